@@ -67,11 +67,48 @@ class ReviewResult(BaseModel):
 # Standard-library modules that cannot reach the filesystem, network, processes or the interpreter.
 SAFE_STDLIB = frozenset(
     {
-        "math", "cmath", "statistics", "json", "csv", "re", "collections", "itertools", "functools",
-        "datetime", "decimal", "fractions", "random", "string", "textwrap", "dataclasses", "typing",
-        "enum", "heapq", "bisect", "numbers", "operator", "copy", "pprint", "calendar", "zoneinfo",
-        "abc", "contextlib", "array", "unicodedata", "difflib", "hashlib", "hmac", "base64",
-        "binascii", "uuid", "time", "io", "sys", "warnings", "typing_extensions", "__future__",
+        "math",
+        "cmath",
+        "statistics",
+        "json",
+        "csv",
+        "re",
+        "collections",
+        "itertools",
+        "functools",
+        "datetime",
+        "decimal",
+        "fractions",
+        "random",
+        "string",
+        "textwrap",
+        "dataclasses",
+        "typing",
+        "enum",
+        "heapq",
+        "bisect",
+        "numbers",
+        "operator",
+        "copy",
+        "pprint",
+        "calendar",
+        "zoneinfo",
+        "abc",
+        "contextlib",
+        "array",
+        "unicodedata",
+        "difflib",
+        "hashlib",
+        "hmac",
+        "base64",
+        "binascii",
+        "uuid",
+        "time",
+        "io",
+        "sys",
+        "warnings",
+        "typing_extensions",
+        "__future__",
     }
 )
 
@@ -79,19 +116,106 @@ SAFE_STDLIB = frozenset(
 # deserialisation or the interpreter's internals. Prefix match on dotted components.
 DENIED_MODULES = frozenset(
     {
-        "os", "posix", "nt", "posixpath", "ntpath", "genericpath", "shutil", "pathlib", "subprocess",
-        "_posixsubprocess", "pty", "tty", "termios", "fcntl", "signal", "resource", "mmap",
-        "socket", "_socket", "ssl", "http", "urllib", "urllib3", "requests", "httpx", "aiohttp",
-        "ftplib", "smtplib", "poplib", "imaplib", "telnetlib", "xmlrpc", "webbrowser", "socketserver",
-        "ctypes", "_ctypes", "cffi", "pickle", "cPickle", "_pickle", "marshal", "shelve", "dill",
-        "cloudpickle", "copyreg", "importlib", "imp", "builtins", "__builtin__", "code", "codeop",
-        "runpy", "pdb", "bdb", "site", "sysconfig", "zipimport", "pkgutil", "types", "inspect", "gc",
-        "multiprocessing", "tempfile", "faulthandler", "tracemalloc", "atexit", "_io", "_thread",
-        "threading", "concurrent", "asyncio", "selectors", "select", "sched", "ast", "dis",
-        "traceback", "linecache", "tokenize", "platform", "zipfile", "tarfile", "glob", "fileinput",
-        "sqlite3", "dbm", "winreg", "_winapi", "msvcrt", "numpy.ctypeslib", "numpy.distutils",
-        "numpy.f2py", "numpy.testing", "pandas.io.pickle", "pandas.io.clipboard",
-        "pandas.io.clipboards", "sklearn.externals", "joblib", "IPython", "sympy.parsing",
+        "os",
+        "posix",
+        "nt",
+        "posixpath",
+        "ntpath",
+        "genericpath",
+        "shutil",
+        "pathlib",
+        "subprocess",
+        "_posixsubprocess",
+        "pty",
+        "tty",
+        "termios",
+        "fcntl",
+        "signal",
+        "resource",
+        "mmap",
+        "socket",
+        "_socket",
+        "ssl",
+        "http",
+        "urllib",
+        "urllib3",
+        "requests",
+        "httpx",
+        "aiohttp",
+        "ftplib",
+        "smtplib",
+        "poplib",
+        "imaplib",
+        "telnetlib",
+        "xmlrpc",
+        "webbrowser",
+        "socketserver",
+        "ctypes",
+        "_ctypes",
+        "cffi",
+        "pickle",
+        "cPickle",
+        "_pickle",
+        "marshal",
+        "shelve",
+        "dill",
+        "cloudpickle",
+        "copyreg",
+        "importlib",
+        "imp",
+        "builtins",
+        "__builtin__",
+        "code",
+        "codeop",
+        "runpy",
+        "pdb",
+        "bdb",
+        "site",
+        "sysconfig",
+        "zipimport",
+        "pkgutil",
+        "types",
+        "inspect",
+        "gc",
+        "multiprocessing",
+        "tempfile",
+        "faulthandler",
+        "tracemalloc",
+        "atexit",
+        "_io",
+        "_thread",
+        "threading",
+        "concurrent",
+        "asyncio",
+        "selectors",
+        "select",
+        "sched",
+        "ast",
+        "dis",
+        "traceback",
+        "linecache",
+        "tokenize",
+        "platform",
+        "zipfile",
+        "tarfile",
+        "glob",
+        "fileinput",
+        "sqlite3",
+        "dbm",
+        "winreg",
+        "_winapi",
+        "msvcrt",
+        "numpy.ctypeslib",
+        "numpy.distutils",
+        "numpy.f2py",
+        "numpy.testing",
+        "pandas.io.pickle",
+        "pandas.io.clipboard",
+        "pandas.io.clipboards",
+        "sklearn.externals",
+        "joblib",
+        "IPython",
+        "sympy.parsing",
     }
 )
 
@@ -127,7 +251,12 @@ def review_code(source: str, *, allowed_libraries: Sequence[str], max_lines: int
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None) or 1
         findings.append(
-            Finding(rule="L5-SYNTAX-001", line=line, message=f"syntax error: {getattr(exc, 'msg', exc)}", verdict=Verdict.BLOCK)
+            Finding(
+                rule="L5-SYNTAX-001",
+                line=line,
+                message=f"syntax error: {getattr(exc, 'msg', exc)}",
+                verdict=Verdict.BLOCK,
+            )
         )
         return ReviewResult(verdict=Verdict.BLOCK, findings=findings, code_sha256=digest)
     allowed = frozenset(allowed_libraries)
@@ -138,7 +267,9 @@ def review_code(source: str, *, allowed_libraries: Sequence[str], max_lines: int
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 message = "relative imports are not allowed"
-                findings.append(Finding(rule="L5-IMPORT-003", line=node.lineno, message=message, verdict=Verdict.BLOCK))
+                findings.append(
+                    Finding(rule="L5-IMPORT-003", line=node.lineno, message=message, verdict=Verdict.BLOCK)
+                )
                 continue
             base = node.module or ""
             modules = [base] + [f"{base}.{a.name}" for a in node.names if a.name != "*"]
@@ -146,7 +277,11 @@ def review_code(source: str, *, allowed_libraries: Sequence[str], max_lines: int
             reason = _module_status(module, allowed)
             if reason:
                 findings.append(
-                    Finding(rule="L5-IMPORT-001", line=getattr(node, "lineno", 1), message=reason,
-                            verdict=Verdict.BLOCK)
+                    Finding(
+                        rule="L5-IMPORT-001",
+                        line=getattr(node, "lineno", 1),
+                        message=reason,
+                        verdict=Verdict.BLOCK,
+                    )
                 )
     return ReviewResult(verdict=worst([f.verdict for f in findings]), findings=findings, code_sha256=digest)
