@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Build the images the cluster needs without a registry or a Docker engine, cached by tag:
+#  - the pause image: a tiny static C program, packed with umoci;
+#  - the sandbox base image: a Debian bookworm minbase rootfs (debootstrap) with python3, numpy and
+#    pandas, owned by nobody, packed with umoci.
+# Images are kept as OCI-layout tarballs under LEVEL5_CACHE_DIR/images and imported into containerd's
+# k8s.io namespace (the one the CRI uses) by `import_image`.
+# Usage: images.sh build | import | import-one TAG | derive BASE NEW SRC DEST | pack ROOTFS TAG USER CMD...
+source "$(dirname "$0")/lib.sh"
+
+IMG_DIR=$LEVEL5_CACHE_DIR/images
+mkdir -p "$IMG_DIR"
+
+# tarball_for TAG: where the OCI-layout tarball of TAG is cached.
+tarball_for() { local t=${1//[\/:]/_}; echo "$IMG_DIR/$t.oci.tar"; }
+
+# pack_rootfs ROOTFS TAG USER CMD_JSON: make an OCI tarball of a rootfs directory with umoci.
+pack_rootfs() {
+  local rootfs=$1 tag=$2 user=$3 work
+  shift 3
+  work=$(mktemp -d "$IMG_DIR/pack.XXXX")
+  local name=${tag%:*} ver=${tag##*:}
+  umoci init --layout "$work/oci"
+  umoci new --image "$work/oci:$ver"
+  umoci unpack --image "$work/oci:$ver" "$work/bundle" >/dev/null
+  cp -a "$rootfs/." "$work/bundle/rootfs/"
+  umoci repack --image "$work/oci:$ver" "$work/bundle"
+  local cfg=(--config.user "$user" --config.workingdir / --author level5
+             --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
+  for c in "$@"; do cfg+=(--config.cmd "$c"); done
+  umoci config --image "$work/oci:$ver" "${cfg[@]}"
+  umoci gc --layout "$work/oci"
+  tar -C "$work/oci" -cf "$(tarball_for "$tag").tmp" .
+  mv "$(tarball_for "$tag").tmp" "$(tarball_for "$tag")"
+  rm -rf "$work"
+  log "built image $name:$ver"
+}
+
+build_pause() {
+  [[ -s $(tarball_for "$PAUSE_TAG") ]] && return 0
+  need gcc "apt-get install -y gcc libc6-dev"
+  local w; w=$(mktemp -d)
+  cat >"$w/pause.c" <<'EOF'
+/* The pod sandbox's first process: hold the namespaces, reap orphans, exit on SIGINT/SIGTERM. */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void on_term(int sig) { (void)sig; _exit(0); }
+static void on_chld(int sig) { (void)sig; while (waitpid(-1, NULL, WNOHANG) > 0) {} }
+int main(void) {
+  struct sigaction t = {.sa_handler = on_term}, c = {.sa_handler = on_chld, .sa_flags = SA_NOCLDSTOP};
+  sigaction(SIGINT, &t, NULL); sigaction(SIGTERM, &t, NULL); sigaction(SIGCHLD, &c, NULL);
+  for (;;) pause();
+}
+EOF
+  mkdir -p "$w/rootfs"
+  gcc -Os -static -o "$w/rootfs/pause" "$w/pause.c"
+  pack_rootfs "$w/rootfs" "$PAUSE_TAG" 65535 /pause
+  rm -rf "$w"
+}
+
+build_sandbox_base() {
+  [[ -s $(tarball_for "$SANDBOX_TAG") ]] && return 0
+  need debootstrap "apt-get install -y debootstrap"
+  local w; w=$(mktemp -d "$IMG_DIR/rootfs.XXXX")
+  log "debootstrap bookworm minbase with python3, numpy, pandas (about a minute)"
+  debootstrap --variant=minbase --include=python3,python3-numpy,python3-pandas,ca-certificates \
+    bookworm "$w/rootfs" http://deb.debian.org/debian >"$LEVEL5_CACHE_DIR/debootstrap.log" 2>&1 \
+    || die "debootstrap failed (see $LEVEL5_CACHE_DIR/debootstrap.log). Fix: check that Debian's package mirror is reachable"
+  # Slim the image: no package manager caches, docs or locales are needed to run code.
+  rm -rf "$w/rootfs"/var/cache/apt/archives/*.deb "$w/rootfs"/var/lib/apt/lists/* \
+    "$w/rootfs"/usr/share/doc "$w/rootfs"/usr/share/man "$w/rootfs"/usr/share/locale
+  chroot "$w/rootfs" /usr/sbin/groupadd -g 65532 sandbox
+  chroot "$w/rootfs" /usr/sbin/useradd -u 65532 -g 65532 -d /tmp -s /usr/sbin/nologin sandbox
+  pack_rootfs "$w/rootfs" "$SANDBOX_TAG" 65532:65532 python3
+  rm -rf "$w"
+}
+
+# derive BASE_TAG NEW_TAG SRC DEST: NEW_TAG is BASE_TAG plus one layer holding directory SRC at DEST.
+derive() {
+  local base=$1 tag=$2 src=$3 dest=$4 work
+  work=$(mktemp -d "$IMG_DIR/derive.XXXX")
+  mkdir -p "$work/oci"
+  tar -C "$work/oci" -xf "$(tarball_for "$base")"
+  umoci unpack --image "$work/oci:${base##*:}" "$work/bundle" >/dev/null
+  mkdir -p "$work/bundle/rootfs$dest"
+  cp -a "$src/." "$work/bundle/rootfs$dest/"
+  chown -R root:root "$work/bundle/rootfs$dest"
+  chmod -R a+rX,go-w "$work/bundle/rootfs$dest"
+  umoci repack --image "$work/oci:${tag##*:}" "$work/bundle"
+  umoci rm --image "$work/oci:${base##*:}"
+  umoci gc --layout "$work/oci"
+  tar -C "$work/oci" -cf "$(tarball_for "$tag")" .
+  rm -rf "$work"
+  log "built image $tag"
+}
+
+# import_image TAG: load the cached tarball of TAG into containerd's k8s.io namespace.
+import_image() {
+  local tag=$1 tarball
+  tarball=$(tarball_for "$tag")
+  [[ -s $tarball ]] || die "no image tarball for $tag at $tarball. Fix: run cluster/images.sh build"
+  ctr --address "$CONTAINERD_SOCK" -n k8s.io images import --base-name "${tag%:*}" "$tarball" >/dev/null
+  log "imported $tag into containerd"
+}
+
+case ${1:-build} in
+  build) need umoci "apt-get install -y umoci"; build_pause; build_sandbox_base ;;
+  import) import_image "$PAUSE_TAG"; import_image "$SANDBOX_TAG" ;;
+  import-one) import_image "$2" ;;
+  derive) derive "$2" "$3" "$4" "$5" ;;
+  pack) pack_rootfs "$2" "$3" "$4" "${@:5}" ;;
+  *) die "unknown command '$1'. Use: build | import | import-one TAG | derive BASE NEW SRC DEST | pack ROOTFS TAG USER CMD..." ;;
+esac
