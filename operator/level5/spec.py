@@ -1,0 +1,241 @@
+"""The AgentTask spec: what a user writes. These pydantic models are the single source of truth for the CRD
+schema (see crdgen.py), so every field carries a docstring that becomes its `kubectl explain` description."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+
+class CrdModel(BaseModel):
+    """Base for every CRD model: camelCase JSON names, docstrings as descriptions, unknown fields rejected."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+        extra="forbid",
+    )
+
+
+QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
+"""Kubernetes resource quantities in the plain forms the sandbox accepts ("500m", "1", "256Mi")."""
+
+Quantity = Annotated[str, Field(pattern=QUANTITY_PATTERN, max_length=32)]
+DnsName = Annotated[str, Field(max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]
+"""A Kubernetes object name (RFC 1123 subdomain)."""
+ShortText = Annotated[str, Field(max_length=2048)]
+"""One constraint, preference or similar line of text."""
+
+
+class SuccessCriterion(CrdModel):
+    """One check the result must pass. Exactly one of exitCode, outputContains, outputMatches, testScript
+    or judge must be set."""
+
+    name: str = Field(min_length=1, max_length=63, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+    """Short identifier of the criterion, reported in status.result.criteria and in feedback to the model."""
+    exit_code: int | None = Field(default=None, ge=0, le=255)
+    """The program must exit with this code (0 for success)."""
+    output_contains: str | None = Field(default=None, min_length=1, max_length=4096)
+    """The program's standard output must contain this text verbatim."""
+    output_matches: str | None = Field(default=None, min_length=1, max_length=4096)
+    """The program's standard output must match this Python regular expression (re.search, MULTILINE)."""
+    test_script: str | None = Field(default=None, min_length=1, max_length=65536)
+    """Python source run in the sandbox after the program, with the working directory /output and the
+    environment variables LEVEL5_STDOUT_FILE, LEVEL5_STDERR_FILE and LEVEL5_EXIT_CODE; it passes when it
+    exits 0."""
+    judge: str | None = Field(default=None, min_length=1, max_length=4096)
+    """A plain-language criterion judged by the model from the code and its output; the model's rationale
+    is recorded in status."""
+
+    @property
+    def kind(self) -> str:
+        """The camelCase name of the one check this criterion sets."""
+        for field_name in CRITERION_KINDS:
+            if getattr(self, field_name) is not None:
+                return to_camel(field_name)
+        raise ValueError(f"criterion {self.name!r} sets no check")
+
+    @field_validator("output_matches")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            re.compile(value)
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SuccessCriterion:
+        if sum(getattr(self, name) is not None for name in CRITERION_KINDS) != 1:
+            raise ValueError(
+                f"criterion {self.name!r} must set exactly one of exitCode, outputContains, outputMatches, "
+                "testScript, judge"
+            )
+        return self
+
+
+CRITERION_KINDS = ("exit_code", "output_contains", "output_matches", "test_script", "judge")
+"""Python names of the mutually exclusive checks of a SuccessCriterion."""
+
+
+class Goal(CrdModel):
+    """What the generated program must achieve."""
+
+    primary: str = Field(min_length=1, max_length=16384)
+    """The task in plain language, e.g. "print total revenue per region from /data/sales.csv"."""
+    success_criteria: list[SuccessCriterion] = Field(min_length=1, max_length=32)
+    """Checks that decide success; the score of an iteration is the fraction of them that pass."""
+    constraints: list[ShortText] = Field(default_factory=list, max_length=32)
+    """Hard rules the code must follow, given to the model verbatim."""
+    preferences: list[ShortText] = Field(default_factory=list, max_length=32)
+    """Soft wishes (style, approach), given to the model verbatim."""
+
+
+class Language(StrEnum):
+    """Languages the sandbox can run."""
+
+    PYTHON = "python"
+
+
+class FileAccess(CrdModel):
+    """Which paths the program may read and write. The sandbox root filesystem is read-only; reference data
+    is mounted read-only at /data and writes go only to the ephemeral directory /output."""
+
+    read: list[Annotated[str, Field(max_length=512)]] = Field(default_factory=list, max_length=32)
+    """Path globs the program may read, e.g. /data/*.csv."""
+    write: list[Annotated[str, Field(max_length=512)]] = Field(default_factory=list, max_length=32)
+    """Path globs under /output the program may create, e.g. /output/report.txt."""
+    reference_data: DnsName | None = None
+    """Name of a ConfigMap in the task's namespace mounted read-only at /data."""
+    reference_data_claim: DnsName | None = None
+    """Name of a PersistentVolumeClaim mounted read-only at /data (alternative to referenceData)."""
+
+    @model_validator(mode="after")
+    def _one_data_source(self) -> FileAccess:
+        if self.reference_data is not None and self.reference_data_claim is not None:
+            raise ValueError("files: set at most one of referenceData and referenceDataClaim")
+        return self
+
+
+class Capabilities(CrdModel):
+    """What the generated program may use. Network access is never allowed and has no field."""
+
+    language: Language = Language.PYTHON
+    """Programming language of the generated code."""
+    max_lines: int = Field(default=200, ge=1, le=5000)
+    """Longest program the review lets through, in lines."""
+    allowed_libraries: list[ShortText] = Field(default_factory=list, max_length=64)
+    """Third-party modules the code may import (e.g. pandas); safe standard-library modules are always
+    allowed by the review."""
+    files: FileAccess = Field(default_factory=FileAccess)
+    """File access of the program."""
+    timeout_seconds: int = Field(default=60, ge=1, le=3600)
+    """Wall-clock limit of one sandbox run; the pod's activeDeadlineSeconds is derived from it."""
+    cpu: Quantity = "500m"
+    """CPU request and limit of the sandbox pod."""
+    memory: Quantity = "256Mi"
+    """Memory request and limit of the sandbox pod."""
+    ephemeral_storage: Quantity = "64Mi"
+    """Ephemeral-storage request and limit of the sandbox pod (also the size of /output and /tmp)."""
+
+
+class Convergence(CrdModel):
+    """Stop when the score stops improving."""
+
+    window: int = Field(default=3, ge=1, le=50)
+    """Number of recent iterations compared with the best score before them."""
+    min_improvement: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Smallest gain of the best score over the window that counts as progress; 0 disables the check."""
+
+
+class Budgets(CrdModel):
+    """Limits over the whole task; exceeding one fails the task."""
+
+    cpu_seconds: float | None = Field(default=None, gt=0)
+    """CPU time used by all sandbox runs together."""
+    tokens: int | None = Field(default=None, gt=0)
+    """Model tokens (prompt + completion) used by generation and judging together."""
+    wall_clock_seconds: int | None = Field(default=None, gt=0)
+    """Time since the task started."""
+
+
+class StuckDetection(CrdModel):
+    """Stop a task that goes round in circles."""
+
+    max_same_failure: int = Field(default=3, ge=2, le=50)
+    """Fail after this many consecutive iterations ending with the same failure."""
+    max_similar_attempts: int = Field(default=3, ge=2, le=50)
+    """Fail after this many consecutive attempts whose code is nearly identical."""
+    similarity_threshold: float = Field(default=0.95, gt=0.0, le=1.0)
+    """difflib similarity ratio at or above which two attempts count as nearly identical."""
+
+
+class Iterations(CrdModel):
+    """How the generate, review, execute, evaluate, refine loop is bounded."""
+
+    max_iterations: int = Field(default=5, ge=1, le=50)
+    """Most attempts before the task fails."""
+    convergence: Convergence = Field(default_factory=Convergence)
+    """Stop early when the score plateaus."""
+    budgets: Budgets = Field(default_factory=Budgets)
+    """Resource budgets of the whole task."""
+    stuck: StuckDetection = Field(default_factory=StuckDetection)
+    """Detection of repeated failures and repeated code."""
+
+
+class SecretKeyRef(CrdModel):
+    """A key of a Secret in the task's namespace."""
+
+    name: str = Field(min_length=1, max_length=253)
+    """Name of the Secret."""
+    key: str = Field(min_length=1, max_length=253)
+    """Key inside the Secret."""
+
+
+class ModelSettings(CrdModel):
+    """Which OpenAI-compatible model writes and judges the code; unset fields use the operator's defaults."""
+
+    base_url: str | None = Field(default=None, alias="baseURL", max_length=2048, pattern=r"^https?://")
+    """Base URL of the OpenAI-compatible API, e.g. http://llm.internal/v1."""
+    model: str | None = Field(default=None, max_length=256)
+    """Model name sent to the API."""
+    api_key_secret_ref: SecretKeyRef | None = None
+    """Secret holding the API key."""
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    """Sampling temperature."""
+    max_tokens: int | None = Field(default=None, ge=1, le=200000)
+    """Upper bound of completion tokens per request."""
+
+
+class AutonomyLevel(StrEnum):
+    """How much the agent may do without a human; only recorded for now."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+
+class Autonomy(CrdModel):
+    """Autonomy settings of the task."""
+
+    level: AutonomyLevel = AutonomyLevel.A
+    """Autonomy level A (most supervised) to D (fully autonomous)."""
+
+
+class AgentTaskSpec(CrdModel):
+    """Desired state of an AgentTask: a goal for a code-writing agent and the limits it runs under."""
+
+    goal: Goal
+    """What the program must achieve and how success is checked."""
+    capabilities: Capabilities = Field(default_factory=Capabilities)
+    """Language, size, files and resources the program may use."""
+    iterations: Iterations = Field(default_factory=Iterations)
+    """Bounds of the refine loop."""
+    model: ModelSettings | None = None
+    """Model used for this task; the operator's default when unset."""
+    autonomy: Autonomy = Field(default_factory=Autonomy)
+    """Autonomy level of the agent."""

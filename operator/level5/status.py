@@ -1,0 +1,212 @@
+"""The AgentTask status: what the operator records. It is the durable state of the refine loop (the operator
+keeps nothing important only in memory), so these models double as the CRD's status schema."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from level5.spec import CrdModel
+
+MAX_HISTORY = 20
+"""History entries kept in status; older ones are dropped so the object stays small."""
+
+
+class Phase(StrEnum):
+    """Lifecycle phase of an AgentTask."""
+
+    PENDING = "Pending"
+    GENERATING = "Generating"
+    REVIEWING = "Reviewing"
+    EXECUTING = "Executing"
+    EVALUATING = "Evaluating"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    AWAITING_APPROVAL = "AwaitingApproval"
+    PAUSED = "Paused"
+    CANCELLED = "Cancelled"
+    ESCALATED = "Escalated"
+
+    @property
+    def terminal(self) -> bool:
+        """True when the loop has ended for good."""
+        return self in {Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELLED}
+
+
+class ConditionStatus(StrEnum):
+    """Kubernetes condition status values."""
+
+    TRUE = "True"
+    FALSE = "False"
+    UNKNOWN = "Unknown"
+
+
+class Condition(CrdModel):
+    """A Kubernetes-style condition."""
+
+    type: str = Field(max_length=64)
+    """Condition type: Ready, Progressing, Failed."""
+    status: ConditionStatus
+    """True, False or Unknown."""
+    reason: str = Field(max_length=128)
+    """CamelCase machine-readable reason of the last transition."""
+    message: str = Field(default="", max_length=4096)
+    """Human-readable details."""
+    last_transition_time: datetime
+    """When the status of this condition last changed."""
+    observed_generation: int | None = None
+    """The spec generation this condition was computed for."""
+
+
+class LaunchState(StrEnum):
+    """Progress of starting an iteration's sandbox pod; recorded before the pod is created so a restarted
+    operator never runs the same code twice."""
+
+    PENDING = "Pending"
+    CREATED = "Created"
+
+
+class ReviewSummary(CrdModel):
+    """Outcome of the static review of one iteration's code."""
+
+    verdict: str = Field(max_length=16)
+    """allow, block or escalate."""
+    rules: list[str] = Field(default_factory=list, max_length=64)
+    """Ids of the review rules that fired."""
+
+
+class CurrentIteration(CrdModel):
+    """The iteration in flight: what has been generated and launched so far."""
+
+    iteration: int = Field(ge=1)
+    """Number of this iteration, from 1."""
+    started_at: datetime
+    """When generation of this iteration started."""
+    code_sha256: str | None = Field(default=None, max_length=64)
+    """SHA-256 of the generated code, once the code is stored."""
+    code_config_map: str | None = Field(default=None, max_length=253)
+    """ConfigMap holding the code and checks of this iteration."""
+    confidence: float | None = None
+    """Confidence the model stated for its answer."""
+    uncertainty: str | None = Field(default=None, max_length=2048)
+    """What the model said it is unsure about."""
+    tokens: int = 0
+    """Tokens spent on this iteration so far."""
+    review: ReviewSummary | None = None
+    """Review outcome, once reviewed."""
+    pod_name: str | None = Field(default=None, max_length=63)
+    """Sandbox pod of this iteration; its name is never reused."""
+    launch_state: LaunchState | None = None
+    """Pending is written before the pod is created, Created after."""
+
+
+class CriterionResult(CrdModel):
+    """Outcome of one success criterion."""
+
+    name: str = Field(max_length=63)
+    """Name of the criterion."""
+    kind: str = Field(max_length=32)
+    """exitCode, outputContains, outputMatches, testScript or judge."""
+    passed: bool
+    """Whether the criterion passed."""
+    reason: str = Field(default="", max_length=4096)
+    """Why it passed or failed; for judge criteria, the model's rationale."""
+
+
+class HistoryEntry(CrdModel):
+    """Summary of one finished iteration."""
+
+    iteration: int
+    """Iteration number."""
+    code_sha256: str | None = Field(default=None, max_length=64)
+    """SHA-256 of the code of this iteration (none when the model gave no code)."""
+    code_config_map: str | None = Field(default=None, max_length=253)
+    """ConfigMap holding this iteration's code."""
+    review_verdict: str | None = Field(default=None, max_length=16)
+    """Review verdict: allow, block or escalate."""
+    review_rules: list[str] = Field(default_factory=list, max_length=64)
+    """Review rules that fired."""
+    exit_code: int | None = None
+    """Exit code of the program, when it ran."""
+    score: float = 0.0
+    """Fraction of success criteria that passed."""
+    reason: str = Field(default="", max_length=1024)
+    """Short outcome of the iteration."""
+    failure_signature: str | None = Field(default=None, max_length=64)
+    """Hash of the failure kind and message, used to spot the same failure repeating."""
+    tokens: int = 0
+    """Tokens spent on this iteration."""
+    cpu_seconds: float = 0.0
+    """CPU time of the sandbox run."""
+    duration_seconds: float = 0.0
+    """Wall-clock time of the iteration."""
+    pod_name: str | None = Field(default=None, max_length=63)
+    """Sandbox pod of this iteration."""
+
+
+class Totals(CrdModel):
+    """Resources used so far, compared against spec.iterations.budgets."""
+
+    tokens: int = 0
+    """Model tokens used."""
+    cpu_seconds: float = 0.0
+    """Sandbox CPU time used."""
+    wall_clock_seconds: float = 0.0
+    """Time since the task started."""
+
+
+class Feedback(CrdModel):
+    """What went wrong in the previous iteration; sent to the model on the next one (self-debugging)."""
+
+    iteration: int
+    """Iteration the feedback is about."""
+    code_config_map: str | None = Field(default=None, max_length=253)
+    """ConfigMap with the code of that iteration."""
+    summary: str = Field(max_length=16384)
+    """Error type, message, traceback, failed checks and output excerpts, as told to the model."""
+
+
+class TaskResult(CrdModel):
+    """Final outcome of a finished task."""
+
+    code: str | None = Field(default=None, max_length=32768)
+    """The final code, unless it is stored in resultConfigMap."""
+    stdout_excerpt: str = Field(default="", max_length=8192)
+    """Start of the final run's standard output."""
+    criteria: list[CriterionResult] = Field(default_factory=list, max_length=32)
+    """Outcome of each success criterion in the final iteration."""
+    iteration: int = 0
+    """Iteration that produced this result."""
+
+
+class AgentTaskStatus(CrdModel):
+    """Observed state of an AgentTask, written only by the operator."""
+
+    phase: Phase = Phase.PENDING
+    """Pending, Generating, Reviewing, Executing, Evaluating, Succeeded or Failed."""
+    iteration: int = 0
+    """Number of the current (or last) iteration."""
+    score: float | None = None
+    """Score of the last evaluated iteration."""
+    observed_generation: int | None = None
+    """The spec generation the operator last acted on."""
+    started_at: datetime | None = None
+    """When the operator started working on the task."""
+    conditions: list[Condition] = Field(default_factory=list, max_length=16)
+    """Ready, Progressing and Failed conditions."""
+    current: CurrentIteration | None = None
+    """The iteration in flight."""
+    history: list[HistoryEntry] = Field(default_factory=list, max_length=MAX_HISTORY)
+    """The most recent finished iterations, oldest first."""
+    totals: Totals = Field(default_factory=Totals)
+    """Resources used so far."""
+    feedback: Feedback | None = None
+    """Failure of the last iteration, fed to the model."""
+    result: TaskResult | None = None
+    """Outcome of a finished task."""
+    result_config_map: str | None = Field(default=None, max_length=253)
+    """ConfigMap holding the final code and result when they are too large for status."""
+    message: str = Field(default="", max_length=4096)
+    """Human-readable summary of the current state."""
