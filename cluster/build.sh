@@ -93,6 +93,13 @@ build_knp() {
   log "building kube-network-policies $KNP_VERSION"
   local dir=$WORK/knp-$KNP_VERSION
   write_wrapper "$dir" sigs.k8s.io/kube-network-policies "$KNP_VERSION"
+  # Kernels built without CONFIG_NFT_QUEUE (ours) reject nftables' native queue expression; the
+  # xtables NFQUEUE target through nft_compat does the same job, so the source is patched to use it.
+  local src; src=$(cd "$dir" && go mod download -json "sigs.k8s.io/kube-network-policies@$KNP_VERSION" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  rm -rf "$dir/src"; cp -r "$src" "$dir/src"; chmod -R u+w "$dir/src"
+  python3 "$(dirname "$0")/knp_nfqueue_patch.py" "$dir/src/pkg/networkpolicy"
+  echo "replace sigs.k8s.io/kube-network-policies => ./src" >>"$dir/go.mod"
   gobuild "$dir" "$out.tmp" "-s -w" sigs.k8s.io/kube-network-policies/cmd
   mv "$out.tmp/cmd" "$out.tmp/kube-network-policies"
   rm -rf "$out"; mv "$out.tmp" "$out"

@@ -1,0 +1,54 @@
+"""Patch kube-network-policies to queue packets with the xtables NFQUEUE target (nft_compat).
+
+Some kernels (ours: CONFIG_NFT_QUEUE unset, CONFIG_NETFILTER_XT_TARGET_NFQUEUE and CONFIG_NFT_COMPAT
+set) refuse nftables' native `queue` expression with ENOENT, so kube-network-policies cannot program
+its rules. This rewrites each `expr.Queue` into a call of `nfqueueTarget`, added in a new file, which
+builds the equivalent xtables target (struct xt_NFQ_info_v3). Usage: knp_nfqueue_patch.py PKG_DIR
+"""
+
+import re
+import sys
+from pathlib import Path
+
+HELPER = '''package networkpolicy
+
+import (
+\t"encoding/binary"
+
+\t"github.com/google/nftables/expr"
+\t"github.com/google/nftables/xt"
+)
+
+// nfqueueTarget queues to queue num through the xtables NFQUEUE target (revision 3):
+// struct xt_NFQ_info_v3 { u16 queuenum; u16 queues_total; u16 flags; }, host byte order.
+func nfqueueTarget(num uint16, bypass bool) *expr.Target {
+\tinfo := make([]byte, 6)
+\tbinary.NativeEndian.PutUint16(info[0:], num)
+\tbinary.NativeEndian.PutUint16(info[2:], 1)
+\tif bypass {
+\t\tbinary.NativeEndian.PutUint16(info[4:], 0x01) // NFQ_FLAG_BYPASS
+\t}
+\tu := xt.Unknown(info)
+\treturn &expr.Target{Name: "NFQUEUE", Rev: 3, Info: &u}
+}
+'''
+
+pkg = Path(sys.argv[1])
+block = re.compile(
+    r"queue := &expr\.Queue\{Num: (?P<num>[^}]+)\}\n\s*if (?P<cond>[^{]+) \{\n\s*queue\.Flag = expr\.QueueFlagBypass\n\s*\}"
+)
+inline = re.compile(r"&expr\.Queue\{Num: (?P<num>[^,}]+), Flag: expr\.QueueFlagBypass\}")
+count = 0
+for path in pkg.glob("*.go"):
+    text = path.read_text()
+    new, n1 = block.subn(lambda m: f"queue := nfqueueTarget({m['num']}, {m['cond'].strip()})", text)
+    new, n2 = inline.subn(lambda m: f"nfqueueTarget({m['num']}, true)", new)
+    if n1 or n2:
+        path.write_text(new)
+        count += n1 + n2
+if "&expr.Queue" in "".join(p.read_text() for p in pkg.glob("*.go")):
+    sys.exit("knp_nfqueue_patch: an expr.Queue use was not rewritten; the upstream code changed")
+if count == 0:
+    sys.exit("knp_nfqueue_patch: nothing to patch; the upstream code changed")
+(pkg / "zz_level5_nfqueue.go").write_text(HELPER)
+print(f"knp_nfqueue_patch: rewrote {count} queue expressions")
