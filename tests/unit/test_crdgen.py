@@ -58,8 +58,13 @@ def test_crd_shape() -> None:
     assert crd["spec"]["names"]["categories"] == ["level5"]
     assert version["subresources"] == {"status": {}}
     assert [c["name"] for c in version["additionalPrinterColumns"]] == [
-        "Phase", "Iteration", "Autonomy", "Score", "Age"
+        "Phase",
+        "Iteration",
+        "Autonomy",
+        "Score",
+        "Age",
     ]
     criterion = version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["goal"][
-        "properties"]["successCriteria"]["items"]
+        "properties"
+    ]["successCriteria"]["items"]
     assert "exactly one" in criterion["x-kubernetes-validations"][0]["message"]

@@ -1,0 +1,81 @@
+"""The result document the sandbox runner prints, and how the operator reads it from the pod log.
+
+The runner (sandbox-image/runner.py, standard library only) prints RESULT_MARKER on its own line and then one
+line of JSON. The pod log is untrusted input: it is size-capped, parsed as JSON only (never pickle) and
+validated against RunResult before anything uses it."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+RESULT_MARKER = "=====LEVEL5-RESULT-6f1d0c9a7b====="
+"""Must equal RESULT_MARKER in sandbox-image/runner.py (a unit test checks it)."""
+MAX_RESULT_BYTES = 1024 * 1024
+"""Largest pod log tail the operator reads."""
+
+
+class RunnerModel(BaseModel):
+    """Strict parsing of runner output: camelCase names, unknown fields rejected."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class RunError(RunnerModel):
+    """Why the program failed."""
+
+    type: str = Field(max_length=256)
+    message: str = Field(max_length=4096)
+    traceback: str = Field(default="", max_length=16384)
+
+
+class CheckOutcome(RunnerModel):
+    """One machine-checked criterion."""
+
+    name: str = Field(max_length=63)
+    kind: str = Field(max_length=32)
+    passed: bool
+    reason: str = Field(default="", max_length=4096)
+
+
+class OutputFile(RunnerModel):
+    """A file the program left in /output."""
+
+    path: str = Field(max_length=4096)
+    bytes: int = Field(ge=0)
+
+
+class RunResult(RunnerModel):
+    """Everything the runner reports about one sandbox run."""
+
+    version: int = Field(ge=1, le=1)
+    exit_code: int | None = Field(alias="exitCode")
+    timed_out: bool = Field(alias="timedOut")
+    stdout: str = Field(max_length=128 * 1024)
+    stderr: str = Field(max_length=128 * 1024)
+    stdout_bytes: int = Field(alias="stdoutBytes", ge=0)
+    stderr_bytes: int = Field(alias="stderrBytes", ge=0)
+    error: RunError | None
+    checks: list[CheckOutcome] = Field(max_length=64)
+    cpu_seconds: float = Field(alias="cpuSeconds", ge=0)
+    duration_seconds: float = Field(alias="durationSeconds", ge=0)
+    output_files: list[OutputFile] = Field(alias="outputFiles", max_length=100)
+
+
+class RunResultError(ValueError):
+    """The pod log holds no valid result document."""
+
+
+def parse_pod_log(log: str) -> RunResult:
+    """Extract and validate the result document that follows the last marker line in a pod log."""
+    if len(log.encode()) > MAX_RESULT_BYTES:
+        raise RunResultError(f"pod log larger than {MAX_RESULT_BYTES} bytes")
+    lines = log.rstrip("\n").split("\n")
+    try:
+        marker_at = len(lines) - 1 - lines[::-1].index(RESULT_MARKER)
+    except ValueError:
+        raise RunResultError("no result marker in the pod log (the runner did not finish)") from None
+    payload = "\n".join(lines[marker_at + 1 :])
+    try:
+        return RunResult.model_validate_json(payload)
+    except ValidationError as exc:
+        raise RunResultError(f"invalid result document: {exc.error_count()} errors: {exc}") from None
