@@ -1,0 +1,42 @@
+"""Operator configuration, read once from the environment at startup."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, Field
+
+
+class OperatorConfig(BaseModel):
+    """Settings shared by every AgentTask this operator runs."""
+
+    model_base_url: str = "http://127.0.0.1:8000/v1"
+    """Default OpenAI-compatible endpoint (LEVEL5_MODEL_BASE_URL)."""
+    model_name: str = "level5-default"
+    """Default model name (LEVEL5_MODEL_NAME)."""
+    model_api_key: str = Field(default="unused", repr=False)
+    """Default API key (LEVEL5_MODEL_API_KEY); never logged."""
+    runtime_class: str | None = "gvisor"
+    """RuntimeClass of sandbox pods (LEVEL5_RUNTIME_CLASS; empty for the node default)."""
+    sandbox_image: str = "level5.local/sandbox:dev"
+    """Image with the runner at /opt/level5/runner.py (LEVEL5_SANDBOX_IMAGE)."""
+    max_concurrent_model_calls: int = 64
+    """Model requests in flight at once across all tasks (LEVEL5_MAX_MODEL_CALLS)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorConfig:
+        """Read the LEVEL5_* variables; unset ones keep their defaults."""
+        env = os.environ if env is None else env
+        names = {
+            "model_base_url": "LEVEL5_MODEL_BASE_URL",
+            "model_name": "LEVEL5_MODEL_NAME",
+            "model_api_key": "LEVEL5_MODEL_API_KEY",
+            "runtime_class": "LEVEL5_RUNTIME_CLASS",
+            "sandbox_image": "LEVEL5_SANDBOX_IMAGE",
+            "max_concurrent_model_calls": "LEVEL5_MAX_MODEL_CALLS",
+        }
+        values: dict[str, object] = {field: env[var] for field, var in names.items() if var in env}
+        if values.get("runtime_class") == "":
+            values["runtime_class"] = None
+        return cls.model_validate(values)

@@ -1,0 +1,159 @@
+"""A scripted OpenAI-compatible chat-completions server for tests and demos.
+
+POST /v1/chat/completions answers with the next scripted reply whose `match` text occurs in the request's
+messages (a reply without `match` fits any request); a reply is used once unless it has "repeat": true.
+Every request body is recorded: tests read them from ScriptedModel.requests, or over HTTP from
+GET /requests. Usage numbers are realistic (about four characters per token) unless a reply sets `usage`.
+
+Script file (JSON): a list of replies, each a string or {"content": str, "match": str, "repeat": bool,
+"usage": {"prompt_tokens": int, "completion_tokens": int}, "status": int}.
+
+Command line: python tests/scripted_model.py --port 8000 --script script.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+Reply = dict[str, Any]
+
+
+class ScriptedModel:
+    """The server; start() runs it in a daemon thread on 127.0.0.1."""
+
+    def __init__(
+        self, replies: list[Reply | str] | None = None, port: int = 0, host: str = "127.0.0.1"
+    ) -> None:
+        self._lock = threading.Lock()
+        self.replies: list[Reply] = []
+        self.requests: list[dict[str, Any]] = []
+        self.add(*(replies or []))
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def add(self, *replies: Reply | str) -> None:
+        """Queue more replies."""
+        with self._lock:
+            self.replies.extend({"content": r} if isinstance(r, str) else dict(r) for r in replies)
+
+    def prompts(self) -> list[str]:
+        """The text of every recorded request, messages joined."""
+        with self._lock:
+            return [_prompt_text(body) for body in self.requests]
+
+    def start(self) -> ScriptedModel:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> ScriptedModel:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def next_reply(self, body: dict[str, Any]) -> Reply | None:
+        text = _prompt_text(body)
+        with self._lock:
+            self.requests.append(body)
+            for i, reply in enumerate(self.replies):
+                if reply.get("match", "") in text:
+                    if not reply.get("repeat"):
+                        del self.replies[i]
+                    return reply
+        return None
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        model = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # quiet test output
+                pass
+
+            def _send(self, status: int, payload: Any) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                if self.path == "/requests":
+                    with model._lock:
+                        self._send(200, model.requests)
+                elif self.path.rstrip("/").endswith("/models"):
+                    self._send(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+                else:
+                    self._send(404, {"error": {"message": "not found"}})
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                if not self.path.rstrip("/").endswith("/chat/completions"):
+                    self._send(404, {"error": {"message": "not found"}})
+                    return
+                reply = model.next_reply(body)
+                if reply is None:
+                    self._send(500, {"error": {"message": "scripted model: no scripted reply matches"}})
+                    return
+                if reply.get("status", 200) != 200:
+                    self._send(reply["status"], {"error": {"message": reply.get("content", "error")}})
+                    return
+                self._send(200, _completion(body, reply))
+
+        return Handler
+
+
+def _prompt_text(body: dict[str, Any]) -> str:
+    return "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+
+
+def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    content = str(reply.get("content", ""))
+    usage = reply.get("usage") or {
+        "prompt_tokens": max(1, len(_prompt_text(body)) // 4),
+        "completion_tokens": max(1, len(content) // 4),
+    }
+    usage = {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]}
+    return {
+        "id": f"chatcmpl-scripted-{time.monotonic_ns()}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "scripted"),
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+        ],
+        "usage": usage,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Scripted OpenAI-compatible model server.")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--script", type=Path, required=True, help="JSON list of replies")
+    args = parser.parse_args()
+    server = ScriptedModel(json.loads(args.script.read_text()), port=args.port, host=args.host)
+    print(f"scripted model on {server.base_url}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server._server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

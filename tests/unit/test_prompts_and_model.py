@@ -1,0 +1,125 @@
+"""Prompt building, and the real openai client against the scripted model server over real HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from level5.config import OperatorConfig
+from level5.model_client import ModelGateway, ModelRejectedError, resolve_endpoint
+from level5.prompts import describe_failure, generation_messages, judge_messages, system_prompt
+from level5.run_result import RunError, RunResult
+from level5.spec import AgentTaskSpec, ModelSettings
+from level5.status import CriterionResult
+from scripted_model import ScriptedModel
+
+
+def _run(**overrides: object) -> RunResult:
+    values: dict[str, object] = {
+        "version": 1,
+        "exitCode": 1,
+        "timedOut": False,
+        "stdout": "partial\n",
+        "stderr": "",
+        "stdoutBytes": 8,
+        "stderrBytes": 0,
+        "checks": [],
+        "cpuSeconds": 0.1,
+        "durationSeconds": 0.2,
+        "outputFiles": [],
+        "error": RunError(type="KeyError", message="'region'", traceback="Traceback ...\nKeyError: 'region'"),
+    }
+    values.update(overrides)
+    return RunResult.model_validate(values)
+
+
+def test_system_prompt_carries_goal_constraints_capabilities_criteria(csv_spec: AgentTaskSpec) -> None:
+    prompt = system_prompt(csv_spec)
+    assert csv_spec.goal.primary in prompt
+    assert "- Use only the csv module" in prompt
+    assert "- Sort regions alphabetically" in prompt
+    assert "at most 200 lines" in prompt
+    assert "mounted read-only at /data" in prompt
+    assert "No network" in prompt
+    assert "mentions-north: standard output contains 'north'" in prompt
+    assert "CONFIDENCE" in prompt and "UNCERTAINTY" in prompt
+
+
+def test_first_iteration_has_no_feedback_later_ones_do(csv_spec: AgentTaskSpec) -> None:
+    first = generation_messages(csv_spec, 1, None, None)
+    assert [m["role"] for m in first] == ["system", "user"]
+    assert "previous" not in first[1]["content"]
+    feedback = describe_failure(
+        run=_run(),
+        criteria=[
+            CriterionResult(
+                name="exits-cleanly", kind="exitCode", passed=False, reason="exit code 1, expected 0"
+            )
+        ],
+    )
+    later = generation_messages(csv_spec, 2, "print(rows['region'])\n", feedback)[1]["content"]
+    assert "print(rows['region'])" in later
+    assert "Error type: KeyError" in later and "Traceback ...\nKeyError: 'region'" in later
+    assert "- exits-cleanly (exitCode): exit code 1, expected 0" in later
+    assert "Standard output:\npartial" in later
+
+
+def test_describe_failure_for_review_and_pod_failures() -> None:
+    text = describe_failure(
+        review_feedback="line 1: import of socket is not allowed", pod_failure="OOMKilled"
+    )
+    assert "not run" in text and "socket" in text and "OOMKilled" in text
+
+
+def test_describe_failure_is_bounded() -> None:
+    text = describe_failure(run=_run(stdout="x" * 100_000, stderr="y" * 100_000))
+    assert len(text) < 20_000
+
+
+def test_judge_prompt(csv_spec: AgentTaskSpec) -> None:
+    messages = judge_messages(csv_spec.goal.success_criteria[2], "print(1)\n", _run(stdout="north 10\n"))
+    assert "Each region appears once" in messages[1]["content"] and "north 10" in messages[1]["content"]
+    assert "VERDICT" in messages[0]["content"]
+
+
+def test_endpoint_resolution() -> None:
+    config = OperatorConfig.from_env(
+        {"LEVEL5_MODEL_BASE_URL": "http://m/v1", "LEVEL5_MODEL_NAME": "d", "LEVEL5_RUNTIME_CLASS": ""}
+    )
+    assert config.runtime_class is None
+    default = resolve_endpoint(None, config, None)
+    assert (default.base_url, default.model, default.api_key) == ("http://m/v1", "d", "unused")
+    own = resolve_endpoint(ModelSettings(model="big", temperature=0.2), config, "sk-1")
+    assert (own.base_url, own.model, own.api_key, own.temperature) == ("http://m/v1", "big", "sk-1", 0.2)
+    assert "sk-1" not in repr(own)
+
+
+async def test_real_openai_client_against_scripted_server(scripted_model: ScriptedModel) -> None:
+    scripted_model.add(
+        {"content": "```python\nprint(1)\n```", "match": "MARKER-A"},
+        {"content": "VERDICT: PASS", "usage": {"prompt_tokens": 7, "completion_tokens": 3}},
+    )
+    gateway = ModelGateway(max_concurrent=2)
+    endpoint = resolve_endpoint(
+        ModelSettings(base_url=scripted_model.base_url, model="m1", temperature=0.1), OperatorConfig(), None
+    )
+    try:
+        judged = await gateway.complete(endpoint, [{"role": "user", "content": "judge this"}])
+        written = await gateway.complete(endpoint, [{"role": "system", "content": "x MARKER-A"}])
+    finally:
+        await gateway.close()
+    assert judged.text == "VERDICT: PASS" and judged.tokens == 10
+    assert written.text.startswith("```python") and written.prompt_tokens > 0
+    assert scripted_model.requests[0]["model"] == "m1"
+    assert scripted_model.requests[0]["temperature"] == 0.1
+    assert "MARKER-A" in scripted_model.prompts()[1]
+
+
+async def test_model_refusal_is_rejected_error(scripted_model: ScriptedModel) -> None:
+    scripted_model.add({"status": 401, "content": "bad key"})
+    gateway = ModelGateway(max_concurrent=1)
+    endpoint = resolve_endpoint(ModelSettings(base_url=scripted_model.base_url), OperatorConfig(), None)
+    try:
+        with pytest.raises(ModelRejectedError, match="401"):
+            await gateway.complete(endpoint, [{"role": "user", "content": "hi"}])
+    finally:
+        await gateway.close()
