@@ -1,48 +1,36 @@
 """Layer 3: pre-execution review of model-written Python before it runs in the sandbox.
 
-The review parses the exact UTF-8 bytes that will execute with ``ast`` (never string matching) and
-returns a verdict (allow, block or escalate) with one finding per problem. Findings carry stable rule
-ids and explanations so that ``ReviewResult.feedback()`` can be fed back to the model for a rewrite.
-The module is pure and deterministic: no network, no Kubernetes, no execution of the reviewed code.
+``review_code`` reviews the exact UTF-8 bytes that will execute: source-level tricks first
+(encoding cookies, bidi controls, null bytes, disguised identifiers), then the ``ast`` analysis in
+``review_ast`` and bandit as a second opinion. The verdict is the worst finding; each finding has a
+stable rule id and an explanation, and ``ReviewResult.feedback()`` turns them into text the model
+can act on. Pure and deterministic: no network, no Kubernetes, the code is never executed.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import io
+import re
+import tokenize
+import unicodedata
 from collections.abc import Sequence
-from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from level5.review_ast import analyze
+from level5.review_bandit import bandit_findings
+from level5.review_policy import MAX_LINE_LENGTH
+from level5.verdicts import Finding, Verdict, dedupe, worst
 
-class Verdict(StrEnum):
-    """Outcome of a safety layer; ordered allow < escalate < block."""
+__all__ = ["Finding", "ReviewResult", "Verdict", "review_code"]
 
-    ALLOW = "allow"
-    ESCALATE = "escalate"
-    BLOCK = "block"
-
-    @property
-    def severity(self) -> int:
-        return _SEVERITY[self]
-
-
-_SEVERITY = {Verdict.ALLOW: 0, Verdict.ESCALATE: 1, Verdict.BLOCK: 2}
-
-
-def worst(verdicts: Sequence[Verdict]) -> Verdict:
-    """The most severe verdict, allow if there is none."""
-    return max(verdicts, key=lambda v: v.severity, default=Verdict.ALLOW)
-
-
-class Finding(BaseModel):
-    """One problem found by a safety layer."""
-
-    rule: str
-    line: int
-    message: str
-    verdict: Verdict
+# PEP 263: the cookie is honoured on either of the first two lines.
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
+_UTF8_NAMES = frozenset({"utf-8", "utf8", "utf_8", "u8", "utf", "cp65001"})
+# Trojan Source (CVE-2021-42574): these reorder how code is displayed without changing how it runs.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 
 class ReviewResult(BaseModel):
@@ -53,7 +41,7 @@ class ReviewResult(BaseModel):
     code_sha256: str
 
     def feedback(self) -> str:
-        """Text for the model explaining what to change; empty findings mean the code may run."""
+        """Text for the model explaining what to change."""
         if not self.findings:
             return "The pre-execution review found no problems."
         lines = [
@@ -64,224 +52,79 @@ class ReviewResult(BaseModel):
         return "\n".join(lines)
 
 
-# Standard-library modules that cannot reach the filesystem, network, processes or the interpreter.
-SAFE_STDLIB = frozenset(
-    {
-        "math",
-        "cmath",
-        "statistics",
-        "json",
-        "csv",
-        "re",
-        "collections",
-        "itertools",
-        "functools",
-        "datetime",
-        "decimal",
-        "fractions",
-        "random",
-        "string",
-        "textwrap",
-        "dataclasses",
-        "typing",
-        "enum",
-        "heapq",
-        "bisect",
-        "numbers",
-        "operator",
-        "copy",
-        "pprint",
-        "calendar",
-        "zoneinfo",
-        "abc",
-        "contextlib",
-        "array",
-        "unicodedata",
-        "difflib",
-        "hashlib",
-        "hmac",
-        "base64",
-        "binascii",
-        "uuid",
-        "time",
-        "io",
-        "sys",
-        "warnings",
-        "typing_extensions",
-        "__future__",
-    }
-)
-
-# Never importable, whatever the task allows: each reaches processes, files, network, native code,
-# deserialisation or the interpreter's internals. Prefix match on dotted components.
-DENIED_MODULES = frozenset(
-    {
-        "os",
-        "posix",
-        "nt",
-        "posixpath",
-        "ntpath",
-        "genericpath",
-        "shutil",
-        "pathlib",
-        "subprocess",
-        "_posixsubprocess",
-        "pty",
-        "tty",
-        "termios",
-        "fcntl",
-        "signal",
-        "resource",
-        "mmap",
-        "socket",
-        "_socket",
-        "ssl",
-        "http",
-        "urllib",
-        "urllib3",
-        "requests",
-        "httpx",
-        "aiohttp",
-        "ftplib",
-        "smtplib",
-        "poplib",
-        "imaplib",
-        "telnetlib",
-        "xmlrpc",
-        "webbrowser",
-        "socketserver",
-        "ctypes",
-        "_ctypes",
-        "cffi",
-        "pickle",
-        "cPickle",
-        "_pickle",
-        "marshal",
-        "shelve",
-        "dill",
-        "cloudpickle",
-        "copyreg",
-        "importlib",
-        "imp",
-        "builtins",
-        "__builtin__",
-        "code",
-        "codeop",
-        "runpy",
-        "pdb",
-        "bdb",
-        "site",
-        "sysconfig",
-        "zipimport",
-        "pkgutil",
-        "types",
-        "inspect",
-        "gc",
-        "multiprocessing",
-        "tempfile",
-        "faulthandler",
-        "tracemalloc",
-        "atexit",
-        "_io",
-        "_thread",
-        "threading",
-        "concurrent",
-        "asyncio",
-        "selectors",
-        "select",
-        "sched",
-        "ast",
-        "dis",
-        "traceback",
-        "linecache",
-        "tokenize",
-        "platform",
-        "zipfile",
-        "tarfile",
-        "glob",
-        "fileinput",
-        "sqlite3",
-        "dbm",
-        "winreg",
-        "_winapi",
-        "msvcrt",
-        "numpy.ctypeslib",
-        "numpy.distutils",
-        "numpy.f2py",
-        "numpy.testing",
-        "pandas.io.pickle",
-        "pandas.io.clipboard",
-        "pandas.io.clipboards",
-        "sklearn.externals",
-        "joblib",
-        "IPython",
-        "sympy.parsing",
-    }
-)
+def _line_of(source: str, index: int) -> int:
+    return source.count("\n", 0, index) + 1
 
 
-def _module_status(module: str, allowed: frozenset[str]) -> str | None:
-    """None when `module` may be imported, otherwise the reason it may not."""
-    parts = module.split(".")
-    for i in range(1, len(parts) + 1):
-        if ".".join(parts[:i]) in DENIED_MODULES:
-            return f"module '{module}' is denied: it reaches {'.'.join(parts[:i])}"
-    if parts[0] in SAFE_STDLIB or parts[0] in allowed:
-        return None
-    return f"module '{module}' is not in the allowed libraries"
+def _source_findings(source: str, data: bytes) -> list[Finding]:
+    """Problems visible in the raw text, before parsing."""
+    findings: list[Finding] = []
+
+    def add(rule: str, line: int, message: str, verdict: Verdict = Verdict.BLOCK) -> None:
+        findings.append(Finding(rule=rule, line=line, message=message, verdict=verdict))
+
+    head = b"\n".join(data.splitlines()[:2])
+    for match in _COOKIE.finditer(head):
+        if match.group(1).decode("ascii", "replace").lower() not in _UTF8_NAMES:
+            add(
+                "L5-SRC-001",
+                1,
+                f"encoding declaration '{match.group(1).decode('ascii', 'replace')}'; use UTF-8",
+            )
+    for index, char in enumerate(source):
+        if char == "\x00":
+            add("L5-SRC-002", _line_of(source, index), "null byte in source")
+        elif char in _BIDI:
+            add("L5-SRC-003", _line_of(source, index), f"bidirectional control character U+{ord(char):04X}")
+        elif char == "\ufeff":
+            add("L5-SRC-004", _line_of(source, index), "byte order mark inside the source")
+        elif "\ud800" <= char <= "\udfff":
+            add("L5-SRC-002", _line_of(source, index), "unpaired surrogate: the source is not valid UTF-8")
+        elif unicodedata.category(char) == "Cf":
+            add(
+                "L5-SRC-005",
+                _line_of(source, index),
+                f"invisible format character U+{ord(char):04X}",
+                Verdict.ESCALATE,
+            )
+    for number, line in enumerate(source.splitlines(), 1):
+        if len(line) > MAX_LINE_LENGTH:
+            add("L5-SRC-006", number, f"line of {len(line)} characters hides code", Verdict.ESCALATE)
+    try:
+        for token in tokenize.tokenize(io.BytesIO(data).readline):
+            if token.type == tokenize.NAME and not token.string.isascii():
+                normal = unicodedata.normalize("NFKC", token.string)
+                if normal != token.string:
+                    add(
+                        "L5-SRC-007", token.start[0], f"identifier '{token.string}' is a disguised '{normal}'"
+                    )
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
+        pass  # the parser reports the same problem with a better message
+    return dedupe(findings)
 
 
 def review_code(source: str, *, allowed_libraries: Sequence[str], max_lines: int) -> ReviewResult:
-    """Review `source` before execution; see the module docstring."""
+    """Review `source` (exactly what will run) and return the verdict with its findings."""
     data = source.encode("utf-8", "surrogatepass")
     digest = hashlib.sha256(data).hexdigest()
-    findings: list[Finding] = []
+    findings = _source_findings(source, data)
     non_blank = sum(1 for line in source.splitlines() if line.strip())
     if non_blank > max_lines:
+        message = f"{non_blank} non-blank lines exceed the limit of {max_lines}"
         findings.append(
-            Finding(
-                rule="L5-SIZE-001",
-                line=1,
-                message=f"{non_blank} non-blank lines exceed the limit of {max_lines}",
-                verdict=Verdict.BLOCK,
-            )
+            Finding(rule="L5-SIZE-001", line=max_lines + 1, message=message, verdict=Verdict.BLOCK)
         )
     try:
         tree = ast.parse(data)
+        findings += analyze(tree, frozenset(allowed_libraries))
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None) or 1
-        findings.append(
-            Finding(
-                rule="L5-SYNTAX-001",
-                line=line,
-                message=f"syntax error: {getattr(exc, 'msg', exc)}",
-                verdict=Verdict.BLOCK,
-            )
-        )
-        return ReviewResult(verdict=Verdict.BLOCK, findings=findings, code_sha256=digest)
-    allowed = frozenset(allowed_libraries)
-    for node in ast.walk(tree):
-        modules: list[str] = []
-        if isinstance(node, ast.Import):
-            modules = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                message = "relative imports are not allowed"
-                findings.append(
-                    Finding(rule="L5-IMPORT-003", line=node.lineno, message=message, verdict=Verdict.BLOCK)
-                )
-                continue
-            base = node.module or ""
-            modules = [base] + [f"{base}.{a.name}" for a in node.names if a.name != "*"]
-        for module in modules:
-            reason = _module_status(module, allowed)
-            if reason:
-                findings.append(
-                    Finding(
-                        rule="L5-IMPORT-001",
-                        line=getattr(node, "lineno", 1),
-                        message=reason,
-                        verdict=Verdict.BLOCK,
-                    )
-                )
-    return ReviewResult(verdict=worst([f.verdict for f in findings]), findings=findings, code_sha256=digest)
+        message = f"syntax error: {getattr(exc, 'msg', exc)}"
+        findings.append(Finding(rule="L5-SYNTAX-001", line=line, message=message, verdict=Verdict.BLOCK))
+    except (RecursionError, MemoryError):
+        message = "code is nested too deeply to review"
+        findings.append(Finding(rule="L5-SYNTAX-002", line=1, message=message, verdict=Verdict.BLOCK))
+    else:
+        findings += bandit_findings(data)
+    findings = sorted(dedupe(findings), key=lambda f: (f.line, f.rule))
+    return ReviewResult(verdict=worst(f.verdict for f in findings), findings=findings, code_sha256=digest)
