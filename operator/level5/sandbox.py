@@ -1,0 +1,241 @@
+"""SandboxLauncher: the one interface through which the operator creates, watches, reads and kills sandbox
+pods (a warm pool can later hide behind it). Waiting is event-driven: the kopf pod-event handler calls
+PodEvents.notify() and waiters wake up; a slow re-read only guards against a missed event."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from enum import StrEnum
+from typing import Any
+
+from kubernetes_asyncio import client
+from kubernetes_asyncio.client.exceptions import ApiException
+from pydantic import BaseModel
+
+from level5.config import OperatorConfig
+from level5.run_result import MAX_RESULT_BYTES, RunResult, RunResultError, parse_pod_log
+from level5.sandbox_manifests import (
+    CONTAINER_NAME,
+    STARTUP_GRACE_SECONDS,
+    TaskRef,
+    code_config_map,
+    code_config_map_name,
+    deny_all_network_policy,
+    result_config_map,
+    run_timeout,
+    sandbox_limit_range,
+    sandbox_pod,
+    sandbox_resource_quota,
+)
+from level5.spec import AgentTaskSpec
+
+Pod = dict[str, Any]
+RECHECK_SECONDS = 60.0
+"""Safety re-read of a pod in case a watch event was missed; events normally wake waiters first."""
+# Waiting reasons after which a container will never start on its own.
+_FATAL_WAITING = {
+    "ErrImageNeverPull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+}
+
+
+class PodEvents:
+    """asyncio.Events keyed by (namespace, pod name), set whenever the pod changes."""
+
+    def __init__(self) -> None:
+        self._events: dict[tuple[str, str], asyncio.Event] = defaultdict(asyncio.Event)
+
+    def notify(self, namespace: str, name: str) -> None:
+        event = self._events.get((namespace, name))
+        if event is not None:
+            event.set()
+
+    def arm(self, namespace: str, name: str) -> asyncio.Event:
+        event = self._events[(namespace, name)]
+        event.clear()
+        return event
+
+    def forget(self, namespace: str, name: str) -> None:
+        self._events.pop((namespace, name), None)
+
+
+class LaunchOutcome(StrEnum):
+    """What launch() found or did."""
+
+    CREATED = "Created"
+    EXISTS = "Exists"
+    VANISHED = "Vanished"
+
+
+class PodOutcome(BaseModel):
+    """What a finished sandbox pod tells: the runner's result, or why there is none."""
+
+    run: RunResult | None = None
+    failure: str | None = None
+
+
+def is_terminal(pod: Pod) -> bool:
+    return pod.get("status", {}).get("phase") in ("Succeeded", "Failed")
+
+
+def pod_failure(pod: Pod) -> str | None:
+    """A clear reason when the pod itself failed (OOMKilled, DeadlineExceeded, Evicted, cannot start)."""
+    status = pod.get("status", {})
+    reason, message = status.get("reason"), status.get("message", "")
+    if reason == "DeadlineExceeded":
+        return f"DeadlineExceeded: the sandbox ran longer than {pod['spec'].get('activeDeadlineSeconds')}s"
+    if reason == "Evicted":
+        return f"Evicted: {message}"
+    for container in status.get("containerStatuses") or []:
+        state = container.get("state") or {}
+        terminated = state.get("terminated")
+        waiting = state.get("waiting")
+        if terminated and terminated.get("reason") == "OOMKilled":
+            limit = pod["spec"]["containers"][0]["resources"]["limits"]["memory"]
+            return f"OOMKilled: the program used more than the memory limit of {limit}"
+        if terminated and terminated.get("exitCode", 0) != 0:
+            return f"the runner exited {terminated.get('exitCode')} ({terminated.get('reason', 'Error')})"
+        if waiting and waiting.get("reason") in _FATAL_WAITING:
+            return f"SandboxStartFailed: {waiting['reason']}: {waiting.get('message', '')}"
+    if reason:
+        return f"{reason}: {message}"
+    return None
+
+
+class SandboxLauncher:
+    """Creates and observes sandbox pods and their code ConfigMaps."""
+
+    def __init__(self, api: client.ApiClient, config: OperatorConfig, events: PodEvents) -> None:
+        self._api = api
+        self._core = client.CoreV1Api(api)
+        self._net = client.NetworkingV1Api(api)
+        self._config = config
+        self._events = events
+        self._guarded: set[str] = set()
+
+    async def _create(self, create: Any, namespace: str, body: dict[str, Any]) -> bool:
+        """Create an object; False when it already exists (every side effect here is idempotent)."""
+        try:
+            await create(namespace, body)
+        except ApiException as exc:
+            if exc.status == 409:
+                return False
+            raise
+        return True
+
+    async def ensure_namespace_guards(self, namespace: str) -> None:
+        """Deny-all NetworkPolicy, ResourceQuota and LimitRange for sandbox pods, created if missing."""
+        if namespace in self._guarded:
+            return
+        await self._create(
+            self._net.create_namespaced_network_policy, namespace, deny_all_network_policy(namespace)
+        )
+        await self._create(
+            self._core.create_namespaced_resource_quota, namespace, sandbox_resource_quota(namespace)
+        )
+        await self._create(
+            self._core.create_namespaced_limit_range, namespace, sandbox_limit_range(namespace)
+        )
+        self._guarded.add(namespace)
+
+    async def store_code(
+        self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, code: str
+    ) -> str:
+        """Write the iteration's code ConfigMap (kept if it exists) and return its name."""
+        manifest = code_config_map(task, spec, pod_name, iteration, code)
+        await self._create(self._core.create_namespaced_config_map, task.namespace, manifest)
+        return str(manifest["metadata"]["name"])
+
+    async def read_code(self, namespace: str, config_map: str) -> str | None:
+        try:
+            found = await self._core.read_namespaced_config_map(config_map, namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return (found.data or {}).get("main.py")
+
+    async def read_pod(self, namespace: str, name: str) -> Pod | None:
+        try:
+            pod = await self._core.read_namespaced_pod(name, namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        serialized: Pod = self._api.sanitize_for_serialization(pod)
+        return serialized
+
+    async def _pod_ever_existed(self, namespace: str, name: str) -> bool:
+        """Events outlive a deleted pod (about an hour): the scheduler records one for every pod it places."""
+        events = await self._core.list_namespaced_event(
+            namespace, field_selector=f"involvedObject.kind=Pod,involvedObject.name={name}", limit=1
+        )
+        return bool(events.items)
+
+    async def launch(
+        self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, resuming: bool
+    ) -> LaunchOutcome:
+        """Create the pod unless it exists. When resuming an interrupted launch, a missing pod is created
+        only if it can never have existed (no events for it) and its code ConfigMap is there; otherwise it
+        is VANISHED and must not run again."""
+        if resuming:
+            if await self.read_pod(task.namespace, pod_name) is not None:
+                return LaunchOutcome.EXISTS
+            code = await self.read_code(task.namespace, code_config_map_name(pod_name))
+            if code is None or await self._pod_ever_existed(task.namespace, pod_name):
+                return LaunchOutcome.VANISHED
+        manifest = sandbox_pod(task, spec, pod_name, iteration, self._config)
+        created = await self._create(self._core.create_namespaced_pod, task.namespace, manifest)
+        return LaunchOutcome.CREATED if created else LaunchOutcome.EXISTS
+
+    async def wait(self, namespace: str, name: str, spec: AgentTaskSpec) -> Pod | None:
+        """Wait until the pod has terminated (or is gone, or cannot start); return its last state."""
+        loop = asyncio.get_running_loop()
+        hard_deadline = loop.time() + run_timeout(spec) + 2 * STARTUP_GRACE_SECONDS
+        try:
+            while True:
+                event = self._events.arm(namespace, name)
+                pod = await self.read_pod(namespace, name)
+                if pod is None or is_terminal(pod):
+                    return pod
+                failure = pod_failure(pod)
+                remaining = hard_deadline - loop.time()
+                if (failure and failure.startswith("SandboxStartFailed")) or remaining <= 0:
+                    await self.kill(namespace, name)
+                    return pod
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), timeout=min(remaining, RECHECK_SECONDS))
+        finally:
+            self._events.forget(namespace, name)
+
+    async def result(self, namespace: str, name: str, pod: Pod | None) -> PodOutcome:
+        """The runner's result document from the pod log, or the reason there is none."""
+        if pod is None:
+            return PodOutcome(failure="the sandbox pod disappeared before its result was read")
+        failure = pod_failure(pod)
+        try:
+            log = await self._core.read_namespaced_pod_log(
+                name, namespace, container=CONTAINER_NAME, tail_lines=3, limit_bytes=MAX_RESULT_BYTES
+            )
+            return PodOutcome(run=parse_pod_log(str(log)), failure=failure)
+        except (ApiException, RunResultError) as exc:
+            reason = exc.reason if isinstance(exc, ApiException) else str(exc)
+            return PodOutcome(failure=failure or f"no result from the sandbox: {reason}")
+
+    async def kill(self, namespace: str, name: str) -> None:
+        try:
+            await self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+
+    async def store_result(self, task: TaskRef, data: dict[str, str]) -> str:
+        """Create the task's result ConfigMap, for results too large for status. An existing one is kept:
+        it can only come from an interrupted earlier attempt at writing the same final result."""
+        body = result_config_map(task, data)
+        await self._create(self._core.create_namespaced_config_map, task.namespace, body)
+        return str(body["metadata"]["name"])
