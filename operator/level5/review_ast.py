@@ -170,6 +170,7 @@ class Analyzer(ast.NodeVisitor):
         self.call_funcs: set[int] = set()
         self.attribute_bases: set[int] = set()
         self.docstrings: set[int] = set()
+        self.class_name_reads: set[int] = set()
         self._collect()
 
     # ----------------------------------------------------------------- collection (data flow)
@@ -182,6 +183,8 @@ class Analyzer(ast.NodeVisitor):
                 self.call_funcs.add(id(node.func))
             elif isinstance(node, ast.Attribute):
                 self.attribute_bases.add(id(node.value))
+                if node.attr in policy.CLASS_NAME_ATTRIBUTES and isinstance(node.value, ast.Attribute):
+                    self.class_name_reads.add(id(node.value))
             elif isinstance(node, ast.Assign):
                 bindings += [(t, node.value, False) for t in node.targets]
             elif isinstance(node, ast.AnnAssign | ast.NamedExpr) and node.value is not None:
@@ -523,7 +526,7 @@ class Analyzer(ast.NodeVisitor):
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         reason = attribute_danger(node.attr)
-        if reason:
+        if reason and not (node.attr == "__class__" and id(node) in self.class_name_reads):
             self.report(node, "L5-ATTR-001", Verdict.BLOCK, reason)
         if isinstance(node.ctx, ast.Load):
             for qualified in self.resolve(node, node.lineno):
@@ -605,6 +608,8 @@ class Analyzer(ast.NodeVisitor):
         if isinstance(node.func, ast.Attribute):
             self._check_method(node, node.func.attr, targets)
         self._check_allocation(node, targets)
+        if "builtins.pow" in targets:
+            self._check_bomb(node)
         self.generic_visit(node)
 
     def _check_call(self, node: ast.Call, qualified: str) -> None:
@@ -759,13 +764,18 @@ class Analyzer(ast.NodeVisitor):
             self.report(node, "L5-BOMB-002", Verdict.BLOCK, f"allocates {total:.3g} items")
 
     # ----------------------------------------------------------------- resource bombs
-    def visit_BinOp(self, node: ast.BinOp) -> None:
+    def _check_bomb(self, node: ast.expr) -> bool:
+        """Report a literal resource bomb in `node`; True when one was found."""
         try:
             self.size(node)
         except _Huge as exc:
             self.report(node, "L5-BOMB-001", Verdict.BLOCK, str(exc))
-            return
-        self.generic_visit(node)
+            return True
+        return False
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        if not self._check_bomb(node):
+            self.generic_visit(node)
 
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)

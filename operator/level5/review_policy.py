@@ -84,7 +84,13 @@ SAFE_DUNDERS = frozenset(
 )  # fmt: skip
 
 # Module-level names (``ast.Name``) that are dunders but harmless.
-SAFE_NAME_DUNDERS = frozenset({"__name__", "__file__", "__doc__", "__debug__", "__annotations__"})
+SAFE_NAME_DUNDERS = frozenset(
+    {"__name__", "__file__", "__doc__", "__debug__", "__annotations__", "__slots__", "__all__", "__version__",
+     "__author__", "__match_args__"}
+)  # fmt: skip
+
+# `obj.__class__.__name__` is the common idiom for a type's name and exposes nothing else.
+CLASS_NAME_ATTRIBUTES = frozenset({"__name__", "__qualname__", "__module__"})
 
 # Non-dunder attributes of frames, tracebacks, generators, coroutines and code objects: each is a
 # step of a frame walk towards another scope's globals or builtins.
