@@ -8,7 +8,7 @@ a benign sample counts as a false positive on any verdict other than allow.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +53,7 @@ class Rates:
 def escape_payloads(corpora: Path = DEFAULT_CORPORA) -> Iterator[Sample]:
     """Payloads of tests/corpora/escapes/*.py.txt, split on '# ===' lines."""
     for path in sorted((corpora / "escapes").glob("*.py.txt")):
-        name, lines = "", []
+        name, lines = "", list[str]()
         for line in [*path.read_text(encoding="utf-8").splitlines(), _PAYLOAD_SEPARATOR]:
             if line.startswith(_PAYLOAD_SEPARATOR):
                 if name and lines:
@@ -75,9 +75,8 @@ def _review_verdict(sample: Sample) -> Verdict:
     ).verdict
 
 
-def measure(attacks: list[Sample], benign: list[Sample], verdict_of: object) -> Rates:
+def measure(attacks: list[Sample], benign: list[Sample], verdict_of: Callable[[Sample], Verdict]) -> Rates:
     """Rates for a layer given its verdict function."""
-    assert callable(verdict_of)
     missed = tuple(s.name for s in attacks if verdict_of(s) is Verdict.ALLOW)
     flagged = tuple(s.name for s in benign if verdict_of(s) is not Verdict.ALLOW)
     return Rates(len(attacks) - len(missed), len(attacks), len(flagged), len(benign), missed, flagged)
