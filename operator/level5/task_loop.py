@@ -1,0 +1,378 @@
+"""The refine loop of one AgentTask: generate, review, execute, evaluate, refine or finish.
+
+Each step asks state_machine.decide_next() what to do from the recorded status, does it, and persists the
+new status through a StatusSink before the next step. Side effects that must not repeat (running code) are
+recorded before they happen. No Kubernetes types here: the sandbox and the sink are passed in, so the loop
+runs in unit tests with a local sandbox and a recording sink."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from level5.answer_parsing import Judgement, parse_answer, parse_judgement
+from level5.evaluation import JudgeFn, evaluate, failure_signature
+from level5.model_client import Endpoint, ModelGateway, ModelRejectedError
+from level5.prompts import describe_failure, generation_messages, judge_messages
+from level5.review import Verdict, review_code
+from level5.run_result import RunResult
+from level5.sandbox import LaunchOutcome, Pod, PodOutcome
+from level5.sandbox_manifests import TaskRef, sandbox_pod_name
+from level5.spec import AgentTaskSpec, SuccessCriterion
+from level5.state_machine import (
+    Action,
+    ActionKind,
+    decide_next,
+    finish_iteration,
+    start_iteration,
+    with_phase,
+)
+from level5.status import (
+    AgentTaskStatus,
+    CurrentIteration,
+    Feedback,
+    HistoryEntry,
+    LaunchState,
+    Phase,
+    ReviewSummary,
+    TaskResult,
+)
+
+MAX_INLINE_CODE = 16 * 1024
+"""Final code larger than this goes to the <task>-result ConfigMap instead of status."""
+STDOUT_EXCERPT = 4000
+
+
+class StatusSink(Protocol):
+    """Where the loop records progress (the status subresource and Events in the operator)."""
+
+    async def save(self, status: AgentTaskStatus) -> None: ...
+
+    def event(self, reason: str, message: str, warning: bool = False) -> None: ...
+
+
+class Sandbox(Protocol):
+    """The parts of SandboxLauncher the loop uses."""
+
+    async def ensure_namespace_guards(self, namespace: str) -> None: ...
+
+    async def store_code(
+        self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, code: str
+    ) -> str: ...
+
+    async def read_code(self, namespace: str, config_map: str) -> str | None: ...
+
+    async def launch(
+        self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, resuming: bool
+    ) -> LaunchOutcome: ...
+
+    async def wait(self, namespace: str, name: str, spec: AgentTaskSpec) -> Pod | None: ...
+
+    async def result(self, namespace: str, name: str, pod: Pod | None) -> PodOutcome: ...
+
+    async def store_result(self, task: TaskRef, data: dict[str, str]) -> str: ...
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class TaskLoop:
+    """Drives one task to a terminal phase."""
+
+    def __init__(
+        self,
+        task: TaskRef,
+        spec: AgentTaskSpec,
+        status: AgentTaskStatus,
+        *,
+        gateway: ModelGateway,
+        endpoint: Endpoint,
+        sandbox: Sandbox,
+        sink: StatusSink,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.task, self.spec, self.status = task, spec, status
+        self.gateway, self.endpoint, self.sandbox, self.sink, self.clock = (
+            gateway,
+            endpoint,
+            sandbox,
+            sink,
+            clock,
+        )
+
+    async def run(self) -> AgentTaskStatus:
+        """Step until the task is Succeeded or Failed; return the final status."""
+        while True:
+            action = decide_next(self.spec, self.status, self.clock(), await self._recent_codes())
+            if action.kind is ActionKind.DONE:
+                return self.status
+            try:
+                await self._step(action)
+            except ModelRejectedError as exc:  # a wrong key or model name: retrying cannot help
+                await self._fail(Action(kind=ActionKind.FAIL, reason="ModelRejected", message=str(exc)))
+
+    async def _step(self, action: Action) -> None:
+        steps = {
+            ActionKind.GENERATE: self._generate,
+            ActionKind.REVIEW: self._review,
+            ActionKind.LAUNCH: self._launch,
+            ActionKind.WAIT: self._wait_and_evaluate,
+            ActionKind.SUCCEED: self._succeed,
+            ActionKind.FAIL: self._fail,
+        }
+        await steps[action.kind](action)
+
+    async def _save(
+        self, status: AgentTaskStatus, phase: Phase | None = None, reason: str = "", message: str = ""
+    ) -> None:
+        """Persist status; on a phase change also set conditions and post an Event."""
+        if phase is not None and phase != status.phase:
+            status = with_phase(status, phase, reason, message, self.clock(), self.task.generation)
+            self.sink.event(reason, message, warning=phase is Phase.FAILED)
+        await self.sink.save(status)
+        self.status = status
+
+    async def _recent_codes(self) -> list[str]:
+        """Programs of the last iterations, for the near-identical-attempts rule."""
+        if self.status.current is not None:
+            return []
+        n = self.spec.iterations.stuck.max_similar_attempts
+        codes = []
+        for entry in self.status.history[-n:]:
+            code = (
+                await self.sandbox.read_code(self.task.namespace, entry.code_config_map)
+                if (entry.code_config_map)
+                else None
+            )
+            if code is not None:
+                codes.append(code)
+        return codes
+
+    # -- steps ----------------------------------------------------------------------------------------------
+
+    async def _generate(self, action: Action) -> None:
+        now = self.clock()
+        started = start_iteration(self.status, action.iteration, now)
+        await self._save(
+            started, Phase.GENERATING, "Generating", f"iteration {action.iteration}: asking the model"
+        )
+        feedback = self.status.feedback
+        previous = None
+        if feedback is not None and feedback.code_config_map:
+            previous = await self.sandbox.read_code(self.task.namespace, feedback.code_config_map)
+        messages = generation_messages(
+            self.spec, action.iteration, previous, feedback.summary if feedback else None
+        )
+        completion = await self.gateway.complete(self.endpoint, messages)
+        answer = parse_answer(completion.text)
+        current = self.status.current
+        assert current is not None
+        tokens = current.tokens + completion.tokens
+        if answer.code is None:
+            entry = HistoryEntry(
+                iteration=action.iteration,
+                reason="NoCodeInAnswer",
+                tokens=tokens,
+                failure_signature=failure_signature("NoCodeInAnswer"),
+                duration_seconds=(self.clock() - current.started_at).total_seconds(),
+            )
+            await self._close_iteration(entry, describe_failure(answer_problem=answer.problem), None)
+            return
+        pod_name = sandbox_pod_name(self.task, action.iteration)
+        config_map = await self.sandbox.store_code(
+            self.task, self.spec, pod_name, action.iteration, answer.code
+        )
+        current = current.model_copy(
+            update={
+                "code_sha256": hashlib.sha256(answer.code.encode()).hexdigest(),
+                "code_config_map": config_map,
+                "confidence": answer.confidence,
+                "uncertainty": answer.uncertainty,
+                "tokens": tokens,
+                "pod_name": pod_name,
+            }
+        )
+        await self._save(
+            self.status.model_copy(update={"current": current}),
+            Phase.REVIEWING,
+            "Reviewing",
+            f"iteration {action.iteration}: reviewing {current.code_sha256}",
+        )
+
+    async def _review(self, action: Action) -> None:
+        current = self.status.current
+        assert current is not None and current.code_config_map is not None
+        code = await self.sandbox.read_code(self.task.namespace, current.code_config_map)
+        if code is None:  # the code ConfigMap was deleted: generate this iteration again
+            await self._save(
+                self.status.model_copy(
+                    update={
+                        "current": current.model_copy(update={"code_sha256": None, "code_config_map": None})
+                    }
+                )
+            )
+            return
+        caps = self.spec.capabilities
+        review = review_code(code, allowed_libraries=caps.allowed_libraries, max_lines=caps.max_lines)
+        rules = sorted({f.rule for f in review.findings})
+        summary = ReviewSummary(verdict=review.verdict.value, rules=rules)
+        if review.verdict is Verdict.ALLOW:
+            await self._save(
+                self.status.model_copy(update={"current": current.model_copy(update={"review": summary})}),
+                Phase.EXECUTING,
+                "Executing",
+                f"iteration {action.iteration}: review passed",
+            )
+            return
+        self.sink.event(
+            "ReviewBlocked",
+            f"iteration {action.iteration}: {review.verdict.value} ({', '.join(rules)})",
+            warning=True,
+        )
+        entry = self._entry(
+            current,
+            reason=f"Review{review.verdict.value.capitalize()}: {', '.join(rules)}",
+            signature=failure_signature("review", *rules),
+        )
+        entry = entry.model_copy(update={"review_verdict": summary.verdict, "review_rules": rules})
+        await self._close_iteration(entry, describe_failure(review_feedback=review.feedback()), None)
+
+    async def _launch(self, action: Action) -> None:
+        current = self.status.current
+        assert current is not None and current.pod_name is not None
+        await self.sandbox.ensure_namespace_guards(self.task.namespace)
+        # Record the intent first: a restarted operator then knows this pod may exist and never makes a
+        # second one for the same code.
+        pending = current.model_copy(update={"launch_state": LaunchState.PENDING})
+        await self._save(self.status.model_copy(update={"current": pending}))
+        outcome = await self.sandbox.launch(
+            self.task, self.spec, current.pod_name, action.iteration, resuming=False
+        )
+        created = pending.model_copy(update={"launch_state": LaunchState.CREATED})
+        await self._save(self.status.model_copy(update={"current": created}))
+        self.sink.event(
+            "SandboxLaunched", f"iteration {action.iteration}: pod {current.pod_name} ({outcome.value})"
+        )
+
+    async def _wait_and_evaluate(self, action: Action) -> None:
+        current = self.status.current
+        assert current is not None and current.pod_name is not None and current.code_config_map is not None
+        namespace = self.task.namespace
+        outcome = PodOutcome(failure="the sandbox pod disappeared before its result was read")
+        resumed_launch = LaunchOutcome.EXISTS
+        if current.launch_state is LaunchState.PENDING:
+            resumed_launch = await self.sandbox.launch(
+                self.task, self.spec, current.pod_name, action.iteration, resuming=True
+            )
+            if resumed_launch is not LaunchOutcome.VANISHED:
+                await self._save(
+                    self.status.model_copy(
+                        update={"current": current.model_copy(update={"launch_state": LaunchState.CREATED})}
+                    )
+                )
+        if resumed_launch is not LaunchOutcome.VANISHED:
+            pod = await self.sandbox.wait(namespace, current.pod_name, self.spec)
+            outcome = await self.sandbox.result(namespace, current.pod_name, pod)
+        await self._save(
+            self.status, Phase.EVALUATING, "Evaluating", f"iteration {action.iteration}: evaluating"
+        )
+        code = await self.sandbox.read_code(namespace, current.code_config_map) or ""
+        run = outcome.run
+        not_run = f"the program did not complete: {outcome.failure}"
+        evaluation = await evaluate(
+            self.spec.goal.success_criteria, run, not_run, self._judge_with(code, run)
+        )
+        error = run.error if run is not None else None
+        reason = (
+            "AllCriteriaPassed"
+            if evaluation.passed
+            else (outcome.failure or (f"{error.type}: {error.message}" if error else "CriteriaFailed"))
+        )
+        failed = [c.name for c in evaluation.criteria if not c.passed]
+        entry = self._entry(
+            current,
+            reason=reason[:1024],
+            signature=None
+            if evaluation.passed
+            else failure_signature(
+                outcome.failure, error.type if error else None, error.message if error else None, *failed
+            ),
+        )
+        entry = entry.model_copy(
+            update={
+                "exit_code": run.exit_code if run else None,
+                "score": evaluation.score,
+                "tokens": entry.tokens + evaluation.tokens,
+                "cpu_seconds": run.cpu_seconds if run else 0.0,
+            }
+        )
+        result = TaskResult(
+            stdout_excerpt=(run.stdout[:STDOUT_EXCERPT] if run else ""),
+            criteria=evaluation.criteria,
+            iteration=action.iteration,
+        )
+        feedback = (
+            None
+            if evaluation.passed
+            else describe_failure(pod_failure=outcome.failure, run=run, criteria=evaluation.criteria)
+        )
+        self.sink.event(
+            "Evaluated", f"iteration {action.iteration}: score {evaluation.score:.2f} ({reason[:200]})"
+        )
+        await self._close_iteration(entry, feedback, result)
+
+    def _judge_with(self, code: str, run: RunResult | None) -> JudgeFn:
+        async def judge(criterion: SuccessCriterion) -> tuple[Judgement, int]:
+            assert run is not None  # evaluate() only judges completed runs
+            completion = await self.gateway.complete(self.endpoint, judge_messages(criterion, code, run))
+            return parse_judgement(completion.text), completion.tokens
+
+        return judge
+
+    def _entry(self, current: CurrentIteration, reason: str, signature: str | None) -> HistoryEntry:
+        return HistoryEntry(
+            iteration=current.iteration,
+            code_sha256=current.code_sha256,
+            code_config_map=current.code_config_map,
+            review_verdict=current.review.verdict if current.review else None,
+            review_rules=current.review.rules if current.review else [],
+            reason=reason,
+            failure_signature=signature,
+            tokens=current.tokens,
+            duration_seconds=(self.clock() - current.started_at).total_seconds(),
+            pod_name=current.pod_name if current.launch_state else None,
+        )
+
+    async def _close_iteration(
+        self, entry: HistoryEntry, feedback: str | None, result: TaskResult | None
+    ) -> None:
+        status = finish_iteration(self.status, entry, self.clock())
+        update: dict[str, object] = {}
+        if feedback is not None:
+            update["feedback"] = Feedback(
+                iteration=entry.iteration, code_config_map=entry.code_config_map, summary=feedback
+            )
+        if result is not None:
+            update["result"] = result
+        await self._save(status.model_copy(update=update))
+
+    async def _succeed(self, action: Action) -> None:
+        last = self.status.history[-1]
+        code = await self.sandbox.read_code(self.task.namespace, last.code_config_map or "") or ""
+        result = self.status.result or TaskResult(iteration=action.iteration)
+        update: dict[str, object] = {"feedback": None}
+        if len(code) <= MAX_INLINE_CODE:
+            update["result"] = result.model_copy(update={"code": code})
+        else:
+            update["result_config_map"] = await self.sandbox.store_result(
+                self.task, {"main.py": code, "result.json": result.model_dump_json(by_alias=True)}
+            )
+        await self._save(
+            self.status.model_copy(update=update), Phase.SUCCEEDED, action.reason, action.message
+        )
+
+    async def _fail(self, action: Action) -> None:
+        await self._save(self.status, Phase.FAILED, action.reason, action.message)
