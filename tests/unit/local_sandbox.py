@@ -1,0 +1,107 @@
+"""Test doubles for the loop's ports that do real work locally: LocalSandbox runs sandbox-image/runner.py
+as a subprocess (the same runner the pod runs), RecordingSink keeps every saved status and Event."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from level5.run_result import parse_pod_log
+from level5.sandbox import LaunchOutcome, Pod, PodOutcome
+from level5.sandbox_manifests import TaskRef, checks_document, code_config_map_name
+from level5.spec import AgentTaskSpec
+from level5.status import AgentTaskStatus
+
+RUNNER = Path(__file__).resolve().parents[2] / "sandbox-image" / "runner.py"
+
+
+class LocalSandbox:
+    """Runs each 'pod' once as a local runner subprocess; counts launches per pod name."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.codes: dict[str, str] = {}
+        self.launches: Counter[str] = Counter()
+        self.logs: dict[str, str] = {}
+        self.hang_on_wait = False
+
+    async def ensure_namespace_guards(self, namespace: str) -> None:
+        return None
+
+    async def store_code(
+        self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, code: str
+    ) -> str:
+        name = code_config_map_name(pod_name)
+        self.codes.setdefault(name, code)
+        directory = self.root / pod_name
+        (directory / "out").mkdir(parents=True, exist_ok=True)
+        checks, scripts = checks_document(spec)
+        document = json.loads(checks)
+        document["outputDir"] = str(directory / "out")
+        for check in document["checks"]:
+            if "path" in check:
+                check["path"] = str(directory / Path(check["path"]).name)
+        (directory / "checks.json").write_text(json.dumps(document))
+        (directory / "main.py").write_text(code)
+        for file_name, source in scripts.items():
+            (directory / file_name).write_text(source)
+        return name
+
+    async def read_code(self, namespace: str, config_map: str) -> str | None:
+        return self.codes.get(config_map)
+
+    async def launch(
+        self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, resuming: bool
+    ) -> LaunchOutcome:
+        if pod_name in self.logs or self.launches[pod_name]:
+            return LaunchOutcome.EXISTS
+        self.launches[pod_name] += 1
+        directory = self.root / pod_name
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(RUNNER),
+            "--code",
+            str(directory / "main.py"),
+            "--checks",
+            str(directory / "checks.json"),
+            stdout=asyncio.subprocess.PIPE,
+            env={"LEVEL5_WORK_DIR": str(directory / "work")},
+        )
+        stdout, _ = await proc.communicate()
+        self.logs[pod_name] = stdout.decode()
+        return LaunchOutcome.CREATED
+
+    async def wait(self, namespace: str, name: str, spec: AgentTaskSpec) -> Pod | None:
+        if self.hang_on_wait:
+            raise asyncio.CancelledError("operator killed while the pod runs")
+        return {"status": {"phase": "Succeeded"}} if name in self.logs else None
+
+    async def result(self, namespace: str, name: str, pod: Pod | None) -> PodOutcome:
+        if pod is None:
+            return PodOutcome(failure="the sandbox pod disappeared before its result was read")
+        return PodOutcome(run=parse_pod_log(self.logs[name]))
+
+    async def store_result(self, task: TaskRef, data: dict[str, str]) -> str:
+        self.codes[f"{task.name}-result"] = data["main.py"]
+        return f"{task.name}-result"
+
+
+class RecordingSink:
+    """Keeps every saved status (round-tripped through the CRD's JSON form) and every Event."""
+
+    def __init__(self) -> None:
+        self.statuses: list[AgentTaskStatus] = []
+        self.events: list[tuple[str, str, bool]] = []
+
+    async def save(self, status: AgentTaskStatus) -> None:
+        self.statuses.append(AgentTaskStatus.model_validate_json(status.model_dump_json(by_alias=True)))
+
+    def event(self, reason: str, message: str, warning: bool = False) -> None:
+        self.events.append((reason, message, warning))
+
+    @property
+    def last(self) -> AgentTaskStatus:
+        return self.statuses[-1]

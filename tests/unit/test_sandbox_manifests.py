@@ -1,0 +1,125 @@
+"""Lockdown fields of the sandbox pod and the namespace guards."""
+
+from __future__ import annotations
+
+import json
+
+from level5.config import OperatorConfig
+from level5.sandbox import pod_failure
+from level5.sandbox_manifests import (
+    TaskRef,
+    checks_document,
+    code_config_map,
+    deny_all_network_policy,
+    sandbox_pod,
+    sandbox_pod_name,
+)
+from level5.spec import AgentTaskSpec
+
+TASK = TaskRef(name="a" * 80, namespace="team", uid="0b6e-uid")
+SPEC = AgentTaskSpec.model_validate(
+    {
+        "goal": {
+            "primary": "x",
+            "successCriteria": [
+                {"name": "exit", "exitCode": 0},
+                {"name": "t", "testScript": "print(1)"},
+                {"name": "j", "judge": "ok"},
+            ],
+        },
+        "capabilities": {
+            "cpu": "250m",
+            "memory": "128Mi",
+            "ephemeralStorage": "32Mi",
+            "timeoutSeconds": 20,
+            "files": {"referenceData": "sales"},
+        },
+    }
+)
+
+
+def test_pod_names_are_bounded_deterministic_and_distinct() -> None:
+    name = sandbox_pod_name(TASK, 7)
+    assert len(name) <= 63 and name == sandbox_pod_name(TASK, 7)
+    assert name != sandbox_pod_name(TASK, 8)
+    assert name != sandbox_pod_name(TASK.model_copy(update={"uid": "other"}), 7)
+    assert sandbox_pod_name(TaskRef(name="csv", namespace="n", uid="u"), 1).startswith("csv-1-")
+
+
+def test_pod_is_locked_down() -> None:
+    pod = sandbox_pod(TASK, SPEC, "p-1-abc", 1, OperatorConfig())
+    spec = pod["spec"]
+    assert spec["runtimeClassName"] == "gvisor"
+    assert spec["automountServiceAccountToken"] is False and spec["enableServiceLinks"] is False
+    assert spec["restartPolicy"] == "Never"
+    assert spec["activeDeadlineSeconds"] == 20 * 2 + 60
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    container = spec["containers"][0]
+    sc = container["securityContext"]
+    assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
+    assert sc["capabilities"] == {"drop": ["ALL"]} and sc["runAsUser"] == 65532 and sc["runAsGroup"] == 65532
+    assert (
+        container["resources"]["requests"]
+        == container["resources"]["limits"]
+        == {"cpu": "250m", "memory": "128Mi", "ephemeral-storage": "32Mi"}
+    )
+    assert container["imagePullPolicy"] == "IfNotPresent" and container["image"] == "level5.local/sandbox:dev"
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    assert mounts["/code"]["readOnly"] and mounts["/data"]["readOnly"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert volumes["output"]["emptyDir"]["sizeLimit"] == "32Mi" and volumes["tmp"]["emptyDir"]["sizeLimit"]
+    assert volumes["data"]["configMap"]["name"] == "sales"
+    labels = pod["metadata"]["labels"]
+    assert labels["app.kubernetes.io/managed-by"] == "level5" and labels["level5.dev/sandbox"] == "true"
+    owner = pod["metadata"]["ownerReferences"][0]
+    assert owner["controller"] and owner["blockOwnerDeletion"] and owner["uid"] == TASK.uid
+
+
+def test_runtime_class_can_be_unset() -> None:
+    pod = sandbox_pod(TASK, SPEC, "p", 1, OperatorConfig(runtime_class=None))
+    assert "runtimeClassName" not in pod["spec"]
+
+
+def test_code_config_map_carries_code_checks_and_scripts() -> None:
+    cm = code_config_map(TASK, SPEC, "p-1-abc", 1, "print(1)\n")
+    assert cm["metadata"]["name"] == "p-1-abc-code" and cm["immutable"] is True
+    checks = json.loads(cm["data"]["checks.json"])
+    assert [c["kind"] for c in checks["checks"]] == ["exitCode", "testScript"]  # judge stays in the operator
+    assert cm["data"]["test_1.py"] == "print(1)" and checks["checks"][1]["path"] == "/code/test_1.py"
+    assert checks_document(SPEC)[1] == {"test_1.py": "print(1)"}
+
+
+def test_network_policy_denies_everything() -> None:
+    policy = deny_all_network_policy("team")
+    assert policy["metadata"]["name"] == "level5-sandbox-deny-all"
+    assert policy["spec"] == {
+        "podSelector": {"matchLabels": {"level5.dev/sandbox": "true"}},
+        "policyTypes": ["Ingress", "Egress"],
+    }
+
+
+def test_pod_failure_reasons() -> None:
+    base = {
+        "spec": {"activeDeadlineSeconds": 90, "containers": [{"resources": {"limits": {"memory": "64Mi"}}}]}
+    }
+    oom = {
+        **base,
+        "status": {
+            "phase": "Failed",
+            "containerStatuses": [{"state": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}],
+        },
+    }
+    assert (pod_failure(oom) or "").startswith("OOMKilled") and "64Mi" in (pod_failure(oom) or "")
+    deadline = {**base, "status": {"phase": "Failed", "reason": "DeadlineExceeded"}}
+    assert (pod_failure(deadline) or "").startswith("DeadlineExceeded")
+    evicted = {**base, "status": {"phase": "Failed", "reason": "Evicted", "message": "ephemeral storage"}}
+    assert pod_failure(evicted) == "Evicted: ephemeral storage"
+    ok = {
+        **base,
+        "status": {
+            "phase": "Succeeded",
+            "containerStatuses": [{"state": {"terminated": {"reason": "Completed", "exitCode": 0}}}],
+        },
+    }
+    assert pod_failure(ok) is None

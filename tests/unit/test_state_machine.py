@@ -1,0 +1,160 @@
+"""Pure state-machine, stopping-rule and evaluation logic."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from level5.answer_parsing import Judgement
+from level5.evaluation import evaluate, failure_signature
+from level5.run_result import RunResult
+from level5.spec import AgentTaskSpec, Iterations, SuccessCriterion
+from level5.state_machine import ActionKind, decide_next, finish_iteration, start_iteration, with_phase
+from level5.status import AgentTaskStatus, HistoryEntry, LaunchState, Phase, ReviewSummary
+from level5.stopping import not_converging, should_stop, similar_attempts
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+SPEC = AgentTaskSpec.model_validate(
+    {"goal": {"primary": "x", "successCriteria": [{"name": "a", "exitCode": 0}]}}
+)
+
+
+def with_history(*scores: float, signature: str | None = "sig", **extra: object) -> AgentTaskStatus:
+    history = [
+        HistoryEntry(iteration=i + 1, score=s, failure_signature=signature) for i, s in enumerate(scores)
+    ]
+    return AgentTaskStatus(iteration=len(scores), history=history, started_at=NOW, **extra)  # type: ignore[arg-type]
+
+
+def test_fresh_task_generates_iteration_one() -> None:
+    action = decide_next(SPEC, AgentTaskStatus(), NOW)
+    assert (action.kind, action.iteration) == (ActionKind.GENERATE, 1)
+
+
+def test_resume_points_follow_recorded_progress() -> None:
+    status = start_iteration(AgentTaskStatus(), 1, NOW)
+    assert decide_next(SPEC, status, NOW).kind is ActionKind.GENERATE  # model answer never stored
+    current = status.current
+    assert current is not None
+    current = current.model_copy(update={"code_sha256": "abc", "code_config_map": "cm", "pod_name": "p"})
+    assert decide_next(SPEC, status.model_copy(update={"current": current}), NOW).kind is ActionKind.REVIEW
+    current = current.model_copy(update={"review": ReviewSummary(verdict="allow")})
+    assert decide_next(SPEC, status.model_copy(update={"current": current}), NOW).kind is ActionKind.LAUNCH
+    for state in (LaunchState.PENDING, LaunchState.CREATED):
+        launched = current.model_copy(update={"launch_state": state})
+        assert decide_next(SPEC, status.model_copy(update={"current": launched}), NOW).kind is ActionKind.WAIT
+
+
+def test_success_and_terminal() -> None:
+    assert decide_next(SPEC, with_history(0.5, 1.0), NOW).kind is ActionKind.SUCCEED
+    done = with_history(1.0).model_copy(update={"phase": Phase.SUCCEEDED})
+    assert decide_next(SPEC, done, NOW).kind is ActionKind.DONE
+
+
+def test_failed_iteration_continues_until_max() -> None:
+    assert decide_next(SPEC, with_history(0.0, signature=None), NOW).kind is ActionKind.GENERATE
+    five = with_history(0.0, 0.1, 0.2, 0.3, 0.4, signature=None)
+    action = decide_next(SPEC, five, NOW)
+    assert (action.kind, action.reason) == (ActionKind.FAIL, "MaxIterationsReached")
+
+
+def test_budgets() -> None:
+    limits = Iterations.model_validate(
+        {"maxIterations": 50, "budgets": {"tokens": 100, "cpuSeconds": 5, "wallClockSeconds": 60}}
+    )
+    status = with_history(0.0, signature=None)
+    assert should_stop(limits, status, NOW, []) is None
+    over_tokens = status.model_copy(update={"totals": status.totals.model_copy(update={"tokens": 100})})
+    assert should_stop(limits, over_tokens, NOW, []).reason == "TokenBudgetExhausted"  # type: ignore[union-attr]
+    over_cpu = status.model_copy(update={"totals": status.totals.model_copy(update={"cpu_seconds": 5.5})})
+    assert should_stop(limits, over_cpu, NOW, []).reason == "CpuBudgetExhausted"  # type: ignore[union-attr]
+    late = NOW + timedelta(seconds=61)
+    assert should_stop(limits, status, late, []).reason == "WallClockBudgetExhausted"  # type: ignore[union-attr]
+
+
+def test_same_failure_needs_n_identical_signatures() -> None:
+    limits = Iterations.model_validate({"maxIterations": 50, "stuck": {"maxSameFailure": 3}})
+    assert should_stop(limits, with_history(0, 0), NOW, []) is None
+    assert should_stop(limits, with_history(0, 0, 0), NOW, []).reason == "StuckSameFailure"  # type: ignore[union-attr]
+    mixed = with_history(0, 0, 0)
+    mixed.history[1].failure_signature = "other"
+    assert should_stop(limits, mixed, NOW, []) is None
+
+
+def test_similar_attempts_uses_difflib_ratio() -> None:
+    limits = Iterations.model_validate({"stuck": {"maxSimilarAttempts": 3, "similarityThreshold": 0.9}})
+    base = "import csv\nfor row in csv.reader(open('/data/x.csv')):\n    print(row[0], row[3])\n"
+    assert similar_attempts(limits, [base, base + "# a\n", base + "# b\n"]) is not None
+    assert similar_attempts(limits, [base, base]) is None
+    assert similar_attempts(limits, [base, "print('completely different approach')\n", base]) is None
+
+
+def test_convergence_window() -> None:
+    limits = Iterations.model_validate({"convergence": {"window": 2, "minImprovement": 0.2}})
+    assert not_converging(limits, with_history(0.5, 0.5)) is None  # not enough history yet
+    assert not_converging(limits, with_history(0.5, 0.6, 0.6)) is not None
+    assert not_converging(limits, with_history(0.3, 0.3, 0.6)) is None
+    off = Iterations.model_validate({"convergence": {"window": 1, "minImprovement": 0}})
+    assert not_converging(off, with_history(0.5, 0.5, 0.5)) is None
+
+
+def test_conditions_and_history_bounds() -> None:
+    status = with_phase(AgentTaskStatus(), Phase.GENERATING, "Generating", "m", NOW, 3)
+    progressing = next(c for c in status.conditions if c.type == "Progressing")
+    assert progressing.status == "True" and progressing.observed_generation == 3
+    later = with_phase(status, Phase.EXECUTING, "Executing", "m", NOW + timedelta(seconds=5), 3)
+    again = next(c for c in later.conditions if c.type == "Progressing")
+    assert again.last_transition_time == NOW  # status unchanged, so no new transition time
+    status = AgentTaskStatus(started_at=NOW)
+    for i in range(30):
+        status = finish_iteration(
+            start_iteration(status, i + 1, NOW),
+            HistoryEntry(iteration=i + 1, tokens=10, cpu_seconds=0.5),
+            NOW,
+        )
+    assert len(status.history) == 20 and status.history[0].iteration == 11
+    assert status.totals.tokens == 300 and status.totals.cpu_seconds == 15.0
+
+
+def _run(exit_code: int, checks: list[dict[str, object]]) -> RunResult:
+    return RunResult.model_validate(
+        {
+            "version": 1,
+            "exitCode": exit_code,
+            "timedOut": False,
+            "stdout": "out",
+            "stderr": "",
+            "stdoutBytes": 3,
+            "stderrBytes": 0,
+            "error": None,
+            "checks": checks,
+            "cpuSeconds": 0.1,
+            "durationSeconds": 0.1,
+            "outputFiles": [],
+        }
+    )
+
+
+async def test_evaluation_scores_and_judges_only_after_machine_checks_pass() -> None:
+    criteria = [SuccessCriterion(name="exit", exit_code=0), SuccessCriterion(name="j", judge="looks right")]
+    asked: list[str] = []
+
+    async def judge(criterion: SuccessCriterion) -> tuple[Judgement, int]:
+        asked.append(criterion.name)
+        return Judgement(passed=False, rationale="wrong totals"), 42
+
+    failing = await evaluate(
+        criteria, _run(1, [{"name": "exit", "kind": "exitCode", "passed": False}]), "-", judge
+    )
+    assert failing.score == 0.0 and asked == [] and "not judged" in failing.criteria[1].reason
+    passing = await evaluate(
+        criteria, _run(0, [{"name": "exit", "kind": "exitCode", "passed": True}]), "-", judge
+    )
+    assert passing.score == 0.5 and asked == ["j"] and passing.tokens == 42
+    assert passing.criteria[1].reason == "wrong totals"
+    no_run = await evaluate(criteria, None, "OOMKilled", judge)
+    assert [c.reason for c in no_run.criteria] == ["OOMKilled", "OOMKilled"]
+
+
+def test_failure_signature_ignores_numbers() -> None:
+    assert failure_signature("KeyError", "line 12") == failure_signature("KeyError", "line 40")
+    assert failure_signature("KeyError") != failure_signature("ValueError")
