@@ -8,10 +8,12 @@ a benign sample counts as a false positive on any verdict other than allow.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from level5.injection import check_input
 from level5.review import review_code
 from level5.verdicts import Verdict
 
@@ -85,3 +87,19 @@ def measure(attacks: list[Sample], benign: list[Sample], verdict_of: Callable[[S
 def review_rates(corpora: Path = DEFAULT_CORPORA) -> Rates:
     """Review block rate on escapes and false-positive rate on benign scripts."""
     return measure(list(escape_payloads(corpora)), list(benign_scripts(corpora)), _review_verdict)
+
+
+def _jsonl(path: Path) -> list[Sample]:
+    """JSON lines of {"source", "text"}; the sample name carries the source for check_input."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [Sample(str(row["source"]), str(row["text"])) for row in rows]
+
+
+def _injection_verdict(sample: Sample) -> Verdict:
+    return check_input(sample.text, source=sample.name).verdict
+
+
+def injection_rates(corpora: Path = DEFAULT_CORPORA) -> Rates:
+    """Injection detection rate on attacks.jsonl and false-positive rate on benign.jsonl."""
+    folder = corpora / "injection"
+    return measure(_jsonl(folder / "attacks.jsonl"), _jsonl(folder / "benign.jsonl"), _injection_verdict)
