@@ -9,6 +9,15 @@ import pytest
 from level5.audit import AuditError, AuditLog, FileSink, StreamSink, verify
 
 
+def read_lines(path: Path) -> list[str]:
+    return read_lines(path)
+
+
+def append_text(path: Path, text: str) -> None:
+    with path.open("a") as handle:
+        handle.write(text)
+
+
 async def write_log(path: Path, n: int) -> list[str]:
     log = AuditLog(FileSink(path))
     await asyncio.gather(*(log.append("step", f"task-{i % 3}", i, {"i": i}) for i in range(n)))
@@ -22,7 +31,7 @@ async def test_chain_verifies_and_resumes(tmp_path: Path) -> None:
     resumed = AuditLog(FileSink(path))
     record = await resumed.append("review", "task-x", None, {"verdict": "allow"})
     assert record.seq == 20
-    assert verify(path.read_text().splitlines()).ok
+    assert verify(read_lines(path)).ok
 
 
 @pytest.mark.parametrize("attack", ["edit", "delete", "swap", "insert"])
@@ -52,7 +61,7 @@ async def test_truncation_needs_checkpoint(tmp_path: Path) -> None:
 async def test_corrupt_tail_refuses_to_extend(tmp_path: Path) -> None:
     path = tmp_path / "a.jsonl"
     await write_log(path, 2)
-    path.write_text(path.read_text() + '{"seq": 2, "partial\n')
+    append_text(path, '{"seq": 2, "partial\n')
     with pytest.raises(AuditError):
         await AuditLog(FileSink(path)).append("x", "t", 0, {})
 
