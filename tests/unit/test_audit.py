@@ -10,7 +10,7 @@ from level5.audit import AuditError, AuditLog, FileSink, StreamSink, verify
 
 
 def read_lines(path: Path) -> list[str]:
-    return read_lines(path)
+    return path.read_text().splitlines()
 
 
 def append_text(path: Path, text: str) -> None:
@@ -21,7 +21,7 @@ def append_text(path: Path, text: str) -> None:
 async def write_log(path: Path, n: int) -> list[str]:
     log = AuditLog(FileSink(path))
     await asyncio.gather(*(log.append("step", f"task-{i % 3}", i, {"i": i}) for i in range(n)))
-    return path.read_text().splitlines()
+    return read_lines(path)
 
 
 async def test_chain_verifies_and_resumes(tmp_path: Path) -> None:
