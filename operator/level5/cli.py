@@ -1,0 +1,100 @@
+"""The ``level5`` command: run the text-level safety layers from a shell or CI.
+
+Exit codes for verdicts: 0 allow, 1 block, 2 escalate. ``audit verify`` exits 0 when the chain is
+intact and 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from level5.audit import verify
+from level5.injection import check_input
+from level5.review import review_code
+from level5.safety_eval import EVAL_ALLOWED_LIBRARIES, Rates, injection_rates, review_rates
+from level5.verdicts import Verdict
+
+EXIT_CODES = {Verdict.ALLOW: 0, Verdict.BLOCK: 1, Verdict.ESCALATE: 2}
+
+
+def _review(args: argparse.Namespace) -> int:
+    result = review_code(
+        Path(args.file).read_text(encoding="utf-8"),
+        allowed_libraries=[lib for lib in args.allowed_libraries.split(",") if lib],
+        max_lines=args.max_lines,
+    )
+    print(result.model_dump_json(indent=2))
+    return EXIT_CODES[result.verdict]
+
+
+def _check_input(args: argparse.Namespace) -> int:
+    result = check_input(Path(args.file).read_text(encoding="utf-8"), source=args.source)
+    print(result.model_dump_json(indent=2))
+    return EXIT_CODES[result.verdict]
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    with Path(args.file).open(encoding="utf-8") as handle:
+        result = verify(handle, expected_last_seq=args.expected_last_seq)
+    print(result.model_dump_json(indent=2))
+    if not result.ok:
+        print(f"audit chain broken at record {result.first_bad}: {result.reason}", file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _rates_line(layer: str, label: str, rates: Rates) -> str:
+    return (
+        f"{layer}: {label} {rates.detection_rate:.1%} ({rates.detected}/{rates.attacks}), "
+        f"false positives {rates.false_positive_rate:.1%} ({rates.false_positives}/{rates.benign})"
+    )
+
+
+def _eval_safety(args: argparse.Namespace) -> int:
+    print(_rates_line("review", "block rate", review_rates()))
+    print(_rates_line("injection", "detection", injection_rates()))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and documentation)."""
+    root = argparse.ArgumentParser(prog="level5", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    review = commands.add_parser("review", help="pre-execution review of a Python file")
+    review.add_argument("file")
+    review.add_argument("--allowed-libraries", default=",".join(EVAL_ALLOWED_LIBRARIES))
+    review.add_argument("--max-lines", type=int, default=400)
+    review.set_defaults(handler=_review)
+
+    check = commands.add_parser("check-input", help="prompt-injection check of a text file")
+    check.add_argument("file")
+    check.add_argument(
+        "--source", default="goal", help="goal, constraints, guidance, reference_data, sandbox_output"
+    )
+    check.set_defaults(handler=_check_input)
+
+    audit = commands.add_parser("audit", help="audit trail tools").add_subparsers(
+        dest="audit_command", required=True
+    )
+    audit_verify = audit.add_parser("verify", help="verify the hash chain of an audit log")
+    audit_verify.add_argument("file")
+    audit_verify.add_argument("--expected-last-seq", type=int, default=None)
+    audit_verify.set_defaults(handler=_audit_verify)
+
+    evaluation = commands.add_parser("eval-safety", help="corpus figures, one line per layer")
+    evaluation.set_defaults(handler=_eval_safety)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``level5`` console script."""
+    args = parser().parse_args(argv)
+    code: int = args.handler(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
