@@ -247,7 +247,7 @@ def deny_all_network_policy(namespace: str) -> Manifest:
 
 def sandbox_resource_quota(namespace: str) -> Manifest:
     """Caps what sandbox pods may use together. Scope Terminating selects pods with activeDeadlineSeconds,
-    which every sandbox pod has."""
+    which every sandbox pod has; that scope takes only pods, cpu and memory (LimitRange bounds storage)."""
     return {
         "apiVersion": "v1",
         "kind": "ResourceQuota",
@@ -262,7 +262,6 @@ def sandbox_resource_quota(namespace: str) -> Manifest:
                 "pods": "100",
                 "limits.cpu": "32",
                 "limits.memory": "64Gi",
-                "limits.ephemeral-storage": "32Gi",
             },
         },
     }
