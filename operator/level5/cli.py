@@ -1,20 +1,30 @@
 """The ``level5`` command: run the text-level safety layers from a shell or CI.
 
 Exit codes for verdicts: 0 allow, 1 block, 2 escalate. ``audit verify`` exits 0 when the chain is
-intact and 1 otherwise.
+intact and 1 otherwise. ``redact`` filters standard input to standard output (placeholders keyed by
+``--key`` or LEVEL5_REDACTION_KEY, so runs with the same key give the same placeholders).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from level5.audit import verify
 from level5.injection import check_input
+from level5.redaction import Redactor
 from level5.review import review_code
-from level5.safety_eval import EVAL_ALLOWED_LIBRARIES, Rates, injection_rates, review_rates
+from level5.safety_eval import (
+    EVAL_ALLOWED_LIBRARIES,
+    Rates,
+    injection_rates,
+    redaction_rates,
+    review_rates,
+)
 from level5.verdicts import Verdict
 
 EXIT_CODES = {Verdict.ALLOW: 0, Verdict.BLOCK: 1, Verdict.ESCALATE: 2}
@@ -45,6 +55,14 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _redact(args: argparse.Namespace) -> int:
+    result = Redactor(args.key.encode()).redact(sys.stdin.read())
+    sys.stdout.write(result.text)
+    if args.report:
+        print(json.dumps({"counts": result.counts, "total": sum(result.counts.values())}), file=sys.stderr)
+    return 0
+
+
 def _rates_line(layer: str, label: str, rates: Rates) -> str:
     return (
         f"{layer}: {label} {rates.detection_rate:.1%} ({rates.detected}/{rates.attacks}), "
@@ -55,6 +73,9 @@ def _rates_line(layer: str, label: str, rates: Rates) -> str:
 def _eval_safety(args: argparse.Namespace) -> int:
     print(_rates_line("review", "block rate", review_rates()))
     print(_rates_line("injection", "detection", injection_rates()))
+    redaction = redaction_rates()
+    per_type = ", ".join(f"{kind} {hit}/{total}" for kind, (hit, total) in redaction.per_type.items())
+    print(f"{_rates_line('redaction', 'recall', redaction.overall)}; per type: {per_type}")
     return 0
 
 
@@ -83,6 +104,11 @@ def parser() -> argparse.ArgumentParser:
     audit_verify.add_argument("file")
     audit_verify.add_argument("--expected-last-seq", type=int, default=None)
     audit_verify.set_defaults(handler=_audit_verify)
+
+    redact = commands.add_parser("redact", help="redact PII and secrets from standard input")
+    redact.add_argument("--key", default=os.environ.get("LEVEL5_REDACTION_KEY", "level5-cli"))
+    redact.add_argument("--report", action="store_true", help="JSON counts per type on standard error")
+    redact.set_defaults(handler=_redact)
 
     evaluation = commands.add_parser("eval-safety", help="corpus figures, one line per layer")
     evaluation.set_defaults(handler=_eval_safety)

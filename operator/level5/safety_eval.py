@@ -9,11 +9,13 @@ a benign sample counts as a false positive on any verdict other than allow.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from level5.injection import check_input
+from level5.redaction import Redactor
 from level5.review import review_code
 from level5.verdicts import Verdict
 
@@ -103,3 +105,36 @@ def injection_rates(corpora: Path = DEFAULT_CORPORA) -> Rates:
     """Injection detection rate on attacks.jsonl and false-positive rate on benign.jsonl."""
     folder = corpora / "injection"
     return measure(_jsonl(folder / "attacks.jsonl"), _jsonl(folder / "benign.jsonl"), _injection_verdict)
+
+
+@dataclass(frozen=True)
+class RedactionRates:
+    """Recall over all planted values and per type, and false positives on benign look-alikes."""
+
+    overall: Rates
+    per_type: dict[str, tuple[int, int]]
+    """type -> (redacted, planted)."""
+
+
+def redaction_rates() -> RedactionRates:
+    """Redaction measured on the Faker corpus: a planted value counts as redacted when it is gone from the
+    output and a placeholder of its type is there; a benign sample is a false positive when it changes."""
+    # Faker is a development dependency: the operator image, which never measures, does not ship it.
+    from level5.redaction_corpus import benign_samples, sensitive_samples
+
+    redactor = Redactor(b"level5-eval")
+    planted, redacted = Counter[str](), Counter[str]()
+    missed: list[str] = []
+    for sample in sensitive_samples():
+        text = redactor.redact(sample.text).text
+        planted[sample.kind] += 1
+        if sample.value not in text and f"[{sample.kind}:" in text:
+            redacted[sample.kind] += 1
+        else:
+            missed.append(f"{sample.kind}: {sample.value}")
+    benign = benign_samples()
+    flagged = tuple(text for text in benign if redactor.redact(text).text != text)
+    overall = Rates(
+        sum(redacted.values()), sum(planted.values()), len(flagged), len(benign), tuple(missed), flagged
+    )
+    return RedactionRates(overall, {kind: (redacted[kind], planted[kind]) for kind in sorted(planted)})

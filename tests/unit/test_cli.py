@@ -48,3 +48,4 @@ def test_subprocess_eval_safety() -> None:
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("review: block rate") and lines[1].startswith("injection: detection")
+    assert lines[2].startswith("redaction: recall")

@@ -1,0 +1,174 @@
+"""A labelled corpus for measuring redaction (layer 5), generated at run time with Faker and a fixed seed.
+
+Sensitive samples plant one value of a known type in a realistic sentence (locales en_US, en_GB, de_DE,
+fr_FR, ja_JP, es_ES); benign samples hold the look-alikes a program's output is full of (numbers, dates,
+prices, versions, code, labelled hashes, UUIDs, ISBNs, paths) and must come back unchanged. Credentials
+are built in their vendors' published shapes from the seeded random source, never taken from anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import string
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from random import Random
+
+from faker import Faker
+
+LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "ja_JP", "es_ES")
+SEED = 20240501
+SAMPLES_PER_LOCALE = 12
+
+_TEMPLATES = (
+    "Customer record updated: {value} (see ticket #4821).",
+    "ERROR 2024-03-11 09:14:02 could not deliver to {value}, retrying in 30s",
+    "Bitte kontaktieren Sie {value} für Rückfragen.",
+    "Merci d'envoyer la facture à {value} avant vendredi.",
+    "row 17: name=Kato, contact={value}, status=active",
+    "{value}",
+    "Se ha registrado el valor {value} en la base de datos.",
+)
+
+
+@dataclass(frozen=True)
+class Planted:
+    """A sentence holding one sensitive value of a known type."""
+
+    kind: str
+    value: str
+    text: str
+
+
+def _alnum(rng: Random, n: int, alphabet: str = string.ascii_letters + string.digits) -> str:
+    return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def _b64url(payload: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+def _grouped(digits: str, size: int = 4, sep: str = " ") -> str:
+    return sep.join(digits[i : i + size] for i in range(0, len(digits), size))
+
+
+def _secrets(fake: Faker, rng: Random) -> Iterator[tuple[str, str, str]]:
+    """(kind, value, text) for each credential shape; the text is how programs typically print it."""
+    upper = string.ascii_uppercase + string.digits
+    aws = rng.choice(["AKIA", "ASIA"]) + _alnum(rng, 16, upper)
+    yield "AWS_ACCESS_KEY", aws, f"Using access key {aws} for bucket uploads"
+    aws_secret = _alnum(rng, 40, string.ascii_letters + string.digits + "/+")
+    yield "SECRET", aws_secret, f"aws_secret_access_key = {aws_secret}"
+    github = rng.choice(["ghp_", "gho_"]) + _alnum(rng, 36)
+    yield "GITHUB_TOKEN", github, f"git remote uses token {github}"
+    pat = "github_pat_" + _alnum(rng, 22) + "_" + _alnum(rng, 59)
+    yield "GITHUB_TOKEN", pat, f"GH_TOKEN set to {pat}"
+    slack = f"xox{rng.choice('abpr')}-{_alnum(rng, 12, string.digits)}-{_alnum(rng, 24)}"
+    yield "SLACK_TOKEN", slack, f"posting to #alerts with {slack}"
+    stripe = rng.choice(["sk_live_", "rk_live_"]) + _alnum(rng, 24)
+    yield "STRIPE_KEY", stripe, f"stripe.api_key configured: {stripe}"
+    google = "AIza" + _alnum(rng, 35, string.ascii_letters + string.digits + "_-")
+    yield "GOOGLE_API_KEY", google, f"maps request ?key={google}&q=Berlin"
+    openai = "sk-proj-" + _alnum(rng, 48, string.ascii_letters + string.digits + "_-")
+    yield "OPENAI_KEY", openai, f"client = OpenAI(api_key={openai!r})"
+    claims = {
+        "sub": fake.user_name(),
+        "email": fake.email(),
+        "iat": rng.randrange(1_600_000_000, 1_800_000_000),
+    }
+    signature = base64.urlsafe_b64encode(rng.randbytes(32)).decode().rstrip("=")
+    jwt = f"{_b64url({'alg': 'HS256', 'typ': 'JWT'})}.{_b64url(claims)}.{signature}"
+    yield "JWT", jwt, f"session restored from {jwt}"
+    body = base64.encodebytes(rng.randbytes(180)).decode()
+    key = f"-----BEGIN PRIVATE KEY-----\n{body}-----END PRIVATE KEY-----"
+    yield "PRIVATE_KEY", key, f"loaded key:\n{key}\ndone"
+    bearer = _alnum(rng, 40, string.ascii_letters + string.digits + "._-")
+    yield "BEARER_TOKEN", bearer, f"GET /v1/items HTTP/1.1\nAuthorization: Bearer {bearer}"
+    password = fake.password(length=14)
+    yield "SECRET", password, f'db config: {{"host": "db", "password": "{password}"}}'
+    token = _alnum(rng, 32)
+    yield "SECRET", token, f"export API_TOKEN={token}"
+    entropy = base64.b64encode(rng.randbytes(30)).decode()
+    yield "HIGH_ENTROPY", entropy, f"the server returned {entropy} as the upload handle"
+
+
+def _pii(fake: Faker, locale: str) -> Iterator[tuple[str, str]]:
+    """(kind, value) for each kind of personal data the locale's providers can make."""
+    yield "EMAIL", fake.email()
+    yield "PHONE", fake.phone_number()
+    card = fake.credit_card_number()
+    # People group 16-digit numbers in fours; other lengths are written as printed by Faker.
+    yield "CREDIT_CARD", _grouped(card) if len(card) == 16 and fake.boolean() else card
+    yield "IP_ADDRESS", fake.ipv4()
+    yield "IP_ADDRESS", fake.ipv6()
+    if locale == "en_US":
+        yield "SSN", fake.ssn()
+    if locale != "ja_JP":  # Faker's ja_JP has no IBAN provider
+        iban = fake.iban()
+        yield "IBAN", _grouped(iban) if fake.boolean() else iban
+
+
+def sensitive_samples(seed: int = SEED) -> list[Planted]:
+    """Every PII kind in every locale several times, plus each credential shape several times."""
+    samples: list[Planted] = []
+    for index, locale in enumerate(LOCALES):
+        fake = Faker(locale)
+        fake.seed_instance(seed + index)
+        rng = Random(seed + index)  # noqa: S311  reproducible test data, not cryptography
+        for _ in range(SAMPLES_PER_LOCALE // 4):
+            samples += [Planted(kind, value, text) for kind, value, text in _secrets(fake, rng)]
+        for n in range(SAMPLES_PER_LOCALE):
+            for kind, value in _pii(fake, locale):
+                template = _TEMPLATES[(n + len(samples)) % len(_TEMPLATES)]
+                samples.append(Planted(kind, value, template.format(value=value)))
+    return samples
+
+
+def _benign_lines(fake: Faker, rng: Random) -> Iterator[str]:
+    makers: tuple[Callable[[], str], ...] = (
+        lambda: f"Processed {rng.randrange(10**9)} rows in {rng.uniform(0, 99):.2f}s",
+        lambda: f"Total revenue: {fake.pricetag()} (up {rng.uniform(0, 40):.1f}% on {fake.date()})",
+        lambda: f"{fake.date_time().isoformat()} INFO job {rng.randrange(10**6)} finished",
+        lambda: f"{fake.date(pattern='%d.%m.%Y')} {fake.time()} Lieferung {rng.randrange(10**5)} erfasst",
+        lambda: (
+            f"Running Python {rng.randrange(3, 4)}.{rng.randrange(8, 14)}.{rng.randrange(10)} "
+            f"with numpy=={rng.randrange(1, 3)}.{rng.randrange(30)}.{rng.randrange(10)}"
+        ),
+        lambda: (
+            f"package version {rng.randrange(10)}.{rng.randrange(10)}.{rng.randrange(10)}.{rng.randrange(99)}"
+        ),
+        lambda: f"sha256: {fake.sha256()}",
+        lambda: f"commit {fake.sha1()}\nAuthor: build bot",
+        lambda: f"{fake.sha256()}  {fake.file_name(extension='csv')}",
+        lambda: f"request id {fake.uuid4()} completed",
+        lambda: f"ISBN {fake.isbn13()}: {fake.catch_phrase()}",
+        lambda: f"wrote {fake.file_path(depth=3)} ({rng.randrange(10**7)} bytes)",
+        lambda: f"for i in range({rng.randrange(100)}):\n    total += values[i] * {rng.uniform(0, 9):.3f}",
+        lambda: f"token_count = {rng.randrange(5000)}; max_tokens={rng.randrange(4096)}",
+        lambda: f"password = os.environ[{fake.word().upper()!r}]",
+        lambda: f"matrix shape ({rng.randrange(999)}, {rng.randrange(999)}), mean {rng.gauss(0, 5):.6f}",
+        lambda: f"order {rng.randrange(10**7, 10**8)} shipped to postcode {fake.postcode()}",
+        lambda: f"coordinates {fake.latitude()}, {fake.longitude()}",
+        lambda: fake.sentence(nb_words=12),
+        lambda: f"see {fake.url()} for the {fake.word()} report",
+        lambda: (
+            f"{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d} "
+            f"step {rng.randrange(99)}"
+        ),
+        lambda: f"class {fake.word().capitalize()}Handler(BaseHTTPRequestHandler): pass",
+    )
+    for make in makers:
+        yield make()
+
+
+def benign_samples(seed: int = SEED) -> list[str]:
+    """Look-alikes of sensitive values that redaction must leave alone, in every locale."""
+    samples: list[str] = []
+    for index, locale in enumerate(LOCALES):
+        fake = Faker(locale)
+        fake.seed_instance(seed + 100 + index)
+        rng = Random(seed + 100 + index)  # noqa: S311  reproducible test data, not cryptography
+        for _ in range(SAMPLES_PER_LOCALE // 3):
+            samples += _benign_lines(fake, rng)
+    return samples

@@ -1,0 +1,147 @@
+"""Unit tests for layer 5 (redaction of PII and secrets)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from level5.redaction import Redactor, iban_ok, luhn_ok, ssn_ok, task_key
+from level5.safety_eval import redaction_rates
+
+REDACTOR = Redactor(task_key("uid-1"))
+
+
+def redacted(text: str) -> str:
+    return REDACTOR.redact(text).text
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "sentence"),
+    [
+        ("EMAIL", "anna.schmidt+work@beispiel.de", "Kontakt: {}."),
+        ("PHONE", "+1 415-555-2671", "call {} tomorrow"),
+        ("PHONE", "+44 20 7946 0958", "UK office {}"),
+        ("PHONE", "01 42 68 53 00", "Téléphone : {}"),
+        ("PHONE", "080-9141-7776", "携帯 {} まで"),
+        ("PHONE", "+91 98765 43210", "mobile {}"),
+        ("CREDIT_CARD", "4111 1111 1111 1111", "paid with {} yesterday"),
+        ("CREDIT_CARD", "5500-0000-0000-0004", "card={}"),
+        ("CREDIT_CARD", "378282246310005", "amex {}"),
+        ("SSN", "123-45-6789", "SSN {} on file"),
+        ("IBAN", "DE89 3704 0044 0532 0130 00", "IBAN: {}"),
+        ("IBAN", "GB82WEST12345698765432", "pay to {}"),
+        ("IP_ADDRESS", "10.20.30.40", "connect to {}:8080"),
+        ("IP_ADDRESS", "2001:db8::8a2e:370:7334", "peer [{}]"),
+        ("AWS_ACCESS_KEY", "AKIAIOSFODNN7EXAMPLE", "key {}"),
+        ("SECRET", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws_secret_access_key = {}"),
+        ("GITHUB_TOKEN", "ghp_" + "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6", "token {}"),
+        ("SLACK_TOKEN", "xoxb-123456789012-AbCdEfGhIjKlMnOp", "slack {}"),
+        ("STRIPE_KEY", "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc", "stripe {}"),
+        ("GOOGLE_API_KEY", "AIza" + "SyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe", "?key={}&q=x"),
+        ("OPENAI_KEY", "sk-proj-" + "Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56", "OPENAI_API_KEY is {}"),
+        ("JWT", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.c2lnbmF0dXJlLWJ5dGVz", "cookie jar: {}"),
+        ("BEARER_TOKEN", "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA", "Authorization: Bearer {}"),
+        ("SECRET", "hunter2!x", "password={}"),
+        ("SECRET", "s3cr3t-value", '{{"client_secret": "{}"}}'),
+        ("HIGH_ENTROPY", "q2uFA793CYeT1bjYn2aGlYzVRMsTheYw8G2D", "upload handle {} returned"),
+        ("HIGH_ENTROPY", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "value {}"),
+    ],
+)
+def test_each_type_is_redacted(kind: str, value: str, sentence: str) -> None:
+    result = REDACTOR.redact(sentence.format(value))
+    assert value not in result.text
+    assert result.counts == {kind: 1}
+    assert REDACTOR.placeholder(kind, value) in result.text
+
+
+def test_private_key_block_and_truncated_block() -> None:
+    block = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7b\nq1w2e3r4\n-----END RSA PRIVATE KEY-----"
+    result = REDACTOR.redact(f"loaded\n{block}\nready")
+    assert result.counts == {"PRIVATE_KEY": 1} and result.text.endswith("\nready")
+    cut = REDACTOR.redact("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA")
+    assert "b3BlbnNz" not in cut.text
+
+
+def test_same_value_same_placeholder_and_keyed_by_task() -> None:
+    text = "from ops@example.com to dev@example.com, cc ops@example.com"
+    out = redacted(text)
+    placeholders = [p for p in out.split() if p.startswith("[EMAIL:")]
+    assert placeholders[0].rstrip(",") == placeholders[2] != placeholders[1].rstrip(",")
+    # A restarted operator derives the same key from the task uid; another task gets other placeholders.
+    assert Redactor(task_key("uid-1")).redact(text).text == out
+    assert Redactor(task_key("uid-2")).redact(text).text != out
+    assert Redactor(task_key("uid-1", b"operator secret")).redact(text).text != out
+
+
+def test_redaction_is_idempotent() -> None:
+    once = redacted("mail a@b.io, card 4111111111111111, ip 192.168.0.1, password: correcthorse")
+    assert redacted(once) == once
+
+
+def test_checksums() -> None:
+    assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
+    assert iban_ok("DE89370400440532013000") and not iban_ok("DE89370400440532013001")
+    assert ssn_ok("123", "45", "6789")
+    assert not any(
+        ssn_ok(*parts)
+        for parts in [
+            ("000", "12", "3456"),
+            ("666", "12", "3456"),
+            ("912", "12", "3456"),
+            ("123", "00", "4567"),
+            ("123", "45", "0000"),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "card 4111 1111 1111 1112 failed Luhn",
+        "IBAN DE89 3704 0044 0532 0130 01 has a wrong check digit",
+        "SSN 000-12-3456 is not issued",
+        "version 1.2.3.4, v10.0.0.1, pip install pkg==2.0.1.3",
+        "Processed 1234567890 rows in 12.53s on 2024-01-15 at 12:30:45",
+        "Total: $1,234.56 (up 3.2%), mean -0.347946, coordinates 86.9396715, 142.599029",
+        "15.07.2018 15:03:27 Lieferung 76560 erfasst",
+        "request id 4a2f20aa-f3c6-4af7-b5a8-9294c2cd789a completed",
+        "sha256: 3dfe721bf15912f806e5d98677edb1701fa6449b1ead1e29ac2e178cfd5b0716",
+        "commit 3dfe721bf15912f806e5d98677edb1701fa6449b",
+        "3dfe721bf15912f806e5d98677edb1701fa6449b1ead1e29ac2e178cfd5b0716  data.csv",
+        "ISBN 978-0-8377-8353-6, postcode 663-0116, order 1234 5678 9012 3456",
+        "wrote /usr/lib/python3.11/site-packages/numpy/core.py (4884813 bytes)",
+        "class AbstractBaseHTTPRequestHandler2: getUserAccountDetails2024 = None",
+        "max_tokens=100; token_count = 42; password = os.environ['DB_PASSWORD']; token = get_token()",
+        "std::vector<int> v; 12:30:45",
+        "Traceback (most recent call last):\n  File \"/output/main.py\", line 3, in <module>\nKeyError: 'x'",
+    ],
+)
+def test_benign_text_is_left_alone(text: str) -> None:
+    assert redacted(text) == text
+
+
+def test_redact_obj_walks_nested_values() -> None:
+    obj = {"user": {"email": "x@example.org", "tags": ["ip 8.8.8.8", 3]}, "n": 1.5}
+    out = REDACTOR.redact_obj(obj)
+    assert json.dumps(out).count("[EMAIL:") == 1 and "8.8.8.8" not in json.dumps(out)
+    assert isinstance(out, dict) and out["n"] == 1.5
+
+
+def test_cli_redact_with_report() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "level5.cli", "redact", "--report", "--key", "k"],
+        input="mail me at jo@example.com or jo@example.com\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "jo@example.com" not in done.stdout and done.stdout.endswith("\n")
+    assert json.loads(done.stderr) == {"counts": {"EMAIL": 2}, "total": 2}
+
+
+def test_eval_figures_meet_the_bar() -> None:
+    rates = redaction_rates()
+    assert rates.overall.detection_rate >= 0.95, rates.overall.missed
+    assert rates.overall.false_positive_rate <= 0.02, rates.overall.flagged
+    assert {"EMAIL", "PHONE", "CREDIT_CARD", "SSN", "IBAN", "IP_ADDRESS", "JWT"} <= set(rates.per_type)
