@@ -82,6 +82,12 @@ build_gvisor() {
   log "building gVisor runsc and containerd-shim-runsc-v1 ($GVISOR_VERSION)"
   local dir=$WORK/gvisor-$GVISOR_VERSION
   write_wrapper "$dir" gvisor.dev/gvisor "$GVISOR_VERSION"
+  local src
+  src=$(cd "$dir" && go mod download -json "gvisor.dev/gvisor@$GVISOR_VERSION" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  rm -rf "$dir/src"; cp -r "$src" "$dir/src"; chmod -R u+w "$dir/src"
+  python3 "$(dirname "$0")/gvisor_oom_patch.py" "$dir/src"
+  echo "replace gvisor.dev/gvisor => ./src" >>"$dir/go.mod"
   GOTOOLCHAIN=$GVISOR_GOTOOLCHAIN gobuild "$dir" "$out.tmp" "-s -w" gvisor.dev/gvisor/runsc gvisor.dev/gvisor/shim
   mv "$out.tmp/shim" "$out.tmp/containerd-shim-runsc-v1"
   rm -rf "$out"; mv "$out.tmp" "$out"

@@ -89,6 +89,9 @@ state = "$RUN_DIR/containerd/state"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$PAUSE_TAG"
   enable_unprivileged_ports = false
+  # Hosts without CAP_SYS_RESOURCE (nested VMs, containers) cannot lower oom_score_adj below
+  # containerd's own; cap it there instead of failing every pod sandbox.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -139,6 +142,7 @@ start_apiserver() {
     --authorization-mode=Node,RBAC \
     --enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,NodeRestriction,PodSecurity,ResourceQuota,DefaultStorageClass,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ValidatingAdmissionPolicy \
     --enable-aggregator-routing=true --allow-privileged=true \
+    --kubelet-preferred-address-types=InternalIP \
     --requestheader-client-ca-file="$PKI_DIR/ca.crt" \
     --proxy-client-cert-file="$PKI_DIR/apiserver-kubelet-client.crt" \
     --proxy-client-key-file="$PKI_DIR/apiserver-kubelet-client.key" \
