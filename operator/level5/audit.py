@@ -111,6 +111,21 @@ class StreamSink:
         return None
 
 
+class TeeSink:
+    """Writes every line to a primary sink and to mirrors; the chain resumes from the primary alone."""
+
+    def __init__(self, primary: AuditSink, *mirrors: AuditSink) -> None:
+        self.primary, self.mirrors = primary, mirrors
+
+    async def write(self, line: str) -> None:
+        await self.primary.write(line)  # durable first: a mirror failing must not lose the record
+        for mirror in self.mirrors:
+            await mirror.write(line)
+
+    async def last_line(self) -> str | None:
+        return await self.primary.last_line()
+
+
 class AuditLog:
     """Hash-chained audit log over a sink; safe for many concurrent appenders in one event loop."""
 

@@ -23,6 +23,11 @@ class OperatorConfig(BaseModel):
     """Image with the runner at /opt/level5/runner.py (LEVEL5_SANDBOX_IMAGE)."""
     max_concurrent_model_calls: int = 64
     """Model requests in flight at once across all tasks (LEVEL5_MAX_MODEL_CALLS)."""
+    audit_path: str = "/var/lib/level5/audit.jsonl"
+    """Append-only hash-chained audit log (LEVEL5_AUDIT_PATH); also mirrored to the operator log."""
+    redaction_secret: str = Field(default="", repr=False)
+    """Mixed into each task's redaction key (LEVEL5_REDACTION_SECRET), so placeholders cannot be
+    recomputed from a guessed value without it; never logged."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorConfig:
@@ -35,6 +40,8 @@ class OperatorConfig(BaseModel):
             "runtime_class": "LEVEL5_RUNTIME_CLASS",
             "sandbox_image": "LEVEL5_SANDBOX_IMAGE",
             "max_concurrent_model_calls": "LEVEL5_MAX_MODEL_CALLS",
+            "audit_path": "LEVEL5_AUDIT_PATH",
+            "redaction_secret": "LEVEL5_REDACTION_SECRET",
         }
         values: dict[str, object] = {field: env[var] for field, var in names.items() if var in env}
         if values.get("runtime_class") == "":

@@ -7,6 +7,7 @@ handler wakes the daemon waiting on that pod. Run with: kopf run -m level5.handl
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import kopf
@@ -14,9 +15,11 @@ from kubernetes_asyncio import client, config
 from kubernetes_asyncio.config.config_exception import ConfigException
 from pydantic import ValidationError
 
+from level5.audit import AuditLog, FileSink, StreamSink, TeeSink
 from level5.config import OperatorConfig
 from level5.crdgen import GROUP, PLURAL, VERSION
 from level5.model_client import ModelGateway, ModelUnavailableError, resolve_endpoint
+from level5.redaction import Redactor, task_key
 from level5.sandbox import PodEvents, SandboxLauncher
 from level5.sandbox_manifests import SANDBOX_LABELS, TaskRef
 from level5.spec import AgentTaskSpec
@@ -52,12 +55,18 @@ async def startup(
     memo.gateway = ModelGateway(operator_config.max_concurrent_model_calls)
     memo.pod_events = PodEvents()
     memo.launcher = SandboxLauncher(memo.api, operator_config, memo.pod_events)
+    # One chain for all tasks, durable on disk and mirrored to the log for shipping. A path that cannot be
+    # created stops the operator: running unaudited is not an option.
+    audit_path = Path(operator_config.audit_path)
+    audit_path.parent.mkdir(parents=True, exist_ok=True)
+    memo.audit = AuditLog(TeeSink(FileSink(audit_path), StreamSink(logging.getLogger("level5.audit"))))
     logger.info(
-        "level5 operator started: model %s at %s, runtime class %s, image %s",
+        "level5 operator started: model %s at %s, runtime class %s, image %s, audit log %s",
         operator_config.model_name,
         operator_config.model_base_url,
         operator_config.runtime_class,
         operator_config.sandbox_image,
+        audit_path,
     )
 
 
@@ -96,6 +105,8 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
         endpoint=resolve_endpoint(spec.model, memo.config, api_key),
         sandbox=memo.launcher,
         sink=sink,
+        audit=memo.audit,
+        redactor=Redactor(task_key(task.uid, memo.config.redaction_secret.encode())),
     )
     try:
         await loop.run()

@@ -115,6 +115,15 @@ class CriterionResult(CrdModel):
     """Why it passed or failed; for judge criteria, the model's rationale."""
 
 
+class RedactionCount(CrdModel):
+    """How many values of one type were redacted from an iteration's output."""
+
+    type: str = Field(max_length=32)
+    """EMAIL, PHONE, CREDIT_CARD, SSN, IBAN, IP_ADDRESS, SECRET, HIGH_ENTROPY, a token kind..."""
+    count: int = Field(ge=0)
+    """Values replaced by a placeholder."""
+
+
 class HistoryEntry(CrdModel):
     """Summary of one finished iteration."""
 
@@ -144,6 +153,10 @@ class HistoryEntry(CrdModel):
     """Wall-clock time of the iteration."""
     pod_name: str | None = Field(default=None, max_length=63)
     """Sandbox pod of this iteration."""
+    redactions: list[RedactionCount] = Field(default_factory=list, max_length=32)
+    """PII and secrets redacted from this iteration's output before it was stored or shown to the model."""
+    output_withheld_rules: list[str] = Field(default_factory=list, max_length=32)
+    """Prompt-injection rules that fired on the sandbox output; that output was withheld from the model."""
 
 
 class Totals(CrdModel):

@@ -2,8 +2,12 @@
 
 Each step asks state_machine.decide_next() what to do from the recorded status, does it, and persists the
 new status through a StatusSink before the next step. Side effects that must not repeat (running code) are
-recorded before they happen. No Kubernetes types here: the sandbox and the sink are passed in, so the loop
-runs in unit tests with a local sandbox and a recording sink."""
+recorded before they happen. Every step writes its audit record (layer 6) before the status update that
+marks it done, so a crash in between repeats the step and its record (at least once, each record carrying
+a step key task/iteration/kind) but never leaves a completed step unaudited. The goal and all sandbox
+output pass the guards (layers 1 and 5) before anything reaches the model, the status or an Event. No
+Kubernetes types here: the sandbox, the sink and the audit log are passed in, so the loop runs in unit tests
+with a local sandbox and a recording sink."""
 
 from __future__ import annotations
 
@@ -13,9 +17,12 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from level5.answer_parsing import Judgement, parse_answer, parse_judgement
+from level5.audit import AuditLog
 from level5.evaluation import JudgeFn, evaluate, failure_signature
+from level5.guards import check_goal, guard_outcome
 from level5.model_client import Endpoint, ModelGateway, ModelRejectedError
-from level5.prompts import describe_failure, generation_messages, judge_messages
+from level5.prompts import Message, describe_failure, generation_messages, judge_messages
+from level5.redaction import Redactor
 from level5.review import Verdict, review_code
 from level5.run_result import RunResult
 from level5.sandbox import LaunchOutcome, Pod, PodOutcome
@@ -26,16 +33,19 @@ from level5.state_machine import (
     ActionKind,
     decide_next,
     finish_iteration,
+    set_condition,
     start_iteration,
     with_phase,
 )
 from level5.status import (
     AgentTaskStatus,
+    ConditionStatus,
     CurrentIteration,
     Feedback,
     HistoryEntry,
     LaunchState,
     Phase,
+    RedactionCount,
     ReviewSummary,
     TaskResult,
 )
@@ -92,9 +102,12 @@ class TaskLoop:
         endpoint: Endpoint,
         sandbox: Sandbox,
         sink: StatusSink,
+        audit: AuditLog,
+        redactor: Redactor,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.task, self.spec, self.status = task, spec, status
+        self.audit, self.redactor = audit, redactor
         self.gateway, self.endpoint, self.sandbox, self.sink, self.clock = (
             gateway,
             endpoint,
@@ -135,6 +148,56 @@ class TaskLoop:
         await self.sink.save(status)
         self.status = status
 
+    async def _audit(self, kind: str, iteration: int | None, data: dict[str, object]) -> None:
+        """One audit record; the step key lets readers collapse a record repeated after a crash."""
+        step = f"{self.task.uid}/{iteration}/{kind}"
+        await self.audit.append(
+            kind, f"{self.task.namespace}/{self.task.name}", iteration, {"step": step, **data}
+        )
+
+    def _redact(self, text: str) -> str:
+        return self.redactor.redact(text).text
+
+    async def _check_goal(self, iteration: int) -> bool:
+        """Layer 1 on the task's own words; False when the task was failed for them."""
+        check = check_goal(self.spec)
+        if check.verdict is Verdict.ALLOW:
+            return True
+        await self._audit("input-check", iteration, {"verdict": check.verdict.value, "rules": check.rules})
+        rules = ", ".join(check.rules)
+        if check.verdict is Verdict.BLOCK:
+            message = f"the goal was rejected by the prompt-injection check (rules {rules})"
+            await self._fail(Action(kind=ActionKind.FAIL, reason="InputRejected", message=message))
+            return False
+        if not any(c.type == "InputFlagged" for c in self.status.conditions):
+            # Recorded and continued: holding the task for a human is the approval flow's job.
+            conditions = set_condition(
+                self.status.conditions,
+                "InputFlagged",
+                ConditionStatus.TRUE,
+                "SuspectedPromptInjection",
+                f"goal flagged by the prompt-injection check (rules {rules}); continuing",
+                self.clock(),
+                self.task.generation,
+            )
+            self.sink.event("InputFlagged", f"goal flagged (rules {rules})", warning=True)
+            await self._save(self.status.model_copy(update={"conditions": conditions}))
+        return True
+
+    async def _complete(self, iteration: int, messages: list[Message]) -> tuple[str, int]:
+        """One model call, audited: the prompt before it is sent, the answer before anything uses it."""
+        prompt = "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in messages)
+        await self._audit(
+            "prompt",
+            iteration,
+            {"sha256": hashlib.sha256(prompt.encode()).hexdigest(), "text": self._redact(prompt)},
+        )
+        completion = await self.gateway.complete(self.endpoint, messages)
+        await self._audit(
+            "answer", iteration, {"text": self._redact(completion.text), "tokens": completion.tokens}
+        )
+        return completion.text, completion.tokens
+
     async def _recent_codes(self) -> list[str]:
         """Programs of the last iterations, for the near-identical-attempts rule."""
         if self.status.current is not None:
@@ -154,6 +217,8 @@ class TaskLoop:
     # -- steps ----------------------------------------------------------------------------------------------
 
     async def _generate(self, action: Action) -> None:
+        if not await self._check_goal(action.iteration):
+            return
         now = self.clock()
         started = start_iteration(self.status, action.iteration, now)
         await self._save(
@@ -166,11 +231,11 @@ class TaskLoop:
         messages = generation_messages(
             self.spec, action.iteration, previous, feedback.summary if feedback else None
         )
-        completion = await self.gateway.complete(self.endpoint, messages)
-        answer = parse_answer(completion.text)
+        text, used = await self._complete(action.iteration, messages)
+        answer = parse_answer(text)
         current = self.status.current
         assert current is not None
-        tokens = current.tokens + completion.tokens
+        tokens = current.tokens + used
         if answer.code is None:
             entry = HistoryEntry(
                 iteration=action.iteration,
@@ -181,16 +246,22 @@ class TaskLoop:
             )
             await self._close_iteration(entry, describe_failure(answer_problem=answer.problem), None)
             return
+        code_sha256 = hashlib.sha256(answer.code.encode()).hexdigest()
+        # The code is stored and run verbatim (redacting it would change the program); the trail keeps
+        # its hash and a redacted copy.
+        await self._audit(
+            "code", action.iteration, {"sha256": code_sha256, "code": self._redact(answer.code)}
+        )
         pod_name = sandbox_pod_name(self.task, action.iteration)
         config_map = await self.sandbox.store_code(
             self.task, self.spec, pod_name, action.iteration, answer.code
         )
         current = current.model_copy(
             update={
-                "code_sha256": hashlib.sha256(answer.code.encode()).hexdigest(),
+                "code_sha256": code_sha256,
                 "code_config_map": config_map,
                 "confidence": answer.confidence,
-                "uncertainty": answer.uncertainty,
+                "uncertainty": self._redact(answer.uncertainty) if answer.uncertainty else None,
                 "tokens": tokens,
                 "pod_name": pod_name,
             }
@@ -219,6 +290,15 @@ class TaskLoop:
         review = review_code(code, allowed_libraries=caps.allowed_libraries, max_lines=caps.max_lines)
         rules = sorted({f.rule for f in review.findings})
         summary = ReviewSummary(verdict=review.verdict.value, rules=rules)
+        await self._audit(
+            "review",
+            action.iteration,
+            {
+                "code_sha256": current.code_sha256,
+                "verdict": review.verdict.value,
+                "findings": [f.model_dump(mode="json") for f in review.findings],
+            },
+        )
         if review.verdict is Verdict.ALLOW:
             await self._save(
                 self.status.model_copy(update={"current": current.model_copy(update={"review": summary})}),
@@ -251,6 +331,7 @@ class TaskLoop:
         outcome = await self.sandbox.launch(
             self.task, self.spec, current.pod_name, action.iteration, resuming=False
         )
+        await self._audit("launch", action.iteration, {"pod": current.pod_name, "outcome": outcome.value})
         created = pending.model_copy(update={"launch_state": LaunchState.CREATED})
         await self._save(self.status.model_copy(update={"current": created}))
         self.sink.event(
@@ -273,9 +354,35 @@ class TaskLoop:
                         update={"current": current.model_copy(update={"launch_state": LaunchState.CREATED})}
                     )
                 )
+        pod_uid = None
         if resumed_launch is not LaunchOutcome.VANISHED:
             pod = await self.sandbox.wait(namespace, current.pod_name, self.spec)
             outcome = await self.sandbox.result(namespace, current.pod_name, pod)
+            pod_uid = (pod or {}).get("metadata", {}).get("uid")
+        guarded = guard_outcome(outcome, self.redactor)
+        outcome = guarded.outcome
+        await self._audit(
+            "execution",
+            action.iteration,
+            {
+                "pod": current.pod_name,
+                "pod_uid": pod_uid,
+                "code_sha256": current.code_sha256,
+                "exit_code": outcome.run.exit_code if outcome.run else None,
+                "timed_out": outcome.run.timed_out if outcome.run else None,
+                "failure": outcome.failure,
+                "outputs_sha256": guarded.outputs_sha256,
+                "redactions": guarded.redactions,
+                "output_withheld_rules": guarded.injection_rules,
+            },
+        )
+        if guarded.injection_rules:
+            self.sink.event(
+                "OutputWithheld",
+                f"iteration {action.iteration}: sandbox output flagged as prompt injection "
+                f"({', '.join(guarded.injection_rules)}); not shown to the model",
+                warning=True,
+            )
         await self._save(
             self.status, Phase.EVALUATING, "Evaluating", f"iteration {action.iteration}: evaluating"
         )
@@ -283,7 +390,7 @@ class TaskLoop:
         run = outcome.run
         not_run = f"the program did not complete: {outcome.failure}"
         evaluation = await evaluate(
-            self.spec.goal.success_criteria, run, not_run, self._judge_with(code, run)
+            self.spec.goal.success_criteria, run, not_run, self._judge_with(code, run, action.iteration)
         )
         error = run.error if run is not None else None
         reason = (
@@ -307,6 +414,10 @@ class TaskLoop:
                 "score": evaluation.score,
                 "tokens": entry.tokens + evaluation.tokens,
                 "cpu_seconds": run.cpu_seconds if run else 0.0,
+                "redactions": [
+                    RedactionCount(type=k, count=n) for k, n in sorted(guarded.redactions.items())
+                ],
+                "output_withheld_rules": guarded.injection_rules,
             }
         )
         result = TaskResult(
@@ -319,16 +430,26 @@ class TaskLoop:
             if evaluation.passed
             else describe_failure(pod_failure=outcome.failure, run=run, criteria=evaluation.criteria)
         )
+        await self._audit(
+            "evaluation",
+            action.iteration,
+            {
+                "score": evaluation.score,
+                "passed": evaluation.passed,
+                "reason": entry.reason,
+                "criteria": [c.model_dump(mode="json") for c in evaluation.criteria],
+            },
+        )
         self.sink.event(
             "Evaluated", f"iteration {action.iteration}: score {evaluation.score:.2f} ({reason[:200]})"
         )
         await self._close_iteration(entry, feedback, result)
 
-    def _judge_with(self, code: str, run: RunResult | None) -> JudgeFn:
+    def _judge_with(self, code: str, run: RunResult | None, current_iteration: int) -> JudgeFn:
         async def judge(criterion: SuccessCriterion) -> tuple[Judgement, int]:
             assert run is not None  # evaluate() only judges completed runs
-            completion = await self.gateway.complete(self.endpoint, judge_messages(criterion, code, run))
-            return parse_judgement(completion.text), completion.tokens
+            text, used = await self._complete(current_iteration, judge_messages(criterion, code, run))
+            return parse_judgement(text), used
 
         return judge
 
@@ -370,9 +491,17 @@ class TaskLoop:
             update["result_config_map"] = await self.sandbox.store_result(
                 self.task, {"main.py": code, "result.json": result.model_dump_json(by_alias=True)}
             )
+        await self._audit(
+            "outcome", action.iteration, {"phase": Phase.SUCCEEDED.value, "reason": action.reason}
+        )
         await self._save(
             self.status.model_copy(update=update), Phase.SUCCEEDED, action.reason, action.message
         )
 
     async def _fail(self, action: Action) -> None:
+        await self._audit(
+            "outcome",
+            action.iteration,
+            {"phase": Phase.FAILED.value, "reason": action.reason, "message": action.message},
+        )
         await self._save(self.status, Phase.FAILED, action.reason, action.message)

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from local_sandbox import LocalSandbox, RecordingSink
 
+from level5.audit import AuditLog, FileSink
 from level5.config import OperatorConfig
 from level5.model_client import ModelGateway, resolve_endpoint
+from level5.redaction import Redactor, task_key
 from level5.sandbox_manifests import TaskRef, sandbox_pod_name
 from level5.spec import AgentTaskSpec, ModelSettings
 from level5.status import AgentTaskStatus, Phase
@@ -56,11 +58,20 @@ def make_spec(**iterations: object) -> AgentTaskSpec:
     )
 
 
+def audit_log(sandbox: LocalSandbox) -> AuditLog:
+    """The audit trail of a test run, next to the sandbox's files."""
+    return AuditLog(FileSink(sandbox.root / "audit.jsonl"))
+
+
 async def run_loop(
-    spec: AgentTaskSpec, model: ScriptedModel, sandbox: LocalSandbox, status: AgentTaskStatus | None = None
+    spec: AgentTaskSpec,
+    model: ScriptedModel,
+    sandbox: LocalSandbox,
+    status: AgentTaskStatus | None = None,
+    sink: RecordingSink | None = None,
 ) -> tuple[AgentTaskStatus, RecordingSink]:
     gateway = ModelGateway(max_concurrent=4)
-    sink = RecordingSink()
+    sink = sink or RecordingSink()
     endpoint = resolve_endpoint(ModelSettings(base_url=model.base_url), OperatorConfig(), None)
     loop = TaskLoop(
         TASK,
@@ -70,6 +81,8 @@ async def run_loop(
         endpoint=endpoint,
         sandbox=sandbox,
         sink=sink,
+        audit=audit_log(sandbox),
+        redactor=Redactor(task_key(TASK.uid)),
     )
     try:
         final = await loop.run()
@@ -204,7 +217,15 @@ async def test_resume_after_crash_never_runs_code_twice(
     sink = RecordingSink()
     endpoint = resolve_endpoint(ModelSettings(base_url=scripted_model.base_url), OperatorConfig(), None)
     crashed = TaskLoop(
-        TASK, make_spec(), AgentTaskStatus(), gateway=gateway, endpoint=endpoint, sandbox=sandbox, sink=sink
+        TASK,
+        make_spec(),
+        AgentTaskStatus(),
+        gateway=gateway,
+        endpoint=endpoint,
+        sandbox=sandbox,
+        sink=sink,
+        audit=audit_log(sandbox),
+        redactor=Redactor(task_key(TASK.uid)),
     )
     with pytest.raises(BaseException, match="operator killed"):
         await crashed.run()
