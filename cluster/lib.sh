@@ -80,6 +80,14 @@ stop_pid() {
   rm -f "$f"
 }
 
+# write_file PATH: write stdin to PATH only if it differs, so running components that watch their
+# config (kube-proxy exits when its file changes) are not disturbed by an idempotent re-run.
+write_file() {
+  local tmp; tmp=$(mktemp)
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv "$tmp" "$1"; fi
+}
+
 # wait_for DESC SECONDS CMD...: retry CMD until it succeeds or the time is up.
 wait_for() {
   local desc=$1 secs=$2; shift 2

@@ -68,7 +68,7 @@ start_etcd() {
 start_containerd() {
   local gv=$TOOLS_DIR/gvisor-$GVISOR_VERSION d=$LEVEL5_CLUSTER_DIR/containerd
   mkdir -p "$d" "$LEVEL5_CLUSTER_DIR/cni/net.d" "$RUN_DIR/containerd"
-  cat >"$d/runsc.toml" <<EOF
+  write_file "$d/runsc.toml" <<EOF
 binary_name = "$gv/runsc"
 root = "$RUN_DIR/runsc"
 [runsc_config]
@@ -76,7 +76,7 @@ root = "$RUN_DIR/runsc"
   network = "sandbox"
   debug-log = "$LOG_DIR/runsc/"
 EOF
-  cat >"$d/config.toml" <<EOF
+  write_file "$d/config.toml" <<EOF
 version = 2
 root = "$d/root"
 state = "$RUN_DIR/containerd/state"
@@ -110,7 +110,7 @@ state = "$RUN_DIR/containerd/state"
 [plugins."io.containerd.internal.v1.opt"]
   path = "$d/opt"
 EOF
-  cat >"$LEVEL5_CLUSTER_DIR/cni/net.d/10-level5.conflist" <<EOF
+  write_file "$LEVEL5_CLUSTER_DIR/cni/net.d/10-level5.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
   "name": "level5",
@@ -173,7 +173,7 @@ start_kubelet() {
   local d=$LEVEL5_CLUSTER_DIR/kubelet
   mkdir -p "$d" "$LEVEL5_CLUSTER_DIR/pod-logs"
   echo "nameserver $CLUSTER_DNS_IP" >"$LEVEL5_CLUSTER_DIR/resolv.conf"
-  cat >"$LEVEL5_CLUSTER_DIR/kubelet-config.yaml" <<EOF
+  write_file "$LEVEL5_CLUSTER_DIR/kubelet-config.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 authentication:
@@ -209,7 +209,7 @@ EOF
 
 start_networking() {
   # kube-proxy routes Service IPs (the operator's in-cluster client uses the kubernetes Service).
-  cat >"$LEVEL5_CLUSTER_DIR/kube-proxy.yaml" <<EOF
+  write_file "$LEVEL5_CLUSTER_DIR/kube-proxy.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: nftables

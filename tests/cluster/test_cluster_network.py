@@ -57,8 +57,11 @@ SERVER = textwrap.dedent(
 
 CLIENT = textwrap.dedent(
     """
-    import json, socket, sys
+    import json, socket, sys, time
     server = sys.argv[1]
+    # kube-network-policies learns a pod's IP from the API (containerd 1.6 has no NRI to tell it
+    # sooner), so give it a moment before probing.
+    time.sleep(3)
     out = {}
     try:
         with socket.create_connection((server, 8080), timeout=3) as c:
@@ -100,6 +103,8 @@ def server_ip(cluster: None) -> Iterator[str]:
     apply(dns_service, ns)
     kubectl("wait", "-n", ns, "--for=condition=Ready", "pod/server", "--timeout=120s", timeout=130)
     yield get_json("pod", "server", ns)["status"]["podIP"]
+    # Free the fixed cluster DNS address now, not when the namespace finishes terminating.
+    kubectl("delete", "service", "-n", ns, "cluster-dns", check=False)
     kubectl("delete", "namespace", ns, "--wait=false", check=False)
 
 
