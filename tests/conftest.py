@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+
 from kube import KubectlError, kubectl, unique_name
 
 
@@ -15,7 +16,10 @@ def cluster() -> None:
     try:
         kubectl("get", "--raw", "/readyz", timeout=15)
     except (KubectlError, OSError) as exc:
-        message = f"local cluster not reachable ({exc}); run: make cluster-up && eval \"$(make -s cluster-env)\""
+        message = (
+            f"local cluster not reachable ({exc}); "
+            'run: make cluster-up && eval "$(make -s cluster-env)"'
+        )
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)

@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Iterator
 
 import pytest
+
 from kube import apply, get_json, kubectl, pod_logs, python_pod, unique_name, wait_pod_done
 
 pytestmark = pytest.mark.cluster
@@ -44,8 +45,12 @@ SERVER = textwrap.dedent(
                 end += q[end] + 1
             question = q[12:end + 5]
             qtype = q[end + 1:end + 3]
-            header = q[:2] + b"\\x81\\x80" + b"\\x00\\x01" + (b"\\x00\\x01" if qtype == b"\\x00\\x01" else b"\\x00\\x00") + b"\\x00\\x00\\x00\\x00"
-            record = b"\\xc0\\x0c\\x00\\x01\\x00\\x01\\x00\\x00\\x00\\x3c\\x00\\x04" + answer_ip if qtype == b"\\x00\\x01" else b""
+            is_a = qtype == b"\\x00\\x01"
+            counts = b"\\x00\\x01" + (b"\\x00\\x01" if is_a else b"\\x00\\x00") + b"\\x00\\x00\\x00\\x00"
+            header = q[:2] + b"\\x81\\x80" + counts
+            # name pointer to the question, type A, class IN, TTL 60, 4 bytes of address
+            rr = b"\\xc0\\x0c\\x00\\x01\\x00\\x01\\x00\\x00\\x00\\x3c\\x00\\x04"
+            record = rr + answer_ip if is_a else b""
             s.sendto(header + question + record, peer)
 
     for f in (udp_echo, dns):
@@ -113,7 +118,9 @@ def run_client(namespace: str, server_ip: str, runtime: str | None) -> dict[str,
     pod = python_pod(name, CLIENT, runtime_class=runtime)
     pod["spec"]["containers"][0]["command"] = ["python3", "-c", CLIENT, server_ip]
     # One short DNS try, so a blocked resolver fails fast instead of retrying for a minute.
-    pod["spec"]["dnsConfig"] = {"options": [{"name": "timeout", "value": "2"}, {"name": "attempts", "value": "1"}]}
+    pod["spec"]["dnsConfig"] = {
+        "options": [{"name": "timeout", "value": "2"}, {"name": "attempts", "value": "1"}]
+    }
     apply(pod, namespace)
     wait_pod_done(namespace, name)
     result: dict[str, str] = json.loads(pod_logs(namespace, name).strip().splitlines()[-1])

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
+
 from kube import (
     KubectlError,
     apply,
@@ -50,10 +52,11 @@ def test_gvisor_pod_runs_under_gvisor_not_the_host_kernel(namespace: str) -> Non
     assert pod["status"]["phase"] == "Succeeded"
     assert terminated_state(pod)["exitCode"] == 0
     release = pod_logs(namespace, "kernel").splitlines()[0]
-    host_release = open("/proc/sys/kernel/osrelease").read().strip()
+    host_release = Path("/proc/sys/kernel/osrelease").read_text().strip()
     assert release != host_release, "the pod saw the host's kernel: it did not run under gVisor"
     # gVisor's own boot log is what the sandbox's kernel ring buffer holds.
-    apply(python_pod("dmesg", "import subprocess; subprocess.run(['dmesg'])", runtime_class="gvisor"), namespace)
+    dmesg = python_pod("dmesg", "import subprocess; subprocess.run(['dmesg'])", runtime_class="gvisor")
+    apply(dmesg, namespace)
     wait_pod_done(namespace, "dmesg")
     assert "gVisor" in pod_logs(namespace, "dmesg")
 
