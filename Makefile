@@ -9,7 +9,7 @@ APT_PACKAGES := containerd runc containernetworking-plugins umoci debootstrap nf
 	openssl conntrack socat gcc libc6-dev curl ca-certificates
 
 .PHONY: help deps venv build cluster-up cluster-down cluster-status cluster-env images sandbox-image \
-	crds lint typecheck unit test-cluster test demo eval-safety bench clean
+	crds lint typecheck unit test-cluster test demo eval-safety clean
 
 help: ## List the targets with one-line descriptions
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -70,6 +70,9 @@ test: deps venv lint typecheck ## Everything CI runs: lint, types, unit tests, t
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
 	$(MAKE) sandbox-image
 	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q tests
+
+demo: deps venv ## The main job: cluster up, sandbox image, operator, the CSV task through the whole loop
+	bash demo/run.sh
 
 eval-safety: venv ## Print the safety layers' detection and false-positive rates on the corpora
 	$(VENV)/bin/level5 eval-safety
