@@ -17,6 +17,7 @@ import os
 import re
 import resource
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -204,9 +205,40 @@ def list_output_files(output_dir: str) -> list[dict[str, Any]]:
     return files
 
 
+class IsolationError(RuntimeError):
+    """The pod's network is not (yet) cut off, so generated code must not run."""
+
+
+def wait_for_isolation(limit_seconds: float = 20.0) -> None:
+    """Wait until the pod's deny-all NetworkPolicy is in effect before any generated code runs.
+
+    A policy enforcer learns a new pod's IP from the API server, so a pod's first packets can pass
+    before its rules exist. The kubelet always tells a pod where the API server is; while a TCP
+    connection to it is answered (accepted or refused) packets still flow, and once it goes unanswered
+    the network is cut. Outside Kubernetes (no KUBERNETES_SERVICE_HOST) there is nothing to wait for.
+    """
+    host = os.environ.get("KUBERNETES_SERVICE_HOST")
+    if not host:
+        return
+    port = int(os.environ.get("KUBERNETES_SERVICE_PORT", "443"))
+    deadline = time.monotonic() + limit_seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                pass
+        except TimeoutError:
+            return  # unanswered: dropped by the policy
+        except OSError as exc:
+            if exc.errno in (101, 113):  # ENETUNREACH, EHOSTUNREACH: no route out either
+                return
+        time.sleep(0.2)
+    raise IsolationError(f"network still reachable after {limit_seconds:.0f}s; refusing to run the code")
+
+
 def run(code: Path, checks_file: Path) -> dict[str, Any]:
     """Run the program and its checks; return the result document."""
     spec = json.loads(checks_file.read_text())
+    wait_for_isolation()
     output_dir = spec.get("outputDir", "/output")
     timeout = float(spec.get("timeoutSeconds", 60))
     WORK_DIR.mkdir(parents=True, exist_ok=True)
