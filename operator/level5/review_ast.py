@@ -510,32 +510,30 @@ class Analyzer(ast.NodeVisitor):
             self.report(node, rule, problem[0], problem[1])
 
     # ----------------------------------------------------------------- references
+    def _check_reference(self, node: ast.Name | ast.Attribute) -> None:
+        """Check every object a loaded name or attribute may refer to."""
+        for qualified in self.resolve(node, node.lineno):
+            self._check_qualified(
+                node,
+                qualified,
+                in_call=id(node) in self.call_funcs,
+                as_base=id(node) in self.attribute_bases,
+            )
+
     def visit_Name(self, node: ast.Name) -> None:
         if node.id.startswith("__") and node.id.endswith("__") and node.id not in policy.SAFE_NAME_DUNDERS:
             self.report(
                 node, "L5-DUNDER-002", Verdict.BLOCK, f"the name '{node.id}' reaches interpreter internals"
             )
         if isinstance(node.ctx, ast.Load):
-            for qualified in self.resolve(node, node.lineno):
-                self._check_qualified(
-                    node,
-                    qualified,
-                    in_call=id(node) in self.call_funcs,
-                    as_base=id(node) in self.attribute_bases,
-                )
+            self._check_reference(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         reason = attribute_danger(node.attr)
         if reason and not (node.attr == "__class__" and id(node) in self.class_name_reads):
             self.report(node, "L5-ATTR-001", Verdict.BLOCK, reason)
         if isinstance(node.ctx, ast.Load):
-            for qualified in self.resolve(node, node.lineno):
-                self._check_qualified(
-                    node,
-                    qualified,
-                    in_call=id(node) in self.call_funcs,
-                    as_base=id(node) in self.attribute_bases,
-                )
+            self._check_reference(node)
         self.visit(node.value)
 
     def _check_qualified(self, node: ast.AST, qualified: str, *, in_call: bool, as_base: bool) -> None:
