@@ -33,10 +33,12 @@ def model() -> Iterator[ScriptedModel]:
 
 
 class OperatorProcess:
-    """The operator as a subprocess; start() and kill() may be called repeatedly."""
+    """The operator as a subprocess; start() and kill() may be called repeatedly. Its audit log is
+    `audit_path`, next to its log (one per test, so tests never share a hash chain)."""
 
     def __init__(self, namespace: str, model: ScriptedModel, log: Path) -> None:
         self.namespace, self.model, self.log = namespace, model, log
+        self.audit_path = log.parent / "audit.jsonl"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -45,6 +47,7 @@ class OperatorProcess:
             "LEVEL5_MODEL_BASE_URL": self.model.base_url,
             "LEVEL5_MODEL_NAME": "scripted",
             "LEVEL5_MODEL_API_KEY": "test",
+            "LEVEL5_AUDIT_PATH": str(self.audit_path),
         }
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
