@@ -29,6 +29,10 @@ class OperatorConfig(BaseModel):
     """Mixed into each task's redaction key (LEVEL5_REDACTION_SECRET), so placeholders cannot be
     recomputed from a guessed value without it; never logged."""
 
+    operator_namespace: str = "level5-system"
+    """Namespace of the operator (LEVEL5_OPERATOR_NAMESPACE), where the level5-emergency-stop ConfigMap
+    lives."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorConfig:
         """Read the LEVEL5_* variables; unset ones keep their defaults."""
@@ -42,6 +46,7 @@ class OperatorConfig(BaseModel):
             "max_concurrent_model_calls": "LEVEL5_MAX_MODEL_CALLS",
             "audit_path": "LEVEL5_AUDIT_PATH",
             "redaction_secret": "LEVEL5_REDACTION_SECRET",
+            "operator_namespace": "LEVEL5_OPERATOR_NAMESPACE",
         }
         values: dict[str, object] = {field: env[var] for field, var in names.items() if var in env}
         if values.get("runtime_class") == "":

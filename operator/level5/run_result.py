@@ -12,6 +12,8 @@ RESULT_MARKER = "=====LEVEL5-RESULT-6f1d0c9a7b====="
 """Must equal RESULT_MARKER in sandbox-image/runner.py (a unit test checks it)."""
 MAX_RESULT_BYTES = 1024 * 1024
 """Largest pod log tail the operator reads."""
+MAX_STREAM_BYTES = 64 * 1024
+"""Must equal MAX_STREAM_BYTES in sandbox-image/runner.py: the runner keeps only this much of each stream."""
 
 
 class RunnerModel(BaseModel):

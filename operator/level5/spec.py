@@ -239,3 +239,7 @@ class AgentTaskSpec(CrdModel):
     """Model used for this task; the operator's default when unset."""
     autonomy: Autonomy = Field(default_factory=Autonomy)
     """Autonomy level of the agent."""
+    cancel: bool = False
+    """Kill switch of this task: set to true to stop it for good. The running sandbox pod is deleted at once
+    (grace period 0), no further model calls are made and the phase becomes Cancelled; a cancelled task
+    never restarts. `kubectl patch agenttask NAME --type merge -p '{"spec":{"cancel":true}}'`."""

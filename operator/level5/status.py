@@ -47,7 +47,7 @@ class Condition(CrdModel):
     """A Kubernetes-style condition."""
 
     type: str = Field(max_length=64)
-    """Condition type: Ready, Progressing, Failed."""
+    """Condition type: Ready, Progressing, Failed, Cancelled, EmergencyStop, AnomalyDetected, InputFlagged."""
     status: ConditionStatus
     """True, False or Unknown."""
     reason: str = Field(max_length=128)
@@ -148,9 +148,18 @@ class HistoryEntry(CrdModel):
     tokens: int = 0
     """Tokens spent on this iteration."""
     cpu_seconds: float = 0.0
-    """CPU time of the sandbox run."""
+    """CPU time of the sandbox run, as the runner measured it."""
     duration_seconds: float = 0.0
     """Wall-clock time of the iteration."""
+    run_seconds: float | None = None
+    """Wall-clock time of the program in the sandbox, as the runner measured it."""
+    stdout_bytes: int | None = None
+    """Bytes the program wrote to standard output (the runner keeps only the first 64 KiB)."""
+    stderr_bytes: int | None = None
+    """Bytes the program wrote to standard error (the runner keeps only the first 64 KiB)."""
+    termination: str | None = Field(default=None, max_length=32)
+    """How the sandbox run was ended from outside, if it was: OOMKilled, DeadlineExceeded, Evicted, Timeout,
+    Cancelled or EmergencyStop."""
     pod_name: str | None = Field(default=None, max_length=63)
     """Sandbox pod of this iteration."""
     redactions: list[RedactionCount] = Field(default_factory=list, max_length=32)
@@ -198,7 +207,7 @@ class AgentTaskStatus(CrdModel):
     """Observed state of an AgentTask, written only by the operator."""
 
     phase: Phase = Phase.PENDING
-    """Pending, Generating, Reviewing, Executing, Evaluating, Succeeded or Failed."""
+    """Pending, Generating, Reviewing, Executing, Evaluating, Succeeded, Failed or Cancelled."""
     iteration: int = 0
     """Number of the current (or last) iteration."""
     score: float | None = None
@@ -208,7 +217,8 @@ class AgentTaskStatus(CrdModel):
     started_at: datetime | None = None
     """When the operator started working on the task."""
     conditions: list[Condition] = Field(default_factory=list, max_length=16)
-    """Ready, Progressing and Failed conditions."""
+    """Ready, Progressing and Failed conditions; Cancelled, EmergencyStop and AnomalyDetected when they
+    apply."""
     current: CurrentIteration | None = None
     """The iteration in flight."""
     history: list[HistoryEntry] = Field(default_factory=list, max_length=MAX_HISTORY)

@@ -11,8 +11,9 @@ with a local sandbox and a recording sink."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -20,7 +21,9 @@ from level5.answer_parsing import Judgement, parse_answer, parse_judgement
 from level5.audit import AuditLog
 from level5.evaluation import JudgeFn, evaluate, failure_signature
 from level5.guards import check_goal, guard_outcome
+from level5.kill_switch import EmergencyStop
 from level5.model_client import Endpoint, ModelGateway, ModelRejectedError
+from level5.monitoring import detect_anomalies, executed, termination
 from level5.prompts import Message, describe_failure, generation_messages, judge_messages
 from level5.redaction import Redactor
 from level5.review import Verdict, review_code
@@ -84,6 +87,8 @@ class Sandbox(Protocol):
 
     async def store_result(self, task: TaskRef, data: dict[str, str]) -> str: ...
 
+    async def kill(self, namespace: str, name: str) -> None: ...
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
@@ -105,8 +110,13 @@ class TaskLoop:
         audit: AuditLog,
         redactor: Redactor,
         clock: Callable[[], datetime] = utcnow,
+        cancel: asyncio.Event | None = None,
+        emergency: EmergencyStop | None = None,
     ) -> None:
         self.task, self.spec, self.status = task, spec, status
+        # Kill switches: set from watch events by the handlers; fresh (never set) ones when not given.
+        self.cancel = cancel or asyncio.Event()
+        self.emergency = emergency or EmergencyStop()
         self.audit, self.redactor = audit, redactor
         self.gateway, self.endpoint, self.sandbox, self.sink, self.clock = (
             gateway,
@@ -117,15 +127,42 @@ class TaskLoop:
         )
 
     async def run(self) -> AgentTaskStatus:
-        """Step until the task is Succeeded or Failed; return the final status."""
+        """Step until the task is Succeeded, Failed or Cancelled; return the final status. The kill switches
+        are checked before every step and interrupt a step in flight (a model call, a wait on a pod)."""
         while True:
+            if self.status.phase.terminal:
+                return self.status
+            if self.spec.cancel or self.cancel.is_set():
+                await self._cancelled()
+                continue
+            if self.emergency.active:
+                await self._hold()
+                continue
             action = decide_next(self.spec, self.status, self.clock(), await self._recent_codes())
             if action.kind is ActionKind.DONE:
                 return self.status
             try:
-                await self._step(action)
+                await self._interruptible(self._step(action))
             except ModelRejectedError as exc:  # a wrong key or model name: retrying cannot help
                 await self._fail(Action(kind=ActionKind.FAIL, reason="ModelRejected", message=str(exc)))
+
+    async def _interruptible(self, step: Awaitable[None]) -> None:
+        """Run one step, abandoned as soon as the task is cancelled or the emergency stop begins. Steps are
+        resume-safe, so an abandoned one is simply taken up again (or its iteration closed) afterwards."""
+        work = asyncio.ensure_future(step)
+        switches = [
+            asyncio.ensure_future(self.cancel.wait()),
+            asyncio.ensure_future(self.emergency.wait_active()),
+        ]
+        try:
+            await asyncio.wait({work, *switches}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            interrupted = not work.done()
+            for future in (*switches, work):
+                future.cancel()
+            await asyncio.gather(*switches, work, return_exceptions=True)
+        if not interrupted:
+            work.result()  # the step's own outcome, exceptions included
 
     async def _step(self, action: Action) -> None:
         steps = {
@@ -145,8 +182,10 @@ class TaskLoop:
         if phase is not None and phase != status.phase:
             status = with_phase(status, phase, reason, message, self.clock(), self.task.generation)
             self.sink.event(reason, message, warning=phase is Phase.FAILED)
-        await self.sink.save(status)
+        # Memory first: a step interrupted during the patch then continues from what it meant to record,
+        # and the next save carries it.
         self.status = status
+        await self.sink.save(status)
 
     async def _audit(self, kind: str, iteration: int | None, data: dict[str, object]) -> None:
         """One audit record; the step key lets readers collapse a record repeated after a crash."""
@@ -171,18 +210,28 @@ class TaskLoop:
             return False
         if not any(c.type == "InputFlagged" for c in self.status.conditions):
             # Recorded and continued: holding the task for a human is the approval flow's job.
-            conditions = set_condition(
-                self.status.conditions,
-                "InputFlagged",
-                ConditionStatus.TRUE,
-                "SuspectedPromptInjection",
-                f"goal flagged by the prompt-injection check (rules {rules}); continuing",
-                self.clock(),
-                self.task.generation,
-            )
             self.sink.event("InputFlagged", f"goal flagged (rules {rules})", warning=True)
-            await self._save(self.status.model_copy(update={"conditions": conditions}))
+            await self._save(
+                self._with_condition(
+                    self.status,
+                    "InputFlagged",
+                    ConditionStatus.TRUE,
+                    "SuspectedPromptInjection",
+                    f"goal flagged by the prompt-injection check (rules {rules}); continuing",
+                )
+            )
         return True
+
+    def _with_condition(
+        self, status: AgentTaskStatus, type_: str, value: ConditionStatus, reason: str, message: str
+    ) -> AgentTaskStatus:
+        conditions = set_condition(
+            status.conditions, type_, value, reason, message, self.clock(), self.task.generation
+        )
+        return status.model_copy(update={"conditions": conditions})
+
+    def _condition_is(self, type_: str, value: ConditionStatus) -> bool:
+        return any(c.type == type_ and c.status == value for c in self.status.conditions)
 
     async def _complete(self, iteration: int, messages: list[Message]) -> tuple[str, int]:
         """One model call, audited: the prompt before it is sent, the answer before anything uses it."""
@@ -414,6 +463,10 @@ class TaskLoop:
                 "score": evaluation.score,
                 "tokens": entry.tokens + evaluation.tokens,
                 "cpu_seconds": run.cpu_seconds if run else 0.0,
+                "run_seconds": run.duration_seconds if run else None,
+                "stdout_bytes": run.stdout_bytes if run else None,
+                "stderr_bytes": run.stderr_bytes if run else None,
+                "termination": termination(outcome.failure, run.timed_out if run else False),
                 "redactions": [
                     RedactionCount(type=k, count=n) for k, n in sorted(guarded.redactions.items())
                 ],
@@ -470,7 +523,7 @@ class TaskLoop:
     async def _close_iteration(
         self, entry: HistoryEntry, feedback: str | None, result: TaskResult | None
     ) -> None:
-        status = finish_iteration(self.status, entry, self.clock())
+        status = self._monitored(finish_iteration(self.status, entry, self.clock()))
         update: dict[str, object] = {}
         if feedback is not None:
             update["feedback"] = Feedback(
@@ -479,6 +532,90 @@ class TaskLoop:
         if result is not None:
             update["result"] = result
         await self._save(status.model_copy(update=update))
+
+    def _monitored(self, status: AgentTaskStatus) -> AgentTaskStatus:
+        """Status with the AnomalyDetected condition for the run just closed, and a Warning Event per
+        anomaly (layer 4: recorded only; escalation is a separate concern)."""
+        if not executed(status.history[-1]):
+            return status
+        anomalies = detect_anomalies(status.history, self.spec.capabilities)
+        for anomaly in anomalies:
+            self.sink.event("AnomalyDetected", f"{anomaly.kind.value}: {anomaly.message}", warning=True)
+        if anomalies:
+            return self._with_condition(
+                status,
+                "AnomalyDetected",
+                ConditionStatus.TRUE,
+                anomalies[0].kind.value,
+                "; ".join(f"{a.kind.value}: {a.message}" for a in anomalies),
+            )
+        if not any(c.type == "AnomalyDetected" for c in status.conditions):
+            return status
+        return self._with_condition(
+            status,
+            "AnomalyDetected",
+            ConditionStatus.FALSE,
+            "NoAnomaly",
+            f"iteration {status.history[-1].iteration} ran without anomalies",
+        )
+
+    # -- kill switches --------------------------------------------------------------------------------------
+
+    async def _abort_iteration(self, reason: str, message: str, feedback: str | None) -> None:
+        """Kill the iteration's sandbox pod (grace 0) and close the iteration as failed with `reason`, so
+        its code never runs again. An iteration that has no pod yet stays open: nothing of it ran."""
+        current = self.status.current
+        if current is None or current.launch_state is None or current.pod_name is None:
+            return
+        await self.sandbox.kill(self.task.namespace, current.pod_name)
+        await self._audit("kill", current.iteration, {"pod": current.pod_name, "reason": reason})
+        self.sink.event("SandboxKilled", f"iteration {current.iteration}: pod {current.pod_name}: {message}")
+        entry = self._entry(current, reason=f"{reason}: {message}"[:1024], signature=None)
+        await self._close_iteration(entry.model_copy(update={"termination": reason}), feedback, None)
+
+    async def _cancelled(self) -> None:
+        """spec.cancel: kill the pod, record the iteration, end the task for good."""
+        message = "cancelled by spec.cancel"
+        await self._abort_iteration("Cancelled", message, None)
+        await self._audit(
+            "outcome", self.status.iteration, {"phase": Phase.CANCELLED.value, "reason": "Cancelled"}
+        )
+        cancelled = self._with_condition(self.status, "Cancelled", ConditionStatus.TRUE, "Cancelled", message)
+        await self._save(cancelled, Phase.CANCELLED, "Cancelled", message)
+
+    async def _hold(self) -> None:
+        """Operator-wide emergency stop: kill the pod in flight (its iteration failed, not re-run), then wait
+        without any model call or pod until the stop is lifted or the task is cancelled."""
+        await self._abort_iteration(
+            "EmergencyStop",
+            "killed by the operator's emergency stop",
+            "The previous run was killed by an emergency stop of the operator before it finished; its "
+            "outcome is unknown. Write the program again.",
+        )
+        if not self._condition_is("EmergencyStop", ConditionStatus.TRUE):
+            message = "the operator's emergency stop is active: no model calls or sandbox runs"
+            self.sink.event("EmergencyStop", message, warning=True)
+            await self._save(
+                self._with_condition(
+                    self.status, "EmergencyStop", ConditionStatus.TRUE, "EmergencyStop", message
+                )
+            )
+        lifted = asyncio.ensure_future(self.emergency.wait_inactive())
+        cancel = asyncio.ensure_future(self.cancel.wait())
+        try:
+            await asyncio.wait({lifted, cancel}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lifted.cancel()
+            cancel.cancel()
+        if self.emergency.active:
+            return  # cancelled meanwhile: run() ends the task
+        message = "the operator's emergency stop was lifted; continuing"
+        self.sink.event("EmergencyStopLifted", message)
+        await self._save(
+            self._with_condition(
+                self.status, "EmergencyStop", ConditionStatus.FALSE, "EmergencyStopLifted", message
+            )
+        )
 
     async def _succeed(self, action: Action) -> None:
         last = self.status.history[-1]

@@ -1,5 +1,5 @@
-"""Reading and writing AgentTask state in the API: the status subresource (merge patch), Events, and the
-API key Secret of a task's model."""
+"""Reading and writing AgentTask state in the API: the status subresource (merge patch), Events, the API key
+Secret of a task's model, and the operator's emergency-stop ConfigMap."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from level5.crdgen import GROUP, PLURAL, VERSION
+from level5.kill_switch import EMERGENCY_STOP_CONFIG_MAP, stop_requested
 from level5.sandbox_manifests import TaskRef
 from level5.spec import SecretKeyRef
 from level5.status import AgentTaskStatus
@@ -59,3 +60,15 @@ async def read_secret_key(api: client.ApiClient, namespace: str, ref: SecretKeyR
     if value is None:
         raise kopf.TemporaryError(f"Secret {ref.name} has no key {ref.key}", delay=30)
     return base64.b64decode(value).decode().strip()
+
+
+async def read_emergency_stop(api: client.ApiClient, namespace: str) -> bool:
+    """Whether the level5-emergency-stop ConfigMap in the operator's namespace asks for the stop. Any error
+    but a missing ConfigMap propagates: an operator that cannot tell must not start running code."""
+    try:
+        found = await client.CoreV1Api(api).read_namespaced_config_map(EMERGENCY_STOP_CONFIG_MAP, namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return stop_requested(found.data)

@@ -27,6 +27,10 @@ class LocalSandbox:
         self.launches: Counter[str] = Counter()
         self.logs: dict[str, str] = {}
         self.hang_on_wait = False
+        self.block_on_wait = False
+        """wait() blocks until cancelled, like a pod that runs on; `waiting` is set once it does."""
+        self.waiting = asyncio.Event()
+        self.killed: list[str] = []
 
     async def ensure_namespace_guards(self, namespace: str) -> None:
         return None
@@ -77,6 +81,9 @@ class LocalSandbox:
     async def wait(self, namespace: str, name: str, spec: AgentTaskSpec) -> Pod | None:
         if self.hang_on_wait:
             raise asyncio.CancelledError("operator killed while the pod runs")
+        if self.block_on_wait:
+            self.waiting.set()
+            await asyncio.Event().wait()
         return {"status": {"phase": "Succeeded"}} if name in self.logs else None
 
     async def result(self, namespace: str, name: str, pod: Pod | None) -> PodOutcome:
@@ -87,6 +94,9 @@ class LocalSandbox:
     async def store_result(self, task: TaskRef, data: dict[str, str]) -> str:
         self.codes[f"{task.name}-result"] = data["main.py"]
         return f"{task.name}-result"
+
+    async def kill(self, namespace: str, name: str) -> None:
+        self.killed.append(name)
 
 
 class RecordingSink:
