@@ -48,6 +48,8 @@ class OperatorProcess:
             "LEVEL5_MODEL_NAME": "scripted",
             "LEVEL5_MODEL_API_KEY": "test",
             "LEVEL5_AUDIT_PATH": str(self.audit_path),
+            # The operator watches only the test's namespace, so its emergency-stop ConfigMap lives there.
+            "LEVEL5_OPERATOR_NAMESPACE": self.namespace,
         }
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
