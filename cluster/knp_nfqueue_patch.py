@@ -1,4 +1,4 @@
-"""Patch kube-network-policies to queue packets with the xtables NFQUEUE target (nft_compat).
+"""Patch kube-network-policies: queue with the xtables NFQUEUE target, and police pod-to-node traffic.
 
 Some kernels (ours: CONFIG_NFT_QUEUE unset, CONFIG_NETFILTER_XT_TARGET_NFQUEUE and CONFIG_NFT_COMPAT
 set) refuse nftables' native `queue` expression with ENOENT, so kube-network-policies cannot program
@@ -50,5 +50,36 @@ if "&expr.Queue" in "".join(p.read_text() for p in pkg.glob("*.go")):
     sys.exit("knp_nfqueue_patch: an expr.Queue use was not rewritten; the upstream code changed")
 if count == 0:
     sys.exit("knp_nfqueue_patch: nothing to patch; the upstream code changed")
+# Traffic from a pod to the node itself (the API server, the kubelet) is delivered locally and never
+# reaches POSTROUTING, so NetworkPolicy would not apply to it. Build the same filter chain on the
+# INPUT hook too, so an isolated pod's packets to the node are judged like any other.
+controller = pkg / "controller.go"
+text = controller.read_text()
+head = (
+    "\tchain := nft.AddChain(&nftables.Chain{\n"
+    '\t\tName:     "postrouting",\n'
+    "\t\tTable:    table,\n"
+    "\t\tType:     nftables.ChainTypeFilter,\n"
+    "\t\tHooknum:  nftables.ChainHookPostrouting,\n"
+    "\t\tPriority: nftables.ChainPriorityRef(*nftables.ChainPriorityNATSource - 5),\n"
+    "\t})\n"
+)
+tail = "\tif c.config.NetfilterBug1766Fix {\n\t\tc.addDNSRacersWorkaroundRules"
+start = text.find(head)
+end = text.find(tail, start)
+if start < 0 or end < 0:
+    sys.exit("knp_nfqueue_patch: the postrouting chain code changed upstream; update the patch")
+loop_head = (
+    "\tfor _, hook := range []struct {\n"
+    "\t\tname string\n\t\tnum  *nftables.ChainHook\n\t\tprio *nftables.ChainPriority\n"
+    "\t}{\n"
+    '\t\t{"postrouting", nftables.ChainHookPostrouting, nftables.ChainPriorityRef(*nftables.ChainPriorityNATSource - 5)},\n'
+    '\t\t{"input", nftables.ChainHookInput, nftables.ChainPriorityFilter},\n'
+    "\t} {\n"
+    "\tchain := nft.AddChain(&nftables.Chain{Name: hook.name, Table: table, Type: nftables.ChainTypeFilter,"
+    " Hooknum: hook.num, Priority: hook.prio})\n"
+)
+text = text[:start] + loop_head + text[start + len(head):end] + "\t}\n\n" + text[end:]
+controller.write_text(text)
 (pkg / "zz_level5_nfqueue.go").write_text(HELPER)
 print(f"knp_nfqueue_patch: rewrote {count} queue expressions")
