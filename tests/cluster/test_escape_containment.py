@@ -228,12 +228,6 @@ def test_payloads_are_contained(contained: Results, family: str) -> None:
         assert marker not in probe["before"]["tmp"] + probe["before"]["output"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deny-all NetworkPolicy does not stop sandbox pods reaching the API server: kube-network-policies "
-    "filters forwarded pod traffic only, and the API server (service 10.96.0.1:443 -> node 10.244.0.1:6443) "
-    "is on the node itself; the runner's isolation wait then refuses to run any code",
-)
 def test_api_server_is_unreachable(contained: Results) -> None:
     for family, (pod, document) in contained.items():
         probe = report(pod, document)
