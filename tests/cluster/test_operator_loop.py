@@ -13,6 +13,7 @@ import yaml
 from conftest import OperatorProcess, task_pods, wait_for, wait_terminal
 from kube import KubectlError, apply, get_json, kubectl
 from scripted_model import ScriptedModel
+from task_manifests import code, task
 
 pytestmark = pytest.mark.cluster
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -45,17 +46,6 @@ JUDGE_PASS = {
 }
 
 
-def task(name: str, goal: str, criteria: list[dict[str, object]], **spec: object) -> dict[str, object]:
-    return {
-        "apiVersion": "level5.dev/v1alpha1",
-        "kind": "AgentTask",
-        "metadata": {"name": name},
-        "spec": {"goal": {"primary": goal, "successCriteria": criteria}, **spec},
-    }
-
-
-def code(source: str) -> str:
-    return f"```python\n{source}\n```\nCONFIDENCE: 0.7\nUNCERTAINTY: none"
 
 
 def test_csv_sample_feeds_traceback_back_and_succeeds(

@@ -26,23 +26,13 @@ from kube import apply, get_json, kubectl
 from level5.redaction import Redactor, task_key
 from level5.sandbox_manifests import TaskRef, sandbox_pod_name
 from scripted_model import ScriptedModel
+from task_manifests import code, task
 
 pytestmark = pytest.mark.cluster
 
 JUDGE_PASS = {"match": "strict reviewer", "content": "VERDICT: PASS\nRATIONALE: as asked", "repeat": True}
 
 
-def code(source: str) -> str:
-    return f"```python\n{source}\n```\nCONFIDENCE: 0.7\nUNCERTAINTY: none"
-
-
-def task(name: str, goal: str, criteria: list[dict[str, object]], **spec: object) -> dict[str, object]:
-    return {
-        "apiVersion": "level5.dev/v1alpha1",
-        "kind": "AgentTask",
-        "metadata": {"name": name},
-        "spec": {"goal": {"primary": goal, "successCriteria": criteria}, **spec},
-    }
 
 
 def task_events(namespace: str, name: str) -> list[dict[str, Any]]:

@@ -1,0 +1,18 @@
+"""Builders shared by the operator's cluster tests: AgentTask manifests and scripted model answers."""
+
+from __future__ import annotations
+
+
+def task(name: str, goal: str, criteria: list[dict[str, object]], **spec: object) -> dict[str, object]:
+    """An AgentTask with the given goal and criteria; other spec sections as keyword arguments."""
+    return {
+        "apiVersion": "level5.dev/v1alpha1",
+        "kind": "AgentTask",
+        "metadata": {"name": name},
+        "spec": {"goal": {"primary": goal, "successCriteria": criteria}, **spec},
+    }
+
+
+def code(source: str) -> str:
+    """A model answer carrying `source` the way the operator's answer parser expects it."""
+    return f"```python\n{source}\n```\nCONFIDENCE: 0.7\nUNCERTAINTY: none"
