@@ -46,6 +46,15 @@ print("\n".join(out))
 EOF
 }
 
+# patched_copy DIR MODULE VERSION: a writable copy of MODULE's source at DIR/src, which the wrapper
+# module at DIR builds instead of the (read-only, checksummed) module cache copy; the caller patches it.
+patched_copy() {
+  local dir=$1 mod=$2 ver=$3 src
+  src=$(cd "$dir" && go mod download -json "$mod@$ver" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  rm -rf "$dir/src"; cp -r "$src" "$dir/src"; chmod -R u+w "$dir/src"
+  echo "replace $mod => ./src" >>"$dir/go.mod"
+}
+
 # gobuild DIR OUTDIR LDFLAGS PKG...: build main packages of the wrapper module into OUTDIR.
 gobuild() {
   local dir=$1 out=$2 ldflags=$3; shift 3
@@ -82,12 +91,8 @@ build_gvisor() {
   log "building gVisor runsc and containerd-shim-runsc-v1 ($GVISOR_VERSION)"
   local dir=$WORK/gvisor-$GVISOR_VERSION
   write_wrapper "$dir" gvisor.dev/gvisor "$GVISOR_VERSION"
-  local src
-  src=$(cd "$dir" && go mod download -json "gvisor.dev/gvisor@$GVISOR_VERSION" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
-  rm -rf "$dir/src"; cp -r "$src" "$dir/src"; chmod -R u+w "$dir/src"
+  patched_copy "$dir" gvisor.dev/gvisor "$GVISOR_VERSION"
   python3 "$(dirname "$0")/gvisor_oom_patch.py" "$dir/src"
-  echo "replace gvisor.dev/gvisor => ./src" >>"$dir/go.mod"
   GOTOOLCHAIN=$GVISOR_GOTOOLCHAIN gobuild "$dir" "$out.tmp" "-s -w" gvisor.dev/gvisor/runsc gvisor.dev/gvisor/shim
   mv "$out.tmp/shim" "$out.tmp/containerd-shim-runsc-v1"
   rm -rf "$out"; mv "$out.tmp" "$out"
@@ -101,11 +106,8 @@ build_knp() {
   write_wrapper "$dir" sigs.k8s.io/kube-network-policies "$KNP_VERSION"
   # Kernels built without CONFIG_NFT_QUEUE (ours) reject nftables' native queue expression; the
   # xtables NFQUEUE target through nft_compat does the same job, so the source is patched to use it.
-  local src; src=$(cd "$dir" && go mod download -json "sigs.k8s.io/kube-network-policies@$KNP_VERSION" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
-  rm -rf "$dir/src"; cp -r "$src" "$dir/src"; chmod -R u+w "$dir/src"
+  patched_copy "$dir" sigs.k8s.io/kube-network-policies "$KNP_VERSION"
   python3 "$(dirname "$0")/knp_nfqueue_patch.py" "$dir/src/pkg/networkpolicy"
-  echo "replace sigs.k8s.io/kube-network-policies => ./src" >>"$dir/go.mod"
   gobuild "$dir" "$out.tmp" "-s -w" sigs.k8s.io/kube-network-policies/cmd
   mv "$out.tmp/cmd" "$out.tmp/kube-network-policies"
   rm -rf "$out"; mv "$out.tmp" "$out"
