@@ -181,7 +181,9 @@ def check_approval_update(
     """Decision rules: the decision point never changes, a decision is made once, by someone other than the
     task's creator (unless allowed), while the Approval is open, and fits the Approval's kind."""
     request_fields = set(ApprovalSpec.model_fields) - set(DECISION_FIELDS)
-    changed = sorted(f for f in request_fields if getattr(old, f) != getattr(new, f))
+    changed = sorted(
+        ApprovalSpec.model_fields[f].alias or f for f in request_fields if getattr(old, f) != getattr(new, f)
+    )
     if changed:
         raise AdmissionDenied(f"spec: {changed} describe the decision point and are set by the operator only")
     if old.decision is not None:

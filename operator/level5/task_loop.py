@@ -65,6 +65,7 @@ from level5.status import (
 )
 from level5.wakeups import Wakeups
 
+_PAST = {Decision.REJECT: "Rejected", Decision.GUIDE: "Guided", Decision.CONSTRAIN: "Constrained"}
 MAX_INLINE_CODE = 16 * 1024
 """Final code larger than this goes to the <task>-result ConfigMap instead of status."""
 STDOUT_EXCERPT = 4000
@@ -829,7 +830,7 @@ class TaskLoop:
         else:
             told = f"A person rejected this program, so it was not run. Their reason: {spec.reason}"
         self.status = status.model_copy(update={"interventions": interventions})
-        entry = self._entry(self.status.current, reason=f"{decision.value}d by {by}"[:1024], signature=None)  # type: ignore[arg-type]
+        entry = self._entry(self.status.current, reason=f"{_PAST[decision]} by {by}"[:1024], signature=None)  # type: ignore[arg-type]
         await self._close_iteration(entry, told, None)
 
     async def _override(self, code: str, by: str) -> None:
