@@ -17,11 +17,19 @@ class KubectlError(RuntimeError):
     """kubectl exited non-zero; the message carries its stderr."""
 
 
-def kubectl(*args: str, input: str | None = None, check: bool = True, timeout: float = 120) -> str:
-    """Run the cluster's kubectl (KUBECONFIG from the environment) and return its stdout."""
+def kubectl(
+    *args: str,
+    input: str | None = None,
+    check: bool = True,
+    timeout: float = 120,
+    kubeconfig: str | None = None,
+) -> str:
+    """Run the cluster's kubectl (KUBECONFIG from the environment, or `kubeconfig` for another user) and
+    return its stdout (its stderr when it failed and check is False)."""
     exe = shutil.which("kubectl") or "kubectl"
+    user = ["--kubeconfig", kubeconfig] if kubeconfig else []
     proc = subprocess.run(
-        [exe, *args], input=input, capture_output=True, text=True, timeout=timeout, check=False
+        [exe, *user, *args], input=input, capture_output=True, text=True, timeout=timeout, check=False
     )
     if check and proc.returncode != 0:
         raise KubectlError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+UNSUPERVISED = {"level": "D", "escalation": {"triggers": []}}
+"""spec.autonomy of tasks whose test is not about people: nothing waits for an Approval."""
+
 
 def task(name: str, goal: str, criteria: list[dict[str, object]], **spec: object) -> dict[str, object]:
-    """An AgentTask with the given goal and criteria; other spec sections as keyword arguments."""
+    """An AgentTask with the given goal and criteria; other spec sections as keyword arguments (autonomy
+    defaults to UNSUPERVISED)."""
     return {
         "apiVersion": "level5.dev/v1alpha1",
         "kind": "AgentTask",
         "metadata": {"name": name},
-        "spec": {"goal": {"primary": goal, "successCriteria": criteria}, **spec},
+        "spec": {"goal": {"primary": goal, "successCriteria": criteria}, "autonomy": UNSUPERVISED, **spec},
     }
 
 

@@ -1,10 +1,15 @@
-"""Fixtures for the operator's cluster tests: the CRD installed, a scripted model server on loopback and the
-real operator (`kopf run -m level5.handlers`) as a subprocess watching the test's namespace."""
+"""Fixtures for the operator's cluster tests: the CRDs installed, a scripted model server on loopback and the
+real operator (`kopf run -m level5.handlers`) as a subprocess watching the test's namespace, with its
+admission webhook: a TLS certificate made here, and webhook configurations limited to the test's namespace
+that send the API server's admission requests to the operator on 127.0.0.1."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from kube import get_json, kubectl
+from kube import apply, get_json, kubectl
+from level5.admission import webhook_configurations
 from scripted_model import ScriptedModel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,8 +28,44 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def crd(cluster: None) -> None:
-    kubectl("apply", "-f", str(ROOT / "crds" / "agenttasks.level5.dev.yaml"))
-    kubectl("wait", "--for=condition=Established", "crd/agenttasks.level5.dev", "--timeout=60s")
+    kubectl("apply", "-f", str(ROOT / "crds"))
+    for name in ("agenttasks", "approvals"):
+        kubectl("wait", "--for=condition=Established", f"crd/{name}.level5.dev", "--timeout=60s")
+
+
+@pytest.fixture(scope="session")
+def webhook_tls(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CA and a serving certificate for 127.0.0.1 (tls.crt, tls.key, ca.crt), made with openssl."""
+    directory = tmp_path_factory.mktemp("webhook-tls")
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=level5-test-ca",
+            "-keyout", "ca.key", "-out", "ca.crt")  # fmt: skip
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "tls.key",
+        "-out",
+        "tls.csr",
+    )
+    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "tls.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "2", "-extfile", "san.ext", "-out", "tls.crt")  # fmt: skip
+    return directory
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @pytest.fixture
@@ -36,12 +78,24 @@ class OperatorProcess:
     """The operator as a subprocess; start() and kill() may be called repeatedly. Its audit log is
     `audit_path`, next to its log (one per test, so tests never share a hash chain)."""
 
-    def __init__(self, namespace: str, model: ScriptedModel, log: Path) -> None:
-        self.namespace, self.model, self.log = namespace, model, log
+    def __init__(self, namespace: str, model: ScriptedModel, log: Path, tls: Path) -> None:
+        self.namespace, self.model, self.log, self.tls = namespace, model, log, tls
         self.audit_path = log.parent / "audit.jsonl"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.webhook_port = free_port()
+        self.webhook_name = f"level5-test-{namespace}"
+        self.extra_env: dict[str, str] = {}
+
+    def webhook_configurations(self) -> list[dict[str, Any]]:
+        ca = base64.b64encode((self.tls / "ca.crt").read_bytes()).decode()
+        return webhook_configurations(
+            self.webhook_name,
+            lambda path: {"url": f"https://127.0.0.1:{self.webhook_port}/{path}", "caBundle": ca},
+            {"matchLabels": {"kubernetes.io/metadata.name": self.namespace}},
+        )
 
     def start(self) -> None:
+        """Start the operator and wait until its webhook answers (the configurations fail closed)."""
         env = {
             **os.environ,
             "LEVEL5_MODEL_BASE_URL": self.model.base_url,
@@ -50,6 +104,10 @@ class OperatorProcess:
             "LEVEL5_AUDIT_PATH": str(self.audit_path),
             # The operator watches only the test's namespace, so its emergency-stop ConfigMap lives there.
             "LEVEL5_OPERATOR_NAMESPACE": self.namespace,
+            "LEVEL5_WEBHOOK_CERT_DIR": str(self.tls),
+            "LEVEL5_WEBHOOK_PORT": str(self.webhook_port),
+            "LEVEL5_WEBHOOK_ADDR": "127.0.0.1",
+            **self.extra_env,
         }
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
@@ -69,6 +127,22 @@ class OperatorProcess:
                 env=env,
                 start_new_session=True,
             )
+        apply(self.webhook_configurations())
+        end = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.webhook_port), timeout=1).close()
+                break
+            except OSError as exc:
+                if time.monotonic() > end or self.proc.poll() is not None:
+                    raise RuntimeError(
+                        f"the operator's webhook did not come up: {self.log.read_text()[-3000:]}"
+                    ) from exc
+                time.sleep(0.2)
+
+    def remove_webhooks(self) -> None:
+        for config in self.webhook_configurations():
+            kubectl("delete", config["kind"].lower(), self.webhook_name, "--ignore-not-found", check=False)
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -85,11 +159,14 @@ class OperatorProcess:
 
 
 @pytest.fixture
-def operator(crd: None, namespace: str, model: ScriptedModel, tmp_path: Path) -> Iterator[OperatorProcess]:
-    proc = OperatorProcess(namespace, model, tmp_path / "operator.log")
+def operator(
+    crd: None, namespace: str, model: ScriptedModel, tmp_path: Path, webhook_tls: Path
+) -> Iterator[OperatorProcess]:
+    proc = OperatorProcess(namespace, model, tmp_path / "operator.log", webhook_tls)
     proc.start()
     yield proc
     proc.stop()
+    proc.remove_webhooks()
     print(proc.log.read_text()[-5000:])
 
 
@@ -114,8 +191,6 @@ def wait_terminal(namespace: str, name: str, timeout: float = 240) -> dict[str, 
 
 
 def task_pods(namespace: str, name: str) -> list[dict[str, Any]]:
-    import json
-
     pods = json.loads(kubectl("get", "pods", "-n", namespace, "-l", f"level5.dev/task={name}", "-o", "json"))
     items: list[dict[str, Any]] = pods["items"]
     return items

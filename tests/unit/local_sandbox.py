@@ -22,10 +22,11 @@ from level5.spec import AgentTaskSpec
 from level5.status import AgentTaskStatus
 from level5.task_loop import TaskLoop
 from level5.wakeups import Wakeups
+from task_manifests import UNSUPERVISED
+
+__all__ = ["UNSUPERVISED", "LocalSandbox", "MemoryApprovals", "RecordingSink", "build_loop"]
 
 RUNNER = Path(__file__).resolve().parents[2] / "sandbox-image" / "runner.py"
-UNSUPERVISED = {"level": "D", "escalation": {"triggers": []}}
-"""spec.autonomy of tests that are not about people: nothing waits for an Approval."""
 
 
 class LocalSandbox:
