@@ -144,104 +144,92 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        self._labels: dict[str, tuple[str, ...]] = {}
         self._phases: dict[str, Phase] = {}
         self._server: WSGIServer | None = None
-        r = self.registry
 
-        self.build_info = Info("level5_build", "Version of the level5 operator.", registry=r)
+        self.build_info = Info("level5_build", "Version of the level5 operator.", registry=self.registry)
         self.build_info.info({"version": _package_version()})
-        self.tasks = Gauge("level5_tasks", "AgentTasks the operator knows, by phase.", ["phase"], registry=r)
-        for phase in Phase:
-            self.tasks.labels(phase.value).set(0)
-        self.tasks_finished = Counter(
+        self._labels["level5_build"] = ("version",)
+        self.tasks = self._gauge("level5_tasks", "AgentTasks the operator knows, by phase.", "phase")
+        self.emergency_stop = self._gauge(
+            "level5_emergency_stop_active", "1 while the operator-wide emergency stop is active."
+        )
+        self.tasks_finished = self._counter(
             "level5_tasks_finished",
             "Tasks that reached a terminal phase, by phase and reason.",
-            ["phase", "reason"],
-            registry=r,
+            "phase",
+            "reason",
         )
-        self.iterations = Counter(
-            "level5_iterations", "Finished iterations, by outcome.", ["outcome"], registry=r
-        )
-        self.iteration_duration = Histogram(
+        self.iterations = self._counter("level5_iterations", "Finished iterations, by outcome.", "outcome")
+        self.iteration_duration = self._histogram(
             "level5_iteration_duration_seconds",
             "Wall-clock time of an iteration, generation to evaluation.",
-            registry=r,
-            buckets=ITERATION_BUCKETS,
+            ITERATION_BUCKETS,
         )
-        self.run_duration = Histogram(
+        self.run_duration = self._histogram(
             "level5_sandbox_run_duration_seconds",
             "Wall-clock time of the program in the sandbox.",
-            registry=r,
-            buckets=RUN_BUCKETS,
+            RUN_BUCKETS,
         )
-        self.run_cpu = Histogram(
+        self.run_cpu = self._histogram(
             "level5_sandbox_cpu_seconds",
             "CPU time of one sandbox run, as the runner measured it.",
-            registry=r,
-            buckets=CPU_BUCKETS,
+            CPU_BUCKETS,
         )
-        self.output_bytes = Counter(
-            "level5_sandbox_output_bytes", "Bytes sandbox programs wrote, by stream.", ["stream"], registry=r
+        self.output_bytes = self._counter(
+            "level5_sandbox_output_bytes", "Bytes sandbox programs wrote, by stream.", "stream"
         )
-        self.pods_killed = Counter(
+        self.pods_killed = self._counter(
             "level5_sandbox_pods_killed",
             "Sandbox runs ended from outside, by reason (kill switch, timeout, OOM, deadline, eviction).",
-            ["reason"],
-            registry=r,
+            "reason",
         )
-        self.model_tokens = Counter(
-            "level5_model_tokens", "Model tokens used, by kind (prompt, completion).", ["kind"], registry=r
+        self.model_tokens = self._counter(
+            "level5_model_tokens", "Model tokens used, by kind (prompt, completion).", "kind"
         )
-        self.model_latency = Histogram(
+        self.model_latency = self._histogram(
             "level5_model_request_duration_seconds",
             "Latency of one model request, by outcome (ok, error).",
-            ["outcome"],
-            registry=r,
-            buckets=MODEL_BUCKETS,
+            MODEL_BUCKETS,
+            "outcome",
         )
-        self.reviews = Counter(
-            "level5_reviews", "Code reviews (layer 3), by verdict.", ["verdict"], registry=r
-        )
-        self.review_rules = Counter(
+        self.reviews = self._counter("level5_reviews", "Code reviews (layer 3), by verdict.", "verdict")
+        self.review_rules = self._counter(
             "level5_review_rule_hits",
             "Review rules that fired (layer 3), by the review's verdict and rule id.",
-            ["verdict", "rule"],
-            registry=r,
+            "verdict",
+            "rule",
         )
-        self.input_flags = Counter(
+        self.input_flags = self._counter(
             "level5_input_flags",
             "Prompt-injection rules that fired on input (layer 1), by source, verdict and rule id.",
-            ["source", "verdict", "rule"],
-            registry=r,
+            "source",
+            "verdict",
+            "rule",
         )
-        self.redactions = Counter(
-            "level5_redactions",
-            "Values redacted from sandbox output (layer 5), by type.",
-            ["type"],
-            registry=r,
+        self.redactions = self._counter(
+            "level5_redactions", "Values redacted from sandbox output (layer 5), by type.", "type"
         )
-        self.escalations = Counter(
-            "level5_escalations", "Tasks escalated to a human, by trigger.", ["trigger"], registry=r
+        self.escalations = self._counter(
+            "level5_escalations", "Tasks escalated to a human, by trigger.", "trigger"
         )
-        self.approval_wait = Histogram(
+        self.approval_wait = self._histogram(
             "level5_approval_wait_seconds",
             "Time from an approval request to its decision, by decision.",
-            ["decision"],
-            registry=r,
-            buckets=APPROVAL_BUCKETS,
+            APPROVAL_BUCKETS,
+            "decision",
         )
-        self.budgets_exhausted = Counter(
-            "level5_budget_exhaustions", "Tasks stopped by a budget, by budget.", ["budget"], registry=r
+        self.budgets_exhausted = self._counter(
+            "level5_budget_exhaustions", "Tasks stopped by a budget, by budget.", "budget"
         )
-        self.audit_records = Counter("level5_audit_records", "Audit records written.", registry=r)
-        self.audit_failures = Counter(
-            "level5_audit_write_failures", "Audit records that could not be written.", registry=r
-        )
-        self.emergency_stop = Gauge(
-            "level5_emergency_stop_active", "1 while the operator-wide emergency stop is active.", registry=r
+        self.audit_records = self._counter("level5_audit_records", "Audit records written.")
+        self.audit_failures = self._counter(
+            "level5_audit_write_failures", "Audit records that could not be written."
         )
         # Series of fixed label sets exist from the start, so rate() and the dashboard see 0, not nothing.
-        fixed: list[tuple[Counter | Histogram, Iterable[str]]] = [
+        fixed: list[tuple[Gauge | Counter | Histogram, Iterable[str]]] = [
+            (self.tasks, (p.value for p in Phase)),
             (self.iterations, OUTCOMES),
             (self.output_bytes, STREAMS),
             (self.pods_killed, TERMINATIONS),
@@ -255,6 +243,20 @@ class Metrics:
         for metric, values in fixed:
             for value in values:
                 metric.labels(value)
+
+    def _gauge(self, name: str, documentation: str, *labels: str) -> Gauge:
+        self._labels[name] = labels
+        return Gauge(name, documentation, labels, registry=self.registry)
+
+    def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
+        self._labels[name] = labels
+        return Counter(name, documentation, labels, registry=self.registry)
+
+    def _histogram(
+        self, name: str, documentation: str, buckets: tuple[float, ...], *labels: str
+    ) -> Histogram:
+        self._labels[name] = labels
+        return Histogram(name, documentation, labels, registry=self.registry, buckets=buckets)
 
     # -- tasks -----------------------------------------------------------------------------------------------
 
@@ -374,20 +376,21 @@ class Metrics:
             self._server.server_close()
             self._server = None
 
-    def exported_names(self) -> frozenset[str]:
+    def series(self) -> dict[str, frozenset[str]]:
         """Every sample name a scrape can contain, suffixes included (_total, _bucket, _sum, _count, _info,
-        _created), whether or not a labelled child has been recorded yet."""
+        _created), with its label names, whether or not a labelled child has been recorded yet. Read from
+        the registry, so a dashboard can be checked against what is really exported."""
         suffixes = {
             "counter": ("_total", "_created"),
-            "gauge": ("",),
             "histogram": ("_bucket", "_sum", "_count", "_created"),
             "info": ("_info",),
         }
-        return frozenset(
-            family.name + suffix
+        return {
+            family.name + suffix: frozenset(self._labels[family.name])
+            | ({"le"} if suffix == "_bucket" else set())
             for family in self.registry.collect()
             for suffix in suffixes.get(family.type, ("",))
-        )
+        }
 
 
 def _package_version() -> str:

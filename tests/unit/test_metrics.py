@@ -247,3 +247,16 @@ def test_close_stops_serving() -> None:
     scraper.metrics.close()
     with pytest.raises(urllib.error.URLError):
         scraper.scrape()
+
+
+def test_series_lists_every_scraped_sample_with_its_labels(scraper: Scraper) -> None:
+    m = scraper.metrics
+    m.task_finished(Phase.FAILED, "MaxIterationsReached")
+    m.iteration_finished(ran(redactions=[RedactionCount(type="IBAN", count=1)]))
+    m.review_finished(ReviewSummary(verdict="block", rules=["L5-SRC-002"]))
+    m.input_checked("sandbox_output", "block", ["L5-INJ-004"])
+    series = m.series()
+    scraped = scraper.scrape()
+    assert {name for name, _ in scraped} == set(series)  # every family has samples once each method ran
+    for name, labels in scraped:
+        assert {label for label, _ in labels} == series[name], name
