@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -260,3 +262,12 @@ def test_series_lists_every_scraped_sample_with_its_labels(scraper: Scraper) -> 
     assert {name for name, _ in scraped} == set(series)  # every family has samples once each method ran
     for name, labels in scraped:
         assert {label for label, _ in labels} == series[name], name
+
+
+def test_readme_lists_every_series() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Metrics\n", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `(level5_\w+)` \|", section, re.MULTILINE))
+    names = [name for name in Metrics().series() if not name.endswith("_created")]
+    families = {re.sub(r"_(bucket|sum|count)$", "", name) for name in names}
+    assert listed == families
