@@ -17,7 +17,7 @@ listed in the README's "Metrics" section."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Final
 from wsgiref.simple_server import WSGIServer
@@ -285,7 +285,8 @@ class Metrics:
 
     def iteration_finished(self, entry: HistoryEntry, outcome: str | None = None) -> None:
         """An iteration was closed with this history entry: its outcome (derived unless given), duration and,
-        if the sandbox ran it, run time, CPU time, output bytes, redactions and how it was ended."""
+        if the sandbox ran it, run time, CPU time, output bytes, redactions from its output and how it was
+        ended (pods killed by reason); the loop makes no separate call for those."""
         self.iterations.labels(bounded(outcome or iteration_outcome(entry), OUTCOMES)).inc()
         self.iteration_duration.observe(entry.duration_seconds)
         if entry.run_seconds is not None:
@@ -296,13 +297,8 @@ class Metrics:
                 self.output_bytes.labels(stream).inc(size)
         if entry.termination is not None:
             self.pods_killed.labels(bounded(entry.termination, TERMINATIONS)).inc()
-        self.redacted({r.type: r.count for r in entry.redactions})
-
-    def redacted(self, counts: Mapping[str, int]) -> None:
-        """Values of each type were redacted (called by `iteration_finished` for sandbox output)."""
-        for kind, count in counts.items():
-            if count > 0:
-                self.redactions.labels(shaped(kind, _REDACTION_TYPE)).inc(count)
+        for redaction in entry.redactions:
+            self.redactions.labels(shaped(redaction.type, _REDACTION_TYPE)).inc(redaction.count)
 
     # -- model -----------------------------------------------------------------------------------------------
 
@@ -334,11 +330,11 @@ class Metrics:
         return _CountingSink(sink, self)
 
     def audit_written(self) -> None:
-        """An audit record was written (counted by the `audit_sink` wrapper)."""
+        """An audit record was written; the `audit_sink` wrapper calls this itself."""
         self.audit_records.inc()
 
     def audit_write_failed(self) -> None:
-        """An audit record could not be written (counted by the `audit_sink` wrapper)."""
+        """An audit record could not be written; the `audit_sink` wrapper calls this itself."""
         self.audit_failures.inc()
 
     # -- humans and limits -----------------------------------------------------------------------------------
@@ -366,6 +362,8 @@ class Metrics:
 
     def serve(self, port: int, addr: str = "0.0.0.0") -> int:  # noqa: S104  # scraped from outside the pod
         """Serve /metrics on addr:port from a daemon thread; returns the bound port (useful with port 0)."""
+        if self._server is not None:
+            raise RuntimeError(f"already serving /metrics on port {self._server.server_port}")
         self._server, _ = start_http_server(port, addr, registry=self.registry)
         return int(self._server.server_port)
 

@@ -246,6 +246,8 @@ def test_build_info_and_independent_registries(scraper: Scraper) -> None:
 def test_close_stops_serving() -> None:
     scraper = Scraper()
     assert scraper.value("level5_emergency_stop_active") == 0
+    with pytest.raises(RuntimeError, match="already serving"):
+        scraper.metrics.serve(0, "127.0.0.1")
     scraper.metrics.close()
     with pytest.raises(urllib.error.URLError):
         scraper.scrape()
