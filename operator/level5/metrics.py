@@ -10,9 +10,9 @@ than minting a new series, and a task's name or uid is never a label (tasks by p
 memory by uid and exposed as counts).
 
 `serve(port)` exposes /metrics over HTTP from a daemon thread (prometheus_client's own server), so a scrape
-never waits on the event loop. The operator is meant to read the port from LEVEL5_METRICS_PORT (default
-9090, `DEFAULT_PORT`); the Grafana dashboard is charts/level5/dashboards/level5.json and the series are
-listed in the README's "Metrics" section."""
+never waits on the event loop. The port is OperatorConfig.metrics_port (LEVEL5_METRICS_PORT, default 9090).
+The Grafana dashboard is charts/level5/dashboards/level5.json; the series are listed in the README's
+"Metrics" section."""
 
 from __future__ import annotations
 
@@ -24,14 +24,12 @@ from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, start_http_server
 
+from level5.approval import Decision
 from level5.audit import AuditSink
 from level5.model_client import Completion
+from level5.spec import Trigger
 from level5.status import HistoryEntry, Phase, ReviewSummary
 
-DEFAULT_PORT: Final = 9090
-"""Port of /metrics when LEVEL5_METRICS_PORT is unset."""
-PORT_ENV: Final = "LEVEL5_METRICS_PORT"
-"""Environment variable naming the port of /metrics."""
 OTHER: Final = "other"
 """Label value standing in for anything outside a label's fixed set."""
 
@@ -43,17 +41,19 @@ OUTCOMES: Final = (
     "review_blocked",
     "review_escalated",
     "rejected",
+    "overridden",
     "killed",
 )
 """How an iteration ended (`iteration_outcome`)."""
+EXPIRED: Final = "Expired"
+"""The decision label of an Approval nobody decided in time."""
 KILL_SWITCH_TERMINATIONS: Final = frozenset({"Cancelled", "EmergencyStop", "Paused"})
 """Terminations by which the operator ended a run; they say nothing about the code."""
 TERMINATIONS: Final = frozenset(
     {*KILL_SWITCH_TERMINATIONS, "Timeout", "OOMKilled", "DeadlineExceeded", "Evicted"}
 )
 """Ways a sandbox pod is ended from outside (HistoryEntry.termination)."""
-ESCALATION_TRIGGERS: Final = frozenset({"LowConfidence", "Anomaly", "Impact", "Time", "Uncertainty", "Stuck"})
-APPROVAL_DECISIONS: Final = frozenset({"Approve", "Reject", "Override", "Guide", "Constrain", "Expired"})
+APPROVAL_DECISIONS: Final = frozenset({*(d.value for d in Decision), EXPIRED})
 BUDGETS: Final = frozenset({"tokens", "cpu_seconds", "wall_clock_seconds", "iterations"})
 VERDICTS: Final = frozenset({"allow", "escalate", "block"})
 INPUT_SOURCES: Final = frozenset({"goal", "sandbox_output"})
@@ -103,13 +103,18 @@ def _ran(entry: HistoryEntry) -> bool:
     return entry.run_seconds is not None or entry.termination is not None
 
 
-def iteration_outcome(entry: HistoryEntry) -> str:
+def iteration_outcome(entry: HistoryEntry, decision: Decision | None = None) -> str:
     """How a finished iteration ended, one of OUTCOMES: killed by a kill switch, succeeded (every criterion
-    passed), no code in the answer, stopped by the review (block or escalate) before it ran, error (it was
-    allowed but never reported: the pod vanished or failed to start) or failed. `rejected` (a human said
-    no) is not in the entry; the caller passes it to `iteration_finished`."""
+    passed), no code in the answer, a person's decision that closed it unrun (rejected for Reject, Guide and
+    Constrain; overridden for Override), stopped by the review (block or escalate) before it ran, error (it
+    was allowed but never reported: the pod vanished or failed to start) or failed. The entry does not
+    record the decision, so the caller passes the one that closed the iteration."""
     if entry.termination in KILL_SWITCH_TERMINATIONS:
         return "killed"
+    if decision is Decision.OVERRIDE:
+        return "overridden"
+    if decision in (Decision.REJECT, Decision.GUIDE, Decision.CONSTRAIN):
+        return "rejected"
     if entry.score >= 1.0:
         return "succeeded"
     if entry.code_sha256 is None:
@@ -236,7 +241,7 @@ class Metrics:
             (self.model_tokens, TOKEN_KINDS),
             (self.model_latency, MODEL_OUTCOMES),
             (self.reviews, VERDICTS),
-            (self.escalations, ESCALATION_TRIGGERS),
+            (self.escalations, (t.value for t in Trigger)),
             (self.approval_wait, APPROVAL_DECISIONS),
             (self.budgets_exhausted, BUDGETS),
         ]
@@ -283,11 +288,12 @@ class Metrics:
 
     # -- iterations ------------------------------------------------------------------------------------------
 
-    def iteration_finished(self, entry: HistoryEntry, outcome: str | None = None) -> None:
-        """An iteration was closed with this history entry: its outcome (derived unless given), duration and,
+    def iteration_finished(self, entry: HistoryEntry, decision: Decision | None = None) -> None:
+        """An iteration was closed with this history entry (and, when a person's Approval decision closed it,
+        that decision): its outcome (`iteration_outcome`), duration and,
         if the sandbox ran it, run time, CPU time, output bytes, redactions from its output and how it was
         ended (pods killed by reason); the loop makes no separate call for those."""
-        self.iterations.labels(bounded(outcome or iteration_outcome(entry), OUTCOMES)).inc()
+        self.iterations.labels(iteration_outcome(entry, decision)).inc()
         self.iteration_duration.observe(entry.duration_seconds)
         if entry.run_seconds is not None:
             self.run_duration.observe(entry.run_seconds)
@@ -339,15 +345,17 @@ class Metrics:
 
     # -- humans and limits -----------------------------------------------------------------------------------
 
-    def escalated(self, trigger: str) -> None:
-        """A task was escalated to a human by `trigger` (LowConfidence, Anomaly, Impact, Time, Uncertainty,
-        Stuck)."""
-        self.escalations.labels(bounded(trigger, ESCALATION_TRIGGERS)).inc()
+    def escalated(self, trigger: Trigger) -> None:
+        """An escalation trigger fired and a person was asked (once per fired trigger of the gate)."""
+        self.escalations.labels(trigger.value).inc()
 
-    def approval_decided(self, decision: str, wait_seconds: float) -> None:
-        """An approval request was decided (Approve, Reject, Override, Guide, Constrain) or Expired after
-        `wait_seconds`."""
-        self.approval_wait.labels(bounded(decision, APPROVAL_DECISIONS)).observe(wait_seconds)
+    def approval_decided(self, decision: Decision, wait_seconds: float) -> None:
+        """A person decided an Approval `wait_seconds` after it was created."""
+        self.approval_wait.labels(decision.value).observe(wait_seconds)
+
+    def approval_expired(self, wait_seconds: float) -> None:
+        """An Approval expired undecided after `wait_seconds` (counted as the decision "Expired")."""
+        self.approval_wait.labels(EXPIRED).observe(wait_seconds)
 
     def budget_exhausted(self, budget: str) -> None:
         """A task was stopped by a budget: tokens, cpu_seconds, wall_clock_seconds or iterations (see

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from level5.approval import Decision
 from level5.audit import AuditLog
 from level5.metrics import OTHER, Metrics, budget_of, iteration_outcome
 from level5.model_client import Completion
+from level5.spec import Trigger
 from level5.status import HistoryEntry, Phase, RedactionCount, ReviewSummary
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -94,22 +96,27 @@ def test_tasks_by_phase_count_uids_without_exposing_them(scraper: Scraper) -> No
 
 
 @pytest.mark.parametrize(
-    ("entry", "outcome"),
+    ("entry", "decision", "outcome"),
     [
-        (ran(exit_code=0, score=1.0), "succeeded"),
-        (ran(), "failed"),
-        (ran(review_verdict="escalate"), "failed"),  # approved after escalation, then ran
-        (not_run(termination="OOMKilled"), "failed"),
-        (not_run(termination="Cancelled"), "killed"),
-        (not_run(termination="EmergencyStop"), "killed"),
-        (not_run(code_sha256=None, review_verdict=None), "no_code"),
-        (not_run(review_verdict="block"), "review_blocked"),
-        (not_run(review_verdict="escalate"), "review_escalated"),
-        (not_run(), "error"),  # allowed, but the pod never reported
+        (ran(exit_code=0, score=1.0), None, "succeeded"),
+        (ran(), None, "failed"),
+        (ran(review_verdict="escalate"), Decision.APPROVE, "failed"),  # approved after escalation, then ran
+        (not_run(termination="OOMKilled"), None, "failed"),
+        (not_run(termination="Cancelled"), None, "killed"),
+        (not_run(termination="EmergencyStop"), None, "killed"),
+        (not_run(termination="Paused"), None, "killed"),
+        (not_run(code_sha256=None, review_verdict=None), None, "no_code"),
+        (not_run(review_verdict="block"), None, "review_blocked"),
+        (not_run(review_verdict="escalate"), None, "review_escalated"),
+        (not_run(review_verdict="escalate"), Decision.REJECT, "rejected"),
+        (not_run(), Decision.GUIDE, "rejected"),
+        (not_run(), Decision.CONSTRAIN, "rejected"),
+        (not_run(), Decision.OVERRIDE, "overridden"),
+        (not_run(), None, "error"),  # allowed, but the pod never reported
     ],
 )
-def test_iteration_outcome(entry: HistoryEntry, outcome: str) -> None:
-    assert iteration_outcome(entry) == outcome
+def test_iteration_outcome(entry: HistoryEntry, decision: Decision | None, outcome: str) -> None:
+    assert iteration_outcome(entry, decision) == outcome
 
 
 def test_iteration_finished_records_outcome_durations_output_and_redactions(scraper: Scraper) -> None:
@@ -122,7 +129,7 @@ def test_iteration_finished_records_outcome_durations_output_and_redactions(scra
     )
     m.iteration_finished(ran(exit_code=0, score=1.0, run_seconds=2.0, cpu_seconds=1.5, stderr_bytes=None))
     m.iteration_finished(not_run(review_verdict="block", duration_seconds=3.0))
-    m.iteration_finished(not_run(review_verdict="escalate"), outcome="rejected")
+    m.iteration_finished(not_run(review_verdict="escalate"), Decision.REJECT)
     samples = scraper.scrape()
 
     def get(name: str, **labels: str) -> float:
@@ -180,18 +187,18 @@ def test_safety_layers_by_verdict_and_rule(scraper: Scraper) -> None:
 
 def test_escalations_approvals_budgets_and_emergency_stop(scraper: Scraper) -> None:
     m = scraper.metrics
-    m.escalated("LowConfidence")
-    m.escalated("made-up trigger")
-    m.approval_decided("Approve", 42.0)
-    m.approval_decided("Expired", 86400.0)
+    m.escalated(Trigger.LOW_CONFIDENCE)
+    m.escalated(Trigger.LOW_CONFIDENCE)
+    m.approval_decided(Decision.APPROVE, 42.0)
+    m.approval_expired(86400.0)
     m.budget_exhausted(budget_of("CpuBudgetExhausted") or "")
     m.emergency_stop_set(True)
-    assert scraper.value("level5_escalations_total", trigger="LowConfidence") == 1
+    assert scraper.value("level5_escalations_total", trigger="LowConfidence") == 2
     assert scraper.value("level5_escalations_total", trigger="Stuck") == 0
-    assert scraper.value("level5_escalations_total", trigger=OTHER) == 1
     assert scraper.value("level5_approval_wait_seconds_bucket", decision="Approve", le="30.0") == 0
     assert scraper.value("level5_approval_wait_seconds_bucket", decision="Approve", le="60.0") == 1
     assert scraper.value("level5_approval_wait_seconds_sum", decision="Expired") == 86400.0
+    assert scraper.value("level5_approval_wait_seconds_count", decision="Guide") == 0
     assert scraper.value("level5_budget_exhaustions_total", budget="cpu_seconds") == 1
     assert scraper.value("level5_budget_exhaustions_total", budget="tokens") == 0
     assert scraper.value("level5_emergency_stop_active") == 1
@@ -237,7 +244,7 @@ async def test_audit_sink_counts_records_and_failures_and_still_raises(scraper: 
 
 def test_build_info_and_independent_registries(scraper: Scraper) -> None:
     other = Metrics()  # a second instance registers the same names without clashing
-    other.escalated("Time")
+    other.escalated(Trigger.TIME)
     assert scraper.value("level5_escalations_total", trigger="Time") == 0
     samples = scraper.scrape()
     assert [labels for name, labels in samples if name == "level5_build_info"] != []
