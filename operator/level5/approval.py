@@ -126,6 +126,8 @@ class ApprovalObject(BaseModel):
     name: str
     spec: ApprovalSpec
     status: ApprovalStatus
+    created_at: datetime | None = None
+    """metadata.creationTimestamp."""
 
 
 APPROVAL_LABEL_TASK_UID = "level5.dev/task-uid"

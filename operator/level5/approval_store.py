@@ -79,6 +79,7 @@ class KubeApprovals:
             name=name,
             spec=ApprovalSpec.model_validate(raw.get("spec") or {}),
             status=ApprovalStatus.model_validate(raw.get("status") or {}),
+            created_at=(raw.get("metadata") or {}).get("creationTimestamp"),
         )
 
     async def set_state(

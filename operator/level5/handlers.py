@@ -46,6 +46,7 @@ from level5.kill_switch import (
     SandboxPods,
     stop_requested,
 )
+from level5.metrics import Metrics
 from level5.model_client import ModelGateway, ModelUnavailableError, resolve_endpoint
 from level5.redaction import Redactor, task_key
 from level5.sandbox import SandboxLauncher, is_terminal
@@ -91,6 +92,8 @@ async def startup(
     except ConfigException:
         await config.load_kube_config()
     memo.config = operator_config
+    memo.metrics = Metrics()
+    memo.metrics.serve(operator_config.metrics_port)
     memo.api = client.ApiClient()
     memo.gateway = ModelGateway(operator_config.max_concurrent_model_calls)
     memo.wakeups = Wakeups()
@@ -101,11 +104,14 @@ async def startup(
     # Derived from the API before any daemon starts, so a restart during a stop runs nothing.
     memo.emergency = EmergencyStop()
     memo.emergency.set(await read_emergency_stop(memo.api, operator_config.operator_namespace))
+    memo.metrics.emergency_stop_set(memo.emergency.active)
     # One chain for all tasks, durable on disk and mirrored to the log for shipping. A path that cannot be
     # created stops the operator: running unaudited is not an option.
     audit_path = Path(operator_config.audit_path)
     audit_path.parent.mkdir(parents=True, exist_ok=True)
-    memo.audit = AuditLog(TeeSink(FileSink(audit_path), StreamSink(logging.getLogger("level5.audit"))))
+    memo.audit = AuditLog(
+        memo.metrics.audit_sink(TeeSink(FileSink(audit_path), StreamSink(logging.getLogger("level5.audit"))))
+    )
     logger.info(
         "level5 operator started: model %s at %s, runtime class %s, image %s, audit log %s, "
         "emergency stop %s",
@@ -122,6 +128,7 @@ async def startup(
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
     await memo.gateway.close()
     await memo.api.close()
+    memo.metrics.close()
 
 
 @kopf.daemon(GROUP, VERSION, PLURAL, cancellation_timeout=5.0)
@@ -133,6 +140,7 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
     )
     sink = KubeStatusSink(memo.api, task, body)
     status = AgentTaskStatus.model_validate(raw.get("status") or {})
+    memo.metrics.task_phase(task.uid, status.phase)
     if status.phase.terminal:
         return
     try:
@@ -161,6 +169,7 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
         spec_view=lambda: _live_spec(body, spec),
         wakeups=memo.wakeups,
         creator=(meta.get("annotations") or {}).get(CREATED_BY),
+        metrics=memo.metrics,
     )
     try:
         await loop.run()
@@ -180,9 +189,11 @@ def _live_spec(body: kopf.Body, last: AgentTaskSpec) -> AgentTaskSpec:
 
 
 @kopf.on.event(GROUP, VERSION, PLURAL)
-async def task_changed(*, uid: str, memo: kopf.Memo, **_: Any) -> None:
-    """Wake the task's loop where it waits on its spec (pause, resume, guidance)."""
+async def task_changed(*, type: str | None, uid: str, memo: kopf.Memo, **_: Any) -> None:
+    """Wake the task's loop where it waits on its spec (pause, resume, guidance); forget deleted tasks."""
     memo.wakeups.notify("task", uid)
+    if type == "DELETED":
+        memo.metrics.task_forgotten(uid)
 
 
 @kopf.on.event(GROUP, VERSION, APPROVAL_PLURAL)
@@ -323,6 +334,7 @@ async def emergency_stop_changed(
     active = type != "DELETED" and stop_requested(body.get("data"))
     if not memo.emergency.set(active):
         return
+    memo.metrics.emergency_stop_set(active)
     logger.warning("emergency stop %s", "ACTIVE: killing every sandbox pod" if active else "lifted")
     if active:
         await asyncio.gather(*(memo.launcher.kill(ns, name) for ns, name in memo.sandbox_pods.alive()))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -32,6 +33,7 @@ from level5.audit import AuditLog
 from level5.evaluation import JudgeFn, evaluate, failure_signature
 from level5.guards import check_goal, guard_outcome
 from level5.kill_switch import EmergencyStop
+from level5.metrics import Metrics, budget_of
 from level5.model_client import Endpoint, ModelGateway, ModelRejectedError
 from level5.monitoring import detect_anomalies, executed, termination
 from level5.prompts import Message, describe_failure, generation_messages, judge_messages
@@ -117,6 +119,11 @@ class Approvals(Protocol):
     ) -> None: ...
 
 
+def _waited(approval: ApprovalObject, until: datetime) -> float:
+    """Seconds from an Approval's creation to `until`."""
+    return max((until - approval.created_at).total_seconds(), 0.0) if approval.created_at else 0.0
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -143,6 +150,7 @@ class TaskLoop:
         spec_view: Callable[[], AgentTaskSpec] | None = None,
         wakeups: Wakeups | None = None,
         creator: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.task, self.spec, self.status = task, spec, status
         # The spec changes while the task runs (pause, guidance, tighter constraints): spec_view reads the
@@ -150,6 +158,7 @@ class TaskLoop:
         self.spec_view = spec_view or (lambda: spec)
         self.wakeups = wakeups or Wakeups()
         self.approvals, self.creator = approvals, creator
+        self.metrics = metrics or Metrics()
         # Kill switches: set from watch events by the handlers; fresh (never set) ones when not given.
         self.cancel = cancel or asyncio.Event()
         self.emergency = emergency or EmergencyStop()
@@ -237,6 +246,9 @@ class TaskLoop:
         if phase is not None and phase != status.phase:
             status = with_phase(status, phase, reason, message, self.clock(), self.task.generation)
             self.sink.event(reason, message, warning=phase is Phase.FAILED)
+            self.metrics.task_phase(self.task.uid, phase)
+            if phase.terminal:
+                self.metrics.task_finished(phase, reason)
         # Memory first: a step interrupted during the patch then continues from what it meant to record,
         # and the next save carries it.
         self.status = status
@@ -258,6 +270,7 @@ class TaskLoop:
         if check.verdict is Verdict.ALLOW:
             return True
         await self._audit("input-check", iteration, {"verdict": check.verdict.value, "rules": check.rules})
+        self.metrics.input_checked("goal", check.verdict.value, check.rules)
         rules = ", ".join(check.rules)
         if check.verdict is Verdict.BLOCK:
             message = f"the goal was rejected by the prompt-injection check (rules {rules})"
@@ -296,7 +309,13 @@ class TaskLoop:
             iteration,
             {"sha256": hashlib.sha256(prompt.encode()).hexdigest(), "text": self._redact(prompt)},
         )
-        completion = await self.gateway.complete(self.endpoint, messages)
+        started = time.monotonic()
+        try:
+            completion = await self.gateway.complete(self.endpoint, messages)
+        except Exception:
+            self.metrics.model_call(time.monotonic() - started, None)
+            raise
+        self.metrics.model_call(time.monotonic() - started, completion)
         await self._audit(
             "answer", iteration, {"text": self._redact(completion.text), "tokens": completion.tokens}
         )
@@ -398,6 +417,7 @@ class TaskLoop:
         review = review_code(code, allowed_libraries=caps.allowed_libraries, max_lines=caps.max_lines)
         rules = sorted({f.rule for f in review.findings})
         summary = ReviewSummary(verdict=review.verdict.value, rules=rules)
+        self.metrics.review_finished(summary)
         await self._audit(
             "review",
             action.iteration,
@@ -483,6 +503,7 @@ class TaskLoop:
             },
         )
         if guarded.injection_rules:
+            self.metrics.input_checked("sandbox_output", Verdict.BLOCK.value, guarded.injection_rules)
             self.sink.event(
                 "OutputWithheld",
                 f"iteration {action.iteration}: sandbox output flagged as prompt injection "
@@ -579,7 +600,11 @@ class TaskLoop:
         )
 
     async def _close_iteration(
-        self, entry: HistoryEntry, feedback: str | None, result: TaskResult | None
+        self,
+        entry: HistoryEntry,
+        feedback: str | None,
+        result: TaskResult | None,
+        decision: Decision | None = None,
     ) -> None:
         status = self._monitored(finish_iteration(self.status, entry, self.clock()))
         update: dict[str, object] = {}
@@ -590,6 +615,7 @@ class TaskLoop:
         if result is not None:
             update["result"] = result
         await self._save(status.model_copy(update=update))
+        self.metrics.iteration_finished(entry, decision)
 
     def _monitored(self, status: AgentTaskStatus) -> AgentTaskStatus:
         """Status with the AnomalyDetected condition for the run just closed, and a Warning Event per
@@ -690,6 +716,8 @@ class TaskLoop:
                 f"iteration {action.iteration}: review passed, no approval needed",
             )
             return
+        for trigger in gate.triggers:
+            self.metrics.escalated(trigger.type)
         current = current.model_copy(update={"gate": gate.model_copy(update={"approval": name})})
         why = (
             ", ".join(t.type.value for t in gate.triggers)
@@ -791,6 +819,7 @@ class TaskLoop:
             self.clock(),
         )
         message = f"iteration {current.iteration}: {decision.value} by {by}"
+        self.metrics.approval_decided(decision, _waited(approval, spec.decided_at or self.clock()))
         self.sink.event(f"Approval{decision.value}", message, warning=decision is Decision.REJECT)
         gate = current.gate.model_copy(update={"decision": decision, "decided_by": by})
         status = self._with_condition(
@@ -831,7 +860,7 @@ class TaskLoop:
             told = f"A person rejected this program, so it was not run. Their reason: {spec.reason}"
         self.status = status.model_copy(update={"interventions": interventions})
         entry = self._entry(self.status.current, reason=f"{_PAST[decision]} by {by}"[:1024], signature=None)  # type: ignore[arg-type]
-        await self._close_iteration(entry, told, None)
+        await self._close_iteration(entry, told, None, decision)
 
     async def _override(self, code: str, by: str) -> None:
         """A person's replacement program: the current iteration ends unrun and the next one starts with this
@@ -843,11 +872,8 @@ class TaskLoop:
         pod_name = sandbox_pod_name(self.task, iteration)
         config_map = await self.sandbox.store_code(self.task, self.spec, pod_name, iteration, code)
         await self._audit("code", iteration, {"sha256": sha, "code": self._redact(code), "written_by": by})
-        closed = finish_iteration(
-            self.status,
-            self._entry(current, reason=f"Overridden by {by}"[:1024], signature=None),
-            self.clock(),
-        )
+        entry = self._entry(current, reason=f"Overridden by {by}"[:1024], signature=None)
+        closed = finish_iteration(self.status, entry, self.clock())
         now = self.clock()
         override = CurrentIteration(
             iteration=iteration,
@@ -863,11 +889,13 @@ class TaskLoop:
             "Overridden",
             f"iteration {iteration}: reviewing the code {by} supplied",
         )
+        self.metrics.iteration_finished(entry, Decision.OVERRIDE)
 
     async def _expired(self, approval: ApprovalObject) -> None:
         """Nobody decided in time: reject (the task fails) or escalate (it stays open, without expiry)."""
         action = approval.spec.timeout_action
         iteration = approval.spec.iteration
+        self.metrics.approval_expired(_waited(approval, self.clock()))
         await self._audit("approval-expired", iteration, {"approval": approval.name, "action": action.value})
         if action is TimeoutAction.REJECT:
             await self.approvals.set_state(
@@ -1025,6 +1053,9 @@ class TaskLoop:
 
     async def _fail(self, action: Action) -> None:
         await self._supersede_approval(f"the task failed: {action.reason}")
+        budget = budget_of(action.reason)
+        if budget is not None:
+            self.metrics.budget_exhausted(budget)
         await self._audit(
             "outcome",
             action.iteration,

@@ -82,7 +82,7 @@ class OperatorProcess:
         self.namespace, self.model, self.log, self.tls = namespace, model, log, tls
         self.audit_path = log.parent / "audit.jsonl"
         self.proc: subprocess.Popen[bytes] | None = None
-        self.webhook_port = free_port()
+        self.webhook_port, self.metrics_port = free_port(), free_port()
         self.webhook_name = f"level5-test-{namespace}"
         self.extra_env: dict[str, str] = {}
 
@@ -107,6 +107,7 @@ class OperatorProcess:
             "LEVEL5_WEBHOOK_CERT_DIR": str(self.tls),
             "LEVEL5_WEBHOOK_PORT": str(self.webhook_port),
             "LEVEL5_WEBHOOK_ADDR": "127.0.0.1",
+            "LEVEL5_METRICS_PORT": str(self.metrics_port),
             **self.extra_env,
         }
         with self.log.open("ab") as out:

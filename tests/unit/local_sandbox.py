@@ -9,6 +9,7 @@ import asyncio
 import json
 import sys
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 from level5.approval import ApprovalObject, ApprovalSpec, ApprovalState, ApprovalStatus, Decision
@@ -137,10 +138,12 @@ class MemoryApprovals:
         self.created = asyncio.Event()
 
     async def ensure(
-        self, task: TaskRef, name: str, spec: ApprovalSpec, state: ApprovalState, now: object
+        self, task: TaskRef, name: str, spec: ApprovalSpec, state: ApprovalState, now: datetime
     ) -> ApprovalObject:
         if name not in self.items:
-            self.items[name] = ApprovalObject(name=name, spec=spec, status=ApprovalStatus(state=state))
+            self.items[name] = ApprovalObject(
+                name=name, spec=spec, status=ApprovalStatus(state=state), created_at=now
+            )
             self.created.set()
         return self.items[name]
 
