@@ -19,13 +19,22 @@ from level5.spec import AgentTaskSpec, AutonomyLevel, quantity_value
 CREATED_BY = "level5.dev/created-by"
 """Annotation with the user who created an AgentTask, stamped by the mutating webhook."""
 
-WEBHOOK_PATHS = {
-    "mutate-agenttask": (PLURAL, True),
-    "validate-agenttask": (PLURAL, False),
-    "mutate-approval": (APPROVAL_PLURAL, True),
-    "validate-approval": (APPROVAL_PLURAL, False),
+_SPEC_OR_ANNOTATIONS_CHANGED = (
+    "object.spec != oldObject.spec || "
+    "(has(object.metadata.annotations) ? object.metadata.annotations : {}) != "
+    "(has(oldObject.metadata.annotations) ? oldObject.metadata.annotations : {})"
+)
+_CREATE_OR_SPEC_CHANGED = "request.operation == 'CREATE' || object.spec != oldObject.spec"
+
+WEBHOOK_PATHS: dict[str, tuple[str, bool, list[str], str | None]] = {
+    "mutate-agenttask": (PLURAL, True, ["CREATE"], None),
+    "validate-agenttask": (PLURAL, False, ["UPDATE"], _SPEC_OR_ANNOTATIONS_CHANGED),
+    "mutate-approval": (APPROVAL_PLURAL, True, ["CREATE", "UPDATE"], _CREATE_OR_SPEC_CHANGED),
+    "validate-approval": (APPROVAL_PLURAL, False, ["UPDATE"], _CREATE_OR_SPEC_CHANGED),
 }
-"""kopf handler id (also the URL path) -> (resource, mutating)."""
+"""kopf handler id (also the URL path) -> (resource, mutating, operations, match condition). The match
+conditions let metadata-only writes (finalizers, labels, kopf's bookkeeping) through without the operator,
+so a task can still be deleted, and its finalizer removed, while the operator is down."""
 
 DECISION_FIELDS = ("decision", "reason", "override_code", "hint", "constraints", "decided_by", "decided_at")
 
@@ -226,7 +235,7 @@ def webhook_configurations(
     configurations = []
     for kind, mutating in (("MutatingWebhookConfiguration", True), ("ValidatingWebhookConfiguration", False)):
         webhooks = []
-        for handler_id, (resource, is_mutating) in WEBHOOK_PATHS.items():
+        for handler_id, (resource, is_mutating, operations, condition) in WEBHOOK_PATHS.items():
             if is_mutating != mutating:
                 continue
             webhook: dict[str, Any] = {
@@ -242,11 +251,13 @@ def webhook_configurations(
                         "apiGroups": [GROUP],
                         "apiVersions": [VERSION],
                         "resources": [resource],
-                        "operations": ["CREATE", "UPDATE"],
+                        "operations": operations,
                         "scope": "Namespaced",
                     }
                 ],
             }
+            if condition is not None:
+                webhook["matchConditions"] = [{"name": "decision-relevant", "expression": condition}]
             if mutating:
                 webhook["reinvocationPolicy"] = "Never"
             if namespace_selector is not None:

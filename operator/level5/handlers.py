@@ -250,8 +250,11 @@ def _admit(check: Any, *args: Any) -> Any:
 
 
 @kopf.on.mutate(GROUP, VERSION, PLURAL, id="mutate-agenttask", operations=["CREATE"])
-def stamp_task_creator(*, body: kopf.Body, userinfo: kopf.UserInfo, patch: kopf.Patch, **_: Any) -> None:
+def stamp_task_creator(*, body: kopf.Body, userinfo: kopf.UserInfo, patch: kopf.Patch, **kwargs: Any) -> None:
     """Record who created the task, from the API server's authenticated user."""
+    # kopf runs the handler its URL names whatever the operation, so the operation is checked here.
+    if kwargs.get("operation") != "CREATE":
+        return
     stamp = _admit(creator_annotation, _username(userinfo), body.meta.annotations)
     patch.setdefault("metadata", {}).setdefault("annotations", {}).update(stamp)
 
@@ -260,7 +263,7 @@ def stamp_task_creator(*, body: kopf.Body, userinfo: kopf.UserInfo, patch: kopf.
 def validate_task_update(*, body: kopf.Body, **kwargs: Any) -> None:
     """Keep the creator; while the task runs, only tighten its limits."""
     old, new = kwargs.get("old"), body
-    if old is None:
+    if old is None or kwargs.get("operation") != "UPDATE":
         return
     phase = (dict(old).get("status") or {}).get("phase")
     running = phase not in (None, Phase.PENDING.value) and not Phase(phase).terminal
@@ -297,6 +300,8 @@ def stamp_decision(*, body: kopf.Body, userinfo: kopf.UserInfo, patch: kopf.Patc
 def validate_decision(*, body: kopf.Body, userinfo: kopf.UserInfo, memo: kopf.Memo, **kwargs: Any) -> None:
     """Decisions are final, made while open, not by the task's creator, and fit the Approval."""
     old, new = kwargs.get("old"), body
+    if old is None or kwargs.get("operation") != "UPDATE":
+        return
     _admit(
         check_approval_update,
         _approval_spec(old),
