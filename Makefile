@@ -53,8 +53,9 @@ images: deps ## Build the pause and sandbox base images (debootstrap + umoci, no
 sandbox-image: images ## Build the sandbox runner image and import it into the running cluster
 	bash sandbox-image/build.sh
 
-crds: venv ## Regenerate crds/*.yaml from the pydantic models
+crds: venv ## Regenerate crds/*.yaml from the pydantic models and copy them into the Helm chart
 	$(PY) -m level5.crdgen
+	rm -f charts/level5/crds/*.yaml && cp crds/*.yaml charts/level5/crds/
 
 lint: venv ## ruff
 	$(VENV)/bin/ruff check operator tests
