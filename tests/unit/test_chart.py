@@ -464,6 +464,8 @@ def test_metrics_service_monitor_and_dashboard() -> None:
     )
     monitor = one(nondefault(), "ServiceMonitor")
     assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+    service_labels = one(nondefault(), "Service", "l5-metrics")["metadata"]["labels"]
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service_labels.items()
     assert one(nondefault(), "ConfigMap", "l5-dashboard")["metadata"]["namespace"] == "monitoring"
 
 
@@ -483,6 +485,29 @@ def test_helm_test_pod_scrapes_metrics_with_the_operator_image(name: str) -> Non
     operator_policy = [p for p in find(docs, "NetworkPolicy") if p["metadata"]["name"].endswith("-operator")]
     metrics_rule = operator_policy[0]["spec"]["ingress"][1]
     assert {"podSelector": {}} in metrics_rule["from"] and metrics_rule["ports"][0]["port"] == "metrics"
+
+
+@pytest.mark.parametrize("name", RENDERS)
+def test_services_and_policies_select_the_right_pods(name: str) -> None:
+    docs = RENDERS[name]()
+    operator_labels = one(docs, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    test_pod_labels = one(docs, "Pod")["metadata"]["labels"]
+    for service in find(docs, "Service"):
+        selector = service["spec"]["selector"]
+        assert selector.items() <= operator_labels.items(), service["metadata"]["name"]
+        assert not selector.items() <= test_pod_labels.items(), service["metadata"]["name"]
+        port_names = {p["name"] for p in operator_container(docs)["ports"]}
+        assert {p["targetPort"] for p in service["spec"]["ports"]} <= port_names
+    policies = [p for p in find(docs, "NetworkPolicy") if p["metadata"]["namespace"] == NAMESPACE]
+    selected = {
+        p["metadata"]["name"]: [
+            labels
+            for labels in (operator_labels, test_pod_labels)
+            if p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+        ]
+        for p in policies
+    }
+    assert all(len(pods) == 1 for pods in selected.values()), selected
 
 
 # --- kube-score --------------------------------------------------------------------------------------
