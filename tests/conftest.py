@@ -17,8 +17,7 @@ def cluster() -> None:
         kubectl("get", "--raw", "/readyz", timeout=15)
     except (KubectlError, OSError) as exc:
         message = (
-            f"local cluster not reachable ({exc}); "
-            'run: make cluster-up && eval "$(make -s cluster-env)"'
+            f'local cluster not reachable ({exc}); run: make cluster-up && eval "$(make -s cluster-env)"'
         )
         if os.environ.get("CI"):
             pytest.fail(message)

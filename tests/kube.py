@@ -59,8 +59,15 @@ def wait_pod_done(namespace: str, name: str, timeout: float = 180) -> dict[str, 
 
 def wait_pod_running(namespace: str, name: str, timeout: float = 120) -> dict[str, Any]:
     """Wait until the pod is Running with all containers ready (or fail if it terminated)."""
-    kubectl("wait", "-n", namespace, "--for=condition=Ready", f"pod/{name}", f"--timeout={int(timeout)}s",
-            timeout=timeout + 10)
+    kubectl(
+        "wait",
+        "-n",
+        namespace,
+        "--for=condition=Ready",
+        f"pod/{name}",
+        f"--timeout={int(timeout)}s",
+        timeout=timeout + 10,
+    )
     return get_json("pod", name, namespace)
 
 

@@ -32,6 +32,17 @@ class OperatorConfig(BaseModel):
     operator_namespace: str = "level5-system"
     """Namespace of the operator (LEVEL5_OPERATOR_NAMESPACE), where the level5-emergency-stop ConfigMap
     lives."""
+    allow_self_approval: bool = False
+    """Whether the person who created a task may decide its Approvals (LEVEL5_ALLOW_SELF_APPROVAL)."""
+    webhook_port: int = 9443
+    """Port of the admission webhook server (LEVEL5_WEBHOOK_PORT)."""
+    webhook_cert_dir: str | None = None
+    """Directory with tls.crt and tls.key of the admission webhook (LEVEL5_WEBHOOK_CERT_DIR); unset: no
+    webhook server (approvals then cannot be decided, the API server refuses them)."""
+    webhook_addr: str = "0.0.0.0"  # noqa: S104  # in a pod the API server reaches it through a Service
+    """Address the admission webhook server listens on (LEVEL5_WEBHOOK_ADDR)."""
+    metrics_port: int = 9090
+    """Port of the Prometheus metrics endpoint (LEVEL5_METRICS_PORT)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorConfig:
@@ -47,8 +58,14 @@ class OperatorConfig(BaseModel):
             "audit_path": "LEVEL5_AUDIT_PATH",
             "redaction_secret": "LEVEL5_REDACTION_SECRET",
             "operator_namespace": "LEVEL5_OPERATOR_NAMESPACE",
+            "allow_self_approval": "LEVEL5_ALLOW_SELF_APPROVAL",
+            "webhook_port": "LEVEL5_WEBHOOK_PORT",
+            "webhook_cert_dir": "LEVEL5_WEBHOOK_CERT_DIR",
+            "webhook_addr": "LEVEL5_WEBHOOK_ADDR",
+            "metrics_port": "LEVEL5_METRICS_PORT",
         }
         values: dict[str, object] = {field: env[var] for field, var in names.items() if var in env}
-        if values.get("runtime_class") == "":
-            values["runtime_class"] = None
+        for optional in ("runtime_class", "webhook_cert_dir"):
+            if values.get(optional) == "":
+                values[optional] = None
         return cls.model_validate(values)

@@ -1,19 +1,23 @@
-"""Generate the AgentTask CustomResourceDefinition from the pydantic models in spec.py and status.py.
+"""Generate the CustomResourceDefinitions (AgentTask, Approval) from the pydantic models in spec.py,
+status.py and approval.py.
 
 Pydantic emits JSON Schema (draft 2020-12); the API server wants a structural OpenAPI v3 schema. This module
 inlines $refs, collapses Optional (anyOf with null) into the plain type, rewrites numeric exclusive bounds to
 the OpenAPI v3.0 form and drops keywords a structural schema rejects. Run `python -m level5.crdgen` to
-rewrite crds/agenttasks.level5.dev.yaml; tests/unit/test_crdgen.py fails when the committed file drifts."""
+rewrite crds/*.yaml; tests/unit/test_crdgen.py fails when a committed file drifts."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
+from level5.approval import ApprovalSpec, ApprovalStatus
 from level5.spec import AgentTaskSpec
 from level5.status import AgentTaskStatus
 
@@ -21,10 +25,74 @@ GROUP = "level5.dev"
 VERSION = "v1alpha1"
 KIND = "AgentTask"
 PLURAL = "agenttasks"
-SINGULAR = "agenttask"
-CRD_PATH = Path(__file__).resolve().parents[2] / "crds" / f"{PLURAL}.{GROUP}.yaml"
+APPROVAL_KIND = "Approval"
+APPROVAL_PLURAL = "approvals"
+CRD_DIR = Path(__file__).resolve().parents[2] / "crds"
 
 Schema = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CrdDefinition:
+    """What differs between level5's CRDs: names, models, printer columns and the top description."""
+
+    kind: str
+    plural: str
+    short_names: list[str]
+    spec: type[BaseModel]
+    status: type[BaseModel]
+    columns: list[Schema]
+    description: str
+
+    @property
+    def path(self) -> Path:
+        return CRD_DIR / f"{self.plural}.{GROUP}.yaml"
+
+
+def _column(name: str, type_: str, path: str, priority: int = 0) -> Schema:
+    column: Schema = {"name": name, "type": type_, "jsonPath": path}
+    if priority:
+        column["priority"] = priority
+    return column
+
+
+CRDS = [
+    CrdDefinition(
+        kind=KIND,
+        plural=PLURAL,
+        short_names=["at", "ats"],
+        spec=AgentTaskSpec,
+        status=AgentTaskStatus,
+        columns=[
+            _column("Phase", "string", ".status.phase"),
+            _column("Iteration", "integer", ".status.iteration"),
+            _column("Autonomy", "string", ".spec.autonomy.level"),
+            _column("Score", "number", ".status.score"),
+            _column("Age", "date", ".metadata.creationTimestamp"),
+        ],
+        description="An AgentTask asks level5 to write a program with a model, review it, run it in a "
+        "locked-down sandbox pod and refine it until the success criteria pass.",
+    ),
+    CrdDefinition(
+        kind=APPROVAL_KIND,
+        plural=APPROVAL_PLURAL,
+        short_names=["apr"],
+        spec=ApprovalSpec,
+        status=ApprovalStatus,
+        columns=[
+            _column("Task", "string", ".spec.taskName"),
+            _column("Iteration", "integer", ".spec.iteration"),
+            _column("State", "string", ".status.state"),
+            _column("Decision", "string", ".spec.decision"),
+            _column("By", "string", ".spec.decidedBy"),
+            _column("Triggers", "string", ".spec.triggers[*].type"),
+            _column("Expires", "date", ".spec.expiresAt", priority=1),
+            _column("Age", "date", ".metadata.creationTimestamp"),
+        ],
+        description="An Approval is one decision a person makes for an AgentTask: approve, reject, override "
+        "the code, guide the next generation or add constraints, by patching spec.decision.",
+    ),
+]
 
 # Keywords that carry no meaning for the API server or that a structural schema forbids.
 _DROPPED_KEYS = {"title", "additionalProperties", "$defs", "examples"}
@@ -52,6 +120,29 @@ _CEL_RULES: dict[str, list[Schema]] = {
             "message": "spec.model.apiKeySecretRef: also set spec.model.baseURL, the key belongs to that "
             "endpoint",
         }
+    ],
+    "ApprovalSpec": [
+        {
+            "rule": "!has(oldSelf.decision) || self == oldSelf",
+            "message": "spec: the decision is final once made (and the decision point never changes)",
+        },
+        {
+            "rule": "!has(self.decision) || self.decision != 'Reject' || has(self.reason)",
+            "message": "spec.reason: a Reject needs a reason the model is told",
+        },
+        {
+            "rule": "!has(self.decision) || self.decision != 'Override' || has(self.overrideCode)",
+            "message": "spec.overrideCode: an Override needs the replacement program",
+        },
+        {
+            "rule": "!has(self.decision) || self.decision != 'Guide' || has(self.hint)",
+            "message": "spec.hint: a Guide needs the hint for the next generation",
+        },
+        {
+            "rule": "!has(self.decision) || self.decision != 'Constrain' || "
+            "(has(self.constraints) && self.constraints.size() > 0)",
+            "message": "spec.constraints: a Constrain needs at least one constraint",
+        },
     ],
 }
 
@@ -98,7 +189,7 @@ def _resolve(node: Any, defs: Schema) -> Any:
     return out
 
 
-def structural_schema(model: type[AgentTaskSpec] | type[AgentTaskStatus]) -> Schema:
+def structural_schema(model: type[BaseModel]) -> Schema:
     """The structural OpenAPI v3 schema of a pydantic model."""
     raw = model.model_json_schema(by_alias=True, mode="validation")
     defs = raw.get("$defs", {})
@@ -107,23 +198,21 @@ def structural_schema(model: type[AgentTaskSpec] | type[AgentTaskStatus]) -> Sch
     return resolved
 
 
-def build_crd() -> Schema:
+def build_crd(crd: CrdDefinition = CRDS[0]) -> Schema:
     """The complete CustomResourceDefinition document."""
-    spec_schema = structural_schema(AgentTaskSpec)
-    status_schema = structural_schema(AgentTaskStatus)
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{PLURAL}.{GROUP}"},
+        "metadata": {"name": f"{crd.plural}.{GROUP}"},
         "spec": {
             "group": GROUP,
             "scope": "Namespaced",
             "names": {
-                "kind": KIND,
-                "listKind": f"{KIND}List",
-                "plural": PLURAL,
-                "singular": SINGULAR,
-                "shortNames": ["at", "ats"],
+                "kind": crd.kind,
+                "listKind": f"{crd.kind}List",
+                "plural": crd.plural,
+                "singular": crd.kind.lower(),
+                "shortNames": crd.short_names,
                 "categories": ["level5"],
             },
             "versions": [
@@ -132,29 +221,21 @@ def build_crd() -> Schema:
                     "served": True,
                     "storage": True,
                     "subresources": {"status": {}},
-                    "additionalPrinterColumns": [
-                        {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
-                        {"name": "Iteration", "type": "integer", "jsonPath": ".status.iteration"},
-                        {"name": "Autonomy", "type": "string", "jsonPath": ".spec.autonomy.level"},
-                        {"name": "Score", "type": "number", "jsonPath": ".status.score"},
-                        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
-                    ],
+                    "additionalPrinterColumns": crd.columns,
                     "schema": {
                         "openAPIV3Schema": {
                             "type": "object",
-                            "description": "An AgentTask asks level5 to write a program with a model, review "
-                            "it, run it in a locked-down sandbox pod and refine it until the success "
-                            "criteria pass.",
+                            "description": crd.description,
                             "required": ["spec"],
                             "properties": {
                                 "apiVersion": {
                                     "type": "string",
-                                    "description": "Versioned schema of this object (level5.dev/v1alpha1).",
+                                    "description": f"Versioned schema of this object ({GROUP}/{VERSION}).",
                                 },
-                                "kind": {"type": "string", "description": "AgentTask."},
+                                "kind": {"type": "string", "description": f"{crd.kind}."},
                                 "metadata": {"type": "object"},
-                                "spec": spec_schema,
-                                "status": status_schema,
+                                "spec": structural_schema(crd.spec),
+                                "status": structural_schema(crd.status),
                             },
                         }
                     },
@@ -164,27 +245,28 @@ def build_crd() -> Schema:
     }
 
 
-def render() -> str:
+def render(crd: CrdDefinition = CRDS[0]) -> str:
     """The CRD as the YAML text committed under crds/."""
-    header = "# Generated by `python -m level5.crdgen` from spec.py and status.py; do not edit.\n"
-    return header + yaml.safe_dump(build_crd(), sort_keys=False, width=110)
+    header = "# Generated by `python -m level5.crdgen` from the pydantic models; do not edit.\n"
+    return header + yaml.safe_dump(build_crd(crd), sort_keys=False, width=110)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write the CRD file, or with --check exit 1 when the committed file differs."""
+    """Write the CRD files, or with --check exit 1 when a committed file differs."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--output", type=Path, default=CRD_PATH, help="file to write (default: %(default)s)")
-    parser.add_argument("--check", action="store_true", help="only compare with the committed file")
+    parser.add_argument("--output-dir", type=Path, default=CRD_DIR, help="directory (default: %(default)s)")
+    parser.add_argument("--check", action="store_true", help="only compare with the committed files")
     args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        current = args.output.read_text() if args.output.exists() else ""
-        if current != text:
-            print(f"{args.output} is out of date: run python -m level5.crdgen", file=sys.stderr)
-            return 1
-        return 0
-    args.output.write_text(text)
-    return 0
+    stale = 0
+    for crd in CRDS:
+        path = args.output_dir / crd.path.name
+        text = render(crd)
+        if not args.check:
+            path.write_text(text)
+        elif (path.read_text() if path.exists() else "") != text:
+            print(f"{path} is out of date: run python -m level5.crdgen", file=sys.stderr)
+            stale = 1
+    return stale
 
 
 if __name__ == "__main__":

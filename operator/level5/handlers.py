@@ -19,9 +19,26 @@ from kubernetes_asyncio import client, config
 from kubernetes_asyncio.config.config_exception import ConfigException
 from pydantic import ValidationError
 
+from level5.admission import (
+    CREATED_BY,
+    AdmissionDenied,
+    check_approval_create,
+    check_approval_update,
+    check_task_update,
+    creator_annotation,
+    decision_stamp,
+)
+from level5.approval import (
+    APPROVAL_LABEL_TASK_UID,
+    ApprovalObject,
+    ApprovalSpec,
+    ApprovalState,
+    ApprovalStatus,
+)
+from level5.approval_store import KubeApprovals
 from level5.audit import AuditLog, FileSink, StreamSink, TeeSink
 from level5.config import OperatorConfig
-from level5.crdgen import GROUP, PLURAL, VERSION
+from level5.crdgen import APPROVAL_PLURAL, GROUP, PLURAL, VERSION
 from level5.kill_switch import (
     EMERGENCY_STOP_CONFIG_MAP,
     CancelRequests,
@@ -31,13 +48,14 @@ from level5.kill_switch import (
 )
 from level5.model_client import ModelGateway, ModelUnavailableError, resolve_endpoint
 from level5.redaction import Redactor, task_key
-from level5.sandbox import PodEvents, SandboxLauncher, is_terminal
+from level5.sandbox import SandboxLauncher, is_terminal
 from level5.sandbox_manifests import SANDBOX_LABELS, TaskRef
 from level5.spec import AgentTaskSpec
 from level5.state_machine import with_phase
 from level5.status import AgentTaskStatus, Phase
 from level5.task_loop import TaskLoop, utcnow
 from level5.task_store import KubeStatusSink, read_emergency_stop, read_secret_key
+from level5.wakeups import Wakeups
 
 
 @kopf.on.startup()
@@ -57,6 +75,17 @@ async def startup(
     settings.persistence.finalizer = f"{GROUP}/finalizer"
     settings.posting.level = logging.WARNING  # the loop posts its own Events per transition
     operator_config = OperatorConfig.from_env()
+    if operator_config.webhook_cert_dir is not None:
+        # The webhook configurations come with the chart (or the test fixture), not from kopf: they carry
+        # a namespace selector and the CA of the mounted certificate.
+        cert_dir = Path(operator_config.webhook_cert_dir)
+        settings.admission.server = kopf.WebhookServer(
+            addr=operator_config.webhook_addr,
+            port=operator_config.webhook_port,
+            certfile=str(cert_dir / "tls.crt"),
+            pkeyfile=str(cert_dir / "tls.key"),
+        )
+        settings.admission.managed = None
     try:
         config.load_incluster_config()  # type: ignore[no-untyped-call]  # the library leaves it untyped
     except ConfigException:
@@ -64,8 +93,9 @@ async def startup(
     memo.config = operator_config
     memo.api = client.ApiClient()
     memo.gateway = ModelGateway(operator_config.max_concurrent_model_calls)
-    memo.pod_events = PodEvents()
-    memo.launcher = SandboxLauncher(memo.api, operator_config, memo.pod_events)
+    memo.wakeups = Wakeups()
+    memo.launcher = SandboxLauncher(memo.api, operator_config, memo.wakeups)
+    memo.approvals = KubeApprovals(memo.api)
     memo.cancels = CancelRequests()
     memo.sandbox_pods = SandboxPods()
     # Derived from the API before any daemon starts, so a restart during a stop runs nothing.
@@ -127,6 +157,10 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
         redactor=Redactor(task_key(task.uid, memo.config.redaction_secret.encode())),
         cancel=memo.cancels.event(task.uid),
         emergency=memo.emergency,
+        approvals=memo.approvals,
+        spec_view=lambda: _live_spec(body, spec),
+        wakeups=memo.wakeups,
+        creator=(meta.get("annotations") or {}).get(CREATED_BY),
     )
     try:
         await loop.run()
@@ -134,6 +168,132 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
         raise kopf.TemporaryError(f"model unavailable, retrying: {exc}", delay=30) from exc
     finally:
         memo.cancels.forget(task.uid)
+
+
+def _live_spec(body: kopf.Body, last: AgentTaskSpec) -> AgentTaskSpec:
+    """The task's spec as of its latest watch event (kopf keeps a daemon's body current). The admission
+    webhook and the schema keep it valid; should it not parse, the last good one stays in force."""
+    try:
+        return AgentTaskSpec.model_validate(dict(body).get("spec") or {})
+    except ValidationError:
+        return last
+
+
+@kopf.on.event(GROUP, VERSION, PLURAL)
+async def task_changed(*, uid: str, memo: kopf.Memo, **_: Any) -> None:
+    """Wake the task's loop where it waits on its spec (pause, resume, guidance)."""
+    memo.wakeups.notify("task", uid)
+
+
+@kopf.on.event(GROUP, VERSION, APPROVAL_PLURAL)
+async def approval_changed(
+    *, type: str | None, body: kopf.Body, labels: kopf.Labels, memo: kopf.Memo, **_: Any
+) -> None:
+    """Wake the owning task's loop; record decisions on non-blocking audit items (level C)."""
+    task_uid = labels.get(APPROVAL_LABEL_TASK_UID)
+    if task_uid is None or type == "DELETED":
+        return
+    memo.wakeups.notify("approval", task_uid)
+    raw = dict(body)
+    approval = ApprovalObject(
+        name=body.meta["name"],
+        spec=ApprovalSpec.model_validate(raw.get("spec") or {}),
+        status=ApprovalStatus.model_validate(raw.get("status") or {}),
+    )
+    if (
+        approval.spec.blocking
+        or approval.spec.decision is None
+        or approval.status.state is not ApprovalState.REVIEW
+    ):
+        return
+    namespace = body.meta["namespace"]
+    await memo.audit.append(
+        "review-decision",
+        f"{namespace}/{approval.spec.task_name}",
+        approval.spec.iteration,
+        {
+            "step": f"{task_uid}/{approval.spec.iteration}/review-decision",
+            "approval": approval.name,
+            "decision": approval.spec.decision.value,
+            "decided_by": approval.spec.decided_by,
+            "reason": approval.spec.reason,
+        },
+    )
+    await memo.approvals.set_state(
+        namespace, approval.name, ApprovalState.APPLIED, f"reviewed: {approval.spec.decision.value}", utcnow()
+    )
+
+
+def _username(userinfo: kopf.UserInfo) -> str:
+    return str(userinfo.get("username") or "")
+
+
+def _admit(check: Any, *args: Any) -> Any:
+    """Run an admission rule; a broken rule becomes the API server's 403 with the rule's message."""
+    try:
+        return check(*args)
+    except AdmissionDenied as exc:
+        raise kopf.AdmissionError(str(exc), code=403) from exc
+    except ValidationError as exc:
+        raise kopf.AdmissionError(f"invalid object: {exc}"[:2000], code=422) from exc
+
+
+@kopf.on.mutate(GROUP, VERSION, PLURAL, id="mutate-agenttask", operations=["CREATE"])
+def stamp_task_creator(*, body: kopf.Body, userinfo: kopf.UserInfo, patch: kopf.Patch, **_: Any) -> None:
+    """Record who created the task, from the API server's authenticated user."""
+    stamp = _admit(creator_annotation, _username(userinfo), body.meta.annotations)
+    patch.setdefault("metadata", {}).setdefault("annotations", {}).update(stamp)
+
+
+@kopf.on.validate(GROUP, VERSION, PLURAL, id="validate-agenttask", operations=["UPDATE"])
+def validate_task_update(*, body: kopf.Body, **kwargs: Any) -> None:
+    """Keep the creator; while the task runs, only tighten its limits."""
+    old, new = kwargs.get("old"), body
+    if old is None:
+        return
+    phase = (dict(old).get("status") or {}).get("phase")
+    running = phase not in (None, Phase.PENDING.value) and not Phase(phase).terminal
+    _admit(
+        check_task_update,
+        old.meta.annotations,
+        new.meta.annotations,
+        AgentTaskSpec.model_validate(dict(old).get("spec") or {}),
+        AgentTaskSpec.model_validate(dict(new).get("spec") or {}),
+        running,
+    )
+
+
+def _approval_spec(body: kopf.Body | None) -> ApprovalSpec:
+    return ApprovalSpec.model_validate(dict(body or {}).get("spec") or {})
+
+
+@kopf.on.mutate(GROUP, VERSION, APPROVAL_PLURAL, id="mutate-approval")
+def stamp_decision(*, body: kopf.Body, userinfo: kopf.UserInfo, patch: kopf.Patch, **kwargs: Any) -> None:
+    """New Approvals carry no decision; a decision is stamped with who made it and when."""
+    # old and operation are passed to admission handlers, though kopf's WebhookFn protocol omits them.
+    operation, old, new = kwargs.get("operation"), kwargs.get("old"), body
+    if operation == "CREATE":
+        _admit(check_approval_create, _approval_spec(new))
+        return
+    if operation != "UPDATE":
+        return
+    stamp = _admit(decision_stamp, _approval_spec(old), _approval_spec(new), _username(userinfo), utcnow())
+    if stamp:
+        patch.setdefault("spec", {}).update(stamp)
+
+
+@kopf.on.validate(GROUP, VERSION, APPROVAL_PLURAL, id="validate-approval", operations=["UPDATE"])
+def validate_decision(*, body: kopf.Body, userinfo: kopf.UserInfo, memo: kopf.Memo, **kwargs: Any) -> None:
+    """Decisions are final, made while open, not by the task's creator, and fit the Approval."""
+    old, new = kwargs.get("old"), body
+    _admit(
+        check_approval_update,
+        _approval_spec(old),
+        ApprovalStatus.model_validate(dict(old or {}).get("status") or {}),
+        _approval_spec(new),
+        _username(userinfo),
+        memo.config.allow_self_approval,
+    )
 
 
 def _cancel_pending(spec: kopf.Spec, status: kopf.Status, **_: Any) -> bool:
@@ -179,4 +339,4 @@ async def sandbox_pod_changed(
     memo.sandbox_pods.observe(namespace, name, alive)
     if alive and memo.emergency.active:
         await memo.launcher.kill(namespace, name)
-    memo.pod_events.notify(namespace, name)
+    memo.wakeups.notify(namespace, name)

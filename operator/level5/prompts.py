@@ -39,8 +39,15 @@ def _criterion_line(criterion: SuccessCriterion) -> str:
     return f"{criterion.name}: a reviewer judges that: {criterion.judge}"
 
 
-def system_prompt(spec: AgentTaskSpec) -> str:
-    """The standing instructions: goal, constraints, capabilities, criteria, preferences, answer format."""
+def _guidance(guidance: Sequence[str]) -> str:
+    if not guidance:
+        return ""
+    return f"\nGUIDANCE FROM THE PEOPLE SUPERVISING THIS TASK (follow it):\n{_bullets(guidance)}\n"
+
+
+def system_prompt(spec: AgentTaskSpec, guidance: Sequence[str] = ()) -> str:
+    """The standing instructions: goal, constraints, capabilities, criteria, preferences, guidance from
+    people, answer format."""
     caps = spec.capabilities
     files = caps.files
     data = (
@@ -71,17 +78,21 @@ SANDBOX:
 
 PREFERENCES (follow when possible):
 {_bullets(spec.goal.preferences)}
-
+{_guidance(guidance)}
 ANSWER FORMAT:
 The whole program in one ```python fenced block, then a line 'CONFIDENCE: <0.0-1.0>' and a line \
 'UNCERTAINTY: <what you are unsure about>'."""
 
 
 def generation_messages(
-    spec: AgentTaskSpec, iteration: int, previous_code: str | None, feedback: str | None
+    spec: AgentTaskSpec,
+    iteration: int,
+    previous_code: str | None,
+    feedback: str | None,
+    guidance: Sequence[str] = (),
 ) -> list[Message]:
     """The chat for one iteration; from the second on, it carries the previous code and what went wrong."""
-    messages: list[Message] = [{"role": "system", "content": system_prompt(spec)}]
+    messages: list[Message] = [{"role": "system", "content": system_prompt(spec, guidance)}]
     if feedback is None:
         messages.append({"role": "user", "content": "Write the program."})
         return messages

@@ -1,12 +1,11 @@
 """SandboxLauncher: the one interface through which the operator creates, watches, reads and kills sandbox
 pods (a warm pool can later hide behind it). Waiting is event-driven: the kopf pod-event handler calls
-PodEvents.notify() and waiters wake up; a slow re-read only guards against a missed event."""
+Wakeups.notify() and waiters wake up; a slow re-read only guards against a missed event."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import defaultdict
 from enum import StrEnum
 from typing import Any
 
@@ -30,6 +29,7 @@ from level5.sandbox_manifests import (
     sandbox_resource_quota,
 )
 from level5.spec import AgentTaskSpec
+from level5.wakeups import Wakeups
 
 Pod = dict[str, Any]
 RECHECK_SECONDS = 60.0
@@ -41,26 +41,6 @@ _FATAL_WAITING = {
     "CreateContainerConfigError",
     "CreateContainerError",
 }
-
-
-class PodEvents:
-    """asyncio.Events keyed by (namespace, pod name), set whenever the pod changes."""
-
-    def __init__(self) -> None:
-        self._events: dict[tuple[str, str], asyncio.Event] = defaultdict(asyncio.Event)
-
-    def notify(self, namespace: str, name: str) -> None:
-        event = self._events.get((namespace, name))
-        if event is not None:
-            event.set()
-
-    def arm(self, namespace: str, name: str) -> asyncio.Event:
-        event = self._events[(namespace, name)]
-        event.clear()
-        return event
-
-    def forget(self, namespace: str, name: str) -> None:
-        self._events.pop((namespace, name), None)
 
 
 class LaunchOutcome(StrEnum):
@@ -109,7 +89,7 @@ def pod_failure(pod: Pod) -> str | None:
 class SandboxLauncher:
     """Creates and observes sandbox pods and their code ConfigMaps."""
 
-    def __init__(self, api: client.ApiClient, config: OperatorConfig, events: PodEvents) -> None:
+    def __init__(self, api: client.ApiClient, config: OperatorConfig, events: Wakeups) -> None:
         self._api = api
         self._core = client.CoreV1Api(api)
         self._net = client.NetworkingV1Api(api)

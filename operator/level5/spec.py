@@ -26,6 +26,22 @@ QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
 """Kubernetes resource quantities in the plain forms the sandbox accepts ("500m", "1", "256Mi")."""
 
 Quantity = Annotated[str, Field(pattern=QUANTITY_PATTERN, max_length=32)]
+
+_QUANTITY_SUFFIXES = {
+    "": 1.0, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
+    "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40,
+}  # fmt: skip
+
+
+def quantity_value(quantity: str) -> float:
+    """The number a Quantity stands for ("500m" -> 0.5, "1Gi" -> 1073741824.0), to compare two of them."""
+    match = re.fullmatch(QUANTITY_PATTERN, quantity)
+    if match is None:
+        raise ValueError(f"not a quantity: {quantity!r}")
+    number = quantity[: len(quantity) - len(match.group(2) or "")]
+    return float(number) * _QUANTITY_SUFFIXES[match.group(2) or ""]
+
+
 DnsName = Annotated[str, Field(max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]
 """A Kubernetes object name (RFC 1123 subdomain)."""
 ShortText = Annotated[str, Field(max_length=2048)]
@@ -211,19 +227,108 @@ class ModelSettings(CrdModel):
 
 
 class AutonomyLevel(StrEnum):
-    """How much the agent may do without a human; only recorded for now."""
+    """How much the agent may do without a human."""
 
     A = "A"
+    """Supervised: every iteration's code waits for an approved Approval before it runs."""
     B = "B"
+    """Monitored: runs without waiting, every step is visible live; all escalation triggers are on."""
     C = "C"
+    """Audited: runs independently; each executed iteration leaves a non-blocking Approval in state Review
+    for later human review; anomaly, impact, time and stuck triggers escalate."""
     D = "D"
+    """Full: only exceptions (anomaly, stuck) escalate."""
+
+
+class Trigger(StrEnum):
+    """Why a human is asked to decide before code runs."""
+
+    LOW_CONFIDENCE = "LowConfidence"
+    """The combined confidence (the model's self-report, the review findings and the scores so far) is below
+    escalation.confidenceThreshold."""
+    ANOMALY = "Anomaly"
+    """The review said escalate, the goal was flagged by the prompt-injection check, the previous run showed
+    an anomaly, or its output was withheld as prompt injection."""
+    IMPACT = "Impact"
+    """The code writes files, the task requests more CPU or memory than escalation.impactCpu/impactMemory,
+    or it allows libraries outside escalation.safeLibraries."""
+    TIME = "Time"
+    """More than escalation.timeFraction of spec.iterations.budgets.wallClockSeconds has passed."""
+    UNCERTAINTY = "Uncertainty"
+    """The model said what it is unsure about."""
+    STUCK = "Stuck"
+    """The last escalation.stuckAfter iterations ended with the same failure."""
+
+
+DEFAULT_TRIGGERS: dict[AutonomyLevel, tuple[Trigger, ...]] = {
+    AutonomyLevel.A: tuple(Trigger),
+    AutonomyLevel.B: tuple(Trigger),
+    AutonomyLevel.C: (Trigger.ANOMALY, Trigger.IMPACT, Trigger.TIME, Trigger.STUCK),
+    AutonomyLevel.D: (Trigger.ANOMALY, Trigger.STUCK),
+}
+"""The triggers that escalate at each level when spec.autonomy.escalation.triggers is not set."""
+
+SAFE_LIBRARIES = ["numpy", "pandas"]
+"""Default escalation.safeLibraries: third-party libraries whose use is not a high-impact change."""
+
+
+class Escalation(CrdModel):
+    """When a running task stops for a human. Unset fields use the defaults of the autonomy level."""
+
+    triggers: list[Trigger] | None = Field(default=None, max_length=6)
+    """Triggers that make the task wait for an Approval; unset: the level's defaults (A and B: all; C:
+    Anomaly, Impact, Time, Stuck; D: Anomaly, Stuck); [] disables escalation (level A still asks for every
+    iteration)."""
+    confidence_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    """LowConfidence fires below this combined confidence."""
+    time_fraction: float = Field(default=0.8, gt=0.0, le=1.0)
+    """Time fires once this fraction of the wall-clock budget has passed."""
+    stuck_after: int = Field(default=2, ge=2, le=50)
+    """Stuck fires when this many consecutive iterations ended with the same failure; keep it below
+    iterations.stuck.maxSameFailure so a human is asked before the task fails."""
+    impact_cpu: Quantity = "1"
+    """Impact fires when capabilities.cpu is above this."""
+    impact_memory: Quantity = "1Gi"
+    """Impact fires when capabilities.memory is above this."""
+    safe_libraries: list[ShortText] = Field(default_factory=lambda: list(SAFE_LIBRARIES), max_length=64)
+    """Impact fires when capabilities.allowedLibraries holds a library not in this list."""
+
+
+class TimeoutAction(StrEnum):
+    """What happens to an Approval nobody decided before it expired."""
+
+    REJECT = "Reject"
+    """The task fails with reason ApprovalExpired; the code never runs."""
+    ESCALATE = "Escalate"
+    """The task's phase becomes Escalated and the Approval stays open, without expiry, for a decision."""
 
 
 class Autonomy(CrdModel):
-    """Autonomy settings of the task."""
+    """Autonomy settings of the task: how much it does without a human."""
 
     level: AutonomyLevel = AutonomyLevel.A
-    """Autonomy level A (most supervised) to D (fully autonomous)."""
+    """Autonomy level A (supervised) to D (full); A, the default, approves every iteration."""
+    escalation: Escalation = Field(default_factory=Escalation)
+    """Escalation triggers and their thresholds."""
+    approval_timeout_seconds: int = Field(default=3600, ge=10, le=7 * 24 * 3600)
+    """Seconds a blocking Approval waits for a decision before timeoutAction applies."""
+    timeout_action: TimeoutAction = TimeoutAction.REJECT
+    """Reject (fail the task) or Escalate (phase Escalated, the Approval stays open)."""
+
+    def triggers(self) -> tuple[Trigger, ...]:
+        """The triggers in effect: the configured ones, else the level's defaults."""
+        if self.escalation.triggers is not None:
+            return tuple(self.escalation.triggers)
+        return DEFAULT_TRIGGERS[self.level]
+
+
+class PauseMode(StrEnum):
+    """What spec.paused does to a sandbox pod that is running."""
+
+    FINISH = "Finish"
+    """The running pod finishes and its iteration is evaluated; no new step starts."""
+    KILL = "Kill"
+    """The running pod is killed at once; its iteration ends as Paused and is not run again."""
 
 
 class AgentTaskSpec(CrdModel):
@@ -239,6 +344,13 @@ class AgentTaskSpec(CrdModel):
     """Model used for this task; the operator's default when unset."""
     autonomy: Autonomy = Field(default_factory=Autonomy)
     """Autonomy level of the agent."""
+    paused: bool = False
+    """Pause: true stops the task before its next step (phase Paused) with all state kept; false resumes
+    exactly where it stopped. `kubectl patch agenttask NAME --type merge -p '{"spec":{"paused":true}}'`."""
+    pause_mode: PauseMode = PauseMode.FINISH
+    """Finish lets a running sandbox pod complete; Kill deletes it when the pause begins."""
+    guidance: list[ShortText] = Field(default_factory=list, max_length=32)
+    """Hints from people for the next generations, added while the task runs; shown to the model."""
     cancel: bool = False
     """Kill switch of this task: set to true to stop it for good. The running sandbox pod is deleted at once
     (grace period 0), no further model calls are made and the phase becomes Cancelled; a cancelled task

@@ -30,6 +30,8 @@ class ActionKind(StrEnum):
 
     GENERATE = "Generate"
     REVIEW = "Review"
+    GATE = "Gate"
+    AWAIT_APPROVAL = "AwaitApproval"
     LAUNCH = "Launch"
     WAIT = "Wait"
     SUCCEED = "Succeed"
@@ -72,11 +74,30 @@ def decide_next(
         return Action(kind=ActionKind.GENERATE, iteration=status.iteration + 1)
     if current.code_sha256 is None:
         return Action(kind=ActionKind.GENERATE, iteration=current.iteration)
-    if current.review is None or current.review.verdict != "allow":
+    if current.review is None:
         return Action(kind=ActionKind.REVIEW, iteration=current.iteration)
+    if current.gate is None:
+        return Action(kind=ActionKind.GATE, iteration=current.iteration)
+    if current.gate.approval is not None and current.approved_code_sha256 != current.code_sha256:
+        return Action(kind=ActionKind.AWAIT_APPROVAL, iteration=current.iteration)
     if current.launch_state is None:
         return Action(kind=ActionKind.LAUNCH, iteration=current.iteration)
     return Action(kind=ActionKind.WAIT, iteration=current.iteration)
+
+
+_PHASE_OF_ACTION = {
+    ActionKind.GENERATE: Phase.GENERATING,
+    ActionKind.REVIEW: Phase.REVIEWING,
+    ActionKind.GATE: Phase.REVIEWING,
+    ActionKind.AWAIT_APPROVAL: Phase.AWAITING_APPROVAL,
+    ActionKind.LAUNCH: Phase.EXECUTING,
+    ActionKind.WAIT: Phase.EXECUTING,
+}
+
+
+def phase_of(action: Action) -> Phase | None:
+    """The phase a task is in while it takes this step (none for the final steps)."""
+    return _PHASE_OF_ACTION.get(action.kind)
 
 
 def set_condition(

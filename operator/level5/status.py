@@ -8,7 +8,8 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from level5.spec import CrdModel
+from level5.approval import Decision, FiredTrigger
+from level5.spec import CrdModel, ShortText
 
 MAX_HISTORY = 20
 """History entries kept in status; older ones are dropped so the object stays small."""
@@ -77,6 +78,22 @@ class ReviewSummary(CrdModel):
     """Ids of the review rules that fired."""
 
 
+class Gate(CrdModel):
+    """The approval gate of an iteration, passed after review and before the code runs."""
+
+    triggers: list[FiredTrigger] = Field(default_factory=list, max_length=6)
+    """Escalation triggers that fired for this code."""
+    confidence: float = 0.0
+    """Combined confidence: half the model's self-report (0.5 when absent), a quarter the review (1 without
+    findings, 0.5 with escalate findings), a quarter the best score so far (0.5 before any)."""
+    approval: str | None = Field(default=None, max_length=253)
+    """The Approval the task waits for; none when the code may run without a human."""
+    decision: Decision | None = None
+    """The decision taken from that Approval."""
+    decided_by: str | None = Field(default=None, max_length=512)
+    """Who decided (as stamped by the admission webhook)."""
+
+
 class CurrentIteration(CrdModel):
     """The iteration in flight: what has been generated and launched so far."""
 
@@ -100,6 +117,10 @@ class CurrentIteration(CrdModel):
     """Sandbox pod of this iteration; its name is never reused."""
     launch_state: LaunchState | None = None
     """Pending is written before the pod is created, Created after."""
+    gate: Gate | None = None
+    """The approval gate, once passed or waiting."""
+    approved_code_sha256: str | None = Field(default=None, max_length=64)
+    """Hash of the code a person approved (or supplied with Override); only that code may run."""
 
 
 class CriterionResult(CrdModel):
@@ -203,11 +224,23 @@ class TaskResult(CrdModel):
     """Iteration that produced this result."""
 
 
+class Interventions(CrdModel):
+    """What people added through Approval decisions while the task ran."""
+
+    hints: list[ShortText] = Field(default_factory=list, max_length=32)
+    """Guide hints, shown to the model on every later generation."""
+    constraints: list[ShortText] = Field(default_factory=list, max_length=32)
+    """Constrain additions, added to spec.goal.constraints for every later generation."""
+    audit_items: int = 0
+    """Non-blocking Approvals (level C) created for later review."""
+
+
 class AgentTaskStatus(CrdModel):
     """Observed state of an AgentTask, written only by the operator."""
 
     phase: Phase = Phase.PENDING
-    """Pending, Generating, Reviewing, Executing, Evaluating, Succeeded, Failed or Cancelled."""
+    """Pending, Generating, Reviewing, AwaitingApproval, Escalated, Executing, Evaluating, Paused,
+    Succeeded, Failed or Cancelled."""
     iteration: int = 0
     """Number of the current (or last) iteration."""
     score: float | None = None
@@ -216,9 +249,10 @@ class AgentTaskStatus(CrdModel):
     """The spec generation the operator last acted on."""
     started_at: datetime | None = None
     """When the operator started working on the task."""
-    conditions: list[Condition] = Field(default_factory=list, max_length=16)
-    """Ready, Progressing and Failed conditions; Cancelled, EmergencyStop and AnomalyDetected when they
-    apply."""
+    conditions: list[Condition] = Field(default_factory=list, max_length=32)
+    """Ready, Progressing and Failed conditions; Cancelled, EmergencyStop, AnomalyDetected, InputFlagged,
+    Paused, AwaitingApproval, Escalated and one per fired escalation trigger (LowConfidence, Anomaly,
+    Impact, Time, Uncertainty, Stuck) when they apply."""
     current: CurrentIteration | None = None
     """The iteration in flight."""
     history: list[HistoryEntry] = Field(default_factory=list, max_length=MAX_HISTORY)
@@ -229,6 +263,10 @@ class AgentTaskStatus(CrdModel):
     """Failure of the last iteration, fed to the model."""
     result: TaskResult | None = None
     """Outcome of a finished task."""
+    approval: str | None = Field(default=None, max_length=253)
+    """The Approval the task is waiting for, if any."""
+    interventions: Interventions = Field(default_factory=Interventions)
+    """Hints and constraints people added while the task ran."""
     result_config_map: str | None = Field(default=None, max_length=253)
     """ConfigMap holding the final code and result when they are too large for status."""
     message: str = Field(default="", max_length=4096)

@@ -12,12 +12,22 @@ with a local sandbox and a recording sink."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from level5 import escalation
 from level5.answer_parsing import Judgement, parse_answer, parse_judgement
+from level5.approval import (
+    ApprovalObject,
+    ApprovalSpec,
+    ApprovalState,
+    Decision,
+    FiredTrigger,
+    approval_name,
+)
 from level5.audit import AuditLog
 from level5.evaluation import JudgeFn, evaluate, failure_signature
 from level5.guards import check_goal, guard_outcome
@@ -30,12 +40,13 @@ from level5.review import Verdict, review_code
 from level5.run_result import RunResult
 from level5.sandbox import LaunchOutcome, Pod, PodOutcome
 from level5.sandbox_manifests import TaskRef, sandbox_pod_name
-from level5.spec import AgentTaskSpec, SuccessCriterion
+from level5.spec import AgentTaskSpec, AutonomyLevel, PauseMode, SuccessCriterion, TimeoutAction, Trigger
 from level5.state_machine import (
     Action,
     ActionKind,
     decide_next,
     finish_iteration,
+    phase_of,
     set_condition,
     start_iteration,
     with_phase,
@@ -52,7 +63,9 @@ from level5.status import (
     ReviewSummary,
     TaskResult,
 )
+from level5.wakeups import Wakeups
 
+_PAST = {Decision.REJECT: "Rejected", Decision.GUIDE: "Guided", Decision.CONSTRAIN: "Constrained"}
 MAX_INLINE_CODE = 16 * 1024
 """Final code larger than this goes to the <task>-result ConfigMap instead of status."""
 STDOUT_EXCERPT = 4000
@@ -90,6 +103,20 @@ class Sandbox(Protocol):
     async def kill(self, namespace: str, name: str) -> None: ...
 
 
+class Approvals(Protocol):
+    """The parts of approval_store.KubeApprovals the loop uses."""
+
+    async def ensure(
+        self, task: TaskRef, name: str, spec: ApprovalSpec, state: ApprovalState, now: datetime
+    ) -> ApprovalObject: ...
+
+    async def read(self, namespace: str, name: str) -> ApprovalObject | None: ...
+
+    async def set_state(
+        self, namespace: str, name: str, state: ApprovalState, message: str, applied_at: datetime | None
+    ) -> None: ...
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -112,8 +139,17 @@ class TaskLoop:
         clock: Callable[[], datetime] = utcnow,
         cancel: asyncio.Event | None = None,
         emergency: EmergencyStop | None = None,
+        approvals: Approvals,
+        spec_view: Callable[[], AgentTaskSpec] | None = None,
+        wakeups: Wakeups | None = None,
+        creator: str | None = None,
     ) -> None:
         self.task, self.spec, self.status = task, spec, status
+        # The spec changes while the task runs (pause, guidance, tighter constraints): spec_view reads the
+        # live object; wake-ups tell when it or one of the task's Approvals changed.
+        self.spec_view = spec_view or (lambda: spec)
+        self.wakeups = wakeups or Wakeups()
+        self.approvals, self.creator = approvals, creator
         # Kill switches: set from watch events by the handlers; fresh (never set) ones when not given.
         self.cancel = cancel or asyncio.Event()
         self.emergency = emergency or EmergencyStop()
@@ -130,6 +166,7 @@ class TaskLoop:
         """Step until the task is Succeeded, Failed or Cancelled; return the final status. The kill switches
         are checked before every step and interrupt a step in flight (a model call, a wait on a pod)."""
         while True:
+            self.spec = self.spec_view()
             if self.status.phase.terminal:
                 return self.status
             if self.spec.cancel or self.cancel.is_set():
@@ -138,22 +175,38 @@ class TaskLoop:
             if self.emergency.active:
                 await self._hold()
                 continue
+            if self.spec.paused:
+                await self._pause()
+                continue
             action = decide_next(self.spec, self.status, self.clock(), await self._recent_codes())
             if action.kind is ActionKind.DONE:
                 return self.status
+            resumed_phase = phase_of(action)
+            if self.status.phase is Phase.PAUSED and resumed_phase is not None:
+                await self._save(
+                    self.status, resumed_phase, "Resumed", f"iteration {action.iteration}: resumed"
+                )
+            # Waiting for a person, or a pod that a Kill pause deletes, gives way to a pause at once; other
+            # steps finish first ("no new step starts").
+            pausable = action.kind is ActionKind.AWAIT_APPROVAL or (
+                action.kind is ActionKind.WAIT and self.spec.pause_mode is PauseMode.KILL
+            )
             try:
-                await self._interruptible(self._step(action))
+                await self._interruptible(self._step(action), pausable)
             except ModelRejectedError as exc:  # a wrong key or model name: retrying cannot help
                 await self._fail(Action(kind=ActionKind.FAIL, reason="ModelRejected", message=str(exc)))
 
-    async def _interruptible(self, step: Awaitable[None]) -> None:
-        """Run one step, abandoned as soon as the task is cancelled or the emergency stop begins. Steps are
-        resume-safe, so an abandoned one is simply taken up again (or its iteration closed) afterwards."""
+    async def _interruptible(self, step: Awaitable[None], pausable: bool = False) -> None:
+        """Run one step, abandoned as soon as the task is cancelled or the emergency stop begins (or, when
+        pausable, paused). Steps are resume-safe, so an abandoned one is simply taken up again (or its
+        iteration closed) afterwards."""
         work = asyncio.ensure_future(step)
         switches = [
             asyncio.ensure_future(self.cancel.wait()),
             asyncio.ensure_future(self.emergency.wait_active()),
         ]
+        if pausable:
+            switches.append(asyncio.ensure_future(self._until(lambda: self.spec.paused)))
         try:
             await asyncio.wait({work, *switches}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -168,6 +221,8 @@ class TaskLoop:
         steps = {
             ActionKind.GENERATE: self._generate,
             ActionKind.REVIEW: self._review,
+            ActionKind.GATE: self._gate,
+            ActionKind.AWAIT_APPROVAL: self._await_approval,
             ActionKind.LAUNCH: self._launch,
             ActionKind.WAIT: self._wait_and_evaluate,
             ActionKind.SUCCEED: self._succeed,
@@ -278,7 +333,11 @@ class TaskLoop:
         if feedback is not None and feedback.code_config_map:
             previous = await self.sandbox.read_code(self.task.namespace, feedback.code_config_map)
         messages = generation_messages(
-            self.spec, action.iteration, previous, feedback.summary if feedback else None
+            self._effective_spec(),
+            action.iteration,
+            previous,
+            feedback.summary if feedback else None,
+            guidance=[*self.spec.guidance, *self.status.interventions.hints],
         )
         text, used = await self._complete(action.iteration, messages)
         answer = parse_answer(text)
@@ -348,12 +407,10 @@ class TaskLoop:
                 "findings": [f.model_dump(mode="json") for f in review.findings],
             },
         )
-        if review.verdict is Verdict.ALLOW:
+        if review.verdict is Verdict.ALLOW or (review.verdict is Verdict.ESCALATE and self._humans_decide()):
+            # On to the approval gate; an escalate verdict is a person's call when one can be asked.
             await self._save(
-                self.status.model_copy(update={"current": current.model_copy(update={"review": summary})}),
-                Phase.EXECUTING,
-                "Executing",
-                f"iteration {action.iteration}: review passed",
+                self.status.model_copy(update={"current": current.model_copy(update={"review": summary})})
             )
             return
         self.sink.event(
@@ -496,6 +553,7 @@ class TaskLoop:
         self.sink.event(
             "Evaluated", f"iteration {action.iteration}: score {evaluation.score:.2f} ({reason[:200]})"
         )
+        await self._audit_item(current)
         await self._close_iteration(entry, feedback, result)
 
     def _judge_with(self, code: str, run: RunResult | None, current_iteration: int) -> JudgeFn:
@@ -559,6 +617,335 @@ class TaskLoop:
             f"iteration {status.history[-1].iteration} ran without anomalies",
         )
 
+    # -- people in the loop ---------------------------------------------------------------------------------
+
+    def _effective_spec(self) -> AgentTaskSpec:
+        """The spec with the constraints people added through Constrain decisions."""
+        added = self.status.interventions.constraints
+        if not added:
+            return self.spec
+        goal = self.spec.goal.model_copy(update={"constraints": [*self.spec.goal.constraints, *added]})
+        return self.spec.model_copy(update={"goal": goal})
+
+    def _humans_decide(self) -> bool:
+        """Whether review escalations go to a person (level A, or the Anomaly trigger on) instead of being
+        treated as a block."""
+        autonomy = self.spec.autonomy
+        return autonomy.level is AutonomyLevel.A or Trigger.ANOMALY in autonomy.triggers()
+
+    async def _until(self, holds: Callable[[], bool]) -> None:
+        """Wait until `holds()` is true of the live spec; woken by the task's watch events."""
+        while True:
+            changed = self.wakeups.arm("task", self.task.uid)
+            self.spec = self.spec_view()
+            if holds():
+                return
+            await changed.wait()
+
+    def _with_triggers(self, status: AgentTaskStatus, fired: list[FiredTrigger]) -> AgentTaskStatus:
+        """One condition per trigger: True with its reason when it fired now, False when it did before."""
+        by_type = {t.type: t for t in fired}
+        for trigger in Trigger:
+            hit = by_type.get(trigger)
+            if hit is not None:
+                self.sink.event(trigger.value, hit.message, warning=True)
+                status = self._with_condition(
+                    status, trigger.value, ConditionStatus.TRUE, hit.reason, hit.message
+                )
+            elif any(c.type == trigger.value and c.status == ConditionStatus.TRUE for c in status.conditions):
+                status = self._with_condition(
+                    status,
+                    trigger.value,
+                    ConditionStatus.FALSE,
+                    "NotFired",
+                    f"not fired in iteration {status.iteration}",
+                )
+        return status
+
+    async def _gate(self, action: Action) -> None:
+        """Decide whether a person must approve this code before it runs (autonomy level, triggers)."""
+        current = self.status.current
+        assert current is not None and current.code_config_map is not None and current.code_sha256 is not None
+        code = await self.sandbox.read_code(self.task.namespace, current.code_config_map) or ""
+        gate, needs_human = escalation.gate(self.spec, self.status, code, self.clock())
+        await self._audit(
+            "gate",
+            action.iteration,
+            {
+                "code_sha256": current.code_sha256,
+                "level": self.spec.autonomy.level.value,
+                "confidence": gate.confidence,
+                "triggers": [t.model_dump(mode="json") for t in gate.triggers],
+                "needs_approval": needs_human,
+            },
+        )
+        status = self._with_triggers(self.status, gate.triggers)
+        name = approval_name(self.task.name, action.iteration, current.code_sha256)
+        if not needs_human:
+            current = current.model_copy(update={"gate": gate})
+            await self._save(
+                status.model_copy(update={"current": current}),
+                Phase.EXECUTING,
+                "Executing",
+                f"iteration {action.iteration}: review passed, no approval needed",
+            )
+            return
+        current = current.model_copy(update={"gate": gate.model_copy(update={"approval": name})})
+        why = (
+            ", ".join(t.type.value for t in gate.triggers)
+            or f"autonomy level {self.spec.autonomy.level.value}"
+        )
+        message = f"iteration {action.iteration}: waiting for Approval {name} ({why})"
+        status = self._with_condition(
+            status, "AwaitingApproval", ConditionStatus.TRUE, "ApprovalRequired", message
+        )
+        await self._save(
+            status.model_copy(update={"current": current, "approval": name}),
+            Phase.AWAITING_APPROVAL,
+            "AwaitingApproval",
+            message,
+        )
+
+    async def _approval_spec(self, current: CurrentIteration, blocking: bool) -> ApprovalSpec:
+        """The decision point of the current code, as the Approval carries it."""
+        assert current.code_config_map is not None and current.code_sha256 is not None
+        code = await self.sandbox.read_code(self.task.namespace, current.code_config_map) or ""
+        autonomy = self.spec.autonomy
+        gate = current.gate
+        return ApprovalSpec(
+            task_name=self.task.name,
+            iteration=current.iteration,
+            code_sha256=current.code_sha256,
+            code=code,
+            review_verdict=current.review.verdict if current.review else "allow",
+            review_findings=current.review.rules if current.review else [],
+            triggers=gate.triggers if gate else [],
+            confidence=gate.confidence if gate else None,
+            blocking=blocking,
+            timeout_action=autonomy.timeout_action,
+            expires_at=self.clock() + timedelta(seconds=autonomy.approval_timeout_seconds)
+            if blocking
+            else None,
+            task_creator=self.creator,
+        )
+
+    async def _await_approval(self, action: Action) -> None:
+        """Wait for a decision on the gate's Approval (created here if missing), then carry it out; an
+        undecided one expires into its timeout action."""
+        current = self.status.current
+        assert current is not None and current.gate is not None and current.gate.approval is not None
+        name = current.gate.approval
+        # Armed before the read: a decision arriving in between still wakes the wait below.
+        changed = self.wakeups.arm("approval", self.task.uid)
+        found = await self.approvals.ensure(
+            self.task, name, await self._approval_spec(current, True), ApprovalState.PENDING, self.clock()
+        )
+        if found.spec.code_sha256 != current.code_sha256:
+            message = (
+                f"Approval {name} is about code {found.spec.code_sha256[:12]}, not {current.code_sha256}"
+            )
+            await self._fail(Action(kind=ActionKind.FAIL, reason="ApprovalMismatch", message=message))
+            return
+        if found.spec.decision is not None and found.spec.decided_by:
+            await self._apply_decision(found)
+            return
+        timeout = None
+        if found.status.state is not ApprovalState.ESCALATED and found.spec.expires_at is not None:
+            timeout = (found.spec.expires_at - self.clock()).total_seconds()
+            if timeout <= 0:
+                await self._expired(found)
+                return
+        with contextlib.suppress(TimeoutError):  # an expired wait: the next pass finds it expired
+            await asyncio.wait_for(changed.wait(), timeout)
+
+    async def _apply_decision(self, approval: ApprovalObject) -> None:
+        """Carry out a person's decision on the current code."""
+        current = self.status.current
+        assert current is not None and current.gate is not None
+        spec = approval.spec
+        decision, by = spec.decision, spec.decided_by or ""
+        assert decision is not None
+        await self._audit(
+            "decision",
+            current.iteration,
+            {
+                "approval": approval.name,
+                "decision": decision.value,
+                "decided_by": by,
+                "decided_at": spec.decided_at.isoformat() if spec.decided_at else None,
+                "code_sha256": spec.code_sha256,
+                "reason": spec.reason,
+                "hint": spec.hint,
+                "constraints": spec.constraints,
+                "override_sha256": hashlib.sha256(spec.override_code.encode()).hexdigest()
+                if spec.override_code
+                else None,
+            },
+        )
+        # Marked applied first: a crash after this re-applies the same decision, which is idempotent.
+        await self.approvals.set_state(
+            self.task.namespace,
+            approval.name,
+            ApprovalState.APPLIED,
+            f"{decision.value} carried out",
+            self.clock(),
+        )
+        message = f"iteration {current.iteration}: {decision.value} by {by}"
+        self.sink.event(f"Approval{decision.value}", message, warning=decision is Decision.REJECT)
+        gate = current.gate.model_copy(update={"decision": decision, "decided_by": by})
+        status = self._with_condition(
+            self.status, "AwaitingApproval", ConditionStatus.FALSE, decision.value, message
+        )
+        status = (
+            self._with_condition(status, "Escalated", ConditionStatus.FALSE, decision.value, message)
+            if any(c.type == "Escalated" for c in status.conditions)
+            else status
+        )
+        status = status.model_copy(
+            update={"approval": None, "current": current.model_copy(update={"gate": gate})}
+        )
+        self.status = status
+        if decision is Decision.APPROVE:
+            approved = status.current.model_copy(update={"approved_code_sha256": current.code_sha256})  # type: ignore[union-attr]
+            await self._save(
+                status.model_copy(update={"current": approved}), Phase.EXECUTING, "Approved", message
+            )
+            return
+        if decision is Decision.OVERRIDE:
+            await self._override(spec.override_code or "", by)
+            return
+        interventions = status.interventions
+        if decision is Decision.GUIDE:
+            interventions = interventions.model_copy(
+                update={"hints": [*interventions.hints, spec.hint or ""][-32:]}
+            )
+            told = f"A person did not run this program and gave this guidance: {spec.hint}"
+        elif decision is Decision.CONSTRAIN:
+            interventions = interventions.model_copy(
+                update={"constraints": [*interventions.constraints, *spec.constraints][-32:]}
+            )
+            told = "A person did not run this program and added constraints:\n" + "\n".join(
+                f"- {c}" for c in spec.constraints
+            )
+        else:
+            told = f"A person rejected this program, so it was not run. Their reason: {spec.reason}"
+        self.status = status.model_copy(update={"interventions": interventions})
+        entry = self._entry(self.status.current, reason=f"{_PAST[decision]} by {by}"[:1024], signature=None)  # type: ignore[arg-type]
+        await self._close_iteration(entry, told, None)
+
+    async def _override(self, code: str, by: str) -> None:
+        """A person's replacement program: the current iteration ends unrun and the next one starts with this
+        code, already approved (it is still reviewed before it runs)."""
+        current = self.status.current
+        assert current is not None
+        iteration = current.iteration + 1
+        sha = hashlib.sha256(code.encode()).hexdigest()
+        pod_name = sandbox_pod_name(self.task, iteration)
+        config_map = await self.sandbox.store_code(self.task, self.spec, pod_name, iteration, code)
+        await self._audit("code", iteration, {"sha256": sha, "code": self._redact(code), "written_by": by})
+        closed = finish_iteration(
+            self.status,
+            self._entry(current, reason=f"Overridden by {by}"[:1024], signature=None),
+            self.clock(),
+        )
+        now = self.clock()
+        override = CurrentIteration(
+            iteration=iteration,
+            started_at=now,
+            code_sha256=sha,
+            code_config_map=config_map,
+            pod_name=pod_name,
+            approved_code_sha256=sha,
+        )
+        await self._save(
+            closed.model_copy(update={"iteration": iteration, "current": override, "feedback": None}),
+            Phase.REVIEWING,
+            "Overridden",
+            f"iteration {iteration}: reviewing the code {by} supplied",
+        )
+
+    async def _expired(self, approval: ApprovalObject) -> None:
+        """Nobody decided in time: reject (the task fails) or escalate (it stays open, without expiry)."""
+        action = approval.spec.timeout_action
+        iteration = approval.spec.iteration
+        await self._audit("approval-expired", iteration, {"approval": approval.name, "action": action.value})
+        if action is TimeoutAction.REJECT:
+            await self.approvals.set_state(
+                self.task.namespace,
+                approval.name,
+                ApprovalState.EXPIRED,
+                "expired: task failed",
+                self.clock(),
+            )
+            message = f"Approval {approval.name} expired without a decision; the code was not run"
+            await self._fail(
+                Action(kind=ActionKind.FAIL, iteration=iteration, reason="ApprovalExpired", message=message)
+            )
+            return
+        await self.approvals.set_state(
+            self.task.namespace,
+            approval.name,
+            ApprovalState.ESCALATED,
+            "expired: escalated, still open",
+            None,
+        )
+        message = f"Approval {approval.name} expired without a decision; escalated and still open"
+        self.sink.event("Escalated", message, warning=True)
+        status = self._with_condition(
+            self.status, "Escalated", ConditionStatus.TRUE, "ApprovalExpired", message
+        )
+        await self._save(status, Phase.ESCALATED, "Escalated", message)
+
+    async def _supersede_approval(self, why: str) -> None:
+        """The task moved on without a decision: its open Approval no longer applies."""
+        if self.status.approval is None:
+            return
+        found = await self.approvals.read(self.task.namespace, self.status.approval)
+        if found is not None and found.status.state.open:
+            await self.approvals.set_state(
+                self.task.namespace, found.name, ApprovalState.SUPERSEDED, why, None
+            )
+        await self._save(self.status.model_copy(update={"approval": None}))
+
+    async def _audit_item(self, current: CurrentIteration) -> None:
+        """Level C: a non-blocking Approval in state Review about code that ran, for periodic human review."""
+        if self.spec.autonomy.level is not AutonomyLevel.C or current.code_sha256 is None:
+            return
+        name = approval_name(self.task.name, current.iteration, current.code_sha256)
+        await self.approvals.ensure(
+            self.task, name, await self._approval_spec(current, False), ApprovalState.REVIEW, self.clock()
+        )
+        interventions = self.status.interventions
+        self.status = self.status.model_copy(
+            update={
+                "interventions": interventions.model_copy(
+                    update={"audit_items": interventions.audit_items + 1}
+                )
+            }
+        )
+
+    async def _pause(self) -> None:
+        """spec.paused: stop before the next step (with Kill, delete the running pod first), keep all state,
+        and wait until the pause is lifted or the task is cancelled."""
+        if self.spec.pause_mode is PauseMode.KILL:
+            await self._abort_iteration(
+                "Paused",
+                "killed by a pause with pauseMode Kill",
+                "The previous run was stopped by a person (pause) before it finished; its outcome is "
+                "unknown. Write the program again.",
+            )
+        if self.status.phase is not Phase.PAUSED:
+            message = "paused by spec.paused; no new step starts until it is false"
+            status = self._with_condition(self.status, "Paused", ConditionStatus.TRUE, "Paused", message)
+            await self._save(status, Phase.PAUSED, "Paused", message)
+        await self._until(lambda: not self.spec.paused or self.spec.cancel or self.cancel.is_set())
+        if not self.spec.paused:
+            message = "resumed: spec.paused is false"
+            await self._save(
+                self._with_condition(self.status, "Paused", ConditionStatus.FALSE, "Resumed", message)
+            )
+            self.sink.event("Resumed", message)
+
     # -- kill switches --------------------------------------------------------------------------------------
 
     async def _abort_iteration(self, reason: str, message: str, feedback: str | None) -> None:
@@ -577,6 +964,7 @@ class TaskLoop:
         """spec.cancel: kill the pod, record the iteration, end the task for good."""
         message = "cancelled by spec.cancel"
         await self._abort_iteration("Cancelled", message, None)
+        await self._supersede_approval("the task was cancelled")
         await self._audit(
             "outcome", self.status.iteration, {"phase": Phase.CANCELLED.value, "reason": "Cancelled"}
         )
@@ -636,6 +1024,7 @@ class TaskLoop:
         )
 
     async def _fail(self, action: Action) -> None:
+        await self._supersede_approval(f"the task failed: {action.reason}")
         await self._audit(
             "outcome",
             action.iteration,

@@ -87,8 +87,9 @@ TOKEN_PATHS = ["/var/run/secrets/kubernetes.io/serviceaccount", "/run/secrets/ku
 
 def build(namespace: str, family: str, targets: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The code ConfigMap and the pod for one corpus file, from the operator's own manifest functions."""
-    task = TaskRef(name=f"escape-{family.split('.')[0].replace('_', '-')}", namespace=namespace,
-                   uid=unique_name("uid"))
+    task = TaskRef(
+        name=f"escape-{family.split('.')[0].replace('_', '-')}", namespace=namespace, uid=unique_name("uid")
+    )
     name = sandbox_pod_name(task, 1)
     config_map = code_config_map(task, SPEC, name, 1, (HERE / "escape_driver.py").read_text())
     config_map["data"][family] = (CORPUS / family).read_text()

@@ -46,8 +46,6 @@ JUDGE_PASS = {
 }
 
 
-
-
 def test_csv_sample_feeds_traceback_back_and_succeeds(
     operator: OperatorProcess, namespace: str, model: ScriptedModel
 ) -> None:
@@ -173,11 +171,14 @@ def test_memory_and_time_limits_are_clear_failures(
     operator: OperatorProcess, namespace: str, model: ScriptedModel
 ) -> None:
     model.add(
-        {"match": "MEMORY", "content": code(
-            # writes 800 MiB at run time (zeroed pages stay untouched; a huge literal is a review block)
-            "chunks = []\nfor i in range(100):\n    chunks.append(bytes([i % 256]) * (8 * 1024 * 1024))\n"
-            "print(len(chunks))"
-        )},
+        {
+            "match": "MEMORY",
+            "content": code(
+                # writes 800 MiB at run time (zeroed pages stay untouched; a huge literal is a review block)
+                "chunks = []\nfor i in range(100):\n    chunks.append(bytes([i % 256]) * (8 * 1024 * 1024))\n"
+                "print(len(chunks))"
+            ),
+        },
         {"match": "SLEEPY", "content": code("import time\ntime.sleep(60)")},
     )
     apply(

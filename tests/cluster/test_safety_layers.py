@@ -33,8 +33,6 @@ pytestmark = pytest.mark.cluster
 JUDGE_PASS = {"match": "strict reviewer", "content": "VERDICT: PASS\nRATIONALE: as asked", "repeat": True}
 
 
-
-
 def task_events(namespace: str, name: str) -> list[dict[str, Any]]:
     out = kubectl(
         "get",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from local_sandbox import UNSUPERVISED
 
 from level5.spec import AgentTaskSpec
 from scripted_model import ScriptedModel
@@ -32,5 +33,6 @@ def csv_spec() -> AgentTaskSpec:
             },
             "capabilities": {"files": {"referenceData": "sales-data", "read": ["/data/sales.csv"]}},
             "iterations": {"maxIterations": 3},
+            "autonomy": UNSUPERVISED,
         }
     )

@@ -1,5 +1,7 @@
 """Test doubles for the loop's ports that do real work locally: LocalSandbox runs sandbox-image/runner.py
-as a subprocess (the same runner the pod runs), RecordingSink keeps every saved status and Event."""
+as a subprocess (the same runner the pod runs), RecordingSink keeps every saved status and Event,
+MemoryApprovals keeps Approvals and lets a test decide them as a person would; build_loop wires a TaskLoop
+to them."""
 
 from __future__ import annotations
 
@@ -9,13 +11,21 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from level5.approval import ApprovalObject, ApprovalSpec, ApprovalState, ApprovalStatus, Decision
+from level5.audit import AuditLog, FileSink
+from level5.model_client import Endpoint, ModelGateway
+from level5.redaction import Redactor, task_key
 from level5.run_result import parse_pod_log
 from level5.sandbox import LaunchOutcome, Pod, PodOutcome
 from level5.sandbox_manifests import TaskRef, checks_document, code_config_map_name
 from level5.spec import AgentTaskSpec
 from level5.status import AgentTaskStatus
+from level5.task_loop import TaskLoop
+from level5.wakeups import Wakeups
 
 RUNNER = Path(__file__).resolve().parents[2] / "sandbox-image" / "runner.py"
+UNSUPERVISED = {"level": "D", "escalation": {"triggers": []}}
+"""spec.autonomy of tests that are not about people: nothing waits for an Approval."""
 
 
 class LocalSandbox:
@@ -115,3 +125,73 @@ class RecordingSink:
     @property
     def last(self) -> AgentTaskStatus:
         return self.statuses[-1]
+
+
+class MemoryApprovals:
+    """Approvals kept in memory; decide() plays the person (and the webhook's stamp)."""
+
+    def __init__(self, task_uid: str, wakeups: Wakeups) -> None:
+        self.items: dict[str, ApprovalObject] = {}
+        self.task_uid, self.wakeups = task_uid, wakeups
+        self.created = asyncio.Event()
+
+    async def ensure(
+        self, task: TaskRef, name: str, spec: ApprovalSpec, state: ApprovalState, now: object
+    ) -> ApprovalObject:
+        if name not in self.items:
+            self.items[name] = ApprovalObject(name=name, spec=spec, status=ApprovalStatus(state=state))
+            self.created.set()
+        return self.items[name]
+
+    async def read(self, namespace: str, name: str) -> ApprovalObject | None:
+        return self.items.get(name)
+
+    async def set_state(
+        self, namespace: str, name: str, state: ApprovalState, message: str, applied_at: object
+    ) -> None:
+        item = self.items[name]
+        self.items[name] = item.model_copy(update={"status": ApprovalStatus(state=state, message=message)})
+
+    async def next_pending(self) -> ApprovalObject:
+        """Wait until an Approval is open and undecided; return it."""
+        while True:
+            self.created.clear()
+            for item in self.items.values():
+                if item.status.state.open and item.spec.decision is None and item.spec.blocking:
+                    return item
+            await self.created.wait()
+
+    def decide(self, name: str, decision: Decision, by: str = "alice", **details: object) -> None:
+        item = self.items[name]
+        spec = item.spec.model_copy(update={"decision": decision, "decided_by": by, **details})
+        self.items[name] = item.model_copy(update={"spec": spec})
+        self.wakeups.notify("approval", self.task_uid)
+
+
+def build_loop(
+    task: TaskRef,
+    spec: AgentTaskSpec,
+    sandbox: LocalSandbox,
+    sink: RecordingSink,
+    gateway: ModelGateway,
+    endpoint: Endpoint,
+    status: AgentTaskStatus | None = None,
+    **extra: object,
+) -> TaskLoop:
+    """A TaskLoop on the local doubles; `extra` passes kill switches, approvals, spec_view, wakeups."""
+    wakeups = extra.pop("wakeups", None) or Wakeups()
+    approvals = extra.pop("approvals", None) or MemoryApprovals(task.uid, wakeups)  # type: ignore[arg-type]
+    return TaskLoop(
+        task,
+        spec,
+        status or AgentTaskStatus(),
+        gateway=gateway,
+        endpoint=endpoint,
+        sandbox=sandbox,
+        sink=sink,
+        audit=AuditLog(FileSink(sandbox.root / "audit.jsonl")),
+        redactor=Redactor(task_key(task.uid)),
+        approvals=approvals,  # type: ignore[arg-type]
+        wakeups=wakeups,  # type: ignore[arg-type]
+        **extra,  # type: ignore[arg-type]
+    )

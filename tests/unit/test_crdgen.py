@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 
 from level5 import crdgen
@@ -21,20 +22,26 @@ def _walk(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def test_committed_crd_matches_generated() -> None:
-    assert crdgen.CRD_PATH.read_text() == crdgen.render(), "run: python -m level5.crdgen"
+@pytest.mark.parametrize("crd", crdgen.CRDS, ids=lambda c: c.kind)
+def test_committed_crd_matches_generated(crd: crdgen.CrdDefinition) -> None:
+    assert crd.path.read_text() == crdgen.render(crd), "run: python -m level5.crdgen"
+
+
+def test_every_committed_crd_is_generated() -> None:
+    assert sorted(p.name for p in crdgen.CRD_DIR.glob("*.yaml")) == sorted(c.path.name for c in crdgen.CRDS)
 
 
 def test_check_mode_detects_drift(tmp_path: Any) -> None:
-    stale = tmp_path / "crd.yaml"
-    stale.write_text("stale")
-    assert crdgen.main(["--check", "--output", str(stale)]) == 1
-    assert crdgen.main(["--output", str(stale)]) == 0
-    assert crdgen.main(["--check", "--output", str(stale)]) == 0
+    assert crdgen.main(["--check", "--output-dir", str(tmp_path)]) == 1
+    assert crdgen.main(["--output-dir", str(tmp_path)]) == 0
+    assert crdgen.main(["--check", "--output-dir", str(tmp_path)]) == 0
+    (tmp_path / crdgen.CRDS[1].path.name).write_text("stale")
+    assert crdgen.main(["--check", "--output-dir", str(tmp_path)]) == 1
 
 
-def test_schema_is_structural() -> None:
-    schema = crdgen.build_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+@pytest.mark.parametrize("crd", crdgen.CRDS, ids=lambda c: c.kind)
+def test_schema_is_structural(crd: crdgen.CrdDefinition) -> None:
+    schema = crdgen.build_crd(crd)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
     for path, node in _walk(schema):
         for banned in ("$ref", "$defs", "anyOf", "title", "additionalProperties"):
             assert banned not in node, f"{banned} at {path}"
@@ -42,8 +49,9 @@ def test_schema_is_structural() -> None:
             assert node["exclusiveMinimum"] is True
 
 
-def test_every_spec_and_status_field_has_a_description() -> None:
-    schema = crdgen.build_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+@pytest.mark.parametrize("crd", crdgen.CRDS, ids=lambda c: c.kind)
+def test_every_spec_and_status_field_has_a_description(crd: crdgen.CrdDefinition) -> None:
+    schema = crdgen.build_crd(crd)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
     for part in ("spec", "status"):
         for path, node in _walk(schema["properties"][part], part):
             for name, prop in node.get("properties", {}).items():

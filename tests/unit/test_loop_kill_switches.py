@@ -9,13 +9,11 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from local_sandbox import LocalSandbox, RecordingSink
+from local_sandbox import UNSUPERVISED, LocalSandbox, RecordingSink, build_loop
 
-from level5.audit import AuditLog, FileSink
 from level5.config import OperatorConfig
 from level5.kill_switch import EmergencyStop
 from level5.model_client import ModelGateway, resolve_endpoint
-from level5.redaction import Redactor, task_key
 from level5.sandbox_manifests import TaskRef, sandbox_pod_name
 from level5.spec import AgentTaskSpec, ModelSettings
 from level5.status import AgentTaskStatus, Condition, Phase
@@ -36,6 +34,7 @@ def make_spec(**spec: object) -> AgentTaskSpec:
     return AgentTaskSpec.model_validate(
         {
             "goal": {"primary": "Print ok.", "successCriteria": [{"name": "ok", "outputContains": "ok"}]},
+            "autonomy": UNSUPERVISED,
             **spec,
         }
     )
@@ -56,18 +55,7 @@ async def make_loop(scripted_model: ScriptedModel, tmp_path: Path) -> AsyncItera
         status: AgentTaskStatus | None = None,
         **switches: object,
     ) -> TaskLoop:
-        return TaskLoop(
-            TASK,
-            spec,
-            status or AgentTaskStatus(),
-            gateway=gateway,
-            endpoint=endpoint,
-            sandbox=sandbox,
-            sink=sink,
-            audit=AuditLog(FileSink(tmp_path / "audit.jsonl")),
-            redactor=Redactor(task_key(TASK.uid)),
-            **switches,  # type: ignore[arg-type]
-        )
+        return build_loop(TASK, spec, sandbox, sink, gateway, endpoint, status, **switches)
 
     yield build
     await gateway.close()

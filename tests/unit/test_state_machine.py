@@ -9,7 +9,7 @@ from level5.evaluation import evaluate, failure_signature
 from level5.run_result import RunResult
 from level5.spec import AgentTaskSpec, Iterations, SuccessCriterion
 from level5.state_machine import ActionKind, decide_next, finish_iteration, start_iteration, with_phase
-from level5.status import AgentTaskStatus, HistoryEntry, LaunchState, Phase, ReviewSummary
+from level5.status import AgentTaskStatus, Gate, HistoryEntry, LaunchState, Phase, ReviewSummary
 from level5.stopping import not_converging, should_stop, similar_attempts
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -38,6 +38,20 @@ def test_resume_points_follow_recorded_progress() -> None:
     current = current.model_copy(update={"code_sha256": "abc", "code_config_map": "cm", "pod_name": "p"})
     assert decide_next(SPEC, status.model_copy(update={"current": current}), NOW).kind is ActionKind.REVIEW
     current = current.model_copy(update={"review": ReviewSummary(verdict="allow")})
+    assert decide_next(SPEC, status.model_copy(update={"current": current}), NOW).kind is ActionKind.GATE
+    waiting = current.model_copy(update={"gate": Gate(approval="csv-1-abc")})
+    assert (
+        decide_next(SPEC, status.model_copy(update={"current": waiting}), NOW).kind
+        is ActionKind.AWAIT_APPROVAL
+    )
+    approved = waiting.model_copy(update={"approved_code_sha256": "abc"})
+    assert decide_next(SPEC, status.model_copy(update={"current": approved}), NOW).kind is ActionKind.LAUNCH
+    changed = approved.model_copy(update={"code_sha256": "def"})  # an approval binds to the code hash
+    assert (
+        decide_next(SPEC, status.model_copy(update={"current": changed}), NOW).kind
+        is ActionKind.AWAIT_APPROVAL
+    )
+    current = current.model_copy(update={"gate": Gate()})  # no approval needed
     assert decide_next(SPEC, status.model_copy(update={"current": current}), NOW).kind is ActionKind.LAUNCH
     for state in (LaunchState.PENDING, LaunchState.CREATED):
         launched = current.model_copy(update={"launch_state": state})

@@ -6,16 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from local_sandbox import LocalSandbox, RecordingSink
+from local_sandbox import UNSUPERVISED, LocalSandbox, RecordingSink, build_loop
 
 from level5.audit import AuditLog, FileSink
 from level5.config import OperatorConfig
 from level5.model_client import ModelGateway, resolve_endpoint
-from level5.redaction import Redactor, task_key
 from level5.sandbox_manifests import TaskRef, sandbox_pod_name
 from level5.spec import AgentTaskSpec, ModelSettings
 from level5.status import AgentTaskStatus, Phase
-from level5.task_loop import TaskLoop
 from scripted_model import ScriptedModel
 
 TASK = TaskRef(name="csv", namespace="ns", uid="uid-1234", generation=1)
@@ -54,6 +52,7 @@ def make_spec(**iterations: object) -> AgentTaskSpec:
                 ],
             },
             "iterations": {"maxIterations": 3, **iterations},
+            "autonomy": UNSUPERVISED,
         }
     )
 
@@ -73,17 +72,7 @@ async def run_loop(
     gateway = ModelGateway(max_concurrent=4)
     sink = sink or RecordingSink()
     endpoint = resolve_endpoint(ModelSettings(base_url=model.base_url), OperatorConfig(), None)
-    loop = TaskLoop(
-        TASK,
-        spec,
-        status or AgentTaskStatus(),
-        gateway=gateway,
-        endpoint=endpoint,
-        sandbox=sandbox,
-        sink=sink,
-        audit=audit_log(sandbox),
-        redactor=Redactor(task_key(TASK.uid)),
-    )
+    loop = build_loop(TASK, spec, sandbox, sink, gateway, endpoint, status)
     try:
         final = await loop.run()
     finally:
@@ -216,17 +205,7 @@ async def test_resume_after_crash_never_runs_code_twice(
     gateway = ModelGateway(max_concurrent=1)
     sink = RecordingSink()
     endpoint = resolve_endpoint(ModelSettings(base_url=scripted_model.base_url), OperatorConfig(), None)
-    crashed = TaskLoop(
-        TASK,
-        make_spec(),
-        AgentTaskStatus(),
-        gateway=gateway,
-        endpoint=endpoint,
-        sandbox=sandbox,
-        sink=sink,
-        audit=audit_log(sandbox),
-        redactor=Redactor(task_key(TASK.uid)),
-    )
+    crashed = build_loop(TASK, make_spec(), sandbox, sink, gateway, endpoint)
     with pytest.raises(BaseException, match="operator killed"):
         await crashed.run()
     await gateway.close()
