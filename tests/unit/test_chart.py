@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from level5 import sandbox_manifests
+from level5 import admission, sandbox_manifests
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "level5"
@@ -385,6 +385,29 @@ def test_webhook_configurations(name: str) -> None:
         assert seen == paths
 
 
+@pytest.mark.parametrize("name", RENDERS)
+def test_webhooks_equal_the_operators_own_definition(name: str) -> None:
+    """The chart's webhooks are the ones operator/level5/admission.py defines (paths, resources, operations,
+    policies), apart from where they send requests and how they learn the CA."""
+    docs = RENDERS[name]()
+    selector = yaml.safe_load(NONDEFAULT_VALUES.read_text())["webhook"]["namespaceSelector"]
+    expected = admission.webhook_configurations(
+        "unused",
+        lambda path: {"service": {"path": f"/{path}"}},
+        namespace_selector=selector if name == "nondefault" else None,
+    )
+
+    def routed(hooks: list[Manifest]) -> list[Manifest]:
+        """Each webhook with its clientConfig reduced to the URL path."""
+        return [{**h, "clientConfig": h["clientConfig"]["service"]["path"]} for h in hooks]
+
+    for config in expected:
+        rendered = one(docs, config["kind"])
+        if name == "nondefault":  # webhook.timeoutSeconds is 5 there
+            config["webhooks"] = [{**h, "timeoutSeconds": 5} for h in config["webhooks"]]
+        assert routed(rendered["webhooks"]) == routed(config["webhooks"])
+
+
 def test_generated_certificate_is_shared_and_names_the_service() -> None:
     docs = default()
     secret = one(docs, "Secret", "rel-level5-webhook-tls")
@@ -427,6 +450,7 @@ def test_webhook_can_be_disabled() -> None:
     docs = render(None, "webhook.enabled=false")
     assert not find(docs, "MutatingWebhookConfiguration") and not find(docs, "ValidatingWebhookConfiguration")
     assert "webhook" not in {p["name"] for p in operator_container(docs)["ports"]}
+    assert "LEVEL5_WEBHOOK_CERT_DIR" not in env_of(docs)  # the operator then starts no webhook server
 
 
 # --- sandbox namespaces, metrics, dashboard, test ------------------------------------------------------
