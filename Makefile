@@ -8,7 +8,7 @@ CLUSTER := cluster
 APT_PACKAGES := containerd runc containernetworking-plugins umoci debootstrap nftables iptables iproute2 \
 	openssl conntrack socat gcc libc6-dev curl ca-certificates
 
-.PHONY: help deps venv build cluster-up cluster-down cluster-status cluster-env images sandbox-image \
+.PHONY: help deps venv build chart-tools cluster-up cluster-down cluster-status cluster-env images sandbox-image \
 	crds lint typecheck unit test-cluster test demo eval-safety clean
 
 help: ## List the targets with one-line descriptions
@@ -32,6 +32,9 @@ venv: $(VENV)/.installed ## Create the Python virtualenv with level5 and its dev
 build: deps ## Build the cluster binaries from Go module sources (cached by version)
 	bash $(CLUSTER)/build.sh all
 
+chart-tools: ## Build helm and kube-score (the chart tests' tools) from Go module sources (cached by version)
+	bash $(CLUSTER)/build.sh chart-tools
+
 cluster-up: deps ## Start the local single-node Kubernetes cluster (gVisor, NetworkPolicy); builds if needed
 	bash $(CLUSTER)/up.sh
 
@@ -50,8 +53,9 @@ images: deps ## Build the pause and sandbox base images (debootstrap + umoci, no
 sandbox-image: images ## Build the sandbox runner image and import it into the running cluster
 	bash sandbox-image/build.sh
 
-crds: venv ## Regenerate crds/*.yaml from the pydantic models
+crds: venv ## Regenerate crds/*.yaml from the pydantic models and copy them into the Helm chart
 	$(PY) -m level5.crdgen
+	rm -f charts/level5/crds/*.yaml && cp crds/*.yaml charts/level5/crds/
 
 lint: venv ## ruff
 	$(VENV)/bin/ruff check operator tests
@@ -59,14 +63,14 @@ lint: venv ## ruff
 typecheck: venv ## mypy (strict)
 	$(VENV)/bin/mypy
 
-unit: venv ## Unit tests (no cluster needed)
+unit: venv chart-tools ## Unit tests (no cluster needed; the chart tests use helm and kube-score)
 	$(VENV)/bin/pytest -q -m "not cluster" tests
 
 test-cluster: venv sandbox-image ## Tests against the local cluster (brings it up if needed)
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
 	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q -m cluster tests
 
-test: deps venv lint typecheck ## Everything CI runs: lint, types, unit tests, then cluster tests on a real cluster
+test: deps venv lint typecheck chart-tools ## Everything CI runs: lint, types, unit tests, then cluster tests on a real cluster
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
 	$(MAKE) sandbox-image
 	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q tests

@@ -2,8 +2,8 @@
 # Build every cluster binary from Go module sources through the Go module proxy, cached by version:
 # Kubernetes (apiserver, controller-manager, scheduler, kubelet, kubectl) and etcd from one wrapper
 # module, gVisor's runsc and containerd-shim-runsc-v1 from one gVisor commit, kube-network-policies,
-# and Helm. A second run finds the binaries and returns at once.
-# Usage: build.sh [all|kubernetes|gvisor|knp|helm]
+# Helm and kube-score (the chart's security linter). A second run finds the binaries and returns at once.
+# Usage: build.sh [all|kubernetes|gvisor|knp|helm|kube-score|chart-tools]
 source "$(dirname "$0")/lib.sh"
 
 need go "install Go >= 1.24 (https://go.dev/doc/install); this project's machines have it preinstalled"
@@ -123,11 +123,23 @@ build_helm() {
   rm -rf "$out"; mv "$out.tmp" "$out"
 }
 
+build_kube_score() {
+  local out=$TOOLS_DIR/kube-score-$KUBE_SCORE_VERSION
+  [[ -x $out/kube-score ]] && { log "kube-score cached in $out"; return 0; }
+  log "building kube-score $KUBE_SCORE_VERSION"
+  local dir=$WORK/kube-score-$KUBE_SCORE_VERSION
+  write_wrapper "$dir" github.com/zegl/kube-score "$KUBE_SCORE_VERSION"
+  gobuild "$dir" "$out.tmp" "-s -w -X main.version=$KUBE_SCORE_VERSION" github.com/zegl/kube-score/cmd/kube-score
+  rm -rf "$out"; mv "$out.tmp" "$out"
+}
+
 case ${1:-all} in
-  all) build_kubernetes; build_gvisor; build_knp; build_helm ;;
+  all) build_kubernetes; build_gvisor; build_knp; build_helm; build_kube_score ;;
+  chart-tools) build_helm; build_kube_score ;;
   kubernetes) build_kubernetes ;;
   gvisor) build_gvisor ;;
   knp) build_knp ;;
   helm) build_helm ;;
-  *) die "unknown target '$1'. Use one of: all kubernetes gvisor knp helm" ;;
+  kube-score) build_kube_score ;;
+  *) die "unknown target '$1'. Use one of: all kubernetes gvisor knp helm kube-score chart-tools" ;;
 esac

@@ -1,0 +1,607 @@
+"""The Helm chart charts/level5, checked without a cluster: helm lint --strict, helm template with the default
+and with non-default values, least-privilege RBAC, the CRD copies, the webhook wiring, the sandbox namespace
+defaults against the operator's own manifests, and kube-score (a third-party Kubernetes security linter) on
+the rendered manifests.
+
+helm and kube-score are the ones cluster/build.sh builds into ~/.cache/level5/bin/tools (make chart-tools;
+make unit and make test build them first)."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from level5 import admission, sandbox_manifests
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "charts" / "level5"
+NONDEFAULT_VALUES = CHART / "ci" / "nondefault-values.yaml"
+NAMESPACE = "level5-system"
+KUBE_VERSION = "1.34.4"  # the local cluster's (cluster/lib.sh K8S_VERSION)
+
+Manifest = dict[str, Any]
+
+
+@functools.cache
+def tool(name: str) -> str:
+    """Path of a tool built by cluster/build.sh, from the versions and cache directory in cluster/lib.sh."""
+    var = {"helm": "HELM_VERSION", "kube-score": "KUBE_SCORE_VERSION"}[name]
+    script = f'source cluster/lib.sh && echo "$TOOLS_DIR/{name}-${var}/{name}"'
+    path = subprocess.run(
+        ["bash", "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    if not Path(path).is_file():
+        pytest.fail(f"{name} not found at {path}. Fix: make chart-tools (bash cluster/build.sh chart-tools)")
+    return path
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(args), cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def render_text(*extra: str) -> str:
+    result = run(
+        tool("helm"),
+        "template",
+        "rel",
+        str(CHART),
+        "--namespace",
+        NAMESPACE,
+        "--kube-version",
+        KUBE_VERSION,
+        *extra,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@functools.cache
+def render(values: str | None = None, *sets: str) -> tuple[Manifest, ...]:
+    extra = ["--values", values] if values else []
+    for s in sets:
+        extra += ["--set", s]
+    return tuple(doc for doc in yaml.safe_load_all(render_text(*extra)) if doc)
+
+
+def default() -> tuple[Manifest, ...]:
+    return render()
+
+
+def nondefault() -> tuple[Manifest, ...]:
+    return render(str(NONDEFAULT_VALUES))
+
+
+RENDERS = {"default": default, "nondefault": nondefault}
+
+
+def find(docs: tuple[Manifest, ...], kind: str, name: str | None = None) -> list[Manifest]:
+    return [d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
+
+
+def one(docs: tuple[Manifest, ...], kind: str, name: str | None = None) -> Manifest:
+    found = find(docs, kind, name)
+    assert len(found) == 1, f"{kind} {name}: {len(found)} found"
+    return found[0]
+
+
+def operator_container(docs: tuple[Manifest, ...]) -> Manifest:
+    container: Manifest = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    return container
+
+
+def env_of(docs: tuple[Manifest, ...]) -> dict[str, Manifest]:
+    return {e["name"]: e for e in operator_container(docs)["env"]}
+
+
+# --- helm lint and template ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("values", [None, NONDEFAULT_VALUES], ids=["default", "nondefault"])
+def test_helm_lint_strict(values: Path | None) -> None:
+    extra = ["--values", str(values)] if values else []
+    result = run(tool("helm"), "lint", "--strict", str(CHART), "--kube-version", KUBE_VERSION, *extra)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_schema_rejects_unknown_and_invalid_values() -> None:
+    for bad in [
+        "foo=1",
+        "image.foo=1",
+        "webhook.port=80",
+        "sandbox.namespaces[0]=Not_A_Name",
+        "extraEnv[0].name=LEVEL5_AUDIT_PATH",
+        "webhook.failurePolicy=Sometimes",
+    ]:
+        result = run(
+            tool("helm"), "template", "rel", str(CHART), "--kube-version", KUBE_VERSION, "--set", bad
+        )
+        assert result.returncode != 0 and "schema" in result.stderr, bad
+
+
+def _leaf_paths(node: Any, prefix: str = "") -> Iterator[str]:
+    if isinstance(node, dict) and node:
+        for key, value in node.items():
+            yield from _leaf_paths(value, f"{prefix}.{key}" if prefix else key)
+    else:
+        yield prefix
+
+
+def _schema_has(schema: Manifest, path: str) -> bool:
+    node = schema
+    for part in path.split("."):
+        props = node.get("properties", {})
+        if part not in props:
+            # Only a free-form map (labels, annotations, ...) may hold keys the schema does not name.
+            return isinstance(node.get("additionalProperties"), dict)
+        node = props[part]
+    return True
+
+
+def test_schema_covers_every_value() -> None:
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    for source in (CHART / "values.yaml", NONDEFAULT_VALUES):
+        values = yaml.safe_load(source.read_text())
+        missing = [p for p in _leaf_paths(values) if not _schema_has(schema, p)]
+        assert not missing, f"{source.name}: not in values.schema.json: {missing}"
+    assert set(schema["properties"]) == set(yaml.safe_load((CHART / "values.yaml").read_text()))
+
+
+# --- CRDs ---------------------------------------------------------------------------------------------
+
+
+def test_chart_crds_are_byte_identical_to_repo_crds() -> None:
+    """Every file in crds/ (AgentTask, Approval, ...) has a byte-identical copy in the chart, and the chart
+    has no other. `make crds` regenerates crds/ and copies them."""
+    repo = {p.name: p.read_bytes() for p in sorted((ROOT / "crds").glob("*.yaml"))}
+    chart = {p.name: p.read_bytes() for p in sorted((CHART / "crds").glob("*.yaml"))}
+    assert repo, "no CRDs in crds/"
+    assert sorted(chart) == sorted(repo), "run: make crds (copies crds/*.yaml into charts/level5/crds/)"
+    for name, content in repo.items():
+        assert chart[name] == content, f"charts/level5/crds/{name} differs from crds/{name}: run make crds"
+
+
+def test_crds_are_not_templated() -> None:
+    """Helm installs crds/ as-is; nothing else in the chart may create or own a CRD."""
+    for render_fn in RENDERS.values():
+        assert not find(render_fn(), "CustomResourceDefinition")
+
+
+# --- the operator Deployment --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", RENDERS)
+def test_deployment_is_locked_down(name: str) -> None:
+    docs = RENDERS[name]()
+    deployment = one(docs, "Deployment")
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    c = operator_container(docs)
+    sc = c["securityContext"]
+    assert sc["runAsNonRoot"] is True and sc["runAsUser"] == 65532
+    assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
+    assert sc["privileged"] is False
+    assert sc["capabilities"] == {"drop": ["ALL"]}
+    assert sc["seccompProfile"] == {"type": "RuntimeDefault"}
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert c[probe]["httpGet"] == {"path": "/healthz", "port": "health"}
+    assert {"name": "health", "containerPort": 8080, "protocol": "TCP"} in c["ports"]
+    assert (
+        set(c["resources"]["requests"])
+        == set(c["resources"]["limits"])
+        == {"cpu", "memory", "ephemeral-storage"}
+    )
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    assert mounts["/tmp"] == "tmp"
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert "emptyDir" in volumes["tmp"]
+    audit_path = env_of(docs)["LEVEL5_AUDIT_PATH"]["value"]
+    assert mounts[str(Path(audit_path).parent)] == "audit"
+
+
+def test_deployment_defaults() -> None:
+    docs = default()
+    c = operator_container(docs)
+    assert c["image"] == "level5.local/operator:dev"
+    assert c["imagePullPolicy"] == "IfNotPresent"
+    assert c["args"] == ["--all-namespaces"]
+    assert (
+        "command" not in c
+    )  # the image's entrypoint: kopf run --standalone --liveness=... -m level5.handlers
+    volumes = {v["name"]: v for v in one(docs, "Deployment")["spec"]["template"]["spec"]["volumes"]}
+    assert "emptyDir" in volumes["audit"]
+    env = env_of(docs)
+    plain = {k: v.get("value") for k, v in env.items() if "value" in v}
+    assert plain == {
+        "LEVEL5_MAX_MODEL_CALLS": "64",
+        "LEVEL5_RUNTIME_CLASS": "gvisor",
+        "LEVEL5_SANDBOX_IMAGE": "level5.local/sandbox:dev",
+        "LEVEL5_AUDIT_PATH": "/var/lib/level5/audit.jsonl",
+        "LEVEL5_METRICS_PORT": "9090",
+        "LEVEL5_WEBHOOK_PORT": "9443",
+        "LEVEL5_WEBHOOK_CERT_DIR": "/etc/level5/webhook",
+        "LEVEL5_ALLOW_SELF_APPROVAL": "false",
+        "LEVEL5_APPROVAL_TIMEOUT_SECONDS": "3600",
+    }
+    assert "LEVEL5_MODEL_API_KEY" not in env  # no default key unless a Secret is named
+    assert env["LEVEL5_OPERATOR_NAMESPACE"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
+    redaction = env["LEVEL5_REDACTION_SECRET"]["valueFrom"]["secretKeyRef"]
+    secret = one(docs, "Secret", redaction["name"])
+    assert len(base64.b64decode(secret["data"][redaction["key"]])) >= 32
+
+
+def test_deployment_nondefault_values() -> None:
+    docs = nondefault()
+    c = operator_container(docs)
+    env = env_of(docs)
+    assert c["image"] == "registry.example.com/level5/operator:0.1.0"
+    assert env["LEVEL5_MODEL_BASE_URL"]["value"] == "https://api.openai.com/v1"
+    assert env["LEVEL5_MODEL_NAME"]["value"] == "gpt-4o-mini"
+    assert env["LEVEL5_MODEL_API_KEY"]["valueFrom"] == {
+        "secretKeyRef": {"name": "openai", "key": "OPENAI_API_KEY"}
+    }
+    assert env["LEVEL5_REDACTION_SECRET"]["valueFrom"] == {
+        "secretKeyRef": {"name": "level5-redaction", "key": "secret"}
+    }
+    assert not find(docs, "Secret", "l5-redaction")  # an existing Secret is used, none is created
+    assert env["LEVEL5_WEBHOOK_PORT"]["value"] == "10443"
+    assert {"name": "webhook", "containerPort": 10443, "protocol": "TCP"} in c["ports"]
+    assert {"mountPath": "/etc/level5/tls", "name": "webhook-tls", "readOnly": True} in c["volumeMounts"]
+    volumes = {v["name"]: v for v in one(docs, "Deployment")["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["audit"] == {"name": "audit", "persistentVolumeClaim": {"claimName": "l5-audit"}}
+    assert volumes["webhook-tls"]["secret"]["secretName"] == "l5-webhook-cert"
+    assert one(docs, "PersistentVolumeClaim", "l5-audit")["spec"]["resources"]["requests"]["storage"] == "5Gi"
+    assert one(docs, "RuntimeClass", "gvisor")["handler"] == "runsc"
+    assert env["PYTHONUNBUFFERED"]["value"] == "1"
+
+
+# --- RBAC ---------------------------------------------------------------------------------------------
+
+WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection", "*"}
+
+# What the operator's code and kopf need (see the comments in templates/rbac.yaml). The ClusterRole must
+# grant at least this and nothing beyond it.
+OPERATOR_NEEDS: dict[tuple[str, str], set[str]] = {
+    ("level5.dev", "agenttasks"): {"get", "list", "watch", "patch"},
+    ("level5.dev", "agenttasks/status"): {"get", "patch"},
+    ("level5.dev", "approvals"): {"get", "list", "watch", "create", "patch"},
+    ("level5.dev", "approvals/status"): {"get", "patch"},
+    ("", "pods"): {"create", "get", "list", "watch", "delete"},
+    ("", "pods/log"): {"get"},
+    ("", "configmaps"): {"create", "get", "list", "watch"},
+    ("", "events"): {"create", "list"},
+    ("networking.k8s.io", "networkpolicies"): {"create"},
+    ("", "resourcequotas"): {"create"},
+    ("", "limitranges"): {"create"},
+    ("apiextensions.k8s.io", "customresourcedefinitions"): {"get", "list", "watch"},
+    ("", "namespaces"): {"get", "list", "watch"},
+    ("", "secrets"): {"get"},
+}
+
+
+def grants(role: Manifest) -> dict[tuple[str, str], set[str]]:
+    out: dict[tuple[str, str], set[str]] = {}
+    for rule in role.get("rules", []):
+        for group in rule.get("apiGroups", []):
+            for resource in rule.get("resources", []):
+                out.setdefault((group, resource), set()).update(rule["verbs"])
+    return out
+
+
+@pytest.mark.parametrize("name", RENDERS)
+def test_rbac_has_no_wildcards_crd_writes_or_escalation(name: str) -> None:
+    docs = RENDERS[name]()
+    roles = find(docs, "ClusterRole") + find(docs, "Role")
+    assert roles
+    for role in roles:
+        for rule in role.get("rules", []):
+            for field in ("apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs"):
+                assert "*" not in rule.get(field, []), f"wildcard in {role['metadata']['name']}: {rule}"
+            assert not {"escalate", "bind", "impersonate"} & set(rule["verbs"]), rule
+            if "apiextensions.k8s.io" in rule["apiGroups"]:
+                assert not WRITE_VERBS & set(rule["verbs"]), f"CRD write in {role['metadata']['name']}"
+            if (
+                "rbac.authorization.k8s.io" in rule["apiGroups"]
+                or "admissionregistration.k8s.io" in rule["apiGroups"]
+            ):
+                pytest.fail(f"{role['metadata']['name']} grants access to {rule['apiGroups']}")
+    for binding in find(docs, "ClusterRoleBinding") + find(docs, "RoleBinding"):
+        assert binding["roleRef"]["name"] not in {"cluster-admin", "admin", "edit"}, binding
+
+
+def test_operator_role_is_exactly_what_the_operator_uses() -> None:
+    role = one(default(), "ClusterRole", "rel-level5-operator")
+    assert grants(role) == OPERATOR_NEEDS
+    binding = one(default(), "ClusterRoleBinding", "rel-level5-operator")
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "rel-level5", "namespace": NAMESPACE}]
+
+
+def test_secrets_can_be_limited_to_sandbox_namespaces() -> None:
+    docs = nondefault()
+    role = one(docs, "ClusterRole", "l5-operator")
+    assert ("", "secrets") not in grants(role)
+    for ns in ("team-a", "team-b"):
+        reader = [r for r in find(docs, "Role") if r["metadata"]["namespace"] == ns]
+        assert [grants(r) for r in reader] == [{("", "secrets"): {"get"}}]
+
+
+def test_approver_role() -> None:
+    role = one(default(), "ClusterRole", "level5-approver")
+    assert role["metadata"]["labels"]["level5.dev/role"] == "approver"
+    assert grants(role) == {
+        ("level5.dev", "approvals"): {"get", "list", "watch", "patch", "update"},
+        ("level5.dev", "agenttasks"): {"get", "list", "watch", "patch"},
+    }
+    assert "rbac.authorization.k8s.io/aggregate-to-edit" not in role["metadata"]["labels"]
+    labels = one(nondefault(), "ClusterRole", "level5-approver")["metadata"]["labels"]
+    assert labels["rbac.authorization.k8s.io/aggregate-to-edit"] == "true"
+    viewer = one(nondefault(), "ClusterRole", "level5-viewer")
+    assert viewer["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-view"] == "true"
+    assert all(verbs == {"get", "list", "watch"} for verbs in grants(viewer).values())
+
+
+# --- admission webhook --------------------------------------------------------------------------------
+
+WEBHOOK_PATHS = {
+    "MutatingWebhookConfiguration": {"/mutate-agenttask": "agenttasks", "/mutate-approval": "approvals"},
+    "ValidatingWebhookConfiguration": {
+        "/validate-agenttask": "agenttasks",
+        "/validate-approval": "approvals",
+    },
+}
+
+
+@pytest.mark.parametrize("name", RENDERS)
+def test_webhook_configurations(name: str) -> None:
+    docs = RENDERS[name]()
+    prefix = "rel-level5" if name == "default" else "l5"
+    service = one(docs, "Service", f"{prefix}-webhook")
+    assert service["spec"]["ports"] == [
+        {"name": "https", "port": 443, "targetPort": "webhook", "protocol": "TCP"}
+    ]
+    for kind, paths in WEBHOOK_PATHS.items():
+        config = one(docs, kind)
+        seen = {}
+        for hook in config["webhooks"]:
+            assert hook["failurePolicy"] == "Fail" and hook["sideEffects"] == "None"
+            assert hook["admissionReviewVersions"] == ["v1"] and hook["matchPolicy"] == "Equivalent"
+            assert hook["timeoutSeconds"] == (10 if name == "default" else 5)
+            svc = hook["clientConfig"]["service"]
+            assert (svc["name"], svc["namespace"], svc["port"]) == (f"{prefix}-webhook", NAMESPACE, 443)
+            [rule] = hook["rules"]
+            assert rule["apiGroups"] == ["level5.dev"] and rule["apiVersions"] == ["v1alpha1"]
+            assert rule["operations"] == ["CREATE", "UPDATE"]
+            seen[svc["path"]] = rule["resources"][0]
+        assert seen == paths
+
+
+@pytest.mark.parametrize("name", RENDERS)
+def test_webhooks_equal_the_operators_own_definition(name: str) -> None:
+    """The chart's webhooks are the ones operator/level5/admission.py defines (paths, resources, operations,
+    policies), apart from where they send requests and how they learn the CA."""
+    docs = RENDERS[name]()
+    selector = yaml.safe_load(NONDEFAULT_VALUES.read_text())["webhook"]["namespaceSelector"]
+    expected = admission.webhook_configurations(
+        "unused",
+        lambda path: {"service": {"path": f"/{path}"}},
+        namespace_selector=selector if name == "nondefault" else None,
+    )
+
+    def routed(hooks: list[Manifest]) -> list[Manifest]:
+        """Each webhook with its clientConfig reduced to the URL path."""
+        return [{**h, "clientConfig": h["clientConfig"]["service"]["path"]} for h in hooks]
+
+    for config in expected:
+        rendered = one(docs, config["kind"])
+        if name == "nondefault":  # webhook.timeoutSeconds is 5 there
+            config["webhooks"] = [{**h, "timeoutSeconds": 5} for h in config["webhooks"]]
+        assert routed(rendered["webhooks"]) == routed(config["webhooks"])
+
+
+def test_generated_certificate_is_shared_and_names_the_service() -> None:
+    docs = default()
+    secret = one(docs, "Secret", "rel-level5-webhook-tls")
+    assert secret["type"] == "kubernetes.io/tls"
+    ca = secret["data"]["ca.crt"]
+    for kind in WEBHOOK_PATHS:
+        assert all(h["clientConfig"]["caBundle"] == ca for h in one(docs, kind)["webhooks"])
+    cert = base64.b64decode(secret["data"]["tls.crt"])
+    text = subprocess.run(
+        ["openssl", "x509", "-noout", "-ext", "subjectAltName"], input=cert, capture_output=True, check=True
+    ).stdout.decode()
+    for dns in (
+        "rel-level5-webhook",
+        f"rel-level5-webhook.{NAMESPACE}.svc",
+        f"rel-level5-webhook.{NAMESPACE}.svc.cluster.local",
+    ):
+        assert f"DNS:{dns}" in text
+
+
+def test_cert_manager_mode() -> None:
+    docs = nondefault()
+    for kind in WEBHOOK_PATHS:
+        config = one(docs, kind)
+        assert config["metadata"]["annotations"] == {
+            "cert-manager.io/inject-ca-from": f"{NAMESPACE}/l5-webhook"
+        }
+        assert all("caBundle" not in h["clientConfig"] for h in config["webhooks"])
+    certificate = one(docs, "Certificate", "l5-webhook")
+    assert certificate["spec"]["secretName"] == "l5-webhook-cert"
+    assert f"l5-webhook.{NAMESPACE}.svc" in certificate["spec"]["dnsNames"]
+    assert certificate["spec"]["issuerRef"] == {
+        "name": "l5-selfsigned",
+        "kind": "Issuer",
+        "group": "cert-manager.io",
+    }
+    assert not find(docs, "Secret", "l5-webhook-cert")  # cert-manager writes it
+
+
+def test_webhook_can_be_disabled() -> None:
+    docs = render(None, "webhook.enabled=false")
+    assert not find(docs, "MutatingWebhookConfiguration") and not find(docs, "ValidatingWebhookConfiguration")
+    assert "webhook" not in {p["name"] for p in operator_container(docs)["ports"]}
+    assert "LEVEL5_WEBHOOK_CERT_DIR" not in env_of(docs)  # the operator then starts no webhook server
+
+
+# --- sandbox namespaces, metrics, dashboard, test ------------------------------------------------------
+
+
+def test_sandbox_namespace_defaults_match_the_operators_own() -> None:
+    """Same names and specs as operator/level5/sandbox_manifests.py, so the operator's create-if-missing
+    finds the chart's objects and leaves them alone."""
+    docs = render(None, "sandbox.namespaces={team-a}")
+    namespace = one(docs, "Namespace", "team-a")
+    labels = namespace["metadata"]["labels"]
+    for mode in ("enforce", "warn", "audit"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+    for kind, expected in [
+        ("NetworkPolicy", sandbox_manifests.deny_all_network_policy("team-a")),
+        ("ResourceQuota", sandbox_manifests.sandbox_resource_quota("team-a")),
+        ("LimitRange", sandbox_manifests.sandbox_limit_range("team-a")),
+    ]:
+        rendered = one(docs, kind, expected["metadata"]["name"])
+        assert rendered["metadata"]["namespace"] == "team-a"
+        assert rendered["spec"] == expected["spec"], kind
+
+
+def test_metrics_service_monitor_and_dashboard() -> None:
+    docs = default()
+    service = one(docs, "Service", "rel-level5-metrics")
+    assert service["spec"]["ports"] == [
+        {"name": "metrics", "port": 9090, "targetPort": "metrics", "protocol": "TCP"}
+    ]
+    assert not find(docs, "ServiceMonitor")
+    dashboard = one(docs, "ConfigMap", "rel-level5-dashboard")
+    assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert json.loads(dashboard["data"]["level5.json"]) == json.loads(
+        (CHART / "dashboards" / "level5.json").read_text()
+    )
+    monitor = one(nondefault(), "ServiceMonitor")
+    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+    service_labels = one(nondefault(), "Service", "l5-metrics")["metadata"]["labels"]
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service_labels.items()
+    assert one(nondefault(), "ConfigMap", "l5-dashboard")["metadata"]["namespace"] == "monitoring"
+
+
+@pytest.mark.parametrize("name", RENDERS)
+def test_helm_test_pod_scrapes_metrics_with_the_operator_image(name: str) -> None:
+    docs = RENDERS[name]()
+    pods = [d for d in find(docs, "Pod") if d["metadata"]["annotations"].get("helm.sh/hook") == "test"]
+    assert len(pods) == 1
+    container = pods[0]["spec"]["containers"][0]
+    assert container["image"] == operator_container(docs)["image"]
+    port = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]["ports"][1]["containerPort"]
+    assert f"-metrics.{NAMESPACE}.svc:{port}/metrics" in container["command"][-1]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    # Allowed by the NetworkPolicies: the test pod's own egress policy and the operator's ingress policy.
+    policy = one(docs, "NetworkPolicy", pods[0]["metadata"]["name"])
+    assert {"port": port, "protocol": "TCP"} in policy["spec"]["egress"][1]["ports"]
+    operator_policy = [p for p in find(docs, "NetworkPolicy") if p["metadata"]["name"].endswith("-operator")]
+    metrics_rule = operator_policy[0]["spec"]["ingress"][1]
+    assert {"podSelector": {}} in metrics_rule["from"] and metrics_rule["ports"][0]["port"] == "metrics"
+
+
+@pytest.mark.parametrize("name", RENDERS)
+def test_services_and_policies_select_the_right_pods(name: str) -> None:
+    docs = RENDERS[name]()
+    operator_labels = one(docs, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    test_pod_labels = one(docs, "Pod")["metadata"]["labels"]
+    for service in find(docs, "Service"):
+        selector = service["spec"]["selector"]
+        assert selector.items() <= operator_labels.items(), service["metadata"]["name"]
+        assert not selector.items() <= test_pod_labels.items(), service["metadata"]["name"]
+        port_names = {p["name"] for p in operator_container(docs)["ports"]}
+        assert {p["targetPort"] for p in service["spec"]["ports"]} <= port_names
+    policies = [p for p in find(docs, "NetworkPolicy") if p["metadata"]["namespace"] == NAMESPACE]
+    selected = {
+        p["metadata"]["name"]: [
+            labels
+            for labels in (operator_labels, test_pod_labels)
+            if p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+        ]
+        for p in policies
+    }
+    assert all(len(pods) == 1 for pods in selected.values()), selected
+
+
+# --- kube-score --------------------------------------------------------------------------------------
+
+# kube-score runs with every optional check on. These findings are accepted, each for the stated reason;
+# anything else below grade OK fails the test. Keys: (kind, name prefix or "*", check id).
+ACCEPTED: dict[tuple[str, str, str], str] = {
+    ("*", "*", "container-image-pull-policy"): (
+        "IfNotPresent by default: the local cluster imports images into containerd and has no registry to "
+        "pull from; image.pullPolicy=Always is available where a registry is used"
+    ),
+    ("*", "*", "container-resource-requests-equal-limits"): (
+        "covered by the memory and ephemeral-storage variants below, which pass; CPU is allowed to burst"
+    ),
+    ("*", "*", "container-cpu-requests-equal-limits"): (
+        "the operator is I/O-bound and idle most of the time; a CPU limit is set, so bursting to it cannot "
+        "starve other pods, and reserving the whole limit would waste a core"
+    ),
+    ("Deployment", "*", "deployment-replicas"): (
+        "exactly one replica by design: kopf runs --standalone without peering, and two operators must never "
+        "drive the same task (a sandbox iteration must never run twice)"
+    ),
+    ("Deployment", "*", "deployment-strategy"): (
+        "Recreate by design, for the same reason: the old operator is gone before the new one starts"
+    ),
+    ("Deployment", "*", "pod-probes-identical"): (
+        "kopf serves one health endpoint (/healthz); the probes differ in timing, and readiness only gates "
+        "the webhook and metrics Services"
+    ),
+    ("Deployment", "*", "pod-networkpolicy"): (
+        "the operator's ingress is restricted; its egress is left open because it must reach the API server "
+        "and the configured model endpoint, whose addresses and ports the chart cannot know"
+    ),
+    ("NetworkPolicy", "level5-sandbox-deny-all", "networkpolicy-targets-pod"): (
+        "selects the sandbox pods the operator creates at run time (label level5.dev/sandbox=true), which "
+        "are not part of the chart"
+    ),
+}
+
+
+def accepted(kind: str, name: str, check: str) -> bool:
+    return any(k in ("*", kind) and (n == "*" or name.startswith(n)) and c == check for k, n, c in ACCEPTED)
+
+
+@pytest.mark.parametrize("values", [None, NONDEFAULT_VALUES], ids=["default", "nondefault"])
+def test_kube_score(values: Path | None, tmp_path: Path) -> None:
+    manifests = tmp_path / "rendered.yaml"
+    manifests.write_text(render_text(*(["--values", str(values)] if values else [])))
+    result = run(
+        tool("kube-score"),
+        "score",
+        "--all-default-optional",
+        "--kubernetes-version",
+        "v1.34",
+        "--output-format",
+        "json",
+        str(manifests),
+    )
+    assert result.returncode in (0, 1), result.stderr
+    scored = json.loads(result.stdout)
+    kinds = {o["type_meta"]["kind"] for o in scored}
+    assert {"Deployment", "Pod", "Service", "NetworkPolicy"} <= kinds
+    findings = []
+    for obj in scored:
+        kind, name = obj["type_meta"]["kind"], obj["object_meta"]["name"]
+        for check in obj["checks"]:
+            if check["skipped"] or check["grade"] >= 10:
+                continue
+            check_id = check["check"]["id"]
+            if not accepted(kind, name, check_id):
+                comments = "; ".join(c.get("summary", "") for c in check.get("comments") or [])
+                findings.append(f"{kind}/{name}: {check_id}: {comments}")
+    assert not findings, "\n".join(findings)
