@@ -380,7 +380,6 @@ def test_webhook_configurations(name: str) -> None:
             assert (svc["name"], svc["namespace"], svc["port"]) == (f"{prefix}-webhook", NAMESPACE, 443)
             [rule] = hook["rules"]
             assert rule["apiGroups"] == ["level5.dev"] and rule["apiVersions"] == ["v1alpha1"]
-            assert rule["operations"] == ["CREATE", "UPDATE"]
             seen[svc["path"]] = rule["resources"][0]
         assert seen == paths
 
