@@ -17,6 +17,6 @@ def task(name: str, goal: str, criteria: list[dict[str, object]], **spec: object
     }
 
 
-def code(source: str) -> str:
+def code(source: str, confidence: float = 0.7, uncertainty: str = "none") -> str:
     """A model answer carrying `source` the way the operator's answer parser expects it."""
-    return f"```python\n{source}\n```\nCONFIDENCE: 0.7\nUNCERTAINTY: none"
+    return f"```python\n{source}\n```\nCONFIDENCE: {confidence}\nUNCERTAINTY: {uncertainty}"
