@@ -59,6 +59,13 @@ class Kubectl:
         found: dict[str, Any] = json.loads(proc.stdout)
         return found
 
+    def task(self, name: str) -> dict[str, Any]:
+        """The AgentTask `name`; a clear error when there is none."""
+        found = self.get("agenttask", name)
+        if found is None:
+            raise PluginError(f"no AgentTask named {name!r} in namespace {self.namespace or '(current)'}")
+        return found
+
     def patch(self, kind: str, name: str, patch: dict[str, Any]) -> None:
         self.run("patch", kind, name, "--type", "merge", "-p", json.dumps(patch))
 
@@ -141,8 +148,7 @@ def _steer_or_decide(
 
 
 def _set_task(kube: Kubectl, name: str, spec: dict[str, Any], done: str) -> int:
-    if kube.get("agenttask", name) is None:
-        raise PluginError(f"no AgentTask named {name!r} in namespace {kube.namespace or '(current)'}")
+    kube.task(name)
     kube.patch("agenttask", name, {"spec": spec})
     print(f"agenttask/{name}: {done}")
     return 0
@@ -207,10 +213,7 @@ def _pending(kube: Kubectl, args: argparse.Namespace) -> int:
 
 
 def _history(kube: Kubectl, args: argparse.Namespace) -> int:
-    task = kube.get("agenttask", args.task)
-    if task is None:
-        raise PluginError(f"no AgentTask named {args.task!r} in namespace {kube.namespace or '(current)'}")
-    status = task.get("status") or {}
+    status = kube.task(args.task).get("status") or {}
     rows = [["ITER", "REVIEW", "EXIT", "SCORE", "TOKENS", "SECONDS", "OUTCOME"]]
     for entry in status.get("history", []):
         rows.append(
@@ -234,10 +237,7 @@ def _history(kube: Kubectl, args: argparse.Namespace) -> int:
 
 
 def _logs(kube: Kubectl, args: argparse.Namespace) -> int:
-    task = kube.get("agenttask", args.task)
-    if task is None:
-        raise PluginError(f"no AgentTask named {args.task!r} in namespace {kube.namespace or '(current)'}")
-    status = task.get("status") or {}
+    status = kube.task(args.task).get("status") or {}
     entries = [*status.get("history", []), *([status["current"]] if status.get("current") else [])]
     wanted = args.iteration or (entries[-1]["iteration"] if entries else None)
     entry = next((e for e in entries if e["iteration"] == wanted), None)

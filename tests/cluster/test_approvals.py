@@ -56,14 +56,29 @@ def _kubeconfig(directory: Path, namespace: str, user: str) -> str:
     return str(path)
 
 
+def binding(namespace: str, user: str, kind: str, role: str) -> dict[str, Any]:
+    """A RoleBinding giving the service account `user` the (Cluster)Role `role` in the namespace."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": f"{user}-{role}", "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+        "subjects": [{"kind": "ServiceAccount", "name": user, "namespace": namespace}],
+    }
+
+
 @pytest.fixture
-def people(namespace: str, tmp_path: Path) -> People:
-    approver_role = subprocess.run(
+def people(namespace: str, tmp_path: Path) -> Iterator[People]:
+    """The chart's approver and viewer ClusterRoles (installed from the chart unless a release has them
+    already, and then removed again), three service accounts with tokens and their bindings."""
+    installed = "NotFound" in kubectl("get", "clusterrole", "level5-approver", check=False)
+    roles = subprocess.run(
         ["helm", "template", "level5", str(ROOT / "charts" / "level5"), "--kube-version", "1.34.4",
          "--show-only", "templates/rbac-approver.yaml"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    kubectl("apply", "-f", "-", input=approver_role)
+    if installed:
+        kubectl("apply", "-f", "-", input=roles)
     for user in ("carol", "alice", "bob"):
         kubectl("create", "serviceaccount", user, "-n", namespace)
     apply(
@@ -80,40 +95,16 @@ def people(namespace: str, tmp_path: Path) -> People:
                     }
                 ],
             },
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "RoleBinding",
-                "metadata": {"name": "carol-authors", "namespace": namespace},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "task-author"},
-                "subjects": [{"kind": "ServiceAccount", "name": "carol", "namespace": namespace}],
-            },
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "RoleBinding",
-                "metadata": {"name": "alice-approves", "namespace": namespace},
-                "roleRef": {
-                    "apiGroup": "rbac.authorization.k8s.io",
-                    "kind": "ClusterRole",
-                    "name": "level5-approver",
-                },
-                "subjects": [{"kind": "ServiceAccount", "name": "alice", "namespace": namespace}],
-            },
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "RoleBinding",
-                "metadata": {"name": "bob-views", "namespace": namespace},
-                "roleRef": {
-                    "apiGroup": "rbac.authorization.k8s.io",
-                    "kind": "ClusterRole",
-                    "name": "level5-viewer",
-                },
-                "subjects": [{"kind": "ServiceAccount", "name": "bob", "namespace": namespace}],
-            },
+            binding(namespace, "carol", "Role", "task-author"),
+            binding(namespace, "alice", "ClusterRole", "level5-approver"),
+            binding(namespace, "bob", "ClusterRole", "level5-viewer"),
         ],
         namespace,
     )
     configs = {user: _kubeconfig(tmp_path, namespace, user) for user in ("carol", "alice", "bob")}
-    return People(namespace=namespace, **configs)
+    yield People(namespace=namespace, **configs)
+    if installed:
+        kubectl("delete", "-f", "-", "--ignore-not-found", input=roles, check=False)
 
 
 def level5(kubeconfig: str | None, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
