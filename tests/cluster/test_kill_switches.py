@@ -13,6 +13,7 @@ import pytest
 from conftest import OperatorProcess, task_pods, wait_for
 from kube import apply, get_json, kubectl
 from scripted_model import ScriptedModel
+from task_manifests import UNSUPERVISED
 
 pytestmark = pytest.mark.cluster
 SLEEPY = "```python\nimport time\ntime.sleep(60)\nprint('ok')\n```\nCONFIDENCE: 0.6\nUNCERTAINTY: none"
@@ -28,6 +29,7 @@ def sleepy_task(name: str) -> dict[str, object]:
             "goal": {"primary": "Print ok.", "successCriteria": [{"name": "ok", "outputContains": "ok"}]},
             "capabilities": {"timeoutSeconds": 120},
             "iterations": {"maxIterations": 3},
+            "autonomy": UNSUPERVISED,
         },
     }
 
