@@ -33,6 +33,7 @@ CMD=(--all-namespaces)
 need umoci "apt-get install -y umoci"
 need debootstrap "apt-get install -y debootstrap"
 need chroot "apt-get install -y coreutils"
+need unshare "apt-get install -y util-linux"
 [[ -x $PY ]] || die "no build Python at $PY. Fix: make venv (or set LEVEL5_BUILD_PYTHON to a python3 with pip)"
 "$PY" -m pip --version >/dev/null 2>&1 || die "$PY has no pip. Fix: make venv"
 
