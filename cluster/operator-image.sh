@@ -180,6 +180,7 @@ app_layer() {
   mkdir -p "$o/upper" "$o/work" "$o/merged"
   export -f build_app in_chroot image_pip log die
   export VENV WORK
+  # shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments
   unshare --mount --propagation private bash -euo pipefail -c \
     'mount -t overlay overlay -o "lowerdir=$1,upperdir=$2/upper,workdir=$2/work" "$2/merged"
      build_app "$2/merged"' _ "$DEPS_ROOTFS" "$o" || die "installing level5 into the operator image failed"
