@@ -8,7 +8,8 @@ CLUSTER := cluster
 APT_PACKAGES := containerd runc containernetworking-plugins umoci debootstrap nftables iptables iproute2 \
 	openssl conntrack socat gcc libc6-dev curl ca-certificates
 
-.PHONY: help deps venv build chart-tools cluster-up cluster-down cluster-status cluster-env images sandbox-image \
+.PHONY: help deps venv build chart-tools cluster-up cluster-down cluster-status cluster-env images base-images \
+	sandbox-image operator-image \
 	crds lint typecheck unit test-cluster test demo eval-safety clean
 
 help: ## List the targets with one-line descriptions
@@ -47,11 +48,16 @@ cluster-status: ## Show which cluster components are running and the node's stat
 cluster-env: ## Print exports for the cluster: eval "$(make -s cluster-env)"
 	@bash $(CLUSTER)/env.sh
 
-images: deps ## Build the pause and sandbox base images (debootstrap + umoci, no registry needed)
+images: sandbox-image operator-image ## Build the sandbox and operator images without Docker; import them into the running cluster
+
+base-images: deps ## Build the pause and sandbox base images (debootstrap + umoci, no registry needed)
 	bash $(CLUSTER)/images.sh build
 
-sandbox-image: images ## Build the sandbox runner image and import it into the running cluster
+sandbox-image: base-images ## Build the sandbox runner image and import it into the running cluster
 	bash sandbox-image/build.sh
+
+operator-image: deps venv ## Build the operator image (cached layers) and import it into the running cluster
+	bash $(CLUSTER)/operator-image.sh
 
 crds: venv ## Regenerate crds/*.yaml from the pydantic models and copy them into the Helm chart
 	$(PY) -m level5.crdgen
@@ -66,13 +72,14 @@ typecheck: venv ## mypy (strict)
 unit: venv chart-tools ## Unit tests (no cluster needed; the chart tests use helm and kube-score)
 	$(VENV)/bin/pytest -q -m "not cluster" tests
 
-test-cluster: venv sandbox-image ## Tests against the local cluster (brings it up if needed)
+test-cluster: venv ## Tests against the local cluster (brings it up if needed)
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
+	$(MAKE) images
 	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q -m cluster tests
 
 test: deps venv lint typecheck chart-tools ## Everything CI runs: lint, types, unit tests, then cluster tests on a real cluster
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
-	$(MAKE) sandbox-image
+	$(MAKE) images
 	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q tests
 
 demo: deps venv ## The main job: cluster up, sandbox image, operator, the CSV task through the whole loop

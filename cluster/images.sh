@@ -6,7 +6,8 @@
 # Images are kept as OCI-layout tarballs under LEVEL5_CACHE_DIR/images and imported into containerd's
 # k8s.io namespace (the one the CRI uses) by `import_image`.
 # Usage: images.sh build | import | import-one TAG | derive BASE NEW SRC DEST | pack ROOTFS TAG USER CMD...
-source "$(dirname "$0")/lib.sh"
+# (The operator image is built by cluster/operator-image.sh, which sources this file for its helpers.)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 IMG_DIR=$LEVEL5_CACHE_DIR/images
 mkdir -p "$IMG_DIR"
@@ -104,6 +105,9 @@ import_image() {
   ctr --address "$CONTAINERD_SOCK" -n k8s.io images import --base-name "${tag%:*}" "$tarball" >/dev/null
   log "imported $tag into containerd"
 }
+
+# Sourced (by cluster/operator-image.sh) only the helpers above are defined; run, it does one command.
+[[ ${BASH_SOURCE[0]} == "$0" ]] || return 0
 
 case ${1:-build} in
   build) need umoci "apt-get install -y umoci"; build_pause; build_sandbox_base ;;

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 SANDBOX_BASE_IMAGE = os.environ.get("LEVEL5_SANDBOX_BASE_TAG", "level5.local/sandbox-base:bookworm-1")
+OPERATOR_IMAGE = os.environ.get("LEVEL5_OPERATOR_IMAGE", "level5.local/operator:dev")
 
 
 class KubectlError(RuntimeError):
@@ -87,6 +88,7 @@ def python_pod(
     memory: str = "128Mi",
     labels: dict[str, str] | None = None,
     deadline: int | None = None,
+    image: str = SANDBOX_BASE_IMAGE,
 ) -> dict[str, Any]:
     """A locked-down pod (restricted PodSecurity profile) that runs a Python script once."""
     spec: dict[str, Any] = {
@@ -102,7 +104,7 @@ def python_pod(
         "containers": [
             {
                 "name": "main",
-                "image": SANDBOX_BASE_IMAGE,
+                "image": image,
                 "imagePullPolicy": "Never",
                 "command": ["python3", "-c", script],
                 "resources": {
