@@ -68,6 +68,7 @@ CRDS = [
             _column("Iteration", "integer", ".status.iteration"),
             _column("Autonomy", "string", ".spec.autonomy.level"),
             _column("Score", "number", ".status.score"),
+            _column("Approval", "string", ".status.approval", priority=1),
             _column("Age", "date", ".metadata.creationTimestamp"),
         ],
         description="An AgentTask asks level5 to write a program with a model, review it, run it in a "

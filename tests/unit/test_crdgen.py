@@ -70,6 +70,7 @@ def test_crd_shape() -> None:
         "Iteration",
         "Autonomy",
         "Score",
+        "Approval",
         "Age",
     ]
     criterion = version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["goal"][
