@@ -44,15 +44,6 @@ def helm(*args: str, timeout: float = 300) -> str:
     return proc.stdout
 
 
-def owned_by_a_release(kind: str, name: str) -> bool | None:
-    """None if the cluster-scoped object does not exist, else whether Helm manages it."""
-    found = kubectl("get", kind, name, "-o", "json", check=False)
-    if "NotFound" in found:
-        return None
-    annotations = json.loads(found)["metadata"].get("annotations") or {}
-    return "meta.helm.sh/release-name" in annotations
-
-
 class Release:
     """The chart installed as release `name` in `namespace`."""
 
@@ -60,11 +51,6 @@ class Release:
         self.name, self.namespace, self.tasks = name, namespace, tasks_namespace
         self.fullname = f"{name}-level5"
         self.model = model
-        # The approver roles have fixed names; a test elsewhere may have made them without Helm. This
-        # release creates them only when nobody has.
-        self.creates_approver_roles = all(
-            owned_by_a_release("clusterrole", role) is None for role in ("level5-approver", "level5-viewer")
-        )
 
     def values(self) -> dict[str, Any]:
         return {
@@ -75,7 +61,9 @@ class Release:
                 "apiKeySecret": {"name": "model-key", "key": "api-key"},
             },
             "sandbox": {"namespaces": [self.tasks], "createNamespaces": False},
-            "approverRole": {"create": self.creates_approver_roles},
+            # The approver roles have fixed names, so a release in a shared cluster leaves them to whoever
+            # made them (the `release` fixture, or another test or release).
+            "approverRole": {"create": False},
             "webhook": {
                 "enabled": True,
                 "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": self.tasks}},
@@ -133,6 +121,13 @@ def release(namespace: str, tmp_path: Path) -> Iterator[Release]:
         pytest.fail(f"the node address {NODE_IP} is not on this host")
     release_ns = unique_name("e2e-helm-system")
     kubectl("create", "namespace", release_ns)
+    # The chart's level5-approver and level5-viewer ClusterRoles, made from the chart unless they exist
+    # (another release or test owns them then), and removed again.
+    install_roles = "NotFound" in kubectl("get", "clusterrole", "level5-approver", check=False)
+    roles = helm("template", "level5", str(CHART), "--kube-version", "1.34.4",
+                 "--show-only", "templates/rbac-approver.yaml")  # fmt: skip
+    if install_roles:
+        kubectl("apply", "-f", "-", input=roles)
     with ScriptedModel(host=NODE_IP) as model:
         rel = Release(unique_name("e2e"), release_ns, namespace, model)
         yield rel
@@ -146,6 +141,8 @@ def release(namespace: str, tmp_path: Path) -> Iterator[Release]:
             timeout=300,
         )
     kubectl("delete", "namespace", release_ns, "--wait=false", check=False)
+    if install_roles:
+        kubectl("delete", "-f", "-", "--ignore-not-found", input=roles, check=False)
 
 
 class Prometheus:
@@ -252,8 +249,8 @@ def test_helm_install_tasks_prometheus_helm_test_and_uninstall(
     refused = kubectl(*exec_, "touch", "/probe", check=False)
     assert "Read-only file system" in refused, refused
 
-    # A person to approve: alice, bound in the tasks namespace to the chart's (or the existing)
-    # level5-approver role. The admin creates the tasks, so no self-approval is involved.
+    # A person to approve: alice, bound in the tasks namespace to the chart's level5-approver role. The
+    # admin creates the tasks, so no self-approval is involved.
     kubectl("create", "serviceaccount", "alice", "-n", namespace)
     kubectl(
         "apply",
@@ -446,10 +443,6 @@ def test_helm_install_tasks_prometheus_helm_test_and_uninstall(
         name = release.fullname if kind != "clusterrole" else f"{release.fullname}-operator"
         if "NotFound" not in kubectl("get", kind, name, check=False):
             left += f"{kind}/{name}\n"
-    if release.creates_approver_roles:
-        for role in ("level5-approver", "level5-viewer"):
-            if owned_by_a_release("clusterrole", role):
-                left += f"clusterrole/{role}\n"
     assert not left.strip(), f"left behind by helm uninstall:\n{left}"
     # Helm never deletes CRDs (a chart's crds/ are install-only): the AgentTask and Approval CRDs stay.
     for crd in ("agenttasks.level5.dev", "approvals.level5.dev"):
