@@ -7,6 +7,9 @@ PY := $(VENV)/bin/python
 CLUSTER := cluster
 APT_PACKAGES := containerd runc containernetworking-plugins umoci debootstrap nftables iptables iproute2 \
 	openssl conntrack socat gcc libc6-dev curl ca-certificates
+# Installed without their Recommends: prometheus (the end-to-end test's real Prometheus, run as a host
+# process) would otherwise bring a node exporter daemon.
+APT_PACKAGES_NO_RECOMMENDS := prometheus
 
 .PHONY: help deps venv build chart-tools cluster-up cluster-down cluster-status cluster-env images base-images \
 	sandbox-image operator-image \
@@ -16,10 +19,15 @@ help: ## List the targets with one-line descriptions
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 deps: ## Install the Debian packages the local cluster needs (apt-get; needs root)
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "[level5] installing: $$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	@set -e; missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	lean=$$(for p in $(APT_PACKAGES_NO_RECOMMENDS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing$$lean" ]; then \
+		echo "[level5] installing: $$missing $$lean"; \
+		apt-get update -qq; \
+	fi; \
+	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi; \
+	if [ -n "$$lean" ]; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$lean >/dev/null; \
 	fi
 
 $(VENV)/.installed: pyproject.toml
@@ -82,7 +90,7 @@ test: deps venv lint typecheck chart-tools ## Everything CI runs: lint, types, u
 	$(MAKE) images
 	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q tests
 
-demo: deps venv ## The main job: cluster up, sandbox image, operator, the CSV task through the whole loop
+demo: deps venv chart-tools ## The main job: cluster up, images, the operator installed with Helm, the CSV task through the whole loop
 	bash demo/run.sh
 
 eval-safety: venv ## Print the safety layers' detection and false-positive rates on the corpora

@@ -499,7 +499,13 @@ def test_helm_test_pod_scrapes_metrics_with_the_operator_image(name: str) -> Non
     container = pods[0]["spec"]["containers"][0]
     assert container["image"] == operator_container(docs)["image"]
     port = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]["ports"][1]["containerPort"]
-    assert f"-metrics.{NAMESPACE}.svc:{port}/metrics" in container["command"][-1]
+    script = container["command"][-1]
+    service = next(s for s in find(docs, "Service") if s["metadata"]["name"].endswith("-metrics"))
+    # The Service's address from service links (no cluster DNS needed), its DNS name as the fallback.
+    env = service["metadata"]["name"].upper().replace("-", "_") + "_SERVICE_HOST"
+    assert pods[0]["spec"]["enableServiceLinks"] is True
+    assert f'os.environ.get("{env}", "{service["metadata"]["name"]}.{NAMESPACE}.svc")' in script
+    assert f":{port}/metrics" in script
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     # Allowed by the NetworkPolicies: the test pod's own egress policy and the operator's ingress policy.
     policy = one(docs, "NetworkPolicy", pods[0]["metadata"]["name"])
