@@ -168,6 +168,10 @@ def operator(
     yield proc
     proc.stop()
     proc.remove_webhooks()
+    # kopf's finalizers would keep the namespace Terminating now that no operator removes them.
+    unfinalize = '{"metadata":{"finalizers":null}}'
+    for task_name in kubectl("get", "agenttasks", "-n", namespace, "-o", "name").split():
+        kubectl("patch", task_name, "-n", namespace, "--type", "merge", "-p", unfinalize, check=False)
     print(proc.log.read_text()[-5000:])
 
 
