@@ -258,6 +258,8 @@ def run(code: Path, checks_file: Path) -> dict[str, Any]:
         "error": parse_error(program["stderr"], program["returncode"], program["timedOut"], timeout),
         "checks": checks,
         "cpuSeconds": round(usage.ru_utime + usage.ru_stime, 3),
+        # ru_maxrss is in KiB on Linux: the largest resident set of the program and its checks.
+        "peakMemoryBytes": usage.ru_maxrss * 1024,
         "durationSeconds": program["durationSeconds"],
         "outputFiles": list_output_files(output_dir),
     }
@@ -281,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             "stderrBytes": 0,
             "checks": [],
             "cpuSeconds": 0.0,
+            "peakMemoryBytes": 0,
             "durationSeconds": 0.0,
             "outputFiles": [],
             "error": {"type": "RunnerError", "message": f"{type(exc).__name__}: {exc}", "traceback": ""},

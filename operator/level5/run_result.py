@@ -59,6 +59,7 @@ class RunResult(RunnerModel):
     error: RunError | None
     checks: list[CheckOutcome] = Field(max_length=64)
     cpu_seconds: float = Field(alias="cpuSeconds", ge=0)
+    peak_memory_bytes: int = Field(default=0, alias="peakMemoryBytes", ge=0)
     duration_seconds: float = Field(alias="durationSeconds", ge=0)
     output_files: list[OutputFile] = Field(alias="outputFiles", max_length=100)
 

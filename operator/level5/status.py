@@ -170,6 +170,9 @@ class HistoryEntry(CrdModel):
     """Tokens spent on this iteration."""
     cpu_seconds: float = 0.0
     """CPU time of the sandbox run, as the runner measured it."""
+    peak_memory_bytes: int | None = None
+    """Largest resident memory of the program (and its test scripts) in the sandbox, as the runner
+    measured it."""
     duration_seconds: float = 0.0
     """Wall-clock time of the iteration."""
     run_seconds: float | None = None

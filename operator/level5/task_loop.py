@@ -541,6 +541,7 @@ class TaskLoop:
                 "score": evaluation.score,
                 "tokens": entry.tokens + evaluation.tokens,
                 "cpu_seconds": run.cpu_seconds if run else 0.0,
+                "peak_memory_bytes": run.peak_memory_bytes if run else None,
                 "run_seconds": run.duration_seconds if run else None,
                 "stdout_bytes": run.stdout_bytes if run else None,
                 "stderr_bytes": run.stderr_bytes if run else None,

@@ -15,7 +15,7 @@ RUNNER = Path(__file__).resolve().parents[2] / "sandbox-image" / "runner.py"
 
 
 def run_runner(tmp_path: Path, code: str, checks: list[dict[str, object]], timeout: float = 10) -> str:
-    (tmp_path / "code").mkdir()
+    (tmp_path / "code").mkdir(parents=True)
     (tmp_path / "out").mkdir()
     main = tmp_path / "code" / "main.py"
     main.write_text(code)
@@ -128,3 +128,12 @@ def test_parse_rejects_missing_marker_and_bad_json() -> None:
         parse_pod_log(f'{RESULT_MARKER}\n{{"version": 1}}\n')
     with pytest.raises(RunResultError, match="larger than"):
         parse_pod_log("x" * (2 * 1024 * 1024))
+
+
+def test_peak_memory_of_the_program_is_reported(tmp_path: Path) -> None:
+    small = parse_pod_log(run_runner(tmp_path / "small", "print('x')\n", []))
+    big = parse_pod_log(
+        run_runner(tmp_path / "big", "block = bytearray(64 * 1024 * 1024)\nprint(len(block))\n", [])
+    )
+    assert 0 < small.peak_memory_bytes < big.peak_memory_bytes
+    assert big.peak_memory_bytes >= 64 * 1024 * 1024

@@ -97,6 +97,7 @@ async def test_success_on_first_iteration(scripted_model: ScriptedModel, tmp_pat
     assert judged[0].passed and judged[0].reason == "north and south once each"
     assert [c.type for c in final.conditions if c.status == "True"] == ["Ready"]
     assert final.totals.tokens == sum(h.tokens for h in final.history) > 0
+    assert (final.history[0].peak_memory_bytes or 0) > 1024 * 1024  # a Python process, as the runner saw it
     phases = [s.phase for s in sink.statuses]
     for phase in (Phase.GENERATING, Phase.REVIEWING, Phase.EXECUTING, Phase.EVALUATING, Phase.SUCCEEDED):
         assert phase in phases
