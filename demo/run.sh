@@ -108,6 +108,8 @@ echo "--- events ---"
 kubectl -n "$NS" get events --field-selector involvedObject.name=csv-analysis --sort-by=.lastTimestamp | tail -n 12
 echo "--- audit trail (from the operator pod) ---"
 kubectl -n "$SYSTEM_NS" exec deploy/$RELEASE -- cat /var/lib/level5/audit.jsonl >"$DEMO_DIR/audit.jsonl"
-"$ROOT/.venv/bin/level5" audit verify "$DEMO_DIR/audit.jsonl"
+# The task's status keeps its last audit record (seq:hash): the log must still contain it.
+checkpoint=$(kubectl -n "$NS" get agenttask csv-analysis -o jsonpath='{.status.audit.seq}:{.status.audit.hash}')
+"$ROOT/.venv/bin/level5" audit verify "$DEMO_DIR/audit.jsonl" --checkpoint "$checkpoint"
 [[ $phase == Succeeded ]] || die "the demo task ended in phase '${phase:-unknown}' (kubectl -n $SYSTEM_NS logs deploy/$RELEASE)"
 log "demo task Succeeded in $((SECONDS - start))s. The operator stays installed: helm status $RELEASE -n $SYSTEM_NS"

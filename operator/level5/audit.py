@@ -171,10 +171,17 @@ class AuditLog:
 
 
 def verify(
-    lines: Iterable[str], *, expected_last_seq: int | None = None, expected_last_hash: str | None = None
+    lines: Iterable[str],
+    *,
+    expected_last_seq: int | None = None,
+    expected_last_hash: str | None = None,
+    checkpoints: Iterable[tuple[int, str]] = (),
 ) -> VerifyResult:
-    """Check the chain; ``first_bad`` is the 0-based position of the first broken record."""
+    """Check the chain; ``first_bad`` is the 0-based position of the first broken record. Each checkpoint
+    (seq, hash), e.g. the one an AgentTask keeps in status.audit, must be a record of the chain: a log cut
+    short before it, or rewritten from it on, fails."""
     prev, count = GENESIS_HASH, 0
+    hashes: dict[int, str] = {}
     for position, line in enumerate(line for line in lines if line.strip()):
         try:
             raw = json.loads(line)
@@ -195,10 +202,19 @@ def verify(
         if problem:
             return VerifyResult(ok=False, records=count, first_bad=position, reason=problem)
         prev, count = record.hash, count + 1
+        hashes[record.seq] = record.hash
     if expected_last_seq is not None and count - 1 != expected_last_seq:
         return VerifyResult(
             ok=False, records=count, first_bad=count, reason="log truncated or extended past checkpoint"
         )
+    for seq, digest in checkpoints:
+        if hashes.get(seq) != digest:
+            missing = (
+                "is missing (log truncated)" if seq not in hashes else "has another hash (log rewritten)"
+            )
+            return VerifyResult(
+                ok=False, records=count, first_bad=min(seq, count), reason=f"checkpoint {seq} {missing}"
+            )
     if expected_last_hash is not None and prev != expected_last_hash:
         return VerifyResult(
             ok=False, records=count, first_bad=count, reason="last hash differs from checkpoint"

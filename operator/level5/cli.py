@@ -46,9 +46,20 @@ def _check_input(args: argparse.Namespace) -> int:
     return EXIT_CODES[result.verdict]
 
 
+def _checkpoint(text: str) -> tuple[int, str]:
+    seq, _, digest = text.partition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        raise SystemExit(f"--checkpoint: expected SEQ:SHA256 (an AgentTask's status.audit), got {text!r}")
+    return int(seq), digest
+
+
 def _audit_verify(args: argparse.Namespace) -> int:
     with Path(args.file).open(encoding="utf-8") as handle:
-        result = verify(handle, expected_last_seq=args.expected_last_seq)
+        result = verify(
+            handle,
+            expected_last_seq=args.expected_last_seq,
+            checkpoints=[_checkpoint(c) for c in args.checkpoint],
+        )
     print(result.model_dump_json(indent=2))
     if not result.ok:
         print(f"audit chain broken at record {result.first_bad}: {result.reason}", file=sys.stderr)
@@ -103,6 +114,13 @@ def parser() -> argparse.ArgumentParser:
     audit_verify = audit.add_parser("verify", help="verify the hash chain of an audit log")
     audit_verify.add_argument("file")
     audit_verify.add_argument("--expected-last-seq", type=int, default=None)
+    audit_verify.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        help="SEQ:SHA256 that must be in the chain, e.g. from "
+        "kubectl get agenttask T -o jsonpath='{.status.audit.seq}:{.status.audit.hash}' (repeatable)",
+    )
     audit_verify.set_defaults(handler=_audit_verify)
 
     redact = commands.add_parser("redact", help="redact PII and secrets from standard input")

@@ -238,6 +238,16 @@ class Interventions(CrdModel):
     """Non-blocking Approvals (level C) created for later review."""
 
 
+class AuditCheckpoint(CrdModel):
+    """The last audit record written for this task: the log must still contain it (`level5 audit verify
+    --checkpoint SEQ:HASH`), so cutting records off the log's end is detected."""
+
+    seq: int = Field(ge=0)
+    """Sequence number of the record in the operator's audit log."""
+    hash: str = Field(max_length=64)
+    """Its SHA-256 chain hash."""
+
+
 class AgentTaskStatus(CrdModel):
     """Observed state of an AgentTask, written only by the operator."""
 
@@ -268,6 +278,8 @@ class AgentTaskStatus(CrdModel):
     """Outcome of a finished task."""
     approval: str | None = Field(default=None, max_length=253)
     """The Approval the task is waiting for, if any."""
+    audit: AuditCheckpoint | None = None
+    """The last audit record of this task, kept outside the log."""
     interventions: Interventions = Field(default_factory=Interventions)
     """Hints and constraints people added while the task ran."""
     result_config_map: str | None = Field(default=None, max_length=253)

@@ -55,6 +55,7 @@ from level5.state_machine import (
 )
 from level5.status import (
     AgentTaskStatus,
+    AuditCheckpoint,
     ConditionStatus,
     CurrentIteration,
     Feedback,
@@ -159,6 +160,7 @@ class TaskLoop:
         self.wakeups = wakeups or Wakeups()
         self.approvals, self.creator = approvals, creator
         self.metrics = metrics or Metrics()
+        self._checkpoint = status.audit
         # Kill switches: set from watch events by the handlers; fresh (never set) ones when not given.
         self.cancel = cancel or asyncio.Event()
         self.emergency = emergency or EmergencyStop()
@@ -249,6 +251,8 @@ class TaskLoop:
             self.metrics.task_phase(self.task.uid, phase)
             if phase.terminal:
                 self.metrics.task_finished(phase, reason)
+        if self._checkpoint is not None:
+            status = status.model_copy(update={"audit": self._checkpoint})
         # Memory first: a step interrupted during the patch then continues from what it meant to record,
         # and the next save carries it.
         self.status = status
@@ -257,9 +261,10 @@ class TaskLoop:
     async def _audit(self, kind: str, iteration: int | None, data: dict[str, object]) -> None:
         """One audit record; the step key lets readers collapse a record repeated after a crash."""
         step = f"{self.task.uid}/{iteration}/{kind}"
-        await self.audit.append(
+        record = await self.audit.append(
             kind, f"{self.task.namespace}/{self.task.name}", iteration, {"step": step, **data}
         )
+        self._checkpoint = AuditCheckpoint(seq=record.seq, hash=record.hash)
 
     def _redact(self, text: str) -> str:
         return self.redactor.redact(text).text

@@ -33,9 +33,16 @@ def test_check_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 def test_audit_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "audit.jsonl"
     log = AuditLog(FileSink(path))
-    for i in range(3):
-        asyncio.run(log.append("k", "t", i, {"i": i}))
+    records = [asyncio.run(log.append("k", "t", i, {"i": i})) for i in range(3)]
     assert main(["audit", "verify", str(path)]) == 0
+    last = f"{records[-1].seq}:{records[-1].hash}"
+    assert main(["audit", "verify", str(path), "--checkpoint", last]) == 0
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))  # the tail cut off
+    assert main(["audit", "verify", str(path)]) == 0
+    assert main(["audit", "verify", str(path), "--checkpoint", last]) == 1
+    assert "checkpoint 2 is missing" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="SEQ:SHA256"):
+        main(["audit", "verify", str(path), "--checkpoint", "two"])
     path.write_text(path.read_text().replace('"i":1', '"i":7'))
     assert main(["audit", "verify", str(path)]) == 1
     assert "record 1" in capsys.readouterr().err

@@ -139,6 +139,12 @@ async def test_audit_chain_of_a_task_verifies_and_detects_tampering(
     record["data"]["tampered"] = True
     tampered[3] = json.dumps(record)
     assert not verify(tampered).ok and verify(tampered).first_bad == 3
+    # The task's status keeps the last record it wrote: a log cut short before it no longer verifies.
+    assert final.audit is not None and final.audit.seq == len(lines) - 1
+    checkpoint = [(final.audit.seq, final.audit.hash)]
+    assert verify(lines, checkpoints=checkpoint).ok
+    cut = verify(lines[:-1], checkpoints=checkpoint)
+    assert not cut.ok and "truncated" in cut.reason and verify(lines[:-1]).ok
 
 
 class CrashOnClose(RecordingSink):
