@@ -71,6 +71,9 @@ owner=$(kubectl get clusterrole level5-approver \
 # The image's digest as a pod annotation: a rebuilt operator image (same tag) rolls the pod.
 digest=$(ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls "name==level5.local/operator:dev" \
   | awk 'NR == 2 {print $3}')
+# Helm installs crds/ only on first install and never upgrades them: apply them first, as the chart's
+# README says for upgrades, so a re-run picks up new fields.
+kubectl apply -f charts/level5/crds/ >/dev/null
 log "helm upgrade --install $RELEASE charts/level5 -n $SYSTEM_NS (values demo/values-local.yaml)"
 helm upgrade --install "$RELEASE" charts/level5 -n "$SYSTEM_NS" --create-namespace \
   -f demo/values-local.yaml \
