@@ -161,6 +161,7 @@ class TaskLoop:
         self.approvals, self.creator = approvals, creator
         self.metrics = metrics or Metrics()
         self._checkpoint = status.audit
+        self._unstamped_warned = False
         # Kill switches: set from watch events by the handlers; fresh (never set) ones when not given.
         self.cancel = cancel or asyncio.Event()
         self.emergency = emergency or EmergencyStop()
@@ -783,6 +784,15 @@ class TaskLoop:
         if found.spec.decision is not None and found.spec.decided_by:
             await self._apply_decision(found)
             return
+        if found.spec.decision is not None and not self._unstamped_warned:
+            # Only the admission webhook's stamp says who decided; without it the decision cannot be trusted.
+            self._unstamped_warned = True
+            self.sink.event(
+                "UnstampedDecision",
+                f"Approval {name} has a decision but no decidedBy stamp, so it is ignored: the admission "
+                "webhook must be configured (LEVEL5_WEBHOOK_CERT_DIR and the webhook configurations)",
+                warning=True,
+            )
         timeout = None
         if found.status.state is not ApprovalState.ESCALATED and found.spec.expires_at is not None:
             timeout = (found.spec.expires_at - self.clock()).total_seconds()

@@ -109,6 +109,23 @@ async def test_level_a_runs_nothing_until_a_person_approves(
     assert ("ApprovalApprove", "iteration 1: Approve by alice", False) in task.sink.events
 
 
+async def test_a_decision_without_the_webhooks_stamp_is_ignored(
+    scripted_model: ScriptedModel, start: Start
+) -> None:
+    scripted_model.add({"match": "Write the program", "content": answer(OK)})
+    task = start(make_spec("A"))
+    name = await task.pending()
+    task.approvals.decide(name, Decision.APPROVE, by="")  # as if patched with no webhook in the path
+    for _ in range(100):
+        if any(reason == "UnstampedDecision" for reason, _, _ in task.sink.events):
+            break
+        await asyncio.sleep(0.05)
+    assert any(reason == "UnstampedDecision" for reason, _, _ in task.sink.events)
+    assert not task.sandbox.launches and task.sink.last.phase is Phase.AWAITING_APPROVAL
+    task.approvals.decide(name, Decision.APPROVE, by="alice")
+    assert (await task.finished()).phase is Phase.SUCCEEDED
+
+
 async def test_reject_tells_the_model_why_and_generates_again(
     scripted_model: ScriptedModel, start: Start
 ) -> None:
