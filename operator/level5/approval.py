@@ -6,8 +6,10 @@ spec.py and status.py for AgentTask."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -128,6 +130,17 @@ class ApprovalObject(BaseModel):
     status: ApprovalStatus
     created_at: datetime | None = None
     """metadata.creationTimestamp."""
+
+    @classmethod
+    def from_object(cls, raw: Mapping[str, Any]) -> ApprovalObject:
+        """Parse an Approval as the API (or a watch event) returns it."""
+        meta = raw.get("metadata") or {}
+        return cls(
+            name=meta["name"],
+            spec=ApprovalSpec.model_validate(raw.get("spec") or {}),
+            status=ApprovalStatus.model_validate(raw.get("status") or {}),
+            created_at=meta.get("creationTimestamp"),
+        )
 
 
 APPROVAL_LABEL_TASK_UID = "level5.dev/task-uid"

@@ -75,12 +75,7 @@ class KubeApprovals:
             if exc.status == 404:
                 return None
             raise
-        return ApprovalObject(
-            name=name,
-            spec=ApprovalSpec.model_validate(raw.get("spec") or {}),
-            status=ApprovalStatus.model_validate(raw.get("status") or {}),
-            created_at=(raw.get("metadata") or {}).get("creationTimestamp"),
-        )
+        return ApprovalObject.from_object(raw)
 
     async def set_state(
         self, namespace: str, name: str, state: ApprovalState, message: str, applied_at: datetime | None

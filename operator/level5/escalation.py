@@ -42,6 +42,13 @@ def combined_confidence(current: CurrentIteration, best_score: float | None) -> 
     return round(0.5 * self_report + 0.25 * review_part + 0.25 * track, 3)
 
 
+def iteration_confidence(status: AgentTaskStatus) -> float:
+    """combined_confidence of the iteration in flight, with the best score of the task so far."""
+    assert status.current is not None
+    scores = [entry.score for entry in status.history]
+    return combined_confidence(status.current, max(scores) if scores else None)
+
+
 def file_writes(code: str) -> list[str]:
     """Where the code writes files: 'open(mode=w) line 3', 'to_csv line 7'... (empty when it writes none)."""
     try:
@@ -88,8 +95,7 @@ def detect(spec: AgentTaskSpec, status: AgentTaskStatus, code: str, now: datetim
     assert current is not None
     knobs = spec.autonomy.escalation
     fired: list[FiredTrigger] = []
-    scores = [entry.score for entry in status.history]
-    confidence = combined_confidence(current, max(scores) if scores else None)
+    confidence = iteration_confidence(status)
     if confidence < knobs.confidence_threshold:
         fired.append(
             FiredTrigger(
@@ -176,8 +182,7 @@ def gate(spec: AgentTaskSpec, status: AgentTaskStatus, code: str, now: datetime)
     everything = detect(spec, status, code, now)
     supervised = spec.autonomy.level is AutonomyLevel.A
     fired = everything if supervised else [t for t in everything if t.type in enabled]
-    scores = [entry.score for entry in status.history]
-    confidence = combined_confidence(current, max(scores) if scores else None)
+    confidence = iteration_confidence(status)
     approved = (
         current.approved_code_sha256 is not None and current.approved_code_sha256 == current.code_sha256
     )

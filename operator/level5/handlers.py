@@ -205,12 +205,7 @@ async def approval_changed(
     if task_uid is None or type == "DELETED":
         return
     memo.wakeups.notify("approval", task_uid)
-    raw = dict(body)
-    approval = ApprovalObject(
-        name=body.meta["name"],
-        spec=ApprovalSpec.model_validate(raw.get("spec") or {}),
-        status=ApprovalStatus.model_validate(raw.get("status") or {}),
-    )
+    approval = ApprovalObject.from_object(dict(body))
     if (
         approval.spec.blocking
         or approval.spec.decision is None

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from level5.approval import APPROVAL_LABEL_STATE, Decision
+from level5.approval import APPROVAL_LABEL_STATE, ApprovalState, Decision
 
 OPEN_STATES = "pending,escalated"
 
@@ -103,7 +103,7 @@ def _decide(kube: Kubectl, args: argparse.Namespace, decision: Decision, details
             item["metadata"]["name"]
             for item in listing["items"]
             if not (item.get("spec") or {}).get("decision")
-            and (item.get("status") or {}).get("state", "Pending") in ("Pending", "Escalated", "Review")
+            and ApprovalState((item.get("status") or {}).get("state", "Pending")).open
         ]
         if not names:
             raise PluginError(f"no undecided Approvals match {args.selector!r}")

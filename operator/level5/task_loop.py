@@ -772,9 +772,12 @@ class TaskLoop:
         name = current.gate.approval
         # Armed before the read: a decision arriving in between still wakes the wait below.
         changed = self.wakeups.arm("approval", self.task.uid)
-        found = await self.approvals.ensure(
-            self.task, name, await self._approval_spec(current, True), ApprovalState.PENDING, self.clock()
-        )
+        # Read first: this runs on every wake-up, and building the spec reads the code ConfigMap.
+        found = await self.approvals.read(self.task.namespace, name)
+        if found is None:
+            found = await self.approvals.ensure(
+                self.task, name, await self._approval_spec(current, True), ApprovalState.PENDING, self.clock()
+            )
         if found.spec.code_sha256 != current.code_sha256:
             message = (
                 f"Approval {name} is about code {found.spec.code_sha256[:12]}, not {current.code_sha256}"
