@@ -186,10 +186,17 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
     raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
 
+def status_of(namespace: str, name: str) -> dict[str, Any]:
+    found: dict[str, Any] = get_json("agenttask", name, namespace).get("status") or {}
+    return found
+
+
 def wait_terminal(namespace: str, name: str, timeout: float = 240) -> dict[str, Any]:
+    """The status of the task once it is Succeeded, Failed or Cancelled."""
+
     def done() -> dict[str, Any] | None:
-        status: dict[str, Any] = get_json("agenttask", name, namespace).get("status") or {}
-        return status if status.get("phase") in ("Succeeded", "Failed") else None
+        status = status_of(namespace, name)
+        return status if status.get("phase") in ("Succeeded", "Failed", "Cancelled") else None
 
     result: dict[str, Any] = wait_for(done, timeout, f"agenttask {name} to finish")
     return result
@@ -199,3 +206,59 @@ def task_pods(namespace: str, name: str) -> list[dict[str, Any]]:
     pods = json.loads(kubectl("get", "pods", "-n", namespace, "-l", f"level5.dev/task={name}", "-o", "json"))
     items: list[dict[str, Any]] = pods["items"]
     return items
+
+
+# -- people: real users of the cluster with their own RBAC ----------------------------------------------
+
+
+@pytest.fixture
+def chart_roles() -> Iterator[None]:
+    """The chart's level5-approver and level5-viewer ClusterRoles, made from the chart unless they exist
+    (a release or another test owns them then), and removed again."""
+    install = "NotFound" in kubectl("get", "clusterrole", "level5-approver", check=False)
+    roles = subprocess.run(
+        ["helm", "template", "level5", str(ROOT / "charts" / "level5"), "--kube-version", "1.34.4",
+         "--show-only", "templates/rbac-approver.yaml"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    if install:
+        kubectl("apply", "-f", "-", input=roles)
+    yield
+    if install:
+        kubectl("delete", "-f", "-", "--ignore-not-found", input=roles, check=False)
+
+
+def user_kubeconfig(directory: Path, namespace: str, user: str) -> str:
+    """A kubeconfig for the service account `user` (a token from the API server), as its own file."""
+    admin = json.loads(kubectl("config", "view", "--raw", "--minify", "-o", "json"))
+    cluster = admin["clusters"][0]["cluster"]
+    token = kubectl("create", "token", user, "-n", namespace, "--duration", "1h").strip()
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "local", "cluster": cluster}],
+        "users": [{"name": user, "user": {"token": token}}],
+        "contexts": [{"name": user, "context": {"cluster": "local", "user": user, "namespace": namespace}}],
+        "current-context": user,
+    }
+    path = directory / f"{user}.kubeconfig"
+    path.write_text(json.dumps(config))
+    return str(path)
+
+
+def binding(namespace: str, user: str, kind: str, role: str) -> dict[str, Any]:
+    """A RoleBinding giving the service account `user` the (Cluster)Role `role` in the namespace."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": f"{user}-{role}", "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+        "subjects": [{"kind": "ServiceAccount", "name": user, "namespace": namespace}],
+    }
+
+
+def as_user(kubeconfig: str, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["kubectl", "--kubeconfig", kubeconfig, *args],
+        input=input, capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip

@@ -16,7 +16,16 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, OperatorProcess, task_pods, wait_for
+from conftest import (
+    OperatorProcess,
+    as_user,
+    binding,
+    status_of,
+    task_pods,
+    user_kubeconfig,
+    wait_for,
+    wait_terminal,
+)
 from kube import apply, get_json, kubectl
 from scripted_model import ScriptedModel
 from task_manifests import code, task
@@ -39,46 +48,10 @@ class People:
         return f"system:serviceaccount:{self.namespace}:{who}"
 
 
-def _kubeconfig(directory: Path, namespace: str, user: str) -> str:
-    admin = json.loads(kubectl("config", "view", "--raw", "--minify", "-o", "json"))
-    cluster = admin["clusters"][0]["cluster"]
-    token = kubectl("create", "token", user, "-n", namespace, "--duration", "1h").strip()
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "local", "cluster": cluster}],
-        "users": [{"name": user, "user": {"token": token}}],
-        "contexts": [{"name": user, "context": {"cluster": "local", "user": user, "namespace": namespace}}],
-        "current-context": user,
-    }
-    path = directory / f"{user}.kubeconfig"
-    path.write_text(json.dumps(config))
-    return str(path)
-
-
-def binding(namespace: str, user: str, kind: str, role: str) -> dict[str, Any]:
-    """A RoleBinding giving the service account `user` the (Cluster)Role `role` in the namespace."""
-    return {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "RoleBinding",
-        "metadata": {"name": f"{user}-{role}", "namespace": namespace},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
-        "subjects": [{"kind": "ServiceAccount", "name": user, "namespace": namespace}],
-    }
-
-
 @pytest.fixture
-def people(namespace: str, tmp_path: Path) -> Iterator[People]:
-    """The chart's approver and viewer ClusterRoles (installed from the chart unless a release has them
-    already, and then removed again), three service accounts with tokens and their bindings."""
-    installed = "NotFound" in kubectl("get", "clusterrole", "level5-approver", check=False)
-    roles = subprocess.run(
-        ["helm", "template", "level5", str(ROOT / "charts" / "level5"), "--kube-version", "1.34.4",
-         "--show-only", "templates/rbac-approver.yaml"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    if installed:
-        kubectl("apply", "-f", "-", input=roles)
+def people(namespace: str, tmp_path: Path, chart_roles: None) -> People:
+    """Three service accounts with tokens, bound to a task-author Role and the chart's approver and viewer
+    ClusterRoles."""
     for user in ("carol", "alice", "bob"):
         kubectl("create", "serviceaccount", user, "-n", namespace)
     apply(
@@ -101,10 +74,8 @@ def people(namespace: str, tmp_path: Path) -> Iterator[People]:
         ],
         namespace,
     )
-    configs = {user: _kubeconfig(tmp_path, namespace, user) for user in ("carol", "alice", "bob")}
-    yield People(namespace=namespace, **configs)
-    if installed:
-        kubectl("delete", "-f", "-", "--ignore-not-found", input=roles, check=False)
+    configs = {user: user_kubeconfig(tmp_path, namespace, user) for user in ("carol", "alice", "bob")}
+    return People(namespace=namespace, **configs)
 
 
 def level5(kubeconfig: str | None, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -119,23 +90,11 @@ def level5(kubeconfig: str | None, *args: str, check: bool = True) -> subprocess
     return proc
 
 
-def as_user(kubeconfig: str, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["kubectl", "--kubeconfig", kubeconfig, *args],
-        input=input, capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
-
-
 def create_task(people: People, manifest: dict[str, Any]) -> str:
     """Carol creates the task (so the webhook records her as its creator)."""
     made = as_user(people.carol, "create", "-f", "-", input=json.dumps(manifest))
     assert made.returncode == 0, made.stderr
     return str(manifest["metadata"]["name"])
-
-
-def status_of(namespace: str, name: str) -> dict[str, Any]:
-    found: dict[str, Any] = get_json("agenttask", name, namespace).get("status") or {}
-    return found
 
 
 def waiting_approval(namespace: str, name: str, iteration: int) -> str:
@@ -148,15 +107,6 @@ def waiting_approval(namespace: str, name: str, iteration: int) -> str:
 
     approval: str = wait_for(pending, 180, f"{name} to wait for an Approval in iteration {iteration}")
     return approval
-
-
-def finished(namespace: str, name: str) -> dict[str, Any]:
-    def done() -> dict[str, Any] | None:
-        status = status_of(namespace, name)
-        return status if status.get("phase") in ("Succeeded", "Failed", "Cancelled") else None
-
-    result: dict[str, Any] = wait_for(done, 240, f"{name} to finish")
-    return result
 
 
 def supervised(name: str, **spec: object) -> dict[str, Any]:
@@ -212,7 +162,7 @@ def test_level_a_waits_for_a_person_and_only_real_approvers_decide(
     assert "use a single print of the literal" in model.prompts()[-1]
     assert get_json("approval", second, ns)["spec"]["decision"] == "Guide"
     level5(people.alice, "-n", ns, "approve", name)
-    status = finished(ns, name)
+    status = wait_terminal(ns, name)
     assert status["phase"] == "Succeeded" and status["iteration"] == 3
     assert [h["reason"] for h in status["history"][:2]] == [
         f"Rejected by {people.name('alice')}",
@@ -248,7 +198,7 @@ def test_constrain_override_and_tightening(
     mine = tmp_path / "mine.py"
     mine.write_text("print('ok from alice')\n")
     level5(people.alice, "-n", ns, "override", name, "--file", str(mine))
-    status = finished(ns, name)
+    status = wait_terminal(ns, name)
     assert status["phase"] == "Succeeded" and status["iteration"] == 3
     assert status["history"][1]["reason"] == f"Overridden by {people.name('alice')}"
     assert "ok from alice" in status["result"]["stdoutExcerpt"]
@@ -263,7 +213,7 @@ def test_an_unanswered_approval_expires_and_the_task_fails(
     model.add({"match": "Write the program", "content": code(OK)})
     name = create_task(people, supervised("expire-me", autonomy={"level": "A", "approvalTimeoutSeconds": 10}))
     approval = waiting_approval(ns, name, 1)
-    status = finished(ns, name)
+    status = wait_terminal(ns, name)
     assert status["phase"] == "Failed" and "expired" in status["message"]
     assert get_json("approval", approval, ns)["status"]["state"] == "Expired"
     late = level5(people.alice, "-n", ns, "approve", approval, check=False)
@@ -294,7 +244,7 @@ def test_each_escalation_trigger_fires(
         approval = waiting_approval(ns, name, iteration)
         fired[iteration] = {t["type"] for t in get_json("approval", approval, ns)["spec"]["triggers"]}
         level5(people.alice, "-n", ns, "approve", approval)
-    status = finished(ns, name)
+    status = wait_terminal(ns, name)
     assert status["phase"] == "Succeeded"
     assert {"LowConfidence", "Uncertainty", "Impact"} <= fired[1]
     assert {"Anomaly", "Stuck", "Time"} <= fired[3]
@@ -340,7 +290,7 @@ def test_pause_resume_and_cancel_through_the_plugin(
     wait_for(lambda: len([p for p in task_pods(ns, name) if p["status"].get("phase") == "Running"]) == 1
              and len(task_pods(ns, name)) == 2, 180, "pod 2 running")  # fmt: skip
     level5(people.alice, "-n", ns, "cancel", name)
-    status = finished(ns, name)
+    status = wait_terminal(ns, name)
     assert status["phase"] == "Cancelled" and status["history"][-1]["termination"] == "Cancelled"
     wait_for(lambda: len(task_pods(ns, name)) <= 1, 60, "the running pod to be deleted")
     conditions = {c["type"]: c["reason"] for c in status["conditions"]}
@@ -358,7 +308,7 @@ def test_level_c_leaves_audit_items_that_a_person_reviews_later(
     ns = people.namespace
     model.add({"match": "Write the program", "content": code(OK)})
     name = create_task(people, supervised("audit-me", autonomy={"level": "C"}))
-    assert finished(ns, name)["phase"] == "Succeeded"
+    assert wait_terminal(ns, name)["phase"] == "Succeeded"
     [state] = list(_approval_states(ns))
     assert state == "Review"
     items = level5(people.alice, "-n", ns, "pending", "--include-review").stdout

@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_approvals import _kubeconfig, binding
 
-from conftest import ROOT, free_port, task_pods, wait_for, wait_terminal
+from conftest import ROOT, as_user, binding, free_port, task_pods, user_kubeconfig, wait_for, wait_terminal
 from kube import get_json, kubectl, unique_name
 from scripted_model import ScriptedModel
 from task_manifests import code, task
@@ -62,7 +61,7 @@ class Release:
             },
             "sandbox": {"namespaces": [self.tasks], "createNamespaces": False},
             # The approver roles have fixed names, so a release in a shared cluster leaves them to whoever
-            # made them (the `release` fixture, or another test or release).
+            # made them (the `chart_roles` fixture, or another test or release).
             "approverRole": {"create": False},
             "webhook": {
                 "enabled": True,
@@ -109,7 +108,7 @@ class Release:
 
 
 @pytest.fixture
-def release(namespace: str, tmp_path: Path) -> Iterator[Release]:
+def release(namespace: str, tmp_path: Path, chart_roles: None) -> Iterator[Release]:
     """A fresh release namespace and the scripted model on the node's address (a free port). Whatever the
     test left installed is uninstalled afterwards."""
     if not any(
@@ -121,13 +120,6 @@ def release(namespace: str, tmp_path: Path) -> Iterator[Release]:
         pytest.fail(f"the node address {NODE_IP} is not on this host")
     release_ns = unique_name("e2e-helm-system")
     kubectl("create", "namespace", release_ns)
-    # The chart's level5-approver and level5-viewer ClusterRoles, made from the chart unless they exist
-    # (another release or test owns them then), and removed again.
-    install_roles = "NotFound" in kubectl("get", "clusterrole", "level5-approver", check=False)
-    roles = helm("template", "level5", str(CHART), "--kube-version", "1.34.4",
-                 "--show-only", "templates/rbac-approver.yaml")  # fmt: skip
-    if install_roles:
-        kubectl("apply", "-f", "-", input=roles)
     with ScriptedModel(host=NODE_IP) as model:
         rel = Release(unique_name("e2e"), release_ns, namespace, model)
         yield rel
@@ -141,8 +133,6 @@ def release(namespace: str, tmp_path: Path) -> Iterator[Release]:
             timeout=300,
         )
     kubectl("delete", "namespace", release_ns, "--wait=false", check=False)
-    if install_roles:
-        kubectl("delete", "-f", "-", "--ignore-not-found", input=roles, check=False)
 
 
 class Prometheus:
@@ -260,7 +250,7 @@ def test_helm_install_tasks_prometheus_helm_test_and_uninstall(
         "-",
         input=json.dumps(binding(namespace, "alice", "ClusterRole", "level5-approver")),
     )
-    alice = _kubeconfig(tmp_path, namespace, "alice")
+    alice = user_kubeconfig(tmp_path, namespace, "alice")
 
     model.add(
         {"match": "e2e-ok", "content": code("print('hello from e2e')", confidence=0.9)},
@@ -319,25 +309,17 @@ def test_helm_install_tasks_prometheus_helm_test_and_uninstall(
     approval = wait_for(pending_approval, 120, "the level A task's Approval")
     assert get_json("agenttask", approve, namespace)["status"]["phase"] == "AwaitingApproval"
     assert not task_pods(namespace, approve), "code ran before a person approved it"
-    patched = subprocess.run(
-        [
-            "kubectl",
-            "--kubeconfig",
-            alice,
-            "patch",
-            "approval",
-            approval,
-            "-n",
-            namespace,
-            "--type",
-            "merge",
-            "-p",
-            '{"spec":{"decision":"Approve"}}',
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
+    patched = as_user(
+        alice,
+        "patch",
+        "approval",
+        approval,
+        "-n",
+        namespace,
+        "--type",
+        "merge",
+        "-p",
+        '{"spec":{"decision":"Approve"}}',
     )
     assert patched.returncode == 0, patched.stderr
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from conftest import OperatorProcess, task_pods, wait_for
-from kube import apply, get_json, kubectl
+from conftest import OperatorProcess, status_of, task_pods, wait_for
+from kube import apply, kubectl
 from scripted_model import ScriptedModel
 from task_manifests import UNSUPERVISED
 
@@ -32,11 +32,6 @@ def sleepy_task(name: str) -> dict[str, object]:
             "autonomy": UNSUPERVISED,
         },
     }
-
-
-def status_of(namespace: str, name: str) -> dict[str, Any]:
-    status: dict[str, Any] = get_json("agenttask", name, namespace).get("status") or {}
-    return status
 
 
 def running_pod(namespace: str, name: str) -> str:
