@@ -1,21 +1,37 @@
-"""level5 sandbox runner: run one generated program, check it, report one JSON document.
+"""level5 sandbox runner: run one generated program, then check it in another trust domain, and report one
+JSON document.
 
-Runs inside the locked-down sandbox pod as
-    python3 /opt/level5/runner.py --code /code/main.py --checks /code/checks.json
-Standard library only (the image has python3.11). The program runs in a subprocess with the working
-directory /output; its stdout and stderr are captured with a size cap and never reach the pod log, so the
-only thing the pod prints is RESULT_MARKER on a line of its own followed by one line of JSON. The operator
-reads the last two log lines, checks the marker and validates the JSON against level5.run_result.RunResult.
+The sandbox pod runs it twice, once in each of two containers that share nothing but the program's outputs:
+
+    program  (init container, uid 65533)  python3 -I /opt/level5/runner.py program --code /code/main.py \
+                 --policy /code/policy.json --report /report
+    checks   (main container, uid 65532)  python3 -I /opt/level5/runner.py checks \
+                 --checks /checks/checks.json --report /report
+
+`program` is PID 1 of the program's container. It waits until the pod's network is cut off, runs the program
+under the runtime policy (policy.py) with its stdout and stderr captured, and when the program has exited or
+timed out it ends every process left in its PID namespace (kill(-1) from PID 1), reaps them all, and only then
+writes the program's report into /report: exit code, captured output, usage, the policy violation if any.
+Nothing the program started outlives that; the container then ends, and gVisor tears it down.
+
+`checks` starts only after that container has ended. It runs as another uid in another PID namespace, with an
+interpreter started isolated (-I: no user site, no PYTHON* variables, no script directory on sys.path), and
+refuses to run if any directory on its import path is writable. It sees /output and /report read-only and
+nothing else the program could write. It evaluates the checks and prints RESULT_MARKER on a line of its own,
+followed by one line of JSON: that container's log is the only place the operator takes a verdict from.
+Standard library only (the image has python3.11).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import json
 import os
 import re
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,7 +46,14 @@ RESULT_VERSION = 1
 MAX_STREAM_BYTES = 64 * 1024
 MAX_TRACEBACK_CHARS = 8 * 1024
 MAX_OUTPUT_FILES = 100
-WORK_DIR = Path(os.environ.get("LEVEL5_WORK_DIR", "/tmp/level5"))  # noqa: S108 - the pod's private emptyDir
+WORK_DIR = Path(os.environ.get("LEVEL5_WORK_DIR", "/tmp/level5"))  # noqa: S108 - each container's private emptyDir
+POLICY = Path(__file__).resolve().parent / "policy.py"
+EXIT_POLICY_VIOLATION = 86
+"""Must equal policy.EXIT_POLICY_VIOLATION."""
+REPORT_FILE = "program.json"
+STDOUT_FILE = "stdout.txt"
+STDERR_FILE = "stderr.txt"
+PR_SET_DUMPABLE = 4
 
 # Last line of a Python error report, e.g. "KeyError: 'region'" or "pandas.errors.ParserError: ...".
 _ERROR_LINE = re.compile(
@@ -76,8 +99,34 @@ def child_env(output_dir: str, extra: dict[str, str] | None = None) -> dict[str,
     return env
 
 
-def run_process(argv: list[str], cwd: str, env: dict[str, str], timeout: float) -> dict[str, Any]:
-    """Run argv with capped output; on timeout kill its whole process group."""
+def end_every_process(proc: subprocess.Popen[bytes]) -> None:
+    """Kill what the program left running. As PID 1 of the program's own PID namespace (the container), the
+    runner kills every other process in it, whatever session or parent it has, and reaps them all, so
+    nothing of the program is alive afterwards. Outside a container (a developer's machine) only the
+    program's process group can be reached."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    if os.getpid() != 1:
+        return
+    while True:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(-1, signal.SIGKILL)  # every process this uid may signal, except PID 1 itself
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            return  # no child, and as PID 1 every orphan is our child: the namespace is empty
+        if pid == proc.pid and proc.returncode is None:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+
+
+def run_process(
+    argv: list[str],
+    cwd: str,
+    env: dict[str, str],
+    timeout: float,
+    pass_fds: tuple[int, ...] = (),
+) -> dict[str, Any]:
+    """Run argv with capped output; afterwards end every process it left (see end_every_process)."""
     started = time.monotonic()
     proc = subprocess.Popen(
         argv,
@@ -87,6 +136,7 @@ def run_process(argv: list[str], cwd: str, env: dict[str, str], timeout: float) 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        pass_fds=pass_fds,
     )
     assert proc.stdout is not None and proc.stderr is not None
     readers = [CappedReader(proc.stdout, MAX_STREAM_BYTES), CappedReader(proc.stderr, MAX_STREAM_BYTES)]
@@ -97,14 +147,13 @@ def run_process(argv: list[str], cwd: str, env: dict[str, str], timeout: float) 
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
-    # Kill leftovers (also children the program forked) so the readers see end-of-file.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    # Kill leftovers (also children the program forked or detached) so the readers see end-of-file.
+    end_every_process(proc)
+    returncode = proc.wait()
     for reader in readers:
         reader.join(timeout=5)
     return {
-        "returncode": proc.returncode,
+        "returncode": returncode,
         "timedOut": timed_out,
         "stdout": readers[0].text(),
         "stderr": readers[1].text(),
@@ -147,9 +196,10 @@ def parse_error(
 
 
 def evaluate_check(
-    check: dict[str, Any], run: dict[str, Any], output_dir: str, timeout: float
+    check: dict[str, Any], run: dict[str, Any], output_dir: str, report_dir: Path, timeout: float
 ) -> dict[str, Any]:
-    """Run one machine-checkable criterion against the program's run."""
+    """Run one machine-checkable criterion against the program's run. Test scripts run isolated (-I), as
+    this container's uid, in the read-only output directory, with the captured output as read-only files."""
     kind = check["kind"]
     result: dict[str, Any] = {"name": check["name"], "kind": kind, "passed": False, "reason": ""}
     if kind == "exitCode":
@@ -173,12 +223,12 @@ def evaluate_check(
         env = child_env(
             output_dir,
             {
-                "LEVEL5_STDOUT_FILE": str(WORK_DIR / "stdout.txt"),
-                "LEVEL5_STDERR_FILE": str(WORK_DIR / "stderr.txt"),
+                "LEVEL5_STDOUT_FILE": str(report_dir / STDOUT_FILE),
+                "LEVEL5_STDERR_FILE": str(report_dir / STDERR_FILE),
                 "LEVEL5_EXIT_CODE": str(run["returncode"]),
             },
         )
-        test = run_process([sys.executable, check["path"]], output_dir, env, timeout)
+        test = run_process([sys.executable, "-I", check["path"]], output_dir, env, timeout)
         result["passed"] = test["returncode"] == 0 and not test["timedOut"]
         detail = (test["stderr"] or test["stdout"]).strip()[-1024:]
         status = "timed out" if test["timedOut"] else f"exited {test['returncode']}"
@@ -197,7 +247,7 @@ def list_output_files(output_dir: str) -> list[dict[str, Any]]:
         for name in sorted(names):
             path = Path(root, name)
             try:
-                files.append({"path": str(path), "bytes": path.stat().st_size})
+                files.append({"path": str(path), "bytes": path.lstat().st_size})
             except OSError:
                 continue
             if len(files) >= MAX_OUTPUT_FILES:
@@ -235,17 +285,153 @@ def wait_for_isolation(limit_seconds: float = 20.0) -> None:
     raise IsolationError(f"network still reachable after {limit_seconds:.0f}s; refusing to run the code")
 
 
-def run(code: Path, checks_file: Path) -> dict[str, Any]:
-    """Run the program and its checks; return the result document."""
+def not_dumpable() -> None:
+    """Make this process non-dumpable: a process of the same uid (the program) can then neither ptrace it
+    nor open its /proc files (memory, file descriptors)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def reset_report_dir(report_dir: Path) -> None:
+    """Empty the report directory: the program could write there while it ran, but every process of it is
+    gone now, so what is written next is the runner's alone."""
+    for entry in list(report_dir.iterdir()):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def write_report(report_dir: Path, files: dict[str, str]) -> None:
+    reset_report_dir(report_dir)
+    for name, text in files.items():
+        partial = report_dir / f".{name}.partial"
+        partial.write_text(text)
+        partial.replace(report_dir / name)
+
+
+def read_violation(fd: int) -> dict[str, Any] | None:
+    """The policy's report of the violation that stopped the program (the first line), if any."""
+    with os.fdopen(fd, "rb") as pipe:
+        data = pipe.read(16384)
+    for line in data.splitlines():
+        with contextlib.suppress(ValueError):
+            record = json.loads(line)
+            if isinstance(record, dict) and isinstance(record.get("rule"), str):
+                return {
+                    "rule": record["rule"][:64],
+                    "event": str(record.get("event", ""))[:128],
+                    "attempted": str(record.get("attempted", ""))[:1024],
+                    "line": record["line"] if isinstance(record.get("line"), int) else None,
+                }
+    return None
+
+
+def run_program(code: Path, policy_file: Path, report_dir: Path, policy_runner: Path = POLICY) -> int:
+    """The program's domain: run it once under the runtime policy and leave its report."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # as PID 1, default dispositions cannot be signalled
+    not_dumpable()
+    policy = json.loads(policy_file.read_text())
+    output_dir = policy.get("workDir", "/output")
+    timeout = float(policy.get("timeoutSeconds", 60))
+    report: dict[str, Any] = {"version": RESULT_VERSION, "policyViolation": None, "runnerError": None}
+    program: dict[str, Any] = {"stdout": "", "stderr": ""}
+    try:
+        wait_for_isolation()
+        WORK_DIR.mkdir(parents=True, exist_ok=True)
+        read_end, write_end = os.pipe()
+        argv = [sys.executable, "-I", "-u", str(policy_runner), "--policy", str(policy_file)]
+        argv += ["--report-fd", str(write_end), str(code)]
+        try:
+            program = run_process(argv, output_dir, child_env(output_dir), timeout, pass_fds=(write_end,))
+        finally:
+            os.close(write_end)
+        report["policyViolation"] = read_violation(read_end)
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        report.update(
+            exitCode=program["returncode"],
+            timedOut=program["timedOut"],
+            stdoutBytes=program["stdoutBytes"],
+            stderrBytes=program["stderrBytes"],
+            durationSeconds=program["durationSeconds"],
+            cpuSeconds=round(usage.ru_utime + usage.ru_stime, 3),
+            # ru_maxrss is in KiB on Linux: the largest resident set of any process of the program.
+            peakMemoryBytes=usage.ru_maxrss * 1024,
+        )
+    except Exception as exc:  # the checks must always find a report, never guess
+        report["runnerError"] = f"{type(exc).__name__}: {exc}"
+    write_report(
+        report_dir,
+        {
+            REPORT_FILE: json.dumps(report),
+            STDOUT_FILE: program["stdout"],
+            STDERR_FILE: program["stderr"],
+        },
+    )
+    return 0
+
+
+def assert_isolated() -> None:
+    """The checks' interpreter must not import anything from a place someone could have written. In its
+    container (PID 1, read-only root) no directory on the import path may be writable; on a developer's
+    machine, where the runner is no container's PID 1, that part cannot hold and is not checked."""
+    if not sys.flags.isolated:
+        raise RuntimeError("the checks' interpreter was not started isolated (python3 -I)")
+    if os.getpid() != 1:
+        return
+    writable = [p for p in sys.path if p and os.path.isdir(p) and os.access(p, os.W_OK)]
+    if writable:
+        raise RuntimeError(f"writable directories on the checks' import path: {writable}")
+
+
+def read_program_report(report_dir: Path) -> dict[str, Any]:
+    """The program domain's report, validated; its captured streams."""
+    try:
+        report = json.loads((report_dir / REPORT_FILE).read_text())
+        stdout = (report_dir / STDOUT_FILE).read_text(errors="replace")[:MAX_STREAM_BYTES]
+        stderr = (report_dir / STDERR_FILE).read_text(errors="replace")[:MAX_STREAM_BYTES]
+    except (OSError, ValueError) as exc:
+        raise RuntimeError(f"the program's container left no report ({type(exc).__name__})") from None
+    if report.get("runnerError"):
+        raise RuntimeError(f"the program's runner failed: {str(report['runnerError'])[:1024]}")
+    numbers = ("stdoutBytes", "stderrBytes", "durationSeconds", "cpuSeconds", "peakMemoryBytes")
+    exit_code = report.get("exitCode")
+    if not (exit_code is None or type(exit_code) is int) or not all(
+        type(report.get(k)) in (int, float) and report[k] >= 0 for k in numbers
+    ):
+        raise RuntimeError("the program's report is malformed")
+    violation = report.get("policyViolation")
+    return {
+        "returncode": exit_code,
+        "timedOut": report.get("timedOut") is True,
+        "stdout": stdout,
+        "stderr": stderr,
+        **{k: report[k] for k in numbers},
+        "policyViolation": violation if isinstance(violation, dict) else None,
+    }
+
+
+def program_error(program: dict[str, Any], timeout: float) -> dict[str, str] | None:
+    violation = program["policyViolation"]
+    if violation is not None:
+        where = f" at line {violation['line']}" if violation.get("line") else ""
+        return {
+            "type": "PolicyViolation",
+            "message": f"{violation['rule']}: {violation['event']} {violation['attempted']}{where}"[:2048],
+            "traceback": "",
+        }
+    return parse_error(program["stderr"], program["returncode"], program["timedOut"], timeout)
+
+
+def run_checks(checks_file: Path, report_dir: Path) -> dict[str, Any]:
+    """The trusted domain: evaluate the checks against the program's report and outputs."""
+    assert_isolated()
     spec = json.loads(checks_file.read_text())
-    wait_for_isolation()
     output_dir = spec.get("outputDir", "/output")
     timeout = float(spec.get("timeoutSeconds", 60))
     WORK_DIR.mkdir(parents=True, exist_ok=True)
-    program = run_process([sys.executable, str(code)], output_dir, child_env(output_dir), timeout)
-    (WORK_DIR / "stdout.txt").write_text(program["stdout"])
-    (WORK_DIR / "stderr.txt").write_text(program["stderr"])
-    checks = [evaluate_check(check, program, output_dir, timeout) for check in spec.get("checks", [])]
+    program = read_program_report(report_dir)
+    checks = [evaluate_check(c, program, output_dir, report_dir, timeout) for c in spec.get("checks", [])]
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "version": RESULT_VERSION,
@@ -255,39 +441,55 @@ def run(code: Path, checks_file: Path) -> dict[str, Any]:
         "stderr": program["stderr"],
         "stdoutBytes": program["stdoutBytes"],
         "stderrBytes": program["stderrBytes"],
-        "error": parse_error(program["stderr"], program["returncode"], program["timedOut"], timeout),
+        "error": program_error(program, timeout),
+        "policyViolation": program["policyViolation"],
         "checks": checks,
-        "cpuSeconds": round(usage.ru_utime + usage.ru_stime, 3),
-        # ru_maxrss is in KiB on Linux: the largest resident set of the program and its checks.
-        "peakMemoryBytes": usage.ru_maxrss * 1024,
+        "cpuSeconds": round(program["cpuSeconds"] + usage.ru_utime + usage.ru_stime, 3),
+        "peakMemoryBytes": max(program["peakMemoryBytes"], usage.ru_maxrss * 1024),
         "durationSeconds": program["durationSeconds"],
         "outputFiles": list_output_files(output_dir),
     }
 
 
+def failed_document(exc: Exception) -> dict[str, Any]:
+    """The document for a run that could not be checked: the operator must always get one."""
+    return {
+        "version": RESULT_VERSION,
+        "exitCode": None,
+        "timedOut": False,
+        "stdout": "",
+        "stderr": "",
+        "stdoutBytes": 0,
+        "stderrBytes": 0,
+        "checks": [],
+        "cpuSeconds": 0.0,
+        "peakMemoryBytes": 0,
+        "durationSeconds": 0.0,
+        "outputFiles": [],
+        "policyViolation": None,
+        "error": {"type": "RunnerError", "message": f"{type(exc).__name__}: {exc}", "traceback": ""},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run a level5 program and its checks; print one result.")
-    parser.add_argument("--code", type=Path, required=True)
-    parser.add_argument("--checks", type=Path, required=True)
+    parser = argparse.ArgumentParser(description="Run a level5 program, or check its run.")
+    modes = parser.add_subparsers(dest="mode", required=True)
+    program = modes.add_parser("program", help="run the program (its own container, PID 1)")
+    program.add_argument("--code", type=Path, required=True)
+    program.add_argument("--policy", type=Path, required=True)
+    program.add_argument("--report", type=Path, required=True)
+    # The policy's bootstrap: only the containment tests name another one, to show what holds without it.
+    program.add_argument("--policy-runner", type=Path, default=POLICY)
+    checks = modes.add_parser("checks", help="check the program's run (another container, after it)")
+    checks.add_argument("--checks", type=Path, required=True)
+    checks.add_argument("--report", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.mode == "program":
+        return run_program(args.code, args.policy, args.report, args.policy_runner)
     try:
-        document = run(args.code, args.checks)
+        document = run_checks(args.checks, args.report)
     except Exception as exc:  # the operator must always get a document, never a silent pod
-        document = {
-            "version": RESULT_VERSION,
-            "exitCode": None,
-            "timedOut": False,
-            "stdout": "",
-            "stderr": "",
-            "stdoutBytes": 0,
-            "stderrBytes": 0,
-            "checks": [],
-            "cpuSeconds": 0.0,
-            "peakMemoryBytes": 0,
-            "durationSeconds": 0.0,
-            "outputFiles": [],
-            "error": {"type": "RunnerError", "message": f"{type(exc).__name__}: {exc}", "traceback": ""},
-        }
+        document = failed_document(exc)
     sys.stdout.write(f"\n{RESULT_MARKER}\n{json.dumps(document, ensure_ascii=True)}\n")
     sys.stdout.flush()
     return 0

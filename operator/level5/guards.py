@@ -72,6 +72,7 @@ def _texts(run: RunResult) -> list[str]:
         *error,
         *(c.reason for c in run.checks),
         *(f.path for f in run.output_files),
+        *([run.policy_violation.attempted] if run.policy_violation else []),
     ]
 
 
@@ -99,6 +100,9 @@ def guard_outcome(outcome: PodOutcome, redactor: Redactor) -> GuardedOutcome:
                     "error": RunError(type=WITHHELD_TYPE, message=note) if run.error else None,
                     "checks": [c.model_copy(update={"reason": "(withheld)"}) for c in run.checks],
                     "output_files": [f.model_copy(update={"path": "(withheld)"}) for f in run.output_files],
+                    "policy_violation": run.policy_violation.model_copy(update={"attempted": "(withheld)"})
+                    if run.policy_violation
+                    else None,
                 }
             )
         run = run.model_copy(
@@ -112,6 +116,11 @@ def guard_outcome(outcome: PodOutcome, redactor: Redactor) -> GuardedOutcome:
                 else None,
                 "checks": [c.model_copy(update={"reason": clean(c.reason)}) for c in run.checks],
                 "output_files": [f.model_copy(update={"path": clean(f.path)}) for f in run.output_files],
+                "policy_violation": run.policy_violation.model_copy(
+                    update={"attempted": clean(run.policy_violation.attempted)}
+                )
+                if run.policy_violation
+                else None,
             }
         )
     failure = clean(outcome.failure) if outcome.failure else None

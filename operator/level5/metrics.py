@@ -27,6 +27,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from level5.approval import Decision
 from level5.audit import AuditSink
 from level5.model_client import Completion
+from level5.run_result import RUNTIME_RULES
 from level5.spec import Trigger
 from level5.status import HistoryEntry, Phase, ReviewSummary
 
@@ -43,6 +44,7 @@ OUTCOMES: Final = (
     "rejected",
     "overridden",
     "killed",
+    "policy_violation",
 )
 """How an iteration ended (`iteration_outcome`)."""
 EXPIRED: Final = "Expired"
@@ -106,7 +108,8 @@ def _ran(entry: HistoryEntry) -> bool:
 def iteration_outcome(entry: HistoryEntry, decision: Decision | None = None) -> str:
     """How a finished iteration ended, one of OUTCOMES: killed by a kill switch, succeeded (every criterion
     passed), no code in the answer, a person's decision that closed it unrun (rejected for Reject, Guide and
-    Constrain; overridden for Override), stopped by the review (block or escalate) before it ran, error (it
+    Constrain; overridden for Override), stopped by the runtime policy while it ran (policy_violation),
+    stopped by the review (block or escalate) before it ran, error (it
     was allowed but never reported: the pod vanished or failed to start) or failed. The entry does not
     record the decision, so the caller passes the one that closed the iteration."""
     if entry.termination in KILL_SWITCH_TERMINATIONS:
@@ -117,6 +120,8 @@ def iteration_outcome(entry: HistoryEntry, decision: Decision | None = None) -> 
         return "rejected"
     if entry.score >= 1.0:
         return "succeeded"
+    if entry.policy_violation is not None:
+        return "policy_violation"
     if entry.code_sha256 is None:
         return "no_code"
     if not _ran(entry) and entry.review_verdict in ("block", "escalate"):
@@ -206,6 +211,11 @@ class Metrics:
             "verdict",
             "rule",
         )
+        self.policy_violations = self._counter(
+            "level5_policy_violations",
+            "Programs stopped by the runtime policy inside the sandbox (layer 4), by rule id.",
+            "rule",
+        )
         self.input_flags = self._counter(
             "level5_input_flags",
             "Prompt-injection rules that fired on input (layer 1), by source, verdict and rule id.",
@@ -241,6 +251,7 @@ class Metrics:
             (self.model_tokens, TOKEN_KINDS),
             (self.model_latency, MODEL_OUTCOMES),
             (self.reviews, VERDICTS),
+            (self.policy_violations, RUNTIME_RULES),
             (self.escalations, (t.value for t in Trigger)),
             (self.approval_wait, APPROVAL_DECISIONS),
             (self.budgets_exhausted, BUDGETS),
@@ -305,6 +316,8 @@ class Metrics:
             self.pods_killed.labels(bounded(entry.termination, TERMINATIONS)).inc()
         for redaction in entry.redactions:
             self.redactions.labels(shaped(redaction.type, _REDACTION_TYPE)).inc(redaction.count)
+        if entry.policy_violation is not None:
+            self.policy_violations.labels(bounded(entry.policy_violation.rule, RUNTIME_RULES)).inc()
 
     # -- model -----------------------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ class AnomalyKind(StrEnum):
     OUTPUT_FLOOD = "OutputFlood"
     REPEATED_CRASH = "RepeatedCrash"
     RESOURCE_SPIKE = "ResourceSpike"
+    POLICY_VIOLATION = "PolicyViolation"
 
 
 class Anomaly(BaseModel):
@@ -77,6 +78,16 @@ def detect_anomalies(history: Sequence[HistoryEntry], capabilities: Capabilities
         return []
     last = history[-1]
     anomalies: list[Anomaly] = []
+    if last.policy_violation is not None:
+        violation = last.policy_violation
+        where = f" at line {violation.line}" if violation.line else ""
+        anomalies.append(
+            Anomaly(
+                kind=AnomalyKind.POLICY_VIOLATION,
+                message=f"iteration {last.iteration} was stopped by the runtime policy: {violation.rule} "
+                f"({violation.event} {violation.attempted[:200]}){where}",
+            )
+        )
     flooded = [
         f"{name} {size} bytes"
         for name, size in (("stdout", last.stdout_bytes), ("stderr", last.stderr_bytes))

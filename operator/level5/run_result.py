@@ -1,7 +1,8 @@
 """The result document the sandbox runner prints, and how the operator reads it from the pod log.
 
 The runner (sandbox-image/runner.py, standard library only) prints RESULT_MARKER on its own line and then one
-line of JSON. The pod log is untrusted input: it is size-capped, parsed as JSON only (never pickle) and
+line of JSON, in the log of the pod's checks container only (the program's container never writes
+there). The pod log is untrusted input: it is size-capped, parsed as JSON only (never pickle) and
 validated against RunResult before anything uses it."""
 
 from __future__ import annotations
@@ -28,6 +29,33 @@ class RunError(RunnerModel):
     type: str = Field(max_length=256)
     message: str = Field(max_length=4096)
     traceback: str = Field(default="", max_length=16384)
+
+
+RUNTIME_RULES = {
+    "L5-RT-IMPORT": "importing a module the task does not allow",
+    "L5-RT-READ": "reading a path outside the task's read paths",
+    "L5-RT-WRITE": "writing, linking or changing a path outside the task's write paths",
+    "L5-RT-PROCESS": "starting a process",
+    "L5-RT-NETWORK": "opening a socket or a network connection",
+    "L5-RT-NATIVE": "loading or calling native code, or reading raw memory",
+    "L5-RT-EXEC": "compiling or executing a string, or code from outside the installed libraries",
+    "L5-RT-DESERIALISE": "deserialising code or objects (marshal, pickle, code objects)",
+    "L5-RT-INTROSPECT": "reaching interpreter frames, code objects or the garbage collector",
+    "L5-RT-SIGNAL": "sending a signal to a process",
+    "L5-RT-HOOK": "installing an audit, trace or profile hook",
+    "L5-RT-LIMITS": "changing resource limits or mapping memory",
+    "L5-RT-UNJUDGED": "an action the policy failed to judge (it fails closed)",
+}
+"""The runtime policy's rules (sandbox-image/policy.py RULES; a unit test checks they are equal)."""
+
+
+class PolicyViolation(RunnerModel):
+    """The runtime policy stopped the program: which rule, what the program tried, and where."""
+
+    rule: str = Field(max_length=64)
+    event: str = Field(max_length=128)
+    attempted: str = Field(max_length=1024)
+    line: int | None = None
 
 
 class CheckOutcome(RunnerModel):
@@ -57,6 +85,7 @@ class RunResult(RunnerModel):
     stdout_bytes: int = Field(alias="stdoutBytes", ge=0)
     stderr_bytes: int = Field(alias="stderrBytes", ge=0)
     error: RunError | None
+    policy_violation: PolicyViolation | None = Field(default=None, alias="policyViolation")
     checks: list[CheckOutcome] = Field(max_length=64)
     cpu_seconds: float = Field(alias="cpuSeconds", ge=0)
     peak_memory_bytes: int = Field(default=0, alias="peakMemoryBytes", ge=0)

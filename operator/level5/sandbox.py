@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from level5.config import OperatorConfig
 from level5.run_result import MAX_RESULT_BYTES, RunResult, RunResultError, parse_pod_log
 from level5.sandbox_manifests import (
-    CONTAINER_NAME,
+    CHECKS_CONTAINER,
     STARTUP_GRACE_SECONDS,
     TaskRef,
     code_config_map,
@@ -70,7 +70,8 @@ def pod_failure(pod: Pod) -> str | None:
         return f"DeadlineExceeded: the sandbox ran longer than {pod['spec'].get('activeDeadlineSeconds')}s"
     if reason == "Evicted":
         return f"Evicted: {message}"
-    for container in status.get("containerStatuses") or []:
+    # The program's container first: it ends before the checks' one starts.
+    for container in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
         state = container.get("state") or {}
         terminated = state.get("terminated")
         waiting = state.get("waiting")
@@ -193,13 +194,14 @@ class SandboxLauncher:
             self._events.forget(namespace, name)
 
     async def result(self, namespace: str, name: str, pod: Pod | None) -> PodOutcome:
-        """The runner's result document from the pod log, or the reason there is none."""
+        """The result document from the checks container's log (never the program's), or the reason there is
+        none."""
         if pod is None:
             return PodOutcome(failure="the sandbox pod disappeared before its result was read")
         failure = pod_failure(pod)
         try:
             log = await self._core.read_namespaced_pod_log(
-                name, namespace, container=CONTAINER_NAME, tail_lines=3, limit_bytes=MAX_RESULT_BYTES
+                name, namespace, container=CHECKS_CONTAINER, tail_lines=3, limit_bytes=MAX_RESULT_BYTES
             )
             return PodOutcome(run=parse_pod_log(str(log)), failure=failure)
         except (ApiException, RunResultError) as exc:

@@ -1,6 +1,12 @@
 """Kubernetes manifests of the sandbox: the per-iteration pod and code ConfigMap, and the per-namespace
 guards (deny-all NetworkPolicy, ResourceQuota, LimitRange). Pure functions returning plain dicts, so every
-lockdown field is unit-tested without a cluster."""
+lockdown field is unit-tested without a cluster.
+
+The pod has two trust domains (see sandbox-image/runner.py): the program runs in the init container
+`program` as PROGRAM_UID, and the checks run in the main container `checks` as SANDBOX_UID, which starts only
+after the program's container has ended. They share the output and report directories, which the checks
+mount read-only, and nothing else: each has its own /tmp and /dev/shm, and each sees only its own files of
+the code ConfigMap (the program never sees the test scripts)."""
 
 from __future__ import annotations
 
@@ -12,16 +18,28 @@ from pydantic import BaseModel
 
 from level5.config import OperatorConfig
 from level5.crdgen import GROUP, KIND, VERSION
+from level5.review_policy import DENIED_MODULES, READ_ROOTS, SAFE_STDLIB, WRITE_ROOTS
 from level5.spec import AgentTaskSpec
 
 Manifest = dict[str, Any]
 
 SANDBOX_UID = 65532
+"""The checks' uid (the trusted side inside the pod)."""
+PROGRAM_UID = 65533
+"""The program's uid: never the checks' one."""
 RUNNER_PATH = "/opt/level5/runner.py"
 CODE_DIR = "/code"
+CHECKS_DIR = "/checks"
 OUTPUT_DIR = "/output"
+REPORT_DIR = "/report"
 DATA_DIR = "/data"
-CONTAINER_NAME = "runner"
+SHM_DIR = "/dev/shm"  # noqa: S108 - each container's own emptyDir, never shared
+TMP_DIR = "/tmp"  # noqa: S108 - each container's own emptyDir, not the host's /tmp
+PROGRAM_CONTAINER = "program"
+CHECKS_CONTAINER = "checks"
+"""The container whose log holds the result document."""
+REPORT_SIZE = "2Mi"
+"""The program's report: two capped 64 KiB streams and a small JSON document."""
 NETWORK_POLICY_NAME = "level5-sandbox-deny-all"
 QUOTA_NAME = "level5-sandbox-quota"
 LIMIT_RANGE_NAME = "level5-sandbox-limits"
@@ -89,7 +107,7 @@ def checks_document(spec: AgentTaskSpec) -> tuple[str, dict[str, str]]:
         check: dict[str, Any] = {"name": criterion.name, "kind": criterion.kind}
         if criterion.test_script is not None:
             scripts[f"test_{i}.py"] = criterion.test_script
-            check["path"] = f"{CODE_DIR}/test_{i}.py"
+            check["path"] = f"{CHECKS_DIR}/test_{i}.py"
         else:
             check["value"] = next(
                 v
@@ -105,8 +123,23 @@ def checks_document(spec: AgentTaskSpec) -> tuple[str, dict[str, str]]:
     return json.dumps(document, indent=1), scripts
 
 
+def policy_document(spec: AgentTaskSpec) -> str:
+    """policy.json for the program's runner: its time limit and the runtime policy (sandbox-image/policy.py),
+    from the same tables as the static review."""
+    document = {
+        "workDir": OUTPUT_DIR,
+        "timeoutSeconds": spec.capabilities.timeout_seconds,
+        "allowedModules": sorted(SAFE_STDLIB | set(spec.capabilities.allowed_libraries)),
+        "deniedModules": sorted(DENIED_MODULES),
+        "readRoots": list(READ_ROOTS),
+        "writeRoots": list(WRITE_ROOTS),
+    }
+    return json.dumps(document, indent=1)
+
+
 def code_config_map(task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, code: str) -> Manifest:
-    """The immutable ConfigMap mounted read-only at /code: main.py, checks.json and test scripts."""
+    """The immutable ConfigMap of one iteration: main.py and policy.json for the program, checks.json and the
+    test scripts for the checks (each container mounts only its own keys)."""
     checks, scripts = checks_document(spec)
     return {
         "apiVersion": "v1",
@@ -119,8 +152,26 @@ def code_config_map(task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration
             "ownerReferences": [owner_reference(task)],
         },
         "immutable": True,
-        "data": {"main.py": code, "checks.json": checks, **scripts},
+        "data": {"main.py": code, "policy.json": policy_document(spec), "checks.json": checks, **scripts},
     }
+
+
+def _container_security(uid: int) -> Manifest:
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": uid,
+        "runAsGroup": uid,
+        "allowPrivilegeEscalation": False,
+        "privileged": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def _config_map_volume(name: str, config_map: str, keys: list[str]) -> Manifest:
+    items = [{"key": key, "path": key} for key in keys]
+    return {"name": name, "configMap": {"name": config_map, "defaultMode": 0o444, "items": items}}
 
 
 def sandbox_pod(
@@ -129,16 +180,20 @@ def sandbox_pod(
     """The locked-down pod that runs one iteration's code once."""
     caps = spec.capabilities
     resources = {"cpu": caps.cpu, "memory": caps.memory, "ephemeral-storage": caps.ephemeral_storage}
+    config_map = code_config_map_name(pod_name)
+    _, scripts = checks_document(spec)
+    scratch = {"sizeLimit": caps.ephemeral_storage}
     volumes: list[Manifest] = [
-        {"name": "code", "configMap": {"name": code_config_map_name(pod_name), "defaultMode": 0o444}},
-        {"name": "output", "emptyDir": {"sizeLimit": caps.ephemeral_storage}},
-        {"name": "tmp", "emptyDir": {"sizeLimit": caps.ephemeral_storage}},
+        _config_map_volume("program-code", config_map, ["main.py", "policy.json"]),
+        _config_map_volume("checks-code", config_map, ["checks.json", *sorted(scripts)]),
+        {"name": "output", "emptyDir": scratch},
+        {"name": "report", "emptyDir": {"sizeLimit": REPORT_SIZE}},
+        {"name": "program-tmp", "emptyDir": scratch},
+        {"name": "program-shm", "emptyDir": scratch},
+        {"name": "checks-tmp", "emptyDir": scratch},
+        {"name": "checks-shm", "emptyDir": scratch},
     ]
-    mounts: list[Manifest] = [
-        {"name": "code", "mountPath": CODE_DIR, "readOnly": True},
-        {"name": "output", "mountPath": OUTPUT_DIR},
-        {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - a private emptyDir, not the host's /tmp
-    ]
+    data: list[Manifest] = []
     if caps.files.reference_data is not None:
         volumes.append(
             {"name": "data", "configMap": {"name": caps.files.reference_data, "defaultMode": 0o444}}
@@ -151,7 +206,61 @@ def sandbox_pod(
             }
         )
     if any(v["name"] == "data" for v in volumes):
-        mounts.append({"name": "data", "mountPath": DATA_DIR, "readOnly": True})
+        data.append({"name": "data", "mountPath": DATA_DIR, "readOnly": True})
+    program: Manifest = {
+        "name": PROGRAM_CONTAINER,
+        "image": config.sandbox_image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": [
+            "python3",
+            "-I",
+            RUNNER_PATH,
+            "program",
+            "--code",
+            f"{CODE_DIR}/main.py",
+            "--policy",
+            f"{CODE_DIR}/policy.json",
+            "--report",
+            REPORT_DIR,
+        ],
+        "workingDir": OUTPUT_DIR,
+        "resources": {"requests": resources, "limits": resources},
+        "securityContext": _container_security(PROGRAM_UID),
+        "volumeMounts": [
+            {"name": "program-code", "mountPath": CODE_DIR, "readOnly": True},
+            {"name": "output", "mountPath": OUTPUT_DIR},
+            {"name": "report", "mountPath": REPORT_DIR},
+            {"name": "program-tmp", "mountPath": TMP_DIR},
+            {"name": "program-shm", "mountPath": SHM_DIR},
+            *data,
+        ],
+    }
+    checks: Manifest = {
+        "name": CHECKS_CONTAINER,
+        "image": config.sandbox_image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": [
+            "python3",
+            "-I",
+            RUNNER_PATH,
+            "checks",
+            "--checks",
+            f"{CHECKS_DIR}/checks.json",
+            "--report",
+            REPORT_DIR,
+        ],
+        "workingDir": OUTPUT_DIR,
+        "resources": {"requests": resources, "limits": resources},
+        "securityContext": _container_security(SANDBOX_UID),
+        "volumeMounts": [
+            {"name": "checks-code", "mountPath": CHECKS_DIR, "readOnly": True},
+            {"name": "output", "mountPath": OUTPUT_DIR, "readOnly": True},
+            {"name": "report", "mountPath": REPORT_DIR, "readOnly": True},
+            {"name": "checks-tmp", "mountPath": TMP_DIR},
+            {"name": "checks-shm", "mountPath": SHM_DIR},
+            *data,
+        ],
+    }
     pod_spec: Manifest = {
         "restartPolicy": "Never",
         "activeDeadlineSeconds": run_timeout(spec) + STARTUP_GRACE_SECONDS,
@@ -160,42 +269,16 @@ def sandbox_pod(
         "hostNetwork": False,
         "hostPID": False,
         "hostIPC": False,
+        "shareProcessNamespace": False,
         "terminationGracePeriodSeconds": 5,
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": SANDBOX_UID,
             "runAsGroup": SANDBOX_UID,
-            "fsGroup": SANDBOX_UID,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "containers": [
-            {
-                "name": CONTAINER_NAME,
-                "image": config.sandbox_image,
-                "imagePullPolicy": "IfNotPresent",
-                "command": [
-                    "python3",
-                    RUNNER_PATH,
-                    "--code",
-                    f"{CODE_DIR}/main.py",
-                    "--checks",
-                    f"{CODE_DIR}/checks.json",
-                ],
-                "workingDir": OUTPUT_DIR,
-                "resources": {"requests": resources, "limits": resources},
-                "securityContext": {
-                    "runAsNonRoot": True,
-                    "runAsUser": SANDBOX_UID,
-                    "runAsGroup": SANDBOX_UID,
-                    "allowPrivilegeEscalation": False,
-                    "privileged": False,
-                    "readOnlyRootFilesystem": True,
-                    "capabilities": {"drop": ["ALL"]},
-                    "seccompProfile": {"type": "RuntimeDefault"},
-                },
-                "volumeMounts": mounts,
-            }
-        ],
+        "initContainers": [program],
+        "containers": [checks],
         "volumes": volumes,
     }
     if config.runtime_class:

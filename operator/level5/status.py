@@ -145,6 +145,19 @@ class RedactionCount(CrdModel):
     """Values replaced by a placeholder."""
 
 
+class RuntimeViolation(CrdModel):
+    """The runtime policy (layer 4, inside the sandbox's interpreter) stopped the program."""
+
+    rule: str = Field(max_length=64)
+    """Rule id, e.g. L5-RT-PROCESS."""
+    event: str = Field(max_length=128)
+    """The audited action, e.g. subprocess.Popen or open."""
+    attempted: str = Field(default="", max_length=1024)
+    """What the program tried, e.g. the path or the command."""
+    line: int | None = None
+    """The program's line that was running, when known."""
+
+
 class HistoryEntry(CrdModel):
     """Summary of one finished iteration."""
 
@@ -190,6 +203,8 @@ class HistoryEntry(CrdModel):
     """PII and secrets redacted from this iteration's output before it was stored or shown to the model."""
     output_withheld_rules: list[str] = Field(default_factory=list, max_length=32)
     """Prompt-injection rules that fired on the sandbox output; that output was withheld from the model."""
+    policy_violation: RuntimeViolation | None = None
+    """The runtime policy stopped the program (outcome PolicyViolation)."""
 
 
 class Totals(CrdModel):

@@ -64,6 +64,7 @@ from level5.status import (
     Phase,
     RedactionCount,
     ReviewSummary,
+    RuntimeViolation,
     TaskResult,
 )
 from level5.wakeups import Wakeups
@@ -503,6 +504,11 @@ class TaskLoop:
                 "exit_code": outcome.run.exit_code if outcome.run else None,
                 "timed_out": outcome.run.timed_out if outcome.run else None,
                 "failure": outcome.failure,
+                "policy_violation": (
+                    outcome.run.policy_violation.model_dump(mode="json")
+                    if outcome.run and outcome.run.policy_violation
+                    else None
+                ),
                 "outputs_sha256": guarded.outputs_sha256,
                 "redactions": guarded.redactions,
                 "output_withheld_rules": guarded.injection_rules,
@@ -556,6 +562,11 @@ class TaskLoop:
                     RedactionCount(type=k, count=n) for k, n in sorted(guarded.redactions.items())
                 ],
                 "output_withheld_rules": guarded.injection_rules,
+                "policy_violation": (
+                    RuntimeViolation.model_validate(run.policy_violation.model_dump())
+                    if run and run.policy_violation
+                    else None
+                ),
             }
         )
         result = TaskResult(

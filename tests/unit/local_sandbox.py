@@ -1,12 +1,13 @@
 """Test doubles for the loop's ports that do real work locally: LocalSandbox runs sandbox-image/runner.py
-as a subprocess (the same runner the pod runs), RecordingSink keeps every saved status and Event,
+as subprocesses, the program's run and then the checks, as the pod's two containers do (run_locally), with
+the task's runtime policy and the sandbox's paths moved into a local directory; RecordingSink keeps every
+saved status and Event,
 MemoryApprovals keeps Approvals and lets a test decide them as a person would; build_loop wires a TaskLoop
 to them."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from collections import Counter
 from datetime import datetime
@@ -18,16 +19,75 @@ from level5.model_client import Endpoint, ModelGateway
 from level5.redaction import Redactor, task_key
 from level5.run_result import parse_pod_log
 from level5.sandbox import LaunchOutcome, Pod, PodOutcome
-from level5.sandbox_manifests import TaskRef, checks_document, code_config_map_name
+from level5.sandbox_manifests import (
+    CHECKS_DIR,
+    CODE_DIR,
+    OUTPUT_DIR,
+    TaskRef,
+    checks_document,
+    code_config_map_name,
+    policy_document,
+)
 from level5.spec import AgentTaskSpec
 from level5.status import AgentTaskStatus
 from level5.task_loop import TaskLoop
 from level5.wakeups import Wakeups
 from task_manifests import UNSUPERVISED
 
-__all__ = ["UNSUPERVISED", "LocalSandbox", "MemoryApprovals", "RecordingSink", "build_loop"]
+__all__ = ["UNSUPERVISED", "LocalSandbox", "MemoryApprovals", "RecordingSink", "build_loop", "run_locally"]
 
 RUNNER = Path(__file__).resolve().parents[2] / "sandbox-image" / "runner.py"
+RUN_SECONDS = 60
+
+
+def local_paths(directory: Path) -> dict[str, str]:
+    """The sandbox's directories, moved under `directory`."""
+    return {
+        CODE_DIR: str(directory / "code"),
+        CHECKS_DIR: str(directory / "checks"),
+        OUTPUT_DIR: str(directory / "out"),
+    }
+
+
+def localise(text: str, directory: Path) -> str:
+    for sandbox_path, local in local_paths(directory).items():
+        text = text.replace(f'"{sandbox_path}', f'"{local}')
+    return text
+
+
+async def run_locally(directory: Path, code: str, policy: str, checks: str, scripts: dict[str, str]) -> str:
+    """Run the program and then its checks the way the pod's two containers do (policy.json and checks.json
+    as the operator writes them, with sandbox paths moved under `directory`); returns the checks' output."""
+    for name in ("code", "checks", "out", "report"):
+        (directory / name).mkdir(parents=True, exist_ok=True)
+    (directory / "code" / "main.py").write_text(code)
+    (directory / "code" / "policy.json").write_text(localise(policy, directory))
+    (directory / "checks" / "checks.json").write_text(localise(checks, directory))
+    for file_name, source in scripts.items():
+        (directory / "checks" / file_name).write_text(source)
+    report = str(directory / "report")
+    phases = [
+        [
+            "program",
+            "--code",
+            str(directory / "code" / "main.py"),
+            "--policy",
+            str(directory / "code" / "policy.json"),
+        ],
+        ["checks", "--checks", str(directory / "checks" / "checks.json")],
+    ]
+    output = b""
+    for phase, work in zip(phases, ("work-program", "work-checks"), strict=True):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-I", str(RUNNER), *phase, "--report", report,
+            cwd=directory / "out",
+            stdout=asyncio.subprocess.PIPE,
+            env={"LEVEL5_WORK_DIR": str(directory / work)},
+        )  # fmt: skip
+        async with asyncio.timeout(RUN_SECONDS):
+            output, _ = await proc.communicate()
+        assert proc.returncode == 0, f"runner {phase[0]} exited {proc.returncode}"
+    return output.decode()
 
 
 class LocalSandbox:
@@ -36,6 +96,7 @@ class LocalSandbox:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.codes: dict[str, str] = {}
+        self.specs: dict[str, AgentTaskSpec] = {}
         self.launches: Counter[str] = Counter()
         self.logs: dict[str, str] = {}
         self.hang_on_wait = False
@@ -52,18 +113,7 @@ class LocalSandbox:
     ) -> str:
         name = code_config_map_name(pod_name)
         self.codes.setdefault(name, code)
-        directory = self.root / pod_name
-        (directory / "out").mkdir(parents=True, exist_ok=True)
-        checks, scripts = checks_document(spec)
-        document = json.loads(checks)
-        document["outputDir"] = str(directory / "out")
-        for check in document["checks"]:
-            if "path" in check:
-                check["path"] = str(directory / Path(check["path"]).name)
-        (directory / "checks.json").write_text(json.dumps(document))
-        (directory / "main.py").write_text(code)
-        for file_name, source in scripts.items():
-            (directory / file_name).write_text(source)
+        self.specs[pod_name] = spec
         return name
 
     async def read_code(self, namespace: str, config_map: str) -> str | None:
@@ -75,19 +125,12 @@ class LocalSandbox:
         if pod_name in self.logs or self.launches[pod_name]:
             return LaunchOutcome.EXISTS
         self.launches[pod_name] += 1
-        directory = self.root / pod_name
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(RUNNER),
-            "--code",
-            str(directory / "main.py"),
-            "--checks",
-            str(directory / "checks.json"),
-            stdout=asyncio.subprocess.PIPE,
-            env={"LEVEL5_WORK_DIR": str(directory / "work")},
+        spec = self.specs[pod_name]
+        checks, scripts = checks_document(spec)
+        code = self.codes[code_config_map_name(pod_name)]
+        self.logs[pod_name] = await run_locally(
+            self.root / pod_name, code, policy_document(spec), checks, scripts
         )
-        stdout, _ = await proc.communicate()
-        self.logs[pod_name] = stdout.decode()
         return LaunchOutcome.CREATED
 
     async def wait(self, namespace: str, name: str, spec: AgentTaskSpec) -> Pod | None:

@@ -1,42 +1,34 @@
-"""Run sandbox-image/runner.py for real (a local subprocess) and parse its output as the operator does."""
+"""Run sandbox-image/runner.py for real (local subprocesses: the program's run, then the checks, as the pod's
+two containers do) and parse its output as the operator does."""
 
 from __future__ import annotations
 
+import ast
+import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from local_sandbox import RUNNER, run_locally
 
-from level5.run_result import RESULT_MARKER, RunResultError, parse_pod_log
+from level5.run_result import RESULT_MARKER, RUNTIME_RULES, RunResultError, parse_pod_log
+from level5.sandbox_manifests import policy_document
+from level5.spec import AgentTaskSpec
 
-RUNNER = Path(__file__).resolve().parents[2] / "sandbox-image" / "runner.py"
+SPEC = AgentTaskSpec.model_validate(
+    {"goal": {"primary": "x", "successCriteria": [{"name": "exit", "exitCode": 0}]}}
+)
 
 
 def run_runner(tmp_path: Path, code: str, checks: list[dict[str, object]], timeout: float = 10) -> str:
-    (tmp_path / "code").mkdir(parents=True)
-    (tmp_path / "out").mkdir()
-    main = tmp_path / "code" / "main.py"
-    main.write_text(code)
+    scripts: dict[str, str] = {}
     for i, check in enumerate(checks):
         if check["kind"] == "testScript":
-            script = tmp_path / "code" / f"test_{i}.py"
-            script.write_text(str(check.pop("source")))
-            check["path"] = str(script)
-    checks_file = tmp_path / "code" / "checks.json"
-    checks_file.write_text(
-        json.dumps({"outputDir": str(tmp_path / "out"), "timeoutSeconds": timeout, "checks": checks})
-    )
-    proc = subprocess.run(
-        [sys.executable, str(RUNNER), "--code", str(main), "--checks", str(checks_file)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"LEVEL5_WORK_DIR": str(tmp_path / "work")},
-    )
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+            scripts[f"test_{i}.py"] = str(check.pop("source"))
+            check["path"] = f"/checks/test_{i}.py"
+    policy = json.loads(policy_document(SPEC)) | {"timeoutSeconds": timeout}
+    document = {"outputDir": "/output", "timeoutSeconds": timeout, "checks": checks}
+    return asyncio.run(run_locally(tmp_path, code, json.dumps(policy), json.dumps(document), scripts))
 
 
 def test_marker_matches_operator() -> None:
@@ -44,7 +36,7 @@ def test_marker_matches_operator() -> None:
 
 
 def test_success_with_all_check_kinds(tmp_path: Path) -> None:
-    code = "import os\nprint('north 120.5')\nopen('report.txt','w').write('ok')\n"
+    code = "print('north 120.5')\nopen('report.txt','w').write('ok')\n"
     checks = [
         {"name": "exit", "kind": "exitCode", "value": 0},
         {"name": "has-north", "kind": "outputContains", "value": "north"},
@@ -137,3 +129,37 @@ def test_peak_memory_of_the_program_is_reported(tmp_path: Path) -> None:
     )
     assert 0 < small.peak_memory_bytes < big.peak_memory_bytes
     assert big.peak_memory_bytes >= 64 * 1024 * 1024
+
+
+def test_policy_violation_stops_the_program_and_is_reported(tmp_path: Path) -> None:
+    code = "print('before')\ntry:\n    import subprocess\nexcept BaseException:\n    print('swallowed')\n"
+    code += "print('after')\n"
+    result = parse_pod_log(run_runner(tmp_path, code, [{"name": "exit", "kind": "exitCode", "value": 0}]))
+    assert result.exit_code == 86 and result.stdout == "before\n"
+    assert result.policy_violation is not None
+    assert (result.policy_violation.rule, result.policy_violation.line) == ("L5-RT-IMPORT", 3)
+    assert result.error is not None and result.error.type == "PolicyViolation"
+    assert "L5-RT-IMPORT" in result.error.message and not result.checks[0].passed
+
+
+def test_checks_never_see_what_the_program_planted_in_the_report(tmp_path: Path) -> None:
+    """The program can write into the report directory while it runs; the runner empties it afterwards."""
+    code = (
+        "import json\nfor name in ('program.json', 'stdout.txt'):\n"
+        "    open('../report/' + name, 'w').write(json.dumps({'exitCode': 0}))\nraise SystemExit(3)\n"
+    )
+    policy_free = json.loads(policy_document(SPEC)) | {"writeRoots": ["/"], "readRoots": ["/"]}
+    document = {
+        "outputDir": "/output",
+        "timeoutSeconds": 10,
+        "checks": [{"name": "e", "kind": "exitCode", "value": 0}],
+    }
+    output = asyncio.run(run_locally(tmp_path, code, json.dumps(policy_free), json.dumps(document), {}))
+    result = parse_pod_log(output)
+    assert result.exit_code == 3 and not result.checks[0].passed
+
+
+def test_runtime_rules_match_the_operator() -> None:
+    text = (RUNNER.parent / "policy.py").read_text()
+    rules = text[text.index("RULES = {") : text.index("}", text.index("RULES = {")) + 1]
+    assert ast.literal_eval(rules.removeprefix("RULES = ")) == RUNTIME_RULES

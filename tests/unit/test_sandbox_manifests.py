@@ -55,20 +55,38 @@ def test_pod_is_locked_down() -> None:
     assert spec["activeDeadlineSeconds"] == 20 * 2 + 60
     assert spec["securityContext"]["runAsNonRoot"] is True
     assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
-    container = spec["containers"][0]
-    sc = container["securityContext"]
-    assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
-    assert sc["capabilities"] == {"drop": ["ALL"]} and sc["runAsUser"] == 65532 and sc["runAsGroup"] == 65532
-    assert (
-        container["resources"]["requests"]
-        == container["resources"]["limits"]
-        == {"cpu": "250m", "memory": "128Mi", "ephemeral-storage": "32Mi"}
-    )
-    assert container["imagePullPolicy"] == "IfNotPresent" and container["image"] == "level5.local/sandbox:dev"
-    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
-    assert mounts["/code"]["readOnly"] and mounts["/data"]["readOnly"]
+    assert spec["shareProcessNamespace"] is False and "fsGroup" not in spec["securityContext"]
+    program, checks = spec["initContainers"][0], spec["containers"][0]
+    assert (program["name"], checks["name"]) == ("program", "checks")
+    for container, uid in ((program, 65533), (checks, 65532)):
+        sc = container["securityContext"]
+        assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
+        assert sc["capabilities"] == {"drop": ["ALL"]} and sc["runAsUser"] == uid and sc["runAsGroup"] == uid
+        assert (
+            container["resources"]["requests"]
+            == container["resources"]["limits"]
+            == {"cpu": "250m", "memory": "128Mi", "ephemeral-storage": "32Mi"}
+        )
+        assert (
+            container["imagePullPolicy"] == "IfNotPresent"
+            and container["image"] == "level5.local/sandbox:dev"
+        )
+        assert container["command"][:3] == ["python3", "-I", "/opt/level5/runner.py"]
+    program_mounts = {m["mountPath"]: m for m in program["volumeMounts"]}
+    checks_mounts = {m["mountPath"]: m for m in checks["volumeMounts"]}
+    assert program_mounts["/code"]["readOnly"] and program_mounts["/data"]["readOnly"]
+    assert not program_mounts["/output"].get("readOnly") and not program_mounts["/report"].get("readOnly")
+    # The checks see the program's outputs read-only, and share no other writable directory with it.
+    assert checks_mounts["/output"]["readOnly"] and checks_mounts["/report"]["readOnly"]
+    shared = {m["name"] for m in program["volumeMounts"]} & {m["name"] for m in checks["volumeMounts"]}
+    assert shared == {"output", "report", "data"}
     volumes = {v["name"]: v for v in spec["volumes"]}
-    assert volumes["output"]["emptyDir"]["sizeLimit"] == "32Mi" and volumes["tmp"]["emptyDir"]["sizeLimit"]
+    assert [i["key"] for i in volumes["program-code"]["configMap"]["items"]] == ["main.py", "policy.json"]
+    assert [i["key"] for i in volumes["checks-code"]["configMap"]["items"]] == ["checks.json", "test_1.py"]
+    assert (
+        volumes["output"]["emptyDir"]["sizeLimit"] == "32Mi"
+        and volumes["program-tmp"]["emptyDir"]["sizeLimit"]
+    )
     assert volumes["data"]["configMap"]["name"] == "sales"
     labels = pod["metadata"]["labels"]
     assert labels["app.kubernetes.io/managed-by"] == "level5" and labels["level5.dev/sandbox"] == "true"
@@ -86,7 +104,7 @@ def test_code_config_map_carries_code_checks_and_scripts() -> None:
     assert cm["metadata"]["name"] == "p-1-abc-code" and cm["immutable"] is True
     checks = json.loads(cm["data"]["checks.json"])
     assert [c["kind"] for c in checks["checks"]] == ["exitCode", "testScript"]  # judge stays in the operator
-    assert cm["data"]["test_1.py"] == "print(1)" and checks["checks"][1]["path"] == "/code/test_1.py"
+    assert cm["data"]["test_1.py"] == "print(1)" and checks["checks"][1]["path"] == "/checks/test_1.py"
     assert checks_document(SPEC)[1] == {"test_1.py": "print(1)"}
 
 
