@@ -61,14 +61,6 @@ RULES = {
 
 # Actions nothing in a task needs once its program runs, whoever calls them.
 ALWAYS_DENIED = {
-    "subprocess.Popen": "L5-RT-PROCESS",
-    "os.system": "L5-RT-PROCESS",
-    "os.exec": "L5-RT-PROCESS",
-    "os.posix_spawn": "L5-RT-PROCESS",
-    "os.spawn": "L5-RT-PROCESS",
-    "os.fork": "L5-RT-PROCESS",
-    "os.forkpty": "L5-RT-PROCESS",
-    "pty.spawn": "L5-RT-PROCESS",
     "socket.__new__": "L5-RT-NETWORK",
     "socket.connect": "L5-RT-NETWORK",
     "socket.bind": "L5-RT-NETWORK",
@@ -96,9 +88,18 @@ ALWAYS_DENIED = {
     "os.link": "L5-RT-WRITE",
 }
 
-# Actions libraries do while they initialise (numpy loads native code through ctypes, the import system
-# unmarshals .pyc files) but the program must not: denied when the program is the one acting.
+# Actions libraries do while they initialise (numpy loads native code through ctypes, pandas runs `uname`,
+# the import system unmarshals .pyc files) but the program must not: denied when the program is acting.
 DENIED_TO_PROGRAM = {
+    # pandas asks `uname -p` through platform.processor() while it is imported
+    "subprocess.Popen": "L5-RT-PROCESS",
+    "os.system": "L5-RT-PROCESS",
+    "os.exec": "L5-RT-PROCESS",
+    "os.posix_spawn": "L5-RT-PROCESS",
+    "os.spawn": "L5-RT-PROCESS",
+    "os.fork": "L5-RT-PROCESS",
+    "os.forkpty": "L5-RT-PROCESS",
+    "pty.spawn": "L5-RT-PROCESS",
     "ctypes.dlopen": "L5-RT-NATIVE",
     "ctypes.dlsym": "L5-RT-NATIVE",
     "ctypes.dlsym/handle": "L5-RT-NATIVE",
@@ -148,13 +149,15 @@ PATH_EVENTS: dict[str, tuple[tuple[int, ...], bool]] = {
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 # Files any Python program reads that are neither the task's nor the interpreter's.
 SYSTEM_READS = ("/dev/null", "/dev/urandom", "/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo")
+SYSTEM_WRITES = ("/dev/null",)
 # Modules the interpreter itself imports on behalf of a program's line (codecs, strptime, decimal).
 IMPLICIT_MODULES = frozenset({"encodings", "_strptime", "_pydecimal", "_decimal", "_datetime", "_json"})
 
 IMPORT_AGAIN = "level5.import"
 """Raised by guarded_import for modules already loaded, which the interpreter's own `import` event skips."""
 
-UNTRUSTED, STDLIB, LIBRARY, IMPORT_SYSTEM = range(4)
+UNTRUSTED, STDLIB, LIBRARY, IMPORT_SYSTEM, POLICY = range(5)
+"""Who a frame belongs to; POLICY frames (this file: guarded_import, run) are passed over in every walk."""
 
 
 class Policy:
@@ -183,7 +186,9 @@ class Policy:
         known = self._kinds.get(filename)
         if known is not None:
             return known
-        if filename.startswith("<frozen importlib._bootstrap"):
+        if filename == __file__:
+            kind = POLICY
+        elif filename.startswith("<frozen importlib._bootstrap"):
             kind = IMPORT_SYSTEM
         elif filename.startswith("<frozen "):
             kind = STDLIB
@@ -215,13 +220,17 @@ class Policy:
     def importer(self, frame: FrameType | None) -> FrameType | None:
         """The frame whose code asked for an import, past the import system and stdlib helpers such as
         importlib.import_module; None when it is a library, or a stdlib module's body importing what it
-        needs."""
+        needs, or the import system loading its own helpers (_io while it reads a module's source)."""
+        innermost = True
         while frame is not None:
             kind = self.kind(frame.f_code.co_filename)
             if kind == UNTRUSTED:
                 return frame
             if kind == LIBRARY or (kind == STDLIB and frame.f_code.co_name == "<module>"):
                 return None
+            if kind == IMPORT_SYSTEM and innermost:
+                return None
+            innermost = innermost and kind == POLICY
             frame = frame.f_back
         return None
 
@@ -229,7 +238,7 @@ class Policy:
         return _under(path, self.readable)
 
     def writable_path(self, path: str) -> bool:
-        return _under(path, self.write_roots)
+        return _under(path, self.write_roots) or path in SYSTEM_WRITES
 
     def module_denied(self, name: str) -> bool:
         parts = name.split(".")
@@ -301,11 +310,13 @@ class Hook:
         if event in DENIED_DIRECTLY or (event == "object.__getattr__" and args[1] in FRAME_ATTRIBUTES):
             return "L5-RT-INTROSPECT" if policy.kind(caller.f_code.co_filename) == UNTRUSTED else None
         if event == "object.__setattr__" and args[1] in FRAME_ATTRIBUTES:
-            return "L5-RT-INTROSPECT"
+            # numpy rebinds __code__ of its dispatchers while it initialises; a program swapping a function's
+            # code could disarm this hook.
+            return "L5-RT-INTROSPECT" if policy.program_acting(caller) else None
         if event == "import":
             return self.decide_import(str(args[0]), caller)
         if event == IMPORT_AGAIN:
-            return self.decide_import(str(args[0]), caller.f_back)
+            return self.decide_import(str(args[0]), caller)
         if event in ("compile", "exec"):
             return self.decide_code(event, args, caller)
         if event == "open":
@@ -322,14 +333,12 @@ class Hook:
 
     def decide_import(self, name: str, caller: FrameType | None) -> str | None:
         policy = self.policy
-        if policy.importer(caller) is not None:
-            top = name.split(".")[0]
-            allowed = top in policy.allowed_modules and not policy.module_denied(name)
-            return None if allowed else "L5-RT-IMPORT"
-        # A library importing a denied module while doing the program's bidding (not while initialising).
-        if policy.module_denied(name) and policy.program_acting(caller):
-            return "L5-RT-IMPORT"
-        return None
+        # Only the program's own imports are judged: libraries import what they need (numpy's np.load imports
+        # tokenize), and what they then do with it is judged action by action.
+        if policy.importer(caller) is None:
+            return None
+        allowed = name.split(".")[0] in policy.allowed_modules and not policy.module_denied(name)
+        return None if allowed else "L5-RT-IMPORT"
 
     def decide_code(self, event: str, args: tuple[Any, ...], caller: FrameType) -> str | None:
         policy = self.policy
@@ -337,9 +346,12 @@ class Hook:
             return None
         kind = policy.kind(caller.f_code.co_filename)
         if kind == IMPORT_SYSTEM:
-            # Module bodies are compiled and executed by the import system: only installed libraries'.
+            # Module bodies are compiled and executed by the import system, and extension modules (pandas'
+            # Cython ones) exec their own strings while they initialise; a module file outside the installed
+            # libraries (one the program wrote) must not run.
             filename = args[0].co_filename if event == "exec" else str(args[1])
-            return "L5-RT-EXEC" if policy.kind(filename) == UNTRUSTED else None
+            written = filename.startswith("/") and policy.kind(filename) == UNTRUSTED
+            return "L5-RT-EXEC" if written else None
         if kind == STDLIB:
             return None  # namedtuple, dataclasses, typing: the stdlib generating code from its own templates
         return "L5-RT-EXEC" if policy.program_acting(caller) else None

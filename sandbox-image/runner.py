@@ -54,6 +54,13 @@ REPORT_FILE = "program.json"
 STDOUT_FILE = "stdout.txt"
 STDERR_FILE = "stderr.txt"
 PR_SET_DUMPABLE = 4
+# Signals the program could send the runner to end it early (same uid): the runner ignores them, and the
+# program gets them back at their defaults. SIGKILL and SIGSTOP cannot be ignored (see the README's trust
+# model: killing its runner only ends the program's own run, unchecked).
+CATCHABLE_SIGNALS = (
+    signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
+    signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU,
+)  # fmt: skip
 
 # Last line of a Python error report, e.g. "KeyError: 'region'" or "pandas.errors.ParserError: ...".
 _ERROR_LINE = re.compile(
@@ -119,6 +126,12 @@ def end_every_process(proc: subprocess.Popen[bytes]) -> None:
             proc.returncode = os.waitstatus_to_exitcode(status)
 
 
+def default_signals() -> None:
+    """In the child before exec: the program starts with the default signal dispositions."""
+    for sig in CATCHABLE_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def run_process(
     argv: list[str],
     cwd: str,
@@ -137,6 +150,7 @@ def run_process(
         stderr=subprocess.PIPE,
         start_new_session=True,
         pass_fds=pass_fds,
+        preexec_fn=default_signals,  # noqa: PLW1509 - no thread runs yet: the readers start below
     )
     assert proc.stdout is not None and proc.stderr is not None
     readers = [CappedReader(proc.stdout, MAX_STREAM_BYTES), CappedReader(proc.stderr, MAX_STREAM_BYTES)]
@@ -329,7 +343,8 @@ def read_violation(fd: int) -> dict[str, Any] | None:
 
 def run_program(code: Path, policy_file: Path, report_dir: Path, policy_runner: Path = POLICY) -> int:
     """The program's domain: run it once under the runtime policy and leave its report."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # as PID 1, default dispositions cannot be signalled
+    for sig in CATCHABLE_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
     not_dumpable()
     policy = json.loads(policy_file.read_text())
     output_dir = policy.get("workDir", "/output")

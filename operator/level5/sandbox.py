@@ -17,6 +17,7 @@ from level5.config import OperatorConfig
 from level5.run_result import MAX_RESULT_BYTES, RunResult, RunResultError, parse_pod_log
 from level5.sandbox_manifests import (
     CHECKS_CONTAINER,
+    PROGRAM_CONTAINER,
     STARTUP_GRACE_SECONDS,
     TaskRef,
     code_config_map,
@@ -79,6 +80,13 @@ def pod_failure(pod: Pod) -> str | None:
             limit = pod["spec"]["containers"][0]["resources"]["limits"]["memory"]
             return f"OOMKilled: the program used more than the memory limit of {limit}"
         if terminated and terminated.get("exitCode", 0) != 0:
+            if container.get("name") == PROGRAM_CONTAINER:
+                # The runner there always exits 0 after its report; only the program (same uid) can end it.
+                code = terminated.get("exitCode")
+                return (
+                    f"RunnerKilled: the program's container ended with exit code {code} before its runner "
+                    "reported (the program killed or stopped its runner); nothing was checked"
+                )
             return f"the runner exited {terminated.get('exitCode')} ({terminated.get('reason', 'Error')})"
         if waiting and waiting.get("reason") in _FATAL_WAITING:
             return f"SandboxStartFailed: {waiting['reason']}: {waiting.get('message', '')}"

@@ -23,11 +23,12 @@ from typing import Any
 
 import pytest
 
-from kube import apply, get_json, kubectl, pod_logs, python_pod, unique_name, wait_pod_done
+from kube import apply, get_json, kubectl, python_pod, unique_name, wait_pod_done
 from level5.config import OperatorConfig
 from level5.sandbox_manifests import (
+    PROGRAM_CONTAINER,
+    PROGRAM_UID,
     RUNNER_PATH,
-    SANDBOX_UID,
     TaskRef,
     code_config_map,
     deny_all_network_policy,
@@ -95,9 +96,12 @@ def build(namespace: str, family: str, targets: dict[str, Any]) -> tuple[dict[st
     config_map["data"][family] = (CORPUS / family).read_text()
     config_map["data"]["targets.json"] = json.dumps(targets)
     pod = sandbox_pod(task, SPEC, name, 1, CONFIG)
-    container = pod["spec"]["containers"][0]
-    assert container["command"][:2] == ["python3", RUNNER_PATH] and container["command"][3] == "/code/main.py"
-    container["command"] = ["python3", "/code/main.py"]
+    # The payloads run where generated code runs: the program's container (its runner replaced by the driver).
+    program = pod["spec"]["initContainers"][0]
+    assert program["command"][:4] == ["python3", "-I", RUNNER_PATH, "program"]
+    program["command"] = ["python3", "/code/main.py"]
+    volume = next(v for v in pod["spec"]["volumes"] if v["name"] == "program-code")
+    volume["configMap"]["items"] += [{"key": key, "path": key} for key in (family, "targets.json")]
     for obj in (config_map, pod):
         # There is no AgentTask here: an owner that does not exist would have them garbage-collected.
         del obj["metadata"]["ownerReferences"]
@@ -107,7 +111,7 @@ def build(namespace: str, family: str, targets: dict[str, Any]) -> tuple[dict[st
 def run_result(namespace: str, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The finished pod and the driver's report (None-like {} when it printed none)."""
     pod = wait_pod_done(namespace, name, timeout=200)
-    lines = pod_logs(namespace, name).rstrip("\n").splitlines()
+    lines = kubectl("logs", "-n", namespace, name, "-c", PROGRAM_CONTAINER).rstrip("\n").splitlines()
     try:
         document: dict[str, Any] = json.loads(lines[-1])
     except (IndexError, ValueError):
@@ -183,7 +187,7 @@ def test_payloads_are_contained(contained: Results, family: str) -> None:
     spec = pod["spec"]
     assert spec["runtimeClassName"] == "gvisor" and spec["automountServiceAccountToken"] is False
     assert pod["metadata"]["labels"]["level5.dev/sandbox"] == "true"
-    container = spec["containers"][0]
+    container = spec["initContainers"][0]
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["command"] == ["python3", "/code/main.py"]
     assert not any(v.get("projected") or v.get("secret") for v in spec.get("volumes", []))
@@ -215,7 +219,7 @@ def test_payloads_are_contained(contained: Results, family: str) -> None:
     assert "ro" in probe["rootMount"].split(","), probe["rootMount"]
 
     # Unprivileged: uid/gid 65532, no capabilities, no privilege escalation.
-    assert probe["uid"] == [SANDBOX_UID] * 4
+    assert probe["uid"] == [PROGRAM_UID] * 4
     assert int(probe["capEff"], 16) == 0
 
     # No persistence: /tmp and /output start empty (the runner's own work directory aside); the markers
