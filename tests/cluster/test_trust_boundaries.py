@@ -186,7 +186,8 @@ ROUTES: dict[str, dict[str, str]] = {
     "L5-RT-PROCESS": {
         "pandas": "import pandas as pd\npd.io.common.os.system('id')",
         "numpy": "import numpy as np\nnp.lib.utils.os.system('id')",
-        "pandas-import": "import pandas as pd\npd.compat._optional.import_optional_dependency('subprocess').run(['id'])",
+        "pandas-import": "import pandas as pd\n"
+        "pd.compat._optional.import_optional_dependency('subprocess').run(['id'])",
         "reflection": "import pandas as pd\ngetattr(pd.io.common, 'o' + 's').execv('/bin/sh', ['sh'])",
     },
     "L5-RT-NETWORK": {
