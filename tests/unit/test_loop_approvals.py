@@ -279,3 +279,35 @@ async def test_pause_stops_before_the_next_step_and_resume_continues(
     final = await task.finished()
     assert final.phase is Phase.SUCCEEDED and final.iteration == 1
     assert [c.reason for c in final.conditions if c.type == "Paused"] == ["Resumed"]
+
+
+async def test_the_runtime_policy_stops_approved_code_and_the_next_run_asks_again(
+    scripted_model: ScriptedModel, start: Start
+) -> None:
+    """A person approves code the review could not judge (a computed path); the runtime policy still stops
+    it when the path turns out to be /etc/hostname: a PolicyViolation iteration, fed back to the model, whose
+    anomaly makes the next iteration ask a person again (Anomaly trigger)."""
+    reads = (
+        "import json\nwith open(json.loads('[\"/etc/hostname\"]')[0]) as handle:\n    print(handle.read())\n"
+    )
+    scripted_model.add(
+        {"match": "Write the program", "content": answer(reads)},
+        {"match": "Attempt 1 failed", "content": answer(OK)},
+    )
+    task = start(make_spec("B"))
+    first = await task.pending()
+    assert task.approvals.items[first].spec.review_verdict == "escalate"
+    task.approvals.decide(first, Decision.APPROVE)
+    second = await task.pending()
+    assert {t.type.value for t in task.approvals.items[second].spec.triggers} >= {"Anomaly"}
+    entry = task.sink.last.history[0]
+    assert entry.policy_violation is not None and entry.policy_violation.rule == "L5-RT-READ"
+    assert entry.policy_violation.line == 2 and "/etc/hostname" in entry.policy_violation.attempted
+    assert entry.exit_code == 86 and entry.reason.startswith("PolicyViolation: L5-RT-READ")
+    conditions = {c.type: c for c in task.sink.last.conditions}
+    assert conditions["AnomalyDetected"].reason == "PolicyViolation"
+    assert "Error type: PolicyViolation" in scripted_model.prompts()[1]
+    task.approvals.decide(second, Decision.APPROVE)
+    final = await task.finished()
+    assert final.phase is Phase.SUCCEEDED and final.iteration == 2
+    assert task.loop.metrics.policy_violations.labels("L5-RT-READ")._value.get() == 1
