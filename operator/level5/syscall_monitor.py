@@ -85,18 +85,26 @@ SYSTEM_READ_ROOTS: tuple[str, ...] = (
     "/usr/lib/x86_64-linux-gnu",
     "/lib/x86_64-linux-gnu",
     "/etc/ld.so.cache",
-    "/usr/bin/pyvenv.cfg",
-    "/usr/pyvenv.cfg",
-    "/usr/bin/pybuilddir.txt",
     "/etc/localtime",
+    "/usr/lib/locale",
+    "/usr/share/locale",
     "/usr/share/zoneinfo",
+    "/usr/lib/ssl/openssl.cnf",
+    "/usr/pyvenv.cfg",
+    "/usr/bin/pyvenv.cfg",
+    "/usr/bin/python3._pth",
+    "/usr/bin/python3.11._pth",
+    "/usr/bin/pybuilddir.txt",
     "/dev/null",
-    "/dev/urandom",
-    "/proc/self",
-    "/sys/devices/system/cpu",
 )
-"""What the sandbox's python3 (Debian's 3.11, with numpy and pandas) opens by itself, read from real runs
-(tests/unit/data/syscall_monitor/): reading these is never an anomaly."""
+"""What the sandbox image's python3 (Debian's 3.11 with numpy and pandas) opens by itself, read from real
+runs (tests/unit/data/syscall_monitor/): the interpreter, its libraries, locale and time-zone data
+(importing pandas reads every zoneinfo file). Reading these is never an anomaly, so the collector only
+counts such opens (`systemOpens`) instead of listing them."""
+HARMLESS_WRITES: tuple[str, ...] = ("/dev/null",)
+LIBRARY_EXECS: frozenset[tuple[str, tuple[str, ...]]] = frozenset({("/usr/bin/uname", ("uname", "-p"))})
+"""Processes the sandbox image's libraries start by themselves: `platform.processor()`, run while importing
+numpy and pandas, starts `uname -p`. They do not count as the program's process starts."""
 
 
 class _Model(BaseModel):
@@ -104,11 +112,10 @@ class _Model(BaseModel):
 
 
 class ExecRecord(_Model):
-    """A program executed (or an execve that failed: then `errno` names why)."""
+    """A program executed: the binary gVisor loaded and the argv it got."""
 
     path: str
     argv: list[str]
-    errno: str = ""
     count: int = 1
 
 
@@ -174,15 +181,18 @@ class SyscallSummary(_Model):
     )
     points: int = 0
     dropped: int = 0
-    exec_count: int = Field(default=0, description="Successful execve/execveat calls.")
-    exec_failures: int = 0
+    exec_count: int = Field(default=0, description="Programs executed (successful execve/execveat).")
+    exec_attempts: int = Field(
+        default=0, description="execve/execveat calls, failed ones included (a PATH search tries several)."
+    )
     forks: int = Field(default=0, description="New processes (clone/fork/vfork without CLONE_THREAD).")
     execs: list[ExecRecord] = Field(default_factory=list)
     connect_count: int = 0
     connects: list[ConnectRecord] = Field(default_factory=list)
     socket_count: int = 0
     sockets: list[SocketRecord] = Field(default_factory=list)
-    open_count: int = 0
+    open_count: int = Field(default=0, description="Every open, system reads included.")
+    system_opens: int = Field(default=0, description="Reads under SYSTEM_READ_ROOTS, counted, not listed.")
     opens: list[OpenRecord] = Field(default_factory=list)
     ptrace_count: int = 0
     ptraces: list[PtraceRecord] = Field(default_factory=list)
@@ -281,7 +291,9 @@ class _Tracker:
     points: int = 0
     started: bool = False
     forks: int = 0
-    exec_failures: int = 0
+    exec_attempts: int = 0
+    open_count: int = 0
+    system_opens: int = 0
     execs: _Distinct[ExecRecord] = field(default_factory=lambda: _Distinct(MAX_RECORDS))
     connects: _Distinct[ConnectRecord] = field(default_factory=lambda: _Distinct(MAX_RECORDS))
     sockets: _Distinct[SocketRecord] = field(default_factory=lambda: _Distinct(MAX_RECORDS))
@@ -298,19 +310,16 @@ class _Tracker:
         elif kind is MessageType.SENTRY_CLONE:
             self.forks += not point.flags & _CLONE_THREAD
         elif kind is MessageType.SENTRY_EXEC:
-            self._exec(point, "")
+            argv = [_cut(a) for a in point.argv[:MAX_ARGS]]
+            path = _cut(point.path)
+            self.execs.add((path, tuple(argv)), lambda: ExecRecord(path=path, argv=argv))
         elif kind is MessageType.SYSCALL_EXECVE:
-            # Successful execs come from sentry/execve (the new image has replaced the arguments' memory
-            # by the time this exit point reads them); this point adds the ones that failed.
-            if point.errno:
-                self.exec_failures += 1
-                self._exec(point, err)
+            # The syscall's exit point carries no error for a failed exec (gVisor fails it after the
+            # syscall has returned to its run loop), so it only counts attempts; sentry/execve above
+            # reports the programs that actually ran.
+            self.exec_attempts += 1
         elif kind is MessageType.SYSCALL_OPEN:
-            path = open_path(point)
-            flags, write = open_flags(point.flags)
-            self.opens.add(
-                (path, write, err), lambda: OpenRecord(path=path, flags=flags, write=write, errno=err)
-            )
+            self._open(point, err)
         elif kind is MessageType.SYSCALL_CONNECT:
             address = format_address(point.address)
             self.connects.add((address, err), lambda: ConnectRecord(address=address, errno=err))
@@ -331,10 +340,14 @@ class _Tracker:
                 lambda: DeniedCall(syscall=_SYSCALL_NAMES[kind], target=target, errno=err),
             )
 
-    def _exec(self, point: Point, err: str) -> None:
-        argv = [_cut(a) for a in point.argv[:MAX_ARGS]]
-        path = _cut(point.path)
-        self.execs.add((path, tuple(argv), err), lambda: ExecRecord(path=path, argv=argv, errno=err))
+    def _open(self, point: Point, err: str) -> None:
+        self.open_count += 1
+        path = open_path(point)
+        flags, write = open_flags(point.flags)
+        if not write and _under(path, SYSTEM_READ_ROOTS):
+            self.system_opens += 1
+            return
+        self.opens.add((path, write, err), lambda: OpenRecord(path=path, flags=flags, write=write, errno=err))
 
     def summary(self) -> SyscallSummary:
         lists = (self.execs, self.connects, self.sockets, self.opens, self.ptraces, self.denied)
@@ -345,15 +358,16 @@ class _Tracker:
             container_started=self.started,
             points=self.points,
             dropped=self.dropped,
-            exec_count=self.execs.total - self.exec_failures,
-            exec_failures=self.exec_failures,
+            exec_count=self.execs.total,
+            exec_attempts=self.exec_attempts,
             forks=self.forks,
             execs=self.execs.listed(),
             connect_count=self.connects.total,
             connects=self.connects.listed(),
             socket_count=self.sockets.total,
             sockets=self.sockets.listed(),
-            open_count=self.opens.total,
+            open_count=self.open_count,
+            system_opens=self.system_opens,
             opens=self.opens.listed(),
             ptrace_count=self.ptraces.total,
             ptraces=self.ptraces.listed(),
@@ -634,7 +648,7 @@ async def fetch_syscall_summary(
                 return None
             return SyscallSummary.model_validate_json(await response.read())
     except (aiohttp.ClientError, TimeoutError, ValidationError) as exc:
-        log.warning("syscall monitor %s unavailable: %s", url, exc)
+        log.warning("syscall monitor %s unavailable: %r", url, exc)
         return None
 
 
@@ -647,6 +661,15 @@ def _some(items: list[str], total: int) -> str:
     return shown if total <= 3 else f"{shown} and {total - 3} more"
 
 
+def _expected_open(record: OpenRecord, readable: tuple[str, ...], writable: tuple[str, ...]) -> bool:
+    if record.write:
+        return _under(record.path, writable + HARMLESS_WRITES)
+    # Listing a directory above an allowed path is how imports and path walks get there ("/" for the cwd
+    # on sys.path, "/usr/local/lib/python3.11/dist-packages" that does not hold anything).
+    ancestor = "O_DIRECTORY" in record.flags and any(_under(root, (record.path,)) for root in readable)
+    return ancestor or _under(record.path, readable)
+
+
 def syscall_anomalies(
     summary: SyscallSummary,
     *,
@@ -657,17 +680,23 @@ def syscall_anomalies(
     """Unexpected activity in a summary, one sentence per kind, each starting with its kind:
     MonitoringIncomplete, ProcessStart, Connect, Socket, FileAccess, Ptrace, Denied.
 
-    `expected_execs` is how many processes the run itself starts (0 for a program run as the container's
-    own process). Reading `read_roots`, `write_roots` and the interpreter's own files
-    (SYSTEM_READ_ROOTS) is expected; writing only under `write_roots`."""
+    `expected_execs` is how many processes the run itself starts (0 for a program that is the container's
+    own process); the image's libraries' own (LIBRARY_EXECS) do not count. Reading `read_roots`,
+    `write_roots` and the interpreter's own files (SYSTEM_READ_ROOTS) is expected, and so is listing a
+    directory above them; writing only under `write_roots`."""
     found: list[str] = []
     if summary.dropped:
         found.append(f"MonitoringIncomplete: the sandbox's trace sink dropped {summary.dropped} points")
     if not summary.container_started:
         found.append("MonitoringIncomplete: the container's start was not observed")
-    started = max(summary.exec_count, summary.forks)
+    if summary.truncated:
+        found.append("MonitoringIncomplete: more distinct calls than the summary lists (counts are exact)")
+    library = sum(e.count for e in summary.execs if (e.path, tuple(e.argv)) in LIBRARY_EXECS)
+    started = max(summary.exec_count, summary.forks, 1 if summary.exec_attempts else 0) - library
     if started > expected_execs:
-        execs = [" ".join(e.argv) or e.path for e in summary.execs if not e.errno]
+        execs = [
+            " ".join(e.argv) or e.path for e in summary.execs if (e.path, tuple(e.argv)) not in LIBRARY_EXECS
+        ]
         found.append(
             f"ProcessStart: {started} processes started, expected at most {expected_execs}"
             + (f": {_some(execs, len(execs))}" if execs else "")
@@ -678,11 +707,12 @@ def syscall_anomalies(
     if summary.socket_count:
         sockets = [f"{s.domain} {s.type}" for s in summary.sockets]
         found.append(f"Socket: {summary.socket_count} sockets created: {_some(sockets, len(sockets))}")
-    reads, writes = (*read_roots, *write_roots, *SYSTEM_READ_ROOTS), tuple(write_roots)
+    writable = tuple(write_roots)
+    readable = (*read_roots, *writable, *SYSTEM_READ_ROOTS)
     outside = [
         f"{o.path} ({'write' if o.write else 'read'}{', ' + o.errno if o.errno else ''})"
         for o in summary.opens
-        if not _under(o.path, writes if o.write else reads)
+        if not _expected_open(o, readable, writable)
     ]
     if outside:
         found.append(
@@ -690,7 +720,8 @@ def syscall_anomalies(
             + _some(outside, len(outside))
         )
     if summary.ptrace_count:
-        found.append(f"Ptrace: {summary.ptrace_count} ptrace calls")
+        ptraces = [f"request {p.request} pid {p.pid} ({p.errno or 'allowed'})" for p in summary.ptraces]
+        found.append(f"Ptrace: {summary.ptrace_count} ptrace calls: {_some(ptraces, len(ptraces))}")
     if summary.denied_count:
         denied = [f"{d.syscall} {d.target} ({d.errno})" for d in summary.denied]
         found.append(f"Denied: {summary.denied_count} calls refused: {_some(denied, len(denied))}")
