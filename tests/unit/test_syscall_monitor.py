@@ -28,7 +28,15 @@ from level5.syscall_monitor import (
     monitor_base_url,
     syscall_anomalies,
 )
-from level5.syscall_wire import MessageType, Point, WireError, decode, handshake, handshake_version, iter_recording
+from level5.syscall_wire import (
+    MessageType,
+    Point,
+    WireError,
+    decode,
+    handshake,
+    handshake_version,
+    iter_recording,
+)
 
 DATA = Path(__file__).parent / "data" / "syscall_monitor"
 IDS = {
@@ -157,7 +165,9 @@ def test_records_are_capped_and_counted_and_truncation_is_an_anomaly() -> None:
     assert summary is not None
     assert summary.connect_count == MAX_RECORDS + 11 and len(summary.connects) == MAX_RECORDS
     assert summary.truncated
-    assert any(a.startswith("MonitoringIncomplete") for a in syscall_anomalies(summary, expected_execs=0, **ROOTS))
+    assert any(
+        a.startswith("MonitoringIncomplete") for a in syscall_anomalies(summary, expected_execs=0, **ROOTS)
+    )
 
 
 def test_ttl_and_container_cap() -> None:
@@ -265,7 +275,9 @@ async def test_the_client_says_none_when_the_monitor_is_unreachable_or_wrong(soc
 def test_operator_setting_and_cli() -> None:
     assert OperatorConfig.from_env({}).syscall_monitor_url is None
     assert OperatorConfig.from_env({"LEVEL5_SYSCALL_MONITOR_URL": ""}).syscall_monitor_url is None
-    template = OperatorConfig.from_env({"LEVEL5_SYSCALL_MONITOR_URL": "http://{hostIP}:18090"}).syscall_monitor_url
+    template = OperatorConfig.from_env(
+        {"LEVEL5_SYSCALL_MONITOR_URL": "http://{hostIP}:18090"}
+    ).syscall_monitor_url
     assert template is not None and monitor_base_url(template, "10.0.0.7") == "http://10.0.0.7:18090"
     with pytest.raises(SystemExit, match="ADDR:PORT"):
         main(["syscall-monitor", "--socket", "/tmp/x.sock", "--listen", "18090"])
