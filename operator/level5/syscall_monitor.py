@@ -465,9 +465,14 @@ class Collector:
 
     def start(self) -> None:
         self.socket_path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileNotFoundError):
-            if self.socket_path.is_socket():
-                self.socket_path.unlink()  # a previous collector's; nothing listens on it any more
+        if self.socket_path.is_socket():
+            with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as probe:
+                try:
+                    probe.connect(str(self.socket_path))
+                except ConnectionRefusedError:
+                    self.socket_path.unlink()  # a previous collector's; nothing listens on it any more
+                else:
+                    raise RuntimeError(f"another collector listens on {self.socket_path}")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         listener.bind(str(self.socket_path))
         # Only this user and root (runsc) may connect: anyone else could feed the summaries fake points.

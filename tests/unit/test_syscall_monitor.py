@@ -281,3 +281,20 @@ def test_operator_setting_and_cli() -> None:
     assert template is not None and monitor_base_url(template, "10.0.0.7") == "http://10.0.0.7:18090"
     with pytest.raises(SystemExit, match="ADDR:PORT"):
         main(["syscall-monitor", "--socket", "/tmp/x.sock", "--listen", "18090"])
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_second_collector_refuses_a_live_socket_and_replaces_a_stale_one(
+    collector: tuple[Collector, str], socket_dir: Path
+) -> None:
+    monitor, _ = collector
+    with pytest.raises(RuntimeError, match="another collector"):
+        Collector(SummaryStore(), monitor.socket_path).start()
+    stale = socket_dir / "stale.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as dead:
+        dead.bind(str(stale))  # the file stays behind, with nothing listening
+    second = Collector(SummaryStore(), stale)
+    second.start()
+    assert stale.stat().st_mode & 0o777 == 0o600
+    second.close()
+    assert not stale.exists()
