@@ -111,58 +111,56 @@ class _Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
-class ExecRecord(_Model):
+class _Record(_Model):
+    count: int = Field(default=1, description="How many identical calls this record stands for.")
+
+
+class _Result(_Record):
+    errno: str = Field(default="", description="The error name (ECONNREFUSED...), empty on success.")
+
+
+class ExecRecord(_Record):
     """A program executed: the binary gVisor loaded and the argv it got."""
 
     path: str
     argv: list[str]
-    count: int = 1
 
 
-class ConnectRecord(_Model):
+class ConnectRecord(_Result):
     """A connect(2) to `address` ("10.96.0.1:443", "[::1]:80", "unix:/path", "unix:@abstract")."""
 
     address: str
-    errno: str = ""
-    count: int = 1
 
 
-class SocketRecord(_Model):
+class SocketRecord(_Result):
     """A socket(2) of this domain, type and protocol."""
 
     domain: str
     type: str
     protocol: int
-    errno: str = ""
-    count: int = 1
 
 
-class OpenRecord(_Model):
+class OpenRecord(_Result):
     """A file opened; `write` when it was opened for writing, creating or truncating."""
 
     path: str
     flags: list[str]
     write: bool
-    errno: str = ""
-    count: int = 1
 
 
-class PtraceRecord(_Model):
+class PtraceRecord(_Result):
     """A ptrace(2) call: the request number and the target pid."""
 
     request: int
     pid: int
-    errno: str = ""
-    count: int = 1
 
 
-class DeniedCall(_Model):
+class DeniedCall(_Record):
     """A call the sandbox refused with EPERM, EACCES or EROFS."""
 
     syscall: str
     target: str
     errno: str
-    count: int = 1
 
 
 class SyscallSummary(_Model):
