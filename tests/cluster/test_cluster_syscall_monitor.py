@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from kube import apply, kubectl, pod_logs, python_pod, unavailable, wait_pod_done
+from kube import apply, kubectl, python_pod, unavailable, wait_pod_done
 from level5.syscall_monitor import (
     SyscallSummary,
     fetch_syscall_summary,
@@ -66,9 +66,10 @@ def mon_namespace(monitored: None) -> Iterator[str]:
     kubectl("delete", "namespace", name, "--wait=false", check=False)
 
 
-def summary_of(pod: dict[str, Any]) -> SyscallSummary:
+def summary_of(pod: dict[str, Any], statuses: str = "containerStatuses") -> SyscallSummary:
+    """The collector's summary of the pod's first (init) container, found by the id in the pod status."""
     status = pod["status"]
-    container_id = status["containerStatuses"][0]["containerID"]
+    container_id = status[statuses][0]["containerID"]
     assert container_id.startswith("containerd://")
     summary = asyncio.run(
         fetch_syscall_summary(monitor_base_url(MONITOR_URL, status["hostIP"]), container_id, 10)
@@ -78,14 +79,30 @@ def summary_of(pod: dict[str, Any]) -> SyscallSummary:
     return summary
 
 
-def test_a_process_start_and_a_connect_show_up_and_print_ok_shows_neither(mon_namespace: str) -> None:
-    apply(python_pod("spawn", SPAWN_AND_CONNECT), mon_namespace)
-    apply(python_pod("quiet", "print('ok')"), mon_namespace)
-    spawn, quiet = wait_pod_done(mon_namespace, "spawn"), wait_pod_done(mon_namespace, "quiet")
-    assert spawn["status"]["phase"] == quiet["status"]["phase"] == "Succeeded"
-    assert "child process" in pod_logs(mon_namespace, "spawn")
+def assert_quiet(summary: SyscallSummary) -> None:
+    assert summary.container_started and summary.open_count > 0 and summary.dropped == 0
+    assert (summary.exec_count, summary.exec_attempts, summary.forks) == (0, 0, 0)
+    assert (summary.connect_count, summary.socket_count) == (0, 0)
+    assert syscall_anomalies(summary, expected_execs=0, **ROOTS) == []
 
-    noisy = summary_of(spawn)
+
+def test_a_process_start_and_a_connect_show_up_and_print_ok_shows_neither(mon_namespace: str) -> None:
+    # The program in an init container and a quiet main container, as one pod: one gVisor sandbox whose
+    # containers are told apart by their ids; and a plain print('ok') pod.
+    spawn = python_pod("spawn", "print('ok')")
+    program = {
+        **spawn["spec"]["containers"][0],
+        "name": "program",
+        "command": ["python3", "-c", SPAWN_AND_CONNECT],
+    }
+    spawn["spec"]["initContainers"] = [program]
+    apply(spawn, mon_namespace)
+    apply(python_pod("quiet", "print('ok')"), mon_namespace)
+    spawned, quiet = wait_pod_done(mon_namespace, "spawn"), wait_pod_done(mon_namespace, "quiet")
+    assert spawned["status"]["phase"] == quiet["status"]["phase"] == "Succeeded"
+    assert "child process" in kubectl("logs", "-n", mon_namespace, "spawn", "-c", "program")
+
+    noisy = summary_of(spawned, "initContainerStatuses")
     assert noisy.container_started and noisy.dropped == 0
     assert ("/usr/bin/echo", ["/bin/echo", "child", "process"]) in [(e.path, e.argv) for e in noisy.execs]
     assert noisy.forks >= 1
@@ -94,11 +111,8 @@ def test_a_process_start_and_a_connect_show_up_and_print_ok_shows_neither(mon_na
     kinds = {a.split(":")[0] for a in syscall_anomalies(noisy, expected_execs=0, **ROOTS)}
     assert {"ProcessStart", "Connect", "Socket"} <= kinds
 
-    clean = summary_of(quiet)
-    assert clean.container_started and clean.open_count > 0
-    assert (clean.exec_count, clean.exec_attempts, clean.forks) == (0, 0, 0)
-    assert (clean.connect_count, clean.socket_count) == (0, 0)
-    assert syscall_anomalies(clean, expected_execs=0, **ROOTS) == []
+    assert_quiet(summary_of(spawned))  # the same sandbox's main container
+    assert_quiet(summary_of(quiet))
 
 
 def test_an_unknown_container_has_no_summary(monitored: None) -> None:
