@@ -82,7 +82,8 @@ start_syscall_monitor() {
 # runsc's trace session (--pod-init-config): the points the collector summarises, sent to its socket by the
 # remote sink. ignore_setup_error: a pod still starts when the collector is down (it is then unmonitored,
 # which the collector's missing summary makes visible). retries: when the collector falls behind, the
-# sandbox waits up to about 23 ms per point (10 retries, backoff 25 µs doubling to 10 ms) before the point is dropped (and counted as dropped).
+# sandbox waits up to about 23 ms per point (10 retries, backoff from 25 µs doubling up to 10 ms) before
+# the point is dropped (and counted as dropped).
 write_pod_init_config() {
   local ctx='"context_fields": ["container_id"]' open_ctx='"context_fields": ["container_id", "cwd"]'
   write_file "$1" <<EOF
