@@ -57,6 +57,7 @@ DEFAULT_TTL_SECONDS = 3600.0
 DEFAULT_MAX_CONTAINERS = 4096
 MAX_PACKET = 1 << 20
 """Receive buffer: larger than any message the sink can send (its socket's send buffer is smaller)."""
+READ_BATCH = 4096
 _AT_FDCWD = -100
 _CLONE_THREAD = 0x10000
 _SYS_PTRACE = 101  # x86-64; the pod-init config subscribes to syscall/sysno/101
@@ -513,7 +514,9 @@ class Collector:
         conn.sock.close()
 
     def _read(self, conn: _Connection) -> None:
-        while True:
+        # At most READ_BATCH packets a call: a sandbox that writes as fast as this reads must not starve
+        # the other sandboxes and the HTTP API; the loop calls again while data is waiting.
+        for _ in range(READ_BATCH):
             try:
                 size = conn.sock.recv_into(self._buffer)
             except BlockingIOError:
