@@ -13,6 +13,9 @@ the other end:
 - `fetch_syscall_summary` is the operator's client, and `syscall_anomalies` the pure judgement of a
   summary against what a run was allowed to do.
 
+The wire format, and why it is decoded by hand rather than with the protobuf package, is in
+level5.syscall_wire.
+
 No process in the sandbox can switch this off: the sink is part of the sandbox's kernel, configured by the
 node. What it cannot see is everything gVisor does not report (reads and writes on already open files,
 stat, mmap); and a point the sink could not deliver is only counted (`dropped`), so the summary says when it

@@ -145,15 +145,14 @@ def handshake_version(buf: bytes) -> int:
 
 @dataclass(frozen=True)
 class Point:
-    """One trace point, flattened to what the summaries use. `exited` tells whether the point carries a
-    return value (the syscall exit points do); then `errno` is 0 on success."""
+    """One trace point, flattened to what the summaries use. `exited` tells whether the point carries the
+    syscall's outcome (the exit points do); then `errno` is 0 on success."""
 
     type: MessageType
     dropped: int
     container_id: str
     cwd: str = ""
     exited: bool = False
-    result: int = 0
     errno: int = 0
     sysno: int = 0
     path: str = ""
@@ -182,8 +181,8 @@ def header(packet: bytes) -> tuple[int, int, bytes]:
 _CTX, _EXIT, _SYSNO = 1, 2, 3
 # ContextData (common.proto).
 _CTX_CONTAINER_ID, _CTX_CWD = 6, 8
-# Exit: result 1, errorno 2.
-_EXIT_RESULT, _EXIT_ERRNO = 1, 2
+# Exit: result 1 (unused here), errorno 2.
+_EXIT_ERRNO = 2
 
 
 def decode(packet: bytes) -> Point | None:
@@ -208,7 +207,6 @@ def decode(packet: bytes) -> Point | None:
     point = replace(
         point,
         exited=msg.has(_EXIT),
-        result=exit_msg.integer(_EXIT_RESULT, signed=True),
         errno=exit_msg.integer(_EXIT_ERRNO, signed=True),
     )
     if kind is MessageType.SYSCALL_RAW:  # Syscall: sysno 4, arg1..arg6 5..10
