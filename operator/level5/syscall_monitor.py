@@ -335,7 +335,8 @@ class _Tracker:
         elif kind is MessageType.SYSCALL_RAW and point.sysno == _SYS_PTRACE and point.exited:
             request, pid = point.args[0], point.args[1]
             self.ptraces.add((request, pid, err), lambda: PtraceRecord(request=request, pid=pid, errno=err))
-        if point.exited and point.errno in _DENIED and kind in _SYSCALL_NAMES:
+        named = kind in _SYSCALL_NAMES and (kind is not MessageType.SYSCALL_RAW or point.sysno == _SYS_PTRACE)
+        if point.exited and point.errno in _DENIED and named:
             target = _denied_target(point)
             self.denied.add(
                 (kind, target, err),
