@@ -44,7 +44,7 @@ build: deps ## Build the cluster binaries from Go module sources (cached by vers
 chart-tools: ## Build helm and kube-score (the chart tests' tools) from Go module sources (cached by version)
 	bash $(CLUSTER)/build.sh chart-tools
 
-cluster-up: deps ## Start the local single-node Kubernetes cluster (gVisor, NetworkPolicy); builds if needed
+cluster-up: deps venv ## Start the local single-node Kubernetes cluster (gVisor, NetworkPolicy, syscall monitor); builds if needed
 	bash $(CLUSTER)/up.sh
 
 cluster-down: ## Stop the local cluster and remove every process, mount and network change it made

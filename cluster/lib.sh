@@ -43,6 +43,11 @@ CONTAINERD_SOCK=$RUN_DIR/containerd/containerd.sock
 SANDBOX_TAG=${LEVEL5_SANDBOX_BASE_TAG:-level5.local/sandbox-base:bookworm-1}
 PAUSE_TAG=level5.local/pause:3.10
 KNP_SECRETS_MOUNT=/run/secrets/kubernetes.io/serviceaccount
+# System-call monitoring: runsc's remote trace sink connects to this socket (one connection per pod
+# sandbox), and the collector serves per-container summaries on the node address (the operator reaches it
+# there, like pods reach the scripted model server).
+SYSCALL_MONITOR_SOCK=$RUN_DIR/syscall-monitor.sock
+SYSCALL_MONITOR_PORT=${LEVEL5_SYSCALL_MONITOR_PORT:-18090}
 
 log() { printf '\033[1;34m[level5]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[level5] error:\033[0m %s\n' "$*" >&2; exit 1; }

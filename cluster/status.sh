@@ -2,7 +2,8 @@
 # Show which cluster components run (by recorded PID) and the node's state. Exit 1 if any is down.
 source "$(dirname "$0")/lib.sh"
 rc=0
-for c in etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kube-network-policies; do
+for c in etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kube-network-policies \
+         syscall-monitor; do
   if pid_alive "$c"; then printf '%-26s running (pid %s)\n' "$c" "$(cat "$RUN_DIR/$c.pid")"
   else printf '%-26s stopped\n' "$c"; rc=1; fi
 done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bring up the single-node local cluster as host processes, each started and tracked by PID:
 # etcd, containerd (runc + gVisor handlers, CNI bridge), kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubelet, kube-proxy and kube-network-policies. Idempotent: running processes are kept.
+# kube-scheduler, kubelet, kube-proxy and kube-network-policies, and the syscall monitor (gVisor's trace
+# points). Idempotent: running processes are kept.
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 
@@ -65,9 +66,56 @@ start_etcd() {
   wait_for etcd 60 curl -fsS http://127.0.0.1:2381/health
 }
 
+# The collector of gVisor's trace points (level5 syscall-monitor, from the checkout's venv). It must listen
+# before a pod sandbox starts: runsc connects once, when it creates the sandbox.
+start_syscall_monitor() {
+  local level5=$HERE/../.venv/bin/level5
+  if [[ ! -x $level5 ]]; then
+    log "warning: $level5 missing (make venv): no syscall monitor, gVisor pods run unmonitored"
+    return 0
+  fi
+  start_bg syscall-monitor "$level5" syscall-monitor --socket "$SYSCALL_MONITOR_SOCK" \
+    --listen "$NODE_IP:$SYSCALL_MONITOR_PORT"
+  wait_for "syscall monitor" 30 curl -fsS "http://$NODE_IP:$SYSCALL_MONITOR_PORT/healthz"
+}
+
+# runsc's trace session (--pod-init-config): the points the collector summarises, sent to its socket by the
+# remote sink. ignore_setup_error: a pod still starts when the collector is down (it is then unmonitored,
+# which the collector's missing summary makes visible). retries: when the collector falls behind, the
+# sandbox waits up to about 23 ms per point (10 retries, backoff from 25 µs doubling up to 10 ms) before
+# the point is dropped (and counted as dropped).
+write_pod_init_config() {
+  local ctx='"context_fields": ["container_id"]' open_ctx='"context_fields": ["container_id", "cwd"]'
+  write_file "$1" <<EOF
+{
+  "trace_session": {
+    "name": "Default",
+    "points": [
+      {"name": "container/start", $ctx},
+      {"name": "sentry/clone", $ctx},
+      {"name": "sentry/execve", $ctx},
+      {"name": "syscall/execve/exit", $ctx},
+      {"name": "syscall/execveat/exit", "optional_fields": ["fd_path"], $ctx},
+      {"name": "syscall/open/exit", $open_ctx},
+      {"name": "syscall/openat/exit", "optional_fields": ["fd_path"], $open_ctx},
+      {"name": "syscall/creat/exit", $open_ctx},
+      {"name": "syscall/socket/exit", $ctx},
+      {"name": "syscall/connect/exit", $ctx},
+      {"name": "syscall/sysno/101/enter", $ctx},
+      {"name": "syscall/sysno/101/exit", $ctx}
+    ],
+    "sinks": [
+      {"name": "remote", "config": {"endpoint": "$SYSCALL_MONITOR_SOCK", "retries": 10}, "ignore_setup_error": true}
+    ]
+  }
+}
+EOF
+}
+
 start_containerd() {
   local gv=$TOOLS_DIR/gvisor-$GVISOR_VERSION d=$LEVEL5_CLUSTER_DIR/containerd
   mkdir -p "$d" "$LEVEL5_CLUSTER_DIR/cni/net.d" "$RUN_DIR/containerd"
+  write_pod_init_config "$d/syscall-monitor-pod-init.json"
   write_file "$d/runsc.toml" <<EOF
 binary_name = "$gv/runsc"
 root = "$RUN_DIR/runsc"
@@ -75,6 +123,7 @@ root = "$RUN_DIR/runsc"
   platform = "systrap"
   network = "sandbox"
   debug-log = "$LOG_DIR/runsc/"
+  pod-init-config = "$d/syscall-monitor-pod-init.json"
 EOF
   write_file "$d/config.toml" <<EOF
 version = 2
@@ -246,6 +295,7 @@ bash "$HERE/build.sh" all
 bash "$HERE/images.sh" build
 NODE_IP=$NODE_IP bash "$HERE/pki.sh"
 host_setup
+start_syscall_monitor
 start_etcd
 start_containerd
 start_apiserver

@@ -10,8 +10,17 @@ import time
 import uuid
 from typing import Any
 
+import pytest
+
 SANDBOX_BASE_IMAGE = os.environ.get("LEVEL5_SANDBOX_BASE_TAG", "level5.local/sandbox-base:bookworm-1")
 OPERATOR_IMAGE = os.environ.get("LEVEL5_OPERATOR_IMAGE", "level5.local/operator:dev")
+
+
+def unavailable(message: str) -> None:
+    """A piece of the local cluster is missing: an error in CI, a skip locally."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 class KubectlError(RuntimeError):

@@ -3,12 +3,16 @@
 Exit codes for verdicts: 0 allow, 1 block, 2 escalate. ``audit verify`` exits 0 when the chain is
 intact and 1 otherwise. ``redact`` filters standard input to standard output (placeholders keyed by
 ``--key`` or LEVEL5_REDACTION_KEY, so runs with the same key give the same placeholders).
+``syscall-monitor`` runs the node's system-call collector (see level5.syscall_monitor) until SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -25,6 +29,7 @@ from level5.safety_eval import (
     redaction_rates,
     review_rates,
 )
+from level5.syscall_monitor import DEFAULT_MAX_CONTAINERS, DEFAULT_TTL_SECONDS, serve
 from level5.verdicts import Verdict
 
 EXIT_CODES = {Verdict.ALLOW: 0, Verdict.BLOCK: 1, Verdict.ESCALATE: 2}
@@ -90,6 +95,26 @@ def _eval_safety(args: argparse.Namespace) -> int:
     return 0
 
 
+def _syscall_monitor(args: argparse.Namespace) -> int:
+    host, _, port = args.listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise SystemExit(f"--listen: expected ADDR:PORT, got {args.listen!r}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with contextlib.ExitStack() as stack:
+        record = stack.enter_context(Path(args.record).open("a", encoding="ascii")) if args.record else None
+        asyncio.run(
+            serve(
+                Path(args.socket),
+                host.strip("[]"),
+                int(port),
+                ttl=args.ttl,
+                max_containers=args.max_containers,
+                record=record,
+            )
+        )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and documentation)."""
     root = argparse.ArgumentParser(prog="level5", description=__doc__)
@@ -130,6 +155,19 @@ def parser() -> argparse.ArgumentParser:
 
     evaluation = commands.add_parser("eval-safety", help="corpus figures, one line per layer")
     evaluation.set_defaults(handler=_eval_safety)
+
+    monitor = commands.add_parser(
+        "syscall-monitor",
+        help="collect gVisor's trace points (remote sink) per container and serve the summaries over HTTP",
+    )
+    monitor.add_argument(
+        "--socket", required=True, help="unix socket the pod-init config's remote sink names"
+    )
+    monitor.add_argument("--listen", required=True, help="ADDR:PORT of the HTTP API")
+    monitor.add_argument("--ttl", type=float, default=DEFAULT_TTL_SECONDS, help="seconds a summary is kept")
+    monitor.add_argument("--max-containers", type=int, default=DEFAULT_MAX_CONTAINERS)
+    monitor.add_argument("--record", help="append every packet, hex-encoded, to this file (test data)")
+    monitor.set_defaults(handler=_syscall_monitor)
     return root
 
 

@@ -43,6 +43,10 @@ class OperatorConfig(BaseModel):
     """Address the admission webhook server listens on (LEVEL5_WEBHOOK_ADDR)."""
     metrics_port: int = 9090
     """Port of the Prometheus metrics endpoint (LEVEL5_METRICS_PORT)."""
+    syscall_monitor_url: str | None = None
+    """Base URL of the node's system-call collector (LEVEL5_SYSCALL_MONITOR_URL), a template where
+    `{hostIP}` stands for the sandbox pod's `status.hostIP`, e.g. `http://{hostIP}:18090`; unset or empty:
+    system-call monitoring is off (see level5.syscall_monitor)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorConfig:
@@ -63,9 +67,10 @@ class OperatorConfig(BaseModel):
             "webhook_cert_dir": "LEVEL5_WEBHOOK_CERT_DIR",
             "webhook_addr": "LEVEL5_WEBHOOK_ADDR",
             "metrics_port": "LEVEL5_METRICS_PORT",
+            "syscall_monitor_url": "LEVEL5_SYSCALL_MONITOR_URL",
         }
         values: dict[str, object] = {field: env[var] for field, var in names.items() if var in env}
-        for optional in ("runtime_class", "webhook_cert_dir"):
+        for optional in ("runtime_class", "webhook_cert_dir", "syscall_monitor_url"):
             if values.get(optional) == "":
                 values[optional] = None
         return cls.model_validate(values)

@@ -520,6 +520,7 @@ def test_services_and_policies_select_the_right_pods(name: str) -> None:
     docs = RENDERS[name]()
     operator_labels = one(docs, "Deployment")["spec"]["template"]["metadata"]["labels"]
     test_pod_labels = one(docs, "Pod")["metadata"]["labels"]
+    daemon_labels = [d["spec"]["template"]["metadata"]["labels"] for d in find(docs, "DaemonSet")]
     for service in find(docs, "Service"):
         selector = service["spec"]["selector"]
         assert selector.items() <= operator_labels.items(), service["metadata"]["name"]
@@ -530,12 +531,50 @@ def test_services_and_policies_select_the_right_pods(name: str) -> None:
     selected = {
         p["metadata"]["name"]: [
             labels
-            for labels in (operator_labels, test_pod_labels)
+            for labels in (operator_labels, test_pod_labels, *daemon_labels)
             if p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
         ]
         for p in policies
     }
     assert all(len(pods) == 1 for pods in selected.values()), selected
+
+
+def test_syscall_monitor_is_off_by_default() -> None:
+    docs = default()
+    assert not find(docs, "DaemonSet")
+    assert "LEVEL5_SYSCALL_MONITOR_URL" not in env_of(docs)
+    external = render(None, "syscallMonitor.url=http://{hostIP}:18090")
+    assert not find(external, "DaemonSet")
+    assert env_of(external)["LEVEL5_SYSCALL_MONITOR_URL"]["value"] == "http://{hostIP}:18090"
+
+
+def test_syscall_monitor_daemonset() -> None:
+    docs = nondefault()
+    assert env_of(docs)["LEVEL5_SYSCALL_MONITOR_URL"]["value"] == "http://{hostIP}:18091"
+    pod = one(docs, "DaemonSet")["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["nodeSelector"] == {"sandbox.example.com/gvisor": "true"}
+    (container,) = pod["containers"]
+    assert container["image"] == operator_container(docs)["image"]
+    assert container["command"] == [
+        "level5",
+        "syscall-monitor",
+        "--socket=/run/l5/syscall-monitor.sock",
+        "--listen=0.0.0.0:18091",
+        "--ttl=600",
+    ]
+    assert container["ports"] == [
+        {"name": "http", "containerPort": 18091, "hostPort": 18091, "protocol": "TCP"}
+    ]
+    sc = container["securityContext"]
+    assert sc["capabilities"] == {"drop": ["ALL"]} and sc["readOnlyRootFilesystem"] is True
+    assert sc["allowPrivilegeEscalation"] is False and sc["privileged"] is False
+    assert pod["volumes"] == [{"name": "sink", "hostPath": {"path": "/run/l5", "type": "DirectoryOrCreate"}}]
+    policy = one(docs, "NetworkPolicy", "l5-syscall-monitor")["spec"]
+    assert policy["egress"] == [] and policy["policyTypes"] == ["Ingress", "Egress"]
+    operator_labels = one(docs, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    (peer,) = policy["ingress"][0]["from"]
+    assert peer["podSelector"]["matchLabels"].items() <= operator_labels.items()
 
 
 # --- kube-score --------------------------------------------------------------------------------------
@@ -568,6 +607,11 @@ ACCEPTED: dict[tuple[str, str, str], str] = {
     ("Deployment", "*", "pod-networkpolicy"): (
         "the operator's ingress is restricted; its egress is left open because it must reach the API server "
         "and the configured model endpoint, whose addresses and ports the chart cannot know"
+    ),
+    ("DaemonSet", "*", "container-security-context-user-group-id"): (
+        "the syscall monitor runs as uid 0 only to create its socket in the root-owned host directory that "
+        "runsc connects to; it has no capabilities, no privilege escalation, a read-only root and no "
+        "service-account token, and that directory is the only host path it mounts"
     ),
     ("NetworkPolicy", "level5-sandbox-deny-all", "networkpolicy-targets-pod"): (
         "selects the sandbox pods the operator creates at run time (label level5.dev/sandbox=true), which "

@@ -85,3 +85,18 @@ capabilities:
 seccompProfile:
   type: RuntimeDefault
 {{- end }}
+
+{{- define "level5.syscallMonitorSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "level5.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: syscall-monitor
+{{- end }}
+
+{{/* The operator's LEVEL5_SYSCALL_MONITOR_URL: the chart's collector on the pod's node, or `syscallMonitor.url`. */}}
+{{- define "level5.syscallMonitorURL" -}}
+{{- if .Values.syscallMonitor.enabled }}
+{{- printf "http://{hostIP}:%d" (int .Values.syscallMonitor.port) }}
+{{- else }}
+{{- .Values.syscallMonitor.url }}
+{{- end }}
+{{- end }}
