@@ -273,8 +273,10 @@ class IsolationError(RuntimeError):
     """The pod's network is not (yet) cut off, so generated code must not run."""
 
 
-def wait_for_isolation(limit_seconds: float = 20.0) -> None:
-    """Wait until the pod's deny-all NetworkPolicy is in effect before any generated code runs.
+def wait_for_isolation(limit_seconds: float = 20.0) -> dict[str, Any] | None:
+    """Wait until the pod's deny-all NetworkPolicy is in effect before any generated code runs; returns the
+    probe's target and how many connections it tried (the system-call monitor sees them and must not count
+    them against the program), or None outside Kubernetes.
 
     A policy enforcer learns a new pod's IP from the API server, so a pod's first packets can pass
     before its rules exist. The kubelet always tells a pod where the API server is; while a TCP
@@ -283,18 +285,20 @@ def wait_for_isolation(limit_seconds: float = 20.0) -> None:
     """
     host = os.environ.get("KUBERNETES_SERVICE_HOST")
     if not host:
-        return
+        return None
     port = int(os.environ.get("KUBERNETES_SERVICE_PORT", "443"))
+    probe = {"address": f"{host}:{port}", "attempts": 0}
     deadline = time.monotonic() + limit_seconds
     while time.monotonic() < deadline:
+        probe["attempts"] += 1
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 pass
         except TimeoutError:
-            return  # unanswered: dropped by the policy
+            return probe  # unanswered: dropped by the policy
         except OSError as exc:
             if exc.errno in (101, 113):  # ENETUNREACH, EHOSTUNREACH: no route out either
-                return
+                return probe
         time.sleep(0.2)
     raise IsolationError(f"network still reachable after {limit_seconds:.0f}s; refusing to run the code")
 
@@ -352,7 +356,7 @@ def run_program(code: Path, policy_file: Path, report_dir: Path, policy_runner: 
     report: dict[str, Any] = {"version": RESULT_VERSION, "policyViolation": None, "runnerError": None}
     program: dict[str, Any] = {"stdout": "", "stderr": ""}
     try:
-        wait_for_isolation()
+        report["isolationProbe"] = wait_for_isolation()
         WORK_DIR.mkdir(parents=True, exist_ok=True)
         read_end, write_end = os.pipe()
         argv = [sys.executable, "-I", "-u", str(policy_runner), "--policy", str(policy_file)]
@@ -416,7 +420,16 @@ def read_program_report(report_dir: Path) -> dict[str, Any]:
     ):
         raise RuntimeError("the program's report is malformed")
     violation = report.get("policyViolation")
+    probe = report.get("isolationProbe")
+    valid_probe = (
+        isinstance(probe, dict)
+        and isinstance(probe.get("address"), str)
+        and type(probe.get("attempts")) is int
+    )
     return {
+        "isolationProbe": {"address": probe["address"][:64], "attempts": probe["attempts"]}
+        if valid_probe
+        else None,
         "returncode": exit_code,
         "timedOut": report.get("timedOut") is True,
         "stdout": stdout,
@@ -458,6 +471,7 @@ def run_checks(checks_file: Path, report_dir: Path) -> dict[str, Any]:
         "stderrBytes": program["stderrBytes"],
         "error": program_error(program, timeout),
         "policyViolation": program["policyViolation"],
+        "isolationProbe": program["isolationProbe"],
         "checks": checks,
         "cpuSeconds": round(program["cpuSeconds"] + usage.ru_utime + usage.ru_stime, 3),
         "peakMemoryBytes": max(program["peakMemoryBytes"], usage.ru_maxrss * 1024),
@@ -482,6 +496,7 @@ def failed_document(exc: Exception) -> dict[str, Any]:
         "durationSeconds": 0.0,
         "outputFiles": [],
         "policyViolation": None,
+        "isolationProbe": None,
         "error": {"type": "RunnerError", "message": f"{type(exc).__name__}: {exc}", "traceback": ""},
     }
 

@@ -29,7 +29,7 @@ from level5.audit import AuditSink
 from level5.model_client import Completion
 from level5.run_result import RUNTIME_RULES
 from level5.spec import Trigger
-from level5.status import HistoryEntry, Phase, ReviewSummary
+from level5.status import HistoryEntry, Phase, ReviewSummary, SyscallMonitoring
 
 OTHER: Final = "other"
 """Label value standing in for anything outside a label's fixed set."""
@@ -47,6 +47,10 @@ OUTCOMES: Final = (
     "policy_violation",
 )
 """How an iteration ended (`iteration_outcome`)."""
+SYSCALL_ANOMALY_KINDS: Final = frozenset(
+    {"ProcessStart", "Connect", "Socket", "FileAccess", "Ptrace", "Denied", "MonitoringIncomplete"}
+)
+"""The kinds level5.syscall_monitor.syscall_anomalies names (the first word of each sentence)."""
 EXPIRED: Final = "Expired"
 """The decision label of an Approval nobody decided in time."""
 KILL_SWITCH_TERMINATIONS: Final = frozenset({"Cancelled", "EmergencyStop", "Paused"})
@@ -216,6 +220,16 @@ class Metrics:
             "Programs stopped by the runtime policy inside the sandbox (layer 4), by rule id.",
             "rule",
         )
+        self.syscall_runs = self._counter(
+            "level5_syscall_monitored_runs",
+            "Sandbox runs by whether the system-call monitor observed them (Observed, Off, Unavailable).",
+            "monitoring",
+        )
+        self.syscall_anomalies = self._counter(
+            "level5_syscall_anomalies",
+            "Unexpected system-call activity of sandbox programs, observed from outside (layer 4), by kind.",
+            "kind",
+        )
         self.input_flags = self._counter(
             "level5_input_flags",
             "Prompt-injection rules that fired on input (layer 1), by source, verdict and rule id.",
@@ -252,6 +266,8 @@ class Metrics:
             (self.model_latency, MODEL_OUTCOMES),
             (self.reviews, VERDICTS),
             (self.policy_violations, RUNTIME_RULES),
+            (self.syscall_runs, (m.value for m in SyscallMonitoring)),
+            (self.syscall_anomalies, SYSCALL_ANOMALY_KINDS),
             (self.escalations, (t.value for t in Trigger)),
             (self.approval_wait, APPROVAL_DECISIONS),
             (self.budgets_exhausted, BUDGETS),
@@ -318,6 +334,10 @@ class Metrics:
             self.redactions.labels(shaped(redaction.type, _REDACTION_TYPE)).inc(redaction.count)
         if entry.policy_violation is not None:
             self.policy_violations.labels(bounded(entry.policy_violation.rule, RUNTIME_RULES)).inc()
+        if entry.syscalls is not None:
+            self.syscall_runs.labels(entry.syscalls.monitoring.value).inc()
+            for anomaly in entry.syscalls.anomalies:
+                self.syscall_anomalies.labels(bounded(anomaly.split(":", 1)[0], SYSCALL_ANOMALY_KINDS)).inc()
 
     # -- model -----------------------------------------------------------------------------------------------
 

@@ -11,9 +11,12 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from level5.run_result import MAX_STREAM_BYTES
+from level5.review_policy import READ_ROOTS, WRITE_ROOTS
+from level5.run_result import MAX_STREAM_BYTES, IsolationProbe
+from level5.sandbox_manifests import REPORT_DIR, TMP_DIR
 from level5.spec import Capabilities
-from level5.status import HistoryEntry
+from level5.status import HistoryEntry, SyscallMonitoring, SyscallRecord
+from level5.syscall_monitor import SyscallSummary, syscall_anomalies
 
 REPEATED_CRASHES = 3
 """Consecutive runs ending with the same non-zero exit code or the same kill that count as a crash loop."""
@@ -30,6 +33,7 @@ class AnomalyKind(StrEnum):
     REPEATED_CRASH = "RepeatedCrash"
     RESOURCE_SPIKE = "ResourceSpike"
     POLICY_VIOLATION = "PolicyViolation"
+    UNEXPECTED_SYSCALLS = "UnexpectedSyscalls"
 
 
 class Anomaly(BaseModel):
@@ -71,6 +75,39 @@ def executed(entry: HistoryEntry) -> bool:
     return entry.run_seconds is not None or entry.termination in _TERMINATIONS
 
 
+INCOMPLETE = "MonitoringIncomplete"
+"""The monitor's note that its summary is partial: said in the record, not an anomaly of the program."""
+PROGRAM_EXECS = 1
+"""Processes the program's container itself starts: the runner (its own process) starts the program's
+interpreter once."""
+
+
+def syscall_record(
+    monitoring: SyscallMonitoring, summary: SyscallSummary | None, probe: IsolationProbe | None
+) -> SyscallRecord:
+    """What the system-call monitor saw of one program run, with its anomalies. The program's container may
+    read the task's paths and write its outputs, the report and its own scratch directory; the runner's
+    isolation probe makes the only expected connections."""
+    if summary is None:
+        return SyscallRecord(monitoring=monitoring)
+    found = syscall_anomalies(
+        summary,
+        expected_execs=PROGRAM_EXECS,
+        read_roots=READ_ROOTS,
+        write_roots=(*WRITE_ROOTS, REPORT_DIR, TMP_DIR),
+        expected_connects={probe.address: probe.attempts} if probe else None,
+    )
+    return SyscallRecord(
+        monitoring=SyscallMonitoring.OBSERVED,
+        processes=max(summary.exec_count, summary.forks),
+        connects=summary.connect_count,
+        files_opened=summary.open_count,
+        denied=summary.denied_count,
+        dropped=summary.dropped,
+        anomalies=[a[:512] for a in found[:8]],
+    )
+
+
 def detect_anomalies(history: Sequence[HistoryEntry], capabilities: Capabilities) -> list[Anomaly]:
     """Anomalies of the latest iteration in history, judged together with the ones before it. Iterations
     that never ran (review block, no code) have no run data and show none."""
@@ -86,6 +123,16 @@ def detect_anomalies(history: Sequence[HistoryEntry], capabilities: Capabilities
                 kind=AnomalyKind.POLICY_VIOLATION,
                 message=f"iteration {last.iteration} was stopped by the runtime policy: {violation.rule} "
                 f"({violation.event} {violation.attempted[:200]}){where}",
+            )
+        )
+    syscall_anomalies_seen = [
+        a for a in (last.syscalls.anomalies if last.syscalls else []) if not a.startswith(INCOMPLETE)
+    ]
+    if syscall_anomalies_seen:
+        anomalies.append(
+            Anomaly(
+                kind=AnomalyKind.UNEXPECTED_SYSCALLS,
+                message=f"iteration {last.iteration}'s system calls: " + "; ".join(syscall_anomalies_seen),
             )
         )
     flooded = [

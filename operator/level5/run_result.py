@@ -58,6 +58,14 @@ class PolicyViolation(RunnerModel):
     line: int | None = None
 
 
+class IsolationProbe(RunnerModel):
+    """The runner's wait for the deny-all NetworkPolicy: its connection attempts to the API server before the
+    program started (the system-call monitor sees them too)."""
+
+    address: str = Field(max_length=64)
+    attempts: int = Field(ge=0, le=10_000)
+
+
 class CheckOutcome(RunnerModel):
     """One machine-checked criterion."""
 
@@ -86,6 +94,7 @@ class RunResult(RunnerModel):
     stderr_bytes: int = Field(alias="stderrBytes", ge=0)
     error: RunError | None
     policy_violation: PolicyViolation | None = Field(default=None, alias="policyViolation")
+    isolation_probe: IsolationProbe | None = Field(default=None, alias="isolationProbe")
     checks: list[CheckOutcome] = Field(max_length=64)
     cpu_seconds: float = Field(alias="cpuSeconds", ge=0)
     peak_memory_bytes: int = Field(default=0, alias="peakMemoryBytes", ge=0)

@@ -30,9 +30,13 @@ from level5.sandbox_manifests import (
     sandbox_resource_quota,
 )
 from level5.spec import AgentTaskSpec
+from level5.status import SyscallMonitoring
+from level5.syscall_monitor import SyscallSummary, fetch_syscall_summary, monitor_base_url
 from level5.wakeups import Wakeups
 
 Pod = dict[str, Any]
+MONITOR_SECONDS = 5.0
+"""How long the operator waits for the system-call monitor's summary of one program."""
 RECHECK_SECONDS = 60.0
 """Safety re-read of a pod in case a watch event was missed; events normally wake waiters first."""
 # Waiting reasons after which a container will never start on its own.
@@ -53,10 +57,13 @@ class LaunchOutcome(StrEnum):
 
 
 class PodOutcome(BaseModel):
-    """What a finished sandbox pod tells: the runner's result, or why there is none."""
+    """What a finished sandbox pod tells: the runner's result, or why there is none, and what the
+    system-call monitor saw of the program's container."""
 
     run: RunResult | None = None
     failure: str | None = None
+    monitoring: SyscallMonitoring = SyscallMonitoring.OFF
+    syscalls: SyscallSummary | None = None
 
 
 def is_terminal(pod: Pod) -> bool:
@@ -207,14 +214,33 @@ class SandboxLauncher:
         if pod is None:
             return PodOutcome(failure="the sandbox pod disappeared before its result was read")
         failure = pod_failure(pod)
+        monitoring, syscalls = await self._syscalls(pod)
         try:
             log = await self._core.read_namespaced_pod_log(
                 name, namespace, container=CHECKS_CONTAINER, tail_lines=3, limit_bytes=MAX_RESULT_BYTES
             )
-            return PodOutcome(run=parse_pod_log(str(log)), failure=failure)
+            run = parse_pod_log(str(log))
+            return PodOutcome(run=run, failure=failure, monitoring=monitoring, syscalls=syscalls)
         except (ApiException, RunResultError) as exc:
             reason = exc.reason if isinstance(exc, ApiException) else str(exc)
-            return PodOutcome(failure=failure or f"no result from the sandbox: {reason}")
+            failure = failure or f"no result from the sandbox: {reason}"
+            return PodOutcome(failure=failure, monitoring=monitoring, syscalls=syscalls)
+
+    async def _syscalls(self, pod: Pod) -> tuple[SyscallMonitoring, SyscallSummary | None]:
+        """The monitor's summary of the program's container, from the collector on the pod's node."""
+        template = self._config.syscall_monitor_url
+        if not template:
+            return SyscallMonitoring.OFF, None
+        status = pod.get("status", {})
+        program = [c for c in status.get("initContainerStatuses") or [] if c.get("name") == PROGRAM_CONTAINER]
+        container_id = program[0].get("containerID") if program else None
+        host_ip = status.get("hostIP")
+        if not container_id or not host_ip:
+            return SyscallMonitoring.UNAVAILABLE, None
+        summary = await fetch_syscall_summary(
+            monitor_base_url(template, host_ip), container_id, timeout=MONITOR_SECONDS
+        )
+        return (SyscallMonitoring.OBSERVED if summary else SyscallMonitoring.UNAVAILABLE), summary
 
     async def kill(self, namespace: str, name: str) -> None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field
 
@@ -158,6 +159,36 @@ class RuntimeViolation(CrdModel):
     """The program's line that was running, when known."""
 
 
+class SyscallMonitoring(StrEnum):
+    """Whether the system-call monitor watched an iteration's program (layer 4, from outside the sandbox)."""
+
+    OBSERVED = "Observed"
+    OFF = "Off"
+    """The operator has no monitor configured (LEVEL5_SYSCALL_MONITOR_URL unset)."""
+    UNAVAILABLE = "Unavailable"
+    """A monitor is configured but had no summary of this program (down, restarted or not on the node)."""
+
+
+class SyscallRecord(CrdModel):
+    """What gVisor's trace points showed of the program's container, as the monitor summarised it."""
+
+    monitoring: SyscallMonitoring
+    """Observed, Off or Unavailable; the counts below are only meaningful when Observed."""
+    processes: int = 0
+    """Processes the program's container started (the program's own interpreter is one)."""
+    connects: int = 0
+    """Connection attempts, including the runner's isolation probe."""
+    files_opened: int = 0
+    """Files opened (the interpreter's own files included)."""
+    denied: int = 0
+    """Calls the sandbox refused (EPERM, EACCES, EROFS)."""
+    dropped: int = 0
+    """Trace points gVisor had to drop: the summary is incomplete."""
+    anomalies: list[Annotated[str, Field(max_length=512)]] = Field(default_factory=list, max_length=8)
+    """Unexpected activity, one sentence per kind (ProcessStart, Connect, Socket, FileAccess, Ptrace, Denied,
+    MonitoringIncomplete)."""
+
+
 class HistoryEntry(CrdModel):
     """Summary of one finished iteration."""
 
@@ -205,6 +236,8 @@ class HistoryEntry(CrdModel):
     """Prompt-injection rules that fired on the sandbox output; that output was withheld from the model."""
     policy_violation: RuntimeViolation | None = None
     """The runtime policy stopped the program (outcome PolicyViolation)."""
+    syscalls: SyscallRecord | None = None
+    """System calls of the program's container, observed from outside the sandbox."""
 
 
 class Totals(CrdModel):

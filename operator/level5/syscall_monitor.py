@@ -34,7 +34,7 @@ import posixpath
 import signal
 import socket
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TextIO, TypeVar
@@ -686,6 +686,7 @@ def syscall_anomalies(
     expected_execs: int,
     read_roots: Iterable[str],
     write_roots: Iterable[str],
+    expected_connects: Mapping[str, int] | None = None,
 ) -> list[str]:
     """Unexpected activity in a summary, one sentence per kind, each starting with its kind:
     MonitoringIncomplete, ProcessStart, Connect, Socket, FileAccess, Ptrace, Denied.
@@ -693,7 +694,9 @@ def syscall_anomalies(
     `expected_execs` is how many processes the run itself starts (0 for a program that is the container's
     own process); the image's libraries' own (LIBRARY_EXECS) do not count. Reading `read_roots`,
     `write_roots` and the interpreter's own files (SYSTEM_READ_ROOTS) is expected, and so is listing a
-    directory above them; writing only under `write_roots`."""
+    directory above them; writing only under `write_roots`. `expected_connects` are connection attempts the
+    run itself makes (the runner's isolation probe: address -> attempts, each with its own socket); only
+    attempts beyond them count."""
     found: list[str] = []
     if summary.dropped:
         found.append(f"MonitoringIncomplete: the sandbox's trace sink dropped {summary.dropped} points")
@@ -711,12 +714,20 @@ def syscall_anomalies(
             f"ProcessStart: {started} processes started, expected at most {expected_execs}"
             + (f": {_some(execs, len(execs))}" if execs else "")
         )
-    if summary.connect_count:
-        connects = [f"{c.address} ({c.errno or 'connected'})" for c in summary.connects]
-        found.append(f"Connect: {summary.connect_count} connect attempts: {_some(connects, len(connects))}")
-    if summary.socket_count:
+    expected = dict(expected_connects or {})
+    probed = sum(min(c.count, expected.get(c.address, 0)) for c in summary.connects)
+    if summary.connect_count > probed:
+        connects = [
+            f"{c.address} ({c.errno or 'connected'})"
+            for c in summary.connects
+            if c.count > expected.get(c.address, 0)
+        ]
+        extra = summary.connect_count - probed
+        found.append(f"Connect: {extra} connect attempts: {_some(connects, len(connects))}")
+    if summary.socket_count > probed:
         sockets = [f"{s.domain} {s.type}" for s in summary.sockets]
-        found.append(f"Socket: {summary.socket_count} sockets created: {_some(sockets, len(sockets))}")
+        extra = summary.socket_count - probed
+        found.append(f"Socket: {extra} sockets created: {_some(sockets, len(sockets))}")
     writable = tuple(write_roots)
     readable = (*read_roots, *writable, *SYSTEM_READ_ROOTS)
     outside = [

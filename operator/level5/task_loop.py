@@ -35,7 +35,7 @@ from level5.guards import check_goal, guard_outcome
 from level5.kill_switch import EmergencyStop
 from level5.metrics import Metrics, budget_of
 from level5.model_client import Endpoint, ModelGateway, ModelRejectedError
-from level5.monitoring import detect_anomalies, executed, termination
+from level5.monitoring import INCOMPLETE, detect_anomalies, executed, syscall_record, termination
 from level5.prompts import Message, describe_failure, generation_messages, judge_messages
 from level5.redaction import Redactor
 from level5.review import Verdict, review_code
@@ -65,11 +65,13 @@ from level5.status import (
     RedactionCount,
     ReviewSummary,
     RuntimeViolation,
+    SyscallMonitoring,
     TaskResult,
 )
 from level5.wakeups import Wakeups
 
 _PAST = {Decision.REJECT: "Rejected", Decision.GUIDE: "Guided", Decision.CONSTRAIN: "Constrained"}
+SYSCALL_CONDITION = "SyscallMonitoring"
 MAX_INLINE_CODE = 16 * 1024
 """Final code larger than this goes to the <task>-result ConfigMap instead of status."""
 STDOUT_EXCERPT = 4000
@@ -494,6 +496,10 @@ class TaskLoop:
             pod_uid = (pod or {}).get("metadata", {}).get("uid")
         guarded = guard_outcome(outcome, self.redactor)
         outcome = guarded.outcome
+        syscalls = syscall_record(
+            outcome.monitoring, outcome.syscalls, outcome.run.isolation_probe if outcome.run else None
+        )
+        syscalls = syscalls.model_copy(update={"anomalies": [self._redact(a) for a in syscalls.anomalies]})
         await self._audit(
             "execution",
             action.iteration,
@@ -509,6 +515,7 @@ class TaskLoop:
                     if outcome.run and outcome.run.policy_violation
                     else None
                 ),
+                "syscalls": syscalls.model_dump(mode="json", by_alias=True),
                 "outputs_sha256": guarded.outputs_sha256,
                 "redactions": guarded.redactions,
                 "output_withheld_rules": guarded.injection_rules,
@@ -567,6 +574,7 @@ class TaskLoop:
                     if run and run.policy_violation
                     else None
                 ),
+                "syscalls": syscalls if resumed_launch is not LaunchOutcome.VANISHED else None,
             }
         )
         result = TaskResult(
@@ -640,6 +648,7 @@ class TaskLoop:
         anomaly (layer 4: recorded only; escalation is a separate concern)."""
         if not executed(status.history[-1]):
             return status
+        status = self._with_syscall_condition(status)
         anomalies = detect_anomalies(status.history, self.spec.capabilities)
         for anomaly in anomalies:
             self.sink.event("AnomalyDetected", f"{anomaly.kind.value}: {anomaly.message}", warning=True)
@@ -660,6 +669,25 @@ class TaskLoop:
             "NoAnomaly",
             f"iteration {status.history[-1].iteration} ran without anomalies",
         )
+
+    def _with_syscall_condition(self, status: AgentTaskStatus) -> AgentTaskStatus:
+        """SyscallMonitoring: whether the last run's system calls were observed from outside the sandbox.
+        Where no monitor is configured or it had nothing, the condition says so; never taken as clean."""
+        record = status.history[-1].syscalls
+        if record is None:
+            return status
+        if record.monitoring is SyscallMonitoring.OBSERVED:
+            incomplete = [a for a in record.anomalies if a.startswith(INCOMPLETE)]
+            message = "; ".join(incomplete) or f"iteration {status.history[-1].iteration} was observed"
+            return self._with_condition(
+                status, SYSCALL_CONDITION, ConditionStatus.TRUE, "Observed", message[:1024]
+            )
+        reason, message = (
+            ("MonitorOff", "no system-call monitor is configured (LEVEL5_SYSCALL_MONITOR_URL)")
+            if record.monitoring is SyscallMonitoring.OFF
+            else ("MonitorUnavailable", "the system-call monitor had no summary of this run")
+        )
+        return self._with_condition(status, SYSCALL_CONDITION, ConditionStatus.FALSE, reason, message)
 
     # -- people in the loop ---------------------------------------------------------------------------------
 
