@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from level5.review_policy import READ_ROOTS, WRITE_ROOTS
 from level5.run_result import MAX_STREAM_BYTES, IsolationProbe
-from level5.sandbox_manifests import REPORT_DIR, TMP_DIR
+from level5.sandbox_manifests import REPORT_DIR, RUNNER_DIR, TMP_DIR
 from level5.spec import Capabilities
 from level5.status import HistoryEntry, SyscallMonitoring, SyscallRecord
 from level5.syscall_monitor import SyscallSummary, syscall_anomalies
@@ -86,14 +86,15 @@ def syscall_record(
     monitoring: SyscallMonitoring, summary: SyscallSummary | None, probe: IsolationProbe | None
 ) -> SyscallRecord:
     """What the system-call monitor saw of one program run, with its anomalies. The program's container may
-    read the task's paths and write its outputs, the report and its own scratch directory; the runner's
+    read the task's paths and the runner's own files, and write its outputs, the report and its own scratch
+    directory; the runner's
     isolation probe makes the only expected connections."""
     if summary is None:
         return SyscallRecord(monitoring=monitoring)
     found = syscall_anomalies(
         summary,
         expected_execs=PROGRAM_EXECS,
-        read_roots=READ_ROOTS,
+        read_roots=(*READ_ROOTS, RUNNER_DIR),
         write_roots=(*WRITE_ROOTS, REPORT_DIR, TMP_DIR),
         expected_connects={probe.address: probe.attempts} if probe else None,
     )

@@ -27,7 +27,9 @@ SANDBOX_UID = 65532
 """The checks' uid (the trusted side inside the pod)."""
 PROGRAM_UID = 65533
 """The program's uid: never the checks' one."""
-RUNNER_PATH = "/opt/level5/runner.py"
+RUNNER_DIR = "/opt/level5"
+"""Where the sandbox image keeps runner.py and policy.py."""
+RUNNER_PATH = f"{RUNNER_DIR}/runner.py"
 CODE_DIR = "/code"
 CHECKS_DIR = "/checks"
 OUTPUT_DIR = "/output"

@@ -108,6 +108,9 @@ class OperatorProcess:
             "LEVEL5_WEBHOOK_PORT": str(self.webhook_port),
             "LEVEL5_WEBHOOK_ADDR": "127.0.0.1",
             "LEVEL5_METRICS_PORT": str(self.metrics_port),
+            # The local cluster's collector of gVisor's trace points (cluster/up.sh), on the node address.
+            "LEVEL5_SYSCALL_MONITOR_URL": "http://{hostIP}:"
+            + os.environ.get("LEVEL5_SYSCALL_MONITOR_PORT", "18090"),
             **self.extra_env,
         }
         with self.log.open("ab") as out:

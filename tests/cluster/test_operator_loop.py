@@ -95,6 +95,12 @@ def test_success_on_first_iteration_and_delete_cascades(
     assert status["phase"] == "Succeeded" and status["iteration"] == 1
     assert len(model.requests) == 1
     assert status["history"][0]["reviewVerdict"] == "allow" and status["totals"]["tokens"] > 0
+    # Its system calls were observed from outside the sandbox, and an honest run shows nothing unexpected.
+    syscalls = status["history"][0]["syscalls"]
+    assert syscalls["monitoring"] == "Observed" and syscalls["anomalies"] == [], syscalls
+    assert syscalls["processes"] >= 1 and syscalls["filesOpened"] > 0
+    conditions = {c["type"]: c for c in status["conditions"]}
+    assert conditions["SyscallMonitoring"]["status"] == "True"
     kubectl("delete", "agenttask", "minimal", "-n", namespace, "--wait=true", timeout=120)
     wait_for(lambda: not task_pods(namespace, "minimal"), 60, "pods to be garbage-collected")
 

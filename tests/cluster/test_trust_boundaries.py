@@ -9,21 +9,28 @@ own manifest code (level5.sandbox_manifests) with the real runner.
    isolated interpreter.
 2. The runtime policy in the real image: each denied action, reached directly, through pandas or numpy and
    through reflection, stops the program with its rule; the benign corpus runs without a violation.
+3. System calls observed from outside: a program that starts a process and connects somewhere is named by
+   the operator's reading of the collector's summary, and that fires the Anomaly trigger.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kubernetes_asyncio import config as kube_config
+from kubernetes_asyncio.client import ApiClient
 
 from kube import apply, kubectl, unique_name, wait_pod_done
 from level5.config import OperatorConfig
+from level5.monitoring import AnomalyKind, detect_anomalies, syscall_record
 from level5.run_result import RunResult, parse_pod_log
-from level5.sandbox import pod_failure
+from level5.sandbox import PodOutcome, SandboxLauncher, pod_failure
 from level5.sandbox_manifests import (
     CHECKS_CONTAINER,
     PROGRAM_UID,
@@ -37,6 +44,8 @@ from level5.sandbox_manifests import (
     sandbox_resource_quota,
 )
 from level5.spec import AgentTaskSpec
+from level5.status import HistoryEntry, SyscallMonitoring
+from level5.wakeups import Wakeups
 
 pytestmark = pytest.mark.cluster
 
@@ -50,6 +59,7 @@ KILLERS = {"kill_the_runner"}
 """Attempts that end their own runner: the checks never run, and the run is a failure that says so."""
 UNPOLICED = "import runpy, sys\nsys.argv = [sys.argv[-1]]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n"
 CONFIG = OperatorConfig.from_env()
+MONITOR_PORT = os.environ.get("LEVEL5_SYSCALL_MONITOR_PORT", "18090")
 
 
 def spec(test_script: str | None = None, libraries: tuple[str, ...] = (), timeout: int = 30) -> AgentTaskSpec:
@@ -287,3 +297,55 @@ def test_a_violation_reaches_the_result_document(namespace: str) -> None:
     assert result.policy_violation.line == 3 and "/etc/passwd" in result.policy_violation.attempted
     assert result.error is not None and result.error.type == "PolicyViolation"
     assert result.exit_code == 86 and result.stdout == "reading\n" and not result.checks[0].passed
+
+
+# -- 3. system calls observed from outside the sandbox ------------------------------------------------------
+
+MISBEHAVING = """
+import os, socket
+os.system('/bin/true')
+s = socket.socket()
+s.settimeout(1)
+try:
+    s.connect(('10.244.0.1', 9))
+except OSError:
+    pass
+open('/output/answer.txt', 'w').write('41')
+print('done')
+"""
+
+
+async def operator_outcome(namespace: str, pod: dict[str, Any]) -> PodOutcome:
+    """The pod's outcome exactly as the operator's SandboxLauncher reads it, with the local cluster's
+    system-call monitor configured as the operator's cluster tests configure it."""
+    await kube_config.load_kube_config(os.environ.get("KUBECONFIG"))
+    monitored = CONFIG.model_copy(update={"syscall_monitor_url": f"http://{{hostIP}}:{MONITOR_PORT}"})
+    async with ApiClient() as api:
+        launcher = SandboxLauncher(api, monitored, Wakeups())
+        return await launcher.result(namespace, pod["metadata"]["name"], pod)
+
+
+def test_unexpected_system_calls_become_an_anomaly(namespace: str) -> None:
+    """A program that got past the review and the runtime policy (bypassed here) starts a process and tries
+    to connect: gVisor's trace points show both, the operator names them, and they fire the Anomaly
+    trigger through the AnomalyDetected condition, like any run anomaly."""
+    task_spec = spec()
+    runs = {
+        "misbehaving": build(namespace, "syscalls-bad", task_spec, MISBEHAVING, {}, unpoliced=True),
+        "honest": build(namespace, "syscalls-ok", task_spec, "print('ok')\n", {}, unpoliced=False),
+    }
+    apply([obj for objs in runs.values() for obj in objs], namespace)
+    records = {}
+    for label, objs in runs.items():
+        pod = wait_pod_done(namespace, objs[1]["metadata"]["name"], timeout=240)
+        outcome = asyncio.run(operator_outcome(namespace, pod))
+        assert outcome.monitoring is SyscallMonitoring.OBSERVED and outcome.run is not None, outcome
+        records[label] = syscall_record(outcome.monitoring, outcome.syscalls, outcome.run.isolation_probe)
+    assert records["honest"].anomalies == [], records["honest"]
+    bad = records["misbehaving"]
+    kinds = {a.split(":", 1)[0] for a in bad.anomalies}
+    assert {"ProcessStart", "Connect"} <= kinds, bad.anomalies
+    assert any("10.244.0.1:9" in a for a in bad.anomalies) and any("/bin/true" in a for a in bad.anomalies)
+    entry = HistoryEntry(iteration=1, run_seconds=1.0, exit_code=0, syscalls=bad)
+    anomalies = detect_anomalies([entry], task_spec.capabilities)
+    assert [a.kind for a in anomalies] == [AnomalyKind.UNEXPECTED_SYSCALLS]
