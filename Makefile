@@ -68,11 +68,12 @@ operator-image: deps venv ## Build the operator image (cached layers) and import
 	bash $(CLUSTER)/operator-image.sh
 
 crds: venv ## Regenerate crds/*.yaml from the pydantic models and copy them into the Helm chart
-	$(PY) -m level5.crdgen
+	$(PY) -m level5.api.crdgen
 	rm -f charts/level5/crds/*.yaml && cp crds/*.yaml charts/level5/crds/
 
-lint: venv ## ruff
+lint: venv ## ruff, and the package's layers (import-linter contracts in pyproject.toml)
 	$(VENV)/bin/ruff check operator tests
+	cd operator && ../$(VENV)/bin/lint-imports --config ../pyproject.toml
 
 typecheck: venv ## mypy (strict)
 	$(VENV)/bin/mypy

@@ -41,7 +41,7 @@ from typing import Any
 EXIT_POLICY_VIOLATION = 86
 """The program's exit code when the policy stopped it (the runner also gets the report)."""
 
-# Rule ids, each with what it stops. The operator keeps the same table (level5.run_result.RUNTIME_RULES; a
+# Rule ids, each with what it stops. The operator keeps the same table (level5.sandbox.result.RUNTIME_RULES; a
 # unit test checks both are equal).
 RULES = {
     "L5-RT-IMPORT": "importing a module the task does not allow",

@@ -19,7 +19,33 @@ from kubernetes_asyncio import client, config
 from kubernetes_asyncio.config.config_exception import ConfigException
 from pydantic import ValidationError
 
-from level5.admission import (
+from level5.api.approval import (
+    APPROVAL_LABEL_TASK_UID,
+    ApprovalObject,
+    ApprovalSpec,
+    ApprovalState,
+    ApprovalStatus,
+)
+from level5.api.crdgen import APPROVAL_PLURAL, GROUP, PLURAL, VERSION
+from level5.api.spec import AgentTaskSpec
+from level5.api.status import AgentTaskStatus, Phase
+from level5.core.config import OperatorConfig
+from level5.core.kill_switch import (
+    EMERGENCY_STOP_CONFIG_MAP,
+    CancelRequests,
+    EmergencyStop,
+    SandboxPods,
+    stop_requested,
+)
+from level5.core.wakeups import Wakeups
+from level5.kube.approvals import KubeApprovals
+from level5.kube.sandboxes import SandboxLauncher
+from level5.kube.tasks import KubeStatusSink, read_emergency_stop, read_secret_key
+from level5.loop.state_machine import with_phase
+from level5.loop.task_loop import TaskLoop, utcnow
+from level5.model.client import ModelGateway, ModelUnavailableError, resolve_endpoint
+from level5.observability.metrics import Metrics
+from level5.people.admission import (
     CREATED_BY,
     AdmissionDenied,
     check_approval_create,
@@ -28,35 +54,10 @@ from level5.admission import (
     creator_annotation,
     decision_stamp,
 )
-from level5.approval import (
-    APPROVAL_LABEL_TASK_UID,
-    ApprovalObject,
-    ApprovalSpec,
-    ApprovalState,
-    ApprovalStatus,
-)
-from level5.approval_store import KubeApprovals
-from level5.audit import AuditLog, FileSink, StreamSink, TeeSink
-from level5.config import OperatorConfig
-from level5.crdgen import APPROVAL_PLURAL, GROUP, PLURAL, VERSION
-from level5.kill_switch import (
-    EMERGENCY_STOP_CONFIG_MAP,
-    CancelRequests,
-    EmergencyStop,
-    SandboxPods,
-    stop_requested,
-)
-from level5.metrics import Metrics
-from level5.model_client import ModelGateway, ModelUnavailableError, resolve_endpoint
-from level5.redaction import Redactor, task_key
-from level5.sandbox import SandboxLauncher, is_terminal
-from level5.sandbox_manifests import SANDBOX_LABELS, TaskRef
-from level5.spec import AgentTaskSpec
-from level5.state_machine import with_phase
-from level5.status import AgentTaskStatus, Phase
-from level5.task_loop import TaskLoop, utcnow
-from level5.task_store import KubeStatusSink, read_emergency_stop, read_secret_key
-from level5.wakeups import Wakeups
+from level5.safety.audit import AuditLog, FileSink, StreamSink, TeeSink
+from level5.safety.redaction import Redactor, task_key
+from level5.sandbox.manifests import SANDBOX_LABELS, TaskRef
+from level5.sandbox.outcome import is_terminal
 
 
 @kopf.on.startup()
@@ -110,7 +111,9 @@ async def startup(
     audit_path = Path(operator_config.audit_path)
     audit_path.parent.mkdir(parents=True, exist_ok=True)
     memo.audit = AuditLog(
-        memo.metrics.audit_sink(TeeSink(FileSink(audit_path), StreamSink(logging.getLogger("level5.audit"))))
+        memo.metrics.audit_sink(
+            TeeSink(FileSink(audit_path), StreamSink(logging.getLogger("level5.safety.audit")))
+        )
     )
     logger.info(
         "level5 operator started: model %s at %s, runtime class %s, image %s, audit log %s, "

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from kube import apply, get_json, kubectl
-from level5.admission import webhook_configurations
+from level5.people.admission import webhook_configurations
 from scripted_model import ScriptedModel
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,12 +14,8 @@ import aiohttp
 import pytest
 
 from kube import apply, kubectl, python_pod, unavailable, wait_pod_done
-from level5.syscall_monitor import (
-    SyscallSummary,
-    fetch_syscall_summary,
-    monitor_base_url,
-    syscall_anomalies,
-)
+from level5.observability.syscalls import fetch_syscall_summary, monitor_base_url, syscall_anomalies
+from level5.sandbox.syscall_summary import SyscallSummary
 
 pytestmark = pytest.mark.cluster
 

@@ -1,7 +1,7 @@
 """Payloads that get past the review are still contained by the pod (layer 2).
 
 Every payload of the escape corpus (tests/corpora/escapes/), whatever the review says about it, runs in a
-real gVisor sandbox pod built by level5.sandbox_manifests exactly as the operator builds it (same runner,
+real gVisor sandbox pod built by level5.sandbox.manifests exactly as the operator builds it (same runner,
 same lockdown), in a namespace with the operator's deny-all NetworkPolicy, ResourceQuota and LimitRange.
 One pod per corpus file: the corpus file, a stdlib driver (escape_driver.py, the pod's main.py) and the
 probe targets arrive in the pod's code ConfigMap. The pod runs the driver directly instead of the runner
@@ -24,11 +24,11 @@ from typing import Any
 import pytest
 
 from kube import apply, get_json, kubectl, python_pod, unique_name, wait_pod_done
-from level5.config import OperatorConfig
-from level5.sandbox_manifests import (
-    PROGRAM_CONTAINER,
-    PROGRAM_UID,
-    RUNNER_PATH,
+from level5.api.spec import AgentTaskSpec
+from level5.core.config import OperatorConfig
+from level5.core.layout import PROGRAM_CONTAINER, PROGRAM_UID, RUNNER_PATH
+from level5.safety.runtime_policy import policy_document
+from level5.sandbox.manifests import (
     TaskRef,
     code_config_map,
     deny_all_network_policy,
@@ -37,7 +37,6 @@ from level5.sandbox_manifests import (
     sandbox_pod_name,
     sandbox_resource_quota,
 )
-from level5.spec import AgentTaskSpec
 
 pytestmark = pytest.mark.cluster
 
@@ -92,7 +91,8 @@ def build(namespace: str, family: str, targets: dict[str, Any]) -> tuple[dict[st
         name=f"escape-{family.split('.')[0].replace('_', '-')}", namespace=namespace, uid=unique_name("uid")
     )
     name = sandbox_pod_name(task, 1)
-    config_map = code_config_map(task, SPEC, name, 1, (HERE / "escape_driver.py").read_text())
+    driver = (HERE / "escape_driver.py").read_text()
+    config_map = code_config_map(task, SPEC, name, 1, driver, policy_document(SPEC))
     config_map["data"][family] = (CORPUS / family).read_text()
     config_map["data"]["targets.json"] = json.dumps(targets)
     pod = sandbox_pod(task, SPEC, name, 1, CONFIG)

@@ -23,8 +23,8 @@ import pytest
 
 from conftest import OperatorProcess, task_pods, wait_for, wait_terminal
 from kube import apply, get_json, kubectl
-from level5.redaction import Redactor, task_key
-from level5.sandbox_manifests import TaskRef, sandbox_pod_name
+from level5.safety.redaction import Redactor, task_key
+from level5.sandbox.manifests import TaskRef, sandbox_pod_name
 from scripted_model import ScriptedModel
 from task_manifests import code, task
 
@@ -217,7 +217,7 @@ def test_audit_log_verifies_and_an_edited_copy_does_not(
     assert status["phase"] == "Succeeded"
 
     def audit_verify(path: Path) -> subprocess.CompletedProcess[str]:
-        argv = [sys.executable, "-m", "level5.cli", "audit", "verify", str(path)]
+        argv = [sys.executable, "-m", "level5.tools.cli", "audit", "verify", str(path)]
         return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
 
     intact = audit_verify(operator.audit_path)

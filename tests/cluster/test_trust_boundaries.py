@@ -1,5 +1,5 @@
 """Trust boundaries that hold when the review is wrong, on the real cluster, in pods built by the operator's
-own manifest code (level5.sandbox_manifests) with the real runner.
+own manifest code (level5.sandbox.manifests) with the real runner.
 
 1. Evaluation nobody inside the sandbox can forge: every program of the forgery corpus
    (tests/corpora/forgery/) runs as if the review had allowed it and with the runtime policy bypassed (the
@@ -27,14 +27,15 @@ from kubernetes_asyncio import config as kube_config
 from kubernetes_asyncio.client import ApiClient
 
 from kube import apply, kubectl, unique_name, wait_pod_done
-from level5.config import OperatorConfig
-from level5.monitoring import AnomalyKind, detect_anomalies, syscall_record
-from level5.run_result import RunResult, parse_pod_log
-from level5.sandbox import PodOutcome, SandboxLauncher, pod_failure
-from level5.sandbox_manifests import (
-    CHECKS_CONTAINER,
-    PROGRAM_UID,
-    SANDBOX_UID,
+from level5.api.spec import AgentTaskSpec
+from level5.api.status import HistoryEntry, SyscallMonitoring
+from level5.core.config import OperatorConfig
+from level5.core.layout import CHECKS_CONTAINER, PROGRAM_UID, SANDBOX_UID
+from level5.core.wakeups import Wakeups
+from level5.kube.sandboxes import SandboxLauncher
+from level5.observability.monitoring import AnomalyKind, detect_anomalies, syscall_record
+from level5.safety.runtime_policy import policy_document
+from level5.sandbox.manifests import (
     TaskRef,
     code_config_map,
     deny_all_network_policy,
@@ -43,9 +44,8 @@ from level5.sandbox_manifests import (
     sandbox_pod_name,
     sandbox_resource_quota,
 )
-from level5.spec import AgentTaskSpec
-from level5.status import HistoryEntry, SyscallMonitoring
-from level5.wakeups import Wakeups
+from level5.sandbox.outcome import PodOutcome, pod_failure
+from level5.sandbox.result import RunResult, parse_pod_log
 
 pytestmark = pytest.mark.cluster
 
@@ -86,7 +86,7 @@ def build(
     program's /code, and `unpoliced` hands the runner a bootstrap without the runtime policy."""
     task = TaskRef(name=name, namespace=namespace, uid=unique_name("uid"))
     pod_name = sandbox_pod_name(task, 1)
-    config_map = code_config_map(task, task_spec, pod_name, 1, code)
+    config_map = code_config_map(task, task_spec, pod_name, 1, code, policy_document(task_spec))
     pod = sandbox_pod(task, task_spec, pod_name, 1, CONFIG)
     files = dict(extra)
     if unpoliced:

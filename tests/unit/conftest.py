@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from local_sandbox import UNSUPERVISED
 
-from level5.spec import AgentTaskSpec
+from level5.api.spec import AgentTaskSpec
 from scripted_model import ScriptedModel
 
 

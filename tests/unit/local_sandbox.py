@@ -13,25 +13,19 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from level5.approval import ApprovalObject, ApprovalSpec, ApprovalState, ApprovalStatus, Decision
-from level5.audit import AuditLog, FileSink
-from level5.model_client import Endpoint, ModelGateway
-from level5.redaction import Redactor, task_key
-from level5.run_result import parse_pod_log
-from level5.sandbox import LaunchOutcome, Pod, PodOutcome
-from level5.sandbox_manifests import (
-    CHECKS_DIR,
-    CODE_DIR,
-    OUTPUT_DIR,
-    TaskRef,
-    checks_document,
-    code_config_map_name,
-    policy_document,
-)
-from level5.spec import AgentTaskSpec
-from level5.status import AgentTaskStatus
-from level5.task_loop import TaskLoop
-from level5.wakeups import Wakeups
+from level5.api.approval import ApprovalObject, ApprovalSpec, ApprovalState, ApprovalStatus, Decision
+from level5.api.spec import AgentTaskSpec
+from level5.api.status import AgentTaskStatus
+from level5.core.layout import CHECKS_DIR, CODE_DIR, OUTPUT_DIR
+from level5.core.wakeups import Wakeups
+from level5.loop.task_loop import TaskLoop
+from level5.model.client import Endpoint, ModelGateway
+from level5.safety.audit import AuditLog, FileSink
+from level5.safety.redaction import Redactor, task_key
+from level5.safety.runtime_policy import policy_document
+from level5.sandbox.manifests import TaskRef, checks_document, code_config_map_name
+from level5.sandbox.outcome import LaunchOutcome, Pod, PodOutcome
+from level5.sandbox.result import parse_pod_log
 from task_manifests import UNSUPERVISED
 
 __all__ = ["UNSUPERVISED", "LocalSandbox", "MemoryApprovals", "RecordingSink", "build_loop", "run_locally"]

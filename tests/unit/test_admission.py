@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from level5.admission import (
+from level5.api.approval import ApprovalSpec, ApprovalState, ApprovalStatus, Decision
+from level5.api.spec import AgentTaskSpec
+from level5.people.admission import (
     CREATED_BY,
     AdmissionDenied,
     check_approval_create,
@@ -18,8 +20,6 @@ from level5.admission import (
     loosenings,
     webhook_configurations,
 )
-from level5.approval import ApprovalSpec, ApprovalState, ApprovalStatus, Decision
-from level5.spec import AgentTaskSpec
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 OPEN = ApprovalStatus(state=ApprovalState.PENDING)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from level5.answer_parsing import extract_code, parse_answer, parse_judgement
+from level5.model.answers import extract_code, parse_answer, parse_judgement
 
 
 def test_fenced_python_with_confidence_and_uncertainty() -> None:

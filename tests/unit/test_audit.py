@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from level5.audit import AuditError, AuditLog, FileSink, StreamSink, verify
+from level5.safety.audit import AuditError, AuditLog, FileSink, StreamSink, verify
 
 
 def read_lines(path: Path) -> list[str]:
@@ -67,6 +67,6 @@ async def test_corrupt_tail_refuses_to_extend(tmp_path: Path) -> None:
 
 
 async def test_stream_sink(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level("INFO", logger="level5.audit")
+    caplog.set_level("INFO", logger="level5.safety.audit")
     record = await AuditLog(StreamSink()).append("k", "t", 1, {"a": 1})
     assert record.hash in caplog.text

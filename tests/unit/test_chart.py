@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
-from level5 import admission, sandbox_manifests
+from level5.people import admission
+from level5.sandbox import manifests as sandbox_manifests
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "level5"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from level5.audit import AuditLog, FileSink
-from level5.cli import main
+from level5.safety.audit import AuditLog, FileSink
+from level5.tools.cli import main
 
 
 def test_review_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -50,7 +50,7 @@ def test_audit_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_subprocess_eval_safety() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "level5.cli", "eval-safety"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "level5.tools.cli", "eval-safety"], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()

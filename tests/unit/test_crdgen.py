@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from level5 import crdgen
+from level5.api import crdgen
 
 
 def _walk(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
@@ -24,7 +24,7 @@ def _walk(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
 
 @pytest.mark.parametrize("crd", crdgen.CRDS, ids=lambda c: c.kind)
 def test_committed_crd_matches_generated(crd: crdgen.CrdDefinition) -> None:
-    assert crd.path.read_text() == crdgen.render(crd), "run: python -m level5.crdgen"
+    assert crd.path.read_text() == crdgen.render(crd), "run: python -m level5.api.crdgen"
 
 
 def test_every_committed_crd_is_generated() -> None:

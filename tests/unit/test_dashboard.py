@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from level5.metrics import Metrics
+from level5.observability.metrics import Metrics
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "charts" / "level5" / "dashboards" / "level5.json"
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}

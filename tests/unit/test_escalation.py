@@ -6,15 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from level5.escalation import combined_confidence, detect, file_writes, gate
-from level5.spec import AgentTaskSpec
-from level5.status import (
+from level5.api.spec import AgentTaskSpec
+from level5.api.status import (
     AgentTaskStatus,
     Condition,
     CurrentIteration,
     HistoryEntry,
     ReviewSummary,
 )
+from level5.people.escalation import combined_confidence, detect, file_writes, gate
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 CALM = "total = sum(range(10))\nprint(total)\n"

@@ -4,9 +4,9 @@ import base64
 
 import pytest
 
-from level5.injection import check_input, check_input_with_second_opinion, normalise
-from level5.safety_eval import injection_rates
-from level5.verdicts import Finding, Verdict
+from level5.api.verdicts import Finding, Verdict
+from level5.safety.injection import check_input, check_input_with_second_opinion, normalise
+from level5.tools.safety_eval import injection_rates
 
 
 @pytest.mark.parametrize(

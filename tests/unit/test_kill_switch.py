@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from level5.kill_switch import CancelRequests, EmergencyStop, SandboxPods, stop_requested
+from level5.core.kill_switch import CancelRequests, EmergencyStop, SandboxPods, stop_requested
 
 
 @pytest.mark.parametrize(

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from local_sandbox import LocalSandbox, MemoryApprovals, RecordingSink, build_loop
 
-from level5.approval import ApprovalState, Decision
-from level5.config import OperatorConfig
-from level5.model_client import ModelGateway, resolve_endpoint
-from level5.sandbox_manifests import TaskRef, sandbox_pod_name
-from level5.spec import AgentTaskSpec, ModelSettings
-from level5.status import AgentTaskStatus, Phase
-from level5.task_loop import TaskLoop
-from level5.wakeups import Wakeups
+from level5.api.approval import ApprovalState, Decision
+from level5.api.spec import AgentTaskSpec, ModelSettings
+from level5.api.status import AgentTaskStatus, Phase
+from level5.core.config import OperatorConfig
+from level5.core.wakeups import Wakeups
+from level5.loop.task_loop import TaskLoop
+from level5.model.client import ModelGateway, resolve_endpoint
+from level5.sandbox.manifests import TaskRef, sandbox_pod_name
 from scripted_model import ScriptedModel
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

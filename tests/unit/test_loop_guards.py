@@ -10,9 +10,9 @@ import pytest
 from local_sandbox import LocalSandbox, RecordingSink
 from test_task_loop import GOOD, TASK, judge_pass, make_spec, run_loop
 
-from level5.audit import verify
-from level5.sandbox_manifests import sandbox_pod_name
-from level5.status import AgentTaskStatus, Phase
+from level5.api.status import AgentTaskStatus, Phase
+from level5.safety.audit import verify
+from level5.sandbox.manifests import sandbox_pod_name
 from scripted_model import ScriptedModel
 
 # Built at run time, so the sentence never appears in the program text the model is shown again.

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from local_sandbox import UNSUPERVISED, LocalSandbox, RecordingSink, build_loop
 
-from level5.config import OperatorConfig
-from level5.kill_switch import EmergencyStop
-from level5.model_client import ModelGateway, resolve_endpoint
-from level5.sandbox_manifests import TaskRef, sandbox_pod_name
-from level5.spec import AgentTaskSpec, ModelSettings
-from level5.status import AgentTaskStatus, Condition, Phase
-from level5.task_loop import TaskLoop
+from level5.api.spec import AgentTaskSpec, ModelSettings
+from level5.api.status import AgentTaskStatus, Condition, Phase
+from level5.core.config import OperatorConfig
+from level5.core.kill_switch import EmergencyStop
+from level5.loop.task_loop import TaskLoop
+from level5.model.client import ModelGateway, resolve_endpoint
+from level5.sandbox.manifests import TaskRef, sandbox_pod_name
 from scripted_model import ScriptedModel
 
 # The loop factory fixture and the tests share one event loop (the fixture loop scope is the session).

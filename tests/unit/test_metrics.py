@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from level5.approval import Decision
-from level5.audit import AuditLog
-from level5.metrics import OTHER, Metrics, budget_of, iteration_outcome
-from level5.model_client import Completion
-from level5.spec import Trigger
-from level5.status import HistoryEntry, Phase, RedactionCount, ReviewSummary
+from level5.api.approval import Decision
+from level5.api.spec import Trigger
+from level5.api.status import HistoryEntry, Phase, RedactionCount, ReviewSummary
+from level5.model.client import Completion
+from level5.observability.metrics import OTHER, Metrics, budget_of, iteration_outcome
+from level5.safety.audit import AuditLog
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

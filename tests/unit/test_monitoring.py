@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from level5.monitoring import AnomalyKind, cpu_cores, detect_anomalies, executed, termination
-from level5.run_result import MAX_STREAM_BYTES
-from level5.spec import Capabilities
-from level5.status import HistoryEntry
+from level5.api.spec import Capabilities
+from level5.api.status import HistoryEntry
+from level5.observability.monitoring import AnomalyKind, cpu_cores, detect_anomalies, executed, termination
+from level5.sandbox.result import MAX_STREAM_BYTES
 
 RUNNER = Path(__file__).resolve().parents[2] / "sandbox-image" / "runner.py"
 CAPS = Capabilities(cpu="500m", timeout_seconds=10, memory="64Mi")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from level5.config import OperatorConfig
-from level5.model_client import ModelGateway, ModelRejectedError, resolve_endpoint
-from level5.prompts import describe_failure, generation_messages, judge_messages, system_prompt
-from level5.run_result import RunError, RunResult
-from level5.spec import AgentTaskSpec, ModelSettings
-from level5.status import CriterionResult
+from level5.api.spec import AgentTaskSpec, ModelSettings
+from level5.api.status import CriterionResult
+from level5.core.config import OperatorConfig
+from level5.loop.prompts import describe_failure, generation_messages, judge_messages, system_prompt
+from level5.model.client import ModelGateway, ModelRejectedError, resolve_endpoint
+from level5.sandbox.result import RunError, RunResult
 from scripted_model import ScriptedModel
 
 

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from level5.redaction import Redactor, iban_ok, luhn_ok, ssn_ok, task_key
-from level5.safety_eval import redaction_rates
+from level5.safety.redaction import Redactor, iban_ok, luhn_ok, ssn_ok, task_key
+from level5.tools.safety_eval import redaction_rates
 
 REDACTOR = Redactor(task_key("uid-1"))
 
@@ -130,7 +130,7 @@ def test_redact_obj_walks_nested_values() -> None:
 
 def test_cli_redact_with_report() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "level5.cli", "redact", "--report", "--key", "k"],
+        [sys.executable, "-m", "level5.tools.cli", "redact", "--report", "--key", "k"],
         input="mail me at jo@example.com or jo@example.com\n",
         capture_output=True,
         text=True,

@@ -4,8 +4,8 @@ import hashlib
 
 import pytest
 
-from level5.review import Finding, ReviewResult, Verdict, review_code
-from level5.safety_eval import benign_scripts, escape_payloads, review_rates
+from level5.safety.review.reviewer import Finding, ReviewResult, Verdict, review_code
+from level5.tools.safety_eval import benign_scripts, escape_payloads, review_rates
 
 ALLOWED = ["pandas", "numpy", "yaml"]
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from local_sandbox import RUNNER, run_locally
 
-from level5.run_result import RESULT_MARKER, RUNTIME_RULES, RunResultError, parse_pod_log
-from level5.sandbox_manifests import policy_document
-from level5.spec import AgentTaskSpec
+from level5.api.spec import AgentTaskSpec
+from level5.safety.runtime_policy import policy_document
+from level5.sandbox.result import RESULT_MARKER, RUNTIME_RULES, RunResultError, parse_pod_log
 
 SPEC = AgentTaskSpec.model_validate(
     {"goal": {"primary": "x", "successCriteria": [{"name": "exit", "exitCode": 0}]}}

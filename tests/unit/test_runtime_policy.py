@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from local_sandbox import RUNNER, localise
 
-from level5.sandbox_manifests import policy_document
-from level5.spec import AgentTaskSpec
+from level5.api.spec import AgentTaskSpec
+from level5.safety.runtime_policy import policy_document
 
 POLICY = RUNNER.parent / "policy.py"
 SPEC = AgentTaskSpec.model_validate(

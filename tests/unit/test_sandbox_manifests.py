@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from level5.config import OperatorConfig
-from level5.sandbox import pod_failure
-from level5.sandbox_manifests import (
+from level5.api.spec import AgentTaskSpec
+from level5.core.config import OperatorConfig
+from level5.safety.runtime_policy import policy_document
+from level5.sandbox.manifests import (
     TaskRef,
     checks_document,
     code_config_map,
@@ -14,7 +15,7 @@ from level5.sandbox_manifests import (
     sandbox_pod,
     sandbox_pod_name,
 )
-from level5.spec import AgentTaskSpec
+from level5.sandbox.outcome import pod_failure
 
 TASK = TaskRef(name="a" * 80, namespace="team", uid="0b6e-uid")
 SPEC = AgentTaskSpec.model_validate(
@@ -100,7 +101,7 @@ def test_runtime_class_can_be_unset() -> None:
 
 
 def test_code_config_map_carries_code_checks_and_scripts() -> None:
-    cm = code_config_map(TASK, SPEC, "p-1-abc", 1, "print(1)\n")
+    cm = code_config_map(TASK, SPEC, "p-1-abc", 1, "print(1)\n", policy_document(SPEC))
     assert cm["metadata"]["name"] == "p-1-abc-code" and cm["immutable"] is True
     checks = json.loads(cm["data"]["checks.json"])
     assert [c["kind"] for c in checks["checks"]] == ["exitCode", "testScript"]  # judge stays in the operator

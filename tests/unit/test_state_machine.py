@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from level5.answer_parsing import Judgement
-from level5.evaluation import evaluate, failure_signature
-from level5.run_result import RunResult
-from level5.spec import AgentTaskSpec, Iterations, SuccessCriterion
-from level5.state_machine import ActionKind, decide_next, finish_iteration, start_iteration, with_phase
-from level5.status import AgentTaskStatus, Gate, HistoryEntry, LaunchState, Phase, ReviewSummary
-from level5.stopping import not_converging, should_stop, similar_attempts
+from level5.api.spec import AgentTaskSpec, Iterations, SuccessCriterion
+from level5.api.status import AgentTaskStatus, Gate, HistoryEntry, LaunchState, Phase, ReviewSummary
+from level5.loop.evaluation import evaluate, failure_signature
+from level5.loop.state_machine import ActionKind, decide_next, finish_iteration, start_iteration, with_phase
+from level5.loop.stopping import not_converging, should_stop, similar_attempts
+from level5.model.answers import Judgement
+from level5.sandbox.result import RunResult
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 SPEC = AgentTaskSpec.model_validate(

@@ -14,21 +14,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from level5.cli import main
-from level5.config import OperatorConfig
-from level5.syscall_monitor import (
-    MAX_RECORDS,
-    Collector,
-    SummaryStore,
-    SyscallSummary,
-    container_id_of,
-    fetch_syscall_summary,
-    format_address,
-    http_app,
-    monitor_base_url,
-    syscall_anomalies,
-)
-from level5.syscall_wire import (
+from level5.core.config import OperatorConfig
+from level5.observability.syscall_wire import (
     MessageType,
     Point,
     WireError,
@@ -37,6 +24,19 @@ from level5.syscall_wire import (
     handshake_version,
     iter_recording,
 )
+from level5.observability.syscalls import (
+    MAX_RECORDS,
+    Collector,
+    SummaryStore,
+    container_id_of,
+    fetch_syscall_summary,
+    format_address,
+    http_app,
+    monitor_base_url,
+    syscall_anomalies,
+)
+from level5.sandbox.syscall_summary import SyscallSummary
+from level5.tools.cli import main
 
 DATA = Path(__file__).parent / "data" / "syscall_monitor"
 IDS = {

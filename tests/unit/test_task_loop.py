@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from local_sandbox import UNSUPERVISED, LocalSandbox, RecordingSink, build_loop
 
-from level5.audit import AuditLog, FileSink
-from level5.config import OperatorConfig
-from level5.model_client import ModelGateway, resolve_endpoint
-from level5.sandbox_manifests import TaskRef, sandbox_pod_name
-from level5.spec import AgentTaskSpec, ModelSettings
-from level5.status import AgentTaskStatus, Phase
+from level5.api.spec import AgentTaskSpec, ModelSettings
+from level5.api.status import AgentTaskStatus, Phase
+from level5.core.config import OperatorConfig
+from level5.model.client import ModelGateway, resolve_endpoint
+from level5.safety.audit import AuditLog, FileSink
+from level5.sandbox.manifests import TaskRef, sandbox_pod_name
 from scripted_model import ScriptedModel
 
 TASK = TaskRef(name="csv", namespace="ns", uid="uid-1234", generation=1)

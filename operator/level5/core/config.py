@@ -1,0 +1,76 @@
+"""Operator configuration, read once from the environment at startup."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, Field
+
+
+class OperatorConfig(BaseModel):
+    """Settings shared by every AgentTask this operator runs."""
+
+    model_base_url: str = "http://127.0.0.1:8000/v1"
+    """Default OpenAI-compatible endpoint (LEVEL5_MODEL_BASE_URL)."""
+    model_name: str = "level5-default"
+    """Default model name (LEVEL5_MODEL_NAME)."""
+    model_api_key: str = Field(default="unused", repr=False)
+    """Default API key (LEVEL5_MODEL_API_KEY); never logged."""
+    runtime_class: str | None = "gvisor"
+    """RuntimeClass of sandbox pods (LEVEL5_RUNTIME_CLASS; empty for the node default)."""
+    sandbox_image: str = "level5.local/sandbox:dev"
+    """Image with the runner at /opt/level5/runner.py (LEVEL5_SANDBOX_IMAGE)."""
+    max_concurrent_model_calls: int = 64
+    """Model requests in flight at once across all tasks (LEVEL5_MAX_MODEL_CALLS)."""
+    audit_path: str = "/var/lib/level5/audit.jsonl"
+    """Append-only hash-chained audit log (LEVEL5_AUDIT_PATH); also mirrored to the operator log."""
+    redaction_secret: str = Field(default="", repr=False)
+    """Mixed into each task's redaction key (LEVEL5_REDACTION_SECRET), so placeholders cannot be
+    recomputed from a guessed value without it; never logged."""
+
+    operator_namespace: str = "level5-system"
+    """Namespace of the operator (LEVEL5_OPERATOR_NAMESPACE), where the level5-emergency-stop ConfigMap
+    lives."""
+    allow_self_approval: bool = False
+    """Whether the person who created a task may decide its Approvals (LEVEL5_ALLOW_SELF_APPROVAL)."""
+    webhook_port: int = 9443
+    """Port of the admission webhook server (LEVEL5_WEBHOOK_PORT)."""
+    webhook_cert_dir: str | None = None
+    """Directory with tls.crt and tls.key of the admission webhook (LEVEL5_WEBHOOK_CERT_DIR); unset: no
+    webhook server (approvals then cannot be decided, the API server refuses them)."""
+    webhook_addr: str = "0.0.0.0"  # noqa: S104  # in a pod the API server reaches it through a Service
+    """Address the admission webhook server listens on (LEVEL5_WEBHOOK_ADDR)."""
+    metrics_port: int = 9090
+    """Port of the Prometheus metrics endpoint (LEVEL5_METRICS_PORT)."""
+    syscall_monitor_url: str | None = None
+    """Base URL of the node's system-call collector (LEVEL5_SYSCALL_MONITOR_URL), a template where
+    `{hostIP}` stands for the sandbox pod's `status.hostIP`, e.g. `http://{hostIP}:18090`; unset or empty:
+    system-call monitoring is off (see level5.observability.syscalls)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorConfig:
+        """Read the LEVEL5_* variables; unset ones keep their defaults."""
+        env = os.environ if env is None else env
+        names = {
+            "model_base_url": "LEVEL5_MODEL_BASE_URL",
+            "model_name": "LEVEL5_MODEL_NAME",
+            "model_api_key": "LEVEL5_MODEL_API_KEY",
+            "runtime_class": "LEVEL5_RUNTIME_CLASS",
+            "sandbox_image": "LEVEL5_SANDBOX_IMAGE",
+            "max_concurrent_model_calls": "LEVEL5_MAX_MODEL_CALLS",
+            "audit_path": "LEVEL5_AUDIT_PATH",
+            "redaction_secret": "LEVEL5_REDACTION_SECRET",
+            "operator_namespace": "LEVEL5_OPERATOR_NAMESPACE",
+            "allow_self_approval": "LEVEL5_ALLOW_SELF_APPROVAL",
+            "webhook_port": "LEVEL5_WEBHOOK_PORT",
+            "webhook_cert_dir": "LEVEL5_WEBHOOK_CERT_DIR",
+            "webhook_addr": "LEVEL5_WEBHOOK_ADDR",
+            "metrics_port": "LEVEL5_METRICS_PORT",
+            "syscall_monitor_url": "LEVEL5_SYSCALL_MONITOR_URL",
+        }
+        values: dict[str, object] = {field: env[var] for field, var in names.items() if var in env}
+        for optional in ("runtime_class", "webhook_cert_dir", "syscall_monitor_url"):
+            if values.get(optional) == "":
+                values[optional] = None
+        return cls.model_validate(values)

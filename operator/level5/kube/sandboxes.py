@@ -1,0 +1,195 @@
+"""SandboxLauncher: the one interface through which the operator creates, watches, reads and kills sandbox
+pods (a warm pool can later hide behind it). Waiting is event-driven: the kopf pod-event handler calls
+Wakeups.notify() and waiters wake up; a slow re-read only guards against a missed event."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from kubernetes_asyncio import client
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from level5.api.spec import AgentTaskSpec
+from level5.api.status import SyscallMonitoring
+from level5.core.config import OperatorConfig
+from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER
+from level5.core.wakeups import Wakeups
+from level5.observability.syscalls import fetch_syscall_summary, monitor_base_url
+from level5.safety.runtime_policy import policy_document
+from level5.sandbox.manifests import (
+    STARTUP_GRACE_SECONDS,
+    TaskRef,
+    code_config_map,
+    code_config_map_name,
+    deny_all_network_policy,
+    result_config_map,
+    run_timeout,
+    sandbox_limit_range,
+    sandbox_pod,
+    sandbox_resource_quota,
+)
+from level5.sandbox.outcome import LaunchOutcome, Pod, PodOutcome, is_terminal, pod_failure
+from level5.sandbox.result import MAX_RESULT_BYTES, RunResultError, parse_pod_log
+from level5.sandbox.syscall_summary import SyscallSummary
+
+MONITOR_SECONDS = 5.0
+"""How long the operator waits for the system-call monitor's summary of one program."""
+RECHECK_SECONDS = 60.0
+"""Safety re-read of a pod in case a watch event was missed; events normally wake waiters first."""
+
+
+class SandboxLauncher:
+    """Creates and observes sandbox pods and their code ConfigMaps."""
+
+    def __init__(self, api: client.ApiClient, config: OperatorConfig, events: Wakeups) -> None:
+        self._api = api
+        self._core = client.CoreV1Api(api)
+        self._net = client.NetworkingV1Api(api)
+        self._config = config
+        self._events = events
+        self._guarded: set[str] = set()
+
+    async def _create(self, create: Any, namespace: str, body: dict[str, Any]) -> bool:
+        """Create an object; False when it already exists (every side effect here is idempotent)."""
+        try:
+            await create(namespace, body)
+        except ApiException as exc:
+            if exc.status == 409:
+                return False
+            raise
+        return True
+
+    async def ensure_namespace_guards(self, namespace: str) -> None:
+        """Deny-all NetworkPolicy, ResourceQuota and LimitRange for sandbox pods, created if missing."""
+        if namespace in self._guarded:
+            return
+        await self._create(
+            self._net.create_namespaced_network_policy, namespace, deny_all_network_policy(namespace)
+        )
+        await self._create(
+            self._core.create_namespaced_resource_quota, namespace, sandbox_resource_quota(namespace)
+        )
+        await self._create(
+            self._core.create_namespaced_limit_range, namespace, sandbox_limit_range(namespace)
+        )
+        self._guarded.add(namespace)
+
+    async def store_code(
+        self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, code: str
+    ) -> str:
+        """Write the iteration's code ConfigMap (kept if it exists) and return its name."""
+        manifest = code_config_map(task, spec, pod_name, iteration, code, policy_document(spec))
+        await self._create(self._core.create_namespaced_config_map, task.namespace, manifest)
+        return str(manifest["metadata"]["name"])
+
+    async def read_code(self, namespace: str, config_map: str) -> str | None:
+        try:
+            found = await self._core.read_namespaced_config_map(config_map, namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return (found.data or {}).get("main.py")
+
+    async def read_pod(self, namespace: str, name: str) -> Pod | None:
+        try:
+            pod = await self._core.read_namespaced_pod(name, namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        serialized: Pod = self._api.sanitize_for_serialization(pod)
+        return serialized
+
+    async def _pod_ever_existed(self, namespace: str, name: str) -> bool:
+        """Events outlive a deleted pod (about an hour): the scheduler records one for every pod it places."""
+        events = await self._core.list_namespaced_event(
+            namespace, field_selector=f"involvedObject.kind=Pod,involvedObject.name={name}", limit=1
+        )
+        return bool(events.items)
+
+    async def launch(
+        self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, resuming: bool
+    ) -> LaunchOutcome:
+        """Create the pod unless it exists. When resuming an interrupted launch, a missing pod is created
+        only if it can never have existed (no events for it) and its code ConfigMap is there; otherwise it
+        is VANISHED and must not run again."""
+        if resuming:
+            if await self.read_pod(task.namespace, pod_name) is not None:
+                return LaunchOutcome.EXISTS
+            code = await self.read_code(task.namespace, code_config_map_name(pod_name))
+            if code is None or await self._pod_ever_existed(task.namespace, pod_name):
+                return LaunchOutcome.VANISHED
+        manifest = sandbox_pod(task, spec, pod_name, iteration, self._config)
+        created = await self._create(self._core.create_namespaced_pod, task.namespace, manifest)
+        return LaunchOutcome.CREATED if created else LaunchOutcome.EXISTS
+
+    async def wait(self, namespace: str, name: str, spec: AgentTaskSpec) -> Pod | None:
+        """Wait until the pod has terminated (or is gone, or cannot start); return its last state."""
+        loop = asyncio.get_running_loop()
+        hard_deadline = loop.time() + run_timeout(spec) + 2 * STARTUP_GRACE_SECONDS
+        try:
+            while True:
+                event = self._events.arm(namespace, name)
+                pod = await self.read_pod(namespace, name)
+                if pod is None or is_terminal(pod):
+                    return pod
+                failure = pod_failure(pod)
+                remaining = hard_deadline - loop.time()
+                if (failure and failure.startswith("SandboxStartFailed")) or remaining <= 0:
+                    await self.kill(namespace, name)
+                    return pod
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), timeout=min(remaining, RECHECK_SECONDS))
+        finally:
+            self._events.forget(namespace, name)
+
+    async def result(self, namespace: str, name: str, pod: Pod | None) -> PodOutcome:
+        """The result document from the checks container's log (never the program's), or the reason there is
+        none."""
+        if pod is None:
+            return PodOutcome(failure="the sandbox pod disappeared before its result was read")
+        failure = pod_failure(pod)
+        monitoring, syscalls = await self._syscalls(pod)
+        try:
+            log = await self._core.read_namespaced_pod_log(
+                name, namespace, container=CHECKS_CONTAINER, tail_lines=3, limit_bytes=MAX_RESULT_BYTES
+            )
+            run = parse_pod_log(str(log))
+            return PodOutcome(run=run, failure=failure, monitoring=monitoring, syscalls=syscalls)
+        except (ApiException, RunResultError) as exc:
+            reason = exc.reason if isinstance(exc, ApiException) else str(exc)
+            failure = failure or f"no result from the sandbox: {reason}"
+            return PodOutcome(failure=failure, monitoring=monitoring, syscalls=syscalls)
+
+    async def _syscalls(self, pod: Pod) -> tuple[SyscallMonitoring, SyscallSummary | None]:
+        """The monitor's summary of the program's container, from the collector on the pod's node."""
+        template = self._config.syscall_monitor_url
+        if not template:
+            return SyscallMonitoring.OFF, None
+        status = pod.get("status", {})
+        program = [c for c in status.get("initContainerStatuses") or [] if c.get("name") == PROGRAM_CONTAINER]
+        container_id = program[0].get("containerID") if program else None
+        host_ip = status.get("hostIP")
+        if not container_id or not host_ip:
+            return SyscallMonitoring.UNAVAILABLE, None
+        summary = await fetch_syscall_summary(
+            monitor_base_url(template, host_ip), container_id, timeout=MONITOR_SECONDS
+        )
+        return (SyscallMonitoring.OBSERVED if summary else SyscallMonitoring.UNAVAILABLE), summary
+
+    async def kill(self, namespace: str, name: str) -> None:
+        try:
+            await self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+
+    async def store_result(self, task: TaskRef, data: dict[str, str]) -> str:
+        """Create the task's result ConfigMap, for results too large for status. An existing one is kept:
+        it can only come from an interrupted earlier attempt at writing the same final result."""
+        body = result_config_map(task, data)
+        await self._create(self._core.create_namespaced_config_map, task.namespace, body)
+        return str(body["metadata"]["name"])

@@ -1,0 +1,132 @@
+"""Layers 1 and 5 at the loop's boundaries: what may reach the model, the status and the audit trail.
+
+The task's own words (goal, constraints, preferences) are checked for prompt injection before the first
+model call. Everything a sandbox run returns (stdout, stderr, error message, traceback, check reasons,
+file names) is untrusted: it is checked for indirect injection on the raw text (redaction first would
+hide base64-encoded payloads from the check), then redacted, and a flagged run's text is replaced by a
+neutral note so the model never reads it. The loop only ever handles the guarded copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+
+from pydantic import BaseModel
+
+from level5.api.spec import AgentTaskSpec
+from level5.api.verdicts import Verdict
+from level5.safety.injection import SANDBOX_OUTPUT, check_input
+from level5.safety.redaction import Redactor
+from level5.sandbox.outcome import PodOutcome
+from level5.sandbox.result import RunError, RunResult
+
+WITHHELD_TYPE = "OutputWithheld"
+
+
+class GoalCheck(BaseModel):
+    """Verdict of the injection check over the task's goal texts and the rules that fired."""
+
+    verdict: Verdict
+    rules: list[str]
+
+
+class GuardedOutcome(BaseModel):
+    """A sandbox outcome safe to store and show the model, with what was done to make it so."""
+
+    outcome: PodOutcome
+    redactions: dict[str, int]
+    injection_rules: list[str]
+    outputs_sha256: str
+    """SHA-256 of the raw result as the runner reported it, for the audit trail."""
+
+
+def _rules(verdicts: Iterable[tuple[Verdict, list[str]]]) -> tuple[Verdict, list[str]]:
+    worst, rules = Verdict.ALLOW, set[str]()
+    for verdict, found in verdicts:
+        worst = verdict if verdict.severity > worst.severity else worst
+        rules.update(found)
+    return worst, sorted(rules)
+
+
+def check_goal(spec: AgentTaskSpec) -> GoalCheck:
+    """Injection check of the goal, each constraint and each preference (all written by the task's author)."""
+    goal = spec.goal
+    results = [
+        check_input(text, source="goal") for text in [goal.primary, *goal.constraints, *goal.preferences]
+    ]
+    verdict, rules = _rules((r.verdict, [f.rule for f in r.findings]) for r in results)
+    return GoalCheck(verdict=verdict, rules=rules)
+
+
+def withheld_note(rules: list[str]) -> str:
+    return f"output withheld: flagged as prompt injection (rules {', '.join(rules)})"
+
+
+def _texts(run: RunResult) -> list[str]:
+    error = [run.error.type, run.error.message, run.error.traceback] if run.error else []
+    return [
+        run.stdout,
+        run.stderr,
+        *error,
+        *(c.reason for c in run.checks),
+        *(f.path for f in run.output_files),
+        *([run.policy_violation.attempted] if run.policy_violation else []),
+    ]
+
+
+def guard_outcome(outcome: PodOutcome, redactor: Redactor) -> GuardedOutcome:
+    """The outcome with injected instructions withheld and PII and secrets redacted."""
+    run = outcome.run
+    raw = (outcome.failure or "") + (run.model_dump_json(by_alias=True) if run else "")
+    counts: Counter[str] = Counter()
+
+    def clean(text: str) -> str:
+        result = redactor.redact(text)
+        counts.update(result.counts)
+        return result.text
+
+    rules: list[str] = []
+    if run is not None:
+        verdict = check_input("\n".join(_texts(run)), source=SANDBOX_OUTPUT)
+        rules = sorted({f.rule for f in verdict.findings}) if verdict.verdict is not Verdict.ALLOW else []
+        if rules:
+            note = withheld_note(rules)
+            run = run.model_copy(
+                update={
+                    "stdout": note,
+                    "stderr": "",
+                    "error": RunError(type=WITHHELD_TYPE, message=note) if run.error else None,
+                    "checks": [c.model_copy(update={"reason": "(withheld)"}) for c in run.checks],
+                    "output_files": [f.model_copy(update={"path": "(withheld)"}) for f in run.output_files],
+                    "policy_violation": run.policy_violation.model_copy(update={"attempted": "(withheld)"})
+                    if run.policy_violation
+                    else None,
+                }
+            )
+        run = run.model_copy(
+            update={
+                "stdout": clean(run.stdout),
+                "stderr": clean(run.stderr),
+                "error": run.error.model_copy(
+                    update={k: clean(getattr(run.error, k)) for k in ("type", "message", "traceback")}
+                )
+                if run.error
+                else None,
+                "checks": [c.model_copy(update={"reason": clean(c.reason)}) for c in run.checks],
+                "output_files": [f.model_copy(update={"path": clean(f.path)}) for f in run.output_files],
+                "policy_violation": run.policy_violation.model_copy(
+                    update={"attempted": clean(run.policy_violation.attempted)}
+                )
+                if run.policy_violation
+                else None,
+            }
+        )
+    failure = clean(outcome.failure) if outcome.failure else None
+    return GuardedOutcome(
+        outcome=PodOutcome(run=run, failure=failure),
+        redactions=dict(counts),
+        injection_rules=rules,
+        outputs_sha256=hashlib.sha256(raw.encode()).hexdigest(),
+    )

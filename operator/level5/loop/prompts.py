@@ -1,0 +1,153 @@
+"""Prompts sent to the model: the code-writing conversation (with self-debugging feedback on later
+iterations) and the judging of plain-language criteria. Pure functions of the spec and recorded outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from level5.api.spec import AgentTaskSpec, SuccessCriterion
+from level5.api.status import CriterionResult
+from level5.model.client import Message
+from level5.sandbox.result import RunResult
+
+MAX_FEEDBACK_CHARS = 16000
+MAX_OUTPUT_EXCERPT = 4000
+JUDGE_SYSTEM = (
+    "You are a strict reviewer judging whether one run of a program meets one criterion. Judge only from "
+    "the code and the output shown. Reply with a line 'VERDICT: PASS' or 'VERDICT: FAIL' and a line "
+    "'RATIONALE: ' followed by one or two sentences."
+)
+
+
+def _bullets(items: Sequence[str]) -> str:
+    return "\n".join(f"- {item}" for item in items) if items else "- (none)"
+
+
+def _criterion_line(criterion: SuccessCriterion) -> str:
+    if criterion.exit_code is not None:
+        return f"{criterion.name}: the program exits with code {criterion.exit_code}"
+    if criterion.output_contains is not None:
+        return f"{criterion.name}: standard output contains {criterion.output_contains!r}"
+    if criterion.output_matches is not None:
+        return (
+            f"{criterion.name}: standard output matches the regular expression {criterion.output_matches!r}"
+        )
+    if criterion.test_script is not None:
+        script = criterion.test_script
+        return f"{criterion.name}: this test script, run afterwards in /output, exits 0:\n{script}"
+    return f"{criterion.name}: a reviewer judges that: {criterion.judge}"
+
+
+def _guidance(guidance: Sequence[str]) -> str:
+    if not guidance:
+        return ""
+    return f"\nGUIDANCE FROM THE PEOPLE SUPERVISING THIS TASK (follow it):\n{_bullets(guidance)}\n"
+
+
+def system_prompt(spec: AgentTaskSpec, guidance: Sequence[str] = ()) -> str:
+    """The standing instructions: goal, constraints, capabilities, criteria, preferences, guidance from
+    people, answer format."""
+    caps = spec.capabilities
+    files = caps.files
+    data = (
+        "Reference data is mounted read-only at /data."
+        if (files.reference_data or files.reference_data_claim)
+        else "There is no reference data."
+    )
+    libraries = ", ".join(caps.allowed_libraries) or "none beyond the standard library"
+    return f"""You write a complete {caps.language.value} program that is run unattended in a locked-down \
+sandbox, then checked automatically.
+
+GOAL:
+{spec.goal.primary}
+
+CONSTRAINTS (must hold):
+{_bullets(spec.goal.constraints)}
+
+SUCCESS CRITERIA (all must pass):
+{_bullets([_criterion_line(c) for c in spec.goal.success_criteria])}
+
+SANDBOX:
+- Python 3.11; at most {caps.max_lines} lines; third-party libraries allowed: {libraries}.
+- No network at all. No subprocesses, no reading outside the allowed paths.
+- {data} Readable paths: {", ".join(files.read) or "/data"}.
+- The working directory is /output, the only writable place; files to write: \
+{", ".join(files.write) or "none required"}.
+- Time limit {caps.timeout_seconds}s, memory {caps.memory}, CPU {caps.cpu}.
+
+PREFERENCES (follow when possible):
+{_bullets(spec.goal.preferences)}
+{_guidance(guidance)}
+ANSWER FORMAT:
+The whole program in one ```python fenced block, then a line 'CONFIDENCE: <0.0-1.0>' and a line \
+'UNCERTAINTY: <what you are unsure about>'."""
+
+
+def generation_messages(
+    spec: AgentTaskSpec,
+    iteration: int,
+    previous_code: str | None,
+    feedback: str | None,
+    guidance: Sequence[str] = (),
+) -> list[Message]:
+    """The chat for one iteration; from the second on, it carries the previous code and what went wrong."""
+    messages: list[Message] = [{"role": "system", "content": system_prompt(spec, guidance)}]
+    if feedback is None:
+        messages.append({"role": "user", "content": "Write the program."})
+        return messages
+    code_part = f"Your previous program:\n```python\n{previous_code}```\n\n" if previous_code else ""
+    messages.append(
+        {
+            "role": "user",
+            "content": f"Attempt {iteration - 1} failed.\n\n{code_part}What went wrong:\n{feedback}\n\n"
+            f"Find the cause, then write the corrected complete program (attempt {iteration}).",
+        }
+    )
+    return messages
+
+
+def _excerpt(text: str, limit: int = MAX_OUTPUT_EXCERPT) -> str:
+    return text if len(text) <= limit else text[:limit] + f"\n... ({len(text) - limit} more characters)"
+
+
+def describe_failure(
+    *,
+    answer_problem: str | None = None,
+    review_feedback: str | None = None,
+    pod_failure: str | None = None,
+    run: RunResult | None = None,
+    criteria: Sequence[CriterionResult] = (),
+) -> str:
+    """What went wrong in one iteration, in the words the model gets on the next one."""
+    parts: list[str] = []
+    if answer_problem:
+        parts.append(answer_problem)
+    if review_feedback:
+        parts.append(f"The code review blocked the program, so it was not run:\n{review_feedback}")
+    if pod_failure:
+        parts.append(f"The sandbox stopped the program: {pod_failure}")
+    if run is not None:
+        if run.error is not None:
+            parts.append(f"Error type: {run.error.type}\nError message: {run.error.message}")
+            if run.error.traceback:
+                parts.append(f"Traceback:\n{_excerpt(run.error.traceback)}")
+        parts.append(f"Exit code: {run.exit_code}")
+        parts.append(f"Standard output:\n{_excerpt(run.stdout) or '(empty)'}")
+        if run.stderr and (run.error is None or run.error.traceback not in run.stderr):
+            parts.append(f"Standard error:\n{_excerpt(run.stderr)}")
+    failed = [c for c in criteria if not c.passed]
+    if failed:
+        parts.append("Failed checks:\n" + "\n".join(f"- {c.name} ({c.kind}): {c.reason}" for c in failed))
+    return _excerpt("\n\n".join(parts), MAX_FEEDBACK_CHARS)
+
+
+def judge_messages(criterion: SuccessCriterion, code: str, run: RunResult) -> list[Message]:
+    """The chat asking the model to judge one plain-language criterion."""
+    return [
+        {"role": "system", "content": JUDGE_SYSTEM},
+        {
+            "role": "user",
+            "content": f"Criterion: {criterion.judge}\n\nProgram:\n```python\n{code}```\n\n"
+            f"Exit code: {run.exit_code}\nStandard output:\n{_excerpt(run.stdout)}",
+        },
+    ]

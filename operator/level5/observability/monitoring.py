@@ -1,0 +1,178 @@
+"""Execution monitoring (safety layer 4): what one sandbox run tells about itself, and anomalies over the
+recent runs of a task (output flood, repeated crashes, resource spikes). Pure functions of the iteration
+history and the spec, so every rule is unit-tested; the loop records what they find as the AnomalyDetected
+condition and a Warning Event. Escalating on an anomaly is not this module's job."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from level5.api.spec import Capabilities
+from level5.api.status import HistoryEntry, SyscallMonitoring, SyscallRecord
+from level5.core.layout import REPORT_DIR, RUNNER_DIR, TMP_DIR
+from level5.observability.syscalls import syscall_anomalies
+from level5.safety.review.policy import READ_ROOTS, WRITE_ROOTS
+from level5.sandbox.result import MAX_STREAM_BYTES, IsolationProbe
+from level5.sandbox.syscall_summary import SyscallSummary
+
+REPEATED_CRASHES = 3
+"""Consecutive runs ending with the same non-zero exit code or the same kill that count as a crash loop."""
+CPU_SPIKE_FRACTION = 0.9
+"""A run that used this fraction of cpu limit x timeout (or more) ran flat out for its whole allowance."""
+# Terminations the node or the runner imposes, by the prefix pod_failure() and the loop give them.
+_TERMINATIONS = ("OOMKilled", "DeadlineExceeded", "Evicted")
+
+
+class AnomalyKind(StrEnum):
+    """What kind of unusual behaviour a run showed; also the reason of the AnomalyDetected condition."""
+
+    OUTPUT_FLOOD = "OutputFlood"
+    REPEATED_CRASH = "RepeatedCrash"
+    RESOURCE_SPIKE = "ResourceSpike"
+    POLICY_VIOLATION = "PolicyViolation"
+    UNEXPECTED_SYSCALLS = "UnexpectedSyscalls"
+
+
+class Anomaly(BaseModel):
+    """One anomaly of the latest run, with a sentence for people."""
+
+    kind: AnomalyKind
+    message: str
+
+
+def termination(failure: str | None, timed_out: bool) -> str | None:
+    """How a run was ended from outside (OOMKilled, DeadlineExceeded, Evicted, Timeout), or None."""
+    for name in _TERMINATIONS:
+        if failure is not None and failure.startswith(name):
+            return name
+    return "Timeout" if timed_out else None
+
+
+def cpu_cores(quantity: str) -> float:
+    """A CPU quantity ("500m", "2", "1.5") in cores."""
+    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)(m?)", quantity)
+    if match is None:
+        raise ValueError(f"not a CPU quantity: {quantity!r}")
+    value = float(match.group(1))
+    return value / 1000 if match.group(2) else value
+
+
+def _crash_mark(entry: HistoryEntry) -> str | None:
+    """What makes two runs the same crash: the kill, else a non-zero exit code; None for a clean exit."""
+    if entry.termination in _TERMINATIONS:
+        return entry.termination
+    if entry.exit_code not in (None, 0):
+        return f"exit code {entry.exit_code}"
+    return None
+
+
+def executed(entry: HistoryEntry) -> bool:
+    """The iteration's code ran to an end of its own in the sandbox: the runner reported on it or the node
+    killed it. Runs ended by a kill switch (Cancelled, EmergencyStop) say nothing about the code."""
+    return entry.run_seconds is not None or entry.termination in _TERMINATIONS
+
+
+INCOMPLETE = "MonitoringIncomplete"
+"""The monitor's note that its summary is partial: said in the record, not an anomaly of the program."""
+PROGRAM_EXECS = 1
+"""Processes the program's container itself starts: the runner (its own process) starts the program's
+interpreter once."""
+
+
+def syscall_record(
+    monitoring: SyscallMonitoring, summary: SyscallSummary | None, probe: IsolationProbe | None
+) -> SyscallRecord:
+    """What the system-call monitor saw of one program run, with its anomalies. The program's container may
+    read the task's paths and the runner's own files, and write its outputs, the report and its own scratch
+    directory; the runner's
+    isolation probe makes the only expected connections."""
+    if summary is None:
+        return SyscallRecord(monitoring=monitoring)
+    found = syscall_anomalies(
+        summary,
+        expected_execs=PROGRAM_EXECS,
+        read_roots=(*READ_ROOTS, RUNNER_DIR),
+        write_roots=(*WRITE_ROOTS, REPORT_DIR, TMP_DIR),
+        expected_connects={probe.address: probe.attempts} if probe else None,
+    )
+    return SyscallRecord(
+        monitoring=SyscallMonitoring.OBSERVED,
+        processes=max(summary.exec_count, summary.forks),
+        connects=summary.connect_count,
+        files_opened=summary.open_count,
+        denied=summary.denied_count,
+        dropped=summary.dropped,
+        anomalies=[a[:512] for a in found[:8]],
+    )
+
+
+def detect_anomalies(history: Sequence[HistoryEntry], capabilities: Capabilities) -> list[Anomaly]:
+    """Anomalies of the latest iteration in history, judged together with the ones before it. Iterations
+    that never ran (review block, no code) have no run data and show none."""
+    if not history or not executed(history[-1]):
+        return []
+    last = history[-1]
+    anomalies: list[Anomaly] = []
+    if last.policy_violation is not None:
+        violation = last.policy_violation
+        where = f" at line {violation.line}" if violation.line else ""
+        anomalies.append(
+            Anomaly(
+                kind=AnomalyKind.POLICY_VIOLATION,
+                message=f"iteration {last.iteration} was stopped by the runtime policy: {violation.rule} "
+                f"({violation.event} {violation.attempted[:200]}){where}",
+            )
+        )
+    syscall_anomalies_seen = [
+        a for a in (last.syscalls.anomalies if last.syscalls else []) if not a.startswith(INCOMPLETE)
+    ]
+    if syscall_anomalies_seen:
+        anomalies.append(
+            Anomaly(
+                kind=AnomalyKind.UNEXPECTED_SYSCALLS,
+                message=f"iteration {last.iteration}'s system calls: " + "; ".join(syscall_anomalies_seen),
+            )
+        )
+    flooded = [
+        f"{name} {size} bytes"
+        for name, size in (("stdout", last.stdout_bytes), ("stderr", last.stderr_bytes))
+        if size is not None and size > MAX_STREAM_BYTES
+    ]
+    if flooded:
+        anomalies.append(
+            Anomaly(
+                kind=AnomalyKind.OUTPUT_FLOOD,
+                message=f"iteration {last.iteration} wrote {', '.join(flooded)}, beyond the runner's cap of "
+                f"{MAX_STREAM_BYTES} bytes per stream",
+            )
+        )
+    ran = [h for h in history if executed(h)][-REPEATED_CRASHES:]
+    marks = {_crash_mark(h) for h in ran}
+    if len(ran) == REPEATED_CRASHES and len(marks) == 1 and None not in marks:
+        anomalies.append(
+            Anomaly(
+                kind=AnomalyKind.REPEATED_CRASH,
+                message=f"the last {REPEATED_CRASHES} runs ended the same way: {marks.pop()}",
+            )
+        )
+    allowance = cpu_cores(capabilities.cpu) * capabilities.timeout_seconds
+    if last.termination == "OOMKilled":
+        anomalies.append(
+            Anomaly(
+                kind=AnomalyKind.RESOURCE_SPIKE,
+                message=f"iteration {last.iteration} was killed for using more than {capabilities.memory}",
+            )
+        )
+    elif last.cpu_seconds >= CPU_SPIKE_FRACTION * allowance:
+        anomalies.append(
+            Anomaly(
+                kind=AnomalyKind.RESOURCE_SPIKE,
+                message=f"iteration {last.iteration} used {last.cpu_seconds:.1f} CPU-seconds of an "
+                f"allowance of {allowance:g} ({capabilities.cpu} x {capabilities.timeout_seconds}s)",
+            )
+        )
+    return anomalies

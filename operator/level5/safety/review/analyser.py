@@ -1,0 +1,870 @@
+"""AST analysis for the pre-execution review (layer 3): finds sandbox-escape constructs in parsed code.
+
+How it works, and why:
+- Every reference to a name or attribute is resolved to qualified names ("numpy.load",
+  "builtins.eval") through imports and simple assignments tracked over the whole module (data flow,
+  not variable names), and the qualified names are checked. Referencing a dangerous object is
+  flagged even when it is not called, because a reference is all an alias, decorator, lambda
+  default or container trick needs.
+- Attribute names, the string arguments of getattr-like helpers, string literals and format-string
+  fields are checked after NFKC normalisation for dunders and frame/code-object walk steps.
+- Calls with conditional safety (open, getattr, numpy.load, yaml.load, writers) get argument checks;
+  string arguments are folded from constants, f-strings and assignments before the path check.
+- Literal resource bombs (huge powers, repetitions, ranges) are found by bounded constant folding
+  that never computes a value bigger than the limits.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import math
+import posixpath
+import re
+import string
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from level5.api.verdicts import Finding, Verdict
+from level5.safety.review import policy
+
+_DUNDER_IN_TEXT = re.compile(r"__[A-Za-z0-9]\w*?__")
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_FORMAT_ATTRIBUTE = re.compile(r"\.([^.\[]+)")
+_MAX_STRING_VARIANTS = 16
+_MAX_FOLD_DEPTH = 24
+_FIXPOINT_ROUNDS = 8
+
+_NamedBinder = (
+    ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.ExceptHandler | ast.MatchAs | ast.MatchStar
+)
+_Scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.comprehension
+
+
+def nfkc(text: str) -> str:
+    """Python normalises identifiers with NFKC, so names are compared in that form."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def attribute_danger(name: str) -> str | None:
+    """Why accessing attribute `name` is dangerous, or None."""
+    normal = nfkc(name)
+    if len(normal) > 4 and normal.startswith("__") and normal.endswith("__"):
+        if normal in policy.SAFE_DUNDERS:
+            return None
+        return f"dunder attribute '{normal}' reaches interpreter internals"
+    if normal in policy.INTROSPECTION_ATTRIBUTES:
+        return f"'{normal}' walks frames, code objects or the class hierarchy"
+    if normal in policy.DANGEROUS_COMPONENTS:
+        return f"attribute '{normal}' reaches the {normal} module through another object"
+    return None
+
+
+def string_danger(text: str) -> str | None:
+    """Why string literal `text` looks like part of an attribute walk, or None."""
+    normal = nfkc(text)
+    for match in _DUNDER_IN_TEXT.finditer(normal):
+        if match.group() not in policy.SAFE_DUNDERS:
+            return f"string contains the dunder name '{match.group()}'"
+    for word in _WORD.findall(normal):
+        if word in policy.INTROSPECTION_IN_STRINGS:
+            return f"string contains the introspection name '{word}'"
+    if "{" in normal:
+        return _format_field_danger(normal)
+    return None
+
+
+def _format_field_danger(template: str) -> str | None:
+    """str.format fields such as '{0.attr.attr}' walk attributes of the arguments."""
+    try:
+        fields = [(name, spec) for _, name, spec, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError:
+        return None
+    for name, spec in fields:
+        for attribute in _FORMAT_ATTRIBUTE.findall(name.split("[", 1)[0] + "".join(name.split("]")[1:])):
+            reason = attribute_danger(attribute)
+            if reason:
+                return f"format field '{{{name}}}' walks attributes: {reason}"
+        if spec and "{" in spec:
+            nested = _format_field_danger(spec)
+            if nested:
+                return nested
+    return None
+
+
+def module_problem(module: str, allowed: frozenset[str]) -> tuple[Verdict, str] | None:
+    """Why `module` may not be imported, or None."""
+    parts = module.split(".")
+    for i in range(1, len(parts) + 1):
+        prefix = ".".join(parts[:i])
+        if prefix in policy.DENIED_MODULES:
+            return Verdict.BLOCK, f"module '{module}' is denied (it reaches '{prefix}')"
+    for part in parts[1:]:
+        if part in policy.DANGEROUS_COMPONENTS or attribute_danger(part):
+            return Verdict.BLOCK, f"'{module}' reaches '{part}' through another module"
+    if parts[0] in policy.SAFE_STDLIB or parts[0] in allowed:
+        return None
+    if parts[0] in policy.ESCALATE_MODULES:
+        return Verdict.ESCALATE, f"module '{module}' (concurrency) needs human approval"
+    return Verdict.BLOCK, f"module '{module}' is not in the allowed libraries"
+
+
+@dataclass(frozen=True)
+class _Length:
+    """Abstract sequence: only its length matters for bomb detection."""
+
+    items: int
+
+
+class _Huge(Exception):
+    """A constant expression exceeds the resource limits."""
+
+
+def _local_names(scope: _Scope) -> set[str]:
+    """Names bound in a function or lambda (parameters and assignments, not nested scopes)."""
+    names: set[str] = set()
+    if isinstance(scope, ast.comprehension):
+        return {n.id for n in ast.walk(scope.target) if isinstance(n, ast.Name)}
+    args = scope.args
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+        if arg is not None:
+            names.add(arg.arg)
+    declared_global: set[str] = set()
+    body: list[ast.AST] = [scope.body] if isinstance(scope, ast.Lambda) else list(scope.body)
+    stack = body
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+            continue
+        elif isinstance(node, ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+            continue
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif (isinstance(node, ast.ExceptHandler) and node.name) or (
+            isinstance(node, ast.MatchAs | ast.MatchStar) and node.name
+        ):
+            names.add(node.name)
+        elif isinstance(node, ast.Global):
+            declared_global.update(node.names)
+        stack.extend(ast.iter_child_nodes(node))
+    return names - declared_global
+
+
+class Analyzer(ast.NodeVisitor):
+    """Walks one module and collects findings; use :func:`analyze`."""
+
+    def __init__(self, tree: ast.Module, allowed: frozenset[str]) -> None:
+        self.tree = tree
+        self.allowed = allowed
+        self.findings: list[Finding] = []
+        self.aliases: dict[str, set[str]] = {}
+        self.values: dict[str, list[ast.expr]] = {}
+        self.opaque: set[str] = set()
+        self.deleted: set[str] = set()
+        self.module_definite: dict[str, int] = {}
+        self.scopes: list[set[str]] = []
+        self.call_funcs: set[int] = set()
+        self.attribute_bases: set[int] = set()
+        self.docstrings: set[int] = set()
+        self.class_name_reads: set[int] = set()
+        self._collect()
+
+    # ----------------------------------------------------------------- collection (data flow)
+    def _collect(self) -> None:
+        bindings: list[tuple[ast.expr, ast.expr, bool]] = []
+        tracked: set[int] = set()
+        stored: list[ast.Name] = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call):
+                self.call_funcs.add(id(node.func))
+            elif isinstance(node, ast.Attribute):
+                self.attribute_bases.add(id(node.value))
+                if node.attr in policy.CLASS_NAME_ATTRIBUTES and isinstance(node.value, ast.Attribute):
+                    self.class_name_reads.add(id(node.value))
+            elif isinstance(node, ast.Assign):
+                bindings += [(t, node.value, False) for t in node.targets]
+            elif isinstance(node, ast.AnnAssign | ast.NamedExpr) and node.value is not None:
+                bindings.append((node.target, node.value, False))
+            elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+                bindings.append((node.target, node.iter, True))
+            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                bindings.append((node.optional_vars, node.context_expr, False))
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                self._bind_import(node)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                stored.append(node)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Del):
+                self.deleted.add(node.id)
+            elif isinstance(node, ast.arg):
+                self.opaque.add(node.arg)
+            elif isinstance(node, _NamedBinder) and node.name:
+                self.opaque.add(node.name)
+            if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                first = node.body[0] if node.body else None
+                if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                    self.docstrings.add(id(first.value))
+        for target, value, is_iter in bindings:
+            for bound, expr in self._destructure(target, value, is_iter):
+                tracked.add(id(bound))
+                self.values.setdefault(bound.id, []).append(expr)
+        self.opaque.update(n.id for n in stored if id(n) not in tracked)
+        for _ in range(_FIXPOINT_ROUNDS):
+            changed = False
+            for name, exprs in self.values.items():
+                resolved = set().union(*(self.resolve(e, None) for e in exprs))
+                if not resolved <= self.aliases.get(name, set()):
+                    self.aliases.setdefault(name, set()).update(resolved)
+                    changed = True
+            if not changed:
+                break
+        # A module-level binding made by a top-level statement is in effect for every later line,
+        # so a later use of that name is not the builtin of the same name.
+        for statement in self.tree.body:
+            if isinstance(statement, ast.Assign) and not self.resolve(statement.value, None):
+                for target in statement.targets:
+                    if isinstance(target, ast.Name):
+                        self.module_definite.setdefault(target.id, statement.lineno)
+            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                self.module_definite.setdefault(statement.name, statement.lineno)
+
+    def _bind_import(self, node: ast.Import | ast.ImportFrom) -> None:
+        for alias in node.names:
+            if isinstance(node, ast.Import):
+                local = alias.asname or alias.name.split(".")[0]
+                target = alias.name if alias.asname else alias.name.split(".")[0]
+            else:
+                local = alias.asname or alias.name
+                target = f"{node.module or ''}.{alias.name}"
+            self.aliases.setdefault(local, set()).add(target)
+            self.opaque.add(local)
+
+    def _destructure(
+        self, target: ast.expr, value: ast.expr, is_iter: bool
+    ) -> Iterator[tuple[ast.Name, ast.expr]]:
+        if is_iter:
+            for element in self._elements(value):
+                yield from self._destructure(target, element, False)
+            return
+        if isinstance(target, ast.Name):
+            yield target, value
+        elif (
+            isinstance(target, ast.Tuple | ast.List)
+            and isinstance(value, ast.Tuple | ast.List)
+            and len(target.elts) == len(value.elts)
+            and not any(isinstance(e, ast.Starred) for e in [*target.elts, *value.elts])
+        ):
+            for sub_target, sub_value in zip(target.elts, value.elts, strict=True):
+                yield from self._destructure(sub_target, sub_value, False)
+
+    def _elements(self, container: ast.expr, depth: int = 0) -> list[ast.expr]:
+        """Elements of a literal container, also through names bound only to literal containers."""
+        if isinstance(container, ast.List | ast.Tuple | ast.Set):
+            return list(container.elts)
+        if isinstance(container, ast.Name) and depth < _MAX_FOLD_DEPTH and container.id not in self.opaque:
+            return [e for v in self.values.get(container.id, []) for e in self._elements(v, depth + 1)]
+        return []
+
+    # ----------------------------------------------------------------- resolution
+    def resolve(self, node: ast.expr, use_line: int | None = 0) -> set[str]:
+        """Qualified names `node` may refer to. `use_line` None means: during alias collection."""
+        if isinstance(node, ast.Name):
+            out = set(self.aliases.get(node.id, set()))
+            if node.id in policy.BUILTIN_NAMES and not self._user_bound(node.id, use_line):
+                out.add(f"builtins.{node.id}")
+            return out
+        if isinstance(node, ast.Attribute):
+            return {f"{q}.{node.attr}" for q in self.resolve(node.value, use_line)}
+        if (
+            isinstance(node, ast.Call)
+            and len(node.args) >= 2
+            and "builtins.getattr" in self.resolve(node.func, use_line)
+        ):
+            name = self.fold_string(node.args[1])
+            if name is not None:
+                return {f"{q}.{name}" for q in self.resolve(node.args[0], use_line)}
+        if isinstance(node, ast.NamedExpr):
+            return self.resolve(node.value, use_line)
+        if isinstance(node, ast.BoolOp):
+            return set().union(*(self.resolve(v, use_line) for v in node.values))
+        if isinstance(node, ast.IfExp):
+            return self.resolve(node.body, use_line) | self.resolve(node.orelse, use_line)
+        return set()
+
+    def _user_bound(self, name: str, use_line: int | None) -> bool:
+        """True when `name` at this point is certainly a user binding, never the builtin."""
+        if use_line is None or name in self.deleted:
+            return False
+        if any(name in scope for scope in self.scopes):
+            return True
+        first = self.module_definite.get(name)
+        return first is not None and first < use_line
+
+    # ----------------------------------------------------------------- constant folding
+    def fold_string(self, node: ast.expr) -> str | None:
+        """The single complete string `node` evaluates to, if it can be known statically."""
+        variants = self.string_variants(node)
+        if variants is None or len({v for v, _ in variants}) != 1 or not variants[0][1]:
+            return None
+        return variants[0][0]
+
+    def string_variants(self, node: ast.expr, depth: int = 0) -> list[tuple[str, bool]] | None:
+        """Possible string values as (text, complete); incomplete texts are known prefixes."""
+        if depth > _MAX_FOLD_DEPTH:
+            return None
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str | int)
+            and not isinstance(node.value, bool)
+        ):
+            return [(str(node.value), True)]
+        if isinstance(node, ast.Name):
+            if node.id in self.opaque or node.id not in self.values:
+                return None
+            out: list[tuple[str, bool]] = []
+            for value in self.values[node.id]:
+                sub = self.string_variants(value, depth + 1)
+                if sub is None:
+                    return None
+                out += sub
+            return out[:_MAX_STRING_VARIANTS] if len(out) <= _MAX_STRING_VARIANTS else None
+        parts: list[ast.expr] = []
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            parts = [node.left, node.right]
+        elif isinstance(node, ast.JoinedStr):
+            parts = [v.value if isinstance(v, ast.FormattedValue) else v for v in node.values]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "join"
+            and isinstance(node.func.value, ast.Constant)
+            and isinstance(node.func.value.value, str)
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.List | ast.Tuple)
+        ):
+            separator = node.func.value.value
+            parts = [
+                p
+                for i, e in enumerate(node.args[0].elts)
+                for p in ([e] if i == 0 else [ast.Constant(separator), e])
+            ]
+        else:
+            return None
+        return self._concatenate(parts, depth)
+
+    def _concatenate(self, parts: list[ast.expr], depth: int) -> list[tuple[str, bool]]:
+        variants: list[tuple[str, bool]] = [("", True)]
+        for part in parts:
+            sub = self.string_variants(part, depth + 1) or [("", False)]
+            combined = [
+                (a + b, done and ok) if done else (a, False)
+                for (a, done), (b, ok) in itertools.product(variants, sub)
+            ]
+            variants = list(dict.fromkeys(combined))
+            if len(variants) > _MAX_STRING_VARIANTS:
+                return [(min((v for v, _ in variants), key=len)[:0], False)]
+        return variants
+
+    def size(self, node: ast.expr, depth: int = 0) -> int | _Length | None:
+        """Bounded constant folding of integers and sequence lengths; raises _Huge past the limits."""
+        if depth > _MAX_FOLD_DEPTH:
+            return None
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool):
+                return None
+            if isinstance(node.value, int):
+                return node.value
+            if isinstance(node.value, str | bytes):
+                return _Length(len(node.value))
+            return None
+        if isinstance(node, ast.List | ast.Tuple) and not any(isinstance(e, ast.Starred) for e in node.elts):
+            return _Length(len(node.elts))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            inner = self.size(node.operand, depth + 1)
+            return -inner if isinstance(inner, int) and isinstance(node.op, ast.USub) else inner
+        if (
+            isinstance(node, ast.Name)
+            and node.id not in self.opaque
+            and len(self.values.get(node.id, [])) == 1
+        ):
+            return self.size(self.values[node.id][0], depth + 1)
+        if isinstance(node, ast.Call) and len(node.args) == 2 and "builtins.pow" in self.resolve(node.func):
+            return _binary(ast.Pow(), self.size(node.args[0], depth + 1), self.size(node.args[1], depth + 1))
+        if isinstance(node, ast.BinOp):
+            return _binary(node.op, self.size(node.left, depth + 1), self.size(node.right, depth + 1))
+        return None
+
+    # ----------------------------------------------------------------- reporting
+    def report(self, node: ast.AST | int, rule: str, verdict: Verdict, message: str) -> None:
+        line = node if isinstance(node, int) else getattr(node, "lineno", 1)
+        self.findings.append(Finding(rule=rule, line=line, message=message, verdict=verdict))
+
+    # ----------------------------------------------------------------- scopes
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        danger = policy.DANGEROUS_DEFINITIONS.get(node.name)
+        if danger:
+            self.report(node, "L5-DEF-001", danger, f"defining {node.name} changes object protocol behaviour")
+        for outer in [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]:
+            if outer is not None:
+                self.visit(outer)
+        if node.returns is not None:
+            self.visit_annotation(node.returns)
+        for arg in [
+            *node.args.posonlyargs,
+            *node.args.args,
+            *node.args.kwonlyargs,
+            node.args.vararg,
+            node.args.kwarg,
+        ]:
+            if arg is not None and arg.annotation is not None:
+                self.visit_annotation(arg.annotation)
+        self.scopes.append(_local_names(node))
+        for statement in node.body:
+            self.visit(statement)
+        self.scopes.pop()
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        for default in [*node.args.defaults, *node.args.kw_defaults]:
+            if default is not None:
+                self.visit(default)
+        self.scopes.append(_local_names(node))
+        self.visit(node.body)
+        self.scopes.pop()
+
+    def _visit_comprehension(
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
+    ) -> None:
+        self.visit(node.generators[0].iter)
+        self.scopes.append(set().union(*(_local_names(g) for g in node.generators)))
+        for index, generator in enumerate(node.generators):
+            if index:
+                self.visit(generator.iter)
+            for condition in generator.ifs:
+                self.visit(condition)
+        for child in [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]:
+            self.visit(child)
+        self.scopes.pop()
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _visit_comprehension
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for keyword in node.keywords:
+            if keyword.arg == "metaclass":
+                self.report(
+                    node, "L5-CLASS-001", Verdict.ESCALATE, "custom metaclasses change class creation"
+                )
+        self.generic_visit(node)
+
+    def visit_annotation(self, node: ast.expr) -> None:
+        """String annotations are evaluated by typing helpers, so they are reviewed as code."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                parsed = ast.parse(node.value.strip(), mode="eval")
+            except SyntaxError:
+                return
+            ast.increment_lineno(parsed, node.lineno - 1)
+            if any(isinstance(n, ast.Call | ast.Lambda | ast.NamedExpr) for n in ast.walk(parsed)):
+                self.report(
+                    node, "L5-ANNOT-001", Verdict.BLOCK, "a string annotation contains code, not a type"
+                )
+            self.visit(parsed.body)
+        else:
+            self.visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self.visit_annotation(node.annotation)
+        self.visit(node.target)
+        if node.value is not None:
+            self.visit(node.value)
+
+    # ----------------------------------------------------------------- imports
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._check_module(node, alias.name)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level:
+            self.report(node, "L5-IMPORT-003", Verdict.BLOCK, "relative imports are not allowed")
+            return
+        module = node.module or ""
+        self._check_module(node, module)
+        for alias in node.names:
+            if alias.name == "*":
+                self.report(node, "L5-IMPORT-004", Verdict.BLOCK, "star imports hide which names are used")
+                continue
+            reason = attribute_danger(alias.name)
+            if reason:
+                self.report(node, "L5-ATTR-001", Verdict.BLOCK, reason)
+            self._check_module(node, f"{module}.{alias.name}")
+            self._check_qualified(node, f"{module}.{alias.name}", in_call=False, as_base=False)
+
+    def _check_module(self, node: ast.AST, module: str) -> None:
+        problem = module_problem(module, self.allowed)
+        if problem:
+            rule = "L5-IMPORT-001" if problem[0] is Verdict.BLOCK else "L5-IMPORT-002"
+            self.report(node, rule, problem[0], problem[1])
+
+    # ----------------------------------------------------------------- references
+    def _check_reference(self, node: ast.Name | ast.Attribute) -> None:
+        """Check every object a loaded name or attribute may refer to."""
+        for qualified in self.resolve(node, node.lineno):
+            self._check_qualified(
+                node,
+                qualified,
+                in_call=id(node) in self.call_funcs,
+                as_base=id(node) in self.attribute_bases,
+            )
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id.startswith("__") and node.id.endswith("__") and node.id not in policy.SAFE_NAME_DUNDERS:
+            self.report(
+                node, "L5-DUNDER-002", Verdict.BLOCK, f"the name '{node.id}' reaches interpreter internals"
+            )
+        if isinstance(node.ctx, ast.Load):
+            self._check_reference(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        reason = attribute_danger(node.attr)
+        if reason and not (node.attr == "__class__" and id(node) in self.class_name_reads):
+            self.report(node, "L5-ATTR-001", Verdict.BLOCK, reason)
+        if isinstance(node.ctx, ast.Load):
+            self._check_reference(node)
+        self.visit(node.value)
+
+    def _check_qualified(self, node: ast.AST, qualified: str, *, in_call: bool, as_base: bool) -> None:
+        parts = qualified.split(".")
+        problem = module_problem(qualified, self.allowed)
+        if (
+            problem
+            and problem[1].startswith(("module", "'"))
+            and parts[0] != "builtins"
+            and "denied" in problem[1]
+        ):
+            self.report(node, "L5-REACH-001", Verdict.BLOCK, f"'{qualified}': {problem[1]}")
+        listed = policy.QUALIFIED_NAMES.get(qualified)
+        if listed:
+            self.report(
+                node, "L5-CALL-001", listed[0], f"'{qualified.removeprefix('builtins.')}': {listed[1]}"
+            )
+        guarded = policy.GUARDED_ATTRIBUTES.get(parts[0])
+        if guarded is not None and parts[0] not in self.allowed:
+            if len(parts) == 1 and not as_base:
+                self.report(
+                    node,
+                    "L5-GUARD-002",
+                    Verdict.ESCALATE,
+                    f"the {parts[0]} module is passed around as a value",
+                )
+            elif len(parts) > 1 and parts[1] not in guarded:
+                self.report(
+                    node, "L5-GUARD-001", Verdict.BLOCK, f"'{parts[0]}.{parts[1]}' is not on the allowed list"
+                )
+        if parts[0] != "builtins" and any(p.startswith("_") and not p.startswith("__") for p in parts[1:]):
+            self.report(
+                node, "L5-PRIVATE-001", Verdict.ESCALATE, f"'{qualified}' uses a library's private internals"
+            )
+        if not in_call and (
+            (
+                parts[0] == "builtins"
+                and parts[-1] in policy.REFLECTIVE_BUILTINS | {"open", "type"}
+                and len(parts) == 2
+            )
+            or qualified in policy.ATTRIBUTE_PATH_HELPERS
+        ):
+            self.report(
+                node,
+                "L5-REFLECT-002",
+                Verdict.ESCALATE,
+                f"'{parts[-1]}' is used indirectly (aliased or passed)",
+            )
+
+    def visit_MatchClass(self, node: ast.MatchClass) -> None:
+        # Class patterns read attributes by name: `case object(__class__=c)`.
+        for attribute in node.kwd_attrs:
+            reason = attribute_danger(attribute)
+            if reason:
+                self.report(node, "L5-ATTR-001", Verdict.BLOCK, reason)
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        # Docstrings are never used as names, so prose about dunders in them is fine.
+        if isinstance(node.value, str) and id(node) not in self.docstrings:
+            reason = string_danger(node.value)
+            if reason:
+                self.report(node, "L5-STRING-001", Verdict.BLOCK, reason)
+
+    # ----------------------------------------------------------------- calls
+    def visit_Call(self, node: ast.Call) -> None:
+        targets = self.resolve(node.func, node.lineno)
+        for qualified in targets:
+            self._check_call(node, qualified)
+        if isinstance(node.func, ast.Attribute):
+            self._check_method(node, node.func.attr, targets)
+        self._check_allocation(node, targets)
+        if "builtins.pow" in targets:
+            self._check_bomb(node)
+        self.generic_visit(node)
+
+    def _check_call(self, node: ast.Call, qualified: str) -> None:
+        name = qualified.removeprefix("builtins.")
+        if name in policy.REFLECTIVE_BUILTINS and qualified.startswith("builtins."):
+            attribute = self.fold_string(node.args[1]) if len(node.args) >= 2 else None
+            if attribute is None:
+                self.report(
+                    node, "L5-REFLECT-001", Verdict.ESCALATE, f"{name} with a computed attribute name"
+                )
+            elif attribute_danger(attribute):
+                self.report(node, "L5-ATTR-001", Verdict.BLOCK, f"{name}: {attribute_danger(attribute)}")
+        elif qualified in policy.ATTRIBUTE_PATH_HELPERS:
+            for arg in node.args:
+                path = self.fold_string(arg)
+                if path is None:
+                    self.report(node, "L5-REFLECT-001", Verdict.ESCALATE, f"{name} with a computed name")
+                elif any(attribute_danger(p) for p in path.split(".")):
+                    self.report(node, "L5-ATTR-001", Verdict.BLOCK, f"{name}('{path}') walks into internals")
+        elif qualified in ("builtins.type", "builtins.dir") and len(node.args) in (0, 3):
+            self.report(node, "L5-REFLECT-003", Verdict.BLOCK, f"{name}() with {len(node.args)} arguments")
+        elif qualified in ("builtins.open", "io.open"):
+            self._check_open(node)
+        elif qualified in policy.UNPICKLING_LOADERS:
+            self._check_keyword_flag(node, "allow_pickle", safe=False, what="numpy.load with allow_pickle")
+        elif qualified == "torch.load":
+            self._check_keyword_flag(
+                node, "weights_only", safe=True, what="torch.load without weights_only=True"
+            )
+        elif qualified in ("yaml.load", "yaml.load_all"):
+            self._check_yaml(node)
+        elif qualified in ("builtins.str.format", "builtins.str.format_map") and node.args:
+            self._check_template(node, node.args[0])
+        if qualified in policy.READ_FUNCTIONS or (
+            qualified.startswith("pandas.") and qualified.split(".")[-1].startswith(policy.READ_METHOD_PREFIX)
+        ):
+            self._check_path_argument(node, policy.READ_ROOTS, unknown=None)
+        elif qualified in policy.WRITE_FUNCTIONS:
+            self._check_path_argument(node, policy.WRITE_ROOTS, unknown=None)
+
+    def _check_method(self, node: ast.Call, method: str, targets: set[str]) -> None:
+        receiver = node.func.value if isinstance(node.func, ast.Attribute) else node.func
+        if method in policy.BLOCKED_METHODS:
+            self.report(node, "L5-CALL-002", Verdict.BLOCK, f".{method}() runs native code or a subprocess")
+        elif (
+            method in policy.EXPRESSION_METHODS
+            and not targets & {"re.compile"}
+            and not (isinstance(receiver, ast.Name) and receiver.id in {"re"})
+        ):
+            expression = self.fold_string(node.args[0]) if node.args else None
+            if expression is None or any(token in expression for token in ("__", "@", "import", "(")):
+                self.report(
+                    node, "L5-CALL-003", Verdict.ESCALATE, f".{method}() evaluates an expression string"
+                )
+        elif method in ("format", "format_map"):
+            self._check_template(node, receiver)
+        elif method in policy.WRITE_METHODS:
+            self._check_path_argument(node, policy.WRITE_ROOTS, unknown=None)
+
+    def _check_template(self, node: ast.Call, template: ast.expr) -> None:
+        """A format template that is not a known constant could walk attributes of its arguments."""
+        variants = self.string_variants(template)
+        if variants is None or not all(done for _, done in variants):
+            self.report(node, "L5-FORMAT-001", Verdict.ESCALATE, "str.format with a computed template")
+            return
+        for text, _ in variants:
+            reason = string_danger(text)
+            if reason:
+                self.report(node, "L5-FORMAT-002", Verdict.BLOCK, reason)
+
+    def _check_keyword_flag(self, node: ast.Call, keyword: str, *, safe: bool, what: str) -> None:
+        """Calls whose safety depends on a boolean keyword: it must be the literal `safe` value."""
+        given = [k.value for k in node.keywords if k.arg == keyword]
+        if any(k.arg is None for k in node.keywords):
+            self.report(node, "L5-DESER-001", Verdict.ESCALATE, f"{what}: keywords passed with **")
+        elif not given:
+            if safe:
+                self.report(node, "L5-DESER-001", Verdict.BLOCK, what)
+        elif not (isinstance(given[0], ast.Constant) and given[0].value is safe):
+            verdict = Verdict.BLOCK if isinstance(given[0], ast.Constant) else Verdict.ESCALATE
+            self.report(node, "L5-DESER-001", verdict, f"{what} deserialises code-carrying objects")
+
+    def _check_yaml(self, node: ast.Call) -> None:
+        loader = (
+            node.args[1]
+            if len(node.args) > 1
+            else next((k.value for k in node.keywords if k.arg == "Loader"), None)
+        )
+        if loader is None or not self.resolve(loader) & policy.SAFE_YAML_LOADERS:
+            self.report(
+                node, "L5-DESER-002", Verdict.BLOCK, "yaml.load without SafeLoader constructs objects"
+            )
+
+    def _check_open(self, node: ast.Call) -> None:
+        mode_node = (
+            node.args[1]
+            if len(node.args) > 1
+            else next((k.value for k in node.keywords if k.arg == "mode"), None)
+        )
+        mode = "r" if mode_node is None else self.fold_string(mode_node)
+        if mode is None:
+            self.report(node, "L5-FILE-002", Verdict.ESCALATE, "open() with a computed mode")
+            return
+        writing = any(flag in mode for flag in "wax+")
+        roots = policy.WRITE_ROOTS if writing else policy.READ_ROOTS
+        self._check_path_argument(node, roots, unknown=Verdict.ESCALATE)
+
+    def _check_path_argument(self, node: ast.Call, roots: tuple[str, ...], unknown: Verdict | None) -> None:
+        path_node = (
+            node.args[0]
+            if node.args
+            else next((k.value for k in node.keywords if k.arg in policy.PATH_KEYWORDS), None)
+        )
+        if path_node is None:
+            return
+        if (
+            isinstance(path_node, ast.Constant)
+            and isinstance(path_node.value, int)
+            and not isinstance(path_node.value, bool)
+        ):
+            self.report(node, "L5-FILE-003", Verdict.BLOCK, "opening a file descriptor number")
+            return
+        variants = self.string_variants(path_node)
+        if variants is None:
+            if unknown is not None:
+                self.report(
+                    node, "L5-FILE-002", unknown, f"path is computed; it must stay under {', '.join(roots)}"
+                )
+            return
+        for text, complete in variants:
+            verdict = _path_verdict(text, complete, roots)
+            if verdict is not Verdict.ALLOW:
+                shown = text if complete else f"{text}..."
+                self.report(node, "L5-FILE-001", verdict, f"path '{shown}' is outside {', '.join(roots)}")
+
+    def _check_allocation(self, node: ast.Call, targets: set[str]) -> None:
+        if not node.args or not targets & policy.ALLOCATORS:
+            return
+        shape = node.args[0]
+        dims = shape.elts if isinstance(shape, ast.Tuple | ast.List) else [shape]
+        total = 1
+        try:
+            for dim in dims:
+                value = self.size(dim)
+                if not isinstance(value, int):
+                    return
+                total *= max(value, 0)
+        except _Huge as exc:
+            self.report(node, "L5-BOMB-001", Verdict.BLOCK, str(exc))
+            return
+        if total > policy.MAX_SEQUENCE_ITEMS:
+            self.report(node, "L5-BOMB-002", Verdict.BLOCK, f"allocates {total:.3g} items")
+
+    # ----------------------------------------------------------------- resource bombs
+    def _check_bomb(self, node: ast.expr) -> bool:
+        """Report a literal resource bomb in `node`; True when one was found."""
+        try:
+            self.size(node)
+        except _Huge as exc:
+            self.report(node, "L5-BOMB-001", Verdict.BLOCK, str(exc))
+            return True
+        return False
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        if not self._check_bomb(node):
+            self.generic_visit(node)
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.iter)
+        self.visit(node.target)
+        iterations = self._range_size(node.iter)
+        outer = self._loop_product
+        self._loop_product = outer * (iterations or 1)
+        if (iterations or 0) > policy.MAX_RANGE or self._loop_product > policy.MAX_LOOP_ITERATIONS:
+            self.report(
+                node, "L5-BOMB-003", Verdict.ESCALATE, f"loops run about {self._loop_product:.3g} iterations"
+            )
+        for statement in [*node.body, *node.orelse]:
+            self.visit(statement)
+        self._loop_product = outer
+
+    visit_AsyncFor = visit_For
+    _loop_product = 1
+
+    def _range_size(self, node: ast.expr) -> int | None:
+        if not isinstance(node, ast.Call) or "builtins.range" not in self.resolve(node.func, node.lineno):
+            return None
+        try:
+            bounds = [self.size(a) for a in node.args]
+        except _Huge:
+            return policy.MAX_LOOP_ITERATIONS + 1
+        if not bounds or not all(isinstance(b, int) for b in bounds):
+            return None
+        numbers = [b for b in bounds if isinstance(b, int)]
+        start, stop, step = (0, numbers[0], 1) if len(numbers) == 1 else [*numbers, 1][:3]
+        return len(range(start, stop, step or 1))
+
+
+def _binary(
+    op: ast.operator, left: int | _Length | None, right: int | _Length | None
+) -> int | _Length | None:
+    """Apply `op` to folded operands without ever building a value beyond the limits."""
+    if isinstance(left, int) and isinstance(right, int):
+        return _integer(op, left, right)
+    if isinstance(op, ast.Mult) and isinstance(left, _Length | int) and isinstance(right, _Length | int):
+        length, count = (left, right) if isinstance(left, _Length) else (right, left)
+        if isinstance(length, _Length) and isinstance(count, int):
+            items = length.items * max(count, 0)
+            if items > policy.MAX_SEQUENCE_ITEMS:
+                raise _Huge(f"sequence repetition builds {items:.3g} items")
+            return _Length(items)
+    if isinstance(op, ast.Add) and isinstance(left, _Length) and isinstance(right, _Length):
+        return _Length(left.items + right.items)
+    return None
+
+
+def _integer(op: ast.operator, left: int, right: int) -> int | None:
+    if isinstance(op, ast.Pow):
+        if right < 0 or abs(left) <= 1:
+            return int(left**right) if right >= 0 else None
+        bits = right * math.log2(abs(left))
+        if bits > policy.MAX_INT_BITS:
+            raise _Huge(f"{left}**{right} has about {bits:.3g} bits")
+        return int(left**right)
+    if isinstance(op, ast.LShift):
+        if right > policy.MAX_INT_BITS:
+            raise _Huge(f"{left} << {right} is a {right:.3g}-bit number")
+        return left << right if right >= 0 else None
+    arithmetic = {ast.Add: int.__add__, ast.Sub: int.__sub__, ast.Mult: int.__mul__}
+    function = arithmetic.get(type(op))
+    if function is not None:
+        return int(function(left, right))
+    if isinstance(op, ast.FloorDiv | ast.Mod) and right:
+        return left // right if isinstance(op, ast.FloorDiv) else left % right
+    return None
+
+
+def _path_verdict(text: str, complete: bool, roots: tuple[str, ...]) -> Verdict:
+    """Allow paths certainly under `roots`; block certainly outside; escalate the undecidable."""
+    if "\x00" in text:
+        return Verdict.BLOCK
+    absolute = text if text.startswith("/") else posixpath.join(policy.WORKDIR, text)
+    if complete:
+        normal = posixpath.normpath(absolute)
+        return (
+            Verdict.ALLOW if any(normal == r or normal.startswith(r + "/") for r in roots) else Verdict.BLOCK
+        )
+    directory = absolute.rsplit("/", 1)[0]
+    if ".." in absolute.split("/"):
+        return Verdict.ESCALATE
+    if any(directory == r or directory.startswith(r + "/") for r in roots) and not text.endswith(".."):
+        return Verdict.ALLOW if text.startswith("/") or "/" in text else Verdict.ESCALATE
+    return Verdict.ESCALATE if any(r.startswith(absolute) for r in roots) else Verdict.BLOCK
+
+
+def analyze(tree: ast.Module, allowed: frozenset[str]) -> list[Finding]:
+    """All findings for a parsed module."""
+    analyzer = Analyzer(tree, allowed)
+    analyzer.visit(tree)
+    return analyzer.findings

@@ -1,0 +1,227 @@
+"""Policy tables for the pre-execution review (layer 3): which modules, names and attributes are safe.
+
+Data only, so the policy can be read and audited in one place; the logic lives in ``review_ast``.
+Design choice: deny by default. Anything not listed as safe stdlib or allowed by the task is
+blocked, and the deny lists below win even over a task's ``allowed_libraries``.
+
+``sys`` decision: ``import sys`` is allowed for the harmless attributes in ``GUARDED_ATTRIBUTES``
+(argv, stdout/stderr/stdin, exit, version and size information). Everything else on ``sys``
+(``modules``, ``path``, ``_getframe``, ``settrace``, ``setprofile``, ``addaudithook``,
+``exc_info``...) is blocked, and passing the module object itself around is escalated because the
+review can no longer see which attribute is used.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+from level5.api.verdicts import Verdict
+from level5.core import layout
+
+# Standard-library modules that cannot reach files, network, processes or interpreter internals
+# (beyond the attributes guarded below).
+SAFE_STDLIB = frozenset(
+    {
+        "__future__", "abc", "array", "base64", "binascii", "bisect", "calendar", "cmath",
+        "collections", "contextlib", "copy", "csv", "dataclasses", "datetime", "decimal", "difflib",
+        "enum", "fractions", "functools", "hashlib", "heapq", "hmac", "io", "itertools", "json",
+        "logging", "math", "numbers", "operator", "pprint", "random", "re", "statistics", "string",
+        "sys", "textwrap", "time", "typing", "typing_extensions", "unicodedata", "warnings",
+        "zoneinfo",
+    }
+)  # fmt: skip
+
+# Never importable, even when a task lists them: processes, files outside the mounts, network,
+# native code, deserialisation of code, interpreter internals. Matched on dotted prefixes, so
+# reach-through submodules of allowed libraries are listed here too.
+DENIED_MODULES = frozenset(
+    {
+        "os", "posix", "nt", "posixpath", "ntpath", "genericpath", "shutil", "pathlib", "subprocess",
+        "_posixsubprocess", "pty", "tty", "termios", "fcntl", "signal", "resource", "mmap", "socket",
+        "_socket", "ssl", "http", "urllib", "urllib3", "requests", "httpx", "aiohttp", "ftplib",
+        "smtplib", "poplib", "imaplib", "telnetlib", "xmlrpc", "webbrowser", "socketserver", "ctypes",
+        "_ctypes", "cffi", "pickle", "cPickle", "_pickle", "marshal", "shelve", "dill", "cloudpickle",
+        "copyreg", "importlib", "imp", "builtins", "__builtin__", "code", "codeop", "runpy", "pdb",
+        "bdb", "site", "sysconfig", "zipimport", "pkgutil", "types", "inspect", "gc",
+        "multiprocessing", "tempfile", "faulthandler", "tracemalloc", "atexit", "_io", "selectors",
+        "select", "ast", "dis", "traceback", "linecache", "tokenize", "platform", "zipfile",
+        "tarfile", "glob", "fileinput", "sqlite3", "dbm", "winreg", "_winapi", "msvcrt", "uuid",
+        "logging.config", "logging.handlers", "asyncio.subprocess", "numpy.ctypeslib",
+        "numpy.distutils", "numpy.f2py", "numpy.testing", "numpy.lib.format", "pandas.io.pickle",
+        "pandas.io.clipboard", "pandas.io.clipboards", "sklearn.externals", "joblib", "IPython",
+        "sympy.parsing", "torch.hub", "scipy.weave",
+    }
+)  # fmt: skip
+
+# Allowed only when a task explicitly lists them, and even then a human looks first:
+# concurrency makes runtime behaviour harder to bound.
+ESCALATE_MODULES = frozenset({"threading", "_thread", "concurrent", "asyncio"})
+
+# Attribute names that reach another module's internals when seen anywhere in an attribute chain,
+# e.g. ``pandas.io.common.os`` or ``numpy.lib.npyio.pickle``: allowed libraries import these
+# modules for their own use and expose them as attributes.
+DANGEROUS_COMPONENTS = frozenset(
+    {
+        "os", "posix", "nt", "subprocess", "sys", "builtins", "ctypes", "_ctypes", "ctypeslib",
+        "pickle", "_pickle", "cPickle", "marshal", "shutil", "socket", "importlib", "pty",
+        "multiprocessing", "signal", "gc", "runpy", "pdb", "shelve", "dill", "cloudpickle",
+        "posixpath", "tempfile", "urllib", "requests", "_thread", "_posixsubprocess",
+    }
+)  # fmt: skip
+
+# Dunder attributes that expose no interpreter internals; every other dunder is blocked.
+SAFE_DUNDERS = frozenset(
+    {
+        "__name__", "__qualname__", "__doc__", "__module__", "__init__", "__post_init__", "__len__",
+        "__str__", "__repr__", "__format__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__",
+        "__ge__", "__hash__", "__bool__", "__iter__", "__next__", "__reversed__", "__enter__",
+        "__exit__", "__getitem__", "__setitem__", "__delitem__", "__contains__", "__call__",
+        "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+        "__rtruediv__", "__floordiv__", "__mod__", "__pow__", "__matmul__", "__neg__", "__pos__",
+        "__abs__", "__invert__", "__and__", "__or__", "__xor__", "__float__", "__int__",
+        "__index__", "__round__", "__version__", "__all__", "__slots__", "__match_args__",
+        "__annotations__", "__file__", "__main__",
+    }
+)  # fmt: skip
+
+# Module-level names (``ast.Name``) that are dunders but harmless.
+SAFE_NAME_DUNDERS = frozenset(
+    {"__name__", "__file__", "__doc__", "__debug__", "__annotations__", "__slots__", "__all__", "__version__",
+     "__author__", "__match_args__"}
+)  # fmt: skip
+
+# `obj.__class__.__name__` is the common idiom for a type's name and exposes nothing else.
+CLASS_NAME_ATTRIBUTES = frozenset({"__name__", "__qualname__", "__module__"})
+
+# Non-dunder attributes of frames, tracebacks, generators, coroutines and code objects: each is a
+# step of a frame walk towards another scope's globals or builtins.
+INTROSPECTION_ATTRIBUTES = frozenset(
+    {
+        "f_globals", "f_locals", "f_back", "f_builtins", "f_code", "f_trace", "tb_frame", "tb_next",
+        "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "ag_frame",
+        "ag_code", "ag_await", "co_code", "co_consts", "co_names", "co_varnames", "_getframe",
+        "func_globals", "func_code", "im_func", "im_class", "mro", "_current_frames", "settrace",
+        "setprofile", "addaudithook",
+    }
+)  # fmt: skip
+
+# The same walk steps when they appear inside string literals (format strings, attrgetter paths).
+INTROSPECTION_IN_STRINGS = INTROSPECTION_ATTRIBUTES - {"mro", "tb_next", "settrace", "setprofile"}
+
+# Method definitions that change how objects are pickled, looked up or created.
+DANGEROUS_DEFINITIONS: dict[str, Verdict] = {
+    "__reduce__": Verdict.BLOCK,
+    "__reduce_ex__": Verdict.BLOCK,
+    "__getattribute__": Verdict.BLOCK,
+    "__setstate__": Verdict.ESCALATE,
+    "__getattr__": Verdict.ESCALATE,
+    "__del__": Verdict.ESCALATE,
+    "__init_subclass__": Verdict.ESCALATE,
+    "__class_getitem__": Verdict.ESCALATE,
+    "__set_name__": Verdict.ESCALATE,
+    "__prepare__": Verdict.ESCALATE,
+    "__mro_entries__": Verdict.ESCALATE,
+    "__instancecheck__": Verdict.ESCALATE,
+    "__subclasscheck__": Verdict.ESCALATE,
+}
+
+# Modules whose attributes are allowed one by one.
+GUARDED_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "sys": frozenset(
+        {
+            "argv", "stdout", "stderr", "stdin", "exit", "maxsize", "float_info", "int_info",
+            "hash_info", "version", "version_info", "byteorder", "getrecursionlimit",
+            "setrecursionlimit", "getsizeof", "float_repr_style", "getdefaultencoding", "platform",
+        }
+    ),
+    "io": frozenset(
+        {"StringIO", "BytesIO", "TextIOWrapper", "SEEK_SET", "SEEK_CUR", "SEEK_END", "IOBase",
+         "TextIOBase", "UnsupportedOperation"}
+    ),
+}  # fmt: skip
+
+# Fully qualified names (after alias resolution) that are blocked or escalated wherever they are
+# referenced, called or not: referencing is enough to alias them.
+QUALIFIED_NAMES: dict[str, tuple[Verdict, str]] = {
+    "builtins.eval": (Verdict.BLOCK, "eval runs arbitrary code"),
+    "builtins.exec": (Verdict.BLOCK, "exec runs arbitrary code"),
+    "builtins.compile": (Verdict.BLOCK, "compile builds code objects"),
+    "builtins.__import__": (Verdict.BLOCK, "__import__ imports modules dynamically"),
+    "builtins.breakpoint": (Verdict.BLOCK, "breakpoint starts a debugger"),
+    "builtins.input": (Verdict.BLOCK, "input waits for a terminal that does not exist"),
+    "builtins.help": (Verdict.BLOCK, "help starts an interactive pager and imports modules"),
+    "builtins.globals": (Verdict.BLOCK, "globals exposes the module namespace"),
+    "builtins.locals": (Verdict.BLOCK, "locals exposes the frame namespace"),
+    "builtins.vars": (Verdict.BLOCK, "vars exposes object and frame namespaces"),
+    "builtins.memoryview": (Verdict.ESCALATE, "memoryview gives raw buffer access"),
+    "builtins.dir": (Verdict.ESCALATE, "dir enumerates attributes for introspection"),
+    "pandas.read_pickle": (Verdict.BLOCK, "pandas.read_pickle unpickles, which runs code"),
+    "pandas.read_clipboard": (Verdict.BLOCK, "read_clipboard runs a clipboard subprocess"),
+    "pandas.eval": (Verdict.ESCALATE, "pandas.eval evaluates expressions from strings"),
+    "yaml.unsafe_load": (Verdict.BLOCK, "yaml.unsafe_load constructs arbitrary objects"),
+    "yaml.unsafe_load_all": (Verdict.BLOCK, "yaml.unsafe_load_all constructs arbitrary objects"),
+    "yaml.full_load": (Verdict.BLOCK, "yaml.full_load constructs Python objects"),
+    "yaml.full_load_all": (Verdict.BLOCK, "yaml.full_load_all constructs Python objects"),
+    "yaml.UnsafeLoader": (Verdict.BLOCK, "yaml.UnsafeLoader constructs arbitrary objects"),
+    "yaml.Loader": (Verdict.BLOCK, "yaml.Loader constructs arbitrary objects"),
+    "sympy.sympify": (Verdict.BLOCK, "sympify evaluates strings with eval"),
+    "sympy.parse_expr": (Verdict.BLOCK, "parse_expr evaluates strings with eval"),
+    "numexpr.evaluate": (Verdict.ESCALATE, "numexpr.evaluate compiles expressions from strings"),
+    "typing.get_type_hints": (Verdict.BLOCK, "get_type_hints evaluates string annotations"),
+    "typing.ForwardRef": (Verdict.BLOCK, "ForwardRef evaluates strings as code"),
+    "string.Formatter": (Verdict.ESCALATE, "custom formatters can walk attributes"),
+    "logging.FileHandler": (Verdict.ESCALATE, "logging handlers write files outside the review"),
+    "logging.makeLogRecord": (Verdict.ESCALATE, "log records built from dicts can inject attributes"),
+}
+
+# Builtins that are fine when called with literal arguments but turn into arbitrary attribute
+# access when their name argument is computed or when the function itself is passed around.
+REFLECTIVE_BUILTINS = frozenset({"getattr", "setattr", "delattr", "hasattr"})
+
+# Helpers that take attribute or method names as strings.
+ATTRIBUTE_PATH_HELPERS = frozenset({"operator.attrgetter", "operator.methodcaller"})
+
+# Functions returning objects that are only safe when called with these keyword arguments.
+UNPICKLING_LOADERS = frozenset({"numpy.load", "numpy.lib.npyio.load"})
+SAFE_YAML_LOADERS = frozenset({"yaml.SafeLoader", "yaml.CSafeLoader", "yaml.BaseLoader", "yaml.CBaseLoader"})
+
+# Allocation helpers whose first argument is a size (numpy accepts shape tuples).
+ALLOCATORS = frozenset(
+    {"builtins.bytearray", "builtins.bytes", "numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full",
+     "numpy.arange"}
+)  # fmt: skip
+
+# Filesystem policy: the sandbox mounts task inputs at /data, code at /code and results at /output.
+READ_ROOTS = layout.READ_ROOTS
+WRITE_ROOTS = layout.WRITE_ROOTS
+# Relative paths are resolved against the sandbox's working directory.
+WORKDIR = layout.WORKDIR
+
+# Functions that read a path given as first argument or as one of PATH_KEYWORDS.
+READ_FUNCTIONS = frozenset(
+    {"numpy.loadtxt", "numpy.genfromtxt", "numpy.fromfile", "numpy.memmap", "numpy.load"}
+)
+WRITE_FUNCTIONS = frozenset(
+    {"numpy.save", "numpy.savetxt", "numpy.savez", "numpy.savez_compressed", "matplotlib.pyplot.savefig",
+     "logging.FileHandler", "logging.basicConfig"}
+)  # fmt: skip
+# Method names that write their first argument as a path, whatever the receiver (DataFrame, Figure...).
+WRITE_METHODS = frozenset(
+    {"to_csv", "to_json", "to_excel", "to_parquet", "to_feather", "to_hdf", "to_html", "to_latex",
+     "to_markdown", "to_pickle", "to_stata", "to_xml", "to_orc", "savefig", "tofile", "savetxt"}
+)  # fmt: skip
+READ_METHOD_PREFIX = "read_"
+PATH_KEYWORDS = ("file", "path", "fname", "filename", "filepath_or_buffer", "path_or_buf", "io")
+
+# Methods that evaluate expression strings on the receiver (pandas DataFrame.eval/query).
+EXPRESSION_METHODS = frozenset({"eval", "query"})
+BLOCKED_METHODS = frozenset({"to_clipboard", "read_clipboard", "load_library"})
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+# Size limits for literal resource bombs.
+MAX_INT_BITS = 1 << 20
+MAX_SEQUENCE_ITEMS = 10**8
+MAX_RANGE = 10**9
+MAX_LOOP_ITERATIONS = 10**10
+MAX_LINE_LENGTH = 4000

@@ -1,0 +1,358 @@
+"""Kubernetes manifests of the sandbox: the per-iteration pod and code ConfigMap, and the per-namespace
+guards (deny-all NetworkPolicy, ResourceQuota, LimitRange). Pure functions returning plain dicts, so every
+lockdown field is unit-tested without a cluster.
+
+The pod has two trust domains (see sandbox-image/runner.py): the program runs in the init container
+`program` as PROGRAM_UID, and the checks run in the main container `checks` as SANDBOX_UID, which starts only
+after the program's container has ended. They share the output and report directories, which the checks
+mount read-only, and nothing else: each has its own /tmp and /dev/shm, and each sees only its own files of
+the code ConfigMap (the program never sees the test scripts)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+from level5.api.crdgen import GROUP, KIND, VERSION
+from level5.api.spec import AgentTaskSpec
+from level5.core.config import OperatorConfig
+from level5.core.layout import (
+    CHECKS_CONTAINER,
+    CHECKS_DIR,
+    CODE_DIR,
+    DATA_DIR,
+    OUTPUT_DIR,
+    PROGRAM_CONTAINER,
+    PROGRAM_UID,
+    REPORT_DIR,
+    RUNNER_PATH,
+    SANDBOX_UID,
+    SHM_DIR,
+    TMP_DIR,
+)
+
+Manifest = dict[str, Any]
+
+REPORT_SIZE = "2Mi"
+"""The program's report: two capped 64 KiB streams and a small JSON document."""
+NETWORK_POLICY_NAME = "level5-sandbox-deny-all"
+QUOTA_NAME = "level5-sandbox-quota"
+LIMIT_RANGE_NAME = "level5-sandbox-limits"
+STARTUP_GRACE_SECONDS = 60
+"""Time allowed for scheduling and container start on top of the runs themselves."""
+SANDBOX_LABELS = {"app.kubernetes.io/managed-by": "level5", "level5.dev/sandbox": "true"}
+
+
+class TaskRef(BaseModel):
+    """Identity of an AgentTask object."""
+
+    name: str
+    namespace: str
+    uid: str
+    generation: int | None = None
+
+
+def sandbox_pod_name(task: TaskRef, iteration: int) -> str:
+    """`<task>-<iteration>-<hash of uid>`, at most 63 characters. Iterations only count up and the uid
+    differs for a re-created task, so a name is never reused."""
+    suffix = f"-{iteration}-{hashlib.sha256(task.uid.encode()).hexdigest()[:6]}"
+    return task.name[: 63 - len(suffix)].rstrip("-.") + suffix
+
+
+def code_config_map_name(pod_name: str) -> str:
+    return f"{pod_name}-code"
+
+
+def result_config_map_name(task: TaskRef) -> str:
+    return f"{task.name}-result"
+
+
+def owner_reference(task: TaskRef) -> Manifest:
+    """Makes the task own the object: deleting the task deletes it."""
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": KIND,
+        "name": task.name,
+        "uid": task.uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def _labels(task: TaskRef, iteration: int | None = None) -> dict[str, str]:
+    labels = {**SANDBOX_LABELS, "level5.dev/task": task.name[:63]}
+    if iteration is not None:
+        labels["level5.dev/iteration"] = str(iteration)
+    return labels
+
+
+def run_timeout(spec: AgentTaskSpec) -> int:
+    """Longest the runner may take: the program plus each test script, each with timeoutSeconds."""
+    scripts = sum(c.test_script is not None for c in spec.goal.success_criteria)
+    return spec.capabilities.timeout_seconds * (1 + scripts)
+
+
+def checks_document(spec: AgentTaskSpec) -> tuple[str, dict[str, str]]:
+    """checks.json for the runner and the test script files it refers to (file name -> source)."""
+    checks: list[dict[str, Any]] = []
+    scripts: dict[str, str] = {}
+    for i, criterion in enumerate(spec.goal.success_criteria):
+        if criterion.judge is not None:
+            continue  # judged by the model in the operator, not in the sandbox
+        check: dict[str, Any] = {"name": criterion.name, "kind": criterion.kind}
+        if criterion.test_script is not None:
+            scripts[f"test_{i}.py"] = criterion.test_script
+            check["path"] = f"{CHECKS_DIR}/test_{i}.py"
+        else:
+            check["value"] = next(
+                v
+                for v in (criterion.exit_code, criterion.output_contains, criterion.output_matches)
+                if v is not None
+            )
+        checks.append(check)
+    document = {
+        "outputDir": OUTPUT_DIR,
+        "timeoutSeconds": spec.capabilities.timeout_seconds,
+        "checks": checks,
+    }
+    return json.dumps(document, indent=1), scripts
+
+
+def code_config_map(
+    task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, code: str, policy: str
+) -> Manifest:
+    """The immutable ConfigMap of one iteration: main.py and policy.json (the runtime policy,
+    level5.safety.runtime_policy) for the program, checks.json and the test scripts for the checks (each
+    container mounts only its own keys)."""
+    checks, scripts = checks_document(spec)
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": code_config_map_name(pod_name),
+            "namespace": task.namespace,
+            "labels": _labels(task, iteration),
+            "annotations": {"level5.dev/code-sha256": hashlib.sha256(code.encode()).hexdigest()},
+            "ownerReferences": [owner_reference(task)],
+        },
+        "immutable": True,
+        "data": {"main.py": code, "policy.json": policy, "checks.json": checks, **scripts},
+    }
+
+
+def _container_security(uid: int) -> Manifest:
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": uid,
+        "runAsGroup": uid,
+        "allowPrivilegeEscalation": False,
+        "privileged": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def _config_map_volume(name: str, config_map: str, keys: list[str]) -> Manifest:
+    items = [{"key": key, "path": key} for key in keys]
+    return {"name": name, "configMap": {"name": config_map, "defaultMode": 0o444, "items": items}}
+
+
+def sandbox_pod(
+    task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, config: OperatorConfig
+) -> Manifest:
+    """The locked-down pod that runs one iteration's code once."""
+    caps = spec.capabilities
+    resources = {"cpu": caps.cpu, "memory": caps.memory, "ephemeral-storage": caps.ephemeral_storage}
+    config_map = code_config_map_name(pod_name)
+    _, scripts = checks_document(spec)
+    scratch = {"sizeLimit": caps.ephemeral_storage}
+    volumes: list[Manifest] = [
+        _config_map_volume("program-code", config_map, ["main.py", "policy.json"]),
+        _config_map_volume("checks-code", config_map, ["checks.json", *sorted(scripts)]),
+        {"name": "output", "emptyDir": scratch},
+        {"name": "report", "emptyDir": {"sizeLimit": REPORT_SIZE}},
+        {"name": "program-tmp", "emptyDir": scratch},
+        {"name": "program-shm", "emptyDir": scratch},
+        {"name": "checks-tmp", "emptyDir": scratch},
+        {"name": "checks-shm", "emptyDir": scratch},
+    ]
+    data: list[Manifest] = []
+    if caps.files.reference_data is not None:
+        volumes.append(
+            {"name": "data", "configMap": {"name": caps.files.reference_data, "defaultMode": 0o444}}
+        )
+    elif caps.files.reference_data_claim is not None:
+        volumes.append(
+            {
+                "name": "data",
+                "persistentVolumeClaim": {"claimName": caps.files.reference_data_claim, "readOnly": True},
+            }
+        )
+    if any(v["name"] == "data" for v in volumes):
+        data.append({"name": "data", "mountPath": DATA_DIR, "readOnly": True})
+    program: Manifest = {
+        "name": PROGRAM_CONTAINER,
+        "image": config.sandbox_image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": [
+            "python3",
+            "-I",
+            RUNNER_PATH,
+            "program",
+            "--code",
+            f"{CODE_DIR}/main.py",
+            "--policy",
+            f"{CODE_DIR}/policy.json",
+            "--report",
+            REPORT_DIR,
+        ],
+        "workingDir": OUTPUT_DIR,
+        "resources": {"requests": resources, "limits": resources},
+        "securityContext": _container_security(PROGRAM_UID),
+        "volumeMounts": [
+            {"name": "program-code", "mountPath": CODE_DIR, "readOnly": True},
+            {"name": "output", "mountPath": OUTPUT_DIR},
+            {"name": "report", "mountPath": REPORT_DIR},
+            {"name": "program-tmp", "mountPath": TMP_DIR},
+            {"name": "program-shm", "mountPath": SHM_DIR},
+            *data,
+        ],
+    }
+    checks: Manifest = {
+        "name": CHECKS_CONTAINER,
+        "image": config.sandbox_image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": [
+            "python3",
+            "-I",
+            RUNNER_PATH,
+            "checks",
+            "--checks",
+            f"{CHECKS_DIR}/checks.json",
+            "--report",
+            REPORT_DIR,
+        ],
+        "workingDir": OUTPUT_DIR,
+        "resources": {"requests": resources, "limits": resources},
+        "securityContext": _container_security(SANDBOX_UID),
+        "volumeMounts": [
+            {"name": "checks-code", "mountPath": CHECKS_DIR, "readOnly": True},
+            {"name": "output", "mountPath": OUTPUT_DIR, "readOnly": True},
+            {"name": "report", "mountPath": REPORT_DIR, "readOnly": True},
+            {"name": "checks-tmp", "mountPath": TMP_DIR},
+            {"name": "checks-shm", "mountPath": SHM_DIR},
+            *data,
+        ],
+    }
+    pod_spec: Manifest = {
+        "restartPolicy": "Never",
+        "activeDeadlineSeconds": run_timeout(spec) + STARTUP_GRACE_SECONDS,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "hostNetwork": False,
+        "hostPID": False,
+        "hostIPC": False,
+        "shareProcessNamespace": False,
+        "terminationGracePeriodSeconds": 5,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": SANDBOX_UID,
+            "runAsGroup": SANDBOX_UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "initContainers": [program],
+        "containers": [checks],
+        "volumes": volumes,
+    }
+    if config.runtime_class:
+        pod_spec["runtimeClassName"] = config.runtime_class
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": pod_name,
+            "namespace": task.namespace,
+            "labels": _labels(task, iteration),
+            "ownerReferences": [owner_reference(task)],
+        },
+        "spec": pod_spec,
+    }
+
+
+def result_config_map(task: TaskRef, data: dict[str, str]) -> Manifest:
+    """`<task>-result`: the final code and result when they are too large for status."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": result_config_map_name(task),
+            "namespace": task.namespace,
+            "labels": {"app.kubernetes.io/managed-by": "level5", "level5.dev/task": task.name[:63]},
+            "ownerReferences": [owner_reference(task)],
+        },
+        "data": data,
+    }
+
+
+def deny_all_network_policy(namespace: str) -> Manifest:
+    """No ingress and no egress at all for sandbox pods (DNS included)."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {
+            "name": NETWORK_POLICY_NAME,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "level5"},
+        },
+        "spec": {
+            "podSelector": {"matchLabels": {"level5.dev/sandbox": "true"}},
+            "policyTypes": ["Ingress", "Egress"],
+        },
+    }
+
+
+def sandbox_resource_quota(namespace: str) -> Manifest:
+    """Caps what sandbox pods may use together. Scope Terminating selects pods with activeDeadlineSeconds,
+    which every sandbox pod has; that scope takes only pods, cpu and memory (LimitRange bounds storage)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {
+            "name": QUOTA_NAME,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "level5"},
+        },
+        "spec": {
+            "scopes": ["Terminating"],
+            "hard": {
+                "pods": "100",
+                "limits.cpu": "32",
+                "limits.memory": "64Gi",
+            },
+        },
+    }
+
+
+def sandbox_limit_range(namespace: str) -> Manifest:
+    """Bounds one container, so no single task can ask for a node's worth of resources."""
+    return {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": {
+            "name": LIMIT_RANGE_NAME,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "level5"},
+        },
+        "spec": {
+            "limits": [
+                {
+                    "type": "Container",
+                    "max": {"cpu": "4", "memory": "8Gi", "ephemeral-storage": "4Gi"},
+                }
+            ]
+        },
+    }

@@ -1,0 +1,79 @@
+"""What a finished sandbox pod tells: the runner's result or why there is none (read from the pod's status),
+and what the system-call monitor saw. Pure functions and models, shared by the launcher (kube) and
+the loop."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+from level5.api.status import SyscallMonitoring
+from level5.core.layout import PROGRAM_CONTAINER
+from level5.sandbox.result import RunResult
+from level5.sandbox.syscall_summary import SyscallSummary
+
+Pod = dict[str, Any]
+
+# Waiting reasons after which a container will never start on its own.
+_FATAL_WAITING = {
+    "ErrImageNeverPull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+}
+
+
+class LaunchOutcome(StrEnum):
+    """What launch() found or did."""
+
+    CREATED = "Created"
+    EXISTS = "Exists"
+    VANISHED = "Vanished"
+
+
+class PodOutcome(BaseModel):
+    """What a finished sandbox pod tells: the runner's result, or why there is none, and what the
+    system-call monitor saw of the program's container."""
+
+    run: RunResult | None = None
+    failure: str | None = None
+    monitoring: SyscallMonitoring = SyscallMonitoring.OFF
+    syscalls: SyscallSummary | None = None
+
+
+def is_terminal(pod: Pod) -> bool:
+    return pod.get("status", {}).get("phase") in ("Succeeded", "Failed")
+
+
+def pod_failure(pod: Pod) -> str | None:
+    """A clear reason when the pod itself failed (OOMKilled, DeadlineExceeded, Evicted, cannot start)."""
+    status = pod.get("status", {})
+    reason, message = status.get("reason"), status.get("message", "")
+    if reason == "DeadlineExceeded":
+        return f"DeadlineExceeded: the sandbox ran longer than {pod['spec'].get('activeDeadlineSeconds')}s"
+    if reason == "Evicted":
+        return f"Evicted: {message}"
+    # The program's container first: it ends before the checks' one starts.
+    for container in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+        state = container.get("state") or {}
+        terminated = state.get("terminated")
+        waiting = state.get("waiting")
+        if terminated and terminated.get("reason") == "OOMKilled":
+            limit = pod["spec"]["containers"][0]["resources"]["limits"]["memory"]
+            return f"OOMKilled: the program used more than the memory limit of {limit}"
+        if terminated and terminated.get("exitCode", 0) != 0:
+            if container.get("name") == PROGRAM_CONTAINER:
+                # The runner there always exits 0 after its report; only the program (same uid) can end it.
+                code = terminated.get("exitCode")
+                return (
+                    f"RunnerKilled: the program's container ended with exit code {code} before its runner "
+                    "reported (the program killed or stopped its runner); nothing was checked"
+                )
+            return f"the runner exited {terminated.get('exitCode')} ({terminated.get('reason', 'Error')})"
+        if waiting and waiting.get("reason") in _FATAL_WAITING:
+            return f"SandboxStartFailed: {waiting['reason']}: {waiting.get('message', '')}"
+    if reason:
+        return f"{reason}: {message}"
+    return None

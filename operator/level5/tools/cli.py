@@ -1,0 +1,182 @@
+"""The ``level5`` command: run the text-level safety layers from a shell or CI.
+
+Exit codes for verdicts: 0 allow, 1 block, 2 escalate. ``audit verify`` exits 0 when the chain is
+intact and 1 otherwise. ``redact`` filters standard input to standard output (placeholders keyed by
+``--key`` or LEVEL5_REDACTION_KEY, so runs with the same key give the same placeholders).
+``syscall-monitor`` runs the node's system-call collector (see level5.observability.syscalls) until SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from level5.api.verdicts import Verdict
+from level5.observability.syscalls import DEFAULT_MAX_CONTAINERS, DEFAULT_TTL_SECONDS, serve
+from level5.safety.audit import verify
+from level5.safety.injection import check_input
+from level5.safety.redaction import Redactor
+from level5.safety.review.reviewer import review_code
+from level5.tools.safety_eval import (
+    EVAL_ALLOWED_LIBRARIES,
+    Rates,
+    injection_rates,
+    redaction_rates,
+    review_rates,
+)
+
+EXIT_CODES = {Verdict.ALLOW: 0, Verdict.BLOCK: 1, Verdict.ESCALATE: 2}
+
+
+def _review(args: argparse.Namespace) -> int:
+    result = review_code(
+        Path(args.file).read_text(encoding="utf-8"),
+        allowed_libraries=[lib for lib in args.allowed_libraries.split(",") if lib],
+        max_lines=args.max_lines,
+    )
+    print(result.model_dump_json(indent=2))
+    return EXIT_CODES[result.verdict]
+
+
+def _check_input(args: argparse.Namespace) -> int:
+    result = check_input(Path(args.file).read_text(encoding="utf-8"), source=args.source)
+    print(result.model_dump_json(indent=2))
+    return EXIT_CODES[result.verdict]
+
+
+def _checkpoint(text: str) -> tuple[int, str]:
+    seq, _, digest = text.partition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        raise SystemExit(f"--checkpoint: expected SEQ:SHA256 (an AgentTask's status.audit), got {text!r}")
+    return int(seq), digest
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    with Path(args.file).open(encoding="utf-8") as handle:
+        result = verify(
+            handle,
+            expected_last_seq=args.expected_last_seq,
+            checkpoints=[_checkpoint(c) for c in args.checkpoint],
+        )
+    print(result.model_dump_json(indent=2))
+    if not result.ok:
+        print(f"audit chain broken at record {result.first_bad}: {result.reason}", file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _redact(args: argparse.Namespace) -> int:
+    result = Redactor(args.key.encode()).redact(sys.stdin.read())
+    sys.stdout.write(result.text)
+    if args.report:
+        print(json.dumps({"counts": result.counts, "total": sum(result.counts.values())}), file=sys.stderr)
+    return 0
+
+
+def _rates_line(layer: str, label: str, rates: Rates) -> str:
+    return (
+        f"{layer}: {label} {rates.detection_rate:.1%} ({rates.detected}/{rates.attacks}), "
+        f"false positives {rates.false_positive_rate:.1%} ({rates.false_positives}/{rates.benign})"
+    )
+
+
+def _eval_safety(args: argparse.Namespace) -> int:
+    print(_rates_line("review", "block rate", review_rates()))
+    print(_rates_line("injection", "detection", injection_rates()))
+    redaction = redaction_rates()
+    per_type = ", ".join(f"{kind} {hit}/{total}" for kind, (hit, total) in redaction.per_type.items())
+    print(f"{_rates_line('redaction', 'recall', redaction.overall)}; per type: {per_type}")
+    return 0
+
+
+def _syscall_monitor(args: argparse.Namespace) -> int:
+    host, _, port = args.listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise SystemExit(f"--listen: expected ADDR:PORT, got {args.listen!r}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with contextlib.ExitStack() as stack:
+        record = stack.enter_context(Path(args.record).open("a", encoding="ascii")) if args.record else None
+        asyncio.run(
+            serve(
+                Path(args.socket),
+                host.strip("[]"),
+                int(port),
+                ttl=args.ttl,
+                max_containers=args.max_containers,
+                record=record,
+            )
+        )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and documentation)."""
+    root = argparse.ArgumentParser(prog="level5", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    review = commands.add_parser("review", help="pre-execution review of a Python file")
+    review.add_argument("file")
+    review.add_argument("--allowed-libraries", default=",".join(EVAL_ALLOWED_LIBRARIES))
+    review.add_argument("--max-lines", type=int, default=400)
+    review.set_defaults(handler=_review)
+
+    check = commands.add_parser("check-input", help="prompt-injection check of a text file")
+    check.add_argument("file")
+    check.add_argument(
+        "--source", default="goal", help="goal, constraints, guidance, reference_data, sandbox_output"
+    )
+    check.set_defaults(handler=_check_input)
+
+    audit = commands.add_parser("audit", help="audit trail tools").add_subparsers(
+        dest="audit_command", required=True
+    )
+    audit_verify = audit.add_parser("verify", help="verify the hash chain of an audit log")
+    audit_verify.add_argument("file")
+    audit_verify.add_argument("--expected-last-seq", type=int, default=None)
+    audit_verify.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        help="SEQ:SHA256 that must be in the chain, e.g. from "
+        "kubectl get agenttask T -o jsonpath='{.status.audit.seq}:{.status.audit.hash}' (repeatable)",
+    )
+    audit_verify.set_defaults(handler=_audit_verify)
+
+    redact = commands.add_parser("redact", help="redact PII and secrets from standard input")
+    redact.add_argument("--key", default=os.environ.get("LEVEL5_REDACTION_KEY", "level5-cli"))
+    redact.add_argument("--report", action="store_true", help="JSON counts per type on standard error")
+    redact.set_defaults(handler=_redact)
+
+    evaluation = commands.add_parser("eval-safety", help="corpus figures, one line per layer")
+    evaluation.set_defaults(handler=_eval_safety)
+
+    monitor = commands.add_parser(
+        "syscall-monitor",
+        help="collect gVisor's trace points (remote sink) per container and serve the summaries over HTTP",
+    )
+    monitor.add_argument(
+        "--socket", required=True, help="unix socket the pod-init config's remote sink names"
+    )
+    monitor.add_argument("--listen", required=True, help="ADDR:PORT of the HTTP API")
+    monitor.add_argument("--ttl", type=float, default=DEFAULT_TTL_SECONDS, help="seconds a summary is kept")
+    monitor.add_argument("--max-containers", type=int, default=DEFAULT_MAX_CONTAINERS)
+    monitor.add_argument("--record", help="append every packet, hex-encoded, to this file (test data)")
+    monitor.set_defaults(handler=_syscall_monitor)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``level5`` console script."""
+    args = parser().parse_args(argv)
+    code: int = args.handler(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
