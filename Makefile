@@ -13,7 +13,7 @@ APT_PACKAGES_NO_RECOMMENDS := prometheus
 
 .PHONY: help deps venv build chart-tools cluster-up cluster-down cluster-status cluster-env images base-images \
 	sandbox-image operator-image \
-	crds lint typecheck unit test-cluster test demo eval-safety clean
+	crds corpora lint typecheck unit test-cluster test demo eval-safety clean
 
 help: ## List the targets with one-line descriptions
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -93,6 +93,9 @@ test: deps venv lint typecheck chart-tools ## Everything CI runs: lint, types, u
 
 demo: deps venv chart-tools ## The main job: cluster up, images, the operator installed with Helm, the CSV task through the whole loop
 	bash demo/run.sh
+
+corpora: venv ## Regenerate the generated corpora (tests/corpora/redaction, with Faker); unit tests fail on drift
+	$(PY) tests/corpora/redaction_corpus.py
 
 eval-safety: venv ## Print the safety layers' detection and false-positive rates on the corpora
 	$(VENV)/bin/level5 eval-safety

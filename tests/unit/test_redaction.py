@@ -145,3 +145,11 @@ def test_eval_figures_meet_the_bar() -> None:
     assert rates.overall.detection_rate >= 0.95, rates.overall.missed
     assert rates.overall.false_positive_rate <= 0.02, rates.overall.flagged
     assert {"EMAIL", "PHONE", "CREDIT_CARD", "SSN", "IBAN", "IP_ADDRESS", "JWT"} <= set(rates.per_type)
+
+
+def test_redaction_corpus_files_match_their_generator() -> None:
+    """tests/corpora/redaction/*.jsonl are generated (make corpora); never edited by hand."""
+    from corpora.redaction_corpus import OUTPUT, render
+
+    for name, text in render().items():
+        assert (OUTPUT / name).read_text(encoding="utf-8") == text, f"run: make corpora ({name} drifted)"

@@ -1,0 +1,1 @@
+"""Every Kubernetes API call the operator makes about sandboxes, tasks and approvals."""

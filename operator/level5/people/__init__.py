@@ -1,0 +1,1 @@
+"""People in the loop: escalation triggers and the admission webhook's rules."""

@@ -116,23 +116,26 @@ class RedactionRates:
     """type -> (redacted, planted)."""
 
 
-def redaction_rates() -> RedactionRates:
-    """Redaction measured on the Faker corpus: a planted value counts as redacted when it is gone from the
-    output and a placeholder of its type is there; a benign sample is a false positive when it changes."""
-    # Faker is a development dependency: the operator image, which never measures, does not ship it.
-    from level5.tools.redaction_corpus import benign_samples, sensitive_samples
+def _records(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
+
+def redaction_rates(corpora: Path = DEFAULT_CORPORA) -> RedactionRates:
+    """Redaction measured on the generated corpus (tests/corpora/redaction, made with Faker by
+    tests/corpora/redaction_corpus.py): a planted value counts as redacted when it is gone from the output and
+    a placeholder of its type is there; a benign sample is a false positive when it changes."""
     redactor = Redactor(b"level5-eval")
     planted, redacted = Counter[str](), Counter[str]()
     missed: list[str] = []
-    for sample in sensitive_samples():
-        text = redactor.redact(sample.text).text
-        planted[sample.kind] += 1
-        if sample.value not in text and f"[{sample.kind}:" in text:
-            redacted[sample.kind] += 1
+    for sample in _records(corpora / "redaction" / "sensitive.jsonl"):
+        kind, value = str(sample["kind"]), str(sample["value"])
+        text = redactor.redact(str(sample["text"])).text
+        planted[kind] += 1
+        if value not in text and f"[{kind}:" in text:
+            redacted[kind] += 1
         else:
-            missed.append(f"{sample.kind}: {sample.value}")
-    benign = benign_samples()
+            missed.append(f"{kind}: {value}")
+    benign = [str(sample["text"]) for sample in _records(corpora / "redaction" / "benign.jsonl")]
     flagged = tuple(text for text in benign if redactor.redact(text).text != text)
     overall = Rates(
         sum(redacted.values()), sum(planted.values()), len(flagged), len(benign), tuple(missed), flagged

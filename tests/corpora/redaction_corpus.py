@@ -1,4 +1,7 @@
-"""A labelled corpus for measuring redaction (layer 5), generated at run time with Faker and a fixed seed.
+"""A labelled corpus for measuring redaction (layer 5), generated with Faker (a pinned development dependency)
+and a fixed seed into tests/corpora/redaction/: `python tests/corpora/redaction_corpus.py` (`make corpora`)
+writes sensitive.jsonl and benign.jsonl, which `level5 eval-safety` reads; a unit test fails when they drift
+from what this generator makes.
 
 Sensitive samples plant one value of a known type in a realistic sentence (locales en_US, en_GB, de_DE,
 fr_FR, ja_JP, es_ES); benign samples hold the look-alikes a program's output is full of (numbers, dates,
@@ -11,14 +14,18 @@ from __future__ import annotations
 import base64
 import json
 import string
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 from random import Random
 
 from faker import Faker
 
 LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "ja_JP", "es_ES")
 SEED = 20240501
+EPOCH = datetime(2022, 1, 1)  # naive on purpose, like the log lines it stands for
 SAMPLES_PER_LOCALE = 12
 
 _TEMPLATES = (
@@ -115,7 +122,7 @@ def sensitive_samples(seed: int = SEED) -> list[Planted]:
     for index, locale in enumerate(LOCALES):
         fake = Faker(locale)
         fake.seed_instance(seed + index)
-        rng = Random(seed + index)  # noqa: S311  reproducible test data, not cryptography
+        rng = Random(seed + index)
         for _ in range(SAMPLES_PER_LOCALE // 4):
             samples += [Planted(kind, value, text) for kind, value, text in _secrets(fake, rng)]
         for n in range(SAMPLES_PER_LOCALE):
@@ -126,11 +133,15 @@ def sensitive_samples(seed: int = SEED) -> list[Planted]:
 
 
 def _benign_lines(fake: Faker, rng: Random) -> Iterator[str]:
+    # Faker's own dates are relative to today; the corpus must be the same file every day.
+    def moment() -> datetime:
+        return EPOCH + timedelta(seconds=rng.randrange(3 * 365 * 86400), microseconds=rng.randrange(10**6))
+
     makers: tuple[Callable[[], str], ...] = (
         lambda: f"Processed {rng.randrange(10**9)} rows in {rng.uniform(0, 99):.2f}s",
-        lambda: f"Total revenue: {fake.pricetag()} (up {rng.uniform(0, 40):.1f}% on {fake.date()})",
-        lambda: f"{fake.date_time().isoformat()} INFO job {rng.randrange(10**6)} finished",
-        lambda: f"{fake.date(pattern='%d.%m.%Y')} {fake.time()} Lieferung {rng.randrange(10**5)} erfasst",
+        lambda: f"Total revenue: {fake.pricetag()} (up {rng.uniform(0, 40):.1f}% on {moment().date()})",
+        lambda: f"{moment().isoformat()} INFO job {rng.randrange(10**6)} finished",
+        lambda: f"{moment():%d.%m.%Y %H:%M:%S} Lieferung {rng.randrange(10**5)} erfasst",
         lambda: (
             f"Running Python {rng.randrange(3, 4)}.{rng.randrange(8, 14)}.{rng.randrange(10)} "
             f"with numpy=={rng.randrange(1, 3)}.{rng.randrange(30)}.{rng.randrange(10)}"
@@ -168,7 +179,32 @@ def benign_samples(seed: int = SEED) -> list[str]:
     for index, locale in enumerate(LOCALES):
         fake = Faker(locale)
         fake.seed_instance(seed + 100 + index)
-        rng = Random(seed + 100 + index)  # noqa: S311  reproducible test data, not cryptography
+        rng = Random(seed + 100 + index)
         for _ in range(SAMPLES_PER_LOCALE // 3):
             samples += _benign_lines(fake, rng)
     return samples
+
+
+OUTPUT = Path(__file__).resolve().parent / "redaction"
+
+
+def render() -> dict[str, str]:
+    """The corpus files' contents, one JSON object a line."""
+    sensitive = [
+        json.dumps({"kind": p.kind, "value": p.value, "text": p.text}, ensure_ascii=False)
+        for p in sensitive_samples()
+    ]
+    benign = [json.dumps({"text": text}, ensure_ascii=False) for text in benign_samples()]
+    return {"sensitive.jsonl": "\n".join(sensitive) + "\n", "benign.jsonl": "\n".join(benign) + "\n"}
+
+
+def main() -> int:
+    OUTPUT.mkdir(exist_ok=True)
+    for name, text in render().items():
+        (OUTPUT / name).write_text(text, encoding="utf-8")
+    print(f"wrote {', '.join(sorted(render()))} to {OUTPUT}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
