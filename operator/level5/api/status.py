@@ -45,11 +45,30 @@ class ConditionStatus(StrEnum):
     UNKNOWN = "Unknown"
 
 
+class ConditionType(StrEnum):
+    """The conditions the operator sets on a task (besides one per escalation trigger, named like the
+    trigger: LowConfidence, Anomaly, Impact, Time, Uncertainty, Stuck). Every lookup goes through this enum,
+    so a renamed condition cannot silently switch off what reads it."""
+
+    READY = "Ready"
+    PROGRESSING = "Progressing"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+    EMERGENCY_STOP = "EmergencyStop"
+    ANOMALY_DETECTED = "AnomalyDetected"
+    INPUT_FLAGGED = "InputFlagged"
+    AWAITING_APPROVAL = "AwaitingApproval"
+    ESCALATED = "Escalated"
+    PAUSED = "Paused"
+    SYSCALL_MONITORING = "SyscallMonitoring"
+
+
 class Condition(CrdModel):
     """A Kubernetes-style condition."""
 
     type: str = Field(max_length=64)
-    """Condition type: Ready, Progressing, Failed, Cancelled, EmergencyStop, AnomalyDetected, InputFlagged."""
+    """Condition type: Ready, Progressing, Failed, Cancelled, EmergencyStop, AnomalyDetected, InputFlagged,
+    AwaitingApproval, Escalated, Paused, SyscallMonitoring, or an escalation trigger's name."""
     status: ConditionStatus
     """True, False or Unknown."""
     reason: str = Field(max_length=128)

@@ -12,12 +12,13 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from level5.api.spec import AgentTaskSpec
+from level5.api.spec import AgentTaskSpec, Trigger
 from level5.api.status import (
     MAX_HISTORY,
     AgentTaskStatus,
     Condition,
     ConditionStatus,
+    ConditionType,
     CurrentIteration,
     HistoryEntry,
     Phase,
@@ -102,7 +103,7 @@ def phase_of(action: Action) -> Phase | None:
 
 def set_condition(
     conditions: Sequence[Condition],
-    type_: str,
+    type_: ConditionType | Trigger,
     status: ConditionStatus,
     reason: str,
     message: str,
@@ -130,7 +131,7 @@ def with_phase(
     true, false = ConditionStatus.TRUE, ConditionStatus.FALSE
     conditions = set_condition(
         status.conditions,
-        "Ready",
+        ConditionType.READY,
         true if phase is Phase.SUCCEEDED else false,
         reason,
         message,
@@ -138,10 +139,22 @@ def with_phase(
         generation,
     )
     conditions = set_condition(
-        conditions, "Progressing", false if phase.terminal else true, reason, message, now, generation
+        conditions,
+        ConditionType.PROGRESSING,
+        false if phase.terminal else true,
+        reason,
+        message,
+        now,
+        generation,
     )
     conditions = set_condition(
-        conditions, "Failed", true if phase is Phase.FAILED else false, reason, message, now, generation
+        conditions,
+        ConditionType.FAILED,
+        true if phase is Phase.FAILED else false,
+        reason,
+        message,
+        now,
+        generation,
     )
     return status.model_copy(
         update={

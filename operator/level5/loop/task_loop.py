@@ -32,6 +32,7 @@ from level5.api.status import (
     AgentTaskStatus,
     AuditCheckpoint,
     ConditionStatus,
+    ConditionType,
     CurrentIteration,
     Feedback,
     HistoryEntry,
@@ -77,7 +78,6 @@ from level5.sandbox.outcome import LaunchOutcome, Pod, PodOutcome
 from level5.sandbox.result import RunResult
 
 _PAST = {Decision.REJECT: "Rejected", Decision.GUIDE: "Guided", Decision.CONSTRAIN: "Constrained"}
-SYSCALL_CONDITION = "SyscallMonitoring"
 MAX_INLINE_CODE = 16 * 1024
 """Final code larger than this goes to the <task>-result ConfigMap instead of status."""
 STDOUT_EXCERPT = 4000
@@ -291,13 +291,13 @@ class TaskLoop:
             message = f"the goal was rejected by the prompt-injection check (rules {rules})"
             await self._fail(Action(kind=ActionKind.FAIL, reason="InputRejected", message=message))
             return False
-        if not any(c.type == "InputFlagged" for c in self.status.conditions):
+        if not any(c.type == ConditionType.INPUT_FLAGGED for c in self.status.conditions):
             # Recorded and continued: holding the task for a human is the approval flow's job.
             self.sink.event("InputFlagged", f"goal flagged (rules {rules})", warning=True)
             await self._save(
                 self._with_condition(
                     self.status,
-                    "InputFlagged",
+                    ConditionType.INPUT_FLAGGED,
                     ConditionStatus.TRUE,
                     "SuspectedPromptInjection",
                     f"goal flagged by the prompt-injection check (rules {rules}); continuing",
@@ -306,14 +306,19 @@ class TaskLoop:
         return True
 
     def _with_condition(
-        self, status: AgentTaskStatus, type_: str, value: ConditionStatus, reason: str, message: str
+        self,
+        status: AgentTaskStatus,
+        type_: ConditionType | Trigger,
+        value: ConditionStatus,
+        reason: str,
+        message: str,
     ) -> AgentTaskStatus:
         conditions = set_condition(
             status.conditions, type_, value, reason, message, self.clock(), self.task.generation
         )
         return status.model_copy(update={"conditions": conditions})
 
-    def _condition_is(self, type_: str, value: ConditionStatus) -> bool:
+    def _condition_is(self, type_: ConditionType, value: ConditionStatus) -> bool:
         return any(c.type == type_ and c.status == value for c in self.status.conditions)
 
     async def _complete(self, iteration: int, messages: list[Message]) -> tuple[str, int]:
@@ -661,16 +666,16 @@ class TaskLoop:
         if anomalies:
             return self._with_condition(
                 status,
-                "AnomalyDetected",
+                ConditionType.ANOMALY_DETECTED,
                 ConditionStatus.TRUE,
                 anomalies[0].kind.value,
                 "; ".join(f"{a.kind.value}: {a.message}" for a in anomalies),
             )
-        if not any(c.type == "AnomalyDetected" for c in status.conditions):
+        if not any(c.type == ConditionType.ANOMALY_DETECTED for c in status.conditions):
             return status
         return self._with_condition(
             status,
-            "AnomalyDetected",
+            ConditionType.ANOMALY_DETECTED,
             ConditionStatus.FALSE,
             "NoAnomaly",
             f"iteration {status.history[-1].iteration} ran without anomalies",
@@ -686,14 +691,16 @@ class TaskLoop:
             incomplete = [a for a in record.anomalies if a.startswith(INCOMPLETE)]
             message = "; ".join(incomplete) or f"iteration {status.history[-1].iteration} was observed"
             return self._with_condition(
-                status, SYSCALL_CONDITION, ConditionStatus.TRUE, "Observed", message[:1024]
+                status, ConditionType.SYSCALL_MONITORING, ConditionStatus.TRUE, "Observed", message[:1024]
             )
         reason, message = (
             ("MonitorOff", "no system-call monitor is configured (LEVEL5_SYSCALL_MONITOR_URL)")
             if record.monitoring is SyscallMonitoring.OFF
             else ("MonitorUnavailable", "the system-call monitor had no summary of this run")
         )
-        return self._with_condition(status, SYSCALL_CONDITION, ConditionStatus.FALSE, reason, message)
+        return self._with_condition(
+            status, ConditionType.SYSCALL_MONITORING, ConditionStatus.FALSE, reason, message
+        )
 
     # -- people in the loop ---------------------------------------------------------------------------------
 
@@ -727,13 +734,11 @@ class TaskLoop:
             hit = by_type.get(trigger)
             if hit is not None:
                 self.sink.event(trigger.value, hit.message, warning=True)
-                status = self._with_condition(
-                    status, trigger.value, ConditionStatus.TRUE, hit.reason, hit.message
-                )
-            elif any(c.type == trigger.value and c.status == ConditionStatus.TRUE for c in status.conditions):
+                status = self._with_condition(status, trigger, ConditionStatus.TRUE, hit.reason, hit.message)
+            elif any(c.type == trigger and c.status == ConditionStatus.TRUE for c in status.conditions):
                 status = self._with_condition(
                     status,
-                    trigger.value,
+                    trigger,
                     ConditionStatus.FALSE,
                     "NotFired",
                     f"not fired in iteration {status.iteration}",
@@ -777,7 +782,7 @@ class TaskLoop:
         )
         message = f"iteration {action.iteration}: waiting for Approval {name} ({why})"
         status = self._with_condition(
-            status, "AwaitingApproval", ConditionStatus.TRUE, "ApprovalRequired", message
+            status, ConditionType.AWAITING_APPROVAL, ConditionStatus.TRUE, "ApprovalRequired", message
         )
         await self._save(
             status.model_copy(update={"current": current, "approval": name}),
@@ -887,11 +892,13 @@ class TaskLoop:
         self.sink.event(f"Approval{decision.value}", message, warning=decision is Decision.REJECT)
         gate = current.gate.model_copy(update={"decision": decision, "decided_by": by})
         status = self._with_condition(
-            self.status, "AwaitingApproval", ConditionStatus.FALSE, decision.value, message
+            self.status, ConditionType.AWAITING_APPROVAL, ConditionStatus.FALSE, decision.value, message
         )
         status = (
-            self._with_condition(status, "Escalated", ConditionStatus.FALSE, decision.value, message)
-            if any(c.type == "Escalated" for c in status.conditions)
+            self._with_condition(
+                status, ConditionType.ESCALATED, ConditionStatus.FALSE, decision.value, message
+            )
+            if any(c.type == ConditionType.ESCALATED for c in status.conditions)
             else status
         )
         status = status.model_copy(
@@ -984,7 +991,7 @@ class TaskLoop:
         message = f"Approval {approval.name} expired without a decision; escalated and still open"
         self.sink.event("Escalated", message, warning=True)
         status = self._with_condition(
-            self.status, "Escalated", ConditionStatus.TRUE, "ApprovalExpired", message
+            self.status, ConditionType.ESCALATED, ConditionStatus.TRUE, "ApprovalExpired", message
         )
         await self._save(status, Phase.ESCALATED, "Escalated", message)
 
@@ -1028,13 +1035,17 @@ class TaskLoop:
             )
         if self.status.phase is not Phase.PAUSED:
             message = "paused by spec.paused; no new step starts until it is false"
-            status = self._with_condition(self.status, "Paused", ConditionStatus.TRUE, "Paused", message)
+            status = self._with_condition(
+                self.status, ConditionType.PAUSED, ConditionStatus.TRUE, "Paused", message
+            )
             await self._save(status, Phase.PAUSED, "Paused", message)
         await self._until(lambda: not self.spec.paused or self.spec.cancel or self.cancel.is_set())
         if not self.spec.paused:
             message = "resumed: spec.paused is false"
             await self._save(
-                self._with_condition(self.status, "Paused", ConditionStatus.FALSE, "Resumed", message)
+                self._with_condition(
+                    self.status, ConditionType.PAUSED, ConditionStatus.FALSE, "Resumed", message
+                )
             )
             self.sink.event("Resumed", message)
 
@@ -1060,7 +1071,9 @@ class TaskLoop:
         await self._audit(
             "outcome", self.status.iteration, {"phase": Phase.CANCELLED.value, "reason": "Cancelled"}
         )
-        cancelled = self._with_condition(self.status, "Cancelled", ConditionStatus.TRUE, "Cancelled", message)
+        cancelled = self._with_condition(
+            self.status, ConditionType.CANCELLED, ConditionStatus.TRUE, "Cancelled", message
+        )
         await self._save(cancelled, Phase.CANCELLED, "Cancelled", message)
 
     async def _hold(self) -> None:
@@ -1072,12 +1085,12 @@ class TaskLoop:
             "The previous run was killed by an emergency stop of the operator before it finished; its "
             "outcome is unknown. Write the program again.",
         )
-        if not self._condition_is("EmergencyStop", ConditionStatus.TRUE):
+        if not self._condition_is(ConditionType.EMERGENCY_STOP, ConditionStatus.TRUE):
             message = "the operator's emergency stop is active: no model calls or sandbox runs"
             self.sink.event("EmergencyStop", message, warning=True)
             await self._save(
                 self._with_condition(
-                    self.status, "EmergencyStop", ConditionStatus.TRUE, "EmergencyStop", message
+                    self.status, ConditionType.EMERGENCY_STOP, ConditionStatus.TRUE, "EmergencyStop", message
                 )
             )
         lifted = asyncio.ensure_future(self.emergency.wait_inactive())
@@ -1093,7 +1106,11 @@ class TaskLoop:
         self.sink.event("EmergencyStopLifted", message)
         await self._save(
             self._with_condition(
-                self.status, "EmergencyStop", ConditionStatus.FALSE, "EmergencyStopLifted", message
+                self.status,
+                ConditionType.EMERGENCY_STOP,
+                ConditionStatus.FALSE,
+                "EmergencyStopLifted",
+                message,
             )
         )
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from level5.api.approval import FiredTrigger
 from level5.api.spec import AgentTaskSpec, AutonomyLevel, Trigger, quantity_value
-from level5.api.status import AgentTaskStatus, CurrentIteration, Gate
+from level5.api.status import AgentTaskStatus, ConditionStatus, ConditionType, CurrentIteration, Gate
 
 # Model answers that state no uncertainty in words.
 _NO_UNCERTAINTY = re.compile(r"^\W*(none|nothing|n/?a|no|-+|nothing in particular|not applicable)\W*$", re.I)
@@ -85,8 +85,8 @@ def _open_mode(call: ast.Call) -> str | None:
     return None
 
 
-def _has_condition(status: AgentTaskStatus, type_: str) -> bool:
-    return any(c.type == type_ and c.status == "True" for c in status.conditions)
+def _has_condition(status: AgentTaskStatus, type_: ConditionType) -> bool:
+    return any(c.type == type_ and c.status == ConditionStatus.TRUE for c in status.conditions)
 
 
 def detect(spec: AgentTaskSpec, status: AgentTaskStatus, code: str, now: datetime) -> list[FiredTrigger]:
@@ -110,9 +110,9 @@ def detect(spec: AgentTaskSpec, status: AgentTaskStatus, code: str, now: datetim
         anomalies.append(
             ("ReviewEscalated", f"the review asks for a human: {', '.join(current.review.rules)}")
         )
-    if _has_condition(status, "InputFlagged"):
+    if _has_condition(status, ConditionType.INPUT_FLAGGED):
         anomalies.append(("InputFlagged", "the goal was flagged by the prompt-injection check"))
-    if _has_condition(status, "AnomalyDetected"):
+    if _has_condition(status, ConditionType.ANOMALY_DETECTED):
         anomalies.append(("RunAnomaly", "the previous run showed an anomaly (see condition AnomalyDetected)"))
     if status.history and status.history[-1].output_withheld_rules:
         anomalies.append(("OutputWithheld", "the previous run's output was withheld as prompt injection"))
