@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from kube import apply, get_json, kubectl
+from level5.core.layout import PROGRAM_CONTAINER
 from level5.people.admission import webhook_configurations
 from scripted_model import ScriptedModel
 
@@ -203,6 +204,13 @@ def wait_terminal(namespace: str, name: str, timeout: float = 240) -> dict[str, 
 
     result: dict[str, Any] = wait_for(done, timeout, f"agenttask {name} to finish")
     return result
+
+
+def program_running(pod: dict[str, Any]) -> bool:
+    """The sandbox pod's program runs: its container (the pod's init container) has started and not ended.
+    The pod's phase stays Pending until then, so "Running" is never the sign of it."""
+    statuses = pod.get("status", {}).get("initContainerStatuses") or []
+    return any(s.get("name") == PROGRAM_CONTAINER and "running" in (s.get("state") or {}) for s in statuses)
 
 
 def task_pods(namespace: str, name: str) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from conftest import (
     OperatorProcess,
     as_user,
     binding,
+    program_running,
     status_of,
     task_pods,
     user_kubeconfig,
@@ -277,9 +278,7 @@ def test_pause_resume_and_cancel_through_the_plugin(
     )
     name = create_task(people, task("pause-me", "Print ok.", [{"name": "ok", "outputContains": "ok"}],
                                     capabilities={"timeoutSeconds": 180}))  # fmt: skip
-    wait_for(
-        lambda: any(p["status"].get("phase") == "Running" for p in task_pods(ns, name)), 180, "pod 1 running"
-    )
+    wait_for(lambda: any(program_running(p) for p in task_pods(ns, name)), 180, "pod 1 running")
     level5(people.alice, "-n", ns, "pause", name)
     paused = wait_for(
         lambda: status_of(ns, name).get("phase") == "Paused" and status_of(ns, name), 120, "Paused"
@@ -287,7 +286,7 @@ def test_pause_resume_and_cancel_through_the_plugin(
     assert paused["history"][0]["exitCode"] == 0  # the running pod finished and was evaluated first
     assert len(task_pods(ns, name)) == 1 and len(model.prompts()) == 1  # nothing new started
     level5(people.alice, "-n", ns, "resume", name)
-    wait_for(lambda: len([p for p in task_pods(ns, name) if p["status"].get("phase") == "Running"]) == 1
+    wait_for(lambda: len([p for p in task_pods(ns, name) if program_running(p)]) == 1
              and len(task_pods(ns, name)) == 2, 180, "pod 2 running")  # fmt: skip
     level5(people.alice, "-n", ns, "cancel", name)
     status = wait_terminal(ns, name)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import OperatorProcess, status_of, task_pods, wait_for
+from conftest import OperatorProcess, program_running, status_of, task_pods, wait_for
 from kube import apply, kubectl
 from scripted_model import ScriptedModel
 from task_manifests import UNSUPERVISED
@@ -38,7 +38,7 @@ def running_pod(namespace: str, name: str) -> str:
     """Wait until the task's sandbox pod runs the program and return its name."""
 
     def running() -> str | None:
-        pods = [p for p in task_pods(namespace, name) if p["status"].get("phase") == "Running"]
+        pods = [p for p in task_pods(namespace, name) if program_running(p)]
         return pods[0]["metadata"]["name"] if pods else None
 
     pod: str = wait_for(running, 180, f"a running sandbox pod of {name}")
