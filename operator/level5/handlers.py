@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from level5.core.wakeups import Wakeups
 from level5.kube.approvals import KubeApprovals
 from level5.kube.sandboxes import SandboxLauncher
 from level5.kube.tasks import KubeStatusSink, read_emergency_stop, read_secret_key
-from level5.loop.state_machine import with_phase
+from level5.loop.journal import INVALID_SPEC, Journal
 from level5.loop.task_loop import TaskLoop, utcnow
 from level5.model.client import ModelGateway, ModelUnavailableError, resolve_endpoint
 from level5.observability.metrics import Metrics
@@ -58,6 +59,68 @@ from level5.safety.audit import AuditLog, FileSink, StreamSink, TeeSink
 from level5.safety.redaction import Redactor, task_key
 from level5.sandbox.manifests import SANDBOX_LABELS, TaskRef
 from level5.sandbox.outcome import is_terminal
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the handlers share, made once at startup and passed to each task's loop: kopf keeps it in
+    its memo, and services_of() gives it back typed."""
+
+    config: OperatorConfig
+    metrics: Metrics
+    api: client.ApiClient
+    gateway: ModelGateway
+    wakeups: Wakeups
+    launcher: SandboxLauncher
+    approvals: KubeApprovals
+    cancels: CancelRequests
+    sandbox_pods: SandboxPods
+    emergency: EmergencyStop
+    audit: AuditLog
+
+    @classmethod
+    async def start(cls, config: OperatorConfig) -> Services:
+        metrics = Metrics()
+        metrics.serve(config.metrics_port)
+        api = client.ApiClient()
+        wakeups = Wakeups()
+        # Derived from the API before any daemon starts, so a restart during a stop runs nothing.
+        emergency = EmergencyStop()
+        emergency.set(await read_emergency_stop(api, config.operator_namespace))
+        metrics.emergency_stop_set(emergency.active)
+        # One chain for all tasks, durable on disk and mirrored to the log for shipping. A path that cannot
+        # be created stops the operator: running unaudited is not an option.
+        audit_path = Path(config.audit_path)
+        audit_path.parent.mkdir(parents=True, exist_ok=True)
+        audit = AuditLog(
+            metrics.audit_sink(TeeSink(FileSink(audit_path), StreamSink(logging.getLogger("level5.audit"))))
+        )
+        return cls(
+            config=config,
+            metrics=metrics,
+            api=api,
+            gateway=ModelGateway(config.max_concurrent_model_calls),
+            wakeups=wakeups,
+            launcher=SandboxLauncher(api, config, wakeups),
+            approvals=KubeApprovals(api),
+            cancels=CancelRequests(),
+            sandbox_pods=SandboxPods(),
+            emergency=emergency,
+            audit=audit,
+        )
+
+    async def close(self) -> None:
+        await self.gateway.close()
+        await self.api.close()
+        self.metrics.close()
+
+
+def services_of(memo: kopf.Memo) -> Services:
+    """The operator's Services (set by startup before kopf starts any other handler)."""
+    services = memo.get("services")
+    if not isinstance(services, Services):
+        raise kopf.TemporaryError("the operator is still starting", delay=1)
+    return services
 
 
 @kopf.on.startup()
@@ -92,29 +155,8 @@ async def startup(
         config.load_incluster_config()  # type: ignore[no-untyped-call]  # the library leaves it untyped
     except ConfigException:
         await config.load_kube_config()
-    memo.config = operator_config
-    memo.metrics = Metrics()
-    memo.metrics.serve(operator_config.metrics_port)
-    memo.api = client.ApiClient()
-    memo.gateway = ModelGateway(operator_config.max_concurrent_model_calls)
-    memo.wakeups = Wakeups()
-    memo.launcher = SandboxLauncher(memo.api, operator_config, memo.wakeups)
-    memo.approvals = KubeApprovals(memo.api)
-    memo.cancels = CancelRequests()
-    memo.sandbox_pods = SandboxPods()
-    # Derived from the API before any daemon starts, so a restart during a stop runs nothing.
-    memo.emergency = EmergencyStop()
-    memo.emergency.set(await read_emergency_stop(memo.api, operator_config.operator_namespace))
-    memo.metrics.emergency_stop_set(memo.emergency.active)
-    # One chain for all tasks, durable on disk and mirrored to the log for shipping. A path that cannot be
-    # created stops the operator: running unaudited is not an option.
-    audit_path = Path(operator_config.audit_path)
-    audit_path.parent.mkdir(parents=True, exist_ok=True)
-    memo.audit = AuditLog(
-        memo.metrics.audit_sink(
-            TeeSink(FileSink(audit_path), StreamSink(logging.getLogger("level5.safety.audit")))
-        )
-    )
+    services = await Services.start(operator_config)
+    memo.services = services
     logger.info(
         "level5 operator started: model %s at %s, runtime class %s, image %s, audit log %s, "
         "emergency stop %s",
@@ -122,64 +164,63 @@ async def startup(
         operator_config.model_base_url,
         operator_config.runtime_class,
         operator_config.sandbox_image,
-        audit_path,
-        "ACTIVE" if memo.emergency.active else "off",
+        operator_config.audit_path,
+        "ACTIVE" if services.emergency.active else "off",
     )
 
 
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
-    await memo.gateway.close()
-    await memo.api.close()
-    memo.metrics.close()
+    await services_of(memo).close()
 
 
 @kopf.daemon(GROUP, VERSION, PLURAL, cancellation_timeout=5.0)
 async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any) -> None:
     """Run the refine loop of one task until it is terminal."""
+    services = services_of(memo)
     raw = dict(body)
     task = TaskRef(
         name=meta["name"], namespace=meta["namespace"], uid=meta["uid"], generation=meta.get("generation")
     )
-    sink = KubeStatusSink(memo.api, task, body)
+    sink = KubeStatusSink(services.api, task, body)
     status = AgentTaskStatus.model_validate(raw.get("status") or {})
-    memo.metrics.task_phase(task.uid, status.phase)
+    services.metrics.task_phase(task.uid, status.phase)
     if status.phase.terminal:
         return
     try:
         spec = AgentTaskSpec.model_validate(raw.get("spec") or {})
     except ValidationError as exc:
-        message = f"invalid spec: {exc}"[:4000]
-        sink.event("InvalidSpec", message, warning=True)
-        await sink.save(with_phase(status, Phase.FAILED, "InvalidSpec", message, utcnow(), task.generation))
+        # Through the loop's fail path: audited, counted and posted like any other end.
+        journal = Journal(task, status, sink, services.audit, services.metrics, utcnow)
+        await journal.fail(INVALID_SPEC, f"invalid spec: {exc}"[:4000])
         return
     api_key = None
     if spec.model is not None and spec.model.api_key_secret_ref is not None:
-        api_key = await read_secret_key(memo.api, task.namespace, spec.model.api_key_secret_ref)
+        api_key = await read_secret_key(services.api, task.namespace, spec.model.api_key_secret_ref)
     loop = TaskLoop(
         task,
         spec,
         status,
-        gateway=memo.gateway,
-        endpoint=resolve_endpoint(spec.model, memo.config, api_key),
-        sandbox=memo.launcher,
+        gateway=services.gateway,
+        endpoint=resolve_endpoint(spec.model, services.config, api_key),
+        sandbox=services.launcher,
         sink=sink,
-        audit=memo.audit,
-        redactor=Redactor(task_key(task.uid, memo.config.redaction_secret.encode())),
-        cancel=memo.cancels.event(task.uid),
-        emergency=memo.emergency,
-        approvals=memo.approvals,
+        audit=services.audit,
+        redactor=Redactor(task_key(task.uid, services.config.redaction_secret.encode())),
+        cancel=services.cancels.event(task.uid),
+        emergency=services.emergency,
+        approvals=services.approvals,
         spec_view=lambda: _live_spec(body, spec),
-        wakeups=memo.wakeups,
+        wakeups=services.wakeups,
         creator=(meta.get("annotations") or {}).get(CREATED_BY),
-        metrics=memo.metrics,
+        metrics=services.metrics,
     )
     try:
         await loop.run()
     except ModelUnavailableError as exc:
         raise kopf.TemporaryError(f"model unavailable, retrying: {exc}", delay=30) from exc
     finally:
-        memo.cancels.forget(task.uid)
+        services.cancels.forget(task.uid)
 
 
 def _live_spec(body: kopf.Body, last: AgentTaskSpec) -> AgentTaskSpec:
@@ -194,9 +235,10 @@ def _live_spec(body: kopf.Body, last: AgentTaskSpec) -> AgentTaskSpec:
 @kopf.on.event(GROUP, VERSION, PLURAL)
 async def task_changed(*, type: str | None, uid: str, memo: kopf.Memo, **_: Any) -> None:
     """Wake the task's loop where it waits on its spec (pause, resume, guidance); forget deleted tasks."""
-    memo.wakeups.notify("task", uid)
+    services = services_of(memo)
+    services.wakeups.notify("task", uid)
     if type == "DELETED":
-        memo.metrics.task_forgotten(uid)
+        services.metrics.task_forgotten(uid)
 
 
 @kopf.on.event(GROUP, VERSION, APPROVAL_PLURAL)
@@ -204,10 +246,11 @@ async def approval_changed(
     *, type: str | None, body: kopf.Body, labels: kopf.Labels, memo: kopf.Memo, **_: Any
 ) -> None:
     """Wake the owning task's loop; record decisions on non-blocking audit items (level C)."""
+    services = services_of(memo)
     task_uid = labels.get(APPROVAL_LABEL_TASK_UID)
     if task_uid is None or type == "DELETED":
         return
-    memo.wakeups.notify("approval", task_uid)
+    services.wakeups.notify("approval", task_uid)
     approval = ApprovalObject.from_object(dict(body))
     if (
         approval.spec.blocking
@@ -216,7 +259,7 @@ async def approval_changed(
     ):
         return
     namespace = body.meta["namespace"]
-    await memo.audit.append(
+    await services.audit.append(
         "review-decision",
         f"{namespace}/{approval.spec.task_name}",
         approval.spec.iteration,
@@ -228,7 +271,7 @@ async def approval_changed(
             "reason": approval.spec.reason,
         },
     )
-    await memo.approvals.set_state(
+    await services.approvals.set_state(
         namespace, approval.name, ApprovalState.APPLIED, f"reviewed: {approval.spec.decision.value}", utcnow()
     )
 
@@ -306,7 +349,7 @@ def validate_decision(*, body: kopf.Body, userinfo: kopf.UserInfo, memo: kopf.Me
         ApprovalStatus.model_validate(dict(old or {}).get("status") or {}),
         _approval_spec(new),
         _username(userinfo),
-        memo.config.allow_self_approval,
+        services_of(memo).config.allow_self_approval,
     )
 
 
@@ -317,11 +360,11 @@ def _cancel_pending(spec: kopf.Spec, status: kopf.Status, **_: Any) -> bool:
 @kopf.on.event(GROUP, VERSION, PLURAL, when=_cancel_pending)
 async def task_cancel_requested(*, uid: str, memo: kopf.Memo, **_: Any) -> None:
     """spec.cancel seen true on an unfinished task: interrupt its daemon at once (even mid-wait on a pod)."""
-    memo.cancels.request(uid)
+    services_of(memo).cancels.request(uid)
 
 
 def _is_emergency_stop(name: str, namespace: str | None, memo: kopf.Memo, **_: Any) -> bool:
-    return name == EMERGENCY_STOP_CONFIG_MAP and namespace == memo.config.operator_namespace
+    return name == EMERGENCY_STOP_CONFIG_MAP and namespace == services_of(memo).config.operator_namespace
 
 
 @kopf.on.event("", "v1", "configmaps", when=_is_emergency_stop)
@@ -334,13 +377,16 @@ async def emergency_stop_changed(
     **_: Any,
 ) -> None:
     """Set or lift the operator-wide emergency stop; when it begins, kill every running sandbox pod."""
+    services = services_of(memo)
     active = type != "DELETED" and stop_requested(body.get("data"))
-    if not memo.emergency.set(active):
+    if not services.emergency.set(active):
         return
-    memo.metrics.emergency_stop_set(active)
+    services.metrics.emergency_stop_set(active)
     logger.warning("emergency stop %s", "ACTIVE: killing every sandbox pod" if active else "lifted")
     if active:
-        await asyncio.gather(*(memo.launcher.kill(ns, name) for ns, name in memo.sandbox_pods.alive()))
+        await asyncio.gather(
+            *(services.launcher.kill(ns, name) for ns, name in services.sandbox_pods.alive())
+        )
 
 
 @kopf.on.event("", "v1", "pods", labels=SANDBOX_LABELS)
@@ -348,10 +394,11 @@ async def sandbox_pod_changed(
     *, type: str | None, body: kopf.Body, namespace: str | None, name: str, memo: kopf.Memo, **_: Any
 ) -> None:
     """Track the pod for the emergency stop (killed while one is active); wake the daemon waiting on it."""
+    services = services_of(memo)
     if namespace is None:
         return
     alive = type != "DELETED" and not is_terminal(dict(body))
-    memo.sandbox_pods.observe(namespace, name, alive)
-    if alive and memo.emergency.active:
-        await memo.launcher.kill(namespace, name)
-    memo.wakeups.notify(namespace, name)
+    services.sandbox_pods.observe(namespace, name, alive)
+    if alive and services.emergency.active:
+        await services.launcher.kill(namespace, name)
+    services.wakeups.notify(namespace, name)

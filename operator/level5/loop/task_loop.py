@@ -30,7 +30,6 @@ from level5.api.approval import (
 from level5.api.spec import AgentTaskSpec, AutonomyLevel, PauseMode, SuccessCriterion, TimeoutAction, Trigger
 from level5.api.status import (
     AgentTaskStatus,
-    AuditCheckpoint,
     ConditionStatus,
     ConditionType,
     CurrentIteration,
@@ -48,6 +47,7 @@ from level5.core.kill_switch import EmergencyStop
 from level5.core.wakeups import Wakeups
 from level5.loop.evaluation import JudgeFn, evaluate, failure_signature
 from level5.loop.guards import check_goal, guard_outcome
+from level5.loop.journal import Journal, StatusSink
 from level5.loop.prompts import describe_failure, generation_messages, judge_messages
 from level5.loop.state_machine import (
     Action,
@@ -57,7 +57,6 @@ from level5.loop.state_machine import (
     phase_of,
     set_condition,
     start_iteration,
-    with_phase,
 )
 from level5.model.answers import Judgement, parse_answer, parse_judgement
 from level5.model.client import Endpoint, Message, ModelGateway, ModelRejectedError
@@ -81,14 +80,6 @@ _PAST = {Decision.REJECT: "Rejected", Decision.GUIDE: "Guided", Decision.CONSTRA
 MAX_INLINE_CODE = 16 * 1024
 """Final code larger than this goes to the <task>-result ConfigMap instead of status."""
 STDOUT_EXCERPT = 4000
-
-
-class StatusSink(Protocol):
-    """Where the loop records progress (the status subresource and Events in the operator)."""
-
-    async def save(self, status: AgentTaskStatus) -> None: ...
-
-    def event(self, reason: str, message: str, warning: bool = False) -> None: ...
 
 
 class Sandbox(Protocol):
@@ -162,14 +153,14 @@ class TaskLoop:
         creator: str | None = None,
         metrics: Metrics | None = None,
     ) -> None:
-        self.task, self.spec, self.status = task, spec, status
+        self.task, self.spec = task, spec
         # The spec changes while the task runs (pause, guidance, tighter constraints): spec_view reads the
         # live object; wake-ups tell when it or one of the task's Approvals changed.
         self.spec_view = spec_view or (lambda: spec)
         self.wakeups = wakeups or Wakeups()
         self.approvals, self.creator = approvals, creator
         self.metrics = metrics or Metrics()
-        self._checkpoint = status.audit
+        self.journal = Journal(task, status, sink, audit, self.metrics, clock)
         self._unstamped_warned = False
         # Kill switches: set from watch events by the handlers; fresh (never set) ones when not given.
         self.cancel = cancel or asyncio.Event()
@@ -251,30 +242,23 @@ class TaskLoop:
         }
         await steps[action.kind](action)
 
+    @property
+    def status(self) -> AgentTaskStatus:
+        """The task's status as last recorded (the journal holds it)."""
+        return self.journal.status
+
+    @status.setter
+    def status(self, status: AgentTaskStatus) -> None:
+        """A change the next save persists (several steps build one status in stages)."""
+        self.journal.status = status
+
     async def _save(
         self, status: AgentTaskStatus, phase: Phase | None = None, reason: str = "", message: str = ""
     ) -> None:
-        """Persist status; on a phase change also set conditions and post an Event."""
-        if phase is not None and phase != status.phase:
-            status = with_phase(status, phase, reason, message, self.clock(), self.task.generation)
-            self.sink.event(reason, message, warning=phase is Phase.FAILED)
-            self.metrics.task_phase(self.task.uid, phase)
-            if phase.terminal:
-                self.metrics.task_finished(phase, reason)
-        if self._checkpoint is not None:
-            status = status.model_copy(update={"audit": self._checkpoint})
-        # Memory first: a step interrupted during the patch then continues from what it meant to record,
-        # and the next save carries it.
-        self.status = status
-        await self.sink.save(status)
+        await self.journal.save(status, phase, reason, message)
 
     async def _audit(self, kind: str, iteration: int | None, data: dict[str, object]) -> None:
-        """One audit record; the step key lets readers collapse a record repeated after a crash."""
-        step = f"{self.task.uid}/{iteration}/{kind}"
-        record = await self.audit.append(
-            kind, f"{self.task.namespace}/{self.task.name}", iteration, {"step": step, **data}
-        )
-        self._checkpoint = AuditCheckpoint(seq=record.seq, hash=record.hash)
+        await self.journal.record(kind, iteration, data)
 
     def _redact(self, text: str) -> str:
         return self.redactor.redact(text).text
@@ -293,7 +277,7 @@ class TaskLoop:
             return False
         if not any(c.type == ConditionType.INPUT_FLAGGED for c in self.status.conditions):
             # Recorded and continued: holding the task for a human is the approval flow's job.
-            self.sink.event("InputFlagged", f"goal flagged (rules {rules})", warning=True)
+            self.journal.event("InputFlagged", f"goal flagged (rules {rules})", warning=True)
             await self._save(
                 self._with_condition(
                     self.status,
@@ -453,7 +437,7 @@ class TaskLoop:
                 self.status.model_copy(update={"current": current.model_copy(update={"review": summary})})
             )
             return
-        self.sink.event(
+        self.journal.event(
             "ReviewBlocked",
             f"iteration {action.iteration}: {review.verdict.value} ({', '.join(rules)})",
             warning=True,
@@ -480,7 +464,7 @@ class TaskLoop:
         await self._audit("launch", action.iteration, {"pod": current.pod_name, "outcome": outcome.value})
         created = pending.model_copy(update={"launch_state": LaunchState.CREATED})
         await self._save(self.status.model_copy(update={"current": created}))
-        self.sink.event(
+        self.journal.event(
             "SandboxLaunched", f"iteration {action.iteration}: pod {current.pod_name} ({outcome.value})"
         )
 
@@ -534,7 +518,7 @@ class TaskLoop:
         )
         if guarded.injection_rules:
             self.metrics.input_checked("sandbox_output", Verdict.BLOCK.value, guarded.injection_rules)
-            self.sink.event(
+            self.journal.event(
                 "OutputWithheld",
                 f"iteration {action.iteration}: sandbox output flagged as prompt injection "
                 f"({', '.join(guarded.injection_rules)}); not shown to the model",
@@ -608,7 +592,7 @@ class TaskLoop:
                 "criteria": [c.model_dump(mode="json") for c in evaluation.criteria],
             },
         )
-        self.sink.event(
+        self.journal.event(
             "Evaluated", f"iteration {action.iteration}: score {evaluation.score:.2f} ({reason[:200]})"
         )
         await self._audit_item(current)
@@ -662,7 +646,7 @@ class TaskLoop:
         status = self._with_syscall_condition(status)
         anomalies = detect_anomalies(status.history, self.spec.capabilities)
         for anomaly in anomalies:
-            self.sink.event("AnomalyDetected", f"{anomaly.kind.value}: {anomaly.message}", warning=True)
+            self.journal.event("AnomalyDetected", f"{anomaly.kind.value}: {anomaly.message}", warning=True)
         if anomalies:
             return self._with_condition(
                 status,
@@ -733,7 +717,7 @@ class TaskLoop:
         for trigger in Trigger:
             hit = by_type.get(trigger)
             if hit is not None:
-                self.sink.event(trigger.value, hit.message, warning=True)
+                self.journal.event(trigger.value, hit.message, warning=True)
                 status = self._with_condition(status, trigger, ConditionStatus.TRUE, hit.reason, hit.message)
             elif any(c.type == trigger and c.status == ConditionStatus.TRUE for c in status.conditions):
                 status = self._with_condition(
@@ -840,7 +824,7 @@ class TaskLoop:
         if found.spec.decision is not None and not self._unstamped_warned:
             # Only the admission webhook's stamp says who decided; without it the decision cannot be trusted.
             self._unstamped_warned = True
-            self.sink.event(
+            self.journal.event(
                 "UnstampedDecision",
                 f"Approval {name} has a decision but no decidedBy stamp, so it is ignored: the admission "
                 "webhook must be configured (LEVEL5_WEBHOOK_CERT_DIR and the webhook configurations)",
@@ -889,7 +873,7 @@ class TaskLoop:
         )
         message = f"iteration {current.iteration}: {decision.value} by {by}"
         self.metrics.approval_decided(decision, _waited(approval, spec.decided_at or self.clock()))
-        self.sink.event(f"Approval{decision.value}", message, warning=decision is Decision.REJECT)
+        self.journal.event(f"Approval{decision.value}", message, warning=decision is Decision.REJECT)
         gate = current.gate.model_copy(update={"decision": decision, "decided_by": by})
         status = self._with_condition(
             self.status, ConditionType.AWAITING_APPROVAL, ConditionStatus.FALSE, decision.value, message
@@ -989,7 +973,7 @@ class TaskLoop:
             None,
         )
         message = f"Approval {approval.name} expired without a decision; escalated and still open"
-        self.sink.event("Escalated", message, warning=True)
+        self.journal.event("Escalated", message, warning=True)
         status = self._with_condition(
             self.status, ConditionType.ESCALATED, ConditionStatus.TRUE, "ApprovalExpired", message
         )
@@ -1047,7 +1031,7 @@ class TaskLoop:
                     self.status, ConditionType.PAUSED, ConditionStatus.FALSE, "Resumed", message
                 )
             )
-            self.sink.event("Resumed", message)
+            self.journal.event("Resumed", message)
 
     # -- kill switches --------------------------------------------------------------------------------------
 
@@ -1059,7 +1043,9 @@ class TaskLoop:
             return
         await self.sandbox.kill(self.task.namespace, current.pod_name)
         await self._audit("kill", current.iteration, {"pod": current.pod_name, "reason": reason})
-        self.sink.event("SandboxKilled", f"iteration {current.iteration}: pod {current.pod_name}: {message}")
+        self.journal.event(
+            "SandboxKilled", f"iteration {current.iteration}: pod {current.pod_name}: {message}"
+        )
         entry = self._entry(current, reason=f"{reason}: {message}"[:1024], signature=None)
         await self._close_iteration(entry.model_copy(update={"termination": reason}), feedback, None)
 
@@ -1087,7 +1073,7 @@ class TaskLoop:
         )
         if not self._condition_is(ConditionType.EMERGENCY_STOP, ConditionStatus.TRUE):
             message = "the operator's emergency stop is active: no model calls or sandbox runs"
-            self.sink.event("EmergencyStop", message, warning=True)
+            self.journal.event("EmergencyStop", message, warning=True)
             await self._save(
                 self._with_condition(
                     self.status, ConditionType.EMERGENCY_STOP, ConditionStatus.TRUE, "EmergencyStop", message
@@ -1103,7 +1089,7 @@ class TaskLoop:
         if self.emergency.active:
             return  # cancelled meanwhile: run() ends the task
         message = "the operator's emergency stop was lifted; continuing"
-        self.sink.event("EmergencyStopLifted", message)
+        self.journal.event("EmergencyStopLifted", message)
         await self._save(
             self._with_condition(
                 self.status,
@@ -1137,9 +1123,4 @@ class TaskLoop:
         budget = budget_of(action.reason)
         if budget is not None:
             self.metrics.budget_exhausted(budget)
-        await self._audit(
-            "outcome",
-            action.iteration,
-            {"phase": Phase.FAILED.value, "reason": action.reason, "message": action.message},
-        )
-        await self._save(self.status, Phase.FAILED, action.reason, action.message)
+        await self.journal.fail(action.reason, action.message, action.iteration)

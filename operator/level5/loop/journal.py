@@ -1,0 +1,85 @@
+"""The Journal: the only writer of a task's status, its audit records, its Events and its phase metrics, so
+"audit before status" and "an Event and a metric per transition" hold in one place. The task loop records
+through it, and so does the handler that fails a task whose spec does not parse."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from level5.api.status import AgentTaskStatus, AuditCheckpoint, Phase
+from level5.loop.state_machine import with_phase
+from level5.observability.metrics import Metrics
+from level5.safety.audit import AuditLog
+from level5.sandbox.manifests import TaskRef
+
+
+class StatusSink(Protocol):
+    """Where the loop records progress (the status subresource and Events in the operator)."""
+
+    async def save(self, status: AgentTaskStatus) -> None: ...
+
+    def event(self, reason: str, message: str, warning: bool = False) -> None: ...
+
+
+INVALID_SPEC = "InvalidSpec"
+"""The reason a task fails with when its spec does not parse (the schema and webhook normally stop it)."""
+
+
+class Journal:
+    """Records one task's progress: audit records first, then the status that completes the step."""
+
+    def __init__(
+        self,
+        task: TaskRef,
+        status: AgentTaskStatus,
+        sink: StatusSink,
+        audit: AuditLog,
+        metrics: Metrics,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.task, self.status, self.sink, self.audit, self.metrics, self.clock = (
+            task,
+            status,
+            sink,
+            audit,
+            metrics,
+            clock,
+        )
+        self._checkpoint = status.audit
+
+    async def save(
+        self, status: AgentTaskStatus, phase: Phase | None = None, reason: str = "", message: str = ""
+    ) -> None:
+        """Persist status; on a phase change also set conditions, post an Event and count it."""
+        if phase is not None and phase != status.phase:
+            status = with_phase(status, phase, reason, message, self.clock(), self.task.generation)
+            self.sink.event(reason, message, warning=phase is Phase.FAILED)
+            self.metrics.task_phase(self.task.uid, phase)
+            if phase.terminal:
+                self.metrics.task_finished(phase, reason)
+        if self._checkpoint is not None:
+            status = status.model_copy(update={"audit": self._checkpoint})
+        # Memory first: a step interrupted during the patch then continues from what it meant to record,
+        # and the next save carries it.
+        self.status = status
+        await self.sink.save(status)
+
+    async def record(self, kind: str, iteration: int | None, data: dict[str, object]) -> None:
+        """One audit record; the step key lets readers collapse a record repeated after a crash."""
+        step = f"{self.task.uid}/{iteration}/{kind}"
+        record = await self.audit.append(
+            kind, f"{self.task.namespace}/{self.task.name}", iteration, {"step": step, **data}
+        )
+        self._checkpoint = AuditCheckpoint(seq=record.seq, hash=record.hash)
+
+    def event(self, reason: str, message: str, warning: bool = False) -> None:
+        self.sink.event(reason, message, warning)
+
+    async def fail(self, reason: str, message: str, iteration: int | None = None) -> None:
+        """The task's end as Failed: the outcome audited, then the status, its Event and its metrics."""
+        await self.record(
+            "outcome", iteration, {"phase": Phase.FAILED.value, "reason": reason, "message": message}
+        )
+        await self.save(self.status, Phase.FAILED, reason, message)
