@@ -42,6 +42,14 @@ def quantity_value(quantity: str) -> float:
     return float(number) * _QUANTITY_SUFFIXES[match.group(2) or ""]
 
 
+def cpu_cores(quantity: str) -> float:
+    """A CPU quantity in cores, by the same parser ("500m" -> 0.5, "1k" -> 1000); binary suffixes (Ki, Mi...)
+    measure bytes, never CPU."""
+    if quantity.endswith("i"):
+        raise ValueError(f"not a CPU quantity: {quantity!r}")
+    return quantity_value(quantity)
+
+
 DnsName = Annotated[str, Field(max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]
 """A Kubernetes object name (RFC 1123 subdomain)."""
 ShortText = Annotated[str, Field(max_length=2048)]

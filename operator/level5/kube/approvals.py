@@ -20,6 +20,7 @@ from level5.api.approval import (
     task_label,
 )
 from level5.api.crdgen import APPROVAL_KIND, APPROVAL_PLURAL, GROUP, VERSION
+from level5.kube.errors import NOT_FOUND, created, unless_missing
 from level5.sandbox.manifests import TaskRef, owner_reference
 
 
@@ -52,30 +53,23 @@ class KubeApprovals:
         self, task: TaskRef, name: str, spec: ApprovalSpec, state: ApprovalState, now: datetime
     ) -> ApprovalObject:
         """The Approval `name`, created with `spec` and `state` unless it exists already."""
-        try:
-            await self._custom.create_namespaced_custom_object(
-                GROUP, VERSION, task.namespace, APPROVAL_PLURAL, approval_manifest(task, name, spec)
+        manifest = approval_manifest(task, name, spec)
+        if await created(
+            self._custom.create_namespaced_custom_object(
+                GROUP, VERSION, task.namespace, APPROVAL_PLURAL, manifest
             )
-        except ApiException as exc:
-            if exc.status != 409:
-                raise
-        else:
+        ):
             await self.set_state(task.namespace, name, state, "waiting for a decision", None)
         found = await self.read(task.namespace, name)
         if found is None:  # deleted right after creation: make it again on the next pass
-            raise ApiException(status=404, reason=f"Approval {name} vanished")
+            raise ApiException(status=NOT_FOUND, reason=f"Approval {name} vanished")
         return found
 
     async def read(self, namespace: str, name: str) -> ApprovalObject | None:
-        try:
-            raw = await self._custom.get_namespaced_custom_object(
-                GROUP, VERSION, namespace, APPROVAL_PLURAL, name
-            )
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return ApprovalObject.from_object(raw)
+        raw = await unless_missing(
+            self._custom.get_namespaced_custom_object(GROUP, VERSION, namespace, APPROVAL_PLURAL, name)
+        )
+        return None if raw is None else ApprovalObject.from_object(raw)
 
     async def set_state(
         self, namespace: str, name: str, state: ApprovalState, message: str, applied_at: datetime | None

@@ -16,6 +16,7 @@ from level5.api.status import SyscallMonitoring
 from level5.core.config import OperatorConfig
 from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER
 from level5.core.wakeups import Wakeups
+from level5.kube.errors import created, unless_missing
 from level5.observability.syscalls import fetch_syscall_summary, monitor_base_url
 from level5.safety.runtime_policy import policy_document
 from level5.sandbox.manifests import (
@@ -53,13 +54,7 @@ class SandboxLauncher:
 
     async def _create(self, create: Any, namespace: str, body: dict[str, Any]) -> bool:
         """Create an object; False when it already exists (every side effect here is idempotent)."""
-        try:
-            await create(namespace, body)
-        except ApiException as exc:
-            if exc.status == 409:
-                return False
-            raise
-        return True
+        return await created(create(namespace, body))
 
     async def ensure_namespace_guards(self, namespace: str) -> None:
         """Deny-all NetworkPolicy, ResourceQuota and LimitRange for sandbox pods, created if missing."""
@@ -85,21 +80,13 @@ class SandboxLauncher:
         return str(manifest["metadata"]["name"])
 
     async def read_code(self, namespace: str, config_map: str) -> str | None:
-        try:
-            found = await self._core.read_namespaced_config_map(config_map, namespace)
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return (found.data or {}).get("main.py")
+        found = await unless_missing(self._core.read_namespaced_config_map(config_map, namespace))
+        return None if found is None else (found.data or {}).get("main.py")
 
     async def read_pod(self, namespace: str, name: str) -> Pod | None:
-        try:
-            pod = await self._core.read_namespaced_pod(name, namespace)
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
+        pod = await unless_missing(self._core.read_namespaced_pod(name, namespace))
+        if pod is None:
+            return None
         serialized: Pod = self._api.sanitize_for_serialization(pod)
         return serialized
 
@@ -181,11 +168,7 @@ class SandboxLauncher:
         return (SyscallMonitoring.OBSERVED if summary else SyscallMonitoring.UNAVAILABLE), summary
 
     async def kill(self, namespace: str, name: str) -> None:
-        try:
-            await self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
+        await unless_missing(self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=0))
 
     async def store_result(self, task: TaskRef, data: dict[str, str]) -> str:
         """Create the task's result ConfigMap, for results too large for status. An existing one is kept:

@@ -14,6 +14,7 @@ from level5.api.crdgen import GROUP, PLURAL, VERSION
 from level5.api.spec import SecretKeyRef
 from level5.api.status import AgentTaskStatus
 from level5.core.kill_switch import EMERGENCY_STOP_CONFIG_MAP, stop_requested
+from level5.kube.errors import NOT_FOUND, unless_missing
 from level5.sandbox.manifests import TaskRef
 
 
@@ -40,7 +41,7 @@ class KubeStatusSink:
                 _content_type="application/merge-patch+json",  # type: ignore[call-arg]  # missing in stubs
             )
         except ApiException as exc:
-            if exc.status == 404:
+            if exc.status == NOT_FOUND:
                 raise kopf.PermanentError("the AgentTask was deleted") from exc
             raise kopf.TemporaryError(f"status patch failed: {exc.status} {exc.reason}", delay=5) from exc
 
@@ -65,10 +66,7 @@ async def read_secret_key(api: client.ApiClient, namespace: str, ref: SecretKeyR
 async def read_emergency_stop(api: client.ApiClient, namespace: str) -> bool:
     """Whether the level5-emergency-stop ConfigMap in the operator's namespace asks for the stop. Any error
     but a missing ConfigMap propagates: an operator that cannot tell must not start running code."""
-    try:
-        found = await client.CoreV1Api(api).read_namespaced_config_map(EMERGENCY_STOP_CONFIG_MAP, namespace)
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return stop_requested(found.data)
+    found = await unless_missing(
+        client.CoreV1Api(api).read_namespaced_config_map(EMERGENCY_STOP_CONFIG_MAP, namespace)
+    )
+    return found is not None and stop_requested(found.data)

@@ -5,13 +5,12 @@ condition and a Warning Event. Escalating on an anomaly is not this module's job
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from enum import StrEnum
 
 from pydantic import BaseModel
 
-from level5.api.spec import Capabilities
+from level5.api.spec import Capabilities, cpu_cores
 from level5.api.status import HistoryEntry, SyscallMonitoring, SyscallRecord
 from level5.core.layout import REPORT_DIR, RUNNER_DIR, TMP_DIR
 from level5.observability.syscalls import syscall_anomalies
@@ -50,15 +49,6 @@ def termination(failure: str | None, timed_out: bool) -> str | None:
         if failure is not None and failure.startswith(name):
             return name
     return "Timeout" if timed_out else None
-
-
-def cpu_cores(quantity: str) -> float:
-    """A CPU quantity ("500m", "2", "1.5") in cores."""
-    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)(m?)", quantity)
-    if match is None:
-        raise ValueError(f"not a CPU quantity: {quantity!r}")
-    value = float(match.group(1))
-    return value / 1000 if match.group(2) else value
 
 
 def _crash_mark(entry: HistoryEntry) -> str | None:
