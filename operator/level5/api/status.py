@@ -89,6 +89,29 @@ class LaunchState(StrEnum):
     CREATED = "Created"
 
 
+class Termination(StrEnum):
+    """How a sandbox run was ended from outside: by the node (its limits), by the runner's own timeout, or by
+    one of the operator's kill switches."""
+
+    OOM_KILLED = "OOMKilled"
+    DEADLINE_EXCEEDED = "DeadlineExceeded"
+    EVICTED = "Evicted"
+    TIMEOUT = "Timeout"
+    CANCELLED = "Cancelled"
+    EMERGENCY_STOP = "EmergencyStop"
+    PAUSED = "Paused"
+
+    @property
+    def by_node(self) -> bool:
+        """Ended by the node's limits: the code ran until then, so the end says something about it."""
+        return self in (Termination.OOM_KILLED, Termination.DEADLINE_EXCEEDED, Termination.EVICTED)
+
+    @property
+    def by_kill_switch(self) -> bool:
+        """Ended by the operator (cancel, emergency stop, pause with Kill): says nothing about the code."""
+        return self in (Termination.CANCELLED, Termination.EMERGENCY_STOP, Termination.PAUSED)
+
+
 class ReviewSummary(CrdModel):
     """Outcome of the static review of one iteration's code."""
 
@@ -244,7 +267,7 @@ class HistoryEntry(CrdModel):
     """Bytes the program wrote to standard output (the runner keeps only the first 64 KiB)."""
     stderr_bytes: int | None = None
     """Bytes the program wrote to standard error (the runner keeps only the first 64 KiB)."""
-    termination: str | None = Field(default=None, max_length=32)
+    termination: Termination | None = None
     """How the sandbox run was ended from outside, if it was: OOMKilled, DeadlineExceeded, Evicted, Timeout,
     Cancelled or EmergencyStop."""
     pod_name: str | None = Field(default=None, max_length=63)
@@ -257,6 +280,12 @@ class HistoryEntry(CrdModel):
     """The runtime policy stopped the program (outcome PolicyViolation)."""
     syscalls: SyscallRecord | None = None
     """System calls of the program's container, observed from outside the sandbox."""
+
+    @property
+    def sandbox_started(self) -> bool:
+        """A sandbox pod ran this iteration's code, however it ended (level5.observability.monitoring.executed
+        says whether it ran to an end of its own)."""
+        return self.run_seconds is not None or self.termination is not None
 
 
 class Totals(CrdModel):

@@ -42,6 +42,7 @@ from level5.api.status import (
     RuntimeViolation,
     SyscallMonitoring,
     TaskResult,
+    Termination,
 )
 from level5.core.kill_switch import EmergencyStop
 from level5.core.wakeups import Wakeups
@@ -1012,7 +1013,7 @@ class TaskLoop:
         and wait until the pause is lifted or the task is cancelled."""
         if self.spec.pause_mode is PauseMode.KILL:
             await self._abort_iteration(
-                "Paused",
+                Termination.PAUSED,
                 "killed by a pause with pauseMode Kill",
                 "The previous run was stopped by a person (pause) before it finished; its outcome is "
                 "unknown. Write the program again.",
@@ -1035,7 +1036,7 @@ class TaskLoop:
 
     # -- kill switches --------------------------------------------------------------------------------------
 
-    async def _abort_iteration(self, reason: str, message: str, feedback: str | None) -> None:
+    async def _abort_iteration(self, reason: Termination, message: str, feedback: str | None) -> None:
         """Kill the iteration's sandbox pod (grace 0) and close the iteration as failed with `reason`, so
         its code never runs again. An iteration that has no pod yet stays open: nothing of it ran."""
         current = self.status.current
@@ -1052,7 +1053,7 @@ class TaskLoop:
     async def _cancelled(self) -> None:
         """spec.cancel: kill the pod, record the iteration, end the task for good."""
         message = "cancelled by spec.cancel"
-        await self._abort_iteration("Cancelled", message, None)
+        await self._abort_iteration(Termination.CANCELLED, message, None)
         await self._supersede_approval("the task was cancelled")
         await self._audit(
             "outcome", self.status.iteration, {"phase": Phase.CANCELLED.value, "reason": "Cancelled"}
@@ -1066,7 +1067,7 @@ class TaskLoop:
         """Operator-wide emergency stop: kill the pod in flight (its iteration failed, not re-run), then wait
         without any model call or pod until the stop is lifted or the task is cancelled."""
         await self._abort_iteration(
-            "EmergencyStop",
+            Termination.EMERGENCY_STOP,
             "killed by the operator's emergency stop",
             "The previous run was killed by an emergency stop of the operator before it finished; its "
             "outcome is unknown. Write the program again.",

@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 from level5.api.approval import Decision
 from level5.api.spec import Trigger
-from level5.api.status import HistoryEntry, Phase, ReviewSummary, SyscallMonitoring
+from level5.api.status import HistoryEntry, Phase, ReviewSummary, SyscallMonitoring, Termination
 from level5.model.client import Completion
 from level5.safety.audit import AuditSink
 from level5.sandbox.result import RUNTIME_RULES
@@ -53,11 +53,7 @@ SYSCALL_ANOMALY_KINDS: Final = frozenset(
 """The kinds level5.observability.syscalls.syscall_anomalies names (the first word of each sentence)."""
 EXPIRED: Final = "Expired"
 """The decision label of an Approval nobody decided in time."""
-KILL_SWITCH_TERMINATIONS: Final = frozenset({"Cancelled", "EmergencyStop", "Paused"})
-"""Terminations by which the operator ended a run; they say nothing about the code."""
-TERMINATIONS: Final = frozenset(
-    {*KILL_SWITCH_TERMINATIONS, "Timeout", "OOMKilled", "DeadlineExceeded", "Evicted"}
-)
+TERMINATIONS: Final = frozenset(t.value for t in Termination)
 """Ways a sandbox pod is ended from outside (HistoryEntry.termination)."""
 APPROVAL_DECISIONS: Final = frozenset({*(d.value for d in Decision), EXPIRED})
 BUDGETS: Final = frozenset({"tokens", "cpu_seconds", "wall_clock_seconds", "iterations"})
@@ -105,10 +101,6 @@ def budget_of(reason: str) -> str | None:
     return _BUDGET_OF_REASON.get(reason)
 
 
-def _ran(entry: HistoryEntry) -> bool:
-    return entry.run_seconds is not None or entry.termination is not None
-
-
 def iteration_outcome(entry: HistoryEntry, decision: Decision | None = None) -> str:
     """How a finished iteration ended, one of OUTCOMES: killed by a kill switch, succeeded (every criterion
     passed), no code in the answer, a person's decision that closed it unrun (rejected for Reject, Guide and
@@ -116,7 +108,7 @@ def iteration_outcome(entry: HistoryEntry, decision: Decision | None = None) -> 
     stopped by the review (block or escalate) before it ran, error (it
     was allowed but never reported: the pod vanished or failed to start) or failed. The entry does not
     record the decision, so the caller passes the one that closed the iteration."""
-    if entry.termination in KILL_SWITCH_TERMINATIONS:
+    if entry.termination is not None and entry.termination.by_kill_switch:
         return "killed"
     if decision is Decision.OVERRIDE:
         return "overridden"
@@ -128,9 +120,9 @@ def iteration_outcome(entry: HistoryEntry, decision: Decision | None = None) -> 
         return "policy_violation"
     if entry.code_sha256 is None:
         return "no_code"
-    if not _ran(entry) and entry.review_verdict in ("block", "escalate"):
+    if not entry.sandbox_started and entry.review_verdict in ("block", "escalate"):
         return "review_blocked" if entry.review_verdict == "block" else "review_escalated"
-    if not _ran(entry) and entry.exit_code is None:
+    if not entry.sandbox_started and entry.exit_code is None:
         return "error"
     return "failed"
 

@@ -11,7 +11,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from level5.api.spec import Capabilities, cpu_cores
-from level5.api.status import HistoryEntry, SyscallMonitoring, SyscallRecord
+from level5.api.status import HistoryEntry, SyscallMonitoring, SyscallRecord, Termination
 from level5.core.layout import REPORT_DIR, RUNNER_DIR, TMP_DIR
 from level5.observability.syscalls import syscall_anomalies
 from level5.safety.review.policy import READ_ROOTS, WRITE_ROOTS
@@ -22,8 +22,6 @@ REPEATED_CRASHES = 3
 """Consecutive runs ending with the same non-zero exit code or the same kill that count as a crash loop."""
 CPU_SPIKE_FRACTION = 0.9
 """A run that used this fraction of cpu limit x timeout (or more) ran flat out for its whole allowance."""
-# Terminations the node or the runner imposes, by the prefix pod_failure() and the loop give them.
-_TERMINATIONS = ("OOMKilled", "DeadlineExceeded", "Evicted")
 
 
 class AnomalyKind(StrEnum):
@@ -43,18 +41,19 @@ class Anomaly(BaseModel):
     message: str
 
 
-def termination(failure: str | None, timed_out: bool) -> str | None:
-    """How a run was ended from outside (OOMKilled, DeadlineExceeded, Evicted, Timeout), or None."""
-    for name in _TERMINATIONS:
-        if failure is not None and failure.startswith(name):
-            return name
-    return "Timeout" if timed_out else None
+def termination(failure: str | None, timed_out: bool) -> Termination | None:
+    """How a run was ended from outside (OOMKilled, DeadlineExceeded, Evicted, Timeout), or None: the node's
+    reasons lead the failure message pod_failure() writes."""
+    for kind in Termination:
+        if kind.by_node and failure is not None and failure.startswith(kind.value):
+            return kind
+    return Termination.TIMEOUT if timed_out else None
 
 
 def _crash_mark(entry: HistoryEntry) -> str | None:
     """What makes two runs the same crash: the kill, else a non-zero exit code; None for a clean exit."""
-    if entry.termination in _TERMINATIONS:
-        return entry.termination
+    if entry.termination is not None and entry.termination.by_node:
+        return entry.termination.value
     if entry.exit_code not in (None, 0):
         return f"exit code {entry.exit_code}"
     return None
@@ -63,7 +62,7 @@ def _crash_mark(entry: HistoryEntry) -> str | None:
 def executed(entry: HistoryEntry) -> bool:
     """The iteration's code ran to an end of its own in the sandbox: the runner reported on it or the node
     killed it. Runs ended by a kill switch (Cancelled, EmergencyStop) say nothing about the code."""
-    return entry.run_seconds is not None or entry.termination in _TERMINATIONS
+    return entry.run_seconds is not None or (entry.termination is not None and entry.termination.by_node)
 
 
 INCOMPLETE = "MonitoringIncomplete"
@@ -150,7 +149,7 @@ def detect_anomalies(history: Sequence[HistoryEntry], capabilities: Capabilities
             )
         )
     allowance = cpu_cores(capabilities.cpu) * capabilities.timeout_seconds
-    if last.termination == "OOMKilled":
+    if last.termination is Termination.OOM_KILLED:
         anomalies.append(
             Anomaly(
                 kind=AnomalyKind.RESOURCE_SPIKE,

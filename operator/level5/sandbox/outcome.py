@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from level5.api.status import SyscallMonitoring
+from level5.api.status import SyscallMonitoring, Termination
 from level5.core.layout import PROGRAM_CONTAINER
 from level5.sandbox.result import RunResult
 from level5.sandbox.syscall_summary import SyscallSummary
@@ -51,18 +51,19 @@ def pod_failure(pod: Pod) -> str | None:
     """A clear reason when the pod itself failed (OOMKilled, DeadlineExceeded, Evicted, cannot start)."""
     status = pod.get("status", {})
     reason, message = status.get("reason"), status.get("message", "")
-    if reason == "DeadlineExceeded":
-        return f"DeadlineExceeded: the sandbox ran longer than {pod['spec'].get('activeDeadlineSeconds')}s"
-    if reason == "Evicted":
-        return f"Evicted: {message}"
+    if reason == Termination.DEADLINE_EXCEEDED:
+        deadline = pod["spec"].get("activeDeadlineSeconds")
+        return f"{Termination.DEADLINE_EXCEEDED}: the sandbox ran longer than {deadline}s"
+    if reason == Termination.EVICTED:
+        return f"{Termination.EVICTED}: {message}"
     # The program's container first: it ends before the checks' one starts.
     for container in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
         state = container.get("state") or {}
         terminated = state.get("terminated")
         waiting = state.get("waiting")
-        if terminated and terminated.get("reason") == "OOMKilled":
+        if terminated and terminated.get("reason") == Termination.OOM_KILLED:
             limit = pod["spec"]["containers"][0]["resources"]["limits"]["memory"]
-            return f"OOMKilled: the program used more than the memory limit of {limit}"
+            return f"{Termination.OOM_KILLED}: the program used more than the memory limit of {limit}"
         if terminated and terminated.get("exitCode", 0) != 0:
             if container.get("name") == PROGRAM_CONTAINER:
                 # The runner there always exits 0 after its report; only the program (same uid) can end it.
