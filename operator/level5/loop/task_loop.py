@@ -162,6 +162,8 @@ class TaskLoop:
         self.approvals, self.creator = approvals, creator
         self.metrics = metrics or Metrics()
         self.journal = Journal(task, status, sink, audit, self.metrics, clock)
+        # Code by ConfigMap name: the ConfigMaps are immutable, so what was stored or read once stays true.
+        self._codes: dict[str, str] = {}
         self._unstamped_warned = False
         # Kill switches: set from watch events by the handlers; fresh (never set) ones when not given.
         self.cancel = cancel or asyncio.Event()
@@ -261,6 +263,21 @@ class TaskLoop:
     async def _audit(self, kind: str, iteration: int | None, data: dict[str, object]) -> None:
         await self.journal.record(kind, iteration, data)
 
+    async def _store_code(self, pod_name: str, iteration: int, code: str) -> str:
+        """Store an iteration's code in its immutable ConfigMap and keep it: later steps read it from here."""
+        config_map = await self.sandbox.store_code(self.task, self.spec, pod_name, iteration, code)
+        self._codes[config_map] = code
+        return config_map
+
+    async def _code(self, config_map: str) -> str | None:
+        """An iteration's code: held since it was stored, else read once (after a restart) and held."""
+        if config_map not in self._codes:
+            code = await self.sandbox.read_code(self.task.namespace, config_map)
+            if code is None:
+                return None
+            self._codes[config_map] = code
+        return self._codes[config_map]
+
     def _redact(self, text: str) -> str:
         return self.redactor.redact(text).text
 
@@ -333,11 +350,7 @@ class TaskLoop:
         n = self.spec.iterations.stuck.max_similar_attempts
         codes = []
         for entry in self.status.history[-n:]:
-            code = (
-                await self.sandbox.read_code(self.task.namespace, entry.code_config_map)
-                if (entry.code_config_map)
-                else None
-            )
+            code = await self._code(entry.code_config_map) if (entry.code_config_map) else None
             if code is not None:
                 codes.append(code)
         return codes
@@ -355,7 +368,7 @@ class TaskLoop:
         feedback = self.status.feedback
         previous = None
         if feedback is not None and feedback.code_config_map:
-            previous = await self.sandbox.read_code(self.task.namespace, feedback.code_config_map)
+            previous = await self._code(feedback.code_config_map)
         messages = generation_messages(
             self._effective_spec(),
             action.iteration,
@@ -385,9 +398,7 @@ class TaskLoop:
             "code", action.iteration, {"sha256": code_sha256, "code": self._redact(answer.code)}
         )
         pod_name = sandbox_pod_name(self.task, action.iteration)
-        config_map = await self.sandbox.store_code(
-            self.task, self.spec, pod_name, action.iteration, answer.code
-        )
+        config_map = await self._store_code(pod_name, action.iteration, answer.code)
         current = current.model_copy(
             update={
                 "code_sha256": code_sha256,
@@ -408,7 +419,7 @@ class TaskLoop:
     async def _review(self, action: Action) -> None:
         current = self.status.current
         assert current is not None and current.code_config_map is not None
-        code = await self.sandbox.read_code(self.task.namespace, current.code_config_map)
+        code = await self._code(current.code_config_map)
         if code is None:  # the code ConfigMap was deleted: generate this iteration again
             await self._save(
                 self.status.model_copy(
@@ -528,7 +539,7 @@ class TaskLoop:
         await self._save(
             self.status, Phase.EVALUATING, "Evaluating", f"iteration {action.iteration}: evaluating"
         )
-        code = await self.sandbox.read_code(namespace, current.code_config_map) or ""
+        code = await self._code(current.code_config_map) or ""
         run = outcome.run
         not_run = f"the program did not complete: {outcome.failure}"
         evaluation = await evaluate(
@@ -734,7 +745,7 @@ class TaskLoop:
         """Decide whether a person must approve this code before it runs (autonomy level, triggers)."""
         current = self.status.current
         assert current is not None and current.code_config_map is not None and current.code_sha256 is not None
-        code = await self.sandbox.read_code(self.task.namespace, current.code_config_map) or ""
+        code = await self._code(current.code_config_map) or ""
         gate, needs_human = escalation.gate(self.spec, self.status, code, self.clock())
         await self._audit(
             "gate",
@@ -779,7 +790,7 @@ class TaskLoop:
     async def _approval_spec(self, current: CurrentIteration, blocking: bool) -> ApprovalSpec:
         """The decision point of the current code, as the Approval carries it."""
         assert current.code_config_map is not None and current.code_sha256 is not None
-        code = await self.sandbox.read_code(self.task.namespace, current.code_config_map) or ""
+        code = await self._code(current.code_config_map) or ""
         autonomy = self.spec.autonomy
         gate = current.gate
         return ApprovalSpec(
@@ -926,7 +937,7 @@ class TaskLoop:
         iteration = current.iteration + 1
         sha = hashlib.sha256(code.encode()).hexdigest()
         pod_name = sandbox_pod_name(self.task, iteration)
-        config_map = await self.sandbox.store_code(self.task, self.spec, pod_name, iteration, code)
+        config_map = await self._store_code(pod_name, iteration, code)
         await self._audit("code", iteration, {"sha256": sha, "code": self._redact(code), "written_by": by})
         entry = self._entry(current, reason=f"Overridden by {by}"[:1024], signature=None)
         closed = finish_iteration(self.status, entry, self.clock())
@@ -1103,7 +1114,7 @@ class TaskLoop:
 
     async def _succeed(self, action: Action) -> None:
         last = self.status.history[-1]
-        code = await self.sandbox.read_code(self.task.namespace, last.code_config_map or "") or ""
+        code = await self._code(last.code_config_map or "") or ""
         result = self.status.result or TaskResult(iteration=action.iteration)
         update: dict[str, object] = {"feedback": None}
         if len(code) <= MAX_INLINE_CODE:
