@@ -30,6 +30,18 @@ SAFE_STDLIB = frozenset(
     }
 )  # fmt: skip
 
+# The modules whose public API `make review-allowlist` lists from the sandbox image (review_apigen):
+# the safe stdlib, the builtins, and the public namespaces of the libraries the sandbox image ships.
+# A submodule not listed here (numpy.core, numpy.lib, pandas.io, pandas.core...) is not reachable.
+LIBRARY_MODULES = frozenset(
+    {
+        "numpy", "numpy.linalg", "numpy.random", "numpy.fft", "numpy.polynomial", "numpy.ma",
+        "numpy.lib.stride_tricks", "numpy.typing", "pandas", "pandas.api", "pandas.api.types",
+        "pandas.api.indexers", "pandas.tseries", "pandas.tseries.offsets", "pandas.errors", "pandas.arrays",
+    }
+)  # fmt: skip
+ALLOWLIST_MODULES = SAFE_STDLIB | LIBRARY_MODULES | {"builtins", "collections.abc"}
+
 # Never importable, even when a task lists them: processes, files outside the mounts, network,
 # native code, deserialisation of code, interpreter internals. Matched on dotted prefixes, so
 # reach-through submodules of allowed libraries are listed here too.
