@@ -27,11 +27,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from level5 import review_policy as policy
+from level5.review_api import api_lists
 from level5.verdicts import Finding, Verdict
 
 _DUNDER_IN_TEXT = re.compile(r"__[A-Za-z0-9]\w*?__")
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _FORMAT_ATTRIBUTE = re.compile(r"\.([^.\[]+)")
+# A URL scheme (http:, s3:, file:, gs:...) where a path is expected reaches the network or other files.
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _MAX_STRING_VARIANTS = 16
 _MAX_FOLD_DEPTH = 24
 _FIXPOINT_ROUNDS = 8
@@ -61,6 +64,27 @@ def attribute_danger(name: str) -> str | None:
     return None
 
 
+def is_private(name: str) -> bool:
+    """`_name` and `__name`: private by convention; dunders are judged by attribute_danger."""
+    return name.startswith("_") and not (len(name) > 4 and name.endswith("__"))
+
+
+def name_string_problem(name: str) -> tuple[Verdict, str] | None:
+    """Why `name`, used as an attribute name (an attribute, or a string that getattr, attrgetter,
+    methodcaller, a format field, a match pattern or a dispatch by name turns into one), is not
+    allowed, or None."""
+    normal = nfkc(name)
+    reason = attribute_danger(normal)
+    if reason:
+        return Verdict.BLOCK, reason
+    if is_private(normal):
+        return Verdict.BLOCK, f"'{normal}' is private"
+    denial = api_lists().denied_attributes.get(normal)
+    if denial:
+        return denial.verdict, f"'.{normal}': {denial.reason}"
+    return None
+
+
 def string_danger(text: str) -> str | None:
     """Why string literal `text` looks like part of an attribute walk, or None."""
     normal = nfkc(text)
@@ -83,9 +107,9 @@ def _format_field_danger(template: str) -> str | None:
         return None
     for name, spec in fields:
         for attribute in _FORMAT_ATTRIBUTE.findall(name.split("[", 1)[0] + "".join(name.split("]")[1:])):
-            reason = attribute_danger(attribute)
-            if reason:
-                return f"format field '{{{name}}}' walks attributes: {reason}"
+            problem = name_string_problem(attribute)
+            if problem:
+                return f"format field '{{{name}}}' walks attributes: {problem[1]}"
         if spec and "{" in spec:
             nested = _format_field_danger(spec)
             if nested:
@@ -154,6 +178,17 @@ def _local_names(scope: _Scope) -> set[str]:
     return names - declared_global
 
 
+def _class_members(node: ast.ClassDef) -> Iterator[str]:
+    """Names a class body defines: its methods, class attributes and annotated fields."""
+    for statement in node.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            yield statement.name
+        elif isinstance(statement, ast.Assign):
+            yield from (t.id for t in statement.targets if isinstance(t, ast.Name))
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            yield statement.target.id
+
+
 class Analyzer(ast.NodeVisitor):
     """Walks one module and collects findings; use :func:`analyze`."""
 
@@ -171,6 +206,14 @@ class Analyzer(ast.NodeVisitor):
         self.attribute_bases: set[int] = set()
         self.docstrings: set[int] = set()
         self.class_name_reads: set[int] = set()
+        self.api = api_lists()
+        # Attribute names the script itself creates (class members, assigned attributes, keyword
+        # arguments, column names in strings): allowed on values of unknown type.
+        self.user_attributes: set[str] = set()
+        # Names bound by def, class or import: calling them is resolved.
+        self.definitions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]] = {}
+        self.imported: set[str] = set()
+        self.own_classes: list[bool] = []
         self._collect()
 
     # ----------------------------------------------------------------- collection (data flow)
@@ -178,13 +221,25 @@ class Analyzer(ast.NodeVisitor):
         bindings: list[tuple[ast.expr, ast.expr, bool]] = []
         tracked: set[int] = set()
         stored: list[ast.Name] = []
+        calls: list[ast.Call] = []
+        loaded: list[ast.Name] = []
+        parameters: set[str] = set()
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Call):
                 self.call_funcs.add(id(node.func))
+                calls.append(node)
             elif isinstance(node, ast.Attribute):
                 self.attribute_bases.add(id(node.value))
                 if node.attr in policy.CLASS_NAME_ATTRIBUTES and isinstance(node.value, ast.Attribute):
                     self.class_name_reads.add(id(node.value))
+                if isinstance(node.ctx, ast.Store):
+                    self.user_attributes.add(node.attr)
+            elif isinstance(node, ast.keyword) and node.arg:
+                self.user_attributes.add(node.arg)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
+                self.user_attributes.update(w for w in node.value.replace(",", " ").split() if w.isidentifier())
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                loaded.append(node)
             elif isinstance(node, ast.Assign):
                 bindings += [(t, node.value, False) for t in node.targets]
             elif isinstance(node, ast.AnnAssign | ast.NamedExpr) and node.value is not None:
@@ -200,9 +255,13 @@ class Analyzer(ast.NodeVisitor):
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Del):
                 self.deleted.add(node.id)
             elif isinstance(node, ast.arg):
-                self.opaque.add(node.arg)
+                parameters.add(node.arg)
             elif isinstance(node, _NamedBinder) and node.name:
                 self.opaque.add(node.name)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                self.definitions.setdefault(node.name, []).append(node)
+            if isinstance(node, ast.ClassDef):
+                self.user_attributes.update(_class_members(node))
             if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 first = node.body[0] if node.body else None
                 if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
@@ -212,6 +271,11 @@ class Analyzer(ast.NodeVisitor):
                 tracked.add(id(bound))
                 self.values.setdefault(bound.id, []).append(expr)
         self.opaque.update(n.id for n in stored if id(n) not in tracked)
+        escaping = {n.id for n in loaded if id(n) not in self.call_funcs}
+        bound_parameters = self._bind_parameters(calls, escaping)
+        self.opaque.update(parameters - bound_parameters.keys())
+        for name, exprs in bound_parameters.items():
+            self.values.setdefault(name, []).extend(exprs)
         for _ in range(_FIXPOINT_ROUNDS):
             changed = False
             for name, exprs in self.values.items():
@@ -236,11 +300,63 @@ class Analyzer(ast.NodeVisitor):
             if isinstance(node, ast.Import):
                 local = alias.asname or alias.name.split(".")[0]
                 target = alias.name if alias.asname else alias.name.split(".")[0]
+                self.imported.add(target)
             else:
                 local = alias.asname or alias.name
                 target = f"{node.module or ''}.{alias.name}"
             self.aliases.setdefault(local, set()).add(target)
             self.opaque.add(local)
+
+    def _bind_parameters(self, calls: list[ast.Call], escaping: set[str]) -> dict[str, list[ast.expr]]:
+        """Parameters of module functions bound to the arguments of every call site.
+
+        A parameter stays opaque (unknown) when its function is defined twice, is used other than by
+        calling it by name (passed, returned, decorated), or is called with *args or **kwargs."""
+        sites: dict[str, list[ast.Call]] = {}
+        for call in calls:
+            if isinstance(call.func, ast.Name):
+                sites.setdefault(call.func.id, []).append(call)
+        bound: dict[str, list[ast.expr]] = {}
+        unbound: set[str] = set()
+        for name, nodes in self.definitions.items():
+            function = nodes[0]
+            if isinstance(function, ast.ClassDef):
+                continue
+            arguments = function.args
+            positional = [*arguments.posonlyargs, *arguments.args]
+            names = [a.arg for a in [*positional, *arguments.kwonlyargs]]
+            defaults: dict[str, ast.expr] = dict(
+                zip([a.arg for a in positional][len(positional) - len(arguments.defaults) :], arguments.defaults)
+            )
+            defaults.update(
+                (a.arg, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None
+            )
+            usable = (
+                len(nodes) == 1
+                and name not in escaping
+                and not function.decorator_list
+                and arguments.vararg is None
+                and arguments.kwarg is None
+                and all(
+                    not any(isinstance(a, ast.Starred) for a in c.args) and all(k.arg for k in c.keywords)
+                    for c in sites.get(name, [])
+                )
+            )
+            if not usable:
+                unbound.update(names)
+                continue
+            for index, parameter in enumerate(names):
+                exprs = []
+                for call in sites.get(name, []):
+                    given = [k.value for k in call.keywords if k.arg == parameter]
+                    if index < len(positional) and index < len(call.args):
+                        given.append(call.args[index])
+                    if given:
+                        exprs += given
+                    elif parameter in defaults:
+                        exprs.append(defaults[parameter])
+                bound.setdefault(parameter, []).extend(exprs)
+        return {name: exprs for name, exprs in bound.items() if name not in unbound and exprs}
 
     def _destructure(
         self, target: ast.expr, value: ast.expr, is_iter: bool
@@ -458,7 +574,25 @@ class Analyzer(ast.NodeVisitor):
                 self.report(
                     node, "L5-CLASS-001", Verdict.ESCALATE, "custom metaclasses change class creation"
                 )
+        own = all(
+            isinstance(b, ast.Name) and (b.id == "object" or b.id in self.definitions) for b in node.bases
+        )
+        self.own_classes.append(own)
         self.generic_visit(node)
+        self.own_classes.pop()
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        # Positional class patterns read the attributes __match_args__ names.
+        if any(isinstance(t, ast.Name) and t.id == "__match_args__" for t in node.targets):
+            for element in ast.walk(node.value):
+                if isinstance(element, ast.Constant) and isinstance(element.value, str):
+                    self._check_name_string(node, element.value, "__match_args__")
+        self.generic_visit(node)
+
+    def _check_name_string(self, node: ast.AST, name: str, where: str) -> None:
+        problem = name_string_problem(name)
+        if problem:
+            self.report(node, "L5-ATTR-001", problem[0], f"{where} names an attribute: {problem[1]}")
 
     def visit_annotation(self, node: ast.expr) -> None:
         """String annotations are evaluated by typing helpers, so they are reviewed as code."""
@@ -486,6 +620,7 @@ class Analyzer(ast.NodeVisitor):
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self._check_module(node, alias.name)
+            self._check_qualified(node, alias.name, in_call=False, as_base=True)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level:
@@ -505,9 +640,16 @@ class Analyzer(ast.NodeVisitor):
 
     def _check_module(self, node: ast.AST, module: str) -> None:
         problem = module_problem(module, self.allowed)
+        top = module.split(".")[0]
         if problem:
             rule = "L5-IMPORT-001" if problem[0] is Verdict.BLOCK else "L5-IMPORT-002"
             self.report(node, rule, problem[0], problem[1])
+        elif top not in self.api.modules and top not in policy.SAFE_STDLIB:
+            message = f"the sandbox image has no API allow-list for '{top}', so its use cannot be checked"
+            self.report(node, "L5-API-004", Verdict.ESCALATE, message)
+
+    def _is_module(self, qualified: str) -> bool:
+        return qualified in self.imported or self.api.is_module(qualified)
 
     # ----------------------------------------------------------------- references
     def _check_reference(self, node: ast.Name | ast.Attribute) -> None:
@@ -526,15 +668,68 @@ class Analyzer(ast.NodeVisitor):
                 node, "L5-DUNDER-002", Verdict.BLOCK, f"the name '{node.id}' reaches interpreter internals"
             )
         if isinstance(node.ctx, ast.Load):
+            if is_private(node.id) and not self._user_named(node.id):
+                self.report(node, "L5-PRIVATE-002", Verdict.BLOCK, f"the private name '{node.id}' is not the script's")
             self._check_reference(node)
+
+    def _user_named(self, name: str) -> bool:
+        return name in self.values or name in self.opaque or name in self.aliases
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         reason = attribute_danger(node.attr)
         if reason and not (node.attr == "__class__" and id(node) in self.class_name_reads):
             self.report(node, "L5-ATTR-001", Verdict.BLOCK, reason)
+        elif not reason:
+            self._check_attribute_name(node)
         if isinstance(node.ctx, ast.Load):
             self._check_reference(node)
+        else:
+            self._check_rebinding(node)
         self.visit(node.value)
+
+    def _check_attribute_name(self, node: ast.Attribute) -> None:
+        """Deny by default: an attribute is public, not denied, and known (listed or the script's own)."""
+        name = nfkc(node.attr)
+        if len(name) > 4 and name.startswith("__") and name.endswith("__"):
+            return  # dunders are judged by attribute_danger (SAFE_DUNDERS)
+        if is_private(name):
+            if not self._own_private(node):
+                self.report(node, "L5-PRIVATE-001", Verdict.BLOCK, f"'.{name}' is private")
+            return
+        denial = self.api.denied_attributes.get(name)
+        if denial:
+            self.report(node, "L5-API-003", denial.verdict, f"'.{name}': {denial.reason}")
+            return
+        if id(node) not in self.call_funcs and (
+            name in policy.WRITE_METHODS or name in policy.EXPRESSION_METHODS
+        ) and isinstance(node.ctx, ast.Load):
+            self.report(node, "L5-REFLECT-002", Verdict.ESCALATE, f"'.{name}' is used indirectly (taken or passed)")
+        if any(self._is_module(q) for q in self.resolve(node.value, node.lineno)):
+            return  # a module's own allow-list decides (_check_qualified)
+        if name not in self.api.attributes and name not in self.user_attributes:
+            self.report(
+                node,
+                "L5-API-002",
+                Verdict.ESCALATE,
+                f"'.{name}' is not a public attribute of the allowed libraries or of the script's own classes",
+            )
+
+    def _own_private(self, node: ast.Attribute) -> bool:
+        """`self._x` inside a class of the script that derives from no library class."""
+        return (
+            bool(self.own_classes)
+            and self.own_classes[-1]
+            and isinstance(node.value, ast.Name)
+            and node.value.id in ("self", "cls")
+        )
+
+    def _check_rebinding(self, node: ast.Attribute) -> None:
+        """Assigning or deleting an attribute of a library object changes it for every caller."""
+        for qualified in self.resolve(node.value, node.lineno):
+            if not qualified.startswith(policy.REBINDABLE_PREFIXES):
+                self.report(
+                    node, "L5-REBIND-001", Verdict.BLOCK, f"'{qualified}.{node.attr}' rebinds a library attribute"
+                )
 
     def _check_qualified(self, node: ast.AST, qualified: str, *, in_call: bool, as_base: bool) -> None:
         parts = qualified.split(".")
@@ -546,27 +741,26 @@ class Analyzer(ast.NodeVisitor):
             and "denied" in problem[1]
         ):
             self.report(node, "L5-REACH-001", Verdict.BLOCK, f"'{qualified}': {problem[1]}")
-        listed = policy.QUALIFIED_NAMES.get(qualified)
-        if listed:
+        denial = self.api.denial(qualified)
+        member_problem = self.api.member_problem(qualified)
+        if denial:
             self.report(
-                node, "L5-CALL-001", listed[0], f"'{qualified.removeprefix('builtins.')}': {listed[1]}"
+                node, "L5-CALL-001", denial.verdict, f"'{qualified.removeprefix('builtins.')}': {denial.reason}"
+            )
+        elif member_problem:
+            self.report(node, "L5-API-001", Verdict.BLOCK, member_problem)
+        if self._is_module(qualified) and not as_base:
+            self.report(
+                node, "L5-GUARD-002", Verdict.ESCALATE, f"the module '{qualified}' is passed around as a value"
             )
         guarded = policy.GUARDED_ATTRIBUTES.get(parts[0])
-        if guarded is not None and parts[0] not in self.allowed:
-            if len(parts) == 1 and not as_base:
-                self.report(
-                    node,
-                    "L5-GUARD-002",
-                    Verdict.ESCALATE,
-                    f"the {parts[0]} module is passed around as a value",
-                )
-            elif len(parts) > 1 and parts[1] not in guarded:
-                self.report(
-                    node, "L5-GUARD-001", Verdict.BLOCK, f"'{parts[0]}.{parts[1]}' is not on the allowed list"
-                )
-        if parts[0] != "builtins" and any(p.startswith("_") and not p.startswith("__") for p in parts[1:]):
+        if guarded is not None and parts[0] not in self.allowed and len(parts) > 1 and parts[1] not in guarded:
             self.report(
-                node, "L5-PRIVATE-001", Verdict.ESCALATE, f"'{qualified}' uses a library's private internals"
+                node, "L5-GUARD-001", Verdict.BLOCK, f"'{parts[0]}.{parts[1]}' is not on the allowed list"
+            )
+        if parts[0] != "builtins" and any(is_private(p) for p in parts[1:]):
+            self.report(
+                node, "L5-PRIVATE-001", Verdict.BLOCK, f"'{qualified}' uses a library's private internals"
             )
         if not in_call and (
             (
@@ -575,6 +769,7 @@ class Analyzer(ast.NodeVisitor):
                 and len(parts) == 2
             )
             or qualified in policy.ATTRIBUTE_PATH_HELPERS
+            or self._path_roots(qualified) is not None
         ):
             self.report(
                 node,
@@ -586,9 +781,7 @@ class Analyzer(ast.NodeVisitor):
     def visit_MatchClass(self, node: ast.MatchClass) -> None:
         # Class patterns read attributes by name: `case object(__class__=c)`.
         for attribute in node.kwd_attrs:
-            reason = attribute_danger(attribute)
-            if reason:
-                self.report(node, "L5-ATTR-001", Verdict.BLOCK, reason)
+            self._check_name_string(node, attribute, "a class pattern")
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
@@ -601,6 +794,9 @@ class Analyzer(ast.NodeVisitor):
     # ----------------------------------------------------------------- calls
     def visit_Call(self, node: ast.Call) -> None:
         targets = self.resolve(node.func, node.lineno)
+        unresolved = None if targets else self._unresolved_callee(node.func)
+        if unresolved:
+            self.report(node, "L5-RESOLVE-001", Verdict.ESCALATE, f"cannot tell which function is called: {unresolved}")
         for qualified in targets:
             self._check_call(node, qualified)
         if isinstance(node.func, ast.Attribute):
@@ -610,6 +806,30 @@ class Analyzer(ast.NodeVisitor):
             self._check_bomb(node)
         self.generic_visit(node)
 
+    def _unresolved_callee(self, func: ast.expr, depth: int = 0) -> str | None:
+        """Why the review cannot pin the called object to an allowed function, or None when it can.
+
+        Methods (`x.name(...)`) are resolved by their name's allow-list; names must be builtins,
+        imports, the script's own def/class/lambda, or bound only to such values."""
+        if isinstance(func, ast.Attribute | ast.Lambda) or self.resolve(func, None):
+            return None
+        if isinstance(func, ast.Name):
+            if func.id in self.definitions:
+                return None
+            values = self.values.get(func.id, [])
+            if func.id in self.opaque or not values or depth > _MAX_FOLD_DEPTH:
+                return f"'{func.id}' is a parameter or a value the review cannot follow"
+            reasons = [self._unresolved_callee(v, depth + 1) for v in values]
+            return next((r for r in reasons if r), None)
+        if isinstance(func, ast.Call):
+            factories = self.resolve(func.func, None)
+            if factories and not factories & policy.WRAPPERS:
+                return None  # a library factory (np.vectorize, operator.itemgetter...) returns a function
+            return "the result of a call (a returned function or a partial)"
+        if isinstance(func, ast.Subscript):
+            return "a value taken out of a container"
+        return f"a computed {type(func).__name__} expression"
+
     def _check_call(self, node: ast.Call, qualified: str) -> None:
         name = qualified.removeprefix("builtins.")
         if name in policy.REFLECTIVE_BUILTINS and qualified.startswith("builtins."):
@@ -618,15 +838,24 @@ class Analyzer(ast.NodeVisitor):
                 self.report(
                     node, "L5-REFLECT-001", Verdict.ESCALATE, f"{name} with a computed attribute name"
                 )
-            elif attribute_danger(attribute):
-                self.report(node, "L5-ATTR-001", Verdict.BLOCK, f"{name}: {attribute_danger(attribute)}")
+            else:
+                self._check_name_string(node, attribute, name)
+            if name in ("setattr", "delattr") and node.args and self.resolve(node.args[0], node.lineno):
+                self.report(node, "L5-REBIND-001", Verdict.BLOCK, f"{name} on a library object rebinds it")
         elif qualified in policy.ATTRIBUTE_PATH_HELPERS:
             for arg in node.args:
                 path = self.fold_string(arg)
                 if path is None:
                     self.report(node, "L5-REFLECT-001", Verdict.ESCALATE, f"{name} with a computed name")
-                elif any(attribute_danger(p) for p in path.split(".")):
-                    self.report(node, "L5-ATTR-001", Verdict.BLOCK, f"{name}('{path}') walks into internals")
+                for part in (path or "").split("."):
+                    self._check_name_string(node, part, f"{name}('{path}')")
+        elif qualified in policy.OPTION_SETTERS:
+            for option in node.args[::2]:
+                text = self.fold_string(option)
+                if text is None or not text.startswith(policy.SAFE_OPTION_PREFIXES):
+                    self.report(
+                        node, "L5-CALL-004", Verdict.ESCALATE, f"{name}: only display options are allowed"
+                    )
         elif qualified in ("builtins.type", "builtins.dir") and len(node.args) in (0, 3):
             self.report(node, "L5-REFLECT-003", Verdict.BLOCK, f"{name}() with {len(node.args)} arguments")
         elif qualified in ("builtins.open", "io.open"):
@@ -641,12 +870,19 @@ class Analyzer(ast.NodeVisitor):
             self._check_yaml(node)
         elif qualified in ("builtins.str.format", "builtins.str.format_map") and node.args:
             self._check_template(node, node.args[0])
+        roots = self._path_roots(qualified)
+        if roots is not None:
+            self._check_path_argument(node, roots)
+
+    def _path_roots(self, qualified: str) -> tuple[str, ...] | None:
+        """The roots a library function's path argument must stay under, or None if it takes no path."""
         if qualified in policy.READ_FUNCTIONS or (
             qualified.startswith("pandas.") and qualified.split(".")[-1].startswith(policy.READ_METHOD_PREFIX)
         ):
-            self._check_path_argument(node, policy.READ_ROOTS, unknown=None)
-        elif qualified in policy.WRITE_FUNCTIONS:
-            self._check_path_argument(node, policy.WRITE_ROOTS, unknown=None)
+            return policy.READ_ROOTS
+        if qualified in policy.WRITE_FUNCTIONS:
+            return policy.WRITE_ROOTS
+        return None
 
     def _check_method(self, node: ast.Call, method: str, targets: set[str]) -> None:
         receiver = node.func.value if isinstance(node.func, ast.Attribute) else node.func
@@ -658,14 +894,46 @@ class Analyzer(ast.NodeVisitor):
             and not (isinstance(receiver, ast.Name) and receiver.id in {"re"})
         ):
             expression = self.fold_string(node.args[0]) if node.args else None
-            if expression is None or any(token in expression for token in ("__", "@", "import", "(")):
+            if expression is None:
                 self.report(
-                    node, "L5-CALL-003", Verdict.ESCALATE, f".{method}() evaluates an expression string"
+                    node, "L5-CALL-003", Verdict.ESCALATE, f".{method}() evaluates a computed expression string"
                 )
+            else:
+                self._check_expression(node, method, expression)
         elif method in ("format", "format_map"):
             self._check_template(node, receiver)
         elif method in policy.WRITE_METHODS:
-            self._check_path_argument(node, policy.WRITE_ROOTS, unknown=None)
+            self._check_path_argument(node, policy.WRITE_ROOTS)
+        elif method in policy.DISPATCH_METHODS:
+            self._check_dispatch(node, method)
+
+    def _check_expression(self, node: ast.Call, method: str, expression: str) -> None:
+        """DataFrame.eval/query strings are Python-like expressions: review their names and calls."""
+        try:
+            parsed = ast.parse(expression.replace("@", "").replace("`", ""), mode="eval")
+        except SyntaxError:
+            self.report(node, "L5-CALL-003", Verdict.ESCALATE, f".{method}() expression cannot be reviewed")
+            return
+        for part in ast.walk(parsed):
+            if isinstance(part, ast.Call | ast.Lambda | ast.NamedExpr):
+                self.report(node, "L5-CALL-003", Verdict.ESCALATE, f".{method}() expression calls functions")
+            elif isinstance(part, ast.Attribute):
+                self._check_name_string(node, part.attr, f".{method}() expression")
+            elif isinstance(part, ast.Name) and (is_private(part.id) or part.id.startswith("__")):
+                self.report(node, "L5-CALL-003", Verdict.BLOCK, f".{method}() expression names '{part.id}'")
+
+    def _check_dispatch(self, node: ast.Call, method: str) -> None:
+        """apply/agg/transform/pipe look a method up by the name given as a string."""
+        for argument in [*node.args, *(k.value for k in node.keywords)]:
+            for part in ast.walk(argument):
+                if not (isinstance(part, ast.Constant) and isinstance(part.value, str)):
+                    continue
+                name = part.value
+                self._check_name_string(node, name, f".{method}('{name}')")
+                if name in policy.EXPRESSION_METHODS or name in policy.WRITE_METHODS or name.startswith("read_"):
+                    self.report(
+                        node, "L5-DISPATCH-001", Verdict.BLOCK, f".{method}('{name}') calls a guarded method by name"
+                    )
 
     def _check_template(self, node: ast.Call, template: ast.expr) -> None:
         """A format template that is not a known constant could walk attributes of its arguments."""
@@ -713,9 +981,20 @@ class Analyzer(ast.NodeVisitor):
             return
         writing = any(flag in mode for flag in "wax+")
         roots = policy.WRITE_ROOTS if writing else policy.READ_ROOTS
-        self._check_path_argument(node, roots, unknown=Verdict.ESCALATE)
+        self._check_path_argument(node, roots)
 
-    def _check_path_argument(self, node: ast.Call, roots: tuple[str, ...], unknown: Verdict | None) -> None:
+    def _is_stream(self, node: ast.expr, depth: int = 0) -> bool:
+        """True when `node` is an open file or in-memory stream rather than a path."""
+        if self.resolve(node, None) & policy.STREAMS:
+            return True
+        if isinstance(node, ast.Call):
+            return bool(self.resolve(node.func, None) & policy.STREAM_FACTORIES)
+        if isinstance(node, ast.Name) and node.id not in self.opaque and depth < _MAX_FOLD_DEPTH:
+            values = self.values.get(node.id, [])
+            return bool(values) and all(self._is_stream(v, depth + 1) for v in values)
+        return False
+
+    def _check_path_argument(self, node: ast.Call, roots: tuple[str, ...]) -> None:
         path_node = (
             node.args[0]
             if node.args
@@ -730,14 +1009,17 @@ class Analyzer(ast.NodeVisitor):
         ):
             self.report(node, "L5-FILE-003", Verdict.BLOCK, "opening a file descriptor number")
             return
+        if self._is_stream(path_node):
+            return
         variants = self.string_variants(path_node)
         if variants is None:
-            if unknown is not None:
-                self.report(
-                    node, "L5-FILE-002", unknown, f"path is computed; it must stay under {', '.join(roots)}"
-                )
+            message = f"the path cannot be evaluated to a constant, so it counts as outside {', '.join(roots)}"
+            self.report(node, "L5-FILE-002", Verdict.BLOCK, message)
             return
         for text, complete in variants:
+            if _URL_SCHEME.match(text):
+                self.report(node, "L5-FILE-004", Verdict.BLOCK, f"'{text}' is a URL where a path is taken")
+                continue
             verdict = _path_verdict(text, complete, roots)
             if verdict is not Verdict.ALLOW:
                 shown = text if complete else f"{text}..."
@@ -859,7 +1141,8 @@ def _path_verdict(text: str, complete: bool, roots: tuple[str, ...]) -> Verdict:
     if ".." in absolute.split("/"):
         return Verdict.ESCALATE
     if any(directory == r or directory.startswith(r + "/") for r in roots) and not text.endswith(".."):
-        return Verdict.ALLOW if text.startswith("/") or "/" in text else Verdict.ESCALATE
+        # Under a root, but the computed rest may climb out with '..': a human decides.
+        return Verdict.ESCALATE
     return Verdict.ESCALATE if any(r.startswith(absolute) for r in roots) else Verdict.BLOCK
 
 

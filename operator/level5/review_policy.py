@@ -141,8 +141,7 @@ GUARDED_ATTRIBUTES: dict[str, frozenset[str]] = {
     "sys": frozenset(
         {
             "argv", "stdout", "stderr", "stdin", "exit", "maxsize", "float_info", "int_info",
-            "hash_info", "version", "version_info", "byteorder", "getrecursionlimit",
-            "setrecursionlimit", "getsizeof", "float_repr_style", "getdefaultencoding", "platform",
+            "hash_info", "version", "version_info", "byteorder", "getrecursionlimit", "getsizeof", "float_repr_style", "getdefaultencoding", "platform",
         }
     ),
     "io": frozenset(
@@ -151,39 +150,25 @@ GUARDED_ATTRIBUTES: dict[str, frozenset[str]] = {
     ),
 }  # fmt: skip
 
-# Fully qualified names (after alias resolution) that are blocked or escalated wherever they are
-# referenced, called or not: referencing is enough to alias them.
-QUALIFIED_NAMES: dict[str, tuple[Verdict, str]] = {
-    "builtins.eval": (Verdict.BLOCK, "eval runs arbitrary code"),
-    "builtins.exec": (Verdict.BLOCK, "exec runs arbitrary code"),
-    "builtins.compile": (Verdict.BLOCK, "compile builds code objects"),
-    "builtins.__import__": (Verdict.BLOCK, "__import__ imports modules dynamically"),
-    "builtins.breakpoint": (Verdict.BLOCK, "breakpoint starts a debugger"),
-    "builtins.input": (Verdict.BLOCK, "input waits for a terminal that does not exist"),
-    "builtins.help": (Verdict.BLOCK, "help starts an interactive pager and imports modules"),
-    "builtins.globals": (Verdict.BLOCK, "globals exposes the module namespace"),
-    "builtins.locals": (Verdict.BLOCK, "locals exposes the frame namespace"),
-    "builtins.vars": (Verdict.BLOCK, "vars exposes object and frame namespaces"),
-    "builtins.memoryview": (Verdict.ESCALATE, "memoryview gives raw buffer access"),
-    "builtins.dir": (Verdict.ESCALATE, "dir enumerates attributes for introspection"),
-    "pandas.read_pickle": (Verdict.BLOCK, "pandas.read_pickle unpickles, which runs code"),
-    "pandas.read_clipboard": (Verdict.BLOCK, "read_clipboard runs a clipboard subprocess"),
-    "pandas.eval": (Verdict.ESCALATE, "pandas.eval evaluates expressions from strings"),
-    "yaml.unsafe_load": (Verdict.BLOCK, "yaml.unsafe_load constructs arbitrary objects"),
-    "yaml.unsafe_load_all": (Verdict.BLOCK, "yaml.unsafe_load_all constructs arbitrary objects"),
-    "yaml.full_load": (Verdict.BLOCK, "yaml.full_load constructs Python objects"),
-    "yaml.full_load_all": (Verdict.BLOCK, "yaml.full_load_all constructs Python objects"),
-    "yaml.UnsafeLoader": (Verdict.BLOCK, "yaml.UnsafeLoader constructs arbitrary objects"),
-    "yaml.Loader": (Verdict.BLOCK, "yaml.Loader constructs arbitrary objects"),
-    "sympy.sympify": (Verdict.BLOCK, "sympify evaluates strings with eval"),
-    "sympy.parse_expr": (Verdict.BLOCK, "parse_expr evaluates strings with eval"),
-    "numexpr.evaluate": (Verdict.ESCALATE, "numexpr.evaluate compiles expressions from strings"),
-    "typing.get_type_hints": (Verdict.BLOCK, "get_type_hints evaluates string annotations"),
-    "typing.ForwardRef": (Verdict.BLOCK, "ForwardRef evaluates strings as code"),
-    "string.Formatter": (Verdict.ESCALATE, "custom formatters can walk attributes"),
-    "logging.FileHandler": (Verdict.ESCALATE, "logging handlers write files outside the review"),
-    "logging.makeLogRecord": (Verdict.ESCALATE, "log records built from dicts can inject attributes"),
-}
+# Which qualified names are blocked or escalated wherever they are referenced lives in the deny list,
+# review_data/api_denylist.txt (review_api).
+
+# Attribute assignments under these prefixes are settings meant to be changed (display options).
+REBINDABLE_PREFIXES = ("pandas.options.display",)
+
+# Option setters: only option names under these prefixes (plotting.backend imports a module by name).
+OPTION_SETTERS = frozenset({"pandas.set_option", "pandas.option_context"})
+SAFE_OPTION_PREFIXES = ("display.", "mode.chained_assignment")
+
+# Factories whose result is a function the review cannot see into (calling it is not resolved).
+WRAPPERS = frozenset({"functools.partial", "functools.partialmethod", "functools.reduce"})
+
+# Methods that look up another method by the name given as a string (df.apply("sum")).
+DISPATCH_METHODS = frozenset({"apply", "agg", "aggregate", "transform", "pipe", "applymap", "map"})
+
+# Open streams and the calls that make them: where a path is taken, these are not paths.
+STREAMS = frozenset({"sys.stdout", "sys.stderr", "sys.stdin"})
+STREAM_FACTORIES = frozenset({"builtins.open", "io.open", "io.StringIO", "io.BytesIO", "io.TextIOWrapper"})
 
 # Builtins that are fine when called with literal arguments but turn into arbitrary attribute
 # access when their name argument is computed or when the function itself is passed around.
@@ -210,16 +195,17 @@ WORKDIR = "/output"
 
 # Functions that read a path given as first argument or as one of PATH_KEYWORDS.
 READ_FUNCTIONS = frozenset(
-    {"numpy.loadtxt", "numpy.genfromtxt", "numpy.fromfile", "numpy.memmap", "numpy.load"}
+    {"numpy.loadtxt", "numpy.genfromtxt", "numpy.fromfile", "numpy.memmap", "numpy.load", "pandas.ExcelFile"}
 )
 WRITE_FUNCTIONS = frozenset(
     {"numpy.save", "numpy.savetxt", "numpy.savez", "numpy.savez_compressed", "matplotlib.pyplot.savefig",
-     "logging.FileHandler", "logging.basicConfig"}
+     "logging.FileHandler", "logging.basicConfig", "pandas.ExcelWriter"}
 )  # fmt: skip
 # Method names that write their first argument as a path, whatever the receiver (DataFrame, Figure...).
 WRITE_METHODS = frozenset(
     {"to_csv", "to_json", "to_excel", "to_parquet", "to_feather", "to_hdf", "to_html", "to_latex",
-     "to_markdown", "to_pickle", "to_stata", "to_xml", "to_orc", "savefig", "tofile", "savetxt"}
+     "to_markdown", "to_pickle", "to_stata", "to_xml", "to_orc", "savefig", "tofile", "savetxt", "to_string",
+     "dump"}
 )  # fmt: skip
 READ_METHOD_PREFIX = "read_"
 PATH_KEYWORDS = ("file", "path", "fname", "filename", "filepath_or_buffer", "path_or_buf", "io")

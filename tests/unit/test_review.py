@@ -47,6 +47,7 @@ def test_benign_script_is_allowed_and_hashed() -> None:
         ("import numpy as np\nnp.load('/data/a', allow_pickle=True)", "L5-DESER-001"),
         ("open('/etc/passwd')", "L5-FILE-001"),
         ("open('/data/x', 'w')", "L5-FILE-001"),
+        ("import json\nopen(json.loads('\"p\"'))", "L5-FILE-002"),
         ("def f(:", "L5-SYNTAX-001"),
     ],
 )
@@ -62,7 +63,6 @@ def test_block_rules(source: str, rule: str) -> None:
         "import json\ngetattr(x, json.loads('\"a\"'))",
         "import threading",
         "n = 10**6\nfor i in range(n):\n    for j in range(n):\n        pass",
-        "import json\nopen(json.loads('\"p\"'))",
     ],
 )
 def test_escalations(source: str) -> None:
@@ -105,9 +105,10 @@ def test_verdict_is_worst_finding() -> None:
     assert isinstance(result.findings[0], Finding)
 
 
-def test_corpora_figures() -> None:
+def test_tuning_half_figures() -> None:
+    # Only the tuning half is asserted on: the held-out half is scored by `make eval-safety`, never tuned on.
     assert len(list(escape_payloads())) >= 60
     assert len(list(benign_scripts())) >= 40
-    rates = review_rates()
+    rates = review_rates(half="tuning")
     assert rates.detection_rate == 1.0, rates.missed
     assert rates.false_positive_rate <= 0.05, rates.flagged
