@@ -20,7 +20,9 @@ from pathlib import Path
 from level5.verdicts import Verdict
 
 DATA_DIR = Path(__file__).resolve().parent / "review_data"
-_DENY_LINE = re.compile(r"^(?P<name>\.?[A-Za-z_][\w.]*)\s+(?P<verdict>block|escalate)\s+#\s*(?P<reason>\S.*)$")
+_DENY_LINE = re.compile(
+    r"^(?P<name>\.?[A-Za-z_][\w.]*)\s+(?P<verdict>block|escalate)\s+#\s*(?P<reason>\S.*)$"
+)
 
 
 @dataclass(frozen=True)

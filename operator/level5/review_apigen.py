@@ -102,9 +102,9 @@ def sandbox_python() -> Iterator[SandboxPython]:
             with tarfile.open(SANDBOX_IMAGE) as oci:
                 for layer in _layers(oci):
                     layer.extractall(root, filter="tar")
-            shutil.copy(INTROSPECT, root / "tmp" / INTROSPECT.name)
+            shutil.copy(INTROSPECT, root / "root" / INTROSPECT.name)
             yield SandboxPython(
-                ["chroot", str(root), "/usr/bin/python3", f"/tmp/{INTROSPECT.name}"],
+                ["chroot", str(root), "/usr/bin/python3", f"/root/{INTROSPECT.name}"],
                 {"PATH": "/usr/bin:/bin"},
                 _dpkg_versions(root / "var/lib/dpkg/status"),
             )
@@ -203,8 +203,10 @@ def check_drift(document: dict[str, Any]) -> list[str]:
         problems.append("review_policy.ALLOWLIST_MODULES changed since the list was generated")
     expected = expected_packages()
     if expected is not None and expected != document["inputs"]["packages"]:
-        problems.append(f"the sandbox image's packages are {expected}, the list was generated from "
-                        f"{document['inputs']['packages']}")
+        problems.append(
+            f"the sandbox image's packages are {expected}, the list was generated from "
+            f"{document['inputs']['packages']}"
+        )
     return problems
 
 

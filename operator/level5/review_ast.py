@@ -23,8 +23,9 @@ import posixpath
 import re
 import string
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from level5 import review_policy as policy
 from level5.review_api import api_lists
@@ -35,6 +36,9 @@ _WORD = re.compile(r"[A-Za-z_]\w*")
 _FORMAT_ATTRIBUTE = re.compile(r"\.([^.\[]+)")
 # A URL scheme (http:, s3:, file:, gs:...) where a path is expected reaches the network or other files.
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# A group repeated by a quantifier that itself contains a quantifier: `(a+)+`, `(\w*)*` (ReDoS).
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
+_RUNTIME_LIMITS = "left to the sandbox's runtime limits (timeoutSeconds, CPU and memory)"
 _MAX_STRING_VARIANTS = 16
 _MAX_FOLD_DEPTH = 24
 _FIXPOINT_ROUNDS = 8
@@ -145,6 +149,28 @@ class _Huge(Exception):
     """A constant expression exceeds the resource limits."""
 
 
+# Fields holding only Load/Store contexts or operator singletons: nothing to review below them.
+_LEAF_FIELDS = frozenset({"ctx", "op"})
+
+
+def _walk(tree: ast.AST) -> list[ast.AST]:
+    """Every node of `tree` (like ast.walk, in another order, without its per-node generator overhead)."""
+    nodes: list[ast.AST] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        for field in node._fields:
+            if field in _LEAF_FIELDS:
+                continue
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return nodes
+
+
 def _local_names(scope: _Scope) -> set[str]:
     """Names bound in a function or lambda (parameters and assignments, not nested scopes)."""
     names: set[str] = set()
@@ -189,6 +215,9 @@ def _class_members(node: ast.ClassDef) -> Iterator[str]:
             yield statement.target.id
 
 
+_VISITORS: dict[type[ast.AST], Callable[[Analyzer, Any], None]] = {}
+
+
 class Analyzer(ast.NodeVisitor):
     """Walks one module and collects findings; use :func:`analyze`."""
 
@@ -214,7 +243,30 @@ class Analyzer(ast.NodeVisitor):
         self.definitions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]] = {}
         self.imported: set[str] = set()
         self.own_classes: list[bool] = []
+        self.functions: list[str] = []
+        self.qualified_problems: dict[tuple[str, bool, bool], list[tuple[str, Verdict, str]]] = {}
         self._collect()
+
+    # ----------------------------------------------------------------- traversal
+    def visit(self, node: ast.AST) -> None:
+        """NodeVisitor.visit with the method lookup cached per node type (the review's hot path)."""
+        kind = type(node)
+        method = _VISITORS.get(kind)
+        if method is None:
+            method = _VISITORS[kind] = getattr(Analyzer, f"visit_{kind.__name__}", Analyzer.generic_visit)
+        method(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for field in node._fields:
+            if field in _LEAF_FIELDS:
+                continue
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
 
     # ----------------------------------------------------------------- collection (data flow)
     def _collect(self) -> None:
@@ -224,48 +276,64 @@ class Analyzer(ast.NodeVisitor):
         calls: list[ast.Call] = []
         loaded: list[ast.Name] = []
         parameters: set[str] = set()
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Call):
+        # One pass over every node, dispatched on the exact node type: this loop is the review's
+        # hottest code, and identity tests are much cheaper than isinstance chains.
+        for node in _walk(self.tree):
+            if type(node) is ast.Name:
+                if type(node.ctx) is ast.Load:
+                    loaded.append(node)
+                elif type(node.ctx) is ast.Store:
+                    stored.append(node)
+                else:
+                    self.deleted.add(node.id)
+            elif type(node) is ast.Attribute:
+                self.attribute_bases.add(id(node.value))
+                if node.attr in policy.CLASS_NAME_ATTRIBUTES and type(node.value) is ast.Attribute:
+                    self.class_name_reads.add(id(node.value))
+                if type(node.ctx) is ast.Store:
+                    self.user_attributes.add(node.attr)
+            elif type(node) is ast.Call:
                 self.call_funcs.add(id(node.func))
                 calls.append(node)
-            elif isinstance(node, ast.Attribute):
-                self.attribute_bases.add(id(node.value))
-                if node.attr in policy.CLASS_NAME_ATTRIBUTES and isinstance(node.value, ast.Attribute):
-                    self.class_name_reads.add(id(node.value))
-                if isinstance(node.ctx, ast.Store):
-                    self.user_attributes.add(node.attr)
-            elif isinstance(node, ast.keyword) and node.arg:
-                self.user_attributes.add(node.arg)
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
-                self.user_attributes.update(w for w in node.value.replace(",", " ").split() if w.isidentifier())
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                loaded.append(node)
-            elif isinstance(node, ast.Assign):
+            elif type(node) is ast.Constant:
+                if type(node.value) is str and len(node.value) < 200:
+                    self.user_attributes.update(
+                        w for w in node.value.replace(",", " ").split() if w.isidentifier()
+                    )
+            elif type(node) is ast.keyword:
+                if node.arg:
+                    self.user_attributes.add(node.arg)
+            elif type(node) is ast.Assign:
                 bindings += [(t, node.value, False) for t in node.targets]
-            elif isinstance(node, ast.AnnAssign | ast.NamedExpr) and node.value is not None:
-                bindings.append((node.target, node.value, False))
-            elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+            elif type(node) is ast.AnnAssign or type(node) is ast.NamedExpr:
+                if node.value is not None:
+                    bindings.append((node.target, node.value, False))
+            elif type(node) is ast.For or type(node) is ast.AsyncFor or type(node) is ast.comprehension:
                 bindings.append((node.target, node.iter, True))
-            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
-                bindings.append((node.optional_vars, node.context_expr, False))
-            elif isinstance(node, ast.Import | ast.ImportFrom):
+            elif type(node) is ast.withitem:
+                if node.optional_vars is not None:
+                    bindings.append((node.optional_vars, node.context_expr, False))
+            elif type(node) is ast.Import or type(node) is ast.ImportFrom:
                 self._bind_import(node)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                stored.append(node)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Del):
-                self.deleted.add(node.id)
-            elif isinstance(node, ast.arg):
+            elif type(node) is ast.arg:
                 parameters.add(node.arg)
+            elif (
+                type(node) is ast.FunctionDef
+                or type(node) is ast.AsyncFunctionDef
+                or type(node) is ast.ClassDef
+            ):
+                self.opaque.add(node.name)
+                self.definitions.setdefault(node.name, []).append(node)
+                self._note_docstring(node)
+                if type(node) is ast.ClassDef:
+                    self.user_attributes.update(_class_members(node))
+            elif type(node) is ast.Module:
+                self._note_docstring(node)
             elif isinstance(node, _NamedBinder) and node.name:
                 self.opaque.add(node.name)
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                self.definitions.setdefault(node.name, []).append(node)
-            if isinstance(node, ast.ClassDef):
-                self.user_attributes.update(_class_members(node))
-            if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                first = node.body[0] if node.body else None
-                if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                    self.docstrings.add(id(first.value))
+        # Loops read the values of the containers they iterate, so plain bindings go first, and
+        # loops in source order (an outer loop before the loop over its items).
+        bindings.sort(key=lambda b: (b[2], b[0].lineno, b[0].col_offset))
         for target, value, is_iter in bindings:
             for bound, expr in self._destructure(target, value, is_iter):
                 tracked.add(id(bound))
@@ -294,6 +362,13 @@ class Analyzer(ast.NodeVisitor):
                         self.module_definite.setdefault(target.id, statement.lineno)
             if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 self.module_definite.setdefault(statement.name, statement.lineno)
+
+    def _note_docstring(
+        self, node: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+    ) -> None:
+        first = node.body[0] if node.body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            self.docstrings.add(id(first.value))
 
     def _bind_import(self, node: ast.Import | ast.ImportFrom) -> None:
         for alias in node.names:
@@ -326,10 +401,16 @@ class Analyzer(ast.NodeVisitor):
             positional = [*arguments.posonlyargs, *arguments.args]
             names = [a.arg for a in [*positional, *arguments.kwonlyargs]]
             defaults: dict[str, ast.expr] = dict(
-                zip([a.arg for a in positional][len(positional) - len(arguments.defaults) :], arguments.defaults)
+                zip(
+                    [a.arg for a in positional][len(positional) - len(arguments.defaults) :],
+                    arguments.defaults,
+                    strict=True,
+                )
             )
             defaults.update(
-                (a.arg, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None
+                (a.arg, d)
+                for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+                if d is not None
             )
             usable = (
                 len(nodes) == 1
@@ -538,11 +619,18 @@ class Analyzer(ast.NodeVisitor):
             if arg is not None and arg.annotation is not None:
                 self.visit_annotation(arg.annotation)
         self.scopes.append(_local_names(node))
+        self.functions.append(node.name)
         for statement in node.body:
             self.visit(statement)
+        self.functions.pop()
         self.scopes.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_While(self, node: ast.While) -> None:
+        if isinstance(node.test, ast.Constant) and node.test.value and not _breaks_out(node.body):
+            self.report(node, "L5-BOMB-010", Verdict.ALLOW, f"a loop without an exit is {_RUNTIME_LIMITS}")
+        self.generic_visit(node)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         for default in [*node.args.defaults, *node.args.kw_defaults]:
@@ -669,7 +757,9 @@ class Analyzer(ast.NodeVisitor):
             )
         if isinstance(node.ctx, ast.Load):
             if is_private(node.id) and not self._user_named(node.id):
-                self.report(node, "L5-PRIVATE-002", Verdict.BLOCK, f"the private name '{node.id}' is not the script's")
+                self.report(
+                    node, "L5-PRIVATE-002", Verdict.BLOCK, f"the private name '{node.id}' is not the script's"
+                )
             self._check_reference(node)
 
     def _user_named(self, name: str) -> bool:
@@ -700,10 +790,14 @@ class Analyzer(ast.NodeVisitor):
         if denial:
             self.report(node, "L5-API-003", denial.verdict, f"'.{name}': {denial.reason}")
             return
-        if id(node) not in self.call_funcs and (
-            name in policy.WRITE_METHODS or name in policy.EXPRESSION_METHODS
-        ) and isinstance(node.ctx, ast.Load):
-            self.report(node, "L5-REFLECT-002", Verdict.ESCALATE, f"'.{name}' is used indirectly (taken or passed)")
+        if (
+            id(node) not in self.call_funcs
+            and (name in policy.WRITE_METHODS or name in policy.EXPRESSION_METHODS)
+            and isinstance(node.ctx, ast.Load)
+        ):
+            self.report(
+                node, "L5-REFLECT-002", Verdict.ESCALATE, f"'.{name}' is used indirectly (taken or passed)"
+            )
         if any(self._is_module(q) for q in self.resolve(node.value, node.lineno)):
             return  # a module's own allow-list decides (_check_qualified)
         if name not in self.api.attributes and name not in self.user_attributes:
@@ -711,7 +805,7 @@ class Analyzer(ast.NodeVisitor):
                 node,
                 "L5-API-002",
                 Verdict.ESCALATE,
-                f"'.{name}' is not a public attribute of the allowed libraries or of the script's own classes",
+                f"'.{name}' is not a public attribute of the allowed libraries or of the script's classes",
             )
 
     def _own_private(self, node: ast.Attribute) -> bool:
@@ -728,10 +822,26 @@ class Analyzer(ast.NodeVisitor):
         for qualified in self.resolve(node.value, node.lineno):
             if not qualified.startswith(policy.REBINDABLE_PREFIXES):
                 self.report(
-                    node, "L5-REBIND-001", Verdict.BLOCK, f"'{qualified}.{node.attr}' rebinds a library attribute"
+                    node,
+                    "L5-REBIND-001",
+                    Verdict.BLOCK,
+                    f"'{qualified}.{node.attr}' rebinds a library attribute",
                 )
 
     def _check_qualified(self, node: ast.AST, qualified: str, *, in_call: bool, as_base: bool) -> None:
+        # The same names recur all over a script (pd.DataFrame, np.mean): judge each use kind once.
+        key = (qualified, in_call, as_base)
+        problems = self.qualified_problems.get(key)
+        if problems is None:
+            problems = self.qualified_problems[key] = self._qualified_problems(qualified, in_call, as_base)
+        for rule, verdict, message in problems:
+            self.report(node, rule, verdict, message)
+
+    def _qualified_problems(
+        self, qualified: str, in_call: bool, as_base: bool
+    ) -> list[tuple[str, Verdict, str]]:
+        """(rule, verdict, message) for a use of the object `qualified` names."""
+        problems: list[tuple[str, Verdict, str]] = []
         parts = qualified.split(".")
         problem = module_problem(qualified, self.allowed)
         if (
@@ -740,27 +850,31 @@ class Analyzer(ast.NodeVisitor):
             and parts[0] != "builtins"
             and "denied" in problem[1]
         ):
-            self.report(node, "L5-REACH-001", Verdict.BLOCK, f"'{qualified}': {problem[1]}")
+            problems.append(("L5-REACH-001", Verdict.BLOCK, f"'{qualified}': {problem[1]}"))
         denial = self.api.denial(qualified)
         member_problem = self.api.member_problem(qualified)
         if denial:
-            self.report(
-                node, "L5-CALL-001", denial.verdict, f"'{qualified.removeprefix('builtins.')}': {denial.reason}"
-            )
+            shown = qualified.removeprefix("builtins.")
+            problems.append(("L5-CALL-001", denial.verdict, f"'{shown}': {denial.reason}"))
         elif member_problem:
-            self.report(node, "L5-API-001", Verdict.BLOCK, member_problem)
+            problems.append(("L5-API-001", Verdict.BLOCK, member_problem))
         if self._is_module(qualified) and not as_base:
-            self.report(
-                node, "L5-GUARD-002", Verdict.ESCALATE, f"the module '{qualified}' is passed around as a value"
+            problems.append(
+                ("L5-GUARD-002", Verdict.ESCALATE, f"the module '{qualified}' is passed around as a value")
             )
         guarded = policy.GUARDED_ATTRIBUTES.get(parts[0])
-        if guarded is not None and parts[0] not in self.allowed and len(parts) > 1 and parts[1] not in guarded:
-            self.report(
-                node, "L5-GUARD-001", Verdict.BLOCK, f"'{parts[0]}.{parts[1]}' is not on the allowed list"
+        if (
+            guarded is not None
+            and parts[0] not in self.allowed
+            and len(parts) > 1
+            and parts[1] not in guarded
+        ):
+            problems.append(
+                ("L5-GUARD-001", Verdict.BLOCK, f"'{parts[0]}.{parts[1]}' is not on the allowed list")
             )
         if parts[0] != "builtins" and any(is_private(p) for p in parts[1:]):
-            self.report(
-                node, "L5-PRIVATE-001", Verdict.BLOCK, f"'{qualified}' uses a library's private internals"
+            problems.append(
+                ("L5-PRIVATE-001", Verdict.BLOCK, f"'{qualified}' uses a library's private internals")
             )
         if not in_call and (
             (
@@ -771,12 +885,10 @@ class Analyzer(ast.NodeVisitor):
             or qualified in policy.ATTRIBUTE_PATH_HELPERS
             or self._path_roots(qualified) is not None
         ):
-            self.report(
-                node,
-                "L5-REFLECT-002",
-                Verdict.ESCALATE,
-                f"'{parts[-1]}' is used indirectly (aliased or passed)",
+            problems.append(
+                ("L5-REFLECT-002", Verdict.ESCALATE, f"'{parts[-1]}' is used indirectly (aliased or passed)")
             )
+        return problems
 
     def visit_MatchClass(self, node: ast.MatchClass) -> None:
         # Class patterns read attributes by name: `case object(__class__=c)`.
@@ -796,9 +908,18 @@ class Analyzer(ast.NodeVisitor):
         targets = self.resolve(node.func, node.lineno)
         unresolved = None if targets else self._unresolved_callee(node.func)
         if unresolved:
-            self.report(node, "L5-RESOLVE-001", Verdict.ESCALATE, f"cannot tell which function is called: {unresolved}")
+            self.report(
+                node,
+                "L5-RESOLVE-001",
+                Verdict.ESCALATE,
+                f"cannot tell which function is called: {unresolved}",
+            )
         for qualified in targets:
             self._check_call(node, qualified)
+        if isinstance(node.func, ast.Name) and node.func.id in self.functions:
+            self.report(
+                node, "L5-BOMB-011", Verdict.ALLOW, f"recursion in {node.func.id}() is {_RUNTIME_LIMITS}"
+            )
         if isinstance(node.func, ast.Attribute):
             self._check_method(node, node.func.attr, targets)
         self._check_allocation(node, targets)
@@ -849,6 +970,20 @@ class Analyzer(ast.NodeVisitor):
                     self.report(node, "L5-REFLECT-001", Verdict.ESCALATE, f"{name} with a computed name")
                 for part in (path or "").split("."):
                     self._check_name_string(node, part, f"{name}('{path}')")
+        elif qualified in policy.REGEX_FUNCTIONS:
+            pattern = (
+                node.args[0]
+                if node.args
+                else next((k.value for k in node.keywords if k.arg == "pattern"), None)
+            )
+            text = None if pattern is None else self.fold_string(pattern)
+            if text is None or _NESTED_QUANTIFIER.search(text):
+                what = (
+                    "a computed regular expression" if text is None else f"the nested quantifier in '{text}'"
+                )
+                self.report(
+                    node, "L5-BOMB-012", Verdict.ALLOW, f"backtracking time of {what} is {_RUNTIME_LIMITS}"
+                )
         elif qualified in policy.OPTION_SETTERS:
             for option in node.args[::2]:
                 text = self.fold_string(option)
@@ -896,7 +1031,10 @@ class Analyzer(ast.NodeVisitor):
             expression = self.fold_string(node.args[0]) if node.args else None
             if expression is None:
                 self.report(
-                    node, "L5-CALL-003", Verdict.ESCALATE, f".{method}() evaluates a computed expression string"
+                    node,
+                    "L5-CALL-003",
+                    Verdict.ESCALATE,
+                    f".{method}() evaluates a computed expression string",
                 )
             else:
                 self._check_expression(node, method, expression)
@@ -930,9 +1068,16 @@ class Analyzer(ast.NodeVisitor):
                     continue
                 name = part.value
                 self._check_name_string(node, name, f".{method}('{name}')")
-                if name in policy.EXPRESSION_METHODS or name in policy.WRITE_METHODS or name.startswith("read_"):
+                if (
+                    name in policy.EXPRESSION_METHODS
+                    or name in policy.WRITE_METHODS
+                    or name.startswith("read_")
+                ):
                     self.report(
-                        node, "L5-DISPATCH-001", Verdict.BLOCK, f".{method}('{name}') calls a guarded method by name"
+                        node,
+                        "L5-DISPATCH-001",
+                        Verdict.BLOCK,
+                        f".{method}('{name}') calls a guarded method by name",
                     )
 
     def _check_template(self, node: ast.Call, template: ast.expr) -> None:
@@ -1013,7 +1158,9 @@ class Analyzer(ast.NodeVisitor):
             return
         variants = self.string_variants(path_node)
         if variants is None:
-            message = f"the path cannot be evaluated to a constant, so it counts as outside {', '.join(roots)}"
+            message = (
+                f"the path cannot be evaluated to a constant, so it counts as outside {', '.join(roots)}"
+            )
             self.report(node, "L5-FILE-002", Verdict.BLOCK, message)
             return
         for text, complete in variants:
@@ -1086,6 +1233,20 @@ class Analyzer(ast.NodeVisitor):
         numbers = [b for b in bounds if isinstance(b, int)]
         start, stop, step = (0, numbers[0], 1) if len(numbers) == 1 else [*numbers, 1][:3]
         return len(range(start, stop, step or 1))
+
+
+def _breaks_out(body: list[ast.stmt]) -> bool:
+    """True when a statement of `body` (outside nested loops and functions) can leave the loop."""
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Break | ast.Return | ast.Raise):
+            return True
+        if not isinstance(
+            node, ast.For | ast.AsyncFor | ast.While | ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+        ):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _binary(

@@ -17,6 +17,7 @@ Usage: ``python3 review_introspect.py MODULE...``.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import importlib
 import json
 import sys
@@ -45,7 +46,7 @@ def _kind(value: object, walked: set[str]) -> str | None:
 def _sample_objects() -> Iterator[object]:
     """Objects the libraries return whose types are not public names: their methods are used too."""
     factories: list[Callable[[], Any]] = [
-        lambda: (x for x in ()),
+        lambda: (item for item in range(0)),
         lambda: {}.keys(),
         lambda: {}.values(),
         lambda: {}.items(),
@@ -89,10 +90,8 @@ def _sample_objects() -> Iterator[object]:
     if np is not None:
         factories += [lambda: np.arange(3).flat, lambda: np.random.default_rng(0), lambda: np.finfo(float)]
     for factory in factories:
-        try:
+        with contextlib.suppress(Exception):  # a factory the installed version lacks adds no names
             yield factory()
-        except Exception:  # a factory the installed version does not support adds no names
-            continue
 
 
 def introspect(module_names: list[str]) -> dict[str, Any]:

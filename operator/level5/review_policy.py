@@ -141,7 +141,8 @@ GUARDED_ATTRIBUTES: dict[str, frozenset[str]] = {
     "sys": frozenset(
         {
             "argv", "stdout", "stderr", "stdin", "exit", "maxsize", "float_info", "int_info",
-            "hash_info", "version", "version_info", "byteorder", "getrecursionlimit", "getsizeof", "float_repr_style", "getdefaultencoding", "platform",
+            "hash_info", "version", "version_info", "byteorder", "getrecursionlimit", "getsizeof",
+            "float_repr_style", "getdefaultencoding", "platform",
         }
     ),
     "io": frozenset(
@@ -155,6 +156,12 @@ GUARDED_ATTRIBUTES: dict[str, frozenset[str]] = {
 
 # Attribute assignments under these prefixes are settings meant to be changed (display options).
 REBINDABLE_PREFIXES = ("pandas.options.display",)
+
+# re functions whose first argument is a pattern (backtracking can take exponential time).
+REGEX_FUNCTIONS = frozenset(
+    {"re.compile", "re.match", "re.search", "re.fullmatch", "re.findall", "re.finditer", "re.sub", "re.subn",
+     "re.split"}
+)  # fmt: skip
 
 # Option setters: only option names under these prefixes (plotting.backend imports a module by name).
 OPTION_SETTERS = frozenset({"pandas.set_option", "pandas.option_context"})

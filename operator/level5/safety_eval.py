@@ -103,7 +103,8 @@ def review_families(corpora: Path = DEFAULT_CORPORA) -> list[Family]:
             families.append(Family("escapes", half, name, samples))
         for name, files in manifest["benign"][half].items():
             samples = tuple(
-                Sample(Path(file).stem, (corpora / "benign" / file).read_text(encoding="utf-8")) for file in files
+                Sample(Path(file).stem, (corpora / "benign" / file).read_text(encoding="utf-8"))
+                for file in files
             )
             families.append(Family("benign", half, name, samples))
     return families
@@ -130,7 +131,9 @@ def review_rates(corpora: Path = DEFAULT_CORPORA, half: str | None = None) -> Ra
     return measure(escapes, benign, _review_verdict)
 
 
-def review_report(corpora: Path = DEFAULT_CORPORA, halves: tuple[str, ...] = ("tuning", "heldout")) -> list[str]:
+def review_report(
+    corpora: Path = DEFAULT_CORPORA, halves: tuple[str, ...] = ("tuning", "heldout")
+) -> list[str]:
     """Lines for `level5 eval-safety`: per half its totals, then one line per technique family."""
     lines = []
     for half in halves:
@@ -147,7 +150,8 @@ def review_report(corpora: Path = DEFAULT_CORPORA, halves: tuple[str, ...] = ("t
                 missed = rates.missed
             else:
                 rates = measure([], list(family.samples), _review_verdict)
-                figure = f"false positives {rates.false_positive_rate:.1%} ({rates.false_positives}/{rates.benign})"
+                share = f"{rates.false_positive_rate:.1%}"
+                figure = f"false positives {share} ({rates.false_positives}/{rates.benign})"
                 missed = rates.flagged
             shown = "; ".join(name.split(": ", 1)[-1] for name in missed)
             lines.append(f"  {family.corpus}/{family.name}: {figure}" + (f"  [{shown}]" if shown else ""))
