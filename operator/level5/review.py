@@ -6,7 +6,8 @@
 corpus it caught nothing the analysis missed, for two thirds of the time (``level5 eval-safety``
 keeps measuring what it would add, see ``safety_eval.bandit_additions``). The verdict is the worst
 finding; each finding has a stable rule id and an explanation, and ``ReviewResult.feedback()``
-turns them into text the model can act on. Pure and deterministic: no network, no Kubernetes, the code is never executed.
+turns them into text the model can act on. Pure and deterministic: no network, no Kubernetes, the
+code is never executed.
 """
 
 from __future__ import annotations

@@ -49,6 +49,15 @@ SANDBOX_IMAGE = (
 # The packages that decide the sandbox's API (cluster/images.sh installs python3, python3-numpy and
 # python3-pandas); recorded in the list and compared on drift.
 VERSIONED_PACKAGES = ("python3.11", "python3-numpy", "python3-pandas")
+# Debian's security revisions of the interpreter (3.11.2-6+deb12u8) do not change its API, and the
+# fallback runs the host's python3.11, so the interpreter is recorded by its upstream version only.
+_UPSTREAM_ONLY = "python3.11"
+
+
+def _recorded(package: str, version: str) -> str:
+    return version.split("-", 1)[0] if package == _UPSTREAM_ONLY else version
+
+
 # apt-get download does not resolve dependencies: these are what numpy and pandas need to import.
 DOWNLOADED_PACKAGES = (
     "python3-numpy", "python3-pandas", "python3-pandas-lib", "python3-dateutil", "python3-tz", "python3-six",
@@ -71,14 +80,17 @@ def _dpkg_versions(status_file: Path) -> dict[str, str]:
     for stanza in status_file.read_text(encoding="utf-8").split("\n\n"):
         fields = dict(line.split(": ", 1) for line in stanza.splitlines() if ": " in line and line[0] != " ")
         if fields.get("Package") in VERSIONED_PACKAGES and "installed" in fields.get("Status", ""):
-            versions[fields["Package"]] = fields["Version"]
+            versions[fields["Package"]] = _recorded(fields["Package"], fields["Version"])
     return versions
 
 
 def _member(archive: tarfile.TarFile, name: str) -> bytes:
-    member = archive.extractfile(name)
+    """A file of an archive; images.sh packs with `tar -C dir .`, so names may start with './'."""
+    names = set(archive.getnames())
+    found = name if name in names else f"./{name}"
+    member = archive.extractfile(found) if found in names else None
     if member is None:
-        raise FileNotFoundError(name)
+        raise KeyError(name)
     return member.read()
 
 
@@ -104,7 +116,12 @@ def sandbox_python() -> Iterator[SandboxPython]:
                     layer.extractall(root, filter="tar")
             shutil.copy(INTROSPECT, root / "root" / INTROSPECT.name)
             yield SandboxPython(
-                ["chroot", str(root), "/usr/bin/python3", f"/root/{INTROSPECT.name}"],
+                [
+                    shutil.which("chroot") or "/usr/sbin/chroot",
+                    str(root),
+                    "/usr/bin/python3",
+                    f"/root/{INTROSPECT.name}",
+                ],
                 {"PATH": "/usr/bin:/bin"},
                 _dpkg_versions(root / "var/lib/dpkg/status"),
             )
@@ -124,7 +141,7 @@ def sandbox_python() -> Iterator[SandboxPython]:
         host = subprocess.run(
             ["dpkg-query", "-W", "-f", "${Version}", "python3.11"], check=True, capture_output=True, text=True
         )
-        packages["python3.11"] = host.stdout.strip()
+        packages[_UPSTREAM_ONLY] = _recorded(_UPSTREAM_ONLY, host.stdout.strip())
         lib = root / "usr/lib/x86_64-linux-gnu"
         yield SandboxPython(
             ["/usr/bin/python3", str(INTROSPECT)],
@@ -190,7 +207,7 @@ def expected_packages() -> dict[str, str] | None:
         if not line.startswith(" "):
             package = line.rstrip(":")
         elif line.strip().startswith("Candidate:") and "(none)" not in line:
-            versions[package] = line.split(":", 1)[1].strip()
+            versions[package] = _recorded(package, line.split(":", 1)[1].strip())
     return versions if set(versions) == set(VERSIONED_PACKAGES) else None
 
 

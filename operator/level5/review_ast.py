@@ -782,6 +782,8 @@ class Analyzer(ast.NodeVisitor):
         name = nfkc(node.attr)
         if len(name) > 4 and name.startswith("__") and name.endswith("__"):
             return  # dunders are judged by attribute_danger (SAFE_DUNDERS)
+        if self._on_module(node):
+            return  # a module's own allow-list and the deny list decide (_check_qualified)
         if is_private(name):
             if not self._own_private(node):
                 self.report(node, "L5-PRIVATE-001", Verdict.BLOCK, f"'.{name}' is private")
@@ -798,8 +800,6 @@ class Analyzer(ast.NodeVisitor):
             self.report(
                 node, "L5-REFLECT-002", Verdict.ESCALATE, f"'.{name}' is used indirectly (taken or passed)"
             )
-        if any(self._is_module(q) for q in self.resolve(node.value, node.lineno)):
-            return  # a module's own allow-list decides (_check_qualified)
         if name not in self.api.attributes and name not in self.user_attributes:
             self.report(
                 node,
@@ -807,6 +807,10 @@ class Analyzer(ast.NodeVisitor):
                 Verdict.ESCALATE,
                 f"'.{name}' is not a public attribute of the allowed libraries or of the script's classes",
             )
+
+    def _on_module(self, node: ast.Attribute) -> bool:
+        """True when the attribute is read off a module (json.dumps), not off a value."""
+        return any(self._is_module(q) for q in self.resolve(node.value, node.lineno))
 
     def _own_private(self, node: ast.Attribute) -> bool:
         """`self._x` inside a class of the script that derives from no library class."""
@@ -920,8 +924,8 @@ class Analyzer(ast.NodeVisitor):
             self.report(
                 node, "L5-BOMB-011", Verdict.ALLOW, f"recursion in {node.func.id}() is {_RUNTIME_LIMITS}"
             )
-        if isinstance(node.func, ast.Attribute):
-            self._check_method(node, node.func.attr, targets)
+        if isinstance(node.func, ast.Attribute) and not self._on_module(node.func):
+            self._check_method(node, node.func.attr)
         self._check_allocation(node, targets)
         if "builtins.pow" in targets:
             self._check_bomb(node)
@@ -1019,15 +1023,12 @@ class Analyzer(ast.NodeVisitor):
             return policy.WRITE_ROOTS
         return None
 
-    def _check_method(self, node: ast.Call, method: str, targets: set[str]) -> None:
+    def _check_method(self, node: ast.Call, method: str) -> None:
+        """Checks by method name, whatever the receiver's type (not called for module functions)."""
         receiver = node.func.value if isinstance(node.func, ast.Attribute) else node.func
         if method in policy.BLOCKED_METHODS:
             self.report(node, "L5-CALL-002", Verdict.BLOCK, f".{method}() runs native code or a subprocess")
-        elif (
-            method in policy.EXPRESSION_METHODS
-            and not targets & {"re.compile"}
-            and not (isinstance(receiver, ast.Name) and receiver.id in {"re"})
-        ):
+        elif method in policy.EXPRESSION_METHODS:
             expression = self.fold_string(node.args[0]) if node.args else None
             if expression is None:
                 self.report(

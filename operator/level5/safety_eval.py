@@ -22,7 +22,8 @@ from pathlib import Path
 from level5.injection import check_input
 from level5.redaction import Redactor
 from level5.review import review_code
-from level5.verdicts import Verdict
+from level5.review_bandit import bandit_findings
+from level5.verdicts import Verdict, worst
 
 DEFAULT_CORPORA = Path(__file__).resolve().parents[2] / "tests" / "corpora"
 # The libraries a typical data-analysis task allows.
@@ -156,6 +157,21 @@ def review_report(
             shown = "; ".join(name.split(": ", 1)[-1] for name in missed)
             lines.append(f"  {family.corpus}/{family.name}: {figure}" + (f"  [{shown}]" if shown else ""))
     return lines
+
+
+def bandit_additions(corpora: Path = DEFAULT_CORPORA, half: str | None = None) -> Rates:
+    """What bandit (no longer run by the review) would add: escapes the review allows that bandit
+    would stop, and benign scripts bandit alone would flag."""
+
+    def verdict(sample: Sample) -> Verdict:
+        if _review_verdict(sample) is not Verdict.ALLOW:
+            return Verdict.ALLOW  # already stopped (or already a false positive): bandit adds nothing
+        return worst(f.verdict for f in bandit_findings(sample.text.encode("utf-8", "surrogatepass")))
+
+    chosen = [f for f in review_families(corpora) if half in (None, f.half)]
+    escapes = [s for f in chosen if f.corpus == "escapes" for s in f.samples]
+    benign = [s for f in chosen if f.corpus == "benign" for s in f.samples]
+    return measure(escapes, benign, verdict)
 
 
 def speed_script(corpora: Path = DEFAULT_CORPORA, lines: int = 200) -> str:

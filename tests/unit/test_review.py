@@ -88,9 +88,78 @@ def test_max_lines_counts_non_blank_lines() -> None:
     assert "L5-SIZE-001" in rules(review("x = 1\ny = 2\nz = 3\n", max_lines=2))
 
 
-def test_bandit_second_opinion_ignores_nosec() -> None:
-    result = review("import yaml\nyaml.load(s)  # nosec\n")
-    assert any(f.rule.startswith("BANDIT-") for f in result.findings)
+@pytest.mark.parametrize(
+    ("source", "rule"),
+    [
+        # deny by default at the API level
+        ("import numpy as np\nnp.core.multiarray", "L5-API-001"),
+        ("import pandas as pd\npd.read_pickle('/data/a')", "L5-CALL-001"),
+        ("import numpy as np\nx = np.ones(3)\nx.setflags(write=True)", "L5-API-003"),
+        ("import sys\nsys.setrecursionlimit(50000)", "L5-GUARD-001"),
+        # private means private everywhere
+        ("import statistics\nstatistics._sum([1])", "L5-PRIVATE-001"),
+        ("print(_secret)", "L5-PRIVATE-002"),
+        ("import operator\noperator.attrgetter('a._b')", "L5-ATTR-001"),
+        ("print('{0._x}'.format(1))", "L5-STRING-001"),
+        ("match 1:\n    case int(_y=v):\n        pass", "L5-ATTR-001"),
+        ("import pandas as pd\npd.DataFrame().query('a._b > 1')", "L5-ATTR-001"),
+        ("import pandas as pd\npd.DataFrame().agg('to_csv')", "L5-DISPATCH-001"),
+        # paths and URLs
+        ("import pandas as pd\npd.read_json('https://x.example/a')", "L5-FILE-004"),
+        ("import pandas as pd\nimport sys\npd.read_csv(sys.argv[1])", "L5-FILE-002"),
+        ("import pandas as pd\npd.DataFrame().to_csv('/etc/x')", "L5-FILE-001"),
+        # rebinding library functions
+        ("import math\nmath.floor = round", "L5-REBIND-001"),
+        ("import math\nsetattr(math, 'floor', round)", "L5-REBIND-001"),
+    ],
+)
+def test_allowlist_block_rules(source: str, rule: str) -> None:
+    result = review(source)
+    assert result.verdict is Verdict.BLOCK, result.feedback()
+    assert rule in rules(result), result.feedback()
+
+
+@pytest.mark.parametrize(
+    ("source", "rule"),
+    [
+        ("fs = [len]\nfs[0]('x')", "L5-RESOLVE-001"),
+        ("def run(f):\n    return f(1)\nrun(len)\nrun(abs)\nrun(print)\nx = run", "L5-RESOLVE-001"),
+        ("import functools\nfunctools.partial(max, 1)(2)", "L5-RESOLVE-001"),
+        ("import json\nmods = [json]", "L5-GUARD-002"),
+        ("x = [1]\nx.frobnicate()", "L5-API-002"),
+        ("import pandas as pd\npd.set_option('plotting.backend', 'x')", "L5-CALL-004"),
+        ("import pandas as pd\nimport sys\npd.DataFrame().eval(sys.argv[1])", "L5-CALL-003"),
+        ("import pandas as pd\nn = input\npd.DataFrame().to_csv(f'/output/{n}.csv')", "L5-FILE-001"),
+    ],
+)
+def test_what_cannot_be_resolved_escalates(source: str, rule: str) -> None:
+    result = review(source)
+    assert rule in rules(result), result.feedback()
+    assert any(f.rule == rule and f.verdict is Verdict.ESCALATE for f in result.findings)
+
+
+def test_resolving_more_keeps_benign_code_allowed() -> None:
+    # A parameter bound only to constants at every call site is a constant path.
+    paths = 'import pandas as pd\ndef load(p):\n    return pd.read_csv(p)\nload("/data/a.csv")\n'
+    # Open files and in-memory streams are not paths.
+    streams = 'import io\nimport pandas as pd\nwith open("/data/a") as fh:\n    pd.read_csv(fh)\n'
+    streams += 'pd.read_csv(io.StringIO("a\\n1"))\n'
+    # Own classes may use their own private attributes; display options may be set.
+    own = "class C:\n    def __init__(self):\n        self._n = 1\n    def n(self):\n        return self._n\n"
+    display = 'import pandas as pd\npd.set_option("display.max_rows", 20)\npd.options.display.width = 120\n'
+    for source in (paths, streams, own, display):
+        assert review(source).verdict is Verdict.ALLOW, review(source).feedback()
+
+
+def test_resource_bombs_are_left_to_runtime_limits_with_a_note() -> None:
+    for source, rule in [
+        ("while True:\n    pass", "L5-BOMB-010"),
+        ("def f(n):\n    return f(n + 1)", "L5-BOMB-011"),
+        ("import re\nre.search(r'(x+)+y', 'x')", "L5-BOMB-012"),
+    ]:
+        result = review(source)
+        assert result.verdict is Verdict.ALLOW and rule in rules(result)
+        assert "allowed this code, with notes" in result.feedback()
 
 
 def test_feedback_lists_rules_and_lines() -> None:
