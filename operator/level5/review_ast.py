@@ -898,6 +898,9 @@ class Analyzer(ast.NodeVisitor):
         # Class patterns read attributes by name: `case object(__class__=c)`.
         for attribute in node.kwd_attrs:
             self._check_name_string(node, attribute, "a class pattern")
+            if attribute not in self.api.attributes and attribute not in self.user_attributes:
+                message = f"class pattern reads '.{attribute}', not a known public attribute"
+                self.report(node, "L5-API-002", Verdict.ESCALATE, message)
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
