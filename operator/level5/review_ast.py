@@ -860,7 +860,8 @@ class Analyzer(ast.NodeVisitor):
         if denial:
             shown = qualified.removeprefix("builtins.")
             problems.append(("L5-CALL-001", denial.verdict, f"'{shown}': {denial.reason}"))
-        elif member_problem:
+        elif member_problem and not (parts[0] == "builtins" and parts[-1].startswith("__")):
+            # Dunder names (`__name__`) are module globals, not builtins: L5-DUNDER-002 judges them.
             problems.append(("L5-API-001", Verdict.BLOCK, member_problem))
         if self._is_module(qualified) and not as_base:
             problems.append(

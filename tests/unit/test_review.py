@@ -147,7 +147,8 @@ def test_resolving_more_keeps_benign_code_allowed() -> None:
     # Own classes may use their own private attributes; display options may be set.
     own = "class C:\n    def __init__(self):\n        self._n = 1\n    def n(self):\n        return self._n\n"
     display = 'import pandas as pd\npd.set_option("display.max_rows", 20)\npd.options.display.width = 120\n'
-    for source in (paths, streams, own, display):
+    main = 'def main():\n    print(1)\nif __name__ == "__main__":\n    main()\n'
+    for source in (paths, streams, own, display, main):
         assert review(source).verdict is Verdict.ALLOW, review(source).feedback()
 
 
