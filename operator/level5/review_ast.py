@@ -25,6 +25,7 @@ import string
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from level5 import review_policy as policy
@@ -156,16 +157,18 @@ _LEAF_FIELDS = frozenset({"ctx", "op"})
 def _walk(tree: ast.AST) -> list[ast.AST]:
     """Every node of `tree` (like ast.walk, in another order, without its per-node generator overhead)."""
     nodes: list[ast.AST] = []
-    stack = [tree]
+    stack: list[Any] = [tree]
     while stack:
         node = stack.pop()
+        if not isinstance(node, ast.AST):
+            continue  # names in Global/Nonlocal and MatchClass.kwd_attrs are plain strings
         nodes.append(node)
         for field in node._fields:
             if field in _LEAF_FIELDS:
                 continue
             value = getattr(node, field, None)
             if type(value) is list:
-                stack.extend(v for v in value if isinstance(v, ast.AST))
+                stack.extend(value)
             elif isinstance(value, ast.AST):
                 stack.append(value)
     return nodes
@@ -243,9 +246,11 @@ class Analyzer(ast.NodeVisitor):
         self.definitions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]] = {}
         self.imported: set[str] = set()
         self.own_classes: list[bool] = []
+        self.collected = False
+        self.resolved: dict[tuple[int, int | None], frozenset[str]] = {}
         self.functions: list[str] = []
-        self.qualified_problems: dict[tuple[str, bool, bool], list[tuple[str, Verdict, str]]] = {}
         self._collect()
+        self.collected = True
 
     # ----------------------------------------------------------------- traversal
     def visit(self, node: ast.AST) -> None:
@@ -466,15 +471,25 @@ class Analyzer(ast.NodeVisitor):
         return []
 
     # ----------------------------------------------------------------- resolution
-    def resolve(self, node: ast.expr, use_line: int | None = 0) -> set[str]:
+    def resolve(self, node: ast.expr, use_line: int | None = 0) -> frozenset[str]:
         """Qualified names `node` may refer to. `use_line` None means: during alias collection."""
+        if not self.collected:
+            return self._resolve(node, use_line)
+        # After collection the answer for a node no longer changes, and nodes are asked about often.
+        key = (id(node), use_line)
+        found = self.resolved.get(key)
+        if found is None:
+            found = self.resolved[key] = self._resolve(node, use_line)
+        return found
+
+    def _resolve(self, node: ast.expr, use_line: int | None) -> frozenset[str]:
         if isinstance(node, ast.Name):
-            out = set(self.aliases.get(node.id, set()))
+            aliases = frozenset(self.aliases.get(node.id, ()))
             if node.id in policy.BUILTIN_NAMES and not self._user_bound(node.id, use_line):
-                out.add(f"builtins.{node.id}")
-            return out
+                return aliases | {f"builtins.{node.id}"}
+            return aliases
         if isinstance(node, ast.Attribute):
-            return {f"{q}.{node.attr}" for q in self.resolve(node.value, use_line)}
+            return frozenset(f"{q}.{node.attr}" for q in self.resolve(node.value, use_line))
         if (
             isinstance(node, ast.Call)
             and len(node.args) >= 2
@@ -482,14 +497,14 @@ class Analyzer(ast.NodeVisitor):
         ):
             name = self.fold_string(node.args[1])
             if name is not None:
-                return {f"{q}.{name}" for q in self.resolve(node.args[0], use_line)}
+                return frozenset(f"{q}.{name}" for q in self.resolve(node.args[0], use_line))
         if isinstance(node, ast.NamedExpr):
             return self.resolve(node.value, use_line)
         if isinstance(node, ast.BoolOp):
-            return set().union(*(self.resolve(v, use_line) for v in node.values))
+            return frozenset().union(*(self.resolve(v, use_line) for v in node.values))
         if isinstance(node, ast.IfExp):
             return self.resolve(node.body, use_line) | self.resolve(node.orelse, use_line)
-        return set()
+        return frozenset()
 
     def _user_bound(self, name: str, use_line: int | None) -> bool:
         """True when `name` at this point is certainly a user binding, never the builtin."""
@@ -833,67 +848,9 @@ class Analyzer(ast.NodeVisitor):
                 )
 
     def _check_qualified(self, node: ast.AST, qualified: str, *, in_call: bool, as_base: bool) -> None:
-        # The same names recur all over a script (pd.DataFrame, np.mean): judge each use kind once.
-        key = (qualified, in_call, as_base)
-        problems = self.qualified_problems.get(key)
-        if problems is None:
-            problems = self.qualified_problems[key] = self._qualified_problems(qualified, in_call, as_base)
+        problems = qualified_problems(qualified, in_call, as_base, self.allowed, self._is_module(qualified))
         for rule, verdict, message in problems:
             self.report(node, rule, verdict, message)
-
-    def _qualified_problems(
-        self, qualified: str, in_call: bool, as_base: bool
-    ) -> list[tuple[str, Verdict, str]]:
-        """(rule, verdict, message) for a use of the object `qualified` names."""
-        problems: list[tuple[str, Verdict, str]] = []
-        parts = qualified.split(".")
-        problem = module_problem(qualified, self.allowed)
-        if (
-            problem
-            and problem[1].startswith(("module", "'"))
-            and parts[0] != "builtins"
-            and "denied" in problem[1]
-        ):
-            problems.append(("L5-REACH-001", Verdict.BLOCK, f"'{qualified}': {problem[1]}"))
-        denial = self.api.denial(qualified)
-        member_problem = self.api.member_problem(qualified)
-        if denial:
-            shown = qualified.removeprefix("builtins.")
-            problems.append(("L5-CALL-001", denial.verdict, f"'{shown}': {denial.reason}"))
-        elif member_problem and not (parts[0] == "builtins" and parts[-1].startswith("__")):
-            # Dunder names (`__name__`) are module globals, not builtins: L5-DUNDER-002 judges them.
-            problems.append(("L5-API-001", Verdict.BLOCK, member_problem))
-        if self._is_module(qualified) and not as_base:
-            problems.append(
-                ("L5-GUARD-002", Verdict.ESCALATE, f"the module '{qualified}' is passed around as a value")
-            )
-        guarded = policy.GUARDED_ATTRIBUTES.get(parts[0])
-        if (
-            guarded is not None
-            and parts[0] not in self.allowed
-            and len(parts) > 1
-            and parts[1] not in guarded
-        ):
-            problems.append(
-                ("L5-GUARD-001", Verdict.BLOCK, f"'{parts[0]}.{parts[1]}' is not on the allowed list")
-            )
-        if parts[0] != "builtins" and any(is_private(p) for p in parts[1:]):
-            problems.append(
-                ("L5-PRIVATE-001", Verdict.BLOCK, f"'{qualified}' uses a library's private internals")
-            )
-        if not in_call and (
-            (
-                parts[0] == "builtins"
-                and parts[-1] in policy.REFLECTIVE_BUILTINS | {"open", "type"}
-                and len(parts) == 2
-            )
-            or qualified in policy.ATTRIBUTE_PATH_HELPERS
-            or self._path_roots(qualified) is not None
-        ):
-            problems.append(
-                ("L5-REFLECT-002", Verdict.ESCALATE, f"'{parts[-1]}' is used indirectly (aliased or passed)")
-            )
-        return problems
 
     def visit_MatchClass(self, node: ast.MatchClass) -> None:
         # Class patterns read attributes by name: `case object(__class__=c)`.
@@ -1013,19 +970,9 @@ class Analyzer(ast.NodeVisitor):
             self._check_yaml(node)
         elif qualified in ("builtins.str.format", "builtins.str.format_map") and node.args:
             self._check_template(node, node.args[0])
-        roots = self._path_roots(qualified)
+        roots = path_roots(qualified)
         if roots is not None:
             self._check_path_argument(node, roots)
-
-    def _path_roots(self, qualified: str) -> tuple[str, ...] | None:
-        """The roots a library function's path argument must stay under, or None if it takes no path."""
-        if qualified in policy.READ_FUNCTIONS or (
-            qualified.startswith("pandas.") and qualified.split(".")[-1].startswith(policy.READ_METHOD_PREFIX)
-        ):
-            return policy.READ_ROOTS
-        if qualified in policy.WRITE_FUNCTIONS:
-            return policy.WRITE_ROOTS
-        return None
 
     def _check_method(self, node: ast.Call, method: str) -> None:
         """Checks by method name, whatever the receiver's type (not called for module functions)."""
@@ -1177,7 +1124,7 @@ class Analyzer(ast.NodeVisitor):
                 shown = text if complete else f"{text}..."
                 self.report(node, "L5-FILE-001", verdict, f"path '{shown}' is outside {', '.join(roots)}")
 
-    def _check_allocation(self, node: ast.Call, targets: set[str]) -> None:
+    def _check_allocation(self, node: ast.Call, targets: frozenset[str]) -> None:
         if not node.args or not targets & policy.ALLOCATORS:
             return
         shape = node.args[0]
@@ -1238,6 +1185,70 @@ class Analyzer(ast.NodeVisitor):
         numbers = [b for b in bounds if isinstance(b, int)]
         start, stop, step = (0, numbers[0], 1) if len(numbers) == 1 else [*numbers, 1][:3]
         return len(range(start, stop, step or 1))
+
+
+def path_roots(qualified: str) -> tuple[str, ...] | None:
+    """The roots a library function's path argument must stay under, or None if it takes no path."""
+    if qualified in policy.READ_FUNCTIONS or (
+        qualified.startswith("pandas.") and qualified.split(".")[-1].startswith(policy.READ_METHOD_PREFIX)
+    ):
+        return policy.READ_ROOTS
+    if qualified in policy.WRITE_FUNCTIONS:
+        return policy.WRITE_ROOTS
+    return None
+
+
+@lru_cache(maxsize=8192)
+def qualified_problems(
+    qualified: str, in_call: bool, as_base: bool, allowed: frozenset[str], is_module: bool
+) -> tuple[tuple[str, Verdict, str], ...]:
+    """(rule, verdict, message) for a use of the object `qualified` names; cached across reviews,
+    since the same names (pd.DataFrame, np.mean) recur in every script."""
+    api = api_lists()
+    problems: list[tuple[str, Verdict, str]] = []
+    parts = qualified.split(".")
+    problem = module_problem(qualified, allowed)
+    if (
+        problem
+        and problem[1].startswith(("module", "'"))
+        and parts[0] != "builtins"
+        and "denied" in problem[1]
+    ):
+        problems.append(("L5-REACH-001", Verdict.BLOCK, f"'{qualified}': {problem[1]}"))
+    denial = api.denial(qualified)
+    member_problem = api.member_problem(qualified)
+    if denial:
+        shown = qualified.removeprefix("builtins.")
+        problems.append(("L5-CALL-001", denial.verdict, f"'{shown}': {denial.reason}"))
+    elif member_problem and not (parts[0] == "builtins" and parts[-1].startswith("__")):
+        # Dunder names (`__name__`) are module globals, not builtins: L5-DUNDER-002 judges them.
+        problems.append(("L5-API-001", Verdict.BLOCK, member_problem))
+    if is_module and not as_base:
+        problems.append(
+            ("L5-GUARD-002", Verdict.ESCALATE, f"the module '{qualified}' is passed around as a value")
+        )
+    guarded = policy.GUARDED_ATTRIBUTES.get(parts[0])
+    if guarded is not None and parts[0] not in allowed and len(parts) > 1 and parts[1] not in guarded:
+        problems.append(
+            ("L5-GUARD-001", Verdict.BLOCK, f"'{parts[0]}.{parts[1]}' is not on the allowed list")
+        )
+    if parts[0] != "builtins" and any(is_private(p) for p in parts[1:]):
+        problems.append(
+            ("L5-PRIVATE-001", Verdict.BLOCK, f"'{qualified}' uses a library's private internals")
+        )
+    if not in_call and (
+        (
+            parts[0] == "builtins"
+            and parts[-1] in policy.REFLECTIVE_BUILTINS | {"open", "type"}
+            and len(parts) == 2
+        )
+        or qualified in policy.ATTRIBUTE_PATH_HELPERS
+        or path_roots(qualified) is not None
+    ):
+        problems.append(
+            ("L5-REFLECT-002", Verdict.ESCALATE, f"'{parts[-1]}' is used indirectly (aliased or passed)")
+        )
+    return tuple(problems)
 
 
 def _breaks_out(body: list[ast.stmt]) -> bool:
