@@ -50,6 +50,14 @@ _NamedBinder = (
 _Scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.comprehension
 
 
+@lru_cache(maxsize=8192)
+def _identifier_words(text: str) -> tuple[str, ...]:
+    """Words of a string that could be attribute names (column names, namedtuple fields)."""
+    if len(text) > 200:
+        return ()
+    return tuple(word for word in text.replace(",", " ").split() if word.isidentifier())
+
+
 def nfkc(text: str) -> str:
     """Python normalises identifiers with NFKC, so names are compared in that form."""
     return unicodedata.normalize("NFKC", text)
@@ -74,6 +82,7 @@ def is_private(name: str) -> bool:
     return name.startswith("_") and not (len(name) > 4 and name.endswith("__"))
 
 
+@lru_cache(maxsize=8192)
 def name_string_problem(name: str) -> tuple[Verdict, str] | None:
     """Why `name`, used as an attribute name (an attribute, or a string that getattr, attrgetter,
     methodcaller, a format field, a match pattern or a dispatch by name turns into one), is not
@@ -90,6 +99,7 @@ def name_string_problem(name: str) -> tuple[Verdict, str] | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def string_danger(text: str) -> str | None:
     """Why string literal `text` looks like part of an attribute walk, or None."""
     normal = nfkc(text)
@@ -302,10 +312,8 @@ class Analyzer(ast.NodeVisitor):
                 self.call_funcs.add(id(node.func))
                 calls.append(node)
             elif type(node) is ast.Constant:
-                if type(node.value) is str and len(node.value) < 200:
-                    self.user_attributes.update(
-                        w for w in node.value.replace(",", " ").split() if w.isidentifier()
-                    )
+                if type(node.value) is str:
+                    self.user_attributes.update(_identifier_words(node.value))
             elif type(node) is ast.keyword:
                 if node.arg:
                     self.user_attributes.add(node.arg)
