@@ -79,7 +79,11 @@ def attribute_danger(name: str) -> str | None:
 
 def is_private(name: str) -> bool:
     """`_name` and `__name`: private by convention; dunders are judged by attribute_danger."""
-    return name.startswith("_") and not (len(name) > 4 and name.endswith("__"))
+    return (
+        name.startswith("_")
+        and not (len(name) > 4 and name.endswith("__"))
+        and name not in policy.PUBLIC_UNDERSCORE_NAMES
+    )
 
 
 @lru_cache(maxsize=8192)
@@ -686,8 +690,12 @@ class Analyzer(ast.NodeVisitor):
                 self.report(
                     node, "L5-CLASS-001", Verdict.ESCALATE, "custom metaclasses change class creation"
                 )
+        # The script's own class derives only from its own classes or builtins (object, Exception...),
+        # so `self._x` is the script's own attribute, not a library's private one.
         own = all(
-            isinstance(b, ast.Name) and (b.id == "object" or b.id in self.definitions) for b in node.bases
+            isinstance(b, ast.Name)
+            and (b.id in self.definitions or any(q.startswith("builtins.") for q in self.resolve(b)))
+            for b in node.bases
         )
         self.own_classes.append(own)
         self.generic_visit(node)
@@ -824,7 +832,8 @@ class Analyzer(ast.NodeVisitor):
             self.report(
                 node, "L5-REFLECT-002", Verdict.ESCALATE, f"'.{name}' is used indirectly (taken or passed)"
             )
-        if name not in self.api.attributes and name not in self.user_attributes:
+        known = name in self.api.attributes or name in policy.PUBLIC_UNDERSCORE_NAMES
+        if not known and name not in self.user_attributes:
             self.report(
                 node,
                 "L5-API-002",
@@ -958,6 +967,11 @@ class Analyzer(ast.NodeVisitor):
                 self.report(
                     node, "L5-BOMB-012", Verdict.ALLOW, f"backtracking time of {what} is {_RUNTIME_LIMITS}"
                 )
+        elif qualified in policy.RAW_MEMORY_KEYWORDS:
+            given = {k.arg for k in node.keywords}
+            if None in given or given & policy.RAW_MEMORY_KEYWORDS[qualified] or len(node.args) > 2:
+                message = f"{name} over a buffer, offset or strides reads and writes raw memory"
+                self.report(node, "L5-CALL-001", Verdict.BLOCK, message)
         elif qualified in policy.OPTION_SETTERS:
             for option in node.args[::2]:
                 text = self.fold_string(option)
@@ -986,9 +1000,7 @@ class Analyzer(ast.NodeVisitor):
     def _check_method(self, node: ast.Call, method: str) -> None:
         """Checks by method name, whatever the receiver's type (not called for module functions)."""
         receiver = node.func.value if isinstance(node.func, ast.Attribute) else node.func
-        if method in policy.BLOCKED_METHODS:
-            self.report(node, "L5-CALL-002", Verdict.BLOCK, f".{method}() runs native code or a subprocess")
-        elif method in policy.EXPRESSION_METHODS:
+        if method in policy.EXPRESSION_METHODS:
             expression = self.fold_string(node.args[0]) if node.args else None
             if expression is None:
                 self.report(

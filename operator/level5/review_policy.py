@@ -219,7 +219,12 @@ PATH_KEYWORDS = ("file", "path", "fname", "filename", "filepath_or_buffer", "pat
 
 # Methods that evaluate expression strings on the receiver (pandas DataFrame.eval/query).
 EXPRESSION_METHODS = frozenset({"eval", "query"})
-BLOCKED_METHODS = frozenset({"to_clipboard", "read_clipboard", "load_library"})
+
+# Underscore names that are documented public API (namedtuple's), not private members.
+PUBLIC_UNDERSCORE_NAMES = frozenset({"_asdict", "_replace", "_fields", "_field_defaults", "_make"})
+
+# Constructors that are harmless by reference (isinstance) but read raw memory when called with these.
+RAW_MEMORY_KEYWORDS: dict[str, frozenset[str]] = {"numpy.ndarray": frozenset({"buffer", "offset", "strides"})}
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 

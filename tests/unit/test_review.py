@@ -95,6 +95,7 @@ def test_max_lines_counts_non_blank_lines() -> None:
         ("import numpy as np\nnp.core.multiarray", "L5-API-001"),
         ("import pandas as pd\npd.read_pickle('/data/a')", "L5-CALL-001"),
         ("import numpy as np\nx = np.ones(3)\nx.setflags(write=True)", "L5-API-003"),
+        ("import numpy as np\nnp.ndarray((9,), buffer=bytearray(1))", "L5-CALL-001"),
         ("import sys\nsys.setrecursionlimit(50000)", "L5-GUARD-001"),
         # private means private everywhere
         ("import statistics\nstatistics._sum([1])", "L5-PRIVATE-001"),
@@ -148,7 +149,11 @@ def test_resolving_more_keeps_benign_code_allowed() -> None:
     own = "class C:\n    def __init__(self):\n        self._n = 1\n    def n(self):\n        return self._n\n"
     display = 'import pandas as pd\npd.set_option("display.max_rows", 20)\npd.options.display.width = 120\n'
     main = 'def main():\n    print(1)\nif __name__ == "__main__":\n    main()\n'
-    for source in (paths, streams, own, display, main):
+    # isinstance needs the class, not a call; namedtuple's underscore methods are public API.
+    types = "import numpy as np\nx = np.ones(2)\nprint(isinstance(x, np.ndarray))\n"
+    rows = "import collections\nP = collections.namedtuple('P', 'a b')\nprint(P(1, 2)._asdict())\n"
+    error = "class E(ValueError):\n    def __init__(self):\n        self._why = 1\n"
+    for source in (paths, streams, own, display, main, types, rows, error):
         assert review(source).verdict is Verdict.ALLOW, review(source).feedback()
 
 
