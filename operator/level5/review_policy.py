@@ -168,7 +168,7 @@ OPTION_SETTERS = frozenset({"pandas.set_option", "pandas.option_context"})
 SAFE_OPTION_PREFIXES = ("display.", "mode.chained_assignment")
 
 # Factories whose result is a function the review cannot see into (calling it is not resolved).
-WRAPPERS = frozenset({"functools.partial", "functools.partialmethod", "functools.reduce"})
+WRAPPERS = frozenset({"functools.partial", "functools.partialmethod"})
 
 # Methods that look up another method by the name given as a string (df.apply("sum")).
 DISPATCH_METHODS = frozenset({"apply", "agg", "aggregate", "transform", "pipe", "applymap", "map"})
@@ -211,11 +211,12 @@ WRITE_FUNCTIONS = frozenset(
 # Method names that write their first argument as a path, whatever the receiver (DataFrame, Figure...).
 WRITE_METHODS = frozenset(
     {"to_csv", "to_json", "to_excel", "to_parquet", "to_feather", "to_hdf", "to_html", "to_latex",
-     "to_markdown", "to_pickle", "to_stata", "to_xml", "to_orc", "savefig", "tofile", "savetxt", "to_string",
-     "dump"}
+     "to_markdown", "to_pickle", "to_stata", "to_xml", "to_orc", "savefig", "tofile", "savetxt", "to_string"}
 )  # fmt: skip
 READ_METHOD_PREFIX = "read_"
-PATH_KEYWORDS = ("file", "path", "fname", "filename", "filepath_or_buffer", "path_or_buf", "io")
+PATH_KEYWORDS = (
+    "file", "path", "fname", "filename", "filepath_or_buffer", "path_or_buf", "io", "buf", "excel_writer",
+)  # fmt: skip
 
 # Methods that evaluate expression strings on the receiver (pandas DataFrame.eval/query).
 EXPRESSION_METHODS = frozenset({"eval", "query"})
