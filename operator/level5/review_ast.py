@@ -257,13 +257,14 @@ class Analyzer(ast.NodeVisitor):
         # Attribute names the script itself creates (class members, assigned attributes, keyword
         # arguments, column names in strings): allowed on values of unknown type.
         self.user_attributes: set[str] = set()
-        # Names bound by def, class or import: calling them is resolved.
+        # The functions and classes the script defines, by name: calling them is resolved.
         self.definitions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]] = {}
         self.imported: set[str] = set()
         self.own_classes: list[bool] = []
         self.collected = False
         self.resolved: dict[tuple[int, int | None], frozenset[str]] = {}
         self.functions: list[str] = []
+        self.parsed_annotations: list[ast.Expression] = []
         self._collect()
         self.collected = True
 
@@ -722,6 +723,9 @@ class Analyzer(ast.NodeVisitor):
             except SyntaxError:
                 return
             ast.increment_lineno(parsed, node.lineno - 1)
+            # Kept alive with the analyzer: `resolved` is keyed by node id, which a freed tree's
+            # nodes would hand on to the next parsed annotation.
+            self.parsed_annotations.append(parsed)
             if any(isinstance(n, ast.Call | ast.Lambda | ast.NamedExpr) for n in ast.walk(parsed)):
                 self.report(
                     node, "L5-ANNOT-001", Verdict.BLOCK, "a string annotation contains code, not a type"
