@@ -39,6 +39,9 @@ class ApiLists:
 
     modules: dict[str, dict[str, str]]
     attributes: frozenset[str]
+    # Qualified callable or method name -> (path parameter, its position; -1 for keyword only).
+    path_parameters: dict[str, tuple[str, int]]
+    path_methods: dict[str, tuple[str, int]]
     denied: dict[str, Denial]
     denied_attributes: dict[str, Denial]
 
@@ -103,6 +106,8 @@ def api_lists() -> ApiLists:
     return ApiLists(
         modules={module: dict(table) for module, table in document["modules"].items()},
         attributes=frozenset(document["attributes"]),
+        path_parameters={name: (p, i) for name, (p, i) in document["path_parameters"].items()},
+        path_methods={name: (p, i) for name, (p, i) in document["path_methods"].items()},
         denied=names,
         denied_attributes=attributes,
     )

@@ -174,6 +174,8 @@ def generate() -> dict[str, Any]:
         "inputs": {"packages": packages, "modules": modules, "versions": api["versions"]},
         "modules": api["modules"],
         "attributes": api["attributes"],
+        "path_parameters": api["path_parameters"],
+        "path_methods": api["path_methods"],
     }
     document["sha256"] = content_hash(document)
     return document

@@ -260,6 +260,8 @@ class Analyzer(ast.NodeVisitor):
         # The functions and classes the script defines, by name: calling them is resolved.
         self.definitions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]] = {}
         self.imported: set[str] = set()
+        # Loop variables over DataFrame.itertuples(): their attributes are the data's column names.
+        self.row_names: set[str] = set()
         self.own_classes: list[bool] = []
         self.collected = False
         self.resolved: dict[tuple[int, int | None], frozenset[str]] = {}
@@ -329,6 +331,9 @@ class Analyzer(ast.NodeVisitor):
                     bindings.append((node.target, node.value, False))
             elif type(node) is ast.For or type(node) is ast.AsyncFor or type(node) is ast.comprehension:
                 bindings.append((node.target, node.iter, True))
+                iterated = node.iter.func if isinstance(node.iter, ast.Call) else None
+                if isinstance(iterated, ast.Attribute) and iterated.attr == "itertuples":
+                    self.row_names.update(n.id for n in [node.target] if isinstance(n, ast.Name))
             elif type(node) is ast.withitem:
                 if node.optional_vars is not None:
                     bindings.append((node.optional_vars, node.context_expr, False))
@@ -830,14 +835,15 @@ class Analyzer(ast.NodeVisitor):
             return
         if (
             id(node) not in self.call_funcs
-            and (name in policy.WRITE_METHODS or name in policy.EXPRESSION_METHODS)
+            and (path_method(name) is not None or name in policy.EXPRESSION_METHODS)
             and isinstance(node.ctx, ast.Load)
         ):
             self.report(
                 node, "L5-REFLECT-002", Verdict.ESCALATE, f"'.{name}' is used indirectly (taken or passed)"
             )
         known = name in self.api.attributes or name in policy.PUBLIC_UNDERSCORE_NAMES
-        if not known and name not in self.user_attributes:
+        row = isinstance(node.value, ast.Name) and node.value.id in self.row_names
+        if not known and not row and name not in self.user_attributes:
             self.report(
                 node,
                 "L5-API-002",
@@ -908,7 +914,12 @@ class Analyzer(ast.NodeVisitor):
                 node, "L5-BOMB-011", Verdict.ALLOW, f"recursion in {node.func.id}() is {_RUNTIME_LIMITS}"
             )
         if isinstance(node.func, ast.Attribute) and not self._on_module(node.func):
-            self._check_method(node, node.func.attr)
+            self._check_method(node, node.func.attr, node.func.value)
+        elif isinstance(node.func, ast.Call) and "builtins.getattr" in self.resolve(node.func.func, None):
+            # getattr(value, "to_csv")(path) is the method call under another name.
+            method = self.fold_string(node.func.args[1]) if len(node.func.args) > 1 else None
+            if method is not None:
+                self._check_method(node, method, node.func.args[0])
         self._check_allocation(node, targets)
         if "builtins.pow" in targets:
             self._check_bomb(node)
@@ -951,12 +962,19 @@ class Analyzer(ast.NodeVisitor):
             if name in ("setattr", "delattr") and node.args and self.resolve(node.args[0], node.lineno):
                 self.report(node, "L5-REBIND-001", Verdict.BLOCK, f"{name} on a library object rebinds it")
         elif qualified in policy.ATTRIBUTE_PATH_HELPERS:
-            for arg in node.args:
+            # attrgetter takes attribute paths; methodcaller a method name, then that method's arguments.
+            names = node.args[:1] if qualified == "operator.methodcaller" else node.args
+            for arg in names:
                 path = self.fold_string(arg)
                 if path is None:
                     self.report(node, "L5-REFLECT-001", Verdict.ESCALATE, f"{name} with a computed name")
                 for part in (path or "").split("."):
                     self._check_name_string(node, part, f"{name}('{path}')")
+                    if part in policy.EXPRESSION_METHODS or path_method(part) is not None:
+                        message = (
+                            f"{name}('{path}') calls a guarded method by name, out of the review's sight"
+                        )
+                        self.report(node, "L5-DISPATCH-001", Verdict.BLOCK, message)
         elif qualified in policy.REGEX_FUNCTIONS:
             pattern = (
                 node.args[0]
@@ -997,13 +1015,12 @@ class Analyzer(ast.NodeVisitor):
             self._check_yaml(node)
         elif qualified in ("builtins.str.format", "builtins.str.format_map") and node.args:
             self._check_template(node, node.args[0])
-        roots = path_roots(qualified)
-        if roots is not None:
-            self._check_path_argument(node, roots)
+        taken = path_parameter(qualified)
+        if taken is not None:
+            self._check_path_argument(node, taken[0], taken[1])
 
-    def _check_method(self, node: ast.Call, method: str) -> None:
+    def _check_method(self, node: ast.Call, method: str, receiver: ast.expr) -> None:
         """Checks by method name, whatever the receiver's type (not called for module functions)."""
-        receiver = node.func.value if isinstance(node.func, ast.Attribute) else node.func
         if method in policy.EXPRESSION_METHODS:
             expression = self.fold_string(node.args[0]) if node.args else None
             if expression is None:
@@ -1017,8 +1034,8 @@ class Analyzer(ast.NodeVisitor):
                 self._check_expression(node, method, expression)
         elif method in ("format", "format_map"):
             self._check_template(node, receiver)
-        elif method in policy.WRITE_METHODS:
-            self._check_path_argument(node, policy.WRITE_ROOTS)
+        elif path_method(method) is not None:
+            self._check_path_argument(node, policy.WRITE_ROOTS, path_method(method))
         elif method in policy.DISPATCH_METHODS:
             self._check_dispatch(node, method)
 
@@ -1045,11 +1062,7 @@ class Analyzer(ast.NodeVisitor):
                     continue
                 name = part.value
                 self._check_name_string(node, name, f".{method}('{name}')")
-                if (
-                    name in policy.EXPRESSION_METHODS
-                    or name in policy.WRITE_METHODS
-                    or name.startswith("read_")
-                ):
+                if name in policy.EXPRESSION_METHODS or path_method(name) is not None:
                     self.report(
                         node,
                         "L5-DISPATCH-001",
@@ -1103,7 +1116,7 @@ class Analyzer(ast.NodeVisitor):
             return
         writing = any(flag in mode for flag in "wax+")
         roots = policy.WRITE_ROOTS if writing else policy.READ_ROOTS
-        self._check_path_argument(node, roots)
+        self._check_path_argument(node, roots, api_lists().path_parameters.get("builtins.open"))
 
     def _is_stream(self, node: ast.expr, depth: int = 0) -> bool:
         """True when `node` is an open file or in-memory stream rather than a path."""
@@ -1116,11 +1129,17 @@ class Analyzer(ast.NodeVisitor):
             return bool(values) and all(self._is_stream(v, depth + 1) for v in values)
         return False
 
-    def _check_path_argument(self, node: ast.Call, roots: tuple[str, ...]) -> None:
+    def _check_path_argument(
+        self, node: ast.Call, roots: tuple[str, ...], parameter: tuple[str, int] | None
+    ) -> None:
+        """The path argument (`parameter`: its name and position, else the first argument or a
+        PATH_KEYWORDS keyword) must evaluate to a constant under `roots`, or be an open stream."""
+        name, index = parameter or ("", 0)
+        keywords = (name,) if parameter else policy.PATH_KEYWORDS
         path_node = (
-            node.args[0]
-            if node.args
-            else next((k.value for k in node.keywords if k.arg in policy.PATH_KEYWORDS), None)
+            node.args[index]
+            if 0 <= index < len(node.args)
+            else next((k.value for k in node.keywords if k.arg in keywords), None)
         )
         if path_node is None:
             return
@@ -1212,15 +1231,20 @@ class Analyzer(ast.NodeVisitor):
         return len(range(start, stop, step or 1))
 
 
-def path_roots(qualified: str) -> tuple[str, ...] | None:
-    """The roots a library function's path argument must stay under, or None if it takes no path."""
-    if qualified in policy.READ_FUNCTIONS or (
-        qualified.startswith("pandas.") and qualified.split(".")[-1].startswith(policy.READ_METHOD_PREFIX)
-    ):
-        return policy.READ_ROOTS
+def path_parameter(qualified: str) -> tuple[tuple[str, ...], tuple[str, int] | None] | None:
+    """For a library function that takes a path: the roots it must stay under and the parameter
+    (None: the first argument or a PATH_KEYWORDS keyword); None if it takes no path."""
+    if qualified in policy.MODE_OPENERS:
+        return None  # _check_open decides by mode
+    parameter = api_lists().path_parameters.get(qualified)
     if qualified in policy.WRITE_FUNCTIONS:
-        return policy.WRITE_ROOTS
-    return None
+        return policy.WRITE_ROOTS, parameter
+    return (policy.READ_ROOTS, parameter) if parameter else None
+
+
+def path_method(name: str) -> tuple[str, int] | None:
+    """The path parameter of a method that takes one (to_csv, tofile...), whatever the receiver."""
+    return api_lists().path_methods.get(name) or policy.C_PATH_METHODS.get(name)
 
 
 @lru_cache(maxsize=8192)
@@ -1268,7 +1292,7 @@ def qualified_problems(
             and len(parts) == 2
         )
         or qualified in policy.ATTRIBUTE_PATH_HELPERS
-        or path_roots(qualified) is not None
+        or path_parameter(qualified) is not None
     ):
         problems.append(
             ("L5-REFLECT-002", Verdict.ESCALATE, f"'{parts[-1]}' is used indirectly (aliased or passed)")

@@ -9,6 +9,10 @@ uses the standard library and the modules it is asked about, and prints one JSON
 - ``attributes``: every public attribute name of the walked classes, of builtin types and of the
   objects pandas and numpy hand back (group-bys, windows, accessors, generators): the names a method
   call on a value of unknown type may use;
+- ``path_parameters`` and ``path_methods``: the module callables and the method names that take a
+  file path (a parameter named like ``PATH_PARAMETERS``), with that parameter's name and position
+  (-1: keyword only; methods without ``self``), so the review checks the paths of every such
+  neighbour (``numpy.fromregex``, ``pandas.read_orc``...), not only of those someone listed;
 - ``versions``: Python, numpy and pandas versions.
 
 Usage: ``python3 review_introspect.py MODULE...``.
@@ -19,11 +23,34 @@ from __future__ import annotations
 import builtins
 import contextlib
 import importlib
+import inspect
 import json
 import sys
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
+
+# Parameter names under which numpy, pandas and the stdlib take a file path (or an open file).
+PATH_PARAMETERS = frozenset(
+    {"file", "fname", "filename", "filepath", "path", "filepath_or_buffer", "path_or_buf", "path_or_buffer",
+     "io", "buf", "excel_writer", "fid"}
+)  # fmt: skip
+
+
+def _path_parameter(value: object, *, method: bool) -> tuple[str, int] | bool | None:
+    """The path parameter of a callable and its position among the positional parameters; False
+    when its signature has none, None when it has no signature (C functions such as ndarray.tofile)."""
+    try:
+        parameters = list(inspect.signature(value).parameters.values())  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][
+        1 if method else 0 :
+    ]
+    for parameter in parameters:
+        if parameter.name in PATH_PARAMETERS:
+            return parameter.name, positional.index(parameter) if parameter in positional else -1
+    return False
 
 
 def _public(obj: object) -> list[str]:
@@ -98,6 +125,8 @@ def introspect(module_names: list[str]) -> dict[str, Any]:
     walked = set(module_names)
     modules: dict[str, dict[str, str]] = {}
     attributes: set[str] = set()
+    path_parameters: dict[str, tuple[str, int]] = {}
+    classes: list[type] = []
     for name in module_names:
         try:
             module = importlib.import_module(name)
@@ -112,20 +141,43 @@ def introspect(module_names: list[str]) -> dict[str, Any]:
             table[member] = kind
             if kind in ("class", "value"):
                 attributes.update(_public(value))
+            if kind in ("class", "callable"):
+                found = _path_parameter(value, method=False)
+                if isinstance(found, tuple):
+                    path_parameters[f"{name}.{member}"] = found
+            if kind == "class" and isinstance(value, type):
+                classes.append(value)
         modules[name] = table
-    for value in vars(builtins).values():
-        if isinstance(value, type):
-            attributes.update(_public(value))
+    classes += [value for value in vars(builtins).values() if isinstance(value, type)]
     for sample in _sample_objects():
         attributes.update(_public(sample))
         attributes.update(_public(type(sample)))
+        classes.append(type(sample))
+    # A method name counts as path-taking only when every class defining it takes a path there:
+    # DataFrame.copy(deep) must not be checked as a path because the (denied) HDFStore.copy(file) is.
+    path_methods: dict[str, tuple[str, int]] = {}
+    plain_methods: set[str] = set()
+    for cls in classes:
+        attributes.update(_public(cls))
+        for method in _public(cls):
+            found = _path_parameter(getattr(cls, method, None), method=True)
+            if found is False:
+                plain_methods.add(method)
+            elif isinstance(found, tuple):
+                path_methods.setdefault(method, found)
     versions = {"python": sys.version.split()[0]}
     for library in ("numpy", "pandas"):
         try:
             versions[library] = str(importlib.import_module(library).__version__)
         except ImportError:
             versions[library] = "absent"
-    return {"modules": modules, "attributes": sorted(attributes), "versions": versions}
+    return {
+        "modules": modules,
+        "attributes": sorted(attributes),
+        "path_parameters": path_parameters,
+        "path_methods": {m: found for m, found in path_methods.items() if m not in plain_methods},
+        "versions": versions,
+    }
 
 
 if __name__ == "__main__":

@@ -200,20 +200,18 @@ WRITE_ROOTS = ("/output",)
 # Relative paths are resolved against the sandbox's working directory.
 WORKDIR = "/output"
 
-# Functions that read a path given as first argument or as one of PATH_KEYWORDS.
-READ_FUNCTIONS = frozenset(
-    {"numpy.loadtxt", "numpy.genfromtxt", "numpy.fromfile", "numpy.memmap", "numpy.load", "pandas.ExcelFile"}
-)
+# Which functions take a path, and where, is generated from their signatures (api_allowlist.json:
+# path_parameters, path_methods). Of those, these write (the others read); logging.basicConfig and
+# matplotlib's savefig take their path through **kwargs or from a library the image lacks.
 WRITE_FUNCTIONS = frozenset(
     {"numpy.save", "numpy.savetxt", "numpy.savez", "numpy.savez_compressed", "matplotlib.pyplot.savefig",
      "logging.FileHandler", "logging.basicConfig", "pandas.ExcelWriter"}
 )  # fmt: skip
-# Method names that write their first argument as a path, whatever the receiver (DataFrame, Figure...).
-WRITE_METHODS = frozenset(
-    {"to_csv", "to_json", "to_excel", "to_parquet", "to_feather", "to_hdf", "to_html", "to_latex",
-     "to_markdown", "to_pickle", "to_stata", "to_xml", "to_orc", "savefig", "tofile", "savetxt", "to_string"}
-)  # fmt: skip
-READ_METHOD_PREFIX = "read_"
+# Path-taking methods of C types, which have no signature to generate from (ndarray.tofile).
+C_PATH_METHODS: dict[str, tuple[str, int]] = {"tofile": ("fid", 0)}
+# open() and its alias check their path by mode (read or write) instead.
+MODE_OPENERS = frozenset({"builtins.open", "io.open"})
+# Where a function without a generated path parameter (logging.basicConfig) may take its path.
 PATH_KEYWORDS = (
     "file", "path", "fname", "filename", "filepath_or_buffer", "path_or_buf", "io", "buf", "excel_writer",
 )  # fmt: skip
