@@ -109,6 +109,11 @@ def test_max_lines_counts_non_blank_lines() -> None:
         ("import pandas as pd\npd.read_json('https://x.example/a')", "L5-FILE-004"),
         ("import pandas as pd\nimport sys\npd.read_csv(sys.argv[1])", "L5-FILE-002"),
         ("import pandas as pd\npd.DataFrame().to_csv('/etc/x')", "L5-FILE-001"),
+        # which functions take a path is generated from their signatures, not listed by hand
+        ("import numpy as np\nnp.fromregex('/proc/1/environ', 'x', int)", "L5-FILE-001"),
+        ("import pandas as pd\ngetattr(pd.DataFrame(), 'to_json')('/root/x')", "L5-FILE-001"),
+        ("import operator\noperator.methodcaller('to_csv', '/tmp/x')", "L5-DISPATCH-001"),
+        ("import contextlib\ncontextlib.chdir('/etc')", "L5-CALL-001"),
         # rebinding library functions
         ("import math\nmath.floor = round", "L5-REBIND-001"),
         ("import math\nsetattr(math, 'floor', round)", "L5-REBIND-001"),
@@ -153,7 +158,11 @@ def test_resolving_more_keeps_benign_code_allowed() -> None:
     types = "import numpy as np\nx = np.ones(2)\nprint(isinstance(x, np.ndarray))\n"
     rows = "import collections\nP = collections.namedtuple('P', 'a b')\nprint(P(1, 2)._asdict())\n"
     error = "class E(ValueError):\n    def __init__(self):\n        self._why = 1\n"
-    for source in (paths, streams, own, display, main, types, rows, error):
+    # Rows of itertuples() carry the data's column names as attributes.
+    tuples = "import pandas as pd\nfor r in pd.read_csv('/data/a.csv').itertuples():\n    print(r.qty)\n"
+    # DataFrame.copy(deep) is no path although the (denied) HDFStore.copy(file) is.
+    copies = "import pandas as pd\nprint(pd.DataFrame().copy(True))\n"
+    for source in (paths, streams, own, display, main, types, rows, error, tuples, copies):
         assert review(source).verdict is Verdict.ALLOW, review(source).feedback()
 
 
