@@ -363,7 +363,20 @@ class Analyzer(ast.NodeVisitor):
                 tracked.add(id(bound))
                 self.values.setdefault(bound.id, []).append(expr)
         self.opaque.update(n.id for n in stored if id(n) not in tracked)
-        escaping = {n.id for n in loaded if id(n) not in self.call_funcs}
+        # `@timer` above `def f` is the call `timer(f)`: a decorator of the script's own is resolved
+        # like any other call site instead of leaving its parameters unknown.
+        decorators = [
+            (decorator, definition)
+            for nodes in self.definitions.values()
+            for definition in nodes
+            for decorator in definition.decorator_list
+            if isinstance(decorator, ast.Name) and decorator.id in self.definitions
+        ]
+        calls += [
+            ast.Call(func=d, args=[ast.Name(id=f.name, ctx=ast.Load())], keywords=[]) for d, f in decorators
+        ]
+        decorating = {id(d) for d, _ in decorators}
+        escaping = {n.id for n in loaded if id(n) not in self.call_funcs and id(n) not in decorating}
         bound_parameters = self._bind_parameters(calls, escaping)
         self.opaque.update(parameters - bound_parameters.keys())
         for name, exprs in bound_parameters.items():
@@ -410,7 +423,8 @@ class Analyzer(ast.NodeVisitor):
         """Parameters of module functions bound to the arguments of every call site.
 
         A parameter stays opaque (unknown) when its function is defined twice, is used other than by
-        calling it by name (passed, returned, decorated), or is called with *args or **kwargs."""
+        calling it by name or as a decorator (passed, returned), is itself decorated, or is called with
+        *args or **kwargs."""
         sites: dict[str, list[ast.Call]] = {}
         for call in calls:
             if isinstance(call.func, ast.Name):

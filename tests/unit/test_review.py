@@ -162,7 +162,11 @@ def test_resolving_more_keeps_benign_code_allowed() -> None:
     tuples = "import pandas as pd\nfor r in pd.read_csv('/data/a.csv').itertuples():\n    print(r.qty)\n"
     # DataFrame.copy(deep) is no path although the (denied) HDFStore.copy(file) is.
     copies = "import pandas as pd\nprint(pd.DataFrame().copy(True))\n"
-    for source in (paths, streams, own, display, main, types, rows, error, tuples, copies):
+    # A decorator of the script's own is a call site of its parameter.
+    decorated = "def twice(f):\n    def g(x):\n        return f(f(x))\n    return g\n@twice\ndef inc(x):\n"
+    decorated += "    return x + 1\nprint(inc(1))\n"
+    sources = (paths, streams, own, display, main, types, rows, error, tuples, copies, decorated)
+    for source in sources:
         assert review(source).verdict is Verdict.ALLOW, review(source).feedback()
 
 
