@@ -6,7 +6,8 @@ python3, python3-numpy and python3-pandas, the packages ``cluster/images.sh`` in
 come from the operator's virtualenv, whose versions differ. The sandbox Python is found in this order:
 
 1. the cached sandbox base image (``~/.cache/level5/images``, built by ``make base-images``): its
-   layers are unpacked to a temporary directory and ``review_introspect`` runs there under ``chroot``;
+   layers are unpacked to a temporary directory and ``review_introspect`` runs there under ``chroot``
+   (as root, like the image build);
 2. otherwise the same Debian packages fetched with ``apt-get download`` and unpacked to a temporary
    directory, run by the host's ``/usr/bin/python3``, which must be the same Python minor version.
 
@@ -110,7 +111,7 @@ def sandbox_python() -> Iterator[SandboxPython]:
     with tempfile.TemporaryDirectory(prefix="level5-apigen-") as temp:
         root = Path(temp) / "root"
         root.mkdir()
-        if SANDBOX_IMAGE.is_file():
+        if SANDBOX_IMAGE.is_file() and os.geteuid() == 0:  # chroot needs root, as make images does
             with tarfile.open(SANDBOX_IMAGE) as oci:
                 for layer in _layers(oci):
                     layer.extractall(root, filter="tar")
@@ -126,6 +127,11 @@ def sandbox_python() -> Iterator[SandboxPython]:
                 _dpkg_versions(root / "var/lib/dpkg/status"),
             )
             return
+        if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+            raise SystemExit(
+                "review_apigen: no cached sandbox image and no apt-get/dpkg-deb to fetch its packages. "
+                "Fix: run make base-images (as root) first, or run this on a Debian bookworm host"
+            )
         debs = Path(temp) / "debs"
         debs.mkdir()
         subprocess.run(["apt-get", "download", *DOWNLOADED_PACKAGES], cwd=debs, check=True)
