@@ -48,6 +48,7 @@ _NamedBinder = (
     ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.ExceptHandler | ast.MatchAs | ast.MatchStar
 )
 _Scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.comprehension
+_Comprehension = ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
 
 
 @lru_cache(maxsize=8192)
@@ -248,7 +249,11 @@ class Analyzer(ast.NodeVisitor):
         self.opaque: set[str] = set()
         self.deleted: set[str] = set()
         self.module_definite: dict[str, int] = {}
-        self.scopes: list[set[str]] = []
+        # Enclosing function, lambda and comprehension scopes; their local names are worked out only
+        # when a builtin's name is also bound somewhere in the script (see _user_bound).
+        self.scopes: list[_Scope | _Comprehension] = []
+        self.scope_names: dict[int, set[str]] = {}
+        self.bound_names: set[str] = set()
         self.call_funcs: set[int] = set()
         self.attribute_bases: set[int] = set()
         self.docstrings: set[int] = set()
@@ -379,6 +384,7 @@ class Analyzer(ast.NodeVisitor):
         escaping = {n.id for n in loaded if id(n) not in self.call_funcs and id(n) not in decorating}
         bound_parameters = self._bind_parameters(calls, escaping)
         self.opaque.update(parameters - bound_parameters.keys())
+        self.bound_names = parameters | {n.id for n in stored} | self.opaque | self.values.keys()
         for name, exprs in bound_parameters.items():
             self.values.setdefault(name, []).extend(exprs)
         for _ in range(_FIXPOINT_ROUNDS):
@@ -543,10 +549,22 @@ class Analyzer(ast.NodeVisitor):
         """True when `name` at this point is certainly a user binding, never the builtin."""
         if use_line is None or name in self.deleted:
             return False
-        if any(name in scope for scope in self.scopes):
+        if name not in self.bound_names:
+            return False  # the script never binds this name, so it is always the builtin
+        if any(name in self._scope_names(scope) for scope in self.scopes):
             return True
         first = self.module_definite.get(name)
         return first is not None and first < use_line
+
+    def _scope_names(self, scope: _Scope | _Comprehension) -> set[str]:
+        names = self.scope_names.get(id(scope))
+        if names is None:
+            if isinstance(scope, _Comprehension):
+                names = set().union(*(_local_names(g) for g in scope.generators))
+            else:
+                names = _local_names(scope)
+            self.scope_names[id(scope)] = names
+        return names
 
     # ----------------------------------------------------------------- constant folding
     def fold_string(self, node: ast.expr) -> str | None:
@@ -666,7 +684,7 @@ class Analyzer(ast.NodeVisitor):
         ]:
             if arg is not None and arg.annotation is not None:
                 self.visit_annotation(arg.annotation)
-        self.scopes.append(_local_names(node))
+        self.scopes.append(node)
         self.functions.append(node.name)
         for statement in node.body:
             self.visit(statement)
@@ -684,7 +702,7 @@ class Analyzer(ast.NodeVisitor):
         for default in [*node.args.defaults, *node.args.kw_defaults]:
             if default is not None:
                 self.visit(default)
-        self.scopes.append(_local_names(node))
+        self.scopes.append(node)
         self.visit(node.body)
         self.scopes.pop()
 
@@ -692,7 +710,7 @@ class Analyzer(ast.NodeVisitor):
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
     ) -> None:
         self.visit(node.generators[0].iter)
-        self.scopes.append(set().union(*(_local_names(g) for g in node.generators)))
+        self.scopes.append(node)
         for index, generator in enumerate(node.generators):
             if index:
                 self.visit(generator.iter)
