@@ -265,7 +265,7 @@ class Analyzer(ast.NodeVisitor):
         # The functions and classes the script defines, by name: calling them is resolved.
         self.definitions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]] = {}
         self.imported: set[str] = set()
-        # Loop variables over DataFrame.itertuples(): their attributes are the data's column names.
+        # Loop variables over DataFrame rows: their attributes are the data's column names.
         self.row_names: set[str] = set()
         self.own_classes: list[bool] = []
         self.collected = False
@@ -337,8 +337,10 @@ class Analyzer(ast.NodeVisitor):
             elif type(node) is ast.For or type(node) is ast.AsyncFor or type(node) is ast.comprehension:
                 bindings.append((node.target, node.iter, True))
                 iterated = node.iter.func if isinstance(node.iter, ast.Call) else None
-                if isinstance(iterated, ast.Attribute) and iterated.attr == "itertuples":
-                    self.row_names.update(n.id for n in [node.target] if isinstance(n, ast.Name))
+                if isinstance(iterated, ast.Attribute) and iterated.attr in policy.ROW_ITERATORS:
+                    # `for row in df.itertuples()`, `for index, row in df.iterrows()`: the row, last.
+                    row = node.target.elts[-1] if isinstance(node.target, ast.Tuple) else node.target
+                    self.row_names.update(n.id for n in [row] if isinstance(n, ast.Name))
             elif type(node) is ast.withitem:
                 if node.optional_vars is not None:
                     bindings.append((node.optional_vars, node.context_expr, False))
@@ -1074,7 +1076,8 @@ class Analyzer(ast.NodeVisitor):
     def _check_expression(self, node: ast.Call, method: str, expression: str) -> None:
         """DataFrame.eval/query strings are Python-like expressions: review their names and calls."""
         try:
-            parsed = ast.parse(expression.replace("@", "").replace("`", ""), mode="eval")
+            # Exec mode: DataFrame.eval also takes assignments ("c = a + b"), one a line.
+            parsed = ast.parse(expression.replace("@", "").replace("`", "").strip())
         except SyntaxError:
             self.report(node, "L5-CALL-003", Verdict.ESCALATE, f".{method}() expression cannot be reviewed")
             return

@@ -219,6 +219,9 @@ PATH_KEYWORDS = (
 # Methods that evaluate expression strings on the receiver (pandas DataFrame.eval/query).
 EXPRESSION_METHODS = frozenset({"eval", "query"})
 
+# DataFrame methods that iterate rows whose attributes are the data's column names.
+ROW_ITERATORS = frozenset({"itertuples", "iterrows"})
+
 # Underscore names that are documented public API (namedtuple's), not private members.
 PUBLIC_UNDERSCORE_NAMES = frozenset({"_asdict", "_replace", "_fields", "_field_defaults", "_make"})
 

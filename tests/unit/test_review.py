@@ -160,6 +160,9 @@ def test_resolving_more_keeps_benign_code_allowed() -> None:
     error = "class E(ValueError):\n    def __init__(self):\n        self._why = 1\n"
     # Rows of itertuples() carry the data's column names as attributes.
     tuples = "import pandas as pd\nfor r in pd.read_csv('/data/a.csv').itertuples():\n    print(r.qty)\n"
+    tuples += "for i, s in pd.read_csv('/data/a.csv').iterrows():\n    print(s.qty)\n"
+    # DataFrame.eval takes assignments too.
+    tuples += "print(pd.DataFrame({'a': [1]}).eval('b = a * 2'))\n"
     # DataFrame.copy(deep) is no path although the (denied) HDFStore.copy(file) is.
     copies = "import pandas as pd\nprint(pd.DataFrame().copy(True))\n"
     # A decorator of the script's own is a call site of its parameter.
