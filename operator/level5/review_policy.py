@@ -2,7 +2,9 @@
 
 Data only, so the policy can be read and audited in one place; the logic lives in ``review_ast``.
 Design choice: deny by default. Anything not listed as safe stdlib or allowed by the task is
-blocked, and the deny lists below win even over a task's ``allowed_libraries``.
+blocked, and the deny lists below win even over a task's ``allowed_libraries``. The per-name API
+allow-list (generated from the sandbox image) and its reviewed deny list are data files in
+``review_data/``, read by ``review_api``; the tables here are the module-level and hand-made rules.
 
 ``sys`` decision: ``import sys`` is allowed for the harmless attributes in ``GUARDED_ATTRIBUTES``
 (argv, stdout/stderr/stdin, exit, version and size information). Everything else on ``sys``
