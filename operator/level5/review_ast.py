@@ -280,6 +280,10 @@ class Analyzer(ast.NodeVisitor):
         self.resolved: dict[tuple[int, int | None], frozenset[str]] = {}
         self.functions: list[str] = []
         self.parsed_annotations: list[ast.Expression] = []
+        # Per-name results of the walks through `values`, which would otherwise repeat (and, through
+        # a name bound in terms of itself, recurse) once per use.
+        self.name_variants: dict[str, list[tuple[str, bool]] | None] = {}
+        self.callee_reasons: dict[str, str | None] = {}
         self._collect()
         self.collected = True
 
@@ -511,12 +515,13 @@ class Analyzer(ast.NodeVisitor):
             for sub_target, sub_value in zip(target.elts, value.elts, strict=True):
                 yield from self._destructure(sub_target, sub_value, False)
 
-    def _elements(self, container: ast.expr, depth: int = 0) -> list[ast.expr]:
+    def _elements(self, container: ast.expr, seen: frozenset[str] = frozenset()) -> list[ast.expr]:
         """Elements of a literal container, also through names bound only to literal containers."""
         if isinstance(container, ast.List | ast.Tuple | ast.Set):
             return list(container.elts)
-        if isinstance(container, ast.Name) and depth < _MAX_FOLD_DEPTH and container.id not in self.opaque:
-            return [e for v in self.values.get(container.id, []) for e in self._elements(v, depth + 1)]
+        if isinstance(container, ast.Name) and container.id not in seen and container.id not in self.opaque:
+            inner = seen | {container.id}
+            return [e for v in self.values.get(container.id, []) for e in self._elements(v, inner)]
         return []
 
     # ----------------------------------------------------------------- resolution
@@ -597,13 +602,22 @@ class Analyzer(ast.NodeVisitor):
         if isinstance(node, ast.Name):
             if node.id in self.opaque or node.id not in self.values:
                 return None
-            out: list[tuple[str, bool]] = []
+            if node.id in self.name_variants:
+                # Known, or being worked out further up: a name bound in terms of itself (a recursive
+                # function's parameter) is unknown, and names are worked out once, not per use.
+                return self.name_variants[node.id]
+            self.name_variants[node.id] = None
+            out: list[tuple[str, bool]] | None = []
             for value in self.values[node.id]:
                 sub = self.string_variants(value, depth + 1)
-                if sub is None:
-                    return None
+                if sub is None or out is None:
+                    out = None
+                    break
                 out += sub
-            return out[:_MAX_STRING_VARIANTS] if len(out) <= _MAX_STRING_VARIANTS else None
+            if out is not None and len(out) > _MAX_STRING_VARIANTS:
+                out = None
+            self.name_variants[node.id] = out
+            return out
         parts: list[ast.expr] = []
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             parts = [node.left, node.right]
@@ -980,8 +994,13 @@ class Analyzer(ast.NodeVisitor):
             values = self.values.get(func.id, [])
             if func.id in self.opaque or not values or depth > _MAX_FOLD_DEPTH:
                 return f"'{func.id}' is a parameter or a value the review cannot follow"
-            reasons = [self._unresolved_callee(v, depth + 1) for v in values]
-            return next((r for r in reasons if r), None)
+            if func.id in self.callee_reasons:
+                # Worked out already, or further up: a cycle adds nothing the other values do not show.
+                return self.callee_reasons[func.id]
+            self.callee_reasons[func.id] = None
+            reason = next(filter(None, (self._unresolved_callee(v, depth + 1) for v in values)), None)
+            self.callee_reasons[func.id] = reason
+            return reason
         if isinstance(func, ast.Call):
             factories = self.resolve(func.func, None)
             if factories and not factories & policy.WRAPPERS:
@@ -1161,15 +1180,15 @@ class Analyzer(ast.NodeVisitor):
         roots = policy.WRITE_ROOTS if writing else policy.READ_ROOTS
         self._check_path_argument(node, roots, api_lists().path_parameters.get("builtins.open"))
 
-    def _is_stream(self, node: ast.expr, depth: int = 0) -> bool:
+    def _is_stream(self, node: ast.expr, seen: frozenset[str] = frozenset()) -> bool:
         """True when `node` is an open file or in-memory stream rather than a path."""
         if self.resolve(node, None) & policy.STREAMS:
             return True
         if isinstance(node, ast.Call):
             return bool(self.resolve(node.func, None) & policy.STREAM_FACTORIES)
-        if isinstance(node, ast.Name) and node.id not in self.opaque and depth < _MAX_FOLD_DEPTH:
+        if isinstance(node, ast.Name) and node.id not in self.opaque and node.id not in seen:
             values = self.values.get(node.id, [])
-            return bool(values) and all(self._is_stream(v, depth + 1) for v in values)
+            return bool(values) and all(self._is_stream(v, seen | {node.id}) for v in values)
         return False
 
     def _check_path_argument(

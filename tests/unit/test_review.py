@@ -1,6 +1,7 @@
 """Unit tests for layer 3 (pre-execution review)."""
 
 import hashlib
+import time
 
 import pytest
 
@@ -203,3 +204,17 @@ def test_tuning_half_figures() -> None:
     rates = review_rates(half="tuning")
     assert rates.detection_rate == 1.0, rates.missed
     assert rates.false_positive_rate <= 0.05, rates.flagged
+
+
+def test_names_bound_in_terms_of_themselves_stay_fast() -> None:
+    # Recursive functions bind their parameters to themselves at every call site; following those
+    # bindings per use once took exponential time (a denial of service on the review).
+    source = "def walk(a, b, c, d, fn=None):\n    for x in a:\n"
+    source += "        walk(x, b + 1, c + 'x', d, fn)\n        walk(a, b, c, d, fn)\n"
+    source += "    if fn is not None:\n        fn(open(c + 'y'))\n"
+    source += "walk([], 0, '/data/', None)\n"
+    start = time.perf_counter()
+    result = review(source)
+    assert time.perf_counter() - start < 2
+    # fn is only ever None or itself; c is '/data/' plus what the recursion appends.
+    assert {"L5-RESOLVE-001", "L5-FILE-001"} <= rules(result)
