@@ -1008,6 +1008,8 @@ class Analyzer(ast.NodeVisitor):
             return "the result of a call (a returned function or a partial)"
         if isinstance(func, ast.Subscript):
             return "a value taken out of a container"
+        if isinstance(func, ast.Constant):
+            return f"the constant {func.value!r}, not a function"
         return f"a computed {type(func).__name__} expression"
 
     def _check_call(self, node: ast.Call, qualified: str) -> None:
