@@ -94,7 +94,9 @@ class Services:
         audit_path = Path(config.audit_path)
         audit_path.parent.mkdir(parents=True, exist_ok=True)
         audit = AuditLog(
-            metrics.audit_sink(TeeSink(FileSink(audit_path), StreamSink(logging.getLogger("level5.audit"))))
+            metrics.audit_sink(
+                TeeSink(FileSink(audit_path), StreamSink(logging.getLogger("level5.safety.audit")))
+            )
         )
         return cls(
             config=config,
