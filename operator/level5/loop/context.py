@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -98,6 +99,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+@dataclass(frozen=True)
+class LoopServices:
+    """What the operator shares among the loops of all its tasks (made once at startup)."""
+
+    gateway: ModelGateway
+    sandbox: Sandbox
+    audit: AuditLog
+    approvals: Approvals
+    wakeups: Wakeups = field(default_factory=Wakeups)
+    metrics: Metrics = field(default_factory=Metrics)
+    emergency: EmergencyStop = field(default_factory=EmergencyStop)
+    clock: Callable[[], datetime] = utcnow
+
+
 class StepContext:
     """What every step of the loop works with: the task, its spec and status (through the Journal), the
     collaborators the operator passes in, and the helpers the steps share (recording, conditions, the
@@ -108,44 +123,33 @@ class StepContext:
         task: TaskRef,
         spec: AgentTaskSpec,
         status: AgentTaskStatus,
+        services: LoopServices,
         *,
-        gateway: ModelGateway,
         endpoint: Endpoint,
-        sandbox: Sandbox,
         sink: StatusSink,
-        audit: AuditLog,
         redactor: Redactor,
-        clock: Callable[[], datetime] = utcnow,
         cancel: asyncio.Event | None = None,
-        emergency: EmergencyStop | None = None,
-        approvals: Approvals,
         spec_view: Callable[[], AgentTaskSpec] | None = None,
-        wakeups: Wakeups | None = None,
         creator: str | None = None,
-        metrics: Metrics | None = None,
     ) -> None:
         self.task, self.spec = task, spec
         # The spec changes while the task runs (pause, guidance, tighter constraints): spec_view reads the
         # live object; wake-ups tell when it or one of the task's Approvals changed.
         self.spec_view = spec_view or (lambda: spec)
-        self.wakeups = wakeups or Wakeups()
-        self.approvals, self.creator = approvals, creator
-        self.metrics = metrics or Metrics()
-        self.journal = Journal(task, status, sink, audit, self.metrics, clock)
+        self.wakeups, self.approvals, self.metrics = services.wakeups, services.approvals, services.metrics
+        self.gateway, self.sandbox, self.audit, self.clock = (
+            services.gateway,
+            services.sandbox,
+            services.audit,
+            services.clock,
+        )
+        # Kill switches: set from watch events by the handlers; a fresh (never set) cancel when not given.
+        self.cancel, self.emergency = cancel or asyncio.Event(), services.emergency
+        self.endpoint, self.sink, self.redactor, self.creator = endpoint, sink, redactor, creator
+        self.journal = Journal(task, status, sink, services.audit, services.metrics, services.clock)
         # Code by ConfigMap name: the ConfigMaps are immutable, so what was stored or read once stays true.
         self._codes: dict[str, str] = {}
         self._unstamped_warned = False
-        # Kill switches: set from watch events by the handlers; fresh (never set) ones when not given.
-        self.cancel = cancel or asyncio.Event()
-        self.emergency = emergency or EmergencyStop()
-        self.audit, self.redactor = audit, redactor
-        self.gateway, self.endpoint, self.sandbox, self.sink, self.clock = (
-            gateway,
-            endpoint,
-            sandbox,
-            sink,
-            clock,
-        )
 
     @property
     def status(self) -> AgentTaskStatus:
