@@ -102,7 +102,7 @@ class Services:
             config=config,
             metrics=metrics,
             api=api,
-            gateway=ModelGateway(config.max_concurrent_model_calls),
+            gateway=ModelGateway(config.max_concurrent_model_calls, config.max_model_calls_per_endpoint),
             wakeups=wakeups,
             launcher=SandboxLauncher(api, config, wakeups),
             approvals=KubeApprovals(api),

@@ -164,7 +164,12 @@ class ExecuteStep(ApprovalSteps):
         feedback = (
             None
             if evaluation.passed
-            else describe_failure(pod_failure=outcome.failure, run=run, criteria=evaluation.criteria)
+            else describe_failure(
+                pod_failure=outcome.failure,
+                run=run,
+                criteria=evaluation.criteria,
+                hidden=frozenset(c.name for c in self.spec.goal.success_criteria if c.hidden),
+            )
         )
         await self._audit(
             "evaluation",

@@ -57,10 +57,15 @@ class ReviewStep(StepContext):
             f"iteration {action.iteration}: {review.verdict.value} ({', '.join(rules)})",
             warning=True,
         )
-        entry = self._entry(
-            current,
-            reason=f"Review{review.verdict.value.capitalize()}: {', '.join(rules)}",
-            signature=failure_signature("review", *rules),
-        )
+        if review.only_a_syntax_error and review.compile_error is not None:
+            # A program that does not compile has a bug to debug: Python's own message, not a security block.
+            error = review.compile_error.splitlines()[-1]
+            reason, signature = error, failure_signature("compile", error)
+            feedback = describe_failure(compile_error=review.compile_error)
+        else:
+            reason = f"Review{review.verdict.value.capitalize()}: {', '.join(rules)}"
+            signature = failure_signature("review", *rules)
+            feedback = describe_failure(review_feedback=review.feedback())
+        entry = self._entry(current, reason=reason[:1024], signature=signature)
         entry = entry.model_copy(update={"review_verdict": summary.verdict, "review_rules": rules})
-        await self._close_iteration(entry, describe_failure(review_feedback=review.feedback()), None)
+        await self._close_iteration(entry, feedback, None)

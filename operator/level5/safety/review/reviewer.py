@@ -17,6 +17,7 @@ import hashlib
 import io
 import re
 import tokenize
+import traceback
 import unicodedata
 from collections.abc import Sequence
 
@@ -42,6 +43,14 @@ class ReviewResult(BaseModel):
     verdict: Verdict
     findings: list[Finding] = Field(default_factory=list)
     code_sha256: str
+    compile_error: str | None = None
+    """Python's own report when the code does not compile (file, line, the line with a caret, the error)."""
+
+    @property
+    def only_a_syntax_error(self) -> bool:
+        """Stopped for not compiling and nothing else: a bug to debug, not a construct to avoid."""
+        blocking = {f.rule for f in self.findings if f.verdict is not Verdict.ALLOW}
+        return self.compile_error is not None and blocking == {SYNTAX_RULE}
 
     def feedback(self) -> str:
         """Text for the model explaining what to change."""
@@ -56,6 +65,11 @@ class ReviewResult(BaseModel):
         ]
         lines += [f"- line {f.line} [{f.rule}] {f.message}" for f in self.findings]
         return "\n".join(lines)
+
+
+SYNTAX_RULE = "L5-SYNTAX-001"
+PROGRAM_FILE = "main.py"
+"""The name Python's compile errors give the program, as the sandbox runs it (/code/main.py)."""
 
 
 def _line_of(source: str, index: int) -> int:
@@ -124,15 +138,22 @@ def review_code(source: str, *, allowed_libraries: Sequence[str], max_lines: int
         findings.append(
             Finding(rule="L5-SIZE-001", line=max_lines + 1, message=message, verdict=Verdict.BLOCK)
         )
+    compile_error = None
     try:
-        tree = ast.parse(data)
+        tree = ast.parse(data, filename=PROGRAM_FILE)
         findings += analyze(tree, frozenset(allowed_libraries))
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None) or 1
         message = f"syntax error: {getattr(exc, 'msg', exc)}"
-        findings.append(Finding(rule="L5-SYNTAX-001", line=line, message=message, verdict=Verdict.BLOCK))
+        findings.append(Finding(rule=SYNTAX_RULE, line=line, message=message, verdict=Verdict.BLOCK))
+        compile_error = "".join(traceback.format_exception_only(exc)).rstrip()[:4000]
     except (RecursionError, MemoryError):
         message = "code is nested too deeply to review"
         findings.append(Finding(rule="L5-SYNTAX-002", line=1, message=message, verdict=Verdict.BLOCK))
     findings = sorted(dedupe(findings), key=lambda f: (f.line, f.rule))
-    return ReviewResult(verdict=worst(f.verdict for f in findings), findings=findings, code_sha256=digest)
+    return ReviewResult(
+        verdict=worst(f.verdict for f in findings),
+        findings=findings,
+        code_sha256=digest,
+        compile_error=compile_error,
+    )
