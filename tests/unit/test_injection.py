@@ -6,7 +6,7 @@ import pytest
 
 from level5.api.verdicts import Finding, Verdict
 from level5.safety.injection import check_input, check_input_with_second_opinion, normalise
-from level5.tools.safety_eval import injection_rates
+from level5.tools.safety_eval import injection_figures
 
 
 @pytest.mark.parametrize(
@@ -64,8 +64,10 @@ async def test_second_opinion_only_adds() -> None:
     assert attack.verdict is not Verdict.ALLOW
 
 
-def test_corpora_figures() -> None:
-    rates = injection_rates()
-    assert rates.attacks >= 100 and rates.benign >= 100
-    assert rates.detection_rate >= 0.95
-    assert rates.false_positive_rate <= 0.05
+def test_corpora_are_split_by_family() -> None:
+    """Every technique family has a tuning and a held-out half (the corpus grew from 106 attacks and 103
+    benign texts, all of them now the tuning half, to 193 and 147)."""
+    figures = injection_figures()
+    halves = {(f.name, f.split) for f in figures}
+    assert {(f.name, split) for f in figures for split in ("tuning", "heldout")} == halves
+    assert sum(f.total for f in figures if f.measure == "detected") >= 190
