@@ -199,13 +199,13 @@ def redaction_figures(corpora: Path = DEFAULT_CORPORA) -> list[Figure]:
 
 
 def _mixed_text(corpora: Path, size: int) -> str:
-    """Planted values and clean look-alikes interleaved, repeated up to `size` characters."""
-    lines = [
-        str(row["text"])
-        for name in ("sensitive.jsonl", "benign.jsonl")
-        for row in _records(corpora / "redaction" / name)
-    ]
-    unit = "\n".join(line for pair in zip(lines[::2], lines[1::2], strict=False) for line in pair) + "\n"
+    """Program output as a benchmark sees it, repeated up to `size` characters: the clean look-alikes
+    (log lines, tables of numbers, dates, versions, hashes, ids, code, prose) with one line in ten
+    holding a planted personal value or secret."""
+    sensitive = [str(row["text"]) for row in _records(corpora / "redaction" / "sensitive.jsonl")]
+    clean = [str(row["text"]) for row in _records(corpora / "redaction" / "benign.jsonl")]
+    lines = [line for i, text in enumerate(sensitive) for line in (text, *clean[i * 9 % len(clean) :][:9])]
+    unit = "\n".join(lines) + "\n"
     return (unit * (size // len(unit) + 1))[:size]
 
 
