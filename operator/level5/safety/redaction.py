@@ -176,7 +176,9 @@ _DATE = re.compile(r"\b(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]
 _GLUED_BEFORE = re.compile(r"[\w:]$|\d[ -]$")
 # Digit groups within one line; ASCII classes keep the scan a byte-map lookup per character.
 _PHONE_CANDIDATE = re.compile(
-    r"(?<![\w+])(?:\+ ?)?(?:\(\d{1,5}\)[ .-]?)?\d[0-9 ().\-/]{5,22}\d(?: ?x\d{1,5})?", re.ASCII
+    r"(?<![\w+])(?=[+(]?(?:[ ().\-/]{0,2}\d){8})"  # at least eight digits ahead, checked before the match
+    r"(?:\+ ?)?(?:\(\d{1,5}\)[ .-]?)?\d[0-9 ().\-/]{5,22}\d(?: ?x\d{1,5})?",
+    re.ASCII,
 )
 _DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}", re.ASCII)
 _PHONE_LABEL = re.compile(
@@ -311,7 +313,8 @@ def _phones(text: str) -> Iterator[Span]:
     # One pass finds digit groups shaped like a phone number; libphonenumber validates only those.
     for m in _PHONE_CANDIDATE.finditer(text):
         raw = m.group().rstrip(" .-/")
-        before, after = text[max(0, m.start() - 2) : m.start()], text[m.start() + len(raw) :][:2]
+        end = m.start() + len(raw)
+        before, after = text[max(0, m.start() - 2) : m.start()], text[end : end + 2]
         # Pieces of ids (UUIDs, hex, ORD-2024-000123), times, decimals and longer digit groups are not
         # numbers to call: a token with letters or an id prefix is one token.
         if _GLUED_BEFORE.search(before) or _GLUED_AFTER.match(after):
@@ -320,7 +323,7 @@ def _phones(text: str) -> Iterator[Span]:
             continue
         labelled = _PHONE_LABEL.search(text[max(0, m.start() - 24) : m.start()]) is not None
         if _phone_number(raw, labelled):
-            yield Span(m.start(), m.start() + len(raw), "PHONE", 50)
+            yield Span(m.start(), end, "PHONE", 50)
 
 
 def _high_entropy(text: str) -> Iterator[Span]:
@@ -381,6 +384,8 @@ _STREET = re.compile(
     rf"(?i)(?<![\w])(?:{_NUMBER},?[ \t]+(?:{_WORDS}){{0,4}}?(?:{_STREET_WORDS})(?![\w])"
     rf"|(?:{_WORDS}){{0,3}}?(?:[^\W\d_][\w'-]*?)?(?:{_STREET_WORDS})(?![\w])[ \t,]*{_NUMBER}(?![\w]))"
 )
+_STREET_WORD = re.compile(rf"(?:{_STREET_WORDS})(?![\w])")
+_STREET_WORD_ANY_CASE = re.compile(_STREET_WORD.pattern, re.IGNORECASE)
 _STREET_FIRST = re.compile(rf"(?i)(?:{_STREET_WORDS})[ \t]")
 # A line holding a postcode: 4 or 5 digits, a UK postcode, or a US state and ZIP.
 _POSTCODE = r"\b\d{4,5}\b|\b[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}\b|\b[a-z]{2}\.? \d{5}\b"
@@ -447,17 +452,27 @@ def _addresses(text: str) -> Iterator[Span]:
                 break
         if end - start >= 8 and re.search(r"\d", text[start:end]):
             yield Span(start, end, "ADDRESS", 40)
-    for m in _STREET.finditer(text):
+    # The street shape is costly to try at every word, so it is tried only on lines with a street word.
+    line_end = -1
+    lower = text.lower()
+    # A case-sensitive scan of the lower-cased text is several times faster than an (?i) one; the few
+    # characters whose lower case is longer ("İ") would shift offsets, so such texts use the slow scan.
+    words = _STREET_WORD.finditer(lower) if len(lower) == len(text) else _STREET_WORD_ANY_CASE.finditer(text)
+    for hit in words:
+        if hit.start() <= line_end:
+            continue
+        line_start, line_end = text.rfind("\n", 0, hit.start()) + 1, _line_end(text, hit.end())
+        yield from _streets(text, line_start, line_end)
+
+
+def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
+    for m in _STREET.finditer(text, line_start, line_end):
         end = m.end()
         # The rest of the street line, then the postcode and town on the same or the next line.
-        line_end = text.find("\n", end)
-        line_end = len(text) if line_end == -1 else line_end
-        rest = text[end:line_end]
-        if _POSTCODE_LINE.match(rest):
+        if _POSTCODE_LINE.match(text[end:line_end]):
             end = line_end
         elif line_end < len(text):
-            next_end = text.find("\n", line_end + 1)
-            next_end = len(text) if next_end == -1 else next_end
+            next_end = _line_end(text, line_end + 1)
             if _POSTCODE_LINE.match(text[line_end + 1 : next_end]):
                 end = next_end
         yield Span(m.start(), end, "ADDRESS", 40)
