@@ -308,7 +308,6 @@ _FEATURES = (
         1.5,
         r"\bfrom the environment\b|/proc/(?:\d+|self)/environ\b|\.netrc\b|\$home\b|\benv(?:ironment)? var(?:iable)?s?\b",  # noqa: E501
     ),
-    _f("system", 1.5, r"(?<![\w.])/(?:home|etc|root|proc|sys|usr|dev|boot|mnt|opt|srv)/[\w./-]*"),
     _f(
         "safety",
         2.5,
@@ -344,6 +343,9 @@ _CONCEPT = re.compile(
 _GOAL_HOST = re.compile(
     r"https?://|(?<![\w@./-])(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|app|example|site|me|sh|xyz|info|biz|cloud|co|ai)\b(?![\w-])"
 )
+# Paths outside the sandbox's own: asked for in a goal, a capability it forbids; in program output, just
+# what an error message or the runtime policy's report names.
+_GOAL_PATH = re.compile(r"(?<![\w.])/(?:home|etc|root|proc|sys|usr|dev|boot|mnt|opt|srv)/[\w./-]*")
 _QUOTED = re.compile(r"'[^'\n]{6,}'|\"[^\"\n]{6,}\"|\u201c[^\u201d\n]{6,}\u201d|\u2018[^\u2019\n]{6,}\u2019")
 _COUNTING = re.compile(
     r"\b(?:count|how many|how often|classify|flag|measure|share|frequency|detect|per day|report)\b"
@@ -494,6 +496,8 @@ def check_input(text: str, *, source: str) -> InputVerdict:
     if not strict and _GOAL_HOST.search(normal):
         # The sandbox has no network: a goal that names a host wants something it cannot have.
         scores["network"] = scores.get("network", 0.0) + ESCALATE_SCORE
+    if not strict and _GOAL_PATH.search(normal):
+        scores["system"] = scores.get("system", 0.0) + ESCALATE_SCORE
     for how, decoded in _hidden_layers(text):
         hidden = _score(normalise(decoded))
         if sum(hidden.values()) >= ESCALATE_SCORE and sum(hidden.values()) > sum(scores.values()):

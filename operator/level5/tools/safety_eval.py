@@ -109,9 +109,12 @@ def _injection_verdict(sample: Sample) -> Verdict:
 
 
 def injection_rates(corpora: Path = DEFAULT_CORPORA) -> Rates:
-    """Injection detection rate on attacks.jsonl and false-positive rate on benign.jsonl."""
+    """Injection detection rate on attacks.jsonl and false-positive rate on benign.jsonl, both halves."""
     folder = corpora / "injection"
-    return measure(_jsonl(folder / "attacks.jsonl"), _jsonl(folder / "benign.jsonl"), _injection_verdict)
+    # Goals that quote an attack should escalate (injection_figures counts them); they are not benign.
+    benign = [row for row in _records(folder / "benign.jsonl") if row["expect"] == "allow"]
+    samples = [Sample(str(row["source"]), str(row["text"])) for row in benign]
+    return measure(_jsonl(folder / "attacks.jsonl"), samples, _injection_verdict)
 
 
 @dataclass(frozen=True)
