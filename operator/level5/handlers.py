@@ -44,6 +44,7 @@ from level5.kube.sandboxes import SandboxLauncher
 from level5.kube.tasks import KubeStatusSink, read_emergency_stop, read_secret_key
 from level5.loop.journal import INVALID_SPEC, Journal
 from level5.loop.task_loop import TaskLoop, utcnow
+from level5.model.classifier import InjectionClassifier
 from level5.model.client import ModelGateway, ModelUnavailableError, resolve_endpoint
 from level5.observability.metrics import Metrics
 from level5.people.admission import (
@@ -77,6 +78,8 @@ class Services:
     sandbox_pods: SandboxPods
     emergency: EmergencyStop
     audit: AuditLog
+    classifier: InjectionClassifier | None
+    """Layer 1's optional second opinion (LEVEL5_INJECTION_CLASSIFIER_URL)."""
 
     @classmethod
     async def start(cls, config: OperatorConfig) -> Services:
@@ -107,10 +110,19 @@ class Services:
             sandbox_pods=SandboxPods(),
             emergency=emergency,
             audit=audit,
+            classifier=InjectionClassifier(
+                config.injection_classifier_url,
+                config.injection_classifier_model,
+                config.injection_classifier_timeout,
+            )
+            if config.injection_classifier_url
+            else None,
         )
 
     async def close(self) -> None:
         await self.gateway.close()
+        if self.classifier is not None:
+            await self.classifier.close()
         await self.api.close()
         self.metrics.close()
 
@@ -214,6 +226,7 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
         wakeups=services.wakeups,
         creator=(meta.get("annotations") or {}).get(CREATED_BY),
         metrics=services.metrics,
+        second_opinion=services.classifier,
     )
     try:
         await loop.run()

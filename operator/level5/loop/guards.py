@@ -17,7 +17,13 @@ from pydantic import BaseModel
 
 from level5.api.spec import AgentTaskSpec
 from level5.api.verdicts import Verdict
-from level5.safety.injection import SANDBOX_OUTPUT, check_input
+from level5.safety.injection import (
+    SANDBOX_OUTPUT,
+    InputVerdict,
+    SecondOpinion,
+    check_input,
+    check_input_with_second_opinion,
+)
 from level5.safety.redaction import Redactor
 from level5.sandbox.outcome import PodOutcome
 from level5.sandbox.result import RunError, RunResult
@@ -50,14 +56,28 @@ def _rules(verdicts: Iterable[tuple[Verdict, list[str]]]) -> tuple[Verdict, list
     return worst, sorted(rules)
 
 
-def check_goal(spec: AgentTaskSpec) -> GoalCheck:
-    """Injection check of the goal, each constraint and each preference (all written by the task's author)."""
-    goal = spec.goal
-    results = [
-        check_input(text, source="goal") for text in [goal.primary, *goal.constraints, *goal.preferences]
-    ]
+def _goal_texts(spec: AgentTaskSpec) -> list[str]:
+    return [spec.goal.primary, *spec.goal.constraints, *spec.goal.preferences]
+
+
+def _goal_check(results: Iterable[InputVerdict]) -> GoalCheck:
     verdict, rules = _rules((r.verdict, [f.rule for f in r.findings]) for r in results)
     return GoalCheck(verdict=verdict, rules=rules)
+
+
+def check_goal(spec: AgentTaskSpec) -> GoalCheck:
+    """Injection check of the goal, each constraint and each preference (all written by the task's author)."""
+    return _goal_check(check_input(text, source="goal") for text in _goal_texts(spec))
+
+
+async def check_goal_with_second_opinion(spec: AgentTaskSpec, classifier: SecondOpinion) -> GoalCheck:
+    """``check_goal`` with a classifier's opinion on each text added (it can only add findings)."""
+    return _goal_check(
+        [
+            await check_input_with_second_opinion(text, source="goal", classifier=classifier)
+            for text in _goal_texts(spec)
+        ]
+    )
 
 
 def withheld_note(rules: list[str]) -> str:

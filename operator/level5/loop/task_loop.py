@@ -47,7 +47,7 @@ from level5.api.status import (
 from level5.core.kill_switch import EmergencyStop
 from level5.core.wakeups import Wakeups
 from level5.loop.evaluation import JudgeFn, evaluate, failure_signature
-from level5.loop.guards import check_goal, guard_outcome
+from level5.loop.guards import check_goal, check_goal_with_second_opinion, guard_outcome
 from level5.loop.journal import Journal, StatusSink
 from level5.loop.prompts import describe_failure, generation_messages, judge_messages
 from level5.loop.state_machine import (
@@ -71,6 +71,7 @@ from level5.observability.monitoring import (
 )
 from level5.people import escalation
 from level5.safety.audit import AuditLog
+from level5.safety.injection import SecondOpinion
 from level5.safety.redaction import Redactor
 from level5.safety.review.reviewer import Verdict, review_code
 from level5.sandbox.manifests import TaskRef, sandbox_pod_name
@@ -153,8 +154,11 @@ class TaskLoop:
         wakeups: Wakeups | None = None,
         creator: str | None = None,
         metrics: Metrics | None = None,
+        second_opinion: SecondOpinion | None = None,
     ) -> None:
         self.task, self.spec = task, spec
+        # An optional injection classifier consulted on the goal besides the built-in check (layer 1).
+        self.second_opinion = second_opinion
         # The spec changes while the task runs (pause, guidance, tighter constraints): spec_view reads the
         # live object; wake-ups tell when it or one of the task's Approvals changed.
         self.spec_view = spec_view or (lambda: spec)
@@ -283,7 +287,11 @@ class TaskLoop:
 
     async def _check_goal(self, iteration: int) -> bool:
         """Layer 1 on the task's own words; False when the task was failed for them."""
-        check = check_goal(self.spec)
+        check = (
+            check_goal(self.spec)
+            if self.second_opinion is None
+            else await check_goal_with_second_opinion(self.spec, self.second_opinion)
+        )
         if check.verdict is Verdict.ALLOW:
             return True
         await self._audit("input-check", iteration, {"verdict": check.verdict.value, "rules": check.rules})
