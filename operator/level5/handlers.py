@@ -42,8 +42,9 @@ from level5.core.wakeups import Wakeups
 from level5.kube.approvals import KubeApprovals
 from level5.kube.sandboxes import SandboxLauncher
 from level5.kube.tasks import KubeStatusSink, read_emergency_stop, read_secret_key
+from level5.loop.context import utcnow
 from level5.loop.journal import INVALID_SPEC, Journal
-from level5.loop.task_loop import TaskLoop, utcnow
+from level5.loop.task_loop import TaskLoop
 from level5.model.classifier import InjectionClassifier
 from level5.model.client import ModelGateway, ModelUnavailableError, resolve_endpoint
 from level5.observability.metrics import Metrics
@@ -96,7 +97,9 @@ class Services:
         audit_path = Path(config.audit_path)
         audit_path.parent.mkdir(parents=True, exist_ok=True)
         audit = AuditLog(
-            metrics.audit_sink(TeeSink(FileSink(audit_path), StreamSink(logging.getLogger("level5.audit"))))
+            metrics.audit_sink(
+                TeeSink(FileSink(audit_path), StreamSink(logging.getLogger("level5.safety.audit")))
+            )
         )
         return cls(
             config=config,

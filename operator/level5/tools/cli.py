@@ -28,6 +28,7 @@ from level5.tools.safety_eval import (
     EVAL_ALLOWED_LIBRARIES,
     Figure,
     Rates,
+    bandit_additions,
     injection_figures,
     injection_rates,
     injection_speed,
@@ -35,6 +36,8 @@ from level5.tools.safety_eval import (
     redaction_rates,
     redaction_speed,
     review_rates,
+    review_report,
+    review_speed,
 )
 
 EXIT_CODES = {Verdict.ALLOW: 0, Verdict.BLOCK: 1, Verdict.ESCALATE: 2}
@@ -109,6 +112,10 @@ def _eval_safety(args: argparse.Namespace) -> int:
     redaction = redaction_rates()
     per_type = ", ".join(f"{kind} {hit}/{total}" for kind, (hit, total) in redaction.per_type.items())
     print(f"{_rates_line('redaction', 'recall', redaction.overall)}; per type: {per_type}")
+    # The review's detail comes after the three summary lines, which scripts and tests read by position.
+    print("\n".join(review_report()))
+    print(_rates_line("bandit (not run by the review) would add", "stops", bandit_additions()))
+    print(f"review speed: {review_speed():.1f} ms median for a 200-line benign script")
     _print_layers_1_and_5()
     return 0
 

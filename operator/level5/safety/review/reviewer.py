@@ -2,9 +2,12 @@
 
 ``review_code`` reviews the exact UTF-8 bytes that will execute: source-level tricks first
 (encoding cookies, bidi controls, null bytes, disguised identifiers), then the ``ast`` analysis in
-``review_ast`` and bandit as a second opinion. The verdict is the worst finding; each finding has a
-stable rule id and an explanation, and ``ReviewResult.feedback()`` turns them into text the model
-can act on. Pure and deterministic: no network, no Kubernetes, the code is never executed.
+``analyser`` with the API allow-list of ``api``. Bandit is no longer run here: on the tuning
+corpus it caught nothing the analysis missed, for two thirds of the time (``level5 eval-safety``
+keeps measuring what it would add, see ``safety_eval.bandit_additions``). The verdict is the worst
+finding; each finding has a stable rule id and an explanation, and ``ReviewResult.feedback()``
+turns them into text the model can act on. Pure and deterministic: no network, no Kubernetes, the
+code is never executed.
 """
 
 from __future__ import annotations
@@ -21,13 +24,13 @@ from pydantic import BaseModel, Field
 
 from level5.api.verdicts import Finding, Verdict, dedupe, worst
 from level5.safety.review.analyser import analyze
-from level5.safety.review.bandit import bandit_findings
 from level5.safety.review.policy import MAX_LINE_LENGTH
 
 __all__ = ["Finding", "ReviewResult", "Verdict", "review_code"]
 
 # PEP 263: the cookie is honoured on either of the first two lines.
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\t\n\r\x20-\x7e]")
 _UTF8_NAMES = frozenset({"utf-8", "utf8", "utf_8", "u8", "utf", "cp65001"})
 # Trojan Source (CVE-2021-42574): these reorder how code is displayed without changing how it runs.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
@@ -44,6 +47,9 @@ class ReviewResult(BaseModel):
         """Text for the model explaining what to change."""
         if not self.findings:
             return "The pre-execution review found no problems."
+        if self.verdict is Verdict.ALLOW:
+            notes = [f"- line {f.line} [{f.rule}] {f.message}" for f in self.findings]
+            return "\n".join(["The pre-execution review allowed this code, with notes:", *notes])
         lines = [
             f"The pre-execution review rejected this code (verdict: {self.verdict.value}). "
             "Rewrite it without the constructs below; do not try to disguise them."
@@ -71,7 +77,9 @@ def _source_findings(source: str, data: bytes) -> list[Finding]:
                 1,
                 f"encoding declaration '{match.group(1).decode('ascii', 'replace')}'; use UTF-8",
             )
-    for index, char in enumerate(source):
+    # Only characters outside printable ASCII can be any of these; scanning just them keeps this fast.
+    for suspect in _NOT_PRINTABLE_ASCII.finditer(source):
+        index, char = suspect.start(), suspect.group()
         if char == "\x00":
             add("L5-SRC-002", _line_of(source, index), "null byte in source")
         elif char in _BIDI:
@@ -90,6 +98,8 @@ def _source_findings(source: str, data: bytes) -> list[Finding]:
     for number, line in enumerate(source.splitlines(), 1):
         if len(line) > MAX_LINE_LENGTH:
             add("L5-SRC-006", number, f"line of {len(line)} characters hides code", Verdict.ESCALATE)
+    if source.isascii():
+        return dedupe(findings)  # ASCII identifiers cannot disguise other names
     try:
         for token in tokenize.tokenize(io.BytesIO(data).readline):
             if token.type == tokenize.NAME and not token.string.isascii():
@@ -124,7 +134,5 @@ def review_code(source: str, *, allowed_libraries: Sequence[str], max_lines: int
     except (RecursionError, MemoryError):
         message = "code is nested too deeply to review"
         findings.append(Finding(rule="L5-SYNTAX-002", line=1, message=message, verdict=Verdict.BLOCK))
-    else:
-        findings += bandit_findings(data)
     findings = sorted(dedupe(findings), key=lambda f: (f.line, f.rule))
     return ReviewResult(verdict=worst(f.verdict for f in findings), findings=findings, code_sha256=digest)
