@@ -49,7 +49,8 @@ class OperatorConfig(BaseModel):
     system-call monitoring is off (see level5.observability.syscalls)."""
     injection_classifier_url: str | None = None
     """OpenAI-compatible endpoint of a prompt-injection classifier giving layer 1 a second opinion on
-    each goal (LEVEL5_INJECTION_CLASSIFIER_URL); unset or empty: the built-in check alone."""
+    each goal and each run's redacted output (LEVEL5_INJECTION_CLASSIFIER_URL); unset or empty: the
+    built-in check alone."""
     injection_classifier_model: str = "prompt-guard"
     """Model name sent to the classifier endpoint (LEVEL5_INJECTION_CLASSIFIER_MODEL)."""
     injection_classifier_timeout: float = 5.0

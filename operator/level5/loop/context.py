@@ -127,7 +127,8 @@ class StepContext:
         second_opinion: SecondOpinion | None = None,
     ) -> None:
         self.task, self.spec = task, spec
-        # An optional injection classifier consulted on the goal besides the built-in check (layer 1).
+        # An optional injection classifier consulted on the goal and the run's redacted output besides the
+        # built-in check (layer 1).
         self.second_opinion = second_opinion
         # The spec changes while the task runs (pause, guidance, tighter constraints): spec_view reads the
         # live object; wake-ups tell when it or one of the task's Approvals changed.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel
 
@@ -96,8 +96,11 @@ def _texts(run: RunResult) -> list[str]:
     ]
 
 
-def guard_outcome(outcome: PodOutcome, redactor: Redactor) -> GuardedOutcome:
-    """The outcome with injected instructions withheld and PII and secrets redacted."""
+def guard_outcome(
+    outcome: PodOutcome, redactor: Redactor, withhold_for: Sequence[str] = ()
+) -> GuardedOutcome:
+    """The outcome with injected instructions withheld and PII and secrets redacted; `withhold_for` are
+    rules found by a second opinion that withhold the output as well."""
     run = outcome.run
     raw = (outcome.failure or "") + (run.model_dump_json(by_alias=True) if run else "")
     counts: Counter[str] = Counter()
@@ -110,7 +113,8 @@ def guard_outcome(outcome: PodOutcome, redactor: Redactor) -> GuardedOutcome:
     rules: list[str] = []
     if run is not None:
         verdict = check_input("\n".join(_texts(run)), source=SANDBOX_OUTPUT)
-        rules = sorted({f.rule for f in verdict.findings}) if verdict.verdict is not Verdict.ALLOW else []
+        found = {f.rule for f in verdict.findings} if verdict.verdict is not Verdict.ALLOW else set()
+        rules = sorted(found | set(withhold_for))
         if rules:
             note = withheld_note(rules)
             run = run.model_copy(
@@ -150,3 +154,20 @@ def guard_outcome(outcome: PodOutcome, redactor: Redactor) -> GuardedOutcome:
         injection_rules=rules,
         outputs_sha256=hashlib.sha256(raw.encode()).hexdigest(),
     )
+
+
+async def guard_outcome_with_second_opinion(
+    outcome: PodOutcome, redactor: Redactor, classifier: SecondOpinion
+) -> GuardedOutcome:
+    """``guard_outcome``, then the classifier's opinion on the redacted texts (it never sees what layer 5
+    removed); when it flags them, the output is withheld like a built-in finding. A failing classifier
+    changes nothing (``check_input_with_second_opinion``'s fallback)."""
+    guarded = guard_outcome(outcome, redactor)
+    run = guarded.outcome.run
+    if run is None or guarded.injection_rules:
+        return guarded
+    opinion = await check_input_with_second_opinion(
+        "\n".join(_texts(run)), source=SANDBOX_OUTPUT, classifier=classifier
+    )
+    flagged = sorted({f.rule for f in opinion.findings if f.verdict is not Verdict.ALLOW})
+    return guard_outcome(outcome, redactor, withhold_for=flagged) if flagged else guarded

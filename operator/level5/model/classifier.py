@@ -1,5 +1,6 @@
 """An optional second opinion for layer 1: a prompt-injection classifier or guard model behind an
-OpenAI-compatible endpoint (``LEVEL5_INJECTION_CLASSIFIER_URL``, chart value ``injectionClassifier``).
+OpenAI-compatible endpoint (``LEVEL5_INJECTION_CLASSIFIER_URL``, chart value ``injectionClassifier``),
+asked about each goal text and each run's output (after redaction).
 
 The built-in check is rules; a model catches what rules have not seen (other languages above all). It
 only adds findings: its verdicts are recorded like the built-in ones (rule ``L5-INJ-020``), and a reply
