@@ -45,6 +45,7 @@ from level5.kube.tasks import KubeStatusSink, read_emergency_stop, read_secret_k
 from level5.loop.context import LoopServices, utcnow
 from level5.loop.journal import INVALID_SPEC, Journal
 from level5.loop.task_loop import TaskLoop
+from level5.model.classifier import InjectionClassifier
 from level5.model.client import ModelGateway, ModelUnavailableError, resolve_endpoint
 from level5.observability.metrics import Metrics
 from level5.people.admission import (
@@ -78,6 +79,8 @@ class Services:
     sandbox_pods: SandboxPods
     emergency: EmergencyStop
     audit: AuditLog
+    classifier: InjectionClassifier | None
+    """Layer 1's optional second opinion (LEVEL5_INJECTION_CLASSIFIER_URL)."""
 
     @classmethod
     async def start(cls, config: OperatorConfig) -> Services:
@@ -110,6 +113,13 @@ class Services:
             sandbox_pods=SandboxPods(),
             emergency=emergency,
             audit=audit,
+            classifier=InjectionClassifier(
+                config.injection_classifier_url,
+                config.injection_classifier_model,
+                config.injection_classifier_timeout,
+            )
+            if config.injection_classifier_url
+            else None,
         )
 
     @property
@@ -123,10 +133,13 @@ class Services:
             wakeups=self.wakeups,
             metrics=self.metrics,
             emergency=self.emergency,
+            second_opinion=self.classifier,
         )
 
     async def close(self) -> None:
         await self.gateway.close()
+        if self.classifier is not None:
+            await self.classifier.close()
         await self.api.close()
         self.metrics.close()
 

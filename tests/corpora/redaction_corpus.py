@@ -7,6 +7,13 @@ Sensitive samples plant one value of a known type in a realistic sentence (local
 fr_FR, ja_JP, es_ES); benign samples hold the look-alikes a program's output is full of (numbers, dates,
 prices, versions, code, labelled hashes, UUIDs, ISBNs, paths) and must come back unchanged. Credentials
 are built in their vendors' published shapes from the seeded random source, never taken from anywhere.
+
+Every sample carries a ``split``. The first corpus (the six locales above, structured identifiers only) is
+the ``tuning`` half, together with the personal names, postal addresses, national phone digit runs,
+Maestro cards and order-id look-alikes of ``TUNING_LOCALES`` in ``TUNING_TEMPLATES``. The ``heldout``
+half (split 2026-11-30, before any detector was changed for it) plants every kind in locales the
+detectors were never tuned on, in sentences and labels of their own (``HELDOUT_TEMPLATES``), with
+look-alikes of its own; its figures are only read, never tuned on.
 """
 
 from __future__ import annotations
@@ -185,16 +192,174 @@ def benign_samples(seed: int = SEED) -> list[str]:
     return samples
 
 
+TUNING_LOCALES = ("en_US", "de_DE", "fr_FR", "en_GB")
+HELDOUT_LOCALES = ("it_IT", "nl_NL", "pl_PL", "en_AU", "pt_PT", "es_ES")
+PHONE_REGION = {
+    "en_US": "US",
+    "de_DE": "DE",
+    "fr_FR": "FR",
+    "en_GB": "GB",
+    "it_IT": "IT",
+    "nl_NL": "NL",
+    "pl_PL": "PL",
+    "en_AU": "AU",
+    "pt_PT": "PT",
+    "es_ES": "ES",
+}
+TUNING_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "PERSON": (
+        "Name: {value}",
+        "Dear {value},\nyour order has shipped.",
+        "Customer {value} placed order 1182",
+        "ship to: {value}",
+        "row 4: name={value}, status=active",
+    ),
+    "ADDRESS": ("Ship to:\n{value}", "Address: {value}", "customer moved to {value} last year"),
+    "PHONE_DIGITS": ("Tel: {value}", "phone={value}", "Mobile {value} (evenings)"),
+    "MAESTRO": ("paid by Maestro {value}", "card number: {value}"),
+}
+HELDOUT_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "PERSON": (
+        "Contact person: {value}",
+        "Attn: {value}",
+        "Hello {value}, thanks for your message.",
+        "Recipient: {value}",
+        "Patient {value} was discharged on Monday.",
+        "Cliente: {value}",
+    ),
+    "ADDRESS": (
+        "Deliver to: {value}",
+        "billing address:\n{value}",
+        "Our office is now at {value}.",
+        "Indirizzo: {value}",
+    ),
+    "PHONE_DIGITS": ("Telefon: {value}", "cell: {value}", "ph. {value}", "telefono {value}"),
+    "MAESTRO": ("Maestro card {value} was declined", "debit card={value}"),
+}
+HELDOUT_SENTENCES = (
+    "value on file: {value}",
+    "contatto aggiornato: {value}",
+    "zie bijlage; gegevens {value} bevestigd",
+    "| {value} | verified |",
+    "klient podał {value} w formularzu",
+)
+TUNING_LOOKALIKES = (
+    "order ORD-2024-{n:06d} shipped",
+    "invoice INV-{year}-{n:06d} paid",
+    "SKU {ean} restocked",
+    "Name: total_revenue, dtype: float64",
+    "Customer count: {n}",
+    "ticket #{year}0312-{small:04d} closed",
+    "ship to region: EMEA ({n} parcels)",
+    "class Customer(BaseModel): name: str",
+)
+HELDOUT_LOOKALIKES = (
+    "case CASE-{year}-{n:06d} reopened",
+    "PO {n:010d} approved by purchasing",
+    "batch B-{year}-{small:04d} released",
+    "Name: order_date, Length: {small}, dtype: datetime64[ns]",
+    "tracking 1Z{n:06d}AA{small:08d}",
+    "Dear reader, the {year} figures follow.",
+    "Street names in the dataset: {small} unique values",
+    "request {year}{n:09d} took {small} ms",
+)
+
+
+def _one_line(address: str) -> str:
+    return ", ".join(part.strip() for part in address.splitlines())
+
+
+def _national_digits(phone: str, region: str) -> str:
+    """The number as a bare national digit run (0 and the digits, no spaces), the way forms store it."""
+    import phonenumbers
+
+    number = phonenumbers.parse(phone, region)
+    return "".join(
+        ch
+        for ch in phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        if ch.isdigit()
+    )
+
+
+def people_samples(
+    locales: tuple[str, ...], templates: dict[str, tuple[str, ...]], *, structured: bool = False
+) -> list[Planted]:
+    """Names, postal addresses, national phone digit runs and Maestro numbers in each locale; with
+    `structured`, the structured kinds of `_pii` too (the held-out half measures every kind)."""
+    samples: list[Planted] = []
+    for index, locale in enumerate(locales):
+        fake = Faker(locale)
+        fake.seed_instance(SEED + 200 + index + (50 if structured else 0))
+        for n in range(SAMPLES_PER_LOCALE // 2):
+            values = {
+                "PERSON": fake.name(),
+                "ADDRESS": fake.address() if n % 2 else _one_line(fake.address()),
+                "PHONE_DIGITS": _national_digits(fake.phone_number(), PHONE_REGION[locale]),
+                "MAESTRO": fake.credit_card_number(card_type="maestro"),
+            }
+            for label, value in values.items():
+                kind = {"PHONE_DIGITS": "PHONE", "MAESTRO": "CREDIT_CARD"}.get(label, label)
+                template = templates[label][n % len(templates[label])]
+                samples.append(Planted(kind, value, template.format(value=value)))
+            if structured:
+                sentence = HELDOUT_SENTENCES[n % len(HELDOUT_SENTENCES)]
+                samples += [
+                    Planted(kind, value, sentence.format(value=value)) for kind, value in _pii(fake, locale)
+                ]
+    return samples
+
+
+def id_lookalikes(templates: tuple[str, ...]) -> list[str]:
+    """Order, invoice, case and tracking ids and label-like code that must come back unchanged."""
+    rng = Random(SEED + 300 + len(templates[0]))
+    return [
+        template.format(
+            n=rng.randrange(10**6),
+            year=rng.randrange(2019, 2027),
+            small=rng.randrange(10**4),
+            ean="".join(rng.choice(string.digits) for _ in range(13)),
+        )
+        for _ in range(SAMPLES_PER_LOCALE // 2)
+        for template in templates
+    ]
+
+
+def local_prose(locales: tuple[str, ...]) -> list[str]:
+    """Sentences, cities and company names in each locale: capitalised words that are not people."""
+    lines: list[str] = []
+    for index, locale in enumerate(locales):
+        fake = Faker(locale)
+        fake.seed_instance(SEED + 400 + index)
+        for n in range(SAMPLES_PER_LOCALE // 4):
+            lines += [
+                fake.sentence(nb_words=10),
+                f"Sales in {fake.country()}: {n * 37 + 5} units",
+                f"{fake.company()} reported {n + 2} open tickets",
+            ]
+    return lines
+
+
 OUTPUT = Path(__file__).resolve().parent / "redaction"
 
 
 def render() -> dict[str, str]:
     """The corpus files' contents, one JSON object a line."""
     sensitive = [
-        json.dumps({"kind": p.kind, "value": p.value, "text": p.text}, ensure_ascii=False)
-        for p in sensitive_samples()
+        json.dumps({"kind": p.kind, "value": p.value, "text": p.text, "split": split}, ensure_ascii=False)
+        for split, planted in (
+            ("tuning", sensitive_samples() + people_samples(TUNING_LOCALES, TUNING_TEMPLATES)),
+            ("heldout", people_samples(HELDOUT_LOCALES, HELDOUT_TEMPLATES, structured=True)),
+        )
+        for p in planted
     ]
-    benign = [json.dumps({"text": text}, ensure_ascii=False) for text in benign_samples()]
+    benign = [
+        json.dumps({"text": text, "split": split}, ensure_ascii=False)
+        for split, texts in (
+            ("tuning", benign_samples() + id_lookalikes(TUNING_LOOKALIKES)),
+            ("heldout", id_lookalikes(HELDOUT_LOOKALIKES) + local_prose(HELDOUT_LOCALES)),
+        )
+        for text in texts
+    ]
     return {"sensitive.jsonl": "\n".join(sensitive) + "\n", "benign.jsonl": "\n".join(benign) + "\n"}
 
 

@@ -655,3 +655,11 @@ def test_kube_score(values: Path | None, tmp_path: Path) -> None:
                 comments = "; ".join(c.get("summary", "") for c in check.get("comments") or [])
                 findings.append(f"{kind}/{name}: {check_id}: {comments}")
     assert not findings, "\n".join(findings)
+
+
+def test_injection_classifier_is_off_by_default() -> None:
+    assert "LEVEL5_INJECTION_CLASSIFIER_URL" not in env_of(default())
+    env = env_of(render(None, "injectionClassifier.url=http://guard:8000/v1"))
+    assert env["LEVEL5_INJECTION_CLASSIFIER_URL"]["value"] == "http://guard:8000/v1"
+    assert env["LEVEL5_INJECTION_CLASSIFIER_MODEL"]["value"] == "prompt-guard"
+    assert env["LEVEL5_INJECTION_CLASSIFIER_TIMEOUT"]["value"] == "5"

@@ -51,6 +51,15 @@ class OperatorConfig(BaseModel):
     """Base URL of the node's system-call collector (LEVEL5_SYSCALL_MONITOR_URL), a template where
     `{hostIP}` stands for the sandbox pod's `status.hostIP`, e.g. `http://{hostIP}:18090`; unset or empty:
     system-call monitoring is off (see level5.observability.syscalls)."""
+    injection_classifier_url: str | None = None
+    """OpenAI-compatible endpoint of a prompt-injection classifier giving layer 1 a second opinion on
+    each goal and each run's redacted output (LEVEL5_INJECTION_CLASSIFIER_URL); unset or empty: the
+    built-in check alone."""
+    injection_classifier_model: str = "prompt-guard"
+    """Model name sent to the classifier endpoint (LEVEL5_INJECTION_CLASSIFIER_MODEL)."""
+    injection_classifier_timeout: float = 5.0
+    """Seconds to wait for the classifier (LEVEL5_INJECTION_CLASSIFIER_TIMEOUT); then the built-in verdict
+    stands and the failure is recorded."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorConfig:
@@ -73,9 +82,17 @@ class OperatorConfig(BaseModel):
             "webhook_addr": "LEVEL5_WEBHOOK_ADDR",
             "metrics_port": "LEVEL5_METRICS_PORT",
             "syscall_monitor_url": "LEVEL5_SYSCALL_MONITOR_URL",
+            "injection_classifier_url": "LEVEL5_INJECTION_CLASSIFIER_URL",
+            "injection_classifier_model": "LEVEL5_INJECTION_CLASSIFIER_MODEL",
+            "injection_classifier_timeout": "LEVEL5_INJECTION_CLASSIFIER_TIMEOUT",
         }
         values: dict[str, object] = {field: env[var] for field, var in names.items() if var in env}
-        for optional in ("runtime_class", "webhook_cert_dir", "syscall_monitor_url"):
+        for optional in (
+            "runtime_class",
+            "webhook_cert_dir",
+            "syscall_monitor_url",
+            "injection_classifier_url",
+        ):
             if values.get(optional) == "":
                 values[optional] = None
         return cls.model_validate(values)

@@ -47,6 +47,7 @@ from level5.observability.monitoring import (
     executed,
 )
 from level5.safety.audit import AuditLog
+from level5.safety.injection import SecondOpinion
 from level5.safety.redaction import Redactor
 from level5.sandbox.manifests import TaskRef
 from level5.sandbox.outcome import LaunchOutcome, Pod, PodOutcome
@@ -111,6 +112,9 @@ class LoopServices:
     metrics: Metrics = field(default_factory=Metrics)
     emergency: EmergencyStop = field(default_factory=EmergencyStop)
     clock: Callable[[], datetime] = utcnow
+    second_opinion: SecondOpinion | None = None
+    """An optional injection classifier consulted on the goal and each run's redacted output, besides the
+    built-in checks (it can only add findings)."""
 
 
 class StepContext:
@@ -133,6 +137,7 @@ class StepContext:
         creator: str | None = None,
     ) -> None:
         self.task, self.spec = task, spec
+        self.second_opinion = services.second_opinion
         # The spec changes while the task runs (pause, guidance, tighter constraints): spec_view reads the
         # live object; wake-ups tell when it or one of the task's Approvals changed.
         self.spec_view = spec_view or (lambda: spec)

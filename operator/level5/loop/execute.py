@@ -13,7 +13,7 @@ from level5.api.status import (
 )
 from level5.loop.approval import ApprovalSteps
 from level5.loop.evaluation import JudgeFn, evaluate, failure_signature
-from level5.loop.guards import guard_outcome
+from level5.loop.guards import guard_outcome, guard_outcome_with_second_opinion
 from level5.loop.prompts import describe_failure, judge_messages
 from level5.loop.state_machine import (
     Action,
@@ -73,7 +73,11 @@ class ExecuteStep(ApprovalSteps):
             pod = await self.sandbox.wait(namespace, current.pod_name, self.spec)
             outcome = await self.sandbox.result(namespace, current.pod_name, pod)
             pod_uid = (pod or {}).get("metadata", {}).get("uid")
-        guarded = guard_outcome(outcome, self.redactor)
+        guarded = (
+            guard_outcome(outcome, self.redactor)
+            if self.second_opinion is None
+            else await guard_outcome_with_second_opinion(outcome, self.redactor, self.second_opinion)
+        )
         outcome = guarded.outcome
         syscalls = syscall_record(
             outcome.monitoring, outcome.syscalls, outcome.run.isolation_probe if outcome.run else None

@@ -12,7 +12,7 @@ from level5.api.status import (
 )
 from level5.loop.context import StepContext
 from level5.loop.evaluation import failure_signature
-from level5.loop.guards import check_goal
+from level5.loop.guards import check_goal, check_goal_with_second_opinion
 from level5.loop.prompts import describe_failure, generation_messages
 from level5.loop.state_machine import (
     Action,
@@ -30,7 +30,11 @@ class GenerateStep(StepContext):
 
     async def _check_goal(self, iteration: int) -> bool:
         """Layer 1 on the task's own words; False when the task was failed for them."""
-        check = check_goal(self.spec)
+        check = (
+            check_goal(self.spec)
+            if self.second_opinion is None
+            else await check_goal_with_second_opinion(self.spec, self.second_opinion)
+        )
         if check.verdict is Verdict.ALLOW:
             return True
         await self._audit("input-check", iteration, {"verdict": check.verdict.value, "rules": check.rules})

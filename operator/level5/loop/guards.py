@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel
 
 from level5.api.spec import AgentTaskSpec
 from level5.api.verdicts import Verdict
-from level5.safety.injection import SANDBOX_OUTPUT, check_input
+from level5.safety.injection import (
+    SANDBOX_OUTPUT,
+    InputVerdict,
+    SecondOpinion,
+    check_input,
+    check_input_with_second_opinion,
+)
 from level5.safety.redaction import Redactor
 from level5.sandbox.outcome import PodOutcome
 from level5.sandbox.result import RunError, RunResult
@@ -50,14 +56,28 @@ def _rules(verdicts: Iterable[tuple[Verdict, list[str]]]) -> tuple[Verdict, list
     return worst, sorted(rules)
 
 
-def check_goal(spec: AgentTaskSpec) -> GoalCheck:
-    """Injection check of the goal, each constraint and each preference (all written by the task's author)."""
-    goal = spec.goal
-    results = [
-        check_input(text, source="goal") for text in [goal.primary, *goal.constraints, *goal.preferences]
-    ]
+def _goal_texts(spec: AgentTaskSpec) -> list[str]:
+    return [spec.goal.primary, *spec.goal.constraints, *spec.goal.preferences]
+
+
+def _goal_check(results: Iterable[InputVerdict]) -> GoalCheck:
     verdict, rules = _rules((r.verdict, [f.rule for f in r.findings]) for r in results)
     return GoalCheck(verdict=verdict, rules=rules)
+
+
+def check_goal(spec: AgentTaskSpec) -> GoalCheck:
+    """Injection check of the goal, each constraint and each preference (all written by the task's author)."""
+    return _goal_check(check_input(text, source="goal") for text in _goal_texts(spec))
+
+
+async def check_goal_with_second_opinion(spec: AgentTaskSpec, classifier: SecondOpinion) -> GoalCheck:
+    """``check_goal`` with a classifier's opinion on each text added (it can only add findings)."""
+    return _goal_check(
+        [
+            await check_input_with_second_opinion(text, source="goal", classifier=classifier)
+            for text in _goal_texts(spec)
+        ]
+    )
 
 
 def withheld_note(rules: list[str]) -> str:
@@ -76,8 +96,11 @@ def _texts(run: RunResult) -> list[str]:
     ]
 
 
-def guard_outcome(outcome: PodOutcome, redactor: Redactor) -> GuardedOutcome:
-    """The outcome with injected instructions withheld and PII and secrets redacted."""
+def guard_outcome(
+    outcome: PodOutcome, redactor: Redactor, withhold_for: Sequence[str] = ()
+) -> GuardedOutcome:
+    """The outcome with injected instructions withheld and PII and secrets redacted; `withhold_for` are
+    rules found by a second opinion that withhold the output as well."""
     run = outcome.run
     raw = (outcome.failure or "") + (run.model_dump_json(by_alias=True) if run else "")
     counts: Counter[str] = Counter()
@@ -90,7 +113,8 @@ def guard_outcome(outcome: PodOutcome, redactor: Redactor) -> GuardedOutcome:
     rules: list[str] = []
     if run is not None:
         verdict = check_input("\n".join(_texts(run)), source=SANDBOX_OUTPUT)
-        rules = sorted({f.rule for f in verdict.findings}) if verdict.verdict is not Verdict.ALLOW else []
+        found = {f.rule for f in verdict.findings} if verdict.verdict is not Verdict.ALLOW else set()
+        rules = sorted(found | set(withhold_for))
         if rules:
             note = withheld_note(rules)
             run = run.model_copy(
@@ -130,3 +154,20 @@ def guard_outcome(outcome: PodOutcome, redactor: Redactor) -> GuardedOutcome:
         injection_rules=rules,
         outputs_sha256=hashlib.sha256(raw.encode()).hexdigest(),
     )
+
+
+async def guard_outcome_with_second_opinion(
+    outcome: PodOutcome, redactor: Redactor, classifier: SecondOpinion
+) -> GuardedOutcome:
+    """``guard_outcome``, then the classifier's opinion on the redacted texts (it never sees what layer 5
+    removed); when it flags them, the output is withheld like a built-in finding. A failing classifier
+    changes nothing (``check_input_with_second_opinion``'s fallback)."""
+    guarded = guard_outcome(outcome, redactor)
+    run = guarded.outcome.run
+    if run is None or guarded.injection_rules:
+        return guarded
+    opinion = await check_input_with_second_opinion(
+        "\n".join(_texts(run)), source=SANDBOX_OUTPUT, classifier=classifier
+    )
+    flagged = sorted({f.rule for f in opinion.findings if f.verdict is not Verdict.ALLOW})
+    return guard_outcome(outcome, redactor, withhold_for=flagged) if flagged else guarded

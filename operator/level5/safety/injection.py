@@ -1,13 +1,29 @@
 """Layer 1: prompt-injection and intent check on everything that reaches the model.
 
 Checked texts: the task goal, constraints, guidance, quoted reference data, and everything fed back
-from the sandbox (stdout, stderr, tracebacks: indirect injection). The text is normalised (NFKC,
-casefold, zero-width and tag characters removed, whitespace collapsed, leetspeak undone) and
-hidden payloads are decoded (base64, hex, rot13, Unicode tag characters) and checked again.
-Weighted features per category are summed into a score, so paraphrases that hit several weak
-features are caught while a single ambiguous word ("system", "password column", "ignore missing
-values") is not. ``source="sandbox_output"`` is stricter: program output has no business
-addressing the assistant. An optional second-opinion classifier can only add findings.
+from the sandbox (stdout, stderr, tracebacks: indirect injection). Detection is the second line of
+defence: the first is ``spotlight``, which hands all such data to the model as marked blocks it is told
+never to obey.
+
+The text is normalised (NFKC, Unicode TR39 confusable skeletons for words that mix scripts, Latin small
+capitals, zero-width, tag and bidirectional control characters removed, casefold, leetspeak undone,
+whitespace collapsed; line breaks are kept for role markers) and hidden payloads are decoded (base64,
+hex, percent-encoding, rot13, reversed text, Unicode tag characters) and checked again. Weighted
+features per category are summed into a score, so paraphrases that hit several weak features are caught
+while a single ambiguous word ("system", "password column", "ignore missing values") is not. Every
+feature ends on a word boundary, so ``order_date`` is not "order".
+
+Besides wording, structural signals that do not depend on the language: role or turn markers inside
+data, URLs and hosts in a goal (the sandbox has no network), markdown images, links and spreadsheet
+formulas that carry data in a query string, DNS lookups of data, and requests for what the sandbox
+forbids (network, the environment, paths outside /data and /output, switching off checks or
+approvals). Other languages are covered by concepts, not phrases: a word for "ignore or forget" near a
+word for "instructions or rules" or "previous" in any of the lexicon's languages, in any order.
+
+Blocked only when sure (score at least ``BLOCK_SCORE``); unsure is escalated to a person. A goal whose
+only attack is inside quotes and that asks for counting or classifying is escalated, never blocked.
+Data sources (``sandbox_output``, ``reference_data``) are stricter: data has no business addressing the
+assistant. An optional second-opinion classifier can only add findings.
 """
 
 from __future__ import annotations
@@ -20,23 +36,38 @@ import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
+from urllib.parse import unquote
 
 from pydantic import BaseModel, Field
 
 from level5.api.verdicts import Finding, Verdict, worst
 
 SANDBOX_OUTPUT = "sandbox_output"
+REFERENCE_DATA = "reference_data"
+DATA_SOURCES = frozenset({SANDBOX_OUTPUT, REFERENCE_DATA})
 BLOCK_SCORE = 3.0
 ESCALATE_SCORE = 1.5
 # Output of the sandbox gets no benefit of the doubt.
 SANDBOX_FACTOR = 1.5
 
-_ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u034f\u180e]")
+_ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060-\u2064\ufeff\u00ad\u034f\u180e]")
+# Bidirectional controls reorder what a reader sees against what a model reads: stripped and flagged.
+_BIDI = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+# Unicode TR39 confusables (confusables.txt, prototype in Latin) for the Cyrillic and Greek letters that
+# pass for Latin ones, and the Latin small capitals (IPA letters no language writes words with).
+_CONFUSABLE = str.maketrans(
+    "аеорсухіјѕһԁԛԝүӏАВЕКМНОРСТХІЈЅҮαοριυνκχΑΒΕΗΙΚΜΝΟΡΤΥΧΖ",
+    "aeopcyxijshdqwylABEKMHOPCTXIJSYaopiuvkxABEHIKMNOPTYXZ",
+)
+_SMALL_CAPS = str.maketrans("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnoprstuvwyz")
+_CONFUSABLE_CHARS = frozenset(chr(c) for c in _CONFUSABLE)
+_MIXED_WORD = re.compile(r"\w*[A-Za-z]\w*")
 _TAGS = re.compile("[\U000e0000-\U000e007f]+")
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "|": "l"}
 )
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+_PERCENT = re.compile(r"(?:%[0-9a-fA-F]{2}){4,}")
 _HEX = re.compile(r"\b(?:[0-9a-fA-F]{2}){8,}\b")
 
 
@@ -52,7 +83,8 @@ def _f(category: str, weight: float, pattern: str) -> _Feature:
 
 
 _W = r"(?:\s+\S+){0,4}?"  # up to four filler words between the parts of a phrase
-_OBJECTS = r"(?:instruction|rule|directive|prompt|guideline|constraint|guardrail|polic|programming|order|command|context|message|restriction|guidance|task)"  # noqa: E501
+# Whole words only ("orders" yes, "order_date" and "reorder" no).
+_OBJECTS = r"(?:instructions?|rules?|directives?|prompts?|guidelines?|constraints?|guardrails?|polic(?:y|ies)|programming|orders?|commands?|context|messages?|restrictions?|guidance|tasks?)\b"  # noqa: E501
 _MODEL = r"\b(?:you|your|assistant|ai|model|llm|chatgpt|gpt|claude|ai agent|the agent|bot)\b"
 
 _FEATURES = (
@@ -65,7 +97,7 @@ _FEATURES = (
     _f(
         "override",
         2.0,
-        rf"\b(?:previous|prior|above|earlier|original|old)\s+{_OBJECTS}\w*\s+(?:are|is)\s+(?:void|cancelled|canceled|obsolete|revoked|no longer (?:valid|apply|applicable))",  # noqa: E501
+        rf"\b(?:previous|prior|above|earlier|original|old)\s+{_OBJECTS}\s+(?:are|is)\s+(?:void|cancelled|canceled|obsolete|revoked|no longer (?:valid|apply|applicable))",  # noqa: E501
     ),
     _f(
         "override",
@@ -135,7 +167,7 @@ _FEATURES = (
     _f(
         "delimiter",
         2.0,
-        r"(?:^|\n|\s)#{2,}\s*(?:system|assistant|instruction|new instructions?)\b|(?:^|\n)\s*(?:system|assistant|developer)\s*(?:prompt)?\s*:",  # noqa: E501
+        r"(?:^|\n|\s)#{2,}\s*(?:system|assistant|instruction|new instructions?)\b|(?:^|\n)\s*(?:system prompt|assistant|developer)\s*:",  # noqa: E501
     ),
     _f(
         "delimiter",
@@ -198,6 +230,125 @@ _FEATURES = (
         2.0,
         rf"\b(?:reveal|print|show|repeat|output|display|tell me|leak|dump)\b{_W}\s*(?:your|the)\s+(?:system\s+|initial\s+|hidden\s+|original\s+)?(?:prompt|instructions)",  # noqa: E501
     ),
+    # notes addressed to the model inside data, and announcements that the task changed
+    _f(
+        "override",
+        2.0,
+        r"\b(?:note|message|instructions?|reminder)s? (?:to|for) (?:the |any )?(?:ai|model|language model|llm|assistant|agent|bot)\b",  # noqa: E501
+    ),
+    _f(
+        "override",
+        1.5,
+        r"\b(?:the |your )?(?:task|goal|assignment) (?:has|was|is) (?:changed|been changed|updated|replaced|cancell?ed)\b|\b(?:real|actual) task is\b|\bsupersedes? the (?:goal|task|instructions)\b|\b(?:no longer apply|treat everything you were told)\b",  # noqa: E501
+    ),
+    # false authority: approvals, privileges and modes claimed by the text itself
+    _f(
+        "roleplay",
+        2.0,
+        r"\b(?:this is|i am|i'm|as) (?:the |your )?(?:platform |system |security |compliance |the vendor's |vendor's )*(?:admin(?:istrator)?|developer|creator|security team|compliance team|ciso|ceo|owner|operator)\b",  # noqa: E501
+    ),
+    _f(
+        "roleplay",
+        2.0,
+        r"\b(?:approv(?:al|ed)|authori[sz](?:ation|ed|e)|permission|signed off|sign-off)\b.{0,50}\b(?:already|was given|been given|granted|waived|not needed|signed off)\b|\b(?:already|was|been|has) (?:approved|authori[sz]ed|signed off)\b",  # noqa: E501
+    ),
+    _f(
+        "roleplay",
+        2.0,
+        r"\b(?:elevated privileges|maintenance mode|unrestricted mode|admin mode|no boundaries|debug mode enabled|is waived|are waived)\b",  # noqa: E501
+    ),
+    # the text's own role markers: a fake conversation inside data or a goal
+    _f(
+        "delimiter",
+        2.0,
+        r"(?:^|\n|[,;|\"'>\]])\s*\[?(?:assistant|human|### response|### instruction|\[system\])\]?\s*:",
+    ),
+    _f("delimiter", 2.0, r"<\|[a-z_]+\|>|</s>|\[system\]"),
+    _f("delimiter", 0.75, r"(?:^|\n)\s*\[?system\]?\s*:"),
+    # data carried out in a URL: markdown images and links, HTML images, spreadsheet formulas, DNS
+    _f("exfiltration", 3.0, r"!\[[^\]\n]*\]\(\s*(?:https?:)?//[^)\s]*\?[^)\s]*="),
+    _f(
+        "exfiltration",
+        2.0,
+        r"\]\(\s*(?:https?:)?//[^)\s]*\?[^)\s]*=|<img\b[^>]*\bsrc\s*=\s*[\"']?(?:https?:)?//[^\s\"'>]*\?",
+    ),
+    _f(
+        "exfiltration",
+        3.0,
+        r"=\s*(?:hyperlink|image|webservice|importxml|importdata|importhtml|importfeed|importrange)\s*\(\s*[\"']?(?:https?:)?//",
+    ),
+    _f(
+        "exfiltration",
+        1.5,
+        r"\b(?:markdown )?(?:image|pixel|badge)\b.{0,40}\b(?:url|link)\b.{0,40}\b(?:query|parameters?)\b",
+    ),
+    _f(
+        "exfiltration",
+        2.0,
+        r"\bdns (?:query|queries|lookups?|requests?|resolution)\b|\b(?:resolve|look ?up|query)\b.{0,30}<[^>]+>\.[a-z0-9-]+\.[a-z]{2,}",  # noqa: E501
+    ),
+    # capabilities the sandbox forbids: network, the environment, paths outside its own, installs
+    _f(
+        "network",
+        1.5,
+        r"\b(?:download|fetch|pull|scrape|crawl|connect to|call|query)\b.{0,60}\b(?:website|web site|web page|url|internet|online|remote|server|endpoint|vendor api|rest api|the api|tcp|port \d+)\b",  # noqa: E501
+    ),
+    _f(
+        "network",
+        1.5,
+        r"\b(?:open|make|create) an? (?:tcp|udp|network|socket|http) (?:connection|request|socket)\b",
+    ),
+    _f(
+        "network",
+        1.5,
+        r"\bpip install\b|\binstall\b.{0,40}\b(?:packages?|library|libraries|module)\b.{0,30}\b(?:run ?time|pip|internet)\b",  # noqa: E501
+    ),
+    _f(
+        "credential",
+        1.5,
+        r"\bfrom the environment\b|/proc/(?:\d+|self)/environ\b|\.netrc\b|\$home\b|\benv(?:ironment)? var(?:iable)?s?\b",  # noqa: E501
+    ),
+    _f(
+        "safety",
+        2.5,
+        r"\b(?:disable|turn off|switch off|skip|bypass|remove|waive)\b{_W}\s*(?:the\s+)?(?:approvals?|approval step|human (?:check|review|approval)|sign-off|network policy|output filter)\b".replace(  # noqa: E501
+            "{_W}", _W
+        ),
+    ),
+)
+
+# Concepts, not phrases: a word of each concept in any of these languages (en, de, fr, es, it, pt, nl,
+# cs, ru, uk, id, zh, ja), matched as a word start; an "ignore" word near an "instructions" or
+# "previous" word (either order, same sentence) is an override in any mix of these languages.
+_DISMISS = (
+    r"ignor|disregard|forget|overrid|vergiss|vergess|missacht|oubli|olvid|omit|dimentic|esque[cç]|"
+    r"desconsider|negeer|vergeet|zapomeň|zapomn|игнор|проигнор|забуд|забудь|ігнор|забуд|abaikan|lupakan"
+)
+_RULES = (
+    r"instruc|instruk|rule|prompt|guideline|directive|anweisung|regel|vorgabe|befehl|consigne|r[eè]gle|"
+    r"regla|indicac|istruz|regol|instru[cç][õo]|regra|instructie|pokyn|инструкц|правил|указани|"
+    r"інструкц|вказів|aturan|perintah"
+)
+_EARLIER = (
+    r"previous|prior|above|earlier|vorherig|obig|vorher|pr[ée]c[ée]dent|ci-dessus|anterior|precedent|"
+    r"vorige|eerdere|předchozí|предыдущ|прежн|попередн|sebelumnya"
+)
+_CJK_DISMISS = "忽略|无视|忽视|忘记|無視|忘れ"
+_CJK_RULES = "指令|指示|说明|規則|规则|命令|提示|ルール"
+_CONCEPT = re.compile(
+    rf"(?:(?<!\w)(?:{_DISMISS})\w*[^.!?;\n]{{0,60}}?(?<!\w)(?:{_RULES}|{_EARLIER})"
+    rf"|(?<!\w)(?:{_RULES}|{_EARLIER})\w*[^.!?;\n]{{0,60}}?(?<!\w)(?:{_DISMISS})"
+    rf"|(?:{_CJK_DISMISS}).{{0,12}}(?:{_CJK_RULES})|(?:{_CJK_RULES}).{{0,8}}(?:{_CJK_DISMISS}))"
+)
+_GOAL_HOST = re.compile(
+    r"https?://|(?<![\w@./-])(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|app|example|site|me|sh|xyz|info|biz|cloud|co|ai)\b(?![\w-])"
+)
+# Paths outside the sandbox's own: asked for in a goal, a capability it forbids; in program output, just
+# what an error message or the runtime policy's report names.
+_GOAL_PATH = re.compile(r"(?<![\w.])/(?:home|etc|root|proc|sys|usr|dev|boot|mnt|opt|srv)/[\w./-]*")
+_QUOTED = re.compile(r"'[^'\n]{6,}'|\"[^\"\n]{6,}\"|\u201c[^\u201d\n]{6,}\u201d|\u2018[^\u2019\n]{6,}\u2019")
+_COUNTING = re.compile(
+    r"\b(?:count|how many|how often|classify|flag|measure|share|frequency|detect|per day|report)\b"
 )
 
 _CATEGORY_RULES = {
@@ -240,14 +391,24 @@ class InputVerdict(BaseModel):
     intents: list[str] = Field(default_factory=list)
 
 
+def _skeleton(match: re.Match[str]) -> str:
+    """A word that mixes Latin with look-alike letters of another script, in Latin letters (TR39)."""
+    word = match.group()
+    return word.translate(_CONFUSABLE) if _CONFUSABLE_CHARS.intersection(word) else word
+
+
 def normalise(text: str) -> str:
-    """NFKC, zero-width and tag characters removed, casefolded, leetspeak undone, whitespace collapsed."""
-    text = _TAGS.sub("", _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text))).casefold()
+    """NFKC, confusable skeletons, zero-width, tag and bidi characters removed, casefolded, leetspeak
+    undone, spaces collapsed (line breaks kept, so role markers are still at the start of a line)."""
+    text = _BIDI.sub("", _TAGS.sub("", _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text))))
+    # Only words that already hold a Latin letter are mapped, so Russian or Greek text stays itself.
+    text = _MIXED_WORD.sub(_skeleton, text.translate(_SMALL_CAPS)).casefold()
     # De-leet only digits and symbols inside words so that numbers in data stay numbers.
     text = re.sub(r"(?<=[a-z])[013457@$]+|[013457@$]+(?=[a-z])", lambda m: m.group().translate(_LEET), text)
     # Letters spelled out with separators ("i-g-n-o-r-e") are joined back into words.
     text = re.sub(r"\b(?:[a-z][-._ ]){3,}[a-z]\b", lambda m: re.sub(r"[-._ ]", "", m.group()), text)
-    return re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"[ \t\r\f\v]+", " ", text)
+    return re.sub(r" ?\n[\s]*", "\n", text).strip()
 
 
 def _hidden_layers(text: str) -> list[tuple[str, str]]:
@@ -266,7 +427,10 @@ def _hidden_layers(text: str) -> list[tuple[str, str]]:
         decoded = _printable(partial(binascii.unhexlify, match))
         if decoded:
             layers.append(("hex", decoded))
+    for match in _PERCENT.findall(text):
+        layers.append(("percent-encoding", unquote(match)))
     layers.append(("rot13", codecs.decode(text, "rot13")))
+    layers.append(("reversed text", text[::-1]))
     return layers
 
 
@@ -285,6 +449,8 @@ def _score(normal: str) -> dict[str, float]:
     for feature in _FEATURES:
         if feature.pattern.search(normal):
             scores[feature.category] = scores.get(feature.category, 0.0) + feature.weight
+    if _CONCEPT.search(normal):
+        scores["override"] = max(scores.get("override", 0.0), 2.5)
     return scores
 
 
@@ -295,9 +461,20 @@ def _line_of(text: str, category: str) -> int:
     return 1
 
 
+def _quoted_only(text: str, normal: str) -> bool:
+    """The attack is only quoted, in a text that asks to count or classify it (a moderation task)."""
+    outside = _QUOTED.sub(" ", normal)
+    return (
+        outside != normal
+        and sum(_score(outside).values()) < ESCALATE_SCORE
+        and _COUNTING.search(outside) is not None
+        and not _TAGS.search(text)
+    )
+
+
 def check_input(text: str, *, source: str) -> InputVerdict:
     """Check `text` from `source` (goal, constraints, guidance, reference_data, sandbox_output...)."""
-    strict = source == SANDBOX_OUTPUT
+    strict = source in DATA_SOURCES
     normal = normalise(text)
     scores = _score(normal)
     findings: list[Finding] = []
@@ -307,6 +484,20 @@ def check_input(text: str, *, source: str) -> InputVerdict:
                 rule="L5-INJ-011", line=1, message="invisible characters hide text", verdict=Verdict.ESCALATE
             )
         )
+    if _BIDI.search(text):
+        findings.append(
+            Finding(
+                rule="L5-INJ-014",
+                line=1,
+                message="bidirectional control characters reorder the text",
+                verdict=Verdict.ESCALATE,
+            )
+        )
+    if not strict and _GOAL_HOST.search(normal):
+        # The sandbox has no network: a goal that names a host wants something it cannot have.
+        scores["network"] = scores.get("network", 0.0) + ESCALATE_SCORE
+    if not strict and _GOAL_PATH.search(normal):
+        scores["system"] = scores.get("system", 0.0) + ESCALATE_SCORE
     for how, decoded in _hidden_layers(text):
         hidden = _score(normalise(decoded))
         if sum(hidden.values()) >= ESCALATE_SCORE and sum(hidden.values()) > sum(scores.values()):
@@ -337,6 +528,16 @@ def check_input(text: str, *, source: str) -> InputVerdict:
         if total >= ESCALATE_SCORE
         else Verdict.ALLOW
     )
+    if verdict is Verdict.BLOCK and not strict and not findings and _quoted_only(text, normal):
+        verdict = Verdict.ESCALATE
+        findings.append(
+            Finding(
+                rule="L5-INJ-015",
+                line=1,
+                message="the goal quotes an attack to count or classify it: a person decides",
+                verdict=verdict,
+            )
+        )
     if verdict is not Verdict.ALLOW:
         for category, value in sorted(scores.items(), key=lambda kv: -kv[1]):
             message = f"{category} features (weight {value:.1f}, total score {total:.1f}, source {source})"

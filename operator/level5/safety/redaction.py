@@ -1,7 +1,10 @@
 """Layer 5: output filtering. Finds PII and secrets in text and replaces them with stable placeholders.
 
-Detected types: EMAIL, PHONE (libphonenumber, several regions), CREDIT_CARD (known issuer prefix and
-Luhn), SSN (valid US area/group/serial), IBAN (mod-97), IP_ADDRESS (v4 and v6, checked by ``ipaddress``),
+Detected types: EMAIL, PHONE (libphonenumber, several regions; a bare national digit run only next to a
+phone label), CREDIT_CARD (known issuer prefix and Luhn; Maestro from 12 digits), SSN (valid US
+area/group/serial), IBAN (mod-97, a greedy match that fails is retried shorter), IP_ADDRESS (v4 and v6,
+checked by ``ipaddress``), PERSON and ADDRESS (by context: labels such as "Name:", "Customer", "Dear",
+"ship to", "Address:", street-type words with a house number, postcode lines),
 API keys and tokens with a known shape (AWS, GitHub, Slack, Stripe, Google, OpenAI, JWT, PEM private
 keys, bearer tokens), values of secret-looking assignments (``password=``, ``"token": ...``) and
 high-entropy strings.
@@ -16,6 +19,17 @@ word (``version 1.2.3.4``, ``v1.2.3.4``, ``==1.2.3.4``) is a version, not an add
 identifiers, not secrets; a hex digest labelled as a hash (``sha256: ...``, ``commit ...``, the
 ``sha256sum`` ``<digest>  <file>`` layout) is kept, since it is derived from content and redacting it
 breaks code and git references, while an unlabelled long hex string is treated as a possible secret.
+A digit group after letters or an id label (``ORD-2024-000123``, ``SKU 4006381333931``) is part of an
+id, never a phone or card number.
+
+Microsoft Presidio was weighed for names and addresses: its PERSON and LOCATION recognisers are spaCy
+NER models, which cannot be downloaded at run time here and would add hundreds of MB to the operator
+image; its pattern recognisers cover what the detectors below already do. So people and places are
+found by context, and a second opinion can come from a model endpoint (layer 1's classifier hook).
+
+Speed: each detector is one regular-expression pass over the text that yields candidates; only
+candidates are validated (checksums, libphonenumber, ``ipaddress``); overlaps are resolved by one sort
+and one sweep. The time is linear in the input.
 """
 
 from __future__ import annotations
@@ -28,6 +42,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from pydantic import BaseModel
@@ -35,6 +50,8 @@ from pydantic import BaseModel
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "JP", "IN", "ES")
 MIN_PHONE_DIGITS = 8
 """Shorter numbers are local extensions or postcodes more often than numbers that identify a person."""
+MAX_PHONE_DIGITS = 15
+"""E.164's longest number."""
 PLACEHOLDER = re.compile(r"\[[A-Z_]+:[0-9a-f]{8}\]")
 APP_SALT = b"level5-redaction-v1"
 """Mixed into every task key so placeholders differ from any other product using the same scheme."""
@@ -58,6 +75,28 @@ class Span:
 
 
 Detector = Callable[[str], Iterator[Span]]
+
+
+@lru_cache(maxsize=2)
+def _lowered(text: str) -> str | None:
+    """The text in lower case when that keeps every offset (it does unless the text holds one of the few
+    characters whose lower case is longer, such as "İ"); one per text, shared by the detectors."""
+    lower = text.lower()
+    return lower if len(lower) == len(text) else None
+
+
+class _Caseless:
+    """A case-insensitive pattern (written in lower case) scanned case-sensitively over the lower-cased
+    text, several times faster in Python's re than an (?i) scan; offsets are the text's own, so values
+    are sliced from the original. A text whose lower case changes length gets the (?i) scan."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._fast = re.compile(pattern, flags)
+        self._slow = re.compile(pattern, flags | re.IGNORECASE)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        lower = _lowered(text)
+        return self._fast.finditer(lower) if lower is not None else self._slow.finditer(text)
 
 
 def task_key(task_uid: str, operator_secret: bytes = b"") -> bytes:
@@ -133,34 +172,52 @@ _CREDENTIAL_NAMES = (
 )
 # key = value, key: value, "key": "value", KEY=value; the key must *end* in a secret word, so
 # max_tokens=100 or password_hash=... are left alone.
-_ASSIGNMENT = re.compile(
-    rf"(?i)(?<![A-Za-z0-9])[\w.-]*(?:{_CREDENTIAL_NAMES})[\"']?\s*(?::=|=>|[:=])\s*"
+_ASSIGNMENT = _Caseless(
+    rf"(?:{_CREDENTIAL_NAMES})[\"']?\s*(?::=|=>|[:=])\s*"
     r"(?:\"(?P<dq>[^\"\n]{4,})\"|'(?P<sq>[^'\n]{4,})'|(?P<bare>[^\s\"',;)\]}]{4,}))"
 )
 _NOT_A_SECRET = re.compile(
     r"(?i)^(?:none|null|nil|true|false|undefined|required|optional|string|str|bytes|int|env|"
     r"\*+|x+|\.+|<[^>]*>|\$\{?\w+\}?|%\(?\w+\)?s?|\{\{?[^}]*\}\}?)$"
 )
-_BEARER = re.compile(r"(?i)\b(?:bearer|basic|token)\s+([A-Za-z0-9._~+/=-]{16,})")
+_BEARER = _Caseless(r"\b(?:bearer|basic|token)\s+([a-z0-9._~+/=-]{16,})", re.ASCII)
 _EMAIL = r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b"
-_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
-_CARD_PREFIX = re.compile(r"^(?:4|5[0-8]|2[2-7]|2131|1800|3[0-8]|6)")
-_SSN = re.compile(r"(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])")
-_SSN_LABELLED = re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\D{0,12}(\d{3})(\d{2})(\d{4})\b")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
+_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])", re.ASCII)
+_IBAN_MIN = 15
+"""Norway's IBAN, the shortest."""
+_MAESTRO_PREFIX = re.compile(r"^(?:50[0-9]|5[6-8]|6(?:304|39|7)|0604)")
+_CARD_PREFIX = re.compile(r"^(?:4|5[0-8]|2[2-7]|2131|1800|3[0-8]|6|0604)")
+_SSN = re.compile(r"(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])", re.ASCII)
+_SSN_LABELLED = _Caseless(r"\b(?:ssn|social security(?: number| no\.?)?)\D{0,12}(\d{3})(\d{2})(\d{4})\b")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b", re.ASCII)
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)", re.ASCII)
 _IPV6 = re.compile(
-    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?![\w:])"
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?![\w:])", re.ASCII
 )
 _DECIMAL = re.compile(r"-?\d+[.,]\d+")
 _DATE = re.compile(r"\b(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2})\b")
 _GLUED_BEFORE = re.compile(r"[\w:]$|\d[ -]$")
+# Digit groups within one line; ASCII classes keep the scan a byte-map lookup per character.
+_PHONE_CANDIDATE = re.compile(
+    r"(?<![\w+])(?=[+(]?(?:[ ().\-/]{0,2}\d){8})"  # at least eight digits ahead, checked before the match
+    r"(?:\+ ?)?(?:\(\d{1,5}\)[ .-]?)?\d[0-9 ().\-/]{5,22}\d(?: ?x\d{1,5})?",
+    re.ASCII,
+)
+_DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}", re.ASCII)
+_PHONE_LABEL = re.compile(
+    r"(?i)(?:\b(?:tel|tél|phone|telephone|téléphone|telefon|teléfono|mobile|mobil|handy|portable|fax)\b|電話)"
+    r"\.?(?:\s*(?:no|nr|number|nummer)\.?)?\s*[:=]?\s*$"
+)
+# A letter, an id label or an id's own separator run right before a digit group makes it part of an id.
+_ID_PREFIX = re.compile(
+    r"(?i)(?:[a-z][a-z0-9]*[-_#/]|\b(?:order|invoice|ticket|case|po|id|no|nr|ref|request|batch|sku)\s*[#:]?\s*)$"
+)
 _GLUED_AFTER = re.compile(r"[\w:]|[.,]\d|[ -]\d")
 _SEPARATED = re.compile(r"\d[\s().\-/]+\d")
 _VERSION_BEFORE = re.compile(r"(?i)(?:\bv|\bversion\s*|\bver\.?\s*|\brelease\s*|==|>=|<=|~=|@)$")
-_BASE64ISH = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{20,}={0,2}(?![A-Za-z0-9+/_=-])")
+_BASE64ISH = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{20,}={0,2}(?![A-Za-z0-9+/_=-])", re.ASCII)
 _WORD_PIECES = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-_HEXISH = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32,}(?![0-9A-Za-z])")
+_HEXISH = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32,}(?![0-9A-Za-z])", re.ASCII)
 _HASH_LABEL = re.compile(
     r"(?i)(?:sha-?(?:1|224|256|384|512)?|md5|blake2?b?|digest|hash|checksum|commit|rev(?:ision)?|"
     r"etag|integrity|fingerprint|object|tree|parent|oid)\b[^\n]{0,24}$"
@@ -168,18 +225,19 @@ _HASH_LABEL = re.compile(
 _SHA_SUM_LINE = re.compile(r"^ [ *]\S")
 
 
-_TOKEN_DETECTORS = tuple(_regex(kind, 90, pattern) for kind, pattern in _TOKEN_SHAPES)
+# One alternation, one pass over the text: group i+1 is the i-th shape.
+_TOKENS = re.compile("|".join(f"({pattern})" for _, pattern in _TOKEN_SHAPES), re.ASCII)
 
 
 def _tokens(text: str) -> Iterator[Span]:
-    for detect in _TOKEN_DETECTORS:
-        yield from detect(text)
+    for m in _TOKENS.finditer(text):
+        yield Span(m.start(), m.end(), _TOKEN_SHAPES[(m.lastindex or 1) - 1][0], 90)
 
 
 def _assignments(text: str) -> Iterator[Span]:
     for m in _ASSIGNMENT.finditer(text):
         group = next(g for g in ("dq", "sq", "bare") if m.group(g) is not None)
-        value = m.group(group)
+        value = text[m.start(group) : m.end(group)]
         # Code, not data: a call, an index, an attribute chain of a variable, or a placeholder.
         if _NOT_A_SECRET.match(value) or PLACEHOLDER.fullmatch(value) or re.search(r"[(\[]", value):
             continue
@@ -193,11 +251,15 @@ def _assignments(text: str) -> Iterator[Span]:
 def _cards(text: str) -> Iterator[Span]:
     for m in _CARD.finditer(text):
         raw = m.group()
+        if _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()]):
+            continue
         digits = re.sub(r"\D", "", raw)
         groups = re.split(r"[ -]", raw)
         # Separators, when present, split the number into card-like groups (4-4-4-4, 4-6-5...).
         grouped = len(groups) == 1 or (len(groups) <= 5 and all(3 <= len(g) <= 6 for g in groups))
-        if 13 <= len(digits) <= 19 and grouped and _CARD_PREFIX.match(digits) and luhn_ok(digits):
+        # Maestro numbers may be as short as 12 digits; every other scheme has 13 to 19.
+        shortest = 12 if _MAESTRO_PREFIX.match(digits) else 13
+        if shortest <= len(digits) <= 19 and grouped and _CARD_PREFIX.match(digits) and luhn_ok(digits):
             yield Span(m.start(), m.end(), "CREDIT_CARD", 80)
 
 
@@ -212,8 +274,13 @@ def _ssns(text: str) -> Iterator[Span]:
 
 def _ibans(text: str) -> Iterator[Span]:
     for m in _IBAN.finditer(text):
-        if iban_ok(m.group().replace(" ", "")):
-            yield Span(m.start(), m.end(), "IBAN", 85)
+        # The greedy match may have swallowed a following code ("... 0130 00 BIC"): when the checksum
+        # fails, shorter prefixes ending on an alphanumeric are tried, longest first.
+        candidate = m.group()
+        for end in range(len(candidate), _IBAN_MIN - 1, -1):
+            if candidate[end - 1] != " " and iban_ok(candidate[:end].replace(" ", "")):
+                yield Span(m.start(), m.start() + end, "IBAN", 85)
+                break
 
 
 def _ips(text: str) -> Iterator[Span]:
@@ -242,22 +309,44 @@ def _valid_ip(candidate: str) -> bool:
     return True
 
 
+def _phone_number(raw: str, labelled: bool) -> bool:
+    """Whether a candidate digit group is a phone number: an international one that is possible, a
+    national one valid in a region and written with separators, or a bare digit run a label vouches for."""
+    digits = sum(ch.isdigit() for ch in raw.partition("x")[0])  # an extension is not part of the number
+    if not MIN_PHONE_DIGITS <= digits <= MAX_PHONE_DIGITS or _DECIMAL.fullmatch(raw) or _DATE.search(raw):
+        return False
+    if _DOTTED_QUAD.fullmatch(raw):  # an IPv4 address, not a number to call
+        return False
+    if raw.startswith("+"):
+        return _parses(raw, None, phonenumbers.is_possible_number)
+    if not labelled and _SEPARATED.search(raw) is None:
+        return False
+    check = phonenumbers.is_possible_number if labelled else phonenumbers.is_valid_number
+    return any(_parses(raw, region, check) for region in PHONE_REGIONS)
+
+
+def _parses(raw: str, region: str | None, check: Callable[[phonenumbers.PhoneNumber], bool]) -> bool:
+    try:
+        return check(phonenumbers.parse(raw, region))
+    except phonenumbers.NumberParseException:
+        return False
+
+
 def _phones(text: str) -> Iterator[Span]:
-    for region in PHONE_REGIONS:
-        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
-            raw = match.raw_string
-            before, after = text[max(0, match.start - 2) : match.start], text[match.end : match.end + 2]
-            # Pieces of ids (UUIDs, hex), times, decimals and longer digit groups are not numbers to call.
-            glued = bool(_GLUED_BEFORE.search(before) or _GLUED_AFTER.match(after))
-            if glued or len(re.sub(r"\D", "", raw)) < MIN_PHONE_DIGITS or _DECIMAL.fullmatch(raw):
-                continue
-            # An explicit international prefix is strong evidence; a national number must be valid in the
-            # region and written the way people write phone numbers (a bare run of digits is more often a
-            # count, an id or a date).
-            international = raw.startswith("+")
-            national = phonenumbers.is_valid_number(match.number) and _SEPARATED.search(raw) is not None
-            if (international or national) and not _DATE.search(raw):
-                yield Span(match.start, match.end, "PHONE", 50)
+    # One pass finds digit groups shaped like a phone number; libphonenumber validates only those.
+    for m in _PHONE_CANDIDATE.finditer(text):
+        raw = m.group().rstrip(" .-/")
+        end = m.start() + len(raw)
+        before, after = text[max(0, m.start() - 2) : m.start()], text[end : end + 2]
+        # Pieces of ids (UUIDs, hex, ORD-2024-000123), times, decimals and longer digit groups are not
+        # numbers to call: a token with letters or an id prefix is one token.
+        if _GLUED_BEFORE.search(before) or _GLUED_AFTER.match(after):
+            continue
+        if _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()]):
+            continue
+        labelled = _PHONE_LABEL.search(text[max(0, m.start() - 24) : m.start()]) is not None
+        if _phone_number(raw, labelled):
+            yield Span(m.start(), end, "PHONE", 50)
 
 
 def _high_entropy(text: str) -> Iterator[Span]:
@@ -280,6 +369,133 @@ def _high_entropy(text: str) -> Iterator[Span]:
             yield Span(m.start(), m.end(), "HIGH_ENTROPY", 20)
 
 
+# -- people and places, found by their context ---------------------------------------------------------
+# Without an NER model (Presidio's PERSON and LOCATION come from spaCy, whose models cannot be fetched at
+# run time here), a name is found after a label that introduces a person and an address after a label
+# that introduces one, or by its own shape: a house number next to a street-type word, with the
+# postcode line that follows.
+_PERSON_LABEL = _Caseless(
+    r"(?<![\w])(?:(?:full |customer |contact )?name|customer|client|kunde|kundin|nom|dear|cher|chère|"
+    r"sehr geehrte[rs]?|liebe[rs]?|ship to|bill to|deliver to|livrer à|lieferung an)(?![\w])"
+    r"(?:\s*[:=]\s*|,?[ \t]+)"
+)
+_NAME_WORD = re.compile(
+    r"(?:(?:dr|mr|mrs|ms|prof|herr|frau|mme|mlle|m)\.?[ \t]+)?[^\W\d_][\w'\u2019.-]*", re.UNICODE
+)
+_NAME_PARTICLES = frozenset(
+    {"van", "von", "de", "der", "den", "du", "da", "di", "del", "della", "la", "le", "y", "e", "dos", "das"}
+    | {"zu", "ten", "ter", "st.", "st"}
+)
+_TITLES = frozenset({"dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "prof", "prof.", "herr", "frau"})
+_ADDRESS_LABEL = _Caseless(
+    r"(?<![\w])(?:(?:postal |mailing |billing |shipping |delivery |home |street )?address|adresse|"
+    r"anschrift|lieferadresse|rechnungsadresse|ship to|deliver to|moved to|lives at|wohnt in)(?![\w])"
+    r"[ \t]*[:=]?[ \t]*"
+)
+_STREET_WORDS = (
+    r"street|st\.|avenue|ave\.?|road|rd\.|lane|drive|dr\.|court|ct\.|way|place|square|boulevard|blvd\.?|"
+    r"terrace|crescent|close|gardens|grove|hill|park|row|walk|mews|view|village|parkway|highway|circle|"
+    r"trail|ridge|flat|suite|apt\.?|"
+    r"stra(?:ß|ss)e|str\.|weg|platz|allee|gasse|ring|damm|ufer|chaussee|"
+    r"rue|boulevard|bd|chemin|allée|impasse|quai|cours|route"
+)
+_NUMBER = r"\d{1,5}[a-z]?(?:[-/]\d{1,5})?"
+_WORDS = r"[^\W\d_][\w'.-]*[ \t]+"
+# A house number, up to four words and a street-type word ("7631 Johnson Village"), or up to three
+# words ending in one and then the number ("Anett-Mende-Allee 5-7", "rue Camille 4").
+_STREET = re.compile(
+    rf"(?i)(?<![\w])(?:{_NUMBER},?[ \t]+(?:{_WORDS}){{0,4}}?(?:{_STREET_WORDS})(?![\w])"
+    rf"|(?:{_WORDS}){{0,3}}?(?:[^\W\d_][\w'-]*?)?(?:{_STREET_WORDS})(?![\w])[ \t,]*{_NUMBER}(?![\w]))"
+)
+_STREET_WORD = _Caseless(rf"(?:{_STREET_WORDS})(?![\w])")
+_STREET_FIRST = re.compile(rf"(?i)(?:{_STREET_WORDS})[ \t]")
+# A line holding a postcode: 4 or 5 digits, a UK postcode, or a US state and ZIP.
+_POSTCODE = r"\b\d{4,5}\b|\b[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}\b|\b[a-z]{2}\.? \d{5}\b"
+_POSTCODE_LINE = re.compile(rf"(?i)^[ \t,]*[^\n]{{0,40}}?(?:{_POSTCODE})[^\n]{{0,40}}$")
+
+
+def _name_end(text: str, start: int) -> int:
+    """End of the person's name starting at `start`: capitalised words, particles between them."""
+    end = cursor = start
+    words = 0
+    for m in _NAME_WORD.finditer(text, start):
+        gap = text[cursor : m.start()]
+        if (
+            (cursor != start and gap not in (" ", "\t"))
+            or (cursor == start and m.start() != start)
+            or words == 5
+        ):
+            break
+        word, cursor = m.group(), m.end()
+        lower = word.lower()
+        if word[0].isupper() or lower in _TITLES:
+            end, words = cursor, words + 1
+        elif lower not in _NAME_PARTICLES:
+            break
+    return end
+
+
+def _people(text: str) -> Iterator[Span]:
+    for m in _PERSON_LABEL.finditer(text):
+        end = _name_end(text, m.end())
+        name = text[m.end() : end].rstrip(".,")
+        # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
+        if name and (
+            " " in name or m.group().rstrip().endswith((":", "=")) or m.group()[:4].lower() == "dear"
+        ):
+            yield Span(m.end(), m.end() + len(name), "PERSON", 35)
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start)
+    return len(text) if end == -1 else end
+
+
+def _addresses(text: str) -> Iterator[Span]:
+    for m in _ADDRESS_LABEL.finditer(text):
+        # A label at the end of its line introduces the lines below; an address starts with a number or
+        # a capital ("ship to region: EMEA" is not one) and ends at its postcode line, four lines at most.
+        start = m.end() + 1 if text.startswith("\n", m.end()) else m.end()
+        if start >= len(text) or not (
+            text[start].isupper() or text[start].isdigit() or _STREET_FIRST.match(text, start)
+        ):
+            continue
+        end = _line_end(text, start)
+        cursor = end
+        for _ in range(3):
+            if _POSTCODE_LINE.match(text[start:end].rsplit("\n", 1)[-1]) or cursor >= len(text):
+                break
+            cursor = _line_end(text, cursor + 1)
+            line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
+            if not line.strip() or len(line) > 48:
+                break
+            if _POSTCODE_LINE.match(line):
+                end = cursor
+                break
+        if end - start >= 8 and re.search(r"\d", text[start:end]):
+            yield Span(start, end, "ADDRESS", 40)
+    # The street shape is costly to try at every word, so it is tried only on lines with a street word.
+    line_end = -1
+    for hit in _STREET_WORD.finditer(text):
+        if hit.start() <= line_end:
+            continue
+        line_start, line_end = text.rfind("\n", 0, hit.start()) + 1, _line_end(text, hit.end())
+        yield from _streets(text, line_start, line_end)
+
+
+def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
+    for m in _STREET.finditer(text, line_start, line_end):
+        end = m.end()
+        # The rest of the street line, then the postcode and town on the same or the next line.
+        if _POSTCODE_LINE.match(text[end:line_end]):
+            end = line_end
+        elif line_end < len(text):
+            next_end = _line_end(text, line_end + 1)
+            if _POSTCODE_LINE.match(text[line_end + 1 : next_end]):
+                end = next_end
+        yield Span(m.start(), end, "ADDRESS", 40)
+
+
 DETECTORS: tuple[Detector, ...] = (
     _tokens,
     _assignments,
@@ -290,16 +506,26 @@ DETECTORS: tuple[Detector, ...] = (
     _ips,
     _phones,
     _high_entropy,
+    _people,
+    _addresses,
 )
 
 
+def _outranks(a: Span, b: Span) -> bool:
+    return (a.priority, a.end - a.start, -a.start) > (b.priority, b.end - b.start, -b.start)
+
+
 def _select(spans: list[Span]) -> list[Span]:
-    """Non-overlapping spans, the most specific detector first, longer matches before shorter."""
+    """Non-overlapping spans, the most specific detector first, longer matches before shorter: one sort
+    by start, then one sweep that keeps, of each run of overlapping spans, the ones that outrank."""
     chosen: list[Span] = []
-    for span in sorted(spans, key=lambda s: (-s.priority, -(s.end - s.start), s.start)):
-        if all(span.end <= c.start or span.start >= c.end for c in chosen):
-            chosen.append(span)
-    return sorted(chosen, key=lambda s: s.start)
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if chosen and span.start < chosen[-1].end:
+            if _outranks(span, chosen[-1]):
+                chosen[-1] = span
+            continue
+        chosen.append(span)
+    return chosen
 
 
 class Redactor:

@@ -26,10 +26,15 @@ from level5.safety.redaction import Redactor
 from level5.safety.review.reviewer import review_code
 from level5.tools.safety_eval import (
     EVAL_ALLOWED_LIBRARIES,
+    Figure,
     Rates,
     bandit_additions,
+    injection_figures,
     injection_rates,
+    injection_speed,
+    redaction_figures,
     redaction_rates,
+    redaction_speed,
     review_rates,
     review_report,
     review_speed,
@@ -89,6 +94,18 @@ def _rates_line(layer: str, label: str, rates: Rates) -> str:
     )
 
 
+def _figure_lines(layer: str, figures: list[Figure]) -> list[str]:
+    """One line per family or kind and half: '<layer> [heldout] <name>: <measure> 83.3% (10/12)'."""
+    return [f"{layer} [{f.split}] {f.name}: {f.measure} {f.rate:.1%} ({f.right}/{f.total})" for f in figures]
+
+
+def _print_layers_1_and_5() -> None:
+    """Layers 1 and 5 per family or kind and half, then their speeds."""
+    print("\n".join(_figure_lines("injection", injection_figures())))
+    print("\n".join(_figure_lines("redaction", redaction_figures())))
+    print(f"speed: redaction {redaction_speed():.1f} MB/s, injection {injection_speed():.0f} checks/s")
+
+
 def _eval_safety(args: argparse.Namespace) -> int:
     print(_rates_line("review", "block rate", review_rates()))
     print(_rates_line("injection", "detection", injection_rates()))
@@ -99,6 +116,7 @@ def _eval_safety(args: argparse.Namespace) -> int:
     print("\n".join(review_report()))
     print(_rates_line("bandit (not run by the review) would add", "stops", bandit_additions()))
     print(f"review speed: {review_speed():.1f} ms median for a 200-line benign script")
+    _print_layers_1_and_5()
     return 0
 
 

@@ -6,11 +6,17 @@ per technique family and per half (``tests/corpora/families.toml``: the review i
 redaction recall per type and false-positive rate. A payload counts as stopped when its verdict is
 block or escalate (a human must approve it); a benign sample counts as a false positive on any
 verdict other than allow. ``review_speed`` times the review on a 200-line benign script.
+
+The injection and redaction corpora are split into a ``tuning`` and a ``heldout`` half too (each row's
+``split``), per technique family and per kind: ``injection_figures`` and ``redaction_figures`` report
+both halves separately, so a figure on data the detectors were tuned on is never mistaken for one on
+data they have not seen. ``injection_speed`` and ``redaction_speed`` are what a benchmark calls.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 import tomllib
@@ -210,9 +216,12 @@ def _injection_verdict(sample: Sample) -> Verdict:
 
 
 def injection_rates(corpora: Path = DEFAULT_CORPORA) -> Rates:
-    """Injection detection rate on attacks.jsonl and false-positive rate on benign.jsonl."""
+    """Injection detection rate on attacks.jsonl and false-positive rate on benign.jsonl, both halves."""
     folder = corpora / "injection"
-    return measure(_jsonl(folder / "attacks.jsonl"), _jsonl(folder / "benign.jsonl"), _injection_verdict)
+    # Goals that quote an attack should escalate (injection_figures counts them); they are not benign.
+    benign = [row for row in _records(folder / "benign.jsonl") if row["expect"] == "allow"]
+    samples = [Sample(str(row["source"]), str(row["text"])) for row in benign]
+    return measure(_jsonl(folder / "attacks.jsonl"), samples, _injection_verdict)
 
 
 @dataclass(frozen=True)
@@ -222,6 +231,116 @@ class RedactionRates:
     overall: Rates
     per_type: dict[str, tuple[int, int]]
     """type -> (redacted, planted)."""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One family's or kind's figure on one half: how many samples the layer handled as expected."""
+
+    name: str
+    split: str
+    measure: str
+    """What `right` counts: detected (attacks), allowed (benign), escalated, redacted, unchanged."""
+    right: int
+    total: int
+    failures: tuple[str, ...]
+
+    @property
+    def rate(self) -> float:
+        return self.right / self.total if self.total else 1.0
+
+
+_EXPECTED: dict[str, tuple[str, Callable[[Verdict], bool]]] = {
+    "stop": ("detected", lambda v: v is not Verdict.ALLOW),
+    "allow": ("allowed", lambda v: v is Verdict.ALLOW),
+    "escalate": ("escalated", lambda v: v is Verdict.ESCALATE),
+}
+
+
+def _figures(rows: list[tuple[str, str, str, bool, str]]) -> list[Figure]:
+    """Figures grouped by (name, split, measure) from rows of (name, split, measure, right, sample)."""
+    groups: dict[tuple[str, str, str], list[tuple[bool, str]]] = {}
+    for name, split, measure, right, sample in rows:
+        groups.setdefault((name, split, measure), []).append((right, sample))
+    return [
+        Figure(
+            name, split, measure, sum(r for r, _ in items), len(items), tuple(s for r, s in items if not r)
+        )
+        for (name, split, measure), items in sorted(
+            groups.items(), key=lambda kv: (kv[0][1] != "tuning", kv[0])
+        )
+    ]
+
+
+def injection_figures(corpora: Path = DEFAULT_CORPORA) -> list[Figure]:
+    """Per technique family and half: detection on attacks, allowed benign texts, escalated quotes."""
+    rows: list[tuple[str, str, str, bool, str]] = []
+    for name in ("attacks.jsonl", "benign.jsonl"):
+        for row in _records(corpora / "injection" / name):
+            text, source = str(row["text"]), str(row["source"])
+            measure, expected = _EXPECTED[str(row["expect"])]
+            right = expected(check_input(text, source=source).verdict)
+            rows.append((str(row["family"]), str(row["split"]), measure, right, text))
+    return _figures(rows)
+
+
+def _redacted(value: str, output: str, kind: str) -> bool:
+    """The value is gone, a placeholder of its kind is there, and at most a quarter of its words remain
+    (an address whose street was redacted but whose town and postcode were not is not redacted)."""
+    words = re.findall(r"\w{3,}", value)
+    left = sum(1 for word in words if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", output))
+    return value not in output and f"[{kind}:" in output and left <= len(words) // 4
+
+
+def redaction_figures(corpora: Path = DEFAULT_CORPORA) -> list[Figure]:
+    """Per kind and half: recall on planted values; per half: clean texts left unchanged."""
+    redactor = Redactor(b"level5-eval")
+    rows: list[tuple[str, str, str, bool, str]] = []
+    for sample in _records(corpora / "redaction" / "sensitive.jsonl"):
+        kind, value = str(sample["kind"]), str(sample["value"])
+        right = _redacted(value, redactor.redact(str(sample["text"])).text, kind)
+        rows.append((kind, str(sample["split"]), "redacted", right, value))
+    for sample in _records(corpora / "redaction" / "benign.jsonl"):
+        text = str(sample["text"])
+        rows.append(
+            ("clean text", str(sample["split"]), "unchanged", redactor.redact(text).text == text, text)
+        )
+    return _figures(rows)
+
+
+def _mixed_text(corpora: Path, size: int) -> str:
+    """Program output as a benchmark sees it, repeated up to `size` characters: the clean look-alikes
+    (log lines, tables of numbers, dates, versions, hashes, ids, code, prose) with one line in ten
+    holding a planted personal value or secret."""
+    sensitive = [str(row["text"]) for row in _records(corpora / "redaction" / "sensitive.jsonl")]
+    clean = [str(row["text"]) for row in _records(corpora / "redaction" / "benign.jsonl")]
+    lines = [line for i, text in enumerate(sensitive) for line in (text, *clean[i * 9 % len(clean) :][:9])]
+    unit = "\n".join(lines) + "\n"
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+def redaction_speed(size: int = 4_000_000, corpora: Path = DEFAULT_CORPORA) -> float:
+    """Redaction throughput in MB/s on `size` characters of mixed text (one call, as for one output)."""
+    text = _mixed_text(corpora, size)
+    redactor = Redactor(b"level5-bench")
+    redactor.redact(text[:20_000])  # libphonenumber loads its metadata on first use: not throughput
+    started = time.perf_counter()
+    redactor.redact(text)
+    return len(text.encode()) / 1e6 / (time.perf_counter() - started)
+
+
+def injection_speed(rounds: int = 3, corpora: Path = DEFAULT_CORPORA) -> float:
+    """Injection checks per second over every corpus text (goals and program output alike)."""
+    samples = [
+        (str(row["text"]), str(row["source"]))
+        for name in ("attacks.jsonl", "benign.jsonl")
+        for row in _records(corpora / "injection" / name)
+    ]
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for text, source in samples:
+            check_input(text, source=source)
+    return rounds * len(samples) / (time.perf_counter() - started)
 
 
 def _records(path: Path) -> list[dict[str, object]]:
