@@ -13,7 +13,7 @@ APT_PACKAGES_NO_RECOMMENDS := prometheus
 
 .PHONY: help deps venv build chart-tools cluster-up cluster-down cluster-status cluster-env images base-images \
 	sandbox-image operator-image \
-	crds corpora lint typecheck unit test-cluster test demo eval-safety clean
+	crds corpora lint typecheck unit test-cluster test demo eval-safety bench clean
 
 help: ## List the targets with one-line descriptions
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -72,7 +72,7 @@ crds: venv ## Regenerate crds/*.yaml from the pydantic models and copy them into
 	rm -f charts/level5/crds/*.yaml && cp crds/*.yaml charts/level5/crds/
 
 lint: venv ## ruff, and the package's layers (import-linter contracts in pyproject.toml)
-	$(VENV)/bin/ruff check operator tests
+	$(VENV)/bin/ruff check operator tests bench
 	cd operator && ../$(VENV)/bin/lint-imports --config ../pyproject.toml
 
 typecheck: venv ## mypy (strict)
@@ -99,6 +99,11 @@ corpora: venv ## Regenerate the generated corpora (tests/corpora/redaction, with
 
 eval-safety: venv ## Print the safety layers' detection and false-positive rates on the corpora
 	$(VENV)/bin/level5 eval-safety
+
+bench: venv ## Measure iteration latency, overhead, API calls, throughput, review and redaction speed on the local cluster (not part of make test)
+	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
+	@eval "$$(bash $(CLUSTER)/env.sh)" && { kubectl get crd agenttasks.level5.dev >/dev/null 2>&1 || kubectl apply -f crds/ >/dev/null; } \
+		&& timeout 900 $(PY) bench/bench.py $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv and Python caches (cluster caches stay in ~/.cache/level5)
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
