@@ -5,7 +5,6 @@ Wakeups.notify() and waiters wake up; a slow re-read only guards against a misse
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from kubernetes_asyncio import client
@@ -31,7 +30,7 @@ from level5.sandbox.manifests import (
     sandbox_pod,
     sandbox_resource_quota,
 )
-from level5.sandbox.outcome import LaunchOutcome, Pod, PodOutcome, is_terminal, pod_failure
+from level5.sandbox.outcome import LaunchOutcome, Pod, PodOutcome, is_finished, pod_failure
 from level5.sandbox.result import MAX_RESULT_BYTES, RunResultError, parse_pod_log
 from level5.sandbox.syscall_summary import SyscallSummary
 
@@ -51,6 +50,9 @@ class SandboxLauncher:
         self._config = config
         self._events = events
         self._guarded: set[str] = set()
+        # The latest state of each pod a wait() is watching, from the pod watch (observe()): a wake-up then
+        # needs no GET. Only waited-on pods are kept, so this stays as small as the number of running waits.
+        self._watched: dict[tuple[str, str], Pod | None] = {}
 
     async def _create(self, create: Any, namespace: str, body: dict[str, Any]) -> bool:
         """Create an object; False when it already exists (every side effect here is idempotent)."""
@@ -113,25 +115,40 @@ class SandboxLauncher:
         created = await self._create(self._core.create_namespaced_pod, task.namespace, manifest)
         return LaunchOutcome.CREATED if created else LaunchOutcome.EXISTS
 
+    def observe(self, namespace: str, name: str, pod: Pod | None) -> None:
+        """A pod watch event (None: deleted). Kept only while a wait() watches that pod."""
+        if (namespace, name) in self._watched:
+            self._watched[namespace, name] = pod
+
     async def wait(self, namespace: str, name: str, spec: AgentTaskSpec) -> Pod | None:
-        """Wait until the pod has terminated (or is gone, or cannot start); return its last state."""
+        """Wait until the pod has finished (its result is in: see is_finished; or it is gone, or cannot
+        start); return its last state. The state comes from the pod watch; the API is read at the start and
+        on the slow re-check only."""
         loop = asyncio.get_running_loop()
         hard_deadline = loop.time() + run_timeout(spec) + 2 * STARTUP_GRACE_SECONDS
+        key = (namespace, name)
+        self._watched[key] = None
+        fresh = True
         try:
             while True:
                 event = self._events.arm(namespace, name)
-                pod = await self.read_pod(namespace, name)
-                if pod is None or is_terminal(pod):
+                seen = self._watched.get(key)
+                pod = await self.read_pod(namespace, name) if fresh or seen is None else seen
+                fresh = False
+                if pod is None or is_finished(pod):
                     return pod
                 failure = pod_failure(pod)
                 remaining = hard_deadline - loop.time()
                 if (failure and failure.startswith("SandboxStartFailed")) or remaining <= 0:
                     await self.kill(namespace, name)
                     return pod
-                with contextlib.suppress(TimeoutError):
+                try:
                     await asyncio.wait_for(event.wait(), timeout=min(remaining, RECHECK_SECONDS))
+                except TimeoutError:
+                    fresh = True
         finally:
             self._events.forget(namespace, name)
+            self._watched.pop(key, None)
 
     async def result(self, namespace: str, name: str, pod: Pod | None) -> PodOutcome:
         """The result document from the checks container's log (never the program's), or the reason there is

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from level5.api.status import SyscallMonitoring, Termination
-from level5.core.layout import PROGRAM_CONTAINER
+from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER
 from level5.sandbox.result import RunResult
 from level5.sandbox.syscall_summary import SyscallSummary
 
@@ -45,6 +45,28 @@ class PodOutcome(BaseModel):
 
 def is_terminal(pod: Pod) -> bool:
     return pod.get("status", {}).get("phase") in ("Succeeded", "Failed")
+
+
+def _terminated(pod: Pod, statuses: str, container: str) -> dict[str, Any] | None:
+    for status in pod.get("status", {}).get(statuses) or []:
+        if status.get("name") == container:
+            terminated: dict[str, Any] | None = (status.get("state") or {}).get("terminated")
+            return terminated
+    return None
+
+
+def is_finished(pod: Pod) -> bool:
+    """Nothing more will happen in the pod that the result depends on: the checks container has terminated
+    (its log holds the result document), the program's container ended without its runner's report (the
+    checks never start then), or the pod's phase is final. The kubelet flips the phase only after it has torn
+    the sandbox down, about a second later, so waiting for that would only add latency: both containers
+    have ended by then, and the checks start only after the program's container has ended."""
+    if is_terminal(pod):
+        return True
+    if _terminated(pod, "containerStatuses", CHECKS_CONTAINER) is not None:
+        return True
+    program = _terminated(pod, "initContainerStatuses", PROGRAM_CONTAINER)
+    return program is not None and program.get("exitCode", 0) != 0
 
 
 def pod_failure(pod: Pod) -> str | None:
