@@ -53,6 +53,16 @@ class Journal:
         self, status: AgentTaskStatus, phase: Phase | None = None, reason: str = "", message: str = ""
     ) -> None:
         """Persist status; on a phase change also set conditions, post an Event and count it."""
+        self.stage(status, phase, reason, message)
+        await self.sink.save(self.status)
+
+    def stage(
+        self, status: AgentTaskStatus, phase: Phase | None = None, reason: str = "", message: str = ""
+    ) -> None:
+        """Like save, but the status is written with the next save: for a step that another one follows at
+        once without waiting on anything (review, gate, evaluation), and that is safe to repeat if the
+        operator stops before that save (the repeat gives the same result and the audit trail collapses the
+        repeated record by its step key). The Event and the metrics are not deferred."""
         if phase is not None and phase != status.phase:
             status = with_phase(status, phase, reason, message, self.clock(), self.task.generation)
             self.sink.event(reason, message, warning=phase is Phase.FAILED)
@@ -64,7 +74,6 @@ class Journal:
         # Memory first: a step interrupted during the patch then continues from what it meant to record,
         # and the next save carries it.
         self.status = status
-        await self.sink.save(status)
 
     async def record(self, kind: str, iteration: int | None, data: dict[str, object]) -> None:
         """One audit record; the step key lets readers collapse a record repeated after a crash."""

@@ -260,6 +260,11 @@ class TaskLoop:
     ) -> None:
         await self.journal.save(status, phase, reason, message)
 
+    def _stage(
+        self, status: AgentTaskStatus, phase: Phase | None = None, reason: str = "", message: str = ""
+    ) -> None:
+        self.journal.stage(status, phase, reason, message)  # written with the next save
+
     async def _audit(self, kind: str, iteration: int | None, data: dict[str, object]) -> None:
         await self.journal.record(kind, iteration, data)
 
@@ -445,7 +450,7 @@ class TaskLoop:
         )
         if review.verdict is Verdict.ALLOW or (review.verdict is Verdict.ESCALATE and self._humans_decide()):
             # On to the approval gate; an escalate verdict is a person's call when one can be asked.
-            await self._save(
+            self._stage(
                 self.status.model_copy(update={"current": current.model_copy(update={"review": summary})})
             )
             return
@@ -475,7 +480,7 @@ class TaskLoop:
         )
         await self._audit("launch", action.iteration, {"pod": current.pod_name, "outcome": outcome.value})
         created = pending.model_copy(update={"launch_state": LaunchState.CREATED})
-        await self._save(self.status.model_copy(update={"current": created}))
+        self._stage(self.status.model_copy(update={"current": created}))
         self.journal.event(
             "SandboxLaunched", f"iteration {action.iteration}: pod {current.pod_name} ({outcome.value})"
         )
@@ -536,9 +541,7 @@ class TaskLoop:
                 f"({', '.join(guarded.injection_rules)}); not shown to the model",
                 warning=True,
             )
-        await self._save(
-            self.status, Phase.EVALUATING, "Evaluating", f"iteration {action.iteration}: evaluating"
-        )
+        self._stage(self.status, Phase.EVALUATING, "Evaluating", f"iteration {action.iteration}: evaluating")
         code = await self._code(current.code_config_map) or ""
         run = outcome.run
         not_run = f"the program did not complete: {outcome.failure}"
@@ -762,7 +765,7 @@ class TaskLoop:
         name = approval_name(self.task.name, action.iteration, current.code_sha256)
         if not needs_human:
             current = current.model_copy(update={"gate": gate})
-            await self._save(
+            self._stage(
                 status.model_copy(update={"current": current}),
                 Phase.EXECUTING,
                 "Executing",
