@@ -8,11 +8,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from level5.api.status import AgentTaskStatus, AuditCheckpoint, Phase
-from level5.loop.state_machine import with_phase
+from level5.api.status import AgentTaskStatus, AuditCheckpoint, ConditionStatus, ConditionType, Phase
+from level5.loop.state_machine import set_condition, with_phase
 from level5.observability.metrics import Metrics
 from level5.safety.audit import AuditLog
 from level5.sandbox.manifests import TaskRef
+from level5.sandbox.outcome import QuotaRefusal
 
 
 class StatusSink(Protocol):
@@ -74,6 +75,32 @@ class Journal:
         # Memory first: a step interrupted during the patch then continues from what it meant to record,
         # and the next save carries it.
         self.status = status
+
+    async def queued(self, refusal: QuotaRefusal | None) -> None:
+        """The sandbox pod waits for a ResourceQuota (a visible wait, not a crash): the SandboxQueued
+        condition and a Warning Event naming the quota, written at once. None: it no longer waits; the
+        condition goes False with the next save."""
+        waiting = any(
+            c.type == ConditionType.SANDBOX_QUEUED and c.status == ConditionStatus.TRUE
+            for c in self.status.conditions
+        )
+        if refusal is None:
+            if waiting:
+                conditions = set_condition(
+                    self.status.conditions, ConditionType.SANDBOX_QUEUED, ConditionStatus.FALSE,
+                    "CapacityFound", "the sandbox pod was admitted", self.clock(), self.task.generation,
+                )  # fmt: skip
+                self.stage(self.status.model_copy(update={"conditions": conditions}))
+                self.sink.event("SandboxDequeued", "capacity found: the sandbox pod was admitted")
+            return
+        quota, message = refusal
+        text = f"waiting for capacity: ResourceQuota {quota} refused the sandbox pod ({message})"[:1024]
+        conditions = set_condition(
+            self.status.conditions, ConditionType.SANDBOX_QUEUED, ConditionStatus.TRUE,
+            "QuotaExceeded", text, self.clock(), self.task.generation,
+        )  # fmt: skip
+        self.sink.event("SandboxQueued", text, warning=True)
+        await self.save(self.status.model_copy(update={"conditions": conditions}))
 
     async def record(self, kind: str, iteration: int | None, data: dict[str, object]) -> None:
         """One audit record; the step key lets readers collapse a record repeated after a crash."""

@@ -74,7 +74,7 @@ from level5.safety.audit import AuditLog
 from level5.safety.redaction import Redactor
 from level5.safety.review.reviewer import Verdict, review_code
 from level5.sandbox.manifests import TaskRef, sandbox_pod_name
-from level5.sandbox.outcome import LaunchOutcome, Pod, PodOutcome
+from level5.sandbox.outcome import LaunchOutcome, Pod, PodOutcome, QueueReport
 from level5.sandbox.result import RunResult
 
 _PAST = {Decision.REJECT: "Rejected", Decision.GUIDE: "Guided", Decision.CONSTRAIN: "Constrained"}
@@ -95,7 +95,13 @@ class Sandbox(Protocol):
     async def read_code(self, namespace: str, config_map: str) -> str | None: ...
 
     async def launch(
-        self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, resuming: bool
+        self,
+        task: TaskRef,
+        spec: AgentTaskSpec,
+        pod_name: str,
+        iteration: int,
+        resuming: bool,
+        queued: QueueReport | None = None,
     ) -> LaunchOutcome: ...
 
     async def wait(self, namespace: str, name: str, spec: AgentTaskSpec) -> Pod | None: ...
@@ -476,7 +482,7 @@ class TaskLoop:
         pending = current.model_copy(update={"launch_state": LaunchState.PENDING})
         await self._save(self.status.model_copy(update={"current": pending}))
         outcome = await self.sandbox.launch(
-            self.task, self.spec, current.pod_name, action.iteration, resuming=False
+            self.task, self.spec, current.pod_name, action.iteration, False, self.journal.queued
         )
         await self._audit("launch", action.iteration, {"pod": current.pod_name, "outcome": outcome.value})
         created = pending.model_copy(update={"launch_state": LaunchState.CREATED})
@@ -493,7 +499,7 @@ class TaskLoop:
         resumed_launch = LaunchOutcome.EXISTS
         if current.launch_state is LaunchState.PENDING:
             resumed_launch = await self.sandbox.launch(
-                self.task, self.spec, current.pod_name, action.iteration, resuming=True
+                self.task, self.spec, current.pod_name, action.iteration, True, self.journal.queued
             )
             if resumed_launch is not LaunchOutcome.VANISHED:
                 await self._save(

@@ -4,6 +4,7 @@ the loop."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
@@ -15,6 +16,11 @@ from level5.sandbox.result import RunResult
 from level5.sandbox.syscall_summary import SyscallSummary
 
 Pod = dict[str, Any]
+QuotaRefusal = tuple[str, str]
+"""A ResourceQuota's refusal of a sandbox pod: the quota's name and the API server's message."""
+QueueReport = Callable[[QuotaRefusal | None], Awaitable[None]]
+"""Told the refusal when a launch starts waiting for quota (or the quota that refuses it changes), and None
+when it stops waiting (the pod was created, or the wait was abandoned)."""
 
 # Waiting reasons after which a container will never start on its own.
 _FATAL_WAITING = {
