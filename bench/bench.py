@@ -53,6 +53,7 @@ from scripted_model import ScriptedModel  # noqa: E402
 GROUP, VERSION, PLURAL = "level5.dev", "v1alpha1", "agenttasks"
 TERMINAL = ("Succeeded", "Failed", "Cancelled")
 TASK_TIMEOUT = 120.0
+GUARD_POSTS = ("POST networkpolicies", "POST resourcequotas", "POST limitranges")
 CODE_ANSWER = '```python\nprint("ok")\n```\nCONFIDENCE: 0.9\nUNCERTAINTY: none'
 
 
@@ -73,6 +74,7 @@ class Timeline:
     pod_phase_done: dict[str, float] = field(default_factory=dict)
     pod_deleted: dict[str, float] = field(default_factory=dict)
     iterations: int = 0
+    queued: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -110,6 +112,10 @@ class Watcher:
                         status = obj.get("status") or {}
                         if seen is None or seen.finished is not None:
                             continue
+                        seen.queued = seen.queued or any(
+                            c.get("type") == "SandboxQueued" and c.get("status") == "True"
+                            for c in status.get("conditions") or []
+                        )
                         if status.get("phase") in TERMINAL:
                             seen.finished, seen.phase = _now(), status["phase"]
                             seen.iterations = int(status.get("iteration") or 0)
@@ -346,16 +352,16 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         await run_task(api, watcher, namespace, "warmup")
 
         counts0, cpu0 = await operator.settled_counts(), operator.cpu_seconds()
-        samples: list[Sample] = []
+        cold: list[Timeline] = []
         for i in range(args.samples):
             seen = await run_task(api, watcher, namespace, f"cold-{i:02d}")
-            samples.append(sample_of(seen))
+            cold.append(seen)
             print(
-                f"  cold {i + 1}/{args.samples}: {samples[-1].total:.2f} s ({samples[-1].phase})",
+                f"  cold {i + 1}/{args.samples}: {sample_of(seen).total:.2f} s ({seen.phase})",
                 file=sys.stderr,
             )
         counts1, cpu1 = await operator.settled_counts(), operator.cpu_seconds()
-        iterations = sum(s.iterations for s in samples) or 1
+        iterations = sum(s.iterations for s in cold) or 1
         calls = counts1 - counts0
 
         start = _now()
@@ -369,6 +375,29 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in seens)), 300)
         throughput_seconds = _now() - start
 
+        # Back-pressure: a second ResourceQuota lets QUEUE_QUOTA sandbox pods run at once in the namespace.
+        await core.create_namespaced_resource_quota(
+            namespace,
+            {
+                "metadata": {"name": "bench-tight"},
+                "spec": {"scopes": ["Terminating"], "hard": {"pods": str(args.queue_quota)}},
+            },
+        )
+        await asyncio.sleep(2)  # the quota controller computes its usage
+        counts2 = await operator.settled_counts()
+        start = _now()
+        names = [f"q-{i:02d}" for i in range(args.queue_tasks)]
+        queued_seens = [watcher.expect(n) for n in names]
+        await asyncio.gather(
+            *(custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, task_manifest(n))
+              for n in names)
+        )  # fmt: skip
+        await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in queued_seens)), 300)
+        queue_seconds = _now() - start
+        queue_calls = (await operator.settled_counts()) - counts2
+        restarts = operator.log.read_text().count("Daemon 'drive_task' failed")
+
+        samples = [sample_of(seen) for seen in cold]  # now that the pods' phases have flipped too
         review, review_how = review_seconds_per_200_lines()
         redaction, redaction_how = redaction_mb_per_s()
         totals = [s.total for s in samples]
@@ -391,6 +420,14 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             throughput_seconds=throughput_seconds,
             throughput=args.concurrency / throughput_seconds,
             throughput_phases=dict(Counter(s.phase for s in seens)),
+            queue_tasks=args.queue_tasks,
+            queue_quota=args.queue_quota,
+            queue_seconds=queue_seconds,
+            queue_phases=dict(Counter(s.phase for s in queued_seens)),
+            queue_visible=sum(s.queued for s in queued_seens),
+            queue_pod_posts=queue_calls.get("POST pods", 0),
+            queue_daemon_failures=restarts,
+            guard_posts=sum(v for k, v in (counts1 + counts2).items() if k in GUARD_POSTS),
             review_seconds_per_200_lines=review,
             review_how=review_how,
             redaction_mb_per_s=redaction,
@@ -440,6 +477,11 @@ def table(r: dict[str, Any]) -> str:
         ("API calls per iteration", f"{r['api_calls_per_iteration']:.1f}", top),
         (f"throughput, N={r['concurrency']} at once", f"{r['throughput']:.2f} tasks/s",
          f"all Succeeded after {r['throughput_seconds']:.1f} s ({r['throughput_phases']})"),
+        (f"back-pressure, N={r['queue_tasks']} with a quota of {r['queue_quota']} pods",
+         f"{r['queue_tasks'] / r['queue_seconds']:.2f} tasks/s",
+         f"{r['queue_phases']} after {r['queue_seconds']:.1f} s; {r['queue_visible']} showed SandboxQueued; "
+         f"{r['queue_pod_posts']} pod POSTs; {r['queue_daemon_failures']} daemon crashes"),
+        ("namespace guard POSTs", str(r["guard_posts"]), "for the whole run (3 objects)"),
         ("review time per 200 lines", f"{r['review_seconds_per_200_lines'] * 1000:.1f} ms", r["review_how"]),
         ("redaction", f"{r['redaction_mb_per_s']:.2f} MB/s", r["redaction_how"]),
     ]  # fmt: skip
@@ -459,6 +501,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--queue-tasks", type=int, default=6)
+    parser.add_argument("--queue-quota", type=int, default=2)
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     parser.add_argument("--keep", action="store_true", help="keep the namespace afterwards")
     args = parser.parse_args()
