@@ -3,6 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV ?= .venv
+BENCH_IMAGE ?= level5.local/sandbox:bench
 PY := $(VENV)/bin/python
 CLUSTER := cluster
 APT_PACKAGES := containerd runc containernetworking-plugins umoci debootstrap nftables iptables iproute2 \
@@ -102,8 +103,11 @@ eval-safety: venv ## Print the safety layers' detection and false-positive rates
 
 bench: venv ## Measure iteration latency, overhead, API calls, throughput, review and redaction speed on the local cluster (not part of make test)
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
+	@# The runner measured is this checkout's, in an image of its own tag (the shared :dev one is left alone).
+	$(MAKE) -s sandbox-image LEVEL5_SANDBOX_IMAGE=$(BENCH_IMAGE) >/dev/null
+	@# The CRDs are applied only when missing: on a shared cluster another checkout's may be newer.
 	@eval "$$(bash $(CLUSTER)/env.sh)" && { kubectl get crd agenttasks.level5.dev >/dev/null 2>&1 || kubectl apply -f crds/ >/dev/null; } \
-		&& timeout 900 $(PY) bench/bench.py $(BENCH_ARGS)
+		&& LEVEL5_SANDBOX_IMAGE=$(BENCH_IMAGE) timeout 900 $(PY) bench/bench.py $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv and Python caches (cluster caches stay in ~/.cache/level5)
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import fcntl
 import json
 import os
 import re
@@ -50,6 +51,7 @@ MAX_OUTPUT_FILES = 100
 WORK_DIR = Path(os.environ.get("LEVEL5_WORK_DIR", "/tmp/level5"))  # noqa: S108 - each container's private emptyDir
 POLICY = Path(__file__).resolve().parent / "policy.py"
 GATE_OPEN = b"go"
+GATE_FD_MIN = 32
 """Written to the program's gate (policy.py --gate-fd) once the network is known to be cut."""
 EXIT_POLICY_VIOLATION = 86
 """Must equal policy.EXIT_POLICY_VIOLATION."""
@@ -376,6 +378,11 @@ def run_program(code: Path, policy_file: Path, report_dir: Path, policy_runner: 
         WORK_DIR.mkdir(parents=True, exist_ok=True)
         read_end, write_end = os.pipe()
         gate_read, gate_write = os.pipe()
+        # Kept descriptors must not be adjacent (nor 3): CPython then closes the others with close_range(2)
+        # ranges, while an empty range makes it list /proc/self/fd instead (an open the syscall monitor
+        # rightly flags). A high descriptor keeps the gate apart from the report pipe.
+        gate_read, low = fcntl.fcntl(gate_read, fcntl.F_DUPFD, GATE_FD_MIN), gate_read
+        os.close(low)
         argv = [sys.executable, "-I", "-u", str(policy_runner), "--policy", str(policy_file)]
         argv += ["--report-fd", str(write_end), "--gate-fd", str(gate_read), str(code)]
 
