@@ -174,3 +174,21 @@ async def test_execution_is_audited_before_the_status_marks_it_done(
     # Redone after the crash: the same step key appears again, nothing is missing.
     steps = [json.loads(line)["data"]["step"] for line in audit_lines(sandbox)]
     assert steps.count(f"{TASK.uid}/1/execution") == 2
+
+
+def test_guarding_an_outcome_keeps_what_the_syscall_monitor_saw() -> None:
+    """Redaction rewrites the run and the failure; the monitor's verdict and summary pass through unchanged
+    (dropping them recorded every run as monitoring Off)."""
+    from level5.api.status import SyscallMonitoring
+    from level5.loop.guards import guard_outcome
+    from level5.safety.redaction import Redactor
+    from level5.sandbox.outcome import PodOutcome
+    from level5.sandbox.syscall_summary import SyscallSummary
+
+    summary = SyscallSummary(container_id="c1", first_seen=1.0, last_seen=2.0)
+    outcome = PodOutcome(
+        failure="mail bob@example.com", monitoring=SyscallMonitoring.OBSERVED, syscalls=summary
+    )
+    guarded = guard_outcome(outcome, Redactor(b"k")).outcome
+    assert guarded.monitoring is SyscallMonitoring.OBSERVED and guarded.syscalls == summary
+    assert "bob@example.com" not in (guarded.failure or "")

@@ -125,7 +125,7 @@ def guard_outcome(outcome: PodOutcome, redactor: Redactor) -> GuardedOutcome:
         )
     failure = clean(outcome.failure) if outcome.failure else None
     return GuardedOutcome(
-        outcome=PodOutcome(run=run, failure=failure),
+        outcome=outcome.model_copy(update={"run": run, "failure": failure}),
         redactions=dict(counts),
         injection_rules=rules,
         outputs_sha256=hashlib.sha256(raw.encode()).hexdigest(),
