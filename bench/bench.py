@@ -397,6 +397,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         queue_calls = (await operator.settled_counts()) - counts2
         restarts = operator.log.read_text().count("Daemon 'drive_task' failed")
 
+        final_counts = await operator.settled_counts()
         samples = [sample_of(seen) for seen in cold]  # now that the pods' phases have flipped too
         review, review_how = review_seconds_per_200_lines()
         redaction, redaction_how = redaction_mb_per_s()
@@ -427,7 +428,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             queue_visible=sum(s.queued for s in queued_seens),
             queue_pod_posts=queue_calls.get("POST pods", 0),
             queue_daemon_failures=restarts,
-            guard_posts=sum(v for k, v in (counts1 + counts2).items() if k in GUARD_POSTS),
+            guard_posts=sum(v for k, v in final_counts.items() if k in GUARD_POSTS),
             review_seconds_per_200_lines=review,
             review_how=review_how,
             redaction_mb_per_s=redaction,
