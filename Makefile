@@ -106,8 +106,13 @@ bench: venv ## Measure iteration latency, overhead, API calls, throughput, revie
 	@# The runner measured is this checkout's, in an image of its own tag (the shared :dev one is left alone).
 	$(MAKE) -s sandbox-image LEVEL5_SANDBOX_IMAGE=$(BENCH_IMAGE) >/dev/null
 	@# The CRDs are applied only when missing: on a shared cluster another checkout's may be newer.
-	@eval "$$(bash $(CLUSTER)/env.sh)" && { kubectl get crd agenttasks.level5.dev >/dev/null 2>&1 || kubectl apply -f crds/ >/dev/null; } \
-		&& LEVEL5_SANDBOX_IMAGE=$(BENCH_IMAGE) timeout 900 $(PY) bench/bench.py $(BENCH_ARGS)
+	@# BENCH_BASELINE=<git revision>: that revision's operator and runner, its samples interleaved with ours.
+	@set -e; baseline=; if [ -n "$(BENCH_BASELINE)" ]; then \
+		dir=$$(mktemp -d); git archive "$(BENCH_BASELINE)" operator sandbox-image cluster | tar -x -C "$$dir"; \
+		LEVEL5_SANDBOX_IMAGE=level5.local/sandbox:bench-base bash "$$dir/sandbox-image/build.sh" >/dev/null; \
+		baseline="--baseline-pythonpath $$dir/operator --baseline-image level5.local/sandbox:bench-base"; fi; \
+	eval "$$(bash $(CLUSTER)/env.sh)" && { kubectl get crd agenttasks.level5.dev >/dev/null 2>&1 || kubectl apply -f crds/ >/dev/null; } \
+		&& LEVEL5_SANDBOX_IMAGE=$(BENCH_IMAGE) timeout 1500 $(PY) bench/bench.py $$baseline $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv and Python caches (cluster caches stay in ~/.cache/level5)
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -178,7 +178,15 @@ def free_port() -> int:
 class Operator:
     """The operator as a subprocess, its API calls counted (bench/counting_operator.py)."""
 
-    def __init__(self, namespace: str, model: ScriptedModel, workdir: Path, api_port: int) -> None:
+    def __init__(
+        self,
+        namespace: str,
+        model: ScriptedModel,
+        workdir: Path,
+        api_port: int,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
         self.counts_path = workdir / "api-counts.json"
         self.log = workdir / "operator.log"
         env = {
@@ -209,6 +217,7 @@ class Operator:
             LEVEL5_WEBHOOK_ADDR="127.0.0.1",
             LEVEL5_WEBHOOK_PORT=str(free_port()),
         )
+        env.update(extra_env or {})
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, str(ROOT / "bench" / "counting_operator.py"), "run", "--standalone",
@@ -282,6 +291,20 @@ def sample_of(seen: Timeline) -> Sample:
     return Sample(seen.finished - seen.created, sandbox, lag, seen.iterations, seen.phase or "?")
 
 
+def cold_figures(samples: list[Sample]) -> dict[str, Any]:
+    totals = [s.total for s in samples]
+    sandboxes = [s.sandbox for s in samples if s.sandbox is not None]
+    overheads = [s.total - s.sandbox for s in samples if s.sandbox is not None]
+    return {
+        "samples": len(samples),
+        "phases": dict(Counter(s.phase for s in samples)),
+        "cold_p50": percentile(totals, 0.5),
+        "cold_p95": percentile(totals, 0.95),
+        "sandbox_p50": statistics.median(sandboxes) if sandboxes else None,
+        "overhead_p50": statistics.median(overheads) if overheads else None,
+    }
+
+
 def review_seconds_per_200_lines() -> tuple[float, str]:
     try:
         from level5.tools.safety_eval import review_speed  # type: ignore[attr-defined]
@@ -344,25 +367,52 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     operator = Operator(namespace, model, workdir, api_port)
     watcher = Watcher(api, namespace)
     watcher.start()
+    base: tuple[str, Operator, Watcher] | None = None
+    if args.baseline_pythonpath:
+        # The baseline: another checkout's operator (and runner image) in a namespace of its own, its cold
+        # samples interleaved with this checkout's, so both see the same load.
+        base_ns = f"{namespace}-base"
+        await core.create_namespace({"metadata": {"name": base_ns, "labels": {"level5.dev/bench": "true"}}})
+        base_env = {"PYTHONPATH": args.baseline_pythonpath}
+        if args.baseline_image:
+            base_env["LEVEL5_SANDBOX_IMAGE"] = args.baseline_image
+        base = (
+            base_ns,
+            Operator(base_ns, model, workdir / "base", api_port, base_env),
+            Watcher(api, base_ns),
+        )
+        base[2].start()
+        results["baseline_namespace"] = base_ns
     try:
         await asyncio.sleep(3)  # kopf connects its watches
-        if operator.proc.poll() is not None:
-            raise RuntimeError(f"the operator exited: {operator.log.read_text()[-3000:]}")
+        for side in (operator, *([base[1]] if base else [])):
+            if side.proc.poll() is not None:
+                raise RuntimeError(f"an operator exited: {side.log.read_text()[-3000:]}")
         # Warm-up: the namespace guards and the first image pull out of the figures.
         await run_task(api, watcher, namespace, "warmup")
+        if base:
+            await run_task(api, base[2], base[0], "warmup")
 
         counts0, cpu0 = await operator.settled_counts(), operator.cpu_seconds()
+        base0 = (await base[1].settled_counts(), base[1].cpu_seconds()) if base else None
         cold: list[Timeline] = []
+        base_cold: list[Timeline] = []
         for i in range(args.samples):
             seen = await run_task(api, watcher, namespace, f"cold-{i:02d}")
             cold.append(seen)
-            print(
-                f"  cold {i + 1}/{args.samples}: {sample_of(seen).total:.2f} s ({seen.phase})",
-                file=sys.stderr,
-            )
+            line = f"  cold {i + 1}/{args.samples}: {sample_of(seen).total:.2f} s ({seen.phase})"
+            if base:
+                other = await run_task(api, base[2], base[0], f"cold-{i:02d}")
+                base_cold.append(other)
+                line += f"; baseline {sample_of(other).total:.2f} s ({other.phase})"
+            print(line, file=sys.stderr)
         counts1, cpu1 = await operator.settled_counts(), operator.cpu_seconds()
         iterations = sum(s.iterations for s in cold) or 1
         calls = counts1 - counts0
+        if base and base0:
+            base_calls = await base[1].settled_counts() - base0[0]
+            base_cpu = base[1].cpu_seconds() - base0[1]
+            base[1].stop()  # the rest of the figures are this checkout's alone
 
         start = _now()
         names = [f"tp-{i:02d}" for i in range(args.concurrency)]
@@ -405,6 +455,14 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         sandboxes = [s.sandbox for s in samples if s.sandbox is not None]
         lags = [s.pod_phase_lag for s in samples if s.pod_phase_lag is not None]
         overheads = [s.total - s.sandbox for s in samples if s.sandbox is not None]
+        if base and base_cold:
+            results["baseline"] = cold_figures([sample_of(seen) for seen in base_cold]) | {
+                "operator_cpu_per_iteration": base_cpu / (sum(s.iterations for s in base_cold) or 1),
+                "api_calls_per_iteration": sum(base_calls.values())
+                / (sum(s.iterations for s in base_cold) or 1),
+                "pythonpath": args.baseline_pythonpath,
+                "image": args.baseline_image,
+            }
         results.update(
             samples=len(samples),
             phases=dict(Counter(s.phase for s in samples)),
@@ -438,24 +496,30 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         await watcher.stop()
         operator.stop()
+        if base:
+            await base[2].stop()
+            base[1].stop()
         model.stop()
         results["operator_log"] = str(operator.log)
-        with contextlib.suppress(Exception):
-            # Let the task's finalizers go (no operator removes them now), then the namespace.
-            custom = client.CustomObjectsApi(api)
-            listed = await custom.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)
-            for item in listed.get("items", []):
-                await custom.patch_namespaced_custom_object(
-                    GROUP,
-                    VERSION,
-                    namespace,
-                    PLURAL,
-                    item["metadata"]["name"],
-                    {"metadata": {"finalizers": None}},
-                )
-        if not args.keep:
+        for ns in (namespace, *([base[0]] if base else [])):
             with contextlib.suppress(Exception):
-                await core.delete_namespace(namespace)
+                # Let the task's finalizers go (no operator removes them now), then the namespace.
+                custom = client.CustomObjectsApi(api)
+                listed = await custom.list_namespaced_custom_object(GROUP, VERSION, ns, PLURAL)
+                for item in listed.get("items", []):
+                    await custom.patch_namespaced_custom_object(
+                        GROUP,
+                        VERSION,
+                        ns,
+                        PLURAL,
+                        item["metadata"]["name"],
+                        {"metadata": {"finalizers": None}},
+                        _content_type="application/merge-patch+json",
+                    )
+        if not args.keep:
+            for ns in (namespace, *([base[0]] if base else [])):
+                with contextlib.suppress(Exception):
+                    await core.delete_namespace(ns)
         await api.close()
 
 
@@ -495,6 +559,30 @@ def table(r: dict[str, Any]) -> str:
         f"| {'-' * width} | {'-' * vwidth} | --- |",
     ]
     lines += [f"| {a:<{width}} | {b:<{vwidth}} | {c} |" for a, b, c in rows]
+    base = r.get("baseline")
+    if base:
+        lines += [
+            "",
+            "Interleaved in the same run (sample i of each side back to back): this checkout vs the "
+            f"baseline ({base['pythonpath']}, image {base['image']}; {base['phases']})",
+            "| figure | this checkout | baseline | this / baseline |",
+            "| --- | --- | --- | --- |",
+        ]
+        for label, key, unit in (
+            ("cold iteration p50", "cold_p50", "s"),
+            ("cold iteration p95", "cold_p95", "s"),
+            ("sandbox pod p50", "sandbox_p50", "s"),
+            ("operator overhead p50", "overhead_p50", "s"),
+            ("operator CPU per iteration", "operator_cpu_per_iteration", "s"),
+            ("API calls per iteration", "api_calls_per_iteration", ""),
+        ):
+            mine, theirs = r.get(key), base.get(key)
+            if mine is None or theirs is None:
+                continue
+            ratio = f"{mine / theirs:.2f}" if theirs else "n/a"
+            lines.append(
+                f"| {label} | {mine:.2f}{unit and ' ' + unit} | {theirs:.2f}{unit and ' ' + unit} | {ratio} |"
+            )
     return "\n".join(lines)
 
 
@@ -504,6 +592,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--queue-tasks", type=int, default=6)
     parser.add_argument("--queue-quota", type=int, default=2)
+    parser.add_argument(
+        "--baseline-pythonpath", help="another checkout's operator/ dir: interleave its samples"
+    )
+    parser.add_argument("--baseline-image", help="the sandbox image for the baseline's pods")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     parser.add_argument("--keep", action="store_true", help="keep the namespace afterwards")
     args = parser.parse_args()
