@@ -14,7 +14,7 @@ APT_PACKAGES_NO_RECOMMENDS := prometheus
 
 .PHONY: help deps venv build chart-tools cluster-up cluster-down cluster-status cluster-env images base-images \
 	sandbox-image operator-image \
-	crds corpora lint typecheck unit test-cluster test demo eval-safety bench clean
+	crds corpora review-allowlist lint typecheck unit test-cluster test demo eval-safety bench clean
 
 help: ## List the targets with one-line descriptions
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -71,6 +71,9 @@ operator-image: deps venv ## Build the operator image (cached layers) and import
 crds: venv ## Regenerate crds/*.yaml from the pydantic models and copy them into the Helm chart
 	$(PY) -m level5.api.crdgen
 	rm -f charts/level5/crds/*.yaml && cp crds/*.yaml charts/level5/crds/
+
+review-allowlist: venv ## Regenerate the review's API allow-list from the sandbox image's numpy, pandas and Python
+	$(PY) -m level5.safety.review.apigen
 
 lint: venv ## ruff, and the package's layers (import-linter contracts in pyproject.toml)
 	$(VENV)/bin/ruff check operator tests bench

@@ -6,7 +6,8 @@ Every request body is recorded: tests read them from ScriptedModel.requests, or 
 GET /requests. Usage numbers are realistic (about four characters per token) unless a reply sets `usage`.
 
 Script file (JSON): a list of replies, each a string or {"content": str, "match": str, "repeat": bool,
-"usage": {"prompt_tokens": int, "completion_tokens": int}, "status": int}.
+"usage": {"prompt_tokens": int, "completion_tokens": int}, "status": int, "delay": seconds}. A delay makes
+the reply slow, like a local model; `max_in_flight` is the most requests the server was answering at once.
 
 Command line: python tests/scripted_model.py --port 8000 --script script.json
 """
@@ -34,6 +35,8 @@ class ScriptedModel:
         self._lock = threading.Lock()
         self.replies: list[Reply] = []
         self.requests: list[dict[str, Any]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.add(*(replies or []))
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._thread: threading.Thread | None = None
@@ -108,10 +111,21 @@ class ScriptedModel:
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._send(404, {"error": {"message": "not found"}})
                     return
+                with model._lock:
+                    model.in_flight += 1
+                    model.max_in_flight = max(model.max_in_flight, model.in_flight)
+                try:
+                    self._answer(body)
+                finally:
+                    with model._lock:
+                        model.in_flight -= 1
+
+            def _answer(self, body: dict[str, Any]) -> None:
                 reply = model.next_reply(body)
                 if reply is None:
                     self._send(500, {"error": {"message": "scripted model: no scripted reply matches"}})
                     return
+                time.sleep(float(reply.get("delay", 0)))
                 if reply.get("status", 200) != 200:
                     self._send(reply["status"], {"error": {"message": reply.get("content", "error")}})
                     return

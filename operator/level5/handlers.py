@@ -42,8 +42,9 @@ from level5.core.wakeups import Wakeups
 from level5.kube.approvals import KubeApprovals
 from level5.kube.sandboxes import SandboxLauncher
 from level5.kube.tasks import KubeStatusSink, read_emergency_stop, read_secret_key
+from level5.loop.context import LoopServices, utcnow
 from level5.loop.journal import INVALID_SPEC, Journal
-from level5.loop.task_loop import TaskLoop, utcnow
+from level5.loop.task_loop import TaskLoop
 from level5.model.client import ModelGateway, ModelUnavailableError, resolve_endpoint
 from level5.observability.metrics import Metrics
 from level5.people.admission import (
@@ -93,13 +94,15 @@ class Services:
         audit_path = Path(config.audit_path)
         audit_path.parent.mkdir(parents=True, exist_ok=True)
         audit = AuditLog(
-            metrics.audit_sink(TeeSink(FileSink(audit_path), StreamSink(logging.getLogger("level5.audit"))))
+            metrics.audit_sink(
+                TeeSink(FileSink(audit_path), StreamSink(logging.getLogger("level5.safety.audit")))
+            )
         )
         return cls(
             config=config,
             metrics=metrics,
             api=api,
-            gateway=ModelGateway(config.max_concurrent_model_calls),
+            gateway=ModelGateway(config.max_concurrent_model_calls, config.max_model_calls_per_endpoint),
             wakeups=wakeups,
             launcher=SandboxLauncher(api, config, wakeups),
             approvals=KubeApprovals(api),
@@ -107,6 +110,19 @@ class Services:
             sandbox_pods=SandboxPods(),
             emergency=emergency,
             audit=audit,
+        )
+
+    @property
+    def loop(self) -> LoopServices:
+        """What every task's loop shares."""
+        return LoopServices(
+            gateway=self.gateway,
+            sandbox=self.launcher,
+            audit=self.audit,
+            approvals=self.approvals,
+            wakeups=self.wakeups,
+            metrics=self.metrics,
+            emergency=self.emergency,
         )
 
     async def close(self) -> None:
@@ -201,19 +217,13 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
         task,
         spec,
         status,
-        gateway=services.gateway,
+        services.loop,
         endpoint=resolve_endpoint(spec.model, services.config, api_key),
-        sandbox=services.launcher,
         sink=sink,
-        audit=services.audit,
         redactor=Redactor(task_key(task.uid, services.config.redaction_secret.encode())),
         cancel=services.cancels.event(task.uid),
-        emergency=services.emergency,
-        approvals=services.approvals,
         spec_view=lambda: _live_spec(body, spec),
-        wakeups=services.wakeups,
         creator=(meta.get("annotations") or {}).get(CREATED_BY),
-        metrics=services.metrics,
     )
     try:
         await loop.run()

@@ -29,11 +29,13 @@ from kubernetes_asyncio.client import ApiClient
 from kube import apply, kubectl, unique_name, wait_pod_done
 from level5.api.spec import AgentTaskSpec
 from level5.api.status import HistoryEntry, SyscallMonitoring
+from level5.api.verdicts import Verdict
 from level5.core.config import OperatorConfig
 from level5.core.layout import CHECKS_CONTAINER, PROGRAM_UID, SANDBOX_UID
 from level5.core.wakeups import Wakeups
 from level5.kube.sandboxes import SandboxLauncher
 from level5.observability.monitoring import AnomalyKind, detect_anomalies, syscall_record
+from level5.safety.review.reviewer import review_code
 from level5.safety.runtime_policy import policy_document
 from level5.sandbox.manifests import (
     TaskRef,
@@ -280,10 +282,23 @@ def test_each_route_is_stopped_with_its_rule(
 
 
 def test_benign_corpus_runs_without_violations(policed: dict[str, dict[str, Any]]) -> None:
+    """The runtime policy stops nothing the review lets through; where it stops a benign script, the review
+    stopped that script too (the same tables: `os` and `pathlib` are denied in both)."""
     benign = {name: o for name, o in policed.items() if name.startswith("benign-")}
     assert len(benign) == len(list((CORPORA / "benign").glob("*.py.txt"))) > 30
-    violations = {name: o["report"] for name, o in benign.items() if o["report"] or o["exit"] == 86}
-    assert violations == {}
+    violations = {name for name, o in benign.items() if o["report"] or o["exit"] == 86}
+    allowed = {
+        name
+        for name in benign
+        if review_code(
+            (CORPORA / "benign" / f"{name.removeprefix('benign-').removesuffix('.py')}.py.txt").read_text(),
+            allowed_libraries=["pandas", "numpy"],
+            max_lines=5000,
+        ).verdict
+        is Verdict.ALLOW
+    }
+    assert violations & allowed == set(), {name: benign[name]["report"] for name in violations & allowed}
+    assert len(allowed) >= len(benign) - 3
 
 
 def test_a_violation_reaches_the_result_document(namespace: str) -> None:

@@ -18,6 +18,7 @@ from level5.api.spec import AgentTaskSpec
 from level5.api.status import AgentTaskStatus
 from level5.core.layout import CHECKS_DIR, CODE_DIR, OUTPUT_DIR
 from level5.core.wakeups import Wakeups
+from level5.loop.context import LoopServices
 from level5.loop.task_loop import TaskLoop
 from level5.model.client import Endpoint, ModelGateway
 from level5.safety.audit import AuditLog, FileSink
@@ -231,20 +232,25 @@ def build_loop(
     status: AgentTaskStatus | None = None,
     **extra: object,
 ) -> TaskLoop:
-    """A TaskLoop on the local doubles; `extra` passes kill switches, approvals, spec_view, wakeups."""
+    """A TaskLoop on the local doubles; `extra` passes kill switches, approvals, spec_view, wakeups, clock."""
     wakeups = extra.pop("wakeups", None) or Wakeups()
-    approvals = extra.pop("approvals", None) or MemoryApprovals(task.uid, wakeups)  # type: ignore[arg-type]
+    approvals = extra.pop("approvals", None) or MemoryApprovals(task.uid, wakeups)
+    shared = {key: extra.pop(key) for key in ("emergency", "clock", "metrics") if key in extra}
+    services = LoopServices(
+        gateway=gateway,
+        sandbox=sandbox,
+        audit=AuditLog(FileSink(sandbox.root / "audit.jsonl")),
+        approvals=approvals,  # type: ignore[arg-type]
+        wakeups=wakeups,  # type: ignore[arg-type]
+        **shared,  # type: ignore[arg-type]
+    )
     return TaskLoop(
         task,
         spec,
         status or AgentTaskStatus(),
-        gateway=gateway,
+        services,
         endpoint=endpoint,
-        sandbox=sandbox,
         sink=sink,
-        audit=AuditLog(FileSink(sandbox.root / "audit.jsonl")),
         redactor=Redactor(task_key(task.uid)),
-        approvals=approvals,  # type: ignore[arg-type]
-        wakeups=wakeups,  # type: ignore[arg-type]
         **extra,  # type: ignore[arg-type]
     )

@@ -225,6 +225,7 @@ def test_deployment_defaults() -> None:
     plain = {k: v.get("value") for k, v in env.items() if "value" in v}
     assert plain == {
         "LEVEL5_MAX_MODEL_CALLS": "64",
+        "LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT": "4",
         "LEVEL5_RUNTIME_CLASS": "gvisor",
         "LEVEL5_SANDBOX_IMAGE": "level5.local/sandbox:dev",
         "LEVEL5_AUDIT_PATH": "/var/lib/level5/audit.jsonl",

@@ -284,12 +284,10 @@ async def test_pause_stops_before_the_next_step_and_resume_continues(
 async def test_the_runtime_policy_stops_approved_code_and_the_next_run_asks_again(
     scripted_model: ScriptedModel, start: Start
 ) -> None:
-    """A person approves code the review could not judge (a computed path); the runtime policy still stops
-    it when the path turns out to be /etc/hostname: a PolicyViolation iteration, fed back to the model, whose
-    anomaly makes the next iteration ask a person again (Anomaly trigger)."""
-    reads = (
-        "import json\nwith open(json.loads('[\"/etc/hostname\"]')[0]) as handle:\n    print(handle.read())\n"
-    )
+    """A person approves code the review could not judge (a call it cannot resolve); the runtime policy
+    still stops it when it turns out to read /etc/hostname: a PolicyViolation iteration, fed back to the
+    model, whose anomaly makes the next iteration ask a person again (Anomaly trigger)."""
+    reads = 'readers = [print, open]\nwith readers[1]("/etc/hostname") as handle:\n    print(handle.read())\n'
     scripted_model.add(
         {"match": "Write the program", "content": answer(reads)},
         {"match": "Attempt 1 failed", "content": answer(OK)},

@@ -10,9 +10,13 @@ import pytest
 from local_sandbox import LocalSandbox, RecordingSink
 from test_task_loop import GOOD, TASK, judge_pass, make_spec, run_loop
 
-from level5.api.status import AgentTaskStatus, Phase
+from level5.api.status import AgentTaskStatus, Phase, SyscallMonitoring
+from level5.loop.guards import guard_outcome
 from level5.safety.audit import verify
+from level5.safety.redaction import Redactor
 from level5.sandbox.manifests import sandbox_pod_name
+from level5.sandbox.outcome import PodOutcome
+from level5.sandbox.syscall_summary import SyscallSummary
 from scripted_model import ScriptedModel
 
 # Built at run time, so the sentence never appears in the program text the model is shown again.
@@ -176,19 +180,9 @@ async def test_execution_is_audited_before_the_status_marks_it_done(
     assert steps.count(f"{TASK.uid}/1/execution") == 2
 
 
-def test_guarding_an_outcome_keeps_what_the_syscall_monitor_saw() -> None:
-    """Redaction rewrites the run and the failure; the monitor's verdict and summary pass through unchanged
-    (dropping them recorded every run as monitoring Off)."""
-    from level5.api.status import SyscallMonitoring
-    from level5.loop.guards import guard_outcome
-    from level5.safety.redaction import Redactor
-    from level5.sandbox.outcome import PodOutcome
-    from level5.sandbox.syscall_summary import SyscallSummary
-
-    summary = SyscallSummary(container_id="c1", first_seen=1.0, last_seen=2.0)
-    outcome = PodOutcome(
-        failure="mail bob@example.com", monitoring=SyscallMonitoring.OBSERVED, syscalls=summary
-    )
+def test_guarding_keeps_what_the_syscall_monitor_saw() -> None:
+    """Layers 1 and 5 change the run's texts, never the rest of the pod's outcome."""
+    summary = SyscallSummary(container_id="c1", first_seen=1.0, last_seen=2.0, container_started=True)
+    outcome = PodOutcome(failure="x", monitoring=SyscallMonitoring.OBSERVED, syscalls=summary)
     guarded = guard_outcome(outcome, Redactor(b"k")).outcome
     assert guarded.monitoring is SyscallMonitoring.OBSERVED and guarded.syscalls == summary
-    assert "bob@example.com" not in (guarded.failure or "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from level5.api.spec import AgentTaskSpec, ModelSettings
@@ -123,3 +125,61 @@ async def test_model_refusal_is_rejected_error(scripted_model: ScriptedModel) ->
             await gateway.complete(endpoint, [{"role": "user", "content": "hi"}])
     finally:
         await gateway.close()
+
+
+async def test_one_endpoint_gets_at_most_its_share_and_waiting_is_no_timeout(
+    scripted_model: ScriptedModel,
+) -> None:
+    """Six tasks ask a slow endpoint at once: at most two requests reach it together, the others wait in the
+    operator, and none times out although the last waits longer than a request may take."""
+    scripted_model.add({"content": "VERDICT: PASS", "delay": 0.4, "repeat": True})
+    gateway = ModelGateway(max_concurrent=10, per_endpoint=2, timeout_seconds=1.0)
+    endpoint = resolve_endpoint(ModelSettings(base_url=scripted_model.base_url), OperatorConfig(), None)
+    try:
+        answers = await asyncio.gather(
+            *(gateway.complete(endpoint, [{"role": "user", "content": f"q{i}"}]) for i in range(6))
+        )
+    finally:
+        await gateway.close()
+    assert [a.text for a in answers] == ["VERDICT: PASS"] * 6
+    assert scripted_model.max_in_flight == 2 and len(scripted_model.requests) == 6
+
+
+def test_a_hidden_criterion_never_shows_its_check() -> None:
+    spec = AgentTaskSpec.model_validate(
+        {
+            "goal": {
+                "primary": "Print the total.",
+                "successCriteria": [
+                    {"name": "total", "outputContains": "SECRET-TOTAL-21", "hidden": True},
+                    {
+                        "name": "file",
+                        "testScript": "assert open('t.txt').read() == 'SECRET-FILE'",
+                        "hidden": True,
+                    },
+                ],
+            }
+        }
+    )
+    shown = system_prompt(spec)
+    assert "total" in shown and "file" in shown
+    assert "SECRET" not in shown and "open('t.txt')" not in shown
+    failed = [
+        CriterionResult(
+            name="total",
+            kind="outputContains",
+            passed=False,
+            reason="stdout does not contain 'SECRET-TOTAL-21'",
+        ),
+        CriterionResult(
+            name="file",
+            kind="testScript",
+            passed=False,
+            reason='test script exited 1: Traceback (most recent call last):\n  File "t.py", line 1\n'
+            "    assert open('t.txt').read() == 'SECRET-FILE'\nAssertionError: t.txt is missing",
+        ),
+    ]
+    told = describe_failure(criteria=failed, hidden=frozenset({"total", "file"}))
+    assert "SECRET" not in told and "open('t.txt')" not in told
+    assert "- total (hidden): the hidden check failed" in told and "AssertionError: t.txt is missing" in told
+    assert "SECRET-TOTAL-21" in describe_failure(criteria=failed)  # the same checks when not hidden

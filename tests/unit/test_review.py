@@ -1,6 +1,7 @@
 """Unit tests for layer 3 (pre-execution review)."""
 
 import hashlib
+import time
 
 import pytest
 
@@ -47,6 +48,7 @@ def test_benign_script_is_allowed_and_hashed() -> None:
         ("import numpy as np\nnp.load('/data/a', allow_pickle=True)", "L5-DESER-001"),
         ("open('/etc/passwd')", "L5-FILE-001"),
         ("open('/data/x', 'w')", "L5-FILE-001"),
+        ("import json\nopen(json.loads('\"p\"'))", "L5-FILE-002"),
         ("def f(:", "L5-SYNTAX-001"),
     ],
 )
@@ -62,7 +64,6 @@ def test_block_rules(source: str, rule: str) -> None:
         "import json\ngetattr(x, json.loads('\"a\"'))",
         "import threading",
         "n = 10**6\nfor i in range(n):\n    for j in range(n):\n        pass",
-        "import json\nopen(json.loads('\"p\"'))",
     ],
 )
 def test_escalations(source: str) -> None:
@@ -88,9 +89,100 @@ def test_max_lines_counts_non_blank_lines() -> None:
     assert "L5-SIZE-001" in rules(review("x = 1\ny = 2\nz = 3\n", max_lines=2))
 
 
-def test_bandit_second_opinion_ignores_nosec() -> None:
-    result = review("import yaml\nyaml.load(s)  # nosec\n")
-    assert any(f.rule.startswith("BANDIT-") for f in result.findings)
+@pytest.mark.parametrize(
+    ("source", "rule"),
+    [
+        # deny by default at the API level
+        ("import numpy as np\nnp.core.multiarray", "L5-API-001"),
+        ("import pandas as pd\npd.read_pickle('/data/a')", "L5-CALL-001"),
+        ("import numpy as np\nx = np.ones(3)\nx.setflags(write=True)", "L5-API-003"),
+        ("import numpy as np\nnp.ndarray((9,), buffer=bytearray(1))", "L5-CALL-001"),
+        ("import sys\nsys.setrecursionlimit(50000)", "L5-GUARD-001"),
+        # private means private everywhere
+        ("import statistics\nstatistics._sum([1])", "L5-PRIVATE-001"),
+        ("print(_secret)", "L5-PRIVATE-002"),
+        ("import operator\noperator.attrgetter('a._b')", "L5-ATTR-001"),
+        ("print('{0._x}'.format(1))", "L5-STRING-001"),
+        ("match 1:\n    case int(_y=v):\n        pass", "L5-ATTR-001"),
+        ("import pandas as pd\npd.DataFrame().query('a._b > 1')", "L5-ATTR-001"),
+        ("import pandas as pd\npd.DataFrame().agg('to_csv')", "L5-DISPATCH-001"),
+        # paths and URLs
+        ("import pandas as pd\npd.read_json('https://x.example/a')", "L5-FILE-004"),
+        ("import pandas as pd\nimport sys\npd.read_csv(sys.argv[1])", "L5-FILE-002"),
+        ("import pandas as pd\npd.DataFrame().to_csv('/etc/x')", "L5-FILE-001"),
+        # which functions take a path is generated from their signatures, not listed by hand
+        ("import numpy as np\nnp.fromregex('/proc/1/environ', 'x', int)", "L5-FILE-001"),
+        ("import pandas as pd\ngetattr(pd.DataFrame(), 'to_json')('/root/x')", "L5-FILE-001"),
+        ("import operator\noperator.methodcaller('to_csv', '/tmp/x')", "L5-DISPATCH-001"),
+        ("import contextlib\ncontextlib.chdir('/etc')", "L5-CALL-001"),
+        # rebinding library functions
+        ("import math\nmath.floor = round", "L5-REBIND-001"),
+        ("import math\nsetattr(math, 'floor', round)", "L5-REBIND-001"),
+    ],
+)
+def test_allowlist_block_rules(source: str, rule: str) -> None:
+    result = review(source)
+    assert result.verdict is Verdict.BLOCK, result.feedback()
+    assert rule in rules(result), result.feedback()
+
+
+@pytest.mark.parametrize(
+    ("source", "rule"),
+    [
+        ("fs = [len]\nfs[0]('x')", "L5-RESOLVE-001"),
+        ("def run(f):\n    return f(1)\nrun(len)\nrun(abs)\nrun(print)\nx = run", "L5-RESOLVE-001"),
+        ("import functools\nfunctools.partial(max, 1)(2)", "L5-RESOLVE-001"),
+        ("import json\nmods = [json]", "L5-GUARD-002"),
+        ("x = [1]\nx.frobnicate()", "L5-API-002"),
+        ("import pandas as pd\npd.set_option('plotting.backend', 'x')", "L5-CALL-004"),
+        ("import pandas as pd\nimport sys\npd.DataFrame().eval(sys.argv[1])", "L5-CALL-003"),
+        ("import pandas as pd\nn = input\npd.DataFrame().to_csv(f'/output/{n}.csv')", "L5-FILE-001"),
+    ],
+)
+def test_what_cannot_be_resolved_escalates(source: str, rule: str) -> None:
+    result = review(source)
+    assert rule in rules(result), result.feedback()
+    assert any(f.rule == rule and f.verdict is Verdict.ESCALATE for f in result.findings)
+
+
+def test_resolving_more_keeps_benign_code_allowed() -> None:
+    # A parameter bound only to constants at every call site is a constant path.
+    paths = 'import pandas as pd\ndef load(p):\n    return pd.read_csv(p)\nload("/data/a.csv")\n'
+    # Open files and in-memory streams are not paths.
+    streams = 'import io\nimport pandas as pd\nwith open("/data/a") as fh:\n    pd.read_csv(fh)\n'
+    streams += 'pd.read_csv(io.StringIO("a\\n1"))\n'
+    # Own classes may use their own private attributes; display options may be set.
+    own = "class C:\n    def __init__(self):\n        self._n = 1\n    def n(self):\n        return self._n\n"
+    display = 'import pandas as pd\npd.set_option("display.max_rows", 20)\npd.options.display.width = 120\n'
+    main = 'def main():\n    print(1)\nif __name__ == "__main__":\n    main()\n'
+    # isinstance needs the class, not a call; namedtuple's underscore methods are public API.
+    types = "import numpy as np\nx = np.ones(2)\nprint(isinstance(x, np.ndarray))\n"
+    rows = "import collections\nP = collections.namedtuple('P', 'a b')\nprint(P(1, 2)._asdict())\n"
+    error = "class E(ValueError):\n    def __init__(self):\n        self._why = 1\n"
+    # Rows of itertuples() carry the data's column names as attributes.
+    tuples = "import pandas as pd\nfor r in pd.read_csv('/data/a.csv').itertuples():\n    print(r.qty)\n"
+    tuples += "for i, s in pd.read_csv('/data/a.csv').iterrows():\n    print(s.qty)\n"
+    # DataFrame.eval takes assignments too.
+    tuples += "print(pd.DataFrame({'a': [1]}).eval('b = a * 2'))\n"
+    # DataFrame.copy(deep) is no path although the (denied) HDFStore.copy(file) is.
+    copies = "import pandas as pd\nprint(pd.DataFrame().copy(True))\n"
+    # A decorator of the script's own is a call site of its parameter.
+    decorated = "def twice(f):\n    def g(x):\n        return f(f(x))\n    return g\n@twice\ndef inc(x):\n"
+    decorated += "    return x + 1\nprint(inc(1))\n"
+    sources = (paths, streams, own, display, main, types, rows, error, tuples, copies, decorated)
+    for source in sources:
+        assert review(source).verdict is Verdict.ALLOW, review(source).feedback()
+
+
+def test_resource_bombs_are_left_to_runtime_limits_with_a_note() -> None:
+    for source, rule in [
+        ("while True:\n    pass", "L5-BOMB-010"),
+        ("def f(n):\n    return f(n + 1)", "L5-BOMB-011"),
+        ("import re\nre.search(r'(x+)+y', 'x')", "L5-BOMB-012"),
+    ]:
+        result = review(source)
+        assert result.verdict is Verdict.ALLOW and rule in rules(result)
+        assert "allowed this code, with notes" in result.feedback()
 
 
 def test_feedback_lists_rules_and_lines() -> None:
@@ -105,9 +197,24 @@ def test_verdict_is_worst_finding() -> None:
     assert isinstance(result.findings[0], Finding)
 
 
-def test_corpora_figures() -> None:
+def test_tuning_half_figures() -> None:
+    # Only the tuning half is asserted on: the held-out half is scored by `make eval-safety`, never tuned on.
     assert len(list(escape_payloads())) >= 60
     assert len(list(benign_scripts())) >= 40
-    rates = review_rates()
+    rates = review_rates(half="tuning")
     assert rates.detection_rate == 1.0, rates.missed
     assert rates.false_positive_rate <= 0.05, rates.flagged
+
+
+def test_names_bound_in_terms_of_themselves_stay_fast() -> None:
+    # Recursive functions bind their parameters to themselves at every call site; following those
+    # bindings per use once took exponential time (a denial of service on the review).
+    source = "def walk(a, b, c, d, fn=None):\n    for x in a:\n"
+    source += "        walk(x, b + 1, c + 'x', d, fn)\n        walk(a, b, c, d, fn)\n"
+    source += "    if fn is not None:\n        fn(open(c + 'y'))\n"
+    source += "walk([], 0, '/data/', None)\n"
+    start = time.perf_counter()
+    result = review(source)
+    assert time.perf_counter() - start < 2
+    # fn is only ever None or itself; c is '/data/' plus what the recursion appends.
+    assert {"L5-RESOLVE-001", "L5-FILE-001"} <= rules(result)

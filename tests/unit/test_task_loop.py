@@ -183,6 +183,27 @@ async def test_code_over_max_lines_is_blocked_and_fed_back(
     assert sandbox.launches[sandbox_pod_name(TASK, 1)] == 0  # blocked code never ran
 
 
+async def test_a_syntax_error_is_fed_back_as_python_reports_it(
+    scripted_model: ScriptedModel, tmp_path: Path
+) -> None:
+    """A program that does not compile is a bug to debug, not a construct to avoid: the model gets Python's
+    own message with the line and a caret, never the review's 'do not disguise' words."""
+    scripted_model.add(
+        {"match": "Write the program", "content": '```python\nprint("north)\n```'},
+        {"match": "Attempt 1 failed", "content": GOOD},
+        judge_pass(),
+    )
+    sandbox = LocalSandbox(tmp_path)
+    final, _ = await run_loop(make_spec(), scripted_model, sandbox)
+    assert final.phase is Phase.SUCCEEDED and final.iteration == 2
+    first = final.history[0]
+    assert first.reason.startswith("SyntaxError: unterminated string literal") and first.pod_name is None
+    second = scripted_model.prompts()[1]
+    assert "Python could not compile the program" in second and 'File "main.py", line 1' in second
+    assert "disguise" not in second and "review blocked" not in second
+    assert sandbox.launches[sandbox_pod_name(TASK, 1)] == 0
+
+
 async def test_answer_without_code_is_a_failed_iteration(
     scripted_model: ScriptedModel, tmp_path: Path
 ) -> None:

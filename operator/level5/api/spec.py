@@ -75,6 +75,10 @@ class SuccessCriterion(CrdModel):
     judge: str | None = Field(default=None, min_length=1, max_length=4096)
     """A plain-language criterion judged by the model from the code and its output; the model's rationale
     is recorded in status."""
+    hidden: bool = False
+    """Hide the check from the model: it sees the criterion's name and, when it fails, only the failure
+    message, never the expected text, pattern or test script (so it cannot write to the test). The program
+    never sees test scripts in any case."""
 
     @property
     def kind(self) -> str:

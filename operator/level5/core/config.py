@@ -23,6 +23,10 @@ class OperatorConfig(BaseModel):
     """Image with the runner at /opt/level5/runner.py (LEVEL5_SANDBOX_IMAGE)."""
     max_concurrent_model_calls: int = 64
     """Model requests in flight at once across all tasks (LEVEL5_MAX_MODEL_CALLS)."""
+    max_model_calls_per_endpoint: int = Field(default=4, ge=1)
+    """Model requests in flight at once to one endpoint (LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT): a local
+    server answers one request at a time; more only queue there, where they time out. Requests wait in the
+    operator instead, and waiting does not count against a request's timeout."""
     audit_path: str = "/var/lib/level5/audit.jsonl"
     """Append-only hash-chained audit log (LEVEL5_AUDIT_PATH); also mirrored to the operator log."""
     redaction_secret: str = Field(default="", repr=False)
@@ -59,6 +63,7 @@ class OperatorConfig(BaseModel):
             "runtime_class": "LEVEL5_RUNTIME_CLASS",
             "sandbox_image": "LEVEL5_SANDBOX_IMAGE",
             "max_concurrent_model_calls": "LEVEL5_MAX_MODEL_CALLS",
+            "max_model_calls_per_endpoint": "LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT",
             "audit_path": "LEVEL5_AUDIT_PATH",
             "redaction_secret": "LEVEL5_REDACTION_SECRET",
             "operator_namespace": "LEVEL5_OPERATOR_NAMESPACE",

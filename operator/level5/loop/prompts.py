@@ -24,6 +24,8 @@ def _bullets(items: Sequence[str]) -> str:
 
 
 def _criterion_line(criterion: SuccessCriterion) -> str:
+    if criterion.hidden:
+        return f"{criterion.name}: a hidden check; when it fails you are told how"
     if criterion.exit_code is not None:
         return f"{criterion.name}: the program exits with code {criterion.exit_code}"
     if criterion.output_contains is not None:
@@ -113,15 +115,22 @@ def _excerpt(text: str, limit: int = MAX_OUTPUT_EXCERPT) -> str:
 def describe_failure(
     *,
     answer_problem: str | None = None,
+    compile_error: str | None = None,
     review_feedback: str | None = None,
     pod_failure: str | None = None,
     run: RunResult | None = None,
     criteria: Sequence[CriterionResult] = (),
+    hidden: frozenset[str] = frozenset(),
 ) -> str:
     """What went wrong in one iteration, in the words the model gets on the next one."""
     parts: list[str] = []
     if answer_problem:
         parts.append(answer_problem)
+    if compile_error:
+        parts.append(
+            "Python could not compile the program, so it was not run. Fix this error and send the whole "
+            f"program again:\n{compile_error}"
+        )
     if review_feedback:
         parts.append(f"The code review blocked the program, so it was not run:\n{review_feedback}")
     if pod_failure:
@@ -137,8 +146,19 @@ def describe_failure(
             parts.append(f"Standard error:\n{_excerpt(run.stderr)}")
     failed = [c for c in criteria if not c.passed]
     if failed:
-        parts.append("Failed checks:\n" + "\n".join(f"- {c.name} ({c.kind}): {c.reason}" for c in failed))
+        parts.append("Failed checks:\n" + "\n".join(_failed_line(c, c.name in hidden) for c in failed))
     return _excerpt("\n\n".join(parts), MAX_FEEDBACK_CHARS)
+
+
+def _failed_line(result: CriterionResult, hidden: bool) -> str:
+    """A failed check as the model sees it. A hidden one keeps its expectation to itself: of a test script
+    only the last line of its report (the error and its message, never the traceback that quotes its
+    source); of a value check nothing but that it failed (its message would give the value)."""
+    if not hidden:
+        return f"- {result.name} ({result.kind}): {result.reason}"
+    lines = [line for line in result.reason.splitlines() if line.strip()]
+    told = lines[-1].strip() if result.kind == "testScript" and lines else "the hidden check failed"
+    return f"- {result.name} (hidden): {told}"
 
 
 def judge_messages(criterion: SuccessCriterion, code: str, run: RunResult) -> list[Message]:

@@ -128,34 +128,15 @@ def with_phase(
     status: AgentTaskStatus, phase: Phase, reason: str, message: str, now: datetime, generation: int | None
 ) -> AgentTaskStatus:
     """Status moved to a phase, with Ready/Progressing/Failed conditions to match."""
-    true, false = ConditionStatus.TRUE, ConditionStatus.FALSE
-    conditions = set_condition(
-        status.conditions,
-        ConditionType.READY,
-        true if phase is Phase.SUCCEEDED else false,
-        reason,
-        message,
-        now,
-        generation,
-    )
-    conditions = set_condition(
-        conditions,
-        ConditionType.PROGRESSING,
-        false if phase.terminal else true,
-        reason,
-        message,
-        now,
-        generation,
-    )
-    conditions = set_condition(
-        conditions,
-        ConditionType.FAILED,
-        true if phase is Phase.FAILED else false,
-        reason,
-        message,
-        now,
-        generation,
-    )
+    holds = {
+        ConditionType.READY: phase is Phase.SUCCEEDED,
+        ConditionType.PROGRESSING: not phase.terminal,
+        ConditionType.FAILED: phase is Phase.FAILED,
+    }
+    conditions = list(status.conditions)
+    for type_, true in holds.items():
+        value = ConditionStatus.TRUE if true else ConditionStatus.FALSE
+        conditions = set_condition(conditions, type_, value, reason, message, now, generation)
     return status.model_copy(
         update={
             "phase": phase,

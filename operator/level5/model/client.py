@@ -62,12 +62,20 @@ def resolve_endpoint(settings: ModelSettings | None, config: OperatorConfig, api
 
 
 class ModelGateway:
-    """Caches AsyncOpenAI clients per (base URL, key) and limits concurrent requests."""
+    """Caches AsyncOpenAI clients per (base URL, key) and limits concurrent requests, in all and per endpoint.
+    A request waits for its slots before it is sent; the timeout covers only the request itself."""
 
-    def __init__(self, max_concurrent: int, timeout_seconds: float = 300.0) -> None:
+    def __init__(self, max_concurrent: int, per_endpoint: int = 4, timeout_seconds: float = 300.0) -> None:
         self._clients: dict[tuple[str, str], openai.AsyncOpenAI] = {}
         self._slots = asyncio.Semaphore(max_concurrent)
+        self._per_endpoint = per_endpoint
+        self._endpoint_slots: dict[str, asyncio.Semaphore] = {}
         self._timeout = timeout_seconds
+
+    def _endpoint_slot(self, endpoint: Endpoint) -> asyncio.Semaphore:
+        if endpoint.base_url not in self._endpoint_slots:
+            self._endpoint_slots[endpoint.base_url] = asyncio.Semaphore(self._per_endpoint)
+        return self._endpoint_slots[endpoint.base_url]
 
     def client(self, endpoint: Endpoint) -> openai.AsyncOpenAI:
         key = (endpoint.base_url, endpoint.api_key)
@@ -80,7 +88,8 @@ class ModelGateway:
     async def complete(self, endpoint: Endpoint, messages: Sequence[Message]) -> Completion:
         """One chat completion. Transient failures raise ModelUnavailableError, refusals
         ModelRejectedError."""
-        async with self._slots:
+        # The endpoint's slot first: a request queued for a busy endpoint holds no slot another could use.
+        async with self._endpoint_slot(endpoint), self._slots:
             try:
                 response = await self.client(endpoint).chat.completions.create(
                     model=endpoint.model,

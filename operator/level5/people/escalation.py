@@ -6,28 +6,16 @@ with a reason and a message for the Approval, a condition and an Event."""
 
 from __future__ import annotations
 
-import ast
 import re
-from collections.abc import Iterator
 from datetime import datetime
 
 from level5.api.approval import FiredTrigger
 from level5.api.spec import AgentTaskSpec, AutonomyLevel, Trigger, quantity_value
 from level5.api.status import AgentTaskStatus, ConditionStatus, ConditionType, CurrentIteration, Gate
+from level5.safety.review.writes import file_writes
 
 # Model answers that state no uncertainty in words.
 _NO_UNCERTAINTY = re.compile(r"^\W*(none|nothing|n/?a|no|-+|nothing in particular|not applicable)\W*$", re.I)
-
-# Calls that write to the filesystem: open() in a writing mode and the usual library writers.
-_WRITER_METHODS = frozenset(
-    {
-        "write_text", "write_bytes", "to_csv", "to_json", "to_parquet", "to_excel", "to_pickle",
-        "to_feather", "to_hdf", "to_sql", "savefig", "save", "savez", "savez_compressed", "savetxt",
-        "tofile", "mkdir", "makedirs", "remove", "unlink", "rmdir", "rename", "replace", "touch",
-        "rmtree", "copy", "copyfile", "move", "dump",
-    }
-)  # fmt: skip
-_WRITE_MODES = frozenset("wax+")
 
 
 def combined_confidence(current: CurrentIteration, best_score: float | None) -> float:
@@ -47,42 +35,6 @@ def iteration_confidence(status: AgentTaskStatus) -> float:
     assert status.current is not None
     scores = [entry.score for entry in status.history]
     return combined_confidence(status.current, max(scores) if scores else None)
-
-
-def file_writes(code: str) -> list[str]:
-    """Where the code writes files: 'open(mode=w) line 3', 'to_csv line 7'... (empty when it writes none)."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return []
-    return [f"{what} line {line}" for what, line in _writes(tree)]
-
-
-def _writes(tree: ast.AST) -> Iterator[tuple[str, int]]:
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        if name == "open":
-            mode = _open_mode(node)
-            if mode is None or _WRITE_MODES & set(mode):
-                yield f"open(mode={mode or '?'})", node.lineno
-        elif name in _WRITER_METHODS:
-            yield name, node.lineno
-
-
-def _open_mode(call: ast.Call) -> str | None:
-    """The mode of an open() call: 'r' when absent, None when it is computed."""
-    mode: ast.expr | None = call.args[1] if len(call.args) > 1 else None
-    for keyword in call.keywords:
-        if keyword.arg == "mode":
-            mode = keyword.value
-    if mode is None:
-        return "r"
-    if isinstance(mode, ast.Constant) and isinstance(mode.value, str):
-        return mode.value
-    return None
 
 
 def _has_condition(status: AgentTaskStatus, type_: ConditionType) -> bool:

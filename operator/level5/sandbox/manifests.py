@@ -194,60 +194,45 @@ def sandbox_pod(
         )
     if any(v["name"] == "data" for v in volumes):
         data.append({"name": "data", "mountPath": DATA_DIR, "readOnly": True})
-    program: Manifest = {
-        "name": PROGRAM_CONTAINER,
-        "image": config.sandbox_image,
-        "imagePullPolicy": "IfNotPresent",
-        "command": [
-            "python3",
-            "-I",
-            RUNNER_PATH,
-            "program",
-            "--code",
-            f"{CODE_DIR}/main.py",
-            "--policy",
-            f"{CODE_DIR}/policy.json",
-            "--report",
-            REPORT_DIR,
-        ],
-        "workingDir": OUTPUT_DIR,
-        "resources": {"requests": resources, "limits": resources},
-        "securityContext": _container_security(PROGRAM_UID),
-        "volumeMounts": [
+
+    def container(name: str, uid: int, mode_args: list[str], mounts: list[Manifest]) -> Manifest:
+        """One of the pod's two containers: the runner in `mode`, as `uid`, with only its own mounts."""
+        return {
+            "name": name,
+            "image": config.sandbox_image,
+            "imagePullPolicy": "IfNotPresent",
+            "command": ["python3", "-I", RUNNER_PATH, *mode_args, "--report", REPORT_DIR],
+            "workingDir": OUTPUT_DIR,
+            "resources": {"requests": resources, "limits": resources},
+            "securityContext": _container_security(uid),
+            "volumeMounts": [*mounts, *data],
+        }
+
+    program = container(
+        PROGRAM_CONTAINER,
+        PROGRAM_UID,
+        ["program", "--code", f"{CODE_DIR}/main.py", "--policy", f"{CODE_DIR}/policy.json"],
+        [
             {"name": "program-code", "mountPath": CODE_DIR, "readOnly": True},
             {"name": "output", "mountPath": OUTPUT_DIR},
             {"name": "report", "mountPath": REPORT_DIR},
             {"name": "program-tmp", "mountPath": TMP_DIR},
             {"name": "program-shm", "mountPath": SHM_DIR},
-            *data,
         ],
-    }
-    checks: Manifest = {
-        "name": CHECKS_CONTAINER,
-        "image": config.sandbox_image,
-        "imagePullPolicy": "IfNotPresent",
-        "command": [
-            "python3",
-            "-I",
-            RUNNER_PATH,
-            "checks",
-            "--checks",
-            f"{CHECKS_DIR}/checks.json",
-            "--report",
-            REPORT_DIR,
-        ],
-        "workingDir": OUTPUT_DIR,
-        "resources": {"requests": resources, "limits": resources},
-        "securityContext": _container_security(SANDBOX_UID),
-        "volumeMounts": [
+    )
+    # The checks see the program's outputs and report read-only, and nothing else of it.
+    checks = container(
+        CHECKS_CONTAINER,
+        SANDBOX_UID,
+        ["checks", "--checks", f"{CHECKS_DIR}/checks.json"],
+        [
             {"name": "checks-code", "mountPath": CHECKS_DIR, "readOnly": True},
             {"name": "output", "mountPath": OUTPUT_DIR, "readOnly": True},
             {"name": "report", "mountPath": REPORT_DIR, "readOnly": True},
             {"name": "checks-tmp", "mountPath": TMP_DIR},
             {"name": "checks-shm", "mountPath": SHM_DIR},
-            *data,
         ],
-    }
+    )
     pod_spec: Manifest = {
         "restartPolicy": "Never",
         "activeDeadlineSeconds": run_timeout(spec) + STARTUP_GRACE_SECONDS,

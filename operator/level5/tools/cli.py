@@ -27,9 +27,12 @@ from level5.safety.review.reviewer import review_code
 from level5.tools.safety_eval import (
     EVAL_ALLOWED_LIBRARIES,
     Rates,
+    bandit_additions,
     injection_rates,
     redaction_rates,
     review_rates,
+    review_report,
+    review_speed,
 )
 
 EXIT_CODES = {Verdict.ALLOW: 0, Verdict.BLOCK: 1, Verdict.ESCALATE: 2}
@@ -92,6 +95,10 @@ def _eval_safety(args: argparse.Namespace) -> int:
     redaction = redaction_rates()
     per_type = ", ".join(f"{kind} {hit}/{total}" for kind, (hit, total) in redaction.per_type.items())
     print(f"{_rates_line('redaction', 'recall', redaction.overall)}; per type: {per_type}")
+    # The review's detail comes after the three summary lines, which scripts and tests read by position.
+    print("\n".join(review_report()))
+    print(_rates_line("bandit (not run by the review) would add", "stops", bandit_additions()))
+    print(f"review speed: {review_speed():.1f} ms median for a 200-line benign script")
     return 0
 
 

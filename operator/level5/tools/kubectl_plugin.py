@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from level5.api.approval import APPROVAL_LABEL_STATE, ApprovalState, Decision
+from level5.core.layout import CHECKS_CONTAINER
+from level5.sandbox.result import RunResultError, parse_pod_log
 
 OPEN_STATES = "pending,escalated"
 
@@ -279,7 +281,19 @@ def _logs(kube: Kubectl, args: argparse.Namespace) -> int:
         raise PluginError(
             f"pod {pod} of iteration {wanted} no longer exists; outcome: {entry.get('reason', '-')}"
         )
-    sys.stdout.write(kube.run("logs", pod))
+    # The program's output is captured by its runner and comes back inside the result document, which only
+    # the checks container prints.
+    log = kube.run("logs", pod, "-c", CHECKS_CONTAINER)
+    try:
+        result = parse_pod_log(log)
+    except RunResultError:
+        sys.stdout.write(log)
+        return 0
+    sys.stdout.write(result.stdout)
+    if result.stderr:
+        sys.stdout.write(f"--- stderr ---\n{result.stderr}")
+    for check in result.checks:
+        sys.stdout.write(f"--- {check.name}: {'passed' if check.passed else 'failed'} ({check.reason})\n")
     return 0
 
 

@@ -2,16 +2,24 @@
 
 How it works, and why:
 - Every reference to a name or attribute is resolved to qualified names ("numpy.load",
-  "builtins.eval") through imports and simple assignments tracked over the whole module (data flow,
-  not variable names), and the qualified names are checked. Referencing a dangerous object is
-  flagged even when it is not called, because a reference is all an alias, decorator, lambda
-  default or container trick needs.
-- Attribute names, the string arguments of getattr-like helpers, string literals and format-string
-  fields are checked after NFKC normalisation for dunders and frame/code-object walk steps.
-- Calls with conditional safety (open, getattr, numpy.load, yaml.load, writers) get argument checks;
-  string arguments are folded from constants, f-strings and assignments before the path check.
+  "builtins.eval") through imports, assignments, loops over literal containers and the arguments of
+  every call site of the script's functions (data flow, not variable names). Referencing a dangerous
+  object is flagged even when it is not called, because a reference is all an alias, decorator,
+  lambda default or container trick needs.
+- Deny by default (safety.review.api): a qualified name inside an allowed module must be on that module's
+  generated allow-list and off the deny list; an attribute of a value of unknown type must be a
+  public attribute of the allowed libraries or one the script defines. Private names are denied as
+  attributes, names, and in every string that becomes an attribute name.
+- What cannot be resolved escalates: calls of values from containers, of returned functions and
+  partials, of unbound parameters; modules passed as values; computed getattr names.
+- Calls with conditional safety (open, getattr, numpy.load, yaml.load, every function or method
+  that takes a path, DataFrame.eval/query, dispatch by method name) get argument checks; strings
+  are folded from constants, f-strings and assignments before the path check.
 - Literal resource bombs (huge powers, repetitions, ranges) are found by bounded constant folding
-  that never computes a value bigger than the limits.
+  that never computes a value bigger than the limits; unbounded loops, recursion and backtracking
+  regular expressions get an informational finding (left to the runtime limits).
+- The traversal is hand-tuned (one typed pass to collect, cached visitor dispatch, caches per node
+  and across reviews) because the review must take under 10 ms for 200 lines.
 """
 
 from __future__ import annotations
@@ -23,15 +31,23 @@ import posixpath
 import re
 import string
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 from level5.api.verdicts import Finding, Verdict
 from level5.safety.review import policy
+from level5.safety.review.api import api_lists
 
 _DUNDER_IN_TEXT = re.compile(r"__[A-Za-z0-9]\w*?__")
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _FORMAT_ATTRIBUTE = re.compile(r"\.([^.\[]+)")
+# A URL scheme (http:, s3:, file:, gs:...) where a path is expected reaches the network or other files.
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# A group repeated by a quantifier that itself contains a quantifier: `(a+)+`, `(\w*)*` (ReDoS).
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
+_RUNTIME_LIMITS = "left to the sandbox's runtime limits (timeoutSeconds, CPU and memory)"
 _MAX_STRING_VARIANTS = 16
 _MAX_FOLD_DEPTH = 24
 _FIXPOINT_ROUNDS = 8
@@ -40,6 +56,15 @@ _NamedBinder = (
     ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.ExceptHandler | ast.MatchAs | ast.MatchStar
 )
 _Scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.comprehension
+_Comprehension = ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
+
+
+@lru_cache(maxsize=8192)
+def _identifier_words(text: str) -> tuple[str, ...]:
+    """Words of a string that could be attribute names (column names, namedtuple fields)."""
+    if len(text) > 200:
+        return ()
+    return tuple(word for word in text.replace(",", " ").split() if word.isidentifier())
 
 
 def nfkc(text: str) -> str:
@@ -61,6 +86,33 @@ def attribute_danger(name: str) -> str | None:
     return None
 
 
+def is_private(name: str) -> bool:
+    """`_name` and `__name`: private by convention; dunders are judged by attribute_danger."""
+    return (
+        name.startswith("_")
+        and not (len(name) > 4 and name.endswith("__"))
+        and name not in policy.PUBLIC_UNDERSCORE_NAMES
+    )
+
+
+@lru_cache(maxsize=8192)
+def name_string_problem(name: str) -> tuple[Verdict, str] | None:
+    """Why `name`, used as an attribute name (an attribute, or a string that getattr, attrgetter,
+    methodcaller, a format field, a match pattern or a dispatch by name turns into one), is not
+    allowed, or None."""
+    normal = nfkc(name)
+    reason = attribute_danger(normal)
+    if reason:
+        return Verdict.BLOCK, reason
+    if is_private(normal):
+        return Verdict.BLOCK, f"'{normal}' is private"
+    denial = api_lists().denied_attributes.get(normal)
+    if denial:
+        return denial.verdict, f"'.{normal}': {denial.reason}"
+    return None
+
+
+@lru_cache(maxsize=8192)
 def string_danger(text: str) -> str | None:
     """Why string literal `text` looks like part of an attribute walk, or None."""
     normal = nfkc(text)
@@ -83,9 +135,9 @@ def _format_field_danger(template: str) -> str | None:
         return None
     for name, spec in fields:
         for attribute in _FORMAT_ATTRIBUTE.findall(name.split("[", 1)[0] + "".join(name.split("]")[1:])):
-            reason = attribute_danger(attribute)
-            if reason:
-                return f"format field '{{{name}}}' walks attributes: {reason}"
+            problem = name_string_problem(attribute)
+            if problem:
+                return f"format field '{{{name}}}' walks attributes: {problem[1]}"
         if spec and "{" in spec:
             nested = _format_field_danger(spec)
             if nested:
@@ -121,6 +173,31 @@ class _Huge(Exception):
     """A constant expression exceeds the resource limits."""
 
 
+# Fields holding only Load/Store contexts or operator singletons: nothing to review below them.
+_LEAF_FIELDS = frozenset({"ctx", "op"})
+
+
+def _walk(tree: ast.AST) -> list[ast.AST]:
+    """Every node of `tree` (like ast.walk, in another order, at half its cost: no generators, and
+    contexts and operators are skipped)."""
+    nodes: list[ast.AST] = []
+    stack: list[Any] = [tree]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, ast.AST):
+            continue  # names in Global/Nonlocal and MatchClass.kwd_attrs are plain strings
+        nodes.append(node)
+        for field in node._fields:
+            if field in _LEAF_FIELDS:
+                continue
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(value)
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return nodes
+
+
 def _local_names(scope: _Scope) -> set[str]:
     """Names bound in a function or lambda (parameters and assignments, not nested scopes)."""
     names: set[str] = set()
@@ -154,6 +231,20 @@ def _local_names(scope: _Scope) -> set[str]:
     return names - declared_global
 
 
+def _class_members(node: ast.ClassDef) -> Iterator[str]:
+    """Names a class body defines: its methods, class attributes and annotated fields."""
+    for statement in node.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            yield statement.name
+        elif isinstance(statement, ast.Assign):
+            yield from (t.id for t in statement.targets if isinstance(t, ast.Name))
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            yield statement.target.id
+
+
+_VISITORS: dict[type[ast.AST], Callable[[Analyzer, Any], None]] = {}
+
+
 class Analyzer(ast.NodeVisitor):
     """Walks one module and collects findings; use :func:`analyze`."""
 
@@ -166,52 +257,150 @@ class Analyzer(ast.NodeVisitor):
         self.opaque: set[str] = set()
         self.deleted: set[str] = set()
         self.module_definite: dict[str, int] = {}
-        self.scopes: list[set[str]] = []
+        # Enclosing function, lambda and comprehension scopes; their local names are worked out only
+        # when a builtin's name is also bound somewhere in the script (see _user_bound).
+        self.scopes: list[_Scope | _Comprehension] = []
+        self.scope_names: dict[int, set[str]] = {}
+        self.bound_names: set[str] = set()
         self.call_funcs: set[int] = set()
         self.attribute_bases: set[int] = set()
         self.docstrings: set[int] = set()
         self.class_name_reads: set[int] = set()
+        self.api = api_lists()
+        # Attribute names the script itself creates (class members, assigned attributes, keyword
+        # arguments, column names in strings): allowed on values of unknown type.
+        self.user_attributes: set[str] = set()
+        # The functions and classes the script defines, by name: calling them is resolved.
+        self.definitions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]] = {}
+        self.imported: set[str] = set()
+        # Loop variables over DataFrame rows: their attributes are the data's column names.
+        self.row_names: set[str] = set()
+        self.own_classes: list[bool] = []
+        self.collected = False
+        self.resolved: dict[tuple[int, int | None], frozenset[str]] = {}
+        self.functions: list[str] = []
+        self.parsed_annotations: list[ast.Expression] = []
+        # Per-name results of the walks through `values`, which would otherwise repeat (and, through
+        # a name bound in terms of itself, recurse) once per use.
+        self.name_variants: dict[str, list[tuple[str, bool]] | None] = {}
+        self.callee_reasons: dict[str, str | None] = {}
         self._collect()
+        self.collected = True
+
+    # ----------------------------------------------------------------- traversal
+    def visit(self, node: ast.AST) -> None:
+        """NodeVisitor.visit with the method lookup cached per node type (the review's hot path)."""
+        kind = type(node)
+        method = _VISITORS.get(kind)
+        if method is None:
+            method = _VISITORS[kind] = getattr(Analyzer, f"visit_{kind.__name__}", Analyzer.generic_visit)
+        method(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for field in node._fields:
+            if field in _LEAF_FIELDS:
+                continue
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
 
     # ----------------------------------------------------------------- collection (data flow)
     def _collect(self) -> None:
         bindings: list[tuple[ast.expr, ast.expr, bool]] = []
         tracked: set[int] = set()
         stored: list[ast.Name] = []
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Call):
-                self.call_funcs.add(id(node.func))
-            elif isinstance(node, ast.Attribute):
+        calls: list[ast.Call] = []
+        loaded: list[ast.Name] = []
+        parameters: set[str] = set()
+        # One pass over every node, dispatched on the exact node type: this loop is the review's
+        # hottest code, and identity tests are much cheaper than isinstance chains.
+        for node in _walk(self.tree):
+            if type(node) is ast.Name:
+                if type(node.ctx) is ast.Load:
+                    loaded.append(node)
+                elif type(node.ctx) is ast.Store:
+                    stored.append(node)
+                else:
+                    self.deleted.add(node.id)
+            elif type(node) is ast.Attribute:
                 self.attribute_bases.add(id(node.value))
-                if node.attr in policy.CLASS_NAME_ATTRIBUTES and isinstance(node.value, ast.Attribute):
+                if node.attr in policy.CLASS_NAME_ATTRIBUTES and type(node.value) is ast.Attribute:
                     self.class_name_reads.add(id(node.value))
-            elif isinstance(node, ast.Assign):
+                if type(node.ctx) is ast.Store:
+                    self.user_attributes.add(node.attr)
+            elif type(node) is ast.Call:
+                self.call_funcs.add(id(node.func))
+                calls.append(node)
+            elif type(node) is ast.Constant:
+                if type(node.value) is str:
+                    self.user_attributes.update(_identifier_words(node.value))
+            elif type(node) is ast.keyword:
+                if node.arg:
+                    self.user_attributes.add(node.arg)
+            elif type(node) is ast.Assign:
                 bindings += [(t, node.value, False) for t in node.targets]
-            elif isinstance(node, ast.AnnAssign | ast.NamedExpr) and node.value is not None:
-                bindings.append((node.target, node.value, False))
-            elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+            elif type(node) is ast.AnnAssign or type(node) is ast.NamedExpr:
+                if node.value is not None:
+                    bindings.append((node.target, node.value, False))
+            elif type(node) is ast.For or type(node) is ast.AsyncFor or type(node) is ast.comprehension:
                 bindings.append((node.target, node.iter, True))
-            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
-                bindings.append((node.optional_vars, node.context_expr, False))
-            elif isinstance(node, ast.Import | ast.ImportFrom):
+                iterated = node.iter.func if isinstance(node.iter, ast.Call) else None
+                if isinstance(iterated, ast.Attribute) and iterated.attr in policy.ROW_ITERATORS:
+                    # `for row in df.itertuples()`, `for index, row in df.iterrows()`: the row, last.
+                    row = node.target.elts[-1] if isinstance(node.target, ast.Tuple) else node.target
+                    self.row_names.update(n.id for n in [row] if isinstance(n, ast.Name))
+            elif type(node) is ast.withitem:
+                if node.optional_vars is not None:
+                    bindings.append((node.optional_vars, node.context_expr, False))
+            elif type(node) is ast.Import or type(node) is ast.ImportFrom:
                 self._bind_import(node)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                stored.append(node)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Del):
-                self.deleted.add(node.id)
-            elif isinstance(node, ast.arg):
-                self.opaque.add(node.arg)
+            elif type(node) is ast.arg:
+                parameters.add(node.arg)
+            elif (
+                type(node) is ast.FunctionDef
+                or type(node) is ast.AsyncFunctionDef
+                or type(node) is ast.ClassDef
+            ):
+                self.opaque.add(node.name)
+                self.definitions.setdefault(node.name, []).append(node)
+                self._note_docstring(node)
+                if type(node) is ast.ClassDef:
+                    self.user_attributes.update(_class_members(node))
+            elif type(node) is ast.Module:
+                self._note_docstring(node)
             elif isinstance(node, _NamedBinder) and node.name:
                 self.opaque.add(node.name)
-            if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                first = node.body[0] if node.body else None
-                if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                    self.docstrings.add(id(first.value))
+        # Loops read the values of the containers they iterate, so plain bindings go first, and
+        # loops in source order (an outer loop before the loop over its items).
+        bindings.sort(key=lambda b: (b[2], b[0].lineno, b[0].col_offset))
         for target, value, is_iter in bindings:
             for bound, expr in self._destructure(target, value, is_iter):
                 tracked.add(id(bound))
                 self.values.setdefault(bound.id, []).append(expr)
         self.opaque.update(n.id for n in stored if id(n) not in tracked)
+        # `@timer` above `def f` is the call `timer(f)`: a decorator of the script's own is resolved
+        # like any other call site instead of leaving its parameters unknown.
+        decorators = [
+            (decorator, definition)
+            for nodes in self.definitions.values()
+            for definition in nodes
+            for decorator in definition.decorator_list
+            if isinstance(decorator, ast.Name) and decorator.id in self.definitions
+        ]
+        calls += [
+            ast.Call(func=d, args=[ast.Name(id=f.name, ctx=ast.Load())], keywords=[]) for d, f in decorators
+        ]
+        decorating = {id(d) for d, _ in decorators}
+        escaping = {n.id for n in loaded if id(n) not in self.call_funcs and id(n) not in decorating}
+        bound_parameters = self._bind_parameters(calls, escaping)
+        self.opaque.update(parameters - bound_parameters.keys())
+        self.bound_names = parameters | {n.id for n in stored} | self.opaque | self.values.keys()
+        for name, exprs in bound_parameters.items():
+            self.values.setdefault(name, []).extend(exprs)
         for _ in range(_FIXPOINT_ROUNDS):
             changed = False
             for name, exprs in self.values.items():
@@ -231,16 +420,82 @@ class Analyzer(ast.NodeVisitor):
             if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 self.module_definite.setdefault(statement.name, statement.lineno)
 
+    def _note_docstring(
+        self, node: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+    ) -> None:
+        first = node.body[0] if node.body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            self.docstrings.add(id(first.value))
+
     def _bind_import(self, node: ast.Import | ast.ImportFrom) -> None:
         for alias in node.names:
             if isinstance(node, ast.Import):
                 local = alias.asname or alias.name.split(".")[0]
                 target = alias.name if alias.asname else alias.name.split(".")[0]
+                self.imported.add(target)
             else:
                 local = alias.asname or alias.name
                 target = f"{node.module or ''}.{alias.name}"
             self.aliases.setdefault(local, set()).add(target)
             self.opaque.add(local)
+
+    def _bind_parameters(self, calls: list[ast.Call], escaping: set[str]) -> dict[str, list[ast.expr]]:
+        """Parameters of module functions bound to the arguments of every call site.
+
+        A parameter stays opaque (unknown) when its function is defined twice, is used other than by
+        calling it by name or as a decorator (passed, returned), is itself decorated, or is called with
+        *args or **kwargs."""
+        sites: dict[str, list[ast.Call]] = {}
+        for call in calls:
+            if isinstance(call.func, ast.Name):
+                sites.setdefault(call.func.id, []).append(call)
+        bound: dict[str, list[ast.expr]] = {}
+        unbound: set[str] = set()
+        for name, nodes in self.definitions.items():
+            function = nodes[0]
+            if isinstance(function, ast.ClassDef):
+                continue
+            arguments = function.args
+            positional = [*arguments.posonlyargs, *arguments.args]
+            names = [a.arg for a in [*positional, *arguments.kwonlyargs]]
+            defaults: dict[str, ast.expr] = dict(
+                zip(
+                    [a.arg for a in positional][len(positional) - len(arguments.defaults) :],
+                    arguments.defaults,
+                    strict=True,
+                )
+            )
+            defaults.update(
+                (a.arg, d)
+                for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+                if d is not None
+            )
+            usable = (
+                len(nodes) == 1
+                and name not in escaping
+                and not function.decorator_list
+                and arguments.vararg is None
+                and arguments.kwarg is None
+                and all(
+                    not any(isinstance(a, ast.Starred) for a in c.args) and all(k.arg for k in c.keywords)
+                    for c in sites.get(name, [])
+                )
+            )
+            if not usable:
+                unbound.update(names)
+                continue
+            for index, parameter in enumerate(names):
+                exprs = []
+                for call in sites.get(name, []):
+                    given = [k.value for k in call.keywords if k.arg == parameter]
+                    if index < len(positional) and index < len(call.args):
+                        given.append(call.args[index])
+                    if given:
+                        exprs += given
+                    elif parameter in defaults:
+                        exprs.append(defaults[parameter])
+                bound.setdefault(parameter, []).extend(exprs)
+        return {name: exprs for name, exprs in bound.items() if name not in unbound and exprs}
 
     def _destructure(
         self, target: ast.expr, value: ast.expr, is_iter: bool
@@ -260,24 +515,35 @@ class Analyzer(ast.NodeVisitor):
             for sub_target, sub_value in zip(target.elts, value.elts, strict=True):
                 yield from self._destructure(sub_target, sub_value, False)
 
-    def _elements(self, container: ast.expr, depth: int = 0) -> list[ast.expr]:
+    def _elements(self, container: ast.expr, seen: frozenset[str] = frozenset()) -> list[ast.expr]:
         """Elements of a literal container, also through names bound only to literal containers."""
         if isinstance(container, ast.List | ast.Tuple | ast.Set):
             return list(container.elts)
-        if isinstance(container, ast.Name) and depth < _MAX_FOLD_DEPTH and container.id not in self.opaque:
-            return [e for v in self.values.get(container.id, []) for e in self._elements(v, depth + 1)]
+        if isinstance(container, ast.Name) and container.id not in seen and container.id not in self.opaque:
+            inner = seen | {container.id}
+            return [e for v in self.values.get(container.id, []) for e in self._elements(v, inner)]
         return []
 
     # ----------------------------------------------------------------- resolution
-    def resolve(self, node: ast.expr, use_line: int | None = 0) -> set[str]:
+    def resolve(self, node: ast.expr, use_line: int | None = 0) -> frozenset[str]:
         """Qualified names `node` may refer to. `use_line` None means: during alias collection."""
+        if not self.collected:
+            return self._resolve(node, use_line)
+        # After collection the answer for a node no longer changes, and nodes are asked about often.
+        key = (id(node), use_line)
+        found = self.resolved.get(key)
+        if found is None:
+            found = self.resolved[key] = self._resolve(node, use_line)
+        return found
+
+    def _resolve(self, node: ast.expr, use_line: int | None) -> frozenset[str]:
         if isinstance(node, ast.Name):
-            out = set(self.aliases.get(node.id, set()))
+            aliases = frozenset(self.aliases.get(node.id, ()))
             if node.id in policy.BUILTIN_NAMES and not self._user_bound(node.id, use_line):
-                out.add(f"builtins.{node.id}")
-            return out
+                return aliases | {f"builtins.{node.id}"}
+            return aliases
         if isinstance(node, ast.Attribute):
-            return {f"{q}.{node.attr}" for q in self.resolve(node.value, use_line)}
+            return frozenset(f"{q}.{node.attr}" for q in self.resolve(node.value, use_line))
         if (
             isinstance(node, ast.Call)
             and len(node.args) >= 2
@@ -285,23 +551,35 @@ class Analyzer(ast.NodeVisitor):
         ):
             name = self.fold_string(node.args[1])
             if name is not None:
-                return {f"{q}.{name}" for q in self.resolve(node.args[0], use_line)}
+                return frozenset(f"{q}.{name}" for q in self.resolve(node.args[0], use_line))
         if isinstance(node, ast.NamedExpr):
             return self.resolve(node.value, use_line)
         if isinstance(node, ast.BoolOp):
-            return set().union(*(self.resolve(v, use_line) for v in node.values))
+            return frozenset().union(*(self.resolve(v, use_line) for v in node.values))
         if isinstance(node, ast.IfExp):
             return self.resolve(node.body, use_line) | self.resolve(node.orelse, use_line)
-        return set()
+        return frozenset()
 
     def _user_bound(self, name: str, use_line: int | None) -> bool:
         """True when `name` at this point is certainly a user binding, never the builtin."""
         if use_line is None or name in self.deleted:
             return False
-        if any(name in scope for scope in self.scopes):
+        if name not in self.bound_names:
+            return False  # the script never binds this name, so it is always the builtin
+        if any(name in self._scope_names(scope) for scope in self.scopes):
             return True
         first = self.module_definite.get(name)
         return first is not None and first < use_line
+
+    def _scope_names(self, scope: _Scope | _Comprehension) -> set[str]:
+        names = self.scope_names.get(id(scope))
+        if names is None:
+            if isinstance(scope, _Comprehension):
+                names = set().union(*(_local_names(g) for g in scope.generators))
+            else:
+                names = _local_names(scope)
+            self.scope_names[id(scope)] = names
+        return names
 
     # ----------------------------------------------------------------- constant folding
     def fold_string(self, node: ast.expr) -> str | None:
@@ -324,13 +602,22 @@ class Analyzer(ast.NodeVisitor):
         if isinstance(node, ast.Name):
             if node.id in self.opaque or node.id not in self.values:
                 return None
-            out: list[tuple[str, bool]] = []
+            if node.id in self.name_variants:
+                # Known, or being worked out further up: a name bound in terms of itself (a recursive
+                # function's parameter) is unknown, and names are worked out once, not per use.
+                return self.name_variants[node.id]
+            self.name_variants[node.id] = None
+            out: list[tuple[str, bool]] | None = []
             for value in self.values[node.id]:
                 sub = self.string_variants(value, depth + 1)
-                if sub is None:
-                    return None
+                if sub is None or out is None:
+                    out = None
+                    break
                 out += sub
-            return out[:_MAX_STRING_VARIANTS] if len(out) <= _MAX_STRING_VARIANTS else None
+            if out is not None and len(out) > _MAX_STRING_VARIANTS:
+                out = None
+            self.name_variants[node.id] = out
+            return out
         parts: list[ast.expr] = []
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             parts = [node.left, node.right]
@@ -421,18 +708,25 @@ class Analyzer(ast.NodeVisitor):
         ]:
             if arg is not None and arg.annotation is not None:
                 self.visit_annotation(arg.annotation)
-        self.scopes.append(_local_names(node))
+        self.scopes.append(node)
+        self.functions.append(node.name)
         for statement in node.body:
             self.visit(statement)
+        self.functions.pop()
         self.scopes.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_While(self, node: ast.While) -> None:
+        if isinstance(node.test, ast.Constant) and node.test.value and not _breaks_out(node.body):
+            self.report(node, "L5-BOMB-010", Verdict.ALLOW, f"a loop without an exit is {_RUNTIME_LIMITS}")
+        self.generic_visit(node)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         for default in [*node.args.defaults, *node.args.kw_defaults]:
             if default is not None:
                 self.visit(default)
-        self.scopes.append(_local_names(node))
+        self.scopes.append(node)
         self.visit(node.body)
         self.scopes.pop()
 
@@ -440,7 +734,7 @@ class Analyzer(ast.NodeVisitor):
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
     ) -> None:
         self.visit(node.generators[0].iter)
-        self.scopes.append(set().union(*(_local_names(g) for g in node.generators)))
+        self.scopes.append(node)
         for index, generator in enumerate(node.generators):
             if index:
                 self.visit(generator.iter)
@@ -458,7 +752,29 @@ class Analyzer(ast.NodeVisitor):
                 self.report(
                     node, "L5-CLASS-001", Verdict.ESCALATE, "custom metaclasses change class creation"
                 )
+        # The script's own class derives only from its own classes or builtins (object, Exception...),
+        # so `self._x` is the script's own attribute, not a library's private one.
+        own = all(
+            isinstance(b, ast.Name)
+            and (b.id in self.definitions or any(q.startswith("builtins.") for q in self.resolve(b)))
+            for b in node.bases
+        )
+        self.own_classes.append(own)
         self.generic_visit(node)
+        self.own_classes.pop()
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        # Positional class patterns read the attributes __match_args__ names.
+        if any(isinstance(t, ast.Name) and t.id == "__match_args__" for t in node.targets):
+            for element in ast.walk(node.value):
+                if isinstance(element, ast.Constant) and isinstance(element.value, str):
+                    self._check_name_string(node, element.value, "__match_args__")
+        self.generic_visit(node)
+
+    def _check_name_string(self, node: ast.AST, name: str, where: str) -> None:
+        problem = name_string_problem(name)
+        if problem:
+            self.report(node, "L5-ATTR-001", problem[0], f"{where} names an attribute: {problem[1]}")
 
     def visit_annotation(self, node: ast.expr) -> None:
         """String annotations are evaluated by typing helpers, so they are reviewed as code."""
@@ -468,6 +784,9 @@ class Analyzer(ast.NodeVisitor):
             except SyntaxError:
                 return
             ast.increment_lineno(parsed, node.lineno - 1)
+            # Kept alive with the analyzer: `resolved` is keyed by node id, which a freed tree's
+            # nodes would hand on to the next parsed annotation.
+            self.parsed_annotations.append(parsed)
             if any(isinstance(n, ast.Call | ast.Lambda | ast.NamedExpr) for n in ast.walk(parsed)):
                 self.report(
                     node, "L5-ANNOT-001", Verdict.BLOCK, "a string annotation contains code, not a type"
@@ -486,6 +805,7 @@ class Analyzer(ast.NodeVisitor):
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self._check_module(node, alias.name)
+            self._check_qualified(node, alias.name, in_call=False, as_base=True)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level:
@@ -505,9 +825,16 @@ class Analyzer(ast.NodeVisitor):
 
     def _check_module(self, node: ast.AST, module: str) -> None:
         problem = module_problem(module, self.allowed)
+        top = module.split(".")[0]
         if problem:
             rule = "L5-IMPORT-001" if problem[0] is Verdict.BLOCK else "L5-IMPORT-002"
             self.report(node, rule, problem[0], problem[1])
+        elif top not in self.api.modules and top not in policy.SAFE_STDLIB:
+            message = f"the sandbox image has no API allow-list for '{top}', so its use cannot be checked"
+            self.report(node, "L5-API-004", Verdict.ESCALATE, message)
+
+    def _is_module(self, qualified: str) -> bool:
+        return qualified in self.imported or self.api.is_module(qualified)
 
     # ----------------------------------------------------------------- references
     def _check_reference(self, node: ast.Name | ast.Attribute) -> None:
@@ -526,69 +853,96 @@ class Analyzer(ast.NodeVisitor):
                 node, "L5-DUNDER-002", Verdict.BLOCK, f"the name '{node.id}' reaches interpreter internals"
             )
         if isinstance(node.ctx, ast.Load):
+            if is_private(node.id) and not self._user_named(node.id):
+                self.report(
+                    node, "L5-PRIVATE-002", Verdict.BLOCK, f"the private name '{node.id}' is not the script's"
+                )
             self._check_reference(node)
+
+    def _user_named(self, name: str) -> bool:
+        return name in self.values or name in self.opaque or name in self.aliases
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         reason = attribute_danger(node.attr)
         if reason and not (node.attr == "__class__" and id(node) in self.class_name_reads):
             self.report(node, "L5-ATTR-001", Verdict.BLOCK, reason)
+        elif not reason:
+            self._check_attribute_name(node)
         if isinstance(node.ctx, ast.Load):
             self._check_reference(node)
+        else:
+            self._check_rebinding(node)
         self.visit(node.value)
 
-    def _check_qualified(self, node: ast.AST, qualified: str, *, in_call: bool, as_base: bool) -> None:
-        parts = qualified.split(".")
-        problem = module_problem(qualified, self.allowed)
+    def _check_attribute_name(self, node: ast.Attribute) -> None:
+        """Deny by default: an attribute is public, not denied, and known (listed or the script's own)."""
+        name = nfkc(node.attr)
+        if len(name) > 4 and name.startswith("__") and name.endswith("__"):
+            return  # dunders are judged by attribute_danger (SAFE_DUNDERS)
+        if self._on_module(node):
+            return  # a module's own allow-list and the deny list decide (_check_qualified)
+        if is_private(name):
+            if not self._own_private(node):
+                self.report(node, "L5-PRIVATE-001", Verdict.BLOCK, f"'.{name}' is private")
+            return
+        denial = self.api.denied_attributes.get(name)
+        if denial:
+            self.report(node, "L5-API-003", denial.verdict, f"'.{name}': {denial.reason}")
+            return
         if (
-            problem
-            and problem[1].startswith(("module", "'"))
-            and parts[0] != "builtins"
-            and "denied" in problem[1]
+            id(node) not in self.call_funcs
+            and (path_method(name) is not None or name in policy.EXPRESSION_METHODS)
+            and isinstance(node.ctx, ast.Load)
         ):
-            self.report(node, "L5-REACH-001", Verdict.BLOCK, f"'{qualified}': {problem[1]}")
-        listed = policy.QUALIFIED_NAMES.get(qualified)
-        if listed:
             self.report(
-                node, "L5-CALL-001", listed[0], f"'{qualified.removeprefix('builtins.')}': {listed[1]}"
+                node, "L5-REFLECT-002", Verdict.ESCALATE, f"'.{name}' is used indirectly (taken or passed)"
             )
-        guarded = policy.GUARDED_ATTRIBUTES.get(parts[0])
-        if guarded is not None and parts[0] not in self.allowed:
-            if len(parts) == 1 and not as_base:
-                self.report(
-                    node,
-                    "L5-GUARD-002",
-                    Verdict.ESCALATE,
-                    f"the {parts[0]} module is passed around as a value",
-                )
-            elif len(parts) > 1 and parts[1] not in guarded:
-                self.report(
-                    node, "L5-GUARD-001", Verdict.BLOCK, f"'{parts[0]}.{parts[1]}' is not on the allowed list"
-                )
-        if parts[0] != "builtins" and any(p.startswith("_") and not p.startswith("__") for p in parts[1:]):
-            self.report(
-                node, "L5-PRIVATE-001", Verdict.ESCALATE, f"'{qualified}' uses a library's private internals"
-            )
-        if not in_call and (
-            (
-                parts[0] == "builtins"
-                and parts[-1] in policy.REFLECTIVE_BUILTINS | {"open", "type"}
-                and len(parts) == 2
-            )
-            or qualified in policy.ATTRIBUTE_PATH_HELPERS
-        ):
+        known = name in self.api.attributes or name in policy.PUBLIC_UNDERSCORE_NAMES
+        row = isinstance(node.value, ast.Name) and node.value.id in self.row_names
+        if not known and not row and name not in self.user_attributes:
             self.report(
                 node,
-                "L5-REFLECT-002",
+                "L5-API-002",
                 Verdict.ESCALATE,
-                f"'{parts[-1]}' is used indirectly (aliased or passed)",
+                f"'.{name}' is not a public attribute of the allowed libraries or of the script's classes",
             )
+
+    def _on_module(self, node: ast.Attribute) -> bool:
+        """True when the attribute is read off a module (json.dumps), not off a value."""
+        return any(self._is_module(q) for q in self.resolve(node.value, node.lineno))
+
+    def _own_private(self, node: ast.Attribute) -> bool:
+        """`self._x` inside a class of the script that derives from no library class."""
+        return (
+            bool(self.own_classes)
+            and self.own_classes[-1]
+            and isinstance(node.value, ast.Name)
+            and node.value.id in ("self", "cls")
+        )
+
+    def _check_rebinding(self, node: ast.Attribute) -> None:
+        """Assigning or deleting an attribute of a library object changes it for every caller."""
+        for qualified in self.resolve(node.value, node.lineno):
+            if not qualified.startswith(policy.REBINDABLE_PREFIXES):
+                self.report(
+                    node,
+                    "L5-REBIND-001",
+                    Verdict.BLOCK,
+                    f"'{qualified}.{node.attr}' rebinds a library attribute",
+                )
+
+    def _check_qualified(self, node: ast.AST, qualified: str, *, in_call: bool, as_base: bool) -> None:
+        problems = qualified_problems(qualified, in_call, as_base, self.allowed, self._is_module(qualified))
+        for rule, verdict, message in problems:
+            self.report(node, rule, verdict, message)
 
     def visit_MatchClass(self, node: ast.MatchClass) -> None:
         # Class patterns read attributes by name: `case object(__class__=c)`.
         for attribute in node.kwd_attrs:
-            reason = attribute_danger(attribute)
-            if reason:
-                self.report(node, "L5-ATTR-001", Verdict.BLOCK, reason)
+            self._check_name_string(node, attribute, "a class pattern")
+            if attribute not in self.api.attributes and attribute not in self.user_attributes:
+                message = f"class pattern reads '.{attribute}', not a known public attribute"
+                self.report(node, "L5-API-002", Verdict.ESCALATE, message)
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
@@ -601,14 +955,62 @@ class Analyzer(ast.NodeVisitor):
     # ----------------------------------------------------------------- calls
     def visit_Call(self, node: ast.Call) -> None:
         targets = self.resolve(node.func, node.lineno)
+        unresolved = None if targets else self._unresolved_callee(node.func)
+        if unresolved:
+            self.report(
+                node,
+                "L5-RESOLVE-001",
+                Verdict.ESCALATE,
+                f"cannot tell which function is called: {unresolved}",
+            )
         for qualified in targets:
             self._check_call(node, qualified)
-        if isinstance(node.func, ast.Attribute):
-            self._check_method(node, node.func.attr, targets)
+        if isinstance(node.func, ast.Name) and node.func.id in self.functions:
+            self.report(
+                node, "L5-BOMB-011", Verdict.ALLOW, f"recursion in {node.func.id}() is {_RUNTIME_LIMITS}"
+            )
+        if isinstance(node.func, ast.Attribute) and not self._on_module(node.func):
+            self._check_method(node, node.func.attr, node.func.value)
+        elif isinstance(node.func, ast.Call) and "builtins.getattr" in self.resolve(node.func.func, None):
+            # getattr(value, "to_csv")(path) is the method call under another name.
+            method = self.fold_string(node.func.args[1]) if len(node.func.args) > 1 else None
+            if method is not None:
+                self._check_method(node, method, node.func.args[0])
         self._check_allocation(node, targets)
         if "builtins.pow" in targets:
             self._check_bomb(node)
         self.generic_visit(node)
+
+    def _unresolved_callee(self, func: ast.expr, depth: int = 0) -> str | None:
+        """Why the review cannot pin the called object to an allowed function, or None when it can.
+
+        Methods (`x.name(...)`) are resolved by their name's allow-list; names must be builtins,
+        imports, the script's own def/class/lambda, or bound only to such values."""
+        if isinstance(func, ast.Attribute | ast.Lambda) or self.resolve(func, None):
+            return None
+        if isinstance(func, ast.Name):
+            if func.id in self.definitions:
+                return None
+            values = self.values.get(func.id, [])
+            if func.id in self.opaque or not values or depth > _MAX_FOLD_DEPTH:
+                return f"'{func.id}' is a parameter or a value the review cannot follow"
+            if func.id in self.callee_reasons:
+                # Worked out already, or further up: a cycle adds nothing the other values do not show.
+                return self.callee_reasons[func.id]
+            self.callee_reasons[func.id] = None
+            reason = next(filter(None, (self._unresolved_callee(v, depth + 1) for v in values)), None)
+            self.callee_reasons[func.id] = reason
+            return reason
+        if isinstance(func, ast.Call):
+            factories = self.resolve(func.func, None)
+            if factories and not factories & policy.WRAPPERS:
+                return None  # a library factory (np.vectorize, operator.itemgetter...) returns a function
+            return "the result of a call (a returned function or a partial)"
+        if isinstance(func, ast.Subscript):
+            return "a value taken out of a container"
+        if isinstance(func, ast.Constant):
+            return f"the constant {func.value!r}, not a function"
+        return f"a computed {type(func).__name__} expression"
 
     def _check_call(self, node: ast.Call, qualified: str) -> None:
         name = qualified.removeprefix("builtins.")
@@ -618,15 +1020,50 @@ class Analyzer(ast.NodeVisitor):
                 self.report(
                     node, "L5-REFLECT-001", Verdict.ESCALATE, f"{name} with a computed attribute name"
                 )
-            elif attribute_danger(attribute):
-                self.report(node, "L5-ATTR-001", Verdict.BLOCK, f"{name}: {attribute_danger(attribute)}")
+            else:
+                self._check_name_string(node, attribute, name)
+            if name in ("setattr", "delattr") and node.args and self.resolve(node.args[0], node.lineno):
+                self.report(node, "L5-REBIND-001", Verdict.BLOCK, f"{name} on a library object rebinds it")
         elif qualified in policy.ATTRIBUTE_PATH_HELPERS:
-            for arg in node.args:
+            # attrgetter takes attribute paths; methodcaller a method name, then that method's arguments.
+            names = node.args[:1] if qualified == "operator.methodcaller" else node.args
+            for arg in names:
                 path = self.fold_string(arg)
                 if path is None:
                     self.report(node, "L5-REFLECT-001", Verdict.ESCALATE, f"{name} with a computed name")
-                elif any(attribute_danger(p) for p in path.split(".")):
-                    self.report(node, "L5-ATTR-001", Verdict.BLOCK, f"{name}('{path}') walks into internals")
+                for part in (path or "").split("."):
+                    self._check_name_string(node, part, f"{name}('{path}')")
+                    if part in policy.EXPRESSION_METHODS or path_method(part) is not None:
+                        message = (
+                            f"{name}('{path}') calls a guarded method by name, out of the review's sight"
+                        )
+                        self.report(node, "L5-DISPATCH-001", Verdict.BLOCK, message)
+        elif qualified in policy.REGEX_FUNCTIONS:
+            pattern = (
+                node.args[0]
+                if node.args
+                else next((k.value for k in node.keywords if k.arg == "pattern"), None)
+            )
+            text = None if pattern is None else self.fold_string(pattern)
+            if text is None or _NESTED_QUANTIFIER.search(text):
+                what = (
+                    "a computed regular expression" if text is None else f"the nested quantifier in '{text}'"
+                )
+                self.report(
+                    node, "L5-BOMB-012", Verdict.ALLOW, f"backtracking time of {what} is {_RUNTIME_LIMITS}"
+                )
+        elif qualified in policy.RAW_MEMORY_KEYWORDS:
+            given = {k.arg for k in node.keywords}
+            if None in given or given & policy.RAW_MEMORY_KEYWORDS[qualified] or len(node.args) > 2:
+                message = f"{name} over a buffer, offset or strides reads and writes raw memory"
+                self.report(node, "L5-CALL-001", Verdict.BLOCK, message)
+        elif qualified in policy.OPTION_SETTERS:
+            for option in node.args[::2]:
+                text = self.fold_string(option)
+                if text is None or not text.startswith(policy.SAFE_OPTION_PREFIXES):
+                    self.report(
+                        node, "L5-CALL-004", Verdict.ESCALATE, f"{name}: only display options are allowed"
+                    )
         elif qualified in ("builtins.type", "builtins.dir") and len(node.args) in (0, 3):
             self.report(node, "L5-REFLECT-003", Verdict.BLOCK, f"{name}() with {len(node.args)} arguments")
         elif qualified in ("builtins.open", "io.open"):
@@ -641,31 +1078,61 @@ class Analyzer(ast.NodeVisitor):
             self._check_yaml(node)
         elif qualified in ("builtins.str.format", "builtins.str.format_map") and node.args:
             self._check_template(node, node.args[0])
-        if qualified in policy.READ_FUNCTIONS or (
-            qualified.startswith("pandas.") and qualified.split(".")[-1].startswith(policy.READ_METHOD_PREFIX)
-        ):
-            self._check_path_argument(node, policy.READ_ROOTS, unknown=None)
-        elif qualified in policy.WRITE_FUNCTIONS:
-            self._check_path_argument(node, policy.WRITE_ROOTS, unknown=None)
+        taken = path_parameter(qualified)
+        if taken is not None:
+            self._check_path_argument(node, taken[0], taken[1])
 
-    def _check_method(self, node: ast.Call, method: str, targets: set[str]) -> None:
-        receiver = node.func.value if isinstance(node.func, ast.Attribute) else node.func
-        if method in policy.BLOCKED_METHODS:
-            self.report(node, "L5-CALL-002", Verdict.BLOCK, f".{method}() runs native code or a subprocess")
-        elif (
-            method in policy.EXPRESSION_METHODS
-            and not targets & {"re.compile"}
-            and not (isinstance(receiver, ast.Name) and receiver.id in {"re"})
-        ):
+    def _check_method(self, node: ast.Call, method: str, receiver: ast.expr) -> None:
+        """Checks by method name, whatever the receiver's type (not called for module functions)."""
+        if method in policy.EXPRESSION_METHODS:
             expression = self.fold_string(node.args[0]) if node.args else None
-            if expression is None or any(token in expression for token in ("__", "@", "import", "(")):
+            if expression is None:
                 self.report(
-                    node, "L5-CALL-003", Verdict.ESCALATE, f".{method}() evaluates an expression string"
+                    node,
+                    "L5-CALL-003",
+                    Verdict.ESCALATE,
+                    f".{method}() evaluates a computed expression string",
                 )
+            else:
+                self._check_expression(node, method, expression)
         elif method in ("format", "format_map"):
             self._check_template(node, receiver)
-        elif method in policy.WRITE_METHODS:
-            self._check_path_argument(node, policy.WRITE_ROOTS, unknown=None)
+        elif path_method(method) is not None:
+            self._check_path_argument(node, policy.WRITE_ROOTS, path_method(method))
+        elif method in policy.DISPATCH_METHODS:
+            self._check_dispatch(node, method)
+
+    def _check_expression(self, node: ast.Call, method: str, expression: str) -> None:
+        """DataFrame.eval/query strings are Python-like expressions: review their names and calls."""
+        try:
+            # Exec mode: DataFrame.eval also takes assignments ("c = a + b"), one a line.
+            parsed = ast.parse(expression.replace("@", "").replace("`", "").strip())
+        except SyntaxError:
+            self.report(node, "L5-CALL-003", Verdict.ESCALATE, f".{method}() expression cannot be reviewed")
+            return
+        for part in ast.walk(parsed):
+            if isinstance(part, ast.Call | ast.Lambda | ast.NamedExpr):
+                self.report(node, "L5-CALL-003", Verdict.ESCALATE, f".{method}() expression calls functions")
+            elif isinstance(part, ast.Attribute):
+                self._check_name_string(node, part.attr, f".{method}() expression")
+            elif isinstance(part, ast.Name) and (is_private(part.id) or part.id.startswith("__")):
+                self.report(node, "L5-CALL-003", Verdict.BLOCK, f".{method}() expression names '{part.id}'")
+
+    def _check_dispatch(self, node: ast.Call, method: str) -> None:
+        """apply/agg/transform/pipe look a method up by the name given as a string."""
+        for argument in [*node.args, *(k.value for k in node.keywords)]:
+            for part in ast.walk(argument):
+                if not (isinstance(part, ast.Constant) and isinstance(part.value, str)):
+                    continue
+                name = part.value
+                self._check_name_string(node, name, f".{method}('{name}')")
+                if name in policy.EXPRESSION_METHODS or path_method(name) is not None:
+                    self.report(
+                        node,
+                        "L5-DISPATCH-001",
+                        Verdict.BLOCK,
+                        f".{method}('{name}') calls a guarded method by name",
+                    )
 
     def _check_template(self, node: ast.Call, template: ast.expr) -> None:
         """A format template that is not a known constant could walk attributes of its arguments."""
@@ -713,13 +1180,30 @@ class Analyzer(ast.NodeVisitor):
             return
         writing = any(flag in mode for flag in "wax+")
         roots = policy.WRITE_ROOTS if writing else policy.READ_ROOTS
-        self._check_path_argument(node, roots, unknown=Verdict.ESCALATE)
+        self._check_path_argument(node, roots, api_lists().path_parameters.get("builtins.open"))
 
-    def _check_path_argument(self, node: ast.Call, roots: tuple[str, ...], unknown: Verdict | None) -> None:
+    def _is_stream(self, node: ast.expr, seen: frozenset[str] = frozenset()) -> bool:
+        """True when `node` is an open file or in-memory stream rather than a path."""
+        if self.resolve(node, None) & policy.STREAMS:
+            return True
+        if isinstance(node, ast.Call):
+            return bool(self.resolve(node.func, None) & policy.STREAM_FACTORIES)
+        if isinstance(node, ast.Name) and node.id not in self.opaque and node.id not in seen:
+            values = self.values.get(node.id, [])
+            return bool(values) and all(self._is_stream(v, seen | {node.id}) for v in values)
+        return False
+
+    def _check_path_argument(
+        self, node: ast.Call, roots: tuple[str, ...], parameter: tuple[str, int] | None
+    ) -> None:
+        """The path argument (`parameter`: its name and position, else the first argument or a
+        PATH_KEYWORDS keyword) must evaluate to a constant under `roots`, or be an open stream."""
+        name, index = parameter or ("", 0)
+        keywords = (name,) if parameter else policy.PATH_KEYWORDS
         path_node = (
-            node.args[0]
-            if node.args
-            else next((k.value for k in node.keywords if k.arg in policy.PATH_KEYWORDS), None)
+            node.args[index]
+            if 0 <= index < len(node.args)
+            else next((k.value for k in node.keywords if k.arg in keywords), None)
         )
         if path_node is None:
             return
@@ -730,20 +1214,25 @@ class Analyzer(ast.NodeVisitor):
         ):
             self.report(node, "L5-FILE-003", Verdict.BLOCK, "opening a file descriptor number")
             return
+        if self._is_stream(path_node):
+            return
         variants = self.string_variants(path_node)
         if variants is None:
-            if unknown is not None:
-                self.report(
-                    node, "L5-FILE-002", unknown, f"path is computed; it must stay under {', '.join(roots)}"
-                )
+            message = (
+                f"the path cannot be evaluated to a constant, so it counts as outside {', '.join(roots)}"
+            )
+            self.report(node, "L5-FILE-002", Verdict.BLOCK, message)
             return
         for text, complete in variants:
+            if _URL_SCHEME.match(text):
+                self.report(node, "L5-FILE-004", Verdict.BLOCK, f"'{text}' is a URL where a path is taken")
+                continue
             verdict = _path_verdict(text, complete, roots)
             if verdict is not Verdict.ALLOW:
                 shown = text if complete else f"{text}..."
                 self.report(node, "L5-FILE-001", verdict, f"path '{shown}' is outside {', '.join(roots)}")
 
-    def _check_allocation(self, node: ast.Call, targets: set[str]) -> None:
+    def _check_allocation(self, node: ast.Call, targets: frozenset[str]) -> None:
         if not node.args or not targets & policy.ALLOCATORS:
             return
         shape = node.args[0]
@@ -806,6 +1295,89 @@ class Analyzer(ast.NodeVisitor):
         return len(range(start, stop, step or 1))
 
 
+def path_parameter(qualified: str) -> tuple[tuple[str, ...], tuple[str, int] | None] | None:
+    """For a library function that takes a path: the roots it must stay under and the parameter
+    (None: the first argument or a PATH_KEYWORDS keyword); None if it takes no path."""
+    if qualified in policy.MODE_OPENERS:
+        return None  # _check_open decides by mode
+    parameter = api_lists().path_parameters.get(qualified)
+    if qualified in policy.WRITE_FUNCTIONS:
+        return policy.WRITE_ROOTS, parameter
+    return (policy.READ_ROOTS, parameter) if parameter else None
+
+
+def path_method(name: str) -> tuple[str, int] | None:
+    """The path parameter of a method that takes one (to_csv, tofile...), whatever the receiver."""
+    return api_lists().path_methods.get(name) or policy.C_PATH_METHODS.get(name)
+
+
+@lru_cache(maxsize=8192)
+def qualified_problems(
+    qualified: str, in_call: bool, as_base: bool, allowed: frozenset[str], is_module: bool
+) -> tuple[tuple[str, Verdict, str], ...]:
+    """(rule, verdict, message) for a use of the object `qualified` names; cached across reviews,
+    since the same names (pd.DataFrame, np.mean) recur in every script."""
+    api = api_lists()
+    problems: list[tuple[str, Verdict, str]] = []
+    parts = qualified.split(".")
+    problem = module_problem(qualified, allowed)
+    if (
+        problem
+        and problem[1].startswith(("module", "'"))
+        and parts[0] != "builtins"
+        and "denied" in problem[1]
+    ):
+        problems.append(("L5-REACH-001", Verdict.BLOCK, f"'{qualified}': {problem[1]}"))
+    denial = api.denial(qualified)
+    member_problem = api.member_problem(qualified)
+    if denial:
+        shown = qualified.removeprefix("builtins.")
+        problems.append(("L5-CALL-001", denial.verdict, f"'{shown}': {denial.reason}"))
+    elif member_problem and not (parts[0] == "builtins" and parts[-1].startswith("__")):
+        # Dunder names (`__name__`) are module globals, not builtins: L5-DUNDER-002 judges them.
+        problems.append(("L5-API-001", Verdict.BLOCK, member_problem))
+    if is_module and not as_base:
+        problems.append(
+            ("L5-GUARD-002", Verdict.ESCALATE, f"the module '{qualified}' is passed around as a value")
+        )
+    guarded = policy.GUARDED_ATTRIBUTES.get(parts[0])
+    if guarded is not None and parts[0] not in allowed and len(parts) > 1 and parts[1] not in guarded:
+        problems.append(
+            ("L5-GUARD-001", Verdict.BLOCK, f"'{parts[0]}.{parts[1]}' is not on the allowed list")
+        )
+    if parts[0] != "builtins" and any(is_private(p) for p in parts[1:]):
+        problems.append(
+            ("L5-PRIVATE-001", Verdict.BLOCK, f"'{qualified}' uses a library's private internals")
+        )
+    if not in_call and (
+        (
+            parts[0] == "builtins"
+            and parts[-1] in policy.REFLECTIVE_BUILTINS | {"open", "type"}
+            and len(parts) == 2
+        )
+        or qualified in policy.ATTRIBUTE_PATH_HELPERS
+        or path_parameter(qualified) is not None
+    ):
+        problems.append(
+            ("L5-REFLECT-002", Verdict.ESCALATE, f"'{parts[-1]}' is used indirectly (aliased or passed)")
+        )
+    return tuple(problems)
+
+
+def _breaks_out(body: list[ast.stmt]) -> bool:
+    """True when a statement of `body` (outside nested loops and functions) can leave the loop."""
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Break | ast.Return | ast.Raise):
+            return True
+        if not isinstance(
+            node, ast.For | ast.AsyncFor | ast.While | ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+        ):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
 def _binary(
     op: ast.operator, left: int | _Length | None, right: int | _Length | None
 ) -> int | _Length | None:
@@ -859,7 +1431,8 @@ def _path_verdict(text: str, complete: bool, roots: tuple[str, ...]) -> Verdict:
     if ".." in absolute.split("/"):
         return Verdict.ESCALATE
     if any(directory == r or directory.startswith(r + "/") for r in roots) and not text.endswith(".."):
-        return Verdict.ALLOW if text.startswith("/") or "/" in text else Verdict.ESCALATE
+        # Under a root, but the computed rest may climb out with '..': a human decides.
+        return Verdict.ESCALATE
     return Verdict.ESCALATE if any(r.startswith(absolute) for r in roots) else Verdict.BLOCK
 
 

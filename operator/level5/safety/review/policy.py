@@ -1,8 +1,10 @@
 """Policy tables for the pre-execution review (layer 3): which modules, names and attributes are safe.
 
-Data only, so the policy can be read and audited in one place; the logic lives in ``review_ast``.
+Data only, so the policy can be read and audited in one place; the logic lives in ``analyser``.
 Design choice: deny by default. Anything not listed as safe stdlib or allowed by the task is
-blocked, and the deny lists below win even over a task's ``allowed_libraries``.
+blocked, and the deny lists below win even over a task's ``allowed_libraries``. The per-name API
+allow-list (generated from the sandbox image) and its reviewed deny list are data files in
+``data/``, read by ``api``; the tables here are the module-level and hand-made rules.
 
 ``sys`` decision: ``import sys`` is allowed for the harmless attributes in ``GUARDED_ATTRIBUTES``
 (argv, stdout/stderr/stdin, exit, version and size information). Everything else on ``sys``
@@ -30,6 +32,18 @@ SAFE_STDLIB = frozenset(
         "zoneinfo",
     }
 )  # fmt: skip
+
+# The modules whose public API `make review-allowlist` lists from the sandbox image (safety.review.apigen):
+# the safe stdlib, the builtins, and the public namespaces of the libraries the sandbox image ships.
+# A submodule not listed here (numpy.core, numpy.lib, pandas.io, pandas.core...) is not reachable.
+LIBRARY_MODULES = frozenset(
+    {
+        "numpy", "numpy.linalg", "numpy.random", "numpy.fft", "numpy.polynomial", "numpy.ma",
+        "numpy.lib.stride_tricks", "numpy.typing", "pandas", "pandas.api", "pandas.api.types",
+        "pandas.api.indexers", "pandas.tseries", "pandas.tseries.offsets", "pandas.errors", "pandas.arrays",
+    }
+)  # fmt: skip
+ALLOWLIST_MODULES = SAFE_STDLIB | LIBRARY_MODULES | {"builtins", "collections.abc"}
 
 # Never importable, even when a task lists them: processes, files outside the mounts, network,
 # native code, deserialisation of code, interpreter internals. Matched on dotted prefixes, so
@@ -130,8 +144,8 @@ GUARDED_ATTRIBUTES: dict[str, frozenset[str]] = {
     "sys": frozenset(
         {
             "argv", "stdout", "stderr", "stdin", "exit", "maxsize", "float_info", "int_info",
-            "hash_info", "version", "version_info", "byteorder", "getrecursionlimit",
-            "setrecursionlimit", "getsizeof", "float_repr_style", "getdefaultencoding", "platform",
+            "hash_info", "version", "version_info", "byteorder", "getrecursionlimit", "getsizeof",
+            "float_repr_style", "getdefaultencoding", "platform",
         }
     ),
     "io": frozenset(
@@ -140,39 +154,31 @@ GUARDED_ATTRIBUTES: dict[str, frozenset[str]] = {
     ),
 }  # fmt: skip
 
-# Fully qualified names (after alias resolution) that are blocked or escalated wherever they are
-# referenced, called or not: referencing is enough to alias them.
-QUALIFIED_NAMES: dict[str, tuple[Verdict, str]] = {
-    "builtins.eval": (Verdict.BLOCK, "eval runs arbitrary code"),
-    "builtins.exec": (Verdict.BLOCK, "exec runs arbitrary code"),
-    "builtins.compile": (Verdict.BLOCK, "compile builds code objects"),
-    "builtins.__import__": (Verdict.BLOCK, "__import__ imports modules dynamically"),
-    "builtins.breakpoint": (Verdict.BLOCK, "breakpoint starts a debugger"),
-    "builtins.input": (Verdict.BLOCK, "input waits for a terminal that does not exist"),
-    "builtins.help": (Verdict.BLOCK, "help starts an interactive pager and imports modules"),
-    "builtins.globals": (Verdict.BLOCK, "globals exposes the module namespace"),
-    "builtins.locals": (Verdict.BLOCK, "locals exposes the frame namespace"),
-    "builtins.vars": (Verdict.BLOCK, "vars exposes object and frame namespaces"),
-    "builtins.memoryview": (Verdict.ESCALATE, "memoryview gives raw buffer access"),
-    "builtins.dir": (Verdict.ESCALATE, "dir enumerates attributes for introspection"),
-    "pandas.read_pickle": (Verdict.BLOCK, "pandas.read_pickle unpickles, which runs code"),
-    "pandas.read_clipboard": (Verdict.BLOCK, "read_clipboard runs a clipboard subprocess"),
-    "pandas.eval": (Verdict.ESCALATE, "pandas.eval evaluates expressions from strings"),
-    "yaml.unsafe_load": (Verdict.BLOCK, "yaml.unsafe_load constructs arbitrary objects"),
-    "yaml.unsafe_load_all": (Verdict.BLOCK, "yaml.unsafe_load_all constructs arbitrary objects"),
-    "yaml.full_load": (Verdict.BLOCK, "yaml.full_load constructs Python objects"),
-    "yaml.full_load_all": (Verdict.BLOCK, "yaml.full_load_all constructs Python objects"),
-    "yaml.UnsafeLoader": (Verdict.BLOCK, "yaml.UnsafeLoader constructs arbitrary objects"),
-    "yaml.Loader": (Verdict.BLOCK, "yaml.Loader constructs arbitrary objects"),
-    "sympy.sympify": (Verdict.BLOCK, "sympify evaluates strings with eval"),
-    "sympy.parse_expr": (Verdict.BLOCK, "parse_expr evaluates strings with eval"),
-    "numexpr.evaluate": (Verdict.ESCALATE, "numexpr.evaluate compiles expressions from strings"),
-    "typing.get_type_hints": (Verdict.BLOCK, "get_type_hints evaluates string annotations"),
-    "typing.ForwardRef": (Verdict.BLOCK, "ForwardRef evaluates strings as code"),
-    "string.Formatter": (Verdict.ESCALATE, "custom formatters can walk attributes"),
-    "logging.FileHandler": (Verdict.ESCALATE, "logging handlers write files outside the review"),
-    "logging.makeLogRecord": (Verdict.ESCALATE, "log records built from dicts can inject attributes"),
-}
+# Which qualified names are blocked or escalated wherever they are referenced lives in the deny list,
+# data/api_denylist.txt (level5.safety.review.api).
+
+# Attribute assignments under these prefixes are settings meant to be changed (display options).
+REBINDABLE_PREFIXES = ("pandas.options.display",)
+
+# re functions whose first argument is a pattern (backtracking can take exponential time).
+REGEX_FUNCTIONS = frozenset(
+    {"re.compile", "re.match", "re.search", "re.fullmatch", "re.findall", "re.finditer", "re.sub", "re.subn",
+     "re.split"}
+)  # fmt: skip
+
+# Option setters: only option names under these prefixes (plotting.backend imports a module by name).
+OPTION_SETTERS = frozenset({"pandas.set_option", "pandas.option_context"})
+SAFE_OPTION_PREFIXES = ("display.", "mode.chained_assignment")
+
+# Factories whose result is a function the review cannot see into (calling it is not resolved).
+WRAPPERS = frozenset({"functools.partial", "functools.partialmethod"})
+
+# Methods that look up another method by the name given as a string (df.apply("sum")).
+DISPATCH_METHODS = frozenset({"apply", "agg", "aggregate", "transform", "pipe", "applymap", "map"})
+
+# Open streams and the calls that make them: where a path is taken, these are not paths.
+STREAMS = frozenset({"sys.stdout", "sys.stderr", "sys.stdin"})
+STREAM_FACTORIES = frozenset({"builtins.open", "io.open", "io.StringIO", "io.BytesIO", "io.TextIOWrapper"})
 
 # Builtins that are fine when called with literal arguments but turn into arbitrary attribute
 # access when their name argument is computed or when the function itself is passed around.
@@ -197,25 +203,33 @@ WRITE_ROOTS = layout.WRITE_ROOTS
 # Relative paths are resolved against the sandbox's working directory.
 WORKDIR = layout.WORKDIR
 
-# Functions that read a path given as first argument or as one of PATH_KEYWORDS.
-READ_FUNCTIONS = frozenset(
-    {"numpy.loadtxt", "numpy.genfromtxt", "numpy.fromfile", "numpy.memmap", "numpy.load"}
-)
+# Which functions take a path, and where, is generated from their signatures (api_allowlist.json:
+# path_parameters, path_methods). Of those, these write (the others read); logging.basicConfig and
+# matplotlib's savefig take their path through **kwargs or from a library the image lacks.
 WRITE_FUNCTIONS = frozenset(
     {"numpy.save", "numpy.savetxt", "numpy.savez", "numpy.savez_compressed", "matplotlib.pyplot.savefig",
-     "logging.FileHandler", "logging.basicConfig"}
+     "logging.FileHandler", "logging.basicConfig", "pandas.ExcelWriter"}
 )  # fmt: skip
-# Method names that write their first argument as a path, whatever the receiver (DataFrame, Figure...).
-WRITE_METHODS = frozenset(
-    {"to_csv", "to_json", "to_excel", "to_parquet", "to_feather", "to_hdf", "to_html", "to_latex",
-     "to_markdown", "to_pickle", "to_stata", "to_xml", "to_orc", "savefig", "tofile", "savetxt"}
+# Path-taking methods of C types, which have no signature to generate from (ndarray.tofile).
+C_PATH_METHODS: dict[str, tuple[str, int]] = {"tofile": ("fid", 0)}
+# open() and its alias check their path by mode (read or write) instead.
+MODE_OPENERS = frozenset({"builtins.open", "io.open"})
+# Where a function without a generated path parameter (logging.basicConfig) may take its path.
+PATH_KEYWORDS = (
+    "file", "path", "fname", "filename", "filepath_or_buffer", "path_or_buf", "io", "buf", "excel_writer",
 )  # fmt: skip
-READ_METHOD_PREFIX = "read_"
-PATH_KEYWORDS = ("file", "path", "fname", "filename", "filepath_or_buffer", "path_or_buf", "io")
 
 # Methods that evaluate expression strings on the receiver (pandas DataFrame.eval/query).
 EXPRESSION_METHODS = frozenset({"eval", "query"})
-BLOCKED_METHODS = frozenset({"to_clipboard", "read_clipboard", "load_library"})
+
+# DataFrame methods that iterate rows whose attributes are the data's column names.
+ROW_ITERATORS = frozenset({"itertuples", "iterrows"})
+
+# Underscore names that are documented public API (namedtuple's), not private members.
+PUBLIC_UNDERSCORE_NAMES = frozenset({"_asdict", "_replace", "_fields", "_field_defaults", "_make"})
+
+# Constructors that are harmless by reference (isinstance) but read raw memory when called with these.
+RAW_MEMORY_KEYWORDS: dict[str, frozenset[str]] = {"numpy.ndarray": frozenset({"buffer", "offset", "strides"})}
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 

@@ -2,9 +2,12 @@
 
 ``review_code`` reviews the exact UTF-8 bytes that will execute: source-level tricks first
 (encoding cookies, bidi controls, null bytes, disguised identifiers), then the ``ast`` analysis in
-``review_ast`` and bandit as a second opinion. The verdict is the worst finding; each finding has a
-stable rule id and an explanation, and ``ReviewResult.feedback()`` turns them into text the model
-can act on. Pure and deterministic: no network, no Kubernetes, the code is never executed.
+``analyser`` with the API allow-list of ``api``. Bandit is no longer run here: on the tuning
+corpus it caught nothing the analysis missed, for two thirds of the time (``level5 eval-safety``
+keeps measuring what it would add, see ``safety_eval.bandit_additions``). The verdict is the worst
+finding; each finding has a stable rule id and an explanation, and ``ReviewResult.feedback()``
+turns them into text the model can act on. Pure and deterministic: no network, no Kubernetes, the
+code is never executed.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import hashlib
 import io
 import re
 import tokenize
+import traceback
 import unicodedata
 from collections.abc import Sequence
 
@@ -21,13 +25,13 @@ from pydantic import BaseModel, Field
 
 from level5.api.verdicts import Finding, Verdict, dedupe, worst
 from level5.safety.review.analyser import analyze
-from level5.safety.review.bandit import bandit_findings
 from level5.safety.review.policy import MAX_LINE_LENGTH
 
 __all__ = ["Finding", "ReviewResult", "Verdict", "review_code"]
 
 # PEP 263: the cookie is honoured on either of the first two lines.
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\t\n\r\x20-\x7e]")
 _UTF8_NAMES = frozenset({"utf-8", "utf8", "utf_8", "u8", "utf", "cp65001"})
 # Trojan Source (CVE-2021-42574): these reorder how code is displayed without changing how it runs.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
@@ -39,17 +43,33 @@ class ReviewResult(BaseModel):
     verdict: Verdict
     findings: list[Finding] = Field(default_factory=list)
     code_sha256: str
+    compile_error: str | None = None
+    """Python's own report when the code does not compile (file, line, the line with a caret, the error)."""
+
+    @property
+    def only_a_syntax_error(self) -> bool:
+        """Stopped for not compiling and nothing else: a bug to debug, not a construct to avoid."""
+        blocking = {f.rule for f in self.findings if f.verdict is not Verdict.ALLOW}
+        return self.compile_error is not None and blocking == {SYNTAX_RULE}
 
     def feedback(self) -> str:
         """Text for the model explaining what to change."""
         if not self.findings:
             return "The pre-execution review found no problems."
+        if self.verdict is Verdict.ALLOW:
+            notes = [f"- line {f.line} [{f.rule}] {f.message}" for f in self.findings]
+            return "\n".join(["The pre-execution review allowed this code, with notes:", *notes])
         lines = [
             f"The pre-execution review rejected this code (verdict: {self.verdict.value}). "
             "Rewrite it without the constructs below; do not try to disguise them."
         ]
         lines += [f"- line {f.line} [{f.rule}] {f.message}" for f in self.findings]
         return "\n".join(lines)
+
+
+SYNTAX_RULE = "L5-SYNTAX-001"
+PROGRAM_FILE = "main.py"
+"""The name Python's compile errors give the program, as the sandbox runs it (/code/main.py)."""
 
 
 def _line_of(source: str, index: int) -> int:
@@ -71,7 +91,9 @@ def _source_findings(source: str, data: bytes) -> list[Finding]:
                 1,
                 f"encoding declaration '{match.group(1).decode('ascii', 'replace')}'; use UTF-8",
             )
-    for index, char in enumerate(source):
+    # Only characters outside printable ASCII can be any of these; scanning just them keeps this fast.
+    for suspect in _NOT_PRINTABLE_ASCII.finditer(source):
+        index, char = suspect.start(), suspect.group()
         if char == "\x00":
             add("L5-SRC-002", _line_of(source, index), "null byte in source")
         elif char in _BIDI:
@@ -90,6 +112,8 @@ def _source_findings(source: str, data: bytes) -> list[Finding]:
     for number, line in enumerate(source.splitlines(), 1):
         if len(line) > MAX_LINE_LENGTH:
             add("L5-SRC-006", number, f"line of {len(line)} characters hides code", Verdict.ESCALATE)
+    if source.isascii():
+        return dedupe(findings)  # ASCII identifiers cannot disguise other names
     try:
         for token in tokenize.tokenize(io.BytesIO(data).readline):
             if token.type == tokenize.NAME and not token.string.isascii():
@@ -114,17 +138,22 @@ def review_code(source: str, *, allowed_libraries: Sequence[str], max_lines: int
         findings.append(
             Finding(rule="L5-SIZE-001", line=max_lines + 1, message=message, verdict=Verdict.BLOCK)
         )
+    compile_error = None
     try:
-        tree = ast.parse(data)
+        tree = ast.parse(data, filename=PROGRAM_FILE)
         findings += analyze(tree, frozenset(allowed_libraries))
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None) or 1
         message = f"syntax error: {getattr(exc, 'msg', exc)}"
-        findings.append(Finding(rule="L5-SYNTAX-001", line=line, message=message, verdict=Verdict.BLOCK))
+        findings.append(Finding(rule=SYNTAX_RULE, line=line, message=message, verdict=Verdict.BLOCK))
+        compile_error = "".join(traceback.format_exception_only(exc)).rstrip()[:4000]
     except (RecursionError, MemoryError):
         message = "code is nested too deeply to review"
         findings.append(Finding(rule="L5-SYNTAX-002", line=1, message=message, verdict=Verdict.BLOCK))
-    else:
-        findings += bandit_findings(data)
     findings = sorted(dedupe(findings), key=lambda f: (f.line, f.rule))
-    return ReviewResult(verdict=worst(f.verdict for f in findings), findings=findings, code_sha256=digest)
+    return ReviewResult(
+        verdict=worst(f.verdict for f in findings),
+        findings=findings,
+        code_sha256=digest,
+        compile_error=compile_error,
+    )

@@ -1,0 +1,194 @@
+"""The execute and evaluate steps: the sandbox pod launched once, its outcome guarded (layers 1 and 5),
+checked against the success criteria and recorded."""
+
+from __future__ import annotations
+
+from level5.api.spec import SuccessCriterion
+from level5.api.status import (
+    LaunchState,
+    Phase,
+    RedactionCount,
+    RuntimeViolation,
+    TaskResult,
+)
+from level5.loop.approval import ApprovalSteps
+from level5.loop.evaluation import JudgeFn, evaluate, failure_signature
+from level5.loop.guards import guard_outcome
+from level5.loop.prompts import describe_failure, judge_messages
+from level5.loop.state_machine import (
+    Action,
+)
+from level5.model.answers import Judgement, parse_judgement
+from level5.observability.monitoring import (
+    syscall_record,
+    termination,
+)
+from level5.safety.review.reviewer import Verdict
+from level5.sandbox.outcome import LaunchOutcome, PodOutcome
+from level5.sandbox.result import RunResult
+
+STDOUT_EXCERPT = 4000
+
+
+class ExecuteStep(ApprovalSteps):
+    """The execute and evaluate steps: the sandbox pod launched once, its outcome guarded (layers 1 and 5),
+    checked against the success criteria and recorded."""
+
+    async def _launch(self, action: Action) -> None:
+        current = self.status.current
+        assert current is not None and current.pod_name is not None
+        await self.sandbox.ensure_namespace_guards(self.task.namespace)
+        # Record the intent first: a restarted operator then knows this pod may exist and never makes a
+        # second one for the same code.
+        pending = current.model_copy(update={"launch_state": LaunchState.PENDING})
+        await self._save(self.status.model_copy(update={"current": pending}))
+        outcome = await self.sandbox.launch(
+            self.task, self.spec, current.pod_name, action.iteration, False, self.journal.queued
+        )
+        await self._audit("launch", action.iteration, {"pod": current.pod_name, "outcome": outcome.value})
+        created = pending.model_copy(update={"launch_state": LaunchState.CREATED})
+        self._stage(self.status.model_copy(update={"current": created}))
+        self.journal.event(
+            "SandboxLaunched", f"iteration {action.iteration}: pod {current.pod_name} ({outcome.value})"
+        )
+
+    async def _wait_and_evaluate(self, action: Action) -> None:
+        current = self.status.current
+        assert current is not None and current.pod_name is not None and current.code_config_map is not None
+        namespace = self.task.namespace
+        outcome = PodOutcome(failure="the sandbox pod disappeared before its result was read")
+        resumed_launch = LaunchOutcome.EXISTS
+        if current.launch_state is LaunchState.PENDING:
+            resumed_launch = await self.sandbox.launch(
+                self.task, self.spec, current.pod_name, action.iteration, True, self.journal.queued
+            )
+            if resumed_launch is not LaunchOutcome.VANISHED:
+                await self._save(
+                    self.status.model_copy(
+                        update={"current": current.model_copy(update={"launch_state": LaunchState.CREATED})}
+                    )
+                )
+        pod_uid = None
+        if resumed_launch is not LaunchOutcome.VANISHED:
+            pod = await self.sandbox.wait(namespace, current.pod_name, self.spec)
+            outcome = await self.sandbox.result(namespace, current.pod_name, pod)
+            pod_uid = (pod or {}).get("metadata", {}).get("uid")
+        guarded = guard_outcome(outcome, self.redactor)
+        outcome = guarded.outcome
+        syscalls = syscall_record(
+            outcome.monitoring, outcome.syscalls, outcome.run.isolation_probe if outcome.run else None
+        )
+        syscalls = syscalls.model_copy(update={"anomalies": [self._redact(a) for a in syscalls.anomalies]})
+        await self._audit(
+            "execution",
+            action.iteration,
+            {
+                "pod": current.pod_name,
+                "pod_uid": pod_uid,
+                "code_sha256": current.code_sha256,
+                "exit_code": outcome.run.exit_code if outcome.run else None,
+                "timed_out": outcome.run.timed_out if outcome.run else None,
+                "failure": outcome.failure,
+                "policy_violation": (
+                    outcome.run.policy_violation.model_dump(mode="json")
+                    if outcome.run and outcome.run.policy_violation
+                    else None
+                ),
+                "syscalls": syscalls.model_dump(mode="json", by_alias=True),
+                "outputs_sha256": guarded.outputs_sha256,
+                "redactions": guarded.redactions,
+                "output_withheld_rules": guarded.injection_rules,
+            },
+        )
+        if guarded.injection_rules:
+            self.metrics.input_checked("sandbox_output", Verdict.BLOCK.value, guarded.injection_rules)
+            self.journal.event(
+                "OutputWithheld",
+                f"iteration {action.iteration}: sandbox output flagged as prompt injection "
+                f"({', '.join(guarded.injection_rules)}); not shown to the model",
+                warning=True,
+            )
+        self._stage(self.status, Phase.EVALUATING, "Evaluating", f"iteration {action.iteration}: evaluating")
+        code = await self._code(current.code_config_map) or ""
+        run = outcome.run
+        not_run = f"the program did not complete: {outcome.failure}"
+        evaluation = await evaluate(
+            self.spec.goal.success_criteria, run, not_run, self._judge_with(code, run, action.iteration)
+        )
+        error = run.error if run is not None else None
+        reason = (
+            "AllCriteriaPassed"
+            if evaluation.passed
+            else (outcome.failure or (f"{error.type}: {error.message}" if error else "CriteriaFailed"))
+        )
+        failed = [c.name for c in evaluation.criteria if not c.passed]
+        entry = self._entry(
+            current,
+            reason=reason[:1024],
+            signature=None
+            if evaluation.passed
+            else failure_signature(
+                outcome.failure, error.type if error else None, error.message if error else None, *failed
+            ),
+        )
+        entry = entry.model_copy(
+            update={
+                "exit_code": run.exit_code if run else None,
+                "score": evaluation.score,
+                "tokens": entry.tokens + evaluation.tokens,
+                "cpu_seconds": run.cpu_seconds if run else 0.0,
+                "peak_memory_bytes": run.peak_memory_bytes if run else None,
+                "run_seconds": run.duration_seconds if run else None,
+                "stdout_bytes": run.stdout_bytes if run else None,
+                "stderr_bytes": run.stderr_bytes if run else None,
+                "termination": termination(outcome.failure, run.timed_out if run else False),
+                "redactions": [
+                    RedactionCount(type=k, count=n) for k, n in sorted(guarded.redactions.items())
+                ],
+                "output_withheld_rules": guarded.injection_rules,
+                "policy_violation": (
+                    RuntimeViolation.model_validate(run.policy_violation.model_dump())
+                    if run and run.policy_violation
+                    else None
+                ),
+                "syscalls": syscalls if resumed_launch is not LaunchOutcome.VANISHED else None,
+            }
+        )
+        result = TaskResult(
+            stdout_excerpt=(run.stdout[:STDOUT_EXCERPT] if run else ""),
+            criteria=evaluation.criteria,
+            iteration=action.iteration,
+        )
+        feedback = (
+            None
+            if evaluation.passed
+            else describe_failure(
+                pod_failure=outcome.failure,
+                run=run,
+                criteria=evaluation.criteria,
+                hidden=frozenset(c.name for c in self.spec.goal.success_criteria if c.hidden),
+            )
+        )
+        await self._audit(
+            "evaluation",
+            action.iteration,
+            {
+                "score": evaluation.score,
+                "passed": evaluation.passed,
+                "reason": entry.reason,
+                "criteria": [c.model_dump(mode="json") for c in evaluation.criteria],
+            },
+        )
+        self.journal.event(
+            "Evaluated", f"iteration {action.iteration}: score {evaluation.score:.2f} ({reason[:200]})"
+        )
+        await self._audit_item(current)
+        await self._close_iteration(entry, feedback, result)
+
+    def _judge_with(self, code: str, run: RunResult | None, current_iteration: int) -> JudgeFn:
+        async def judge(criterion: SuccessCriterion) -> tuple[Judgement, int]:
+            assert run is not None  # evaluate() only judges completed runs
+            text, used = await self._complete(current_iteration, judge_messages(criterion, code, run))
+            return parse_judgement(text), used
+
+        return judge
