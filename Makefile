@@ -3,6 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV ?= .venv
+BENCH_IMAGE ?= level5.local/sandbox:bench
 PY := $(VENV)/bin/python
 CLUSTER := cluster
 APT_PACKAGES := containerd runc containernetworking-plugins umoci debootstrap nftables iptables iproute2 \
@@ -13,7 +14,7 @@ APT_PACKAGES_NO_RECOMMENDS := prometheus
 
 .PHONY: help deps venv build chart-tools cluster-up cluster-down cluster-status cluster-env images base-images \
 	sandbox-image operator-image \
-	crds corpora review-allowlist lint typecheck unit test-cluster test demo eval-safety clean
+	crds corpora review-allowlist lint typecheck unit test-cluster test demo eval-safety bench clean
 
 help: ## List the targets with one-line descriptions
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,7 +76,7 @@ review-allowlist: venv ## Regenerate the review's API allow-list from the sandbo
 	$(PY) -m level5.safety.review.apigen
 
 lint: venv ## ruff, and the package's layers (import-linter contracts in pyproject.toml)
-	$(VENV)/bin/ruff check operator tests
+	$(VENV)/bin/ruff check operator tests bench
 	cd operator && ../$(VENV)/bin/lint-imports --config ../pyproject.toml
 
 typecheck: venv ## mypy (strict)
@@ -102,6 +103,19 @@ corpora: venv ## Regenerate the generated corpora (tests/corpora/redaction, with
 
 eval-safety: venv ## Print the safety layers' detection and false-positive rates on the corpora
 	$(VENV)/bin/level5 eval-safety
+
+bench: venv ## Measure iteration latency, overhead, API calls, throughput, review and redaction speed on the local cluster (not part of make test)
+	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
+	@# The runner measured is this checkout's, in an image of its own tag (the shared :dev one is left alone).
+	$(MAKE) -s sandbox-image LEVEL5_SANDBOX_IMAGE=$(BENCH_IMAGE) >/dev/null
+	@# The CRDs are applied only when missing: on a shared cluster another checkout's may be newer.
+	@# BENCH_BASELINE=<git revision>: that revision's operator and runner, its samples interleaved with ours.
+	@set -e; baseline=; if [ -n "$(BENCH_BASELINE)" ]; then \
+		dir=$$(mktemp -d); git archive "$(BENCH_BASELINE)" operator sandbox-image cluster | tar -x -C "$$dir"; \
+		LEVEL5_SANDBOX_IMAGE=level5.local/sandbox:bench-base bash "$$dir/sandbox-image/build.sh" >/dev/null; \
+		baseline="--baseline-pythonpath $$dir/operator --baseline-image level5.local/sandbox:bench-base"; fi; \
+	eval "$$(bash $(CLUSTER)/env.sh)" && { kubectl get crd agenttasks.level5.dev >/dev/null 2>&1 || kubectl apply -f crds/ >/dev/null; } \
+		&& LEVEL5_SANDBOX_IMAGE=$(BENCH_IMAGE) timeout 1500 $(PY) bench/bench.py $$baseline $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv and Python caches (cluster caches stay in ~/.cache/level5)
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

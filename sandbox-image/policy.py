@@ -407,11 +407,34 @@ def guarded(original: Callable[..., ModuleType]) -> Callable[..., ModuleType]:
     return guarded_import
 
 
-def run(program_path: str, policy_document: dict[str, Any], report_fd: int) -> None:
-    """Compile the program, arm the hook, then run the program as __main__."""
+GATE_OPEN = b"go"
+"""What the runner writes to the gate once the pod's network is known to be cut (runner.GATE_OPEN)."""
+GATE_CLOSED_EXIT = 70
+"""The exit code when the runner closed the gate without opening it: the program never ran."""
+
+
+def wait_for_gate(gate_fd: int | None) -> None:
+    """Block until the runner opens the gate; exit without running anything when it closes it instead. The
+    interpreter and this module start while the runner still probes the network, so that start-up is off
+    the critical path, but not one line of the program runs before the gate opens."""
+    if gate_fd is None:
+        return
+    try:
+        opened = os.read(gate_fd, len(GATE_OPEN)) == GATE_OPEN
+    finally:
+        os.close(gate_fd)
+    if not opened:
+        os._exit(GATE_CLOSED_EXIT)
+
+
+def run(
+    program_path: str, policy_document: dict[str, Any], report_fd: int, gate_fd: int | None = None
+) -> None:
+    """Compile the program, wait for the gate, arm the hook, then run the program as __main__."""
     with open(program_path, "rb") as source:
         code = compile(source.read(), program_path, "exec")
     policy = Policy(policy_document, program_path, os.path.dirname(os.path.abspath(__file__)))
+    wait_for_gate(gate_fd)
     main = ModuleType("__main__")
     main.__dict__.update({"__file__": program_path, "__builtins__": builtins, "__cached__": None})
     sys.modules["__main__"] = main
@@ -435,11 +458,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run a program under the level5 runtime policy.")
     parser.add_argument("--policy", required=True)
     parser.add_argument("--report-fd", type=int, required=True)
+    parser.add_argument("--gate-fd", type=int, help="wait for the runner to open this gate first")
     parser.add_argument("program")
     args = parser.parse_args()
     with open(args.policy) as document:
         policy = json.load(document)
-    run(args.program, policy, args.report_fd)
+    run(args.program, policy, args.report_fd, args.gate_fd)
 
 
 if __name__ == "__main__":

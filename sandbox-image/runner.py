@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import fcntl
 import json
 import os
 import re
@@ -38,6 +39,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -48,6 +50,9 @@ MAX_TRACEBACK_CHARS = 8 * 1024
 MAX_OUTPUT_FILES = 100
 WORK_DIR = Path(os.environ.get("LEVEL5_WORK_DIR", "/tmp/level5"))  # noqa: S108 - each container's private emptyDir
 POLICY = Path(__file__).resolve().parent / "policy.py"
+GATE_OPEN = b"go"
+GATE_FD_MIN = 32
+"""Written to the program's gate (policy.py --gate-fd) once the network is known to be cut."""
 EXIT_POLICY_VIOLATION = 86
 """Must equal policy.EXIT_POLICY_VIOLATION."""
 REPORT_FILE = "program.json"
@@ -138,8 +143,12 @@ def run_process(
     env: dict[str, str],
     timeout: float,
     pass_fds: tuple[int, ...] = (),
+    gate: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """Run argv with capped output; afterwards end every process it left (see end_every_process)."""
+    """Run argv with capped output; afterwards end every process it left (see end_every_process). With a
+    gate, the process is started first and gate() runs while it starts up; the time limit and the run's
+    duration count from the gate's return. When gate() raises, every process is ended and the error
+    passes on."""
     started = time.monotonic()
     proc = subprocess.Popen(
         argv,
@@ -156,6 +165,16 @@ def run_process(
     readers = [CappedReader(proc.stdout, MAX_STREAM_BYTES), CappedReader(proc.stderr, MAX_STREAM_BYTES)]
     for reader in readers:
         reader.start()
+    if gate is not None:
+        try:
+            gate()
+        except BaseException:
+            end_every_process(proc)
+            proc.wait()
+            for reader in readers:
+                reader.join(timeout=5)
+            raise
+        started = time.monotonic()
     timed_out = False
     try:
         proc.wait(timeout=timeout)
@@ -299,7 +318,7 @@ def wait_for_isolation(limit_seconds: float = 20.0) -> dict[str, Any] | None:
         except OSError as exc:
             if exc.errno in (101, 113):  # ENETUNREACH, EHOSTUNREACH: no route out either
                 return probe
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise IsolationError(f"network still reachable after {limit_seconds:.0f}s; refusing to run the code")
 
 
@@ -356,15 +375,38 @@ def run_program(code: Path, policy_file: Path, report_dir: Path, policy_runner: 
     report: dict[str, Any] = {"version": RESULT_VERSION, "policyViolation": None, "runnerError": None}
     program: dict[str, Any] = {"stdout": "", "stderr": ""}
     try:
-        report["isolationProbe"] = wait_for_isolation()
         WORK_DIR.mkdir(parents=True, exist_ok=True)
         read_end, write_end = os.pipe()
+        gate_read, gate_write = os.pipe()
+        # Kept descriptors must not be adjacent (nor 3): CPython then closes the others with close_range(2)
+        # ranges, while an empty range makes it list /proc/self/fd instead (an open the syscall monitor
+        # rightly flags). A high descriptor keeps the gate apart from the report pipe.
+        gate_read, low = fcntl.fcntl(gate_read, fcntl.F_DUPFD, GATE_FD_MIN), gate_read
+        os.close(low)
         argv = [sys.executable, "-I", "-u", str(policy_runner), "--policy", str(policy_file)]
-        argv += ["--report-fd", str(write_end), str(code)]
+        argv += ["--report-fd", str(write_end), "--gate-fd", str(gate_read), str(code)]
+
+        def isolated() -> None:
+            """The interpreter starts while the network is probed; the program's first line runs only once
+            the probe went unanswered (the gate opens). A refusal closes the gate: the program never runs."""
+            try:
+                report["isolationProbe"] = wait_for_isolation()
+                os.write(gate_write, GATE_OPEN)
+            finally:
+                os.close(gate_write)
+
         try:
-            program = run_process(argv, output_dir, child_env(output_dir), timeout, pass_fds=(write_end,))
+            program = run_process(
+                argv,
+                output_dir,
+                child_env(output_dir),
+                timeout,
+                pass_fds=(write_end, gate_read),
+                gate=isolated,
+            )
         finally:
             os.close(write_end)
+            os.close(gate_read)
         report["policyViolation"] = read_violation(read_end)
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         report.update(

@@ -422,6 +422,7 @@ async def sandbox_pod_changed(
         return
     alive = type != "DELETED" and not is_terminal(dict(body))
     services.sandbox_pods.observe(namespace, name, alive)
+    services.launcher.observe(namespace, name, None if type == "DELETED" else dict(body))
     if alive and services.emergency.active:
         await services.launcher.kill(namespace, name)
     services.wakeups.notify(namespace, name)

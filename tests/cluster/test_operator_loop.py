@@ -239,7 +239,9 @@ def test_restart_mid_iteration_never_runs_code_twice(
 
     def launched() -> bool:
         current = (get_json("agenttask", "restart", namespace).get("status") or {}).get("current") or {}
-        return current.get("launchState") == "Created" and bool(task_pods(namespace, "restart"))
+        # The intent ("Pending") is written before the pod is created; "Created" rides along with the next
+        # save, so the pod's existence is what tells that the launch happened.
+        return current.get("launchState") in ("Pending", "Created") and bool(task_pods(namespace, "restart"))
 
     wait_for(launched, 120, "the sandbox pod to be launched")
     operator.kill()

@@ -25,7 +25,7 @@ from level5.safety.audit import AuditLog, FileSink
 from level5.safety.redaction import Redactor, task_key
 from level5.safety.runtime_policy import policy_document
 from level5.sandbox.manifests import TaskRef, checks_document, code_config_map_name
-from level5.sandbox.outcome import LaunchOutcome, Pod, PodOutcome
+from level5.sandbox.outcome import LaunchOutcome, Pod, PodOutcome, QueueReport, QuotaRefusal
 from level5.sandbox.result import parse_pod_log
 from task_manifests import UNSUPERVISED
 
@@ -95,6 +95,8 @@ class LocalSandbox:
         self.launches: Counter[str] = Counter()
         self.logs: dict[str, str] = {}
         self.hang_on_wait = False
+        self.quota_refusals: list[QuotaRefusal] = []
+        """Each launch is first refused by these ResourceQuotas in turn (told to `queued`), then admitted."""
         self.block_on_wait = False
         """wait() blocks until cancelled, like a pod that runs on; `waiting` is set once it does."""
         self.waiting = asyncio.Event()
@@ -115,8 +117,18 @@ class LocalSandbox:
         return self.codes.get(config_map)
 
     async def launch(
-        self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, resuming: bool
+        self,
+        task: TaskRef,
+        spec: AgentTaskSpec,
+        pod_name: str,
+        iteration: int,
+        resuming: bool,
+        queued: QueueReport | None = None,
     ) -> LaunchOutcome:
+        if self.quota_refusals and queued is not None:  # a ResourceQuota refuses, then capacity frees
+            for refusal in self.quota_refusals:
+                await queued(refusal)
+            await queued(None)
         if pod_name in self.logs or self.launches[pod_name]:
             return LaunchOutcome.EXISTS
         self.launches[pod_name] += 1

@@ -71,6 +71,7 @@ def test_crd_shape() -> None:
         "Autonomy",
         "Score",
         "Approval",
+        "Queued",
         "Age",
     ]
     criterion = version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["goal"][

@@ -35,3 +35,23 @@ async def test_fail_audits_counts_posts_and_saves(tmp_path: Path) -> None:
     assert metrics.tasks.labels("Failed")._value.get() == 1
     conditions = {c.type: c for c in final.conditions}
     assert conditions["Failed"].status == "True" and conditions["Failed"].observed_generation == 3
+
+
+async def test_a_staged_step_posts_its_event_at_once_and_is_written_with_the_next_save(
+    tmp_path: Path,
+) -> None:
+    sink, metrics = RecordingSink(), Metrics()
+    journal = Journal(
+        TASK,
+        AgentTaskStatus(),
+        sink,
+        AuditLog(FileSink(tmp_path / "a.jsonl")),
+        metrics,
+        lambda: datetime.now(UTC),
+    )
+    journal.stage(journal.status, Phase.EVALUATING, "Evaluating", "iteration 1: evaluating")
+    assert not sink.statuses and ("Evaluating", "iteration 1: evaluating", False) in sink.events
+    assert journal.status.phase is Phase.EVALUATING
+    await journal.save(journal.status.model_copy(update={"iteration": 1}))
+    assert len(sink.statuses) == 1
+    assert sink.last.phase is Phase.EVALUATING and sink.last.iteration == 1

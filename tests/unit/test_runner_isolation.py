@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -83,3 +85,64 @@ def test_unanswered_connection_means_isolated(runner: ModuleType, monkeypatch: p
 def test_outside_kubernetes_nothing_to_wait_for(runner: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     runner.wait_for_isolation(limit_seconds=0)
+
+
+def test_gate_constants_match() -> None:
+    policy = (RUNNER.parent / "policy.py").read_text()
+    assert 'GATE_OPEN = b"go"' in RUNNER.read_text() and 'GATE_OPEN = b"go"' in policy
+
+
+def _program_dirs(
+    tmp_path: Path, runner: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Path, Path]:
+    """A program that leaves a mark, its policy (the sandbox's paths moved under tmp_path), and a report
+    directory; the runner's signal and dumpable set-up left out (it would reach this test process)."""
+    from local_sandbox import localise
+
+    from level5.api.spec import AgentTaskSpec
+    from level5.safety.runtime_policy import policy_document
+
+    spec = AgentTaskSpec.model_validate(
+        {"goal": {"primary": "x", "successCriteria": [{"name": "e", "exitCode": 0}]}}
+    )
+    for name in ("code", "out", "report", "work"):
+        (tmp_path / name).mkdir()
+    code = tmp_path / "code" / "main.py"
+    code.write_text("print('the program ran', flush=True)\n")
+    policy = tmp_path / "code" / "policy.json"
+    policy.write_text(localise(policy_document(spec), tmp_path))
+    monkeypatch.setattr(runner, "CATCHABLE_SIGNALS", ())
+    monkeypatch.setattr(runner, "not_dumpable", lambda: None)
+    monkeypatch.setattr(runner, "WORK_DIR", tmp_path / "work")
+    return code, policy, tmp_path / "report"
+
+
+def test_the_program_starts_only_after_the_probe_and_never_when_it_refuses(
+    tmp_path: Path, runner: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interpreter starts while the network is probed (the gate), but the program's first line runs
+    only once the probe went unanswered; when the probe refuses, the gate closes and nothing of it runs."""
+    code, policy, report = _program_dirs(tmp_path, runner, monkeypatch)
+
+    def refuses(limit_seconds: float = 20.0) -> None:
+        raise runner.IsolationError("network still reachable; refusing to run the code")
+
+    monkeypatch.setattr(runner, "wait_for_isolation", refuses)
+    assert runner.run_program(code, policy, report) == 0
+    document = json.loads((report / "program.json").read_text())
+    assert document["runnerError"].startswith("IsolationError")
+    assert "the program ran" not in (report / "stdout.txt").read_text()
+    assert "exitCode" not in document
+
+    probed: list[float] = []
+
+    def isolated(limit_seconds: float = 20.0) -> dict[str, object]:
+        probed.append(time.monotonic())
+        return {"address": "10.96.0.1:443", "attempts": 1}
+
+    monkeypatch.setattr(runner, "wait_for_isolation", isolated)
+    assert runner.run_program(code, policy, report) == 0
+    document = json.loads((report / "program.json").read_text())
+    assert document["runnerError"] is None and document["exitCode"] == 0, document
+    assert document["isolationProbe"] == {"address": "10.96.0.1:443", "attempts": 1}
+    assert (report / "stdout.txt").read_text() == "the program ran\n" and len(probed) == 1

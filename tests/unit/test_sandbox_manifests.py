@@ -15,7 +15,7 @@ from level5.sandbox.manifests import (
     sandbox_pod,
     sandbox_pod_name,
 )
-from level5.sandbox.outcome import pod_failure
+from level5.sandbox.outcome import is_finished, pod_failure
 
 TASK = TaskRef(name="a" * 80, namespace="team", uid="0b6e-uid")
 SPEC = AgentTaskSpec.model_validate(
@@ -142,3 +142,30 @@ def test_pod_failure_reasons() -> None:
         },
     }
     assert pod_failure(ok) is None
+
+
+def test_a_pod_is_finished_when_its_result_is_in_not_when_its_phase_flips() -> None:
+    def pod(
+        phase: str, program: dict[str, object] | None, checks: dict[str, object] | None
+    ) -> dict[str, object]:
+        def status(name: str, state: dict[str, object] | None) -> list[dict[str, object]]:
+            return [{"name": name, "state": state or {"waiting": {"reason": "PodInitializing"}}}]
+
+        return {
+            "status": {
+                "phase": phase,
+                "initContainerStatuses": status("program", program),
+                "containerStatuses": status("checks", checks),
+            }
+        }
+
+    done = {"terminated": {"exitCode": 0, "reason": "Completed"}}
+    running = {"running": {}}
+    assert not is_finished(pod("Pending", running, None))
+    assert not is_finished(pod("Pending", done, None))  # the program ended; the checks are to come
+    assert not is_finished(pod("Running", done, running))
+    # The checks container has ended: its log holds the result, though the phase still says Running.
+    assert is_finished(pod("Running", done, done))
+    # The program's runner was killed: the checks never start, and the pod fails.
+    assert is_finished(pod("Pending", {"terminated": {"exitCode": 137, "reason": "Error"}}, None))
+    assert is_finished(pod("Failed", None, None)) and is_finished(pod("Succeeded", done, done))

@@ -232,7 +232,9 @@ async def test_resume_after_crash_never_runs_code_twice(
         await crashed.run()
     await gateway.close()
     persisted = sink.last
-    assert persisted.current is not None and persisted.current.launch_state == "Created"
+    # Only the intent is written before the pod is created ("Created" rides along with the next save): a
+    # resumed launch then finds the pod and runs nothing twice.
+    assert persisted.current is not None and persisted.current.launch_state == "Pending"
     sandbox.hang_on_wait = False
     final, _ = await run_loop(make_spec(), scripted_model, sandbox, status=persisted)
     assert final.phase is Phase.SUCCEEDED and final.iteration == 1

@@ -69,6 +69,8 @@ CRDS = [
             _column("Autonomy", "string", ".spec.autonomy.level"),
             _column("Score", "number", ".status.score"),
             _column("Approval", "string", ".status.approval", priority=1),
+            # "True" while the sandbox pod waits for a ResourceQuota (kubectl level5 queue lists them).
+            _column("Queued", "string", '.status.conditions[?(@.type=="SandboxQueued")].status', priority=1),
             _column("Age", "date", ".metadata.creationTimestamp"),
         ],
         description="An AgentTask asks level5 to write a program with a model, review it, run it in a "

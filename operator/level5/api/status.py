@@ -61,6 +61,7 @@ class ConditionType(StrEnum):
     ESCALATED = "Escalated"
     PAUSED = "Paused"
     SYSCALL_MONITORING = "SyscallMonitoring"
+    SANDBOX_QUEUED = "SandboxQueued"
 
 
 class Condition(CrdModel):
@@ -68,7 +69,8 @@ class Condition(CrdModel):
 
     type: str = Field(max_length=64)
     """Condition type: Ready, Progressing, Failed, Cancelled, EmergencyStop, AnomalyDetected, InputFlagged,
-    AwaitingApproval, Escalated, Paused, SyscallMonitoring, or an escalation trigger's name."""
+    AwaitingApproval, Escalated, Paused, SyscallMonitoring, SandboxQueued (the sandbox pod waits for a
+    ResourceQuota), or an escalation trigger's name."""
     status: ConditionStatus
     """True, False or Unknown."""
     reason: str = Field(max_length=128)

@@ -1,8 +1,11 @@
-"""The one place that turns the Kubernetes API's expected refusals into values: a missing object (404) and
-an object that already exists (409). Every other error propagates to the caller."""
+"""The one place that turns the Kubernetes API's expected refusals into values: a missing object (404), an
+object that already exists (409) and a ResourceQuota's refusal (403 "exceeded quota"). Every other error
+propagates to the caller."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Awaitable
 from typing import TypeVar
 
@@ -11,6 +14,8 @@ from kubernetes_asyncio.client.exceptions import ApiException
 T = TypeVar("T")
 NOT_FOUND = 404
 CONFLICT = 409
+FORBIDDEN = 403
+_QUOTA = re.compile(r"exceeded quota: ([a-z0-9.-]+)")
 
 
 async def unless_missing(call: Awaitable[T]) -> T | None:
@@ -32,3 +37,16 @@ async def created(call: Awaitable[object]) -> bool:
             return False
         raise
     return True
+
+
+def quota_refusal(exc: ApiException) -> tuple[str, str] | None:
+    """(quota name, the API server's message) when a ResourceQuota refused the request, else None (other
+    403s, such as PodSecurity's, are not a matter of waiting)."""
+    if exc.status != FORBIDDEN:
+        return None
+    try:
+        message = str(json.loads(exc.body or "{}").get("message", ""))
+    except (ValueError, AttributeError):
+        message = str(exc.body or "")
+    found = _QUOTA.search(message)
+    return None if found is None else (found.group(1), message)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from typing import Any
 
 from kubernetes_asyncio import client
@@ -16,7 +17,7 @@ from level5.api.status import SyscallMonitoring
 from level5.core.config import OperatorConfig
 from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER
 from level5.core.wakeups import Wakeups
-from level5.kube.errors import created, unless_missing
+from level5.kube.errors import created, quota_refusal, unless_missing
 from level5.observability.syscalls import fetch_syscall_summary, monitor_base_url
 from level5.safety.runtime_policy import policy_document
 from level5.sandbox.manifests import (
@@ -31,7 +32,16 @@ from level5.sandbox.manifests import (
     sandbox_pod,
     sandbox_resource_quota,
 )
-from level5.sandbox.outcome import LaunchOutcome, Pod, PodOutcome, is_terminal, pod_failure
+from level5.sandbox.outcome import (
+    LaunchOutcome,
+    Pod,
+    PodOutcome,
+    QueueReport,
+    QuotaRefusal,
+    is_finished,
+    is_terminal,
+    pod_failure,
+)
 from level5.sandbox.result import MAX_RESULT_BYTES, RunResultError, parse_pod_log
 from level5.sandbox.syscall_summary import SyscallSummary
 
@@ -39,6 +49,11 @@ MONITOR_SECONDS = 5.0
 """How long the operator waits for the system-call monitor's summary of one program."""
 RECHECK_SECONDS = 60.0
 """Safety re-read of a pod in case a watch event was missed; events normally wake waiters first."""
+QUEUE_RECHECK_SECONDS = 15.0
+"""A task waiting for quota retries when a sandbox pod of its namespace ends or goes (the pod watch), and at
+the latest after this long (someone may have raised the quota; quotas are not watched)."""
+CAPACITY = "level5/capacity"
+"""Wake-up key (with the namespace) for 'a sandbox pod there ended or went': never a namespace's name."""
 
 
 class SandboxLauncher:
@@ -50,16 +65,30 @@ class SandboxLauncher:
         self._net = client.NetworkingV1Api(api)
         self._config = config
         self._events = events
-        self._guarded: set[str] = set()
+        self._guarded: dict[str, asyncio.Task[None]] = {}
+        # Per namespace, the tasks waiting for quota, first come first served (asyncio.Lock is FIFO).
+        self._queues: dict[str, asyncio.Lock] = {}
+        self._waiting: Counter[str] = Counter()
+        self._last_refusal: dict[str, QuotaRefusal] = {}
+        # The latest state of each pod a wait() is watching, from the pod watch (observe()): a wake-up then
+        # needs no GET. Only waited-on pods are kept, so this stays as small as the number of running waits.
+        self._watched: dict[QuotaRefusal, Pod | None] = {}
 
     async def _create(self, create: Any, namespace: str, body: dict[str, Any]) -> bool:
         """Create an object; False when it already exists (every side effect here is idempotent)."""
         return await created(create(namespace, body))
 
     async def ensure_namespace_guards(self, namespace: str) -> None:
-        """Deny-all NetworkPolicy, ResourceQuota and LimitRange for sandbox pods, created if missing."""
-        if namespace in self._guarded:
-            return
+        """Deny-all NetworkPolicy, ResourceQuota and LimitRange for sandbox pods, created if missing. Tasks
+        that launch at once in a new namespace share one creation (no storm of POSTs and conflicts); a
+        failed one is tried again by the next launch."""
+        guarding = self._guarded.get(namespace)
+        if guarding is None or (guarding.done() and guarding.exception() is not None):
+            guarding = asyncio.ensure_future(self._create_guards(namespace))
+            self._guarded[namespace] = guarding
+        await asyncio.shield(guarding)
+
+    async def _create_guards(self, namespace: str) -> None:
         await self._create(
             self._net.create_namespaced_network_policy, namespace, deny_all_network_policy(namespace)
         )
@@ -69,7 +98,6 @@ class SandboxLauncher:
         await self._create(
             self._core.create_namespaced_limit_range, namespace, sandbox_limit_range(namespace)
         )
-        self._guarded.add(namespace)
 
     async def store_code(
         self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, code: str
@@ -98,11 +126,18 @@ class SandboxLauncher:
         return bool(events.items)
 
     async def launch(
-        self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, resuming: bool
+        self,
+        task: TaskRef,
+        spec: AgentTaskSpec,
+        pod_name: str,
+        iteration: int,
+        resuming: bool,
+        queued: QueueReport | None = None,
     ) -> LaunchOutcome:
         """Create the pod unless it exists. When resuming an interrupted launch, a missing pod is created
         only if it can never have existed (no events for it) and its code ConfigMap is there; otherwise it
-        is VANISHED and must not run again."""
+        is VANISHED and must not run again. When a ResourceQuota refuses the pod, the launch waits in the
+        namespace's queue (see _create_pod) and `queued` is told."""
         if resuming:
             if await self.read_pod(task.namespace, pod_name) is not None:
                 return LaunchOutcome.EXISTS
@@ -110,28 +145,99 @@ class SandboxLauncher:
             if code is None or await self._pod_ever_existed(task.namespace, pod_name):
                 return LaunchOutcome.VANISHED
         manifest = sandbox_pod(task, spec, pod_name, iteration, self._config)
-        created = await self._create(self._core.create_namespaced_pod, task.namespace, manifest)
+        created = await self._create_pod(task.namespace, manifest, queued)
         return LaunchOutcome.CREATED if created else LaunchOutcome.EXISTS
 
+    async def _create_pod(self, namespace: str, manifest: dict[str, Any], queued: QueueReport | None) -> bool:
+        """Create a sandbox pod; when a ResourceQuota refuses it, wait for capacity instead of failing. The
+        waiting launches of a namespace form one queue, first come first served: only its head retries, when
+        a sandbox pod there ends or is deleted (the pod watch) or after QUEUE_RECHECK_SECONDS, and a new
+        launch joins the queue's end while anyone waits. Cancellation (cancel, emergency stop, pause) leaves
+        the queue at once."""
+        queue = self._queues.setdefault(namespace, asyncio.Lock())
+        refusal: QuotaRefusal | None = None
+        if queue.locked():
+            refusal = self._last_refusal.get(namespace)
+        else:
+            try:
+                return await self._create(self._core.create_namespaced_pod, namespace, manifest)
+            except ApiException as exc:
+                refusal = quota_refusal(exc)
+                if refusal is None:
+                    raise
+        reported = None
+        self._waiting[namespace] += 1
+        try:
+            if refusal is not None and queued is not None:
+                await queued(refusal)
+                reported = refusal
+            async with queue:
+                try:
+                    while True:
+                        capacity = self._events.arm(CAPACITY, namespace)
+                        try:
+                            return await self._create(self._core.create_namespaced_pod, namespace, manifest)
+                        except ApiException as exc:
+                            refusal = quota_refusal(exc)
+                            if refusal is None:
+                                raise
+                        self._last_refusal[namespace] = refusal
+                        if queued is not None and (reported is None or reported[0] != refusal[0]):
+                            await queued(refusal)
+                            reported = refusal
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(capacity.wait(), timeout=QUEUE_RECHECK_SECONDS)
+                finally:
+                    self._events.forget(CAPACITY, namespace)
+        finally:
+            self._waiting[namespace] -= 1
+            if not self._waiting[namespace]:
+                del self._waiting[namespace]
+                self._last_refusal.pop(namespace, None)
+            if reported is not None and queued is not None:
+                await queued(None)
+
+    def waiting(self) -> dict[str, int]:
+        """Namespaces with launches waiting for quota, and how many wait there."""
+        return dict(self._waiting)
+
+    def observe(self, namespace: str, name: str, pod: Pod | None) -> None:
+        """A sandbox pod's watch event (None: deleted). Kept only while a wait() watches that pod; a pod that
+        ended or went frees quota, so the head of the namespace's queue tries again."""
+        if (namespace, name) in self._watched:
+            self._watched[namespace, name] = pod
+        if pod is None or is_terminal(pod):
+            self._events.notify(CAPACITY, namespace)
+
     async def wait(self, namespace: str, name: str, spec: AgentTaskSpec) -> Pod | None:
-        """Wait until the pod has terminated (or is gone, or cannot start); return its last state."""
+        """Wait until the pod has finished (its result is in: see is_finished; or it is gone, or cannot
+        start); return its last state. The state comes from the pod watch; the API is read at the start and
+        on the slow re-check only."""
         loop = asyncio.get_running_loop()
         hard_deadline = loop.time() + run_timeout(spec) + 2 * STARTUP_GRACE_SECONDS
+        key = (namespace, name)
+        self._watched[key] = None
+        fresh = True
         try:
             while True:
                 event = self._events.arm(namespace, name)
-                pod = await self.read_pod(namespace, name)
-                if pod is None or is_terminal(pod):
+                seen = self._watched.get(key)
+                pod = await self.read_pod(namespace, name) if fresh or seen is None else seen
+                fresh = False
+                if pod is None or is_finished(pod):
                     return pod
                 failure = pod_failure(pod)
                 remaining = hard_deadline - loop.time()
                 if (failure and failure.startswith("SandboxStartFailed")) or remaining <= 0:
                     await self.kill(namespace, name)
                     return pod
-                with contextlib.suppress(TimeoutError):
+                try:
                     await asyncio.wait_for(event.wait(), timeout=min(remaining, RECHECK_SECONDS))
+                except TimeoutError:
+                    fresh = True
         finally:
             self._events.forget(namespace, name)
+            self._watched.pop(key, None)
 
     async def result(self, namespace: str, name: str, pod: Pod | None) -> PodOutcome:
         """The result document from the checks container's log (never the program's), or the reason there is

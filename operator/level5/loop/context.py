@@ -50,7 +50,7 @@ from level5.safety.audit import AuditLog
 from level5.safety.injection import SecondOpinion
 from level5.safety.redaction import Redactor
 from level5.sandbox.manifests import TaskRef
-from level5.sandbox.outcome import LaunchOutcome, Pod, PodOutcome
+from level5.sandbox.outcome import LaunchOutcome, Pod, PodOutcome, QueueReport
 
 
 class Sandbox(Protocol):
@@ -65,7 +65,13 @@ class Sandbox(Protocol):
     async def read_code(self, namespace: str, config_map: str) -> str | None: ...
 
     async def launch(
-        self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, resuming: bool
+        self,
+        task: TaskRef,
+        spec: AgentTaskSpec,
+        pod_name: str,
+        iteration: int,
+        resuming: bool,
+        queued: QueueReport | None = None,
     ) -> LaunchOutcome: ...
 
     async def wait(self, namespace: str, name: str, spec: AgentTaskSpec) -> Pod | None: ...
@@ -170,6 +176,11 @@ class StepContext:
         self, status: AgentTaskStatus, phase: Phase | None = None, reason: str = "", message: str = ""
     ) -> None:
         await self.journal.save(status, phase, reason, message)
+
+    def _stage(
+        self, status: AgentTaskStatus, phase: Phase | None = None, reason: str = "", message: str = ""
+    ) -> None:
+        self.journal.stage(status, phase, reason, message)  # written with the next save
 
     async def _audit(self, kind: str, iteration: int | None, data: dict[str, object]) -> None:
         await self.journal.record(kind, iteration, data)

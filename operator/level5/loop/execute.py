@@ -43,11 +43,11 @@ class ExecuteStep(ApprovalSteps):
         pending = current.model_copy(update={"launch_state": LaunchState.PENDING})
         await self._save(self.status.model_copy(update={"current": pending}))
         outcome = await self.sandbox.launch(
-            self.task, self.spec, current.pod_name, action.iteration, resuming=False
+            self.task, self.spec, current.pod_name, action.iteration, False, self.journal.queued
         )
         await self._audit("launch", action.iteration, {"pod": current.pod_name, "outcome": outcome.value})
         created = pending.model_copy(update={"launch_state": LaunchState.CREATED})
-        await self._save(self.status.model_copy(update={"current": created}))
+        self._stage(self.status.model_copy(update={"current": created}))
         self.journal.event(
             "SandboxLaunched", f"iteration {action.iteration}: pod {current.pod_name} ({outcome.value})"
         )
@@ -60,7 +60,7 @@ class ExecuteStep(ApprovalSteps):
         resumed_launch = LaunchOutcome.EXISTS
         if current.launch_state is LaunchState.PENDING:
             resumed_launch = await self.sandbox.launch(
-                self.task, self.spec, current.pod_name, action.iteration, resuming=True
+                self.task, self.spec, current.pod_name, action.iteration, True, self.journal.queued
             )
             if resumed_launch is not LaunchOutcome.VANISHED:
                 await self._save(
@@ -112,9 +112,7 @@ class ExecuteStep(ApprovalSteps):
                 f"({', '.join(guarded.injection_rules)}); not shown to the model",
                 warning=True,
             )
-        await self._save(
-            self.status, Phase.EVALUATING, "Evaluating", f"iteration {action.iteration}: evaluating"
-        )
+        self._stage(self.status, Phase.EVALUATING, "Evaluating", f"iteration {action.iteration}: evaluating")
         code = await self._code(current.code_config_map) or ""
         run = outcome.run
         not_run = f"the program did not complete: {outcome.failure}"

@@ -64,7 +64,7 @@ class GateStep(StepContext):
         name = approval_name(self.task.name, action.iteration, current.code_sha256)
         if not needs_human:
             current = current.model_copy(update={"gate": gate})
-            await self._save(
+            self._stage(
                 status.model_copy(update={"current": current}),
                 Phase.EXECUTING,
                 "Executing",

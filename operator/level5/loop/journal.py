@@ -8,11 +8,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from level5.api.status import AgentTaskStatus, AuditCheckpoint, Phase
-from level5.loop.state_machine import with_phase
+from level5.api.status import AgentTaskStatus, AuditCheckpoint, ConditionStatus, ConditionType, Phase
+from level5.loop.state_machine import set_condition, with_phase
 from level5.observability.metrics import Metrics
 from level5.safety.audit import AuditLog
 from level5.sandbox.manifests import TaskRef
+from level5.sandbox.outcome import QuotaRefusal
 
 
 class StatusSink(Protocol):
@@ -53,6 +54,16 @@ class Journal:
         self, status: AgentTaskStatus, phase: Phase | None = None, reason: str = "", message: str = ""
     ) -> None:
         """Persist status; on a phase change also set conditions, post an Event and count it."""
+        self.stage(status, phase, reason, message)
+        await self.sink.save(self.status)
+
+    def stage(
+        self, status: AgentTaskStatus, phase: Phase | None = None, reason: str = "", message: str = ""
+    ) -> None:
+        """Like save, but the status is written with the next save: for a step that another one follows at
+        once without waiting on anything (review, gate, evaluation), and that is safe to repeat if the
+        operator stops before that save (the repeat gives the same result and the audit trail collapses the
+        repeated record by its step key). The Event and the metrics are not deferred."""
         if phase is not None and phase != status.phase:
             status = with_phase(status, phase, reason, message, self.clock(), self.task.generation)
             self.sink.event(reason, message, warning=phase is Phase.FAILED)
@@ -64,7 +75,32 @@ class Journal:
         # Memory first: a step interrupted during the patch then continues from what it meant to record,
         # and the next save carries it.
         self.status = status
-        await self.sink.save(status)
+
+    async def queued(self, refusal: QuotaRefusal | None) -> None:
+        """The sandbox pod waits for a ResourceQuota (a visible wait, not a crash): the SandboxQueued
+        condition and a Warning Event naming the quota, written at once. None: it no longer waits; the
+        condition goes False with the next save."""
+        waiting = any(
+            c.type == ConditionType.SANDBOX_QUEUED and c.status == ConditionStatus.TRUE
+            for c in self.status.conditions
+        )
+        if refusal is None:
+            if waiting:
+                conditions = set_condition(
+                    self.status.conditions, ConditionType.SANDBOX_QUEUED, ConditionStatus.FALSE,
+                    "CapacityFound", "the sandbox pod was admitted", self.clock(), self.task.generation,
+                )  # fmt: skip
+                self.stage(self.status.model_copy(update={"conditions": conditions}))
+                self.sink.event("SandboxDequeued", "capacity found: the sandbox pod was admitted")
+            return
+        quota, message = refusal
+        text = f"waiting for capacity: ResourceQuota {quota} refused the sandbox pod ({message})"[:1024]
+        conditions = set_condition(
+            self.status.conditions, ConditionType.SANDBOX_QUEUED, ConditionStatus.TRUE,
+            "QuotaExceeded", text, self.clock(), self.task.generation,
+        )  # fmt: skip
+        self.sink.event("SandboxQueued", text, warning=True)
+        await self.save(self.status.model_copy(update={"conditions": conditions}))
 
     async def record(self, kind: str, iteration: int | None, data: dict[str, object]) -> None:
         """One audit record; the step key lets readers collapse a record repeated after a crash."""

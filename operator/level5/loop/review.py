@@ -48,7 +48,7 @@ class ReviewStep(StepContext):
         )
         if review.verdict is Verdict.ALLOW or (review.verdict is Verdict.ESCALATE and self._humans_decide()):
             # On to the approval gate; an escalate verdict is a person's call when one can be asked.
-            await self._save(
+            self._stage(
                 self.status.model_copy(update={"current": current.model_copy(update={"review": summary})})
             )
             return

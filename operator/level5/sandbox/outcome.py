@@ -4,17 +4,23 @@ the loop."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
 
 from level5.api.status import SyscallMonitoring, Termination
-from level5.core.layout import PROGRAM_CONTAINER
+from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER
 from level5.sandbox.result import RunResult
 from level5.sandbox.syscall_summary import SyscallSummary
 
 Pod = dict[str, Any]
+QuotaRefusal = tuple[str, str]
+"""A ResourceQuota's refusal of a sandbox pod: the quota's name and the API server's message."""
+QueueReport = Callable[[QuotaRefusal | None], Awaitable[None]]
+"""Told the refusal when a launch starts waiting for quota (or the quota that refuses it changes), and None
+when it stops waiting (the pod was created, or the wait was abandoned)."""
 
 # Waiting reasons after which a container will never start on its own.
 _FATAL_WAITING = {
@@ -45,6 +51,28 @@ class PodOutcome(BaseModel):
 
 def is_terminal(pod: Pod) -> bool:
     return pod.get("status", {}).get("phase") in ("Succeeded", "Failed")
+
+
+def _terminated(pod: Pod, statuses: str, container: str) -> dict[str, Any] | None:
+    for status in pod.get("status", {}).get(statuses) or []:
+        if status.get("name") == container:
+            terminated: dict[str, Any] | None = (status.get("state") or {}).get("terminated")
+            return terminated
+    return None
+
+
+def is_finished(pod: Pod) -> bool:
+    """Nothing more will happen in the pod that the result depends on: the checks container has terminated
+    (its log holds the result document), the program's container ended without its runner's report (the
+    checks never start then), or the pod's phase is final. The kubelet flips the phase only after it has torn
+    the sandbox down, about a second later, so waiting for that would only add latency: both containers
+    have ended by then, and the checks start only after the program's container has ended."""
+    if is_terminal(pod):
+        return True
+    if _terminated(pod, "containerStatuses", CHECKS_CONTAINER) is not None:
+        return True
+    program = _terminated(pod, "initContainerStatuses", PROGRAM_CONTAINER)
+    return program is not None and program.get("exitCode", 0) != 0
 
 
 def pod_failure(pod: Pod) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -214,6 +215,32 @@ def _pending(kube: Kubectl, args: argparse.Namespace) -> int:
     return 0
 
 
+def _queue(kube: Kubectl, args: argparse.Namespace) -> int:
+    """Tasks whose sandbox pod waits for a ResourceQuota (condition SandboxQueued=True), longest waiting
+    first: the order in which the operator creates their pods as capacity frees."""
+    scope = ["--all-namespaces"] if args.all_namespaces else []
+    listing = json.loads(
+        kube.run("get", "agenttasks", *scope, "-o", "json", namespaced=not args.all_namespaces)
+    )
+    waiting = []
+    for item in listing["items"]:
+        status, meta = item.get("status") or {}, item["metadata"]
+        for condition in status.get("conditions") or []:
+            if condition.get("type") == "SandboxQueued" and condition.get("status") == "True":
+                found = re.search(r"ResourceQuota (\S+)", condition.get("message", ""))
+                since = condition.get("lastTransitionTime", "")
+                waiting.append((since, meta["namespace"], meta["name"], str(status.get("iteration", "")),
+                                found.group(1) if found else "-"))  # fmt: skip
+    if not waiting:
+        print("no task is waiting for sandbox capacity")
+        return 0
+    rows = [["#", "NAMESPACE", "TASK", "ITER", "QUOTA", "WAITING"]]
+    for position, (since, namespace, name, iteration, quota) in enumerate(sorted(waiting), start=1):
+        rows.append([str(position), namespace, name, iteration, quota, _age(since)])
+    print(_table(rows))
+    return 0
+
+
 def _history(kube: Kubectl, args: argparse.Namespace) -> int:
     status = kube.task(args.task).get("status") or {}
     rows = [["ITER", "REVIEW", "EXIT", "SCORE", "TOKENS", "SECONDS", "OUTCOME"]]
@@ -306,6 +333,8 @@ def _parser() -> argparse.ArgumentParser:
     pending = commands.add_parser("pending", help="Approvals waiting for a decision")
     pending.add_argument("-A", "--all-namespaces", action="store_true")
     pending.add_argument("--include-review", action="store_true", help="also level C audit items")
+    queue = commands.add_parser("queue", help="tasks whose sandbox waits for a ResourceQuota, in order")
+    queue.add_argument("-A", "--all-namespaces", action="store_true")
     commands.add_parser("history", help="a task's iterations").add_argument("task")
     logs = commands.add_parser("logs", help="the sandbox output of an iteration (default: the last)")
     logs.add_argument("task")
@@ -342,6 +371,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _pending(kube, args)
     if command == "history":
         return _history(kube, args)
+    if command == "queue":
+        return _queue(kube, args)
     return _logs(kube, args)
 
 

@@ -1,0 +1,611 @@
+"""`make bench`: how fast level5 runs an iteration on this cluster, measured, in one run.
+
+It starts what it measures the way the cluster tests do: a scripted OpenAI-compatible model on loopback that
+answers at once (`tests/scripted_model.py`), and the real operator (`kopf run -m level5.handlers`) as a
+subprocess watching one fresh namespace `bench-<random>`, wrapped so every request it sends to the API
+server is counted (`bench/counting_operator.py`). The bench itself watches AgentTasks and pods with its own
+client and timestamps each event as it arrives.
+
+Figures (all from this run, on this machine, while whatever else runs on the cluster keeps running):
+- cold iteration: task creation (just before the POST) to the task's `Succeeded` event, one trivial
+  iteration (`print("ok")`), SAMPLES tasks one after the other; p50 and p95;
+- where that time goes, per iteration (medians): the sandbox pod's life (pod ADDED to its `checks`
+  container terminated, as the watch reports it) and everything else, which is the operator's overhead
+  (the model answers at once; its HTTP round trip is counted as overhead);
+- the operator's CPU-seconds per iteration (its process, from /proc);
+- API calls per iteration, by verb and resource (watch connections included);
+- throughput: N tasks created at once, tasks per second until the last is Succeeded;
+- review time per 200 lines and redaction MB/s, in this process.
+
+Everything stays on loopback and the local cluster. The namespace and the operator are removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from kubernetes_asyncio import client, config, watch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from scripted_model import ScriptedModel  # noqa: E402
+
+GROUP, VERSION, PLURAL = "level5.dev", "v1alpha1", "agenttasks"
+TERMINAL = ("Succeeded", "Failed", "Cancelled")
+TASK_TIMEOUT = 120.0
+GUARD_POSTS = ("POST networkpolicies", "POST resourcequotas", "POST limitranges")
+CODE_ANSWER = '```python\nprint("ok")\n```\nCONFIDENCE: 0.9\nUNCERTAINTY: none'
+
+
+def _now() -> float:
+    return time.perf_counter()
+
+
+@dataclass
+class Timeline:
+    """What the bench's watches saw of one task and its pods (perf_counter seconds)."""
+
+    created: float = 0.0
+    finished: float | None = None
+    phase: str | None = None
+    pod_added: dict[str, float] = field(default_factory=dict)
+    program_done: dict[str, float] = field(default_factory=dict)
+    checks_done: dict[str, float] = field(default_factory=dict)
+    pod_phase_done: dict[str, float] = field(default_factory=dict)
+    pod_deleted: dict[str, float] = field(default_factory=dict)
+    iterations: int = 0
+    queued: bool = False
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Watcher:
+    """Watches AgentTasks and pods in the namespace and fills in the timelines."""
+
+    def __init__(self, api: client.ApiClient, namespace: str) -> None:
+        self.api, self.namespace = api, namespace
+        self.tasks: dict[str, Timeline] = {}
+        self._runs: list[asyncio.Task[None]] = []
+
+    def expect(self, name: str) -> Timeline:
+        self.tasks[name] = Timeline(created=_now())
+        return self.tasks[name]
+
+    def start(self) -> None:
+        self._runs = [asyncio.create_task(self._watch_tasks()), asyncio.create_task(self._watch_pods())]
+
+    async def stop(self) -> None:
+        for run in self._runs:
+            run.cancel()
+        await asyncio.gather(*self._runs, return_exceptions=True)
+
+    async def _watch_tasks(self) -> None:
+        custom = client.CustomObjectsApi(self.api)
+        while True:
+            with contextlib.suppress(Exception):
+                async with watch.Watch().stream(
+                    custom.list_namespaced_custom_object, GROUP, VERSION, self.namespace, PLURAL,
+                    timeout_seconds=300,
+                ) as stream:  # fmt: skip
+                    async for event in stream:
+                        obj = event["object"]
+                        seen = self.tasks.get(obj["metadata"]["name"])
+                        status = obj.get("status") or {}
+                        if seen is None or seen.finished is not None:
+                            continue
+                        seen.queued = seen.queued or any(
+                            c.get("type") == "SandboxQueued" and c.get("status") == "True"
+                            for c in status.get("conditions") or []
+                        )
+                        if status.get("phase") in TERMINAL:
+                            seen.finished, seen.phase = _now(), status["phase"]
+                            seen.iterations = int(status.get("iteration") or 0)
+                            seen.done.set()
+            await asyncio.sleep(0.1)
+
+    async def _watch_pods(self) -> None:
+        core = client.CoreV1Api(self.api)
+        while True:
+            with contextlib.suppress(Exception):
+                async with watch.Watch().stream(
+                    core.list_namespaced_pod, self.namespace, timeout_seconds=300
+                ) as stream:
+                    async for event in stream:
+                        self._pod_event(event["type"], event["object"])
+            await asyncio.sleep(0.1)
+
+    def _pod_event(self, kind: str, pod: Any) -> None:
+        at = _now()
+        labels = pod.metadata.labels or {}
+        seen = self.tasks.get(labels.get("level5.dev/task", ""))
+        if seen is None:
+            return
+        name = pod.metadata.name
+        seen.pod_added.setdefault(name, at)
+        if kind == "DELETED":
+            seen.pod_deleted.setdefault(name, at)
+        status = pod.status
+        for statuses, into in (
+            (status.init_container_statuses or [], seen.program_done),
+            (status.container_statuses or [], seen.checks_done),
+        ):
+            for container in statuses:
+                if container.state and container.state.terminated and name not in into:
+                    into[name] = at
+        if status.phase in ("Succeeded", "Failed"):
+            seen.pod_phase_done.setdefault(name, at)
+
+
+def task_manifest(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "AgentTask",
+        "metadata": {"name": name},
+        "spec": {
+            "goal": {"primary": "print ok", "successCriteria": [{"name": "ok", "outputContains": "ok"}]},
+            "autonomy": {"level": "D", "escalation": {"triggers": []}},
+            "iterations": {"maxIterations": 2},
+        },
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Operator:
+    """The operator as a subprocess, its API calls counted (bench/counting_operator.py)."""
+
+    def __init__(
+        self,
+        namespace: str,
+        model: ScriptedModel,
+        workdir: Path,
+        api_port: int,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.counts_path = workdir / "api-counts.json"
+        self.log = workdir / "operator.log"
+        env = {
+            **os.environ,
+            "LEVEL5_MODEL_BASE_URL": model.base_url,
+            "LEVEL5_MODEL_NAME": "scripted",
+            "LEVEL5_MODEL_API_KEY": "bench",
+            "LEVEL5_AUDIT_PATH": str(workdir / "audit.jsonl"),
+            "LEVEL5_OPERATOR_NAMESPACE": namespace,
+            "LEVEL5_METRICS_PORT": str(free_port()),
+            "LEVEL5_SYSCALL_MONITOR_URL": "http://{hostIP}:"
+            + os.environ.get("LEVEL5_SYSCALL_MONITOR_PORT", "18090"),
+            "LEVEL5_BENCH_COUNTS": str(self.counts_path),
+            "LEVEL5_BENCH_API_PORT": str(api_port),
+        }
+        # kopf needs a server for the admission handlers to start. No webhook configuration points at it
+        # (the bench's tasks never need an Approval), so the API server never calls it.
+        tls = workdir / "tls"
+        tls.mkdir()
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+             "-keyout", "tls.key", "-out", "tls.crt"],
+            cwd=tls, check=True, capture_output=True,
+        )  # fmt: skip
+        env.update(
+            LEVEL5_WEBHOOK_CERT_DIR=str(tls),
+            LEVEL5_WEBHOOK_ADDR="127.0.0.1",
+            LEVEL5_WEBHOOK_PORT=str(free_port()),
+        )
+        env.update(extra_env or {})
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(ROOT / "bench" / "counting_operator.py"), "run", "--standalone",
+                 "-m", "level5.handlers", "--namespace", namespace],
+                stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            )  # fmt: skip
+
+    def counts(self) -> Counter[str]:
+        for _ in range(20):
+            with contextlib.suppress(OSError, ValueError):
+                return Counter(json.loads(self.counts_path.read_text()))
+            time.sleep(0.1)
+        return Counter()
+
+    async def settled_counts(self) -> Counter[str]:
+        """The counts once the counter file has been rewritten after this call (0.2 s period)."""
+        await asyncio.sleep(0.5)
+        return self.counts()
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q
+    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+async def run_task(api: client.ApiClient, watcher: Watcher, namespace: str, name: str) -> Timeline:
+    custom = client.CustomObjectsApi(api)
+    seen = watcher.expect(name)
+    await custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, task_manifest(name))
+    await asyncio.wait_for(seen.done.wait(), TASK_TIMEOUT)
+    return seen
+
+
+@dataclass
+class Sample:
+    total: float
+    sandbox: float | None
+    pod_phase_lag: float | None
+    iterations: int
+    phase: str
+
+
+def sample_of(seen: Timeline) -> Sample:
+    assert seen.finished is not None
+    sandbox = None
+    lag = None
+    if seen.pod_added:
+        pod = min(seen.pod_added, key=lambda p: seen.pod_added[p])
+        end = seen.checks_done.get(pod) or seen.pod_phase_done.get(pod)
+        sandbox = None if end is None else end - seen.pod_added[pod]
+        if pod in seen.checks_done and pod in seen.pod_phase_done:
+            lag = seen.pod_phase_done[pod] - seen.checks_done[pod]
+    return Sample(seen.finished - seen.created, sandbox, lag, seen.iterations, seen.phase or "?")
+
+
+def cold_figures(samples: list[Sample]) -> dict[str, Any]:
+    totals = [s.total for s in samples]
+    sandboxes = [s.sandbox for s in samples if s.sandbox is not None]
+    overheads = [s.total - s.sandbox for s in samples if s.sandbox is not None]
+    return {
+        "samples": len(samples),
+        "phases": dict(Counter(s.phase for s in samples)),
+        "cold_p50": percentile(totals, 0.5),
+        "cold_p95": percentile(totals, 0.95),
+        "sandbox_p50": statistics.median(sandboxes) if sandboxes else None,
+        "overhead_p50": statistics.median(overheads) if overheads else None,
+    }
+
+
+def review_seconds_per_200_lines() -> tuple[float, str]:
+    try:
+        from level5.tools.safety_eval import review_speed  # type: ignore[attr-defined]
+
+        # It gives milliseconds: the median of in-process reviews of its 200-line benign script.
+        return float(review_speed()) / 1000, "level5.tools.safety_eval.review_speed() (median)"
+    except (ImportError, AttributeError, TypeError):
+        pass
+    from level5.safety.review.reviewer import review_code
+
+    lines = ["import json", "import math", "", "rows = []"]
+    i = 0
+    while len(lines) < 200:
+        lines += [
+            f"def f{i}(x):",
+            f"    total = sum(v * {i + 1} for v in range(x))",
+            "    return {'n': x, 'total': total, 'root': math.sqrt(total)}",
+            f"rows.append(f{i}({i % 17 + 3}))",
+        ]
+        i += 1
+    source = "\n".join([*lines[:199], "print(json.dumps(rows[:3]))"])
+    review_code(source, allowed_libraries=[], max_lines=5000)  # warm-up
+    runs = 20
+    start = time.perf_counter()
+    for _ in range(runs):
+        result = review_code(source, allowed_libraries=[], max_lines=5000)
+    elapsed = (time.perf_counter() - start) / runs
+    return elapsed, f"review_code on a 200-line benign script ({result.verdict.value}), mean of {runs}"
+
+
+def redaction_mb_per_s() -> tuple[float, str]:
+    from level5.safety.redaction import Redactor
+
+    chunk = (
+        "2026-11-30 12:00:01 INFO processed 1532 rows from /data/sales.csv in 0.42s, mean=17.3 p95=40.1\n"
+        "user alice.smith@example.com called +1 415 555 0132 about order 88123; card 4111 1111 1111 1111\n"
+        "config: api_key = 'sk-test-9f8e7d6c5b4a39281706f5e4d3c2b1a0' region=eu-west-1 host 10.1.2.3\n"
+        "Traceback (most recent call last):\n  File \"main.py\", line 12, in <module>\nKeyError: 'price'\n"
+        "plain text with numbers 12, 34.5 and words that look like nothing in particular at all.\n"
+    )
+    text = chunk * (250_000 // len(chunk) + 1)
+    redactor = Redactor(b"bench")
+    redactor.redact(chunk)
+    start = time.perf_counter()
+    out = redactor.redact(text)
+    elapsed = time.perf_counter() - start
+    size = len(text.encode()) / 1e6
+    return size / elapsed, f"{size:.1f} MB of mixed log text, {sum(out.counts.values())} values redacted"
+
+
+async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    await config.load_kube_config()
+    api = client.ApiClient()
+    core = client.CoreV1Api(api)
+    namespace = f"bench-{secrets.token_hex(3)}"
+    api_port = urlsplit(api.configuration.host).port or 443
+    workdir = Path(tempfile.mkdtemp(prefix="level5-bench-"))
+    results: dict[str, Any] = {"namespace": namespace, "workdir": str(workdir)}
+    await core.create_namespace({"metadata": {"name": namespace, "labels": {"level5.dev/bench": "true"}}})
+    model = ScriptedModel([{"content": CODE_ANSWER, "repeat": True}]).start()
+    operator = Operator(namespace, model, workdir, api_port)
+    watcher = Watcher(api, namespace)
+    watcher.start()
+    base: tuple[str, Operator, Watcher] | None = None
+    if args.baseline_pythonpath:
+        # The baseline: another checkout's operator (and runner image) in a namespace of its own, its cold
+        # samples interleaved with this checkout's, so both see the same load.
+        base_ns = f"{namespace}-base"
+        await core.create_namespace({"metadata": {"name": base_ns, "labels": {"level5.dev/bench": "true"}}})
+        base_env = {"PYTHONPATH": args.baseline_pythonpath}
+        if args.baseline_image:
+            base_env["LEVEL5_SANDBOX_IMAGE"] = args.baseline_image
+        base = (
+            base_ns,
+            Operator(base_ns, model, workdir / "base", api_port, base_env),
+            Watcher(api, base_ns),
+        )
+        base[2].start()
+        results["baseline_namespace"] = base_ns
+    try:
+        await asyncio.sleep(3)  # kopf connects its watches
+        for side in (operator, *([base[1]] if base else [])):
+            if side.proc.poll() is not None:
+                raise RuntimeError(f"an operator exited: {side.log.read_text()[-3000:]}")
+        # Warm-up: the namespace guards and the first image pull out of the figures.
+        await run_task(api, watcher, namespace, "warmup")
+        if base:
+            await run_task(api, base[2], base[0], "warmup")
+
+        counts0, cpu0 = await operator.settled_counts(), operator.cpu_seconds()
+        base0 = (await base[1].settled_counts(), base[1].cpu_seconds()) if base else None
+        cold: list[Timeline] = []
+        base_cold: list[Timeline] = []
+        for i in range(args.samples):
+            seen = await run_task(api, watcher, namespace, f"cold-{i:02d}")
+            cold.append(seen)
+            line = f"  cold {i + 1}/{args.samples}: {sample_of(seen).total:.2f} s ({seen.phase})"
+            if base:
+                other = await run_task(api, base[2], base[0], f"cold-{i:02d}")
+                base_cold.append(other)
+                line += f"; baseline {sample_of(other).total:.2f} s ({other.phase})"
+            print(line, file=sys.stderr)
+        counts1, cpu1 = await operator.settled_counts(), operator.cpu_seconds()
+        iterations = sum(s.iterations for s in cold) or 1
+        calls = counts1 - counts0
+        if base and base0:
+            base_calls = await base[1].settled_counts() - base0[0]
+            base_cpu = base[1].cpu_seconds() - base0[1]
+            base[1].stop()  # the rest of the figures are this checkout's alone
+
+        start = _now()
+        names = [f"tp-{i:02d}" for i in range(args.concurrency)]
+        seens = [watcher.expect(n) for n in names]
+        custom = client.CustomObjectsApi(api)
+        await asyncio.gather(
+            *(custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, task_manifest(n))
+              for n in names)
+        )  # fmt: skip
+        await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in seens)), 300)
+        throughput_seconds = _now() - start
+
+        # Back-pressure: a second ResourceQuota lets QUEUE_QUOTA sandbox pods run at once in the namespace.
+        await core.create_namespaced_resource_quota(
+            namespace,
+            {
+                "metadata": {"name": "bench-tight"},
+                "spec": {"scopes": ["Terminating"], "hard": {"pods": str(args.queue_quota)}},
+            },
+        )
+        await asyncio.sleep(2)  # the quota controller computes its usage
+        counts2 = await operator.settled_counts()
+        start = _now()
+        names = [f"q-{i:02d}" for i in range(args.queue_tasks)]
+        queued_seens = [watcher.expect(n) for n in names]
+        await asyncio.gather(
+            *(custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, task_manifest(n))
+              for n in names)
+        )  # fmt: skip
+        await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in queued_seens)), 300)
+        queue_seconds = _now() - start
+        queue_calls = (await operator.settled_counts()) - counts2
+        restarts = operator.log.read_text().count("Daemon 'drive_task' failed")
+
+        final_counts = await operator.settled_counts()
+        samples = [sample_of(seen) for seen in cold]  # now that the pods' phases have flipped too
+        review, review_how = review_seconds_per_200_lines()
+        redaction, redaction_how = redaction_mb_per_s()
+        totals = [s.total for s in samples]
+        sandboxes = [s.sandbox for s in samples if s.sandbox is not None]
+        lags = [s.pod_phase_lag for s in samples if s.pod_phase_lag is not None]
+        overheads = [s.total - s.sandbox for s in samples if s.sandbox is not None]
+        if base and base_cold:
+            results["baseline"] = cold_figures([sample_of(seen) for seen in base_cold]) | {
+                "operator_cpu_per_iteration": base_cpu / (sum(s.iterations for s in base_cold) or 1),
+                "api_calls_per_iteration": sum(base_calls.values())
+                / (sum(s.iterations for s in base_cold) or 1),
+                "pythonpath": args.baseline_pythonpath,
+                "image": args.baseline_image,
+            }
+        results.update(
+            samples=len(samples),
+            phases=dict(Counter(s.phase for s in samples)),
+            cold_p50=percentile(totals, 0.5),
+            cold_p95=percentile(totals, 0.95),
+            sandbox_p50=statistics.median(sandboxes) if sandboxes else None,
+            pod_phase_lag_p50=statistics.median(lags) if lags else None,
+            overhead_p50=statistics.median(overheads) if overheads else None,
+            operator_cpu_per_iteration=(cpu1 - cpu0) / iterations,
+            iterations=iterations,
+            api_calls_per_iteration=sum(calls.values()) / iterations,
+            api_calls=dict(sorted(((k, v / iterations) for k, v in calls.items()), key=lambda kv: -kv[1])),
+            concurrency=args.concurrency,
+            throughput_seconds=throughput_seconds,
+            throughput=args.concurrency / throughput_seconds,
+            throughput_phases=dict(Counter(s.phase for s in seens)),
+            queue_tasks=args.queue_tasks,
+            queue_quota=args.queue_quota,
+            queue_seconds=queue_seconds,
+            queue_phases=dict(Counter(s.phase for s in queued_seens)),
+            queue_visible=sum(s.queued for s in queued_seens),
+            queue_pod_posts=queue_calls.get("POST pods", 0),
+            queue_daemon_failures=restarts,
+            guard_posts=sum(v for k, v in final_counts.items() if k in GUARD_POSTS),
+            review_seconds_per_200_lines=review,
+            review_how=review_how,
+            redaction_mb_per_s=redaction,
+            redaction_how=redaction_how,
+        )
+        return results
+    finally:
+        await watcher.stop()
+        operator.stop()
+        if base:
+            await base[2].stop()
+            base[1].stop()
+        model.stop()
+        results["operator_log"] = str(operator.log)
+        for ns in (namespace, *([base[0]] if base else [])):
+            with contextlib.suppress(Exception):
+                # Let the task's finalizers go (no operator removes them now), then the namespace.
+                custom = client.CustomObjectsApi(api)
+                listed = await custom.list_namespaced_custom_object(GROUP, VERSION, ns, PLURAL)
+                for item in listed.get("items", []):
+                    await custom.patch_namespaced_custom_object(
+                        GROUP,
+                        VERSION,
+                        ns,
+                        PLURAL,
+                        item["metadata"]["name"],
+                        {"metadata": {"finalizers": None}},
+                        _content_type="application/merge-patch+json",
+                    )
+        if not args.keep:
+            for ns in (namespace, *([base[0]] if base else [])):
+                with contextlib.suppress(Exception):
+                    await core.delete_namespace(ns)
+        await api.close()
+
+
+def table(r: dict[str, Any]) -> str:
+    def s(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f} s"
+
+    share = (r["overhead_p50"] / r["cold_p50"]) if r.get("overhead_p50") is not None else None
+    top = ", ".join(f"{k} {v:.1f}" for k, v in list(r["api_calls"].items())[:8])
+    rows = [
+        ("cold iteration p50 / p95", f"{s(r['cold_p50'])} / {s(r['cold_p95'])}",
+         f"{r['samples']} one-iteration tasks in sequence, creation to Succeeded ({r['phases']})"),
+        ("  of which the sandbox pod (p50)", s(r["sandbox_p50"]),
+         f"pod ADDED to checks container terminated; {(r['sandbox_p50'] or 0) / r['cold_p50']:.0%} of p50"),
+        ("  pod phase lag after checks ended (p50)", s(r["pod_phase_lag_p50"]),
+         "checks container terminated to pod Succeeded, as watched"),
+        ("operator overhead per iteration (p50)", s(r["overhead_p50"]),
+         f"all but the sandbox pod's life (the model answers at once); {share:.0%} of p50" if share else ""),
+        ("operator CPU per iteration", f"{r['operator_cpu_per_iteration']:.3f} s", "user+system time"),
+        ("API calls per iteration", f"{r['api_calls_per_iteration']:.1f}", top),
+        (f"throughput, N={r['concurrency']} at once", f"{r['throughput']:.2f} tasks/s",
+         f"all Succeeded after {r['throughput_seconds']:.1f} s ({r['throughput_phases']})"),
+        (f"back-pressure, N={r['queue_tasks']} with a quota of {r['queue_quota']} pods",
+         f"{r['queue_tasks'] / r['queue_seconds']:.2f} tasks/s",
+         f"{r['queue_phases']} after {r['queue_seconds']:.1f} s; {r['queue_visible']} showed SandboxQueued; "
+         f"{r['queue_pod_posts']} pod POSTs; {r['queue_daemon_failures']} daemon crashes"),
+        ("namespace guard POSTs", str(r["guard_posts"]), "for the whole run (3 objects)"),
+        ("review time per 200 lines", f"{r['review_seconds_per_200_lines'] * 1000:.1f} ms", r["review_how"]),
+        ("redaction", f"{r['redaction_mb_per_s']:.2f} MB/s", r["redaction_how"]),
+    ]  # fmt: skip
+    width = max(len(a) for a, _, _ in rows)
+    vwidth = max(len(b) for _, b, _ in rows)
+    lines = [
+        f"level5 bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}: {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.2f} at the end",
+        f"| {'figure':<{width}} | {'value':<{vwidth}} | how |",
+        f"| {'-' * width} | {'-' * vwidth} | --- |",
+    ]
+    lines += [f"| {a:<{width}} | {b:<{vwidth}} | {c} |" for a, b, c in rows]
+    base = r.get("baseline")
+    if base:
+        lines += [
+            "",
+            "Interleaved in the same run (sample i of each side back to back): this checkout vs the "
+            f"baseline ({base['pythonpath']}, image {base['image']}; {base['phases']})",
+            "| figure | this checkout | baseline | this / baseline |",
+            "| --- | --- | --- | --- |",
+        ]
+        for label, key, unit in (
+            ("cold iteration p50", "cold_p50", "s"),
+            ("cold iteration p95", "cold_p95", "s"),
+            ("sandbox pod p50", "sandbox_p50", "s"),
+            ("operator overhead p50", "overhead_p50", "s"),
+            ("operator CPU per iteration", "operator_cpu_per_iteration", "s"),
+            ("API calls per iteration", "api_calls_per_iteration", ""),
+        ):
+            mine, theirs = r.get(key), base.get(key)
+            if mine is None or theirs is None:
+                continue
+            ratio = f"{mine / theirs:.2f}" if theirs else "n/a"
+            lines.append(
+                f"| {label} | {mine:.2f}{unit and ' ' + unit} | {theirs:.2f}{unit and ' ' + unit} | {ratio} |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--queue-tasks", type=int, default=6)
+    parser.add_argument("--queue-quota", type=int, default=2)
+    parser.add_argument(
+        "--baseline-pythonpath", help="another checkout's operator/ dir: interleave its samples"
+    )
+    parser.add_argument("--baseline-image", help="the sandbox image for the baseline's pods")
+    parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument("--keep", action="store_true", help="keep the namespace afterwards")
+    args = parser.parse_args()
+    results = asyncio.run(asyncio.wait_for(bench(args), timeout=900))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    print(table(results))
+    print(f"(operator log and audit: {results['workdir']})", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
