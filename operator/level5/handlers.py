@@ -48,6 +48,7 @@ from level5.loop.task_loop import TaskLoop
 from level5.model.classifier import InjectionClassifier
 from level5.model.client import ModelGateway, ModelUnavailableError, resolve_endpoint
 from level5.observability.metrics import Metrics
+from level5.observability.syscalls import SyscallMonitorClient
 from level5.people.admission import (
     CREATED_BY,
     AdmissionDenied,
@@ -107,7 +108,12 @@ class Services:
             api=api,
             gateway=ModelGateway(config.max_concurrent_model_calls, config.max_model_calls_per_endpoint),
             wakeups=wakeups,
-            launcher=SandboxLauncher(api, config, wakeups),
+            launcher=SandboxLauncher(
+                api,
+                config,
+                wakeups,
+                SyscallMonitorClient(config.syscall_monitor_url) if config.syscall_monitor_url else None,
+            ),
             approvals=KubeApprovals(api),
             cancels=CancelRequests(),
             sandbox_pods=SandboxPods(),
@@ -138,6 +144,7 @@ class Services:
 
     async def close(self) -> None:
         await self.gateway.close()
+        await self.launcher.close()
         if self.classifier is not None:
             await self.classifier.close()
         await self.api.close()

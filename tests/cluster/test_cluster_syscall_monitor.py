@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from kube import apply, kubectl, python_pod, unavailable, wait_pod_done
-from level5.observability.syscalls import fetch_syscall_summary, monitor_base_url, syscall_anomalies
+from level5.observability.syscalls import SyscallMonitorClient, monitor_base_url, syscall_anomalies
 from level5.sandbox.syscall_summary import SyscallSummary
 
 pytestmark = pytest.mark.cluster
@@ -62,14 +62,17 @@ def mon_namespace(monitored: None) -> Iterator[str]:
     kubectl("delete", "namespace", name, "--wait=false", check=False)
 
 
+async def fetch_summary(host_ip: str, container_id: str) -> SyscallSummary | None:
+    async with SyscallMonitorClient(MONITOR_URL, 10) as client:
+        return await client.summary(host_ip, container_id)
+
+
 def summary_of(pod: dict[str, Any], statuses: str = "containerStatuses") -> SyscallSummary:
     """The collector's summary of the pod's first (init) container, found by the id in the pod status."""
     status = pod["status"]
     container_id = status[statuses][0]["containerID"]
     assert container_id.startswith("containerd://")
-    summary = asyncio.run(
-        fetch_syscall_summary(monitor_base_url(MONITOR_URL, status["hostIP"]), container_id, 10)
-    )
+    summary = asyncio.run(fetch_summary(status["hostIP"], container_id))
     assert summary is not None, f"the collector has nothing for {container_id}"
     assert summary.container_id == container_id.removeprefix("containerd://")
     return summary
@@ -112,5 +115,4 @@ def test_a_process_start_and_a_connect_show_up_and_print_ok_shows_neither(mon_na
 
 
 def test_an_unknown_container_has_no_summary(monitored: None) -> None:
-    url = monitor_base_url(MONITOR_URL, "10.244.0.1")
-    assert asyncio.run(fetch_syscall_summary(url, "containerd://" + "0" * 64, 5)) is None
+    assert asyncio.run(fetch_summary("10.244.0.1", "containerd://" + "0" * 64)) is None

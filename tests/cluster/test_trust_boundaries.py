@@ -35,6 +35,7 @@ from level5.core.layout import CHECKS_CONTAINER, PROGRAM_UID, SANDBOX_UID
 from level5.core.wakeups import Wakeups
 from level5.kube.sandboxes import SandboxLauncher
 from level5.observability.monitoring import AnomalyKind, detect_anomalies, syscall_record
+from level5.observability.syscalls import SyscallMonitorClient
 from level5.safety.review.reviewer import review_code
 from level5.safety.runtime_policy import policy_document
 from level5.sandbox.manifests import (
@@ -334,10 +335,13 @@ async def operator_outcome(namespace: str, pod: dict[str, Any]) -> PodOutcome:
     """The pod's outcome exactly as the operator's SandboxLauncher reads it, with the local cluster's
     system-call monitor configured as the operator's cluster tests configure it."""
     await kube_config.load_kube_config(os.environ.get("KUBECONFIG"))
-    monitored = CONFIG.model_copy(update={"syscall_monitor_url": f"http://{{hostIP}}:{MONITOR_PORT}"})
+    monitor = SyscallMonitorClient(f"http://{{hostIP}}:{MONITOR_PORT}")
     async with ApiClient() as api:
-        launcher = SandboxLauncher(api, monitored, Wakeups())
-        return await launcher.result(namespace, pod["metadata"]["name"], pod)
+        launcher = SandboxLauncher(api, CONFIG, Wakeups(), monitor)
+        try:
+            return await launcher.result(namespace, pod["metadata"]["name"], pod)
+        finally:
+            await launcher.close()
 
 
 def test_unexpected_system_calls_become_an_anomaly(namespace: str) -> None:

@@ -28,8 +28,8 @@ from level5.observability.syscalls import (
     MAX_RECORDS,
     Collector,
     SummaryStore,
+    SyscallMonitorClient,
     container_id_of,
-    fetch_syscall_summary,
     format_address,
     http_app,
     monitor_base_url,
@@ -242,13 +242,14 @@ async def test_a_sandbox_sink_over_the_socket_and_the_summary_over_http(
     for packet in packets("spawn_connect"):
         await loop.sock_sendall(sink, packet)
     # No wait: the request itself drains what the socket already holds.
-    summary = await fetch_syscall_summary(url + "/", "containerd://" + IDS["spawn_connect"], timeout=5)
+    async with SyscallMonitorClient(url + "/", 5) as client:
+        summary = await client.summary("unused", "containerd://" + IDS["spawn_connect"])
+        assert await client.summary("unused", IDS["print_ok"]) is None  # 404: nothing from it
     assert summary == summarise("spawn_connect").model_copy(
         update={"first_seen": summary.first_seen, "last_seen": summary.last_seen}  # type: ignore[union-attr]
     )
     assert monitor.connections == 1
     sink.close()
-    assert await fetch_syscall_summary(url, IDS["print_ok"], timeout=5) is None  # 404: nothing from it
 
 
 @pytest.mark.asyncio(loop_scope="session")
@@ -256,7 +257,8 @@ async def test_the_client_says_none_when_the_monitor_is_unreachable_or_wrong(soc
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
-    assert await fetch_syscall_summary(f"http://127.0.0.1:{port}", "abc", timeout=2) is None
+    async with SyscallMonitorClient("http://{hostIP}:" + str(port), 2) as client:
+        assert await client.summary("127.0.0.1", "abc") is None
 
     async def garbage(_: web.Request) -> web.Response:
         return web.json_response({"containerId": 3})
@@ -268,7 +270,8 @@ async def test_the_client_says_none_when_the_monitor_is_unreachable_or_wrong(soc
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    assert await fetch_syscall_summary(f"http://127.0.0.1:{port}", "abc", timeout=2) is None
+    async with SyscallMonitorClient("http://{hostIP}:" + str(port), 2) as client:
+        assert await client.summary("127.0.0.1", "abc") is None
     await runner.cleanup()
 
 

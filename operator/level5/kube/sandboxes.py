@@ -18,7 +18,7 @@ from level5.core.config import OperatorConfig
 from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER
 from level5.core.wakeups import Wakeups
 from level5.kube.errors import created, quota_refusal, unless_missing
-from level5.observability.syscalls import fetch_syscall_summary, monitor_base_url
+from level5.observability.syscalls import SyscallMonitorClient
 from level5.safety.runtime_policy import policy_document
 from level5.sandbox.manifests import (
     STARTUP_GRACE_SECONDS,
@@ -45,8 +45,6 @@ from level5.sandbox.outcome import (
 from level5.sandbox.result import MAX_RESULT_BYTES, RunResultError, parse_pod_log
 from level5.sandbox.syscall_summary import SyscallSummary
 
-MONITOR_SECONDS = 5.0
-"""How long the operator waits for the system-call monitor's summary of one program."""
 RECHECK_SECONDS = 60.0
 """Safety re-read of a pod in case a watch event was missed; events normally wake waiters first."""
 QUEUE_RECHECK_SECONDS = 15.0
@@ -59,8 +57,15 @@ CAPACITY = "level5/capacity"
 class SandboxLauncher:
     """Creates and observes sandbox pods and their code ConfigMaps."""
 
-    def __init__(self, api: client.ApiClient, config: OperatorConfig, events: Wakeups) -> None:
+    def __init__(
+        self,
+        api: client.ApiClient,
+        config: OperatorConfig,
+        events: Wakeups,
+        monitor: SyscallMonitorClient | None = None,
+    ) -> None:
         self._api = api
+        self._monitor = monitor
         self._core = client.CoreV1Api(api)
         self._net = client.NetworkingV1Api(api)
         self._config = config
@@ -73,6 +78,10 @@ class SandboxLauncher:
         # The latest state of each pod a wait() is watching, from the pod watch (observe()): a wake-up then
         # needs no GET. Only waited-on pods are kept, so this stays as small as the number of running waits.
         self._watched: dict[QuotaRefusal, Pod | None] = {}
+
+    async def close(self) -> None:
+        if self._monitor is not None:
+            await self._monitor.close()
 
     async def _create(self, create: Any, namespace: str, body: dict[str, Any]) -> bool:
         """Create an object; False when it already exists (every side effect here is idempotent)."""
@@ -259,8 +268,7 @@ class SandboxLauncher:
 
     async def _syscalls(self, pod: Pod) -> tuple[SyscallMonitoring, SyscallSummary | None]:
         """The monitor's summary of the program's container, from the collector on the pod's node."""
-        template = self._config.syscall_monitor_url
-        if not template:
+        if self._monitor is None:
             return SyscallMonitoring.OFF, None
         status = pod.get("status", {})
         program = [c for c in status.get("initContainerStatuses") or [] if c.get("name") == PROGRAM_CONTAINER]
@@ -268,9 +276,7 @@ class SandboxLauncher:
         host_ip = status.get("hostIP")
         if not container_id or not host_ip:
             return SyscallMonitoring.UNAVAILABLE, None
-        summary = await fetch_syscall_summary(
-            monitor_base_url(template, host_ip), container_id, timeout=MONITOR_SECONDS
-        )
+        summary = await self._monitor.summary(host_ip, container_id)
         return (SyscallMonitoring.OBSERVED if summary else SyscallMonitoring.UNAVAILABLE), summary
 
     async def kill(self, namespace: str, name: str) -> None:

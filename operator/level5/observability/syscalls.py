@@ -10,7 +10,7 @@ the other end:
   that `containerStatuses[].containerID` shows after "containerd://".
 - `serve` runs it with a small HTTP API (`GET /v1/containers/<id>` → `SyscallSummary` JSON, 404 when
   unknown; `GET /healthz`), which `level5 syscall-monitor` starts on every gVisor node.
-- `fetch_syscall_summary` is the operator's client, and `syscall_anomalies` the pure judgement of a
+- `SyscallMonitorClient` is the operator's client, and `syscall_anomalies` the pure judgement of a
   summary against what a run was allowed to do.
 
 The wire format, and why it is decoded by hand rather than with the protobuf package, is in
@@ -560,29 +560,44 @@ def container_id_of(status_id: str) -> str:
     return status_id.partition("://")[2] or status_id
 
 
-# The operator's call site passes its own deadline per request, hence a plain `timeout` argument.
-async def fetch_syscall_summary(
-    base_url: str,
-    container_id: str,
-    timeout: float,  # noqa: ASYNC109
-) -> SyscallSummary | None:
-    """The collector's summary of one container, or None when the collector is unreachable, fails or has
-    nothing for it (then monitoring was unavailable for that run: say so, never assume it was clean).
-    `container_id` may carry the runtime prefix ("containerd://...")."""
-    url = f"{base_url.rstrip('/')}/v1/containers/{quote(container_id_of(container_id), safe='')}"
-    try:
-        async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
-            session.get(url) as response,
-        ):
-            if response.status != 200:
-                if response.status != 404:
-                    log.warning("syscall monitor %s answered %d", url, response.status)
-                return None
-            return SyscallSummary.model_validate_json(await response.read())
-    except (aiohttp.ClientError, TimeoutError, ValidationError) as exc:
-        log.warning("syscall monitor %s unavailable: %r", url, exc)
-        return None
+SUMMARY_TIMEOUT_SECONDS = 5.0
+"""How long the operator waits for the system-call monitor's summary of one program."""
+
+
+class SyscallMonitorClient:
+    """The operator's client of the collectors: one HTTP connection pool, made at startup and closed at
+    cleanup, shared by every task's run (a session per call would open a connection pool per iteration).
+    `url_template` is LEVEL5_SYSCALL_MONITOR_URL, with `{hostIP}` standing for the pod's node."""
+
+    def __init__(self, url_template: str, timeout_seconds: float = SUMMARY_TIMEOUT_SECONDS) -> None:
+        self.url_template = url_template
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_seconds))
+
+    async def summary(self, host_ip: str, container_id: str) -> SyscallSummary | None:
+        """The summary of one container, or None when the collector is unreachable, fails or has nothing
+        for it (then monitoring was unavailable for that run: say so, never assume it was clean).
+        `container_id` may carry the runtime prefix ("containerd://...")."""
+        base_url = monitor_base_url(self.url_template, host_ip)
+        url = f"{base_url.rstrip('/')}/v1/containers/{quote(container_id_of(container_id), safe='')}"
+        try:
+            async with self._session.get(url) as response:
+                if response.status != 200:
+                    if response.status != 404:
+                        log.warning("syscall monitor %s answered %d", url, response.status)
+                    return None
+                return SyscallSummary.model_validate_json(await response.read())
+        except (aiohttp.ClientError, TimeoutError, ValidationError) as exc:
+            log.warning("syscall monitor %s unavailable: %r", url, exc)
+            return None
+
+    async def close(self) -> None:
+        await self._session.close()
+
+    async def __aenter__(self) -> SyscallMonitorClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
 
 
 def _under(path: str, roots: Iterable[str]) -> bool:
