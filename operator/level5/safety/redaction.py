@@ -232,8 +232,9 @@ _PHONE_CANDIDATE = re.compile(
 _NON_DIGITS = re.compile(r"\D+")
 _SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
 _DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}", re.ASCII)
+_PHONE_LABEL_WORDS = r"tel|tél|phone|telephone|téléphone|telefon|teléfono|mobile|mobil|handy|portable|fax|cell"
 _PHONE_LABEL = re.compile(
-    r"(?i)(?:\b(?:tel|tél|phone|telephone|téléphone|telefon|teléfono|mobile|mobil|handy|portable|fax)\b|電話)"
+    rf"(?i)(?:\b(?:{_PHONE_LABEL_WORDS})\b|電話)"
     r"\.?(?:\s*(?:no|nr|number|nummer)\.?)?\s*[:=]?\s*$"
 )
 # A letter, an id label or an id's own separator run right before a digit group makes it part of an id.
@@ -372,7 +373,7 @@ def _parses(raw: str, region: str | None, check: Callable[[phonenumbers.PhoneNum
 
 def _phones(text: str, hits: Hits) -> Iterator[Span]:
     # Digit groups shaped like a phone number; libphonenumber validates only those.
-    for m in _matches(_PHONE_CANDIDATE, text, hits["phone"]):
+    for m in _matches(_PHONE_CANDIDATE, text, sorted(hits["phone"] + hits["phone_label"])):
         raw = m.group().rstrip(" .-/")
         if _DATE.search(raw):  # the commonest look-alike (log timestamps), so the first test
             continue
@@ -639,9 +640,16 @@ _PREFILTER = Prefilter(
         Trigger("iban", r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11}"),
         Trigger("ipv4", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}"),
         Trigger("ipv6", r"::|[a-fA-F][0-9a-fA-F]{0,3}:[0-9a-fA-F]|[0-9a-fA-F]:[0-9a-fA-F]{0,3}[a-fA-F]"),
-        # The boundary leaves out starts glued to what is before (_GLUED_BEFORE): a word character,
-        # ":", or a digit and a space or dash; a timestamp reports once, not once per group.
-        Trigger("phone", r"(?:^[ \-]?|[^\w+: \-]|[^\d+][ \-])(?:\+ ?)?\(?\d(?:[ ().\-/]{0,2}\d){7}"),
+        # Eight digits after a "+", or with a separator among them (an unlabelled national number must
+        # have one), or a digit after a phone label. The boundary leaves out starts glued to what is
+        # before (_GLUED_BEFORE): a word character, ":", or a digit and a space or dash.
+        Trigger(
+            "phone",
+            r"(?:^[ \-]?|[^\w+: \-]|[^\d+][ \-])(?:\+ ?\(?\d(?:[ ().\-/]{0,2}\d){7}|"
+            + "|".join(rf"\(?\d{{{k}}}\)?[ ().\-/]{{1,2}}" + r"(?:\d[ ().\-/]{0,2})" * (7 - k) + r"\d" for k in range(1, 8))
+            + r"|\(?\d{8,14}\)?[ ().\-/]{1,2}\d)",
+        ),
+        Trigger("phone_label", rf"(?:{_PHONE_LABEL_WORDS})[^\d\n]{{0,24}}\d", caseless=True),
         Trigger("base64ish", r"(?:^|[^A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{20}"),
         Trigger("hexish", r"(?:^|[^0-9A-Za-z])[0-9a-fA-F]{32}"),
         Trigger("person", rf"{_B}(?:{_ROLES}|{_GREETINGS})[^a-z0-9\n]", caseless=True),
