@@ -385,7 +385,7 @@ ROUND2_TUNING_LOOKALIKES = (
     "Prepared by Quarterly Reporting Pipeline v{day}",
     "Main Street Bistro had {n} orders in {year}",
     "Hi team, the job finished after {small} s",
-    "From: Monitoring <alerts@{host}>",
+    "From: Monitoring System ({host})",
 )
 ROUND2_HELDOUT_LOOKALIKES = (
     "Kind regards\n\nSupport",
@@ -427,8 +427,8 @@ def round2_lookalikes(templates: tuple[str, ...], seed: int) -> list[str]:
             small=rng.randrange(1000),
             day=rng.randrange(1, 29),
             year=rng.randrange(2019, 2027),
-            host=rng.choice(["example.org", "example.net"]),
-        ).replace("@example", "@ops.example")
+            host=rng.choice(["eu-west", "us-east"]),
+        )
         for _ in range(SAMPLES_PER_LOCALE // 2)
         for template in templates
     ]

@@ -428,9 +428,10 @@ _GREETINGS = (
     r"dear|hello|hi|good morning|good afternoon|good evening|thanks|thank you|cher|chère|bonjour|"
     r"sehr geehrte[rs]?|liebe[rs]?|hallo|hola|estimad[oa]|gentile|caro|cara|beste|hej|kære"
 )
-# A key holding a role word, in any join ("full_name", "Contact person", "assigned-to"), then : or =.
+# A key holding a role word, joined with _ or - ("full_name", "assigned-to") or followed by "person"
+# ("Contact person"), then : or =; or a role word followed by a space; or a greeting.
 _PERSON_LABEL = _Caseless(
-    rf"(?<![^\W_])(?:{_ROLES})(?:[_ -][\w-]*)?[\"']?[ \t]*(?:[:=][ \t]*[\"']?|,?[ \t]+)"
+    rf"(?<![^\W_])(?:{_ROLES})(?:[_-][\w-]*| person)?[\"']?[ \t]*(?:[:=][ \t]*[\"']?|,?[ \t]+)"
     rf"|(?<![\w])(?:{_GREETINGS})(?![\w]),?[ \t]+"
 )
 _SIGN_OFF = _Caseless(
@@ -483,7 +484,9 @@ def _name_end(text: str, start: int) -> int:
 
 def _name_at(text: str, start: int, min_words: int) -> Span | None:
     name = text[start : _name_end(text, start)].rstrip(".,")
-    if name and len(_NAME_WORD.findall(name)) >= min_words:
+    words = len(_NAME_WORD.findall(name))
+    # A single word in capitals is an acronym or a code ("EMEA"), not a name.
+    if name and words >= min_words and (words > 1 or not name.isupper()):
         return Span(start, start + len(name), "PERSON", 35)
     return None
 
@@ -567,6 +570,9 @@ _STREET_POSTCODE = re.compile(
     rf"(?<![\w])(?:[^\W\d_][\w'.-]*[ \t]+){{0,3}}[^\W\d_][\w'.-]*[ \t]+{_NUMBER}\.?"
     r"(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d{2})?[ \t]+[^\W\d_][^\n,;|]*"
 )
+# A house number and capitalised words ("189 Cynthia Shore"), in any street vocabulary, when a postcode
+# follows on the same line or one of the next two.
+_NUMBER_STREET = re.compile(r"(?<![\w.,:-])\d{1,5}[a-z]?[ \t]+(?:[^\W\d_][\w'.-]*[ \t]+){0,3}[^\W\d_][\w'.-]*")
 _STREET_FIRST = re.compile(rf"(?i)(?:{_STREET_WORDS})[ \t]")
 # A line holding a postcode: 4 or 5 digits, a UK postcode, or a US state and ZIP.
 _POSTCODE = r"\b\d{4,5}\b|\b[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}\b|\b[a-z]{2}\.? \d{5}\b"
@@ -606,6 +612,30 @@ def _addresses(text: str, hits: Hits) -> Iterator[Span]:
         yield from _streets(text, line_start, line_end)
     for m in _matches(_STREET_POSTCODE, text, hits["street_postcode"], back=80, lines=1):
         yield Span(m.start(), len(m.group().rstrip(" \t.")) + m.start(), "ADDRESS", 40)
+    for m in _matches(_NUMBER_STREET, text, hits["number_street"]):
+        if not m.group().split()[1][0].isupper():
+            continue
+        end = _postcode_after(text, m.end())
+        if end is not None:
+            yield Span(m.start(), end, "ADDRESS", 40)
+
+
+def _postcode_after(text: str, start: int) -> int | None:
+    """End of the postcode line that ends an address: the rest of this line, or one of the next two
+    short lines (a town line may come between)."""
+    end = _line_end(text, start)
+    if _POSTCODE_LINE.match(text[start:end]):
+        return end
+    for _ in range(2):
+        if end >= len(text):
+            return None
+        end = _line_end(text, end + 1)
+        line = text[text.rfind("\n", 0, end) + 1 : end]
+        if not line.strip() or len(line) > 48:
+            return None
+        if _POSTCODE_LINE.match(line):
+            return end - len(line) + len(line.rstrip(" \t\"',"))
+    return None
 
 
 def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
@@ -674,6 +704,7 @@ _PREFILTER = Prefilter(
             rf"|(?:{_STREET_WORDS})[ \t,]*\d",
             caseless=True,
         ),
+        Trigger("number_street", r"(?:^|[^\w.,:-])\d{1,5}[a-z]? [A-Z][a-z]+ [A-Z]"),
         Trigger("street_postcode", r"\d\.?(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d\d)?[ \t]+[^\s\d]"),
     )
 )
