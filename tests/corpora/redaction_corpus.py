@@ -401,7 +401,9 @@ ROUND2_HELDOUT_LOOKALIKES = (
 )
 
 
-def round2_people(locales: tuple[str, ...], templates: dict[str, tuple[str, ...]], seed: int) -> list[Planted]:
+def round2_people(
+    locales: tuple[str, ...], templates: dict[str, tuple[str, ...]], seed: int
+) -> list[Planted]:
     """Names and postal addresses in round 2's formats, each template in each locale."""
     samples: list[Planted] = []
     for index, locale in enumerate(locales):
@@ -455,7 +457,11 @@ def render() -> dict[str, str]:
             ("tuning", benign_samples() + id_lookalikes(TUNING_LOOKALIKES)),
             ("heldout", id_lookalikes(HELDOUT_LOOKALIKES) + local_prose(HELDOUT_LOCALES)),
             ("tuning", round2_lookalikes(ROUND2_TUNING_LOOKALIKES, SEED + 800)),
-            ("heldout2", round2_lookalikes(ROUND2_HELDOUT_LOOKALIKES, SEED + 900) + local_prose(ROUND2_HELDOUT_LOCALES)),
+            (
+                "heldout2",
+                round2_lookalikes(ROUND2_HELDOUT_LOOKALIKES, SEED + 900)
+                + local_prose(ROUND2_HELDOUT_LOCALES),
+            ),
         )
         for text in texts
     ]

@@ -456,7 +456,9 @@ _LEXICON_LETTERS = re.compile(
 # written as they are ("API", "token") or transliterated, whose consonants survive (프롬프트 -> peulompeuteu
 # -> prmpt, पासवर्ड -> pasvrd -> psvrt, instrukcje -> nstrk). Matched on consonant skeletons, so one list
 # serves every language and script.
-_BORROWED_WORDS = re.compile(r"\b(?:api|token|prompt|root|admin|sudo|env|ssh|password|passwort|kubeconfig)s?\b")
+_BORROWED_WORDS = re.compile(
+    r"\b(?:api|token|prompt|root|admin|sudo|env|ssh|password|passwort|kubeconfig)s?\b"
+)
 _BORROWED_SKELETONS = re.compile(r"^(?:pr[mn]pt|ps+vr?t|nstr[kc]|jr?brk|kbknfk)")
 _SKELETON = str.maketrans({"l": "r", "w": "v", "d": "t", "z": "s", "c": "k", "q": "k", "h": None})
 _VOWELS = re.compile(r"[aeiouy']+")

@@ -41,8 +41,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from itertools import chain
 from dataclasses import dataclass
+from itertools import chain
 
 import phonenumbers
 from pydantic import BaseModel
@@ -86,7 +86,7 @@ def _lowered(text: str) -> str | None:
     """The text in lower case when that keeps every offset (it does unless the text holds one of the few
     characters whose lower case is longer, such as "İ"); one per text, shared by the detectors. The last
     one is kept by identity: comparing a megabyte of text for a cache hit would cost more than a search."""
-    global _last_lowered  # noqa: PLW0603 (one tuple, replaced whole: safe across threads)
+    global _last_lowered
     last = _last_lowered
     if last[0] is text:
         return last[1]
@@ -108,7 +108,11 @@ class _Caseless:
 
     def search(self, text: str, pos: int, endpos: int) -> re.Match[str] | None:
         lower = _lowered(text)
-        return self._fast.search(lower, pos, endpos) if lower is not None else self._slow.search(text, pos, endpos)
+        return (
+            self._fast.search(lower, pos, endpos)
+            if lower is not None
+            else self._slow.search(text, pos, endpos)
+        )
 
 
 Searchable = re.Pattern[str] | _Caseless
@@ -232,7 +236,9 @@ _PHONE_CANDIDATE = re.compile(
 _NON_DIGITS = re.compile(r"\D+")
 _SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
 _DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}", re.ASCII)
-_PHONE_LABEL_WORDS = r"tel|tél|phone|telephone|téléphone|telefon|teléfono|mobile|mobil|handy|portable|fax|cell"
+_PHONE_LABEL_WORDS = (
+    r"tel|tél|phone|telephone|téléphone|telefon|teléfono|mobile|mobil|handy|portable|fax|cell"
+)
 _PHONE_LABEL = re.compile(
     rf"(?i)(?:\b(?:{_PHONE_LABEL_WORDS})\b|電話)"
     r"\.?(?:\s*(?:no|nr|number|nummer)\.?)?\s*[:=]?\s*$"
@@ -439,7 +445,9 @@ _SIGN_OFF = _Caseless(
     r"cordialement|mit freundlichen grüßen|viele grüße|grüße|saludos|groeten|hälsningar|mvh|pozdrawiam|"
     r"distinti saluti)[,!.]?[ \t]*\n(?:[ \t]*\n)?[ \t]*"
 )
-_TITLED = re.compile(r"(?<![\w])(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+(?=[^\W\d_])")
+_TITLED = re.compile(
+    r"(?<![\w])(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+(?=[^\W\d_])"
+)
 _DISPLAY_NAME = re.compile(r"[^\W\d_][\w'.-]*(?:[ \t]+[^\W\d_][\w'.-]*){1,4}[ \t]+(?=<[^>\s@]+@)")
 _ROLE_COLUMN = re.compile(rf"[ \t\"']*(?:[\w -]*[_ ])?(?:{_ROLES})(?:[_ ][\w -]*)?[ \t\"']*")
 _NAME_WORD = re.compile(
@@ -452,9 +460,12 @@ _NAME_PARTICLES = frozenset(
 _TITLES = frozenset({"dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "prof", "prof.", "herr", "frau"})
 # Capitalised words that name a group, a thing or nobody: a name holding one is not a person's.
 _NOT_NAMES = frozenset(
-    "the a an all team support department service services customer customers client reader sir madam "
-    "colleague colleagues everyone world pipeline report system bot monitoring finance admin user users "
-    "inc ltd llc gmbh ag sa bank group company office desk".split()
+    {
+        "the", "a", "an", "all", "team", "support", "department", "service", "services", "customer",
+        "customers", "client", "reader", "sir", "madam", "colleague", "colleagues", "everyone", "world",
+        "pipeline", "report", "system", "bot", "monitoring", "finance", "admin", "user", "users",
+        "inc", "ltd", "llc", "gmbh", "ag", "sa", "bank", "group", "company", "office", "desk",
+    }
 )
 _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
 
@@ -495,7 +506,9 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
     found: list[Span | None] = []
     for m in _matches(_PERSON_LABEL, text, hits["person"]):
         # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
-        strong = m.group().rstrip(" \t\"'").endswith((":", "=")) or text[m.start() : m.start() + 4].lower() in (
+        strong = m.group().rstrip(" \t\"'").endswith((":", "=")) or text[
+            m.start() : m.start() + 4
+        ].lower() in (
             "dear",
             "name",
         )
@@ -572,7 +585,9 @@ _STREET_POSTCODE = re.compile(
 )
 # A house number and capitalised words ("189 Cynthia Shore"), in any street vocabulary, when a postcode
 # follows on the same line or one of the next two.
-_NUMBER_STREET = re.compile(r"(?<![\w.,:-])\d{1,5}[a-z]?[ \t]+(?:[^\W\d_][\w'.-]*[ \t]+){0,3}[^\W\d_][\w'.-]*")
+_NUMBER_STREET = re.compile(
+    r"(?<![\w.,:-])\d{1,5}[a-z]?[ \t]+(?:[^\W\d_][\w'.-]*[ \t]+){0,3}[^\W\d_][\w'.-]*"
+)
 _STREET_FIRST = re.compile(rf"(?i)(?:{_STREET_WORDS})[ \t]")
 # A line holding a postcode: 4 or 5 digits, a UK postcode, or a US state and ZIP.
 _POSTCODE = r"\b\d{4,5}\b|\b[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}\b|\b[a-z]{2}\.? \d{5}\b"
@@ -615,9 +630,9 @@ def _addresses(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_NUMBER_STREET, text, hits["number_street"]):
         if not m.group().split()[1][0].isupper():
             continue
-        end = _postcode_after(text, m.end())
-        if end is not None:
-            yield Span(m.start(), end, "ADDRESS", 40)
+        address_end = _postcode_after(text, m.end())
+        if address_end is not None:
+            yield Span(m.start(), address_end, "ADDRESS", 40)
 
 
 def _postcode_after(text: str, start: int) -> int | None:
@@ -676,7 +691,10 @@ _PREFILTER = Prefilter(
         Trigger(
             "phone",
             r"(?:^[ \-]?|[^\w+: \-]|[^\d+][ \-])(?:\+ ?\(?\d(?:[ ().\-/]{0,2}\d){7}|"
-            + "|".join(rf"\(?\d{{{k}}}\)?[ ().\-/]{{1,2}}" + r"(?:\d[ ().\-/]{0,2})" * (7 - k) + r"\d" for k in range(1, 8))
+            + "|".join(
+                rf"\(?\d{{{k}}}\)?[ ().\-/]{{1,2}}" + r"(?:\d[ ().\-/]{0,2})" * (7 - k) + r"\d"
+                for k in range(1, 8)
+            )
             + r"|\(?\d{8,14}\)?[ ().\-/]{1,2}\d)",
         ),
         Trigger("phone_label", rf"(?:{_PHONE_LABEL_WORDS})[^\d\n]{{0,24}}\d", caseless=True),
@@ -691,7 +709,9 @@ _PREFILTER = Prefilter(
         ),
         Trigger("title", r"(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+[^\s\d]"),
         Trigger("display_name", r"[ \t]<[^>\s@]+@"),
-        Trigger("csv_header", rf"{_B}(?:{_ROLES})[^,;\t|\n]*[,;\t|]|[,;\t|][^,;\t|\n]*(?:{_ROLES})", caseless=True),
+        Trigger(
+            "csv_header", rf"{_B}(?:{_ROLES})[^,;\t|\n]*[,;\t|]|[,;\t|][^,;\t|\n]*(?:{_ROLES})", caseless=True
+        ),
         Trigger(
             "address",
             r"address|adresse|anschrift|ship to|deliver to|moved to|lives at|wohnt in|location|indirizzo|"
@@ -700,12 +720,16 @@ _PREFILTER = Prefilter(
         ),
         Trigger(
             "street",
-            rf"\d{{1,5}}[a-z]?(?:[-/]\d{{1,5}})?,?[ \t]+(?:[^\s\d]+[ \t]+){{0,4}}[^\s\d]*(?:{_STREET_WORDS})(?:[^a-z]|$)"
+            rf"\d{{1,5}}[a-z]?(?:[-/]\d{{1,5}})?,?[ \t]+(?:[^\s\d]+[ \t]+){{0,4}}[^\s\d]*"
+            rf"(?:{_STREET_WORDS})(?:[^a-z]|$)"
             rf"|(?:{_STREET_WORDS})[ \t,]*\d",
             caseless=True,
         ),
         Trigger("number_street", r"(?:^|[^\w.,:-])\d{1,5}[a-z]? [A-Z][a-z]+ [A-Z]"),
-        Trigger("street_postcode", r"\d\.?(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d\d)?[ \t]+[^\s\d]"),
+        Trigger(
+            "street_postcode",
+            r"\d\.?(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d\d)?[ \t]+[^\s\d]",
+        ),
     )
 )
 
