@@ -332,7 +332,7 @@ def _ips(text: str, hits: Hits) -> Iterator[Span]:
             continue
         if _valid_ip(m.group()):
             yield Span(m.start(), m.end(), "IP_ADDRESS", 60)
-    for m in _matches(_IPV6, text, hits["ipv6"], back=40):
+    for m in _matches(_IPV6, text, hits["ipv6"]):
         candidate = m.group()
         # Times (12:30:45), C++/Rust paths (a::b) and MAC-like digit runs are not addresses.
         hex_groups = sum(1 for g in candidate.split(":") if g)
@@ -699,7 +699,11 @@ _PREFILTER = Prefilter(
         Trigger("ssn_label", r"ssn|social security", caseless=True),
         Trigger("iban", r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11}"),
         Trigger("ipv4", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}"),
-        Trigger("ipv6", r"::|[a-fA-F][0-9a-fA-F]{0,3}:[0-9a-fA-F]|[0-9a-fA-F]:[0-9a-fA-F]{0,3}[a-fA-F]"),
+        # An IPv6 address has a "::" or eight groups, so three colons come early (a time has two).
+        Trigger(
+            "ipv6",
+            r"(?:^|[^0-9a-zA-Z:.])(?:[0-9a-fA-F]{0,4}:){3}|(?:^|[^0-9a-zA-Z:.])(?:[0-9a-fA-F]{0,4}:)?[0-9a-fA-F]{0,4}::",
+        ),
         # Eight digits after a "+", or with a separator among them (an unlabelled national number must
         # have one), or a digit after a phone label. The boundary leaves out starts glued to what is
         # before (_GLUED_BEFORE): a word character, ":", or a digit and a space or dash.
