@@ -50,7 +50,6 @@ from pydantic import BaseModel
 from level5.safety.prefilter import Hits, Prefilter, Trigger
 
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "JP", "IN", "ES")
-_TRUNK_ZERO_REGIONS = ("GB", "DE", "FR", "JP", "IN")
 MIN_PHONE_DIGITS = 8
 """Shorter numbers are local extensions or postcodes more often than numbers that identify a person."""
 MAX_PHONE_DIGITS = 15
@@ -369,20 +368,8 @@ def _phone_number(raw: str, labelled: bool) -> bool:
         return _parses(raw, None, phonenumbers.is_possible_number)
     if labelled:  # a label vouches for it: any region where such a number is possible
         return any(_parses(raw, region, phonenumbers.is_possible_number) for region in PHONE_REGIONS)
-    return any(_parses(raw, region, phonenumbers.is_valid_number) for region in _national_regions(number))
+    return any(_parses(raw, region, phonenumbers.is_valid_number) for region in PHONE_REGIONS)
 
-
-def _national_regions(number: str) -> tuple[str, ...]:
-    """The regions whose national numbers can have this shape, so that libphonenumber (a tenth of a
-    millisecond a parse) is asked only where it can say yes: a trunk prefix 0 and 9 to 13 digits (GB, DE,
-    FR, JP, IN), ten digits from 2 (US, IN), eleven from 1 (US), nine from 6 (ES)."""
-    if number[0] == "0":
-        return _TRUNK_ZERO_REGIONS if 9 <= len(number) <= 13 else ()
-    if len(number) == 10:
-        return ("US", "IN")
-    if len(number) == 11 and number[0] == "1":
-        return ("US",)
-    return ("ES",) if len(number) == 9 and number[0] in "6789" else ()
 
 
 def _parses(raw: str, region: str | None, check: Callable[[phonenumbers.PhoneNumber], bool]) -> bool:
