@@ -51,6 +51,11 @@ class Prefilter:
         # Hyperscan's scratch space is per thread.
         self._local = threading.local()
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The triggers' names, in the order they were given."""
+        return tuple(self._names)
+
     def scan(self, text: str) -> Hits:
         """Every trigger's matches in `text`, in character offsets."""
         scratch = getattr(self._local, "scratch", None)
