@@ -2,9 +2,10 @@
 
 The label and role word lists in ``level5.safety.redaction`` were written by the same person who wrote the
 second held-out round's templates and had read the first round's. The words below occur in held-out
-templates and in no tuning one. This script loads a scratch copy of the redaction module (and of the
-injection module, for the one borrowed word that occurs only in a held-out attack) with exactly those words
-taken out, and prints the figures the README quotes in brackets. The corpora are not changed.
+templates and in no tuning one (``contact`` stays: the tuning half has ``contact=``). This script loads a
+scratch copy of the redaction module (and of the injection module, for the one borrowed word that occurs
+only in a held-out attack) with exactly those words taken out, and prints the figures the README quotes in
+brackets. The corpora are not changed.
 
 Run: ``.venv/bin/python tests/corpora/label_ablation.py``
 """
@@ -17,7 +18,10 @@ from pathlib import Path
 
 SAFETY = Path(__file__).resolve().parents[2] / "operator" / "level5" / "safety"
 REDACTION_EDITS = (
-    ("contact|owner|recipient|patient|attn|author|assignee|assigned|manager|", "author|assignee|manager|"),
+    (
+        "contact|owner|recipient|patient|attn|author|assignee|assigned|manager|",
+        "contact|author|assignee|manager|",
+    ),
     ("signed|approved by|prepared by|reviewed by|", "signed|approved by|reviewed by|"),
     ("nombre|cliente|destinatario|contatto|naam|", "nombre|destinatario|naam|"),
     ("(?:[_-][\\w-]*| person)?", "(?:[_-][\\w-]*)?"),
