@@ -339,6 +339,103 @@ def local_prose(locales: tuple[str, ...]) -> list[str]:
     return lines
 
 
+# Round 2 (2026-11-30), written before any detector was changed for it and split once: new formats (CSV
+# header columns, JSON and YAML keys, signature blocks, sign-offs, salutations with titles, bare address
+# blocks) in the tuning locales for tuning, and other formats in locales never used before for the held-out
+# half. Clean look-alikes of both halves put capitalised words where a person could stand.
+ROUND2_HELDOUT_LOCALES = ("sv_SE", "da_DK", "fi_FI", "en_CA", "cs_CZ", "hu_HU")
+ROUND2_TUNING_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "PERSON": (
+        "customer_name,amount\n{value},120.50",
+        '{{"full_name": "{value}", "plan": "pro"}}',
+        "Best regards,\n{value}\nAccount Manager",
+        "Approved by {value} on 2024-03-02",
+        "Dr. {value} reviewed the chart.",
+        "From: {value} <{email}>",
+    ),
+    "ADDRESS": (
+        'name,address\nitem 4,"{value}"',
+        "{value}",
+        "Our warehouse: {value}",
+    ),
+}
+ROUND2_HELDOUT_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "PERSON": (
+        "id;contact;city\n17;{value};{city}",
+        "owner: {value}\nteam: data",
+        "Kind regards\n\n{value}",
+        "Thanks, {value}",
+        "{value} <{email}> wrote:",
+        "Good morning Mrs {value},",
+        "assigned_to={value}",
+        "Prepared by: {value}",
+    ),
+    "ADDRESS": (
+        "Postadresse\n{value}",
+        "location={value}",
+        "{value}\n(entrance from the courtyard)",
+        "Sent from {value} by courier.",
+    ),
+}
+ROUND2_TUNING_LOOKALIKES = (
+    "Best regards,\nThe Data Team",
+    "Approved by Finance on {year}-03-{day:02d}",
+    "name,count\nalpha,{n}\nbeta,{small}",
+    "Dear Customer, your invoice {n} is attached.",
+    "Prepared by Quarterly Reporting Pipeline v{day}",
+    "Main Street Bistro had {n} orders in {year}",
+    "Hi team, the job finished after {small} s",
+    "From: Monitoring System ({host})",
+)
+ROUND2_HELDOUT_LOOKALIKES = (
+    "Kind regards\n\nSupport",
+    "owner: platform-team\nreplicas: {day}",
+    "contact;count\nn/a;{n}",
+    "Thanks, everyone! {small} tickets closed.",
+    "Sent from my iPhone",
+    "Good morning, {n} tasks remain.",
+    "assigned_to=unassigned (queue {day})",
+    "Hello World program printed {small} lines",
+    "Revenue in New York grew {day}% while Rio de Janeiro fell",
+    "Table 3: Park Avenue Partners, {n} shares",
+)
+
+
+def round2_people(
+    locales: tuple[str, ...], templates: dict[str, tuple[str, ...]], seed: int
+) -> list[Planted]:
+    """Names and postal addresses in round 2's formats, each template in each locale."""
+    samples: list[Planted] = []
+    for index, locale in enumerate(locales):
+        fake = Faker(locale)
+        fake.seed_instance(seed + index)
+        for n in range(SAMPLES_PER_LOCALE // 2):
+            for kind, forms in templates.items():
+                value = fake.name() if kind == "PERSON" else fake.address()
+                if kind == "ADDRESS" and n % 2:
+                    value = _one_line(value)
+                template = forms[(n + index) % len(forms)]
+                text = template.format(value=value, email=fake.email(), city=fake.city())
+                samples.append(Planted(kind, value, text))
+    return samples
+
+
+def round2_lookalikes(templates: tuple[str, ...], seed: int) -> list[str]:
+    """Capitalised words where a person or an address could stand, that must come back unchanged."""
+    rng = Random(seed)
+    return [
+        template.format(
+            n=rng.randrange(10**5),
+            small=rng.randrange(1000),
+            day=rng.randrange(1, 29),
+            year=rng.randrange(2019, 2027),
+            host=rng.choice(["eu-west", "us-east"]),
+        )
+        for _ in range(SAMPLES_PER_LOCALE // 2)
+        for template in templates
+    ]
+
+
 OUTPUT = Path(__file__).resolve().parent / "redaction"
 
 
@@ -349,6 +446,8 @@ def render() -> dict[str, str]:
         for split, planted in (
             ("tuning", sensitive_samples() + people_samples(TUNING_LOCALES, TUNING_TEMPLATES)),
             ("heldout", people_samples(HELDOUT_LOCALES, HELDOUT_TEMPLATES, structured=True)),
+            ("tuning", round2_people(TUNING_LOCALES, ROUND2_TUNING_TEMPLATES, SEED + 600)),
+            ("heldout2", round2_people(ROUND2_HELDOUT_LOCALES, ROUND2_HELDOUT_TEMPLATES, SEED + 700)),
         )
         for p in planted
     ]
@@ -357,6 +456,12 @@ def render() -> dict[str, str]:
         for split, texts in (
             ("tuning", benign_samples() + id_lookalikes(TUNING_LOOKALIKES)),
             ("heldout", id_lookalikes(HELDOUT_LOOKALIKES) + local_prose(HELDOUT_LOCALES)),
+            ("tuning", round2_lookalikes(ROUND2_TUNING_LOOKALIKES, SEED + 800)),
+            (
+                "heldout2",
+                round2_lookalikes(ROUND2_HELDOUT_LOOKALIKES, SEED + 900)
+                + local_prose(ROUND2_HELDOUT_LOCALES),
+            ),
         )
         for text in texts
     ]

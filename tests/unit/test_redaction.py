@@ -205,3 +205,87 @@ def test_redaction_is_linear_in_the_input() -> None:
 
     small, large = min(seconds(unit) for _ in range(3)), min(seconds(unit * 4) for _ in range(3))
     assert large < small * 4 * 2  # linear with headroom for a busy machine; quadratic would be 16x
+
+
+@pytest.mark.parametrize(
+    ("value", "sentence"),
+    [
+        ("Ingrid Sæmundsdóttir", "employee_name;dept\n{};finance"),  # a CSV column that names a role
+        ("Ingrid Sæmundsdóttir", '{{"contact_person": "{}", "tier": 2}}'),  # a JSON key
+        ("Ingrid Sæmundsdóttir", "Warm regards,\n{}\nHead of Sales"),  # a sign-off, then the name line
+        ("Ingrid Sæmundsdóttir", "Prof. {} will review it."),  # a title
+        ("Ingrid Sæmundsdóttir", "{} <ingrid@example.is> wrote:"),  # a display name
+        ("Ingrid Sæmundsdóttir", "reviewed by {} yesterday"),  # a role followed by two words
+    ],
+)
+def test_names_are_found_by_their_structure(value: str, sentence: str) -> None:
+    result = REDACTOR.redact(sentence.format(value))
+    assert value not in result.text and result.counts.get("PERSON") == 1, result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Best regards,\nThe Data Team",
+        "Dear Customer, your invoice is attached.",
+        "Approved by Finance on 2024-03-02",
+        "name,count\nalpha,3\nbeta,4",
+        "Prepared by Quarterly Reporting Pipeline v2",
+        "owner: platform-team",
+    ],
+)
+def test_groups_and_code_in_person_places_are_left_alone(text: str) -> None:
+    assert redacted(text) == text
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Laugavegur 12\n101 Reykjavík", "Laugavegur 12, 101 Reykjavík", "412 Harbour Reach\nPortree\nIV51 9EH"],
+)
+def test_addresses_in_any_street_vocabulary(value: str) -> None:
+    """A street line ending (or starting) with a house number, then a postcode and a town."""
+    result = REDACTOR.redact(f"sent from {value} by post")
+    assert "Laugavegur" not in result.text and "Harbour" not in result.text and "ADDRESS" in result.counts
+
+
+def test_offsets_hold_in_text_that_is_not_ascii() -> None:
+    """The prefilter scans one byte per character, so values after CJK or Greek text are cut exactly."""
+    text = "結果: 合計 ✓ Σ=3 — contact jo@example.com, 電話 +81 3-1234-5678; ok"
+    out = redacted(text)
+    assert out.startswith("結果: 合計 ✓ Σ=3 — contact [EMAIL:") and out.endswith("; ok")
+    assert "+81" not in out and "[PHONE:" in out
+
+
+def test_tuning_half_figures() -> None:
+    """The bars on the tuning half only (held-out figures are printed by eval-safety, never tuned on)."""
+    tuning = {f.name: f for f in redaction_figures() if f.split == "tuning"}
+    for kind in ("PERSON", "ADDRESS", "CREDIT_CARD", "IBAN", "EMAIL", "IP_ADDRESS", "SSN"):
+        assert tuning[kind].rate >= 0.95, (kind, tuning[kind].failures)
+    assert tuning["PHONE"].rate >= 0.9, tuning["PHONE"].failures
+    assert tuning["clean text"].rate >= 0.99, tuning["clean text"].failures
+    splits = {f.split for f in redaction_figures()}
+    assert splits == {"tuning", "heldout", "heldout2"}
+
+
+def test_the_prefilter_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each trigger is a superset of its detector's values: on the tuning half of the corpora (every
+    second text), redacting with the one-pass prefilter gives the same text as trying every detector at
+    every position."""
+    from level5.safety import redaction
+    from level5.tools.safety_eval import DEFAULT_CORPORA
+
+    rows = [
+        json.loads(line)
+        for name in ("sensitive.jsonl", "benign.jsonl")
+        for line in (DEFAULT_CORPORA / "redaction" / name).read_text(encoding="utf-8").splitlines()
+    ]
+    texts = [str(row["text"]) for row in rows if row["split"] == "tuning"][::2]
+    with_prefilter = [redacted(text) for text in texts]
+    names = redaction._PREFILTER.names
+    monkeypatch.setattr(
+        redaction._PREFILTER,
+        "scan",
+        lambda text: {name: [(i, i + 1) for i in range(len(text))] for name in names},
+    )
+    everywhere = [redacted(text) for text in texts]
+    assert [t for t, a, b in zip(texts, with_prefilter, everywhere, strict=True) if a != b] == []

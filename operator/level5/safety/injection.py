@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from functools import partial
 from urllib.parse import unquote
 
+from anyascii import anyascii
 from pydantic import BaseModel, Field
 
 from level5.api.verdicts import Finding, Verdict, worst
@@ -362,6 +363,7 @@ _CATEGORY_RULES = {
     "system": "L5-INJ-008",
     "persistence": "L5-INJ-009",
     "leak": "L5-INJ-010",
+    "borrowed": "L5-INJ-016",
 }
 _CATEGORY_INTENT = {
     "exfiltration": "exfiltration",
@@ -444,6 +446,38 @@ def _printable(decode: Callable[[], bytes]) -> str | None:
     return text if text and letters / len(text) > 0.8 else None
 
 
+# Languages the lexicon cannot read, found by their letters rather than by their words: a letter outside
+# the lexicon languages' alphabets (Latin with their accents, Cyrillic, Han, kana) marks a text the
+# phrase features are blind to (Turkish ş, Polish ł, Swedish å, Vietnamese ạ, Greek, Arabic, Hangul...).
+_LEXICON_LETTERS = re.compile(
+    r"[a-zäöüßàâæçéèêëîïôœùûÿáíñóúìòãõčďěňřšťůýž\u0400-\u04ff\u3040-\u30ff\u4e00-\u9fff]"
+)
+# In such a text, what stays the same across languages is borrowed vocabulary: English technical words
+# written as they are ("API", "token") or transliterated, whose consonants survive (프롬프트 -> peulompeuteu
+# -> prmpt, पासवर्ड -> pasvrd -> psvrt, instrukcje -> nstrk). Matched on consonant skeletons, so one list
+# serves every language and script.
+_BORROWED_WORDS = re.compile(
+    r"\b(?:api|token|prompt|root|admin|sudo|env|ssh|password|passwort|kubeconfig)s?\b"
+)
+_BORROWED_SKELETONS = re.compile(r"^(?:pr[mn]pt|ps+vr?t|nstr[kc]|jr?brk|kbknfk)")
+_SKELETON = str.maketrans({"l": "r", "w": "v", "d": "t", "z": "s", "c": "k", "q": "k", "h": None})
+_VOWELS = re.compile(r"[aeiouy']+")
+
+
+def _unread_with_borrowed_words(text: str) -> bool:
+    """A text in a language the lexicon cannot read that holds a borrowed technical word."""
+    letters = [c for c in text.lower() if c.isalpha()]
+    if not letters or all(_LEXICON_LETTERS.match(c) for c in letters):
+        return False
+    if _BORROWED_WORDS.search(unicodedata.normalize("NFKC", text).lower()):
+        return True
+    for word in re.findall(r"[a-z']+", anyascii(text).lower()):
+        skeleton = re.sub(r"(.)\1+", r"\1", _VOWELS.sub("", word).translate(_SKELETON))
+        if _BORROWED_SKELETONS.match(skeleton):
+            return True
+    return False
+
+
 def _score(normal: str) -> dict[str, float]:
     scores: dict[str, float] = {}
     for feature in _FEATURES:
@@ -496,6 +530,9 @@ def check_input(text: str, *, source: str) -> InputVerdict:
     if not strict and _GOAL_HOST.search(normal):
         # The sandbox has no network: a goal that names a host wants something it cannot have.
         scores["network"] = scores.get("network", 0.0) + ESCALATE_SCORE
+    if not strict and not scores and _unread_with_borrowed_words(text):
+        # Unsure, so a person decides: an escalation, never a block on its own.
+        scores["borrowed"] = ESCALATE_SCORE
     if not strict and _GOAL_PATH.search(normal):
         scores["system"] = scores.get("system", 0.0) + ESCALATE_SCORE
     for how, decoded in _hidden_layers(text):

@@ -42,12 +42,17 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from itertools import chain
 
 import phonenumbers
 from pydantic import BaseModel
 
+from level5.safety.prefilter import Hits, Prefilter, Trigger
+
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "JP", "IN", "ES")
+# libphonenumber's metadata patterns would otherwise fall out of the re module's bounded cache and be
+# compiled again on every parse (a third of redaction's time on a megabyte of log text).
+phonenumbers.enable_pattern_cache()
 MIN_PHONE_DIGITS = 8
 """Shorter numbers are local extensions or postcodes more often than numbers that identify a person."""
 MAX_PHONE_DIGITS = 15
@@ -74,29 +79,68 @@ class Span:
     priority: int
 
 
-Detector = Callable[[str], Iterator[Span]]
+Detector = Callable[[str, Hits], Iterator[Span]]
 
 
-@lru_cache(maxsize=2)
+_last_lowered: tuple[str, str | None] = ("", "")
+
+
 def _lowered(text: str) -> str | None:
     """The text in lower case when that keeps every offset (it does unless the text holds one of the few
-    characters whose lower case is longer, such as "İ"); one per text, shared by the detectors."""
-    lower = text.lower()
-    return lower if len(lower) == len(text) else None
+    characters whose lower case is longer, such as "İ"); one per text, shared by the detectors. The last
+    one is kept by identity: comparing a megabyte of text for a cache hit would cost more than a search."""
+    global _last_lowered
+    last = _last_lowered
+    if last[0] is text:
+        return last[1]
+    lower: str | None = text.lower()
+    if lower is not None and len(lower) != len(text):
+        lower = None
+    _last_lowered = (text, lower)
+    return lower
 
 
 class _Caseless:
-    """A case-insensitive pattern (written in lower case) scanned case-sensitively over the lower-cased
-    text, several times faster in Python's re than an (?i) scan; offsets are the text's own, so values
-    are sliced from the original. A text whose lower case changes length gets the (?i) scan."""
+    """A case-insensitive pattern (written in lower case) matched case-sensitively on the lower-cased
+    text, several times faster in Python's re than (?i); offsets are the text's own, so values are sliced
+    from the original. A text whose lower case changes length gets the (?i) pattern."""
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self._fast = re.compile(pattern, flags)
         self._slow = re.compile(pattern, flags | re.IGNORECASE)
 
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+    def search(self, text: str, pos: int, endpos: int) -> re.Match[str] | None:
         lower = _lowered(text)
-        return self._fast.finditer(lower) if lower is not None else self._slow.finditer(text)
+        return (
+            self._fast.search(lower, pos, endpos)
+            if lower is not None
+            else self._slow.search(text, pos, endpos)
+        )
+
+
+Searchable = re.Pattern[str] | _Caseless
+
+
+def _matches(
+    pattern: Searchable, text: str, spans: list[tuple[int, int]], back: int = 0, lines: int = 0
+) -> Iterator[re.Match[str]]:
+    """The matches of `pattern` that a trigger points at, as ``finditer`` would yield them: for each
+    trigger match not inside the previous value, a search from `back` characters before it to the end
+    of its line and `lines` more lines (-1: to the end of the text), that must start before the trigger
+    ends."""
+    last = 0
+    for start, end in spans:
+        if end <= last:
+            continue
+        stop = end - 1
+        for _ in range(lines + 1 if lines >= 0 else 0):
+            stop = text.find("\n", stop + 1)
+            if stop == -1:
+                break
+        m = pattern.search(text, max(last, start - back), len(text) if stop == -1 or lines < 0 else stop)
+        if m is not None and m.start() < end:
+            last = m.end()
+            yield m
 
 
 def task_key(task_uid: str, operator_secret: bytes = b"") -> bytes:
@@ -138,17 +182,6 @@ def shannon_entropy(text: str) -> float:
 # -- detectors ---------------------------------------------------------------------------------------------
 
 
-def _regex(kind: str, priority: int, pattern: str, group: int = 0, flags: int = 0) -> Detector:
-    compiled = re.compile(pattern, flags)
-
-    def detect(text: str) -> Iterator[Span]:
-        for m in compiled.finditer(text):
-            if m.group(group):
-                yield Span(m.start(group), m.end(group), kind, priority)
-
-    return detect
-
-
 # Shapes of well-known credentials; the vendor prefixes make these precise, so they outrank the rest.
 _TOKEN_SHAPES: tuple[tuple[str, str], ...] = (
     ("AWS_ACCESS_KEY", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}\b"),
@@ -181,7 +214,7 @@ _NOT_A_SECRET = re.compile(
     r"\*+|x+|\.+|<[^>]*>|\$\{?\w+\}?|%\(?\w+\)?s?|\{\{?[^}]*\}\}?)$"
 )
 _BEARER = _Caseless(r"\b(?:bearer|basic|token)\s+([a-z0-9._~+/=-]{16,})", re.ASCII)
-_EMAIL = r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b"
+_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
 _CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])", re.ASCII)
 _IBAN_MIN = 15
 """Norway's IBAN, the shortest."""
@@ -203,19 +236,25 @@ _PHONE_CANDIDATE = re.compile(
     r"(?:\+ ?)?(?:\(\d{1,5}\)[ .-]?)?\d[0-9 ().\-/]{5,22}\d(?: ?x\d{1,5})?",
     re.ASCII,
 )
+_NON_DIGITS = re.compile(r"\D+")
+_SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
 _DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}", re.ASCII)
+_PHONE_LABEL_WORDS = (
+    r"tel|tél|phone|telephone|téléphone|telefon|teléfono|mobile|mobil|handy|portable|fax|cell"
+)
 _PHONE_LABEL = re.compile(
-    r"(?i)(?:\b(?:tel|tél|phone|telephone|téléphone|telefon|teléfono|mobile|mobil|handy|portable|fax)\b|電話)"
+    rf"(?i)(?:\b(?:{_PHONE_LABEL_WORDS})\b|電話)"
     r"\.?(?:\s*(?:no|nr|number|nummer)\.?)?\s*[:=]?\s*$"
 )
 # A letter, an id label or an id's own separator run right before a digit group makes it part of an id.
 _ID_PREFIX = re.compile(
-    r"(?i)(?:[a-z][a-z0-9]*[-_#/]|\b(?:order|invoice|ticket|case|po|id|no|nr|ref|request|batch|sku)\s*[#:]?\s*)$"
+    r"(?i)(?:[a-z][a-z0-9]*[-_#/]|\b(?:order|invoice|ticket|case|po|id|no|nr|ref|request|batch|sku|isbn)\s*[#:]?\s*)$"
 )
 _GLUED_AFTER = re.compile(r"[\w:]|[.,]\d|[ -]\d")
 _SEPARATED = re.compile(r"\d[\s().\-/]+\d")
 _VERSION_BEFORE = re.compile(r"(?i)(?:\bv|\bversion\s*|\bver\.?\s*|\brelease\s*|==|>=|<=|~=|@)$")
 _BASE64ISH = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{20,}={0,2}(?![A-Za-z0-9+/_=-])", re.ASCII)
+_MIXED = (re.compile(r"[A-Z]"), re.compile(r"[a-z]"), re.compile(r"[\d+/_=-]"))
 _WORD_PIECES = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _HEXISH = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32,}(?![0-9A-Za-z])", re.ASCII)
 _HASH_LABEL = re.compile(
@@ -229,13 +268,19 @@ _SHA_SUM_LINE = re.compile(r"^ [ *]\S")
 _TOKENS = re.compile("|".join(f"({pattern})" for _, pattern in _TOKEN_SHAPES), re.ASCII)
 
 
-def _tokens(text: str) -> Iterator[Span]:
-    for m in _TOKENS.finditer(text):
+def _tokens(text: str, hits: Hits) -> Iterator[Span]:
+    found = chain(_matches(_TOKENS, text, hits["token"]), _matches(_TOKENS, text, hits["pem"], lines=-1))
+    for m in found:
         yield Span(m.start(), m.end(), _TOKEN_SHAPES[(m.lastindex or 1) - 1][0], 90)
 
 
-def _assignments(text: str) -> Iterator[Span]:
-    for m in _ASSIGNMENT.finditer(text):
+def _emails(text: str, hits: Hits) -> Iterator[Span]:
+    for m in _matches(_EMAIL, text, hits["email"], back=64):
+        yield Span(m.start(), m.end(), "EMAIL", 88)
+
+
+def _assignments(text: str, hits: Hits) -> Iterator[Span]:
+    for m in _matches(_ASSIGNMENT, text, hits["assignment"]):
         group = next(g for g in ("dq", "sq", "bare") if m.group(g) is not None)
         value = text[m.start(group) : m.end(group)]
         # Code, not data: a call, an index, an attribute chain of a variable, or a placeholder.
@@ -244,12 +289,12 @@ def _assignments(text: str) -> Iterator[Span]:
         if group == "bare" and re.fullmatch(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+", value):
             continue
         yield Span(m.start(group), m.end(group), "SECRET", 70)
-    for m in _BEARER.finditer(text):
+    for m in _matches(_BEARER, text, hits["bearer"]):
         yield Span(m.start(1), m.end(1), "BEARER_TOKEN", 75)
 
 
-def _cards(text: str) -> Iterator[Span]:
-    for m in _CARD.finditer(text):
+def _cards(text: str, hits: Hits) -> Iterator[Span]:
+    for m in _matches(_CARD, text, hits["card"]):
         raw = m.group()
         if _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()]):
             continue
@@ -263,17 +308,17 @@ def _cards(text: str) -> Iterator[Span]:
             yield Span(m.start(), m.end(), "CREDIT_CARD", 80)
 
 
-def _ssns(text: str) -> Iterator[Span]:
-    for pattern in (_SSN, _SSN_LABELLED):
-        for m in pattern.finditer(text):
+def _ssns(text: str, hits: Hits) -> Iterator[Span]:
+    for pattern, trigger in ((_SSN, "ssn"), (_SSN_LABELLED, "ssn_label")):
+        for m in _matches(pattern, text, hits[trigger]):
             area, group, serial = (m.group(i) for i in ((1, 3, 4) if pattern is _SSN else (1, 2, 3)))
             if ssn_ok(area, group, serial):
                 start = m.start() if pattern is _SSN else m.start(1)
                 yield Span(start, m.end(), "SSN", 78)
 
 
-def _ibans(text: str) -> Iterator[Span]:
-    for m in _IBAN.finditer(text):
+def _ibans(text: str, hits: Hits) -> Iterator[Span]:
+    for m in _matches(_IBAN, text, hits["iban"]):
         # The greedy match may have swallowed a following code ("... 0130 00 BIC"): when the checksum
         # fails, shorter prefixes ending on an alphanumeric are tried, longest first.
         candidate = m.group()
@@ -283,13 +328,13 @@ def _ibans(text: str) -> Iterator[Span]:
                 break
 
 
-def _ips(text: str) -> Iterator[Span]:
-    for m in _IPV4.finditer(text):
+def _ips(text: str, hits: Hits) -> Iterator[Span]:
+    for m in _matches(_IPV4, text, hits["ipv4"]):
         if _VERSION_BEFORE.search(text[max(0, m.start() - 12) : m.start()]):
             continue
         if _valid_ip(m.group()):
             yield Span(m.start(), m.end(), "IP_ADDRESS", 60)
-    for m in _IPV6.finditer(text):
+    for m in _matches(_IPV6, text, hits["ipv6"]):
         candidate = m.group()
         # Times (12:30:45), C++/Rust paths (a::b) and MAC-like digit runs are not addresses.
         hex_groups = sum(1 for g in candidate.split(":") if g)
@@ -312,17 +357,22 @@ def _valid_ip(candidate: str) -> bool:
 def _phone_number(raw: str, labelled: bool) -> bool:
     """Whether a candidate digit group is a phone number: an international one that is possible, a
     national one valid in a region and written with separators, or a bare digit run a label vouches for."""
-    digits = sum(ch.isdigit() for ch in raw.partition("x")[0])  # an extension is not part of the number
-    if not MIN_PHONE_DIGITS <= digits <= MAX_PHONE_DIGITS or _DECIMAL.fullmatch(raw) or _DATE.search(raw):
+    international = raw.startswith("+")
+    if not (international or labelled or _SEPARATED.search(raw)):
         return False
-    if _DOTTED_QUAD.fullmatch(raw):  # an IPv4 address, not a number to call
+    number = _NON_DIGITS.sub("", raw.partition("x")[0])  # an extension is not part of the number
+    if not MIN_PHONE_DIGITS <= len(number) <= MAX_PHONE_DIGITS or _DECIMAL.fullmatch(raw):
         return False
-    if raw.startswith("+"):
+    if _DOTTED_QUAD.fullmatch(raw) or _SSN_SHAPE.fullmatch(raw):  # an IPv4 address or an SSN
+        return False
+    if len(number) >= 12 and not international and _CARD_PREFIX.match(number) and luhn_ok(number):
+        return False  # a card number (the card detector outranks, and libphonenumber is slow)
+    if international:
         return _parses(raw, None, phonenumbers.is_possible_number)
-    if not labelled and _SEPARATED.search(raw) is None:
-        return False
-    check = phonenumbers.is_possible_number if labelled else phonenumbers.is_valid_number
-    return any(_parses(raw, region, check) for region in PHONE_REGIONS)
+    if labelled:  # a label vouches for it: any region where such a number is possible
+        return any(_parses(raw, region, phonenumbers.is_possible_number) for region in PHONE_REGIONS)
+    return any(_parses(raw, region, phonenumbers.is_valid_number) for region in PHONE_REGIONS)
+
 
 
 def _parses(raw: str, region: str | None, check: Callable[[phonenumbers.PhoneNumber], bool]) -> bool:
@@ -332,10 +382,12 @@ def _parses(raw: str, region: str | None, check: Callable[[phonenumbers.PhoneNum
         return False
 
 
-def _phones(text: str) -> Iterator[Span]:
-    # One pass finds digit groups shaped like a phone number; libphonenumber validates only those.
-    for m in _PHONE_CANDIDATE.finditer(text):
+def _phones(text: str, hits: Hits) -> Iterator[Span]:
+    # Digit groups shaped like a phone number; libphonenumber validates only those.
+    for m in _matches(_PHONE_CANDIDATE, text, sorted(hits["phone"] + hits["phone_label"])):
         raw = m.group().rstrip(" .-/")
+        if _DATE.search(raw):  # the commonest look-alike (log timestamps), so the first test
+            continue
         end = m.start() + len(raw)
         before, after = text[max(0, m.start() - 2) : m.start()], text[end : end + 2]
         # Pieces of ids (UUIDs, hex, ORD-2024-000123), times, decimals and longer digit groups are not
@@ -349,18 +401,19 @@ def _phones(text: str) -> Iterator[Span]:
             yield Span(m.start(), end, "PHONE", 50)
 
 
-def _high_entropy(text: str) -> Iterator[Span]:
-    for m in _BASE64ISH.finditer(text):
+def _high_entropy(text: str, hits: Hits) -> Iterator[Span]:
+    for m in _matches(_BASE64ISH, text, hits["base64ish"]):
         token = m.group()
         # Random tokens mix cases with digits or symbols and change case every couple of characters;
         # identifiers and paths are words joined together (long pieces) or all lower case.
-        mixed = all(re.search(p, token) for p in (r"[a-z]", r"[A-Z]", r"[\d+/_=-]"))
+        if not all(p.search(token) for p in _MIXED):
+            continue
         pieces = _WORD_PIECES.findall(token)
         wordy = sum(map(len, pieces)) / max(len(pieces), 1) >= 3.5
         threshold = min(4.3, math.log2(len(token)) - 0.9)
-        if mixed and not wordy and shannon_entropy(token) >= threshold:
+        if not wordy and shannon_entropy(token) >= threshold:
             yield Span(m.start(), m.end(), "HIGH_ENTROPY", 20)
-    for m in _HEXISH.finditer(text):
+    for m in _matches(_HEXISH, text, hits["hexish"]):
         line_start = text.rfind("\n", 0, m.start()) + 1
         labelled = _HASH_LABEL.search(text[line_start : m.start()]) or _SHA_SUM_LINE.match(
             text[m.end() : m.end() + 3]
@@ -371,14 +424,37 @@ def _high_entropy(text: str) -> Iterator[Span]:
 
 # -- people and places, found by their context ---------------------------------------------------------
 # Without an NER model (Presidio's PERSON and LOCATION come from spaCy, whose models cannot be fetched at
-# run time here), a name is found after a label that introduces a person and an address after a label
-# that introduces one, or by its own shape: a house number next to a street-type word, with the
-# postcode line that follows.
-_PERSON_LABEL = _Caseless(
-    r"(?<![\w])(?:(?:full |customer |contact )?name|customer|client|kunde|kundin|nom|dear|cher|chère|"
-    r"sehr geehrte[rs]?|liebe[rs]?|ship to|bill to|deliver to|livrer à|lieferung an)(?![\w])"
-    r"(?:\s*[:=]\s*|,?[ \t]+)"
+# run time here), people and places are found by the structure around them: a field whose key names a
+# person's role (``Name:``, ``"owner": ``, ``assigned_to=``, a CSV column headed ``customer_name``), a
+# salutation or a title, a sign-off with the name on the next line, the display name before an e-mail
+# address; an address after an address label, or by its own shape: a house number next to a street-type
+# word, or a street line ending in a house number followed by a postcode and a town.
+_ROLES = (
+    r"name|customer|client|contact|owner|recipient|patient|attn|author|assignee|assigned|manager|"
+    r"employee|sender|signed|approved by|prepared by|reviewed by|ship to|bill to|deliver to|"
+    r"kunde|kundin|empfänger|absender|nom|destinataire|nombre|cliente|destinatario|contatto|naam|klant|"
+    r"navn|namn|nimi|jméno|név"
 )
+_GREETINGS = (
+    r"dear|hello|hi|good morning|good afternoon|good evening|thanks|thank you|cher|chère|bonjour|"
+    r"sehr geehrte[rs]?|liebe[rs]?|hallo|hola|estimad[oa]|gentile|caro|cara|beste|hej|kære"
+)
+# A key holding a role word, joined with _ or - ("full_name", "assigned-to") or followed by "person"
+# ("Contact person"), then : or =; or a role word followed by a space; or a greeting.
+_PERSON_LABEL = _Caseless(
+    rf"(?<![^\W_])(?:{_ROLES})(?:[_-][\w-]*| person)?[\"']?[ \t]*(?:[:=][ \t]*[\"']?|,?[ \t]+)"
+    rf"|(?<![\w])(?:{_GREETINGS})(?![\w]),?[ \t]+"
+)
+_SIGN_OFF = _Caseless(
+    r"(?<![\w])(?:(?:best|kind|warm|many)? ?regards|best wishes|sincerely|cheers|thanks|thank you|"
+    r"cordialement|mit freundlichen grüßen|viele grüße|grüße|saludos|groeten|hälsningar|mvh|pozdrawiam|"
+    r"distinti saluti)[,!.]?[ \t]*\n(?:[ \t]*\n)?[ \t]*"
+)
+_TITLED = re.compile(
+    r"(?<![\w])(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+(?=[^\W\d_])"
+)
+_DISPLAY_NAME = re.compile(r"[^\W\d_][\w'.-]*(?:[ \t]+[^\W\d_][\w'.-]*){1,4}[ \t]+(?=<[^>\s@]+@)")
+_ROLE_COLUMN = re.compile(rf"[ \t\"']*(?:[\w -]*[_ ])?(?:{_ROLES})(?:[_ ][\w -]*)?[ \t\"']*")
 _NAME_WORD = re.compile(
     r"(?:(?:dr|mr|mrs|ms|prof|herr|frau|mme|mlle|m)\.?[ \t]+)?[^\W\d_][\w'\u2019.-]*", re.UNICODE
 )
@@ -387,9 +463,108 @@ _NAME_PARTICLES = frozenset(
     | {"zu", "ten", "ter", "st.", "st"}
 )
 _TITLES = frozenset({"dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "prof", "prof.", "herr", "frau"})
+# Capitalised words that name a group, a thing or nobody: a name holding one is not a person's.
+_NOT_NAMES = frozenset(
+    {
+        "the", "a", "an", "all", "team", "support", "department", "service", "services", "customer",
+        "customers", "client", "reader", "sir", "madam", "colleague", "colleagues", "everyone", "world",
+        "pipeline", "report", "system", "bot", "monitoring", "finance", "admin", "user", "users",
+        "inc", "ltd", "llc", "gmbh", "ag", "sa", "bank", "group", "company", "office", "desk",
+    }
+)
+_NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
+
+
+def _name_end(text: str, start: int) -> int:
+    """End of the person's name starting at `start`: capitalised words, particles between them."""
+    end = cursor = start
+    words = 0
+    for m in _NAME_WORD.finditer(text, start):
+        gap = text[cursor : m.start()]
+        if (
+            (cursor != start and gap not in (" ", "\t"))
+            or (cursor == start and m.start() != start)
+            or words == 5
+        ):
+            break
+        word, cursor = m.group(), m.end()
+        lower = word.lower().rstrip(".,")
+        if lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS):
+            return start
+        if word[0].isupper() or lower in _TITLES:
+            end, words = cursor, words + 1
+        elif lower not in _NAME_PARTICLES:
+            break
+    return end
+
+
+def _name_at(text: str, start: int, min_words: int) -> Span | None:
+    name = text[start : _name_end(text, start)].rstrip(".,")
+    words = len(_NAME_WORD.findall(name))
+    # A single word in capitals is an acronym or a code ("EMEA"), not a name.
+    if name and words >= min_words and (words > 1 or not name.isupper()):
+        return Span(start, start + len(name), "PERSON", 35)
+    return None
+
+
+def _people(text: str, hits: Hits) -> Iterator[Span]:
+    found: list[Span | None] = []
+    for m in _matches(_PERSON_LABEL, text, hits["person"]):
+        # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
+        strong = m.group().rstrip(" \t\"'").endswith((":", "=")) or text[
+            m.start() : m.start() + 4
+        ].lower() in (
+            "dear",
+            "name",
+        )
+        found.append(_name_at(text, m.end(), 1 if strong else 2))
+    for m in _matches(_SIGN_OFF, text, hits["sign_off"], lines=2):
+        if _line_end(text, m.end()) - _name_end(text, m.end()) <= 1:  # the name is the whole line
+            found.append(_name_at(text, m.end(), 2))
+    for m in _matches(_TITLED, text, hits["title"]):
+        found.append(_name_at(text, m.end(), 1))
+    for m in _matches(_DISPLAY_NAME, text, hits["display_name"], back=80):
+        found.append(_name_at(text, m.start(), 2))
+    line_end = -1
+    for start, _ in hits["csv_header"]:
+        if start > line_end:
+            line_start, line_end = text.rfind("\n", 0, start) + 1, _line_end(text, start)
+            found += _csv_people(text, line_start, line_end)
+    yield from (span for span in found if span is not None)
+
+
+def _csv_people(text: str, line_start: int, line_end: int) -> Iterator[Span | None]:
+    """The cells below a header line whose column names a person's role, until a blank line."""
+    line = text[line_start:line_end]
+    delimiter = max(",;\t|", key=line.count)
+    cells = line.split(delimiter)
+    columns = {i for i, cell in enumerate(cells) if _ROLE_COLUMN.fullmatch(cell.lower())}
+    if not columns or len(cells) < 2:
+        return
+    cursor = line_end + 1
+    while cursor < len(text) and text[cursor] != "\n":
+        end = _line_end(text, cursor)
+        row = text[cursor:end]
+        if delimiter not in row:
+            break
+        offset = cursor
+        for index, cell in enumerate(row.split(delimiter)):
+            if index in columns:
+                start = offset + len(cell) - len(cell.lstrip(" \"'"))
+                yield _name_at(text, start, 1)
+            offset += len(cell) + 1
+        cursor = end + 1
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start)
+    return len(text) if end == -1 else end
+
+
 _ADDRESS_LABEL = _Caseless(
-    r"(?<![\w])(?:(?:postal |mailing |billing |shipping |delivery |home |street )?address|adresse|"
-    r"anschrift|lieferadresse|rechnungsadresse|ship to|deliver to|moved to|lives at|wohnt in)(?![\w])"
+    r"(?<![\w])(?:(?:postal |mailing |billing |shipping |delivery |home |street |post)?address[e]?|adresse|"
+    r"anschrift|lieferadresse|rechnungsadresse|postadresse|ship to|deliver to|moved to|lives at|wohnt in|"
+    r"location|indirizzo|dirección|adres|adresa|cím|osoite)(?![\w])"
     r"[ \t]*[:=]?[ \t]*"
 )
 _STREET_WORDS = (
@@ -407,52 +582,25 @@ _STREET = re.compile(
     rf"(?i)(?<![\w])(?:{_NUMBER},?[ \t]+(?:{_WORDS}){{0,4}}?(?:{_STREET_WORDS})(?![\w])"
     rf"|(?:{_WORDS}){{0,3}}?(?:[^\W\d_][\w'-]*?)?(?:{_STREET_WORDS})(?![\w])[ \t,]*{_NUMBER}(?![\w]))"
 )
-_STREET_WORD = _Caseless(rf"(?:{_STREET_WORDS})(?![\w])")
+# Any street vocabulary: words, then a house number, then (after a comma or a line break) a postcode of
+# 3 to 5 digits (split or with a country letter: "406 69", "H-7690") and a capitalised town.
+_STREET_POSTCODE = re.compile(
+    rf"(?<![\w])(?:[^\W\d_][\w'.-]*[ \t]+){{0,3}}[^\W\d_][\w'.-]*[ \t]+{_NUMBER}\.?"
+    r"(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d{2})?[ \t]+[^\W\d_][^\n,;|]*"
+)
+# A house number and capitalised words ("189 Cynthia Shore"), in any street vocabulary, when a postcode
+# follows on the same line or one of the next two.
+_NUMBER_STREET = re.compile(
+    r"(?<![\w.,:-])\d{1,5}[a-z]?[ \t]+(?:[^\W\d_][\w'.-]*[ \t]+){0,3}[^\W\d_][\w'.-]*"
+)
 _STREET_FIRST = re.compile(rf"(?i)(?:{_STREET_WORDS})[ \t]")
 # A line holding a postcode: 4 or 5 digits, a UK postcode, or a US state and ZIP.
 _POSTCODE = r"\b\d{4,5}\b|\b[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}\b|\b[a-z]{2}\.? \d{5}\b"
 _POSTCODE_LINE = re.compile(rf"(?i)^[ \t,]*[^\n]{{0,40}}?(?:{_POSTCODE})[^\n]{{0,40}}$")
 
 
-def _name_end(text: str, start: int) -> int:
-    """End of the person's name starting at `start`: capitalised words, particles between them."""
-    end = cursor = start
-    words = 0
-    for m in _NAME_WORD.finditer(text, start):
-        gap = text[cursor : m.start()]
-        if (
-            (cursor != start and gap not in (" ", "\t"))
-            or (cursor == start and m.start() != start)
-            or words == 5
-        ):
-            break
-        word, cursor = m.group(), m.end()
-        lower = word.lower()
-        if word[0].isupper() or lower in _TITLES:
-            end, words = cursor, words + 1
-        elif lower not in _NAME_PARTICLES:
-            break
-    return end
-
-
-def _people(text: str) -> Iterator[Span]:
-    for m in _PERSON_LABEL.finditer(text):
-        end = _name_end(text, m.end())
-        name = text[m.end() : end].rstrip(".,")
-        # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
-        if name and (
-            " " in name or m.group().rstrip().endswith((":", "=")) or m.group()[:4].lower() == "dear"
-        ):
-            yield Span(m.end(), m.end() + len(name), "PERSON", 35)
-
-
-def _line_end(text: str, start: int) -> int:
-    end = text.find("\n", start)
-    return len(text) if end == -1 else end
-
-
-def _addresses(text: str) -> Iterator[Span]:
-    for m in _ADDRESS_LABEL.finditer(text):
+def _addresses(text: str, hits: Hits) -> Iterator[Span]:
+    for m in _matches(_ADDRESS_LABEL, text, hits["address"]):
         # A label at the end of its line introduces the lines below; an address starts with a number or
         # a capital ("ship to region: EMEA" is not one) and ends at its postcode line, four lines at most.
         start = m.end() + 1 if text.startswith("\n", m.end()) else m.end()
@@ -474,13 +622,40 @@ def _addresses(text: str) -> Iterator[Span]:
                 break
         if end - start >= 8 and re.search(r"\d", text[start:end]):
             yield Span(start, end, "ADDRESS", 40)
-    # The street shape is costly to try at every word, so it is tried only on lines with a street word.
+    # The street shape is costly to try at every word, so it is tried only on lines with a street word
+    # and a digit.
     line_end = -1
-    for hit in _STREET_WORD.finditer(text):
-        if hit.start() <= line_end:
+    for start, end in hits["street"]:
+        if start <= line_end:
             continue
-        line_start, line_end = text.rfind("\n", 0, hit.start()) + 1, _line_end(text, hit.end())
+        line_start, line_end = text.rfind("\n", 0, start) + 1, _line_end(text, end)
         yield from _streets(text, line_start, line_end)
+    for m in _matches(_STREET_POSTCODE, text, hits["street_postcode"], back=80, lines=1):
+        yield Span(m.start(), len(m.group().rstrip(" \t.")) + m.start(), "ADDRESS", 40)
+    for m in _matches(_NUMBER_STREET, text, hits["number_street"]):
+        if not m.group().split()[1][0].isupper():
+            continue
+        address_end = _postcode_after(text, m.end())
+        if address_end is not None:
+            yield Span(m.start(), address_end, "ADDRESS", 40)
+
+
+def _postcode_after(text: str, start: int) -> int | None:
+    """End of the postcode line that ends an address: the rest of this line, or one of the next two
+    short lines (a town line may come between)."""
+    end = _line_end(text, start)
+    if _POSTCODE_LINE.match(text[start:end]):
+        return end
+    for _ in range(2):
+        if end >= len(text):
+            return None
+        end = _line_end(text, end + 1)
+        line = text[text.rfind("\n", 0, end) + 1 : end]
+        if not line.strip() or len(line) > 48:
+            return None
+        if _POSTCODE_LINE.match(line):
+            return end - len(line) + len(line.rstrip(" \t\"',"))
+    return None
 
 
 def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
@@ -496,10 +671,81 @@ def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
         yield Span(m.start(), end, "ADDRESS", 40)
 
 
+_B = "(?:^|[^a-zA-Z0-9])"  # a boundary before a word, for Hyperscan (whose \\b does not know "_name")
+# Each detector's trigger: a superset of where its values start (Hyperscan syntax, see prefilter.py).
+_PREFILTER = Prefilter(
+    (
+        Trigger(
+            "token",
+            r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}|gh[pousr]_|github_pat_|xox[abprs]-|"
+            r"[srp]k_(?:live|test)_|AIza|sk-|eyJ",
+        ),
+        Trigger("pem", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY"),
+        Trigger("assignment", rf"(?:{_CREDENTIAL_NAMES})[\"']?\s*(?::=|=>|[:=])", caseless=True),
+        Trigger("bearer", r"(?:bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{16}", caseless=True),
+        Trigger("email", r"@[A-Za-z0-9-]+\.[A-Za-z]"),
+        Trigger("card", r"(?:^|[^\d-])\d(?:[ -]?\d){11}"),
+        Trigger("ssn", r"\d{3}[- ]\d{2}[- ]\d{4}"),
+        Trigger("ssn_label", r"ssn|social security", caseless=True),
+        Trigger("iban", r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11}"),
+        Trigger("ipv4", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}"),
+        # An IPv6 address has a "::" or eight groups, so three colons come early (a time has two).
+        Trigger(
+            "ipv6",
+            r"(?:^|[^0-9a-zA-Z:.])(?:[0-9a-fA-F]{0,4}:){3}|(?:^|[^0-9a-zA-Z:.])(?:[0-9a-fA-F]{0,4}:)?[0-9a-fA-F]{0,4}::",
+        ),
+        # Eight digits after a "+", or with a separator among them (an unlabelled national number must
+        # have one), or a digit after a phone label. The boundary leaves out starts glued to what is
+        # before (_GLUED_BEFORE): a word character, ":", or a digit and a space or dash.
+        Trigger(
+            "phone",
+            r"(?:^[ \-]?|[^\w+: \-]|[^\d+][ \-])(?:\+ ?\(?\d(?:[ ().\-/]{0,2}\d){7}|"
+            + "|".join(
+                rf"\(?\d{{{k}}}\)?[ ().\-/]{{1,2}}" + r"(?:\d[ ().\-/]{0,2})" * (7 - k) + r"\d"
+                for k in range(1, 8)
+            )
+            + r"|\(?\d{8,14}\)?[ ().\-/]{1,2}\d)",
+        ),
+        Trigger("phone_label", rf"(?:{_PHONE_LABEL_WORDS})[^\d\n]{{0,24}}\d", caseless=True),
+        Trigger("base64ish", r"(?:^|[^A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{20}"),
+        Trigger("hexish", r"(?:^|[^0-9A-Za-z])[0-9a-fA-F]{32}"),
+        Trigger("person", rf"{_B}(?:{_ROLES}|{_GREETINGS})[^a-z0-9\n]", caseless=True),
+        Trigger(
+            "sign_off",
+            r"(?:regards|wishes|sincerely|cheers|thanks|thank you|cordialement|grüße|saludos|groeten|"
+            r"hälsningar|mvh|pozdrawiam|saluti)[,!.]?[ \t]*\n",
+            caseless=True,
+        ),
+        Trigger("title", r"(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+[^\s\d]"),
+        Trigger("display_name", r"[ \t]<[^>\s@]+@"),
+        Trigger(
+            "csv_header", rf"{_B}(?:{_ROLES})[^,;\t|\n]*[,;\t|]|[,;\t|][^,;\t|\n]*(?:{_ROLES})", caseless=True
+        ),
+        Trigger(
+            "address",
+            r"address|adresse|anschrift|ship to|deliver to|moved to|lives at|wohnt in|location|indirizzo|"
+            r"dirección|adres|cím|osoite",
+            caseless=True,
+        ),
+        Trigger(
+            "street",
+            rf"\d{{1,5}}[a-z]?(?:[-/]\d{{1,5}})?,?[ \t]+(?:[^\s\d]+[ \t]+){{0,4}}[^\s\d]*"
+            rf"(?:{_STREET_WORDS})(?:[^a-z]|$)"
+            rf"|(?:{_STREET_WORDS})[ \t,]*\d",
+            caseless=True,
+        ),
+        Trigger("number_street", r"(?:^|[^\w.,:-])\d{1,5}[a-z]? [A-Z][a-z]+ [A-Z]"),
+        Trigger(
+            "street_postcode",
+            r"\d\.?(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d\d)?[ \t]+[^\s\d]",
+        ),
+    )
+)
+
 DETECTORS: tuple[Detector, ...] = (
     _tokens,
     _assignments,
-    _regex("EMAIL", 88, _EMAIL),
+    _emails,
     _cards,
     _ssns,
     _ibans,
@@ -540,11 +786,12 @@ class Redactor:
 
     def redact(self, text: str) -> Redaction:
         """The text with every detected value replaced, and the number replaced per type."""
-        kept = {(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)}
+        kept = {(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)} if "[" in text else set()
+        hits = _PREFILTER.scan(text)
         spans = [
             s
             for detect in DETECTORS
-            for s in detect(text)
+            for s in detect(text, hits)
             if not any(a <= s.start and s.end <= b for a, b in kept)
         ]
         parts: list[str] = []
