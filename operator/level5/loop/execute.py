@@ -192,7 +192,7 @@ class ExecuteStep(ApprovalSteps):
     def _judge_with(self, code: str, run: RunResult | None, current_iteration: int) -> JudgeFn:
         async def judge(criterion: SuccessCriterion) -> tuple[Judgement, int]:
             assert run is not None  # evaluate() only judges completed runs
-            text, used = await self._complete(current_iteration, judge_messages(criterion, code, run))
+            text, used = await self._complete(current_iteration, judge_messages(criterion, code, run, self.spec.capabilities.language))
             return parse_judgement(text), used
 
         return judge
