@@ -73,7 +73,7 @@ _ERROR_LINE = re.compile(
 )
 
 
-# Node's report of an uncaught error: "TypeError: Cannot read ..." or "Error [ERR_X]: ...", then "    at ..." lines.
+# Node's report of an uncaught error: "TypeError: Cannot read ..." or "Error [ERR_X]: ...", then "at" lines.
 _NODE_ERROR = re.compile(
     r"^([A-Za-z_$][\w$]*(?:Error|Exception)|PolicyViolation)(?: \[[A-Z0-9_]+\])?: (.*)\n(?=    at |Error\n)",
     re.MULTILINE,
@@ -228,10 +228,14 @@ def parse_error(
     if start < 0 and returncode == 0:
         return None
     node = None if start >= 0 else _NODE_ERROR.search(stderr)
-    if node is not None:  # a JavaScript program: from the "file:line" above the error's source line to the end
+    if node is not None:  # JavaScript: from the "file:line" above the error's source line to the end
         headers = list(_NODE_LOCATION.finditer(stderr, 0, node.start()))
         tail = stderr[headers[-1].start() if headers else node.start() :]
-        return {"type": node.group(1), "message": node.group(2)[:2048], "traceback": tail[-MAX_TRACEBACK_CHARS:]}
+        return {
+            "type": node.group(1),
+            "message": node.group(2)[:2048],
+            "traceback": tail[-MAX_TRACEBACK_CHARS:],
+        }
     tail = stderr[start:] if start >= 0 else stderr
     lines = [line for line in tail.strip().splitlines() if line.strip()]
     error_type, message = "NonZeroExit", f"the program exited with code {returncode}"

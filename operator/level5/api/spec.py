@@ -142,8 +142,6 @@ class Goal(CrdModel):
     """Soft wishes (style, approach), given to the model verbatim."""
 
 
-
-
 class FileAccess(CrdModel):
     """Which paths the program may read and write. The sandbox root filesystem is read-only; reference data
     is mounted read-only at /data and writes go only to the ephemeral directory /output."""
@@ -195,8 +193,8 @@ class Capabilities(CrdModel):
             missing = [lib for lib in self.allowed_libraries if lib not in provided]
             if missing:
                 raise ValueError(
-                    f"capabilities.allowedLibraries: {', '.join(missing)} not in the JavaScript sandbox image "
-                    f"(it provides {', '.join(provided)}); remove them, or add them to "
+                    f"capabilities.allowedLibraries: {', '.join(missing)} not in the JavaScript sandbox "
+                    f"image (it provides {', '.join(provided)}); remove them, or add them to "
                     "sandbox-image/javascript/package.json and rebuild the image"
                 )
         return self

@@ -178,9 +178,20 @@ class _Analysis:
         if function.type == "member_expression":
             name = _text(function.child_by_field_name("property"))
             root = _root_name(function)
-            if name in _MUTATORS and root in ("Object", "Reflect") and args and self._is_builtin_prototype(args[0]):
-                self.add("L5-JS-PROTO-001", node, f"{root}.{name} on a built-in prototype (prototype pollution)")
-        if name in STRING_TIMERS and args and args[0].type in ("string", "template_string", "binary_expression"):
+            if (
+                name in _MUTATORS
+                and root in ("Object", "Reflect")
+                and args
+                and self._is_builtin_prototype(args[0])
+            ):
+                self.add(
+                    "L5-JS-PROTO-001", node, f"{root}.{name} on a built-in prototype (prototype pollution)"
+                )
+        if (
+            name in STRING_TIMERS
+            and args
+            and args[0].type in ("string", "template_string", "binary_expression")
+        ):
             self.add("L5-JS-EVAL-002", node, f"{name} with a string compiles it as code: pass a function")
         if name is not None:
             self.check_fs(name, args, node)
@@ -276,9 +287,13 @@ class _Analysis:
         if value is not None:
             self.check_property(value, node)
             obj = node.child_by_field_name("object")
-            if obj is not None and obj.type == "identifier" and _text(obj) == "process":
-                if value not in PROCESS_PROPERTIES:
-                    self.add("L5-JS-PROC-001", node, f"process['{value}'] is not allowed")
+            if (
+                obj is not None
+                and obj.type == "identifier"
+                and _text(obj) == "process"
+                and value not in PROCESS_PROPERTIES
+            ):
+                self.add("L5-JS-PROC-001", node, f"process['{value}'] is not allowed")
             return
         if index is not None and index.type == "number":
             return
@@ -287,7 +302,7 @@ class _Analysis:
             self.add(
                 "L5-JS-OPAQUE-001",
                 node,
-                f"a computed property of '{root}': the review cannot tell what it reaches; use a literal name",
+                f"a computed property of '{root}': the review cannot tell what it reaches; use a literal",
                 Verdict.ESCALATE,
             )
 
@@ -339,7 +354,9 @@ def review_javascript(source: str, *, allowed_libraries: Sequence[str], max_line
     non_blank = sum(1 for line in source.splitlines() if line.strip())
     if non_blank > max_lines:
         message = f"{non_blank} non-blank lines exceed the limit of {max_lines}"
-        findings.append(Finding(rule="L5-SIZE-001", line=max_lines + 1, message=message, verdict=Verdict.BLOCK))
+        findings.append(
+            Finding(rule="L5-SIZE-001", line=max_lines + 1, message=message, verdict=Verdict.BLOCK)
+        )
     compile_error = None
     try:
         root = _PARSER.parse(data).root_node

@@ -74,7 +74,9 @@ MODULE_PROPERTIES = frozenset({"exports"})
 REQUIRE_PROPERTIES = frozenset[str]()
 
 # Objects through which a computed property (obj[expr]) could reach anything: the review cannot resolve it.
-OPAQUE_ROOTS = frozenset({"globalThis", "global", "this", "process", "module", "require", "Reflect", "Object"})
+OPAQUE_ROOTS = frozenset(
+    {"globalThis", "global", "this", "process", "module", "require", "Reflect", "Object"}
+)
 
 # fs functions that write, and those that change links or permissions (never needed).
 FS_WRITES = frozenset(
