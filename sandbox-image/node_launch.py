@@ -54,6 +54,8 @@ def node_argv(policy: dict[str, object], code: Path) -> list[str]:
     argv += [f"--allow-fs-read={path}" for path in reads]
     argv += [f"--allow-fs-write={path}" for path in writes]
     argv += [
+        # Stack traces name /code/main.js, not the ConfigMap mount's timestamped directory it links to.
+        "--preserve-symlinks-main",
         "--disallow-code-generation-from-strings",
         "--disable-proto=throw",
         "--disable-warning=ExperimentalWarning",
