@@ -243,8 +243,13 @@ class _Analysis:
     def check_property(self, name: str, node: Node) -> None:
         if name in DENIED_PROPERTIES:
             self.add("L5-JS-PROP-001", node, f"'{name}': {DENIED_PROPERTIES[name]}")
+        elif name in DENIED_GLOBALS:  # globalThis.eval, global['ev' + 'al'], Reflect.get(global, 'eval')
+            self.add("L5-JS-EVAL-001", node, f"'{name}': {DENIED_GLOBALS[name]}")
 
     def _on_property_identifier(self, node: Node) -> None:
+        parent = node.parent
+        if parent is not None and parent.type == "method_definition" and _text(node) == "constructor":
+            return  # a class's own constructor method, not a reach into another's
         self.check_property(_text(node), node)
 
     def _on_shorthand_property_identifier_pattern(self, node: Node) -> None:
