@@ -11,7 +11,7 @@ runs), then replaces itself with Node (exec, so the runner's process is Node its
 - `--disallow-code-generation-from-strings`: `eval`, `new Function`, string timers throw EvalError;
 - `--disable-proto=throw`: `__proto__` throws, the commonest prototype-pollution route;
 - `--require node_preload.js`: denies modules outside the policy's allowed list (L5-RT-IMPORT; this also
-  keeps out `vm`, whose new contexts could generate code) and reports a denial that ends the program as one
+  keeps out `vm`, whose new contexts could generate code) and process.kill (L5-RT-SIGNAL), and reports a denial that ends the program as one
   JSON line on the report descriptor, like policy.py, with the rule ids of policy.py's RULES.
 
 Standard library only. The network is not part of Node 20's permission model: the deny-all NetworkPolicy

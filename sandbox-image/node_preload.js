@@ -4,6 +4,7 @@
 // - require() of a module outside the policy's allowedModules (built-in or npm package), or of a file by
 //   path (code the program could have written), stops the program at once: one JSON line on the report
 //   descriptor, exit EXIT_POLICY_VIOLATION, so no try/catch in the program can swallow it (as policy.py);
+// - process.kill stops the program (L5-RT-SIGNAL), as os.kill does under policy.py;
 // - every function of `vm` (which compiles strings in contexts the code-generation flag does not cover) does
 //   the same, also when reached through a dynamic import();
 // - a denial of the permission model or of code generation that ends the program is reported the same way.
@@ -86,9 +87,20 @@ for (const name of Object.keys(vm)) {
 Module.syncBuiltinESMExports();
 Object.freeze(vm);
 
+// Signals: the permission model does not cover process.kill, and in gVisor a SIGKILL reaches even the
+// container's PID 1 (the runner) from inside (found by the escape corpus run in a sandbox pod).
+Object.defineProperty(process, 'kill', {
+  value: function kill(pid, signal) {
+    stop('L5-RT-SIGNAL', 'process.kill', `${pid} ${signal || 'SIGTERM'}`, new Error().stack, 'sending a signal');
+  },
+  writable: false,
+  configurable: false,
+});
+
 process.on('uncaughtExceptionMonitor', (err) => {
   if (err && err.code === 'ERR_ACCESS_DENIED') {
-    const scope = err.permission || 'FileSystemRead';
+    // process.binding's refusal names no permission scope: it is a reach for native bindings.
+    const scope = err.permission || (String(err.message).includes('binding') ? 'Addon' : 'Unknown');
     const rule = PERMISSION_RULES[scope] || 'L5-RT-UNJUDGED';
     stop(rule, scope, err.resource || err.message, err.stack, `${scope} ${err.resource || ''}`.trim());
   }
