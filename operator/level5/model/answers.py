@@ -18,6 +18,7 @@ _FENCE = re.compile(
 _PYTHON_TAGS = {"python", "python3", "py", "py3"}
 FENCE_TAGS = {"python": _PYTHON_TAGS, "javascript": {"javascript", "js", "node", "nodejs", "cjs"}}
 """Fence tags that mark a program, by the task's language (spec.capabilities.language)."""
+_NAMES = {"python": "Python", "javascript": "JavaScript"}
 _CONFIDENCE = re.compile(r"^\W*confidence\W*[:=]\s*(?P<value>[0-9]*\.?[0-9]+)\s*(?P<pct>%?)", re.I | re.M)
 _UNCERTAINTY = re.compile(r"^\W*uncertainty\W*[:=]\s*(?P<text>.+)$", re.I | re.M)
 _VERDICT = re.compile(r"\bVERDICT\W*[:=]?\s*\**\s*(?P<verdict>PASS|FAIL)\b", re.I)
@@ -90,7 +91,7 @@ def parse_answer(text: str, language: str = "python") -> ParsedAnswer:
     problem = None
     if code is None:
         problem = (
-            f"The answer contained no usable {language} program. Reply with the complete program in one "
+            f"The answer contained no usable {_NAMES[language]} program. Reply with the complete program in one "
             f"```{language} fenced block."
         )
     return ParsedAnswer(code=code, confidence=confidence, uncertainty=uncertainty, problem=problem)
