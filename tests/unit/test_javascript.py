@@ -19,7 +19,7 @@ from level5.api.spec import IMAGE_LIBRARIES, AgentTaskSpec, Language
 from level5.core.config import OperatorConfig
 from level5.core.layout import NODE_LAUNCHER_PATH
 from level5.model.answers import parse_answer
-from level5.safety.review.javascript import review_javascript
+from level5.safety.review.javascript import javascript_writes, review_javascript
 from level5.safety.review.languages import review_program
 from level5.safety.runtime_policy import policy_document
 from level5.sandbox.manifests import TaskRef, code_config_map, sandbox_pod
@@ -159,6 +159,12 @@ def test_corpus_halves() -> None:
     assert all(caught["tuning"]) and len(caught["tuning"]) == 43
     assert all(allowed["tuning"]) and all(allowed["heldout"])
     assert sum(caught["heldout"]) >= 37 and len(caught["heldout"]) == 40
+
+
+def test_javascript_file_writes_fire_the_impact_trigger() -> None:
+    code = "const fs = require('fs');\nconsole.log(1);\nfs.writeFileSync('/output/r.txt', 'x');\n"
+    assert javascript_writes(code) == ["writeFileSync line 3"]
+    assert javascript_writes("console.log(require('fs').readFileSync('/data/x'))") == []
 
 
 # The runner and Node's runtime policy -------------------------------------------------------------------

@@ -91,8 +91,8 @@ def parse_answer(text: str, language: str = "python") -> ParsedAnswer:
     problem = None
     if code is None:
         problem = (
-            f"The answer contained no usable {_NAMES[language]} program. Reply with the complete program in one "
-            f"```{language} fenced block."
+            f"The answer contained no usable {_NAMES[language]} program. Reply with the complete program "
+            f"in one ```{language} fenced block."
         )
     return ParsedAnswer(code=code, confidence=confidence, uncertainty=uncertainty, problem=problem)
 

@@ -339,6 +339,22 @@ class _Analysis:
         self._on_assignment_expression(node)
 
 
+def javascript_writes(code: str) -> list[str]:
+    """Where JavaScript code writes files: 'writeFileSync line 3'... (empty when it writes none); the
+    JavaScript twin of writes.file_writes for the Impact escalation trigger."""
+    found = []
+    for node in _walk(_PARSER.parse(code.encode("utf-8", "surrogatepass")).root_node):
+        function = node.child_by_field_name("function") if node.type == "call_expression" else None
+        if function is None:
+            continue
+        if function.type == "member_expression":
+            function = function.child_by_field_name("property")
+        name = _text(function)
+        if name in FS_WRITES:
+            found.append(f"{name} line {_line(node)}")
+    return found
+
+
 def _syntax_error(source: str, root: Node) -> tuple[Finding, str] | None:
     """The first unparsable or missing token, as a finding and a compiler-like report for the model."""
     if not root.has_error:
