@@ -62,19 +62,26 @@ EOF
   rm -rf "$w"
 }
 
+# sandbox_rootfs ROOTFS SUITE PACKAGES LOG: a slim Debian minbase rootfs of SUITE with PACKAGES (comma
+# separated) and the user sandbox (65532), as both sandbox base images start.
+sandbox_rootfs() {
+  local rootfs=$1 suite=$2 packages=$3 logfile=$LEVEL5_CACHE_DIR/$4
+  need debootstrap "apt-get install -y debootstrap"
+  debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" http://deb.debian.org/debian \
+    >"$logfile" 2>&1 \
+    || die "debootstrap failed (see $logfile). Fix: check that Debian's package mirror is reachable"
+  # Slim the image: no package manager caches, docs or locales are needed to run code.
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
+    "$rootfs"/usr/share/doc "$rootfs"/usr/share/man "$rootfs"/usr/share/locale
+  chroot "$rootfs" /usr/sbin/groupadd -g 65532 sandbox
+  chroot "$rootfs" /usr/sbin/useradd -u 65532 -g 65532 -d /tmp -s /usr/sbin/nologin sandbox
+}
+
 build_sandbox_base() {
   [[ -s $(tarball_for "$SANDBOX_TAG") ]] && return 0
-  need debootstrap "apt-get install -y debootstrap"
   local w; w=$(mktemp -d "$IMG_DIR/rootfs.XXXX")
   log "debootstrap bookworm minbase with python3, numpy, pandas (about a minute)"
-  debootstrap --variant=minbase --include=python3,python3-numpy,python3-pandas,ca-certificates \
-    bookworm "$w/rootfs" http://deb.debian.org/debian >"$LEVEL5_CACHE_DIR/debootstrap.log" 2>&1 \
-    || die "debootstrap failed (see $LEVEL5_CACHE_DIR/debootstrap.log). Fix: check that Debian's package mirror is reachable"
-  # Slim the image: no package manager caches, docs or locales are needed to run code.
-  rm -rf "$w/rootfs"/var/cache/apt/archives/*.deb "$w/rootfs"/var/lib/apt/lists/* \
-    "$w/rootfs"/usr/share/doc "$w/rootfs"/usr/share/man "$w/rootfs"/usr/share/locale
-  chroot "$w/rootfs" /usr/sbin/groupadd -g 65532 sandbox
-  chroot "$w/rootfs" /usr/sbin/useradd -u 65532 -g 65532 -d /tmp -s /usr/sbin/nologin sandbox
+  sandbox_rootfs "$w/rootfs" bookworm python3,python3-numpy,python3-pandas,ca-certificates debootstrap.log
   pack_rootfs "$w/rootfs" "$SANDBOX_TAG" 65532:65532 python3
   rm -rf "$w"
 }
@@ -84,17 +91,10 @@ build_sandbox_base() {
 # hashes checked, no install scripts run) at /node_modules, where Node finds them from any script.
 build_sandbox_js_base() {
   [[ -s $(tarball_for "$JS_SANDBOX_TAG") ]] && return 0
-  need debootstrap "apt-get install -y debootstrap"
   need npm "apt-get install -y npm"
   local w; w=$(mktemp -d "$IMG_DIR/rootfs-js.XXXX")
   log "debootstrap trixie minbase with python3 and nodejs (about two minutes)"
-  debootstrap --variant=minbase --include=python3,nodejs,ca-certificates \
-    trixie "$w/rootfs" http://deb.debian.org/debian >"$LEVEL5_CACHE_DIR/debootstrap-js.log" 2>&1 \
-    || die "debootstrap failed (see $LEVEL5_CACHE_DIR/debootstrap-js.log). Fix: check that Debian's package mirror is reachable"
-  rm -rf "$w/rootfs"/var/cache/apt/archives/*.deb "$w/rootfs"/var/lib/apt/lists/* \
-    "$w/rootfs"/usr/share/doc "$w/rootfs"/usr/share/man "$w/rootfs"/usr/share/locale
-  chroot "$w/rootfs" /usr/sbin/groupadd -g 65532 sandbox
-  chroot "$w/rootfs" /usr/sbin/useradd -u 65532 -g 65532 -d /tmp -s /usr/sbin/nologin sandbox
+  sandbox_rootfs "$w/rootfs" trixie python3,nodejs,ca-certificates debootstrap-js.log
   mkdir -p "$w/npm"
   cp "$(dirname "$JS_LOCKFILE")/package.json" "$JS_LOCKFILE" "$w/npm/"
   (cd "$w/npm" && npm ci --ignore-scripts --no-audit --no-fund --omit=dev >"$LEVEL5_CACHE_DIR/npm-js.log" 2>&1) \

@@ -16,7 +16,6 @@ run time. Pure and deterministic; the code is never executed.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
@@ -24,7 +23,7 @@ from collections.abc import Iterator, Sequence
 import tree_sitter_javascript
 from tree_sitter import Language, Node, Parser
 
-from level5.api.verdicts import Finding, Verdict, dedupe, worst
+from level5.api.verdicts import Finding, Verdict
 from level5.core.layout import OUTPUT_DIR, READ_ROOTS, WRITE_ROOTS
 from level5.safety.review.js_policy import (
     DENIED_GLOBALS,
@@ -38,7 +37,13 @@ from level5.safety.review.js_policy import (
     SAFE_BUILTINS,
     STRING_TIMERS,
 )
-from level5.safety.review.reviewer import SYNTAX_RULE, ReviewResult, source_findings
+from level5.safety.review.reviewer import (
+    SYNTAX_RULE,
+    ReviewResult,
+    review_result,
+    size_findings,
+    source_findings,
+)
 
 PROGRAM_FILE = "main.js"
 """The program's file as the sandbox runs it (/code/main.js)."""
@@ -371,13 +376,7 @@ def _syntax_error(source: str, root: Node) -> tuple[Finding, str] | None:
 def review_javascript(source: str, *, allowed_libraries: Sequence[str], max_lines: int) -> ReviewResult:
     """Review JavaScript `source` (exactly what will run) and return the verdict with its findings."""
     data = source.encode("utf-8", "surrogatepass")
-    findings = source_findings(source, data, python=False)
-    non_blank = sum(1 for line in source.splitlines() if line.strip())
-    if non_blank > max_lines:
-        message = f"{non_blank} non-blank lines exceed the limit of {max_lines}"
-        findings.append(
-            Finding(rule="L5-SIZE-001", line=max_lines + 1, message=message, verdict=Verdict.BLOCK)
-        )
+    findings = source_findings(source, data, python=False) + size_findings(source, max_lines)
     compile_error = None
     try:
         root = _PARSER.parse(data).root_node
@@ -389,10 +388,4 @@ def review_javascript(source: str, *, allowed_libraries: Sequence[str], max_line
     except RecursionError:
         message = "code is nested too deeply to review"
         findings.append(Finding(rule="L5-SYNTAX-002", line=1, message=message, verdict=Verdict.BLOCK))
-    findings = sorted(dedupe(findings), key=lambda f: (f.line, f.rule))
-    return ReviewResult(
-        verdict=worst(f.verdict for f in findings),
-        findings=findings,
-        code_sha256=hashlib.sha256(data).hexdigest(),
-        compile_error=compile_error,
-    )
+    return review_result(findings, data, compile_error)

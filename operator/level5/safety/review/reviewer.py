@@ -128,17 +128,30 @@ def source_findings(source: str, data: bytes, *, python: bool = True) -> list[Fi
     return dedupe(findings)
 
 
+def size_findings(source: str, max_lines: int) -> list[Finding]:
+    """The program is longer than capabilities.maxLines (non-blank lines), in any language."""
+    non_blank = sum(1 for line in source.splitlines() if line.strip())
+    if non_blank <= max_lines:
+        return []
+    message = f"{non_blank} non-blank lines exceed the limit of {max_lines}"
+    return [Finding(rule="L5-SIZE-001", line=max_lines + 1, message=message, verdict=Verdict.BLOCK)]
+
+
+def review_result(findings: list[Finding], data: bytes, compile_error: str | None) -> ReviewResult:
+    """The verdict of a review: its findings in order of line, the worst one's verdict, the bytes' hash."""
+    findings = sorted(dedupe(findings), key=lambda f: (f.line, f.rule))
+    return ReviewResult(
+        verdict=worst(f.verdict for f in findings),
+        findings=findings,
+        code_sha256=hashlib.sha256(data).hexdigest(),
+        compile_error=compile_error,
+    )
+
+
 def review_code(source: str, *, allowed_libraries: Sequence[str], max_lines: int) -> ReviewResult:
     """Review `source` (exactly what will run) and return the verdict with its findings."""
     data = source.encode("utf-8", "surrogatepass")
-    digest = hashlib.sha256(data).hexdigest()
-    findings = source_findings(source, data)
-    non_blank = sum(1 for line in source.splitlines() if line.strip())
-    if non_blank > max_lines:
-        message = f"{non_blank} non-blank lines exceed the limit of {max_lines}"
-        findings.append(
-            Finding(rule="L5-SIZE-001", line=max_lines + 1, message=message, verdict=Verdict.BLOCK)
-        )
+    findings = source_findings(source, data) + size_findings(source, max_lines)
     compile_error = None
     try:
         tree = ast.parse(data, filename=PROGRAM_FILE)
@@ -151,10 +164,4 @@ def review_code(source: str, *, allowed_libraries: Sequence[str], max_lines: int
     except (RecursionError, MemoryError):
         message = "code is nested too deeply to review"
         findings.append(Finding(rule="L5-SYNTAX-002", line=1, message=message, verdict=Verdict.BLOCK))
-    findings = sorted(dedupe(findings), key=lambda f: (f.line, f.rule))
-    return ReviewResult(
-        verdict=worst(f.verdict for f in findings),
-        findings=findings,
-        code_sha256=digest,
-        compile_error=compile_error,
-    )
+    return review_result(findings, data, compile_error)
