@@ -59,11 +59,11 @@ cluster-env: ## Print exports for the cluster: eval "$(make -s cluster-env)"
 
 images: sandbox-image operator-image ## Build the sandbox and operator images without Docker; import them into the running cluster
 
-base-images: deps ## Build the pause and sandbox base images (debootstrap + umoci, no registry needed)
+base-images: deps ## Build the pause and sandbox base images, Python's and JavaScript's (debootstrap + umoci, npm ci)
 	bash $(CLUSTER)/images.sh build
 
-sandbox-image: base-images ## Build the sandbox runner image and import it into the running cluster
-	bash sandbox-image/build.sh
+sandbox-image: base-images ## Build the sandbox runner images (SANDBOX_LANGUAGES, default both) and import them
+	bash sandbox-image/build.sh $(SANDBOX_LANGUAGES)
 
 operator-image: deps venv ## Build the operator image (cached layers) and import it into the running cluster
 	bash $(CLUSTER)/operator-image.sh
@@ -107,7 +107,7 @@ eval-safety: venv ## Print the safety layers' detection and false-positive rates
 bench: venv ## Measure iteration latency, overhead, API calls, throughput, review and redaction speed on the local cluster (not part of make test)
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
 	@# The runner measured is this checkout's, in an image of its own tag (the shared :dev one is left alone).
-	$(MAKE) -s sandbox-image LEVEL5_SANDBOX_IMAGE=$(BENCH_IMAGE) >/dev/null
+	$(MAKE) -s sandbox-image LEVEL5_SANDBOX_IMAGE=$(BENCH_IMAGE) SANDBOX_LANGUAGES=python >/dev/null
 	@# The CRDs are applied only when missing: on a shared cluster another checkout's may be newer.
 	@# BENCH_BASELINE=<git revision>: that revision's operator and runner, its samples interleaved with ours.
 	@set -e; baseline=; if [ -n "$(BENCH_BASELINE)" ]; then \

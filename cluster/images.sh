@@ -2,10 +2,11 @@
 # Build the images the cluster needs without a registry or a Docker engine, cached by tag:
 #  - the pause image: a tiny static C program, packed with umoci;
 #  - the sandbox base image: a Debian bookworm minbase rootfs (debootstrap) with python3, numpy and
-#    pandas, owned by nobody, packed with umoci.
+#    pandas, owned by nobody, packed with umoci;
+#  - the JavaScript sandbox base image: Debian trixie with python3, nodejs and the locked npm packages.
 # Images are kept as OCI-layout tarballs under LEVEL5_CACHE_DIR/images and imported into containerd's
 # k8s.io namespace (the one the CRI uses) by `import_image`.
-# Usage: images.sh build | import | import-one TAG | derive BASE NEW SRC DEST | pack ROOTFS TAG USER CMD...
+# Usage: images.sh build | build-js | import | import-one TAG | derive BASE NEW SRC DEST | pack ROOTFS TAG USER CMD...
 # (The operator image is built by cluster/operator-image.sh, which sources this file for its helpers.)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -61,20 +62,48 @@ EOF
   rm -rf "$w"
 }
 
+# sandbox_rootfs ROOTFS SUITE PACKAGES LOG: a slim Debian minbase rootfs of SUITE with PACKAGES (comma
+# separated) and the user sandbox (65532), as both sandbox base images start.
+sandbox_rootfs() {
+  local rootfs=$1 suite=$2 packages=$3 logfile=$LEVEL5_CACHE_DIR/$4
+  need debootstrap "apt-get install -y debootstrap"
+  debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" http://deb.debian.org/debian \
+    >"$logfile" 2>&1 \
+    || die "debootstrap failed (see $logfile). Fix: check that Debian's package mirror is reachable"
+  # Slim the image: no package manager caches, docs or locales are needed to run code.
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
+    "$rootfs"/usr/share/doc "$rootfs"/usr/share/man "$rootfs"/usr/share/locale
+  chroot "$rootfs" /usr/sbin/groupadd -g 65532 sandbox
+  chroot "$rootfs" /usr/sbin/useradd -u 65532 -g 65532 -d /tmp -s /usr/sbin/nologin sandbox
+}
+
 build_sandbox_base() {
   [[ -s $(tarball_for "$SANDBOX_TAG") ]] && return 0
-  need debootstrap "apt-get install -y debootstrap"
   local w; w=$(mktemp -d "$IMG_DIR/rootfs.XXXX")
   log "debootstrap bookworm minbase with python3, numpy, pandas (about a minute)"
-  debootstrap --variant=minbase --include=python3,python3-numpy,python3-pandas,ca-certificates \
-    bookworm "$w/rootfs" http://deb.debian.org/debian >"$LEVEL5_CACHE_DIR/debootstrap.log" 2>&1 \
-    || die "debootstrap failed (see $LEVEL5_CACHE_DIR/debootstrap.log). Fix: check that Debian's package mirror is reachable"
-  # Slim the image: no package manager caches, docs or locales are needed to run code.
-  rm -rf "$w/rootfs"/var/cache/apt/archives/*.deb "$w/rootfs"/var/lib/apt/lists/* \
-    "$w/rootfs"/usr/share/doc "$w/rootfs"/usr/share/man "$w/rootfs"/usr/share/locale
-  chroot "$w/rootfs" /usr/sbin/groupadd -g 65532 sandbox
-  chroot "$w/rootfs" /usr/sbin/useradd -u 65532 -g 65532 -d /tmp -s /usr/sbin/nologin sandbox
+  sandbox_rootfs "$w/rootfs" bookworm python3,python3-numpy,python3-pandas,ca-certificates debootstrap.log
   pack_rootfs "$w/rootfs" "$SANDBOX_TAG" 65532:65532 python3
+  rm -rf "$w"
+}
+
+# The JavaScript sandbox base image: a Debian trixie minbase rootfs with python3 (the runner) and nodejs,
+# plus the npm packages of sandbox-image/javascript installed with `npm ci` from its lockfile (integrity
+# hashes checked, no install scripts run) at /node_modules, where Node finds them from any script.
+build_sandbox_js_base() {
+  [[ -s $(tarball_for "$JS_SANDBOX_TAG") ]] && return 0
+  need npm "apt-get install -y npm"
+  local w; w=$(mktemp -d "$IMG_DIR/rootfs-js.XXXX")
+  log "debootstrap trixie minbase with python3 and nodejs (about two minutes)"
+  sandbox_rootfs "$w/rootfs" trixie python3,nodejs,ca-certificates debootstrap-js.log
+  mkdir -p "$w/npm"
+  cp "$(dirname "$JS_LOCKFILE")/package.json" "$JS_LOCKFILE" "$w/npm/"
+  (cd "$w/npm" && npm ci --ignore-scripts --no-audit --no-fund --omit=dev >"$LEVEL5_CACHE_DIR/npm-js.log" 2>&1) \
+    || die "npm ci failed (see $LEVEL5_CACHE_DIR/npm-js.log). Fix: check that the npm registry is reachable"
+  rm -f "$w/npm/node_modules/.package-lock.json"
+  cp -a "$w/npm/node_modules" "$w/rootfs/node_modules"
+  chown -R root:root "$w/rootfs/node_modules"
+  chmod -R a+rX,go-w "$w/rootfs/node_modules"
+  pack_rootfs "$w/rootfs" "$JS_SANDBOX_TAG" 65532:65532 python3
   rm -rf "$w"
 }
 
@@ -110,10 +139,11 @@ import_image() {
 [[ ${BASH_SOURCE[0]} == "$0" ]] || return 0
 
 case ${1:-build} in
-  build) need umoci "apt-get install -y umoci"; build_pause; build_sandbox_base ;;
+  build) need umoci "apt-get install -y umoci"; build_pause; build_sandbox_base; build_sandbox_js_base ;;
+  build-js) need umoci "apt-get install -y umoci"; build_sandbox_js_base ;;
   import) import_image "$PAUSE_TAG"; import_image "$SANDBOX_TAG" ;;
   import-one) import_image "$2" ;;
   derive) derive "$2" "$3" "$4" "$5" ;;
   pack) pack_rootfs "$2" "$3" "$4" "${@:5}" ;;
-  *) die "unknown command '$1'. Use: build | import | import-one TAG | derive BASE NEW SRC DEST | pack ROOTFS TAG USER CMD..." ;;
+  *) die "unknown command '$1'. Use: build | build-js | import | import-one TAG | derive BASE NEW SRC DEST | pack ROOTFS TAG USER CMD..." ;;
 esac

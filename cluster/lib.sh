@@ -42,6 +42,10 @@ SERVICE_IP=10.96.0.1
 CONTAINERD_SOCK=$RUN_DIR/containerd/containerd.sock
 SANDBOX_TAG=${LEVEL5_SANDBOX_BASE_TAG:-level5.local/sandbox-base:bookworm-1}
 PAUSE_TAG=level5.local/pause:3.10
+# The JavaScript sandbox base: Debian trixie (its Node.js 20 has the permission model) with the npm packages
+# of sandbox-image/javascript/package-lock.json; the lockfile's hash is in the tag, so a change rebuilds it.
+JS_LOCKFILE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/sandbox-image/javascript/package-lock.json
+JS_SANDBOX_TAG=${LEVEL5_SANDBOX_JS_BASE_TAG:-level5.local/sandbox-js-base:trixie-$(sha256sum "$JS_LOCKFILE" | cut -c1-8)}
 KNP_SECRETS_MOUNT=/run/secrets/kubernetes.io/serviceaccount
 # System-call monitoring: runsc's remote trace sink connects to this socket (one connection per pod
 # sandbox), and the collector serves per-container summaries on the node address (the operator reaches it

@@ -73,6 +73,16 @@ _ERROR_LINE = re.compile(
 )
 
 
+# Node's report of an uncaught error: "TypeError: Cannot read ..." or "Error [ERR_X]: ...", then "at" lines.
+_NODE_ERROR = re.compile(
+    r"^([A-Za-z_$][\w$]*(?:Error|Exception)|PolicyViolation)(?: \[[A-Z0-9_]+\])?: (.*)\n(?=    at |Error\n)",
+    re.MULTILINE,
+)
+_NODE_LOCATION = re.compile(r"^/\S+:\d+$", re.MULTILINE)
+# JavaScript test scripts run with Node (the JavaScript image only), Python ones isolated.
+TEST_INTERPRETERS = {".py": [sys.executable, "-I"], ".js": ["/usr/bin/node"]}
+
+
 class CappedReader(threading.Thread):
     """Drain a pipe in the background, keeping only the first `cap` bytes so a chatty program cannot
     exhaust the runner's memory, while counting everything it wrote."""
@@ -217,6 +227,15 @@ def parse_error(
     start = stderr.rfind("Traceback (most recent call last):")
     if start < 0 and returncode == 0:
         return None
+    node = None if start >= 0 else _NODE_ERROR.search(stderr)
+    if node is not None:  # JavaScript: from the "file:line" above the error's source line to the end
+        headers = list(_NODE_LOCATION.finditer(stderr, 0, node.start()))
+        tail = stderr[headers[-1].start() if headers else node.start() :]
+        return {
+            "type": node.group(1),
+            "message": node.group(2)[:2048],
+            "traceback": tail[-MAX_TRACEBACK_CHARS:],
+        }
     tail = stderr[start:] if start >= 0 else stderr
     lines = [line for line in tail.strip().splitlines() if line.strip()]
     error_type, message = "NonZeroExit", f"the program exited with code {returncode}"
@@ -261,7 +280,8 @@ def evaluate_check(
                 "LEVEL5_EXIT_CODE": str(run["returncode"]),
             },
         )
-        test = run_process([sys.executable, "-I", check["path"]], output_dir, env, timeout)
+        interpreter = TEST_INTERPRETERS.get(Path(check["path"]).suffix, TEST_INTERPRETERS[".py"])
+        test = run_process([*interpreter, check["path"]], output_dir, env, timeout)
         result["passed"] = test["returncode"] == 0 and not test["timedOut"]
         detail = (test["stderr"] or test["stdout"]).strip()[-1024:]
         status = "timed out" if test["timedOut"] else f"exited {test['returncode']}"

@@ -228,6 +228,7 @@ def test_deployment_defaults() -> None:
         "LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT": "4",
         "LEVEL5_RUNTIME_CLASS": "gvisor",
         "LEVEL5_SANDBOX_IMAGE": "level5.local/sandbox:dev",
+        "LEVEL5_SANDBOX_IMAGE_JAVASCRIPT": "level5.local/sandbox-js:dev",
         "LEVEL5_AUDIT_PATH": "/var/lib/level5/audit.jsonl",
         "LEVEL5_METRICS_PORT": "9090",
         "LEVEL5_WEBHOOK_PORT": "9443",

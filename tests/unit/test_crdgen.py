@@ -68,6 +68,7 @@ def test_crd_shape() -> None:
     assert [c["name"] for c in version["additionalPrinterColumns"]] == [
         "Phase",
         "Iteration",
+        "Language",
         "Autonomy",
         "Score",
         "Approval",

@@ -66,6 +66,7 @@ CRDS = [
         columns=[
             _column("Phase", "string", ".status.phase"),
             _column("Iteration", "integer", ".status.iteration"),
+            _column("Language", "string", ".spec.capabilities.language", priority=1),
             _column("Autonomy", "string", ".spec.autonomy.level"),
             _column("Score", "number", ".status.score"),
             _column("Approval", "string", ".status.approval", priority=1),

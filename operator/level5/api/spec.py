@@ -56,6 +56,23 @@ ShortText = Annotated[str, Field(max_length=2048)]
 """One constraint, preference or similar line of text."""
 
 
+class Language(StrEnum):
+    """Languages the sandbox can run."""
+
+    PYTHON = "python"
+    """Python 3.11 (Debian bookworm) with numpy and pandas."""
+    JAVASCRIPT = "javascript"
+    """Node.js 20 (Debian trixie), CommonJS, with the npm packages of IMAGE_LIBRARIES."""
+
+
+IMAGE_LIBRARIES: dict[Language, tuple[str, ...]] = {
+    Language.PYTHON: ("numpy", "pandas"),
+    Language.JAVASCRIPT: ("lodash", "moment"),
+}
+"""Third-party libraries each language's sandbox image provides (for JavaScript, the packages of
+sandbox-image/javascript/package.json; a unit test checks both agree)."""
+
+
 class SuccessCriterion(CrdModel):
     """One check the result must pass. Exactly one of exitCode, outputContains, outputMatches, testScript
     or judge must be set."""
@@ -69,9 +86,12 @@ class SuccessCriterion(CrdModel):
     output_matches: str | None = Field(default=None, min_length=1, max_length=4096)
     """The program's standard output must match this Python regular expression (re.search, MULTILINE)."""
     test_script: str | None = Field(default=None, min_length=1, max_length=65536)
-    """Python source run in the sandbox after the program, with the working directory /output and the
-    environment variables LEVEL5_STDOUT_FILE, LEVEL5_STDERR_FILE and LEVEL5_EXIT_CODE; it passes when it
-    exits 0."""
+    """Source of a test run in the sandbox after the program (Python, or JavaScript with
+    testScriptLanguage: javascript), with the working directory /output and the environment variables
+    LEVEL5_STDOUT_FILE, LEVEL5_STDERR_FILE and LEVEL5_EXIT_CODE; it passes when it exits 0."""
+    test_script_language: Language = Language.PYTHON
+    """Language of testScript: python (the default) or javascript (run by Node in the JavaScript sandbox
+    image only)."""
     judge: str | None = Field(default=None, min_length=1, max_length=4096)
     """A plain-language criterion judged by the model from the code and its output; the model's rationale
     is recorded in status."""
@@ -122,12 +142,6 @@ class Goal(CrdModel):
     """Soft wishes (style, approach), given to the model verbatim."""
 
 
-class Language(StrEnum):
-    """Languages the sandbox can run."""
-
-    PYTHON = "python"
-
-
 class FileAccess(CrdModel):
     """Which paths the program may read and write. The sandbox root filesystem is read-only; reference data
     is mounted read-only at /data and writes go only to the ephemeral directory /output."""
@@ -156,8 +170,9 @@ class Capabilities(CrdModel):
     max_lines: int = Field(default=200, ge=1, le=5000)
     """Longest program the review lets through, in lines."""
     allowed_libraries: list[ShortText] = Field(default_factory=list, max_length=64)
-    """Third-party modules the code may import (e.g. pandas); safe standard-library modules are always
-    allowed by the review."""
+    """Third-party modules the code may import (e.g. pandas; for javascript only the npm packages its image
+    provides: lodash, moment); safe standard-library or built-in modules are always allowed by the
+    review."""
     files: FileAccess = Field(default_factory=FileAccess)
     """File access of the program."""
     timeout_seconds: int = Field(default=60, ge=1, le=3600)
@@ -168,6 +183,21 @@ class Capabilities(CrdModel):
     """Memory request and limit of the sandbox pod."""
     ephemeral_storage: Quantity = "64Mi"
     """Ephemeral-storage request and limit of the sandbox pod (also the size of /output and /tmp)."""
+
+    @model_validator(mode="after")
+    def _libraries_in_image(self) -> Capabilities:
+        # The Python image's import names are many (numpy's submodules, the standard library), so only the
+        # JavaScript packages, which are exactly the image's lockfile, are checked here.
+        if self.language is Language.JAVASCRIPT:
+            provided = IMAGE_LIBRARIES[Language.JAVASCRIPT]
+            missing = [lib for lib in self.allowed_libraries if lib not in provided]
+            if missing:
+                raise ValueError(
+                    f"capabilities.allowedLibraries: {', '.join(missing)} not in the JavaScript sandbox "
+                    f"image (it provides {', '.join(provided)}); remove them, or add them to "
+                    "sandbox-image/javascript/package.json and rebuild the image"
+                )
+        return self
 
 
 class Convergence(CrdModel):
@@ -280,7 +310,7 @@ DEFAULT_TRIGGERS: dict[AutonomyLevel, tuple[Trigger, ...]] = {
 }
 """The triggers that escalate at each level when spec.autonomy.escalation.triggers is not set."""
 
-SAFE_LIBRARIES = ["numpy", "pandas"]
+SAFE_LIBRARIES = ["numpy", "pandas", "lodash", "moment"]
 """Default escalation.safeLibraries: third-party libraries whose use is not a high-impact change."""
 
 
@@ -367,3 +397,17 @@ class AgentTaskSpec(CrdModel):
     """Kill switch of this task: set to true to stop it for good. The running sandbox pod is deleted at once
     (grace period 0), no further model calls are made and the phase becomes Cancelled; a cancelled task
     never restarts. `kubectl patch agenttask NAME --type merge -p '{"spec":{"cancel":true}}'`."""
+
+    @model_validator(mode="after")
+    def _test_scripts_runnable(self) -> AgentTaskSpec:
+        for criterion in self.goal.success_criteria:
+            if (
+                criterion.test_script_language is Language.JAVASCRIPT
+                and self.capabilities.language is not Language.JAVASCRIPT
+            ):
+                raise ValueError(
+                    f"goal.successCriteria[{criterion.name}].testScriptLanguage: javascript test scripts run "
+                    "only in the JavaScript sandbox; set capabilities.language: javascript or write the test "
+                    "in Python"
+                )
+        return self

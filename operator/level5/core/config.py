@@ -20,7 +20,9 @@ class OperatorConfig(BaseModel):
     runtime_class: str | None = "gvisor"
     """RuntimeClass of sandbox pods (LEVEL5_RUNTIME_CLASS; empty for the node default)."""
     sandbox_image: str = "level5.local/sandbox:dev"
-    """Image with the runner at /opt/level5/runner.py (LEVEL5_SANDBOX_IMAGE)."""
+    """Image with the runner at /opt/level5/runner.py that runs Python tasks (LEVEL5_SANDBOX_IMAGE)."""
+    sandbox_image_javascript: str = "level5.local/sandbox-js:dev"
+    """Image with the runner and Node.js that runs JavaScript tasks (LEVEL5_SANDBOX_IMAGE_JAVASCRIPT)."""
     max_concurrent_model_calls: int = 64
     """Model requests in flight at once across all tasks (LEVEL5_MAX_MODEL_CALLS)."""
     max_model_calls_per_endpoint: int = Field(default=4, ge=1)
@@ -71,6 +73,7 @@ class OperatorConfig(BaseModel):
             "model_api_key": "LEVEL5_MODEL_API_KEY",
             "runtime_class": "LEVEL5_RUNTIME_CLASS",
             "sandbox_image": "LEVEL5_SANDBOX_IMAGE",
+            "sandbox_image_javascript": "LEVEL5_SANDBOX_IMAGE_JAVASCRIPT",
             "max_concurrent_model_calls": "LEVEL5_MAX_MODEL_CALLS",
             "max_model_calls_per_endpoint": "LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT",
             "audit_path": "LEVEL5_AUDIT_PATH",

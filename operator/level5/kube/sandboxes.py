@@ -21,6 +21,7 @@ from level5.kube.errors import created, quota_refusal, unless_missing
 from level5.observability.syscalls import SyscallMonitorClient
 from level5.safety.runtime_policy import policy_document
 from level5.sandbox.manifests import (
+    PROGRAM_FILES,
     STARTUP_GRACE_SECONDS,
     TaskRef,
     code_config_map,
@@ -118,7 +119,8 @@ class SandboxLauncher:
 
     async def read_code(self, namespace: str, config_map: str) -> str | None:
         found = await unless_missing(self._core.read_namespaced_config_map(config_map, namespace))
-        return None if found is None else (found.data or {}).get("main.py")
+        data = {} if found is None else (found.data or {})
+        return next((data[name] for name in PROGRAM_FILES.values() if name in data), None)
 
     async def read_pod(self, namespace: str, name: str) -> Pod | None:
         pod = await unless_missing(self._core.read_namespaced_pod(name, namespace))

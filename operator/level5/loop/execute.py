@@ -80,7 +80,10 @@ class ExecuteStep(ApprovalSteps):
         )
         outcome = guarded.outcome
         syscalls = syscall_record(
-            outcome.monitoring, outcome.syscalls, outcome.run.isolation_probe if outcome.run else None
+            outcome.monitoring,
+            outcome.syscalls,
+            outcome.run.isolation_probe if outcome.run else None,
+            self.spec.capabilities.language,
         )
         syscalls = syscalls.model_copy(update={"anomalies": [self._redact(a) for a in syscalls.anomalies]})
         await self._audit(
@@ -192,7 +195,10 @@ class ExecuteStep(ApprovalSteps):
     def _judge_with(self, code: str, run: RunResult | None, current_iteration: int) -> JudgeFn:
         async def judge(criterion: SuccessCriterion) -> tuple[Judgement, int]:
             assert run is not None  # evaluate() only judges completed runs
-            text, used = await self._complete(current_iteration, judge_messages(criterion, code, run))
+            text, used = await self._complete(
+                current_iteration,
+                judge_messages(criterion, code, run, self.spec.capabilities.language),
+            )
             return parse_judgement(text), used
 
         return judge

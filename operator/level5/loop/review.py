@@ -12,7 +12,8 @@ from level5.loop.prompts import describe_failure
 from level5.loop.state_machine import (
     Action,
 )
-from level5.safety.review.reviewer import Verdict, review_code
+from level5.safety.review.languages import review_program
+from level5.safety.review.reviewer import Verdict
 
 
 class ReviewStep(StepContext):
@@ -33,7 +34,9 @@ class ReviewStep(StepContext):
             )
             return
         caps = self.spec.capabilities
-        review = review_code(code, allowed_libraries=caps.allowed_libraries, max_lines=caps.max_lines)
+        review = review_program(
+            code, language=caps.language, allowed_libraries=caps.allowed_libraries, max_lines=caps.max_lines
+        )
         rules = sorted({f.rule for f in review.findings})
         summary = ReviewSummary(verdict=review.verdict.value, rules=rules)
         self.metrics.review_finished(summary)
@@ -61,7 +64,7 @@ class ReviewStep(StepContext):
             # A program that does not compile has a bug to debug: Python's own message, not a security block.
             error = review.compile_error.splitlines()[-1]
             reason, signature = error, failure_signature("compile", error)
-            feedback = describe_failure(compile_error=review.compile_error)
+            feedback = describe_failure(compile_error=review.compile_error, language=caps.language)
         else:
             reason = f"Review{review.verdict.value.capitalize()}: {', '.join(rules)}"
             signature = failure_signature("review", *rules)

@@ -16,6 +16,9 @@ _FENCE = re.compile(
     re.MULTILINE | re.DOTALL,
 )
 _PYTHON_TAGS = {"python", "python3", "py", "py3"}
+FENCE_TAGS = {"python": _PYTHON_TAGS, "javascript": {"javascript", "js", "node", "nodejs", "cjs"}}
+"""Fence tags that mark a program, by the task's language (spec.capabilities.language)."""
+_NAMES = {"python": "Python", "javascript": "JavaScript"}
 _CONFIDENCE = re.compile(r"^\W*confidence\W*[:=]\s*(?P<value>[0-9]*\.?[0-9]+)\s*(?P<pct>%?)", re.I | re.M)
 _UNCERTAINTY = re.compile(r"^\W*uncertainty\W*[:=]\s*(?P<text>.+)$", re.I | re.M)
 _VERDICT = re.compile(r"\bVERDICT\W*[:=]?\s*\**\s*(?P<verdict>PASS|FAIL)\b", re.I)
@@ -54,23 +57,27 @@ def _is_program(text: str) -> bool:
     )
 
 
-def extract_code(text: str) -> str | None:
-    """The program in an answer: the longest python-tagged fence, else the longest untagged fence that
-    parses, else the whole answer (minus the CONFIDENCE/UNCERTAINTY lines) when it parses as a program."""
+def extract_code(text: str, language: str = "python") -> str | None:
+    """The program in an answer: the longest fence tagged with the language, else the longest untagged fence
+    that parses (JavaScript: any untagged non-empty one), else for Python the whole answer (minus the
+    CONFIDENCE/UNCERTAINTY lines) when it parses as a program."""
     blocks = [(m.group("tag").lower(), m.group("body")) for m in _FENCE.finditer(text)]
-    tagged = [body for tag, body in blocks if tag in _PYTHON_TAGS and body.strip()]
-    untagged = [body for tag, body in blocks if not tag and _is_program(body)]
+    tagged = [body for tag, body in blocks if tag in FENCE_TAGS[language] and body.strip()]
+    parses = _is_program if language == "python" else str.strip
+    untagged = [body for tag, body in blocks if not tag and parses(body)]
     for candidates in (tagged, untagged):
         if candidates:
             return max(candidates, key=len).strip("\n") + "\n"
     if blocks:
-        return None  # fences in other languages only: not a Python program
+        return None  # fences in other languages only: not a program in the task's language
+    if language != "python":
+        return None
     bare = _UNCERTAINTY.sub("", _CONFIDENCE.sub("", text)).strip()
     return bare + "\n" if _is_program(bare) else None
 
 
-def parse_answer(text: str) -> ParsedAnswer:
-    """Parse a code-writing answer."""
+def parse_answer(text: str, language: str = "python") -> ParsedAnswer:
+    """Parse a code-writing answer for a program in `language` (a spec.capabilities.language value)."""
     confidence_match = _CONFIDENCE.search(text)
     confidence = None
     if confidence_match:
@@ -80,12 +87,12 @@ def parse_answer(text: str) -> ParsedAnswer:
         confidence = min(max(value, 0.0), 1.0)
     uncertainty_match = _UNCERTAINTY.search(text)
     uncertainty = uncertainty_match.group("text").strip()[:2048] if uncertainty_match else None
-    code = extract_code(text)
+    code = extract_code(text, language)
     problem = None
     if code is None:
         problem = (
-            "The answer contained no usable Python program. Reply with the complete program in one "
-            "```python fenced block."
+            f"The answer contained no usable {_NAMES[language]} program. Reply with the complete program "
+            f"in one ```{language} fenced block."
         )
     return ParsedAnswer(code=code, confidence=confidence, uncertainty=uncertainty, problem=problem)
 

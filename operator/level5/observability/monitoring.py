@@ -10,10 +10,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from level5.api.spec import Capabilities, cpu_cores
+from level5.api.spec import Capabilities, Language, cpu_cores
 from level5.api.status import HistoryEntry, SyscallMonitoring, SyscallRecord, Termination
-from level5.core.layout import REPORT_DIR, RUNNER_DIR, TMP_DIR
-from level5.observability.syscalls import syscall_anomalies
+from level5.core.layout import NODE_MODULES_DIR, REPORT_DIR, RUNNER_DIR, TMP_DIR
+from level5.observability.syscalls import JAVASCRIPT_SYSTEM_READ_ROOTS, syscall_anomalies
 from level5.safety.review.policy import READ_ROOTS, WRITE_ROOTS
 from level5.sandbox.result import MAX_STREAM_BYTES, IsolationProbe
 from level5.sandbox.syscall_summary import SyscallSummary
@@ -70,10 +70,19 @@ INCOMPLETE = "MonitoringIncomplete"
 PROGRAM_EXECS = 1
 """Processes the program's container itself starts: the runner (its own process) starts the program's
 interpreter once."""
+LANGUAGE_RUNTIMES: dict[Language, tuple[int, tuple[str, ...]]] = {
+    Language.PYTHON: (0, ()),
+    Language.JAVASCRIPT: (1, (*JAVASCRIPT_SYSTEM_READ_ROOTS, NODE_MODULES_DIR)),
+}
+"""What each language's runtime adds to the expected activity: executions (node_launch.py executes Node) and
+files it reads by itself."""
 
 
 def syscall_record(
-    monitoring: SyscallMonitoring, summary: SyscallSummary | None, probe: IsolationProbe | None
+    monitoring: SyscallMonitoring,
+    summary: SyscallSummary | None,
+    probe: IsolationProbe | None,
+    language: Language = Language.PYTHON,
 ) -> SyscallRecord:
     """What the system-call monitor saw of one program run, with its anomalies. The program's container may
     read the task's paths and the runner's own files, and write its outputs, the report and its own scratch
@@ -81,10 +90,11 @@ def syscall_record(
     isolation probe makes the only expected connections."""
     if summary is None:
         return SyscallRecord(monitoring=monitoring)
+    execs, system_roots = LANGUAGE_RUNTIMES[language]
     found = syscall_anomalies(
         summary,
-        expected_execs=PROGRAM_EXECS,
-        read_roots=(*READ_ROOTS, RUNNER_DIR),
+        expected_execs=PROGRAM_EXECS + execs,
+        read_roots=(*READ_ROOTS, RUNNER_DIR, *system_roots),
         write_roots=(*WRITE_ROOTS, REPORT_DIR, TMP_DIR),
         expected_connects={probe.address: probe.attempts} if probe else None,
     )

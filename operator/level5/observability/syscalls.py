@@ -120,6 +120,27 @@ SYSTEM_READ_ROOTS: tuple[str, ...] = (
 runs (tests/unit/data/syscall_monitor/): the interpreter, its libraries, locale and time-zone data
 (importing pandas reads every zoneinfo file). Reading these is never an anomaly, so the collector only
 counts such opens (`systemOpens`) instead of listing them."""
+JAVASCRIPT_SYSTEM_READ_ROOTS: tuple[str, ...] = (
+    "/usr/lib/python3.13",
+    "/usr/local/lib/python3.13",
+    "/usr/bin/python3.13._pth",
+    "/usr/lib/glibc-hwcaps",
+    "/usr/bin/glibc-hwcaps",
+    "/usr/lib/libnode.so.115",
+    "/usr/bin/libnode.so.115",
+    "/usr/lib/libc.so.6",
+    "/usr/bin/libc.so.6",
+    "/usr/share/nodejs",
+    "/proc/version_signature",
+    "/proc/self/cgroup",
+    "/proc/self/maps",
+    "/proc/meminfo",
+    "/proc/sys/vm/overcommit_memory",
+    "/sys/fs/cgroup/memory",
+)
+"""What the JavaScript image's runner (Debian trixie's python3.13) and Node.js 20 open by themselves, read
+from a real run of samples/js-orders.yaml in a gVisor pod: the interpreters and their libraries, Node's
+bundled JavaScript (/usr/share/nodejs), and the memory limits V8 sizes its heap by (cgroup, meminfo)."""
 HARMLESS_WRITES: tuple[str, ...] = ("/dev/null",)
 LIBRARY_EXECS: frozenset[tuple[str, tuple[str, ...]]] = frozenset({("/usr/bin/uname", ("uname", "-p"))})
 """Processes the sandbox image's libraries start by themselves: `platform.processor()`, run while importing

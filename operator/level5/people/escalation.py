@@ -10,8 +10,9 @@ import re
 from datetime import datetime
 
 from level5.api.approval import FiredTrigger
-from level5.api.spec import AgentTaskSpec, AutonomyLevel, Trigger, quantity_value
+from level5.api.spec import AgentTaskSpec, AutonomyLevel, Language, Trigger, quantity_value
 from level5.api.status import AgentTaskStatus, ConditionStatus, ConditionType, CurrentIteration, Gate
+from level5.safety.review.javascript import javascript_writes
 from level5.safety.review.writes import file_writes
 
 # Model answers that state no uncertainty in words.
@@ -112,7 +113,7 @@ def _impact(spec: AgentTaskSpec, code: str) -> list[tuple[str, str]]:
     knobs = spec.autonomy.escalation
     caps = spec.capabilities
     found = []
-    writes = file_writes(code)
+    writes = javascript_writes(code) if caps.language is Language.JAVASCRIPT else file_writes(code)
     if writes:
         found.append(("WritesFiles", f"the code writes files ({', '.join(writes[:5])})"))
     if quantity_value(caps.cpu) > quantity_value(knobs.impact_cpu):

@@ -17,13 +17,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from level5.api.crdgen import GROUP, KIND, VERSION
-from level5.api.spec import AgentTaskSpec
+from level5.api.spec import AgentTaskSpec, Language
 from level5.core.config import OperatorConfig
 from level5.core.layout import (
     CHECKS_CONTAINER,
     CHECKS_DIR,
     CODE_DIR,
     DATA_DIR,
+    NODE_LAUNCHER_PATH,
     OUTPUT_DIR,
     PROGRAM_CONTAINER,
     PROGRAM_UID,
@@ -44,6 +45,16 @@ LIMIT_RANGE_NAME = "level5-sandbox-limits"
 STARTUP_GRACE_SECONDS = 60
 """Time allowed for scheduling and container start on top of the runs themselves."""
 SANDBOX_LABELS = {"app.kubernetes.io/managed-by": "level5", "level5.dev/sandbox": "true"}
+PROGRAM_FILES = {Language.PYTHON: "main.py", Language.JAVASCRIPT: "main.js"}
+"""The program's file name in the code ConfigMap and in /code, by language."""
+SCRIPT_SUFFIXES = {Language.PYTHON: "py", Language.JAVASCRIPT: "js"}
+"""File name suffix of a test script, by its language (the runner picks the interpreter by it)."""
+
+
+def sandbox_image(spec: AgentTaskSpec, config: OperatorConfig) -> str:
+    """The image that runs the task's language."""
+    images = {Language.PYTHON: config.sandbox_image, Language.JAVASCRIPT: config.sandbox_image_javascript}
+    return images[spec.capabilities.language]
 
 
 class TaskRef(BaseModel):
@@ -104,8 +115,9 @@ def checks_document(spec: AgentTaskSpec) -> tuple[str, dict[str, str]]:
             continue  # judged by the model in the operator, not in the sandbox
         check: dict[str, Any] = {"name": criterion.name, "kind": criterion.kind}
         if criterion.test_script is not None:
-            scripts[f"test_{i}.py"] = criterion.test_script
-            check["path"] = f"{CHECKS_DIR}/test_{i}.py"
+            name = f"test_{i}.{SCRIPT_SUFFIXES[criterion.test_script_language]}"
+            scripts[name] = criterion.test_script
+            check["path"] = f"{CHECKS_DIR}/{name}"
         else:
             check["value"] = next(
                 v
@@ -124,7 +136,7 @@ def checks_document(spec: AgentTaskSpec) -> tuple[str, dict[str, str]]:
 def code_config_map(
     task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, code: str, policy: str
 ) -> Manifest:
-    """The immutable ConfigMap of one iteration: main.py and policy.json (the runtime policy,
+    """The immutable ConfigMap of one iteration: main.py (main.js) and policy.json (the runtime policy,
     level5.safety.runtime_policy) for the program, checks.json and the test scripts for the checks (each
     container mounts only its own keys)."""
     checks, scripts = checks_document(spec)
@@ -139,7 +151,12 @@ def code_config_map(
             "ownerReferences": [owner_reference(task)],
         },
         "immutable": True,
-        "data": {"main.py": code, "policy.json": policy, "checks.json": checks, **scripts},
+        "data": {
+            PROGRAM_FILES[spec.capabilities.language]: code,
+            "policy.json": policy,
+            "checks.json": checks,
+            **scripts,
+        },
     }
 
 
@@ -169,9 +186,10 @@ def sandbox_pod(
     resources = {"cpu": caps.cpu, "memory": caps.memory, "ephemeral-storage": caps.ephemeral_storage}
     config_map = code_config_map_name(pod_name)
     _, scripts = checks_document(spec)
+    program_file = PROGRAM_FILES[caps.language]
     scratch = {"sizeLimit": caps.ephemeral_storage}
     volumes: list[Manifest] = [
-        _config_map_volume("program-code", config_map, ["main.py", "policy.json"]),
+        _config_map_volume("program-code", config_map, [program_file, "policy.json"]),
         _config_map_volume("checks-code", config_map, ["checks.json", *sorted(scripts)]),
         {"name": "output", "emptyDir": scratch},
         {"name": "report", "emptyDir": {"sizeLimit": REPORT_SIZE}},
@@ -199,7 +217,7 @@ def sandbox_pod(
         """One of the pod's two containers: the runner in `mode`, as `uid`, with only its own mounts."""
         return {
             "name": name,
-            "image": config.sandbox_image,
+            "image": sandbox_image(spec, config),
             "imagePullPolicy": "IfNotPresent",
             "command": ["python3", "-I", RUNNER_PATH, *mode_args, "--report", REPORT_DIR],
             "workingDir": OUTPUT_DIR,
@@ -211,7 +229,15 @@ def sandbox_pod(
     program = container(
         PROGRAM_CONTAINER,
         PROGRAM_UID,
-        ["program", "--code", f"{CODE_DIR}/main.py", "--policy", f"{CODE_DIR}/policy.json"],
+        [
+            "program",
+            "--code",
+            f"{CODE_DIR}/{program_file}",
+            "--policy",
+            f"{CODE_DIR}/policy.json",
+            # JavaScript: the launcher starts Node under its permission model instead of policy.py.
+            *(["--policy-runner", NODE_LAUNCHER_PATH] if caps.language is Language.JAVASCRIPT else []),
+        ],
         [
             {"name": "program-code", "mountPath": CODE_DIR, "readOnly": True},
             {"name": "output", "mountPath": OUTPUT_DIR},

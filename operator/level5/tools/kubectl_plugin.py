@@ -242,7 +242,9 @@ def _queue(kube: Kubectl, args: argparse.Namespace) -> int:
 
 
 def _history(kube: Kubectl, args: argparse.Namespace) -> int:
-    status = kube.task(args.task).get("status") or {}
+    task = kube.task(args.task)
+    status = task.get("status") or {}
+    language = ((task.get("spec") or {}).get("capabilities") or {}).get("language", "python")
     rows = [["ITER", "REVIEW", "EXIT", "SCORE", "TOKENS", "SECONDS", "OUTCOME"]]
     for entry in status.get("history", []):
         rows.append(
@@ -260,7 +262,8 @@ def _history(kube: Kubectl, args: argparse.Namespace) -> int:
     if current:
         rows.append([str(current["iteration"]), (current.get("review") or {}).get("verdict", "-"), "-", "-",
                      str(current.get("tokens", 0)), "-", f"in progress ({status.get('phase')})"])  # fmt: skip
-    print(f"task {args.task}: phase {status.get('phase', 'Pending')}, score {status.get('score')}")
+    phase = status.get("phase", "Pending")
+    print(f"task {args.task} ({language}): phase {phase}, score {status.get('score')}")
     print(_table(rows) if len(rows) > 1 else "no iterations yet")
     return 0
 

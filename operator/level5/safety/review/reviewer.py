@@ -76,14 +76,15 @@ def _line_of(source: str, index: int) -> int:
     return source.count("\n", 0, index) + 1
 
 
-def _source_findings(source: str, data: bytes) -> list[Finding]:
-    """Problems visible in the raw text, before parsing."""
+def source_findings(source: str, data: bytes, *, python: bool = True) -> list[Finding]:
+    """Problems visible in the raw text, before parsing (for Python also encoding cookies and disguised
+    identifiers, which Python's tokenizer and NFKC normalisation of names make possible)."""
     findings: list[Finding] = []
 
     def add(rule: str, line: int, message: str, verdict: Verdict = Verdict.BLOCK) -> None:
         findings.append(Finding(rule=rule, line=line, message=message, verdict=verdict))
 
-    head = b"\n".join(data.splitlines()[:2])
+    head = b"\n".join(data.splitlines()[:2]) if python else b""
     for match in _COOKIE.finditer(head):
         if match.group(1).decode("ascii", "replace").lower() not in _UTF8_NAMES:
             add(
@@ -112,7 +113,7 @@ def _source_findings(source: str, data: bytes) -> list[Finding]:
     for number, line in enumerate(source.splitlines(), 1):
         if len(line) > MAX_LINE_LENGTH:
             add("L5-SRC-006", number, f"line of {len(line)} characters hides code", Verdict.ESCALATE)
-    if source.isascii():
+    if source.isascii() or not python:
         return dedupe(findings)  # ASCII identifiers cannot disguise other names
     try:
         for token in tokenize.tokenize(io.BytesIO(data).readline):
@@ -127,17 +128,30 @@ def _source_findings(source: str, data: bytes) -> list[Finding]:
     return dedupe(findings)
 
 
+def size_findings(source: str, max_lines: int) -> list[Finding]:
+    """The program is longer than capabilities.maxLines (non-blank lines), in any language."""
+    non_blank = sum(1 for line in source.splitlines() if line.strip())
+    if non_blank <= max_lines:
+        return []
+    message = f"{non_blank} non-blank lines exceed the limit of {max_lines}"
+    return [Finding(rule="L5-SIZE-001", line=max_lines + 1, message=message, verdict=Verdict.BLOCK)]
+
+
+def review_result(findings: list[Finding], data: bytes, compile_error: str | None) -> ReviewResult:
+    """The verdict of a review: its findings in order of line, the worst one's verdict, the bytes' hash."""
+    findings = sorted(dedupe(findings), key=lambda f: (f.line, f.rule))
+    return ReviewResult(
+        verdict=worst(f.verdict for f in findings),
+        findings=findings,
+        code_sha256=hashlib.sha256(data).hexdigest(),
+        compile_error=compile_error,
+    )
+
+
 def review_code(source: str, *, allowed_libraries: Sequence[str], max_lines: int) -> ReviewResult:
     """Review `source` (exactly what will run) and return the verdict with its findings."""
     data = source.encode("utf-8", "surrogatepass")
-    digest = hashlib.sha256(data).hexdigest()
-    findings = _source_findings(source, data)
-    non_blank = sum(1 for line in source.splitlines() if line.strip())
-    if non_blank > max_lines:
-        message = f"{non_blank} non-blank lines exceed the limit of {max_lines}"
-        findings.append(
-            Finding(rule="L5-SIZE-001", line=max_lines + 1, message=message, verdict=Verdict.BLOCK)
-        )
+    findings = source_findings(source, data) + size_findings(source, max_lines)
     compile_error = None
     try:
         tree = ast.parse(data, filename=PROGRAM_FILE)
@@ -150,10 +164,4 @@ def review_code(source: str, *, allowed_libraries: Sequence[str], max_lines: int
     except (RecursionError, MemoryError):
         message = "code is nested too deeply to review"
         findings.append(Finding(rule="L5-SYNTAX-002", line=1, message=message, verdict=Verdict.BLOCK))
-    findings = sorted(dedupe(findings), key=lambda f: (f.line, f.rule))
-    return ReviewResult(
-        verdict=worst(f.verdict for f in findings),
-        findings=findings,
-        code_sha256=digest,
-        compile_error=compile_error,
-    )
+    return review_result(findings, data, compile_error)
