@@ -192,21 +192,6 @@ def test_ids_and_labels_without_people_are_left_alone(text: str) -> None:
     assert redacted(text) == text
 
 
-def test_redaction_is_linear_in_the_input() -> None:
-    """Twice the text takes about twice the time (the old overlap selection took four times)."""
-    import time
-
-    unit = "Name: Ann Lee, phone +44 20 7946 0958, order ORD-2024-000123, card 4111 1111 1111 1111\n" * 400
-
-    def seconds(text: str) -> float:
-        started = time.perf_counter()
-        REDACTOR.redact(text)
-        return time.perf_counter() - started
-
-    small, large = min(seconds(unit) for _ in range(3)), min(seconds(unit * 4) for _ in range(3))
-    assert large < small * 4 * 2  # linear with headroom for a busy machine; quadratic would be 16x
-
-
 @pytest.mark.parametrize(
     ("value", "sentence"),
     [
