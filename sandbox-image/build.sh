@@ -6,7 +6,7 @@ source "$(dirname "$0")/../cluster/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 TAG=${LEVEL5_SANDBOX_IMAGE:-level5.local/sandbox:dev}
 src=$(mktemp -d)
-for file in runner.py policy.py; do
+for file in runner.py policy.py warm.py; do
   [[ -f $HERE/$file ]] || die "sandbox-image/$file is missing"
   cp "$HERE/$file" "$src/$file"
 done

@@ -364,8 +364,15 @@ def read_violation(fd: int) -> dict[str, Any] | None:
     return None
 
 
-def run_program(code: Path, policy_file: Path, report_dir: Path, policy_runner: Path = POLICY) -> int:
-    """The program's domain: run it once under the runtime policy and leave its report."""
+def run_program(
+    code: Path,
+    policy_file: Path,
+    report_dir: Path,
+    policy_runner: Path = POLICY,
+    isolation: Callable[[], dict[str, Any] | None] = wait_for_isolation,
+) -> int:
+    """The program's domain: run it once under the runtime policy and leave its report. `isolation` waits
+    until the network is cut (a warm pod has waited before it was Ready, and passes that probe's record)."""
     for sig in CATCHABLE_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     not_dumpable()
@@ -390,7 +397,7 @@ def run_program(code: Path, policy_file: Path, report_dir: Path, policy_runner: 
             """The interpreter starts while the network is probed; the program's first line runs only once
             the probe went unanswered (the gate opens). A refusal closes the gate: the program never runs."""
             try:
-                report["isolationProbe"] = wait_for_isolation()
+                report["isolationProbe"] = isolation()
                 os.write(gate_write, GATE_OPEN)
             finally:
                 os.close(gate_write)
