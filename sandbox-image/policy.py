@@ -384,7 +384,7 @@ class Hook:
         try:
             os.write(self.report_fd, (json.dumps(record) + "\n").encode())
             os.write(2, f"\n{message}\n".encode(errors="replace"))
-        except BaseException:  # noqa: BLE001 - the program closed the descriptors; the exit code still tells
+        except BaseException:
             pass
         os._exit(EXIT_POLICY_VIOLATION)
 
@@ -395,8 +395,8 @@ def guarded(original: Callable[..., ModuleType]) -> Callable[..., ModuleType]:
 
     def guarded_import(
         name: str,
-        globals: dict[str, Any] | None = None,  # noqa: A002 - __import__'s own parameter names
-        locals: dict[str, Any] | None = None,  # noqa: A002
+        globals: dict[str, Any] | None = None,
+        locals: dict[str, Any] | None = None,
         fromlist: tuple[str, ...] = (),
         level: int = 0,
     ) -> ModuleType:
@@ -447,7 +447,7 @@ def run(
         exec(code, main.__dict__)
     except SystemExit:
         raise
-    except BaseException as error:  # noqa: BLE001 - reported like the interpreter would, without our frame
+    except BaseException as error:
         traceback.print_exception(
             type(error), error, error.__traceback__.tb_next if error.__traceback__ else None
         )

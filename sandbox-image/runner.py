@@ -159,7 +159,7 @@ def run_process(
         stderr=subprocess.PIPE,
         start_new_session=True,
         pass_fds=pass_fds,
-        preexec_fn=default_signals,  # noqa: PLW1509 - no thread runs yet: the readers start below
+        preexec_fn=default_signals,
     )
     assert proc.stdout is not None and proc.stderr is not None
     readers = [CappedReader(proc.stdout, MAX_STREAM_BYTES), CappedReader(proc.stderr, MAX_STREAM_BYTES)]

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # -I leaves the script's directory off sys.path
-import runner  # noqa: E402 - /opt/level5 is on the read-only root, so assert_isolated still holds
+import runner
 
 READY_FILE = runner.WORK_DIR / "isolated"
 """Created once the network is known to be cut; the program container's startup probe tests for it."""
@@ -84,7 +84,9 @@ def serve_checks(report_dir: Path) -> int:
     try:
         job = read_job()
         scripts = job.get("scripts") or {}
-        write_files(CHECKS_DIR, {"checks.json": str(job["checks"]), **{k: str(v) for k, v in scripts.items()}})
+        write_files(
+            CHECKS_DIR, {"checks.json": str(job["checks"]), **{k: str(v) for k, v in scripts.items()}}
+        )
         document = runner.run_checks(CHECKS_DIR / "checks.json", report_dir)
     except Exception as exc:  # the operator must always get a document
         document = runner.failed_document(exc)

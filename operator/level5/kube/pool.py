@@ -1,5 +1,5 @@
-"""WarmPool: keeps each configured pool (level5.sandbox.pool) filled with Ready single-use pods, hands one to an
-iteration, runs that iteration over attach streams, and deletes the pod afterwards (never returned).
+"""WarmPool: keeps each configured pool (level5.sandbox.pool) filled with Ready single-use pods, hands one to
+an iteration, runs that iteration over attach streams, and deletes the pod afterwards (never returned).
 
 The pods' state comes from the operator's sandbox-pod watch (observe()); a pod is claimable once Ready, that
 is, once its program container's isolation probe went unanswered. A claim takes the pod out of the pool in
@@ -63,6 +63,7 @@ class WarmPool:
 
     def __init__(self, api: client.ApiClient, ws_api: WsApiClient, config: OperatorConfig) -> None:
         self._core = client.CoreV1Api(api)
+        self._ws_api = ws_api
         self._ws_core = client.CoreV1Api(ws_api)
         self._config = config
         self._pools = {(p.namespace, p.name): p for p in config.sandbox_pools}
@@ -76,6 +77,10 @@ class WarmPool:
     def pools(self) -> list[PoolClass]:
         return list(self._pools.values())
 
+    def holds(self, namespace: str, name: str) -> bool:
+        """Whether this is an unclaimed pod of a pool (it has never been handed any code)."""
+        return any(namespace == k[0] and name in live for k, live in self._live.items())
+
     def ready_count(self) -> int:
         return sum(len(r) for r in self._ready.values())
 
@@ -85,13 +90,18 @@ class WarmPool:
     async def start(self) -> None:
         """Create each pool's owner, delete what a previous operator left, and start every slot's pod."""
         for key, pool in self._pools.items():
-            await created(self._core.create_namespaced_config_map(pool.namespace, pool_owner(pool)))
+            create_owner: Any = self._core.create_namespaced_config_map  # takes a plain manifest too
+            await created(create_owner(pool.namespace, pool_owner(pool)))
             owner = await self._core.read_namespaced_config_map(pool_owner_name(pool), pool.namespace)
             self._owner_uid[key] = owner.metadata.uid
-            left = await self._core.list_namespaced_pod(pool.namespace, label_selector=f"{POOL_LABEL}={pool.name}")
+            left = await self._core.list_namespaced_pod(
+                pool.namespace, label_selector=f"{POOL_LABEL}={pool.name}"
+            )
             for pod in left.items:
                 await unless_missing(
-                    self._core.delete_namespaced_pod(pod.metadata.name, pool.namespace, grace_period_seconds=0)
+                    self._core.delete_namespaced_pod(
+                        pod.metadata.name, pool.namespace, grace_period_seconds=0
+                    )
                 )
             first = int(time.time())  # a new incarnation never reuses a name of the one before
             for slot in range(pool.size):
@@ -107,7 +117,8 @@ class WarmPool:
         manifest = pool_pod(pool, slot, sequence, self._owner_uid[key], self._config)
         self._live[key].add(manifest["metadata"]["name"])
         try:
-            await created(self._core.create_namespaced_pod(pool.namespace, manifest))
+            create: Any = self._core.create_namespaced_pod  # takes a plain manifest too
+            await created(create(pool.namespace, manifest))
         except Exception:
             self._live[key].discard(manifest["metadata"]["name"])
             log.exception("could not start warm pool pod %s/%s", pool.namespace, manifest["metadata"]["name"])
@@ -118,8 +129,8 @@ class WarmPool:
             self._spawn(self._create(key, parsed[0], parsed[1] + 1))
 
     def observe(self, namespace: str, name: str, pod: dict[str, Any] | None) -> None:
-        """A sandbox pod's watch event (None: deleted). Ready pods of a pool join it; a pool pod that failed or
-        went before it was claimed is replaced. A claimed pod left its pool when it was claimed (and was
+        """A sandbox pod's watch event (None: deleted). Ready pods of a pool join it; a pool pod that failed
+        or went before it was claimed is replaced. A claimed pod left its pool when it was claimed (and was
         replaced then), so its events change nothing here."""
         labels = ((pod or {}).get("metadata") or {}).get("labels") or {}
         key = (namespace, labels.get(POOL_LABEL, ""))
@@ -160,18 +171,26 @@ class WarmPool:
     async def _delete(self, namespace: str, name: str) -> None:
         await unless_missing(self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=0))
 
+    async def close(self) -> None:
+        await self._ws_api.close()
+
     async def run(self, namespace: str, name: str, spec: AgentTaskSpec, code: str) -> PodOutcome:
         """Run one iteration in a claimed pod over its attach streams; the pod is deleted afterwards."""
         nonce = secrets.token_hex(16)
         timeout = run_timeout(spec) + STARTUP_GRACE_SECONDS
-        monitoring = SyscallMonitoring.UNAVAILABLE if self._config.syscall_monitor_url else SyscallMonitoring.OFF
+        monitoring = (
+            SyscallMonitoring.UNAVAILABLE if self._config.syscall_monitor_url else SyscallMonitoring.OFF
+        )
         try:
             async with asyncio.timeout(timeout):
                 program_cm, checks_cm = await asyncio.gather(
-                    self._attach(namespace, name, PROGRAM_CONTAINER), self._attach(namespace, name, CHECKS_CONTAINER)
+                    self._attach(namespace, name, PROGRAM_CONTAINER),
+                    self._attach(namespace, name, CHECKS_CONTAINER),
                 )
                 async with program_cm as program, checks_cm as checks:
-                    await program.send_bytes(bytes([STDIN_CHANNEL]) + program_job(nonce, code, policy_document(spec)))
+                    await program.send_bytes(
+                        bytes([STDIN_CHANNEL]) + program_job(nonce, code, policy_document(spec))
+                    )
                     await _read_until(program, lambda text: done_line(nonce) in text.split("\n"))
                     await checks.send_bytes(bytes([STDIN_CHANNEL]) + checks_job(spec))
                     text = await _read_until(checks, _has_result)

@@ -15,6 +15,8 @@ import json
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel
+
 from level5.api.spec import AgentTaskSpec
 from level5.core.config import OperatorConfig, PoolClass
 from level5.core.layout import (
@@ -55,6 +57,8 @@ WARM_EVENT = "SandboxWarm"
 """Event reason: the iteration ran in a claimed pool pod."""
 FALLBACK_EVENT = "WarmPoolFallback"
 """Event reason: a pool serves the namespace but this iteration starts a cold pod (see ColdStartReason)."""
+INTERRUPTED_WARM_RUN = "WarmRunInterrupted"
+"""Failure of a warm iteration whose claim was lost with an operator restart: its pod is deleted unused."""
 
 
 class ColdStartReason(StrEnum):
@@ -64,6 +68,13 @@ class ColdStartReason(StrEnum):
     """The task's resources, reference data or image differ from every pool class of its namespace."""
     POOL_EMPTY = "PoolEmpty"
     """The matching pool had no Ready pod (all claimed, or still starting)."""
+
+
+class WarmClaim(BaseModel):
+    """A pool pod taken for one iteration."""
+
+    pool: str
+    pod_name: str
 
 
 def pool_owner_name(pool: PoolClass) -> str:
@@ -194,7 +205,6 @@ def checks_job(spec: AgentTaskSpec) -> bytes:
 
 def done_line(nonce: str) -> str:
     return f"{DONE_PREFIX} {nonce}"
-
 
 
 def pod_is_ready(pod: dict[str, Any]) -> bool:
