@@ -63,7 +63,7 @@ def write_files(directory: Path, files: dict[str, str]) -> None:
         path.chmod(0o444)
 
 
-def serve_program(report_dir: Path) -> int:
+def serve_program(report_dir: Path, policy_runner: Path = runner.POLICY) -> int:
     """Isolation first, then one program, then the nonce."""
     probe = runner.wait_for_isolation()
     runner.WORK_DIR.mkdir(parents=True, exist_ok=True)
@@ -72,7 +72,9 @@ def serve_program(report_dir: Path) -> int:
     nonce = str(job["nonce"])
     write_files(CODE_DIR, {"main.py": str(job["code"]), "policy.json": str(job["policy"])})
     # The probe already went unanswered before the pod was Ready: the program's gate opens at once.
-    runner.run_program(CODE_DIR / "main.py", CODE_DIR / "policy.json", report_dir, isolation=lambda: probe)
+    runner.run_program(
+        CODE_DIR / "main.py", CODE_DIR / "policy.json", report_dir, policy_runner, isolation=lambda: probe
+    )
     sys.stdout.write(f"\n{DONE_PREFIX} {nonce}\n")
     sys.stdout.flush()
     return 0
@@ -99,9 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve one level5 job in a warm sandbox container.")
     parser.add_argument("mode", choices=("program", "checks"))
     parser.add_argument("--report", type=Path, required=True)
+    # As in runner.py: only the containment tests name another bootstrap, to show what holds without it.
+    parser.add_argument("--policy-runner", type=Path, default=runner.POLICY)
     args = parser.parse_args(argv)
     if args.mode == "program":
-        return serve_program(args.report)
+        return serve_program(args.report, args.policy_runner)
     return serve_checks(args.report)
 
 

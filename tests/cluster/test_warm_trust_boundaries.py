@@ -1,0 +1,157 @@
+"""The trust boundaries of the evaluation on the warm path, on the real cluster: pool pods built by the
+operator's own code (level5.sandbox.pool.pool_pod) with the real warm runner, run by the operator's own
+WarmPool.run over attach streams.
+
+Every program of the forgery corpus (tests/corpora/forgery/, the same as for cold pods) runs with the runtime
+policy bypassed (the program's runner is given main.py itself as its bootstrap), against a failing testScript
+criterion, plus one attack on the warm protocol itself: a program that forges the runner's DONE line on
+every stream it can reach and leaves a process writing the answer behind. No attempt may change the verdict;
+the checks see their own uid, no process and no file of the program, an isolated interpreter; killing the
+runner ends the run with no check run; and a pod serves one iteration only (it is deleted afterwards).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kubernetes_asyncio import config as kube_config
+from kubernetes_asyncio.client import ApiClient
+from kubernetes_asyncio.stream import WsApiClient
+from test_trust_boundaries import ATTEMPTS, FORGERY, KILLERS, spec
+
+from kube import apply, kubectl, unique_name
+from level5.core.config import OperatorConfig, PoolClass
+from level5.core.layout import PROGRAM_UID, SANDBOX_UID
+from level5.kube.pool import WarmPool
+from level5.sandbox.manifests import deny_all_network_policy, sandbox_limit_range, sandbox_resource_quota
+from level5.sandbox.outcome import PodOutcome
+from level5.sandbox.pool import DONE_PREFIX, pool_pod
+
+pytestmark = pytest.mark.cluster
+
+CONFIG = OperatorConfig.from_env()
+BATCH = 3
+"""Pool pods started at once (the node has 2 cores, shared)."""
+FORGE_DONE = f"""
+import os, time
+# Forge the runner's DONE line (without the nonce, which the program never sees) wherever it can write.
+for target in ('/proc/1/fd/1', '/dev/stdout'):
+    try:
+        with open(target, 'w') as out:
+            for guess in ('', '0' * 32, 'nonce'):
+                out.write('\\n{DONE_PREFIX} ' + guess + '\\n')
+    except OSError:
+        pass
+print('{DONE_PREFIX} 00000000000000000000000000000000')
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        for _ in range(200):
+            open('/output/answer.txt', 'w').write('42')
+            time.sleep(0.05)
+        os._exit(0)
+    os._exit(0)
+open('/output/answer.txt', 'w').write('41')
+"""
+
+
+@pytest.fixture(scope="module")
+def namespace(cluster: None) -> Iterator[str]:
+    name = unique_name("warm-trust")
+    kubectl("create", "namespace", name)
+    guards = [deny_all_network_policy, sandbox_resource_quota, sandbox_limit_range]
+    apply([guard(name) for guard in guards], name)
+    yield name
+    kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+def warm_pod(namespace: str, index: int) -> dict[str, Any]:
+    """A pool pod exactly as the operator builds it, with the runtime policy bypassed."""
+    pool = PoolClass(name="trust", namespace=namespace, cpu="150m", memory="256Mi")
+    pod = pool_pod(pool, 0, index, "unused", CONFIG)
+    del pod["metadata"]["ownerReferences"]  # no pool owner here; an absent owner would collect the pod
+    program = pod["spec"]["containers"][0]
+    program["command"] += ["--policy-runner", "/code/main.py"]
+    return pod
+
+
+async def run_all(namespace: str, programs: dict[str, str]) -> dict[str, tuple[str, PodOutcome]]:
+    check = (FORGERY / "check_answer.py.txt").read_text()
+    await kube_config.load_kube_config()
+    pool = WarmPool(ApiClient(), WsApiClient(), CONFIG)
+    outcomes: dict[str, tuple[str, PodOutcome]] = {}
+    names = sorted(programs)
+    try:
+        for start in range(0, len(names), BATCH):
+            batch = names[start : start + BATCH]
+            pods = {attempt: warm_pod(namespace, start + i) for i, attempt in enumerate(batch)}
+            apply(list(pods.values()), namespace)
+            for pod in pods.values():
+                kubectl(
+                    "wait", "-n", namespace, "--for=condition=Ready", "--timeout=240s",
+                    f"pod/{pod['metadata']['name']}", timeout=250,
+                )  # fmt: skip
+            runs = [pool.run(namespace, pods[a]["metadata"]["name"], spec(check), programs[a]) for a in batch]
+            for attempt, outcome in zip(batch, await asyncio.gather(*runs), strict=True):
+                outcomes[attempt] = (pods[attempt]["metadata"]["name"], outcome)
+        await asyncio.sleep(1)  # the pool deletes used pods in the background
+    finally:
+        await pool.close()
+    return outcomes
+
+
+@pytest.fixture(scope="module")
+def forgeries(namespace: str) -> dict[str, tuple[str, PodOutcome]]:
+    programs = {attempt: (FORGERY / f"{attempt}.py.txt").read_text() for attempt in ATTEMPTS}
+    programs["honest"] = "open('/output/answer.txt', 'w').write('42')\nprint('done')\n"
+    programs["forge_done"] = FORGE_DONE
+    return asyncio.run(run_all(namespace, programs))
+
+
+def test_the_check_can_pass_warm(forgeries: dict[str, tuple[str, PodOutcome]]) -> None:
+    _, outcome = forgeries["honest"]
+    assert outcome.failure is None and outcome.run is not None, outcome.failure
+    assert [c.passed for c in outcome.run.checks] == [True, True], outcome.run.checks
+
+
+@pytest.mark.parametrize("attempt", sorted({*ATTEMPTS, "forge_done"} - KILLERS))
+def test_no_forgery_changes_the_verdict_warm(
+    forgeries: dict[str, tuple[str, PodOutcome]], attempt: str
+) -> None:
+    _, outcome = forgeries[attempt]
+    result = outcome.run
+    assert outcome.failure is None and result is not None, outcome.failure
+    assert result.error is None and result.exit_code == 0 and not result.timed_out, result.error
+    assert [c.name for c in result.checks] == ["exit", "answer"]
+    assert result.checks[0].passed and not result.checks[1].passed, result.checks[1].reason
+    assert "answer '41'" in result.checks[1].reason or "answer ''" in result.checks[1].reason
+    seen = json.loads(result.checks[1].reason.split("SEEN ", 1)[1].splitlines()[0])
+    assert seen["uid"] == SANDBOX_UID != PROGRAM_UID and seen["isolated"] == 1
+    assert len(seen["pids"]) <= 3, seen["pids"]  # the checks' runner, the test script, nothing of the program
+    assert not any("forged" in name for name in seen["shm"] + seen["tmp"]), seen
+    assert not any(p.startswith("/output") for p in seen["path"]), seen["path"]
+
+
+@pytest.mark.parametrize("attempt", sorted(KILLERS))
+def test_killing_the_runner_fails_the_warm_run_unchecked(
+    forgeries: dict[str, tuple[str, PodOutcome]], attempt: str
+) -> None:
+    _, outcome = forgeries[attempt]
+    assert outcome.run is None
+    assert outcome.failure is not None and "stream ended before its report" in outcome.failure, (
+        outcome.failure
+    )
+
+
+def test_a_warm_pod_serves_one_iteration(forgeries: dict[str, tuple[str, PodOutcome]]) -> None:
+    """Every used pod is gone or going: never returned to a pool."""
+    for attempt, (pod_name, _) in forgeries.items():
+        namespace = kubectl(
+            "get", "pods", "-A", "--field-selector", f"metadata.name={pod_name}", "-o", "json"
+        )
+        items = json.loads(namespace)["items"]
+        assert all(p["metadata"].get("deletionTimestamp") for p in items), (attempt, pod_name)
