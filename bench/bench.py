@@ -432,20 +432,30 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         if base:
             await run_task(api, base[2], base[0], "warmup")
 
-        counts0, cpu0 = await operator.settled_counts(), operator.cpu_seconds()
         base0 = (await base[1].settled_counts(), base[1].cpu_seconds()) if base else None
         cold: list[Timeline] = []
         base_cold: list[Timeline] = []
         warm: list[Timeline] = []
         warm_pods: list[str] = []
+        # API calls and CPU of the cold and the warm samples, apart (the pool's refill counts as warm).
+        cold_calls: Counter[str] = Counter()
+        warm_calls: Counter[str] = Counter()
+        cold_cpu = warm_cpu = 0.0
         for i in range(args.samples):
+            before, cpu_before = await operator.settled_counts(), operator.cpu_seconds()
             seen = await run_task(api, watcher, namespace, f"cold-{i:02d}")
             cold.append(seen)
             line = f"  cold {i + 1}/{args.samples}: {sample_of(seen).total:.2f} s ({seen.phase})"
+            middle, cpu_middle = await operator.settled_counts(), operator.cpu_seconds()
             await pool_ready(core, warm_ns)  # a warm iteration is one that finds a Ready pod
             hot = await run_task(api, warm_watcher, warm_ns, f"warm-{i:02d}")
             warm.append(hot)
             warm_pods.append(await ran_warm(api, warm_ns, f"warm-{i:02d}"))
+            after, cpu_after = await operator.settled_counts(), operator.cpu_seconds()
+            cold_calls += middle - before
+            warm_calls += after - middle
+            cold_cpu += cpu_middle - cpu_before
+            warm_cpu += cpu_after - cpu_middle
             line += (
                 f"; warm {hot.finished - hot.created if hot.finished else float('nan'):.2f} s ({hot.phase})"
             )
@@ -454,9 +464,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 base_cold.append(other)
                 line += f"; baseline {sample_of(other).total:.2f} s ({other.phase})"
             print(line, file=sys.stderr)
-        counts1, cpu1 = await operator.settled_counts(), operator.cpu_seconds()
         iterations = sum(s.iterations for s in cold) or 1
-        calls = counts1 - counts0
+        warm_iterations = sum(t.iterations for t in warm) or 1
+        calls = cold_calls
         if base and base0:
             base_calls = await base[1].settled_counts() - base0[0]
             base_cpu = base[1].cpu_seconds() - base0[1]
@@ -528,7 +538,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             sandbox_p50=statistics.median(sandboxes) if sandboxes else None,
             pod_phase_lag_p50=statistics.median(lags) if lags else None,
             overhead_p50=statistics.median(overheads) if overheads else None,
-            operator_cpu_per_iteration=(cpu1 - cpu0) / iterations,
+            operator_cpu_per_iteration=cold_cpu / iterations,
+            warm_operator_cpu_per_iteration=warm_cpu / warm_iterations,
+            warm_api_calls_per_iteration=sum(warm_calls.values()) / warm_iterations,
+            warm_api_calls=dict(
+                sorted(((k, v / warm_iterations) for k, v in warm_calls.items()), key=lambda kv: -kv[1])
+            ),
             iterations=iterations,
             api_calls_per_iteration=sum(calls.values()) / iterations,
             api_calls=dict(sorted(((k, v / iterations) for k, v in calls.items()), key=lambda kv: -kv[1])),
@@ -593,6 +608,9 @@ def table(r: dict[str, Any]) -> str:
          f"{r['warm_pool_size']} ({r['warm_phases']}; {r['warm_ran_warm']} ran warm)"),
         ("cold / warm, p50 and p95", f"{r['cold_over_warm_p50']:.1f}x / {r['cold_over_warm_p95']:.1f}x",
          "same run, samples alternating"),
+        ("warm: operator CPU, API calls per iteration",
+         f"{r['warm_operator_cpu_per_iteration']:.3f} s, {r['warm_api_calls_per_iteration']:.1f}",
+         ", ".join(f"{k} {v:.1f}" for k, v in list(r["warm_api_calls"].items())[:8])),
         ("cold iteration p50 / p95", f"{s(r['cold_p50'])} / {s(r['cold_p95'])}",
          f"{r['samples']} one-iteration tasks in sequence, creation to Succeeded ({r['phases']})"),
         ("  of which the sandbox pod (p50)", s(r["sandbox_p50"]),

@@ -24,7 +24,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import ClientWebSocketResponse, WSMsgType
+from aiohttp import ClientError, ClientWebSocketResponse, WSMsgType
 from kubernetes_asyncio import client
 from kubernetes_asyncio.stream import WsApiClient
 from kubernetes_asyncio.stream.ws_client import STDIN_CHANNEL, STDOUT_CHANNEL
@@ -72,6 +72,8 @@ class WarmPool:
         self._ready: dict[tuple[str, str], dict[str, dict[str, Any]]] = {k: {} for k in self._pools}
         self._live: dict[tuple[str, str], set[str]] = {k: set() for k in self._pools}
         self._background: set[asyncio.Task[None]] = set()
+        # Attach streams being opened for claimed pods, from the claim until the run takes them.
+        self._streams: dict[tuple[str, str], asyncio.Future[Streams]] = {}
 
     @property
     def pools(self) -> list[PoolClass]:
@@ -160,12 +162,16 @@ class WarmPool:
             started = (pod.get("status") or {}).get("startTime")
             age = (datetime.now(UTC) - datetime.fromisoformat(started)).total_seconds() if started else 0.0
             if age + needed < POD_LIFETIME_SECONDS:
+                self._streams[pool.namespace, name] = asyncio.ensure_future(self._open(pool.namespace, name))
                 return name
             self.release(pool.namespace, name)  # too close to its deadline: replaced, never used
         return None
 
     def release(self, namespace: str, name: str) -> None:
         """A claimed pod has served (or failed) its one iteration: delete it, in the background."""
+        opening = self._streams.pop((namespace, name), None)
+        if opening is not None:
+            self._spawn(_discard(opening))
         self._spawn(self._delete(namespace, name))
 
     async def _delete(self, namespace: str, name: str) -> None:
@@ -181,31 +187,63 @@ class WarmPool:
         monitoring = (
             SyscallMonitoring.UNAVAILABLE if self._config.syscall_monitor_url else SyscallMonitoring.OFF
         )
+        opening = self._streams.pop((namespace, name), None) or asyncio.ensure_future(
+            self._open(namespace, name)
+        )
+        streams: Streams | None = None
         try:
             async with asyncio.timeout(timeout):
-                program_cm, checks_cm = await asyncio.gather(
-                    self._attach(namespace, name, PROGRAM_CONTAINER),
-                    self._attach(namespace, name, CHECKS_CONTAINER),
+                streams = await opening
+                program, checks = streams
+                await program.send_bytes(
+                    bytes([STDIN_CHANNEL]) + program_job(nonce, code, policy_document(spec))
                 )
-                async with program_cm as program, checks_cm as checks:
-                    await program.send_bytes(
-                        bytes([STDIN_CHANNEL]) + program_job(nonce, code, policy_document(spec))
-                    )
-                    await _read_until(program, lambda text: done_line(nonce) in text.split("\n"))
-                    await checks.send_bytes(bytes([STDIN_CHANNEL]) + checks_job(spec))
-                    text = await _read_until(checks, _has_result)
+                await _read_until(program, lambda text: done_line(nonce) in text.split("\n"))
+                await checks.send_bytes(bytes([STDIN_CHANNEL]) + checks_job(spec))
+                text = await _read_until(checks, _has_result)
             return PodOutcome(run=parse_pod_log(text), monitoring=monitoring)
-        except (WarmRunError, RunResultError, TimeoutError, OSError) as exc:
+        except (WarmRunError, RunResultError, TimeoutError, OSError, ClientError) as exc:
             reason = "timed out" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
             return PodOutcome(failure=f"the warm sandbox gave no result: {reason}", monitoring=monitoring)
         finally:
+            await _close(streams)
             self.release(namespace, name)
+
+    async def _open(self, namespace: str, name: str) -> Streams:
+        """Both containers' attach streams. Opened as soon as the pod is claimed, so the handshakes overlap
+        the operator's own steps between the claim and the run."""
+        program_cm, checks_cm = await asyncio.gather(
+            self._attach(namespace, name, PROGRAM_CONTAINER), self._attach(namespace, name, CHECKS_CONTAINER)
+        )
+        program: ClientWebSocketResponse = await program_cm
+        try:
+            checks: ClientWebSocketResponse = await checks_cm
+        except BaseException:
+            await program.close()
+            raise
+        return program, checks
 
     async def _attach(self, namespace: str, name: str, container: str) -> Any:
         return await self._ws_core.connect_get_namespaced_pod_attach(
             name, namespace, container=container, stdin=True, stdout=True, stderr=False, tty=False,
             _preload_content=False,
         )  # fmt: skip
+
+
+Streams = tuple[ClientWebSocketResponse, ClientWebSocketResponse]
+
+
+async def _close(streams: Streams | None) -> None:
+    for ws in streams or ():
+        with contextlib.suppress(Exception):
+            await ws.close()
+
+
+async def _discard(opening: asyncio.Future[Streams]) -> None:
+    """Streams opened for a claim that never ran (the pod is being deleted): closed, errors ignored."""
+    opening.cancel()
+    with contextlib.suppress(BaseException):
+        await _close(await opening)
 
 
 def _has_result(text: str) -> bool:

@@ -307,6 +307,9 @@ class SandboxLauncher:
         return await self._pool.run(task.namespace, pod_name, spec, code)
 
     async def kill(self, namespace: str, name: str) -> None:
+        if self._pool is not None and (namespace, name) in self._claims:
+            self._claims.discard((namespace, name))
+            self._pool.release(namespace, name)  # a claimed pool pod killed before its run: never run now
         await unless_missing(self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=0))
 
     async def store_result(self, task: TaskRef, data: dict[str, str]) -> str:
