@@ -50,6 +50,7 @@ print('{DONE_PREFIX} 00000000000000000000000000000000')
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
+        time.sleep(0.5)  # until after the program's own end: only a run that left it alive sees 42
         for _ in range(200):
             open('/output/answer.txt', 'w').write('42')
             time.sleep(0.05)
