@@ -369,10 +369,11 @@ def run_program(
     policy_file: Path,
     report_dir: Path,
     policy_runner: Path = POLICY,
-    isolation: Callable[[], dict[str, Any] | None] = wait_for_isolation,
+    isolation: Callable[[], dict[str, Any] | None] | None = None,
 ) -> int:
     """The program's domain: run it once under the runtime policy and leave its report. `isolation` waits
-    until the network is cut (a warm pod has waited before it was Ready, and passes that probe's record)."""
+    until the network is cut (default wait_for_isolation; a warm pod has waited before it was Ready, and
+    passes that probe's record)."""
     for sig in CATCHABLE_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     not_dumpable()
@@ -397,7 +398,7 @@ def run_program(
             """The interpreter starts while the network is probed; the program's first line runs only once
             the probe went unanswered (the gate opens). A refusal closes the gate: the program never runs."""
             try:
-                report["isolationProbe"] = isolation()
+                report["isolationProbe"] = (isolation or wait_for_isolation)()
                 os.write(gate_write, GATE_OPEN)
             finally:
                 os.close(gate_write)
