@@ -459,11 +459,20 @@ def main() -> None:
     parser.add_argument("--policy", required=True)
     parser.add_argument("--report-fd", type=int, required=True)
     parser.add_argument("--gate-fd", type=int, help="wait for the runner to open this gate first")
+    parser.add_argument(
+        "--load-after-gate",
+        action="store_true",
+        help="read the policy and the program only once the gate opens (a warm pod writes them just before)",
+    )
     parser.add_argument("program")
     args = parser.parse_args()
+    gate_fd = args.gate_fd
+    if args.load_after_gate:
+        wait_for_gate(gate_fd)
+        gate_fd = None
     with open(args.policy) as document:
         policy = json.load(document)
-    run(args.program, policy, args.report_fd, args.gate_fd)
+    run(args.program, policy, args.report_fd, gate_fd)
 
 
 if __name__ == "__main__":

@@ -141,7 +141,7 @@ def run_process(
     argv: list[str],
     cwd: str,
     env: dict[str, str],
-    timeout: float,
+    timeout: float | Callable[[], float],
     pass_fds: tuple[int, ...] = (),
     gate: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
@@ -177,7 +177,7 @@ def run_process(
         started = time.monotonic()
     timed_out = False
     try:
-        proc.wait(timeout=timeout)
+        proc.wait(timeout=timeout() if callable(timeout) else timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
     # Kill leftovers (also children the program forked or detached) so the readers see end-of-file.
@@ -370,16 +370,20 @@ def run_program(
     report_dir: Path,
     policy_runner: Path = POLICY,
     isolation: Callable[[], dict[str, Any] | None] | None = None,
+    load_after_gate: bool = False,
 ) -> int:
     """The program's domain: run it once under the runtime policy and leave its report. `isolation` waits
     until the network is cut (default wait_for_isolation; a warm pod has waited before it was Ready, and
-    passes that probe's record)."""
+    passes that probe's record). With `load_after_gate` (a warm pod) the interpreter starts before the code
+    and policy exist: `isolation` writes them, and they are read once it returns."""
     for sig in CATCHABLE_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     not_dumpable()
-    policy = json.loads(policy_file.read_text())
-    output_dir = policy.get("workDir", "/output")
-    timeout = float(policy.get("timeoutSeconds", 60))
+
+    def policy() -> dict[str, Any]:
+        return dict(json.loads(policy_file.read_text()))
+
+    output_dir = "/output" if load_after_gate else policy().get("workDir", "/output")
     report: dict[str, Any] = {"version": RESULT_VERSION, "policyViolation": None, "runnerError": None}
     program: dict[str, Any] = {"stdout": "", "stderr": ""}
     try:
@@ -392,7 +396,8 @@ def run_program(
         gate_read, low = fcntl.fcntl(gate_read, fcntl.F_DUPFD, GATE_FD_MIN), gate_read
         os.close(low)
         argv = [sys.executable, "-I", "-u", str(policy_runner), "--policy", str(policy_file)]
-        argv += ["--report-fd", str(write_end), "--gate-fd", str(gate_read), str(code)]
+        argv += ["--report-fd", str(write_end), "--gate-fd", str(gate_read)]
+        argv += ["--load-after-gate", str(code)] if load_after_gate else [str(code)]
 
         def isolated() -> None:
             """The interpreter starts while the network is probed; the program's first line runs only once
@@ -408,7 +413,7 @@ def run_program(
                 argv,
                 output_dir,
                 child_env(output_dir),
-                timeout,
+                lambda: float(policy().get("timeoutSeconds", 60)),
                 pass_fds=(write_end, gate_read),
                 gate=isolated,
             )

@@ -8,8 +8,9 @@ job and the kubelet closes that stdin for good afterwards:
 
 `program` first waits until the pod's network is cut off (runner.wait_for_isolation) and only then creates
 READY_FILE, which the container's startup probe looks for: the pod is Ready, and may be claimed, only once
-it is known to be isolated. It then reads one line of JSON from stdin, {"nonce", "code", "policy"}, writes
-main.py and policy.json to /code (its own emptyDir), and runs the program exactly as the cold runner does
+it is known to be isolated. It then starts the program's interpreter (policy.py --load-after-gate), which
+waits on its gate, reads one line of JSON from stdin, {"nonce", "code", "policy"}, writes main.py and
+policy.json to /code (its own emptyDir), opens the gate, and runs the program exactly as the cold runner does
 (runner.run_program: under the runtime policy, then every process of its PID namespace killed and reaped,
 then the report written to /report). Only then it prints DONE_PREFIX and the nonce and exits. The program
 never sees the nonce (the runner read it before the program started and is not dumpable), so a DONE line
@@ -68,15 +69,32 @@ def serve_program(report_dir: Path, policy_runner: Path = runner.POLICY) -> int:
     probe = runner.wait_for_isolation()
     runner.WORK_DIR.mkdir(parents=True, exist_ok=True)
     READY_FILE.touch()
-    job = read_job()
-    nonce = str(job["nonce"])
-    write_files(CODE_DIR, {"main.py": str(job["code"]), "policy.json": str(job["policy"])})
-    # The probe already went unanswered before the pod was Ready: the program's gate opens at once.
+    nonce: list[str] = []
+
+    def receive() -> dict[str, Any] | None:
+        """The program's gate: the interpreter has started meanwhile; the job arrives, its files are
+        written, and the gate opens (the probe already went unanswered before the pod was Ready)."""
+        job = read_job()
+        write_files(CODE_DIR, {"main.py": str(job["code"]), "policy.json": str(job["policy"])})
+        nonce.append(str(job["nonce"]))
+        return probe
+
+    # The real policy's interpreter starts before the job (it reads its files after the gate); a bootstrap
+    # the containment tests name instead is started only once the files exist.
+    prestart = policy_runner == runner.POLICY
+    if not prestart:
+        receive()
     runner.run_program(
-        CODE_DIR / "main.py", CODE_DIR / "policy.json", report_dir, policy_runner, isolation=lambda: probe
+        CODE_DIR / "main.py",
+        CODE_DIR / "policy.json",
+        report_dir,
+        policy_runner,
+        isolation=receive if prestart else lambda: probe,
+        load_after_gate=prestart,
     )
-    sys.stdout.write(f"\n{DONE_PREFIX} {nonce}\n")
-    sys.stdout.flush()
+    if nonce:  # without a job there is no nonce, and no DONE line: the operator sees the stream end
+        sys.stdout.write(f"\n{DONE_PREFIX} {nonce[0]}\n")
+        sys.stdout.flush()
     return 0
 
 

@@ -58,13 +58,17 @@ open('/output/answer.txt', 'w').write('41')
 """
 
 
-def warm_pod(namespace: str, index: int) -> dict[str, Any]:
-    """A pool pod exactly as the operator builds it, with the runtime policy bypassed."""
+POLICED = "policed_"
+"""Programs named so run under the real runtime policy, in its warm form (the interpreter pre-started)."""
+
+
+def warm_pod(namespace: str, index: int, policed: bool) -> dict[str, Any]:
+    """A pool pod exactly as the operator builds it; unless `policed`, with the runtime policy bypassed."""
     pool = PoolClass(name="trust", namespace=namespace, cpu="150m", memory="256Mi")
     pod = pool_pod(pool, 0, index, "unused", CONFIG)
     del pod["metadata"]["ownerReferences"]  # no pool owner here; an absent owner would collect the pod
-    program = pod["spec"]["containers"][0]
-    program["command"] += ["--policy-runner", "/code/main.py"]
+    if not policed:
+        pod["spec"]["containers"][0]["command"] += ["--policy-runner", "/code/main.py"]
     return pod
 
 
@@ -77,7 +81,7 @@ async def run_all(namespace: str, programs: dict[str, str]) -> dict[str, tuple[s
     try:
         for start in range(0, len(names), BATCH):
             batch = names[start : start + BATCH]
-            pods = {attempt: warm_pod(namespace, start + i) for i, attempt in enumerate(batch)}
+            pods = {a: warm_pod(namespace, start + i, a.startswith(POLICED)) for i, a in enumerate(batch)}
             apply(list(pods.values()), namespace)
             for pod in pods.values():
                 kubectl(
@@ -103,13 +107,24 @@ def forgeries(warm_namespace: str) -> dict[str, tuple[str, PodOutcome]]:
     programs = {attempt: (FORGERY / f"{attempt}.py.txt").read_text() for attempt in ATTEMPTS}
     programs["honest"] = "open('/output/answer.txt', 'w').write('42')\nprint('done')\n"
     programs["forge_done"] = FORGE_DONE
+    programs[f"{POLICED}process"] = "import subprocess\nsubprocess.run(['id'])\n"
+    programs[f"{POLICED}honest"] = "open('/output/answer.txt', 'w').write('42')\n"
     return asyncio.run(run_all(warm_namespace, programs))
 
 
-def test_the_check_can_pass_warm(forgeries: dict[str, tuple[str, PodOutcome]]) -> None:
-    _, outcome = forgeries["honest"]
+@pytest.mark.parametrize("attempt", ["honest", f"{POLICED}honest"])
+def test_the_check_can_pass_warm(forgeries: dict[str, tuple[str, PodOutcome]], attempt: str) -> None:
+    _, outcome = forgeries[attempt]
     assert outcome.failure is None and outcome.run is not None, outcome.failure
     assert [c.passed for c in outcome.run.checks] == [True, True], outcome.run.checks
+
+
+def test_the_runtime_policy_holds_in_a_warm_pod(forgeries: dict[str, tuple[str, PodOutcome]]) -> None:
+    """The interpreter starts before the code arrives, yet the policy is armed before its first line."""
+    _, outcome = forgeries[f"{POLICED}process"]
+    assert outcome.run is not None and outcome.run.policy_violation is not None, outcome
+    assert outcome.run.policy_violation.rule == "L5-RT-IMPORT" and outcome.run.exit_code == 86
+    assert [c.passed for c in outcome.run.checks] == [False, False]
 
 
 @pytest.mark.parametrize("attempt", sorted({*ATTEMPTS, "forge_done"} - KILLERS))
