@@ -9,6 +9,8 @@ client and timestamps each event as it arrives.
 Figures (all from this run, on this machine, while whatever else runs on the cluster keeps running):
 - cold iteration: task creation (just before the POST) to the task's `Succeeded` event, one trivial
   iteration (`print("ok")`), SAMPLES tasks one after the other; p50 and p95;
+- warm iteration: the same task in a second namespace whose warm pool (LEVEL5_SANDBOX_POOLS) has a Ready
+  pod, alternating with the cold samples; p50, p95 and cold / warm;
 - where that time goes, per iteration (medians): the sandbox pod's life (pod ADDED to its `checks`
   container terminated, as the watch reports it) and everything else, which is the operator's overhead
   (the model answers at once; its HTTP round trip is counted as overhead);
@@ -48,11 +50,14 @@ from kubernetes_asyncio import client, config, watch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from level5.sandbox.pool import POOL_LABEL  # noqa: E402
 from scripted_model import ScriptedModel  # noqa: E402
 
 GROUP, VERSION, PLURAL = "level5.dev", "v1alpha1", "agenttasks"
 TERMINAL = ("Succeeded", "Failed", "Cancelled")
 TASK_TIMEOUT = 120.0
+WARM_POOL_SIZE = 1
+"""One warm pod of the tasks' class (500m): the node has 2 cores, shared with the cold samples."""
 GUARD_POSTS = ("POST networkpolicies", "POST resourcequotas", "POST limitranges")
 CODE_ANSWER = '```python\nprint("ok")\n```\nCONFIDENCE: 0.9\nUNCERTAINTY: none'
 
@@ -185,6 +190,7 @@ class Operator:
         workdir: Path,
         api_port: int,
         extra_env: dict[str, str] | None = None,
+        also_watch: tuple[str, ...] = (),
     ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.counts_path = workdir / "api-counts.json"
@@ -221,7 +227,8 @@ class Operator:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, str(ROOT / "bench" / "counting_operator.py"), "run", "--standalone",
-                 "-m", "level5.handlers", "--namespace", namespace],
+                 "-m", "level5.handlers", "--namespace", namespace,
+                 *(arg for ns in also_watch for arg in ("--namespace", ns))],
                 stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
             )  # fmt: skip
 
@@ -259,6 +266,28 @@ def percentile(values: list[float], q: float) -> float:
     k = (len(ordered) - 1) * q
     low, high = int(k), min(int(k) + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+async def pool_ready(core: client.CoreV1Api, namespace: str) -> None:
+    """Until the namespace's warm pool has a Ready pod (bench-side polling; the operator itself watches)."""
+    for _ in range(int(TASK_TIMEOUT / 0.2)):
+        pods = await core.list_namespaced_pod(namespace, label_selector=POOL_LABEL)
+        if any(
+            not p.metadata.deletion_timestamp
+            and any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
+            for p in pods.items
+        ):
+            return
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"no Ready warm pool pod in {namespace}")
+
+
+async def ran_warm(api: client.ApiClient, namespace: str, name: str) -> str:
+    """The warm pool of the task's first iteration ("" when it ran cold)."""
+    custom = client.CustomObjectsApi(api)
+    task = await custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+    history = (task.get("status") or {}).get("history") or [{}]
+    return str(history[0].get("warmPool") or "")
 
 
 async def run_task(api: client.ApiClient, watcher: Watcher, namespace: str, name: str) -> Timeline:
@@ -365,9 +394,18 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"namespace": namespace, "workdir": str(workdir)}
     await core.create_namespace({"metadata": {"name": namespace, "labels": {"level5.dev/bench": "true"}}})
     model = ScriptedModel([{"content": CODE_ANSWER, "repeat": True}]).start()
-    operator = Operator(namespace, model, workdir, api_port)
+    # The warm samples: a namespace of their own with a pool of WARM_POOL_SIZE pods of the tasks' class (the
+    # defaults, 500m), served by the same operator; its cold and warm samples alternate.
+    warm_ns = f"{namespace}-warm"
+    await core.create_namespace({"metadata": {"name": warm_ns, "labels": {"level5.dev/bench": "true"}}})
+    pools = [{"name": "bench", "namespace": warm_ns, "size": WARM_POOL_SIZE}]
+    operator = Operator(
+        namespace, model, workdir, api_port, {"LEVEL5_SANDBOX_POOLS": json.dumps(pools)}, (warm_ns,)
+    )
     watcher = Watcher(api, namespace)
     watcher.start()
+    warm_watcher = Watcher(api, warm_ns)
+    warm_watcher.start()
     base: tuple[str, Operator, Watcher] | None = None
     if args.baseline_pythonpath:
         # The baseline: another checkout's operator (and runner image) in a namespace of its own, its cold
@@ -394,22 +432,41 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         if base:
             await run_task(api, base[2], base[0], "warmup")
 
-        counts0, cpu0 = await operator.settled_counts(), operator.cpu_seconds()
         base0 = (await base[1].settled_counts(), base[1].cpu_seconds()) if base else None
         cold: list[Timeline] = []
         base_cold: list[Timeline] = []
+        warm: list[Timeline] = []
+        warm_pods: list[str] = []
+        # API calls and CPU of the cold and the warm samples, apart (the pool's refill counts as warm).
+        cold_calls: Counter[str] = Counter()
+        warm_calls: Counter[str] = Counter()
+        cold_cpu = warm_cpu = 0.0
         for i in range(args.samples):
+            before, cpu_before = await operator.settled_counts(), operator.cpu_seconds()
             seen = await run_task(api, watcher, namespace, f"cold-{i:02d}")
             cold.append(seen)
             line = f"  cold {i + 1}/{args.samples}: {sample_of(seen).total:.2f} s ({seen.phase})"
+            middle, cpu_middle = await operator.settled_counts(), operator.cpu_seconds()
+            await pool_ready(core, warm_ns)  # a warm iteration is one that finds a Ready pod
+            hot = await run_task(api, warm_watcher, warm_ns, f"warm-{i:02d}")
+            warm.append(hot)
+            warm_pods.append(await ran_warm(api, warm_ns, f"warm-{i:02d}"))
+            after, cpu_after = await operator.settled_counts(), operator.cpu_seconds()
+            cold_calls += middle - before
+            warm_calls += after - middle
+            cold_cpu += cpu_middle - cpu_before
+            warm_cpu += cpu_after - cpu_middle
+            line += (
+                f"; warm {hot.finished - hot.created if hot.finished else float('nan'):.2f} s ({hot.phase})"
+            )
             if base:
                 other = await run_task(api, base[2], base[0], f"cold-{i:02d}")
                 base_cold.append(other)
                 line += f"; baseline {sample_of(other).total:.2f} s ({other.phase})"
             print(line, file=sys.stderr)
-        counts1, cpu1 = await operator.settled_counts(), operator.cpu_seconds()
         iterations = sum(s.iterations for s in cold) or 1
-        calls = counts1 - counts0
+        warm_iterations = sum(t.iterations for t in warm) or 1
+        calls = cold_calls
         if base and base0:
             base_calls = await base[1].settled_counts() - base0[0]
             base_cpu = base[1].cpu_seconds() - base0[1]
@@ -464,7 +521,16 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 "pythonpath": args.baseline_pythonpath,
                 "image": args.baseline_image,
             }
+        warm_totals = [t.finished - t.created for t in warm if t.finished is not None]
         results.update(
+            warm_samples=len(warm),
+            warm_phases=dict(Counter(t.phase for t in warm)),
+            warm_ran_warm=sum(bool(p) for p in warm_pods),
+            warm_pool_size=WARM_POOL_SIZE,
+            warm_p50=percentile(warm_totals, 0.5),
+            warm_p95=percentile(warm_totals, 0.95),
+            cold_over_warm_p50=percentile(totals, 0.5) / percentile(warm_totals, 0.5),
+            cold_over_warm_p95=percentile(totals, 0.95) / percentile(warm_totals, 0.95),
             samples=len(samples),
             phases=dict(Counter(s.phase for s in samples)),
             cold_p50=percentile(totals, 0.5),
@@ -472,7 +538,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             sandbox_p50=statistics.median(sandboxes) if sandboxes else None,
             pod_phase_lag_p50=statistics.median(lags) if lags else None,
             overhead_p50=statistics.median(overheads) if overheads else None,
-            operator_cpu_per_iteration=(cpu1 - cpu0) / iterations,
+            operator_cpu_per_iteration=cold_cpu / iterations,
+            warm_operator_cpu_per_iteration=warm_cpu / warm_iterations,
+            warm_api_calls_per_iteration=sum(warm_calls.values()) / warm_iterations,
+            warm_api_calls=dict(
+                sorted(((k, v / warm_iterations) for k, v in warm_calls.items()), key=lambda kv: -kv[1])
+            ),
             iterations=iterations,
             api_calls_per_iteration=sum(calls.values()) / iterations,
             api_calls=dict(sorted(((k, v / iterations) for k, v in calls.items()), key=lambda kv: -kv[1])),
@@ -496,13 +567,14 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         return results
     finally:
         await watcher.stop()
+        await warm_watcher.stop()
         operator.stop()
         if base:
             await base[2].stop()
             base[1].stop()
         model.stop()
         results["operator_log"] = str(operator.log)
-        for ns in (namespace, *([base[0]] if base else [])):
+        for ns in (namespace, warm_ns, *([base[0]] if base else [])):
             with contextlib.suppress(Exception):
                 # Let the task's finalizers go (no operator removes them now), then the namespace.
                 custom = client.CustomObjectsApi(api)
@@ -518,7 +590,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                         _content_type="application/merge-patch+json",
                     )
         if not args.keep:
-            for ns in (namespace, *([base[0]] if base else [])):
+            for ns in (namespace, warm_ns, *([base[0]] if base else [])):
                 with contextlib.suppress(Exception):
                     await core.delete_namespace(ns)
         await api.close()
@@ -531,6 +603,14 @@ def table(r: dict[str, Any]) -> str:
     share = (r["overhead_p50"] / r["cold_p50"]) if r.get("overhead_p50") is not None else None
     top = ", ".join(f"{k} {v:.1f}" for k, v in list(r["api_calls"].items())[:8])
     rows = [
+        ("warm iteration p50 / p95", f"{s(r['warm_p50'])} / {s(r['warm_p95'])}",
+         f"{r['warm_samples']} one-iteration tasks, each after the cold one, with a Ready pod in a pool of "
+         f"{r['warm_pool_size']} ({r['warm_phases']}; {r['warm_ran_warm']} ran warm)"),
+        ("cold / warm, p50 and p95", f"{r['cold_over_warm_p50']:.1f}x / {r['cold_over_warm_p95']:.1f}x",
+         "same run, samples alternating"),
+        ("warm: operator CPU, API calls per iteration",
+         f"{r['warm_operator_cpu_per_iteration']:.3f} s, {r['warm_api_calls_per_iteration']:.1f}",
+         ", ".join(f"{k} {v:.1f}" for k, v in list(r["warm_api_calls"].items())[:8])),
         ("cold iteration p50 / p95", f"{s(r['cold_p50'])} / {s(r['cold_p95'])}",
          f"{r['samples']} one-iteration tasks in sequence, creation to Succeeded ({r['phases']})"),
         ("  of which the sandbox pod (p50)", s(r["sandbox_p50"]),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the sandbox runner images without Docker, then import them into the running cluster's containerd:
-#  - python:     the locally built sandbox base image plus runner.py and policy.py (the runtime policy)
-#                at /opt/level5 (LEVEL5_SANDBOX_IMAGE);
+#  - python:     the locally built sandbox base image plus runner.py, policy.py (the runtime policy) and
+#                warm.py (the warm pool's runner) at /opt/level5 (LEVEL5_SANDBOX_IMAGE);
 #  - javascript: the JavaScript base image (Node.js and the locked npm packages) plus runner.py,
 #                node_launch.py and node_preload.js (Node's runtime policy) (LEVEL5_SANDBOX_IMAGE_JAVASCRIPT).
 # Usage: build.sh [python] [javascript]   (no argument: both)
@@ -13,7 +13,7 @@ languages=("$@")
 for language in "${languages[@]}"; do
   case $language in
     python) tag=${LEVEL5_SANDBOX_IMAGE:-level5.local/sandbox:dev} base=$SANDBOX_TAG
-      files=(runner.py policy.py) ;;
+      files=(runner.py policy.py warm.py) ;;
     javascript) tag=${LEVEL5_SANDBOX_IMAGE_JAVASCRIPT:-level5.local/sandbox-js:dev} base=$JS_SANDBOX_TAG
       files=(runner.py node_launch.py node_preload.js)
       bash "$HERE/../cluster/images.sh" build-js ;;

@@ -384,7 +384,7 @@ class Hook:
         try:
             os.write(self.report_fd, (json.dumps(record) + "\n").encode())
             os.write(2, f"\n{message}\n".encode(errors="replace"))
-        except BaseException:  # noqa: BLE001 - the program closed the descriptors; the exit code still tells
+        except BaseException:
             pass
         os._exit(EXIT_POLICY_VIOLATION)
 
@@ -395,8 +395,8 @@ def guarded(original: Callable[..., ModuleType]) -> Callable[..., ModuleType]:
 
     def guarded_import(
         name: str,
-        globals: dict[str, Any] | None = None,  # noqa: A002 - __import__'s own parameter names
-        locals: dict[str, Any] | None = None,  # noqa: A002
+        globals: dict[str, Any] | None = None,
+        locals: dict[str, Any] | None = None,
         fromlist: tuple[str, ...] = (),
         level: int = 0,
     ) -> ModuleType:
@@ -447,7 +447,7 @@ def run(
         exec(code, main.__dict__)
     except SystemExit:
         raise
-    except BaseException as error:  # noqa: BLE001 - reported like the interpreter would, without our frame
+    except BaseException as error:
         traceback.print_exception(
             type(error), error, error.__traceback__.tb_next if error.__traceback__ else None
         )
@@ -459,11 +459,20 @@ def main() -> None:
     parser.add_argument("--policy", required=True)
     parser.add_argument("--report-fd", type=int, required=True)
     parser.add_argument("--gate-fd", type=int, help="wait for the runner to open this gate first")
+    parser.add_argument(
+        "--load-after-gate",
+        action="store_true",
+        help="read the policy and the program only once the gate opens (a warm pod writes them just before)",
+    )
     parser.add_argument("program")
     args = parser.parse_args()
+    gate_fd = args.gate_fd
+    if args.load_after_gate:
+        wait_for_gate(gate_fd)
+        gate_fd = None
     with open(args.policy) as document:
         policy = json.load(document)
-    run(args.program, policy, args.report_fd, args.gate_fd)
+    run(args.program, policy, args.report_fd, gate_fd)
 
 
 if __name__ == "__main__":

@@ -151,7 +151,7 @@ def run_process(
     argv: list[str],
     cwd: str,
     env: dict[str, str],
-    timeout: float,
+    timeout: float | Callable[[], float],
     pass_fds: tuple[int, ...] = (),
     gate: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
@@ -169,7 +169,7 @@ def run_process(
         stderr=subprocess.PIPE,
         start_new_session=True,
         pass_fds=pass_fds,
-        preexec_fn=default_signals,  # noqa: PLW1509 - no thread runs yet: the readers start below
+        preexec_fn=default_signals,
     )
     assert proc.stdout is not None and proc.stderr is not None
     readers = [CappedReader(proc.stdout, MAX_STREAM_BYTES), CappedReader(proc.stderr, MAX_STREAM_BYTES)]
@@ -187,7 +187,7 @@ def run_process(
         started = time.monotonic()
     timed_out = False
     try:
-        proc.wait(timeout=timeout)
+        proc.wait(timeout=timeout() if callable(timeout) else timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
     # Kill leftovers (also children the program forked or detached) so the readers see end-of-file.
@@ -384,14 +384,26 @@ def read_violation(fd: int) -> dict[str, Any] | None:
     return None
 
 
-def run_program(code: Path, policy_file: Path, report_dir: Path, policy_runner: Path = POLICY) -> int:
-    """The program's domain: run it once under the runtime policy and leave its report."""
+def run_program(
+    code: Path,
+    policy_file: Path,
+    report_dir: Path,
+    policy_runner: Path = POLICY,
+    isolation: Callable[[], dict[str, Any] | None] | None = None,
+    load_after_gate: bool = False,
+) -> int:
+    """The program's domain: run it once under the runtime policy and leave its report. `isolation` waits
+    until the network is cut (default wait_for_isolation; a warm pod has waited before it was Ready, and
+    passes that probe's record). With `load_after_gate` (a warm pod) the interpreter starts before the code
+    and policy exist: `isolation` writes them, and they are read once it returns."""
     for sig in CATCHABLE_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     not_dumpable()
-    policy = json.loads(policy_file.read_text())
-    output_dir = policy.get("workDir", "/output")
-    timeout = float(policy.get("timeoutSeconds", 60))
+
+    def policy() -> dict[str, Any]:
+        return dict(json.loads(policy_file.read_text()))
+
+    output_dir = "/output" if load_after_gate else policy().get("workDir", "/output")
     report: dict[str, Any] = {"version": RESULT_VERSION, "policyViolation": None, "runnerError": None}
     program: dict[str, Any] = {"stdout": "", "stderr": ""}
     try:
@@ -404,13 +416,14 @@ def run_program(code: Path, policy_file: Path, report_dir: Path, policy_runner: 
         gate_read, low = fcntl.fcntl(gate_read, fcntl.F_DUPFD, GATE_FD_MIN), gate_read
         os.close(low)
         argv = [sys.executable, "-I", "-u", str(policy_runner), "--policy", str(policy_file)]
-        argv += ["--report-fd", str(write_end), "--gate-fd", str(gate_read), str(code)]
+        argv += ["--report-fd", str(write_end), "--gate-fd", str(gate_read)]
+        argv += ["--load-after-gate", str(code)] if load_after_gate else [str(code)]
 
         def isolated() -> None:
             """The interpreter starts while the network is probed; the program's first line runs only once
             the probe went unanswered (the gate opens). A refusal closes the gate: the program never runs."""
             try:
-                report["isolationProbe"] = wait_for_isolation()
+                report["isolationProbe"] = (isolation or wait_for_isolation)()
                 os.write(gate_write, GATE_OPEN)
             finally:
                 os.close(gate_write)
@@ -420,7 +433,7 @@ def run_program(code: Path, policy_file: Path, report_dir: Path, policy_runner: 
                 argv,
                 output_dir,
                 child_env(output_dir),
-                timeout,
+                lambda: float(policy().get("timeoutSeconds", 60)),
                 pass_fds=(write_end, gate_read),
                 gate=isolated,
             )

@@ -18,6 +18,7 @@ from typing import Any
 import kopf
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.config.config_exception import ConfigException
+from kubernetes_asyncio.stream import WsApiClient
 from pydantic import ValidationError
 
 from level5.api.approval import (
@@ -40,6 +41,7 @@ from level5.core.kill_switch import (
 )
 from level5.core.wakeups import Wakeups
 from level5.kube.approvals import KubeApprovals
+from level5.kube.pool import WarmPool
 from level5.kube.sandboxes import SandboxLauncher
 from level5.kube.tasks import KubeStatusSink, read_emergency_stop, read_secret_key
 from level5.loop.context import LoopServices, utcnow
@@ -82,6 +84,8 @@ class Services:
     audit: AuditLog
     classifier: InjectionClassifier | None
     """Layer 1's optional second opinion (LEVEL5_INJECTION_CLASSIFIER_URL)."""
+    pool: WarmPool | None
+    """The warm pools of pre-started sandbox pods (LEVEL5_SANDBOX_POOLS), if any."""
 
     @classmethod
     async def start(cls, config: OperatorConfig) -> Services:
@@ -89,6 +93,11 @@ class Services:
         metrics.serve(config.metrics_port)
         api = client.ApiClient()
         wakeups = Wakeups()
+        pool = None
+        if config.sandbox_pools:
+            # Attach streams to warm pool pods go through their own websocket client.
+            pool = WarmPool(api, WsApiClient(), config)
+            metrics.pool_gauges(pool.configured_size(), pool.ready_count)
         # Derived from the API before any daemon starts, so a restart during a stop runs nothing.
         emergency = EmergencyStop()
         emergency.set(await read_emergency_stop(api, config.operator_namespace))
@@ -113,6 +122,7 @@ class Services:
                 config,
                 wakeups,
                 SyscallMonitorClient(config.syscall_monitor_url) if config.syscall_monitor_url else None,
+                pool,
             ),
             approvals=KubeApprovals(api),
             cancels=CancelRequests(),
@@ -126,6 +136,7 @@ class Services:
             )
             if config.injection_classifier_url
             else None,
+            pool=pool,
         )
 
     @property
@@ -147,6 +158,8 @@ class Services:
         await self.launcher.close()
         if self.classifier is not None:
             await self.classifier.close()
+        if self.pool is not None:
+            await self.pool.close()
         await self.api.close()
         self.metrics.close()
 
@@ -193,6 +206,10 @@ async def startup(
         await config.load_kube_config()
     services = await Services.start(operator_config)
     memo.services = services
+    if services.pool is not None:
+        for pool in services.pool.pools:
+            await services.launcher.ensure_namespace_guards(pool.namespace)
+        await services.pool.start()
     logger.info(
         "level5 operator started: model %s at %s, runtime class %s, image %s, audit log %s, "
         "emergency stop %s",
@@ -427,9 +444,13 @@ async def sandbox_pod_changed(
     services = services_of(memo)
     if namespace is None:
         return
-    alive = type != "DELETED" and not is_terminal(dict(body))
+    # An unclaimed warm pool pod holds no code: the emergency stop leaves it (killing it only refills it).
+    idle = services.pool is not None and services.pool.holds(namespace, name)
+    alive = type != "DELETED" and not is_terminal(dict(body)) and not idle
     services.sandbox_pods.observe(namespace, name, alive)
     services.launcher.observe(namespace, name, None if type == "DELETED" else dict(body))
+    if services.pool is not None:
+        services.pool.observe(namespace, name, None if type == "DELETED" else dict(body))
     if alive and services.emergency.active:
         await services.launcher.kill(namespace, name)
     services.wakeups.notify(namespace, name)

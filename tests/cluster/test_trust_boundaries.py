@@ -115,7 +115,12 @@ def finished(namespace: str, pod_name: str) -> tuple[dict[str, Any], RunResult |
 
 @pytest.fixture(scope="module")
 def namespace(cluster: None) -> Iterator[str]:
-    name = unique_name("trust")
+    yield from guarded_namespace("trust")
+
+
+def guarded_namespace(prefix: str) -> Iterator[str]:
+    """A fresh namespace with the sandbox guards, deleted afterwards."""
+    name = unique_name(prefix)
     kubectl("create", "namespace", name)
     guards = [deny_all_network_policy, sandbox_resource_quota, sandbox_limit_range]
     apply([guard(name) for guard in guards], name)
@@ -148,7 +153,12 @@ def test_no_forgery_changes_the_verdict(forgeries: Runs, attempt: str) -> None:
     pod, result = forgeries[attempt]
     assert pod["status"]["phase"] == "Succeeded", pod_failure(pod)
     assert result is not None
-    # The true outcome: the program exited 0 and its answer is not 42, so exactly the testScript fails.
+    assert_true_outcome(result)
+
+
+def assert_true_outcome(result: RunResult) -> None:
+    """The true outcome of a forgery attempt (also on the warm path): the program exited 0 and its answer is
+    not 42, so exactly the testScript fails; and the checks saw nothing of the program."""
     assert result.error is None and result.exit_code == 0 and not result.timed_out, result.error
     assert [c.name for c in result.checks] == ["exit", "answer"]
     assert result.checks[0].passed and not result.checks[1].passed, result.checks[1].reason
@@ -156,7 +166,7 @@ def test_no_forgery_changes_the_verdict(forgeries: Runs, attempt: str) -> None:
     # What the checks saw: their own uid, isolated, no process and no file of the program.
     seen = json.loads(result.checks[1].reason.split("SEEN ", 1)[1].splitlines()[0])
     assert seen["uid"] == SANDBOX_UID != PROGRAM_UID and seen["isolated"] == 1
-    assert len(seen["pids"]) <= 3, seen["pids"]  # the runner, the test script, nothing of the program
+    assert len(seen["pids"]) <= 3, seen["pids"]  # the checks' runner, the test script, nothing of the program
     assert not any("forged" in name for name in seen["shm"] + seen["tmp"]), seen
     assert not any(p.startswith("/output") for p in seen["path"]), seen["path"]
 

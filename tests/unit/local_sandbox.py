@@ -26,6 +26,7 @@ from level5.safety.redaction import Redactor, task_key
 from level5.safety.runtime_policy import policy_document
 from level5.sandbox.manifests import TaskRef, checks_document, code_config_map_name
 from level5.sandbox.outcome import LaunchOutcome, Pod, PodOutcome, QueueReport, QuotaRefusal
+from level5.sandbox.pool import ColdStartReason, WarmClaim
 from level5.sandbox.result import parse_pod_log
 from task_manifests import UNSUPERVISED
 
@@ -156,6 +157,13 @@ class LocalSandbox:
     async def store_result(self, task: TaskRef, data: dict[str, str]) -> str:
         self.codes[f"{task.name}-result"] = data["main.py"]
         return f"{task.name}-result"
+
+    def claim_warm(self, task: TaskRef, spec: AgentTaskSpec) -> WarmClaim | ColdStartReason | None:
+        """No warm pool here: every iteration runs cold (the warm path runs on the cluster only)."""
+        return None
+
+    async def run_warm(self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, code: str) -> PodOutcome:
+        raise AssertionError("no warm pool in the local sandbox")
 
     async def kill(self, namespace: str, name: str) -> None:
         self.killed.append(name)

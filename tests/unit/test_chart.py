@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from level5.core.config import OperatorConfig
 from level5.people import admission
 from level5.sandbox import manifests as sandbox_manifests
 
@@ -664,3 +665,32 @@ def test_injection_classifier_is_off_by_default() -> None:
     assert env["LEVEL5_INJECTION_CLASSIFIER_URL"]["value"] == "http://guard:8000/v1"
     assert env["LEVEL5_INJECTION_CLASSIFIER_MODEL"]["value"] == "prompt-guard"
     assert env["LEVEL5_INJECTION_CLASSIFIER_TIMEOUT"]["value"] == "5"
+
+
+def test_warm_pools_set_the_operators_pools_and_attach_only_in_their_namespaces() -> None:
+    docs = render(
+        None,
+        "sandbox.pools[0].name=small",
+        "sandbox.pools[0].namespace=team-a",
+        "sandbox.pools[0].size=2",
+        "sandbox.pools[1].name=big",
+        "sandbox.pools[1].namespace=team-a",
+        "sandbox.pools[1].memory=1Gi",
+    )
+    pools = OperatorConfig.from_env({"LEVEL5_SANDBOX_POOLS": env_of(docs)["LEVEL5_SANDBOX_POOLS"]["value"]})
+    assert [(p.name, p.namespace, p.size, p.memory) for p in pools.sandbox_pools] == [
+        ("small", "team-a", 2, "256Mi"),
+        ("big", "team-a", 2, "1Gi"),
+    ]
+    attach = [r for r in find(docs, "Role") if grants(r).get(("", "pods/attach"))]
+    assert [(r["metadata"]["namespace"], grants(r)) for r in attach] == [
+        ("team-a", {("", "pods/attach"): {"create", "get"}})
+    ]
+    assert ("", "pods/attach") not in grants(one(docs, "ClusterRole", "rel-level5-operator"))
+    binding = one(docs, "RoleBinding", "rel-level5-pool-attach")
+    assert (
+        binding["subjects"][0]["name"] == "rel-level5"
+        and binding["roleRef"]["name"] == "rel-level5-pool-attach"
+    )
+    assert "LEVEL5_SANDBOX_POOLS" not in env_of(default())
+    assert not [r for r in find(default(), "Role") if grants(r).get(("", "pods/attach"))]

@@ -100,3 +100,14 @@ app.kubernetes.io/component: syscall-monitor
 {{- .Values.syscallMonitor.url }}
 {{- end }}
 {{- end }}
+
+{{/*
+The namespaces of the warm pools (sandbox.pools), each once, as a JSON list.
+*/}}
+{{- define "level5.poolNamespaces" -}}
+{{- $seen := list -}}
+{{- range .Values.sandbox.pools -}}
+{{- $seen = append $seen .namespace -}}
+{{- end -}}
+{{- $seen | uniq | toJson -}}
+{{- end -}}

@@ -162,6 +162,9 @@ class CurrentIteration(CrdModel):
     """Sandbox pod of this iteration; its name is never reused."""
     launch_state: LaunchState | None = None
     """Pending is written before the pod is created, Created after."""
+    warm_pool: str | None = Field(default=None, max_length=63)
+    """The warm pool whose pre-started pod runs this iteration (podName is then that pod); none: a cold
+    pod."""
     gate: Gate | None = None
     """The approval gate, once passed or waiting."""
     approved_code_sha256: str | None = Field(default=None, max_length=64)
@@ -274,6 +277,8 @@ class HistoryEntry(CrdModel):
     Cancelled or EmergencyStop."""
     pod_name: str | None = Field(default=None, max_length=63)
     """Sandbox pod of this iteration."""
+    warm_pool: str | None = Field(default=None, max_length=63)
+    """The warm pool whose pre-started, single-use pod ran this iteration; none: a cold pod."""
     redactions: list[RedactionCount] = Field(default_factory=list, max_length=32)
     """PII and secrets redacted from this iteration's output before it was stored or shown to the model."""
     output_withheld_rules: list[str] = Field(default_factory=list, max_length=32)

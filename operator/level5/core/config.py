@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PoolClass(BaseModel):
+    """One warm pool of sandbox pods (LEVEL5_SANDBOX_POOLS, a JSON list; the chart's `sandboxPools`): `size`
+    pre-started pods in `namespace`, each with the resources of one task class. A task is run warm only when
+    its capabilities ask for exactly these resources and no reference data, and the pool's image is the one
+    a cold pod of the task would get."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$")
+    """The pool's name, part of its pods' names (at most 20 characters of a DNS label)."""
+    namespace: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+    """Namespace whose tasks use the pool; its pods run there, under its sandbox guards."""
+    size: int = Field(default=2, ge=1, le=50)
+    """Pods kept ready."""
+    cpu: str = Field(default="500m", max_length=32)
+    """spec.capabilities.cpu of the tasks it serves (compared as written)."""
+    memory: str = Field(default="256Mi", max_length=32)
+    """spec.capabilities.memory of the tasks it serves."""
+    ephemeral_storage: str = Field(default="64Mi", alias="ephemeralStorage", max_length=32)
+    """spec.capabilities.ephemeralStorage of the tasks it serves."""
+    image: str | None = None
+    """Sandbox image of the pool's pods; unset: the operator's sandbox image (LEVEL5_SANDBOX_IMAGE)."""
 
 
 class OperatorConfig(BaseModel):
@@ -63,6 +88,10 @@ class OperatorConfig(BaseModel):
     """Seconds to wait for the classifier (LEVEL5_INJECTION_CLASSIFIER_TIMEOUT); then the built-in verdict
     stands and the failure is recorded."""
 
+    sandbox_pools: list[PoolClass] = Field(default_factory=list)
+    """Warm pools of pre-started sandbox pods (LEVEL5_SANDBOX_POOLS, a JSON list of PoolClass; see
+    level5.sandbox.pool); empty: every iteration starts a cold pod."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorConfig:
         """Read the LEVEL5_* variables; unset ones keep their defaults."""
@@ -88,6 +117,7 @@ class OperatorConfig(BaseModel):
             "injection_classifier_url": "LEVEL5_INJECTION_CLASSIFIER_URL",
             "injection_classifier_model": "LEVEL5_INJECTION_CLASSIFIER_MODEL",
             "injection_classifier_timeout": "LEVEL5_INJECTION_CLASSIFIER_TIMEOUT",
+            "sandbox_pools": "LEVEL5_SANDBOX_POOLS",
         }
         values: dict[str, object] = {field: env[var] for field, var in names.items() if var in env}
         for optional in (
@@ -98,4 +128,9 @@ class OperatorConfig(BaseModel):
         ):
             if values.get(optional) == "":
                 values[optional] = None
+        if "sandbox_pools" in values:
+            try:
+                values["sandbox_pools"] = json.loads(str(values["sandbox_pools"]) or "[]")
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"LEVEL5_SANDBOX_POOLS is not a JSON list of pools: {exc}") from None
         return cls.model_validate(values)

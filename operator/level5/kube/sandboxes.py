@@ -1,5 +1,5 @@
 """SandboxLauncher: the one interface through which the operator creates, watches, reads and kills sandbox
-pods (a warm pool can later hide behind it). Waiting is event-driven: the kopf pod-event handler calls
+pods (cold ones; warm pool claims and runs). Waiting is event-driven: the kopf pod-event handler calls
 Wakeups.notify() and waiters wake up; a slow re-read only guards against a missed event."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from level5.core.config import OperatorConfig
 from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER
 from level5.core.wakeups import Wakeups
 from level5.kube.errors import created, quota_refusal, unless_missing
+from level5.kube.pool import WarmPool
 from level5.observability.syscalls import SyscallMonitorClient
 from level5.safety.runtime_policy import policy_document
 from level5.sandbox.manifests import (
@@ -43,6 +44,7 @@ from level5.sandbox.outcome import (
     is_terminal,
     pod_failure,
 )
+from level5.sandbox.pool import INTERRUPTED_WARM_RUN, ColdStartReason, WarmClaim, match_pool
 from level5.sandbox.result import MAX_RESULT_BYTES, RunResultError, parse_pod_log
 from level5.sandbox.syscall_summary import SyscallSummary
 
@@ -64,9 +66,14 @@ class SandboxLauncher:
         config: OperatorConfig,
         events: Wakeups,
         monitor: SyscallMonitorClient | None = None,
+        pool: WarmPool | None = None,
     ) -> None:
         self._api = api
         self._monitor = monitor
+        self._pool = pool
+        # Pool pods this process claimed and has not run yet: only these may run (once); a claim recorded by
+        # an operator that has since restarted is never run, its pod is deleted.
+        self._claims: set[tuple[str, str]] = set()
         self._core = client.CoreV1Api(api)
         self._net = client.NetworkingV1Api(api)
         self._config = config
@@ -281,7 +288,35 @@ class SandboxLauncher:
         summary = await self._monitor.summary(host_ip, container_id)
         return (SyscallMonitoring.OBSERVED if summary else SyscallMonitoring.UNAVAILABLE), summary
 
+    def claim_warm(self, task: TaskRef, spec: AgentTaskSpec) -> WarmClaim | ColdStartReason | None:
+        """A Ready pod of the pool matching the task; why not, when its namespace has pools; None without."""
+        if self._pool is None:
+            return None
+        pool = match_pool(self._pool.pools, task.namespace, spec, self._config)
+        if pool is None or isinstance(pool, ColdStartReason):
+            return pool
+        name = self._pool.claim(pool, spec)
+        if name is None:
+            return ColdStartReason.POOL_EMPTY
+        self._claims.add((task.namespace, name))
+        return WarmClaim(pool=pool.name, pod_name=name)
+
+    async def run_warm(self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, code: str) -> PodOutcome:
+        """Run the iteration in the pool pod this process claimed for it; a claim it does not hold (made
+        before a restart) is never run: the pod is deleted and the run fails."""
+        key = (task.namespace, pod_name)
+        if self._pool is None or key not in self._claims:
+            await self.kill(task.namespace, pod_name)
+            return PodOutcome(
+                failure=f"{INTERRUPTED_WARM_RUN}: the operator restarted after claiming the pod"
+            )
+        self._claims.discard(key)
+        return await self._pool.run(task.namespace, pod_name, spec, code)
+
     async def kill(self, namespace: str, name: str) -> None:
+        if self._pool is not None and (namespace, name) in self._claims:
+            self._claims.discard((namespace, name))
+            self._pool.release(namespace, name)  # a claimed pool pod killed before its run: never run now
         await unless_missing(self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=0))
 
     async def store_result(self, task: TaskRef, data: dict[str, str]) -> str:

@@ -51,6 +51,7 @@ from level5.safety.injection import SecondOpinion
 from level5.safety.redaction import Redactor
 from level5.sandbox.manifests import TaskRef
 from level5.sandbox.outcome import LaunchOutcome, Pod, PodOutcome, QueueReport
+from level5.sandbox.pool import ColdStartReason, WarmClaim
 
 
 class Sandbox(Protocol):
@@ -81,6 +82,10 @@ class Sandbox(Protocol):
     async def store_result(self, task: TaskRef, data: dict[str, str]) -> str: ...
 
     async def kill(self, namespace: str, name: str) -> None: ...
+
+    def claim_warm(self, task: TaskRef, spec: AgentTaskSpec) -> WarmClaim | ColdStartReason | None: ...
+
+    async def run_warm(self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, code: str) -> PodOutcome: ...
 
 
 class Approvals(Protocol):
@@ -251,6 +256,7 @@ class StepContext:
             tokens=current.tokens,
             duration_seconds=(self.clock() - current.started_at).total_seconds(),
             pod_name=current.pod_name if current.launch_state else None,
+            warm_pool=current.warm_pool if current.launch_state else None,
         )
 
     async def _close_iteration(

@@ -25,6 +25,7 @@ from level5.observability.monitoring import (
 )
 from level5.safety.review.reviewer import Verdict
 from level5.sandbox.outcome import LaunchOutcome, PodOutcome
+from level5.sandbox.pool import FALLBACK_EVENT, WARM_EVENT, WarmClaim
 from level5.sandbox.result import RunResult
 
 STDOUT_EXCERPT = 4000
@@ -38,6 +39,16 @@ class ExecuteStep(ApprovalSteps):
         current = self.status.current
         assert current is not None and current.pod_name is not None
         await self.sandbox.ensure_namespace_guards(self.task.namespace)
+        claim = self.sandbox.claim_warm(self.task, self.spec)
+        if isinstance(claim, WarmClaim):
+            await self._launch_warm(action, claim)
+            return
+        if claim is not None:
+            self.metrics.pool_fallback(claim.value)
+            self.journal.event(
+                FALLBACK_EVENT,
+                f"iteration {action.iteration}: no warm sandbox ({claim.value}); starting a cold pod",
+            )
         # Record the intent first: a restarted operator then knows this pod may exist and never makes a
         # second one for the same code.
         pending = current.model_copy(update={"launch_state": LaunchState.PENDING})
@@ -52,13 +63,32 @@ class ExecuteStep(ApprovalSteps):
             "SandboxLaunched", f"iteration {action.iteration}: pod {current.pod_name} ({outcome.value})"
         )
 
+    async def _launch_warm(self, action: Action, claim: WarmClaim) -> None:
+        """Record the claimed pool pod as the iteration's pod before anything is handed to it; the run itself
+        happens in the wait step, over the pod's streams."""
+        current = self.status.current
+        assert current is not None
+        pending = current.model_copy(
+            update={"launch_state": LaunchState.PENDING, "pod_name": claim.pod_name, "warm_pool": claim.pool}
+        )
+        await self._save(self.status.model_copy(update={"current": pending}))
+        self.metrics.pool_claimed()
+        await self._audit(
+            "launch", action.iteration, {"pod": claim.pod_name, "outcome": "Claimed", "warm_pool": claim.pool}
+        )
+        created = pending.model_copy(update={"launch_state": LaunchState.CREATED})
+        self._stage(self.status.model_copy(update={"current": created}))
+        self.journal.event(
+            WARM_EVENT, f"iteration {action.iteration}: warm pod {claim.pod_name} of pool {claim.pool}"
+        )
+
     async def _wait_and_evaluate(self, action: Action) -> None:
         current = self.status.current
         assert current is not None and current.pod_name is not None and current.code_config_map is not None
         namespace = self.task.namespace
         outcome = PodOutcome(failure="the sandbox pod disappeared before its result was read")
         resumed_launch = LaunchOutcome.EXISTS
-        if current.launch_state is LaunchState.PENDING:
+        if current.launch_state is LaunchState.PENDING and current.warm_pool is None:
             resumed_launch = await self.sandbox.launch(
                 self.task, self.spec, current.pod_name, action.iteration, True, self.journal.queued
             )
@@ -69,7 +99,10 @@ class ExecuteStep(ApprovalSteps):
                     )
                 )
         pod_uid = None
-        if resumed_launch is not LaunchOutcome.VANISHED:
+        if current.warm_pool is not None:
+            code = await self._code(current.code_config_map) or ""
+            outcome = await self.sandbox.run_warm(self.task, self.spec, current.pod_name, code)
+        elif resumed_launch is not LaunchOutcome.VANISHED:
             pod = await self.sandbox.wait(namespace, current.pod_name, self.spec)
             outcome = await self.sandbox.result(namespace, current.pod_name, pod)
             pod_uid = (pod or {}).get("metadata", {}).get("uid")
@@ -92,6 +125,7 @@ class ExecuteStep(ApprovalSteps):
             {
                 "pod": current.pod_name,
                 "pod_uid": pod_uid,
+                "warm_pool": current.warm_pool,
                 "code_sha256": current.code_sha256,
                 "exit_code": outcome.run.exit_code if outcome.run else None,
                 "timed_out": outcome.run.timed_out if outcome.run else None,

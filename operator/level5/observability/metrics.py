@@ -17,7 +17,7 @@ The Grafana dashboard is charts/level5/dashboards/level5.json; the series are li
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Final
 from wsgiref.simple_server import WSGIServer
@@ -29,6 +29,7 @@ from level5.api.spec import Trigger
 from level5.api.status import HistoryEntry, Phase, ReviewSummary, SyscallMonitoring, Termination
 from level5.model.client import Completion
 from level5.safety.audit import AuditSink
+from level5.sandbox.pool import ColdStartReason
 from level5.sandbox.result import RUNTIME_RULES
 
 OTHER: Final = "other"
@@ -248,6 +249,20 @@ class Metrics:
         self.audit_failures = self._counter(
             "level5_audit_write_failures", "Audit records that could not be written."
         )
+        self.pool_size = self._gauge(
+            "level5_sandbox_pool_size", "Warm sandbox pods the pools are configured to keep."
+        )
+        self.pool_ready = self._gauge(
+            "level5_sandbox_pool_ready", "Warm sandbox pods Ready and unclaimed now."
+        )
+        self.pool_claims = self._counter(
+            "level5_sandbox_pool_claims", "Iterations that ran in a claimed warm pool pod."
+        )
+        self.pool_fallbacks = self._counter(
+            "level5_sandbox_pool_fallbacks",
+            "Iterations in a namespace with a warm pool that started a cold pod, by reason.",
+            "reason",
+        )
         # Series of fixed label sets exist from the start, so rate() and the dashboard see 0, not nothing.
         fixed: list[tuple[Gauge | Counter | Histogram, Iterable[str]]] = [
             (self.tasks, (p.value for p in Phase)),
@@ -263,6 +278,7 @@ class Metrics:
             (self.escalations, (t.value for t in Trigger)),
             (self.approval_wait, APPROVAL_DECISIONS),
             (self.budgets_exhausted, BUDGETS),
+            (self.pool_fallbacks, (r.value for r in ColdStartReason)),
         ]
         for metric, values in fixed:
             for value in values:
@@ -281,6 +297,20 @@ class Metrics:
     ) -> Histogram:
         self._labels[name] = labels
         return Histogram(name, documentation, labels, registry=self.registry, buckets=buckets)
+
+    # -- warm pool -------------------------------------------------------------------------------------------
+
+    def pool_gauges(self, size: int, ready: Callable[[], float]) -> None:
+        """The pools' configured size, and a live count of their Ready pods (read at each scrape)."""
+        self.pool_size.set(size)
+        self.pool_ready.set_function(ready)
+
+    def pool_claimed(self) -> None:
+        self.pool_claims.inc()
+
+    def pool_fallback(self, reason: str) -> None:
+        known = {r.value for r in ColdStartReason}
+        self.pool_fallbacks.labels(reason if reason in known else OTHER).inc()
 
     # -- tasks -----------------------------------------------------------------------------------------------
 

@@ -374,7 +374,6 @@ def _phone_number(raw: str, labelled: bool) -> bool:
     return any(_parses(raw, region, phonenumbers.is_valid_number) for region in PHONE_REGIONS)
 
 
-
 def _parses(raw: str, region: str | None, check: Callable[[phonenumbers.PhoneNumber], bool]) -> bool:
     try:
         return check(phonenumbers.parse(raw, region))
@@ -466,10 +465,45 @@ _TITLES = frozenset({"dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "prof
 # Capitalised words that name a group, a thing or nobody: a name holding one is not a person's.
 _NOT_NAMES = frozenset(
     {
-        "the", "a", "an", "all", "team", "support", "department", "service", "services", "customer",
-        "customers", "client", "reader", "sir", "madam", "colleague", "colleagues", "everyone", "world",
-        "pipeline", "report", "system", "bot", "monitoring", "finance", "admin", "user", "users",
-        "inc", "ltd", "llc", "gmbh", "ag", "sa", "bank", "group", "company", "office", "desk",
+        "the",
+        "a",
+        "an",
+        "all",
+        "team",
+        "support",
+        "department",
+        "service",
+        "services",
+        "customer",
+        "customers",
+        "client",
+        "reader",
+        "sir",
+        "madam",
+        "colleague",
+        "colleagues",
+        "everyone",
+        "world",
+        "pipeline",
+        "report",
+        "system",
+        "bot",
+        "monitoring",
+        "finance",
+        "admin",
+        "user",
+        "users",
+        "inc",
+        "ltd",
+        "llc",
+        "gmbh",
+        "ag",
+        "sa",
+        "bank",
+        "group",
+        "company",
+        "office",
+        "desk",
     }
 )
 _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")

@@ -160,7 +160,7 @@ def code_config_map(
     }
 
 
-def _container_security(uid: int) -> Manifest:
+def container_security(uid: int) -> Manifest:
     return {
         "runAsNonRoot": True,
         "runAsUser": uid,
@@ -178,6 +178,61 @@ def _config_map_volume(name: str, config_map: str, keys: list[str]) -> Manifest:
     return {"name": name, "configMap": {"name": config_map, "defaultMode": 0o444, "items": items}}
 
 
+def locked_pod_spec(deadline_seconds: int, config: OperatorConfig, volumes: list[Manifest]) -> Manifest:
+    """The pod-level lockdown every sandbox pod shares, cold or warm (the containers are the caller's)."""
+    pod_spec: Manifest = {
+        "restartPolicy": "Never",
+        "activeDeadlineSeconds": deadline_seconds,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "hostNetwork": False,
+        "hostPID": False,
+        "hostIPC": False,
+        "shareProcessNamespace": False,
+        "terminationGracePeriodSeconds": 5,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": SANDBOX_UID,
+            "runAsGroup": SANDBOX_UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "volumes": volumes,
+    }
+    if config.runtime_class:
+        pod_spec["runtimeClassName"] = config.runtime_class
+    return pod_spec
+
+
+def scratch_volumes(size: str) -> list[Manifest]:
+    """The shared outputs and report, and each container's own /tmp and /dev/shm."""
+    scratch = {"sizeLimit": size}
+    return [
+        {"name": "output", "emptyDir": scratch},
+        {"name": "report", "emptyDir": {"sizeLimit": REPORT_SIZE}},
+        {"name": "program-tmp", "emptyDir": scratch},
+        {"name": "program-shm", "emptyDir": scratch},
+        {"name": "checks-tmp", "emptyDir": scratch},
+        {"name": "checks-shm", "emptyDir": scratch},
+    ]
+
+
+PROGRAM_MOUNTS: list[Manifest] = [
+    {"name": "program-code", "mountPath": CODE_DIR, "readOnly": True},
+    {"name": "output", "mountPath": OUTPUT_DIR},
+    {"name": "report", "mountPath": REPORT_DIR},
+    {"name": "program-tmp", "mountPath": TMP_DIR},
+    {"name": "program-shm", "mountPath": SHM_DIR},
+]
+# The checks see the program's outputs and report read-only, and nothing else of it.
+CHECKS_MOUNTS: list[Manifest] = [
+    {"name": "checks-code", "mountPath": CHECKS_DIR, "readOnly": True},
+    {"name": "output", "mountPath": OUTPUT_DIR, "readOnly": True},
+    {"name": "report", "mountPath": REPORT_DIR, "readOnly": True},
+    {"name": "checks-tmp", "mountPath": TMP_DIR},
+    {"name": "checks-shm", "mountPath": SHM_DIR},
+]
+
+
 def sandbox_pod(
     task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, config: OperatorConfig
 ) -> Manifest:
@@ -187,16 +242,10 @@ def sandbox_pod(
     config_map = code_config_map_name(pod_name)
     _, scripts = checks_document(spec)
     program_file = PROGRAM_FILES[caps.language]
-    scratch = {"sizeLimit": caps.ephemeral_storage}
     volumes: list[Manifest] = [
         _config_map_volume("program-code", config_map, [program_file, "policy.json"]),
         _config_map_volume("checks-code", config_map, ["checks.json", *sorted(scripts)]),
-        {"name": "output", "emptyDir": scratch},
-        {"name": "report", "emptyDir": {"sizeLimit": REPORT_SIZE}},
-        {"name": "program-tmp", "emptyDir": scratch},
-        {"name": "program-shm", "emptyDir": scratch},
-        {"name": "checks-tmp", "emptyDir": scratch},
-        {"name": "checks-shm", "emptyDir": scratch},
+        *scratch_volumes(caps.ephemeral_storage),
     ]
     data: list[Manifest] = []
     if caps.files.reference_data is not None:
@@ -222,7 +271,7 @@ def sandbox_pod(
             "command": ["python3", "-I", RUNNER_PATH, *mode_args, "--report", REPORT_DIR],
             "workingDir": OUTPUT_DIR,
             "resources": {"requests": resources, "limits": resources},
-            "securityContext": _container_security(uid),
+            "securityContext": container_security(uid),
             "volumeMounts": [*mounts, *data],
         }
 
@@ -238,49 +287,17 @@ def sandbox_pod(
             # JavaScript: the launcher starts Node under its permission model instead of policy.py.
             *(["--policy-runner", NODE_LAUNCHER_PATH] if caps.language is Language.JAVASCRIPT else []),
         ],
-        [
-            {"name": "program-code", "mountPath": CODE_DIR, "readOnly": True},
-            {"name": "output", "mountPath": OUTPUT_DIR},
-            {"name": "report", "mountPath": REPORT_DIR},
-            {"name": "program-tmp", "mountPath": TMP_DIR},
-            {"name": "program-shm", "mountPath": SHM_DIR},
-        ],
+        PROGRAM_MOUNTS,
     )
-    # The checks see the program's outputs and report read-only, and nothing else of it.
     checks = container(
         CHECKS_CONTAINER,
         SANDBOX_UID,
         ["checks", "--checks", f"{CHECKS_DIR}/checks.json"],
-        [
-            {"name": "checks-code", "mountPath": CHECKS_DIR, "readOnly": True},
-            {"name": "output", "mountPath": OUTPUT_DIR, "readOnly": True},
-            {"name": "report", "mountPath": REPORT_DIR, "readOnly": True},
-            {"name": "checks-tmp", "mountPath": TMP_DIR},
-            {"name": "checks-shm", "mountPath": SHM_DIR},
-        ],
+        CHECKS_MOUNTS,
     )
-    pod_spec: Manifest = {
-        "restartPolicy": "Never",
-        "activeDeadlineSeconds": run_timeout(spec) + STARTUP_GRACE_SECONDS,
-        "automountServiceAccountToken": False,
-        "enableServiceLinks": False,
-        "hostNetwork": False,
-        "hostPID": False,
-        "hostIPC": False,
-        "shareProcessNamespace": False,
-        "terminationGracePeriodSeconds": 5,
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": SANDBOX_UID,
-            "runAsGroup": SANDBOX_UID,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-        "initContainers": [program],
-        "containers": [checks],
-        "volumes": volumes,
-    }
-    if config.runtime_class:
-        pod_spec["runtimeClassName"] = config.runtime_class
+    pod_spec = locked_pod_spec(run_timeout(spec) + STARTUP_GRACE_SECONDS, config, volumes)
+    pod_spec["initContainers"] = [program]
+    pod_spec["containers"] = [checks]
     return {
         "apiVersion": "v1",
         "kind": "Pod",
