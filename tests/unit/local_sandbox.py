@@ -101,6 +101,8 @@ class LocalSandbox:
         """wait() blocks until cancelled, like a pod that runs on; `waiting` is set once it does."""
         self.waiting = asyncio.Event()
         self.killed: list[str] = []
+        self.crash_after_create = False
+        """launch() creates the pod and then the operator is killed, before the launch is recorded."""
 
     async def ensure_namespace_guards(self, namespace: str) -> None:
         return None
@@ -138,6 +140,8 @@ class LocalSandbox:
         self.logs[pod_name] = await run_locally(
             self.root / pod_name, code, policy_document(spec), checks, scripts
         )
+        if self.crash_after_create:
+            raise asyncio.CancelledError("operator killed while the launch is pending")
         return LaunchOutcome.CREATED
 
     async def wait(self, namespace: str, name: str, spec: AgentTaskSpec) -> Pod | None:

@@ -12,7 +12,7 @@ from level5.api.spec import AgentTaskSpec, ModelSettings
 from level5.api.status import AgentTaskStatus, Phase
 from level5.core.config import OperatorConfig
 from level5.model.client import ModelGateway, resolve_endpoint
-from level5.safety.audit import AuditLog, FileSink
+from level5.safety.audit import AuditLog, FileSink, completeness, verify
 from level5.sandbox.manifests import TaskRef, sandbox_pod_name
 from scripted_model import ScriptedModel
 
@@ -218,12 +218,14 @@ async def test_answer_without_code_is_a_failed_iteration(
     assert "no usable Python program" in scripted_model.prompts()[1]
 
 
+@pytest.mark.parametrize("crash", ["while the pod runs", "while the launch is pending"])
 async def test_resume_after_crash_never_runs_code_twice(
-    scripted_model: ScriptedModel, tmp_path: Path
+    scripted_model: ScriptedModel, tmp_path: Path, crash: str
 ) -> None:
     scripted_model.add({"match": "Write the program", "content": GOOD}, judge_pass())
     sandbox = LocalSandbox(tmp_path)
-    sandbox.hang_on_wait = True
+    sandbox.hang_on_wait = crash == "while the pod runs"
+    sandbox.crash_after_create = crash == "while the launch is pending"
     gateway = ModelGateway(max_concurrent=1)
     sink = RecordingSink()
     endpoint = resolve_endpoint(ModelSettings(base_url=scripted_model.base_url), OperatorConfig(), None)
@@ -235,9 +237,16 @@ async def test_resume_after_crash_never_runs_code_twice(
     # Only the intent is written before the pod is created ("Created" rides along with the next save): a
     # resumed launch then finds the pod and runs nothing twice.
     assert persisted.current is not None and persisted.current.launch_state == "Pending"
-    sandbox.hang_on_wait = False
+    sandbox.hang_on_wait = sandbox.crash_after_create = False
     final, _ = await run_loop(make_spec(), scripted_model, sandbox, status=persisted)
     assert final.phase is Phase.SUCCEEDED and final.iteration == 1
     assert sandbox.launches == {sandbox_pod_name(TASK, 1): 1}
     generation_calls = [p for p in scripted_model.prompts() if "Write the program" in p]
     assert len(generation_calls) == 1
+    # Every step recorded once, on whichever attempt its effect happened: the launch record too.
+    lines = (sandbox.root / "audit.jsonl").read_text().splitlines()
+    assert verify(lines).ok
+    check = completeness(lines)
+    assert check.iterations == 1 and check.missing == [] and check.repeated == []
+    launches = [line for line in lines if '"kind":"launch"' in line]
+    assert len(launches) == 1

@@ -45,12 +45,15 @@ class ExecuteStep(ApprovalSteps):
         outcome = await self.sandbox.launch(
             self.task, self.spec, current.pod_name, action.iteration, False, self.journal.queued
         )
-        await self._audit("launch", action.iteration, {"pod": current.pod_name, "outcome": outcome.value})
+        await self._audit_launch(action.iteration, current.pod_name, outcome)
         created = pending.model_copy(update={"launch_state": LaunchState.CREATED})
         self._stage(self.status.model_copy(update={"current": created}))
         self.journal.event(
             "SandboxLaunched", f"iteration {action.iteration}: pod {current.pod_name} ({outcome.value})"
         )
+
+    async def _audit_launch(self, iteration: int, pod_name: str, outcome: LaunchOutcome) -> None:
+        await self._audit("launch", iteration, {"pod": pod_name, "outcome": outcome.value})
 
     async def _wait_and_evaluate(self, action: Action) -> None:
         current = self.status.current
@@ -62,6 +65,9 @@ class ExecuteStep(ApprovalSteps):
             resumed_launch = await self.sandbox.launch(
                 self.task, self.spec, current.pod_name, action.iteration, True, self.journal.queued
             )
+            # The launch record the interrupted step may not have written (written once: a record already
+            # there is kept); Vanished says the pod may have existed and will not run again.
+            await self._audit_launch(action.iteration, current.pod_name, resumed_launch)
             if resumed_launch is not LaunchOutcome.VANISHED:
                 await self._save(
                     self.status.model_copy(

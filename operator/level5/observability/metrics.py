@@ -141,8 +141,8 @@ class _CountingSink:
             raise
         self.metrics.audit_written()
 
-    async def last_line(self) -> str | None:
-        return await self.inner.last_line()
+    async def history(self) -> list[str]:
+        return await self.inner.history()
 
 
 class Metrics:
