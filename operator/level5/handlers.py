@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import kopf
 from kubernetes_asyncio import client, config
@@ -46,7 +47,7 @@ from level5.loop.context import LoopServices, utcnow
 from level5.loop.journal import INVALID_SPEC, Journal
 from level5.loop.task_loop import TaskLoop
 from level5.model.classifier import InjectionClassifier
-from level5.model.client import ModelGateway, ModelUnavailableError, resolve_endpoint
+from level5.model.client import ModelGateway, resolve_endpoint
 from level5.observability.metrics import Metrics
 from level5.people.admission import (
     CREATED_BY,
@@ -61,6 +62,9 @@ from level5.safety.audit import AuditLog, FileSink, StreamSink, TeeSink
 from level5.safety.redaction import Redactor, task_key
 from level5.sandbox.manifests import SANDBOX_LABELS, TaskRef
 from level5.sandbox.outcome import is_terminal
+
+AUDIT_RECHECK_SECONDS = 300
+"""How often a task held by a refused audit log looks again (the refusal itself lasts until a restart)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,13 @@ class Services:
             config=config,
             metrics=metrics,
             api=api,
-            gateway=ModelGateway(config.max_concurrent_model_calls, config.max_model_calls_per_endpoint),
+            gateway=ModelGateway(
+                config.max_concurrent_model_calls,
+                config.max_model_calls_per_endpoint,
+                timeout_seconds=config.model_timeout_seconds,
+                retries=config.model_retries,
+                backoff_seconds=config.model_backoff_seconds,
+            ),
             wakeups=wakeups,
             launcher=SandboxLauncher(api, config, wakeups),
             approvals=KubeApprovals(api),
@@ -216,6 +226,15 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
     services.metrics.task_phase(task.uid, status.phase)
     if status.phase.terminal:
         return
+    checkpoint = (status.audit.seq, status.audit.hash) if status.audit is not None else None
+    refusal = await services.audit.check(checkpoint)
+    journal = Journal(task, status, sink, services.audit, services.metrics, utcnow)
+    await journal.audit_refused(refusal)
+    if refusal is not None:
+        # Nothing may run unaudited, and a new chain would hide what was lost: the task waits, visibly.
+        services.metrics.audit_refusing()
+        raise kopf.TemporaryError(f"audit log refused: {refusal}", delay=AUDIT_RECHECK_SECONDS)
+    status = journal.status
     try:
         spec = AgentTaskSpec.model_validate(raw.get("spec") or {})
     except ValidationError as exc:
@@ -240,8 +259,6 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
     )
     try:
         await loop.run()
-    except ModelUnavailableError as exc:
-        raise kopf.TemporaryError(f"model unavailable, retrying: {exc}", delay=30) from exc
     finally:
         services.cancels.forget(task.uid)
 
@@ -299,6 +316,21 @@ async def approval_changed(
     )
 
 
+ADMISSION = OperatorConfig.from_env().webhook_cert_dir is not None
+"""Whether the admission handlers are registered: only with a webhook certificate (LEVEL5_WEBHOOK_CERT_DIR).
+kopf refuses to start with admission handlers and no server for them; without the webhook the operator runs
+all the same: the schema still validates, but what the webhook adds (stamping creators, checking decisions
+on Approvals) is off."""
+
+
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
+
+
+def _admission(decorator: Callable[[_Handler], _Handler]) -> Callable[[_Handler], _Handler]:
+    """`decorator` (a kopf admission decorator) when the webhook is served, else one registering nothing."""
+    return decorator if ADMISSION else (lambda handler: handler)
+
+
 def _username(userinfo: kopf.UserInfo) -> str:
     return str(userinfo.get("username") or "")
 
@@ -313,7 +345,7 @@ def _admit(check: Any, *args: Any) -> Any:
         raise kopf.AdmissionError(f"invalid object: {exc}"[:2000], code=422) from exc
 
 
-@kopf.on.mutate(GROUP, VERSION, PLURAL, id="mutate-agenttask", operations=["CREATE"])
+@_admission(kopf.on.mutate(GROUP, VERSION, PLURAL, id="mutate-agenttask", operations=["CREATE"]))
 def stamp_task_creator(*, body: kopf.Body, userinfo: kopf.UserInfo, patch: kopf.Patch, **kwargs: Any) -> None:
     """Record who created the task, from the API server's authenticated user."""
     # kopf runs the handler its URL names whatever the operation, so the operation is checked here.
@@ -323,7 +355,7 @@ def stamp_task_creator(*, body: kopf.Body, userinfo: kopf.UserInfo, patch: kopf.
     patch.setdefault("metadata", {}).setdefault("annotations", {}).update(stamp)
 
 
-@kopf.on.validate(GROUP, VERSION, PLURAL, id="validate-agenttask", operations=["UPDATE"])
+@_admission(kopf.on.validate(GROUP, VERSION, PLURAL, id="validate-agenttask", operations=["UPDATE"]))
 def validate_task_update(*, body: kopf.Body, **kwargs: Any) -> None:
     """Keep the creator; while the task runs, only tighten its limits."""
     old, new = kwargs.get("old"), body
@@ -345,7 +377,7 @@ def _approval_spec(body: kopf.Body | None) -> ApprovalSpec:
     return ApprovalSpec.model_validate(dict(body or {}).get("spec") or {})
 
 
-@kopf.on.mutate(GROUP, VERSION, APPROVAL_PLURAL, id="mutate-approval")
+@_admission(kopf.on.mutate(GROUP, VERSION, APPROVAL_PLURAL, id="mutate-approval"))
 def stamp_decision(*, body: kopf.Body, userinfo: kopf.UserInfo, patch: kopf.Patch, **kwargs: Any) -> None:
     """New Approvals carry no decision; a decision is stamped with who made it and when."""
     # old and operation are passed to admission handlers, though kopf's WebhookFn protocol omits them.
@@ -360,7 +392,7 @@ def stamp_decision(*, body: kopf.Body, userinfo: kopf.UserInfo, patch: kopf.Patc
         patch.setdefault("spec", {}).update(stamp)
 
 
-@kopf.on.validate(GROUP, VERSION, APPROVAL_PLURAL, id="validate-approval", operations=["UPDATE"])
+@_admission(kopf.on.validate(GROUP, VERSION, APPROVAL_PLURAL, id="validate-approval", operations=["UPDATE"]))
 def validate_decision(*, body: kopf.Body, userinfo: kopf.UserInfo, memo: kopf.Memo, **kwargs: Any) -> None:
     """Decisions are final, made while open, not by the task's creator, and fit the Approval."""
     old, new = kwargs.get("old"), body

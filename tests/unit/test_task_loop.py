@@ -250,3 +250,45 @@ async def test_resume_after_crash_never_runs_code_twice(
     assert check.iterations == 1 and check.missing == [] and check.repeated == []
     launches = [line for line in lines if '"kind":"launch"' in line]
     assert len(launches) == 1
+
+
+async def run_with_faults(
+    model: ScriptedModel, sandbox: LocalSandbox, retries: int
+) -> tuple[AgentTaskStatus, RecordingSink]:
+    gateway = ModelGateway(max_concurrent=1, timeout_seconds=1.0, retries=retries, backoff_seconds=0.01)
+    sink = RecordingSink()
+    endpoint = resolve_endpoint(ModelSettings(base_url=model.base_url), OperatorConfig(), None)
+    try:
+        final = await build_loop(TASK, make_spec(), sandbox, sink, gateway, endpoint).run()
+    finally:
+        await gateway.close()
+    return final, sink
+
+
+async def test_model_faults_are_retried_visibly_then_the_task_goes_on(
+    scripted_model: ScriptedModel, tmp_path: Path
+) -> None:
+    scripted_model.add(
+        {"match": "Write the program", "fault": "malformed"},
+        {"match": "Write the program", "status": 429, "retryAfter": 0},
+        {"match": "Write the program", "content": GOOD},
+        judge_pass(),
+    )
+    final, sink = await run_with_faults(scripted_model, LocalSandbox(tmp_path), retries=2)
+    assert final.phase is Phase.SUCCEEDED and final.iteration == 1
+    retries = [message for reason, message, _ in sink.events if reason == "ModelRetrying"]
+    assert len(retries) == 2 and "malformed" in retries[0] and "rate_limited" in retries[1]
+    retrying = next(c for c in final.conditions if c.type == "ModelRetrying")
+    assert retrying.status == "False"
+
+
+async def test_a_model_that_keeps_failing_fails_the_task_after_the_retries(
+    scripted_model: ScriptedModel, tmp_path: Path
+) -> None:
+    scripted_model.add({"match": "Write the program", "fault": "empty-choices", "repeat": True})
+    final, _ = await run_with_faults(scripted_model, LocalSandbox(tmp_path), retries=3)
+    assert final.phase is Phase.FAILED
+    failed = next(c for c in final.conditions if c.type == "Failed")
+    assert failed.reason == "ModelUnavailable" and "4 times" in failed.message
+    assert len(scripted_model.requests) == 4
+    assert next(c for c in final.conditions if c.type == "ModelRetrying").status == "True"

@@ -27,6 +27,16 @@ class OperatorConfig(BaseModel):
     """Model requests in flight at once to one endpoint (LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT): a local
     server answers one request at a time; more only queue there, where they time out. Requests wait in the
     operator instead, and waiting does not count against a request's timeout."""
+    model_timeout_seconds: float = Field(default=300.0, gt=0)
+    """Seconds one model request may take (LEVEL5_MODEL_TIMEOUT_SECONDS): a local model writing a long
+    program on a CPU takes minutes; a hanging endpoint is given up on after this."""
+    model_retries: int = Field(default=3, ge=0)
+    """Retries of a model call after a timeout, 429, 5xx, closed connection or malformed reply
+    (LEVEL5_MODEL_RETRIES); each is an Event and sets the ModelRetrying condition. Then the task fails with
+    reason ModelUnavailable."""
+    model_backoff_seconds: float = Field(default=2.0, ge=0)
+    """First wait before a retry (LEVEL5_MODEL_BACKOFF_SECONDS), doubled each time up to a minute; a longer
+    Retry-After from the server wins."""
     audit_path: str = "/var/lib/level5/audit.jsonl"
     """Append-only hash-chained audit log (LEVEL5_AUDIT_PATH); also mirrored to the operator log."""
     redaction_secret: str = Field(default="", repr=False)
@@ -73,6 +83,9 @@ class OperatorConfig(BaseModel):
             "sandbox_image": "LEVEL5_SANDBOX_IMAGE",
             "max_concurrent_model_calls": "LEVEL5_MAX_MODEL_CALLS",
             "max_model_calls_per_endpoint": "LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT",
+            "model_timeout_seconds": "LEVEL5_MODEL_TIMEOUT_SECONDS",
+            "model_retries": "LEVEL5_MODEL_RETRIES",
+            "model_backoff_seconds": "LEVEL5_MODEL_BACKOFF_SECONDS",
             "audit_path": "LEVEL5_AUDIT_PATH",
             "redaction_secret": "LEVEL5_REDACTION_SECRET",
             "operator_namespace": "LEVEL5_OPERATOR_NAMESPACE",

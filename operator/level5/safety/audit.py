@@ -146,7 +146,8 @@ def step_of(record: AuditRecord) -> str | None:
 class AuditLog:
     """Hash-chained audit log over a sink; safe for many concurrent appenders in one event loop. On first use
     it reads the whole log once: the chain must verify (else every append is refused), and it keeps each
-    record's hash by seq (to check tasks' checkpoints) and the step keys of ONCE_KINDS (to write those once)."""
+    record's hash by seq (to check tasks' checkpoints) and the step keys of ONCE_KINDS (to write those
+    once)."""
 
     def __init__(self, sink: AuditSink, *, clock: Callable[[], datetime] | None = None) -> None:
         self.sink = sink
@@ -163,7 +164,9 @@ class AuditLog:
             lines = await self.sink.history()
             result = verify(lines)
             if not result.ok:
-                self.refusal = f"the audit log is not a valid chain at record {result.first_bad}: {result.reason}"
+                self.refusal = (
+                    f"the audit log is not a valid chain at record {result.first_bad}: {result.reason}"
+                )
             else:
                 for line in lines:
                     record = AuditRecord.model_validate_json(line)
@@ -187,9 +190,9 @@ class AuditLog:
             self._once.setdefault(step, record)
 
     async def check(self, checkpoint: tuple[int, str] | None) -> str | None:
-        """Whether the log can be extended and still holds a task's checkpoint (seq and hash of the task's last
-        record); None if so. A log that does not (cut short, replaced, another chain) is refused for every
-        later append, and the reason returned."""
+        """Whether the log can be extended and still holds a task's checkpoint (seq and hash of the task's
+        last record); None if so. A log that does not (cut short, replaced, another chain) is refused for
+        every later append, and the reason returned."""
         async with self._lock:
             try:
                 await self._open()

@@ -1,7 +1,8 @@
 """The ``level5`` command: run the text-level safety layers from a shell or CI.
 
 Exit codes for verdicts: 0 allow, 1 block, 2 escalate. ``audit verify`` exits 0 when the chain is
-intact and every iteration that ran has its launch, execution and evaluation records once, and 1 otherwise. ``redact`` filters standard input to standard output (placeholders keyed by
+intact and every iteration that ran has its launch, execution and evaluation records, each once, and 1
+otherwise. ``redact`` filters standard input to standard output (placeholders keyed by
 ``--key`` or LEVEL5_REDACTION_KEY, so runs with the same key give the same placeholders).
 ``syscall-monitor`` runs the node's system-call collector (see level5.observability.syscalls) until SIGTERM.
 """
