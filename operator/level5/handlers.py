@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,6 +180,16 @@ async def startup(
     settings.persistence.finalizer = f"{GROUP}/finalizer"
     settings.posting.level = logging.WARNING  # the loop posts its own Events per transition
     operator_config = OperatorConfig.from_env()
+    if operator_config.peering_name is not None:
+        # One active operator, the others paused (kopf peering): the earliest started has the highest
+        # priority, so a standby that starts later never takes over from a live active operator, and kopf
+        # pauses every operator when two have the same one. kopf stops a paused operator's daemons.
+        settings.peering.standalone = False
+        settings.peering.mandatory = True
+        settings.peering.clusterwide = True
+        settings.peering.name = operator_config.peering_name
+        settings.peering.lifetime = operator_config.peering_lifetime_seconds
+        settings.peering.priority = -time.time_ns() // 1_000_000
     if operator_config.webhook_cert_dir is not None:
         # The webhook configurations come with the chart (or the test fixture), not from kopf: they carry
         # a namespace selector and the CA of the mounted certificate.

@@ -124,3 +124,12 @@ def test_completeness_names_each_missing_and_repeated_record() -> None:
     assert check.repeated == ["u/1/execution"]
     assert not check.ok
     assert completeness(lines[:3]).ok
+
+
+async def test_a_writer_that_was_paused_continues_the_chain_another_extended(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    first, second = AuditLog(FileSink(path)), AuditLog(FileSink(path))  # the active and the standby
+    await first.append("step", "ns/t", 1, {"i": 0})
+    await second.append("step", "ns/t", 1, {"i": 1})  # the standby took over
+    await first.append("step", "ns/t", 1, {"i": 2})  # and the first is active again
+    assert verify(read_lines(path)).ok and verify(read_lines(path)).records == 3

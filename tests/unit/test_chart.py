@@ -220,12 +220,19 @@ def test_deployment_defaults() -> None:
         "command" not in c
     )  # the image's entrypoint: kopf run --standalone --liveness=... -m level5.handlers
     volumes = {v["name"]: v for v in one(docs, "Deployment")["spec"]["template"]["spec"]["volumes"]}
-    assert "emptyDir" in volumes["audit"]
+    # The audit trail outlives the pod by default: a claim (of the default StorageClass), kept on uninstall.
+    claim = one(docs, "PersistentVolumeClaim")
+    assert volumes["audit"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    assert "storageClassName" not in claim["spec"]
     env = env_of(docs)
     plain = {k: v.get("value") for k, v in env.items() if "value" in v}
     assert plain == {
         "LEVEL5_MAX_MODEL_CALLS": "64",
         "LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT": "4",
+        "LEVEL5_MODEL_TIMEOUT_SECONDS": "300",
+        "LEVEL5_MODEL_RETRIES": "3",
+        "LEVEL5_MODEL_BACKOFF_SECONDS": "2",
         "LEVEL5_RUNTIME_CLASS": "gvisor",
         "LEVEL5_SANDBOX_IMAGE": "level5.local/sandbox:dev",
         "LEVEL5_AUDIT_PATH": "/var/lib/level5/audit.jsonl",

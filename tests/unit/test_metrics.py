@@ -228,6 +228,9 @@ class MemorySink:
     async def history(self) -> list[str]:
         return list(self.lines)
 
+    async def changed_elsewhere(self) -> bool:
+        return False
+
 
 async def test_audit_sink_counts_records_and_failures_and_still_raises(scraper: Scraper) -> None:
     inner = MemorySink()

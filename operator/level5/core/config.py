@@ -55,6 +55,13 @@ class OperatorConfig(BaseModel):
     webhook server (approvals then cannot be decided, the API server refuses them)."""
     webhook_addr: str = "0.0.0.0"  # noqa: S104  # in a pod the API server reaches it through a Service
     """Address the admission webhook server listens on (LEVEL5_WEBHOOK_ADDR)."""
+    peering_name: str | None = None
+    """Name of the ClusterKopfPeering object this operator and its standby share (LEVEL5_PEERING_NAME); unset
+    or empty: standalone, one operator only. With it, the operator started first is active and every later
+    one waits paused until the active one's keep-alive lapses."""
+    peering_lifetime_seconds: int = Field(default=20, ge=5)
+    """How long an operator's keep-alive holds (LEVEL5_PEERING_LIFETIME_SECONDS): a standby takes over this
+    long after the active operator stopped renewing it."""
     metrics_port: int = 9090
     """Port of the Prometheus metrics endpoint (LEVEL5_METRICS_PORT)."""
     syscall_monitor_url: str | None = None
@@ -93,6 +100,8 @@ class OperatorConfig(BaseModel):
             "webhook_port": "LEVEL5_WEBHOOK_PORT",
             "webhook_cert_dir": "LEVEL5_WEBHOOK_CERT_DIR",
             "webhook_addr": "LEVEL5_WEBHOOK_ADDR",
+            "peering_name": "LEVEL5_PEERING_NAME",
+            "peering_lifetime_seconds": "LEVEL5_PEERING_LIFETIME_SECONDS",
             "metrics_port": "LEVEL5_METRICS_PORT",
             "syscall_monitor_url": "LEVEL5_SYSCALL_MONITOR_URL",
             "injection_classifier_url": "LEVEL5_INJECTION_CLASSIFIER_URL",
@@ -103,6 +112,7 @@ class OperatorConfig(BaseModel):
         for optional in (
             "runtime_class",
             "webhook_cert_dir",
+            "peering_name",
             "syscall_monitor_url",
             "injection_classifier_url",
         ):

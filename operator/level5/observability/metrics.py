@@ -144,6 +144,9 @@ class _CountingSink:
     async def history(self) -> list[str]:
         return await self.inner.history()
 
+    async def changed_elsewhere(self) -> bool:
+        return await self.inner.changed_elsewhere()
+
 
 class Metrics:
     """Every series the operator exports, in a registry of its own."""

@@ -84,29 +84,44 @@ class AuditSink(Protocol):
         """Every line written so far (empty for a sink that keeps none): the chain resumes from it."""
         ...
 
+    async def changed_elsewhere(self) -> bool:
+        """Whether another writer extended the log since this one last read or wrote it (a standby operator
+        that was active once): the chain must then be read again before the next append."""
+        ...
+
 
 class FileSink:
     """Appends lines to a file with fsync; the chain resumes from the file's last line."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self._size = 0  # bytes of the file as this sink last read or wrote it
 
     def _append(self, line: str) -> None:
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+            self._size = handle.tell()
+
+    def _current_size(self) -> int:
+        return self.path.stat().st_size if self.path.exists() else 0
 
     def _read(self) -> list[str]:
         if not self.path.exists():
             return []
-        return [line for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        data = self.path.read_bytes()
+        self._size = len(data)
+        return [line for line in data.decode("utf-8").splitlines() if line.strip()]
 
     async def write(self, line: str) -> None:
         await asyncio.to_thread(self._append, line)
 
     async def history(self) -> list[str]:
         return await asyncio.to_thread(self._read)
+
+    async def changed_elsewhere(self) -> bool:
+        return await asyncio.to_thread(self._current_size) != self._size
 
 
 class StreamSink:
@@ -120,6 +135,9 @@ class StreamSink:
 
     async def history(self) -> list[str]:
         return []
+
+    async def changed_elsewhere(self) -> bool:
+        return False
 
 
 class TeeSink:
@@ -135,6 +153,9 @@ class TeeSink:
 
     async def history(self) -> list[str]:
         return await self.primary.history()
+
+    async def changed_elsewhere(self) -> bool:
+        return await self.primary.changed_elsewhere()
 
 
 def step_of(record: AuditRecord) -> str | None:
@@ -160,6 +181,8 @@ class AuditLog:
         """Why the log may not be extended (set once, never cleared while the operator runs)."""
 
     async def _open(self) -> tuple[int, str]:
+        if self._next is not None and self.refusal is None and await self.sink.changed_elsewhere():
+            self._next, self._hashes, self._once = None, bytearray(), {}
         if self._next is None:
             lines = await self.sink.history()
             result = verify(lines)
