@@ -87,7 +87,7 @@ class DurableRelease:
 
 
 @pytest.fixture
-def durable(release_fixture: Release, tmp_path: Path) -> DurableRelease:
+def durable(release_fixture: Release, tmp_path: Path) -> DurableRelease:  # noqa: F811
     """The release (installed by the test; the `release` fixture of test_e2e_helm uninstalls it)."""
     return DurableRelease(release_fixture, tmp_path)
 
