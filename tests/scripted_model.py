@@ -104,8 +104,10 @@ class ScriptedModel:
                 self.send_header("Content-Length", str(len(data)))
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                # A client that gave up (its timeout) has closed the connection: nothing to answer.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.end_headers()
+                    self.wfile.write(data)
 
             def do_GET(self) -> None:
                 if self.path == "/requests":
