@@ -1,7 +1,8 @@
 """Fault injection on the real cluster (`make chaos`): the operator SIGKILLed at steps of the state machine
 (while the model answers, while the sandbox pod runs, while an Approval is pending), the model endpoint
 failing in each way an HTTP service can (timeout, 429 with Retry-After, 500, a body that is not JSON, an empty
-choice list, a truncated answer, a closed connection, and one that never recovers). Every scenario asserts
+choice list, a truncated answer, a closed connection, and one that never recovers), and a sandbox pod deleted
+by someone else while its program runs. Every scenario asserts
 that no code ran twice (one pod per iteration, from the pods' Scheduled Events), that no iteration was lost
 (the iterations in status are 1..n and each that ran is in the audit trail), that no audit record is missing
 (level5.safety.audit.completeness on the chain, which must verify) and that the task ends in its true
@@ -9,6 +10,7 @@ outcome. The module prints one table row per scenario at its end."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -21,13 +23,14 @@ from conftest import (
     OperatorProcess,
     as_user,
     binding,
+    program_running,
     status_of,
     task_pods,
     user_kubeconfig,
     wait_for,
     wait_terminal,
 )
-from kube import kubectl
+from kube import get_json, kubectl
 from level5.safety.audit import completeness, verify
 from scripted_model import ScriptedModel
 from task_manifests import code, task
@@ -51,11 +54,9 @@ def table(request: pytest.FixtureRequest) -> Iterator[None]:
         "double executions",
     ]
     lines = [" | ".join(columns), *(" | ".join(str(row[c]) for c in columns) for row in ROWS)]
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    write = reporter.write_line if reporter is not None else print
-    write("")
-    for line in lines:
-        write(line)
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+        print("\n" + "\n".join(lines), flush=True)
 
 
 def create(namespace: str, manifest: dict[str, Any]) -> str:
@@ -213,3 +214,23 @@ def test_model_endpoint_faults_are_retried_then_the_task_goes_on(
     assert retried == {*FAULTS, down}
     record("model endpoint faults (7 kinds, and one that stays down)", operator, namespace,
            {**outcomes, down: "Failed"})  # fmt: skip
+
+
+def test_a_sandbox_pod_deleted_mid_run_is_reported_as_such_and_the_task_goes_on(
+    operator: OperatorProcess, namespace: str, model: ScriptedModel
+) -> None:
+    model.add(
+        {"match": "chaos-deleted", "content": code("import time\ntime.sleep(60)\nprint('slow')")},
+        {"match": "chaos-deleted", "content": code("print('quick')")},
+    )
+    name = create(namespace, task("deleted", "Print a line (chaos-deleted).", [EXIT0]))
+    pod = wait_for(lambda: task_pods(namespace, name), 120, "the sandbox pod")[0]
+    wait_for(lambda: program_running(get_json("pod", pod["metadata"]["name"], namespace)), 120, "the program")
+    kubectl("delete", "pod", pod["metadata"]["name"], "-n", namespace, "--wait=false")
+    status = wait_terminal(namespace, name)
+    first = status["history"][0]
+    assert "deleted before the program finished" in first["reason"], first
+    assert "143" not in first["reason"]
+    retry_prompt = [p for p in model.prompts() if "chaos-deleted" in p][-1]
+    assert "not the program's fault" in retry_prompt
+    record("sandbox pod deleted mid-run", operator, namespace, {name: "Succeeded"})

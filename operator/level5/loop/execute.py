@@ -24,7 +24,7 @@ from level5.observability.monitoring import (
     termination,
 )
 from level5.safety.review.reviewer import Verdict
-from level5.sandbox.outcome import LaunchOutcome, PodOutcome
+from level5.sandbox.outcome import POD_DELETED, LaunchOutcome, PodOutcome, deleted_mid_run
 from level5.sandbox.result import RunResult
 
 STDOUT_EXCERPT = 4000
@@ -79,6 +79,10 @@ class ExecuteStep(ApprovalSteps):
             pod = await self.sandbox.wait(namespace, current.pod_name, self.spec)
             outcome = await self.sandbox.result(namespace, current.pod_name, pod)
             pod_uid = (pod or {}).get("metadata", {}).get("uid")
+            if deleted_mid_run(pod):  # what the program printed as it was killed is not its outcome
+                outcome = PodOutcome(
+                    failure=POD_DELETED, monitoring=outcome.monitoring, syscalls=outcome.syscalls
+                )
         guarded = (
             guard_outcome(outcome, self.redactor)
             if self.second_opinion is None
