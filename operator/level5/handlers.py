@@ -330,8 +330,8 @@ async def approval_changed(
 ADMISSION = OperatorConfig.from_env().webhook_cert_dir is not None
 """Whether the admission handlers are registered: only with a webhook certificate (LEVEL5_WEBHOOK_CERT_DIR).
 kopf refuses to start with admission handlers and no server for them; without the webhook the operator runs
-all the same: the schema still validates, but what the webhook adds (stamping creators, checking decisions
-on Approvals) is off."""
+all the same: the schema still validates, but creators are not stamped and Approvals cannot be decided (the
+loop accepts only decisions the webhook stamped)."""
 
 
 _Handler = TypeVar("_Handler", bound=Callable[..., Any])
