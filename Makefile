@@ -70,7 +70,7 @@ operator-image: deps venv ## Build the operator image (cached layers) and import
 
 crds: venv ## Regenerate crds/*.yaml from the pydantic models and copy them into the Helm chart
 	$(PY) -m level5.api.crdgen
-	rm -f charts/level5/crds/*.yaml && cp crds/*.yaml charts/level5/crds/
+	rm -f charts/level5/crds/*.level5.dev.yaml && cp crds/*.yaml charts/level5/crds/
 
 review-allowlist: venv ## Regenerate the review's API allow-list from the sandbox image's numpy, pandas and Python
 	$(PY) -m level5.safety.review.apigen

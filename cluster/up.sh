@@ -295,7 +295,7 @@ start_storage() {
 
 cluster_objects() {
   kctl apply -f "$HERE/manifests/cluster.yaml" >/dev/null
-  kctl apply -f "$HERE/manifests/kopf-peering.yaml" >/dev/null
+  kctl apply -f "$HERE/../charts/level5/crds/kopf-peering.yaml" >/dev/null
   wait_for "node $NODE_NAME Ready" 180 kctl wait --for=condition=Ready "node/$NODE_NAME" --timeout=5s
   wait_for "default service account" 120 kctl -n default get serviceaccount default
 }

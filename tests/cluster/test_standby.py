@@ -29,7 +29,7 @@ LIFETIME = 10
 
 @pytest.fixture
 def peering() -> Iterator[str]:
-    kubectl("apply", "-f", str(ROOT / "cluster" / "manifests" / "kopf-peering.yaml"))
+    kubectl("apply", "-f", str(ROOT / "charts" / "level5" / "crds" / "kopf-peering.yaml"))
     kubectl("wait", "--for=condition=Established", "crd/clusterkopfpeerings.kopf.dev", "--timeout=60s")
     name = unique_name("level5-standby")
     kubectl("create", "-f", "-", input=json.dumps(

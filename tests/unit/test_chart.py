@@ -158,11 +158,17 @@ def test_schema_covers_every_value() -> None:
 # --- CRDs ---------------------------------------------------------------------------------------------
 
 
+KOPF_PEERING_CRD = "kopf-peering.yaml"
+"""kopf's ClusterKopfPeering CRD (for the standby operator): not generated, kept in the chart only."""
+
+
 def test_chart_crds_are_byte_identical_to_repo_crds() -> None:
     """Every file in crds/ (AgentTask, Approval, ...) has a byte-identical copy in the chart, and the chart
-    has no other. `make crds` regenerates crds/ and copies them."""
+    has no other but kopf's peering CRD. `make crds` regenerates crds/ and copies them."""
     repo = {p.name: p.read_bytes() for p in sorted((ROOT / "crds").glob("*.yaml"))}
-    chart = {p.name: p.read_bytes() for p in sorted((CHART / "crds").glob("*.yaml"))}
+    chart = {
+        p.name: p.read_bytes() for p in sorted((CHART / "crds").glob("*.yaml")) if p.name != KOPF_PEERING_CRD
+    }
     assert repo, "no CRDs in crds/"
     assert sorted(chart) == sorted(repo), "run: make crds (copies crds/*.yaml into charts/level5/crds/)"
     for name, content in repo.items():
@@ -670,3 +676,18 @@ def test_injection_classifier_is_off_by_default() -> None:
     assert env["LEVEL5_INJECTION_CLASSIFIER_URL"]["value"] == "http://guard:8000/v1"
     assert env["LEVEL5_INJECTION_CLASSIFIER_MODEL"]["value"] == "prompt-guard"
     assert env["LEVEL5_INJECTION_CLASSIFIER_TIMEOUT"]["value"] == "5"
+
+
+def test_standby_runs_two_operators_that_share_a_peering_object() -> None:
+    assert one(default(), "Deployment")["spec"]["replicas"] == 1
+    assert not find(default(), "ClusterKopfPeering")
+    docs = render(None, "standby.enabled=true", "standby.lifetimeSeconds=15")
+    deployment = one(docs, "Deployment")
+    assert deployment["spec"]["replicas"] == 2 and deployment["spec"]["strategy"]["type"] == "Recreate"
+    peering = one(docs, "ClusterKopfPeering")
+    env = env_of(docs)
+    assert env["LEVEL5_PEERING_NAME"]["value"] == peering["metadata"]["name"] == f"{NAMESPACE}-rel-level5"
+    assert env["LEVEL5_PEERING_LIFETIME_SECONDS"]["value"] == "15"
+    rules = one(docs, "ClusterRole", "rel-level5-operator")["rules"]
+    assert {"apiGroups": ["kopf.dev"], "resources": ["clusterkopfpeerings"],
+            "verbs": ["get", "list", "watch", "patch"]} in rules  # fmt: skip

@@ -100,3 +100,8 @@ app.kubernetes.io/component: syscall-monitor
 {{- .Values.syscallMonitor.url }}
 {{- end }}
 {{- end }}
+
+{{/* The ClusterKopfPeering object of the release's operators (cluster-scoped: the namespace is in the name). */}}
+{{- define "level5.peeringName" -}}
+{{- printf "%s-%s" .Release.Namespace (include "level5.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
