@@ -84,6 +84,8 @@ class Services:
     sandbox_pods: SandboxPods
     emergency: EmergencyStop
     audit: AuditLog
+    started: float
+    """When the operator started (the event loop's clock)."""
     classifier: InjectionClassifier | None
     """Layer 1's optional second opinion (LEVEL5_INJECTION_CLASSIFIER_URL)."""
 
@@ -124,6 +126,7 @@ class Services:
             sandbox_pods=SandboxPods(),
             emergency=emergency,
             audit=audit,
+            started=asyncio.get_running_loop().time(),
             classifier=InjectionClassifier(
                 config.injection_classifier_url,
                 config.injection_classifier_model,
@@ -228,6 +231,12 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
 async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any) -> None:
     """Run the refine loop of one task until it is terminal."""
     services = services_of(memo)
+    if services.config.peering_name is not None:
+        # Operators that start together each see no peer in their first peering check and resume: for up to
+        # one keep-alive lifetime two may be active before the lower one pauses (and kopf cancels its
+        # daemons). A daemon therefore takes no step in that window; one cancelled while waiting did nothing.
+        settle = services.started + services.config.peering_lifetime_seconds
+        await asyncio.sleep(max(0.0, settle - asyncio.get_running_loop().time()))
     raw = dict(body)
     task = TaskRef(
         name=meta["name"], namespace=meta["namespace"], uid=meta["uid"], generation=meta.get("generation")

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from test_e2e_helm import EXIT0, Release, create, helm
 from test_e2e_helm import release as release_fixture  # noqa: F401  # the fixture, under a name of its own
+from test_standby import resumed_at
 
-from conftest import wait_for, wait_terminal
+from conftest import task_pods, wait_for, wait_terminal
 from kube import OPERATOR_IMAGE, get_json, kubectl
 from level5.safety.audit import completeness, verify
 from task_manifests import code, task
@@ -168,3 +170,47 @@ def test_a_lost_log_is_refused_not_restarted(durable: DurableRelease, namespace:
                      "cat", AUDIT_PATH, check=False)  # fmt: skip
     assert "No such file" in absent  # nothing appended: no new chain was started
     assert get_json("agenttask", held, namespace)["status"]["phase"] == "AwaitingApproval"
+
+
+def test_the_charts_standby_takes_over_a_deleted_active_operator(
+    durable: DurableRelease, namespace: str
+) -> None:
+    """`standby.enabled`: two operator pods, one drives the tasks; its pod deleted while a program runs, the
+    other finishes the task, with one sandbox pod and a complete trail, and wrote no record before."""
+    release = durable.release
+    values = json.loads(durable.values.read_text())
+    durable.values.write_text(json.dumps({**values, "standby": {"enabled": True, "lifetimeSeconds": 10}}))
+    durable.helm("install")
+    program = code("import time\ntime.sleep(20)\nprint('once')")
+    release.model.add({"match": "durable-standby", "content": program})
+    create(namespace, task("standby", "Print a line (durable-standby).", [EXIT0]))
+    wait_for(lambda: bool(task_pods(namespace, "standby")), 180, "the sandbox pod")
+    pods = operator_pods(release)
+    assert len(pods) == 2
+    logs = {p: kubectl("logs", "-n", release.namespace, p) for p in pods}
+    active = [p for p, log in logs.items() if '"kind":"launch"' in log]
+    assert len(active) == 1, "exactly one operator launched the pod"
+    standby = next(p for p in pods if p not in active)
+    deleted_at = datetime.now(UTC)
+    kubectl("delete", "pod", "-n", release.namespace, active[0], "--wait=false")
+    status = wait_terminal(namespace, "standby", 240)
+    assert status["phase"] == "Succeeded" and len(task_pods(namespace, "standby")) == 1
+    records = [
+        json.loads(line[line.index("{") :])
+        for line in kubectl("logs", "-n", release.namespace, standby).splitlines()
+        if "level5.safety.audit" in line and '"hash"' in line
+    ]
+    times = [datetime.fromisoformat(r["time"]) for r in records]
+    assert times and min(times) > deleted_at  # the standby wrote nothing while the other one was active
+    text = kubectl("exec", "-n", release.namespace, standby, "--", "cat", AUDIT_PATH)
+    assert_complete([line for line in text.splitlines() if line.strip()], [status])
+    takeover = (resumed_at(kubectl("logs", "-n", release.namespace, standby)) - deleted_at).total_seconds()
+    print(
+        f"\nchart standby take-over: {takeover:.1f} s from the active pod's deletion to the standby resuming"
+    )
+
+
+def operator_pods(release: Release) -> list[str]:
+    selector = f"app.kubernetes.io/instance={release.name}"
+    found = json.loads(kubectl("get", "pods", "-n", release.namespace, "-l", selector, "-o", "json"))["items"]
+    return [p["metadata"]["name"] for p in found if not p["metadata"].get("deletionTimestamp")]

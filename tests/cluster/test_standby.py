@@ -3,7 +3,7 @@ object and one audit log, the one started first drives the tasks and the other w
 one is SIGKILLed mid-run, the standby takes over once the active one's keep-alive lapses, and finishes the
 task without running its code twice. Two operators never drive the same task: every audit record (each is
 mirrored to the operator's log) before the kill is in the active operator's log, none in the standby's. The
-take-over time (kill to the standby's first record) is printed, for the README; it is not asserted."""
+take-over time (kill to kopf resuming the standby) is printed, for the README; it is not asserted."""
 
 from __future__ import annotations
 
@@ -49,6 +49,13 @@ class Standby(OperatorProcess):
         return self.active.webhook_configurations()
 
 
+def resumed_at(log: str) -> datetime:
+    """When kopf last un-paused this operator (its log's last "Resuming operations" line; the logs are in
+    UTC). Operators started together may each resume once before they see each other."""
+    line = [line for line in log.splitlines() if "Resuming operations" in line][-1]
+    return datetime.strptime(line[1:24], "%Y-%m-%d %H:%M:%S,%f").replace(tzinfo=UTC)
+
+
 def audit_times(log: Path) -> list[datetime]:
     """When each audit record mirrored to this operator's log was written."""
     times = []
@@ -86,8 +93,9 @@ def test_the_standby_takes_over_and_two_never_drive_one_task(
         assert after and all(t > killed_at for t in after)  # the standby wrote nothing while the other ran
         lines = operator.audit_path.read_text().splitlines()
         assert verify(lines).ok and completeness(lines).ok, completeness(lines)
-        takeover = (min(after) - killed_at).total_seconds()
-        print(f"\nstandby take-over: {takeover:.1f} s after SIGKILL (keep-alive lifetime {LIFETIME} s; "
-              f"test wall time {time.monotonic() - killed:.1f} s)")  # fmt: skip
+        takeover = (resumed_at(standby.log.read_text()) - killed_at).total_seconds()
+        ended = time.monotonic() - killed
+        print(f"\nstandby take-over: {takeover:.1f} s from SIGKILL to the standby resuming "
+              f"(keep-alive lifetime {LIFETIME} s; the task ended {ended:.1f} s after the kill)")  # fmt: skip
     finally:
         standby.stop()
