@@ -236,14 +236,16 @@ def build_loop(
     status: AgentTaskStatus | None = None,
     **extra: object,
 ) -> TaskLoop:
-    """A TaskLoop on the local doubles; `extra` passes kill switches, approvals, spec_view, wakeups, clock."""
+    """A TaskLoop on the local doubles; `extra` passes kill switches, approvals, spec_view, wakeups, clock,
+    metrics and the audit log."""
     wakeups = extra.pop("wakeups", None) or Wakeups()
     approvals = extra.pop("approvals", None) or MemoryApprovals(task.uid, wakeups)
     shared = {key: extra.pop(key) for key in ("emergency", "clock", "metrics") if key in extra}
+    audit = extra.pop("audit", None) or AuditLog(FileSink(sandbox.root / "audit.jsonl"))
     services = LoopServices(
         gateway=gateway,
         sandbox=sandbox,
-        audit=AuditLog(FileSink(sandbox.root / "audit.jsonl")),
+        audit=audit,  # type: ignore[arg-type]
         approvals=approvals,  # type: ignore[arg-type]
         wakeups=wakeups,  # type: ignore[arg-type]
         **shared,  # type: ignore[arg-type]

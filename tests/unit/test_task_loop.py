@@ -292,3 +292,35 @@ async def test_a_model_that_keeps_failing_fails_the_task_after_the_retries(
     assert failed.reason == "ModelUnavailable" and "4 times" in failed.message
     assert len(scripted_model.requests) == 4
     assert next(c for c in final.conditions if c.type == "ModelRetrying").status == "True"
+
+
+class FullDisk(FileSink):
+    """The audit log's disk fills up when the execution record is written."""
+
+    full = True
+
+    async def write(self, line: str) -> None:
+        if self.full and '"kind":"execution"' in line:
+            raise OSError(28, "No space left on device")
+        await super().write(line)
+
+
+async def test_a_full_audit_disk_fails_the_step_and_nothing_counts_as_done_unaudited(
+    scripted_model: ScriptedModel, tmp_path: Path
+) -> None:
+    scripted_model.add({"match": "Write the program", "content": GOOD}, judge_pass())
+    sandbox = LocalSandbox(tmp_path)
+    disk = FullDisk(sandbox.root / "audit.jsonl")
+    gateway = ModelGateway(max_concurrent=1)
+    sink = RecordingSink()
+    endpoint = resolve_endpoint(ModelSettings(base_url=scripted_model.base_url), OperatorConfig(), None)
+    loop = build_loop(TASK, make_spec(), sandbox, sink, gateway, endpoint, audit=AuditLog(disk))
+    with pytest.raises(OSError, match="No space left"):
+        await loop.run()
+    assert sink.last.history == [] and sink.last.phase is not Phase.EVALUATING  # the run is not counted
+    disk.full = False  # space freed; kopf restarts the daemon, which takes the step up again
+    final, _ = await run_loop(make_spec(), scripted_model, sandbox, status=sink.last)
+    await gateway.close()
+    assert final.phase is Phase.SUCCEEDED and sandbox.launches == {sandbox_pod_name(TASK, 1): 1}
+    lines = (sandbox.root / "audit.jsonl").read_text().splitlines()
+    assert verify(lines).ok and completeness(lines).ok
