@@ -14,7 +14,7 @@ APT_PACKAGES_NO_RECOMMENDS := prometheus
 
 .PHONY: help deps venv build chart-tools cluster-up cluster-down cluster-status cluster-env images base-images \
 	sandbox-image operator-image \
-	crds corpora review-allowlist lint typecheck unit test-cluster test demo eval-safety bench clean
+	crds corpora review-allowlist lint typecheck unit test-cluster test chaos demo eval-safety bench clean
 
 help: ## List the targets with one-line descriptions
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -70,7 +70,7 @@ operator-image: deps venv ## Build the operator image (cached layers) and import
 
 crds: venv ## Regenerate crds/*.yaml from the pydantic models and copy them into the Helm chart
 	$(PY) -m level5.api.crdgen
-	rm -f charts/level5/crds/*.yaml && cp crds/*.yaml charts/level5/crds/
+	rm -f charts/level5/crds/*.level5.dev.yaml && cp crds/*.yaml charts/level5/crds/
 
 review-allowlist: venv ## Regenerate the review's API allow-list from the sandbox image's numpy, pandas and Python
 	$(PY) -m level5.safety.review.apigen
@@ -89,6 +89,11 @@ test-cluster: venv ## Tests against the local cluster (brings it up if needed)
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
 	$(MAKE) images
 	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q -m cluster tests
+
+chaos: venv ## Fault injection on the local cluster (operator SIGKILLs, model endpoint faults); prints a table (also part of make test)
+	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
+	$(MAKE) images
+	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q -m cluster tests/cluster/test_chaos.py tests/cluster/test_durable_audit.py
 
 test: deps venv lint typecheck chart-tools ## Everything CI runs: lint, types, unit tests, then cluster tests on a real cluster
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up

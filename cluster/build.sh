@@ -2,8 +2,10 @@
 # Build every cluster binary from Go module sources through the Go module proxy, cached by version:
 # Kubernetes (apiserver, controller-manager, scheduler, kubelet, kubectl) and etcd from one wrapper
 # module, gVisor's runsc and containerd-shim-runsc-v1 from one gVisor commit, kube-network-policies,
-# Helm and kube-score (the chart's security linter). A second run finds the binaries and returns at once.
-# Usage: build.sh [all|kubernetes|gvisor|knp|helm|kube-score|chart-tools]
+# Helm and kube-score (the chart's security linter), and level5-local-path (the cluster's volume provisioner:
+# our ~100 lines over the Kubernetes sig-storage provisioner library). A second run finds the binaries and
+# returns at once.
+# Usage: build.sh [all|kubernetes|gvisor|knp|helm|kube-score|chart-tools|local-path]
 source "$(dirname "$0")/lib.sh"
 
 need go "install Go >= 1.24 (https://go.dev/doc/install); this project's machines have it preinstalled"
@@ -133,13 +135,29 @@ build_kube_score() {
   rm -rf "$out"; mv "$out.tmp" "$out"
 }
 
+# The binary's name carries a hash of its source, so a change to it builds anew.
+local_path_binary() {
+  echo "$TOOLS_DIR/level5-local-path-$(cat "$(dirname "$0")"/local-path/{go.mod,go.sum,main.go} | sha256sum | cut -c1-12)"
+}
+
+build_local_path() {
+  local out; out=$(local_path_binary)
+  [[ -x $out ]] && { log "level5-local-path cached in $out"; return 0; }
+  log "building level5-local-path (the sig-storage provisioner library from module sources)"
+  mkdir -p "$TOOLS_DIR"
+  (cd "$(dirname "$0")/local-path" && GOFLAGS="$GOFLAGS -mod=mod" go build -ldflags "-s -w" -o "$out.tmp" .)
+  mv "$out.tmp" "$out"
+}
+
 case ${1:-all} in
-  all) build_kubernetes; build_gvisor; build_knp; build_helm; build_kube_score ;;
+  all) build_kubernetes; build_gvisor; build_knp; build_helm; build_kube_score; build_local_path ;;
   chart-tools) build_helm; build_kube_score ;;
   kubernetes) build_kubernetes ;;
   gvisor) build_gvisor ;;
   knp) build_knp ;;
   helm) build_helm ;;
   kube-score) build_kube_score ;;
-  *) die "unknown target '$1'. Use one of: all kubernetes gvisor knp helm kube-score chart-tools" ;;
+  local-path) build_local_path ;;
+  local-path-binary) local_path_binary ;;
+  *) die "unknown target '$1'. Use one of: all kubernetes gvisor knp helm kube-score chart-tools local-path" ;;
 esac

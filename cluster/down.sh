@@ -5,7 +5,7 @@
 # and delete the cluster's state directory. Build and image caches are kept, so the next
 # cluster-up is warm.
 source "$(dirname "$0")/lib.sh"
-COMPONENTS=(kube-network-policies kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver containerd etcd
+COMPONENTS=(local-path kube-network-policies kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver containerd etcd
   syscall-monitor)
 
 drain_pods() {

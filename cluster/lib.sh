@@ -30,6 +30,8 @@ RUN_DIR=$LEVEL5_CLUSTER_DIR/run
 LOG_DIR=$LEVEL5_CLUSTER_DIR/logs
 PKI_DIR=$LEVEL5_CLUSTER_DIR/pki
 KUBECONFIG_FILE=$LEVEL5_CLUSTER_DIR/admin.kubeconfig
+# Volumes of the level5-local-path StorageClass (one directory per PersistentVolume).
+VOLUMES_DIR=$LEVEL5_CLUSTER_DIR/volumes
 NODE_NAME=${LEVEL5_NODE_NAME:-level5-node}
 CNI_BRIDGE=l5br0
 POD_CIDR=10.244.0.0/24

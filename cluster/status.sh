@@ -3,7 +3,7 @@
 source "$(dirname "$0")/lib.sh"
 rc=0
 for c in etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kube-network-policies \
-         syscall-monitor; do
+         syscall-monitor local-path; do
   if pid_alive "$c"; then printf '%-26s running (pid %s)\n' "$c" "$(cat "$RUN_DIR/$c.pid")"
   else printf '%-26s stopped\n' "$c"; rc=1; fi
 done

@@ -284,8 +284,18 @@ EOF
      --hostname-override='$NODE_NAME' --disable-nri=true --metrics-bind-address=127.0.0.1:9080 --v=1"
 }
 
+# Dynamic volumes: level5-local-path provisions each claim of the default StorageClass as a directory under
+# VOLUMES_DIR (a host process like kubelet, so the directories are the node's own).
+start_storage() {
+  mkdir -p "$VOLUMES_DIR"
+  start_bg local-path "$(bash "$HERE/build.sh" local-path-binary)" --kubeconfig "$KUBECONFIG_FILE" \
+    --base-dir "$VOLUMES_DIR" --node "$NODE_NAME"
+  kctl apply -f "$HERE/manifests/storage.yaml" >/dev/null
+}
+
 cluster_objects() {
   kctl apply -f "$HERE/manifests/cluster.yaml" >/dev/null
+  kctl apply -f "$HERE/../charts/level5/crds/kopf-peering.yaml" >/dev/null
   wait_for "node $NODE_NAME Ready" 180 kctl wait --for=condition=Ready "node/$NODE_NAME" --timeout=5s
   wait_for "default service account" 120 kctl -n default get serviceaccount default
 }
@@ -303,4 +313,5 @@ start_control_plane
 start_kubelet
 start_networking
 cluster_objects
+start_storage
 log "cluster is up: eval \"\$(make -s cluster-env)\" then kubectl get nodes"

@@ -6,8 +6,13 @@ Every request body is recorded: tests read them from ScriptedModel.requests, or 
 GET /requests. Usage numbers are realistic (about four characters per token) unless a reply sets `usage`.
 
 Script file (JSON): a list of replies, each a string or {"content": str, "match": str, "repeat": bool,
-"usage": {"prompt_tokens": int, "completion_tokens": int}, "status": int, "delay": seconds}. A delay makes
-the reply slow, like a local model; `max_in_flight` is the most requests the server was answering at once.
+"usage": {"prompt_tokens": int, "completion_tokens": int}, "status": int, "delay": seconds, "retryAfter":
+seconds, "fault": str}. A delay makes the reply slow, like a local model (longer than the client's timeout:
+a hanging endpoint); `max_in_flight` is the most requests the server was answering at once. A status other
+than 200 answers with an error (429 and 5xx with a Retry-After header when retryAfter is set). A fault
+answers like a broken server: "malformed" (200, a body that is not JSON), "empty-choices" (a completion
+without choices), "truncated" (the completion cut off halfway) or "close" (the connection closed without an
+answer).
 
 Command line: python tests/scripted_model.py --port 8000 --script script.json
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -89,13 +95,19 @@ class ScriptedModel:
             def log_message(self, format: str, *args: Any) -> None:  # quiet test output
                 pass
 
-            def _send(self, status: int, payload: Any) -> None:
-                data = json.dumps(payload).encode()
+            def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+                self._send_bytes(status, json.dumps(payload).encode(), headers)
+
+            def _send_bytes(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                # A client that gave up (its timeout) has closed the connection: nothing to answer.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.end_headers()
+                    self.wfile.write(data)
 
             def do_GET(self) -> None:
                 if self.path == "/requests":
@@ -127,9 +139,24 @@ class ScriptedModel:
                     return
                 time.sleep(float(reply.get("delay", 0)))
                 if reply.get("status", 200) != 200:
-                    self._send(reply["status"], {"error": {"message": reply.get("content", "error")}})
+                    headers = {"Retry-After": str(reply["retryAfter"])} if "retryAfter" in reply else {}
+                    error = {"error": {"message": reply.get("content", "error")}}
+                    self._send(reply["status"], error, headers)
                     return
-                self._send(200, _completion(body, reply))
+                fault = reply.get("fault")
+                completion = _completion(body, reply)
+                if fault == "close":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                elif fault == "malformed":
+                    self._send_bytes(200, b"<html>502 Bad Gateway</html> {not json")
+                elif fault == "empty-choices":
+                    self._send(200, {**completion, "choices": []})
+                elif fault == "truncated":
+                    data = json.dumps(completion).encode()
+                    self._send_bytes(200, data[: len(data) // 2])
+                else:
+                    self._send(200, completion)
 
         return Handler
 

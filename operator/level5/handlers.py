@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import kopf
 from kubernetes_asyncio import client, config
@@ -48,7 +50,7 @@ from level5.loop.context import LoopServices, utcnow
 from level5.loop.journal import INVALID_SPEC, Journal
 from level5.loop.task_loop import TaskLoop
 from level5.model.classifier import InjectionClassifier
-from level5.model.client import ModelGateway, ModelUnavailableError, resolve_endpoint
+from level5.model.client import ModelGateway, resolve_endpoint
 from level5.observability.metrics import Metrics
 from level5.observability.syscalls import SyscallMonitorClient
 from level5.people.admission import (
@@ -64,6 +66,9 @@ from level5.safety.audit import AuditLog, FileSink, StreamSink, TeeSink
 from level5.safety.redaction import Redactor, task_key
 from level5.sandbox.manifests import SANDBOX_LABELS, TaskRef
 from level5.sandbox.outcome import is_terminal
+
+AUDIT_RECHECK_SECONDS = 300
+"""How often a task held by a refused audit log looks again (the refusal itself lasts until a restart)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,8 @@ class Services:
     sandbox_pods: SandboxPods
     emergency: EmergencyStop
     audit: AuditLog
+    started: float
+    """When the operator started (the event loop's clock)."""
     classifier: InjectionClassifier | None
     """Layer 1's optional second opinion (LEVEL5_INJECTION_CLASSIFIER_URL)."""
     pool: WarmPool | None
@@ -115,7 +122,13 @@ class Services:
             config=config,
             metrics=metrics,
             api=api,
-            gateway=ModelGateway(config.max_concurrent_model_calls, config.max_model_calls_per_endpoint),
+            gateway=ModelGateway(
+                config.max_concurrent_model_calls,
+                config.max_model_calls_per_endpoint,
+                timeout_seconds=config.model_timeout_seconds,
+                retries=config.model_retries,
+                backoff_seconds=config.model_backoff_seconds,
+            ),
             wakeups=wakeups,
             launcher=SandboxLauncher(
                 api,
@@ -129,6 +142,7 @@ class Services:
             sandbox_pods=SandboxPods(),
             emergency=emergency,
             audit=audit,
+            started=asyncio.get_running_loop().time(),
             classifier=InjectionClassifier(
                 config.injection_classifier_url,
                 config.injection_classifier_model,
@@ -189,6 +203,16 @@ async def startup(
     settings.persistence.finalizer = f"{GROUP}/finalizer"
     settings.posting.level = logging.WARNING  # the loop posts its own Events per transition
     operator_config = OperatorConfig.from_env()
+    if operator_config.peering_name is not None:
+        # One active operator, the others paused (kopf peering): the earliest started has the highest
+        # priority, so a standby that starts later never takes over from a live active operator, and kopf
+        # pauses every operator when two have the same one. kopf stops a paused operator's daemons.
+        settings.peering.standalone = False
+        settings.peering.mandatory = True
+        settings.peering.clusterwide = True
+        settings.peering.name = operator_config.peering_name
+        settings.peering.lifetime = operator_config.peering_lifetime_seconds
+        settings.peering.priority = -time.time_ns() // 1_000_000
     if operator_config.webhook_cert_dir is not None:
         # The webhook configurations come with the chart (or the test fixture), not from kopf: they carry
         # a namespace selector and the CA of the mounted certificate.
@@ -231,6 +255,12 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
 async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any) -> None:
     """Run the refine loop of one task until it is terminal."""
     services = services_of(memo)
+    if services.config.peering_name is not None:
+        # Operators that start together each see no peer in their first peering check and resume: for up to
+        # one keep-alive lifetime two may be active before the lower one pauses (and kopf cancels its
+        # daemons). A daemon therefore takes no step in that window; one cancelled while waiting did nothing.
+        settle = services.started + services.config.peering_lifetime_seconds
+        await asyncio.sleep(max(0.0, settle - asyncio.get_running_loop().time()))
     raw = dict(body)
     task = TaskRef(
         name=meta["name"], namespace=meta["namespace"], uid=meta["uid"], generation=meta.get("generation")
@@ -240,6 +270,15 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
     services.metrics.task_phase(task.uid, status.phase)
     if status.phase.terminal:
         return
+    checkpoint = (status.audit.seq, status.audit.hash) if status.audit is not None else None
+    refusal = await services.audit.check(checkpoint)
+    journal = Journal(task, status, sink, services.audit, services.metrics, utcnow)
+    await journal.audit_refused(refusal)
+    if refusal is not None:
+        # Nothing may run unaudited, and a new chain would hide what was lost: the task waits, visibly.
+        services.metrics.audit_refusing()
+        raise kopf.TemporaryError(f"audit log refused: {refusal}", delay=AUDIT_RECHECK_SECONDS)
+    status = journal.status
     try:
         spec = AgentTaskSpec.model_validate(raw.get("spec") or {})
     except ValidationError as exc:
@@ -264,8 +303,6 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
     )
     try:
         await loop.run()
-    except ModelUnavailableError as exc:
-        raise kopf.TemporaryError(f"model unavailable, retrying: {exc}", delay=30) from exc
     finally:
         services.cancels.forget(task.uid)
 
@@ -323,6 +360,21 @@ async def approval_changed(
     )
 
 
+ADMISSION = OperatorConfig.from_env().webhook_cert_dir is not None
+"""Whether the admission handlers are registered: only with a webhook certificate (LEVEL5_WEBHOOK_CERT_DIR).
+kopf refuses to start with admission handlers and no server for them; without the webhook the operator runs
+all the same: the schema still validates, but creators are not stamped and Approvals cannot be decided (the
+loop accepts only decisions the webhook stamped)."""
+
+
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
+
+
+def _admission(decorator: Callable[[_Handler], _Handler]) -> Callable[[_Handler], _Handler]:
+    """`decorator` (a kopf admission decorator) when the webhook is served, else one registering nothing."""
+    return decorator if ADMISSION else (lambda handler: handler)
+
+
 def _username(userinfo: kopf.UserInfo) -> str:
     return str(userinfo.get("username") or "")
 
@@ -337,7 +389,7 @@ def _admit(check: Any, *args: Any) -> Any:
         raise kopf.AdmissionError(f"invalid object: {exc}"[:2000], code=422) from exc
 
 
-@kopf.on.mutate(GROUP, VERSION, PLURAL, id="mutate-agenttask", operations=["CREATE"])
+@_admission(kopf.on.mutate(GROUP, VERSION, PLURAL, id="mutate-agenttask", operations=["CREATE"]))
 def stamp_task_creator(*, body: kopf.Body, userinfo: kopf.UserInfo, patch: kopf.Patch, **kwargs: Any) -> None:
     """Record who created the task, from the API server's authenticated user."""
     # kopf runs the handler its URL names whatever the operation, so the operation is checked here.
@@ -347,7 +399,7 @@ def stamp_task_creator(*, body: kopf.Body, userinfo: kopf.UserInfo, patch: kopf.
     patch.setdefault("metadata", {}).setdefault("annotations", {}).update(stamp)
 
 
-@kopf.on.validate(GROUP, VERSION, PLURAL, id="validate-agenttask", operations=["UPDATE"])
+@_admission(kopf.on.validate(GROUP, VERSION, PLURAL, id="validate-agenttask", operations=["UPDATE"]))
 def validate_task_update(*, body: kopf.Body, **kwargs: Any) -> None:
     """Keep the creator; while the task runs, only tighten its limits."""
     old, new = kwargs.get("old"), body
@@ -369,7 +421,7 @@ def _approval_spec(body: kopf.Body | None) -> ApprovalSpec:
     return ApprovalSpec.model_validate(dict(body or {}).get("spec") or {})
 
 
-@kopf.on.mutate(GROUP, VERSION, APPROVAL_PLURAL, id="mutate-approval")
+@_admission(kopf.on.mutate(GROUP, VERSION, APPROVAL_PLURAL, id="mutate-approval"))
 def stamp_decision(*, body: kopf.Body, userinfo: kopf.UserInfo, patch: kopf.Patch, **kwargs: Any) -> None:
     """New Approvals carry no decision; a decision is stamped with who made it and when."""
     # old and operation are passed to admission handlers, though kopf's WebhookFn protocol omits them.
@@ -384,7 +436,7 @@ def stamp_decision(*, body: kopf.Body, userinfo: kopf.UserInfo, patch: kopf.Patc
         patch.setdefault("spec", {}).update(stamp)
 
 
-@kopf.on.validate(GROUP, VERSION, APPROVAL_PLURAL, id="validate-approval", operations=["UPDATE"])
+@_admission(kopf.on.validate(GROUP, VERSION, APPROVAL_PLURAL, id="validate-approval", operations=["UPDATE"]))
 def validate_decision(*, body: kopf.Body, userinfo: kopf.UserInfo, memo: kopf.Memo, **kwargs: Any) -> None:
     """Decisions are final, made while open, not by the task's creator, and fit the Approval."""
     old, new = kwargs.get("old"), body

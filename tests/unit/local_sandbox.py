@@ -102,6 +102,8 @@ class LocalSandbox:
         """wait() blocks until cancelled, like a pod that runs on; `waiting` is set once it does."""
         self.waiting = asyncio.Event()
         self.killed: list[str] = []
+        self.crash_after_create = False
+        """launch() creates the pod and then the operator is killed, before the launch is recorded."""
 
     async def ensure_namespace_guards(self, namespace: str) -> None:
         return None
@@ -139,6 +141,8 @@ class LocalSandbox:
         self.logs[pod_name] = await run_locally(
             self.root / pod_name, code, policy_document(spec), checks, scripts
         )
+        if self.crash_after_create:
+            raise asyncio.CancelledError("operator killed while the launch is pending")
         return LaunchOutcome.CREATED
 
     async def wait(self, namespace: str, name: str, spec: AgentTaskSpec) -> Pod | None:
@@ -240,14 +244,16 @@ def build_loop(
     status: AgentTaskStatus | None = None,
     **extra: object,
 ) -> TaskLoop:
-    """A TaskLoop on the local doubles; `extra` passes kill switches, approvals, spec_view, wakeups, clock."""
+    """A TaskLoop on the local doubles; `extra` passes kill switches, approvals, spec_view, wakeups, clock,
+    metrics and the audit log."""
     wakeups = extra.pop("wakeups", None) or Wakeups()
     approvals = extra.pop("approvals", None) or MemoryApprovals(task.uid, wakeups)
     shared = {key: extra.pop(key) for key in ("emergency", "clock", "metrics") if key in extra}
+    audit = extra.pop("audit", None) or AuditLog(FileSink(sandbox.root / "audit.jsonl"))
     services = LoopServices(
         gateway=gateway,
         sandbox=sandbox,
-        audit=AuditLog(FileSink(sandbox.root / "audit.jsonl")),
+        audit=audit,  # type: ignore[arg-type]
         approvals=approvals,  # type: ignore[arg-type]
         wakeups=wakeups,  # type: ignore[arg-type]
         **shared,  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from level5.safety.audit import AuditError, AuditLog, FileSink, StreamSink, verify
+from level5.safety.audit import AuditError, AuditLog, FileSink, StreamSink, completeness, verify
 
 
 def read_lines(path: Path) -> list[str]:
@@ -70,3 +70,66 @@ async def test_stream_sink(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("INFO", logger="level5.safety.audit")
     record = await AuditLog(StreamSink()).append("k", "t", 1, {"a": 1})
     assert record.hash in caplog.text
+
+
+async def test_once_kinds_are_written_once_per_step_even_after_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    first = await AuditLog(FileSink(path)).append("launch", "ns/t", 1, {"step": "uid/1/launch"})
+    resumed = AuditLog(FileSink(path))  # a restarted operator repeats the step
+    again = await resumed.append("launch", "ns/t", 1, {"step": "uid/1/launch"})
+    await resumed.append("prompt", "ns/t", 1, {"step": "uid/1/prompt"})
+    await resumed.append("prompt", "ns/t", 1, {"step": "uid/1/prompt"})  # a judge's prompt: may recur
+    assert again == first
+    kinds = [json.loads(line)["kind"] for line in read_lines(path)]
+    assert kinds == ["launch", "prompt", "prompt"]
+
+
+async def test_a_log_without_a_tasks_checkpoint_is_refused_and_never_restarted(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(FileSink(path))
+    records = [await log.append("step", "ns/t", 1, {"i": i}) for i in range(3)]
+    assert await AuditLog(FileSink(path)).check((records[2].seq, records[2].hash)) is None
+    path.unlink()  # the operator's storage was lost: a fresh, empty log
+    fresh = AuditLog(FileSink(path))
+    problem = await fresh.check((records[2].seq, records[2].hash))
+    assert problem is not None and "cut short or replaced" in problem
+    with pytest.raises(AuditError, match="cut short"):
+        await fresh.append("step", "ns/other", 1, {})
+    assert not path.exists()
+    rewritten = AuditLog(FileSink(path))
+    await rewritten.append("step", "ns/t", 1, {"i": 0})
+    await rewritten.append("step", "ns/t", 1, {"i": 1})
+    await rewritten.append("step", "ns/t", 1, {"i": "changed"})
+    problem = await AuditLog(FileSink(path)).check((records[2].seq, records[2].hash))
+    assert problem is not None and "rewritten" in problem
+
+
+def test_completeness_names_each_missing_and_repeated_record() -> None:
+    def line(seq: int, kind: str, step: str) -> str:
+        return json.dumps({"seq": seq, "kind": kind, "task": "ns/t", "iteration": 1, "time": "t",
+                           "data": {"step": step}, "prevHash": "0", "hash": "0"})  # fmt: skip
+
+    lines = [
+        line(0, "launch", "u/1/launch"),
+        line(1, "execution", "u/1/execution"),
+        line(2, "evaluation", "u/1/evaluation"),
+        line(3, "execution", "u/2/execution"),  # iteration 2: launch and evaluation missing
+        line(4, "launch", "u/3/launch"),
+        line(5, "kill", "u/3/kill"),  # killed: complete without execution and evaluation
+        line(6, "execution", "u/1/execution"),  # written twice
+    ]
+    check = completeness(lines)
+    assert check.iterations == 3
+    assert check.missing == ["u/2/evaluation", "u/2/launch"]
+    assert check.repeated == ["u/1/execution"]
+    assert not check.ok
+    assert completeness(lines[:3]).ok
+
+
+async def test_a_writer_that_was_paused_continues_the_chain_another_extended(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    first, second = AuditLog(FileSink(path)), AuditLog(FileSink(path))  # the active and the standby
+    await first.append("step", "ns/t", 1, {"i": 0})
+    await second.append("step", "ns/t", 1, {"i": 1})  # the standby took over
+    await first.append("step", "ns/t", 1, {"i": 2})  # and the first is active again
+    assert verify(read_lines(path)).ok and verify(read_lines(path)).records == 3

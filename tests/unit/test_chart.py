@@ -159,11 +159,17 @@ def test_schema_covers_every_value() -> None:
 # --- CRDs ---------------------------------------------------------------------------------------------
 
 
+KOPF_PEERING_CRD = "kopf-peering.yaml"
+"""kopf's ClusterKopfPeering CRD (for the standby operator): not generated, kept in the chart only."""
+
+
 def test_chart_crds_are_byte_identical_to_repo_crds() -> None:
     """Every file in crds/ (AgentTask, Approval, ...) has a byte-identical copy in the chart, and the chart
-    has no other. `make crds` regenerates crds/ and copies them."""
+    has no other but kopf's peering CRD. `make crds` regenerates crds/ and copies them."""
     repo = {p.name: p.read_bytes() for p in sorted((ROOT / "crds").glob("*.yaml"))}
-    chart = {p.name: p.read_bytes() for p in sorted((CHART / "crds").glob("*.yaml"))}
+    chart = {
+        p.name: p.read_bytes() for p in sorted((CHART / "crds").glob("*.yaml")) if p.name != KOPF_PEERING_CRD
+    }
     assert repo, "no CRDs in crds/"
     assert sorted(chart) == sorted(repo), "run: make crds (copies crds/*.yaml into charts/level5/crds/)"
     for name, content in repo.items():
@@ -221,12 +227,19 @@ def test_deployment_defaults() -> None:
         "command" not in c
     )  # the image's entrypoint: kopf run --standalone --liveness=... -m level5.handlers
     volumes = {v["name"]: v for v in one(docs, "Deployment")["spec"]["template"]["spec"]["volumes"]}
-    assert "emptyDir" in volumes["audit"]
+    # The audit trail outlives the pod by default: a claim (of the default StorageClass), kept on uninstall.
+    claim = one(docs, "PersistentVolumeClaim")
+    assert volumes["audit"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    assert "storageClassName" not in claim["spec"]
     env = env_of(docs)
     plain = {k: v.get("value") for k, v in env.items() if "value" in v}
     assert plain == {
         "LEVEL5_MAX_MODEL_CALLS": "64",
         "LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT": "4",
+        "LEVEL5_MODEL_TIMEOUT_SECONDS": "300",
+        "LEVEL5_MODEL_RETRIES": "3",
+        "LEVEL5_MODEL_BACKOFF_SECONDS": "2",
         "LEVEL5_RUNTIME_CLASS": "gvisor",
         "LEVEL5_SANDBOX_IMAGE": "level5.local/sandbox:dev",
         "LEVEL5_SANDBOX_IMAGE_JAVASCRIPT": "level5.local/sandbox-js:dev",
@@ -694,3 +707,18 @@ def test_warm_pools_set_the_operators_pools_and_attach_only_in_their_namespaces(
     )
     assert "LEVEL5_SANDBOX_POOLS" not in env_of(default())
     assert not [r for r in find(default(), "Role") if grants(r).get(("", "pods/attach"))]
+
+
+def test_standby_runs_two_operators_that_share_a_peering_object() -> None:
+    assert one(default(), "Deployment")["spec"]["replicas"] == 1
+    assert not find(default(), "ClusterKopfPeering")
+    docs = render(None, "standby.enabled=true", "standby.lifetimeSeconds=15")
+    deployment = one(docs, "Deployment")
+    assert deployment["spec"]["replicas"] == 2 and deployment["spec"]["strategy"]["type"] == "Recreate"
+    peering = one(docs, "ClusterKopfPeering")
+    env = env_of(docs)
+    assert env["LEVEL5_PEERING_NAME"]["value"] == peering["metadata"]["name"] == f"{NAMESPACE}-rel-level5"
+    assert env["LEVEL5_PEERING_LIFETIME_SECONDS"]["value"] == "15"
+    rules = one(docs, "ClusterRole", "rel-level5-operator")["rules"]
+    assert {"apiGroups": ["kopf.dev"], "resources": ["clusterkopfpeerings"],
+            "verbs": ["get", "list", "watch", "patch"]} in rules  # fmt: skip

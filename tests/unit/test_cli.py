@@ -56,3 +56,18 @@ def test_subprocess_eval_safety() -> None:
     lines = done.stdout.splitlines()
     assert lines[0].startswith("review: block rate") and lines[1].startswith("injection: detection")
     assert lines[2].startswith("redaction: recall")
+
+
+def test_audit_verify_reports_an_iteration_without_its_launch_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(FileSink(path))
+    for kind in ("launch", "execution", "evaluation"):
+        asyncio.run(log.append(kind, "ns/t", 1, {"step": f"uid/1/{kind}"}))
+    assert main(["audit", "verify", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out)["completeness"]["iterations"] == 1
+    for kind in ("execution", "evaluation"):  # iteration 2 ran, but its launch went unrecorded
+        asyncio.run(log.append(kind, "ns/t", 2, {"step": f"uid/2/{kind}"}))
+    assert main(["audit", "verify", str(path)]) == 1
+    assert "missing audit record: uid/2/launch" in capsys.readouterr().err

@@ -225,8 +225,11 @@ class MemorySink:
             raise OSError("disk full")
         self.lines.append(line)
 
-    async def last_line(self) -> str | None:
-        return self.lines[-1] if self.lines else None
+    async def history(self) -> list[str]:
+        return list(self.lines)
+
+    async def changed_elsewhere(self) -> bool:
+        return False
 
 
 async def test_audit_sink_counts_records_and_failures_and_still_raises(scraper: Scraper) -> None:

@@ -10,7 +10,14 @@ from level5.api.spec import AgentTaskSpec, ModelSettings
 from level5.api.status import CriterionResult
 from level5.core.config import OperatorConfig
 from level5.loop.prompts import describe_failure, generation_messages, judge_messages, system_prompt
-from level5.model.client import Message, ModelGateway, ModelRejectedError, resolve_endpoint
+from level5.model.client import (
+    Message,
+    ModelGateway,
+    ModelRejectedError,
+    ModelUnavailableError,
+    RetryReason,
+    resolve_endpoint,
+)
 from level5.safety.spotlight import DATA_MARK, DATA_RULE, outside_data
 from level5.sandbox.result import RunError, RunResult
 from scripted_model import ScriptedModel
@@ -176,6 +183,35 @@ async def test_one_endpoint_gets_at_most_its_share_and_waiting_is_no_timeout(
         await gateway.close()
     assert [a.text for a in answers] == ["VERDICT: PASS"] * 6
     assert scripted_model.max_in_flight == 2 and len(scripted_model.requests) == 6
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ({"delay": 2.0}, RetryReason.TIMEOUT),
+        ({"status": 429, "retryAfter": 7}, RetryReason.RATE_LIMITED),
+        ({"status": 500}, RetryReason.SERVER_ERROR),
+        ({"fault": "malformed"}, RetryReason.MALFORMED),
+        ({"fault": "empty-choices"}, RetryReason.MALFORMED),
+        ({"fault": "truncated"}, RetryReason.MALFORMED),
+        ({"fault": "close"}, RetryReason.CONNECTION),
+    ],
+)
+async def test_every_transient_model_fault_is_one_retryable_error(
+    scripted_model: ScriptedModel, fault: dict[str, object], reason: RetryReason
+) -> None:
+    scripted_model.add({"content": "VERDICT: PASS", **fault})
+    gateway = ModelGateway(max_concurrent=1, timeout_seconds=0.5)
+    endpoint = resolve_endpoint(ModelSettings(base_url=scripted_model.base_url), OperatorConfig(), None)
+    try:
+        with pytest.raises(ModelUnavailableError) as raised:
+            await gateway.complete(endpoint, [{"role": "user", "content": "hi"}])
+    finally:
+        await gateway.close()
+    assert raised.value.reason is reason
+    assert len(scripted_model.requests) == 1  # the client itself never retries unseen
+    assert raised.value.retry_after == (7.0 if reason is RetryReason.RATE_LIMITED else None)
+    assert gateway.backoff(1, raised.value.retry_after) == (7.0 if raised.value.retry_after else 2.0)
 
 
 def test_a_hidden_criterion_never_shows_its_check() -> None:

@@ -12,7 +12,7 @@ from level5.api.spec import AgentTaskSpec, ModelSettings
 from level5.api.status import AgentTaskStatus, Phase
 from level5.core.config import OperatorConfig
 from level5.model.client import ModelGateway, resolve_endpoint
-from level5.safety.audit import AuditLog, FileSink
+from level5.safety.audit import AuditLog, FileSink, completeness, verify
 from level5.sandbox.manifests import TaskRef, sandbox_pod_name
 from scripted_model import ScriptedModel
 
@@ -218,12 +218,14 @@ async def test_answer_without_code_is_a_failed_iteration(
     assert "no usable Python program" in scripted_model.prompts()[1]
 
 
+@pytest.mark.parametrize("crash", ["while the pod runs", "while the launch is pending"])
 async def test_resume_after_crash_never_runs_code_twice(
-    scripted_model: ScriptedModel, tmp_path: Path
+    scripted_model: ScriptedModel, tmp_path: Path, crash: str
 ) -> None:
     scripted_model.add({"match": "Write the program", "content": GOOD}, judge_pass())
     sandbox = LocalSandbox(tmp_path)
-    sandbox.hang_on_wait = True
+    sandbox.hang_on_wait = crash == "while the pod runs"
+    sandbox.crash_after_create = crash == "while the launch is pending"
     gateway = ModelGateway(max_concurrent=1)
     sink = RecordingSink()
     endpoint = resolve_endpoint(ModelSettings(base_url=scripted_model.base_url), OperatorConfig(), None)
@@ -235,9 +237,90 @@ async def test_resume_after_crash_never_runs_code_twice(
     # Only the intent is written before the pod is created ("Created" rides along with the next save): a
     # resumed launch then finds the pod and runs nothing twice.
     assert persisted.current is not None and persisted.current.launch_state == "Pending"
-    sandbox.hang_on_wait = False
+    sandbox.hang_on_wait = sandbox.crash_after_create = False
     final, _ = await run_loop(make_spec(), scripted_model, sandbox, status=persisted)
     assert final.phase is Phase.SUCCEEDED and final.iteration == 1
     assert sandbox.launches == {sandbox_pod_name(TASK, 1): 1}
     generation_calls = [p for p in scripted_model.prompts() if "Write the program" in p]
     assert len(generation_calls) == 1
+    # Every step recorded once, on whichever attempt its effect happened: the launch record too.
+    lines = (sandbox.root / "audit.jsonl").read_text().splitlines()
+    assert verify(lines).ok
+    check = completeness(lines)
+    assert check.iterations == 1 and check.missing == [] and check.repeated == []
+    launches = [line for line in lines if '"kind":"launch"' in line]
+    assert len(launches) == 1
+
+
+async def run_with_faults(
+    model: ScriptedModel, sandbox: LocalSandbox, retries: int
+) -> tuple[AgentTaskStatus, RecordingSink]:
+    gateway = ModelGateway(max_concurrent=1, timeout_seconds=1.0, retries=retries, backoff_seconds=0.01)
+    sink = RecordingSink()
+    endpoint = resolve_endpoint(ModelSettings(base_url=model.base_url), OperatorConfig(), None)
+    try:
+        final = await build_loop(TASK, make_spec(), sandbox, sink, gateway, endpoint).run()
+    finally:
+        await gateway.close()
+    return final, sink
+
+
+async def test_model_faults_are_retried_visibly_then_the_task_goes_on(
+    scripted_model: ScriptedModel, tmp_path: Path
+) -> None:
+    scripted_model.add(
+        {"match": "Write the program", "fault": "malformed"},
+        {"match": "Write the program", "status": 429, "retryAfter": 0},
+        {"match": "Write the program", "content": GOOD},
+        judge_pass(),
+    )
+    final, sink = await run_with_faults(scripted_model, LocalSandbox(tmp_path), retries=2)
+    assert final.phase is Phase.SUCCEEDED and final.iteration == 1
+    retries = [message for reason, message, _ in sink.events if reason == "ModelRetrying"]
+    assert len(retries) == 2 and "malformed" in retries[0] and "rate_limited" in retries[1]
+    retrying = next(c for c in final.conditions if c.type == "ModelRetrying")
+    assert retrying.status == "False"
+
+
+async def test_a_model_that_keeps_failing_fails_the_task_after_the_retries(
+    scripted_model: ScriptedModel, tmp_path: Path
+) -> None:
+    scripted_model.add({"match": "Write the program", "fault": "empty-choices", "repeat": True})
+    final, _ = await run_with_faults(scripted_model, LocalSandbox(tmp_path), retries=3)
+    assert final.phase is Phase.FAILED
+    failed = next(c for c in final.conditions if c.type == "Failed")
+    assert failed.reason == "ModelUnavailable" and "4 times" in failed.message
+    assert len(scripted_model.requests) == 4
+    assert next(c for c in final.conditions if c.type == "ModelRetrying").status == "True"
+
+
+class FullDisk(FileSink):
+    """The audit log's disk fills up when the execution record is written."""
+
+    full = True
+
+    async def write(self, line: str) -> None:
+        if self.full and '"kind":"execution"' in line:
+            raise OSError(28, "No space left on device")
+        await super().write(line)
+
+
+async def test_a_full_audit_disk_fails_the_step_and_nothing_counts_as_done_unaudited(
+    scripted_model: ScriptedModel, tmp_path: Path
+) -> None:
+    scripted_model.add({"match": "Write the program", "content": GOOD}, judge_pass())
+    sandbox = LocalSandbox(tmp_path)
+    disk = FullDisk(sandbox.root / "audit.jsonl")
+    gateway = ModelGateway(max_concurrent=1)
+    sink = RecordingSink()
+    endpoint = resolve_endpoint(ModelSettings(base_url=scripted_model.base_url), OperatorConfig(), None)
+    loop = build_loop(TASK, make_spec(), sandbox, sink, gateway, endpoint, audit=AuditLog(disk))
+    with pytest.raises(OSError, match="No space left"):
+        await loop.run()
+    assert sink.last.history == [] and sink.last.phase is not Phase.EVALUATING  # the run is not counted
+    disk.full = False  # space freed; kopf restarts the daemon, which takes the step up again
+    final, _ = await run_loop(make_spec(), scripted_model, sandbox, status=sink.last)
+    await gateway.close()
+    assert final.phase is Phase.SUCCEEDED and sandbox.launches == {sandbox_pod_name(TASK, 1): 1}
+    lines = (sandbox.root / "audit.jsonl").read_text().splitlines()
+    assert verify(lines).ok and completeness(lines).ok

@@ -111,3 +111,8 @@ The namespaces of the warm pools (sandbox.pools), each once, as a JSON list.
 {{- end -}}
 {{- $seen | uniq | toJson -}}
 {{- end -}}
+
+{{/* The ClusterKopfPeering object of the release's operators (cluster-scoped: the namespace is in the name). */}}
+{{- define "level5.peeringName" -}}
+{{- printf "%s-%s" .Release.Namespace (include "level5.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}

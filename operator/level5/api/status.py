@@ -62,6 +62,8 @@ class ConditionType(StrEnum):
     PAUSED = "Paused"
     SYSCALL_MONITORING = "SyscallMonitoring"
     SANDBOX_QUEUED = "SandboxQueued"
+    AUDIT_REFUSED = "AuditRefused"
+    MODEL_RETRYING = "ModelRetrying"
 
 
 class Condition(CrdModel):
@@ -70,7 +72,9 @@ class Condition(CrdModel):
     type: str = Field(max_length=64)
     """Condition type: Ready, Progressing, Failed, Cancelled, EmergencyStop, AnomalyDetected, InputFlagged,
     AwaitingApproval, Escalated, Paused, SyscallMonitoring, SandboxQueued (the sandbox pod waits for a
-    ResourceQuota), or an escalation trigger's name."""
+    ResourceQuota), AuditRefused (the operator's audit log lacks this task's checkpoint: nothing runs until it
+    is restored), ModelRetrying (model calls fail transiently and are retried), or an escalation trigger's
+    name."""
     status: ConditionStatus
     """True, False or Unknown."""
     reason: str = Field(max_length=128)

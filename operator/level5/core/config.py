@@ -54,6 +54,16 @@ class OperatorConfig(BaseModel):
     """Model requests in flight at once to one endpoint (LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT): a local
     server answers one request at a time; more only queue there, where they time out. Requests wait in the
     operator instead, and waiting does not count against a request's timeout."""
+    model_timeout_seconds: float = Field(default=300.0, gt=0)
+    """Seconds one model request may take (LEVEL5_MODEL_TIMEOUT_SECONDS): a local model writing a long
+    program on a CPU takes minutes; a hanging endpoint is given up on after this."""
+    model_retries: int = Field(default=3, ge=0)
+    """Retries of a model call after a timeout, 429, 5xx, closed connection or malformed reply
+    (LEVEL5_MODEL_RETRIES); each is an Event and sets the ModelRetrying condition. Then the task fails with
+    reason ModelUnavailable."""
+    model_backoff_seconds: float = Field(default=2.0, ge=0)
+    """First wait before a retry (LEVEL5_MODEL_BACKOFF_SECONDS), doubled each time up to a minute; a longer
+    Retry-After from the server wins."""
     audit_path: str = "/var/lib/level5/audit.jsonl"
     """Append-only hash-chained audit log (LEVEL5_AUDIT_PATH); also mirrored to the operator log."""
     redaction_secret: str = Field(default="", repr=False)
@@ -72,6 +82,13 @@ class OperatorConfig(BaseModel):
     webhook server (approvals then cannot be decided, the API server refuses them)."""
     webhook_addr: str = "0.0.0.0"  # noqa: S104  # in a pod the API server reaches it through a Service
     """Address the admission webhook server listens on (LEVEL5_WEBHOOK_ADDR)."""
+    peering_name: str | None = None
+    """Name of the ClusterKopfPeering object this operator and its standby share (LEVEL5_PEERING_NAME); unset
+    or empty: standalone, one operator only. With it, the operator started first is active and every later
+    one waits paused until the active one's keep-alive lapses."""
+    peering_lifetime_seconds: int = Field(default=20, ge=5)
+    """How long an operator's keep-alive holds (LEVEL5_PEERING_LIFETIME_SECONDS): a standby takes over this
+    long after the active operator stopped renewing it."""
     metrics_port: int = 9090
     """Port of the Prometheus metrics endpoint (LEVEL5_METRICS_PORT)."""
     syscall_monitor_url: str | None = None
@@ -105,6 +122,9 @@ class OperatorConfig(BaseModel):
             "sandbox_image_javascript": "LEVEL5_SANDBOX_IMAGE_JAVASCRIPT",
             "max_concurrent_model_calls": "LEVEL5_MAX_MODEL_CALLS",
             "max_model_calls_per_endpoint": "LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT",
+            "model_timeout_seconds": "LEVEL5_MODEL_TIMEOUT_SECONDS",
+            "model_retries": "LEVEL5_MODEL_RETRIES",
+            "model_backoff_seconds": "LEVEL5_MODEL_BACKOFF_SECONDS",
             "audit_path": "LEVEL5_AUDIT_PATH",
             "redaction_secret": "LEVEL5_REDACTION_SECRET",
             "operator_namespace": "LEVEL5_OPERATOR_NAMESPACE",
@@ -112,6 +132,8 @@ class OperatorConfig(BaseModel):
             "webhook_port": "LEVEL5_WEBHOOK_PORT",
             "webhook_cert_dir": "LEVEL5_WEBHOOK_CERT_DIR",
             "webhook_addr": "LEVEL5_WEBHOOK_ADDR",
+            "peering_name": "LEVEL5_PEERING_NAME",
+            "peering_lifetime_seconds": "LEVEL5_PEERING_LIFETIME_SECONDS",
             "metrics_port": "LEVEL5_METRICS_PORT",
             "syscall_monitor_url": "LEVEL5_SYSCALL_MONITOR_URL",
             "injection_classifier_url": "LEVEL5_INJECTION_CLASSIFIER_URL",
@@ -123,6 +145,7 @@ class OperatorConfig(BaseModel):
         for optional in (
             "runtime_class",
             "webhook_cert_dir",
+            "peering_name",
             "syscall_monitor_url",
             "injection_classifier_url",
         ):

@@ -39,7 +39,7 @@ from level5.loop.state_machine import (
     finish_iteration,
     set_condition,
 )
-from level5.model.client import Endpoint, Message, ModelGateway
+from level5.model.client import Completion, Endpoint, Message, ModelGateway, ModelUnavailableError
 from level5.observability.metrics import Metrics, budget_of
 from level5.observability.monitoring import (
     INCOMPLETE,
@@ -232,17 +232,58 @@ class StepContext:
             iteration,
             {"sha256": hashlib.sha256(prompt.encode()).hexdigest(), "text": self._redact(prompt)},
         )
-        started = time.monotonic()
-        try:
-            completion = await self.gateway.complete(self.endpoint, messages)
-        except Exception:
-            self.metrics.model_call(time.monotonic() - started, None)
-            raise
-        self.metrics.model_call(time.monotonic() - started, completion)
+        completion = await self._complete_with_retries(iteration, messages)
         await self._audit(
             "answer", iteration, {"text": self._redact(completion.text), "tokens": completion.tokens}
         )
         return completion.text, completion.tokens
+
+    async def _complete_with_retries(self, iteration: int, messages: list[Message]) -> Completion:
+        """The call, retried after transient faults as the gateway allows: each retry an Event, a metric and
+        the ModelRetrying condition (False again after an answer). The last fault is raised."""
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                completion = await self.gateway.complete(self.endpoint, messages)
+            except ModelUnavailableError as exc:
+                self.metrics.model_call(time.monotonic() - started, None)
+                attempt += 1
+                if attempt > self.gateway.retries:
+                    raise
+                delay = self.gateway.backoff(attempt, exc.retry_after)
+                message = (
+                    f"iteration {iteration}: model call failed ({exc.reason.value}: {exc}); "
+                    f"retry {attempt} of {self.gateway.retries} in {delay:g} s"
+                )[:1024]
+                self.metrics.model_retry(exc.reason)
+                self.journal.event("ModelRetrying", message, warning=True)
+                await self._save(
+                    self._with_condition(
+                        self.status,
+                        ConditionType.MODEL_RETRYING,
+                        ConditionStatus.TRUE,
+                        exc.reason.value,
+                        message,
+                    )
+                )
+                await asyncio.sleep(delay)
+                continue
+            except Exception:
+                self.metrics.model_call(time.monotonic() - started, None)
+                raise
+            self.metrics.model_call(time.monotonic() - started, completion)
+            if self._condition_is(ConditionType.MODEL_RETRYING, ConditionStatus.TRUE):
+                self._stage(
+                    self._with_condition(
+                        self.status,
+                        ConditionType.MODEL_RETRYING,
+                        ConditionStatus.FALSE,
+                        "Answered",
+                        f"iteration {iteration}: the model answered",
+                    )
+                )
+            return completion
 
     def _entry(self, current: CurrentIteration, reason: str, signature: str | None) -> HistoryEntry:
         return HistoryEntry(

@@ -24,8 +24,8 @@ from level5.observability.monitoring import (
     termination,
 )
 from level5.safety.review.reviewer import Verdict
-from level5.sandbox.outcome import LaunchOutcome, PodOutcome
-from level5.sandbox.pool import FALLBACK_EVENT, WARM_EVENT, WarmClaim
+from level5.sandbox.outcome import POD_DELETED, LaunchOutcome, PodOutcome, deleted_mid_run
+from level5.sandbox.pool import CLAIMED, FALLBACK_EVENT, WARM_EVENT, WarmClaim
 from level5.sandbox.result import RunResult
 
 STDOUT_EXCERPT = 4000
@@ -56,12 +56,18 @@ class ExecuteStep(ApprovalSteps):
         outcome = await self.sandbox.launch(
             self.task, self.spec, current.pod_name, action.iteration, False, self.journal.queued
         )
-        await self._audit("launch", action.iteration, {"pod": current.pod_name, "outcome": outcome.value})
+        await self._audit_launch(action.iteration, current.pod_name, outcome)
         created = pending.model_copy(update={"launch_state": LaunchState.CREATED})
         self._stage(self.status.model_copy(update={"current": created}))
         self.journal.event(
             "SandboxLaunched", f"iteration {action.iteration}: pod {current.pod_name} ({outcome.value})"
         )
+
+    async def _audit_launch(self, iteration: int, pod_name: str, outcome: LaunchOutcome) -> None:
+        await self._audit("launch", iteration, {"pod": pod_name, "outcome": outcome.value})
+
+    async def _audit_claim(self, iteration: int, pod_name: str, pool: str) -> None:
+        await self._audit("launch", iteration, {"pod": pod_name, "outcome": CLAIMED, "warm_pool": pool})
 
     async def _launch_warm(self, action: Action, claim: WarmClaim) -> None:
         """Record the claimed pool pod as the iteration's pod before anything is handed to it; the run itself
@@ -73,9 +79,7 @@ class ExecuteStep(ApprovalSteps):
         )
         await self._save(self.status.model_copy(update={"current": pending}))
         self.metrics.pool_claimed()
-        await self._audit(
-            "launch", action.iteration, {"pod": claim.pod_name, "outcome": "Claimed", "warm_pool": claim.pool}
-        )
+        await self._audit_claim(action.iteration, claim.pod_name, claim.pool)
         created = pending.model_copy(update={"launch_state": LaunchState.CREATED})
         self._stage(self.status.model_copy(update={"current": created}))
         self.journal.event(
@@ -92,12 +96,19 @@ class ExecuteStep(ApprovalSteps):
             resumed_launch = await self.sandbox.launch(
                 self.task, self.spec, current.pod_name, action.iteration, True, self.journal.queued
             )
+            # The launch record the interrupted step may not have written (written once: a record already
+            # there is kept); Vanished says the pod may have existed and will not run again.
+            await self._audit_launch(action.iteration, current.pod_name, resumed_launch)
             if resumed_launch is not LaunchOutcome.VANISHED:
                 await self._save(
                     self.status.model_copy(
                         update={"current": current.model_copy(update={"launch_state": LaunchState.CREATED})}
                     )
                 )
+        if current.launch_state is LaunchState.PENDING and current.warm_pool is not None:
+            # Interrupted between the claim's save and its record: write the record (once) before the run,
+            # which fails because this process holds no claim on the pod.
+            await self._audit_claim(action.iteration, current.pod_name, current.warm_pool)
         pod_uid = None
         if current.warm_pool is not None:
             code = await self._code(current.code_config_map) or ""
@@ -106,6 +117,10 @@ class ExecuteStep(ApprovalSteps):
             pod = await self.sandbox.wait(namespace, current.pod_name, self.spec)
             outcome = await self.sandbox.result(namespace, current.pod_name, pod)
             pod_uid = (pod or {}).get("metadata", {}).get("uid")
+            if deleted_mid_run(pod):  # what the program printed as it was killed is not its outcome
+                outcome = PodOutcome(
+                    failure=POD_DELETED, monitoring=outcome.monitoring, syscalls=outcome.syscalls
+                )
         guarded = (
             guard_outcome(outcome, self.redactor)
             if self.second_opinion is None

@@ -113,6 +113,33 @@ class Journal:
     def event(self, reason: str, message: str, warning: bool = False) -> None:
         self.sink.event(reason, message, warning)
 
+    async def audit_refused(self, problem: str | None) -> None:
+        """Whether the operator's audit log can be extended for this task (see AuditLog.check): the
+        AuditRefused condition, with a Warning Event when it begins, never an audit record (there is nowhere
+        to write one). None: it can (again); the condition goes False if it was True."""
+        refused = any(
+            c.type == ConditionType.AUDIT_REFUSED and c.status == ConditionStatus.TRUE
+            for c in self.status.conditions
+        )
+        if problem is None and not refused:
+            return
+        if problem is None:
+            value, reason, message = (
+                ConditionStatus.FALSE,
+                "CheckpointInLog",
+                "the audit log holds the checkpoint",
+            )
+        else:
+            value, reason = ConditionStatus.TRUE, "CheckpointNotInLog"
+            message = f"the task waits: {problem}; restore the audit log (README: Durable audit)"[:1024]
+            if not refused:
+                self.sink.event("AuditRefused", message, warning=True)
+        conditions = set_condition(
+            self.status.conditions, ConditionType.AUDIT_REFUSED, value, reason, message, self.clock(),
+            self.task.generation,
+        )  # fmt: skip
+        await self.save(self.status.model_copy(update={"conditions": conditions}))
+
     async def fail(self, reason: str, message: str, iteration: int | None = None) -> None:
         """The task's end as Failed: the outcome audited, then the status, its Event and its metrics."""
         await self.record(

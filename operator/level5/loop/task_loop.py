@@ -31,7 +31,7 @@ from level5.loop.state_machine import (
     decide_next,
     phase_of,
 )
-from level5.model.client import ModelRejectedError
+from level5.model.client import MODEL_UNAVAILABLE, ModelRejectedError, ModelUnavailableError
 
 
 class TaskLoop(GenerateStep, ReviewStep, GateStep, ExecuteStep, FinishStep, Interruptions):
@@ -71,6 +71,13 @@ class TaskLoop(GenerateStep, ReviewStep, GateStep, ExecuteStep, FinishStep, Inte
                 await self._interruptible(self._step(action), pausable)
             except ModelRejectedError as exc:  # a wrong key or model name: retrying cannot help
                 await self._fail(Action(kind=ActionKind.FAIL, reason="ModelRejected", message=str(exc)))
+            except ModelUnavailableError as exc:  # still failing after the retries the operator allows
+                message = (
+                    f"the model failed {self.gateway.retries + 1} times, last: {exc.reason.value}: {exc}"
+                )
+                await self._fail(
+                    Action(kind=ActionKind.FAIL, reason=MODEL_UNAVAILABLE, message=message[:4000])
+                )
 
     async def _interruptible(self, step: Awaitable[None], pausable: bool = False) -> None:
         """Run one step, abandoned as soon as the task is cancelled or the emergency stop begins (or, when

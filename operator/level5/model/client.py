@@ -1,14 +1,17 @@
 """Talking to OpenAI-compatible models: one AsyncOpenAI client per endpoint, shared by all tasks, with a
-global cap on requests in flight so a thousand tasks cannot flood the model server."""
+global cap on requests in flight so a thousand tasks cannot flood the model server. Every transient fault
+(timeout, 429, 5xx, a closed connection, a reply that is not a chat completion) is one ModelUnavailableError
+with its reason: the caller retries it visibly (an Event, a condition), within the bounds set here."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import cast
 
 import openai
-from openai.types.chat import ChatCompletionMessageParam
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from pydantic import BaseModel, Field
 
 from level5.api.spec import ModelSettings
@@ -18,8 +21,37 @@ Message = dict[str, str]
 """One chat message: role and content."""
 
 
+class RetryReason(StrEnum):
+    """Why a model call is worth retrying."""
+
+    TIMEOUT = "timeout"
+    RATE_LIMITED = "rate_limited"
+    SERVER_ERROR = "server_error"
+    CONNECTION = "connection"
+    MALFORMED = "malformed"
+    """The reply was not a chat completion: not JSON, cut short, or without a choice."""
+
+
+MODEL_UNAVAILABLE = "ModelUnavailable"
+"""The reason a task fails with when its model calls still fail after the retries."""
+
+
 class ModelUnavailableError(Exception):
-    """The model could not be reached or is overloaded; worth retrying later."""
+    """The model could not be reached, is overloaded, or answered something that is not a completion; worth
+    retrying later (after `retry_after` seconds when the server said so)."""
+
+    def __init__(self, reason: RetryReason, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.reason, self.retry_after = reason, retry_after
+
+
+def _retry_after(error: openai.APIStatusError) -> float | None:
+    """The Retry-After header in seconds (the HTTP-date form is rare from model servers and not read)."""
+    value = str(error.response.headers.get("retry-after", ""))
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None
 
 
 class ModelRejectedError(Exception):
@@ -63,14 +95,31 @@ def resolve_endpoint(settings: ModelSettings | None, config: OperatorConfig, api
 
 class ModelGateway:
     """Caches AsyncOpenAI clients per (base URL, key) and limits concurrent requests, in all and per endpoint.
-    A request waits for its slots before it is sent; the timeout covers only the request itself."""
+    A request waits for its slots before it is sent; the timeout covers only the request itself. The client
+    does not retry on its own: `retries` and `backoff` tell the caller how to, so each retry is seen."""
 
-    def __init__(self, max_concurrent: int, per_endpoint: int = 4, timeout_seconds: float = 300.0) -> None:
+    def __init__(
+        self,
+        max_concurrent: int,
+        per_endpoint: int = 4,
+        timeout_seconds: float = 300.0,
+        retries: int = 3,
+        backoff_seconds: float = 2.0,
+    ) -> None:
         self._clients: dict[tuple[str, str], openai.AsyncOpenAI] = {}
         self._slots = asyncio.Semaphore(max_concurrent)
         self._per_endpoint = per_endpoint
         self._endpoint_slots: dict[str, asyncio.Semaphore] = {}
         self._timeout = timeout_seconds
+        self.retries = retries
+        """Retries of one call after a transient failure, before the call fails for good."""
+        self._backoff = backoff_seconds
+
+    def backoff(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds before retry number `attempt` (1-based): doubling from the base, at most a minute, or what
+        the server asked for when that is longer (capped at ten minutes)."""
+        delay = min(self._backoff * 2.0 ** (attempt - 1), 60.0)
+        return max(delay, min(retry_after, 600.0)) if retry_after is not None else delay
 
     def _endpoint_slot(self, endpoint: Endpoint) -> asyncio.Semaphore:
         if endpoint.base_url not in self._endpoint_slots:
@@ -81,7 +130,7 @@ class ModelGateway:
         key = (endpoint.base_url, endpoint.api_key)
         if key not in self._clients:
             self._clients[key] = openai.AsyncOpenAI(
-                base_url=endpoint.base_url, api_key=endpoint.api_key, timeout=self._timeout, max_retries=2
+                base_url=endpoint.base_url, api_key=endpoint.api_key, timeout=self._timeout, max_retries=0
             )
         return self._clients[key]
 
@@ -97,11 +146,33 @@ class ModelGateway:
                     temperature=openai.omit if endpoint.temperature is None else endpoint.temperature,
                     max_tokens=openai.omit if endpoint.max_tokens is None else endpoint.max_tokens,
                 )
-            except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
-                raise ModelUnavailableError(f"{type(exc).__name__}: {exc}") from exc
+            except openai.APITimeoutError as exc:
+                raise ModelUnavailableError(
+                    RetryReason.TIMEOUT, f"no answer within {self._timeout:g} s"
+                ) from exc
+            except openai.APIConnectionError as exc:
+                raise ModelUnavailableError(RetryReason.CONNECTION, f"connection failed: {exc}") from exc
+            except openai.RateLimitError as exc:
+                raise ModelUnavailableError(
+                    RetryReason.RATE_LIMITED, f"429: {exc.message}", _retry_after(exc)
+                ) from exc
             except openai.APIStatusError as exc:
+                if exc.status_code >= 500 or exc.status_code == 408:
+                    raise ModelUnavailableError(
+                        RetryReason.SERVER_ERROR,
+                        f"{exc.status_code}: {exc.message}",
+                        _retry_after(exc),
+                    ) from exc
                 raise ModelRejectedError(f"model endpoint answered {exc.status_code}: {exc.message}") from exc
-        text = response.choices[0].message.content if response.choices else None
+            except (ValueError, openai.APIResponseValidationError) as exc:  # a body that is not JSON
+                raise ModelUnavailableError(
+                    RetryReason.MALFORMED, f"the reply is not a chat completion: {exc}"[:500]
+                ) from exc
+        if not isinstance(response, ChatCompletion) or not response.choices:
+            raise ModelUnavailableError(
+                RetryReason.MALFORMED, "the reply is not a chat completion with a choice"
+            )
+        text = response.choices[0].message.content
         usage = response.usage
         return Completion(
             text=text or "",

@@ -27,7 +27,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from level5.api.approval import Decision
 from level5.api.spec import Trigger
 from level5.api.status import HistoryEntry, Phase, ReviewSummary, SyscallMonitoring, Termination
-from level5.model.client import Completion
+from level5.model.client import Completion, RetryReason
 from level5.safety.audit import AuditSink
 from level5.sandbox.pool import ColdStartReason
 from level5.sandbox.result import RUNTIME_RULES
@@ -142,8 +142,11 @@ class _CountingSink:
             raise
         self.metrics.audit_written()
 
-    async def last_line(self) -> str | None:
-        return await self.inner.last_line()
+    async def history(self) -> list[str]:
+        return await self.inner.history()
+
+    async def changed_elsewhere(self) -> bool:
+        return await self.inner.changed_elsewhere()
 
 
 class Metrics:
@@ -263,6 +266,14 @@ class Metrics:
             "Iterations in a namespace with a warm pool that started a cold pod, by reason.",
             "reason",
         )
+        self.audit_refused = self._gauge(
+            "level5_audit_refused",
+            "1 while the operator refuses to extend its audit log (not a valid chain, or a task's checkpoint "
+            "is not in it).",
+        )
+        self.model_retries = self._counter(
+            "level5_model_retries", "Model calls retried after a transient failure, by reason.", "reason"
+        )
         # Series of fixed label sets exist from the start, so rate() and the dashboard see 0, not nothing.
         fixed: list[tuple[Gauge | Counter | Histogram, Iterable[str]]] = [
             (self.tasks, (p.value for p in Phase)),
@@ -279,6 +290,7 @@ class Metrics:
             (self.approval_wait, APPROVAL_DECISIONS),
             (self.budgets_exhausted, BUDGETS),
             (self.pool_fallbacks, (r.value for r in ColdStartReason)),
+            (self.model_retries, (r.value for r in RetryReason)),
         ]
         for metric, values in fixed:
             for value in values:
@@ -416,6 +428,14 @@ class Metrics:
         """A task was stopped by a budget: tokens, cpu_seconds, wall_clock_seconds or iterations (see
         `budget_of` for the stop reasons)."""
         self.budgets_exhausted.labels(bounded(budget, BUDGETS)).inc()
+
+    def audit_refusing(self) -> None:
+        """The audit log may not be extended: no step can be recorded until a person restores it."""
+        self.audit_refused.set(1)
+
+    def model_retry(self, reason: str) -> None:
+        """A model call failed transiently (timeout, 429, 5xx, connection, malformed reply) and is retried."""
+        self.model_retries.labels(bounded(reason, (r.value for r in RetryReason))).inc()
 
     def emergency_stop_set(self, active: bool) -> None:
         """The operator-wide emergency stop began (True) or was lifted (False)."""

@@ -28,7 +28,17 @@ GENESIS_HASH = "0" * 64
 
 
 class AuditError(RuntimeError):
-    """The existing log cannot be extended safely (its last record is not a valid record)."""
+    """The existing log cannot be extended safely: it is not a valid chain, or it lacks a record that a task
+    recorded as written (a checkpoint). Appending is refused from then on; it never starts a new chain."""
+
+
+ONCE_KINDS = frozenset({"launch", "execution", "evaluation", "kill"})
+"""Record kinds that happen at most once per iteration: a step repeated after a restart finds its record
+already written (by its step key) and does not write it again. Other kinds may recur in one iteration (a
+judge's prompt and answer besides the generation's; a person's edit of the code)."""
+
+COMPLETES_RUN = ("execution", "evaluation")
+"""What every iteration whose pod was launched must also have recorded, unless a kill closed it."""
 
 
 class AuditRecord(BaseModel):
@@ -70,7 +80,14 @@ class AuditSink(Protocol):
 
     async def write(self, line: str) -> None: ...
 
-    async def last_line(self) -> str | None: ...
+    async def history(self) -> list[str]:
+        """Every line written so far (empty for a sink that keeps none): the chain resumes from it."""
+        ...
+
+    async def changed_elsewhere(self) -> bool:
+        """Whether another writer extended the log since this one last read or wrote it (a standby operator
+        that was active once): the chain must then be read again before the next append."""
+        ...
 
 
 class FileSink:
@@ -78,24 +95,33 @@ class FileSink:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self._size = 0  # bytes of the file as this sink last read or wrote it
 
     def _append(self, line: str) -> None:
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+            self._size = handle.tell()
 
-    def _tail(self) -> str | None:
+    def _current_size(self) -> int:
+        return self.path.stat().st_size if self.path.exists() else 0
+
+    def _read(self) -> list[str]:
         if not self.path.exists():
-            return None
-        lines = [line for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return lines[-1] if lines else None
+            return []
+        data = self.path.read_bytes()
+        self._size = len(data)
+        return [line for line in data.decode("utf-8").splitlines() if line.strip()]
 
     async def write(self, line: str) -> None:
         await asyncio.to_thread(self._append, line)
 
-    async def last_line(self) -> str | None:
-        return await asyncio.to_thread(self._tail)
+    async def history(self) -> list[str]:
+        return await asyncio.to_thread(self._read)
+
+    async def changed_elsewhere(self) -> bool:
+        return await asyncio.to_thread(self._current_size) != self._size
 
 
 class StreamSink:
@@ -107,8 +133,11 @@ class StreamSink:
     async def write(self, line: str) -> None:
         self.logger.info("%s", line)
 
-    async def last_line(self) -> str | None:
-        return None
+    async def history(self) -> list[str]:
+        return []
+
+    async def changed_elsewhere(self) -> bool:
+        return False
 
 
 class TeeSink:
@@ -122,39 +151,101 @@ class TeeSink:
         for mirror in self.mirrors:
             await mirror.write(line)
 
-    async def last_line(self) -> str | None:
-        return await self.primary.last_line()
+    async def history(self) -> list[str]:
+        return await self.primary.history()
+
+    async def changed_elsewhere(self) -> bool:
+        return await self.primary.changed_elsewhere()
+
+
+def step_of(record: AuditRecord) -> str | None:
+    """The record's step key (task uid/iteration/kind), or None for a record written without one."""
+    step = record.data.get("step")
+    return step if isinstance(step, str) else None
 
 
 class AuditLog:
-    """Hash-chained audit log over a sink; safe for many concurrent appenders in one event loop."""
+    """Hash-chained audit log over a sink; safe for many concurrent appenders in one event loop. On first use
+    it reads the whole log once: the chain must verify (else every append is refused), and it keeps each
+    record's hash by seq (to check tasks' checkpoints) and the step keys of ONCE_KINDS (to write those
+    once)."""
 
     def __init__(self, sink: AuditSink, *, clock: Callable[[], datetime] | None = None) -> None:
         self.sink = sink
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = asyncio.Lock()
         self._next: tuple[int, str] | None = None
+        self._hashes = bytearray()  # 32 bytes per record: a million records take 32 MB
+        self._once: dict[str, AuditRecord] = {}
+        self.refusal: str | None = None
+        """Why the log may not be extended (set once, never cleared while the operator runs)."""
 
-    async def _resume(self) -> tuple[int, str]:
-        last = await self.sink.last_line()
-        if last is None:
-            return 0, GENESIS_HASH
-        try:
-            record = AuditRecord.model_validate_json(last)
-        except ValidationError as exc:
-            raise AuditError(f"last audit line is not a valid record: {exc}") from exc
-        if record_hash(record.model_dump()) != record.hash:
-            raise AuditError(f"last audit record (seq {record.seq}) has a wrong hash")
-        return record.seq + 1, record.hash
+    async def _open(self) -> tuple[int, str]:
+        if self._next is not None and self.refusal is None and await self.sink.changed_elsewhere():
+            self._next, self._hashes, self._once = None, bytearray(), {}
+        if self._next is None:
+            lines = await self.sink.history()
+            result = verify(lines)
+            if not result.ok:
+                self.refusal = (
+                    f"the audit log is not a valid chain at record {result.first_bad}: {result.reason}"
+                )
+            else:
+                for line in lines:
+                    record = AuditRecord.model_validate_json(line)
+                    self._remember(record)
+            self._next = (self._count, self._hash(self._count - 1) if self._count else GENESIS_HASH)
+        if self.refusal is not None:
+            raise AuditError(self.refusal)
+        return self._next
+
+    @property
+    def _count(self) -> int:
+        return len(self._hashes) // 32
+
+    def _hash(self, seq: int) -> str:
+        return self._hashes[seq * 32 : seq * 32 + 32].hex()
+
+    def _remember(self, record: AuditRecord) -> None:
+        self._hashes += bytes.fromhex(record.hash)
+        step = step_of(record)
+        if step is not None and record.kind in ONCE_KINDS:
+            self._once.setdefault(step, record)
+
+    async def check(self, checkpoint: tuple[int, str] | None) -> str | None:
+        """Whether the log can be extended and still holds a task's checkpoint (seq and hash of the task's
+        last record); None if so. A log that does not (cut short, replaced, another chain) is refused for
+        every later append, and the reason returned."""
+        async with self._lock:
+            try:
+                await self._open()
+            except AuditError as exc:
+                return str(exc)
+            if checkpoint is None:
+                return None
+            seq, digest = checkpoint
+            problem = (
+                f"the audit log has {self._count} records but a task recorded record {seq} as written "
+                "(the log was cut short or replaced)"
+                if seq >= self._count
+                else f"audit record {seq} has another hash than the task recorded (the log was rewritten)"
+                if self._hash(seq) != digest
+                else None
+            )
+            if problem is not None:
+                self.refusal = problem
+            return problem
 
     async def append(
         self, kind: str, task: str, iteration: int | None, data: dict[str, object]
     ) -> AuditRecord:
-        """Append one record and return it."""
+        """Append one record and return it; a record of ONCE_KINDS whose step key is already in the log is
+        not written again, and the earlier record is returned."""
         async with self._lock:
-            if self._next is None:
-                self._next = await self._resume()
-            seq, prev = self._next
+            seq, prev = await self._open()
+            step = data.get("step")
+            if kind in ONCE_KINDS and isinstance(step, str) and step in self._once:
+                return self._once[step]
             fields: dict[str, object] = {
                 "seq": seq,
                 "time": self._clock().isoformat(),
@@ -166,6 +257,7 @@ class AuditLog:
             }
             record = AuditRecord.model_validate({**fields, "hash": record_hash(fields)})
             await self.sink.write(canonical(record.model_dump()).decode())
+            self._remember(record)
             self._next = (seq + 1, record.hash)
             return record
 
@@ -220,3 +312,43 @@ def verify(
             ok=False, records=count, first_bad=count, reason="last hash differs from checkpoint"
         )
     return VerifyResult(ok=True, records=count)
+
+
+class Completeness(BaseModel):
+    """Per-iteration completeness of a log: iterations whose pod was launched, the records they lack, and the
+    records written more than once (ONCE_KINDS with the same step key)."""
+
+    iterations: int
+    missing: list[str]
+    """'<task uid>/<iteration>/<kind>' of each record an iteration lacks."""
+    repeated: list[str]
+    """Step keys of ONCE_KINDS written more than once."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.repeated
+
+
+def completeness(lines: Iterable[str]) -> Completeness:
+    """Check that every iteration that ran has its launch, execution and evaluation records: an iteration
+    with any of them (or a kill) must have the launch, and a launched one the execution and evaluation, unless
+    a kill closed it (cancel, pause with Kill, emergency stop). Call on a log whose chain verifies."""
+    kinds: dict[str, set[str]] = {}
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        record = AuditRecord.model_validate_json(line)
+        step = step_of(record)
+        if step is None or record.kind not in ONCE_KINDS:
+            continue
+        if step in seen:
+            repeated.append(step)
+        seen.add(step)
+        kinds.setdefault(step.rsplit("/", 1)[0], set()).add(record.kind)
+    missing = []
+    for iteration, found in kinds.items():
+        needed = {"launch"} | (set() if "kill" in found else set(COMPLETES_RUN))
+        missing += [f"{iteration}/{kind}" for kind in sorted(needed - found)]
+    return Completeness(iterations=len(kinds), missing=missing, repeated=repeated)

@@ -49,6 +49,18 @@ class PodOutcome(BaseModel):
     syscalls: SyscallSummary | None = None
 
 
+POD_DELETED = (
+    "the sandbox pod was deleted before the program finished, by someone other than the operator: the "
+    "program's outcome is unknown, and it is not the program's fault"
+)
+"""The failure of a run whose pod was deleted from outside (the operator's own kills end the step first)."""
+
+
+def deleted_mid_run(pod: Pod | None) -> bool:
+    """The pod wait() returned was deleted before its result was in: gone, or being deleted."""
+    return pod is None or bool(pod.get("metadata", {}).get("deletionTimestamp"))
+
+
 def is_terminal(pod: Pod) -> bool:
     return pod.get("status", {}).get("phase") in ("Succeeded", "Failed")
 

@@ -53,6 +53,8 @@ POD_LIFETIME_SECONDS = 3600
 is replaced after an hour. A pod is claimed only while its remaining life covers the task's run."""
 CHECKS_CPU_REQUEST = "50m"
 """The checks container waits while the program runs; it reserves little CPU (its limit is the class's)."""
+CLAIMED = "Claimed"
+"""The launch record's outcome for an iteration given a claimed pool pod (a cold one's is a LaunchOutcome)."""
 WARM_EVENT = "SandboxWarm"
 """Event reason: the iteration ran in a claimed pool pod."""
 FALLBACK_EVENT = "WarmPoolFallback"

@@ -1,7 +1,8 @@
 """The ``level5`` command: run the text-level safety layers from a shell or CI.
 
 Exit codes for verdicts: 0 allow, 1 block, 2 escalate. ``audit verify`` exits 0 when the chain is
-intact and 1 otherwise. ``redact`` filters standard input to standard output (placeholders keyed by
+intact and every iteration that ran has its launch, execution and evaluation records, each once, and 1
+otherwise. ``redact`` filters standard input to standard output (placeholders keyed by
 ``--key`` or LEVEL5_REDACTION_KEY, so runs with the same key give the same placeholders).
 ``syscall-monitor`` runs the node's system-call collector (see level5.observability.syscalls) until SIGTERM.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from level5.api.verdicts import Verdict
 from level5.observability.syscalls import DEFAULT_MAX_CONTAINERS, DEFAULT_TTL_SECONDS, serve
-from level5.safety.audit import verify
+from level5.safety.audit import completeness, verify
 from level5.safety.injection import check_input
 from level5.safety.redaction import Redactor
 from level5.safety.review.reviewer import review_code
@@ -67,16 +68,21 @@ def _checkpoint(text: str) -> tuple[int, str]:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    with Path(args.file).open(encoding="utf-8") as handle:
-        result = verify(
-            handle,
-            expected_last_seq=args.expected_last_seq,
-            checkpoints=[_checkpoint(c) for c in args.checkpoint],
-        )
-    print(result.model_dump_json(indent=2))
+    lines = Path(args.file).read_text(encoding="utf-8").splitlines()
+    result = verify(
+        lines, expected_last_seq=args.expected_last_seq, checkpoints=[_checkpoint(c) for c in args.checkpoint]
+    )
     if not result.ok:
+        print(result.model_dump_json(indent=2))
         print(f"audit chain broken at record {result.first_bad}: {result.reason}", file=sys.stderr)
-    return 0 if result.ok else 1
+        return 1
+    complete = completeness(lines)
+    print(json.dumps({**result.model_dump(), "completeness": complete.model_dump()}, indent=2))
+    for step in complete.missing:
+        print(f"missing audit record: {step}", file=sys.stderr)
+    for step in complete.repeated:
+        print(f"audit record written more than once: {step}", file=sys.stderr)
+    return 0 if complete.ok else 1
 
 
 def _redact(args: argparse.Namespace) -> int:
