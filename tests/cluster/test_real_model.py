@@ -59,7 +59,7 @@ def real_operator(
 def test_real_model_solves_the_demo_task(real_operator: OperatorProcess, namespace: str) -> None:
     docs = list(yaml.safe_load_all((ROOT / "samples" / "csv-analysis.yaml").read_text()))
     task = next(d for d in docs if d["kind"] == "AgentTask")
-    task["spec"]["model"] = {"temperature": 0.0}
+    task["spec"]["model"]["temperature"] = 0.0
     apply(docs, namespace)
     status = wait_terminal(namespace, "csv-analysis", timeout=1500)
     assert status["phase"] == "Succeeded", json.dumps(status, indent=1)

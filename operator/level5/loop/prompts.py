@@ -15,8 +15,10 @@ from level5.model.client import Message
 from level5.safety.spotlight import DATA_RULE, data_block
 from level5.sandbox.result import RunResult
 
-MAX_FEEDBACK_CHARS = 16000
-MAX_OUTPUT_EXCERPT = 4000
+# Budgets that keep a refinement prompt (system prompt, previous program, feedback) inside a small local
+# model's context window (4096 tokens at about 3.5 characters a token, with room for the answer).
+MAX_FEEDBACK_CHARS = 6000
+MAX_OUTPUT_EXCERPT = 1500
 JUDGE_SYSTEM = (
     "You are a strict reviewer judging whether one run of a program meets one criterion. Judge only from "
     "the code and the output shown. Reply with a line 'VERDICT: PASS' or 'VERDICT: FAIL' and a line "
@@ -117,7 +119,11 @@ def generation_messages(
 
 
 def _excerpt(text: str, limit: int = MAX_OUTPUT_EXCERPT) -> str:
-    return text if len(text) <= limit else text[:limit] + f"\n... ({len(text) - limit} more characters)"
+    """text, or its start and end when longer than limit (a traceback's last lines name the error)."""
+    if len(text) <= limit:
+        return text
+    head, tail = limit * 2 // 3, limit // 3
+    return f"{text[:head]}\n... ({len(text) - head - tail} characters left out) ...\n{text[-tail:]}"
 
 
 def describe_failure(
