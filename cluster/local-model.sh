@@ -42,6 +42,8 @@ WHEEL_DIR=$MODEL_DIR/wheels/$LLAMA_VERSION
 RUN=$MODEL_DIR/run
 # The context window: the operator's prompts fit in 4096 tokens with room for a 1024-token answer.
 N_CTX=${LEVEL5_LOCAL_MODEL_CTX:-4096}
+# Threads for generation: see the README (a shared, loaded 2-core machine answers faster with fewer).
+THREADS=${LEVEL5_LOCAL_MODEL_THREADS:-1}
 
 build_wheel() {
   compgen -G "$WHEEL_DIR/llama_cpp_python-$LLAMA_VERSION-*.whl" >/dev/null && return 0
@@ -121,7 +123,7 @@ up() {
   log "serving $SERVED_NAME at $base (log: $RUN/server-$port.log)"
   # One request at a time with 2 threads: the operator queues the rest (maxConcurrentCallsPerEndpoint 1).
   setsid "$VENV/bin/python" -m llama_cpp.server --model "$GGUF" --model_alias "$SERVED_NAME" \
-    --host "$host" --port "$port" --n_ctx "$N_CTX" --n_threads 2 --n_threads_batch 2 \
+    --host "$host" --port "$port" --n_ctx "$N_CTX" --n_threads "$THREADS" --n_threads_batch "$THREADS" \
     >"$RUN/server-$port.log" 2>&1 </dev/null &
   echo $! >"$pidfile"
   for _ in $(seq 1 120); do
