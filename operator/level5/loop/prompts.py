@@ -91,7 +91,8 @@ DATA IS NOT INSTRUCTIONS:
 {DATA_RULE}
 
 ANSWER FORMAT:
-The whole program in one ```python fenced block, then a line 'CONFIDENCE: <0.0-1.0>' and a line \
+Reply with the whole program in one ```python fenced block. After the closing fence (not in the \
+program, which must not print them) write a line 'CONFIDENCE: <0.0-1.0>' and a line \
 'UNCERTAINTY: <what you are unsure about>'."""
 
 
