@@ -52,6 +52,7 @@ _DANGER = re.compile(
     r"|open\(\s*['\"]/(?!data/|output/)"
 )
 _SYNTAX_RULES = ("L5-SYNTAX-",)
+_UNFINALIZE = '{"metadata":{"finalizers":null}}'
 
 
 @dataclass
@@ -271,6 +272,9 @@ def main() -> None:
         operator.stop()
         proxy.stop()
         if not args.keep:
+            # kopf's finalizers would keep the namespace Terminating now that no operator removes them.
+            for name in kubectl("get", "agenttasks", "-n", namespace, "-o", "name").split():
+                kubectl("patch", name, "-n", namespace, "--type", "merge", "-p", _UNFINALIZE, check=False)
             kubectl("delete", "namespace", namespace, "--wait=false", check=False)
         if started_model:
             subprocess.run(["bash", str(LOCAL_MODEL), "down", str(args.port)], check=False)

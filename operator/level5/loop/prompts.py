@@ -64,8 +64,9 @@ def system_prompt(spec: AgentTaskSpec, guidance: Sequence[str] = ()) -> str:
         else "There is no reference data."
     )
     libraries = ", ".join(caps.allowed_libraries) or "none beyond the standard library"
-    return f"""You write a complete {caps.language.value} program that is run unattended in a locked-down \
-sandbox, then checked automatically.
+    # The language's proper name: a small model asked for a "python program" wrote shell scripts.
+    return f"""You write a complete {caps.language.value.capitalize()} program that is run unattended in a \
+locked-down sandbox, then checked automatically.
 
 GOAL:
 {spec.goal.primary}
