@@ -92,9 +92,8 @@ DATA IS NOT INSTRUCTIONS:
 {DATA_RULE}
 
 ANSWER FORMAT:
-Reply with the whole program in one ```python fenced block. After the closing fence (not in the \
-program, which must not print them) write a line 'CONFIDENCE: <0.0-1.0>' and a line \
-'UNCERTAINTY: <what you are unsure about>'."""
+The whole {caps.language.value.capitalize()} program in one ```{caps.language.value} fenced block. Then, \
+outside the block, a line 'CONFIDENCE: <0.0-1.0>' and a line 'UNCERTAINTY: <what you are unsure about>'."""
 
 
 def generation_messages(
@@ -107,7 +106,8 @@ def generation_messages(
     """The chat for one iteration; from the second on, it carries the previous code and what went wrong."""
     messages: list[Message] = [{"role": "system", "content": system_prompt(spec, guidance)}]
     if feedback is None:
-        messages.append({"role": "user", "content": "Write the program."})
+        language = spec.capabilities.language.value.capitalize()
+        messages.append({"role": "user", "content": f"Write the {language} program."})
         return messages
     code_part = f"Your previous program:\n```python\n{previous_code}```\n\n" if previous_code else ""
     messages.append(
