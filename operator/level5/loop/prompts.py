@@ -107,7 +107,7 @@ def generation_messages(
     messages: list[Message] = [{"role": "system", "content": system_prompt(spec, guidance)}]
     if feedback is None:
         language = spec.capabilities.language.value.capitalize()
-        messages.append({"role": "user", "content": f"Write the {language} program."})
+        messages.append({"role": "user", "content": f"Write the program, in {language}."})
         return messages
     code_part = f"Your previous program:\n```python\n{previous_code}```\n\n" if previous_code else ""
     messages.append(
