@@ -28,6 +28,8 @@ _FENCE = re.compile(
 )
 _CONFIDENCE = re.compile(r"^\W*confidence\W*[:=]\s*(?P<value>[0-9]*\.?[0-9]+)\s*(?P<pct>%?)", re.I | re.M)
 _UNCERTAINTY = re.compile(r"^\W*uncertainty\W*[:=]\s*(?P<text>.+)$", re.I | re.M)
+_CONFIDENCE_LINE = re.compile(r"^[ \t#*]*CONFIDENCE\s*:\s*(?P<value>[0-9]*\.?[0-9]+)\s*(?P<pct>%?)", re.M)
+_UNCERTAINTY_LINE = re.compile(r"^[ \t#*]*UNCERTAINTY\s*:\s*(?P<text>.+)$", re.M)
 # The answer-format lines as the prompt spells them, when a model writes them inside its code block (upper
 # case and a colon: a program's own `confidence = ...` is left alone).
 _FORMAT_LINE = re.compile(r"^[ \t#*]*(?:CONFIDENCE|UNCERTAINTY)\s*:.*$", re.M)
@@ -200,14 +202,17 @@ def _extract(text: str, fmt: CodeFormat) -> tuple[str | None, bool]:
 def parse_answer(text: str, language: Language = Language.PYTHON) -> ParsedAnswer:
     """Parse a code-writing answer."""
     fmt = CODE_FORMATS[language]
-    confidence_match = _CONFIDENCE.search(text)
+    # Stated outside the code, or as the upper-case format line inside it (a program's own
+    # `confidence = 0.5` is not the model's confidence).
+    outside = _FENCE.sub("", text)
+    confidence_match = _CONFIDENCE.search(outside) or _CONFIDENCE_LINE.search(text)
     confidence = None
     if confidence_match:
         value = float(confidence_match.group("value"))
         if confidence_match.group("pct") or value > 1:
             value /= 100
         confidence = min(max(value, 0.0), 1.0)
-    uncertainty_match = _UNCERTAINTY.search(text)
+    uncertainty_match = _UNCERTAINTY.search(outside) or _UNCERTAINTY_LINE.search(text)
     uncertainty = uncertainty_match.group("text").strip()[:2048] if uncertainty_match else None
     code, cut_off = _extract(text, fmt)
     problem = None
