@@ -226,6 +226,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18092, help="port of the local model this run starts")
     parser.add_argument("--out", type=Path, default=Path.home() / ".cache/level5/bench-agent")
     parser.add_argument("--keep", action="store_true", help="keep the namespace afterwards")
+    parser.add_argument(
+        "--budget-minutes", type=float, help="start no new task after this long (the table covers those run)"
+    )
     args = parser.parse_args()
 
     tasks = [t for t in TASKS if not args.tasks or t.name in args.tasks.split(",")][: args.limit]
@@ -258,7 +261,11 @@ def main() -> None:
     results: list[TaskResult] = []
     try:
         time.sleep(3)  # kopf connects its watches
+        began = time.monotonic()
         for i, task in enumerate(tasks, 1):
+            if args.budget_minutes is not None and time.monotonic() - began > args.budget_minutes * 60:
+                print(f"  time budget spent: {len(tasks) - i + 1} task(s) not run", file=sys.stderr)
+                break
             result = run_task(task, namespace, args.max_iterations, args.task_timeout)
             results.append(result)
             print(
