@@ -115,6 +115,11 @@ phase=""
 for _ in $(seq 1 1200); do
   phase=$(kubectl -n "$NS" get agenttask csv-analysis -o jsonpath='{.status.phase}' 2>/dev/null || true)
   [[ $phase == Succeeded || $phase == Failed || $phase == Cancelled ]] && break
+  if [[ $phase == AwaitingApproval && ${announced:-} != true ]]; then
+    announced=true
+    log "the task waits for a person (autonomy level C; a real model may repeat a failure): see" \
+      "kubectl level5 -n $NS pending, then approve, reject or guide it"
+  fi
   sleep 1
 done
 echo

@@ -16,6 +16,7 @@ import yaml
 
 from conftest import OperatorProcess, running, wait_terminal
 from kube import apply
+from task_manifests import UNSUPERVISED
 
 pytestmark = pytest.mark.cluster
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +63,8 @@ def test_real_model_solves_the_demo_task(real_operator: OperatorProcess, namespa
     # At temperature 0 the model sent the same wrong program on every iteration (measured 2026-11-30); the
     # sample's 0.2 lets a retry differ. Six iterations give the 0.5B model room to debug.
     task["spec"]["iterations"]["maxIterations"] = 6
+    # Level C asks a person once the same failure repeats (the Stuck trigger); no person is in this test.
+    task["spec"]["autonomy"] = UNSUPERVISED
     apply(docs, namespace)
     status = wait_terminal(namespace, "csv-analysis", timeout=1500)
     assert status["phase"] == "Succeeded", json.dumps(status, indent=1)
