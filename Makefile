@@ -94,7 +94,7 @@ test-cluster: venv ## Tests against the local cluster (brings it up if needed)
 	$(MAKE) images
 	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q -m cluster tests
 
-test: deps venv lint typecheck chart-tools model ## Everything CI runs: lint, types, unit tests, then cluster tests on a real cluster
+test: deps venv lint typecheck chart-tools ## Everything CI runs: lint, types, unit tests, then cluster tests on a real cluster
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
 	$(MAKE) images
 	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q tests
