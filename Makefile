@@ -4,6 +4,9 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 BENCH_IMAGE ?= level5.local/sandbox:bench
+# The embedded local model's server (cluster/local-model.sh): host and port of `make model-up`.
+MODEL_HOST ?= 127.0.0.1
+MODEL_PORT ?= 18091
 PY := $(VENV)/bin/python
 CLUSTER := cluster
 APT_PACKAGES := containerd runc containernetworking-plugins umoci debootstrap nftables iptables iproute2 \
@@ -14,7 +17,8 @@ APT_PACKAGES_NO_RECOMMENDS := prometheus
 
 .PHONY: help deps venv build chart-tools cluster-up cluster-down cluster-status cluster-env images base-images \
 	sandbox-image operator-image \
-	crds corpora review-allowlist lint typecheck unit test-cluster test chaos demo eval-safety bench clean
+	crds corpora review-allowlist lint typecheck unit test-cluster test chaos demo eval-safety bench clean \
+	model model-up model-down bench-agent
 
 help: ## List the targets with one-line descriptions
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -100,8 +104,18 @@ test: deps venv lint typecheck chart-tools ## Everything CI runs: lint, types, u
 	$(MAKE) images
 	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q tests
 
-demo: deps venv chart-tools ## The main job: cluster up, images, the operator installed with Helm, the CSV task through the whole loop
+demo: deps venv chart-tools ## The main job: cluster up, images, the operator installed with Helm, the CSV task through the whole loop (the scripted model, OPENAI_API_KEY's, or LEVEL5_DEMO_MODEL=local)
+	@[[ -n "$$OPENAI_API_KEY" || "$$LEVEL5_DEMO_MODEL" != local ]] || $(MAKE) -s model
 	bash demo/run.sh
+
+model: ## Build/fetch the embedded local model once (llama-cpp-python from its sdist, hash-pinned weights; cached in ~/.cache/level5/model)
+	bash $(CLUSTER)/local-model.sh prepare
+
+model-up: model ## Serve the local model (OpenAI-compatible) at MODEL_HOST:MODEL_PORT (default 127.0.0.1:18091)
+	bash $(CLUSTER)/local-model.sh up $(MODEL_HOST) $(MODEL_PORT)
+
+model-down: ## Stop the local model server started by model-up on MODEL_PORT
+	bash $(CLUSTER)/local-model.sh down $(MODEL_PORT)
 
 corpora: venv ## Regenerate the generated corpora (tests/corpora/redaction, with Faker); unit tests fail on drift
 	$(PY) tests/corpora/redaction_corpus.py
@@ -121,6 +135,11 @@ bench: venv ## Measure iteration latency, overhead, API calls, throughput, revie
 		baseline="--baseline-pythonpath $$dir/operator --baseline-image level5.local/sandbox:bench-base"; fi; \
 	eval "$$(bash $(CLUSTER)/env.sh)" && { kubectl get crd agenttasks.level5.dev >/dev/null 2>&1 || kubectl apply -f crds/ >/dev/null; } \
 		&& LEVEL5_SANDBOX_IMAGE=$(BENCH_IMAGE) timeout 1500 $(PY) bench/bench.py $$baseline $(BENCH_ARGS)
+
+bench-agent: venv model ## The agent benchmark: 32 tasks through the real operator with the local model; solved at 1, after refinement, tokens, review (not part of make test)
+	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
+	@eval "$$(bash $(CLUSTER)/env.sh)" && { kubectl get crd agenttasks.level5.dev >/dev/null 2>&1 || kubectl apply -f crds/ >/dev/null; } \
+		&& $(PY) bench/agent_bench.py $(BENCH_AGENT_ARGS)
 
 clean: ## Remove the virtualenv and Python caches (cluster caches stay in ~/.cache/level5)
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -6,6 +6,7 @@ that send the API server's admission requests to the operator on 127.0.0.1."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -163,13 +164,26 @@ class OperatorProcess:
                 self.kill()
 
 
+@contextlib.contextmanager
+def running(proc: OperatorProcess) -> Iterator[OperatorProcess]:
+    """The operator started, then stopped with its webhooks and its tasks' finalizers removed."""
+    proc.start()
+    try:
+        yield proc
+    finally:
+        _stop_operator(proc)
+
+
 @pytest.fixture
 def operator(
     crd: None, namespace: str, model: ScriptedModel, tmp_path: Path, webhook_tls: Path
 ) -> Iterator[OperatorProcess]:
-    proc = OperatorProcess(namespace, model, tmp_path / "operator.log", webhook_tls)
-    proc.start()
-    yield proc
+    with running(OperatorProcess(namespace, model, tmp_path / "operator.log", webhook_tls)) as proc:
+        yield proc
+
+
+def _stop_operator(proc: OperatorProcess) -> None:
+    namespace = proc.namespace
     proc.stop()
     proc.remove_webhooks()
     # kopf's finalizers would keep the namespace Terminating now that no operator removes them.

@@ -68,3 +68,59 @@ def test_judgement(text: str, passed: bool) -> None:
 
 def test_judgement_records_rationale() -> None:
     assert parse_judgement("VERDICT: FAIL\nRATIONALE: north is missing").rationale == "north is missing"
+
+
+def test_bare_code_with_prose_around_it() -> None:
+    text = (
+        "Here is the program you asked for:\n\nimport csv\nrows = list(csv.reader(open('/data/a.csv')))\n"
+        "print(len(rows))\n\nThis program counts the rows of the file.\nCONFIDENCE: 0.8\n"
+    )
+    answer = parse_answer(text)
+    assert answer.code == "import csv\nrows = list(csv.reader(open('/data/a.csv')))\nprint(len(rows))\n"
+    assert answer.confidence == pytest.approx(0.8)
+
+
+def test_definitions_and_their_use_in_two_blocks_are_joined() -> None:
+    text = (
+        "First the helper:\n```python\ndef total(xs):\n    return sum(xs)\n```\n"
+        "Then call it:\n```python\nprint(total([1, 2]))\n```\n"
+    )
+    assert extract_code(text) == "def total(xs):\n    return sum(xs)\n\nprint(total([1, 2]))\n"
+
+
+def test_a_corrected_version_replaces_the_first() -> None:
+    text = (
+        "Original:\n```python\ndef f():\n    return 1\nprint(f())\n```\n"
+        "Corrected:\n```python\ndef f():\n    return 2\nprint(f())\n```\n"
+    )
+    assert extract_code(text) == "def f():\n    return 2\nprint(f())\n"
+
+
+def test_answer_format_lines_inside_the_fence_are_dropped() -> None:
+    text = "```python\nconfidence = 0.5\nprint(confidence)\nCONFIDENCE: 0.9\nUNCERTAINTY: none\n```"
+    answer = parse_answer(text)
+    assert answer.code == "confidence = 0.5\nprint(confidence)\n"
+    assert answer.confidence == pytest.approx(0.9)
+
+
+def test_cut_off_answer_is_reported_as_cut_off() -> None:
+    answer = parse_answer("```python\nimport csv\nfor row in csv.reader(open('/data/a.csv')):\n    print(")
+    assert answer.code is None
+    assert answer.problem is not None and "cut off" in answer.problem
+
+
+def test_cut_off_answer_that_still_parses_is_kept() -> None:
+    assert extract_code("```python\nprint(1)\nprint(2)\n") == "print(1)\nprint(2)\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "passed"),
+    [
+        ("PASS\nThe output lists each region once.", True),
+        ("**FAIL.** north is missing", False),
+        ("The verdict is: pass, every region appears once.", True),
+        ("Verdict - Fail (two lines for north)", False),
+    ],
+)
+def test_judgement_without_a_verdict_line(text: str, passed: bool) -> None:
+    assert parse_judgement(text).passed is passed

@@ -102,10 +102,20 @@ def test_python_pod_is_unchanged() -> None:
 # Answers ------------------------------------------------------------------------------------------------
 def test_javascript_fences_are_taken_and_python_ones_are_not() -> None:
     answer = "```python\nprint(1)\n```\n```javascript\nconsole.log(1);\n```\nCONFIDENCE: 0.8"
-    assert parse_answer(answer, "javascript").code == "console.log(1);\n"
+    assert parse_answer(answer, Language.JAVASCRIPT).code == "console.log(1);\n"
     assert parse_answer(answer).code == "print(1)\n"
-    missing = parse_answer("```python\nprint(1)\n```", "javascript")
+    missing = parse_answer("```python\nprint(1)\n```", Language.JAVASCRIPT)
     assert missing.code is None and "```javascript" in (missing.problem or "")
+    assert "JavaScript program" in (missing.problem or "")
+
+
+def test_javascript_without_fences_is_the_program_and_prose_is_not() -> None:
+    bare = "Here is the program:\nconst _ = require('lodash');\nconsole.log(_.sum([1, 2]));\nCONFIDENCE: 0.9"
+    assert parse_answer(bare, Language.JAVASCRIPT).code == (
+        "const _ = require('lodash');\nconsole.log(_.sum([1, 2]));\n"
+    )
+    assert parse_answer("I cannot write this program.", Language.JAVASCRIPT).code is None
+    assert parse_answer("```\nconsole.log(2)\n```", Language.JAVASCRIPT).code == "console.log(2)\n"
 
 
 # The review ---------------------------------------------------------------------------------------------

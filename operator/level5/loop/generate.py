@@ -90,7 +90,7 @@ class GenerateStep(StepContext):
             guidance=[*self.spec.guidance, *self.status.interventions.hints],
         )
         text, used = await self._complete(action.iteration, messages)
-        answer = parse_answer(text, self.spec.capabilities.language.value)
+        answer = parse_answer(text, self.spec.capabilities.language)
         current = self.status.current
         assert current is not None
         tokens = current.tokens + used

@@ -1,0 +1,302 @@
+"""`make bench-agent`: how well the agent works with the embedded real model, on our own tasks.
+
+The tasks (bench/agent_tasks.py, 32 of them: CSV and JSON analysis, text processing, small algorithms,
+data cleaning; one visible and one hidden criterion each) run one after the other through the real operator
+(`kopf run -m level5.handlers` as a subprocess, as `make bench` runs it) on the local cluster, in a fresh
+namespace `bench-agent-<random>`, with the local model (cluster/local-model.sh, started here on loopback
+unless --base-url is given) behind a recording pass-through (bench/recording_proxy.py) that keeps every
+prompt and real answer.
+
+Per task and in total it prints: solved at iteration 1, solved after refinement (and at which iteration),
+tokens, wall time, the review's verdict on each iteration with every block classified (a real danger or a
+false positive; a syntax error is the model's bug, not a review finding), and the injection and redaction
+flags. The headline is the self-debugging gain: tasks solved after refinement minus tasks solved at
+iteration 1. Figures are from this run on this machine only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from agent_tasks import TASKS, BenchTask  # noqa: E402
+from bench import Operator  # noqa: E402
+from recording_proxy import RecordingProxy  # noqa: E402
+
+from kube import apply, get_json, kubectl  # noqa: E402
+
+TERMINAL = ("Succeeded", "Failed", "Cancelled")
+LOCAL_MODEL = ROOT / "cluster" / "local-model.sh"
+# What a blocked program would have to do to be a real danger in this sandbox: reach the network, start
+# processes, load native code, evaluate strings as code, or touch paths other than /data and /output.
+_DANGER = re.compile(
+    r"\b(socket|subprocess|ctypes|urllib|http\.client|requests|pty|os\.system|os\.popen|os\.exec\w*|"
+    r"os\.spawn\w*|eval|exec|__import__|importlib|shutil\.rmtree|os\.remove|os\.unlink)\b"
+    r"|open\(\s*['\"]/(?!data/|output/)"
+)
+_SYNTAX_RULES = ("L5-SYNTAX-",)
+_UNFINALIZE = '{"metadata":{"finalizers":null}}'
+
+
+@dataclass
+class Block:
+    """One iteration the review blocked or escalated."""
+
+    iteration: int
+    verdict: str
+    rules: list[str]
+    classification: str
+    code: str | None = None
+
+
+@dataclass
+class TaskResult:
+    name: str
+    category: str
+    phase: str
+    iterations: int
+    solved_at: int | None
+    tokens: int
+    wall_seconds: float
+    verdicts: list[str] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    input_flagged: bool = False
+    redactions: int = 0
+    output_withheld: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+class _Endpoint:
+    """What bench.Operator needs of a model: its base URL."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+
+def classify(rules: list[str], code: str | None) -> str:
+    """A block's class: 'syntax error' (L5-SYNTAX rules only), 'real danger' when the code does something
+    dangerous here (see _DANGER), else 'false positive'. The code is kept in the JSON report for a person
+    to check the call."""
+    if rules and all(r.startswith(_SYNTAX_RULES) for r in rules):
+        return "syntax error"
+    if code is not None and _DANGER.search(code):
+        return "real danger"
+    return "false positive"
+
+
+def _code(namespace: str, config_map: str | None) -> str | None:
+    if not config_map:
+        return None
+    found = kubectl("get", "configmap", config_map, "-n", namespace, "-o", "json", check=False)
+    try:
+        data: dict[str, str] = json.loads(found).get("data") or {}
+    except json.JSONDecodeError:
+        return None
+    return data.get("main.py")
+
+
+def run_task(task: BenchTask, namespace: str, max_iterations: int, timeout: float) -> TaskResult:
+    start = time.monotonic()
+    apply(task.manifests(max_iterations), namespace)
+    status: dict[str, Any] = {}
+    while time.monotonic() - start < timeout:
+        status = get_json("agenttask", task.name, namespace).get("status") or {}
+        if status.get("phase") in TERMINAL:
+            break
+        time.sleep(2)
+    wall = time.monotonic() - start
+    history = status.get("history") or []
+    phase = status.get("phase") or "Timeout"
+    result = TaskResult(
+        name=task.name,
+        category=task.category,
+        phase=phase if phase in TERMINAL else "Timeout",
+        iterations=len(history),
+        solved_at=status.get("iteration") if phase == "Succeeded" else None,
+        tokens=(status.get("totals") or {}).get("tokens", 0),
+        wall_seconds=round(wall, 1),
+    )
+    for entry in history:
+        verdict = entry.get("reviewVerdict") or "-"
+        result.verdicts.append(verdict)
+        result.reasons.append((entry.get("reason") or "")[:160])
+        if verdict in ("block", "escalate"):
+            rules = entry.get("reviewRules") or []
+            code = _code(namespace, entry.get("codeConfigMap"))
+            result.blocks.append(Block(entry["iteration"], verdict, rules, classify(rules, code), code))
+        result.redactions += sum(r.get("count", 0) for r in entry.get("redactions") or [])
+        result.output_withheld += entry.get("outputWithheldRules") or []
+    result.input_flagged = any(c.get("type") == "InputFlagged" for c in status.get("conditions") or [])
+    return result
+
+
+def summary(results: list[TaskResult], max_iterations: int) -> dict[str, Any]:
+    first = sum(r.solved_at == 1 for r in results)
+    solved = sum(r.solved_at is not None for r in results)
+    blocks = [b for r in results for b in r.blocks]
+    by_iteration = {i: sum(r.solved_at == i for r in results) for i in range(1, max_iterations + 1)}
+    return {
+        "tasks": len(results),
+        "solved_first": first,
+        "solved": solved,
+        "self_debugging_gain": solved - first,
+        "solved_by_iteration": by_iteration,
+        "tokens": sum(r.tokens for r in results),
+        "wall_seconds": round(sum(r.wall_seconds for r in results), 1),
+        "blocks": len(blocks),
+        "blocks_syntax": sum(b.classification == "syntax error" for b in blocks),
+        "blocks_real_danger": sum(b.classification == "real danger" for b in blocks),
+        "blocks_false_positive": sum(b.classification == "false positive" for b in blocks),
+        "reviewed_iterations": sum(len(r.verdicts) for r in results),
+        "input_flagged": sum(r.input_flagged for r in results),
+        "redactions": sum(r.redactions for r in results),
+        "output_withheld": sum(bool(r.output_withheld) for r in results),
+    }
+
+
+def table(results: list[TaskResult], total: dict[str, Any], meta: dict[str, Any]) -> str:
+    lines = [
+        f"Agent benchmark, {meta['date']}, model {meta['model']}, {meta['machine']}, "
+        f"max {meta['max_iterations']} iterations per task",
+        "",
+        "| task | category | solved | at iteration | tokens | wall s | review per iteration | blocks "
+        "| flags |",
+        "|---|---|---|---|---:|---:|---|---|---|",
+    ]
+    for r in results:
+        solved = "yes" if r.solved_at else ("no" if r.phase != "Timeout" else "timeout")
+        blocks = (
+            "; ".join(f"it{b.iteration} {','.join(b.rules)}: {b.classification}" for b in r.blocks) or "-"
+        )
+        flags = []
+        if r.input_flagged:
+            flags.append("input flagged")
+        if r.redactions:
+            flags.append(f"{r.redactions} redacted")
+        if r.output_withheld:
+            flags.append("output withheld")
+        lines.append(
+            f"| {r.name} | {r.category} | {solved} | {r.solved_at or '-'} | {r.tokens} "
+            f"| {r.wall_seconds:.0f} | {' '.join(r.verdicts) or '-'} | {blocks} | {', '.join(flags) or '-'} |"
+        )
+    t = total
+    by_iteration = ", ".join(f"{n} at {i}" for i, n in t["solved_by_iteration"].items())
+    lines += [
+        "",
+        f"Solved at iteration 1: {t['solved_first']}/{t['tasks']}; solved within {meta['max_iterations']} "
+        f"iterations: {t['solved']}/{t['tasks']} ({by_iteration}).",
+        f"**Self-debugging gain: +{t['self_debugging_gain']} tasks** (solved after refinement minus "
+        "solved at iteration 1).",
+        f"Tokens: {t['tokens']}; wall time: {t['wall_seconds']:.0f} s "
+        f"({t['wall_seconds'] / max(t['tasks'], 1):.0f} s per task).",
+        f"Review: {t['reviewed_iterations']} iterations, {t['blocks']} blocked or escalated: "
+        f"{t['blocks_syntax']} syntax errors, {t['blocks_real_danger']} real dangers, "
+        f"{t['blocks_false_positive']} false positives.",
+        f"Flags: input flagged {t['input_flagged']}, redactions {t['redactions']}, output withheld "
+        f"{t['output_withheld']}.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tasks", help="comma-separated task names (default: all)")
+    parser.add_argument("--limit", type=int, help="only the first N tasks")
+    parser.add_argument("--max-iterations", type=int, default=3)
+    parser.add_argument("--task-timeout", type=float, default=900.0)
+    parser.add_argument("--base-url", help="an OpenAI-compatible endpoint (default: start the local model)")
+    parser.add_argument("--model", help="the model name at --base-url")
+    parser.add_argument("--port", type=int, default=18092, help="port of the local model this run starts")
+    parser.add_argument("--out", type=Path, default=Path.home() / ".cache/level5/bench-agent")
+    parser.add_argument("--keep", action="store_true", help="keep the namespace afterwards")
+    parser.add_argument(
+        "--budget-minutes", type=float, help="start no new task after this long (the table covers those run)"
+    )
+    args = parser.parse_args()
+
+    tasks = [t for t in TASKS if not args.tasks or t.name in args.tasks.split(",")][: args.limit]
+    started_model = args.base_url is None
+    if started_model:
+        subprocess.run(["bash", str(LOCAL_MODEL), "up", "127.0.0.1", str(args.port)], check=True)
+        upstream = f"http://127.0.0.1:{args.port}/v1"
+        model = subprocess.run(
+            ["bash", str(LOCAL_MODEL), "name"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+    else:
+        upstream, model = args.base_url, args.model or "gpt-4o-mini"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    args.out.mkdir(parents=True, exist_ok=True)
+    proxy = RecordingProxy(upstream, args.out / f"answers-{stamp}.jsonl").start()
+    namespace = f"bench-agent-{secrets.token_hex(3)}"
+    kubectl("create", "namespace", namespace)
+    kubectl("get", "crd", "agenttasks.level5.dev")
+    workdir = Path(tempfile.mkdtemp(prefix="level5-bench-agent-"))
+    server = json.loads(kubectl("config", "view", "--minify", "-o", "json"))["clusters"][0]["cluster"][
+        "server"
+    ]
+    operator = Operator(
+        namespace,
+        _Endpoint(proxy.base_url),  # type: ignore[arg-type]
+        workdir,
+        urlsplit(server).port or 443,
+        {"LEVEL5_MODEL_NAME": model, "LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT": "1"},
+    )
+    results: list[TaskResult] = []
+    try:
+        time.sleep(3)  # kopf connects its watches
+        began = time.monotonic()
+        for i, task in enumerate(tasks, 1):
+            if args.budget_minutes is not None and time.monotonic() - began > args.budget_minutes * 60:
+                print(f"  time budget spent: {len(tasks) - i + 1} task(s) not run", file=sys.stderr)
+                break
+            result = run_task(task, namespace, args.max_iterations, args.task_timeout)
+            results.append(result)
+            print(
+                f"  {i}/{len(tasks)} {task.name}: {result.phase} at {result.solved_at or '-'}, "
+                f"{result.tokens} tokens, {result.wall_seconds:.0f} s, review {result.verdicts}",
+                file=sys.stderr,
+            )
+            if operator.proc.poll() is not None:
+                raise RuntimeError(f"the operator exited: {operator.log.read_text()[-3000:]}")
+    finally:
+        operator.stop()
+        proxy.stop()
+        if not args.keep:
+            # kopf's finalizers would keep the namespace Terminating now that no operator removes them.
+            for name in kubectl("get", "agenttasks", "-n", namespace, "-o", "name").split():
+                kubectl("patch", name, "-n", namespace, "--type", "merge", "-p", _UNFINALIZE, check=False)
+            kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+        if started_model:
+            subprocess.run(["bash", str(LOCAL_MODEL), "down", str(args.port)], check=False)
+    meta = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "model": model,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores shared with the local cluster",
+        "max_iterations": args.max_iterations,
+    }
+    total = summary(results, args.max_iterations)
+    report = {"meta": meta, "total": total, "tasks": [asdict(r) for r in results]}
+    (args.out / f"report-{stamp}.json").write_text(json.dumps(report, indent=2))
+    print(table(results, total, meta))
+    print(f"(report: {args.out}/report-{stamp}.json; answers: {proxy.record_path}; operator log: {workdir})")
+
+
+if __name__ == "__main__":
+    main()
