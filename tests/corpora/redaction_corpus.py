@@ -436,6 +436,90 @@ def round2_lookalikes(templates: tuple[str, ...], seed: int) -> list[str]:
     ]
 
 
+# Round 3 (2026-11-30), written and split before any detector was changed for it: people, addresses and phone
+# numbers in running text, with no label before them ("then Maria Gonzalez called back"), and clean
+# sentences of the same shape whose capitalised word pairs are products, places and teams. Tuning: four
+# locales never used before; held-out: six others, in other sentences.
+ROUND3_TUNING_LOCALES = ("pt_BR", "en_NZ", "de_AT", "ro_RO")
+ROUND3_HELDOUT_LOCALES = ("es_MX", "sk_SK", "hr_HR", "no_NO", "tr_TR", "en_IE")
+ROUND3_TUNING_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "PERSON": (
+        "then {value} called back about the refund",
+        "{value} joined the project in March.",
+        "I spoke with {value} yesterday and the fix was agreed.",
+        "The incident was escalated by {value} at 14:05.",
+        "Meeting notes: {value} will send the draft.",
+        "according to {value} the import failed twice",
+    ),
+    "ADDRESS": (
+        "the parcel goes to {value} tomorrow",
+        "Meeting moved to {value}, second floor.",
+    ),
+    "PHONE": (
+        "call me on {value} after six",
+        "you can reach the warehouse at {value} until noon",
+    ),
+}
+ROUND3_HELDOUT_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "PERSON": (
+        "{value} asked for a copy of the contract.",
+        "We forwarded the logs to {value} for analysis.",
+        "Yesterday {value} and the on-call engineer restarted the cluster.",
+        "- {value}: 3 commits, 2 reviews",
+        "Sadly {value} is out sick today.",
+        "reassigned from {value} to the backlog",
+        "{value}'s laptop was replaced on Friday.",
+        "The winner of the raffle is {value}!",
+    ),
+    "ADDRESS": (
+        "Invoices were posted to {value} in error.",
+        "the van stopped at {value} twice",
+    ),
+    "PHONE": (
+        "if the build breaks, ring {value} at once",
+        "Her direct line is {value}.",
+    ),
+}
+ROUND3_TUNING_LOOKALIKES = (
+    "then Data Loader called back the retry hook",
+    "Visual Studio Code joined the workspace in March.",
+    "I spoke with Customer Success yesterday and the fix was agreed.",
+    "The incident was escalated by Site Reliability at 14:{day:02d}.",
+    "according to Google Cloud the import failed {day} times",
+    "New York and San Francisco saw {n} orders",
+    "Annual Report {year} was published by Corporate Communications",
+)
+ROUND3_HELDOUT_LOOKALIKES = (
+    "Apache Spark asked for {day} executors.",
+    "We forwarded the logs to Splunk Cloud for analysis.",
+    "Yesterday Grafana Labs released version {day}.{small}",
+    "- Pull Request: {day} commits, 2 reviews",
+    "The winner of the benchmark is Random Forest!",
+    "Machine Learning Pipeline finished in {small} s",
+    "Buenos Aires and Mexico City led sales with {n} units",
+    "Amazon Web Services billed {n} USD in {year}",
+)
+
+
+def round3_running_text(
+    locales: tuple[str, ...], templates: dict[str, tuple[str, ...]], seed: int
+) -> list[Planted]:
+    """Names, one-line addresses and phone numbers (as Faker writes them) inside sentences, no label."""
+    samples: list[Planted] = []
+    for index, locale in enumerate(locales):
+        fake = Faker(locale)
+        fake.seed_instance(seed + index)
+        for n in range(SAMPLES_PER_LOCALE // 2):
+            for kind, forms in templates.items():
+                if kind == "PERSON":
+                    value = fake.name()
+                else:
+                    value = _one_line(fake.address()) if kind == "ADDRESS" else fake.phone_number()
+                template = forms[(n + index) % len(forms)]
+                samples.append(Planted(kind, value, template.format(value=value)))
+    return samples
+
+
 OUTPUT = Path(__file__).resolve().parent / "redaction"
 
 
@@ -448,6 +532,8 @@ def render() -> dict[str, str]:
             ("heldout", people_samples(HELDOUT_LOCALES, HELDOUT_TEMPLATES, structured=True)),
             ("tuning", round2_people(TUNING_LOCALES, ROUND2_TUNING_TEMPLATES, SEED + 600)),
             ("heldout2", round2_people(ROUND2_HELDOUT_LOCALES, ROUND2_HELDOUT_TEMPLATES, SEED + 700)),
+            ("tuning3", round3_running_text(ROUND3_TUNING_LOCALES, ROUND3_TUNING_TEMPLATES, SEED + 1000)),
+            ("heldout3", round3_running_text(ROUND3_HELDOUT_LOCALES, ROUND3_HELDOUT_TEMPLATES, SEED + 1100)),
         )
         for p in planted
     ]
@@ -461,6 +547,15 @@ def render() -> dict[str, str]:
                 "heldout2",
                 round2_lookalikes(ROUND2_HELDOUT_LOOKALIKES, SEED + 900)
                 + local_prose(ROUND2_HELDOUT_LOCALES),
+            ),
+            (
+                "tuning3",
+                round2_lookalikes(ROUND3_TUNING_LOOKALIKES, SEED + 1200) + local_prose(ROUND3_TUNING_LOCALES),
+            ),
+            (
+                "heldout3",
+                round2_lookalikes(ROUND3_HELDOUT_LOOKALIKES, SEED + 1300)
+                + local_prose(ROUND3_HELDOUT_LOCALES),
             ),
         )
         for text in texts

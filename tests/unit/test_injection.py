@@ -71,11 +71,16 @@ async def test_second_opinion_only_adds() -> None:
 def test_corpora_are_split_by_family() -> None:
     """Every technique family has a tuning and a held-out half (the corpus grew from 106 attacks and 103
     benign texts, all of them now the tuning half, to 193 and 147), and round 2 (2026-11-30) added a
-    second held-out half to every family (250 attacks and 179 benign texts)."""
+    second held-out half to every family (250 attacks and 179 benign texts). Round 3 (the same day) split
+    its new families and languages into a tuning and a held-out half of their own (294 and 213)."""
     figures = injection_figures()
-    halves = {(f.name, f.split) for f in figures}
-    assert {(f.name, split) for f in figures for split in ("tuning", "heldout", "heldout2")} == halves
-    assert sum(f.total for f in figures if f.measure == "detected") >= 250
+    splits: dict[str, set[str]] = {}
+    for f in figures:
+        splits.setdefault(f.name, set()).add(f.split)
+    rounds = ({"tuning", "heldout", "heldout2"}, {"tuning3", "heldout3"})
+    for name, found in splits.items():
+        assert found in (rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
+    assert sum(f.total for f in figures if f.measure == "detected") >= 294
 
 
 @pytest.mark.parametrize(
