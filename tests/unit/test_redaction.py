@@ -16,6 +16,44 @@ def redacted(text: str) -> str:
     return REDACTOR.redact(text).text
 
 
+def test_first_names_file_matches_its_generator() -> None:
+    """operator/level5/safety/data/first_names.txt is generated from Faker (make corpora)."""
+    from corpora.first_names import OUTPUT, render
+
+    assert OUTPUT.read_text(encoding="utf-8") == render(), "run: make corpora (first_names.txt drifted)"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "then {} called back about the refund",
+        "{} joined the project in March.",
+        "We forwarded the logs to {}'s team.",
+        "according to {} the import failed twice",
+    ],
+)
+@pytest.mark.parametrize("name", ["Maria Gonzalez", "Heloisa da Costa", "Evelyn Schlosser-Tauber"])
+def test_names_in_running_text(sentence: str, name: str) -> None:
+    """A known first name and a capitalised surname are a person, with no label before them."""
+    out = redacted(sentence.format(name))
+    assert name.split()[-1] not in out and "[PERSON:" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "then Data Loader called back the retry hook",
+        "Max Value exceeded after Page Count reached 3",
+        "Will Retry in 5 s; Grant Access denied",
+        "Smith & Sons and Pires e Filhos reported 3 open tickets",
+        "Maria said the Data Team would call back",
+    ],
+)
+def test_capitalised_pairs_that_are_not_people(text: str) -> None:
+    """Products, teams, ordinary words that are also first names, family firms, a first name alone."""
+    assert redacted(text) == text
+
+
 @pytest.mark.parametrize(
     ("kind", "value", "sentence"),
     [

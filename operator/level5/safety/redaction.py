@@ -43,6 +43,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from importlib.resources import files
 from itertools import chain
 
 import phonenumbers
@@ -516,6 +517,17 @@ _NOT_NAMES = frozenset(
         "company",
         "office",
         "desk",
+        # Family firms ("Pires e Filhos", "Smith & Sons"): a surname and a word for its heirs or partners.
+        "sons",
+        "söhne",
+        "filhos",
+        "hijos",
+        "figli",
+        "fils",
+        "zonen",
+        "brothers",
+        "partners",
+        "associates",
     }
 )
 _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
@@ -535,8 +547,8 @@ def _name_end(text: str, start: int) -> int:
             break
         word, cursor = m.group(), m.end()
         lower = word.lower().rstrip(".,")
-        if lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS):
-            return start
+        if (word[0].isupper() or words == 0) and (lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS)):
+            return start  # a capitalised word that names a group or a thing: not a person's name at all
         if word[0].isupper() or lower in _TITLES:
             end, words = cursor, words + 1
         elif lower not in _NAME_PARTICLES:
@@ -544,17 +556,34 @@ def _name_end(text: str, start: int) -> int:
     return end
 
 
-def _name_at(text: str, start: int, min_words: int) -> Span | None:
+def _name_at(text: str, start: int, min_words: int, priority: int = 35) -> Span | None:
     name = text[start : _name_end(text, start)].rstrip(".,")
     words = len(_NAME_WORD.findall(name))
     # A single word in capitals is an acronym or a code ("EMEA"), not a name.
     if name and words >= min_words and (words > 1 or not name.isupper()):
-        return Span(start, start + len(name), "PERSON", 35)
+        return Span(start, start + len(name), "PERSON", priority)
     return None
 
 
+# A person named in running text, with no label before them ("then Maria Gonzalez called back"): a known
+# first name, capitalised, followed by a capitalised surname (particles between). The first names come
+# from Faker's person providers, less those that are also common words (tests/corpora/first_names.py).
+_FIRST_NAMES = frozenset(
+    (files("level5.safety") / "data" / "first_names.txt").read_text(encoding="utf-8").split()
+)
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
+    for start, _ in hits["running_name"]:
+        start += not text[start].isalpha()  # the boundary before the first name
+        word = _FIRST_WORD.match(text, start)
+        if word is not None and word.group().lower() in _FIRST_NAMES:
+            yield _name_at(text, start, 2, priority=30)
+
+
 def _people(text: str, hits: Hits) -> Iterator[Span]:
-    found: list[Span | None] = []
+    found: list[Span | None] = list(_running_names(text, hits))
     for m in _matches(_PERSON_LABEL, text, hits["person"]):
         # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
         strong = m.group().rstrip(" \t\"'").endswith((":", "=")) or text[
@@ -765,6 +794,13 @@ _PREFILTER = Prefilter(
         ),
         Trigger("title", r"(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+[^\s\d]"),
         Trigger("display_name", r"[ \t]<[^>\s@]+@"),
+        # Two capitalised words (particles between); any character outside Latin-1 is "?" here.
+        Trigger(
+            "running_name",
+            r"(?:^|[^A-Za-z\xc0-\xff?'\-])[A-Z\xc0-\xde?][a-z\xdf-\xff?'\-]+[ \t]+"
+            r"(?:(?:da|de|del|della|di|du|van|von|der|den|la|le|dos|das|ten|ter|zu|y|e|st\.?)[ \t]+)*"
+            r"[A-Z\xc0-\xde?]",
+        ),
         # Only the header line matters, and a match ends on it: the hit is the last character.
         Trigger(
             "csv_header",
