@@ -393,6 +393,31 @@ class InputVerdict(BaseModel):
     intents: list[str] = Field(default_factory=list)
 
 
+def _signature(word: str) -> str:
+    """A word as a reader of scrambled text sees it: its first and last letters, the rest in any order."""
+    return word[0] + "".join(sorted(word[1:-1])) + word[-1]
+
+
+# Typoglycemia ("ignroe all prevoius insturctions"): a word whose interior letters are shuffled still
+# reads as the word. The English words the features are made of (every literal word of four letters or
+# more in their patterns, and the words that the concept stems begin) are restored from their signatures.
+_FEATURE_WORDS = frozenset(
+    word
+    for source in (
+        *(f.pattern.pattern for f in _FEATURES),
+        _OBJECTS,
+        "ignore instructions override previous disregard forget rules your what were told before please",
+    )
+    for word in re.findall(r"(?<![\\?])\b[a-z]{4,}", source)
+)
+_UNSCRAMBLED = {_signature(word): word for word in sorted(_FEATURE_WORDS)}
+
+
+def _unscramble(match: re.Match[str]) -> str:
+    word = match.group()
+    return word if word in _FEATURE_WORDS else _UNSCRAMBLED.get(_signature(word), word)
+
+
 def _skeleton(match: re.Match[str]) -> str:
     """A word that mixes Latin with look-alike letters of another script, in Latin letters (TR39)."""
     word = match.group()
@@ -409,6 +434,7 @@ def normalise(text: str) -> str:
     text = re.sub(r"(?<=[a-z])[013457@$]+|[013457@$]+(?=[a-z])", lambda m: m.group().translate(_LEET), text)
     # Letters spelled out with separators ("i-g-n-o-r-e") are joined back into words.
     text = re.sub(r"\b(?:[a-z][-._ ]){3,}[a-z]\b", lambda m: re.sub(r"[-._ ]", "", m.group()), text)
+    text = re.sub(r"\b[a-z]{4,}\b", _unscramble, text)
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     return re.sub(r" ?\n[\s]*", "\n", text).strip()
 
