@@ -425,11 +425,14 @@ _FEATURE_WORDS = frozenset(
     for word in re.findall(r"(?<![\\?])\b[a-z]{4,}", source)
 )
 _UNSCRAMBLED = {_signature(word): word for word in sorted(_FEATURE_WORDS)}
+_ENDS = frozenset((word[0], word[-1], len(word)) for word in _FEATURE_WORDS)
 
 
 def _unscramble(match: re.Match[str]) -> str:
     word = match.group()
-    return word if word in _FEATURE_WORDS else _UNSCRAMBLED.get(_signature(word), word)
+    if word in _FEATURE_WORDS or (word[0], word[-1], len(word)) not in _ENDS:
+        return word
+    return _UNSCRAMBLED.get(_signature(word), word)
 
 
 def _skeleton(match: re.Match[str]) -> str:

@@ -34,6 +34,7 @@ from level5.tools.safety_eval import (
     injection_rates,
     injection_speed,
     redaction_figures,
+    redaction_growth,
     redaction_rates,
     redaction_speed,
     review_rates,
@@ -111,8 +112,8 @@ def _print_layers_1_and_5() -> None:
     print("\n".join(_figure_lines("redaction", redaction_figures())))
     redaction = redaction_speed()
     print(
-        f"speed: redaction {redaction.wall:.1f} MB/s ({redaction.cpu:.1f} MB per CPU-second), "
-        f"injection {injection_speed():.0f} checks/s"
+        f"speed: redaction {redaction.wall:.1f} MB/s ({redaction.cpu:.1f} MB per CPU-second; 4x the text "
+        f"took {redaction_growth():.1f}x the time), injection {injection_speed():.0f} checks/s"
     )
 
 

@@ -339,6 +339,40 @@ def redaction_speed(size: int = 4_000_000, corpora: Path = DEFAULT_CORPORA) -> T
     return Throughput(megabytes / (time.perf_counter() - started), megabytes / (time.process_time() - cpu))
 
 
+def redaction_growth(size: int = 1_000_000, corpora: Path = DEFAULT_CORPORA) -> float:
+    """CPU time to redact four times `size` characters of mixed text over the time for `size` (4.0 when the
+    time is linear in the input; it was about 16 when overlaps were resolved pairwise)."""
+    text = _mixed_text(corpora, 4 * size)
+    redactor = Redactor(b"level5-bench")
+    redactor.redact(text[:20_000])
+    times = []
+    for part in (text[:size], text):
+        started = time.process_time()
+        redactor.redact(part)
+        times.append(time.process_time() - started)
+    return times[1] / times[0]
+
+
+def bench_rows(corpora: Path = DEFAULT_CORPORA) -> list[tuple[str, str, str]]:
+    """`make bench`'s rows for layers 1 and 5 (figure, value, how), measured in this process."""
+    redaction = redaction_speed(corpora=corpora)
+    checks = injection_speed(corpora=corpora)
+    return [
+        (
+            "redaction, mixed program output",
+            f"{redaction.wall:.1f} MB/s",
+            f"{redaction.cpu:.1f} MB per CPU-second; level5.tools.safety_eval.redaction_speed(): 4 MB of the "
+            f"redaction corpus's clean look-alikes, one line in ten with a planted value; 4x the text took "
+            f"{redaction_growth(corpora=corpora):.1f}x the time",
+        ),
+        (
+            "injection checks",
+            f"{checks:.0f} checks/s",
+            "level5.tools.safety_eval.injection_speed(): every injection corpus text, goals and output",
+        ),
+    ]
+
+
 def injection_speed(rounds: int = 3, corpora: Path = DEFAULT_CORPORA) -> float:
     """Injection checks per second over every corpus text (goals and program output alike)."""
     samples = [
