@@ -415,7 +415,7 @@ def _signature(word: str) -> str:
 # Typoglycemia ("ignroe all prevoius insturctions"): a word whose interior letters are shuffled still
 # reads as the word. The English words the features are made of (every literal word of four letters or
 # more in their patterns, and the words that the concept stems begin) are restored from their signatures.
-_FEATURE_WORDS = frozenset(
+_FEATURE_WORDS: frozenset[str] = frozenset(
     word
     for source in (
         *(f.pattern.pattern for f in _FEATURES),
