@@ -312,3 +312,19 @@ def test_the_prefilter_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     everywhere = [redacted(text) for text in texts]
     assert [t for t, a, b in zip(texts, with_prefilter, everywhere, strict=True) if a != b] == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Drumul Toma Nr. 155 Bl. 29  Sc. 36 Ap. 432, Glina, 190381", "Via Roma, 12, Centro, 00184 Roma"],
+)
+def test_one_line_addresses_with_comma_fields(value: str) -> None:
+    """Comma-separated fields ending in a postcode, in any street vocabulary."""
+    out = redacted(f"the parcel goes to {value} tomorrow")
+    assert "Glina" not in out and "Centro" not in out and "[ADDRESS:" in out
+
+
+def test_csv_rows_are_not_comma_addresses() -> None:
+    """A CSV row has no space after its commas."""
+    text = "name,city,zip\nalpha,Berlin,10115"
+    assert redacted(text) == text

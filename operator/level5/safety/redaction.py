@@ -674,6 +674,19 @@ _POSTCODE = r"\b\d{4,5}\b|\b[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}\b|\b[a-z]{2}\.? \d{
 _POSTCODE_LINE = re.compile(rf"(?i)^[ \t,]*[^\n]{{0,40}}?(?:{_POSTCODE})[^\n]{{0,40}}$")
 
 
+# A one-line address as prose writes it, in any street vocabulary: two to five comma-separated fields
+# (capitalised words, or a house number alone: "Parque Gonçalves, 94, Horto"), then a field that opens with
+# a postcode of 3 to 6 digits, or 5-3 ("24760-910", Brazil), and may close with a capitalised town and a
+# region code ("Sá Verde / PE"). Fields are separated by a comma and a space, which keeps CSV rows out.
+_FIELD = r"(?:[^\W\d_][\w'.ªº-]*(?:[ \t]+[\w'.ªº/-]+){0,6}|\d{1,5}[a-z]?)"
+_TOWN = r"[^\W\d_a-z][\w'.-]*"
+_COMMA_ADDRESS = re.compile(
+    rf"(?<![\w,])[^\W\d_a-z][\w'.ªº-]*(?:[ \t]+[\w'.ªº/-]+){{0,9}},[ \t]+(?:{_FIELD},[ \t]+){{1,4}}"
+    rf"(?:[A-Z]{{1,2}}-)?\d{{3,6}}(?:-\d{{3}})?(?![\w-])"
+    rf"(?:[ \t]+{_TOWN}(?:[ \t]+(?:{_TOWN}|d[aeo]s?|la|le|/|[A-Z]{{2}}))*)?"
+)
+
+
 def _addresses(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_ADDRESS_LABEL, text, hits["address"]):
         # A label at the end of its line introduces the lines below; an address starts with a number or
@@ -707,6 +720,8 @@ def _addresses(text: str, hits: Hits) -> Iterator[Span]:
         yield from _streets(text, line_start, line_end)
     for m in _matches(_STREET_POSTCODE, text, hits["street_postcode"], back=80, lines=1):
         yield Span(m.start(), len(m.group().rstrip(" \t.")) + m.start(), "ADDRESS", 40)
+    for m in _matches(_COMMA_ADDRESS, text, hits["comma_address"], back=160):
+        yield Span(m.start(), len(m.group().rstrip(" \t/")) + m.start(), "ADDRESS", 40)
     for m in _matches(_NUMBER_STREET, text, hits["number_street"]):
         if not m.group().split()[1][0].isupper():
             continue
@@ -823,6 +838,8 @@ _PREFILTER = Prefilter(
             width=1,  # only its line matters (see _addresses)
         ),
         Trigger("number_street", r"(?:^|[^\w.,:-])\d{1,5}[a-z]? [A-Z][a-z]+ [A-Z]", width=0),
+        # A word, a comma and a space, then a postcode: the last field of _COMMA_ADDRESS.
+        Trigger("comma_address", r"[^\s\d,][ \t]*,[ \t]+(?:[A-Z]{1,2}-)?\d{3}", width=0),
         Trigger(
             "street_postcode",
             r"\d\.?(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d\d)?[ \t]+[^\s\d]",
