@@ -291,7 +291,7 @@ def test_tuning_half_figures() -> None:
 
 
 def test_the_prefilter_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each trigger is a superset of its detector's values: on the tuning half of the corpora (every
+    """Each trigger is a superset of its detector's values: on the tuning halves of the corpora (every
     second text), redacting with the one-pass prefilter gives the same text as trying every detector at
     every position."""
     from level5.safety import redaction
@@ -302,7 +302,7 @@ def test_the_prefilter_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
         for name in ("sensitive.jsonl", "benign.jsonl")
         for line in (DEFAULT_CORPORA / "redaction" / name).read_text(encoding="utf-8").splitlines()
     ]
-    texts = [str(row["text"]) for row in rows if row["split"] == "tuning"][::2]
+    texts = [str(row["text"]) for row in rows if row["split"] in ("tuning", "tuning3")][::2]
     with_prefilter = [redacted(text) for text in texts]
     names = redaction._PREFILTER.names
     monkeypatch.setattr(
@@ -328,3 +328,23 @@ def test_csv_rows_are_not_comma_addresses() -> None:
     """A CSV row has no space after its commas."""
     text = "name,city,zip\nalpha,Berlin,10115"
     assert redacted(text) == text
+
+
+def test_prefilter_windows_hold_the_real_start() -> None:
+    """A trigger with a width reports its end exactly and a start at most `width` before it; width 0, the
+    start of the match's line; no width, the exact start."""
+    from level5.safety.prefilter import Prefilter, Trigger
+
+    prefilter = Prefilter(
+        (
+            Trigger("fixed", r"id-\d{3}", width=6),
+            Trigger("line", r"key=[a-z]+;", width=0),
+            Trigger("exact", r"tel \d+"),
+        )
+    )
+    text = "first line\nsee id-123 and key=abc; or tel 42"
+    hits = prefilter.scan(text)
+    start = text.index("id-123")
+    assert hits["fixed"] == [(start, start + 6)]
+    assert hits["line"] == [(text.index("see"), text.index(";") + 1)]
+    assert hits["exact"][-1] == (text.index("tel"), len(text))
