@@ -137,6 +137,9 @@ def _matches(
     it to the end of its line and `lines` more lines (-1: to the end of the text) that start before the
     trigger ends (a trigger without a tracked start points at a window, which may hold more than one)."""
     last = 0
+    # The last search (from, to, its leftmost match): no match starts between `from` and that match, so
+    # a later trigger whose search would start in between gets the same answer without searching again.
+    known: tuple[int, int, re.Match[str] | None] = (-1, -1, None)
     for start, end in spans:
         if end <= last:
             continue
@@ -146,11 +149,19 @@ def _matches(
             if stop == -1:
                 break
         stop = len(text) if stop == -1 or lines < 0 else stop
-        m = pattern.search(text, max(last, start - back), stop)
+        pos = max(last, start - back)
+        if known[1] == stop and known[0] <= pos and (known[2] is None or pos <= known[2].start()):
+            m = known[2]
+        else:
+            m = pattern.search(text, pos, stop)
+            known = (pos, stop, m)
         while m is not None and m.start() < end:
             last = m.end()
             yield m
-            m = pattern.search(text, last + (m.end() == m.start()), stop) if last < end else None
+            if last >= end:
+                break
+            m = pattern.search(text, last + (m.end() == m.start()), stop)
+            known = (last, stop, m)
 
 
 def task_key(task_uid: str, operator_secret: bytes = b"") -> bytes:
