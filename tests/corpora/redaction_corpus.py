@@ -401,23 +401,41 @@ ROUND2_HELDOUT_LOOKALIKES = (
 )
 
 
-def round2_people(
-    locales: tuple[str, ...], templates: dict[str, tuple[str, ...]], seed: int
+def _in_templates(
+    locales: tuple[str, ...],
+    templates: dict[str, tuple[str, ...]],
+    seed: int,
+    value_of: Callable[[Faker, str, int], str],
+    *,
+    with_fields: bool,
 ) -> list[Planted]:
-    """Names and postal addresses in round 2's formats, each template in each locale."""
+    """One value of each kind per template turn, each template in each locale; `with_fields` fills the
+    templates' {email} and {city} too (round 2; drawing them changes what Faker makes next)."""
     samples: list[Planted] = []
     for index, locale in enumerate(locales):
         fake = Faker(locale)
         fake.seed_instance(seed + index)
         for n in range(SAMPLES_PER_LOCALE // 2):
             for kind, forms in templates.items():
-                value = fake.name() if kind == "PERSON" else fake.address()
-                if kind == "ADDRESS" and n % 2:
-                    value = _one_line(value)
+                value = value_of(fake, kind, n)
                 template = forms[(n + index) % len(forms)]
-                text = template.format(value=value, email=fake.email(), city=fake.city())
-                samples.append(Planted(kind, value, text))
+                fields = {"email": fake.email(), "city": fake.city()} if with_fields else {}
+                samples.append(Planted(kind, value, template.format(value=value, **fields)))
     return samples
+
+
+def _round2_value(fake: Faker, kind: str, n: int) -> str:
+    if kind == "PERSON":
+        return str(fake.name())
+    address = str(fake.address())
+    return _one_line(address) if n % 2 else address
+
+
+def round2_people(
+    locales: tuple[str, ...], templates: dict[str, tuple[str, ...]], seed: int
+) -> list[Planted]:
+    """Names and postal addresses in round 2's formats, each template in each locale."""
+    return _in_templates(locales, templates, seed, _round2_value, with_fields=True)
 
 
 def round2_lookalikes(templates: tuple[str, ...], seed: int) -> list[str]:
@@ -501,23 +519,17 @@ ROUND3_HELDOUT_LOOKALIKES = (
 )
 
 
+def _round3_value(fake: Faker, kind: str, n: int) -> str:
+    if kind == "PERSON":
+        return str(fake.name())
+    return _one_line(fake.address()) if kind == "ADDRESS" else str(fake.phone_number())
+
+
 def round3_running_text(
     locales: tuple[str, ...], templates: dict[str, tuple[str, ...]], seed: int
 ) -> list[Planted]:
     """Names, one-line addresses and phone numbers (as Faker writes them) inside sentences, no label."""
-    samples: list[Planted] = []
-    for index, locale in enumerate(locales):
-        fake = Faker(locale)
-        fake.seed_instance(seed + index)
-        for n in range(SAMPLES_PER_LOCALE // 2):
-            for kind, forms in templates.items():
-                if kind == "PERSON":
-                    value = fake.name()
-                else:
-                    value = _one_line(fake.address()) if kind == "ADDRESS" else fake.phone_number()
-                template = forms[(n + index) % len(forms)]
-                samples.append(Planted(kind, value, template.format(value=value)))
-    return samples
+    return _in_templates(locales, templates, seed, _round3_value, with_fields=False)
 
 
 OUTPUT = Path(__file__).resolve().parent / "redaction"
