@@ -117,8 +117,9 @@ model-up: model ## Serve the local model (OpenAI-compatible) at MODEL_HOST:MODEL
 model-down: ## Stop the local model server started by model-up on MODEL_PORT
 	bash $(CLUSTER)/local-model.sh down $(MODEL_PORT)
 
-corpora: venv ## Regenerate the generated corpora (tests/corpora/redaction, with Faker); unit tests fail on drift
+corpora: venv ## Regenerate the generated corpora (tests/corpora/redaction) and layer 5's first names, with Faker; unit tests fail on drift
 	$(PY) tests/corpora/redaction_corpus.py
+	$(PY) tests/corpora/first_names.py
 
 eval-safety: venv ## Print the safety layers' detection and false-positive rates on the corpora
 	$(VENV)/bin/level5 eval-safety

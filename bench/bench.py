@@ -631,6 +631,9 @@ def table(r: dict[str, Any]) -> str:
         ("review time per 200 lines", f"{r['review_seconds_per_200_lines'] * 1000:.1f} ms", r["review_how"]),
         ("redaction", f"{r['redaction_mb_per_s']:.2f} MB/s", r["redaction_how"]),
     ]  # fmt: skip
+    from level5.tools.safety_eval import bench_rows  # layers 1 and 5: redaction MB/s, injection checks/s
+
+    rows += bench_rows()
     width = max(len(a) for a, _, _ in rows)
     vwidth = max(len(b) for _, b, _ in rows)
     lines = [

@@ -401,23 +401,41 @@ ROUND2_HELDOUT_LOOKALIKES = (
 )
 
 
-def round2_people(
-    locales: tuple[str, ...], templates: dict[str, tuple[str, ...]], seed: int
+def _in_templates(
+    locales: tuple[str, ...],
+    templates: dict[str, tuple[str, ...]],
+    seed: int,
+    value_of: Callable[[Faker, str, int], str],
+    *,
+    with_fields: bool,
 ) -> list[Planted]:
-    """Names and postal addresses in round 2's formats, each template in each locale."""
+    """One value of each kind per template turn, each template in each locale; `with_fields` fills the
+    templates' {email} and {city} too (round 2; drawing them changes what Faker makes next)."""
     samples: list[Planted] = []
     for index, locale in enumerate(locales):
         fake = Faker(locale)
         fake.seed_instance(seed + index)
         for n in range(SAMPLES_PER_LOCALE // 2):
             for kind, forms in templates.items():
-                value = fake.name() if kind == "PERSON" else fake.address()
-                if kind == "ADDRESS" and n % 2:
-                    value = _one_line(value)
+                value = value_of(fake, kind, n)
                 template = forms[(n + index) % len(forms)]
-                text = template.format(value=value, email=fake.email(), city=fake.city())
-                samples.append(Planted(kind, value, text))
+                fields = {"email": fake.email(), "city": fake.city()} if with_fields else {}
+                samples.append(Planted(kind, value, template.format(value=value, **fields)))
     return samples
+
+
+def _round2_value(fake: Faker, kind: str, n: int) -> str:
+    if kind == "PERSON":
+        return str(fake.name())
+    address = str(fake.address())
+    return _one_line(address) if n % 2 else address
+
+
+def round2_people(
+    locales: tuple[str, ...], templates: dict[str, tuple[str, ...]], seed: int
+) -> list[Planted]:
+    """Names and postal addresses in round 2's formats, each template in each locale."""
+    return _in_templates(locales, templates, seed, _round2_value, with_fields=True)
 
 
 def round2_lookalikes(templates: tuple[str, ...], seed: int) -> list[str]:
@@ -436,6 +454,84 @@ def round2_lookalikes(templates: tuple[str, ...], seed: int) -> list[str]:
     ]
 
 
+# Round 3 (2026-11-30), written and split before any detector was changed for it: people, addresses and phone
+# numbers in running text, with no label before them ("then Maria Gonzalez called back"), and clean
+# sentences of the same shape whose capitalised word pairs are products, places and teams. Tuning: four
+# locales never used before; held-out: six others, in other sentences.
+ROUND3_TUNING_LOCALES = ("pt_BR", "en_NZ", "de_AT", "ro_RO")
+ROUND3_HELDOUT_LOCALES = ("es_MX", "sk_SK", "hr_HR", "no_NO", "tr_TR", "en_IE")
+ROUND3_TUNING_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "PERSON": (
+        "then {value} called back about the refund",
+        "{value} joined the project in March.",
+        "I spoke with {value} yesterday and the fix was agreed.",
+        "The incident was escalated by {value} at 14:05.",
+        "Meeting notes: {value} will send the draft.",
+        "according to {value} the import failed twice",
+    ),
+    "ADDRESS": (
+        "the parcel goes to {value} tomorrow",
+        "Meeting moved to {value}, second floor.",
+    ),
+    "PHONE": (
+        "call me on {value} after six",
+        "you can reach the warehouse at {value} until noon",
+    ),
+}
+ROUND3_HELDOUT_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "PERSON": (
+        "{value} asked for a copy of the contract.",
+        "We forwarded the logs to {value} for analysis.",
+        "Yesterday {value} and the on-call engineer restarted the cluster.",
+        "- {value}: 3 commits, 2 reviews",
+        "Sadly {value} is out sick today.",
+        "reassigned from {value} to the backlog",
+        "{value}'s laptop was replaced on Friday.",
+        "The winner of the raffle is {value}!",
+    ),
+    "ADDRESS": (
+        "Invoices were posted to {value} in error.",
+        "the van stopped at {value} twice",
+    ),
+    "PHONE": (
+        "if the build breaks, ring {value} at once",
+        "Her direct line is {value}.",
+    ),
+}
+ROUND3_TUNING_LOOKALIKES = (
+    "then Data Loader called back the retry hook",
+    "Visual Studio Code joined the workspace in March.",
+    "I spoke with Customer Success yesterday and the fix was agreed.",
+    "The incident was escalated by Site Reliability at 14:{day:02d}.",
+    "according to Google Cloud the import failed {day} times",
+    "New York and San Francisco saw {n} orders",
+    "Annual Report {year} was published by Corporate Communications",
+)
+ROUND3_HELDOUT_LOOKALIKES = (
+    "Apache Spark asked for {day} executors.",
+    "We forwarded the logs to Splunk Cloud for analysis.",
+    "Yesterday Grafana Labs released version {day}.{small}",
+    "- Pull Request: {day} commits, 2 reviews",
+    "The winner of the benchmark is Random Forest!",
+    "Machine Learning Pipeline finished in {small} s",
+    "Buenos Aires and Mexico City led sales with {n} units",
+    "Amazon Web Services billed {n} USD in {year}",
+)
+
+
+def _round3_value(fake: Faker, kind: str, n: int) -> str:
+    if kind == "PERSON":
+        return str(fake.name())
+    return _one_line(fake.address()) if kind == "ADDRESS" else str(fake.phone_number())
+
+
+def round3_running_text(
+    locales: tuple[str, ...], templates: dict[str, tuple[str, ...]], seed: int
+) -> list[Planted]:
+    """Names, one-line addresses and phone numbers (as Faker writes them) inside sentences, no label."""
+    return _in_templates(locales, templates, seed, _round3_value, with_fields=False)
+
+
 OUTPUT = Path(__file__).resolve().parent / "redaction"
 
 
@@ -448,6 +544,8 @@ def render() -> dict[str, str]:
             ("heldout", people_samples(HELDOUT_LOCALES, HELDOUT_TEMPLATES, structured=True)),
             ("tuning", round2_people(TUNING_LOCALES, ROUND2_TUNING_TEMPLATES, SEED + 600)),
             ("heldout2", round2_people(ROUND2_HELDOUT_LOCALES, ROUND2_HELDOUT_TEMPLATES, SEED + 700)),
+            ("tuning3", round3_running_text(ROUND3_TUNING_LOCALES, ROUND3_TUNING_TEMPLATES, SEED + 1000)),
+            ("heldout3", round3_running_text(ROUND3_HELDOUT_LOCALES, ROUND3_HELDOUT_TEMPLATES, SEED + 1100)),
         )
         for p in planted
     ]
@@ -461,6 +559,15 @@ def render() -> dict[str, str]:
                 "heldout2",
                 round2_lookalikes(ROUND2_HELDOUT_LOOKALIKES, SEED + 900)
                 + local_prose(ROUND2_HELDOUT_LOCALES),
+            ),
+            (
+                "tuning3",
+                round2_lookalikes(ROUND3_TUNING_LOOKALIKES, SEED + 1200) + local_prose(ROUND3_TUNING_LOCALES),
+            ),
+            (
+                "heldout3",
+                round2_lookalikes(ROUND3_HELDOUT_LOOKALIKES, SEED + 1300)
+                + local_prose(ROUND3_HELDOUT_LOCALES),
             ),
         )
         for text in texts

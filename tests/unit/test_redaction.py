@@ -16,6 +16,44 @@ def redacted(text: str) -> str:
     return REDACTOR.redact(text).text
 
 
+def test_first_names_file_matches_its_generator() -> None:
+    """operator/level5/safety/data/first_names.txt is generated from Faker (make corpora)."""
+    from corpora.first_names import OUTPUT, render
+
+    assert OUTPUT.read_text(encoding="utf-8") == render(), "run: make corpora (first_names.txt drifted)"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "then {} called back about the refund",
+        "{} joined the project in March.",
+        "We forwarded the logs to {}'s team.",
+        "according to {} the import failed twice",
+    ],
+)
+@pytest.mark.parametrize("name", ["Maria Gonzalez", "Heloisa da Costa", "Evelyn Schlosser-Tauber"])
+def test_names_in_running_text(sentence: str, name: str) -> None:
+    """A known first name and a capitalised surname are a person, with no label before them."""
+    out = redacted(sentence.format(name))
+    assert name.split()[-1] not in out and "[PERSON:" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "then Data Loader called back the retry hook",
+        "Max Value exceeded after Page Count reached 3",
+        "Will Retry in 5 s; Grant Access denied",
+        "Smith & Sons and Pires e Filhos reported 3 open tickets",
+        "Maria said the Data Team would call back",
+    ],
+)
+def test_capitalised_pairs_that_are_not_people(text: str) -> None:
+    """Products, teams, ordinary words that are also first names, family firms, a first name alone."""
+    assert redacted(text) == text
+
+
 @pytest.mark.parametrize(
     ("kind", "value", "sentence"),
     [
@@ -249,11 +287,11 @@ def test_tuning_half_figures() -> None:
     assert tuning["PHONE"].rate >= 0.9, tuning["PHONE"].failures
     assert tuning["clean text"].rate >= 0.99, tuning["clean text"].failures
     splits = {f.split for f in redaction_figures()}
-    assert splits == {"tuning", "heldout", "heldout2"}
+    assert splits == {"tuning", "heldout", "heldout2", "tuning3", "heldout3"}
 
 
 def test_the_prefilter_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each trigger is a superset of its detector's values: on the tuning half of the corpora (every
+    """Each trigger is a superset of its detector's values: on the tuning halves of the corpora (every
     second text), redacting with the one-pass prefilter gives the same text as trying every detector at
     every position."""
     from level5.safety import redaction
@@ -264,7 +302,7 @@ def test_the_prefilter_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
         for name in ("sensitive.jsonl", "benign.jsonl")
         for line in (DEFAULT_CORPORA / "redaction" / name).read_text(encoding="utf-8").splitlines()
     ]
-    texts = [str(row["text"]) for row in rows if row["split"] == "tuning"][::2]
+    texts = [str(row["text"]) for row in rows if row["split"] in ("tuning", "tuning3")][::2]
     with_prefilter = [redacted(text) for text in texts]
     names = redaction._PREFILTER.names
     monkeypatch.setattr(
@@ -274,3 +312,39 @@ def test_the_prefilter_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     everywhere = [redacted(text) for text in texts]
     assert [t for t, a, b in zip(texts, with_prefilter, everywhere, strict=True) if a != b] == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Drumul Toma Nr. 155 Bl. 29  Sc. 36 Ap. 432, Glina, 190381", "Via Roma, 12, Centro, 00184 Roma"],
+)
+def test_one_line_addresses_with_comma_fields(value: str) -> None:
+    """Comma-separated fields ending in a postcode, in any street vocabulary."""
+    out = redacted(f"the parcel goes to {value} tomorrow")
+    assert "Glina" not in out and "Centro" not in out and "[ADDRESS:" in out
+
+
+def test_csv_rows_are_not_comma_addresses() -> None:
+    """A CSV row has no space after its commas."""
+    text = "name,city,zip\nalpha,Berlin,10115"
+    assert redacted(text) == text
+
+
+def test_prefilter_windows_hold_the_real_start() -> None:
+    """A trigger with a width reports its end exactly and a start at most `width` before it; width 0, the
+    start of the match's line; no width, the exact start."""
+    from level5.safety.prefilter import Prefilter, Trigger
+
+    prefilter = Prefilter(
+        (
+            Trigger("fixed", r"id-\d{3}", width=6),
+            Trigger("line", r"key=[a-z]+;", width=0),
+            Trigger("exact", r"tel \d+"),
+        )
+    )
+    text = "first line\nsee id-123 and key=abc; or tel 42"
+    hits = prefilter.scan(text)
+    start = text.index("id-123")
+    assert hits["fixed"] == [(start, start + 6)]
+    assert hits["line"] == [(text.index("see"), text.index(";") + 1)]
+    assert hits["exact"][-1] == (text.index("tel"), len(text))

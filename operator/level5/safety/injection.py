@@ -147,7 +147,7 @@ _FEATURES = (
     _f(
         "roleplay",
         2.5,
-        r"\b(?:dan|do anything now|developer mode|dev mode|jailbreak|jailbroken|god mode|sudo mode|unrestricted mode|evil (?:mode|confidant)|aim mode)\b",  # noqa: E501
+        r"\b(?:(?:now|as|be|called|named) dan|dan mode|do anything now|developer mode|dev mode|jailbreak|jailbroken|god mode|sudo mode|unrestricted mode|evil (?:mode|confidant)|aim mode)\b",  # noqa: E501
     ),
     _f(
         "roleplay",
@@ -229,7 +229,7 @@ _FEATURES = (
     _f(
         "leak",
         2.0,
-        rf"\b(?:reveal|print|show|repeat|output|display|tell me|leak|dump)\b{_W}\s*(?:your|the)\s+(?:system\s+|initial\s+|hidden\s+|original\s+)?(?:prompt|instructions)",  # noqa: E501
+        rf"\b(?:reveal|print|show|repeat|output|display|tell me|leak|dump|disclose|quote)(?:s|ed)?\b{_W}\s*(?:your|the|its)\s+(?:(?:full|entire|whole|exact|system|initial|hidden|original|secret)\s+)*(?:prompt|instructions)",  # noqa: E501
     ),
     # notes addressed to the model inside data, and announcements that the task changed
     _f(
@@ -341,6 +341,20 @@ _CONCEPT = re.compile(
     rf"|(?<!\w)(?:{_RULES}|{_EARLIER})\w*[^.!?;\n]{{0,60}}?(?<!\w)(?:{_DISMISS})"
     rf"|(?:{_CJK_DISMISS}).{{0,12}}(?:{_CJK_RULES})|(?:{_CJK_RULES}).{{0,8}}(?:{_CJK_DISMISS}))"
 )
+# Without a word for "ignore": a word for "instructions" next to one for "previous" ("instruccions
+# anteriors" in Catalan, which the lexicon does not hold) is how an override names its target in the
+# lexicon's languages and in their close relatives. Unsure on its own, so it escalates.
+_INSTRUCTIONS = (
+    r"instruc|instruk|instru[cç][õo]|anweisung|consigne|indicac|istruz|instructie|pokyn|инструкц|указани|"
+    r"інструкц|вказів|perintah"
+)
+# Goals only ("the instructions above" is how a benign goal points at its own text, and a log may quote a
+# step's previous instructions), and "above" is not counted.
+_EARLIER_NOT_ABOVE = _EARLIER.replace("|above|", "|")
+_EARLIER_INSTRUCTIONS = re.compile(
+    rf"(?<!\w)(?:{_INSTRUCTIONS})\w*[^.!?;\n]{{0,30}}?(?<!\w)(?:{_EARLIER_NOT_ABOVE})"
+    rf"|(?<!\w)(?:{_EARLIER_NOT_ABOVE})\w*[^.!?;\n]{{0,30}}?(?<!\w)(?:{_INSTRUCTIONS})"
+)
 _GOAL_HOST = re.compile(
     r"https?://|(?<![\w@./-])(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|app|example|site|me|sh|xyz|info|biz|cloud|co|ai)\b(?![\w-])"
 )
@@ -393,6 +407,34 @@ class InputVerdict(BaseModel):
     intents: list[str] = Field(default_factory=list)
 
 
+def _signature(word: str) -> str:
+    """A word as a reader of scrambled text sees it: its first and last letters, the rest in any order."""
+    return word[0] + "".join(sorted(word[1:-1])) + word[-1]
+
+
+# Typoglycemia ("ignroe all prevoius insturctions"): a word whose interior letters are shuffled still
+# reads as the word. The English words the features are made of (every literal word of four letters or
+# more in their patterns, and the words that the concept stems begin) are restored from their signatures.
+_FEATURE_WORDS: frozenset[str] = frozenset(
+    word
+    for source in (
+        *(f.pattern.pattern for f in _FEATURES),
+        _OBJECTS,
+        "ignore instructions override previous disregard forget rules your what were told before please",
+    )
+    for word in re.findall(r"(?<![\\?])\b[a-z]{4,}", source)
+)
+_UNSCRAMBLED = {_signature(word): word for word in sorted(_FEATURE_WORDS)}
+_ENDS = frozenset((word[0], word[-1], len(word)) for word in _FEATURE_WORDS)
+
+
+def _unscramble(match: re.Match[str]) -> str:
+    word = match.group()
+    if word in _FEATURE_WORDS or (word[0], word[-1], len(word)) not in _ENDS:
+        return word
+    return _UNSCRAMBLED.get(_signature(word), word)
+
+
 def _skeleton(match: re.Match[str]) -> str:
     """A word that mixes Latin with look-alike letters of another script, in Latin letters (TR39)."""
     word = match.group()
@@ -409,6 +451,7 @@ def normalise(text: str) -> str:
     text = re.sub(r"(?<=[a-z])[013457@$]+|[013457@$]+(?=[a-z])", lambda m: m.group().translate(_LEET), text)
     # Letters spelled out with separators ("i-g-n-o-r-e") are joined back into words.
     text = re.sub(r"\b(?:[a-z][-._ ]){3,}[a-z]\b", lambda m: re.sub(r"[-._ ]", "", m.group()), text)
+    text = re.sub(r"\b[a-z]{4,}\b", _unscramble, text)
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     return re.sub(r" ?\n[\s]*", "\n", text).strip()
 
@@ -459,7 +502,7 @@ _LEXICON_LETTERS = re.compile(
 _BORROWED_WORDS = re.compile(
     r"\b(?:api|token|prompt|root|admin|sudo|env|ssh|password|passwort|kubeconfig)s?\b"
 )
-_BORROWED_SKELETONS = re.compile(r"^(?:pr[mn]pt|ps+vr?t|nstr[kc]|jr?brk|kbknfk)")
+_BORROWED_SKELETONS = re.compile(r"^(?:pr[mn]pt|ps+vr?t|nstr[kc]|jr?brk|kbknfk|tmnstr)")
 _SKELETON = str.maketrans({"l": "r", "w": "v", "d": "t", "z": "s", "c": "k", "q": "k", "h": None})
 _VOWELS = re.compile(r"[aeiouy']+")
 
@@ -530,6 +573,8 @@ def check_input(text: str, *, source: str) -> InputVerdict:
     if not strict and _GOAL_HOST.search(normal):
         # The sandbox has no network: a goal that names a host wants something it cannot have.
         scores["network"] = scores.get("network", 0.0) + ESCALATE_SCORE
+    if not strict and "override" not in scores and _EARLIER_INSTRUCTIONS.search(normal):
+        scores["override"] = ESCALATE_SCORE
     if not strict and not scores and _unread_with_borrowed_words(text):
         # Unsure, so a person decides: an escalation, never a block on its own.
         scores["borrowed"] = ESCALATE_SCORE

@@ -34,6 +34,7 @@ and one sweep. The time is linear in the input.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import hmac
 import ipaddress
@@ -42,6 +43,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from importlib.resources import files
 from itertools import chain
 
 import phonenumbers
@@ -117,6 +119,12 @@ class _Caseless:
             else self._slow.search(text, pos, endpos)
         )
 
+    def finditer(self, text: str, pos: int, endpos: int) -> Iterator[re.Match[str]]:
+        lower = _lowered(text)
+        if lower is None:
+            return self._slow.finditer(text, pos, endpos)
+        return self._fast.finditer(lower, pos, endpos)
+
 
 Searchable = re.Pattern[str] | _Caseless
 
@@ -125,10 +133,13 @@ def _matches(
     pattern: Searchable, text: str, spans: list[tuple[int, int]], back: int = 0, lines: int = 0
 ) -> Iterator[re.Match[str]]:
     """The matches of `pattern` that a trigger points at, as ``finditer`` would yield them: for each
-    trigger match not inside the previous value, a search from `back` characters before it to the end
-    of its line and `lines` more lines (-1: to the end of the text), that must start before the trigger
-    ends."""
+    trigger match not inside the previous value, the matches of a search from `back` characters before
+    it to the end of its line and `lines` more lines (-1: to the end of the text) that start before the
+    trigger ends (a trigger without a tracked start points at a window, which may hold more than one)."""
     last = 0
+    # The last search (from, to, its leftmost match): no match starts between `from` and that match, so
+    # a later trigger whose search would start in between gets the same answer without searching again.
+    known: tuple[int, int, re.Match[str] | None] = (-1, -1, None)
     for start, end in spans:
         if end <= last:
             continue
@@ -137,10 +148,20 @@ def _matches(
             stop = text.find("\n", stop + 1)
             if stop == -1:
                 break
-        m = pattern.search(text, max(last, start - back), len(text) if stop == -1 or lines < 0 else stop)
-        if m is not None and m.start() < end:
+        stop = len(text) if stop == -1 or lines < 0 else stop
+        pos = max(last, start - back)
+        if known[1] == stop and known[0] <= pos and (known[2] is None or pos <= known[2].start()):
+            m = known[2]
+        else:
+            m = pattern.search(text, pos, stop)
+            known = (pos, stop, m)
+        while m is not None and m.start() < end:
             last = m.end()
             yield m
+            if last >= end:
+                break
+            m = pattern.search(text, last + (m.end() == m.start()), stop)
+            known = (last, stop, m)
 
 
 def task_key(task_uid: str, operator_secret: bytes = b"") -> bytes:
@@ -206,7 +227,7 @@ _CREDENTIAL_NAMES = (
 # key = value, key: value, "key": "value", KEY=value; the key must *end* in a secret word, so
 # max_tokens=100 or password_hash=... are left alone.
 _ASSIGNMENT = _Caseless(
-    rf"(?:{_CREDENTIAL_NAMES})[\"']?\s*(?::=|=>|[:=])\s*"
+    rf"(?:{_CREDENTIAL_NAMES})[\"']?[ \t]*(?::=|=>|[:=])\s*"
     r"(?:\"(?P<dq>[^\"\n]{4,})\"|'(?P<sq>[^'\n]{4,})'|(?P<bare>[^\s\"',;)\]}]{4,}))"
 )
 _NOT_A_SECRET = re.compile(
@@ -227,8 +248,11 @@ _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)", re.ASCII)
 _IPV6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?![\w:])", re.ASCII
 )
-_DECIMAL = re.compile(r"-?\d+[.,]\d+")
-_DATE = re.compile(r"\b(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2})\b")
+# The commonest look-alikes of a phone number in program output (log timestamps, coordinates): a date
+# anywhere in the digit group, or the group being one decimal number. One search tests both.
+_DATE_OR_DECIMAL = re.compile(
+    r"\b(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2})\b|\A\d+[.,]\d+\Z", re.ASCII
+)
 _GLUED_BEFORE = re.compile(r"[\w:]$|\d[ -]$")
 # Digit groups within one line; ASCII classes keep the scan a byte-map lookup per character.
 _PHONE_CANDIDATE = re.compile(
@@ -361,7 +385,7 @@ def _phone_number(raw: str, labelled: bool) -> bool:
     if not (international or labelled or _SEPARATED.search(raw)):
         return False
     number = _NON_DIGITS.sub("", raw.partition("x")[0])  # an extension is not part of the number
-    if not MIN_PHONE_DIGITS <= len(number) <= MAX_PHONE_DIGITS or _DECIMAL.fullmatch(raw):
+    if not MIN_PHONE_DIGITS <= len(number) <= MAX_PHONE_DIGITS:
         return False
     if _DOTTED_QUAD.fullmatch(raw) or _SSN_SHAPE.fullmatch(raw):  # an IPv4 address or an SSN
         return False
@@ -385,7 +409,7 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
     # Digit groups shaped like a phone number; libphonenumber validates only those.
     for m in _matches(_PHONE_CANDIDATE, text, sorted(hits["phone"] + hits["phone_label"])):
         raw = m.group().rstrip(" .-/")
-        if _DATE.search(raw):  # the commonest look-alike (log timestamps), so the first test
+        if _DATE_OR_DECIMAL.search(raw):  # the commonest look-alikes, so the first test
             continue
         end = m.start() + len(raw)
         before, after = text[max(0, m.start() - 2) : m.start()], text[end : end + 2]
@@ -504,6 +528,17 @@ _NOT_NAMES = frozenset(
         "company",
         "office",
         "desk",
+        # Family firms ("Pires e Filhos", "Smith & Sons"): a surname and a word for its heirs or partners.
+        "sons",
+        "söhne",
+        "filhos",
+        "hijos",
+        "figli",
+        "fils",
+        "zonen",
+        "brothers",
+        "partners",
+        "associates",
     }
 )
 _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
@@ -523,8 +558,8 @@ def _name_end(text: str, start: int) -> int:
             break
         word, cursor = m.group(), m.end()
         lower = word.lower().rstrip(".,")
-        if lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS):
-            return start
+        if (word[0].isupper() or words == 0) and (lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS)):
+            return start  # a capitalised word that names a group or a thing: not a person's name at all
         if word[0].isupper() or lower in _TITLES:
             end, words = cursor, words + 1
         elif lower not in _NAME_PARTICLES:
@@ -532,17 +567,34 @@ def _name_end(text: str, start: int) -> int:
     return end
 
 
-def _name_at(text: str, start: int, min_words: int) -> Span | None:
+def _name_at(text: str, start: int, min_words: int, priority: int = 35) -> Span | None:
     name = text[start : _name_end(text, start)].rstrip(".,")
     words = len(_NAME_WORD.findall(name))
     # A single word in capitals is an acronym or a code ("EMEA"), not a name.
     if name and words >= min_words and (words > 1 or not name.isupper()):
-        return Span(start, start + len(name), "PERSON", 35)
+        return Span(start, start + len(name), "PERSON", priority)
     return None
 
 
+# A person named in running text, with no label before them ("then Maria Gonzalez called back"): a known
+# first name, capitalised, followed by a capitalised surname (particles between). The first names come
+# from Faker's person providers, less those that are also common words (tests/corpora/first_names.py).
+_FIRST_NAMES = frozenset(
+    (files("level5.safety") / "data" / "first_names.txt").read_text(encoding="utf-8").split()
+)
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
+    for start, _ in hits["running_name"]:
+        start += not text[start].isalpha()  # the boundary before the first name
+        word = _FIRST_WORD.match(text, start)
+        if word is not None and word.group().lower() in _FIRST_NAMES:
+            yield _name_at(text, start, 2, priority=30)
+
+
 def _people(text: str, hits: Hits) -> Iterator[Span]:
-    found: list[Span | None] = []
+    found: list[Span | None] = list(_running_names(text, hits))
     for m in _matches(_PERSON_LABEL, text, hits["person"]):
         # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
         strong = m.group().rstrip(" \t\"'").endswith((":", "=")) or text[
@@ -612,8 +664,8 @@ _NUMBER = r"\d{1,5}[a-z]?(?:[-/]\d{1,5})?"
 _WORDS = r"[^\W\d_][\w'.-]*[ \t]+"
 # A house number, up to four words and a street-type word ("7631 Johnson Village"), or up to three
 # words ending in one and then the number ("Anett-Mende-Allee 5-7", "rue Camille 4").
-_STREET = re.compile(
-    rf"(?i)(?<![\w])(?:{_NUMBER},?[ \t]+(?:{_WORDS}){{0,4}}?(?:{_STREET_WORDS})(?![\w])"
+_STREET = _Caseless(
+    rf"(?<![\w])(?:{_NUMBER},?[ \t]+(?:{_WORDS}){{0,4}}?(?:{_STREET_WORDS})(?![\w])"
     rf"|(?:{_WORDS}){{0,3}}?(?:[^\W\d_][\w'-]*?)?(?:{_STREET_WORDS})(?![\w])[ \t,]*{_NUMBER}(?![\w]))"
 )
 # Any street vocabulary: words, then a house number, then (after a comma or a line break) a postcode of
@@ -631,6 +683,19 @@ _STREET_FIRST = re.compile(rf"(?i)(?:{_STREET_WORDS})[ \t]")
 # A line holding a postcode: 4 or 5 digits, a UK postcode, or a US state and ZIP.
 _POSTCODE = r"\b\d{4,5}\b|\b[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}\b|\b[a-z]{2}\.? \d{5}\b"
 _POSTCODE_LINE = re.compile(rf"(?i)^[ \t,]*[^\n]{{0,40}}?(?:{_POSTCODE})[^\n]{{0,40}}$")
+
+
+# A one-line address as prose writes it, in any street vocabulary: two to five comma-separated fields
+# (capitalised words, or a house number alone: "Parque Gonçalves, 94, Horto"), then a field that opens with
+# a postcode of 3 to 6 digits, or 5-3 ("24760-910", Brazil), and may close with a capitalised town and a
+# region code ("Sá Verde / PE"). Fields are separated by a comma and a space, which keeps CSV rows out.
+_FIELD = r"(?:[^\W\d_][\w'.ªº-]*(?:[ \t]+[\w'.ªº/-]+){0,6}|\d{1,5}[a-z]?)"
+_TOWN = r"[^\W\d_a-z][\w'.-]*"
+_COMMA_ADDRESS = re.compile(
+    rf"(?<![\w,])[^\W\d_a-z][\w'.ªº-]*(?:[ \t]+[\w'.ªº/-]+){{0,9}},[ \t]+(?:{_FIELD},[ \t]+){{1,4}}"
+    rf"(?:[A-Z]{{1,2}}-)?\d{{3,6}}(?:-\d{{3}})?(?![\w-])"
+    rf"(?:[ \t]+{_TOWN}(?:[ \t]+(?:{_TOWN}|d[aeo]s?|la|le|/|[A-Z]{{2}}))*)?"
+)
 
 
 def _addresses(text: str, hits: Hits) -> Iterator[Span]:
@@ -659,13 +724,15 @@ def _addresses(text: str, hits: Hits) -> Iterator[Span]:
     # The street shape is costly to try at every word, so it is tried only on lines with a street word
     # and a digit.
     line_end = -1
-    for start, end in hits["street"]:
+    for start, _ in hits["street"]:
         if start <= line_end:
             continue
-        line_start, line_end = text.rfind("\n", 0, start) + 1, _line_end(text, end)
+        line_start, line_end = text.rfind("\n", 0, start) + 1, _line_end(text, start)
         yield from _streets(text, line_start, line_end)
     for m in _matches(_STREET_POSTCODE, text, hits["street_postcode"], back=80, lines=1):
         yield Span(m.start(), len(m.group().rstrip(" \t.")) + m.start(), "ADDRESS", 40)
+    for m in _matches(_COMMA_ADDRESS, text, hits["comma_address"], back=160):
+        yield Span(m.start(), len(m.group().rstrip(" \t/")) + m.start(), "ADDRESS", 40)
     for m in _matches(_NUMBER_STREET, text, hits["number_street"]):
         if not m.group().split()[1][0].isupper():
             continue
@@ -715,14 +782,14 @@ _PREFILTER = Prefilter(
             r"[srp]k_(?:live|test)_|AIza|sk-|eyJ",
         ),
         Trigger("pem", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY"),
-        Trigger("assignment", rf"(?:{_CREDENTIAL_NAMES})[\"']?\s*(?::=|=>|[:=])", caseless=True),
+        Trigger("assignment", rf"(?:{_CREDENTIAL_NAMES})[\"']?[ \t]*(?::=|=>|[:=])", caseless=True, width=0),
         Trigger("bearer", r"(?:bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{16}", caseless=True),
         Trigger("email", r"@[A-Za-z0-9-]+\.[A-Za-z]"),
         Trigger("card", r"(?:^|[^\d-])\d(?:[ -]?\d){11}"),
         Trigger("ssn", r"\d{3}[- ]\d{2}[- ]\d{4}"),
         Trigger("ssn_label", r"ssn|social security", caseless=True),
         Trigger("iban", r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11}"),
-        Trigger("ipv4", r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}"),
+        Trigger("ipv4", r"(?:^|[^\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d", width=13),
         # An IPv6 address has a "::" or eight groups, so three colons come early (a time has two).
         Trigger(
             "ipv6",
@@ -730,19 +797,20 @@ _PREFILTER = Prefilter(
         ),
         # Eight digits after a "+", or with a separator among them (an unlabelled national number must
         # have one), or a digit after a phone label. The boundary leaves out starts glued to what is
-        # before (_GLUED_BEFORE): a word character, ":", or a digit and a space or dash.
+        # before (_GLUED_BEFORE): a word character, ":", or a digit and a space or dash; and a letter
+        # and a dash (an id: _ID_PREFIX).
         Trigger(
             "phone",
-            r"(?:^[ \-]?|[^\w+: \-]|[^\d+][ \-])(?:\+ ?\(?\d(?:[ ().\-/]{0,2}\d){7}|"
+            r"(?:^[ \-]?|[^\w+: \-]|[^\d+] |[^A-Za-z\d+]-)(?:\+ ?\(?\d(?:[ ().\-/]{0,2}\d){7}|"
             + "|".join(
                 rf"\(?\d{{{k}}}\)?[ ().\-/]{{1,2}}" + r"(?:\d[ ().\-/]{0,2})" * (7 - k) + r"\d"
                 for k in range(1, 8)
             )
             + r"|\(?\d{8,14}\)?[ ().\-/]{1,2}\d)",
         ),
-        Trigger("phone_label", rf"(?:{_PHONE_LABEL_WORDS})[^\d\n]{{0,24}}\d", caseless=True),
-        Trigger("base64ish", r"(?:^|[^A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{20}"),
-        Trigger("hexish", r"(?:^|[^0-9A-Za-z])[0-9a-fA-F]{32}"),
+        Trigger("phone_label", rf"(?:{_PHONE_LABEL_WORDS})[^\d\n]{{0,24}}\d", caseless=True, width=0),
+        Trigger("base64ish", r"(?:^|[^A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{20}", width=21),
+        Trigger("hexish", r"(?:^|[^0-9A-Za-z])[0-9a-fA-F]{32}", width=33),
         Trigger("person", rf"{_B}(?:{_ROLES}|{_GREETINGS})[^a-z0-9\n]", caseless=True),
         Trigger(
             "sign_off",
@@ -752,8 +820,19 @@ _PREFILTER = Prefilter(
         ),
         Trigger("title", r"(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+[^\s\d]"),
         Trigger("display_name", r"[ \t]<[^>\s@]+@"),
+        # Two capitalised words (particles between); any character outside Latin-1 is "?" here.
         Trigger(
-            "csv_header", rf"{_B}(?:{_ROLES})[^,;\t|\n]*[,;\t|]|[,;\t|][^,;\t|\n]*(?:{_ROLES})", caseless=True
+            "running_name",
+            r"(?:^|[^A-Za-z\xc0-\xff?'\-])[A-Z\xc0-\xde?][a-z\xdf-\xff?'\-]+[ \t]+"
+            r"(?:(?:da|de|del|della|di|du|van|von|der|den|la|le|dos|das|ten|ter|zu|y|e|st\.?)[ \t]+)*"
+            r"[A-Z\xc0-\xde?]",
+        ),
+        # Only the header line matters, and a match ends on it: the hit is the last character.
+        Trigger(
+            "csv_header",
+            rf"{_B}(?:{_ROLES})[^,;\t|\n]*[,;\t|]|[,;\t|][^,;\t|\n]*(?:{_ROLES})",
+            caseless=True,
+            width=1,
         ),
         Trigger(
             "address",
@@ -767,8 +846,11 @@ _PREFILTER = Prefilter(
             rf"(?:{_STREET_WORDS})(?:[^a-z]|$)"
             rf"|(?:{_STREET_WORDS})[ \t,]*\d",
             caseless=True,
+            width=1,  # only its line matters (see _addresses)
         ),
-        Trigger("number_street", r"(?:^|[^\w.,:-])\d{1,5}[a-z]? [A-Z][a-z]+ [A-Z]"),
+        Trigger("number_street", r"(?:^|[^\w.,:-])\d{1,5}[a-z]? [A-Z][a-z]+ [A-Z]", width=0),
+        # A word, a comma and a space, then a postcode: the last field of _COMMA_ADDRESS.
+        Trigger("comma_address", r"[^\s\d,][ \t]*,[ \t]+(?:[A-Z]{1,2}-)?\d{3}", width=0),
         Trigger(
             "street_postcode",
             r"\d\.?(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d\d)?[ \t]+[^\s\d]",
@@ -808,6 +890,16 @@ def _select(spans: list[Span]) -> list[Span]:
     return chosen
 
 
+def _first(pair: tuple[int, int]) -> int:
+    return pair[0]
+
+
+def _inside(kept: list[tuple[int, int]], span: Span) -> bool:
+    """Whether the span lies inside one of the kept (start, end) ranges, which are sorted and disjoint."""
+    i = bisect.bisect_right(kept, span.start, key=_first) - 1
+    return i >= 0 and span.end <= kept[i][1]
+
+
 class Redactor:
     """Redacts one task's texts; placeholders are a pure function of the key, the type and the value."""
 
@@ -815,19 +907,14 @@ class Redactor:
         self._key = key
 
     def placeholder(self, kind: str, value: str) -> str:
-        digest = hmac.new(self._key, f"{kind}\0{value}".encode(), hashlib.sha256).hexdigest()
-        return f"[{kind}:{digest[:8]}]"
+        digest = hmac.digest(self._key, f"{kind}\0{value}".encode(), "sha256")
+        return f"[{kind}:{digest[:4].hex()}]"
 
     def redact(self, text: str) -> Redaction:
         """The text with every detected value replaced, and the number replaced per type."""
-        kept = {(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)} if "[" in text else set()
+        kept = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)] if "[" in text else []
         hits = _PREFILTER.scan(text)
-        spans = [
-            s
-            for detect in DETECTORS
-            for s in detect(text, hits)
-            if not any(a <= s.start and s.end <= b for a, b in kept)
-        ]
+        spans = [s for detect in DETECTORS for s in detect(text, hits) if not _inside(kept, s)]
         parts: list[str] = []
         counts: Counter[str] = Counter()
         cursor = 0

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from level5.api.spec import Language
 from level5.api.verdicts import Verdict
 from level5.observability.syscalls import DEFAULT_MAX_CONTAINERS, DEFAULT_TTL_SECONDS, serve
 from level5.safety.audit import completeness, verify
@@ -34,6 +35,7 @@ from level5.tools.safety_eval import (
     injection_rates,
     injection_speed,
     redaction_figures,
+    redaction_growth,
     redaction_rates,
     redaction_speed,
     review_rates,
@@ -111,8 +113,8 @@ def _print_layers_1_and_5() -> None:
     print("\n".join(_figure_lines("redaction", redaction_figures())))
     redaction = redaction_speed()
     print(
-        f"speed: redaction {redaction.wall:.1f} MB/s ({redaction.cpu:.1f} MB per CPU-second), "
-        f"injection {injection_speed():.0f} checks/s"
+        f"speed: redaction {redaction.wall:.1f} MB/s ({redaction.cpu:.1f} MB per CPU-second; 4x the text "
+        f"took {redaction_growth():.1f}x the time), injection {injection_speed():.0f} checks/s"
     )
 
 
@@ -124,6 +126,7 @@ def _eval_safety(args: argparse.Namespace) -> int:
     print(f"{_rates_line('redaction', 'recall', redaction.overall)}; per type: {per_type}")
     # The review's detail comes after the three summary lines, which scripts and tests read by position.
     print("\n".join(review_report()))
+    print("\n".join(review_report(language=Language.JAVASCRIPT)))
     print(_rates_line("bandit (not run by the review) would add", "stops", bandit_additions()))
     print(f"review speed: {review_speed():.1f} ms median for a 200-line benign script")
     _print_layers_1_and_5()

@@ -25,10 +25,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from level5.api.spec import Language
 from level5.api.verdicts import Verdict, worst
 from level5.safety.injection import check_input
 from level5.safety.redaction import Redactor
 from level5.safety.review.bandit import bandit_findings
+from level5.safety.review.javascript import review_javascript
 from level5.safety.review.reviewer import review_code
 
 DEFAULT_CORPORA = Path(__file__).resolve().parents[3] / "tests" / "corpora"
@@ -36,6 +38,8 @@ DEFAULT_CORPORA = Path(__file__).resolve().parents[3] / "tests" / "corpora"
 EVAL_ALLOWED_LIBRARIES = ("pandas", "numpy", "yaml", "matplotlib", "scipy")
 EVAL_MAX_LINES = 200
 _PAYLOAD_SEPARATOR = "# ==="
+_JS_PAYLOAD_SEPARATOR = "// ==="
+JAVASCRIPT_ALLOWED_LIBRARIES = ("lodash", "moment")
 
 
 @dataclass(frozen=True)
@@ -66,14 +70,14 @@ class Rates:
         return self.false_positives / self.benign if self.benign else 0.0
 
 
-def _payloads(path: Path) -> Iterator[Sample]:
-    """The payloads of one escape file, split on '# ===' lines."""
+def _payloads(path: Path, separator: str = _PAYLOAD_SEPARATOR) -> Iterator[Sample]:
+    """The payloads of one corpus file, split on lines that start with the separator ('# ===')."""
     name, lines = "", list[str]()
-    for line in [*path.read_text(encoding="utf-8").splitlines(), _PAYLOAD_SEPARATOR]:
-        if line.startswith(_PAYLOAD_SEPARATOR):
+    for line in [*path.read_text(encoding="utf-8").splitlines(), separator]:
+        if line.startswith(separator):
             if name and lines:
                 yield Sample(f"{path.stem}: {name}", "\n".join(lines) + "\n")
-            name, lines = line.removeprefix(_PAYLOAD_SEPARATOR).strip(), []
+            name, lines = line.removeprefix(separator).strip(), []
         else:
             lines.append(line)
 
@@ -138,25 +142,54 @@ def review_rates(corpora: Path = DEFAULT_CORPORA, half: str | None = None) -> Ra
     return measure(escapes, benign, _review_verdict)
 
 
+def javascript_families(corpora: Path = DEFAULT_CORPORA) -> list[Family]:
+    """Every family of tests/corpora/javascript/families.toml, with its payloads ('// ===' separated)."""
+    folder = corpora / "javascript"
+    manifest = tomllib.loads((folder / "families.toml").read_text(encoding="utf-8"))
+    return [
+        Family(kind, half, name, tuple(_payloads(folder / kind / file, _JS_PAYLOAD_SEPARATOR)))
+        for half in ("tuning", "heldout")
+        for kind in ("escapes", "benign")
+        for name, file in manifest[kind][half].items()
+    ]
+
+
+def _javascript_verdict(sample: Sample) -> Verdict:
+    return review_javascript(
+        sample.text, allowed_libraries=JAVASCRIPT_ALLOWED_LIBRARIES, max_lines=EVAL_MAX_LINES
+    ).verdict
+
+
 def review_report(
-    corpora: Path = DEFAULT_CORPORA, halves: tuple[str, ...] = ("tuning", "heldout")
+    corpora: Path = DEFAULT_CORPORA,
+    halves: tuple[str, ...] = ("tuning", "heldout"),
+    language: Language = Language.PYTHON,
 ) -> list[str]:
-    """Lines for `level5 eval-safety`: per half its totals, then one line per technique family."""
+    """Lines for `level5 eval-safety`: per half its totals, then one line per technique family (the
+    Python review on tests/corpora, or the JavaScript one on tests/corpora/javascript)."""
+    python = language is Language.PYTHON
+    every = review_families(corpora) if python else javascript_families(corpora)
+    verdict_of = _review_verdict if python else _javascript_verdict
     lines = []
     for half in halves:
-        families = [f for f in review_families(corpora) if f.half == half]
-        total = review_rates(corpora, half)
+        families = [f for f in every if f.half == half]
+        total = measure(
+            [s for f in families if f.corpus == "escapes" for s in f.samples],
+            [s for f in families if f.corpus == "benign" for s in f.samples],
+            verdict_of,
+        )
         lines.append(
-            f"review ({half}): block rate {total.detection_rate:.1%} ({total.detected}/{total.attacks}), "
+            f"{'review' if python else 'javascript review'} ({half}): block rate "
+            f"{total.detection_rate:.1%} ({total.detected}/{total.attacks}), "
             f"false positives {total.false_positive_rate:.1%} ({total.false_positives}/{total.benign})"
         )
         for family in families:
             if family.corpus == "escapes":
-                rates = measure(list(family.samples), [], _review_verdict)
+                rates = measure(list(family.samples), [], verdict_of)
                 figure = f"block rate {rates.detection_rate:.1%} ({rates.detected}/{rates.attacks})"
                 missed = rates.missed
             else:
-                rates = measure([], list(family.samples), _review_verdict)
+                rates = measure([], list(family.samples), verdict_of)
                 share = f"{rates.false_positive_rate:.1%}"
                 figure = f"false positives {share} ({rates.false_positives}/{rates.benign})"
                 missed = rates.flagged
@@ -337,6 +370,40 @@ def redaction_speed(size: int = 4_000_000, corpora: Path = DEFAULT_CORPORA) -> T
     redactor.redact(text)
     megabytes = len(text.encode()) / 1e6
     return Throughput(megabytes / (time.perf_counter() - started), megabytes / (time.process_time() - cpu))
+
+
+def redaction_growth(size: int = 1_000_000, corpora: Path = DEFAULT_CORPORA) -> float:
+    """CPU time to redact four times `size` characters of mixed text over the time for `size` (4.0 when the
+    time is linear in the input; it was about 16 when overlaps were resolved pairwise)."""
+    text = _mixed_text(corpora, 4 * size)
+    redactor = Redactor(b"level5-bench")
+    redactor.redact(text[:20_000])
+    times = []
+    for part in (text[:size], text):
+        started = time.process_time()
+        redactor.redact(part)
+        times.append(time.process_time() - started)
+    return times[1] / times[0]
+
+
+def bench_rows(corpora: Path = DEFAULT_CORPORA) -> list[tuple[str, str, str]]:
+    """`make bench`'s rows for layers 1 and 5 (figure, value, how), measured in this process."""
+    redaction = redaction_speed(corpora=corpora)
+    checks = injection_speed(corpora=corpora)
+    return [
+        (
+            "redaction, mixed program output",
+            f"{redaction.wall:.1f} MB/s",
+            f"{redaction.cpu:.1f} MB per CPU-second; level5.tools.safety_eval.redaction_speed(): 4 MB of the "
+            f"redaction corpus's clean look-alikes, one line in ten with a planted value; 4x the text took "
+            f"{redaction_growth(corpora=corpora):.1f}x the time",
+        ),
+        (
+            "injection checks",
+            f"{checks:.0f} checks/s",
+            "level5.tools.safety_eval.injection_speed(): every injection corpus text, goals and output",
+        ),
+    ]
 
 
 def injection_speed(rounds: int = 3, corpora: Path = DEFAULT_CORPORA) -> float:
