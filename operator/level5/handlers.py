@@ -62,13 +62,15 @@ from level5.people.admission import (
     creator_annotation,
     decision_stamp,
 )
-from level5.safety.audit import AuditLog, FileSink, StreamSink, TeeSink
+from level5.safety.audit import AuditLog, AuditWriteError, FileSink, StreamSink, TeeSink
 from level5.safety.redaction import Redactor, task_key
 from level5.sandbox.manifests import SANDBOX_LABELS, TaskRef
 from level5.sandbox.outcome import is_terminal
 
 AUDIT_RECHECK_SECONDS = 300
 """How often a task held by a refused audit log looks again (the refusal itself lasts until a restart)."""
+AUDIT_WRITE_RETRY_SECONDS = 10
+"""How soon a task whose audit record could not be written (disk full, read-only) tries its step again."""
 
 
 @dataclass(frozen=True)
@@ -303,6 +305,8 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
     )
     try:
         await loop.run()
+    except AuditWriteError as exc:  # nothing is counted done unaudited: the step is taken up again later
+        raise kopf.TemporaryError(str(exc), delay=AUDIT_WRITE_RETRY_SECONDS) from exc
     finally:
         services.cancels.forget(task.uid)
 
