@@ -342,20 +342,24 @@ def test_operator_killed_right_after_a_kill_switch_is_set(
            {cancelled: "Cancelled", stopped: "Succeeded"})  # fmt: skip
 
 
-def three_iterations(n: int) -> list[dict[str, object]]:
-    """Task n's answers: two programs that fail, then one that passes. Each is chosen by the previous
-    iteration's failure (in the prompt's feedback), so a question asked again after a kill gets the same
-    answer."""
-    marker = f"randomkill-{n}-"
+def three_iterations(label: str, seconds: int = 3) -> list[dict[str, object]]:
+    """The answers of the task whose goal is three_iterations_goal(label): two programs that fail, then
+    one that passes. Each is chosen by the previous iteration's failure (in the prompt's feedback), so a
+    question asked again after a kill gets the same answer."""
+    marker = f"{label}-marker-"
     return [
-        {"match": f"{marker}2-failed", "content": code(f"print('task {n} done')"), "repeat": True},
+        {"match": f"{marker}2-failed", "content": code(f"print('{label} done')"), "repeat": True},
         {"match": f"{marker}1-failed",
          "content": code(f"import time\ntime.sleep(2)\nraise RuntimeError('{marker}' + '2-failed')"),
          "repeat": True},
-        {"match": f"(chaos-random-{n}.)",
-         "content": code(f"import time\ntime.sleep(3)\nraise SystemExit('{marker}' + '1-failed')"),
+        {"match": three_iterations_goal(label),
+         "content": code(f"import time\ntime.sleep({seconds})\nraise SystemExit('{marker}' + '1-failed')"),
          "repeat": True},
     ]  # fmt: skip
+
+
+def three_iterations_goal(label: str) -> str:
+    return f"Print a line (chaos-{label}.)."
 
 
 RANDOM_TASKS = 10
@@ -370,8 +374,9 @@ def test_operator_killed_at_random_moments_across_concurrent_tasks(
     rng = random.Random(seed)
     names = []
     for n in range(RANDOM_TASKS):
-        model.add(*three_iterations(n))
-        names.append(create(namespace, task(f"random-{n}", f"Print a line (chaos-random-{n}.).", [EXIT0])))
+        model.add(*three_iterations(f"random-{n}"))
+        goal = three_iterations_goal(f"random-{n}")
+        names.append(create(namespace, task(f"random-{n}", goal, [EXIT0])))
     kills = 0
     while kills < RANDOM_KILLS:
         time.sleep(rng.uniform(3, 20))
@@ -435,14 +440,14 @@ def small_disk(directory: Path) -> Iterator[Path]:
 def fill(directory: Path) -> Path:
     """Fill the file system of `directory` to the last byte."""
     filler = directory / "filler"
-    with filler.open("wb") as out, contextlib.suppress(OSError):
-        while True:
-            out.write(b"\0" * 4096)
-            out.flush()
-    with filler.open("ab") as out, contextlib.suppress(OSError):
-        while True:
-            out.write(b"\0")
-            out.flush()
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        for size in (65536, 1):
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(fd, b"\0" * size)
+    finally:
+        os.close(fd)
     return filler
 
 
@@ -450,24 +455,36 @@ def failed_write(namespace: str, name: str, error: str) -> bool:
     return any(error in m for m in warnings(namespace, name, "AuditWriteFailed"))
 
 
+def audited_iterations(path: Path) -> set[int]:
+    """The iterations whose evaluation record is in the log (which must be a valid chain)."""
+    lines = path.read_text().splitlines()
+    assert verify(lines).ok, verify(lines)  # no record cut in half by the full disk
+    return {json.loads(line)["iteration"] for line in lines if json.loads(line)["kind"] == "evaluation"}
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting the small audit disk needs root")
 def test_the_audit_disk_full_then_read_only(
     operator: OperatorProcess, namespace: str, model: ScriptedModel, tmp_path: Path
 ) -> None:
-    model.add({"match": "chaos-disk.", "content": code("import time\ntime.sleep(8)\nprint('audited')")})
+    model.add(*three_iterations("disk", seconds=8))
     with small_disk(tmp_path / "disk") as disk:
         operator.audit_path = disk / "audit.jsonl"
         restart(operator)
-        name = create(namespace, task("disk", "Print a line (chaos-disk.).", [EXIT0]))
+        name = create(namespace, task("disk", three_iterations_goal("disk"), [EXIT0]))
         running_pod(namespace, name, 1)
+        # Full while the first program runs. A page of the log's file may still have room for a record or
+        # two, so the failure comes at the execution record or a later one (at the latest the next prompt).
         filler = fill(disk)
-        wait_for(lambda: failed_write(namespace, name, "No space left"), 120, "the full disk's Event")
-        status = status_of(namespace, name)
-        assert status.get("history", []) == [] and status["phase"] == "Executing", status  # not counted
+        wait_for(lambda: failed_write(namespace, name, "No space left"), 180, "the full disk's Event")
+        stalled = status_of(namespace, name)
+        counted = {h["iteration"] for h in stalled.get("history", [])}
+        assert counted <= audited_iterations(operator.audit_path), stalled  # nothing counted unaudited
         filler.unlink()
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
         wait_for(lambda: failed_write(namespace, name, "Read-only"), 120, "the read-only disk's Event")
-        assert status_of(namespace, name).get("history", []) == []
+        assert status_of(namespace, name).get("history", []) == stalled.get("history", [])  # no progress
         subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=True)
-        assert wait_terminal(namespace, name)["phase"] == "Succeeded"
-        record("audit disk full, then read-only, then fixed", operator, namespace, {name: "Succeeded"})
+        status = wait_terminal(namespace, name)
+        assert (status["phase"], status["iteration"]) == ("Succeeded", 3), status
+        record("audit disk full, then read-only, then fixed (3-iteration task)", operator, namespace,
+               {name: "Succeeded"})  # fmt: skip
