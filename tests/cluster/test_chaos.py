@@ -363,7 +363,7 @@ def three_iterations_goal(label: str) -> str:
 
 
 RANDOM_TASKS = 10
-RANDOM_KILLS = 4
+RANDOM_KILLS = 5
 
 
 def test_operator_killed_at_random_moments_across_concurrent_tasks(
@@ -379,7 +379,7 @@ def test_operator_killed_at_random_moments_across_concurrent_tasks(
         names.append(create(namespace, task(f"random-{n}", goal, [EXIT0])))
     kills = 0
     while kills < RANDOM_KILLS:
-        time.sleep(rng.uniform(3, 20))
+        time.sleep(rng.uniform(2, 12))
         if all(status_of(namespace, n).get("phase") == "Succeeded" for n in names):
             break
         restart(operator)
