@@ -404,3 +404,7 @@ class AgentTaskStatus(CrdModel):
     """ConfigMap holding the final code and result when they are too large for status."""
     message: str = Field(default="", max_length=4096)
     """Human-readable summary of the current state."""
+    driver: str | None = Field(default=None, max_length=253)
+    """The operator instance driving the task (fencing): it claims the task here with a write conditional on
+    the status it read, and all its later status writes are conditional too; an instance that finds another's
+    name here has been replaced (a standby took over) and stops driving the task."""
