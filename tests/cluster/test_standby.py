@@ -150,7 +150,8 @@ def test_a_paused_active_operator_is_fenced_when_it_resumes(
         assert driver_pid(namespace, "fence") == standby.proc.pid
 
         def acted() -> bool:  # fenced, or (unfenced) it went on from its stale status
-            return "fenced: " in operator.log.read_text() or any(t > stopped_at for t in audit_times(operator.log))
+            recorded = any(t > stopped_at for t in audit_times(operator.log))
+            return recorded or "fenced: " in operator.log.read_text()
 
         wait_for(acted, 120, "the resumed operator to take its next step")
         time.sleep(15)  # its daemon's retry (10 s) finds the task finished: nothing more happens
