@@ -7,6 +7,7 @@ take-over time (kill to kopf resuming the standby) is printed, for the README; i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -67,9 +68,12 @@ def audit_times(log: Path) -> list[datetime]:
     return times
 
 
-def test_the_standby_takes_over_and_two_never_drive_one_task(
+@contextlib.contextmanager
+def peers(
     operator: OperatorProcess, namespace: str, model: ScriptedModel, peering: str, tmp_path: Path
-) -> None:
+) -> Iterator[Standby]:
+    """The test's operator restarted as a peer, and a standby started after it (so the first stays active);
+    the standby is stopped afterwards."""
     env = {"LEVEL5_PEERING_NAME": peering, "LEVEL5_PEERING_LIFETIME_SECONDS": str(LIFETIME)}
     operator.kill()
     operator.extra_env.update(env)
@@ -80,6 +84,15 @@ def test_the_standby_takes_over_and_two_never_drive_one_task(
     standby.extra_env.update(env)
     try:
         standby.start()
+        yield standby
+    finally:
+        standby.stop()
+
+
+def test_the_standby_takes_over_and_two_never_drive_one_task(
+    operator: OperatorProcess, namespace: str, model: ScriptedModel, peering: str, tmp_path: Path
+) -> None:
+    with peers(operator, namespace, model, peering, tmp_path) as standby:
         model.add({"match": "standby-run", "content": code("import time\ntime.sleep(15)\nprint('once')")})
         manifest = task("standby", "Print a line (standby-run).", [{"name": "ok", "exitCode": 0}])
         kubectl("create", "-n", namespace, "-f", "-", input=json.dumps(manifest))
@@ -99,8 +112,6 @@ def test_the_standby_takes_over_and_two_never_drive_one_task(
         ended = time.monotonic() - killed
         print(f"\nstandby take-over: {takeover:.1f} s from SIGKILL to the standby resuming "
               f"(keep-alive lifetime {LIFETIME} s; the task ended {ended:.1f} s after the kill)")  # fmt: skip
-    finally:
-        standby.stop()
 
 
 def driver_pid(namespace: str, name: str) -> int:
@@ -117,18 +128,8 @@ def test_a_paused_active_operator_is_fenced_when_it_resumes(
     pod) and is still the higher-priority peer, so kopf's peering lets it run. Its first status write is
     refused (the standby claimed the task since), it stops driving the task, writes no audit record, and
     the task stays Succeeded with each iteration run once."""
-    env = {"LEVEL5_PEERING_NAME": peering, "LEVEL5_PEERING_LIFETIME_SECONDS": str(LIFETIME)}
-    operator.kill()
-    operator.extra_env.update(env)
-    operator.start()
-    standby = Standby(namespace, model, tmp_path / "standby.log", operator.tls)
-    standby.active = operator
-    standby.audit_path = operator.audit_path
-    standby.extra_env.update(env)
-    assert operator.proc is not None
-    try:
-        standby.start()
-        assert standby.proc is not None
+    with peers(operator, namespace, model, peering, tmp_path) as standby:
+        assert operator.proc is not None and standby.proc is not None
         model.add(
             {"match": "fence-marker-1-failed", "content": code("print('second')"), "repeat": True},
             {"match": "(fence-run)",
@@ -166,5 +167,3 @@ def test_a_paused_active_operator_is_fenced_when_it_resumes(
         assert verify(lines).ok and completeness(lines).ok, completeness(lines)
         print(f"\nSIGSTOP take-over: {takeover:.1f} s from SIGSTOP to the standby resuming "
               f"(keep-alive lifetime {LIFETIME} s); the resumed operator was fenced")  # fmt: skip
-    finally:
-        standby.stop()
