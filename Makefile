@@ -94,10 +94,11 @@ test-cluster: venv ## Tests against the local cluster (brings it up if needed)
 	$(MAKE) images
 	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q -m cluster tests
 
-chaos: venv ## Fault injection on the local cluster (operator SIGKILLs, model endpoint faults); prints a table (also part of make test)
+chaos: venv ## Fault injection on the local cluster (operator SIGKILL/SIGSTOP, model faults, pods deleted/evicted, API cut off, audit disk full); prints a table (also part of make test)
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
 	$(MAKE) images
-	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q -m cluster tests/cluster/test_chaos.py tests/cluster/test_durable_audit.py
+	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q -m cluster tests/cluster/test_chaos.py tests/cluster/test_durable_audit.py \
+		tests/cluster/test_standby.py
 
 test: deps venv lint typecheck chart-tools ## Everything CI runs: lint, types, unit tests, then cluster tests on a real cluster
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up

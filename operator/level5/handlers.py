@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,13 +65,17 @@ from level5.people.admission import (
     creator_annotation,
     decision_stamp,
 )
-from level5.safety.audit import AuditLog, FileSink, StreamSink, TeeSink
+from level5.safety.audit import AuditLog, AuditWriteError, FileSink, StreamSink, TeeSink
 from level5.safety.redaction import Redactor, task_key
 from level5.sandbox.manifests import SANDBOX_LABELS, TaskRef
 from level5.sandbox.outcome import is_terminal
 
+OPERATOR_INSTANCE = f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
+"""This operator process, as it names itself in status.driver of the tasks it drives (fencing)."""
 AUDIT_RECHECK_SECONDS = 300
 """How often a task held by a refused audit log looks again (the refusal itself lasts until a restart)."""
+AUDIT_WRITE_RETRY_SECONDS = 10
+"""How soon a task whose audit record could not be written (disk full, read-only) tries its step again."""
 
 
 @dataclass(frozen=True)
@@ -261,15 +268,16 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
         # daemons). A daemon therefore takes no step in that window; one cancelled while waiting did nothing.
         settle = services.started + services.config.peering_lifetime_seconds
         await asyncio.sleep(max(0.0, settle - asyncio.get_running_loop().time()))
-    raw = dict(body)
+    raw, read_at = dict(body), str(meta["resourceVersion"])  # the status and the version it was read at
     task = TaskRef(
         name=meta["name"], namespace=meta["namespace"], uid=meta["uid"], generation=meta.get("generation")
     )
-    sink = KubeStatusSink(services.api, task, body)
+    sink = KubeStatusSink(services.api, task, body, OPERATOR_INSTANCE)
     status = AgentTaskStatus.model_validate(raw.get("status") or {})
     services.metrics.task_phase(task.uid, status.phase)
     if status.phase.terminal:
         return
+    await sink.claim(read_at)  # fencing: from here on, this instance's writes fail once another claims it
     checkpoint = (status.audit.seq, status.audit.hash) if status.audit is not None else None
     refusal = await services.audit.check(checkpoint)
     journal = Journal(task, status, sink, services.audit, services.metrics, utcnow)
@@ -303,6 +311,8 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
     )
     try:
         await loop.run()
+    except AuditWriteError as exc:  # nothing is counted done unaudited: the step is taken up again later
+        raise kopf.TemporaryError(str(exc), delay=AUDIT_WRITE_RETRY_SECONDS) from exc
     finally:
         services.cancels.forget(task.uid)
 

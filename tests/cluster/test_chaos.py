@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import random
+import subprocess
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tcp_cut import CuttableProxy
 
 from conftest import (
     OperatorProcess,
@@ -30,7 +35,7 @@ from conftest import (
     wait_for,
     wait_terminal,
 )
-from kube import get_json, kubectl
+from kube import kubectl
 from level5.safety.audit import completeness, verify
 from scripted_model import ScriptedModel
 from task_manifests import code, task
@@ -216,21 +221,270 @@ def test_model_endpoint_faults_are_retried_then_the_task_goes_on(
            {**outcomes, down: "Failed"})  # fmt: skip
 
 
-def test_a_sandbox_pod_deleted_mid_run_is_reported_as_such_and_the_task_goes_on(
+def running_pod(namespace: str, name: str, iteration: int) -> str:
+    """The name of the task's sandbox pod of `iteration` once its program runs."""
+
+    def pod() -> str | None:
+        for found in task_pods(namespace, name):
+            labels = found["metadata"]["labels"]
+            if labels.get("level5.dev/iteration") == str(iteration) and program_running(found):
+                return str(found["metadata"]["name"])
+        return None
+
+    result: str = wait_for(pod, 180, f"the program of {name}'s iteration {iteration}")
+    return result
+
+
+def evict(namespace: str, pod: str) -> None:
+    """Evict a pod through the Eviction API (what a node drain does), not a plain delete."""
+    meta = {"name": pod, "namespace": namespace}
+    eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": meta}
+    kubectl("create", "--raw", f"/api/v1/namespaces/{namespace}/pods/{pod}/eviction", "-f", "-",
+            input=json.dumps(eviction))  # fmt: skip
+
+
+def warnings(namespace: str, name: str, reason: str) -> list[str]:
+    events = json.loads(kubectl("get", "events", "-n", namespace, "-o", "json"))["items"]
+    return [
+        e.get("message", "")
+        for e in events
+        if e.get("reason") == reason and (e.get("involvedObject") or {}).get("name") == name
+    ]
+
+
+def test_a_sandbox_pod_deleted_mid_run_is_retried_and_not_counted(
     operator: OperatorProcess, namespace: str, model: ScriptedModel
 ) -> None:
     model.add(
         {"match": "chaos-deleted", "content": code("import time\ntime.sleep(60)\nprint('slow')")},
         {"match": "chaos-deleted", "content": code("print('quick')")},
     )
-    name = create(namespace, task("deleted", "Print a line (chaos-deleted).", [EXIT0]))
-    pod = wait_for(lambda: task_pods(namespace, name), 120, "the sandbox pod")[0]
-    wait_for(lambda: program_running(get_json("pod", pod["metadata"]["name"], namespace)), 120, "the program")
-    kubectl("delete", "pod", pod["metadata"]["name"], "-n", namespace, "--wait=false")
+    # One iteration allowed: the task can only succeed if the interrupted one is not counted.
+    name = create(
+        namespace, task("deleted", "Print a line (chaos-deleted).", [EXIT0], iterations={"maxIterations": 1})
+    )
+    pod = running_pod(namespace, name, 1)
+    kubectl("delete", "pod", pod, "-n", namespace, "--wait=false")
     status = wait_terminal(namespace, name)
+    assert status["phase"] == "Succeeded" and status["iteration"] == 2, status
     first = status["history"][0]
     assert "deleted before the program finished" in first["reason"], first
-    assert "143" not in first["reason"]
+    assert first["termination"] == "PodDeleted" and "143" not in first["reason"]
+    assert status["totals"]["interruptedIterations"] == 1
     retry_prompt = [p for p in model.prompts() if "chaos-deleted" in p][-1]
     assert "not the program's fault" in retry_prompt
-    record("sandbox pod deleted mid-run", operator, namespace, {name: "Succeeded"})
+    told = warnings(namespace, name, "SandboxInterrupted")
+    assert any("not counted against maxIterations" in m for m in told), told
+    record("sandbox pod deleted mid-run (retried, not counted)", operator, namespace, {name: "Succeeded"})
+
+
+def test_sandbox_pods_evicted_mid_run_are_retried_within_their_own_budget(
+    operator: OperatorProcess, namespace: str, model: ScriptedModel
+) -> None:
+    model.add({"match": "chaos-evicted", "content": code("import time\ntime.sleep(60)\nprint('slow')"),
+               "repeat": True})  # fmt: skip
+    limits = {"maxIterations": 5, "maxInterruptedIterations": 2}
+    name = create(namespace, task("evicted", "Print a line (chaos-evicted).", [EXIT0], iterations=limits))
+    evict(namespace, running_pod(namespace, name, 1))
+    evict(namespace, running_pod(namespace, name, 2))  # retried, and evicted again: the budget is spent
+    status = wait_terminal(namespace, name)
+    failed = next(c for c in status["conditions"] if c["type"] == "Failed")
+    assert (status["phase"], failed["reason"]) == ("Failed", "SandboxInterrupted"), status
+    assert "maxInterruptedIterations is 2" in failed["message"]
+    assert [h["termination"] for h in status["history"]] == ["PodDeleted", "PodDeleted"]
+    scenario = "sandbox pod evicted (Eviction API) mid-run, twice: Failed, SandboxInterrupted"
+    record(scenario, operator, namespace, {name: "Failed"})
+
+
+EMERGENCY_STOP = {
+    "apiVersion": "v1",
+    "kind": "ConfigMap",
+    "metadata": {"name": "level5-emergency-stop"},
+    "data": {"stop": "true"},
+}
+
+
+def test_operator_killed_right_after_a_kill_switch_is_set(
+    operator: OperatorProcess, namespace: str, model: ScriptedModel
+) -> None:
+    slow = code("import time\ntime.sleep(90)\nprint('slow')")
+    model.add(
+        {"match": "chaos-cancel.", "content": slow},
+        {"match": "chaos-stop.", "content": slow},
+        {"match": "chaos-stop.", "content": code("print('after the stop')")},
+    )
+    cancelled = create(namespace, task("cancel", "Print a line (chaos-cancel.).", [EXIT0]))
+    stopped = create(namespace, task("stop", "Print a line (chaos-stop.).", [EXIT0]))
+    cancelled_pod = running_pod(namespace, cancelled, 1)
+    stopped_pod = running_pod(namespace, stopped, 1)
+    # spec.cancel, and the operator SIGKILLed at once (before or while it kills the pod).
+    cancel = '{"spec":{"cancel":true}}'
+    kubectl("patch", "agenttask", cancelled, "-n", namespace, "--type", "merge", "-p", cancel)
+    restart(operator)
+    status = wait_terminal(namespace, cancelled)
+    assert status["history"][0]["termination"] == "Cancelled", status
+    wait_for(lambda: not task_pods(namespace, cancelled), 60, "the cancelled task's pod to go")
+    # The emergency stop, and the operator SIGKILLed at once: the next one must find the stop and keep it.
+    kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(EMERGENCY_STOP))
+    restart(operator)
+
+    def held() -> bool:
+        found = status_of(namespace, stopped)
+        stop = [c for c in found.get("conditions", []) if c["type"] == "EmergencyStop"]
+        return bool(stop) and stop[0]["status"] == "True" and not task_pods(namespace, stopped)
+
+    wait_for(held, 120, "the task held by the emergency stop, its pod gone")
+    assert status_of(namespace, stopped)["history"][0]["termination"] == "EmergencyStop"
+    kubectl("delete", "configmap", "level5-emergency-stop", "-n", namespace)
+    assert wait_terminal(namespace, stopped)["phase"] == "Succeeded"
+    assert {cancelled_pod, stopped_pod} <= set(scheduled_pods(namespace))
+    record("operator SIGKILL right after a kill switch (cancel; emergency stop)", operator, namespace,
+           {cancelled: "Cancelled", stopped: "Succeeded"})  # fmt: skip
+
+
+def three_iterations(label: str, seconds: int = 3) -> list[dict[str, object]]:
+    """The answers of the task whose goal is three_iterations_goal(label): two programs that fail, then
+    one that passes. Each is chosen by the previous iteration's failure (in the prompt's feedback), so a
+    question asked again after a kill gets the same answer."""
+    marker = f"{label}-marker-"
+    return [
+        {"match": f"{marker}2-failed", "content": code(f"print('{label} done')"), "repeat": True},
+        {"match": f"{marker}1-failed",
+         "content": code(f"import time\ntime.sleep(2)\nraise RuntimeError('{marker}' + '2-failed')"),
+         "repeat": True},
+        {"match": three_iterations_goal(label),
+         "content": code(f"import time\ntime.sleep({seconds})\nraise SystemExit('{marker}' + '1-failed')"),
+         "repeat": True},
+    ]  # fmt: skip
+
+
+def three_iterations_goal(label: str) -> str:
+    return f"Print a line (chaos-{label}.)."
+
+
+RANDOM_TASKS = 10
+RANDOM_KILLS = 5
+
+
+def test_operator_killed_at_random_moments_across_concurrent_tasks(
+    operator: OperatorProcess, namespace: str, model: ScriptedModel
+) -> None:
+    seed = int(os.environ.get("LEVEL5_CHAOS_SEED", time.time()))
+    print(f"LEVEL5_CHAOS_SEED={seed}")  # to replay the same kill moments
+    rng = random.Random(seed)
+    names = []
+    for n in range(RANDOM_TASKS):
+        model.add(*three_iterations(f"random-{n}"))
+        goal = three_iterations_goal(f"random-{n}")
+        names.append(create(namespace, task(f"random-{n}", goal, [EXIT0])))
+    kills = 0
+    while kills < RANDOM_KILLS:
+        time.sleep(rng.uniform(2, 12))
+        if all(status_of(namespace, n).get("phase") == "Succeeded" for n in names):
+            break
+        restart(operator)
+        kills += 1
+    for name in names:
+        status = wait_terminal(namespace, name, timeout=600)
+        assert status["phase"] == "Succeeded" and status["iteration"] == 3, (name, status)
+    assert kills >= 2, "the tasks finished before the operator was killed twice"
+    record(f"operator SIGKILL at random moments ({kills} kills), 3-iteration tasks", operator, namespace,
+           dict.fromkeys(names, "Succeeded"))  # fmt: skip
+
+
+API_CUT_SECONDS = 30
+
+
+def test_the_api_server_unreachable_for_tens_of_seconds(
+    operator: OperatorProcess, namespace: str, model: ScriptedModel, tmp_path: Path
+) -> None:
+    model.add(
+        {"match": "chaos-cut-1.", "content": code("import time\ntime.sleep(15)\nprint('through the cut')")},
+        {"match": "chaos-cut-2.", "content": code("print('created during the cut')")},
+    )
+    admin = json.loads(kubectl("config", "view", "--raw", "--minify", "-o", "json"))
+    server = admin["clusters"][0]["cluster"]["server"]
+    host, port = server.removeprefix("https://").rsplit(":", 1)
+    with CuttableProxy(host, int(port)) as proxy:
+        admin["clusters"][0]["cluster"]["server"] = proxy.url
+        kubeconfig = tmp_path / "through-proxy.kubeconfig"
+        kubeconfig.write_text(json.dumps(admin))
+        operator.extra_env["KUBECONFIG"] = str(kubeconfig)
+        restart(operator)
+        first = create(namespace, task("cut-1", "Print a line (chaos-cut-1.).", [EXIT0]))
+        running_pod(namespace, first, 1)
+        proxy.cut()  # the program ends while the operator cannot see it
+        cut_at = time.monotonic()
+        second = create(namespace, task("cut-2", "Print a line (chaos-cut-2.).", [EXIT0]))
+        time.sleep(max(0.0, API_CUT_SECONDS - (time.monotonic() - cut_at)))
+        assert status_of(namespace, second).get("phase") is None  # the operator saw nothing of it
+        assert proxy.dropped > 0  # its watches were open and were dropped
+        proxy.restore()
+        for name in (first, second):
+            assert wait_terminal(namespace, name, timeout=300)["phase"] == "Succeeded"
+    record(f"API server unreachable for the operator ({API_CUT_SECONDS} s)", operator, namespace,
+           {first: "Succeeded", second: "Succeeded"})  # fmt: skip
+
+
+@contextlib.contextmanager
+def small_disk(directory: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs mounted at `directory` (needs root), unmounted afterwards."""
+    directory.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(directory)], check=True)
+    try:
+        yield directory
+    finally:
+        subprocess.run(["umount", "-l", str(directory)], check=False)
+
+
+def fill(directory: Path) -> Path:
+    """Fill the file system of `directory` to the last byte."""
+    filler = directory / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        for size in (65536, 1):
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(fd, b"\0" * size)
+    finally:
+        os.close(fd)
+    return filler
+
+
+def failed_write(namespace: str, name: str, error: str) -> bool:
+    return any(error in m for m in warnings(namespace, name, "AuditWriteFailed"))
+
+
+def audited_iterations(path: Path) -> set[int]:
+    """The iterations whose evaluation record is in the log (which must be a valid chain)."""
+    lines = path.read_text().splitlines()
+    assert verify(lines).ok, verify(lines)  # no record cut in half by the full disk
+    return {json.loads(line)["iteration"] for line in lines if json.loads(line)["kind"] == "evaluation"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting the small audit disk needs root")
+def test_the_audit_disk_full_then_read_only(
+    operator: OperatorProcess, namespace: str, model: ScriptedModel, tmp_path: Path
+) -> None:
+    model.add(*three_iterations("disk", seconds=8))
+    with small_disk(tmp_path / "disk") as disk:
+        operator.audit_path = disk / "audit.jsonl"
+        restart(operator)
+        name = create(namespace, task("disk", three_iterations_goal("disk"), [EXIT0]))
+        running_pod(namespace, name, 1)
+        # Full while the first program runs. A page of the log's file may still have room for a record or
+        # two, so the failure comes at the execution record or a later one (at the latest the next prompt).
+        filler = fill(disk)
+        wait_for(lambda: failed_write(namespace, name, "No space left"), 180, "the full disk's Event")
+        stalled = status_of(namespace, name)
+        counted = {h["iteration"] for h in stalled.get("history", [])}
+        assert counted <= audited_iterations(operator.audit_path), stalled  # nothing counted unaudited
+        filler.unlink()
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        wait_for(lambda: failed_write(namespace, name, "Read-only"), 120, "the read-only disk's Event")
+        assert status_of(namespace, name).get("history", []) == stalled.get("history", [])  # no progress
+        subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=True)
+        status = wait_terminal(namespace, name)
+        assert (status["phase"], status["iteration"]) == ("Succeeded", 3), status
+        record("audit disk full, then read-only, then fixed (3-iteration task)", operator, namespace,
+               {name: "Succeeded"})  # fmt: skip

@@ -8,6 +8,7 @@ level5_audit_refused metric) instead of starting a new chain."""
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,8 @@ from kube import OPERATOR_IMAGE, get_json, kubectl
 from level5.safety.audit import completeness, verify
 from task_manifests import code, task
 
+SANDBOX_IMAGE = os.environ.get("LEVEL5_SANDBOX_IMAGE", "level5.local/sandbox:dev")
+
 pytestmark = pytest.mark.cluster
 
 AUDIT_PATH = "/var/lib/level5/audit.jsonl"
@@ -37,6 +40,8 @@ class DurableRelease:
         values = release.values()
         values["image"] = {"repository": repository, "tag": tag, "pullPolicy": "Never"}
         values["model"] = {**values["model"], "timeoutSeconds": 20, "retries": 2, "backoffSeconds": 1}
+        # The sandbox image the tests were given (LEVEL5_SANDBOX_IMAGE), like the operator's.
+        values["sandbox"] = {**values["sandbox"], "image": SANDBOX_IMAGE}
         self.values.write_text(json.dumps(values))
 
     def helm(self, verb: str, *extra: str) -> None:

@@ -2,6 +2,9 @@
 
 import asyncio
 import json
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -133,3 +136,39 @@ async def test_a_writer_that_was_paused_continues_the_chain_another_extended(tmp
     await second.append("step", "ns/t", 1, {"i": 1})  # the standby took over
     await first.append("step", "ns/t", 1, {"i": 2})  # and the first is active again
     assert verify(read_lines(path)).ok and verify(read_lines(path)).records == 3
+
+
+FILE_SIZE_LIMIT = textwrap.dedent(
+    """
+    import asyncio, resource, signal, sys
+    from level5.safety.audit import AuditLog, AuditWriteError, FileSink
+
+    async def main(path: str) -> None:
+        log = AuditLog(FileSink(path))
+        await log.append("prompt", "ns/t", 1, {"step": "a"})
+        # The file may grow by 100 more bytes: the next record gets part of its line written, then EFBIG,
+        # as a disk that fills up mid-record (SIGXFSZ ignored, so write() reports it).
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        size = __import__("os").path.getsize(path)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size + 100, resource.RLIM_INFINITY))
+        try:
+            await log.append("execution", "ns/t", 1, {"step": "b", "output": "x" * 500})
+        except AuditWriteError as exc:
+            print("refused:", exc)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        await log.append("execution", "ns/t", 1, {"step": "b", "output": "x" * 500})
+
+    asyncio.run(main(sys.argv[1]))
+    """
+)
+
+
+def test_a_record_cut_off_by_a_full_disk_is_removed_and_the_chain_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-c", FILE_SIZE_LIMIT, str(path)], capture_output=True, text=True, check=True
+    )
+    assert "refused:" in done.stdout and "audit record not written" in done.stdout, done
+    lines = path.read_text().splitlines()
+    assert [json.loads(line)["kind"] for line in lines] == ["prompt", "execution"]
+    assert verify(lines).ok

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from level5.api.spec import AgentTaskSpec, Iterations, SuccessCriterion
-from level5.api.status import AgentTaskStatus, Gate, HistoryEntry, LaunchState, Phase, ReviewSummary
+from level5.api.status import (
+    AgentTaskStatus,
+    Gate,
+    HistoryEntry,
+    LaunchState,
+    Phase,
+    ReviewSummary,
+    Termination,
+)
 from level5.loop.evaluation import evaluate, failure_signature
 from level5.loop.state_machine import ActionKind, decide_next, finish_iteration, start_iteration, with_phase
 from level5.loop.stopping import not_converging, should_stop, similar_attempts
@@ -69,6 +77,61 @@ def test_failed_iteration_continues_until_max() -> None:
     five = with_history(0.0, 0.1, 0.2, 0.3, 0.4, signature=None)
     action = decide_next(SPEC, five, NOW)
     assert (action.kind, action.reason) == (ActionKind.FAIL, "MaxIterationsReached")
+
+
+def deleted(iteration: int) -> HistoryEntry:
+    """An iteration whose pod someone else deleted mid-run, as the execute step closes it."""
+    return HistoryEntry(iteration=iteration, termination=Termination.POD_DELETED, reason="deleted")
+
+
+def close(status: AgentTaskStatus, entry: HistoryEntry) -> AgentTaskStatus:
+    return finish_iteration(start_iteration(status, entry.iteration, NOW), entry, NOW)
+
+
+def test_iterations_whose_pod_was_deleted_from_outside_do_not_count_against_max_iterations() -> None:
+    limits = Iterations.model_validate({"maxIterations": 2, "maxInterruptedIterations": 3})
+    status = AgentTaskStatus()
+    status = close(status, HistoryEntry(iteration=1, failure_signature="sig"))
+    status = close(status, deleted(2))
+    assert status.totals.interrupted_iterations == 1
+    assert should_stop(limits, status, NOW, []) is None  # one counted iteration of two: go on
+    status = close(status, HistoryEntry(iteration=3, failure_signature="other"))
+    stop = should_stop(limits, status, NOW, [])
+    assert stop is not None and stop.reason == "MaxIterationsReached"
+
+
+def test_a_task_whose_pods_keep_being_deleted_ends_with_sandbox_interrupted() -> None:
+    limits = Iterations.model_validate({"maxIterations": 10, "maxInterruptedIterations": 3})
+    status = AgentTaskStatus()
+    for iteration in (1, 2):
+        status = close(status, deleted(iteration))
+        assert should_stop(limits, status, NOW, []) is None
+    status = close(status, deleted(3))
+    stop = should_stop(limits, status, NOW, [])
+    assert stop is not None and stop.reason == "SandboxInterrupted"
+    assert "maxInterruptedIterations is 3" in stop.message
+
+
+def test_deleted_iterations_are_not_a_repeated_failure_nor_a_plateau() -> None:
+    limits = Iterations.model_validate(
+        {"maxIterations": 10, "maxInterruptedIterations": 5, "stuck": {"maxSameFailure": 2}}
+    )
+    status = AgentTaskStatus()
+    status = close(status, HistoryEntry(iteration=1, failure_signature="sig", score=0.5))
+    status = close(status, deleted(2))
+    assert should_stop(limits, status, NOW, []) is None
+    status = close(status, HistoryEntry(iteration=3, failure_signature="sig", score=0.5))
+    stop = should_stop(limits, status, NOW, [])
+    assert stop is not None and stop.reason == "StuckSameFailure"  # 1 and 3 failed alike; 2 says nothing
+    plateau = Iterations.model_validate(
+        {
+            "maxIterations": 10,
+            "maxInterruptedIterations": 5,
+            "convergence": {"window": 1, "minImprovement": 0.1},
+        }
+    )
+    rising = close(close(AgentTaskStatus(), HistoryEntry(iteration=1, score=0.2)), deleted(2))
+    assert not_converging(plateau, rising) is None
 
 
 def test_budgets() -> None:

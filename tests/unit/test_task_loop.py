@@ -12,7 +12,7 @@ from level5.api.spec import AgentTaskSpec, ModelSettings
 from level5.api.status import AgentTaskStatus, Phase
 from level5.core.config import OperatorConfig
 from level5.model.client import ModelGateway, resolve_endpoint
-from level5.safety.audit import AuditLog, FileSink, completeness, verify
+from level5.safety.audit import AUDIT_WRITE_FAILED, AuditLog, AuditWriteError, FileSink, completeness, verify
 from level5.sandbox.manifests import TaskRef, sandbox_pod_name
 from scripted_model import ScriptedModel
 
@@ -301,7 +301,7 @@ class FullDisk(FileSink):
 
     async def write(self, line: str) -> None:
         if self.full and '"kind":"execution"' in line:
-            raise OSError(28, "No space left on device")
+            raise AuditWriteError(28, "No space left on device")
         await super().write(line)
 
 
@@ -315,8 +315,9 @@ async def test_a_full_audit_disk_fails_the_step_and_nothing_counts_as_done_unaud
     sink = RecordingSink()
     endpoint = resolve_endpoint(ModelSettings(base_url=scripted_model.base_url), OperatorConfig(), None)
     loop = build_loop(TASK, make_spec(), sandbox, sink, gateway, endpoint, audit=AuditLog(disk))
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(AuditWriteError, match="No space left"):
         await loop.run()
+    assert [r for r, _, warning in sink.events if warning] == [AUDIT_WRITE_FAILED]  # visibly
     assert sink.last.history == [] and sink.last.phase is not Phase.EVALUATING  # the run is not counted
     disk.full = False  # space freed; kopf restarts the daemon, which takes the step up again
     final, _ = await run_loop(make_spec(), scripted_model, sandbox, status=sink.last)

@@ -235,7 +235,11 @@ class Iterations(CrdModel):
     """How the generate, review, execute, evaluate, refine loop is bounded."""
 
     max_iterations: int = Field(default=5, ge=1, le=50)
-    """Most attempts before the task fails."""
+    """Most attempts before the task fails; an iteration whose sandbox pod was deleted or evicted from
+    outside while it ran is retried and not counted."""
+    max_interrupted_iterations: int = Field(default=3, ge=1, le=50)
+    """Most iterations whose sandbox pod is deleted or evicted from outside before the task fails with
+    SandboxInterrupted (those iterations do not count against maxIterations)."""
     convergence: Convergence = Field(default_factory=Convergence)
     """Stop early when the score plateaus."""
     budgets: Budgets = Field(default_factory=Budgets)

@@ -106,6 +106,9 @@ class Termination(StrEnum):
     CANCELLED = "Cancelled"
     EMERGENCY_STOP = "EmergencyStop"
     PAUSED = "Paused"
+    POD_DELETED = "PodDeleted"
+    """Deleted or evicted (the Eviction API) by someone other than the operator while the program ran: says
+    nothing about the code, and the iteration does not count against maxIterations."""
 
     @property
     def by_node(self) -> bool:
@@ -298,6 +301,11 @@ class HistoryEntry(CrdModel):
         says whether it ran to an end of its own)."""
         return self.run_seconds is not None or self.termination is not None
 
+    @property
+    def interrupted(self) -> bool:
+        """Its sandbox pod was deleted or evicted from outside mid-run: not counted, not the code's doing."""
+        return self.termination is Termination.POD_DELETED
+
 
 class Totals(CrdModel):
     """Resources used so far, compared against spec.iterations.budgets."""
@@ -308,6 +316,9 @@ class Totals(CrdModel):
     """Sandbox CPU time used."""
     wall_clock_seconds: float = 0.0
     """Time since the task started."""
+    interrupted_iterations: int = 0
+    """Iterations whose sandbox pod was deleted or evicted from outside while the program ran; they do not
+    count against maxIterations (spec.iterations.maxInterruptedIterations bounds them)."""
 
 
 class Feedback(CrdModel):
@@ -393,3 +404,7 @@ class AgentTaskStatus(CrdModel):
     """ConfigMap holding the final code and result when they are too large for status."""
     message: str = Field(default="", max_length=4096)
     """Human-readable summary of the current state."""
+    driver: str | None = Field(default=None, max_length=253)
+    """The operator instance driving the task (fencing): it claims the task here with a write conditional on
+    the status it read, and all its later status writes are conditional too; an instance that finds another's
+    name here has been replaced (a standby took over) and stops driving the task."""

@@ -14,36 +14,88 @@ from level5.api.crdgen import GROUP, PLURAL, VERSION
 from level5.api.spec import SecretKeyRef
 from level5.api.status import AgentTaskStatus
 from level5.core.kill_switch import EMERGENCY_STOP_CONFIG_MAP, stop_requested
-from level5.kube.errors import NOT_FOUND, unless_missing
+from level5.kube.errors import CONFLICT, NOT_FOUND, unless_missing
 from level5.sandbox.manifests import TaskRef
+
+FENCED_RETRY_SECONDS = 10
+"""How soon a daemon whose task another operator instance claimed looks again (by then kopf's peering has
+paused one of the two)."""
+CONFLICT_RETRIES = 5
 
 
 class KubeStatusSink:
-    """StatusSink writing to the status subresource and posting Events on the task."""
+    """StatusSink writing to the status subresource and posting Events on the task, fenced: the daemon claims
+    the task (status.driver = this operator instance) with a write conditional on the resourceVersion its
+    status was read at, and every later write is conditional on the version the previous one produced. When
+    another instance has written the status in between (a standby took over while this one was paused or cut
+    off), the write fails with 409 Conflict, this instance sees another driver and stops driving the task:
+    nothing it does from a stale status is recorded, and no step that needs a status write first (a pod
+    launch) is taken. Conflicts with writes that are not another driver's (spec edits, kopf's own
+    annotations) are retried with the new version."""
 
-    def __init__(self, api: client.ApiClient, task: TaskRef, body: Any) -> None:
+    def __init__(self, api: client.ApiClient, task: TaskRef, body: Any, driver: str) -> None:
         self._custom = client.CustomObjectsApi(api)
         self._task = task
         self._body = body
+        self._driver = driver
+        self._version: str | None = None
+
+    async def claim(self, read_at: str) -> None:
+        """Take the task over from whichever instance drove it, unless its status changed since it was read
+        at resourceVersion `read_at` (then kopf restarts the daemon on the fresh object)."""
+        try:
+            self._version = await self._patch({"driver": self._driver}, read_at)
+        except ApiException as exc:
+            if exc.status == CONFLICT:
+                message = "the task changed while it was claimed; reading it again"
+                raise kopf.TemporaryError(message, delay=1) from exc
+            raise self._failed(exc) from exc
 
     async def save(self, status: AgentTaskStatus) -> None:
         # A JSON merge patch of the whole status: None fields become null and are removed, lists are
         # replaced, so the stored status equals the model.
-        patch = {"status": status.model_dump(mode="json", by_alias=True)}
-        try:
-            await self._custom.patch_namespaced_custom_object_status(
-                GROUP,
-                VERSION,
-                self._task.namespace,
-                PLURAL,
-                self._task.name,
-                patch,
-                _content_type="application/merge-patch+json",  # type: ignore[call-arg]  # missing in stubs
+        fields = status.model_copy(update={"driver": self._driver}).model_dump(mode="json", by_alias=True)
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                self._version = await self._patch(fields, self._version)
+                return
+            except ApiException as exc:
+                if exc.status != CONFLICT:
+                    raise self._failed(exc) from exc
+            current = await self._custom.get_namespaced_custom_object(
+                GROUP, VERSION, self._task.namespace, PLURAL, self._task.name
             )
-        except ApiException as exc:
-            if exc.status == NOT_FOUND:
-                raise kopf.PermanentError("the AgentTask was deleted") from exc
-            raise kopf.TemporaryError(f"status patch failed: {exc.status} {exc.reason}", delay=5) from exc
+            driver = (current.get("status") or {}).get("driver")
+            if driver not in (None, self._driver):  # None: nobody claimed it (an older operator's task)
+                raise kopf.TemporaryError(
+                    f"fenced: {driver} drives this task now; this instance ({self._driver}) stops driving "
+                    "it and writes nothing from its stale status",
+                    delay=FENCED_RETRY_SECONDS,
+                )
+            self._version = current["metadata"]["resourceVersion"]
+        raise kopf.TemporaryError("status patch kept conflicting with other writes", delay=5)
+
+    async def _patch(self, fields: dict[str, Any], version: str | None) -> str:
+        """Merge-patch status fields, conditional on `version` when given; the new resourceVersion."""
+        patch: dict[str, Any] = {"status": fields}
+        if version is not None:
+            patch["metadata"] = {"resourceVersion": version}
+        result = await self._custom.patch_namespaced_custom_object_status(
+            GROUP,
+            VERSION,
+            self._task.namespace,
+            PLURAL,
+            self._task.name,
+            patch,
+            _content_type="application/merge-patch+json",  # type: ignore[call-arg]  # missing in stubs
+        )
+        return str(result["metadata"]["resourceVersion"])
+
+    @staticmethod
+    def _failed(exc: ApiException) -> kopf.TemporaryError | kopf.PermanentError:
+        if exc.status == NOT_FOUND:
+            return kopf.PermanentError("the AgentTask was deleted")
+        return kopf.TemporaryError(f"status patch failed: {exc.status} {exc.reason}", delay=5)
 
     def event(self, reason: str, message: str, warning: bool = False) -> None:
         kopf.event(self._body, type="Warning" if warning else "Normal", reason=reason, message=message[:1024])

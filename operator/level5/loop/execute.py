@@ -10,6 +10,7 @@ from level5.api.status import (
     RedactionCount,
     RuntimeViolation,
     TaskResult,
+    Termination,
 )
 from level5.loop.approval import ApprovalSteps
 from level5.loop.evaluation import JudgeFn, evaluate, failure_signature
@@ -18,6 +19,7 @@ from level5.loop.prompts import describe_failure, judge_messages
 from level5.loop.state_machine import (
     Action,
 )
+from level5.loop.stopping import SANDBOX_INTERRUPTED
 from level5.model.answers import Judgement, parse_judgement
 from level5.observability.monitoring import (
     syscall_record,
@@ -110,6 +112,7 @@ class ExecuteStep(ApprovalSteps):
             # which fails because this process holds no claim on the pod.
             await self._audit_claim(action.iteration, current.pod_name, current.warm_pool)
         pod_uid = None
+        interrupted = False
         if current.warm_pool is not None:
             code = await self._code(current.code_config_map) or ""
             outcome = await self.sandbox.run_warm(self.task, self.spec, current.pod_name, code)
@@ -117,7 +120,8 @@ class ExecuteStep(ApprovalSteps):
             pod = await self.sandbox.wait(namespace, current.pod_name, self.spec)
             outcome = await self.sandbox.result(namespace, current.pod_name, pod)
             pod_uid = (pod or {}).get("metadata", {}).get("uid")
-            if deleted_mid_run(pod):  # what the program printed as it was killed is not its outcome
+            interrupted = deleted_mid_run(pod)
+            if interrupted:  # what the program printed as it was killed is not its outcome
                 outcome = PodOutcome(
                     failure=POD_DELETED, monitoring=outcome.monitoring, syscalls=outcome.syscalls
                 )
@@ -182,7 +186,7 @@ class ExecuteStep(ApprovalSteps):
             current,
             reason=reason[:1024],
             signature=None
-            if evaluation.passed
+            if evaluation.passed or interrupted
             else failure_signature(
                 outcome.failure, error.type if error else None, error.message if error else None, *failed
             ),
@@ -197,7 +201,9 @@ class ExecuteStep(ApprovalSteps):
                 "run_seconds": run.duration_seconds if run else None,
                 "stdout_bytes": run.stdout_bytes if run else None,
                 "stderr_bytes": run.stderr_bytes if run else None,
-                "termination": termination(outcome.failure, run.timed_out if run else False),
+                "termination": Termination.POD_DELETED
+                if interrupted
+                else termination(outcome.failure, run.timed_out if run else False),
                 "redactions": [
                     RedactionCount(type=k, count=n) for k, n in sorted(guarded.redactions.items())
                 ],
@@ -238,6 +244,16 @@ class ExecuteStep(ApprovalSteps):
         self.journal.event(
             "Evaluated", f"iteration {action.iteration}: score {evaluation.score:.2f} ({reason[:200]})"
         )
+        if interrupted:
+            limit = self.spec.iterations.max_interrupted_iterations
+            self.journal.event(
+                SANDBOX_INTERRUPTED,
+                f"iteration {action.iteration}: pod {current.pod_name} was deleted or evicted from outside "
+                "while the program ran; the iteration is retried and not counted against maxIterations "
+                f"({self.status.totals.interrupted_iterations + 1} of "
+                f"spec.iterations.maxInterruptedIterations {limit})",
+                warning=True,
+            )
         await self._audit_item(current)
         await self._close_iteration(entry, feedback, result)
 

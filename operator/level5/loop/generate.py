@@ -19,6 +19,7 @@ from level5.loop.state_machine import (
     ActionKind,
     start_iteration,
 )
+from level5.loop.stopping import judged
 from level5.model.answers import parse_answer
 from level5.safety.review.reviewer import Verdict
 from level5.sandbox.manifests import sandbox_pod_name
@@ -64,7 +65,7 @@ class GenerateStep(StepContext):
             return []
         n = self.spec.iterations.stuck.max_similar_attempts
         codes = []
-        for entry in self.status.history[-n:]:
+        for entry in judged(self.status)[-n:]:
             code = await self._code(entry.code_config_map) if (entry.code_config_map) else None
             if code is not None:
                 codes.append(code)

@@ -11,7 +11,7 @@ from typing import Protocol
 from level5.api.status import AgentTaskStatus, AuditCheckpoint, ConditionStatus, ConditionType, Phase
 from level5.loop.state_machine import set_condition, with_phase
 from level5.observability.metrics import Metrics
-from level5.safety.audit import AuditLog
+from level5.safety.audit import AUDIT_WRITE_FAILED, AuditLog, AuditWriteError
 from level5.sandbox.manifests import TaskRef
 from level5.sandbox.outcome import QuotaRefusal
 
@@ -105,9 +105,13 @@ class Journal:
     async def record(self, kind: str, iteration: int | None, data: dict[str, object]) -> None:
         """One audit record; the step key lets readers collapse a record repeated after a crash."""
         step = f"{self.task.uid}/{iteration}/{kind}"
-        record = await self.audit.append(
-            kind, f"{self.task.namespace}/{self.task.name}", iteration, {"step": step, **data}
-        )
+        try:
+            record = await self.audit.append(
+                kind, f"{self.task.namespace}/{self.task.name}", iteration, {"step": step, **data}
+            )
+        except AuditWriteError as exc:  # the step fails; say so where the task's owner looks
+            self.sink.event(AUDIT_WRITE_FAILED, f"iteration {iteration}: {kind}: {exc}", warning=True)
+            raise
         self._checkpoint = AuditCheckpoint(seq=record.seq, hash=record.hash)
 
     def event(self, reason: str, message: str, warning: bool = False) -> None:

@@ -166,6 +166,7 @@ def finish_iteration(status: AgentTaskStatus, entry: HistoryEntry, now: datetime
         update={
             "tokens": status.totals.tokens + entry.tokens,
             "cpu_seconds": round(status.totals.cpu_seconds + entry.cpu_seconds, 3),
+            "interrupted_iterations": status.totals.interrupted_iterations + int(entry.interrupted),
             "wall_clock_seconds": round((now - status.started_at).total_seconds(), 3)
             if status.started_at
             else 0.0,

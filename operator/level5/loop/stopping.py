@@ -11,7 +11,10 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from level5.api.spec import Iterations
-from level5.api.status import AgentTaskStatus
+from level5.api.status import AgentTaskStatus, HistoryEntry
+
+SANDBOX_INTERRUPTED = "SandboxInterrupted"
+"""The stop reason of a task whose sandbox pods kept being deleted or evicted from outside."""
 
 
 class StopReason(BaseModel):
@@ -47,14 +50,34 @@ def budget_exceeded(limits: Iterations, status: AgentTaskStatus, now: datetime) 
     return None
 
 
+def judged(status: AgentTaskStatus) -> list[HistoryEntry]:
+    """The iterations that say something about the code: all but those whose pod was deleted from outside."""
+    return [h for h in status.history if not h.interrupted]
+
+
+def interrupted_too_often(limits: Iterations, status: AgentTaskStatus) -> StopReason | None:
+    """Sandbox pods deleted or evicted from outside in maxInterruptedIterations iterations: retrying them
+    (uncounted) would never end while something keeps deleting them."""
+    n = status.totals.interrupted_iterations
+    if n >= limits.max_interrupted_iterations:
+        return StopReason(
+            reason=SANDBOX_INTERRUPTED,
+            message=f"the sandbox pod was deleted or evicted from outside while the program ran in {n} "
+            f"iterations (spec.iterations.maxInterruptedIterations is {limits.max_interrupted_iterations}); "
+            "find what deletes the task's pods (a node drain, a cleanup job, a person)",
+        )
+    return None
+
+
 def same_failure_repeated(limits: Iterations, status: AgentTaskStatus) -> StopReason | None:
-    """The last maxSameFailure iterations failed in the same way."""
+    """The last maxSameFailure judged iterations failed in the same way."""
     n = limits.stuck.max_same_failure
-    recent = [h.failure_signature for h in status.history[-n:]]
+    history = judged(status)
+    recent = [h.failure_signature for h in history[-n:]]
     if len(recent) == n and recent[0] is not None and len(set(recent)) == 1:
         return StopReason(
             reason="StuckSameFailure",
-            message=f"the last {n} iterations failed the same way: {status.history[-1].reason}",
+            message=f"the last {n} iterations failed the same way: {history[-1].reason}",
         )
     return None
 
@@ -77,7 +100,7 @@ def similar_attempts(limits: Iterations, recent_codes: Sequence[str]) -> StopRea
 def not_converging(limits: Iterations, status: AgentTaskStatus) -> StopReason | None:
     """Over the last `window` iterations the best score did not beat the earlier best by minImprovement."""
     window, minimum = limits.convergence.window, limits.convergence.min_improvement
-    scores = [h.score for h in status.history]
+    scores = [h.score for h in judged(status)]
     if minimum <= 0 or len(scores) <= window:
         return None
     before, recent = max(scores[:-window]), max(scores[-window:])
@@ -94,12 +117,13 @@ def should_stop(
     limits: Iterations, status: AgentTaskStatus, now: datetime, recent_codes: Sequence[str]
 ) -> StopReason | None:
     """The first rule that ends the loop after a failed iteration, or None to keep refining."""
-    if status.iteration >= limits.max_iterations:
+    if status.iteration - status.totals.interrupted_iterations >= limits.max_iterations:
         return StopReason(
             reason="MaxIterationsReached", message=f"no success after {limits.max_iterations} iterations"
         )
     return (
-        budget_exceeded(limits, status, now)
+        interrupted_too_often(limits, status)
+        or budget_exceeded(limits, status, now)
         or same_failure_repeated(limits, status)
         or similar_attempts(limits, recent_codes)
         or not_converging(limits, status)

@@ -13,6 +13,7 @@ loop: file I/O runs in a worker thread under an asyncio lock, so concurrent task
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -30,6 +31,16 @@ GENESIS_HASH = "0" * 64
 class AuditError(RuntimeError):
     """The existing log cannot be extended safely: it is not a valid chain, or it lacks a record that a task
     recorded as written (a checkpoint). Appending is refused from then on; it never starts a new chain."""
+
+
+AUDIT_WRITE_FAILED = "AuditWriteFailed"
+"""The Warning Event of a task whose step's audit record could not be written."""
+
+
+class AuditWriteError(OSError):
+    """A record could not be written (the disk full or read-only, the volume gone): the step that needed it
+    fails before the status that would mark it done, and is taken up again later. The log is left as it was
+    before the attempt, so the chain stays valid."""
 
 
 ONCE_KINDS = frozenset({"launch", "execution", "evaluation", "kill"})
@@ -98,11 +109,26 @@ class FileSink:
         self._size = 0  # bytes of the file as this sink last read or wrote it
 
     def _append(self, line: str) -> None:
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-            self._size = handle.tell()
+        data = (line + "\n").encode()
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:  # a read-only file system refuses the open already
+            raise AuditWriteError(exc.errno, f"audit record not written to {self.path}: {exc}") from exc
+        try:
+            size = os.fstat(fd).st_size
+            try:
+                written = 0
+                while written < len(data):
+                    written += os.write(fd, data[written:])
+                os.fsync(fd)
+            except OSError as exc:
+                # A full disk takes part of a line: cut it off again, or the next reader finds a broken chain.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, size)
+                raise AuditWriteError(exc.errno, f"audit record not written to {self.path}: {exc}") from exc
+            self._size = size + len(data)
+        finally:
+            os.close(fd)
 
     def _current_size(self) -> int:
         return self.path.stat().st_size if self.path.exists() else 0
