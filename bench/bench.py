@@ -72,6 +72,9 @@ class Timeline:
 
     created: float = 0.0
     finished: float | None = None
+    created_wall: float = field(default_factory=time.time)
+    """Wall-clock creation, to line the timeline up with the operator's audit records and API trace."""
+    finished_wall: float | None = None
     phase: str | None = None
     pod_added: dict[str, float] = field(default_factory=dict)
     program_done: dict[str, float] = field(default_factory=dict)
@@ -123,6 +126,7 @@ class Watcher:
                         )
                         if status.get("phase") in TERMINAL:
                             seen.finished, seen.phase = _now(), status["phase"]
+                            seen.finished_wall = time.time()
                             seen.iterations = int(status.get("iteration") or 0)
                             seen.done.set()
             await asyncio.sleep(0.1)
@@ -191,6 +195,7 @@ class Operator:
         api_port: int,
         extra_env: dict[str, str] | None = None,
         also_watch: tuple[str, ...] = (),
+        trace: bool = False,
     ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.counts_path = workdir / "api-counts.json"
@@ -208,6 +213,8 @@ class Operator:
             "LEVEL5_BENCH_COUNTS": str(self.counts_path),
             "LEVEL5_BENCH_API_PORT": str(api_port),
         }
+        if trace:
+            env["LEVEL5_BENCH_TRACE"] = str(workdir / "api-trace.txt")
         # kopf needs a server for the admission handlers to start. No webhook configuration points at it
         # (the bench's tasks never need an Approval), so the API server never calls it.
         tls = workdir / "tls"
@@ -400,7 +407,13 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     await core.create_namespace({"metadata": {"name": warm_ns, "labels": {"level5.dev/bench": "true"}}})
     pools = [{"name": "bench", "namespace": warm_ns, "size": WARM_POOL_SIZE}]
     operator = Operator(
-        namespace, model, workdir, api_port, {"LEVEL5_SANDBOX_POOLS": json.dumps(pools)}, (warm_ns,)
+        namespace,
+        model,
+        workdir,
+        api_port,
+        {"LEVEL5_SANDBOX_POOLS": json.dumps(pools)},
+        (warm_ns,),
+        args.trace,
     )
     watcher = Watcher(api, namespace)
     watcher.start()
@@ -524,6 +537,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         warm_totals = [t.finished - t.created for t in warm if t.finished is not None]
         results.update(
             warm_samples=len(warm),
+            warm_wall=[(f"warm-{i:02d}", t.created_wall, t.finished_wall) for i, t in enumerate(warm)],
             warm_phases=dict(Counter(t.phase for t in warm)),
             warm_ran_warm=sum(bool(p) for p in warm_pods),
             warm_pool_size=WARM_POOL_SIZE,
@@ -679,6 +693,9 @@ def main() -> None:
     parser.add_argument("--baseline-image", help="the sandbox image for the baseline's pods")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     parser.add_argument("--keep", action="store_true", help="keep the namespace afterwards")
+    parser.add_argument(
+        "--trace", action="store_true", help="log every API request's timing to api-trace.txt in the workdir"
+    )
     args = parser.parse_args()
     results = asyncio.run(asyncio.wait_for(bench(args), timeout=900))
     if args.json:

@@ -75,7 +75,9 @@ class GenerateStep(StepContext):
             return
         now = self.clock()
         started = start_iteration(self.status, action.iteration, now)
-        await self._save(
+        # Written while the model is asked: nothing irreversible depends on it (a restart before it lands
+        # starts the iteration again, as one during an awaited save would).
+        self.journal.save_soon(
             started, Phase.GENERATING, "Generating", f"iteration {action.iteration}: asking the model"
         )
         feedback = self.status.feedback
@@ -122,7 +124,9 @@ class GenerateStep(StepContext):
                 "pod_name": pod_name,
             }
         )
-        await self._save(
+        # In the background too: the launch intent, saved (and awaited) before any code leaves the operator,
+        # is written after it and carries it.
+        self.journal.save_soon(
             self.status.model_copy(update={"current": current}),
             Phase.REVIEWING,
             "Reviewing",
