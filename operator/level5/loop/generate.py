@@ -124,9 +124,11 @@ class GenerateStep(StepContext):
                 "pod_name": pod_name,
             }
         )
-        # In the background too: the launch intent, saved (and awaited) before any code leaves the operator,
-        # is written after it and carries it.
-        self.journal.save_soon(
+        # Staged, written with the next save: the review and the gate follow at once in memory, and the next
+        # save (the launch intent, awaited before any code leaves the operator, or the wait for an Approval)
+        # carries it. A restart before then generates again; the code ConfigMap the lost attempt left is
+        # replaced (SandboxLauncher.store_code), so what runs is always what was reviewed.
+        self._stage(
             self.status.model_copy(update={"current": current}),
             Phase.REVIEWING,
             "Reviewing",
