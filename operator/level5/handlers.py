@@ -51,6 +51,7 @@ from level5.loop.journal import INVALID_SPEC, Journal
 from level5.loop.task_loop import TaskLoop
 from level5.model.classifier import InjectionClassifier
 from level5.model.client import ModelGateway, resolve_endpoint
+from level5.observability.loop_stalls import watch_loop_stalls
 from level5.observability.metrics import Metrics
 from level5.observability.syscalls import SyscallMonitorClient
 from level5.people.admission import (
@@ -230,6 +231,7 @@ async def startup(
         await config.load_kube_config()
     services = await Services.start(operator_config)
     memo.services = services
+    memo.stall_watch = asyncio.ensure_future(watch_loop_stalls())
     if services.pool is not None:
         for pool in services.pool.pools:
             await services.launcher.ensure_namespace_guards(pool.namespace)
@@ -248,6 +250,9 @@ async def startup(
 
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+    stall_watch = memo.get("stall_watch")
+    if isinstance(stall_watch, asyncio.Task):
+        stall_watch.cancel()
     await services_of(memo).close()
 
 
