@@ -45,6 +45,7 @@ from level5.sandbox.pool import (
     done_line,
     parse_pool_pod_name,
     pod_is_ready,
+    pool_class,
     pool_owner,
     pool_owner_name,
     pool_pod,
@@ -68,6 +69,8 @@ class WarmPool:
         self._ws_core = client.CoreV1Api(ws_api)
         self._config = config
         self._pools = {(p.namespace, p.name): p for p in config.sandbox_pools}
+        for pool in config.sandbox_pools:
+            pool_class(pool)  # a malformed quantity stops the operator at start-up, naming the pool
         self._owner_uid: dict[tuple[str, str], str] = {}
         # Per pool, its Ready unclaimed pods (name -> pod), oldest first; and every live pod of it by name.
         self._ready: dict[tuple[str, str], dict[str, dict[str, Any]]] = {k: {} for k in self._pools}
