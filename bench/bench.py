@@ -225,6 +225,7 @@ class Operator:
         }
         if trace:
             env["LEVEL5_BENCH_TRACE"] = str(workdir / "api-trace.txt")
+            env["LEVEL5_BENCH_PROFILE"] = str(workdir / "operator.pstats")
         # kopf needs a server for the admission handlers to start. No webhook configuration points at it
         # (the bench's tasks never need an Approval), so the API server never calls it.
         tls = workdir / "tls"
@@ -867,7 +868,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     parser.add_argument("--keep", action="store_true", help="keep the namespace afterwards")
     parser.add_argument(
-        "--trace", action="store_true", help="log every API request's timing to api-trace.txt in the workdir"
+        "--trace",
+        action="store_true",
+        help="log API request timings and profile the operator (api-trace.txt, operator.pstats)",
     )
     args = parser.parse_args()
     results = asyncio.run(asyncio.wait_for(bench(args), timeout=2400))

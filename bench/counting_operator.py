@@ -96,7 +96,18 @@ def main() -> None:
     if path:
         threading.Thread(target=_writer, args=(path,), daemon=True).start()
     sys.argv = ["kopf", *sys.argv[1:]]
-    runpy.run_module("kopf", run_name="__main__")
+    profile = os.environ.get("LEVEL5_BENCH_PROFILE")
+    if not profile:
+        runpy.run_module("kopf", run_name="__main__")
+        return
+    # Where the operator's CPU goes (bench --profile): cProfile of the whole run, written when kopf exits.
+    import cProfile
+
+    profiler = cProfile.Profile()
+    try:
+        profiler.runcall(runpy.run_module, "kopf", run_name="__main__")
+    finally:
+        profiler.dump_stats(profile)
 
 
 if __name__ == "__main__":
