@@ -50,6 +50,7 @@ from kubernetes_asyncio import client, config, watch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from level5.observability.loop_stalls import STALL_MESSAGE  # noqa: E402
 from level5.sandbox.pool import POOL_LABEL  # noqa: E402
 from scripted_model import ScriptedModel  # noqa: E402
 
@@ -59,6 +60,10 @@ TASK_TIMEOUT = 120.0
 WARM_POOL_SIZE = 1
 """One warm pod of the tasks' class (500m): the node has 2 cores, shared with the cold samples."""
 GUARD_POSTS = ("POST networkpolicies", "POST resourcequotas", "POST limitranges")
+CREATE_CONCURRENCY = 50
+"""Task POSTs in flight at once when many are created together."""
+RAMP_TIMEOUT = 600.0
+STALL_TEXT = STALL_MESSAGE.split("%")[0]
 CODE_ANSWER = '```python\nprint("ok")\n```\nCONFIDENCE: 0.9\nUNCERTAINTY: none'
 
 
@@ -72,6 +77,9 @@ class Timeline:
 
     created: float = 0.0
     finished: float | None = None
+    created_wall: float = field(default_factory=time.time)
+    """Wall-clock creation, to line the timeline up with the operator's audit records and API trace."""
+    finished_wall: float | None = None
     phase: str | None = None
     pod_added: dict[str, float] = field(default_factory=dict)
     program_done: dict[str, float] = field(default_factory=dict)
@@ -80,6 +88,8 @@ class Timeline:
     pod_deleted: dict[str, float] = field(default_factory=dict)
     iterations: int = 0
     queued: bool = False
+    first_seen: dict[str, float] = field(default_factory=dict)
+    """perf_counter time each phase was first seen."""
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -117,12 +127,15 @@ class Watcher:
                         status = obj.get("status") or {}
                         if seen is None or seen.finished is not None:
                             continue
+                        if status.get("phase"):
+                            seen.first_seen.setdefault(status["phase"], _now())
                         seen.queued = seen.queued or any(
                             c.get("type") == "SandboxQueued" and c.get("status") == "True"
                             for c in status.get("conditions") or []
                         )
                         if status.get("phase") in TERMINAL:
                             seen.finished, seen.phase = _now(), status["phase"]
+                            seen.finished_wall = time.time()
                             seen.iterations = int(status.get("iteration") or 0)
                             seen.done.set()
             await asyncio.sleep(0.1)
@@ -160,14 +173,15 @@ class Watcher:
             seen.pod_phase_done.setdefault(name, at)
 
 
-def task_manifest(name: str) -> dict[str, Any]:
+def task_manifest(name: str, level: str = "D") -> dict[str, Any]:
+    """A one-iteration task; level A waits for an Approval before its code runs (the ramp's cheap state)."""
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "AgentTask",
         "metadata": {"name": name},
         "spec": {
             "goal": {"primary": "print ok", "successCriteria": [{"name": "ok", "outputContains": "ok"}]},
-            "autonomy": {"level": "D", "escalation": {"triggers": []}},
+            "autonomy": {"level": level, "escalation": {"triggers": []}},
             "iterations": {"maxIterations": 2},
         },
     }
@@ -191,6 +205,7 @@ class Operator:
         api_port: int,
         extra_env: dict[str, str] | None = None,
         also_watch: tuple[str, ...] = (),
+        trace: bool = False,
     ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.counts_path = workdir / "api-counts.json"
@@ -208,6 +223,9 @@ class Operator:
             "LEVEL5_BENCH_COUNTS": str(self.counts_path),
             "LEVEL5_BENCH_API_PORT": str(api_port),
         }
+        if trace:
+            env["LEVEL5_BENCH_TRACE"] = str(workdir / "api-trace.txt")
+            env["LEVEL5_BENCH_PROFILE"] = str(workdir / "operator.pstats")
         # kopf needs a server for the admission handlers to start. No webhook configuration points at it
         # (the bench's tasks never need an Approval), so the API server never calls it.
         tls = workdir / "tls"
@@ -243,6 +261,13 @@ class Operator:
         """The counts once the counter file has been rewritten after this call (0.2 s period)."""
         await asyncio.sleep(0.5)
         return self.counts()
+
+    def rss_mib(self) -> float:
+        """The operator process's resident memory now (MiB)."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
 
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -296,6 +321,115 @@ async def run_task(api: client.ApiClient, watcher: Watcher, namespace: str, name
     await custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, task_manifest(name))
     await asyncio.wait_for(seen.done.wait(), TASK_TIMEOUT)
     return seen
+
+
+async def create_all(api: client.ApiClient, namespace: str, manifests: list[dict[str, Any]]) -> None:
+    """POST the tasks at once, at most CREATE_CONCURRENCY requests in flight."""
+    custom = client.CustomObjectsApi(api)
+    limit = asyncio.Semaphore(CREATE_CONCURRENCY)
+
+    async def create(manifest: dict[str, Any]) -> None:
+        async with limit:
+            await custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, manifest)
+
+    await asyncio.gather(*(create(m) for m in manifests))
+
+
+async def throughput(
+    api: client.ApiClient, watcher: Watcher, namespace: str, n: int, prefix: str
+) -> dict[str, Any]:
+    """N one-iteration tasks created at once; tasks per second until the last is terminal."""
+    names = [f"{prefix}-{i:02d}" for i in range(n)]
+    seens = [watcher.expect(name) for name in names]
+    start = _now()
+    await create_all(api, namespace, [task_manifest(name) for name in names])
+    await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in seens)), 900)
+    seconds = _now() - start
+    warm = 0
+    custom = client.CustomObjectsApi(api)
+    listed = await custom.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)
+    for item in listed.get("items", []):
+        history = (item.get("status") or {}).get("history") or [{}]
+        warm += item["metadata"]["name"] in names and bool(history[0].get("warmPool"))
+    return {
+        "n": n,
+        "seconds": seconds,
+        "per_s": n / seconds,
+        "phases": dict(Counter(s.phase for s in seens)),
+        "ran_warm": warm,
+    }
+
+
+def stalls_between(log: Path, offset: int, since: float, until: float) -> list[float]:
+    """The operator's event-loop stalls (level5.observability.loop_stalls) logged in [since, until]."""
+    found = []
+    with log.open("rb") as handle:
+        handle.seek(offset)
+        for raw in handle:
+            line = raw.decode("utf-8", errors="replace")
+            if STALL_TEXT not in line or not line.startswith("["):
+                continue
+            with contextlib.suppress(ValueError, IndexError):
+                at = datetime.strptime(line[1:24], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+                if since <= at <= until:
+                    found.append(float(line.split(STALL_TEXT, 1)[1].split()[0]))
+    return found
+
+
+async def ramp(
+    api: client.ApiClient, watcher: Watcher, namespace: str, n: int, operator: Operator, cancels: int
+) -> dict[str, Any]:
+    """N tasks of autonomy level A created at once: each generates, is reviewed and waits for its Approval.
+    Time until all wait, the operator's memory, its worst event-loop stall meanwhile, and how fast a cancel
+    is acted on while they all wait."""
+    names = [f"ramp-{i:04d}" for i in range(n)]
+    seens = [watcher.expect(name) for name in names]
+    rss_before = operator.rss_mib()
+    offset = operator.log.stat().st_size
+    wall_start, start = time.time(), _now()
+    await create_all(api, namespace, [task_manifest(name, "A") for name in names])
+    created = _now() - start
+    peak = rss_before
+    while _now() - start < RAMP_TIMEOUT:
+        peak = max(peak, operator.rss_mib())
+        if all("AwaitingApproval" in s.first_seen or s.finished is not None for s in seens):
+            break
+        await asyncio.sleep(0.5)
+    waiting = [s.first_seen["AwaitingApproval"] for s in seens if "AwaitingApproval" in s.first_seen]
+    ramp_seconds = (max(waiting) - start) if waiting else float("nan")
+    await asyncio.sleep(2)  # settled: the memory the waiting tasks hold
+    rss_waiting = operator.rss_mib()
+    peak = max(peak, rss_waiting)
+    custom = client.CustomObjectsApi(api)
+    latencies = []
+    for name, seen in list(zip(names, seens, strict=True))[:cancels]:
+        if seen.finished is not None:
+            continue
+        asked = _now()
+        await custom.patch_namespaced_custom_object(
+            GROUP, VERSION, namespace, PLURAL, name, {"spec": {"cancel": True}},
+            _content_type="application/merge-patch+json",
+        )  # fmt: skip
+        await asyncio.wait_for(seen.done.wait(), 120)
+        assert seen.finished is not None
+        latencies.append(seen.finished - asked)
+    stalls = stalls_between(operator.log, offset, wall_start, time.time())
+    return {
+        "n": n,
+        "created_seconds": created,
+        "waiting": len(waiting),
+        "phases": dict(Counter(s.phase or "not terminal" for s in seens)),
+        "seconds": ramp_seconds,
+        "rss_before_mib": rss_before,
+        "rss_waiting_mib": rss_waiting,
+        "rss_peak_mib": peak,
+        "mib_per_task": (rss_waiting - rss_before) / n,
+        "stalls_logged": len(stalls),
+        "worst_stall": max(stalls, default=0.0),
+        "cancel_p50": statistics.median(latencies) if latencies else None,
+        "cancel_max": max(latencies, default=None),
+        "cancels": len(latencies),
+    }
 
 
 @dataclass
@@ -399,13 +533,24 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     warm_ns = f"{namespace}-warm"
     await core.create_namespace({"metadata": {"name": warm_ns, "labels": {"level5.dev/bench": "true"}}})
     pools = [{"name": "bench", "namespace": warm_ns, "size": WARM_POOL_SIZE}]
+    # The 1,000-task ramp: a namespace of its own, so its tasks' events stay out of the other figures.
+    ramp_ns = f"{namespace}-ramp"
+    await core.create_namespace({"metadata": {"name": ramp_ns, "labels": {"level5.dev/bench": "true"}}})
     operator = Operator(
-        namespace, model, workdir, api_port, {"LEVEL5_SANDBOX_POOLS": json.dumps(pools)}, (warm_ns,)
+        namespace,
+        model,
+        workdir,
+        api_port,
+        {"LEVEL5_SANDBOX_POOLS": json.dumps(pools)},
+        (warm_ns, ramp_ns),
+        args.trace,
     )
     watcher = Watcher(api, namespace)
     watcher.start()
     warm_watcher = Watcher(api, warm_ns)
     warm_watcher.start()
+    ramp_watcher = Watcher(api, ramp_ns)
+    ramp_watcher.start()
     base: tuple[str, Operator, Watcher] | None = None
     if args.baseline_pythonpath:
         # The baseline: another checkout's operator (and runner image) in a namespace of its own, its cold
@@ -472,16 +617,19 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             base_cpu = base[1].cpu_seconds() - base0[1]
             base[1].stop()  # the rest of the figures are this checkout's alone
 
-        start = _now()
-        names = [f"tp-{i:02d}" for i in range(args.concurrency)]
-        seens = [watcher.expect(n) for n in names]
+        # Throughput: N tasks at once, cold (no pool) and warm (the pool of WARM_POOL_SIZE; the rest fall
+        # back to cold pods when it is empty).
+        throughputs = []
+        for n in args.concurrency:
+            cold_tp = await throughput(api, watcher, namespace, n, f"tp{n}")
+            await pool_ready(core, warm_ns)
+            warm_tp = await throughput(api, warm_watcher, warm_ns, n, f"tp{n}")
+            throughputs.append({"cold": cold_tp, "warm": warm_tp})
+            print(
+                f"  throughput N={n}: cold {cold_tp['per_s']:.2f}/s, warm {warm_tp['per_s']:.2f}/s",
+                file=sys.stderr,
+            )
         custom = client.CustomObjectsApi(api)
-        await asyncio.gather(
-            *(custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, task_manifest(n))
-              for n in names)
-        )  # fmt: skip
-        await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in seens)), 300)
-        throughput_seconds = _now() - start
 
         # Back-pressure: a second ResourceQuota lets QUEUE_QUOTA sandbox pods run at once in the namespace.
         await core.create_namespaced_resource_quota(
@@ -505,6 +653,11 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         queue_calls = (await operator.settled_counts()) - counts2
         restarts = operator.log.read_text().count("Daemon 'drive_task' failed")
 
+        ramped = None
+        if args.ramp:
+            ramped = await ramp(api, ramp_watcher, ramp_ns, args.ramp, operator, args.ramp_cancels)
+            print(f"  ramp: {ramped}", file=sys.stderr)
+
         final_counts = await operator.settled_counts()
         samples = [sample_of(seen) for seen in cold]  # now that the pods' phases have flipped too
         review, review_how = review_seconds_per_200_lines()
@@ -524,6 +677,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         warm_totals = [t.finished - t.created for t in warm if t.finished is not None]
         results.update(
             warm_samples=len(warm),
+            warm_wall=[(f"warm-{i:02d}", t.created_wall, t.finished_wall) for i, t in enumerate(warm)],
             warm_phases=dict(Counter(t.phase for t in warm)),
             warm_ran_warm=sum(bool(p) for p in warm_pods),
             warm_pool_size=WARM_POOL_SIZE,
@@ -547,10 +701,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             iterations=iterations,
             api_calls_per_iteration=sum(calls.values()) / iterations,
             api_calls=dict(sorted(((k, v / iterations) for k, v in calls.items()), key=lambda kv: -kv[1])),
-            concurrency=args.concurrency,
-            throughput_seconds=throughput_seconds,
-            throughput=args.concurrency / throughput_seconds,
-            throughput_phases=dict(Counter(s.phase for s in seens)),
+            throughputs=throughputs,
+            ramp=ramped,
+            worst_stall=max(stalls_between(operator.log, 0, 0.0, time.time()), default=0.0),
             queue_tasks=args.queue_tasks,
             queue_quota=args.queue_quota,
             queue_seconds=queue_seconds,
@@ -568,32 +721,39 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         await watcher.stop()
         await warm_watcher.stop()
+        await ramp_watcher.stop()
         operator.stop()
         if base:
             await base[2].stop()
             base[1].stop()
         model.stop()
         results["operator_log"] = str(operator.log)
-        for ns in (namespace, warm_ns, *([base[0]] if base else [])):
+        for ns in (namespace, warm_ns, ramp_ns, *([base[0]] if base else [])):
             with contextlib.suppress(Exception):
                 # Let the task's finalizers go (no operator removes them now), then the namespace.
-                custom = client.CustomObjectsApi(api)
-                listed = await custom.list_namespaced_custom_object(GROUP, VERSION, ns, PLURAL)
-                for item in listed.get("items", []):
-                    await custom.patch_namespaced_custom_object(
-                        GROUP,
-                        VERSION,
-                        ns,
-                        PLURAL,
-                        item["metadata"]["name"],
-                        {"metadata": {"finalizers": None}},
-                        _content_type="application/merge-patch+json",
-                    )
+                await release_finalizers(api, ns)
         if not args.keep:
-            for ns in (namespace, warm_ns, *([base[0]] if base else [])):
+            for ns in (namespace, warm_ns, ramp_ns, *([base[0]] if base else [])):
                 with contextlib.suppress(Exception):
                     await core.delete_namespace(ns)
         await api.close()
+
+
+async def release_finalizers(api: client.ApiClient, namespace: str) -> None:
+    custom = client.CustomObjectsApi(api)
+    listed = await custom.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)
+    limit = asyncio.Semaphore(CREATE_CONCURRENCY)
+
+    async def release(name: str) -> None:
+        async with limit:
+            await custom.patch_namespaced_custom_object(
+                GROUP, VERSION, namespace, PLURAL, name, {"metadata": {"finalizers": None}},
+                _content_type="application/merge-patch+json",
+            )  # fmt: skip
+
+    await asyncio.gather(
+        *(release(item["metadata"]["name"]) for item in listed.get("items", [])), return_exceptions=True
+    )
 
 
 def table(r: dict[str, Any]) -> str:
@@ -621,8 +781,31 @@ def table(r: dict[str, Any]) -> str:
          f"all but the sandbox pod's life (the model answers at once); {share:.0%} of p50" if share else ""),
         ("operator CPU per iteration", f"{r['operator_cpu_per_iteration']:.3f} s", "user+system time"),
         ("API calls per iteration", f"{r['api_calls_per_iteration']:.1f}", top),
-        (f"throughput, N={r['concurrency']} at once", f"{r['throughput']:.2f} tasks/s",
-         f"all Succeeded after {r['throughput_seconds']:.1f} s ({r['throughput_phases']})"),
+        *(row for t in r["throughputs"] for row in (
+            (f"throughput, N={t['cold']['n']} at once, cold", f"{t['cold']['per_s']:.2f} tasks/s",
+             f"{t['cold']['phases']} after {t['cold']['seconds']:.1f} s"),
+            (f"throughput, N={t['warm']['n']} at once, warm", f"{t['warm']['per_s']:.2f} tasks/s",
+             f"{t['warm']['phases']} after {t['warm']['seconds']:.1f} s; {t['warm']['ran_warm']} ran warm "
+             f"(pool of {r['warm_pool_size']}, the rest cold); "
+             f"warm / cold {t['warm']['per_s'] / t['cold']['per_s']:.2f}"),
+        )),
+        *(() if not r.get("ramp") else (
+            (f"ramp: {r['ramp']['n']} tasks waiting for approval", f"{r['ramp']['seconds']:.1f} s",
+             f"created at once (POSTs done after {r['ramp']['created_seconds']:.1f} s), until all were "
+             f"AwaitingApproval ({r['ramp']['waiting']} did)"),
+            ("  operator memory (RSS)",
+             f"{r['ramp']['mib_per_task']:.2f} MiB/task",
+             f"{r['ramp']['rss_before_mib']:.0f} MiB before, {r['ramp']['rss_waiting_mib']:.0f} MiB with all "
+             f"waiting, peak {r['ramp']['rss_peak_mib']:.0f} MiB"),
+            ("  worst event-loop stall", f"{r['ramp']['worst_stall'] * 1000:.0f} ms",
+             f"during the ramp, as the operator logged it (level5.observability.loop_stalls); "
+             f"{r['ramp']['stalls_logged']} stalls of 50 ms or more"),
+            ("  cancel latency while loaded",
+             f"{s(r['ramp']['cancel_p50'])} p50", f"spec.cancel patched to Cancelled seen, "
+             f"{r['ramp']['cancels']} tasks one after another; max {s(r['ramp']['cancel_max'])}"),
+        )),
+        ("worst event-loop stall, whole run", f"{r['worst_stall'] * 1000:.0f} ms",
+         "as the operator logged it"),
         (f"back-pressure, N={r['queue_tasks']} with a quota of {r['queue_quota']} pods",
          f"{r['queue_tasks'] / r['queue_seconds']:.2f} tasks/s",
          f"{r['queue_phases']} after {r['queue_seconds']:.1f} s; {r['queue_visible']} showed SandboxQueued; "
@@ -673,7 +856,12 @@ def table(r: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=20)
-    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument(
+        "--concurrency", type=lambda v: [int(n) for n in v.split(",") if n], default=[10, 60],
+        help="throughput: N tasks at once, cold and warm, for each N of this comma-separated list",
+    )  # fmt: skip
+    parser.add_argument("--ramp", type=int, default=1000, help="tasks in the ramp (0: no ramp)")
+    parser.add_argument("--ramp-cancels", type=int, default=5, help="cancels timed once the ramp is up")
     parser.add_argument("--queue-tasks", type=int, default=6)
     parser.add_argument("--queue-quota", type=int, default=2)
     parser.add_argument(
@@ -682,8 +870,13 @@ def main() -> None:
     parser.add_argument("--baseline-image", help="the sandbox image for the baseline's pods")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     parser.add_argument("--keep", action="store_true", help="keep the namespace afterwards")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="log API request timings and profile the operator (api-trace.txt, operator.pstats)",
+    )
     args = parser.parse_args()
-    results = asyncio.run(asyncio.wait_for(bench(args), timeout=900))
+    results = asyncio.run(asyncio.wait_for(bench(args), timeout=2400))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     print(table(results))

@@ -5,6 +5,8 @@ Both kopf and kubernetes_asyncio talk to the API server through aiohttp, so wrap
 Requests to other hosts (the syscall monitor) are not counted; the model client uses httpx.
 The counts go to the JSON file named by LEVEL5_BENCH_COUNTS every 0.2 s (written atomically), keyed
 "METHOD resource" (for example "PATCH agenttasks/status", "GET pods?watch").
+With LEVEL5_BENCH_TRACE set, each counted request is also appended to that file as one line "start end key
+path" (wall-clock seconds; end is when the response headers arrived), to see where an iteration's time goes.
 
 Usage: python bench/counting_operator.py run --standalone -m level5.handlers --namespace NS
 """
@@ -25,9 +27,11 @@ from urllib.parse import urlsplit
 import aiohttp
 
 COUNTS: collections.Counter[str] = collections.Counter()
+TRACE: list[str] = []
 _LOCK = threading.Lock()
 _API_PORT = os.environ.get("LEVEL5_BENCH_API_PORT", "")
 _ORIGINAL = aiohttp.ClientSession._request
+_TRACE = os.environ.get("LEVEL5_BENCH_TRACE", "")
 
 
 def _key(method: str, url: str) -> str | None:
@@ -57,16 +61,28 @@ async def _counted(self: aiohttp.ClientSession, method: str, str_or_url: Any, **
         if any(str(k) == "watch" and str(v).lower() in ("true", "1") for k, v in pairs):
             url += ("&" if "?" in url else "?") + "watch=true"
     key = _key(method, url)
-    if key is not None:
-        with _LOCK:
-            COUNTS[key] += 1
-    return await _ORIGINAL(self, method, str_or_url, **kwargs)
+    if key is None:
+        return await _ORIGINAL(self, method, str_or_url, **kwargs)
+    with _LOCK:
+        COUNTS[key] += 1
+    start = time.time()
+    try:
+        return await _ORIGINAL(self, method, str_or_url, **kwargs)
+    finally:
+        if _TRACE:
+            with _LOCK:  # written out by the writer thread, off the event loop
+                TRACE.append(f"{start:.4f} {time.time():.4f} {key.replace(' ', '_')} {urlsplit(url).path}\n")
 
 
 def _writer(path: str) -> None:
     while True:
         with _LOCK:
             data = json.dumps(dict(COUNTS))
+            traced = TRACE[:]
+            TRACE.clear()
+        if _TRACE and traced:
+            with open(_TRACE, "a") as trace:
+                trace.writelines(traced)
         tmp = path + ".tmp"
         with open(tmp, "w") as out:
             out.write(data)
@@ -80,7 +96,18 @@ def main() -> None:
     if path:
         threading.Thread(target=_writer, args=(path,), daemon=True).start()
     sys.argv = ["kopf", *sys.argv[1:]]
-    runpy.run_module("kopf", run_name="__main__")
+    profile = os.environ.get("LEVEL5_BENCH_PROFILE")
+    if not profile:
+        runpy.run_module("kopf", run_name="__main__")
+        return
+    # Where the operator's CPU goes (bench --profile): cProfile of the whole run, written when kopf exits.
+    import cProfile
+
+    profiler = cProfile.Profile()
+    try:
+        profiler.runcall(runpy.run_module, "kopf", run_name="__main__")
+    finally:
+        profiler.dump_stats(profile)
 
 
 if __name__ == "__main__":

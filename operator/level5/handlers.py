@@ -10,6 +10,7 @@ Run with: kopf run -m level5.handlers --all-namespaces"""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import secrets
@@ -54,6 +55,7 @@ from level5.loop.journal import INVALID_SPEC, Journal
 from level5.loop.task_loop import TaskLoop
 from level5.model.classifier import InjectionClassifier
 from level5.model.client import ModelGateway, resolve_endpoint
+from level5.observability.loop_stalls import watch_loop_stalls
 from level5.observability.metrics import Metrics
 from level5.observability.syscalls import SyscallMonitorClient
 from level5.people.admission import (
@@ -237,6 +239,12 @@ async def startup(
         await config.load_kube_config()
     services = await Services.start(operator_config)
     memo.services = services
+    memo.stall_watch = asyncio.ensure_future(watch_loop_stalls())
+    # Everything made so far (imported modules, schemas, clients) lives as long as the operator: moved out of
+    # the collector's generations, a full collection (which runs on the event loop, every time the heap
+    # grows by a quarter, as it does while 1,000 tasks ramp up) no longer walks it. Measured: a full
+    # collection of the started operator's objects takes 0.13-0.19 s on this machine, 0 after the freeze.
+    gc.freeze()
     if services.pool is not None:
         for pool in services.pool.pools:
             await services.launcher.ensure_namespace_guards(pool.namespace)
@@ -255,6 +263,9 @@ async def startup(
 
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+    stall_watch = memo.get("stall_watch")
+    if isinstance(stall_watch, asyncio.Task):
+        stall_watch.cancel()
     await services_of(memo).close()
 
 

@@ -3,10 +3,12 @@ task whose spec does not parse takes in the handler) is audited first, then coun
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from local_sandbox import RecordingSink
 
 from level5.api.status import AgentTaskStatus, Phase
@@ -55,3 +57,55 @@ async def test_a_staged_step_posts_its_event_at_once_and_is_written_with_the_nex
     await journal.save(journal.status.model_copy(update={"iteration": 1}))
     assert len(sink.statuses) == 1
     assert sink.last.phase is Phase.EVALUATING and sink.last.iteration == 1
+
+
+class GatedSink(RecordingSink):
+    """A sink whose writes wait until the test lets them through (a slow API server), or fail."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.started = 0
+        self.fail_with: Exception | None = None
+
+    async def save(self, status: AgentTaskStatus) -> None:
+        self.started += 1
+        await self.gate.wait()
+        if self.fail_with is not None:
+            raise self.fail_with
+        await super().save(status)
+
+
+def gated_journal(tmp_path: Path) -> tuple[Journal, GatedSink]:
+    sink = GatedSink()
+    audit = AuditLog(FileSink(tmp_path / "a.jsonl"))
+    return Journal(TASK, AgentTaskStatus(), sink, audit, Metrics(), lambda: datetime.now(UTC)), sink
+
+
+async def test_save_soon_writes_in_the_background_in_order_and_coalesces_a_burst(tmp_path: Path) -> None:
+    journal, sink = gated_journal(tmp_path)
+    journal.save_soon(journal.status, Phase.GENERATING, "Generating", "iteration 1: asking the model")
+    await asyncio.sleep(0)  # the writer starts its first patch, which now hangs on the gate
+    assert sink.started == 1 and not sink.statuses
+    assert ("Generating", "iteration 1: asking the model", False) in sink.events  # the Event did not wait
+    journal.save_soon(journal.status.model_copy(update={"iteration": 1}), Phase.REVIEWING, "Reviewing", "r")
+    journal.stage(journal.status, Phase.EXECUTING, "Executing", "e")
+    saved = asyncio.ensure_future(journal.save(journal.status.model_copy(update={"iteration": 2})))
+    await asyncio.sleep(0.01)
+    assert not saved.done()  # an awaited save returns only once it is written
+    sink.gate.set()
+    await saved
+    # Two patches for four steps: the first, then the latest whole status.
+    assert [s.phase for s in sink.statuses] == [Phase.GENERATING, Phase.EXECUTING]
+    assert sink.last.iteration == 2 and sink.started == 2
+
+
+async def test_a_failed_background_write_is_raised_by_the_next_save(tmp_path: Path) -> None:
+    journal, sink = gated_journal(tmp_path)
+    sink.fail_with = RuntimeError("status patch failed: 500")
+    sink.gate.set()
+    journal.save_soon(journal.status, Phase.GENERATING, "Generating", "g")
+    await asyncio.sleep(0.01)
+    with pytest.raises(RuntimeError, match="500"):
+        await journal.save(journal.status, Phase.REVIEWING, "Reviewing", "r")
+    assert sink.started == 1 and not sink.statuses  # nothing written after the failure

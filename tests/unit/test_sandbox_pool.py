@@ -22,6 +22,7 @@ from level5.sandbox.pool import (
     match_pool,
     parse_pool_pod_name,
     pod_is_ready,
+    pool_class,
     pool_pod,
     pool_pod_name,
     program_job,
@@ -94,6 +95,26 @@ def test_which_tasks_a_pool_serves() -> None:
         assert match_pool([POOL], "team", different, CONFIG) is ColdStartReason.NO_MATCHING_CLASS
     other_image = POOL.model_copy(update={"image": "img:2"})
     assert match_pool([other_image], "team", spec(), CONFIG) is ColdStartReason.NO_MATCHING_CLASS
+
+
+def test_classes_are_compared_as_quantities_not_as_written() -> None:
+    assert (
+        match_pool([POOL], "team", spec(cpu="0.5", memory="268435456", ephemeralStorage="64Mi"), CONFIG)
+        == POOL
+    )
+    one_core = POOL.model_copy(update={"cpu": "1", "memory": "1Gi"})
+    assert match_pool([one_core], "team", spec(cpu="1000m", memory="1024Mi"), CONFIG) == one_core
+    tenths = POOL.model_copy(update={"cpu": "0.3"})
+    assert match_pool([tenths], "team", spec(cpu="300m"), CONFIG) == tenths
+    assert pool_class(POOL) == (0.5, 268435456.0, 67108864.0)
+    for near in (spec(cpu="0.499"), spec(memory="256M"), spec(cpu="501m")):  # 256M is 256e6 bytes, not 256Mi
+        assert match_pool([POOL], "team", near, CONFIG) is ColdStartReason.NO_MATCHING_CLASS
+
+
+def test_a_pool_quantity_that_does_not_parse_names_the_pool_and_the_fix() -> None:
+    broken = POOL.model_copy(update={"memory": "256 MiB"})
+    with pytest.raises(ValueError, match=r"pool 'small'.*'256 MiB'.*Kubernetes quantities"):
+        pool_class(broken)
 
 
 def test_names_are_deterministic_per_slot() -> None:

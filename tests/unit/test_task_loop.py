@@ -99,8 +99,12 @@ async def test_success_on_first_iteration(scripted_model: ScriptedModel, tmp_pat
     assert final.totals.tokens == sum(h.tokens for h in final.history) > 0
     assert (final.history[0].peak_memory_bytes or 0) > 1024 * 1024  # a Python process, as the runner saw it
     phases = [s.phase for s in sink.statuses]
-    for phase in (Phase.GENERATING, Phase.REVIEWING, Phase.EXECUTING, Phase.EVALUATING, Phase.SUCCEEDED):
-        assert phase in phases
+    # Three patches: the start, the launch intent (carrying the code, its review and the gate), the end
+    # (carrying the passing iteration's close). Reviewing and Evaluating are transitions with their Events.
+    assert phases == [Phase.GENERATING, Phase.EXECUTING, Phase.SUCCEEDED]
+    assert sink.statuses[1].current is not None and sink.statuses[1].current.review is not None
+    reasons = [reason for reason, _, _ in sink.events]
+    assert reasons.index("Reviewing") < reasons.index("Executing") < reasons.index("Evaluating")
     assert phases.index(Phase.GENERATING) < phases.index(Phase.EXECUTING) < phases.index(Phase.SUCCEEDED)
     assert any(reason == "AllCriteriaPassed" for reason, _, _ in sink.events)
     assert len(scripted_model.requests) == 2

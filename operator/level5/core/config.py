@@ -24,7 +24,7 @@ class PoolClass(BaseModel):
     size: int = Field(default=2, ge=1, le=50)
     """Pods kept ready."""
     cpu: str = Field(default="500m", max_length=32)
-    """spec.capabilities.cpu of the tasks it serves (compared as written)."""
+    """spec.capabilities.cpu of the tasks it serves (compared as quantities: "0.5" is "500m")."""
     memory: str = Field(default="256Mi", max_length=32)
     """spec.capabilities.memory of the tasks it serves."""
     ephemeral_storage: str = Field(default="64Mi", alias="ephemeralStorage", max_length=32)

@@ -21,6 +21,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +45,7 @@ from level5.sandbox.pool import (
     done_line,
     parse_pool_pod_name,
     pod_is_ready,
+    pool_class,
     pool_owner,
     pool_owner_name,
     pool_pod,
@@ -67,6 +69,8 @@ class WarmPool:
         self._ws_core = client.CoreV1Api(ws_api)
         self._config = config
         self._pools = {(p.namespace, p.name): p for p in config.sandbox_pools}
+        for pool in config.sandbox_pools:
+            pool_class(pool)  # a malformed quantity stops the operator at start-up, naming the pool
         self._owner_uid: dict[tuple[str, str], str] = {}
         # Per pool, its Ready unclaimed pods (name -> pod), oldest first; and every live pod of it by name.
         self._ready: dict[tuple[str, str], dict[str, dict[str, Any]]] = {k: {} for k in self._pools}
@@ -210,30 +214,36 @@ class WarmPool:
             self.release(namespace, name)
 
     async def _open(self, namespace: str, name: str) -> Streams:
-        """Both containers' attach streams. Opened as soon as the pod is claimed, so the handshakes overlap
-        the operator's own steps between the claim and the run."""
-        program_cm, checks_cm = await asyncio.gather(
-            self._attach(namespace, name, PROGRAM_CONTAINER), self._attach(namespace, name, CHECKS_CONTAINER)
+        """Both containers' attach streams, connected side by side (each is a websocket handshake through the
+        API server and the kubelet). Opened as soon as the pod is claimed, so the handshakes overlap the
+        operator's own steps between the claim and the run."""
+        opened = await asyncio.gather(
+            self._attach(namespace, name, PROGRAM_CONTAINER),
+            self._attach(namespace, name, CHECKS_CONTAINER),
+            return_exceptions=True,
         )
-        program: ClientWebSocketResponse = await program_cm
-        try:
-            checks: ClientWebSocketResponse = await checks_cm
-        except BaseException:
-            await program.close()
-            raise
+        failed = next((r for r in opened if isinstance(r, BaseException)), None)
+        if failed is not None:
+            await _close(r for r in opened if isinstance(r, ClientWebSocketResponse))
+            raise failed
+        program, checks = opened
+        assert isinstance(program, ClientWebSocketResponse) and isinstance(checks, ClientWebSocketResponse)
         return program, checks
 
-    async def _attach(self, namespace: str, name: str, container: str) -> Any:
-        return await self._ws_core.connect_get_namespaced_pod_attach(
+    async def _attach(self, namespace: str, name: str, container: str) -> ClientWebSocketResponse:
+        # The client returns the connection's context manager; awaiting it makes the connection.
+        connection: Any = await self._ws_core.connect_get_namespaced_pod_attach(
             name, namespace, container=container, stdin=True, stdout=True, stderr=False, tty=False,
             _preload_content=False,
         )  # fmt: skip
+        ws: ClientWebSocketResponse = await connection
+        return ws
 
 
 Streams = tuple[ClientWebSocketResponse, ClientWebSocketResponse]
 
 
-async def _close(streams: Streams | None) -> None:
+async def _close(streams: Iterable[ClientWebSocketResponse] | None) -> None:
     for ws in streams or ():
         with contextlib.suppress(Exception):
             await ws.close()

@@ -9,6 +9,7 @@ import contextlib
 from collections import Counter
 from typing import Any
 
+import kopf
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
@@ -119,10 +120,19 @@ class SandboxLauncher:
     async def store_code(
         self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, code: str
     ) -> str:
-        """Write the iteration's code ConfigMap (kept if it exists) and return its name."""
+        """Write the iteration's code ConfigMap and return its name. One that exists with other code is left
+        by an attempt of this iteration whose status never recorded it (the operator stopped before that
+        write landed; a pod is launched only after a status naming the code is written): it is replaced, so
+        the pod never runs code other than what was reviewed."""
         manifest = code_config_map(task, spec, pod_name, iteration, code, policy_document(spec))
-        await self._create(self._core.create_namespaced_config_map, task.namespace, manifest)
-        return str(manifest["metadata"]["name"])
+        name = str(manifest["metadata"]["name"])
+        if await self._create(self._core.create_namespaced_config_map, task.namespace, manifest):
+            return name
+        if await self.read_code(task.namespace, name) != code:
+            await unless_missing(self._core.delete_namespaced_config_map(name, task.namespace))
+            if not await self._create(self._core.create_namespaced_config_map, task.namespace, manifest):
+                raise kopf.TemporaryError(f"code ConfigMap {name} is being replaced", delay=1)
+        return name
 
     async def read_code(self, namespace: str, config_map: str) -> str | None:
         found = await unless_missing(self._core.read_namespaced_config_map(config_map, namespace))

@@ -315,7 +315,16 @@ class StepContext:
             )
         if result is not None:
             update["result"] = result
-        await self._save(status.model_copy(update=update))
+        # Not awaited: the next step writes next and nothing irreversible comes before (no code runs before
+        # a launch intent's awaited save). An iteration that passed is not even written on its own: the
+        # task's end follows at once (decide_next: SUCCEED) and writes both in one patch. A restart before
+        # that write finds the iteration open and takes it up as after any interrupted wait (a cold pod's
+        # result is read again; a warm run is failed, WarmRunInterrupted, never re-run).
+        closed = status.model_copy(update=update)
+        if entry.score >= 1.0:
+            self._stage(closed)
+        else:
+            self.journal.save_soon(closed)
         self.metrics.iteration_finished(entry, decision)
 
     def _monitored(self, status: AgentTaskStatus) -> AgentTaskStatus:

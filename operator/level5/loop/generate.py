@@ -76,7 +76,9 @@ class GenerateStep(StepContext):
             return
         now = self.clock()
         started = start_iteration(self.status, action.iteration, now)
-        await self._save(
+        # Written while the model is asked: nothing irreversible depends on it (a restart before it lands
+        # starts the iteration again, as one during an awaited save would).
+        self.journal.save_soon(
             started, Phase.GENERATING, "Generating", f"iteration {action.iteration}: asking the model"
         )
         feedback = self.status.feedback
@@ -123,7 +125,11 @@ class GenerateStep(StepContext):
                 "pod_name": pod_name,
             }
         )
-        await self._save(
+        # Staged, written with the next save: the review and the gate follow at once in memory, and the next
+        # save (the launch intent, awaited before any code leaves the operator, or the wait for an Approval)
+        # carries it. A restart before then generates again; the code ConfigMap the lost attempt left is
+        # replaced (SandboxLauncher.store_code), so what runs is always what was reviewed.
+        self._stage(
             self.status.model_copy(update={"current": current}),
             Phase.REVIEWING,
             "Reviewing",

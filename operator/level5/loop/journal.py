@@ -4,6 +4,7 @@ through it, and so does the handler that fails a task whose spec does not parse.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
@@ -49,13 +50,49 @@ class Journal:
             clock,
         )
         self._checkpoint = status.audit
+        # The one writer of status patches (see save_soon), and whether self.status holds more than it wrote.
+        self._writer: asyncio.Task[None] | None = None
+        self._dirty = False
 
     async def save(
         self, status: AgentTaskStatus, phase: Phase | None = None, reason: str = "", message: str = ""
     ) -> None:
-        """Persist status; on a phase change also set conditions, post an Event and count it."""
+        """Persist status; on a phase change also set conditions, post an Event and count it. It returns once
+        this status (or a later one) is written: what follows may depend on it being durable."""
+        self.save_soon(status, phase, reason, message)
+        await self.flush()
+
+    def save_soon(
+        self, status: AgentTaskStatus, phase: Phase | None = None, reason: str = "", message: str = ""
+    ) -> None:
+        """Like save, but the patch goes out in the background and the step continues at once. Only for a
+        step whose next side effect does not depend on the write being durable, and that is safe to repeat
+        if the operator stops before it lands (exactly as if it stopped during an awaited save): the next
+        save waits for it (a launch intent is always saved, never saved soon). Writes go out one at a time,
+        in order, and a status staged while one is in flight is written next as the latest whole status, so
+        a burst of steps costs two patches, not one each. A failed write is raised by the next save or
+        flush."""
         self.stage(status, phase, reason, message)
-        await self.sink.save(self.status)
+        self._dirty = True
+        writer = self._writer
+        if writer is None or writer.done():
+            if writer is not None and not writer.cancelled() and writer.exception() is not None:
+                return  # the failure stays for the next flush to raise; nothing more is written
+            self._writer = asyncio.ensure_future(self._write())
+
+    async def _write(self) -> None:
+        while self._dirty:
+            self._dirty = False
+            await self.sink.save(self.status)
+
+    async def flush(self) -> None:
+        """Wait until every status staged with save or save_soon is written; raise a write's failure."""
+        writer = self._writer
+        if writer is not None:
+            # Shielded: a step interrupted here (cancel, pause) leaves the patch to finish, not half-sent.
+            await asyncio.shield(writer)
+            if writer is self._writer:
+                self._writer = None
 
     def stage(
         self, status: AgentTaskStatus, phase: Phase | None = None, reason: str = "", message: str = ""

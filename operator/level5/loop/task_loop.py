@@ -44,6 +44,7 @@ class TaskLoop(GenerateStep, ReviewStep, GateStep, ExecuteStep, FinishStep, Inte
         while True:
             self.spec = self.spec_view()
             if self.status.phase.terminal:
+                await self.journal.flush()  # the end is written before the daemon returns
                 return self.status
             if self.spec.cancel or self.cancel.is_set():
                 await self._cancelled()
@@ -56,6 +57,7 @@ class TaskLoop(GenerateStep, ReviewStep, GateStep, ExecuteStep, FinishStep, Inte
                 continue
             action = decide_next(self.spec, self.status, self.clock(), await self._recent_codes())
             if action.kind is ActionKind.DONE:
+                await self.journal.flush()
                 return self.status
             resumed_phase = phase_of(action)
             if self.status.phase is Phase.PAUSED and resumed_phase is not None:

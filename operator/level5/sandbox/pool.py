@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from level5.api.spec import AgentTaskSpec, Language
+from level5.api.spec import AgentTaskSpec, Language, quantity_value
 from level5.core.config import OperatorConfig, PoolClass
 from level5.core.layout import (
     CHECKS_CONTAINER,
@@ -182,9 +182,10 @@ def match_pool(
         return None
     caps = spec.capabilities
     files = caps.files
+    wanted = _amounts((caps.cpu, caps.memory, caps.ephemeral_storage))
     for pool in here:
         if (
-            (pool.cpu, pool.memory, pool.ephemeral_storage) == (caps.cpu, caps.memory, caps.ephemeral_storage)
+            pool_class(pool) == wanted
             # Pool pods run the Python image's runner; JavaScript tasks start cold in their own image.
             and caps.language is Language.PYTHON
             and files.reference_data is None
@@ -194,6 +195,26 @@ def match_pool(
         ):
             return pool
     return ColdStartReason.NO_MATCHING_CLASS
+
+
+def pool_class(pool: PoolClass) -> tuple[float, ...]:
+    """The pool's cpu, memory and ephemeral storage as the amounts they stand for, so that a task asking for
+    "0.5" CPU or "268435456" bytes fits a pool of "500m" or "256Mi". A value that is not a Kubernetes
+    quantity is a configuration error, raised with the pool and the field (the operator checks every pool
+    at start-up)."""
+    try:
+        return _amounts((pool.cpu, pool.memory, pool.ephemeral_storage))
+    except ValueError as exc:
+        raise ValueError(
+            f"LEVEL5_SANDBOX_POOLS: pool {pool.name!r}: {exc}; cpu, memory and ephemeralStorage take "
+            'Kubernetes quantities such as "500m", "1", "256Mi"'
+        ) from exc
+
+
+def _amounts(quantities: tuple[str, ...]) -> tuple[float, ...]:
+    # Rounded to a millionth of a unit: exact for every quantity the schema accepts, where float
+    # arithmetic alone may differ in the last bit ("0.3" and "300m").
+    return tuple(round(quantity_value(q), 6) for q in quantities)
 
 
 def program_job(nonce: str, code: str, policy: str) -> bytes:
