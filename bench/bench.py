@@ -17,7 +17,7 @@ Figures (all from this run, on this machine, while whatever else runs on the clu
 - the operator's CPU-seconds per iteration (its process, from /proc);
 - API calls per iteration, by verb and resource (watch connections included);
 - throughput: N tasks created at once, tasks per second until the last is Succeeded;
-- review time per 200 lines and redaction MB/s, in this process.
+- review time per 200 lines, redaction MB/s and injection checks per second, in this process.
 
 Everything stays on loopback and the local cluster. The namespace and the operator are removed at the end.
 """
@@ -498,26 +498,6 @@ def review_seconds_per_200_lines() -> tuple[float, str]:
     return elapsed, f"review_code on a 200-line benign script ({result.verdict.value}), mean of {runs}"
 
 
-def redaction_mb_per_s() -> tuple[float, str]:
-    from level5.safety.redaction import Redactor
-
-    chunk = (
-        "2026-11-30 12:00:01 INFO processed 1532 rows from /data/sales.csv in 0.42s, mean=17.3 p95=40.1\n"
-        "user alice.smith@example.com called +1 415 555 0132 about order 88123; card 4111 1111 1111 1111\n"
-        "config: api_key = 'sk-test-9f8e7d6c5b4a39281706f5e4d3c2b1a0' region=eu-west-1 host 10.1.2.3\n"
-        "Traceback (most recent call last):\n  File \"main.py\", line 12, in <module>\nKeyError: 'price'\n"
-        "plain text with numbers 12, 34.5 and words that look like nothing in particular at all.\n"
-    )
-    text = chunk * (250_000 // len(chunk) + 1)
-    redactor = Redactor(b"bench")
-    redactor.redact(chunk)
-    start = time.perf_counter()
-    out = redactor.redact(text)
-    elapsed = time.perf_counter() - start
-    size = len(text.encode()) / 1e6
-    return size / elapsed, f"{size:.1f} MB of mixed log text, {sum(out.counts.values())} values redacted"
-
-
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
     await config.load_kube_config()
     api = client.ApiClient()
@@ -661,7 +641,6 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         final_counts = await operator.settled_counts()
         samples = [sample_of(seen) for seen in cold]  # now that the pods' phases have flipped too
         review, review_how = review_seconds_per_200_lines()
-        redaction, redaction_how = redaction_mb_per_s()
         totals = [s.total for s in samples]
         sandboxes = [s.sandbox for s in samples if s.sandbox is not None]
         lags = [s.pod_phase_lag for s in samples if s.pod_phase_lag is not None]
@@ -714,8 +693,6 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             guard_posts=sum(v for k, v in final_counts.items() if k in GUARD_POSTS),
             review_seconds_per_200_lines=review,
             review_how=review_how,
-            redaction_mb_per_s=redaction,
-            redaction_how=redaction_how,
         )
         return results
     finally:
@@ -812,7 +789,6 @@ def table(r: dict[str, Any]) -> str:
          f"{r['queue_pod_posts']} pod POSTs; {r['queue_daemon_failures']} daemon crashes"),
         ("namespace guard POSTs", str(r["guard_posts"]), "for the whole run (3 objects)"),
         ("review time per 200 lines", f"{r['review_seconds_per_200_lines'] * 1000:.1f} ms", r["review_how"]),
-        ("redaction", f"{r['redaction_mb_per_s']:.2f} MB/s", r["redaction_how"]),
     ]  # fmt: skip
     from level5.tools.safety_eval import bench_rows  # layers 1 and 5: redaction MB/s, injection checks/s
 
