@@ -104,11 +104,11 @@ test: deps venv lint typecheck chart-tools ## Everything CI runs: lint, types, u
 	$(MAKE) images
 	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q tests
 
-demo: deps venv chart-tools ## The main job: cluster up, images, the operator installed with Helm, the CSV task through the whole loop (the scripted model, OPENAI_API_KEY's, or LEVEL5_DEMO_MODEL=local)
-	@[[ -n "$$OPENAI_API_KEY" || "$$LEVEL5_DEMO_MODEL" != local ]] || $(MAKE) -s model
+demo: deps venv chart-tools ## The main job: cluster up, images, the operator installed with Helm, the CSV task through the whole loop (the embedded real model, OPENAI_API_KEY's, or LEVEL5_DEMO_MODEL=scripted)
+	@[[ -n "$$OPENAI_API_KEY" || "$$LEVEL5_DEMO_MODEL" == scripted ]] || $(MAKE) -s model
 	bash demo/run.sh
 
-model: ## Build/fetch the embedded local model once (llama-cpp-python from its sdist, hash-pinned weights; cached in ~/.cache/level5/model)
+model: ## Install the embedded local model once (the xllamacpp server wheel and the weights, hash-pinned; cached in ~/.cache/level5/model)
 	bash $(CLUSTER)/local-model.sh prepare
 
 model-up: model ## Serve the local model (OpenAI-compatible) at MODEL_HOST:MODEL_PORT (default 127.0.0.1:18091)
