@@ -258,7 +258,12 @@ def main() -> None:
         _Endpoint(proxy.base_url),  # type: ignore[arg-type]
         workdir,
         urlsplit(server).port or 443,
-        {"LEVEL5_MODEL_NAME": model, "LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT": "1"},
+        # A slow local answer must not time out and start over (see tests/cluster/test_real_model.py).
+        {
+            "LEVEL5_MODEL_NAME": model,
+            "LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT": "1",
+            "LEVEL5_MODEL_TIMEOUT_SECONDS": "900",
+        },
     )
     results: list[TaskResult] = []
     try:

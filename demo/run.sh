@@ -37,6 +37,9 @@ cleanup() {
 trap cleanup EXIT
 # A local server answers one request at a time: the operator queues the rest.
 per_endpoint=4
+# A request's own time limit (the operator retries after it). The local model on a loaded 2-core machine
+# wrote 2 tokens/s (measured 2026-11-30): an 800-token answer would outlast the default 300 s.
+model_timeout=300
 
 if [[ -n ${OPENAI_API_KEY:-} ]]; then
   BASE_URL=${OPENAI_BASE_URL:-https://api.openai.com/v1}
@@ -49,7 +52,7 @@ elif [[ ${LEVEL5_DEMO_MODEL:-local} == local ]]; then
   local_model=true
   bash cluster/local-model.sh up "$NODE_IP" "$MODEL_PORT"
   BASE_URL=$(bash cluster/local-model.sh url "$NODE_IP" "$MODEL_PORT")
-  MODEL=$(bash cluster/local-model.sh name) API_KEY=none per_endpoint=1
+  MODEL=$(bash cluster/local-model.sh name) API_KEY=none per_endpoint=1 model_timeout=900
 else
   [[ $LEVEL5_DEMO_MODEL == scripted ]] || die "LEVEL5_DEMO_MODEL=$LEVEL5_DEMO_MODEL: use local (the default) or scripted"
   log "LEVEL5_DEMO_MODEL=scripted: using the SCRIPTED model (demo/model-script.json), not a real LLM"
@@ -96,6 +99,7 @@ helm upgrade --install "$RELEASE" charts/level5 -n "$SYSTEM_NS" --create-namespa
   -f demo/values-local.yaml \
   --set-string model.baseURL="$BASE_URL" --set-string model.name="$MODEL" \
   --set model.maxConcurrentCallsPerEndpoint=$per_endpoint \
+  --set model.timeoutSeconds=$model_timeout \
   --set approverRole.create=$approver \
   --set-string "podAnnotations.level5\.dev/image-digest=${digest:-unknown}" >"$DEMO_DIR/helm.log"
 kubectl -n "$SYSTEM_NS" rollout status deployment/$RELEASE --timeout=180s >/dev/null

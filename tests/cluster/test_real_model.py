@@ -27,6 +27,7 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_MODEL = ROOT / "cluster" / "local-model.sh"
 PORT = "18093"
+LOCAL_MODEL_TIMEOUT = "900"
 
 
 class LocalModel:
@@ -56,8 +57,14 @@ def real_operator(
     crd: None, namespace: str, local_model: LocalModel, tmp_path: Path, webhook_tls: Path
 ) -> Iterator[OperatorProcess]:
     proc = OperatorProcess(namespace, local_model, tmp_path / "operator.log", webhook_tls)  # type: ignore[arg-type]
-    # The local server answers one request at a time; the operator queues the rest.
-    proc.extra_env = {"LEVEL5_MODEL_NAME": local_model.name, "LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT": "1"}
+    # The local server answers one request at a time; the operator queues the rest. On a loaded machine the
+    # model wrote 2 tokens/s: an 800-token answer outlasts the default 300 s request timeout (and its retry
+    # starts the answer over), so this test allows 900 s, as `make demo` does.
+    proc.extra_env = {
+        "LEVEL5_MODEL_NAME": local_model.name,
+        "LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT": "1",
+        "LEVEL5_MODEL_TIMEOUT_SECONDS": LOCAL_MODEL_TIMEOUT,
+    }
     with running(proc):
         yield proc
 
