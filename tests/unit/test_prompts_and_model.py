@@ -6,10 +6,16 @@ import asyncio
 
 import pytest
 
-from level5.api.spec import AgentTaskSpec, ModelSettings
+from level5.api.spec import AgentTaskSpec, Language, ModelSettings
 from level5.api.status import CriterionResult
 from level5.core.config import OperatorConfig
-from level5.loop.prompts import describe_failure, generation_messages, judge_messages, system_prompt
+from level5.loop.prompts import (
+    PYTHON_DENIED_HINT,
+    describe_failure,
+    generation_messages,
+    judge_messages,
+    system_prompt,
+)
 from level5.model.client import (
     Message,
     ModelGateway,
@@ -18,6 +24,7 @@ from level5.model.client import (
     RetryReason,
     resolve_endpoint,
 )
+from level5.safety.review.policy import DENIED_MODULES
 from level5.safety.spotlight import DATA_MARK, DATA_RULE, outside_data
 from level5.sandbox.result import RunError, RunResult
 from scripted_model import ScriptedModel
@@ -52,6 +59,18 @@ def test_system_prompt_carries_goal_constraints_capabilities_criteria(csv_spec: 
     assert "No network" in prompt
     assert "mentions-north: standard output contains 'north'" in prompt
     assert "CONFIDENCE" in prompt and "UNCERTAINTY" in prompt
+
+
+def test_python_prompt_names_the_review_rules_a_small_model_broke(csv_spec: AgentTaskSpec) -> None:
+    prompt = system_prompt(csv_spec)
+    assert "- Open each file with its path written out in the call, as in open('/data/name.csv')" in prompt
+    assert "- Do not import os, pathlib, shutil, glob, tempfile or subprocess (blocked)." in prompt
+    # The hint never names a module the review allows.
+    assert set(PYTHON_DENIED_HINT) <= DENIED_MODULES
+    javascript = csv_spec.model_copy(
+        update={"capabilities": csv_spec.capabilities.model_copy(update={"language": Language.JAVASCRIPT})}
+    )
+    assert "open(" not in system_prompt(javascript)
 
 
 def test_first_iteration_has_no_feedback_later_ones_do(csv_spec: AgentTaskSpec) -> None:
