@@ -41,6 +41,15 @@ LANGUAGE_RULES = {
     Language.JAVASCRIPT: (),
 }
 """Sandbox rules the review enforces that a model breaks unless told, per language, one bullet each."""
+REVIEW_FIX_HINTS = {
+    # Measured 2026-11-30: told only that "the path cannot be evaluated to a constant", Qwen2.5-Coder-1.5B
+    # moved the path into a module constant and still passed it to open() as a parameter, three times.
+    "L5-FILE-002": "Put the path string itself inside the call, as in with open('/data/name.csv') as f: "
+    "a path held in a variable, a constant or a function parameter is blocked.",
+    "L5-IMPORT-001": "Remove that import and do without the module (for files, open() with the path "
+    "written out).",
+}
+"""A concrete way out of a review block the model did not find by itself, by rule."""
 COMPILERS = {Language.PYTHON: "Python", Language.JAVASCRIPT: "The JavaScript parser"}
 # Budgets that keep a refinement prompt (system prompt, previous program, feedback) inside a small local
 # model's context window (4096 tokens at about 3.5 characters a token, with room for the answer).
@@ -162,6 +171,7 @@ def describe_failure(
     answer_problem: str | None = None,
     compile_error: str | None = None,
     review_feedback: str | None = None,
+    review_rules: Sequence[str] = (),
     language: Language = Language.PYTHON,
     pod_failure: str | None = None,
     run: RunResult | None = None,
@@ -179,6 +189,9 @@ def describe_failure(
         )
     if review_feedback:
         parts.append(f"The code review blocked the program, so it was not run:\n{review_feedback}")
+        hints = [REVIEW_FIX_HINTS[rule] for rule in dict.fromkeys(review_rules) if rule in REVIEW_FIX_HINTS]
+        if hints:
+            parts.append("How to fix it:\n" + "\n".join(f"- {hint}" for hint in hints))
     if pod_failure:
         parts.append(f"The sandbox stopped the program:\n{data_block('failure', pod_failure)}")
     if run is not None:
