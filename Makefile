@@ -109,7 +109,7 @@ demo: deps venv chart-tools ## The main job: cluster up, images, the operator in
 	@[[ -n "$$OPENAI_API_KEY" || "$$LEVEL5_DEMO_MODEL" != local ]] || $(MAKE) -s model
 	bash demo/run.sh
 
-model: ## Build/fetch the embedded local model once (llama-cpp-python from its sdist, hash-pinned weights; cached in ~/.cache/level5/model)
+model: ## Install the embedded local model once (the xllamacpp server wheel and the weights, hash-pinned; cached in ~/.cache/level5/model)
 	bash $(CLUSTER)/local-model.sh prepare
 
 model-up: model ## Serve the local model (OpenAI-compatible) at MODEL_HOST:MODEL_PORT (default 127.0.0.1:18091)

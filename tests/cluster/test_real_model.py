@@ -1,8 +1,9 @@
 """The demo task end to end with the embedded real model: the real operator, real gVisor sandbox pods and
-Qwen2.5-Coder-0.5B-Instruct served by llama-cpp-python on loopback (cluster/local-model.sh; `make test`
-prepares it through `make model`, and this fixture does too on a machine where it is missing). Nothing is
-scripted: the model writes, debugs and judges the program itself, at the sample's temperature 0.2, with up to
-six iterations."""
+Qwen2.5-Coder-1.5B-Instruct served by llama.cpp's server (xllamacpp) on loopback (cluster/local-model.sh;
+this fixture installs it on a machine where it is missing: about 35 s, a prebuilt wheel and the hash-pinned
+weights). Nothing is scripted: the model writes, debugs and judges the program itself, at the sample's
+temperature 0.2, within the sample's four iterations. Opt-in (LEVEL5_REAL_MODEL_TEST=1), see pytestmark;
+README: "The embedded real model" says how long it takes and how often it passed."""
 
 from __future__ import annotations
 
@@ -21,10 +22,9 @@ from task_manifests import UNSUPERVISED
 
 pytestmark = [
     pytest.mark.cluster,
-    # Measured 2026-11-30 on this machine: the 0.5B model did not solve the demo task in three runs (it
-    # repeated the same ValueError on the CSV header until the Stuck rule stopped it), so this test would
-    # fail `make test`; it runs when asked for (LEVEL5_REAL_MODEL_TEST=1) until a model that solves it is
-    # the default.
+    # Measured 2026-11-30 (README, "The embedded real model"): 3 of 5 runs with the current prompt solved the
+    # demo task; one ran into a review false positive (L5-FILE-002), one into its own ValueError. A test
+    # that fails two runs in five would make CI red by chance, so it runs when asked for.
     pytest.mark.skipif(
         os.environ.get("LEVEL5_REAL_MODEL_TEST") != "1", reason="LEVEL5_REAL_MODEL_TEST=1 runs it"
     ),
@@ -32,6 +32,7 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_MODEL = ROOT / "cluster" / "local-model.sh"
 PORT = "18093"
+LOCAL_MODEL_TIMEOUT = "900"
 
 
 class LocalModel:
@@ -61,8 +62,14 @@ def real_operator(
     crd: None, namespace: str, local_model: LocalModel, tmp_path: Path, webhook_tls: Path
 ) -> Iterator[OperatorProcess]:
     proc = OperatorProcess(namespace, local_model, tmp_path / "operator.log", webhook_tls)  # type: ignore[arg-type]
-    # The local server answers one request at a time; the operator queues the rest.
-    proc.extra_env = {"LEVEL5_MODEL_NAME": local_model.name, "LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT": "1"}
+    # The local server answers one request at a time; the operator queues the rest. On a loaded machine the
+    # model wrote 2 tokens/s: an 800-token answer outlasts the default 300 s request timeout (and its retry
+    # starts the answer over), so this test allows 900 s, as `make demo` does.
+    proc.extra_env = {
+        "LEVEL5_MODEL_NAME": local_model.name,
+        "LEVEL5_MAX_MODEL_CALLS_PER_ENDPOINT": "1",
+        "LEVEL5_MODEL_TIMEOUT_SECONDS": LOCAL_MODEL_TIMEOUT,
+    }
     with running(proc):
         yield proc
 
@@ -70,10 +77,8 @@ def real_operator(
 def test_real_model_solves_the_demo_task(real_operator: OperatorProcess, namespace: str) -> None:
     docs = list(yaml.safe_load_all((ROOT / "samples" / "csv-analysis.yaml").read_text()))
     task = next(d for d in docs if d["kind"] == "AgentTask")
-    # At temperature 0 the model sent the same wrong program on every iteration (measured 2026-11-30); the
-    # sample's 0.2 lets a retry differ. Six iterations give the 0.5B model room to debug.
-    task["spec"]["iterations"]["maxIterations"] = 6
-    # Level C asks a person once the same failure repeats (the Stuck trigger); no person is in this test.
+    # The sample as a user runs it (temperature 0.2, at most four iterations), less the person: level C asks
+    # one once the same failure repeats (the Stuck trigger), and no person is in this test.
     task["spec"]["autonomy"] = UNSUPERVISED
     apply(docs, namespace)
     status = wait_terminal(namespace, "csv-analysis", timeout=1500)

@@ -6,10 +6,17 @@ import asyncio
 
 import pytest
 
-from level5.api.spec import AgentTaskSpec, ModelSettings
+from level5.api.spec import AgentTaskSpec, Language, ModelSettings
 from level5.api.status import CriterionResult
 from level5.core.config import OperatorConfig
-from level5.loop.prompts import describe_failure, generation_messages, judge_messages, system_prompt
+from level5.loop.prompts import (
+    PYTHON_DENIED_HINT,
+    REVIEW_FIX_HINTS,
+    describe_failure,
+    generation_messages,
+    judge_messages,
+    system_prompt,
+)
 from level5.model.client import (
     Message,
     ModelGateway,
@@ -18,6 +25,8 @@ from level5.model.client import (
     RetryReason,
     resolve_endpoint,
 )
+from level5.safety.review.policy import DENIED_MODULES
+from level5.safety.review.reviewer import review_code
 from level5.safety.spotlight import DATA_MARK, DATA_RULE, outside_data
 from level5.sandbox.result import RunError, RunResult
 from scripted_model import ScriptedModel
@@ -52,6 +61,18 @@ def test_system_prompt_carries_goal_constraints_capabilities_criteria(csv_spec: 
     assert "No network" in prompt
     assert "mentions-north: standard output contains 'north'" in prompt
     assert "CONFIDENCE" in prompt and "UNCERTAINTY" in prompt
+
+
+def test_python_prompt_names_the_review_rules_a_small_model_broke(csv_spec: AgentTaskSpec) -> None:
+    prompt = system_prompt(csv_spec)
+    assert "- Open each file with its path written out in the call, as in open('/data/name.csv')" in prompt
+    assert "- Do not import os, pathlib, shutil, glob, tempfile or subprocess (blocked)." in prompt
+    # The hint never names a module the review allows.
+    assert set(PYTHON_DENIED_HINT) <= DENIED_MODULES
+    javascript = csv_spec.model_copy(
+        update={"capabilities": csv_spec.capabilities.model_copy(update={"language": Language.JAVASCRIPT})}
+    )
+    assert "open(" not in system_prompt(javascript)
 
 
 def test_first_iteration_has_no_feedback_later_ones_do(csv_spec: AgentTaskSpec) -> None:
@@ -103,6 +124,25 @@ def test_instructions_in_program_output_cannot_change_the_request(csv_spec: Agen
                 for found in message["content"].splitlines()
                 if found.endswith(line)
             ), line
+
+
+def test_a_review_block_the_model_could_not_get_out_of_comes_with_a_way_out() -> None:
+    # The 1.5B model's program (measured 2026-11-30): right, but its path reaches open() as a parameter;
+    # its "fix" imported os.
+    program = (
+        "import os\nimport csv\n\ndef read(file_path):\n    with open(file_path) as f:\n"
+        "        return list(csv.DictReader(f))\n\ndef main():\n    file_path = '/data/sales.csv'\n"
+        "    print(read(file_path))\n\nmain()\n"
+    )
+    review = review_code(program, allowed_libraries=[], max_lines=60)
+    rules = sorted({f.rule for f in review.findings})
+    # Each hint is keyed by a rule the review really reports.
+    assert set(REVIEW_FIX_HINTS) <= set(rules)
+    text = describe_failure(review_feedback=review.feedback(), review_rules=rules)
+    assert "How to fix it:\n- Put the path string itself inside the call" in text
+    assert "- Remove that import" in text
+    plain = describe_failure(review_feedback=review.feedback(), review_rules=["L5-NET-001"])
+    assert "How to fix it" not in plain
 
 
 def test_describe_failure_for_review_and_pod_failures() -> None:

@@ -27,6 +27,29 @@ RUNTIMES = {
     ),
 }
 """How the sandbox runs each language, as the model is told."""
+# Modules a small model reaches for that the review denies (a subset of policy.DENIED_MODULES, which a unit
+# test checks): told up front rather than learnt from a block.
+PYTHON_DENIED_HINT = ("os", "pathlib", "shutil", "glob", "tempfile", "subprocess")
+LANGUAGE_RULES = {
+    Language.PYTHON: (
+        # Measured 2026-11-30: Qwen2.5-Coder-1.5B passed the path as a function parameter, was blocked
+        # (L5-FILE-002), and "fixed" it by importing os.
+        "Open each file with its path written out in the call, as in open('/data/name.csv'): the code "
+        "review blocks a path held in a variable or a function parameter.",
+        f"Do not import {', '.join(PYTHON_DENIED_HINT[:-1])} or {PYTHON_DENIED_HINT[-1]} (blocked).",
+    ),
+    Language.JAVASCRIPT: (),
+}
+"""Sandbox rules the review enforces that a model breaks unless told, per language, one bullet each."""
+REVIEW_FIX_HINTS = {
+    # Measured 2026-11-30: told only that "the path cannot be evaluated to a constant", Qwen2.5-Coder-1.5B
+    # moved the path into a module constant and still passed it to open() as a parameter, three times.
+    "L5-FILE-002": "Put the path string itself inside the call, as in with open('/data/name.csv') as f: "
+    "a path held in a variable, a constant or a function parameter is blocked.",
+    "L5-IMPORT-001": "Remove that import and do without the module (for files, open() with the path "
+    "written out).",
+}
+"""A concrete way out of a review block the model did not find by itself, by rule."""
 COMPILERS = {Language.PYTHON: "Python", Language.JAVASCRIPT: "The JavaScript parser"}
 # Budgets that keep a refinement prompt (system prompt, previous program, feedback) inside a small local
 # model's context window (4096 tokens at about 3.5 characters a token, with room for the answer).
@@ -78,6 +101,7 @@ def system_prompt(spec: AgentTaskSpec, guidance: Sequence[str] = ()) -> str:
     )
     libraries = ", ".join(caps.allowed_libraries) or "none beyond the standard library"
     fmt = CODE_FORMATS[caps.language]
+    rules = "".join(f"- {rule}\n" for rule in LANGUAGE_RULES[caps.language])
     # The language's proper name: a small model asked for a "python program" wrote shell scripts.
     return f"""You write a complete {fmt.name} program that is run unattended in a \
 locked-down sandbox, then checked automatically.
@@ -93,7 +117,7 @@ SUCCESS CRITERIA (all must pass):
 
 SANDBOX:
 - {RUNTIMES[caps.language]}; at most {caps.max_lines} lines; third-party libraries allowed: {libraries}.
-- No network at all. No subprocesses, no reading outside the allowed paths.
+{rules}- No network at all. No subprocesses, no reading outside the allowed paths.
 - {data} Readable paths: {", ".join(files.read) or "/data"}.
 - The working directory is /output, the only writable place; files to write: \
 {", ".join(files.write) or "none required"}.
@@ -147,6 +171,7 @@ def describe_failure(
     answer_problem: str | None = None,
     compile_error: str | None = None,
     review_feedback: str | None = None,
+    review_rules: Sequence[str] = (),
     language: Language = Language.PYTHON,
     pod_failure: str | None = None,
     run: RunResult | None = None,
@@ -164,6 +189,9 @@ def describe_failure(
         )
     if review_feedback:
         parts.append(f"The code review blocked the program, so it was not run:\n{review_feedback}")
+        hints = [REVIEW_FIX_HINTS[rule] for rule in dict.fromkeys(review_rules) if rule in REVIEW_FIX_HINTS]
+        if hints:
+            parts.append("How to fix it:\n" + "\n".join(f"- {hint}" for hint in hints))
     if pod_failure:
         parts.append(f"The sandbox stopped the program:\n{data_block('failure', pod_failure)}")
     if run is not None:

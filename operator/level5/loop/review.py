@@ -68,7 +68,7 @@ class ReviewStep(StepContext):
         else:
             reason = f"Review{review.verdict.value.capitalize()}: {', '.join(rules)}"
             signature = failure_signature("review", *rules)
-            feedback = describe_failure(review_feedback=review.feedback())
+            feedback = describe_failure(review_feedback=review.feedback(), review_rules=rules)
         entry = self._entry(current, reason=reason[:1024], signature=signature)
         entry = entry.model_copy(update={"review_verdict": summary.verdict, "review_rules": rules})
         await self._close_iteration(entry, feedback, None)
