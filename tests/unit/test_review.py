@@ -84,6 +84,19 @@ def test_paths_are_folded_from_constants_and_fstrings() -> None:
     assert review('D = "/etc"\nopen(f"{D}/passwd")').verdict is Verdict.BLOCK
 
 
+def test_a_parameter_passed_a_local_of_its_own_name_takes_that_locals_values() -> None:
+    # Models write `filename = "/data/x.csv"` in main() and call process(filename): the parameter is bound
+    # to the name itself, which adds no value of its own (Qwen2.5-Coder-1.5B was blocked by this).
+    program = "def process(filename):\n    return open(filename).read()\n"
+    program += "def main():\n    filename = {path}\n    print(process(filename))\nmain()\n"
+    assert review(program.format(path='"/data/x.csv"')).verdict is Verdict.ALLOW
+    assert "L5-FILE-001" in rules(review(program.format(path='"/etc/passwd"')))
+    assert "L5-FILE-002" in rules(review(program.format(path="input()")))
+    # A value built from the name itself is still unknown (escalated, never allowed).
+    grown = program.format(path='"/data/"') + "process(filename + '../../etc/passwd')\n"
+    assert review(grown).verdict is not Verdict.ALLOW
+
+
 def test_max_lines_counts_non_blank_lines() -> None:
     assert review("x = 1\n\n\ny = 2\n", max_lines=2).verdict is Verdict.ALLOW
     assert "L5-SIZE-001" in rules(review("x = 1\ny = 2\nz = 3\n", max_lines=2))

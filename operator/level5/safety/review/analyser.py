@@ -609,6 +609,11 @@ class Analyzer(ast.NodeVisitor):
             self.name_variants[node.id] = None
             out: list[tuple[str, bool]] | None = []
             for value in self.values[node.id]:
+                if isinstance(value, ast.Name) and value.id == node.id:
+                    # `process(filename)` inside a function with its own local `filename`: the parameter is
+                    # bound to the name itself. A plain copy of a name adds no value it does not already
+                    # have, so it is skipped (any other value built from the name still makes it unknown).
+                    continue
                 sub = self.string_variants(value, depth + 1)
                 if sub is None or out is None:
                     out = None
