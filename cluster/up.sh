@@ -300,6 +300,9 @@ cluster_objects() {
   wait_for "default service account" 120 kctl -n default get serviceaccount default
 }
 
+# `up.sh apiserver`: start only the API server again (after `cluster/apiserver.sh stop`), as configured here.
+if [[ ${1:-} == apiserver ]]; then start_apiserver; exit 0; fi
+
 preflight
 bash "$HERE/build.sh" all
 bash "$HERE/images.sh" build

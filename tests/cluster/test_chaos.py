@@ -2,7 +2,8 @@
 (while the model answers, while the sandbox pod runs, while an Approval is pending), the model endpoint
 failing in each way an HTTP service can (timeout, 429 with Retry-After, 500, a body that is not JSON, an empty
 choice list, a truncated answer, a closed connection, and one that never recovers), and a sandbox pod deleted
-by someone else while its program runs. Every scenario asserts
+by someone else while its program runs; also the cluster's API server stopped and restarted, and cut off from
+the operator by a proxy. Every scenario asserts
 that no code ran twice (one pod per iteration, from the pods' Scheduled Events), that no iteration was lost
 (the iterations in status are 1..n and each that ran is in the audit trail), that no audit record is missing
 (level5.safety.audit.completeness on the chain, which must verify) and that the task ends in its true
@@ -25,6 +26,7 @@ import pytest
 from tcp_cut import CuttableProxy
 
 from conftest import (
+    ROOT,
     OperatorProcess,
     as_user,
     binding,
@@ -35,7 +37,7 @@ from conftest import (
     wait_for,
     wait_terminal,
 )
-from kube import kubectl
+from kube import KubectlError, kubectl
 from level5.safety.audit import completeness, verify
 from scripted_model import ScriptedModel
 from task_manifests import code, task
@@ -423,6 +425,38 @@ def test_the_api_server_unreachable_for_tens_of_seconds(
         for name in (first, second):
             assert wait_terminal(namespace, name, timeout=300)["phase"] == "Succeeded"
     record(f"API server unreachable for the operator ({API_CUT_SECONDS} s)", operator, namespace,
+           {first: "Succeeded", second: "Succeeded"})  # fmt: skip
+
+
+@contextlib.contextmanager
+def api_server_stopped() -> Iterator[None]:
+    """The cluster's kube-apiserver process stopped (SIGTERM) for the block, then started again: every
+    client (the operator, the kubelet, the controllers) loses it and must reconnect to a new process."""
+    script = ROOT / "cluster" / "apiserver.sh"
+    subprocess.run(["bash", str(script), "stop"], check=True, capture_output=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["bash", str(script), "start"], check=True, capture_output=True)
+
+
+def test_the_api_server_stopped_for_tens_of_seconds_and_restarted(
+    operator: OperatorProcess, namespace: str, model: ScriptedModel
+) -> None:
+    model.add(
+        {"match": "chaos-stop-1.", "content": code("import time\ntime.sleep(10)\nprint('through the stop')")},
+        {"match": "chaos-stop-2.", "content": code("print('created after the restart')")},
+    )
+    first = create(namespace, task("stop-1", "Print a line (chaos-stop-1.).", [EXIT0]))
+    running_pod(namespace, first, 1)
+    with api_server_stopped():  # the program ends while nobody can report it
+        with pytest.raises(KubectlError):  # it is really gone
+            kubectl("get", "agenttask", first, "-n", namespace, timeout=30)
+        time.sleep(API_CUT_SECONDS)
+    second = create(namespace, task("stop-2", "Print a line (chaos-stop-2.).", [EXIT0]))
+    for name in (first, second):
+        assert wait_terminal(namespace, name, timeout=300)["phase"] == "Succeeded"
+    record(f"API server stopped ({API_CUT_SECONDS} s) and restarted", operator, namespace,
            {first: "Succeeded", second: "Succeeded"})  # fmt: skip
 
 

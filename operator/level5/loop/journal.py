@@ -140,7 +140,10 @@ class Journal:
         await self.save(self.status.model_copy(update={"conditions": conditions}))
 
     async def record(self, kind: str, iteration: int | None, data: dict[str, object]) -> None:
-        """One audit record; the step key lets readers collapse a record repeated after a crash."""
+        """One audit record; the step key lets readers collapse a record repeated after a crash. A status
+        written in the background goes out first: when another operator instance has taken the task over
+        (fencing, see KubeStatusSink), that write is refused and this instance records nothing more."""
+        await self.flush()
         step = f"{self.task.uid}/{iteration}/{kind}"
         try:
             record = await self.audit.append(
