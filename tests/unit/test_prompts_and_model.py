@@ -127,12 +127,21 @@ def test_instructions_in_program_output_cannot_change_the_request(csv_spec: Agen
 
 
 def test_a_review_block_the_model_could_not_get_out_of_comes_with_a_way_out() -> None:
-    # The 1.5B model's program (measured 2026-11-30): right, but its path reaches open() as a parameter;
-    # its "fix" imported os.
+    # The 1.5B model's program (measured 2026-11-30): right, but its path reaches open() as a parameter that
+    # main() passes a local of the same name, which the review blocked as L5-FILE-002 until it resolved such
+    # parameters; its "fix" imported os. Now only the import (and what it reaches) is blocked.
     program = (
         "import os\nimport csv\n\ndef read(file_path):\n    with open(file_path) as f:\n"
         "        return list(csv.DictReader(f))\n\ndef main():\n    file_path = '/data/sales.csv'\n"
         "    print(read(file_path))\n\nmain()\n"
+    )
+    found = {f.rule for f in review_code(program, allowed_libraries=[], max_lines=60).findings}
+    assert "L5-IMPORT-001" in found and "L5-FILE-002" not in found
+    # A path the review still cannot follow: through an attribute.
+    program = (
+        "import os\n\nclass Report:\n    def __init__(self, path):\n        self.path = path\n\n"
+        "    def rows(self):\n        with open(self.path) as f:\n            return f.read()\n\n"
+        "print(Report('/data/sales.csv').rows())\n"
     )
     review = review_code(program, allowed_libraries=[], max_lines=60)
     rules = sorted({f.rule for f in review.findings})
