@@ -288,7 +288,8 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
     services.metrics.task_phase(task.uid, status.phase)
     if status.phase.terminal:
         return
-    await sink.claim(read_at)  # fencing: from here on, this instance's writes fail once another claims it
+    # Fencing: from here on, this instance's writes fail once another claims the task.
+    await sink.claim(read_at, raw.get("status") or {})
     checkpoint = (status.audit.seq, status.audit.hash) if status.audit is not None else None
     refusal = await services.audit.check(checkpoint)
     journal = Journal(task, status, sink, services.audit, services.metrics, utcnow)

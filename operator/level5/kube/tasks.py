@@ -4,6 +4,7 @@ Secret of a task's model, and the operator's emergency-stop ConfigMap."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any
 
 import kopf
@@ -40,39 +41,54 @@ class KubeStatusSink:
         self._driver = driver
         self._version: str | None = None
 
-    async def claim(self, read_at: str) -> None:
+    async def claim(self, read_at: str, status_read: dict[str, Any]) -> None:
         """Take the task over from whichever instance drove it, unless its status changed since it was read
-        at resourceVersion `read_at` (then kopf restarts the daemon on the fresh object)."""
-        try:
-            self._version = await self._patch({"driver": self._driver}, read_at)
-        except ApiException as exc:
-            if exc.status == CONFLICT:
-                message = "the task changed while it was claimed; reading it again"
-                raise kopf.TemporaryError(message, delay=1) from exc
-            raise self._failed(exc) from exc
+        (`status_read`, at resourceVersion `read_at`): then kopf restarts the daemon on the fresh object. A
+        conflict with a change of metadata alone (kopf's own annotations and finalizer, written as a new task
+        is first handled) leaves that status as read, and the claim is repeated on the new version."""
+
+        def unchanged(current: dict[str, Any]) -> None:
+            if (current.get("status") or {}) != status_read:
+                message = "the task's status changed while it was claimed; reading it again"
+                raise kopf.TemporaryError(message, delay=1)
+
+        await self._write({"driver": self._driver}, read_at, unchanged)
 
     async def save(self, status: AgentTaskStatus) -> None:
         # A JSON merge patch of the whole status: None fields become null and are removed, lists are
         # replaced, so the stored status equals the model.
         fields = status.model_copy(update={"driver": self._driver}).model_dump(mode="json", by_alias=True)
+        await self._write(fields, self._version, self._still_driving)
+
+    def _still_driving(self, current: dict[str, Any]) -> None:
+        driver = (current.get("status") or {}).get("driver")
+        if driver not in (None, self._driver):  # None: nobody claimed it (an older operator's task)
+            raise kopf.TemporaryError(
+                f"fenced: {driver} drives this task now; this instance ({self._driver}) stops driving "
+                "it and writes nothing from its stale status",
+                delay=FENCED_RETRY_SECONDS,
+            )
+
+    async def _write(
+        self, fields: dict[str, Any], version: str | None, harmless: Callable[[dict[str, Any]], None]
+    ) -> None:
+        """Patch status fields conditionally on `version`; on a conflict read the task, let `harmless` raise
+        when the conflicting write matters, and otherwise repeat the patch on the task's new version."""
         for _ in range(CONFLICT_RETRIES):
             try:
-                self._version = await self._patch(fields, self._version)
+                self._version = await self._patch(fields, version)
                 return
             except ApiException as exc:
                 if exc.status != CONFLICT:
                     raise self._failed(exc) from exc
-            current = await self._custom.get_namespaced_custom_object(
-                GROUP, VERSION, self._task.namespace, PLURAL, self._task.name
-            )
-            driver = (current.get("status") or {}).get("driver")
-            if driver not in (None, self._driver):  # None: nobody claimed it (an older operator's task)
-                raise kopf.TemporaryError(
-                    f"fenced: {driver} drives this task now; this instance ({self._driver}) stops driving "
-                    "it and writes nothing from its stale status",
-                    delay=FENCED_RETRY_SECONDS,
+            try:
+                current = await self._custom.get_namespaced_custom_object(
+                    GROUP, VERSION, self._task.namespace, PLURAL, self._task.name
                 )
-            self._version = current["metadata"]["resourceVersion"]
+            except ApiException as exc:
+                raise self._failed(exc) from exc
+            harmless(current)
+            version = current["metadata"]["resourceVersion"]
         raise kopf.TemporaryError("status patch kept conflicting with other writes", delay=5)
 
     async def _patch(self, fields: dict[str, Any], version: str | None) -> str:
