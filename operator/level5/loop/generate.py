@@ -76,8 +76,9 @@ class GenerateStep(StepContext):
             return
         now = self.clock()
         started = start_iteration(self.status, action.iteration, now)
-        # Written while the model is asked: nothing irreversible depends on it (a restart before it lands
-        # starts the iteration again, as one during an awaited save would).
+        # Sent in the background, but the prompt's audit record just below waits for it (Journal.record
+        # flushes first, for fencing), so it lands before the model is asked. Nothing irreversible depends on
+        # it: a restart before it lands starts the iteration again, as one during an awaited save would.
         self.journal.save_soon(
             started, Phase.GENERATING, "Generating", f"iteration {action.iteration}: asking the model"
         )
