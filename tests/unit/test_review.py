@@ -1,7 +1,8 @@
 """Unit tests for layer 3 (pre-execution review)."""
 
 import hashlib
-import time
+import sys
+from types import FrameType
 
 import pytest
 
@@ -219,15 +220,37 @@ def test_tuning_half_figures() -> None:
     assert rates.false_positive_rate <= 0.05, rates.flagged
 
 
-def test_names_bound_in_terms_of_themselves_stay_fast() -> None:
-    # Recursive functions bind their parameters to themselves at every call site; following those
-    # bindings per use once took exponential time (a denial of service on the review).
+def _recursive_walk(call_sites: int) -> str:
+    """A recursive function that binds its parameters to themselves at ``call_sites`` + 1 call sites."""
     source = "def walk(a, b, c, d, fn=None):\n    for x in a:\n"
-    source += "        walk(x, b + 1, c + 'x', d, fn)\n        walk(a, b, c, d, fn)\n"
+    source += "        walk(x, b + 1, c + 'x', d, fn)\n" * call_sites
+    source += "        walk(a, b, c, d, fn)\n"
     source += "    if fn is not None:\n        fn(open(c + 'y'))\n"
-    source += "walk([], 0, '/data/', None)\n"
-    start = time.perf_counter()
-    result = review(source)
-    assert time.perf_counter() - start < 2
+    return source + "walk([], 0, '/data/', None)\n"
+
+
+def _review_calls(source: str) -> int:
+    """How many level5 functions one review of ``source`` calls: a measure of its work, not of time."""
+    calls = 0
+
+    def count(frame: FrameType, event: str, arg: object) -> None:
+        nonlocal calls
+        if event == "call" and "level5" in frame.f_code.co_filename:
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        review(source)
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_names_bound_in_terms_of_themselves_stay_linear() -> None:
+    # Recursive functions bind their parameters to themselves at every call site; following those
+    # bindings per use once took exponential time (a denial of service on the review). The review's
+    # work must grow at most linearly with the call sites (8x the sites, at most 8x the calls).
+    assert _review_calls(_recursive_walk(16)) <= 8 * _review_calls(_recursive_walk(2))
+    result = review(_recursive_walk(1))
     # fn is only ever None or itself; c is '/data/' plus what the recursion appends.
     assert {"L5-RESOLVE-001", "L5-FILE-001"} <= rules(result)
