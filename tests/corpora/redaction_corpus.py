@@ -787,6 +787,7 @@ ROUND4_HANDWRITTEN: tuple[tuple[str, str, str], ...] = (
 
 
 def round4_handwritten() -> list[Planted]:
+    """The hand-written values of round 4, each in the line a program printed it in."""
     return [Planted(kind, value, text) for kind, value, text in ROUND4_HANDWRITTEN]
 
 
