@@ -14,6 +14,11 @@ Maestro cards and order-id look-alikes of ``TUNING_LOCALES`` in ``TUNING_TEMPLAT
 half (split 2026-11-30, before any detector was changed for it) plants every kind in locales the
 detectors were never tuned on, in sentences and labels of their own (``HELDOUT_TEMPLATES``), with
 look-alikes of its own; its figures are only read, never tuned on.
+
+Round 4 (split ``heldout4``, 2026-12-01) was written by an outside evaluator who does not write the
+detectors and is held out only, with no tuning half: made-up records in ten new locales printed as programs
+print them (``round4_records``), hand-written values in national formats (``ROUND4_HANDWRITTEN``), and clean
+look-alikes (``ROUND4_CLEAN``, ``round4_clean_generated``).
 """
 
 from __future__ import annotations
@@ -535,6 +540,318 @@ def round3_running_text(
 OUTPUT = Path(__file__).resolve().parent / "redaction"
 
 
+# Round 4 (2026-12-01), written by an outside evaluator who does not write the detectors: held out only
+# (split "heldout4"; there is no tuning half in this round). Each record of made-up personal data is
+# printed the way programs print it (logfmt, CSV, JSON, a traceback, an e-mail, a pandas frame, SQL, XML,
+# YAML, an access log, a markdown table), one planted value per field. Locales never used before:
+ROUND4_LOCALES = ("de_CH", "nl_BE", "el_GR", "uk_UA", "en_IN", "es_AR", "zh_CN", "ko_KR", "he_IL", "az_AZ")
+# Faker writes a locale-native IBAN and national identity number only in some locales (others fall back to
+# the British IBAN or the US SSN, which are not what this round measures).
+ROUND4_IBAN_LOCALES = ("de_CH", "nl_BE", "el_GR", "uk_UA", "az_AZ")
+ROUND4_ID_LOCALES = ("de_CH", "nl_BE", "el_GR", "uk_UA", "es_AR", "zh_CN", "ko_KR", "he_IL")
+ROUND4_SEED = SEED + 4000
+
+
+def _round4_record(fake: Faker, locale: str) -> dict[str, str]:
+    """One person's made-up fields; kinds the locale cannot make natively are left out."""
+    record = {
+        "PERSON": str(fake.name()),
+        "ADDRESS": ", ".join(line.strip().rstrip(",") for line in str(fake.address()).splitlines()),
+        "PHONE": str(fake.phone_number()),
+        "EMAIL": str(fake.email()),
+        "CREDIT_CARD": str(fake.credit_card_number()),
+    }
+    if locale in ROUND4_IBAN_LOCALES:
+        record["IBAN"] = str(fake.iban())
+    if locale in ROUND4_ID_LOCALES:
+        record["SSN"] = str(fake.ssn())  # the redactor's kind for identity numbers
+    return record
+
+
+def _round4_render(style: int, r: dict[str, str], order: str) -> str:
+    """The record as one kind of program output (style picks which)."""
+    pay = r.get("IBAN", "n/a")  # the fields a locale cannot fill are printed as missing
+    ident = r.get("SSN", "n/a")
+    styles = (
+        lambda: (
+            f'2026-11-30T08:15:02.113Z level=info msg="order shipped" order_id={order} '
+            f'customer="{r["PERSON"]}" phone="{r["PHONE"]}" email={r["EMAIL"]} ship_to="{r["ADDRESS"]}" '
+            f"card={r['CREDIT_CARD']} national_id={ident} iban={pay}"
+        ),
+        lambda: (
+            "order_id,customer_name,email,phone,delivery_address,payment,id_number\n"
+            f'{order},{r["PERSON"]},{r["EMAIL"]},{r["PHONE"]},"{r["ADDRESS"]}",{pay},{ident}\n'
+            f"{order}-B,{r['PERSON']},{r['EMAIL']},,,,\n"
+            f"card on file: {r['CREDIT_CARD']}"
+        ),
+        lambda: json.dumps(
+            {
+                "order": order,
+                "account_holder": r["PERSON"],
+                "contact": {"mail": r["EMAIL"], "tel": r["PHONE"]},
+                "shipping": {"address": r["ADDRESS"]},
+                "payment": {"iban": pay, "card": r["CREDIT_CARD"]},
+                "kyc": {"document_number": ident},
+            },
+            ensure_ascii=False,
+            indent=2,
+        ),
+        lambda: (
+            "Traceback (most recent call last):\n"
+            '  File "/code/main.py", line 88, in <module>\n'
+            "    charge(customer)\n"
+            '  File "/code/billing.py", line 41, in charge\n'
+            "    raise PaymentError(f'declined: {customer!r}')\n"
+            f"billing.PaymentError: declined: Customer(name='{r['PERSON']}', email='{r['EMAIL']}', "
+            f"phone='{r['PHONE']}', address='{r['ADDRESS']}', card='{r['CREDIT_CARD']}', "
+            f"iban='{pay}', tax_id='{ident}', order='{order}')"
+        ),
+        lambda: (
+            f"From: {r['PERSON']} <{r['EMAIL']}>\n"
+            f"Subject: Re: order {order}\n\n"
+            "Hi,\n\nthe parcel has still not arrived. Please send it again to\n"
+            f"{r['ADDRESS']}\n"
+            f"or call me on {r['PHONE']}. The refund can go to {pay}; my ID number is {ident}. "
+            f"The card I paid with was {r['CREDIT_CARD']}.\n\n"
+            f"Best,\n{r['PERSON']}"
+        ),
+        lambda: (
+            "      order                 name                 phone\n"
+            f"0  {order}  {r['PERSON']:>20}  {r['PHONE']:>20}\n"
+            f"address: {r['ADDRESS']}\nemail: {r['EMAIL']}\ncard: {r['CREDIT_CARD']}\n"
+            f"iban: {pay}\nid: {ident}\n[1 rows x 3 columns]"
+        ),
+        lambda: (
+            "INSERT INTO customers (order_ref, full_name, email, phone, address, iban, card, national_id) "
+            f"VALUES ('{order}', '{r['PERSON']}', '{r['EMAIL']}', '{r['PHONE']}', "
+            f"'{r['ADDRESS']}', '{pay}', '{r['CREDIT_CARD']}', '{ident}');"
+        ),
+        lambda: (
+            f'<customer ref="{order}">\n  <name>{r["PERSON"]}</name>\n  <email>{r["EMAIL"]}</email>\n'
+            f"  <phone>{r['PHONE']}</phone>\n  <address>{r['ADDRESS']}</address>\n"
+            f"  <iban>{pay}</iban>\n  <card>{r['CREDIT_CARD']}</card>\n  <idNumber>{ident}</idNumber>\n"
+            "</customer>"
+        ),
+        lambda: (
+            f"- order: {order}\n  recipient: {r['PERSON']}\n  email: {r['EMAIL']}\n"
+            f"  phone: '{r['PHONE']}'\n  address: {r['ADDRESS']}\n  iban: {pay}\n"
+            f"  card: '{r['CREDIT_CARD']}'\n  id_no: '{ident}'"
+        ),
+        lambda: (
+            f"| order | holder | phone | email |\n|---|---|---|---|\n"
+            f"| {order} | {r['PERSON']} | {r['PHONE']} | {r['EMAIL']} |\n\n"
+            f"Delivery: {r['ADDRESS']}. Paid with {r['CREDIT_CARD']} (IBAN for refunds: {pay}; ID {ident})."
+        ),
+    )
+    return styles[style % len(styles)]()
+
+
+def round4_records(locales: tuple[str, ...] = ROUND4_LOCALES, seed: int = ROUND4_SEED) -> list[Planted]:
+    """Two records per locale, each printed in one style, one planted value per field of the record."""
+    samples: list[Planted] = []
+    for index, locale in enumerate(locales):
+        fake = Faker(locale)
+        fake.seed_instance(seed + index)
+        for n in range(2):
+            record = _round4_record(fake, locale)
+            order = f"ORD-2026-{fake.random_int(1, 999_999):06d}"
+            text = _round4_render(2 * index + n, record, order)
+            samples += [Planted(kind, value, text) for kind, value in record.items()]
+    return samples
+
+
+# Hand-written: (kind, value, text). Values in national formats the generator above does not make.
+ROUND4_HANDWRITTEN: tuple[tuple[str, str, str], ...] = (
+    ("PERSON", "Oliver Bennett", "Delivered to Mr Oliver Bennett at 09:14, signed for."),
+    (
+        "ADDRESS",
+        "14 Hollybush Lane, Little Snoring, Fakenham NR21 0AA",
+        "ship_to: 14 Hollybush Lane, Little Snoring, Fakenham NR21 0AA",
+    ),
+    ("PHONE", "07700 900461", "SMS sent to 07700 900461 (status: delivered)"),
+    ("SSN", "JT 48 21 93 D", "payroll: employee 118 NI number JT 48 21 93 D, tax code 1257L"),
+    (
+        "PERSON",
+        "Élodie Marchand",
+        "[2026-11-30 10:02:11] WARN relance envoyée à Mme Élodie Marchand (facture FA-2026-0912)",
+    ),
+    ("ADDRESS", "27 rue des Lilas, 69003 Lyon", "Adresse de livraison : 27 rue des Lilas, 69003 Lyon"),
+    ("PHONE", "06 12 34 56 78", "rappeler au 06 12 34 56 78 après 18h"),
+    ("SSN", "2 84 05 69 123 456 78", "n° de sécurité sociale : 2 84 05 69 123 456 78"),
+    ("PHONE", "0171 2345678", "Rückruf erbeten unter 0171 2345678"),
+    (
+        "ADDRESS",
+        "Lindenstraße 12a, 10969 Berlin",
+        "Lieferadresse=Lindenstraße 12a, 10969 Berlin; Zustellung Mo-Fr",
+    ),
+    ("SSN", "65 929 970 489", "Steuer-ID 65 929 970 489 liegt vor"),
+    ("PERSON", "Hans-Peter Müller", "Konto gesperrt für Hans-Peter Müller (Mahnstufe 2)"),
+    ("PERSON", "MÜLLER, Hans-Peter", "Kunde: MÜLLER, Hans-Peter | Kundennr. 100234"),
+    ("SSN", "RSSMRA85T10A562S", "codice fiscale RSSMRA85T10A562S non valido per la regione"),
+    ("SSN", "12345678Z", "DNI del titular: 12345678Z"),
+    ("SSN", "X1234567L", "NIE X1234567L caducado, solicitar renovación"),
+    ("ADDRESS", "Keizersgracht 123, 1015 CJ Amsterdam", "bezorgadres: Keizersgracht 123, 1015 CJ Amsterdam"),
+    ("SSN", "111222333", "BSN 111222333 gekoppeld aan dossier 2026/0044"),
+    ("SSN", "811218-9876", "personnummer 811218-9876 saknas i registret"),
+    ("ADDRESS", "Storgatan 5, 114 51 Stockholm", "Leveransadress: Storgatan 5, 114 51 Stockholm"),
+    ("PHONE", "070-123 45 67", "mobil: 070-123 45 67"),
+    ("SSN", "44051401359", "PESEL: 44051401359"),
+    ("PHONE", "+48 601 234 567", "tel. kom. +48 601 234 567"),
+    (
+        "ADDRESS",
+        "ul. Marszałkowska 84/92 m. 12, 00-514 Warszawa",
+        "adres: ul. Marszałkowska 84/92 m. 12, 00-514 Warszawa",
+    ),
+    ("PERSON", "山田 太郎", "担当者: 山田 太郎 (営業部)"),
+    ("ADDRESS", "〒150-0002 東京都渋谷区渋谷2-21-1", "配送先: 〒150-0002 東京都渋谷区渋谷2-21-1"),
+    ("PHONE", "090-1234-5678", "携帯 090-1234-5678 に連絡済み"),
+    ("SSN", "123.456.789-09", "CPF 123.456.789-09 já cadastrado"),
+    ("PHONE", "(11) 91234-5678", "WhatsApp do cliente: (11) 91234-5678"),
+    (
+        "ADDRESS",
+        "Rua Augusta, 1508 - Consolação, São Paulo - SP, 01304-001",
+        "entrega: Rua Augusta, 1508 - Consolação, São Paulo - SP, 01304-001",
+    ),
+    ("SSN", "4587 2365 9012", "Aadhaar 4587 2365 9012 verified via OTP"),
+    ("SSN", "ABCPE1234F", "PAN ABCPE1234F linked to account 0042"),
+    ("PHONE", "+91 98765 43210", "OTP sent to +91 98765 43210"),
+    (
+        "ADDRESS",
+        "Flat 4B, Shanti Apartments, 12 MG Road, Bengaluru 560001",
+        "Deliver to Flat 4B, Shanti Apartments, 12 MG Road, Bengaluru 560001",
+    ),
+    ("SSN", "512-44-8931", "ssn=512-44-8931 matched 2 records"),
+    (
+        "ADDRESS",
+        "1427 Maple Ave Apt 3, Springfield, IL 62704",
+        "billing_address: 1427 Maple Ave Apt 3, Springfield, IL 62704",
+    ),
+    ("PHONE", "(217) 555-0143", "callback (217) 555-0143 requested"),
+    ("SSN", "046 454 286", "SIN 046 454 286 on file"),
+    ("ADDRESS", "24 Sussex Drive, Ottawa, ON K1M 1M4", "mailing address 24 Sussex Drive, Ottawa, ON K1M 1M4"),
+    ("SSN", "123 456 782", "TFN 123 456 782 supplied by employee"),
+    ("CREDIT_CARD", "3782 822463 10005", "Amex 3782 822463 10005 exp 04/28"),
+    ("CREDIT_CARD", "5555 5555 5555 4444", '{"pan": "5555 5555 5555 4444", "exp": "11/27"}'),
+    ("CREDIT_CARD", "222300312200328", "mc2 pan=222300312200328"),
+    ("CREDIT_CARD", "3530111333300000", "JCB 3530111333300000 authorised"),
+    ("CREDIT_CARD", "30569309025904", "Diners Club 30569309025904"),
+    ("CREDIT_CARD", "6212345678901234569", "UnionPay card 6212345678901234569 declined"),
+    ("CREDIT_CARD", "4111-1111-1111-1111", "card_number=4111-1111-1111-1111 cvv=***"),
+    ("CREDIT_CARD", "4000056655665556", '{"card": 4000056655665556, "amount": 12.5}'),
+    ("IBAN", "DE89 3704 0044 0532 0130 00", "Überweisung an DE89 3704 0044 0532 0130 00 veranlasst"),
+    ("IBAN", "FR14 2004 1010 0505 0001 3M02 606", "RIB / IBAN : FR14 2004 1010 0505 0001 3M02 606"),
+    ("IBAN", "GB29NWBK60161331926819", "payee_iban=GB29NWBK60161331926819"),
+    ("IBAN", "NL91ABNA0417164300", "rekening NL91ABNA0417164300 t.n.v. de klant"),
+    ("IBAN", "IT60 X054 2811 1010 0000 0123 456", "IBAN IT60 X054 2811 1010 0000 0123 456 - bonifico"),
+    ("IBAN", "ES9121000418450200051332", "cuenta ES9121000418450200051332"),
+    ("IBAN", "de89370400440532013000", "iban (lower case in the export): de89370400440532013000"),
+    ("EMAIL", "siobhan.o'connor@example.ie", "bounce: <siobhan.o'connor@example.ie> mailbox full"),
+    ("EMAIL", "jörg.müller@beispiel.de", "Empfänger jörg.müller@beispiel.de unbekannt"),
+    ("EMAIL", "ana+invoices@sub.example.co.uk", "cc=ana+invoices@sub.example.co.uk"),
+    ("EMAIL", "marta dot ruiz at example dot es", "escríbeme a marta dot ruiz at example dot es"),
+    ("PERSON", "Иван Сергеевич Петров", "Клиент: Иван Сергеевич Петров, заказ 5512"),
+    ("PERSON", "Γιώργος Παπαδόπουλος", "Πελάτης: Γιώργος Παπαδόπουλος"),
+    ("PERSON", "김민준", "고객명: 김민준"),
+    ("PERSON", "فاطمة الزهراء بنعلي", "اسم العميل: فاطمة الزهراء بنعلي"),
+    ("PERSON", "שרה לוי", "שם הלקוח: שרה לוי"),
+    ("PERSON", "O'Brien, Siobhán", "patient O'Brien, Siobhán admitted to ward 7"),
+    ("PERSON", "J. R. Hartley", "signed: J. R. Hartley"),
+    ("PERSON", "Nguyễn Thị Minh Khai", "Người nhận: Nguyễn Thị Minh Khai"),
+    ("PERSON", "Kwame Mensah", "2026-11-30 14:22:08 INFO password reset for Kwame Mensah (uid 8812)"),
+    ("PERSON", "Ayşe Yılmaz", "assigned reviewer Ayşe Yılmaz approved the change"),  # noqa: RUF001
+    ("PERSON", "Lars Øyvind Hansen", "ticket #5521 opened by Lars Øyvind Hansen via web form"),
+    (
+        "PHONE",
+        "%2B41%2044%20668%2018%2000",
+        "GET /api/v1/lookup?phone=%2B41%2044%20668%2018%2000&lang=de HTTP/1.1 200",
+    ),
+    ("EMAIL", "lena.schmid%40example.ch", "GET /unsubscribe?email=lena.schmid%40example.ch HTTP/1.1 302"),
+    ("PHONE", "+33 1 42 68 53 00", "phone_number: +33 1 42 68 53 00"),
+    ("PHONE", "0044 20 7946 0958", "int'l format 0044 20 7946 0958 rejected by validator"),
+    ("PHONE", "+8613912345678", "sms_to=+8613912345678 status=queued"),
+    ("PHONE", "02-312-3456", "대표번호 02-312-3456"),
+    ("IP_ADDRESS", "203.0.113.77", "login from 203.0.113.77 for user 4412"),
+    ("ADDRESS", "Bahnhofstrasse 21, 8001 Zürich", "Rechnungsadresse: Bahnhofstrasse 21, 8001 Zürich"),
+    (
+        "ADDRESS",
+        "Calle de Alcalá 48, 3º izq., 28014 Madrid",
+        "dirección: Calle de Alcalá 48, 3º izq., 28014 Madrid",
+    ),
+    ("ADDRESS", "Via Garibaldi 7, 16124 Genova GE", "spedire a Via Garibaldi 7, 16124 Genova GE"),
+    (
+        "ADDRESS",
+        "Mannerheimintie 14 B 22, 00100 Helsinki",
+        "toimitusosoite Mannerheimintie 14 B 22, 00100 Helsinki",
+    ),
+)
+
+
+def round4_handwritten() -> list[Planted]:
+    """The hand-written values of round 4, each in the line a program printed it in."""
+    return [Planted(kind, value, text) for kind, value, text in ROUND4_HANDWRITTEN]
+
+
+ROUND4_CLEAN = (
+    "order ORD-2026-004512 shipped; invoice INV/2026/11/000873; PO#4500123456",
+    "RMA 2026-11-000317 opened for SKU 4006381333931",
+    "UPS 1Z999AA10123456784 out for delivery; SSCC 00340434161094042557",
+    "build v2.14.3-rc.1+build.20261130 (Chrome/131.0.6778.86, kernel 6.8.0-49-generic)",
+    "Windows build 10.0.19045.5131 detected",
+    "commit 9f2c1e7a4b3d5c6e8f90a1b2c3d4e5f607182930 on branch main",
+    "md5 d41d8cd98f00b204e9800998ecf8427e  empty.txt",
+    "timestamps: 30/11/2026 23:59:59, 2026-11-30 23:59:59,123, 1764547199123, 20261130T235959Z",
+    "Date: Mon, 30 Nov 2026 23:59:59 +0100",
+    "location 52.520008, 13.404954 (Berlin Mitte), 48°51′24″N 2°21′07″E",  # noqa: RUF001
+    "lat=-33.8688 lon=151.2093 alt=58m geohash=r3gx2f",
+    "population 83 200 000; GDP 4 121 160 000 000 USD",
+    "Umsatz 1 234 567,89 € (+12,5 % gegenüber 2025-11)",
+    "Fibonacci: 1 1 2 3 5 8 13 21 34 55 89 144 233 377 610 987",
+    "sensor ids 0451 2231 9987 4410 reported 21.4 21.9 22.0",
+    "ISBN 978-3-16-148410-0, EAN 4006381333931",
+    "MAC 00:1A:2B:3C:4D:5E, UUID 3f2b8c1e-4d5a-4b6c-9e7f-0a1b2c3d4e5f",
+    "pod level5-sandbox-7f9c8d6b5-x2kqz restarted 3 times",
+    "p < 0.001, σ = 0.0123, r² = 0.87, n = 1204",  # noqa: RUF001
+    "matrix [[1, 2, 3], [4, 5, 6], [7, 8, 9]] has rank 2",
+    "Monte Carlo simulation with 10000 paths; Markov Chain mixed after 512 steps",
+    "Random Forest beat the Gaussian Process Regressor (0.91 vs 0.88 AUC)",
+    "Victoria Station and Rio Grande were the busiest routes",
+    "Georgia Tech and Washington Post cited the Kelvin Helmholtz instability example",
+    "Dear team, the nightly build passed.\n\nKind regards,\nThe Release Bot",
+    "Hello World! Jordan Curve theorem demo finished.",
+    "Main Street branch closed 12 tickets; Route 66 dataset loaded",
+    "Building 42, Floor 3: 18 desks free",
+    "Article 17 GDPR requests: 4; Section 230 notices: 0",
+    "card ending 4242; IBAN DE** **** **** **** **30 00; SSN ***-**-6789",
+    "2026-11-30T12:00:00Z INFO worker-3 processed 120000 rows in 4.2s (28571 rows/s)",
+    "HTTP 404 on port 5432 after 3 retries; ISO 3166-2 code DE-BE",
+    "batch 4000 1234 5678 9010 rejected (checksum mismatch)",
+    "range 10-20-30-40; version tuple (3, 12, 7); semver 1.0.0-alpha.1",
+    "ticket JIRA-20451 linked to PR #8812 and CVE-2024-3094",
+    "account 00123 balance 1 500,00 CHF; rate 0.75 %",
+    "phone model: iPhone 15 Pro; Samsung Galaxy Tab S9",
+    "Grace Period: 14 days; Julia Set render took 812 ms",
+    "Deutsche Bahn delays: 17 min avg; Saint Petersburg weather 4 °C",
+    "elapsed 00:01:23.456; ETA 00:12:00",
+)
+
+
+def round4_clean_generated(seed: int = ROUND4_SEED + 100) -> list[str]:
+    """Look-alikes made with Faker in the round's locales: ids, codes, dates, hashes, places, companies."""
+    lines: list[str] = []
+    for index, locale in enumerate(ROUND4_LOCALES):
+        fake = Faker(locale)
+        fake.seed_instance(seed + index)
+        lines += [
+            f"{fake.date_time_between(EPOCH, EPOCH + timedelta(days=1500)).isoformat()} INFO export "
+            f"{fake.bothify('EXP-####-??').upper()} wrote {fake.random_int(100, 99_999)} rows "
+            f"(sha1 {fake.sha1()})",
+            f"lot {fake.ean13()} / {fake.isbn13()} / {fake.uuid4()} at {fake.latitude()}, {fake.longitude()}",
+            f"{fake.company()}: Q{fake.random_int(1, 4)} revenue {fake.pyfloat(6, 2, positive=True)} "
+            f"({fake.city()})",
+        ]
+    return lines
+
+
 def render() -> dict[str, str]:
     """The corpus files' contents, one JSON object a line."""
     sensitive = [
@@ -546,6 +863,7 @@ def render() -> dict[str, str]:
             ("heldout2", round2_people(ROUND2_HELDOUT_LOCALES, ROUND2_HELDOUT_TEMPLATES, SEED + 700)),
             ("tuning3", round3_running_text(ROUND3_TUNING_LOCALES, ROUND3_TUNING_TEMPLATES, SEED + 1000)),
             ("heldout3", round3_running_text(ROUND3_HELDOUT_LOCALES, ROUND3_HELDOUT_TEMPLATES, SEED + 1100)),
+            ("heldout4", round4_records() + round4_handwritten()),
         )
         for p in planted
     ]
@@ -569,6 +887,7 @@ def render() -> dict[str, str]:
                 round2_lookalikes(ROUND3_HELDOUT_LOOKALIKES, SEED + 1300)
                 + local_prose(ROUND3_HELDOUT_LOCALES),
             ),
+            ("heldout4", list(ROUND4_CLEAN) + round4_clean_generated()),
         )
         for text in texts
     ]

@@ -72,15 +72,45 @@ def test_corpora_are_split_by_family() -> None:
     """Every technique family has a tuning and a held-out half (the corpus grew from 106 attacks and 103
     benign texts, all of them now the tuning half, to 193 and 147), and round 2 (2026-11-30) added a
     second held-out half to every family (250 attacks and 179 benign texts). Round 3 (the same day) split
-    its new families and languages into a tuning and a held-out half of their own (294 and 213)."""
+    its new families and languages into a tuning and a held-out half of their own (294 and 213). Round 4
+    (2026-12-01, an outside evaluator) is held out only: it adds split heldout4 to old families and is the
+    only split of its new ones (438 and 264)."""
     figures = injection_figures()
     splits: dict[str, set[str]] = {}
     for f in figures:
         splits.setdefault(f.name, set()).add(f.split)
     rounds = ({"tuning", "heldout", "heldout2"}, {"tuning3", "heldout3"})
     for name, found in splits.items():
-        assert found in (rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
-    assert sum(f.total for f in figures if f.measure == "detected") >= 294
+        earlier = found - {"heldout4"}
+        assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
+    assert sum(f.total for f in figures if f.measure == "detected") >= 438
+
+
+def test_round_4_is_held_out_only_and_covers_every_family() -> None:
+    """Round 4 has no tuning half: at least 120 cases, attacks in every technique family the README lists
+    plus new ones, and benign goals, look-alikes, program output and quoted attacks as false-positive
+    probes."""
+    round4 = {(f.name, f.measure): f.total for f in injection_figures() if f.split == "heldout4"}
+    assert not [f for f in injection_figures() if f.split == "tuning4"]
+    assert sum(round4.values()) >= 120
+    attack_families = {name for name, measure in round4 if measure == "detected"}
+    assert {
+        "other_languages",
+        "obfuscation",
+        "hidden_in_data",
+        "indirect_multiturn",
+        "exfiltration",
+        "roleplay_authority",
+        "forbidden_capability",
+        "encoded",
+        "fake_turns",
+        "override_en",
+        "new_techniques",
+    } <= attack_families
+    assert {("benign_goal", "allowed"), ("benign_lookalike", "allowed"), ("benign_output", "allowed")} <= set(
+        round4
+    )
+    assert ("quoted_attack", "escalated") in round4
 
 
 @pytest.mark.parametrize(
