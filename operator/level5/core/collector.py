@@ -30,9 +30,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-SWEEP_SECONDS = 1.0
-"""How often what survived since the last sweep is collected and frozen: during a 1,000-task ramp a few
-thousand objects a second, a few milliseconds of walking."""
+SWEEP_SECONDS = 0.5
+"""How often what survived since the last sweep is collected and frozen. During a ramp a sweep took 10-25 ms
+of CPU at one a second and 30-70 ms at one every five seconds (300 tasks, this machine), and the time on the
+loop is several times that when other processes hold the CPU: sweeps are kept small. The garbage they freeze
+while still in use (in-flight requests caught by a sweep) stayed small: a compaction after a 300-task ramp
+freed 2 % of the allocator's blocks."""
 LIVE_BLOCKS_PER_TASK = 5_000
 """Allocator blocks a task the operator knows may hold while it runs (about 1,300 measured while waiting for
 an Approval; four times that leaves room for a running iteration's objects), to tell a growing workload
