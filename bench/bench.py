@@ -360,8 +360,9 @@ async def throughput(
     }
 
 
-def stalls_between(log: Path, offset: int, since: float, until: float) -> list[float]:
-    """The operator's event-loop stalls (level5.observability.loop_stalls) logged in [since, until]."""
+def stalls_between(log: Path, offset: int, since: float, until: float) -> list[tuple[float, float]]:
+    """The operator's event-loop stalls (level5.observability.loop_stalls) logged in [since, until]: how long
+    the loop was held, and how much of that its thread was on the CPU."""
     found = []
     with log.open("rb") as handle:
         handle.seek(offset)
@@ -372,7 +373,8 @@ def stalls_between(log: Path, offset: int, since: float, until: float) -> list[f
             with contextlib.suppress(ValueError, IndexError):
                 at = datetime.strptime(line[1:24], "%Y-%m-%d %H:%M:%S,%f").timestamp()
                 if since <= at <= until:
-                    found.append(float(line.split(STALL_TEXT, 1)[1].split()[0]))
+                    words = line.split(STALL_TEXT, 1)[1].split()  # "0.120 s (0.030 s on the CPU)"
+                    found.append((float(words[0]), float(words[2].strip("("))))
     return found
 
 
@@ -425,7 +427,8 @@ async def ramp(
         "rss_peak_mib": peak,
         "mib_per_task": (rss_waiting - rss_before) / n,
         "stalls_logged": len(stalls),
-        "worst_stall": max(stalls, default=0.0),
+        "worst_stall": max((late for late, _ in stalls), default=0.0),
+        "worst_stall_cpu": max((cpu for _, cpu in stalls), default=0.0),
         "cancel_p50": statistics.median(latencies) if latencies else None,
         "cancel_max": max(latencies, default=None),
         "cancels": len(latencies),
@@ -552,6 +555,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         for side in (operator, *([base[1]] if base else [])):
             if side.proc.poll() is not None:
                 raise RuntimeError(f"an operator exited: {side.log.read_text()[-3000:]}")
+        if args.ramp_only:
+            results["ramp"] = await ramp(api, ramp_watcher, ramp_ns, args.ramp, operator, args.ramp_cancels)
+            return results
         # Warm-up: the namespace guards and the first image pull out of the figures.
         await run_task(api, watcher, namespace, "warmup")
         if base:
@@ -682,7 +688,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             api_calls=dict(sorted(((k, v / iterations) for k, v in calls.items()), key=lambda kv: -kv[1])),
             throughputs=throughputs,
             ramp=ramped,
-            worst_stall=max(stalls_between(operator.log, 0, 0.0, time.time()), default=0.0),
+            worst_stall=max(
+                (late for late, _ in stalls_between(operator.log, 0, 0.0, time.time())), default=0.0
+            ),
             queue_tasks=args.queue_tasks,
             queue_quota=args.queue_quota,
             queue_seconds=queue_seconds,
@@ -733,9 +741,48 @@ async def release_finalizers(api: client.ApiClient, namespace: str) -> None:
     )
 
 
+def seconds_text(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} s"
+
+
+def ramp_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The table's rows of the 1,000-task ramp (none when it did not run)."""
+    if not r.get("ramp"):
+        return []
+    s = seconds_text
+    return [
+        (f"ramp: {r['ramp']['n']} tasks waiting for approval", f"{r['ramp']['seconds']:.1f} s",
+         f"created at once (POSTs done after {r['ramp']['created_seconds']:.1f} s), until all were "
+         f"AwaitingApproval ({r['ramp']['waiting']} did)"),
+        ("  operator memory (RSS)",
+         f"{r['ramp']['mib_per_task']:.2f} MiB/task",
+         f"{r['ramp']['rss_before_mib']:.0f} MiB before, {r['ramp']['rss_waiting_mib']:.0f} MiB with all "
+         f"waiting, peak {r['ramp']['rss_peak_mib']:.0f} MiB"),
+        ("  worst event-loop stall", f"{r['ramp']['worst_stall'] * 1000:.0f} ms",
+         f"during the ramp, as the operator logged it (level5.observability.loop_stalls); "
+         f"{r['ramp']['stalls_logged']} stalls of 50 ms or more; the most CPU time in one stall "
+         f"{r['ramp']['worst_stall_cpu'] * 1000:.0f} ms (the rest the operator waited for a CPU)"),
+        ("  cancel latency while loaded",
+         f"{s(r['ramp']['cancel_p50'])} p50", f"spec.cancel patched to Cancelled seen, "
+         f"{r['ramp']['cancels']} tasks one after another; max {s(r['ramp']['cancel_max'])}"),
+    ]  # fmt: skip
+
+
+def rendered(rows: list[tuple[str, str, str]]) -> list[str]:
+    """The rows as a Markdown table under a line naming the time, the machine and its load."""
+    width = max(len(a) for a, _, _ in rows)
+    vwidth = max(len(b) for _, b, _ in rows)
+    lines = [
+        f"level5 bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}: {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.2f} at the end",
+        f"| {'figure':<{width}} | {'value':<{vwidth}} | how |",
+        f"| {'-' * width} | {'-' * vwidth} | --- |",
+    ]
+    return lines + [f"| {a:<{width}} | {b:<{vwidth}} | {c} |" for a, b, c in rows]
+
+
 def table(r: dict[str, Any]) -> str:
-    def s(value: float | None) -> str:
-        return "n/a" if value is None else f"{value:.2f} s"
+    s = seconds_text
 
     share = (r["overhead_p50"] / r["cold_p50"]) if r.get("overhead_p50") is not None else None
     top = ", ".join(f"{k} {v:.1f}" for k, v in list(r["api_calls"].items())[:8])
@@ -766,21 +813,7 @@ def table(r: dict[str, Any]) -> str:
              f"(pool of {r['warm_pool_size']}, the rest cold); "
              f"warm / cold {t['warm']['per_s'] / t['cold']['per_s']:.2f}"),
         )),
-        *(() if not r.get("ramp") else (
-            (f"ramp: {r['ramp']['n']} tasks waiting for approval", f"{r['ramp']['seconds']:.1f} s",
-             f"created at once (POSTs done after {r['ramp']['created_seconds']:.1f} s), until all were "
-             f"AwaitingApproval ({r['ramp']['waiting']} did)"),
-            ("  operator memory (RSS)",
-             f"{r['ramp']['mib_per_task']:.2f} MiB/task",
-             f"{r['ramp']['rss_before_mib']:.0f} MiB before, {r['ramp']['rss_waiting_mib']:.0f} MiB with all "
-             f"waiting, peak {r['ramp']['rss_peak_mib']:.0f} MiB"),
-            ("  worst event-loop stall", f"{r['ramp']['worst_stall'] * 1000:.0f} ms",
-             f"during the ramp, as the operator logged it (level5.observability.loop_stalls); "
-             f"{r['ramp']['stalls_logged']} stalls of 50 ms or more"),
-            ("  cancel latency while loaded",
-             f"{s(r['ramp']['cancel_p50'])} p50", f"spec.cancel patched to Cancelled seen, "
-             f"{r['ramp']['cancels']} tasks one after another; max {s(r['ramp']['cancel_max'])}"),
-        )),
+        *ramp_rows(r),
         ("worst event-loop stall, whole run", f"{r['worst_stall'] * 1000:.0f} ms",
          "as the operator logged it"),
         (f"back-pressure, N={r['queue_tasks']} with a quota of {r['queue_quota']} pods",
@@ -793,15 +826,7 @@ def table(r: dict[str, Any]) -> str:
     from level5.tools.safety_eval import bench_rows  # layers 1 and 5: redaction MB/s, injection checks/s
 
     rows += bench_rows()
-    width = max(len(a) for a, _, _ in rows)
-    vwidth = max(len(b) for _, b, _ in rows)
-    lines = [
-        f"level5 bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}: {os.cpu_count()} cores, "
-        f"load average {os.getloadavg()[0]:.2f} at the end",
-        f"| {'figure':<{width}} | {'value':<{vwidth}} | how |",
-        f"| {'-' * width} | {'-' * vwidth} | --- |",
-    ]
-    lines += [f"| {a:<{width}} | {b:<{vwidth}} | {c} |" for a, b, c in rows]
+    lines = rendered(rows)
     base = r.get("baseline")
     if base:
         lines += [
@@ -838,6 +863,9 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--ramp", type=int, default=1000, help="tasks in the ramp (0: no ramp)")
     parser.add_argument("--ramp-cancels", type=int, default=5, help="cancels timed once the ramp is up")
+    parser.add_argument(
+        "--ramp-only", action="store_true", help="only the ramp (no samples, throughput or back-pressure)"
+    )
     parser.add_argument("--queue-tasks", type=int, default=6)
     parser.add_argument("--queue-quota", type=int, default=2)
     parser.add_argument(
@@ -855,7 +883,7 @@ def main() -> None:
     results = asyncio.run(asyncio.wait_for(bench(args), timeout=2400))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
-    print(table(results))
+    print("\n".join(rendered(ramp_rows(results))) if args.ramp_only else table(results))
     print(f"(operator log and audit: {results['workdir']})", file=sys.stderr)
 
 

@@ -126,6 +126,11 @@ class ModelGateway:
             self._endpoint_slots[endpoint.base_url] = asyncio.Semaphore(self._per_endpoint)
         return self._endpoint_slots[endpoint.base_url]
 
+    def prepare(self, endpoint: Endpoint) -> None:
+        """Make the endpoint's client and its chat resource now (at startup): made on first use, they held the
+        event loop for 0.1-0.2 s (openai's lazy imports, the TLS context) just as the first tasks start."""
+        _ = self.client(endpoint).chat.completions
+
     def client(self, endpoint: Endpoint) -> openai.AsyncOpenAI:
         key = (endpoint.base_url, endpoint.api_key)
         if key not in self._clients:

@@ -336,6 +336,10 @@ class Metrics:
         self._phases[uid] = phase
         self.tasks.labels(phase.value).inc()
 
+    def tasks_known(self) -> int:
+        """How many tasks the operator knows (seen and not yet deleted), in every phase."""
+        return len(self._phases)
+
     def task_forgotten(self, uid: str) -> None:
         """The task was deleted: it no longer counts in any phase."""
         old = self._phases.pop(uid, None)
