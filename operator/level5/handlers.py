@@ -47,6 +47,7 @@ from level5.core.kill_switch import (
 )
 from level5.core.wakeups import Wakeups
 from level5.kube.approvals import KubeApprovals
+from level5.kube.diffbase import LeanDiffBaseStorage
 from level5.kube.pool import WarmPool
 from level5.kube.sandboxes import SandboxLauncher
 from level5.kube.tasks import KubeStatusSink, read_emergency_stop, read_secret_key
@@ -206,7 +207,7 @@ async def startup(
     """Configure kopf and create the shared clients."""
     # kopf's own bookkeeping goes to annotations: the strict status schema would prune it from status.
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+    settings.persistence.diffbase_storage = LeanDiffBaseStorage(
         prefix=GROUP, key="last-handled-configuration"
     )
     settings.persistence.finalizer = f"{GROUP}/finalizer"
