@@ -59,6 +59,10 @@ from level5.sandbox.result import MAX_RESULT_BYTES, RESULT_MARKER, RunResultErro
 
 log = logging.getLogger(__name__)
 
+REFILL_AFTER_SECONDS = 2.0
+"""A claimed pod's successor starts when the claimed pod is released, at the latest this long after the claim
+(a warm run of a trivial program takes a few tenths of a second)."""
+
 
 class WarmRunError(RuntimeError):
     """The warm run gave no result (runner killed, stream lost, time out); the pod is deleted all the same."""
@@ -84,6 +88,8 @@ class WarmPool:
         # the pods whose streams are being opened.
         self._streams: dict[tuple[str, str], Streams] = {}
         self._attaching: set[tuple[str, str]] = set()
+        # Claimed pods whose successor has not started yet: their pool and the timer that starts it.
+        self._refills: dict[tuple[str, str], tuple[tuple[str, str], asyncio.TimerHandle]] = {}
         self._closing = False
 
     @property
@@ -196,7 +202,9 @@ class WarmPool:
             self._spawn(streams.close())
 
     def claim(self, pool: PoolClass, spec: AgentTaskSpec) -> str | None:
-        """Take a Ready pod of the pool for one iteration (its successor starts at once), or None."""
+        """Take a Ready pod of the pool for one iteration, or None. Its successor starts when the claimed pod
+        is released, or REFILL_AFTER_SECONDS after the claim if the run is still going: starting a sandbox pod
+        takes a good share of a small node's CPU, which the claimed pod's own run needs right then."""
         key = (pool.namespace, pool.name)
         ready = self._ready[key]
         needed = run_timeout(spec) + STARTUP_GRACE_SECONDS
@@ -204,7 +212,10 @@ class WarmPool:
             name, pod = next(iter(ready.items()))
             del ready[name]
             self._live[key].discard(name)  # out of the pool for good: used once, then deleted
-            self._refill(key, name)
+            timer = asyncio.get_running_loop().call_later(
+                REFILL_AFTER_SECONDS, self._start_successor, pool.namespace, name
+            )
+            self._refills[pool.namespace, name] = (key, timer)
             started = (pod.get("status") or {}).get("startTime")
             age = (datetime.now(UTC) - datetime.fromisoformat(started)).total_seconds() if started else 0.0
             if age + needed < POD_LIFETIME_SECONDS:
@@ -213,15 +224,27 @@ class WarmPool:
         return None
 
     def release(self, namespace: str, name: str) -> None:
-        """A claimed pod has served (or failed) its one iteration: delete it, in the background."""
+        """A claimed pod has served (or failed) its one iteration: delete it, in the background, and start its
+        successor if that has not started yet."""
+        self._start_successor(namespace, name)
         self._drop_streams(namespace, name)
         self._spawn(self._delete(namespace, name))
+
+    def _start_successor(self, namespace: str, name: str) -> None:
+        """Start the claimed pod's successor, once (the first of its release and its timer)."""
+        pending = self._refills.pop((namespace, name), None)
+        if pending is not None:
+            key, timer = pending
+            timer.cancel()
+            self._refill(key, name)
 
     async def _delete(self, namespace: str, name: str) -> None:
         await unless_missing(self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=0))
 
     async def close(self) -> None:
         self._closing = True
+        for _, timer in self._refills.values():
+            timer.cancel()
         await asyncio.gather(*(streams.close() for streams in self._streams.values()))
         self._streams.clear()
         await self._ws_api.close()
