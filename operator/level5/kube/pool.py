@@ -59,9 +59,11 @@ from level5.sandbox.result import MAX_RESULT_BYTES, RESULT_MARKER, RunResultErro
 
 log = logging.getLogger(__name__)
 
-REFILL_AFTER_SECONDS = 2.0
-"""A claimed pod's successor starts when the claimed pod is released, at the latest this long after the claim
-(a warm run of a trivial program takes a few tenths of a second)."""
+TAIL_SECONDS = 1.0
+"""A claimed pod's successor is created this long after the claim, and a pod that served its run is deleted
+this long after its result: both are work for the API server and the node (starting or tearing down a gVisor
+sandbox), which a short iteration's last steps (its audit records and final status write) would otherwise
+wait behind on a small node. A pod whose run failed is deleted at once (its program may still run)."""
 
 
 class WarmRunError(RuntimeError):
@@ -88,8 +90,9 @@ class WarmPool:
         # the pods whose streams are being opened.
         self._streams: dict[tuple[str, str], Streams] = {}
         self._attaching: set[tuple[str, str]] = set()
-        # Claimed pods whose successor has not started yet: their pool and the timer that starts it.
-        self._refills: dict[tuple[str, str], tuple[tuple[str, str], asyncio.TimerHandle]] = {}
+        # Claimed pods whose successor is yet to be created, and served pods yet to be deleted (TAIL_SECONDS).
+        self._refills: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self._retiring: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._closing = False
 
     @property
@@ -202,9 +205,7 @@ class WarmPool:
             self._spawn(streams.close())
 
     def claim(self, pool: PoolClass, spec: AgentTaskSpec) -> str | None:
-        """Take a Ready pod of the pool for one iteration, or None. Its successor starts when the claimed pod
-        is released, or REFILL_AFTER_SECONDS after the claim if the run is still going: starting a sandbox pod
-        takes a good share of a small node's CPU, which the claimed pod's own run needs right then."""
+        """Take a Ready pod of the pool for one iteration, or None; its successor starts TAIL_SECONDS on."""
         key = (pool.namespace, pool.name)
         ready = self._ready[key]
         needed = run_timeout(spec) + STARTUP_GRACE_SECONDS
@@ -212,39 +213,52 @@ class WarmPool:
             name, pod = next(iter(ready.items()))
             del ready[name]
             self._live[key].discard(name)  # out of the pool for good: used once, then deleted
-            timer = asyncio.get_running_loop().call_later(
-                REFILL_AFTER_SECONDS, self._start_successor, pool.namespace, name
+            self._refills[pool.namespace, name] = asyncio.get_running_loop().call_later(
+                TAIL_SECONDS, self._start_successor, key, name
             )
-            self._refills[pool.namespace, name] = (key, timer)
             started = (pod.get("status") or {}).get("startTime")
             age = (datetime.now(UTC) - datetime.fromisoformat(started)).total_seconds() if started else 0.0
             if age + needed < POD_LIFETIME_SECONDS:
                 return name
+            self._start_successor(key, name)
             self.release(pool.namespace, name)  # too close to its deadline: replaced, never used
         return None
 
-    def release(self, namespace: str, name: str) -> None:
-        """A claimed pod has served (or failed) its one iteration: delete it, in the background, and start its
-        successor if that has not started yet."""
-        self._start_successor(namespace, name)
+    def release(self, namespace: str, name: str, served: bool = False) -> None:
+        """A claimed pod has served (or failed) its one iteration: delete it, in the background (a pod that
+        served, TAIL_SECONDS later: both its containers have ended)."""
         self._drop_streams(namespace, name)
-        self._spawn(self._delete(namespace, name))
+        if served:
+            self._retiring[namespace, name] = asyncio.get_running_loop().call_later(
+                TAIL_SECONDS, self._retire, namespace, name
+            )
+        else:
+            self._spawn(self._delete(namespace, name))
 
-    def _start_successor(self, namespace: str, name: str) -> None:
-        """Start the claimed pod's successor, once (the first of its release and its timer)."""
-        pending = self._refills.pop((namespace, name), None)
-        if pending is not None:
-            key, timer = pending
+    def _start_successor(self, key: tuple[str, str], name: str) -> None:
+        """Create the claimed pod's successor (once)."""
+        timer = self._refills.pop((key[0], name), None)
+        if timer is not None:
             timer.cancel()
             self._refill(key, name)
+
+    def _retire(self, namespace: str, name: str) -> None:
+        """Delete a pod that served its run (once)."""
+        timer = self._retiring.pop((namespace, name), None)
+        if timer is not None:
+            timer.cancel()
+            self._spawn(self._delete(namespace, name))
 
     async def _delete(self, namespace: str, name: str) -> None:
         await unless_missing(self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=0))
 
     async def close(self) -> None:
         self._closing = True
-        for _, timer in self._refills.values():
-            timer.cancel()
+        for timer in self._refills.values():
+            timer.cancel()  # no successor: the operator stops
+        for namespace, name in list(self._retiring):
+            self._retire(namespace, name)  # a used pod is deleted now
+        await asyncio.gather(*self._background, return_exceptions=True)
         await asyncio.gather(*(streams.close() for streams in self._streams.values()))
         self._streams.clear()
         await self._ws_api.close()
@@ -257,6 +271,7 @@ class WarmPool:
             SyscallMonitoring.UNAVAILABLE if self._config.syscall_monitor_url else SyscallMonitoring.OFF
         )
         streams = self._streams.pop((namespace, name), None)
+        served = False  # the checks' result is in: both containers are done with their one job
         try:
             async with asyncio.timeout(timeout):
                 if streams is None:  # a pod that was never in this pool's hands (the trust tests run these)
@@ -265,6 +280,7 @@ class WarmPool:
                 await streams.program.until(lambda text: done_line(nonce) in text.split("\n"))
                 await streams.checks.send(checks_job(spec))
                 text = await streams.checks.until(_has_result)
+                served = True
             return PodOutcome(run=parse_pod_log(text), monitoring=monitoring)
         except (WarmRunError, RunResultError, TimeoutError, OSError, ClientError) as exc:
             reason = "timed out" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
@@ -272,7 +288,7 @@ class WarmPool:
         finally:
             if streams is not None:
                 await streams.close()
-            self.release(namespace, name)
+            self.release(namespace, name, served)
 
     async def _open(self, namespace: str, name: str, ended: Callable[[], None]) -> Streams:
         """Both containers' attach streams, connected side by side (each is a websocket handshake through the
