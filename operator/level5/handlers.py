@@ -10,6 +10,7 @@ Run with: kopf run -m level5.handlers --all-namespaces"""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -47,7 +48,7 @@ from level5.core.kill_switch import (
 )
 from level5.core.wakeups import Wakeups
 from level5.kube.approvals import KubeApprovals
-from level5.kube.diffbase import SlimDiffBaseStorage
+from level5.kube.diffbase import LeanDiffBaseStorage
 from level5.kube.pool import WarmPool
 from level5.kube.sandboxes import SandboxLauncher
 from level5.kube.tasks import KubeStatusSink, read_emergency_stop, read_secret_key
@@ -79,6 +80,10 @@ AUDIT_RECHECK_SECONDS = 300
 """How often a task held by a refused audit log looks again (the refusal itself lasts until a restart)."""
 AUDIT_WRITE_RETRY_SECONDS = 10
 """How soon a task whose audit record could not be written (disk full, read-only) tries its step again."""
+FINALIZER = f"{GROUP}/finalizer"
+"""kopf's finalizer on every AgentTask (a daemon's task needs one: kopf stops the daemon before deletion)."""
+FINALIZER_WAIT_SECONDS = 2.0
+"""How long a new task's daemon waits for kopf's finalizer write before it claims the task anyway."""
 
 
 @dataclass(frozen=True)
@@ -210,10 +215,10 @@ async def startup(
     # kopf's own bookkeeping goes to annotations: the strict status schema would prune it from status.
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     # The same annotation as kopf's own storage, built without copying each event's status (kube/diffbase.py).
-    settings.persistence.diffbase_storage = SlimDiffBaseStorage(
+    settings.persistence.diffbase_storage = LeanDiffBaseStorage(
         prefix=GROUP, key="last-handled-configuration"
     )
-    settings.persistence.finalizer = f"{GROUP}/finalizer"
+    settings.persistence.finalizer = FINALIZER
     settings.posting.level = logging.WARNING  # the loop posts its own Events per transition
     operator_config = OperatorConfig.from_env()
     if operator_config.peering_name is not None:
@@ -280,6 +285,7 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
         # daemons). A daemon therefore takes no step in that window; one cancelled while waiting did nothing.
         settle = services.started + services.config.peering_lifetime_seconds
         await asyncio.sleep(max(0.0, settle - asyncio.get_running_loop().time()))
+    await _finalizer_written(services.wakeups, meta)
     raw, read_at = dict(body), str(meta["resourceVersion"])  # the status and the version it was read at
     task = TaskRef(
         name=meta["name"], namespace=meta["namespace"], uid=meta["uid"], generation=meta.get("generation")
@@ -328,6 +334,20 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
         raise kopf.TemporaryError(str(exc), delay=AUDIT_WRITE_RETRY_SECONDS) from exc
     finally:
         services.cancels.forget(task.uid)
+
+
+async def _finalizer_written(wakeups: Wakeups, meta: kopf.Meta) -> None:
+    """Until kopf's finalizer is on the task (its watch event updates the daemon's body in place). kopf adds
+    it to a new task in the same cycle that starts the daemon; a claim sent before that write lands is
+    conditional on the version before it and conflicts (a GET and a second status write, every new task)."""
+    deadline = asyncio.get_running_loop().time() + FINALIZER_WAIT_SECONDS
+    while FINALIZER not in (meta.get("finalizers") or []) and not meta.get("deletionTimestamp"):
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            return  # the claim then conflicts and is repeated, as it would without the wait
+        changed = wakeups.arm("task", meta["uid"])
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), remaining)
 
 
 def _live_spec(body: kopf.Body, last: AgentTaskSpec) -> AgentTaskSpec:

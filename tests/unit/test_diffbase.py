@@ -1,72 +1,88 @@
-"""The slim diff-base storage builds exactly kopf's essence of an AgentTask (so the stored annotation and
-every comparison stay the same), without copying the status and managedFields first."""
+"""The lean diff base gives kopf the same essence as kopf's own storage, from bodies with status and
+managedFields, kopf's own annotations, owner references and extra fields."""
 
 from __future__ import annotations
 
-import json
+import copy
 from typing import Any
 
 import kopf
 import pytest
 
-from level5.api.crdgen import GROUP
-from level5.kube.diffbase import SlimDiffBaseStorage
+from level5.kube.diffbase import LeanDiffBaseStorage, essential_part
 
+PREFIX = "level5.dev"
 KEY = "last-handled-configuration"
 
 
-def task_body() -> dict[str, Any]:
-    """An AgentTask as the watch delivers it: managed fields, kopf's annotations, a status with history."""
-    spec = {"goal": {"primary": "print ok"}, "autonomy": {"level": "A"}, "iterations": {"maxIterations": 2}}
+def pod() -> dict[str, Any]:
     return {
-        "apiVersion": f"{GROUP}/v1alpha1",
-        "kind": "AgentTask",
+        "apiVersion": "v1",
+        "kind": "Pod",
         "metadata": {
-            "name": "t",
-            "namespace": "ns",
+            "name": "level5-pool-small-0-1",
+            "namespace": "team-a",
             "uid": "u-1",
             "resourceVersion": "42",
-            "generation": 3,
-            "labels": {"team": "a"},
+            "labels": {"level5.dev/sandbox": "true", "level5.dev/pool": "small"},
             "annotations": {
-                f"{GROUP}/{KEY}": json.dumps({"spec": spec}),
-                f"{GROUP}/drive_task": "{}",
+                "level5.dev/last-handled-configuration": '{"spec": {}}\n',
+                "level5.dev/drive_task": '{"started": "x"}',
                 "kubectl.kubernetes.io/last-applied-configuration": "{}",
-                "level5.dev/created-by": "alice",
-                "note": "kept",
+                "team": "a",
             },
-            "finalizers": [f"{GROUP}/finalizer"],
-            "ownerReferences": [{"kind": "Deployment", "name": "x", "uid": "o", "apiVersion": "apps/v1"}],
-            "managedFields": [
-                {
-                    "manager": "kopf",
-                    "apiVersion": "v1",
-                    "fieldsType": "FieldsV1",
-                    "fieldsV1": {"f:status": {}},
-                }
-            ],
+            "ownerReferences": [{"kind": "ConfigMap", "name": "level5-pool-small", "uid": "o-1"}],
+            "managedFields": [{"manager": "kubelet", "fieldsV1": {"f:status": {"f:phase": {}}}}],
+            "finalizers": ["level5.dev/finalizer"],
         },
-        "spec": spec,
-        "status": {
-            "phase": "AwaitingApproval",
-            "history": [{"iteration": i, "code": "x" * 50} for i in range(5)],
-        },
+        "spec": {"containers": [{"name": "program", "image": "x", "stdin": True}]},
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
     }
 
 
-@pytest.mark.parametrize("extra", [None, ["status.phase"]])
-def test_the_essence_is_kopfs_own(extra: list[str] | None) -> None:
-    body = kopf.Body(task_body())
-    ours = SlimDiffBaseStorage(prefix=GROUP, key=KEY).build(body=body, extra_fields=extra)
-    kopfs = kopf.AnnotationsDiffBaseStorage(prefix=GROUP, key=KEY).build(body=body, extra_fields=extra)
-    assert ours == kopfs
-    assert "status" not in ours or extra
+def task() -> dict[str, Any]:
+    return {
+        "apiVersion": "level5.dev/v1alpha1",
+        "kind": "AgentTask",
+        "metadata": {"name": "t", "namespace": "team-a", "generation": 3},
+        "spec": {"goal": {"primary": "print ok"}, "cancel": False},
+        "status": {"phase": "Executing", "history": [{"iteration": 1}], "driver": "me"},
+    }
 
 
-def test_the_essence_is_a_copy() -> None:
-    raw = task_body()
-    essence = SlimDiffBaseStorage(prefix=GROUP, key=KEY).build(body=kopf.Body(raw))
-    raw["spec"]["goal"]["primary"] = "changed later"
-    raw["metadata"]["labels"]["team"] = "b"
+def replica_set() -> dict[str, Any]:
+    """kopf keys its annotations differently for a ReplicaSet owned by a Deployment (it reads the owners)."""
+    body = pod()
+    body["kind"] = "ReplicaSet"
+    body["metadata"]["ownerReferences"] = [{"kind": "Deployment", "name": "d", "uid": "d-1"}]
+    body["metadata"]["annotations"]["level5.dev/last-handled-configuration-ofDRS"] = "{}"
+    return body
+
+
+@pytest.mark.parametrize("make", [pod, task, replica_set])
+@pytest.mark.parametrize("extra", [[], ["status.phase"], ["metadata.name"]])
+def test_lean_essence_equals_kopfs(make: Any, extra: list[str]) -> None:
+    body = make()
+    untouched = copy.deepcopy(body)
+    kopfs = kopf.AnnotationsDiffBaseStorage(prefix=PREFIX, key=KEY).build(
+        body=kopf.Body(copy.deepcopy(body)), extra_fields=extra
+    )
+    lean = LeanDiffBaseStorage(prefix=PREFIX, key=KEY).build(body=kopf.Body(body), extra_fields=extra)
+    assert lean == kopfs
+    assert body == untouched  # the essence is a copy: the body is left as it was
+    assert "status" not in lean or extra == ["status.phase"]
+
+
+def test_essential_part_leaves_status_and_bulky_metadata_out() -> None:
+    part = essential_part(pod())
+    assert "status" not in part
+    assert set(part["metadata"]) == {"labels", "annotations", "ownerReferences"}
+    assert part["spec"] == pod()["spec"] and part["kind"] == "Pod"
+    assert essential_part({"spec": {}}) == {"spec": {}, "metadata": {}}
+
+
+def test_the_essence_does_not_follow_later_changes_of_the_body() -> None:
+    body = task()
+    essence = LeanDiffBaseStorage(prefix=PREFIX, key=KEY).build(body=kopf.Body(body))
+    body["spec"]["goal"]["primary"] = "changed later"
     assert essence["spec"]["goal"]["primary"] == "print ok"
-    assert essence["metadata"]["labels"] == {"team": "a"}

@@ -1,17 +1,21 @@
 """WarmPool: keeps each configured pool (level5.sandbox.pool) filled with Ready single-use pods, hands one to
 an iteration, runs that iteration over attach streams, and deletes the pod afterwards (never returned).
 
-The pods' state comes from the operator's sandbox-pod watch (observe()); a pod is claimable once Ready, that
-is, once its program container's isolation probe went unanswered. A claim takes the pod out of the pool in
-memory (one operator owns the pool) and starts its successor at once, under the slot's next deterministic
-name. At start-up the operator deletes the pods a previous incarnation left (one of them may have been
-claimed) and fills the pools anew.
+The pods' state comes from the operator's sandbox-pod watch (observe()). Once a pod is Ready (its program
+container's isolation probe went unanswered), the pool attaches to both containers' stdin and stdout (the
+`pods/attach` subresource, through kubernetes_asyncio's WsApiClient) and holds the two streams: the pod is
+claimable once they are open, so a claim costs no handshake. What the containers write is read as it comes,
+so a stream that ends while its pod waits takes the pod out of the pool (it is deleted and replaced). Each
+container has `stdinOnce`: these streams are the only ones that can ever hand it a job. A claim takes the pod
+out of the pool in memory (one operator owns the pool) and starts its successor at once, under the slot's
+next deterministic name. At start-up the operator deletes the pods a previous incarnation left (one of them
+may have been claimed) and fills the pools anew.
 
-The run: the operator attaches to both containers' stdin and stdout (the `pods/attach` subresource, through
-kubernetes_asyncio's WsApiClient), sends the program its job with a fresh nonce, waits for the runner's DONE
-line carrying that nonce (the program is then ended and reaped, and its report written), and only then sends
-the checks their job and reads the result document on the checks' stream. A stream that ends without the
-true DONE line means the runner was killed or the connection lost: no check runs, and the run fails.
+The run: the operator sends the program its job with a fresh nonce over the held stream, waits for the
+runner's DONE line carrying that nonce (the program is then ended and reaped, and its report written), and
+only then sends the checks their job and reads the result document on the checks' stream. A stream that ends
+without the true DONE line means the runner was killed or the connection lost: no check runs, and the run
+fails.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,6 +59,12 @@ from level5.sandbox.result import MAX_RESULT_BYTES, RESULT_MARKER, RunResultErro
 
 log = logging.getLogger(__name__)
 
+TAIL_SECONDS = 1.0
+"""A claimed pod's successor is created this long after the claim, and a pod that served its run is deleted
+this long after its result: both are work for the API server and the node (starting or tearing down a gVisor
+sandbox), which a short iteration's last steps (its audit records and final status write) would otherwise
+wait behind on a small node. A pod whose run failed is deleted at once (its program may still run)."""
+
 
 class WarmRunError(RuntimeError):
     """The warm run gave no result (runner killed, stream lost, time out); the pod is deleted all the same."""
@@ -76,8 +86,14 @@ class WarmPool:
         self._ready: dict[tuple[str, str], dict[str, dict[str, Any]]] = {k: {} for k in self._pools}
         self._live: dict[tuple[str, str], set[str]] = {k: set() for k in self._pools}
         self._background: set[asyncio.Task[None]] = set()
-        # Attach streams being opened for claimed pods, from the claim until the run takes them.
-        self._streams: dict[tuple[str, str], asyncio.Future[Streams]] = {}
+        # The attach streams of Ready pods (held from readiness until the claimed pod's run takes them), and
+        # the pods whose streams are being opened.
+        self._streams: dict[tuple[str, str], Streams] = {}
+        self._attaching: set[tuple[str, str]] = set()
+        # Claimed pods whose successor is yet to be created, and served pods yet to be deleted (TAIL_SECONDS).
+        self._refills: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self._retiring: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self._closing = False
 
     @property
     def pools(self) -> list[PoolClass]:
@@ -147,14 +163,49 @@ class WarmPool:
         if pod is None or is_terminal(pod) or pod.get("metadata", {}).get("deletionTimestamp"):
             self._ready[key].pop(name, None)
             self._live[key].discard(name)
+            self._drop_streams(namespace, name)
             self._refill(key, name)
             if pod is not None:
                 self._spawn(self._delete(namespace, name))
-        elif pod_is_ready(pod):
-            self._ready[key][name] = pod
+        elif pod_is_ready(pod) and name not in self._ready[key] and (namespace, name) not in self._attaching:
+            self._attaching.add((namespace, name))
+            self._spawn(self._attach_ready(key, name, pod))
+
+    async def _attach_ready(self, key: tuple[str, str], name: str, pod: dict[str, Any]) -> None:
+        """Open a Ready pod's streams and hold them; the pod joins its pool once they are open. A pod whose
+        streams could not be opened may have had its stdin attached: it is deleted (and replaced)."""
+        namespace = key[0]
+        try:
+            streams = await self._open(namespace, name, lambda: self._lost(key, name))
+        except Exception:
+            log.exception("could not attach to warm pool pod %s/%s; replacing it", namespace, name)
+            if name in self._live[key]:
+                self._spawn(self._delete(namespace, name))
+            return
+        finally:
+            self._attaching.discard((namespace, name))
+        if name not in self._live[key] or self._closing:  # went (or the operator stops) meanwhile
+            await streams.close()
+            return
+        self._streams[namespace, name] = streams
+        self._ready[key][name] = pod
+
+    def _lost(self, key: tuple[str, str], name: str) -> None:
+        """A held stream ended. An unclaimed pod can no longer be handed a job: out of the pool, deleted (and
+        replaced when its deletion is seen). A claimed pod's run sees the end itself."""
+        if self._closing or self._ready[key].pop(name, None) is None:
+            return
+        log.warning("the attach stream of warm pool pod %s/%s ended; replacing the pod", key[0], name)
+        self._drop_streams(key[0], name)
+        self._spawn(self._delete(key[0], name))
+
+    def _drop_streams(self, namespace: str, name: str) -> None:
+        streams = self._streams.pop((namespace, name), None)
+        if streams is not None:
+            self._spawn(streams.close())
 
     def claim(self, pool: PoolClass, spec: AgentTaskSpec) -> str | None:
-        """Take a Ready pod of the pool for one iteration (its successor starts at once), or None."""
+        """Take a Ready pod of the pool for one iteration, or None; its successor starts TAIL_SECONDS on."""
         key = (pool.namespace, pool.name)
         ready = self._ready[key]
         needed = run_timeout(spec) + STARTUP_GRACE_SECONDS
@@ -162,26 +213,54 @@ class WarmPool:
             name, pod = next(iter(ready.items()))
             del ready[name]
             self._live[key].discard(name)  # out of the pool for good: used once, then deleted
-            self._refill(key, name)
+            self._refills[pool.namespace, name] = asyncio.get_running_loop().call_later(
+                TAIL_SECONDS, self._start_successor, key, name
+            )
             started = (pod.get("status") or {}).get("startTime")
             age = (datetime.now(UTC) - datetime.fromisoformat(started)).total_seconds() if started else 0.0
             if age + needed < POD_LIFETIME_SECONDS:
-                self._streams[pool.namespace, name] = asyncio.ensure_future(self._open(pool.namespace, name))
                 return name
+            self._start_successor(key, name)
             self.release(pool.namespace, name)  # too close to its deadline: replaced, never used
         return None
 
-    def release(self, namespace: str, name: str) -> None:
-        """A claimed pod has served (or failed) its one iteration: delete it, in the background."""
-        opening = self._streams.pop((namespace, name), None)
-        if opening is not None:
-            self._spawn(_discard(opening))
-        self._spawn(self._delete(namespace, name))
+    def release(self, namespace: str, name: str, served: bool = False) -> None:
+        """A claimed pod has served (or failed) its one iteration: delete it, in the background (a pod that
+        served, TAIL_SECONDS later: both its containers have ended)."""
+        self._drop_streams(namespace, name)
+        if served:
+            self._retiring[namespace, name] = asyncio.get_running_loop().call_later(
+                TAIL_SECONDS, self._retire, namespace, name
+            )
+        else:
+            self._spawn(self._delete(namespace, name))
+
+    def _start_successor(self, key: tuple[str, str], name: str) -> None:
+        """Create the claimed pod's successor (once)."""
+        timer = self._refills.pop((key[0], name), None)
+        if timer is not None:
+            timer.cancel()
+            self._refill(key, name)
+
+    def _retire(self, namespace: str, name: str) -> None:
+        """Delete a pod that served its run (once)."""
+        timer = self._retiring.pop((namespace, name), None)
+        if timer is not None:
+            timer.cancel()
+            self._spawn(self._delete(namespace, name))
 
     async def _delete(self, namespace: str, name: str) -> None:
         await unless_missing(self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=0))
 
     async def close(self) -> None:
+        self._closing = True
+        for timer in self._refills.values():
+            timer.cancel()  # no successor: the operator stops
+        for namespace, name in list(self._retiring):
+            self._retire(namespace, name)  # a used pod is deleted now
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await asyncio.gather(*(streams.close() for streams in self._streams.values()))
+        self._streams.clear()
         await self._ws_api.close()
 
     async def run(self, namespace: str, name: str, spec: AgentTaskSpec, code: str) -> PodOutcome:
@@ -191,32 +270,29 @@ class WarmPool:
         monitoring = (
             SyscallMonitoring.UNAVAILABLE if self._config.syscall_monitor_url else SyscallMonitoring.OFF
         )
-        opening = self._streams.pop((namespace, name), None) or asyncio.ensure_future(
-            self._open(namespace, name)
-        )
-        streams: Streams | None = None
+        streams = self._streams.pop((namespace, name), None)
+        served = False  # the checks' result is in: both containers are done with their one job
         try:
             async with asyncio.timeout(timeout):
-                streams = await opening
-                program, checks = streams
-                await program.send_bytes(
-                    bytes([STDIN_CHANNEL]) + program_job(nonce, code, policy_document(spec))
-                )
-                await _read_until(program, lambda text: done_line(nonce) in text.split("\n"))
-                await checks.send_bytes(bytes([STDIN_CHANNEL]) + checks_job(spec))
-                text = await _read_until(checks, _has_result)
+                if streams is None:  # a pod that was never in this pool's hands (the trust tests run these)
+                    streams = await self._open(namespace, name, lambda: None)
+                await streams.program.send(program_job(nonce, code, policy_document(spec)))
+                await streams.program.until(lambda text: done_line(nonce) in text.split("\n"))
+                await streams.checks.send(checks_job(spec))
+                text = await streams.checks.until(_has_result)
+                served = True
             return PodOutcome(run=parse_pod_log(text), monitoring=monitoring)
         except (WarmRunError, RunResultError, TimeoutError, OSError, ClientError) as exc:
             reason = "timed out" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
             return PodOutcome(failure=f"the warm sandbox gave no result: {reason}", monitoring=monitoring)
         finally:
-            await _close(streams)
-            self.release(namespace, name)
+            if streams is not None:
+                await streams.close()
+            self.release(namespace, name, served)
 
-    async def _open(self, namespace: str, name: str) -> Streams:
+    async def _open(self, namespace: str, name: str, ended: Callable[[], None]) -> Streams:
         """Both containers' attach streams, connected side by side (each is a websocket handshake through the
-        API server and the kubelet). Opened as soon as the pod is claimed, so the handshakes overlap the
-        operator's own steps between the claim and the run."""
+        API server and the kubelet); `ended` is called when either ends."""
         opened = await asyncio.gather(
             self._attach(namespace, name, PROGRAM_CONTAINER),
             self._attach(namespace, name, CHECKS_CONTAINER),
@@ -224,11 +300,14 @@ class WarmPool:
         )
         failed = next((r for r in opened if isinstance(r, BaseException)), None)
         if failed is not None:
-            await _close(r for r in opened if isinstance(r, ClientWebSocketResponse))
+            for ws in opened:
+                if isinstance(ws, ClientWebSocketResponse):
+                    with contextlib.suppress(Exception):
+                        await ws.close()
             raise failed
         program, checks = opened
         assert isinstance(program, ClientWebSocketResponse) and isinstance(checks, ClientWebSocketResponse)
-        return program, checks
+        return Streams(Stream(program, ended), Stream(checks, ended))
 
     async def _attach(self, namespace: str, name: str, container: str) -> ClientWebSocketResponse:
         # The client returns the connection's context manager; awaiting it makes the connection.
@@ -240,41 +319,71 @@ class WarmPool:
         return ws
 
 
-Streams = tuple[ClientWebSocketResponse, ClientWebSocketResponse]
+class Stream:
+    """One container's attach stream: its stdout read as it comes (an end is seen even while the pod waits in
+    its pool), its stdin written to."""
 
+    def __init__(self, ws: ClientWebSocketResponse, ended: Callable[[], None]) -> None:
+        self._ws = ws
+        self.text = ""
+        self.ended = False
+        self._changed = asyncio.Event()
+        self._reader = asyncio.ensure_future(self._read(ended))
 
-async def _close(streams: Iterable[ClientWebSocketResponse] | None) -> None:
-    for ws in streams or ():
+    async def _read(self, ended: Callable[[], None]) -> None:
+        try:
+            async for message in self._ws:
+                if message.type not in (WSMsgType.BINARY, WSMsgType.TEXT):
+                    break
+                data = message.data if isinstance(message.data, bytes) else message.data.encode()
+                if len(data) > 1 and data[0] == STDOUT_CHANNEL:
+                    self.text += data[1:].decode("utf-8", errors="replace")
+                    self._changed.set()
+                    if len(self.text) > MAX_RESULT_BYTES:
+                        break
+        except (OSError, ClientError, TimeoutError):
+            pass  # the stream ended all the same
+        finally:
+            self.ended = True
+            self._changed.set()
+            ended()
+
+    async def send(self, data: bytes) -> None:
+        await self._ws.send_bytes(bytes([STDIN_CHANNEL]) + data)
+
+    async def until(self, done: Callable[[str], bool]) -> str:
+        """The container's stdout once done(text) holds; WarmRunError when the stream ends first."""
+        while True:
+            if done(self.text):
+                return self.text
+            if len(self.text) > MAX_RESULT_BYTES:
+                raise WarmRunError("the sandbox wrote more than a result document")
+            if self.ended:
+                raise WarmRunError(
+                    "the sandbox's stream ended before its report (the runner was killed or the pod went)"
+                )
+            self._changed.clear()
+            await self._changed.wait()
+
+    async def close(self) -> None:
+        self._reader.cancel()
+        with contextlib.suppress(BaseException):
+            await self._reader
         with contextlib.suppress(Exception):
-            await ws.close()
+            await self._ws.close()
 
 
-async def _discard(opening: asyncio.Future[Streams]) -> None:
-    """Streams opened for a claim that never ran (the pod is being deleted): closed, errors ignored."""
-    opening.cancel()
-    with contextlib.suppress(BaseException):
-        await _close(await opening)
+class Streams:
+    """A pool pod's two streams: the program's and the checks'."""
+
+    def __init__(self, program: Stream, checks: Stream) -> None:
+        self.program, self.checks = program, checks
+
+    async def close(self) -> None:
+        await asyncio.gather(self.program.close(), self.checks.close())
 
 
 def _has_result(text: str) -> bool:
     """The checks' stream holds the marker line and the complete document line after it."""
     at = text.rfind(f"\n{RESULT_MARKER}\n")
     return at >= 0 and text.endswith("\n") and len(text) > at + len(RESULT_MARKER) + 3
-
-
-async def _read_until(ws: ClientWebSocketResponse, done: Any) -> str:
-    """The container's stdout until done(text) holds; WarmRunError when the stream ends first."""
-    text = ""
-    async for message in ws:
-        if message.type not in (WSMsgType.BINARY, WSMsgType.TEXT):
-            break
-        data = message.data if isinstance(message.data, bytes) else message.data.encode()
-        if len(data) > 1 and data[0] == STDOUT_CHANNEL:
-            text += data[1:].decode("utf-8", errors="replace")
-            if len(text) > MAX_RESULT_BYTES:
-                raise WarmRunError("the sandbox wrote more than a result document")
-            if done(text):
-                return text
-    with contextlib.suppress(Exception):
-        await ws.close()
-    raise WarmRunError("the sandbox's stream ended before its report (the runner was killed or the pod went)")
