@@ -74,16 +74,20 @@ def test_corpora_are_split_by_family() -> None:
     second held-out half to every family (250 attacks and 179 benign texts). Round 3 (the same day) split
     its new families and languages into a tuning and a held-out half of their own (294 and 213). Round 4
     (2026-12-01, an outside evaluator) is held out only: it adds split heldout4 to old families and is the
-    only split of its new ones (438 and 264)."""
+    only split of its new ones (438 and 264). Round 5 (2026-12-01, the inject15 helper, written knowing
+    round 4's list of missed techniques but not its rows) is a tuning half only, split tuning5: new cases
+    per missed technique and benign look-alikes (507 and 295)."""
     figures = injection_figures()
     splits: dict[str, set[str]] = {}
     for f in figures:
         splits.setdefault(f.name, set()).add(f.split)
     rounds = ({"tuning", "heldout", "heldout2"}, {"tuning3", "heldout3"})
     for name, found in splits.items():
-        earlier = found - {"heldout4"}
+        earlier = found - {"heldout4", "tuning5"}
         assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
-    assert sum(f.total for f in figures if f.measure == "detected") >= 438
+    assert sum(f.total for f in figures if f.measure == "detected") >= 507
+    round5 = {f.name for f in figures if f.split == "tuning5"}
+    assert {"encoded", "forbidden_capability", "indirect_multiturn", "benign_output", "quoted_attack"} <= round5
 
 
 def test_round_4_is_held_out_only_and_covers_every_family() -> None:
