@@ -87,7 +87,7 @@ def test_corpora_are_split_by_family() -> None:
         assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
     assert sum(f.total for f in figures if f.measure == "detected") >= 507
     round5 = {f.name for f in figures if f.split == "tuning5"}
-    assert {"encoded", "forbidden_capability", "indirect_multiturn", "benign_output", "quoted_attack"} <= round5
+    assert {"encoded", "forbidden_capability", "indirect_multiturn", "benign_output"} <= round5
 
 
 def test_round_4_is_held_out_only_and_covers_every_family() -> None:
