@@ -100,7 +100,10 @@ _ENGLISH = (
     6.7, 7.5, 1.9, 0.095, 6.0, 6.3, 9.1, 2.8, 0.98, 2.4, 0.15, 2.0, 0.074,
 )  # fmt: skip
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_ENGLISH_SHARES = tuple(frequency / sum(_ENGLISH) for frequency in _ENGLISH)
 _MIN_SHIFTED_LETTERS = 16
+# A sentence whose letters fit English this well (chi-squared per letter) is not shifted.
+_READS_AS_ENGLISH = 0.5
 _SENTENCE_END = re.compile(r"[\n:;.!?]")
 
 
@@ -217,27 +220,30 @@ def _rot47(text: str) -> str:
     return "".join(chr(33 + (ord(c) + 14) % 94) if "!" <= c <= "~" else c for c in text)
 
 
-def _chi_squared(counts: list[int]) -> float:
-    total = sum(counts) or 1
-    return sum(
-        (count - expected * total / 100) ** 2 / (expected * total / 100)
-        for count, expected in zip(counts, _ENGLISH, strict=True)
-    )
+def _misfit(squares: list[int], total: int) -> float:
+    """Chi-squared distance of letter counts (given as their squares) from English, per letter: as
+    sum((c - e)^2 / e) = sum(c^2 / e) - total when the expected counts e add up to the total."""
+    return sum(square / share for square, share in zip(squares, _ENGLISH_SHARES, strict=True)) / total**2 - 1
 
 
 def _shifted(line: str) -> str | None:
     """The sentence under the Caesar shift or Atbash that makes it read as English, when one does clearly
     better than the sentence itself (letter frequencies by chi-squared), else None."""
+    if not line.isascii():
+        return None  # a Caesar shift or Atbash is of the Latin alphabet: accented text is not one
     counter = Counter(c for c in line.lower() if "a" <= c <= "z")
-    if sum(counter.values()) < _MIN_SHIFTED_LETTERS:
+    total = sum(counter.values())
+    if total < _MIN_SHIFTED_LETTERS:
         return None
-    counts = [counter[letter] for letter in _LETTERS]
-    plain = _chi_squared(counts)
+    squares = [counter[letter] ** 2 for letter in _LETTERS]
+    plain = _misfit(squares, total)
+    if plain < _READS_AS_ENGLISH:
+        return None
     candidates = [
-        (_chi_squared(counts[shift:] + counts[:shift]), _LETTERS[shift:] + _LETTERS[:shift])
+        (_misfit(squares[shift:] + squares[:shift], total), _LETTERS[shift:] + _LETTERS[:shift])
         for shift in range(1, 26)
     ]
-    candidates.append((_chi_squared(counts[::-1]), _LETTERS[::-1]))
+    candidates.append((_misfit(squares[::-1], total), _LETTERS[::-1]))
     score, alphabet = min(candidates)
     if score * 3 > plain:
         return None

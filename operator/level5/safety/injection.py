@@ -565,18 +565,43 @@ _SKELETON = str.maketrans({"l": "r", "w": "v", "d": "t", "z": "s", "c": "k", "q"
 _VOWELS = re.compile(r"[aeiouy']+")
 
 
+# A Latin-script text the lexicon may not read either (Danish, Welsh, romanised Hindi or Arabic...): told
+# apart from English by its function words, the commonest words of any English sentence, rather than by a
+# list per language. Only the borrowed words an attack needs count there ("token" and "API" are ordinary
+# words in a data task), also inside compounds ("systemprompten", "adminpassordet").
+_ENGLISH_FUNCTION_WORDS = frozenset(
+    "the a an and or of to in on for with from by at as is are be it its this that these those each every "
+    "all into per than then not no do does what which how if when where from our your my we you i".split()
+)
+_LATIN_BORROWED = re.compile(r"pr[mn]pt|ps+v?rt|nstr[kc]|jr?brk|kbknfk|tmnstr")
+_MIN_WORDS = 5
+_ENGLISH_SHARE = 0.12
+
+
+def _skeletons(text: str) -> list[str]:
+    """Each word transliterated to Latin letters and reduced to its consonant skeleton."""
+    return [
+        re.sub(r"(.)\1+", r"\1", _VOWELS.sub("", word).translate(_SKELETON))
+        for word in re.findall(r"[a-z']+", anyascii(text).lower())
+    ]
+
+
 def _unread_with_borrowed_words(text: str) -> bool:
     """A text in a language the lexicon cannot read that holds a borrowed technical word."""
     letters = [c for c in text.lower() if c.isalpha()]
-    if not letters or all(_LEXICON_LETTERS.match(c) for c in letters):
+    if not letters:
         return False
+    if all(_LEXICON_LETTERS.match(c) for c in letters):
+        words = re.findall(r"[a-z']+", anyascii(text).lower())
+        english = sum(word in _ENGLISH_FUNCTION_WORDS for word in words)
+        return (
+            len(words) >= _MIN_WORDS
+            and english < _ENGLISH_SHARE * len(words)
+            and any(_LATIN_BORROWED.search(skeleton) for skeleton in _skeletons(text))
+        )
     if _BORROWED_WORDS.search(unicodedata.normalize("NFKC", text).lower()):
         return True
-    for word in re.findall(r"[a-z']+", anyascii(text).lower()):
-        skeleton = re.sub(r"(.)\1+", r"\1", _VOWELS.sub("", word).translate(_SKELETON))
-        if _BORROWED_SKELETONS.match(skeleton):
-            return True
-    return False
+    return any(_BORROWED_SKELETONS.match(skeleton) for skeleton in _skeletons(text))
 
 
 def _score(normal: str) -> dict[str, float]:
@@ -589,9 +614,10 @@ def _score(normal: str) -> dict[str, float]:
     return scores
 
 
-def _line_of(text: str, category: str) -> int:
-    for number, line in enumerate(text.splitlines() or [text], 1):
-        if any(f.category == category and f.pattern.search(normalise(line)) for f in _FEATURES):
+def _line_of(lines: list[str], category: str) -> int:
+    """The first of the (normalised) lines where a feature of `category` is found, else 1."""
+    for number, line in enumerate(lines, 1):
+        if any(f.category == category and f.pattern.search(line) for f in _FEATURES):
             return number
     return 1
 
@@ -687,12 +713,13 @@ def check_input(text: str, *, source: str) -> InputVerdict:
             )
         )
     if verdict is not Verdict.ALLOW:
+        lines = [normalise(line) for line in text.splitlines() or [text]]
         for category, value in sorted(scores.items(), key=lambda kv: -kv[1]):
             message = f"{category} features (weight {value:.1f}, total score {total:.1f}, source {source})"
             findings.append(
                 Finding(
                     rule=_CATEGORY_RULES[category],
-                    line=_line_of(text, category),
+                    line=_line_of(lines, category),
                     message=message,
                     verdict=verdict,
                 )
