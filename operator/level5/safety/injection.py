@@ -570,8 +570,11 @@ _VOWELS = re.compile(r"[aeiouy']+")
 # list per language. Only the borrowed words an attack needs count there ("token" and "API" are ordinary
 # words in a data task), also inside compounds ("systemprompten", "adminpassordet").
 _ENGLISH_FUNCTION_WORDS = frozenset(
-    "the a an and or of to in on for with from by at as is are be it its this that these those each every "
-    "all into per than then not no do does what which how if when where from our your my we you i".split()
+    re.findall(
+        r"\w+",
+        "the a an and or of to in on for with from by at as is are be it its this that these those each every "
+        "all into per than then not no do does what which how if when where our your my we you i",
+    )
 )
 _LATIN_BORROWED = re.compile(r"pr[mn]pt|ps+v?rt|nstr[kc]|jr?brk|kbknfk|tmnstr")
 _MIN_WORDS = 5
