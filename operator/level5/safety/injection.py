@@ -572,8 +572,8 @@ _VOWELS = re.compile(r"[aeiouy']+")
 _ENGLISH_FUNCTION_WORDS = frozenset(
     re.findall(
         r"\w+",
-        "the a an and or of to in on for with from by at as is are be it its this that these those each every "
-        "all into per than then not no do does what which how if when where our your my we you i",
+        "the a an and or of to in on for with from by at as is are be it its this that these those each "
+        "every all into per than then not no do does what which how if when where our your my we you i",
     )
 )
 _LATIN_BORROWED = re.compile(r"pr[mn]pt|ps+v?rt|nstr[kc]|jr?brk|kbknfk|tmnstr")
