@@ -92,7 +92,7 @@ _REGIONAL = re.compile("[\U0001f1e6-\U0001f1ff]{3,}")
 _REGIONAL_LETTERS = str.maketrans(
     {chr(0x1F1E6 + i): letter for i, letter in enumerate("abcdefghijklmnopqrstuvwxyz")}
 )
-_SYMBOL_LINE = re.compile(r"[!-~]{4,}(?: [!-~]{2,}){2,}")
+_SYMBOL_LINE = re.compile(r"(?<![!-~])[!-~]{4,}+(?: [!-~]{2,}+){2,}")
 _IDENTIFIER = re.compile(r"\b[a-z]+(?:_[a-z]+){3,}\b|\b[a-z]+(?:[A-Z][a-z]+){3,}\b")
 # English letter frequencies (a..z), for the chi-squared score of a shifted line.
 _ENGLISH = (

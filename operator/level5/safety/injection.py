@@ -567,8 +567,8 @@ _VOWELS = re.compile(r"[aeiouy']+")
 
 # A Latin-script text the lexicon may not read either (Danish, Welsh, romanised Hindi or Arabic...): told
 # apart from English by its function words, the commonest words of any English sentence, rather than by a
-# list per language. Only the borrowed words an attack needs count there ("token" and "API" are ordinary
-# words in a data task), also inside compounds ("systemprompten", "adminpassordet").
+# list per language. Only the borrowed words an attack needs count there ("token", "API", "instructions"
+# are ordinary words in a data task), also inside compounds ("systemprompten", "adminpassordet").
 _ENGLISH_FUNCTION_WORDS = frozenset(
     re.findall(
         r"\w+",
@@ -576,7 +576,7 @@ _ENGLISH_FUNCTION_WORDS = frozenset(
         "every all into per than then not no do does what which how if when where our your my we you i",
     )
 )
-_LATIN_BORROWED = re.compile(r"pr[mn]pt|ps+v?rt|nstr[kc]|jr?brk|kbknfk|tmnstr")
+_LATIN_BORROWED = re.compile(r"pr[mn]pt|ps+v?rt|jr?brk|kbknfk|tmnstr")
 _MIN_WORDS = 5
 _ENGLISH_SHARE = 0.12
 
