@@ -6,9 +6,10 @@ defence: the first is ``spotlight``, which hands all such data to the model as m
 never to obey.
 
 The text is normalised (NFKC, Unicode TR39 confusable skeletons for words that mix scripts, Latin small
-capitals, zero-width, tag and bidirectional control characters removed, casefold, leetspeak undone,
-whitespace collapsed; line breaks are kept for role markers) and hidden payloads are decoded (base64,
-hex, percent-encoding, rot13, reversed text, Unicode tag characters) and checked again. Weighted
+capitals, zero-width, tag, variation-selector and bidirectional control characters and combining
+overlays removed, casefold, leetspeak undone, whitespace collapsed; line breaks are kept for role
+markers) and hidden payloads are decoded by ``decoding`` (base64/32/85, hex, escapes, entities, Morse,
+Braille, ROT13/47, Caesar, Atbash... see there) and checked again. Weighted
 features per category are summed into a score, so paraphrases that hit several weak features are caught
 while a single ambiguous word ("system", "password column", "ignore missing values") is not. Every
 feature ends on a word boundary, so ``order_date`` is not "order".
@@ -17,8 +18,11 @@ Besides wording, structural signals that do not depend on the language: role or 
 data, URLs and hosts in a goal (the sandbox has no network), markdown images, links and spreadsheet
 formulas that carry data in a query string, DNS lookups of data, and requests for what the sandbox
 forbids (network, the environment, paths outside /data and /output, switching off checks or
-approvals). Other languages are covered by concepts, not phrases: a word for "ignore or forget" near a
-word for "instructions or rules" or "previous" in any of the lexicon's languages, in any order.
+approvals; in goals also capabilities named by their API), instructions meant to outlive the run, and
+false authority. Other languages are covered by concepts, not phrases: a word for "ignore or forget" near a
+word for "instructions or rules" or "previous" in any of the lexicon's languages, in any order; a goal in
+a language the lexicon cannot read (other letters, or Latin letters with few English function words)
+that holds a borrowed technical word is escalated.
 
 Blocked only when sure (score at least ``BLOCK_SCORE``); unsure is escalated to a person. A goal whose
 only attack is inside quotes and that asks for counting or classifying is escalated, never blocked.
