@@ -455,9 +455,14 @@ _GOAL_SYSTEM_API = re.compile(
 # Paths outside the sandbox's own: asked for in a goal, a capability it forbids; in program output, just
 # what an error message or the runtime policy's report names.
 _GOAL_PATH = re.compile(r"(?<![\w.])/(?:home|etc|root|proc|sys|usr|dev|boot|mnt|opt|srv)/[\w./-]*")
-_QUOTED = re.compile(r"'[^'\n]{6,}'|\"[^\"\n]{6,}\"|\u201c[^\u201d\n]{6,}\u201d|\u2018[^\u2019\n]{6,}\u2019")
+# Quotes in every common form: straight, curly, backticks, guillemets, German and CJK corner quotes.
+_QUOTED = re.compile(
+    r"'[^'\n]{6,}'|\"[^\"\n]{6,}\"|`[^`\n]{6,}`|\u201c[^\u201d\n]{6,}\u201d|\u2018[^\u2019\n]{6,}\u2019"
+    r"|\u00ab[^\u00bb\n]{6,}\u00bb|\u201e[^\u201c\u201d\n]{6,}[\u201c\u201d]|\u300c[^\u300d\n]{2,}\u300d"
+)
 _COUNTING = re.compile(
-    r"\b(?:count|how many|how often|classify|flag|measure|share|frequency|detect|per day|report)\b"
+    r"\b(?:count|tally|how many|how often|classify|categori[sz]e|label|tag|annotate|flag|mark|measure|share"
+    r"|frequency|detect|identify|find|search|grep|per day|report)\b"
 )
 
 _CATEGORY_RULES = {
