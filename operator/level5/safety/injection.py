@@ -6,9 +6,10 @@ defence: the first is ``spotlight``, which hands all such data to the model as m
 never to obey.
 
 The text is normalised (NFKC, Unicode TR39 confusable skeletons for words that mix scripts, Latin small
-capitals, zero-width, tag and bidirectional control characters removed, casefold, leetspeak undone,
-whitespace collapsed; line breaks are kept for role markers) and hidden payloads are decoded (base64,
-hex, percent-encoding, rot13, reversed text, Unicode tag characters) and checked again. Weighted
+capitals, zero-width, tag, variation-selector and bidirectional control characters and combining
+overlays removed, casefold, leetspeak undone, whitespace collapsed; line breaks are kept for role
+markers) and hidden payloads are decoded by ``decoding`` (base64/32/85, hex, escapes, entities, Morse,
+Braille, ROT13/47, Caesar, Atbash... see there) and checked again. Weighted
 features per category are summed into a score, so paraphrases that hit several weak features are caught
 while a single ambiguous word ("system", "password column", "ignore missing values") is not. Every
 feature ends on a word boundary, so ``order_date`` is not "order".
@@ -17,8 +18,11 @@ Besides wording, structural signals that do not depend on the language: role or 
 data, URLs and hosts in a goal (the sandbox has no network), markdown images, links and spreadsheet
 formulas that carry data in a query string, DNS lookups of data, and requests for what the sandbox
 forbids (network, the environment, paths outside /data and /output, switching off checks or
-approvals). Other languages are covered by concepts, not phrases: a word for "ignore or forget" near a
-word for "instructions or rules" or "previous" in any of the lexicon's languages, in any order.
+approvals; in goals also capabilities named by their API), instructions meant to outlive the run, and
+false authority. Other languages are covered by concepts, not phrases: a word for "ignore or forget" near a
+word for "instructions or rules" or "previous" in any of the lexicon's languages, in any order; a goal in
+a language the lexicon cannot read (other letters, or Latin letters with few English function words)
+that holds a borrowed technical word is escalated.
 
 Blocked only when sure (score at least ``BLOCK_SCORE``); unsure is escalated to a person. A goal whose
 only attack is inside quotes and that asks for counting or classifying is escalated, never blocked.
@@ -28,20 +32,16 @@ assistant. An optional second-opinion classifier can only add findings.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import codecs
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
-from urllib.parse import unquote
 
 from anyascii import anyascii
 from pydantic import BaseModel, Field
 
 from level5.api.verdicts import Finding, Verdict, worst
+from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
 
 SANDBOX_OUTPUT = "sandbox_output"
 REFERENCE_DATA = "reference_data"
@@ -63,13 +63,14 @@ _CONFUSABLE = str.maketrans(
 _SMALL_CAPS = str.maketrans("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnoprstuvwyz")
 _CONFUSABLE_CHARS = frozenset(chr(c) for c in _CONFUSABLE)
 _MIXED_WORD = re.compile(r"\w*[A-Za-z]\w*")
-_TAGS = re.compile("[\U000e0000-\U000e007f]+")
+# Combining marks left after NFKC on a Latin letter are overlays (strike-through, slash, underline), not
+# accents (NFKC has composed those): stripped, so "i̶g̶n̶o̶r̶e̶" is "ignore".
+_OVERLAYS = re.compile(
+    "(?<=[A-Za-z])[\u0300-\u036f\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+"
+)
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "|": "l"}
 )
-_BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
-_PERCENT = re.compile(r"(?:%[0-9a-fA-F]{2}){4,}")
-_HEX = re.compile(r"\b(?:[0-9a-fA-F]{2}){8,}\b")
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ def _f(category: str, weight: float, pattern: str) -> _Feature:
     return _Feature(category, weight, re.compile(pattern))
 
 
-_W = r"(?:\s+\S+){0,4}?"  # up to four filler words between the parts of a phrase
+# Up to four filler words between the parts of a phrase; not a count in brackets ("ignore (9), rules").
+_W = r"(?:\s+(?!\()\S+){0,4}?"
 # Whole words only ("orders" yes, "order_date" and "reorder" no).
 _OBJECTS = r"(?:instructions?|rules?|directives?|prompts?|guidelines?|constraints?|guardrails?|polic(?:y|ies)|programming|orders?|commands?|context|messages?|restrictions?|guidance|tasks?)\b"  # noqa: E501
 _MODEL = r"\b(?:you|your|assistant|ai|model|llm|chatgpt|gpt|claude|ai agent|the agent|bot)\b"
@@ -147,12 +149,12 @@ _FEATURES = (
     _f(
         "roleplay",
         2.5,
-        r"\b(?:(?:now|as|be|called|named) dan|dan mode|do anything now|developer mode|dev mode|jailbreak|jailbroken|god mode|sudo mode|unrestricted mode|evil (?:mode|confidant)|aim mode)\b",  # noqa: E501
+        r"\b(?:(?:now|as|be|called|named) dan|dan mode|do anything now|developer mode(?!\s*[:=]\s*(?:off|false|disabled|no|0)\b)|dev mode|jailbreak|jailbroken|god mode|sudo mode|unrestricted mode|evil (?:mode|confidant)|aim mode)\b",  # noqa: E501
     ),
     _f(
         "roleplay",
         1.5,
-        r"\b(?:no|without any|free of|free from)\s+(?:restrictions|limits|limitations|filters|rules|guidelines|censorship|ethical)",  # noqa: E501
+        r"\b(?:no|without any|free of|free from)\s+(?:restrictions|limits|limitations|filters|rules|guidelines|censorship|ethical|safeguards|guardrails)",  # noqa: E501
     ),
     _f(
         "roleplay",
@@ -214,7 +216,7 @@ _FEATURES = (
     _f(
         "system",
         1.5,
-        r"\b(?:reverse shell|bind shell|rm -rf|/etc/passwd|/etc/shadow|chmod \+?[0-7]{3,4}|sudo\b|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
+        r"\b(?:reverse shell|bind shell|rm -rf|/etc/passwd|/etc/shadow|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions))|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
     ),
     _f(
         "system",
@@ -235,7 +237,7 @@ _FEATURES = (
     _f(
         "override",
         2.0,
-        r"\b(?:note|message|instructions?|reminder)s? (?:to|for) (?:the |any )?(?:ai|model|language model|llm|assistant|agent|bot)\b",  # noqa: E501
+        r"\b(?:note|message|instructions?|reminder|hint|tip|memo)s? (?:to|for) (?:the |any )?(?:ai|model|language model|llm|assistant|agent|bot)\b|\b(?:if you(?: are|'re)|attention|dear) (?:an? |the |any )?(?:ai|llm|language model|assistant|ai agent|coding agent|agent|bot)\b",  # noqa: E501
     ),
     _f(
         "override",
@@ -286,7 +288,7 @@ _FEATURES = (
     _f(
         "exfiltration",
         2.0,
-        r"\bdns (?:query|queries|lookups?|requests?|resolution)\b|\b(?:resolve|look ?up|query)\b.{0,30}<[^>]+>\.[a-z0-9-]+\.[a-z]{2,}",  # noqa: E501
+        r"\b(?:resolv\w*|look(?:s|ing)? ?up|query|nslookup|dig|gethostbyname|getaddrinfo)\b.{0,40}(?:\{[^}\s]+\}|<[^>\s]+>|\$\{?\w+\}?)\.[a-z0-9-]+\.[a-z]{2,}|\b(?:encode|put|embed|place|hide|smuggle|carry)\w*\b.{0,40}\b(?:into|in|as) (?:a |the )?(?:subdomains?|dns (?:names?|labels?|quer(?:y|ies))|hostnames?)\b",  # noqa: E501
     ),
     # capabilities the sandbox forbids: network, the environment, paths outside its own, installs
     _f(
@@ -316,6 +318,78 @@ _FEATURES = (
             "{_W}", _W
         ),
     ),
+    _f("safety", 1.5, r"\bsys\.(?:addaudithook|settrace|setprofile)\b|\baudit hooks?\b"),
+    # instructions that outlive the run: memory, later versions, instructions kept elsewhere
+    _f(
+        "persistence",
+        2.0,
+        r"\b(?:for|in|during|throughout) (?:every|each|all) (?:future|later|subsequent|following|next|coming) (?:iterations?|runs?|versions?|answers?|responses?|turns?|sessions?|attempts?|revisions?)\b|\bremember (?:this|that|the following)\b.{0,30}\b(?:future|always|every|later|next)\b|\b(?:store|keep|save|write|commit) (?:this|it|these|that)\b.{0,20}\b(?:to |in |into )?(?:your )?(?:memory|long-term)\b",  # noqa: E501
+    ),
+    _f(
+        "persistence",
+        2.0,
+        r"\b(?:paste|copy|insert|include|add|put|keep)\b.{0,40}\b(?:verbatim|as[- ]is|unchanged|word for word)\b.{0,40}\b(?:next|future|every|each|new|later) (?:versions?|iterations?|programs?|scripts?|answers?)\b|\b(?:paste|copy|insert|include|keep)\b.{0,40}\b(?:into|in) (?:the |every |each |all )?(?:next|future|subsequent|later) (?:versions?|iterations?|programs?|scripts?)\b",  # noqa: E501
+    ),
+    _f(
+        "override",
+        1.0,
+        r"\b(?:the )?(?:remaining|real|actual|full|further|next|additional|rest of the|other) (?:instructions|steps|orders|tasks?)\b(?: for (?:the|you|an?) \w+)? (?:are|is|can be found|live|lives|wait|waiting|are waiting) (?:in|at|inside|under)\b|\b(?:read|load|fetch|open) (?:and (?:follow|obey|execute) )?(?:the )?(?:instructions|orders) (?:from|in|at)\b",  # noqa: E501
+    ),
+    # false authority: consent, rules lifted, games that invert them, messages from the platform itself
+    _f(
+        "roleplay",
+        2.0,
+        r"\b(?:as (?:we |you )?(?:discussed|agreed|established|arranged)|you (?:already|previously|have already|earlier) (?:agreed|consented|confirmed|promised|accepted)|you (?:already )?gave (?:your |me )?(?:consent|permission))\b|\b(?:grants?|gives?|gave) (?:you|the agent|the model|the assistant) (?:full )?(?:permission|authori[sz]ation|clearance|access)\b",  # noqa: E501
+    ),
+    _f(
+        "roleplay",
+        2.0,
+        r"\b(?:notice|message|update|announcement|order|directive|memo) (?:from|by) (?:the )?(?:level5|operator|platform|system|sandbox|admin(?:istrator)?|system administrator|safety team|security team|red team|trust (?:and|&) safety)\b|\b(?:authori[sz]ed|sanctioned|official|approved|internal) (?:red[- ]team(?:ing)?|penetration test|pentest|security (?:test|exercise|audit)|jailbreak test)|\blevel[5s]\b.{0,30}\b(?:operator|operador|op[ée]rateur|betreiber|admin)|\b(?:operator|operador|op[ée]rateur|betreiber)\b.{0,10}\blevel[5s]\b",  # noqa: E501
+    ),
+    _f(
+        "safety",
+        2.0,
+        r"\b(?:network|network polic\w*|sandbox|restrictions?|limits?|filters?|the rules|guardrails) (?:is|are|has been|have been|was|were) (?:now )?(?:lifted|removed|disabled|relaxed|suspended|turned off|waived)\b|\bnetwork (?:access )?is now (?:allowed|enabled|permitted|on)\b|\b(?:usual |normal |the )?(?:limits|rules|restrictions|policies|guardrails) (?:do not|don't|no longer) apply\b",  # noqa: E501
+    ),
+    _f(
+        "roleplay",
+        2.0,
+        r"\bopposite day\b|\b(?:every|each|all) (?:rules?|instructions?) (?:means?|is|are|becomes?) (?:its|their|the) (?:opposite|reverse)\b|\b(?:do|say|mean) the (?:exact )?opposite\b",  # noqa: E501
+    ),
+    # overrides that void what came before without naming it
+    _f(
+        "override",
+        2.0,
+        r"\b(?:everything|anything|all|whatever|none of what|nothing)\b.{0,40}\b(?:earlier|before|above|previously|prior|so far|until now)\b.{0,40}\b(?:obsolete|outdated|void|null|superseded|drafts?|scratch|irrelevant|(?:does not|doesn't|no longer) (?:apply|count|matter)|counts? (?:no more|any ?more)|applies)\b|\bsuperseded by (?:the following|what follows|this)\b|\breplaced by the following\b",  # noqa: E501
+    ),
+    _f("override", 1.5, r"\b(?:blank|clean) slate\b|\bwipe (?:the|your) (?:slate|memory|context)\b"),
+    _f(
+        "override",
+        2.5,
+        r"\b(?:stop|quit|cease) (?:following|obeying|respecting|applying|honou?ring)\b.{0,30}\b(?:guardrails|rules|instructions|guidelines|policies|restrictions|safeguards|system prompt)\b",  # noqa: E501
+    ),
+    _f(
+        "roleplay",
+        1.5,
+        r"\b(?:never|do not|don't|must not|cannot|can't) (?:ever )?refuse\b|\bwithout (?:any )?(?:warnings?|disclaimers?|refusals?|caveats)\b|\bnever (?:add|include|give) (?:any )?(?:warnings?|disclaimers?|caveats)\b|\b(?:begin|start) (?:your|the) (?:reply|answer|response|output) with [\"'\u2018\u201c]?(?:sure|absolutely|of course|certainly|yes)\b",  # noqa: E501
+    ),
+    # data carried out in names the program chooses and in how long it takes
+    _f(
+        "exfiltration",
+        2.0,
+        r"\b(?:file ?names?|name (?:of )?(?:the|each|every|a) (?:output )?files?|file (?:named|called)|(?:title|caption|legend|subtitle)s?)\b.{0,40}\b(?:tokens?|secret\w*|api[ _]?keys?|passwords?|credentials?|environment variables?|env vars?|os\.environ)\b",  # noqa: E501
+    ),
+    _f(
+        "exfiltration",
+        2.0,
+        r"\b(?:sleep|wait|delay|pause)\w*\b.{0,60}\bif\b.{0,60}\b(?:secret|token|password|key|credential)s?\b|\bif\b.{0,60}\b(?:secret|token|password|key|credential)s?\b.{0,60}\b(?:sleep|wait|delay|pause)\w*",
+    ),
+    # a forged tool call inside data
+    _f(
+        "delimiter",
+        2.0,
+        r"[\"']?(?:tool_calls?|function_call|tool_use)[\"']?\s*:|\"name\"\s*:\s*\"(?:approve|grant|escalate|disable|bypass|skip|override)_\w+\"",
+    ),
 )
 
 # Concepts, not phrases: a word of each concept in any of these languages (en, de, fr, es, it, pt, nl,
@@ -336,9 +410,11 @@ _EARLIER = (
 )
 _CJK_DISMISS = "忽略|无视|忽视|忘记|無視|忘れ"
 _CJK_RULES = "指令|指示|说明|規則|规则|命令|提示|ルール"
+# Within one sentence, and not across a table of counts ("forget (12), ignore (9), rules (5)").
+_GAP = r"[^.!?;\n()\d]"
 _CONCEPT = re.compile(
-    rf"(?:(?<!\w)(?:{_DISMISS})\w*[^.!?;\n]{{0,60}}?(?<!\w)(?:{_RULES}|{_EARLIER})"
-    rf"|(?<!\w)(?:{_RULES}|{_EARLIER})\w*[^.!?;\n]{{0,60}}?(?<!\w)(?:{_DISMISS})"
+    rf"(?:(?<!\w)(?:{_DISMISS})\w*{_GAP}{{0,60}}?(?<!\w)(?:{_RULES}|{_EARLIER})"
+    rf"|(?<!\w)(?:{_RULES}|{_EARLIER})\w*{_GAP}{{0,60}}?(?<!\w)(?:{_DISMISS})"
     rf"|(?:{_CJK_DISMISS}).{{0,12}}(?:{_CJK_RULES})|(?:{_CJK_RULES}).{{0,8}}(?:{_CJK_DISMISS}))"
 )
 # Without a word for "ignore": a word for "instructions" next to one for "previous" ("instruccions
@@ -351,6 +427,11 @@ _INSTRUCTIONS = (
 # Goals only ("the instructions above" is how a benign goal points at its own text, and a log may quote a
 # step's previous instructions), and "above" is not counted.
 _EARLIER_NOT_ABOVE = _EARLIER.replace("|above|", "|")
+# A goal that revises its own earlier instructions ("update the previous instructions of this task").
+_REVISING = re.compile(
+    r"\b(?:update|revise|amend|correct|clarify|refine|extend|change)\w*\s+(?:my |the |these |our )?"
+    r"(?:previous|earlier|prior) instructions\b"
+)
 _EARLIER_INSTRUCTIONS = re.compile(
     rf"(?<!\w)(?:{_INSTRUCTIONS})\w*[^.!?;\n]{{0,30}}?(?<!\w)(?:{_EARLIER_NOT_ABOVE})"
     rf"|(?<!\w)(?:{_EARLIER_NOT_ABOVE})\w*[^.!?;\n]{{0,30}}?(?<!\w)(?:{_INSTRUCTIONS})"
@@ -358,12 +439,30 @@ _EARLIER_INSTRUCTIONS = re.compile(
 _GOAL_HOST = re.compile(
     r"https?://|(?<![\w@./-])(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|app|example|site|me|sh|xyz|info|biz|cloud|co|ai)\b(?![\w-])"
 )
+# Capabilities the sandbox forbids, named by their API rather than by a URL: asked for in a goal, beyond
+# its boundaries; in program output, usually the program's own code in a traceback. (Digits after letters
+# are de-leeted by ``normalise``, hence ``s[3e]://`` and ``boto[3e]``.)
+_GOAL_NETWORK_API = re.compile(
+    r"(?:\brequests\.(?:get|post|put|patch|delete|head|request|session)|\bhttpx\.\w+|\baiohttp\b|\burllib[3e]\b"
+    r"|\burllib\.request\b|\burlopen\b|\bsocket\.(?:socket|create_connection)|\bhttp\.client\b"
+    r"|\b(?:ftplib|smtplib|paramiko|pycurl)\b|\bwebsockets?\.connect)(?!\w|\s+(?:calls?|usages?|occurrences|imports?)\b)"
+    r"|\b\d{1,3}(?:\.\d{1,3}){3}:\d{2,5}\b|\b(?:s[3e]|gs|az|abfss?|wasbs?|hdfs)://|\bboto[3e]\b|\bgoogle-cloud-storage\b"
+)
+_GOAL_SYSTEM_API = re.compile(
+    r"\bctypes\b|\bptrace\b|\bcdll\b|\blibc\b|docker\.sock\b|/var/run/docker\b|\bkubernetes api\b"
+    r"|\bkube-?apiserver\b|/api/v1/|\bkubectl\b|\bfork bombs?\b|\bos\.fork\b|:\(\)\s*\{"
+)
 # Paths outside the sandbox's own: asked for in a goal, a capability it forbids; in program output, just
 # what an error message or the runtime policy's report names.
 _GOAL_PATH = re.compile(r"(?<![\w.])/(?:home|etc|root|proc|sys|usr|dev|boot|mnt|opt|srv)/[\w./-]*")
-_QUOTED = re.compile(r"'[^'\n]{6,}'|\"[^\"\n]{6,}\"|\u201c[^\u201d\n]{6,}\u201d|\u2018[^\u2019\n]{6,}\u2019")
+# Quotes in every common form: straight, curly, backticks, guillemets, German and CJK corner quotes.
+_QUOTED = re.compile(
+    r"'[^'\n]{6,}'|\"[^\"\n]{6,}\"|`[^`\n]{6,}`|\u201c[^\u201d\n]{6,}\u201d|\u2018[^\u2019\n]{6,}\u2019"
+    r"|\u00ab[^\u00bb\n]{6,}\u00bb|\u201e[^\u201c\u201d\n]{6,}[\u201c\u201d]|\u300c[^\u300d\n]{2,}\u300d"
+)
 _COUNTING = re.compile(
-    r"\b(?:count|how many|how often|classify|flag|measure|share|frequency|detect|per day|report)\b"
+    r"\b(?:count|tally|how many|how often|classify|categori[sz]e|label|tag|annotate|flag|mark|measure|share"
+    r"|frequency|detect|identify|find|search|grep|per day|report)\b"
 )
 
 _CATEGORY_RULES = {
@@ -444,7 +543,8 @@ def _skeleton(match: re.Match[str]) -> str:
 def normalise(text: str) -> str:
     """NFKC, confusable skeletons, zero-width, tag and bidi characters removed, casefolded, leetspeak
     undone, spaces collapsed (line breaks kept, so role markers are still at the start of a line)."""
-    text = _BIDI.sub("", _TAGS.sub("", _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text))))
+    text = _ZERO_WIDTH.sub("", VARIATION_SELECTORS.sub("", TAGS.sub("", text)))
+    text = _OVERLAYS.sub("", _BIDI.sub("", unicodedata.normalize("NFKC", text)))
     # Only words that already hold a Latin letter are mapped, so Russian or Greek text stays itself.
     text = _MIXED_WORD.sub(_skeleton, text.translate(_SMALL_CAPS)).casefold()
     # De-leet only digits and symbols inside words so that numbers in data stay numbers.
@@ -454,39 +554,6 @@ def normalise(text: str) -> str:
     text = re.sub(r"\b[a-z]{4,}\b", _unscramble, text)
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     return re.sub(r" ?\n[\s]*", "\n", text).strip()
-
-
-def _hidden_layers(text: str) -> list[tuple[str, str]]:
-    """Decoded payloads hidden in `text`: (how it was hidden, decoded text)."""
-    layers: list[tuple[str, str]] = []
-    tags = "".join(
-        chr(ord(c) - 0xE0000) for run in _TAGS.findall(text) for c in run if 0x20 <= ord(c) - 0xE0000 < 0x7F
-    )
-    if tags:
-        layers.append(("unicode tag characters", tags))
-    for match in _BASE64.findall(text):
-        decoded = _printable(partial(base64.b64decode, match + "=" * (-len(match) % 4)))
-        if decoded:
-            layers.append(("base64", decoded))
-    for match in _HEX.findall(text):
-        decoded = _printable(partial(binascii.unhexlify, match))
-        if decoded:
-            layers.append(("hex", decoded))
-    for match in _PERCENT.findall(text):
-        layers.append(("percent-encoding", unquote(match)))
-    layers.append(("rot13", codecs.decode(text, "rot13")))
-    layers.append(("reversed text", text[::-1]))
-    return layers
-
-
-def _printable(decode: Callable[[], bytes]) -> str | None:
-    """Decoded text when it is mostly printable, else None (random bytes are not a message)."""
-    try:
-        text = decode().decode("utf-8")
-    except (ValueError, binascii.Error):
-        return None
-    letters = sum(c.isalpha() or c.isspace() for c in text)
-    return text if text and letters / len(text) > 0.8 else None
 
 
 # Languages the lexicon cannot read, found by their letters rather than by their words: a letter outside
@@ -507,18 +574,46 @@ _SKELETON = str.maketrans({"l": "r", "w": "v", "d": "t", "z": "s", "c": "k", "q"
 _VOWELS = re.compile(r"[aeiouy']+")
 
 
+# A Latin-script text the lexicon may not read either (Danish, Welsh, romanised Hindi or Arabic...): told
+# apart from English by its function words, the commonest words of any English sentence, rather than by a
+# list per language. Only the borrowed words an attack needs count there ("token", "API", "instructions"
+# are ordinary words in a data task), also inside compounds ("systemprompten", "adminpassordet").
+_ENGLISH_FUNCTION_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "the a an and or of to in on for with from by at as is are be it its this that these those each "
+        "every all into per than then not no do does what which how if when where our your my we you i",
+    )
+)
+_LATIN_BORROWED = re.compile(r"pr[mn]pt|ps+v?rt|jr?brk|kbknfk|tmnstr")
+_MIN_WORDS = 5
+_ENGLISH_SHARE = 0.12
+
+
+def _skeletons(text: str) -> list[str]:
+    """Each word transliterated to Latin letters and reduced to its consonant skeleton."""
+    return [
+        re.sub(r"(.)\1+", r"\1", _VOWELS.sub("", word).translate(_SKELETON))
+        for word in re.findall(r"[a-z']+", anyascii(text).lower())
+    ]
+
+
 def _unread_with_borrowed_words(text: str) -> bool:
     """A text in a language the lexicon cannot read that holds a borrowed technical word."""
     letters = [c for c in text.lower() if c.isalpha()]
-    if not letters or all(_LEXICON_LETTERS.match(c) for c in letters):
+    if not letters:
         return False
+    if all(_LEXICON_LETTERS.match(c) for c in letters):
+        words = re.findall(r"[a-z']+", anyascii(text).lower())
+        english = sum(word in _ENGLISH_FUNCTION_WORDS for word in words)
+        return (
+            len(words) >= _MIN_WORDS
+            and english < _ENGLISH_SHARE * len(words)
+            and any(_LATIN_BORROWED.search(skeleton) for skeleton in _skeletons(text))
+        )
     if _BORROWED_WORDS.search(unicodedata.normalize("NFKC", text).lower()):
         return True
-    for word in re.findall(r"[a-z']+", anyascii(text).lower()):
-        skeleton = re.sub(r"(.)\1+", r"\1", _VOWELS.sub("", word).translate(_SKELETON))
-        if _BORROWED_SKELETONS.match(skeleton):
-            return True
-    return False
+    return any(_BORROWED_SKELETONS.match(skeleton) for skeleton in _skeletons(text))
 
 
 def _score(normal: str) -> dict[str, float]:
@@ -531,9 +626,10 @@ def _score(normal: str) -> dict[str, float]:
     return scores
 
 
-def _line_of(text: str, category: str) -> int:
-    for number, line in enumerate(text.splitlines() or [text], 1):
-        if any(f.category == category and f.pattern.search(normalise(line)) for f in _FEATURES):
+def _line_of(lines: list[str], category: str) -> int:
+    """The first of the (normalised) lines where a feature of `category` is found, else 1."""
+    for number, line in enumerate(lines, 1):
+        if any(f.category == category and f.pattern.search(line) for f in _FEATURES):
             return number
     return 1
 
@@ -545,7 +641,7 @@ def _quoted_only(text: str, normal: str) -> bool:
         outside != normal
         and sum(_score(outside).values()) < ESCALATE_SCORE
         and _COUNTING.search(outside) is not None
-        and not _TAGS.search(text)
+        and not TAGS.search(text)
     )
 
 
@@ -555,7 +651,7 @@ def check_input(text: str, *, source: str) -> InputVerdict:
     normal = normalise(text)
     scores = _score(normal)
     findings: list[Finding] = []
-    if _TAGS.search(text) or len(_ZERO_WIDTH.findall(text)) > 2:
+    if TAGS.search(text) or SMUGGLED.search(text) or len(_ZERO_WIDTH.findall(text)) > 2:
         findings.append(
             Finding(
                 rule="L5-INJ-011", line=1, message="invisible characters hide text", verdict=Verdict.ESCALATE
@@ -573,22 +669,30 @@ def check_input(text: str, *, source: str) -> InputVerdict:
     if not strict and _GOAL_HOST.search(normal):
         # The sandbox has no network: a goal that names a host wants something it cannot have.
         scores["network"] = scores.get("network", 0.0) + ESCALATE_SCORE
-    if not strict and "override" not in scores and _EARLIER_INSTRUCTIONS.search(normal):
+    if (
+        not strict
+        and "override" not in scores
+        and _EARLIER_INSTRUCTIONS.search(normal)
+        and not _REVISING.search(normal)
+    ):
         scores["override"] = ESCALATE_SCORE
     if not strict and not scores and _unread_with_borrowed_words(text):
         # Unsure, so a person decides: an escalation, never a block on its own.
         scores["borrowed"] = ESCALATE_SCORE
     if not strict and _GOAL_PATH.search(normal):
         scores["system"] = scores.get("system", 0.0) + ESCALATE_SCORE
-    for how, decoded in _hidden_layers(text):
-        hidden = _score(normalise(decoded))
+    for category, pattern in (("network", _GOAL_NETWORK_API), ("system", _GOAL_SYSTEM_API)):
+        if not strict and pattern.search(normal):
+            scores[category] = scores.get(category, 0.0) + ESCALATE_SCORE
+    for layer in hidden_layers(text):
+        hidden = _score(normalise(layer.text))
         if sum(hidden.values()) >= ESCALATE_SCORE and sum(hidden.values()) > sum(scores.values()):
             findings.append(
                 Finding(
                     rule="L5-INJ-012",
                     line=1,
-                    message=f"instructions hidden with {how}",
-                    verdict=Verdict.BLOCK,
+                    message=f"instructions hidden with {layer.how}",
+                    verdict=Verdict.BLOCK if layer.sure else Verdict.ESCALATE,
                 )
             )
             for category, value in hidden.items():
@@ -621,12 +725,13 @@ def check_input(text: str, *, source: str) -> InputVerdict:
             )
         )
     if verdict is not Verdict.ALLOW:
+        lines = [normalise(line) for line in text.splitlines() or [text]]
         for category, value in sorted(scores.items(), key=lambda kv: -kv[1]):
             message = f"{category} features (weight {value:.1f}, total score {total:.1f}, source {source})"
             findings.append(
                 Finding(
                     rule=_CATEGORY_RULES[category],
-                    line=_line_of(text, category),
+                    line=_line_of(lines, category),
                     message=message,
                     verdict=verdict,
                 )

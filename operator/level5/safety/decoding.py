@@ -1,0 +1,308 @@
+"""Hidden payloads in a text, decoded so that layer 1 (``safety/injection.py``) can check them again.
+
+An attack that is encoded says nothing a phrase or a structure can match until it is decoded, whatever
+the encoding: so every encoding a model can read is undone here, broadly and cheaply, and the decoded
+text is checked like the original. Each ``Layer`` says how the text was hidden and whether the reading is
+deliberate (``sure``: an encoding nobody writes by chance, such as base32 or Morse) or may be chance (an
+identifier split into words, a line that reads better shifted by a Caesar key).
+
+Decoders: Unicode tag characters and variation selectors (emoji smuggling), base64 and base64url,
+base32, base85 and Ascii85, gzip or zlib inside any of them, hex (plain, spaced, ``0x`` or ``\\x``),
+binary octets, decimal character codes, ``\\u``/``\\x``/``\\U``/octal escapes, HTML entities,
+percent-encoding, Morse, the NATO spelling alphabet, Braille, regional-indicator letters, ROT13,
+ROT47 (lines dense with symbols), Caesar shifts and Atbash (lines whose letter frequencies read as
+English only after the shift, by a chi-squared score: a cheap "is this now words"), reversed text and
+snake_case or camelCase identifiers read as words.
+
+The work is bounded so that it stays linear: each encoded run is cut at ``MAX_RUN`` characters, at most
+``MAX_LAYERS`` layers come from one text, compressed data inflates to ``MAX_INFLATED`` bytes at most, and
+a decoded blob is decoded once more (``MAX_DEPTH``: base64 of gzip of hex...), never further.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import html
+import re
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import chain, islice
+from urllib.parse import unquote
+
+MAX_RUN = 16_384
+MAX_LAYERS = 48
+MAX_INFLATED = 65_536
+MAX_DEPTH = 2
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Text found hidden in another: how it was hidden, the decoded text, and whether it is deliberate."""
+
+    how: str
+    text: str
+    sure: bool = True
+
+
+TAGS = re.compile("[\U000e0000-\U000e007f]+")
+# Variation selectors: one after an emoji picks its style; runs of them, or the supplement's, carry bytes.
+VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+SMUGGLED = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]{2,}|[\U000e0100-\U000e01ef]")
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+_BASE32 = re.compile(r"\b[A-Z2-7]{16,}=*")
+_ASCII85 = re.compile(r"<~(.{8,}?)~>", re.DOTALL)
+_BASE85 = re.compile(r"[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]{20,}")
+_HEX_RUN = re.compile(r"\b(?:[0-9a-fA-F]{2}){8,}\b")
+_HEX_BYTES = re.compile(r"(?:(?:\b0x|\\x|\b)[0-9a-fA-F]{2}\b[\s,:;-]*){8,}")
+_BINARY = re.compile(r"(?:\b[01]{8}\b[\s,]*){4,}")
+_DECIMAL = re.compile(r"(?:\b\d{2,3}\b[\s,;]+){5,}\b\d{2,3}\b")
+_ESCAPES = re.compile(r"(?:\\(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|[0-7]{3})){4,}")
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|x([0-9a-fA-F]{2})|([0-7]{3}))")
+_ENTITY = re.compile(r"&(?:#\d{2,7}|#x[0-9a-fA-F]{2,6}|[a-zA-Z]{2,8});")
+_PERCENT = re.compile(r"(?:%[0-9a-fA-F]{2}){4,}")
+_MORSE = re.compile(r"(?:[.\-·•]{1,7}(?:[ \t]+|[ \t]*[/|][ \t]*)){3,}[.\-·•]{1,7}")
+_MORSE_CODE = dict(
+    zip(
+        (
+            ".-", "-...", "-.-.", "-..", ".", "..-.", "--.", "....", "..", ".---", "-.-", ".-..", "--", "-.",
+            "---", ".--.", "--.-", ".-.", "...", "-", "..-", "...-", ".--", "-..-", "-.--", "--..", "-----",
+            ".----", "..---", "...--", "....-", ".....", "-....", "--...", "---..", "----.",
+        ),
+        "abcdefghijklmnopqrstuvwxyz0123456789",
+        strict=True,
+    )
+)  # fmt: skip
+_NATO_WORDS = (
+    "alfa", "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett",
+    "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango",
+    "uniform", "victor", "whiskey", "whisky", "x-ray", "xray", "yankee", "zulu",
+)  # fmt: skip
+_NATO = re.compile(rf"(?i)\b(?:{'|'.join(_NATO_WORDS)})\b(?:[\s,;/|]+\b(?:{'|'.join(_NATO_WORDS)})\b){{3,}}")
+_NATO_TOKEN = re.compile(rf"(?i)\b(?:{'|'.join(_NATO_WORDS)})\b|/|\|")
+_BRAILLE = re.compile("[\u2800-\u28ff]{3,}")
+_BRAILLE_LETTERS = str.maketrans(
+    dict(zip("⠁⠃⠉⠙⠑⠋⠛⠓⠊⠚⠅⠇⠍⠝⠕⠏⠟⠗⠎⠞⠥⠧⠺⠭⠽⠵⠀", "abcdefghijklmnopqrstuvwxyz ", strict=True))
+)
+_REGIONAL = re.compile("[\U0001f1e6-\U0001f1ff]{3,}")
+_REGIONAL_LETTERS = str.maketrans(
+    {chr(0x1F1E6 + i): letter for i, letter in enumerate("abcdefghijklmnopqrstuvwxyz")}
+)
+_SYMBOL_LINE = re.compile(r"(?<![!-~])[!-~]{4,}+(?: [!-~]{2,}+){2,}")
+_IDENTIFIER = re.compile(r"\b[a-z]+(?:_[a-z]+){3,}\b|\b[a-z]+(?:[A-Z][a-z]+){3,}\b")
+# English letter frequencies (a..z), for the chi-squared score of a shifted line.
+_ENGLISH = (
+    8.2, 1.5, 2.8, 4.3, 12.7, 2.2, 2.0, 6.1, 7.0, 0.15, 0.77, 4.0, 2.4,
+    6.7, 7.5, 1.9, 0.095, 6.0, 6.3, 9.1, 2.8, 0.98, 2.4, 0.15, 2.0, 0.074,
+)  # fmt: skip
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_ENGLISH_SHARES = tuple(frequency / sum(_ENGLISH) for frequency in _ENGLISH)
+_MIN_SHIFTED_LETTERS = 16
+# A sentence whose letters fit English this well (chi-squared per letter) is not shifted.
+_READS_AS_ENGLISH = 0.5
+_SENTENCE_END = re.compile(r"[\n:;.!?]")
+
+
+def _printable(data: bytes) -> str | None:
+    """Decoded bytes as text when they read as text (mostly letters and spaces), else None."""
+    if data[:2] == b"\x1f\x8b" or data[:1] == b"\x78":
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)
+        try:
+            data = inflater.decompress(data, MAX_INFLATED)
+        except zlib.error:
+            return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    letters = sum(c.isalpha() or c.isspace() for c in text)
+    return text if text and letters / len(text) > 0.8 else None
+
+
+def _bytes_of(decode: Callable[[str], bytes], run: str) -> str | None:
+    try:
+        return _printable(decode(run))
+    except (ValueError, binascii.Error):
+        return None
+
+
+def _runs(pattern: re.Pattern[str], text: str) -> Iterator[str]:
+    for match in pattern.finditer(text):
+        yield match.group()[:MAX_RUN]
+
+
+def _base64(run: str) -> bytes:
+    run = run.rstrip("=").replace("-", "+").replace("_", "/")
+    return base64.b64decode(run + "=" * (-len(run) % 4))
+
+
+def _base32(run: str) -> bytes:
+    run = run.rstrip("=")
+    return base64.b32decode(run + "=" * (-len(run) % 8))
+
+
+def _hex_bytes(run: str) -> bytes:
+    return bytes.fromhex("".join(re.findall(r"(?:0x|\\x)?([0-9a-fA-F]{2})", run)))
+
+
+def _octets(run: str) -> bytes:
+    return bytes(int(octet, 2) for octet in re.findall("[01]{8}", run))
+
+
+def _codes(run: str) -> bytes:
+    codes = [int(number) for number in re.findall(r"\d+", run)]
+    if not all(32 <= code < 127 for code in codes):
+        raise ValueError("not character codes")
+    return bytes(codes)
+
+
+def _escapes(run: str) -> bytes:
+    return _ESCAPE.sub(_unescape, run).encode("utf-8", "replace")
+
+
+def _blobs(text: str) -> Iterator[tuple[str, str | None]]:
+    """Encoded runs that decode to bytes: (encoding, decoded text or None)."""
+    for how, pattern, decode in _BLOB_DECODERS:
+        for run in _runs(pattern, text):
+            yield how, _bytes_of(decode, run)
+    for inner in _ASCII85.findall(text):
+        yield "ascii85", _bytes_of(base64.a85decode, inner[:MAX_RUN])
+    for run in _runs(_BASE85, text):
+        # A label may be glued to the run ("note=W^Zz..."): the run after it is tried as well.
+        for candidate in {run, run.partition("=")[2]} if not run.isalnum() else ():
+            if len(candidate) >= 20:
+                yield "base85", _bytes_of(base64.b85decode, candidate)
+    for run in _runs(_PERCENT, text):
+        yield "percent-encoding", unquote(run)
+
+
+def _unescape(match: re.Match[str]) -> str:
+    four, eight, two, octal = match.groups()
+    code = int(four or eight or two, 16) if octal is None else int(octal, 8)
+    return chr(code) if code < 0x110000 else ""
+
+
+_BLOB_DECODERS: tuple[tuple[str, re.Pattern[str], Callable[[str], bytes]], ...] = (
+    ("base64", _BASE64, _base64),
+    ("base32", _BASE32, _base32),
+    ("hex", _HEX_RUN, bytes.fromhex),
+    ("hex", _HEX_BYTES, _hex_bytes),
+    ("binary", _BINARY, _octets),
+    ("decimal character codes", _DECIMAL, _codes),
+    ("escape sequences", _ESCAPES, _escapes),
+)
+
+
+def _smuggled(text: str) -> str:
+    """Bytes carried by variation selectors (U+FE00..FE0F are 0..15, U+E0100..E01EF are 16..255)."""
+    data = bytes(
+        ord(c) - 0xFE00 if ord(c) < 0xFE10 else ord(c) - 0xE0100 + 16
+        for run in SMUGGLED.findall(text)
+        for c in run
+    )
+    return data.decode("utf-8", "replace")
+
+
+def _morse(run: str) -> str:
+    words = re.split(r"[ \t]*[/|][ \t]*|[ \t]{3,}", run)
+    return " ".join("".join(_MORSE_CODE.get(code, "") for code in word.split()) for word in words)
+
+
+def _nato(run: str) -> str:
+    return "".join(" " if word in "/|" else word[0].lower() for word in _NATO_TOKEN.findall(run)).strip()
+
+
+def _rot47(text: str) -> str:
+    return "".join(chr(33 + (ord(c) + 14) % 94) if "!" <= c <= "~" else c for c in text)
+
+
+def _misfit(squares: list[int], total: int) -> float:
+    """Chi-squared distance of letter counts (given as their squares) from English, per letter: as
+    sum((c - e)^2 / e) = sum(c^2 / e) - total when the expected counts e add up to the total."""
+    return sum(square / share for square, share in zip(squares, _ENGLISH_SHARES, strict=True)) / total**2 - 1
+
+
+def _shifted(line: str) -> str | None:
+    """The sentence under the Caesar shift or Atbash that makes it read as English, when one does clearly
+    better than the sentence itself (letter frequencies by chi-squared), else None."""
+    if not line.isascii():
+        return None  # a Caesar shift or Atbash is of the Latin alphabet: accented text is not one
+    counter = Counter(c for c in line.lower() if "a" <= c <= "z")
+    total = sum(counter.values())
+    if total < _MIN_SHIFTED_LETTERS:
+        return None
+    squares = [counter[letter] ** 2 for letter in _LETTERS]
+    plain = _misfit(squares, total)
+    if plain < _READS_AS_ENGLISH:
+        return None
+    candidates = [
+        (_misfit(squares[shift:] + squares[:shift], total), _LETTERS[shift:] + _LETTERS[:shift])
+        for shift in range(1, 26)
+    ]
+    candidates.append((_misfit(squares[::-1], total), _LETTERS[::-1]))
+    score, alphabet = min(candidates)
+    if score * 3 > plain:
+        return None
+    table = str.maketrans(alphabet + alphabet.upper(), _LETTERS + _LETTERS.upper())
+    return line.translate(table)
+
+
+def _words_of_identifier(run: str) -> str:
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", run).replace("_", " ").lower()
+
+
+def _surface_layers(text: str) -> Iterator[Layer]:
+    """Layers read from the whole text or line by line (no blob to find)."""
+    tags = "".join(
+        chr(ord(c) - 0xE0000) for run in TAGS.findall(text) for c in run if 0x20 <= ord(c) - 0xE0000 < 0x7F
+    )
+    if tags:
+        yield Layer("unicode tag characters", tags)
+    if SMUGGLED.search(text):
+        yield Layer("variation selectors", _smuggled(text))
+    if len(_ENTITY.findall(text)) >= 3:
+        yield Layer("HTML entities", html.unescape(text))
+    for run in _runs(_MORSE, text):
+        yield Layer("Morse code", _morse(run))
+    for run in _runs(_NATO, text):
+        yield Layer("the NATO spelling alphabet", _nato(run))
+    for run in _runs(_BRAILLE, text):
+        yield Layer("Braille", run.translate(_BRAILLE_LETTERS))
+    if _REGIONAL.search(text):
+        yield Layer("regional-indicator letters", text.translate(_REGIONAL_LETTERS))
+    symbol_lines = [
+        line for line in text.splitlines() if _SYMBOL_LINE.search(line) and _dense_in_symbols(line)
+    ]
+    if symbol_lines:
+        yield Layer("ROT47", _rot47("\n".join(symbol_lines)))
+    shifted = [decoded for part in _SENTENCE_END.split(text) if (decoded := _shifted(part[:MAX_RUN]))]
+    if shifted:
+        yield Layer("a Caesar shift or Atbash", "\n".join(shifted))
+    identifiers = [_words_of_identifier(run) for run in _runs(_IDENTIFIER, text)]
+    if identifiers:
+        yield Layer("identifiers", "\n".join(identifiers), sure=False)
+    yield Layer("rot13", codecs.decode(text, "rot13"))
+    yield Layer("reversed text", text[::-1])
+
+
+def _dense_in_symbols(line: str) -> bool:
+    visible = [c for c in line if "!" <= c <= "~"]
+    return sum(not c.isalnum() for c in visible) >= 0.2 * len(visible)
+
+
+def _decoded_blobs(text: str, depth: int) -> Iterator[Layer]:
+    for how, decoded in _blobs(text):
+        if decoded:
+            yield Layer(how, decoded)
+            if depth < MAX_DEPTH:
+                for inner in _decoded_blobs(decoded, depth + 1):
+                    yield Layer(f"{inner.how} inside {how}", inner.text, inner.sure)
+
+
+def hidden_layers(text: str) -> list[Layer]:
+    """Every payload hidden in `text`, decoded (at most ``MAX_LAYERS``)."""
+    return list(islice(chain(_surface_layers(text), _decoded_blobs(text, 1)), MAX_LAYERS))
