@@ -9,6 +9,7 @@ neutral note so the model never reads it. The loop only ever handles the guarded
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -162,7 +163,7 @@ async def guard_outcome_with_second_opinion(
     """``guard_outcome``, then the classifier's opinion on the redacted texts (it never sees what layer 5
     removed); when it flags them, the output is withheld like a built-in finding. A failing classifier
     changes nothing (``check_input_with_second_opinion``'s fallback)."""
-    guarded = guard_outcome(outcome, redactor)
+    guarded = await asyncio.to_thread(guard_outcome, outcome, redactor)  # CPU work off the loop (execute.py)
     run = guarded.outcome.run
     if run is None or guarded.injection_rules:
         return guarded
@@ -170,4 +171,4 @@ async def guard_outcome_with_second_opinion(
         "\n".join(_texts(run)), source=SANDBOX_OUTPUT, classifier=classifier
     )
     flagged = sorted({f.rule for f in opinion.findings if f.verdict is not Verdict.ALLOW})
-    return guard_outcome(outcome, redactor, withhold_for=flagged) if flagged else guarded
+    return await asyncio.to_thread(guard_outcome, outcome, redactor, flagged) if flagged else guarded
