@@ -577,28 +577,32 @@ _FIRST_WORD = re.compile(r"[^\W\d_]+")
 # The first names as the text writes them before a surname: capitalised, then one character that ends the
 # word (a space or tab, or the start of "-Pierre" or "'s"; "?" stands for any character outside Latin-1,
 # as in the scanned bytes). Found by the prefilter's literal pass, a few hundred per MB, where checking
-# every capitalised word took 6,000 set lookups per MB in Python.
+# every capitalised word took 6,000 set lookups per MB in Python. A name whose capital is outside Latin-1
+# (Łukasz, Ольга) would be a literal of "?"s that matches any run of such letters: those are found by the
+# "other_first_name" trigger, a capital outside Latin-1 followed by a capitalised word, and looked up.
 _FIRST_NAME_FORMS = frozenset(
     f"{name[0].upper()}{name[1:]}{follower}"
     for name in _FIRST_NAMES
-    if re.fullmatch(r"[^\W\d_]{2,}", name) and len(name[0].upper()) == 1
+    if re.fullmatch(r"[^\W\d_]{2,}", name) and re.fullmatch(r"[A-Z\xc0-\xde]", name[0].upper())
     for follower in " \t?'-\xf7"
 )
 _NON_LATIN1 = "\u0100-\U0010ffff"
 # Before the first name: nothing that glues it to a word ("Smith-Maria", "o'Maria").
 _GLUED_TO_NAME = re.compile(rf"[A-Za-z\xc0-\xff?'\-{_NON_LATIN1}]")
+_PARTICLES = r"(?:(?:da|de|del|della|di|du|van|von|der|den|la|le|dos|das|ten|ter|zu|y|e|st\.?)[ \t]+)*"
 # After it: the rest of a hyphenated or possessive word, then (particles between) a capitalised word.
 _SURNAME_AFTER = re.compile(
-    rf"(?:[?'\-\xf7{_NON_LATIN1}][a-z\xdf-\xff?'\-{_NON_LATIN1}]*)?[ \t]+"
-    r"(?:(?:da|de|del|della|di|du|van|von|der|den|la|le|dos|das|ten|ter|zu|y|e|st\.?)[ \t]+)*"
+    rf"(?:[?'\-\xf7{_NON_LATIN1}][a-z\xdf-\xff?'\-{_NON_LATIN1}]*)?[ \t]+{_PARTICLES}"
     rf"[A-Z\xc0-\xde?{_NON_LATIN1}]"
 )
 
 
 def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
-    for start, _ in hits["first_name"]:
-        if start and _GLUED_TO_NAME.match(text, start - 1):
-            continue
+    starts = chain(
+        (start for start, _ in hits["first_name"] if not (start and _GLUED_TO_NAME.match(text, start - 1))),
+        (start + (not text[start].isalpha()) for start, _ in hits["other_first_name"]),
+    )
+    for start in starts:
         word = _FIRST_WORD.match(text, start)
         if word is None or word.group().lower() not in _FIRST_NAMES:
             continue
@@ -842,6 +846,11 @@ _PREFILTER = Prefilter(
         ),
         Trigger("title", r"(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+[^\s\d]"),
         Trigger("display_name", r"[ \t]<[^>\s@]+@"),
+        # A capital outside Latin-1 (any such character is "?" here), then a capitalised word.
+        Trigger(
+            "other_first_name",
+            rf"(?:^|[^A-Za-z\xc0-\xff?'\-])\?[a-z\xdf-\xff?'\-]+[ \t]+{_PARTICLES}[A-Z\xc0-\xde?]",
+        ),
         # Only the header line matters, and a match ends on it: the hit is the last character.
         Trigger(
             "csv_header",
