@@ -172,9 +172,12 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+_IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
+
+
 def iban_ok(iban: str) -> bool:
     """ISO 13616 mod-97 check of an IBAN without spaces."""
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", iban):
+    if not _IBAN_SHAPE.fullmatch(iban):
         return False
     rearranged = iban[4:] + iban[:4]
     return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
@@ -225,6 +228,8 @@ _NOT_A_SECRET = re.compile(
     r"(?i)^(?:none|null|nil|true|false|undefined|required|optional|string|str|bytes|int|env|"
     r"\*+|x+|\.+|<[^>]*>|\$\{?\w+\}?|%\(?\w+\)?s?|\{\{?[^}]*\}\}?)$"
 )
+_CALL_OR_INDEX = re.compile(r"[(\[]")
+_ATTRIBUTE_CHAIN = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+")
 _BEARER = _Caseless(r"\b(?:bearer|basic|token)\s+([a-z0-9._~+/=-]{16,})", re.ASCII)
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
 _CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])", re.ASCII)
@@ -232,6 +237,7 @@ _IBAN_MIN = 15
 """Norway's IBAN, the shortest."""
 _MAESTRO_PREFIX = re.compile(r"^(?:50[0-9]|5[6-8]|6(?:304|39|7)|0604)")
 _CARD_PREFIX = re.compile(r"^(?:4|5[0-8]|2[2-7]|2131|1800|3[0-8]|6|0604)")
+_CARD_SEPARATOR = re.compile(r"[ -]")
 _SSN = re.compile(r"(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])", re.ASCII)
 _SSN_LABELLED = _Caseless(r"\b(?:ssn|social security(?: number| no\.?)?)\D{0,12}(\d{3})(\d{2})(\d{4})\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b", re.ASCII)
@@ -239,6 +245,7 @@ _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)", re.ASCII)
 _IPV6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?![\w:])", re.ASCII
 )
+_HEX_LETTER_OR_GAP = re.compile(r"[a-fA-F]|::")
 # The commonest look-alikes of a phone number in program output (log timestamps, coordinates): a date
 # anywhere in the digit group, or the group being one decimal number. One search tests both.
 _DATE_OR_DECIMAL = re.compile(
@@ -298,9 +305,9 @@ def _assignments(text: str, hits: Hits) -> Iterator[Span]:
         group = next(g for g in ("dq", "sq", "bare") if m.group(g) is not None)
         value = text[m.start(group) : m.end(group)]
         # Code, not data: a call, an index, an attribute chain of a variable, or a placeholder.
-        if _NOT_A_SECRET.match(value) or PLACEHOLDER.fullmatch(value) or re.search(r"[(\[]", value):
+        if _NOT_A_SECRET.match(value) or PLACEHOLDER.fullmatch(value) or _CALL_OR_INDEX.search(value):
             continue
-        if group == "bare" and re.fullmatch(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+", value):
+        if group == "bare" and _ATTRIBUTE_CHAIN.fullmatch(value):
             continue
         yield Span(m.start(group), m.end(group), "SECRET", 70)
     for m in _matches(_BEARER, text, hits["bearer"]):
@@ -310,15 +317,21 @@ def _assignments(text: str, hits: Hits) -> Iterator[Span]:
 def _cards(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_CARD, text, hits["card"]):
         raw = m.group()
-        if _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()]):
-            continue
-        digits = re.sub(r"\D", "", raw)
-        groups = re.split(r"[ -]", raw)
+        digits = _NON_DIGITS.sub("", raw)
+        groups = _CARD_SEPARATOR.split(raw)
         # Separators, when present, split the number into card-like groups (4-4-4-4, 4-6-5...).
         grouped = len(groups) == 1 or (len(groups) <= 5 and all(3 <= len(g) <= 6 for g in groups))
         # Maestro numbers may be as short as 12 digits; every other scheme has 13 to 19.
         shortest = 12 if _MAESTRO_PREFIX.match(digits) else 13
-        if shortest <= len(digits) <= 19 and grouped and _CARD_PREFIX.match(digits) and luhn_ok(digits):
+        # The id-prefix test (a search through the characters before) goes last: most candidates fail a
+        # cheaper test first.
+        if (
+            shortest <= len(digits) <= 19
+            and grouped
+            and _CARD_PREFIX.match(digits)
+            and luhn_ok(digits)
+            and not _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()])
+        ):
             yield Span(m.start(), m.end(), "CREDIT_CARD", 80)
 
 
@@ -354,7 +367,7 @@ def _ips(text: str, hits: Hits) -> Iterator[Span]:
         hex_groups = sum(1 for g in candidate.split(":") if g)
         if (
             (hex_groups >= 3 or "::" in candidate)
-            and re.search(r"[a-fA-F]|::", candidate)
+            and _HEX_LETTER_OR_GAP.search(candidate)
             and _valid_ip(candidate)
         ):
             yield Span(m.start(), m.end(), "IP_ADDRESS", 60)
