@@ -369,3 +369,16 @@ def test_word_lists_report_exact_spans_of_every_occurrence() -> None:
     hits = prefilter.scan(text)
     assert [text[s:e] for s, e in hits["names"]] == ["Ann ", "Ann ", "Żukasz "]
     assert "names" in prefilter.names
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Wczoraj Łukasz Nowak oddzwonił.", "Łukasz Nowak"),  # a capital outside Latin-1
+        ("then Ольга Петрова called back", "Ольга Петрова"),
+    ],
+)
+def test_first_names_with_any_capital_in_running_text(text: str, name: str) -> None:
+    out = redacted(text)
+    assert name not in out and "[PERSON:" in out
+

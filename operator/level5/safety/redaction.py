@@ -609,11 +609,18 @@ _SURNAME_AFTER = re.compile(
     rf"[A-Z\xc0-\xde?{_NON_LATIN1}]"
 )
 
+# Where a name with a capital outside Latin-1 may start, in the line of an "other_first_name" hit.
+_OTHER_CAPITAL = re.compile(rf"(?<![A-Za-z\xc0-\xff?'\-{_NON_LATIN1}])[{_NON_LATIN1}]")
+
 
 def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
     starts = chain(
         (start for start, _ in hits["first_name"] if not (start and _GLUED_TO_NAME.match(text, start - 1))),
-        (start + (not text[start].isalpha()) for start, _ in hits["other_first_name"]),
+        (
+            m.start()
+            for line_start, end in hits["other_first_name"]
+            for m in _OTHER_CAPITAL.finditer(text, line_start, end)
+        ),
     )
     for start in starts:
         word = _FIRST_WORD.match(text, start)
@@ -863,6 +870,7 @@ _PREFILTER = Prefilter(
         Trigger(
             "other_first_name",
             rf"(?:^|[^A-Za-z\xc0-\xff?'\-])\?[a-z\xdf-\xff?'\-]+[ \t]+{_PARTICLES}[A-Z\xc0-\xde?]",
+            width=0,  # rare, and its start is found again in Python (_OTHER_CAPITAL)
         ),
         # Only the header line matters, and a match ends on it: the hit is the last character.
         Trigger(
