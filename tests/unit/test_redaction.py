@@ -381,4 +381,3 @@ def test_word_lists_report_exact_spans_of_every_occurrence() -> None:
 def test_first_names_with_any_capital_in_running_text(text: str, name: str) -> None:
     out = redacted(text)
     assert name not in out and "[PERSON:" in out
-
