@@ -134,13 +134,16 @@ def _matches(
     for start, end in spans:
         if end <= last:
             continue
-        stop = end - 1
-        for _ in range(lines + 1 if lines >= 0 else 0):
-            stop = text.find("\n", stop + 1)
-            if stop == -1:
-                break
+        if lines == 0:  # the common case, without the loop
+            stop = text.find("\n", end)
+        else:
+            stop = end - 1
+            for _ in range(lines + 1 if lines >= 0 else 0):
+                stop = text.find("\n", stop + 1)
+                if stop == -1:
+                    break
         stop = len(text) if stop == -1 or lines < 0 else stop
-        pos = max(last, start - back)
+        pos = last if last > start - back else start - back
         if known[1] == stop and known[0] <= pos and (known[2] is None or pos <= known[2].start()):
             m = known[2]
         else:
