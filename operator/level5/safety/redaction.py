@@ -590,30 +590,30 @@ _FIRST_NAMES = frozenset(
     (files("level5.safety") / "data" / "first_names.txt").read_text(encoding="utf-8").split()
 )
 _FIRST_WORD = re.compile(r"[^\W\d_]+")
-# The first names as the text writes them before a surname: capitalised, then one character that ends the
-# word (a space or tab, or the start of "-Pierre" or "'s"; "?" stands for any character outside Latin-1,
-# as in the scanned bytes). Found by the prefilter's literal pass, a few hundred per MB, where checking
-# every capitalised word took 6,000 set lookups per MB in Python. A name whose capital is outside Latin-1
-# (Łukasz, Ольга) would be a literal of "?"s that matches any run of such letters: those are found by the
-# "other_first_name" trigger, a capital outside Latin-1 followed by a capitalised word, and looked up.
+# The first names as the text writes them before a surname: capitalised, then a space ("?" in a name
+# stands for any character outside Latin-1, as in the scanned bytes). Found by the prefilter's literal pass,
+# a few hundred per MB, where checking every capitalised word took 6,000 set lookups per MB in Python. (A
+# literal for each other character that may end the name would make 110,000 literals, 3.6 s to compile.)
+# The rarer shapes go to the "rare_first_name" trigger, whose line is searched again here: a name ended by
+# a tab, a hyphen, an apostrophe or a character outside Latin-1 ("Jean-Pierre Dupont"), and a name whose
+# capital is outside Latin-1 (Łukasz, Ольга: as a literal of "?"s it would match every run of such letters).
 _FIRST_NAME_FORMS = frozenset(
-    f"{name[0].upper()}{name[1:]}{follower}"
+    f"{name[0].upper()}{name[1:]} "
     for name in _FIRST_NAMES
     if re.fullmatch(r"[^\W\d_]{2,}", name) and re.fullmatch(r"[A-Z\xc0-\xde]", name[0].upper())
-    for follower in " \t?'-\xf7"
 )
 _NON_LATIN1 = "\u0100-\U0010ffff"
 # Before the first name: nothing that glues it to a word ("Smith-Maria", "o'Maria").
-_GLUED_TO_NAME = re.compile(rf"[A-Za-z\xc0-\xff?'\-{_NON_LATIN1}]")
+_GLUE = rf"A-Za-z\xc0-\xff?'\-{_NON_LATIN1}"
+_GLUED_TO_NAME = re.compile(rf"[{_GLUE}]")
 _PARTICLES = r"(?:(?:da|de|del|della|di|du|van|von|der|den|la|le|dos|das|ten|ter|zu|y|e|st\.?)[ \t]+)*"
 # After it: the rest of a hyphenated or possessive word, then (particles between) a capitalised word.
 _SURNAME_AFTER = re.compile(
     rf"(?:[?'\-\xf7{_NON_LATIN1}][a-z\xdf-\xff?'\-{_NON_LATIN1}]*)?[ \t]+{_PARTICLES}"
     rf"[A-Z\xc0-\xde?{_NON_LATIN1}]"
 )
-
-# Where a name with a capital outside Latin-1 may start, in the line of an "other_first_name" hit.
-_OTHER_CAPITAL = re.compile(rf"(?<![A-Za-z\xc0-\xff?'\-{_NON_LATIN1}])[{_NON_LATIN1}]")
+# Where a name may start in the line of a "rare_first_name" hit: a capital not glued to a word.
+_CAPITAL = re.compile(rf"(?<![{_GLUE}])[A-Z\xc0-\xde{_NON_LATIN1}]")
 
 
 def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
@@ -621,8 +621,8 @@ def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
         (start for start, _ in hits["first_name"] if not (start and _GLUED_TO_NAME.match(text, start - 1))),
         (
             m.start()
-            for line_start, end in hits["other_first_name"]
-            for m in _OTHER_CAPITAL.finditer(text, line_start, end)
+            for line_start, end in hits["rare_first_name"]
+            for m in _CAPITAL.finditer(text, line_start, end)
         ),
     )
     for start in starts:
@@ -869,11 +869,16 @@ _PREFILTER = Prefilter(
         ),
         Trigger("title", r"(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+[^\s\d]"),
         Trigger("display_name", r"[ \t]<[^>\s@]+@"),
-        # A capital outside Latin-1 (any such character is "?" here), then a capitalised word.
+        # The first names that the "first_name" literals do not find: a capitalised word ended by a tab,
+        # or by a hyphen, apostrophe or "?" and more of the word, or one whose capital is "?" (outside
+        # Latin-1); then a capitalised word. Rare, so its start is found again in Python (_CAPITAL).
         Trigger(
-            "other_first_name",
-            rf"(?:^|[^A-Za-z\xc0-\xff?'\-])\?[a-z\xdf-\xff?'\-]+[ \t]+{_PARTICLES}[A-Z\xc0-\xde?]",
-            width=0,  # rare, and its start is found again in Python (_OTHER_CAPITAL)
+            "rare_first_name",
+            r"(?:^|[^A-Za-z\xc0-\xff?'\-])"
+            r"(?:[A-Z\xc0-\xde][a-z\xdf-\xff?]+(?:\t|[?'\-\xf7][a-z\xdf-\xff?'\-]*[ \t])"
+            r"|\?[a-z\xdf-\xff?'\-]+[ \t])"
+            rf"[ \t]*{_PARTICLES}[A-Z\xc0-\xde?]",
+            width=0,
         ),
         # Only the header line matters, and a match ends on it: the hit is the last character.
         Trigger(
