@@ -358,3 +358,36 @@ def test_prefilter_windows_hold_the_real_start() -> None:
     assert hits["fixed"] == [(start, start + 6)]
     assert hits["line"] == [(text.index("see"), text.index(";") + 1)]
     assert hits["exact"][-1] == (text.index("tel"), len(text))
+
+
+def test_a_dotted_capital_i_keeps_offsets_and_caseless_labels() -> None:
+    """The dotted capital "İ" is the one character whose lower case is longer; the caseless patterns
+    still find their labels in such a text and cut values at the right place."""
+    text = "İzmir İİ: Password = 'hunter2-secret' and Dear Maria Rossi, ship to İstanbul"
+    out = redacted(text)
+    assert out.startswith("İzmir İİ: Password = '[SECRET:") and "hunter2" not in out
+    assert "Dear [PERSON:" in out and "Rossi" not in out and out.endswith(", ship to İstanbul")
+
+
+def test_word_lists_report_exact_spans_of_every_occurrence() -> None:
+    """A word list is matched literally, case-sensitively, inside words too; a character outside Latin-1
+    is matched by any other such character (the scanned bytes hold "?" for both)."""
+    from level5.safety.prefilter import Prefilter, Trigger, Words
+
+    prefilter = Prefilter((Trigger("digit", r"\d"),), (Words("names", frozenset({"Ann ", "Łukasz "})),))
+    text = "Ann Lee, JoAnn Ward, ann Li, Żukasz Nowak"
+    hits = prefilter.scan(text)
+    assert [text[s:e] for s, e in hits["names"]] == ["Ann ", "Ann ", "Żukasz "]
+    assert "names" in prefilter.names
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Wczoraj Łukasz Nowak oddzwonił.", "Łukasz Nowak"),  # a capital outside Latin-1
+        ("then Ольга Петрова called back", "Ольга Петрова"),
+    ],
+)
+def test_first_names_with_any_capital_in_running_text(text: str, name: str) -> None:
+    out = redacted(text)
+    assert name not in out and "[PERSON:" in out

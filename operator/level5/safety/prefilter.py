@@ -7,6 +7,12 @@ Hyperscan database and found in a single scan (well under a millisecond per MB);
 its exact Python pattern only at those places. A trigger that may start with a boundary character is
 written as ``(?:^|[^...])...`` so that a long run reports once, not once per character.
 
+A *word list* (`Words`) is a set of literal strings, found by Hyperscan's pure-literal compiler in a
+second pass over the same bytes (about a millisecond per MB; 20,000 words compile in a fraction of a
+second, where the same words as one regular-expression alternation take 10-200 s). Its hits are exact: a
+word's start is its end less its length. A detector that wants "a capitalised known first name" asks for
+the few hundred places per MB where one stands, instead of checking every capitalised word in Python.
+
 Weighed: ``google-re2`` (linear and fast, but one scan per pattern and no positions from its multi-pattern
 ``Set``), ``pyahocorasick`` (literals only; most triggers are digit and character-class shapes), and one
 combined Python alternation (no faster than the separate scans). Hyperscan reports every pattern's start
@@ -37,6 +43,16 @@ class Trigger:
     width: int | None = None
 
 
+@dataclass(frozen=True)
+class Words:
+    """A named set of literal strings (Latin-1; a character outside it stands for any such character,
+    as in the scanned bytes), matched case-sensitively wherever they occur, inside words too: the
+    detector checks the boundaries it needs."""
+
+    name: str
+    words: frozenset[str]
+
+
 Hits = dict[str, list[tuple[int, int]]]
 """Trigger name -> (start, end) character offsets of its matches, in text order."""
 
@@ -44,7 +60,7 @@ Hits = dict[str, list[tuple[int, int]]]
 class Prefilter:
     """A compiled set of triggers; ``scan`` finds all of them in one pass."""
 
-    def __init__(self, triggers: Sequence[Trigger]) -> None:
+    def __init__(self, triggers: Sequence[Trigger], words: Sequence[Words] = ()) -> None:
         self._names = [t.name for t in triggers]
         self._widths = [t.width for t in triggers]
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
@@ -59,33 +75,66 @@ class Prefilter:
                 for t in triggers
             ],
         )
-        # Hyperscan's scratch space is per thread.
+        # Every word of every list, by Hyperscan id: its list and its length.
+        literals = sorted({(i, _latin1(word)) for i, w in enumerate(words) for word in w.words})
+        self._words = [(i, len(literal)) for i, literal in literals]
+        self._word_names = [w.name for w in words]
+        self._literals: hyperscan.Database | None = None
+        if literals:
+            self._literals = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            self._literals.compile(
+                expressions=[literal for _, literal in literals],
+                ids=list(range(len(literals))),
+                elements=len(literals),
+                literal=True,
+            )
+        # Hyperscan's scratch space is per thread (and per database).
         self._local = threading.local()
 
     @property
     def names(self) -> tuple[str, ...]:
         """The triggers' names, in the order they were given."""
-        return tuple(self._names)
+        return (*self._names, *self._word_names)
 
     def scan(self, text: str) -> Hits:
         """Every trigger's matches in `text`, in character offsets."""
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = hyperscan.Scratch(self._db)
+            if self._literals is not None:
+                self._local.word_scratch = hyperscan.Scratch(self._literals)
         # One byte per character, so offsets need no mapping: Latin-1 keeps the accented letters that
         # some triggers spell out, and any other character becomes "?" (triggers treat it as a non-digit
         # non-space, and the detectors look at the real text).
         data = text.encode("latin-1", "replace")
         found: list[list[tuple[int, int]]] = [[] for _ in self._names]
+        # Called once per match (about 19,000 times per MB of program output): bound methods, no lookups.
+        appends = [spans.append for spans in found]
 
         def on_match(index: int, start: int, end: int, flags: int, context: object) -> None:
-            found[index].append((start, end))
+            appends[index]((start, end))
 
         self._db.scan(data, match_event_handler=on_match, scratch=scratch)
-        return {
+        hits = {
             name: sorted(spans) if width is None else _windows(text, spans, width)
             for name, width, spans in zip(self._names, self._widths, found, strict=True)
         }
+        if self._literals is not None:
+            words: list[list[tuple[int, int]]] = [[] for _ in self._word_names]
+            entries = self._words
+
+            def on_word(index: int, start: int, end: int, flags: int, context: object) -> None:
+                which, length = entries[index]
+                words[which].append((end - length, end))
+
+            self._literals.scan(data, match_event_handler=on_word, scratch=self._local.word_scratch)
+            hits.update((name, sorted(spans)) for name, spans in zip(self._word_names, words, strict=True))
+        return hits
+
+
+def _latin1(word: str) -> bytes:
+    """The word as the scan sees it: one byte per character, "?" for a character outside Latin-1."""
+    return word.encode("latin-1", "replace")
 
 
 def _windows(text: str, spans: list[tuple[int, int]], width: int) -> list[tuple[int, int]]:

@@ -42,14 +42,14 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from importlib.resources import files
 from itertools import chain
+from typing import NamedTuple
 
 import phonenumbers
 from pydantic import BaseModel
 
-from level5.safety.prefilter import Hits, Prefilter, Trigger
+from level5.safety.prefilter import Hits, Prefilter, Trigger, Words
 
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "JP", "IN", "ES")
 # libphonenumber's metadata patterns would otherwise fall out of the re module's bounded cache and be
@@ -71,9 +71,9 @@ class Redaction(BaseModel):
     counts: dict[str, int]
 
 
-@dataclass(frozen=True)
-class Span:
-    """A detected value: [start, end) in the text, its type, and how strongly it outranks overlaps."""
+class Span(NamedTuple):
+    """A detected value: [start, end) in the text, its type, and how strongly it outranks overlaps. (A
+    tuple: thousands are made per MB, and a frozen dataclass costs three times as much to make.)"""
 
     start: int
     end: int
@@ -84,20 +84,20 @@ class Span:
 Detector = Callable[[str, Hits], Iterator[Span]]
 
 
-_last_lowered: tuple[str, str | None] = ("", "")
+_last_lowered: tuple[str, str] = ("", "")
 
 
-def _lowered(text: str) -> str | None:
-    """The text in lower case when that keeps every offset (it does unless the text holds one of the few
-    characters whose lower case is longer, such as "İ"); one per text, shared by the detectors. The last
-    one is kept by identity: comparing a megabyte of text for a cache hit would cost more than a search."""
+def _lowered(text: str) -> str:
+    """The text in lower case, offset for offset; one per text, shared by the detectors. The last one is
+    kept by identity: comparing a megabyte of text for a cache hit would cost more than a search."""
     global _last_lowered
     last = _last_lowered
     if last[0] is text:
         return last[1]
-    lower: str | None = text.lower()
-    if lower is not None and len(lower) != len(text):
-        lower = None
+    # "İ" is the one character whose lower case is longer ("i" and a combining dot): it becomes the "i"
+    # that (?i) matches it with. Before, one "İ" anywhere sent every caseless pattern to its (?i) form,
+    # three to four times slower (round 3's Turkish text put one in the benchmark's text).
+    lower = text.replace("\u0130", "i").lower()
     _last_lowered = (text, lower)
     return lower
 
@@ -105,25 +105,16 @@ def _lowered(text: str) -> str | None:
 class _Caseless:
     """A case-insensitive pattern (written in lower case) matched case-sensitively on the lower-cased
     text, several times faster in Python's re than (?i); offsets are the text's own, so values are sliced
-    from the original. A text whose lower case changes length gets the (?i) pattern."""
+    from the original."""
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
-        self._fast = re.compile(pattern, flags)
-        self._slow = re.compile(pattern, flags | re.IGNORECASE)
+        self._pattern = re.compile(pattern, flags)
 
     def search(self, text: str, pos: int, endpos: int) -> re.Match[str] | None:
-        lower = _lowered(text)
-        return (
-            self._fast.search(lower, pos, endpos)
-            if lower is not None
-            else self._slow.search(text, pos, endpos)
-        )
+        return self._pattern.search(_lowered(text), pos, endpos)
 
     def finditer(self, text: str, pos: int, endpos: int) -> Iterator[re.Match[str]]:
-        lower = _lowered(text)
-        if lower is None:
-            return self._slow.finditer(text, pos, endpos)
-        return self._fast.finditer(lower, pos, endpos)
+        return self._pattern.finditer(_lowered(text), pos, endpos)
 
 
 Searchable = re.Pattern[str] | _Caseless
@@ -143,13 +134,16 @@ def _matches(
     for start, end in spans:
         if end <= last:
             continue
-        stop = end - 1
-        for _ in range(lines + 1 if lines >= 0 else 0):
-            stop = text.find("\n", stop + 1)
-            if stop == -1:
-                break
+        if lines == 0:  # the common case, without the loop
+            stop = text.find("\n", end)
+        else:
+            stop = end - 1
+            for _ in range(lines + 1 if lines >= 0 else 0):
+                stop = text.find("\n", stop + 1)
+                if stop == -1:
+                    break
         stop = len(text) if stop == -1 or lines < 0 else stop
-        pos = max(last, start - back)
+        pos = last if last > start - back else start - back
         if known[1] == stop and known[0] <= pos and (known[2] is None or pos <= known[2].start()):
             m = known[2]
         else:
@@ -181,9 +175,12 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+_IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
+
+
 def iban_ok(iban: str) -> bool:
     """ISO 13616 mod-97 check of an IBAN without spaces."""
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", iban):
+    if not _IBAN_SHAPE.fullmatch(iban):
         return False
     rearranged = iban[4:] + iban[:4]
     return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
@@ -196,8 +193,8 @@ def ssn_ok(area: str, group: str, serial: str) -> bool:
 
 def shannon_entropy(text: str) -> float:
     """Bits per character of the text's own character distribution."""
-    counts = Counter(text)
-    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+    size = len(text)
+    return -sum(n / size * math.log2(n / size) for n in Counter(text).values())
 
 
 # -- detectors ---------------------------------------------------------------------------------------------
@@ -234,6 +231,8 @@ _NOT_A_SECRET = re.compile(
     r"(?i)^(?:none|null|nil|true|false|undefined|required|optional|string|str|bytes|int|env|"
     r"\*+|x+|\.+|<[^>]*>|\$\{?\w+\}?|%\(?\w+\)?s?|\{\{?[^}]*\}\}?)$"
 )
+_CALL_OR_INDEX = re.compile(r"[(\[]")
+_ATTRIBUTE_CHAIN = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+")
 _BEARER = _Caseless(r"\b(?:bearer|basic|token)\s+([a-z0-9._~+/=-]{16,})", re.ASCII)
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
 _CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])", re.ASCII)
@@ -241,6 +240,7 @@ _IBAN_MIN = 15
 """Norway's IBAN, the shortest."""
 _MAESTRO_PREFIX = re.compile(r"^(?:50[0-9]|5[6-8]|6(?:304|39|7)|0604)")
 _CARD_PREFIX = re.compile(r"^(?:4|5[0-8]|2[2-7]|2131|1800|3[0-8]|6|0604)")
+_CARD_SEPARATOR = re.compile(r"[ -]")
 _SSN = re.compile(r"(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])", re.ASCII)
 _SSN_LABELLED = _Caseless(r"\b(?:ssn|social security(?: number| no\.?)?)\D{0,12}(\d{3})(\d{2})(\d{4})\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b", re.ASCII)
@@ -248,6 +248,7 @@ _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)", re.ASCII)
 _IPV6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?![\w:])", re.ASCII
 )
+_HEX_LETTER_OR_GAP = re.compile(r"[a-fA-F]|::")
 # The commonest look-alikes of a phone number in program output (log timestamps, coordinates): a date
 # anywhere in the digit group, or the group being one decimal number. One search tests both.
 _DATE_OR_DECIMAL = re.compile(
@@ -278,7 +279,6 @@ _GLUED_AFTER = re.compile(r"[\w:]|[.,]\d|[ -]\d")
 _SEPARATED = re.compile(r"\d[\s().\-/]+\d")
 _VERSION_BEFORE = re.compile(r"(?i)(?:\bv|\bversion\s*|\bver\.?\s*|\brelease\s*|==|>=|<=|~=|@)$")
 _BASE64ISH = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{20,}={0,2}(?![A-Za-z0-9+/_=-])", re.ASCII)
-_MIXED = (re.compile(r"[A-Z]"), re.compile(r"[a-z]"), re.compile(r"[\d+/_=-]"))
 _WORD_PIECES = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _HEXISH = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32,}(?![0-9A-Za-z])", re.ASCII)
 _HASH_LABEL = re.compile(
@@ -308,9 +308,9 @@ def _assignments(text: str, hits: Hits) -> Iterator[Span]:
         group = next(g for g in ("dq", "sq", "bare") if m.group(g) is not None)
         value = text[m.start(group) : m.end(group)]
         # Code, not data: a call, an index, an attribute chain of a variable, or a placeholder.
-        if _NOT_A_SECRET.match(value) or PLACEHOLDER.fullmatch(value) or re.search(r"[(\[]", value):
+        if _NOT_A_SECRET.match(value) or PLACEHOLDER.fullmatch(value) or _CALL_OR_INDEX.search(value):
             continue
-        if group == "bare" and re.fullmatch(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+", value):
+        if group == "bare" and _ATTRIBUTE_CHAIN.fullmatch(value):
             continue
         yield Span(m.start(group), m.end(group), "SECRET", 70)
     for m in _matches(_BEARER, text, hits["bearer"]):
@@ -320,15 +320,21 @@ def _assignments(text: str, hits: Hits) -> Iterator[Span]:
 def _cards(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_CARD, text, hits["card"]):
         raw = m.group()
-        if _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()]):
-            continue
-        digits = re.sub(r"\D", "", raw)
-        groups = re.split(r"[ -]", raw)
+        digits = _NON_DIGITS.sub("", raw)
+        groups = _CARD_SEPARATOR.split(raw)
         # Separators, when present, split the number into card-like groups (4-4-4-4, 4-6-5...).
         grouped = len(groups) == 1 or (len(groups) <= 5 and all(3 <= len(g) <= 6 for g in groups))
         # Maestro numbers may be as short as 12 digits; every other scheme has 13 to 19.
         shortest = 12 if _MAESTRO_PREFIX.match(digits) else 13
-        if shortest <= len(digits) <= 19 and grouped and _CARD_PREFIX.match(digits) and luhn_ok(digits):
+        # The id-prefix test (a search through the characters before) goes last: most candidates fail a
+        # cheaper test first.
+        if (
+            shortest <= len(digits) <= 19
+            and grouped
+            and _CARD_PREFIX.match(digits)
+            and luhn_ok(digits)
+            and not _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()])
+        ):
             yield Span(m.start(), m.end(), "CREDIT_CARD", 80)
 
 
@@ -364,7 +370,7 @@ def _ips(text: str, hits: Hits) -> Iterator[Span]:
         hex_groups = sum(1 for g in candidate.split(":") if g)
         if (
             (hex_groups >= 3 or "::" in candidate)
-            and re.search(r"[a-fA-F]|::", candidate)
+            and _HEX_LETTER_OR_GAP.search(candidate)
             and _valid_ip(candidate)
         ):
             yield Span(m.start(), m.end(), "IP_ADDRESS", 60)
@@ -429,7 +435,8 @@ def _high_entropy(text: str, hits: Hits) -> Iterator[Span]:
         token = m.group()
         # Random tokens mix cases with digits or symbols and change case every couple of characters;
         # identifiers and paths are words joined together (long pieces) or all lower case.
-        if not all(p.search(token) for p in _MIXED):
+        # (The token is ASCII letters, digits and +/_=-: it has a capital when lower-casing changes it.)
+        if token.lower() == token or token.upper() == token or token.isalpha():
             continue
         pieces = _WORD_PIECES.findall(token)
         wordy = sum(map(len, pieces)) / max(len(pieces), 1) >= 3.5
@@ -583,13 +590,46 @@ _FIRST_NAMES = frozenset(
     (files("level5.safety") / "data" / "first_names.txt").read_text(encoding="utf-8").split()
 )
 _FIRST_WORD = re.compile(r"[^\W\d_]+")
+# The first names as the text writes them before a surname: capitalised, then a space ("?" in a name
+# stands for any character outside Latin-1, as in the scanned bytes). Found by the prefilter's literal pass,
+# a few hundred per MB, where checking every capitalised word took 6,000 set lookups per MB in Python. (A
+# literal for each other character that may end the name would make 110,000 literals, 3.6 s to compile.)
+# The rarer shapes go to the "rare_first_name" trigger, whose line is searched again here: a name ended by
+# a tab, a hyphen, an apostrophe or a character outside Latin-1 ("Jean-Pierre Dupont"), and a name whose
+# capital is outside Latin-1 (Łukasz, Ольга: as a literal of "?"s it would match every run of such letters).
+_FIRST_NAME_FORMS = frozenset(
+    f"{name[0].upper()}{name[1:]} "
+    for name in _FIRST_NAMES
+    if re.fullmatch(r"[^\W\d_]{2,}", name) and re.fullmatch(r"[A-Z\xc0-\xde]", name[0].upper())
+)
+_NON_LATIN1 = "\u0100-\U0010ffff"
+# Before the first name: nothing that glues it to a word ("Smith-Maria", "o'Maria").
+_GLUE = rf"A-Za-z\xc0-\xff?'\-{_NON_LATIN1}"
+_GLUED_TO_NAME = re.compile(rf"[{_GLUE}]")
+_PARTICLES = r"(?:(?:da|de|del|della|di|du|van|von|der|den|la|le|dos|das|ten|ter|zu|y|e|st\.?)[ \t]+)*"
+# After it: the rest of a hyphenated or possessive word, then (particles between) a capitalised word.
+_SURNAME_AFTER = re.compile(
+    rf"(?:[?'\-\xf7{_NON_LATIN1}][a-z\xdf-\xff?'\-{_NON_LATIN1}]*)?[ \t]+{_PARTICLES}"
+    rf"[A-Z\xc0-\xde?{_NON_LATIN1}]"
+)
+# Where a name may start in the line of a "rare_first_name" hit: a capital not glued to a word.
+_CAPITAL = re.compile(rf"(?<![{_GLUE}])[A-Z\xc0-\xde{_NON_LATIN1}]")
 
 
 def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
-    for start, _ in hits["running_name"]:
-        start += not text[start].isalpha()  # the boundary before the first name
+    starts = chain(
+        (start for start, _ in hits["first_name"] if not (start and _GLUED_TO_NAME.match(text, start - 1))),
+        (
+            m.start()
+            for line_start, end in hits["rare_first_name"]
+            for m in _CAPITAL.finditer(text, line_start, end)
+        ),
+    )
+    for start in starts:
         word = _FIRST_WORD.match(text, start)
-        if word is not None and word.group().lower() in _FIRST_NAMES:
+        if word is None or word.group().lower() not in _FIRST_NAMES:
+            continue
+        if _SURNAME_AFTER.match(text, word.end()):
             yield _name_at(text, start, 2, priority=30)
 
 
@@ -683,6 +723,15 @@ _STREET_FIRST = re.compile(rf"(?i)(?:{_STREET_WORDS})[ \t]")
 # A line holding a postcode: 4 or 5 digits, a UK postcode, or a US state and ZIP.
 _POSTCODE = r"\b\d{4,5}\b|\b[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}\b|\b[a-z]{2}\.? \d{5}\b"
 _POSTCODE_LINE = re.compile(rf"(?i)^[ \t,]*[^\n]{{0,40}}?(?:{_POSTCODE})[^\n]{{0,40}}$")
+_POSTCODE_REACH = 40 + 9 + 40
+"""The longest line _POSTCODE_LINE matches, after its leading separators: 40 characters, a postcode (9 at
+most: "NY. 10001"), 40 characters."""
+
+
+def _postcode_line(line: str) -> bool:
+    """Whether a line (without its line break) holds a postcode within 40 characters of both ends. A longer
+    line is rejected by its length: the pattern would backtrack through every split of it first."""
+    return len(line.lstrip(" \t,")) <= _POSTCODE_REACH and _POSTCODE_LINE.match(line) is not None
 
 
 # A one-line address as prose writes it, in any street vocabulary: two to five comma-separated fields
@@ -710,13 +759,13 @@ def _addresses(text: str, hits: Hits) -> Iterator[Span]:
         end = _line_end(text, start)
         cursor = end
         for _ in range(3):
-            if _POSTCODE_LINE.match(text[start:end].rsplit("\n", 1)[-1]) or cursor >= len(text):
+            if _postcode_line(text[start:end].rsplit("\n", 1)[-1]) or cursor >= len(text):
                 break
             cursor = _line_end(text, cursor + 1)
             line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
             if not line.strip() or len(line) > 48:
                 break
-            if _POSTCODE_LINE.match(line):
+            if _postcode_line(line):
                 end = cursor
                 break
         if end - start >= 8 and re.search(r"\d", text[start:end]):
@@ -745,7 +794,7 @@ def _postcode_after(text: str, start: int) -> int | None:
     """End of the postcode line that ends an address: the rest of this line, or one of the next two
     short lines (a town line may come between)."""
     end = _line_end(text, start)
-    if _POSTCODE_LINE.match(text[start:end]):
+    if _postcode_line(text[start:end]):
         return end
     for _ in range(2):
         if end >= len(text):
@@ -754,7 +803,7 @@ def _postcode_after(text: str, start: int) -> int | None:
         line = text[text.rfind("\n", 0, end) + 1 : end]
         if not line.strip() or len(line) > 48:
             return None
-        if _POSTCODE_LINE.match(line):
+        if _postcode_line(line):
             return end - len(line) + len(line.rstrip(" \t\"',"))
     return None
 
@@ -763,11 +812,11 @@ def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
     for m in _STREET.finditer(text, line_start, line_end):
         end = m.end()
         # The rest of the street line, then the postcode and town on the same or the next line.
-        if _POSTCODE_LINE.match(text[end:line_end]):
+        if _postcode_line(text[end:line_end]):
             end = line_end
         elif line_end < len(text):
             next_end = _line_end(text, line_end + 1)
-            if _POSTCODE_LINE.match(text[line_end + 1 : next_end]):
+            if _postcode_line(text[line_end + 1 : next_end]):
                 end = next_end
         yield Span(m.start(), end, "ADDRESS", 40)
 
@@ -820,12 +869,16 @@ _PREFILTER = Prefilter(
         ),
         Trigger("title", r"(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+[^\s\d]"),
         Trigger("display_name", r"[ \t]<[^>\s@]+@"),
-        # Two capitalised words (particles between); any character outside Latin-1 is "?" here.
+        # The first names that the "first_name" literals do not find: a capitalised word ended by a tab,
+        # or by a hyphen, apostrophe or "?" and more of the word, or one whose capital is "?" (outside
+        # Latin-1); then a capitalised word. Rare, so its start is found again in Python (_CAPITAL).
         Trigger(
-            "running_name",
-            r"(?:^|[^A-Za-z\xc0-\xff?'\-])[A-Z\xc0-\xde?][a-z\xdf-\xff?'\-]+[ \t]+"
-            r"(?:(?:da|de|del|della|di|du|van|von|der|den|la|le|dos|das|ten|ter|zu|y|e|st\.?)[ \t]+)*"
-            r"[A-Z\xc0-\xde?]",
+            "rare_first_name",
+            r"(?:^|[^A-Za-z\xc0-\xff?'\-])"
+            r"(?:[A-Z\xc0-\xde][a-z\xdf-\xff?]+(?:\t|[?'\-\xf7][a-z\xdf-\xff?'\-]*[ \t])"
+            r"|\?[a-z\xdf-\xff?'\-]+[ \t])"
+            rf"[ \t]*{_PARTICLES}[A-Z\xc0-\xde?]",
+            width=0,
         ),
         # Only the header line matters, and a match ends on it: the hit is the last character.
         Trigger(
@@ -855,7 +908,8 @@ _PREFILTER = Prefilter(
             "street_postcode",
             r"\d\.?(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d\d)?[ \t]+[^\s\d]",
         ),
-    )
+    ),
+    (Words("first_name", _FIRST_NAME_FORMS),),
 )
 
 DETECTORS: tuple[Detector, ...] = (
