@@ -145,8 +145,8 @@ def test_round_4_is_held_out_only_and_covers_every_family() -> None:
     probes."""
     round4 = _held_out_round("heldout4", no_tuning="tuning4")
     assert sum(round4.values()) >= 120
-    assert _ROUND_4_FAMILIES <= {name for name, measure in round4 if measure == "detected"}
-    assert _PROBES <= set(round4)
+    assert {name for name, measure in round4 if measure == "detected"} >= _ROUND_4_FAMILIES
+    assert set(round4) >= _PROBES
     assert ("quoted_attack", "escalated") in round4
 
 
@@ -160,7 +160,7 @@ def test_round_5_is_held_out_only_and_covers_every_family() -> None:
     assert sum(attacks.values()) >= 120
     every = _ROUND_4_FAMILIES | {"config_puppetry", "hypothetical", "payload_splitting", "typoglycemia"}
     assert every <= set(attacks), every - set(attacks)
-    assert _PROBES <= set(round5)
+    assert set(round5) >= _PROBES
     assert ("quoted_attack", "escalated") in round5
     assert sum(n for (_, measure), n in round5.items() if measure != "detected") >= 40
 
