@@ -852,6 +852,344 @@ def round4_clean_generated(seed: int = ROUND4_SEED + 100) -> list[str]:
     return lines
 
 
+# Round 5 (2026-12-01, an outside evaluator): held out only, like round 4, written without reading the
+# redactor. Faker locales never used before, each record printed the way other programs print one, then
+# hand-written values in formats not used before, and clean look-alikes.
+ROUND5_SEED = SEED + 5000
+ROUND5_LOCALES = (
+    "sl_SI", "ru_RU", "th_TH", "vi_VN", "id_ID", "fa_IR", "zh_TW",
+    "fr_CH", "es_CO", "es_CL", "ka_GE", "hy_AM", "bn_BD", "ne_NP",
+)  # fmt: skip
+ROUND5_IBAN_LOCALES = ("fa_IR", "fr_CH")  # countries of these that use IBANs and that Faker can make
+# Faker prints US-style numbers for sl_SI, es_CO and es_CL ssn(): those are left out, and es_CL uses rut().
+ROUND5_ID_LOCALES = ("ru_RU", "th_TH", "zh_TW", "fr_CH", "bn_BD")
+
+
+def _round5_record(fake: Faker, locale: str) -> dict[str, str]:
+    """Round 4's fields, from this round's locales."""
+    record = _round4_record(fake, locale)
+    record.pop("IBAN", None)
+    record.pop("SSN", None)
+    if locale in ROUND5_IBAN_LOCALES:
+        record["IBAN"] = str(fake.iban())
+    if locale in ROUND5_ID_LOCALES:
+        record["SSN"] = str(fake.ssn())
+    if locale == "es_CL":
+        record["SSN"] = str(fake.rut())
+    return record
+
+
+def _round5_render(style: int, r: dict[str, str], ref: str) -> str:
+    """The record as one kind of program output not used in earlier rounds (style picks which)."""
+    pay, ident = r.get("IBAN", "-"), r.get("SSN", "-")
+    styles = (
+        lambda: (  # Go's %+v of a struct pointer
+            f"2026/11/30 09:12:44 handler.go:212: upsert failed: &{{ID:{ref} Name:{r['PERSON']} "
+            f"Email:{r['EMAIL']} Phone:{r['PHONE']} Address:{r['ADDRESS']} Card:{r['CREDIT_CARD']} "
+            f"IBAN:{pay} NationalID:{ident} CreatedAt:2026-11-30 09:12:44 +0000 UTC}}"
+        ),
+        lambda: (  # a Java toString in a stack trace
+            'Exception in thread "main" com.shop.ValidationException: rejected '
+            f"Customer{{ref='{ref}', fullName='{r['PERSON']}', email='{r['EMAIL']}', mobile='{r['PHONE']}', "
+            f"street='{r['ADDRESS']}', pan='{r['CREDIT_CARD']}', iban='{pay}', taxId='{ident}'}}\n"
+            "\tat com.shop.Checkout.validate(Checkout.java:87)\n\tat com.shop.Main.main(Main.java:12)"
+        ),
+        lambda: (  # Rails request parameters
+            f'Started POST "/checkout" for 127.0.0.1\n  Parameters: {{"order"=>{{"ref"=>"{ref}", '
+            f'"name"=>"{r["PERSON"]}", "email"=>"{r["EMAIL"]}", "phone"=>"{r["PHONE"]}", '
+            f'"address"=>"{r["ADDRESS"]}", "card"=>"{r["CREDIT_CARD"]}", "iban"=>"{pay}", '
+            f'"document"=>"{ident}"}}}}\nCompleted 422 Unprocessable Entity in 12ms'
+        ),
+        lambda: (  # a vCard
+            f"BEGIN:VCARD\nVERSION:4.0\nFN:{r['PERSON']}\nEMAIL;TYPE=home:{r['EMAIL']}\n"
+            f'TEL;TYPE=cell:{r["PHONE"]}\nADR;TYPE=home;LABEL="{r["ADDRESS"]}":;;;;;;\n'
+            f"NOTE:card {r['CREDIT_CARD']}, iban {pay}, id {ident}, ref {ref}\nEND:VCARD"
+        ),
+        lambda: (  # an LDIF entry
+            f"dn: uid={ref.lower()},ou=customers,dc=example,dc=org\nobjectClass: inetOrgPerson\n"
+            f"cn: {r['PERSON']}\nmail: {r['EMAIL']}\ntelephoneNumber: {r['PHONE']}\n"
+            f"postalAddress: {r['ADDRESS']}\ndescription: card {r['CREDIT_CARD']} iban {pay}\n"
+            f"employeeNumber: {ident}"
+        ),
+        lambda: (  # TOML
+            f'[customer]\nref = "{ref}"\nname = "{r["PERSON"]}"\nemail = "{r["EMAIL"]}"\n'
+            f'phone = "{r["PHONE"]}"\naddress = "{r["ADDRESS"]}"\n\n[customer.payment]\n'
+            f'card = "{r["CREDIT_CARD"]}"\niban = "{pay}"\nnational_id = "{ident}"'
+        ),
+        lambda: (  # a pytest assertion diff
+            "E       AssertionError: assert {'ref': '" + ref + "', 'status': 'ok'} == "
+            f"{{'ref': '{ref}', 'name': '{r['PERSON']}', 'email': '{r['EMAIL']}', "
+            f"'phone': '{r['PHONE']}', 'addr': '{r['ADDRESS']}', 'card': '{r['CREDIT_CARD']}', "
+            f"'iban': '{pay}', 'id': '{ident}'}}\nE         Right contains 7 more items"
+        ),
+        lambda: (  # text extracted from a PDF invoice
+            f"INVOICE {ref}\n\nBill to:\n    {r['PERSON']}\n    {r['ADDRESS']}\n"
+            f"    Tel. {r['PHONE']}    E-mail {r['EMAIL']}\n\nPaid by card {r['CREDIT_CARD']}\n"
+            f"Refund account {pay}    Customer tax no. {ident}\nTotal due 0.00"
+        ),
+        lambda: json.dumps(  # one-line event JSON with camelCase keys
+            {
+                "ts": "2026-11-30T09:12:44Z",
+                "event": "kyc.submitted",
+                "payload": {
+                    "ref": ref,
+                    "fullName": r["PERSON"],
+                    "mobile": r["PHONE"],
+                    "mail": r["EMAIL"],
+                    "residence": r["ADDRESS"],
+                    "pan": r["CREDIT_CARD"],
+                    "iban": pay,
+                    "nationalId": ident,
+                },
+            },
+            ensure_ascii=False,
+        ),
+        lambda: (  # an environment dump
+            f"CUSTOMER_REF={ref}\nCUSTOMER_NAME='{r['PERSON']}'\nCUSTOMER_EMAIL={r['EMAIL']}\n"
+            f"CUSTOMER_PHONE='{r['PHONE']}'\nCUSTOMER_ADDRESS='{r['ADDRESS']}'\n"
+            f"CUSTOMER_CARD={r['CREDIT_CARD']}\nCUSTOMER_IBAN={pay}\nCUSTOMER_ID={ident}"
+        ),
+        lambda: (  # Rust's pretty Debug
+            f'[src/main.rs:40:5] &customer = Customer {{\n    reference: "{ref}",\n'
+            f'    name: "{r["PERSON"]}",\n    email: "{r["EMAIL"]}",\n    phone: "{r["PHONE"]}",\n'
+            f'    address: "{r["ADDRESS"]}",\n    card: "{r["CREDIT_CARD"]}",\n    iban: "{pay}",\n'
+            f'    national_id: "{ident}",\n}}'
+        ),
+        lambda: (  # an HTML table row
+            f"<tr><td>{ref}</td><td>{r['PERSON']}</td><td>{r['EMAIL']}</td><td>{r['PHONE']}</td>"
+            f"<td>{r['ADDRESS']}</td><td>{r['CREDIT_CARD']}</td><td>{pay}</td><td>{ident}</td></tr>"
+        ),
+    )
+    return styles[style % len(styles)]()
+
+
+def round5_records(locales: tuple[str, ...] = ROUND5_LOCALES, seed: int = ROUND5_SEED) -> list[Planted]:
+    """Two records per locale, each printed in one style, one planted value per field of the record."""
+    samples: list[Planted] = []
+    for index, locale in enumerate(locales):
+        fake = Faker(locale)
+        fake.seed_instance(seed + index)
+        for n in range(2):
+            record = _round5_record(fake, locale)
+            ref = f"CUS-{fake.random_int(1, 99_999):05d}"
+            text = _round5_render(2 * index + n, record, ref)
+            samples += [Planted(kind, value, text) for kind, value in record.items()]
+    return samples
+
+
+def _iban(country: str, bban: str) -> str:
+    """An IBAN with its ISO 13616 check digits, grouped by four like a bank statement prints it."""
+    digits = "".join(str(int(c, 36)) for c in bban + country + "00")
+    compact = f"{country}{98 - int(digits) % 97:02d}{bban}"
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+def _luhn(prefix: str, length: int) -> str:
+    """A card number of `length` digits that starts with `prefix` and passes the Luhn check."""
+    body = prefix + "7" * (length - len(prefix) - 1)
+    total = sum(
+        (2 * int(d) - 9 if 2 * int(d) > 9 else 2 * int(d)) if i % 2 == 0 else int(d)
+        for i, d in enumerate(reversed(body))
+    )
+    return body + str((10 - total % 10) % 10)
+
+
+def round5_handwritten() -> list[Planted]:
+    """Hand-written values of round 5, each in a line a program could print."""
+    si, lv, lt = (
+        _iban("SI", "263300012039086"),
+        _iban("LV", "BANK0000435195001"),
+        _iban("LT", "1000011101001000"),
+    )
+    ee, bg, ge = (
+        _iban("EE", "2200221020145685"),
+        _iban("BG", "BNBG96611020345678"),
+        _iban("GE", "NB0000000101904917"),
+    )
+    rs, mk, al = (
+        _iban("RS", "260005601001611379"),
+        _iban("MK", "250120000058984"),
+        _iban("AL", "212110090000000235698741"),
+    )
+    sa, ae, br = (
+        _iban("SA", "80000000608010167519"),
+        _iban("AE", "0331234567890123456"),
+        _iban("BR", "00360305000010009795493P1"),
+    )
+    ba, mt = _iban("BA", "1290079401028494"), _iban("MT", "MALT011000012345MTLCAST001S")
+    lt, ge, rs, al, ae, ba, mt = (
+        value.replace(" ", "") for value in (lt, ge, rs, al, ae, ba, mt)
+    )  # printed compact
+    mir, rupay, disc = _luhn("2200", 16), _luhn("6522", 16), _luhn("6011", 16)
+    rows: list[tuple[str, str, str]] = [
+        ("IBAN", si, f"Plačilo na račun {si} je bilo zavrnjeno."),
+        ("IBAN", lv, f"konts: {lv}"),
+        ("IBAN", lt, f"<CdtrAcct><Id><IBAN>{lt}</IBAN></Id></CdtrAcct>"),
+        ("IBAN", ee, f"arveldusarve {ee}, viitenumber 1234561"),
+        ("IBAN", bg, f"IBAN: {bg} (BIC BNBGBGSF)"),
+        ("IBAN", ge, f"ანგარიში {ge} დადასტურებულია"),
+        ("IBAN", rs, f"uplata na {rs} - pozivna broj 97"),
+        ("IBAN", mk, f"сметка {mk}"),
+        ("IBAN", al, f"llogaria {al}"),
+        ("IBAN", sa, f"رقم الآيبان: {sa}"),
+        ("IBAN", ae, f"beneficiary_iban={ae}&amount=1500.00"),
+        ("IBAN", br, f"Conta IBAN {br}"),
+        ("IBAN", ba, f"transakcijski račun {ba}"),
+        ("IBAN", mt, f"payee: {mt} ref INV-88"),
+        (
+            "CREDIT_CARD",
+            " ".join(mir[i : i + 4] for i in range(0, 16, 4)),
+            f"Карта МИР {' '.join(mir[i : i + 4] for i in range(0, 16, 4))} привязана",
+        ),
+        ("CREDIT_CARD", rupay, f"RuPay card {rupay} debited INR 499"),
+        (
+            "CREDIT_CARD",
+            ".".join(disc[i : i + 4] for i in range(0, 16, 4)),
+            f"cc={'.'.join(disc[i : i + 4] for i in range(0, 16, 4))}",
+        ),
+        ("CREDIT_CARD", "3714 496353 98431", "AMEX 3714 496353 98431 exp 09/29 CID ****"),
+        ("PERSON", "Guðrún Sigurðardóttir", "Viðskiptavinur: Guðrún Sigurðardóttir, pöntun 4411"),
+        ("PERSON", "María José García-Herrera López", "titular de la cuenta María José García-Herrera López"),
+        ("PERSON", "Jan van der Berg", "behandelaar: Jan van der Berg (team Noord)"),
+        ("PERSON", "Ahmed bin Khalid Al-Mansouri", "passenger Ahmed bin Khalid Al-Mansouri, seat 14C"),
+        ("PERSON", "ANNA KOWALCZYK", "SHIP TO: ANNA KOWALCZYK\nUL. DŁUGA 5/7\n80-831 GDAŃSK"),
+        ("PERSON", "YAMAMOTO Haruki", "participant: YAMAMOTO Haruki (Kyoto University)"),
+        ("PERSON", "Zhang Wei", "2026-11-30 WARN duplicate account for user Zhang Wei merged"),
+        ("PERSON", "Abebe Tesfaye Bekele", "ደንበኛ / customer: Abebe Tesfaye Bekele"),
+        ("PERSON", "Siobhán Ní Bhriain", "Caller Siobhán Ní Bhriain asked for a refund"),
+        ("PERSON", "Ngozi Okonkwo-Adeyemi", "The form was signed by Ngozi Okonkwo-Adeyemi on 30 Nov."),
+        ("ADDRESS", "〒150-0002 東京都渋谷区渋谷2-21-1", "お届け先: 〒150-0002 東京都渋谷区渋谷2-21-1"),
+        (
+            "ADDRESS",
+            "Flat 3, 14 Queen's Road, Bristol BS8 1QU",
+            "deliver_to: Flat 3, 14 Queen's Road, Bristol BS8 1QU",
+        ),
+        (
+            "ADDRESS",
+            "Rua Augusta, 1500, apto 42 - Consolação, São Paulo - SP, 01304-001",
+            "Endereço de entrega: Rua Augusta, 1500, apto 42 - Consolação, São Paulo - SP, 01304-001",
+        ),
+        ("ADDRESS", "PO Box 4471, Juneau, AK 99803", "remit to PO Box 4471, Juneau, AK 99803"),
+        (
+            "ADDRESS",
+            "Keizersgracht 123-H, 1015 CJ Amsterdam",
+            "adres: Keizersgracht 123-H, 1015 CJ Amsterdam",
+        ),
+        (
+            "ADDRESS",
+            "Blk 123 Ang Mo Kio Ave 3, #05-67, Singapore 560123",
+            'mailing_addr="Blk 123 Ang Mo Kio Ave 3, #05-67, Singapore 560123"',
+        ),
+        ("ADDRESS", "12 Long Street, Cape Town, 8001", "Physical address: 12 Long Street, Cape Town, 8001"),
+        (
+            "ADDRESS",
+            "Av. Insurgentes Sur 1602, Col. Crédito Constructor, 03940 Ciudad de México, CDMX",
+            "Domicilio fiscal: Av. Insurgentes Sur 1602, Col. Crédito Constructor, 03940 Ciudad de México, "
+            "CDMX",
+        ),
+        ("ADDRESS", "7 Eyre Square, Galway H91 F6PK", "billing: 7 Eyre Square, Galway H91 F6PK"),
+        ("PHONE", "+7 (495) 123-45-67", "Телефон: +7 (495) 123-45-67"),
+        ("PHONE", "+65 9123 4567", "WhatsApp +65 9123 4567"),
+        ("PHONE", "+27 82 555 0199", "cell: +27 82 555 0199"),
+        ("PHONE", "tel:+4915112345678", '<a href="tel:+4915112345678">call</a>'),
+        ("PHONE", "(03) 9123 4567", "Ph (03) 9123 4567 after 5pm"),
+        ("PHONE", "+234 803 123 4567", "mobile_no: +234 803 123 4567"),
+        ("PHONE", "087 123 4567", "Mob. 087 123 4567"),
+        ("EMAIL", "J.DOE@EXAMPLE.COM", "REPLY-TO: J.DOE@EXAMPLE.COM"),
+        ("EMAIL", "info@bücher.example", "Kontakt: info@bücher.example"),
+        ("EMAIL", "ana[at]example[dot]org", "write to ana[at]example[dot]org"),
+        (
+            "EMAIL",
+            "k.tanaka@example.co.jp",
+            '<a href="mailto:k.tanaka@example.co.jp?subject=Invoice">mail</a>',
+        ),
+        ("SSN", "GODE561231HDFRRN09", "CURP: GODE561231HDFRRN09"),
+        ("SSN", "12.345.678-5", "RUT 12.345.678-5 validado"),
+        ("SSN", "1850101123456", "CNP 1850101123456"),
+        ("SSN", "3174051208900003", "NIK: 3174051208900003 (KTP terverifikasi)"),
+        ("SSN", "078-05-1120", "the applicant's social security number is 078-05-1120"),
+        (
+            "IP_ADDRESS",
+            "2001:db8:85a3::8a2e:370:7334",
+            "client [2001:db8:85a3::8a2e:370:7334]:51234 connected",
+        ),
+        ("IP_ADDRESS", "198.51.100.23", "X-Forwarded-For: 198.51.100.23, 10.0.0.4"),
+        (
+            "SLACK_TOKEN",
+            "xoxb-2718281828-3141592653-Zk9fQ2xWmR7tYb4LpN8cVd1s",
+            "SLACK_BOT_TOKEN=xoxb-2718281828-3141592653-Zk9fQ2xWmR7tYb4LpN8cVd1s",
+        ),
+        (
+            "STRIPE_KEY",
+            "sk_live_51N8xQ2KfR7mT3vW9pL4zY6hB0cD5eF1gH",
+            "stripe.api_key = 'sk_live_51N8xQ2KfR7mT3vW9pL4zY6hB0cD5eF1gH'",
+        ),
+        (
+            "GOOGLE_API_KEY",
+            "AIzaSyC8v3Nq7LmP2xR9tW4kY6hB1dF5gJ0sE2a",
+            "maps?key=AIzaSyC8v3Nq7LmP2xR9tW4kY6hB1dF5gJ0sE2a&q=cafe",
+        ),
+    ]
+    return [Planted(kind, value, text) for kind, value, text in rows]
+
+
+ROUND5_CLEAN = (
+    "Adam optimizer (lr 3e-4, betas 0.9/0.999) beat SGD after 40 epochs",
+    "Kalman Filter and Bloom Filter benchmarks: 1.2 ms vs 0.3 ms",
+    "Levenshtein Distance between the two headers is 7; Nelder Mead converged in 112 steps",
+    "Wall Street Journal and Sesame Street were the top referrers",
+    "A Nightmare on Elm Street (1984) is in the catalogue under genre horror",
+    "Abbey Road Studios sample rate 96 kHz, bit depth 24",
+    "Victoria Falls tour sold 412 seats; Santa Clara County data refreshed",
+    "Paris Agreement targets: 1.5 °C; Baker Street line closed for works",
+    "Amount: ₹1,23,45,678.00 (one crore twenty-three lakh)",
+    "تاریخ: ۱۴۰۵/۰۹/۱۰ — مبلغ ۱۲٬۵۰۰٬۰۰۰ ریال",  # noqa: RUF001
+    "พ.ศ. 2569 ไตรมาส 4: ยอดขาย 1,250,000 บาท",
+    "VIN 1HGCM82633A004352 passed the check digit test",
+    "GTIN-14 10614141000415; GS1 company prefix 0614141",
+    "container 4f2b9c1d7e3a started; image sha256:9b2f1c7e4d5a6b8c",
+    "arn:aws:s3:::example-bucket/reports/2026/11/summary.csv uploaded",
+    "ISO week 2026-W49; interval 2026-11-30T00:00Z/P1D",
+    "opening hours 09:00-17:30, lunch 12:30-13:15",
+    "build 2026.11.30.1542 (nightly), api v3.14.159",
+    "colours #1a2b3c #ffcc00 rgb(12, 34, 56)",
+    "1. e4 e5 2. Nf3 Nc6 3. Bb5 a6 4. Ba4 Nf6 5. O-O Be7",
+    "K8s: deployment/orders-api-6d9f7b8c5 scaled to 12 replicas in zone europe-west4-b",
+    "Chem: C6H12O6 + 6 O2 -> 6 CO2 + 6 H2O; ΔH = -2803 kJ/mol",
+    "tickers: AAPL 231.45, MSFT 421.10, 7203.T 2,845",
+    "dimensions 1200 x 800 x 450 mm; weight 32.5 kg; pallet 0800 1200",
+    "Frequency 2412 MHz, channel 1; 5180 MHz channel 36",
+    "Chapter 12, Verse 4-9; pages 1023-1047",
+    "Lorem ipsum dolor sit amet, consectetur adipiscing elit.",
+    "Grüße aus dem Team Datenplattform — keine Auffälligkeiten im Nachtlauf.",
+    "Jackson Structured Programming and Hoare Logic lecture notes, week 6",
+    "Mercedes Benz and Rolls Royce models: 14 rows each",
+    "Queue depth 0; Unit 731 test rig idle; Apartment complex dataset has 4 412 rows",
+    "Dear Customer, your order has shipped. Regards, Customer Service",
+    "Bill To: (not provided)\nShip To: (same as billing)",
+    "name=None email=None phone=None address=None",
+    "total 1 234 567 889 bytes across 12 345 files",
+    "patch: 0001-fix-phone-validation.patch applied to branch feature/address-parser",
+    "regex ^\\+?[0-9 ()-]{7,}$ matched 0 of 12 lines",
+)
+
+
+def round5_clean_generated(seed: int = ROUND5_SEED + 100) -> list[str]:
+    """Look-alikes made with Faker in the round's locales: jobs, companies, colours, dates, file names."""
+    lines: list[str] = []
+    for index, locale in enumerate(ROUND5_LOCALES):
+        fake = Faker(locale)
+        fake.seed_instance(seed + index)
+        lines += [
+            f"{fake.date_between(EPOCH, EPOCH + timedelta(days=1500)).isoformat()} job "
+            f"{fake.bothify('JOB-??-#####').upper()} finished: {fake.random_int(1, 9_999)} files, "
+            f"md5 {fake.md5()}, {fake.file_name(category='text')}",
+            f"{fake.company()} ({fake.country()}): color {fake.hex_color()}, "
+            f"{fake.random_int(10, 99)}.{fake.random_int(0, 9)} % of {fake.random_int(1_000, 9_000)} units",
+        ]
+    return lines
+
+
 def render() -> dict[str, str]:
     """The corpus files' contents, one JSON object a line."""
     sensitive = [
@@ -864,6 +1202,7 @@ def render() -> dict[str, str]:
             ("tuning3", round3_running_text(ROUND3_TUNING_LOCALES, ROUND3_TUNING_TEMPLATES, SEED + 1000)),
             ("heldout3", round3_running_text(ROUND3_HELDOUT_LOCALES, ROUND3_HELDOUT_TEMPLATES, SEED + 1100)),
             ("heldout4", round4_records() + round4_handwritten()),
+            ("heldout5", round5_records() + round5_handwritten()),
         )
         for p in planted
     ]
@@ -888,6 +1227,7 @@ def render() -> dict[str, str]:
                 + local_prose(ROUND3_HELDOUT_LOCALES),
             ),
             ("heldout4", list(ROUND4_CLEAN) + round4_clean_generated()),
+            ("heldout5", list(ROUND5_CLEAN) + round5_clean_generated()),
         )
         for text in texts
     ]

@@ -102,45 +102,67 @@ def test_corpora_are_split_by_family() -> None:
     (2026-12-01, an outside evaluator) is held out only: it adds split heldout4 to old families and is the
     only split of its new ones (438 and 264). Round 5 (2026-12-01, the inject15 helper, written knowing
     round 4's list of missed techniques but not its rows) is a tuning half only, split tuning5: new cases
-    per missed technique and benign look-alikes (507 and 295)."""
+    per missed technique and benign look-alikes (507 and 295). Round 5's blind half (2026-12-01, a second
+    outside evaluator) is held out only, split heldout5 (674 and 339)."""
     figures = injection_figures()
     splits: dict[str, set[str]] = {}
     for f in figures:
         splits.setdefault(f.name, set()).add(f.split)
     rounds = ({"tuning", "heldout", "heldout2"}, {"tuning3", "heldout3"})
     for name, found in splits.items():
-        earlier = found - {"heldout4", "tuning5"}
+        earlier = found - {"heldout4", "tuning5", "heldout5"}
         assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
-    assert sum(f.total for f in figures if f.measure == "detected") >= 507
+    assert sum(f.total for f in figures if f.measure == "detected") >= 674
     round5 = {f.name for f in figures if f.split == "tuning5"}
     assert {"encoded", "forbidden_capability", "indirect_multiturn", "benign_output"} <= round5
+
+
+def _held_out_round(split: str, no_tuning: str | None = None) -> dict[tuple[str, str], int]:
+    """A held-out-only round's cases per (family, measure); `no_tuning` names a split that must not exist."""
+    assert not [f for f in injection_figures() if f.split == no_tuning]
+    return {(f.name, f.measure): f.total for f in injection_figures() if f.split == split}
+
+
+_ROUND_4_FAMILIES = {
+    "other_languages",
+    "obfuscation",
+    "hidden_in_data",
+    "indirect_multiturn",
+    "exfiltration",
+    "roleplay_authority",
+    "forbidden_capability",
+    "encoded",
+    "fake_turns",
+    "override_en",
+    "new_techniques",
+}
+_PROBES = {("benign_goal", "allowed"), ("benign_lookalike", "allowed"), ("benign_output", "allowed")}
 
 
 def test_round_4_is_held_out_only_and_covers_every_family() -> None:
     """Round 4 has no tuning half: at least 120 cases, attacks in every technique family the README lists
     plus new ones, and benign goals, look-alikes, program output and quoted attacks as false-positive
     probes."""
-    round4 = {(f.name, f.measure): f.total for f in injection_figures() if f.split == "heldout4"}
-    assert not [f for f in injection_figures() if f.split == "tuning4"]
+    round4 = _held_out_round("heldout4", no_tuning="tuning4")
     assert sum(round4.values()) >= 120
-    attack_families = {name for name, measure in round4 if measure == "detected"}
-    assert {
-        "other_languages",
-        "obfuscation",
-        "hidden_in_data",
-        "indirect_multiturn",
-        "exfiltration",
-        "roleplay_authority",
-        "forbidden_capability",
-        "encoded",
-        "fake_turns",
-        "override_en",
-        "new_techniques",
-    } <= attack_families
-    assert {("benign_goal", "allowed"), ("benign_lookalike", "allowed"), ("benign_output", "allowed")} <= set(
-        round4
-    )
+    assert {name for name, measure in round4 if measure == "detected"} >= _ROUND_4_FAMILIES
+    assert set(round4) >= _PROBES
     assert ("quoted_attack", "escalated") in round4
+
+
+def test_round_5_is_held_out_only_and_covers_every_family() -> None:
+    """Round 5 (2026-12-01, a second outside evaluator, blind to the detectors after round 4 was used
+    for tuning) has no tuning half of its own (split tuning5 is inject15's separate round, written before
+    it and not from it): at least 120 attacks in every family the eval uses, round 3's four
+    included, and at least 40 benign probes."""
+    round5 = _held_out_round("heldout5")
+    attacks = {name: n for (name, measure), n in round5.items() if measure == "detected"}
+    assert sum(attacks.values()) >= 120
+    every = _ROUND_4_FAMILIES | {"config_puppetry", "hypothetical", "payload_splitting", "typoglycemia"}
+    assert every <= set(attacks), every - set(attacks)
+    assert set(round5) >= _PROBES
+    assert ("quoted_attack", "escalated") in round5
+    assert sum(n for (_, measure), n in round5.items() if measure != "detected") >= 40
 
 
 @pytest.mark.parametrize(

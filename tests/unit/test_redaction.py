@@ -287,17 +287,24 @@ def test_tuning_half_figures() -> None:
     assert tuning["PHONE"].rate >= 0.9, tuning["PHONE"].failures
     assert tuning["clean text"].rate >= 0.99, tuning["clean text"].failures
     splits = {f.split for f in redaction_figures()}
-    assert splits == {"tuning", "heldout", "heldout2", "tuning3", "heldout3", "heldout4"}
+    assert splits == {"tuning", "heldout", "heldout2", "tuning3", "heldout3", "heldout4", "heldout5"}
 
 
-def test_round_4_is_held_out_only_and_covers_every_kind() -> None:
-    """Round 4 (2026-12-01, an outside evaluator) has no tuning half: at least 150 cases, personal data
-    of every kind in program output, and clean look-alikes."""
-    round4 = {f.name: f.total for f in redaction_figures() if f.split == "heldout4"}
-    assert sum(round4.values()) >= 150
+def _held_out_round(split: str) -> dict[str, int]:
+    """A held-out-only round's cases per kind; it must have no tuning half."""
+    assert not [f for f in redaction_figures() if f.split == split.replace("heldout", "tuning")]
+    return {f.name: f.total for f in redaction_figures() if f.split == split}
+
+
+@pytest.mark.parametrize("split", ["heldout4", "heldout5"])
+def test_blind_rounds_are_held_out_only_and_cover_every_kind(split: str) -> None:
+    """Rounds 4 and 5 (2026-12-01, outside evaluators) have no tuning half: at least 150 cases, personal
+    data of every kind in program output, and at least 50 clean look-alikes."""
+    counts = _held_out_round(split)
+    assert sum(counts.values()) >= 150
     for kind in ("PERSON", "ADDRESS", "PHONE", "IBAN", "CREDIT_CARD", "EMAIL", "SSN"):
-        assert round4.get(kind, 0) >= 15, (kind, round4)
-    assert round4["clean text"] >= 50
+        assert counts.get(kind, 0) >= 15, (kind, counts)
+    assert counts["clean text"] >= 50
 
 
 def test_the_prefilter_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
