@@ -255,7 +255,7 @@ def main() -> None:
     ]
     operator = Operator(
         namespace,
-        _Endpoint(proxy.base_url),  # type: ignore[arg-type]
+        _Endpoint(proxy.base_url),
         workdir,
         urlsplit(server).port or 443,
         # A slow local answer must not time out and start over (see tests/cluster/test_real_model.py).

@@ -42,7 +42,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from kubernetes_asyncio import client, config, watch
@@ -194,13 +194,20 @@ def free_port() -> int:
         return port
 
 
+class ModelEndpoint(Protocol):
+    """What the operator is pointed at: an OpenAI-compatible endpoint (the scripted model, a proxy)."""
+
+    @property
+    def base_url(self) -> str: ...
+
+
 class Operator:
     """The operator as a subprocess, its API calls counted (bench/counting_operator.py)."""
 
     def __init__(
         self,
         namespace: str,
-        model: ScriptedModel,
+        model: ModelEndpoint,
         workdir: Path,
         api_port: int,
         extra_env: dict[str, str] | None = None,
@@ -403,14 +410,14 @@ async def ramp(
     rss_waiting = operator.rss_mib()
     peak = max(peak, rss_waiting)
     custom = client.CustomObjectsApi(api)
-    latencies = []
+    latencies: list[float] = []
     for name, seen in list(zip(names, seens, strict=True))[:cancels]:
         if seen.finished is not None:
             continue
         asked = _now()
         await custom.patch_namespaced_custom_object(
             GROUP, VERSION, namespace, PLURAL, name, {"spec": {"cancel": True}},
-            _content_type="application/merge-patch+json",
+            _content_type="application/merge-patch+json",  # type: ignore[call-arg]  # missing in stubs
         )  # fmt: skip
         await asyncio.wait_for(seen.done.wait(), 120)
         assert seen.finished is not None
@@ -471,9 +478,14 @@ def cold_figures(samples: list[Sample]) -> dict[str, Any]:
     }
 
 
+def bench_namespace(name: str) -> client.V1Namespace:
+    """A namespace of this bench's, labelled so that a forgotten one can be found and deleted."""
+    return client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels={"level5.dev/bench": "true"}))
+
+
 def review_seconds_per_200_lines() -> tuple[float, str]:
     try:
-        from level5.tools.safety_eval import review_speed  # type: ignore[attr-defined]
+        from level5.tools.safety_eval import review_speed
 
         # It gives milliseconds: the median of in-process reviews of its 200-line benign script.
         return float(review_speed()) / 1000, "level5.tools.safety_eval.review_speed() (median)"
@@ -509,16 +521,16 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     api_port = urlsplit(api.configuration.host).port or 443
     workdir = Path(tempfile.mkdtemp(prefix="level5-bench-"))
     results: dict[str, Any] = {"namespace": namespace, "workdir": str(workdir)}
-    await core.create_namespace({"metadata": {"name": namespace, "labels": {"level5.dev/bench": "true"}}})
+    await core.create_namespace(bench_namespace(namespace))
     model = ScriptedModel([{"content": CODE_ANSWER, "repeat": True}]).start()
     # The warm samples: a namespace of their own with a pool of WARM_POOL_SIZE pods of the tasks' class (the
     # defaults, 500m), served by the same operator; its cold and warm samples alternate.
     warm_ns = f"{namespace}-warm"
-    await core.create_namespace({"metadata": {"name": warm_ns, "labels": {"level5.dev/bench": "true"}}})
+    await core.create_namespace(bench_namespace(warm_ns))
     pools = [{"name": "bench", "namespace": warm_ns, "size": WARM_POOL_SIZE}]
     # The 1,000-task ramp: a namespace of its own, so its tasks' events stay out of the other figures.
     ramp_ns = f"{namespace}-ramp"
-    await core.create_namespace({"metadata": {"name": ramp_ns, "labels": {"level5.dev/bench": "true"}}})
+    await core.create_namespace(bench_namespace(ramp_ns))
     operator = Operator(
         namespace,
         model,
@@ -539,7 +551,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         # The baseline: another checkout's operator (and runner image) in a namespace of its own, its cold
         # samples interleaved with this checkout's, so both see the same load.
         base_ns = f"{namespace}-base"
-        await core.create_namespace({"metadata": {"name": base_ns, "labels": {"level5.dev/bench": "true"}}})
+        await core.create_namespace(bench_namespace(base_ns))
         base_env = {"PYTHONPATH": args.baseline_pythonpath}
         if args.baseline_image:
             base_env["LEVEL5_SANDBOX_IMAGE"] = args.baseline_image
@@ -620,10 +632,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         # Back-pressure: a second ResourceQuota lets QUEUE_QUOTA sandbox pods run at once in the namespace.
         await core.create_namespaced_resource_quota(
             namespace,
-            {
-                "metadata": {"name": "bench-tight"},
-                "spec": {"scopes": ["Terminating"], "hard": {"pods": str(args.queue_quota)}},
-            },
+            client.V1ResourceQuota(
+                metadata=client.V1ObjectMeta(name="bench-tight"),
+                spec=client.V1ResourceQuotaSpec(scopes=["Terminating"], hard={"pods": str(args.queue_quota)}),
+            ),
         )
         await asyncio.sleep(2)  # the quota controller computes its usage
         counts2 = await operator.settled_counts()
@@ -733,7 +745,7 @@ async def release_finalizers(api: client.ApiClient, namespace: str) -> None:
         async with limit:
             await custom.patch_namespaced_custom_object(
                 GROUP, VERSION, namespace, PLURAL, name, {"metadata": {"finalizers": None}},
-                _content_type="application/merge-patch+json",
+                _content_type="application/merge-patch+json",  # type: ignore[call-arg]  # missing in stubs
             )  # fmt: skip
 
     await asyncio.gather(
