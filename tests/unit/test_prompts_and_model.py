@@ -191,7 +191,9 @@ async def test_real_openai_client_against_scripted_server(scripted_model: Script
     )
     gateway = ModelGateway(max_concurrent=2)
     endpoint = resolve_endpoint(
-        ModelSettings(base_url=scripted_model.base_url, model="m1", temperature=0.1), OperatorConfig(), None
+        ModelSettings(base_url=scripted_model.base_url, model="m1", temperature=0.1, seed=7),
+        OperatorConfig(),
+        None,
     )
     try:
         judged = await gateway.complete(endpoint, [{"role": "user", "content": "judge this"}])
@@ -202,6 +204,7 @@ async def test_real_openai_client_against_scripted_server(scripted_model: Script
     assert written.text.startswith("```python") and written.prompt_tokens > 0
     assert scripted_model.requests[0]["model"] == "m1"
     assert scripted_model.requests[0]["temperature"] == 0.1
+    assert scripted_model.requests[0]["seed"] == 7
     assert "MARKER-A" in scripted_model.prompts()[1]
 
 

@@ -97,6 +97,88 @@ def test_a_parameter_passed_a_local_of_its_own_name_takes_that_locals_values() -
     assert review(grown).verdict is not Verdict.ALLOW
 
 
+ATTRIBUTE_PROGRAM = """class Report:
+    def __init__(self):
+        self.path = {path}
+
+    def totals(self):
+        with open(self.path) as f:
+            return f.read()
+{extra}
+report = Report()
+print(report.totals())
+"""
+
+
+def test_a_path_set_on_self_in_init_is_followed_to_open() -> None:
+    # Qwen2.5-Coder-1.5B set self.path = "/data/sales.csv" in __init__ and opened self.path in a method:
+    # blocked as a path that cannot be evaluated (a false positive), until the review followed it.
+    def verdict(path: str, extra: str = "") -> ReviewResult:
+        return review(ATTRIBUTE_PROGRAM.format(path=path, extra=extra))
+
+    assert verdict('"/data/sales.csv"').verdict is Verdict.ALLOW
+    assert "L5-FILE-001" in rules(verdict('"/etc/passwd"'))
+    assert "L5-FILE-002" in rules(verdict("input()"))
+    # Any other assignment to .path anywhere counts, on any object.
+    assert "L5-FILE-001" in rules(
+        verdict('"/data/sales.csv"', 'report2 = Report()\nreport2.path = "/etc/passwd"')
+    )
+    assert "L5-FILE-002" in rules(verdict('"/data/sales.csv"', "report.path += '/../../etc/passwd'"))
+    assert verdict('"/data/sales.csv"', "report.path = report.path").verdict is Verdict.BLOCK
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        # The instance or the class reaches code that could set attributes by name, or a subclass.
+        "setattr(report, 'path', input())",
+        "import argparse\nargparse.ArgumentParser().parse_args(namespace=report)",
+        "Report.totals(type('X', (), {'path': '/etc/passwd'})())",
+        "class Other(Report):\n    path = '/etc/passwd'",
+        "items = [Report()]",
+        "run = report.totals\nprint(run())",
+        "def make():\n    return Report()",
+    ],
+)
+def test_a_path_on_self_is_unknown_when_the_instance_or_class_escapes(extra: str) -> None:
+    result = review(ATTRIBUTE_PROGRAM.format(path='"/data/sales.csv"', extra=extra))
+    assert result.verdict is not Verdict.ALLOW, extra
+
+
+@pytest.mark.parametrize(
+    ("program", "why"),
+    [
+        (
+            "class R:\n    path = input()\n    def f(self):\n        return open(self.path)\nR().f()",
+            "class attribute",
+        ),
+        (
+            "class R:\n    def __init__(self):\n        self.path = '/data/x'\n    @property\n"
+            "    def path(self):\n        return input()\n"
+            "    def f(self):\n        return open(self.path)\nR().f()",
+            "property",
+        ),
+        (
+            "import http.server\nclass R(http.server.BaseHTTPRequestHandler):\n    def __init__(self):\n"
+            "        self.x = '/data/x'\n    def f(self):\n        return open(self.path)\nR().f()",
+            "a base class sets it",
+        ),
+        (
+            "class R:\n    def __init__(self):\n        self.path = '/data/x'\n    def f(self):\n"
+            "        self = input()\n        return open(self.path)\nR().f()",
+            "self rebound",
+        ),
+        (
+            "class R:\n    def __init__(self):\n        self.path = '/data/x'\n    def f(self):\n"
+            "        g = lambda self: open(self.path)\n        return g(self)\nR().f()",
+            "self bound again",
+        ),
+    ],
+)
+def test_a_path_on_self_is_unknown_when_the_class_can_set_it_otherwise(program: str, why: str) -> None:
+    assert review(program).verdict is not Verdict.ALLOW, why
+
+
 def test_max_lines_counts_non_blank_lines() -> None:
     assert review("x = 1\n\n\ny = 2\n", max_lines=2).verdict is Verdict.ALLOW
     assert "L5-SIZE-001" in rules(review("x = 1\ny = 2\nz = 3\n", max_lines=2))

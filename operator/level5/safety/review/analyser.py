@@ -39,6 +39,7 @@ from typing import Any
 from level5.api.verdicts import Finding, Verdict
 from level5.safety.review import policy
 from level5.safety.review.api import api_lists
+from level5.safety.review.instances import FollowedAttributes, followed_attributes
 
 _DUNDER_IN_TEXT = re.compile(r"__[A-Za-z0-9]\w*?__")
 _WORD = re.compile(r"[A-Za-z_]\w*")
@@ -284,6 +285,9 @@ class Analyzer(ast.NodeVisitor):
         # a name bound in terms of itself, recurse) once per use.
         self.name_variants: dict[str, list[tuple[str, bool]] | None] = {}
         self.callee_reasons: dict[str, str | None] = {}
+        # Worked out on the first attribute a path check meets (most scripts never need it).
+        self.followed: FollowedAttributes | None = None
+        self.attribute_variants: dict[str, list[tuple[str, bool]] | None] = {}
         self._collect()
         self.collected = True
 
@@ -623,6 +627,8 @@ class Analyzer(ast.NodeVisitor):
                 out = None
             self.name_variants[node.id] = out
             return out
+        if isinstance(node, ast.Attribute):
+            return self._attribute_variants(node, depth)
         parts: list[ast.expr] = []
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             parts = [node.left, node.right]
@@ -646,6 +652,29 @@ class Analyzer(ast.NodeVisitor):
         else:
             return None
         return self._concatenate(parts, depth)
+
+    def _attribute_variants(self, node: ast.Attribute, depth: int) -> list[tuple[str, bool]] | None:
+        """`self.attr` that safety.review.instances allows to follow: the values of every `X.attr = value`
+        in the script; unknown when any of them is."""
+        if self.followed is None:
+            self.followed = followed_attributes(self.tree)
+        if id(node) not in self.followed.reads:
+            return None
+        if node.attr in self.attribute_variants:
+            # Worked out once per attribute name; one assigned in terms of itself is unknown.
+            return self.attribute_variants[node.attr]
+        self.attribute_variants[node.attr] = None
+        out: list[tuple[str, bool]] | None = []
+        for value in self.followed.assignments.get(node.attr, []):
+            sub = None if value is None else self.string_variants(value, depth + 1)
+            if sub is None or out is None:
+                out = None
+                break
+            out += sub
+        if not out or len(out) > _MAX_STRING_VARIANTS:
+            out = None
+        self.attribute_variants[node.attr] = out
+        return out
 
     def _concatenate(self, parts: list[ast.expr], depth: int) -> list[tuple[str, bool]]:
         variants: list[tuple[str, bool]] = [("", True)]
