@@ -127,6 +127,39 @@ def test_a_path_set_on_self_in_init_is_followed_to_open() -> None:
     assert verdict('"/data/sales.csv"', "report.path = report.path").verdict is Verdict.BLOCK
 
 
+CONSTRUCTOR_PROGRAM = """class Report:
+    def __init__(self, path):
+        self.path = path
+
+    def totals(self):
+        with open(self.path) as f:
+            return f.read()
+
+report = Report({path})
+print(report.totals())
+"""
+
+
+def test_a_path_passed_to_the_constructor_is_bound_from_every_call_of_the_class() -> None:
+    assert review(CONSTRUCTOR_PROGRAM.format(path='"/data/sales.csv"')).verdict is Verdict.ALLOW
+    assert "L5-FILE-001" in rules(review(CONSTRUCTOR_PROGRAM.format(path='"/etc/passwd"')))
+    assert "L5-FILE-002" in rules(review(CONSTRUCTOR_PROGRAM.format(path="input()")))
+    # __init__ called again through an attribute, or by a subclass, passes values no `Report(...)` shows.
+    for extra in ("report.__init__(input())", "class Sub(Report):\n    pass"):
+        program = CONSTRUCTOR_PROGRAM.format(path='"/data/sales.csv"') + extra + "\n"
+        assert review(program).verdict is not Verdict.ALLOW, extra
+
+
+def test_a_method_parameter_never_takes_the_values_of_a_function_parameter_of_the_same_name() -> None:
+    # Method call sites are attribute calls, which are not followed: before, `path` in m() took the values
+    # of f()'s `path` and /etc/passwd was allowed.
+    program = "def f(path):\n    return path\nf('/data/x')\n"
+    program += (
+        "class C:\n    def m(self, path):\n        return open(path).read()\nprint(C().m('/etc/passwd'))\n"
+    )
+    assert "L5-FILE-002" in rules(review(program))
+
+
 @pytest.mark.parametrize(
     "extra",
     [
