@@ -105,8 +105,8 @@ test: deps venv lint typecheck chart-tools ## Everything CI runs: lint, types, u
 	$(MAKE) images
 	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q tests
 
-demo: deps venv chart-tools ## The main job: cluster up, images, the operator installed with Helm, the CSV task through the whole loop (the scripted model, OPENAI_API_KEY's, or LEVEL5_DEMO_MODEL=local)
-	@[[ -n "$$OPENAI_API_KEY" || "$$LEVEL5_DEMO_MODEL" != local ]] || $(MAKE) -s model
+demo: deps venv chart-tools ## The main job: cluster up, images, the operator installed with Helm, the CSV task through the whole loop (the embedded real model, OPENAI_API_KEY's, or LEVEL5_DEMO_MODEL=scripted)
+	@[[ -n "$$OPENAI_API_KEY" || "$$LEVEL5_DEMO_MODEL" == scripted ]] || $(MAKE) -s model
 	bash demo/run.sh
 
 model: ## Install the embedded local model once (the xllamacpp server wheel and the weights, hash-pinned; cached in ~/.cache/level5/model)
