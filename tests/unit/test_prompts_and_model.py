@@ -137,11 +137,10 @@ def test_a_review_block_the_model_could_not_get_out_of_comes_with_a_way_out() ->
     )
     found = {f.rule for f in review_code(program, allowed_libraries=[], max_lines=60).findings}
     assert "L5-IMPORT-001" in found and "L5-FILE-002" not in found
-    # A path the review still cannot follow: through an attribute.
+    # A path the review still cannot follow: through a method's parameter (method calls are not followed).
     program = (
-        "import os\n\nclass Report:\n    def __init__(self, path):\n        self.path = path\n\n"
-        "    def rows(self):\n        with open(self.path) as f:\n            return f.read()\n\n"
-        "print(Report('/data/sales.csv').rows())\n"
+        "import os\n\nclass Report:\n    def rows(self, path):\n        with open(path) as f:\n"
+        "            return f.read()\n\nprint(Report().rows('/data/sales.csv'))\n"
     )
     review = review_code(program, allowed_libraries=[], max_lines=60)
     rules = sorted({f.rule for f in review.findings})
