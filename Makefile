@@ -138,7 +138,7 @@ bench: venv ## Measure iteration latency, overhead, API calls, throughput, revie
 	eval "$$(bash $(CLUSTER)/env.sh)" && { kubectl get crd agenttasks.level5.dev >/dev/null 2>&1 || kubectl apply -f crds/ >/dev/null; } \
 		&& LEVEL5_SANDBOX_IMAGE=$(BENCH_IMAGE) timeout 1500 $(PY) bench/bench.py $$baseline $(BENCH_ARGS)
 
-bench-agent: venv model ## The agent benchmark: 32 tasks through the real operator with the local model; solved at 1, after refinement, tokens, review (not part of make test)
+bench-agent: venv model ## The agent benchmark: 33 tasks through the real operator with the local model; solved at 1, after refinement, tokens, review (not part of make test)
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
 	@eval "$$(bash $(CLUSTER)/env.sh)" && { kubectl get crd agenttasks.level5.dev >/dev/null 2>&1 || kubectl apply -f crds/ >/dev/null; } \
 		&& $(PY) bench/agent_bench.py $(BENCH_AGENT_ARGS)
