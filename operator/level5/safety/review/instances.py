@@ -4,11 +4,13 @@ A model often writes `self.path = "/data/sales.csv"` in `__init__` and opens `se
 without this the path is unknown and `open()` is blocked (L5-FILE-002), a false positive. Resolving it is
 sound only when nothing but the script's own attribute assignments can give the instance that attribute,
 so a read is followed only when all of these hold (anything else leaves it unknown, as before):
-- the read is `s.attr` in an undecorated method of a class `C` defined once at any depth, where `s` is the
-  method's first parameter and is used in the method only as the base of attribute reads, calls and
+- the read is `s.attr` in a method of a class `C` defined once at any depth, where `s` is the method's
+  first parameter and is used in the method only as the base of attribute reads, calls and
   stores (never passed, returned, rebound, or bound again by a nested function, lambda or comprehension);
 - `C` has no bases, keywords or decorators, does not bind `attr` in its body (no class attribute, method,
-  property or dataclass field of that name), and defines none of the hooks that change attribute lookup;
+  property or dataclass field of that name), defines none of the hooks that change attribute lookup, has
+  no decorated method (a classmethod makes instances with `cls()`), and no method of it is named bare
+  anywhere (`m(obj)` in the class body calls it with any first argument);
 - `C` is only ever called, and each instance stays where the review sees it: `C(...)` is an expression
   statement, the base of an attribute, or assigned to a name that is itself used only as such a base;
   so no library function ever gets an instance (argparse's `parse_args(namespace=...)`, `setattr`, `vars`
@@ -111,6 +113,10 @@ def _class_reads(
     members = _class_members(cls)
     if cls.bases or cls.keywords or cls.decorator_list or members & _LOOKUP_HOOKS:
         return set()
+    # A method called by its bare name (in the class body) gets any first argument; a classmethod or
+    # staticmethod makes instances (`cls()`) or takes objects that nothing here follows.
+    if any(m.decorator_list for m in methods.values()) or any(names.get(m) for m in methods):
+        return set()
     # The class is only called, and every instance stays in a name used only as an attribute base.
     instance_names: set[str] = set()
     for use in names.get(cls.name, []):
@@ -136,7 +142,7 @@ def _class_reads(
     reads: set[int] = set()
     for method in methods.values():
         positional = [*method.args.posonlyargs, *method.args.args]
-        if method.decorator_list or not positional:
+        if not positional:
             continue
         instance = positional[0].arg
         inner = list(ast.walk(method))
