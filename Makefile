@@ -105,8 +105,8 @@ test: deps venv lint typecheck chart-tools ## Everything CI runs: lint, types, u
 	$(MAKE) images
 	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q tests
 
-demo: deps venv chart-tools ## The main job: cluster up, images, the operator installed with Helm, the CSV task through the whole loop (the scripted model, OPENAI_API_KEY's, or LEVEL5_DEMO_MODEL=local)
-	@[[ -n "$$OPENAI_API_KEY" || "$$LEVEL5_DEMO_MODEL" != local ]] || $(MAKE) -s model
+demo: deps venv chart-tools ## The main job: cluster up, images, the operator installed with Helm, the CSV task through the whole loop (the embedded real model, OPENAI_API_KEY's, or LEVEL5_DEMO_MODEL=scripted)
+	@[[ -n "$$OPENAI_API_KEY" || "$$LEVEL5_DEMO_MODEL" == scripted ]] || $(MAKE) -s model
 	bash demo/run.sh
 
 model: ## Install the embedded local model once (the xllamacpp server wheel and the weights, hash-pinned; cached in ~/.cache/level5/model)
@@ -138,7 +138,7 @@ bench: venv ## Measure iteration latency, overhead, API calls, throughput, revie
 	eval "$$(bash $(CLUSTER)/env.sh)" && { kubectl get crd agenttasks.level5.dev >/dev/null 2>&1 || kubectl apply -f crds/ >/dev/null; } \
 		&& LEVEL5_SANDBOX_IMAGE=$(BENCH_IMAGE) timeout 1500 $(PY) bench/bench.py $$baseline $(BENCH_ARGS)
 
-bench-agent: venv model ## The agent benchmark: 32 tasks through the real operator with the local model; solved at 1, after refinement, tokens, review (not part of make test)
+bench-agent: venv model ## The agent benchmark: 33 tasks through the real operator with the local model; solved at 1, after refinement, tokens, review (not part of make test)
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
 	@eval "$$(bash $(CLUSTER)/env.sh)" && { kubectl get crd agenttasks.level5.dev >/dev/null 2>&1 || kubectl apply -f crds/ >/dev/null; } \
 		&& $(PY) bench/agent_bench.py $(BENCH_AGENT_ARGS)

@@ -3,11 +3,10 @@
 # with the Helm chart (release `level5` in level5-system, values demo/values-local.yaml), apply the seed's
 # CSV-analysis task in level5-demo and follow it to Succeeded.
 # With OPENAI_API_KEY set it uses that model (OPENAI_BASE_URL, LEVEL5_MODEL_NAME optional). Without, it
-# uses the scripted model (demo/model-script.json: a canned answer with a bug, then its fix; no LLM, the
-# same every time), because the embedded real model solved the demo task in 3 of 5 measured runs (README:
-# "The embedded real model"); LEVEL5_DEMO_MODEL=local starts that model instead (cluster/local-model.sh:
-# Qwen2.5-Coder-1.5B-Instruct served by llama.cpp's server through xllamacpp) on the node's address, and
-# stops it at the end.
+# starts the embedded real model (cluster/local-model.sh: Qwen2.5-Coder-1.5B-Instruct served by llama.cpp's
+# server through xllamacpp; `make demo` installs it first) on the node's address, and stops it at the end
+# (README: "The embedded real model"). LEVEL5_DEMO_MODEL=scripted uses the scripted model instead
+# (demo/model-script.json: a canned answer with a bug, then its fix; no LLM, the same every time, seconds).
 # Re-runnable: the release is upgraded in place and the task is applied anew.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,16 +46,16 @@ if [[ -n ${OPENAI_API_KEY:-} ]]; then
   MODEL=${LEVEL5_MODEL_NAME:-gpt-4o-mini}
   API_KEY=$OPENAI_API_KEY
   log "using the model $MODEL at $BASE_URL"
-elif [[ ${LEVEL5_DEMO_MODEL:-scripted} == local ]]; then
-  log "LEVEL5_DEMO_MODEL=local: using the embedded REAL local model (cluster/local-model.sh)"
+elif [[ ${LEVEL5_DEMO_MODEL:-local} == local ]]; then
+  log "OPENAI_API_KEY is not set: using the embedded REAL local model (cluster/local-model.sh); LEVEL5_DEMO_MODEL=scripted runs the scripted one"
   ip -4 addr show | grep -q "inet $NODE_IP/" || die "the node address $NODE_IP is not on this host (is the cluster up?)"
   local_model=true
   bash cluster/local-model.sh up "$NODE_IP" "$MODEL_PORT"
   BASE_URL=$(bash cluster/local-model.sh url "$NODE_IP" "$MODEL_PORT")
   MODEL=$(bash cluster/local-model.sh name) API_KEY=none per_endpoint=1 model_timeout=900
 else
-  [[ ${LEVEL5_DEMO_MODEL:-scripted} == scripted ]] || die "LEVEL5_DEMO_MODEL=$LEVEL5_DEMO_MODEL: use scripted (the default) or local"
-  log "OPENAI_API_KEY is not set: using the SCRIPTED model (demo/model-script.json), not a real LLM; LEVEL5_DEMO_MODEL=local runs the embedded real one"
+  [[ $LEVEL5_DEMO_MODEL == scripted ]] || die "LEVEL5_DEMO_MODEL=$LEVEL5_DEMO_MODEL: use local (the default) or scripted"
+  log "LEVEL5_DEMO_MODEL=scripted: using the SCRIPTED model (demo/model-script.json), not a real LLM"
   BASE_URL=http://$NODE_IP:$MODEL_PORT/v1 MODEL=scripted API_KEY=none
   ip -4 addr show | grep -q "inet $NODE_IP/" || die "the node address $NODE_IP is not on this host (is the cluster up?)"
   "$PY" tests/scripted_model.py --host "$NODE_IP" --port "$MODEL_PORT" --script demo/model-script.json \

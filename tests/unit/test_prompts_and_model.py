@@ -137,11 +137,10 @@ def test_a_review_block_the_model_could_not_get_out_of_comes_with_a_way_out() ->
     )
     found = {f.rule for f in review_code(program, allowed_libraries=[], max_lines=60).findings}
     assert "L5-IMPORT-001" in found and "L5-FILE-002" not in found
-    # A path the review still cannot follow: through an attribute.
+    # A path the review still cannot follow: through a method's parameter (method calls are not followed).
     program = (
-        "import os\n\nclass Report:\n    def __init__(self, path):\n        self.path = path\n\n"
-        "    def rows(self):\n        with open(self.path) as f:\n            return f.read()\n\n"
-        "print(Report('/data/sales.csv').rows())\n"
+        "import os\n\nclass Report:\n    def rows(self, path):\n        with open(path) as f:\n"
+        "            return f.read()\n\nprint(Report().rows('/data/sales.csv'))\n"
     )
     review = review_code(program, allowed_libraries=[], max_lines=60)
     rules = sorted({f.rule for f in review.findings})
@@ -191,7 +190,9 @@ async def test_real_openai_client_against_scripted_server(scripted_model: Script
     )
     gateway = ModelGateway(max_concurrent=2)
     endpoint = resolve_endpoint(
-        ModelSettings(base_url=scripted_model.base_url, model="m1", temperature=0.1), OperatorConfig(), None
+        ModelSettings(base_url=scripted_model.base_url, model="m1", temperature=0.1, seed=7),
+        OperatorConfig(),
+        None,
     )
     try:
         judged = await gateway.complete(endpoint, [{"role": "user", "content": "judge this"}])
@@ -202,6 +203,7 @@ async def test_real_openai_client_against_scripted_server(scripted_model: Script
     assert written.text.startswith("```python") and written.prompt_tokens > 0
     assert scripted_model.requests[0]["model"] == "m1"
     assert scripted_model.requests[0]["temperature"] == 0.1
+    assert scripted_model.requests[0]["seed"] == 7
     assert "MARKER-A" in scripted_model.prompts()[1]
 
 

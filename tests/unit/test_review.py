@@ -98,6 +98,134 @@ def test_a_parameter_passed_a_local_of_its_own_name_takes_that_locals_values() -
     assert review(grown).verdict is not Verdict.ALLOW
 
 
+# A path the script reads from its data: not a constant, and nothing else in the review blocks it. N is a
+# namedtuple with a `path` field: an object whose attribute no `.path =` assignment sets.
+DATA = "open('/data/p.txt').read()"
+NAMEDTUPLE = "import collections\nN = collections.namedtuple('N', 'path')\n"
+
+ATTRIBUTE_PROGRAM = """class Report:
+    def __init__(self):
+        self.path = {path}
+
+    def totals(self):
+        with open(self.path) as f:
+            return f.read()
+{extra}
+report = Report()
+print(report.totals())
+"""
+
+
+def test_a_path_set_on_self_in_init_is_followed_to_open() -> None:
+    # Qwen2.5-Coder-1.5B set self.path = "/data/sales.csv" in __init__ and opened self.path in a method:
+    # blocked as a path that cannot be evaluated (a false positive), until the review followed it.
+    def verdict(path: str, extra: str = "") -> ReviewResult:
+        return review(ATTRIBUTE_PROGRAM.format(path=path, extra=extra))
+
+    assert verdict('"/data/sales.csv"').verdict is Verdict.ALLOW
+    assert "L5-FILE-001" in rules(verdict('"/etc/passwd"'))
+    assert "L5-FILE-002" in rules(verdict("input()"))
+    # Any other assignment to .path anywhere counts, on any object.
+    assert "L5-FILE-001" in rules(
+        verdict('"/data/sales.csv"', 'report2 = Report()\nreport2.path = "/etc/passwd"')
+    )
+    assert "L5-FILE-002" in rules(verdict('"/data/sales.csv"', "report.path += '/../../etc/passwd'"))
+    assert verdict('"/data/sales.csv"', "report.path = report.path").verdict is Verdict.BLOCK
+
+
+CONSTRUCTOR_PROGRAM = """class Report:
+    def __init__(self, path):
+        self.path = path
+
+    def totals(self):
+        with open(self.path) as f:
+            return f.read()
+
+report = Report({path})
+print(report.totals())
+"""
+
+
+def test_a_path_passed_to_the_constructor_is_bound_from_every_call_of_the_class() -> None:
+    assert review(CONSTRUCTOR_PROGRAM.format(path='"/data/sales.csv"')).verdict is Verdict.ALLOW
+    assert "L5-FILE-001" in rules(review(CONSTRUCTOR_PROGRAM.format(path='"/etc/passwd"')))
+    assert "L5-FILE-002" in rules(review(CONSTRUCTOR_PROGRAM.format(path="input()")))
+    # __init__ called again through an attribute, or by a subclass, passes values no `Report(...)` shows.
+    for extra in (
+        f"report.__init__({DATA})",
+        f"class Sub(Report):\n    def __init__(self):\n        super().__init__({DATA})",
+    ):
+        program = CONSTRUCTOR_PROGRAM.format(path='"/data/sales.csv"') + extra + "\n"
+        assert "L5-FILE-002" in rules(review(program)), extra
+
+
+def test_a_method_parameter_never_takes_the_values_of_a_function_parameter_of_the_same_name() -> None:
+    # Method call sites are attribute calls, which are not followed: before, `path` in m() took the values
+    # of f()'s `path` and /etc/passwd was allowed.
+    program = "def f(path):\n    return path\nf('/data/x')\n"
+    program += (
+        "class C:\n    def m(self, path):\n        return open(path).read()\nprint(C().m('/etc/passwd'))\n"
+    )
+    assert "L5-FILE-002" in rules(review(program))
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        # The instance or the class reaches code that could set attributes by name, or a subclass.
+        f"setattr(report, 'path', {DATA})",
+        "import argparse\nargparse.ArgumentParser().parse_args(namespace=report)",
+        "Report.totals(type('X', (), {'path': '/etc/passwd'})())",
+        "class Other(Report):\n    path = '/etc/passwd'",
+        "items = [Report()]",
+        "run = report.totals\nprint(run())",
+        "def make():\n    return Report()",
+    ],
+)
+def test_a_path_on_self_is_unknown_when_the_instance_or_class_escapes(extra: str) -> None:
+    result = review(ATTRIBUTE_PROGRAM.format(path='"/data/sales.csv"', extra=extra))
+    assert "L5-FILE-002" in rules(result), extra
+
+
+@pytest.mark.parametrize(
+    ("program", "why"),
+    [
+        (
+            f"class R:\n    path = {DATA}\n    def f(self):\n        return open(self.path)\nR().f()",
+            "class attribute",
+        ),
+        (
+            "class R:\n    def __init__(self):\n        self.path = '/data/x'\n    @property\n"
+            f"    def path(self):\n        return {DATA}\n"
+            "    def f(self):\n        return open(self.path)\nR().f()",
+            "property",
+        ),
+        (
+            "import http.server\nclass R(http.server.BaseHTTPRequestHandler):\n    def __init__(self):\n"
+            "        self.x = '/data/x'\n    def f(self):\n        return open(self.path)\nR().f()",
+            "a base class sets it",
+        ),
+        (
+            "class R:\n    def __init__(self):\n        self.path = '/data/x'\n    def f(self):\n"
+            f"        self = N({DATA})\n        return open(self.path)\nR().f()",
+            "self rebound",
+        ),
+        (
+            "class R:\n    def __init__(self):\n        self.path = '/data/x'\n    def f(self):\n"
+            "        g = lambda self: open(self.path)\n        return g(self)\nR().f()",
+            "self bound again",
+        ),
+        (
+            "class R:\n    def __init__(self):\n        self.path = '/data/x'\n"
+            f"    def f(self):\n        return open(self.path)\n    f(N({DATA}))\nR().f()",
+            "a method called by its bare name in the class body",
+        ),
+    ],
+)
+def test_a_path_on_self_is_unknown_when_the_class_can_set_it_otherwise(program: str, why: str) -> None:
+    assert "L5-FILE-002" in rules(review(NAMEDTUPLE + program)), why
+
+
 def test_max_lines_counts_non_blank_lines() -> None:
     assert review("x = 1\n\n\ny = 2\n", max_lines=2).verdict is Verdict.ALLOW
     assert "L5-SIZE-001" in rules(review("x = 1\ny = 2\nz = 3\n", max_lines=2))

@@ -270,6 +270,9 @@ class ModelSettings(CrdModel):
     """Sampling temperature."""
     max_tokens: int | None = Field(default=None, ge=1, le=200000)
     """Upper bound of completion tokens per request."""
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    """Sampling seed sent with every request, for endpoints that honour it (llama.cpp's server does; OpenAI
+    on a best-effort basis): with a fixed seed and the same prompt a rerun samples the same answer."""
 
 
 class AutonomyLevel(StrEnum):

@@ -66,6 +66,7 @@ class Endpoint(BaseModel):
     api_key: str = Field(repr=False)
     temperature: float | None = None
     max_tokens: int | None = None
+    seed: int | None = None
 
 
 class Completion(BaseModel):
@@ -90,6 +91,7 @@ def resolve_endpoint(settings: ModelSettings | None, config: OperatorConfig, api
         api_key=api_key if api_key is not None else config.model_api_key,
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
+        seed=settings.seed,
     )
 
 
@@ -150,6 +152,7 @@ class ModelGateway:
                     messages=cast("list[ChatCompletionMessageParam]", list(messages)),
                     temperature=openai.omit if endpoint.temperature is None else endpoint.temperature,
                     max_tokens=openai.omit if endpoint.max_tokens is None else endpoint.max_tokens,
+                    seed=openai.omit if endpoint.seed is None else endpoint.seed,
                 )
             except openai.APITimeoutError as exc:
                 raise ModelUnavailableError(

@@ -39,6 +39,7 @@ from typing import Any
 from level5.api.verdicts import Finding, Verdict
 from level5.safety.review import policy
 from level5.safety.review.api import api_lists
+from level5.safety.review.instances import FollowedAttributes, followed_attributes
 
 _DUNDER_IN_TEXT = re.compile(r"__[A-Za-z0-9]\w*?__")
 _WORD = re.compile(r"[A-Za-z_]\w*")
@@ -55,6 +56,7 @@ _FIXPOINT_ROUNDS = 8
 _NamedBinder = (
     ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.ExceptHandler | ast.MatchAs | ast.MatchStar
 )
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
 _Scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.comprehension
 _Comprehension = ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
 
@@ -231,6 +233,39 @@ def _local_names(scope: _Scope) -> set[str]:
     return names - declared_global
 
 
+def _parameter_names(arguments: ast.arguments) -> list[str]:
+    return [a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]]
+
+
+def _call_site_values(
+    arguments: ast.arguments, skip: int, calls: list[ast.Call]
+) -> Iterator[tuple[str, list[ast.expr]]]:
+    """Each parameter (after the first `skip`) with the argument every call passes it, or its default."""
+    all_positional = [*arguments.posonlyargs, *arguments.args]
+    defaults: dict[str, ast.expr] = dict(
+        zip(
+            [a.arg for a in all_positional[len(all_positional) - len(arguments.defaults) :]],
+            arguments.defaults,
+            strict=True,
+        )
+    )
+    defaults.update(
+        (a.arg, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True) if d is not None
+    )
+    positional = all_positional[skip:]
+    for index, parameter in enumerate(a.arg for a in [*positional, *arguments.kwonlyargs]):
+        exprs = []
+        for call in calls:
+            given = [k.value for k in call.keywords if k.arg == parameter]
+            if index < len(positional) and index < len(call.args):
+                given.append(call.args[index])
+            if given:
+                exprs += given
+            elif parameter in defaults:
+                exprs.append(defaults[parameter])
+        yield parameter, exprs
+
+
 def _class_members(node: ast.ClassDef) -> Iterator[str]:
     """Names a class body defines: its methods, class attributes and annotated fields."""
     for statement in node.body:
@@ -272,6 +307,10 @@ class Analyzer(ast.NodeVisitor):
         self.user_attributes: set[str] = set()
         # The functions and classes the script defines, by name: calling them is resolved.
         self.definitions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]] = {}
+        # Functions defined directly in a class body (their call sites are attribute calls, not seen), and
+        # whether the script reaches any `__init__` as an attribute (`obj.__init__(x)` calls it again).
+        self.methods: set[int] = set()
+        self.reaches_init = False
         self.imported: set[str] = set()
         # Loop variables over DataFrame rows: their attributes are the data's column names.
         self.row_names: set[str] = set()
@@ -284,6 +323,9 @@ class Analyzer(ast.NodeVisitor):
         # a name bound in terms of itself, recurse) once per use.
         self.name_variants: dict[str, list[tuple[str, bool]] | None] = {}
         self.callee_reasons: dict[str, str | None] = {}
+        # Worked out on the first attribute a path check meets (most scripts never need it).
+        self.followed: FollowedAttributes | None = None
+        self.attribute_variants: dict[str, list[tuple[str, bool]] | None] = {}
         self._collect()
         self.collected = True
 
@@ -330,6 +372,8 @@ class Analyzer(ast.NodeVisitor):
                 self.attribute_bases.add(id(node.value))
                 if node.attr in policy.CLASS_NAME_ATTRIBUTES and type(node.value) is ast.Attribute:
                     self.class_name_reads.add(id(node.value))
+                if node.attr == "__init__":
+                    self.reaches_init = True
                 if type(node.ctx) is ast.Store:
                     self.user_attributes.add(node.attr)
             elif type(node) is ast.Call:
@@ -370,6 +414,7 @@ class Analyzer(ast.NodeVisitor):
                 self._note_docstring(node)
                 if type(node) is ast.ClassDef:
                     self.user_attributes.update(_class_members(node))
+                    self.methods.update(id(s) for s in node.body if isinstance(s, _Function))
             elif type(node) is ast.Module:
                 self._note_docstring(node)
             elif isinstance(node, _NamedBinder) and node.name:
@@ -439,62 +484,66 @@ class Analyzer(ast.NodeVisitor):
             self.aliases.setdefault(local, set()).add(target)
             self.opaque.add(local)
 
+    def _constructor(
+        self, nodes: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]
+    ) -> _Function | None:
+        """The `__init__` that `C(...)` alone calls, when its parameters can be bound like a function's: the
+        class is defined once, without bases, keywords or decorators, and no `__init__` is reached as an
+        attribute (`obj.__init__(x)`, `super().__init__(x)`)."""
+        cls = nodes[0]
+        if len(nodes) != 1 or not isinstance(cls, ast.ClassDef) or self.reaches_init:
+            return None
+        if cls.bases or cls.keywords or cls.decorator_list:
+            return None
+        inits = [s for s in cls.body if isinstance(s, _Function) and s.name == "__init__"]
+        return inits[0] if len(inits) == 1 else None
+
     def _bind_parameters(self, calls: list[ast.Call], escaping: set[str]) -> dict[str, list[ast.expr]]:
-        """Parameters of module functions bound to the arguments of every call site.
+        """Parameters of module functions bound to the arguments of every call site, and those of a class's
+        `__init__` (after the instance) to the arguments of every `C(...)` (see _constructor).
 
         A parameter stays opaque (unknown) when its function is defined twice, is used other than by
-        calling it by name or as a decorator (passed, returned), is itself decorated, or is called with
-        *args or **kwargs."""
+        calling it by name or as a decorator (passed, returned), is itself decorated, is called with
+        *args or **kwargs, or is any other method (called through attributes, whose call sites are not
+        followed)."""
         sites: dict[str, list[ast.Call]] = {}
         for call in calls:
             if isinstance(call.func, ast.Name):
                 sites.setdefault(call.func.id, []).append(call)
         bound: dict[str, list[ast.expr]] = {}
         unbound: set[str] = set()
+        constructors = {name: self._constructor(nodes) for name, nodes in self.definitions.items()}
+        bound_inits = {id(init) for init in constructors.values() if init is not None}
         for name, nodes in self.definitions.items():
-            function = nodes[0]
+            # By its own name: a function, or a class whose __init__ is bound through the class's name.
+            init = constructors[name]
+            function = init or nodes[0]
             if isinstance(function, ast.ClassDef):
                 continue
+            skip = 0 if init is None else 1  # the instance is not an argument of `C(...)`
             arguments = function.args
-            positional = [*arguments.posonlyargs, *arguments.args]
-            names = [a.arg for a in [*positional, *arguments.kwonlyargs]]
-            defaults: dict[str, ast.expr] = dict(
-                zip(
-                    [a.arg for a in positional][len(positional) - len(arguments.defaults) :],
-                    arguments.defaults,
-                    strict=True,
-                )
-            )
-            defaults.update(
-                (a.arg, d)
-                for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
-                if d is not None
-            )
             usable = (
                 len(nodes) == 1
+                and (init is not None or id(function) not in self.methods)
                 and name not in escaping
                 and not function.decorator_list
                 and arguments.vararg is None
                 and arguments.kwarg is None
+                and len(arguments.defaults) <= len(arguments.posonlyargs) + len(arguments.args) - skip
                 and all(
                     not any(isinstance(a, ast.Starred) for a in c.args) and all(k.arg for k in c.keywords)
                     for c in sites.get(name, [])
                 )
             )
-            if not usable:
-                unbound.update(names)
+            if usable:
+                for parameter, exprs in _call_site_values(arguments, skip, sites.get(name, [])):
+                    bound.setdefault(parameter, []).extend(exprs)
                 continue
-            for index, parameter in enumerate(names):
-                exprs = []
-                for call in sites.get(name, []):
-                    given = [k.value for k in call.keywords if k.arg == parameter]
-                    if index < len(positional) and index < len(call.args):
-                        given.append(call.args[index])
-                    if given:
-                        exprs += given
-                    elif parameter in defaults:
-                        exprs.append(defaults[parameter])
-                bound.setdefault(parameter, []).extend(exprs)
+            # Unknown, unless bound through its class (an `__init__` is also listed under its own name).
+            unknown = [function] if init else [n for n in nodes if id(n) not in bound_inits]
+            unbound.update(
+                p for f in unknown if not isinstance(f, ast.ClassDef) for p in _parameter_names(f.args)
+            )
         return {name: exprs for name, exprs in bound.items() if name not in unbound and exprs}
 
     def _destructure(
@@ -623,6 +672,8 @@ class Analyzer(ast.NodeVisitor):
                 out = None
             self.name_variants[node.id] = out
             return out
+        if isinstance(node, ast.Attribute):
+            return self._attribute_variants(node, depth)
         parts: list[ast.expr] = []
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             parts = [node.left, node.right]
@@ -646,6 +697,29 @@ class Analyzer(ast.NodeVisitor):
         else:
             return None
         return self._concatenate(parts, depth)
+
+    def _attribute_variants(self, node: ast.Attribute, depth: int) -> list[tuple[str, bool]] | None:
+        """`self.attr` that safety.review.instances allows to follow: the values of every `X.attr = value`
+        in the script; unknown when any of them is."""
+        if self.followed is None:
+            self.followed = followed_attributes(self.tree)
+        if id(node) not in self.followed.reads:
+            return None
+        if node.attr in self.attribute_variants:
+            # Worked out once per attribute name; one assigned in terms of itself is unknown.
+            return self.attribute_variants[node.attr]
+        self.attribute_variants[node.attr] = None
+        out: list[tuple[str, bool]] | None = []
+        for value in self.followed.assignments.get(node.attr, []):
+            sub = None if value is None else self.string_variants(value, depth + 1)
+            if sub is None or out is None:
+                out = None
+                break
+            out += sub
+        if not out or len(out) > _MAX_STRING_VARIANTS:
+            out = None
+        self.attribute_variants[node.attr] = out
+        return out
 
     def _concatenate(self, parts: list[ast.expr], depth: int) -> list[tuple[str, bool]]:
         variants: list[tuple[str, bool]] = [("", True)]
