@@ -531,6 +531,16 @@ async def emergency_stop_changed(
         )
 
 
+@kopf.on.event("", "v1", "resourcequotas")
+async def resource_quota_changed(
+    *, type: str | None, body: kopf.Body, namespace: str | None, name: str, memo: kopf.Memo, **_: Any
+) -> None:
+    """Wake the tasks waiting for quota in the namespace when one of its quotas is raised or its usage
+    drops."""
+    if namespace is not None:
+        services_of(memo).launcher.observe_quota(namespace, name, None if type == "DELETED" else dict(body))
+
+
 @kopf.on.event("", "v1", "pods", labels=SANDBOX_LABELS)
 async def sandbox_pod_changed(
     *, type: str | None, body: kopf.Body, namespace: str | None, name: str, memo: kopf.Memo, **_: Any

@@ -130,8 +130,8 @@ class LocalSandbox:
     ) -> LaunchOutcome:
         if self.quota_refusals and queued is not None:  # a ResourceQuota refuses, then capacity frees
             for refusal in self.quota_refusals:
-                await queued(refusal)
-            await queued(None)
+                await queued(refusal, "")
+            await queued(None, "ResourceQuota level5-sandbox-quota usage dropped: pods 3 -> 2")
         if pod_name in self.logs or self.launches[pod_name]:
             return LaunchOutcome.EXISTS
         self.launches[pod_name] += 1

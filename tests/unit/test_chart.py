@@ -297,7 +297,7 @@ OPERATOR_NEEDS: dict[tuple[str, str], set[str]] = {
     ("", "configmaps"): {"create", "get", "list", "watch"},
     ("", "events"): {"create", "list"},
     ("networking.k8s.io", "networkpolicies"): {"create"},
-    ("", "resourcequotas"): {"create"},
+    ("", "resourcequotas"): {"create", "list", "watch"},
     ("", "limitranges"): {"create"},
     ("apiextensions.k8s.io", "customresourcedefinitions"): {"get", "list", "watch"},
     ("", "namespaces"): {"get", "list", "watch"},

@@ -85,8 +85,8 @@ async def test_refused_launches_wait_in_order_and_start_when_a_pod_ends() -> Non
         return {"metadata": {"name": name}}
 
     async def create(name: str) -> bool:
-        async def queued(refusal: object) -> None:
-            reports[name].append(refusal)
+        async def queued(refusal: object, freed_by: str) -> None:
+            reports[name].append(refusal or freed_by)
 
         return await sandboxes._create_pod("ns", manifest(name), queued)
 
@@ -106,18 +106,18 @@ async def test_refused_launches_wait_in_order_and_start_when_a_pod_ends() -> Non
     sandboxes.observe("ns", "other-pod", {"status": {"phase": "Succeeded"}})
     assert await asyncio.wait_for(first, 2) is True
     await asyncio.sleep(0.05)
-    assert not second.done() and reports["a"][-1] is None
+    assert not second.done() and reports["a"][-1] == "sandbox pod other-pod ended"
     core.free = 1
     sandboxes.observe("ns", "other-pod-2", None)  # deleted
     assert await asyncio.wait_for(second, 2) is True
-    assert reports["b"][-1] is None and sandboxes.waiting() == {}
+    assert reports["b"][-1] == "sandbox pod other-pod-2 was deleted" and sandboxes.waiting() == {}
 
 
 async def test_a_cancelled_wait_leaves_the_queue() -> None:
     sandboxes, _ = launcher()
     told: list[object] = []
 
-    async def queued(refusal: object) -> None:
+    async def queued(refusal: object, freed_by: str) -> None:
         told.append(refusal)
 
     waiting = asyncio.ensure_future(sandboxes._create_pod("ns", {"metadata": {"name": "a"}}, queued))
@@ -125,6 +125,56 @@ async def test_a_cancelled_wait_leaves_the_queue() -> None:
     waiting.cancel()
     await asyncio.gather(waiting, return_exceptions=True)
     assert sandboxes.waiting() == {} and told[-1] is None
+
+
+def quota(hard: str, used: str, status_hard: str | None = None) -> dict[str, Any]:
+    return {
+        "spec": {"hard": {"pods": hard}},
+        "status": {"hard": {"pods": status_hard or hard}, "used": {"pods": used}},
+    }
+
+
+async def test_a_raised_quota_wakes_the_head_of_the_queue_at_once() -> None:
+    # The fallback re-check is an hour: only the quota watch can wake the wait within the test.
+    sandboxes, core = launcher()
+    sandboxes._config = OperatorConfig(queue_recheck_seconds=3600)
+    told: list[object] = []
+
+    async def queued(refusal: object, freed_by: str) -> None:
+        told.append(refusal or freed_by)
+
+    sandboxes.observe_quota("ns", "one-sandbox", quota("0", "0"))
+    waiting = asyncio.ensure_future(sandboxes._create_pod("ns", {"metadata": {"name": "a"}}, queued))
+    await asyncio.sleep(0.05)
+    posts = len(core.pod_posts)
+    sandboxes.observe_quota("ns", "one-sandbox", quota("0", "0"))  # a resync, no change: no retry
+    sandboxes.observe_quota("other", "one-sandbox", quota("0", "0"))
+    sandboxes.observe_quota("other", "one-sandbox", quota("5", "0"))  # another namespace: no retry here
+    await asyncio.sleep(0.05)
+    assert len(core.pod_posts) == posts and not waiting.done()
+    core.free = 1
+    sandboxes.observe_quota("ns", "one-sandbox", quota("1", "0", status_hard="0"))
+    assert await asyncio.wait_for(waiting, 2) is True
+    assert told[-1] == "ResourceQuota one-sandbox raised: pods 0 -> 1"
+    assert sandboxes.waiting() == {}
+
+
+async def test_a_wake_up_refused_by_a_stale_admission_cache_tries_again_soon() -> None:
+    sandboxes, core = launcher()
+    sandboxes._config = OperatorConfig(queue_recheck_seconds=3600)
+    told: list[object] = []
+
+    async def queued(refusal: object, freed_by: str) -> None:
+        told.append(refusal or freed_by)
+
+    sandboxes.observe_quota("ns", "q", quota("3", "3"))
+    waiting = asyncio.ensure_future(sandboxes._create_pod("ns", {"metadata": {"name": "a"}}, queued))
+    await asyncio.sleep(0.05)
+    sandboxes.observe_quota("ns", "q", quota("3", "2"))  # refused: the API server has not seen it yet
+    await asyncio.sleep(0.05)
+    core.free = 1  # now it has; no further event comes, the settle retry admits the pod
+    assert await asyncio.wait_for(waiting, 5) is True
+    assert told[-1] == "ResourceQuota q usage dropped: pods 3 -> 2"
 
 
 async def test_concurrent_first_launches_create_the_guards_once() -> None:

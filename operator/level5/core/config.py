@@ -105,6 +105,12 @@ class OperatorConfig(BaseModel):
     """Seconds to wait for the classifier (LEVEL5_INJECTION_CLASSIFIER_TIMEOUT); then the built-in verdict
     stands and the failure is recorded."""
 
+    queue_recheck_seconds: float = Field(default=120.0, gt=0)
+    """How long a task waiting for quota waits at most before it tries again without a wake-up
+    (LEVEL5_QUEUE_RECHECK_SECONDS). Wake-ups come from the ResourceQuota and sandbox pod watches; this
+    fallback only covers a watch event lost while a watch reconnects, and an API server whose quota admission
+    had not yet seen the change when the woken task tried."""
+
     sandbox_pools: list[PoolClass] = Field(default_factory=list)
     """Warm pools of pre-started sandbox pods (LEVEL5_SANDBOX_POOLS, a JSON list of PoolClass; see
     level5.sandbox.pool); empty: every iteration starts a cold pod."""
@@ -140,6 +146,7 @@ class OperatorConfig(BaseModel):
             "injection_classifier_model": "LEVEL5_INJECTION_CLASSIFIER_MODEL",
             "injection_classifier_timeout": "LEVEL5_INJECTION_CLASSIFIER_TIMEOUT",
             "sandbox_pools": "LEVEL5_SANDBOX_POOLS",
+            "queue_recheck_seconds": "LEVEL5_QUEUE_RECHECK_SECONDS",
         }
         values: dict[str, object] = {field: env[var] for field, var in names.items() if var in env}
         for optional in (

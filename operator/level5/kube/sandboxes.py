@@ -5,7 +5,6 @@ Wakeups.notify() and waiters wake up; a slow re-read only guards against a misse
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import Counter
 from typing import Any
 
@@ -22,6 +21,7 @@ from level5.kube.errors import created, quota_refusal, unless_missing
 from level5.kube.pool import WarmPool
 from level5.observability.syscalls import SyscallMonitorClient
 from level5.safety.runtime_policy import policy_document
+from level5.sandbox.capacity import QuotaState, capacity_freed
 from level5.sandbox.manifests import (
     PROGRAM_FILES,
     STARTUP_GRACE_SECONDS,
@@ -51,9 +51,9 @@ from level5.sandbox.syscall_summary import SyscallSummary
 
 RECHECK_SECONDS = 60.0
 """Safety re-read of a pod in case a watch event was missed; events normally wake waiters first."""
-QUEUE_RECHECK_SECONDS = 15.0
-"""A task waiting for quota retries when a sandbox pod of its namespace ends or goes (the pod watch), and at
-the latest after this long (someone may have raised the quota; quotas are not watched)."""
+QUEUE_SETTLE_SECONDS = 1.0
+"""After a wake-up whose retry was refused, the head of a queue tries once more this soon: the API server's
+quota admission reads its own cache of the quota, which may not yet hold the change the watch reported."""
 CAPACITY = "level5/capacity"
 """Wake-up key (with the namespace) for 'a sandbox pod there ended or went': never a namespace's name."""
 
@@ -84,6 +84,10 @@ class SandboxLauncher:
         self._queues: dict[str, asyncio.Lock] = {}
         self._waiting: Counter[str] = Counter()
         self._last_refusal: dict[str, QuotaRefusal] = {}
+        # What last freed capacity in a namespace with waiting launches (told in the dequeue Event), and the
+        # last seen state of every ResourceQuota, to tell a raised limit or a drop in usage (observe_quota).
+        self._freed_by: dict[str, str] = {}
+        self._quotas: dict[tuple[str, str], QuotaState] = {}
         # The latest state of each pod a wait() is watching, from the pod watch (observe()): a wake-up then
         # needs no GET. Only waited-on pods are kept, so this stays as small as the number of running waits.
         self._watched: dict[QuotaRefusal, Pod | None] = {}
@@ -179,9 +183,11 @@ class SandboxLauncher:
     async def _create_pod(self, namespace: str, manifest: dict[str, Any], queued: QueueReport | None) -> bool:
         """Create a sandbox pod; when a ResourceQuota refuses it, wait for capacity instead of failing. The
         waiting launches of a namespace form one queue, first come first served: only its head retries, when
-        a sandbox pod there ends or is deleted (the pod watch) or after QUEUE_RECHECK_SECONDS, and a new
-        launch joins the queue's end while anyone waits. Cancellation (cancel, emergency stop, pause) leaves
-        the queue at once."""
+        a ResourceQuota there is raised or its usage drops (the quota watch), when a sandbox pod there ends or
+        is deleted (the pod watch), or after the config's queue_recheck_seconds (a fallback for a missed
+        event); a new launch joins the queue's end while anyone waits. Only the head waits on the wake-up,
+        so a wake-up costs one retry however many launches wait. Cancellation (cancel, emergency stop,
+        pause) leaves the queue at once."""
         queue = self._queues.setdefault(namespace, asyncio.Lock())
         refusal: QuotaRefusal | None = None
         if queue.locked():
@@ -193,14 +199,15 @@ class SandboxLauncher:
                 refusal = quota_refusal(exc)
                 if refusal is None:
                     raise
-        reported = None
+        reported, freed_by = None, ""
         self._waiting[namespace] += 1
         try:
             if refusal is not None and queued is not None:
-                await queued(refusal)
+                await queued(refusal, "")
                 reported = refusal
             async with queue:
                 try:
+                    settle = False
                     while True:
                         capacity = self._events.arm(CAPACITY, namespace)
                         try:
@@ -211,10 +218,16 @@ class SandboxLauncher:
                                 raise
                         self._last_refusal[namespace] = refusal
                         if queued is not None and (reported is None or reported[0] != refusal[0]):
-                            await queued(refusal)
+                            await queued(refusal, "")
                             reported = refusal
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(capacity.wait(), timeout=QUEUE_RECHECK_SECONDS)
+                        timeout = QUEUE_SETTLE_SECONDS if settle else self._config.queue_recheck_seconds
+                        try:
+                            await asyncio.wait_for(capacity.wait(), timeout=timeout)
+                            freed_by, settle = self._freed_by.pop(namespace, ""), True
+                        except TimeoutError:
+                            if not settle:
+                                freed_by = f"no event for {timeout:g} s: the fallback re-check"
+                            settle = False
                 finally:
                     self._events.forget(CAPACITY, namespace)
         finally:
@@ -222,8 +235,9 @@ class SandboxLauncher:
             if not self._waiting[namespace]:
                 del self._waiting[namespace]
                 self._last_refusal.pop(namespace, None)
+                self._freed_by.pop(namespace, None)
             if reported is not None and queued is not None:
-                await queued(None)
+                await queued(None, freed_by)
 
     def waiting(self) -> dict[str, int]:
         """Namespaces with launches waiting for quota, and how many wait there."""
@@ -235,6 +249,26 @@ class SandboxLauncher:
         if (namespace, name) in self._watched:
             self._watched[namespace, name] = pod
         if pod is None or is_terminal(pod):
+            self._capacity_freed(namespace, f"sandbox pod {name} {'was deleted' if pod is None else 'ended'}")
+
+    def observe_quota(self, namespace: str, name: str, quota: dict[str, Any] | None) -> None:
+        """A ResourceQuota's watch event (None: deleted). A raised limit or a drop in usage wakes the head of
+        the namespace's queue; the quota controller recounts usage after a pod ends, so this is also the
+        moment a freed slot becomes admissible."""
+        key = (namespace, name)
+        before = self._quotas.get(key)
+        after = None if quota is None else QuotaState.of(quota)
+        if after is None:
+            self._quotas.pop(key, None)
+        else:
+            self._quotas[key] = after
+        freed = capacity_freed(name, before, after)
+        if freed is not None:
+            self._capacity_freed(namespace, freed)
+
+    def _capacity_freed(self, namespace: str, why: str) -> None:
+        if namespace in self._waiting:
+            self._freed_by[namespace] = why
             self._events.notify(CAPACITY, namespace)
 
     async def wait(self, namespace: str, name: str, spec: AgentTaskSpec) -> Pod | None:

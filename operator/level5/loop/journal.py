@@ -113,22 +113,23 @@ class Journal:
         # and the next save carries it.
         self.status = status
 
-    async def queued(self, refusal: QuotaRefusal | None) -> None:
+    async def queued(self, refusal: QuotaRefusal | None, freed_by: str = "") -> None:
         """The sandbox pod waits for a ResourceQuota (a visible wait, not a crash): the SandboxQueued
         condition and a Warning Event naming the quota, written at once. None: it no longer waits; the
-        condition goes False with the next save."""
+        condition goes False with the next save, its message and Event saying what freed capacity."""
         waiting = any(
             c.type == ConditionType.SANDBOX_QUEUED and c.status == ConditionStatus.TRUE
             for c in self.status.conditions
         )
         if refusal is None:
             if waiting:
+                admitted = "the sandbox pod was admitted" + (f" ({freed_by})" if freed_by else "")
                 conditions = set_condition(
                     self.status.conditions, ConditionType.SANDBOX_QUEUED, ConditionStatus.FALSE,
-                    "CapacityFound", "the sandbox pod was admitted", self.clock(), self.task.generation,
+                    "CapacityFound", admitted, self.clock(), self.task.generation,
                 )  # fmt: skip
                 self.stage(self.status.model_copy(update={"conditions": conditions}))
-                self.sink.event("SandboxDequeued", "capacity found: the sandbox pod was admitted")
+                self.sink.event("SandboxDequeued", f"capacity found: {admitted}")
             return
         quota, message = refusal
         text = f"waiting for capacity: ResourceQuota {quota} refused the sandbox pod ({message})"[:1024]

@@ -18,9 +18,10 @@ from level5.sandbox.syscall_summary import SyscallSummary
 Pod = dict[str, Any]
 QuotaRefusal = tuple[str, str]
 """A ResourceQuota's refusal of a sandbox pod: the quota's name and the API server's message."""
-QueueReport = Callable[[QuotaRefusal | None], Awaitable[None]]
+QueueReport = Callable[[QuotaRefusal | None, str], Awaitable[None]]
 """Told the refusal when a launch starts waiting for quota (or the quota that refuses it changes), and None
-when it stops waiting (the pod was created, or the wait was abandoned)."""
+when it stops waiting (the pod was created, or the wait was abandoned); the text says what last woke the
+wait (a ResourceQuota's change, a sandbox pod that ended, the fallback re-check), empty when nothing did."""
 
 # Waiting reasons after which a container will never start on its own.
 _FATAL_WAITING = {
