@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -134,8 +135,13 @@ def quota(hard: str, used: str, status_hard: str | None = None) -> dict[str, Any
     }
 
 
-async def test_a_raised_quota_wakes_the_head_of_the_queue_at_once() -> None:
-    # The fallback re-check is an hour: only the quota watch can wake the wait within the test.
+Queued = Callable[[object, str], Awaitable[None]]
+"""What a queued launch reports through: the refusal, or what freed capacity."""
+
+
+def launcher_with_an_hour_fallback() -> tuple[SandboxLauncher, FakeCore, list[object], Queued]:
+    """A launcher whose fallback re-check is an hour (only a watch event can wake a wait within a test),
+    and a queue callback that keeps what each report said (the refusal, or what freed capacity)."""
     sandboxes, core = launcher()
     sandboxes._config = OperatorConfig(queue_recheck_seconds=3600)
     told: list[object] = []
@@ -143,6 +149,11 @@ async def test_a_raised_quota_wakes_the_head_of_the_queue_at_once() -> None:
     async def queued(refusal: object, freed_by: str) -> None:
         told.append(refusal or freed_by)
 
+    return sandboxes, core, told, queued
+
+
+async def test_a_raised_quota_wakes_the_head_of_the_queue_at_once() -> None:
+    sandboxes, core, told, queued = launcher_with_an_hour_fallback()
     sandboxes.observe_quota("ns", "one-sandbox", quota("0", "0"))
     waiting = asyncio.ensure_future(sandboxes._create_pod("ns", {"metadata": {"name": "a"}}, queued))
     await asyncio.sleep(0.05)
@@ -160,13 +171,7 @@ async def test_a_raised_quota_wakes_the_head_of_the_queue_at_once() -> None:
 
 
 async def test_a_wake_up_refused_by_a_stale_admission_cache_tries_again_soon() -> None:
-    sandboxes, core = launcher()
-    sandboxes._config = OperatorConfig(queue_recheck_seconds=3600)
-    told: list[object] = []
-
-    async def queued(refusal: object, freed_by: str) -> None:
-        told.append(refusal or freed_by)
-
+    sandboxes, core, told, queued = launcher_with_an_hour_fallback()
     sandboxes.observe_quota("ns", "q", quota("3", "3"))
     waiting = asyncio.ensure_future(sandboxes._create_pod("ns", {"metadata": {"name": "a"}}, queued))
     await asyncio.sleep(0.05)
