@@ -12,6 +12,11 @@ tokens, wall time, the review's verdict on each iteration with every block class
 false positive; a syntax error is the model's bug, not a review finding), and the injection and redaction
 flags. The headline is the self-debugging gain: tasks solved after refinement minus tasks solved at
 iteration 1. Figures are from this run on this machine only.
+
+The report is written after every task, so a run that is stopped keeps what it measured, and `--resume
+REPORT` continues it: the tasks already in the report are skipped, the rest run with the same model and
+iteration limit (checked), and the table printed at the end covers the whole run. Each task's row records
+the commit and the time it ran at.
 """
 
 from __future__ import annotations
@@ -81,6 +86,8 @@ class TaskResult:
     redactions: int = 0
     output_withheld: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    commit: str = ""
+    finished: str = ""
 
 
 class _Endpoint:
@@ -132,6 +139,8 @@ def run_task(task: BenchTask, namespace: str, max_iterations: int, timeout: floa
         solved_at=status.get("iteration") if phase == "Succeeded" else None,
         tokens=(status.get("totals") or {}).get("tokens", 0),
         wall_seconds=round(wall, 1),
+        commit=_commit(),
+        finished=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     for entry in history:
         verdict = entry.get("reviewVerdict") or "-"
@@ -145,6 +154,51 @@ def run_task(task: BenchTask, namespace: str, max_iterations: int, timeout: floa
         result.output_withheld += entry.get("outputWithheldRules") or []
     result.input_flagged = any(c.get("type") == "InputFlagged" for c in status.get("conditions") or [])
     return result
+
+
+def _commit() -> str:
+    """The checked-out commit the operator ran from (with "+dirty" when the tree has changes)."""
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    dirty = subprocess.run(["git", "-C", str(ROOT), "diff", "--quiet", "HEAD", "--", "operator"], check=False)
+    return head.stdout.strip() + ("+dirty" if dirty.returncode else "")
+
+
+def load_results(report: dict[str, Any]) -> list[TaskResult]:
+    """The task rows of a report written by this script, as TaskResults."""
+    rows = []
+    for row in report["tasks"]:
+        blocks = [Block(**b) for b in row.pop("blocks")]
+        rows.append(TaskResult(**row, blocks=blocks))
+    return rows
+
+
+def resumable_meta(previous: dict[str, Any], model: str, max_iterations: int) -> dict[str, Any]:
+    """The meta of a report being resumed, after checking that this run measures the same thing."""
+    meta = dict(previous)
+    if meta["model"] != model or meta["max_iterations"] != max_iterations:
+        raise SystemExit(
+            f"--resume: the report measured model {meta['model']!r} with max {meta['max_iterations']} "
+            f"iterations; this run would use {model!r} with {max_iterations}. Pass the same --model and "
+            "--max-iterations, or start a new report."
+        )
+    return meta
+
+
+def write_report(path: Path, results: list[TaskResult], meta: dict[str, Any]) -> dict[str, Any]:
+    """Write the whole run's report (after every task, so a stopped run keeps what it measured)."""
+    days = sorted({r.finished[:10] for r in results if r.finished})
+    dated = {**meta, "date": " to ".join(dict.fromkeys([days[0], days[-1]])) if days else "-"}
+    report = {
+        "meta": dated,
+        "total": summary(results, meta["max_iterations"]),
+        "tasks": [asdict(r) for r in results],
+    }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(report, indent=2))
+    tmp.replace(path)
+    return report
 
 
 def summary(results: list[TaskResult], max_iterations: int) -> dict[str, Any]:
@@ -229,11 +283,18 @@ def main() -> None:
     parser.add_argument(
         "--budget-minutes", type=float, help="start no new task after this long (the table covers those run)"
     )
+    parser.add_argument(
+        "--resume", type=Path, help="a report of a stopped run: skip its tasks, run the rest, add them to it"
+    )
     args = parser.parse_args()
 
     by_name = {t.name: t for t in TASKS}
     # --tasks runs the named tasks in the order given (a time-limited run can interleave the categories).
     tasks = ([by_name[n] for n in args.tasks.split(",")] if args.tasks else list(TASKS))[: args.limit]
+    previous = json.loads(args.resume.read_text()) if args.resume else None
+    results = load_results(previous) if previous else []
+    done = {r.name for r in results}
+    tasks = [t for t in tasks if t.name not in done]
     started_model = args.base_url is None
     if started_model:
         subprocess.run(["bash", str(LOCAL_MODEL), "up", "127.0.0.1", str(args.port)], check=True)
@@ -243,8 +304,18 @@ def main() -> None:
         ).stdout.strip()
     else:
         upstream, model = args.base_url, args.model or "gpt-4o-mini"
+    meta = (
+        resumable_meta(previous["meta"], model, args.max_iterations)
+        if previous
+        else {
+            "model": model,
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores shared with the local cluster",
+            "max_iterations": args.max_iterations,
+        }
+    )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     args.out.mkdir(parents=True, exist_ok=True)
+    report_path = args.resume or args.out / f"report-{stamp}.json"
     proxy = RecordingProxy(upstream, args.out / f"answers-{stamp}.jsonl").start()
     namespace = f"bench-agent-{secrets.token_hex(3)}"
     kubectl("create", "namespace", namespace)
@@ -265,7 +336,6 @@ def main() -> None:
             "LEVEL5_MODEL_TIMEOUT_SECONDS": "900",
         },
     )
-    results: list[TaskResult] = []
     try:
         time.sleep(3)  # kopf connects its watches
         began = time.monotonic()
@@ -275,6 +345,7 @@ def main() -> None:
                 break
             result = run_task(task, namespace, args.max_iterations, args.task_timeout)
             results.append(result)
+            write_report(report_path, results, meta)
             print(
                 f"  {i}/{len(tasks)} {task.name}: {result.phase} at {result.solved_at or '-'}, "
                 f"{result.tokens} tokens, {result.wall_seconds:.0f} s, review {result.verdicts}",
@@ -292,17 +363,9 @@ def main() -> None:
             kubectl("delete", "namespace", namespace, "--wait=false", check=False)
         if started_model:
             subprocess.run(["bash", str(LOCAL_MODEL), "down", str(args.port)], check=False)
-    meta = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "model": model,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores shared with the local cluster",
-        "max_iterations": args.max_iterations,
-    }
-    total = summary(results, args.max_iterations)
-    report = {"meta": meta, "total": total, "tasks": [asdict(r) for r in results]}
-    (args.out / f"report-{stamp}.json").write_text(json.dumps(report, indent=2))
-    print(table(results, total, meta))
-    print(f"(report: {args.out}/report-{stamp}.json; answers: {proxy.record_path}; operator log: {workdir})")
+    report = write_report(report_path, results, meta)
+    print(table(results, report["total"], report["meta"]))
+    print(f"(report: {report_path}; answers: {proxy.record_path}; operator log: {workdir})")
 
 
 if __name__ == "__main__":
