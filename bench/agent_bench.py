@@ -119,7 +119,7 @@ def _code(namespace: str, config_map: str | None) -> str | None:
     return data.get("main.py")
 
 
-def run_task(task: BenchTask, namespace: str, max_iterations: int, timeout: float) -> TaskResult:
+def run_task(task: BenchTask, namespace: str, max_iterations: int, timeout: float, commit: str) -> TaskResult:
     start = time.monotonic()
     apply(task.manifests(max_iterations), namespace)
     status: dict[str, Any] = {}
@@ -139,7 +139,7 @@ def run_task(task: BenchTask, namespace: str, max_iterations: int, timeout: floa
         solved_at=status.get("iteration") if phase == "Succeeded" else None,
         tokens=(status.get("totals") or {}).get("tokens", 0),
         wall_seconds=round(wall, 1),
-        commit=_commit(),
+        commit=commit,
         finished=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     for entry in history:
@@ -313,6 +313,9 @@ def main() -> None:
             "max_iterations": args.max_iterations,
         }
     )
+    # The operator imports this checkout once at its start: its rows measure this commit, whatever is
+    # checked out later.
+    commit = _commit()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     args.out.mkdir(parents=True, exist_ok=True)
     report_path = args.resume or args.out / f"report-{stamp}.json"
@@ -343,7 +346,7 @@ def main() -> None:
             if args.budget_minutes is not None and time.monotonic() - began > args.budget_minutes * 60:
                 print(f"  time budget spent: {len(tasks) - i + 1} task(s) not run", file=sys.stderr)
                 break
-            result = run_task(task, namespace, args.max_iterations, args.task_timeout)
+            result = run_task(task, namespace, args.max_iterations, args.task_timeout, commit)
             results.append(result)
             write_report(report_path, results, meta)
             print(
