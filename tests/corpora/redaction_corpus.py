@@ -20,8 +20,8 @@ detectors and is held out only, with no tuning half: made-up records in ten new 
 print them (``round4_records``), hand-written values in national formats (``ROUND4_HANDWRITTEN``), and clean
 look-alikes (``ROUND4_CLEAN``, ``round4_clean_generated``).
 
-Round 6 (split ``heldout6``, 2026-12-01) was written blind by a third outside evaluator, held out only: made-
-up people in 20 locales printed in new program-output formats and under each locale's own field labels
+Round 6 (split ``heldout6``, 2026-12-01) was written blind by a third outside evaluator, held out only:
+made-up people in 20 locales printed in new program-output formats and under each locale's own field labels
 (``round6_records``), hand-written names and addresses in their own scripts, checksummed identity numbers of
 18 more countries and libphonenumber-valid mobiles of 14 (``round6_handwritten``), and clean look-alikes
 (``ROUND6_CLEAN``, ``round6_clean_generated``).
