@@ -103,16 +103,17 @@ def test_corpora_are_split_by_family() -> None:
     only split of its new ones (438 and 264). Round 5 (2026-12-01, the inject15 helper, written knowing
     round 4's list of missed techniques but not its rows) is a tuning half only, split tuning5: new cases
     per missed technique and benign look-alikes (507 and 295). Round 5's blind half (2026-12-01, a second
-    outside evaluator) is held out only, split heldout5 (674 and 339)."""
+    outside evaluator) is held out only, split heldout5 (674 and 339). Round 6 (2026-12-01, a third outside
+    evaluator, blind) is held out only, split heldout6 (855 and 399)."""
     figures = injection_figures()
     splits: dict[str, set[str]] = {}
     for f in figures:
         splits.setdefault(f.name, set()).add(f.split)
     rounds = ({"tuning", "heldout", "heldout2"}, {"tuning3", "heldout3"})
     for name, found in splits.items():
-        earlier = found - {"heldout4", "tuning5", "heldout5"}
+        earlier = found - {"heldout4", "tuning5", "heldout5", "heldout6"}
         assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
-    assert sum(f.total for f in figures if f.measure == "detected") >= 674
+    assert sum(f.total for f in figures if f.measure == "detected") >= 855
     round5 = {f.name for f in figures if f.split == "tuning5"}
     assert {"encoded", "forbidden_capability", "indirect_multiturn", "benign_output"} <= round5
 
@@ -163,6 +164,20 @@ def test_round_5_is_held_out_only_and_covers_every_family() -> None:
     assert set(round5) >= _PROBES
     assert ("quoted_attack", "escalated") in round5
     assert sum(n for (_, measure), n in round5.items() if measure != "detected") >= 40
+
+
+def test_round_6_is_held_out_only_and_covers_every_family() -> None:
+    """Round 6 (2026-12-01, a third outside evaluator, blind to the detectors and to earlier rounds' rows)
+    has no tuning half: at least 150 attacks in every family the eval uses and at least 50 benign probes,
+    quoted attacks among them."""
+    round6 = _held_out_round("heldout6", no_tuning="tuning6")
+    attacks = {name: n for (name, measure), n in round6.items() if measure == "detected"}
+    assert sum(attacks.values()) >= 150
+    every = _ROUND_4_FAMILIES | {"config_puppetry", "hypothetical", "payload_splitting", "typoglycemia"}
+    assert every <= set(attacks), every - set(attacks)
+    assert set(round6) >= _PROBES
+    assert ("quoted_attack", "escalated") in round6
+    assert sum(n for (_, measure), n in round6.items() if measure != "detected") >= 50
 
 
 @pytest.mark.parametrize(
