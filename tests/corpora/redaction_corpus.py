@@ -1297,12 +1297,18 @@ def _valid_phone(fake: Faker, region: str, rng: Random) -> str:
             continue
         if phonenumbers.is_valid_number_for_region(number, region):
             return candidate
+    return _random_mobile(region, rng, 5)
+
+
+def _random_mobile(region: str, rng: Random, drawn: int) -> str:
+    """A valid mobile number of `region` in national format: libphonenumber's example with its last `drawn`
+    digits drawn from `rng`."""
     example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
     assert example is not None
     digits = str(example.national_number)
     while True:
-        tail = "".join(rng.choice(string.digits) for _ in range(5))
-        number = phonenumbers.parse(f"+{example.country_code}{digits[:-5]}{tail}", None)
+        tail = "".join(rng.choice(string.digits) for _ in range(drawn))
+        number = phonenumbers.parse(f"+{example.country_code}{digits[:-drawn]}{tail}", None)
         if phonenumbers.is_valid_number_for_region(number, region):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
@@ -1560,15 +1566,7 @@ def _round6_phones() -> list[tuple[str, str]]:
     )  # fmt: skip
     made: list[tuple[str, str]] = []
     for region, line in lines:
-        example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
-        assert example is not None
-        digits = str(example.national_number)
-        while True:
-            tail = "".join(rng.choice(string.digits) for _ in range(6))
-            number = phonenumbers.parse(f"+{example.country_code}{digits[:-6]}{tail}", None)
-            if phonenumbers.is_valid_number_for_region(number, region):
-                break
-        value = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        value = _random_mobile(region, rng, 6)
         if region == "IR":  # written with Persian digits
             value = value.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
         if region == "IN":  # an Indian mobile as two groups of five
