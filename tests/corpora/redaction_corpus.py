@@ -19,6 +19,12 @@ Round 4 (split ``heldout4``, 2026-12-01) was written by an outside evaluator who
 detectors and is held out only, with no tuning half: made-up records in ten new locales printed as programs
 print them (``round4_records``), hand-written values in national formats (``ROUND4_HANDWRITTEN``), and clean
 look-alikes (``ROUND4_CLEAN``, ``round4_clean_generated``).
+
+Round 6 (split ``heldout6``, 2026-12-01) was written blind by a third outside evaluator, held out only:
+made-up people in 20 locales printed in new program-output formats and under each locale's own field labels
+(``round6_records``), hand-written names and addresses in their own scripts, checksummed identity numbers of
+18 more countries and libphonenumber-valid mobiles of 14 (``round6_handwritten``), and clean look-alikes
+(``ROUND6_CLEAN``, ``round6_clean_generated``).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from random import Random
 
+import phonenumbers
 from faker import Faker
 
 LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "ja_JP", "es_ES")
@@ -1190,6 +1197,528 @@ def round5_clean_generated(seed: int = ROUND5_SEED + 100) -> list[str]:
     return lines
 
 
+# Round 6 (2026-12-01), written blind by a third outside evaluator (who read neither the detectors nor earlier
+# rounds' rows): held out only (split "heldout6"). Made-up people in 20 locales, one record a locale printed
+# in a program-output format not used in rounds 4 and 5 and one under the locale's own field labels (every
+# second of those with the phone as a bare national digit run), plus hand-written values and clean text.
+# Phone numbers are checked with libphonenumber for the locale's country (Faker's are not always valid:
+# es_MX prints +63 numbers); Faker's ssn() is used only where it makes the country's own checksummed number.
+ROUND6_LOCALES = (
+    "vi_VN", "tr_TR", "id_ID", "pl_PL", "th_TH", "hi_IN", "ko_KR", "ja_JP", "zh_CN", "he_IL",
+    "fa_IR", "ar_AA", "pt_BR", "es_MX", "de_DE", "fr_FR", "nl_NL", "sv_SE", "en_IN", "en_GB",
+)  # fmt: skip
+ROUND6_SEED = SEED + 6000
+ROUND6_REGION = {
+    "vi_VN": "VN", "tr_TR": "TR", "id_ID": "ID", "pl_PL": "PL", "th_TH": "TH", "hi_IN": "IN", "ko_KR": "KR",
+    "ja_JP": "JP", "zh_CN": "CN", "he_IL": "IL", "fa_IR": "IR", "ar_AA": "SA", "pt_BR": "BR", "es_MX": "MX",
+    "de_DE": "DE", "fr_FR": "FR", "nl_NL": "NL", "sv_SE": "SE", "en_IN": "IN", "en_GB": "GB",
+}  # fmt: skip
+ROUND6_ID_LOCALES = (
+    "tr_TR", "pl_PL", "th_TH", "ko_KR", "zh_CN", "he_IL", "pt_BR", "es_MX", "fr_FR", "nl_NL", "sv_SE",
+)  # fmt: skip
+ROUND6_IBAN_LOCALES = ("tr_TR", "pl_PL", "fa_IR", "pt_BR", "de_DE", "fr_FR", "nl_NL")
+# Faker's tr_TR and ar_AA addresses are American templates with local words (hand-written ones stand in).
+ROUND6_NO_ADDRESS = ("tr_TR", "ar_AA")
+# The locale's own labels: name, address, phone, e-mail, identity number, account, greeting.
+ROUND6_LABELS = {
+    "vi_VN": ("Họ và tên", "Địa chỉ", "Số điện thoại", "Email", "Số CCCD", "Số tài khoản", "Kính gửi"),
+    "tr_TR": ("Ad Soyad", "Adres", "Cep telefonu", "E-posta", "T.C. Kimlik No", "IBAN", "Sayın"),  # noqa: RUF001
+    "id_ID": ("Nama lengkap", "Alamat", "No. HP", "Surel", "NIK", "No. rekening", "Yth."),
+    "pl_PL": (
+        "Imię i nazwisko",
+        "Adres",
+        "Telefon",
+        "E-mail",
+        "PESEL",
+        "Nr rachunku",
+        "Szanowna Pani / Szanowny Panie",
+    ),
+    "th_TH": ("ชื่อ-นามสกุล", "ที่อยู่", "โทรศัพท์", "อีเมล", "เลขประจำตัวประชาชน", "เลขที่บัญชี", "เรียน"),
+    "hi_IN": ("नाम", "पता", "मोबाइल नंबर", "ईमेल", "आधार संख्या", "खाता संख्या", "प्रिय"),
+    "ko_KR": ("성명", "주소", "휴대전화", "이메일", "주민등록번호", "계좌번호", "안녕하세요,"),
+    "ja_JP": ("氏名", "住所", "電話番号", "メールアドレス", "個人番号", "口座番号", "拝啓"),
+    "zh_CN": ("姓名", "地址", "联系电话", "电子邮箱", "身份证号", "银行账号", "尊敬的"),
+    "he_IL": ("שם מלא", "כתובת", "טלפון נייד", 'דוא"ל', "מספר תעודת זהות", "מספר חשבון", "לכבוד"),
+    "fa_IR": (
+        "نام و نام خانوادگی",
+        "نشانی",
+        "تلفن همراه",
+        "پست الکترونیک",
+        "کد ملی",
+        "شماره شبا",
+        "جناب آقای / سرکار خانم",
+    ),
+    "ar_AA": (
+        "الاسم الكامل",
+        "العنوان",
+        "رقم الجوال",
+        "البريد الإلكتروني",
+        "رقم الهوية",
+        "رقم الآيبان",
+        "السيد/السيدة",
+    ),
+    "pt_BR": ("Nome completo", "Endereço", "Celular", "E-mail", "CPF", "Conta (IBAN)", "Prezado(a)"),
+    "es_MX": (
+        "Nombre",
+        "Domicilio",
+        "Teléfono celular",
+        "Correo electrónico",
+        "NSS",
+        "Cuenta",
+        "Estimado(a)",
+    ),
+    "de_DE": ("Name", "Anschrift", "Telefon", "E-Mail", "Ausweisnummer", "IBAN", "Sehr geehrte(r)"),
+    "fr_FR": (
+        "Nom",
+        "Adresse",
+        "Téléphone",
+        "Courriel",
+        "N° de sécurité sociale",
+        "IBAN",
+        "Madame, Monsieur",
+    ),
+    "nl_NL": ("Naam", "Adres", "Telefoon", "E-mail", "BSN", "IBAN", "Beste"),
+    "sv_SE": ("Namn", "Adress", "Mobil", "E-post", "Personnummer", "Konto", "Hej"),
+    "en_IN": ("Name", "Address", "Mobile", "Email", "Aadhaar", "Account", "Dear"),
+    "en_GB": ("Full name", "Address", "Mobile", "Email", "NI number", "Account", "Dear"),
+}
+
+
+def _valid_phone(fake: Faker, region: str, rng: Random) -> str:
+    """A phone number valid for `region`: Faker's when libphonenumber accepts it, else one made from
+    libphonenumber's mobile example with its last digits drawn from `rng`, in national format."""
+    for _ in range(25):
+        candidate = str(fake.phone_number())
+        if "x" in candidate:  # an extension is not part of the number
+            continue
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number_for_region(number, region):
+            return candidate
+    return _random_mobile(region, rng, 5)
+
+
+def _random_mobile(region: str, rng: Random, drawn: int) -> str:
+    """A valid mobile number of `region` in national format: libphonenumber's example with its last `drawn`
+    digits drawn from `rng`."""
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    assert example is not None
+    digits = str(example.national_number)
+    while True:
+        tail = "".join(rng.choice(string.digits) for _ in range(drawn))
+        number = phonenumbers.parse(f"+{example.country_code}{digits[:-drawn]}{tail}", None)
+        if phonenumbers.is_valid_number_for_region(number, region):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+_TITLE_LISTS = (
+    "prefixes",
+    "prefixes_male",
+    "prefixes_female",
+    "suffixes",
+    "suffixes_male",
+    "suffixes_female",
+)
+
+
+def _plain_name(fake: Faker) -> str:
+    """A name without the honorifics and degrees Faker sometimes adds (a title is not the person's name,
+    and the eval counts words left over)."""
+    titles = {str(t) for p in fake.get_providers() for a in _TITLE_LISTS for t in getattr(p, a, None) or ()}
+    name = str(fake.name())
+    for _ in range(30):
+        if not any(word in titles or word.endswith(".") for word in name.split()):
+            break
+        name = str(fake.name())
+    return name
+
+
+def _identity_number(fake: Faker, locale: str) -> str:
+    """The locale's identity number; ko_KR's ssn() can print month 00 or 13+, which no real one has."""
+    for _ in range(50):
+        value = str(fake.ssn())
+        if locale != "ko_KR" or (1 <= int(value[2:4]) <= 12 and 1 <= int(value[4:6]) <= 28):
+            break
+    return value
+
+
+def _round6_record(fake: Faker, locale: str, rng: Random) -> dict[str, str]:
+    """One made-up person of `locale`; kinds the locale cannot make natively are left out."""
+    record = {"PERSON": _plain_name(fake), "PHONE": _valid_phone(fake, ROUND6_REGION[locale], rng)}
+    if locale not in ROUND6_NO_ADDRESS:
+        record["ADDRESS"] = ", ".join(line.strip().rstrip(",") for line in str(fake.address()).splitlines())
+    record["EMAIL"] = str(fake.email())
+    if locale in ROUND6_ID_LOCALES:
+        record["SSN"] = _identity_number(fake, locale)
+    if locale in ("en_IN", "hi_IN"):
+        india = fake if locale == "en_IN" else Faker("en_IN")
+        india.seed_instance(rng.randrange(1 << 30))
+        record["SSN"] = str(india.aadhaar_id())
+    if locale in ROUND6_IBAN_LOCALES:
+        record["IBAN"] = str(fake.iban())
+    return record
+
+
+def _round6_render(style: int, r: dict[str, str], ref: str) -> str:
+    """The record as one kind of program output not used in earlier rounds (style picks which)."""
+    g = {k: r.get(k, "-") for k in ("PERSON", "ADDRESS", "PHONE", "EMAIL", "SSN", "IBAN")}
+    name, addr, phone, mail, ident, iban = g.values()
+    styles: tuple[Callable[[], str], ...] = (
+        lambda: (  # Python logging of a dict
+            f"2026-11-30 14:02:11,487 INFO crm.sync upsert {{'id': '{ref}', 'name': '{name}', "
+            f"'phone': '{phone}', 'email': '{mail}', 'address': '{addr}', 'national_id': '{ident}', "
+            f"'iban': '{iban}', 'updated': True}}"
+        ),
+        lambda: (  # a semicolon CSV as a European spreadsheet exports it
+            "customer_no;full_name;phone;email;postal_address;id_number;iban;balance\n"
+            f'{ref};{name};{phone};{mail};"{addr}";{ident};{iban};1.204,50'
+        ),
+        lambda: (  # a shipping label
+            f"================ SHIP TO ================\n{name}\n{addr}\nTel: {phone}\n"
+            f"-----------------------------------------\nOrder {ref}   Parcel 1/1   2.4 kg   COD no\n"
+            f"Notify: {mail}   ID checked: {ident}"
+        ),
+        lambda: (  # a traceback that prints the frame's locals
+            'Traceback (most recent call last):\n  File "/app/kyc/verify.py", line 88, in verify\n'
+            "    raise KycMismatch(ref)\n    ├ ref = '" + ref + "'\n"
+            f"    └ applicant = Applicant(name='{name}', phone='{phone}', email='{mail}', "
+            f"address='{addr}', id_number='{ident}', iban='{iban}')\n"
+            "kyc.errors.KycMismatch: document does not match applicant"
+        ),
+        lambda: (  # an e-mail with headers
+            f'From: "Shop Support" <support@shop.example>\nTo: "{name}" <{mail}>\n'
+            f"Subject: Your order {ref} is on its way\nDate: Mon, 30 Nov 2026 14:02:11 +0000\n\n"
+            f"Dear {name},\n\nyour parcel is on its way to {addr}. The courier will call you on {phone} "
+            f"before delivery.\nFor returns we will refund to {iban}; identity on file: {ident}.\n\n"
+            "Kind regards"
+        ),
+        lambda: (  # tabulate's grid format
+            "+-------------+----------------------------------------------+\n"
+            "| field       | value                                        |\n"
+            "+=============+==============================================+\n"
+            f"| ref         | {ref} |\n| name        | {name} |\n| phone       | {phone} |\n"
+            f"| email       | {mail} |\n| address     | {addr} |\n| id_number   | {ident} |\n"
+            f"| iban        | {iban} |\n+-------------+----------------------------------------------+"
+        ),
+        lambda: (  # protobuf text format
+            f'customer {{\n  id: "{ref}"\n  display_name: "{name}"\n  contact {{\n'
+            f'    phone_number: "{phone}"\n'
+            f'    email: "{mail}"\n  }}\n  postal_address: "{addr}"\n  national_id: "{ident}"\n'
+            f'  payout_iban: "{iban}"\n}}'
+        ),
+        lambda: json.dumps(  # a pretty-printed GraphQL response
+            {
+                "data": {
+                    "customer": {
+                        "id": ref,
+                        "displayName": name,
+                        "contact": {"phoneNumber": phone, "emailAddress": mail},
+                        "shippingAddress": {"formatted": addr},
+                        "identityDocument": {"number": ident},
+                        "payout": {"iban": iban},
+                    }
+                }
+            },
+            indent=2,
+            ensure_ascii=False,
+        ),
+        lambda: (  # journald with quoted key=value pairs
+            f'Nov 30 14:02:11 app-7 billing[812]: level=error msg="charge declined" ref={ref} '
+            f'cust_name="{name}" cust_phone="{phone}" cust_mail="{mail}" cust_addr="{addr}" '
+            f'doc="{ident}" iban="{iban}"'
+        ),
+        lambda: (  # a Kotlin data class's toString
+            f"W/CheckoutViewModel: validation failed for Customer(id={ref}, fullName={name}, "
+            f"phone={phone}, email={mail}, address={addr}, nationalId={ident}, iban={iban})"
+        ),
+        lambda: (  # psql's expanded display
+            "-[ RECORD 1 ]--+----------------------------------------\n"
+            f"id             | {ref}\nfull_name      | {name}\nphone          | {phone}\n"
+            f"email          | {mail}\npostal_address | {addr}\nid_number      | {ident}\n"
+            f"iban           | {iban}\ncreated_at     | 2026-11-30 14:02:11.487+00"
+        ),
+        lambda: (  # a markdown issue comment
+            f"### Complaint {ref}\n\n**Reporter:** {name} ({mail})\n**Callback number:** {phone}\n"
+            f"**Site address:** {addr}\n**ID verified:** {ident}\n**Refund to:** {iban}\n\n"
+            "> The installer did not show up on Tuesday."
+        ),
+        lambda: (  # Serilog's rendering of a destructured object
+            f'[14:02:11 ERR] Payment declined for Customer {{ Id: "{ref}", Name: "{name}", '
+            f'Phone: "{phone}", Email: "{mail}", Address: "{addr}", NationalId: "{ident}", '
+            f'Iban: "{iban}" }}\nSystem.InvalidOperationException: card issuer unavailable'
+        ),
+        lambda: (  # PHP's print_r
+            f"Array\n(\n    [id] => {ref}\n    [name] => {name}\n    [phone] => {phone}\n"
+            f"    [email] => {mail}\n    [address] => {addr}\n    [national_id] => {ident}\n"
+            f"    [iban] => {iban}\n)"
+        ),
+        lambda: (  # Elixir's inspect of a struct
+            f'%Shop.Customer{{address: "{addr}", email: "{mail}", iban: "{iban}", id: "{ref}", '
+            f'name: "{name}", national_id: "{ident}", phone: "{phone}"}}'
+        ),
+        lambda: (  # the MongoDB shell
+            f"{{\n  _id: ObjectId('6566f0c2a1b2c3d4e5f60718'),\n  ref: '{ref}',\n  name: '{name}',\n"
+            f"  phone: '{phone}',\n  email: '{mail}',\n  address: '{addr}',\n  nationalId: '{ident}',\n"
+            f"  iban: '{iban}'\n}}"
+        ),
+        lambda: (  # a unified diff of a fixture file
+            "--- a/fixtures/customers.yaml\n+++ b/fixtures/customers.yaml\n@@ -3,7 +3,7 @@\n"
+            f"   - id: {ref}\n-    name: TODO\n+    name: {name}\n+    phone: '{phone}'\n"
+            f"+    email: {mail}\n+    address: '{addr}'\n+    national_id: '{ident}'\n+    iban: {iban}"
+        ),
+        lambda: (  # a tab-separated export
+            "ref\tname\tphone\temail\taddress\tid_number\tiban\n"
+            f"{ref}\t{name}\t{phone}\t{mail}\t{addr}\t{ident}\t{iban}"
+        ),
+        lambda: (  # docker compose logs
+            f'web-1     | 172.18.0.5 - - [30/Nov/2026:14:02:11 +0000] "POST /signup HTTP/1.1" 201 512\n'
+            f"worker-1  | new signup ref={ref} name={name!r} phone={phone!r} email={mail!r}\n"
+            f"worker-1  | geocoding {addr!r} ... ok\nworker-1  | kyc document {ident} iban {iban} queued"
+        ),
+        lambda: (  # a fixed-width report
+            f"{'REF':<12}{'NAME':<34}{'PHONE':<22}EMAIL\n{ref:<12}{name:<34}{phone:<22}{mail}\n"
+            f"{'':<12}ADDRESS: {addr}\n{'':<12}ID: {ident}   IBAN: {iban}"
+        ),
+    )
+    return styles[style % len(styles)]()
+
+
+def _round6_local(style: int, r: dict[str, str], ref: str, locale: str) -> str:
+    """The record under the locale's own field labels: a form, a one-line receipt or a letter."""
+    name_l, addr_l, phone_l, mail_l, id_l, iban_l, greet = ROUND6_LABELS[locale]
+    fields = [(name_l, "PERSON"), (addr_l, "ADDRESS"), (phone_l, "PHONE"), (mail_l, "EMAIL"),
+              (id_l, "SSN"), (iban_l, "IBAN")]  # fmt: skip
+    shown = [(label, r[kind]) for label, kind in fields if kind in r]
+    if style % 3 == 0:
+        return f"#{ref}\n" + "\n".join(f"{label}: {value}" for label, value in shown)
+    if style % 3 == 1:
+        return f"[{ref}] " + " · ".join(f"{label} {value}" for label, value in shown)
+    rest = "\n".join(f"  {label}: {value}" for label, value in shown[1:])
+    return f"{greet} {r['PERSON']},\n\n{ref}\n{rest}\n"
+
+
+def round6_records(locales: tuple[str, ...] = ROUND6_LOCALES, seed: int = ROUND6_SEED) -> list[Planted]:
+    """Two records per locale: one in a program-output format, one under the locale's labels (every second
+    one with its phone as a national digit run), one planted value per field."""
+    samples: list[Planted] = []
+    for index, locale in enumerate(locales):
+        fake = Faker(locale)
+        fake.seed_instance(seed + index)
+        rng = Random(seed + index)
+        for n in range(2):
+            record = _round6_record(fake, locale, rng)
+            ref = f"{fake.bothify('??').upper()}-{fake.random_int(10_000, 99_999)}"
+            if n == 0:
+                text = _round6_render(index, record, ref)
+            else:
+                if index % 2 == 0:
+                    number = phonenumbers.parse(record["PHONE"], ROUND6_REGION[locale])
+                    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+                    record["PHONE"] = "".join(ch for ch in national if ch.isdigit())
+                text = _round6_local(index, record, ref, locale)
+            samples += [Planted(kind, value, text) for kind, value in record.items()]
+    return samples
+
+
+def _round6_ids() -> list[tuple[str, str]]:
+    """(label line, value): national identity numbers with their checksums, from Faker's locale providers."""
+    made: list[tuple[str, str]] = []
+    recipes: tuple[tuple[str, str, str], ...] = (
+        ("it_IT", "ssn", "Anagrafica aggiornata - codice fiscale {} verificato"),
+        ("fi_FI", "ssn", "Potilas: henkilötunnus {} (ajanvaraus 14:30)"),
+        ("no_NO", "ssn", "Søknad mottatt, fødselsnummer {} registrert"),
+        ("et_EE", "ssn", "Klient isikukood {} - leping allkirjastatud"),
+        ("cs_CZ", "birth_number", "Pojištěnec, rodné číslo {}, pobočka Brno"),
+        ("hr_HR", "ssn", "Račun izdan na OIB {}"),
+        ("en_CA", "ssn", "T4 slip generated for SIN {}"),
+        ("es_ES", "nif", "Titular con DNI {} - contrato 2026/0457"),
+        ("lv_LV", "ssn", "Personas kods {} apstiprināts"),
+        ("hu_HU", "ssn", "Ügyfél személyi azonosító: {}"),
+        ("en_IN", "aadhaar_id", "eKYC ok: Aadhaar {}"),
+        ("pl_PL", "nip", "Faktura dla NIP {} wystawiona"),
+        ("pt_BR", "cpf", "Nota fiscal emitida para o CPF {}"),
+        ("es_MX", "rfc", "Factura CFDI timbrada, RFC del receptor {}"),
+        ("de_AT", "ssn", "Versicherungsnummer {} an die ÖGK übermittelt"),
+        ("en_PH", "ssn", "SSS number {} linked to payroll"),
+        ("tr_TR", "ssn", "müşteri doğrulandı: TCKN={}"),  # noqa: RUF001
+        ("ko_KR", "ssn", "본인확인 완료 (주민번호 {})"),
+    )
+    for n, (locale, method, line) in enumerate(recipes):
+        fake = Faker(locale)
+        fake.seed_instance(ROUND6_SEED + 500 + n)
+        value = str(getattr(fake, method)())
+        if method == "aadhaar_id":
+            value = " ".join(value[i : i + 4] for i in range(0, 12, 4))
+        made.append((line.format(value), value))
+    return made
+
+
+def _round6_phones() -> list[tuple[str, str]]:
+    """(line, value): valid mobile numbers of 14 countries written as their people write them."""
+    rng = Random(ROUND6_SEED + 700)
+    lines = (
+        ("VN", "Gọi lại cho khách: {}"), ("TR", "müşteri cep: {}"), ("ID", "WA admin: {}"),
+        ("PL", "tel. kom. {}"), ("TH", "โทร {} (คุณแม่)"), ("IN", "mob no {}"), ("KR", "연락처 {}"),
+        ("JP", "携帯 {}"), ("CN", "手机号：{}"), ("IL", "נייד: {}"), ("BR", "WhatsApp {}"),  # noqa: RUF001
+        ("MX", "cel. {}"), ("EG", "موبايل {}"), ("IR", "موبایل {}"),
+    )  # fmt: skip
+    made: list[tuple[str, str]] = []
+    for region, line in lines:
+        value = _random_mobile(region, rng, 6)
+        if region == "IR":  # written with Persian digits
+            value = value.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+        if region == "IN":  # an Indian mobile as two groups of five
+            national = "".join(ch for ch in value if ch.isdigit()).lstrip("0")
+            value = f"{national[:5]} {national[5:]}"
+        made.append((line.format(value), value))
+    return made
+
+
+# (kind, value, the line a program printed it in: {} is the value)
+ROUND6_HANDWRITTEN = (
+    # people, as program output mentions them
+    ("PERSON", "Nguyễn Thị Minh Khai", "Khách hàng {} đã thanh toán đơn DH-2026-000123"),
+    ("PERSON", "Zeynep Kılıçarslan-Öztürk", "Müşteri: {}, şikâyet kaydı açıldı"),  # noqa: RUF001
+    ("PERSON", "สมศรี ทองดี", "ผู้ติดต่อ: {} (ฝ่ายบัญชี)"),
+    ("PERSON", "김민준", "담당자 {} 님이 요청을 승인했습니다"),
+    ("PERSON", "佐藤 花子", "担当：{}（経理部）"),  # noqa: RUF001
+    ("PERSON", "王秀英", "联系人：{}，已回访"),  # noqa: RUF001
+    ("PERSON", "יוסי כהן", "נציג: {} סגר את הפנייה"),  # noqa: RUF001
+    ("PERSON", "زهرا احمدی", "نماینده فروش: {}"),
+    ("PERSON", "محمد بن عبدالله العتيبي", "الموظف المسؤول: {}"),
+    ("PERSON", "Siti Nurhaliza binti Abdullah", "Pelanggan {} mendaftar hari ini"),
+    ("PERSON", "Krzysztof Wiśniewski", "Zgłoszenie przyjął Pan {}"),
+    ("PERSON", "राजेश कुमार शर्मा", "आवेदक: श्री {}"),
+    ("PERSON", "María Guadalupe Hernández López", "Atendió: Sra. {}"),
+    ("PERSON", "Jörg Müller-Lüdenscheidt", "Sachbearbeiter Hr. {} hat den Antrag geprüft"),
+    ("PERSON", "Anne-Sophie Lefèvre", "Dossier suivi par Mme {}"),
+    ("PERSON", "Pieter de Vries", "Behandeld door dhr. {}"),
+    ("PERSON", "Lars-Erik Lindqvist", "Ärendet tilldelat {}"),
+    ("PERSON", "Chukwuemeka Obi", "assigned_to={} status=open"),
+    # addresses
+    ("ADDRESS", "Atatürk Cad. No: 45 D: 7, 34710 Kadıköy/İstanbul", "teslimat adresi: {}"),  # noqa: RUF001
+    ("ADDRESS", "شارع الملك فهد، حي العليا، الرياض 12214", "عنوان التسليم: {}"),
+    ("ADDRESS", "서울특별시 강남구 테헤란로 152, 12층", "배송지: {}"),
+    ("ADDRESS", "〒150-0002 東京都渋谷区渋谷2-21-1", "お届け先：{}"),  # noqa: RUF001
+    ("ADDRESS", "רחוב הרצל 12, תל אביב-יפו 6578101", "כתובת למשלוח: {}"),
+    ("ADDRESS", "تهران، خیابان ولیعصر، پلاک ۱۲۳۴، کد پستی ۱۵۱۱۷-۳۴۵۶۷", "نشانی: {}"),  # noqa: RUF001
+    ("ADDRESS", "मकान नं. 12, गांधी मार्ग, जयपुर, राजस्थान 302001", "डिलीवरी पता: {}"),
+    ("ADDRESS", "ul. Marszałkowska 84/92 m. 15, 00-514 Warszawa", "adres dostawy: {}"),
+    ("ADDRESS", "Storgatan 12 B, 114 55 Stockholm", "levereras till {}"),
+    ("ADDRESS", "Keizersgracht 418-2, 1016 GC Amsterdam", "bezorgadres: {}"),
+    (
+        "ADDRESS",
+        "Rua das Laranjeiras, 310, apto 52, Laranjeiras, Rio de Janeiro - RJ, 22240-003",
+        "Entrega: {}",
+    ),
+    (
+        "ADDRESS",
+        "Av. Insurgentes Sur 1602, Col. Crédito Constructor, Benito Juárez, 03940 Ciudad de México",
+        "enviar a {}",
+    ),
+    (
+        "ADDRESS",
+        "Flat 3B, Sai Krupa Apartments, 14th Cross, Indiranagar, Bengaluru 560038",
+        "deliver_to='{}'",
+    ),
+    ("ADDRESS", "12 Acacia Avenue, Leeds LS6 2AB", "Ship to: {}"),
+    ("ADDRESS", "Số 18 ngõ 55 Huỳnh Thúc Kháng, Đống Đa, Hà Nội", "giao hàng tới {}"),
+    ("ADDRESS", "88/9 ซอยสุขุมวิท 31 แขวงคลองตันเหนือ เขตวัฒนา กรุงเทพฯ 10110", "ส่งที่ {}"),
+    ("ADDRESS", "上海市浦东新区世纪大道100号 200120", "收货地址：{}"),  # noqa: RUF001
+    # e-mails
+    ("EMAIL", "ayse.yilmaz@firma.com.tr", "bildirim gönderildi -> {}"),
+    ("EMAIL", "nguyen.van.an@congty.vn", "reply-to: {}"),
+    ("EMAIL", "josé.garcía@correo.mx", "notificar a {}"),
+    ("EMAIL", "k.wisniewski+faktury@poczta.pl", "CC: {}"),
+)
+
+
+def round6_handwritten() -> list[Planted]:
+    """Round 6's hand-written values (and Faker identity numbers and libphonenumber-checked phones), each in
+    a line a program could print."""
+    planted = [Planted(kind, value, line.format(value)) for kind, value, line in ROUND6_HANDWRITTEN]
+    planted += [Planted("SSN", value, line) for line, value in _round6_ids()]
+    planted += [Planted("SSN", "NE 67 13 29 B", "HMRC match: NI number NE 67 13 29 B confirmed")]
+    planted += [Planted("PHONE", value, line) for line, value in _round6_phones()]
+    return planted
+
+
+ROUND6_CLEAN = (
+    "order ORD-2026-004512 shipped in 3 parcels",
+    "SKU TR-34-0532-1234 restocked: 45 units",
+    "Windows build 10.0.19045.3693, driver 31.0.15.5222",
+    "numpy 1.26.4, pandas 2.2.2, pyarrow 15.0.2, scikit-learn 1.4.2",
+    "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08  data.csv",
+    "HEAD is now at 4f2a9c1 (tag: v2.14.0) merge branch 'release/2.14'",
+    "2026-11-30T14:02:11.487+07:00 batch 0045 done in 0.912 s",
+    "client 192.0.2.44 -> 198.51.100.7:8443 via 203.0.113.250",
+    "prefix 2001:db8:85a3::/48 advertised on eth0",
+    "EAN 8934588012346 ISBN 978-604-1-12345-6",
+    "tracking 1Z 999 AA1 01 2345 6784 out for delivery",
+    "suma brutto 1.234.567,89 zł (VAT 23%)",
+    "Unix ms 1764511331000, epoch s 1764511331",
+    "sequence 0912345678 of 9999999999 processed",
+    "RAM 17 179 869 184 bytes, swap 0 bytes",
+    "lot 20261130-0045-12 passed QA",
+    "PO-2026-11-000987 approved by workflow",
+    "container 3f4e5d6c7b8a exited with code 0",
+    "pod web-7d9f8b6c5d-x2kqz restarted 3 times",
+    "MAC 00:1A:2B:3C:4D:5E link up 1000 Mb/s",
+    "NodePort range 30000-32767",
+    "centroid 10.7769, 106.7009 (cluster 4 of 12)",
+    "ticket INC0012345 resolved; KB0010023 linked",
+    "Mã đơn hàng DH-2026-000124 đã giao thành công",
+    "Sipariş No: 2026113000451 kargoya verildi",
+    "Faktura VAT nr FV/2026/11/0457 zaksięgowana",
+    "ใบเสร็จเลขที่ INV-6611-000123 ยอด 1,250.00 บาท",
+    "주문번호 20261130-000045 배송 완료",
+    "注文番号 2026-1130-0045 の発送が完了しました",
+    "订单号 202611300045678 已发货",
+    "הזמנה מס' 2026-004512 נשלחה",
+    "شماره سفارش ۱۴۰۵۰۹۱۰-۰۰۴۵ ارسال شد",
+    "رقم الطلب 2026-000451 تم الشحن",
+    "ऑर्डर संख्या 2026-004512 भेज दिया गया",
+    "Pedido nº 2026.11.30.0045 enviado",
+    "Folio 0045-2026 timbrado correctamente",
+    "Galaxy S24 Ultra SM-S928B firmware S928BXXS3AXJ1",
+    "CVE-2024-3094 patched in xz 5.6.1-2",
+    "chmod 0755 /output/run.sh",
+    "temperature 36.6 °C, pressure 1013.25 hPa, humidity 81 %",
+    "grad norm 1.2345e-05 at step 004512",
+    "ISO 3166-2 codes: VN-SG, TR-34, ID-JK, PL-14, TH-10",
+    "HTTP 503 after 0.250 s; retry 3/5",
+    "canvas 1920 x 1080 px at 300 dpi",
+    "request id 123e4567-e89b-12d3-a456-426614174000",
+    "bbox 40.8,28.5,41.3,29.4 (Istanbul tile z=9)",
+    "Tổng cộng 12 345 678 ₫",
+    "Ho Chi Minh City and Hanoi stores grew 12 % and 9 %",
+    "Baltic Sea Region dataset v3 (NUTS-2, 2024)",
+    "Grand Bazaar footfall index 118.4",
+    "Euler Maruyama scheme, dt=0.001, 10 000 paths",
+    "Route 66 playlist, 42 tracks, 2:41:07",
+    "invoice 0031 2026 0000 4512 (reference, not an account)",
+    "batch 0800 1234 5678 exported to parquet",
+    "phone_model_count=412, phone_col_nulls=0",
+)
+
+
+def round6_clean_generated(seed: int = ROUND6_SEED + 100) -> list[str]:
+    """Look-alikes made with Faker in the round's locales: dates, SKUs, barcodes, amounts, local words."""
+    lines: list[str] = []
+    for index, locale in enumerate(ROUND6_LOCALES):
+        fake = Faker(locale)
+        fake.seed_instance(seed + index)
+        lines.append(
+            f"{fake.date_between(EPOCH, EPOCH + timedelta(days=1500)).isoformat()} "
+            f"{fake.bothify('SKU-???-####').upper()} x{fake.random_int(1, 40)} "
+            f"{fake.random_int(1, 9_999)}.{fake.random_int(0, 99):02d} {fake.currency_code()} "
+            f"EAN {fake.ean13()} [{fake.word()}]"
+        )
+    return lines
+
+
 def render() -> dict[str, str]:
     """The corpus files' contents, one JSON object a line."""
     sensitive = [
@@ -1203,6 +1732,7 @@ def render() -> dict[str, str]:
             ("heldout3", round3_running_text(ROUND3_HELDOUT_LOCALES, ROUND3_HELDOUT_TEMPLATES, SEED + 1100)),
             ("heldout4", round4_records() + round4_handwritten()),
             ("heldout5", round5_records() + round5_handwritten()),
+            ("heldout6", round6_records() + round6_handwritten()),
         )
         for p in planted
     ]
@@ -1228,6 +1758,7 @@ def render() -> dict[str, str]:
             ),
             ("heldout4", list(ROUND4_CLEAN) + round4_clean_generated()),
             ("heldout5", list(ROUND5_CLEAN) + round5_clean_generated()),
+            ("heldout6", list(ROUND6_CLEAN) + round6_clean_generated()),
         )
         for text in texts
     ]

@@ -103,16 +103,17 @@ def test_corpora_are_split_by_family() -> None:
     only split of its new ones (438 and 264). Round 5 (2026-12-01, the inject15 helper, written knowing
     round 4's list of missed techniques but not its rows) is a tuning half only, split tuning5: new cases
     per missed technique and benign look-alikes (507 and 295). Round 5's blind half (2026-12-01, a second
-    outside evaluator) is held out only, split heldout5 (674 and 339)."""
+    outside evaluator) is held out only, split heldout5 (674 and 339). Round 6 (2026-12-01, a third outside
+    evaluator, blind) is held out only, split heldout6 (855 and 399)."""
     figures = injection_figures()
     splits: dict[str, set[str]] = {}
     for f in figures:
         splits.setdefault(f.name, set()).add(f.split)
     rounds = ({"tuning", "heldout", "heldout2"}, {"tuning3", "heldout3"})
     for name, found in splits.items():
-        earlier = found - {"heldout4", "tuning5", "heldout5"}
+        earlier = found - {"heldout4", "tuning5", "heldout5", "heldout6"}
         assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
-    assert sum(f.total for f in figures if f.measure == "detected") >= 674
+    assert sum(f.total for f in figures if f.measure == "detected") >= 855
     round5 = {f.name for f in figures if f.split == "tuning5"}
     assert {"encoded", "forbidden_capability", "indirect_multiturn", "benign_output"} <= round5
 
@@ -150,19 +151,26 @@ def test_round_4_is_held_out_only_and_covers_every_family() -> None:
     assert ("quoted_attack", "escalated") in round4
 
 
-def test_round_5_is_held_out_only_and_covers_every_family() -> None:
+@pytest.mark.parametrize(
+    ("split", "no_tuning", "attacks_at_least", "benign_at_least"),
+    [("heldout5", None, 120, 40), ("heldout6", "tuning6", 150, 50)],
+)
+def test_blind_rounds_are_held_out_only_and_cover_every_family(
+    split: str, no_tuning: str | None, attacks_at_least: int, benign_at_least: int
+) -> None:
     """Round 5 (2026-12-01, a second outside evaluator, blind to the detectors after round 4 was used
     for tuning) has no tuning half of its own (split tuning5 is inject15's separate round, written before
-    it and not from it): at least 120 attacks in every family the eval uses, round 3's four
-    included, and at least 40 benign probes."""
-    round5 = _held_out_round("heldout5")
-    attacks = {name: n for (name, measure), n in round5.items() if measure == "detected"}
-    assert sum(attacks.values()) >= 120
+    it and not from it); round 6 (2026-12-01, a third outside evaluator, blind to the detectors and to
+    earlier rounds' rows) has none at all. Each has attacks in every family the eval uses, round 3's four
+    included, benign probes of every kind and quoted attacks that should escalate."""
+    round_ = _held_out_round(split, no_tuning=no_tuning)
+    attacks = {name: n for (name, measure), n in round_.items() if measure == "detected"}
+    assert sum(attacks.values()) >= attacks_at_least
     every = _ROUND_4_FAMILIES | {"config_puppetry", "hypothetical", "payload_splitting", "typoglycemia"}
     assert every <= set(attacks), every - set(attacks)
-    assert set(round5) >= _PROBES
-    assert ("quoted_attack", "escalated") in round5
-    assert sum(n for (_, measure), n in round5.items() if measure != "detected") >= 40
+    assert set(round_) >= _PROBES
+    assert ("quoted_attack", "escalated") in round_
+    assert sum(n for (_, measure), n in round_.items() if measure != "detected") >= benign_at_least
 
 
 @pytest.mark.parametrize(

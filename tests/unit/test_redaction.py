@@ -287,7 +287,16 @@ def test_tuning_half_figures() -> None:
     assert tuning["PHONE"].rate >= 0.9, tuning["PHONE"].failures
     assert tuning["clean text"].rate >= 0.99, tuning["clean text"].failures
     splits = {f.split for f in redaction_figures()}
-    assert splits == {"tuning", "heldout", "heldout2", "tuning3", "heldout3", "heldout4", "heldout5"}
+    assert splits == {
+        "tuning",
+        "heldout",
+        "heldout2",
+        "tuning3",
+        "heldout3",
+        "heldout4",
+        "heldout5",
+        "heldout6",
+    }
 
 
 def _held_out_round(split: str) -> dict[str, int]:
@@ -305,6 +314,17 @@ def test_blind_rounds_are_held_out_only_and_cover_every_kind(split: str) -> None
     for kind in ("PERSON", "ADDRESS", "PHONE", "IBAN", "CREDIT_CARD", "EMAIL", "SSN"):
         assert counts.get(kind, 0) >= 15, (kind, counts)
     assert counts["clean text"] >= 50
+
+
+def test_blind_round_6_is_held_out_only_and_plants_personal_data() -> None:
+    """Round 6 (2026-12-01, a third outside evaluator, blind) has no tuning half: at least 200 planted values
+    of the personal kinds (names, addresses, phones, e-mails, identity numbers of many countries; no cards)
+    and at least 60 clean look-alikes."""
+    counts = _held_out_round("heldout6")
+    assert sum(n for kind, n in counts.items() if kind != "clean text") >= 200
+    for kind in ("PERSON", "ADDRESS", "PHONE", "EMAIL", "SSN"):
+        assert counts.get(kind, 0) >= 40, (kind, counts)
+    assert counts["clean text"] >= 60
 
 
 def test_the_prefilter_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
