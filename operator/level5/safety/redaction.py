@@ -412,6 +412,7 @@ def _parses(raw: str, region: str | None, check: Callable[[phonenumbers.PhoneNum
 
 
 def _phones(text: str, hits: Hits) -> Iterator[Span]:
+    verdicts: dict[tuple[str, bool], bool] = {}
     # Digit groups shaped like a phone number; libphonenumber validates only those.
     for m in _matches(_PHONE_CANDIDATE, text, sorted(hits["phone"] + hits["phone_label"])):
         raw = m.group().rstrip(" .-/")
@@ -426,7 +427,12 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
         if _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()]):
             continue
         labelled = _PHONE_LABEL.search(text[max(0, m.start() - 24) : m.start()]) is not None
-        if _phone_number(raw, labelled):
+        # The same number recurs in program output (a log line per request): libphonenumber's answer for
+        # a candidate, a pure function of its characters, is asked once per text.
+        verdict = verdicts.get((raw, labelled))
+        if verdict is None:
+            verdict = verdicts[raw, labelled] = _phone_number(raw, labelled)
+        if verdict:
             yield Span(m.start(), end, "PHONE", 50)
 
 
