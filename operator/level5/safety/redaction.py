@@ -558,17 +558,12 @@ _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
 
 
 def _name_end(text: str, start: int) -> int:
-    """End of the person's name starting at `start`: capitalised words, particles between them."""
-    end = cursor = start
+    """End of the person's name starting at `start`: capitalised words, particles between them, each
+    after one space or tab (matched where it must start, rather than searched for)."""
+    end = start
     words = 0
-    for m in _NAME_WORD.finditer(text, start):
-        gap = text[cursor : m.start()]
-        if (
-            (cursor != start and gap not in (" ", "\t"))
-            or (cursor == start and m.start() != start)
-            or words == 5
-        ):
-            break
+    m = _NAME_WORD.match(text, start)
+    while m is not None and words < 5:
         word, cursor = m.group(), m.end()
         lower = word.lower().rstrip(".,")
         if (word[0].isupper() or words == 0) and (lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS)):
@@ -577,14 +572,17 @@ def _name_end(text: str, start: int) -> int:
             end, words = cursor, words + 1
         elif lower not in _NAME_PARTICLES:
             break
+        m = _NAME_WORD.match(text, cursor + 1) if text.startswith((" ", "\t"), cursor) else None
     return end
 
 
 def _name_at(text: str, start: int, min_words: int, priority: int = 35) -> Span | None:
     name = text[start : _name_end(text, start)].rstrip(".,")
+    if not name:
+        return None
     words = len(_NAME_WORD.findall(name))
     # A single word in capitals is an acronym or a code ("EMEA"), not a name.
-    if name and words >= min_words and (words > 1 or not name.isupper()):
+    if words >= min_words and (words > 1 or not name.isupper()):
         return Span(start, start + len(name), "PERSON", priority)
     return None
 
