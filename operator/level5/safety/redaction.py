@@ -321,6 +321,8 @@ def _cards(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_CARD, text, hits["card"]):
         raw = m.group()
         digits = _NON_DIGITS.sub("", raw)
+        if not 12 <= len(digits) <= 19:  # no card is shorter or longer: the cheapest test first
+            continue
         groups = _CARD_SEPARATOR.split(raw)
         # Separators, when present, split the number into card-like groups (4-4-4-4, 4-6-5...).
         grouped = len(groups) == 1 or (len(groups) <= 5 and all(3 <= len(g) <= 6 for g in groups))
@@ -975,9 +977,15 @@ class Redactor:
         spans = [s for detect in DETECTORS for s in detect(text, hits) if not _inside(kept, s)]
         parts: list[str] = []
         counts: Counter[str] = Counter()
+        # The same value recurs in program output: its placeholder (an HMAC) is computed once per text.
+        placeholders: dict[tuple[str, str], str] = {}
         cursor = 0
         for span in _select(spans):
-            parts += [text[cursor : span.start], self.placeholder(span.kind, text[span.start : span.end])]
+            value = (span.kind, text[span.start : span.end])
+            placeholder = placeholders.get(value)
+            if placeholder is None:
+                placeholder = placeholders[value] = self.placeholder(*value)
+            parts += [text[cursor : span.start], placeholder]
             counts[span.kind] += 1
             cursor = span.end
         parts.append(text[cursor:])
