@@ -108,13 +108,10 @@ class _Caseless:
     from the original."""
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
-        self._pattern = re.compile(pattern, flags)
-
-    def search(self, text: str, pos: int, endpos: int) -> re.Match[str] | None:
-        return self._pattern.search(_lowered(text), pos, endpos)
+        self.compiled = re.compile(pattern, flags)
 
     def finditer(self, text: str, pos: int, endpos: int) -> Iterator[re.Match[str]]:
-        return self._pattern.finditer(_lowered(text), pos, endpos)
+        return self.compiled.finditer(_lowered(text), pos, endpos)
 
 
 Searchable = re.Pattern[str] | _Caseless
@@ -127,6 +124,9 @@ def _matches(
     trigger match not inside the previous value, the matches of a search from `back` characters before
     it to the end of its line and `lines` more lines (-1: to the end of the text) that start before the
     trigger ends (a trigger without a tracked start points at a window, which may hold more than one)."""
+    # The compiled pattern and the string it reads, resolved once rather than per trigger hit.
+    search = pattern.compiled.search if isinstance(pattern, _Caseless) else pattern.search
+    subject = _lowered(text) if isinstance(pattern, _Caseless) else text
     last = 0
     # The last search (from, to, its leftmost match): no match starts between `from` and that match, so
     # a later trigger whose search would start in between gets the same answer without searching again.
@@ -147,14 +147,14 @@ def _matches(
         if known[1] == stop and known[0] <= pos and (known[2] is None or pos <= known[2].start()):
             m = known[2]
         else:
-            m = pattern.search(text, pos, stop)
+            m = search(subject, pos, stop)
             known = (pos, stop, m)
         while m is not None and m.start() < end:
             last = m.end()
             yield m
             if last >= end:
                 break
-            m = pattern.search(text, last + (m.end() == m.start()), stop)
+            m = search(subject, last + (m.end() == m.start()), stop)
             known = (last, stop, m)
 
 
