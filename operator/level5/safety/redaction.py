@@ -974,7 +974,9 @@ class Redactor:
         """The text with every detected value replaced, and the number replaced per type."""
         kept = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)] if "[" in text else []
         hits = _PREFILTER.scan(text)
-        spans = [s for detect in DETECTORS for s in detect(text, hits) if not _inside(kept, s)]
+        spans = [s for detect in DETECTORS for s in detect(text, hits)]
+        if kept:
+            spans = [s for s in spans if not _inside(kept, s)]
         parts: list[str] = []
         counts: Counter[str] = Counter()
         # The same value recurs in program output: its placeholder (an HMAC) is computed once per text.
