@@ -642,6 +642,10 @@ def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
 def _people(text: str, hits: Hits) -> Iterator[Span]:
     found: list[Span | None] = list(_running_names(text, hits))
     for m in _matches(_PERSON_LABEL, text, hits["person"]):
+        # Most labels are followed by no name at all, so that is asked first.
+        name = _name_at(text, m.end(), 1)
+        if name is None:
+            continue
         # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
         strong = m.group().rstrip(" \t\"'").endswith((":", "=")) or text[
             m.start() : m.start() + 4
@@ -649,7 +653,7 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
             "dear",
             "name",
         )
-        found.append(_name_at(text, m.end(), 1 if strong else 2))
+        found.append(name if strong else _name_at(text, m.end(), 2))
     for m in _matches(_SIGN_OFF, text, hits["sign_off"], lines=2):
         if _line_end(text, m.end()) - _name_end(text, m.end()) <= 1:  # the name is the whole line
             found.append(_name_at(text, m.end(), 2))
