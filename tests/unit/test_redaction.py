@@ -1,6 +1,7 @@
 """Unit tests for layer 5 (redaction of PII and secrets)."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -418,3 +419,24 @@ def test_word_lists_report_exact_spans_of_every_occurrence() -> None:
 def test_first_names_with_any_capital_in_running_text(text: str, name: str) -> None:
     out = redacted(text)
     assert name not in out and "[PERSON:" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "left"),
+    [
+        ("phone: 4155552671 and later 4155552671 again", "later 4155552671 again"),
+        ("then 4155552671 and phone: 4155552671", "then 4155552671 and"),
+    ],
+)
+def test_a_repeated_digit_run_is_a_phone_number_only_under_a_label(text: str, left: str) -> None:
+    """libphonenumber's answer is asked once per candidate in a text: the label is part of what is asked,
+    so the same digits without a label stay, in either order."""
+    result = REDACTOR.redact(text)
+    assert left in result.text and result.counts == {"PHONE": 1}
+
+
+def test_a_repeated_value_gets_one_placeholder_every_time() -> None:
+    """A placeholder is computed once per value in a text, and stays the same for every occurrence."""
+    out = redacted("call 415-555-2671, 415-555-2671 or mail a@example.org, a@example.org")
+    phones, emails = re.findall(r"\[PHONE:\w+\]", out), re.findall(r"\[EMAIL:\w+\]", out)
+    assert len(phones) == len(emails) == 2 and len(set(phones)) == len(set(emails)) == 1

@@ -108,13 +108,10 @@ class _Caseless:
     from the original."""
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
-        self._pattern = re.compile(pattern, flags)
-
-    def search(self, text: str, pos: int, endpos: int) -> re.Match[str] | None:
-        return self._pattern.search(_lowered(text), pos, endpos)
+        self.compiled = re.compile(pattern, flags)
 
     def finditer(self, text: str, pos: int, endpos: int) -> Iterator[re.Match[str]]:
-        return self._pattern.finditer(_lowered(text), pos, endpos)
+        return self.compiled.finditer(_lowered(text), pos, endpos)
 
 
 Searchable = re.Pattern[str] | _Caseless
@@ -127,6 +124,9 @@ def _matches(
     trigger match not inside the previous value, the matches of a search from `back` characters before
     it to the end of its line and `lines` more lines (-1: to the end of the text) that start before the
     trigger ends (a trigger without a tracked start points at a window, which may hold more than one)."""
+    # The compiled pattern and the string it reads, resolved once rather than per trigger hit.
+    search = pattern.compiled.search if isinstance(pattern, _Caseless) else pattern.search
+    subject = _lowered(text) if isinstance(pattern, _Caseless) else text
     last = 0
     # The last search (from, to, its leftmost match): no match starts between `from` and that match, so
     # a later trigger whose search would start in between gets the same answer without searching again.
@@ -147,14 +147,14 @@ def _matches(
         if known[1] == stop and known[0] <= pos and (known[2] is None or pos <= known[2].start()):
             m = known[2]
         else:
-            m = pattern.search(text, pos, stop)
+            m = search(subject, pos, stop)
             known = (pos, stop, m)
         while m is not None and m.start() < end:
             last = m.end()
             yield m
             if last >= end:
                 break
-            m = pattern.search(text, last + (m.end() == m.start()), stop)
+            m = search(subject, last + (m.end() == m.start()), stop)
             known = (last, stop, m)
 
 
@@ -321,6 +321,8 @@ def _cards(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_CARD, text, hits["card"]):
         raw = m.group()
         digits = _NON_DIGITS.sub("", raw)
+        if not 12 <= len(digits) <= 19:  # no card is shorter or longer: the cheapest test first
+            continue
         groups = _CARD_SEPARATOR.split(raw)
         # Separators, when present, split the number into card-like groups (4-4-4-4, 4-6-5...).
         grouped = len(groups) == 1 or (len(groups) <= 5 and all(3 <= len(g) <= 6 for g in groups))
@@ -412,6 +414,7 @@ def _parses(raw: str, region: str | None, check: Callable[[phonenumbers.PhoneNum
 
 
 def _phones(text: str, hits: Hits) -> Iterator[Span]:
+    verdicts: dict[tuple[str, bool], bool] = {}
     # Digit groups shaped like a phone number; libphonenumber validates only those.
     for m in _matches(_PHONE_CANDIDATE, text, sorted(hits["phone"] + hits["phone_label"])):
         raw = m.group().rstrip(" .-/")
@@ -426,7 +429,12 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
         if _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()]):
             continue
         labelled = _PHONE_LABEL.search(text[max(0, m.start() - 24) : m.start()]) is not None
-        if _phone_number(raw, labelled):
+        # The same number recurs in program output (a log line per request): libphonenumber's answer for
+        # a candidate, a pure function of its characters, is asked once per text.
+        verdict = verdicts.get((raw, labelled))
+        if verdict is None:
+            verdict = verdicts[raw, labelled] = _phone_number(raw, labelled)
+        if verdict:
             yield Span(m.start(), end, "PHONE", 50)
 
 
@@ -552,17 +560,12 @@ _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
 
 
 def _name_end(text: str, start: int) -> int:
-    """End of the person's name starting at `start`: capitalised words, particles between them."""
-    end = cursor = start
+    """End of the person's name starting at `start`: capitalised words, particles between them, each
+    after one space or tab (matched where it must start, rather than searched for)."""
+    end = start
     words = 0
-    for m in _NAME_WORD.finditer(text, start):
-        gap = text[cursor : m.start()]
-        if (
-            (cursor != start and gap not in (" ", "\t"))
-            or (cursor == start and m.start() != start)
-            or words == 5
-        ):
-            break
+    m = _NAME_WORD.match(text, start)
+    while m is not None and words < 5:
         word, cursor = m.group(), m.end()
         lower = word.lower().rstrip(".,")
         if (word[0].isupper() or words == 0) and (lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS)):
@@ -571,14 +574,17 @@ def _name_end(text: str, start: int) -> int:
             end, words = cursor, words + 1
         elif lower not in _NAME_PARTICLES:
             break
+        m = _NAME_WORD.match(text, cursor + 1) if text.startswith((" ", "\t"), cursor) else None
     return end
 
 
 def _name_at(text: str, start: int, min_words: int, priority: int = 35) -> Span | None:
     name = text[start : _name_end(text, start)].rstrip(".,")
+    if not name:
+        return None
     words = len(_NAME_WORD.findall(name))
     # A single word in capitals is an acronym or a code ("EMEA"), not a name.
-    if name and words >= min_words and (words > 1 or not name.isupper()):
+    if words >= min_words and (words > 1 or not name.isupper()):
         return Span(start, start + len(name), "PERSON", priority)
     return None
 
@@ -636,6 +642,10 @@ def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
 def _people(text: str, hits: Hits) -> Iterator[Span]:
     found: list[Span | None] = list(_running_names(text, hits))
     for m in _matches(_PERSON_LABEL, text, hits["person"]):
+        # Most labels are followed by no name at all, so that is asked first.
+        name = _name_at(text, m.end(), 1)
+        if name is None:
+            continue
         # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
         strong = m.group().rstrip(" \t\"'").endswith((":", "=")) or text[
             m.start() : m.start() + 4
@@ -643,7 +653,7 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
             "dear",
             "name",
         )
-        found.append(_name_at(text, m.end(), 1 if strong else 2))
+        found.append(name if strong else _name_at(text, m.end(), 2))
     for m in _matches(_SIGN_OFF, text, hits["sign_off"], lines=2):
         if _line_end(text, m.end()) - _name_end(text, m.end()) <= 1:  # the name is the whole line
             found.append(_name_at(text, m.end(), 2))
@@ -968,12 +978,20 @@ class Redactor:
         """The text with every detected value replaced, and the number replaced per type."""
         kept = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)] if "[" in text else []
         hits = _PREFILTER.scan(text)
-        spans = [s for detect in DETECTORS for s in detect(text, hits) if not _inside(kept, s)]
+        spans = [s for detect in DETECTORS for s in detect(text, hits)]
+        if kept:
+            spans = [s for s in spans if not _inside(kept, s)]
         parts: list[str] = []
         counts: Counter[str] = Counter()
+        # The same value recurs in program output: its placeholder (an HMAC) is computed once per text.
+        placeholders: dict[tuple[str, str], str] = {}
         cursor = 0
         for span in _select(spans):
-            parts += [text[cursor : span.start], self.placeholder(span.kind, text[span.start : span.end])]
+            value = (span.kind, text[span.start : span.end])
+            placeholder = placeholders.get(value)
+            if placeholder is None:
+                placeholder = placeholders[value] = self.placeholder(*value)
+            parts += [text[cursor : span.start], placeholder]
             counts[span.kind] += 1
             cursor = span.end
         parts.append(text[cursor:])

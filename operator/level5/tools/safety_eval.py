@@ -341,7 +341,7 @@ def redaction_figures(corpora: Path = DEFAULT_CORPORA) -> list[Figure]:
     return _figures(rows)
 
 
-def _mixed_text(corpora: Path, size: int) -> str:
+def mixed_text(corpora: Path, size: int) -> str:
     """Program output as a benchmark sees it, repeated up to `size` characters: the clean look-alikes
     (log lines, tables of numbers, dates, versions, hashes, ids, code, prose) with one line in ten
     holding a planted personal value or secret."""
@@ -363,7 +363,7 @@ class Throughput:
 
 def redaction_speed(size: int = 4_000_000, corpora: Path = DEFAULT_CORPORA) -> Throughput:
     """Redaction throughput on `size` characters of mixed text (one call, as for one output)."""
-    text = _mixed_text(corpora, size)
+    text = mixed_text(corpora, size)
     redactor = Redactor(b"level5-bench")
     redactor.redact(text[:20_000])  # libphonenumber loads its metadata on first use: not throughput
     started, cpu = time.perf_counter(), time.process_time()
@@ -375,7 +375,7 @@ def redaction_speed(size: int = 4_000_000, corpora: Path = DEFAULT_CORPORA) -> T
 def redaction_growth(size: int = 1_000_000, corpora: Path = DEFAULT_CORPORA) -> float:
     """CPU time to redact four times `size` characters of mixed text over the time for `size` (4.0 when the
     time is linear in the input; it was about 16 when overlaps were resolved pairwise)."""
-    text = _mixed_text(corpora, 4 * size)
+    text = mixed_text(corpora, 4 * size)
     redactor = Redactor(b"level5-bench")
     redactor.redact(text[:20_000])
     times = []
