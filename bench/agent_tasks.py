@@ -194,8 +194,8 @@ TASKS: list[BenchTask] = [
             _hidden(
                 "file",
                 testScript="import csv\nrows=list(csv.reader(open('adults30.csv')))\n"
-                "assert rows[0]==['name','age'], 'wrong header'\n"
-                "assert [r[0] for r in rows[1:]]==['Ana','Chloe','Eve','Finn'], 'wrong rows'\n",
+                "assert rows[0]==['name','age'], f'header {rows[0]}'\n"
+                "assert [r[0] for r in rows[1:]]==['Ana','Chloe','Eve','Finn'], f'rows {rows[1:]}'\n",
             ),
         ],
         "import csv\nrows=[r for r in csv.DictReader(open('/data/people.csv')) if int(r['age'])>=30]\n"
@@ -220,8 +220,8 @@ TASKS: list[BenchTask] = [
     BenchTask(
         "csv-column-stats",
         "csv",
-        "Read /data/sales.csv and print the number of data rows as 'rows: N' and the sum of the units "
-        "column as 'units: N', each on its own line.",
+        "Read /data/sales.csv (columns region, product, units, price) and print the number of data rows as "
+        "'rows: N' and the sum of the units column as 'units: N', each on its own line.",
         [_seen("rows", outputContains="rows: 7"), _hidden("units", outputContains="units: 39")],
         "import csv\nr=list(csv.DictReader(open('/data/sales.csv')))\nprint(f'rows: {len(r)}')\n"
         "print(f\"units: {sum(int(x['units']) for x in r)}\")\n",
@@ -237,7 +237,7 @@ TASKS: list[BenchTask] = [
             _hidden(
                 "json",
                 testScript="import json\nd=json.load(open('people.json'))\n"
-                "assert d[0]=={'name':'Ana','age':34,'city':'Lisbon'}, d[0]\nassert len(d)==6\n",
+                "assert d[0]=={'name':'Ana','age':34,'city':'Lisbon'}, d[0]\nassert len(d)==6, len(d)\n",
             ),
         ],
         "import csv,json\nr=[{'name':x['name'],'age':int(x['age']),'city':x['city']} "
