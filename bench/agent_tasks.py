@@ -7,8 +7,11 @@ against its criteria, so a wrong expectation cannot hide in the table.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+_OUTPUT_PATH = re.compile(r"/output/[\w.-]*\w")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,10 @@ class BenchTask:
     def manifests(self, max_iterations: int) -> list[dict[str, Any]]:
         """The AgentTask (and its data ConfigMap), unsupervised (autonomy D), standard library only."""
         files: dict[str, Any] = {"read": [f"/data/{name}" for name in self.data]}
+        # The files the goal asks for, declared too: the prompt's sandbox section said "files to write: none
+        # required" to tasks whose goal asks for /output/adults30.csv (found 2026-12-01).
+        if writes := _OUTPUT_PATH.findall(self.goal):
+            files["write"] = writes
         docs: list[dict[str, Any]] = []
         if self.data:
             files["referenceData"] = f"{self.name}-data"

@@ -4,11 +4,14 @@ every criterion of its task (the way the sandbox's checks judge them), and a wro
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 from agent_task_runs import TASKS, BenchTask, run_task_program
+from level5.api.spec import AgentTaskSpec
+from level5.loop.prompts import system_prompt
 
 
 def _run(task: BenchTask, program: str, tmp_path: Path) -> list[str]:
@@ -54,3 +57,14 @@ def test_a_hidden_test_script_says_what_the_program_produced(script: str) -> Non
     for node in ast.walk(ast.parse(script)):
         if isinstance(node, ast.Assert):
             assert node.msg is not None and not isinstance(node.msg, ast.Constant), ast.unparse(node)
+
+
+@pytest.mark.parametrize("task", TASKS, ids=lambda t: t.name)
+def test_the_prompt_names_the_files_the_goal_asks_for(task: BenchTask) -> None:
+    spec = AgentTaskSpec.model_validate(task.manifests(3)[-1]["spec"])
+    sandbox = system_prompt(spec).split("SANDBOX:")[1]
+    to_write = sandbox.split("files to write: ")[1].split("\n")[0]
+    wanted = re.findall(r"/output/[\w.-]*\w", task.goal)
+    assert (to_write == "none required") is not wanted
+    for path in wanted:
+        assert path in to_write and f"Readable paths: {', '.join(spec.capabilities.files.read)}" in sandbox
