@@ -46,6 +46,7 @@ from bench import Operator  # noqa: E402
 from recording_proxy import RecordingProxy  # noqa: E402
 
 from kube import apply, get_json, kubectl  # noqa: E402
+from level5.sandbox.outcome import SANDBOX_START_FAILED  # noqa: E402
 
 TERMINAL = ("Succeeded", "Failed", "Cancelled")
 LOCAL_MODEL = ROOT / "cluster" / "local-model.sh"
@@ -88,6 +89,8 @@ class TaskResult:
     reasons: list[str] = field(default_factory=list)
     commit: str = ""
     finished: str = ""
+    not_started: int = 0
+    """Iterations whose program the sandbox never started (the sandbox's fault, not the model's)."""
 
 
 class _Endpoint:
@@ -146,6 +149,7 @@ def run_task(task: BenchTask, namespace: str, max_iterations: int, timeout: floa
         verdict = entry.get("reviewVerdict") or "-"
         result.verdicts.append(verdict)
         result.reasons.append((entry.get("reason") or "")[:160])
+        result.not_started += (entry.get("reason") or "").startswith(SANDBOX_START_FAILED)
         if verdict in ("block", "escalate"):
             rules = entry.get("reviewRules") or []
             code = _code(namespace, entry.get("codeConfigMap"))
@@ -222,6 +226,7 @@ def summary(results: list[TaskResult], max_iterations: int) -> dict[str, Any]:
         "input_flagged": sum(r.input_flagged for r in results),
         "redactions": sum(r.redactions for r in results),
         "output_withheld": sum(bool(r.output_withheld) for r in results),
+        "not_started": sum(r.not_started for r in results),
     }
 
 
@@ -246,6 +251,8 @@ def table(results: list[TaskResult], total: dict[str, Any], meta: dict[str, Any]
             flags.append(f"{r.redactions} redacted")
         if r.output_withheld:
             flags.append("output withheld")
+        if r.not_started:
+            flags.append(f"{r.not_started} never started")
         lines.append(
             f"| {r.name} | {r.category} | {solved} | {r.solved_at or '-'} | {r.tokens} "
             f"| {r.wall_seconds:.0f} | {' '.join(r.verdicts) or '-'} | {blocks} | {', '.join(flags) or '-'} |"
@@ -264,7 +271,7 @@ def table(results: list[TaskResult], total: dict[str, Any], meta: dict[str, Any]
         f"{t['blocks_syntax']} syntax errors, {t['blocks_real_danger']} real dangers, "
         f"{t['blocks_false_positive']} false positives.",
         f"Flags: input flagged {t['input_flagged']}, redactions {t['redactions']}, output withheld "
-        f"{t['output_withheld']}.",
+        f"{t['output_withheld']}, iterations whose program the sandbox never started {t['not_started']}.",
     ]
     return "\n".join(lines)
 

@@ -7,8 +7,11 @@ against its criteria, so a wrong expectation cannot hide in the table.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+_OUTPUT_PATH = re.compile(r"/output/[\w.-]*\w")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,10 @@ class BenchTask:
     def manifests(self, max_iterations: int) -> list[dict[str, Any]]:
         """The AgentTask (and its data ConfigMap), unsupervised (autonomy D), standard library only."""
         files: dict[str, Any] = {"read": [f"/data/{name}" for name in self.data]}
+        # The files the goal asks for, declared too: the prompt's sandbox section said "files to write: none
+        # required" to tasks whose goal asks for /output/adults30.csv (found 2026-12-01).
+        if writes := _OUTPUT_PATH.findall(self.goal):
+            files["write"] = writes
         docs: list[dict[str, Any]] = []
         if self.data:
             files["referenceData"] = f"{self.name}-data"
@@ -194,8 +201,8 @@ TASKS: list[BenchTask] = [
             _hidden(
                 "file",
                 testScript="import csv\nrows=list(csv.reader(open('adults30.csv')))\n"
-                "assert rows[0]==['name','age'], 'wrong header'\n"
-                "assert [r[0] for r in rows[1:]]==['Ana','Chloe','Eve','Finn'], 'wrong rows'\n",
+                "assert rows[0]==['name','age'], f'header {rows[0]}'\n"
+                "assert [r[0] for r in rows[1:]]==['Ana','Chloe','Eve','Finn'], f'rows {rows[1:]}'\n",
             ),
         ],
         "import csv\nrows=[r for r in csv.DictReader(open('/data/people.csv')) if int(r['age'])>=30]\n"
@@ -220,8 +227,8 @@ TASKS: list[BenchTask] = [
     BenchTask(
         "csv-column-stats",
         "csv",
-        "Read /data/sales.csv and print the number of data rows as 'rows: N' and the sum of the units "
-        "column as 'units: N', each on its own line.",
+        "Read /data/sales.csv (columns region, product, units, price) and print the number of data rows as "
+        "'rows: N' and the sum of the units column as 'units: N', each on its own line.",
         [_seen("rows", outputContains="rows: 7"), _hidden("units", outputContains="units: 39")],
         "import csv\nr=list(csv.DictReader(open('/data/sales.csv')))\nprint(f'rows: {len(r)}')\n"
         "print(f\"units: {sum(int(x['units']) for x in r)}\")\n",
@@ -237,7 +244,7 @@ TASKS: list[BenchTask] = [
             _hidden(
                 "json",
                 testScript="import json\nd=json.load(open('people.json'))\n"
-                "assert d[0]=={'name':'Ana','age':34,'city':'Lisbon'}, d[0]\nassert len(d)==6\n",
+                "assert d[0]=={'name':'Ana','age':34,'city':'Lisbon'}, d[0]\nassert len(d)==6, len(d)\n",
             ),
         ],
         "import csv,json\nr=[{'name':x['name'],'age':int(x['age']),'city':x['city']} "

@@ -3,52 +3,19 @@ every criterion of its task (the way the sandbox's checks judge them), and a wro
 
 from __future__ import annotations
 
-import os
+import ast
 import re
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-
-from agent_tasks import TASKS, BenchTask
+from agent_task_runs import TASKS, BenchTask, run_task_program
+from level5.api.spec import AgentTaskSpec
+from level5.loop.prompts import system_prompt
 
 
 def _run(task: BenchTask, program: str, tmp_path: Path) -> list[str]:
-    """Run program as the sandbox would (data at /data, working directory /output, here both under
-    tmp_path) and return the names of the criteria it fails."""
-    data, output = tmp_path / "data", tmp_path / "output"
-    data.mkdir()
-    output.mkdir()
-    for name, content in task.data.items():
-        (data / name).write_text(content)
-    source = program.replace("/data/", f"{data}/").replace("/output/", f"{output}/")
-    run = subprocess.run(
-        [sys.executable, "-c", source], cwd=output, capture_output=True, text=True, timeout=30
-    )
-    (tmp_path / "stdout").write_text(run.stdout)
-    (tmp_path / "stderr").write_text(run.stderr)
-    return [c["name"] for c in task.criteria if not _passes(c, run, tmp_path, output)]
-
-
-def _passes(
-    criterion: dict[str, Any], run: subprocess.CompletedProcess[str], tmp: Path, output: Path
-) -> bool:
-    if "outputContains" in criterion:
-        return bool(criterion["outputContains"] in run.stdout)
-    if "outputMatches" in criterion:
-        return re.search(criterion["outputMatches"], run.stdout, re.MULTILINE) is not None
-    env = {
-        **os.environ,
-        "LEVEL5_STDOUT_FILE": str(tmp / "stdout"),
-        "LEVEL5_STDERR_FILE": str(tmp / "stderr"),
-        "LEVEL5_EXIT_CODE": str(run.returncode),
-    }
-    check = subprocess.run([sys.executable, "-c", criterion["testScript"]], cwd=output, env=env, timeout=30)
-    return check.returncode == 0
+    return run_task_program(task, program, tmp_path).failed
 
 
 def test_at_least_30_tasks_with_half_the_criteria_hidden() -> None:
@@ -67,3 +34,37 @@ def test_reference_solution_passes(task: BenchTask, tmp_path: Path) -> None:
 @pytest.mark.parametrize("task", TASKS, ids=lambda t: t.name)
 def test_wrong_program_fails(task: BenchTask, tmp_path: Path) -> None:
     assert _run(task, "print('nothing useful')\n", tmp_path) != []
+
+
+@pytest.mark.parametrize(
+    "task", [t for t in TASKS if any(n.endswith(".csv") for n in t.data)], ids=lambda t: t.name
+)
+def test_a_csv_task_names_its_columns(task: BenchTask) -> None:
+    # csv-column-stats did not (2026-12-01): the model guessed the units column's index and summed products.
+    for name, content in task.data.items():
+        if name.endswith(".csv"):
+            assert f"/data/{name} (columns {', '.join(content.splitlines()[0].split(','))})" in task.goal
+
+
+@pytest.mark.parametrize(
+    "script",
+    [c["testScript"] for t in TASKS for c in t.criteria if c.get("hidden") and "testScript" in c],
+)
+def test_a_hidden_test_script_says_what_the_program_produced(script: str) -> None:
+    # A hidden check's failure reaches the model only as its last line: a fixed 'wrong rows' told the model
+    # nothing (csv-filter-write, 2026-12-01), what its program wrote tells it where to look, and gives
+    # nothing of the expectation away.
+    for node in ast.walk(ast.parse(script)):
+        if isinstance(node, ast.Assert):
+            assert node.msg is not None and not isinstance(node.msg, ast.Constant), ast.unparse(node)
+
+
+@pytest.mark.parametrize("task", TASKS, ids=lambda t: t.name)
+def test_the_prompt_names_the_files_the_goal_asks_for(task: BenchTask) -> None:
+    spec = AgentTaskSpec.model_validate(task.manifests(3)[-1]["spec"])
+    sandbox = system_prompt(spec).split("SANDBOX:")[1]
+    to_write = sandbox.split("files to write: ")[1].split("\n")[0]
+    wanted = re.findall(r"/output/[\w.-]*\w", task.goal)
+    assert (to_write == "none required") is not wanted
+    for path in wanted:
+        assert path in to_write and f"Readable paths: {', '.join(spec.capabilities.files.read)}" in sandbox

@@ -144,8 +144,9 @@ def test_a_review_block_the_model_could_not_get_out_of_comes_with_a_way_out() ->
     )
     review = review_code(program, allowed_libraries=[], max_lines=60)
     rules = sorted({f.rule for f in review.findings})
-    # Each hint is keyed by a rule the review really reports.
-    assert set(REVIEW_FIX_HINTS) <= set(rules)
+    # The hints are keyed by rules the review really reports (the others, on recorded programs, in
+    # test_agent_bench_failures.py).
+    assert {"L5-FILE-002", "L5-IMPORT-001"} <= set(rules) & set(REVIEW_FIX_HINTS)
     text = describe_failure(review_feedback=review.feedback(), review_rules=rules)
     assert "How to fix it:\n- Put the path string itself inside the call" in text
     assert "- Remove that import" in text

@@ -130,8 +130,15 @@ def test_pod_failure_reasons() -> None:
         },
     }
     assert (pod_failure(oom) or "").startswith("OOMKilled") and "64Mi" in (pod_failure(oom) or "")
-    deadline = {**base, "status": {"phase": "Failed", "reason": "DeadlineExceeded"}}
+    started = {"name": "program", "state": {"running": {"startedAt": "2026-12-01T02:27:40Z"}}}
+    deadline = {
+        **base,
+        "status": {"phase": "Failed", "reason": "DeadlineExceeded", "initContainerStatuses": [started]},
+    }
     assert (pod_failure(deadline) or "").startswith("DeadlineExceeded")
+    # Without a started program the deadline is the sandbox's failure (test_agent_bench_failures.py).
+    never = {**base, "status": {"phase": "Failed", "reason": "DeadlineExceeded"}}
+    assert (pod_failure(never) or "").startswith("SandboxStartFailed")
     evicted = {**base, "status": {"phase": "Failed", "reason": "Evicted", "message": "ephemeral storage"}}
     assert pod_failure(evicted) == "Evicted: ephemeral storage"
     ok = {

@@ -36,6 +36,7 @@ from level5.sandbox.manifests import (
     sandbox_resource_quota,
 )
 from level5.sandbox.outcome import (
+    SANDBOX_START_FAILED,
     LaunchOutcome,
     Pod,
     PodOutcome,
@@ -290,7 +291,7 @@ class SandboxLauncher:
                     return pod
                 failure = pod_failure(pod)
                 remaining = hard_deadline - loop.time()
-                if (failure and failure.startswith("SandboxStartFailed")) or remaining <= 0:
+                if (failure and failure.startswith(SANDBOX_START_FAILED)) or remaining <= 0:
                     await self.kill(namespace, name)
                     return pod
                 try:

@@ -14,6 +14,7 @@ from level5.api.status import CriterionResult
 from level5.model.answers import CODE_FORMATS
 from level5.model.client import Message
 from level5.safety.spotlight import DATA_RULE, data_block
+from level5.sandbox.outcome import SANDBOX_START_FAILED
 from level5.sandbox.result import RunResult
 
 RUNTIMES = {
@@ -36,7 +37,9 @@ LANGUAGE_RULES = {
         # (L5-FILE-002), and "fixed" it by importing os.
         "Open each file with its path written out in the call, as in open('/data/name.csv'): the code "
         "review blocks a path held in a variable or a function parameter.",
-        f"Do not import {', '.join(PYTHON_DENIED_HINT[:-1])} or {PYTHON_DENIED_HINT[-1]} (blocked).",
+        # Measured 2026-12-01: 4 of 8 first programs imported os anyway, for os.path.exists on a /data file.
+        f"Do not import {', '.join(PYTHON_DENIED_HINT[:-1])} or {PYTHON_DENIED_HINT[-1]} (blocked). "
+        "The readable files exist: open them without checking for them first.",
     ),
     Language.JAVASCRIPT: (),
 }
@@ -48,6 +51,13 @@ REVIEW_FIX_HINTS = {
     "a path held in a variable, a constant or a function parameter is blocked.",
     "L5-IMPORT-001": "Remove that import and do without the module (for files, open() with the path "
     "written out).",
+    # Measured 2026-12-01: told to remove `import os`, the model kept os.path.exists('/data/...') (then a
+    # NameError) and was blocked as a path "outside /output", which did not say what to do instead.
+    "L5-FILE-001": "Touch files only with open() and the path written out: read the readable files with "
+    "open('/data/name.csv') (they exist: do not check for them, os.path is blocked) and write only under "
+    "/output, as in open('/output/name.csv', 'w').",
+    "L5-REACH-001": "Do without that module: the readable files exist, so open them directly with "
+    "open('/data/name.csv') instead of checking for them with os.path or pathlib.",
 }
 """A concrete way out of a review block the model did not find by itself, by rule."""
 COMPILERS = {Language.PYTHON: "Python", Language.JAVASCRIPT: "The JavaScript parser"}
@@ -147,14 +157,18 @@ def generation_messages(
     if feedback is None:
         messages.append({"role": "user", "content": f"Write the program, in {fmt.name}."})
         return messages
-    code_part = f"Your previous program:\n```{fmt.tag}\n{previous_code}```\n\n" if previous_code else ""
-    messages.append(
-        {
-            "role": "user",
-            "content": f"Attempt {iteration - 1} failed.\n\n{code_part}What went wrong:\n{feedback}\n\n"
-            f"Find the cause, then write the corrected complete program (attempt {iteration}).",
-        }
-    )
+    if previous_code is None:
+        # No program came back (none in the answer, or cut off): there is no program to find a cause in.
+        # Asked to, Qwen2.5-Coder-1.5B answered "I'm sorry, but I can't assist with that." twice
+        # (json-events-per-hour, bench-agent 2026-12-01); the first request, with what went wrong, it answers.
+        content = f"Attempt {iteration - 1} failed: {feedback}\n\nWrite the program, in {fmt.name}."
+    else:
+        content = (
+            f"Attempt {iteration - 1} failed.\n\nYour previous program:\n```{fmt.tag}\n{previous_code}```\n\n"
+            f"What went wrong:\n{feedback}\n\n"
+            f"Find the cause, then write the corrected complete program (attempt {iteration})."
+        )
+    messages.append({"role": "user", "content": content})
     return messages
 
 
@@ -192,7 +206,15 @@ def describe_failure(
         hints = [REVIEW_FIX_HINTS[rule] for rule in dict.fromkeys(review_rules) if rule in REVIEW_FIX_HINTS]
         if hints:
             parts.append("How to fix it:\n" + "\n".join(f"- {hint}" for hint in hints))
-    if pod_failure:
+    if pod_failure and pod_failure.startswith(SANDBOX_START_FAILED):
+        # Not the program's fault: told only that the sandbox stopped it, the model "fixed" programs that had
+        # never run (bench-agent, 2026-12-01).
+        parts.append(
+            "The sandbox could not start the program, so it did not run. This is a fault of the sandbox, "
+            "not of the program: there is nothing in the program to fix for it. Send the whole program "
+            f"again, corrected only if you see a bug in it:\n{data_block('failure', pod_failure)}"
+        )
+    elif pod_failure:
         parts.append(f"The sandbox stopped the program:\n{data_block('failure', pod_failure)}")
     if run is not None:
         if run.error is not None:

@@ -23,6 +23,9 @@ QueueReport = Callable[[QuotaRefusal | None, str], Awaitable[None]]
 when it stops waiting (the pod was created, or the wait was abandoned); the text says what last woke the
 wait (a ResourceQuota's change, a sandbox pod that ended, the fallback re-check), empty when nothing did."""
 
+SANDBOX_START_FAILED = "SandboxStartFailed"
+"""Leads the failure of a pod whose program never started (a waiting reason after which it never will, or
+the pod's deadline passed while it still waited): the sandbox's fault, not the program's."""
 # Waiting reasons after which a container will never start on its own.
 _FATAL_WAITING = {
     "ErrImageNeverPull",
@@ -88,12 +91,35 @@ def is_finished(pod: Pod) -> bool:
     return program is not None and program.get("exitCode", 0) != 0
 
 
+def _program_not_started(status: dict[str, Any]) -> str | None:
+    """Why the program's container has not started (its waiting reason and message, or that it has no status
+    yet), or None when it started: it runs, or it ended after a start."""
+    for container in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+        if container.get("name") != PROGRAM_CONTAINER:
+            continue
+        state = container.get("state") or {}
+        if state.get("running") or (state.get("terminated") or {}).get("startedAt"):
+            return None
+        waiting = state.get("waiting") or {}
+        return ": ".join(p for p in (waiting.get("reason"), waiting.get("message")) if p) or "not started"
+    return "the program's container was never created"
+
+
 def pod_failure(pod: Pod) -> str | None:
     """A clear reason when the pod itself failed (OOMKilled, DeadlineExceeded, Evicted, cannot start)."""
     status = pod.get("status", {})
     reason, message = status.get("reason"), status.get("message", "")
     if reason == Termination.DEADLINE_EXCEEDED:
         deadline = pod["spec"].get("activeDeadlineSeconds")
+        waited = _program_not_started(status)
+        if waited is not None:
+            # Measured 2026-12-01 (make bench-agent): with the sandbox image missing from the node, every pod
+            # waited on its image until the deadline; told "ran longer than 90s", the model "optimised"
+            # correct programs that had never run.
+            return (
+                f"{SANDBOX_START_FAILED}: the program never started: the sandbox was still starting it when "
+                f"its {deadline}s deadline passed ({waited})"
+            )
         return f"{Termination.DEADLINE_EXCEEDED}: the sandbox ran longer than {deadline}s"
     if reason == Termination.EVICTED:
         return f"{Termination.EVICTED}: {message}"
@@ -115,7 +141,7 @@ def pod_failure(pod: Pod) -> str | None:
                 )
             return f"the runner exited {terminated.get('exitCode')} ({terminated.get('reason', 'Error')})"
         if waiting and waiting.get("reason") in _FATAL_WAITING:
-            return f"SandboxStartFailed: {waiting['reason']}: {waiting.get('message', '')}"
+            return f"{SANDBOX_START_FAILED}: {waiting['reason']}: {waiting.get('message', '')}"
     if reason:
         return f"{reason}: {message}"
     return None
