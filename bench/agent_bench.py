@@ -27,6 +27,7 @@ import os
 import platform
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -294,6 +295,10 @@ def main() -> None:
         "--resume", type=Path, help="a report of a stopped run: skip its tasks, run the rest, add them to it"
     )
     args = parser.parse_args()
+    # A run started in the background inherits an ignored SIGINT: let SIGINT and SIGTERM both stop it
+    # through the `finally` below (operator stopped, namespace deleted, model stopped, report kept).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     by_name = {t.name: t for t in TASKS}
     # --tasks runs the named tasks in the order given (a time-limited run can interleave the categories).
