@@ -352,12 +352,18 @@ def _ssns(text: str, hits: Hits) -> Iterator[Span]:
 # National identity numbers (``identity.py``, python-stdnum): under a label that names one, any of the
 # formats; without one, only the shapes that a format prints and little else has. Filed under SSN, the
 # redactor's one kind for identity numbers.
-_LATIN1_IDENTITY_LABELS = frozenset(w for w in identity.LABELS if all(ord(c) < 256 for c in w))
+# Labels that start with a Latin-1 letter are found by the prefilter (a letter outside Latin-1 is "?" to
+# it: "rodné ?íslo"); the others by the search over non-ASCII text below (_SCRIPT_WORDS).
+_LATIN1_IDENTITY_LABELS = frozenset(w for w in identity.LABELS if ord(w[0]) < 256)
 _IDENTITY_LABEL = _Caseless(rf"(?<![^\W_])(?:{identity.label_pattern(_LATIN1_IDENTITY_LABELS)})(?![^\W_])")
+_IDENTITY_TRIGGER = identity.label_pattern(
+    frozenset(w.encode("latin-1", "replace").decode("latin-1") for w in _LATIN1_IDENTITY_LABELS)
+)
 _IDENTITY_VALUE = re.compile(
     r"[ \t\"'»«:=#№°>(\[,-]{0,8}(?:(?:no|nr|n°|nº)\.?[ \t:]*)?"
     r"([A-Za-z0-9](?:[A-Za-z0-9]|[ ./-](?=[A-Za-z0-9])){5,24})"
 )
+_DIGIT = re.compile(r"\d")
 _IDENTITY_PRIORITY = 79
 """Above a phone number (a CPF or an AHV number parses as one), below a card."""
 
@@ -369,13 +375,15 @@ def _identity_after(text: str, label_end: int) -> Span | None:
     if m is None:
         return None
     value = m.group(1)
-    for _ in range(4):
+    while True:
+        # Words without a digit at the end are the sentence going on, not part of the number.
+        while " " in value and not _DIGIT.search(value.rsplit(" ", 1)[1]):
+            value = value.rsplit(" ", 1)[0]
         if identity.labelled_valid(value):
             return Span(m.start(1), m.start(1) + len(value), "SSN", _IDENTITY_PRIORITY)
         if " " not in value:
-            break
+            return None
         value = value.rsplit(" ", 1)[0]
-    return None
 
 
 def _identities(text: str, hits: Hits) -> Iterator[Span]:
@@ -889,7 +897,7 @@ def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
 
 # Names, addresses and identity numbers in scripts the prefilter cannot see (scripts.py): one search over a
 # text that is not ASCII.
-_SCRIPT_LABEL = scripts.script_label(sorted(identity.LABELS - _LATIN1_IDENTITY_LABELS))
+_SCRIPT_LABEL, _SCRIPT_WORDS = scripts.script_label(sorted(identity.LABELS - _LATIN1_IDENTITY_LABELS))
 
 
 def _script_street(text: str, m: re.Match[str]) -> Span | None:
@@ -906,7 +914,10 @@ def _script_street(text: str, m: re.Match[str]) -> Span | None:
 def _script_values(text: str, hits: Hits) -> Iterator[Span | None]:
     if text.isascii():
         return
-    for m in _SCRIPT_LABEL.finditer(text):
+    for word in _SCRIPT_WORDS.finditer(text):
+        m = _SCRIPT_LABEL.match(text, word.start())
+        if m is None:
+            continue
         kind, end = m.lastgroup, m.end()
         if kind in ("person", "title", "title_attached"):
             name = scripts.NAME_AT.match(text, end)
@@ -949,7 +960,7 @@ _PREFILTER = Prefilter(
         Trigger("ssn_label", r"ssn|social security", caseless=True),
         Trigger(
             "identity_label",
-            rf"(?:^|[^a-z0-9])(?:{identity.label_pattern(_LATIN1_IDENTITY_LABELS)})(?:[^a-z0-9]|$)",
+            rf"(?:^|[^a-z0-9])(?:{_IDENTITY_TRIGGER})(?:[^a-z0-9]|$)",
             caseless=True,
             width=0,
         ),

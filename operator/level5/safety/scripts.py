@@ -94,9 +94,13 @@ def _labels(words: tuple[str, ...] | list[str]) -> str:
 _SEPARATOR = r"[ \t]*[\"'»」』]?[ \t]*(?:[:：=]|=>|>)[ \t]*[\"'«「『]?[ \t]*"
 
 
-def script_label(identity_labels: list[str]) -> re.Pattern[str]:
-    """The one search over a non-ASCII text: labels (with identity labels in these scripts), titles,
-    honorifics and street words."""
+def script_label(identity_labels: list[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """What is found in a non-ASCII text (labels, with identity labels in these scripts; titles,
+    honorifics and street words), and the search that finds where: every word as a plain literal, which
+    Python's re scans for far faster (5 ms per MB) than the pattern whose boundaries it then checks there
+    (half a second per MB when searched for directly)."""
+    words = (*PERSON_LABELS, *ADDRESS_LABELS, *identity_labels, *TITLES_BEFORE, *TITLES_ATTACHED)
+    literals = re.compile(_alternation((*words, *HONORIFICS_AFTER, *STREET_WORDS)))
     return re.compile(
         rf"(?:(?P<person>{_labels(PERSON_LABELS)})|(?P<address>{_labels(ADDRESS_LABELS)})){_SEPARATOR}"
         rf"|(?P<identity>{_labels(identity_labels)})[ \t]*[\"'»]?[ \t]*(?:[:：=>#№][ \t]*[\"'«]?[ \t]*)?"
@@ -104,7 +108,7 @@ def script_label(identity_labels: list[str]) -> re.Pattern[str]:
         rf"|(?P<title_attached>{_alternation(TITLES_ATTACHED)})(?=[\u0e01-\u0e2e])"
         rf"|(?P<honorific>{_alternation(HONORIFICS_AFTER)})"
         rf"|(?P<street>{_alternation(STREET_WORDS)})"
-    )
+    ), literals
 
 
 # Han and kana place words: an address in these scripts holds two of them (a province, a city, a
