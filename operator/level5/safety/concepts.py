@@ -22,39 +22,39 @@ import unicodedata
 
 # language: (dismissal, object, previous), stems separated by "|".
 LEXICON: dict[str, tuple[str, str, str]] = {
-    "tr": ("yok say|görmezden gel|unut|dikkate alma|önemseme|gözardı", "talimat|kural|yönerge|komut|istem", "önceki|yukarıdaki|evvelki"),  # noqa: E501
-    "vi": ("bỏ qua|phớt lờ|quên|lờ đi|không để ý", "hướng dẫn|chỉ dẫn|quy tắc|lệnh|chỉ thị", "trước đó|phía trên"),  # noqa: E501
-    "sv": ("ignorera|strunta i|glöm|bortse från", "instruktion|regl|regel|anvisning|direktiv|kommando", "tidigare|föregående|ovanstående"),  # noqa: E501
-    "no": ("ignorer|glem|se bort fra", "instruks|regl|regel|retningslinj|kommando", "tidligere|forrige|ovenstående"),  # noqa: E501
-    "da": ("ignorer|glem|se bort fra|tilsidesæt", "instruktion|regl|regel|anvisning|retningslinj", "tidligere|forrige|ovenstående"),  # noqa: E501
-    "fi": ("ohita|unohda|jätä huomiotta|älä välitä|sivuuta", "ohje|sääntö|säännö|käsky|kehot", "aiemm|edellis|yllä"),  # noqa: E501
+    "tr": ("yok say|görmezden gel|unut|dikkate alma|önemseme|gözardı", "talimat|kural|yönerge|komut|istem", "önceki|yukarıdaki|evvelki"),
+    "vi": ("bỏ qua|phớt lờ|quên|lờ đi|không để ý", "hướng dẫn|chỉ dẫn|quy tắc|lệnh|chỉ thị", "trước đó|phía trên"),
+    "sv": ("ignorera|strunta i|glöm|bortse från", "instruktion|regl|regel|anvisning|direktiv|kommando", "tidigare|föregående|ovanstående"),
+    "no": ("ignorer|glem|se bort fra", "instruks|regl|regel|retningslinj|kommando", "tidligere|forrige|ovenstående"),
+    "da": ("ignorer|glem|se bort fra|tilsidesæt", "instruktion|regl|regel|anvisning|retningslinj", "tidligere|forrige|ovenstående"),
+    "fi": ("ohita|unohda|jätä huomiotta|älä välitä|sivuuta", "ohje|sääntö|säännö|käsky|kehot", "aiemm|edellis|yllä"),
     "is": ("hunsa|gleym|líttu framhjá", "leiðbeining|fyrirmæl|regl|skipun", "fyrri|áður|að ofan"),
     "et": ("ignoreeri|unusta|eira", "juhis|juhend|reegl|käsk|korraldus", "varasem|eelmi|eelneva"),
     "lv": ("ignorē|aizmirsti|neņem vērā", "instrukcij|norādījum|noteikum", "iepriekšēj|agrāk"),
-    "lt": ("ignoruok|pamiršk|nepaisyk|nekreipk dėmesio", "nurodym|instrukcij|taisykl|komand", "ankstesn|prieš tai"),  # noqa: E501
-    "pl": ("zignoruj|ignoruj|zapomnij|pomiń|nie zważaj", "instrukcj|polece|zasad|reguł|wytyczn", "poprzedni|wcześniejsz|powyższ"),  # noqa: E501
-    "sk": ("ignoruj|zabudni|nevšímaj|neber do úvahy", "pokyn|inštrukci|pravidl|príkaz", "predchádzajúc|predošl|vyššie"),  # noqa: E501
+    "lt": ("ignoruok|pamiršk|nepaisyk|nekreipk dėmesio", "nurodym|instrukcij|taisykl|komand", "ankstesn|prieš tai"),
+    "pl": ("zignoruj|ignoruj|zapomnij|pomiń|nie zważaj", "instrukcj|polece|zasad|reguł|wytyczn", "poprzedni|wcześniejsz|powyższ"),
+    "sk": ("ignoruj|zabudni|nevšímaj|neber do úvahy", "pokyn|inštrukci|pravidl|príkaz", "predchádzajúc|predošl|vyššie"),
     "sl": ("prezri|ignoriraj|pozabi|ne upoštevaj", "navodil|pravil|ukaz", "prejšnj|predhodn|zgornj"),
     "hr": ("zanemari|ignoriraj|ignoriši|zaboravi", "uput|pravil|naredb|instrukcij", "prethodn|ranij|gornj"),
     "sr": ("занемари|игнориши|заборави", "упутств|инструкциј|правил|наредб", "претходн|раниј|горњ"),
     "mk": ("игнорирај|заборави|занемари", "упатств|инструкци|правил|наредб", "претходн|горн"),
     "bg": ("игнорирай|забрави|пренебрегни", "инструкци|указани|правил|насок", "предишн|предходн|горн"),
     "be": ("ігнаруй|праігнаруй|забудзь|не звяртай", "інструкцы|правіл|указанн", "папярэдн|ранейш|вышэй"),
-    "ro": ("ignoră|ignora|uită|nu ține cont", "instrucțiun|instructiun|regul|indicați|comenz", "anterioar|precedent|de mai sus"),  # noqa: E501
+    "ro": ("ignoră|ignora|uită|nu ține cont", "instrucțiun|instructiun|regul|indicați|comenz", "anterioar|precedent|de mai sus"),
     "hu": ("figyelmen kívül|felejtsd|ne törődj", "utasítás|szabály|irányelv|parancs", "korábbi|előző|fenti"),
-    "el": ("αγνόησ|αγνοησ|ξέχασ|παράβλεψ|μην λάβεις υπόψη", "οδηγί|κανόν|εντολ", "προηγούμεν|παραπάνω|πρωτύτερ"),  # noqa: E501
+    "el": ("αγνόησ|αγνοησ|ξέχασ|παράβλεψ|μην λάβεις υπόψη", "οδηγί|κανόν|εντολ", "προηγούμεν|παραπάνω|πρωτύτερ"),
     "sq": ("injoro|harro|mos merr parasysh|shpërfill", "udhëzim|rregull|komand", "mëparshme|më parë|sipër"),
     "eu": ("ez ikusi|baztertu|ahaztu|ez egin kasu", "argibide|jarraibide|arau|agindu", "aurreko|lehenago|goiko"),
     "ca": ("ignora|oblida|no facis cas", "instrucci|normes|regl|indicaci", "anterior|prèvi|de dalt"),
     "gl": ("ignora|esquece|non fagas caso", "instrución|instrucións|norma|regra|indicaci", "anterior|previa|de arriba"),
     "cy": ("anwybydda|anghofia|diystyra", "cyfarwyddiad|rheol|gorchymyn", "blaenorol|cynt|uchod"),
     "ga": ("neamhaird|déan dearmad", "treoir|treoracha|riail|rialacha|ordú", "roimhe|roimh ré|thuas|níos luaithe"),
-    "af": ("ignoreer|vergeet|verontagsaam|steur jou nie", "instruksie|reël|opdrag|riglyn", "vorige|voorafgaande|bogenoemde|hierbo"),  # noqa: E501
-    "he": ("התעלם|תתעלם|שכח|תשכח|אל תתייחס", "הוראות|ההוראות|הנחיות|ההנחיות|כללים|הכללים|פקודות|הוראה|הנחיה", "הקודמות|הקודמים|קודמות|קודמים|הקודם|לעיל"),  # noqa: E501
-    "ar": ("تجاهل|انس |إنس |لا تلتفت|اهمل|أهمل|تخط", "تعليمات|التعليمات|قواعد|القواعد|أوامر|الأوامر|إرشادات|الإرشادات", "السابقة|السابق|أعلاه"),  # noqa: E501
+    "af": ("ignoreer|vergeet|verontagsaam|steur jou nie", "instruksie|reël|opdrag|riglyn", "vorige|voorafgaande|bogenoemde|hierbo"),
+    "he": ("התעלם|תתעלם|שכח|תשכח|אל תתייחס", "הוראות|ההוראות|הנחיות|ההנחיות|כללים|הכללים|פקודות|הוראה|הנחיה", "הקודמות|הקודמים|קודמות|קודמים|הקודם|לעיל"),
+    "ar": ("تجاهل|انس |إنس |لا تلتفت|اهمل|أهمل|تخط", "تعليمات|التعليمات|قواعد|القواعد|أوامر|الأوامر|إرشادات|الإرشادات", "السابقة|السابق|أعلاه"),
     "fa": ("نادیده|فراموش کن|توجه نکن", "دستورالعمل|دستورات|دستور|قوانین|قواعد|راهنمایی", "قبلی|پیشین"),
     "ur": ("نظر انداز|نظرانداز|بھول جاؤ|اگنور", "ہدایات|ہدایت|احکامات|قواعد|اصول", "پچھلی|پچھلے|سابقہ|گزشتہ"),
-    "hi": ("अनदेखा|नजरअंदाज|नज़रअंदाज़|भूल जाओ|उपेक्षा|ध्यान मत", "निर्देश|नियम|आदेश|हिदायत", "पिछले|पिछली|पूर्व|पहले"),  # noqa: E501
+    "hi": ("अनदेखा|नजरअंदाज|नज़रअंदाज़|भूल जाओ|उपेक्षा|ध्यान मत", "निर्देश|नियम|आदेश|हिदायत", "पिछले|पिछली|पूर्व|पहले"),
     "mr": ("दुर्लक्ष|विसर", "सूचना|सूचनां|नियम|आदेश", "मागील|आधीच्या|पूर्वीच्या|वरील"),
     "ne": ("बेवास्ता|बिर्स|ध्यान नदेऊ|उपेक्षा", "निर्देशन|निर्देश|नियम|आदेश", "अघिल्ला|पहिलेका|माथिका"),
     "bn": ("উপেক্ষা|ভুলে যাও|অগ্রাহ্য|এড়িয়ে", "নির্দেশ|নিয়ম|আদেশ", "আগের|পূর্ববর্তী|পূর্বের|উপরের"),
@@ -65,25 +65,25 @@ LEXICON: dict[str, tuple[str, str, str]] = {
     "kn": ("ನಿರ್ಲಕ್ಷಿಸ|ಮರೆತು|ಕಡೆಗಣಿಸ", "ಸೂಚನೆ|ನಿಯಮ|ಆದೇಶ", "ಹಿಂದಿನ|ಮೊದಲಿನ|ಮೇಲಿನ"),
     "ml": ("അവഗണിച്ച|അവഗണിക്ക|മറക്ക|മറന്ന", "നിർദ്ദേശ|നിയമ|ആജ്ഞ", "മുമ്പത്തെ|മുൻപത്തെ|മുകളിലെ"),
     "si": ("නොසලකා|අමතක|නොතකා", "උපදෙස්|නීති|විධාන", "පෙර|කලින්|ඉහත"),
-    "th": ("ไม่ต้องสนใจ|เพิกเฉย|ละเว้น|ลืม|ไม่สนใจ|มองข้าม", "คำสั่ง|คำแนะนำ|กฎ|ข้อบังคับ", "ก่อนหน้า|ข้างต้น|ที่ผ่านมา"),  # noqa: E501
+    "th": ("ไม่ต้องสนใจ|เพิกเฉย|ละเว้น|ลืม|ไม่สนใจ|มองข้าม", "คำสั่ง|คำแนะนำ|กฎ|ข้อบังคับ", "ก่อนหน้า|ข้างต้น|ที่ผ่านมา"),
     "lo": ("ບໍ່ສົນໃຈ|ລືມ|ລະເລີຍ", "ຄຳແນະນຳ|ຄຳສັ່ງ|ກົດ", "ກ່ອນໜ້າ|ກ່ອນ"),
     "km": ("មិនអើពើ|បំភ្លេច|ព្រងើយ", "ការណែនាំ|សេចក្តីណែនាំ|ច្បាប់|បញ្ជា", "មុន|ពីមុន"),
     "my": ("လျစ်လျူရှု|မေ့|ဂရုမစိုက်", "ညွှန်ကြား|စည်းမျဉ်း|အမိန့်", "ယခင်|အရင်|အထက်"),
     "ko": ("무시|잊어|잊고|신경 쓰지", "지시|지침|명령|규칙|프롬프트", "이전|앞의|위의|기존"),
-    "ms": ("abaikan|lupakan|jangan hiraukan|endahkan", "arahan|peraturan|perintah|panduan", "terdahulu|sebelumnya|sebelum ini"),  # noqa: E501
-    "tl": ("huwag pansinin|balewalain|kalimutan|ipagwalang-bahala", "tagubilin|panuto|patakaran|utos", "nauna|dati"),  # noqa: E501
-    "sw": ("puuza|sahau|usijali|achana na", "maagizo|maelekezo|sheria|amri", "yaliyotangulia|zilizotangulia|awali|iliyopita"),  # noqa: E501
+    "ms": ("abaikan|lupakan|jangan hiraukan|endahkan", "arahan|peraturan|perintah|panduan", "terdahulu|sebelumnya|sebelum ini"),
+    "tl": ("huwag pansinin|balewalain|kalimutan|ipagwalang-bahala", "tagubilin|panuto|patakaran|utos", "nauna|dati"),
+    "sw": ("puuza|sahau|usijali|achana na", "maagizo|maelekezo|sheria|amri", "yaliyotangulia|zilizotangulia|awali|iliyopita"),
     "ha": ("yi watsi|watsi da|manta|kar ka kula", "umarni|dokoki|ka'idoji|ƙa'idoji", "gabata|na baya"),
     "yo": ("fojú fo|gbàgbé|gbagbe|má ṣe ka", "ìtọ́nisọ́nà|itọnisọna|òfin|àṣẹ|ilana", "ṣáájú|tẹ́lẹ̀"),
-    "zu": ("ziba|ungazinaki|khohlwa|ukhohlwe|ungakhathaleli|ityeshele", "imiyalelo|umyalelo|imithetho|imiyalezo", "ngaphambilini|ngaphambili|ngaphezulu"),  # noqa: E501
+    "zu": ("ziba|ungazinaki|khohlwa|ukhohlwe|ungakhathaleli|ityeshele", "imiyalelo|umyalelo|imithetho|imiyalezo", "ngaphambilini|ngaphambili|ngaphezulu"),
     "am": ("ችላ|እርሳ|አትስማ", "መመሪያ|ትእዛዝ|ደንብ|ሕግ", "የቀደሙ|ቀደም|ቀዳሚ|ከላይ"),
     "so": ("indha tir|illow|ha dhegaysan", "tilmaam|amar|sharci|xeer", "hore"),
     "ka": ("უგულებელყ|დაივიწყ|ნუ მიაქცევ", "ინსტრუქცი|მითითებ|წეს|ბრძანებ", "წინა|ადრინდელ|ზემოთ"),
     "hy": ("անտեսիր|անտեսել|մոռացիր|մի հաշվի առ", "հրահանգ|ցուցում|կանոն", "նախորդ|վերևի|նախկին"),
     "az": ("nəzərə alma|unut|məhəl qoyma|göz ardı", "təlimat|qayda|göstəriş|əmr", "əvvəlki|yuxarıdakı|öncəki"),
     "kk": ("елеме|ұмыт|назар аударма", "нұсқау|ереже|бұйрық", "алдыңғы|бұрынғы|жоғарыдағы"),
-    "uz": ("e'tiborsiz|e’tiborsiz|unut|e'tibor berma|inobatga olma", "ko'rsatma|ko‘rsatma|ko’rsatma|qoida|buyruq|yo'riqnoma", "oldingi|avvalgi|yuqoridagi"),  # noqa: E501
-    "ky": ("этибарга алба|этибар алба|унут|көңүл бурба", "нускама|эреже|буйрук|көрсөтмө", "мурунку|алдыңкы|жогорудагы"),  # noqa: E501
+    "uz": ("e'tiborsiz|e’tiborsiz|unut|e'tibor berma|inobatga olma", "ko'rsatma|ko‘rsatma|ko’rsatma|qoida|buyruq|yo'riqnoma", "oldingi|avvalgi|yuqoridagi"),
+    "ky": ("этибарга алба|этибар алба|унут|көңүл бурба", "нускама|эреже|буйрук|көрсөтмө", "мурунку|алдыңкы|жогорудагы"),
     "mn": ("үл тоомсорло|тоомсорлохгүй|март|үл хэрэгс", "заавар|зааврыг|дүрэм|тушаал", "өмнөх|дээрх|урьдах"),
 }  # fmt: skip
 LANGUAGES = tuple(LEXICON)

@@ -904,7 +904,9 @@ def _script_street(text: str, m: re.Match[str]) -> Span | None:
     """The field around a street word, when it holds a number (and, in Han or kana, a second place word)."""
     start, end = scripts.field_start(text, m.start()), scripts.field_end(text, m.start())
     field = text[start:end]
-    if not (8 <= len(field) <= 160 and scripts.DIGIT.search(field) and scripts.NON_LATIN_LETTER.search(field)):
+    if not 8 <= len(field) <= 160 or not scripts.DIGIT.search(field):
+        return None
+    if not scripts.NON_LATIN_LETTER.search(field):
         return None
     if scripts.CJK_PLACES.match(m.group()) and len(scripts.CJK_PLACES.findall(field)) < 2:
         return None
