@@ -9,7 +9,8 @@ Two ways a value is taken as an identity number:
 - **Under a label** that names one (``BSN:``, ``"national_id": ``, ``PESEL``, ``ИНН``, ``身份证号``): the
   value after it must be valid for at least one of the formats in ``MODULES``. The labels are generated
   from the formats themselves (each stdnum module's own name and abbreviations, such as
-  ``Burgerservicenummer``, ``Rodné číslo``, ``ИНН``) plus a short list of generic words for "identity number" in several languages.
+  ``Burgerservicenummer``, ``Rodné číslo``, ``ИНН``) plus a short list of generic words for "identity
+  number" in several languages.
 - **Without a label**, only in the shapes a format prints and that little else has (``SHAPES``): a CPF as
   ``123.456.789-09``, a Swiss AHV number as ``756.1234.5678.97``, a Swedish personnummer as
   ``811218-9876``, a codice fiscale, a CURP, a Chinese resident number of 18 digits, a Thai number as
