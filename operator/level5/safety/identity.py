@@ -56,7 +56,7 @@ GENERIC_LABELS: tuple[str, ...] = (
     "henkilötunnus", "isikukood", "asmens kodas", "personas kods", "osobní číslo", "rodné číslo",
     "numer pesel", "numer identyfikacyjny", "kimlik", "kimlik no", "személyi szám", "adóazonosító",
     "cod numeric personal", "nik", "nric", "mykad", "aadhaar", "aadhar", "pan card", "kennitala",
-    "ssn", "sin", "nino", "amka", "afm", "oib", "jmbg", "emšo", "egn", "cnp", "curp", "rfc", "cpf", "rut",
+    "sin", "nino", "amka", "afm", "oib", "jmbg", "emšo", "egn", "cnp", "curp", "rfc", "cpf", "rut",
     "run", "cuit", "cuil", "dni", "nie", "nif", "bsn", "nir", "pesel", "inn", "snils",
     "身份证", "身份證", "身分證", "居民身份证", "公民身份号码", "マイナンバー", "個人番号", "주민등록번호",
     "주민번호", "מספר זהות", "תעודת זהות", "ת.ז", "رقم الهوية", "الرقم القومي", "الرقم الوطني",
@@ -77,10 +77,39 @@ def _documented_names(module: ModuleType) -> list[str]:
     return [n for n in names if 2 <= len(n) <= 40 and not n.lower().startswith(("the ", "a "))]
 
 
-LABELS: frozenset[str] = frozenset(
-    label.lower()
-    for label in (*GENERIC_LABELS, *(name for m in _LOADED.values() for name in _documented_names(m)))
+# "SSN" and "social security" in English name the US number, which the redactor checks by its own rules
+# (area, group and serial; "000-12-3456" is not issued): another country's checksum is no evidence there.
+_US_LABELS = frozenset({"ssn", "social security", "social security number", "u.s. social security number"})
+LABELS: frozenset[str] = (
+    frozenset(
+        label.lower()
+        for label in (*GENERIC_LABELS, *(name for m in _LOADED.values() for name in _documented_names(m)))
+    )
+    - _US_LABELS
 )
+
+
+def _key(label: str) -> str:
+    """A label as a lookup key: lower case, without joins, without a trailing word for "number"."""
+    joined = re.sub(r"[ _.\-]", "", label.lower())
+    return re.sub(r"(?:no|nr|number|num|numero|número|numéro|nummer|numer)$", "", joined) or joined
+
+
+# A format's own name points at that format only ("BSN" is checked as a BSN, not as any 9-digit number
+# that some other country's checksum accepts); a generic label ("national id") at every format.
+def _named_formats() -> dict[str, tuple[ModuleType, ...]]:
+    """Each format's own names; a documented name that is also a generic label ("ID number", "Identity
+    Number") stays generic."""
+    generic = {_key(label) for label in GENERIC_LABELS}
+    named: dict[str, tuple[ModuleType, ...]] = {}
+    for module in _LOADED.values():
+        for name in _documented_names(module):
+            if _key(name) not in generic:
+                named[_key(name)] = (*named.get(_key(name), ()), module)
+    return named
+
+
+_NAMED = _named_formats()
 
 
 def label_pattern(labels: frozenset[str]) -> str:
@@ -120,12 +149,15 @@ _BY_LENGTH: dict[int, tuple[ModuleType, ...]] = {
 _LOADED["cn.ric"].is_valid("11010119900307451X")
 
 
-def labelled_valid(candidate: str) -> bool:
-    """Whether the value after an identity label is valid in any of the formats."""
+def labelled_valid(candidate: str, label: str) -> bool:
+    """Whether the value after an identity label is valid in the format the label names, or in any of
+    them after a generic label."""
     compact = _SEPARATORS.sub("", candidate)
     if not _SHORTEST <= len(compact) <= _LONGEST or sum(c.isdigit() for c in compact) < 5:
         return False
-    return any(module.is_valid(candidate) for module in _BY_LENGTH[len(compact)])
+    named = _NAMED.get(_key(label))
+    modules = _BY_LENGTH[len(compact)] if named is None else named
+    return any(module.is_valid(candidate) for module in modules)
 
 
 # The shapes a format prints, each checked only against its formats (Hyperscan has the union as the

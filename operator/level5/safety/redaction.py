@@ -368,7 +368,7 @@ _IDENTITY_PRIORITY = 79
 """Above a phone number (a CPF or an AHV number parses as one), below a card."""
 
 
-def _identity_after(text: str, label_end: int) -> Span | None:
+def _identity_after(text: str, label: str, label_end: int) -> Span | None:
     """The identity number right after a label: the value, or the value less its last words (the
     sentence may go on: "SIN 046 454 286 on file"), that a format validates."""
     m = _IDENTITY_VALUE.match(text, label_end)
@@ -379,7 +379,7 @@ def _identity_after(text: str, label_end: int) -> Span | None:
         # Words without a digit at the end are the sentence going on, not part of the number.
         while " " in value and not _DIGIT.search(value.rsplit(" ", 1)[1]):
             value = value.rsplit(" ", 1)[0]
-        if identity.labelled_valid(value):
+        if identity.labelled_valid(value, label):
             return Span(m.start(1), m.start(1) + len(value), "SSN", _IDENTITY_PRIORITY)
         if " " not in value:
             return None
@@ -388,7 +388,7 @@ def _identity_after(text: str, label_end: int) -> Span | None:
 
 def _identities(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_IDENTITY_LABEL, text, hits["identity_label"]):
-        span = _identity_after(text, m.end())
+        span = _identity_after(text, m.group(), m.end())
         if span is not None:
             yield span
     for start, end in hits["identity_shape"]:
@@ -931,7 +931,7 @@ def _script_values(text: str, hits: Hits) -> Iterator[Span | None]:
             if stop - end >= 6 and scripts.DIGIT.search(text, end, stop):
                 yield Span(end, stop, "ADDRESS", 40)
         elif kind == "identity":
-            yield _identity_after(text, end)
+            yield _identity_after(text, m.group("identity"), end)
         elif kind == "honorific":
             before = scripts.NAME_BEFORE_HONORIFIC.search(text, max(0, m.start() - 5), m.start())
             if before:
