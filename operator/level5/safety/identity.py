@@ -48,6 +48,9 @@ GENERIC_LABELS: tuple[str, ...] = (
     "personal number", "personal id", "personal code", "personal identity", "citizen id", "resident id",
     "social security", "social insurance", "tax id", "taxpayer id", "tax number", "tax no", "tin",
     "identification number", "document number", "passport",
+)  # fmt: skip
+# The same in other languages, and formats' names that their documentation does not give.
+NATIVE_LABELS: tuple[str, ...] = (
     "personalausweis", "ausweisnummer", "steuer-id", "steuerid", "identifikationsnummer",
     "sozialversicherungsnummer", "numéro de sécurité sociale", "sécurité sociale", "numéro d'identité",
     "carte d'identité", "número de identidad", "documento de identidad", "cédula", "cedula",
@@ -57,7 +60,7 @@ GENERIC_LABELS: tuple[str, ...] = (
     "numer pesel", "numer identyfikacyjny", "kimlik", "kimlik no", "személyi szám", "adóazonosító",
     "cod numeric personal", "nik", "nric", "mykad", "aadhaar", "aadhar", "pan card", "kennitala",
     "sin", "nino", "amka", "afm", "oib", "jmbg", "emšo", "egn", "cnp", "curp", "rfc", "cpf", "rut",
-    "run", "cuit", "cuil", "dni", "nie", "nif", "bsn", "nir", "pesel", "inn", "snils",
+    "cuit", "cuil", "dni", "nie", "nif", "bsn", "nir", "pesel", "inn", "snils",
     "身份证", "身份證", "身分證", "居民身份证", "公民身份号码", "マイナンバー", "個人番号", "주민등록번호",
     "주민번호", "מספר זהות", "תעודת זהות", "ת.ז", "رقم الهوية", "الرقم القومي", "الرقم الوطني",
     "کد ملی", "شماره ملی", "आधार", "पहचान संख्या", "เลขประจำตัวประชาชน", "บัตรประชาชน", "инн", "снилс",
@@ -83,7 +86,11 @@ _US_LABELS = frozenset({"ssn", "social security", "social security number", "u.s
 LABELS: frozenset[str] = (
     frozenset(
         label.lower()
-        for label in (*GENERIC_LABELS, *(name for m in _LOADED.values() for name in _documented_names(m)))
+        for label in (
+        *GENERIC_LABELS,
+        *NATIVE_LABELS,
+        *(name for m in _LOADED.values() for name in _documented_names(m)),
+    )
     )
     - _US_LABELS
 )
