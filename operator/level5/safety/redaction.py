@@ -812,7 +812,13 @@ _JOINED_ADDRESS_LABEL = _Caseless(
 
 
 def _script_value_start(text: str, start: int) -> bool:
-    return start < len(text) and ord(text[start]) > 0x2FF and text[start].isalpha()
+    """A value that opens with a letter of a script without case, or with a house number followed by
+    such letters in its field."""
+    if start >= len(text):
+        return False
+    if text[start].isdigit():
+        return scripts.NON_LATIN_LETTER.search(text, start, scripts.field_end(text, start)) is not None
+    return ord(text[start]) > 0x2FF and text[start].isalpha()
 
 
 def _addresses(text: str, hits: Hits) -> Iterator[Span]:
