@@ -2,9 +2,11 @@
 
 Detected types: EMAIL, PHONE (libphonenumber, several regions; a bare national digit run only next to a
 phone label), CREDIT_CARD (known issuer prefix and Luhn; Maestro from 12 digits), SSN (valid US
-area/group/serial), IBAN (mod-97, a greedy match that fails is retried shorter), IP_ADDRESS (v4 and v6,
+area/group/serial, and the national identity numbers of about 50 countries by their check digits:
+``identity.py``), IBAN (mod-97, a greedy match that fails is retried shorter), IP_ADDRESS (v4 and v6,
 checked by ``ipaddress``), PERSON and ADDRESS (by context: labels such as "Name:", "Customer", "Dear",
-"ship to", "Address:", street-type words with a house number, postcode lines),
+"ship to", "Address:", street-type words with a house number, postcode lines; in other scripts, their
+own labels, titles and street words: ``scripts.py``),
 API keys and tokens with a known shape (AWS, GitHub, Slack, Stripe, Google, OpenAI, JWT, PEM private
 keys, bearer tokens), values of secret-looking assignments (``password=``, ``"token": ...``) and
 high-entropy strings.
