@@ -42,6 +42,11 @@ from random import Random
 import phonenumbers
 from faker import Faker
 
+try:
+    from corpora.generalisation_corpus import heldout6e, tuning6
+except ImportError:  # run as a script, from its own folder
+    from generalisation_corpus import heldout6e, tuning6  # type: ignore[no-redef]
+
 LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "ja_JP", "es_ES")
 SEED = 20240501
 EPOCH = datetime(2022, 1, 1)  # naive on purpose, like the log lines it stands for
@@ -1733,6 +1738,8 @@ def render() -> dict[str, str]:
             ("heldout4", round4_records() + round4_handwritten()),
             ("heldout5", round5_records() + round5_handwritten()),
             ("heldout6", round6_records() + round6_handwritten()),
+            ("tuning6", tuning6()[0]),
+            ("heldout6e", heldout6e()[0]),
         )
         for p in planted
     ]
@@ -1759,6 +1766,8 @@ def render() -> dict[str, str]:
             ("heldout4", list(ROUND4_CLEAN) + round4_clean_generated()),
             ("heldout5", list(ROUND5_CLEAN) + round5_clean_generated()),
             ("heldout6", list(ROUND6_CLEAN) + round6_clean_generated()),
+            ("tuning6", tuning6()[1]),
+            ("heldout6e", heldout6e()[1]),
         )
         for text in texts
     ]

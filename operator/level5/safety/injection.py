@@ -41,6 +41,7 @@ from anyascii import anyascii
 from pydantic import BaseModel, Field
 
 from level5.api.verdicts import Finding, Verdict, worst
+from level5.safety.concepts import dismissal_near_object
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
 
 SANDBOX_OUTPUT = "sandbox_output"
@@ -621,7 +622,7 @@ def _score(normal: str) -> dict[str, float]:
     for feature in _FEATURES:
         if feature.pattern.search(normal):
             scores[feature.category] = scores.get(feature.category, 0.0) + feature.weight
-    if _CONCEPT.search(normal):
+    if _CONCEPT.search(normal) or dismissal_near_object(normal):
         scores["override"] = max(scores.get("override", 0.0), 2.5)
     return scores
 

@@ -2,9 +2,11 @@
 
 Detected types: EMAIL, PHONE (libphonenumber, several regions; a bare national digit run only next to a
 phone label), CREDIT_CARD (known issuer prefix and Luhn; Maestro from 12 digits), SSN (valid US
-area/group/serial), IBAN (mod-97, a greedy match that fails is retried shorter), IP_ADDRESS (v4 and v6,
+area/group/serial, and the national identity numbers of about 50 countries by their check digits:
+``identity.py``), IBAN (mod-97, a greedy match that fails is retried shorter), IP_ADDRESS (v4 and v6,
 checked by ``ipaddress``), PERSON and ADDRESS (by context: labels such as "Name:", "Customer", "Dear",
-"ship to", "Address:", street-type words with a house number, postcode lines),
+"ship to", "Address:", street-type words with a house number, postcode lines; in other scripts, their
+own labels, titles and street words: ``scripts.py``),
 API keys and tokens with a known shape (AWS, GitHub, Slack, Stripe, Google, OpenAI, JWT, PEM private
 keys, bearer tokens), values of secret-looking assignments (``password=``, ``"token": ...``) and
 high-entropy strings.
@@ -49,6 +51,7 @@ from typing import NamedTuple
 import phonenumbers
 from pydantic import BaseModel
 
+from level5.safety import identity, scripts
 from level5.safety.prefilter import Hits, Prefilter, Trigger, Words
 
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "JP", "IN", "ES")
@@ -273,7 +276,8 @@ _PHONE_LABEL = re.compile(
 )
 # A letter, an id label or an id's own separator run right before a digit group makes it part of an id.
 _ID_PREFIX = re.compile(
-    r"(?i)(?:[a-z][a-z0-9]*[-_#/]|\b(?:order|invoice|ticket|case|po|id|no|nr|ref|request|batch|sku|isbn)\s*[#:]?\s*)$"
+    r"(?i)(?:[a-z][a-z0-9]*[-_#/]|\b(?:order|invoice|ticket|case|po|id|no|nr|ref|request|batch|sku|isbn|shipment|build|"
+    r"serial|lot)\s*[#:]?\s*)$"
 )
 _GLUED_AFTER = re.compile(r"[\w:]|[.,]\d|[ -]\d")
 _SEPARATED = re.compile(r"\d[\s().\-/]+\d")
@@ -347,6 +351,54 @@ def _ssns(text: str, hits: Hits) -> Iterator[Span]:
             if ssn_ok(area, group, serial):
                 start = m.start() if pattern is _SSN else m.start(1)
                 yield Span(start, m.end(), "SSN", 78)
+
+
+# National identity numbers (``identity.py``, python-stdnum): under a label that names one, any of the
+# formats; without one, only the shapes that a format prints and little else has. Filed under SSN, the
+# redactor's one kind for identity numbers.
+# Labels that start with a Latin-1 letter are found by the prefilter (a letter outside Latin-1 is "?" to
+# it: "rodné ?íslo"); the others by the search over non-ASCII text below (_SCRIPT_WORDS).
+_LATIN1_IDENTITY_LABELS = frozenset(w for w in identity.LABELS if ord(w[0]) < 256)
+_IDENTITY_LABEL = _Caseless(rf"(?<![^\W_])(?:{identity.label_pattern(_LATIN1_IDENTITY_LABELS)})(?![^\W_])")
+_IDENTITY_TRIGGER = identity.label_pattern(
+    frozenset(w.encode("latin-1", "replace").decode("latin-1") for w in _LATIN1_IDENTITY_LABELS)
+)
+_IDENTITY_VALUE = re.compile(
+    r"[ \t\"'»«:=#№°>(\[,-]{0,8}(?:(?:no|nr|n°|nº)\.?[ \t:]*)?"
+    r"([A-Za-z0-9](?:[A-Za-z0-9]|[ ./-](?=[A-Za-z0-9])){5,24})"
+)
+_DIGIT = re.compile(r"\d")
+_IDENTITY_PRIORITY = 79
+"""Above a phone number (a CPF or an AHV number parses as one), below a card."""
+
+
+def _identity_after(text: str, label: str, label_end: int) -> Span | None:
+    """The identity number right after a label: the value, or the value less its last words (the
+    sentence may go on: "SIN 046 454 286 on file"), that a format validates."""
+    m = _IDENTITY_VALUE.match(text, label_end)
+    if m is None:
+        return None
+    value = m.group(1)
+    while True:
+        # Words without a digit at the end are the sentence going on, not part of the number.
+        while " " in value and not _DIGIT.search(value.rsplit(" ", 1)[1]):
+            value = value.rsplit(" ", 1)[0]
+        if identity.labelled_valid(value, label):
+            return Span(m.start(1), m.start(1) + len(value), "SSN", _IDENTITY_PRIORITY)
+        if " " not in value:
+            return None
+        value = value.rsplit(" ", 1)[0]
+
+
+def _identities(text: str, hits: Hits) -> Iterator[Span]:
+    for m in _matches(_IDENTITY_LABEL, text, hits["identity_label"]):
+        span = _identity_after(text, m.group(), m.end())
+        if span is not None:
+            yield span
+    for start, end in hits["identity_shape"]:
+        shape = identity.shape_at(text, start, min(len(text), end + 2))
+        if shape is not None and not _ID_PREFIX.search(text[max(0, start - 16) : start]):
+            yield Span(shape.start(), shape.end(), "SSN", _IDENTITY_PRIORITY)
 
 
 def _ibans(text: str, hits: Hits) -> Iterator[Span]:
@@ -494,7 +546,8 @@ _TITLED = re.compile(
 _DISPLAY_NAME = re.compile(r"[^\W\d_][\w'.-]*(?:[ \t]+[^\W\d_][\w'.-]*){1,4}[ \t]+(?=<[^>\s@]+@)")
 _ROLE_COLUMN = re.compile(rf"[ \t\"']*(?:[\w -]*[_ ])?(?:{_ROLES})(?:[_ ][\w -]*)?[ \t\"']*")
 _NAME_WORD = re.compile(
-    r"(?:(?:dr|mr|mrs|ms|prof|herr|frau|mme|mlle|m)\.?[ \t]+)?[^\W\d_][\w'\u2019.-]*", re.UNICODE
+    rf"(?:(?:dr|mr|mrs|ms|prof|herr|frau|mme|mlle|m)\.?[ \t]+)?[^\W\d_](?:[\w'\u2019.-]|{scripts.MARK})*",
+    re.UNICODE,
 )
 _NAME_PARTICLES = frozenset(
     {"van", "von", "de", "der", "den", "du", "da", "di", "del", "della", "la", "le", "y", "e", "dos", "das"}
@@ -559,6 +612,12 @@ _NOT_NAMES = frozenset(
 _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
 
 
+def _capital(char: str) -> bool:
+    """A capital letter, or a letter of a script without case (Han, Hangul, Hebrew, Arabic, Devanagari,
+    Thai...), where every word of a name is written the same way."""
+    return char.isupper() or (ord(char) > 0x2FF and not char.islower() and char.isalpha())
+
+
 def _name_end(text: str, start: int) -> int:
     """End of the person's name starting at `start`: capitalised words, particles between them, each
     after one space or tab (matched where it must start, rather than searched for)."""
@@ -568,9 +627,9 @@ def _name_end(text: str, start: int) -> int:
     while m is not None and words < 5:
         word, cursor = m.group(), m.end()
         lower = word.lower().rstrip(".,")
-        if (word[0].isupper() or words == 0) and (lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS)):
+        if (_capital(word[0]) or words == 0) and (lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS)):
             return start  # a capitalised word that names a group or a thing: not a person's name at all
-        if word[0].isupper() or lower in _TITLES:
+        if _capital(word[0]) or lower in _TITLES:
             end, words = cursor, words + 1
         elif lower not in _NAME_PARTICLES:
             break
@@ -757,13 +816,36 @@ _COMMA_ADDRESS = re.compile(
 )
 
 
+# A key that joins an address word to another ("shipping_address", "postalAddress" lower-cased) or is
+# quoted (JSON): taken only before a value in a script without case, whose start no capital marks.
+_JOINED_ADDRESS_LABEL = _Caseless(
+    r"(?:[\w-]*[_-]|(?<![\w])|[a-z]+)(?:address|addr|adresse)[\"']?[ \t]*(?:[:=]|=>)[ \t]*[\"']?"
+)
+
+
+def _script_value_start(text: str, start: int) -> bool:
+    """A value that opens with a letter of a script without case, or with a house number followed by
+    such letters in its field."""
+    if start >= len(text):
+        return False
+    if text[start].isdigit():
+        return scripts.NON_LATIN_LETTER.search(text, start, scripts.field_end(text, start)) is not None
+    return ord(text[start]) > 0x2FF and text[start].isalpha()
+
+
 def _addresses(text: str, hits: Hits) -> Iterator[Span]:
+    if not text.isascii():
+        for m in _matches(_JOINED_ADDRESS_LABEL, text, hits["address"], back=40):
+            if _script_value_start(text, m.end()):
+                end = scripts.field_end(text, m.end())
+                if end - m.end() >= 6 and scripts.DIGIT.search(text, m.end(), end):
+                    yield Span(m.end(), end, "ADDRESS", 40)
     for m in _matches(_ADDRESS_LABEL, text, hits["address"]):
         # A label at the end of its line introduces the lines below; an address starts with a number or
         # a capital ("ship to region: EMEA" is not one) and ends at its postcode line, four lines at most.
         start = m.end() + 1 if text.startswith("\n", m.end()) else m.end()
         if start >= len(text) or not (
-            text[start].isupper() or text[start].isdigit() or _STREET_FIRST.match(text, start)
+            _capital(text[start]) or text[start].isdigit() or _STREET_FIRST.match(text, start)
         ):
             continue
         end = _line_end(text, start)
@@ -831,6 +913,55 @@ def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
         yield Span(m.start(), end, "ADDRESS", 40)
 
 
+# Names, addresses and identity numbers in scripts the prefilter cannot see (scripts.py): one search over a
+# text that is not ASCII.
+_SCRIPT_LABEL, _SCRIPT_WORDS = scripts.script_label(sorted(identity.LABELS - _LATIN1_IDENTITY_LABELS))
+
+
+def _script_street(text: str, m: re.Match[str]) -> Span | None:
+    """The field around a street word, when it holds a number (and, in Han or kana, a second place word)."""
+    start, end = scripts.field_start(text, m.start()), scripts.field_end(text, m.start())
+    field = text[start:end]
+    if not 8 <= len(field) <= 160 or not scripts.DIGIT.search(field):
+        return None
+    if not scripts.NON_LATIN_LETTER.search(field):
+        return None
+    if scripts.CJK_PLACES.match(m.group()) and len(scripts.CJK_PLACES.findall(field)) < 2:
+        return None
+    return Span(start, end, "ADDRESS", 40)
+
+
+def _script_values(text: str, hits: Hits) -> Iterator[Span | None]:
+    if text.isascii():
+        return
+    for word in _SCRIPT_WORDS.finditer(text):
+        m = _SCRIPT_LABEL.match(text, word.start())
+        if m is None:
+            continue
+        kind, end = m.lastgroup, m.end()
+        if kind in ("person", "title", "title_attached"):
+            name = scripts.NAME_AT.match(text, end)
+            # Under a label the whole field is the name (not "名前空間: default" or a file name).
+            if name and (kind != "person" or scripts.field_end(text, end) <= name.end()):
+                yield Span(end, name.end(), "PERSON", 35)
+        elif kind == "address":
+            stop = scripts.field_end(text, end)
+            if stop - end >= 6 and scripts.DIGIT.search(text, end, stop):
+                yield Span(end, stop, "ADDRESS", 40)
+        elif kind == "identity":
+            yield _identity_after(text, m.group("identity"), end)
+        elif kind == "honorific":
+            before = scripts.NAME_BEFORE_HONORIFIC.search(text, max(0, m.start() - 5), m.start())
+            if before:
+                yield Span(before.start(), m.start(), "PERSON", 35)
+        else:
+            yield _script_street(text, m)
+
+
+def _script_spans(text: str, hits: Hits) -> Iterator[Span]:
+    return (span for span in _script_values(text, hits) if span is not None)
+
+
 _B = "(?:^|[^a-zA-Z0-9])"  # a boundary before a word, for Hyperscan (whose \\b does not know "_name")
 # Each detector's trigger: a superset of where its values start (Hyperscan syntax, see prefilter.py).
 _PREFILTER = Prefilter(
@@ -847,6 +978,13 @@ _PREFILTER = Prefilter(
         Trigger("card", r"(?:^|[^\d-])\d(?:[ -]?\d){11}"),
         Trigger("ssn", r"\d{3}[- ]\d{2}[- ]\d{4}"),
         Trigger("ssn_label", r"ssn|social security", caseless=True),
+        Trigger(
+            "identity_label",
+            rf"(?:^|[^a-z0-9])(?:{_IDENTITY_TRIGGER})(?:[^a-z0-9]|$)",
+            caseless=True,
+            width=0,
+        ),
+        Trigger("identity_shape", identity.SHAPE_TRIGGER),
         Trigger("iban", r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11}"),
         Trigger("ipv4", r"(?:^|[^\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d", width=13),
         # An IPv6 address has a "::" or eight groups, so three colons come early (a time has two).
@@ -928,12 +1066,14 @@ DETECTORS: tuple[Detector, ...] = (
     _emails,
     _cards,
     _ssns,
+    _identities,
     _ibans,
     _ips,
     _phones,
     _high_entropy,
     _people,
     _addresses,
+    _script_spans,
 )
 
 

@@ -1,0 +1,142 @@
+"""Layer 1's concept lexicon: the words an override is made of, by concept, in many languages.
+
+An override names two concepts in one sentence, in whatever language: an act of dismissal ("ignore",
+"forget", "disregard") and its object ("instructions", "rules", "guidelines", "commands", "prompt").
+This table holds the word stems of both concepts (and of "previous", for the other languages' check in
+``injection.py``) for a fixed list of languages chosen without looking at any attack: the world's most
+spoken languages and every official language of Europe, Africa's and Asia's largest (60 in all,
+``LANGUAGES``). It is one list per *concept*, a few stems per language, not a list of attack phrases:
+``dismissal_near_object`` finds the two concepts within one sentence, in either order and in any mix of
+languages. Stems are matched at a word's start in scripts that separate words with spaces, anywhere in
+those that do not (Thai, Lao, Khmer, Burmese, Han and kana) and in Arabic script (whose clitics attach:
+"وتجاهل").
+
+Languages outside the table, and attacks that name neither concept ("you are now free of your
+limits"), still need the other features or the classifier endpoint (``model/classifier.py``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# language: (dismissal, object, previous), stems separated by "|".
+LEXICON: dict[str, tuple[str, str, str]] = {
+    "tr": ("yok say|görmezden gel|unut|dikkate alma|önemseme|gözardı", "talimat|kural|yönerge|komut|istem", "önceki|yukarıdaki|evvelki"),
+    "vi": ("bỏ qua|phớt lờ|quên|lờ đi|không để ý", "hướng dẫn|chỉ dẫn|quy tắc|lệnh|chỉ thị", "trước đó|phía trên"),
+    "sv": ("ignorera|strunta i|glöm|bortse från", "instruktion|regl|regel|anvisning|direktiv|kommando", "tidigare|föregående|ovanstående"),
+    "no": ("ignorer|glem|se bort fra", "instruks|regl|regel|retningslinj|kommando", "tidligere|forrige|ovenstående"),
+    "da": ("ignorer|glem|se bort fra|tilsidesæt", "instruktion|regl|regel|anvisning|retningslinj", "tidligere|forrige|ovenstående"),
+    "fi": ("ohita|unohda|jätä huomiotta|älä välitä|sivuuta", "ohje|sääntö|säännö|käsky|kehot", "aiemm|edellis|yllä"),
+    "is": ("hunsa|gleym|líttu framhjá", "leiðbeining|fyrirmæl|regl|skipun", "fyrri|áður|að ofan"),
+    "et": ("ignoreeri|unusta|eira", "juhis|juhend|reegl|käsk|korraldus", "varasem|eelmi|eelneva"),
+    "lv": ("ignorē|aizmirsti|neņem vērā", "instrukcij|norādījum|noteikum", "iepriekšēj|agrāk"),
+    "lt": ("ignoruok|pamiršk|nepaisyk|nekreipk dėmesio", "nurodym|instrukcij|taisykl|komand", "ankstesn|prieš tai"),
+    "pl": ("zignoruj|ignoruj|zapomnij|pomiń|nie zważaj", "instrukcj|polece|zasad|reguł|wytyczn", "poprzedni|wcześniejsz|powyższ"),
+    "sk": ("ignoruj|zabudni|nevšímaj|neber do úvahy", "pokyn|inštrukci|pravidl|príkaz", "predchádzajúc|predošl|vyššie"),
+    "sl": ("prezri|ignoriraj|pozabi|ne upoštevaj", "navodil|pravil|ukaz", "prejšnj|predhodn|zgornj"),
+    "hr": ("zanemari|ignoriraj|ignoriši|zaboravi", "uput|pravil|naredb|instrukcij", "prethodn|ranij|gornj"),
+    "sr": ("занемари|игнориши|заборави", "упутств|инструкциј|правил|наредб", "претходн|раниј|горњ"),
+    "mk": ("игнорирај|заборави|занемари", "упатств|инструкци|правил|наредб", "претходн|горн"),
+    "bg": ("игнорирай|забрави|пренебрегни", "инструкци|указани|правил|насок", "предишн|предходн|горн"),
+    "be": ("ігнаруй|праігнаруй|забудзь|не звяртай", "інструкцы|правіл|указанн", "папярэдн|ранейш|вышэй"),
+    "ro": ("ignoră|ignora|uită|nu ține cont", "instrucțiun|instructiun|regul|indicați|comenz", "anterioar|precedent|de mai sus"),
+    "hu": ("figyelmen kívül|felejtsd|ne törődj", "utasítás|szabály|irányelv|parancs", "korábbi|előző|fenti"),
+    "el": ("αγνόησ|αγνοησ|ξέχασ|παράβλεψ|μην λάβεις υπόψη", "οδηγί|κανόν|εντολ", "προηγούμεν|παραπάνω|πρωτύτερ"),
+    "sq": ("injoro|harro|mos merr parasysh|shpërfill", "udhëzim|rregull|komand", "mëparshme|më parë|sipër"),
+    "eu": ("ez ikusi|baztertu|ahaztu|ez egin kasu", "argibide|jarraibide|arau|agindu", "aurreko|lehenago|goiko"),
+    "ca": ("ignora|oblida|no facis cas", "instrucci|normes|regl|indicaci", "anterior|prèvi|de dalt"),
+    "gl": ("ignora|esquece|non fagas caso", "instrución|instrucións|norma|regra|indicaci", "anterior|previa|de arriba"),
+    "cy": ("anwybydda|anghofia|diystyra", "cyfarwyddiad|rheol|gorchymyn", "blaenorol|cynt|uchod"),
+    "ga": ("neamhaird|déan dearmad", "treoir|treoracha|riail|rialacha|ordú", "roimhe|roimh ré|thuas|níos luaithe"),
+    "af": ("ignoreer|vergeet|verontagsaam|steur jou nie", "instruksie|reël|opdrag|riglyn", "vorige|voorafgaande|bogenoemde|hierbo"),
+    "he": ("התעלם|תתעלם|שכח|תשכח|אל תתייחס", "הוראות|ההוראות|הנחיות|ההנחיות|כללים|הכללים|פקודות|הוראה|הנחיה", "הקודמות|הקודמים|קודמות|קודמים|הקודם|לעיל"),
+    "ar": ("تجاهل|انس |إنس |لا تلتفت|اهمل|أهمل|تخط", "تعليمات|التعليمات|قواعد|القواعد|أوامر|الأوامر|إرشادات|الإرشادات", "السابقة|السابق|أعلاه"),
+    "fa": ("نادیده|فراموش کن|توجه نکن", "دستورالعمل|دستورات|دستور|قوانین|قواعد|راهنمایی", "قبلی|پیشین"),
+    "ur": ("نظر انداز|نظرانداز|بھول جاؤ|اگنور", "ہدایات|ہدایت|احکامات|قواعد|اصول", "پچھلی|پچھلے|سابقہ|گزشتہ"),
+    "hi": ("अनदेखा|नजरअंदाज|नज़रअंदाज़|भूल जाओ|उपेक्षा|ध्यान मत", "निर्देश|नियम|आदेश|हिदायत", "पिछले|पिछली|पूर्व|पहले"),
+    "mr": ("दुर्लक्ष|विसर", "सूचना|सूचनां|नियम|आदेश", "मागील|आधीच्या|पूर्वीच्या|वरील"),
+    "ne": ("बेवास्ता|बिर्स|ध्यान नदेऊ|उपेक्षा", "निर्देशन|निर्देश|नियम|आदेश", "अघिल्ला|पहिलेका|माथिका"),
+    "bn": ("উপেক্ষা|ভুলে যাও|অগ্রাহ্য|এড়িয়ে", "নির্দেশ|নিয়ম|আদেশ", "আগের|পূর্ববর্তী|পূর্বের|উপরের"),
+    "pa": ("ਨਜ਼ਰਅੰਦਾਜ਼|ਅਣਡਿੱਠ|ਭੁੱਲ ਜਾ", "ਹਦਾਇਤ|ਨਿਰਦੇਸ਼|ਨਿਯਮ", "ਪਿਛਲੀ|ਪਿਛਲੇ|ਪਹਿਲਾਂ"),
+    "gu": ("અવગણ|ભૂલી જા|ધ્યાન ન", "સૂચના|નિર્દેશ|નિયમ", "અગાઉ|પહેલાં|પાછલ"),
+    "ta": ("புறக்கணி|மறந்து|பொருட்படுத்தா", "அறிவுறுத்த|வழிமுறை|விதி|கட்டளை", "முந்தைய|முன்பு|மேலே"),
+    "te": ("విస్మరించ|పట్టించుకోవద్దు|మర్చిపో", "సూచన|నియమ|ఆదేశ", "మునుపటి|ముందు|పైన"),
+    "kn": ("ನಿರ್ಲಕ್ಷಿಸ|ಮರೆತು|ಕಡೆಗಣಿಸ", "ಸೂಚನೆ|ನಿಯಮ|ಆದೇಶ", "ಹಿಂದಿನ|ಮೊದಲಿನ|ಮೇಲಿನ"),
+    "ml": ("അവഗണിച്ച|അവഗണിക്ക|മറക്ക|മറന്ന", "നിർദ്ദേശ|നിയമ|ആജ്ഞ", "മുമ്പത്തെ|മുൻപത്തെ|മുകളിലെ"),
+    "si": ("නොසලකා|අමතක|නොතකා", "උපදෙස්|නීති|විධාන", "පෙර|කලින්|ඉහත"),
+    "th": ("ไม่ต้องสนใจ|เพิกเฉย|ละเว้น|ลืม|ไม่สนใจ|มองข้าม", "คำสั่ง|คำแนะนำ|กฎ|ข้อบังคับ", "ก่อนหน้า|ข้างต้น|ที่ผ่านมา"),
+    "lo": ("ບໍ່ສົນໃຈ|ລືມ|ລະເລີຍ", "ຄຳແນະນຳ|ຄຳສັ່ງ|ກົດ", "ກ່ອນໜ້າ|ກ່ອນ"),
+    "km": ("មិនអើពើ|បំភ្លេច|ព្រងើយ", "ការណែនាំ|សេចក្តីណែនាំ|ច្បាប់|បញ្ជា", "មុន|ពីមុន"),
+    "my": ("လျစ်လျူရှု|မေ့|ဂရုမစိုက်", "ညွှန်ကြား|စည်းမျဉ်း|အမိန့်", "ယခင်|အရင်|အထက်"),
+    "ko": ("무시|잊어|잊고|신경 쓰지", "지시|지침|명령|규칙|프롬프트", "이전|앞의|위의|기존"),
+    "ms": ("abaikan|lupakan|jangan hiraukan|endahkan", "arahan|peraturan|perintah|panduan", "terdahulu|sebelumnya|sebelum ini"),
+    "tl": ("huwag pansinin|balewalain|kalimutan|ipagwalang-bahala", "tagubilin|panuto|patakaran|utos", "nauna|dati"),
+    "sw": ("puuza|sahau|usijali|achana na", "maagizo|maelekezo|sheria|amri", "yaliyotangulia|zilizotangulia|awali|iliyopita"),
+    "ha": ("yi watsi|watsi da|manta|kar ka kula", "umarni|dokoki|ka'idoji|ƙa'idoji", "gabata|na baya"),
+    "yo": ("fojú fo|gbàgbé|gbagbe|má ṣe ka", "ìtọ́nisọ́nà|itọnisọna|òfin|àṣẹ|ilana", "ṣáájú|tẹ́lẹ̀"),
+    "zu": ("ziba|ungazinaki|khohlwa|ukhohlwe|ungakhathaleli|ityeshele", "imiyalelo|umyalelo|imithetho|imiyalezo", "ngaphambilini|ngaphambili|ngaphezulu"),
+    "am": ("ችላ|እርሳ|አትስማ", "መመሪያ|ትእዛዝ|ደንብ|ሕግ", "የቀደሙ|ቀደም|ቀዳሚ|ከላይ"),
+    "so": ("indha tir|illow|ha dhegaysan", "tilmaam|amar|sharci|xeer", "hore"),
+    "ka": ("უგულებელყ|დაივიწყ|ნუ მიაქცევ", "ინსტრუქცი|მითითებ|წეს|ბრძანებ", "წინა|ადრინდელ|ზემოთ"),
+    "hy": ("անտեսիր|անտեսել|մոռացիր|մի հաշվի առ", "հրահանգ|ցուցում|կանոն", "նախորդ|վերևի|նախկին"),
+    "az": ("nəzərə alma|unut|məhəl qoyma|göz ardı", "təlimat|qayda|göstəriş|əmr", "əvvəlki|yuxarıdakı|öncəki"),
+    "kk": ("елеме|ұмыт|назар аударма", "нұсқау|ереже|бұйрық", "алдыңғы|бұрынғы|жоғарыдағы"),
+    "uz": ("e'tiborsiz|e’tiborsiz|unut|e'tibor berma|inobatga olma", "ko'rsatma|ko‘rsatma|ko’rsatma|qoida|buyruq|yo'riqnoma", "oldingi|avvalgi|yuqoridagi"),
+    "ky": ("этибарга алба|этибар алба|унут|көңүл бурба", "нускама|эреже|буйрук|көрсөтмө", "мурунку|алдыңкы|жогорудагы"),
+    "mn": ("үл тоомсорло|тоомсорлохгүй|март|үл хэрэгс", "заавар|зааврыг|дүрэм|тушаал", "өмнөх|дээрх|урьдах"),
+}  # fmt: skip
+LANGUAGES = tuple(LEXICON)
+
+_UNSPACED = re.compile("[\u0600-\u06ff\u0e00-\u109f\u1780-\u17ff\u2e80-\u9fff]")
+"""Thai, Lao, Burmese, Khmer, Han and kana (no spaces between words) and Arabic script (attached
+clitics): a stem may start anywhere in a word."""
+_SENTENCE_END = re.compile(r"[.!?;\n()。！？।॥።]")
+REACH = 80
+"""How far apart (in characters, within one sentence) the two concepts may stand."""
+
+
+def _form(stem: str) -> str:
+    """A stem as ``injection.normalise`` leaves text: NFKC and case-folded."""
+    return unicodedata.normalize("NFKC", stem).casefold()
+
+
+def _stems(column: int) -> list[str]:
+    return sorted({_form(s) for row in LEXICON.values() for s in row[column].split("|")}, key=len, reverse=True)
+
+
+def _pattern(stems: list[str]) -> re.Pattern[str]:
+    """A stem at a word's start (spaced scripts) or anywhere (unspaced): one literal-led alternation,
+    which Python's re scans quickly; the word-start test is made on each hit."""
+    return re.compile("|".join(re.escape(s) for s in stems))
+
+
+DISMISSAL = _pattern(_stems(0))
+OBJECT = _pattern(_stems(1))
+PREVIOUS = _pattern(_stems(2))
+
+
+def _at_word_start(text: str, m: re.Match[str]) -> bool:
+    start = m.start()
+    return start == 0 or not text[start - 1].isalpha() or bool(_UNSPACED.match(m.group()))
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The stretch around [start, end) within REACH characters that no sentence end interrupts."""
+    low = max(0, start - REACH)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, low, start)]
+    high_end = _SENTENCE_END.search(text, end, min(len(text), end + REACH))
+    return (ends[-1] if ends else low), (high_end.start() if high_end else min(len(text), end + REACH))
+
+
+def dismissal_near_object(normal: str) -> bool:
+    """Whether a word of dismissal and a word for instructions or rules stand in one sentence (normalised
+    text), in any of the table's languages."""
+    for m in DISMISSAL.finditer(normal):
+        if not _at_word_start(normal, m):
+            continue
+        low, high = _sentence(normal, m.start(), m.end())
+        for o in OBJECT.finditer(normal, low, high):
+            if (o.end() <= m.start() or o.start() >= m.end()) and _at_word_start(normal, o):
+                return True
+    return False
