@@ -1,6 +1,6 @@
 """Layer 5's sixth tuning round (issue 15's generalisation gaps): names and addresses in non-Latin scripts
 and national identity numbers, generated with Faker and split once, before any detector was changed for it,
-into a tuning half (split ``tuning6``) and a held-out half (split ``heldout6e``; not ``heldout6``, the blind
+into a tuning half (split ``tuning6e``) and a held-out half (split ``heldout6e``; not ``heldout6``, the blind
 round written by someone else).
 
 The halves differ by locale (or, for a script in both, by seed), by label wording and by carrier: the
@@ -208,7 +208,7 @@ def clean_texts(
     return texts
 
 
-def tuning6() -> tuple[list[Planted], list[str]]:
+def tuning6e() -> tuple[list[Planted], list[str]]:
     planted = script_records(TUNING_SCRIPTS, TUNING_RENDERS, SEED) + identity_numbers(
         TUNING_IDS, ID_TUNING_RENDERS, SEED + 100
     )

@@ -43,9 +43,9 @@ import phonenumbers
 from faker import Faker
 
 try:
-    from corpora.generalisation_corpus import heldout6e, tuning6
+    from corpora.generalisation_corpus import heldout6e, tuning6e
 except ImportError:  # run as a script, from its own folder
-    from generalisation_corpus import heldout6e, tuning6  # type: ignore[no-redef]
+    from generalisation_corpus import heldout6e, tuning6e  # type: ignore[no-redef]
 
 LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "ja_JP", "es_ES")
 SEED = 20240501
@@ -1738,7 +1738,7 @@ def render() -> dict[str, str]:
             ("heldout4", round4_records() + round4_handwritten()),
             ("heldout5", round5_records() + round5_handwritten()),
             ("heldout6", round6_records() + round6_handwritten()),
-            ("tuning6", tuning6()[0]),
+            ("tuning6e", tuning6e()[0]),
             ("heldout6e", heldout6e()[0]),
         )
         for p in planted
@@ -1766,7 +1766,7 @@ def render() -> dict[str, str]:
             ("heldout4", list(ROUND4_CLEAN) + round4_clean_generated()),
             ("heldout5", list(ROUND5_CLEAN) + round5_clean_generated()),
             ("heldout6", list(ROUND6_CLEAN) + round6_clean_generated()),
-            ("tuning6", tuning6()[1]),
+            ("tuning6e", tuning6e()[1]),
             ("heldout6e", heldout6e()[1]),
         )
         for text in texts

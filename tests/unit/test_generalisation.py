@@ -1,5 +1,5 @@
 """Issue 15's generalisation techniques: identity numbers by their check digits (python-stdnum), names and
-addresses in non-Latin scripts, and layer 1's concept lexicon; with the tuning6 half's bars."""
+addresses in non-Latin scripts, and layer 1's concept lexicon; with the tuning6e half's bars."""
 
 from __future__ import annotations
 
@@ -93,12 +93,12 @@ def test_other_script_look_alikes_are_left_alone(text: str) -> None:
 
 
 def test_tuning6_bars() -> None:
-    """The bars on the tuning6 half (the held-out heldout6e is printed by eval-safety, never tuned on)."""
-    tuning = {f.name: f for f in redaction_figures() if f.split == "tuning6"}
+    """The bars on the tuning6e half (the held-out heldout6e is printed by eval-safety, never tuned on)."""
+    tuning = {f.name: f for f in redaction_figures() if f.split == "tuning6e"}
     for kind in ("PERSON", "ADDRESS", "SSN"):
         assert tuning[kind].rate >= 0.95, (kind, tuning[kind].failures)
     assert tuning["clean text"].rate == 1.0, tuning["clean text"].failures
-    layer1 = {f.name: f for f in injection_figures() if f.split == "tuning6"}
+    layer1 = {f.name: f for f in injection_figures() if f.split == "tuning6e"}
     assert layer1["other_languages"].rate >= 0.95, layer1["other_languages"].failures
     assert layer1["benign_goal"].rate == 1.0, layer1["benign_goal"].failures
 

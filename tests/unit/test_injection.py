@@ -105,14 +105,14 @@ def test_corpora_are_split_by_family() -> None:
     per missed technique and benign look-alikes (507 and 295). Round 5's blind half (2026-12-01, a second
     outside evaluator) is held out only, split heldout5 (674 and 339). Round 6 (2026-12-01, a third outside
     evaluator, blind) is held out only, split heldout6 (855 and 399). Round 6's own halves (2026-12-01, the
-    gen15 helper) split attacks and benign goals in 46 languages into tuning6 and heldout6e (903 and 423)."""
+    gen15 helper) split attacks and benign goals in 46 languages into tuning6e and heldout6e (903 and 423)."""
     figures = injection_figures()
     splits: dict[str, set[str]] = {}
     for f in figures:
         splits.setdefault(f.name, set()).add(f.split)
     rounds = ({"tuning", "heldout", "heldout2"}, {"tuning3", "heldout3"})
     for name, found in splits.items():
-        earlier = found - {"heldout4", "tuning5", "heldout5", "heldout6", "tuning6", "heldout6e"}
+        earlier = found - {"heldout4", "tuning5", "heldout5", "heldout6", "tuning6e", "heldout6e"}
         assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
     assert sum(f.total for f in figures if f.measure == "detected") >= 903
     assert {f.name for f in figures if f.split == "heldout6e"} == {"other_languages", "benign_goal"}

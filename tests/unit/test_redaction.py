@@ -289,7 +289,7 @@ def test_tuning_half_figures() -> None:
     assert tuning["clean text"].rate >= 0.99, tuning["clean text"].failures
     splits = {f.split for f in redaction_figures()}
     rounds = ("tuning", "heldout", "heldout2", "tuning3", "heldout3", "heldout4", "heldout5", "heldout6")
-    assert splits == {*rounds, "tuning6", "heldout6e"}
+    assert splits == {*rounds, "tuning6e", "heldout6e"}
 
 
 def _held_out_round(split: str) -> dict[str, int]:
