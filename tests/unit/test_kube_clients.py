@@ -1,11 +1,11 @@
 """The operator's API clients: aiohttp sessions that do not look up a proxy or ~/.netrc before each request
-(two thread hand-offs per request otherwise), and an API client with a bounded connection pool."""
+(two thread hand-offs per request otherwise)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from level5.kube.clients import API_CONNECTIONS, api_client, ws_api_client
+from level5.kube.clients import api_client, ws_api_client
 
 
 async def test_the_clients_do_not_read_the_environment_per_request() -> None:
@@ -13,6 +13,5 @@ async def test_the_clients_do_not_read_the_environment_per_request() -> None:
     try:
         for session in (api.rest_client.pool_manager, ws.rest_client.pool_manager):
             assert session.trust_env is False
-        assert api.rest_client.pool_manager.connector.limit == API_CONNECTIONS
     finally:
         await asyncio.gather(api.close(), ws.close())
