@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import kopf
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.config.config_exception import ConfigException
+from kubernetes_asyncio.stream import WsApiClient
 from pydantic import ValidationError
 
 from level5.api.approval import (
@@ -47,7 +48,6 @@ from level5.core.kill_switch import (
 )
 from level5.core.wakeups import Wakeups
 from level5.kube.approvals import KubeApprovals
-from level5.kube.clients import api_client, ws_api_client
 from level5.kube.diffbase import LeanDiffBaseStorage
 from level5.kube.pool import WarmPool
 from level5.kube.sandboxes import SandboxLauncher
@@ -113,12 +113,12 @@ class Services:
     async def start(cls, config: OperatorConfig) -> Services:
         metrics = Metrics()
         metrics.serve(config.metrics_port)
-        api = api_client()
+        api = client.ApiClient()
         wakeups = Wakeups()
         pool = None
         if config.sandbox_pools:
             # Attach streams to warm pool pods go through their own websocket client.
-            pool = WarmPool(api, ws_api_client(), config)
+            pool = WarmPool(api, WsApiClient(), config)
             metrics.pool_gauges(pool.configured_size(), pool.ready_count)
         # Derived from the API before any daemon starts, so a restart during a stop runs nothing.
         emergency = EmergencyStop()

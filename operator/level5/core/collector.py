@@ -30,11 +30,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-SWEEP_SECONDS = 0.25
+SWEEP_SECONDS = 0.5
 """How often what survived since the last sweep is collected and frozen. During a ramp a sweep took 10-25 ms
-of CPU at one a second and 30-70 ms at one every five seconds (300 tasks, this machine), and 10 to 19 ms at
-two a second (1,000 tasks, 2026-12-01); the time on the loop is several times that when other processes hold
-the CPU: sweeps are kept small. The garbage they freeze
+of CPU at one a second and 30-70 ms at one every five seconds (300 tasks, this machine), and the time on the
+loop is several times that when other processes hold the CPU: sweeps are kept small. The garbage they freeze
 while still in use (in-flight requests caught by a sweep) stayed small: a compaction after a 300-task ramp
 freed 2 % of the allocator's blocks."""
 LIVE_BLOCKS_PER_TASK = 5_000
