@@ -394,6 +394,7 @@ async def ramp(
     names = [f"ramp-{i:04d}" for i in range(n)]
     seens = [watcher.expect(name) for name in names]
     rss_before = operator.rss_mib()
+    cpu_before = operator.cpu_seconds()
     offset = operator.log.stat().st_size
     wall_start, start = time.time(), _now()
     await create_all(api, namespace, [task_manifest(name, "A") for name in names])
@@ -406,6 +407,7 @@ async def ramp(
         await asyncio.sleep(0.5)
     waiting = [s.first_seen["AwaitingApproval"] for s in seens if "AwaitingApproval" in s.first_seen]
     ramp_seconds = (max(waiting) - start) if waiting else float("nan")
+    cpu = operator.cpu_seconds() - cpu_before
     await asyncio.sleep(2)  # settled: the memory the waiting tasks hold
     rss_waiting = operator.rss_mib()
     peak = max(peak, rss_waiting)
@@ -429,6 +431,7 @@ async def ramp(
         "waiting": len(waiting),
         "phases": dict(Counter(s.phase or "not terminal" for s in seens)),
         "seconds": ramp_seconds,
+        "cpu_seconds": cpu,
         "rss_before_mib": rss_before,
         "rss_waiting_mib": rss_waiting,
         "rss_peak_mib": peak,
@@ -766,6 +769,8 @@ def ramp_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
         (f"ramp: {r['ramp']['n']} tasks waiting for approval", f"{r['ramp']['seconds']:.1f} s",
          f"created at once (POSTs done after {r['ramp']['created_seconds']:.1f} s), until all were "
          f"AwaitingApproval ({r['ramp']['waiting']} did)"),
+        ("  operator CPU", f"{r['ramp']['cpu_seconds']:.1f} s",
+         "user+system of the operator process from the first POST until all were waiting"),
         ("  operator memory (RSS)",
          f"{r['ramp']['mib_per_task']:.2f} MiB/task",
          f"{r['ramp']['rss_before_mib']:.0f} MiB before, {r['ramp']['rss_waiting_mib']:.0f} MiB with all "

@@ -59,6 +59,9 @@ from level5.sandbox.result import MAX_RESULT_BYTES, RESULT_MARKER, RunResultErro
 
 log = logging.getLogger(__name__)
 
+STREAM_ENDED = "the attach stream of warm pool pod %s/%s ended; replacing the pod"
+"""Logged (WARNING) when an unclaimed pod's held stream ends (the cluster test looks for it)."""
+
 TAIL_SECONDS = 1.0
 """A claimed pod's successor is created this long after the claim, and a pod that served its run is deleted
 this long after its result: both are work for the API server and the node (starting or tearing down a gVisor
@@ -195,7 +198,7 @@ class WarmPool:
         replaced when its deletion is seen). A claimed pod's run sees the end itself."""
         if self._closing or self._ready[key].pop(name, None) is None:
             return
-        log.warning("the attach stream of warm pool pod %s/%s ended; replacing the pod", key[0], name)
+        log.warning(STREAM_ENDED, key[0], name)
         self._drop_streams(key[0], name)
         self._spawn(self._delete(key[0], name))
 
