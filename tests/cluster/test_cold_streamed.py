@@ -33,7 +33,7 @@ from test_trust_boundaries import (
     guarded_namespace,
     spec,
 )
-from test_warm_trust_boundaries import BATCH, FORGE_DONE, POLICED
+from test_warm_trust_boundaries import BATCH, POLICED, streamed_programs
 
 from kube import apply, kubectl, unique_name
 from level5.api.status import SyscallMonitoring
@@ -106,12 +106,7 @@ def cold_namespace(cluster: None) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def runs(cold_namespace: str) -> Runs:
-    programs = {attempt: (FORGERY / f"{attempt}.py.txt").read_text() for attempt in ATTEMPTS}
-    programs["honest"] = "open('/output/answer.txt', 'w').write('42')\nprint('done')\n"
-    programs["forge_done"] = FORGE_DONE
-    programs[f"{POLICED}process"] = "import subprocess\nsubprocess.run(['id'])\n"
-    programs[f"{POLICED}honest"] = "open('/output/answer.txt', 'w').write('42')\n"
-    programs[f"{UNPOLICED}misbehaving"] = MISBEHAVING
+    programs = {**streamed_programs(), f"{UNPOLICED}misbehaving": MISBEHAVING}
     return asyncio.run(run_all(cold_namespace, programs))
 
 

@@ -299,17 +299,23 @@ def sandbox_pod(
     pod_spec = locked_pod_spec(run_timeout(spec) + STARTUP_GRACE_SECONDS, config, volumes)
     pod_spec["initContainers"] = [program]
     pod_spec["containers"] = [checks]
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": pod_name,
-            "namespace": task.namespace,
-            "labels": _labels(task, iteration),
-            "ownerReferences": [owner_reference(task)],
-        },
-        "spec": pod_spec,
+    return _iteration_pod(task, pod_name, iteration, pod_spec, {})
+
+
+def _iteration_pod(
+    task: TaskRef, pod_name: str, iteration: int, pod_spec: Manifest, annotations: dict[str, str]
+) -> Manifest:
+    """An iteration's pod: its deterministic name, the task's labels (the deny-all policy selects them) and
+    the task as its owner."""
+    metadata: Manifest = {
+        "name": pod_name,
+        "namespace": task.namespace,
+        "labels": _labels(task, iteration),
+        "ownerReferences": [owner_reference(task)],
     }
+    if annotations:
+        metadata["annotations"] = annotations
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": pod_spec}
 
 
 def reference_data(spec: AgentTaskSpec) -> tuple[list[Manifest], list[Manifest]]:
@@ -380,18 +386,7 @@ def streamed_pod(
     volumes = [*job_volumes(caps.ephemeral_storage), *data_volumes]
     pod_spec = locked_pod_spec(run_timeout(spec) + STARTUP_GRACE_SECONDS, config, volumes)
     pod_spec["containers"] = [program, checks]
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": pod_name,
-            "namespace": task.namespace,
-            "labels": _labels(task, iteration),
-            "annotations": {NONCE_ANNOTATION: nonce},
-            "ownerReferences": [owner_reference(task)],
-        },
-        "spec": pod_spec,
-    }
+    return _iteration_pod(task, pod_name, iteration, pod_spec, {NONCE_ANNOTATION: nonce})
 
 
 def is_streamed(pod: dict[str, Any]) -> bool:
