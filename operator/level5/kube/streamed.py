@@ -39,6 +39,10 @@ ATTACH_ERRORS = (ClientError, ApiException, OSError)
 """An attach refused (the container has ended) or broken: what it would have shown is read from the log."""
 
 
+LOG_TAIL_LINES = 3
+"""Both the DONE line and the result document (its marker line and the document's line) end their log."""
+
+
 class StreamedRun:
     """Runs one iteration in its streamed cold pod over the pod's attach streams."""
 
@@ -97,7 +101,11 @@ class StreamedRun:
         with contextlib.suppress(ApiException):
             return str(
                 await self._core.read_namespaced_pod_log(
-                    name, namespace, container=container, limit_bytes=MAX_RESULT_BYTES
+                    name,
+                    namespace,
+                    container=container,
+                    tail_lines=LOG_TAIL_LINES,
+                    limit_bytes=MAX_RESULT_BYTES,
                 )
             )
         return ""
