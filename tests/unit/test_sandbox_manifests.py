@@ -198,7 +198,7 @@ def test_the_streamed_cold_pod_has_the_cold_pods_lockdown_and_the_tasks_own_limi
     config = OperatorConfig(sandbox_image="img:1")
     cold = sandbox_pod(task, task_spec, "t-1-abc", 1, config)
     streamed = streamed_pod(task, task_spec, "t-1-abc", 1, config, "n0nce")
-    assert is_streamed(streamed) and not is_streamed(cold) and streams_cold(task_spec)
+    assert is_streamed(streamed) and not is_streamed(cold) and streams_cold(task_spec, "team", config)
     assert {k: v for k, v in streamed["spec"].items() if k not in ("containers", "volumes")} == {
         k: v for k, v in cold["spec"].items() if k not in ("initContainers", "containers", "volumes")
     }  # gVisor, no token, non-root, the deadline of the task's run
@@ -224,7 +224,10 @@ def test_the_streamed_cold_pod_has_the_cold_pods_lockdown_and_the_tasks_own_limi
     javascript = task_spec.model_copy(
         update={"capabilities": task_spec.capabilities.model_copy(update={"language": "javascript"})}
     )
-    assert not streams_cold(javascript)  # warm.py is the Python image's: JavaScript stays ConfigMap-fed
+    assert not streams_cold(javascript, "team", config)  # warm.py is Python's: JavaScript stays ConfigMap-fed
+    # Only where the operator may attach (the chart grants pods/attach in the namespaces it lists).
+    listed = OperatorConfig.from_env({"LEVEL5_STREAMED_COLD_NAMESPACES": '["team"]'})
+    assert streams_cold(task_spec, "team", listed) and not streams_cold(task_spec, "other", listed)
 
 
 def test_a_streamed_run_can_start_once_both_containers_have() -> None:

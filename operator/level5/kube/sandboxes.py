@@ -200,7 +200,7 @@ class SandboxLauncher:
                 return LaunchOutcome.VANISHED
         manifest = (
             streamed_pod(task, spec, pod_name, iteration, self._config, secrets.token_hex(16))
-            if self._streamed is not None and streams_cold(spec)
+            if self._streamed is not None and streams_cold(spec, task.namespace, self._config)
             else sandbox_pod(task, spec, pod_name, iteration, self._config)
         )
         created = await self._create_pod(task.namespace, manifest, queued)

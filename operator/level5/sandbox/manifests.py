@@ -360,10 +360,12 @@ def job_volumes(size: str) -> list[Manifest]:
     ]
 
 
-def streams_cold(spec: AgentTaskSpec) -> bool:
-    """Whether a cold iteration of this task runs in a streamed pod (warm.py is the Python image's runner;
-    JavaScript tasks start the ConfigMap-fed pod of their own image)."""
-    return spec.capabilities.language is Language.PYTHON
+def streams_cold(spec: AgentTaskSpec, namespace: str, config: OperatorConfig) -> bool:
+    """Whether a cold iteration of this task runs in a streamed pod: a Python task (warm.py is the Python
+    image's runner; JavaScript tasks start the ConfigMap-fed pod of their own image) in a namespace where the
+    operator may attach to pods (config.streamed_cold_namespaces)."""
+    allowed = config.streamed_cold_namespaces
+    return spec.capabilities.language is Language.PYTHON and (allowed is None or namespace in allowed)
 
 
 def streamed_pod(
