@@ -49,7 +49,6 @@ from level5.sandbox.outcome import (
     PodOutcome,
     QueueReport,
     QuotaRefusal,
-    container_state,
     deleted_mid_run,
     has_started,
     is_finished,
@@ -374,10 +373,14 @@ class SandboxLauncher:
         loop = asyncio.get_running_loop()
         hard_deadline = loop.time() + run_timeout(spec) + 2 * STARTUP_GRACE_SECONDS
         pod = await self.wait(namespace, name, spec, _run_can_start)
-        if self._streamed is None or pod is None or not is_streamed(pod) or deleted_mid_run(pod):
+        if (
+            self._streamed is None
+            or pod is None
+            or deleted_mid_run(pod)
+            or is_finished(pod)  # the checks' log holds the result, or the pod ended (pod_failure says why)
+            or not (is_streamed(pod) and has_started(pod))  # wait() gave up on it: never started, killed
+        ):
             return pod, await self.result(namespace, name, pod)
-        if is_finished(pod) and container_state(pod, CHECKS_CONTAINER, "terminated") is None:
-            return pod, await self.result(namespace, name, pod)  # ended without a run: pod_failure says why
         failure = None
         run = None
         try:
