@@ -116,9 +116,10 @@ class Services:
         api = client.ApiClient()
         wakeups = Wakeups()
         pool = None
+        # Attach streams to sandbox pods (warm pool pods, streamed cold pods) go through a websocket client.
+        ws_api = WsApiClient()
         if config.sandbox_pools:
-            # Attach streams to warm pool pods go through their own websocket client.
-            pool = WarmPool(api, WsApiClient(), config)
+            pool = WarmPool(api, ws_api, config)
             metrics.pool_gauges(pool.configured_size(), pool.ready_count)
         # Derived from the API before any daemon starts, so a restart during a stop runs nothing.
         emergency = EmergencyStop()
@@ -153,6 +154,7 @@ class Services:
                 wakeups,
                 SyscallMonitorClient(config.syscall_monitor_url) if config.syscall_monitor_url else None,
                 pool,
+                ws_api,
             ),
             approvals=KubeApprovals(api),
             cancels=CancelRequests(),

@@ -221,9 +221,11 @@ def wait_terminal(namespace: str, name: str, timeout: float = 240) -> dict[str, 
 
 
 def program_running(pod: dict[str, Any]) -> bool:
-    """The sandbox pod's program runs: its container (the pod's init container) has started and not ended.
-    The pod's phase stays Pending until then, so "Running" is never the sign of it."""
-    statuses = pod.get("status", {}).get("initContainerStatuses") or []
+    """The sandbox pod's program runs: its container (a ConfigMap-fed pod's init container, a streamed pod's
+    first container) has started and not ended. A ConfigMap-fed pod's phase stays Pending until then, so
+    "Running" is never the sign of it."""
+    status = pod.get("status", {})
+    statuses = [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]
     return any(s.get("name") == PROGRAM_CONTAINER and "running" in (s.get("state") or {}) for s in statuses)
 
 

@@ -102,14 +102,20 @@ def warm_namespace(cluster: None) -> Iterator[str]:
     yield from guarded_namespace("warm-trust")
 
 
-@pytest.fixture(scope="module")
-def forgeries(warm_namespace: str) -> dict[str, tuple[str, PodOutcome]]:
+def streamed_programs() -> dict[str, str]:
+    """What a streamed pod (pool or cold) is tested with: the forgery corpus, the honest control, the attack
+    on the DONE line, and two programs under the real runtime policy."""
     programs = {attempt: (FORGERY / f"{attempt}.py.txt").read_text() for attempt in ATTEMPTS}
     programs["honest"] = "open('/output/answer.txt', 'w').write('42')\nprint('done')\n"
     programs["forge_done"] = FORGE_DONE
     programs[f"{POLICED}process"] = "import subprocess\nsubprocess.run(['id'])\n"
     programs[f"{POLICED}honest"] = "open('/output/answer.txt', 'w').write('42')\n"
-    return asyncio.run(run_all(warm_namespace, programs))
+    return programs
+
+
+@pytest.fixture(scope="module")
+def forgeries(warm_namespace: str) -> dict[str, tuple[str, PodOutcome]]:
+    return asyncio.run(run_all(warm_namespace, streamed_programs()))
 
 
 @pytest.mark.parametrize("attempt", ["honest", f"{POLICED}honest"])

@@ -145,6 +145,12 @@ class LocalSandbox:
             raise asyncio.CancelledError("operator killed while the launch is pending")
         return LaunchOutcome.CREATED
 
+    async def run_cold(
+        self, namespace: str, name: str, spec: AgentTaskSpec, code: str
+    ) -> tuple[Pod | None, PodOutcome]:
+        pod = await self.wait(namespace, name, spec)
+        return pod, await self.result(namespace, name, pod)
+
     async def wait(self, namespace: str, name: str, spec: AgentTaskSpec) -> Pod | None:
         if self.hang_on_wait:
             raise asyncio.CancelledError("operator killed while the pod runs")

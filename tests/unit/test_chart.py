@@ -248,6 +248,7 @@ def test_deployment_defaults() -> None:
         "LEVEL5_WEBHOOK_PORT": "9443",
         "LEVEL5_WEBHOOK_CERT_DIR": "/etc/level5/webhook",
         "LEVEL5_ALLOW_SELF_APPROVAL": "false",
+        "LEVEL5_STREAMED_COLD_NAMESPACES": "[]",
     }
     assert "LEVEL5_MODEL_API_KEY" not in env  # no default key unless a Secret is named
     assert env["LEVEL5_OPERATOR_NAMESPACE"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
@@ -348,7 +349,10 @@ def test_secrets_can_be_limited_to_sandbox_namespaces() -> None:
     assert ("", "secrets") not in grants(role)
     for ns in ("team-a", "team-b"):
         reader = [r for r in find(docs, "Role") if r["metadata"]["namespace"] == ns]
-        assert [grants(r) for r in reader] == [{("", "secrets"): {"get"}}]
+        assert {("", "secrets"): {"get"}} in [grants(r) for r in reader]
+        assert [g for g in (grants(r) for r in reader) if ("", "secrets") in g] == [
+            {("", "secrets"): {"get"}}
+        ]
 
 
 def test_approver_role() -> None:
@@ -707,6 +711,26 @@ def test_warm_pools_set_the_operators_pools_and_attach_only_in_their_namespaces(
     )
     assert "LEVEL5_SANDBOX_POOLS" not in env_of(default())
     assert not [r for r in find(default(), "Role") if grants(r).get(("", "pods/attach"))]
+
+
+def test_streamed_cold_pods_only_where_the_chart_grants_attach() -> None:
+    """The operator is told exactly the namespaces it may attach in: its pools' and sandbox.namespaces."""
+
+    def streamed(docs: list[dict[str, Any]]) -> list[str] | None:
+        value = env_of(docs)["LEVEL5_STREAMED_COLD_NAMESPACES"]["value"]
+        return OperatorConfig.from_env({"LEVEL5_STREAMED_COLD_NAMESPACES": value}).streamed_cold_namespaces
+
+    assert streamed(default()) == []
+    docs = render(
+        None,
+        "sandbox.pools[0].name=small",
+        "sandbox.pools[0].namespace=team-a",
+        "sandbox.namespaces[0]=team-a",
+        "sandbox.namespaces[1]=team-b",
+    )
+    assert streamed(docs) == ["team-a", "team-b"]
+    attach = [r for r in find(docs, "Role") if grants(r).get(("", "pods/attach"))]
+    assert sorted(r["metadata"]["namespace"] for r in attach) == ["team-a", "team-b"]
 
 
 def test_standby_runs_two_operators_that_share_a_peering_object() -> None:

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from level5.api.spec import AgentTaskSpec
 from level5.core.config import OperatorConfig
+from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER
 from level5.safety.runtime_policy import policy_document
 from level5.sandbox.manifests import (
+    CHECKS_CPU_REQUEST,
+    NONCE_ANNOTATION,
+    WARM_RUNNER_PATH,
     TaskRef,
     checks_document,
     code_config_map,
     deny_all_network_policy,
+    is_streamed,
     sandbox_pod,
     sandbox_pod_name,
+    streamed_pod,
+    streams_cold,
 )
-from level5.sandbox.outcome import is_finished, pod_failure
+from level5.sandbox.outcome import container_state, has_started, is_finished, pod_failure
 
 TASK = TaskRef(name="a" * 80, namespace="team", uid="0b6e-uid")
 SPEC = AgentTaskSpec.model_validate(
@@ -176,3 +184,69 @@ def test_a_pod_is_finished_when_its_result_is_in_not_when_its_phase_flips() -> N
     # The program's runner was killed: the checks never start, and the pod fails.
     assert is_finished(pod("Pending", {"terminated": {"exitCode": 137, "reason": "Error"}}, None))
     assert is_finished(pod("Failed", None, None)) and is_finished(pod("Succeeded", done, done))
+
+
+def test_the_streamed_cold_pod_has_the_cold_pods_lockdown_and_the_tasks_own_limits() -> None:
+    """A cold iteration run the warm way: the ConfigMap-fed pod's pod-level lockdown and deadline, the task's
+    own resources, both containers at once on stdinOnce, each with only its own mounts, the nonce on the
+    pod, and no startup probe (nothing in the program's container but the runner and the program)."""
+    task = TaskRef(name="t", namespace="team", uid="u")
+    task_spec = AgentTaskSpec.model_validate(
+        {
+            "goal": {"primary": "x", "successCriteria": [{"name": "ok", "outputContains": "ok"}]},
+            "capabilities": {
+                "cpu": "300m",
+                "memory": "128Mi",
+                "timeoutSeconds": 20,
+                "files": {"referenceData": "d"},
+            },
+        }
+    )
+    config = OperatorConfig(sandbox_image="img:1")
+    cold = sandbox_pod(task, task_spec, "t-1-abc", 1, config)
+    streamed = streamed_pod(task, task_spec, "t-1-abc", 1, config, "n0nce")
+    assert is_streamed(streamed) and not is_streamed(cold) and streams_cold(task_spec, "team", config)
+    assert {k: v for k, v in streamed["spec"].items() if k not in ("containers", "volumes")} == {
+        k: v for k, v in cold["spec"].items() if k not in ("initContainers", "containers", "volumes")
+    }  # gVisor, no token, non-root, the deadline of the task's run
+    assert streamed["metadata"]["labels"] == cold["metadata"]["labels"]  # the deny-all policy selects it
+    assert streamed["metadata"]["ownerReferences"] == cold["metadata"]["ownerReferences"]
+    assert streamed["metadata"]["annotations"][NONCE_ANNOTATION] == "n0nce"
+    program, checks = streamed["spec"]["containers"]
+    cold_program, cold_checks = cold["spec"]["initContainers"][0], cold["spec"]["containers"][0]
+    assert program["securityContext"] == cold_program["securityContext"]
+    assert checks["securityContext"] == cold_checks["securityContext"]
+    assert program["resources"]["limits"] == checks["resources"]["limits"] == {
+        "cpu": "300m", "memory": "128Mi", "ephemeral-storage": "64Mi"
+    }  # fmt: skip
+    assert checks["resources"]["requests"]["cpu"] == CHECKS_CPU_REQUEST
+    assert all(c["stdin"] and c["stdinOnce"] and "startupProbe" not in c for c in (program, checks))
+    assert all(c["command"][:3] == ["python3", "-I", WARM_RUNNER_PATH] for c in (program, checks))
+    mounts = {m["mountPath"]: m for m in checks["volumeMounts"]}
+    assert mounts["/output"]["readOnly"] and mounts["/report"]["readOnly"] and mounts["/data"]["readOnly"]
+    assert "/checks" not in {m["mountPath"] for m in program["volumeMounts"]}
+    shared = {m["name"] for m in program["volumeMounts"]} & {m["name"] for m in checks["volumeMounts"]}
+    assert shared == {"output", "report", "data"}
+    assert {"name": "data", "configMap": {"name": "d", "defaultMode": 0o444}} in streamed["spec"]["volumes"]
+    javascript = task_spec.model_copy(
+        update={"capabilities": task_spec.capabilities.model_copy(update={"language": "javascript"})}
+    )
+    assert not streams_cold(javascript, "team", config)  # warm.py is Python's: JavaScript stays ConfigMap-fed
+    # Only where the operator may attach (the chart grants pods/attach in the namespaces it lists).
+    listed = OperatorConfig.from_env({"LEVEL5_STREAMED_COLD_NAMESPACES": '["team"]'})
+    assert streams_cold(task_spec, "team", listed) and not streams_cold(task_spec, "other", listed)
+
+
+def test_a_streamed_run_can_start_once_both_containers_have() -> None:
+    def pod(program: str | None, checks: str | None, phase: str = "Pending") -> dict[str, Any]:
+        statuses = [
+            {"name": n, "state": {s: {}}}
+            for n, s in ((PROGRAM_CONTAINER, program), (CHECKS_CONTAINER, checks))
+            if s
+        ]
+        return {"status": {"phase": phase, "containerStatuses": statuses}}
+
+    assert not has_started(pod("running", None)) and not has_started(pod("running", "waiting"))
+    assert has_started(pod("running", "running")) and has_started(pod("terminated", "running"))
+    assert has_started(pod(None, None, "Failed"))
+    assert container_state(pod("terminated", "running"), PROGRAM_CONTAINER, "terminated") == {}

@@ -112,6 +112,12 @@ The namespaces of the warm pools (sandbox.pools), each once, as a JSON list.
 {{- $seen | uniq | toJson -}}
 {{- end -}}
 
+{{/* The namespaces where the operator may attach to sandbox pods: its pools' and sandbox.namespaces (a cold
+iteration runs there in a streamed pod, fed over attach streams; elsewhere its pod is ConfigMap-fed). */}}
+{{- define "level5.attachNamespaces" -}}
+{{- concat (include "level5.poolNamespaces" . | fromJsonArray) .Values.sandbox.namespaces | uniq | toJson -}}
+{{- end -}}
+
 {{/* The ClusterKopfPeering object of the release's operators (cluster-scoped: the namespace is in the name). */}}
 {{- define "level5.peeringName" -}}
 {{- printf "%s-%s" .Release.Namespace (include "level5.fullname" .) | trunc 63 | trimSuffix "-" }}

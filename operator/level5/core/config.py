@@ -114,6 +114,11 @@ class OperatorConfig(BaseModel):
     sandbox_pools: list[PoolClass] = Field(default_factory=list)
     """Warm pools of pre-started sandbox pods (LEVEL5_SANDBOX_POOLS, a JSON list of PoolClass; see
     level5.sandbox.pool); empty: every iteration starts a cold pod."""
+    streamed_cold_namespaces: list[str] | None = None
+    """Where a cold iteration may run in a streamed pod, fed over attach streams
+    (LEVEL5_STREAMED_COLD_NAMESPACES, a JSON list; the operator must be allowed pods/attach there): None
+    (unset) for every namespace, [] for none. Elsewhere cold pods are ConfigMap-fed. The chart sets it to
+    the namespaces it grants attach in."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorConfig:
@@ -146,6 +151,7 @@ class OperatorConfig(BaseModel):
             "injection_classifier_model": "LEVEL5_INJECTION_CLASSIFIER_MODEL",
             "injection_classifier_timeout": "LEVEL5_INJECTION_CLASSIFIER_TIMEOUT",
             "sandbox_pools": "LEVEL5_SANDBOX_POOLS",
+            "streamed_cold_namespaces": "LEVEL5_STREAMED_COLD_NAMESPACES",
             "queue_recheck_seconds": "LEVEL5_QUEUE_RECHECK_SECONDS",
         }
         values: dict[str, object] = {field: env[var] for field, var in names.items() if var in env}
@@ -163,4 +169,12 @@ class OperatorConfig(BaseModel):
                 values["sandbox_pools"] = json.loads(str(values["sandbox_pools"]) or "[]")
             except json.JSONDecodeError as exc:
                 raise ValueError(f"LEVEL5_SANDBOX_POOLS is not a JSON list of pools: {exc}") from None
+        if "streamed_cold_namespaces" in values:
+            try:
+                values["streamed_cold_namespaces"] = json.loads(str(values["streamed_cold_namespaces"]))
+            except json.JSONDecodeError as exc:
+                raise ValueError(
+                    "LEVEL5_STREAMED_COLD_NAMESPACES is not a JSON list of namespaces "
+                    f'(e.g. ["team-a"]): {exc}'
+                ) from None
         return cls.model_validate(values)

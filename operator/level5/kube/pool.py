@@ -282,7 +282,7 @@ class WarmPool:
                 await streams.program.send(program_job(nonce, code, policy_document(spec)))
                 await streams.program.until(lambda text: done_line(nonce) in text.split("\n"))
                 await streams.checks.send(checks_job(spec))
-                text = await streams.checks.until(_has_result)
+                text = await streams.checks.until(has_result)
                 served = True
             return PodOutcome(run=parse_pod_log(text), monitoring=monitoring)
         except (WarmRunError, RunResultError, TimeoutError, OSError, ClientError) as exc:
@@ -297,8 +297,8 @@ class WarmPool:
         """Both containers' attach streams, connected side by side (each is a websocket handshake through the
         API server and the kubelet); `ended` is called when either ends."""
         opened = await asyncio.gather(
-            self._attach(namespace, name, PROGRAM_CONTAINER),
-            self._attach(namespace, name, CHECKS_CONTAINER),
+            attach(self._ws_core, namespace, name, PROGRAM_CONTAINER),
+            attach(self._ws_core, namespace, name, CHECKS_CONTAINER),
             return_exceptions=True,
         )
         failed = next((r for r in opened if isinstance(r, BaseException)), None)
@@ -312,14 +312,18 @@ class WarmPool:
         assert isinstance(program, ClientWebSocketResponse) and isinstance(checks, ClientWebSocketResponse)
         return Streams(Stream(program, ended), Stream(checks, ended))
 
-    async def _attach(self, namespace: str, name: str, container: str) -> ClientWebSocketResponse:
-        # The client returns the connection's context manager; awaiting it makes the connection.
-        connection: Any = await self._ws_core.connect_get_namespaced_pod_attach(
-            name, namespace, container=container, stdin=True, stdout=True, stderr=False, tty=False,
-            _preload_content=False,
-        )  # fmt: skip
-        ws: ClientWebSocketResponse = await connection
-        return ws
+
+async def attach(
+    ws_core: client.CoreV1Api, namespace: str, name: str, container: str
+) -> ClientWebSocketResponse:
+    """A websocket on one container's attach subresource (stdin and stdout), through the API server."""
+    # The client returns the connection's context manager; awaiting it makes the connection.
+    connection: Any = await ws_core.connect_get_namespaced_pod_attach(
+        name, namespace, container=container, stdin=True, stdout=True, stderr=False, tty=False,
+        _preload_content=False,
+    )  # fmt: skip
+    ws: ClientWebSocketResponse = await connection
+    return ws
 
 
 class Stream:
@@ -386,7 +390,7 @@ class Streams:
         await asyncio.gather(self.program.close(), self.checks.close())
 
 
-def _has_result(text: str) -> bool:
+def has_result(text: str) -> bool:
     """The checks' stream holds the marker line and the complete document line after it."""
     at = text.rfind(f"\n{RESULT_MARKER}\n")
     return at >= 0 and text.endswith("\n") and len(text) > at + len(RESULT_MARKER) + 3

@@ -5,12 +5,15 @@ Wakeups.notify() and waiters wake up; a slow re-read only guards against a misse
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import kopf
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
+from kubernetes_asyncio.stream import WsApiClient
 
 from level5.api.spec import AgentTaskSpec
 from level5.api.status import SyscallMonitoring
@@ -18,22 +21,27 @@ from level5.core.config import OperatorConfig
 from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER
 from level5.core.wakeups import Wakeups
 from level5.kube.errors import created, quota_refusal, unless_missing
-from level5.kube.pool import WarmPool
+from level5.kube.pool import WarmPool, WarmRunError
+from level5.kube.streamed import StreamedRun
 from level5.observability.syscalls import SyscallMonitorClient
 from level5.safety.runtime_policy import policy_document
 from level5.sandbox.capacity import QuotaState, capacity_freed
 from level5.sandbox.manifests import (
     PROGRAM_FILES,
     STARTUP_GRACE_SECONDS,
+    STREAMED_JOB_FILES,
     TaskRef,
     code_config_map,
     code_config_map_name,
     deny_all_network_policy,
+    is_streamed,
     result_config_map,
     run_timeout,
     sandbox_limit_range,
     sandbox_pod,
     sandbox_resource_quota,
+    streamed_pod,
+    streams_cold,
 )
 from level5.sandbox.outcome import (
     SANDBOX_START_FAILED,
@@ -42,6 +50,8 @@ from level5.sandbox.outcome import (
     PodOutcome,
     QueueReport,
     QuotaRefusal,
+    deleted_mid_run,
+    has_started,
     is_finished,
     is_terminal,
     pod_failure,
@@ -59,6 +69,11 @@ CAPACITY = "level5/capacity"
 """Wake-up key (with the namespace) for 'a sandbox pod there ended or went': never a namespace's name."""
 
 
+def _run_can_start(pod: Pod) -> bool:
+    """A cold pod whose run the operator can go on with: finished, or streamed with both containers up."""
+    return is_finished(pod) or (is_streamed(pod) and has_started(pod))
+
+
 class SandboxLauncher:
     """Creates and observes sandbox pods and their code ConfigMaps."""
 
@@ -69,8 +84,14 @@ class SandboxLauncher:
         events: Wakeups,
         monitor: SyscallMonitorClient | None = None,
         pool: WarmPool | None = None,
+        ws_api: WsApiClient | None = None,
     ) -> None:
         self._api = api
+        # Cold iterations of Python tasks run in streamed pods over attach streams (this websocket client);
+        # without one, every cold pod is the ConfigMap-fed one.
+        self._streamed = (
+            None if ws_api is None else StreamedRun(client.CoreV1Api(api), client.CoreV1Api(ws_api))
+        )
         self._monitor = monitor
         self._pool = pool
         # Pool pods this process claimed and has not run yet: only these may run (once); a claim recorded by
@@ -177,7 +198,11 @@ class SandboxLauncher:
             code = await self.read_code(task.namespace, code_config_map_name(pod_name))
             if code is None or await self._pod_ever_existed(task.namespace, pod_name):
                 return LaunchOutcome.VANISHED
-        manifest = sandbox_pod(task, spec, pod_name, iteration, self._config)
+        manifest = (
+            streamed_pod(task, spec, pod_name, iteration, self._config, secrets.token_hex(16))
+            if self._streamed is not None and streams_cold(spec, task.namespace, self._config)
+            else sandbox_pod(task, spec, pod_name, iteration, self._config)
+        )
         created = await self._create_pod(task.namespace, manifest, queued)
         return LaunchOutcome.CREATED if created else LaunchOutcome.EXISTS
 
@@ -272,10 +297,12 @@ class SandboxLauncher:
             self._freed_by[namespace] = why
             self._events.notify(CAPACITY, namespace)
 
-    async def wait(self, namespace: str, name: str, spec: AgentTaskSpec) -> Pod | None:
-        """Wait until the pod has finished (its result is in: see is_finished; or it is gone, or cannot
-        start); return its last state. The state comes from the pod watch; the API is read at the start and
-        on the slow re-check only."""
+    async def wait(
+        self, namespace: str, name: str, spec: AgentTaskSpec, until: Callable[[Pod], bool] = is_finished
+    ) -> Pod | None:
+        """Wait until the pod has finished (its result is in: see is_finished), or whatever `until` says; or
+        it is gone, or cannot start; return its last state. The state comes from the pod watch; the API is
+        read at the start and on the slow re-check only."""
         loop = asyncio.get_running_loop()
         hard_deadline = loop.time() + run_timeout(spec) + 2 * STARTUP_GRACE_SECONDS
         key = (namespace, name)
@@ -287,7 +314,7 @@ class SandboxLauncher:
                 seen = self._watched.get(key)
                 pod = await self.read_pod(namespace, name) if fresh or seen is None else seen
                 fresh = False
-                if pod is None or is_finished(pod):
+                if pod is None or until(pod):
                     return pod
                 failure = pod_failure(pod)
                 remaining = hard_deadline - loop.time()
@@ -325,13 +352,56 @@ class SandboxLauncher:
         if self._monitor is None:
             return SyscallMonitoring.OFF, None
         status = pod.get("status", {})
-        program = [c for c in status.get("initContainerStatuses") or [] if c.get("name") == PROGRAM_CONTAINER]
+        program = [
+            c
+            for c in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]
+            if c.get("name") == PROGRAM_CONTAINER
+        ]
         container_id = program[0].get("containerID") if program else None
         host_ip = status.get("hostIP")
         if not container_id or not host_ip:
             return SyscallMonitoring.UNAVAILABLE, None
         summary = await self._monitor.summary(host_ip, container_id)
         return (SyscallMonitoring.OBSERVED if summary else SyscallMonitoring.UNAVAILABLE), summary
+
+    async def run_cold(
+        self, namespace: str, name: str, spec: AgentTaskSpec, code: str
+    ) -> tuple[Pod | None, PodOutcome]:
+        """Run a cold iteration's pod to its result and return the pod's last state with its outcome. A
+        streamed pod is handed its code and checks over attach streams once both its containers have started
+        (level5.kube.streamed); a ConfigMap-fed one is waited for. A streamed run that gives no result ends
+        the pod at once (its program may still run)."""
+        loop = asyncio.get_running_loop()
+        hard_deadline = loop.time() + run_timeout(spec) + 2 * STARTUP_GRACE_SECONDS
+        pod = await self.wait(namespace, name, spec, _run_can_start)
+        if (
+            self._streamed is None
+            or pod is None
+            or deleted_mid_run(pod)
+            or is_finished(pod)  # the checks' log holds the result, or the pod ended (pod_failure says why)
+            or not (is_streamed(pod) and has_started(pod))  # wait() gave up on it: never started, killed
+        ):
+            return pod, await self.result(namespace, name, pod)
+        failure = None
+        run = None
+        try:
+            async with asyncio.timeout(max(0.0, hard_deadline - loop.time())):
+                run = await self._streamed.run(pod, spec, code)
+        except (WarmRunError, RunResultError, TimeoutError) as exc:
+            failure = "timed out" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
+        last = await self.read_pod(namespace, name)  # before any kill: a deletion seen now came from outside
+        if failure is not None:
+            await self.kill(namespace, name)
+            failure = (last and pod_failure(last)) or f"no result from the sandbox: {failure}"
+        monitoring, syscalls = await self._syscalls(last or pod)
+        outcome = PodOutcome(
+            run=run,
+            failure=failure,
+            monitoring=monitoring,
+            syscalls=syscalls,
+            job_files=list(STREAMED_JOB_FILES),
+        )
+        return last, outcome
 
     def claim_warm(self, task: TaskRef, spec: AgentTaskSpec) -> WarmClaim | ColdStartReason | None:
         """A Ready pod of the pool matching the task; why not, when its namespace has pools; None without."""

@@ -119,13 +119,16 @@ class ExecuteStep(ApprovalSteps):
             code = await self._code(current.code_config_map) or ""
             outcome = await self.sandbox.run_warm(self.task, self.spec, current.pod_name, code)
         elif resumed_launch is not LaunchOutcome.VANISHED:
-            pod = await self.sandbox.wait(namespace, current.pod_name, self.spec)
-            outcome = await self.sandbox.result(namespace, current.pod_name, pod)
+            code = await self._code(current.code_config_map) or ""
+            pod, outcome = await self.sandbox.run_cold(namespace, current.pod_name, self.spec, code)
             pod_uid = (pod or {}).get("metadata", {}).get("uid")
             interrupted = deleted_mid_run(pod)
             if interrupted:  # what the program printed as it was killed is not its outcome
                 outcome = PodOutcome(
-                    failure=POD_DELETED, monitoring=outcome.monitoring, syscalls=outcome.syscalls
+                    failure=POD_DELETED,
+                    monitoring=outcome.monitoring,
+                    syscalls=outcome.syscalls,
+                    job_files=outcome.job_files,
                 )
         # Layers 1 and 5 over up to two 64 KiB streams take up to about a CPU-second of pure Python: in a
         # worker thread the event loop keeps serving the other tasks meanwhile (the GIL is handed over every
@@ -141,6 +144,7 @@ class ExecuteStep(ApprovalSteps):
             outcome.syscalls,
             outcome.run.isolation_probe if outcome.run else None,
             self.spec.capabilities.language,
+            outcome.job_files,
         )
         syscalls = syscalls.model_copy(update={"anomalies": [self._redact(a) for a in syscalls.anomalies]})
         await self._audit(

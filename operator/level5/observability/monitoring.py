@@ -83,6 +83,7 @@ def syscall_record(
     summary: SyscallSummary | None,
     probe: IsolationProbe | None,
     language: Language = Language.PYTHON,
+    job_files: Sequence[str] = (),
 ) -> SyscallRecord:
     """What the system-call monitor saw of one program run, with its anomalies. The program's container may
     read the task's paths and the runner's own files, and write its outputs, the report and its own scratch
@@ -95,7 +96,7 @@ def syscall_record(
         summary,
         expected_execs=PROGRAM_EXECS + execs,
         read_roots=(*READ_ROOTS, RUNNER_DIR, *system_roots),
-        write_roots=(*WRITE_ROOTS, REPORT_DIR, TMP_DIR),
+        write_roots=(*WRITE_ROOTS, REPORT_DIR, TMP_DIR, *job_files),
         expected_connects={probe.address: probe.attempts} if probe else None,
     )
     return SyscallRecord(

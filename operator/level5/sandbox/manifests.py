@@ -29,6 +29,7 @@ from level5.core.layout import (
     PROGRAM_CONTAINER,
     PROGRAM_UID,
     REPORT_DIR,
+    RUNNER_DIR,
     RUNNER_PATH,
     SANDBOX_UID,
     SHM_DIR,
@@ -49,6 +50,18 @@ PROGRAM_FILES = {Language.PYTHON: "main.py", Language.JAVASCRIPT: "main.js"}
 """The program's file name in the code ConfigMap and in /code, by language."""
 SCRIPT_SUFFIXES = {Language.PYTHON: "py", Language.JAVASCRIPT: "js"}
 """File name suffix of a test script, by its language (the runner picks the interpreter by it)."""
+WARM_RUNNER_PATH = f"{RUNNER_DIR}/warm.py"
+"""sandbox-image/warm.py: the runner of a streamed pod (a pool pod, or a cold pod fed over attach streams)."""
+CHECKS_CPU_REQUEST = "50m"
+"""A streamed pod's checks container waits while the program runs; it reserves little CPU (its limit is the
+program's)."""
+NONCE_ANNOTATION = "level5.dev/run-nonce"
+"""A streamed cold pod's nonce: the program's runner prints it with its DONE line once the program is ended
+and reaped. Kept on the pod (the program has no API access, no token, no network) so that an operator that
+restarted mid-run still tells the runner's true DONE line from a forged one."""
+STREAMED_JOB_FILES = (f"{CODE_DIR}/main.py", f"{CODE_DIR}/policy.json")
+"""What warm.py writes in the program's container from its job: the system-call monitor expects these writes
+of a streamed run (a ConfigMap-fed cold pod mounts them read-only instead)."""
 
 
 def sandbox_image(spec: AgentTaskSpec, config: OperatorConfig) -> str:
@@ -247,20 +260,8 @@ def sandbox_pod(
         _config_map_volume("checks-code", config_map, ["checks.json", *sorted(scripts)]),
         *scratch_volumes(caps.ephemeral_storage),
     ]
-    data: list[Manifest] = []
-    if caps.files.reference_data is not None:
-        volumes.append(
-            {"name": "data", "configMap": {"name": caps.files.reference_data, "defaultMode": 0o444}}
-        )
-    elif caps.files.reference_data_claim is not None:
-        volumes.append(
-            {
-                "name": "data",
-                "persistentVolumeClaim": {"claimName": caps.files.reference_data_claim, "readOnly": True},
-            }
-        )
-    if any(v["name"] == "data" for v in volumes):
-        data.append({"name": "data", "mountPath": DATA_DIR, "readOnly": True})
+    data_volumes, data = reference_data(spec)
+    volumes.extend(data_volumes)
 
     def container(name: str, uid: int, mode_args: list[str], mounts: list[Manifest]) -> Manifest:
         """One of the pod's two containers: the runner in `mode`, as `uid`, with only its own mounts."""
@@ -298,17 +299,102 @@ def sandbox_pod(
     pod_spec = locked_pod_spec(run_timeout(spec) + STARTUP_GRACE_SECONDS, config, volumes)
     pod_spec["initContainers"] = [program]
     pod_spec["containers"] = [checks]
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": pod_name,
-            "namespace": task.namespace,
-            "labels": _labels(task, iteration),
-            "ownerReferences": [owner_reference(task)],
-        },
-        "spec": pod_spec,
+    return _iteration_pod(task, pod_name, iteration, pod_spec, {})
+
+
+def _iteration_pod(
+    task: TaskRef, pod_name: str, iteration: int, pod_spec: Manifest, annotations: dict[str, str]
+) -> Manifest:
+    """An iteration's pod: its deterministic name, the task's labels (the deny-all policy selects them) and
+    the task as its owner."""
+    metadata: Manifest = {
+        "name": pod_name,
+        "namespace": task.namespace,
+        "labels": _labels(task, iteration),
+        "ownerReferences": [owner_reference(task)],
     }
+    if annotations:
+        metadata["annotations"] = annotations
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": pod_spec}
+
+
+def reference_data(spec: AgentTaskSpec) -> tuple[list[Manifest], list[Manifest]]:
+    """The task's reference data (a ConfigMap or a claim) as the pod's volume and the read-only /data mount
+    both containers get; nothing without."""
+    files = spec.capabilities.files
+    if files.reference_data is not None:
+        source: Manifest = {"configMap": {"name": files.reference_data, "defaultMode": 0o444}}
+    elif files.reference_data_claim is not None:
+        source = {"persistentVolumeClaim": {"claimName": files.reference_data_claim, "readOnly": True}}
+    else:
+        return [], []
+    return [{"name": "data", **source}], [{"name": "data", "mountPath": DATA_DIR, "readOnly": True}]
+
+
+def streamed_container(
+    name: str, uid: int, image: str, requests: dict[str, str], limits: dict[str, str], mounts: list[Manifest]
+) -> Manifest:
+    """One container of a streamed pod: warm.py waiting for its one job on stdin (`stdinOnce`: the kubelet
+    closes that stdin for good after the first attach), with only its own mounts."""
+    return {
+        "name": name,
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["python3", "-I", WARM_RUNNER_PATH, name, "--report", REPORT_DIR],
+        "workingDir": OUTPUT_DIR,
+        "stdin": True,
+        "stdinOnce": True,
+        "resources": {"requests": requests, "limits": limits},
+        "securityContext": container_security(uid),
+        # The warm runner writes its job's files into /code and /checks: each its own emptyDir here.
+        "volumeMounts": [{**m, "readOnly": False} if m["name"].endswith("-code") else m for m in mounts],
+    }
+
+
+def job_volumes(size: str) -> list[Manifest]:
+    """A streamed pod's volumes: the two job directories (written by warm.py) and the scratch volumes."""
+    return [
+        {"name": "program-code", "emptyDir": {"sizeLimit": "1Mi"}},
+        {"name": "checks-code", "emptyDir": {"sizeLimit": "1Mi"}},
+        *scratch_volumes(size),
+    ]
+
+
+def streams_cold(spec: AgentTaskSpec, namespace: str, config: OperatorConfig) -> bool:
+    """Whether a cold iteration of this task runs in a streamed pod: a Python task (warm.py is the Python
+    image's runner; JavaScript tasks start the ConfigMap-fed pod of their own image) in a namespace where the
+    operator may attach to pods (config.streamed_cold_namespaces)."""
+    allowed = config.streamed_cold_namespaces
+    return spec.capabilities.language is Language.PYTHON and (allowed is None or namespace in allowed)
+
+
+def streamed_pod(
+    task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, config: OperatorConfig, nonce: str
+) -> Manifest:
+    """The cold pod of one iteration, run the warm way: the same lockdown and two domains as sandbox_pod,
+    but both containers start at once and each is handed its one job over an attach stream the operator
+    opens (code to `program`, then, after the runner's DONE line with `nonce`, the checks to `checks`)."""
+    caps = spec.capabilities
+    limits = {"cpu": caps.cpu, "memory": caps.memory, "ephemeral-storage": caps.ephemeral_storage}
+    data_volumes, data = reference_data(spec)
+    image = sandbox_image(spec, config)
+    program = streamed_container(
+        PROGRAM_CONTAINER, PROGRAM_UID, image, limits, limits, [*PROGRAM_MOUNTS, *data]
+    )
+    checks = streamed_container(
+        CHECKS_CONTAINER, SANDBOX_UID, image, {**limits, "cpu": CHECKS_CPU_REQUEST}, limits,
+        [*CHECKS_MOUNTS, *data],
+    )  # fmt: skip
+    volumes = [*job_volumes(caps.ephemeral_storage), *data_volumes]
+    pod_spec = locked_pod_spec(run_timeout(spec) + STARTUP_GRACE_SECONDS, config, volumes)
+    pod_spec["containers"] = [program, checks]
+    return _iteration_pod(task, pod_name, iteration, pod_spec, {NONCE_ANNOTATION: nonce})
+
+
+def is_streamed(pod: dict[str, Any]) -> bool:
+    """A streamed pod (both containers at once, fed over attach streams); a ConfigMap-fed cold pod runs its
+    program in an init container."""
+    return not (pod.get("spec") or {}).get("initContainers")
 
 
 def result_config_map(task: TaskRef, data: dict[str, str]) -> Manifest:

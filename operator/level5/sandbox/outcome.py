@@ -51,6 +51,9 @@ class PodOutcome(BaseModel):
     failure: str | None = None
     monitoring: SyscallMonitoring = SyscallMonitoring.OFF
     syscalls: SyscallSummary | None = None
+    job_files: list[str] = []
+    """Files the runner itself wrote in the program's container (a streamed pod's code and policy, from its
+    job): the monitor expects these writes."""
 
 
 POD_DELETED = (
@@ -75,6 +78,25 @@ def _terminated(pod: Pod, statuses: str, container: str) -> dict[str, Any] | Non
             terminated: dict[str, Any] | None = (status.get("state") or {}).get("terminated")
             return terminated
     return None
+
+
+def container_state(pod: Pod, container: str, state: str) -> dict[str, Any] | None:
+    """The container's state of that kind ("running", "terminated", ...), an init container or not; None when
+    it is in another or not reported yet."""
+    status = pod.get("status", {})
+    for entry in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+        if entry.get("name") == container:
+            found: dict[str, Any] | None = (entry.get("state") or {}).get(state)
+            return found
+    return None
+
+
+def has_started(pod: Pod) -> bool:
+    """Both containers of a streamed pod have started (each may be attached to), or the pod has ended."""
+    return is_terminal(pod) or all(
+        container_state(pod, c, "running") is not None or container_state(pod, c, "terminated") is not None
+        for c in (PROGRAM_CONTAINER, CHECKS_CONTAINER)
+    )
 
 
 def is_finished(pod: Pod) -> bool:

@@ -19,29 +19,21 @@ from pydantic import BaseModel
 
 from level5.api.spec import AgentTaskSpec, Language, quantity_value
 from level5.core.config import OperatorConfig, PoolClass
-from level5.core.layout import (
-    CHECKS_CONTAINER,
-    PROGRAM_CONTAINER,
-    PROGRAM_UID,
-    REPORT_DIR,
-    RUNNER_DIR,
-    SANDBOX_UID,
-    TMP_DIR,
-)
+from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER, PROGRAM_UID, SANDBOX_UID, TMP_DIR
 from level5.sandbox.manifests import (
+    CHECKS_CPU_REQUEST,
     CHECKS_MOUNTS,
     PROGRAM_MOUNTS,
     SANDBOX_LABELS,
     STARTUP_GRACE_SECONDS,
     Manifest,
     checks_document,
-    container_security,
+    job_volumes,
     locked_pod_spec,
     run_timeout,
-    scratch_volumes,
+    streamed_container,
 )
 
-WARM_RUNNER_PATH = f"{RUNNER_DIR}/warm.py"
 READY_FILE = f"{TMP_DIR}/level5/isolated"
 """Must equal warm.READY_FILE: created once the pod's network is known to be cut."""
 DONE_PREFIX = "=====LEVEL5-WARM-DONE====="
@@ -51,8 +43,6 @@ SLOT_LABEL = "level5.dev/pool-slot"
 POD_LIFETIME_SECONDS = 3600
 """activeDeadlineSeconds of a pool pod (the namespace's quota counts only pods with one): an unclaimed pod
 is replaced after an hour. A pod is claimed only while its remaining life covers the task's run."""
-CHECKS_CPU_REQUEST = "50m"
-"""The checks container waits while the program runs; it reserves little CPU (its limit is the class's)."""
 CLAIMED = "Claimed"
 """The launch record's outcome for an iteration given a claimed pool pod (a cold one's is a LaunchOutcome)."""
 WARM_EVENT = "SandboxWarm"
@@ -119,35 +109,18 @@ def pool_image(pool: PoolClass, config: OperatorConfig) -> str:
 def pool_pod(pool: PoolClass, slot: int, sequence: int, owner_uid: str, config: OperatorConfig) -> Manifest:
     """One pre-started, single-use pod of the pool."""
     limits = {"cpu": pool.cpu, "memory": pool.memory, "ephemeral-storage": pool.ephemeral_storage}
-    volumes: list[Manifest] = [
-        {"name": "program-code", "emptyDir": {"sizeLimit": "1Mi"}},
-        {"name": "checks-code", "emptyDir": {"sizeLimit": "1Mi"}},
-        *scratch_volumes(pool.ephemeral_storage),
-    ]
-
-    def container(name: str, uid: int, requests: dict[str, str], mounts: list[Manifest]) -> Manifest:
-        return {
-            "name": name,
-            "image": pool_image(pool, config),
-            "imagePullPolicy": "IfNotPresent",
-            "command": ["python3", "-I", WARM_RUNNER_PATH, name, "--report", REPORT_DIR],
-            "workingDir": "/output",
-            "stdin": True,
-            "stdinOnce": True,
-            "resources": {"requests": requests, "limits": limits},
-            "securityContext": container_security(uid),
-            # The warm runner writes its job's files into /code and /checks: each its own emptyDir here.
-            "volumeMounts": [{**m, "readOnly": False} if m["name"].endswith("-code") else m for m in mounts],
-        }
-
-    program = container(PROGRAM_CONTAINER, PROGRAM_UID, limits, PROGRAM_MOUNTS)
+    image = pool_image(pool, config)
+    program = streamed_container(PROGRAM_CONTAINER, PROGRAM_UID, image, limits, limits, PROGRAM_MOUNTS)
     # Ready only once the runner's isolation probe went unanswered; a startup probe stops probing then.
     program["startupProbe"] = {
         "exec": {"command": ["test", "-e", READY_FILE]},
         "periodSeconds": 1,
         "failureThreshold": 60,
     }
-    checks = container(CHECKS_CONTAINER, SANDBOX_UID, {**limits, "cpu": CHECKS_CPU_REQUEST}, CHECKS_MOUNTS)
+    checks = streamed_container(
+        CHECKS_CONTAINER, SANDBOX_UID, image, {**limits, "cpu": CHECKS_CPU_REQUEST}, limits, CHECKS_MOUNTS
+    )
+    volumes = job_volumes(pool.ephemeral_storage)
     pod_spec = locked_pod_spec(POD_LIFETIME_SECONDS, config, volumes)
     pod_spec["containers"] = [program, checks]
     return {

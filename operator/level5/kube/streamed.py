@@ -1,0 +1,111 @@
+"""The cold iteration run the warm way: a streamed pod (level5.sandbox.manifests.streamed_pod) created for one
+iteration, its two containers started at once, each handed its one job over an attach stream as a pool pod is
+(level5.kube.pool), the result read back on the checks' stream.
+
+The protocol is the pool's: the program's job with the pod's nonce; the runner's DONE line with that nonce
+(the program ended and every process of it reaped, its report written); only then the checks' job, and the
+result document on the checks' stream. Unlike a pool pod it survives an operator restart: the nonce is kept on
+the pod, and what the containers printed stays in their logs, so a resumed run reads where the last one got
+to and never runs anything twice:
+- the checks container has ended: its log holds the result (the checks ran, or got no job and failed);
+- the program's container still runs: its stream is attached and its job sent. Each container has
+  `stdinOnce`, so a stdin an earlier operator attached is closed for good: the job goes nowhere, and the
+  runner either runs the job it got before (its DONE line carries the same nonce) or ends without one;
+- the DONE line is looked for on the stream, then in the program container's log (it may have been printed
+  before this attach); without it the run fails and no check runs;
+- the checks' stream is attached only after the DONE line (so a restart before it leaves their stdin unused)
+  and their job sent; a result the checks printed before this attach is read from their log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+
+from aiohttp import ClientError
+from kubernetes_asyncio import client
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from level5.api.spec import AgentTaskSpec
+from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER
+from level5.kube.pool import Stream, WarmRunError, attach, has_result
+from level5.safety.runtime_policy import policy_document
+from level5.sandbox.manifests import NONCE_ANNOTATION
+from level5.sandbox.outcome import Pod, container_state
+from level5.sandbox.pool import checks_job, done_line, program_job
+from level5.sandbox.result import MAX_RESULT_BYTES, RunResult, parse_pod_log
+
+ATTACH_ERRORS = (ClientError, ApiException, OSError)
+"""An attach refused (the container has ended) or broken: what it would have shown is read from the log."""
+
+
+LOG_TAIL_LINES = 3
+"""Both the DONE line and the result document (its marker line and the document's line) end their log."""
+
+
+class StreamedRun:
+    """Runs one iteration in its streamed cold pod over the pod's attach streams."""
+
+    def __init__(self, core: client.CoreV1Api, ws_core: client.CoreV1Api) -> None:
+        self._core = core
+        self._ws_core = ws_core
+
+    async def run(self, pod: Pod, spec: AgentTaskSpec, code: str) -> RunResult:
+        """The checks' result of this pod's one run (the pod's containers have both started); WarmRunError
+        (or RunResultError) when there is none. The caller bounds the time and ends the pod on failure."""
+        metadata = pod["metadata"]
+        namespace, name = metadata["namespace"], metadata["name"]
+        nonce = str((metadata.get("annotations") or {}).get(NONCE_ANNOTATION, ""))
+        if not nonce:
+            raise WarmRunError("the streamed pod carries no nonce")
+        done = done_line(nonce)
+        if container_state(pod, CHECKS_CONTAINER, "terminated") is not None:
+            return parse_pod_log(await self._log(namespace, name, CHECKS_CONTAINER))
+        text = ""
+        if container_state(pod, PROGRAM_CONTAINER, "terminated") is None:
+            job = program_job(nonce, code, policy_document(spec))
+            text = await self._exchange(
+                namespace, name, PROGRAM_CONTAINER, job, lambda t: done in t.split("\n")
+            )
+        if done not in text.split("\n"):
+            text = await self._log(namespace, name, PROGRAM_CONTAINER)
+        if done not in text.split("\n"):
+            raise WarmRunError(
+                "the program's runner ended without its report (the program killed or stopped it, or it "
+                "never got its job); nothing was checked"
+            )
+        text = await self._exchange(namespace, name, CHECKS_CONTAINER, checks_job(spec), has_result)
+        if not has_result(text):
+            text = await self._log(namespace, name, CHECKS_CONTAINER)
+        return parse_pod_log(text)
+
+    async def _exchange(
+        self, namespace: str, name: str, container: str, job: bytes, done: Callable[[str], bool]
+    ) -> str:
+        """Attach to the container, send its job, and return what it wrote until `done(text)` or its end; ""
+        when it could not be attached (it has ended)."""
+        try:
+            stream = Stream(await attach(self._ws_core, namespace, name, container), lambda: None)
+        except ATTACH_ERRORS:
+            return ""
+        try:
+            with contextlib.suppress(*ATTACH_ERRORS):
+                await stream.send(job)
+            with contextlib.suppress(WarmRunError):
+                await stream.until(done)
+            return stream.text
+        finally:
+            await stream.close()
+
+    async def _log(self, namespace: str, name: str, container: str) -> str:
+        with contextlib.suppress(ApiException):
+            return str(
+                await self._core.read_namespaced_pod_log(
+                    name,
+                    namespace,
+                    container=container,
+                    tail_lines=LOG_TAIL_LINES,
+                    limit_bytes=MAX_RESULT_BYTES,
+                )
+            )
+        return ""

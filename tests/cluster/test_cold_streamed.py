@@ -1,0 +1,168 @@
+"""The cold path run the warm way, on the real cluster: streamed cold pods built by the operator's own code
+(level5.sandbox.manifests.streamed_pod) with the real warm runner, run by the operator's own
+SandboxLauncher.run_cold over attach streams, with the local cluster's system-call monitor configured as the
+operator's cluster tests configure it.
+
+The trust boundaries of "Trust boundaries" on this path: every program of the forgery corpus (runtime policy
+bypassed) and the attack on the DONE line (test_warm_trust_boundaries.FORGE_DONE) leave the verdict true,
+killing the runner fails the run with no check run, and the runtime policy holds in its warm form. Beyond the
+pool's path: the system-call monitor observes a streamed cold run (a misbehaving program is named, an honest
+one and the runner's own job files are not), and a run resumed on a pod that already ran (an operator
+restart) reads its result from the checks' log and runs nothing again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kubernetes_asyncio import config as kube_config
+from kubernetes_asyncio.client import ApiClient
+from kubernetes_asyncio.stream import WsApiClient
+from test_trust_boundaries import (
+    ATTEMPTS,
+    CONFIG,
+    FORGERY,
+    KILLERS,
+    MISBEHAVING,
+    MONITOR_PORT,
+    assert_true_outcome,
+    guarded_namespace,
+    spec,
+)
+from test_warm_trust_boundaries import BATCH, POLICED, streamed_programs
+
+from kube import apply, kubectl, unique_name
+from level5.api.status import SyscallMonitoring
+from level5.core.wakeups import Wakeups
+from level5.kube.sandboxes import SandboxLauncher
+from level5.observability.monitoring import syscall_record
+from level5.observability.syscalls import SyscallMonitorClient
+from level5.sandbox.manifests import TaskRef, is_streamed, sandbox_pod_name, streamed_pod
+from level5.sandbox.outcome import PodOutcome
+
+pytestmark = pytest.mark.cluster
+
+UNPOLICED = "unpoliced_"
+"""Programs named so run with the runtime policy bypassed (the runner is given main.py as its bootstrap)."""
+Runs = dict[str, tuple[str, PodOutcome, PodOutcome]]
+"""Per program: its pod, the run's outcome, and a second run_cold on the same pod (a resumed operator's)."""
+
+
+def cold_pod(namespace: str, attempt: str) -> dict[str, Any]:
+    """A streamed cold pod exactly as the launcher builds it; with the policy bypassed unless policed."""
+    task = TaskRef(name=attempt.replace("_", "-")[:40], namespace=namespace, uid=unique_name("uid"))
+    pod = streamed_pod(task, spec(), sandbox_pod_name(task, 1), 1, CONFIG, unique_name("nonce"))
+    del pod["metadata"]["ownerReferences"]  # no AgentTask here; an absent owner would collect the pod
+    if not attempt.startswith(POLICED):
+        pod["spec"]["containers"][0]["command"] += ["--policy-runner", "/code/main.py"]
+    return pod
+
+
+async def run_all(namespace: str, programs: dict[str, str]) -> Runs:
+    check = (FORGERY / "check_answer.py.txt").read_text()
+    await kube_config.load_kube_config()
+    monitor = SyscallMonitorClient(f"http://{{hostIP}}:{MONITOR_PORT}")
+    outcomes: Runs = {}
+    names = sorted(programs)
+    async with ApiClient() as api:
+        launcher = SandboxLauncher(api, CONFIG, Wakeups(), monitor, None, WsApiClient())
+        try:
+            for start in range(0, len(names), BATCH):
+                batch = names[start : start + BATCH]
+                pods = {a: cold_pod(namespace, a) for a in batch}
+                apply(list(pods.values()), namespace)
+                for pod in pods.values():  # no pod watch here: started before the launcher looks
+                    kubectl(
+                        "wait", "-n", namespace, "--for=condition=ContainersReady", "--timeout=240s",
+                        f"pod/{pod['metadata']['name']}", timeout=250,
+                    )  # fmt: skip
+                names_of = {a: str(pods[a]["metadata"]["name"]) for a in batch}
+                runs = [launcher.run_cold(namespace, names_of[a], spec(check), programs[a]) for a in batch]
+                firsts = [outcome for _, outcome in await asyncio.gather(*runs)]
+                # Once every pod's checks have ended (a failed run's pod is being deleted: no wait there).
+                for attempt, outcome in zip(batch, firsts, strict=True):
+                    if outcome.failure is None:
+                        kubectl(
+                            "wait", "-n", namespace, "--for=jsonpath={.status.phase}=Succeeded",
+                            "--timeout=120s", f"pod/{names_of[attempt]}", timeout=130,
+                        )  # fmt: skip
+                again = [launcher.run_cold(namespace, names_of[a], spec(check), programs[a]) for a in batch]
+                seconds = [outcome for _, outcome in await asyncio.gather(*again)]
+                for attempt, first, second in zip(batch, firsts, seconds, strict=True):
+                    outcomes[attempt] = (names_of[attempt], first, second)
+        finally:
+            await launcher.close()
+    return outcomes
+
+
+@pytest.fixture(scope="module")
+def cold_namespace(cluster: None) -> Iterator[str]:
+    yield from guarded_namespace("cold-streamed")
+
+
+@pytest.fixture(scope="module")
+def runs(cold_namespace: str) -> Runs:
+    programs = {**streamed_programs(), f"{UNPOLICED}misbehaving": MISBEHAVING}
+    return asyncio.run(run_all(cold_namespace, programs))
+
+
+def test_the_pods_are_streamed(runs: Runs, cold_namespace: str) -> None:
+    pod = json.loads(kubectl("get", "pod", runs["honest"][0], "-n", cold_namespace, "-o", "json"))
+    assert is_streamed(pod) and len(pod["spec"]["containers"]) == 2
+    assert all(c["stdinOnce"] for c in pod["spec"]["containers"])
+
+
+@pytest.mark.parametrize("attempt", ["honest", f"{POLICED}honest"])
+def test_the_check_can_pass_cold_streamed(runs: Runs, attempt: str) -> None:
+    _, outcome, _ = runs[attempt]
+    assert outcome.failure is None and outcome.run is not None, outcome.failure
+    assert [c.passed for c in outcome.run.checks] == [True, True], outcome.run.checks
+
+
+def test_the_runtime_policy_holds_in_a_cold_streamed_pod(runs: Runs) -> None:
+    _, outcome, _ = runs[f"{POLICED}process"]
+    assert outcome.run is not None and outcome.run.policy_violation is not None, outcome
+    assert outcome.run.policy_violation.rule == "L5-RT-IMPORT" and outcome.run.exit_code == 86
+
+
+@pytest.mark.parametrize("attempt", sorted({*ATTEMPTS, "forge_done"} - KILLERS))
+def test_no_forgery_changes_the_verdict_cold_streamed(runs: Runs, attempt: str) -> None:
+    _, outcome, _ = runs[attempt]
+    assert outcome.failure is None and outcome.run is not None, outcome.failure
+    assert_true_outcome(outcome.run)
+
+
+@pytest.mark.parametrize("attempt", sorted(KILLERS))
+def test_killing_the_runner_fails_the_cold_streamed_run_unchecked(runs: Runs, attempt: str) -> None:
+    _, outcome, _ = runs[attempt]
+    assert outcome.run is None and outcome.failure is not None
+    assert "RunnerKilled" in outcome.failure or "without its report" in outcome.failure, outcome.failure
+
+
+def test_a_resumed_run_reads_the_result_and_runs_nothing_again(runs: Runs, cold_namespace: str) -> None:
+    """A second run_cold on a pod that ran (what an operator restarted after the run does) gives the same
+    result from the checks' log; the pod's program ran once (its container never restarted)."""
+    pod_name, first, second = runs["honest"]
+    assert first.run is not None and second.run is not None, second.failure
+    assert second.run.stdout == first.run.stdout and second.run.checks == first.run.checks
+    pod = json.loads(kubectl("get", "pod", pod_name, "-n", cold_namespace, "-o", "json"))
+    assert all(c["restartCount"] == 0 for c in pod["status"]["containerStatuses"])
+
+
+def test_the_syscall_monitor_observes_cold_streamed_runs(runs: Runs) -> None:
+    """The program's container is summarised as a cold pod's is: the runner's own job files are expected,
+    a process started and a connection tried are named."""
+    records = {}
+    for attempt in (f"{POLICED}honest", f"{UNPOLICED}misbehaving"):
+        _, outcome, _ = runs[attempt]
+        assert outcome.monitoring is SyscallMonitoring.OBSERVED and outcome.run is not None, outcome
+        records[attempt] = syscall_record(
+            outcome.monitoring, outcome.syscalls, outcome.run.isolation_probe, job_files=outcome.job_files
+        )
+    assert records[f"{POLICED}honest"].anomalies == [], records[f"{POLICED}honest"]
+    kinds = {a.split(":", 1)[0] for a in records[f"{UNPOLICED}misbehaving"].anomalies}
+    assert {"ProcessStart", "Connect"} <= kinds, records[f"{UNPOLICED}misbehaving"].anomalies
