@@ -23,7 +23,7 @@ from level5.sandbox.manifests import (
     streamed_pod,
     streams_cold,
 )
-from level5.sandbox.outcome import container_state, has_started, is_finished, pod_failure
+from level5.sandbox.outcome import container_state, has_started, is_finished, pod_failure, program_ended
 
 TASK = TaskRef(name="a" * 80, namespace="team", uid="0b6e-uid")
 SPEC = AgentTaskSpec.model_validate(
@@ -184,6 +184,24 @@ def test_a_pod_is_finished_when_its_result_is_in_not_when_its_phase_flips() -> N
     # The program's runner was killed: the checks never start, and the pod fails.
     assert is_finished(pod("Pending", {"terminated": {"exitCode": 137, "reason": "Error"}}, None))
     assert is_finished(pod("Failed", None, None)) and is_finished(pod("Succeeded", done, done))
+
+
+def test_a_streamed_run_that_lost_its_runner_waits_for_how_the_program_ended() -> None:
+    """The stream ends before the kubelet reports why (measured 2026-12-01: a program over its memory limit
+    ended the stream, and the container's OOMKilled came a status update later)."""
+
+    def pod(phase: str, program: dict[str, object]) -> dict[str, object]:
+        return {
+            "spec": {"containers": [{"resources": {"limits": {"memory": "64Mi"}}}]},
+            "status": {"phase": phase, "containerStatuses": [{"name": "program", "state": program}]},
+        }
+
+    running = pod("Running", {"running": {}})
+    assert not program_ended(running) and pod_failure(running) is None
+    oom = pod("Running", {"terminated": {"exitCode": 128, "reason": "OOMKilled"}})
+    assert program_ended(oom)
+    assert (pod_failure(oom) or "").startswith("OOMKilled")
+    assert program_ended(pod("Failed", {"waiting": {}}))
 
 
 def test_the_streamed_cold_pod_has_the_cold_pods_lockdown_and_the_tasks_own_limits() -> None:

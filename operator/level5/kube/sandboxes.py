@@ -5,6 +5,7 @@ Wakeups.notify() and waiters wake up; a slow re-read only guards against a misse
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections import Counter
 from collections.abc import Callable
@@ -55,6 +56,7 @@ from level5.sandbox.outcome import (
     is_finished,
     is_terminal,
     pod_failure,
+    program_ended,
 )
 from level5.sandbox.pool import INTERRUPTED_WARM_RUN, ColdStartReason, WarmClaim, match_pool
 from level5.sandbox.result import MAX_RESULT_BYTES, RunResultError, parse_pod_log
@@ -67,6 +69,10 @@ QUEUE_SETTLE_SECONDS = 1.0
 quota admission reads its own cache of the quota, which may not yet hold the change the watch reported."""
 CAPACITY = "level5/capacity"
 """Wake-up key (with the namespace) for 'a sandbox pod there ended or went': never a namespace's name."""
+
+
+# The kubelet's status updates come at least once per relist (1 s by default); a few of them.
+PROGRAM_END_REPORT_SECONDS = 10.0
 
 
 def _run_can_start(pod: Pod) -> bool:
@@ -390,6 +396,12 @@ class SandboxLauncher:
         except (WarmRunError, RunResultError, TimeoutError) as exc:
             failure = "timed out" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
         last = await self.read_pod(namespace, name)  # before any kill: a deletion seen now came from outside
+        if failure is not None and run is None and last is not None and not program_ended(last):
+            # The stream ends as soon as the runner dies; the kubelet reports why (OOMKilled, an exit code) a
+            # status update later. Wait that long for it, so the failure names its cause, not just its effect.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(PROGRAM_END_REPORT_SECONDS):
+                    last = await self.wait(namespace, name, spec, program_ended) or last
         if failure is not None:
             await self.kill(namespace, name)
             failure = (last and pod_failure(last)) or f"no result from the sandbox: {failure}"

@@ -99,6 +99,12 @@ def has_started(pod: Pod) -> bool:
     )
 
 
+def program_ended(pod: Pod) -> bool:
+    """The kubelet has reported how the program's container ended (or the pod's end): what a streamed run
+    that lost its runner waits for, since the stream itself cannot say why (the memory limit, a kill)."""
+    return is_terminal(pod) or container_state(pod, PROGRAM_CONTAINER, "terminated") is not None
+
+
 def is_finished(pod: Pod) -> bool:
     """Nothing more will happen in the pod that the result depends on: the checks container has terminated
     (its log holds the result document), the program's container ended without its runner's report (the
