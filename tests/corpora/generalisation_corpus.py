@@ -15,10 +15,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date, timedelta
 from random import Random
 from typing import NamedTuple
 
 from faker import Faker
+from faker.providers import BaseProvider
+
+# Faker's date_of_birth counts back from the day it runs (and the time of day leaks in), so identity numbers
+# built on a birth date would drift from the committed corpus; they count back from this fixed day instead.
+CORPUS_DAY = date(2026, 12, 1)
+
+
+class _FixedDay(BaseProvider):
+    def date_of_birth(self, tzinfo: object = None, minimum_age: int = 0, maximum_age: int = 115) -> date:
+        start = CORPUS_DAY.replace(year=CORPUS_DAY.year - maximum_age - 1)
+        end = CORPUS_DAY.replace(year=CORPUS_DAY.year - minimum_age)
+        return start + timedelta(days=self.generator.random.randint(1, (end - start).days))
+
+
+def _identity_faker(locale: str, seed: int) -> Faker:
+    fake = Faker(locale)
+    fake.add_provider(_FixedDay)
+    fake.seed_instance(seed)
+    return fake
 
 SEED = 20261201
 
@@ -165,8 +185,7 @@ def identity_numbers(
     """One number per country and carrier, filed under SSN (the redactor's identity-number kind)."""
     samples: list[Planted] = []
     for index, identity in enumerate(ids):
-        fake = Faker(identity.locale)
-        fake.seed_instance(seed + index)
+        fake = _identity_faker(identity.locale, seed + index)
         for render in renders:
             value = str(getattr(fake, identity.method)())
             if identity.locale == "zh_CN":  # a fifth of Faker's zh_CN numbers fail their check digit
@@ -194,8 +213,7 @@ def clean_texts(
     rng = Random(seed)
     texts: list[str] = []
     for index, identity in enumerate(ids):
-        fake = Faker(identity.locale)
-        fake.seed_instance(seed + index)
+        fake = _identity_faker(identity.locale, seed + index)
         value = "".join(c for c in str(getattr(fake, identity.method)()) if c.isalnum())
         texts.append(f"{labels[index % len(labels)]} {value} dispatched at 09:{rng.randint(10, 59)}")
         texts.append(f"{rng.randint(10**8, 10**9 - 1)} rows read, {rng.randint(10**10, 10**11)} bytes")
