@@ -51,6 +51,7 @@ from level5.sandbox.outcome import (
     PodOutcome,
     QueueReport,
     QuotaRefusal,
+    container_status,
     deleted_mid_run,
     has_started,
     is_finished,
@@ -358,12 +359,7 @@ class SandboxLauncher:
         if self._monitor is None:
             return SyscallMonitoring.OFF, None
         status = pod.get("status", {})
-        program = [
-            c
-            for c in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]
-            if c.get("name") == PROGRAM_CONTAINER
-        ]
-        container_id = program[0].get("containerID") if program else None
+        container_id = (container_status(pod, PROGRAM_CONTAINER) or {}).get("containerID")
         host_ip = status.get("hostIP")
         if not container_id or not host_ip:
             return SyscallMonitoring.UNAVAILABLE, None

@@ -80,15 +80,21 @@ def _terminated(pod: Pod, statuses: str, container: str) -> dict[str, Any] | Non
     return None
 
 
-def container_state(pod: Pod, container: str, state: str) -> dict[str, Any] | None:
-    """The container's state of that kind ("running", "terminated", ...), an init container or not; None when
-    it is in another or not reported yet."""
+def container_status(pod: Pod, container: str) -> dict[str, Any] | None:
+    """The container's status entry, an init container (ConfigMap-fed pods) or not (streamed pods); None when
+    not reported yet."""
     status = pod.get("status", {})
     for entry in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
         if entry.get("name") == container:
-            found: dict[str, Any] | None = (entry.get("state") or {}).get(state)
-            return found
+            return dict(entry)
     return None
+
+
+def container_state(pod: Pod, container: str, state: str) -> dict[str, Any] | None:
+    """The container's state of that kind ("running", "terminated", ...), an init container or not; None when
+    it is in another or not reported yet."""
+    found: dict[str, Any] | None = ((container_status(pod, container) or {}).get("state") or {}).get(state)
+    return found
 
 
 def has_started(pod: Pod) -> bool:
@@ -119,12 +125,11 @@ def is_finished(pod: Pod) -> bool:
     return program is not None and program.get("exitCode", 0) != 0
 
 
-def _program_not_started(status: dict[str, Any]) -> str | None:
+def _program_not_started(pod: Pod) -> str | None:
     """Why the program's container has not started (its waiting reason and message, or that it has no status
     yet), or None when it started: it runs, or it ended after a start."""
-    for container in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
-        if container.get("name") != PROGRAM_CONTAINER:
-            continue
+    container = container_status(pod, PROGRAM_CONTAINER)
+    if container is not None:
         state = container.get("state") or {}
         if state.get("running") or (state.get("terminated") or {}).get("startedAt"):
             return None
@@ -139,7 +144,7 @@ def pod_failure(pod: Pod) -> str | None:
     reason, message = status.get("reason"), status.get("message", "")
     if reason == Termination.DEADLINE_EXCEEDED:
         deadline = pod["spec"].get("activeDeadlineSeconds")
-        waited = _program_not_started(status)
+        waited = _program_not_started(pod)
         if waited is not None:
             # Measured 2026-12-01 (make bench-agent): with the sandbox image missing from the node, every pod
             # waited on its image until the deadline; told "ran longer than 90s", the model "optimised"
