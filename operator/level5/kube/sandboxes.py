@@ -76,6 +76,11 @@ CAPACITY = "level5/capacity"
 PROGRAM_END_REPORT_SECONDS = 10.0
 
 
+def _hard_limit(spec: AgentTaskSpec) -> float:
+    """How long the operator waits for a sandbox pod's run at most: its own run and twice the start grace."""
+    return run_timeout(spec) + 2 * STARTUP_GRACE_SECONDS
+
+
 def _run_can_start(pod: Pod) -> bool:
     """A cold pod whose run the operator can go on with: finished, or streamed with both containers up."""
     return is_finished(pod) or (is_streamed(pod) and has_started(pod))
@@ -311,7 +316,7 @@ class SandboxLauncher:
         it is gone, or cannot start; return its last state. The state comes from the pod watch; the API is
         read at the start and on the slow re-check only."""
         loop = asyncio.get_running_loop()
-        hard_deadline = loop.time() + run_timeout(spec) + 2 * STARTUP_GRACE_SECONDS
+        hard_deadline = loop.time() + _hard_limit(spec)
         key = (namespace, name)
         self._watched[key] = None
         fresh = True
@@ -374,7 +379,7 @@ class SandboxLauncher:
         (level5.kube.streamed); a ConfigMap-fed one is waited for. A streamed run that gives no result ends
         the pod at once (its program may still run)."""
         loop = asyncio.get_running_loop()
-        hard_deadline = loop.time() + run_timeout(spec) + 2 * STARTUP_GRACE_SECONDS
+        hard_deadline = loop.time() + _hard_limit(spec)
         pod = await self.wait(namespace, name, spec, _run_can_start)
         if (
             self._streamed is None
