@@ -8,7 +8,9 @@ job and the kubelet closes that stdin for good afterwards:
 
 `program` first waits until the pod's network is cut off (runner.wait_for_isolation) and only then creates
 READY_FILE, which the container's startup probe looks for: the pod is Ready, and may be claimed, only once
-it is known to be isolated. It then starts the program's interpreter (policy.py --load-after-gate), which
+it is known to be isolated. A streamed cold pod's `program` (`--probe-in-gate`) has no startup probe and
+nobody waits for it to be Ready: it probes in a thread meanwhile, and its gate (below) waits for that probe.
+It then starts the program's interpreter (policy.py --load-after-gate), which
 waits on its gate, reads one line of JSON from stdin, {"nonce", "code", "policy"}, writes main.py and
 policy.json to /code (its own emptyDir), opens the gate, and runs the program exactly as the cold runner does
 (runner.run_program: under the runtime policy, then every process of its PID namespace killed and reaped,
@@ -29,6 +31,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -64,32 +68,39 @@ def write_files(directory: Path, files: dict[str, str]) -> None:
         path.chmod(0o444)
 
 
-def serve_program(report_dir: Path, policy_runner: Path = runner.POLICY) -> int:
-    """Isolation first, then one program, then the nonce."""
-    probe = runner.wait_for_isolation()
-    runner.WORK_DIR.mkdir(parents=True, exist_ok=True)
-    READY_FILE.touch()
+def serve_program(report_dir: Path, policy_runner: Path = runner.POLICY, probe_in_gate: bool = False) -> int:
+    """Isolation first, then one program, then the nonce. A pool pod probes before it is Ready (READY_FILE);
+    a streamed cold pod (`probe_in_gate`) is never Ready-gated, so its probe runs in a thread while the
+    interpreter starts and the job arrives, and the gate waits for it: the program's first line still runs
+    only once the network is known to be cut."""
+    isolation: Callable[[], dict[str, Any] | None]
+    if probe_in_gate:
+        isolation = ThreadPoolExecutor(max_workers=1).submit(runner.wait_for_isolation).result
+    else:
+        probe = runner.wait_for_isolation()
+        runner.WORK_DIR.mkdir(parents=True, exist_ok=True)
+        READY_FILE.touch()
+        isolation = lambda: probe  # noqa: E731
     nonce: list[str] = []
 
     def receive() -> dict[str, Any] | None:
         """The program's gate: the interpreter has started meanwhile; the job arrives, its files are
-        written, and the gate opens (the probe already went unanswered before the pod was Ready)."""
+        written, and the gate opens once the probe went unanswered (IsolationError keeps it shut)."""
         job = read_job()
         write_files(CODE_DIR, {"main.py": str(job["code"]), "policy.json": str(job["policy"])})
         nonce.append(str(job["nonce"]))
-        return probe
+        return isolation()
 
     # The real policy's interpreter starts before the job (it reads its files after the gate); a bootstrap
     # the containment tests name instead is started only once the files exist.
     prestart = policy_runner == runner.POLICY
-    if not prestart:
-        receive()
+    received = None if prestart else receive()
     runner.run_program(
         CODE_DIR / "main.py",
         CODE_DIR / "policy.json",
         report_dir,
         policy_runner,
-        isolation=receive if prestart else lambda: probe,
+        isolation=receive if prestart else lambda: received,
         load_after_gate=prestart,
     )
     if nonce:  # without a job there is no nonce, and no DONE line: the operator sees the stream end
@@ -121,9 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, required=True)
     # As in runner.py: only the containment tests name another bootstrap, to show what holds without it.
     parser.add_argument("--policy-runner", type=Path, default=runner.POLICY)
+    parser.add_argument(
+        "--probe-in-gate", action="store_true", help="probe isolation while the job arrives (streamed cold pods)"
+    )
     args = parser.parse_args(argv)
     if args.mode == "program":
-        return serve_program(args.report, args.policy_runner)
+        return serve_program(args.report, args.policy_runner, args.probe_in_gate)
     return serve_checks(args.report)
 
 

@@ -12,6 +12,7 @@ from level5.safety.runtime_policy import policy_document
 from level5.sandbox.manifests import (
     CHECKS_CPU_REQUEST,
     NONCE_ANNOTATION,
+    PROBE_IN_GATE,
     WARM_RUNNER_PATH,
     TaskRef,
     checks_document,
@@ -23,7 +24,14 @@ from level5.sandbox.manifests import (
     streamed_pod,
     streams_cold,
 )
-from level5.sandbox.outcome import container_state, has_started, is_finished, pod_failure, program_ended
+from level5.sandbox.outcome import (
+    container_state,
+    is_finished,
+    is_scheduled,
+    may_start_soon,
+    pod_failure,
+    program_ended,
+)
 
 TASK = TaskRef(name="a" * 80, namespace="team", uid="0b6e-uid")
 SPEC = AgentTaskSpec.model_validate(
@@ -240,6 +248,8 @@ def test_the_streamed_cold_pod_has_the_cold_pods_lockdown_and_the_tasks_own_limi
     assert checks["resources"]["requests"]["cpu"] == CHECKS_CPU_REQUEST
     assert all(c["stdin"] and c["stdinOnce"] and "startupProbe" not in c for c in (program, checks))
     assert all(c["command"][:3] == ["python3", "-I", WARM_RUNNER_PATH] for c in (program, checks))
+    # Nobody waits for a streamed pod to be Ready: its program probes isolation while the job arrives.
+    assert program["command"][-1] == PROBE_IN_GATE and PROBE_IN_GATE not in checks["command"]
     mounts = {m["mountPath"]: m for m in checks["volumeMounts"]}
     assert mounts["/output"]["readOnly"] and mounts["/report"]["readOnly"] and mounts["/data"]["readOnly"]
     assert "/checks" not in {m["mountPath"] for m in program["volumeMounts"]}
@@ -255,16 +265,30 @@ def test_the_streamed_cold_pod_has_the_cold_pods_lockdown_and_the_tasks_own_limi
     assert streams_cold(task_spec, "team", listed) and not streams_cold(task_spec, "other", listed)
 
 
-def test_a_streamed_run_can_start_once_both_containers_have() -> None:
-    def pod(program: str | None, checks: str | None, phase: str = "Pending") -> dict[str, Any]:
+def test_a_streamed_run_attaches_once_bound_and_retries_only_while_a_container_may_start() -> None:
+    def pod(
+        program: str | None, checks: str | None, phase: str = "Pending", node: str = "n1", **waiting: str
+    ) -> dict[str, Any]:
         statuses = [
-            {"name": n, "state": {s: {}}}
+            {"name": n, "state": {s: waiting if s == "waiting" else {}}}
             for n, s in ((PROGRAM_CONTAINER, program), (CHECKS_CONTAINER, checks))
             if s
         ]
-        return {"status": {"phase": phase, "containerStatuses": statuses}}
+        return {"spec": {"nodeName": node}, "status": {"phase": phase, "containerStatuses": statuses}}
 
-    assert not has_started(pod("running", None)) and not has_started(pod("running", "waiting"))
-    assert has_started(pod("running", "running")) and has_started(pod("terminated", "running"))
-    assert has_started(pod(None, None, "Failed"))
+    assert is_scheduled(pod(None, None)) and not is_scheduled(pod(None, None, node=""))
+    assert is_scheduled(pod(None, None, "Failed", node=""))  # ended before it was bound: nothing to wait for
+    # Refused while the status says nothing yet, or "waiting" to be created: the kubelet may accept it soon.
+    assert may_start_soon(pod(None, None), PROGRAM_CONTAINER)
+    assert may_start_soon(pod("waiting", None, reason="ContainerCreating"), PROGRAM_CONTAINER)
+    assert may_start_soon(pod("running", None), CHECKS_CONTAINER)
+    # Refused although it runs or ended, or it never will start, or the pod went: give up, read the log.
+    assert not may_start_soon(pod("running", None), PROGRAM_CONTAINER)
+    assert not may_start_soon(pod("terminated", "running"), PROGRAM_CONTAINER)
+    assert not may_start_soon(pod("waiting", None, reason="ErrImageNeverPull"), PROGRAM_CONTAINER)
+    assert not may_start_soon(pod(None, None, "Failed"), PROGRAM_CONTAINER)
+    assert not may_start_soon(None, PROGRAM_CONTAINER)
+    deleting = pod(None, None)
+    deleting["metadata"] = {"deletionTimestamp": "2026-12-01T00:00:00Z"}
+    assert not may_start_soon(deleting, PROGRAM_CONTAINER)
     assert container_state(pod("terminated", "running"), PROGRAM_CONTAINER, "terminated") == {}

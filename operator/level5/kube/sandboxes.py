@@ -53,8 +53,8 @@ from level5.sandbox.outcome import (
     QuotaRefusal,
     container_status,
     deleted_mid_run,
-    has_started,
     is_finished,
+    is_scheduled,
     is_terminal,
     pod_failure,
     program_ended,
@@ -82,8 +82,9 @@ def _hard_limit(spec: AgentTaskSpec) -> float:
 
 
 def _run_can_start(pod: Pod) -> bool:
-    """A cold pod whose run the operator can go on with: finished, or streamed with both containers up."""
-    return is_finished(pod) or (is_streamed(pod) and has_started(pod))
+    """A cold pod whose run the operator can go on with: finished, or streamed and bound to a node (its
+    containers are attached to as soon as they run, see level5.kube.streamed)."""
+    return is_finished(pod) or (is_streamed(pod) and is_scheduled(pod))
 
 
 class SandboxLauncher:
@@ -386,18 +387,28 @@ class SandboxLauncher:
             or pod is None
             or deleted_mid_run(pod)
             or is_finished(pod)  # the checks' log holds the result, or the pod ended (pod_failure says why)
-            or not (is_streamed(pod) and has_started(pod))  # wait() gave up on it: never started, killed
+            or not (is_streamed(pod) and is_scheduled(pod))  # wait() gave up on it: never bound, killed
         ):
             return pod, await self.result(namespace, name, pod)
         failure = None
         run = None
+        key = (namespace, name)
+        self._watched[key] = pod  # observe() keeps it current (None once deleted) while the run attaches
         try:
             async with asyncio.timeout(max(0.0, hard_deadline - loop.time())):
-                run = await self._streamed.run(pod, spec, code)
+                run = await self._streamed.run(pod, spec, code, lambda: self._watched.get(key))
         except (WarmRunError, RunResultError, TimeoutError) as exc:
             failure = "timed out" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
+        finally:
+            self._watched.pop(key, None)
         last = await self.read_pod(namespace, name)  # before any kill: a deletion seen now came from outside
-        if failure is not None and run is None and last is not None and not program_ended(last):
+        if (
+            failure is not None
+            and run is None
+            and last is not None
+            and not program_ended(last)
+            and pod_failure(last) is None  # a sandbox that could not start says so already
+        ):
             # The stream ends as soon as the runner dies; the kubelet reports why (OOMKilled, an exit code) a
             # status update later. Wait that long for it, so the failure names its cause, not just its effect.
             with contextlib.suppress(TimeoutError):

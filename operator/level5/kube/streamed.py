@@ -2,6 +2,11 @@
 iteration, its two containers started at once, each handed its one job over an attach stream as a pool pod is
 (level5.kube.pool), the result read back on the checks' stream.
 
+Each container is attached to as soon as the kubelet accepts it: an attach refused while the pod's status
+does not yet say the container runs (sandbox.outcome.may_start_soon) is tried again shortly, since the
+kubelet accepts one once the runtime runs the container, a status update (up to its one-second relist)
+before the status says so. Waiting for that status cost about a second of every cold iteration.
+
 The protocol is the pool's: the program's job with the pod's nonce; the runner's DONE line with that nonce
 (the program ended and every process of it reaped, its report written); only then the checks' job, and the
 result document on the checks' stream. Unlike a pool pod it survives an operator restart: the nonce is kept on
@@ -19,10 +24,11 @@ to and never runs anything twice:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 
-from aiohttp import ClientError
+from aiohttp import ClientError, ClientWebSocketResponse
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
@@ -31,7 +37,7 @@ from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER
 from level5.kube.pool import Stream, WarmRunError, attach, has_result
 from level5.safety.runtime_policy import policy_document
 from level5.sandbox.manifests import NONCE_ANNOTATION
-from level5.sandbox.outcome import Pod, container_state
+from level5.sandbox.outcome import Pod, container_state, may_start_soon
 from level5.sandbox.pool import checks_job, done_line, program_job
 from level5.sandbox.result import MAX_RESULT_BYTES, RunResult, parse_pod_log
 
@@ -41,6 +47,9 @@ ATTACH_ERRORS = (ClientError, ApiException, OSError)
 
 LOG_TAIL_LINES = 3
 """Both the DONE line and the result document (its marker line and the document's line) end their log."""
+ATTACH_RETRY_SECONDS = (0.05, 0.1, 0.2)
+"""Pauses between attaches refused before a container runs (the last one repeats): a container of a fresh pod
+runs about half a second after the pod is bound, so a few tries, each one API request."""
 
 
 class StreamedRun:
@@ -50,9 +59,12 @@ class StreamedRun:
         self._core = core
         self._ws_core = ws_core
 
-    async def run(self, pod: Pod, spec: AgentTaskSpec, code: str) -> RunResult:
-        """The checks' result of this pod's one run (the pod's containers have both started); WarmRunError
-        (or RunResultError) when there is none. The caller bounds the time and ends the pod on failure."""
+    async def run(
+        self, pod: Pod, spec: AgentTaskSpec, code: str, latest: Callable[[], Pod | None]
+    ) -> RunResult:
+        """The checks' result of this pod's one run (the pod is bound to a node; `latest` gives its state as
+        last watched, None once deleted); WarmRunError (or RunResultError) when there is none. The caller
+        bounds the time and ends the pod on failure."""
         metadata = pod["metadata"]
         namespace, name = metadata["namespace"], metadata["name"]
         nonce = str((metadata.get("annotations") or {}).get(NONCE_ANNOTATION, ""))
@@ -65,7 +77,7 @@ class StreamedRun:
         if container_state(pod, PROGRAM_CONTAINER, "terminated") is None:
             job = program_job(nonce, code, policy_document(spec))
             text = await self._exchange(
-                namespace, name, PROGRAM_CONTAINER, job, lambda t: done in t.split("\n")
+                namespace, name, PROGRAM_CONTAINER, job, lambda t: done in t.split("\n"), latest
             )
         if done not in text.split("\n"):
             text = await self._log(namespace, name, PROGRAM_CONTAINER)
@@ -74,20 +86,26 @@ class StreamedRun:
                 "the program's runner ended without its report (the program killed or stopped it, or it "
                 "never got its job); nothing was checked"
             )
-        text = await self._exchange(namespace, name, CHECKS_CONTAINER, checks_job(spec), has_result)
+        text = await self._exchange(namespace, name, CHECKS_CONTAINER, checks_job(spec), has_result, latest)
         if not has_result(text):
             text = await self._log(namespace, name, CHECKS_CONTAINER)
         return parse_pod_log(text)
 
     async def _exchange(
-        self, namespace: str, name: str, container: str, job: bytes, done: Callable[[str], bool]
+        self,
+        namespace: str,
+        name: str,
+        container: str,
+        job: bytes,
+        done: Callable[[str], bool],
+        latest: Callable[[], Pod | None],
     ) -> str:
         """Attach to the container, send its job, and return what it wrote until `done(text)` or its end; ""
         when it could not be attached (it has ended)."""
-        try:
-            stream = Stream(await attach(self._ws_core, namespace, name, container), lambda: None)
-        except ATTACH_ERRORS:
+        ws = await self._attach(namespace, name, container, latest)
+        if ws is None:
             return ""
+        stream = Stream(ws, lambda: None)
         try:
             with contextlib.suppress(*ATTACH_ERRORS):
                 await stream.send(job)
@@ -96,6 +114,22 @@ class StreamedRun:
             return stream.text
         finally:
             await stream.close()
+
+    async def _attach(
+        self, namespace: str, name: str, container: str, latest: Callable[[], Pod | None]
+    ) -> ClientWebSocketResponse | None:
+        """The container's attach stream as soon as the kubelet accepts it; None when it is refused and the
+        container cannot be about to start (it runs or ended: what it wrote is in its log)."""
+        pauses = iter(ATTACH_RETRY_SECONDS)
+        pause = 0.0
+        while True:
+            try:
+                return await attach(self._ws_core, namespace, name, container)
+            except ATTACH_ERRORS:
+                if not may_start_soon(latest(), container):
+                    return None
+            pause = next(pauses, pause)
+            await asyncio.sleep(pause)
 
     async def _log(self, namespace: str, name: str, container: str) -> str:
         with contextlib.suppress(ApiException):

@@ -52,6 +52,9 @@ SCRIPT_SUFFIXES = {Language.PYTHON: "py", Language.JAVASCRIPT: "js"}
 """File name suffix of a test script, by its language (the runner picks the interpreter by it)."""
 WARM_RUNNER_PATH = f"{RUNNER_DIR}/warm.py"
 """sandbox-image/warm.py: the runner of a streamed pod (a pool pod, or a cold pod fed over attach streams)."""
+PROBE_IN_GATE = "--probe-in-gate"
+"""warm.py's flag for a streamed cold pod's program: probe the network's isolation while the job arrives (the
+program's gate waits for it) instead of before (a pool pod's, gating its readiness)."""
 CHECKS_CPU_REQUEST = "50m"
 """A streamed pod's checks container waits while the program runs; it reserves little CPU (its limit is the
 program's)."""
@@ -381,6 +384,7 @@ def streamed_pod(
     program = streamed_container(
         PROGRAM_CONTAINER, PROGRAM_UID, image, limits, limits, [*PROGRAM_MOUNTS, *data]
     )
+    program["command"].append(PROBE_IN_GATE)  # nobody waits for this pod to be Ready
     checks = streamed_container(
         CHECKS_CONTAINER, SANDBOX_UID, image, {**limits, "cpu": CHECKS_CPU_REQUEST}, limits,
         [*CHECKS_MOUNTS, *data],

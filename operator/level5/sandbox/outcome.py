@@ -97,12 +97,22 @@ def container_state(pod: Pod, container: str, state: str) -> dict[str, Any] | No
     return found
 
 
-def has_started(pod: Pod) -> bool:
-    """Both containers of a streamed pod have started (each may be attached to), or the pod has ended."""
-    return is_terminal(pod) or all(
-        container_state(pod, c, "running") is not None or container_state(pod, c, "terminated") is not None
-        for c in (PROGRAM_CONTAINER, CHECKS_CONTAINER)
-    )
+def is_scheduled(pod: Pod) -> bool:
+    """The pod is bound to a node, so its containers may be attached to once they run, or it has ended."""
+    return is_terminal(pod) or bool((pod.get("spec") or {}).get("nodeName"))
+
+
+def may_start_soon(pod: Pod | None, container: str) -> bool:
+    """An attach to the container was refused, but may not be for long: the kubelet accepts one as soon as
+    the container runs, a status update before the pod's status says so (its relist, up to a second), and
+    no status says yet that it runs, ended or never will. False for a pod gone or being deleted."""
+    if pod is None or deleted_mid_run(pod) or is_terminal(pod):
+        return False
+    failure = pod_failure(pod)
+    if failure is not None and failure.startswith(SANDBOX_START_FAILED):
+        return False
+    state = (container_status(pod, container) or {}).get("state") or {}
+    return "running" not in state and "terminated" not in state
 
 
 def program_ended(pod: Pod) -> bool:
