@@ -25,6 +25,11 @@ made-up people in 20 locales printed in new program-output formats and under eac
 (``round6_records``), hand-written names and addresses in their own scripts, checksummed identity numbers of
 18 more countries and libphonenumber-valid mobiles of 14 (``round6_handwritten``), and clean look-alikes
 (``ROUND6_CLEAN``, ``round6_clean_generated``).
+
+Round 7 (splits ``tuning7`` and ``heldout7``, 2026-12-01) was written blind by a fourth outside evaluator and
+split by technique before it was measured: each half has its own locales, program-output formats, identity
+numbers and clean look-alike groups (``round7_records``, ``ROUND7_TUNING_CLEAN``, ``ROUND7_HELDOUT_CLEAN``,
+``round7_clean_generated``); the comment above ``ROUND7_SEED`` lists them.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import base64
 import json
 import string
 import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +47,7 @@ from random import Random
 
 import phonenumbers
 from faker import Faker
+from faker.decode import unidecode
 
 try:
     from corpora.generalisation_corpus import heldout6e, tuning6e
@@ -1724,6 +1731,444 @@ def round6_clean_generated(seed: int = ROUND6_SEED + 100) -> list[str]:
     return lines
 
 
+# Round 7 (2026-12-01), written blind by an outside evaluator (who did not read the detectors, their word
+# lists or the earlier rounds' rows) and split BY TECHNIQUE before any detector was run on it:
+#   tuning7  locales  cs_CZ ro_RO fi_FI it_IT pt_PT en_AU de_AT sk_SK es_CL mk_MK uk_UA
+#            formats  logfmt line, CSV under native headers, native-label form (phone as a national digit
+#                     run), e-mail with headers and greeting, postal letter (address block on its own lines)
+#            ids      it_IT codice fiscale, ro_RO CNP, uk_UA RNOKPP, de_AT SV-Nummer, es_CL RUT
+#            clean    product codes, versions and build ids, chemical names, coordinates, capitalised terms
+#   heldout7 locales  hu_HU el_GR da_DK no_NO es_ES fr_CA hr_HR nl_BE en_IE en_NZ zu_ZA
+#            formats  nested JSON, YAML under native keys, fixed-width table under native headers, traceback
+#                     message (phone as a national digit run after "tel"), vCard 3.0
+#            ids      hu_HU személyi szám, no_NO fødselsnummer, es_ES NIF, hr_HR OIB, el_GR AFM
+#            clean    order and ticket ids, timestamps and durations, street-named products, measurements
+#                     and lot numbers, place-named things
+# Each locale's record is printed in three of its half's five formats; every format plants PERSON, ADDRESS,
+# PHONE and EMAIL, plus the locale's identity number, IBAN (Faker's, or built with its checksum where Faker
+# falls back to GB) and every second record a card. No value depends on today's date: birth dates for
+# identity numbers are drawn from the seeded source and passed in.
+ROUND7_SEED = SEED + 7000
+ROUND7_TUNING_LOCALES = (
+    "cs_CZ", "ro_RO", "fi_FI", "it_IT", "pt_PT", "en_AU", "de_AT", "sk_SK", "es_CL", "mk_MK", "uk_UA",
+)  # fmt: skip
+ROUND7_HELDOUT_LOCALES = (
+    "hu_HU", "el_GR", "da_DK", "no_NO", "es_ES", "fr_CA", "hr_HR", "nl_BE", "en_IE", "en_NZ", "zu_ZA",
+)  # fmt: skip
+ROUND7_REGION = {
+    "cs_CZ": "CZ", "ro_RO": "RO", "fi_FI": "FI", "it_IT": "IT", "pt_PT": "PT", "en_AU": "AU", "de_AT": "AT",
+    "sk_SK": "SK", "es_CL": "CL", "mk_MK": "MK", "uk_UA": "UA", "hu_HU": "HU", "el_GR": "GR", "da_DK": "DK",
+    "no_NO": "NO", "es_ES": "ES", "fr_CA": "CA", "hr_HR": "HR", "nl_BE": "BE", "en_IE": "IE", "en_NZ": "NZ",
+    "zu_ZA": "ZA",
+}  # fmt: skip
+# Countries with IBANs whose Faker bank provider falls back to a GB number: (country, digits in the BBAN).
+ROUND7_BUILT_IBAN = {"hu_HU": ("HU", 24), "hr_HR": ("HR", 17)}
+ROUND7_NO_IBAN = ("en_AU", "es_CL", "fr_CA", "en_NZ", "zu_ZA")
+# Field labels as each locale's own forms print them: name, address, phone, e-mail, identity number, IBAN,
+# card, greeting.
+ROUND7_LABELS: dict[str, tuple[str, str, str, str, str, str, str, str]] = {
+    "cs_CZ": (
+        "Jméno a příjmení",
+        "Adresa",
+        "Telefon",
+        "E-mail",
+        "Číslo OP",
+        "IBAN",
+        "Číslo karty",
+        "Dobrý den",
+    ),
+    "ro_RO": (
+        "Nume și prenume",
+        "Adresă",
+        "Telefon",
+        "E-mail",
+        "CNP",
+        "IBAN",
+        "Număr card",
+        "Stimate client",
+    ),
+    "fi_FI": (
+        "Nimi",
+        "Osoite",
+        "Puhelin",
+        "Sähköposti",
+        "Henkilötunnus",
+        "Tilinumero",
+        "Kortin numero",
+        "Hei",
+    ),
+    "it_IT": (
+        "Nome e cognome",
+        "Indirizzo",
+        "Telefono",
+        "E-mail",
+        "Codice fiscale",
+        "IBAN",
+        "Numero carta",
+        "Gentile",
+    ),
+    "pt_PT": ("Nome", "Morada", "Telefone", "E-mail", "NIF", "IBAN", "Número do cartão", "Caro(a)"),
+    "en_AU": (
+        "Full name",
+        "Postal address",
+        "Mobile",
+        "Email",
+        "Customer no.",
+        "Account",
+        "Card number",
+        "Dear",
+    ),
+    "de_AT": (
+        "Name",
+        "Anschrift",
+        "Telefon",
+        "E-Mail",
+        "SV-Nummer",
+        "IBAN",
+        "Kartennummer",
+        "Sehr geehrte/r",
+    ),
+    "sk_SK": (
+        "Meno a priezvisko",
+        "Adresa",
+        "Telefón",
+        "E-mail",
+        "Rodné číslo",
+        "IBAN",
+        "Číslo karty",
+        "Dobrý deň",
+    ),
+    "es_CL": ("Nombre", "Dirección", "Teléfono", "Correo", "RUT", "Cuenta", "Tarjeta", "Estimado/a"),
+    "mk_MK": (
+        "Име и презиме",
+        "Адреса",
+        "Телефон",
+        "Е-пошта",  # noqa: RUF001
+        "ЕМБГ",
+        "IBAN",
+        "Број на картичка",
+        "Почитуван/а",  # noqa: RUF001
+    ),
+    "uk_UA": ("ПІБ", "Адреса", "Телефон", "Ел. пошта", "РНОКПП", "IBAN", "Номер картки", "Шановний/а"),  # noqa: RUF001
+    "hu_HU": (
+        "Név",
+        "Lakcím",
+        "Telefonszám",
+        "E-mail",
+        "Személyi szám",
+        "Bankszámla",
+        "Kártyaszám",
+        "Tisztelt",
+    ),
+    "el_GR": (
+        "Ονοματεπώνυμο",
+        "Διεύθυνση",
+        "Τηλέφωνο",
+        "Email",
+        "ΑΦΜ",
+        "IBAN",
+        "Αριθμός κάρτας",
+        "Αγαπητέ/ή",
+    ),
+    "da_DK": ("Navn", "Adresse", "Telefon", "E-mail", "Kundenr.", "IBAN", "Kortnummer", "Kære"),
+    "no_NO": ("Navn", "Adresse", "Telefon", "E-post", "Fødselsnummer", "Kontonummer", "Kortnummer", "Hei"),
+    "es_ES": (
+        "Nombre",
+        "Domicilio",
+        "Teléfono",
+        "Correo electrónico",
+        "DNI/NIF",
+        "IBAN",
+        "Nº de tarjeta",
+        "Estimado/a",
+    ),
+    "fr_CA": ("Nom", "Adresse", "Téléphone", "Courriel", "No de dossier", "Compte", "No de carte", "Bonjour"),
+    "hr_HR": ("Ime i prezime", "Adresa", "Telefon", "E-pošta", "OIB", "IBAN", "Broj kartice", "Poštovani"),
+    "nl_BE": ("Naam", "Adres", "Telefoon", "E-mail", "Klantnummer", "IBAN", "Kaartnummer", "Beste"),
+    "en_IE": ("Name", "Address", "Phone", "Email", "Account ref", "IBAN", "Card number", "Dear"),
+    "en_NZ": ("Name", "Address", "Mobile", "Email", "Client no.", "Account", "Card number", "Kia ora"),
+    "zu_ZA": (
+        "Igama",
+        "Ikheli",
+        "Ucingo",
+        "I-imeyili",
+        "Inombolo yekhasimende",
+        "I-akhawunti",
+        "Inombolo yekhadi",
+        "Sawubona",
+    ),
+}
+_KINDS = ("PERSON", "ADDRESS", "PHONE", "EMAIL", "SSN", "IBAN", "CREDIT_CARD")
+
+
+def _round7_identity(fake: Faker, locale: str, rng: Random) -> str | None:
+    """The locale's checksummed identity number, its birth date (where it has one) drawn from `rng`."""
+    year, month, day = rng.randint(1950, 2003), rng.randint(1, 12), rng.randint(1, 28)
+    made: dict[str, Callable[[], str]] = {
+        "it_IT": lambda: str(fake.ssn()),
+        "ro_RO": lambda: str(fake.ssn()),
+        "uk_UA": lambda: str(fake.ssn(birthday=f"{day:02d}-{month:02d}-{year}")),
+        "de_AT": lambda: str(fake.ssn(birthdate=datetime(year, month, day).date())),
+        "es_CL": lambda: str(fake.rut()),
+        "hu_HU": lambda: str(fake.ssn(dob=f"{year % 100:02d}{month:02d}{day:02d}")),
+        "no_NO": lambda: str(fake.ssn(dob=f"{year}{month:02d}{day:02d}")),
+        "es_ES": lambda: str(fake.nif()),
+        "hr_HR": lambda: str(fake.ssn()),
+        "el_GR": lambda: str(fake.tin()),
+    }
+    return made[locale]() if locale in made else None
+
+
+def _round7_email(fake: Faker, name: str, rng: Random) -> str:
+    """An address made from the person's name (Faker's email() can put a year counted from today in it)."""
+    words = ["".join(ch for ch in unidecode(word).lower() if ch.isalnum()) for word in name.split()]
+    local = rng.choice((".", "_", "")).join(word for word in words if word)
+    return f"{local}{rng.choice(('', str(rng.randint(1, 99))))}@{fake.safe_domain_name()}"
+
+
+def _round7_record(fake: Faker, locale: str, rng: Random, with_card: bool) -> dict[str, str]:
+    region = ROUND7_REGION[locale]
+    phone = _valid_phone(fake, region, rng)
+    record = {
+        "PERSON": _plain_name(fake),
+        "ADDRESS": ", ".join(line.strip().rstrip(",") for line in str(fake.address()).splitlines()),
+        "PHONE": phone,
+        "DIGITS": _national_digits(phone, region),
+        "EMAIL": "",
+    }
+    record["EMAIL"] = _round7_email(fake, record["PERSON"], rng)
+    identity = _round7_identity(fake, locale, rng)
+    if identity:
+        record["SSN"] = identity
+    if locale in ROUND7_BUILT_IBAN:
+        country, length = ROUND7_BUILT_IBAN[locale]
+        record["IBAN"] = _iban(country, "".join(rng.choice(string.digits) for _ in range(length)))
+    elif locale not in ROUND7_NO_IBAN:
+        record["IBAN"] = " ".join(textwrap.wrap(str(fake.iban()), 4))
+    if with_card:
+        record["CREDIT_CARD"] = str(fake.credit_card_number())
+    return record
+
+
+def _round7_moment(rng: Random) -> str:
+    return (EPOCH + timedelta(seconds=rng.randrange(4 * 365 * 86_400))).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _round7_tuning_format(
+    style: int, r: dict[str, str], locale: str, rng: Random
+) -> tuple[str, dict[str, str]]:
+    """One record in a tuning7 format; returns the text and the planted values as printed in it."""
+    name, address, phone, email, ident, iban, card, greeting = ROUND7_LABELS[locale]
+    extra = {k: r[k] for k in ("SSN", "IBAN", "CREDIT_CARD") if k in r}
+    label = {"SSN": ident, "IBAN": iban, "CREDIT_CARD": card}
+    if style == 0:  # logfmt
+        fields = " ".join(f'{k.lower()}="{v}"' for k, v in extra.items())
+        text = (
+            f'ts={_round7_moment(rng)} level=info svc=crm msg="contact updated" '
+            f"id={rng.randint(10_000, 99_999)} "
+            f'name="{r["PERSON"]}" addr="{r["ADDRESS"]}" tel="{r["PHONE"]}" mail={r["EMAIL"]} {fields}'
+        )
+        return text.rstrip(), {**{k: r[k] for k in ("PERSON", "ADDRESS", "PHONE", "EMAIL")}, **extra}
+    if style == 1:  # CSV under native headers
+        heads = [name, address, phone, email, *(label[k] for k in extra)]
+        values = [r["PERSON"], r["ADDRESS"], r["PHONE"], r["EMAIL"], *extra.values()]
+        row = ",".join(f'"{v}"' if "," in v else v for v in values)
+        text = f"nr,{','.join(heads)}\n{rng.randint(1, 999)},{row}"
+        return text, {**{k: r[k] for k in ("PERSON", "ADDRESS", "PHONE", "EMAIL")}, **extra}
+    if style == 2:  # native-label form, the phone as a national digit run
+        lines = [
+            f"{name}: {r['PERSON']}",
+            f"{address}: {r['ADDRESS']}",
+            f"{phone}: {r['DIGITS']}",
+            f"{email}: {r['EMAIL']}",
+        ]
+        lines += [f"{label[k]}: {v}" for k, v in extra.items()]
+        planted = {"PERSON": r["PERSON"], "ADDRESS": r["ADDRESS"], "PHONE": r["DIGITS"], "EMAIL": r["EMAIL"]}
+        return "\n".join(lines), {**planted, **extra}
+    if style == 3:  # e-mail with headers
+        body = "; ".join(f"{label[k]} {v}" for k, v in extra.items())
+        text = (
+            f"From: {r['EMAIL']}\nTo: support@shop.example\nDate: {_round7_moment(rng)}\nSubject: Re: order "
+            f"{rng.randint(100_000, 999_999)}\n\n{greeting},\nplease ship to {r['ADDRESS']}. You can reach "
+            f"me on "
+            f"{r['PHONE']}. {body}\n\n-- \n{r['PERSON']}"
+        )
+        return text, {**{k: r[k] for k in ("PERSON", "ADDRESS", "PHONE", "EMAIL")}, **extra}
+    # postal letter: the address block on its own lines, as a mail-merge prints it
+    block = "\n".join(part.strip() for part in r["ADDRESS"].split(", "))
+    body = "\n".join(f"{label[k]}: {v}" for k, v in extra.items())
+    text = (
+        f"{r['PERSON']}\n{block}\n\n{greeting} {r['PERSON'].split()[0]},\nwe confirm the details we hold: "
+        f"{phone} {r['PHONE']}, {email} {r['EMAIL']}.\n{body}"
+    )
+    planted = {"PERSON": r["PERSON"], "ADDRESS": block, "PHONE": r["PHONE"], "EMAIL": r["EMAIL"]}
+    return text.rstrip(), {**planted, **extra}
+
+
+def _round7_heldout_format(
+    style: int, r: dict[str, str], locale: str, rng: Random
+) -> tuple[str, dict[str, str]]:
+    """One record in a heldout7 format; returns the text and the planted values as printed in it."""
+    name, address, phone, email, ident, iban, card, _ = ROUND7_LABELS[locale]
+    extra = {k: r[k] for k in ("SSN", "IBAN", "CREDIT_CARD") if k in r}
+    label = {"SSN": ident, "IBAN": iban, "CREDIT_CARD": card}
+    four = {k: r[k] for k in ("PERSON", "ADDRESS", "PHONE", "EMAIL")}
+    if style == 0:  # nested JSON
+        document = {
+            "id": rng.randint(10_000, 99_999),
+            "customer": {"fullName": r["PERSON"], "contact": {"phone": r["PHONE"], "email": r["EMAIL"]}},
+            "shipping": {"address": r["ADDRESS"]},
+            "payment": {k.lower(): v for k, v in extra.items()},
+        }
+        return json.dumps(document, ensure_ascii=False), {**four, **extra}
+    if style == 1:  # YAML under native keys
+        lines = [f"- {name}: {r['PERSON']}", f'  {address}: "{r["ADDRESS"]}"', f'  {phone}: "{r["PHONE"]}"']
+        lines += [f"  {email}: {r['EMAIL']}", *(f'  {label[k]}: "{v}"' for k, v in extra.items())]
+        return "\n".join(lines), {**four, **extra}
+    if style == 2:  # fixed-width table under native headers
+        cells = [(name, r["PERSON"]), (phone, r["PHONE"]), (email, r["EMAIL"]), (address, r["ADDRESS"])]
+        cells += [(label[k], v) for k, v in extra.items()]
+        widths = [max(len(h), len(v)) for h, v in cells]
+        head = "  ".join(h.ljust(w) for (h, _), w in zip(cells, widths, strict=True))
+        rule = "  ".join("-" * w for w in widths)
+        row = "  ".join(v.ljust(w) for (_, v), w in zip(cells, widths, strict=True))
+        return f"{head}\n{rule}\n{row}".rstrip(), {**four, **extra}
+    if style == 3:  # traceback message, the phone as a national digit run after "tel"
+        extras = ", ".join(f"{k.lower()}={v!r}" for k, v in extra.items())
+        text = (
+            'Traceback (most recent call last):\n  File "/app/sync.py", line 88, in push\n    '
+            "client.upsert(record)\nValidationError: postcode rejected for "
+            f"customer {r['PERSON']} <{r['EMAIL']}> at '{r['ADDRESS']}' (tel {r['DIGITS']}; {extras})"
+        )
+        planted = {"PERSON": r["PERSON"], "ADDRESS": r["ADDRESS"], "PHONE": r["DIGITS"], "EMAIL": r["EMAIL"]}
+        return text, {**planted, **extra}
+    # vCard 3.0
+    family, _, given = r["PERSON"].rpartition(" ")
+    lines = [
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        f"FN:{r['PERSON']}",
+        f"N:{given};{family};;;",
+        f"ADR;TYPE=home:;;{r['ADDRESS']}",
+        f"TEL;TYPE=cell:{r['PHONE']}",
+        f"EMAIL:{r['EMAIL']}",
+        *(f"NOTE:{label[k]} {v}" for k, v in extra.items()),
+        "END:VCARD",
+    ]
+    return "\n".join(lines), {**four, **extra}
+
+
+def round7_records(tuning: bool, seed: int = ROUND7_SEED) -> list[Planted]:
+    """Each locale of the half printed in three of the half's five formats, one record a format."""
+    locales = ROUND7_TUNING_LOCALES if tuning else ROUND7_HELDOUT_LOCALES
+    render_one = _round7_tuning_format if tuning else _round7_heldout_format
+    planted: list[Planted] = []
+    for index, locale in enumerate(locales):
+        fake = Faker(locale)
+        fake.seed_instance(seed + (0 if tuning else 50) + index)
+        rng = Random(seed + (0 if tuning else 50) + index)
+        for turn in range(3):
+            record = _round7_record(fake, locale, rng, with_card=(index + turn) % 2 == 0)
+            text, values = render_one((index + turn) % 5, record, locale, rng)
+            for kind in _KINDS:
+                if kind in values:
+                    assert values[kind] in text, (locale, kind)
+                    planted.append(Planted(kind, values[kind], text))
+    return planted
+
+
+# Clean look-alikes, grouped by technique; the groups alternate between the halves (see the block above).
+ROUND7_TUNING_CLEAN = (
+    # product codes
+    "Restock SKU-CZ-4471-B (Dělnická series) x12, bin A-07-3, EAN 8594001234567 is a barcode not a phone.",
+    "part no. 06-07/439-1500-R rev C replaces 06-07/439-1400-R; supplier code HU-BD-8835.",
+    "Catalogue: Model MK-389-011 'Букурешка' lamp, 524 lm, 4 W, ref 33025-DB.",
+    "Artikel 4740-SP-53 Mitterlehner-Edition, Charge 2026/118, 500 Stück à 0,80 EUR.",
+    "item_code=RO-935337-FAG qty=48 unit=buc price=264.00 RON",
+    "SKU 0264 391 500 is the printer's toner cartridge (black, 3k pages).",
+    "Referência PT-2374-068-ODV: cadeira 'Praça do Falcão', carvalho, 6 unidades.",
+    # versions and build ids
+    "Upgraded libxml2 2.12.7 -> 2.13.4; openssl 3.0.15; build 20261201.4471 (commit 4f2a91c).",
+    "release/v7.14.2-rc.3+build.0420 tagged; wheel: level5-0.7.0-py3-none-any.whl sha256 ok",
+    "Android 14 (UP1A.231005.007), kernel 5.15.123-android14-11-g3f9a1c2, security patch 2026-11-05",
+    "chart version 1.29.4, appVersion 2.8.1, image digest sha256:9f86d081884c7d65 (truncated)",
+    "CUDA 12.4.1 / cuDNN 9.1.0.70 / driver 550.54.15 on node gpu-07",
+    "pip freeze: numpy==2.1.3 pandas==2.2.3 scipy==1.14.1 matplotlib==3.9.2",
+    # chemical names
+    "Sample 17: 2-(4-isobutylphenyl)propanoic acid, 98.7 % purity, CAS 15687-27-1, lot 2410-118.",
+    "Reagents: sodium dodecyl sulfate, Tris-HCl pH 7.4, 1,4-dithiothreitol (DTT) 100 mM.",
+    "Peak at 6.02 min identified as N,N-diethyl-meta-toluamide; second peak methyl salicylate.",
+    "Hexafluorophosphate salts of 1-butyl-3-methylimidazolium were dried at 80 °C for 12 h.",
+    "CAS 7732-18-5 (water), CAS 64-17-5 (ethanol), CAS 67-64-1 (acetone) in the solvent table.",
+    # coordinates
+    "Station Salla-3: 66.8333 N, 28.6667 E, elevation 218 m, reading 2026-02-11 -31.4 °C.",
+    "GeoJSON point [14.4378, 50.0755] labelled 'Prague depot'; bbox 14.22,49.94,14.71,50.18",
+    "waypoint WP-0914: lat -33.8688 lon 151.2093 (Sydney), next WP-0915 lat -34.4278 lon 150.8931",
+    "UTM 33T 448251 5411943; MGRS 33TWN4825111943; grid ref checked by survey team.",
+    # capitalised terms
+    "The Treaty of Trianon, the Danube Commission and the Vienna Convention were discussed in Chapter 4.",
+    "Rosetta Stone, Magna Carta and Dead Sea Scrolls are the three exhibits on floor 2.",
+    "Mont Blanc, Monte Rosa and Gran Paradiso top the list of Alpine peaks by prominence.",
+    "Apollo Program, Project Gemini and Mercury Seven appear in the reading list for Module B.",
+)  # fmt: skip
+ROUND7_HELDOUT_CLEAN = (
+    # order and ticket ids
+    "Order ORD-HU-2026-0081234 shipped; return RMA-55-019283; invoice INV/2026/11/00412.",
+    "Ticket INC0049211 merged into PRB0012093; change CHG0031776 approved by CAB.",
+    "Booking ref K7Q9ZP, PNR 4HT2LX, e-ticket 220-2412345678 (12 chars of airline code + serial).",
+    "Case no. 2026/1184-KR, file HR-OIB-TEST-000 (test fixture name), docket 18 Cv 4471.",
+    "Shipment 00340434161234567890 (SSCC) on pallet PAL-NO-8377-36C.",
+    "Basket 7f3c2a in session sess_4471_aa; cart items 3; coupon WINTER26.",
+    # timestamps and durations
+    "2026-11-30T23:59:59.999+01:00 -> 2026-12-01T00:00:00.000+01:00: 1 ms rollover handled.",
+    "uptime 41 days, 06:12:55; load average 0.42 0.38 0.35; last boot 20261020 0547.",
+    "cron '15 3 * * 1-5' ran at 2026-11-27 03:15:00 CET, took PT4M32S, next run 2026-11-30.",
+    "epoch 1764547200 = 2025-12-01 00:00:00 UTC; epoch ms 1764547200123.",
+    "Durations: p50 120 ms, p95 480 ms, p99 1 204 ms over 86 400 requests.",
+    # street-named products
+    "Now playing: 'Abbey Road' (2019 remaster), then 'Penny Lane' and 'Baker Street'.",
+    "Wall Street Journal and Fleet Street Press subscriptions renewed for 12 months.",
+    "Menu: Rue de la Paix macarons, Champs-Élysées cake, Unter den Linden strudel.",
+    "Board game 'Park Lane Tycoon' (ages 8+), puzzle 'Lombard Street 1000 pcs'.",
+    "Perfume 'Via Condotti No. 5' 50 ml and candle 'Nevsky Prospekt' 200 g.",
+    # measurements and lot numbers
+    "Lot 2410-118-B: 25 kg bags, moisture 11.2 %, protein 12.8 %, falling number 320 s.",
+    "Voltage 230 V, current 16 A, 3 680 W; meter 44 719 283 kWh (meter serial 06-07439).",
+    "Dimensions 1200 x 800 x 144 mm, weight 25.4 kg, stack 4 high, pallet ID EUR-1.",
+    "Tyre 205/55 R16 91V, pressure 2.3 bar, tread 6.5 mm, DOT 4421.",
+    "Blood test reference ranges: glucose 3.9-5.6 mmol/L, HbA1c 20-42 mmol/mol (table only).",
+    # place-named things
+    "Varieties tested: Granny Smith, Golden Delicious, Bramley, Cox's Orange Pippin.",
+    "Stations on line M2: Déli pályaudvar, Széll Kálmán tér, Batthyány tér, Kossuth Lajos tér.",
+    "Cheeses: Jarlsberg, Gouda, Manchego, Kefalotyri, Paški sir, Herve.",
+    "Ferry routes: Split-Supetar, Zadar-Preko, Bergen-Stavanger, Dublin-Holyhead.",
+    "Dances: Zorba, Hasapiko, Halling, Kolo, Sardana, Tinikling, Indlamu.",
+)  # fmt: skip
+
+
+def round7_clean_generated(tuning: bool, seed: int = ROUND7_SEED + 100) -> list[str]:
+    """Look-alikes made from the seeded source in the half's locales: SKUs, builds, amounts, local words."""
+    locales = ROUND7_TUNING_LOCALES if tuning else ROUND7_HELDOUT_LOCALES
+    lines: list[str] = []
+    for index, locale in enumerate(locales):
+        fake = Faker(locale)
+        fake.seed_instance(seed + (0 if tuning else 50) + index)
+        rng = Random(seed + (0 if tuning else 50) + index)
+        if tuning:
+            lines.append(
+                f"build {rng.randint(1, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 300)} "
+                f"{fake.bothify('SKU-???-####').upper()} x{rng.randint(1, 40)} "
+                f"{rng.randint(1, 9_999)}.{rng.randint(0, 99):02d} {fake.currency_code()} [{fake.word()}]"
+            )
+        else:
+            lines.append(
+                f"{_round7_moment(rng)} order {fake.bothify('??-#####-##').upper()} "
+                f"{rng.randint(1, 9_999)},{rng.randint(0, 99):02d} {fake.currency_code()} "
+                f"EAN {fake.ean13()} [{fake.word()}]"
+            )
+    return lines
+
+
 def render() -> dict[str, str]:
     """The corpus files' contents, one JSON object a line."""
     sensitive = [
@@ -1740,6 +2185,8 @@ def render() -> dict[str, str]:
             ("heldout6", round6_records() + round6_handwritten()),
             ("tuning6e", tuning6e()[0]),
             ("heldout6e", heldout6e()[0]),
+            ("tuning7", round7_records(tuning=True)),
+            ("heldout7", round7_records(tuning=False)),
         )
         for p in planted
     ]
@@ -1768,6 +2215,8 @@ def render() -> dict[str, str]:
             ("heldout6", list(ROUND6_CLEAN) + round6_clean_generated()),
             ("tuning6e", tuning6e()[1]),
             ("heldout6e", heldout6e()[1]),
+            ("tuning7", list(ROUND7_TUNING_CLEAN) + round7_clean_generated(tuning=True)),
+            ("heldout7", list(ROUND7_HELDOUT_CLEAN) + round7_clean_generated(tuning=False)),
         )
         for text in texts
     ]

@@ -113,8 +113,11 @@ def test_corpora_are_split_by_family() -> None:
     rounds = ({"tuning", "heldout", "heldout2"}, {"tuning3", "heldout3"})
     for name, found in splits.items():
         earlier = found - {"heldout4", "tuning5", "heldout5", "heldout6", "tuning6e", "heldout6e"}
+        earlier -= {"tuning7", "heldout7"}
         assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
-    assert sum(f.total for f in figures if f.measure == "detected") >= 903
+    assert sum(f.total for f in figures if f.measure == "detected") >= 1101
+    round7 = [{f.name for f in figures if f.split == half} for half in ("tuning7", "heldout7")]
+    assert round7[0] == round7[1] == set(splits), round7
     assert {f.name for f in figures if f.split == "heldout6e"} == {"other_languages", "benign_goal"}
     round5 = {f.name for f in figures if f.split == "tuning5"}
     assert {"encoded", "forbidden_capability", "indirect_multiturn", "benign_output"} <= round5
