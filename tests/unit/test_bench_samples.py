@@ -1,6 +1,7 @@
 """`make bench`'s split of a cold sample into the sandbox's part and the operator's: the sandbox's part ends
-when the checks' container is seen terminated or, when sooner, when the operator held the result (its execution
-audit record): a streamed pod's result arrives on a stream before the kubelet reports the container's end."""
+when the checks' container is seen terminated or, when sooner, when the operator held the result (its
+execution audit record): a streamed pod's result arrives on a stream before the kubelet reports the
+container's end."""
 
 from __future__ import annotations
 
