@@ -109,3 +109,41 @@ async def test_a_failed_background_write_is_raised_by_the_next_save(tmp_path: Pa
     with pytest.raises(RuntimeError, match="500"):
         await journal.save(journal.status, Phase.REVIEWING, "Reviewing", "r")
     assert sink.started == 1 and not sink.statuses  # nothing written after the failure
+
+
+class CountingFileSink(FileSink):
+    """A FileSink that notes each fsync it asks for and the statuses saved meanwhile (the order matters)."""
+
+    def __init__(self, path: Path, order: list[str]) -> None:
+        super().__init__(path)
+        self.order = order
+
+    def _fsync(self) -> None:
+        self.order.append("fsync")
+        super()._fsync()
+
+
+class OrderedSink(RecordingSink):
+    def __init__(self, order: list[str]) -> None:
+        super().__init__()
+        self.order = order
+
+    async def save(self, status: AgentTaskStatus) -> None:
+        self.order.append("status")
+        await super().save(status)
+
+
+async def test_a_steps_records_share_one_fsync_before_the_status_naming_them(tmp_path: Path) -> None:
+    order: list[str] = []
+    log = tmp_path / "audit.jsonl"
+    audit = AuditLog(CountingFileSink(log, order))
+    sink = OrderedSink(order)
+    journal = Journal(TASK, AgentTaskStatus(), sink, audit, Metrics(), lambda: datetime.now(UTC))
+    for kind in ("prompt", "answer", "code"):
+        await journal.record(kind, 1, {"n": kind})
+    assert order == [] and len(log.read_text().splitlines()) == 3  # written (a dying process keeps them)
+    await journal.save(journal.status.model_copy(update={"iteration": 1}))
+    assert order == ["fsync", "status"]
+    assert journal.status.audit is not None and journal.status.audit.seq == 2  # the checkpoint is synced
+    await journal.save(journal.status.model_copy(update={"iteration": 2}))  # nothing new to make durable
+    assert order == ["fsync", "status", "status"]

@@ -220,10 +220,13 @@ class MemorySink:
         self.lines: list[str] = []
         self.broken = False
 
-    async def write(self, line: str) -> None:
+    async def write(self, line: str, durable: bool = True) -> None:
         if self.broken:
             raise OSError("disk full")
         self.lines.append(line)
+
+    async def sync(self) -> None:
+        return None
 
     async def history(self) -> list[str]:
         return list(self.lines)

@@ -303,10 +303,10 @@ class FullDisk(FileSink):
 
     full = True
 
-    async def write(self, line: str) -> None:
+    async def write(self, line: str, durable: bool = True) -> None:
         if self.full and '"kind":"execution"' in line:
             raise AuditWriteError(28, "No space left on device")
-        await super().write(line)
+        await super().write(line, durable)
 
 
 async def test_a_full_audit_disk_fails_the_step_and_nothing_counts_as_done_unaudited(

@@ -83,6 +83,13 @@ class Journal:
     async def _write(self) -> None:
         while self._dirty:
             self._dirty = False
+            # Audit before status: the status names the last record as its checkpoint, so every record it
+            # follows is made durable first, all of them with one fsync (records are written, not synced).
+            try:
+                await self.audit.sync()
+            except AuditWriteError as exc:
+                self.sink.event(AUDIT_WRITE_FAILED, f"audit records not made durable: {exc}", warning=True)
+                raise
             await self.sink.save(self.status)
 
     async def flush(self) -> None:
@@ -147,8 +154,13 @@ class Journal:
         await self.flush()
         step = f"{self.task.uid}/{iteration}/{kind}"
         try:
+            # Written, not yet synced: the next status write syncs it (and every record before it) first.
             record = await self.audit.append(
-                kind, f"{self.task.namespace}/{self.task.name}", iteration, {"step": step, **data}
+                kind,
+                f"{self.task.namespace}/{self.task.name}",
+                iteration,
+                {"step": step, **data},
+                durable=False,
             )
         except AuditWriteError as exc:  # the step fails; say so where the task's owner looks
             self.sink.event(AUDIT_WRITE_FAILED, f"iteration {iteration}: {kind}: {exc}", warning=True)

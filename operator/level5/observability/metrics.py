@@ -134,13 +134,20 @@ class _CountingSink:
     def __init__(self, inner: AuditSink, metrics: Metrics) -> None:
         self.inner, self.metrics = inner, metrics
 
-    async def write(self, line: str) -> None:
+    async def write(self, line: str, durable: bool = True) -> None:
         try:
-            await self.inner.write(line)
+            await self.inner.write(line, durable)
         except Exception:
             self.metrics.audit_write_failed()
             raise
         self.metrics.audit_written()
+
+    async def sync(self) -> None:
+        try:
+            await self.inner.sync()
+        except Exception:
+            self.metrics.audit_write_failed()
+            raise
 
     async def history(self) -> list[str]:
         return await self.inner.history()
