@@ -15,9 +15,13 @@ How it works, and why:
 - Calls with conditional safety (open, getattr, numpy.load, yaml.load, every function or method
   that takes a path, DataFrame.eval/query, dispatch by method name) get argument checks; strings
   are folded from constants, f-strings and assignments before the path check.
-- Literal resource bombs (huge powers, repetitions, ranges) are found by bounded constant folding
-  that never computes a value bigger than the limits; unbounded loops, recursion and backtracking
-  regular expressions get an informational finding (left to the runtime limits).
+- Literal resource bombs (huge powers, repetitions, ranges, factorials, decimal precisions, bracket
+  nesting) are found by bounded constant folding that never computes a value bigger than the limits.
+  Iterators are counted the same way (`iteration_count`: ranges, literals, itertools' combinatorics,
+  endless `count`/`cycle`/`repeat` through lazy wrappers); a call that runs one to its end (list, sorted,
+  sum, deque, str.join, `*`-unpacking, comprehensions) is blocked when it never ends or keeps more than the
+  limits. Loops without an exit, recursion and backtracking regular expressions, which code the review
+  cannot see may still end, get an informational finding (left to the runtime limits).
 - The traversal is hand-tuned (one typed pass to collect, cached visitor dispatch, caches per node
   and across reviews) because the review must take under 10 ms for 200 lines.
 """
