@@ -7,8 +7,10 @@ One pod per corpus file: the corpus file, a stdlib driver (escape_driver.py, the
 probe targets arrive in the pod's code ConfigMap. The pod runs the driver directly instead of the runner
 (the runner refuses to run anything while the API server answers, which would hide what a payload could
 reach; see test_api_server_is_unreachable). The driver runs each payload in a forked child with a short
-time limit, ignores the outcomes, then probes containment and prints JSON. One pod runs first and leaves
-marker files in /tmp and /output; every later pod must start with both empty.
+time limit and a seccomp filter that refuses only signals and process access aimed at the driver (PID 1),
+kills whatever the payload left running, ignores the outcomes, then probes containment and prints JSON on
+a line tagged with a nonce that only the pod's termination message repeats (see run_result). One pod runs
+first and leaves marker files in /tmp and /output; every later pod must start with both empty.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from escape_driver import REPORT_TAG
 
 from kube import apply, get_json, kubectl, python_pod, unique_name, wait_pod_done
 from level5.api.spec import AgentTaskSpec
@@ -37,6 +40,7 @@ from level5.sandbox.manifests import (
     sandbox_pod_name,
     sandbox_resource_quota,
 )
+from level5.sandbox.outcome import container_status
 
 pytestmark = pytest.mark.cluster
 
@@ -109,13 +113,23 @@ def build(namespace: str, family: str, targets: dict[str, Any]) -> tuple[dict[st
 
 
 def run_result(namespace: str, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The finished pod and the driver's report (None-like {} when it printed none)."""
+    """The finished pod and the driver's report ({"error": ...} when there is none).
+
+    Payloads can write the program container's stdout too (`print`, /proc/1/fd/1), so the log's last line
+    proves nothing: the report is the one line tagged with the nonce the driver drew after every payload
+    process was gone and left in the container's termination message, which only the pod's status shows."""
     pod = wait_pod_done(namespace, name, timeout=200)
+    status = container_status(pod, PROGRAM_CONTAINER) or {}
+    nonce = str((status.get("state") or {}).get("terminated", {}).get("message", "")).strip()
     lines = kubectl("logs", "-n", namespace, name, "-c", PROGRAM_CONTAINER).rstrip("\n").splitlines()
+    tagged = [line for line in lines if nonce and line.startswith(f"{REPORT_TAG} {nonce} ")]
+    if len(tagged) != 1:
+        tail = "\n".join(lines[-20:])
+        return pod, {"error": f"{len(tagged)} report lines with nonce {nonce!r}; log tail:\n{tail}"}
     try:
-        document: dict[str, Any] = json.loads(lines[-1])
-    except (IndexError, ValueError):
-        document = {"error": "\n".join(lines[-20:])}
+        document: dict[str, Any] = json.loads(tagged[0].split(" ", 2)[2])
+    except ValueError:
+        document = {"error": tagged[0][:2000]}
     return pod, document
 
 
@@ -196,6 +210,8 @@ def test_payloads_are_contained(contained: Results, family: str) -> None:
     expected = payload_names((CORPUS / family).read_text())
     assert probe["corpus"] == [family]
     assert [key.split(" ", 1)[1] for key in probe["ran"]] == expected
+    assert not [key for key, outcome in probe["ran"].items() if outcome.startswith("unguarded")], probe["ran"]
+    assert probe["pid"] == 1  # so reaping with kill(-1) left only the driver
 
     # No network: not another pod, not DNS (the API server: test_api_server_is_unreachable).
     assert probe["network"]["other-pod"] != "connected", probe["network"]

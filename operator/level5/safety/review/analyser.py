@@ -15,9 +15,13 @@ How it works, and why:
 - Calls with conditional safety (open, getattr, numpy.load, yaml.load, every function or method
   that takes a path, DataFrame.eval/query, dispatch by method name) get argument checks; strings
   are folded from constants, f-strings and assignments before the path check.
-- Literal resource bombs (huge powers, repetitions, ranges) are found by bounded constant folding
-  that never computes a value bigger than the limits; unbounded loops, recursion and backtracking
-  regular expressions get an informational finding (left to the runtime limits).
+- Literal resource bombs (huge powers, repetitions, ranges, factorials, decimal precisions, bracket
+  nesting) are found by bounded constant folding that never computes a value bigger than the limits.
+  Iterators are counted the same way (`iteration_count`: ranges, literals, itertools' combinatorics,
+  endless `count`/`cycle`/`repeat` through lazy wrappers); a call that runs one to its end (list, sorted,
+  sum, deque, str.join, `*`-unpacking, comprehensions) is blocked when it never ends or keeps more than the
+  limits. Loops without an exit, recursion and backtracking regular expressions, which code the review
+  cannot see may still end, get an informational finding (left to the runtime limits).
 - The traversal is hand-tuned (one typed pass to collect, cached visitor dispatch, caches per node
   and across reviews) because the review must take under 10 ms for 200 lines.
 """
@@ -25,11 +29,13 @@ How it works, and why:
 from __future__ import annotations
 
 import ast
+import importlib.machinery
 import itertools
 import math
 import posixpath
 import re
 import string
+import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -759,6 +765,10 @@ class Analyzer(ast.NodeVisitor):
             return self.size(self.values[node.id][0], depth + 1)
         if isinstance(node, ast.Call) and len(node.args) == 2 and "builtins.pow" in self.resolve(node.func):
             return _binary(ast.Pow(), self.size(node.args[0], depth + 1), self.size(node.args[1], depth + 1))
+        if isinstance(node, ast.Call) and node.args and not node.keywords:
+            function = self.resolve(node.func) & policy.COMBINATORIAL
+            if function:
+                return _combinatorial(min(function), [self.size(a, depth + 1) for a in node.args])
         if isinstance(node, ast.BinOp):
             return _binary(node.op, self.size(node.left, depth + 1), self.size(node.right, depth + 1))
         return None
@@ -823,6 +833,9 @@ class Analyzer(ast.NodeVisitor):
             self.visit(child)
         self.scopes.pop()
 
+        if not isinstance(node, ast.GeneratorExp):
+            self._check_consumed(node, [node], "a comprehension", materialises=True)
+
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _visit_comprehension
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
@@ -843,6 +856,8 @@ class Analyzer(ast.NodeVisitor):
         self.own_classes.pop()
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        if any(isinstance(t, ast.Attribute) and t.attr == "prec" for t in node.targets):
+            self._check_precision(node, node.value)
         # Positional class patterns read the attributes __match_args__ names.
         if any(isinstance(t, ast.Name) and t.id == "__match_args__" for t in node.targets):
             for element in ast.walk(node.value):
@@ -1030,6 +1045,12 @@ class Analyzer(ast.NodeVisitor):
             reason = string_danger(node.value)
             if reason:
                 self.report(node, "L5-STRING-001", Verdict.BLOCK, reason)
+        if isinstance(node.value, str | bytes):
+            text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
+            stem = next((stem for stem in policy.PROTOCOL_STEMS if stem in text), None)
+            if stem is not None:
+                message = f"'{stem}' imitates a line of the sandbox runner's protocol"
+                self.report(node, "L5-STRING-002", Verdict.BLOCK, message)
 
     # ----------------------------------------------------------------- calls
     def visit_Call(self, node: ast.Call) -> None:
@@ -1056,8 +1077,13 @@ class Analyzer(ast.NodeVisitor):
             if method is not None:
                 self._check_method(node, method, node.func.args[0])
         self._check_allocation(node, targets)
-        if "builtins.pow" in targets:
+        self._check_consumption(node, targets)
+        if "builtins.pow" in targets or targets & policy.COMBINATORIAL:
             self._check_bomb(node)
+        if targets & {"decimal.Context", "decimal.localcontext"}:
+            for keyword in node.keywords:
+                if keyword.arg == "prec":
+                    self._check_precision(node, keyword.value)
         self.generic_visit(node)
 
     def _unresolved_callee(self, func: ast.expr, depth: int = 0) -> str | None:
@@ -1259,7 +1285,7 @@ class Analyzer(ast.NodeVisitor):
             return
         writing = any(flag in mode for flag in "wax+")
         roots = policy.WRITE_ROOTS if writing else policy.READ_ROOTS
-        self._check_path_argument(node, roots, api_lists().path_parameters.get("builtins.open"))
+        self._check_path_argument(node, roots, api_lists().path_parameters.get("builtins.open"), opened=True)
 
     def _is_stream(self, node: ast.expr, seen: frozenset[str] = frozenset()) -> bool:
         """True when `node` is an open file or in-memory stream rather than a path."""
@@ -1273,7 +1299,12 @@ class Analyzer(ast.NodeVisitor):
         return False
 
     def _check_path_argument(
-        self, node: ast.Call, roots: tuple[str, ...], parameter: tuple[str, int] | None
+        self,
+        node: ast.Call,
+        roots: tuple[str, ...],
+        parameter: tuple[str, int] | None,
+        *,
+        opened: bool = False,
     ) -> None:
         """The path argument (`parameter`: its name and position, else the first argument or a
         PATH_KEYWORDS keyword) must evaluate to a constant under `roots`, or be an open stream."""
@@ -1310,6 +1341,15 @@ class Analyzer(ast.NodeVisitor):
             if verdict is not Verdict.ALLOW:
                 shown = text if complete else f"{text}..."
                 self.report(node, "L5-FILE-001", verdict, f"path '{shown}' is outside {', '.join(roots)}")
+            shadowed = (
+                shadowed_module(text, opened=opened) if complete and roots == policy.WRITE_ROOTS else None
+            )
+            if shadowed is not None:
+                message = (
+                    f"writing '{text}' plants {shadowed!r} where an interpreter may import it; "
+                    "give the file a name that is not a module's"
+                )
+                self.report(node, "L5-FILE-005", Verdict.BLOCK, message)
 
     def _check_allocation(self, node: ast.Call, targets: frozenset[str]) -> None:
         if not node.args or not targets & policy.ALLOCATORS:
@@ -1340,13 +1380,205 @@ class Analyzer(ast.NodeVisitor):
         return False
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
+        if isinstance(node.op, ast.Mult):
+            self._check_nesting(node)
         if not self._check_bomb(node):
             self.generic_visit(node)
+
+    def _check_nesting(self, node: ast.BinOp) -> None:
+        """`"[" * 10_000_000`: brackets opened far deeper than any parser (json, ast) can recurse."""
+        for text, count in ((node.left, node.right), (node.right, node.left)):
+            if not (isinstance(text, ast.Constant) and isinstance(text.value, str | bytes) and text.value):
+                continue
+            value = text.value if isinstance(text.value, str) else text.value.decode("latin-1")
+            if not set(value) <= policy.OPENING_BRACKETS:
+                continue
+            try:
+                depth = self.size(count)
+            except _Huge:
+                return  # _check_bomb reports the repetition itself
+            if isinstance(depth, int) and depth * len(value) > policy.MAX_NESTING:
+                opened = depth * len(value)
+                message = f"{opened:.3g} brackets opened in a row nest past any parser's recursion limit"
+                self.report(node, "L5-BOMB-005", Verdict.BLOCK, message)
+
+    def _check_precision(self, node: ast.AST, value: ast.expr) -> None:
+        """A decimal precision so large that one division computes numbers past MAX_INT_BITS."""
+        digits: float | int | _Length | None
+        if "decimal.MAX_PREC" in self.resolve(value, None):
+            digits = math.inf
+        else:
+            try:
+                digits = self.size(value)
+            except _Huge:
+                return  # _check_bomb reports the number itself
+        if isinstance(digits, int | float) and digits > policy.MAX_DECIMAL_DIGITS:
+            message = (
+                f"a decimal precision of {digits:.3g} digits: each operation computes numbers that large"
+            )
+            self.report(node, "L5-BOMB-006", Verdict.BLOCK, message)
+
+    # ----------------------------------------------------------------- iterators run to their end
+    def iteration_count(self, node: ast.expr, depth: int = 0) -> float | None:
+        """How many items iterating `node` yields: math.inf when it never ends, None when unknown."""
+        if depth > _MAX_FOLD_DEPTH:
+            return None
+        if isinstance(node, ast.Name):
+            values = self.values.get(node.id, [])
+            if node.id in self.opaque or len(values) != 1:
+                return None
+            return self.iteration_count(values[0], depth + 1)
+        if isinstance(node, _Comprehension):
+            counts = [self.iteration_count(g.iter, depth + 1) for g in node.generators]
+            if math.inf in counts:
+                return math.inf
+            if any(g.ifs for g in node.generators):
+                return None
+            return _product(counts)
+        if isinstance(node, ast.Constant | ast.List | ast.Tuple | ast.BinOp):
+            try:
+                size = self.size(node)
+            except _Huge:
+                return None  # _check_bomb reports it
+            return float(size.items) if isinstance(size, _Length) else None
+        if not isinstance(node, ast.Call):
+            return None
+        function = min(self.resolve(node.func, None), default="")
+        args = [a for a in node.args if not isinstance(a, ast.Starred)]
+        if len(args) != len(node.args):
+            return None
+
+        def count(index: int) -> float | None:
+            return self.iteration_count(args[index], depth + 1) if index < len(args) else None
+
+        if function == "builtins.range":
+            size = self._range_size(node)
+            return None if size is None else float(size)
+        if function in ("itertools.count", "itertools.cycle"):
+            return 0.0 if function == "itertools.cycle" and count(0) == 0 else math.inf
+        if function == "itertools.repeat":
+            times = args[1] if len(args) > 1 else _keyword(node, "times")
+            return math.inf if times is None else self._known_count(times)
+        if function in ("builtins.list", "builtins.tuple", "builtins.sorted", "builtins.iter"):
+            return count(0)
+        if function in policy.LAZY_WRAPPERS:
+            first = 1 if function in _FUNCTION_FIRST else 0
+            counts = [count(i) for i in range(first, len(args))]
+            if function == "builtins.map":
+                return _shortest(counts)
+            found = counts[0] if counts else None
+            return found if found == math.inf or function not in _FILTERING else None
+        if function in ("builtins.zip", "itertools.chain"):
+            counts = [count(i) for i in range(len(args))]
+            return _shortest(counts) if function == "builtins.zip" else _total(counts)
+        if function == "itertools.islice" and len(args) >= 2:
+            return self._slice_count(args, count(0))
+        if function in _COMBINATORICS:
+            return self._combinations(node, function, args, count(0))
+        return None
+
+    def _known_count(self, node: ast.expr) -> float | None:
+        try:
+            size = self.size(node)
+        except _Huge:
+            return None
+        return float(max(size, 0)) if isinstance(size, int) else None
+
+    def _slice_count(self, args: list[ast.expr], source: float | None) -> float | None:
+        start, stop = (None, args[1]) if len(args) == 2 else (args[1], args[2])
+        if isinstance(stop, ast.Constant) and stop.value is None:
+            return source
+        bound = self._known_count(stop)
+        first = 0.0 if start is None else self._known_count(start)
+        if bound is None or first is None:
+            return None if source != math.inf or bound is None else max(bound - (first or 0), 0)
+        taken = max(bound - first, 0)
+        return taken if source is None else min(taken, source)
+
+    def _combinations(
+        self, node: ast.Call, function: str, args: list[ast.expr], n: float | None
+    ) -> float | None:
+        """Tuples itertools.product/permutations/combinations* yield (each reads all its input first)."""
+        if function == "itertools.product":
+            counts = [self.iteration_count(a) for a in args]
+            repeat = _keyword(node, "repeat")
+            times = 1.0 if repeat is None else self._known_count(repeat)
+            if math.inf in counts:
+                return math.inf
+            once = _product(counts)
+            return None if once is None or times is None else _power(once, times)
+        if n is None or n == math.inf:
+            return n
+        length = args[1] if len(args) > 1 else _keyword(node, "r")
+        r = (
+            (n if function == "itertools.permutations" else None)
+            if length is None
+            else self._known_count(length)
+        )
+        if r is None:
+            return None
+        if function == "itertools.combinations_with_replacement":
+            n, function = n + r - 1, "itertools.combinations"
+        if r > n:
+            return 0.0
+        log = math.lgamma(n + 1) - math.lgamma(n - r + 1)
+        if function == "itertools.combinations":
+            log -= math.lgamma(r + 1)
+        return math.exp(min(log, _MAX_LOG_COUNT))
+
+    def _check_consumption(self, node: ast.Call, targets: frozenset[str]) -> None:
+        """Calls that run through an iterable to its end: never on an endless one, not past the limits."""
+        if (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr in policy.CONSUMING_METHODS
+            and not self._on_module(node.func)
+        ):
+            self._check_consumed(node, node.args[:1], f".{node.func.attr}()", materialises=True)
+        for function in sorted(targets & (policy.MATERIALISERS | policy.STREAMERS)):
+            if _argument(node, policy.TAKES_AT_MOST.get(function)) is not None:
+                continue
+            keeps = _argument(node, policy.KEEPS_AT_MOST.get(function)) is not None
+            arguments = node.args[policy.ITERABLE_ARGUMENTS.get(function, slice(None))]
+            materialises = function in policy.MATERIALISERS and not keeps
+            self._check_consumed(
+                node, arguments, function.removeprefix("builtins."), materialises=materialises
+            )
+
+    def _check_consumed(
+        self, node: ast.AST, arguments: list[ast.expr], what: str, *, materialises: bool
+    ) -> None:
+        for argument in arguments:
+            count = None if isinstance(argument, ast.Starred) else self.iteration_count(argument)
+            if count is None:
+                continue
+            if count == math.inf:
+                message = (
+                    f"{what} runs through an endless iterator (itertools.count, cycle, repeat): it never ends"
+                )
+                self.report(node, "L5-BOMB-004", Verdict.BLOCK, message)
+            elif materialises and count > policy.MAX_SEQUENCE_ITEMS:
+                self.report(
+                    node, "L5-BOMB-002", Verdict.BLOCK, f"{what} materialises about {count:.3g} items"
+                )
+            elif count > policy.MAX_RANGE:
+                self.report(
+                    node, "L5-BOMB-003", Verdict.ESCALATE, f"{what} runs through about {count:.3g} items"
+                )
+
+    def visit_Starred(self, node: ast.Starred) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self._check_consumed(node, [node.value], "unpacking with *", materialises=True)
+        self.generic_visit(node)
 
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
         self.visit(node.target)
-        iterations = self._range_size(node.iter)
+        iterations = self.iteration_count(node.iter)
+        if iterations == math.inf:
+            if not _breaks_out(node.body):
+                message = f"a loop over an endless iterator without an exit is {_RUNTIME_LIMITS}"
+                self.report(node, "L5-BOMB-010", Verdict.ALLOW, message)
+            iterations = None
         outer = self._loop_product
         self._loop_product = outer * (iterations or 1)
         if (iterations or 0) > policy.MAX_RANGE or self._loop_product > policy.MAX_LOOP_ITERATIONS:
@@ -1358,7 +1590,7 @@ class Analyzer(ast.NodeVisitor):
         self._loop_product = outer
 
     visit_AsyncFor = visit_For
-    _loop_product = 1
+    _loop_product: float = 1
 
     def _range_size(self, node: ast.expr) -> int | None:
         if not isinstance(node, ast.Call) or "builtins.range" not in self.resolve(node.func, node.lineno):
@@ -1441,6 +1673,104 @@ def qualified_problems(
             ("L5-REFLECT-002", Verdict.ESCALATE, f"'{parts[-1]}' is used indirectly (aliased or passed)")
         )
     return tuple(problems)
+
+
+# Lazy wrappers whose iterables follow a function argument, and those that may drop items (their count is
+# known only when endless).
+_FUNCTION_FIRST = frozenset(
+    {"builtins.map", "builtins.filter", "itertools.starmap", "itertools.dropwhile", "itertools.filterfalse"}
+)
+_FILTERING = frozenset({"builtins.filter", "itertools.dropwhile", "itertools.filterfalse"})
+_COMBINATORICS = frozenset(
+    {"itertools.product", "itertools.permutations", "itertools.combinations",
+     "itertools.combinations_with_replacement"}
+)  # fmt: skip
+_MAX_LOG_COUNT = 690.0
+"""Counts are estimated in floats; e**690 is near the largest float (finite, unlike an endless one's)."""
+
+
+def _keyword(node: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in node.keywords if k.arg == name), None)
+
+
+def _argument(node: ast.Call, where: tuple[str, int] | None) -> ast.expr | None:
+    """The argument given by keyword or at position `where`, if the call passes it (None counts as absent)."""
+    if where is None:
+        return None
+    found = node.args[where[1]] if where[1] < len(node.args) else _keyword(node, where[0])
+    return None if isinstance(found, ast.Constant) and found.value is None else found
+
+
+def _product(counts: list[float | None]) -> float | None:
+    if 0 in counts:
+        return 0.0
+    if None in counts:
+        return None
+    return math.exp(min(sum(math.log(c) for c in counts if c is not None), _MAX_LOG_COUNT))
+
+
+def _power(base: float, times: float) -> float:
+    return 1.0 if times == 0 else 0.0 if base == 0 else math.exp(min(times * math.log(base), _MAX_LOG_COUNT))
+
+
+def _shortest(counts: list[float | None]) -> float | None:
+    known = [c for c in counts if c is not None]
+    if known and min(known) < math.inf:
+        return min(known)  # zip and map stop with their shortest iterable
+    return math.inf if counts and len(known) == len(counts) else None
+
+
+def _total(counts: list[float | None]) -> float | None:
+    if math.inf in counts:
+        return math.inf
+    return None if None in counts else sum(c for c in counts if c is not None)
+
+
+def _combinatorial(function: str, args: list[int | _Length | None]) -> int | None:
+    """math.factorial/comb/perm of folded arguments; raises _Huge when the result has over MAX_INT_BITS."""
+    if not all(isinstance(a, int) and a >= 0 for a in args) or len(args) > 2:
+        return None
+    n, k = [*args, None][:2]
+    assert isinstance(n, int)  # checked above; narrows for mypy
+    r = n if k is None else k
+    if not isinstance(r, int) or r > n:
+        return None
+    log = math.lgamma(n + 1) - math.lgamma(n - r + 1)
+    if function == "math.comb":
+        log -= math.lgamma(r + 1)
+    bits = log / math.log(2)
+    if bits > policy.MAX_INT_BITS:
+        name = function.removeprefix("math.")
+        raise _Huge(f"{name}({', '.join(str(a) for a in args)}) has about {bits:.3g} bits")
+    return None  # small enough; its exact value is not needed by any rule
+
+
+@lru_cache(maxsize=1)
+def _shadowable_modules() -> frozenset[str]:
+    """Module names a planted file could stand in for: the standard library's (this interpreter's, the same
+    Python minor version as the sandbox's), the start-up hooks, and the top-level packages of the image."""
+    installed = {module.split(".")[0] for module in api_lists().modules}
+    return frozenset(sys.stdlib_module_names) | policy.START_UP_HOOKS | installed
+
+
+_IMPORTABLE_SUFFIXES = sorted(importlib.machinery.all_suffixes(), key=len, reverse=True)
+
+
+def shadowed_module(path: str, *, opened: bool) -> str | None:
+    """The module a file written at `path` would stand in for on an import path, or None.
+
+    `json.py`, `json/__init__.py`, `json.cpython-311-x86_64-linux-gnu.so`, `sitecustomize.pyc` all do; so does
+    a `*.pth` file written with open() (`opened`), whose `import` lines `site` runs at start-up in a site
+    directory. Library writers' `.pth` files (torch.save's models) are archives, not start-up hooks."""
+    directory, name = posixpath.split(posixpath.normpath(path))
+    if name.endswith(".pth"):
+        return name if opened else None
+    suffix = next((s for s in _IMPORTABLE_SUFFIXES if name.endswith(s)), None)
+    if suffix is None:
+        return None
+    stem = name[: -len(suffix)]
+    module = posixpath.basename(directory) if stem == "__init__" else stem
+    return module if module in _shadowable_modules() else None
 
 
 def _breaks_out(body: list[ast.stmt]) -> bool:

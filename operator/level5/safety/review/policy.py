@@ -16,6 +16,7 @@ review can no longer see which attribute is used.
 from __future__ import annotations
 
 import builtins
+import math
 
 from level5.api.verdicts import Verdict
 from level5.core import layout
@@ -239,3 +240,51 @@ MAX_SEQUENCE_ITEMS = 10**8
 MAX_RANGE = 10**9
 MAX_LOOP_ITERATIONS = 10**10
 MAX_LINE_LENGTH = 4000
+MAX_DECIMAL_DIGITS = int(MAX_INT_BITS * math.log10(2))
+"""A decimal context's precision past this many digits makes numbers bigger than MAX_INT_BITS allows."""
+MAX_NESTING = 10_000
+"""Brackets opened in a row past this depth (ten times the interpreter's default recursion limit): nothing
+but a parser bomb nests that deep."""
+OPENING_BRACKETS = frozenset("([{")
+
+# Iterators that never end (itertools.repeat only without its `times` argument), and the lazy functions that
+# pass an iterable's length on: a consumer of one of these runs forever, whatever it does with the items.
+ENDLESS_ITERATORS = frozenset({"itertools.count", "itertools.cycle", "itertools.repeat"})
+LAZY_WRAPPERS = frozenset(
+    {"builtins.map", "builtins.filter", "builtins.enumerate", "builtins.reversed", "itertools.accumulate",
+     "itertools.starmap", "itertools.dropwhile", "itertools.filterfalse", "itertools.pairwise"}
+)  # fmt: skip
+# Calls that run through every positional iterable argument (functools.reduce: its second) to the end.
+# Materialising ones keep every item (a known count past MAX_SEQUENCE_ITEMS blocks, like an allocation);
+# streaming ones only loop (past MAX_RANGE escalates, like a for loop); neither ever ends on an endless one.
+MATERIALISERS = frozenset(
+    {"builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset", "builtins.sorted",
+     "builtins.dict", "builtins.bytes", "builtins.bytearray", "collections.deque", "collections.Counter",
+     "collections.OrderedDict", "numpy.array", "numpy.asarray", "numpy.fromiter", "pandas.Series",
+     "pandas.DataFrame", "itertools.product", "itertools.permutations", "itertools.combinations",
+     "itertools.combinations_with_replacement"}
+)  # fmt: skip
+STREAMERS = frozenset(
+    {"builtins.sum", "builtins.min", "builtins.max", "math.prod", "math.fsum", "functools.reduce",
+     "statistics.mean", "statistics.fmean", "statistics.median", "statistics.mode", "statistics.stdev",
+     "statistics.pstdev", "statistics.variance", "statistics.pvariance"}
+)  # fmt: skip
+ITERABLE_ARGUMENTS = {
+    "functools.reduce": slice(1, 2),
+    "numpy.fromiter": slice(0, 1),
+    "collections.deque": slice(0, 1),
+}
+# Methods that consume their first argument to the end, whatever the receiver (str.join, list.extend...).
+CONSUMING_METHODS = frozenset({"join", "extend", "update", "writelines", "fromkeys"})
+# Arguments (keyword, position) that cap what a materialiser takes or keeps: numpy.fromiter's count takes at
+# most that many items; a deque's maxlen keeps that many (it still runs through the iterable: a streamer).
+TAKES_AT_MOST = {"numpy.fromiter": ("count", 2)}
+KEEPS_AT_MOST = {"collections.deque": ("maxlen", 1)}
+# math functions whose results grow past MAX_INT_BITS from small literal arguments (factorial(2_000_000)).
+COMBINATORIAL = frozenset({"math.factorial", "math.comb", "math.perm"})
+
+# The runner's result marker and the warm pool's DONE line contain these (sandbox.result.RESULT_MARKER,
+# sandbox.pool.DONE_PREFIX; a unit test checks both). A program that spells them only imitates them.
+PROTOCOL_STEMS = ("LEVEL5-RESULT", "LEVEL5-WARM-DONE")
+# Modules Python imports by itself at start-up when they are on the path (site.py).
+START_UP_HOOKS = frozenset({"sitecustomize", "usercustomize"})
