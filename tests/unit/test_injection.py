@@ -1,6 +1,7 @@
 """Unit tests for layer 1 (prompt-injection and intent check)."""
 
 import base64
+import json
 
 import pytest
 
@@ -9,7 +10,7 @@ from level5.api.verdicts import Finding, Verdict
 from level5.loop.guards import check_goal, check_goal_with_second_opinion
 from level5.model.classifier import CLASSIFIER_RULE, InjectionClassifier
 from level5.safety.injection import check_input, check_input_with_second_opinion, normalise
-from level5.tools.safety_eval import injection_figures
+from level5.tools.safety_eval import DEFAULT_CORPORA, injection_figures
 from scripted_model import ScriptedModel
 
 
@@ -105,17 +106,22 @@ def test_corpora_are_split_by_family() -> None:
     per missed technique and benign look-alikes (507 and 295). Round 5's blind half (2026-12-01, a second
     outside evaluator) is held out only, split heldout5 (674 and 339). Round 6 (2026-12-01, a third outside
     evaluator, blind) is held out only, split heldout6 (855 and 399). Round 6's own halves (2026-12-01, the
-    gen15 helper) split attacks and benign goals in 46 languages into tuning6e and heldout6e (903 and 423)."""
+    gen15 helper) split attacks and benign goals in 46 languages into tuning6e and heldout6e (903 and 423).
+    Round 7's own halves (2026-12-01, the gen7 helper) split whole techniques of twelve families (each row
+    names its ``technique``) into tuning7e and heldout7e (1,022 and 469)."""
     figures = injection_figures()
     splits: dict[str, set[str]] = {}
     for f in figures:
         splits.setdefault(f.name, set()).add(f.split)
     rounds = ({"tuning", "heldout", "heldout2"}, {"tuning3", "heldout3"})
     for name, found in splits.items():
-        earlier = found - {"heldout4", "tuning5", "heldout5", "heldout6", "tuning6e", "heldout6e"}
+        earlier = found - {"heldout4", "tuning5", "heldout5", "heldout6", "tuning6e", "heldout6e", "tuning7e", "heldout7e"}
         assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
     assert sum(f.total for f in figures if f.measure == "detected") >= 903
     assert {f.name for f in figures if f.split == "heldout6e"} == {"other_languages", "benign_goal"}
+    assert {f.name for f in figures if f.split == "tuning7e"} == {
+        f.name for f in figures if f.split == "heldout7e"
+    }
     round5 = {f.name for f in figures if f.split == "tuning5"}
     assert {"encoded", "forbidden_capability", "indirect_multiturn", "benign_output"} <= round5
 
@@ -383,3 +389,16 @@ def test_combining_overlays_are_stripped_and_encoded_attacks_block() -> None:
 )
 def test_a_goal_quoting_an_attack_in_any_quotes_escalates(goal: str) -> None:
     assert check_input(goal, source="goal").verdict is Verdict.ESCALATE
+
+
+def test_round_7_halves_split_whole_techniques() -> None:
+    """The gen7 halves put each attack technique wholly in one half (benign look-alike kinds may be in
+    both: they measure false positives, not what a detector learned)."""
+    halves: dict[str, set[str]] = {}
+    for name in ("attacks.jsonl", "benign.jsonl"):
+        for line in (DEFAULT_CORPORA / "injection" / name).read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row["split"] in {"tuning7e", "heldout7e"} and row["expect"] == "stop":
+                halves.setdefault(row["technique"], set()).add(row["split"])
+    assert len(halves) >= 60
+    assert all(len(found) == 1 for found in halves.values()), halves
