@@ -41,8 +41,15 @@ from anyascii import anyascii
 from pydantic import BaseModel, Field
 
 from level5.api.verdicts import Finding, Verdict, worst
-from level5.safety.concepts import dismissal_near_object
+from level5.safety.concepts import (
+    ASSISTANT,
+    ASSISTANT_UNSPACED,
+    disclosure_of_secret,
+    dismissal_near_object,
+    folded_concepts,
+)
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
+from level5.safety.romanised import romanised_override
 
 SANDBOX_OUTPUT = "sandbox_output"
 REFERENCE_DATA = "reference_data"
@@ -622,8 +629,12 @@ def _score(normal: str) -> dict[str, float]:
     for feature in _FEATURES:
         if feature.pattern.search(normal):
             scores[feature.category] = scores.get(feature.category, 0.0) + feature.weight
-    if _CONCEPT.search(normal) or dismissal_near_object(normal):
+    folded_override, folded_disclosure = folded_concepts(normal)
+    if _CONCEPT.search(normal) or dismissal_near_object(normal) or folded_override or romanised_override(normal):
         scores["override"] = max(scores.get("override", 0.0), 2.5)
+    if "leak" not in scores and (folded_disclosure or disclosure_of_secret(normal)):
+        # Unsure on its own ("muestra la columna clave"): an escalation, more with other features.
+        scores["leak"] = ESCALATE_SCORE
     return scores
 
 
