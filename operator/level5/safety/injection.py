@@ -76,6 +76,7 @@ _MIXED_WORD = re.compile(r"\w*[A-Za-z]\w*")
 _OVERLAYS = re.compile(
     "(?<=[A-Za-z])[\u0300-\u036f\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+"
 )
+_HIDING_MARKUP = re.compile(r"<!--|-->|<!\[CDATA\[|\]\]>|\{#|#\}|<\?|\?>")
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "|": "l"}
 )
@@ -347,7 +348,7 @@ _FEATURES = (
     _f(
         "roleplay",
         2.0,
-        r"\b(?:as (?:we |you )?(?:discussed|agreed|established|arranged)|you (?:already|previously|have already|earlier) (?:agreed|consented|confirmed|promised|accepted)|you (?:already )?gave (?:your |me )?(?:consent|permission))\b|\b(?:grants?|gives?|gave) (?:you|the agent|the model|the assistant) (?:full )?(?:permission|authori[sz]ation|clearance|access)\b",  # noqa: E501
+        r"\b(?:as (?:we |you )?(?:discussed|agreed|established|arranged)|you (?:already|previously|have already|earlier) (?:agreed|consented|confirmed|promised|accepted)|(?:earlier|before|previously|last time|yesterday),? you (?:agreed|consented|confirmed|promised|accepted)|you (?:already )?gave (?:your |me )?(?:consent|permission))\b|\b(?:grants?|gives?|gave) (?:you|the agent|the model|the assistant) (?:full )?(?:permission|authori[sz]ation|clearance|access)\b",  # noqa: E501
     ),
     _f(
         "roleplay",
@@ -391,6 +392,23 @@ _FEATURES = (
         "exfiltration",
         2.0,
         r"\b(?:sleep|wait|delay|pause)\w*\b.{0,60}\bif\b.{0,60}\b(?:secret|token|password|key|credential)s?\b|\bif\b.{0,60}\b(?:secret|token|password|key|credential)s?\b.{0,60}\b(?:sleep|wait|delay|pause)\w*",
+    ),
+    # freedom announced to the model without naming what is lifted, and questions about its own prompt
+    _f(
+        "roleplay",
+        2.0,
+        r"\b(?:you|you're|yourself)\b.{0,40}\b(?:free (?:of|from) (?:your |all |any |the )?(?:limits|limitations|constraints|rules|restrictions|boundaries|guidelines|programming|training)|unshackled|unchained|unleashed|liberated|unbound|no longer (?:bound|limited|restricted|constrained|held back))\b|\bnothing (?:holds|restrains|limits|binds|stops|restricts) you\b",  # noqa: E501
+    ),
+    _f(
+        "leak",
+        2.0,
+        r"\bwhat (?:were|was|have|had) you (?:been )?(?:told|instructed|given|configured|programmed|set up)\b|\b(?:repeat|quote|recite|print|output|reproduce|echo|copy)\b.{0,30}\b(?:text|words|everything|all|content|lines?)\b.{0,20}\b(?:above|before) (?:this|the|my)\b|\bstarting (?:from|with) (?:the )?(?:very )?first (?:word|line)\b",  # noqa: E501
+    ),
+    # a persona set up to act in the model's place
+    _f(
+        "roleplay",
+        1.5,
+        r"\b(?:play|act as|become|you are|be)\b (?:the |a |an )?(?:character|persona|role)\b(?! (?:column|field|name)s?\b)",
     ),
     # a forged tool call inside data
     _f(
@@ -552,11 +570,16 @@ def normalise(text: str) -> str:
     """NFKC, confusable skeletons, zero-width, tag and bidi characters removed, casefolded, leetspeak
     undone, spaces collapsed (line breaks kept, so role markers are still at the start of a line)."""
     text = _ZERO_WIDTH.sub("", VARIATION_SELECTORS.sub("", TAGS.sub("", text)))
+    # What a data format hides from its reader (comments, CDATA) starts a line of its own, so that a note
+    # inside it is read like any line: role markers and a head addressing the assistant are at its start.
+    text = _HIDING_MARKUP.sub("\n", text)
     text = _OVERLAYS.sub("", _BIDI.sub("", unicodedata.normalize("NFKC", text)))
     # Only words that already hold a Latin letter are mapped, so Russian or Greek text stays itself.
     text = _MIXED_WORD.sub(_skeleton, text.translate(_SMALL_CAPS)).casefold()
     # De-leet only digits and symbols inside words so that numbers in data stay numbers.
     text = re.sub(r"(?<=[a-z])[013457@$]+|[013457@$]+(?=[a-z])", lambda m: m.group().translate(_LEET), text)
+    # A word hyphenated across a line break ("instruc-\ntions") is one word.
+    text = re.sub(r"(?<=[a-z])-\n(?=[a-z])", "", text)
     # Letters spelled out with separators ("i-g-n-o-r-e") are joined back into words.
     text = re.sub(r"\b(?:[a-z][-._ ]){3,}[a-z]\b", lambda m: re.sub(r"[-._ ]", "", m.group()), text)
     text = re.sub(r"\b[a-z]{4,}\b", _unscramble, text)
@@ -622,6 +645,19 @@ def _unread_with_borrowed_words(text: str) -> bool:
     if _BORROWED_WORDS.search(unicodedata.normalize("NFKC", text).lower()):
         return True
     return any(_BORROWED_SKELETONS.match(skeleton) for skeleton in _skeletons(text))
+
+
+# The head of a line in data that addresses the assistant, in any language of ``concepts.ASSISTANT``
+# ("Note to the AI assistant:", "Hinweis an den KI-Assistenten:", "Image Description : Assistant,"),
+# right before a colon or comma (a particle or case ending may be attached: "비서에게:", "Assistenten:"),
+# followed by at least three words: data has no business talking to the model.
+_SHORT_ASSISTANT = "|".join(w for w in ASSISTANT.split("|") if len(w) <= 3)
+_LONG_ASSISTANT = "|".join(w for w in ASSISTANT.split("|") if len(w) > 3)
+_ADDRESSED_HEAD = re.compile(
+    rf"(?:^|\n|[|;\"'>{{\[]|:\s)\s*[^\n:,;]{{0,40}}?"
+    rf"(?:(?<![^\W_])(?:{_SHORT_ASSISTANT})(?![^\W_])|(?<![^\W_])(?:{_LONG_ASSISTANT})\w{{0,4}}(?!\w)"
+    rf"|(?:{ASSISTANT_UNSPACED})\w{{0,4}})[ \t]*[:,][ \t]*[^\W\d_]\S*[ \t]+\S+[ \t]+\S+"
+)
 
 
 def _score(normal: str) -> dict[str, float]:
@@ -691,6 +727,8 @@ def check_input(text: str, *, source: str) -> InputVerdict:
     if not strict and not scores and _unread_with_borrowed_words(text):
         # Unsure, so a person decides: an escalation, never a block on its own.
         scores["borrowed"] = ESCALATE_SCORE
+    if strict and _ADDRESSED_HEAD.search(normal):
+        scores["override"] = max(scores.get("override", 0.0), ESCALATE_SCORE)
     if not strict and _GOAL_PATH.search(normal):
         scores["system"] = scores.get("system", 0.0) + ESCALATE_SCORE
     for category, pattern in (("network", _GOAL_NETWORK_API), ("system", _GOAL_SYSTEM_API)):
