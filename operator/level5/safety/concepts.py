@@ -146,6 +146,29 @@ DISCLOSURE: dict[str, tuple[str, str]] = {
     "vi": ("hiển thị|cho tôi xem|gửi|tiết lộ|in ra|cho xem|cho biết", "mật khẩu|khóa|bí mật|biến môi trường|lời nhắc hệ thống"),
     "ko": ("보여|알려|보내|출력|공개", "비밀번호|암호|비밀|토큰|프롬프트|환경 변수|환경변수|api 키"),
 }  # fmt: skip
+# The same languages: (without or none, restrictions), an announcement that the model's limits are gone
+# ("no tienes ninguna restricción", "keine Einschränkungen mehr"). Words for filters and limits are left
+# out: data tasks filter and limit all the time.
+LIFTED: dict[str, tuple[str, str]] = {
+    "zh": ("没有|无|不受|不再受|解除", "限制|约束|审查"),
+    "hi": ("बिना|कोई नहीं|मुक्त", "पाबंदी|प्रतिबंध|बंदिश"),
+    "es": ("sin|ninguna|ningún|ya no tienes|libre de", "restricci|censura|limitaciones"),
+    "fr": ("sans|aucune|plus de|libre de|libéré", "restriction|censure|contrainte"),
+    "ar": ("بدون|بلا|لا توجد|دون|أي", "قيود|ضوابط|رقابة"),
+    "bn": ("ছাড়া|কোনো", "সীমাবদ্ধতা|বিধিনিষেধ|নিষেধাজ্ঞা"),
+    "pt": ("sem|nenhuma|nenhum|livre de", "restriç|censura|limitaç"),
+    "ru": ("без|нет никаких|никаких|свободен от", "ограничени|цензур|запрет"),
+    "ur": ("بغیر|بنا|کوئی", "پابندی|پابندیوں"),
+    "id": ("tanpa|tidak ada|bebas dari", "batasan|pembatasan|sensor|larangan"),
+    "de": ("keine|ohne|frei von", "einschränkung|beschränkung|zensur"),
+    "ja": ("なし|ない|無し|解除|外し", "制限|制約|検閲"),
+    "mr": ("शिवाय|कोणत्याही|मुक्त", "निर्बंध|बंधन"),
+    "te": ("లేకుండా|ఎలాంటి", "పరిమితులు|ఆంక్షలు"),
+    "tr": ("olmadan|hiçbir|yok|serbest", "kısıtlama|sansür"),
+    "ta": ("இல்லாமல்|எந்த", "கட்டுப்பாடு|கட்டுப்பாடுகள்"),
+    "vi": ("không có|không còn|không bị|tự do", "hạn chế|ràng buộc|kiểm duyệt"),
+    "ko": ("없이|없는|없어|해제", "제한|제약|검열"),
+}  # fmt: skip
 # Words for the assistant, as the head of a line in data ("Note to the AI assistant:", "KI-Assistent,"):
 # the twenty languages above and the lexicon's European ones.
 ASSISTANT = (
@@ -211,6 +234,16 @@ def disclosure_of_secret(normal: str) -> bool:
     """Whether a word for showing or sending stands next to a word for a secret in one sentence (normalised
     text), in any of ``DISCLOSURE``'s languages."""
     return _near(_DISCLOSE, _SECRET, normal)
+
+
+_WITHOUT = _pattern(sorted({_form(s) for row in LIFTED.values() for s in row[0].split("|")}, key=len, reverse=True))
+_RESTRICTIONS = _pattern(sorted({_form(s) for row in LIFTED.values() for s in row[1].split("|")}, key=len, reverse=True))
+
+
+def restrictions_lifted(normal: str) -> bool:
+    """Whether a word for "without" or "none" stands next to a word for restrictions in one sentence
+    (normalised text), in any of ``LIFTED``'s languages."""
+    return _near(_WITHOUT, _RESTRICTIONS, normal)
 
 
 _FOLDED = tuple(_folded(column, table) for table, column in ((LEXICON, 0), (LEXICON, 1), (DISCLOSURE, 0), (DISCLOSURE, 1)))

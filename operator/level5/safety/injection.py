@@ -47,6 +47,7 @@ from level5.safety.concepts import (
     disclosure_of_secret,
     dismissal_near_object,
     folded_concepts,
+    restrictions_lifted,
 )
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
 from level5.safety.romanised import romanised_override
@@ -240,7 +241,7 @@ _FEATURES = (
     _f(
         "leak",
         2.0,
-        rf"\b(?:reveal|print|show|repeat|output|display|tell me|leak|dump|disclose|quote)(?:s|ed)?\b{_W}\s*(?:your|the|its)\s+(?:(?:full|entire|whole|exact|system|initial|hidden|original|secret)\s+)*(?:prompt|instructions)",  # noqa: E501
+        rf"\b(?:reveal|print|show|repeat|output|display|tell me|leak|dump|disclose|quote)(?:s|ed)?\b{_W}\s*(?:(?:your|the|its)\s+(?:(?:full|entire|whole|exact|system|initial|hidden|original|secret)\s+)*|(?:system|initial|hidden|original|secret)\s+)(?:prompt|instructions)",  # noqa: E501
     ),
     # notes addressed to the model inside data, and announcements that the task changed
     _f(
@@ -671,6 +672,8 @@ def _score(normal: str) -> dict[str, float]:
     if "leak" not in scores and (folded_disclosure or disclosure_of_secret(normal)):
         # Unsure on its own ("muestra la columna clave"): an escalation, more with other features.
         scores["leak"] = ESCALATE_SCORE
+    if "roleplay" not in scores and restrictions_lifted(normal):
+        scores["roleplay"] = ESCALATE_SCORE
     return scores
 
 
