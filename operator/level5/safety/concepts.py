@@ -214,6 +214,8 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _near(first: re.Pattern[str], second: re.Pattern[str], normal: str) -> bool:
     """Whether a word of `first` and a word of `second` stand in one sentence, in either order."""
+    if second.search(normal) is None:
+        return False  # one scan settles most texts: the second concept is the rarer one
     for m in first.finditer(normal):
         if not _at_word_start(normal, m):
             continue

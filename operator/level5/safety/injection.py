@@ -661,13 +661,20 @@ _ADDRESSED_HEAD = re.compile(
 )
 
 
-def _score(normal: str) -> dict[str, float]:
+def _score(normal: str, *, decoded: bool = False) -> dict[str, float]:
+    """Feature weights per category. A `decoded` layer (ROT13, reversed text, a blob) is not read by
+    romanised keys: a shifted or reversed line is letters without words, where keys meet by chance."""
     scores: dict[str, float] = {}
     for feature in _FEATURES:
         if feature.pattern.search(normal):
             scores[feature.category] = scores.get(feature.category, 0.0) + feature.weight
     folded_override, folded_disclosure = folded_concepts(normal)
-    if _CONCEPT.search(normal) or dismissal_near_object(normal) or folded_override or romanised_override(normal):
+    if (
+        _CONCEPT.search(normal)
+        or dismissal_near_object(normal)
+        or folded_override
+        or (not decoded and romanised_override(normal))
+    ):
         scores["override"] = max(scores.get("override", 0.0), 2.5)
     if "leak" not in scores and (folded_disclosure or disclosure_of_secret(normal)):
         # Unsure on its own ("muestra la columna clave"): an escalation, more with other features.
@@ -738,7 +745,7 @@ def check_input(text: str, *, source: str) -> InputVerdict:
         if not strict and pattern.search(normal):
             scores[category] = scores.get(category, 0.0) + ESCALATE_SCORE
     for layer in hidden_layers(text):
-        hidden = _score(normalise(layer.text))
+        hidden = _score(normalise(layer.text), decoded=True)
         if sum(hidden.values()) >= ESCALATE_SCORE and sum(hidden.values()) > sum(scores.values()):
             findings.append(
                 Finding(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from anyascii import anyascii
 
@@ -43,9 +44,11 @@ _ENGLISH = frozenset(
 _ENGLISH_SHARE = 0.12
 
 
+@lru_cache(maxsize=65_536)
 def key(word: str) -> str:
     """A word's romanised key: anyascii, letters only, digraphs folded, first letter kept, then the
-    consonants of the rest with similar ones folded together and repeats collapsed."""
+    consonants of the rest with similar ones folded together and repeats collapsed. (Cached: words repeat,
+    and transliterating is most of the check's time.)"""
     latin = re.sub("[^a-z]", "", anyascii(word).lower())
     for digraph, single in _DIGRAPHS:
         latin = latin.replace(digraph, single)
