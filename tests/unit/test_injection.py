@@ -115,7 +115,16 @@ def test_corpora_are_split_by_family() -> None:
         splits.setdefault(f.name, set()).add(f.split)
     rounds = ({"tuning", "heldout", "heldout2"}, {"tuning3", "heldout3"})
     for name, found in splits.items():
-        earlier = found - {"heldout4", "tuning5", "heldout5", "heldout6", "tuning6e", "heldout6e", "tuning7e", "heldout7e"}
+        earlier = found - {
+            "heldout4",
+            "tuning5",
+            "heldout5",
+            "heldout6",
+            "tuning6e",
+            "heldout6e",
+            "tuning7e",
+            "heldout7e",
+        }
         assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
     assert sum(f.total for f in figures if f.measure == "detected") >= 903
     assert {f.name for f in figures if f.split == "heldout6e"} == {"other_languages", "benign_goal"}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 
 from anyascii import anyascii
 
@@ -108,8 +109,13 @@ def _form(stem: str) -> str:
     return unicodedata.normalize("NFKC", stem).casefold()
 
 
-def _stems(column: int) -> list[str]:
-    return sorted({_form(s) for row in LEXICON.values() for s in row[column].split("|")}, key=len, reverse=True)
+def _column(table: Mapping[str, Sequence[str]], column: int) -> list[str]:
+    """Every stem of one column of a table (one row per language, stems separated by "|")."""
+    return [stem for row in table.values() for stem in row[column].split("|")]
+
+
+def _stems(table: Mapping[str, Sequence[str]], column: int) -> list[str]:
+    return sorted({_form(s) for s in _column(table, column)}, key=len, reverse=True)
 
 
 def _pattern(stems: list[str]) -> re.Pattern[str]:
@@ -118,9 +124,9 @@ def _pattern(stems: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(s) for s in stems))
 
 
-DISMISSAL = _pattern(_stems(0))
-OBJECT = _pattern(_stems(1))
-PREVIOUS = _pattern(_stems(2))
+DISMISSAL = _pattern(_stems(LEXICON, 0))
+OBJECT = _pattern(_stems(LEXICON, 1))
+PREVIOUS = _pattern(_stems(LEXICON, 2))
 
 
 # The world's twenty most spoken languages by total speakers (Ethnologue): English is read by
@@ -180,8 +186,8 @@ ASSISTANT = (
 )
 ASSISTANT_UNSPACED = "助手|人工智能|人工知能|アシスタント|비서|어시스턴트|인공지능|ผู้ช่วย"
 """Scripts without spaces (or with particles attached, as Korean): matched anywhere in a word."""
-_DISCLOSE = _pattern(sorted({_form(s) for row in DISCLOSURE.values() for s in row[0].split("|")}, key=len, reverse=True))
-_SECRET = _pattern(sorted({_form(s) for row in DISCLOSURE.values() for s in row[1].split("|")}, key=len, reverse=True))
+_DISCLOSE = _pattern(_stems(DISCLOSURE, 0))
+_SECRET = _pattern(_stems(DISCLOSURE, 1))
 
 
 def _latin_with_diacritics(stem: str) -> bool:
@@ -190,13 +196,11 @@ def _latin_with_diacritics(stem: str) -> bool:
     )
 
 
-def _folded(column: int, table: dict[str, tuple[str, ...]]) -> re.Pattern[str]:
+def _folded(table: Mapping[str, Sequence[str]], column: int) -> re.Pattern[str]:
     """A column's stems in Latin letters with diacritics, as they read with the diacritics left out
     ("bỏ qua" typed as "bo qua", "göster" as "goster")."""
-    stems = {anyascii(s).lower() for row in table.values() for s in row[column].split("|")}
-    return _pattern(sorted(
-        {anyascii(s).lower() for row in table.values() for s in row[column].split("|") if _latin_with_diacritics(s)}
-        & stems, key=len, reverse=True))
+    stems = {anyascii(s).lower() for s in _column(table, column) if _latin_with_diacritics(s)}
+    return _pattern(sorted(stems, key=len, reverse=True))
 
 
 def _at_word_start(text: str, m: re.Match[str]) -> bool:
@@ -238,8 +242,8 @@ def disclosure_of_secret(normal: str) -> bool:
     return _near(_DISCLOSE, _SECRET, normal)
 
 
-_WITHOUT = _pattern(sorted({_form(s) for row in LIFTED.values() for s in row[0].split("|")}, key=len, reverse=True))
-_RESTRICTIONS = _pattern(sorted({_form(s) for row in LIFTED.values() for s in row[1].split("|")}, key=len, reverse=True))
+_WITHOUT = _pattern(_stems(LIFTED, 0))
+_RESTRICTIONS = _pattern(_stems(LIFTED, 1))
 
 
 def restrictions_lifted(normal: str) -> bool:
@@ -248,7 +252,9 @@ def restrictions_lifted(normal: str) -> bool:
     return _near(_WITHOUT, _RESTRICTIONS, normal)
 
 
-_FOLDED = tuple(_folded(column, table) for table, column in ((LEXICON, 0), (LEXICON, 1), (DISCLOSURE, 0), (DISCLOSURE, 1)))
+_FOLDED = tuple(
+    _folded(table, column) for table, column in ((LEXICON, 0), (LEXICON, 1), (DISCLOSURE, 0), (DISCLOSURE, 1))
+)
 
 
 def folded_concepts(normal: str) -> tuple[bool, bool]:

@@ -85,7 +85,9 @@ _NATO_WORDS = (
 )  # fmt: skip
 # Between code words: spaces and punctuation, or a spelled-out word break ("(space)", "stop", "break").
 _NATO_GAP = r"(?:[\s,;/|]|\(?\b(?:space|stop|break)\b\)?)+"
-_NATO = re.compile(rf"(?i)\b(?:{'|'.join(_NATO_WORDS)})\b(?:{_NATO_GAP}\b(?:{'|'.join(_NATO_WORDS)})\b){{3,}}")
+_NATO = re.compile(
+    rf"(?i)\b(?:{'|'.join(_NATO_WORDS)})\b(?:{_NATO_GAP}\b(?:{'|'.join(_NATO_WORDS)})\b){{3,}}"
+)
 _NATO_TOKEN = re.compile(rf"(?i)\b(?:{'|'.join(_NATO_WORDS)})\b|/|\||\b(?:space|stop|break)\b")
 _BRAILLE = re.compile("[\u2800-\u28ff]{3,}")
 _BRAILLE_LETTERS = str.maketrans(
@@ -217,7 +219,8 @@ def _morse(run: str) -> str:
 
 def _nato(run: str) -> str:
     return "".join(
-        " " if word in "/|" or word.lower() in _NATO_BREAKS else word[0].lower() for word in _NATO_TOKEN.findall(run)
+        " " if word in "/|" or word.lower() in _NATO_BREAKS else word[0].lower()
+        for word in _NATO_TOKEN.findall(run)
     ).strip()
 
 
@@ -229,8 +232,9 @@ _PIG_RUN = re.compile(r"(?i)(?:\b[a-z]+ay\b[\s,.;:!?]*){4,}")
 
 
 _ONSETS = frozenset(
-    "bl br ch cl cr dr fl fr gl gr pl pr sc sh sk sl sm sn sp st sw th tr tw qu spr str scr thr shr squ".split()
-)
+    ("bl", "br", "ch", "cl", "cr", "dr", "fl", "fr", "gl", "gr", "pl", "pr", "sc", "sh", "sk", "sl", "sm",
+     "sn", "sp", "st", "sw", "th", "tr", "tw", "qu", "spr", "str", "scr", "thr", "shr", "squ")
+)  # fmt: skip
 
 
 def _unpig(word: str) -> str:

@@ -50,7 +50,7 @@ from level5.safety.concepts import (
     restrictions_lifted,
 )
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
-from level5.safety.romanised import romanised_override
+from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
 
 SANDBOX_OUTPUT = "sandbox_output"
 REFERENCE_DATA = "reference_data"
@@ -409,7 +409,8 @@ _FEATURES = (
     _f(
         "roleplay",
         1.5,
-        r"\b(?:play|act as|become|you are|be)\b (?:the |a |an )?(?:character|persona|role)\b(?! (?:column|field|name)s?\b)",
+        r"\b(?:play|act as|become|you are|be)\b (?:the |a |an )?(?:character|persona|role)\b"
+        r"(?! (?:column|field|name)s?\b)",
     ),
     # a forged tool call inside data
     _f(
@@ -610,16 +611,8 @@ _VOWELS = re.compile(r"[aeiouy']+")
 # apart from English by its function words, the commonest words of any English sentence, rather than by a
 # list per language. Only the borrowed words an attack needs count there ("token", "API", "instructions"
 # are ordinary words in a data task), also inside compounds ("systemprompten", "adminpassordet").
-_ENGLISH_FUNCTION_WORDS = frozenset(
-    re.findall(
-        r"\w+",
-        "the a an and or of to in on for with from by at as is are be it its this that these those each "
-        "every all into per than then not no do does what which how if when where our your my we you i",
-    )
-)
 _LATIN_BORROWED = re.compile(r"pr[mn]pt|ps+v?rt|jr?brk|kbknfk|tmnstr")
 _MIN_WORDS = 5
-_ENGLISH_SHARE = 0.12
 
 
 def _skeletons(text: str) -> list[str]:
@@ -637,10 +630,10 @@ def _unread_with_borrowed_words(text: str) -> bool:
         return False
     if all(_LEXICON_LETTERS.match(c) for c in letters):
         words = re.findall(r"[a-z']+", anyascii(text).lower())
-        english = sum(word in _ENGLISH_FUNCTION_WORDS for word in words)
+        english = sum(word in ENGLISH_FUNCTION_WORDS for word in words)
         return (
             len(words) >= _MIN_WORDS
-            and english < _ENGLISH_SHARE * len(words)
+            and english < ENGLISH_SHARE * len(words)
             and any(_LATIN_BORROWED.search(skeleton) for skeleton in _skeletons(text))
         )
     if _BORROWED_WORDS.search(unicodedata.normalize("NFKC", text).lower()):

@@ -33,15 +33,28 @@ from level5.safety.concepts import LEXICON
 
 REACH_WORDS = 8
 _MIN_KEY = 4
-_DIGRAPHS = (("sh", "s"), ("ch", "c"), ("kh", "k"), ("gh", "g"), ("ph", "f"), ("th", "t"), ("zh", "j"), ("ts", "c"))
+_DIGRAPHS = (
+    ("sh", "s"),
+    ("ch", "c"),
+    ("kh", "k"),
+    ("gh", "g"),
+    ("ph", "f"),
+    ("th", "t"),
+    ("zh", "j"),
+    ("ts", "c"),
+)
 _FOLD = str.maketrans({"q": "k", "c": "k", "d": "t", "z": "j", "x": "k", "h": None, "w": None, "v": None})
 _VOWELS = re.compile("[aeiouy]")
 _SENTENCE = re.compile(r"[.!?;\n()।。！？]")
-_ENGLISH = frozenset(
-    "the a an and or of to in on for with from by at as is are be it its this that these those each every all "
-    "into per than then not no do does what which how if when where our your my we you i".split()
+# English is told apart by its function words, the commonest words of any English sentence.
+ENGLISH_FUNCTION_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "the a an and or of to in on for with from by at as is are be it its this that these those each "
+        "every all into per than then not no do does what which how if when where our your my we you i",
+    )
 )
-_ENGLISH_SHARE = 0.12
+ENGLISH_SHARE = 0.12
 
 
 @lru_cache(maxsize=65_536)
@@ -97,7 +110,9 @@ def _hits(keys: list[str], index: dict[str, list[tuple[str, ...]]]) -> Iterator[
 
 
 def _not_english(words: list[str]) -> bool:
-    return len(words) >= 4 and sum(w.lower() in _ENGLISH for w in words) < _ENGLISH_SHARE * len(words)
+    return len(words) >= 4 and sum(w.lower() in ENGLISH_FUNCTION_WORDS for w in words) < ENGLISH_SHARE * len(
+        words
+    )
 
 
 def romanised_override(text: str) -> bool:
