@@ -239,7 +239,7 @@ _ONSETS = frozenset(
 
 def _unpig(word: str) -> str:
     """A Pig Latin word read back: the consonants before "ay" return to the front, as many as make an
-    English onset ("intpr" -> "print", "eth" -> "the"), else one."""
+    English onset, two letters before three ("intpr" -> "print", "eviouspr" -> "previous"), else one."""
     body = word[:-2].lower()
     if body.endswith("w") and body[:1] in "aeiou":
         return body[:-1]
@@ -247,7 +247,7 @@ def _unpig(word: str) -> str:
     if consonants is None or consonants.start() == 0:
         return body
     cluster = consonants.group()
-    moved = next((cluster[-n:] for n in (3, 2) if cluster[-n:] in _ONSETS), cluster[-1])
+    moved = next((cluster[-n:] for n in (2, 3) if cluster[-n:] in _ONSETS), cluster[-1])
     return moved + body[: -len(moved)]
 
 

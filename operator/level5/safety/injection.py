@@ -643,13 +643,14 @@ def _unread_with_borrowed_words(text: str) -> bool:
 
 # The head of a line in data that addresses the assistant, in any language of ``concepts.ASSISTANT``
 # ("Note to the AI assistant:", "Hinweis an den KI-Assistenten:", "Image Description : Assistant,"),
-# right before a colon or comma (a particle or case ending may be attached: "비서에게:", "Assistenten:"),
+# right before a colon or comma (a particle or case ending may be attached: "비서에게:", "Assistenten:",
+# and a key may be named after it: "ai_note:"),
 # followed by at least three words: data has no business talking to the model.
 _SHORT_ASSISTANT = "|".join(w for w in ASSISTANT.split("|") if len(w) <= 3)
 _LONG_ASSISTANT = "|".join(w for w in ASSISTANT.split("|") if len(w) > 3)
 _ADDRESSED_HEAD = re.compile(
     rf"(?:^|\n|[|;\"'>{{\[]|:\s)\s*[^\n:,;]{{0,40}}?"
-    rf"(?:(?<![^\W_])(?:{_SHORT_ASSISTANT})(?![^\W_])|(?<![^\W_])(?:{_LONG_ASSISTANT})\w{{0,4}}(?!\w)"
+    rf"(?:(?<![^\W_])(?:{_SHORT_ASSISTANT})(?:[_-][^\W_]{{1,6}})?(?![^\W_])|(?<![^\W_])(?:{_LONG_ASSISTANT})\w{{0,4}}(?!\w)"
     rf"|(?:{ASSISTANT_UNSPACED})\w{{0,4}})[ \t]*[:,][ \t]*[^\W\d_]\S*[ \t]+\S+[ \t]+\S+"
 )
 
