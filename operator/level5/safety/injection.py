@@ -61,6 +61,11 @@ ESCALATE_SCORE = 1.5
 SANDBOX_FACTOR = 1.5
 
 _ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060-\u2064\ufeff\u00ad\u034f\u180e]")
+# Blank letters that render as a space (Hangul fillers, the blank Braille cell): read as one.
+_BLANKS = re.compile("[\u3164\u115f\u1160\uffa0\u2800]")
+# Text buried under combining marks ("Zalgo": most letters carry one or more) is read without them;
+# ordinary accented text carries far fewer (Vietnamese, the most accented, about one mark in five).
+_MARK_SHARE = 0.6
 # Bidirectional controls reorder what a reader sees against what a model reads: stripped and flagged.
 _BIDI = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 # Unicode TR39 confusables (confusables.txt, prototype in Latin) for the Cyrillic and Greek letters that
@@ -568,6 +573,17 @@ def _skeleton(match: re.Match[str]) -> str:
     return word.translate(_CONFUSABLE) if _CONFUSABLE_CHARS.intersection(word) else word
 
 
+def _without_heavy_marks(text: str) -> str:
+    """Latin letters read without their combining marks when most of them carry some (other scripts
+    write vowels and points with combining marks: those are left alone)."""
+    decomposed = unicodedata.normalize("NFD", text)
+    marks = _OVERLAYS.findall(decomposed)
+    letters = sum("a" <= c <= "z" or "A" <= c <= "Z" for c in decomposed)
+    if len(marks) < 3 or len(marks) < _MARK_SHARE * letters:
+        return text
+    return unicodedata.normalize("NFC", _OVERLAYS.sub("", decomposed))
+
+
 def normalise(text: str) -> str:
     """NFKC, confusable skeletons, zero-width, tag and bidi characters removed, casefolded, leetspeak
     undone, spaces collapsed (line breaks kept, so role markers are still at the start of a line)."""
@@ -575,7 +591,10 @@ def normalise(text: str) -> str:
     # What a data format hides from its reader (comments, CDATA) starts a line of its own, so that a note
     # inside it is read like any line: role markers and a head addressing the assistant are at its start.
     text = _HIDING_MARKUP.sub("\n", text)
-    text = _OVERLAYS.sub("", _BIDI.sub("", unicodedata.normalize("NFKC", text)))
+    text = unicodedata.normalize("NFKC", _BLANKS.sub(" ", text))
+    if not text.isascii():
+        text = _without_heavy_marks(text)
+    text = _OVERLAYS.sub("", _BIDI.sub("", text))
     # Only words that already hold a Latin letter are mapped, so Russian or Greek text stays itself.
     text = _MIXED_WORD.sub(_skeleton, text.translate(_SMALL_CAPS)).casefold()
     # De-leet only digits and symbols inside words so that numbers in data stay numbers.
