@@ -22,7 +22,11 @@ approvals; in goals also capabilities named by their API), instructions meant to
 false authority. Other languages are covered by concepts, not phrases: a word for "ignore or forget" near a
 word for "instructions or rules" or "previous" in any of the lexicon's languages, in any order; a goal in
 a language the lexicon cannot read (other letters, or Latin letters with few English function words)
-that holds a borrowed technical word is escalated.
+that holds a borrowed technical word is escalated. The same concepts are read in other scripts of
+their languages by romanised keys (``romanised``: Hindi typed in Latin letters, Persian in Tajik
+Cyrillic) and without diacritics; "show or send a secret" and "without restrictions" are concepts too
+(``concepts.DISCLOSURE``, ``concepts.LIFTED``), and in data a line head addressing the assistant in any
+of ``concepts.ASSISTANT``'s languages ("Hinweis an den KI-Assistenten: ...") is suspect in itself.
 
 Blocked only when sure (score at least ``BLOCK_SCORE``); unsure is escalated to a person. A goal whose
 only attack is inside quotes and that asks for counting or classifying is escalated, never blocked.
