@@ -67,9 +67,10 @@ SANDBOX_FACTOR = 1.5
 _ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060-\u2064\ufeff\u00ad\u034f\u180e]")
 # Blank letters that render as a space (Hangul fillers, the blank Braille cell): read as one.
 _BLANKS = re.compile("[\u3164\u115f\u1160\uffa0\u2800]")
-# Text buried under combining marks ("Zalgo": most letters carry one or more) is read without them;
-# ordinary accented text carries far fewer (Vietnamese, the most accented, about one mark in five).
-_MARK_SHARE = 0.6
+# Words buried under combining marks ("Zalgo": most letters carry one or more) are read without them;
+# ordinary accented words carry far fewer.
+_MARK_SHARE = 0.75
+_MIN_MARKED = 3
 # Bidirectional controls reorder what a reader sees against what a model reads: stripped and flagged.
 _BIDI = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 # Unicode TR39 confusables (confusables.txt, prototype in Latin) for the Cyrillic and Greek letters that
@@ -83,10 +84,11 @@ _CONFUSABLE_CHARS = frozenset(chr(c) for c in _CONFUSABLE)
 _MIXED_WORD = re.compile(r"\w*[A-Za-z]\w*")
 # Combining marks left after NFKC on a Latin letter are overlays (strike-through, slash, underline), not
 # accents (NFKC has composed those): stripped, so "i̶g̶n̶o̶r̶e̶" is "ignore".
-_OVERLAYS = re.compile(
-    "(?<=[A-Za-z])[\u0300-\u036f\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+"
-)
+_COMBINING = "[\u0300-\u036f\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+_OVERLAYS = re.compile(f"(?<=[A-Za-z]){_COMBINING}+")
 _HIDING_MARKUP = re.compile(r"<!--|-->|<!\[CDATA\[|\]\]>|\{#|#\}|<\?|\?>")
+_LATIN_WORD = re.compile(f"(?:[A-Za-z]{_COMBINING}*)+")
+_MARKED_LETTER = re.compile(f"[A-Za-z]{_COMBINING}+")
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "|": "l"}
 )
@@ -577,15 +579,19 @@ def _skeleton(match: re.Match[str]) -> str:
     return word.translate(_CONFUSABLE) if _CONFUSABLE_CHARS.intersection(word) else word
 
 
+def _unmarked_if_heavy(word: re.Match[str]) -> str:
+    marked = _MARKED_LETTER.findall(word.group())
+    letters = sum(c.isascii() for c in word.group())
+    if len(marked) < _MIN_MARKED or len(marked) < _MARK_SHARE * letters:
+        return word.group()
+    return _OVERLAYS.sub("", word.group())
+
+
 def _without_heavy_marks(text: str) -> str:
-    """Latin letters read without their combining marks when most of them carry some (other scripts
-    write vowels and points with combining marks: those are left alone)."""
+    """Latin words read without their combining marks when most of their letters carry some ("Zalgo");
+    an accent here and there ("café", "příští") and other scripts' vowel marks are left alone."""
     decomposed = unicodedata.normalize("NFD", text)
-    marks = _OVERLAYS.findall(decomposed)
-    letters = sum("a" <= c <= "z" or "A" <= c <= "Z" for c in decomposed)
-    if len(marks) < 3 or len(marks) < _MARK_SHARE * letters:
-        return text
-    return unicodedata.normalize("NFC", _OVERLAYS.sub("", decomposed))
+    return unicodedata.normalize("NFC", _LATIN_WORD.sub(_unmarked_if_heavy, decomposed))
 
 
 def normalise(text: str) -> str:
