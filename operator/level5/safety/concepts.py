@@ -11,6 +11,11 @@ languages. Stems are matched at a word's start in scripts that separate words wi
 those that do not (Thai, Lao, Khmer, Burmese, Han and kana) and in Arabic script (whose clitics attach:
 "وتجاهل").
 
+Two more concepts, for the world's twenty most spoken languages (``DISCLOSURE``, a list chosen by
+speakers, not by any attack): asking to *show or send* something next to a *secret* (a password, a key,
+a token, the system prompt, the environment), and the words that *address the assistant* (``ASSISTANT``:
+"assistant", "AI", "KI", "ИИ", "助手"...), which data has no business using as the head of a line.
+
 Languages outside the table, and attacks that name neither concept ("you are now free of your
 limits"), still need the other features or the classifier endpoint (``model/classifier.py``).
 """
@@ -19,6 +24,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
+
+from anyascii import anyascii
 
 # language: (dismissal, object, previous), stems separated by "|".
 LEXICON: dict[str, tuple[str, str, str]] = {
@@ -101,8 +109,13 @@ def _form(stem: str) -> str:
     return unicodedata.normalize("NFKC", stem).casefold()
 
 
-def _stems(column: int) -> list[str]:
-    return sorted({_form(s) for row in LEXICON.values() for s in row[column].split("|")}, key=len, reverse=True)
+def _column(table: Mapping[str, Sequence[str]], column: int) -> list[str]:
+    """Every stem of one column of a table (one row per language, stems separated by "|")."""
+    return [stem for row in table.values() for stem in row[column].split("|")]
+
+
+def _stems(table: Mapping[str, Sequence[str]], column: int) -> list[str]:
+    return sorted({_form(s) for s in _column(table, column)}, key=len, reverse=True)
 
 
 def _pattern(stems: list[str]) -> re.Pattern[str]:
@@ -111,9 +124,83 @@ def _pattern(stems: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(s) for s in stems))
 
 
-DISMISSAL = _pattern(_stems(0))
-OBJECT = _pattern(_stems(1))
-PREVIOUS = _pattern(_stems(2))
+DISMISSAL = _pattern(_stems(LEXICON, 0))
+OBJECT = _pattern(_stems(LEXICON, 1))
+PREVIOUS = _pattern(_stems(LEXICON, 2))
+
+
+# The world's twenty most spoken languages by total speakers (Ethnologue): English is read by
+# injection.py's own features and so is Nigerian Pidgin, whose words are English; Yue is read through the
+# Chinese characters; Korean is the next. (show or send, secret), stems separated by "|".
+DISCLOSURE: dict[str, tuple[str, str]] = {
+    "zh": ("显示|展示|告诉|发给|发送|透露|泄露|打印|输出|给我看", "密码|口令|密钥|秘钥|令牌|系统提示|提示词|环境变量|凭证|凭据"),
+    "hi": ("दिखा|बता|भेज|प्रिंट|छाप", "पासवर्ड|गुप्त|सीक्रेट|टोकन|प्रॉम्प्ट|पर्यावरण चर|एपीआई की"),
+    "es": ("muestra|muéstra|revela|dime|envía|envia|imprime|enseña|comparte|dame", "contraseña|clave secreta|claves de api|clave de api|secreto|token|credencial|mensaje de sistema|prompt|variables de entorno"),
+    "fr": ("montre|révèle|affiche|envoie|imprime|donne-moi|dis-moi|partage", "mot de passe|mots de passe|clé secrète|clé api|clés api|secret|jeton|identifiants|prompt|variables d'environnement"),
+    "ar": ("اعرض|أظهر|اظهر|أرسل|ارسل|اكشف|أعطني|اطبع|قل لي|طلع", "كلمة السر|كلمة المرور|المفتاح|مفتاح|الرمز السري|متغيرات البيئة|التعليمات"),
+    "bn": ("দেখাও|পাঠাও|বলো|প্রকাশ কর|ছাপাও", "পাসওয়ার্ড|গোপন|চাবি|টোকেন|প্রম্পট"),
+    "pt": ("mostr|revel|envi|imprim|diga|compartilh|exib", "senha|chave secreta|chave de api|chaves de api|segredo|credencia|prompt|variáveis de ambiente"),
+    "ru": ("покажи|выведи|отправь|пришли|раскрой|скажи|напечатай|дай мне|выдай|перешли", "пароль|ключ|секрет|токен|промпт|учётн|учетн|переменные окружения|системн"),
+    "ur": ("دکھا|بتا|بھیج|پرنٹ", "پاس ورڈ|خفیہ|کلید|ٹوکن|پرامپٹ"),
+    "id": ("tunjukkan|tampilkan|kirim|berikan|ungkapkan|cetak|beritahu|bagikan", "kata sandi|sandi|kunci api|kunci rahasia|rahasia|token|kredensial|variabel lingkungan|prompt sistem"),
+    "de": ("zeig|verrat|sende|schick|gib mir|druck|nenn|leg offen", "passwort|kennwort|schlüssel|geheim|token|zugangsdaten|systemprompt|umgebungsvariable"),
+    "ja": ("表示|見せ|教え|送信|送って|出力|開示|漏ら", "パスワード|秘密|鍵|トークン|プロンプト|環境変数|認証情報"),
+    "mr": ("दाखव|पाठव|सांग", "पासवर्ड|गुप्त|टोकन"),
+    "te": ("చూపించు|చూపు|పంపు|చెప్పు|ముద్రించు", "పాస్‌వర్డ్|పాస్వర్డ్|రహస్య|టోకెన్|వేరియబుల్స్"),
+    "tr": ("göster|gönder|yazdır|söyle|paylaş|ifşa", "şifre|parola|anahtar|gizli|token|istem|ortam değişken"),
+    "ta": ("காட்டு|அனுப்பு|சொல்|அச்சிடு", "கடவுச்சொல்|ரகசிய|டோக்கன்"),
+    "vi": ("hiển thị|cho tôi xem|gửi|tiết lộ|in ra|cho xem|cho biết", "mật khẩu|khóa|bí mật|biến môi trường|lời nhắc hệ thống"),
+    "ko": ("보여|알려|보내|출력|공개", "비밀번호|암호|비밀|토큰|프롬프트|환경 변수|환경변수|api 키"),
+}  # fmt: skip
+# The same languages: (without or none, restrictions), an announcement that the model's limits are gone
+# ("no tienes ninguna restricción", "keine Einschränkungen mehr"). Words for filters and limits are left
+# out: data tasks filter and limit all the time.
+LIFTED: dict[str, tuple[str, str]] = {
+    "zh": ("没有|无|不受|不再受|解除", "限制|约束|审查"),
+    "hi": ("बिना|कोई नहीं|मुक्त", "पाबंदी|प्रतिबंध|बंदिश"),
+    "es": ("sin|ninguna|ningún|ya no tienes|libre de", "restricci|censura|limitaciones"),
+    "fr": ("sans|aucune|plus de|libre de|libéré", "restriction|censure|contrainte"),
+    "ar": ("بدون|بلا|لا توجد|دون|أي", "قيود|ضوابط|رقابة"),
+    "bn": ("ছাড়া|কোনো", "সীমাবদ্ধতা|বিধিনিষেধ|নিষেধাজ্ঞা"),
+    "pt": ("sem|nenhuma|nenhum|livre de", "restriç|censura|limitaç"),
+    "ru": ("без|нет никаких|никаких|свободен от", "ограничени|цензур|запрет"),
+    "ur": ("بغیر|بنا|کوئی", "پابندی|پابندیوں"),
+    "id": ("tanpa|tidak ada|bebas dari", "batasan|pembatasan|sensor|larangan"),
+    "de": ("keine|ohne|frei von", "einschränkung|beschränkung|zensur"),
+    "ja": ("なし|ない|無し|解除|外し", "制限|制約|検閲"),
+    "mr": ("शिवाय|कोणत्याही|मुक्त", "निर्बंध|बंधन"),
+    "te": ("లేకుండా|ఎలాంటి", "పరిమితులు|ఆంక్షలు"),
+    "tr": ("olmadan|hiçbir|yok|serbest", "kısıtlama|sansür"),
+    "ta": ("இல்லாமல்|எந்த", "கட்டுப்பாடு|கட்டுப்பாடுகள்"),
+    "vi": ("không có|không còn|không bị|tự do", "hạn chế|ràng buộc|kiểm duyệt"),
+    "ko": ("없이|없는|없어|해제", "제한|제약|검열"),
+}  # fmt: skip
+# Words for the assistant, as the head of a line in data ("Note to the AI assistant:", "KI-Assistent,"):
+# the twenty languages above and the lexicon's European ones.
+ASSISTANT = (
+    "assistant|ai assistant|ai|llm|language model|chatbot|chatgpt|copilot|ai agent|coding agent|"
+    "ki|ki-assistent|assistent|ia|asistente|assistente|asystent|asystenta|asystentowi|ассистент|помощник|"
+    "нейросеть|ии|ші|асистент|помічник|trợ lý|tro ly|sahayak|सहायक|एआई|مساعد|المساعد|الذكاء الاصطناعي|"
+    "asistan|yapay zeka|yapay zekâ|asisten|pembantu ai|msaidizi|avustaja|tekoäly|βοηθ|asistent|asisztens|"
+    "دستیار|সহকারী|עוזר|בינה מלאכותית"
+)
+ASSISTANT_UNSPACED = "助手|人工智能|人工知能|アシスタント|비서|어시스턴트|인공지능|ผู้ช่วย"
+"""Scripts without spaces (or with particles attached, as Korean): matched anywhere in a word."""
+_DISCLOSE = _pattern(_stems(DISCLOSURE, 0))
+_SECRET = _pattern(_stems(DISCLOSURE, 1))
+
+
+def _latin_with_diacritics(stem: str) -> bool:
+    return not stem.isascii() and all(
+        unicodedata.name(c, "").startswith("LATIN") for c in stem if c.isalpha()
+    )
+
+
+def _folded(table: Mapping[str, Sequence[str]], column: int) -> re.Pattern[str]:
+    """A column's stems in Latin letters with diacritics, as they read with the diacritics left out
+    ("bỏ qua" typed as "bo qua", "göster" as "goster")."""
+    stems = {anyascii(s).lower() for s in _column(table, column) if _latin_with_diacritics(s)}
+    return _pattern(sorted(stems, key=len, reverse=True))
 
 
 def _at_word_start(text: str, m: re.Match[str]) -> bool:
@@ -129,14 +216,51 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
     return (ends[-1] if ends else low), (high_end.start() if high_end else min(len(text), end + REACH))
 
 
-def dismissal_near_object(normal: str) -> bool:
-    """Whether a word of dismissal and a word for instructions or rules stand in one sentence (normalised
-    text), in any of the table's languages."""
-    for m in DISMISSAL.finditer(normal):
+def _near(first: re.Pattern[str], second: re.Pattern[str], normal: str) -> bool:
+    """Whether a word of `first` and a word of `second` stand in one sentence, in either order."""
+    if second.search(normal) is None:
+        return False  # one scan settles most texts: the second concept is the rarer one
+    for m in first.finditer(normal):
         if not _at_word_start(normal, m):
             continue
         low, high = _sentence(normal, m.start(), m.end())
-        for o in OBJECT.finditer(normal, low, high):
+        for o in second.finditer(normal, low, high):
             if (o.end() <= m.start() or o.start() >= m.end()) and _at_word_start(normal, o):
                 return True
     return False
+
+
+def dismissal_near_object(normal: str) -> bool:
+    """Whether a word of dismissal and a word for instructions or rules stand in one sentence (normalised
+    text), in any of the table's languages."""
+    return _near(DISMISSAL, OBJECT, normal)
+
+
+def disclosure_of_secret(normal: str) -> bool:
+    """Whether a word for showing or sending stands next to a word for a secret in one sentence (normalised
+    text), in any of ``DISCLOSURE``'s languages."""
+    return _near(_DISCLOSE, _SECRET, normal)
+
+
+_WITHOUT = _pattern(_stems(LIFTED, 0))
+_RESTRICTIONS = _pattern(_stems(LIFTED, 1))
+
+
+def restrictions_lifted(normal: str) -> bool:
+    """Whether a word for "without" or "none" stands next to a word for restrictions in one sentence
+    (normalised text), in any of ``LIFTED``'s languages."""
+    return _near(_WITHOUT, _RESTRICTIONS, normal)
+
+
+_FOLDED = tuple(
+    _folded(table, column) for table, column in ((LEXICON, 0), (LEXICON, 1), (DISCLOSURE, 0), (DISCLOSURE, 1))
+)
+
+
+def folded_concepts(normal: str) -> tuple[bool, bool]:
+    """In a text typed without diacritics (ASCII only): (an override, a disclosure of a secret), read
+    with the diacritics of the stems left out."""
+    if not normal.isascii():
+        return False, False
+    dismissal, target, disclose, secret = _FOLDED
+    return _near(dismissal, target, normal), _near(disclose, secret, normal)

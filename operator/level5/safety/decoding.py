@@ -9,7 +9,8 @@ identifier split into words, a line that reads better shifted by a Caesar key).
 Decoders: Unicode tag characters and variation selectors (emoji smuggling), base64 and base64url,
 base32, base85 and Ascii85, gzip or zlib inside any of them, hex (plain, spaced, ``0x`` or ``\\x``),
 binary octets, decimal character codes, ``\\u``/``\\x``/``\\U``/octal escapes, HTML entities,
-percent-encoding, Morse, the NATO spelling alphabet, Braille, regional-indicator letters, ROT13,
+percent-encoding, Morse, the NATO spelling alphabet, Braille, regional-indicator letters, Pig Latin,
+letters as numbers (a=1), quoted fragments joined in order (payload splitting), ROT13,
 ROT47 (lines dense with symbols), Caesar shifts and Atbash (lines whose letter frequencies read as
 English only after the shift, by a chi-squared score: a cheap "is this now words"), reversed text and
 snake_case or camelCase identifiers read as words.
@@ -82,8 +83,12 @@ _NATO_WORDS = (
     "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango",
     "uniform", "victor", "whiskey", "whisky", "x-ray", "xray", "yankee", "zulu",
 )  # fmt: skip
-_NATO = re.compile(rf"(?i)\b(?:{'|'.join(_NATO_WORDS)})\b(?:[\s,;/|]+\b(?:{'|'.join(_NATO_WORDS)})\b){{3,}}")
-_NATO_TOKEN = re.compile(rf"(?i)\b(?:{'|'.join(_NATO_WORDS)})\b|/|\|")
+# Between code words: spaces and punctuation, or a spelled-out word break ("(space)", "stop", "break").
+_NATO_GAP = r"(?:[\s,;/|]|\(?\b(?:space|stop|break)\b\)?)+"
+_NATO = re.compile(
+    rf"(?i)\b(?:{'|'.join(_NATO_WORDS)})\b(?:{_NATO_GAP}\b(?:{'|'.join(_NATO_WORDS)})\b){{3,}}"
+)
+_NATO_TOKEN = re.compile(rf"(?i)\b(?:{'|'.join(_NATO_WORDS)})\b|/|\||\b(?:space|stop|break)\b")
 _BRAILLE = re.compile("[\u2800-\u28ff]{3,}")
 _BRAILLE_LETTERS = str.maketrans(
     dict(zip("⠁⠃⠉⠙⠑⠋⠛⠓⠊⠚⠅⠇⠍⠝⠕⠏⠟⠗⠎⠞⠥⠧⠺⠭⠽⠵⠀", "abcdefghijklmnopqrstuvwxyz ", strict=True))
@@ -213,7 +218,59 @@ def _morse(run: str) -> str:
 
 
 def _nato(run: str) -> str:
-    return "".join(" " if word in "/|" else word[0].lower() for word in _NATO_TOKEN.findall(run)).strip()
+    return "".join(
+        " " if word in "/|" or word.lower() in _NATO_BREAKS else word[0].lower()
+        for word in _NATO_TOKEN.findall(run)
+    ).strip()
+
+
+_NATO_BREAKS = frozenset({"space", "stop", "break"})
+# Pig Latin: each word's leading consonants moved to its end before "ay" ("intpray"), or "way" after a
+# word that starts with a vowel ("andway"). A line of such words is read back.
+_PIG_WORD = re.compile(r"\b[a-z]+ay\b", re.IGNORECASE)
+_PIG_RUN = re.compile(r"(?i)(?:\b[a-z]+ay\b[\s,.;:!?]*){4,}")
+
+
+_ONSETS = frozenset(
+    ("bl", "br", "ch", "cl", "cr", "dr", "fl", "fr", "gl", "gr", "pl", "pr", "sc", "sh", "sk", "sl", "sm",
+     "sn", "sp", "st", "sw", "th", "tr", "tw", "qu", "spr", "str", "scr", "thr", "shr", "squ")
+)  # fmt: skip
+
+
+def _unpig(word: str) -> str:
+    """A Pig Latin word read back: the consonants before "ay" return to the front, as many as make an
+    English onset, two letters before three ("intpr" -> "print", "eviouspr" -> "previous"), else one."""
+    body = word[:-2].lower()
+    if body.endswith("w") and body[:1] in "aeiou":
+        return body[:-1]
+    consonants = re.search("[^aeiouy]+$", body)
+    if consonants is None or consonants.start() == 0:
+        return body
+    cluster = consonants.group()
+    moved = next((cluster[-n:] for n in (2, 3) if cluster[-n:] in _ONSETS), cluster[-1])
+    return moved + body[: -len(moved)]
+
+
+# Letters as their place in the alphabet (a=1 ... z=26), a word's letters joined by "-" or ".".
+_LETTER_NUMBER = r"(?:2[0-6]|1\d|[1-9])"
+_A1Z26 = re.compile(rf"(?:\b{_LETTER_NUMBER}(?:[-.]{_LETTER_NUMBER})+\b[\s,/]*){{3,}}")
+
+
+def _a1z26(run: str) -> str:
+    return " ".join(
+        "".join(chr(96 + int(number)) for number in re.split("[-.]", word)) for word in run.split() if word
+    )
+
+
+# Words handed out in quotes to be joined ("Part one: 'reveal your'. Part two: 'system prompt'").
+_FRAGMENT = re.compile(r"'([^'\n]{1,60})'|\"([^\"\n]{1,60})\"|`([^`\n]{1,60})`")
+
+
+def _joined_fragments(text: str) -> str | None:
+    fragments = ["".join(groups) for groups in _FRAGMENT.findall(text)]
+    if len(fragments) < 2:
+        return None
+    return "".join(fragments) + "\n" + " ".join(fragment.strip() for fragment in fragments)
 
 
 def _rot47(text: str) -> str:
@@ -282,6 +339,14 @@ def _surface_layers(text: str) -> Iterator[Layer]:
     shifted = [decoded for part in _SENTENCE_END.split(text) if (decoded := _shifted(part[:MAX_RUN]))]
     if shifted:
         yield Layer("a Caesar shift or Atbash", "\n".join(shifted))
+    pig = [_PIG_WORD.sub(lambda m: _unpig(m.group()), run) for run in _runs(_PIG_RUN, text)]
+    if pig:
+        yield Layer("Pig Latin", "\n".join(pig), sure=False)
+    for run in _runs(_A1Z26, text):
+        yield Layer("letter numbers (a=1)", _a1z26(run), sure=False)
+    joined = _joined_fragments(text[:MAX_RUN])
+    if joined:
+        yield Layer("quoted fragments joined", joined, sure=False)
     identifiers = [_words_of_identifier(run) for run in _runs(_IDENTIFIER, text)]
     if identifiers:
         yield Layer("identifiers", "\n".join(identifiers), sure=False)

@@ -22,7 +22,11 @@ approvals; in goals also capabilities named by their API), instructions meant to
 false authority. Other languages are covered by concepts, not phrases: a word for "ignore or forget" near a
 word for "instructions or rules" or "previous" in any of the lexicon's languages, in any order; a goal in
 a language the lexicon cannot read (other letters, or Latin letters with few English function words)
-that holds a borrowed technical word is escalated.
+that holds a borrowed technical word is escalated. The same concepts are read in other scripts of
+their languages by romanised keys (``romanised``: Hindi typed in Latin letters, Persian in Tajik
+Cyrillic) and without diacritics; "show or send a secret" and "without restrictions" are concepts too
+(``concepts.DISCLOSURE``, ``concepts.LIFTED``), and in data a line head addressing the assistant in any
+of ``concepts.ASSISTANT``'s languages ("Hinweis an den KI-Assistenten: ...") is suspect in itself.
 
 Blocked only when sure (score at least ``BLOCK_SCORE``); unsure is escalated to a person. A goal whose
 only attack is inside quotes and that asks for counting or classifying is escalated, never blocked.
@@ -41,8 +45,16 @@ from anyascii import anyascii
 from pydantic import BaseModel, Field
 
 from level5.api.verdicts import Finding, Verdict, worst
-from level5.safety.concepts import dismissal_near_object
+from level5.safety.concepts import (
+    ASSISTANT,
+    ASSISTANT_UNSPACED,
+    disclosure_of_secret,
+    dismissal_near_object,
+    folded_concepts,
+    restrictions_lifted,
+)
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
+from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
 
 SANDBOX_OUTPUT = "sandbox_output"
 REFERENCE_DATA = "reference_data"
@@ -53,6 +65,12 @@ ESCALATE_SCORE = 1.5
 SANDBOX_FACTOR = 1.5
 
 _ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060-\u2064\ufeff\u00ad\u034f\u180e]")
+# Blank letters that render as a space (Hangul fillers, the blank Braille cell): read as one.
+_BLANKS = re.compile("[\u3164\u115f\u1160\uffa0\u2800]")
+# Words buried under combining marks ("Zalgo": most letters carry one or more) are read without them;
+# ordinary accented words carry far fewer.
+_MARK_SHARE = 0.75
+_MIN_MARKED = 3
 # Bidirectional controls reorder what a reader sees against what a model reads: stripped and flagged.
 _BIDI = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 # Unicode TR39 confusables (confusables.txt, prototype in Latin) for the Cyrillic and Greek letters that
@@ -66,9 +84,11 @@ _CONFUSABLE_CHARS = frozenset(chr(c) for c in _CONFUSABLE)
 _MIXED_WORD = re.compile(r"\w*[A-Za-z]\w*")
 # Combining marks left after NFKC on a Latin letter are overlays (strike-through, slash, underline), not
 # accents (NFKC has composed those): stripped, so "i̶g̶n̶o̶r̶e̶" is "ignore".
-_OVERLAYS = re.compile(
-    "(?<=[A-Za-z])[\u0300-\u036f\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+"
-)
+_COMBINING = "[\u0300-\u036f\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+_OVERLAYS = re.compile(f"(?<=[A-Za-z]){_COMBINING}+")
+_HIDING_MARKUP = re.compile(r"<!--|-->|<!\[CDATA\[|\]\]>|\{#|#\}|<\?|\?>")
+_LATIN_WORD = re.compile(f"(?:[A-Za-z]{_COMBINING}*)+")
+_MARKED_LETTER = re.compile(f"[A-Za-z]{_COMBINING}+")
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "|": "l"}
 )
@@ -232,7 +252,7 @@ _FEATURES = (
     _f(
         "leak",
         2.0,
-        rf"\b(?:reveal|print|show|repeat|output|display|tell me|leak|dump|disclose|quote)(?:s|ed)?\b{_W}\s*(?:your|the|its)\s+(?:(?:full|entire|whole|exact|system|initial|hidden|original|secret)\s+)*(?:prompt|instructions)",  # noqa: E501
+        rf"\b(?:reveal|print|show|repeat|output|display|tell me|leak|dump|disclose|quote)(?:s|ed)?\b{_W}\s*(?:(?:your|the|its)\s+(?:(?:full|entire|whole|exact|system|initial|hidden|original|secret)\s+)*|(?:system|initial|hidden|original|secret)\s+)(?:prompt|instructions)",  # noqa: E501
     ),
     # notes addressed to the model inside data, and announcements that the task changed
     _f(
@@ -340,7 +360,7 @@ _FEATURES = (
     _f(
         "roleplay",
         2.0,
-        r"\b(?:as (?:we |you )?(?:discussed|agreed|established|arranged)|you (?:already|previously|have already|earlier) (?:agreed|consented|confirmed|promised|accepted)|you (?:already )?gave (?:your |me )?(?:consent|permission))\b|\b(?:grants?|gives?|gave) (?:you|the agent|the model|the assistant) (?:full )?(?:permission|authori[sz]ation|clearance|access)\b",  # noqa: E501
+        r"\b(?:as (?:we |you )?(?:discussed|agreed|established|arranged)|you (?:already|previously|have already|earlier) (?:agreed|consented|confirmed|promised|accepted)|(?:earlier|before|previously|last time|yesterday),? you (?:agreed|consented|confirmed|promised|accepted)|you (?:already )?gave (?:your |me )?(?:consent|permission))\b|\b(?:grants?|gives?|gave) (?:you|the agent|the model|the assistant) (?:full )?(?:permission|authori[sz]ation|clearance|access)\b",  # noqa: E501
     ),
     _f(
         "roleplay",
@@ -384,6 +404,24 @@ _FEATURES = (
         "exfiltration",
         2.0,
         r"\b(?:sleep|wait|delay|pause)\w*\b.{0,60}\bif\b.{0,60}\b(?:secret|token|password|key|credential)s?\b|\bif\b.{0,60}\b(?:secret|token|password|key|credential)s?\b.{0,60}\b(?:sleep|wait|delay|pause)\w*",
+    ),
+    # freedom announced to the model without naming what is lifted, and questions about its own prompt
+    _f(
+        "roleplay",
+        2.0,
+        r"\b(?:you|you're|yourself)\b.{0,40}\b(?:free (?:of|from) (?:your |all |any |the )?(?:limits|limitations|constraints|rules|restrictions|boundaries|guidelines|programming|training)|unshackled|unchained|unleashed|liberated|unbound|no longer (?:bound|limited|restricted|constrained|held back))\b|\bnothing (?:holds|restrains|limits|binds|stops|restricts) you\b",  # noqa: E501
+    ),
+    _f(
+        "leak",
+        2.0,
+        r"\bwhat (?:were|was|have|had) you (?:been )?(?:told|instructed|given|configured|programmed|set up)\b|\b(?:repeat|quote|recite|print|output|reproduce|echo|copy)\b.{0,30}\b(?:text|words|everything|all|content|lines?)\b.{0,20}\b(?:above|before) (?:this|the|my)\b|\bstarting (?:from|with) (?:the )?(?:very )?first (?:word|line)\b",  # noqa: E501
+    ),
+    # a persona set up to act in the model's place
+    _f(
+        "roleplay",
+        1.5,
+        r"\b(?:play|act as|become|you are|be)\b (?:the |a |an )?(?:character|persona|role)\b"
+        r"(?! (?:column|field|name)s?\b)",
     ),
     # a forged tool call inside data
     _f(
@@ -541,15 +579,38 @@ def _skeleton(match: re.Match[str]) -> str:
     return word.translate(_CONFUSABLE) if _CONFUSABLE_CHARS.intersection(word) else word
 
 
+def _unmarked_if_heavy(word: re.Match[str]) -> str:
+    marked = _MARKED_LETTER.findall(word.group())
+    letters = sum(c.isascii() for c in word.group())
+    if len(marked) < _MIN_MARKED or len(marked) < _MARK_SHARE * letters:
+        return word.group()
+    return _OVERLAYS.sub("", word.group())
+
+
+def _without_heavy_marks(text: str) -> str:
+    """Latin words read without their combining marks when most of their letters carry some ("Zalgo");
+    an accent here and there ("café", "příští") and other scripts' vowel marks are left alone."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", _LATIN_WORD.sub(_unmarked_if_heavy, decomposed))
+
+
 def normalise(text: str) -> str:
     """NFKC, confusable skeletons, zero-width, tag and bidi characters removed, casefolded, leetspeak
     undone, spaces collapsed (line breaks kept, so role markers are still at the start of a line)."""
     text = _ZERO_WIDTH.sub("", VARIATION_SELECTORS.sub("", TAGS.sub("", text)))
-    text = _OVERLAYS.sub("", _BIDI.sub("", unicodedata.normalize("NFKC", text)))
+    # What a data format hides from its reader (comments, CDATA) starts a line of its own, so that a note
+    # inside it is read like any line: role markers and a head addressing the assistant are at its start.
+    text = _HIDING_MARKUP.sub("\n", text)
+    text = unicodedata.normalize("NFKC", _BLANKS.sub(" ", text))
+    if not text.isascii():
+        text = _without_heavy_marks(text)
+    text = _OVERLAYS.sub("", _BIDI.sub("", text))
     # Only words that already hold a Latin letter are mapped, so Russian or Greek text stays itself.
     text = _MIXED_WORD.sub(_skeleton, text.translate(_SMALL_CAPS)).casefold()
     # De-leet only digits and symbols inside words so that numbers in data stay numbers.
     text = re.sub(r"(?<=[a-z])[013457@$]+|[013457@$]+(?=[a-z])", lambda m: m.group().translate(_LEET), text)
+    # A word hyphenated across a line break ("instruc-\ntions") is one word.
+    text = re.sub(r"(?<=[a-z])-\n(?=[a-z])", "", text)
     # Letters spelled out with separators ("i-g-n-o-r-e") are joined back into words.
     text = re.sub(r"\b(?:[a-z][-._ ]){3,}[a-z]\b", lambda m: re.sub(r"[-._ ]", "", m.group()), text)
     text = re.sub(r"\b[a-z]{4,}\b", _unscramble, text)
@@ -579,16 +640,8 @@ _VOWELS = re.compile(r"[aeiouy']+")
 # apart from English by its function words, the commonest words of any English sentence, rather than by a
 # list per language. Only the borrowed words an attack needs count there ("token", "API", "instructions"
 # are ordinary words in a data task), also inside compounds ("systemprompten", "adminpassordet").
-_ENGLISH_FUNCTION_WORDS = frozenset(
-    re.findall(
-        r"\w+",
-        "the a an and or of to in on for with from by at as is are be it its this that these those each "
-        "every all into per than then not no do does what which how if when where our your my we you i",
-    )
-)
 _LATIN_BORROWED = re.compile(r"pr[mn]pt|ps+v?rt|jr?brk|kbknfk|tmnstr")
 _MIN_WORDS = 5
-_ENGLISH_SHARE = 0.12
 
 
 def _skeletons(text: str) -> list[str]:
@@ -606,10 +659,10 @@ def _unread_with_borrowed_words(text: str) -> bool:
         return False
     if all(_LEXICON_LETTERS.match(c) for c in letters):
         words = re.findall(r"[a-z']+", anyascii(text).lower())
-        english = sum(word in _ENGLISH_FUNCTION_WORDS for word in words)
+        english = sum(word in ENGLISH_FUNCTION_WORDS for word in words)
         return (
             len(words) >= _MIN_WORDS
-            and english < _ENGLISH_SHARE * len(words)
+            and english < ENGLISH_SHARE * len(words)
             and any(_LATIN_BORROWED.search(skeleton) for skeleton in _skeletons(text))
         )
     if _BORROWED_WORDS.search(unicodedata.normalize("NFKC", text).lower()):
@@ -617,13 +670,40 @@ def _unread_with_borrowed_words(text: str) -> bool:
     return any(_BORROWED_SKELETONS.match(skeleton) for skeleton in _skeletons(text))
 
 
-def _score(normal: str) -> dict[str, float]:
+# The head of a line in data that addresses the assistant, in any language of ``concepts.ASSISTANT``
+# ("Note to the AI assistant:", "Hinweis an den KI-Assistenten:", "Image Description : Assistant,"),
+# right before a colon or comma (a particle or case ending may be attached: "비서에게:", "Assistenten:",
+# and a key may be named after it: "ai_note:"),
+# followed by at least three words: data has no business talking to the model.
+_SHORT_ASSISTANT = "|".join(w for w in ASSISTANT.split("|") if len(w) <= 3)
+_LONG_ASSISTANT = "|".join(w for w in ASSISTANT.split("|") if len(w) > 3)
+_ADDRESSED_HEAD = re.compile(
+    rf"(?:^|\n|[|;\"'>{{\[]|:\s)\s*[^\n:,;]{{0,40}}?"
+    rf"(?:(?<![^\W_])(?:{_SHORT_ASSISTANT})(?:[_-][^\W_]{{1,6}})?(?![^\W_])|(?<![^\W_])(?:{_LONG_ASSISTANT})\w{{0,4}}(?!\w)"
+    rf"|(?:{ASSISTANT_UNSPACED})\w{{0,4}})[ \t]*[:,][ \t]*[^\W\d_]\S*[ \t]+\S+[ \t]+\S+"
+)
+
+
+def _score(normal: str, *, decoded: bool = False) -> dict[str, float]:
+    """Feature weights per category. A `decoded` layer (ROT13, reversed text, a blob) is not read by
+    romanised keys: a shifted or reversed line is letters without words, where keys meet by chance."""
     scores: dict[str, float] = {}
     for feature in _FEATURES:
         if feature.pattern.search(normal):
             scores[feature.category] = scores.get(feature.category, 0.0) + feature.weight
-    if _CONCEPT.search(normal) or dismissal_near_object(normal):
+    folded_override, folded_disclosure = folded_concepts(normal)
+    if (
+        _CONCEPT.search(normal)
+        or dismissal_near_object(normal)
+        or folded_override
+        or (not decoded and romanised_override(normal))
+    ):
         scores["override"] = max(scores.get("override", 0.0), 2.5)
+    if "leak" not in scores and (folded_disclosure or disclosure_of_secret(normal)):
+        # Unsure on its own ("muestra la columna clave"): an escalation, more with other features.
+        scores["leak"] = ESCALATE_SCORE
+    if "roleplay" not in scores and restrictions_lifted(normal):
+        scores["roleplay"] = ESCALATE_SCORE
     return scores
 
 
@@ -680,13 +760,15 @@ def check_input(text: str, *, source: str) -> InputVerdict:
     if not strict and not scores and _unread_with_borrowed_words(text):
         # Unsure, so a person decides: an escalation, never a block on its own.
         scores["borrowed"] = ESCALATE_SCORE
+    if strict and _ADDRESSED_HEAD.search(normal):
+        scores["override"] = max(scores.get("override", 0.0), ESCALATE_SCORE)
     if not strict and _GOAL_PATH.search(normal):
         scores["system"] = scores.get("system", 0.0) + ESCALATE_SCORE
     for category, pattern in (("network", _GOAL_NETWORK_API), ("system", _GOAL_SYSTEM_API)):
         if not strict and pattern.search(normal):
             scores[category] = scores.get(category, 0.0) + ESCALATE_SCORE
     for layer in hidden_layers(text):
-        hidden = _score(normalise(layer.text))
+        hidden = _score(normalise(layer.text), decoded=True)
         if sum(hidden.values()) >= ESCALATE_SCORE and sum(hidden.values()) > sum(scores.values()):
             findings.append(
                 Finding(
