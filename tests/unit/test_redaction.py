@@ -432,3 +432,23 @@ def test_a_repeated_value_gets_one_placeholder_every_time() -> None:
     out = redacted("call 415-555-2671, 415-555-2671 or mail a@example.org, a@example.org")
     phones, emails = re.findall(r"\[PHONE:\w+\]", out), re.findall(r"\[EMAIL:\w+\]", out)
     assert len(phones) == len(emails) == 2 and len(set(phones)) == len(set(emails)) == 1
+
+
+def test_script_words_are_searched_only_where_they_can_start() -> None:
+    """The search for labels in other scripts visits only lines holding a character outside Latin-1:
+    that holds because every word it looks for starts with one and none spans a line."""
+    from level5.safety import redaction
+
+    words = [re.sub(r"\\(.)", r"\1", word) for word in redaction._SCRIPT_WORDS.pattern.split("|")]
+    assert words and all(ord(word[0]) > 0xFF and "\n" not in word for word in words)
+    text = "Name: Zoë?\n住所: 東京都港区1-2-3\nplain line\nИмя: Ольга ул. Ленина 5\n氏名: 山田太郎"
+    found = [(m.start(), m.end()) for m in redaction._script_words(text)]
+    assert found == [(m.start(), m.end()) for m in redaction._SCRIPT_WORDS.finditer(text)]
+    assert len(found) >= 4
+
+
+def test_an_identity_format_that_fails_inside_is_no_match() -> None:
+    """python-stdnum 2.2's Chinese check raises KeyError for a Hong Kong birthplace code (81...) instead
+    of answering: the redaction must still finish, leaving such a number as it is."""
+    text = "身份证号: 810675441911198184 and 810675441911198184"
+    assert redacted(text).endswith("810675441911198184 and 810675441911198184")
