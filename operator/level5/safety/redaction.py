@@ -52,7 +52,7 @@ import phonenumbers
 from pydantic import BaseModel
 
 from level5.safety import identity, scripts
-from level5.safety.prefilter import Hits, Prefilter, Trigger, Words
+from level5.safety.prefilter import Hits, Literals, Prefilter, Trigger, Words
 
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "JP", "IN", "ES")
 # libphonenumber's metadata patterns would otherwise fall out of the re module's bounded cache and be
@@ -408,11 +408,32 @@ def _ibans(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_IBAN, text, hits["iban"]):
         # The greedy match may have swallowed a following code ("... 0130 00 BIC"): when the checksum
         # fails, shorter prefixes ending on an alphanumeric are tried, longest first.
-        candidate = m.group()
-        for end in range(len(candidate), _IBAN_MIN - 1, -1):
-            if candidate[end - 1] != " " and iban_ok(candidate[:end].replace(" ", "")):
-                yield Span(m.start(), m.start() + end, "IBAN", 85)
-                break
+        end = _iban_end(m.group())
+        if end is not None:
+            yield Span(m.start(), m.start() + end, "IBAN", 85)
+
+
+def _iban_end(candidate: str) -> int | None:
+    """The end of the longest prefix of an _IBAN match (at least _IBAN_MIN characters, ending on an
+    alphanumeric) that ``iban_ok`` accepts. One pass computes the mod-97 remainder of every prefix, where
+    checking each prefix anew cost a big-integer conversion per prefix (a match whose checksum fails,
+    the common case in program output, tried about 20)."""
+    # The match is two capitals, two digits, then capitals and digits with single spaces between them;
+    # without spaces, the characters after the first four, read as iban_ok reads them, and their
+    # remainder after each one.
+    head = int(f"{int(candidate[0], 36)}{int(candidate[1], 36)}{candidate[2:4]}")
+    remainder, length, remainders = 0, 4, [0] * (len(candidate) + 1)
+    for end in range(4, len(candidate)):
+        char = candidate[end]
+        if char != " ":
+            remainder = (remainder * (10 if char.isdigit() else 100) + int(char, 36)) % 97
+            length += 1
+        # The remainder of the rearranged IBAN: these characters, then the first four (six digits).
+        remainders[end + 1] = (remainder * 1_000_000 + head) % 97 if 15 <= length <= 34 else 0
+    for end in range(len(candidate), _IBAN_MIN - 1, -1):
+        if candidate[end - 1] != " " and remainders[end] == 1:
+            return end
+    return None
 
 
 def _ips(text: str, hits: Hits) -> Iterator[Span]:
@@ -925,7 +946,8 @@ def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
 
 # Names, addresses and identity numbers in scripts the prefilter cannot see (scripts.py): one search over a
 # text that is not ASCII.
-_SCRIPT_LABEL, _SCRIPT_WORDS = scripts.script_label(sorted(identity.LABELS - _LATIN1_IDENTITY_LABELS))
+_SCRIPT_LABEL, _SCRIPT_WORD_FORMS = scripts.script_label(sorted(identity.LABELS - _LATIN1_IDENTITY_LABELS))
+_SCRIPT_WORDS = Literals(_SCRIPT_WORD_FORMS)
 
 
 def _script_street(text: str, m: re.Match[str]) -> Span | None:
@@ -941,25 +963,11 @@ def _script_street(text: str, m: re.Match[str]) -> Span | None:
     return Span(start, end, "ADDRESS", 40)
 
 
-def _script_words(text: str) -> Iterator[re.Match[str]]:
-    """The matches of _SCRIPT_WORDS, as its ``finditer`` over the whole text yields them. Every word starts
-    with a character outside Latin-1 ("?" in the Latin-1 bytes), and none holds a line break, so only
-    the lines holding a "?" are searched: found by ``bytes.find`` (memchr), where the search over the
-    whole text cost 16 ms per MB of mixed output, most of whose lines are Latin-1."""
-    data = text.encode("latin-1", "replace")
-    pos = data.find(b"?")
-    while pos != -1:
-        end = data.find(b"\n", pos)
-        end = len(data) if end == -1 else end
-        yield from _SCRIPT_WORDS.finditer(text, data.rfind(b"\n", 0, pos) + 1, end)
-        pos = data.find(b"?", end)
-
-
 def _script_values(text: str, hits: Hits) -> Iterator[Span | None]:
     if text.isascii():
         return
-    for word in _script_words(text):
-        m = _SCRIPT_LABEL.match(text, word.start())
+    for start, _ in _SCRIPT_WORDS.spans(text):
+        m = _SCRIPT_LABEL.match(text, start)
         if m is None:
             continue
         kind, end = m.lastgroup, m.end()
