@@ -486,3 +486,16 @@ def test_iban_prefix_search_agrees_with_the_checksum_of_each_prefix() -> None:
     found = [_iban_end(c) for c in matches]
     assert found == [each_prefix(c) for c in matches]
     assert found[:3] == [27, 22, 15] and sum(end is not None for end in found) > 1_000
+
+
+def test_unrepeated_text_is_the_mixed_text_with_new_digits() -> None:
+    """The benchmark's second text: the same characters but digits, the same on every run, and no line
+    holding a number repeated (the mixed text repeats one unit)."""
+    from level5.tools.safety_eval import DEFAULT_CORPORA, mixed_text, unrepeated_text
+
+    mixed, text = mixed_text(DEFAULT_CORPORA, 300_000), unrepeated_text(DEFAULT_CORPORA, 300_000)
+    assert text == unrepeated_text(DEFAULT_CORPORA, 300_000) and len(text) == len(mixed)
+    assert re.sub(r"\d", "0", text) == re.sub(r"\d", "0", mixed) and text != mixed
+    numbered = [line for line in text.split("\n") if re.search(r"\d{3}", line)]
+    assert len(set(numbered)) > 0.99 * len(numbered)
+    assert len(set(line for line in mixed.split("\n") if re.search(r"\d{3}", line))) < 0.5 * len(numbered)
