@@ -435,3 +435,70 @@ def test_a_repeated_value_gets_one_placeholder_every_time() -> None:
     out = redacted("call 415-555-2671, 415-555-2671 or mail a@example.org, a@example.org")
     phones, emails = re.findall(r"\[PHONE:\w+\]", out), re.findall(r"\[EMAIL:\w+\]", out)
     assert len(phones) == len(emails) == 2 and len(set(phones)) == len(set(emails)) == 1
+
+
+def test_literal_search_finds_what_the_alternation_finds() -> None:
+    """The literal search for words in other scripts (Hyperscan over UTF-8) gives the spans that
+    ``finditer`` of the words' alternation, longest first, gives: leftmost, longest, not overlapping."""
+    from level5.safety.prefilter import Literals
+    from level5.safety.redaction import _SCRIPT_WORD_FORMS
+
+    words = ["ab", "abc", "bcd", "住所", "住", "所在地", "ул.", "\ud800x"]
+    alternation = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+    text = "xabcd 住所在地 abcbcd ул.ул. é住所\ud800x abc"
+    expected = [(m.start(), m.end()) for m in alternation.finditer(text)]
+    assert Literals(words).spans(text) == expected and len(expected) == 9
+    forms = re.compile("|".join(re.escape(w) for w in _SCRIPT_WORD_FORMS))
+    sample = "氏名: 山田太郎\n住所: 東京都港区1-2-3\nИмя: Ольга, ул. Ленина 5\nשם: דנה כהן, רחוב הרצל 12\n"
+    assert Literals(_SCRIPT_WORD_FORMS).spans(sample) == [
+        (m.start(), m.end()) for m in forms.finditer(sample)
+    ]
+
+
+def test_an_identity_format_that_fails_inside_is_no_match() -> None:
+    """python-stdnum 2.2's Chinese check raises KeyError for a Hong Kong birthplace code (81...) instead
+    of answering: the redaction must still finish, leaving such a number as it is."""
+    text = "身份证号: 810675441911198184 and 810675441911198184"
+    assert redacted(text).endswith("810675441911198184 and 810675441911198184")
+
+
+def test_iban_prefix_search_agrees_with_the_checksum_of_each_prefix() -> None:
+    """The one-pass remainders pick the prefix that checking every prefix with iban_ok picks."""
+    import random
+
+    from level5.safety.redaction import _IBAN, _IBAN_MIN, _iban_end
+
+    def each_prefix(candidate: str) -> int | None:
+        for end in range(len(candidate), _IBAN_MIN - 1, -1):
+            if candidate[end - 1] != " " and iban_ok(candidate[:end].replace(" ", "")):
+                return end
+        return None
+
+    rng = random.Random(15)
+    letters, digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789"
+    candidates = ["DE89 3704 0044 0532 0130 00 BIC", "GB82WEST12345698765432", "NO9386011117947"]
+    for _ in range(20_000):
+        body = "".join(
+            (" " if rng.random() < 0.2 else "") + rng.choice(digits if rng.random() < 0.7 else letters)
+            for _ in range(rng.randrange(10, 40))
+        )
+        candidates.append(
+            rng.choice(letters) + rng.choice(letters) + rng.choice(digits) + rng.choice(digits) + body
+        )
+    matches = [m.group() for c in candidates if (m := _IBAN.match(c))]
+    found = [_iban_end(c) for c in matches]
+    assert found == [each_prefix(c) for c in matches]
+    assert found[:3] == [27, 22, 15] and sum(end is not None for end in found) > 1_000
+
+
+def test_unrepeated_text_is_the_mixed_text_with_new_digits() -> None:
+    """The benchmark's second text: the same characters but digits, the same on every run, and no line
+    holding a number repeated (the mixed text repeats one unit)."""
+    from level5.tools.safety_eval import DEFAULT_CORPORA, mixed_text, unrepeated_text
+
+    mixed, text = mixed_text(DEFAULT_CORPORA, 300_000), unrepeated_text(DEFAULT_CORPORA, 300_000)
+    assert text == unrepeated_text(DEFAULT_CORPORA, 300_000) and len(text) == len(mixed)
+    assert re.sub(r"\d", "0", text) == re.sub(r"\d", "0", mixed) and text != mixed
+    numbered = [line for line in text.split("\n") if re.search(r"\d{3}", line)]
+    assert len(set(numbered)) > 0.99 * len(numbered)
+    assert len(set(line for line in mixed.split("\n") if re.search(r"\d{3}", line))) < 0.5 * len(numbered)

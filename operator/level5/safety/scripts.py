@@ -2,9 +2,9 @@
 and the structures around the values, for layer 5 (``redaction.py``).
 
 The Hyperscan prefilter sees one byte per character (Latin-1), so a label in Han, Hangul, Hebrew, Arabic,
-Devanagari, Thai or Cyrillic letters is invisible to it. These are found by one Python search over texts
-that are not ASCII (``SCRIPT_LABEL``, about 5 ms per MB of mixed output), which finds, in any of these
-scripts:
+Devanagari, Thai or Cyrillic letters is invisible to it. In a text that is not ASCII, a literal search
+over its UTF-8 bytes (``prefilter.Literals``, under a millisecond per MB) finds where one of the words
+stands, and ``SCRIPT_LABEL`` is matched there, which finds, in any of these scripts:
 - a **label** for a person, an address or an identity number (``姓名``, ``이름``, ``שם``, ``الاسم``, ``नाम``,
   ``ชื่อ``, ``ФИО``; ``住所``, ``주소``, ``כתובת``, ``العنوان``, ``पता``, ``ที่อยู่``, ``Адрес``; ``ИНН``...)
   directly followed by ``:``, ``：``, ``=`` or ``>`` (a key, a field, an XML tag). A label followed by more
@@ -78,12 +78,17 @@ _UNSPACED = re.compile("[\u0e00-\u109f\u1780-\u17ff\u2e80-\u9fff\uf900-\ufaff]")
 may follow another word directly."""
 
 
-def _alternation(words: tuple[str, ...] | list[str], spaced: bool | None = None) -> str:
+def _forms(words: tuple[str, ...] | list[str], spaced: bool | None = None) -> list[str]:
     """The words, in their written, capitalised and upper-case forms (cheaper than IGNORECASE over a
     megabyte), longest first; with `spaced`, only the words of spaced (or unspaced) scripts."""
     chosen = [w for w in words if spaced is None or spaced != bool(_UNSPACED.match(w))]
     forms = {form for w in chosen for form in (w, w[:1].upper() + w[1:], w.upper())}
-    return "|".join(re.escape(w) for w in sorted(forms, key=len, reverse=True)) or "(?!)"
+    return sorted(forms, key=len, reverse=True)
+
+
+def _alternation(words: tuple[str, ...] | list[str], spaced: bool | None = None) -> str:
+    """The words' forms (``_forms``) as one alternation, longest first."""
+    return "|".join(re.escape(w) for w in _forms(words, spaced)) or "(?!)"
 
 
 def _labels(words: tuple[str, ...] | list[str]) -> str:
@@ -94,13 +99,13 @@ def _labels(words: tuple[str, ...] | list[str]) -> str:
 _SEPARATOR = r"[ \t]*[\"'»」』]?[ \t]*(?:[:：=]|=>|>)[ \t]*[\"'«「『]?[ \t]*"
 
 
-def script_label(identity_labels: list[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+def script_label(identity_labels: list[str]) -> tuple[re.Pattern[str], list[str]]:
     """What is found in a non-ASCII text (labels, with identity labels in these scripts; titles,
-    honorifics and street words), and the search that finds where: every word as a plain literal, which
-    Python's re scans for far faster (5 ms per MB) than the pattern whose boundaries it then checks there
-    (half a second per MB when searched for directly)."""
+    honorifics and street words), and where to look for it: every word as a plain literal (all its
+    forms, longest first), which a literal search finds far faster than the pattern whose boundaries is
+    then checked there (half a second per MB when searched for directly in Python's re)."""
     words = (*PERSON_LABELS, *ADDRESS_LABELS, *identity_labels, *TITLES_BEFORE, *TITLES_ATTACHED)
-    literals = re.compile(_alternation((*words, *HONORIFICS_AFTER, *STREET_WORDS)))
+    literals = _forms((*words, *HONORIFICS_AFTER, *STREET_WORDS))
     return re.compile(
         rf"(?:(?P<person>{_labels(PERSON_LABELS)})|(?P<address>{_labels(ADDRESS_LABELS)})){_SEPARATOR}"
         rf"|(?P<identity>{_labels(identity_labels)})[ \t]*[\"'»]?[ \t]*(?:[:：=>#№][ \t]*[\"'«]?[ \t]*)?"

@@ -16,6 +16,7 @@ data they have not seen. ``injection_speed`` and ``redaction_speed`` are what a 
 from __future__ import annotations
 
 import json
+import random
 import re
 import statistics
 import time
@@ -352,6 +353,18 @@ def mixed_text(corpora: Path, size: int) -> str:
     return (unit * (size // len(unit) + 1))[:size]
 
 
+_DIGIT = re.compile(r"\d")
+
+
+def unrepeated_text(corpora: Path, size: int) -> str:
+    """`mixed_text` with every digit drawn again (a fixed seed, so the text is the same on every run): the
+    mixed text repeats one unit, and within it the clean look-alikes recur about 14 times, so work
+    that is memoised within one text (libphonenumber's answer per candidate) looks cheaper there than
+    on output whose numbers all differ. Here no line holding a digit repeats."""
+    rng = random.Random(15)  # noqa: S311 (benchmark text, not a secret)
+    return _DIGIT.sub(lambda _: str(rng.randrange(10)), mixed_text(corpora, size))
+
+
 @dataclass(frozen=True)
 class Throughput:
     """Megabytes per second of wall-clock time and per CPU-second of this process (on a shared machine
@@ -361,9 +374,12 @@ class Throughput:
     cpu: float
 
 
-def redaction_speed(size: int = 4_000_000, corpora: Path = DEFAULT_CORPORA) -> Throughput:
-    """Redaction throughput on `size` characters of mixed text (one call, as for one output)."""
-    text = mixed_text(corpora, size)
+def redaction_speed(
+    size: int = 4_000_000, corpora: Path = DEFAULT_CORPORA, text_of: Callable[[Path, int], str] = mixed_text
+) -> Throughput:
+    """Redaction throughput on `size` characters of mixed text, or of another `text_of` (one call, as for
+    one output)."""
+    text = text_of(corpora, size)
     redactor = Redactor(b"level5-bench")
     redactor.redact(text[:20_000])  # libphonenumber loads its metadata on first use: not throughput
     started, cpu = time.perf_counter(), time.process_time()
@@ -389,6 +405,7 @@ def redaction_growth(size: int = 1_000_000, corpora: Path = DEFAULT_CORPORA) -> 
 def bench_rows(corpora: Path = DEFAULT_CORPORA) -> list[tuple[str, str, str]]:
     """`make bench`'s rows for layers 1 and 5 (figure, value, how), measured in this process."""
     redaction = redaction_speed(corpora=corpora)
+    unrepeated = redaction_speed(corpora=corpora, text_of=unrepeated_text)
     checks = injection_speed(corpora=corpora)
     return [
         (
@@ -397,6 +414,12 @@ def bench_rows(corpora: Path = DEFAULT_CORPORA) -> list[tuple[str, str, str]]:
             f"{redaction.cpu:.1f} MB per CPU-second; level5.tools.safety_eval.redaction_speed(): 4 MB of the "
             f"redaction corpus's clean look-alikes, one line in ten with a planted value; 4x the text took "
             f"{redaction_growth(corpora=corpora):.1f}x the time",
+        ),
+        (
+            "redaction, program output without repeated numbers",
+            f"{unrepeated.wall:.1f} MB/s",
+            f"{unrepeated.cpu:.1f} MB per CPU-second; level5.tools.safety_eval.unrepeated_text(): the same "
+            f"4 MB with every digit drawn again, so no line holding a number repeats",
         ),
         (
             "injection checks",
