@@ -297,8 +297,9 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
     services.metrics.task_phase(task.uid, status.phase)
     if status.phase.terminal:
         return
-    # Fencing: from here on, this instance's writes fail once another claims the task.
-    await sink.claim(read_at, raw.get("status") or {})
+    # Fencing: from the first status write on (the claim), this instance's writes fail once another claims
+    # the task.
+    sink.claim(read_at, raw.get("status") or {})
     checkpoint = (status.audit.seq, status.audit.hash) if status.audit is not None else None
     refusal = await services.audit.check(checkpoint)
     journal = Journal(task, status, sink, services.audit, services.metrics, utcnow)

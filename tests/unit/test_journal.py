@@ -141,9 +141,10 @@ async def test_a_steps_records_share_one_fsync_before_the_status_naming_them(tmp
     journal = Journal(TASK, AgentTaskStatus(), sink, audit, Metrics(), lambda: datetime.now(UTC))
     for kind in ("prompt", "answer", "code"):
         await journal.record(kind, 1, {"n": kind})
-    assert order == [] and len(log.read_text().splitlines()) == 3  # written (a dying process keeps them)
+    # The first record follows a status write (an operator's claim on the task), then none until a save.
+    assert order == ["status"] and len(log.read_text().splitlines()) == 3  # a dying process keeps them
     await journal.save(journal.status.model_copy(update={"iteration": 1}))
-    assert order == ["fsync", "status"]
+    assert order == ["status", "fsync", "status"]
     assert journal.status.audit is not None and journal.status.audit.seq == 2  # the checkpoint is synced
     await journal.save(journal.status.model_copy(update={"iteration": 2}))  # nothing new to make durable
-    assert order == ["fsync", "status", "status"]
+    assert order == ["status", "fsync", "status", "status"]

@@ -40,25 +40,30 @@ class KubeStatusSink:
         self._body = body
         self._driver = driver
         self._version: str | None = None
+        self._claimed_from: dict[str, Any] | None = None  # the status read, while the claim is unwritten
 
-    async def claim(self, read_at: str, status_read: dict[str, Any]) -> None:
+    def claim(self, read_at: str, status_read: dict[str, Any]) -> None:
         """Take the task over from whichever instance drove it, unless its status changed since it was read
-        (`status_read`, at resourceVersion `read_at`): then kopf restarts the daemon on the fresh object. A
-        conflict with a change of metadata alone (kopf's own annotations and finalizer, written as a new task
-        is first handled) leaves that status as read, and the claim is repeated on the new version."""
+        (`status_read`, at resourceVersion `read_at`): then kopf restarts the daemon on the fresh object. The
+        claim is the first status write itself (every status write carries `driver`), conditional on
+        `read_at`; the Journal writes the status before the task's first audit record, so nothing is recorded
+        before the claim holds, and a task's first step costs one status write, not two. A conflict with a
+        change of metadata alone (kopf's own annotations and finalizer, written as a new task is first
+        handled) leaves that status as read, and the write is repeated on the new version."""
+        self._version, self._claimed_from = read_at, status_read
 
-        def unchanged(current: dict[str, Any]) -> None:
-            if (current.get("status") or {}) != status_read:
-                message = "the task's status changed while it was claimed; reading it again"
-                raise kopf.TemporaryError(message, delay=1)
-
-        await self._write({"driver": self._driver}, read_at, unchanged)
+    def _unchanged(self, current: dict[str, Any]) -> None:
+        if (current.get("status") or {}) != self._claimed_from:
+            message = "the task's status changed while it was claimed; reading it again"
+            raise kopf.TemporaryError(message, delay=1)
 
     async def save(self, status: AgentTaskStatus) -> None:
         # A JSON merge patch of the whole status: None fields become null and are removed, lists are
         # replaced, so the stored status equals the model.
         fields = status.model_copy(update={"driver": self._driver}).model_dump(mode="json", by_alias=True)
-        await self._write(fields, self._version, self._still_driving)
+        claiming = self._claimed_from is not None
+        await self._write(fields, self._version, self._unchanged if claiming else self._still_driving)
+        self._claimed_from = None
 
     def _still_driving(self, current: dict[str, Any]) -> None:
         driver = (current.get("status") or {}).get("driver")

@@ -53,6 +53,7 @@ class Journal:
         # The one writer of status patches (see save_soon), and whether self.status holds more than it wrote.
         self._writer: asyncio.Task[None] | None = None
         self._dirty = False
+        self._written = False  # a status write went out: the sink's claim on the task (KubeStatusSink) holds
 
     async def save(
         self, status: AgentTaskStatus, phase: Phase | None = None, reason: str = "", message: str = ""
@@ -83,6 +84,7 @@ class Journal:
     async def _write(self) -> None:
         while self._dirty:
             self._dirty = False
+            self._written = True
             # Audit before status: the status names the last record as its checkpoint, so every record it
             # follows is made durable first, all of them with one fsync (records are written, not synced).
             try:
@@ -150,7 +152,11 @@ class Journal:
     async def record(self, kind: str, iteration: int | None, data: dict[str, object]) -> None:
         """One audit record; the step key lets readers collapse a record repeated after a crash. A status
         written in the background goes out first: when another operator instance has taken the task over
-        (fencing, see KubeStatusSink), that write is refused and this instance records nothing more."""
+        (fencing, see KubeStatusSink), that write is refused and this instance records nothing more. The
+        first record of a Journal follows a status write (the status as it is, if none went out yet): that
+        write is the instance's claim on the task."""
+        if not self._written:
+            self.save_soon(self.status)
         await self.flush()
         step = f"{self.task.uid}/{iteration}/{kind}"
         try:
