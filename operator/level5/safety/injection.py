@@ -114,7 +114,7 @@ _DISMISS_VERB = r"(?:ignore|disregard|forget|scratch|discard|drop|erase|clear|wi
 _TOLD = r"\byou(?: were|'ve been| have been| had been) (?:told|given|instructed|taught)\b"
 # The loop's own roles and steps (generate, review, evaluate, refine): text that waits for them or speaks
 # for them is not the task's.
-_LOOP_ROLE = r"(?:evaluator|reviewer|grader|judge|generator|planner|refine(?:ment)? step|next (?:iteration|round|run)|iteration \d+|round \d+)"
+_LOOP_ROLE = r"(?:evaluator|reviewer|grader|judge|generator|planner|refine(?:ment)? step|next (?:iteration|round|run)|iteration \d+|round \d+)"  # noqa: E501
 _MODEL = r"\b(?:you|your|assistant|ai|model|llm|chatgpt|gpt|claude|ai agent|the agent|bot)\b"
 
 _FEATURES = (
@@ -467,7 +467,9 @@ _FEATURES = (
         1.5,
         r"\b(?:networking|network access|internet access|egress) (?:enabled|turned on|allowed|switched on)\b|\b(?:enable|turn on|switch on|allow) (?:the )?(?:networking|network access|internet access|egress)\b",  # noqa: E501
     ),
-    _f("system", 1.5, r"\bshell\b.{0,30}\b(?:\d{1,3}\.){3}\d{1,3}\b|\b(?:\d{1,3}\.){3}\d{1,3} port \d{2,5}\b"),
+    _f(
+        "system", 1.5, r"\bshell\b.{0,30}\b(?:\d{1,3}\.){3}\d{1,3}\b|\b(?:\d{1,3}\.){3}\d{1,3} port \d{2,5}\b"
+    ),
     _f(
         "system",
         1.5,
@@ -515,8 +517,8 @@ _FEATURES = (
     _f(
         "persistence",
         1.5,
-        rf"\b(?:when|once|after|as soon as|whenever) (?:the )?{_LOOP_ROLE}\b.{{0,30}}\b(?:asks?|runs?|checks?|requests?|reviews?|looks?)\b"
-        rf"|\b(?:note|reminder|memo)\b.{{0,15}}\bfor (?:the )?(?:(?:next|later|following) )?(?:iteration|round|refine(?:ment)? step)\b",
+        rf"\b(?:when|once|after|as soon as|whenever) (?:the )?{_LOOP_ROLE}\b.{{0,30}}\b(?:asks?|runs?|checks?|requests?|reviews?|looks?)\b"  # noqa: E501
+        rf"|\b(?:note|reminder|memo)\b.{{0,15}}\bfor (?:the )?(?:(?:next|later|following) )?(?:iteration|round|refine(?:ment)? step)\b",  # noqa: E501
     ),
 )
 
@@ -579,7 +581,7 @@ _GOAL_NETWORK_API = re.compile(
 _GOAL_SYSTEM_API = re.compile(
     r"\bctypes\b|\bptrace\b|\bcdll\b|\blibc\b|docker\.sock\b|/var/run/docker\b|\bkubernetes api\b"
     r"|\bkube-?apiserver\b|/api/v1/|\bkubectl\b|\bin-?cluster (?:config|configuration|credentials|client)\b"
-    r"|\bload_incluster_config\b|\b(?:every|all|each) secrets? (?:in|across) the (?:cluster|namespaces?)\b|\bfork bombs?\b|\bos\.fork\b|:\(\)\s*\{"
+    r"|\bload_incluster_config\b|\b(?:every|all|each) secrets? (?:in|across) the (?:cluster|namespaces?)\b|\bfork bombs?\b|\bos\.fork\b|:\(\)\s*\{"  # noqa: E501
 )
 # Paths outside the sandbox's own: asked for in a goal, a capability it forbids; in program output, just
 # what an error message or the runtime policy's report names.
@@ -587,7 +589,7 @@ _GOAL_SYSTEM_API = re.compile(
 # you to ..."): program output and reference data have no business steering the review or the next step.
 _LOOP_NOTE = re.compile(
     rf"\b(?:note|message|instructions?|reminder|memo|hint)s? (?:to|for) (?:the |any )?(?:\w+ )?{_LOOP_ROLE}\b"
-    rf"|\b{_LOOP_ROLE} (?:wants|asks|needs|expects|requires|told|instructs|orders) (?:you|the (?:ai|model|assistant|agent))\b"
+    rf"|\b{_LOOP_ROLE} (?:wants|asks|needs|expects|requires|told|instructs|orders) (?:you|the (?:ai|model|assistant|agent))\b"  # noqa: E501
     rf"|\b(?:tell|ask|instruct|order) (?:the )?{_LOOP_ROLE} to\b"
 )
 _GOAL_PATH = re.compile(r"(?<![\w.])/(?:home|etc|root|proc|sys|usr|dev|boot|mnt|opt|srv)/[\w./-]*")
@@ -596,7 +598,9 @@ _QUOTED = re.compile(
     r"'[^'\n]{6,}'|\"[^\"\n]{6,}\"|`[^`\n]{6,}`|\u201c[^\u201d\n]{6,}\u201d|\u2018[^\u2019\n]{6,}\u2019"
     r"|\u00ab[^\u00bb\n]{6,}\u00bb|\u201e[^\u201c\u201d\n]{6,}[\u201c\u201d]|\u300c[^\u300d\n]{2,}\u300d"
 )
-_ATTACK_LABELS = re.compile(r"\b(?:jailbreak(?:s|ing)?|prompt[- ]injections?|injections?|attacks?|malicious|unsafe)\b")
+_ATTACK_LABELS = re.compile(
+    r"\b(?:jailbreak(?:s|ing)?|prompt[- ]injections?|injections?|attacks?|malicious|unsafe)\b"
+)
 _COUNTING = re.compile(
     r"\b(?:count|tally|how many|how often|classify|categori[sz]e|label|tag|annotate|flag|mark|measure|share"
     r"|frequency|detect|identify|find|search|grep|per day|report)\b"
