@@ -52,6 +52,7 @@ from level5.safety.concepts import (
     dismissal_near_object,
     folded_concepts,
     restrictions_lifted,
+    safeguard_switched_off,
 )
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
@@ -733,7 +734,9 @@ _LEXICON_LETTERS = re.compile(
 _BORROWED_WORDS = re.compile(
     r"\b(?:api|token|prompt|root|admin|sudo|env|ssh|password|passwort|kubeconfig)s?\b"
 )
-_BORROWED_SKELETONS = re.compile(r"^(?:pr[mn]pt|ps+vr?t|nstr[kc]|jr?brk|kbknfk|tmnstr)")
+# "server" too (сервер, सर्भर, سرور -> srvr, srbr): the sandbox has no network, so a server named in a goal
+# the lexicon cannot read is where something is to be sent or fetched from.
+_BORROWED_SKELETONS = re.compile(r"^(?:pr[mn]pt|ps+vr?t|nstr[kc]|jr?brk|kbknfk|tmnstr|sr[vbf]r)")
 _SKELETON = str.maketrans({"l": "r", "w": "v", "d": "t", "z": "s", "c": "k", "q": "k", "h": None})
 _VOWELS = re.compile(r"[aeiouy']+")
 
@@ -754,18 +757,28 @@ def _skeletons(text: str) -> list[str]:
     ]
 
 
+_CHAT_WORD = re.compile(r"[a-z0-9']*[a-z][a-z0-9']*")
+
+
 def _unread_with_borrowed_words(text: str) -> bool:
     """A text in a language the lexicon cannot read that holds a borrowed technical word."""
     letters = [c for c in text.lower() if c.isalpha()]
     if not letters:
         return False
     if all(_LEXICON_LETTERS.match(c) for c in letters):
-        words = re.findall(r"[a-z']+", anyascii(text).lower())
+        # A digit inside a word is a letter of a chat alphabet (Arabizi "ib3at", "mwaf2a"), not a break
+        # that leaves English-looking scraps ("at", "a") behind.
+        words = _CHAT_WORD.findall(anyascii(text).lower())
         english = sum(word in ENGLISH_FUNCTION_WORDS for word in words)
         return (
             len(words) >= _MIN_WORDS
             and english < ENGLISH_SHARE * len(words)
-            and any(_LATIN_BORROWED.search(skeleton) for skeleton in _skeletons(text))
+            and (
+                any(_LATIN_BORROWED.search(skeleton) for skeleton in _skeletons(text))
+                # Latin letters: only the English spelling ("serverga", "el server"), as "servir" is a
+                # Romance verb with the same skeleton.
+                or any(word.startswith("server") for word in words)
+            )
         )
     if _BORROWED_WORDS.search(unicodedata.normalize("NFKC", text).lower()):
         return True
@@ -804,6 +817,9 @@ def _score(normal: str, *, decoded: bool = False) -> dict[str, float]:
     if "leak" not in scores and (folded_disclosure or disclosure_of_secret(normal)):
         # Unsure on its own ("muestra la columna clave"): an escalation, more with other features.
         scores["leak"] = ESCALATE_SCORE
+    if "safety" not in scores and safeguard_switched_off(normal):
+        # Unsure on its own too, as the disclosure above.
+        scores["safety"] = ESCALATE_SCORE
     if "roleplay" not in scores and restrictions_lifted(normal):
         scores["roleplay"] = ESCALATE_SCORE
     return scores
