@@ -485,7 +485,7 @@ _FEATURES = (
     _f(
         "exfiltration",
         2.0,
-        r"\b(?:qr[- ]?codes?|barcodes?|footers?|watermarks?)\b.{0,40}\b(?:tokens?|secret\w*|api[ _]?keys?|passwords?|credentials?|environment variables?|env vars?)\b",  # noqa: E501
+        r"\b(?:qr[- ]?codes?|barcodes?|footers?|watermarks?)\b.{0,60}\b(?:tokens?|secret\w*|api[ _]?keys?|passwords?|credentials?|environment variables?|env vars?)\b",  # noqa: E501
     ),
     _f(
         "safety",
@@ -518,7 +518,7 @@ _FEATURES = (
     _f(
         "persistence",
         1.5,
-        rf"\b(?:when|once|after|as soon as|whenever) (?:the )?{_LOOP_ROLE}\b.{{0,30}}\b(?:asks?|runs?|checks?|requests?|reviews?|looks?)\b"  # noqa: E501
+        rf"\b(?:when|once|after|as soon as|whenever) (?:the )?{_LOOP_ROLE} (?:\w+ )?(?:asks?|runs?|checks?|requests?|reviews?|looks?)\b"  # noqa: E501
         rf"|\b(?:note|reminder|memo)\b.{{0,15}}\bfor (?:the )?(?:(?:next|later|following) )?(?:iteration|round|refine(?:ment)? step)\b",  # noqa: E501
     ),
 )
