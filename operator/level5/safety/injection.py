@@ -177,7 +177,7 @@ _FEATURES = (
     _f(
         "roleplay",
         2.5,
-        r"\b(?:(?:now|as|be|called|named) dan|dan mode|do anything now|(?<!that have )(?<!that has )(?<!which have )(?<!which has )developer mode(?!\s*[:=]\s*(?:off|false|disabled|no|0)\b)|dev mode|jailbreak|jailbroken|god mode|sudo mode|unrestricted mode|evil (?:mode|confidant)|aim mode)\b",  # noqa: E501
+        r"\b(?:(?:now|as|be|called|named) dan|dan mode|do anything now|developer mode(?<!that have developer mode)(?<!that has developer mode)(?<!which have developer mode)(?<!which has developer mode)(?!\s*[:=]\s*(?:off|false|disabled|no|0)\b)|dev mode|jailbreak|jailbroken|god mode|sudo mode|unrestricted mode|evil (?:mode|confidant)|aim mode)\b",  # noqa: E501
     ),
     _f(
         "roleplay",
@@ -232,7 +232,7 @@ _FEATURES = (
     _f(
         "credential",
         1.5,
-        r"/var/run/secrets|(?<![\w.])/run/secrets\b|\bmounted secrets\b|serviceaccount/token|service[- ]account[- ]token|\.ssh/|id_rsa|\.aws/credentials|\.kube/config|\bkubeconfig\b|169\.254\.169\.254|metadata\.google\.internal",  # noqa: E501
+        r"/run/secrets\b|mounted secrets\b|serviceaccount/token|service[- ]account[- ]token|\.ssh/|id_rsa|\.aws/credentials|\.kube/config|\bkubeconfig\b|169\.254\.169\.254|metadata\.google\.internal",  # noqa: E501
     ),
     _f(
         "credential",
@@ -244,7 +244,7 @@ _FEATURES = (
     _f(
         "system",
         1.5,
-        r"(?<![\w.])/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions))|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
+        r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions))|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
     ),
     _f(
         "system",
