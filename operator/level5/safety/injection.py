@@ -26,7 +26,12 @@ that holds a borrowed technical word is escalated. The same concepts are read in
 their languages by romanised keys (``romanised``: Hindi typed in Latin letters, Persian in Tajik
 Cyrillic) and without diacritics; "show or send a secret" and "without restrictions" are concepts too
 (``concepts.DISCLOSURE``, ``concepts.LIFTED``), and in data a line head addressing the assistant in any
-of ``concepts.ASSISTANT``'s languages ("Hinweis an den KI-Assistenten: ...") is suspect in itself.
+of ``concepts.ASSISTANT``'s languages ("Hinweis an den KI-Assistenten: ...") is suspect in itself, and
+so is data that speaks to the loop's own roles or for them ("NOTE TO THE EVALUATOR:", "the reviewer wants
+you to ..."). Switching off a safety check, a review or an approval is a concept too
+(``concepts.SWITCHED_OFF``), and a server named in a goal the lexicon cannot read is a borrowed word.
+Overrides are also found by how the model got what they dismiss ("everything you were told", "the rules
+you were given ...; disregard them") and by a reset announced inside the conversation ("context flushed").
 
 Blocked only when sure (score at least ``BLOCK_SCORE``); unsure is escalated to a person. A goal whose
 only attack is inside quotes and that asks for counting or classifying is escalated, never blocked.
