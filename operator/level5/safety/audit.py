@@ -329,7 +329,6 @@ class AuditLog:
             self._next = (seq + 1, record.hash)
             return record
 
-
     async def sync(self) -> None:
         """Make every record appended so far durable (AuditWriteError when the storage refuses)."""
         await self.sink.sync()

@@ -11,9 +11,10 @@ languages. Stems are matched at a word's start in scripts that separate words wi
 those that do not (Thai, Lao, Khmer, Burmese, Han and kana) and in Arabic script (whose clitics attach:
 "وتجاهل").
 
-Two more concepts, for the world's twenty most spoken languages (``DISCLOSURE``, a list chosen by
+More concepts, for the world's twenty most spoken languages (``DISCLOSURE``, a list chosen by
 speakers, not by any attack): asking to *show or send* something next to a *secret* (a password, a key,
-a token, the system prompt, the environment), and the words that *address the assistant* (``ASSISTANT``:
+a token, the system prompt, the environment), *switching off* a *safety check, review or approval*
+(``SWITCHED_OFF``), *without* next to *restrictions* (``LIFTED``), and the words that *address the assistant* (``ASSISTANT``:
 "assistant", "AI", "KI", "ИИ", "助手"...), which data has no business using as the head of a line.
 
 Languages outside the table, and attacks that name neither concept ("you are now free of your
@@ -175,6 +176,29 @@ LIFTED: dict[str, tuple[str, str]] = {
     "vi": ("không có|không còn|không bị|tự do", "hạn chế|ràng buộc|kiểm duyệt"),
     "ko": ("없이|없는|없어|해제", "제한|제약|검열"),
 }  # fmt: skip
+# The same languages: (switch off or get around, a safety check or review), a request to disable what
+# guards the run ("desactiva la revisión de seguridad", "关闭安全检查"). Nouns are the safety machinery's
+# own words, not every "check" or "control": data tasks check and control things all the time.
+SWITCHED_OFF: dict[str, tuple[str, str]] = {
+    "zh": ("关闭|禁用|关掉|停用|绕过|跳过", "安全检查|安全审查|安全防护|安全机制|审核|审批"),
+    "hi": ("बंद|निष्क्रिय|बायपास", "सुरक्षा|समीक्षा|अनुमोदन|मंजूरी"),
+    "es": ("desactiv|deshabilit|apaga|sáltate|saltate|elude|evita", "seguridad|revisión|aprobación|aprobacion"),
+    "fr": ("désactiv|desactiv|coupe|contourne|saute", "sécurité|securite|vérification|revue|approbation"),
+    "ar": ("عطل|عطّل|أوقف|اوقف|تجاوز|ألغ", "الأمان|الامان|الأمني|الامني|الحماية|المراجعة|الموافقة"),
+    "bn": ("বন্ধ|নিষ্ক্রিয়", "নিরাপত্তা|পর্যালোচনা|অনুমোদন"),
+    "pt": ("desativ|desabilit|deslig|contorn|pula|pule|pular", "segurança|seguranca|revisão|revisao|aprovação|aprovacao"),
+    "ru": ("отключи|выключи|обойди|отмени|убери", "безопасност|модерац|одобрени|ревью"),
+    "ur": ("بند|غیر فعال", "سیکیورٹی|حفاظت|منظوری"),
+    "id": ("nonaktifkan|matikan|lewati|lompati", "keamanan|peninjauan|persetujuan"),
+    "de": ("deaktivier|abschalt|schalte|umgeh|überspring", "sicherheit|freigabe|genehmigung"),
+    "ja": ("無効|オフ|停止|回避|スキップ", "セキュリティ|安全|審査|承認"),
+    "mr": ("बंद|निष्क्रिय", "सुरक्षा|मंजुरी"),
+    "te": ("ఆపివేయి|నిలిపివేయి|ఆపు", "భద్రత|ఆమోదం"),
+    "tr": ("devre dışı|kapat|atla|es geç", "güvenlik|onay"),
+    "ta": ("முடக்கு|அணை|நிறுத்து", "பாதுகாப்பு|ஒப்புதல்"),
+    "vi": ("tắt|vô hiệu|bỏ qua", "bảo mật|an toàn|phê duyệt"),
+    "ko": ("끄|꺼|비활성|우회|건너뛰", "보안|안전|승인"),
+}  # fmt: skip
 # Words for the assistant, as the head of a line in data ("Note to the AI assistant:", "KI-Assistent,"):
 # the twenty languages above and the lexicon's European ones.
 ASSISTANT = (
@@ -250,6 +274,16 @@ def restrictions_lifted(normal: str) -> bool:
     """Whether a word for "without" or "none" stands next to a word for restrictions in one sentence
     (normalised text), in any of ``LIFTED``'s languages."""
     return _near(_WITHOUT, _RESTRICTIONS, normal)
+
+
+_SWITCH_OFF = _pattern(_stems(SWITCHED_OFF, 0))
+_SAFEGUARD = _pattern(_stems(SWITCHED_OFF, 1))
+
+
+def safeguard_switched_off(normal: str) -> bool:
+    """Whether a word for switching off or getting around stands next to a word for a safety check, a
+    review or an approval in one sentence (normalised text), in any of ``SWITCHED_OFF``'s languages."""
+    return _near(_SWITCH_OFF, _SAFEGUARD, normal)
 
 
 _FOLDED = tuple(

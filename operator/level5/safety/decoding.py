@@ -73,8 +73,10 @@ _MORSE_CODE = dict(
             ".-", "-...", "-.-.", "-..", ".", "..-.", "--.", "....", "..", ".---", "-.-", ".-..", "--", "-.",
             "---", ".--.", "--.-", ".-.", "...", "-", "..-", "...-", ".--", "-..-", "-.--", "--..", "-----",
             ".----", "..---", "...--", "....-", ".....", "-....", "--...", "---..", "----.",
+            # punctuation too: paths ("/etc/shadow") and addresses are spelled with it
+            "-..-.", ".-.-.-", "--..--", "---...", "..--..", "-....-", ".----.", ".--.-.", "-...-", "..--.-",
         ),
-        "abcdefghijklmnopqrstuvwxyz0123456789",
+        "abcdefghijklmnopqrstuvwxyz0123456789/.,:?-'@=_",
         strict=True,
     )
 )  # fmt: skip
@@ -89,7 +91,9 @@ _NATO = re.compile(
     rf"(?i)\b(?:{'|'.join(_NATO_WORDS)})\b(?:{_NATO_GAP}\b(?:{'|'.join(_NATO_WORDS)})\b){{3,}}"
 )
 _NATO_TOKEN = re.compile(rf"(?i)\b(?:{'|'.join(_NATO_WORDS)})\b|/|\||\b(?:space|stop|break)\b")
-_BRAILLE = re.compile("[\u2800-\u28ff]{3,}")
+# A run of Braille words read as one sentence, the spaces between them kept (word by word, no feature
+# sees "ignore all rules").
+_BRAILLE = re.compile("[\u2800-\u28ff]{3,}(?:[ \t:,.]+[\u2800-\u28ff]+)*")
 _BRAILLE_LETTERS = str.maketrans(
     dict(zip("⠁⠃⠉⠙⠑⠋⠛⠓⠊⠚⠅⠇⠍⠝⠕⠏⠟⠗⠎⠞⠥⠧⠺⠭⠽⠵⠀", "abcdefghijklmnopqrstuvwxyz ", strict=True))
 )
@@ -112,6 +116,9 @@ _READS_AS_ENGLISH = 0.5
 _SENTENCE_END = re.compile(r"[\n:;.!?]")
 
 
+_LETTER_SHARE = 0.65
+
+
 def _printable(data: bytes) -> str | None:
     """Decoded bytes as text when they read as text (mostly letters and spaces), else None."""
     if data[:2] == b"\x1f\x8b" or data[:1] == b"\x78":
@@ -124,8 +131,11 @@ def _printable(data: bytes) -> str | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    # Mostly letters, and nothing unprintable: an instruction may end in a URL or a path ("... to
+    # http://203.0.113.7/k"), whose digits and punctuation are printable but not letters.
     letters = sum(c.isalpha() or c.isspace() for c in text)
-    return text if text and letters / len(text) > 0.8 else None
+    printable = all(c.isprintable() or c.isspace() for c in text)
+    return text if text and printable and letters / len(text) > _LETTER_SHARE else None
 
 
 def _bytes_of(decode: Callable[[str], bytes], run: str) -> str | None:

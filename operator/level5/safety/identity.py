@@ -88,10 +88,10 @@ LABELS: frozenset[str] = (
     frozenset(
         label.lower()
         for label in (
-        *GENERIC_LABELS,
-        *NATIVE_LABELS,
-        *(name for m in _LOADED.values() for name in _documented_names(m)),
-    )
+            *GENERIC_LABELS,
+            *NATIVE_LABELS,
+            *(name for m in _LOADED.values() for name in _documented_names(m)),
+        )
     )
     - _US_LABELS
 )

@@ -26,7 +26,12 @@ that holds a borrowed technical word is escalated. The same concepts are read in
 their languages by romanised keys (``romanised``: Hindi typed in Latin letters, Persian in Tajik
 Cyrillic) and without diacritics; "show or send a secret" and "without restrictions" are concepts too
 (``concepts.DISCLOSURE``, ``concepts.LIFTED``), and in data a line head addressing the assistant in any
-of ``concepts.ASSISTANT``'s languages ("Hinweis an den KI-Assistenten: ...") is suspect in itself.
+of ``concepts.ASSISTANT``'s languages ("Hinweis an den KI-Assistenten: ...") is suspect in itself, and
+so is data that speaks to the loop's own roles or for them ("NOTE TO THE EVALUATOR:", "the reviewer wants
+you to ..."). Switching off a safety check, a review or an approval is a concept too
+(``concepts.SWITCHED_OFF``), and a server named in a goal the lexicon cannot read is a borrowed word.
+Overrides are also found by how the model got what they dismiss ("everything you were told", "the rules
+you were given ...; disregard them") and by a reset announced inside the conversation ("context flushed").
 
 Blocked only when sure (score at least ``BLOCK_SCORE``); unsure is escalated to a person. A goal whose
 only attack is inside quotes and that asks for counting or classifying is escalated, never blocked.
@@ -52,6 +57,7 @@ from level5.safety.concepts import (
     dismissal_near_object,
     folded_concepts,
     restrictions_lifted,
+    safeguard_switched_off,
 )
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
@@ -109,6 +115,12 @@ def _f(category: str, weight: float, pattern: str) -> _Feature:
 _W = r"(?:\s+(?!\()\S+){0,4}?"
 # Whole words only ("orders" yes, "order_date" and "reorder" no).
 _OBJECTS = r"(?:instructions?|rules?|directives?|prompts?|guidelines?|constraints?|guardrails?|polic(?:y|ies)|programming|orders?|commands?|context|messages?|restrictions?|guidance|tasks?)\b"  # noqa: E501
+# Verbs that throw instructions away, and the way an instruction reached the model ("you were told").
+_DISMISS_VERB = r"(?:ignore|disregard|forget|scratch|discard|drop|erase|clear|wipe|throw away|delete|void)"
+_TOLD = r"\byou(?: were|'ve been| have been| had been) (?:told|given|instructed|taught)\b"
+# The loop's own roles and steps (generate, review, evaluate, refine): text that waits for them or speaks
+# for them is not the task's.
+_LOOP_ROLE = r"(?:evaluator|reviewer|grader|judge|generator|planner|refine(?:ment)? step|next (?:iteration|round|run)|iteration \d+|round \d+)"  # noqa: E501
 _MODEL = r"\b(?:you|your|assistant|ai|model|llm|chatgpt|gpt|claude|ai agent|the agent|bot)\b"
 
 _FEATURES = (
@@ -170,7 +182,7 @@ _FEATURES = (
     _f(
         "roleplay",
         2.5,
-        r"\b(?:(?:now|as|be|called|named) dan|dan mode|do anything now|developer mode(?!\s*[:=]\s*(?:off|false|disabled|no|0)\b)|dev mode|jailbreak|jailbroken|god mode|sudo mode|unrestricted mode|evil (?:mode|confidant)|aim mode)\b",  # noqa: E501
+        r"\b(?:(?:now|as|be|called|named) dan|dan mode|do anything now|developer mode(?<!that have developer mode)(?<!that has developer mode)(?<!which have developer mode)(?<!which has developer mode)(?!\s*[:=]\s*(?:off|false|disabled|no|0)\b)|dev mode|jailbreak|jailbroken|god mode|sudo mode|unrestricted mode|evil (?:mode|confidant)|aim mode)\b",  # noqa: E501
     ),
     _f(
         "roleplay",
@@ -225,7 +237,7 @@ _FEATURES = (
     _f(
         "credential",
         1.5,
-        r"/var/run/secrets|serviceaccount/token|service account token|\.ssh/|id_rsa|\.aws/credentials|\.kube/config|\bkubeconfig\b|169\.254\.169\.254|metadata\.google\.internal",  # noqa: E501
+        r"/run/secrets\b|mounted secrets\b|serviceaccount/token|service[- ]account[- ]token|\.ssh/|id_rsa|\.aws/credentials|\.kube/config|\bkubeconfig\b|169\.254\.169\.254|metadata\.google\.internal",  # noqa: E501
     ),
     _f(
         "credential",
@@ -237,7 +249,7 @@ _FEATURES = (
     _f(
         "system",
         1.5,
-        r"\b(?:reverse shell|bind shell|rm -rf|/etc/passwd|/etc/shadow|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions))|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
+        r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions))|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
     ),
     _f(
         "system",
@@ -309,7 +321,7 @@ _FEATURES = (
     _f(
         "exfiltration",
         2.0,
-        r"\b(?:resolv\w*|look(?:s|ing)? ?up|query|nslookup|dig|gethostbyname|getaddrinfo)\b.{0,40}(?:\{[^}\s]+\}|<[^>\s]+>|\$\{?\w+\}?)\.[a-z0-9-]+\.[a-z]{2,}|\b(?:encode|put|embed|place|hide|smuggle|carry)\w*\b.{0,40}\b(?:into|in|as) (?:a |the )?(?:subdomains?|dns (?:names?|labels?|quer(?:y|ies))|hostnames?)\b",  # noqa: E501
+        r"\b(?:resolv\w*|look(?:s|ing)? ?up|query|nslookup|dig|gethostbyname|getaddrinfo)\b.{0,40}(?:\{[^}\n]{1,60}\}|<[^>\n]{1,60}>|\$\{?\w+\}?)\.[a-z0-9-]+\.[a-z]{2,}|\b(?:encode|put|embed|place|hide|smuggle|carry)\w*\b.{0,40}\b(?:into|in|as) (?:a |the )?(?:subdomains?|dns (?:names?|labels?|quer(?:y|ies))|hostnames?)\b",  # noqa: E501
     ),
     # capabilities the sandbox forbids: network, the environment, paths outside its own, installs
     _f(
@@ -360,7 +372,7 @@ _FEATURES = (
     _f(
         "roleplay",
         2.0,
-        r"\b(?:as (?:we |you )?(?:discussed|agreed|established|arranged)|you (?:already|previously|have already|earlier) (?:agreed|consented|confirmed|promised|accepted)|(?:earlier|before|previously|last time|yesterday),? you (?:agreed|consented|confirmed|promised|accepted)|you (?:already )?gave (?:your |me )?(?:consent|permission))\b|\b(?:grants?|gives?|gave) (?:you|the agent|the model|the assistant) (?:full )?(?:permission|authori[sz]ation|clearance|access)\b",  # noqa: E501
+        r"\b(?:as (?:we |you )?(?:discussed|agreed|established|arranged)|you (?:already|previously|have already|earlier) (?:agreed|consented|confirmed|promised|accepted)|(?:earlier|before|previously|last time|yesterday),? you (?:agreed|consented|confirmed|promised|accepted)|you (?:already )?gave (?:your |me )?(?:consent|permission))\b|\b(?:grants?|gives?|gave) (?:you|the agent|the model|the assistant) (?:full )?(?:permission|authori[sz]ation|clearance|access)\b|\b(?:authori[sz]es|entitles|empowers) (?:you|the agent|the model|the assistant) to\b",  # noqa: E501
     ),
     _f(
         "roleplay",
@@ -370,7 +382,7 @@ _FEATURES = (
     _f(
         "safety",
         2.0,
-        r"\b(?:network|network polic\w*|sandbox|restrictions?|limits?|filters?|the rules|guardrails) (?:is|are|has been|have been|was|were) (?:now )?(?:lifted|removed|disabled|relaxed|suspended|turned off|waived)\b|\bnetwork (?:access )?is now (?:allowed|enabled|permitted|on)\b|\b(?:usual |normal |the )?(?:limits|rules|restrictions|policies|guardrails) (?:do not|don't|no longer) apply\b",  # noqa: E501
+        r"\b(?:network|network polic\w*|sandbox|restrictions?|limits?|filters?|the rules|guardrails|(?:the )?(?:reviewer|review|evaluator|approval|safety checks?|security checks?|scanner)) (?:is|are|has been|have been|was|were) (?:now )?(?:lifted|removed|disabled|relaxed|suspended|turned off|waived)\b|\bnetwork (?:access )?is now (?:allowed|enabled|permitted|on)\b|\b(?:usual |normal |the )?(?:limits|rules|restrictions|policies|guardrails) (?:do not|don't|no longer) apply\b",  # noqa: E501
     ),
     _f(
         "roleplay",
@@ -428,6 +440,91 @@ _FEATURES = (
         "delimiter",
         2.0,
         r"[\"']?(?:tool_calls?|function_call|tool_use)[\"']?\s*:|\"name\"\s*:\s*\"(?:approve|grant|escalate|disable|bypass|skip|override)_\w+\"",
+    ),
+    # a dismissal of what the model was told, named by how it reached the model rather than by a noun
+    # ("scratch everything you were told", "the rules you were given ...; disregard them")
+    _f(
+        "override",
+        2.5,
+        rf"\b{_DISMISS_VERB}\b.{{0,25}}\b(?:everything|all|anything|whatever|what)\b.{{0,15}}{_TOLD}"
+        rf"|{_TOLD}[^\n]{{0,80}}\b{_DISMISS_VERB}\s+(?:them|it|those|these|that)\b",
+    ),
+    _f(
+        "override",
+        1.5,
+        r"\bthe only (?:valid|real|true|remaining|binding) (?:instruction|task|order|rule|command)s?\b",
+    ),
+    # a reset of the conversation announced inside it: whatever follows claims a fresh, unbound start
+    _f(
+        "override",
+        2.0,
+        r"\b(?:context|memory|conversation|session|history|chat) (?:was |has been |is |got )?(?:flushed|reset|cleared|wiped|erased|purged)\b"  # noqa: E501
+        r"|\b(?:start|starting|begin|beginning|open|opening) (?:a )?(?:new|fresh|clean) (?:session|conversation|chat|context) without\b",  # noqa: E501
+    ),
+    # the model's own guidance asked for by what hides it, without the word "prompt"
+    _f(
+        "leak",
+        1.5,
+        r"\b(?:print|show|reveal|output|display|dump|leak|disclose|repeat)\b.{0,20}\b(?:hidden|secret|internal|confidential) (?:system )?(?:polic(?:y|ies)|rules|guidelines|instructions|configuration)\b",  # noqa: E501
+    ),
+    # the sandbox's network switched on by the text
+    _f(
+        "network",
+        1.5,
+        r"\b(?:networking|network access|internet access|egress) (?:enabled|turned on|allowed|switched on)\b|\b(?:enable|turn on|switch on|allow) (?:the )?(?:networking|network access|internet access|egress)\b",  # noqa: E501
+    ),
+    _f(
+        "system", 1.5, r"\bshell\b.{0,30}\b(?:\d{1,3}\.){3}\d{1,3}\b|\b(?:\d{1,3}\.){3}\d{1,3} port \d{2,5}\b"
+    ),
+    _f(
+        "system",
+        1.5,
+        r"\b(?:whole|entire) (?:file ?system|disk|host|machine)\b|\ball files on the (?:system|host|machine|disk|node)\b",  # noqa: E501
+    ),
+    # data carried out: "reads the token and sends it out"; a secret drawn into a visible artefact
+    _f(
+        "exfiltration",
+        1.5,
+        r"\b(?:send|post|upload|ship|leak|beam)s?\b (?:it|them|this|that|those|these|the \w+) (?:out|outside|off-site|offsite|elsewhere)\b",  # noqa: E501
+    ),
+    _f(
+        "exfiltration",
+        2.0,
+        r"\b(?:qr[- ]?codes?|barcodes?|footers?|watermarks?)\b.{0,60}\b(?:tokens?|secret\w*|api[ _]?keys?|passwords?|credentials?|environment variables?|env vars?)\b",  # noqa: E501
+    ),
+    _f(
+        "safety",
+        2.0,
+        r"\b(?:drop|lift|relax|loosen|remove)\b (?:the )?(?:sandbox|safety|security|network) (?:limits|limitations|restrictions|rules|boundaries)\b",  # noqa: E501
+    ),
+    # behaviour updates that turn refusals into warnings (the "Skeleton Key" family)
+    _f(
+        "roleplay",
+        1.5,
+        r"\b(?:update|change|adjust|augment|modify|expand) (?:your|its) (?:behaviou?r|guidelines|polic(?:y|ies)|rules|programming)\b",  # noqa: E501
+    ),
+    _f(
+        "roleplay",
+        1.5,
+        r"\binstead of (?:refusing|declining|saying no|rejecting)\b|\bprefix (?:it|them|the (?:answer|output|response|reply)) with [\"'\u2018\u201c]?warning\b",  # noqa: E501
+    ),
+    # checks declared off and oversight kept blind: hiding what is done from the people who check it
+    _f(
+        "safety",
+        1.5,
+        r"\b(?:without|never|don't|do not) (?:showing|show|telling|tell|mentioning|mention|logging|printing) (?:it|this|them|anyone|the (?:user|reviewer|evaluator|operator|human))\b|\bhide (?:it|this|them) from (?:the )?(?:user|reviewer|evaluator|operator|human|logs?)\b",  # noqa: E501
+    ),
+    _f(
+        "safety",
+        2.0,
+        r"\bremov\w*\b.{0,20}\binput (?:validation|saniti[sz]ation|checks)\b",
+    ),
+    # a trigger tied to the loop's own steps: the instruction waits for a later step to act
+    _f(
+        "persistence",
+        1.5,
+        rf"\b(?:when|once|after|as soon as|whenever) (?:the )?{_LOOP_ROLE} (?:\w+ )?(?:asks?|runs?|checks?|requests?|reviews?|looks?)\b"  # noqa: E501
+        rf"|\b(?:note|reminder|memo)\b.{{0,15}}\bfor (?:the )?(?:(?:next|later|following) )?(?:iteration|round|refine(?:ment)? step)\b",  # noqa: E501
     ),
 )
 
@@ -489,15 +586,26 @@ _GOAL_NETWORK_API = re.compile(
 )
 _GOAL_SYSTEM_API = re.compile(
     r"\bctypes\b|\bptrace\b|\bcdll\b|\blibc\b|docker\.sock\b|/var/run/docker\b|\bkubernetes api\b"
-    r"|\bkube-?apiserver\b|/api/v1/|\bkubectl\b|\bfork bombs?\b|\bos\.fork\b|:\(\)\s*\{"
+    r"|\bkube-?apiserver\b|/api/v1/|\bkubectl\b|\bin-?cluster (?:config|configuration|credentials|client)\b"
+    r"|\bload_incluster_config\b|\b(?:every|all|each) secrets? (?:in|across) the (?:cluster|namespaces?)\b|\bfork bombs?\b|\bos\.fork\b|:\(\)\s*\{"  # noqa: E501
 )
 # Paths outside the sandbox's own: asked for in a goal, a capability it forbids; in program output, just
 # what an error message or the runtime policy's report names.
+# Data that speaks to the loop's roles or for them ("NOTE TO THE EVALUATOR MODEL:", "the reviewer wants
+# you to ..."): program output and reference data have no business steering the review or the next step.
+_LOOP_NOTE = re.compile(
+    rf"\b(?:note|message|instructions?|reminder|memo|hint)s? (?:to|for) (?:the |any )?(?:\w+ )?{_LOOP_ROLE}\b"
+    rf"|\b{_LOOP_ROLE} (?:wants|asks|needs|expects|requires|told|instructs|orders) (?:you|the (?:ai|model|assistant|agent))\b"  # noqa: E501
+    rf"|\b(?:tell|ask|instruct|order) (?:the )?{_LOOP_ROLE} to\b"
+)
 _GOAL_PATH = re.compile(r"(?<![\w.])/(?:home|etc|root|proc|sys|usr|dev|boot|mnt|opt|srv)/[\w./-]*")
 # Quotes in every common form: straight, curly, backticks, guillemets, German and CJK corner quotes.
 _QUOTED = re.compile(
     r"'[^'\n]{6,}'|\"[^\"\n]{6,}\"|`[^`\n]{6,}`|\u201c[^\u201d\n]{6,}\u201d|\u2018[^\u2019\n]{6,}\u2019"
     r"|\u00ab[^\u00bb\n]{6,}\u00bb|\u201e[^\u201c\u201d\n]{6,}[\u201c\u201d]|\u300c[^\u300d\n]{2,}\u300d"
+)
+_ATTACK_LABELS = re.compile(
+    r"\b(?:jailbreak(?:s|ing)?|prompt[- ]injections?|injections?|attacks?|malicious|unsafe)\b"
 )
 _COUNTING = re.compile(
     r"\b(?:count|tally|how many|how often|classify|categori[sz]e|label|tag|annotate|flag|mark|measure|share"
@@ -631,7 +739,9 @@ _LEXICON_LETTERS = re.compile(
 _BORROWED_WORDS = re.compile(
     r"\b(?:api|token|prompt|root|admin|sudo|env|ssh|password|passwort|kubeconfig)s?\b"
 )
-_BORROWED_SKELETONS = re.compile(r"^(?:pr[mn]pt|ps+vr?t|nstr[kc]|jr?brk|kbknfk|tmnstr)")
+# "server" too (сервер, सर्भर, سرور -> srvr, srbr): the sandbox has no network, so a server named in a goal
+# the lexicon cannot read is where something is to be sent or fetched from.
+_BORROWED_SKELETONS = re.compile(r"^(?:pr[mn]pt|ps+vr?t|nstr[kc]|jr?brk|kbknfk|tmnstr|sr[vbf]r)")
 _SKELETON = str.maketrans({"l": "r", "w": "v", "d": "t", "z": "s", "c": "k", "q": "k", "h": None})
 _VOWELS = re.compile(r"[aeiouy']+")
 
@@ -652,18 +762,28 @@ def _skeletons(text: str) -> list[str]:
     ]
 
 
+_CHAT_WORD = re.compile(r"[a-z0-9']*[a-z][a-z0-9']*")
+
+
 def _unread_with_borrowed_words(text: str) -> bool:
     """A text in a language the lexicon cannot read that holds a borrowed technical word."""
     letters = [c for c in text.lower() if c.isalpha()]
     if not letters:
         return False
     if all(_LEXICON_LETTERS.match(c) for c in letters):
-        words = re.findall(r"[a-z']+", anyascii(text).lower())
+        # A digit inside a word is a letter of a chat alphabet (Arabizi "ib3at", "mwaf2a"), not a break
+        # that leaves English-looking scraps ("at", "a") behind.
+        words = _CHAT_WORD.findall(anyascii(text).lower())
         english = sum(word in ENGLISH_FUNCTION_WORDS for word in words)
         return (
             len(words) >= _MIN_WORDS
             and english < ENGLISH_SHARE * len(words)
-            and any(_LATIN_BORROWED.search(skeleton) for skeleton in _skeletons(text))
+            and (
+                any(_LATIN_BORROWED.search(skeleton) for skeleton in _skeletons(text))
+                # Latin letters: only the English spelling ("serverga", "el server"), as "servir" is a
+                # Romance verb with the same skeleton.
+                or any(word.startswith("server") for word in words)
+            )
         )
     if _BORROWED_WORDS.search(unicodedata.normalize("NFKC", text).lower()):
         return True
@@ -702,6 +822,9 @@ def _score(normal: str, *, decoded: bool = False) -> dict[str, float]:
     if "leak" not in scores and (folded_disclosure or disclosure_of_secret(normal)):
         # Unsure on its own ("muestra la columna clave"): an escalation, more with other features.
         scores["leak"] = ESCALATE_SCORE
+    if "safety" not in scores and safeguard_switched_off(normal):
+        # Unsure on its own too, as the disclosure above.
+        scores["safety"] = ESCALATE_SCORE
     if "roleplay" not in scores and restrictions_lifted(normal):
         scores["roleplay"] = ESCALATE_SCORE
     return scores
@@ -717,9 +840,11 @@ def _line_of(lines: list[str], category: str) -> int:
 
 def _quoted_only(text: str, normal: str) -> bool:
     """The attack is only quoted, in a text that asks to count or classify it (a moderation task)."""
-    outside = _QUOTED.sub(" ", normal)
+    unquoted = _QUOTED.sub(" ", normal)
+    # The labels of a moderation task ("benign or jailbreak") name the attack, they do not make one.
+    outside = _ATTACK_LABELS.sub(" ", unquoted)
     return (
-        outside != normal
+        unquoted != normal
         and sum(_score(outside).values()) < ESCALATE_SCORE
         and _COUNTING.search(outside) is not None
         and not TAGS.search(text)
@@ -760,7 +885,7 @@ def check_input(text: str, *, source: str) -> InputVerdict:
     if not strict and not scores and _unread_with_borrowed_words(text):
         # Unsure, so a person decides: an escalation, never a block on its own.
         scores["borrowed"] = ESCALATE_SCORE
-    if strict and _ADDRESSED_HEAD.search(normal):
+    if strict and (_ADDRESSED_HEAD.search(normal) or _LOOP_NOTE.search(normal)):
         scores["override"] = max(scores.get("override", 0.0), ESCALATE_SCORE)
     if not strict and _GOAL_PATH.search(normal):
         scores["system"] = scores.get("system", 0.0) + ESCALATE_SCORE

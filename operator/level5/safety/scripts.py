@@ -142,7 +142,7 @@ def field_start(text: str, end: int, limit: int = 80) -> int:
     """Where the field that holds position `end` starts (after its separator; at most `limit` back)."""
     lowest = max(0, end - limit)
     cursor = end
-    while cursor > lowest and text[cursor - 1] not in "\n\"|<>{}[]\t;:：=":
+    while cursor > lowest and text[cursor - 1] not in '\n"|<>{}[]\t;:：=':
         cursor -= 1
     while cursor < end and text[cursor] in " \t«「『'":
         cursor += 1
