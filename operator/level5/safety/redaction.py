@@ -51,7 +51,7 @@ from typing import NamedTuple
 import phonenumbers
 from pydantic import BaseModel
 
-from level5.safety import identity, scripts
+from level5.safety import fields, identity, scripts
 from level5.safety.prefilter import Hits, Prefilter, Trigger, Words
 
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "JP", "IN", "ES")
@@ -962,6 +962,11 @@ def _script_spans(text: str, hits: Hits) -> Iterator[Span]:
     return (span for span in _script_values(text, hits) if span is not None)
 
 
+def _fields(text: str, hits: Hits) -> Iterator[Span]:
+    """Values under a key that names their kind, in many languages (``fields.py``)."""
+    return (Span(*found) for found in fields.find(text, _lowered(text)))
+
+
 _B = "(?:^|[^a-zA-Z0-9])"  # a boundary before a word, for Hyperscan (whose \\b does not know "_name")
 # Each detector's trigger: a superset of where its values start (Hyperscan syntax, see prefilter.py).
 _PREFILTER = Prefilter(
@@ -1074,6 +1079,7 @@ DETECTORS: tuple[Detector, ...] = (
     _people,
     _addresses,
     _script_spans,
+    _fields,
 )
 
 

@@ -1,0 +1,273 @@
+"""Values found by the field they sit in: a key that names what a value is, in the languages people write.
+
+Program output prints personal data as fields: a CSV column under a native header (``Morada``,
+``Адреса``, ``CNP``), a logfmt or JSON key (``addr="..."``, ``ssn="..."``), a form line
+(``Telefón: 0949960507``), a phrase in prose (``please ship to ... .``, ``you can reach me on ...``).
+The key says what the value is; the value is then checked for its kind's shape:
+
+- an address: a letter and a digit (a house number or a postcode), 6 to 160 characters; in prose, up to
+  the end of the sentence;
+- a phone number: 8 to 15 digits written with phone punctuation only, which libphonenumber finds possible
+  in at least one of ``PHONE_REGIONS`` (the key vouches for it, so a bare national digit run is taken);
+- an identity number: valid in the format the key names, or in any format after a generic key
+  (``identity.labelled_valid``; ``ssn`` names the US number, so another country's number under it must
+  not have the US shape);
+- a card number: 12 to 19 digits passing Luhn, any issuer prefix (ПРОСТІР cards start with 9, Troy and
+  Belkart too: schemes the unlabelled card detector does not take, since one digit run in ten passes Luhn).
+
+The kinds outrank the context detectors' wider guesses for the same place (an address label whose value
+was taken to the end of the line), so the field's own extent wins. Words are matched on the lower-cased
+text; a key is a whole word (``tel`` in ``hotel`` is not one).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+
+import phonenumbers
+from stdnum import luhn
+
+from level5.safety import identity
+from level5.safety.prefilter import Prefilter, Trigger
+
+PHONE_REGIONS = ("DE", "GB", "FR", "IT", "ES", "PT", "CZ", "SK", "FI", "RO", "AT", "UA", "MK", "AU", "CL", "US")
+"""Regions in which a labelled digit run must be a possible number (the national lengths of most of
+Europe, the Americas and Oceania)."""
+
+# Keys per kind, lower case: English and the languages of the locales the corpora print (Czech, Slovak,
+# Romanian, Finnish, Italian, Portuguese, German, Spanish, Macedonian, Ukrainian...).
+ADDRESS_KEYS = (
+    "address", "addr", "postal address", "home address", "street address", "adresse", "anschrift", "adresa",
+    "adresă", "adres", "morada", "endereço", "indirizzo", "dirección", "direccion", "domicilio", "osoite",
+    "cím", "адреса", "адрес", "адресa", "ship to", "deliver to", "send to", "lives at", "moved to",
+)  # fmt: skip
+PHONE_KEYS = (
+    "tel", "phone", "telephone", "telefon", "telefono", "telefone", "telefón", "teléfono", "mobile", "mobil",
+    "handy", "cell", "gsm", "puhelin", "matkapuhelin", "телефон", "тел", "reach me on", "reach me at",
+    "call me on", "call me at",
+)  # fmt: skip
+CARD_KEYS = (
+    "card", "card number", "credit card", "credit_card", "číslo karty", "číslo karty", "numero carta",
+    "número do cartão", "número de tarjeta", "numărul cardului", "kartennummer", "kortin numero",
+    "номер картки", "номер картка", "број на картичка",
+)  # fmt: skip
+_IDENTITY_KEYS = tuple(sorted(identity.LABELS)) + ("ssn",)
+_PROSE_ADDRESS_KEYS = frozenset({"ship to", "deliver to", "send to", "lives at", "moved to"})
+
+_KIND_OF: dict[str, str] = {
+    **{k: "SSN" for k in _IDENTITY_KEYS},
+    **{k: "ADDRESS" for k in ADDRESS_KEYS},
+    **{k: "PHONE" for k in PHONE_KEYS},
+    **{k: "CREDIT_CARD" for k in CARD_KEYS},
+}
+_LONGEST_KEY = max(map(len, _KIND_OF))
+_KEY = re.compile(
+    r"(?<![^\W_])(?:"
+    + "|".join(re.escape(k).replace(r"\ ", "[ _-]") for k in sorted(_KIND_OF, key=len, reverse=True))
+    + r")(?![^\W_])"
+)
+# The keys' starts are found by one Hyperscan pass over the lower-cased text (a Python alternation of them
+# cost 150 ms per MB); a character outside Latin-1 is "?" to it, so a Cyrillic key's hits are every
+# Cyrillic word of its length, checked by _KEY where they stand.
+_KEY_SCAN = Prefilter(
+    (
+        Trigger(
+            "key",
+            r"(?:^|[^a-z0-9\xdf-\xff?])(?:"
+            + "|".join(
+                re.escape(k.encode("latin-1", "replace").decode("latin-1")).replace(r"\ ", "[ _-]")
+                for k in _KIND_OF
+            )
+            + r")(?:[^a-z0-9\xdf-\xff?]|$)",
+        ),
+    )
+)
+_PRIORITY = {"ADDRESS": 41, "PHONE": 51, "SSN": 79, "CREDIT_CARD": 80}
+"""Each a step above the context detector of the same kind (redaction.py), below the next kind up."""
+
+# After a key: a closing quote, then ":" or "=" (a form, logfmt, JSON, YAML), then an opening quote.
+_AFTER_KEY = re.compile(r"[\"']?[ \t]*(?P<sep>[:=]?)[ \t]*(?P<quote>[\"']?)")
+_PHONE_VALUE = re.compile(r"\+?\(?\d[\d ().\-/]{6,20}\d(?![\w])")
+_PHONE_CHARS = re.compile(r"\+?[\d ().\-/]+")
+_DIGITS = re.compile(r"\d")
+_LETTER = re.compile(r"[^\W\d_]")
+# A sentence ends at a full stop after a word of four letters or more, a digit or a bracket, before a
+# capital or the end of the line ("Nr. 81", "St. Kilda" are abbreviations, not ends); or at ";".
+_SENTENCE_END = re.compile(r"(?:(?<=[^\W\d_]{4})|(?<=[\d)]))\.(?=[ \t]+[^\W\d_a-z]|[ \t]*$)|;", re.M)
+_CSV_DELIMITERS = ",;\t|"
+
+
+def _kind(key: str) -> str | None:
+    return _KIND_OF.get(re.sub(r"[_-]", " ", key))
+
+
+def _value_end(text: str, start: int, quote: str, sep: str) -> int:
+    """Where a field's value ends: its closing quote, the next space after "=" (logfmt), or its line."""
+    line_end = text.find("\n", start)
+    line_end = len(text) if line_end == -1 else line_end
+    if quote:
+        close = text.find(quote, start, line_end)
+        return line_end if close == -1 else close
+    if sep == "=":
+        space = re.compile(r"[\s,;]").search(text, start, line_end)
+        return line_end if space is None else space.start()
+    return line_end
+
+
+# Program output repeats its values (a log line per request): a verdict, a pure function of its strings,
+# is kept.
+@functools.lru_cache(maxsize=4096)
+def _valid(kind: str, key: str, value: str) -> bool:
+    if kind == "ADDRESS":
+        return 6 <= len(value) <= 160 and bool(_DIGITS.search(value)) and bool(_LETTER.search(value))
+    if kind == "PHONE":
+        return _PHONE_CHARS.fullmatch(value) is not None and _possible_phone(value)
+    if kind == "CREDIT_CARD":
+        digits = re.sub(r"[ -]", "", value)
+        return digits.isdigit() and 12 <= len(digits) <= 19 and luhn.is_valid(digits)
+    if key == "ssn":  # the US number is the redactor's own check; any other under this key is national
+        compact = re.sub(r"\D", "", value)
+        return len(compact) != 9 and identity.labelled_valid(value, "national id")
+    return identity.labelled_valid(value, key)
+
+
+def _possible_phone(value: str) -> bool:
+    digits = sum(c.isdigit() for c in value)
+    if not 8 <= digits <= 15:
+        return False
+    for region in (None,) if value.startswith("+") else PHONE_REGIONS:
+        try:
+            if phonenumbers.is_possible_number(phonenumbers.parse(value, region)):
+                return True
+        except phonenumbers.NumberParseException:
+            continue
+    return False
+
+
+Found = tuple[int, int, str, int]
+"""(start, end, kind, priority) of a value."""
+
+
+def _found(text: str, start: int, end: int, kind: str, key: str) -> Found | None:
+    raw = text[start:end]
+    value = raw.strip(" \t,.\"'")
+    start += raw.index(value) if value else 0
+    if value and _valid(kind, key, value):
+        return (start, start + len(value), kind, _PRIORITY[kind])
+    return None
+
+
+def find(text: str, lowered: str) -> Iterator[Found]:
+    """Every value under a key in `text` (`lowered` is the text in lower case, offset for offset)."""
+    headers: set[int] = set()
+    last = -1
+    for hit, _ in _KEY_SCAN.scan(lowered)["key"]:
+        m = _KEY.search(lowered, hit, hit + 2 + _LONGEST_KEY)
+        if m is None or m.start() > hit + 1 or m.start() <= last:
+            continue
+        last = m.start()
+        key = m.group()
+        kind = _kind(key)
+        if kind is None:
+            continue
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if line_start not in headers and _is_header_cell(text, line_start, m.start(), m.end()):
+            headers.add(line_start)
+            yield from _columns(text, line_start)
+            continue
+        after = _AFTER_KEY.match(text, m.end())
+        if after is None:  # pragma: no cover - the pattern matches the empty string
+            continue
+        start, sep, quote = after.end(), after.group("sep"), after.group("quote")
+        if sep or quote:
+            found = _found(text, start, _value_end(text, start, quote, sep), kind, key)
+        elif kind == "PHONE" or (kind == "ADDRESS" and key in _PROSE_ADDRESS_KEYS) or kind == "CREDIT_CARD":
+            found = _prose_value(text, start, kind, key)
+        else:
+            found = None
+        if found is not None:
+            yield found
+
+
+
+def _prose_value(text: str, start: int, kind: str, key: str) -> Found | None:
+    """A value written after its key in running text: a digit group, or an address up to its sentence's end."""
+    if kind == "ADDRESS":
+        if start >= len(text) or not (text[start].isupper() or text[start].isdigit()):
+            return None
+        line_end = text.find("\n", start)
+        line_end = len(text) if line_end == -1 else line_end
+        stop = _SENTENCE_END.search(text, start, line_end)
+        return _found(text, start, line_end if stop is None else stop.start(), kind, key)
+    m = _PHONE_VALUE.match(text, start)
+    return None if m is None else _found(text, m.start(), m.end(), kind, key)
+
+
+def _cells(line: str, delimiter: str) -> list[tuple[int, int]]:
+    """(start, end) of each cell's content in a delimited line, inside its quotes when quoted."""
+    cells: list[tuple[int, int]] = []
+    i = 0
+    while i <= len(line):
+        if line.startswith('"', i):
+            close = i + 1
+            while True:
+                close = line.find('"', close)
+                if close == -1 or not line.startswith('""', close):
+                    break
+                close += 2
+            close = len(line) if close == -1 else close
+            cells.append((i + 1, close))
+            nxt = line.find(delimiter, close)
+        else:
+            nxt = line.find(delimiter, i)
+            cells.append((i, len(line) if nxt == -1 else nxt))
+        if nxt == -1:
+            break
+        i = nxt + 1
+    return cells
+
+
+def _delimiter(line: str) -> str:
+    return max(_CSV_DELIMITERS, key=line.count)
+
+
+def _is_header_cell(text: str, line_start: int, start: int, end: int) -> bool:
+    """Whether the key fills a cell of a delimited header line (two delimiters at least)."""
+    line_end = text.find("\n", end)
+    line = text[line_start : len(text) if line_end == -1 else line_end]
+    delimiter = _delimiter(line)
+    if line.count(delimiter) < 2:
+        return False
+    before = text[line_start:start].rstrip(" \t\"'")
+    after = line[end - line_start :].lstrip(" \t\"'")
+    return (not before or before.endswith(delimiter)) and (not after or after.startswith(delimiter))
+
+
+def _columns(text: str, line_start: int) -> Iterator[Found]:
+    """The values below a header line in the columns whose header is a key, until the rows stop."""
+    line_end = text.find("\n", line_start)
+    if line_end == -1:
+        return
+    header = text[line_start:line_end]
+    delimiter = _delimiter(header)
+    kinds: dict[int, tuple[str, str]] = {}
+    for index, (a, b) in enumerate(_cells(header, delimiter)):
+        key = header[a:b].strip().lower()
+        kind = _kind(key) if _KEY.fullmatch(key) else None
+        if kind is not None:
+            kinds[index] = (kind, key)
+    cursor = line_end + 1
+    while kinds and cursor < len(text) and text[cursor] != "\n":
+        end = text.find("\n", cursor)
+        end = len(text) if end == -1 else end
+        row = text[cursor:end]
+        if delimiter not in row:
+            break
+        for index, (a, b) in enumerate(_cells(row, delimiter)):
+            if index in kinds:
+                found = _found(text, cursor + a, cursor + b, *kinds[index])
+                if found is not None:
+                    yield found
+        cursor = end + 1
