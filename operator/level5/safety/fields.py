@@ -53,7 +53,9 @@ CARD_KEYS = (
     "número do cartão", "número de tarjeta", "numărul cardului", "kartennummer", "kortin numero",
     "номер картки", "номер картка", "број на картичка",
 )  # fmt: skip
-_IDENTITY_KEYS = tuple(sorted(identity.LABELS)) + ("ssn",)
+# Identity keys: the formats' names and generic words (identity.py), "ssn", and native names that the
+# formats' documentation does not give.
+_IDENTITY_KEYS = (*sorted(identity.LABELS), "ssn", "sv-nummer", "sv nummer")
 _PROSE_ADDRESS_KEYS = frozenset({"ship to", "deliver to", "send to", "lives at", "moved to"})
 
 _KIND_OF: dict[str, str] = {
@@ -84,12 +86,14 @@ _KEY_SCAN = Prefilter(
         ),
     )
 )
-_PRIORITY = {"ADDRESS": 41, "PHONE": 51, "SSN": 79, "CREDIT_CARD": 80}
-"""Each a step above the context detector of the same kind (redaction.py), below the next kind up."""
+_PRIORITY = {"ADDRESS": 41, "PHONE": 51, "SSN": 81, "CREDIT_CARD": 81}
+"""Each a step above the context detector of the same kind (redaction.py): the key says what a value is,
+so an identity number under its key is not a card number that happens to pass Luhn."""
 
 # After a key: a closing quote, then ":" or "=" (a form, logfmt, JSON, YAML), then an opening quote.
 _AFTER_KEY = re.compile(r"[\"']?[ \t]*(?P<sep>[:=]?)[ \t]*(?P<quote>[\"']?)")
 _PHONE_VALUE = re.compile(r"\+?\(?\d[\d ().\-/]{6,20}\d(?![\w])")
+_IDENTITY_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./-]{5,24}(?![\w])")
 _PHONE_CHARS = re.compile(r"\+?[\d ().\-/]+")
 _DIGITS = re.compile(r"\d")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -181,15 +185,52 @@ def find(text: str, lowered: str) -> Iterator[Found]:
         if after is None:  # pragma: no cover - the pattern matches the empty string
             continue
         start, sep, quote = after.end(), after.group("sep"), after.group("quote")
+        if kind == "ADDRESS" and not quote and sep != "=":
+            start = _address_start(text, start, key)
         if sep or quote:
-            found = _found(text, start, _value_end(text, start, quote, sep), kind, key)
-        elif kind == "PHONE" or (kind == "ADDRESS" and key in _PROSE_ADDRESS_KEYS) or kind == "CREDIT_CARD":
+            end = _value_end(text, start, quote, sep)
+            found = _found(text, start, _continued(text, end) if kind == "ADDRESS" and not quote else end, kind, key)
+        elif kind != "ADDRESS" or key in _PROSE_ADDRESS_KEYS:
             found = _prose_value(text, start, kind, key)
         else:
             found = None
         if found is not None:
             yield found
 
+
+
+# A line that goes on with an address: short, and not a field of its own ("Telefon: ...").
+_CONTINUATION = re.compile(r"[ \t]*(?![^\n:=]{1,30}[:=])[^\n]*?\S[^\n]*?(?=\n|$)")
+_LINE_MAX = 48
+
+
+def _continued(text: str, end: int) -> int:
+    """The end of an address that ends its line: the next lines too (three at most), while they go on
+    with it ("Address: Flat 32z" then "Robert Terrace", "Ameliaberg", "PL8Y 6PL")."""
+    for _ in range(3):
+        if not text.startswith("\n", end):
+            break
+        m = _CONTINUATION.match(text, end + 1)
+        if m is None or m.end() - m.start() > _LINE_MAX:
+            break
+        end = m.end()
+    return end
+
+
+def _address_start(text: str, start: int, key: str) -> int:
+    """Where an address under a key that ends its line starts: the next line; after a recipient key
+    ("Ship to: Anna Kowalczyk"), the rest of its line without a digit is the recipient's name, and the
+    address starts below it."""
+    line_end = text.find("\n", start)
+    if line_end == -1:
+        return start
+    if not text[start:line_end].strip():  # the key is a heading: the address is below it, whole
+        return line_end + 1
+    if key in _PROSE_ADDRESS_KEYS and not _DIGITS.search(text, start, line_end):
+        below = _CONTINUATION.match(text, line_end + 1)
+        if below is not None and _DIGITS.search(below.group()):
+            return line_end + 1
+    return start
 
 
 def _prose_value(text: str, start: int, kind: str, key: str) -> Found | None:
@@ -200,8 +241,8 @@ def _prose_value(text: str, start: int, kind: str, key: str) -> Found | None:
         line_end = text.find("\n", start)
         line_end = len(text) if line_end == -1 else line_end
         stop = _SENTENCE_END.search(text, start, line_end)
-        return _found(text, start, line_end if stop is None else stop.start(), kind, key)
-    m = _PHONE_VALUE.match(text, start)
+        return _found(text, start, _continued(text, line_end) if stop is None else stop.start(), kind, key)
+    m = (_PHONE_VALUE if kind != "SSN" else _IDENTITY_VALUE).match(text, start)
     return None if m is None else _found(text, m.start(), m.end(), kind, key)
 
 
