@@ -51,7 +51,7 @@ from typing import NamedTuple
 import phonenumbers
 from pydantic import BaseModel
 
-from level5.safety import fields, identity, scripts
+from level5.safety import fields, identity, letters, scripts
 from level5.safety.prefilter import Hits, Prefilter, Trigger, Words
 
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "JP", "IN", "ES")
@@ -967,6 +967,11 @@ def _fields(text: str, hits: Hits) -> Iterator[Span]:
     return (Span(*found) for found in fields.find(text, _lowered(text)))
 
 
+def _letter_heads(text: str, hits: Hits) -> Iterator[Span]:
+    """The recipient's name and address at the head of a postal letter (``letters.py``)."""
+    return (Span(*found) for found in letters.find(text))
+
+
 _B = "(?:^|[^a-zA-Z0-9])"  # a boundary before a word, for Hyperscan (whose \\b does not know "_name")
 # Each detector's trigger: a superset of where its values start (Hyperscan syntax, see prefilter.py).
 _PREFILTER = Prefilter(
@@ -1080,6 +1085,7 @@ DETECTORS: tuple[Detector, ...] = (
     _addresses,
     _script_spans,
     _fields,
+    _letter_heads,
 )
 
 
