@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Iterator
 
+import hyperscan
 import phonenumbers
 from stdnum import luhn
 
@@ -58,34 +60,67 @@ CARD_KEYS = (
 _IDENTITY_KEYS = (*sorted(identity.LABELS), "ssn", "sv-nummer", "sv nummer")
 _PROSE_ADDRESS_KEYS = frozenset({"ship to", "deliver to", "send to", "lives at", "moved to"})
 
+
+
+def _normal(key: str) -> str:
+    """A key as the tables hold it: lower case, "_" and "-" as spaces ("credit_card", "SV-Nummer")."""
+    return re.sub(r"[_-]", " ", key.lower())
+
+
 _KIND_OF: dict[str, str] = {
-    **{k: "SSN" for k in _IDENTITY_KEYS},
-    **{k: "ADDRESS" for k in ADDRESS_KEYS},
-    **{k: "PHONE" for k in PHONE_KEYS},
-    **{k: "CREDIT_CARD" for k in CARD_KEYS},
+    _normal(k): kind
+    for keys, kind in (
+        (_IDENTITY_KEYS, "SSN"),
+        (ADDRESS_KEYS, "ADDRESS"),
+        (PHONE_KEYS, "PHONE"),
+        (CARD_KEYS, "CREDIT_CARD"),
+    )
+    for k in keys
 }
-_LONGEST_KEY = max(map(len, _KIND_OF))
-_KEY = re.compile(
-    r"(?<![^\W_])(?:"
-    + "|".join(re.escape(k).replace(r"\ ", "[ _-]") for k in sorted(_KIND_OF, key=len, reverse=True))
-    + r")(?![^\W_])"
-)
-# The keys' starts are found by one Hyperscan pass over the lower-cased text (a Python alternation of them
-# cost 150 ms per MB); a character outside Latin-1 is "?" to it, so a Cyrillic key's hits are every
-# Cyrillic word of its length, checked by _KEY where they stand.
+# The keys in Latin-1 are found by one Hyperscan pass over the lower-cased text (a Python alternation of
+# them cost 150 ms per MB), the others (Cyrillic, Greek, Han...) by one search that skips Latin-1 text.
+_LATIN1_KEYS = [k for k in _KIND_OF if all(ord(c) < 256 for c in k)]
 _KEY_SCAN = Prefilter(
     (
         Trigger(
             "key",
             r"(?:^|[^a-z0-9\xdf-\xff?])(?:"
-            + "|".join(
-                re.escape(k.encode("latin-1", "replace").decode("latin-1")).replace(r"\ ", "[ _-]")
-                for k in _KIND_OF
-            )
-            + r")(?:[^a-z0-9\xdf-\xff?]|$)",
+            + "|".join(re.escape(k).replace(r"\ ", "[ _-]") for k in _LATIN1_KEYS)
+            + ")",
         ),
     )
 )
+_OTHER_KEYS = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+_OTHER_KEYS.compile(
+    expressions=[
+        re.escape(k).replace(r"\ ", "[ _-]").encode() for k in sorted(set(_KIND_OF) - set(_LATIN1_KEYS))
+    ],
+    flags=hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_SOM_LEFTMOST,
+)
+_OTHER_SCRATCH = threading.local()
+
+
+def _other_keys(lowered: str) -> Iterator[tuple[int, int]]:
+    """(start, end) in characters of the keys outside Latin-1: one Hyperscan pass over the UTF-8 bytes (a
+    Python alternation of them cost 45 ms per MB), its few hits mapped back to characters in one sweep."""
+    scratch = getattr(_OTHER_SCRATCH, "scratch", None)
+    if scratch is None:
+        scratch = _OTHER_SCRATCH.scratch = hyperscan.Scratch(_OTHER_KEYS)
+    data = lowered.encode()
+    found: list[tuple[int, int]] = []
+
+    def on_match(index: int, start: int, end: int, flags: int, context: object) -> None:
+        found.append((start, end))
+
+    _OTHER_KEYS.scan(data, match_event_handler=on_match, scratch=scratch)
+    byte, char = 0, 0
+    for start, end in sorted(found):
+        char += len(data[byte:start].decode())
+        byte = start
+        yield char, char + len(data[start:end].decode())
+
+
+_KEY_FIRST = frozenset(k[0] for k in _KIND_OF)
 _PRIORITY = {"ADDRESS": 41, "PHONE": 51, "SSN": 81, "CREDIT_CARD": 81}
 """Each a step above the context detector of the same kind (redaction.py): the key says what a value is,
 so an identity number under its key is not a card number that happens to pass Luhn."""
@@ -104,7 +139,27 @@ _CSV_DELIMITERS = ",;\t|"
 
 
 def _kind(key: str) -> str | None:
-    return _KIND_OF.get(re.sub(r"[_-]", " ", key))
+    return _KIND_OF.get(_normal(key))
+
+
+def _keys(lowered: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, key) of each key in the lower-cased text that is a whole word, the longest at a place."""
+    by_start: dict[int, int] = {}
+    for start, end in _KEY_SCAN.scan(lowered)["key"]:
+        if lowered[start : start + 1] not in _KEY_FIRST:
+            start += 1
+        if end < len(lowered) and (lowered[end].isalnum() or lowered[end] == "_"):
+            continue
+        if end > by_start.get(start, -1) and (lowered[start:end] in _KIND_OF or _kind(lowered[start:end])):
+            by_start[start] = end
+    if not lowered.isascii():
+        for start, end in _other_keys(lowered):
+            before = lowered[start - 1 : start]
+            after = lowered[end : end + 1]
+            if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
+                by_start[start] = max(end, by_start.get(start, -1))
+    for start in sorted(by_start):
+        yield start, by_start[start], lowered[start : by_start[start]]
 
 
 def _value_end(text: str, start: int, quote: str, sep: str) -> int:
@@ -166,22 +221,14 @@ def _found(text: str, start: int, end: int, kind: str, key: str) -> Found | None
 def find(text: str, lowered: str) -> Iterator[Found]:
     """Every value under a key in `text` (`lowered` is the text in lower case, offset for offset)."""
     headers: set[int] = set()
-    last = -1
-    for hit, _ in _KEY_SCAN.scan(lowered)["key"]:
-        m = _KEY.search(lowered, hit, hit + 2 + _LONGEST_KEY)
-        if m is None or m.start() > hit + 1 or m.start() <= last:
-            continue
-        last = m.start()
-        key = m.group()
-        kind = _kind(key)
-        if kind is None:
-            continue
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        if line_start not in headers and _is_header_cell(text, line_start, m.start(), m.end()):
+    for key_start, key_end, key in _keys(lowered):
+        kind = _KIND_OF[_normal(key)]
+        line_start = text.rfind("\n", 0, key_start) + 1
+        if line_start not in headers and _is_header_cell(text, line_start, key_start, key_end):
             headers.add(line_start)
             yield from _columns(text, line_start)
             continue
-        after = _AFTER_KEY.match(text, m.end())
+        after = _AFTER_KEY.match(text, key_end)
         if after is None:  # pragma: no cover - the pattern matches the empty string
             continue
         start, sep, quote = after.end(), after.group("sep"), after.group("quote")
@@ -296,7 +343,7 @@ def _columns(text: str, line_start: int) -> Iterator[Found]:
     kinds: dict[int, tuple[str, str]] = {}
     for index, (a, b) in enumerate(_cells(header, delimiter)):
         key = header[a:b].strip().lower()
-        kind = _kind(key) if _KEY.fullmatch(key) else None
+        kind = _kind(key)
         if kind is not None:
             kinds[index] = (kind, key)
     cursor = line_end + 1

@@ -53,7 +53,8 @@ def find(text: str) -> Iterator[Found]:
 
 def _head(text: str, gap: int) -> Iterator[Found]:
     """The block that ends at `gap` (a blank line before a salutation), when it is a letter head."""
-    start = text.rfind("\n\n", 0, gap) + 2 if "\n\n" in text[:gap] else 0
+    before = text.rfind("\n\n", 0, gap)
+    start = 0 if before == -1 else before + 2
     block = text[start:gap]
     lines = block.split("\n")
     if not 2 <= len(lines) <= 6 or any(len(line) > _LINE_MAX or not line.strip() for line in lines):
