@@ -62,9 +62,12 @@ _PROSE_ADDRESS_KEYS = frozenset({"ship to", "deliver to", "send to", "lives at",
 
 
 
+_JOINS = str.maketrans("_-", "  ")
+
+
 def _normal(key: str) -> str:
     """A key as the tables hold it: lower case, "_" and "-" as spaces ("credit_card", "SV-Nummer")."""
-    return re.sub(r"[_-]", " ", key.lower())
+    return key.lower().translate(_JOINS)
 
 
 _KIND_OF: dict[str, str] = {
@@ -136,6 +139,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 # capital or the end of the line ("Nr. 81", "St. Kilda" are abbreviations, not ends); or at ";".
 _SENTENCE_END = re.compile(r"(?:(?<=[^\W\d_]{4})|(?<=[\d)]))\.(?=[ \t]+[^\W\d_a-z]|[ \t]*$)|;", re.M)
 _CSV_DELIMITERS = ",;\t|"
+_CELL_END = frozenset([*_CSV_DELIMITERS, "\n", "", '"', "'", " "])
 
 
 def _kind(key: str) -> str | None:
@@ -323,6 +327,8 @@ def _delimiter(line: str) -> str:
 
 def _is_header_cell(text: str, line_start: int, start: int, end: int) -> bool:
     """Whether the key fills a cell of a delimited header line (two delimiters at least)."""
+    if text[end : end + 1] not in _CELL_END:  # the common case, a key followed by its value
+        return False
     line_end = text.find("\n", end)
     line = text[line_start : len(text) if line_end == -1 else line_end]
     delimiter = _delimiter(line)
