@@ -5,8 +5,9 @@ Program output prints personal data as fields: a CSV column under a native heade
 (``Telefón: 0949960507``), a phrase in prose (``please ship to ... .``, ``you can reach me on ...``).
 The key says what the value is; the value is then checked for its kind's shape:
 
-- an address: a letter and a digit (a house number or a postcode), 6 to 160 characters; in prose, up to
-  the end of the sentence;
+- an address: a word of three letters or more and a digit (a house number or a postcode), 6 to 160
+  characters; in prose, up to the end of the sentence; under a key that ends its line, the next short
+  lines that are not fields of their own;
 - a phone number: 8 to 15 digits written with phone punctuation only, which libphonenumber finds possible
   in at least one of ``PHONE_REGIONS`` (the key vouches for it, so a bare national digit run is taken);
 - an identity number: valid in the format the key names, or in any format after a generic key
@@ -134,7 +135,8 @@ _PHONE_VALUE = re.compile(r"\+?\(?\d[\d ().\-/]{6,20}\d(?![\w])")
 _IDENTITY_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./-]{5,24}(?![\w])")
 _PHONE_CHARS = re.compile(r"\+?[\d ().\-/]+")
 _DIGITS = re.compile(r"\d")
-_LETTER = re.compile(r"[^\W\d_]")
+_PLACE_WORD = re.compile(r"(?<![\w])[^\W\d_]{3,}(?![\w])")
+"""A word of three letters or more (a street or a town), which a hex id or a code does not hold."""
 # A sentence ends at a full stop after a word of four letters or more, a digit or a bracket, before a
 # capital or the end of the line ("Nr. 81", "St. Kilda" are abbreviations, not ends); or at ";".
 _SENTENCE_END = re.compile(r"(?:(?<=[^\W\d_]{4})|(?<=[\d)]))\.(?=[ \t]+[^\W\d_a-z]|[ \t]*$)|;", re.M)
@@ -184,7 +186,7 @@ def _value_end(text: str, start: int, quote: str, sep: str) -> int:
 @functools.lru_cache(maxsize=4096)
 def _valid(kind: str, key: str, value: str) -> bool:
     if kind == "ADDRESS":
-        return 6 <= len(value) <= 160 and bool(_DIGITS.search(value)) and bool(_LETTER.search(value))
+        return 6 <= len(value) <= 160 and bool(_DIGITS.search(value)) and bool(_PLACE_WORD.search(value))
     if kind == "PHONE":
         return _PHONE_CHARS.fullmatch(value) is not None and _possible_phone(value)
     if kind == "CREDIT_CARD":
