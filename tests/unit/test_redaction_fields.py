@@ -17,12 +17,24 @@ def _redacted(text: str) -> str:
     [
         # A CSV column under a native header: the address, the identity number (a CNP that also passes
         # Luhn: the header says what it is), the Austrian SV-Nummer.
-        ("ADDRESS", "Strada Lungă 12, Brașov, 500035", 'nr;Nume;Adresă;Oraș\n7;Ion Pop;"Strada Lungă 12, Brașov, 500035";x\n'),
-        ("ADDRESS", "Бул. Илинден 41, 1000 Скопје", "id,Име,Адреса,Забелешка\n3,Марко,Бул. Илинден 41, 1000 Скопје,-\n"),
+        (
+            "ADDRESS",
+            "Strada Lungă 12, Brașov, 500035",
+            'nr;Nume;Adresă;Oraș\n7;Ion Pop;"Strada Lungă 12, Brașov, 500035";x\n',
+        ),
+        (
+            "ADDRESS",
+            "Бул. Илинден 41, 1000 Скопје",
+            "id,Име,Адреса,Забелешка\n3,Марко,Бул. Илинден 41, 1000 Скопје,-\n",
+        ),
         ("SSN", "1800101221144", "id,Nume,CNP,Oraș\n1,Ana,1800101221144,Cluj\n"),
         ("SSN", "1237010180", "id,Name,SV-Nummer,Ort\n1,Eva,1237010180,Graz\n"),
         # A logfmt or JSON key, quoted.
-        ("ADDRESS", "Rua das Flores 7, 4050-262 Porto", 'level=info addr="Rua das Flores 7, 4050-262 Porto" ok=1'),
+        (
+            "ADDRESS",
+            "Rua das Flores 7, 4050-262 Porto",
+            'level=info addr="Rua das Flores 7, 4050-262 Porto" ok=1',
+        ),
         ("ADDRESS", "Via Roma 3, 20121 Milano", '{"indirizzo": "Via Roma 3, 20121 Milano", "ok": true}'),
         ("SSN", "1237010180", 'msg=saved ssn="1237010180" region=AT'),
         # A form line, the phone as a national digit run under a native label.
@@ -60,9 +72,7 @@ def test_recipient_name_on_the_ship_to_line_stays_a_name() -> None:
 
 
 def test_letter_head_name_address_and_salutation() -> None:
-    text = (
-        "Tereza Dvořáková\nNa Příkopě 12\n110 00 Praha 1\n\nVážená paní Tereza,\nyour order has shipped.\n"
-    )
+    text = "Tereza Dvořáková\nNa Příkopě 12\n110 00 Praha 1\n\nVážená paní Tereza,\nyour order has shipped.\n"
     out = _redacted(text)
     for value in ("Tereza", "Dvořáková", "Na Příkopě 12", "110 00 Praha 1"):
         assert value not in out, out

@@ -35,7 +35,24 @@ from stdnum import luhn
 from level5.safety import identity
 from level5.safety.prefilter import Prefilter, Trigger
 
-PHONE_REGIONS = ("DE", "GB", "FR", "IT", "ES", "PT", "CZ", "SK", "FI", "RO", "AT", "UA", "MK", "AU", "CL", "US")
+PHONE_REGIONS = (
+    "DE",
+    "GB",
+    "FR",
+    "IT",
+    "ES",
+    "PT",
+    "CZ",
+    "SK",
+    "FI",
+    "RO",
+    "AT",
+    "UA",
+    "MK",
+    "AU",
+    "CL",
+    "US",
+)
 """Regions in which a labelled digit run must be a possible number (the national lengths of most of
 Europe, the Americas and Oceania)."""
 
@@ -44,7 +61,7 @@ Europe, the Americas and Oceania)."""
 ADDRESS_KEYS = (
     "address", "addr", "postal address", "home address", "street address", "adresse", "anschrift", "adresa",
     "adresă", "adres", "morada", "endereço", "indirizzo", "dirección", "direccion", "domicilio", "osoite",
-    "cím", "адреса", "адрес", "адресa", "ship to", "deliver to", "send to", "lives at", "moved to",
+    "cím", "адреса", "адрес", "ship to", "deliver to", "send to", "lives at", "moved to",
 )  # fmt: skip
 PHONE_KEYS = (
     "tel", "phone", "telephone", "telefon", "telefono", "telefone", "telefón", "teléfono", "mobile", "mobil",
@@ -52,7 +69,7 @@ PHONE_KEYS = (
     "call me on", "call me at",
 )  # fmt: skip
 CARD_KEYS = (
-    "card", "card number", "credit card", "credit_card", "číslo karty", "číslo karty", "numero carta",
+    "card", "card number", "credit card", "číslo karty", "numero carta",
     "número do cartão", "número de tarjeta", "numărul cardului", "kartennummer", "kortin numero",
     "номер картки", "номер картка", "број на картичка",
 )  # fmt: skip
@@ -60,7 +77,6 @@ CARD_KEYS = (
 # formats' documentation does not give.
 _IDENTITY_KEYS = (*sorted(identity.LABELS), "ssn", "sv-nummer", "sv nummer")
 _PROSE_ADDRESS_KEYS = frozenset({"ship to", "deliver to", "send to", "lives at", "moved to"})
-
 
 
 _JOINS = str.maketrans("_-", "  ")
@@ -242,14 +258,15 @@ def find(text: str, lowered: str) -> Iterator[Found]:
             start = _address_start(text, start, key)
         if sep or quote:
             end = _value_end(text, start, quote, sep)
-            found = _found(text, start, _continued(text, end) if kind == "ADDRESS" and not quote else end, kind, key)
+            found = _found(
+                text, start, _continued(text, end) if kind == "ADDRESS" and not quote else end, kind, key
+            )
         elif kind != "ADDRESS" or key in _PROSE_ADDRESS_KEYS:
             found = _prose_value(text, start, kind, key)
         else:
             found = None
         if found is not None:
             yield found
-
 
 
 # A line that goes on with an address: short, and not a field of its own ("Telefon: ...").
@@ -287,7 +304,7 @@ def _address_start(text: str, start: int, key: str) -> int:
 
 
 def _prose_value(text: str, start: int, kind: str, key: str) -> Found | None:
-    """A value written after its key in running text: a digit group, or an address up to its sentence's end."""
+    """A value after its key in running text: a digit group, or an address to its sentence's end."""
     if kind == "ADDRESS":
         if start >= len(text) or not (text[start].isupper() or text[start].isdigit()):
             return None
