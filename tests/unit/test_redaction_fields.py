@@ -104,3 +104,9 @@ def test_letter_head_in_a_script_without_latin_letters() -> None:
 )
 def test_look_alikes_under_keys_are_left_alone(text: str) -> None:
     assert _redacted(text) == text
+
+
+def test_keys_inside_placeholders_and_words_are_not_keys() -> None:
+    once = _redacted("hotel 12345678, ip 192.168.0.1, addr: Via Roma 3, 20121 Milano")
+    assert _redacted(once) == once
+    assert "hotel 12345678" in once

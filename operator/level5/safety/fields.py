@@ -151,6 +151,8 @@ _PHONE_VALUE = re.compile(r"\+?\(?\d[\d ().\-/]{6,20}\d(?![\w])")
 _IDENTITY_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./-]{5,24}(?![\w])")
 _PHONE_CHARS = re.compile(r"\+?[\d ().\-/]+")
 _DIGITS = re.compile(r"\d")
+_PLACEHOLDER = re.compile(r"\[[A-Z_]+:[0-9a-f]{8}\]")
+_PLACEHOLDER_TAIL = re.compile(r":[0-9a-f]{8}\]")
 _PLACE_WORD = re.compile(r"(?<![\w])[^\W\d_]{3,}(?![\w])")
 """A word of three letters or more (a street or a town), which a hex id or a code does not hold."""
 # A sentence ends at a full stop after a word of four letters or more, a digit or a bracket, before a
@@ -171,6 +173,8 @@ def _keys(lowered: str) -> Iterator[tuple[int, int, str]]:
         if lowered[start : start + 1] not in _KEY_FIRST:
             start += 1
         if end < len(lowered) and (lowered[end].isalnum() or lowered[end] == "_"):
+            continue
+        if _PLACEHOLDER_TAIL.match(lowered, end):  # the kind of a placeholder ("[IP_ADDRESS:...]")
             continue
         if end > by_start.get(start, -1) and (lowered[start:end] in _KIND_OF or _kind(lowered[start:end])):
             by_start[start] = end
@@ -201,6 +205,8 @@ def _value_end(text: str, start: int, quote: str, sep: str) -> int:
 # is kept.
 @functools.lru_cache(maxsize=4096)
 def _valid(kind: str, key: str, value: str) -> bool:
+    if _PLACEHOLDER.search(value):  # redacted already (redaction is idempotent)
+        return False
     if kind == "ADDRESS":
         return 6 <= len(value) <= 160 and bool(_DIGITS.search(value)) and bool(_PLACE_WORD.search(value))
     if kind == "PHONE":
