@@ -51,7 +51,7 @@ from typing import NamedTuple
 import phonenumbers
 from pydantic import BaseModel
 
-from level5.safety import identity, scripts
+from level5.safety import fields, identity, letters, scripts
 from level5.safety.prefilter import Hits, Literals, Prefilter, Trigger, Words
 
 PHONE_REGIONS = ("DE", "US", "GB", "FR", "JP", "IN", "ES")
@@ -1000,6 +1000,16 @@ def _script_spans(text: str, hits: Hits) -> Iterator[Span]:
     return (span for span in _script_values(text, hits) if span is not None)
 
 
+def _fields(text: str, hits: Hits) -> Iterator[Span]:
+    """Values under a key that names their kind, in many languages (``fields.py``)."""
+    return (Span(*found) for found in fields.find(text, _lowered(text)))
+
+
+def _letter_heads(text: str, hits: Hits) -> Iterator[Span]:
+    """The recipient's name and address at the head of a postal letter (``letters.py``)."""
+    return (Span(*found) for found in letters.find(text))
+
+
 _B = "(?:^|[^a-zA-Z0-9])"  # a boundary before a word, for Hyperscan (whose \\b does not know "_name")
 # Each detector's trigger: a superset of where its values start (Hyperscan syntax, see prefilter.py).
 _PREFILTER = Prefilter(
@@ -1112,6 +1122,8 @@ DETECTORS: tuple[Detector, ...] = (
     _people,
     _addresses,
     _script_spans,
+    _fields,
+    _letter_heads,
 )
 
 
