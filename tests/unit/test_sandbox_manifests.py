@@ -31,6 +31,8 @@ from level5.sandbox.outcome import (
     may_start_soon,
     pod_failure,
     program_ended,
+    program_reported,
+    report_awaited,
 )
 
 TASK = TaskRef(name="a" * 80, namespace="team", uid="0b6e-uid")
@@ -292,3 +294,32 @@ def test_a_streamed_run_attaches_once_bound_and_retries_only_while_a_container_m
     deleting["metadata"] = {"deletionTimestamp": "2026-12-01T00:00:00Z"}
     assert not may_start_soon(deleting, PROGRAM_CONTAINER)
     assert container_state(pod("terminated", "running"), PROGRAM_CONTAINER, "terminated") == {}
+
+
+def test_a_streamed_run_waits_for_the_report_it_needs_and_only_that() -> None:
+    def pod(program: dict[str, Any] | None, checks: dict[str, Any] | None = None) -> dict[str, Any]:
+        statuses = [
+            {"name": n, **s} for n, s in ((PROGRAM_CONTAINER, program), (CHECKS_CONTAINER, checks)) if s
+        ]
+        return {"spec": {"nodeName": "n1"}, "status": {"phase": "Running", "containerStatuses": statuses}}
+
+    unreported = pod(None)
+    running = pod({"containerID": "containerd://abc", "state": {"running": {}}})
+    # A run that ended well: only a monitored one waits, and only until the program container has an id.
+    assert report_awaited(unreported, lost_runner=False, monitored=False) is None
+    assert report_awaited(unreported, lost_runner=False, monitored=True) is program_reported
+    assert report_awaited(running, lost_runner=False, monitored=True) is None
+    # A run that lost its runner waits for the program container's end, even when another container's
+    # failure is reported first (a program that fills the memory at once can keep the checks from starting).
+    checks_failed = pod(
+        {"containerID": "containerd://abc", "state": {"running": {}}},
+        {"state": {"terminated": {"exitCode": 128, "reason": "StartError"}}},
+    )
+    assert report_awaited(checks_failed, lost_runner=True, monitored=False) is program_ended
+    oom = pod(
+        {"containerID": "containerd://abc", "state": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}
+    )
+    assert report_awaited(oom, lost_runner=True, monitored=True) is None
+    never = pod({"state": {"waiting": {"reason": "ErrImageNeverPull", "message": "no image"}}})
+    assert report_awaited(never, lost_runner=True, monitored=True) is None  # it says why already
+    assert report_awaited(None, lost_runner=True, monitored=True) is None

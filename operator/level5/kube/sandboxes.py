@@ -57,7 +57,7 @@ from level5.sandbox.outcome import (
     is_scheduled,
     is_terminal,
     pod_failure,
-    program_ended,
+    report_awaited,
 )
 from level5.sandbox.pool import INTERRUPTED_WARM_RUN, ColdStartReason, WarmClaim, match_pool
 from level5.sandbox.result import MAX_RESULT_BYTES, RunResultError, parse_pod_log
@@ -402,18 +402,11 @@ class SandboxLauncher:
         finally:
             self._watched.pop(key, None)
         last = await self.read_pod(namespace, name)  # before any kill: a deletion seen now came from outside
-        if (
-            failure is not None
-            and run is None
-            and last is not None
-            and not program_ended(last)
-            and pod_failure(last) is None  # a sandbox that could not start says so already
-        ):
-            # The stream ends as soon as the runner dies; the kubelet reports why (OOMKilled, an exit code) a
-            # status update later. Wait that long for it, so the failure names its cause, not just its effect.
+        until = report_awaited(last, failure is not None and run is None, self._monitor is not None)
+        if last is not None and until is not None:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(PROGRAM_END_REPORT_SECONDS):
-                    last = await self.wait(namespace, name, spec, program_ended) or last
+                    last = await self.wait(namespace, name, spec, until) or last
         if failure is not None:
             await self.kill(namespace, name)
             failure = (last and pod_failure(last)) or f"no result from the sandbox: {failure}"

@@ -121,6 +121,31 @@ def program_ended(pod: Pod) -> bool:
     return is_terminal(pod) or container_state(pod, PROGRAM_CONTAINER, "terminated") is not None
 
 
+def program_reported(pod: Pod) -> bool:
+    """The kubelet has reported the program's container by its id (what the system-call monitor's summary is
+    looked up by), or the pod has ended."""
+    return is_terminal(pod) or bool((container_status(pod, PROGRAM_CONTAINER) or {}).get("containerID"))
+
+
+def report_awaited(pod: Pod | None, lost_runner: bool, monitored: bool) -> Callable[[Pod], bool] | None:
+    """What a streamed run waits for the kubelet to report once its stream is done, if anything. The stream
+    ends as soon as the runner dies, a status update before the kubelet says why (OOMKilled, an exit code): a
+    run that lost its runner waits for the program container's end, so the failure names its cause, not its
+    effect (another container's failure may be reported first: a program that fills the sandbox's memory at
+    once can keep the checks container from starting). A run that ended well may be over before the kubelet
+    has reported the program container at all (it is attached to as soon as it runs); the system-call
+    monitor's summary is looked up by that container's id, so a `monitored` run waits for it."""
+    if pod is None or is_terminal(pod):
+        return None
+    if lost_runner:
+        if program_ended(pod) or (pod_failure(pod) or "").startswith(SANDBOX_START_FAILED):
+            return None  # it says why already
+        return program_ended
+    if monitored and not program_reported(pod):
+        return program_reported
+    return None
+
+
 def is_finished(pod: Pod) -> bool:
     """Nothing more will happen in the pod that the result depends on: the checks container has terminated
     (its log holds the result document), the program's container ended without its runner's report (the
