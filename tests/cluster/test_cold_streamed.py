@@ -37,6 +37,7 @@ from test_warm_trust_boundaries import BATCH, POLICED, streamed_programs
 
 from kube import apply, kubectl, unique_name
 from level5.api.status import SyscallMonitoring
+from level5.core.layout import PROGRAM_CONTAINER
 from level5.core.wakeups import Wakeups
 from level5.kube.sandboxes import SandboxLauncher
 from level5.observability.monitoring import syscall_record
@@ -58,7 +59,8 @@ def cold_pod(namespace: str, attempt: str) -> dict[str, Any]:
     pod = streamed_pod(task, spec(), sandbox_pod_name(task, 1), 1, CONFIG, unique_name("nonce"))
     del pod["metadata"]["ownerReferences"]  # no AgentTask here; an absent owner would collect the pod
     if not attempt.startswith(POLICED):
-        pod["spec"]["containers"][0]["command"] += ["--policy-runner", "/code/main.py"]
+        program = next(c for c in pod["spec"]["containers"] if c["name"] == PROGRAM_CONTAINER)
+        program["command"] += ["--policy-runner", "/code/main.py"]
     return pod
 
 

@@ -391,7 +391,11 @@ def streamed_pod(
     )  # fmt: skip
     volumes = [*job_volumes(caps.ephemeral_storage), *data_volumes]
     pod_spec = locked_pod_spec(run_timeout(spec) + STARTUP_GRACE_SECONDS, config, volumes)
-    pod_spec["containers"] = [program, checks]
+    # The kubelet starts a pod's containers one after another in this order, so the checks container runs
+    # before the program's does: the operator hands the program its job as soon as its container runs (see
+    # level5.kube.streamed), and a program that filled the sandbox's memory before the checks container
+    # started would keep it from starting (the run would fail as the checks' StartError, not as OOMKilled).
+    pod_spec["containers"] = [checks, program]
     return _iteration_pod(task, pod_name, iteration, pod_spec, {NONCE_ANNOTATION: nonce})
 
 

@@ -192,12 +192,18 @@ def pod_failure(pod: Pod) -> str | None:
     if reason == Termination.EVICTED:
         return f"{Termination.EVICTED}: {message}"
     # The program's container first: it ends before the checks' one starts.
-    for container in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+    # The kubelet lists container statuses by name, so "checks" comes before "program" in a streamed pod.
+    statuses = [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]
+    for container in sorted(statuses, key=lambda entry: entry.get("name") != PROGRAM_CONTAINER):
         state = container.get("state") or {}
         terminated = state.get("terminated")
         waiting = state.get("waiting")
         if terminated and terminated.get("reason") == Termination.OOM_KILLED:
-            limit = pod["spec"]["containers"][0]["resources"]["limits"]["memory"]
+            limit = next(
+                c["resources"]["limits"]["memory"]
+                for c in [*pod["spec"].get("initContainers", []), *pod["spec"]["containers"]]
+                if c["name"] == container.get("name")
+            )
             return f"{Termination.OOM_KILLED}: the program used more than the memory limit of {limit}"
         if terminated and terminated.get("exitCode", 0) != 0:
             if container.get("name") == PROGRAM_CONTAINER:
