@@ -199,11 +199,9 @@ def pod_failure(pod: Pod) -> str | None:
         terminated = state.get("terminated")
         waiting = state.get("waiting")
         if terminated and terminated.get("reason") == Termination.OOM_KILLED:
-            limit = next(
-                c["resources"]["limits"]["memory"]
-                for c in [*pod["spec"].get("initContainers", []), *pod["spec"]["containers"]]
-                if c["name"] == container.get("name")
-            )
+            specs = [*pod["spec"].get("initContainers", []), *pod["spec"]["containers"]]
+            killed = next((c for c in specs if c.get("name") == container.get("name")), specs[0])
+            limit = killed["resources"]["limits"]["memory"]
             return f"{Termination.OOM_KILLED}: the program used more than the memory limit of {limit}"
         if terminated and terminated.get("exitCode", 0) != 0:
             if container.get("name") == PROGRAM_CONTAINER:
