@@ -33,6 +33,7 @@ import phonenumbers
 from stdnum import luhn
 
 from level5.safety import identity
+from level5.safety.placeholders import PLACEHOLDER
 from level5.safety.prefilter import Prefilter, Trigger
 
 PHONE_REGIONS = (
@@ -151,7 +152,6 @@ _PHONE_VALUE = re.compile(r"\+?\(?\d[\d ().\-/]{6,20}\d(?![\w])")
 _IDENTITY_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./-]{5,24}(?![\w])")
 _PHONE_CHARS = re.compile(r"\+?[\d ().\-/]+")
 _DIGITS = re.compile(r"\d")
-_PLACEHOLDER = re.compile(r"\[[A-Z_]+:[0-9a-f]{8}\]")
 _PLACEHOLDER_TAIL = re.compile(r":[0-9a-f]{8}\]")
 _PLACE_WORD = re.compile(r"(?<![\w])[^\W\d_]{3,}(?![\w])")
 """A word of three letters or more (a street or a town), which a hex id or a code does not hold."""
@@ -205,7 +205,7 @@ def _value_end(text: str, start: int, quote: str, sep: str) -> int:
 # is kept.
 @functools.lru_cache(maxsize=4096)
 def _valid(kind: str, key: str, value: str) -> bool:
-    if _PLACEHOLDER.search(value):  # redacted already (redaction is idempotent)
+    if PLACEHOLDER.search(value):  # redacted already (redaction is idempotent)
         return False
     if kind == "ADDRESS":
         return 6 <= len(value) <= 160 and bool(_DIGITS.search(value)) and bool(_PLACE_WORD.search(value))

@@ -52,6 +52,7 @@ import phonenumbers
 from pydantic import BaseModel
 
 from level5.safety import fields, identity, letters, scripts
+from level5.safety.placeholders import PLACEHOLDER
 from level5.safety.prefilter import Hits, Literals, Prefilter, Trigger, Words
 
 PHONE_REGIONS = ("DE", "US", "GB", "FR", "JP", "IN", "ES")
@@ -68,7 +69,6 @@ MIN_PHONE_DIGITS = 8
 """Shorter numbers are local extensions or postcodes more often than numbers that identify a person."""
 MAX_PHONE_DIGITS = 15
 """E.164's longest number."""
-PLACEHOLDER = re.compile(r"\[[A-Z_]+:[0-9a-f]{8}\]")
 APP_SALT = b"level5-redaction-v1"
 """Mixed into every task key so placeholders differ from any other product using the same scheme."""
 
