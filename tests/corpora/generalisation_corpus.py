@@ -15,19 +15,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from random import Random
 from typing import NamedTuple
 
 from faker import Faker
 from faker.providers import BaseProvider
 
-# Faker's date_of_birth counts back from the day it runs (and the time of day leaks in), so identity numbers
-# built on a birth date would drift from the committed corpus; they count back from this fixed day instead.
+# Faker's date_of_birth and date_time count back from the moment they run, so identity numbers
+# built on a date would drift from the committed corpus; they count back from this fixed day instead.
 CORPUS_DAY = date(2026, 12, 1)
 
 
 class _FixedDay(BaseProvider):
+    def date_time(self, tzinfo: object = None, end_datetime: object = None) -> datetime:
+        """Like Faker's (1970 to now, which drifts by the second; PESEL and others are built on it), up to the
+        start of CORPUS_DAY."""
+        end = datetime.combine(CORPUS_DAY, datetime.min.time())
+        seconds = self.generator.random.randint(0, int(end.timestamp()))
+        return datetime(1970, 1, 1) + timedelta(seconds=seconds)
+
     def date_of_birth(self, tzinfo: object = None, minimum_age: int = 0, maximum_age: int = 115) -> date:
         start = CORPUS_DAY.replace(year=CORPUS_DAY.year - maximum_age - 1)
         end = CORPUS_DAY.replace(year=CORPUS_DAY.year - minimum_age)
