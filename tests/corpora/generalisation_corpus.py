@@ -15,37 +15,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date
 from random import Random
 from typing import NamedTuple
 
 from faker import Faker
-from faker.providers import BaseProvider
 
-# Faker's date_of_birth and date_time count back from the moment they run, so identity numbers
-# built on a date would drift from the committed corpus; they count back from this fixed day instead.
+# The day the corpora are generated at (redaction_corpus.render freezes the clock there): Faker's dates, and
+# the identity numbers built on them, count back from now.
 CORPUS_DAY = date(2026, 12, 1)
-
-
-class _FixedDay(BaseProvider):
-    def date_time(self, tzinfo: object = None, end_datetime: object = None) -> datetime:
-        """Like Faker's (1970 to now, which drifts by the second; PESEL and others are built on it), up to the
-        start of CORPUS_DAY."""
-        end = datetime.combine(CORPUS_DAY, datetime.min.time())
-        seconds = self.generator.random.randint(0, int(end.timestamp()))
-        return datetime(1970, 1, 1) + timedelta(seconds=seconds)
-
-    def date_of_birth(self, tzinfo: object = None, minimum_age: int = 0, maximum_age: int = 115) -> date:
-        start = CORPUS_DAY.replace(year=CORPUS_DAY.year - maximum_age - 1)
-        end = CORPUS_DAY.replace(year=CORPUS_DAY.year - minimum_age)
-        return start + timedelta(days=self.generator.random.randint(1, (end - start).days))
 
 
 def _identity_faker(locale: str, seed: int) -> Faker:
     fake = Faker(locale)
-    fake.add_provider(_FixedDay)
     fake.seed_instance(seed)
     return fake
+
 
 SEED = 20261201
 
@@ -107,7 +92,7 @@ TUNING_RENDERS: tuple[Render, ...] = (
     lambda s, n, a: f"order 4411 {s.name_label}：{n} | {s.address_label or 'addr'}：{a}",
 )
 HELDOUT_RENDERS: tuple[Render, ...] = (
-    lambda s, n, a: f"recipient: {n}\ndelivery_address: \"{a}\"\nweight_kg: 2.5",
+    lambda s, n, a: f'recipient: {n}\ndelivery_address: "{a}"\nweight_kg: 2.5',
     lambda s, n, a: f"<customer><fullName>{n}</fullName><postalAddress>{a}</postalAddress></customer>",
     lambda s, n, a: f"id;{s.name_label};{s.address_label or 'adresse'}\n7;{n};{a}",
     lambda s, n, a: f"[{s.name_label}] {n} — [{s.address_label or 'address'}] {a}",
@@ -181,7 +166,7 @@ ID_TUNING_RENDERS: tuple[Callable[[Identity, str], str], ...] = (
 )
 ID_HELDOUT_RENDERS: tuple[Callable[[Identity, str], str], ...] = (
     lambda i, v: f"<person><{i.label.replace(' ', '_')}>{v}</{i.label.replace(' ', '_')}></person>",
-    lambda i, v: f"identity_number = \"{v}\"\nnationality = \"{i.locale[-2:]}\"",
+    lambda i, v: f'identity_number = "{v}"\nnationality = "{i.locale[-2:]}"',
     lambda i, v: f"WARN payroll: {i.label} {v} appears on two employee records",
 )
 
