@@ -7,6 +7,10 @@ BENCH_IMAGE ?= level5.local/sandbox:bench
 # The embedded local model's server (cluster/local-model.sh): host and port of `make model-up`.
 MODEL_HOST ?= 127.0.0.1
 MODEL_PORT ?= 18091
+# make eval-classifier: the corpus halves it measures, and a classifier endpoint (unset: the local model).
+SPLITS ?= heldout7
+CLASSIFIER_URL ?=
+CLASSIFIER_MODEL ?= guard
 PY := $(VENV)/bin/python
 CLUSTER := cluster
 APT_PACKAGES := containerd runc containernetworking-plugins umoci debootstrap nftables iptables iproute2 \
@@ -17,7 +21,7 @@ APT_PACKAGES_NO_RECOMMENDS := prometheus
 
 .PHONY: help deps venv build chart-tools cluster-up cluster-down cluster-status cluster-env images base-images \
 	sandbox-image operator-image \
-	crds corpora review-allowlist lint typecheck unit test-cluster test chaos demo eval-safety bench clean \
+	crds corpora review-allowlist lint typecheck unit test-cluster test chaos demo eval-safety eval-classifier bench clean \
 	model model-up model-down bench-agent
 
 help: ## List the targets with one-line descriptions
@@ -124,6 +128,16 @@ corpora: venv ## Regenerate the generated corpora (tests/corpora/redaction) and 
 
 eval-safety: venv ## Print the safety layers' detection and false-positive rates on the corpora
 	$(VENV)/bin/level5 eval-safety
+
+eval-classifier: venv model ## Layer 1 on the corpus halves in SPLITS (default heldout7), without and with a classifier endpoint: CLASSIFIER_URL and CLASSIFIER_MODEL, or the local model (started and stopped on port 18093)
+	@if [ -n "$(CLASSIFIER_URL)" ]; then \
+		$(VENV)/bin/level5 eval-classifier --url "$(CLASSIFIER_URL)" --model "$(CLASSIFIER_MODEL)" --splits "$(SPLITS)"; \
+	else \
+		bash $(CLUSTER)/local-model.sh up 127.0.0.1 18093 >/dev/null && \
+		trap 'bash $(CLUSTER)/local-model.sh down 18093 >/dev/null' EXIT && \
+		$(VENV)/bin/level5 eval-classifier --url "$$(bash $(CLUSTER)/local-model.sh url 127.0.0.1 18093)" \
+			--model "$$(bash $(CLUSTER)/local-model.sh name)" --splits "$(SPLITS)"; \
+	fi
 
 bench: venv ## Measure iteration latency, overhead, API calls, throughput, review and redaction speed on the local cluster (not part of make test)
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up

@@ -950,6 +950,8 @@ def check_input(text: str, *, source: str) -> InputVerdict:
 
 
 SecondOpinion = Callable[[str, str], Awaitable[list[Finding]]]
+# The finding recorded when the second opinion failed (timeout, error, unreadable reply).
+SECOND_OPINION_FAILED = "L5-INJ-013"
 
 
 async def check_input_with_second_opinion(
@@ -962,7 +964,10 @@ async def check_input_with_second_opinion(
     except Exception:  # a failing second opinion never weakens or breaks the deterministic verdict
         extra = [
             Finding(
-                rule="L5-INJ-013", line=1, message="second-opinion classifier failed", verdict=Verdict.ALLOW
+                rule=SECOND_OPINION_FAILED,
+                line=1,
+                message="second-opinion classifier failed",
+                verdict=Verdict.ALLOW,
             )
         ]
     findings = [*result.findings, *extra]

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from level5.api.spec import Language
 from level5.api.verdicts import Verdict
+from level5.model.classifier import InjectionClassifier
 from level5.observability.syscalls import DEFAULT_MAX_CONTAINERS, DEFAULT_TTL_SECONDS, serve
 from level5.safety.audit import completeness, verify
 from level5.safety.injection import check_input
@@ -30,6 +31,7 @@ from level5.tools.safety_eval import (
     EVAL_ALLOWED_LIBRARIES,
     Figure,
     Rates,
+    SecondOpinionFigures,
     bandit_additions,
     injection_figures,
     injection_rates,
@@ -41,6 +43,7 @@ from level5.tools.safety_eval import (
     review_rates,
     review_report,
     review_speed,
+    second_opinion_figures,
 )
 
 EXIT_CODES = {Verdict.ALLOW: 0, Verdict.BLOCK: 1, Verdict.ESCALATE: 2}
@@ -133,6 +136,42 @@ def _eval_safety(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _second_opinion_figures(args: argparse.Namespace) -> SecondOpinionFigures:
+    classifier = InjectionClassifier(args.url, args.model, timeout_seconds=args.timeout)
+    try:
+        return await second_opinion_figures(classifier, splits=args.splits.split(","))
+    finally:
+        await classifier.close()
+
+
+def _eval_classifier(args: argparse.Namespace) -> int:
+    """Layer 1 on some halves, without and with a classifier endpoint as its second opinion."""
+    try:
+        figures = asyncio.run(_second_opinion_figures(args))
+    except ValueError as error:
+        raise SystemExit(f"--splits: {error}") from error
+    for alone, combined in zip(figures.built_in, figures.with_second_opinion, strict=True):
+        print(
+            f"injection [{alone.split}] {alone.name}: {alone.measure} {alone.rate:.1%} ({alone.right}/"
+            f"{alone.total}) alone, {combined.rate:.1%} ({combined.right}/{combined.total}) with {args.model}"
+        )
+    for measure in ("detected", "allowed", "escalated"):
+        totals = [
+            (
+                sum(f.right for f in half if f.measure == measure),
+                sum(f.total for f in half if f.measure == measure),
+            )
+            for half in (figures.built_in, figures.with_second_opinion)
+        ]
+        if totals[0][1]:
+            print(
+                f"injection [{args.splits}] all: {measure} {totals[0][0]}/{totals[0][1]} alone, "
+                f"{totals[1][0]}/{totals[1][1]} with {args.model}"
+            )
+    print(f"second opinion failed (the built-in verdict stood): {figures.failed}")
+    return 0
+
+
 def _syscall_monitor(args: argparse.Namespace) -> int:
     host, _, port = args.listen.rpartition(":")
     if not host or not port.isdigit():
@@ -193,6 +232,18 @@ def parser() -> argparse.ArgumentParser:
 
     evaluation = commands.add_parser("eval-safety", help="corpus figures, one line per layer")
     evaluation.set_defaults(handler=_eval_safety)
+
+    classifier = commands.add_parser(
+        "eval-classifier",
+        help="layer 1 on corpus halves, without and with a prompt-injection classifier endpoint",
+    )
+    classifier.add_argument("--url", required=True, help="the classifier's OpenAI-compatible base URL")
+    classifier.add_argument("--model", required=True, help="the model name at --url")
+    classifier.add_argument(
+        "--splits", default="heldout7", help="comma-separated corpus halves (the rows' split), e.g. heldout7"
+    )
+    classifier.add_argument("--timeout", type=float, default=60.0, help="seconds per classifier request")
+    classifier.set_defaults(handler=_eval_classifier)
 
     monitor = commands.add_parser(
         "syscall-monitor",

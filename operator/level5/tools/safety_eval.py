@@ -22,13 +22,18 @@ import statistics
 import time
 import tomllib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from level5.api.spec import Language
 from level5.api.verdicts import Verdict, worst
-from level5.safety.injection import check_input
+from level5.safety.injection import (
+    SECOND_OPINION_FAILED,
+    SecondOpinion,
+    check_input,
+    check_input_with_second_opinion,
+)
 from level5.safety.redaction import Redactor
 from level5.safety.review.bandit import bandit_findings
 from level5.safety.review.javascript import review_javascript
@@ -306,16 +311,69 @@ def _figures(rows: list[tuple[str, str, str, bool, str]]) -> list[Figure]:
     ]
 
 
+@dataclass(frozen=True)
+class InjectionRow:
+    """One row of the injection corpus: its family and half, its text, where the text comes from, and
+    what the layer should do with it (``stop``, ``allow`` or ``escalate``)."""
+
+    family: str
+    split: str
+    text: str
+    source: str
+    expect: str
+
+
+def injection_rows(corpora: Path = DEFAULT_CORPORA, splits: Collection[str] = ()) -> list[InjectionRow]:
+    """The attack and benign rows, only those of ``splits`` when given."""
+    rows = [
+        InjectionRow(str(r["family"]), str(r["split"]), str(r["text"]), str(r["source"]), str(r["expect"]))
+        for name in ("attacks.jsonl", "benign.jsonl")
+        for r in _records(corpora / "injection" / name)
+    ]
+    return [row for row in rows if not splits or row.split in splits]
+
+
+def _injection_figures(rows: list[InjectionRow], verdicts: list[Verdict]) -> list[Figure]:
+    figures: list[tuple[str, str, str, bool, str]] = []
+    for row, verdict in zip(rows, verdicts, strict=True):
+        measure, expected = _EXPECTED[row.expect]
+        figures.append((row.family, row.split, measure, expected(verdict), row.text))
+    return _figures(figures)
+
+
 def injection_figures(corpora: Path = DEFAULT_CORPORA) -> list[Figure]:
     """Per technique family and half: detection on attacks, allowed benign texts, escalated quotes."""
-    rows: list[tuple[str, str, str, bool, str]] = []
-    for name in ("attacks.jsonl", "benign.jsonl"):
-        for row in _records(corpora / "injection" / name):
-            text, source = str(row["text"]), str(row["source"])
-            measure, expected = _EXPECTED[str(row["expect"])]
-            right = expected(check_input(text, source=source).verdict)
-            rows.append((str(row["family"]), str(row["split"]), measure, right, text))
-    return _figures(rows)
+    rows = injection_rows(corpora)
+    return _injection_figures(rows, [check_input(row.text, source=row.source).verdict for row in rows])
+
+
+@dataclass(frozen=True)
+class SecondOpinionFigures:
+    """Layer 1 on some halves without and with a second opinion (``level5 eval-classifier``)."""
+
+    built_in: list[Figure]
+    with_second_opinion: list[Figure]
+    failed: int
+    """Rows whose second opinion failed (timeout, error, unreadable reply): the built-in verdict stood."""
+
+
+async def second_opinion_figures(
+    second_opinion: SecondOpinion, splits: Collection[str], corpora: Path = DEFAULT_CORPORA
+) -> SecondOpinionFigures:
+    """Every row of ``splits`` through the built-in check alone and with ``second_opinion``, one at a time
+    (a local model answers one request at a time), as the operator combines them."""
+    rows = injection_rows(corpora, splits)
+    if not rows:
+        raise ValueError(f"no injection corpus rows in the splits {sorted(splits)}")
+    combined = [
+        await check_input_with_second_opinion(row.text, source=row.source, classifier=second_opinion)
+        for row in rows
+    ]
+    return SecondOpinionFigures(
+        built_in=_injection_figures(rows, [check_input(row.text, source=row.source).verdict for row in rows]),
+        with_second_opinion=_injection_figures(rows, [result.verdict for result in combined]),
+        failed=sum(any(f.rule == SECOND_OPINION_FAILED for f in result.findings) for result in combined),
+    )
 
 
 def _redacted(value: str, output: str, kind: str) -> bool:
