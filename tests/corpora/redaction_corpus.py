@@ -30,11 +30,17 @@ Round 7 (splits ``tuning7`` and ``heldout7``, 2026-12-01) was written blind by a
 split by technique before it was measured: each half has its own locales, program-output formats, identity
 numbers and clean look-alike groups (``round7_records``, ``ROUND7_TUNING_CLEAN``, ``ROUND7_HELDOUT_CLEAN``,
 ``round7_clean_generated``); the comment above ``ROUND7_SEED`` lists them.
+
+Round 8 (splits ``tuning8`` and ``heldout8``, 2026-12-01) was written blind by a fifth outside evaluator and
+split by technique before it was measured, like round 7, with locales, formats, identity numbers and clean
+look-alike groups of its own (``round8_records``, ``ROUND8_TUNING_CLEAN``, ``ROUND8_HELDOUT_CLEAN``,
+``round8_clean_generated``); the comment above ``ROUND8_SEED`` lists them.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import string
 import sys
@@ -49,6 +55,8 @@ import phonenumbers
 import time_machine
 from faker import Faker
 from faker.decode import unidecode
+from stdnum import iban as stdnum_iban
+from stdnum import luhn
 
 try:
     from corpora.generalisation_corpus import CORPUS_DAY, heldout6e, tuning6e
@@ -2170,6 +2178,405 @@ def round7_clean_generated(tuning: bool, seed: int = ROUND7_SEED + 100) -> list[
     return lines
 
 
+# Round 8 (2026-12-01), written blind by a fifth outside evaluator (who read neither the detectors, their word
+# lists, the README's account of them, nor earlier rounds' generators or rows) and split BY TECHNIQUE before
+# any detector was run on it:
+#   tuning8  locales  pl_PL sv_SE sl_SI pt_BR es_MX en_CA ru_RU ka_GE hy_AM id_ID vi_VN
+#            formats  Python dict repr in a log line, Markdown table row under an English header, SQL INSERT
+#                     with a column list, Go %+v struct print, Rust {:?} Debug print
+#            phones   libphonenumber-valid mobiles: international format, or the national digit run
+#            ids      pl_PL PESEL, sv_SE personnummer, sl_SI EMSO, pt_BR CPF, es_MX CURP, en_CA SIN,
+#                     ru_RU INN, id_ID NIK
+#            clean    git SHAs and semver, ISBNs and DOIs, CAS registry numbers, GPS track points, capitalised
+#                     product and tool names
+#   heldout8 locales  nl_NL de_CH fr_CH es_AR es_CO en_PH th_TH ko_KR he_IL en_IN ja_JP
+#            formats  TOML table, XML element with attributes, protobuf text format, Java toString(),
+#                     shipping label (name, address lines, phone on their own lines)
+#            phones   libphonenumber-valid mobiles: E.164, national format, or the national digit run
+#            ids      nl_NL BSN, de_CH/fr_CH AHV number, es_AR CUIT, th_TH national id, ko_KR RRN, he_IL
+#                     Teudat Zehut, en_IN Aadhaar, ja_JP My Number
+#            clean    UUIDs and Kubernetes resource names, flight numbers and seat codes, invoice totals with
+#                     currencies, street-named restaurants in reviews, things named after people (theorems,
+#                     diseases, units)
+# Each locale's record is printed in three of its half's five formats, a new made-up person each time; every
+# format plants PERSON, ADDRESS, PHONE and EMAIL, plus the locale's identity number (checked with
+# python-stdnum), an IBAN where the country has one (checked with python-stdnum) and every second record a
+# Luhn-valid card. Birth dates for identity numbers come from the seeded source, never from today.
+ROUND8_SEED = SEED + 8000
+ROUND8_TUNING_LOCALES = (
+    "pl_PL", "sv_SE", "sl_SI", "pt_BR", "es_MX", "en_CA", "ru_RU", "ka_GE", "hy_AM", "id_ID", "vi_VN",
+)  # fmt: skip
+ROUND8_HELDOUT_LOCALES = (
+    "nl_NL", "de_CH", "fr_CH", "es_AR", "es_CO", "en_PH", "th_TH", "ko_KR", "he_IL", "en_IN", "ja_JP",
+)  # fmt: skip
+ROUND8_REGION = {
+    "pl_PL": "PL", "sv_SE": "SE", "sl_SI": "SI", "pt_BR": "BR", "es_MX": "MX", "en_CA": "CA", "ru_RU": "RU",
+    "ka_GE": "GE", "hy_AM": "AM", "id_ID": "ID", "vi_VN": "VN", "nl_NL": "NL", "de_CH": "CH", "fr_CH": "CH",
+    "es_AR": "AR", "es_CO": "CO", "en_PH": "PH", "th_TH": "TH", "ko_KR": "KR", "he_IL": "IL", "en_IN": "IN",
+    "ja_JP": "JP",
+}  # fmt: skip
+# IBAN countries: Faker's own IBAN where it is the country's, else built from (country, BBAN digits).
+ROUND8_FAKER_IBAN = ("pl_PL", "pt_BR", "nl_NL", "de_CH", "fr_CH")
+ROUND8_BUILT_IBAN = {"sv_SE": ("SE", 20), "sl_SI": ("SI", 15), "ka_GE": ("GE", 16), "he_IL": ("IL", 19)}
+
+
+def _round8_validated(module: str, make: Callable[[], str]) -> str:
+    """A value from `make` that python-stdnum's `module` accepts (drawn again until it does)."""
+    validator = importlib.import_module(f"stdnum.{module}")
+    for _ in range(200):
+        value = make()
+        if validator.is_valid(value):
+            return value
+    raise AssertionError(f"no valid {module} number drawn")
+
+
+def _round8_check_digit(module: str, body: Callable[[], str]) -> str:
+    """`body()` followed by the one check digit that python-stdnum's `module` accepts."""
+
+    def make() -> str:
+        prefix = body()
+        return next((prefix + d for d in string.digits if _stdnum_ok(module, prefix + d)), prefix + "x")
+
+    return _round8_validated(module, make)
+
+
+def _stdnum_ok(module: str, value: str) -> bool:
+    return bool(importlib.import_module(f"stdnum.{module}").is_valid(value))
+
+
+def _round8_birth(rng: Random) -> datetime:
+    return datetime(1950, 1, 1) + timedelta(days=rng.randrange(365 * 50))
+
+
+def _round8_identity(fake: Faker, locale: str, rng: Random) -> str | None:
+    """The locale's national identity number, valid by python-stdnum, or None where the round plants none."""
+    digits = lambda n: "".join(rng.choice(string.digits) for _ in range(n))  # noqa: E731
+    if locale == "sl_SI":
+        return _round8_check_digit(
+            "si.emso",
+            lambda: (
+                _round8_birth(rng).strftime("%d%m%Y")[:4]
+                + "".join((_round8_birth(rng).strftime("%Y")[1:], "50", digits(3)))
+            ),
+        )
+    if locale == "id_ID":
+
+        def nik() -> str:
+            born = _round8_birth(rng)
+            day = born.day + (40 if rng.random() < 0.5 else 0)
+            return f"{rng.choice(('31', '32', '33', '35', '51', '73'))}{rng.randrange(1, 30):02d}" + (
+                f"{rng.randrange(1, 30):02d}{day:02d}{born:%m%y}{rng.randrange(1, 60):04d}"
+            )
+
+        return _round8_validated("id.nik", nik)
+    if locale == "en_IN":
+        number = _round8_check_digit("in_.aadhaar", lambda: str(rng.randrange(2, 10)) + digits(10))
+        return _grouped(number)
+    if locale == "ja_JP":
+        number = _round8_check_digit("jp.in_", lambda: digits(11))
+        return _grouped(number)
+    if locale == "es_MX":
+        return _round8_validated("mx.curp", fake.curp)
+    if locale == "pt_BR":
+        number = _round8_validated("br.cpf", fake.ssn)
+        return f"{number[:3]}.{number[3:6]}.{number[6:9]}-{number[9:]}"
+    faker_ids = {
+        "pl_PL": "pl.pesel", "sv_SE": "se.personnummer", "en_CA": "ca.sin", "ru_RU": "ru.inn",
+        "nl_NL": "nl.bsn", "de_CH": "ch.ssn", "fr_CH": "ch.ssn", "es_AR": "ar.cuit", "th_TH": "th.pin",
+        "ko_KR": "kr.rrn", "he_IL": "il.idnr",
+    }  # fmt: skip
+    if locale in faker_ids:
+        return _round8_validated(faker_ids[locale], fake.ssn)
+    return None
+
+
+def _round8_iban(fake: Faker, locale: str, rng: Random) -> str | None:
+    if locale in ROUND8_FAKER_IBAN:
+        value = fake.iban()
+    elif locale in ROUND8_BUILT_IBAN:
+        country, length = ROUND8_BUILT_IBAN[locale]
+        bank = "".join(rng.choice(string.ascii_uppercase) for _ in range(2)) if country == "GE" else ""
+        bban = bank + "".join(rng.choice(string.digits) for _ in range(length))
+        value = country + stdnum_iban.calc_check_digits(country + "00" + bban) + bban
+    else:
+        return None
+    assert stdnum_iban.is_valid(value), (locale, value)
+    return stdnum_iban.format(value) if rng.random() < 0.5 else value
+
+
+def _round8_card(rng: Random) -> str:
+    prefix, length = rng.choice((("4", 16), ("51", 16), ("55", 16), ("2221", 16), ("37", 15), ("6011", 16)))
+    body = prefix + "".join(rng.choice(string.digits) for _ in range(length - len(prefix) - 1))
+    number = body + luhn.calc_check_digit(body)
+    return _grouped(number) if rng.random() < 0.5 else number
+
+
+def _round8_phone(region: str, rng: Random, heldout: bool) -> str:
+    """A libphonenumber-valid mobile of the region, printed in one of the half's formats."""
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    national = str(example.national_number)
+    for _ in range(500):
+        drawn = national[:-6] + "".join(rng.choice(string.digits) for _ in range(6))
+        number = phonenumbers.parse(drawn, region)
+        if phonenumbers.is_valid_number(number):
+            break
+    else:
+        raise AssertionError(region)
+    digit_run = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    digit_run = "".join(c for c in digit_run if c.isdigit())
+    formats = (
+        (phonenumbers.PhoneNumberFormat.E164, phonenumbers.PhoneNumberFormat.NATIONAL)
+        if heldout
+        else (phonenumbers.PhoneNumberFormat.INTERNATIONAL,)
+    )
+    choice = rng.randrange(len(formats) + 1)
+    return digit_run if choice == len(formats) else phonenumbers.format_number(number, formats[choice])
+
+
+def _round8_affixes(locale: str) -> set[str]:
+    """The titles and degrees the locale's Faker puts before or after a name (drawn from its own instance)."""
+    sampler = Faker(locale)
+    sampler.seed_instance(ROUND8_SEED)
+    affixes: set[str] = set()
+    for method in ("prefix", "prefix_male", "prefix_female", "suffix"):
+        if hasattr(sampler, method):
+            affixes.update(str(getattr(sampler, method)()) for _ in range(40))
+    return affixes - {""}
+
+
+def _round8_name(fake: Faker, affixes: set[str]) -> str:
+    """The locale's own name format, drawn again while it carries a title or degree (not part of the name)."""
+    for _ in range(50):
+        name = str(fake.name())
+        if not any(name.startswith(a + " ") or name.endswith((" " + a, "," + a)) for a in affixes):
+            return name
+    raise AssertionError(name)
+
+
+def _round8_record(
+    fake: Faker, locale: str, rng: Random, *, heldout: bool, label: bool, with_card: bool, affixes: set[str]
+) -> dict[str, str]:
+    """One made-up person; the address keeps its lines only on a shipping label."""
+    address = str(fake.address())
+    record = {
+        "PERSON": _round8_name(fake, affixes),
+        "ADDRESS": address if label else ", ".join(line.strip() for line in address.splitlines()),
+        "PHONE": _round8_phone(ROUND8_REGION[locale], rng, heldout),
+        "EMAIL": str(fake.email()),
+    }
+    for kind, value in (
+        ("SSN", _round8_identity(fake, locale, rng)),
+        ("IBAN", _round8_iban(fake, locale, rng)),
+        ("CREDIT_CARD", _round8_card(rng) if with_card else None),
+    ):
+        if value is not None:
+            record[kind] = value
+    return record
+
+
+_ROUND8_FIELDS = {
+    "PERSON": "name", "ADDRESS": "address", "PHONE": "phone", "EMAIL": "email", "SSN": "national_id",
+    "IBAN": "iban", "CREDIT_CARD": "card_number",
+}  # fmt: skip
+
+
+def _round8_tuning_format(style: int, r: dict[str, str], rng: Random) -> str:
+    ident = rng.randrange(10_000, 99_999)
+    moment = (datetime(2026, 3, 2, 8) + timedelta(seconds=rng.randrange(60 * 86400))).strftime(
+        "%Y-%m-%d %H:%M:%S"
+    )
+    fields = {_ROUND8_FIELDS[k]: v for k, v in r.items()}
+    if style == 0:  # Python dict repr in a log line
+        body = repr({"id": ident, **fields, "active": True})
+        return f"{moment},{rng.randrange(1000):03d} INFO sync.customers: upserted {body}"
+    if style == 1:  # Markdown table row under an English header
+        header = ["id", *fields]
+        return "\n".join(
+            (
+                "| " + " | ".join(header) + " |",
+                "|" + "|".join("---" for _ in header) + "|",
+                "| " + " | ".join([str(ident), *fields.values()]) + " |",
+            )
+        )
+    if style == 2:  # SQL INSERT with a column list
+        values = ", ".join("'" + v.replace("'", "''") + "'" for v in fields.values())
+        columns = ", ".join(fields)
+        return f"INSERT INTO customers (id, {columns}, created_at) VALUES ({ident}, {values}, '{moment}');"
+    if style == 3:  # Go %+v
+        go = " ".join(f"{k.title().replace('_', '')}:{v}" for k, v in fields.items())
+        return f"{moment} main.go:{rng.randrange(40, 400)}: loaded customer &{{ID:{ident} {go} Active:true}}"
+    rust = ", ".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())  # Rust {:?}
+    return f"[{moment}Z DEBUG billing::sync] customer = Customer {{ id: {ident}, {rust} }}"
+
+
+def _round8_heldout_format(style: int, r: dict[str, str], rng: Random) -> str:
+    ident = rng.randrange(10_000, 99_999)
+    fields = {_ROUND8_FIELDS[k]: v for k, v in r.items()}
+    if style == 0:  # TOML table
+        lines = [f"[customers.c{ident}]"]
+        lines += [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in fields.items()]
+        return "\n".join(lines)
+    if style == 1:  # XML element with attributes
+        attrs = " ".join(f'{k}="{v.replace("&", "&amp;")}"' for k, v in fields.items())
+        return f'<customer id="{ident}" {attrs} status="active"/>'
+    if style == 2:  # protobuf text format
+        lines = ["customer {", f"  id: {ident}"]
+        lines += [f"  {k}: {json.dumps(v, ensure_ascii=False)}" for k, v in fields.items()]
+        return "\n".join([*lines, "}"])
+    if style == 3:  # Java toString()
+        java = ", ".join(
+            f"{''.join(w.title() if i else w for i, w in enumerate(k.split('_')))}='{v}'"
+            for k, v in fields.items()
+        )
+        return f"Customer{{id={ident}, {java}, active=true}}"
+    lines = [  # shipping label, lines in the address's own order
+        f"SHIP TO                       PARCEL {rng.randrange(10**9, 10**10)}",
+        r["PERSON"],
+        *r["ADDRESS"].splitlines(),
+        f"TEL {r['PHONE']}",
+        f"NOTIFY {r['EMAIL']}",
+    ]
+    extra = [
+        f"{k.upper().replace('_', ' ')} {fields[k]}"
+        for k in ("national_id", "iban", "card_number")
+        if k in fields
+    ]
+    return "\n".join(lines + extra + [f"WEIGHT {rng.randrange(1, 30)}.{rng.randrange(10)} kg"])
+
+
+def round8_records(tuning: bool, seed: int = ROUND8_SEED) -> list[Planted]:
+    """Each locale of the half: three new people, each printed in one of the half's formats (three distinct
+    formats a locale), one Planted per value."""
+    locales = ROUND8_TUNING_LOCALES if tuning else ROUND8_HELDOUT_LOCALES
+    render_as = _round8_tuning_format if tuning else _round8_heldout_format
+    rng = Random(seed + (0 if tuning else 1))
+    planted: list[Planted] = []
+    count = 0
+    for index, locale in enumerate(locales):
+        fake = Faker(locale)
+        fake.seed_instance(seed + index + (0 if tuning else 100))
+        affixes = _round8_affixes(locale)
+        for offset in range(3):
+            style = (index + offset) % 5
+            label = not tuning and style == 4
+            record = _round8_record(
+                fake, locale, rng, heldout=not tuning, label=label, with_card=count % 2 == 0, affixes=affixes
+            )
+            count += 1
+            text = render_as(style, record, rng)
+            planted += [Planted(kind, value, text) for kind, value in record.items()]
+    return planted
+
+
+# Clean look-alikes, one technique group each, whole to one half (see the block above ROUND8_SEED).
+ROUND8_TUNING_CLEAN = (
+    # git SHAs and semver
+    "HEAD is now at 4f2a9c1 bump numpy to 2.1.3 (was 1.26.4)",
+    "Merge pull request #8812 from ops/release-3.14.0-rc.2",
+    "fatal: reference is not a tree: 9d5e0b7a3c41f2e8d6b09a7c5e3f1d2b4a6c8e0f",
+    "Successfully installed pydantic-2.9.2 pydantic-core-2.23.4 typing-extensions-4.12.2",
+    "version 0.48.1+build.20260301 (commit 1a2b3c4d, dirty)",
+    # ISBNs and DOIs
+    "Cite as: Harris et al., Nature 585, 357-362 (2020), doi:10.1038/s41586-020-2649-2",
+    "ISBN 978-0-13-468599-1, 3rd printing; ISBN-10 0-201-63361-2",
+    "references.bib: 214 entries, 9 without a DOI (e.g. 10.1145/3368089.3409741 resolved)",
+    "arXiv:2310.06825v3 [cs.CL] 12 Mar 2024",
+    # CAS registry numbers
+    "CAS 7732-18-5 (water), CAS 64-17-5 (ethanol), CAS 50-00-0 (formaldehyde): all in stock",
+    "SDS section 3: sodium chloride 7647-14-5, 99.5 %; potassium iodide 7681-11-0, 0.5 %",
+    "reagent lot 7440-50-8 copper powder, 325 mesh, 500 g",
+    # GPS track points
+    "trkpt lat=50.06143 lon=19.93658 ele=219.4 time=2026-05-14T06:12:09Z hr=142",
+    "waypoint 17: 59.32938, 18.06871 (±4 m), speed 12.6 km/h, heading 274°",
+    "track.gpx: 3 918 points, 41.7 km, ascent 612 m, from 46.05108,14.50513 to 46.36917,14.11361",
+    # capitalised product and tool names
+    "Built with Visual Studio Code 1.95 and Apple Clang 16.0.0 on Mac Studio M2 Ultra",
+    "Deployed to Google Kubernetes Engine via Cloud Build; Grafana Loki retention 30 days",
+    "Red Hat Enterprise Linux 9.4, Amazon Linux 2023 and Rocky Linux 9 images rebuilt",
+    "Benchmark: Intel Xeon Gold 6338 vs AMD EPYC Milan 7763, Microsoft SQL Server 2022 workload",
+    "Adobe Acrobat Reader could not open report.pdf; try Google Chrome or Mozilla Firefox",
+)
+ROUND8_HELDOUT_CLEAN = (
+    # UUIDs and Kubernetes resource names
+    "pod/payments-api-7c9d8f6b5-x2k4q   1/1   Running   0   3d4h",
+    "deployment.apps/checkout-worker-v2 scaled to 6 replicas (uid 3f0c2a9e-1b7d-4e8a-9c61-0d5f4b2e7a18)",
+    "persistentvolumeclaim/data-postgres-0 Bound pvc-8e1b4c2d-77aa-4f3e-b9d0-12c6e5a4f901 20Gi RWO",
+    "request_id=6b1f0d3e-9a4c-4c57-8e2b-5d7a0f9c1e64 trace=00f067aa0ba902b7 status=200 in 38ms",
+    "job.batch/nightly-export-29481320 completed in 4m12s",
+    # flight numbers and seat codes
+    "Boarding LH 1617 to WAW, gate B44, seat 23C, group 4, departs 14:35",
+    "Flight KL 1273 AMS-CPH delayed 45 min; rebooked on SK 1550, seat 12A",
+    "PNR X7KQ2M: TK 1880 IST-LHR 06DEC 0810 economy, seats 31E 31F",
+    "QR 8 DOH-LHR arrived 07:02 at Terminal 4, baggage belt 11",
+    "EK 215 seat map: 88A-88K, exit rows 41 and 42, aisle 44C",
+    # invoice totals with currencies
+    "Invoice INV-2026-04417: subtotal CHF 1'284.50, VAT 8.1 % CHF 104.04, total CHF 1'388.54",
+    "Total due: ₹ 1,24,560.00 (incl. GST 18 %) by 15/04/2026",
+    "Amount ¥ 128,400 (tax incl.), ₩ 1,250,000, ₪ 3,480.90, ฿ 12,900.00 settled",
+    "Subtotal 4.215,75 ARS; percepción IVA 3 % 126,47; total 4.342,22 ARS",
+    "Payout batch 2026-03: € 18.402,11 to 214 merchants, fee € 92,01",
+    # street-named restaurants in reviews
+    "★★★★☆ Dinner at Baker Street Kitchen: great ramen, slow service.",
+    "Review of Orchard Road Noodle House: the laksa was worth the queue.",
+    "We tried Canal Street Oyster Bar and Main Street Diner on the same weekend.",
+    "Ate at Bourbon Street Grill twice; the jambalaya beats Fifth Avenue Bistro's.",
+    # things named after people: theorems, diseases, units
+    "Hodgkin lymphoma and Crohn's disease cohorts were excluded from the analysis.",
+    "torque limit 45 Newton metres; pressure 2.4 bar; 3.3 kelvin above ambient",
+    "By Bayes' theorem and Chebyshev's inequality the bound holds for n >= 40.",
+    "Applied Gaussian elimination, then a Fourier transform and a Kalman filter.",
+    "Parkinson's disease, Alzheimer's disease and Tourette syndrome registries merged.",
+)
+
+
+def round8_clean_generated(tuning: bool, seed: int = ROUND8_SEED + 100) -> list[str]:
+    """Look-alikes drawn from the seeded source, in the half's own techniques: 20 a half."""
+    rng = Random(seed + (0 if tuning else 1))
+    hexes = lambda n: "".join(rng.choice("0123456789abcdef") for _ in range(n))  # noqa: E731
+    lines: list[str] = []
+    for _ in range(4):
+        if tuning:
+            major, minor, patch = rng.randrange(1, 12), rng.randrange(40), rng.randrange(30)
+            isbn_body = "978" + "".join(rng.choice(string.digits) for _ in range(9))
+            check = (10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(isbn_body)) % 10) % 10
+            isbn = f"{isbn_body[:3]}-{isbn_body[3]}-{isbn_body[4:8]}-{isbn_body[8:]}-{check}"
+            cas_body = str(rng.randrange(50, 99999))
+            digits = cas_body + f"{rng.randrange(10, 99)}"
+            cas_check = sum(int(d) * (i + 1) for i, d in enumerate(reversed(digits))) % 10
+            lat, lon = rng.uniform(35, 60), rng.uniform(-10, 30)
+            lines += [
+                f"commit {hexes(40)}  tag v{major}.{minor}.{patch}",
+                f"ISBN {isbn}, doi:10.{rng.randrange(1000, 9999)}/{hexes(4)}."
+                f"{rng.randrange(2015, 2026)}.{rng.randrange(1000)}",
+                f"CAS {cas_body}-{digits[-2:]}-{cas_check}, "
+                f"purity {rng.randrange(90, 100)}.{rng.randrange(10)} %",
+                f"point {rng.randrange(1, 5000)}: {lat:.5f},{lon:.5f} alt {rng.randrange(0, 2500)} m",
+                f"{rng.choice(('Apple', 'Google', 'Microsoft', 'Oracle', 'Canon'))} "
+                f"{rng.choice(('Cloud', 'Studio', 'Vision', 'Office', 'Workspace'))} "
+                f"{rng.choice(('Pro', 'Max', 'Plus', 'Enterprise'))} {rng.randrange(2, 20)} licence renewed",
+            ]
+        else:
+            uuid = f"{hexes(8)}-{hexes(4)}-4{hexes(3)}-{rng.choice('89ab')}{hexes(3)}-{hexes(12)}"
+            airline = rng.choice(("LX", "AF", "IB", "OS", "LO", "AY", "SN", "TP"))
+            row = rng.randrange(1, 45)
+            amount = rng.randrange(100, 999_999) / 100
+            lines += [
+                f"replicaset.apps/{rng.choice(('search', 'orders', 'ingest'))}-{hexes(10)} uid={uuid}",
+                f"{airline} {rng.randrange(100, 9999)} seat {row}{rng.choice('ABCDEF')} "
+                f"boarding {rng.randrange(1, 6)}",
+                f"Invoice total {rng.choice(('USD', 'EUR', 'GBP', 'SEK', 'PLN'))} {amount:,.2f}, due in "
+                f"{rng.choice((14, 30, 60))} days",
+                f"{rng.randrange(1, 6)}/5 for "
+                f"{rng.choice(('Harbour', 'Market', 'Church', 'Station', 'Mill'))} Street "
+                f"{rng.choice(('Tacos', 'Pizzeria', 'Curry House', 'Bakery', 'Dumplings'))}, "
+                f"{rng.randrange(2, 400)} reviews",
+                f"{rng.choice(('Poisson', 'Bernoulli', 'Weibull', 'Cauchy', 'Laplace'))} "
+                "distribution fitted, "
+                f"{rng.choice(('Pearson', 'Spearman', 'Kendall'))} r = 0.{rng.randrange(10, 99)}",
+            ]
+    return lines
+
+
 def render() -> dict[str, str]:
     """The corpus files' contents, one JSON object a line, generated at the start of CORPUS_DAY: Faker's dates
     (and the identity numbers built on them, such as Ukraine's) count back from now, so without a fixed clock
@@ -2195,6 +2602,8 @@ def _render() -> dict[str, str]:
             ("heldout6e", heldout6e()[0]),
             ("tuning7", round7_records(tuning=True)),
             ("heldout7", round7_records(tuning=False)),
+            ("tuning8", round8_records(tuning=True)),
+            ("heldout8", round8_records(tuning=False)),
         )
         for p in planted
     ]
@@ -2225,6 +2634,8 @@ def _render() -> dict[str, str]:
             ("heldout6e", heldout6e()[1]),
             ("tuning7", list(ROUND7_TUNING_CLEAN) + round7_clean_generated(tuning=True)),
             ("heldout7", list(ROUND7_HELDOUT_CLEAN) + round7_clean_generated(tuning=False)),
+            ("tuning8", list(ROUND8_TUNING_CLEAN) + round8_clean_generated(tuning=True)),
+            ("heldout8", list(ROUND8_HELDOUT_CLEAN) + round8_clean_generated(tuning=False)),
         )
         for text in texts
     ]
