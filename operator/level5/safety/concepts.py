@@ -56,7 +56,7 @@ LEXICON: dict[str, tuple[str, str, str]] = {
     "eu": ("ez ikusi|baztertu|ahaztu|ez egin kasu", "argibide|jarraibide|arau|agindu", "aurreko|lehenago|goiko"),
     "ca": ("ignora|oblida|no facis cas", "instrucci|normes|regl|indicaci", "anterior|prèvi|de dalt"),
     "gl": ("ignora|esquece|non fagas caso", "instrución|instrucións|norma|regra|indicaci", "anterior|previa|de arriba"),
-    "cy": ("anwybydda|anghofia|diystyra", "cyfarwyddiad|rheol|gorchymyn", "blaenorol|cynt|uchod"),
+    "cy": ("anwybydda|anghofia|diystyra", "cyfarwydd|rheol|gorchymyn|gorchmyn", "blaenorol|cynt|uchod"),
     "ga": ("neamhaird|déan dearmad", "treoir|treoracha|riail|rialacha|ordú", "roimhe|roimh ré|thuas|níos luaithe"),
     "af": ("ignoreer|vergeet|verontagsaam|steur jou nie", "instruksie|reël|opdrag|riglyn", "vorige|voorafgaande|bogenoemde|hierbo"),
     "he": ("התעלם|תתעלם|שכח|תשכח|אל תתייחס", "הוראות|ההוראות|הנחיות|ההנחיות|כללים|הכללים|פקודות|הוראה|הנחיה", "הקודמות|הקודמים|קודמות|קודמים|הקודם|לעיל"),

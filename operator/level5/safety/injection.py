@@ -60,6 +60,7 @@ from level5.safety.concepts import (
     safeguard_switched_off,
 )
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
+from level5.safety.lookalikes import LATIN_PROTOTYPES
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
 
 SANDBOX_OUTPUT = "sandbox_output"
@@ -81,13 +82,27 @@ _MIN_MARKED = 3
 _BIDI = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 # Unicode TR39 confusables (confusables.txt, prototype in Latin) for the Cyrillic and Greek letters that
 # pass for Latin ones, and the Latin small capitals (IPA letters no language writes words with).
+# Since round 8 the whole TR39 list of other scripts' letters (``lookalikes``: Armenian, Cherokee, Lisu...).
 _CONFUSABLE = str.maketrans(
-    "аеорсухіјѕһԁԛԝүӏАВЕКМНОРСТХІЈЅҮαοριυνκχΑΒΕΗΙΚΜΝΟΡΤΥΧΖ",
-    "aeopcyxijshdqwylABEKMHOPCTXIJSYaopiuvkxABEHIKMNOPTYXZ",
+    {
+        **LATIN_PROTOTYPES,
+        **dict(
+            zip(
+                "аеорсухіјѕһԁԛԝүӏАВЕКМНОРСТХІЈЅҮαοριυνκχΑΒΕΗΙΚΜΝΟΡΤΥΧΖ",
+                "aeopcyxijshdqwylABEKMHOPCTXIJSYaopiuvkxABEHIKMNOPTYXZ",
+                strict=True,
+            )
+        ),
+    }
 )
 _SMALL_CAPS = str.maketrans("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnoprstuvwyz")
 _CONFUSABLE_CHARS = frozenset(chr(c) for c in _CONFUSABLE)
 _MIXED_WORD = re.compile(r"\w*[A-Za-z]\w*")
+# A word made of look-alikes only ("ᎪᏞᏞ" beside "IᏀNOᎡᎬ"): read in Latin letters too, but only in a text
+# where some word mixes them with Latin ones, so that Russian or Greek prose stays itself.
+_LOOKALIKE_WORD = re.compile(
+    "(?<!\\w)[" + "".join(sorted(re.escape(c) for c in _CONFUSABLE_CHARS)) + "]+(?!\\w)"
+)
 # Combining marks left after NFKC on a Latin letter are overlays (strike-through, slash, underline), not
 # accents (NFKC has composed those): stripped, so "i̶g̶n̶o̶r̶e̶" is "ignore".
 _COMBINING = "[\u0300-\u036f\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
@@ -674,11 +689,20 @@ _UNSCRAMBLED = {_signature(word): word for word in sorted(_FEATURE_WORDS)}
 _ENDS = frozenset((word[0], word[-1], len(word)) for word in _FEATURE_WORDS)
 
 
+# Doubled letters ("disaablle thhe saffety revieww"): a word read with each run of one letter as one
+# letter is the feature word that reads the same way ("approvall" and "approval" are both "aproval").
+_DOUBLED = re.compile(r"([a-z])\1+")
+_UNDOUBLED = {_DOUBLED.sub(r"\1", word): word for word in sorted(_FEATURE_WORDS, reverse=True)}
+
+
 def _unscramble(match: re.Match[str]) -> str:
     word = match.group()
-    if word in _FEATURE_WORDS or (word[0], word[-1], len(word)) not in _ENDS:
+    if word in _FEATURE_WORDS:
         return word
-    return _UNSCRAMBLED.get(_signature(word), word)
+    if (word[0], word[-1], len(word)) in _ENDS and (unscrambled := _UNSCRAMBLED.get(_signature(word))):
+        return unscrambled
+    single = _DOUBLED.sub(r"\1", word)
+    return _UNDOUBLED.get(single, word) if single != word else word
 
 
 def _skeleton(match: re.Match[str]) -> str:
@@ -714,7 +738,13 @@ def normalise(text: str) -> str:
         text = _without_heavy_marks(text)
     text = _OVERLAYS.sub("", _BIDI.sub("", text))
     # Only words that already hold a Latin letter are mapped, so Russian or Greek text stays itself.
-    text = _MIXED_WORD.sub(_skeleton, text.translate(_SMALL_CAPS)).casefold()
+    text = text.translate(_SMALL_CAPS)
+    if not text.isascii():
+        skeletal = _MIXED_WORD.sub(_skeleton, text)
+        if skeletal != text:
+            skeletal = _LOOKALIKE_WORD.sub(lambda m: m.group().translate(_CONFUSABLE), skeletal)
+        text = skeletal
+    text = text.casefold()
     # De-leet only digits and symbols inside words so that numbers in data stay numbers.
     text = re.sub(r"(?<=[a-z])[013457@$]+|[013457@$]+(?=[a-z])", lambda m: m.group().translate(_LEET), text)
     # A word hyphenated across a line break ("instruc-\ntions") is one word.
