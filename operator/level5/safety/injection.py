@@ -614,17 +614,23 @@ _LOOP_NOTE = re.compile(
     rf"|\b(?:tell|ask|instruct|order) (?:the )?{_LOOP_ROLE} to\b"
 )
 _GOAL_PATH = re.compile(r"(?<![\w.])/(?:home|etc|root|proc|sys|usr|dev|boot|mnt|opt|srv)/[\w./-]*")
-# Quotes in every common form: straight, curly, backticks, guillemets, German and CJK corner quotes.
+# Quotes in every common form: straight, curly, backticks, guillemets, German and CJK corner quotes (an
+# apostrophe inside a word, "attacker's", "don't", is not one); a gloss in brackets right after the quote is part of it ("'Huwag ...' (ignore all previous instructions)").
 _QUOTED = re.compile(
-    r"'[^'\n]{6,}'|\"[^\"\n]{6,}\"|`[^`\n]{6,}`|\u201c[^\u201d\n]{6,}\u201d|\u2018[^\u2019\n]{6,}\u2019"
-    r"|\u00ab[^\u00bb\n]{6,}\u00bb|\u201e[^\u201c\u201d\n]{6,}[\u201c\u201d]|\u300c[^\u300d\n]{2,}\u300d"
+    r"(?:(?<!\w)'(?:[^'\n]|(?<=\w)'(?=\w)){6,}'(?!\w)|\"[^\"\n]{6,}\"|`[^`\n]{6,}`|\u201c[^\u201d\n]{6,}\u201d|\u2018[^\u2019\n]{6,}\u2019"
+    r"|\u00ab[^\u00bb\n]{6,}\u00bb|\u201e[^\u201c\u201d\n]{6,}[\u201c\u201d]|\u300c[^\u300d\n]{2,}\u300d)"
+    r"(?:[ \t]*\([^()\n]{1,160}\))?"
 )
 _ATTACK_LABELS = re.compile(
     r"\b(?:jailbreak(?:s|ing)?|prompt[- ]injections?|injections?|attacks?|malicious|unsafe)\b"
 )
+# What a goal does with an attack it quotes: count or classify it, or study it (summarise an incident,
+# write its timeline, explain it), often saying outright that it is not to be followed.
 _COUNTING = re.compile(
     r"\b(?:count|tally|how many|how often|classify|categori[sz]e|label|tag|annotate|flag|mark|measure|share"
-    r"|frequency|detect|identify|find|search|grep|per day|report)\b"
+    r"|frequency|detect|identify|find|search|grep|per day|report"
+    r"|summari[sz]e|summary|analy[sz]e|explain|describe|timeline|postmortem|post-mortem|incident|forensics?"
+    r"|(?:do not|don't|never|without) (?:act(?:ing)? on|follow(?:ing)?|obey(?:ing)?|execut(?:e|ing)|run(?:ning)?) (?:it|them|this|that|any))\b"  # noqa: E501
 )
 
 _CATEGORY_RULES = {
