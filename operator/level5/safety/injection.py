@@ -840,10 +840,33 @@ _ADDRESSED_HEAD = re.compile(
 )
 
 
+# A mode or override that somebody else uses is a product's setting, not a persona asked of the model
+# ("how many users turned on developer mode", "accounts with the admin override"): read as "setting".
+_MODES = r"(?:developer|dev|debug|god|admin|sudo|maintenance|unrestricted) mode|(?:admin|system) override"
+_SETTING = re.compile(
+    r"(\b(?:users?|customers?|devices?|accounts?|clients?|people|players?|members?|employees?|tenants?|apps?"
+    r"|phones?|machines?|who|that|which|how many)\b(?: \w+){0,2}? (?:turned on|turn on|turns on|switched on"
+    r"|enabled?|enables|activated?|activates|toggled|used?|uses|using|have|has|had|with|without)"
+    rf"(?: (?:the|an?|their|its))? )(?:{_MODES})\b"
+)
+# A variable given a value is being set, not read ("run with `RUST_BACKTRACE=1` environment variable"):
+# the environment is not asked for.
+_ASSIGNED_VARIABLE = re.compile(r"\b\w+=\w*`?\s+env(?:ironment)? var(?:iable)?\b")
+
+
+def _neutralised(normal: str) -> str:
+    if "mode" in normal or "override" in normal:
+        normal = _SETTING.sub(r"\1setting", normal)
+    if "=" in normal:
+        normal = _ASSIGNED_VARIABLE.sub(" variable", normal)
+    return normal
+
+
 def _score(normal: str, *, decoded: bool = False) -> dict[str, float]:
     """Feature weights per category. A `decoded` layer (ROT13, reversed text, a blob) is not read by
     romanised keys: a shifted or reversed line is letters without words, where keys meet by chance."""
     scores: dict[str, float] = {}
+    normal = _neutralised(normal)
     for feature in _FEATURES:
         if feature.pattern.search(normal):
             scores[feature.category] = scores.get(feature.category, 0.0) + feature.weight
