@@ -98,8 +98,9 @@ _CONFUSABLE = str.maketrans(
 _SMALL_CAPS = str.maketrans("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnoprstuvwyz")
 _CONFUSABLE_CHARS = frozenset(chr(c) for c in _CONFUSABLE)
 _MIXED_WORD = re.compile(r"\w*[A-Za-z]\w*")
-# A word made of look-alikes only ("ᎪᏞᏞ" beside "IᏀNOᎡᎬ"): read in Latin letters too, but only in a text
-# where some word mixes them with Latin ones, so that Russian or Greek prose stays itself.
+# A word made of look-alikes only ("ALL" in Cherokee letters beside a word mixing them with Latin): read
+# in Latin letters too, but only in a text where some word mixes them with Latin ones, so that Russian or
+# Greek prose stays itself.
 _LOOKALIKE_WORD = re.compile(
     "(?<!\\w)[" + "".join(sorted(re.escape(c) for c in _CONFUSABLE_CHARS)) + "]+(?!\\w)"
 )
@@ -615,7 +616,8 @@ _LOOP_NOTE = re.compile(
 )
 _GOAL_PATH = re.compile(r"(?<![\w.])/(?:home|etc|root|proc|sys|usr|dev|boot|mnt|opt|srv)/[\w./-]*")
 # Quotes in every common form: straight, curly, backticks, guillemets, German and CJK corner quotes (an
-# apostrophe inside a word, "attacker's", "don't", is not one); a gloss in brackets right after the quote is part of it ("'Huwag ...' (ignore all previous instructions)").
+# apostrophe inside a word, "attacker's", "don't", is not one); a gloss in brackets right after the quote
+# is part of it ("'Puuza ...' (ignore the earlier rules)").
 _QUOTED = re.compile(
     r"(?:(?<!\w)'(?:[^'\n]|(?<=\w)'(?=\w)){6,}'(?!\w)|\"[^\"\n]{6,}\"|`[^`\n]{6,}`|\u201c[^\u201d\n]{6,}\u201d|\u2018[^\u2019\n]{6,}\u2019"
     r"|\u00ab[^\u00bb\n]{6,}\u00bb|\u201e[^\u201c\u201d\n]{6,}[\u201c\u201d]|\u300c[^\u300d\n]{2,}\u300d)"
