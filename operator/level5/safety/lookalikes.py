@@ -5,9 +5,10 @@ Layer 1 (``injection.normalise``) reads a word that mixes Latin with such letter
 confusables (``confusables.txt``, shipped by the ``confusable-homoglyphs`` package as JSON), reduced to
 the letters of *other* scripts whose prototype is one ASCII letter: Cyrillic, Greek, Armenian, Cherokee,
 Lisu, Coptic, Canadian syllabics... Latin letters with accents are left alone (they are letters of the
-languages the concept lexicon reads), and so is everything that is not a letter. Weighed: hand-kept lists of look-alikes (the one before covered Cyrillic
-and Greek only; each new script was another gap), ``confusables`` (the same data, matching API only,
-unmaintained since 2021), ``disarm`` (young, brings more than a table).
+languages the concept lexicon reads), and so is everything that is not a letter. Weighed: hand-kept lists
+of look-alikes (the one before covered Cyrillic and Greek only; each new script was another gap),
+``confusables`` (the same data, matching API only, unmaintained since 2021), ``disarm`` (young, brings
+more than a table).
 """
 
 from __future__ import annotations
