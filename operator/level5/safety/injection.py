@@ -123,6 +123,19 @@ class _Feature:
     pattern: re.Pattern[str]
 
 
+# Keys and values of a configuration (TOML, INI, .env, YAML, JSON), for the feature that reads a safeguard
+# switched off in one.
+_KEY_HEAD = r"[ \t]*(?:export[ \t]+)?[\"']?"
+_IS = r"[\"']?[ \t]*[:=][ \t]*[\"']?"
+_SAFEGUARD = (
+    r"(?:guardrail|safety|review|approval|sandbox|filter|moderation|audit|refusal|oversight|monitoring)"
+)
+_FALSE = r"(?:false|off|0|no|none|never|disabled?|skip|bypass|unrestricted)\b"
+_GRANT = r"(?:allow|enable|permit|grant)"
+_GRANTED = r"(?:network|egress|internet|root|sudo|shell)"
+_TRUE = r"(?:true|on|1|yes|open|all)\b"
+
+
 def _f(category: str, weight: float, pattern: str) -> _Feature:
     return _Feature(category, weight, re.compile(pattern))
 
@@ -535,6 +548,23 @@ _FEATURES = (
         2.0,
         r"\bremov\w*\b.{0,20}\binput (?:validation|saniti[sz]ation|checks)\b",
     ),
+    # a configuration that switches a safeguard off, in any syntax that writes keys and values (TOML, INI,
+    # .env, YAML, JSON): a key naming a safeguard set to a false value, a safeguard's section (``[review]``,
+    # ``review:``) whose switch is false, or a key that grants the network or root set to a true one
+    _f(
+        "safety",
+        1.5,
+        rf"(?m)^{_KEY_HEAD}[\w.-]*{_SAFEGUARD}[\w.-]*{_IS}{_FALSE}"
+        rf"|^[ \t]*(?:\[[\w. -]*{_SAFEGUARD}[\w. -]*\]|[\w.-]*{_SAFEGUARD}[\w.-]*:)[ \t]*\n(?:[^\[\n]*\n){{0,4}}?"
+        rf"{_KEY_HEAD}(?:enabled?|required|active|enforced?|on){_IS}{_FALSE}"
+        rf"|^{_KEY_HEAD}(?:[\w.-]*{_GRANT}[\w.-]*{_GRANTED}|[\w.-]*{_GRANTED}[\w.-]*{_GRANT})[\w.-]*{_IS}{_TRUE}",
+    ),
+    # data sent to an address: the sandbox has no network, so a transfer to an IP or a host is data leaving
+    _f(
+        "exfiltration",
+        2.0,
+        r"\b(?:upload|send|post|push|transfer|forward|ship|sync|exfiltrate|mail|beam|stream)\w*\b.{0,60}?\bto\b (?:https?://|(?:\d{1,3}\.){3}\d{1,3}\b|(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|app|example|site|me|sh|xyz|info|biz|cloud|co|ai)\b)",  # noqa: E501
+    ),
     # a trigger tied to the loop's own steps: the instruction waits for a later step to act
     _f(
         "persistence",
@@ -605,6 +635,21 @@ _GOAL_SYSTEM_API = re.compile(
     r"|\bkube-?apiserver\b|/api/v1/|\bkubectl\b|\bin-?cluster (?:config|configuration|credentials|client)\b"
     r"|\bload_incluster_config\b|\b(?:every|all|each) secrets? (?:in|across) the (?:cluster|namespaces?)\b|\bfork bombs?\b|\bos\.fork\b|:\(\)\s*\{"  # noqa: E501
 )
+# What lies beyond the pod, named by its structure rather than by an API: an address range (CIDR), every
+# port, raw packets (raw sockets, crafted or captured frames), the other pods and their network. And the
+# process's own privileges: Linux capability constants (``CAP_SYS_ADMIN``), the calls that change them
+# or the user id, a system filesystem remounted. Asked for in a goal, each is beyond the sandbox.
+_GOAL_REACH = re.compile(
+    r"\b\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}\b|\bevery port\b|\bport[- ]?scan\w*"
+    r"|\b(?:scan|probe|sweep|knock|enumerate)(?:s|ing)? (?:\w+ ){0,3}ports\b"
+    r"|\braw (?:sockets?|packets?|frames?)\b|\bsock_raw\b|\baf_packet\b"
+    r"|\b(?:craft|forge|spoof|inject|sniff|capture|intercept)(?:s|ing)? (?:\w+ ){0,2}(?:packets?|frames?|replies|traffic)\b"  # noqa: E501
+    r"|\b(?:other|neighbou?ring|sibling|all the) (?:pods?|containers?|tenants?)\b|\bpod network\b"
+)
+_GOAL_PRIVILEGE = re.compile(
+    r"\bcap_[a-z_]{3,}\b|\bcapset\b|\bprctl\b|\bset(?:e|re|res)?[ug]id\b|\bsetcap\b"
+    r"|\b(?:re)?mount\w*\b.{0,20}(?:/proc|/sys)\b|\b(?:/proc|/sys)\b.{0,20}\bread-write\b"
+)
 # Paths outside the sandbox's own: asked for in a goal, a capability it forbids; in program output, just
 # what an error message or the runtime policy's report names.
 # Data that speaks to the loop's roles or for them ("NOTE TO THE EVALUATOR MODEL:", "the reviewer wants
@@ -613,6 +658,14 @@ _LOOP_NOTE = re.compile(
     rf"\b(?:note|message|instructions?|reminder|memo|hint)s? (?:to|for) (?:the |any )?(?:\w+ )?{_LOOP_ROLE}\b"
     rf"|\b{_LOOP_ROLE} (?:wants|asks|needs|expects|requires|told|instructs|orders) (?:you|the (?:ai|model|assistant|agent))\b"  # noqa: E501
     rf"|\b(?:tell|ask|instruct|order) (?:the )?{_LOOP_ROLE} to\b"
+)
+# Data that tells the model what it itself decided, agreed or concluded before ("you noted ...", "as you
+# concluded yourself", "a reminder from your earlier self"): a conversation seeded with the model's own
+# supposed consent (echo chamber, crescendo). Program output and reference data cannot know that.
+_ATTRIBUTED = re.compile(
+    r"\byou(?:rself)? (?:already |previously |earlier )?(?:noted|agreed|decided|concluded|said|stated|confirmed"
+    r"|promised|established|accepted|admitted|chose|determined|acknowledged)\b"
+    r"|\byour (?:earlier|past|previous|former|own earlier) (?:self|decision|conclusion|answer)\b"
 )
 _GOAL_PATH = re.compile(r"(?<![\w.])/(?:home|etc|root|proc|sys|usr|dev|boot|mnt|opt|srv)/[\w./-]*")
 # Quotes in every common form: straight, curly, backticks, guillemets, German and CJK corner quotes (an
@@ -948,9 +1001,16 @@ def check_input(text: str, *, source: str) -> InputVerdict:
         scores["borrowed"] = ESCALATE_SCORE
     if strict and (_ADDRESSED_HEAD.search(normal) or _LOOP_NOTE.search(normal)):
         scores["override"] = max(scores.get("override", 0.0), ESCALATE_SCORE)
+    if strict and _ATTRIBUTED.search(normal):
+        scores["roleplay"] = max(scores.get("roleplay", 0.0), ESCALATE_SCORE)
     if not strict and _GOAL_PATH.search(normal):
         scores["system"] = scores.get("system", 0.0) + ESCALATE_SCORE
-    for category, pattern in (("network", _GOAL_NETWORK_API), ("system", _GOAL_SYSTEM_API)):
+    for category, pattern in (
+        ("network", _GOAL_NETWORK_API),
+        ("system", _GOAL_SYSTEM_API),
+        ("network", _GOAL_REACH),
+        ("system", _GOAL_PRIVILEGE),
+    ):
         if not strict and pattern.search(normal):
             scores[category] = scores.get(category, 0.0) + ESCALATE_SCORE
     for layer in hidden_layers(text):
