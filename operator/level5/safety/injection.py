@@ -555,7 +555,8 @@ _FEATURES = (
         "safety",
         1.5,
         rf"(?m)^{_KEY_HEAD}[\w.-]*{_SAFEGUARD}[\w.-]*{_IS}{_FALSE}"
-        rf"|^[ \t]*(?:\[[\w. -]*{_SAFEGUARD}[\w. -]*\]|[\w.-]*{_SAFEGUARD}[\w.-]*:)[ \t]*\n(?:[^\[\n]*\n){{0,4}}?"
+        rf"|^[ \t]*(?:\[[\w. -]*{_SAFEGUARD}[\w. -]*\]|[\w.-]*{_SAFEGUARD}[\w.-]*:)[ \t]*\n"
+        r"(?:[^\[\n]*\n){0,4}?"
         rf"{_KEY_HEAD}(?:enabled?|required|active|enforced?|on){_IS}{_FALSE}"
         rf"|^{_KEY_HEAD}(?:[\w.-]*{_GRANT}[\w.-]*{_GRANTED}|[\w.-]*{_GRANTED}[\w.-]*{_GRANT})[\w.-]*{_IS}{_TRUE}",
     ),
@@ -663,8 +664,8 @@ _LOOP_NOTE = re.compile(
 # concluded yourself", "a reminder from your earlier self"): a conversation seeded with the model's own
 # supposed consent (echo chamber, crescendo). Program output and reference data cannot know that.
 _ATTRIBUTED = re.compile(
-    r"\byou(?:rself)? (?:already |previously |earlier )?(?:noted|agreed|decided|concluded|said|stated|confirmed"
-    r"|promised|established|accepted|admitted|chose|determined|acknowledged)\b"
+    r"\byou(?:rself)? (?:already |previously |earlier )?(?:noted|agreed|decided|concluded|said|stated"
+    r"|confirmed|promised|established|accepted|admitted|chose|determined|acknowledged)\b"
     r"|\byour (?:earlier|past|previous|former|own earlier) (?:self|decision|conclusion|answer)\b"
 )
 _GOAL_PATH = re.compile(r"(?<![\w.])/(?:home|etc|root|proc|sys|usr|dev|boot|mnt|opt|srv)/[\w./-]*")
