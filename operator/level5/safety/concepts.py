@@ -115,8 +115,35 @@ def _column(table: Mapping[str, Sequence[str]], column: int) -> list[str]:
     return [stem for row in table.values() for stem in row[column].split("|")]
 
 
+# The Celtic languages change a word's first consonant after certain words ("cyfarwyddyd" is also
+# "gyfarwyddyd", "nghyfarwyddyd", "chyfarwyddyd" in Welsh; "treoir" is also "threoir", "dtreoir" in Irish):
+# each stem of theirs is read in its mutated forms too. Initial -> its mutations, longest initial first.
+_MUTATIONS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "cy": (
+        ("ll", ("l",)), ("rh", ("r",)),
+        ("c", ("g", "ngh", "ch")), ("p", ("b", "mh", "ph")), ("t", ("d", "nh", "th")),
+        ("b", ("f", "m")), ("d", ("dd", "n")), ("g", ("", "ng")), ("m", ("f",)),
+    ),
+    "ga": (
+        ("b", ("bh", "mb")), ("c", ("ch", "gc")), ("d", ("dh", "nd")), ("f", ("fh", "bhf")), ("g", ("gh", "ng")),
+        ("m", ("mh",)), ("p", ("ph", "bp")), ("s", ("sh", "ts")), ("t", ("th", "dt")),
+    ),
+}  # fmt: skip
+
+
+def _mutated(stem: str, language: str) -> list[str]:
+    for initial, forms in _MUTATIONS.get(language, ()):
+        if stem.startswith(initial):
+            rest = stem[len(initial) :]
+            return [form + rest for form in forms if len(form + rest) >= 4]
+    return []
+
+
 def _stems(table: Mapping[str, Sequence[str]], column: int) -> list[str]:
-    return sorted({_form(s) for s in _column(table, column)}, key=len, reverse=True)
+    stems = {_form(s) for s in _column(table, column)}
+    for language, row in table.items():
+        stems.update(_form(m) for stem in row[column].split("|") for m in _mutated(stem, language))
+    return sorted(stems, key=len, reverse=True)
 
 
 def _pattern(stems: list[str]) -> re.Pattern[str]:
