@@ -566,6 +566,15 @@ _FEATURES = (
         2.0,
         r"\b(?:upload|send|post|push|transfer|forward|ship|sync|exfiltrate|mail|beam|stream)\w*\b.{0,60}?\bto\b (?:https?://|(?:\d{1,3}\.){3}\d{1,3}\b|(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|app|example|site|me|sh|xyz|info|biz|cloud|co|ai)\b)",  # noqa: E501
     ),
+    # the wrapper of an encoded attack: decode (or reverse, translate...) something, then obey the result
+    _f(
+        "override",
+        1.5,
+        r"\b(?:decode|decipher|decrypt|unscramble|reverse|translate|convert|base64-decode|unpack)\w*\b.{0,80}?\b(?:follow|obey|execute|carry out|act on|do what)\b (?:it|them|that|this|the (?:result|decoded \w+|instructions?|message|text)|its instructions|what it says)\b"  # noqa: E501
+        r"|\b(?:decode|decipher|decrypt|unscramble|reverse|translate|convert)\w*\b.{0,80}?\btreat (?:it|them|the result|the decoded \w+|the output) as (?:your |the )?(?:real |new |actual |next )?(?:task|instructions?|orders?|goal|prompt)\b",  # noqa: E501
+    ),
+    # a link that carries data out in its query, whatever its scheme ("mailto:...?body=<the keys>")
+    _f("exfiltration", 1.5, r"\bmailto:[^\s?]*\?\S*\b(?:body|subject|cc|bcc)="),
     # a trigger tied to the loop's own steps: the instruction waits for a later step to act
     _f(
         "persistence",
@@ -650,6 +659,7 @@ _GOAL_REACH = re.compile(
 _GOAL_PRIVILEGE = re.compile(
     r"\bcap_[a-z_]{3,}\b|\bcapset\b|\bprctl\b|\bset(?:e|re|res)?[ug]id\b|\bsetcap\b"
     r"|\b(?:re)?mount\w*\b.{0,20}(?:/proc|/sys)\b|\b(?:/proc|/sys)\b.{0,20}\bread-write\b"
+    r"|\bbecome root\b|\broot (?:privileges|access|shell|rights)\b|\bescalat\w* (?:\S+ ){0,2}privileges?\b"
 )
 # Paths outside the sandbox's own: asked for in a goal, a capability it forbids; in program output, just
 # what an error message or the runtime policy's report names.
@@ -755,6 +765,7 @@ _ENDS = frozenset((word[0], word[-1], len(word)) for word in _FEATURE_WORDS)
 # letter is the feature word that reads the same way ("approvall" and "approval" are both "aproval").
 _DOUBLED = re.compile(r"([a-z])\1+")
 _UNDOUBLED = {_DOUBLED.sub(r"\1", word): word for word in sorted(_FEATURE_WORDS, reverse=True)}
+_UNDOUBLED_ENDS = frozenset((word[0], word[-1]) for word in _UNDOUBLED)
 
 
 def _unscramble(match: re.Match[str]) -> str:
@@ -763,8 +774,9 @@ def _unscramble(match: re.Match[str]) -> str:
         return word
     if (word[0], word[-1], len(word)) in _ENDS and (unscrambled := _UNSCRAMBLED.get(_signature(word))):
         return unscrambled
-    single = _DOUBLED.sub(r"\1", word)
-    return _UNDOUBLED.get(single, word) if single != word else word
+    if (word[0], word[-1]) not in _UNDOUBLED_ENDS:
+        return word
+    return _UNDOUBLED.get(_DOUBLED.sub(r"\1", word), word)
 
 
 def _skeleton(match: re.Match[str]) -> str:
