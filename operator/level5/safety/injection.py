@@ -88,8 +88,8 @@ _CONFUSABLE = str.maketrans(
         **LATIN_PROTOTYPES,
         **dict(
             zip(
-                "аеорсухіјѕһԁԛԝүӏАВЕКМНОРСТХІЈЅҮαοριυνκχΑΒΕΗΙΚΜΝΟΡΤΥΧΖ",
-                "aeopcyxijshdqwylABEKMHOPCTXIJSYaopiuvkxABEHIKMNOPTYXZ",
+                "аеорсухіјѕһԁԛԝүӏАВЕКМНОРСТХІЈЅҮαοριυνκχεΑΒΕΗΙΚΜΝΟΡΤΥΧΖ",
+                "aeopcyxijshdqwylABEKMHOPCTXIJSYaopiuvkxeABEHIKMNOPTYXZ",
                 strict=True,
             )
         ),
@@ -565,6 +565,12 @@ _FEATURES = (
         "exfiltration",
         2.0,
         r"\b(?:upload|send|post|push|transfer|forward|ship|sync|exfiltrate|mail|beam|stream)\w*\b.{0,60}?\bto\b (?:https?://|(?:\d{1,3}\.){3}\d{1,3}\b|(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|app|example|site|me|sh|xyz|info|biz|cloud|co|ai)\b)",  # noqa: E501
+    ),
+    # a run that goes ahead without the safeguard that should come before it
+    _f(
+        "safety",
+        2.0,
+        r"\b(?:run|execute|deploy|proceed|launch|start|apply|merge)\b.{0,40}?\bwithout (?:any |a |the |an? )?(?:human |manual |prior )?(?:approvals?|review|reviewer|sign-off|oversight|safety checks?|security checks?|checks|confirmation)\b",  # noqa: E501
     ),
     # the wrapper of an encoded attack: decode (or reverse, translate...) something, then obey the result
     _f(
