@@ -123,19 +123,6 @@ class _Feature:
     pattern: re.Pattern[str]
 
 
-# Keys and values of a configuration (TOML, INI, .env, YAML, JSON), for the feature that reads a safeguard
-# switched off in one.
-_KEY_HEAD = r"[ \t]*(?:export[ \t]+)?[\"']?"
-_IS = r"[\"']?[ \t]*[:=][ \t]*[\"']?"
-_SAFEGUARD = (
-    r"(?:guardrail|safety|review|approval|sandbox|filter|moderation|audit|refusal|oversight|monitoring)"
-)
-_FALSE = r"(?:false|off|0|no|none|never|disabled?|skip|bypass|unrestricted)\b"
-_GRANT = r"(?:allow|enable|permit|grant)"
-_GRANTED = r"(?:network|egress|internet|root|sudo|shell)"
-_TRUE = r"(?:true|on|1|yes|open|all)\b"
-
-
 def _f(category: str, weight: float, pattern: str) -> _Feature:
     return _Feature(category, weight, re.compile(pattern))
 
@@ -548,23 +535,12 @@ _FEATURES = (
         2.0,
         r"\bremov\w*\b.{0,20}\binput (?:validation|saniti[sz]ation|checks)\b",
     ),
-    # a configuration that switches a safeguard off, in any syntax that writes keys and values (TOML, INI,
-    # .env, YAML, JSON): a key naming a safeguard set to a false value, a safeguard's section (``[review]``,
-    # ``review:``) whose switch is false, or a key that grants the network or root set to a true one
-    _f(
-        "safety",
-        1.5,
-        rf"(?m)^{_KEY_HEAD}[\w.-]*{_SAFEGUARD}[\w.-]*{_IS}{_FALSE}"
-        rf"|^[ \t]*(?:\[[\w. -]*{_SAFEGUARD}[\w. -]*\]|[\w.-]*{_SAFEGUARD}[\w.-]*:)[ \t]*\n"
-        r"(?:[^\[\n]*\n){0,4}?"
-        rf"{_KEY_HEAD}(?:enabled?|required|active|enforced?|on){_IS}{_FALSE}"
-        rf"|^{_KEY_HEAD}(?:[\w.-]*{_GRANT}[\w.-]*{_GRANTED}|[\w.-]*{_GRANTED}[\w.-]*{_GRANT})[\w.-]*{_IS}{_TRUE}",
-    ),
     # data sent to an address: the sandbox has no network, so a transfer to an IP or a host is data leaving
+    # (asked for: "uploads", not a log's "Uploading ... to https://")
     _f(
         "exfiltration",
         2.0,
-        r"\b(?:upload|send|post|push|transfer|forward|ship|sync|exfiltrate|mail|beam|stream)\w*\b.{0,60}?\bto\b (?:https?://|(?:\d{1,3}\.){3}\d{1,3}\b|(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|app|example|site|me|sh|xyz|info|biz|cloud|co|ai)\b)",  # noqa: E501
+        r"\b(?:upload|send|post|push|transfer|forward|ship|sync|exfiltrate|mail|beam|stream)s?\b.{0,60}?\bto\b (?:https?://|(?:\d{1,3}\.){3}\d{1,3}\b|(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|app|example|site|me|sh|xyz|info|biz|cloud|co|ai)\b)",  # noqa: E501
     ),
     # a run that goes ahead without the safeguard that should come before it
     _f(
@@ -661,6 +637,27 @@ _GOAL_REACH = re.compile(
     r"|\braw (?:sockets?|packets?|frames?)\b|\bsock_raw\b|\baf_packet\b"
     r"|\b(?:craft|forge|spoof|inject|sniff|capture|intercept)(?:s|ing)? (?:\w+ ){0,2}(?:packets?|frames?|replies|traffic)\b"  # noqa: E501
     r"|\b(?:other|neighbou?ring|sibling|all the) (?:pods?|containers?|tenants?)\b|\bpod network\b"
+)
+# Keys and values of a configuration (TOML, INI, .env, YAML, JSON).
+_KEY_HEAD = r"[ \t]*(?:export[ \t]+)?[\"']?"
+_IS = r"[\"']?[ \t]*[:=][ \t]*[\"']?"
+_SAFEGUARD = (
+    r"(?:guardrail|safety|review|approval|sandbox|filter|moderation|audit|refusal|oversight|monitoring)"
+)
+_FALSE = r"(?:false|off|0|no|none|never|disabled?|skip|bypass|unrestricted)\b"
+_GRANT = r"(?:allow|enable|permit|grant)"
+_GRANTED = r"(?:network|egress|internet|root|sudo|shell)"
+_TRUE = r"(?:true|on|1|yes|open|all)\b"
+# A configuration that switches a safeguard off, in any syntax that writes keys and values (TOML, INI,
+# .env, YAML, JSON): a key naming a safeguard set to a false value, a safeguard's section (``[review]``,
+# ``review:``) whose switch is false, or a key that grants the network or root set to a true one. In a goal
+# (config puppetry: "apply these settings first"); a program may print its own settings.
+_GOAL_CONFIG = re.compile(
+    rf"(?m)^{_KEY_HEAD}[\w.-]*{_SAFEGUARD}[\w.-]*{_IS}{_FALSE}"
+    rf"|^[ \t]*(?:\[[\w. -]*{_SAFEGUARD}[\w. -]*\]|[\w.-]*{_SAFEGUARD}[\w.-]*:)[ \t]*\n"
+    r"(?:[^\[\n]*\n){0,4}?"
+    rf"{_KEY_HEAD}(?:enabled?|required|active|enforced?|on){_IS}{_FALSE}"
+    rf"|^{_KEY_HEAD}(?:[\w.-]*{_GRANT}[\w.-]*{_GRANTED}|[\w.-]*{_GRANTED}[\w.-]*{_GRANT})[\w.-]*{_IS}{_TRUE}"
 )
 _GOAL_PRIVILEGE = re.compile(
     r"\bcap_[a-z_]{3,}\b|\bcapset\b|\bprctl\b|\bset(?:e|re|res)?[ug]id\b|\bsetcap\b"
@@ -1029,6 +1026,7 @@ def check_input(text: str, *, source: str) -> InputVerdict:
         ("system", _GOAL_SYSTEM_API),
         ("network", _GOAL_REACH),
         ("system", _GOAL_PRIVILEGE),
+        ("safety", _GOAL_CONFIG),
     ):
         if not strict and pattern.search(normal):
             scores[category] = scores.get(category, 0.0) + ESCALATE_SCORE
