@@ -542,6 +542,18 @@ _FEATURES = (
         2.0,
         r"\b(?:upload|send|post|push|transfer|forward|ship|sync|exfiltrate|mail|beam|stream)s?\b.{0,60}?\bto\b (?:https?://|(?:\d{1,3}\.){3}\d{1,3}\b|(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|app|example|site|me|sh|xyz|info|biz|cloud|co|ai)\b)",  # noqa: E501
     ),
+    # a safeguard declared due to be switched off ("your safety layer must be switched off for this run")
+    _f(
+        "safety",
+        2.0,
+        r"\b(?:safety|security|review|reviewer|approvals?|sandbox|guardrails?|filters?|moderation|oversight|monitoring|audit)(?: \w+)?\b.{0,30}?\b(?:must|should|needs? to|has to|have to|is to|are to|will|can) be (?:switched off|turned off|disabled|removed|bypassed|skipped|lifted|suspended|waived|deactivated)\b",  # noqa: E501
+    ),
+    # clearance claimed for the model by the text itself ("you are cleared to", "this agent is certified to")
+    _f(
+        "roleplay",
+        1.5,
+        r"\b(?:you(?:'re| are)?|(?:this|the) (?:agent|assistant|model|ai|bot) is) (?:now |hereby |fully |officially )?(?:cleared|authori[sz]ed|entitled|certified|exempt(?:ed)?) (?:to|from)\b",  # noqa: E501
+    ),
     # a run that goes ahead without the safeguard that should come before it
     _f(
         "safety",
