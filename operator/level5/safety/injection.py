@@ -316,6 +316,13 @@ _FEATURES = (
         r"(?:^|\n|[,;|\"'>\]])\s*\[?(?:assistant|human|### response|### instruction|\[system\])\]?\s*:",
     ),
     _f("delimiter", 2.0, r"<\|[a-z_]+\|>|</s>|\[system\]"),
+    # the control tokens of open models' chat templates: Mistral's bracketed ones ("[TOOL_RESULTS]",
+    # "[SYSTEM_PROMPT]", "[AVAILABLE_TOOLS]"), Gemma's turns ("<start_of_turn>user")
+    _f(
+        "delimiter",
+        2.0,
+        r"\[/?(?:system_prompt|(?:available_)?tools|tool_(?:results?|calls?|content))\]|<(?:start|end)_of_turn>",
+    ),
     _f("delimiter", 0.75, r"(?:^|\n)\s*\[?system\]?\s*:"),
     # data carried out in a URL: markdown images and links, HTML images, spreadsheet formulas, DNS
     _f("exfiltration", 3.0, r"!\[[^\]\n]*\]\(\s*(?:https?:)?//[^)\s]*\?[^)\s]*="),
