@@ -553,7 +553,7 @@ _FEATURES = (
     _f(
         "safety",
         2.0,
-        r"\b(?:safety|security|review|reviewer|approvals?|sandbox|guardrails?|filters?|moderation|oversight|monitoring|audit)(?: \w+)?\b.{0,30}?\b(?:must|should|needs? to|has to|have to|is to|are to|will|can) be (?:switched off|turned off|disabled|removed|bypassed|skipped|lifted|suspended|waived|deactivated)\b",  # noqa: E501
+        r"\b(?:(?:safety|security) \w+|guardrails?|sandbox|moderation|oversight|(?:human|manual) (?:review|approval)|(?:approval|review) step|the reviewer)\b.{0,30}?\b(?:must|should|needs? to|has to|have to|is to|are to) be (?:switched off|turned off|disabled|removed|bypassed|skipped|lifted|suspended|waived|deactivated)\b",  # noqa: E501
     ),
     # clearance claimed for the model by the text itself ("you are cleared to", "this agent is certified to")
     _f(
@@ -565,13 +565,13 @@ _FEATURES = (
     _f(
         "safety",
         2.0,
-        r"\b(?:run|execute|deploy|proceed|launch|start|apply|merge)\b.{0,40}?\bwithout (?:any |a |the |an? )?(?:human |manual |prior )?(?:approvals?|review|reviewer|sign-off|oversight|safety checks?|security checks?|checks|confirmation)\b",  # noqa: E501
+        r"\b(?:run|execute|deploy|proceed|launch|start|apply|merge)\b.{0,40}?\bwithout (?:any |a |the |an? )?(?:human |manual |prior )?(?:approvals?|review|reviewer|sign-off|oversight|safety checks?|security checks?)\b",  # noqa: E501
     ),
     # the wrapper of an encoded attack: decode (or reverse, translate...) something, then obey the result
     _f(
         "override",
         1.5,
-        r"\b(?:decode|decipher|decrypt|unscramble|reverse|translate|convert|base64-decode|unpack)\w*\b.{0,80}?\b(?:follow|obey|execute|carry out|act on|do what)\b (?:it|them|that|this|the (?:result|decoded \w+|instructions?|message|text)|its instructions|what it says)\b"  # noqa: E501
+        r"\b(?:decode|decipher|decrypt|unscramble|reverse|convert|base64-decode|unpack)\w*\b.{0,80}?\b(?:follow|obey|execute|carry out|act on|do what)\b (?:it|them|that|this|the (?:result|decoded \w+|instructions?|message|text)|its instructions|what it says)\b"  # noqa: E501
         r"|\b(?:decode|decipher|decrypt|unscramble|reverse|translate|convert)\w*\b.{0,80}?\btreat (?:it|them|the result|the decoded \w+|the output) as (?:your |the )?(?:real |new |actual |next )?(?:task|instructions?|orders?|goal|prompt)\b",  # noqa: E501
     ),
     # a link that carries data out in its query, whatever its scheme ("mailto:...?body=<the keys>")
@@ -651,17 +651,19 @@ _GOAL_SYSTEM_API = re.compile(
 # process's own privileges: Linux capability constants (``CAP_SYS_ADMIN``), the calls that change them
 # or the user id, a system filesystem remounted. Asked for in a goal, each is beyond the sandbox.
 _GOAL_REACH = re.compile(
-    r"\b\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}\b|\bevery port\b|\bport[- ]?scan\w*"
-    r"|\b(?:scan|probe|sweep|knock|enumerate)(?:s|ing)? (?:\w+ ){0,3}ports\b"
-    r"|\braw (?:sockets?|packets?|frames?)\b|\bsock_raw\b|\baf_packet\b"
+    r"\b\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}\b|\bport[- ]?scan\w*"
+    r"|\b(?:scan|probe|sweep|knock|enumerate)(?:s|ing)? (?:\w+ ){0,3}ports?\b"
+    r"|\braw sockets?\b|\bsock_raw\b|\baf_packet\b"
     r"|\b(?:craft|forge|spoof|inject|sniff|capture|intercept)(?:s|ing)? (?:\w+ ){0,2}(?:packets?|frames?|replies|traffic)\b"  # noqa: E501
     r"|\b(?:other|neighbou?ring|sibling|all the) (?:pods?|containers?|tenants?)\b|\bpod network\b"
 )
 # Keys and values of a configuration (TOML, INI, .env, YAML, JSON).
 _KEY_HEAD = r"[ \t]*(?:export[ \t]+)?[\"']?"
 _IS = r"[\"']?[ \t]*[:=][ \t]*[\"']?"
+# Data records have review counts and filters of their own: those keys are not switches.
 _SAFEGUARD = (
-    r"(?:guardrail|safety|review|approval|sandbox|filter|moderation|audit|refusal|oversight|monitoring)"
+    r"(?![\w.-]*(?:count|score|rating|date|_id|text|name|num|total))[\w.-]*"
+    r"(?:guardrail|safety|review|approval|sandbox|moderation|refusal|oversight|monitoring)"
 )
 _FALSE = r"(?:false|off|0|no|none|never|disabled?|skip|bypass|unrestricted)\b"
 _GRANT = r"(?:allow|enable|permit|grant)"
@@ -672,16 +674,18 @@ _TRUE = r"(?:true|on|1|yes|open|all)\b"
 # ``review:``) whose switch is false, or a key that grants the network or root set to a true one. In a goal
 # (config puppetry: "apply these settings first"); a program may print its own settings.
 _GOAL_CONFIG = re.compile(
-    rf"(?m)^{_KEY_HEAD}[\w.-]*{_SAFEGUARD}[\w.-]*{_IS}{_FALSE}"
-    rf"|^[ \t]*(?:\[[\w. -]*{_SAFEGUARD}[\w. -]*\]|[\w.-]*{_SAFEGUARD}[\w.-]*:)[ \t]*\n"
+    rf"(?m)^{_KEY_HEAD}{_SAFEGUARD}[\w.-]*{_IS}{_FALSE}"
+    rf"|^[ \t]*(?:\[[\w. -]*{_SAFEGUARD}[\w. -]*\]|{_SAFEGUARD}[\w.-]*:)[ \t]*\n"
     r"(?:[^\[\n]*\n){0,4}?"
     rf"{_KEY_HEAD}(?:enabled?|required|active|enforced?|on){_IS}{_FALSE}"
     rf"|^{_KEY_HEAD}(?:[\w.-]*{_GRANT}[\w.-]*{_GRANTED}|[\w.-]*{_GRANTED}[\w.-]*{_GRANT})[\w.-]*{_IS}{_TRUE}"
 )
 _GOAL_PRIVILEGE = re.compile(
-    r"\bcap_[a-z_]{3,}\b|\bcapset\b|\bprctl\b|\bset(?:e|re|res)?[ug]id\b|\bsetcap\b"
+    r"\bcap_(?:sys|net|dac|setuid|setgid|setpcap|chown|fowner|fsetid|kill|ipc|linux|mknod|audit|bpf|perfmon"
+    r"|checkpoint|lease|mac|wake|block|syslog)\w*|\bcapset\b|\bprctl\b|\bsetcap\b"
+    r"|\b(?:os\.)?set(?:e|re|res)?[ug]id\s*\(|\bsetuid (?:to |as )?(?:root|0)\b"
     r"|\b(?:re)?mount\w*\b.{0,20}(?:/proc|/sys)\b|\b(?:/proc|/sys)\b.{0,20}\bread-write\b"
-    r"|\bbecome root\b|\broot (?:privileges|access|shell|rights)\b|\bescalat\w* (?:\S+ ){0,2}privileges?\b"
+    r"|\b(?:become|gain|get) root\b|\broot shell\b|\bescalat\w* (?:\S+ ){0,2}privileges?\b"
 )
 # Paths outside the sandbox's own: asked for in a goal, a capability it forbids; in program output, just
 # what an error message or the runtime policy's report names.
