@@ -17,6 +17,9 @@ a token, the system prompt, the environment), *switching off* a *safety check, r
 (``SWITCHED_OFF``), *without* next to *restrictions* (``LIFTED``), and the words that *address the assistant* (``ASSISTANT``:
 "assistant", "AI", "KI", "ИИ", "助手"...), which data has no business using as the head of a line.
 
+The Celtic languages of the table (Welsh, Irish) change a word's first consonant after certain words
+(initial mutation): their stems are read in the mutated forms too ("gyfarwyddiadau", "threoracha").
+
 Languages outside the table, and attacks that name neither concept ("you are now free of your
 limits"), still need the other features or the classifier endpoint (``model/classifier.py``).
 """

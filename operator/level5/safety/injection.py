@@ -32,6 +32,14 @@ you to ..."). Switching off a safety check, a review or an approval is a concept
 (``concepts.SWITCHED_OFF``), and a server named in a goal the lexicon cannot read is a borrowed word.
 Overrides are also found by how the model got what they dismiss ("everything you were told", "the rules
 you were given ...; disregard them") and by a reset announced inside the conversation ("context flushed").
+Since round 8 (``tuning8``) also: in a goal, reach beyond the pod (address ranges, port scans, raw sockets,
+other pods) and privilege changes (capability names, setuid calls, remounts), and a configuration in any
+key-value syntax that switches a safeguard off; anywhere, data sent to an address, a safeguard declared due
+to be switched off, clearance claimed for the model, a run that goes ahead without review or approval, the
+decode-and-obey wrapper of an encoded attack, a mailto link carrying data, the chat-template tokens of
+open models; in data, the model's own supposed earlier decisions (echo chamber). Look-alike letters of
+every script (TR39, ``lookalikes``) and doubled letters are read back; a mode that other people use is a
+setting, not a persona; a goal that quotes an attack to study it (a summary, a timeline) escalates.
 
 Blocked only when sure (score at least ``BLOCK_SCORE``); unsure is escalated to a person. A goal whose
 only attack is inside quotes and that asks for counting or classifying is escalated, never blocked.
@@ -567,7 +575,7 @@ _FEATURES = (
         2.0,
         r"\b(?:run|execute|deploy|proceed|launch|start|apply|merge)\b.{0,40}?\bwithout (?:any |a |the |an? )?(?:human |manual |prior )?(?:approvals?|review|reviewer|sign-off|oversight|safety checks?|security checks?)\b",  # noqa: E501
     ),
-    # the wrapper of an encoded attack: decode (or reverse, translate...) something, then obey the result
+    # the wrapper of an encoded attack: decode (or decipher, reverse...) something, then obey the result
     _f(
         "override",
         1.5,
@@ -646,10 +654,11 @@ _GOAL_SYSTEM_API = re.compile(
     r"|\bkube-?apiserver\b|/api/v1/|\bkubectl\b|\bin-?cluster (?:config|configuration|credentials|client)\b"
     r"|\bload_incluster_config\b|\b(?:every|all|each) secrets? (?:in|across) the (?:cluster|namespaces?)\b|\bfork bombs?\b|\bos\.fork\b|:\(\)\s*\{"  # noqa: E501
 )
-# What lies beyond the pod, named by its structure rather than by an API: an address range (CIDR), every
-# port, raw packets (raw sockets, crafted or captured frames), the other pods and their network. And the
-# process's own privileges: Linux capability constants (``CAP_SYS_ADMIN``), the calls that change them
-# or the user id, a system filesystem remounted. Asked for in a goal, each is beyond the sandbox.
+# What lies beyond the pod, named by its structure rather than by an API: an address range (CIDR), a port
+# scan, raw sockets, packets crafted, sniffed or captured, the other pods and their network. And the
+# process's own privileges (``_GOAL_PRIVILEGE``): Linux capability names (``CAP_SYS_ADMIN``), the calls
+# that change them or the user id, a system filesystem remounted, becoming root. Asked for in a goal, each
+# is beyond the sandbox; in program output they are what a program or its error prints.
 _GOAL_REACH = re.compile(
     r"\b\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}\b|\bport[- ]?scan\w*"
     r"|\b(?:scan|probe|sweep|knock|enumerate)(?:s|ing)? (?:\w+ ){0,3}ports?\b"
