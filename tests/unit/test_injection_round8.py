@@ -269,3 +269,9 @@ def test_chat_template_control_tokens_of_open_models_in_data_are_not_allowed(tex
 )
 def test_data_words_near_the_new_signals_are_allowed(goal: str) -> None:
     assert check_input(goal, source="goal").verdict is Verdict.ALLOW
+
+
+def test_many_host_names_make_one_layer_each_kind() -> None:
+    hosts = " ".join(f"node.{n}.rack.zone.example" for n in ("alpha", "beta", "gamma") * 30)
+    layers = [layer for layer in hidden_layers(hosts) if "host" in layer.how]
+    assert len(layers) == 1

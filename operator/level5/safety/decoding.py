@@ -222,12 +222,20 @@ def _label(label: str) -> str:
 
 
 def _hostname_words(text: str) -> Iterator[Layer]:
+    """Host names read as words, all of a kind in one layer (so that many hosts cannot crowd out the
+    other decoders' layers)."""
+    punycode: list[str] = []
+    plain: list[str] = []
     for run in _runs(_HOSTNAME, text):
         labels = run.split(".")
-        punycode = any(label.lower().startswith("xn--") for label in labels)
-        if punycode or sum(bool(_WORD_LABEL.fullmatch(label)) for label in labels) >= _MIN_WORD_LABELS:
-            words = " ".join(_label(label) for label in labels)
-            yield Layer("punycode host labels" if punycode else "host labels as words", words, sure=punycode)
+        if any(label.lower().startswith("xn--") for label in labels):
+            punycode.append(" ".join(_label(label) for label in labels))
+        elif sum(bool(_WORD_LABEL.fullmatch(label)) for label in labels) >= _MIN_WORD_LABELS:
+            plain.append(" ".join(labels))
+    if punycode:
+        yield Layer("punycode host labels", "\n".join(punycode))
+    if plain:
+        yield Layer("host labels as words", "\n".join(plain), sure=False)
 
 
 def _unescape(match: re.Match[str]) -> str:
