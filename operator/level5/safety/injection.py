@@ -716,11 +716,13 @@ _ATTRIBUTED = re.compile(
 _GOAL_PATH = re.compile(r"(?<![\w.])/(?:home|etc|root|proc|sys|usr|dev|boot|mnt|opt|srv)/[\w./-]*")
 # Quotes in every common form: straight, curly, backticks, guillemets, German and CJK corner quotes (an
 # apostrophe inside a word, "attacker's", "don't", is not one); a gloss in brackets right after the quote
-# is part of it ("'Puuza ...' (ignore the earlier rules)").
+# is part of it ("'Puuza ...' (ignore the earlier rules)"); fenced blocks and "> " lines are quotes too.
 _QUOTED = re.compile(
     r"(?:(?<!\w)'(?:[^'\n]|(?<=\w)'(?=\w)){6,}'(?!\w)|\"[^\"\n]{6,}\"|`[^`\n]{6,}`|\u201c[^\u201d\n]{6,}\u201d|\u2018[^\u2019\n]{6,}\u2019"
     r"|\u00ab[^\u00bb\n]{6,}\u00bb|\u201e[^\u201c\u201d\n]{6,}[\u201c\u201d]|\u300c[^\u300d\n]{2,}\u300d)"
     r"(?:[ \t]*\([^()\n]{1,160}\))?"
+    # and quoted as blocks: a fenced block, or lines of a Markdown or e-mail quote ("> ...")
+    r"|```[^`]{6,}?```|(?:(?:^|\n)[ \t]*>[^\n]*)+"
 )
 _ATTACK_LABELS = re.compile(
     r"\b(?:jailbreak(?:s|ing)?|prompt[- ]injections?|injections?|attacks?|malicious|unsafe)\b"
