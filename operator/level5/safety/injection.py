@@ -657,8 +657,9 @@ _GOAL_SYSTEM_API = re.compile(
 # What lies beyond the pod, named by its structure rather than by an API: an address range (CIDR), a port
 # scan, raw sockets, packets crafted, sniffed or captured, the other pods and their network. And the
 # process's own privileges (``_GOAL_PRIVILEGE``): Linux capability names (``CAP_SYS_ADMIN``), the calls
-# that change them or the user id, a system filesystem remounted, becoming root. Asked for in a goal, each
-# is beyond the sandbox; in program output they are what a program or its error prints.
+# that change them or the user id, a system filesystem remounted, becoming root, escaping the container.
+# Asked for in a goal, each is beyond the sandbox; in program output they are what a program or its error
+# prints.
 _GOAL_REACH = re.compile(
     r"\b\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}\b|\bport[- ]?scan\w*"
     r"|\b(?:scan|probe|sweep|knock|enumerate)(?:s|ing)? (?:\w+ ){0,3}ports?\b"
@@ -695,6 +696,7 @@ _GOAL_PRIVILEGE = re.compile(
     r"|\b(?:os\.)?set(?:e|re|res)?[ug]id\s*\(|\bsetuid (?:to |as )?(?:root|0)\b"
     r"|\b(?:re)?mount\w*\b.{0,20}(?:/proc|/sys)\b|\b(?:/proc|/sys)\b.{0,20}\bread-write\b"
     r"|\b(?:become|gain|get) root\b|\broot shell\b|\bescalat\w* (?:\S+ ){0,2}privileges?\b"
+    r"|\b(?:escape|break out of|breaking out of|escaping)(?: from)? (?:the |this |its |your )?(?:container|sandbox|pod|jail|chroot)\b"  # noqa: E501
 )
 # Paths outside the sandbox's own: asked for in a goal, a capability it forbids; in program output, just
 # what an error message or the runtime policy's report names.
