@@ -129,10 +129,13 @@ class _Feature:
     category: str
     weight: float
     pattern: re.Pattern[str]
+    needs: tuple[str, ...] = ()
+    """Literals of which every match holds one: a text without any is not scanned (a substring test is
+    far cheaper than a regex scan, and every text is scored several times: itself and its layers)."""
 
 
-def _f(category: str, weight: float, pattern: str) -> _Feature:
-    return _Feature(category, weight, re.compile(pattern))
+def _f(category: str, weight: float, pattern: str, needs: tuple[str, ...] = ()) -> _Feature:
+    return _Feature(category, weight, re.compile(pattern), needs)
 
 
 # Up to four filler words between the parts of a phrase; not a count in brackets ("ignore (9), rules").
@@ -196,6 +199,7 @@ _FEATURES = (
         "override",
         2.5,
         r"(?:忽略|无视|忽视|忘记|無視|忘れ).{0,12}(?:指令|指示|说明|規則|规则|命令|提示)|(?:指示|命令|ルール).{0,6}(?:無視|忘れ)",
+        needs=("忽", "无", "忘", "無", "指", "命", "ルール"),
     ),
     # role play and jailbreak framing
     _f(
@@ -228,6 +232,7 @@ _FEATURES = (
         "delimiter",
         2.0,
         r"(?:^|\n|\s)#{2,}\s*(?:system|assistant|instruction|new instructions?)\b|(?:^|\n)\s*(?:system prompt|assistant|developer)\s*:",  # noqa: E501
+        needs=("#", ":"),
     ),
     _f(
         "delimiter",
@@ -262,6 +267,18 @@ _FEATURES = (
         "credential",
         1.5,
         r"/run/secrets\b|mounted secrets\b|serviceaccount/token|service[- ]account[- ]token|\.ssh/|id_rsa|\.aws/credentials|\.kube/config|\bkubeconfig\b|169\.254\.169\.254|metadata\.google\.internal",  # noqa: E501
+        needs=(
+            "secrets",
+            "serviceaccount",
+            "account",
+            ".ssh/",
+            "id_rsa",
+            ".aws/",
+            ".kube/",
+            "kubeconfig",
+            "169.254",
+            "metadata.google",
+        ),
     ),
     _f(
         "credential",
@@ -269,11 +286,28 @@ _FEATURES = (
         r"\b(?:os\.environ|printenv|getenv|process\.env)\b|\benv(?:ironment)? var(?:iable)?s\b",
     ),
     _f("credential", 1.0, r"\b(?:api[ _-]?keys?|access tokens?|secret keys?|credentials|bearer tokens?)\b"),
-    _f("network", 0.75, r"\b(?:curl|wget|netcat|\bnc\b|socket|urllib|requests\.(?:get|post))\b|https?://"),
+    _f(
+        "network",
+        0.75,
+        r"\b(?:curl|wget|netcat|\bnc\b|socket|urllib|requests\.(?:get|post))\b|https?://",
+        needs=("curl", "wget", "netcat", "nc", "socket", "urllib", "requests.", "http"),
+    ),
     _f(
         "system",
         1.5,
         r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions))|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
+        needs=(
+            "/etc/",
+            "shell",
+            "rm -rf",
+            "chmod",
+            "sudo",
+            "os.system",
+            "subprocess",
+            "/bin/",
+            "bash -i",
+            "privilege escalation",
+        ),
     ),
     _f(
         "system",
@@ -300,6 +334,7 @@ _FEATURES = (
         "override",
         1.5,
         r"\b(?:the |your )?(?:task|goal|assignment) (?:has|was|is) (?:changed|been changed|updated|replaced|cancell?ed)\b|\b(?:real|actual) task is\b|\bsupersedes? the (?:goal|task|instructions)\b|\b(?:no longer apply|treat everything you were told)\b",  # noqa: E501
+        needs=("task", "goal", "assignment", "supersede", "no longer apply", "treat everything"),
     ),
     # false authority: approvals, privileges and modes claimed by the text itself
     _f(
@@ -330,6 +365,7 @@ _FEATURES = (
         "delimiter",
         2.0,
         r"\[/?(?:system_prompt|(?:available_)?tools|tool_(?:results?|calls?|content))\]|<(?:start|end)_of_turn>",
+        needs=("[", "<"),
     ),
     _f("delimiter", 0.75, r"(?:^|\n)\s*\[?system\]?\s*:"),
     # data carried out in a URL: markdown images and links, HTML images, spreadsheet formulas, DNS
@@ -353,6 +389,18 @@ _FEATURES = (
         "exfiltration",
         2.0,
         r"\b(?:resolv\w*|look(?:s|ing)? ?up|query|nslookup|dig|gethostbyname|getaddrinfo)\b.{0,40}(?:\{[^}\n]{1,60}\}|<[^>\n]{1,60}>|\$\{?\w+\}?)\.[a-z0-9-]+\.[a-z]{2,}|\b(?:encode|put|embed|place|hide|smuggle|carry)\w*\b.{0,40}\b(?:into|in|as) (?:a |the )?(?:subdomains?|dns (?:names?|labels?|quer(?:y|ies))|hostnames?)\b",  # noqa: E501
+        needs=(
+            "resolv",
+            "look",
+            "query",
+            "nslookup",
+            "dig",
+            "gethost",
+            "getaddr",
+            "subdomain",
+            "dns",
+            "hostname",
+        ),
     ),
     # capabilities the sandbox forbids: network, the environment, paths outside its own, installs
     _f(
@@ -374,6 +422,7 @@ _FEATURES = (
         "credential",
         1.5,
         r"\bfrom the environment\b|/proc/(?:\d+|self)/environ\b|\.netrc\b|\$home\b|\benv(?:ironment)? var(?:iable)?s?\b",  # noqa: E501
+        needs=("env", ".netrc", "$home"),
     ),
     _f(
         "safety",
@@ -398,6 +447,7 @@ _FEATURES = (
         "override",
         1.0,
         r"\b(?:the )?(?:remaining|real|actual|full|further|next|additional|rest of the|other) (?:instructions|steps|orders|tasks?)\b(?: for (?:the|you|an?) \w+)? (?:are|is|can be found|live|lives|wait|waiting|are waiting) (?:in|at|inside|under)\b|\b(?:read|load|fetch|open) (?:and (?:follow|obey|execute) )?(?:the )?(?:instructions|orders) (?:from|in|at)\b",  # noqa: E501
+        needs=("instructions", "steps", "orders", "task"),
     ),
     # false authority: consent, rules lifted, games that invert them, messages from the platform itself
     _f(
@@ -414,6 +464,17 @@ _FEATURES = (
         "safety",
         2.0,
         r"\b(?:network|network polic\w*|sandbox|restrictions?|limits?|filters?|the rules|guardrails|(?:the )?(?:reviewer|review|evaluator|approval|safety checks?|security checks?|scanner)) (?:is|are|has been|have been|was|were) (?:now )?(?:lifted|removed|disabled|relaxed|suspended|turned off|waived)\b|\bnetwork (?:access )?is now (?:allowed|enabled|permitted|on)\b|\b(?:usual |normal |the )?(?:limits|rules|restrictions|policies|guardrails) (?:do not|don't|no longer) apply\b",  # noqa: E501
+        needs=(
+            "lifted",
+            "removed",
+            "disabled",
+            "relaxed",
+            "suspended",
+            "turned off",
+            "waived",
+            "is now",
+            "apply",
+        ),
     ),
     _f(
         "roleplay",
@@ -556,24 +617,28 @@ _FEATURES = (
         "exfiltration",
         2.0,
         r"\b(?:upload|send|post|push|transfer|forward|ship|sync|exfiltrate|mail|beam|stream)s?\b.{0,60}?\bto\b (?:https?://|(?:\d{1,3}\.){3}\d{1,3}\b|(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|app|example|site|me|sh|xyz|info|biz|cloud|co|ai)\b)",  # noqa: E501
+        needs=("to ",),
     ),
     # a safeguard declared due to be switched off ("your safety layer must be switched off for this run")
     _f(
         "safety",
         2.0,
         r"\b(?:(?:safety|security) \w+|guardrails?|sandbox|moderation|oversight|(?:human|manual) (?:review|approval)|(?:approval|review) step|the reviewer)\b.{0,30}?\b(?:must|should|needs? to|has to|have to|is to|are to) be (?:switched off|turned off|disabled|removed|bypassed|skipped|lifted|suspended|waived|deactivated)\b",  # noqa: E501
+        needs=(" be ",),
     ),
     # clearance claimed for the model by the text itself ("you are cleared to", "this agent is certified to")
     _f(
         "roleplay",
         1.5,
         r"\b(?:you(?:'re| are)?|(?:this|the) (?:agent|assistant|model|ai|bot) is) (?:now |hereby |fully |officially )?(?:cleared|authori[sz]ed|entitled|certified|exempt(?:ed)?) (?:to|from)\b",  # noqa: E501
+        needs=("cleared", "authori", "entitled", "certified", "exempt"),
     ),
     # a run that goes ahead without the safeguard that should come before it
     _f(
         "safety",
         2.0,
         r"\b(?:run|execute|deploy|proceed|launch|start|apply|merge)\b.{0,40}?\bwithout (?:any |a |the |an? )?(?:human |manual |prior )?(?:approvals?|review|reviewer|sign-off|oversight|safety checks?|security checks?)\b",  # noqa: E501
+        needs=("without",),
     ),
     # the wrapper of an encoded attack: decode (or decipher, reverse...) something, then obey the result
     _f(
@@ -581,9 +646,10 @@ _FEATURES = (
         1.5,
         r"\b(?:decode|decipher|decrypt|unscramble|reverse|convert|base64-decode|unpack)\w*\b.{0,80}?\b(?:follow|obey|execute|carry out|act on|do what)\b (?:it|them|that|this|the (?:result|decoded \w+|instructions?|message|text)|its instructions|what it says)\b"  # noqa: E501
         r"|\b(?:decode|decipher|decrypt|unscramble|reverse|translate|convert)\w*\b.{0,80}?\btreat (?:it|them|the result|the decoded \w+|the output) as (?:your |the )?(?:real |new |actual |next )?(?:task|instructions?|orders?|goal|prompt)\b",  # noqa: E501
+        needs=("dec", "unscramble", "reverse", "convert", "unpack", "translat"),
     ),
     # a link that carries data out in its query, whatever its scheme ("mailto:...?body=<the keys>")
-    _f("exfiltration", 1.5, r"\bmailto:[^\s?]*\?\S*\b(?:body|subject|cc|bcc)="),
+    _f("exfiltration", 1.5, r"\bmailto:[^\s?]*\?\S*\b(?:body|subject|cc|bcc)=", needs=("mailto:",)),
     # a trigger tied to the loop's own steps: the instruction waits for a later step to act
     _f(
         "persistence",
@@ -975,6 +1041,8 @@ def _score(normal: str, *, decoded: bool = False) -> dict[str, float]:
     scores: dict[str, float] = {}
     normal = _neutralised(normal)
     for feature in _FEATURES:
+        if feature.needs and not any(literal in normal for literal in feature.needs):
+            continue
         if feature.pattern.search(normal):
             scores[feature.category] = scores.get(feature.category, 0.0) + feature.weight
     folded_override, folded_disclosure = folded_concepts(normal)
