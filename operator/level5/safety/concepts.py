@@ -17,6 +17,9 @@ a token, the system prompt, the environment), *switching off* a *safety check, r
 (``SWITCHED_OFF``), *without* next to *restrictions* (``LIFTED``), and the words that *address the assistant* (``ASSISTANT``:
 "assistant", "AI", "KI", "ИИ", "助手"...), which data has no business using as the head of a line.
 
+The Celtic languages of the table (Welsh, Irish) change a word's first consonant after certain words
+(initial mutation): their stems are read in the mutated forms too ("gyfarwyddiadau", "threoracha").
+
 Languages outside the table, and attacks that name neither concept ("you are now free of your
 limits"), still need the other features or the classifier endpoint (``model/classifier.py``).
 """
@@ -56,7 +59,7 @@ LEXICON: dict[str, tuple[str, str, str]] = {
     "eu": ("ez ikusi|baztertu|ahaztu|ez egin kasu", "argibide|jarraibide|arau|agindu", "aurreko|lehenago|goiko"),
     "ca": ("ignora|oblida|no facis cas", "instrucci|normes|regl|indicaci", "anterior|prèvi|de dalt"),
     "gl": ("ignora|esquece|non fagas caso", "instrución|instrucións|norma|regra|indicaci", "anterior|previa|de arriba"),
-    "cy": ("anwybydda|anghofia|diystyra", "cyfarwyddiad|rheol|gorchymyn", "blaenorol|cynt|uchod"),
+    "cy": ("anwybydda|anghofia|diystyra", "cyfarwydd|rheol|gorchymyn|gorchmyn", "blaenorol|cynt|uchod"),
     "ga": ("neamhaird|déan dearmad", "treoir|treoracha|riail|rialacha|ordú", "roimhe|roimh ré|thuas|níos luaithe"),
     "af": ("ignoreer|vergeet|verontagsaam|steur jou nie", "instruksie|reël|opdrag|riglyn", "vorige|voorafgaande|bogenoemde|hierbo"),
     "he": ("התעלם|תתעלם|שכח|תשכח|אל תתייחס", "הוראות|ההוראות|הנחיות|ההנחיות|כללים|הכללים|פקודות|הוראה|הנחיה", "הקודמות|הקודמים|קודמות|קודמים|הקודם|לעיל"),
@@ -115,8 +118,35 @@ def _column(table: Mapping[str, Sequence[str]], column: int) -> list[str]:
     return [stem for row in table.values() for stem in row[column].split("|")]
 
 
+# The Celtic languages change a word's first consonant after certain words ("cyfarwyddyd" is also
+# "gyfarwyddyd", "nghyfarwyddyd", "chyfarwyddyd" in Welsh; "treoir" is also "threoir", "dtreoir" in Irish):
+# each stem of theirs is read in its mutated forms too. Initial -> its mutations, longest initial first.
+_MUTATIONS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "cy": (
+        ("ll", ("l",)), ("rh", ("r",)),
+        ("c", ("g", "ngh", "ch")), ("p", ("b", "mh", "ph")), ("t", ("d", "nh", "th")),
+        ("b", ("f", "m")), ("d", ("dd", "n")), ("g", ("", "ng")), ("m", ("f",)),
+    ),
+    "ga": (
+        ("b", ("bh", "mb")), ("c", ("ch", "gc")), ("d", ("dh", "nd")), ("f", ("fh", "bhf")), ("g", ("gh", "ng")),
+        ("m", ("mh",)), ("p", ("ph", "bp")), ("s", ("sh", "ts")), ("t", ("th", "dt")),
+    ),
+}  # fmt: skip
+
+
+def _mutated(stem: str, language: str) -> list[str]:
+    for initial, forms in _MUTATIONS.get(language, ()):
+        if stem.startswith(initial):
+            rest = stem[len(initial) :]
+            return [form + rest for form in forms if len(form + rest) >= 4]
+    return []
+
+
 def _stems(table: Mapping[str, Sequence[str]], column: int) -> list[str]:
-    return sorted({_form(s) for s in _column(table, column)}, key=len, reverse=True)
+    stems = {_form(s) for s in _column(table, column)}
+    for language, row in table.items():
+        stems.update(_form(m) for stem in row[column].split("|") for m in _mutated(stem, language))
+    return sorted(stems, key=len, reverse=True)
 
 
 def _pattern(stems: list[str]) -> re.Pattern[str]:

@@ -9,7 +9,8 @@ identifier split into words, a line that reads better shifted by a Caesar key).
 Decoders: Unicode tag characters and variation selectors (emoji smuggling), base64 and base64url,
 base32, base85 and Ascii85, gzip or zlib inside any of them, hex (plain, spaced, ``0x`` or ``\\x``),
 binary octets, decimal character codes, ``\\u``/``\\x``/``\\U``/octal escapes, HTML entities,
-percent-encoding, Morse, the NATO spelling alphabet, Braille, regional-indicator letters, Pig Latin,
+percent-encoding, quoted-printable, host names read as words (punycode labels decoded), Morse, the
+NATO spelling alphabet, Braille, regional-indicator letters, Pig Latin,
 letters as numbers (a=1), quoted fragments joined in order (payload splitting), ROT13,
 ROT47 (lines dense with symbols), Caesar shifts and Atbash (lines whose letter frequencies read as
 English only after the shift, by a chi-squared score: a cheap "is this now words"), reversed text and
@@ -26,6 +27,7 @@ import base64
 import binascii
 import codecs
 import html
+import quopri
 import re
 import zlib
 from collections import Counter
@@ -66,6 +68,15 @@ _ESCAPES = re.compile(r"(?:\\(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|
 _ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|x([0-9a-fA-F]{2})|([0-7]{3}))")
 _ENTITY = re.compile(r"&(?:#\d{2,7}|#x[0-9a-fA-F]{2,6}|[a-zA-Z]{2,8});")
 _PERCENT = re.compile(r"(?:%[0-9a-fA-F]{2}){4,}")
+# Quoted-printable (e-mail bodies): "=" and two upper-case hex digits per byte, "=" at a line's end a soft
+# break. Read when a text has at least four such bytes; the whole text is decoded (plain text stays).
+_QP_BYTE = re.compile(r"=[0-9A-F]{2}")
+_QP_MIN_BYTES = 4
+# A host name read as words: its labels, punycode ones (``xn--``) decoded, joined by spaces. Deliberate
+# when a label is punycode; a chain of four or more plain word labels may be chance (``a.b.c.d``).
+_HOSTNAME = re.compile(r"(?<![\w.-])(?:[a-z0-9][a-z0-9-]*\.){2,}[a-z0-9][a-z0-9-]*(?![\w-])", re.IGNORECASE)
+_WORD_LABEL = re.compile(r"[^\W\d_]+")
+_MIN_WORD_LABELS = 4
 _MORSE = re.compile(r"(?:[.\-·•]{1,7}(?:[ \t]+|[ \t]*[/|][ \t]*)){3,}[.\-·•]{1,7}")
 _MORSE_CODE = dict(
     zip(
@@ -193,6 +204,38 @@ def _blobs(text: str) -> Iterator[tuple[str, str | None]]:
                 yield "base85", _bytes_of(base64.b85decode, candidate)
     for run in _runs(_PERCENT, text):
         yield "percent-encoding", unquote(run)
+
+
+def _quoted_printable(text: str) -> str | None:
+    if len(_QP_BYTE.findall(text, 0, MAX_RUN)) < _QP_MIN_BYTES:
+        return None
+    return _printable(quopri.decodestring(text[:MAX_RUN].encode("utf-8")))
+
+
+def _label(label: str) -> str:
+    if not label.lower().startswith("xn--"):
+        return label
+    try:
+        return label[4:].encode("ascii").decode("punycode")
+    except UnicodeError:
+        return label
+
+
+def _hostname_words(text: str) -> Iterator[Layer]:
+    """Host names read as words, all of a kind in one layer (so that many hosts cannot crowd out the
+    other decoders' layers)."""
+    punycode: list[str] = []
+    plain: list[str] = []
+    for run in _runs(_HOSTNAME, text):
+        labels = run.split(".")
+        if any(label.lower().startswith("xn--") for label in labels):
+            punycode.append(" ".join(_label(label) for label in labels))
+        elif sum(bool(_WORD_LABEL.fullmatch(label)) for label in labels) >= _MIN_WORD_LABELS:
+            plain.append(" ".join(labels))
+    if punycode:
+        yield Layer("punycode host labels", "\n".join(punycode))
+    if plain:
+        yield Layer("host labels as words", "\n".join(plain), sure=False)
 
 
 def _unescape(match: re.Match[str]) -> str:
@@ -333,6 +376,10 @@ def _surface_layers(text: str) -> Iterator[Layer]:
         yield Layer("variation selectors", _smuggled(text))
     if len(_ENTITY.findall(text)) >= 3:
         yield Layer("HTML entities", html.unescape(text))
+    if "=" in text and (printable := _quoted_printable(text)):
+        yield Layer("quoted-printable", printable)
+    if "." in text:
+        yield from _hostname_words(text)
     for run in _runs(_MORSE, text):
         yield Layer("Morse code", _morse(run))
     for run in _runs(_NATO, text):

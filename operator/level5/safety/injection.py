@@ -32,6 +32,14 @@ you to ..."). Switching off a safety check, a review or an approval is a concept
 (``concepts.SWITCHED_OFF``), and a server named in a goal the lexicon cannot read is a borrowed word.
 Overrides are also found by how the model got what they dismiss ("everything you were told", "the rules
 you were given ...; disregard them") and by a reset announced inside the conversation ("context flushed").
+Since round 8 (``tuning8``) also: in a goal, reach beyond the pod (address ranges, port scans, raw sockets,
+other pods) and privilege changes (capability names, setuid calls, remounts), and a configuration in any
+key-value syntax that switches a safeguard off; anywhere, data sent to an address, a safeguard declared due
+to be switched off, clearance claimed for the model, a run that goes ahead without review or approval, the
+decode-and-obey wrapper of an encoded attack, a mailto link carrying data, the chat-template tokens of
+open models; in data, the model's own supposed earlier decisions (echo chamber). Look-alike letters of
+every script (TR39, ``lookalikes``) and doubled letters are read back; a mode that other people use is a
+setting, not a persona; a goal that quotes an attack to study it (a summary, a timeline) escalates.
 
 Blocked only when sure (score at least ``BLOCK_SCORE``); unsure is escalated to a person. A goal whose
 only attack is inside quotes and that asks for counting or classifying is escalated, never blocked.
@@ -60,6 +68,7 @@ from level5.safety.concepts import (
     safeguard_switched_off,
 )
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
+from level5.safety.lookalikes import LATIN_PROTOTYPES
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
 
 SANDBOX_OUTPUT = "sandbox_output"
@@ -81,13 +90,28 @@ _MIN_MARKED = 3
 _BIDI = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 # Unicode TR39 confusables (confusables.txt, prototype in Latin) for the Cyrillic and Greek letters that
 # pass for Latin ones, and the Latin small capitals (IPA letters no language writes words with).
+# Since round 8 the whole TR39 list of other scripts' letters (``lookalikes``: Armenian, Cherokee, Lisu...).
 _CONFUSABLE = str.maketrans(
-    "аеорсухіјѕһԁԛԝүӏАВЕКМНОРСТХІЈЅҮαοριυνκχΑΒΕΗΙΚΜΝΟΡΤΥΧΖ",
-    "aeopcyxijshdqwylABEKMHOPCTXIJSYaopiuvkxABEHIKMNOPTYXZ",
+    {
+        **LATIN_PROTOTYPES,
+        **dict(
+            zip(
+                "аеорсухіјѕһԁԛԝүӏАВЕКМНОРСТХІЈЅҮαοριυνκχεΑΒΕΗΙΚΜΝΟΡΤΥΧΖ",
+                "aeopcyxijshdqwylABEKMHOPCTXIJSYaopiuvkxeABEHIKMNOPTYXZ",
+                strict=True,
+            )
+        ),
+    }
 )
 _SMALL_CAPS = str.maketrans("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnoprstuvwyz")
 _CONFUSABLE_CHARS = frozenset(chr(c) for c in _CONFUSABLE)
 _MIXED_WORD = re.compile(r"\w*[A-Za-z]\w*")
+# A word made of look-alikes only ("ALL" in Cherokee letters beside a word mixing them with Latin): read
+# in Latin letters too, but only in a text where some word mixes them with Latin ones, so that Russian or
+# Greek prose stays itself.
+_LOOKALIKE_WORD = re.compile(
+    "(?<!\\w)[" + "".join(sorted(re.escape(c) for c in _CONFUSABLE_CHARS)) + "]+(?!\\w)"
+)
 # Combining marks left after NFKC on a Latin letter are overlays (strike-through, slash, underline), not
 # accents (NFKC has composed those): stripped, so "i̶g̶n̶o̶r̶e̶" is "ignore".
 _COMBINING = "[\u0300-\u036f\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
@@ -105,10 +129,13 @@ class _Feature:
     category: str
     weight: float
     pattern: re.Pattern[str]
+    needs: tuple[str, ...] = ()
+    """Literals of which every match holds one: a text without any is not scanned (a substring test is
+    far cheaper than a regex scan, and every text is scored several times: itself and its layers)."""
 
 
-def _f(category: str, weight: float, pattern: str) -> _Feature:
-    return _Feature(category, weight, re.compile(pattern))
+def _f(category: str, weight: float, pattern: str, needs: tuple[str, ...] = ()) -> _Feature:
+    return _Feature(category, weight, re.compile(pattern), needs)
 
 
 # Up to four filler words between the parts of a phrase; not a count in brackets ("ignore (9), rules").
@@ -172,6 +199,7 @@ _FEATURES = (
         "override",
         2.5,
         r"(?:忽略|无视|忽视|忘记|無視|忘れ).{0,12}(?:指令|指示|说明|規則|规则|命令|提示)|(?:指示|命令|ルール).{0,6}(?:無視|忘れ)",
+        needs=("忽", "无", "忘", "無", "指", "命", "ルール"),
     ),
     # role play and jailbreak framing
     _f(
@@ -204,6 +232,7 @@ _FEATURES = (
         "delimiter",
         2.0,
         r"(?:^|\n|\s)#{2,}\s*(?:system|assistant|instruction|new instructions?)\b|(?:^|\n)\s*(?:system prompt|assistant|developer)\s*:",  # noqa: E501
+        needs=("#", ":"),
     ),
     _f(
         "delimiter",
@@ -238,6 +267,18 @@ _FEATURES = (
         "credential",
         1.5,
         r"/run/secrets\b|mounted secrets\b|serviceaccount/token|service[- ]account[- ]token|\.ssh/|id_rsa|\.aws/credentials|\.kube/config|\bkubeconfig\b|169\.254\.169\.254|metadata\.google\.internal",  # noqa: E501
+        needs=(
+            "secrets",
+            "serviceaccount",
+            "account",
+            ".ssh/",
+            "id_rsa",
+            ".aws/",
+            ".kube/",
+            "kubeconfig",
+            "169.254",
+            "metadata.google",
+        ),
     ),
     _f(
         "credential",
@@ -245,11 +286,28 @@ _FEATURES = (
         r"\b(?:os\.environ|printenv|getenv|process\.env)\b|\benv(?:ironment)? var(?:iable)?s\b",
     ),
     _f("credential", 1.0, r"\b(?:api[ _-]?keys?|access tokens?|secret keys?|credentials|bearer tokens?)\b"),
-    _f("network", 0.75, r"\b(?:curl|wget|netcat|\bnc\b|socket|urllib|requests\.(?:get|post))\b|https?://"),
+    _f(
+        "network",
+        0.75,
+        r"\b(?:curl|wget|netcat|\bnc\b|socket|urllib|requests\.(?:get|post))\b|https?://",
+        needs=("curl", "wget", "netcat", "nc", "socket", "urllib", "requests.", "http"),
+    ),
     _f(
         "system",
         1.5,
         r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions))|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
+        needs=(
+            "/etc/",
+            "shell",
+            "rm -rf",
+            "chmod",
+            "sudo",
+            "os.system",
+            "subprocess",
+            "/bin/",
+            "bash -i",
+            "privilege escalation",
+        ),
     ),
     _f(
         "system",
@@ -276,6 +334,7 @@ _FEATURES = (
         "override",
         1.5,
         r"\b(?:the |your )?(?:task|goal|assignment) (?:has|was|is) (?:changed|been changed|updated|replaced|cancell?ed)\b|\b(?:real|actual) task is\b|\bsupersedes? the (?:goal|task|instructions)\b|\b(?:no longer apply|treat everything you were told)\b",  # noqa: E501
+        needs=("task", "goal", "assignment", "supersede", "no longer apply", "treat everything"),
     ),
     # false authority: approvals, privileges and modes claimed by the text itself
     _f(
@@ -300,6 +359,14 @@ _FEATURES = (
         r"(?:^|\n|[,;|\"'>\]])\s*\[?(?:assistant|human|### response|### instruction|\[system\])\]?\s*:",
     ),
     _f("delimiter", 2.0, r"<\|[a-z_]+\|>|</s>|\[system\]"),
+    # the control tokens of open models' chat templates: Mistral's bracketed ones ("[TOOL_RESULTS]",
+    # "[SYSTEM_PROMPT]", "[AVAILABLE_TOOLS]"), Gemma's turns ("<start_of_turn>user")
+    _f(
+        "delimiter",
+        2.0,
+        r"\[/?(?:system_prompt|(?:available_)?tools|tool_(?:results?|calls?|content))\]|<(?:start|end)_of_turn>",
+        needs=("[", "<"),
+    ),
     _f("delimiter", 0.75, r"(?:^|\n)\s*\[?system\]?\s*:"),
     # data carried out in a URL: markdown images and links, HTML images, spreadsheet formulas, DNS
     _f("exfiltration", 3.0, r"!\[[^\]\n]*\]\(\s*(?:https?:)?//[^)\s]*\?[^)\s]*="),
@@ -322,6 +389,18 @@ _FEATURES = (
         "exfiltration",
         2.0,
         r"\b(?:resolv\w*|look(?:s|ing)? ?up|query|nslookup|dig|gethostbyname|getaddrinfo)\b.{0,40}(?:\{[^}\n]{1,60}\}|<[^>\n]{1,60}>|\$\{?\w+\}?)\.[a-z0-9-]+\.[a-z]{2,}|\b(?:encode|put|embed|place|hide|smuggle|carry)\w*\b.{0,40}\b(?:into|in|as) (?:a |the )?(?:subdomains?|dns (?:names?|labels?|quer(?:y|ies))|hostnames?)\b",  # noqa: E501
+        needs=(
+            "resolv",
+            "look",
+            "query",
+            "nslookup",
+            "dig",
+            "gethost",
+            "getaddr",
+            "subdomain",
+            "dns",
+            "hostname",
+        ),
     ),
     # capabilities the sandbox forbids: network, the environment, paths outside its own, installs
     _f(
@@ -343,6 +422,7 @@ _FEATURES = (
         "credential",
         1.5,
         r"\bfrom the environment\b|/proc/(?:\d+|self)/environ\b|\.netrc\b|\$home\b|\benv(?:ironment)? var(?:iable)?s?\b",  # noqa: E501
+        needs=("env", ".netrc", "$home"),
     ),
     _f(
         "safety",
@@ -367,6 +447,7 @@ _FEATURES = (
         "override",
         1.0,
         r"\b(?:the )?(?:remaining|real|actual|full|further|next|additional|rest of the|other) (?:instructions|steps|orders|tasks?)\b(?: for (?:the|you|an?) \w+)? (?:are|is|can be found|live|lives|wait|waiting|are waiting) (?:in|at|inside|under)\b|\b(?:read|load|fetch|open) (?:and (?:follow|obey|execute) )?(?:the )?(?:instructions|orders) (?:from|in|at)\b",  # noqa: E501
+        needs=("instructions", "steps", "orders", "task"),
     ),
     # false authority: consent, rules lifted, games that invert them, messages from the platform itself
     _f(
@@ -383,6 +464,17 @@ _FEATURES = (
         "safety",
         2.0,
         r"\b(?:network|network polic\w*|sandbox|restrictions?|limits?|filters?|the rules|guardrails|(?:the )?(?:reviewer|review|evaluator|approval|safety checks?|security checks?|scanner)) (?:is|are|has been|have been|was|were) (?:now )?(?:lifted|removed|disabled|relaxed|suspended|turned off|waived)\b|\bnetwork (?:access )?is now (?:allowed|enabled|permitted|on)\b|\b(?:usual |normal |the )?(?:limits|rules|restrictions|policies|guardrails) (?:do not|don't|no longer) apply\b",  # noqa: E501
+        needs=(
+            "lifted",
+            "removed",
+            "disabled",
+            "relaxed",
+            "suspended",
+            "turned off",
+            "waived",
+            "is now",
+            "apply",
+        ),
     ),
     _f(
         "roleplay",
@@ -519,6 +611,45 @@ _FEATURES = (
         2.0,
         r"\bremov\w*\b.{0,20}\binput (?:validation|saniti[sz]ation|checks)\b",
     ),
+    # data sent to an address: the sandbox has no network, so a transfer to an IP or a host is data leaving
+    # (asked for: "uploads", not a log's "Uploading ... to https://")
+    _f(
+        "exfiltration",
+        2.0,
+        r"\b(?:upload|send|post|push|transfer|forward|ship|sync|exfiltrate|mail|beam|stream)s?\b.{0,60}?\bto\b (?:https?://|(?:\d{1,3}\.){3}\d{1,3}\b|(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|app|example|site|me|sh|xyz|info|biz|cloud|co|ai)\b)",  # noqa: E501
+        needs=("to ",),
+    ),
+    # a safeguard declared due to be switched off ("your safety layer must be switched off for this run")
+    _f(
+        "safety",
+        2.0,
+        r"\b(?:(?:safety|security) \w+|guardrails?|sandbox|moderation|oversight|(?:human|manual) (?:review|approval)|(?:approval|review) step|the reviewer)\b.{0,30}?\b(?:must|should|needs? to|has to|have to|is to|are to) be (?:switched off|turned off|disabled|removed|bypassed|skipped|lifted|suspended|waived|deactivated)\b",  # noqa: E501
+        needs=(" be ",),
+    ),
+    # clearance claimed for the model by the text itself ("you are cleared to", "this agent is certified to")
+    _f(
+        "roleplay",
+        1.5,
+        r"\b(?:you(?:'re| are)?|(?:this|the) (?:agent|assistant|model|ai|bot) is) (?:now |hereby |fully |officially )?(?:cleared|authori[sz]ed|entitled|certified|exempt(?:ed)?) (?:to|from)\b",  # noqa: E501
+        needs=("cleared", "authori", "entitled", "certified", "exempt"),
+    ),
+    # a run that goes ahead without the safeguard that should come before it
+    _f(
+        "safety",
+        2.0,
+        r"\b(?:run|execute|deploy|proceed|launch|start|apply|merge)\b.{0,40}?\bwithout (?:any |a |the |an? )?(?:human |manual |prior )?(?:approvals?|review|reviewer|sign-off|oversight|safety checks?|security checks?)\b",  # noqa: E501
+        needs=("without",),
+    ),
+    # the wrapper of an encoded attack: decode (or decipher, reverse...) something, then obey the result
+    _f(
+        "override",
+        1.5,
+        r"\b(?:decode|decipher|decrypt|unscramble|reverse|convert|base64-decode|unpack)\w*\b.{0,80}?\b(?:follow|obey|execute|carry out|act on|do what)\b (?:it|them|that|this|the (?:result|decoded \w+|instructions?|message|text)|its instructions|what it says)\b"  # noqa: E501
+        r"|\b(?:decode|decipher|decrypt|unscramble|reverse|translate|convert)\w*\b.{0,80}?\btreat (?:it|them|the result|the decoded \w+|the output) as (?:your |the )?(?:real |new |actual |next )?(?:task|instructions?|orders?|goal|prompt)\b",  # noqa: E501
+        needs=("dec", "unscramble", "reverse", "convert", "unpack", "translat"),
+    ),
+    # a link that carries data out in its query, whatever its scheme ("mailto:...?body=<the keys>")
+    _f("exfiltration", 1.5, r"\bmailto:[^\s?]*\?\S*\b(?:body|subject|cc|bcc)=", needs=("mailto:",)),
     # a trigger tied to the loop's own steps: the instruction waits for a later step to act
     _f(
         "persistence",
@@ -589,6 +720,50 @@ _GOAL_SYSTEM_API = re.compile(
     r"|\bkube-?apiserver\b|/api/v1/|\bkubectl\b|\bin-?cluster (?:config|configuration|credentials|client)\b"
     r"|\bload_incluster_config\b|\b(?:every|all|each) secrets? (?:in|across) the (?:cluster|namespaces?)\b|\bfork bombs?\b|\bos\.fork\b|:\(\)\s*\{"  # noqa: E501
 )
+# What lies beyond the pod, named by its structure rather than by an API: an address range (CIDR), a port
+# scan, raw sockets, packets crafted, sniffed or captured, the other pods and their network. And the
+# process's own privileges (``_GOAL_PRIVILEGE``): Linux capability names (``CAP_SYS_ADMIN``), the calls
+# that change them or the user id, a system filesystem remounted, becoming root, escaping the container.
+# Asked for in a goal, each is beyond the sandbox; in program output they are what a program or its error
+# prints.
+_GOAL_REACH = re.compile(
+    r"\b\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}\b|\bport[- ]?scan\w*"
+    r"|\b(?:scan|probe|sweep|knock|enumerate)(?:s|ing)? (?:\w+ ){0,3}ports?\b"
+    r"|\braw sockets?\b|\bsock_raw\b|\baf_packet\b"
+    r"|\b(?:craft|forge|spoof|inject|sniff|capture|intercept)(?:s|ing)? (?:\w+ ){0,2}(?:packets?|frames?|replies|traffic)\b"  # noqa: E501
+    r"|\b(?:other|neighbou?ring|sibling|all the) (?:pods?|containers?|tenants?)\b|\bpod network\b"
+)
+# Keys and values of a configuration (TOML, INI, .env, YAML, JSON).
+_KEY_HEAD = r"[ \t]*(?:export[ \t]+)?[\"']?"
+_IS = r"[\"']?[ \t]*[:=][ \t]*[\"']?"
+# Data records have review counts and filters of their own: those keys are not switches.
+_SAFEGUARD = (
+    r"(?![\w.-]*(?:count|score|rating|date|_id|text|name|num|total))[\w.-]*"
+    r"(?:guardrail|safety|review|approval|sandbox|moderation|refusal|oversight|monitoring)"
+)
+_FALSE = r"(?:false|off|0|no|none|never|disabled?|skip|bypass|unrestricted)\b"
+_GRANT = r"(?:allow|enable|permit|grant)"
+_GRANTED = r"(?:network|egress|internet|root|sudo|shell)"
+_TRUE = r"(?:true|on|1|yes|open|all)\b"
+# A configuration that switches a safeguard off, in any syntax that writes keys and values (TOML, INI,
+# .env, YAML, JSON): a key naming a safeguard set to a false value, a safeguard's section (``[review]``,
+# ``review:``) whose switch is false, or a key that grants the network or root set to a true one. In a goal
+# (config puppetry: "apply these settings first"); a program may print its own settings.
+_GOAL_CONFIG = re.compile(
+    rf"(?m)^{_KEY_HEAD}{_SAFEGUARD}[\w.-]*{_IS}{_FALSE}"
+    rf"|^[ \t]*(?:\[[\w. -]*{_SAFEGUARD}[\w. -]*\]|{_SAFEGUARD}[\w.-]*:)[ \t]*\n"
+    r"(?:[^\[\n]*\n){0,4}?"
+    rf"{_KEY_HEAD}(?:enabled?|required|active|enforced?|on){_IS}{_FALSE}"
+    rf"|^{_KEY_HEAD}(?:[\w.-]*{_GRANT}[\w.-]*{_GRANTED}|[\w.-]*{_GRANTED}[\w.-]*{_GRANT})[\w.-]*{_IS}{_TRUE}"
+)
+_GOAL_PRIVILEGE = re.compile(
+    r"\bcap_(?:sys|net|dac|setuid|setgid|setpcap|chown|fowner|fsetid|kill|ipc|linux|mknod|audit|bpf|perfmon"
+    r"|checkpoint|lease|mac|wake|block|syslog)\w*|\bcapset\b|\bprctl\b|\bsetcap\b"
+    r"|\b(?:os\.)?set(?:e|re|res)?[ug]id\s*\(|\bsetuid (?:to |as )?(?:root|0)\b"
+    r"|\b(?:re)?mount\w*\b.{0,20}(?:/proc|/sys)\b|\b(?:/proc|/sys)\b.{0,20}\bread-write\b"
+    r"|\b(?:become|gain|get) root\b|\broot shell\b|\bescalat\w* (?:\S+ ){0,2}privileges?\b"
+    r"|\b(?:escape|break out of|breaking out of|escaping)(?: from)? (?:the |this |its |your )?(?:container|sandbox|pod|jail|chroot)\b"  # noqa: E501
+)
 # Paths outside the sandbox's own: asked for in a goal, a capability it forbids; in program output, just
 # what an error message or the runtime policy's report names.
 # Data that speaks to the loop's roles or for them ("NOTE TO THE EVALUATOR MODEL:", "the reviewer wants
@@ -598,18 +773,35 @@ _LOOP_NOTE = re.compile(
     rf"|\b{_LOOP_ROLE} (?:wants|asks|needs|expects|requires|told|instructs|orders) (?:you|the (?:ai|model|assistant|agent))\b"  # noqa: E501
     rf"|\b(?:tell|ask|instruct|order) (?:the )?{_LOOP_ROLE} to\b"
 )
+# Data that tells the model what it itself decided, agreed or concluded before ("you noted ...", "as you
+# concluded yourself", "a reminder from your earlier self"): a conversation seeded with the model's own
+# supposed consent (echo chamber, crescendo). Program output and reference data cannot know that.
+_ATTRIBUTED = re.compile(
+    r"\byou(?:rself)? (?:already |previously |earlier )?(?:noted|agreed|decided|concluded|said|stated"
+    r"|confirmed|promised|established|accepted|admitted|chose|determined|acknowledged)\b"
+    r"|\byour (?:earlier|past|previous|former|own earlier) (?:self|decision|conclusion|answer)\b"
+)
 _GOAL_PATH = re.compile(r"(?<![\w.])/(?:home|etc|root|proc|sys|usr|dev|boot|mnt|opt|srv)/[\w./-]*")
-# Quotes in every common form: straight, curly, backticks, guillemets, German and CJK corner quotes.
+# Quotes in every common form: straight, curly, backticks, guillemets, German and CJK corner quotes (an
+# apostrophe inside a word, "attacker's", "don't", is not one); a gloss in brackets right after the quote
+# is part of it ("'Puuza ...' (ignore the earlier rules)"); fenced blocks and "> " lines are quotes too.
 _QUOTED = re.compile(
-    r"'[^'\n]{6,}'|\"[^\"\n]{6,}\"|`[^`\n]{6,}`|\u201c[^\u201d\n]{6,}\u201d|\u2018[^\u2019\n]{6,}\u2019"
-    r"|\u00ab[^\u00bb\n]{6,}\u00bb|\u201e[^\u201c\u201d\n]{6,}[\u201c\u201d]|\u300c[^\u300d\n]{2,}\u300d"
+    r"(?:(?<!\w)'(?:[^'\n]|(?<=\w)'(?=\w)){6,}'(?!\w)|\"[^\"\n]{6,}\"|`[^`\n]{6,}`|\u201c[^\u201d\n]{6,}\u201d|\u2018[^\u2019\n]{6,}\u2019"
+    r"|\u00ab[^\u00bb\n]{6,}\u00bb|\u201e[^\u201c\u201d\n]{6,}[\u201c\u201d]|\u300c[^\u300d\n]{2,}\u300d)"
+    r"(?:[ \t]*\([^()\n]{1,160}\))?"
+    # and quoted as blocks: a fenced block, or lines of a Markdown or e-mail quote ("> ...")
+    r"|```[^`]{6,}?```|(?:(?:^|\n)[ \t]*>[^\n]*)+"
 )
 _ATTACK_LABELS = re.compile(
     r"\b(?:jailbreak(?:s|ing)?|prompt[- ]injections?|injections?|attacks?|malicious|unsafe)\b"
 )
+# What a goal does with an attack it quotes: count or classify it, or study it (summarise an incident,
+# write its timeline, explain it), often saying outright that it is not to be followed.
 _COUNTING = re.compile(
     r"\b(?:count|tally|how many|how often|classify|categori[sz]e|label|tag|annotate|flag|mark|measure|share"
-    r"|frequency|detect|identify|find|search|grep|per day|report)\b"
+    r"|frequency|detect|identify|find|search|grep|per day|report"
+    r"|summari[sz]e|summary|analy[sz]e|explain|describe|timeline|postmortem|post-mortem|incident|forensics?"
+    r"|(?:do not|don't|never|without) (?:act(?:ing)? on|follow(?:ing)?|obey(?:ing)?|execut(?:e|ing)|run(?:ning)?) (?:it|them|this|that|any))\b"  # noqa: E501
 )
 
 _CATEGORY_RULES = {
@@ -674,11 +866,22 @@ _UNSCRAMBLED = {_signature(word): word for word in sorted(_FEATURE_WORDS)}
 _ENDS = frozenset((word[0], word[-1], len(word)) for word in _FEATURE_WORDS)
 
 
+# Doubled letters ("disaablle thhe saffety revieww"): a word read with each run of one letter as one
+# letter is the feature word that reads the same way ("approvall" and "approval" are both "aproval").
+_DOUBLED = re.compile(r"([a-z])\1+")
+_UNDOUBLED = {_DOUBLED.sub(r"\1", word): word for word in sorted(_FEATURE_WORDS, reverse=True)}
+_UNDOUBLED_ENDS = frozenset((word[0], word[-1]) for word in _UNDOUBLED)
+
+
 def _unscramble(match: re.Match[str]) -> str:
     word = match.group()
-    if word in _FEATURE_WORDS or (word[0], word[-1], len(word)) not in _ENDS:
+    if word in _FEATURE_WORDS:
         return word
-    return _UNSCRAMBLED.get(_signature(word), word)
+    if (word[0], word[-1], len(word)) in _ENDS and (unscrambled := _UNSCRAMBLED.get(_signature(word))):
+        return unscrambled
+    if (word[0], word[-1]) not in _UNDOUBLED_ENDS:
+        return word
+    return _UNDOUBLED.get(_DOUBLED.sub(r"\1", word), word)
 
 
 def _skeleton(match: re.Match[str]) -> str:
@@ -714,7 +917,13 @@ def normalise(text: str) -> str:
         text = _without_heavy_marks(text)
     text = _OVERLAYS.sub("", _BIDI.sub("", text))
     # Only words that already hold a Latin letter are mapped, so Russian or Greek text stays itself.
-    text = _MIXED_WORD.sub(_skeleton, text.translate(_SMALL_CAPS)).casefold()
+    text = text.translate(_SMALL_CAPS)
+    if not text.isascii():
+        skeletal = _MIXED_WORD.sub(_skeleton, text)
+        if skeletal != text:
+            skeletal = _LOOKALIKE_WORD.sub(lambda m: m.group().translate(_CONFUSABLE), skeletal)
+        text = skeletal
+    text = text.casefold()
     # De-leet only digits and symbols inside words so that numbers in data stay numbers.
     text = re.sub(r"(?<=[a-z])[013457@$]+|[013457@$]+(?=[a-z])", lambda m: m.group().translate(_LEET), text)
     # A word hyphenated across a line break ("instruc-\ntions") is one word.
@@ -804,11 +1013,36 @@ _ADDRESSED_HEAD = re.compile(
 )
 
 
+# A mode or override that somebody else uses is a product's setting, not a persona asked of the model
+# ("how many users turned on developer mode", "accounts with the admin override"): read as "setting".
+_MODES = r"(?:developer|dev|debug|god|admin|sudo|maintenance|unrestricted) mode|(?:admin|system) override"
+_SETTING = re.compile(
+    r"(\b(?:users?|customers?|devices?|accounts?|clients?|people|players?|members?|employees?|tenants?|apps?"
+    r"|phones?|machines?|who|that|which|how many)\b(?: \w+){0,2}? (?:turned on|turn on|turns on|switched on"
+    r"|enabled?|enables|activated?|activates|toggled|used?|uses|using|have|has|had|with|without)"
+    rf"(?: (?:the|an?|their|its))? )(?:{_MODES})\b"
+)
+# A variable given a value is being set, not read ("run with `RUST_BACKTRACE=1` environment variable"):
+# the environment is not asked for.
+_ASSIGNED_VARIABLE = re.compile(r"\b\w+=\w*`?\s+env(?:ironment)? var(?:iable)?\b")
+
+
+def _neutralised(normal: str) -> str:
+    if "mode" in normal or "override" in normal:
+        normal = _SETTING.sub(r"\1setting", normal)
+    if "=" in normal:
+        normal = _ASSIGNED_VARIABLE.sub(" variable", normal)
+    return normal
+
+
 def _score(normal: str, *, decoded: bool = False) -> dict[str, float]:
     """Feature weights per category. A `decoded` layer (ROT13, reversed text, a blob) is not read by
     romanised keys: a shifted or reversed line is letters without words, where keys meet by chance."""
     scores: dict[str, float] = {}
+    normal = _neutralised(normal)
     for feature in _FEATURES:
+        if feature.needs and not any(literal in normal for literal in feature.needs):
+            continue
         if feature.pattern.search(normal):
             scores[feature.category] = scores.get(feature.category, 0.0) + feature.weight
     folded_override, folded_disclosure = folded_concepts(normal)
@@ -887,9 +1121,17 @@ def check_input(text: str, *, source: str) -> InputVerdict:
         scores["borrowed"] = ESCALATE_SCORE
     if strict and (_ADDRESSED_HEAD.search(normal) or _LOOP_NOTE.search(normal)):
         scores["override"] = max(scores.get("override", 0.0), ESCALATE_SCORE)
+    if strict and _ATTRIBUTED.search(normal):
+        scores["roleplay"] = max(scores.get("roleplay", 0.0), ESCALATE_SCORE)
     if not strict and _GOAL_PATH.search(normal):
         scores["system"] = scores.get("system", 0.0) + ESCALATE_SCORE
-    for category, pattern in (("network", _GOAL_NETWORK_API), ("system", _GOAL_SYSTEM_API)):
+    for category, pattern in (
+        ("network", _GOAL_NETWORK_API),
+        ("system", _GOAL_SYSTEM_API),
+        ("network", _GOAL_REACH),
+        ("system", _GOAL_PRIVILEGE),
+        ("safety", _GOAL_CONFIG),
+    ):
         if not strict and pattern.search(normal):
             scores[category] = scores.get(category, 0.0) + ESCALATE_SCORE
     for layer in hidden_layers(text):
