@@ -642,10 +642,25 @@ _NOT_NAMES = frozenset(
 _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
 
 
+# Georgian is written without case: Unicode 11 gave its letters capitals (Mtavruli) for text set in
+# capitals only, so Python reads every Mkhedruli letter as lower case, and a name starts with one.
+_CASELESS_IN_USE = re.compile("[\u10d0-\u10ff]")
+
+
 def _capital(char: str) -> bool:
     """A capital letter, or a letter of a script without case (Han, Hangul, Hebrew, Arabic, Devanagari,
-    Thai...), where every word of a name is written the same way."""
-    return char.isupper() or (ord(char) > 0x2FF and not char.islower() and char.isalpha())
+    Thai, Georgian...), where every word of a name is written the same way."""
+    return (
+        char.isupper()
+        or (ord(char) > 0x2FF and not char.islower() and char.isalpha())
+        or _CASELESS_IN_USE.match(char) is not None
+    )
+
+
+def _glued_key(text: str, end: int) -> bool:
+    """Whether the word ending at `end` is the next field's key: glued to ":" or "=" and to its value, as
+    a record printer writes it (Go's ``{Name:Ann Lee Address:...}``)."""
+    return text[end : end + 1] in (":", "=") and not text[end + 1 : end + 2].isspace() and end + 1 < len(text)
 
 
 def _name_end(text: str, start: int) -> int:
@@ -659,6 +674,8 @@ def _name_end(text: str, start: int) -> int:
         lower = word.lower().rstrip(".,")
         if (_capital(word[0]) or words == 0) and (lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS)):
             return start  # a capitalised word that names a group or a thing: not a person's name at all
+        if words and _glued_key(text, cursor):
+            break
         if _capital(word[0]) or lower in _TITLES:
             end, words = cursor, words + 1
         elif lower not in _NAME_PARTICLES:
