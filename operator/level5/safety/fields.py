@@ -277,6 +277,13 @@ def _found(text: str, start: int, end: int, kind: str, key: str, bounded: bool =
     return None
 
 
+def keyed(text: str, start: int, end: int, key: str) -> Found | None:
+    """The value in text[start:end], bounded by its field, when `key` names a kind and the value is one
+    (a positional value under its column's name: ``positional.py``)."""
+    kind = _kind(key)
+    return None if kind is None else _found(text, start, end, kind, key, bounded=True)
+
+
 def find(text: str, lowered: str) -> Iterator[Found]:
     """Every value under a key in `text` (`lowered` is the text in lower case, offset for offset)."""
     headers: set[int] = set()

@@ -51,7 +51,7 @@ from typing import NamedTuple
 import phonenumbers
 from pydantic import BaseModel
 
-from level5.safety import fields, identity, letters, scripts
+from level5.safety import fields, identity, letters, positional, scripts
 from level5.safety.placeholders import PLACEHOLDER
 from level5.safety.prefilter import Hits, Literals, Prefilter, Trigger, Words
 
@@ -575,6 +575,13 @@ _TITLED = re.compile(
 )
 _DISPLAY_NAME = re.compile(r"[^\W\d_][\w'.-]*(?:[ \t]+[^\W\d_][\w'.-]*){1,4}[ \t]+(?=<[^>\s@]+@)")
 _ROLE_COLUMN = re.compile(rf"[ \t\"']*(?:[\w -]*[_ ])?(?:{_ROLES})(?:[_ ][\w -]*)?[ \t\"']*")
+# A column of a positional record (an SQL column list) that names a person: a role ("customer", "owner"),
+# or a name that a person's word qualifies ("first_name", "customer_name"), not a thing's ("file_name",
+# "product_name", "host_name").
+_PERSON_COLUMN = re.compile(
+    rf"(?:(?:{_ROLES}|full|first|last|given|family|middle|sur|maiden|legal|display|person|holder|"
+    rf"card ?holder)[ _-]?)?name|(?:{_ROLES})"
+)
 _NAME_WORD = re.compile(
     rf"(?:(?:dr|mr|mrs|ms|prof|herr|frau|mme|mlle|m)\.?[ \t]+)?[^\W\d_](?:[\w'\u2019.-]|{scripts.MARK})*",
     re.UNICODE,
@@ -1022,6 +1029,29 @@ def _fields(text: str, hits: Hits) -> Iterator[Span]:
     return (Span(*found) for found in fields.find(text, _lowered(text)))
 
 
+_INSERT_HEAD = _Caseless(positional.HEAD)
+
+
+def _positional(text: str, hits: Hits) -> Iterator[Span]:
+    """Values named by their column in a statement's column list (``positional.py``): a person's name
+    under a column that names a person, the other kinds as under any key (``fields.py``)."""
+    scanned = 0
+    for m in _matches(_INSERT_HEAD, text, hits["insert"]):
+        if m.start() < scanned:
+            continue
+        cells, scanned = positional.cells(text, m.end())
+        for start, end, column in cells:
+            if _PERSON_COLUMN.fullmatch(column):
+                # The whole value is the name (a name word may take an apostrophe: the closing quote).
+                name = _name_at(text, start, 1, priority=fields.BOUNDED)
+                if name is not None and name.end >= end and not text[end : name.end].strip("'"):
+                    yield name._replace(end=end)
+                continue
+            found = fields.keyed(text, start, end, column)
+            if found is not None:
+                yield Span(*found)
+
+
 def _letter_heads(text: str, hits: Hits) -> Iterator[Span]:
     """The recipient's name and address at the head of a postal letter (``letters.py``)."""
     return (Span(*found) for found in letters.find(text))
@@ -1114,6 +1144,7 @@ _PREFILTER = Prefilter(
             caseless=True,
             width=1,  # only its line matters (see _addresses)
         ),
+        Trigger("insert", r"insert[ \t]+(?:ignore[ \t]+)?into[ \t]", caseless=True, width=0),
         Trigger("number_street", r"(?:^|[^\w.,:-])\d{1,5}[a-z]? [A-Z][a-z]+ [A-Z]", width=0),
         # A word, a comma and a space, then a postcode: the last field of _COMMA_ADDRESS.
         Trigger("comma_address", r"[^\s\d,][ \t]*,[ \t]+(?:[A-Z]{1,2}-)?\d{3}", width=0),
@@ -1140,6 +1171,7 @@ DETECTORS: tuple[Detector, ...] = (
     _addresses,
     _script_spans,
     _fields,
+    _positional,
     _letter_heads,
 )
 
