@@ -50,6 +50,7 @@ from typing import NamedTuple
 
 import phonenumbers
 from pydantic import BaseModel
+from stdnum import casrn
 
 from level5.safety import fields, identity, letters, positional, scripts
 from level5.safety.placeholders import PLACEHOLDER
@@ -271,6 +272,8 @@ _PHONE_CANDIDATE = re.compile(
     re.ASCII,
 )
 _NON_DIGITS = re.compile(r"\D+")
+# A CAS registry number (a chemical's): 2 to 7 digits, 2, and a check digit (stdnum.casrn checks it).
+_CAS_SHAPE = re.compile(r"\d{2,7}-\d{2}-\d")
 _SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
 _DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}", re.ASCII)
 _PHONE_LABEL_WORDS = (
@@ -283,7 +286,7 @@ _PHONE_LABEL = re.compile(
 # A letter, an id label or an id's own separator run right before a digit group makes it part of an id.
 _ID_PREFIX = re.compile(
     r"(?i)(?:[a-z][a-z0-9]*[-_#/]|\b(?:order|invoice|ticket|case|po|id|no|nr|ref|request|batch|sku|isbn|shipment|build|"
-    r"serial|lot)\s*[#:]?\s*)$"
+    r"serial|lot|pp\.?|pages?)\s*[#:]?\s*)$"
 )
 _GLUED_AFTER = re.compile(r"[\w:]|[.,]\d|[ -]\d")
 _SEPARATED = re.compile(r"\d[\s().\-/]+\d")
@@ -502,6 +505,14 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
         raw = m.group().rstrip(" .-/")
         if _DATE_OR_DECIMAL.search(raw):  # the commonest look-alikes, so the first test
             continue
+        if raw.count("(") > raw.count(")"):
+            # A bracket that the candidate opens but does not close starts something else ("pp. 357-362
+            # (2020)"): a phone number's brackets hold an area code and close inside it.
+            raw = raw[: raw.rindex("(")].rstrip(" .-/")
+            if len(raw) < 8:
+                continue
+        if _CAS_SHAPE.fullmatch(raw) and casrn.is_valid(raw):  # a chemical's registry number
+            continue
         end = m.start() + len(raw)
         before, after = text[max(0, m.start() - 2) : m.start()], text[end : end + 2]
         # Pieces of ids (UUIDs, hex, ORD-2024-000123), times, decimals and longer digit groups are not
@@ -681,8 +692,8 @@ def _name_end(text: str, start: int) -> int:
         lower = word.lower().rstrip(".,")
         if (_capital(word[0]) or words == 0) and (lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS)):
             return start  # a capitalised word that names a group or a thing: not a person's name at all
-        if words and _glued_key(text, cursor):
-            break
+        if words and (_glued_key(text, cursor) or _DIGIT.search(word)):
+            break  # the next field's key, or a model code ("M2"): no word of a name holds a digit
         if _capital(word[0]) or lower in _TITLES:
             end, words = cursor, words + 1
         elif lower not in _NAME_PARTICLES:
@@ -746,6 +757,11 @@ def _rare_starts(text: str, hits: Hits) -> Iterator[int]:
             searched = end
 
 
+# Capitalised words followed by a version or a model code name a product, not a person ("Rocky Linux 9",
+# "Mac Studio M2 Ultra", "Windows Server 2022"): a name in running text is not followed by one.
+_MODEL_AFTER = re.compile(r"[ \t]+(?:[vV]?\d+(?:\.\d+)*|[^\W\d_]{1,3}\d+[\w.]*)(?![\w-]|[.,:/]\d)")
+
+
 def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
     starts = chain(
         (start for start, _ in hits["first_name"] if not (start and _GLUED_TO_NAME.match(text, start - 1))),
@@ -756,7 +772,9 @@ def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
         if word is None or word.group().lower() not in _FIRST_NAMES:
             continue
         if _SURNAME_AFTER.match(text, word.end()):
-            yield _name_at(text, start, 2, priority=30)
+            name = _name_at(text, start, 2, priority=30)
+            if name is not None and not _MODEL_AFTER.match(text, name.end):
+                yield name
 
 
 def _people(text: str, hits: Hits) -> Iterator[Span]:
