@@ -51,29 +51,27 @@ def _row(text: str, pos: int) -> tuple[list[tuple[int, int] | None] | None, int]
     open (then where the reading stopped)."""
     values: list[tuple[int, int] | None] = []
     depth = 1
-    current: tuple[int, int] | None | bool = None  # None: nothing yet; False: not a plain value
+    current: tuple[int, int] | bool | None = None  # None: nothing yet; False: not a plain value
     while True:
         m = _TOKEN.match(text, pos)
         if m is None:
             return None, pos
-        token, pos = m.group(), m.end()
-        if token == "(":
+        piece, pos = m.group(), m.end()
+        if piece == "(":
             depth, current = depth + 1, False
-        elif token == ")" or (token == "," and depth == 1):
-            if token == ")":
-                depth -= 1
-                if depth:
-                    continue
+        elif piece == ")" and depth > 1:
+            depth -= 1
+        elif piece in (")", ","):
             values.append(current if isinstance(current, tuple) else None)
-            if token == ")":
+            if piece == ")":
                 return values, pos
             current = None
-        elif depth == 1 and not token.isspace():
-            if token[0] in "'\"":
+        elif depth == 1 and not piece.isspace():
+            if piece[0] in "'\"":
                 span = (m.start() + 1, m.end() - 1)
             else:
-                lead = len(token) - len(token.lstrip())
-                span = (m.start() + lead, m.start() + len(token.rstrip()))
+                lead = len(piece) - len(piece.lstrip())
+                span = (m.start() + lead, m.start() + len(piece.rstrip()))
             current = span if current is None else False
 
 

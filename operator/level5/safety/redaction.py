@@ -498,6 +498,22 @@ def _parses(raw: str, region: str | None, check: Callable[[phonenumbers.PhoneNum
         return False
 
 
+_RANGE = re.compile(r"(\d{2,5})-(\d{2,5})")
+_VOLUME_BEFORE = re.compile(r"\d[,:][ \t]?$")
+
+
+def _page_range(text: str, start: int, raw: str) -> bool:
+    """Whether the candidate is a citation's page range after its volume ("JAMA 323, 2052-2059"): two
+    numbers of one length, the second the larger."""
+    m = _RANGE.fullmatch(raw)
+    return (
+        m is not None
+        and len(m.group(1)) == len(m.group(2))
+        and int(m.group(1)) < int(m.group(2))
+        and _VOLUME_BEFORE.search(text, max(0, start - 3), start) is not None
+    )
+
+
 def _phones(text: str, hits: Hits) -> Iterator[Span]:
     verdicts: dict[tuple[str, bool], bool] = {}
     # Digit groups shaped like a phone number; libphonenumber validates only those.
@@ -512,6 +528,8 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
             if len(raw) < 8:
                 continue
         if _CAS_SHAPE.fullmatch(raw) and casrn.is_valid(raw):  # a chemical's registry number
+            continue
+        if _page_range(text, m.start(), raw):
             continue
         end = m.start() + len(raw)
         before, after = text[max(0, m.start() - 2) : m.start()], text[end : end + 2]

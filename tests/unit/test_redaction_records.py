@@ -1,0 +1,155 @@
+"""Layer 5 on records that programs print without a key next to a value, or with keys glued to values
+(positional.py, fields.py's record printers), and on look-alikes that must stay unchanged (CAS registry
+numbers, page ranges, product names). Own examples, one per mechanism."""
+
+import pytest
+
+from level5.safety import positional
+from level5.safety.redaction import Redactor
+
+REDACTOR = Redactor(b"test-records")
+
+
+def _redacted(text: str) -> str:
+    return REDACTOR.redact(text).text
+
+
+def _gone(out: str, kind: str, *values: str) -> None:
+    for value in values:
+        assert value not in out, out
+    assert f"[{kind}:" in out, out
+
+
+# -- positional values: an SQL column list keys the values of its rows ------------------------------------
+
+
+def test_positional_cells_name_each_plain_value_by_its_column() -> None:
+    text = (
+        "INSERT INTO t (id, `Full_Name`, note, made) "
+        "VALUES (1, 'O''Neil Kay', f(2, 3), NOW()), (2, 'B', NULL, 'x');"
+    )
+    head = text.index("(") + 1
+    cells, end = positional.cells(text, head)
+    assert [(text[a:b], column) for a, b, column in cells] == [
+        ("1", "id"),
+        ("O''Neil Kay", "full_name"),
+        ("2", "id"),
+        ("B", "full_name"),
+        ("NULL", "note"),
+        ("x", "made"),
+    ]
+    assert text[end:] == ";"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "INSERT INTO t VALUES (1, 'Ann Lee');",  # no column list: nothing names the values
+        "INSERT INTO t (id, name) SELECT id, name FROM u;",  # no rows of values
+        "INSERT INTO t (id, name) VALUES (1, 'Ann Lee",  # the text ends inside a quote
+    ],
+)
+def test_positional_cells_need_a_column_list_and_rows(text: str) -> None:
+    cells, _ = positional.cells(text, text.index("(") + 1)
+    assert cells == []
+
+
+def test_sql_insert_values_are_redacted_by_their_columns() -> None:
+    text = (
+        "INSERT INTO people (pid, display_name, home_address, mobile, tax_id, card)\n"
+        "VALUES (17, 'Henrike Albers', 'Lindenweg 14, 26122 Oldenburg', '0151 23456789', '86095742719',"
+        " '4111 1111 1111 1111'),\n"
+        "       (18, 'Joaquim Seixas', 'Rua do Sol 9, 1200-195 Lisboa', '912345678', '123.456.789-09', NULL);"
+    )
+    out = _redacted(text)
+    _gone(out, "PERSON", "Henrike Albers", "Joaquim Seixas")
+    _gone(out, "ADDRESS", "Lindenweg 14", "Rua do Sol 9")
+    _gone(out, "PHONE", "0151 23456789", "912345678")
+    _gone(out, "SSN", "86095742719", "123.456.789-09")  # a German tax id and a CPF under "tax_id"
+    assert "(17, '[PERSON:" in out and "(18, '[PERSON:" in out
+
+
+def test_sql_columns_that_name_things_keep_their_values() -> None:
+    text = (
+        "INSERT INTO products (sku, product_name, file_name, build) "
+        "VALUES ('A-77', 'Grace Hopper', 'Alan Turing', '015123456789');"
+    )
+    assert _redacted(text) == text  # capitalised words under a thing's column; a bare digit run under "build"
+
+
+# -- record printers: keys glued to their values -------------------------------------------------------------
+
+
+def test_go_struct_print_fields_end_at_the_next_glued_key() -> None:
+    text = (
+        "loaded &{ID:4 Name:Halina Zawadzka Address:ul. Polna 12, 00-950 Warszawa "
+        "Phone:601234567 Pesel:02270803628 Active:true}"
+    )
+    out = _redacted(text)
+    assert "Name:[PERSON:" in out and "Address:[ADDRESS:" in out and "Phone:[PHONE:" in out, out
+    assert " Active:true}" in out and "ID:4 " in out
+    _gone(out, "ADDRESS", "ul. Polna 12", "Warszawa")
+    _gone(out, "PHONE", "601234567")
+
+
+def test_kotlin_to_string_values_end_at_the_next_field_or_bracket() -> None:
+    text = (
+        "saved Customer(id=9, name=Tomasz Wójcik, address=Kwiatowa 3, 61-001 Poznań, phone=+48 601 234 567)"
+    )
+    out = _redacted(text)
+    assert out.endswith("phone=[PHONE:" + out.rsplit("phone=[PHONE:", 1)[1])
+    assert out.endswith("])")
+    _gone(out, "ADDRESS", "Kwiatowa 3", "Poznań")
+    _gone(out, "PERSON", "Tomasz Wójcik")
+
+
+def test_camel_case_keys_name_their_kind() -> None:
+    out = _redacted("{HomeAddress:Parkstraat 8, 3581 PK Utrecht PhoneNumber:0612345678}")
+    _gone(out, "ADDRESS", "Parkstraat 8")
+    _gone(out, "PHONE", "0612345678")
+
+
+def test_a_bounded_keyed_value_outranks_a_guess_inside_it() -> None:
+    # The ZIP+4 code inside the quoted address parses as a phone number on its own.
+    out = _redacted('row { address: "Calle Olmo 12, Colonia Centro, JAL 44100-3321", ok: true }')
+    _gone(out, "ADDRESS", "Calle Olmo 12", "44100-3321")
+    assert "[PHONE:" not in out
+
+
+def test_a_word_glued_to_a_colon_and_a_space_stays_in_the_value() -> None:
+    out = _redacted("Address: Flat 3, Floor: 2, 14 Quay Street, Galway H91 X2YK")
+    _gone(out, "ADDRESS", "14 Quay Street", "Floor")
+
+
+def test_georgian_names_are_written_without_capitals() -> None:
+    out = _redacted('user = User { name: "ნინო ბერიძე", city: "Tbilisi" }')
+    _gone(out, "PERSON", "ნინო ბერიძე")
+    assert 'city: "Tbilisi"' in out
+
+
+# -- look-alikes --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Polyethylene glycol, CAS 25322-68-3; diesel fuel 68476-34-6",
+        "See the review in JAMA 323, 2052-2059 (2020) and Blood 136, 2845-2856 (2020)",
+        "Proc. ICML, pp. 2345-2367, 2019",
+        "Tested on Rocky Linux 9 and Mac Studio M2 Ultra",
+        "then Morgan Stanley 2024 guidance was cut",
+    ],
+)
+def test_look_alikes_stay_unchanged(text: str) -> None:
+    assert _redacted(text) == text
+
+
+def test_a_digit_run_in_cas_shape_with_a_wrong_check_digit_is_still_a_phone_candidate() -> None:
+    # 7732-18-4 fails the CAS check, so the CAS rule does not hide the labelled number around it.
+    out = _redacted("Phone: 0301 7732-18-4")
+    assert "[PHONE:" in out
+
+
+def test_a_person_in_running_text_is_still_found_before_a_word() -> None:
+    out = _redacted("Yesterday Maria Gonzalez called about the refund.")
+    _gone(out, "PERSON", "Maria Gonzalez")
