@@ -103,6 +103,30 @@ def test_kotlin_to_string_values_end_at_the_next_field_or_bracket() -> None:
     _gone(out, "PERSON", "Tomasz Wójcik")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # PHP's print_r, Perl's Data::Dumper, Ruby's hash inspect, a C# record's ToString.
+        "Array\n(\n    [name] => Ines Kohlmann\n    [address] => Amselstieg 9, 22337 Hamburg\n"
+        "    [phone] => 017612345678\n)\n",
+        "$VAR1 = { 'name' => 'Ines Kohlmann', 'phone' => '017612345678',\n"
+        "          'address' => 'Amselstieg 9, 22337 Hamburg' };",
+        '{:name=>"Ines Kohlmann", :phone=>"017612345678", :address=>"Amselstieg 9, 22337 Hamburg"}',
+        "Customer { Name = Ines Kohlmann, Address = Amselstieg 9, 22337 Hamburg, Phone = 017612345678 }",
+    ],
+)
+def test_record_printers_with_arrows_and_spaced_keys(text: str) -> None:
+    out = _redacted(text)
+    _gone(out, "PERSON", "Ines Kohlmann")
+    _gone(out, "ADDRESS", "Amselstieg 9", "Hamburg")
+    _gone(out, "PHONE", "017612345678")
+
+
+def test_a_quoted_name_keeps_its_closing_quote() -> None:
+    out = _redacted("{'name': 'Ines Kohlmann', 'id': 3}")
+    assert out.startswith("{'name': '[PERSON:") and out.endswith("]', 'id': 3}"), out
+
+
 def test_camel_case_keys_name_their_kind() -> None:
     out = _redacted("{HomeAddress:Parkstraat 8, 3581 PK Utrecht PhoneNumber:0612345678}")
     _gone(out, "ADDRESS", "Parkstraat 8")

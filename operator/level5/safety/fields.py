@@ -149,8 +149,9 @@ _PRIORITY = {"ADDRESS": 41, "PHONE": 51, "SSN": 81, "CREDIT_CARD": 81}
 """Each a step above the context detector of the same kind (redaction.py): the key says what a value is,
 so an identity number under its key is not a card number that happens to pass Luhn."""
 
-# After a key: a closing quote, then ":" or "=" (a form, logfmt, JSON, YAML), then an opening quote.
-_AFTER_KEY = re.compile(r"[\"']?[ \t]*(?P<sep>[:=]?)[ \t]*(?P<quote>[\"']?)")
+# After a key: a closing quote or bracket, then ":" or "=" (a form, logfmt, JSON, YAML) or "=>" (PHP's
+# print_r "[phone] => ...", Perl's and Ruby's hashes), then an opening quote.
+_AFTER_KEY = re.compile(r"[\"'\]]?[ \t]*(?P<sep>=>|[:=]?)[ \t]*(?P<quote>[\"']?)")
 _PHONE_VALUE = re.compile(r"\+?\(?\d[\d ().\-/]{6,20}\d(?![\w])")
 _IDENTITY_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./-]{5,24}(?![\w])")
 _PHONE_CHARS = re.compile(r"\+?[\d ().\-/]+")
@@ -196,7 +197,11 @@ def _keys(lowered: str) -> Iterator[tuple[int, int, str]]:
 # space (or a comma and a space), an identifier glued to ":" or "=" and to its value; or the brackets
 # that close the record. A word glued to ":" followed by a space ("Flat 3, Floor: 2") is left alone.
 _NEXT_KEY = re.compile(r",?[ \t]+[^\W\d][\w.-]*[:=](?=[^\s:=/])")
-_NEXT_FIELD = re.compile(rf"{_NEXT_KEY.pattern}|[}})\]]+(?=[\s,;}})\]]|$)")
+# Inside a record, also a comma and a key spaced from its separator (C#'s "Person { Name = Ann Lee, Phone =
+# ... }", Ruby's "name: ..."), and the closing brackets.
+_NEXT_FIELD = re.compile(
+    rf"{_NEXT_KEY.pattern}|,[ \t]*[^\W\d][\w.-]*[ \t]*(?:=>|[:=])[ \t]|[}})\]]+(?=[\s,;}})\]]|$)"
+)
 _RECORD_REACH = 300
 """How far before a key an open bracket makes it a record's field (a bound, so a long line stays linear)."""
 
@@ -215,7 +220,7 @@ def _value_end(text: str, start: int, quote: str, sep: str, record: bool) -> tup
     if quote:
         close = text.find(quote, start, line_end)
         return (line_end, False) if close == -1 else (close, True)
-    if record or sep == ":":
+    if record or sep in (":", "=>"):
         m = (_NEXT_FIELD if record else _NEXT_KEY).search(text, start, line_end)
         if m is not None:
             return m.start(), True
@@ -298,7 +303,7 @@ def find(text: str, lowered: str) -> Iterator[Found]:
         if after is None:  # pragma: no cover - the pattern matches the empty string
             continue
         start, sep, quote = after.end(), after.group("sep"), after.group("quote")
-        if kind == "ADDRESS" and not quote and sep != "=":
+        if kind == "ADDRESS" and not quote and sep != "=":  # ":", "=>" or none
             start = _address_start(text, start, key)
         if sep or quote:
             end, bounded = _value_end(text, start, quote, sep, _in_record(text, line_start, key_start))

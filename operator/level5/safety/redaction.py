@@ -591,7 +591,7 @@ _GREETINGS = (
 # A key holding a role word, joined with _ or - ("full_name", "assigned-to") or followed by "person"
 # ("Contact person"), then : or =; or a role word followed by a space; or a greeting.
 _PERSON_LABEL = _Caseless(
-    rf"(?<![^\W_])(?:{_ROLES})(?:[_-][\w-]*| person)?[\"']?[ \t]*(?:[:=][ \t]*[\"']?|,?[ \t]+)"
+    rf"(?<![^\W_])(?:{_ROLES})(?:[_-][\w-]*| person)?[\"'\]]?[ \t]*(?:=>?[ \t]*[\"']?|:[ \t]*[\"']?|,?[ \t]+)"
     rf"|(?<![\w])(?:{_GREETINGS})(?![\w]),?[ \t]+"
 )
 _SIGN_OFF = _Caseless(
@@ -722,6 +722,8 @@ def _name_end(text: str, start: int) -> int:
 
 def _name_at(text: str, start: int, min_words: int, priority: int = 35) -> Span | None:
     name = text[start : _name_end(text, start)].rstrip(".,")
+    if name.endswith("'") and text[start - 1 : start] == "'":
+        name = name[:-1]  # the closing quote of a quoted name, not an apostrophe of it
     if not name:
         return None
     words = len(_NAME_WORD.findall(name))
@@ -803,7 +805,7 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
         if name is None:
             continue
         # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
-        strong = m.group().rstrip(" \t\"'").endswith((":", "=")) or text[
+        strong = m.group().rstrip(" \t\"'").endswith((":", "=", "=>")) or text[
             m.start() : m.start() + 4
         ].lower() in (
             "dear",
@@ -1078,10 +1080,9 @@ def _positional(text: str, hits: Hits) -> Iterator[Span]:
         cells, scanned = positional.cells(text, m.end())
         for start, end, column in cells:
             if _PERSON_COLUMN.fullmatch(column):
-                # The whole value is the name (a name word may take an apostrophe: the closing quote).
                 name = _name_at(text, start, 1, priority=fields.BOUNDED)
-                if name is not None and name.end >= end and not text[end : name.end].strip("'"):
-                    yield name._replace(end=end)
+                if name is not None and name.end == end:  # the whole value is the name
+                    yield name
                 continue
             found = fields.keyed(text, start, end, column)
             if found is not None:
