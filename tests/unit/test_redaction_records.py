@@ -69,6 +69,23 @@ def test_sql_insert_values_are_redacted_by_their_columns() -> None:
     assert "(17, '[PERSON:" in out and "(18, '[PERSON:" in out
 
 
+def test_pg_dump_copy_rows_are_redacted_by_their_columns() -> None:
+    text = (
+        "COPY public.customers (id, full_name, address, phone, pesel) FROM stdin;\n"
+        "1\tIrena Kowalska\tul. Lipowa 4, 20-020 Lublin\t601234567\t02270803624\n"
+        "2\tJan Nowak\t\\N\t\\N\t\\N\n"
+        "\\.\n"
+        "\n"
+        "9\tchecksum ok\t601234567\n"
+    )
+    out = _redacted(text)
+    _gone(out, "PERSON", "Irena Kowalska", "Jan Nowak")
+    _gone(out, "ADDRESS", "ul. Lipowa 4")
+    _gone(out, "SSN", "02270803624")
+    assert "\t[PHONE:" in out and "2\t[PERSON:" in out and "\\N\t\\N" in out
+    assert out.endswith("9\tchecksum ok\t601234567\n")  # after the block's end, no column names anything
+
+
 def test_sql_columns_that_name_things_keep_their_values() -> None:
     text = (
         "INSERT INTO products (sku, product_name, file_name, build) "
@@ -83,13 +100,14 @@ def test_sql_columns_that_name_things_keep_their_values() -> None:
 def test_go_struct_print_fields_end_at_the_next_glued_key() -> None:
     text = (
         "loaded &{ID:4 Name:Halina Zawadzka Address:ul. Polna 12, 00-950 Warszawa "
-        "Phone:601234567 Pesel:02270803628 Active:true}"
+        "Phone:601234567 Pesel:02270803624 Active:true}"
     )
     out = _redacted(text)
     assert "Name:[PERSON:" in out and "Address:[ADDRESS:" in out and "Phone:[PHONE:" in out, out
     assert " Active:true}" in out and "ID:4 " in out
     _gone(out, "ADDRESS", "ul. Polna 12", "Warszawa")
     _gone(out, "PHONE", "601234567")
+    _gone(out, "SSN", "02270803624")
 
 
 def test_kotlin_to_string_values_end_at_the_next_field_or_bracket() -> None:

@@ -1067,14 +1067,14 @@ def _fields(text: str, hits: Hits) -> Iterator[Span]:
     return (Span(*found) for found in fields.find(text, _lowered(text)))
 
 
-_INSERT_HEAD = _Caseless(positional.HEAD)
+_POSITIONAL_HEAD = _Caseless(positional.HEAD)
 
 
 def _positional(text: str, hits: Hits) -> Iterator[Span]:
     """Values named by their column in a statement's column list (``positional.py``): a person's name
     under a column that names a person, the other kinds as under any key (``fields.py``)."""
     scanned = 0
-    for m in _matches(_INSERT_HEAD, text, hits["insert"]):
+    for m in _matches(_POSITIONAL_HEAD, text, hits["positional"]):
         if m.start() < scanned:
             continue
         cells, scanned = positional.cells(text, m.end())
@@ -1181,7 +1181,12 @@ _PREFILTER = Prefilter(
             caseless=True,
             width=1,  # only its line matters (see _addresses)
         ),
-        Trigger("insert", r"insert[ \t]+(?:ignore[ \t]+)?into[ \t]", caseless=True, width=0),
+        Trigger(
+            "positional",
+            r"insert[ \t]+(?:ignore[ \t]+)?into[ \t]|copy[ \t]+[^\s(]+[ \t]*\(",
+            caseless=True,
+            width=0,
+        ),
         Trigger("number_street", r"(?:^|[^\w.,:-])\d{1,5}[a-z]? [A-Z][a-z]+ [A-Z]", width=0),
         # A word, a comma and a space, then a postcode: the last field of _COMMA_ADDRESS.
         Trigger("comma_address", r"[^\s\d,][ \t]*,[ \t]+(?:[A-Z]{1,2}-)?\d{3}", width=0),
