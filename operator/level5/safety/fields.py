@@ -202,6 +202,8 @@ _NEXT_KEY = re.compile(r",?[ \t]+[^\W\d][\w.-]*[:=](?=[^\s:=/])")
 _NEXT_FIELD = re.compile(
     rf"{_NEXT_KEY.pattern}|,[ \t]*[^\W\d][\w.-]*[ \t]*(?:=>|[:=])[ \t]|[}})\]]+(?=[\s,;}})\]]|$)"
 )
+_VALUE_REACH = 200
+"""How far a record's next field is looked for after a value starts (an address is 160 at most)."""
 _RECORD_REACH = 300
 """How far before a key an open bracket makes it a record's field (a bound, so a long line stays linear)."""
 
@@ -221,7 +223,8 @@ def _value_end(text: str, start: int, quote: str, sep: str, record: bool) -> tup
         close = text.find(quote, start, line_end)
         return (line_end, False) if close == -1 else (close, True)
     if record or sep in (":", "=>"):
-        m = (_NEXT_FIELD if record else _NEXT_KEY).search(text, start, line_end)
+        # No value is longer than an address (160): the search stops there, so a long line stays linear.
+        m = (_NEXT_FIELD if record else _NEXT_KEY).search(text, start, min(line_end, start + _VALUE_REACH))
         if m is not None:
             return m.start(), True
     if sep == "=" and not record:
@@ -273,7 +276,14 @@ address's postcode that parses as a phone number); only e-mail addresses and cre
 90) stand above it."""
 
 
+_RAW_REACH = 2 * _VALUE_REACH
+"""The longest field read, padding included: a longer one holds no valid value (an address is 160 at
+most), and copying the rest of a long line for every key on it made the time quadratic."""
+
+
 def _found(text: str, start: int, end: int, kind: str, key: str, bounded: bool = False) -> Found | None:
+    if end - start > _RAW_REACH:
+        return None
     raw = text[start:end]
     value = raw.strip(" \t,.\"'")
     start += raw.index(value) if value else 0
