@@ -192,6 +192,27 @@ def test_a_digit_run_in_cas_shape_with_a_wrong_check_digit_is_still_a_phone_cand
     assert "[PHONE:" in out
 
 
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("Entrega: Travessa Lobo, 15, Boa Vista, 69301-120 Boa Vista / RR", "69301-120"),
+        ("Send it to 88 Birch Hollow, Plano, TX 75024-3347 by Friday", "75024-3347"),
+    ],
+)
+def test_a_long_postcode_after_its_comma_or_state_is_not_a_phone(text: str, address: str) -> None:
+    out = _redacted(text)
+    assert "[PHONE:" not in out, out
+    _gone(out, "ADDRESS", address)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Rückruf an Herrn Braun, 06151-1234 ab 9 Uhr", "Telefon: 06151-123 Zentrale", "call 31415-9265 today"],
+)
+def test_a_number_in_postcode_shape_elsewhere_is_still_a_phone(text: str) -> None:
+    assert "[PHONE:" in _redacted(text)
+
+
 def test_a_person_in_running_text_is_still_found_before_a_word() -> None:
     out = _redacted("Yesterday Maria Gonzalez called about the refund.")
     _gone(out, "PERSON", "Maria Gonzalez")

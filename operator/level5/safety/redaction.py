@@ -272,6 +272,23 @@ _PHONE_CANDIDATE = re.compile(
     re.ASCII,
 )
 _NON_DIGITS = re.compile(r"\D+")
+# The postcodes long enough to parse as a phone number, where a one-line address writes them: Brazil's CEP
+# (5-3) between a comma and its town, a US ZIP+4 after its state's code.
+_CEP = re.compile(r"\d{5}-\d{3}")
+_ZIP4 = re.compile(r"\d{5}-\d{4}")
+_COMMA_BEFORE = re.compile(r",[ \t]\Z")
+_STATE_BEFORE = re.compile(r"(?<![\w-])[A-Z]{2}[ \t]\Z")
+_TOWN_AFTER = re.compile(r"[ \t]+(?:d[aeo]s?[ \t]+)?[^\W\d_a-z]")
+
+
+def _long_postcode(text: str, start: int, end: int, raw: str) -> bool:
+    """Whether an unlabelled candidate is a CEP or a ZIP+4 in its place in an address."""
+    if _CEP.fullmatch(raw):
+        return bool(_COMMA_BEFORE.search(text, max(0, start - 2), start) and _TOWN_AFTER.match(text, end))
+    zip_code = _ZIP4.fullmatch(raw) is not None
+    return zip_code and _STATE_BEFORE.search(text, max(0, start - 4), start) is not None
+
+
 # A CAS registry number (a chemical's): 2 to 7 digits, 2, and a check digit (stdnum.casrn checks it).
 _CAS_SHAPE = re.compile(r"\d{2,7}-\d{2}-\d")
 _SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
@@ -540,6 +557,8 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
         if _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()]):
             continue
         labelled = _PHONE_LABEL.search(text[max(0, m.start() - 24) : m.start()]) is not None
+        if not labelled and _long_postcode(text, m.start(), end, raw):
+            continue
         # The same number recurs in program output (a log line per request): libphonenumber's answer for
         # a candidate, a pure function of its characters, is asked once per text.
         verdict = verdicts.get((raw, labelled))
@@ -911,7 +930,7 @@ _TOWN = r"[^\W\d_a-z][\w'.-]*"
 _COMMA_ADDRESS = re.compile(
     rf"(?<![\w,])[^\W\d_a-z][\w'.ªº-]*(?:[ \t]+[\w'.ªº/-]+){{0,9}},[ \t]+(?:{_FIELD},[ \t]+){{1,4}}"
     rf"(?:[A-Z]{{1,2}}-)?\d{{3,6}}(?:-\d{{3}})?(?![\w-])"
-    rf"(?:[ \t]+{_TOWN}(?:[ \t]+(?:{_TOWN}|d[aeo]s?|la|le|/|[A-Z]{{2}}))*)?"
+    rf"(?:[ \t]+(?:d[aeo]s?[ \t]+)?{_TOWN}(?:[ \t]+(?:{_TOWN}|d[aeo]s?|la|le|/|[A-Z]{{2}}))*)?"
 )
 
 
