@@ -5,7 +5,7 @@ numbers, page ranges, product names). Own examples, one per mechanism."""
 import pytest
 
 from level5.safety import positional
-from level5.safety.redaction import Redactor
+from level5.safety.redaction import Redactor, Span, _select
 
 REDACTOR = Redactor(b"test-records")
 
@@ -131,6 +131,8 @@ def test_kotlin_to_string_values_end_at_the_next_field_or_bracket() -> None:
         "          'address' => 'Amselstieg 9, 22337 Hamburg' };",
         '{:name=>"Ines Kohlmann", :phone=>"017612345678", :address=>"Amselstieg 9, 22337 Hamburg"}',
         "Customer { Name = Ines Kohlmann, Address = Amselstieg 9, 22337 Hamburg, Phone = 017612345678 }",
+        # A Java record's toString, in square brackets.
+        "Customer[name=Ines Kohlmann, address=Amselstieg 9, 22337 Hamburg, phone=017612345678]",
     ],
 )
 def test_record_printers_with_arrows_and_spaced_keys(text: str) -> None:
@@ -138,6 +140,43 @@ def test_record_printers_with_arrows_and_spaced_keys(text: str) -> None:
     _gone(out, "PERSON", "Ines Kohlmann")
     _gone(out, "ADDRESS", "Amselstieg 9", "Hamburg")
     _gone(out, "PHONE", "017612345678")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A TSV under its header (the tab is the delimiter, not padding), XML elements, Clojure's EDN map.
+        "name\taddress\tphone\nИрина Белова\tул. Садовая, д. 7, Казань, 420111\t+7 917 555-01-02\n",  # noqa: RUF001
+        "<row><name>Ирина Белова</name><address>ул. Садовая, д. 7, Казань, 420111</address>"
+        "<phone>+7 917 555-01-02</phone></row>",
+        '{:name "Ирина Белова", :address "ул. Садовая, д. 7, Казань, 420111", :phone "+7 917 555-01-02"}',
+    ],
+)
+def test_tables_elements_and_maps_in_another_script(text: str) -> None:
+    out = _redacted(text)
+    _gone(out, "PERSON", "Ирина Белова")
+    _gone(out, "ADDRESS", "Садовая", "Казань")
+    _gone(out, "PHONE", "555-01-02")
+
+
+def test_an_xml_tag_needs_its_opening_bracket() -> None:
+    text = "if phone> 0612345678 then retry"
+    assert _redacted(text) == text
+
+
+def test_a_name_may_end_with_a_word_that_is_also_an_article() -> None:
+    out = _redacted("customer_name: Trần Thị An\n")
+    _gone(out, "PERSON", "Trần Thị An")
+
+
+def test_a_span_dropped_for_a_replaced_wider_one_comes_back() -> None:
+    # A name (0-10) and an address guess over the whole row (0-40), which a keyed address (12-30) beats.
+    spans = [Span(0, 10, "PERSON", 35), Span(0, 40, "ADDRESS", 40), Span(12, 30, "ADDRESS", 86)]
+    assert _select(spans) == [Span(0, 10, "PERSON", 35), Span(12, 30, "ADDRESS", 86)]
+    # Spans that overlap what stayed are not put back.
+    assert _select([Span(0, 20, "PERSON", 35), Span(0, 40, "ADDRESS", 40), Span(12, 30, "ADDRESS", 86)]) == [
+        Span(12, 30, "ADDRESS", 86)
+    ]
 
 
 def test_a_quoted_name_keeps_its_closing_quote() -> None:

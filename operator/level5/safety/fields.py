@@ -150,8 +150,9 @@ _PRIORITY = {"ADDRESS": 41, "PHONE": 51, "SSN": 81, "CREDIT_CARD": 81}
 so an identity number under its key is not a card number that happens to pass Luhn."""
 
 # After a key: a closing quote or bracket, then ":" or "=" (a form, logfmt, JSON, YAML) or "=>" (PHP's
-# print_r "[phone] => ...", Perl's and Ruby's hashes), then an opening quote.
-_AFTER_KEY = re.compile(r"[\"'\]]?[ \t]*(?P<sep>=>|[:=]?)[ \t]*(?P<quote>[\"']?)")
+# print_r "[phone] => ...", Perl's and Ruby's hashes), then an opening quote; or the ">" of an XML
+# element's tag ("<phone>...</phone>").
+_AFTER_KEY = re.compile(r"(?P<sep>>)|[\"'\]]?[ \t]*(?P<sep2>=>|[:=]?)[ \t]*(?P<quote>[\"']?)")
 _PHONE_VALUE = re.compile(r"\+?\(?\d[\d ().\-/]{6,20}\d(?![\w])")
 _IDENTITY_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./-]{5,24}(?![\w])")
 _PHONE_CHARS = re.compile(r"\+?[\d ().\-/]+")
@@ -193,7 +194,7 @@ def _keys(lowered: str) -> Iterator[tuple[int, int, str]]:
 
 
 # A record printer's next field after an unquoted value: Go's %+v (``&{Name:Ann Lee Phone:+1 202...}``),
-# Kotlin's, Lombok's and Python dataclasses' toString (``Customer(name=Ann Lee, phone=...)``): after a
+# Kotlin's, Lombok's and Java records' toString (``Customer(name=Ann Lee, phone=...)``, ``[...]``): after a
 # space (or a comma and a space), an identifier glued to ":" or "=" and to its value; or the brackets
 # that close the record. A word glued to ":" followed by a space ("Flat 3, Floor: 2") is left alone.
 _NEXT_KEY = re.compile(r",?[ \t]+[^\W\d][\w.-]*[:=](?=[^\s:=/])")
@@ -211,7 +212,8 @@ _RECORD_REACH = 300
 def _in_record(text: str, line_start: int, key_start: int) -> bool:
     """Whether the key stands inside brackets opened earlier on its line (a printed struct or object)."""
     before = text[max(line_start, key_start - _RECORD_REACH) : key_start]
-    return before.count("{") + before.count("(") > before.count("}") + before.count(")")
+    opened = before.count("{") + before.count("(") + before.count("[")
+    return opened > before.count("}") + before.count(")") + before.count("]")
 
 
 def _value_end(text: str, start: int, quote: str, sep: str, record: bool) -> tuple[int, bool]:
@@ -219,8 +221,8 @@ def _value_end(text: str, start: int, quote: str, sep: str, record: bool) -> tup
     next space after "=" (logfmt), or its line; and whether something other than the line ended it."""
     line_end = text.find("\n", start)
     line_end = len(text) if line_end == -1 else line_end
-    if quote:
-        close = text.find(quote, start, line_end)
+    if quote or sep == ">":  # a quoted value, or an XML element's up to its closing tag
+        close = text.find(quote or "<", start, line_end)
         return (line_end, False) if close == -1 else (close, True)
     if record or sep in (":", "=>"):
         # No value is longer than an address (160): the search stops there, so a long line stays linear.
@@ -312,7 +314,9 @@ def find(text: str, lowered: str) -> Iterator[Found]:
         after = _AFTER_KEY.match(text, key_end)
         if after is None:  # pragma: no cover - the pattern matches the empty string
             continue
-        start, sep, quote = after.end(), after.group("sep"), after.group("quote")
+        start, sep, quote = after.end(), after.group("sep") or after.group("sep2"), after.group("quote") or ""
+        if sep == ">" and text[key_start - 1 : key_start] != "<":
+            continue  # a comparison, not an element's tag
         if kind == "ADDRESS" and not quote and sep != "=":  # ":", "=>" or none
             start = _address_start(text, start, key)
         if sep or quote:
@@ -412,8 +416,9 @@ def _is_header_cell(text: str, line_start: int, start: int, end: int) -> bool:
     delimiter = _delimiter(line)
     if line.count(delimiter) < 2:
         return False
-    before = text[line_start:start].rstrip(" \t\"'")
-    after = line[end - line_start :].lstrip(" \t\"'")
+    padding = " \t\"'".replace(delimiter, "")  # a tab is padding, unless it is the delimiter (TSV)
+    before = text[line_start:start].rstrip(padding)
+    after = line[end - line_start :].lstrip(padding)
     return (not before or before.endswith(delimiter)) and (not after or after.startswith(delimiter))
 
 

@@ -610,7 +610,8 @@ _GREETINGS = (
 # A key holding a role word, joined with _ or - ("full_name", "assigned-to") or followed by "person"
 # ("Contact person"), then : or =; or a role word followed by a space; or a greeting.
 _PERSON_LABEL = _Caseless(
-    rf"(?<![^\W_])(?:{_ROLES})(?:[_-][\w-]*| person)?[\"'\]]?[ \t]*(?:=>?[ \t]*[\"']?|:[ \t]*[\"']?|,?[ \t]+)"
+    rf"(?<![^\W_])(?:{_ROLES})(?:[_-][\w-]*| person)?"
+    rf"(?:>(?=[^<\s])|[\"'\]]?[ \t]*(?:=>?[ \t]*[\"']?|:[ \t]*[\"']?|,?[ \t]+[\"']?))"
     rf"|(?<![\w])(?:{_GREETINGS})(?![\w]),?[ \t]+"
 )
 _SIGN_OFF = _Caseless(
@@ -695,6 +696,8 @@ _NOT_NAMES = frozenset(
     }
 )
 _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
+_NAME_LIKE_ARTICLES = frozenset({"a", "an"})
+"""Articles that are also names after a first word (Vietnamese "Nguyễn Văn An", Korean "Kim A")."""
 
 
 # Georgian is written without case: Unicode 11 gave its letters capitals (Mtavruli) for text set in
@@ -718,16 +721,21 @@ def _glued_key(text: str, end: int) -> bool:
     return text[end : end + 1] in (":", "=") and not text[end + 1 : end + 2].isspace() and end + 1 < len(text)
 
 
-def _name_end(text: str, start: int) -> int:
+def _name_end(text: str, start: int, limit: int | None = None) -> int:
     """End of the person's name starting at `start`: capitalised words, particles between them, each
     after one space or tab (matched where it must start, rather than searched for)."""
     end = start
     words = 0
-    m = _NAME_WORD.match(text, start)
+    limit = len(text) if limit is None else limit
+    m = _NAME_WORD.match(text, start, limit)
     while m is not None and words < 5:
         word, cursor = m.group(), m.end()
         lower = word.lower().rstrip(".,")
-        if (_capital(word[0]) or words == 0) and (lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS)):
+        if (
+            (_capital(word[0]) or words == 0)
+            and (lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS))
+            and not (words and lower in _NAME_LIKE_ARTICLES)
+        ):
             return start  # a capitalised word that names a group or a thing: not a person's name at all
         if words and (_glued_key(text, cursor) or _DIGIT.search(word)):
             break  # the next field's key, or a model code ("M2"): no word of a name holds a digit
@@ -735,12 +743,15 @@ def _name_end(text: str, start: int) -> int:
             end, words = cursor, words + 1
         elif lower not in _NAME_PARTICLES:
             break
-        m = _NAME_WORD.match(text, cursor + 1) if text.startswith((" ", "\t"), cursor) else None
+        m = _NAME_WORD.match(text, cursor + 1, limit) if text.startswith((" ", "\t"), cursor) else None
     return end
 
 
-def _name_at(text: str, start: int, min_words: int, priority: int = 35) -> Span | None:
-    name = text[start : _name_end(text, start)].rstrip(".,")
+def _name_at(
+    text: str, start: int, min_words: int, priority: int = 35, limit: int | None = None
+) -> Span | None:
+    """The person's name at `start` (within `limit`: a cell's end), of `min_words` words at least."""
+    name = text[start : _name_end(text, start, limit)].rstrip(".,")
     if name.endswith("'") and text[start - 1 : start] == "'":
         name = name[:-1]  # the closing quote of a quoted name, not an apostrophe of it
     if not name:
@@ -824,7 +835,7 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
         if name is None:
             continue
         # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
-        strong = m.group().rstrip(" \t\"'").endswith((":", "=", "=>")) or text[
+        strong = m.group().rstrip(" \t\"'").endswith((":", "=", ">")) or text[
             m.start() : m.start() + 4
         ].lower() in (
             "dear",
@@ -864,7 +875,7 @@ def _csv_people(text: str, line_start: int, line_end: int) -> Iterator[Span | No
         for index, cell in enumerate(row.split(delimiter)):
             if index in columns:
                 start = offset + len(cell) - len(cell.lstrip(" \"'"))
-                yield _name_at(text, start, 1)
+                yield _name_at(text, start, 1, limit=offset + len(cell))
             offset += len(cell) + 1
         cursor = end + 1
 
@@ -1099,7 +1110,7 @@ def _positional(text: str, hits: Hits) -> Iterator[Span]:
         cells, scanned = positional.cells(text, m.end())
         for start, end, column in cells:
             if _PERSON_COLUMN.fullmatch(column):
-                name = _name_at(text, start, 1, priority=fields.BOUNDED)
+                name = _name_at(text, start, 1, priority=fields.BOUNDED, limit=end)
                 if name is not None and name.end == end:  # the whole value is the name
                     yield name
                 continue
@@ -1241,17 +1252,38 @@ def _outranks(a: Span, b: Span) -> bool:
     return (a.priority, a.end - a.start, -a.start) > (b.priority, b.end - b.start, -b.start)
 
 
-def _select(spans: list[Span]) -> list[Span]:
-    """Non-overlapping spans, the most specific detector first, longer matches before shorter: one sort
-    by start, then one sweep that keeps, of each run of overlapping spans, the ones that outrank."""
+def _sweep(spans: list[Span]) -> tuple[list[Span], list[Span]]:
+    """One sort by start, then one sweep that keeps, of each run of overlapping spans, the ones that
+    outrank; and the spans it dropped."""
     chosen: list[Span] = []
+    dropped: list[Span] = []
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if chosen and span.start < chosen[-1].end:
             if _outranks(span, chosen[-1]):
+                dropped.append(chosen[-1])
                 chosen[-1] = span
+            else:
+                dropped.append(span)
             continue
         chosen.append(span)
-    return chosen
+    return chosen, dropped
+
+
+def _select(spans: list[Span]) -> list[Span]:
+    """Non-overlapping spans, the most specific detector first, longer matches before shorter (`_sweep`).
+    A span dropped for a wider one that a narrower one then replaced may overlap nothing that stayed (a
+    name in the first cell of a row, dropped for an address guess across the row, which lost to the
+    address in the second cell): one more sweep over those puts them back."""
+    chosen, dropped = _sweep(spans)
+    kept = [(span.start, span.end) for span in chosen]
+    free = [span for span in dropped if not _overlaps(kept, span)]
+    return sorted(chosen + _sweep(free)[0]) if free else chosen
+
+
+def _overlaps(kept: list[tuple[int, int]], span: Span) -> bool:
+    """Whether the span overlaps one of the kept (start, end) ranges, which are sorted and disjoint."""
+    i = bisect.bisect_right(kept, span.start, key=_first)
+    return (i > 0 and kept[i - 1][1] > span.start) or (i < len(kept) and kept[i][0] < span.end)
 
 
 def _first(pair: tuple[int, int]) -> int:
