@@ -807,9 +807,11 @@ def _rare_starts(text: str, hits: Hits) -> Iterator[int]:
             searched = end
 
 
-# Capitalised words followed by a version or a model code name a product, not a person ("Rocky Linux 9",
-# "Mac Studio M2 Ultra", "Windows Server 2022"): a name in running text is not followed by one.
-_MODEL_AFTER = re.compile(r"[ \t]+(?:[vV]?\d+(?:\.\d+)*|[^\W\d_]{1,3}\d+[\w.]*)(?![\w-]|[.,:/]\d)")
+# Capitalised words followed, after one space, by a version or a model code name a product, not a person
+# ("Rocky Linux 9", "Mac Studio M2 Ultra", "Windows Server 2022"): a name in running text is not followed
+# by one. A number that more digits follow (a phone number) or a column of a table (two spaces, a tab) is
+# no version.
+_MODEL_AFTER = re.compile(r" (?:[vV]?\d+(?:\.\d+)*|[^\W\d_]{1,3}\d+[\w.]*)(?![\w-]|[.,:/]?\d| +\d)")
 
 
 def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
