@@ -1,9 +1,14 @@
 """Values found by the field they sit in: a key that names what a value is, in the languages people write.
 
-Program output prints personal data as fields: a CSV column under a native header (``Morada``,
+Program output prints personal data as fields: a CSV or TSV column under a native header (``Morada``,
 ``Адреса``, ``CNP``), a logfmt or JSON key (``addr="..."``, ``ssn="..."``), a form line
-(``Telefón: 0949960507``), a phrase in prose (``please ship to ... .``, ``you can reach me on ...``).
-The key says what the value is; the value is then checked for its kind's shape:
+(``Telefón: 0949960507``), a phrase in prose (``please ship to ... .``, ``you can reach me on ...``), a
+record printer's field (Go's ``&{Address:... Phone:...}``, a toString's ``(address=..., phone=...)``,
+C#'s ``{ Phone = ... }``, PHP's ``[phone] => ...``, Perl's and Ruby's ``'phone' => ...``, an XML element
+``<phone>...</phone>``). Keys joined in CamelCase (``PhoneNumber``, ``HomeAddress``) are keys too. An
+unquoted value ends at the record's next field (an identifier glued to ":" or "=" and to its value, or
+after a comma) or its closing bracket. The key says what the value is; the value is then checked for its
+kind's shape:
 
 - an address: a word of three letters or more and a digit (a house number or a postcode), 6 to 160
   characters; in prose, up to the end of the sentence; under a key that ends its line, the next short
@@ -17,7 +22,9 @@ The key says what the value is; the value is then checked for its kind's shape:
   Belkart too: schemes the unlabelled card detector does not take, since one digit run in ten passes Luhn).
 
 The kinds outrank the context detectors' wider guesses for the same place (an address label whose value
-was taken to the end of the line), so the field's own extent wins. Words are matched on the lower-cased
+was taken to the end of the line), so the field's own extent wins; a value that its field bounds (quotes,
+a cell, a record's next field, a closing tag) also outranks the guesses inside it (``BOUNDED``: a
+postcode that parses as a phone number). Words are matched on the lower-cased
 text; a key is a whole word (``tel`` in ``hotel`` is not one).
 """
 

@@ -22,7 +22,12 @@ identifiers, not secrets; a hex digest labelled as a hash (``sha256: ...``, ``co
 ``sha256sum`` ``<digest>  <file>`` layout) is kept, since it is derived from content and redacting it
 breaks code and git references, while an unlabelled long hex string is treated as a possible secret.
 A digit group after letters or an id label (``ORD-2024-000123``, ``SKU 4006381333931``) is part of an
-id, never a phone or card number.
+id, never a phone or card number. Nor is a chemical's CAS registry number (its check digit, python-stdnum's
+``casrn``), a citation's page range after its volume (``323, 2052-2059``) or before an opened bracket
+(``357-362 (2020)``), or a long postcode in its place in an address (a Brazilian CEP between its comma
+and town, a US ZIP+4 after its state). Capitalised words followed by a version or a model code (``Rocky
+Linux 9``, ``Mac Studio M2 Ultra``) name a product, not a person. Values printed by position, under a
+column list given once (an SQL ``INSERT``, a ``COPY`` block), are keyed by their column (``positional.py``).
 
 Microsoft Presidio was weighed for names and addresses: its PERSON and LOCATION recognisers are spaCy
 NER models, which cannot be downloaded at run time here and would add hundreds of MB to the operator
