@@ -939,6 +939,16 @@ def _postcode_line(line: str) -> bool:
     return len(line.lstrip(" \t,")) <= _POSTCODE_REACH and _POSTCODE_LINE.match(line) is not None
 
 
+_LEADING_SEPARATORS = re.compile(r"[ \t,]*")
+
+
+def _postcode_in(text: str, start: int, end: int) -> bool:
+    """`_postcode_line` of text[start:end] (one line), without copying a line too long to be one: an
+    address label on a long line would otherwise copy the rest of the line (quadratic on one-line text)."""
+    lead = _LEADING_SEPARATORS.match(text, start, end)
+    return (end - (lead.end() if lead else start)) <= _POSTCODE_REACH and _postcode_line(text[start:end])
+
+
 # A one-line address as prose writes it, in any street vocabulary: two to five comma-separated fields
 # (capitalised words, or a house number alone: "Parque Gonçalves, 94, Horto"), then a field that opens with
 # a postcode of 3 to 6 digits, or 5-3 ("24760-910", Brazil), and may close with a capitalised town and a
@@ -987,7 +997,7 @@ def _addresses(text: str, hits: Hits) -> Iterator[Span]:
         end = _line_end(text, start)
         cursor = end
         for _ in range(3):
-            if _postcode_line(text[start:end].rsplit("\n", 1)[-1]) or cursor >= len(text):
+            if _postcode_in(text, start, end) or cursor >= len(text):
                 break
             cursor = _line_end(text, cursor + 1)
             line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
@@ -996,7 +1006,7 @@ def _addresses(text: str, hits: Hits) -> Iterator[Span]:
             if _postcode_line(line):
                 end = cursor
                 break
-        if end - start >= 8 and re.search(r"\d", text[start:end]):
+        if end - start >= 8 and _DIGIT.search(text, start, end):
             yield Span(start, end, "ADDRESS", 40)
     # The street shape is costly to try at every word, so it is tried only on lines with a street word
     # and a digit.
