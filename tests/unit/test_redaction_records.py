@@ -160,6 +160,11 @@ def test_tables_elements_and_maps(text: str) -> None:
     _gone(out, "PHONE", "0987654321")
 
 
+def test_a_quoted_phrase_after_a_role_word_in_prose_is_no_name() -> None:
+    text = 'the client "Mobile App" crashed twice'
+    assert _redacted(text) == text
+
+
 def test_an_xml_tag_needs_its_opening_bracket() -> None:
     text = "if phone> 0612345678 then retry"
     assert _redacted(text) == text

@@ -613,10 +613,12 @@ _GREETINGS = (
     r"sehr geehrte[rs]?|liebe[rs]?|hallo|hola|estimad[oa]|gentile|caro|cara|beste|hej|kære"
 )
 # A key holding a role word, joined with _ or - ("full_name", "assigned-to") or followed by "person"
-# ("Contact person"), then : or =; or a role word followed by a space; or a greeting.
+# ("Contact person"), then : or = (or "=>", or the ">" of an XML tag); or a role word followed by a space;
+# or a greeting.
 _PERSON_LABEL = _Caseless(
-    rf"(?<![^\W_])(?:{_ROLES})(?:[_-][\w-]*| person)?"
-    rf"(?:>(?=[^<\s])|[\"'\]]?[ \t]*(?:=>?[ \t]*[\"']?|:[ \t]*[\"']?|,?[ \t]+[\"']?))"
+    rf"(?<=:)(?:{_ROLES})[ \t]+[\"']"  # an EDN keyword and its quoted value ({:name "..."})
+    rf"|(?<![^\W_])(?:{_ROLES})(?:[_-][\w-]*| person)?"
+    rf"(?:>(?=[^<\s])|[\"'\]]?[ \t]*(?:=>?[ \t]*[\"']?|:[ \t]*[\"']?|,?[ \t]+))"
     rf"|(?<![\w])(?:{_GREETINGS})(?![\w]),?[ \t]+"
 )
 _SIGN_OFF = _Caseless(
