@@ -1273,17 +1273,22 @@ def _outranks(a: Span, b: Span) -> bool:
 
 def _sweep(spans: list[Span]) -> tuple[list[Span], list[Span]]:
     """One sort by start, then one sweep that keeps, of each run of overlapping spans, the ones that
-    outrank; and the spans it dropped."""
+    outrank; and the spans it dropped for a span that was itself replaced later (only those may overlap
+    nothing that stayed)."""
     chosen: list[Span] = []
     dropped: list[Span] = []
+    pending: list[Span] = []  # dropped for the last chosen span, which may yet be replaced
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if chosen and span.start < chosen[-1].end:
             if _outranks(span, chosen[-1]):
+                dropped += pending
                 dropped.append(chosen[-1])
+                pending = []
                 chosen[-1] = span
             else:
-                dropped.append(span)
+                pending.append(span)
             continue
+        pending = []
         chosen.append(span)
     return chosen, dropped
 
@@ -1294,6 +1299,8 @@ def _select(spans: list[Span]) -> list[Span]:
     name in the first cell of a row, dropped for an address guess across the row, which lost to the
     address in the second cell): one more sweep over those puts them back."""
     chosen, dropped = _sweep(spans)
+    if not dropped:
+        return chosen
     kept = [(span.start, span.end) for span in chosen]
     free = [span for span in dropped if not _overlaps(kept, span)]
     return sorted(chosen + _sweep(free)[0]) if free else chosen
