@@ -744,7 +744,10 @@ def _name_end(text: str, start: int, limit: int | None = None) -> int:
             and not (words and lower in _NAME_LIKE_ARTICLES)
         ):
             return start  # a capitalised word that names a group or a thing: not a person's name at all
-        if words and (_glued_key(text, cursor) or _DIGIT.search(word)):
+        if words and (
+            (text[cursor : cursor + 1] in (":", "=") and _glued_key(text, cursor))
+            or (not word.isalpha() and _DIGIT.search(word))
+        ):
             break  # the next field's key, or a model code ("M2"): no word of a name holds a digit
         if _capital(word[0]) or lower in _TITLES:
             end, words = cursor, words + 1
@@ -1301,15 +1304,15 @@ def _select(spans: list[Span]) -> list[Span]:
     chosen, dropped = _sweep(spans)
     if not dropped:
         return chosen
-    kept = [(span.start, span.end) for span in chosen]
-    free = [span for span in dropped if not _overlaps(kept, span)]
+    starts = [span.start for span in chosen]
+    free = [span for span in dropped if not _overlaps(chosen, starts, span)]
     return sorted(chosen + _sweep(free)[0]) if free else chosen
 
 
-def _overlaps(kept: list[tuple[int, int]], span: Span) -> bool:
-    """Whether the span overlaps one of the kept (start, end) ranges, which are sorted and disjoint."""
-    i = bisect.bisect_right(kept, span.start, key=_first)
-    return (i > 0 and kept[i - 1][1] > span.start) or (i < len(kept) and kept[i][0] < span.end)
+def _overlaps(chosen: list[Span], starts: list[int], span: Span) -> bool:
+    """Whether the span overlaps one of the chosen spans (sorted and disjoint; `starts` their starts)."""
+    i = bisect.bisect_right(starts, span.start)
+    return (i > 0 and chosen[i - 1].end > span.start) or (i < len(chosen) and chosen[i].start < span.end)
 
 
 def _first(pair: tuple[int, int]) -> int:
