@@ -327,7 +327,8 @@ def find(text: str, lowered: str) -> Iterator[Found]:
         if kind == "ADDRESS" and not quote and sep != "=":  # ":", "=>" or none
             start = _address_start(text, start, key)
         if sep or quote:
-            end, bounded = _value_end(text, start, quote, sep, _in_record(text, line_start, key_start))
+            record = not quote and sep in (":", "=", "=>") and _in_record(text, line_start, key_start)
+            end, bounded = _value_end(text, start, quote, sep, record)
             if kind == "ADDRESS" and not quote and not bounded:
                 end = _continued(text, end)
             found = _found(text, start, end, kind, key, bounded)
