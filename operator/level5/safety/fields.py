@@ -1,9 +1,14 @@
 """Values found by the field they sit in: a key that names what a value is, in the languages people write.
 
-Program output prints personal data as fields: a CSV column under a native header (``Morada``,
+Program output prints personal data as fields: a CSV or TSV column under a native header (``Morada``,
 ``Адреса``, ``CNP``), a logfmt or JSON key (``addr="..."``, ``ssn="..."``), a form line
-(``Telefón: 0949960507``), a phrase in prose (``please ship to ... .``, ``you can reach me on ...``).
-The key says what the value is; the value is then checked for its kind's shape:
+(``Telefón: 0949960507``), a phrase in prose (``please ship to ... .``, ``you can reach me on ...``), a
+record printer's field (Go's ``&{Address:... Phone:...}``, a toString's ``(address=..., phone=...)``,
+C#'s ``{ Phone = ... }``, PHP's ``[phone] => ...``, Perl's and Ruby's ``'phone' => ...``, an XML element
+``<phone>...</phone>``). Keys joined in CamelCase (``PhoneNumber``, ``HomeAddress``) are keys too. An
+unquoted value ends at the record's next field (an identifier glued to ":" or "=" and to its value, or
+after a comma) or its closing bracket. The key says what the value is; the value is then checked for its
+kind's shape:
 
 - an address: a word of three letters or more and a digit (a house number or a postcode), 6 to 160
   characters; in prose, up to the end of the sentence; under a key that ends its line, the next short
@@ -17,7 +22,9 @@ The key says what the value is; the value is then checked for its kind's shape:
   Belkart too: schemes the unlabelled card detector does not take, since one digit run in ten passes Luhn).
 
 The kinds outrank the context detectors' wider guesses for the same place (an address label whose value
-was taken to the end of the line), so the field's own extent wins. Words are matched on the lower-cased
+was taken to the end of the line), so the field's own extent wins; a value that its field bounds (quotes,
+a cell, a record's next field, a closing tag) also outranks the guesses inside it (``BOUNDED``: a
+postcode that parses as a phone number). Words are matched on the lower-cased
 text; a key is a whole word (``tel`` in ``hotel`` is not one).
 """
 
@@ -67,6 +74,7 @@ ADDRESS_KEYS = (
 PHONE_KEYS = (
     "tel", "phone", "telephone", "telefon", "telefono", "telefone", "telefón", "teléfono", "mobile", "mobil",
     "handy", "cell", "gsm", "puhelin", "matkapuhelin", "телефон", "тел", "reach me on", "reach me at",
+    "phone number", "phone no", "mobile number", "telephone number", "cell phone",
     "call me on", "call me at",
 )  # fmt: skip
 CARD_KEYS = (
@@ -80,16 +88,17 @@ _IDENTITY_KEYS = (*sorted(identity.LABELS), "ssn", "sv-nummer", "sv nummer")
 _PROSE_ADDRESS_KEYS = frozenset({"ship to", "deliver to", "send to", "lives at", "moved to"})
 
 
-_JOINS = str.maketrans("_-", "  ")
+_JOINS = str.maketrans("", "", " _-")
 
 
 def _normal(key: str) -> str:
-    """A key as the tables hold it: lower case, "_" and "-" as spaces ("credit_card", "SV-Nummer")."""
+    """A key as the tables hold it: lower case, without the spaces, "_" and "-" that join its words
+    ("credit_card", "SV-Nummer", and a record printer's "CardNumber" lower-cased)."""
     return key.lower().translate(_JOINS)
 
 
-_KIND_OF: dict[str, str] = {
-    _normal(k): kind
+_KEYS: dict[str, str] = {
+    k: kind
     for keys, kind in (
         (_IDENTITY_KEYS, "SSN"),
         (ADDRESS_KEYS, "ADDRESS"),
@@ -98,15 +107,16 @@ _KIND_OF: dict[str, str] = {
     )
     for k in keys
 }
+_KIND_OF = {_normal(k): kind for k, kind in _KEYS.items()}
 # The keys in Latin-1 are found by one Hyperscan pass over the lower-cased text (a Python alternation of
 # them cost 150 ms per MB), the others (Cyrillic, Greek, Han...) by one search that skips Latin-1 text.
-_LATIN1_KEYS = [k for k in _KIND_OF if all(ord(c) < 256 for c in k)]
+_LATIN1_KEYS = [k for k in _KEYS if all(ord(c) < 256 for c in k)]
 _KEY_SCAN = Prefilter(
     (
         Trigger(
             "key",
             r"(?:^|[^a-z0-9\xdf-\xff?])(?:"
-            + "|".join(re.escape(k).replace(r"\ ", "[ _-]") for k in _LATIN1_KEYS)
+            + "|".join(re.escape(k).replace(r"\ ", "[ _-]?") for k in _LATIN1_KEYS)
             + ")",
         ),
     )
@@ -114,7 +124,7 @@ _KEY_SCAN = Prefilter(
 _OTHER_KEYS = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
 _OTHER_KEYS.compile(
     expressions=[
-        re.escape(k).replace(r"\ ", "[ _-]").encode() for k in sorted(set(_KIND_OF) - set(_LATIN1_KEYS))
+        re.escape(k).replace(r"\ ", "[ _-]?").encode() for k in sorted(set(_KEYS) - set(_LATIN1_KEYS))
     ],
     flags=hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_SOM_LEFTMOST,
 )
@@ -141,13 +151,15 @@ def _other_keys(lowered: str) -> Iterator[tuple[int, int]]:
         yield char, char + len(data[start:end].decode())
 
 
-_KEY_FIRST = frozenset(k[0] for k in _KIND_OF)
+_KEY_FIRST = frozenset(k[0] for k in _KEYS)
 _PRIORITY = {"ADDRESS": 41, "PHONE": 51, "SSN": 81, "CREDIT_CARD": 81}
 """Each a step above the context detector of the same kind (redaction.py): the key says what a value is,
 so an identity number under its key is not a card number that happens to pass Luhn."""
 
-# After a key: a closing quote, then ":" or "=" (a form, logfmt, JSON, YAML), then an opening quote.
-_AFTER_KEY = re.compile(r"[\"']?[ \t]*(?P<sep>[:=]?)[ \t]*(?P<quote>[\"']?)")
+# After a key: a closing quote or bracket, then ":" or "=" (a form, logfmt, JSON, YAML) or "=>" (PHP's
+# print_r "[phone] => ...", Perl's and Ruby's hashes), then an opening quote; or the ">" of an XML
+# element's tag ("<phone>...</phone>").
+_AFTER_KEY = re.compile(r"(?P<sep>>)|[\"'\]]?[ \t]*(?P<sep2>=>|[:=]?)[ \t]*(?P<quote>[\"']?)")
 _PHONE_VALUE = re.compile(r"\+?\(?\d[\d ().\-/]{6,20}\d(?![\w])")
 _IDENTITY_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./-]{5,24}(?![\w])")
 _PHONE_CHARS = re.compile(r"\+?[\d ().\-/]+")
@@ -176,7 +188,7 @@ def _keys(lowered: str) -> Iterator[tuple[int, int, str]]:
             continue
         if _PLACEHOLDER_TAIL.match(lowered, end):  # the kind of a placeholder ("[IP_ADDRESS:...]")
             continue
-        if end > by_start.get(start, -1) and (lowered[start:end] in _KIND_OF or _kind(lowered[start:end])):
+        if end > by_start.get(start, -1) and (lowered[start:end] in _KEYS or _kind(lowered[start:end])):
             by_start[start] = end
     if not lowered.isascii():
         for start, end in _other_keys(lowered):
@@ -188,17 +200,46 @@ def _keys(lowered: str) -> Iterator[tuple[int, int, str]]:
         yield start, by_start[start], lowered[start : by_start[start]]
 
 
-def _value_end(text: str, start: int, quote: str, sep: str) -> int:
-    """Where a field's value ends: its closing quote, the next space after "=" (logfmt), or its line."""
+# A record printer's next field after an unquoted value: Go's %+v (``&{Name:Ann Lee Phone:+1 202...}``),
+# Kotlin's, Lombok's and Java records' toString (``Customer(name=Ann Lee, phone=...)``, ``[...]``): after a
+# space (or a comma and a space), an identifier glued to ":" or "=" and to its value; or the brackets
+# that close the record. A word glued to ":" followed by a space ("Flat 3, Floor: 2") is left alone.
+_NEXT_KEY = re.compile(r",?[ \t]+[^\W\d][\w.-]*[:=](?=[^\s:=/])")
+# Inside a record, also a comma and a key spaced from its separator (C#'s "Person { Name = Ann Lee, Phone =
+# ... }", Ruby's "name: ..."), and the closing brackets.
+_NEXT_FIELD = re.compile(
+    rf"{_NEXT_KEY.pattern}|,[ \t]*[^\W\d][\w.-]*[ \t]*(?:=>|[:=])[ \t]|[}})\]]+(?=[\s,;}})\]]|$)"
+)
+_VALUE_REACH = 200
+"""How far a record's next field is looked for after a value starts (an address is 160 at most)."""
+_RECORD_REACH = 300
+"""How far before a key an open bracket makes it a record's field (a bound, so a long line stays linear)."""
+
+
+def _in_record(text: str, line_start: int, key_start: int) -> bool:
+    """Whether the key stands inside brackets opened earlier on its line (a printed struct or object)."""
+    before = text[max(line_start, key_start - _RECORD_REACH) : key_start]
+    opened = before.count("{") + before.count("(") + before.count("[")
+    return opened > before.count("}") + before.count(")") + before.count("]")
+
+
+def _value_end(text: str, start: int, quote: str, sep: str, record: bool) -> tuple[int, bool]:
+    """Where a field's value ends: its closing quote, the next field of a record (or a glued "Key:"), the
+    next space after "=" (logfmt), or its line; and whether something other than the line ended it."""
     line_end = text.find("\n", start)
     line_end = len(text) if line_end == -1 else line_end
-    if quote:
-        close = text.find(quote, start, line_end)
-        return line_end if close == -1 else close
-    if sep == "=":
+    if quote or sep == ">":  # a quoted value, or an XML element's up to its closing tag
+        close = text.find(quote or "<", start, line_end)
+        return (line_end, False) if close == -1 else (close, True)
+    if record or sep in (":", "=>"):
+        # No value is longer than an address (160): the search stops there, so a long line stays linear.
+        m = (_NEXT_FIELD if record else _NEXT_KEY).search(text, start, min(line_end, start + _VALUE_REACH))
+        if m is not None:
+            return m.start(), True
+    if sep == "=" and not record:
         space = re.compile(r"[\s,;]").search(text, start, line_end)
-        return line_end if space is None else space.start()
-    return line_end
+        return (line_end, False) if space is None else (space.start(), True)
+    return line_end, False
 
 
 # Program output repeats its values (a log line per request): a verdict, a pure function of its strings,
@@ -237,13 +278,34 @@ Found = tuple[int, int, str, int]
 """(start, end, kind, priority) of a value."""
 
 
-def _found(text: str, start: int, end: int, kind: str, key: str) -> Found | None:
+BOUNDED = 86
+"""The priority of a value whose field bounds it (quotes, a cell, a record's next field): the key says
+what it is and the bounds where it ends, so it outranks what the unkeyed detectors find inside it (an
+address's postcode that parses as a phone number); only e-mail addresses and credential shapes (88,
+90) stand above it."""
+
+
+_RAW_REACH = 2 * _VALUE_REACH
+"""The longest field read, padding included: a longer one holds no valid value (an address is 160 at
+most), and copying the rest of a long line for every key on it made the time quadratic."""
+
+
+def _found(text: str, start: int, end: int, kind: str, key: str, bounded: bool = False) -> Found | None:
+    if end - start > _RAW_REACH:
+        return None
     raw = text[start:end]
     value = raw.strip(" \t,.\"'")
     start += raw.index(value) if value else 0
     if value and _valid(kind, key, value):
-        return (start, start + len(value), kind, _PRIORITY[kind])
+        return (start, start + len(value), kind, BOUNDED if bounded else _PRIORITY[kind])
     return None
+
+
+def keyed(text: str, start: int, end: int, key: str) -> Found | None:
+    """The value in text[start:end], bounded by its field, when `key` names a kind and the value is one
+    (a positional value under its column's name: ``positional.py``)."""
+    kind = _kind(key)
+    return None if kind is None else _found(text, start, end, kind, key, bounded=True)
 
 
 def find(text: str, lowered: str) -> Iterator[Found]:
@@ -259,14 +321,17 @@ def find(text: str, lowered: str) -> Iterator[Found]:
         after = _AFTER_KEY.match(text, key_end)
         if after is None:  # pragma: no cover - the pattern matches the empty string
             continue
-        start, sep, quote = after.end(), after.group("sep"), after.group("quote")
-        if kind == "ADDRESS" and not quote and sep != "=":
+        start, sep, quote = after.end(), after.group("sep") or after.group("sep2"), after.group("quote") or ""
+        if sep == ">" and text[key_start - 1 : key_start] != "<":
+            continue  # a comparison, not an element's tag
+        if kind == "ADDRESS" and not quote and sep != "=":  # ":", "=>" or none
             start = _address_start(text, start, key)
         if sep or quote:
-            end = _value_end(text, start, quote, sep)
-            found = _found(
-                text, start, _continued(text, end) if kind == "ADDRESS" and not quote else end, kind, key
-            )
+            record = not quote and sep in (":", "=", "=>") and _in_record(text, line_start, key_start)
+            end, bounded = _value_end(text, start, quote, sep, record)
+            if kind == "ADDRESS" and not quote and not bounded:
+                end = _continued(text, end)
+            found = _found(text, start, end, kind, key, bounded)
         elif kind != "ADDRESS" or key in _PROSE_ADDRESS_KEYS:
             found = _prose_value(text, start, kind, key)
         else:
@@ -359,8 +424,9 @@ def _is_header_cell(text: str, line_start: int, start: int, end: int) -> bool:
     delimiter = _delimiter(line)
     if line.count(delimiter) < 2:
         return False
-    before = text[line_start:start].rstrip(" \t\"'")
-    after = line[end - line_start :].lstrip(" \t\"'")
+    padding = " \t\"'".replace(delimiter, "")  # a tab is padding, unless it is the delimiter (TSV)
+    before = text[line_start:start].rstrip(padding)
+    after = line[end - line_start :].lstrip(padding)
     return (not before or before.endswith(delimiter)) and (not after or after.startswith(delimiter))
 
 
@@ -386,7 +452,7 @@ def _columns(text: str, line_start: int) -> Iterator[Found]:
             break
         for index, (a, b) in enumerate(_cells(row, delimiter)):
             if index in kinds:
-                found = _found(text, cursor + a, cursor + b, *kinds[index])
+                found = _found(text, cursor + a, cursor + b, *kinds[index], bounded=True)
                 if found is not None:
                     yield found
         cursor = end + 1

@@ -22,7 +22,12 @@ identifiers, not secrets; a hex digest labelled as a hash (``sha256: ...``, ``co
 ``sha256sum`` ``<digest>  <file>`` layout) is kept, since it is derived from content and redacting it
 breaks code and git references, while an unlabelled long hex string is treated as a possible secret.
 A digit group after letters or an id label (``ORD-2024-000123``, ``SKU 4006381333931``) is part of an
-id, never a phone or card number.
+id, never a phone or card number. Nor is a chemical's CAS registry number (its check digit, python-stdnum's
+``casrn``), a citation's page range after its volume (``323, 2052-2059``) or before an opened bracket
+(``357-362 (2020)``), or a long postcode in its place in an address (a Brazilian CEP between its comma
+and town, a US ZIP+4 after its state). Capitalised words followed by a version or a model code (``Rocky
+Linux 9``, ``Mac Studio M2 Ultra``) name a product, not a person. Values printed by position, under a
+column list given once (an SQL ``INSERT``, a ``COPY`` block), are keyed by their column (``positional.py``).
 
 Microsoft Presidio was weighed for names and addresses: its PERSON and LOCATION recognisers are spaCy
 NER models, which cannot be downloaded at run time here and would add hundreds of MB to the operator
@@ -50,8 +55,9 @@ from typing import NamedTuple
 
 import phonenumbers
 from pydantic import BaseModel
+from stdnum import casrn
 
-from level5.safety import fields, identity, letters, scripts
+from level5.safety import fields, identity, letters, positional, scripts
 from level5.safety.placeholders import PLACEHOLDER
 from level5.safety.prefilter import Hits, Literals, Prefilter, Trigger, Words
 
@@ -271,6 +277,25 @@ _PHONE_CANDIDATE = re.compile(
     re.ASCII,
 )
 _NON_DIGITS = re.compile(r"\D+")
+# The postcodes long enough to parse as a phone number, where a one-line address writes them: Brazil's CEP
+# (5-3) between a comma and its town, a US ZIP+4 after its state's code.
+_CEP = re.compile(r"\d{5}-\d{3}")
+_ZIP4 = re.compile(r"\d{5}-\d{4}")
+_COMMA_BEFORE = re.compile(r",[ \t]\Z")
+_STATE_BEFORE = re.compile(r"(?<![\w-])[A-Z]{2}[ \t]\Z")
+_TOWN_AFTER = re.compile(r"[ \t]+(?:d[aeo]s?[ \t]+)?[^\W\d_a-z]")
+
+
+def _long_postcode(text: str, start: int, end: int, raw: str) -> bool:
+    """Whether an unlabelled candidate is a CEP or a ZIP+4 in its place in an address."""
+    if _CEP.fullmatch(raw):
+        return bool(_COMMA_BEFORE.search(text, max(0, start - 2), start) and _TOWN_AFTER.match(text, end))
+    zip_code = _ZIP4.fullmatch(raw) is not None
+    return zip_code and _STATE_BEFORE.search(text, max(0, start - 4), start) is not None
+
+
+# A CAS registry number (a chemical's): 2 to 7 digits, 2, and a check digit (stdnum.casrn checks it).
+_CAS_SHAPE = re.compile(r"\d{2,7}-\d{2}-\d")
 _SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
 _DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}", re.ASCII)
 _PHONE_LABEL_WORDS = (
@@ -283,7 +308,7 @@ _PHONE_LABEL = re.compile(
 # A letter, an id label or an id's own separator run right before a digit group makes it part of an id.
 _ID_PREFIX = re.compile(
     r"(?i)(?:[a-z][a-z0-9]*[-_#/]|\b(?:order|invoice|ticket|case|po|id|no|nr|ref|request|batch|sku|isbn|shipment|build|"
-    r"serial|lot)\s*[#:]?\s*)$"
+    r"serial|lot|pp\.?|pages?)\s*[#:]?\s*)$"
 )
 _GLUED_AFTER = re.compile(r"[\w:]|[.,]\d|[ -]\d")
 _SEPARATED = re.compile(r"\d[\s().\-/]+\d")
@@ -495,12 +520,38 @@ def _parses(raw: str, region: str | None, check: Callable[[phonenumbers.PhoneNum
         return False
 
 
+_RANGE = re.compile(r"(\d{2,5})-(\d{2,5})")
+_VOLUME_BEFORE = re.compile(r"\d[,:][ \t]?$")
+
+
+def _page_range(text: str, start: int, raw: str) -> bool:
+    """Whether the candidate is a citation's page range after its volume ("JAMA 323, 2052-2059"): two
+    numbers of one length, the second the larger."""
+    m = _RANGE.fullmatch(raw)
+    return (
+        m is not None
+        and len(m.group(1)) == len(m.group(2))
+        and int(m.group(1)) < int(m.group(2))
+        and _VOLUME_BEFORE.search(text, max(0, start - 3), start) is not None
+    )
+
+
 def _phones(text: str, hits: Hits) -> Iterator[Span]:
     verdicts: dict[tuple[str, bool], bool] = {}
     # Digit groups shaped like a phone number; libphonenumber validates only those.
     for m in _matches(_PHONE_CANDIDATE, text, sorted(hits["phone"] + hits["phone_label"])):
         raw = m.group().rstrip(" .-/")
         if _DATE_OR_DECIMAL.search(raw):  # the commonest look-alikes, so the first test
+            continue
+        if raw.count("(") > raw.count(")"):
+            # A bracket that the candidate opens but does not close starts something else ("pp. 357-362
+            # (2020)"): a phone number's brackets hold an area code and close inside it.
+            raw = raw[: raw.rindex("(")].rstrip(" .-/")
+            if len(raw) < 8:
+                continue
+        if _CAS_SHAPE.fullmatch(raw) and casrn.is_valid(raw):  # a chemical's registry number
+            continue
+        if _page_range(text, m.start(), raw):
             continue
         end = m.start() + len(raw)
         before, after = text[max(0, m.start() - 2) : m.start()], text[end : end + 2]
@@ -511,6 +562,8 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
         if _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()]):
             continue
         labelled = _PHONE_LABEL.search(text[max(0, m.start() - 24) : m.start()]) is not None
+        if not labelled and _long_postcode(text, m.start(), end, raw):
+            continue
         # The same number recurs in program output (a log line per request): libphonenumber's answer for
         # a candidate, a pure function of its characters, is asked once per text.
         verdict = verdicts.get((raw, labelled))
@@ -560,9 +613,12 @@ _GREETINGS = (
     r"sehr geehrte[rs]?|liebe[rs]?|hallo|hola|estimad[oa]|gentile|caro|cara|beste|hej|kære"
 )
 # A key holding a role word, joined with _ or - ("full_name", "assigned-to") or followed by "person"
-# ("Contact person"), then : or =; or a role word followed by a space; or a greeting.
+# ("Contact person"), then : or = (or "=>", or the ">" of an XML tag); or a role word followed by a space;
+# or a greeting.
 _PERSON_LABEL = _Caseless(
-    rf"(?<![^\W_])(?:{_ROLES})(?:[_-][\w-]*| person)?[\"']?[ \t]*(?:[:=][ \t]*[\"']?|,?[ \t]+)"
+    rf"(?<=:)(?:{_ROLES})[ \t]+[\"']"  # an EDN keyword and its quoted value ({:name "..."})
+    rf"|(?<![^\W_])(?:{_ROLES})(?:[_-][\w-]*| person)?"
+    rf"(?:>(?=[^<\s])|[\"'\]]?[ \t]*(?:=>?[ \t]*[\"']?|:[ \t]*[\"']?|,?[ \t]+))"
     rf"|(?<![\w])(?:{_GREETINGS})(?![\w]),?[ \t]+"
 )
 _SIGN_OFF = _Caseless(
@@ -575,6 +631,13 @@ _TITLED = re.compile(
 )
 _DISPLAY_NAME = re.compile(r"[^\W\d_][\w'.-]*(?:[ \t]+[^\W\d_][\w'.-]*){1,4}[ \t]+(?=<[^>\s@]+@)")
 _ROLE_COLUMN = re.compile(rf"[ \t\"']*(?:[\w -]*[_ ])?(?:{_ROLES})(?:[_ ][\w -]*)?[ \t\"']*")
+# A column of a positional record (an SQL column list) that names a person: a role ("customer", "owner"),
+# or a name that a person's word qualifies ("first_name", "customer_name"), not a thing's ("file_name",
+# "product_name", "host_name").
+_PERSON_COLUMN = re.compile(
+    rf"(?:(?:{_ROLES}|full|first|last|given|family|middle|sur|maiden|legal|display|person|holder|"
+    rf"card ?holder)[ _-]?)?name|(?:{_ROLES})"
+)
 _NAME_WORD = re.compile(
     rf"(?:(?:dr|mr|mrs|ms|prof|herr|frau|mme|mlle|m)\.?[ \t]+)?[^\W\d_](?:[\w'\u2019.-]|{scripts.MARK})*",
     re.UNICODE,
@@ -640,35 +703,67 @@ _NOT_NAMES = frozenset(
     }
 )
 _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
+_NAME_LIKE_ARTICLES = frozenset({"a", "an"})
+"""Articles that are also names after a first word (Vietnamese "Nguyễn Văn An", Korean "Kim A")."""
+
+
+# Georgian is written without case: Unicode 11 gave its letters capitals (Mtavruli) for text set in
+# capitals only, so Python reads every Mkhedruli letter as lower case, and a name starts with one.
+_CASELESS_IN_USE = re.compile("[\u10d0-\u10ff]")
 
 
 def _capital(char: str) -> bool:
     """A capital letter, or a letter of a script without case (Han, Hangul, Hebrew, Arabic, Devanagari,
-    Thai...), where every word of a name is written the same way."""
-    return char.isupper() or (ord(char) > 0x2FF and not char.islower() and char.isalpha())
+    Thai, Georgian...), where every word of a name is written the same way."""
+    return (
+        char.isupper()
+        or (ord(char) > 0x2FF and not char.islower() and char.isalpha())
+        or _CASELESS_IN_USE.match(char) is not None
+    )
 
 
-def _name_end(text: str, start: int) -> int:
+def _glued_key(text: str, end: int) -> bool:
+    """Whether the word ending at `end` is the next field's key: glued to ":" or "=" and to its value, as
+    a record printer writes it (Go's ``{Name:Ann Lee Address:...}``)."""
+    return text[end : end + 1] in (":", "=") and not text[end + 1 : end + 2].isspace() and end + 1 < len(text)
+
+
+def _name_end(text: str, start: int, limit: int | None = None) -> int:
     """End of the person's name starting at `start`: capitalised words, particles between them, each
     after one space or tab (matched where it must start, rather than searched for)."""
     end = start
     words = 0
-    m = _NAME_WORD.match(text, start)
+    limit = len(text) if limit is None else limit
+    m = _NAME_WORD.match(text, start, limit)
     while m is not None and words < 5:
         word, cursor = m.group(), m.end()
         lower = word.lower().rstrip(".,")
-        if (_capital(word[0]) or words == 0) and (lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS)):
+        if (
+            (_capital(word[0]) or words == 0)
+            and (lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS))
+            and not (words and lower in _NAME_LIKE_ARTICLES)
+        ):
             return start  # a capitalised word that names a group or a thing: not a person's name at all
+        if words and (
+            (text[cursor : cursor + 1] in (":", "=") and _glued_key(text, cursor))
+            or (not word.isalpha() and _DIGIT.search(word))
+        ):
+            break  # the next field's key, or a model code ("M2"): no word of a name holds a digit
         if _capital(word[0]) or lower in _TITLES:
             end, words = cursor, words + 1
         elif lower not in _NAME_PARTICLES:
             break
-        m = _NAME_WORD.match(text, cursor + 1) if text.startswith((" ", "\t"), cursor) else None
+        m = _NAME_WORD.match(text, cursor + 1, limit) if text.startswith((" ", "\t"), cursor) else None
     return end
 
 
-def _name_at(text: str, start: int, min_words: int, priority: int = 35) -> Span | None:
-    name = text[start : _name_end(text, start)].rstrip(".,")
+def _name_at(
+    text: str, start: int, min_words: int, priority: int = 35, limit: int | None = None
+) -> Span | None:
+    """The person's name at `start` (within `limit`: a cell's end), of `min_words` words at least."""
+    name = text[start : _name_end(text, start, limit)].rstrip(".,")
+    if name.endswith("'") and text[start - 1 : start] == "'":
+        name = name[:-1]  # the closing quote of a quoted name, not an apostrophe of it
     if not name:
         return None
     words = len(_NAME_WORD.findall(name))
@@ -722,6 +817,13 @@ def _rare_starts(text: str, hits: Hits) -> Iterator[int]:
             searched = end
 
 
+# Capitalised words followed, after one space, by a version or a model code name a product, not a person
+# ("Rocky Linux 9", "Mac Studio M2 Ultra", "Windows Server 2022"): a name in running text is not followed
+# by one. A number that more digits follow (a phone number) or a column of a table (two spaces, a tab) is
+# no version.
+_MODEL_AFTER = re.compile(r" (?:[vV]?\d+(?:\.\d+)*|[^\W\d_]{1,3}\d+[\w.]*)(?![\w-]|[.,:/]?\d| +\d)")
+
+
 def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
     starts = chain(
         (start for start, _ in hits["first_name"] if not (start and _GLUED_TO_NAME.match(text, start - 1))),
@@ -732,7 +834,9 @@ def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
         if word is None or word.group().lower() not in _FIRST_NAMES:
             continue
         if _SURNAME_AFTER.match(text, word.end()):
-            yield _name_at(text, start, 2, priority=30)
+            name = _name_at(text, start, 2, priority=30)
+            if name is not None and not _MODEL_AFTER.match(text, name.end):
+                yield name
 
 
 def _people(text: str, hits: Hits) -> Iterator[Span]:
@@ -743,7 +847,7 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
         if name is None:
             continue
         # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
-        strong = m.group().rstrip(" \t\"'").endswith((":", "=")) or text[
+        strong = m.group().rstrip(" \t\"'").endswith((":", "=", ">")) or text[
             m.start() : m.start() + 4
         ].lower() in (
             "dear",
@@ -783,7 +887,7 @@ def _csv_people(text: str, line_start: int, line_end: int) -> Iterator[Span | No
         for index, cell in enumerate(row.split(delimiter)):
             if index in columns:
                 start = offset + len(cell) - len(cell.lstrip(" \"'"))
-                yield _name_at(text, start, 1)
+                yield _name_at(text, start, 1, limit=offset + len(cell))
             offset += len(cell) + 1
         cursor = end + 1
 
@@ -840,6 +944,16 @@ def _postcode_line(line: str) -> bool:
     return len(line.lstrip(" \t,")) <= _POSTCODE_REACH and _POSTCODE_LINE.match(line) is not None
 
 
+_LEADING_SEPARATORS = re.compile(r"[ \t,]*")
+
+
+def _postcode_in(text: str, start: int, end: int) -> bool:
+    """`_postcode_line` of text[start:end] (one line), without copying a line too long to be one: an
+    address label on a long line would otherwise copy the rest of the line (quadratic on one-line text)."""
+    lead = _LEADING_SEPARATORS.match(text, start, end)
+    return (end - (lead.end() if lead else start)) <= _POSTCODE_REACH and _postcode_line(text[start:end])
+
+
 # A one-line address as prose writes it, in any street vocabulary: two to five comma-separated fields
 # (capitalised words, or a house number alone: "Parque Gonçalves, 94, Horto"), then a field that opens with
 # a postcode of 3 to 6 digits, or 5-3 ("24760-910", Brazil), and may close with a capitalised town and a
@@ -849,7 +963,7 @@ _TOWN = r"[^\W\d_a-z][\w'.-]*"
 _COMMA_ADDRESS = re.compile(
     rf"(?<![\w,])[^\W\d_a-z][\w'.ªº-]*(?:[ \t]+[\w'.ªº/-]+){{0,9}},[ \t]+(?:{_FIELD},[ \t]+){{1,4}}"
     rf"(?:[A-Z]{{1,2}}-)?\d{{3,6}}(?:-\d{{3}})?(?![\w-])"
-    rf"(?:[ \t]+{_TOWN}(?:[ \t]+(?:{_TOWN}|d[aeo]s?|la|le|/|[A-Z]{{2}}))*)?"
+    rf"(?:[ \t]+(?:d[aeo]s?[ \t]+)?{_TOWN}(?:[ \t]+(?:{_TOWN}|d[aeo]s?|la|le|/|[A-Z]{{2}}))*)?"
 )
 
 
@@ -888,7 +1002,7 @@ def _addresses(text: str, hits: Hits) -> Iterator[Span]:
         end = _line_end(text, start)
         cursor = end
         for _ in range(3):
-            if _postcode_line(text[start:end].rsplit("\n", 1)[-1]) or cursor >= len(text):
+            if _postcode_in(text, start, end) or cursor >= len(text):
                 break
             cursor = _line_end(text, cursor + 1)
             line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
@@ -897,7 +1011,7 @@ def _addresses(text: str, hits: Hits) -> Iterator[Span]:
             if _postcode_line(line):
                 end = cursor
                 break
-        if end - start >= 8 and re.search(r"\d", text[start:end]):
+        if end - start >= 8 and _DIGIT.search(text, start, end):
             yield Span(start, end, "ADDRESS", 40)
     # The street shape is costly to try at every word, so it is tried only on lines with a street word
     # and a digit.
@@ -1005,6 +1119,28 @@ def _fields(text: str, hits: Hits) -> Iterator[Span]:
     return (Span(*found) for found in fields.find(text, _lowered(text)))
 
 
+_POSITIONAL_HEAD = _Caseless(positional.HEAD)
+
+
+def _positional(text: str, hits: Hits) -> Iterator[Span]:
+    """Values named by their column in a statement's column list (``positional.py``): a person's name
+    under a column that names a person, the other kinds as under any key (``fields.py``)."""
+    scanned = 0
+    for m in _matches(_POSITIONAL_HEAD, text, hits["positional"]):
+        if m.start() < scanned:
+            continue
+        cells, scanned = positional.cells(text, m.end())
+        for start, end, column in cells:
+            if _PERSON_COLUMN.fullmatch(column):
+                name = _name_at(text, start, 1, priority=fields.BOUNDED, limit=end)
+                if name is not None and name.end == end:  # the whole value is the name
+                    yield name
+                continue
+            found = fields.keyed(text, start, end, column)
+            if found is not None:
+                yield Span(*found)
+
+
 def _letter_heads(text: str, hits: Hits) -> Iterator[Span]:
     """The recipient's name and address at the head of a postal letter (``letters.py``)."""
     return (Span(*found) for found in letters.find(text))
@@ -1097,6 +1233,12 @@ _PREFILTER = Prefilter(
             caseless=True,
             width=1,  # only its line matters (see _addresses)
         ),
+        Trigger(
+            "positional",
+            r"insert[ \t]+(?:ignore[ \t]+)?into[ \t]|copy[ \t]+[^\s(]+[ \t]*\(",
+            caseless=True,
+            width=0,
+        ),
         Trigger("number_street", r"(?:^|[^\w.,:-])\d{1,5}[a-z]? [A-Z][a-z]+ [A-Z]", width=0),
         # A word, a comma and a space, then a postcode: the last field of _COMMA_ADDRESS.
         Trigger("comma_address", r"[^\s\d,][ \t]*,[ \t]+(?:[A-Z]{1,2}-)?\d{3}", width=0),
@@ -1123,6 +1265,7 @@ DETECTORS: tuple[Detector, ...] = (
     _addresses,
     _script_spans,
     _fields,
+    _positional,
     _letter_heads,
 )
 
@@ -1131,17 +1274,45 @@ def _outranks(a: Span, b: Span) -> bool:
     return (a.priority, a.end - a.start, -a.start) > (b.priority, b.end - b.start, -b.start)
 
 
-def _select(spans: list[Span]) -> list[Span]:
-    """Non-overlapping spans, the most specific detector first, longer matches before shorter: one sort
-    by start, then one sweep that keeps, of each run of overlapping spans, the ones that outrank."""
+def _sweep(spans: list[Span]) -> tuple[list[Span], list[Span]]:
+    """One sort by start, then one sweep that keeps, of each run of overlapping spans, the ones that
+    outrank; and the spans it dropped for a span that was itself replaced later (only those may overlap
+    nothing that stayed)."""
     chosen: list[Span] = []
+    dropped: list[Span] = []
+    pending: list[Span] = []  # dropped for the last chosen span, which may yet be replaced
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if chosen and span.start < chosen[-1].end:
             if _outranks(span, chosen[-1]):
+                dropped += pending
+                dropped.append(chosen[-1])
+                pending = []
                 chosen[-1] = span
+            else:
+                pending.append(span)
             continue
+        pending = []
         chosen.append(span)
-    return chosen
+    return chosen, dropped
+
+
+def _select(spans: list[Span]) -> list[Span]:
+    """Non-overlapping spans, the most specific detector first, longer matches before shorter (`_sweep`).
+    A span dropped for a wider one that a narrower one then replaced may overlap nothing that stayed (a
+    name in the first cell of a row, dropped for an address guess across the row, which lost to the
+    address in the second cell): one more sweep over those puts them back."""
+    chosen, dropped = _sweep(spans)
+    if not dropped:
+        return chosen
+    starts = [span.start for span in chosen]
+    free = [span for span in dropped if not _overlaps(chosen, starts, span)]
+    return sorted(chosen + _sweep(free)[0]) if free else chosen
+
+
+def _overlaps(chosen: list[Span], starts: list[int], span: Span) -> bool:
+    """Whether the span overlaps one of the chosen spans (sorted and disjoint; `starts` their starts)."""
+    i = bisect.bisect_right(starts, span.start)
+    return (i > 0 and chosen[i - 1].end > span.start) or (i < len(chosen) and chosen[i].start < span.end)
 
 
 def _first(pair: tuple[int, int]) -> int:
