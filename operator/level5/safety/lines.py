@@ -14,25 +14,47 @@ from bisect import bisect_left
 from itertools import accumulate
 
 
+NEAR = 4096
+"""How far a plain search looks first: almost every line is shorter, and ``str.find`` over a few thousand
+characters costs less than a bisection (and than making the index); only a longer line asks the index,
+made on that first question. Either way a question costs at most this much scanning."""
+
+
 class LineIndex:
     """The newline offsets of one text; answers as ``str.find`` and ``str.rfind`` would."""
 
     def __init__(self, text: str) -> None:
-        # Each newline's offset: the previous one's, one for the newline, and the length of the line.
-        self._newlines = list(accumulate(map(len, text.split("\n")[:-1]), lambda at, length: at + 1 + length))
-        self._length = len(text)
+        self._text = text
+        self._newlines: list[int] | None = None
+
+    def _offsets(self) -> list[int]:
+        if self._newlines is None:
+            # Each newline's offset: the previous one's, one for the newline, and the length of the line.
+            lines = map(len, self._text.split("\n")[:-1])
+            self._newlines = list(accumulate(lines, lambda at, length: at + 1 + length))
+        return self._newlines
 
     def end(self, pos: int) -> int:
         """The offset of the first newline at or after `pos`, or the text's length when there is none
-        (``text.find("\\n", pos)``, with -1 read as the end of the text); `pos` is not negative."""
-        i = bisect_left(self._newlines, pos)
-        return self._newlines[i] if i < len(self._newlines) else self._length
+        (``text.find("\n", pos)``, with -1 read as the end of the text); `pos` is not negative."""
+        near = self._text.find("\n", pos, pos + NEAR)
+        if near >= 0:
+            return near
+        if pos + NEAR >= len(self._text):
+            return len(self._text)
+        newlines = self._offsets()
+        i = bisect_left(newlines, pos)
+        return newlines[i] if i < len(newlines) else len(self._text)
 
     def start(self, pos: int) -> int:
         """The offset just after the last newline before `pos`, or 0 when there is none
-        (``text.rfind("\\n", 0, pos) + 1``)."""
-        i = bisect_left(self._newlines, pos)
-        return self._newlines[i - 1] + 1 if i else 0
+        (``text.rfind("\n", 0, pos) + 1``); `pos` is not negative."""
+        near = self._text.rfind("\n", max(0, pos - NEAR), pos)
+        if near >= 0 or pos <= NEAR:
+            return near + 1
+        newlines = self._offsets()
+        i = bisect_left(newlines, pos)
+        return newlines[i - 1] + 1 if i else 0
 
 
 _last: tuple[str, LineIndex] | None = None

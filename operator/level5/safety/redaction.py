@@ -58,7 +58,7 @@ from pydantic import BaseModel
 from stdnum import casrn
 
 from level5.safety import fields, identity, letters, positional, scripts
-from level5.safety.lines import line_index
+from level5.safety.lines import NEAR, line_index
 from level5.safety.placeholders import PLACEHOLDER
 from level5.safety.prefilter import Hits, Literals, Prefilter, Trigger, Words
 
@@ -147,16 +147,18 @@ def _matches(
     # The last search (from, to, its leftmost match): no match starts between `from` and that match, so
     # a later trigger whose search would start in between gets the same answer without searching again.
     known: tuple[int, int, re.Match[str] | None] = (-1, -1, None)
-    # Line ends by bisection: a search for the next newline per hit was quadratic on one long line.
-    line_end = line_index(text).end
+    # A line's end is searched for near the hit, else found by bisection: a search to the next newline
+    # per hit was quadratic on one long line. (Inlined: ``LineIndex.end``'s first step, per hit.)
+    find, line_end = text.find, line_index(text).end
     for start, end in spans:
         if end <= last:
             continue
         if lines < 0:
             stop = len(text)
         else:
-            stop = line_end(end)
-            for _ in range(lines):
+            stop = find("\n", end, end + NEAR)
+            stop = line_end(end) if stop < 0 else stop
+            for _ in range(lines) if lines else ():  # the common case (0) without the loop
                 if stop >= len(text):
                     break
                 stop = line_end(stop + 1)
