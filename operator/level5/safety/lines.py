@@ -13,7 +13,6 @@ from __future__ import annotations
 from bisect import bisect_left
 from itertools import accumulate
 
-
 NEAR = 4096
 """How far a plain search looks first: almost every line is shorter, and ``str.find`` over a few thousand
 characters costs less than a bisection (and than making the index); only a longer line asks the index,
