@@ -13,6 +13,7 @@ from level5.safety.redaction import Redactor
 
 def _texts() -> list[str]:
     rng = random.Random(8)  # fixed: the same texts on every run
+    pieces = [rng.choice("ab\n") if rng.random() < 0.5 else "x" * rng.randrange(2 * NEAR) for _ in range(40)]
     long_line = "x" * (3 * NEAR + 17)
     return [
         "",
@@ -24,7 +25,7 @@ def _texts() -> list[str]:
         f"{long_line}",
         f"{long_line}\n{long_line}",
         f"\n{long_line}\nshort\n\n{long_line}\n",
-        "".join(rng.choice("ab\n") if rng.random() < 0.5 else "x" * rng.randrange(2 * NEAR) for _ in "ab" * 5),
+        "".join(pieces),
     ]
 
 
