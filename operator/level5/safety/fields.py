@@ -40,6 +40,7 @@ import phonenumbers
 from stdnum import luhn
 
 from level5.safety import identity
+from level5.safety.lines import line_index
 from level5.safety.placeholders import PLACEHOLDER
 from level5.safety.prefilter import Prefilter, Trigger
 
@@ -172,6 +173,7 @@ _PLACE_WORD = re.compile(r"(?<![\w])[^\W\d_]{3,}(?![\w])")
 _SENTENCE_END = re.compile(r"(?:(?<=[^\W\d_]{4})|(?<=[\d)]))\.(?=[ \t]+[^\W\d_a-z]|[ \t]*$)|;", re.M)
 _CSV_DELIMITERS = ",;\t|"
 _CELL_END = frozenset([*_CSV_DELIMITERS, "\n", "", '"', "'", " "])
+_NOT_BLANK = re.compile(r"\S")
 
 
 def _kind(key: str) -> str | None:
@@ -226,8 +228,7 @@ def _in_record(text: str, line_start: int, key_start: int) -> bool:
 def _value_end(text: str, start: int, quote: str, sep: str, record: bool) -> tuple[int, bool]:
     """Where a field's value ends: its closing quote, the next field of a record (or a glued "Key:"), the
     next space after "=" (logfmt), or its line; and whether something other than the line ended it."""
-    line_end = text.find("\n", start)
-    line_end = len(text) if line_end == -1 else line_end
+    line_end = line_index(text).end(start)
     if quote or sep == ">":  # a quoted value, or an XML element's up to its closing tag
         close = text.find(quote or "<", start, line_end)
         return (line_end, False) if close == -1 else (close, True)
@@ -313,7 +314,7 @@ def find(text: str, lowered: str) -> Iterator[Found]:
     headers: set[int] = set()
     for key_start, key_end, key in _keys(lowered):
         kind = _KIND_OF[_normal(key)]
-        line_start = text.rfind("\n", 0, key_start) + 1
+        line_start = line_index(text).start(key_start)
         if line_start not in headers and _is_header_cell(text, line_start, key_start, key_end):
             headers.add(line_start)
             yield from _columns(text, line_start)
@@ -362,10 +363,10 @@ def _address_start(text: str, start: int, key: str) -> int:
     """Where an address under a key that ends its line starts: the next line; after a recipient key
     ("Ship to: Anna Kowalczyk"), the rest of its line without a digit is the recipient's name, and the
     address starts below it."""
-    line_end = text.find("\n", start)
-    if line_end == -1:
+    line_end = line_index(text).end(start)
+    if line_end == len(text):
         return start
-    if not text[start:line_end].strip():  # the key is a heading: the address is below it, whole
+    if _NOT_BLANK.search(text, start, line_end) is None:  # a heading: the address is below it, whole
         return line_end + 1
     if key in _PROSE_ADDRESS_KEYS and not _DIGITS.search(text, start, line_end):
         below = _CONTINUATION.match(text, line_end + 1)
@@ -379,8 +380,7 @@ def _prose_value(text: str, start: int, kind: str, key: str) -> Found | None:
     if kind == "ADDRESS":
         if start >= len(text) or not (text[start].isupper() or text[start].isdigit()):
             return None
-        line_end = text.find("\n", start)
-        line_end = len(text) if line_end == -1 else line_end
+        line_end = line_index(text).end(start)
         stop = _SENTENCE_END.search(text, start, line_end)
         return _found(text, start, _continued(text, line_end) if stop is None else stop.start(), kind, key)
     m = (_PHONE_VALUE if kind != "SSN" else _IDENTITY_VALUE).match(text, start)
@@ -419,15 +419,39 @@ def _is_header_cell(text: str, line_start: int, start: int, end: int) -> bool:
     """Whether the key fills a cell of a delimited header line (two delimiters at least)."""
     if text[end : end + 1] not in _CELL_END:  # the common case, a key followed by its value
         return False
-    line_end = text.find("\n", end)
-    line = text[line_start : len(text) if line_end == -1 else line_end]
-    delimiter = _delimiter(line)
-    if line.count(delimiter) < 2:
+    line_end = line_index(text).end(end)
+    delimiter, count = _line_delimiter(text, line_start, line_end)
+    if count < 2:
         return False
     padding = " \t\"'".replace(delimiter, "")  # a tab is padding, unless it is the delimiter (TSV)
-    before = text[line_start:start].rstrip(padding)
-    after = line[end - line_start :].lstrip(padding)
-    return (not before or before.endswith(delimiter)) and (not after or after.startswith(delimiter))
+    # The characters next to the cell, past its padding, read in place: copying the line's ends was
+    # quadratic on one long line.
+    before = start
+    while before > line_start and text[before - 1] in padding:
+        before -= 1
+    after = end
+    while after < line_end and text[after] in padding:
+        after += 1
+    return (before == line_start or text[before - 1] == delimiter) and (
+        after == line_end or text[after] == delimiter
+    )
+
+
+_last_delimiter: tuple[str, int, int, tuple[str, int]] | None = None
+
+
+def _line_delimiter(text: str, line_start: int, line_end: int) -> tuple[str, int]:
+    """The delimiter of text[line_start:line_end] (a line) and how often it occurs there; the last line's
+    answer is kept, as the keys of one line ask in turn (counting a long line per key was quadratic)."""
+    global _last_delimiter
+    last = _last_delimiter
+    if last is not None and last[0] is text and last[1:3] == (line_start, line_end):
+        return last[3]
+    line = text[line_start:line_end]
+    delimiter = _delimiter(line)
+    answer = (delimiter, line.count(delimiter))
+    _last_delimiter = (text, line_start, line_end, answer)
+    return answer
 
 
 def _columns(text: str, line_start: int) -> Iterator[Found]:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import hyperscan
 
+from level5.safety.lines import line_index
+
 
 @dataclass(frozen=True)
 class Trigger:
@@ -192,4 +194,5 @@ def _windows(text: str, spans: list[tuple[int, int]], width: int) -> list[tuple[
     """Hits of a trigger whose starts are not tracked: `width` before their end, or their line's start."""
     if width:
         return sorted((max(0, end - width), end) for _, end in spans)
-    return sorted((text.rfind("\n", 0, end - 1) + 1, end) for _, end in spans)
+    line_start = line_index(text).start
+    return sorted((line_start(end - 1), end) for _, end in spans)

@@ -58,6 +58,7 @@ from pydantic import BaseModel
 from stdnum import casrn
 
 from level5.safety import fields, identity, letters, positional, scripts
+from level5.safety.lines import NEAR, line_index
 from level5.safety.placeholders import PLACEHOLDER
 from level5.safety.prefilter import Hits, Literals, Prefilter, Trigger, Words
 
@@ -146,18 +147,21 @@ def _matches(
     # The last search (from, to, its leftmost match): no match starts between `from` and that match, so
     # a later trigger whose search would start in between gets the same answer without searching again.
     known: tuple[int, int, re.Match[str] | None] = (-1, -1, None)
+    # A line's end is searched for near the hit, else found by bisection: a search to the next newline
+    # per hit was quadratic on one long line. (Inlined: ``LineIndex.end``'s first step, per hit.)
+    find, line_end = text.find, line_index(text).end
     for start, end in spans:
         if end <= last:
             continue
-        if lines == 0:  # the common case, without the loop
-            stop = text.find("\n", end)
+        if lines < 0:
+            stop = len(text)
         else:
-            stop = end - 1
-            for _ in range(lines + 1 if lines >= 0 else 0):
-                stop = text.find("\n", stop + 1)
-                if stop == -1:
+            stop = find("\n", end, end + NEAR)
+            stop = line_end(end) if stop < 0 else stop
+            for _ in range(lines) if lines else ():  # the common case (0) without the loop
+                if stop >= len(text):
                     break
-        stop = len(text) if stop == -1 or lines < 0 else stop
+                stop = line_end(stop + 1)
         pos = last if last > start - back else start - back
         if known[1] == stop and known[0] <= pos and (known[2] is None or pos <= known[2].start()):
             m = known[2]
@@ -321,6 +325,8 @@ _HASH_LABEL = re.compile(
     r"etag|integrity|fingerprint|object|tree|parent|oid)\b[^\n]{0,24}$"
 )
 _SHA_SUM_LINE = re.compile(r"^ [ *]\S")
+# The longest _HASH_LABEL match: its longest word ("fingerprint", 11) and 24 characters after it.
+_HASH_LABEL_REACH = 40
 
 
 # One alternation, one pass over the text: group i+1 is the i-th shape.
@@ -587,7 +593,8 @@ def _high_entropy(text: str, hits: Hits) -> Iterator[Span]:
         if not wordy and shannon_entropy(token) >= threshold:
             yield Span(m.start(), m.end(), "HIGH_ENTROPY", 20)
     for m in _matches(_HEXISH, text, hits["hexish"]):
-        line_start = text.rfind("\n", 0, m.start()) + 1
+        # The label is at most _HASH_LABEL_REACH characters before the hash, on its line.
+        line_start = _line_start(text, m.start(), _HASH_LABEL_REACH)
         labelled = _HASH_LABEL.search(text[line_start : m.start()]) or _SHA_SUM_LINE.match(
             text[m.end() : m.end() + 3]
         )
@@ -864,7 +871,7 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
     line_end = -1
     for start, _ in hits["csv_header"]:
         if start > line_end:
-            line_start, line_end = text.rfind("\n", 0, start) + 1, _line_end(text, start)
+            line_start, line_end = line_index(text).start(start), _line_end(text, start)
             found += _csv_people(text, line_start, line_end)
     yield from (span for span in found if span is not None)
 
@@ -893,8 +900,14 @@ def _csv_people(text: str, line_start: int, line_end: int) -> Iterator[Span | No
 
 
 def _line_end(text: str, start: int) -> int:
-    end = text.find("\n", start)
-    return len(text) if end == -1 else end
+    return line_index(text).end(start)
+
+
+def _line_start(text: str, pos: int, reach: int) -> int:
+    """Where the line holding `pos` starts, or `reach` characters before `pos` when it starts earlier
+    (for a look-behind that a pattern's longest match bounds): a bounded ``rfind``."""
+    lowest = max(0, pos - reach)
+    return text.rfind("\n", lowest, pos) + 1 or lowest
 
 
 _ADDRESS_LABEL = _Caseless(
@@ -1005,8 +1018,8 @@ def _addresses(text: str, hits: Hits) -> Iterator[Span]:
             if _postcode_in(text, start, end) or cursor >= len(text):
                 break
             cursor = _line_end(text, cursor + 1)
-            line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
-            if not line.strip() or len(line) > 48:
+            line = _short_line(text, cursor)
+            if line is None:
                 break
             if _postcode_line(line):
                 end = cursor
@@ -1019,7 +1032,7 @@ def _addresses(text: str, hits: Hits) -> Iterator[Span]:
     for start, _ in hits["street"]:
         if start <= line_end:
             continue
-        line_start, line_end = text.rfind("\n", 0, start) + 1, _line_end(text, start)
+        line_start, line_end = line_index(text).start(start), _line_end(text, start)
         yield from _streets(text, line_start, line_end)
     for m in _matches(_STREET_POSTCODE, text, hits["street_postcode"], back=80, lines=1):
         yield Span(m.start(), len(m.group().rstrip(" \t.")) + m.start(), "ADDRESS", 40)
@@ -1037,29 +1050,37 @@ def _postcode_after(text: str, start: int) -> int | None:
     """End of the postcode line that ends an address: the rest of this line, or one of the next two
     short lines (a town line may come between)."""
     end = _line_end(text, start)
-    if _postcode_line(text[start:end]):
+    if _postcode_in(text, start, end):
         return end
     for _ in range(2):
         if end >= len(text):
             return None
         end = _line_end(text, end + 1)
-        line = text[text.rfind("\n", 0, end) + 1 : end]
-        if not line.strip() or len(line) > 48:
+        line = _short_line(text, end)
+        if line is None:
             return None
         if _postcode_line(line):
             return end - len(line) + len(line.rstrip(" \t\"',"))
     return None
 
 
+def _short_line(text: str, end: int) -> str | None:
+    """The line that ends at `end` when it is neither blank nor longer than 48 characters (a line of an
+    address below its label), copied only then."""
+    start = line_index(text).start(end)
+    line = text[start:end] if end - start <= 48 else ""
+    return line if line.strip() else None
+
+
 def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
     for m in _STREET.finditer(text, line_start, line_end):
         end = m.end()
         # The rest of the street line, then the postcode and town on the same or the next line.
-        if _postcode_line(text[end:line_end]):
+        if _postcode_in(text, end, line_end):
             end = line_end
         elif line_end < len(text):
             next_end = _line_end(text, line_end + 1)
-            if _postcode_line(text[line_end + 1 : next_end]):
+            if _postcode_in(text, line_end + 1, next_end):
                 end = next_end
         yield Span(m.start(), end, "ADDRESS", 40)
 

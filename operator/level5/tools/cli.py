@@ -36,6 +36,7 @@ from level5.tools.safety_eval import (
     injection_figures,
     injection_rates,
     injection_speed,
+    one_line_text,
     redaction_figures,
     redaction_growth,
     redaction_rates,
@@ -117,7 +118,8 @@ def _print_layers_1_and_5() -> None:
     redaction = redaction_speed()
     print(
         f"speed: redaction {redaction.wall:.1f} MB/s ({redaction.cpu:.1f} MB per CPU-second; 4x the text "
-        f"took {redaction_growth():.1f}x the time), injection {injection_speed():.0f} checks/s"
+        f"took {redaction_growth():.1f}x the time, {redaction_growth(text_of=one_line_text):.1f}x as one "
+        f"long line), injection {injection_speed():.0f} checks/s"
     )
 
 
