@@ -129,11 +129,12 @@ corpora: venv ## Regenerate the generated corpora (tests/corpora/redaction) and 
 eval-safety: venv ## Print the safety layers' detection and false-positive rates on the corpora
 	$(VENV)/bin/level5 eval-safety
 
-eval-classifier: venv model ## Layer 1 on the corpus halves in SPLITS (default heldout7), without and with a classifier endpoint: CLASSIFIER_URL and CLASSIFIER_MODEL, or the local model (started and stopped on port 18093)
+eval-classifier: venv ## Layer 1 on the corpus halves in SPLITS (default heldout7), without and with a classifier endpoint: CLASSIFIER_URL and CLASSIFIER_MODEL, or the local model (started and stopped on port 18093)
+	@# The local model is installed only when it is the classifier (a given URL needs none of its 1.1 GB).
 	@if [ -n "$(CLASSIFIER_URL)" ]; then \
 		$(VENV)/bin/level5 eval-classifier --url "$(CLASSIFIER_URL)" --model "$(CLASSIFIER_MODEL)" --splits "$(SPLITS)"; \
 	else \
-		bash $(CLUSTER)/local-model.sh up 127.0.0.1 18093 >/dev/null && \
+		$(MAKE) -s model && bash $(CLUSTER)/local-model.sh up 127.0.0.1 18093 >/dev/null && \
 		trap 'bash $(CLUSTER)/local-model.sh down 18093 >/dev/null' EXIT && \
 		$(VENV)/bin/level5 eval-classifier --url "$$(bash $(CLUSTER)/local-model.sh url 127.0.0.1 18093)" \
 			--model "$$(bash $(CLUSTER)/local-model.sh name)" --splits "$(SPLITS)"; \
