@@ -135,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--probe-in-gate", action="store_true", help="probe isolation while the job arrives (streamed cold pods)"
     )
+    # Not read here: the node's system-call monitor names the container by it (gVisor's container/start point
+    # carries the container's arguments), so the operator finds its summary without the kubelet's report.
+    parser.add_argument("--run-key", help="the run's key for the system-call monitor (streamed cold pods)")
     args = parser.parse_args(argv)
     if args.mode == "program":
         return serve_program(args.report, args.policy_runner, args.probe_in_gate)

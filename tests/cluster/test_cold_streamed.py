@@ -41,9 +41,10 @@ from level5.core.layout import PROGRAM_CONTAINER
 from level5.core.wakeups import Wakeups
 from level5.kube.sandboxes import SandboxLauncher
 from level5.observability.monitoring import syscall_record
-from level5.observability.syscalls import SyscallMonitorClient
+from level5.observability.syscalls import SyscallMonitorClient, container_id_of
 from level5.sandbox.manifests import TaskRef, is_streamed, sandbox_pod_name, streamed_pod
-from level5.sandbox.outcome import PodOutcome
+from level5.sandbox.outcome import PodOutcome, container_status, run_key_of
+from level5.sandbox.syscall_summary import SyscallSummary
 
 pytestmark = pytest.mark.cluster
 
@@ -56,7 +57,9 @@ Runs = dict[str, tuple[str, PodOutcome, PodOutcome]]
 def cold_pod(namespace: str, attempt: str) -> dict[str, Any]:
     """A streamed cold pod exactly as the launcher builds it; with the policy bypassed unless policed."""
     task = TaskRef(name=attempt.replace("_", "-")[:40], namespace=namespace, uid=unique_name("uid"))
-    pod = streamed_pod(task, spec(), sandbox_pod_name(task, 1), 1, CONFIG, unique_name("nonce"))
+    pod = streamed_pod(
+        task, spec(), sandbox_pod_name(task, 1), 1, CONFIG, unique_name("nonce"), unique_name("key")
+    )
     del pod["metadata"]["ownerReferences"]  # no AgentTask here; an absent owner would collect the pod
     if not attempt.startswith(POLICED):
         program = next(c for c in pod["spec"]["containers"] if c["name"] == PROGRAM_CONTAINER)
@@ -168,3 +171,23 @@ def test_the_syscall_monitor_observes_cold_streamed_runs(runs: Runs) -> None:
     assert records[f"{POLICED}honest"].anomalies == [], records[f"{POLICED}honest"]
     kinds = {a.split(":", 1)[0] for a in records[f"{UNPOLICED}misbehaving"].anomalies}
     assert {"ProcessStart", "Connect"} <= kinds, records[f"{UNPOLICED}misbehaving"].anomalies
+
+
+def test_the_syscall_monitor_finds_a_streamed_run_by_its_run_key(runs: Runs, cold_namespace: str) -> None:
+    """A streamed run's summary is asked for by the pod's run key as soon as its result is in (the kubelet
+    may report the program container's id up to a second later): the key names the program's container, and
+    its summary is the one its container id gives."""
+    pod = json.loads(
+        kubectl("get", "pod", runs[f"{UNPOLICED}misbehaving"][0], "-n", cold_namespace, "-o", "json")
+    )
+    key, host = run_key_of(pod), pod["status"]["hostIP"]
+    container_id = str((container_status(pod, PROGRAM_CONTAINER) or {})["containerID"])
+
+    async def by_key_and_by_id() -> tuple[SyscallSummary | None, SyscallSummary | None]:
+        async with SyscallMonitorClient(f"http://{{hostIP}}:{MONITOR_PORT}") as monitor:
+            assert key is not None
+            return await monitor.run_summary(host, key), await monitor.summary(host, container_id)
+
+    by_key, by_id = asyncio.run(by_key_and_by_id())
+    assert by_key is not None and by_key.container_id == container_id_of(container_id), by_key
+    assert by_key == by_id and by_key.connect_count > 0  # the misbehaving program's connection is in it

@@ -8,11 +8,13 @@ from typing import Any
 from level5.api.spec import AgentTaskSpec
 from level5.core.config import OperatorConfig
 from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER
+from level5.observability.syscalls import run_key
 from level5.safety.runtime_policy import policy_document
 from level5.sandbox.manifests import (
     CHECKS_CPU_REQUEST,
     NONCE_ANNOTATION,
     PROBE_IN_GATE,
+    RUN_KEY_ANNOTATION,
     WARM_RUNNER_PATH,
     TaskRef,
     checks_document,
@@ -29,10 +31,12 @@ from level5.sandbox.outcome import (
     is_finished,
     is_scheduled,
     may_start_soon,
+    monitor_can_find,
     pod_failure,
     program_ended,
     program_reported,
     report_awaited,
+    run_key_of,
 )
 
 TASK = TaskRef(name="a" * 80, namespace="team", uid="0b6e-uid")
@@ -232,7 +236,7 @@ def test_the_streamed_cold_pod_has_the_cold_pods_lockdown_and_the_tasks_own_limi
     )
     config = OperatorConfig(sandbox_image="img:1")
     cold = sandbox_pod(task, task_spec, "t-1-abc", 1, config)
-    streamed = streamed_pod(task, task_spec, "t-1-abc", 1, config, "n0nce")
+    streamed = streamed_pod(task, task_spec, "t-1-abc", 1, config, "n0nce", "k3y")
     assert is_streamed(streamed) and not is_streamed(cold) and streams_cold(task_spec, "team", config)
     assert {k: v for k, v in streamed["spec"].items() if k not in ("containers", "volumes")} == {
         k: v for k, v in cold["spec"].items() if k not in ("initContainers", "containers", "volumes")
@@ -240,6 +244,7 @@ def test_the_streamed_cold_pod_has_the_cold_pods_lockdown_and_the_tasks_own_limi
     assert streamed["metadata"]["labels"] == cold["metadata"]["labels"]  # the deny-all policy selects it
     assert streamed["metadata"]["ownerReferences"] == cold["metadata"]["ownerReferences"]
     assert streamed["metadata"]["annotations"][NONCE_ANNOTATION] == "n0nce"
+    assert run_key_of(streamed) == "k3y" and run_key_of(cold) is None
     checks, program = streamed["spec"]["containers"]  # the kubelet starts them in order: the checks first
     assert (checks["name"], program["name"]) == (CHECKS_CONTAINER, PROGRAM_CONTAINER)
     cold_program, cold_checks = cold["spec"]["initContainers"][0], cold["spec"]["containers"][0]
@@ -252,7 +257,9 @@ def test_the_streamed_cold_pod_has_the_cold_pods_lockdown_and_the_tasks_own_limi
     assert all(c["stdin"] and c["stdinOnce"] and "startupProbe" not in c for c in (program, checks))
     assert all(c["command"][:3] == ["python3", "-I", WARM_RUNNER_PATH] for c in (program, checks))
     # Nobody waits for a streamed pod to be Ready: its program probes isolation while the job arrives.
-    assert program["command"][-1] == PROBE_IN_GATE and PROBE_IN_GATE not in checks["command"]
+    assert PROBE_IN_GATE in program["command"] and PROBE_IN_GATE not in checks["command"]
+    # The system-call monitor names the program's container by the run key it was started with.
+    assert run_key(program["command"]) == "k3y" and run_key(checks["command"]) is None
     mounts = {m["mountPath"]: m for m in checks["volumeMounts"]}
     assert mounts["/output"]["readOnly"] and mounts["/report"]["readOnly"] and mounts["/data"]["readOnly"]
     assert "/checks" not in {m["mountPath"] for m in program["volumeMounts"]}
@@ -306,10 +313,18 @@ def test_a_streamed_run_waits_for_the_report_it_needs_and_only_that() -> None:
 
     unreported = pod(None)
     running = pod({"containerID": "containerd://abc", "state": {"running": {}}})
-    # A run that ended well: only a monitored one waits, and only until the program container has an id.
+    # A run that ended well: only a monitored one waits, and only until the monitor can be asked: the node
+    # is known and the program container has an id, or the pod has a run key the monitor knows it by.
     assert report_awaited(unreported, lost_runner=False, monitored=False) is None
-    assert report_awaited(unreported, lost_runner=False, monitored=True) is program_reported
+    assert report_awaited(unreported, lost_runner=False, monitored=True) is monitor_can_find
+    assert report_awaited(running, lost_runner=False, monitored=True) is monitor_can_find  # node unknown
+    running["status"]["hostIP"] = "10.0.0.1"
     assert report_awaited(running, lost_runner=False, monitored=True) is None
+    keyed = {**pod(None), "metadata": {"annotations": {RUN_KEY_ANNOTATION: "k3y"}}}
+    assert report_awaited(keyed, lost_runner=False, monitored=True) is monitor_can_find  # node unknown
+    keyed["status"]["hostIP"] = "10.0.0.1"
+    assert program_reported(running) and not program_reported(keyed)
+    assert report_awaited(keyed, lost_runner=False, monitored=True) is None  # no wait for the kubelet
     # A run that lost its runner waits for the program container's end, even when another container's
     # failure is reported first (a program that fills the memory at once can keep the checks from starting).
     checks_failed = pod(

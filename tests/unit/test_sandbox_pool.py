@@ -27,6 +27,7 @@ from level5.sandbox.pool import (
     pool_pod_name,
     program_job,
 )
+from level5.sandbox.syscall_summary import RUN_KEY_FLAG
 
 WARM = Path(__file__).resolve().parents[2] / "sandbox-image" / "warm.py"
 CONFIG = OperatorConfig(sandbox_image="img:1")
@@ -151,6 +152,7 @@ def test_constants_shared_with_the_warm_runner() -> None:
     text = WARM.read_text()
     assert f'DONE_PREFIX = "{DONE_PREFIX}"' in text
     assert f'"{PROBE_IN_GATE}", action="store_true"' in text  # the streamed cold pod's program flag
+    assert f'parser.add_argument("{RUN_KEY_FLAG}",' in text  # and the run key it is started with
     assert READY_FILE == "/tmp/level5/isolated" and 'READY_FILE = runner.WORK_DIR / "isolated"' in text
 
 

@@ -33,9 +33,10 @@ from level5.observability.syscalls import (
     format_address,
     http_app,
     monitor_base_url,
+    run_key,
     syscall_anomalies,
 )
-from level5.sandbox.syscall_summary import SyscallSummary
+from level5.sandbox.syscall_summary import RUN_KEY_FLAG, SyscallSummary
 from level5.tools.cli import main
 
 DATA = Path(__file__).parent / "data" / "syscall_monitor"
@@ -185,6 +186,23 @@ def test_ttl_and_container_cap() -> None:
     assert store.get("c") is not None
 
 
+def test_a_container_started_with_a_run_key_is_found_by_it() -> None:
+    now = [1000.0]
+    store = SummaryStore(ttl=60, clock=lambda: now[0])
+    warm = ("python3", "-I", "/opt/level5/warm.py", "program", "--report", "/report")
+    store.record(point("p", type=MessageType.CONTAINER_START, argv=(*warm, RUN_KEY_FLAG, "k1")), 0)
+    store.record(point("c", type=MessageType.CONTAINER_START, argv=warm), 0)  # the checks: no key
+    # The program's own processes cannot name a run: only a container's start point does.
+    store.record(point("c", type=MessageType.SENTRY_EXEC, argv=("sh", RUN_KEY_FLAG, "k2")), 0)
+    store.record(point("p"), 0)
+    by_key = store.get_run("k1")
+    assert by_key is not None and by_key.container_id == "p" and by_key == store.get("p")
+    assert by_key.open_count == 1 and store.get_run("k2") is None and store.get_run("p") is None
+    assert run_key(("warm.py", RUN_KEY_FLAG)) is None  # a flag without its value
+    now[0] = 1100
+    assert store.get_run("k1") is None  # expired with its container
+
+
 def test_drops_count_from_the_containers_first_point() -> None:
     store = SummaryStore()
     store.record(point("old"), 0)
@@ -245,6 +263,13 @@ async def test_a_sandbox_sink_over_the_socket_and_the_summary_over_http(
     async with SyscallMonitorClient(url + "/", 5) as client:
         summary = await client.summary("unused", "containerd://" + IDS["spawn_connect"])
         assert await client.summary("unused", IDS["print_ok"]) is None  # 404: nothing from it
+        assert await client.run_summary("unused", "k1") is None  # no container started with it yet
+        monitor.store.record(
+            Point(MessageType.CONTAINER_START, 0, IDS["spawn_connect"], argv=("warm.py", RUN_KEY_FLAG, "k1")),
+            0,
+        )
+        by_key = await client.run_summary("unused", "k1")
+        assert by_key is not None and by_key.container_id == IDS["spawn_connect"]
     assert summary == summarise("spawn_connect").model_copy(
         update={"first_seen": summary.first_seen, "last_seen": summary.last_seen}  # type: ignore[union-attr]
     )

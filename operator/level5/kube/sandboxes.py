@@ -58,6 +58,7 @@ from level5.sandbox.outcome import (
     is_terminal,
     pod_failure,
     report_awaited,
+    run_key_of,
 )
 from level5.sandbox.pool import INTERRUPTED_WARM_RUN, ColdStartReason, WarmClaim, match_pool
 from level5.sandbox.result import MAX_RESULT_BYTES, RunResultError, parse_pod_log
@@ -212,7 +213,9 @@ class SandboxLauncher:
             if code is None or await self._pod_ever_existed(task.namespace, pod_name):
                 return LaunchOutcome.VANISHED
         manifest = (
-            streamed_pod(task, spec, pod_name, iteration, self._config, secrets.token_hex(16))
+            streamed_pod(
+                task, spec, pod_name, iteration, self._config, secrets.token_hex(16), secrets.token_hex(8)
+            )
             if self._streamed is not None and streams_cold(spec, task.namespace, self._config)
             else sandbox_pod(task, spec, pod_name, iteration, self._config)
         )
@@ -366,10 +369,15 @@ class SandboxLauncher:
             return SyscallMonitoring.OFF, None
         status = pod.get("status", {})
         container_id = (container_status(pod, PROGRAM_CONTAINER) or {}).get("containerID")
+        run_key = run_key_of(pod)
         host_ip = status.get("hostIP")
-        if not container_id or not host_ip:
+        if not (container_id or run_key) or not host_ip:
             return SyscallMonitoring.UNAVAILABLE, None
-        summary = await self._monitor.summary(host_ip, container_id)
+        summary = await (
+            self._monitor.summary(host_ip, container_id)
+            if container_id
+            else self._monitor.run_summary(host_ip, str(run_key))
+        )
         return (SyscallMonitoring.OBSERVED if summary else SyscallMonitoring.UNAVAILABLE), summary
 
     async def run_cold(

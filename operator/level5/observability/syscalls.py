@@ -9,7 +9,9 @@ the other end:
   (`SummaryStore`), keyed by the container id in the point's context, which is the CRI container id
   that `containerStatuses[].containerID` shows after "containerd://".
 - `serve` runs it with a small HTTP API (`GET /v1/containers/<id>` → `SyscallSummary` JSON, 404 when
-  unknown; `GET /healthz`), which `level5 syscall-monitor` starts on every gVisor node.
+  unknown; `GET /v1/runs/<run key>`, the same for the container whose `container/start` point carried that
+  run key among its arguments, so a streamed pod's summary is found before the kubelet reports its id;
+  `GET /healthz`), which `level5 syscall-monitor` starts on every gVisor node.
 - `SyscallMonitorClient` is the operator's client, and `syscall_anomalies` the pure judgement of a
   summary against what a run was allowed to do.
 
@@ -28,13 +30,14 @@ import asyncio
 import contextlib
 import errno as errno_names
 import ipaddress
+import itertools
 import logging
 import os
 import posixpath
 import signal
 import socket
 import time
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TextIO, TypeVar
@@ -53,6 +56,7 @@ from level5.observability.syscall_wire import (
     handshake_version,
 )
 from level5.sandbox.syscall_summary import (
+    RUN_KEY_FLAG,
     ConnectRecord,
     DeniedCall,
     ExecRecord,
@@ -336,6 +340,14 @@ def _denied_target(point: Point) -> str:
     return _cut(point.path)
 
 
+def run_key(argv: Sequence[str]) -> str | None:
+    """The run key a container was started with (`RUN_KEY_FLAG <key>` among its arguments), if any."""
+    for flag, value in itertools.pairwise(argv):
+        if flag == RUN_KEY_FLAG:
+            return value
+    return None
+
+
 class SummaryStore:
     """Per-container summaries, dropped `ttl` seconds after a container's latest point, and at most
     `max_containers` of them (the least recently active go first)."""
@@ -348,6 +360,7 @@ class SummaryStore:
     ) -> None:
         self.ttl, self.max_containers, self.clock = ttl, max_containers, clock
         self._trackers: dict[str, _Tracker] = {}  # in order of latest activity, oldest first
+        self._runs: dict[str, str] = {}  # run key -> container id, from the container's start point
 
     def __len__(self) -> int:
         return len(self._trackers)
@@ -363,6 +376,8 @@ class SummaryStore:
         self._trackers[point.container_id] = tracker
         tracker.last_seen = now
         tracker.apply(point)
+        if point.type is MessageType.CONTAINER_START and (key := run_key(point.argv)):
+            self._runs[key] = point.container_id
 
     def note_dropped(self, container_ids: Iterable[str], sandbox_dropped: int) -> None:
         """The sandbox's sink has dropped `sandbox_dropped` points so far."""
@@ -376,10 +391,17 @@ class SummaryStore:
         tracker = self._trackers.get(container_id)
         return None if tracker is None else tracker.summary()
 
+    def get_run(self, key: str) -> SyscallSummary | None:
+        """The summary of the container started with this run key (RUN_KEY_FLAG)."""
+        container_id = self._runs.get(key)
+        return None if container_id is None else self.get(container_id)
+
     def expire(self) -> None:
         cutoff = self.clock() - self.ttl
         for container_id in [c for c, t in self._trackers.items() if t.last_seen < cutoff]:
             del self._trackers[container_id]
+        for key in [k for k, c in self._runs.items() if c not in self._trackers]:
+            del self._runs[key]
 
 
 @dataclass
@@ -517,14 +539,21 @@ class Collector:
 
 
 def http_app(collector: Collector) -> web.Application:
-    """`GET /v1/containers/<id>` (the summary, 404 when unknown) and `GET /healthz`."""
+    """`GET /v1/containers/<id>` (the summary, 404 when unknown), `GET /v1/runs/<run key>` (the same, of the
+    container started with that run key) and `GET /healthz`."""
 
-    async def container(request: web.Request) -> web.Response:
-        collector.drain()
-        summary = collector.store.get(request.match_info["container_id"])
+    def answer(summary: SyscallSummary | None) -> web.Response:
         if summary is None:
             return web.json_response({"error": "no trace points from this container"}, status=404)
         return web.json_response(text=summary.model_dump_json(by_alias=True))
+
+    async def container(request: web.Request) -> web.Response:
+        collector.drain()
+        return answer(collector.store.get(request.match_info["container_id"]))
+
+    async def run(request: web.Request) -> web.Response:
+        collector.drain()
+        return answer(collector.store.get_run(request.match_info["key"]))
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response(
@@ -538,6 +567,7 @@ def http_app(collector: Collector) -> web.Application:
 
     app = web.Application()
     app.router.add_get("/v1/containers/{container_id}", container)
+    app.router.add_get("/v1/runs/{key}", run)
     app.router.add_get("/healthz", healthz)
     return app
 
@@ -598,8 +628,14 @@ class SyscallMonitorClient:
         """The summary of one container, or None when the collector is unreachable, fails or has nothing
         for it (then monitoring was unavailable for that run: say so, never assume it was clean).
         `container_id` may carry the runtime prefix ("containerd://...")."""
-        base_url = monitor_base_url(self.url_template, host_ip)
-        url = f"{base_url.rstrip('/')}/v1/containers/{quote(container_id_of(container_id), safe='')}"
+        return await self._get(host_ip, f"containers/{quote(container_id_of(container_id), safe='')}")
+
+    async def run_summary(self, host_ip: str, key: str) -> SyscallSummary | None:
+        """The summary of the container started with this run key (a streamed pod's program), as `summary`."""
+        return await self._get(host_ip, f"runs/{quote(key, safe='')}")
+
+    async def _get(self, host_ip: str, path: str) -> SyscallSummary | None:
+        url = f"{monitor_base_url(self.url_template, host_ip).rstrip('/')}/v1/{path}"
         try:
             async with self._session.get(url) as response:
                 if response.status != 200:

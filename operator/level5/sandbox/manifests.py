@@ -35,6 +35,7 @@ from level5.core.layout import (
     SHM_DIR,
     TMP_DIR,
 )
+from level5.sandbox.syscall_summary import RUN_KEY_FLAG
 
 Manifest = dict[str, Any]
 
@@ -62,6 +63,10 @@ NONCE_ANNOTATION = "level5.dev/run-nonce"
 """A streamed cold pod's nonce: the program's runner prints it with its DONE line once the program is ended
 and reaped. Kept on the pod (the program has no API access, no token, no network) so that an operator that
 restarted mid-run still tells the runner's true DONE line from a forged one."""
+RUN_KEY_ANNOTATION = "level5.dev/run-key"
+"""A streamed cold pod's run key (random, not secret): its program container is started with it
+(syscall_summary.RUN_KEY_FLAG), so the system-call monitor's summary is found by it as soon as the run is
+over, without waiting for the kubelet to report the container's id."""
 STREAMED_JOB_FILES = (f"{CODE_DIR}/main.py", f"{CODE_DIR}/policy.json")
 """What warm.py writes in the program's container from its job: the system-call monitor expects these writes
 of a streamed run (a ConfigMap-fed cold pod mounts them read-only instead)."""
@@ -372,11 +377,18 @@ def streams_cold(spec: AgentTaskSpec, namespace: str, config: OperatorConfig) ->
 
 
 def streamed_pod(
-    task: TaskRef, spec: AgentTaskSpec, pod_name: str, iteration: int, config: OperatorConfig, nonce: str
+    task: TaskRef,
+    spec: AgentTaskSpec,
+    pod_name: str,
+    iteration: int,
+    config: OperatorConfig,
+    nonce: str,
+    run_key: str,
 ) -> Manifest:
     """The cold pod of one iteration, run the warm way: the same lockdown and two domains as sandbox_pod,
     but both containers start at once and each is handed its one job over an attach stream the operator
-    opens (code to `program`, then, after the runner's DONE line with `nonce`, the checks to `checks`)."""
+    opens (code to `program`, then, after the runner's DONE line with `nonce`, the checks to `checks`). The
+    program's container is started with `run_key`, by which the system-call monitor names it."""
     caps = spec.capabilities
     limits = {"cpu": caps.cpu, "memory": caps.memory, "ephemeral-storage": caps.ephemeral_storage}
     data_volumes, data = reference_data(spec)
@@ -384,7 +396,7 @@ def streamed_pod(
     program = streamed_container(
         PROGRAM_CONTAINER, PROGRAM_UID, image, limits, limits, [*PROGRAM_MOUNTS, *data]
     )
-    program["command"].append(PROBE_IN_GATE)  # nobody waits for this pod to be Ready
+    program["command"] += [PROBE_IN_GATE, RUN_KEY_FLAG, run_key]  # nobody waits for this pod to be Ready
     checks = streamed_container(
         CHECKS_CONTAINER, SANDBOX_UID, image, {**limits, "cpu": CHECKS_CPU_REQUEST}, limits,
         [*CHECKS_MOUNTS, *data],
@@ -396,7 +408,9 @@ def streamed_pod(
     # level5.kube.streamed), and a program that filled the sandbox's memory before the checks container
     # started would keep it from starting (the run would fail as the checks' StartError, not as OOMKilled).
     pod_spec["containers"] = [checks, program]
-    return _iteration_pod(task, pod_name, iteration, pod_spec, {NONCE_ANNOTATION: nonce})
+    return _iteration_pod(
+        task, pod_name, iteration, pod_spec, {NONCE_ANNOTATION: nonce, RUN_KEY_ANNOTATION: run_key}
+    )
 
 
 def is_streamed(pod: dict[str, Any]) -> bool:

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from level5.api.status import SyscallMonitoring, Termination
 from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER
+from level5.sandbox.manifests import RUN_KEY_ANNOTATION
 from level5.sandbox.result import RunResult
 from level5.sandbox.syscall_summary import SyscallSummary
 
@@ -127,6 +128,23 @@ def program_reported(pod: Pod) -> bool:
     return is_terminal(pod) or bool((container_status(pod, PROGRAM_CONTAINER) or {}).get("containerID"))
 
 
+def run_key_of(pod: Pod) -> str | None:
+    """A streamed pod's run key (manifests.RUN_KEY_ANNOTATION), by which the system-call monitor names its
+    program's container; None for another pod."""
+    key = ((pod.get("metadata") or {}).get("annotations") or {}).get(RUN_KEY_ANNOTATION)
+    return str(key) if key else None
+
+
+def monitor_can_find(pod: Pod) -> bool:
+    """The system-call monitor's summary of the program can be asked for: the pod's node is known, and the
+    kubelet has reported the program's container id or the pod carries a run key (or the pod has ended)."""
+    if is_terminal(pod):
+        return True
+    return bool((pod.get("status") or {}).get("hostIP")) and (
+        program_reported(pod) or run_key_of(pod) is not None
+    )
+
+
 def report_awaited(pod: Pod | None, lost_runner: bool, monitored: bool) -> Callable[[Pod], bool] | None:
     """What a streamed run waits for the kubelet to report once its stream is done, if anything. The stream
     ends as soon as the runner dies, a status update before the kubelet says why (OOMKilled, an exit code): a
@@ -134,15 +152,16 @@ def report_awaited(pod: Pod | None, lost_runner: bool, monitored: bool) -> Calla
     effect (another container's failure may be reported first: a program that fills the sandbox's memory at
     once can keep the checks container from starting). A run that ended well may be over before the kubelet
     has reported the program container at all (it is attached to as soon as it runs); the system-call
-    monitor's summary is looked up by that container's id, so a `monitored` run waits for it."""
+    monitor's summary is looked up by that container's id, or by the pod's run key: a `monitored` run of a
+    pod without a key waits for the id (up to a second: the kubelet's relist)."""
     if pod is None or is_terminal(pod):
         return None
     if lost_runner:
         if program_ended(pod) or (pod_failure(pod) or "").startswith(SANDBOX_START_FAILED):
             return None  # it says why already
         return program_ended
-    if monitored and not program_reported(pod):
-        return program_reported
+    if monitored and not monitor_can_find(pod):
+        return monitor_can_find
     return None
 
 

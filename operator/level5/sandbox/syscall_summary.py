@@ -6,6 +6,11 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+RUN_KEY_FLAG = "--run-key"
+"""The argument of a streamed pod's program runner (sandbox-image/warm.py) that carries its run key: gVisor's
+`container/start` point reports the container's arguments, so the collector can name the container by the
+key the operator gave the pod, before the kubelet has reported the container's id (up to a second later)."""
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
