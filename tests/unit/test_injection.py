@@ -111,7 +111,8 @@ def test_corpora_are_split_by_family() -> None:
     names its ``technique``) into tuning7e and heldout7e (1,022 and 469 with rounds 1 to 6). Round 7, blind
     (2026-12-01, a fourth outside evaluator) split its own techniques into tuning7 and heldout7 (198 attacks
     and 61 benign texts more). Round 8, blind (2026-12-01, a fifth outside evaluator) did the same into
-    tuning8 and heldout8 (188 attacks and 62 benign texts more)."""
+    tuning8 and heldout8 (188 attacks and 62 benign texts more), and round 9, blind (2026-12-01, a sixth
+    outside evaluator) into tuning9 and heldout9 (202 attacks and 60 benign texts more)."""
     figures = injection_figures()
     splits: dict[str, set[str]] = {}
     for f in figures:
@@ -119,13 +120,24 @@ def test_corpora_are_split_by_family() -> None:
     rounds = ({"tuning", "heldout", "heldout2"}, {"tuning3", "heldout3"})
     for name, found in splits.items():
         earlier = found - {"heldout4", "tuning5", "heldout5", "heldout6", "tuning6e", "heldout6e"}
-        earlier -= {"tuning7", "heldout7", "tuning7e", "heldout7e", "tuning8", "heldout8"}
+        earlier -= {
+            "tuning7",
+            "heldout7",
+            "tuning7e",
+            "heldout7e",
+            "tuning8",
+            "heldout8",
+            "tuning9",
+            "heldout9",
+        }
         assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
     assert sum(f.total for f in figures if f.measure == "detected") >= 1101 + 119
     round7 = [{f.name for f in figures if f.split == half} for half in ("tuning7", "heldout7")]
     assert round7[0] == round7[1] == set(splits), round7
     round8 = [{f.name for f in figures if f.split == half} for half in ("tuning8", "heldout8")]
     assert round8[0] == round8[1] == set(splits), round8
+    round9 = [{f.name for f in figures if f.split == half} for half in ("tuning9", "heldout9")]
+    assert round9[0] == round9[1] == set(splits), round9
     assert {f.name for f in figures if f.split == "heldout6e"} == {"other_languages", "benign_goal"}
     assert {f.name for f in figures if f.split == "tuning7e"} == {
         f.name for f in figures if f.split == "heldout7e"
@@ -415,15 +427,16 @@ def test_round_7_halves_split_whole_techniques() -> None:
     assert all(len(found) == 1 for found in halves.values()), halves
 
 
-def test_round_8_halves_split_whole_techniques() -> None:
-    """The blind round 8 puts each technique, benign ones included, wholly in tuning8 or heldout8
-    (tests/corpora/round8_techniques.md lists them), two or three rows each."""
+@pytest.mark.parametrize("round_", [8, 9])
+def test_blind_rounds_split_whole_techniques(round_: int) -> None:
+    """The blind rounds 8 and 9 put each technique, benign ones included, wholly in their tuning or held-out
+    half (tests/corpora/round8_techniques.md and round9_techniques.md list them), two or three rows each."""
     halves: dict[str, set[str]] = {}
     rows: dict[str, int] = {}
     for name in ("attacks.jsonl", "benign.jsonl"):
         for line in (DEFAULT_CORPORA / "injection" / name).read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
-            if row["split"] in {"tuning8", "heldout8"}:
+            if row["split"] in {f"tuning{round_}", f"heldout{round_}"}:
                 key = f"{row['family']}: {row['technique']}"
                 halves.setdefault(key, set()).add(row["split"])
                 rows[key] = rows.get(key, 0) + 1
