@@ -194,11 +194,14 @@ def task_key(task_uid: str, operator_secret: bytes = b"") -> bytes:
 
 def luhn_ok(digits: str) -> bool:
     """Luhn checksum of a digit string (payment cards)."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
+    # Every second digit from the right is doubled (its digits summed: _LUHN_DOUBLED), the others taken
+    # as they are: two slices and two sums, a third of the time of a loop over the digits.
+    doubled = sum(_LUHN_DOUBLED[int(ch)] for ch in digits[-2::-2])
+    return (sum(map(int, digits[-1::-2])) + doubled) % 10 == 0
+
+
+_LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+"""A digit doubled, less 9 when that makes two digits."""
 
 
 _IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
@@ -775,6 +778,10 @@ def _name_at(
     text: str, start: int, min_words: int, priority: int = 35, limit: int | None = None
 ) -> Span | None:
     """The person's name at `start` (within `limit`: a cell's end), of `min_words` words at least."""
+    # Most labels are followed by no name; a name's first character is a word character (``_NAME_WORD``),
+    # and every word character but "_" is alphanumeric: anything else is a no without the search.
+    if not text[start : start + 1].isalnum():
+        return None
     name = text[start : _name_end(text, start, limit)].rstrip(".,")
     if name.endswith("'") and text[start - 1 : start] == "'":
         name = name[:-1]  # the closing quote of a quoted name, not an apostrophe of it
