@@ -42,6 +42,7 @@ and one sweep. The time is linear in the input.
 from __future__ import annotations
 
 import bisect
+import gc
 import hashlib
 import hmac
 import ipaddress
@@ -1372,6 +1373,19 @@ class Redactor:
 
     def redact(self, text: str) -> Redaction:
         """The text with every detected value replaced, and the number replaced per type."""
+        # A megabyte makes about 100,000 small objects (trigger hits, matches, spans) that live until the
+        # redaction ends and hold no reference cycles (reference counting frees them). Each burst of
+        # allocations set off the cyclic collector, which walked them all again: a tenth of the time.
+        # It is paused for the call (and left as it was: paused stays paused).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._redact(text)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _redact(self, text: str) -> Redaction:
         kept = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)] if "[" in text else []
         hits = _PREFILTER.scan(text)
         spans = [s for detect in DETECTORS for s in detect(text, hits)]
