@@ -884,20 +884,31 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_DISPLAY_NAME, text, hits["display_name"], back=80):
         found.append(_name_at(text, m.start(), 2))
     line_end = -1
+    # Program output repeats its header lines (a table printed per request): each is read once per text.
+    headers: dict[str, tuple[str, frozenset[int]]] = {}
     for start, _ in hits["csv_header"]:
         if start > line_end:
             line_start, line_end = line_index(text).start(start), _line_end(text, start)
-            found += _csv_people(text, line_start, line_end)
+            line = text[line_start:line_end]
+            header = headers.get(line)
+            if header is None:
+                header = headers[line] = _role_columns(line)
+            found += _csv_people(text, line_end, *header)
     yield from (span for span in found if span is not None)
 
 
-def _csv_people(text: str, line_start: int, line_end: int) -> Iterator[Span | None]:
-    """The cells below a header line whose column names a person's role, until a blank line."""
-    line = text[line_start:line_end]
+def _role_columns(line: str) -> tuple[str, frozenset[int]]:
+    """A header line's delimiter and the columns that name a person's role (none: not a header)."""
     delimiter = max(",;\t|", key=line.count)
     cells = line.split(delimiter)
-    columns = {i for i, cell in enumerate(cells) if _ROLE_COLUMN.fullmatch(cell.lower())}
-    if not columns or len(cells) < 2:
+    columns = frozenset(i for i, cell in enumerate(cells) if _ROLE_COLUMN.fullmatch(cell.lower()))
+    return delimiter, columns if len(cells) >= 2 else frozenset()
+
+
+def _csv_people(text: str, line_end: int, delimiter: str, columns: frozenset[int]) -> Iterator[Span | None]:
+    """The cells below a header line (ending at `line_end`) in the columns that name a person's role
+    (`_role_columns`), until a blank line."""
+    if not columns:
         return
     cursor = line_end + 1
     while cursor < len(text) and text[cursor] != "\n":
