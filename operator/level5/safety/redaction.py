@@ -36,7 +36,9 @@ found by context, and a second opinion can come from a model endpoint (layer 1's
 
 Speed: each detector is one regular-expression pass over the text that yields candidates; only
 candidates are validated (checksums, libphonenumber, ``ipaddress``); overlaps are resolved by one sort
-and one sweep. The time is linear in the input.
+and one sweep. The time is linear in the input. Verdicts that are pure functions of a string (a phone
+candidate, an identity number after its label, a CSV header's columns) are kept rather than asked again,
+and the cyclic garbage collector is paused while a text is redacted (``Redactor.redact``).
 """
 
 from __future__ import annotations
