@@ -1389,7 +1389,10 @@ class Redactor:
         # A megabyte makes about 100,000 small objects (trigger hits, matches, spans) that live until the
         # redaction ends and hold no reference cycles (reference counting frees them). Each burst of
         # allocations set off the cyclic collector, which walked them all again: a tenth of the time.
-        # It is paused for the call (and left as it was: paused stays paused).
+        # It is paused for the call (and left as it was: paused stays paused). The switch is process-wide:
+        # while a redaction runs in a worker thread (guards.py), the young collections that
+        # core/collector.py leaves automatic wait for the loop too; cycles made meanwhile are collected by
+        # the first one after the call, and the paced full collections (gc.collect) run regardless.
         collecting = gc.isenabled()
         gc.disable()
         try:
