@@ -511,3 +511,40 @@ def test_unrepeated_text_is_the_mixed_text_with_new_digits() -> None:
     numbered = [line for line in text.split("\n") if re.search(r"\d{3}", line)]
     assert len(set(numbered)) > 0.99 * len(numbered)
     assert len(set(line for line in mixed.split("\n") if re.search(r"\d{3}", line))) < 0.5 * len(numbered)
+
+
+def test_luhn_by_slices_agrees_with_the_digit_loop() -> None:
+    """luhn_ok sums two slices; the textbook loop over the digits from the right gives the same answer."""
+    import random
+
+    def digit_loop(digits: str) -> bool:
+        total = 0
+        for i, ch in enumerate(reversed(digits)):
+            doubled = int(ch) * (2 if i % 2 else 1)
+            total += doubled - 9 if doubled > 9 else doubled
+        return total % 10 == 0
+
+    rng = random.Random(25)
+    numbers = ["", "0", "79927398713", "4111111111111111", "\u0664\u0661\u0661\u0661"]
+    numbers += ["".join(rng.choice("0123456789") for _ in range(rng.randrange(1, 20))) for _ in range(20_000)]
+    answers = [luhn_ok(n) for n in numbers]
+    assert answers == [digit_loop(n) for n in numbers]
+    assert 1_500 < sum(answers) < 2_600  # about one in ten passes
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_redaction_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
+    """The cyclic collector is paused during a redaction and then restored: on when it was on, still off
+    when the caller had paused it, also when the redaction raises."""
+    import gc
+
+    redactor = Redactor(b"k")
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert redactor.redact("call +44 20 7946 0000").counts == {"PHONE": 1}
+        assert gc.isenabled() is enabled
+        with pytest.raises(TypeError):
+            redactor.redact(None)  # type: ignore[arg-type]
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
