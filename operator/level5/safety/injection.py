@@ -140,8 +140,9 @@ def _f(category: str, weight: float, pattern: str, needs: tuple[str, ...] = ()) 
 
 # Up to four filler words between the parts of a phrase; not a count in brackets ("ignore (9), rules").
 _W = r"(?:\s+(?!\()\S+){0,4}?"
-# Whole words only ("orders" yes, "order_date" and "reorder" no).
-_OBJECTS = r"(?:instructions?|rules?|directives?|prompts?|guidelines?|constraints?|guardrails?|polic(?:y|ies)|programming|orders?|commands?|context|messages?|restrictions?|guidance|tasks?)\b"  # noqa: E501
+# Whole words only ("orders" yes, "order_date" and "reorder" no); "order" in the singular is a purchase
+# ("override the address on the last order").
+_OBJECTS = r"(?:instructions?|rules?|directives?|prompts?|guidelines?|constraints?|guardrails?|polic(?:y|ies)|programming|orders|commands?|context|messages?|restrictions?|guidance|tasks?)\b"  # noqa: E501
 # Verbs that throw instructions away, and the way an instruction reached the model ("you were told").
 _DISMISS_VERB = r"(?:ignore|disregard|forget|scratch|discard|drop|erase|clear|wipe|throw away|delete|void)"
 _TOLD = r"\byou(?: were|'ve been| have been| had been) (?:told|given|instructed|taught)\b"
@@ -295,7 +296,7 @@ _FEATURES = (
     _f(
         "system",
         1.5,
-        r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions))|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
+        r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions)|\[\d+\]:|:)|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
         needs=(
             "/etc/",
             "shell",
@@ -799,7 +800,9 @@ _ATTACK_LABELS = re.compile(
 # write its timeline, explain it), often saying outright that it is not to be followed.
 _COUNTING = re.compile(
     r"\b(?:count|tally|how many|how often|classify|categori[sz]e|label|tag|annotate|flag|mark|measure|share"
-    r"|frequency|detect|identify|find|search|grep|per day|report"
+    r"|frequency|detect|identify|find|search|grep|per day|report|number of"
+    # or cleaning it out of the data (a moderation task too)
+    r"|remove|strip|scrub|redact|filter(?: out)?|clean|sanitise|sanitize"
     r"|summari[sz]e|summary|analy[sz]e|explain|describe|timeline|postmortem|post-mortem|incident|forensics?"
     r"|(?:do not|don't|never|without) (?:act(?:ing)? on|follow(?:ing)?|obey(?:ing)?|execut(?:e|ing)|run(?:ning)?) (?:it|them|this|that|any))\b"  # noqa: E501
 )
@@ -1027,9 +1030,40 @@ _SETTING = re.compile(
 _ASSIGNED_VARIABLE = re.compile(r"\b\w+=\w*`?\s+env(?:ironment)? var(?:iable)?\b")
 
 
+# A mode that belongs to a named thing ("developer mode of the exporter") is
+# that thing's setting too, unless the thing is the model or the conversation.
+_NOT_A_THING = r"(?:ai|model|assistant|agent|llm|bot|chatbot|session|conversation|chat|you|yourself)\b"
+_OWNED_MODE = re.compile(rf"\b(?:{_MODES})\b(?= of (?:the|this|that|its|their|our|my) (?!{_NOT_A_THING})[a-z])")
+# What a writer dismisses of their own ("please ignore my previous email", "disregard my earlier
+# instructions about the delivery date") is a correction, not an override: the words of dismissal and of
+# "previous" are read as such. The rest of the text is still scored.
+_SELF_REVISION = re.compile(
+    rf"\b(?:{_DISMISS_VERB}|override)\b (?:(?:all|both|any) (?:of )?)?(?:my|our) (?:own )?"
+    r"(?:(?:previous|prior|earlier|last|first|original|former|old)\b ?)?"
+)
+# "Previous" said of a record (an order, an e-mail, an invoice, a row, a period) is that record's past,
+# not the model's earlier instructions: read as "past", which no override feature holds.
+_RECORDS = (
+    r"(?:orders?|e-?mails?|mails?|letters?|invoices?|shipments?|deliver(?:y|ies)|quantit(?:y|ies)|address(?:es)?"
+    r"|versions?|rows?|records?|entr(?:y|ies)|periods?|months?|years?|weeks?|days?|quarters?|pages?|tickets?"
+    r"|purchases?|payments?|bookings?|reservations?|releases?|dates?|values?|defaults?|columns?|fields?)\b"
+)
+_EARLIER_RECORD = re.compile(rf"\b(?:previous|prior|earlier|former)(?= {_RECORDS})")
+# Overriding or skipping a record ("override the address on the order", "skip the empty rows") is editing
+# data: the verb is read as "replace".
+_EDITED_RECORD = re.compile(
+    rf"\b(?:overrid(?:e|es|ing)|overridden|ignor(?:e|es|ing)|skip(?:s|ping)?)\b"
+    rf"(?= (?:the|this|that|its|their|our|my|a|an|each|every|any) (?:[a-z-]+ )?{_RECORDS})"
+)
+
+
 def _neutralised(normal: str) -> str:
     if "mode" in normal or "override" in normal:
         normal = _SETTING.sub(r"\1setting", normal)
+        normal = _OWNED_MODE.sub("setting", normal)
+    if "my " in normal or "our " in normal:
+        normal = _SELF_REVISION.sub("correcting my own ", normal)
+    normal = _EDITED_RECORD.sub("replace", _EARLIER_RECORD.sub("past", normal))
     if "=" in normal:
         normal = _ASSIGNED_VARIABLE.sub(" variable", normal)
     return normal
