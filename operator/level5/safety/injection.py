@@ -710,6 +710,16 @@ _FEATURES = (
         r"[^.\n]{0,60}\b(?:was|were|are|is) (?:only |just |merely )?(?:a |an )?(?:test|drill|exercise|simulation"
         r"|trial|joke|fake|decoy)\b",
     ),
+    # A policy, configuration or mode addressed to the agent by the name of its key, tag or header
+    # ("<agent-policy>", "assistant_config", "X-Agent-Mode:"): data that configures the model (config
+    # puppetry). Not "model_config", which is how pydantic configures a class.
+    _f(
+        "roleplay",
+        1.5,
+        r"(?<![\w-])(?:x-)?(?:agent|assistant|llm|ai|copilot|chatbot)[_-](?:polic(?:y|ies)|config(?:uration)?|settings?"
+        r"|mode|instructions?|profile|rules?|directives?|permissions?|overrides?|guardrails?|behaviou?r)\b",
+        needs=("agent", "assistant", "llm", "ai", "copilot", "chatbot"),
+    ),
     # Work meant to outlive the run: a process left behind (nohup, a background loop, a scheduled entry).
     _f(
         "persistence",
@@ -971,6 +981,23 @@ def _without_heavy_marks(text: str) -> str:
     return unicodedata.normalize("NFC", _LATIN_WORD.sub(_unmarked_if_heavy, decomposed))
 
 
+_DEFANGED_SCHEME = re.compile(r"\bhxxp(s?)(?=\[?:)")
+_DEFANGED_DOT = re.compile(r"\[\.\]|\(\.\)|\[dot\]|\(dot\)|\{\.\}|(?<=[a-z])\[:\](?=//)")
+# Clipped forms of the words attacks are made of, as notes and tickets write them (the full stop that marks
+# a clipped word is dropped, so "disreg. orig. task" is one phrase). Those that are also ordinary words or
+# code ("rev", "req", "sys") only with that full stop.
+_CLIPPED = {
+    "disreg": "disregard", "disr": "disregard", "orig": "original", "instr": "instructions",
+    "instrs": "instructions", "prev": "previous", "creds": "credentials", "exfil": "exfiltrate",
+    "approv": "approval", "appr": "approval", "ign": "ignore", "ignr": "ignore", "rev": "review",
+    "req": "required", "sys": "system", "passwd": "password", "sysprompt": "system prompt",
+}  # fmt: skip
+_CLIPPED_WORD = re.compile(
+    r"\b(?:(disreg|disr|orig|instrs?|prev|approv|appr|ignr?|rev|req|sys)\.(?=[\s;,:)]|$)"
+    r"|(creds|exfil|instrs|passwd|sysprompt)\b)"
+)
+
+
 def normalise(text: str) -> str:
     """NFKC, confusable skeletons, zero-width, tag and bidi characters removed, casefolded, leetspeak
     undone, spaces collapsed (line breaks kept, so role markers are still at the start of a line)."""
@@ -992,6 +1019,11 @@ def normalise(text: str) -> str:
     text = text.casefold()
     # De-leet only digits and symbols inside words so that numbers in data stay numbers.
     text = re.sub(r"(?<=[a-z])[013457@$]+|[013457@$]+(?=[a-z])", lambda m: m.group().translate(_LEET), text)
+    # Defanged addresses ("hxxp://host[.]io") read as the addresses they stand for, and words clipped the
+    # way notes clip them ("disreg. orig. task", "exfil creds") as the words.
+    if "xx" in text or "[" in text or "(" in text:
+        text = _DEFANGED_SCHEME.sub(r"http\1", _DEFANGED_DOT.sub(".", text))
+    text = _CLIPPED_WORD.sub(lambda m: _CLIPPED[m.group(1) or m.group(2)], text)
     # A word hyphenated across a line break ("instruc-\ntions") is one word.
     text = re.sub(r"(?<=[a-z])-\n(?=[a-z])", "", text)
     # Letters spelled out with separators ("i-g-n-o-r-e") are joined back into words.
