@@ -697,8 +697,9 @@ _FEATURES = (
     _f(
         "leak",
         1.5,
-        r"\b(?:include|insert|write|append|embed|add|copy|paste|put)\b[^.\n]{0,50}\b(?:text|content|wording|copy|words)"
-        r" of your (?:own )?(?:hidden|secret|system|internal|confidential|initial|original) (?:prompt|instructions"
+        r"\b(?:include|insert|write|append|embed|add|copy|paste|put)\b[^.\n]{0,50}"
+        r"\b(?:text|content|wording|copy|words) of your (?:own )?"
+        r"(?:hidden|secret|system|internal|confidential|initial|original) (?:prompt|instructions"
         r"|rules|guidelines|configuration|messages?)\b",
         needs=("your ",),
     ),
@@ -707,8 +708,8 @@ _FEATURES = (
         "override",
         2.0,
         r"\b(?:rules|instructions|restrictions|limits|guidelines|constraints|polic(?:y|ies)|guardrails)\b"
-        r"[^.\n]{0,60}\b(?:was|were|are|is) (?:only |just |merely )?(?:a |an )?(?:test|drill|exercise|simulation"
-        r"|trial|joke|fake|decoy)\b",
+        r"[^.\n]{0,60}\b(?:was|were|are|is) (?:only |just |merely )?(?:a |an )?"
+        r"(?:test|drill|exercise|simulation|trial|joke|fake|decoy)\b",
     ),
     # A policy, configuration or mode addressed to the agent by the name of its key, tag or header
     # ("<agent-policy>", "assistant_config", "X-Agent-Mode:"): data that configures the model (config
@@ -1128,7 +1129,9 @@ _ASSIGNED_VARIABLE = re.compile(r"\b\w+=\w*`?\s+env(?:ironment)? var(?:iable)?\b
 # A mode that belongs to a named thing ("developer mode of the exporter") is
 # that thing's setting too, unless the thing is the model or the conversation.
 _NOT_A_THING = r"(?:ai|model|assistant|agent|llm|bot|chatbot|session|conversation|chat|you|yourself)\b"
-_OWNED_MODE = re.compile(rf"\b(?:{_MODES})\b(?= of (?:the|this|that|its|their|our|my) (?!{_NOT_A_THING})[a-z])")
+_OWNED_MODE = re.compile(
+    rf"\b(?:{_MODES})\b(?= of (?:the|this|that|its|their|our|my) (?!{_NOT_A_THING})[a-z])"
+)
 # What a writer dismisses of their own ("please ignore my previous email", "disregard my earlier
 # instructions about the delivery date") is a correction, not an override: the words of dismissal and of
 # "previous" are read as such. The rest of the text is still scored.
@@ -1241,7 +1244,7 @@ def check_input(text: str, *, source: str) -> InputVerdict:
     if (
         not strict
         and "override" not in scores
-        and _EARLIER_INSTRUCTIONS.search(normal)
+        and _EARLIER_INSTRUCTIONS.search(_neutralised(normal))
         and not _REVISING.search(normal)
     ):
         scores["override"] = ESCALATE_SCORE
