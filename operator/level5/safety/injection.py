@@ -1144,7 +1144,7 @@ _SELF_REVISION = re.compile(
 _RECORDS = (
     r"(?:orders?|e-?mails?|mails?|letters?|invoices?|shipments?|deliver(?:y|ies)|quantit(?:y|ies)|address(?:es)?"
     r"|versions?|rows?|records?|entr(?:y|ies)|periods?|months?|years?|weeks?|days?|quarters?|pages?|tickets?"
-    r"|purchases?|payments?|bookings?|reservations?|releases?|dates?|values?|defaults?|columns?|fields?)\b"
+    r"|purchases?|payments?|bookings?|reservations?|releases?|dates?|values?|columns?|fields?)\b"
 )
 _EARLIER_RECORD = re.compile(rf"\b(?:previous|prior|earlier|former)(?= {_RECORDS})")
 # Overriding or skipping a record ("override the address on the order", "skip the empty rows") is editing
