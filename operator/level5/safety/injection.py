@@ -673,7 +673,7 @@ _FEATURES = (
         "system",
         2.0,
         r"\b(?:exec|eval|os\.system|popen|compile)\s*\(\s*(?:[\w.'\"\[\]]+\s*\+\s*[\w'\"]|(?:''|\"\"|\w+)\.join\s*\()",
-        needs=("exec", "eval", "system", "popen", "compile"),
+        needs=("exec", "eval", "os.system", "popen", "compile"),
     ),
     # A configuration key that names a safeguard's absence, set true ("skip_review=1", "NO_SANDBOX: yes").
     _f(
@@ -681,7 +681,17 @@ _FEATURES = (
         1.5,
         r"\b(?:skip|disable|disabled|no|bypass|without|ignore)[_.-]?(?:guardrails?|safety|review|approval|sandbox"
         r"|moderation|oversight|checks?|validation)[\w.-]*[\"']?[ \t]*[:=][ \t]*[\"']?(?:true|on|1|yes)\b",
-        needs=("=", ":"),
+        needs=(
+            "guardrail",
+            "safety",
+            "review",
+            "approval",
+            "sandbox",
+            "moderation",
+            "oversight",
+            "check",
+            "validation",
+        ),
     ),
     # A profile, policy or mode the data asks the model to put on itself ("apply the profile above to
     # yourself").
@@ -701,7 +711,7 @@ _FEATURES = (
         r"\b(?:text|content|wording|copy|words) of your (?:own )?"
         r"(?:hidden|secret|system|internal|confidential|initial|original) (?:prompt|instructions"
         r"|rules|guidelines|configuration|messages?)\b",
-        needs=("your ",),
+        needs=(" of your ",),
     ),
     # The rules declared a test, a drill or fake after the fact: what follows claims to be the real thing.
     _f(
@@ -710,6 +720,7 @@ _FEATURES = (
         r"\b(?:rules|instructions|restrictions|limits|guidelines|constraints|polic(?:y|ies)|guardrails)\b"
         r"[^.\n]{0,60}\b(?:was|were|are|is) (?:only |just |merely )?(?:a |an )?"
         r"(?:test|drill|exercise|simulation|trial|joke|fake|decoy)\b",
+        needs=("test", "drill", "exercise", "simulation", "trial", "joke", "fake", "decoy"),
     ),
     # A policy, configuration or mode addressed to the agent by the name of its key, tag or header
     # ("<agent-policy>", "assistant_config", "X-Agent-Mode:"): data that configures the model (config
@@ -719,13 +730,18 @@ _FEATURES = (
         1.5,
         r"(?<![\w-])(?:x-)?(?:agent|assistant|llm|ai|copilot|chatbot)[_-](?:polic(?:y|ies)|config(?:uration)?|settings?"
         r"|mode|instructions?|profile|rules?|directives?|permissions?|overrides?|guardrails?|behaviou?r)\b",
-        needs=("agent", "assistant", "llm", "ai", "copilot", "chatbot"),
+        needs=tuple(
+            f"{who}{joint}"
+            for who in ("agent", "assistant", "llm", "ai", "copilot", "chatbot")
+            for joint in "_-"
+        ),
     ),
     # Work meant to outlive the run: a process left behind (nohup, a background loop, a scheduled entry).
     _f(
         "persistence",
         2.0,
         r"\bnohup\b|\bkeeps? (?:it |on )?running (?:after|once|when|in the background)\b",
+        needs=("nohup", "running"),
     ),
 )
 
@@ -993,6 +1009,20 @@ _CLIPPED = {
     "approv": "approval", "appr": "approval", "ign": "ignore", "ignr": "ignore", "rev": "review",
     "req": "required", "sys": "system", "passwd": "password", "sysprompt": "system prompt",
 }  # fmt: skip
+_CLIP_LITERALS = (
+    "dis",
+    "orig",
+    "instr",
+    "prev",
+    "appr",
+    "ign",
+    "rev.",
+    "req.",
+    "sys",
+    "creds",
+    "exfil",
+    "passwd",
+)
 _CLIPPED_WORD = re.compile(
     r"\b(?:(disreg|disr|orig|instrs?|prev|approv|appr|ignr?|rev|req|sys)\.(?=[\s;,:)]|$)"
     r"|(creds|exfil|instrs|passwd|sysprompt)\b)"
@@ -1024,7 +1054,8 @@ def normalise(text: str) -> str:
     # way notes clip them ("disreg. orig. task", "exfil creds") as the words.
     if "xx" in text or "[" in text or "(" in text:
         text = _DEFANGED_SCHEME.sub(r"http\1", _DEFANGED_DOT.sub(".", text))
-    text = _CLIPPED_WORD.sub(lambda m: _CLIPPED[m.group(1) or m.group(2)], text)
+    if any(clip in text for clip in _CLIP_LITERALS):
+        text = _CLIPPED_WORD.sub(lambda m: _CLIPPED[m.group(1) or m.group(2)], text)
     # A word hyphenated across a line break ("instruc-\ntions") is one word.
     text = re.sub(r"(?<=[a-z])-\n(?=[a-z])", "", text)
     # Letters spelled out with separators ("i-g-n-o-r-e") are joined back into words.
@@ -1161,7 +1192,10 @@ def _neutralised(normal: str) -> str:
         normal = _OWNED_MODE.sub("setting", normal)
     if "my " in normal or "our " in normal:
         normal = _SELF_REVISION.sub("correcting my own ", normal)
-    normal = _EDITED_RECORD.sub("replace", _EARLIER_RECORD.sub("past", normal))
+    if any(word in normal for word in ("previous", "prior", "earlier", "former")):
+        normal = _EARLIER_RECORD.sub("past", normal)
+    if any(word in normal for word in ("overrid", "ignor", "skip")):
+        normal = _EDITED_RECORD.sub("replace", normal)
     if "=" in normal:
         normal = _ASSIGNED_VARIABLE.sub(" variable", normal)
     return normal
