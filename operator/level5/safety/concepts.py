@@ -16,6 +16,8 @@ speakers, not by any attack): asking to *show or send* something next to a *secr
 a token, the system prompt, the environment), *switching off* a *safety check, review or approval*
 (``SWITCHED_OFF``), *without* next to *restrictions* (``LIFTED``), and the words that *address the assistant* (``ASSISTANT``:
 "assistant", "AI", "KI", "ИИ", "助手"...), which data has no business using as the head of a line.
+Since round 9 the disclosure and switched-off concepts are also read in Swahili, Tagalog and toneless
+pinyin (the way Mandarin is typed without its characters).
 
 The Celtic languages of the table (Welsh, Irish) change a word's first consonant after certain words
 (initial mutation): their stems are read in the mutated forms too ("gyfarwyddiadau", "threoracha").

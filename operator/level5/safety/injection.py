@@ -40,6 +40,13 @@ decode-and-obey wrapper of an encoded attack, a mailto link carrying data, the c
 open models; in data, the model's own supposed earlier decisions (echo chamber). Look-alike letters of
 every script (TR39, ``lookalikes``) and doubled letters are read back; a mode that other people use is a
 setting, not a persona; a goal that quotes an attack to study it (a summary, a timeline) escalates.
+Since round 9 (``tuning9``) also: anywhere, the mechanics of a reverse shell, code run from a string
+assembled at run time, a key naming a safeguard's absence set true, a configuration keyed to the agent
+(``<agent-policy>``, ``X-Agent-Mode:``), a profile the model is to apply to itself, processes left running,
+notes from an earlier run and next steps handed to the agent; defanged addresses and clipped words read
+back; in goals, hosts of any URL scheme. On the benign side, a writer's own earlier message dismissed is a
+correction, "previous" said of a record and a record overridden are data edits, and a named thing's mode is
+its setting.
 
 Blocked only when sure (score at least ``BLOCK_SCORE``); unsure is escalated to a person. A goal whose
 only attack is inside quotes and that asks for counting or classifying is escalated, never blocked.
