@@ -16,6 +16,8 @@ speakers, not by any attack): asking to *show or send* something next to a *secr
 a token, the system prompt, the environment), *switching off* a *safety check, review or approval*
 (``SWITCHED_OFF``), *without* next to *restrictions* (``LIFTED``), and the words that *address the assistant* (``ASSISTANT``:
 "assistant", "AI", "KI", "ИИ", "助手"...), which data has no business using as the head of a line.
+Since round 9 the disclosure and switched-off concepts are also read in Swahili, Tagalog and toneless
+pinyin (the way Mandarin is typed without its characters).
 
 The Celtic languages of the table (Welsh, Irish) change a word's first consonant after certain words
 (initial mutation): their stems are read in the mutated forms too ("gyfarwyddiadau", "threoracha").
@@ -182,6 +184,11 @@ DISCLOSURE: dict[str, tuple[str, str]] = {
     "ta": ("காட்டு|அனுப்பு|சொல்|அச்சிடு", "கடவுச்சொல்|ரகசிய|டோக்கன்"),
     "vi": ("hiển thị|cho tôi xem|gửi|tiết lộ|in ra|cho xem|cho biết", "mật khẩu|khóa|bí mật|biến môi trường|lời nhắc hệ thống"),
     "ko": ("보여|알려|보내|출력|공개", "비밀번호|암호|비밀|토큰|프롬프트|환경 변수|환경변수|api 키"),
+    # Since round 9: the lexicon's largest languages of East Africa and the Philippines, and Mandarin as it
+    # is typed in pinyin (without tones).
+    "sw": ("nakili|onyesha|tuma|toa|fichua|niambie|andika", "siri|nenosiri|nywila|ufunguo|tokeni|maagizo ya mfumo|maelekezo ya mfumo"),
+    "tl": ("ipakita|ipadala|ibigay|sabihin|ilabas|ibunyag|isulat", "password|lihim|susi|token|system prompt|mga tagubilin ng sistema"),
+    "zh-latn": ("shuchu|xianshi|gaosu|fasong|xielou|dayin", "mima|miyao|xitong tishi|xitong xiaoxi|tishici|huanjing bianliang"),
 }  # fmt: skip
 # The same languages: (without or none, restrictions), an announcement that the model's limits are gone
 # ("no tienes ninguna restricción", "keine Einschränkungen mehr"). Words for filters and limits are left
@@ -228,6 +235,10 @@ SWITCHED_OFF: dict[str, tuple[str, str]] = {
     "ta": ("முடக்கு|அணை|நிறுத்து", "பாதுகாப்பு|ஒப்புதல்"),
     "vi": ("tắt|vô hiệu|bỏ qua", "bảo mật|an toàn|phê duyệt"),
     "ko": ("끄|꺼|비활성|우회|건너뛰", "보안|안전|승인"),
+    # Since round 9, as in ``DISCLOSURE`` (an English "off" takes Tagalog's verb prefixes: "i-off", "paki-off").
+    "sw": ("zima|ruka|kwepa|ondoa", "usalama|ukaguzi|idhini|safety"),
+    "tl": ("patayin|i-off|paki-off|laktawan|lampasan|iwasan|huwag paganahin", "kaligtasan|seguridad|pag-apruba|pagsusuri|safety"),
+    "zh-latn": ("guanbi|jinyong|tiaoguo|raoguo", "anquan jiancha|shenhe|shenpi|anquan"),
 }  # fmt: skip
 # Words for the assistant, as the head of a line in data ("Note to the AI assistant:", "KI-Assistent,"):
 # the twenty languages above and the lexicon's European ones.
@@ -236,7 +247,7 @@ ASSISTANT = (
     "ki|ki-assistent|assistent|ia|asistente|assistente|asystent|asystenta|asystentowi|ассистент|помощник|"
     "нейросеть|ии|ші|асистент|помічник|trợ lý|tro ly|sahayak|सहायक|एआई|مساعد|المساعد|الذكاء الاصطناعي|"
     "asistan|yapay zeka|yapay zekâ|asisten|pembantu ai|msaidizi|avustaja|tekoäly|βοηθ|asistent|asisztens|"
-    "دستیار|সহকারী|עוזר|בינה מלאכותית"
+    "دستیار|সহকারী|עוזר|בינה מלאכותית|zhushou|rengong zhineng|katulong"
 )
 ASSISTANT_UNSPACED = "助手|人工智能|人工知能|アシスタント|비서|어시스턴트|인공지능|ผู้ช่วย"
 """Scripts without spaces (or with particles attached, as Korean): matched anywhere in a word."""
