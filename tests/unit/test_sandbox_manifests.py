@@ -245,7 +245,7 @@ def test_the_streamed_cold_pod_has_the_cold_pods_lockdown_and_the_tasks_own_limi
     assert streamed["metadata"]["ownerReferences"] == cold["metadata"]["ownerReferences"]
     assert streamed["metadata"]["annotations"][NONCE_ANNOTATION] == "n0nce"
     assert run_key_of(streamed) == "k3y" and run_key_of(cold) is None
-    program, checks = streamed["spec"]["containers"]  # the kubelet starts them in order: the program first
+    checks, program = streamed["spec"]["containers"]  # the kubelet starts them in order: the checks first
     assert (checks["name"], program["name"]) == (CHECKS_CONTAINER, PROGRAM_CONTAINER)
     cold_program, cold_checks = cold["spec"]["initContainers"][0], cold["spec"]["containers"][0]
     assert program["securityContext"] == cold_program["securityContext"]

@@ -403,12 +403,11 @@ def streamed_pod(
     )  # fmt: skip
     volumes = [*job_volumes(caps.ephemeral_storage), *data_volumes]
     pod_spec = locked_pod_spec(run_timeout(spec) + STARTUP_GRACE_SECONDS, config, volumes)
-    # The kubelet starts a pod's containers one after another in this order: the program's first, since the
-    # operator hands it its job as soon as it runs (level5.kube.streamed) and the checks are needed only after
-    # the program has ended (their start, about 0.3 s, overlaps the program's run). A program that fills the
-    # sandbox's memory before the checks container starts keeps it from starting: the run then waits for the
-    # program container's own end and names it (outcome.report_awaited, pod_failure), not the checks'.
-    pod_spec["containers"] = [program, checks]
+    # The kubelet starts a pod's containers one after another in this order, so the checks container runs
+    # before the program's does: the operator hands the program its job as soon as its container runs (see
+    # level5.kube.streamed), and a program that filled the sandbox's memory before the checks container
+    # started would keep it from starting (the run would fail as the checks' StartError, not as OOMKilled).
+    pod_spec["containers"] = [checks, program]
     return _iteration_pod(
         task, pod_name, iteration, pod_spec, {NONCE_ANNOTATION: nonce, RUN_KEY_ANNOTATION: run_key}
     )
