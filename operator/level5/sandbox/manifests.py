@@ -408,6 +408,13 @@ def streamed_pod(
     # level5.kube.streamed), and a program that filled the sandbox's memory before the checks container
     # started would keep it from starting (the run would fail as the checks' StartError, not as OOMKilled).
     pod_spec["containers"] = [checks, program]
+    # A streamed pod's stdins are not single-use (a pool pod's are): an operator stopped between attaching
+    # to a container and sending its job would otherwise leave it without one for good (the kubelet closes
+    # a stdinOnce stdin when that first attach ends), and the iteration would fail with nothing run. Single
+    # use holds in the runner instead: warm.py reads exactly one job, the program's stdin is /dev/null, and
+    # a job sent again by a resumed operator after the first one arrived is never read.
+    for container in (checks, program):
+        container["stdinOnce"] = False
     return _iteration_pod(
         task, pod_name, iteration, pod_spec, {NONCE_ANNOTATION: nonce, RUN_KEY_ANNOTATION: run_key}
     )
