@@ -371,13 +371,14 @@ class SandboxLauncher:
         container_id = (container_status(pod, PROGRAM_CONTAINER) or {}).get("containerID")
         run_key = run_key_of(pod)
         host_ip = status.get("hostIP")
-        if not (container_id or run_key) or not host_ip:
+        if not host_ip:
             return SyscallMonitoring.UNAVAILABLE, None
-        summary = await (
-            self._monitor.summary(host_ip, container_id)
-            if container_id
-            else self._monitor.run_summary(host_ip, str(run_key))
-        )
+        if container_id:
+            summary = await self._monitor.summary(host_ip, container_id)
+        elif run_key is not None:
+            summary = await self._monitor.run_summary(host_ip, run_key)
+        else:
+            return SyscallMonitoring.UNAVAILABLE, None
         return (SyscallMonitoring.OBSERVED if summary else SyscallMonitoring.UNAVAILABLE), summary
 
     async def run_cold(

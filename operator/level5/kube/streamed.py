@@ -12,7 +12,7 @@ The protocol is the pool's: the program's job with the pod's nonce; the runner's
 result document on the checks' stream. Unlike a pool pod it survives an operator restart: the nonce is kept on
 the pod, and what the containers printed stays in their logs, so a resumed run reads where the last one got
 to and never runs anything twice:
-- the checks container has ended: its log holds the result (the checks ran, or got no job and failed);
+- the checks container has ended: its log holds the result document;
 - the program's container still runs: its stream is attached and its job sent. A streamed pod's stdins are
   not single-use (manifests.streamed_pod): when the earlier operator was stopped before it sent the job, the
   runner gets it now; when it had sent it, the runner has read its one job and never reads this one (its
