@@ -12,15 +12,14 @@ The protocol is the pool's: the program's job with the pod's nonce; the runner's
 result document on the checks' stream. Unlike a pool pod it survives an operator restart: the nonce is kept on
 the pod, and what the containers printed stays in their logs, so a resumed run reads where the last one got
 to and never runs anything twice:
-- the checks container has ended: its log holds the result document;
-- the program's container still runs: its stream is attached and its job sent. A streamed pod's stdins are
-  not single-use (manifests.streamed_pod): when the earlier operator was stopped before it sent the job, the
-  runner gets it now; when it had sent it, the runner has read its one job and never reads this one (its
-  DONE line carries the same nonce either way);
+- the checks container has ended: its log holds the result (the checks ran, or got no job and failed);
+- the program's container still runs: its stream is attached and its job sent. Each container has
+  `stdinOnce`, so a stdin an earlier operator attached is closed for good: the job goes nowhere, and the
+  runner either runs the job it got before (its DONE line carries the same nonce) or ends without one;
 - the DONE line is looked for on the stream, then in the program container's log (it may have been printed
   before this attach); without it the run fails and no check runs;
-- the checks' stream is attached only after the DONE line and their job sent (again, if an earlier operator
-  attached without sending it); a result the checks printed before this attach is read from their log.
+- the checks' stream is attached only after the DONE line (so a restart before it leaves their stdin unused)
+  and their job sent; a result the checks printed before this attach is read from their log.
 """
 
 from __future__ import annotations

@@ -340,17 +340,10 @@ def reference_data(spec: AgentTaskSpec) -> tuple[list[Manifest], list[Manifest]]
 
 
 def streamed_container(
-    name: str,
-    uid: int,
-    image: str,
-    requests: dict[str, str],
-    limits: dict[str, str],
-    mounts: list[Manifest],
-    *,
-    stdin_once: bool,
+    name: str, uid: int, image: str, requests: dict[str, str], limits: dict[str, str], mounts: list[Manifest]
 ) -> Manifest:
-    """One container of a pool pod or a streamed pod: warm.py waiting for its one job on stdin, with only its
-    own mounts. With `stdin_once` the kubelet closes that stdin for good after the first attach."""
+    """One container of a streamed pod: warm.py waiting for its one job on stdin (`stdinOnce`: the kubelet
+    closes that stdin for good after the first attach), with only its own mounts."""
     return {
         "name": name,
         "image": image,
@@ -358,7 +351,7 @@ def streamed_container(
         "command": ["python3", "-I", WARM_RUNNER_PATH, name, "--report", REPORT_DIR],
         "workingDir": OUTPUT_DIR,
         "stdin": True,
-        "stdinOnce": stdin_once,
+        "stdinOnce": True,
         "resources": {"requests": requests, "limits": limits},
         "securityContext": container_security(uid),
         # The warm runner writes its job's files into /code and /checks: each its own emptyDir here.
@@ -400,18 +393,13 @@ def streamed_pod(
     limits = {"cpu": caps.cpu, "memory": caps.memory, "ephemeral-storage": caps.ephemeral_storage}
     data_volumes, data = reference_data(spec)
     image = sandbox_image(spec, config)
-    # A streamed pod's stdins are not single-use (a pool pod's are): an operator stopped between attaching
-    # to a container and sending its job would otherwise leave it without one for good (the kubelet closes
-    # a stdinOnce stdin when that first attach ends), and the iteration would fail with nothing run. Single
-    # use holds in the runner instead: warm.py reads exactly one job, the program's stdin is /dev/null, and
-    # a job sent again by a resumed operator after the first one arrived is never read.
     program = streamed_container(
-        PROGRAM_CONTAINER, PROGRAM_UID, image, limits, limits, [*PROGRAM_MOUNTS, *data], stdin_once=False
+        PROGRAM_CONTAINER, PROGRAM_UID, image, limits, limits, [*PROGRAM_MOUNTS, *data]
     )
     program["command"] += [PROBE_IN_GATE, RUN_KEY_FLAG, run_key]  # nobody waits for this pod to be Ready
     checks = streamed_container(
         CHECKS_CONTAINER, SANDBOX_UID, image, {**limits, "cpu": CHECKS_CPU_REQUEST}, limits,
-        [*CHECKS_MOUNTS, *data], stdin_once=False,
+        [*CHECKS_MOUNTS, *data],
     )  # fmt: skip
     volumes = [*job_volumes(caps.ephemeral_storage), *data_volumes]
     pod_spec = locked_pod_spec(run_timeout(spec) + STARTUP_GRACE_SECONDS, config, volumes)

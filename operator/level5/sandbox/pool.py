@@ -110,10 +110,7 @@ def pool_pod(pool: PoolClass, slot: int, sequence: int, owner_uid: str, config: 
     """One pre-started, single-use pod of the pool."""
     limits = {"cpu": pool.cpu, "memory": pool.memory, "ephemeral-storage": pool.ephemeral_storage}
     image = pool_image(pool, config)
-    # Single-use stdins: the streams the pool opens once the pod is Ready are the only ones to hand it a job.
-    program = streamed_container(
-        PROGRAM_CONTAINER, PROGRAM_UID, image, limits, limits, PROGRAM_MOUNTS, stdin_once=True
-    )
+    program = streamed_container(PROGRAM_CONTAINER, PROGRAM_UID, image, limits, limits, PROGRAM_MOUNTS)
     # Ready only once the runner's isolation probe went unanswered; a startup probe stops probing then.
     program["startupProbe"] = {
         "exec": {"command": ["test", "-e", READY_FILE]},
@@ -121,13 +118,7 @@ def pool_pod(pool: PoolClass, slot: int, sequence: int, owner_uid: str, config: 
         "failureThreshold": 60,
     }
     checks = streamed_container(
-        CHECKS_CONTAINER,
-        SANDBOX_UID,
-        image,
-        {**limits, "cpu": CHECKS_CPU_REQUEST},
-        limits,
-        CHECKS_MOUNTS,
-        stdin_once=True,
+        CHECKS_CONTAINER, SANDBOX_UID, image, {**limits, "cpu": CHECKS_CPU_REQUEST}, limits, CHECKS_MOUNTS
     )
     volumes = job_volumes(pool.ephemeral_storage)
     pod_spec = locked_pod_spec(POD_LIFETIME_SECONDS, config, volumes)
