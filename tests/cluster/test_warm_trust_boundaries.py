@@ -27,7 +27,7 @@ from kube import apply, kubectl
 from level5.core.config import OperatorConfig, PoolClass
 from level5.kube.pool import WarmPool
 from level5.sandbox.outcome import PodOutcome
-from level5.sandbox.pool import DONE_PREFIX, pool_pod
+from level5.sandbox.pool import DONE_PREFIX, POOL_LABEL, pool_pod
 
 pytestmark = pytest.mark.cluster
 
@@ -162,3 +162,45 @@ def test_a_warm_pod_serves_one_iteration(forgeries: dict[str, tuple[str, PodOutc
         )
         items = json.loads(namespace)["items"]
         assert all(p["metadata"].get("deletionTimestamp") for p in items), (attempt, pod_name)
+
+
+@pytest.fixture
+def claim_namespace(cluster: None) -> Iterator[str]:
+    yield from guarded_namespace("warm-claim")
+
+
+def test_a_claim_waits_for_a_ready_pod_whose_streams_are_being_opened(claim_namespace: str) -> None:
+    """A Ready pod joins its pool only once both its attach streams are open (a handshake each); a task that
+    launches in that window is handed that pod rather than a cold one, and it runs there."""
+    assert asyncio.run(claim_while_attaching(claim_namespace)) == "ok"
+
+
+async def claim_while_attaching(namespace: str) -> str:
+    await kube_config.load_kube_config()
+    pool_class = PoolClass(name="claims", namespace=namespace, cpu="150m", memory="256Mi", size=1)
+    config = CONFIG.model_copy(update={"sandbox_pools": [pool_class]})
+    async with ApiClient() as api:
+        pool = WarmPool(api, WsApiClient(), config)
+        try:
+            await pool.start()  # the slot's pod is created in the background
+            selector = f"{POOL_LABEL}=claims"
+            listing = ["get", "pods", "-n", namespace, "-l", selector, "-o", "json"]
+            for _ in range(100):
+                pods = json.loads(kubectl(*listing))["items"]
+                if pods:
+                    break
+                await asyncio.sleep(0.2)
+            name = pods[0]["metadata"]["name"]
+            kubectl(
+                "wait", "-n", namespace, "--for=condition=Ready", "--timeout=240s", f"pod/{name}", timeout=250
+            )  # fmt: skip
+            pod = json.loads(kubectl("get", "pod", "-n", namespace, name, "-o", "json"))
+            pool.observe(namespace, name, pod)  # as the operator's pod watch reports it: streams are opened
+            assert pool.ready_count() == 0  # not yet in the pool: the handshakes take a while
+            task_spec = spec(timeout=20)
+            assert await pool.claim(pool_class, task_spec) == name
+            outcome = await pool.run(namespace, name, task_spec, "print('ok')")
+            assert outcome.run is not None, outcome.failure
+            return outcome.run.stdout.strip()
+        finally:
+            await pool.close()

@@ -168,7 +168,7 @@ class LocalSandbox:
         self.codes[f"{task.name}-result"] = data["main.py"]
         return f"{task.name}-result"
 
-    def claim_warm(self, task: TaskRef, spec: AgentTaskSpec) -> WarmClaim | ColdStartReason | None:
+    async def claim_warm(self, task: TaskRef, spec: AgentTaskSpec) -> WarmClaim | ColdStartReason | None:
         """No warm pool here: every iteration runs cold (the warm path runs on the cluster only)."""
         return None
 

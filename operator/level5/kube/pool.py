@@ -62,6 +62,11 @@ log = logging.getLogger(__name__)
 STREAM_ENDED = "the attach stream of warm pool pod %s/%s ended; replacing the pod"
 """Logged (WARNING) when an unclaimed pod's held stream ends (the cluster test looks for it)."""
 
+CLAIM_WAIT_SECONDS = 1.0
+"""How long a claim that finds no Ready pod waits for one whose streams are being opened (a Ready pod joins
+its pool only once both are open: a websocket handshake each, 15 to 30 ms, over 100 ms under load). Starting
+a cold pod instead costs more than a second."""
+
 TAIL_SECONDS = 1.0
 """A claimed pod's successor is created this long after the claim, and a pod that served its run is deleted
 this long after its result: both are work for the API server and the node (starting or tearing down a gVisor
@@ -93,6 +98,8 @@ class WarmPool:
         # the pods whose streams are being opened.
         self._streams: dict[tuple[str, str], Streams] = {}
         self._attaching: set[tuple[str, str]] = set()
+        # Per pool, set (and replaced) whenever one of its pods' attach ends, either way: claims wait on it.
+        self._attached: dict[tuple[str, str], asyncio.Event] = {k: asyncio.Event() for k in self._pools}
         # Claimed pods whose successor is yet to be created, and served pods yet to be deleted (TAIL_SECONDS).
         self._refills: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._retiring: dict[tuple[str, str], asyncio.TimerHandle] = {}
@@ -176,7 +183,8 @@ class WarmPool:
 
     async def _attach_ready(self, key: tuple[str, str], name: str, pod: dict[str, Any]) -> None:
         """Open a Ready pod's streams and hold them; the pod joins its pool once they are open. A pod whose
-        streams could not be opened may have had its stdin attached: it is deleted (and replaced)."""
+        streams could not be opened may have had its stdin attached: it is deleted (and replaced). Either
+        way the claims waiting for this pool look again."""
         namespace = key[0]
         try:
             streams = await self._open(namespace, name, lambda: self._lost(key, name))
@@ -184,14 +192,15 @@ class WarmPool:
             log.exception("could not attach to warm pool pod %s/%s; replacing it", namespace, name)
             if name in self._live[key]:
                 self._spawn(self._delete(namespace, name))
-            return
-        finally:
-            self._attaching.discard((namespace, name))
-        if name not in self._live[key] or self._closing:  # went (or the operator stops) meanwhile
-            await streams.close()
-            return
-        self._streams[namespace, name] = streams
-        self._ready[key][name] = pod
+            streams = None
+        self._attaching.discard((namespace, name))
+        if streams is not None and name in self._live[key] and not self._closing:
+            self._streams[namespace, name] = streams
+            self._ready[key][name] = pod
+        elif streams is not None:  # went (or the operator stops) meanwhile
+            self._spawn(streams.close())
+        self._attached.pop(key).set()
+        self._attached[key] = asyncio.Event()
 
     def _lost(self, key: tuple[str, str], name: str) -> None:
         """A held stream ended. An unclaimed pod can no longer be handed a job: out of the pool, deleted (and
@@ -207,16 +216,30 @@ class WarmPool:
         if streams is not None:
             self._spawn(streams.close())
 
-    def claim(self, pool: PoolClass, spec: AgentTaskSpec) -> str | None:
-        """Take a Ready pod of the pool for one iteration, or None; its successor starts TAIL_SECONDS on."""
+    async def claim(self, pool: PoolClass, spec: AgentTaskSpec) -> str | None:
+        """Take a Ready pod of the pool for one iteration, or None; its successor starts TAIL_SECONDS on. With
+        none Ready but one being attached, wait for it (up to CLAIM_WAIT_SECONDS)."""
         key = (pool.namespace, pool.name)
+        deadline = asyncio.get_running_loop().time() + CLAIM_WAIT_SECONDS
+        while True:
+            name = self._take(key, spec)
+            if name is not None or not any((pool.namespace, n) in self._attaching for n in self._live[key]):
+                return name
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._attached[key].wait()
+            except TimeoutError:
+                return self._take(key, spec)
+
+    def _take(self, key: tuple[str, str], spec: AgentTaskSpec) -> str | None:
+        """The oldest Ready pod of the pool with time left for the run, taken out of it for good."""
         ready = self._ready[key]
         needed = run_timeout(spec) + STARTUP_GRACE_SECONDS
         while ready:
             name, pod = next(iter(ready.items()))
             del ready[name]
             self._live[key].discard(name)  # out of the pool for good: used once, then deleted
-            self._refills[pool.namespace, name] = asyncio.get_running_loop().call_later(
+            self._refills[key[0], name] = asyncio.get_running_loop().call_later(
                 TAIL_SECONDS, self._start_successor, key, name
             )
             started = (pod.get("status") or {}).get("startTime")
@@ -224,7 +247,7 @@ class WarmPool:
             if age + needed < POD_LIFETIME_SECONDS:
                 return name
             self._start_successor(key, name)
-            self.release(pool.namespace, name)  # too close to its deadline: replaced, never used
+            self.release(key[0], name)  # too close to its deadline: replaced, never used
         return None
 
     def release(self, namespace: str, name: str, served: bool = False) -> None:
@@ -290,7 +313,9 @@ class WarmPool:
             return PodOutcome(failure=f"the warm sandbox gave no result: {reason}", monitoring=monitoring)
         finally:
             if streams is not None:
-                await streams.close()
+                # Closed in the background: a websocket's closing handshake took 3 to 15 ms of a warm
+                # iteration, and nothing waits on it (the pod is used once and deleted).
+                self._spawn(streams.close())
             self.release(namespace, name, served)
 
     async def _open(self, namespace: str, name: str, ended: Callable[[], None]) -> Streams:

@@ -429,14 +429,14 @@ class SandboxLauncher:
         )
         return last, outcome
 
-    def claim_warm(self, task: TaskRef, spec: AgentTaskSpec) -> WarmClaim | ColdStartReason | None:
+    async def claim_warm(self, task: TaskRef, spec: AgentTaskSpec) -> WarmClaim | ColdStartReason | None:
         """A Ready pod of the pool matching the task; why not, when its namespace has pools; None without."""
         if self._pool is None:
             return None
         pool = match_pool(self._pool.pools, task.namespace, spec, self._config)
         if pool is None or isinstance(pool, ColdStartReason):
             return pool
-        name = self._pool.claim(pool, spec)
+        name = await self._pool.claim(pool, spec)
         if name is None:
             return ColdStartReason.POOL_EMPTY
         self._claims.add((task.namespace, name))

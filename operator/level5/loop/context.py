@@ -49,7 +49,7 @@ from level5.observability.monitoring import (
 from level5.safety.audit import AuditLog
 from level5.safety.injection import SecondOpinion
 from level5.safety.redaction import Redactor
-from level5.sandbox.manifests import TaskRef
+from level5.sandbox.manifests import TaskRef, code_config_map_name
 from level5.sandbox.outcome import LaunchOutcome, Pod, PodOutcome, QueueReport
 from level5.sandbox.pool import ColdStartReason, WarmClaim
 
@@ -83,7 +83,7 @@ class Sandbox(Protocol):
 
     async def kill(self, namespace: str, name: str) -> None: ...
 
-    def claim_warm(self, task: TaskRef, spec: AgentTaskSpec) -> WarmClaim | ColdStartReason | None: ...
+    async def claim_warm(self, task: TaskRef, spec: AgentTaskSpec) -> WarmClaim | ColdStartReason | None: ...
 
     async def run_warm(self, task: TaskRef, spec: AgentTaskSpec, pod_name: str, code: str) -> PodOutcome: ...
 
@@ -165,6 +165,8 @@ class StepContext:
         self.journal = Journal(task, status, sink, services.audit, services.metrics, services.clock)
         # Code by ConfigMap name: the ConfigMaps are immutable, so what was stored or read once stays true.
         self._codes: dict[str, str] = {}
+        # The iteration's code ConfigMap while it is being written (see _store_code_soon).
+        self._storing: asyncio.Future[str] | None = None
         self._unstamped_warned = False
 
     @property
@@ -180,6 +182,9 @@ class StepContext:
     async def _save(
         self, status: AgentTaskStatus, phase: Phase | None = None, reason: str = "", message: str = ""
     ) -> None:
+        """Persist status (Journal.save), once the code ConfigMap it may name exists: a durable status never
+        names code that is not stored (a resumed operator reads it from there)."""
+        await self._code_stored()
         await self.journal.save(status, phase, reason, message)
 
     def _stage(
@@ -195,6 +200,24 @@ class StepContext:
         config_map = await self.sandbox.store_code(self.task, self.spec, pod_name, iteration, code)
         self._codes[config_map] = code
         return config_map
+
+    def _store_code_soon(self, pod_name: str, iteration: int, code: str) -> str:
+        """Start storing an iteration's code (as _store_code) and return its ConfigMap's name at once: the
+        write overlaps the review and the gate, and the next awaited save waits for it (_code_stored)."""
+        config_map = code_config_map_name(pod_name)
+        self._codes[config_map] = code
+        self._storing = asyncio.ensure_future(
+            self.sandbox.store_code(self.task, self.spec, pod_name, iteration, code)
+        )
+        return config_map
+
+    async def _code_stored(self) -> None:
+        """Wait until the code being stored is (its failure is raised, and again by the next call)."""
+        storing = self._storing
+        if storing is not None:
+            await asyncio.shield(storing)  # a step interrupted here leaves the write to finish
+            if storing is self._storing:
+                self._storing = None
 
     async def _code(self, config_map: str) -> str | None:
         """An iteration's code: held since it was stored, else read once (after a restart) and held."""
@@ -307,6 +330,7 @@ class StepContext:
         result: TaskResult | None,
         decision: Decision | None = None,
     ) -> None:
+        await self._code_stored()  # the history names the iteration's code ConfigMap
         status = self._monitored(finish_iteration(self.status, entry, self.clock()))
         update: dict[str, object] = {}
         if feedback is not None:

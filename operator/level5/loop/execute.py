@@ -16,7 +16,7 @@ from level5.api.status import (
 )
 from level5.loop.approval import ApprovalSteps
 from level5.loop.evaluation import JudgeFn, evaluate, failure_signature
-from level5.loop.guards import guard_outcome, guard_outcome_with_second_opinion
+from level5.loop.guards import guard_outcome_off_loop, guard_outcome_with_second_opinion
 from level5.loop.prompts import describe_failure, judge_messages
 from level5.loop.state_machine import (
     Action,
@@ -43,7 +43,7 @@ class ExecuteStep(ApprovalSteps):
         current = self.status.current
         assert current is not None and current.pod_name is not None
         await self.sandbox.ensure_namespace_guards(self.task.namespace)
-        claim = self.sandbox.claim_warm(self.task, self.spec)
+        claim = await self.sandbox.claim_warm(self.task, self.spec)
         if isinstance(claim, WarmClaim):
             await self._launch_warm(action, claim)
             return
@@ -81,7 +81,11 @@ class ExecuteStep(ApprovalSteps):
         pending = current.model_copy(
             update={"launch_state": LaunchState.PENDING, "pod_name": claim.pod_name, "warm_pool": claim.pool}
         )
-        await self._save(self.status.model_copy(update={"current": pending}))
+        # The intent and the code ConfigMap are written side by side (StepContext._save would write one after
+        # the other): a resumed operator never runs a claimed pod's code, so the intent may land first.
+        await asyncio.gather(
+            self._code_stored(), self.journal.save(self.status.model_copy(update={"current": pending}))
+        )
         self.metrics.pool_claimed()
         await self._audit_claim(action.iteration, claim.pod_name, claim.pool)
         created = pending.model_copy(update={"launch_state": LaunchState.CREATED})
@@ -130,11 +134,10 @@ class ExecuteStep(ApprovalSteps):
                     syscalls=outcome.syscalls,
                     job_files=outcome.job_files,
                 )
-        # Layers 1 and 5 over up to two 64 KiB streams take up to about a CPU-second of pure Python: in a
-        # worker thread the event loop keeps serving the other tasks meanwhile (the GIL is handed over every
-        # few milliseconds; the Hyperscan scratch space is per thread).
+        # Layers 1 and 5 over up to two 64 KiB streams take up to about a CPU-second of pure Python: off the
+        # event loop unless the outcome is small.
         guarded = (
-            await asyncio.to_thread(guard_outcome, outcome, self.redactor)
+            await guard_outcome_off_loop(outcome, self.redactor)
             if self.second_opinion is None
             else await guard_outcome_with_second_opinion(outcome, self.redactor, self.second_opinion)
         )

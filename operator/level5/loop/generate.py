@@ -115,7 +115,7 @@ class GenerateStep(StepContext):
             "code", action.iteration, {"sha256": code_sha256, "code": self._redact(answer.code)}
         )
         pod_name = sandbox_pod_name(self.task, action.iteration)
-        config_map = await self._store_code(pod_name, action.iteration, answer.code)
+        config_map = self._store_code_soon(pod_name, action.iteration, answer.code)
         current = current.model_copy(
             update={
                 "code_sha256": code_sha256,
@@ -126,10 +126,11 @@ class GenerateStep(StepContext):
                 "pod_name": pod_name,
             }
         )
-        # Staged, written with the next save: the review and the gate follow at once in memory, and the next
-        # save (the launch intent, awaited before any code leaves the operator, or the wait for an Approval)
-        # carries it. A restart before then generates again; the code ConfigMap the lost attempt left is
-        # replaced (SandboxLauncher.store_code), so what runs is always what was reviewed.
+        # Staged, written with the next save: the review and the gate follow at once in memory (while the code
+        # ConfigMap is written), and the next save (the launch intent, awaited before any code leaves the
+        # operator, or the wait for an Approval) carries it, once the ConfigMap exists. A restart before then
+        # generates again; the code ConfigMap the lost attempt left is replaced (SandboxLauncher.store_code),
+        # so what runs is always what was reviewed.
         self._stage(
             self.status.model_copy(update={"current": current}),
             Phase.REVIEWING,
