@@ -160,14 +160,21 @@ def _matches(
     # A line's end is searched for near the hit, else found by bisection: a search to the next newline
     # per hit was quadratic on one long line. (Inlined: ``LineIndex.end``'s first step, per hit.)
     find, line_end = text.find, line_index(text).end
+    # The last line end found, and where its search started: no newline lies between, so a hit ending
+    # there shares it (hits come in text order, several to a line).
+    searched, found = -1, -1
     for start, end in spans:
         if end <= last:
             continue
         if lines < 0:
             stop = len(text)
         else:
-            stop = find("\n", end, end + NEAR)
-            stop = line_end(end) if stop < 0 else stop
+            if searched <= end <= found:
+                stop = found
+            else:
+                stop = find("\n", end, end + NEAR)
+                stop = line_end(end) if stop < 0 else stop
+                searched, found = end, stop
             for _ in range(lines) if lines else ():  # the common case (0) without the loop
                 if stop >= len(text):
                     break
