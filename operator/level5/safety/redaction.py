@@ -378,26 +378,30 @@ def _assignments(text: str, hits: Hits) -> Iterator[Span]:
         yield Span(m.start(1), m.end(1), "BEARER_TOKEN", 75)
 
 
+def _card_number(raw: str) -> bool:
+    """Whether a candidate digit group, by its characters alone, is a payment card number."""
+    digits = _NON_DIGITS.sub("", raw)
+    if not 12 <= len(digits) <= 19:  # no card is shorter or longer: the cheapest test first
+        return False
+    groups = _CARD_SEPARATOR.split(raw)
+    # Separators, when present, split the number into card-like groups (4-4-4-4, 4-6-5...).
+    grouped = len(groups) == 1 or (len(groups) <= 5 and all(3 <= len(g) <= 6 for g in groups))
+    # Maestro numbers may be as short as 12 digits; every other scheme has 13 to 19.
+    shortest = 12 if _MAESTRO_PREFIX.match(digits) else 13
+    return shortest <= len(digits) <= 19 and grouped and bool(_CARD_PREFIX.match(digits)) and luhn_ok(digits)
+
+
 def _cards(text: str, hits: Hits) -> Iterator[Span]:
+    # The same digit groups recur in program output: a group's verdict is asked once per text.
+    verdicts: dict[str, bool] = {}
     for m in _matches(_CARD, text, hits["card"]):
         raw = m.group()
-        digits = _NON_DIGITS.sub("", raw)
-        if not 12 <= len(digits) <= 19:  # no card is shorter or longer: the cheapest test first
-            continue
-        groups = _CARD_SEPARATOR.split(raw)
-        # Separators, when present, split the number into card-like groups (4-4-4-4, 4-6-5...).
-        grouped = len(groups) == 1 or (len(groups) <= 5 and all(3 <= len(g) <= 6 for g in groups))
-        # Maestro numbers may be as short as 12 digits; every other scheme has 13 to 19.
-        shortest = 12 if _MAESTRO_PREFIX.match(digits) else 13
+        verdict = verdicts.get(raw)
+        if verdict is None:
+            verdict = verdicts[raw] = _card_number(raw)
         # The id-prefix test (a search through the characters before) goes last: most candidates fail a
         # cheaper test first.
-        if (
-            shortest <= len(digits) <= 19
-            and grouped
-            and _CARD_PREFIX.match(digits)
-            and luhn_ok(digits)
-            and not _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()])
-        ):
+        if verdict and not _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()]):
             yield Span(m.start(), m.end(), "CREDIT_CARD", 80)
 
 
@@ -462,10 +466,15 @@ def _identities(text: str, hits: Hits) -> Iterator[Span]:
 
 
 def _ibans(text: str, hits: Hits) -> Iterator[Span]:
+    ends: dict[str, int | None] = {}  # a recurring candidate's answer, asked once per text
     for m in _matches(_IBAN, text, hits["iban"]):
         # The greedy match may have swallowed a following code ("... 0130 00 BIC"): when the checksum
         # fails, shorter prefixes ending on an alphanumeric are tried, longest first.
-        end = _iban_end(m.group())
+        candidate = m.group()
+        if candidate in ends:
+            end = ends[candidate]
+        else:
+            end = ends[candidate] = _iban_end(candidate)
         if end is not None:
             yield Span(m.start(), m.start() + end, "IBAN", 85)
 
@@ -562,33 +571,49 @@ def _page_range(text: str, start: int, raw: str) -> bool:
     )
 
 
+def _phone_shape(candidate: str) -> str | None:
+    """The candidate digit group less its trailing separators and an unclosed bracket's part, unless its
+    characters alone say it is no phone number (a date, a decimal, a chemical's registry number)."""
+    raw = candidate.rstrip(" .-/")
+    if _DATE_OR_DECIMAL.search(raw):  # the commonest look-alikes, so the first test
+        return None
+    if raw.count("(") > raw.count(")"):
+        # A bracket that the candidate opens but does not close starts something else ("pp. 357-362
+        # (2020)"): a phone number's brackets hold an area code and close inside it.
+        raw = raw[: raw.rindex("(")].rstrip(" .-/")
+        if len(raw) < 8:
+            return None
+    if _CAS_SHAPE.fullmatch(raw) and casrn.is_valid(raw):  # a chemical's registry number
+        return None
+    return raw
+
+
 def _phones(text: str, hits: Hits) -> Iterator[Span]:
     verdicts: dict[tuple[str, bool], bool] = {}
+    # The same digit groups recur (a log's timestamps, a number per request line): what their characters
+    # alone say is asked once per text.
+    shapes: dict[str, str | None] = {}
     # Digit groups shaped like a phone number; libphonenumber validates only those.
     for m in _matches(_PHONE_CANDIDATE, text, sorted(hits["phone"] + hits["phone_label"])):
-        raw = m.group().rstrip(" .-/")
-        if _DATE_OR_DECIMAL.search(raw):  # the commonest look-alikes, so the first test
+        candidate = m.group()
+        if candidate in shapes:
+            raw = shapes[candidate]
+        else:
+            raw = shapes[candidate] = _phone_shape(candidate)
+        if raw is None:
             continue
-        if raw.count("(") > raw.count(")"):
-            # A bracket that the candidate opens but does not close starts something else ("pp. 357-362
-            # (2020)"): a phone number's brackets hold an area code and close inside it.
-            raw = raw[: raw.rindex("(")].rstrip(" .-/")
-            if len(raw) < 8:
-                continue
-        if _CAS_SHAPE.fullmatch(raw) and casrn.is_valid(raw):  # a chemical's registry number
+        start = m.start()
+        if _page_range(text, start, raw):
             continue
-        if _page_range(text, m.start(), raw):
-            continue
-        end = m.start() + len(raw)
-        before, after = text[max(0, m.start() - 2) : m.start()], text[end : end + 2]
+        end = start + len(raw)
         # Pieces of ids (UUIDs, hex, ORD-2024-000123), times, decimals and longer digit groups are not
         # numbers to call: a token with letters or an id prefix is one token.
-        if _GLUED_BEFORE.search(before) or _GLUED_AFTER.match(after):
+        if _GLUED_BEFORE.search(text[max(0, start - 2) : start]) or _GLUED_AFTER.match(text, end, end + 2):
             continue
-        if _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()]):
+        if _ID_PREFIX.search(text[max(0, start - 12) : start]):
             continue
-        labelled = _PHONE_LABEL.search(text[max(0, m.start() - 24) : m.start()]) is not None
-        if not labelled and _long_postcode(text, m.start(), end, raw):
+        labelled = _PHONE_LABEL.search(text[max(0, start - 24) : start]) is not None
+        if not labelled and _long_postcode(text, start, end, raw):
             continue
         # The same number recurs in program output (a log line per request): libphonenumber's answer for
         # a candidate, a pure function of its characters, is asked once per text.
@@ -596,21 +621,31 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
         if verdict is None:
             verdict = verdicts[raw, labelled] = _phone_number(raw, labelled)
         if verdict:
-            yield Span(m.start(), end, "PHONE", 50)
+            yield Span(start, end, "PHONE", 50)
+
+
+def _random_token(token: str) -> bool:
+    """Whether a base64-like token looks random rather than like joined words or a path."""
+    # Random tokens mix cases with digits or symbols and change case every couple of characters;
+    # identifiers and paths are words joined together (long pieces) or all lower case.
+    # (The token is ASCII letters, digits and +/_=-: it has a capital when lower-casing changes it.)
+    if token.lower() == token or token.upper() == token or token.isalpha():
+        return False
+    pieces = _WORD_PIECES.findall(token)
+    wordy = sum(map(len, pieces)) / max(len(pieces), 1) >= 3.5
+    threshold = min(4.3, math.log2(len(token)) - 0.9)
+    return not wordy and shannon_entropy(token) >= threshold
 
 
 def _high_entropy(text: str, hits: Hits) -> Iterator[Span]:
+    # Tokens recur in program output (an id per request line): a token's verdict is asked once per text.
+    verdicts: dict[str, bool] = {}
     for m in _matches(_BASE64ISH, text, hits["base64ish"]):
         token = m.group()
-        # Random tokens mix cases with digits or symbols and change case every couple of characters;
-        # identifiers and paths are words joined together (long pieces) or all lower case.
-        # (The token is ASCII letters, digits and +/_=-: it has a capital when lower-casing changes it.)
-        if token.lower() == token or token.upper() == token or token.isalpha():
-            continue
-        pieces = _WORD_PIECES.findall(token)
-        wordy = sum(map(len, pieces)) / max(len(pieces), 1) >= 3.5
-        threshold = min(4.3, math.log2(len(token)) - 0.9)
-        if not wordy and shannon_entropy(token) >= threshold:
+        verdict = verdicts.get(token)
+        if verdict is None:
+            verdict = verdicts[token] = _random_token(token)
+        if verdict:
             yield Span(m.start(), m.end(), "HIGH_ENTROPY", 20)
     for m in _matches(_HEXISH, text, hits["hexish"]):
         # The label is at most _HASH_LABEL_REACH characters before the hash, on its line.
@@ -760,13 +795,15 @@ def _name_end(text: str, start: int, limit: int | None = None) -> int:
     after one space or tab (matched where it must start, rather than searched for)."""
     end = start
     words = 0
-    limit = len(text) if limit is None else limit
-    m = _NAME_WORD.match(text, start, limit)
+    match = _NAME_WORD.match
+    m = match(text, start, len(text) if limit is None else limit)
     while m is not None and words < 5:
         word, cursor = m.group(), m.end()
         lower = word.lower().rstrip(".,")
+        first = word[0]
+        capital = first.isupper() or _capital(first)  # most are Latin capitals: the short way first
         if (
-            (_capital(word[0]) or words == 0)
+            (capital or words == 0)
             and (lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS))
             and not (words and lower in _NAME_LIKE_ARTICLES)
         ):
@@ -776,11 +813,15 @@ def _name_end(text: str, start: int, limit: int | None = None) -> int:
             or (not word.isalpha() and _DIGIT.search(word))
         ):
             break  # the next field's key, or a model code ("M2"): no word of a name holds a digit
-        if _capital(word[0]) or lower in _TITLES:
+        if capital or lower in _TITLES:
             end, words = cursor, words + 1
         elif lower not in _NAME_PARTICLES:
             break
-        m = _NAME_WORD.match(text, cursor + 1, limit) if text.startswith((" ", "\t"), cursor) else None
+        m = (
+            match(text, cursor + 1, len(text) if limit is None else limit)
+            if text.startswith((" ", "\t"), cursor)
+            else None
+        )
     return end
 
 
