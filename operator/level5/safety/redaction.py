@@ -582,16 +582,34 @@ _RANGE = re.compile(r"(\d{2,5})-(\d{2,5})")
 _VOLUME_BEFORE = re.compile(r"\d[,:][ \t]?$")
 
 
-def _page_range(text: str, start: int, raw: str) -> bool:
+def _page_range(before: str, raw: str) -> bool:
     """Whether the candidate is a citation's page range after its volume ("JAMA 323, 2052-2059"): two
-    numbers of one length, the second the larger."""
+    numbers of one length, the second the larger (`before`: the text before the candidate)."""
     m = _RANGE.fullmatch(raw)
     return (
         m is not None
         and len(m.group(1)) == len(m.group(2))
         and int(m.group(1)) < int(m.group(2))
-        and _VOLUME_BEFORE.search(text, max(0, start - 3), start) is not None
+        and _VOLUME_BEFORE.search(before[-3:]) is not None
     )
+
+
+_PHONE_BEFORE = 24
+"""How much of the text before a phone candidate its context tests read (the label's reach)."""
+
+
+def _phone_context(before: str, raw: str, after: str) -> bool | None:
+    """What the characters around a candidate say (`before`: up to _PHONE_BEFORE of them, `after`: two):
+    None when it is a page range or part of an id, else whether a phone label precedes it."""
+    if _page_range(before, raw):
+        return None
+    # Pieces of ids (UUIDs, hex, ORD-2024-000123), times, decimals and longer digit groups are not
+    # numbers to call: a token with letters or an id prefix is one token.
+    if _GLUED_BEFORE.search(before[-2:]) or _GLUED_AFTER.match(after):
+        return None
+    if _ID_PREFIX.search(before[-12:]):
+        return None
+    return _PHONE_LABEL.search(before) is not None
 
 
 def _phone_shape(candidate: str) -> str | None:
@@ -616,6 +634,7 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
     # The same digit groups recur (a log's timestamps, a number per request line): what their characters
     # alone say is asked once per text.
     shapes: dict[str, str | None] = {}
+    contexts: dict[tuple[str, str, str], bool | None] = {}
     # Digit groups shaped like a phone number; libphonenumber validates only those.
     for m in _matches(_PHONE_CANDIDATE, text, sorted(hits["phone"] + hits["phone_label"])):
         candidate = m.group()
@@ -626,16 +645,16 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
         if raw is None:
             continue
         start = m.start()
-        if _page_range(text, start, raw):
-            continue
         end = start + len(raw)
-        # Pieces of ids (UUIDs, hex, ORD-2024-000123), times, decimals and longer digit groups are not
-        # numbers to call: a token with letters or an id prefix is one token.
-        if _GLUED_BEFORE.search(text[max(0, start - 2) : start]) or _GLUED_AFTER.match(text, end, end + 2):
+        # A candidate recurs with what is around it (a log line per request): that is read once per text.
+        before = text[start - _PHONE_BEFORE if start > _PHONE_BEFORE else 0 : start]
+        context = (before, raw, text[end : end + 2])
+        if context in contexts:
+            labelled = contexts[context]
+        else:
+            labelled = contexts[context] = _phone_context(*context)
+        if labelled is None:
             continue
-        if _ID_PREFIX.search(text[max(0, start - 12) : start]):
-            continue
-        labelled = _PHONE_LABEL.search(text[max(0, start - 24) : start]) is not None
         if not labelled and _long_postcode(text, start, end, raw):
             continue
         # The same number recurs in program output (a log line per request): libphonenumber's answer for
