@@ -54,6 +54,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from importlib.resources import files
 from itertools import chain
+from operator import itemgetter
 from typing import NamedTuple
 
 import phonenumbers
@@ -294,7 +295,9 @@ _NOT_A_SECRET = re.compile(
 _CALL_OR_INDEX = re.compile(r"[(\[]")
 _ATTRIBUTE_CHAIN = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+")
 _BEARER = _Caseless(r"\b(?:bearer|basic|token)\s+([a-z0-9._~+/=-]{16,})", re.ASCII)
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
+# (The first character before the look-behind, so a search skips to candidates in one scan; the local
+# part possessively: "@" ends it and is not in it.)
+_EMAIL = re.compile(r"[A-Za-z0-9](?<![\w.+-].)[A-Za-z0-9._%+-]*+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
 _CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])", re.ASCII)
 _IBAN_MIN = 15
 """Norway's IBAN, the shortest."""
@@ -734,7 +737,8 @@ _SIGN_OFF = _Caseless(
 _TITLED = re.compile(
     r"(?<![\w])(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+(?=[^\W\d_])"
 )
-_DISPLAY_NAME = re.compile(r"[^\W\d_][\w'.-]*(?:[ \t]+[^\W\d_][\w'.-]*){1,4}[ \t]+(?=<[^>\s@]+@)")
+# (Words and spaces taken possessively: neither holds what follows it, so giving back never matched.)
+_DISPLAY_NAME = re.compile(r"[^\W\d_][\w'.-]*+(?:[ \t]++[^\W\d_][\w'.-]*+){1,4}[ \t]+(?=<[^>\s@]+@)")
 _ROLE_COLUMN = re.compile(rf"[ \t\"']*(?:[\w -]*[_ ])?(?:{_ROLES})(?:[_ ][\w -]*)?[ \t\"']*")
 # A column of a positional record (an SQL column list) that names a person: a role ("customer", "owner"),
 # or a name that a person's word qualifies ("first_name", "customer_name"), not a thing's ("file_name",
@@ -1059,8 +1063,10 @@ _NUMBER_FIRST_STREET = _Caseless(
 )
 # Any street vocabulary: words, then a house number, then (after a comma or a line break) a postcode of
 # 3 to 5 digits (split or with a country letter: "406 69", "H-7690") and a capitalised town.
+# (Written with each word's first letter before the look-behind and the words taken possessively, as
+# _COMMA_ADDRESS below: the same matches.)
 _STREET_POSTCODE = re.compile(
-    rf"(?<![\w])(?:[^\W\d_][\w'.-]*[ \t]+){{0,3}}[^\W\d_][\w'.-]*[ \t]+{_NUMBER}\.?"
+    rf"[^\W\d_](?<![\w].)(?:[\w'.-]*+[ \t]++[^\W\d_]){{0,3}}[\w'.-]*+[ \t]++{_NUMBER}\.?"
     r"(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d{2})?[ \t]+[^\W\d_][^\n,;|]*"
 )
 # A house number and capitalised words ("189 Cynthia Shore"), in any street vocabulary, when a postcode
@@ -1430,6 +1436,9 @@ def _outranks(a: Span, b: Span) -> bool:
     return (a.priority, a.end - a.start, -a.start) > (b.priority, b.end - b.start, -b.start)
 
 
+_START, _END = itemgetter(0), itemgetter(1)
+
+
 def _sweep(spans: list[Span]) -> tuple[list[Span], list[Span]]:
     """One sort by start, then one sweep that keeps, of each run of overlapping spans, the ones that
     outrank; and the spans it dropped for a span that was itself replaced later (only those may overlap
@@ -1437,7 +1446,11 @@ def _sweep(spans: list[Span]) -> tuple[list[Span], list[Span]]:
     chosen: list[Span] = []
     dropped: list[Span] = []
     pending: list[Span] = []  # dropped for the last chosen span, which may yet be replaced
-    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+    # By start, the longer first: two stable sorts on one field each (a C key function rather than a
+    # Python one per span).
+    ordered = sorted(spans, key=_END, reverse=True)
+    ordered.sort(key=_START)
+    for span in ordered:
         if chosen and span.start < chosen[-1].end:
             if _outranks(span, chosen[-1]):
                 dropped += pending
