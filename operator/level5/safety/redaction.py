@@ -44,6 +44,7 @@ and the cyclic garbage collector is paused while a text is redacted (``Redactor.
 from __future__ import annotations
 
 import bisect
+import functools
 import gc
 import hashlib
 import hmac
@@ -880,6 +881,31 @@ def _name_at(
     # and every word character but "_" is alphanumeric: anything else is a no without the search.
     if not text[start : start + 1].isalnum():
         return None
+    line_end = line_index(text).end(start)
+    if line_end - start > _NAME_LINE:
+        length = _name_length(text, start, min_words, limit)
+    else:
+        # What the name's search reads lies on its line (a word ends before a line break, and a glued
+        # key's test stops at one), with the character before it: the answer for that piece of text is
+        # kept (program output repeats its lines; a label is followed by the same text every time).
+        first = start - 1 if start else 0
+        stop = line_end + 1 if limit is None else min(limit, line_end + 1)
+        length = _line_name_length(text[first : line_end + 1], start - first, min_words, stop - first)
+    return None if length is None else Span(start, start + length, "PERSON", priority)
+
+
+_NAME_LINE = 200
+"""The longest rest of a line whose answer `_name_at` keeps (a longer one is read in place: copying the
+rest of one long line for every label on it would make the time quadratic)."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _line_name_length(line: str, start: int, min_words: int, limit: int) -> int | None:
+    return _name_length(line, start, min_words, limit)
+
+
+def _name_length(text: str, start: int, min_words: int, limit: int | None) -> int | None:
+    """The length of the person's name at `start` (`_name_at`), or None."""
     name = text[start : _name_end(text, start, limit)].rstrip(".,")
     if name.endswith("'") and text[start - 1 : start] == "'":
         name = name[:-1]  # the closing quote of a quoted name, not an apostrophe of it
@@ -888,7 +914,7 @@ def _name_at(
     words = len(_NAME_WORD.findall(name))
     # A single word in capitals is an acronym or a code ("EMEA"), not a name.
     if words >= min_words and (words > 1 or not name.isupper()):
-        return Span(start, start + len(name), "PERSON", priority)
+        return len(name)
     return None
 
 
