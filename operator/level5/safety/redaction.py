@@ -483,13 +483,27 @@ def _identities(text: str, hits: Hits) -> Iterator[Span]:
         span = _identity_after(text, m.group(), m.end())
         if span is not None:
             yield span
+    # A shape's answer reads the 16 characters before it and the hit itself: kept for the same text there.
+    shapes: dict[tuple[str, int], tuple[int, int] | None] = {}
     for start, end in hits["identity_shape"]:
-        # The id-prefix search first: it costs a microsecond, a shape's checksums ten or more.
-        if _ID_PREFIX.search(text[max(0, start - 16) : start]):
-            continue
-        shape = identity.shape_at(text, start, min(len(text), end + 2))
-        if shape is not None:
-            yield Span(shape.start(), shape.end(), "SSN", _IDENTITY_PRIORITY)
+        first, stop = max(0, start - 16), min(len(text), end + 2)
+        context = (text[first:stop], start - first)
+        if context in shapes:
+            found = shapes[context]
+        else:
+            found = shapes[context] = _shape_after(text, start, stop)
+        if found is not None:
+            yield Span(start + found[0], start + found[1], "SSN", _IDENTITY_PRIORITY)
+
+
+def _shape_after(text: str, start: int, stop: int) -> tuple[int, int] | None:
+    """Where, from `start`, the first identity-number shape before `stop` that its formats validate
+    starts and ends, unless an id prefix precedes it."""
+    # The id-prefix search first: it costs a microsecond, a shape's checksums ten or more.
+    if _ID_PREFIX.search(text[max(0, start - 16) : start]):
+        return None
+    shape = identity.shape_at(text, start, stop)
+    return None if shape is None else (shape.start() - start, shape.end() - start)
 
 
 def _ibans(text: str, hits: Hits) -> Iterator[Span]:
@@ -693,14 +707,24 @@ def _high_entropy(text: str, hits: Hits) -> Iterator[Span]:
             verdict = verdicts[token] = _random_token(token)
         if verdict:
             yield Span(m.start(), m.end(), "HIGH_ENTROPY", 20)
+    # A digest recurs with what is around it (a commit id per log line): its verdict is asked once per text.
+    digests: dict[tuple[str, str, str], bool] = {}
     for m in _matches(_HEXISH, text, hits["hexish"]):
         # The label is at most _HASH_LABEL_REACH characters before the hash, on its line.
-        line_start = _line_start(text, m.start(), _HASH_LABEL_REACH)
-        labelled = _HASH_LABEL.search(text[line_start : m.start()]) or _SHA_SUM_LINE.match(
-            text[m.end() : m.end() + 3]
-        )
-        if not labelled and shannon_entropy(m.group().lower()) >= 3.0:
-            yield Span(m.start(), m.end(), "HIGH_ENTROPY", 20)
+        start, end = m.start(), m.end()
+        context = (text[_line_start(text, start, _HASH_LABEL_REACH) : start], m.group(), text[end : end + 3])
+        verdict = digests.get(context)
+        if verdict is None:
+            verdict = digests[context] = _random_digest(*context)
+        if verdict:
+            yield Span(start, end, "HIGH_ENTROPY", 20)
+
+
+def _random_digest(before: str, digest: str, after: str) -> bool:
+    """Whether a long hex string is a possible secret: not labelled as a hash (`before`: the text before it
+    on its line, up to _HASH_LABEL_REACH; `after`: three characters) and not of low entropy."""
+    labelled = _HASH_LABEL.search(before) or _SHA_SUM_LINE.match(after)
+    return not labelled and shannon_entropy(digest.lower()) >= 3.0
 
 
 # -- people and places, found by their context ---------------------------------------------------------
