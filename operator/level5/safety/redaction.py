@@ -975,15 +975,17 @@ _SURNAME_AFTER = re.compile(
 _CAPITAL = re.compile(rf"(?<![{_GLUE}])[A-Z\xc0-\xde{_NON_LATIN1}]")
 
 
-def _rare_starts(text: str, hits: Hits) -> Iterator[int]:
+def _rare_starts(text: str, hits: Hits) -> list[int]:
     """Where a name may start in the lines of "rare_first_name" hits. Hits on one line share its start
     (their windows nest), so each part of a line is searched once: the capitals before the previous hit's
     end were found then, and yielding them again only made duplicate spans."""
+    starts: list[int] = []
     searched = 0
     for line_start, end in hits["rare_first_name"]:
         if end > searched:
-            yield from (m.start() for m in _CAPITAL.finditer(text, max(line_start, searched), end))
+            starts += [m.start() for m in _CAPITAL.finditer(text, max(line_start, searched), end)]
             searched = end
+    return starts
 
 
 # Capitalised words followed, after one space, by a version or a model code name a product, not a person
@@ -994,12 +996,11 @@ _MODEL_AFTER = re.compile(r" (?:[vV]?\d+(?:\.\d+)*|[^\W\d_]{1,3}\d+[\w.]*)(?![\w
 
 
 def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
-    starts = chain(
-        (start for start, _ in hits["first_name"] if not (start and _GLUED_TO_NAME.match(text, start - 1))),
-        _rare_starts(text, hits),
-    )
-    for start in starts:
-        word = _FIRST_WORD.match(text, start)
+    # (Lists and bound methods: about 5,000 places per MB.)
+    glued, word_at = _GLUED_TO_NAME.match, _FIRST_WORD.match
+    starts = [start for start, _ in hits["first_name"] if not (start and glued(text, start - 1))]
+    for start in starts + _rare_starts(text, hits):
+        word = word_at(text, start)
         if word is None or word.group().lower() not in _FIRST_NAMES:
             continue
         if _SURNAME_AFTER.match(text, word.end()):
