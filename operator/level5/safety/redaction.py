@@ -1501,18 +1501,22 @@ def _sweep(spans: list[Span]) -> tuple[list[Span], list[Span]]:
     # Python one per span).
     ordered = sorted(spans, key=_END, reverse=True)
     ordered.sort(key=_START)
+    last_end = -1  # where the last chosen span ends (a local, read for every span)
     for span in ordered:
-        if chosen and span.start < chosen[-1].end:
+        if span.start < last_end:
             if _outranks(span, chosen[-1]):
                 dropped += pending
                 dropped.append(chosen[-1])
                 pending = []
                 chosen[-1] = span
+                last_end = span.end
             else:
                 pending.append(span)
             continue
-        pending = []
+        if pending:
+            pending = []
         chosen.append(span)
+        last_end = span.end
     return chosen, dropped
 
 
@@ -1583,15 +1587,17 @@ class Redactor:
         # The same value recurs in program output: its placeholder (an HMAC) is computed once per text.
         placeholders: dict[tuple[str, str], str] = {}
         cursor = 0
-        for span in _select(spans):
-            value = (span.kind, text[span.start : span.end])
+        append = parts.append
+        for start, end, kind, _ in _select(spans):
+            value = (kind, text[start:end])
             placeholder = placeholders.get(value)
             if placeholder is None:
                 placeholder = placeholders[value] = self.placeholder(*value)
-            parts += [text[cursor : span.start], placeholder]
-            counts[span.kind] += 1
-            cursor = span.end
-        parts.append(text[cursor:])
+            append(text[cursor:start])
+            append(placeholder)
+            counts[kind] += 1
+            cursor = end
+        append(text[cursor:])
         return Redaction(text="".join(parts), counts=dict(counts))
 
     def redact_obj(self, value: object, counts: Counter[str] | None = None) -> object:
