@@ -37,8 +37,12 @@ found by context, and a second opinion can come from a model endpoint (layer 1's
 Speed: each detector is one regular-expression pass over the text that yields candidates; only
 candidates are validated (checksums, libphonenumber, ``ipaddress``); overlaps are resolved by one sort
 and one sweep. The time is linear in the input. Verdicts that are pure functions of a string (a phone
-candidate, an identity number after its label, a CSV header's columns) are kept rather than asked again,
-and the cyclic garbage collector is paused while a text is redacted (``Redactor.redact``).
+candidate, an identity number after its label, a CSV header's columns) are kept rather than asked again;
+so are those that read a bounded piece of text around a candidate (a phone number's 24 characters
+before it, a name's rest of its line), keyed by that piece. Long alternations are searched behind a
+look-ahead for their first letters (``lead``), and runs of word characters that what follows cannot
+continue are taken possessively, so Python's re does not try every alternative or backtrack at every
+place. The cyclic garbage collector is paused while a text is redacted (``Redactor.redact``).
 """
 
 from __future__ import annotations
