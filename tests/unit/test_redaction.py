@@ -548,3 +548,47 @@ def test_redaction_leaves_the_garbage_collector_as_it_found_it(enabled: bool) ->
         assert gc.isenabled() is enabled
     finally:
         gc.enable()
+
+
+def test_lead_lookahead_keeps_an_alternations_matches() -> None:
+    """The look-ahead put before a long alternation holds wherever one of its words starts (a space
+    second may be any join), so the pattern finds what it found without it."""
+    from level5.safety import identity
+    from level5.safety.redaction import lead
+
+    assert lead(["name", "nip", "dear"]) == "(?=[dn][aei])"
+    assert lead(["a b", "cd"]) == r"(?=[ac][\ \-\._bd])"
+    assert lead(["x", "yz"]) == "(?=[xy])"  # a one-letter word: only the first character is known
+    labels = frozenset({"national id", "n i", "bsn", "id no", "t.c. kimlik no."})
+    plain = re.compile(rf"(?<![^\W_])(?:{identity.label_pattern(labels)})(?![^\W_])")
+    led = re.compile(lead(labels) + plain.pattern)
+    text = "national_id: 1; n-i 2; n.i3; bsn=4; id no. 5; t.c. kimlik no. 6; xbsn; national-id"
+    assert [m.span() for m in led.finditer(text)] == [m.span() for m in plain.finditer(text)]
+    assert len(list(led.finditer(text))) == 6
+
+
+def test_name_kept_per_line_is_the_name_read_in_place() -> None:
+    """_name_at keeps its answer for the rest of a short line (and the character before it): at every
+    word of the corpora's texts, with and without a cell's limit, it is the answer read in place."""
+    from pathlib import Path
+
+    from level5.safety.redaction import _name_at, _name_length
+
+    corpus = Path(__file__).parents[1] / "corpora" / "redaction"
+    texts = [
+        str(json.loads(line)["text"])
+        for name in ("sensitive.jsonl", "benign.jsonl")
+        for line in (corpus / name).read_text(encoding="utf-8").splitlines()
+    ]
+    texts += ["Name: Ann Lee:x", "Dear 'Ann O'Neil'\nBob", "Ann Lee", "prof.  \t Ann Lee Name=Bo"]
+    checked = 0
+    for text in texts:
+        for m in re.finditer(r"(?<!\w)[^\W\d_]", text):
+            start = m.start()
+            for limit in (None, start + 8, len(text) + 5):
+                for min_words in (1, 2):
+                    span = _name_at(text, start, min_words, 35, limit)
+                    length = _name_length(text, start, min_words, limit)
+                    assert (span.end - start if span else None) == length, (text, start, limit)
+                    checked += 1
+    assert checked > 100_000

@@ -312,9 +312,13 @@ def keyed(text: str, start: int, end: int, key: str) -> Found | None:
 def find(text: str, lowered: str) -> Iterator[Found]:
     """Every value under a key in `text` (`lowered` is the text in lower case, offset for offset)."""
     headers: set[int] = set()
+    line_start_of = line_index(text).start
+    kinds: dict[str, str] = {}  # a key as written -> its kind (the same few keys recur)
     for key_start, key_end, key in _keys(lowered):
-        kind = _KIND_OF[_normal(key)]
-        line_start = line_index(text).start(key_start)
+        kind = kinds.get(key)
+        if kind is None:
+            kind = kinds[key] = _KIND_OF[_normal(key)]
+        line_start = line_start_of(key_start)
         if line_start not in headers and _is_header_cell(text, line_start, key_start, key_end):
             headers.add(line_start)
             yield from _columns(text, line_start)

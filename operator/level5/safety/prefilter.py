@@ -193,6 +193,6 @@ def _latin1(word: str) -> bytes:
 def _windows(text: str, spans: list[tuple[int, int]], width: int) -> list[tuple[int, int]]:
     """Hits of a trigger whose starts are not tracked: `width` before their end, or their line's start."""
     if width:
-        return sorted((max(0, end - width), end) for _, end in spans)
+        return sorted([(end - width if end > width else 0, end) for _, end in spans])
     line_start = line_index(text).start
-    return sorted((line_start(end - 1), end) for _, end in spans)
+    return sorted([(line_start(end - 1), end) for _, end in spans])

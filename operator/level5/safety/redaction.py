@@ -37,13 +37,18 @@ found by context, and a second opinion can come from a model endpoint (layer 1's
 Speed: each detector is one regular-expression pass over the text that yields candidates; only
 candidates are validated (checksums, libphonenumber, ``ipaddress``); overlaps are resolved by one sort
 and one sweep. The time is linear in the input. Verdicts that are pure functions of a string (a phone
-candidate, an identity number after its label, a CSV header's columns) are kept rather than asked again,
-and the cyclic garbage collector is paused while a text is redacted (``Redactor.redact``).
+candidate, an identity number after its label, a CSV header's columns) are kept rather than asked again;
+so are those that read a bounded piece of text around a candidate (a phone number's 24 characters
+before it, a name's rest of its line), keyed by that piece. Long alternations are searched behind a
+look-ahead for their first letters (``lead``), and runs of word characters that what follows cannot
+continue are taken possessively, so Python's re does not try every alternative or backtrack at every
+place. The cyclic garbage collector is paused while a text is redacted (``Redactor.redact``).
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import gc
 import hashlib
 import hmac
@@ -51,9 +56,10 @@ import ipaddress
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from importlib.resources import files
 from itertools import chain
+from operator import itemgetter
 from typing import NamedTuple
 
 import phonenumbers
@@ -143,48 +149,86 @@ class _Caseless:
 Searchable = re.Pattern[str] | _Caseless
 
 
+def lead(words: Iterable[str]) -> str:
+    """A look-ahead for the first two characters of `words` (their first two characters literal; a space
+    second may also be written as another join, as ``identity.label_pattern`` writes it), to put before an
+    alternation that starts with one of them. It holds wherever one of them starts, so the pattern's
+    matches are the same; but Python's re tries every alternative in turn at each place it searches
+    (hundreds of labels: about a microsecond a place), where the look-ahead fails there in one step."""
+    firsts: set[str] = set()
+    seconds: set[str] | None = set()
+    for word in words:
+        firsts.add(word[0])
+        if seconds is not None:
+            if len(word) < 2 or (word[1] == " " and (len(word) < 3 or word[2] == " ")):
+                seconds = None  # anything may come second: the first character alone is checked
+            else:
+                seconds.update(f" _.-{word[2]}" if word[1] == " " else word[1])
+    second = "" if seconds is None else f"[{''.join(map(re.escape, sorted(seconds)))}]"
+    return f"(?=[{''.join(map(re.escape, sorted(firsts)))}]{second})"
+
+
 def _matches(
-    pattern: Searchable, text: str, spans: list[tuple[int, int]], back: int = 0, lines: int = 0
+    pattern: Searchable,
+    text: str,
+    spans: list[tuple[int, int]],
+    back: int = 0,
+    lines: int = 0,
+    needle: re.Pattern[str] | None = None,
 ) -> Iterator[re.Match[str]]:
     """The matches of `pattern` that a trigger points at, as ``finditer`` would yield them: for each
     trigger match not inside the previous value, the matches of a search from `back` characters before
     it to the end of its line and `lines` more lines (-1: to the end of the text) that start before the
-    trigger ends (a trigger without a tracked start points at a window, which may hold more than one)."""
+    trigger ends (a trigger without a tracked start points at a window, which may hold more than one).
+
+    A `needle` is a pattern without look-arounds that every match of `pattern` holds (matched on the same
+    string): where it is not in the window, neither is a match, and the costlier search is not made."""
     # The compiled pattern and the string it reads, resolved once rather than per trigger hit.
     search = pattern.compiled.search if isinstance(pattern, _Caseless) else pattern.search
     subject = _lowered(text) if isinstance(pattern, _Caseless) else text
     last = 0
-    # The last search (from, to, its leftmost match): no match starts between `from` and that match, so
-    # a later trigger whose search would start in between gets the same answer without searching again.
-    known: tuple[int, int, re.Match[str] | None] = (-1, -1, None)
+    # The last search (from, to, its leftmost match and where that starts, past any position when there
+    # is none): no match starts between `from` and that match, so a later trigger whose search would
+    # start in between gets the same answer without searching again.
+    known_from, known_stop, known, known_at = -1, -1, None, len(text) + 1
     # A line's end is searched for near the hit, else found by bisection: a search to the next newline
     # per hit was quadratic on one long line. (Inlined: ``LineIndex.end``'s first step, per hit.)
     find, line_end = text.find, line_index(text).end
+    # The last line end found, and where its search started: no newline lies between, so a hit ending
+    # there shares it (hits come in text order, several to a line).
+    searched, found = -1, -1
     for start, end in spans:
         if end <= last:
             continue
         if lines < 0:
             stop = len(text)
         else:
-            stop = find("\n", end, end + NEAR)
-            stop = line_end(end) if stop < 0 else stop
+            if searched <= end <= found:
+                stop = found
+            else:
+                stop = find("\n", end, end + NEAR)
+                stop = line_end(end) if stop < 0 else stop
+                searched, found = end, stop
             for _ in range(lines) if lines else ():  # the common case (0) without the loop
                 if stop >= len(text):
                     break
                 stop = line_end(stop + 1)
         pos = last if last > start - back else start - back
-        if known[1] == stop and known[0] <= pos and (known[2] is None or pos <= known[2].start()):
-            m = known[2]
-        else:
-            m = search(subject, pos, stop)
-            known = (pos, stop, m)
-        while m is not None and m.start() < end:
-            last = m.end()
-            yield m
+        if not (known_stop == stop and known_from <= pos <= known_at):
+            known = (
+                search(subject, pos, stop) if needle is None or needle.search(subject, pos, stop) else None
+            )
+            known_from, known_stop = pos, stop
+            known_at = len(text) + 1 if known is None else known.start()
+        # (Locals rather than the match's methods, per hit: about 19,000 hits per MB.)
+        while known is not None and known_at < end:
+            last = known.end()
+            yield known
             if last >= end:
                 break
-            m = search(subject, last + (m.end() == m.start()), stop)
-            known = (last, stop, m)
+            known = search(subject, last + (last == known_at), stop)  # past an empty match
+            known_from, known_stop = last, stop
+            known_at = len(text) + 1 if known is None else known.start()
 
 
 def task_key(task_uid: str, operator_secret: bytes = b"") -> bytes:
@@ -266,7 +310,9 @@ _NOT_A_SECRET = re.compile(
 _CALL_OR_INDEX = re.compile(r"[(\[]")
 _ATTRIBUTE_CHAIN = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+")
 _BEARER = _Caseless(r"\b(?:bearer|basic|token)\s+([a-z0-9._~+/=-]{16,})", re.ASCII)
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
+# (The first character before the look-behind, so a search skips to candidates in one scan; the local
+# part possessively: "@" ends it and is not in it.)
+_EMAIL = re.compile(r"[A-Za-z0-9](?<![\w.+-].)[A-Za-z0-9._%+-]*+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
 _CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])", re.ASCII)
 _IBAN_MIN = 15
 """Norway's IBAN, the shortest."""
@@ -371,26 +417,30 @@ def _assignments(text: str, hits: Hits) -> Iterator[Span]:
         yield Span(m.start(1), m.end(1), "BEARER_TOKEN", 75)
 
 
+def _card_number(raw: str) -> bool:
+    """Whether a candidate digit group, by its characters alone, is a payment card number."""
+    digits = _NON_DIGITS.sub("", raw)
+    if not 12 <= len(digits) <= 19:  # no card is shorter or longer: the cheapest test first
+        return False
+    groups = _CARD_SEPARATOR.split(raw)
+    # Separators, when present, split the number into card-like groups (4-4-4-4, 4-6-5...).
+    grouped = len(groups) == 1 or (len(groups) <= 5 and all(3 <= len(g) <= 6 for g in groups))
+    # Maestro numbers may be as short as 12 digits; every other scheme has 13 to 19.
+    shortest = 12 if _MAESTRO_PREFIX.match(digits) else 13
+    return shortest <= len(digits) <= 19 and grouped and bool(_CARD_PREFIX.match(digits)) and luhn_ok(digits)
+
+
 def _cards(text: str, hits: Hits) -> Iterator[Span]:
+    # The same digit groups recur in program output: a group's verdict is asked once per text.
+    verdicts: dict[str, bool] = {}
     for m in _matches(_CARD, text, hits["card"]):
         raw = m.group()
-        digits = _NON_DIGITS.sub("", raw)
-        if not 12 <= len(digits) <= 19:  # no card is shorter or longer: the cheapest test first
-            continue
-        groups = _CARD_SEPARATOR.split(raw)
-        # Separators, when present, split the number into card-like groups (4-4-4-4, 4-6-5...).
-        grouped = len(groups) == 1 or (len(groups) <= 5 and all(3 <= len(g) <= 6 for g in groups))
-        # Maestro numbers may be as short as 12 digits; every other scheme has 13 to 19.
-        shortest = 12 if _MAESTRO_PREFIX.match(digits) else 13
+        verdict = verdicts.get(raw)
+        if verdict is None:
+            verdict = verdicts[raw] = _card_number(raw)
         # The id-prefix test (a search through the characters before) goes last: most candidates fail a
         # cheaper test first.
-        if (
-            shortest <= len(digits) <= 19
-            and grouped
-            and _CARD_PREFIX.match(digits)
-            and luhn_ok(digits)
-            and not _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()])
-        ):
+        if verdict and not _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()]):
             yield Span(m.start(), m.end(), "CREDIT_CARD", 80)
 
 
@@ -409,7 +459,9 @@ def _ssns(text: str, hits: Hits) -> Iterator[Span]:
 # Labels that start with a Latin-1 letter are found by the prefilter (a letter outside Latin-1 is "?" to
 # it: "rodné ?íslo"); the others by the search over non-ASCII text below (_SCRIPT_WORDS).
 _LATIN1_IDENTITY_LABELS = frozenset(w for w in identity.LABELS if ord(w[0]) < 256)
-_IDENTITY_LABEL = _Caseless(rf"(?<![^\W_])(?:{identity.label_pattern(_LATIN1_IDENTITY_LABELS)})(?![^\W_])")
+_IDENTITY_LABEL = _Caseless(
+    rf"{lead(_LATIN1_IDENTITY_LABELS)}(?<![^\W_])(?:{identity.label_pattern(_LATIN1_IDENTITY_LABELS)})(?![^\W_])"
+)
 _IDENTITY_TRIGGER = identity.label_pattern(
     frozenset(w.encode("latin-1", "replace").decode("latin-1") for w in _LATIN1_IDENTITY_LABELS)
 )
@@ -445,20 +497,39 @@ def _identities(text: str, hits: Hits) -> Iterator[Span]:
         span = _identity_after(text, m.group(), m.end())
         if span is not None:
             yield span
+    # A shape's answer reads the 16 characters before it and the hit itself: kept for the same text there.
+    shapes: dict[tuple[str, int], tuple[int, int] | None] = {}
     for start, end in hits["identity_shape"]:
-        # The id-prefix search first: it costs a microsecond, a shape's checksums ten or more.
-        if _ID_PREFIX.search(text[max(0, start - 16) : start]):
-            continue
-        shape = identity.shape_at(text, start, min(len(text), end + 2))
-        if shape is not None:
-            yield Span(shape.start(), shape.end(), "SSN", _IDENTITY_PRIORITY)
+        first, stop = max(0, start - 16), min(len(text), end + 2)
+        context = (text[first:stop], start - first)
+        if context in shapes:
+            found = shapes[context]
+        else:
+            found = shapes[context] = _shape_after(text, start, stop)
+        if found is not None:
+            yield Span(start + found[0], start + found[1], "SSN", _IDENTITY_PRIORITY)
+
+
+def _shape_after(text: str, start: int, stop: int) -> tuple[int, int] | None:
+    """Where, from `start`, the first identity-number shape before `stop` that its formats validate
+    starts and ends, unless an id prefix precedes it."""
+    # The id-prefix search first: it costs a microsecond, a shape's checksums ten or more.
+    if _ID_PREFIX.search(text[max(0, start - 16) : start]):
+        return None
+    shape = identity.shape_at(text, start, stop)
+    return None if shape is None else (shape.start() - start, shape.end() - start)
 
 
 def _ibans(text: str, hits: Hits) -> Iterator[Span]:
+    ends: dict[str, int | None] = {}  # a recurring candidate's answer, asked once per text
     for m in _matches(_IBAN, text, hits["iban"]):
         # The greedy match may have swallowed a following code ("... 0130 00 BIC"): when the checksum
         # fails, shorter prefixes ending on an alphanumeric are tried, longest first.
-        end = _iban_end(m.group())
+        candidate = m.group()
+        if candidate in ends:
+            end = ends[candidate]
+        else:
+            end = ends[candidate] = _iban_end(candidate)
         if end is not None:
             yield Span(m.start(), m.start() + end, "IBAN", 85)
 
@@ -543,45 +614,80 @@ _RANGE = re.compile(r"(\d{2,5})-(\d{2,5})")
 _VOLUME_BEFORE = re.compile(r"\d[,:][ \t]?$")
 
 
-def _page_range(text: str, start: int, raw: str) -> bool:
+def _page_range(before: str, raw: str) -> bool:
     """Whether the candidate is a citation's page range after its volume ("JAMA 323, 2052-2059"): two
-    numbers of one length, the second the larger."""
+    numbers of one length, the second the larger (`before`: the text before the candidate)."""
     m = _RANGE.fullmatch(raw)
     return (
         m is not None
         and len(m.group(1)) == len(m.group(2))
         and int(m.group(1)) < int(m.group(2))
-        and _VOLUME_BEFORE.search(text, max(0, start - 3), start) is not None
+        and _VOLUME_BEFORE.search(before[-3:]) is not None
     )
+
+
+_PHONE_BEFORE = 24
+"""How much of the text before a phone candidate its context tests read (the label's reach)."""
+
+
+def _phone_context(before: str, raw: str, after: str) -> bool | None:
+    """What the characters around a candidate say (`before`: up to _PHONE_BEFORE of them, `after`: two):
+    None when it is a page range or part of an id, else whether a phone label precedes it."""
+    if _page_range(before, raw):
+        return None
+    # Pieces of ids (UUIDs, hex, ORD-2024-000123), times, decimals and longer digit groups are not
+    # numbers to call: a token with letters or an id prefix is one token.
+    if _GLUED_BEFORE.search(before[-2:]) or _GLUED_AFTER.match(after):
+        return None
+    if _ID_PREFIX.search(before[-12:]):
+        return None
+    return _PHONE_LABEL.search(before) is not None
+
+
+def _phone_shape(candidate: str) -> str | None:
+    """The candidate digit group less its trailing separators and an unclosed bracket's part, unless its
+    characters alone say it is no phone number (a date, a decimal, a chemical's registry number)."""
+    raw = candidate.rstrip(" .-/")
+    if _DATE_OR_DECIMAL.search(raw):  # the commonest look-alikes, so the first test
+        return None
+    if raw.count("(") > raw.count(")"):
+        # A bracket that the candidate opens but does not close starts something else ("pp. 357-362
+        # (2020)"): a phone number's brackets hold an area code and close inside it.
+        raw = raw[: raw.rindex("(")].rstrip(" .-/")
+        if len(raw) < 8:
+            return None
+    if _CAS_SHAPE.fullmatch(raw) and casrn.is_valid(raw):  # a chemical's registry number
+        return None
+    return raw
 
 
 def _phones(text: str, hits: Hits) -> Iterator[Span]:
     verdicts: dict[tuple[str, bool], bool] = {}
+    # The same digit groups recur (a log's timestamps, a number per request line): what their characters
+    # alone say is asked once per text.
+    shapes: dict[str, str | None] = {}
+    contexts: dict[tuple[str, str, str], bool | None] = {}
     # Digit groups shaped like a phone number; libphonenumber validates only those.
     for m in _matches(_PHONE_CANDIDATE, text, sorted(hits["phone"] + hits["phone_label"])):
-        raw = m.group().rstrip(" .-/")
-        if _DATE_OR_DECIMAL.search(raw):  # the commonest look-alikes, so the first test
+        candidate = m.group()
+        if candidate in shapes:
+            raw = shapes[candidate]
+        else:
+            raw = shapes[candidate] = _phone_shape(candidate)
+        if raw is None:
             continue
-        if raw.count("(") > raw.count(")"):
-            # A bracket that the candidate opens but does not close starts something else ("pp. 357-362
-            # (2020)"): a phone number's brackets hold an area code and close inside it.
-            raw = raw[: raw.rindex("(")].rstrip(" .-/")
-            if len(raw) < 8:
-                continue
-        if _CAS_SHAPE.fullmatch(raw) and casrn.is_valid(raw):  # a chemical's registry number
+        start = m.start()
+        end = start + len(raw)
+        # A candidate recurs with what is around it (a log line per request): that is read once per text.
+        before = text[start - _PHONE_BEFORE if start > _PHONE_BEFORE else 0 : start]
+        context = (before, raw, text[end : end + 2])
+        if context in contexts:
+            labelled = contexts[context]
+        else:
+            labelled = contexts[context] = _phone_context(*context)
+        if labelled is None:
             continue
-        if _page_range(text, m.start(), raw):
-            continue
-        end = m.start() + len(raw)
-        before, after = text[max(0, m.start() - 2) : m.start()], text[end : end + 2]
-        # Pieces of ids (UUIDs, hex, ORD-2024-000123), times, decimals and longer digit groups are not
-        # numbers to call: a token with letters or an id prefix is one token.
-        if _GLUED_BEFORE.search(before) or _GLUED_AFTER.match(after):
-            continue
-        if _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()]):
-            continue
-        labelled = _PHONE_LABEL.search(text[max(0, m.start() - 24) : m.start()]) is not None
-        if not labelled and _long_postcode(text, m.start(), end, raw):
+        if not labelled and _long_postcode(text, start, end, raw):
             continue
         # The same number recurs in program output (a log line per request): libphonenumber's answer for
         # a candidate, a pure function of its characters, is asked once per text.
@@ -589,30 +695,50 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
         if verdict is None:
             verdict = verdicts[raw, labelled] = _phone_number(raw, labelled)
         if verdict:
-            yield Span(m.start(), end, "PHONE", 50)
+            yield Span(start, end, "PHONE", 50)
+
+
+def _random_token(token: str) -> bool:
+    """Whether a base64-like token looks random rather than like joined words or a path."""
+    # Random tokens mix cases with digits or symbols and change case every couple of characters;
+    # identifiers and paths are words joined together (long pieces) or all lower case.
+    # (The token is ASCII letters, digits and +/_=-: it has a capital when lower-casing changes it.)
+    if token.lower() == token or token.upper() == token or token.isalpha():
+        return False
+    pieces = _WORD_PIECES.findall(token)
+    wordy = sum(map(len, pieces)) / max(len(pieces), 1) >= 3.5
+    threshold = min(4.3, math.log2(len(token)) - 0.9)
+    return not wordy and shannon_entropy(token) >= threshold
 
 
 def _high_entropy(text: str, hits: Hits) -> Iterator[Span]:
+    # Tokens recur in program output (an id per request line): a token's verdict is asked once per text.
+    verdicts: dict[str, bool] = {}
     for m in _matches(_BASE64ISH, text, hits["base64ish"]):
         token = m.group()
-        # Random tokens mix cases with digits or symbols and change case every couple of characters;
-        # identifiers and paths are words joined together (long pieces) or all lower case.
-        # (The token is ASCII letters, digits and +/_=-: it has a capital when lower-casing changes it.)
-        if token.lower() == token or token.upper() == token or token.isalpha():
-            continue
-        pieces = _WORD_PIECES.findall(token)
-        wordy = sum(map(len, pieces)) / max(len(pieces), 1) >= 3.5
-        threshold = min(4.3, math.log2(len(token)) - 0.9)
-        if not wordy and shannon_entropy(token) >= threshold:
+        verdict = verdicts.get(token)
+        if verdict is None:
+            verdict = verdicts[token] = _random_token(token)
+        if verdict:
             yield Span(m.start(), m.end(), "HIGH_ENTROPY", 20)
+    # A digest recurs with what is around it (a commit id per log line): its verdict is asked once per text.
+    digests: dict[tuple[str, str, str], bool] = {}
     for m in _matches(_HEXISH, text, hits["hexish"]):
         # The label is at most _HASH_LABEL_REACH characters before the hash, on its line.
-        line_start = _line_start(text, m.start(), _HASH_LABEL_REACH)
-        labelled = _HASH_LABEL.search(text[line_start : m.start()]) or _SHA_SUM_LINE.match(
-            text[m.end() : m.end() + 3]
-        )
-        if not labelled and shannon_entropy(m.group().lower()) >= 3.0:
-            yield Span(m.start(), m.end(), "HIGH_ENTROPY", 20)
+        start, end = m.start(), m.end()
+        context = (text[_line_start(text, start, _HASH_LABEL_REACH) : start], m.group(), text[end : end + 3])
+        verdict = digests.get(context)
+        if verdict is None:
+            verdict = digests[context] = _random_digest(*context)
+        if verdict:
+            yield Span(start, end, "HIGH_ENTROPY", 20)
+
+
+def _random_digest(before: str, digest: str, after: str) -> bool:
+    """Whether a long hex string is a possible secret: not labelled as a hash (`before`: the text before it
+    on its line, up to _HASH_LABEL_REACH; `after`: three characters) and not of low entropy."""
+    labelled = _HASH_LABEL.search(before) or _SHA_SUM_LINE.match(after)
+    return not labelled and shannon_entropy(digest.lower()) >= 3.0
 
 
 # -- people and places, found by their context ---------------------------------------------------------
@@ -636,10 +762,11 @@ _GREETINGS = (
 # ("Contact person"), then : or = (or "=>", or the ">" of an XML tag); or a role word followed by a space;
 # or a greeting.
 _PERSON_LABEL = _Caseless(
-    rf"(?<=:)(?:{_ROLES})[ \t]+[\"']"  # an EDN keyword and its quoted value ({:name "..."})
+    rf"{lead([*_ROLES.split('|'), *_GREETINGS.split('|')])}"
+    rf"(?:(?<=:)(?:{_ROLES})[ \t]+[\"']"  # an EDN keyword and its quoted value ({:name "..."})
     rf"|(?<![^\W_])(?:{_ROLES})(?:[_-][\w-]*| person)?"
     rf"(?:>(?=[^<\s])|[\"'\]]?[ \t]*(?:=>?[ \t]*[\"']?|:[ \t]*[\"']?|,?[ \t]+))"
-    rf"|(?<![\w])(?:{_GREETINGS})(?![\w]),?[ \t]+"
+    rf"|(?<![\w])(?:{_GREETINGS})(?![\w]),?[ \t]+)"
 )
 _SIGN_OFF = _Caseless(
     r"(?<![\w])(?:(?:best|kind|warm|many)? ?regards|best wishes|sincerely|cheers|thanks|thank you|"
@@ -649,7 +776,8 @@ _SIGN_OFF = _Caseless(
 _TITLED = re.compile(
     r"(?<![\w])(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+(?=[^\W\d_])"
 )
-_DISPLAY_NAME = re.compile(r"[^\W\d_][\w'.-]*(?:[ \t]+[^\W\d_][\w'.-]*){1,4}[ \t]+(?=<[^>\s@]+@)")
+# (Words and spaces taken possessively: neither holds what follows it, so giving back never matched.)
+_DISPLAY_NAME = re.compile(r"[^\W\d_][\w'.-]*+(?:[ \t]++[^\W\d_][\w'.-]*+){1,4}[ \t]+(?=<[^>\s@]+@)")
 _ROLE_COLUMN = re.compile(rf"[ \t\"']*(?:[\w -]*[_ ])?(?:{_ROLES})(?:[_ ][\w -]*)?[ \t\"']*")
 # A column of a positional record (an SQL column list) that names a person: a role ("customer", "owner"),
 # or a name that a person's word qualifies ("first_name", "customer_name"), not a thing's ("file_name",
@@ -753,13 +881,15 @@ def _name_end(text: str, start: int, limit: int | None = None) -> int:
     after one space or tab (matched where it must start, rather than searched for)."""
     end = start
     words = 0
-    limit = len(text) if limit is None else limit
-    m = _NAME_WORD.match(text, start, limit)
+    match = _NAME_WORD.match
+    m = match(text, start, len(text) if limit is None else limit)
     while m is not None and words < 5:
         word, cursor = m.group(), m.end()
         lower = word.lower().rstrip(".,")
+        first = word[0]
+        capital = first.isupper() or _capital(first)  # most are Latin capitals: the short way first
         if (
-            (_capital(word[0]) or words == 0)
+            (capital or words == 0)
             and (lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS))
             and not (words and lower in _NAME_LIKE_ARTICLES)
         ):
@@ -769,11 +899,15 @@ def _name_end(text: str, start: int, limit: int | None = None) -> int:
             or (not word.isalpha() and _DIGIT.search(word))
         ):
             break  # the next field's key, or a model code ("M2"): no word of a name holds a digit
-        if _capital(word[0]) or lower in _TITLES:
+        if capital or lower in _TITLES:
             end, words = cursor, words + 1
         elif lower not in _NAME_PARTICLES:
             break
-        m = _NAME_WORD.match(text, cursor + 1, limit) if text.startswith((" ", "\t"), cursor) else None
+        m = (
+            match(text, cursor + 1, len(text) if limit is None else limit)
+            if text.startswith((" ", "\t"), cursor)
+            else None
+        )
     return end
 
 
@@ -785,6 +919,31 @@ def _name_at(
     # and every word character but "_" is alphanumeric: anything else is a no without the search.
     if not text[start : start + 1].isalnum():
         return None
+    line_end = line_index(text).end(start)
+    if line_end - start > _NAME_LINE:
+        length = _name_length(text, start, min_words, limit)
+    else:
+        # What the name's search reads lies on its line (a word ends before a line break, and a glued
+        # key's test stops at one), with the character before it: the answer for that piece of text is
+        # kept (program output repeats its lines; a label is followed by the same text every time).
+        first = start - 1 if start else 0
+        stop = line_end + 1 if limit is None else min(limit, line_end + 1)
+        length = _line_name_length(text[first : line_end + 1], start - first, min_words, stop - first)
+    return None if length is None else Span(start, start + length, "PERSON", priority)
+
+
+_NAME_LINE = 200
+"""The longest rest of a line whose answer `_name_at` keeps (a longer one is read in place: copying the
+rest of one long line for every label on it would make the time quadratic)."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _line_name_length(line: str, start: int, min_words: int, limit: int) -> int | None:
+    return _name_length(line, start, min_words, limit)
+
+
+def _name_length(text: str, start: int, min_words: int, limit: int | None) -> int | None:
+    """The length of the person's name at `start` (`_name_at`), or None."""
     name = text[start : _name_end(text, start, limit)].rstrip(".,")
     if name.endswith("'") and text[start - 1 : start] == "'":
         name = name[:-1]  # the closing quote of a quoted name, not an apostrophe of it
@@ -793,7 +952,7 @@ def _name_at(
     words = len(_NAME_WORD.findall(name))
     # A single word in capitals is an acronym or a code ("EMEA"), not a name.
     if words >= min_words and (words > 1 or not name.isupper()):
-        return Span(start, start + len(name), "PERSON", priority)
+        return len(name)
     return None
 
 
@@ -830,15 +989,17 @@ _SURNAME_AFTER = re.compile(
 _CAPITAL = re.compile(rf"(?<![{_GLUE}])[A-Z\xc0-\xde{_NON_LATIN1}]")
 
 
-def _rare_starts(text: str, hits: Hits) -> Iterator[int]:
+def _rare_starts(text: str, hits: Hits) -> list[int]:
     """Where a name may start in the lines of "rare_first_name" hits. Hits on one line share its start
     (their windows nest), so each part of a line is searched once: the capitals before the previous hit's
     end were found then, and yielding them again only made duplicate spans."""
+    starts: list[int] = []
     searched = 0
     for line_start, end in hits["rare_first_name"]:
         if end > searched:
-            yield from (m.start() for m in _CAPITAL.finditer(text, max(line_start, searched), end))
+            starts += [m.start() for m in _CAPITAL.finditer(text, max(line_start, searched), end)]
             searched = end
+    return starts
 
 
 # Capitalised words followed, after one space, by a version or a model code name a product, not a person
@@ -849,12 +1010,11 @@ _MODEL_AFTER = re.compile(r" (?:[vV]?\d+(?:\.\d+)*|[^\W\d_]{1,3}\d+[\w.]*)(?![\w
 
 
 def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
-    starts = chain(
-        (start for start, _ in hits["first_name"] if not (start and _GLUED_TO_NAME.match(text, start - 1))),
-        _rare_starts(text, hits),
-    )
-    for start in starts:
-        word = _FIRST_WORD.match(text, start)
+    # (Lists and bound methods: about 5,000 places per MB.)
+    glued, word_at = _GLUED_TO_NAME.match, _FIRST_WORD.match
+    starts = [start for start, _ in hits["first_name"] if not (start and glued(text, start - 1))]
+    for start in starts + _rare_starts(text, hits):
+        word = word_at(text, start)
         if word is None or word.group().lower() not in _FIRST_NAMES:
             continue
         if _SURNAME_AFTER.match(text, word.end()):
@@ -959,10 +1119,19 @@ _STREET = _Caseless(
     rf"(?<![\w])(?:{_NUMBER},?[ \t]+(?:{_WORDS}){{0,4}}?(?:{_STREET_WORDS})(?![\w])"
     rf"|(?:{_WORDS}){{0,3}}?(?:[^\W\d_][\w'-]*?)?(?:{_STREET_WORDS})(?![\w])[ \t,]*{_NUMBER}(?![\w]))"
 )
+# The street shape's second form tries every street word at every letter of up to four words before it,
+# the costly part; on a line where no street word is followed by a number it cannot match, and the first
+# form alone finds the same (two lines in three of those with a street hit).
+_STREET_NUMBER = _Caseless(rf"{lead(_STREET_WORDS.split('|'))}(?:{_STREET_WORDS})(?![\w])[ \t,]*\d")
+_NUMBER_FIRST_STREET = _Caseless(
+    rf"(?<![\w])(?:{_NUMBER},?[ \t]+(?:{_WORDS}){{0,4}}?(?:{_STREET_WORDS})(?![\w]))"
+)
 # Any street vocabulary: words, then a house number, then (after a comma or a line break) a postcode of
 # 3 to 5 digits (split or with a country letter: "406 69", "H-7690") and a capitalised town.
+# (Written with each word's first letter before the look-behind and the words taken possessively, as
+# _COMMA_ADDRESS below: the same matches.)
 _STREET_POSTCODE = re.compile(
-    rf"(?<![\w])(?:[^\W\d_][\w'.-]*[ \t]+){{0,3}}[^\W\d_][\w'.-]*[ \t]+{_NUMBER}\.?"
+    rf"[^\W\d_](?<![\w].)(?:[\w'.-]*+[ \t]++[^\W\d_]){{0,3}}[\w'.-]*+[ \t]++{_NUMBER}\.?"
     r"(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d{2})?[ \t]+[^\W\d_][^\n,;|]*"
 )
 # A house number and capitalised words ("189 Cynthia Shore"), in any street vocabulary, when a postcode
@@ -999,18 +1168,33 @@ def _postcode_in(text: str, start: int, end: int) -> bool:
 # (capitalised words, or a house number alone: "Parque Gonçalves, 94, Horto"), then a field that opens with
 # a postcode of 3 to 6 digits, or 5-3 ("24760-910", Brazil), and may close with a capitalised town and a
 # region code ("Sá Verde / PE"). Fields are separated by a comma and a space, which keeps CSV rows out.
-_FIELD = r"(?:[^\W\d_][\w'.ªº-]*(?:[ \t]+[\w'.ªº/-]+){0,6}|\d{1,5}[a-z]?)"
+# (A word's letters and the spaces after it are taken possessively (*+, ++): what follows either is a space
+# or a comma, which neither holds, so giving some back never made a match; Python's re tried it at every
+# letter of every word before failing. The first capital is found before the look-behind is asked, so the
+# search skips to capitals in one scan.)
+_FIELD = r"(?:[^\W\d_][\w'.ªº-]*+(?:[ \t]++[\w'.ªº/-]++){0,6}|\d{1,5}[a-z]?)"
 _TOWN = r"[^\W\d_a-z][\w'.-]*"
 _COMMA_ADDRESS = re.compile(
-    rf"(?<![\w,])[^\W\d_a-z][\w'.ªº-]*(?:[ \t]+[\w'.ªº/-]+){{0,9}},[ \t]+(?:{_FIELD},[ \t]+){{1,4}}"
+    rf"[^\W\d_a-z](?<![\w,].)[\w'.ªº-]*+(?:[ \t]++[\w'.ªº/-]++){{0,9}},[ \t]+(?:{_FIELD},[ \t]+){{1,4}}"
     rf"(?:[A-Z]{{1,2}}-)?\d{{3,6}}(?:-\d{{3}})?(?![\w-])"
     rf"(?:[ \t]+(?:d[aeo]s?[ \t]+)?{_TOWN}(?:[ \t]+(?:{_TOWN}|d[aeo]s?|la|le|/|[A-Z]{{2}}))*)?"
 )
 
 
+# What every _COMMA_ADDRESS holds: its last field between two commas, then the start of its postcode (a
+# search for the whole shape, from 160 characters before the trigger, is made only where this is found:
+# two windows in three lack it).
+_TWO_FIELDS_AND_POSTCODE = re.compile(r",[ \t]+[^,\n]+,[ \t]+(?:[A-Z]{1,2}-)?\d{3}")
+
+
 # A key that joins an address word to another ("shipping_address", "postalAddress" lower-cased) or is
 # quoted (JSON): taken only before a value in a script without case, whose start no capital marks.
+# (The look-ahead holds at the start of every match: a run of word characters, then the key word and its
+# separator. Without it, every place in the 40 characters searched before a hit tried the three forms,
+# each backtracking through the rest of its word.)
+_ADDRESS_KEY_END = re.compile(r"ad(?:dress|dr|resse)[\"']?[ \t]*[:=]")  # in every match (a needle)
 _JOINED_ADDRESS_LABEL = _Caseless(
+    r"(?=[\w-]*?ad(?:dress|dr|resse)[\"']?[ \t]*[:=])"
     r"(?:[\w-]*[_-]|(?<![\w])|[a-z]+)(?:address|addr|adresse)[\"']?[ \t]*(?:[:=]|=>)[ \t]*[\"']?"
 )
 
@@ -1027,7 +1211,7 @@ def _script_value_start(text: str, start: int) -> bool:
 
 def _addresses(text: str, hits: Hits) -> Iterator[Span]:
     if not text.isascii():
-        for m in _matches(_JOINED_ADDRESS_LABEL, text, hits["address"], back=40):
+        for m in _matches(_JOINED_ADDRESS_LABEL, text, hits["address"], back=40, needle=_ADDRESS_KEY_END):
             if _script_value_start(text, m.end()):
                 end = scripts.field_end(text, m.end())
                 if end - m.end() >= 6 and scripts.DIGIT.search(text, m.end(), end):
@@ -1064,7 +1248,7 @@ def _addresses(text: str, hits: Hits) -> Iterator[Span]:
         yield from _streets(text, line_start, line_end)
     for m in _matches(_STREET_POSTCODE, text, hits["street_postcode"], back=80, lines=1):
         yield Span(m.start(), len(m.group().rstrip(" \t.")) + m.start(), "ADDRESS", 40)
-    for m in _matches(_COMMA_ADDRESS, text, hits["comma_address"], back=160):
+    for m in _matches(_COMMA_ADDRESS, text, hits["comma_address"], back=160, needle=_TWO_FIELDS_AND_POSTCODE):
         yield Span(m.start(), len(m.group().rstrip(" \t/")) + m.start(), "ADDRESS", 40)
     for m in _matches(_NUMBER_STREET, text, hits["number_street"]):
         if not m.group().split()[1][0].isupper():
@@ -1101,7 +1285,8 @@ def _short_line(text: str, end: int) -> str | None:
 
 
 def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
-    for m in _STREET.finditer(text, line_start, line_end):
+    number_after = _STREET_NUMBER.compiled.search(_lowered(text), line_start, line_end) is not None
+    for m in (_STREET if number_after else _NUMBER_FIRST_STREET).finditer(text, line_start, line_end):
         end = m.end()
         # The rest of the street line, then the postcode and town on the same or the next line.
         if _postcode_in(text, end, line_end):
@@ -1323,6 +1508,9 @@ def _outranks(a: Span, b: Span) -> bool:
     return (a.priority, a.end - a.start, -a.start) > (b.priority, b.end - b.start, -b.start)
 
 
+_START, _END = itemgetter(0), itemgetter(1)
+
+
 def _sweep(spans: list[Span]) -> tuple[list[Span], list[Span]]:
     """One sort by start, then one sweep that keeps, of each run of overlapping spans, the ones that
     outrank; and the spans it dropped for a span that was itself replaced later (only those may overlap
@@ -1330,18 +1518,26 @@ def _sweep(spans: list[Span]) -> tuple[list[Span], list[Span]]:
     chosen: list[Span] = []
     dropped: list[Span] = []
     pending: list[Span] = []  # dropped for the last chosen span, which may yet be replaced
-    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
-        if chosen and span.start < chosen[-1].end:
+    # By start, the longer first: two stable sorts on one field each (a C key function rather than a
+    # Python one per span).
+    ordered = sorted(spans, key=_END, reverse=True)
+    ordered.sort(key=_START)
+    last_end = -1  # where the last chosen span ends (a local, read for every span)
+    for span in ordered:
+        if span.start < last_end:
             if _outranks(span, chosen[-1]):
                 dropped += pending
                 dropped.append(chosen[-1])
                 pending = []
                 chosen[-1] = span
+                last_end = span.end
             else:
                 pending.append(span)
             continue
-        pending = []
+        if pending:
+            pending = []
         chosen.append(span)
+        last_end = span.end
     return chosen, dropped
 
 
@@ -1412,15 +1608,17 @@ class Redactor:
         # The same value recurs in program output: its placeholder (an HMAC) is computed once per text.
         placeholders: dict[tuple[str, str], str] = {}
         cursor = 0
-        for span in _select(spans):
-            value = (span.kind, text[span.start : span.end])
+        append = parts.append
+        for start, end, kind, _ in _select(spans):
+            value = (kind, text[start:end])
             placeholder = placeholders.get(value)
             if placeholder is None:
                 placeholder = placeholders[value] = self.placeholder(*value)
-            parts += [text[cursor : span.start], placeholder]
-            counts[span.kind] += 1
-            cursor = span.end
-        parts.append(text[cursor:])
+            append(text[cursor:start])
+            append(placeholder)
+            counts[kind] += 1
+            cursor = end
+        append(text[cursor:])
         return Redaction(text="".join(parts), counts=dict(counts))
 
     def redact_obj(self, value: object, counts: Counter[str] | None = None) -> object:
