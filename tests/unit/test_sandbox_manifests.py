@@ -254,10 +254,7 @@ def test_the_streamed_cold_pod_has_the_cold_pods_lockdown_and_the_tasks_own_limi
         "cpu": "300m", "memory": "128Mi", "ephemeral-storage": "64Mi"
     }  # fmt: skip
     assert checks["resources"]["requests"]["cpu"] == CHECKS_CPU_REQUEST
-    assert all(c["stdin"] and "startupProbe" not in c for c in (program, checks))
-    # The program's stdin is single-use; the checks' is not (a job a stopped operator never sent is sent by
-    # the resumed one; the checks read one job).
-    assert program["stdinOnce"] and not checks["stdinOnce"]
+    assert all(c["stdin"] and c["stdinOnce"] and "startupProbe" not in c for c in (program, checks))
     assert all(c["command"][:3] == ["python3", "-I", WARM_RUNNER_PATH] for c in (program, checks))
     # Nobody waits for a streamed pod to be Ready: its program probes isolation while the job arrives.
     assert PROBE_IN_GATE in program["command"] and PROBE_IN_GATE not in checks["command"]

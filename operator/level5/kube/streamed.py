@@ -19,10 +19,7 @@ to and never runs anything twice:
 - the DONE line is looked for on the stream, then in the program container's log (it may have been printed
   before this attach); without it the run fails and no check runs;
 - the checks' stream is attached only after the DONE line (so a restart before it leaves their stdin unused)
-  and their job sent. Their stdin is not single-use (manifests.streamed_pod): when an earlier operator was
-  stopped after attaching and before sending, the checks get the job now; when it had sent it, they have
-  read their one job and never read this one. A result the checks printed before this attach is read from
-  their log.
+  and their job sent; a result the checks printed before this attach is read from their log.
 """
 
 from __future__ import annotations

@@ -408,13 +408,6 @@ def streamed_pod(
     # level5.kube.streamed), and a program that filled the sandbox's memory before the checks container
     # started would keep it from starting (the run would fail as the checks' StartError, not as OOMKilled).
     pod_spec["containers"] = [checks, program]
-    # The checks' stdin is not single-use (the program's is, and both of a pool pod's are): an operator
-    # stopped between attaching to the checks and sending their job would otherwise leave them without one
-    # for good (the kubelet closes a stdinOnce stdin when that first attach ends), and the iteration would
-    # fail after its program ran. The resumed operator attaches again and sends the job; the checks read
-    # exactly one (warm.py), so a job sent after the first one arrived is never read. The checks are the
-    # trusted domain and are attached to only after the program's runner printed its DONE line.
-    checks["stdinOnce"] = False
     return _iteration_pod(
         task, pod_name, iteration, pod_spec, {NONCE_ANNOTATION: nonce, RUN_KEY_ANNOTATION: run_key}
     )
