@@ -197,13 +197,13 @@ class StepContext:
 
     async def _store_code(self, pod_name: str, iteration: int, code: str) -> str:
         """Store an iteration's code in its immutable ConfigMap and keep it: later steps read it from here."""
-        config_map = await self.sandbox.store_code(self.task, self.spec, pod_name, iteration, code)
-        self._codes[config_map] = code
+        config_map = self._store_code_soon(pod_name, iteration, code)
+        await self._code_stored()
         return config_map
 
     def _store_code_soon(self, pod_name: str, iteration: int, code: str) -> str:
-        """Start storing an iteration's code (as _store_code) and return its ConfigMap's name at once: the
-        write overlaps the review and the gate, and the next awaited save waits for it (_code_stored)."""
+        """Start storing an iteration's code and keep it, and return its ConfigMap's name at once: the write
+        overlaps the review and the gate, and the next awaited save waits for it (_code_stored)."""
         config_map = code_config_map_name(pod_name)
         self._codes[config_map] = code
         self._storing = asyncio.ensure_future(
