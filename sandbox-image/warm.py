@@ -23,13 +23,19 @@ after the true one, when nothing of the program is alive.
 read-only). It refuses to start unless its interpreter is isolated (runner.assert_isolated), reads one line
 of JSON {"checks": checks.json, "scripts": {file: source}}, writes them to /checks (its own emptyDir, never
 mounted in the program's container), evaluates them (runner.run_checks) and prints the result document
-after runner.RESULT_MARKER, as the cold checks container does. Standard library only.
+after runner.RESULT_MARKER, as the cold checks container does.
+
+A streamed cold pod, made for one iteration, also carries each container's job in its environment (JOB_ENV,
+without the nonce): when an operator is stopped after attaching to a container and before its job got through,
+the kubelet closes that stdin for good, and the container runs the job it carries instead of failing the
+iteration. Standard library only.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +45,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # -I leaves the script's directory off sys.path
 import runner
 
+JOB_ENV = "LEVEL5_JOB"
+"""A streamed cold pod's containers carry their job here as well, without the nonce: what each runs when its
+stdin ends before a whole job line arrived (the operator was stopped between attaching and sending). Only an
+attach ends a `stdinOnce` stdin, and the operator attaches to the checks only once the program's run is over
+(its DONE line, or its container ended with the runner's exit code 0), so this never starts anything early;
+without the nonce the program's runner prints no DONE line, and the operator waits for its container's end."""
 READY_FILE = runner.WORK_DIR / "isolated"
 """Created once the network is known to be cut; the program container's startup probe tests for it."""
 DONE_PREFIX = "=====LEVEL5-WARM-DONE====="
@@ -49,9 +61,12 @@ MAX_JOB_BYTES = 4 * 1024 * 1024
 """A job is one line of JSON: the code (at most 5000 lines) or the checks and their test scripts."""
 
 
-def read_job() -> dict[str, Any]:
-    """The one job this container gets: one line of JSON on stdin."""
+def read_job(fallback: str | None) -> dict[str, Any]:
+    """The one job this container gets: one line of JSON on stdin; `fallback` (JOB_ENV) when the stream ended
+    before a whole line (nothing, or a line cut short by the sender's end)."""
     line = sys.stdin.buffer.readline(MAX_JOB_BYTES)
+    if not line.endswith(b"\n") and fallback is not None:
+        line = fallback.encode()
     job = json.loads(line)
     if not isinstance(job, dict):
         raise ValueError("a job must be a JSON object")
@@ -68,7 +83,9 @@ def write_files(directory: Path, files: dict[str, str]) -> None:
         path.chmod(0o444)
 
 
-def serve_program(report_dir: Path, policy_runner: Path = runner.POLICY, probe_in_gate: bool = False) -> int:
+def serve_program(
+    report_dir: Path, fallback: str | None, policy_runner: Path = runner.POLICY, probe_in_gate: bool = False
+) -> int:
     """Isolation first, then one program, then the nonce. A pool pod probes before it is Ready (READY_FILE);
     a streamed cold pod (`probe_in_gate`) is never Ready-gated, so its probe runs in a thread while the
     interpreter starts and the job arrives, and the gate waits for it: the program's first line still runs
@@ -86,9 +103,10 @@ def serve_program(report_dir: Path, policy_runner: Path = runner.POLICY, probe_i
     def receive() -> dict[str, Any] | None:
         """The program's gate: the interpreter has started meanwhile; the job arrives, its files are
         written, and the gate opens once the probe went unanswered (IsolationError keeps it shut)."""
-        job = read_job()
+        job = read_job(fallback)
         write_files(CODE_DIR, {"main.py": str(job["code"]), "policy.json": str(job["policy"])})
-        nonce.append(str(job["nonce"]))
+        if "nonce" in job:  # the fallback job has none
+            nonce.append(str(job["nonce"]))
         return isolation()
 
     # The real policy's interpreter starts before the job (it reads its files after the gate); a bootstrap
@@ -103,17 +121,17 @@ def serve_program(report_dir: Path, policy_runner: Path = runner.POLICY, probe_i
         isolation=receive if prestart else lambda: received,
         load_after_gate=prestart,
     )
-    if nonce:  # without a job there is no nonce, and no DONE line: the operator sees the stream end
+    if nonce:  # without a job (or with the fallback's) no DONE line: the operator sees the stream end
         sys.stdout.write(f"\n{DONE_PREFIX} {nonce[0]}\n")
         sys.stdout.flush()
     return 0
 
 
-def serve_checks(report_dir: Path) -> int:
+def serve_checks(report_dir: Path, fallback: str | None) -> int:
     """One set of checks against the program's report and outputs; the result document on stdout."""
     runner.assert_isolated()
     try:
-        job = read_job()
+        job = read_job(fallback)
         scripts = job.get("scripts") or {}
         write_files(
             CHECKS_DIR, {"checks.json": str(job["checks"]), **{k: str(v) for k, v in scripts.items()}}
@@ -139,9 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     # carries the container's arguments), so the operator finds its summary without the kubelet's report.
     parser.add_argument("--run-key", help="the run's key for the system-call monitor (streamed cold pods)")
     args = parser.parse_args(argv)
+    fallback = os.environ.pop(JOB_ENV, None)  # read once; nothing this container starts inherits it
     if args.mode == "program":
-        return serve_program(args.report, args.policy_runner, args.probe_in_gate)
-    return serve_checks(args.report)
+        return serve_program(args.report, fallback, args.policy_runner, args.probe_in_gate)
+    return serve_checks(args.report, fallback)
 
 
 if __name__ == "__main__":

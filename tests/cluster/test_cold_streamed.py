@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 from kubernetes_asyncio import config as kube_config
-from kubernetes_asyncio.client import ApiClient
+from kubernetes_asyncio.client import ApiClient, CoreV1Api
 from kubernetes_asyncio.stream import WsApiClient
+from kubernetes_asyncio.watch import Watch
 from test_trust_boundaries import (
     ATTEMPTS,
     CONFIG,
@@ -36,14 +37,18 @@ from test_trust_boundaries import (
 from test_warm_trust_boundaries import BATCH, POLICED, streamed_programs
 
 from kube import apply, kubectl, unique_name
+from level5.api.spec import AgentTaskSpec
 from level5.api.status import SyscallMonitoring
-from level5.core.layout import PROGRAM_CONTAINER
+from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER
 from level5.core.wakeups import Wakeups
+from level5.kube.pool import Stream, attach
 from level5.kube.sandboxes import SandboxLauncher
 from level5.observability.monitoring import syscall_record
 from level5.observability.syscalls import SyscallMonitorClient, container_id_of
-from level5.sandbox.manifests import TaskRef, is_streamed, sandbox_pod_name, streamed_pod
+from level5.safety.runtime_policy import policy_document
+from level5.sandbox.manifests import NONCE_ANNOTATION, TaskRef, is_streamed, sandbox_pod_name, streamed_pod
 from level5.sandbox.outcome import PodOutcome, container_status, run_key_of
+from level5.sandbox.pool import DONE_PREFIX, done_line, fallback_jobs, program_job
 from level5.sandbox.syscall_summary import SyscallSummary
 
 pytestmark = pytest.mark.cluster
@@ -54,11 +59,20 @@ Runs = dict[str, tuple[str, PodOutcome, PodOutcome]]
 """Per program: its pod, the run's outcome, and a second run_cold on the same pod (a resumed operator's)."""
 
 
-def cold_pod(namespace: str, attempt: str) -> dict[str, Any]:
-    """A streamed cold pod exactly as the launcher builds it; with the policy bypassed unless policed."""
+def cold_pod(namespace: str, attempt: str, code: str, task_spec: AgentTaskSpec) -> dict[str, Any]:
+    """A streamed cold pod exactly as the launcher builds it for `code`; with the policy bypassed unless
+    policed."""
     task = TaskRef(name=attempt.replace("_", "-")[:40], namespace=namespace, uid=unique_name("uid"))
+    fallback = fallback_jobs(task_spec, code, policy_document(task_spec))
     pod = streamed_pod(
-        task, spec(), sandbox_pod_name(task, 1), 1, CONFIG, unique_name("nonce"), unique_name("key")
+        task,
+        task_spec,
+        sandbox_pod_name(task, 1),
+        1,
+        CONFIG,
+        unique_name("nonce"),
+        unique_name("key"),
+        fallback,
     )
     del pod["metadata"]["ownerReferences"]  # no AgentTask here; an absent owner would collect the pod
     if not attempt.startswith(POLICED):
@@ -78,7 +92,7 @@ async def run_all(namespace: str, programs: dict[str, str]) -> Runs:
         try:
             for start in range(0, len(names), BATCH):
                 batch = names[start : start + BATCH]
-                pods = {a: cold_pod(namespace, a) for a in batch}
+                pods = {a: cold_pod(namespace, a, programs[a], spec(check)) for a in batch}
                 apply(list(pods.values()), namespace)
                 for pod in pods.values():  # no pod watch here: started before the launcher looks
                     kubectl(
@@ -191,3 +205,66 @@ def test_the_syscall_monitor_finds_a_streamed_run_by_its_run_key(runs: Runs, col
     by_key, by_id = asyncio.run(by_key_and_by_id())
     assert by_key is not None and by_key.container_id == container_id_of(container_id), by_key
     assert by_key == by_id and by_key.connect_count > 0  # the misbehaving program's connection is in it
+
+
+LEFT_WITHOUT_JOB = "print('ran', flush=True)\n"
+
+
+@pytest.mark.parametrize("side", [PROGRAM_CONTAINER, CHECKS_CONTAINER])
+def test_a_container_left_without_its_job_runs_the_job_it_carries(cold_namespace: str, side: str) -> None:
+    """An operator stopped after attaching to a container and before its job got through (the kubelet then
+    closes that `stdinOnce` stdin for good): the resumed operator's run gives the iteration's true result,
+    from the job the container carries in its environment, and the program ran once. Without that job the
+    program's runner ends with no job (the run fails, nothing checked), or the checks fail reading none."""
+    outcome, pod, program_log = asyncio.run(left_without_job(cold_namespace, side))
+    assert outcome.failure is None and outcome.run is not None, outcome.failure
+    assert outcome.run.exit_code == 0 and [(c.name, c.passed) for c in outcome.run.checks] == [("exit", True)]
+    assert outcome.run.stdout == "ran\n"
+    assert all(c["restartCount"] == 0 for c in pod["status"]["containerStatuses"])
+    # The program's runner printed its DONE line only when it had the job with the nonce.
+    assert (DONE_PREFIX in program_log) is (side == CHECKS_CONTAINER), program_log
+
+
+async def left_without_job(namespace: str, side: str) -> tuple[PodOutcome, dict[str, Any], str]:
+    """Attach to `side` and leave without sending (on the checks side, after the program's run, as the
+    operator hands them in); then run_cold on the pod as a resumed operator does, fed by a pod watch."""
+    task_spec = spec()
+    pod = cold_pod(namespace, f"{POLICED}left-{side}", LEFT_WITHOUT_JOB, task_spec)
+    name, nonce = pod["metadata"]["name"], pod["metadata"]["annotations"][NONCE_ANNOTATION]
+    apply([pod], namespace)
+    ready = ["--for=condition=ContainersReady", "--timeout=240s", f"pod/{name}"]
+    kubectl("wait", "-n", namespace, *ready, timeout=250)
+    await kube_config.load_kube_config()
+    wakeups = Wakeups()
+    async with ApiClient() as api, WsApiClient() as ws_api:
+        ws_core = CoreV1Api(ws_api)
+        if side == CHECKS_CONTAINER:
+            program = Stream(await attach(ws_core, namespace, name, PROGRAM_CONTAINER), lambda: None)
+            await program.send(program_job(nonce, LEFT_WITHOUT_JOB, policy_document(task_spec)))
+            await program.until(lambda text: done_line(nonce) in text.split("\n"))
+            await program.close()
+        await (await attach(ws_core, namespace, name, side)).close()  # the operator is gone: no job sent
+        launcher = SandboxLauncher(api, CONFIG, wakeups, None, None, WsApiClient())
+        watching = asyncio.ensure_future(watch_pod(api, namespace, name, launcher, wakeups))
+        try:
+            async with asyncio.timeout(120):
+                _, outcome = await launcher.run_cold(namespace, name, task_spec, LEFT_WITHOUT_JOB)
+        finally:
+            watching.cancel()
+            await launcher.close()
+        log = await CoreV1Api(api).read_namespaced_pod_log(name, namespace, container=PROGRAM_CONTAINER)
+    return outcome, json.loads(kubectl("get", "pod", name, "-n", namespace, "-o", "json")), str(log)
+
+
+async def watch_pod(
+    api: ApiClient, namespace: str, name: str, launcher: SandboxLauncher, wakeups: Wakeups
+) -> None:
+    """The operator's pod watch for one pod (handlers.sandbox_pod_changed): the launcher told, its waiters
+    woken."""
+    async with Watch() as watch:
+        async for event in watch.stream(
+            CoreV1Api(api).list_namespaced_pod, namespace, field_selector=f"metadata.name={name}"
+        ):
+            body = api.sanitize_for_serialization(event["object"])
+            launcher.observe(namespace, name, None if event["type"] == "DELETED" else body)
+            wakeups.notify(namespace, name)

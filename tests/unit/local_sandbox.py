@@ -125,6 +125,7 @@ class LocalSandbox:
         spec: AgentTaskSpec,
         pod_name: str,
         iteration: int,
+        code: str | None,
         resuming: bool,
         queued: QueueReport | None = None,
     ) -> LaunchOutcome:
@@ -137,7 +138,7 @@ class LocalSandbox:
         self.launches[pod_name] += 1
         spec = self.specs[pod_name]
         checks, scripts = checks_document(spec)
-        code = self.codes[code_config_map_name(pod_name)]
+        assert code is not None and code == self.codes[code_config_map_name(pod_name)]  # the stored code
         self.logs[pod_name] = await run_locally(
             self.root / pod_name, code, policy_document(spec), checks, scripts
         )

@@ -12,6 +12,7 @@ from level5.observability.syscalls import run_key
 from level5.safety.runtime_policy import policy_document
 from level5.sandbox.manifests import (
     CHECKS_CPU_REQUEST,
+    JOB_ENV,
     NONCE_ANNOTATION,
     PROBE_IN_GATE,
     RUN_KEY_ANNOTATION,
@@ -38,6 +39,7 @@ from level5.sandbox.outcome import (
     report_awaited,
     run_key_of,
 )
+from level5.sandbox.pool import FALLBACK_JOB_BYTES, checks_job, fallback_jobs
 
 TASK = TaskRef(name="a" * 80, namespace="team", uid="0b6e-uid")
 SPEC = AgentTaskSpec.model_validate(
@@ -236,7 +238,8 @@ def test_the_streamed_cold_pod_has_the_cold_pods_lockdown_and_the_tasks_own_limi
     )
     config = OperatorConfig(sandbox_image="img:1")
     cold = sandbox_pod(task, task_spec, "t-1-abc", 1, config)
-    streamed = streamed_pod(task, task_spec, "t-1-abc", 1, config, "n0nce", "k3y")
+    fallback = fallback_jobs(task_spec, "print('ok')", policy_document(task_spec))
+    streamed = streamed_pod(task, task_spec, "t-1-abc", 1, config, "n0nce", "k3y", fallback)
     assert is_streamed(streamed) and not is_streamed(cold) and streams_cold(task_spec, "team", config)
     assert {k: v for k, v in streamed["spec"].items() if k not in ("containers", "volumes")} == {
         k: v for k, v in cold["spec"].items() if k not in ("initContainers", "containers", "volumes")
@@ -256,6 +259,11 @@ def test_the_streamed_cold_pod_has_the_cold_pods_lockdown_and_the_tasks_own_limi
     assert checks["resources"]["requests"]["cpu"] == CHECKS_CPU_REQUEST
     assert all(c["stdin"] and c["stdinOnce"] and "startupProbe" not in c for c in (program, checks))
     assert all(c["command"][:3] == ["python3", "-I", WARM_RUNNER_PATH] for c in (program, checks))
+    # Each container carries its own job (the program's without the nonce), for a stdin closed before it.
+    assert program["env"][0]["name"] == checks["env"][0]["name"] == JOB_ENV
+    program_env, checks_env = (json.loads(c["env"][0]["value"]) for c in (program, checks))
+    assert program_env == {"code": "print('ok')", "policy": policy_document(task_spec)}
+    assert checks_env == json.loads(checks_job(task_spec)) and "n0nce" not in json.dumps(streamed["spec"])
     # Nobody waits for a streamed pod to be Ready: its program probes isolation while the job arrives.
     assert PROBE_IN_GATE in program["command"] and PROBE_IN_GATE not in checks["command"]
     # The system-call monitor names the program's container by the run key it was started with.
@@ -339,3 +347,15 @@ def test_a_streamed_run_waits_for_the_report_it_needs_and_only_that() -> None:
     never = pod({"state": {"waiting": {"reason": "ErrImageNeverPull", "message": "no image"}}})
     assert report_awaited(never, lost_runner=True, monitored=True) is None  # it says why already
     assert report_awaited(None, lost_runner=True, monitored=True) is None
+
+
+def test_a_job_too_large_for_the_environment_is_carried_by_stdin_alone() -> None:
+    """Linux refuses an environment string over 128 KiB when a process starts: a program that large has no
+    fallback job (its checks, small, keep theirs)."""
+    task_spec = AgentTaskSpec.model_validate(
+        {"goal": {"primary": "x", "successCriteria": [{"name": "ok", "outputContains": "ok"}]}}
+    )
+    small = fallback_jobs(task_spec, "print('ok')\n", "{}")
+    large = fallback_jobs(task_spec, "x = 1\n" * (FALLBACK_JOB_BYTES // 6), "{}")
+    assert set(small) == {PROGRAM_CONTAINER, CHECKS_CONTAINER} and set(large) == {CHECKS_CONTAINER}
+    assert json.loads(small[PROGRAM_CONTAINER]) == {"code": "print('ok')\n", "policy": "{}"}

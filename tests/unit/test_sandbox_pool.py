@@ -12,7 +12,7 @@ import pytest
 from level5.api.spec import AgentTaskSpec
 from level5.core.config import OperatorConfig, PoolClass
 from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER, PROGRAM_UID, SANDBOX_UID
-from level5.sandbox.manifests import PROBE_IN_GATE, TaskRef, sandbox_pod
+from level5.sandbox.manifests import JOB_ENV, PROBE_IN_GATE, TaskRef, sandbox_pod
 from level5.sandbox.pool import (
     DONE_PREFIX,
     POD_LIFETIME_SECONDS,
@@ -151,6 +151,7 @@ def test_readiness_needs_running_ready_and_not_ending() -> None:
 def test_constants_shared_with_the_warm_runner() -> None:
     text = WARM.read_text()
     assert f'DONE_PREFIX = "{DONE_PREFIX}"' in text
+    assert f'JOB_ENV = "{JOB_ENV}"' in text  # a streamed cold pod's containers carry their job in it
     assert f'"{PROBE_IN_GATE}", action="store_true"' in text  # the streamed cold pod's program flag
     assert f'parser.add_argument("{RUN_KEY_FLAG}",' in text  # and the run key it is started with
     assert READY_FILE == "/tmp/level5/isolated" and 'READY_FILE = runner.WORK_DIR / "isolated"' in text

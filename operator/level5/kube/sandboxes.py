@@ -9,6 +9,7 @@ import contextlib
 import secrets
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import kopf
@@ -33,7 +34,6 @@ from level5.sandbox.manifests import (
     STREAMED_JOB_FILES,
     TaskRef,
     code_config_map,
-    code_config_map_name,
     deny_all_network_policy,
     is_streamed,
     result_config_map,
@@ -53,6 +53,7 @@ from level5.sandbox.outcome import (
     QuotaRefusal,
     container_status,
     deleted_mid_run,
+    has_ended,
     is_finished,
     is_scheduled,
     is_terminal,
@@ -60,7 +61,7 @@ from level5.sandbox.outcome import (
     report_awaited,
     run_key_of,
 )
-from level5.sandbox.pool import INTERRUPTED_WARM_RUN, ColdStartReason, WarmClaim, match_pool
+from level5.sandbox.pool import INTERRUPTED_WARM_RUN, ColdStartReason, WarmClaim, fallback_jobs, match_pool
 from level5.sandbox.result import MAX_RESULT_BYTES, RunResultError, parse_pod_log
 from level5.sandbox.syscall_summary import SyscallSummary
 
@@ -199,26 +200,28 @@ class SandboxLauncher:
         spec: AgentTaskSpec,
         pod_name: str,
         iteration: int,
+        code: str | None,
         resuming: bool,
         queued: QueueReport | None = None,
     ) -> LaunchOutcome:
-        """Create the pod unless it exists. When resuming an interrupted launch, a missing pod is created
-        only if it can never have existed (no events for it) and its code ConfigMap is there; otherwise it
-        is VANISHED and must not run again. When a ResourceQuota refuses the pod, the launch waits in the
-        namespace's queue (see _create_pod) and `queued` is told."""
+        """Create the pod for `code` (as stored in its ConfigMap; None when that is missing) unless it
+        exists. When resuming an interrupted launch, a missing pod is created only if it can never have
+        existed (no events for it) and its code ConfigMap is there; otherwise it is VANISHED and must not run
+        again. When a ResourceQuota refuses the pod, the launch waits in the namespace's queue (see
+        _create_pod) and `queued` is told."""
         if resuming:
             if await self.read_pod(task.namespace, pod_name) is not None:
                 return LaunchOutcome.EXISTS
-            code = await self.read_code(task.namespace, code_config_map_name(pod_name))
             if code is None or await self._pod_ever_existed(task.namespace, pod_name):
                 return LaunchOutcome.VANISHED
-        manifest = (
-            streamed_pod(
-                task, spec, pod_name, iteration, self._config, secrets.token_hex(16), secrets.token_hex(8)
-            )
-            if self._streamed is not None and streams_cold(spec, task.namespace, self._config)
-            else sandbox_pod(task, spec, pod_name, iteration, self._config)
-        )
+        if code is None:
+            raise ValueError(f"no code stored for pod {pod_name}")
+        if self._streamed is not None and streams_cold(spec, task.namespace, self._config):
+            nonce, run_key = secrets.token_hex(16), secrets.token_hex(8)
+            fallback = fallback_jobs(spec, code, policy_document(spec))
+            manifest = streamed_pod(task, spec, pod_name, iteration, self._config, nonce, run_key, fallback)
+        else:
+            manifest = sandbox_pod(task, spec, pod_name, iteration, self._config)
         created = await self._create_pod(task.namespace, manifest, queued)
         return LaunchOutcome.CREATED if created else LaunchOutcome.EXISTS
 
@@ -403,9 +406,15 @@ class SandboxLauncher:
         run = None
         key = (namespace, name)
         self._watched[key] = pod  # observe() keeps it current (None once deleted) while the run attaches
+
+        async def ended(container: str) -> Pod | None:
+            last = await self.wait(namespace, name, spec, partial(has_ended, container=container))
+            self._watched[key] = last  # wait() stops watching it when it returns; the run goes on watching
+            return last
+
         try:
             async with asyncio.timeout(max(0.0, hard_deadline - loop.time())):
-                run = await self._streamed.run(pod, spec, code, lambda: self._watched.get(key))
+                run = await self._streamed.run(pod, spec, code, lambda: self._watched.get(key), ended)
         except (WarmRunError, RunResultError, TimeoutError) as exc:
             failure = "timed out" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
         finally:

@@ -20,13 +20,20 @@ to and never runs anything twice:
   before this attach); without it the run fails and no check runs;
 - the checks' stream is attached only after the DONE line (so a restart before it leaves their stdin unused)
   and their job sent; a result the checks printed before this attach is read from their log.
+
+An operator stopped after attaching to a container and before its job got through leaves that stdin closed
+with no job. Each container carries its job in its environment as well (level5.sandbox.pool.fallback_jobs)
+and runs that instead, so the iteration is not lost: the program's runner has no nonce then and prints no DONE
+line, so the program's run is over when the kubelet reports its container ended with the runner's exit code 0
+(sandbox.outcome.runner_finished); checks running the job they carry print their result to their log once
+they end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import ClientError, ClientWebSocketResponse
 from kubernetes_asyncio import client
@@ -37,7 +44,7 @@ from level5.core.layout import CHECKS_CONTAINER, PROGRAM_CONTAINER
 from level5.kube.pool import Stream, WarmRunError, attach, has_result
 from level5.safety.runtime_policy import policy_document
 from level5.sandbox.manifests import NONCE_ANNOTATION
-from level5.sandbox.outcome import Pod, container_state, may_start_soon
+from level5.sandbox.outcome import Pod, container_state, may_start_soon, runner_finished
 from level5.sandbox.pool import checks_job, done_line, program_job
 from level5.sandbox.result import MAX_RESULT_BYTES, RunResult, parse_pod_log
 
@@ -60,10 +67,16 @@ class StreamedRun:
         self._ws_core = ws_core
 
     async def run(
-        self, pod: Pod, spec: AgentTaskSpec, code: str, latest: Callable[[], Pod | None]
+        self,
+        pod: Pod,
+        spec: AgentTaskSpec,
+        code: str,
+        latest: Callable[[], Pod | None],
+        ended: Callable[[str], Awaitable[Pod | None]],
     ) -> RunResult:
         """The checks' result of this pod's one run (the pod is bound to a node; `latest` gives its state as
-        last watched, None once deleted); WarmRunError (or RunResultError) when there is none. The caller
+        last watched, None once deleted; `ended(container)` waits for the pod watch to report that container's
+        end and gives the pod's state then); WarmRunError (or RunResultError) when there is none. The caller
         bounds the time and ends the pod on failure."""
         metadata = pod["metadata"]
         namespace, name = metadata["namespace"], metadata["name"]
@@ -81,13 +94,16 @@ class StreamedRun:
             )
         if done not in text.split("\n"):
             text = await self._log(namespace, name, PROGRAM_CONTAINER)
-        if done not in text.split("\n"):
+        if done not in text.split("\n") and not runner_finished(await ended(PROGRAM_CONTAINER)):
             raise WarmRunError(
                 "the program's runner ended without its report (the program killed or stopped it, or it "
                 "never got its job); nothing was checked"
             )
         text = await self._exchange(namespace, name, CHECKS_CONTAINER, checks_job(spec), has_result, latest)
         if not has_result(text):
+            text = await self._log(namespace, name, CHECKS_CONTAINER)
+        if not has_result(text):  # they may be running the job they carry: their stdin closed without it
+            await ended(CHECKS_CONTAINER)
             text = await self._log(namespace, name, CHECKS_CONTAINER)
         return parse_pod_log(text)
 

@@ -71,6 +71,7 @@ class Sandbox(Protocol):
         spec: AgentTaskSpec,
         pod_name: str,
         iteration: int,
+        code: str | None,
         resuming: bool,
         queued: QueueReport | None = None,
     ) -> LaunchOutcome: ...

@@ -41,7 +41,7 @@ class ExecuteStep(ApprovalSteps):
 
     async def _launch(self, action: Action) -> None:
         current = self.status.current
-        assert current is not None and current.pod_name is not None
+        assert current is not None and current.pod_name is not None and current.code_config_map is not None
         await self.sandbox.ensure_namespace_guards(self.task.namespace)
         claim = await self.sandbox.claim_warm(self.task, self.spec)
         if isinstance(claim, WarmClaim):
@@ -57,8 +57,9 @@ class ExecuteStep(ApprovalSteps):
         # second one for the same code.
         pending = current.model_copy(update={"launch_state": LaunchState.PENDING})
         await self._save(self.status.model_copy(update={"current": pending}))
+        code = await self._code(current.code_config_map)
         outcome = await self.sandbox.launch(
-            self.task, self.spec, current.pod_name, action.iteration, False, self.journal.queued
+            self.task, self.spec, current.pod_name, action.iteration, code, False, self.journal.queued
         )
         await self._audit_launch(action.iteration, current.pod_name, outcome)
         created = pending.model_copy(update={"launch_state": LaunchState.CREATED})
@@ -101,8 +102,9 @@ class ExecuteStep(ApprovalSteps):
         outcome = PodOutcome(failure="the sandbox pod disappeared before its result was read")
         resumed_launch = LaunchOutcome.EXISTS
         if current.launch_state is LaunchState.PENDING and current.warm_pool is None:
+            code = await self._code(current.code_config_map)
             resumed_launch = await self.sandbox.launch(
-                self.task, self.spec, current.pod_name, action.iteration, True, self.journal.queued
+                self.task, self.spec, current.pod_name, action.iteration, code, True, self.journal.queued
             )
             # The launch record the interrupted step may not have written (written once: a record already
             # there is kept); Vanished says the pod may have existed and will not run again.

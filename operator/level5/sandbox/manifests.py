@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -53,6 +54,9 @@ SCRIPT_SUFFIXES = {Language.PYTHON: "py", Language.JAVASCRIPT: "js"}
 """File name suffix of a test script, by its language (the runner picks the interpreter by it)."""
 WARM_RUNNER_PATH = f"{RUNNER_DIR}/warm.py"
 """sandbox-image/warm.py: the runner of a streamed pod (a pool pod, or a cold pod fed over attach streams)."""
+JOB_ENV = "LEVEL5_JOB"
+"""Must equal warm.JOB_ENV: a streamed cold pod's container carries its job in this environment variable too
+(level5.sandbox.pool.fallback_jobs), for when its stdin closes before the job got through."""
 PROBE_IN_GATE = "--probe-in-gate"
 """warm.py's flag for a streamed cold pod's program: probe the network's isolation while the job arrives (the
 program's gate waits for it) instead of before (a pool pod's, gating its readiness)."""
@@ -384,11 +388,13 @@ def streamed_pod(
     config: OperatorConfig,
     nonce: str,
     run_key: str,
+    fallback: Mapping[str, str],
 ) -> Manifest:
     """The cold pod of one iteration, run the warm way: the same lockdown and two domains as sandbox_pod,
     but both containers start at once and each is handed its one job over an attach stream the operator
     opens (code to `program`, then, after the runner's DONE line with `nonce`, the checks to `checks`). The
-    program's container is started with `run_key`, by which the system-call monitor names it."""
+    program's container is started with `run_key`, by which the system-call monitor names it. Each container
+    named in `fallback` carries that job in its environment as well (JOB_ENV)."""
     caps = spec.capabilities
     limits = {"cpu": caps.cpu, "memory": caps.memory, "ephemeral-storage": caps.ephemeral_storage}
     data_volumes, data = reference_data(spec)
@@ -401,6 +407,9 @@ def streamed_pod(
         CHECKS_CONTAINER, SANDBOX_UID, image, {**limits, "cpu": CHECKS_CPU_REQUEST}, limits,
         [*CHECKS_MOUNTS, *data],
     )  # fmt: skip
+    for container in (program, checks):
+        if container["name"] in fallback:
+            container["env"] = [{"name": JOB_ENV, "value": fallback[container["name"]]}]
     volumes = [*job_volumes(caps.ephemeral_storage), *data_volumes]
     pod_spec = locked_pod_spec(run_timeout(spec) + STARTUP_GRACE_SECONDS, config, volumes)
     # The kubelet starts a pod's containers one after another in this order, so the checks container runs

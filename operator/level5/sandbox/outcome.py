@@ -116,10 +116,24 @@ def may_start_soon(pod: Pod | None, container: str) -> bool:
     return "running" not in state and "terminated" not in state
 
 
+def has_ended(pod: Pod, container: str) -> bool:
+    """The kubelet has reported how the container ended, or the pod's end."""
+    return is_terminal(pod) or container_state(pod, container, "terminated") is not None
+
+
 def program_ended(pod: Pod) -> bool:
     """The kubelet has reported how the program's container ended (or the pod's end): what a streamed run
     that lost its runner waits for, since the stream itself cannot say why (the memory limit, a kill)."""
-    return is_terminal(pod) or container_state(pod, PROGRAM_CONTAINER, "terminated") is not None
+    return has_ended(pod, PROGRAM_CONTAINER)
+
+
+def runner_finished(pod: Pod | None) -> bool:
+    """The program's runner of a streamed pod ended by itself, exit code 0: the program ran, every process of
+    it was reaped and its report written, as its DONE line says (a runner that ran its container's fallback
+    job has no nonce to print one). The program cannot forge this: the kubelet reports it, and the runner,
+    PID 1 of the container, exits 0 only that way (killed, it ends by a signal)."""
+    state = None if pod is None else container_state(pod, PROGRAM_CONTAINER, "terminated")
+    return state is not None and state.get("exitCode") == 0
 
 
 def program_reported(pod: Pod) -> bool:

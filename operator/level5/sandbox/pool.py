@@ -38,6 +38,9 @@ READY_FILE = f"{TMP_DIR}/level5/isolated"
 """Must equal warm.READY_FILE: created once the pod's network is known to be cut."""
 DONE_PREFIX = "=====LEVEL5-WARM-DONE====="
 """Must equal warm.DONE_PREFIX: the program's runner prints it with the job's nonce when its report is in."""
+FALLBACK_JOB_BYTES = 100_000
+"""The largest job a container carries in its environment: Linux refuses an environment string over 128 KiB
+when the container's process starts."""
 POOL_LABEL = "level5.dev/pool"
 SLOT_LABEL = "level5.dev/pool-slot"
 POD_LIFETIME_SECONDS = 3600
@@ -190,15 +193,29 @@ def _amounts(quantities: tuple[str, ...]) -> tuple[float, ...]:
     return tuple(round(quantity_value(q), 6) for q in quantities)
 
 
-def program_job(nonce: str, code: str, policy: str) -> bytes:
-    """The program container's one job: a line of JSON."""
-    return (json.dumps({"nonce": nonce, "code": code, "policy": policy}) + "\n").encode()
+def program_job(nonce: str | None, code: str, policy: str) -> bytes:
+    """The program container's one job: a line of JSON (without a nonce: the fallback of fallback_jobs)."""
+    job = (
+        {"code": code, "policy": policy}
+        if nonce is None
+        else {"nonce": nonce, "code": code, "policy": policy}
+    )
+    return (json.dumps(job) + "\n").encode()
 
 
 def checks_job(spec: AgentTaskSpec) -> bytes:
     """The checks container's one job: checks.json and its test scripts (the program never sees them)."""
     checks, scripts = checks_document(spec)
     return (json.dumps({"checks": checks, "scripts": scripts}) + "\n").encode()
+
+
+def fallback_jobs(spec: AgentTaskSpec, code: str, policy: str) -> dict[str, str]:
+    """A streamed cold pod's jobs as its containers carry them (JOB_ENV), by container: what each runs when an
+    operator stopped between attaching and sending leaves its stdin closed with no job (see warm.JOB_ENV). The
+    program's has no nonce. A job over FALLBACK_JOB_BYTES has none (the iteration then fails in that moment,
+    as it did before)."""
+    jobs = {PROGRAM_CONTAINER: program_job(None, code, policy), CHECKS_CONTAINER: checks_job(spec)}
+    return {name: job.decode().rstrip("\n") for name, job in jobs.items() if len(job) <= FALLBACK_JOB_BYTES}
 
 
 def done_line(nonce: str) -> str:
