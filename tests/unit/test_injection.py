@@ -112,7 +112,9 @@ def test_corpora_are_split_by_family() -> None:
     (2026-12-01, a fourth outside evaluator) split its own techniques into tuning7 and heldout7 (198 attacks
     and 61 benign texts more). Round 8, blind (2026-12-01, a fifth outside evaluator) did the same into
     tuning8 and heldout8 (188 attacks and 62 benign texts more), and round 9, blind (2026-12-01, a sixth
-    outside evaluator) into tuning9 and heldout9 (202 attacks and 60 benign texts more)."""
+    outside evaluator) into tuning9 and heldout9 (202 attacks and 60 benign texts more), and round 10, blind
+    (2026-12-01, a seventh outside evaluator) into tuning10 and heldout10 (200 attacks and 60 benign texts
+    more)."""
     figures = injection_figures()
     splits: dict[str, set[str]] = {}
     for f in figures:
@@ -129,6 +131,8 @@ def test_corpora_are_split_by_family() -> None:
             "heldout8",
             "tuning9",
             "heldout9",
+            "tuning10",
+            "heldout10",
         }
         assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
     assert sum(f.total for f in figures if f.measure == "detected") >= 1101 + 119
@@ -138,6 +142,8 @@ def test_corpora_are_split_by_family() -> None:
     assert round8[0] == round8[1] == set(splits), round8
     round9 = [{f.name for f in figures if f.split == half} for half in ("tuning9", "heldout9")]
     assert round9[0] == round9[1] == set(splits), round9
+    round10 = [{f.name for f in figures if f.split == half} for half in ("tuning10", "heldout10")]
+    assert round10[0] == round10[1] == set(splits), round10
     assert {f.name for f in figures if f.split == "heldout6e"} == {"other_languages", "benign_goal"}
     assert {f.name for f in figures if f.split == "tuning7e"} == {
         f.name for f in figures if f.split == "heldout7e"
@@ -427,10 +433,10 @@ def test_round_7_halves_split_whole_techniques() -> None:
     assert all(len(found) == 1 for found in halves.values()), halves
 
 
-@pytest.mark.parametrize("round_", [8, 9])
+@pytest.mark.parametrize("round_", [8, 9, 10])
 def test_blind_rounds_split_whole_techniques(round_: int) -> None:
-    """The blind rounds 8 and 9 put each technique, benign ones included, wholly in their tuning or held-out
-    half (tests/corpora/round8_techniques.md and round9_techniques.md list them), two or three rows each."""
+    """The blind rounds 8 to 10 put each technique, benign ones included, wholly in their tuning or held-out
+    half (tests/corpora/round8_techniques.md to round10_techniques.md list them), two or three rows each."""
     halves: dict[str, set[str]] = {}
     rows: dict[str, int] = {}
     for name in ("attacks.jsonl", "benign.jsonl"):
