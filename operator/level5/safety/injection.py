@@ -156,6 +156,8 @@ _TOLD = r"\byou(?: were|'ve been| have been| had been) (?:told|given|instructed|
 # The loop's own roles and steps (generate, review, evaluate, refine): text that waits for them or speaks
 # for them is not the task's.
 _LOOP_ROLE = r"(?:evaluator|reviewer|grader|judge|generator|planner|refine(?:ment)? step|next (?:iteration|round|run)|iteration \d+|round \d+)"  # noqa: E501
+# Any character but the end of a sentence (a full stop in a path or a host, "~/.ssh", is not one).
+_IN_SENTENCE = r"(?:(?![.!?](?:\s|$)).)"
 _MODEL = r"\b(?:you|your|assistant|ai|model|llm|chatgpt|gpt|claude|ai agent|the agent|bot)\b"
 
 _FEATURES = (
@@ -188,7 +190,8 @@ _FEATURES = (
     _f(
         "exfiltration",
         2.0,
-        r"\b(?:token|secrets?|keys?|credentials?|passwords?|env\w*)\b.{0,40}\b(?:send|email|post|upload|forward|transmit|leak)\w*\b.{0,30}\bto\b",
+        # Within one sentence: "I forgot my password. Could you send a reset link to me" sends a link.
+        rf"\b(?:token|secrets?|keys?|credentials?|passwords?|env\w*)\b{_IN_SENTENCE}{{0,40}}\b(?:send|email|post|upload|forward|transmit|leak)\w*\b{_IN_SENTENCE}{{0,30}}\bto\b",
     ),
     _f("override", 2.5, r"ignorier\w*\s+(?:\S+\s+){0,3}(?:anweisung|befehl|regel|vorgabe)"),
     _f(
@@ -770,11 +773,12 @@ _EARLIER = (
 )
 _CJK_DISMISS = "忽略|无视|忽视|忘记|無視|忘れ"
 _CJK_RULES = "指令|指示|说明|規則|规则|命令|提示|ルール"
-# Within one sentence, and not across a table of counts ("forget (12), ignore (9), rules (5)").
+# Within one sentence, and not across a table of counts ("forget (12), ignore (9), rules (5)"). A word
+# joined into a name ("override_price", "ignore_case") is that name, not a dismissal.
 _GAP = r"[^.!?;\n()\d]"
 _CONCEPT = re.compile(
-    rf"(?:(?<!\w)(?:{_DISMISS})\w*{_GAP}{{0,60}}?(?<!\w)(?:{_RULES}|{_EARLIER})"
-    rf"|(?<!\w)(?:{_RULES}|{_EARLIER})\w*{_GAP}{{0,60}}?(?<!\w)(?:{_DISMISS})"
+    rf"(?:(?<!\w)(?:{_DISMISS})[^\W_]*(?!\w){_GAP}{{0,60}}?(?<!\w)(?:{_RULES}|{_EARLIER})"
+    rf"|(?<!\w)(?:{_RULES}|{_EARLIER})\w*{_GAP}{{0,60}}?(?<!\w)(?:{_DISMISS})(?![^\W_]*_)"
     rf"|(?:{_CJK_DISMISS}).{{0,12}}(?:{_CJK_RULES})|(?:{_CJK_RULES}).{{0,8}}(?:{_CJK_DISMISS}))"
 )
 # Without a word for "ignore": a word for "instructions" next to one for "previous" ("instruccions
@@ -796,6 +800,9 @@ _EARLIER_INSTRUCTIONS = re.compile(
     rf"(?<!\w)(?:{_INSTRUCTIONS})\w*[^.!?;\n]{{0,30}}?(?<!\w)(?:{_EARLIER_NOT_ABOVE})"
     rf"|(?<!\w)(?:{_EARLIER_NOT_ABOVE})\w*[^.!?;\n]{{0,30}}?(?<!\w)(?:{_INSTRUCTIONS})"
 )
+# What follows "e.g." or "for example" up to the end of its sentence or bracket illustrates a value
+# ("count visits per domain (e.g. https://shop.example.com/cart)"): a host shown there is not a destination.
+_ILLUSTRATION = re.compile(r"\b(?:e\.g\.|for example|for instance|such as)(?:[^.;!?)\n]|\.(?!\s|$))*")
 _GOAL_HOST = re.compile(
     r"\b(?:https?|s?ftps?|rsync|ssh|scp|sftp|git|wss?|tcp|udp|smb|nfs|telnet|ldap)://|(?<![\w@./-])(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|app|example|site|me|sh|xyz|info|biz|cloud|co|ai)\b(?![\w-])"
 )
@@ -896,7 +903,8 @@ _ATTACK_LABELS = re.compile(
 # What a goal does with an attack it quotes: count or classify it, or study it (summarise an incident,
 # write its timeline, explain it), often saying outright that it is not to be followed.
 _COUNTING = re.compile(
-    r"\b(?:count|tally|how many|how often|classify|categori[sz]e|label|tag|annotate|flag|mark|measure|share"
+    r"\b(?:count(?:s|ed|ing)?|tally|how many|cluster(?:s|ed|ing)?|group (?:them|it|these)|how often|classify"
+    r"|categori[sz]e|label|tag|annotate|flag|mark|measure|share"
     r"|frequency|detect|identify|find|search|grep|per day|report|number of"
     # or cleaning it out of the data (a moderation task too)
     r"|remove|strip|scrub|redact|filter(?: out)?|clean|sanitise|sanitize"
@@ -1192,6 +1200,35 @@ _EDITED_RECORD = re.compile(
     rf"(?= (?:the|this|that|its|their|our|my|a|an|each|every|any) (?:[a-z-]+ )?{_RECORDS})"
 )
 
+# Instructions that belong to the writer's own document ("the previous instructions in our notebook used
+# the wrong column") are that document's content, not the model's: read as "notes".
+_OWN_INSTRUCTIONS = re.compile(
+    r"\b(?:(?:previous|prior|earlier|former|old|original) )?(?:instructions?|rules?|guidelines?|directions?)"
+    r"(?= (?:in|of|from) (?:my|our)\b)"
+)
+# A dismissal told in the past tense with its own subject ("the apprentice ignored the old wizard's
+# instructions") is narration, not an order; in the passive ("are to be ignored", "is being ignored") and
+# said of the model ("you ignored") it stays one.
+_NARRATED = re.compile(
+    r"\b(?!(?:be|is|are|been|being|get|gets|you|to)\b)([a-z']+) (?:ignored|disregarded|forgot|overrode)\b"
+)
+
+
+# A table (CSV, TSV): at least three lines, each with the same number of separators. Its first column
+# holds the rows' keys, and a key that names a role ("assistant,ticket auto-assigned") is a value, not a
+# line addressing the model; a cell further on that does is still read as one.
+_ROW_KEY = re.compile(r"(?m)^[^,\t\n\"]*[,\t]")
+_MIN_ROWS = 3
+
+
+def _without_row_keys(normal: str) -> str:
+    lines = normal.split("\n")
+    if len(lines) < _MIN_ROWS or ("," not in lines[0] and "\t" not in lines[0]):
+        return normal
+    separator = "," if "," in lines[0] else "\t"
+    counts = {line.count(separator) for line in lines}
+    return _ROW_KEY.sub("", normal) if len(counts) == 1 else normal
+
 
 def _neutralised(normal: str) -> str:
     if "mode" in normal or "override" in normal:
@@ -1199,6 +1236,9 @@ def _neutralised(normal: str) -> str:
         normal = _OWNED_MODE.sub("setting", normal)
     if "my " in normal or "our " in normal:
         normal = _SELF_REVISION.sub("correcting my own ", normal)
+        normal = _OWN_INSTRUCTIONS.sub("notes", normal)
+    if "ed " in normal or "forgot" in normal or "overrode" in normal:
+        normal = _NARRATED.sub(r"\1 passed over", normal)
     if any(word in normal for word in ("previous", "prior", "earlier", "former")):
         normal = _EARLIER_RECORD.sub("past", normal)
     if any(word in normal for word in ("overrid", "ignor", "skip")):
@@ -1279,7 +1319,7 @@ def check_input(text: str, *, source: str) -> InputVerdict:
                 verdict=Verdict.ESCALATE,
             )
         )
-    if not strict and _GOAL_HOST.search(normal):
+    if not strict and _GOAL_HOST.search(_ILLUSTRATION.sub(" ", normal)):
         # The sandbox has no network: a goal that names a host wants something it cannot have.
         scores["network"] = scores.get("network", 0.0) + ESCALATE_SCORE
     if (
@@ -1292,7 +1332,7 @@ def check_input(text: str, *, source: str) -> InputVerdict:
     if not strict and not scores and _unread_with_borrowed_words(text):
         # Unsure, so a person decides: an escalation, never a block on its own.
         scores["borrowed"] = ESCALATE_SCORE
-    if strict and (_ADDRESSED_HEAD.search(normal) or _LOOP_NOTE.search(normal)):
+    if strict and (_ADDRESSED_HEAD.search(_without_row_keys(normal)) or _LOOP_NOTE.search(normal)):
         scores["override"] = max(scores.get("override", 0.0), ESCALATE_SCORE)
     if strict and _ATTRIBUTED.search(normal):
         scores["roleplay"] = max(scores.get("roleplay", 0.0), ESCALATE_SCORE)
