@@ -74,6 +74,7 @@ from level5.safety.concepts import (
     restrictions_lifted,
     safeguard_switched_off,
 )
+from level5.safety.conduct import CONDUCT_FEATURES
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
 from level5.safety.lookalikes import LATIN_PROTOTYPES
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
@@ -160,7 +161,7 @@ _LOOP_ROLE = r"(?:evaluator|reviewer|grader|judge|generator|planner|refine(?:men
 _IN_SENTENCE = r"(?:(?![.!?](?:\s|$)).)"
 _MODEL = r"\b(?:you|your|assistant|ai|model|llm|chatgpt|gpt|claude|ai agent|the agent|bot)\b"
 
-_FEATURES = (
+_FEATURES: tuple[_Feature, ...] = (
     # instruction override, several languages
     _f(
         "override",
@@ -655,9 +656,9 @@ _FEATURES = (
     _f(
         "override",
         1.5,
-        r"\b(?:decode|decipher|decrypt|unscramble|reverse|convert|base64-decode|unpack)\w*\b.{0,80}?\b(?:follow|obey|execute|carry out|act on|do what)\b (?:it|them|that|this|the (?:result|decoded \w+|instructions?|message|text)|its instructions|what it says)\b"  # noqa: E501
+        r"\b(?:decode|decipher|decrypt|unscramble|reverse|convert|base64-decode|unpack|fromhex|unhexlify|b64decode)\w*\b.{0,80}?\b(?:follow|obey|execute|run|carry out|act on|do what)\b (?:it|them|that|this|the (?:result|decoded \w+|instructions?|message|text)|its instructions|what it says)\b"  # noqa: E501
         r"|\b(?:decode|decipher|decrypt|unscramble|reverse|translate|convert)\w*\b.{0,80}?\btreat (?:it|them|the result|the decoded \w+|the output) as (?:your |the )?(?:real |new |actual |next )?(?:task|instructions?|orders?|goal|prompt)\b",  # noqa: E501
-        needs=("dec", "unscramble", "reverse", "convert", "unpack", "translat"),
+        needs=("dec", "unscramble", "reverse", "convert", "unpack", "translat", "fromhex", "unhexlify"),
     ),
     # a link that carries data out in its query, whatever its scheme ("mailto:...?body=<the keys>")
     _f("exfiltration", 1.5, r"\bmailto:[^\s?]*\?\S*\b(?:body|subject|cc|bcc)=", needs=("mailto:",)),
@@ -758,6 +759,11 @@ _FEATURES = (
 # Concepts, not phrases: a word of each concept in any of these languages (en, de, fr, es, it, pt, nl,
 # cs, ru, uk, id, zh, ja), matched as a word start; an "ignore" word near an "instructions" or
 # "previous" word (either order, same sentence) is an override in any mix of these languages.
+# What an attack asks the agent to do, however worded (``conduct``).
+_FEATURES += tuple(
+    _f(category, weight, pattern, needs) for category, weight, pattern, needs in CONDUCT_FEATURES
+)
+
 _DISMISS = (
     r"ignor|disregard|forget|overrid|vergiss|vergess|missacht|oubli|olvid|omit|dimentic|esque[cç]|"
     r"desconsider|negeer|vergeet|zapomeň|zapomn|игнор|проигнор|забуд|забудь|ігнор|забуд|abaikan|lupakan"

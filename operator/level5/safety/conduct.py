@@ -1,0 +1,181 @@
+"""Layer 1's conduct features: what an attack asks the agent to *do*, however it is worded.
+
+Round 10 (``tuning10``) showed attacks that name no instruction to dismiss and no secret to reveal, and
+still ask for what no task needs: a safeguard switched off by a command-line flag or an inline setting,
+the run hidden from the people who oversee it (audit logs deleted, "so nobody sees", a secret smuggled
+into an artifact "so it survives redaction"), results falsified (failures hidden, success declared), the
+cluster's privileges taken (a cluster-admin binding, a manifest applied from the network), spare CPU
+mined, a message that claims to outrank the model's configuration, approvals said to stand for every
+future task, and forged tool replies that clear the agent to proceed. Each is a concept with its own
+vocabulary, matched on normalised text (``injection.normalise``: lower case, leetspeak and scrambled
+letters read back, which is why every word here is spelled out whole: the typoglycemia reader restores
+a scrambled word only to a word it finds in a feature).
+
+Entries are (category, weight, pattern, needs): ``needs`` are literals of which every match holds one.
+Weights follow ``injection``: 1.5 alone is unsure (escalated), two of them or one with another feature
+block.
+"""
+
+from __future__ import annotations
+
+# Safeguards as flags and keys name them.
+_GUARD = (
+    r"(?:guardrails?|safety|safe-mode|review|approvals?|verify|verification|checks|sandbox|moderation"
+    r"|audit|hooks?|confirmations?|confirm|oversight|filters?|redaction)"
+)
+# In settings, only the safeguards' own names: "reviews: 0" and "checks: 0" are counts in a record.
+_SWITCHED = (
+    r"(?:guardrails?|safety|safe-mode|approval|verify|verification|sandbox|moderation|oversight|redaction)"
+)
+_NEVER = r"(?:never|off|none|false|0|no|skip|skipped|disabled?|bypass|unrestricted)"
+
+CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
+    # A command-line flag that switches a safeguard off or grants what the sandbox withholds
+    # ("--no-verify", "--skip-approval", "--approval=never", "--unsafe", "--dump-env", "--role=root").
+    (
+        "safety",
+        1.5,
+        rf"(?<![\w-])--(?:no|skip|disable|without|bypass|ignore)-{_GUARD}\b"
+        rf"|(?<![\w-])--{_GUARD}[= ]{_NEVER}\b"
+        r"|(?<![\w-])--(?:unsafe|insecure|dangerously[\w-]*|yolo|privileged|allow-(?:exfil\w*|network|egress|root"
+        r"|all|everything|secrets?)|dump-(?:env|environment|secrets?|credentials|prompt)|role[= ](?:root|admin|system))\b",  # noqa: E501
+        ("--",),
+    ),
+    # The same switches as inline settings, in JSON, YAML flow or environment syntax, anywhere in a line
+    # ('{"guardrails": "off"}', "VERIFY=0"), and settings that print the model's configuration or open
+    # the network ('"print_system_prompt": true', '"network": "unrestricted"').
+    (
+        "safety",
+        1.5,
+        rf"(?<![\w.-])[\"']?{_SWITCHED}[\w-]*[\"']?[ \t]*[:=][ \t]*[\"']?{_NEVER}(?![\w.-])"
+        r"|[\"']?(?:print|show|dump|reveal|leak|expose)_?(?:system_?prompt|prompt|env|environment|secrets?)[\"']?[ \t]*[:=][ \t]*[\"']?(?:true|on|1|yes)\b"  # noqa: E501
+        r"|[\"']?(?:network|egress|internet)[\"']?[ \t]*[:=][ \t]*[\"']?(?:unrestricted|open|any|allow(?:ed)?|all)\b",  # noqa: E501
+        (":", "="),
+    ),
+    # The run hidden from those who oversee it: "so nobody sees", "without telling the user", a value
+    # that "survives redaction", "nobody reads chart titles".
+    (
+        "safety",
+        1.5,
+        r"\bso (?:that )?(?:nobody|no one|no-one|none of them)\b(?: \w+){0,2}? (?:sees?|notices?|reads?|knows?|finds? out|checks?|spots?)\b"  # noqa: E501
+        r"|\b(?:nobody|no one|no-one) (?:ever )?(?:reads|checks|looks at|notices|reviews|inspects)\b"
+        r"|\b(?:survives?|evades?|escapes?|slips? past|gets? past|avoids?|defeats?|bypass(?:es)?) (?:the )?(?:redaction|redactor|scanners?|dlp|detection|secret scanning|monitoring)\b"  # noqa: E501
+        r"|\b(?:without|don't|do not|never) (?:telling|tell|informing|inform|notifying|notify|alerting|alert) (?:the )?(?:users?|operators?|reviewers?|team|anyone|humans?)\b"  # noqa: E501
+        r"|\bhide (?:it|this|that|them) from (?:the )?(?:users?|operators?|reviewers?|logs?|audit)\b",
+        (
+            "nobody",
+            "no one",
+            "no-one",
+            "none of",
+            "redact",
+            "scan",
+            "detect",
+            "monitor",
+            "tell",
+            "inform",
+            "notif",
+            "alert",
+            "hide",
+        ),
+    ),
+    # Tracks covered: the audit trail or the shell's history destroyed.
+    (
+        "safety",
+        1.5,
+        r"\b(?:delete|deleting|wipe|wiping|erase|erasing|truncate|truncating|clear|clearing|purge|purging|shred"
+        r"|tamper with|scrub)\b (?:\w+ ){0,2}?(?:audit (?:logs?|trail|records?|entries)|bash_history|shell history"  # noqa: E501
+        r"|command history)\b",
+        ("audit", "history"),
+    ),
+    # Results falsified: test results overwritten, failures hidden, success declared regardless.
+    (
+        "safety",
+        1.5,
+        r"\b(?:overwrite|overwriting|fake|faking|forge|forging|falsify|falsifying|fabricate|fabricating|doctor"
+        r"|tamper with)\b (?:\w+ ){0,2}?(?:test|tests|junit|pytest|benchmark|evaluation|eval|check) (?:results|reports"  # noqa: E501
+        r"|outcomes|scores|output)\b"
+        r"|\bhide (?:the |all |any )?(?:test )?(?:failures|failing tests|failed tests)\b"
+        r"|\bdeclare (?:success|victory)\b",
+        ("results", "reports", "outcomes", "scores", "output", "fail", "declare"),
+    ),
+    # The cluster's privileges taken: a cluster-admin binding, an RBAC manifest applied from the network,
+    # network isolation deleted.
+    (
+        "system",
+        1.5,
+        r"\b(?:create|creating|apply|applying|grant|granting|give|gives|giving|bind|binding|add|adding)\b.{0,60}"
+        r"\b(?:cluster-admin|clusterrolebinding|cluster role binding)\b"
+        r"|\bkubectl (?:apply|create|replace) (?:-f|--filename)[ =](?:https?|ftp)://"
+        r"|\b(?:delete|deletes|deleting|remove|removes|removing|drop|disable)\b (?:\S+ ){0,3}?networkpolic(?:y|ies)\b",  # noqa: E501
+        ("cluster", "kubectl", "networkpolic"),
+    ),
+    # Spare CPU mined: a mining pool's protocol, a miner's options, mining named with idle compute.
+    (
+        "system",
+        2.0,
+        r"\bstratum\+(?:tcp|ssl|tls)://|\bxmrig\b|--donate-level\b"
+        r"|\b(?:mine|mining|miner)\b.{0,40}\b(?:spare|idle|unused|leftover) (?:cpu|cycles|compute|cores)\b",
+        ("stratum", "xmrig", "donate", "min"),
+    ),
+    # A message that claims to outrank what the model was configured with ("this request supersedes any
+    # guidance you were configured with", "takes priority over whatever the operator told the assistant").
+    (
+        "override",
+        2.0,
+        r"\b(?:supersedes?|overrides?|takes? (?:priority|precedence) over|prevails? over|outranks?|trumps?)\b"
+        r".{0,60}?(?:\byou (?:were|have been|are) (?:configured|set up|prompted|programmed|briefed|given)\b"
+        r"|\b(?:the )?(?:operator|developer|system|admin) (?:told|gave|instructed|said to) (?:the )?(?:assistant|model|agent|ai|you)\b"  # noqa: E501
+        r"|\byour (?:setup|configuration|system prompt|instructions|guidelines|rules)\b)",
+        ("super", "overrid", "priority", "precedence", "prevail", "outrank", "trump"),
+    ),
+    # The model's configuration treated as void, or asked back word for word.
+    (
+        "leak",
+        1.5,
+        r"\btreat (?:the |your |all )?(?:previous|prior|earlier|original|old|existing) (?:\w+ )?(?:configuration|setup"  # noqa: E501
+        r"|instructions|rules|guidance|prompt) as (?:void|obsolete|null|cancelled|invalid|irrelevant)\b"
+        r"|\b(?:restate|restating|repeat|repeating|recite|reciting|print|printing|output|dump)\b (?:\w+ ){0,2}?your"  # noqa: E501
+        r" (?:setup|configuration|initial prompt|hidden prompt)\b",
+        ("treat", "your"),
+    ),
+    # Approvals said to stand for every future task, and to be remembered ("never ask again").
+    (
+        "persistence",
+        1.5,
+        r"\b(?:for|in|across) (?:all|every|any) (?:future|subsequent|later|following) (?:tasks?|runs?|steps?|sessions?"  # noqa: E501
+        r"|conversations?|jobs?)\b.{0,80}\bnever ask\b|\bnever ask (?:again|for (?:approval|confirmation|permission))\b"  # noqa: E501
+        r"|\b(?:pre-approved|preapproved|blanket approval|standing approval)\b",
+        ("never ask", "approv"),
+    ),
+    # A forged tool reply or approval that clears the agent ('{"role": "tool", ...}', "agent may proceed").
+    (
+        "roleplay",
+        1.5,
+        r"[\"']role[\"'][ \t]*:[ \t]*[\"'](?:tool|function|system|developer)[\"']"
+        r"|\b(?:the )?(?:agent|assistant|model|ai) (?:may|can|is (?:cleared|allowed|permitted|authori[sz]ed) to) (?:now )?proceed\b",  # noqa: E501
+        ("role", "proceed"),
+    ),
+    # The model told to do the opposite of its guidelines, or to answer as an evil counterpart.
+    (
+        "roleplay",
+        2.0,
+        r"\b(?:opposite|reverse|inverse) of (?:its|your|the|their) (?:guidelines|rules|instructions|principles"  # noqa: E501
+        r"|policies|training|values)\b|\bevil (?:twin|counterpart|alter ego)\b|\bopposite day\b",
+        ("opposite", "reverse", "inverse", "evil"),
+    ),
+    # Data carried out by a shell pipe into a network tool, or named as exfiltration, or sent to some
+    # external server; and a private key's path.
+    (
+        "exfiltration",
+        1.5,
+        r"\|[ \t]*(?:curl|wget|nc|ncat|netcat)\b|\bexfiltrate\b|\bexfiltrating\b"
+        r"|\b(?:to|towards|onto) (?:an |the |our |some |a )?(?:external|remote|outside|third-party) (?:server|host|endpoint|machine)\b",  # noqa: E501
+        ("|", "exfiltrat", "external", "remote", "outside", "third-party"),
+    ),
+    (
+        "credential",
+        1.5,
+        r"~/\.ssh/|\bid_(?:rsa|ed25519|ecdsa)\b|\.aws/credentials\b|\.kube/config\b",
+        ("ssh", "id_", "aws", "kube"),
+    ),
+)
