@@ -71,6 +71,7 @@ from level5.safety.concepts import (
     disclosure_of_secret,
     dismissal_near_object,
     folded_concepts,
+    kept_from_overseers,
     restrictions_lifted,
     safeguard_switched_off,
 )
@@ -111,6 +112,13 @@ _CONFUSABLE = str.maketrans(
         ),
     }
 )
+# The commas, colons and full stops of other scripts (Arabic, Ethiopic, Myanmar, Khmer, Devanagari, the
+# ideographic comma) read as their Latin counterparts, so that a head addressing the assistant ends on
+# its colon or comma and a sentence on its full stop in any script.
+_SCRIPT_PUNCTUATION = str.maketrans(
+    {"،": ",", "؛": ";", "؟": "?", "፣": ",", "፤": ";", "፥": ":", "፦": ":", "።": ".", "၊": ",", "။": ".",
+     "។": ".", "।": ".", "॥": ".", "、": ","}
+)  # fmt: skip
 _SMALL_CAPS = str.maketrans("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnoprstuvwyz")
 _CONFUSABLE_CHARS = frozenset(chr(c) for c in _CONFUSABLE)
 _MIXED_WORD = re.compile(r"\w*[A-Za-z]\w*")
@@ -1059,7 +1067,7 @@ def normalise(text: str) -> str:
     text = _HIDING_MARKUP.sub("\n", text)
     text = unicodedata.normalize("NFKC", _BLANKS.sub(" ", text))
     if not text.isascii():
-        text = _without_heavy_marks(text)
+        text = _without_heavy_marks(text).translate(_SCRIPT_PUNCTUATION)
     text = _OVERLAYS.sub("", _BIDI.sub("", text))
     # Only words that already hold a Latin letter are mapped, so Russian or Greek text stays itself.
     text = text.translate(_SMALL_CAPS)
@@ -1275,7 +1283,7 @@ def _score(normal: str, *, decoded: bool = False) -> dict[str, float]:
     if "leak" not in scores and (folded_disclosure or disclosure_of_secret(normal)):
         # Unsure on its own ("muestra la columna clave"): an escalation, more with other features.
         scores["leak"] = ESCALATE_SCORE
-    if "safety" not in scores and safeguard_switched_off(normal):
+    if "safety" not in scores and (safeguard_switched_off(normal) or kept_from_overseers(normal)):
         # Unsure on its own too, as the disclosure above.
         scores["safety"] = ESCALATE_SCORE
     if "roleplay" not in scores and restrictions_lifted(normal):
