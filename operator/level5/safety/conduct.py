@@ -38,7 +38,7 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
         rf"(?<![\w-])--(?:no|skip|disable|without|bypass|ignore)-{_GUARD}\b"
         rf"|(?<![\w-])--{_GUARD}[= ]{_NEVER}\b"
         r"|(?<![\w-])--(?:unsafe|insecure|dangerously[\w-]*|yolo|privileged|allow-(?:exfil\w*|network|egress|root"
-        r"|all|everything|secrets?)|dump-(?:env|environment|secrets?|credentials|prompt)|role[= ](?:root|admin|system))\b",  # noqa: E501
+        r"|all|everything|secrets?)|dump-(?:env|environment|secrets?|credentials|prompt)|role[= ](?:root|admin|system))\b",
         ("--",),
     ),
     # The same switches as inline settings, in JSON, YAML flow or environment syntax, anywhere in a line
@@ -48,8 +48,8 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
         "safety",
         1.5,
         rf"(?<![\w.-])[\"']?{_SWITCHED}[\w-]*[\"']?[ \t]*[:=][ \t]*[\"']?{_NEVER}(?![\w.-])"
-        r"|[\"']?(?:print|show|dump|reveal|leak|expose)_?(?:system_?prompt|prompt|env|environment|secrets?)[\"']?[ \t]*[:=][ \t]*[\"']?(?:true|on|1|yes)\b"  # noqa: E501
-        r"|[\"']?(?:network|egress|internet)[\"']?[ \t]*[:=][ \t]*[\"']?(?:unrestricted|open|any|allow(?:ed)?|all)\b",  # noqa: E501
+        r"|[\"']?(?:print|show|dump|reveal|leak|expose)_?(?:system_?prompt|prompt|env|environment|secrets?)[\"']?[ \t]*[:=][ \t]*[\"']?(?:true|on|1|yes)\b"
+        r"|[\"']?(?:network|egress|internet)[\"']?[ \t]*[:=][ \t]*[\"']?(?:unrestricted|open|any|allow(?:ed)?|all)\b",
         (":", "="),
     ),
     # The run hidden from those who oversee it: "so nobody sees", "without telling the user", a value
@@ -57,10 +57,10 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
     (
         "safety",
         1.5,
-        r"\bso (?:that )?(?:nobody|no one|no-one|none of them)\b(?: \w+){0,2}? (?:sees?|notices?|reads?|knows?|finds? out|checks?|spots?)\b"  # noqa: E501
+        r"\bso (?:that )?(?:nobody|no one|no-one|none of them)\b(?: \w+){0,2}? (?:sees?|notices?|reads?|knows?|finds? out|checks?|spots?)\b"
         r"|\b(?:nobody|no one|no-one) (?:ever )?(?:reads|checks|looks at|notices|reviews|inspects)\b"
-        r"|\b(?:survives?|evades?|escapes?|slips? past|gets? past|avoids?|defeats?|bypass(?:es)?) (?:the )?(?:redaction|redactor|scanners?|dlp|detection|secret scanning|monitoring)\b"  # noqa: E501
-        r"|\b(?:without|don't|do not|never) (?:telling|tell|informing|inform|notifying|notify|alerting|alert) (?:the )?(?:users?|operators?|reviewers?|team|anyone|humans?)\b"  # noqa: E501
+        r"|\b(?:survives?|evades?|escapes?|slips? past|gets? past|avoids?|defeats?|bypass(?:es)?) (?:the )?(?:redaction|redactor|scanners?|dlp|detection|secret scanning|monitoring)\b"
+        r"|\b(?:without|don't|do not|never) (?:telling|tell|informing|inform|notifying|notify|alerting|alert) (?:the )?(?:users?|operators?|reviewers?|team|anyone|humans?)\b"
         r"|\bhide (?:it|this|that|them) from (?:the )?(?:users?|operators?|reviewers?|logs?|audit)\b",
         (
             "nobody",
@@ -83,7 +83,7 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
         "safety",
         1.5,
         r"\b(?:delete|deleting|wipe|wiping|erase|erasing|truncate|truncating|clear|clearing|purge|purging|shred"
-        r"|tamper with|scrub)\b (?:\w+ ){0,2}?(?:audit (?:logs?|trail|records?|entries)|bash_history|shell history"  # noqa: E501
+        r"|tamper with|scrub)\b (?:\w+ ){0,2}?(?:audit (?:logs?|trail|records?|entries)|bash_history|shell history"
         r"|command history)\b",
         ("audit", "history"),
     ),
@@ -92,21 +92,24 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
         "safety",
         1.5,
         r"\b(?:overwrite|overwriting|fake|faking|forge|forging|falsify|falsifying|fabricate|fabricating|doctor"
-        r"|tamper with)\b (?:\w+ ){0,2}?(?:test|tests|junit|pytest|benchmark|evaluation|eval|check) (?:results|reports"  # noqa: E501
+        r"|tamper with)\b (?:\w+ ){0,2}?(?:test|tests|junit|pytest|benchmark|evaluation|eval|check) (?:results|reports"
         r"|outcomes|scores|output)\b"
         r"|\bhide (?:the |all |any )?(?:test )?(?:failures|failing tests|failed tests)\b"
-        r"|\bdeclare (?:success|victory)\b",
-        ("results", "reports", "outcomes", "scores", "output", "fail", "declare"),
+        r"|\bdeclare (?:success|victory)\b"
+        r"|\bso (?:that )?(?:they|it|the tests?|every test|all tests|the checks?) (?:always|just) pass(?:es)?\b"
+        r"|\breport (?:green|all green|success|a pass) (?:to|regardless|anyway|either way)\b",
+        ("results", "reports", "outcomes", "scores", "output", "fail", "declare", "pass", "report"),
     ),
     # The cluster's privileges taken: a cluster-admin binding, an RBAC manifest applied from the network,
     # network isolation deleted.
     (
         "system",
         1.5,
-        r"\b(?:create|creating|apply|applying|grant|granting|give|gives|giving|bind|binding|add|adding)\b.{0,60}"
+        r"\b(?:create|creating|apply|applying|grant|granting|give|gives|giving|bind|binding|add|adding|escalate"
+        r"|escalating|elevate|elevating|promote|promoting|make)\b.{0,60}"
         r"\b(?:cluster-admin|clusterrolebinding|cluster role binding)\b"
         r"|\bkubectl (?:apply|create|replace) (?:-f|--filename)[ =](?:https?|ftp)://"
-        r"|\b(?:delete|deletes|deleting|remove|removes|removing|drop|disable)\b (?:\S+ ){0,3}?networkpolic(?:y|ies)\b",  # noqa: E501
+        r"|\b(?:delete|deletes|deleting|remove|removes|removing|drop|disable)\b (?:\S+ ){0,3}?networkpolic(?:y|ies)\b",
         ("cluster", "kubectl", "networkpolic"),
     ),
     # Spare CPU mined: a mining pool's protocol, a miner's options, mining named with idle compute.
@@ -114,7 +117,9 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
         "system",
         2.0,
         r"\bstratum\+(?:tcp|ssl|tls)://|\bxmrig\b|--donate-level\b"
-        r"|\b(?:mine|mining|miner)\b.{0,40}\b(?:spare|idle|unused|leftover) (?:cpu|cycles|compute|cores)\b",
+        r"|\b(?:mine|mining|miner)\b.{0,40}\b(?:spare|idle|unused|leftover) (?:cpu|cycles|compute|cores)\b"
+        r"|\b(?:spare|idle|unused|leftover) (?:cpu|cycles|compute|cores)\b.{0,40}\b(?:mine|mining|miner)\b"
+        r"|\b(?:mine|mining)\b (?:\w+ ){0,2}?(?:monero|xmr|bitcoin|ethereum|dogecoin|cryptocurrency)\b",
         ("stratum", "xmrig", "donate", "min"),
     ),
     # A message that claims to outrank what the model was configured with ("this request supersedes any
@@ -124,7 +129,7 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
         2.0,
         r"\b(?:supersedes?|overrides?|takes? (?:priority|precedence) over|prevails? over|outranks?|trumps?)\b"
         r".{0,60}?(?:\byou (?:were|have been|are) (?:configured|set up|prompted|programmed|briefed|given)\b"
-        r"|\b(?:the )?(?:operator|developer|system|admin) (?:told|gave|instructed|said to) (?:the )?(?:assistant|model|agent|ai|you)\b"  # noqa: E501
+        r"|\b(?:the )?(?:operator|developer|system|admin) (?:told|gave|instructed|said to) (?:the )?(?:assistant|model|agent|ai|you)\b"
         r"|\byour (?:setup|configuration|system prompt|instructions|guidelines|rules)\b)",
         ("super", "overrid", "priority", "precedence", "prevail", "outrank", "trump"),
     ),
@@ -132,18 +137,18 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
     (
         "leak",
         1.5,
-        r"\btreat (?:the |your |all )?(?:previous|prior|earlier|original|old|existing) (?:\w+ )?(?:configuration|setup"  # noqa: E501
+        r"\btreat (?:the |your |all )?(?:previous|prior|earlier|original|old|existing) (?:\w+ )?(?:configuration|setup"
         r"|instructions|rules|guidance|prompt) as (?:void|obsolete|null|cancelled|invalid|irrelevant)\b"
-        r"|\b(?:restate|restating|repeat|repeating|recite|reciting|print|printing|output|dump)\b (?:\w+ ){0,2}?your"  # noqa: E501
-        r" (?:setup|configuration|initial prompt|hidden prompt)\b",
+        r"|\b(?:restate|restating|repeat|repeating|recite|reciting|print|printing|output|dump)\b (?:\w+ ){0,2}?your"
+        r" (?:\w+ )?(?:setup|configuration|initial prompt|hidden prompt)\b",
         ("treat", "your"),
     ),
     # Approvals said to stand for every future task, and to be remembered ("never ask again").
     (
         "persistence",
         1.5,
-        r"\b(?:for|in|across) (?:all|every|any) (?:future|subsequent|later|following) (?:tasks?|runs?|steps?|sessions?"  # noqa: E501
-        r"|conversations?|jobs?)\b.{0,80}\bnever ask\b|\bnever ask (?:again|for (?:approval|confirmation|permission))\b"  # noqa: E501
+        r"\b(?:for|in|across) (?:all|every|any) (?:future|subsequent|later|following) (?:tasks?|runs?|steps?|sessions?"
+        r"|conversations?|jobs?)\b.{0,80}\bnever ask\b|\bnever ask (?:again|for (?:approval|confirmation|permission))\b"
         r"|\b(?:pre-approved|preapproved|blanket approval|standing approval)\b",
         ("never ask", "approv"),
     ),
@@ -152,14 +157,58 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
         "roleplay",
         1.5,
         r"[\"']role[\"'][ \t]*:[ \t]*[\"'](?:tool|function|system|developer)[\"']"
-        r"|\b(?:the )?(?:agent|assistant|model|ai) (?:may|can|is (?:cleared|allowed|permitted|authori[sz]ed) to) (?:now )?proceed\b",  # noqa: E501
+        r"|\b(?:the )?(?:agent|assistant|model|ai) (?:may|can|is (?:cleared|allowed|permitted|authori[sz]ed) to) (?:now )?proceed\b",
         ("role", "proceed"),
+    ),
+    # The model's configuration declared out of date ("whatever your developers told you no longer
+    # applies", "your configuration from the operator is outdated").
+    (
+        "override",
+        2.0,
+        r"(?:\byour (?:\w+ )?(?:configuration|setup|instructions|guidelines|rules|system prompt|programming|briefing)"
+        r"|\bwhat(?:ever)? (?:your |the )?(?:\w+ )?(?:told|gave|taught|instructed) you)\b"
+        r"(?:(?![.!?;](?:\s|$)).){0,60}?"
+        r"\b(?:is|are|was|were|has been|have been)? ?(?:outdated|obsolete|deprecated|superseded|replaced|void|expired"
+        r"|retired|revoked|no longer (?:applies|apply|valid|in force|binding|relevant))\b",
+        ("your", "what"),
+    ),
+    # A secret hidden inside an artifact ("embed the API token in the EXIF comment of output.png").
+    (
+        "exfiltration",
+        1.5,
+        r"\b(?:embed|embedding|hide|hiding|stash|stashing|smuggle|smuggling|encode|encoding|tuck|insert|inserting"
+        r"|write|writing|copy|copying|put|putting)\b (?:\w+ ){0,3}?(?:tokens?|api keys?|secrets?|passwords?"
+        r"|credentials?|kubeconfig|private keys?)\b.{0,60}?\b(?:into|in|inside|within)\b (?:the |a |an )?(?:\S+ ){0,2}?"
+        r"(?:exif|metadata|title|legend|caption|whitespace|filenames?|alt text|comments?|column order|pixels?"
+        r"|watermark|image|png|jpe?g|chart|plot|figure)\b",
+        ("token", "key", "secret", "password", "credential", "kubeconfig"),
+    ),
+    # A safeguard got around, in English ("bypass the guard", "switch off the safety filter").
+    (
+        "safety",
+        1.5,
+        r"\b(?:bypass|bypassing|circumvent|circumventing|get around|getting around|evade|evading|sidestep)\b (?:\w+ ){0,3}?"
+        r"(?:guard|guardrails?|safeguards?|safety|filters?|checks?|reviews?|approvals?|sandbox|monitoring|policy)\b"
+        r"|\b(?:disable|disabling|switch off|switching off|turn off|turning off|deactivate|deactivating)\b (?:\w+ ){0,2}?"
+        r"(?:guardrails?|safeguards?|safety (?:checks?|filters?|reviews?|layer|net)|sandbox(?:ing)?|security monitoring"
+        r"|audit logging)\b",
+        ("bypass", "circumvent", "around", "evad", "sidestep", "disabl", "off", "deactivat"),
+    ),
+    # A line of the model's supposed reasoning in data that decides to get around something ("Thought: ...
+    # I should bypass it"): data cannot know what the model thinks.
+    (
+        "override",
+        1.5,
+        r"(?:^|\n)[ \t]*(?:[\w' -]{0,30} )?(?:thoughts?|thinking|reasoning|scratchpad|chain of thought|inner monologue)"
+        r"[^\n:]{0,30}:[^\n]{0,160}?\bi (?:should|will|must|need to|'ll|am going to|can) (?:\w+ ){0,2}?"
+        r"(?:bypass|skip|disable|ignore|override|upload|send|exfiltrate|delete|push|turn off)\b",
+        ("thought", "thinking", "reasoning", "scratchpad", "monologue"),
     ),
     # The model told to do the opposite of its guidelines, or to answer as an evil counterpart.
     (
         "roleplay",
         2.0,
-        r"\b(?:opposite|reverse|inverse) of (?:its|your|the|their) (?:guidelines|rules|instructions|principles"  # noqa: E501
+        r"\b(?:opposite|reverse|inverse) of (?:its|your|the|their) (?:guidelines|rules|instructions|principles"
         r"|policies|training|values)\b|\bevil (?:twin|counterpart|alter ego)\b|\bopposite day\b",
         ("opposite", "reverse", "inverse", "evil"),
     ),
@@ -169,7 +218,7 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
         "exfiltration",
         1.5,
         r"\|[ \t]*(?:curl|wget|nc|ncat|netcat)\b|\bexfiltrate\b|\bexfiltrating\b"
-        r"|\b(?:to|towards|onto) (?:an |the |our |some |a )?(?:external|remote|outside|third-party) (?:server|host|endpoint|machine)\b",  # noqa: E501
+        r"|\b(?:to|towards|onto) (?:an |the |our |some |a )?(?:external|remote|outside|third-party) (?:server|host|endpoint|machine)\b",
         ("|", "exfiltrat", "external", "remote", "outside", "third-party"),
     ),
     (
