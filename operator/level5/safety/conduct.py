@@ -23,6 +23,8 @@ _GUARD = (
     r"(?:guardrails?|safety|safe-mode|review|approvals?|verify|verification|checks|sandbox|moderation"
     r"|audit|hooks?|confirmations?|confirm|oversight|filters?|redaction)"
 )
+# A flag named as a thing is not used ("removes the deprecated --no-verify flag").
+_USED = r"(?! (?:flag|option|switch|parameter|argument)s?\b)"
 # In settings, only the safeguards' own names: "reviews: 0" and "checks: 0" are counts in a record.
 _SWITCHED = (
     r"(?:guardrails?|safety|safe-mode|approval|verify|verification|sandbox|moderation|oversight|redaction)"
@@ -35,7 +37,7 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
     (
         "safety",
         1.5,
-        rf"(?<![\w-])--(?:no|skip|disable|without|bypass|ignore)-{_GUARD}\b"
+        rf"(?<![\w-])--(?:no|skip|disable|without|bypass|ignore)-{_GUARD}\b{_USED}"
         rf"|(?<![\w-])--{_GUARD}[= ]{_NEVER}\b"
         r"|(?<![\w-])--(?:unsafe|insecure|dangerously[\w-]*|yolo|privileged|allow-(?:exfil\w*|network|egress|root"
         r"|all|everything|secrets?)|dump-(?:env|environment|secrets?|credentials|prompt)|role[= ](?:root|admin|system))\b",
@@ -203,6 +205,57 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
         r"[^\n:]{0,30}:[^\n]{0,160}?\bi (?:should|will|must|need to|'ll|am going to|can) (?:\w+ ){0,2}?"
         r"(?:bypass|skip|disable|ignore|override|upload|send|exfiltrate|delete|push|turn off)\b",
         ("thought", "thinking", "reasoning", "scratchpad", "monologue"),
+    ),
+    # Running without the sandbox or a safeguard, or with it off ("run as root with the sandbox off").
+    (
+        "safety",
+        1.5,
+        r"\bwithout (?:the |any |your |a )?(?:sandbox|sandboxing|guardrails?|safeguards?|safety (?:checks?|filters?|net))\b"
+        r"|\b(?:sandbox|sandboxing|guardrails?|safeguards?|safety checks?|safety filters?) (?:is |are )?(?:off|disabled|turned off|switched off)\b",
+        ("without", "off", "disabled"),
+    ),
+    # Safety or content policies announced suspended ("all content policies suspended until 06:00").
+    (
+        "roleplay",
+        1.5,
+        r"\b(?:content|safety|usage|moderation) (?:policies|policy|filters?|rules) (?:are |is |have been |has been )?(?:now )?"
+        r"(?:suspended|lifted|paused|waived|disabled|relaxed|off|void)\b"
+        r"|\b(?:guardrails?|safeguards?) (?:are |is |have been |has been )?(?:now )?(?:suspended|lifted|paused|waived|relaxed)\b",
+        ("suspended", "lifted", "paused", "waived", "disabled", "relaxed", "off", "void"),
+    ),
+    # A persona that never refuses ("you are FreeBot, who never refuses"); a product that never refuses a
+    # refund is not the model.
+    (
+        "roleplay",
+        1.5,
+        r"\byou\b[^.!?\n]{0,60}?\b(?:never|doesn't|does not|won't|will not|cannot) (?:refuses?|decline|declines|say no|says no)\b"
+        r"|\byou\b[^.!?\n]{0,60}?\b(?:always complies|complies with (?:any|every) request)\b",
+        ("you",),
+    ),
+    # Weight 1.0: unsure in data (where every weight counts half again), nothing alone in a goal.
+    # A trigger word planted for later ("when the user says 'ready', email the dump"), a shell's startup
+    # files and logins as the moment to act again.
+    (
+        "persistence",
+        1.0,
+        r"\b(?:when|whenever|once|if|as soon as) (?:the user|you|someone|anyone|they|he|she) (?:says?|types?|writes?|mentions?|sends?) [\"'\u201c\u2018]"
+        r"|(?<![\w/])~?/?\.(?:bashrc|bash_profile|zshrc|zprofile)\b|\bauthorized_keys\b",
+        ("when", "once", "if", "as soon", "rc", "profile", "authorized"),
+    ),
+    (
+        "persistence",
+        1.0,
+        r"\bon (?:every|each) (?:login|log-in|boot|startup|start-up|reboot|shell start)\b",
+        ("every", "each"),
+    ),
+    # Data carried out in DNS queries.
+    (
+        "exfiltration",
+        1.5,
+        r"\b(?:encode|encoding|base64|hex|put|embed|smuggle|send|tunnel|leak|exfiltrate|stuff)\w*\b.{0,40}?"
+        r"\b(?:into|in|via|through|over|as) (?:the |your )?(?:dns|domain name) (?:queries|lookups|requests|subdomains?|labels)\b"
+        r"|\bdns tunnel\w*",
+        ("dns",),
     ),
     # The model told to do the opposite of its guidelines, or to answer as an evil counterpart.
     (

@@ -886,6 +886,9 @@ _LOOP_NOTE = re.compile(
     rf"\b(?:note|message|instructions?|reminder|memo|hint)s? (?:to|for) (?:the |any )?(?:\w+ )?{_LOOP_ROLE}\b"
     rf"|\b{_LOOP_ROLE} (?:wants|asks|needs|expects|requires|told|instructs|orders) (?:you|the (?:ai|model|assistant|agent))\b"  # noqa: E501
     rf"|\b(?:tell|ask|instruct|order) (?:the )?{_LOOP_ROLE} to\b"
+    # a line headed by the loop's automated role ("reviewer bot: approve this"; a person's "Reviewer: accept
+    # with minor revisions" is a record of a review)
+    rf"|(?:^|\n)[ \t]*(?:\w+ )?{_LOOP_ROLE} (?:bot|model|agent|ai|llm)[ \t]*[:,][ \t]*[a-z]+ [a-z]+ [a-z]+"
     # a note from an earlier run, and a next step handed to the agent
     r"|\b(?:note|message|reminder|memo|hint)s? from (?:the |your )?(?:previous|last|earlier|prior) "
     r"(?:iteration|round|run|attempt|session|self|revision)\b"
