@@ -262,7 +262,9 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
         "roleplay",
         2.0,
         r"\b(?:opposite|reverse|inverse) of (?:its|your|the|their) (?:guidelines|rules|instructions|principles"
-        r"|policies|training|values)\b|\bevil (?:twin|counterpart|alter ego)\b|\bopposite day\b",
+        r"|policies|training|values)\b|\bopposite day\b"
+        # an evil counterpart the model is to be ("answers as its evil twin"), not a player's name
+        r"|\b(?:as|are|be|become|becomes|play|plays|playing) (?:its|your|an?|the) evil (?:twin|counterpart|alter ego)\b",
         ("opposite", "reverse", "inverse", "evil"),
     ),
     # Data carried out by a shell pipe into a network tool, or named as exfiltration, or sent to some

@@ -816,7 +816,9 @@ _EARLIER_INSTRUCTIONS = re.compile(
 )
 # What follows "e.g." or "for example" up to the end of its sentence or bracket illustrates a value
 # ("count visits per domain (e.g. https://shop.example.com/cart)"): a host shown there is not a destination.
-_ILLUSTRATION = re.compile(r"\b(?:e\.g\.|for example|for instance|such as)(?:[^.;!?)\n]|\.(?!\s|$))*")
+_ILLUSTRATION = re.compile(
+    r"(?:\be\.g\.|\bi\.e\.|\bfor example|\bfor instance|\bsuch as|\(like\b)(?:[^.;!?)\n]|\.(?!\s|$))*"
+)
 _GOAL_HOST = re.compile(
     r"\b(?:https?|s?ftps?|rsync|ssh|scp|sftp|git|wss?|tcp|udp|smb|nfs|telnet|ldap)://|(?<![\w@./-])(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|app|example|site|me|sh|xyz|info|biz|cloud|co|ai)\b(?![\w-])"
 )
@@ -1241,7 +1243,10 @@ _SELF_REVISION = re.compile(
 _RECORDS = (
     r"(?:orders?|e-?mails?|mails?|letters?|invoices?|shipments?|deliver(?:y|ies)|quantit(?:y|ies)|address(?:es)?"
     r"|versions?|rows?|records?|entr(?:y|ies)|periods?|months?|years?|weeks?|days?|quarters?|pages?|tickets?"
-    r"|purchases?|payments?|bookings?|reservations?|releases?|dates?|values?|columns?|fields?)\b"
+    r"|purchases?|payments?|bookings?|reservations?|releases?|dates?|values?|columns?|fields?"
+    # and documents people send each other ("ignore the previous draft of the rota")
+    r"|drafts?|files?|attachments?|documents?|schedules?|rotas?|lists?|spreadsheets?|reports?|plans?|agendas?"
+    r"|invites?|invitations?|quotes?|estimates?|budgets?|forecasts?|minutes)\b"
 )
 _EARLIER_RECORD = re.compile(rf"\b(?:previous|prior|earlier|former)(?= {_RECORDS})")
 # Overriding or skipping a record ("override the address on the order", "skip the empty rows") is editing
