@@ -273,7 +273,7 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
         "exfiltration",
         1.5,
         r"\|[ \t]*(?:curl|wget|nc|ncat|netcat)\b|\bexfiltrate\b|\bexfiltrating\b"
-        r"|\b(?:to|towards|onto) (?:an |the |our |some |a )?(?:external|remote|outside|third-party) (?:server|host|endpoint|machine)\b",
+        r"|\b(?:to|towards|onto) (?:an |the |our |some |a )?(?:external|remote|outside|third-party) (?:server|host|endpoint|machine|bucket|storage|drive|repository|repo)\b",
         ("|", "exfiltrat", "external", "remote", "outside", "third-party"),
     ),
     (

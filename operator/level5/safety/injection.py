@@ -47,6 +47,15 @@ notes from an earlier run and next steps handed to the agent; defanged addresses
 back; in goals, hosts of any URL scheme. On the benign side, a writer's own earlier message dismissed is a
 correction, "previous" said of a record and a record overridden are data edits, and a named thing's mode is
 its setting.
+Since round 10 (``tuning10``) also: what an attack asks the agent to do, however it is worded
+(``conduct``: safeguards switched off by flags or inline settings, the run hidden from its overseers,
+tracks covered, results falsified, cluster privileges, mining, a claimed precedence over the model's
+configuration, standing approvals, forged tool replies, reasoning lines in data), keeping something from
+the user as a concept in other languages (``concepts.CONCEALED``), other scripts' punctuation, text-speak
+(vowel-less words) and decoded shell commands read back. On the benign side, features stay within one
+sentence, a host shown "e.g." is an example, a word joined into a name ("override_price") is a name,
+instructions of the writer's own document and documents people send are records, a dismissal narrated in
+the past tense is a story, and a table's first column holds keys, not heads addressing the model.
 
 Blocked only when sure (score at least ``BLOCK_SCORE``); unsure is escalated to a person. A goal whose
 only attack is inside quotes and that asks for counting or classifying is escalated, never blocked.
@@ -1200,14 +1209,15 @@ def _unread_with_borrowed_words(text: str) -> bool:
 # The head of a line in data that addresses the assistant, in any language of ``concepts.ASSISTANT``
 # ("Note to the AI assistant:", "Hinweis an den KI-Assistenten:", "Image Description : Assistant,"),
 # right before a colon or comma (a particle or case ending may be attached: "비서에게:", "Assistenten:",
-# and a key may be named after it: "ai_note:"),
+# and a key may be named after it: "ai_note:", or a remark in brackets: "Assistant (earlier):"),
 # followed by at least three words: data has no business talking to the model.
 _SHORT_ASSISTANT = "|".join(w for w in ASSISTANT.split("|") if len(w) <= 3)
 _LONG_ASSISTANT = "|".join(w for w in ASSISTANT.split("|") if len(w) > 3)
 _ADDRESSED_HEAD = re.compile(
     rf"(?:^|\n|[|;\"'>{{\[]|:\s)\s*[^\n:,;]{{0,40}}?"
     rf"(?:(?<![^\W_])(?:{_SHORT_ASSISTANT})(?:[_-][^\W_]{{1,6}})?(?![^\W_])|(?<![^\W_])(?:{_LONG_ASSISTANT})\w{{0,4}}(?!\w)"
-    rf"|(?:{ASSISTANT_UNSPACED})\w{{0,4}})[ \t]*[:,][ \t]*[^\W\d_]\S*[ \t]+\S+[ \t]+\S+"
+    rf"|(?:{ASSISTANT_UNSPACED})\w{{0,4}})(?:[ \t]*\([^()\n]{{1,24}}\))?"
+    r"[ \t]*[:,][ \t]*[^\W\d_]\S*[ \t]+\S+[ \t]+\S+"
 )
 
 
