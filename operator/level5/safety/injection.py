@@ -1302,8 +1302,9 @@ def _neutralised(normal: str) -> str:
         normal = _OWNED_MODE.sub("setting", normal)
     if "my " in normal or "our " in normal:
         normal = _SELF_REVISION.sub("correcting my own ", normal)
-        normal = _OWN_INSTRUCTIONS.sub("notes", normal)
-    if "ed " in normal or "forgot" in normal or "overrode" in normal:
+        if any(word in normal for word in ("instruction", "rule", "guideline", "direction")):
+            normal = _OWN_INSTRUCTIONS.sub("notes", normal)
+    if any(word in normal for word in ("ignored", "disregarded", "forgot", "overrode")):
         normal = _NARRATED.sub(r"\1 passed over", normal)
     if any(word in normal for word in ("previous", "prior", "earlier", "former")):
         normal = _EARLIER_RECORD.sub("past", normal)
