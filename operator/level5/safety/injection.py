@@ -1272,12 +1272,6 @@ _OWN_INSTRUCTIONS = re.compile(
     r"\b(?:(?:previous|prior|earlier|former|old|original) )?(?:instructions?|rules?|guidelines?|directions?)"
     r"(?= (?:in|of|from) (?:my|our)\b)"
 )
-# A dismissal told in the past tense with its own subject ("the apprentice ignored the old wizard's
-# instructions") is narration, not an order; in the passive ("are to be ignored", "is being ignored") and
-# said of the model ("you ignored") it stays one.
-_NARRATED = re.compile(
-    r"\b(?!(?:be|is|are|been|being|get|gets|you|to)\b)([a-z']+) (?:ignored|disregarded|forgot|overrode)\b"
-)
 
 
 # A table (CSV, TSV): at least three lines, each with the same number of separators. Its first column
@@ -1294,6 +1288,14 @@ def _without_row_keys(normal: str) -> str:
     separator = "," if "," in lines[0] else "\t"
     counts = {line.count(separator) for line in lines}
     return _ROW_KEY.sub("", normal) if len(counts) == 1 else normal
+
+
+# A dismissal told in the past tense with its own subject ("the apprentice ignored the old wizard's
+# instructions") is narration, not an order; in the passive ("are to be ignored", "is being ignored") and
+# said of the model ("you ignored") it stays one.
+_NARRATED = re.compile(
+    r"\b(?!(?:be|is|are|been|being|get|gets|you|to)\b)([a-z']+) (?:ignored|disregarded|forgot|overrode)\b"
+)
 
 
 def _neutralised(normal: str) -> str:
