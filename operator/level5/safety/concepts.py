@@ -260,7 +260,7 @@ CONCEALED: dict[str, tuple[str, str]] = {
     "vi": ("đừng nói|không báo|đừng báo|đừng cho|lén", "người dùng|quản trị|người vận hành"),
     "ko": ("알리지|말하지|몰래", "사용자|운영자|관리자"),
     "sw": ("usimwambie|usiwaambie|bila kumwambia|bila kuwaambia|kwa siri", "mtumiaji|watumiaji|msimamizi"),
-    "tl": ("huwag sabihin|huwag ipaalam|nang palihim|nang hindi alam", "user|gumagamit|admin|tagapamahala"),
+    "tl": ("huwag sabihin|huwag ipaalam|nang palihim|nang hindi alam", "gumagamit|tagapamahala"),
 }  # fmt: skip
 # Words for the assistant, as the head of a line in data ("Note to the AI assistant:", "KI-Assistent,"):
 # the twenty languages above and the lexicon's European ones.
