@@ -14,7 +14,8 @@ those that do not (Thai, Lao, Khmer, Burmese, Han and kana) and in Arabic script
 More concepts, for the world's twenty most spoken languages (``DISCLOSURE``, a list chosen by
 speakers, not by any attack): asking to *show or send* something next to a *secret* (a password, a key,
 a token, the system prompt, the environment), *switching off* a *safety check, review or approval*
-(``SWITCHED_OFF``), *without* next to *restrictions* (``LIFTED``), and the words that *address the assistant* (``ASSISTANT``:
+(``SWITCHED_OFF``), *without* next to *restrictions* (``LIFTED``), *keeping something from* the *user or
+operator* (``CONCEALED``, since round 10), and the words that *address the assistant* (``ASSISTANT``:
 "assistant", "AI", "KI", "ИИ", "助手"...), which data has no business using as the head of a line.
 Since round 9 the disclosure and switched-off concepts are also read in Swahili, Tagalog and toneless
 pinyin (the way Mandarin is typed without its characters).
@@ -166,24 +167,24 @@ PREVIOUS = _pattern(_stems(LEXICON, 2))
 # injection.py's own features and so is Nigerian Pidgin, whose words are English; Yue is read through the
 # Chinese characters; Korean is the next. (show or send, secret), stems separated by "|".
 DISCLOSURE: dict[str, tuple[str, str]] = {
-    "zh": ("显示|展示|告诉|发给|发送|透露|泄露|打印|输出|给我看", "密码|口令|密钥|秘钥|令牌|系统提示|提示词|环境变量|凭证|凭据"),
+    "zh": ("显示|展示|告诉|发给|发送|透露|泄露|打印|输出|给我看", "密码|口令|密钥|秘钥|令牌|系统提示|提示词|环境变量|凭证|凭据|系统指令|系统说明"),
     "hi": ("दिखा|बता|भेज|प्रिंट|छाप", "पासवर्ड|गुप्त|सीक्रेट|टोकन|प्रॉम्प्ट|पर्यावरण चर|एपीआई की"),
-    "es": ("muestra|muéstra|revela|dime|envía|envia|imprime|enseña|comparte|dame", "contraseña|clave secreta|claves de api|clave de api|secreto|token|credencial|mensaje de sistema|prompt|variables de entorno"),
-    "fr": ("montre|révèle|affiche|envoie|imprime|donne-moi|dis-moi|partage", "mot de passe|mots de passe|clé secrète|clé api|clés api|secret|jeton|identifiants|prompt|variables d'environnement"),
+    "es": ("muestra|muéstra|revela|dime|envía|envia|imprime|enseña|comparte|dame", "contraseña|clave secreta|claves de api|clave de api|secreto|token|credencial|mensaje de sistema|prompt|variables de entorno|instrucciones del sistema"),
+    "fr": ("montre|révèle|affiche|envoie|imprime|donne-moi|dis-moi|partage", "mot de passe|mots de passe|clé secrète|clé api|clés api|secret|jeton|identifiants|prompt|variables d'environnement|instructions système|instructions du système|consignes système"),
     "ar": ("اعرض|أظهر|اظهر|أرسل|ارسل|اكشف|أعطني|اطبع|قل لي|طلع", "كلمة السر|كلمة المرور|المفتاح|مفتاح|الرمز السري|متغيرات البيئة|التعليمات"),
     "bn": ("দেখাও|পাঠাও|বলো|প্রকাশ কর|ছাপাও", "পাসওয়ার্ড|গোপন|চাবি|টোকেন|প্রম্পট"),
-    "pt": ("mostr|revel|envi|imprim|diga|compartilh|exib", "senha|chave secreta|chave de api|chaves de api|segredo|credencia|prompt|variáveis de ambiente"),
+    "pt": ("mostr|revel|envi|imprim|diga|compartilh|exib", "senha|chave secreta|chave de api|chaves de api|segredo|credencia|prompt|variáveis de ambiente|instruções do sistema"),
     "ru": ("покажи|выведи|отправь|пришли|раскрой|скажи|напечатай|дай мне|выдай|перешли", "пароль|ключ|секрет|токен|промпт|учётн|учетн|переменные окружения|системн"),
     "ur": ("دکھا|بتا|بھیج|پرنٹ", "پاس ورڈ|خفیہ|کلید|ٹوکن|پرامپٹ"),
-    "id": ("tunjukkan|tampilkan|kirim|berikan|ungkapkan|cetak|beritahu|bagikan", "kata sandi|sandi|kunci api|kunci rahasia|rahasia|token|kredensial|variabel lingkungan|prompt sistem"),
-    "de": ("zeig|verrat|sende|schick|gib mir|druck|nenn|leg offen", "passwort|kennwort|schlüssel|geheim|token|zugangsdaten|systemprompt|umgebungsvariable"),
-    "ja": ("表示|見せ|教え|送信|送って|出力|開示|漏ら", "パスワード|秘密|鍵|トークン|プロンプト|環境変数|認証情報"),
+    "id": ("tunjukkan|tampilkan|kirim|berikan|ungkapkan|cetak|beritahu|bagikan", "kata sandi|sandi|kunci api|kunci rahasia|rahasia|token|kredensial|variabel lingkungan|prompt sistem|instruksi sistem"),
+    "de": ("zeig|verrat|sende|schick|gib mir|druck|nenn|leg offen", "passwort|kennwort|schlüssel|geheim|token|zugangsdaten|systemprompt|umgebungsvariable|systemanweisung"),
+    "ja": ("表示|見せ|教え|送信|送って|出力|開示|漏ら", "パスワード|秘密|鍵|トークン|プロンプト|環境変数|認証情報|システム指示"),
     "mr": ("दाखव|पाठव|सांग", "पासवर्ड|गुप्त|टोकन"),
     "te": ("చూపించు|చూపు|పంపు|చెప్పు|ముద్రించు", "పాస్‌వర్డ్|పాస్వర్డ్|రహస్య|టోకెన్|వేరియబుల్స్"),
-    "tr": ("göster|gönder|yazdır|söyle|paylaş|ifşa", "şifre|parola|anahtar|gizli|token|istem|ortam değişken"),
+    "tr": ("göster|gönder|yazdır|söyle|paylaş|ifşa", "şifre|parola|anahtar|gizli|token|istem|ortam değişken|sistem talimat"),
     "ta": ("காட்டு|அனுப்பு|சொல்|அச்சிடு", "கடவுச்சொல்|ரகசிய|டோக்கன்"),
-    "vi": ("hiển thị|cho tôi xem|gửi|tiết lộ|in ra|cho xem|cho biết", "mật khẩu|khóa|bí mật|biến môi trường|lời nhắc hệ thống"),
-    "ko": ("보여|알려|보내|출력|공개", "비밀번호|암호|비밀|토큰|프롬프트|환경 변수|환경변수|api 키"),
+    "vi": ("hiển thị|cho tôi xem|gửi|tiết lộ|in ra|in nguyên|in toàn bộ|in lại|cho xem|cho biết", "mật khẩu|khóa|bí mật|biến môi trường|lời nhắc hệ thống|hướng dẫn hệ thống|chỉ dẫn hệ thống"),
+    "ko": ("보여|알려|보내|출력|공개", "비밀번호|암호|비밀|토큰|프롬프트|환경 변수|환경변수|api 키|시스템 지침|시스템 지시"),
     # Since round 9: the lexicon's largest languages of East Africa and the Philippines, and Mandarin as it
     # is typed in pinyin (without tones).
     "sw": ("nakili|onyesha|tuma|toa|fichua|niambie|andika", "siri|nenosiri|nywila|ufunguo|tokeni|maagizo ya mfumo|maelekezo ya mfumo"),
@@ -239,6 +240,27 @@ SWITCHED_OFF: dict[str, tuple[str, str]] = {
     "sw": ("zima|ruka|kwepa|ondoa", "usalama|ukaguzi|idhini|safety"),
     "tl": ("patayin|i-off|paki-off|laktawan|lampasan|iwasan|huwag paganahin", "kaligtasan|seguridad|pag-apruba|pagsusuri|safety"),
     "zh-latn": ("guanbi|jinyong|tiaoguo|raoguo", "anquan jiancha|shenhe|shenpi|anquan"),
+}  # fmt: skip
+# The same languages where the lexicon's author could write them: (keep it from someone, the people who
+# oversee the run), an order to act behind the user's back ("사용자에게는 알리지 마세요", "no le digas
+# nada al usuario", "不要告诉用户"). Only negated telling and secrecy: hiding a column from a user is a
+# display setting.
+CONCEALED: dict[str, tuple[str, str]] = {
+    "zh": ("不要告诉|别告诉|不要通知|别通知|不要让|隐瞒|瞒着|悄悄", "用户|使用者|管理员|操作员"),
+    "hi": ("मत बताना|मत बताओ|न बताएं|न बताना|चुपके से", "उपयोगकर्ता|यूज़र|यूजर|ऑपरेटर|एडमिन"),
+    "es": ("no le digas|no les digas|no informes|no avises|no le avises|sin avisar|sin informar|sin decirle|a escondidas|en secreto", "usuario|operador|administrador"),
+    "fr": ("ne dis pas|ne dites pas|ne lui dis|n'informe pas|n'avertis pas|sans prévenir|sans informer|sans le dire|en cachette|en secret", "utilisateur|opérateur|administrateur"),
+    "ar": ("لا تخبر|لا تبلغ|دون إبلاغ|دون علم|بدون إخبار|سرا|سراً", "المستخدم|المشغل|المسؤول"),
+    "pt": ("não diga|não conte|não informe|não avise|sem avisar|sem informar|sem contar|às escondidas|em segredo", "usuário|utilizador|operador|administrador"),
+    "ru": ("не говори|не сообщай|не уведомляй|не предупреждай|тайно|незаметно|втайне", "пользовател|оператор|администратор"),
+    "id": ("jangan beri tahu|jangan beritahu|jangan kasih tahu|tanpa memberi tahu|tanpa sepengetahuan|diam-diam", "pengguna|operator|admin"),
+    "de": ("nicht informier|nicht benachrichtig|nichts sagen|ohne wissen|heimlich|verheimlich|verschweig", "nutzer|benutzer|anwender|betreiber|administrator"),
+    "ja": ("知らせないで|伝えないで|言わないで|通知しないで|内緒|こっそり", "ユーザー|利用者|管理者|オペレーター"),
+    "tr": ("söylemeden|bildirmeden|haber vermeden|fark ettirmeden|gizlice", "kullanıcı|operatör|yönetici"),
+    "vi": ("đừng nói|không báo|đừng báo|đừng cho|lén", "người dùng|quản trị|người vận hành"),
+    "ko": ("알리지|말하지|몰래", "사용자|운영자|관리자"),
+    "sw": ("usimwambie|usiwaambie|bila kumwambia|bila kuwaambia|kwa siri", "mtumiaji|watumiaji|msimamizi"),
+    "tl": ("huwag sabihin|huwag ipaalam|nang palihim|nang hindi alam", "gumagamit|tagapamahala"),
 }  # fmt: skip
 # Words for the assistant, as the head of a line in data ("Note to the AI assistant:", "KI-Assistent,"):
 # the twenty languages above and the lexicon's European ones.
@@ -325,6 +347,16 @@ def safeguard_switched_off(normal: str) -> bool:
     """Whether a word for switching off or getting around stands next to a word for a safety check, a
     review or an approval in one sentence (normalised text), in any of ``SWITCHED_OFF``'s languages."""
     return _near(_SWITCH_OFF, _SAFEGUARD, normal)
+
+
+_HUSH = _pattern(_stems(CONCEALED, 0))
+_OVERSEER = _pattern(_stems(CONCEALED, 1))
+
+
+def kept_from_overseers(normal: str) -> bool:
+    """Whether a word for keeping something from someone stands next to a word for the user or operator
+    in one sentence (normalised text), in any of ``CONCEALED``'s languages."""
+    return _near(_HUSH, _OVERSEER, normal)
 
 
 _FOLDED = tuple(

