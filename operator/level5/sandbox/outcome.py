@@ -128,10 +128,12 @@ def program_ended(pod: Pod) -> bool:
 
 
 def runner_finished(pod: Pod | None) -> bool:
-    """The program's runner of a streamed pod ended by itself, exit code 0: the program ran, every process of
-    it was reaped and its report written, as its DONE line says (a runner that ran its container's fallback
-    job has no nonce to print one). The program cannot forge this: the kubelet reports it, and the runner,
-    PID 1 of the container, exits 0 only that way (killed, it ends by a signal)."""
+    """The program's runner of a streamed pod ended by itself, exit code 0: nothing of the program is alive
+    and the runner's report is written, as its DONE line says (a runner that ran its container's fallback
+    job has no nonce to print one). The report says what happened: the program ran, or it never started (a
+    runner that got no job at all reports that error, and the checks fail on it). The program cannot forge
+    this: the kubelet reports it, and the runner, PID 1 of the container, exits 0 only that way (killed, it
+    ends by a signal)."""
     state = None if pod is None else container_state(pod, PROGRAM_CONTAINER, "terminated")
     return state is not None and state.get("exitCode") == 0
 
