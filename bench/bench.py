@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import yaml
 from kubernetes_asyncio import client, config, watch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -867,7 +868,9 @@ def table(r: dict[str, Any]) -> str:
     ]  # fmt: skip
     from level5.tools.safety_eval import bench_rows  # layers 1 and 5: redaction MB/s, injection checks/s
 
-    rows += bench_rows()
+    # With as many detector processes as the chart gives the operator (redaction.workers).
+    chart = yaml.safe_load((ROOT / "charts" / "level5" / "values.yaml").read_text(encoding="utf-8"))
+    rows += bench_rows(chart["redaction"]["workers"])
     lines = rendered(rows)
     base = r.get("baseline")
     if base:

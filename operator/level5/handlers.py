@@ -70,7 +70,8 @@ from level5.people.admission import (
     decision_stamp,
 )
 from level5.safety.audit import AuditLog, AuditWriteError, FileSink, StreamSink, TeeSink
-from level5.safety.redaction import Redactor, task_key
+from level5.safety.redaction import Redactor, find_spans, task_key
+from level5.safety.workers import DetectorPool
 from level5.sandbox.manifests import SANDBOX_LABELS, TaskRef
 from level5.sandbox.outcome import is_terminal
 
@@ -108,6 +109,8 @@ class Services:
     """Layer 1's optional second opinion (LEVEL5_INJECTION_CLASSIFIER_URL)."""
     pool: WarmPool | None
     """The warm pools of pre-started sandbox pods (LEVEL5_SANDBOX_POOLS), if any."""
+    detectors: DetectorPool | None
+    """The processes that share each large output's redaction (LEVEL5_REDACTION_WORKERS), if any."""
 
     @classmethod
     async def start(cls, config: OperatorConfig) -> Services:
@@ -142,6 +145,12 @@ class Services:
             backoff_seconds=config.model_backoff_seconds,
         )
         gateway.prepare(resolve_endpoint(None, config, None))
+        detectors = None
+        if config.redaction_workers:
+            detectors = DetectorPool(config.redaction_workers)
+            # Started now (a forkserver importing redaction, then the workers), not in a task's first
+            # large output; in a thread, since it waits for them.
+            await asyncio.to_thread(detectors.start)
         return cls(
             config=config,
             metrics=metrics,
@@ -170,7 +179,13 @@ class Services:
             if config.injection_classifier_url
             else None,
             pool=pool,
+            detectors=detectors,
         )
+
+    def redactor(self, task_uid: str) -> Redactor:
+        """A task's redactor: its own key, this operator's detector processes (or this process)."""
+        key = task_key(task_uid, self.config.redaction_secret.encode())
+        return Redactor(key, self.detectors.find if self.detectors is not None else find_spans)
 
     @property
     def loop(self) -> LoopServices:
@@ -193,6 +208,8 @@ class Services:
             await self.classifier.close()
         if self.pool is not None:
             await self.pool.close()
+        if self.detectors is not None:
+            await asyncio.to_thread(self.detectors.close)
         await self.api.close()
         self.metrics.close()
 
@@ -326,7 +343,7 @@ async def drive_task(body: kopf.Body, meta: kopf.Meta, memo: kopf.Memo, **_: Any
         services.loop,
         endpoint=resolve_endpoint(spec.model, services.config, api_key),
         sink=sink,
-        redactor=Redactor(task_key(task.uid, services.config.redaction_secret.encode())),
+        redactor=services.redactor(task.uid),
         cancel=services.cancels.event(task.uid),
         spec_view=lambda: _live_spec(body, spec),
         creator=(meta.get("annotations") or {}).get(CREATED_BY),

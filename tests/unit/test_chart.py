@@ -249,6 +249,7 @@ def test_deployment_defaults() -> None:
         "LEVEL5_WEBHOOK_CERT_DIR": "/etc/level5/webhook",
         "LEVEL5_ALLOW_SELF_APPROVAL": "false",
         "LEVEL5_STREAMED_COLD_NAMESPACES": "[]",
+        "LEVEL5_REDACTION_WORKERS": "2",
     }
     assert "LEVEL5_MODEL_API_KEY" not in env  # no default key unless a Secret is named
     assert env["LEVEL5_OPERATOR_NAMESPACE"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}

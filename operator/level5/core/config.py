@@ -69,6 +69,11 @@ class OperatorConfig(BaseModel):
     redaction_secret: str = Field(default="", repr=False)
     """Mixed into each task's redaction key (LEVEL5_REDACTION_SECRET), so placeholders cannot be
     recomputed from a guessed value without it; never logged."""
+    redaction_workers: int = Field(default=0, ge=0, le=64)
+    """Processes that share the redaction of each large output (LEVEL5_REDACTION_WORKERS; the chart's
+    `redaction.workers`): a text's detectors are split among them (``safety/workers.py``), so redaction
+    uses that many cores and leaves the event loop's interpreter free. 0: in the operator process, in a
+    worker thread."""
 
     operator_namespace: str = "level5-system"
     """Namespace of the operator (LEVEL5_OPERATOR_NAMESPACE), where the level5-emergency-stop ConfigMap
@@ -138,6 +143,7 @@ class OperatorConfig(BaseModel):
             "model_backoff_seconds": "LEVEL5_MODEL_BACKOFF_SECONDS",
             "audit_path": "LEVEL5_AUDIT_PATH",
             "redaction_secret": "LEVEL5_REDACTION_SECRET",
+            "redaction_workers": "LEVEL5_REDACTION_WORKERS",
             "operator_namespace": "LEVEL5_OPERATOR_NAMESPACE",
             "allow_self_approval": "LEVEL5_ALLOW_SELF_APPROVAL",
             "webhook_port": "LEVEL5_WEBHOOK_PORT",

@@ -65,18 +65,21 @@ class Prefilter:
     def __init__(self, triggers: Sequence[Trigger], words: Sequence[Words] = ()) -> None:
         self._names = [t.name for t in triggers]
         self._widths = [t.width for t in triggers]
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(
-            expressions=[t.pattern.encode("latin-1") for t in triggers],
-            ids=list(range(len(triggers))),
-            elements=len(triggers),
-            flags=[
-                hyperscan.HS_FLAG_MULTILINE
-                | (hyperscan.HS_FLAG_CASELESS if t.caseless else 0)
-                | (hyperscan.HS_FLAG_SOM_LEFTMOST if t.width is None else 0)
-                for t in triggers
-            ],
-        )
+        # None for no triggers (detectors that read no hits, alone in a worker's group: see redaction.groups).
+        self._db: hyperscan.Database | None = None
+        if triggers:
+            self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            self._db.compile(
+                expressions=[t.pattern.encode("latin-1") for t in triggers],
+                ids=list(range(len(triggers))),
+                elements=len(triggers),
+                flags=[
+                    hyperscan.HS_FLAG_MULTILINE
+                    | (hyperscan.HS_FLAG_CASELESS if t.caseless else 0)
+                    | (hyperscan.HS_FLAG_SOM_LEFTMOST if t.width is None else 0)
+                    for t in triggers
+                ],
+            )
         # Every word of every list, by Hyperscan id: its list and its length.
         literals = sorted({(i, _latin1(word)) for i, w in enumerate(words) for word in w.words})
         self._words = [(i, len(literal)) for i, literal in literals]
@@ -100,11 +103,13 @@ class Prefilter:
 
     def scan(self, text: str) -> Hits:
         """Every trigger's matches in `text`, in character offsets."""
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._local.scratch = hyperscan.Scratch(self._db)
+        if self._db is None and self._literals is None:
+            return {}
+        if not getattr(self._local, "ready", False):
+            self._local.scratch = hyperscan.Scratch(self._db) if self._db is not None else None
             if self._literals is not None:
                 self._local.word_scratch = hyperscan.Scratch(self._literals)
+            self._local.ready = True
         # One byte per character, so offsets need no mapping: Latin-1 keeps the accented letters that
         # some triggers spell out, and any other character becomes "?" (triggers treat it as a non-digit
         # non-space, and the detectors look at the real text).
@@ -116,7 +121,8 @@ class Prefilter:
         def on_match(index: int, start: int, end: int, flags: int, context: object) -> None:
             appends[index]((start, end))
 
-        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
+        if self._db is not None:
+            self._db.scan(data, match_event_handler=on_match, scratch=self._local.scratch)
         hits = {
             name: sorted(spans) if width is None else _windows(text, spans, width)
             for name, width, spans in zip(self._names, self._widths, found, strict=True)

@@ -113,7 +113,12 @@ class Span(NamedTuple):
     priority: int
 
 
-Detector = Callable[[str, Hits], Iterator[Span]]
+class Detector(NamedTuple):
+    """A detector: where it looks (the triggers whose hits it reads), and about what it costs."""
+
+    find: Callable[[str, Hits], Iterator[Span]]
+    triggers: tuple[str, ...]
+    cost: int
 
 
 _last_lowered: tuple[str, str] = ("", "")
@@ -1382,126 +1387,163 @@ def _letter_heads(text: str, hits: Hits) -> Iterator[Span]:
 
 _B = "(?:^|[^a-zA-Z0-9])"  # a boundary before a word, for Hyperscan (whose \\b does not know "_name")
 # Each detector's trigger: a superset of where its values start (Hyperscan syntax, see prefilter.py).
-_PREFILTER = Prefilter(
-    (
-        Trigger(
-            "token",
-            r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}|gh[pousr]_|github_pat_|xox[abprs]-|"
-            r"[srp]k_(?:live|test)_|AIza|sk-|eyJ",
-        ),
-        Trigger("pem", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY"),
-        Trigger("assignment", rf"(?:{_CREDENTIAL_NAMES})[\"']?[ \t]*(?::=|=>|[:=])", caseless=True, width=0),
-        Trigger("bearer", r"(?:bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{16}", caseless=True),
-        Trigger("email", r"@[A-Za-z0-9-]+\.[A-Za-z]"),
-        Trigger("card", r"(?:^|[^\d-])\d(?:[ -]?\d){11}"),
-        Trigger("ssn", r"\d{3}[- ]\d{2}[- ]\d{4}"),
-        Trigger("ssn_label", r"ssn|social security", caseless=True),
-        Trigger(
-            "identity_label",
-            rf"(?:^|[^a-z0-9])(?:{_IDENTITY_TRIGGER})(?:[^a-z0-9]|$)",
-            caseless=True,
-            width=0,
-        ),
-        Trigger("identity_shape", identity.SHAPE_TRIGGER),
-        Trigger("iban", r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11}"),
-        Trigger("ipv4", r"(?:^|[^\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d", width=13),
-        # An IPv6 address has a "::" or eight groups, so three colons come early (a time has two).
-        Trigger(
-            "ipv6",
-            r"(?:^|[^0-9a-zA-Z:.])(?:[0-9a-fA-F]{0,4}:){3}|(?:^|[^0-9a-zA-Z:.])(?:[0-9a-fA-F]{0,4}:)?[0-9a-fA-F]{0,4}::",
-        ),
-        # Eight digits after a "+", or with a separator among them (an unlabelled national number must
-        # have one), or a digit after a phone label. The boundary leaves out starts glued to what is
-        # before (_GLUED_BEFORE): a word character, ":", or a digit and a space or dash; and a letter
-        # and a dash (an id: _ID_PREFIX).
-        Trigger(
-            "phone",
-            r"(?:^[ \-]?|[^\w+: \-]|[^\d+] |[^A-Za-z\d+]-)(?:\+ ?\(?\d(?:[ ().\-/]{0,2}\d){7}|"
-            + "|".join(
-                rf"\(?\d{{{k}}}\)?[ ().\-/]{{1,2}}" + r"(?:\d[ ().\-/]{0,2})" * (7 - k) + r"\d"
-                for k in range(1, 8)
-            )
-            + r"|\(?\d{8,14}\)?[ ().\-/]{1,2}\d)",
-        ),
-        Trigger("phone_label", rf"(?:{_PHONE_LABEL_WORDS})[^\d\n]{{0,24}}\d", caseless=True, width=0),
-        Trigger("base64ish", r"(?:^|[^A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{20}", width=21),
-        Trigger("hexish", r"(?:^|[^0-9A-Za-z])[0-9a-fA-F]{32}", width=33),
-        Trigger("person", rf"{_B}(?:{_ROLES}|{_GREETINGS})[^a-z0-9\n]", caseless=True),
-        Trigger(
-            "sign_off",
-            r"(?:regards|wishes|sincerely|cheers|thanks|thank you|cordialement|grüße|saludos|groeten|"
-            r"hälsningar|mvh|pozdrawiam|saluti)[,!.]?[ \t]*\n",
-            caseless=True,
-        ),
-        Trigger("title", r"(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+[^\s\d]"),
-        Trigger("display_name", r"[ \t]<[^>\s@]+@"),
-        # The first names that the "first_name" literals do not find: a capitalised word ended by a tab,
-        # or by a hyphen, apostrophe or "?" and more of the word, or one whose capital is "?" (outside
-        # Latin-1); then a capitalised word. Rare, so its start is found again in Python (_CAPITAL).
-        Trigger(
-            "rare_first_name",
-            r"(?:^|[^A-Za-z\xc0-\xff?'\-])"
-            r"(?:[A-Z\xc0-\xde][a-z\xdf-\xff?]+(?:\t|[?'\-\xf7][a-z\xdf-\xff?'\-]*[ \t])"
-            r"|\?[a-z\xdf-\xff?'\-]+[ \t])"
-            rf"[ \t]*{_PARTICLES}[A-Z\xc0-\xde?]",
-            width=0,
-        ),
-        # Only the header line matters, and a match ends on it: the hit is the last character.
-        Trigger(
-            "csv_header",
-            rf"{_B}(?:{_ROLES})[^,;\t|\n]*[,;\t|]|[,;\t|][^,;\t|\n]*(?:{_ROLES})",
-            caseless=True,
-            width=1,
-        ),
-        Trigger(
-            "address",
-            r"address|adresse|anschrift|ship to|deliver to|moved to|lives at|wohnt in|location|indirizzo|"
-            r"dirección|adres|cím|osoite",
-            caseless=True,
-        ),
-        Trigger(
-            "street",
-            rf"\d{{1,5}}[a-z]?(?:[-/]\d{{1,5}})?,?[ \t]+(?:[^\s\d]+[ \t]+){{0,4}}[^\s\d]*"
-            rf"(?:{_STREET_WORDS})(?:[^a-z]|$)"
-            rf"|(?:{_STREET_WORDS})[ \t,]*\d",
-            caseless=True,
-            width=1,  # only its line matters (see _addresses)
-        ),
-        Trigger(
-            "positional",
-            r"insert[ \t]+(?:ignore[ \t]+)?into[ \t]|copy[ \t]+[^\s(]+[ \t]*\(",
-            caseless=True,
-            width=0,
-        ),
-        Trigger("number_street", r"(?:^|[^\w.,:-])\d{1,5}[a-z]? [A-Z][a-z]+ [A-Z]", width=0),
-        # A word, a comma and a space, then a postcode: the last field of _COMMA_ADDRESS.
-        Trigger("comma_address", r"[^\s\d,][ \t]*,[ \t]+(?:[A-Z]{1,2}-)?\d{3}", width=0),
-        Trigger(
-            "street_postcode",
-            r"\d\.?(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d\d)?[ \t]+[^\s\d]",
-        ),
+_TRIGGERS = (
+    Trigger(
+        "token",
+        r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}|gh[pousr]_|github_pat_|xox[abprs]-|"
+        r"[srp]k_(?:live|test)_|AIza|sk-|eyJ",
     ),
-    (Words("first_name", _FIRST_NAME_FORMS),),
+    Trigger("pem", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY"),
+    Trigger("assignment", rf"(?:{_CREDENTIAL_NAMES})[\"']?[ \t]*(?::=|=>|[:=])", caseless=True, width=0),
+    Trigger("bearer", r"(?:bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{16}", caseless=True),
+    Trigger("email", r"@[A-Za-z0-9-]+\.[A-Za-z]"),
+    Trigger("card", r"(?:^|[^\d-])\d(?:[ -]?\d){11}"),
+    Trigger("ssn", r"\d{3}[- ]\d{2}[- ]\d{4}"),
+    Trigger("ssn_label", r"ssn|social security", caseless=True),
+    Trigger(
+        "identity_label",
+        rf"(?:^|[^a-z0-9])(?:{_IDENTITY_TRIGGER})(?:[^a-z0-9]|$)",
+        caseless=True,
+        width=0,
+    ),
+    Trigger("identity_shape", identity.SHAPE_TRIGGER),
+    Trigger("iban", r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11}"),
+    Trigger("ipv4", r"(?:^|[^\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d", width=13),
+    # An IPv6 address has a "::" or eight groups, so three colons come early (a time has two).
+    Trigger(
+        "ipv6",
+        r"(?:^|[^0-9a-zA-Z:.])(?:[0-9a-fA-F]{0,4}:){3}|(?:^|[^0-9a-zA-Z:.])(?:[0-9a-fA-F]{0,4}:)?[0-9a-fA-F]{0,4}::",
+    ),
+    # Eight digits after a "+", or with a separator among them (an unlabelled national number must
+    # have one), or a digit after a phone label. The boundary leaves out starts glued to what is
+    # before (_GLUED_BEFORE): a word character, ":", or a digit and a space or dash; and a letter
+    # and a dash (an id: _ID_PREFIX).
+    Trigger(
+        "phone",
+        r"(?:^[ \-]?|[^\w+: \-]|[^\d+] |[^A-Za-z\d+]-)(?:\+ ?\(?\d(?:[ ().\-/]{0,2}\d){7}|"
+        + "|".join(
+            rf"\(?\d{{{k}}}\)?[ ().\-/]{{1,2}}" + r"(?:\d[ ().\-/]{0,2})" * (7 - k) + r"\d"
+            for k in range(1, 8)
+        )
+        + r"|\(?\d{8,14}\)?[ ().\-/]{1,2}\d)",
+    ),
+    Trigger("phone_label", rf"(?:{_PHONE_LABEL_WORDS})[^\d\n]{{0,24}}\d", caseless=True, width=0),
+    Trigger("base64ish", r"(?:^|[^A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{20}", width=21),
+    Trigger("hexish", r"(?:^|[^0-9A-Za-z])[0-9a-fA-F]{32}", width=33),
+    Trigger("person", rf"{_B}(?:{_ROLES}|{_GREETINGS})[^a-z0-9\n]", caseless=True),
+    Trigger(
+        "sign_off",
+        r"(?:regards|wishes|sincerely|cheers|thanks|thank you|cordialement|grüße|saludos|groeten|"
+        r"hälsningar|mvh|pozdrawiam|saluti)[,!.]?[ \t]*\n",
+        caseless=True,
+    ),
+    Trigger("title", r"(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+[^\s\d]"),
+    Trigger("display_name", r"[ \t]<[^>\s@]+@"),
+    # The first names that the "first_name" literals do not find: a capitalised word ended by a tab,
+    # or by a hyphen, apostrophe or "?" and more of the word, or one whose capital is "?" (outside
+    # Latin-1); then a capitalised word. Rare, so its start is found again in Python (_CAPITAL).
+    Trigger(
+        "rare_first_name",
+        r"(?:^|[^A-Za-z\xc0-\xff?'\-])"
+        r"(?:[A-Z\xc0-\xde][a-z\xdf-\xff?]+(?:\t|[?'\-\xf7][a-z\xdf-\xff?'\-]*[ \t])"
+        r"|\?[a-z\xdf-\xff?'\-]+[ \t])"
+        rf"[ \t]*{_PARTICLES}[A-Z\xc0-\xde?]",
+        width=0,
+    ),
+    # Only the header line matters, and a match ends on it: the hit is the last character.
+    Trigger(
+        "csv_header",
+        rf"{_B}(?:{_ROLES})[^,;\t|\n]*[,;\t|]|[,;\t|][^,;\t|\n]*(?:{_ROLES})",
+        caseless=True,
+        width=1,
+    ),
+    Trigger(
+        "address",
+        r"address|adresse|anschrift|ship to|deliver to|moved to|lives at|wohnt in|location|indirizzo|"
+        r"dirección|adres|cím|osoite",
+        caseless=True,
+    ),
+    Trigger(
+        "street",
+        rf"\d{{1,5}}[a-z]?(?:[-/]\d{{1,5}})?,?[ \t]+(?:[^\s\d]+[ \t]+){{0,4}}[^\s\d]*"
+        rf"(?:{_STREET_WORDS})(?:[^a-z]|$)"
+        rf"|(?:{_STREET_WORDS})[ \t,]*\d",
+        caseless=True,
+        width=1,  # only its line matters (see _addresses)
+    ),
+    Trigger(
+        "positional",
+        r"insert[ \t]+(?:ignore[ \t]+)?into[ \t]|copy[ \t]+[^\s(]+[ \t]*\(",
+        caseless=True,
+        width=0,
+    ),
+    Trigger("number_street", r"(?:^|[^\w.,:-])\d{1,5}[a-z]? [A-Z][a-z]+ [A-Z]", width=0),
+    # A word, a comma and a space, then a postcode: the last field of _COMMA_ADDRESS.
+    Trigger("comma_address", r"[^\s\d,][ \t]*,[ \t]+(?:[A-Z]{1,2}-)?\d{3}", width=0),
+    Trigger(
+        "street_postcode",
+        r"\d\.?(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d\d)?[ \t]+[^\s\d]",
+    ),
 )
+_WORD_LISTS = (Words("first_name", _FIRST_NAME_FORMS),)
+_PREFILTER = Prefilter(_TRIGGERS, _WORD_LISTS)
 
 DETECTORS: tuple[Detector, ...] = (
-    _tokens,
-    _assignments,
-    _emails,
-    _cards,
-    _ssns,
-    _identities,
-    _ibans,
-    _ips,
-    _phones,
-    _high_entropy,
-    _people,
-    _addresses,
-    _script_spans,
-    _fields,
-    _positional,
-    _letter_heads,
+    # The costs: CPU milliseconds per MB, each detector alone with its own triggers' scan, the mean of the
+    # benchmark's mixed and unrepeated texts (2026-12-02; phone numbers 26 and 82, keyed fields 39 and 60).
+    # Only their ratios matter: they balance `groups`.
+    Detector(_tokens, ("token", "pem"), 1),
+    Detector(_assignments, ("assignment", "bearer"), 8),
+    Detector(_emails, ("email",), 3),
+    Detector(_cards, ("card",), 10),
+    Detector(_ssns, ("ssn", "ssn_label"), 7),
+    Detector(_identities, ("identity_label", "identity_shape"), 18),
+    Detector(_ibans, ("iban",), 4),
+    Detector(_ips, ("ipv4", "ipv6"), 5),
+    Detector(_phones, ("phone", "phone_label"), 54),
+    Detector(_high_entropy, ("base64ish", "hexish"), 15),
+    Detector(
+        _people,
+        ("person", "sign_off", "title", "display_name", "rare_first_name", "csv_header", "first_name"),
+        36,
+    ),
+    Detector(_addresses, ("address", "street", "number_street", "comma_address", "street_postcode"), 29),
+    Detector(_script_spans, (), 5),
+    Detector(_fields, (), 50),
+    Detector(_positional, ("positional",), 7),
+    Detector(_letter_heads, (), 2),
 )
+
+
+def find_spans(text: str) -> list[Span]:
+    """Every detector's spans in `text`, overlapping ones included, in the order of DETECTORS."""
+    hits = _PREFILTER.scan(text)
+    return [span for detector in DETECTORS for span in detector.find(text, hits)]
+
+
+def groups(count: int) -> tuple[tuple[int, ...], ...]:
+    """DETECTORS split into at most `count` groups of about equal cost (indexes, in their order): the
+    longest first, each to the cheapest group so far. A pure function of `count`, so a worker process and
+    its caller agree on it."""
+    loads = [(0, i, list[int]()) for i in range(max(1, min(count, len(DETECTORS))))]
+    for index in sorted(range(len(DETECTORS)), key=lambda i: -DETECTORS[i].cost):
+        load, order, members = min(loads)
+        loads[order] = (load + DETECTORS[index].cost, order, [*members, index])
+    return tuple(tuple(sorted(members)) for _, _, members in loads if members)
+
+
+@functools.cache
+def _group_prefilter(group: tuple[int, ...]) -> Prefilter:
+    """The triggers of a group's detectors only (each trigger's hits do not depend on the others')."""
+    names = {name for index in group for name in DETECTORS[index].triggers}
+    return Prefilter([t for t in _TRIGGERS if t.name in names], [w for w in _WORD_LISTS if w.name in names])
+
+
+def find_group_spans(text: str, group: tuple[int, ...]) -> list[list[Span]]:
+    """The spans of the detectors in `group` (a member of ``groups(n)``), one list per detector, as
+    `find_spans` would find them: what a worker process does (``workers.py``)."""
+    hits = _group_prefilter(group).scan(text)
+    return [list(DETECTORS[index].find(text, hits)) for index in group]
 
 
 def _outranks(a: Span, b: Span) -> bool:
@@ -1573,8 +1615,10 @@ def _inside(kept: list[tuple[int, int]], span: Span) -> bool:
 class Redactor:
     """Redacts one task's texts; placeholders are a pure function of the key, the type and the value."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, find: Callable[[str], list[Span]] = find_spans) -> None:
         self._key = key
+        # In this process, or a text's detectors spread over worker processes (workers.DetectorPool).
+        self._find = find
 
     def placeholder(self, kind: str, value: str) -> str:
         digest = hmac.digest(self._key, f"{kind}\0{value}".encode(), "sha256")
@@ -1599,8 +1643,7 @@ class Redactor:
 
     def _redact(self, text: str) -> Redaction:
         kept = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)] if "[" in text else []
-        hits = _PREFILTER.scan(text)
-        spans = [s for detect in DETECTORS for s in detect(text, hits)]
+        spans = self._find(text)
         if kept:
             spans = [s for s in spans if not _inside(kept, s)]
         parts: list[str] = []

@@ -34,10 +34,11 @@ from level5.safety.injection import (
     check_input,
     check_input_with_second_opinion,
 )
-from level5.safety.redaction import Redactor
+from level5.safety.redaction import Redactor, find_spans
 from level5.safety.review.bandit import bandit_findings
 from level5.safety.review.javascript import review_javascript
 from level5.safety.review.reviewer import review_code
+from level5.safety.workers import DetectorPool
 
 DEFAULT_CORPORA = Path(__file__).resolve().parents[3] / "tests" / "corpora"
 # The libraries a typical data-analysis task allows.
@@ -433,17 +434,24 @@ class Throughput:
 
 
 def redaction_speed(
-    size: int = 4_000_000, corpora: Path = DEFAULT_CORPORA, text_of: Callable[[Path, int], str] = mixed_text
+    size: int = 4_000_000,
+    corpora: Path = DEFAULT_CORPORA,
+    text_of: Callable[[Path, int], str] = mixed_text,
+    pool: DetectorPool | None = None,
 ) -> Throughput:
     """Redaction throughput on `size` characters of mixed text, or of another `text_of` (one call, as for
-    one output)."""
+    one output), in this process or with a started `pool`'s workers (their CPU time counted too)."""
     text = text_of(corpora, size)
-    redactor = Redactor(b"level5-bench")
-    redactor.redact(text[:20_000])  # libphonenumber loads its metadata on first use: not throughput
+    redactor = Redactor(b"level5-bench", pool.find if pool is not None else find_spans)
+    redactor.redact(text[:100_000])  # first use: libphonenumber's metadata, the workers' first texts
+    workers_cpu = pool.worker_cpu if pool is not None else 0.0
     started, cpu = time.perf_counter(), time.process_time()
     redactor.redact(text)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if pool is not None:
+        cpu += pool.worker_cpu - workers_cpu
     megabytes = len(text.encode()) / 1e6
-    return Throughput(megabytes / (time.perf_counter() - started), megabytes / (time.process_time() - cpu))
+    return Throughput(megabytes / wall, megabytes / cpu)
 
 
 def one_line_text(corpora: Path, size: int) -> str:
@@ -470,24 +478,41 @@ def redaction_growth(
     return times[1] / times[0]
 
 
-def bench_rows(corpora: Path = DEFAULT_CORPORA) -> list[tuple[str, str, str]]:
-    """`make bench`'s rows for layers 1 and 5 (figure, value, how), measured in this process."""
-    redaction = redaction_speed(corpora=corpora)
-    unrepeated = redaction_speed(corpora=corpora, text_of=unrepeated_text)
+def bench_rows(workers: int, corpora: Path = DEFAULT_CORPORA) -> list[tuple[str, str, str]]:
+    """`make bench`'s rows for layers 1 and 5 (figure, value, how), measured in this process: redaction
+    with `workers` detector processes (the chart's `redaction.workers`) and in this process alone."""
+    pool = DetectorPool(workers)
+    try:
+        pool.start()
+        speeds = {
+            text_of: (
+                redaction_speed(corpora=corpora, text_of=text_of, pool=pool),
+                redaction_speed(corpora=corpora, text_of=text_of),
+            )
+            for text_of in (mixed_text, unrepeated_text)
+        }
+    finally:
+        pool.close()
+    redaction, alone = speeds[mixed_text]
+    unrepeated, unrepeated_alone = speeds[unrepeated_text]
     checks = injection_speed(corpora=corpora)
     return [
         (
-            "redaction, mixed program output",
+            f"redaction, mixed program output, {workers} detector processes",
             f"{redaction.wall:.1f} MB/s",
-            f"{redaction.cpu:.1f} MB per CPU-second; level5.tools.safety_eval.redaction_speed(): 4 MB of the "
-            f"redaction corpus's clean look-alikes, one line in ten with a planted value; 4x the text took "
-            f"{redaction_growth(corpora=corpora):.1f}x the time",
+            f"{redaction.cpu:.1f} MB per CPU-second (every process); in one process {alone.wall:.1f} MB/s "
+            f"({alone.cpu:.1f} per CPU-second), so {redaction.wall / alone.wall:.2f}x; "
+            f"level5.tools.safety_eval.redaction_speed(): 4 MB of the redaction corpus's clean look-alikes, "
+            f"one line in ten with a planted value; 4x the text took "
+            f"{redaction_growth(corpora=corpora):.1f}x the time in one process",
         ),
         (
-            "redaction, program output without repeated numbers",
+            f"redaction, program output without repeated numbers, {workers} detector processes",
             f"{unrepeated.wall:.1f} MB/s",
-            f"{unrepeated.cpu:.1f} MB per CPU-second; level5.tools.safety_eval.unrepeated_text(): the same "
-            f"4 MB with every digit drawn again, so no line holding a number repeats",
+            f"{unrepeated.cpu:.1f} MB per CPU-second (every process); in one process "
+            f"{unrepeated_alone.wall:.1f} MB/s ({unrepeated_alone.cpu:.1f} per CPU-second), so "
+            f"{unrepeated.wall / unrepeated_alone.wall:.2f}x; level5.tools.safety_eval.unrepeated_text(): "
+            f"the same 4 MB with every digit drawn again, so no line holding a number repeats",
         ),
         (
             "redaction, one long line",

@@ -1,0 +1,100 @@
+"""Redaction's detectors spread over worker processes, so one large output uses every core it is given and
+the operator's event loop keeps its interpreter.
+
+Python runs one thread of a process at a time, and redaction is Python work (regular expressions,
+validators) at about 5 to 8 MB per CPU-second: a 4 MB output held the operator's interpreter, shared
+with the event loop of every other task, for half a second or more. Here a text's detectors are split
+into groups of about equal cost (``redaction.groups``), each group's triggers and detectors run in a
+worker process, and the caller resolves the overlaps and writes the placeholders (``Redactor``). The
+result is the same as in one process by construction: a trigger's hits do not depend on the other
+triggers in its Hyperscan database, each detector reads only its own triggers' hits and the text, and
+the spans are put back in the order of ``redaction.DETECTORS`` before the one sweep that resolves them.
+
+The workers are forked from a forkserver that imported ``level5.safety.redaction`` once (its Hyperscan
+databases and libphonenumber's metadata, about a second of CPU), so a worker starts in milliseconds and
+shares those pages. Texts shorter than `PARALLEL_MIN_CHARS` are redacted in the calling process: sending
+one costs more than redacting it.
+
+Weighed: threads (the GIL: no gain), splitting the text into pieces (a detector reads context across
+lines: a CSV header governs every row below it until a blank line, so a cut point would need a proof per
+detector), and ``multiprocessing.shared_memory`` for the text (pickling a 4 MB string costs a few ms of
+the 400 to 800 its redaction takes).
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+
+from level5.safety import redaction
+from level5.safety.redaction import Span
+
+PARALLEL_MIN_CHARS = 32_768
+"""Shorter texts are redacted in the calling process (a few ms at most; a round trip to the workers
+costs about a millisecond)."""
+
+
+def _prepare(groups: tuple[tuple[int, ...], ...]) -> None:
+    """In a new worker: compile every group's Hyperscan databases (a worker may be given any group; the
+    first names' literals take about half a second), before it takes its first text."""
+    for group in groups:
+        redaction.find_group_spans("", group)
+
+
+def _detect(text: str, group: tuple[int, ...]) -> tuple[list[list[Span]], float]:
+    """In a worker: one group's spans, and the CPU seconds they took (for ``make bench``)."""
+    started = time.process_time()
+    # As in Redactor.redact: the spans hold no cycles, and the collector would walk them all again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return redaction.find_group_spans(text, group), time.process_time() - started
+    finally:
+        if collecting:
+            gc.enable()
+
+
+class DetectorPool:
+    """`workers` processes that find a text's spans together; ``find`` is a drop-in for
+    ``redaction.find_spans`` (pass it to ``Redactor``). Thread-safe: tasks' redactions share one pool."""
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"a detector pool needs at least one worker, not {workers}")
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([redaction.__name__])
+        self._groups = redaction.groups(workers)
+        self._executor = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_prepare, initargs=(self._groups,)
+        )
+        self._lock = threading.Lock()
+        self.worker_cpu = 0.0
+        """CPU seconds the workers spent on this pool's texts (``make bench`` adds them to its own)."""
+
+    def start(self) -> None:
+        """Start every worker now (a forkserver importing redaction, then one fork per worker), rather than
+        in the first large redaction; waits until they answer."""
+        for future in [self._executor.submit(_detect, "", group) for group in self._groups]:
+            future.result()
+
+    def find(self, text: str) -> list[Span]:
+        """Every detector's spans in `text`, in the order of DETECTORS, as ``redaction.find_spans``."""
+        if len(text) < PARALLEL_MIN_CHARS:
+            return redaction.find_spans(text)
+        futures: list[Future[tuple[list[list[Span]], float]]] = [
+            self._executor.submit(_detect, text, group) for group in self._groups
+        ]
+        by_detector: dict[int, list[Span]] = {}
+        for group, future in zip(self._groups, futures, strict=True):
+            spans, cpu = future.result()
+            with self._lock:
+                self.worker_cpu += cpu
+            by_detector.update(zip(group, spans, strict=True))
+        return [span for index in range(len(redaction.DETECTORS)) for span in by_detector[index]]
+
+    def close(self) -> None:
+        """Stop the workers (waiting for texts in progress)."""
+        self._executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,92 @@
+"""Redaction's detectors split into groups and run in worker processes give what one process gives."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from level5.safety import redaction
+from level5.safety.redaction import DETECTORS, Redactor, find_group_spans, find_spans, groups
+from level5.safety.workers import PARALLEL_MIN_CHARS, DetectorPool
+from level5.tools.safety_eval import DEFAULT_CORPORA, mixed_text, unrepeated_text
+
+
+def _corpus_texts() -> list[str]:
+    return [
+        str(json.loads(line)["text"])
+        for name in ("sensitive.jsonl", "benign.jsonl")
+        for line in (DEFAULT_CORPORA / "redaction" / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 7, len(DETECTORS), 64])
+def test_groups_hold_every_detector_once_and_balance_their_cost(count: int) -> None:
+    found = groups(count)
+    members = sorted(i for group in found for i in group)
+    assert members == list(range(len(DETECTORS)))
+    assert len(found) == min(count, len(DETECTORS))
+    costs = [sum(DETECTORS[i].cost for i in group) for group in found]
+    # Longest first, each to the cheapest group: no group exceeds the fair share by more than one detector.
+    assert max(costs) <= sum(costs) / len(found) + max(d.cost for d in DETECTORS)
+
+
+def _samples() -> Iterator[str]:
+    texts = _corpus_texts()
+    yield "\n".join(texts)
+    yield mixed_text(DEFAULT_CORPORA, 300_000)
+    yield unrepeated_text(DEFAULT_CORPORA, 300_000)
+
+
+@pytest.mark.parametrize("index", range(len(DETECTORS)), ids=[d.find.__name__ for d in DETECTORS])
+def test_a_detector_alone_with_its_declared_triggers_finds_what_it_finds_among_all(index: int) -> None:
+    """Each detector reads only the triggers it declares (its group's scan has no others: reading one
+    raises KeyError), and a trigger's hits do not depend on the other triggers compiled with it."""
+    for text in _samples():
+        everything = redaction._PREFILTER.scan(text)
+        assert find_group_spans(text, (index,)) == [list(DETECTORS[index].find(text, everything))]
+
+
+def test_groups_together_find_every_span_in_the_same_order() -> None:
+    for text in _samples():
+        for count in (2, 3):
+            spans = {i: s for group in groups(count) for i, s in zip(group, find_group_spans(text, group))}
+            assert [span for i in range(len(DETECTORS)) for span in spans[i]] == find_spans(text)
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[DetectorPool]:
+    detectors = DetectorPool(2)
+    detectors.start()
+    yield detectors
+    detectors.close()
+
+
+def test_a_pool_redacts_large_texts_as_one_process_does(pool: DetectorPool) -> None:
+    alone, shared = Redactor(b"k"), Redactor(b"k", pool.find)
+    texts = [
+        mixed_text(DEFAULT_CORPORA, 600_000),
+        unrepeated_text(DEFAULT_CORPORA, 600_000),
+        "\n".join(_corpus_texts()),
+    ]
+    for text in texts:
+        assert len(text) >= PARALLEL_MIN_CHARS
+        before = pool.worker_cpu
+        assert shared.redact(text) == alone.redact(text)
+        assert pool.worker_cpu > before, "the workers did the detection"
+    # What it finds is redacted: a planted value is gone.
+    assert "jane.doe@example.org" not in shared.redact(texts[0] + " jane.doe@example.org").text
+
+
+def test_a_pool_redacts_short_texts_in_the_calling_process(pool: DetectorPool) -> None:
+    before = pool.worker_cpu
+    text = "call Jane Doe at +49 30 901820 or jane.doe@example.org"
+    assert Redactor(b"k", pool.find).redact(text) == Redactor(b"k").redact(text)
+    assert pool.worker_cpu == before
+
+
+def test_a_pool_needs_a_worker() -> None:
+    with pytest.raises(ValueError, match="at least one worker"):
+        DetectorPool(0)
