@@ -52,7 +52,11 @@ def test_a_detector_alone_with_its_declared_triggers_finds_what_it_finds_among_a
 def test_groups_together_find_every_span_in_the_same_order() -> None:
     for text in _samples():
         for count in (2, 3):
-            spans = {i: s for group in groups(count) for i, s in zip(group, find_group_spans(text, group))}
+            spans = {
+                i: s
+                for group in groups(count)
+                for i, s in zip(group, find_group_spans(text, group), strict=True)
+            }
             assert [span for i in range(len(DETECTORS)) for span in spans[i]] == find_spans(text)
 
 
