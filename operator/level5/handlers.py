@@ -148,9 +148,8 @@ class Services:
         detectors = None
         if config.redaction_workers:
             detectors = DetectorPool(config.redaction_workers)
-            # Started now (a forkserver importing redaction, then the workers), not in a task's first
-            # large output; in a thread, since it waits for them.
-            await asyncio.to_thread(detectors.start)
+            # Started now, not in a task's first large output, but without delaying the operator's start.
+            detectors.start_in_background()
         return cls(
             config=config,
             metrics=metrics,

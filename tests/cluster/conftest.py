@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from kube import apply, get_json, kubectl
 from level5.core.layout import PROGRAM_CONTAINER
@@ -26,6 +27,7 @@ from level5.people.admission import webhook_configurations
 from scripted_model import ScriptedModel
 
 ROOT = Path(__file__).resolve().parents[2]
+CHART_VALUES = yaml.safe_load((ROOT / "charts" / "level5" / "values.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")
@@ -110,6 +112,8 @@ class OperatorProcess:
             "LEVEL5_WEBHOOK_PORT": str(self.webhook_port),
             "LEVEL5_WEBHOOK_ADDR": "127.0.0.1",
             "LEVEL5_METRICS_PORT": str(self.metrics_port),
+            # Redaction's detector processes, as many as the chart gives an installed operator.
+            "LEVEL5_REDACTION_WORKERS": str(CHART_VALUES["redaction"]["workers"]),
             # The local cluster's collector of gVisor's trace points (cluster/up.sh), on the node address.
             "LEVEL5_SYSCALL_MONITOR_URL": "http://{hostIP}:"
             + os.environ.get("LEVEL5_SYSCALL_MONITOR_PORT", "18090"),

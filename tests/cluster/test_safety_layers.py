@@ -24,6 +24,7 @@ import pytest
 from conftest import OperatorProcess, task_pods, wait_for, wait_terminal
 from kube import apply, get_json, kubectl
 from level5.safety.redaction import Redactor, task_key
+from level5.safety.workers import PARALLEL_MIN_CHARS
 from level5.sandbox.manifests import TaskRef, sandbox_pod_name
 from scripted_model import ScriptedModel
 from task_manifests import code, task
@@ -146,6 +147,25 @@ def test_injected_instruction_in_output_never_reaches_the_model(
     assert "L5-INJ-001" in execution[0]["data"]["output_withheld_rules"]
 
 
+def detector_processes(operator: OperatorProcess) -> list[int]:
+    """The pids of the operator's redaction workers: forked by its forkserver, a child of the operator."""
+    assert operator.proc is not None
+
+    def read(pid: str, name: str) -> bytes:
+        try:
+            return Path(f"/proc/{pid}/{name}").read_bytes()
+        except OSError:  # it ended meanwhile
+            return b""
+
+    def parent(pid: str) -> int:
+        stat = read(pid, "stat")
+        return int(stat.rsplit(b")", 1)[1].split()[1]) if stat else -1
+
+    pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    servers = {int(p) for p in pids if parent(p) == operator.proc.pid and b"forkserver" in read(p, "cmdline")}
+    return [int(p) for p in pids if parent(p) in servers]
+
+
 def test_secrets_printed_by_the_program_are_redacted_everywhere(
     operator: OperatorProcess, namespace: str, model: ScriptedModel
 ) -> None:
@@ -155,7 +175,8 @@ def test_secrets_printed_by_the_program_are_redacted_everywhere(
     key, email = "AKIA" + "".join(halves), f"{user}@example.org"
     # The values are put together at run time, so the program's own text (kept verbatim) never holds them.
     build = f'key = "AKIA" + "{halves[0]}" + "{halves[1]}"\nmail = "{user}" + chr(64) + "example.org"\n'
-    show = 'print("found", key, "owner", mail)\n'
+    # Then 40 KB of rows: an output that large is shared among the operator's detector processes.
+    show = 'print("found", key, "owner", mail)\nprint("\\n".join(f"row {i} ok" for i in range(4000)))\n'
     fail = 'raise ValueError(f"owner {mail} of {key}")'
     model.add(
         {"match": "Write the program", "content": code(build + show + fail)},
@@ -198,6 +219,9 @@ def test_secrets_printed_by_the_program_are_redacted_everywhere(
         "the Evaluated event naming the redacted key",
     )
     clean("events", events)
+
+    assert len(status["history"]) == 2 and PARALLEL_MIN_CHARS < 40_000
+    assert detector_processes(operator), "the operator's redaction runs in its detector processes"
 
     clean("audit log", operator.audit_path.read_text())
     clean("operator log", operator.log.read_text(), need_placeholders=False)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -94,3 +96,22 @@ def test_a_pool_redacts_short_texts_in_the_calling_process(pool: DetectorPool) -
 def test_a_pool_needs_a_worker() -> None:
     with pytest.raises(ValueError, match="at least one worker"):
         DetectorPool(0)
+
+
+def test_a_worker_that_dies_costs_no_redaction_and_is_replaced() -> None:
+    """A worker killed (the OOM killer, a signal) breaks the executor: the text in flight is redacted in
+    the calling process, and the next one gets new workers."""
+    detectors = DetectorPool(2)
+    try:
+        detectors.start()
+        text = mixed_text(DEFAULT_CORPORA, 200_000)
+        expected = Redactor(b"k").redact(text)
+        for pid in list(detectors._executor._processes):  # the executor's worker processes (by pid)
+            os.kill(pid, signal.SIGKILL)
+        before = detectors.worker_cpu
+        assert Redactor(b"k", detectors.find).redact(text) == expected
+        assert detectors.worker_cpu == before, "redacted in this process"
+        assert Redactor(b"k", detectors.find).redact(text) == expected
+        assert detectors.worker_cpu > before, "by new workers"
+    finally:
+        detectors.close()

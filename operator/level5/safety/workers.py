@@ -24,13 +24,17 @@ the 400 to 800 its redaction takes).
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from level5.safety import redaction
 from level5.safety.redaction import Span
+
+log = logging.getLogger(__name__)
 
 PARALLEL_MIN_CHARS = 32_768
 """Shorter texts are redacted in the calling process (a few ms at most; a round trip to the workers
@@ -64,32 +68,59 @@ class DetectorPool:
     def __init__(self, workers: int) -> None:
         if workers < 1:
             raise ValueError(f"a detector pool needs at least one worker, not {workers}")
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([redaction.__name__])
+        self._workers = workers
         self._groups = redaction.groups(workers)
-        self._executor = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_prepare, initargs=(self._groups,)
-        )
+        self._executor = self._new_executor()
         self._lock = threading.Lock()
         self.worker_cpu = 0.0
         """CPU seconds the workers spent on this pool's texts (``make bench`` adds them to its own)."""
 
+    def _new_executor(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([redaction.__name__])
+        return ProcessPoolExecutor(
+            self._workers, mp_context=context, initializer=_prepare, initargs=(self._groups,)
+        )
+
     def start(self) -> None:
-        """Start every worker now (a forkserver importing redaction, then one fork per worker), rather than
-        in the first large redaction; waits until they answer."""
+        """Start every worker now (a forkserver importing redaction, then one fork per worker, about 3 CPU
+        seconds), rather than in the first large redaction; waits until they answer."""
         for future in [self._executor.submit(_detect, "", group) for group in self._groups]:
             future.result()
+
+    def start_in_background(self) -> None:
+        """``start`` in a thread, so the operator is ready meanwhile (a large output comes seconds later at
+        the earliest; one that comes sooner waits for the workers)."""
+
+        def start() -> None:
+            try:
+                self.start()
+            except Exception:  # the first large redaction meets the same fault and handles it (find)
+                log.exception("redaction's detector processes did not start")
+
+        threading.Thread(target=start, name="level5-detectors-start", daemon=True).start()
 
     def find(self, text: str) -> list[Span]:
         """Every detector's spans in `text`, in the order of DETECTORS, as ``redaction.find_spans``."""
         if len(text) < PARALLEL_MIN_CHARS:
             return redaction.find_spans(text)
-        futures: list[Future[tuple[list[list[Span]], float]]] = [
-            self._executor.submit(_detect, text, group) for group in self._groups
-        ]
+        executor = self._executor
+        try:
+            futures: list[Future[tuple[list[list[Span]], float]]] = [
+                executor.submit(_detect, text, group) for group in self._groups
+            ]
+            results = [future.result() for future in futures]
+        except BrokenProcessPool:
+            # A worker died (the kernel's OOM killer, a signal): every text in flight fails with this. This
+            # one is redacted here instead, and the next ones get new workers.
+            log.warning("a redaction worker process died; starting new ones")
+            with self._lock:
+                if self._executor is executor:
+                    self._executor = self._new_executor()
+            executor.shutdown(wait=False, cancel_futures=True)
+            return redaction.find_spans(text)
         by_detector: dict[int, list[Span]] = {}
-        for group, future in zip(self._groups, futures, strict=True):
-            spans, cpu = future.result()
+        for group, (spans, cpu) in zip(self._groups, results, strict=True):
             with self._lock:
                 self.worker_cpu += cpu
             by_detector.update(zip(group, spans, strict=True))
