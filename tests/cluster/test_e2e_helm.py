@@ -22,7 +22,17 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, as_user, binding, free_port, task_pods, user_kubeconfig, wait_for, wait_terminal
+from conftest import (
+    CHART_VALUES,
+    ROOT,
+    as_user,
+    binding,
+    free_port,
+    task_pods,
+    user_kubeconfig,
+    wait_for,
+    wait_terminal,
+)
 from kube import get_json, kubectl, unique_name
 from scripted_model import ScriptedModel
 from task_manifests import code, task
@@ -209,6 +219,21 @@ def create(namespace: str, manifest: dict[str, Any]) -> str:
     return name
 
 
+COUNT_FORKED = """
+import os
+def read(pid, name):
+    try:
+        return open(f"/proc/{pid}/{name}", "rb").read()
+    except OSError:
+        return b""
+pids = [p for p in os.listdir("/proc") if p.isdigit()]
+servers = {p.encode() for p in pids if b"forkserver" in read(p, "cmdline")}
+parents = [read(p, "stat").rsplit(b")", 1)[-1].split()[1:2] for p in pids]
+print(sum(1 for parent in parents if parent and parent[0] in servers))
+"""
+"""Run in the operator's container: how many processes a forkserver there forked."""
+
+
 def test_helm_install_tasks_prometheus_helm_test_and_uninstall(
     release: Release, namespace: str, tmp_path: Path
 ) -> None:
@@ -238,6 +263,14 @@ def test_helm_install_tasks_prometheus_helm_test_and_uninstall(
     assert kubectl(*exec_, "id", "-u").strip() == "65532"
     refused = kubectl(*exec_, "touch", "/probe", check=False)
     assert "Read-only file system" in refused, refused
+    # Redaction's detector processes (redaction.workers), forked by a forkserver in the same container
+    # (its socket in the /tmp emptyDir), started in the background once the operator is up.
+    workers = CHART_VALUES["redaction"]["workers"]
+    wait_for(
+        lambda: kubectl(*exec_, "python", "-c", COUNT_FORKED).strip() == str(workers),
+        60,
+        f"{workers} redaction detector processes in the operator's container",
+    )
 
     # A person to approve: alice, bound in the tasks namespace to the chart's level5-approver role. The
     # admin creates the tasks, so no self-approval is involved.
