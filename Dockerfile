@@ -3,13 +3,16 @@
 # the chart mounts as emptyDirs, so it runs with a read-only root filesystem.
 # Build where a Docker engine exists:  docker build -t level5.local/operator:dev .
 # (Without Docker, `make images` builds the same image from a debootstrap rootfs: cluster/operator-image.sh.)
-# BASE_IMAGE must provide python3 >= 3.11 with its venv module (the default is Debian bookworm's 3.11).
+# BASE_IMAGE must provide python3 >= 3.11 with its venv module and C headers (the default is Debian
+# bookworm's 3.11); the build stage compiles layer 5's modules (setup.py) with gcc.
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
 FROM ${BASE_IMAGE} AS build
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends gcc libc6-dev >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
 RUN python3 -m venv /opt/level5/venv
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY operator ./operator
 RUN /opt/level5/venv/bin/pip install --no-cache-dir --disable-pip-version-check . \
  && /opt/level5/venv/bin/pip uninstall -y -q pip setuptools

@@ -19,7 +19,7 @@ APT_PACKAGES := containerd runc containernetworking-plugins umoci debootstrap nf
 # process) would otherwise bring a node exporter daemon.
 APT_PACKAGES_NO_RECOMMENDS := prometheus
 
-.PHONY: help deps venv build chart-tools cluster-up cluster-down cluster-status cluster-env images base-images \
+.PHONY: help deps venv compiled build chart-tools cluster-up cluster-down cluster-status cluster-env images base-images \
 	sandbox-image operator-image \
 	crds corpora review-allowlist lint typecheck unit test-cluster test chaos demo eval-safety eval-classifier bench clean \
 	model model-up model-down bench-agent
@@ -45,7 +45,11 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
-venv: $(VENV)/.installed ## Create the Python virtualenv with level5 and its dev tools
+venv: compiled ## Create the Python virtualenv with level5 and its dev tools
+
+# (level5.safety refuses to import while a compiled module is older than its source: then they are rebuilt.)
+compiled: $(VENV)/.installed ## Rebuild layer 5's compiled modules (setup.py) in place when a source changed
+	@$(PY) -c 'import level5.safety' 2>/dev/null || $(PY) setup.py -q build_ext --inplace
 
 build: deps ## Build the cluster binaries from Go module sources (cached by version)
 	bash $(CLUSTER)/build.sh all
@@ -158,5 +162,5 @@ bench-agent: venv model ## The agent benchmark: 33 tasks through the real operat
 	@eval "$$(bash $(CLUSTER)/env.sh)" && { kubectl get crd agenttasks.level5.dev >/dev/null 2>&1 || kubectl apply -f crds/ >/dev/null; } \
 		&& $(PY) bench/agent_bench.py $(BENCH_AGENT_ARGS)
 
-clean: ## Remove the virtualenv and Python caches (cluster caches stay in ~/.cache/level5)
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+clean: ## Remove the virtualenv, Python caches and the compiled modules (cluster caches stay in ~/.cache/level5)
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build operator/level5/safety/*.so

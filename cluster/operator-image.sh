@@ -8,10 +8,11 @@
 #     their wheels on the host for the image's own Python version, glibc and CPU, and the image's own
 #     python installs them offline in a chroot. Cached under a key over the base key and the dependency
 #     list, so it is rebuilt only when pyproject.toml's dependencies change.
-#  3. app: the level5 wheel built from this checkout, installed without dependencies into an overlay
+#  3. app: the level5 wheel built from this checkout (layer 5's modules compiled by setup.py, for the
+#     host Python, which must be the image's version), installed without dependencies into an overlay
 #     above the deps rootfs (kept unpacked in the cache), so the layer is exactly the added files; rebuilt
-#     only when pyproject.toml, README.md or operator/ change. Then the image config: kopf run ... as
-#     uid 65532.
+#     only when pyproject.toml, setup.py, README.md or operator/ change. Then the image config: kopf
+#     run ... as uid 65532.
 # The root Dockerfile builds the same image where a Docker engine exists.
 # Usage: operator-image.sh            (LEVEL5_OPERATOR_IMAGE overrides the tag)
 set -euo pipefail
@@ -19,11 +20,13 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/images.sh"
 ROOT=$(cd "$HERE/.." && pwd)
 TAG=${LEVEL5_OPERATOR_IMAGE:-level5.local/operator:dev}
-# The host Python that downloads the wheels and builds level5's wheel (any Python >= 3.11 with pip;
-# the wheels are chosen for the image's Python, not this one).
+# The host Python that downloads the wheels and builds level5's wheel (a Python with pip, of the image's
+# version: the dependencies' wheels are chosen for the image's Python, but level5's own wheel holds
+# modules compiled for the Python that builds it).
 PY=${LEVEL5_BUILD_PYTHON:-$ROOT/.venv/bin/python}
 MIRROR=${LEVEL5_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
+SUITE_PYTHON=3.11
 BASE_PACKAGES=python3,python3-venv,ca-certificates
 VENV=/opt/level5/venv
 STATE_DIR=/var/lib/level5
@@ -36,6 +39,9 @@ need chroot "apt-get install -y coreutils"
 need unshare "apt-get install -y util-linux"
 [[ -x $PY ]] || die "no build Python at $PY. Fix: make venv (or set LEVEL5_BUILD_PYTHON to a python3 with pip)"
 "$PY" -m pip --version >/dev/null 2>&1 || die "$PY has no pip. Fix: make venv"
+"$PY" -c "import sys; sys.exit(sys.version_info[:2] != tuple(map(int, '$SUITE_PYTHON'.split('.'))))" \
+  || die "$PY is not Python $SUITE_PYTHON ($SUITE's), for which level5's wheel compiles its modules. Fix:" \
+    "set LEVEL5_BUILD_PYTHON to a python$SUITE_PYTHON with pip"
 
 WORK=$(mktemp -d "$IMG_DIR/operator.XXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -217,14 +223,16 @@ for d in "$IMG_DIR"/operator-deps-rootfs-*; do [[ $d == "$DEPS_ROOTFS" ]] || rm 
 
 # 3. app
 app_key=$( { echo "$deps_key ${ENTRYPOINT[*]} ${CMD[*]}"; declare -f build_app app_layer configure_app
-  cd "$ROOT" && find pyproject.toml README.md operator -type f ! -path '*/__pycache__/*' \
-    ! -path '*.egg-info/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; } | key)
+  cd "$ROOT" && find pyproject.toml setup.py README.md operator -type f ! -path '*/__pycache__/*' \
+    ! -path '*.egg-info/*' ! -name '*.so' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; } | key)
 tarball=$(tarball_for "$TAG")
 if [[ -s $tarball && $(cat "$tarball.key" 2>/dev/null) == "$app_key" ]]; then
   log "image $TAG is up to date (sources unchanged)"
 else
   mkdir -p "$WORK/src" "$WORK/app/oci"
-  tar -C "$ROOT" --exclude=__pycache__ --exclude='*.egg-info' -cf - pyproject.toml README.md operator \
+  # (Without the checkout's own compiled modules: the wheel's are built from these sources.)
+  tar -C "$ROOT" --exclude=__pycache__ --exclude='*.egg-info' --exclude='*.so' -cf - pyproject.toml setup.py \
+    README.md operator \
     | tar -C "$WORK/src" -xf -
   "$PY" -m pip wheel -q --disable-pip-version-check --no-deps -w "$WORK/dist" "$WORK/src" >/dev/null \
     || die "could not build the level5 wheel"
