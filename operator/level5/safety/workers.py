@@ -68,7 +68,6 @@ class DetectorPool:
     def __init__(self, workers: int) -> None:
         if workers < 1:
             raise ValueError(f"a detector pool needs at least one worker, not {workers}")
-        self._workers = workers
         self._groups = redaction.groups(workers)
         self._executor = self._new_executor()
         self._lock = threading.Lock()
@@ -79,7 +78,11 @@ class DetectorPool:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([redaction.__name__])
         return ProcessPoolExecutor(
-            self._workers, mp_context=context, initializer=_prepare, initargs=(self._groups,)
+            # One process per group: more than there are detectors would stay idle.
+            len(self._groups),
+            mp_context=context,
+            initializer=_prepare,
+            initargs=(self._groups,),
         )
 
     def start(self) -> None:
