@@ -22,6 +22,8 @@ def _redacted(text: str) -> str:
         ("PHONE", "017612345678", "import row=3 Mob: 017612345678 src=crm"),
         ("PHONE", "4915112345678", "sync id=9 whatsapp=4915112345678 src=crm"),
         ("PHONE", "(21) 98765-4321", "Celular: (21) 98765-4321"),
+        # git shortlog's author line: a count in brackets then ":" still heads a person's commits.
+        ("PERSON", "Maria Lopez", "Maria Lopez (12):\n      Fix the retry loop\n"),
     ],
 )
 def test_round11_values_are_redacted(kind: str, value: str, text: str) -> None:
@@ -35,6 +37,14 @@ def test_round11_values_are_redacted(kind: str, value: str, text: str) -> None:
     [
         "street: closed for the parade",
         "mob: 3 zombies spawned",
+        # Capitalised words after a first name that end with a street word name a place.
+        "venues: Oxford Street (2F), Victoria Road annex, Anna Platz hall",
+        # Capitalised words followed by a bare count in brackets are an item of a tally.
+        "stock: Victoria Classic Blend (12), Henry Grand Reserve (3)",
+        # A person's column in a table's definition, followed by its SQL type.
+        "CREATE TABLE staff (id INT, owner VARCHAR(64), name TEXT NOT NULL);",
+        # A score before club names, and a date's year, are no house number and postcode.
+        "Result: Real Betis 3\u20131 Sporting Lisboa (Sevilla, 12.05.2023)",
     ],
 )
 def test_round11_look_alikes_stay(text: str) -> None:

@@ -1012,6 +1012,19 @@ def _rare_starts(text: str, hits: Hits) -> list[int]:
 # by one. A number that more digits follow (a phone number) or a column of a table (two spaces, a tab) is
 # no version.
 _MODEL_AFTER = re.compile(r" (?:[vV]?\d+(?:\.\d+)*|[^\W\d_]{1,3}\d+[\w.]*)(?![\w-]|[.,:/]?\d| +\d)")
+# A bare count in brackets after capitalised words ("Ford Transit Custom (4)", "Octavia Combi (7)") makes
+# them an item of a tally (a fleet, a stock list); git shortlog's "Ann Lee (12):" heads a person's commits.
+_COUNT_AFTER = re.compile(r" \(\d+\)(?!:)")
+# The last word of a street or square's name: capitalised words that end with one name a place ("Baker
+# Street", "Abbey Road"), not a person. (Surnames that are also street words, "Lane", "Hill", "Park", are
+# left out.)
+_PLACE_LAST_WORDS = frozenset(
+    {"street", "road", "avenue", "boulevard", "square", "straße", "strasse", "allee", "platz", "gasse"}
+)
+
+
+def _last_word(text: str, span: Span) -> str:
+    return text[text.rfind(" ", span.start, span.end) + 1 : span.end]
 
 
 def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
@@ -1024,8 +1037,18 @@ def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
             continue
         if _SURNAME_AFTER.match(text, word.end()):
             name = _name_at(text, start, 2, priority=30)
-            if name is not None and not _MODEL_AFTER.match(text, name.end):
+            if (
+                name is not None
+                and not _MODEL_AFTER.match(text, name.end)
+                and not _COUNT_AFTER.match(text, name.end)
+                and _last_word(text, name).lower() not in _PLACE_LAST_WORDS
+            ):
                 yield name
+
+
+# A column's SQL type after its name ("name TEXT NOT NULL", "owner VARCHAR(64)"): a table's definition,
+# not a value.
+_SQL_TYPE = re.compile(r"(?:N?VARCHAR2?|N?CHAR(?:ACTER)?|TEXT|STRING|CLOB|CITEXT)\b")
 
 
 def _people(text: str, hits: Hits) -> Iterator[Span]:
@@ -1033,7 +1056,7 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_PERSON_LABEL, text, hits["person"]):
         # Most labels are followed by no name at all, so that is asked first.
         name = _name_at(text, m.end(), 1)
-        if name is None:
+        if name is None or _SQL_TYPE.match(text, m.end()):
             continue
         # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
         strong = m.group().rstrip(" \t\"'").endswith((":", "=", ">")) or text[
@@ -1140,13 +1163,14 @@ _STREET_POSTCODE = re.compile(
     r"(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d{2})?[ \t]+[^\W\d_][^\n,;|]*"
 )
 # A house number and capitalised words ("189 Cynthia Shore"), in any street vocabulary, when a postcode
-# follows on the same line or one of the next two.
+# follows on the same line or one of the next two. A number after an en dash (a score, a range) is none.
 _NUMBER_STREET = re.compile(
-    r"(?<![\w.,:-])\d{1,5}[a-z]?[ \t]+(?:[^\W\d_][\w'.-]*[ \t]+){0,3}[^\W\d_][\w'.-]*"
+    r"(?<![\w.,:\-\u2013])\d{1,5}[a-z]?[ \t]+(?:[^\W\d_][\w'.-]*[ \t]+){0,3}[^\W\d_][\w'.-]*"
 )
 _STREET_FIRST = re.compile(rf"(?i)(?:{_STREET_WORDS})[ \t]")
-# A line holding a postcode: 4 or 5 digits, a UK postcode, or a US state and ZIP.
-_POSTCODE = r"\b\d{4,5}\b|\b[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}\b|\b[a-z]{2}\.? \d{5}\b"
+# A line holding a postcode: 4 or 5 digits (not a date's year, "01.06.2024"), a UK postcode, or a US state
+# and ZIP.
+_POSTCODE = r"(?<!\d[./])\b\d{4,5}\b(?![./]\d)|\b[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}\b|\b[a-z]{2}\.? \d{5}\b"
 _POSTCODE_LINE = re.compile(rf"(?i)^[ \t,]*[^\n]{{0,40}}?(?:{_POSTCODE})[^\n]{{0,40}}$")
 _POSTCODE_REACH = 40 + 9 + 40
 """The longest line _POSTCODE_LINE matches, after its leading separators: 40 characters, a postcode (9 at
