@@ -1,6 +1,8 @@
 """Layer 5's mechanisms added while tuning on round 11's corpus: own examples per mechanism, and
 look-alikes that must stay unchanged."""
 
+import re
+
 import pytest
 
 from level5.safety.redaction import Redactor
@@ -22,14 +24,25 @@ def _redacted(text: str) -> str:
         ("PHONE", "017612345678", "import row=3 Mob: 017612345678 src=crm"),
         ("PHONE", "4915112345678", "sync id=9 whatsapp=4915112345678 src=crm"),
         ("PHONE", "(21) 98765-4321", "Celular: (21) 98765-4321"),
+        # A passenger as airlines print them: SURNAME/GIVEN and a title.
+        ("PERSON", "KOWALSKA/ANNA MARIA", "  3  KOWALSKA/ANNA MARIA MRS       ADT  LO0281  WAW-CDG  OK"),
+        ("PERSON", "OKAFOR/CHIDI", "RLOC 9XK2QL  1.1OKAFOR/CHIDI MR  LH0568 Y 02MAR LOS FRA HK1"),
+        # A speaker in a chat export, after the time the message was sent.
+        ("PERSON", "Oluwadamilare Bankole", "[09:41] Oluwadamilare Bankole: rollout paused"),
+        ("PERSON", "Tadhg Ó Súilleabháin", "03/04/2024, 09:15:02 - Tadhg Ó Súilleabháin: on my way"),
+        # Dutch's elided article among a name's particles.
+        ("PERSON", "Femke van 't Riet", 'msg="renamed" display_name="Femke van \'t Riet"'),
+        # A relay's display name in quotes: the name before "via".
+        ("PERSON", "Nkechi Obi", 'From: "Nkechi Obi via Slack" <notifications@slack.example>'),
         # git shortlog's author line: a count in brackets then ":" still heads a person's commits.
         ("PERSON", "Maria Lopez", "Maria Lopez (12):\n      Fix the retry loop\n"),
     ],
 )
 def test_round11_values_are_redacted(kind: str, value: str, text: str) -> None:
     out = _redacted(text)
-    assert value not in out
     assert f"[{kind}:" in out
+    # The whole value: none of its words is left.
+    assert not [word for word in re.findall(r"\w{3,}", value) if re.search(rf"\b{word}\b", out)], out
 
 
 @pytest.mark.parametrize(
@@ -41,6 +54,9 @@ def test_round11_values_are_redacted(kind: str, value: str, text: str) -> None:
         "venues: Oxford Street (2F), Victoria Road annex, Anna Platz hall",
         # Capitalised words followed by a bare count in brackets are an item of a tally.
         "stock: Victoria Classic Blend (12), Henry Grand Reserve (3)",
+        # Times before capitalised words that are no name, and a path of capitals before a title.
+        "[14:02] Build: ok",
+        "see DOCS/API MR 42 for details",
         # A person's column in a table's definition, followed by its SQL type.
         "CREATE TABLE staff (id INT, owner VARCHAR(64), name TEXT NOT NULL);",
         # A score before club names, and a date's year, are no house number and postcode.

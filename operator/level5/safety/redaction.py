@@ -782,7 +782,8 @@ _TITLED = re.compile(
     r"(?<![\w])(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+(?=[^\W\d_])"
 )
 # (Words and spaces taken possessively: neither holds what follows it, so giving back never matched.)
-_DISPLAY_NAME = re.compile(r"[^\W\d_][\w'.-]*+(?:[ \t]++[^\W\d_][\w'.-]*+){1,4}[ \t]+(?=<[^>\s@]+@)")
+# (In quotes too: '"Ann Lee via LinkedIn" <...>', a relay's display name, whose name ends before "via".)
+_DISPLAY_NAME = re.compile(r"[^\W\d_][\w'.-]*+(?:[ \t]++[^\W\d_][\w'.-]*+){1,4}\"?[ \t]+(?=<[^>\s@]+@)")
 _ROLE_COLUMN = re.compile(rf"[ \t\"']*(?:[\w -]*[_ ])?(?:{_ROLES})(?:[_ ][\w -]*)?[ \t\"']*")
 # A column of a positional record (an SQL column list) that names a person: a role ("customer", "owner"),
 # or a name that a person's word qualifies ("first_name", "customer_name"), not a thing's ("file_name",
@@ -791,13 +792,15 @@ _PERSON_COLUMN = re.compile(
     rf"(?:(?:{_ROLES}|full|first|last|given|family|middle|sur|maiden|legal|display|person|holder|"
     rf"card ?holder)[ _-]?)?name|(?:{_ROLES})"
 )
+# (Or Dutch's elided article, a particle after "van" or "in": "Sven van 't Hek".)
 _NAME_WORD = re.compile(
-    rf"(?:(?:dr|mr|mrs|ms|prof|herr|frau|mme|mlle|m)\.?[ \t]+)?[^\W\d_](?:[\w'\u2019.-]|{scripts.MARK})*",
+    rf"(?:(?:dr|mr|mrs|ms|prof|herr|frau|mme|mlle|m)\.?[ \t]+)?[^\W\d_](?:[\w'\u2019.-]|{scripts.MARK})*"
+    r"|'t(?![\w'])",
     re.UNICODE,
 )
 _NAME_PARTICLES = frozenset(
     {"van", "von", "de", "der", "den", "du", "da", "di", "del", "della", "la", "le", "y", "e", "dos", "das"}
-    | {"zu", "ten", "ter", "st.", "st"}
+    | {"zu", "ten", "ter", "st.", "st", "'t"}
 )
 _TITLES = frozenset({"dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "prof", "prof.", "herr", "frau"})
 # Capitalised words that name a group, a thing or nobody: a name holding one is not a person's.
@@ -1046,6 +1049,15 @@ def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
                 yield name
 
 
+# A passenger in a manifest or a booking record (PNR), as airlines print them: SURNAME/GIVEN NAMES in
+# capitals and the title after ("1.1YILDIRIM/SUKRU MR", "NGUYEN/THI HOA MS"); the name without its title.
+_MANIFEST_NAME = re.compile(
+    r"(?<![^\W\d_])[^\W\d_]++(?:[ '\-][^\W\d_]++)*+/[^\W\d_]++(?:[ '\-][^\W\d_]++)*?"
+    r"(?= +(?:MRS?|MS|MSTR|MISS|DR|MX)\b)"
+)
+# A speaker in a chat export: after the time the message was sent ("[08:08] Ann Lee: ...", WhatsApp's
+# "12/03/2024, 08:08 - Ann Lee: ..."), a name of two words or more, then ":".
+_SPEAKER = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:\]| -)[ \t]+")
 # A column's SQL type after its name ("name TEXT NOT NULL", "owner VARCHAR(64)"): a table's definition,
 # not a value.
 _SQL_TYPE = re.compile(r"(?:N?VARCHAR2?|N?CHAR(?:ACTER)?|TEXT|STRING|CLOB|CITEXT)\b")
@@ -1071,6 +1083,13 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
             found.append(_name_at(text, m.end(), 2))
     for m in _matches(_TITLED, text, hits["title"]):
         found.append(_name_at(text, m.end(), 1))
+    for m in _matches(_MANIFEST_NAME, text, hits["manifest"]):
+        if m.group().isupper():
+            found.append(Span(m.start(), m.end(), "PERSON", 35))
+    for m in _matches(_SPEAKER, text, hits["speaker"], back=12):
+        name = _name_at(text, m.end(), 2)
+        if name is not None and text.startswith(":", name.end):
+            found.append(name)
     for m in _matches(_DISPLAY_NAME, text, hits["display_name"], back=80):
         found.append(_name_at(text, m.start(), 2))
     line_end = -1
@@ -1463,6 +1482,12 @@ _TRIGGERS = (
     ),
     Trigger("title", r"(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+[^\s\d]"),
     Trigger("display_name", r"[ \t]<[^>\s@]+@"),
+    Trigger(
+        "manifest",
+        r"[A-Z\xc0-\xde?]/[A-Z\xc0-\xde?][A-Z\xc0-\xde?' \-]* (?:MRS?|MS|MSTR|MISS|DR|MX)(?:[^A-Za-z]|$)",
+        width=0,
+    ),
+    Trigger("speaker", r"\d:\d\d(?::\d\d)?(?:\]| -)[ \t]+[A-Z\xc0-\xde?]", width=14),
     # The first names that the "first_name" literals do not find: a capitalised word ended by a tab,
     # or by a hyphen, apostrophe or "?" and more of the word, or one whose capital is "?" (outside
     # Latin-1); then a capitalised word. Rare, so its start is found again in Python (_CAPITAL).
@@ -1528,7 +1553,17 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(_high_entropy, ("base64ish", "hexish"), 15),
     Detector(
         _people,
-        ("person", "sign_off", "title", "display_name", "rare_first_name", "csv_header", "first_name"),
+        (
+            "person",
+            "sign_off",
+            "title",
+            "display_name",
+            "manifest",
+            "speaker",
+            "rare_first_name",
+            "csv_header",
+            "first_name",
+        ),
         36,
     ),
     Detector(_addresses, ("address", "street", "number_street", "comma_address", "street_postcode"), 29),
