@@ -34,6 +34,9 @@ def _redacted(text: str) -> str:
         ("PERSON", "Femke van 't Riet", 'msg="renamed" display_name="Femke van \'t Riet"'),
         # A relay's display name in quotes: the name before "via".
         ("PERSON", "Nkechi Obi", 'From: "Nkechi Obi via Slack" <notifications@slack.example>'),
+        # A password in a URL's user information, which "<password>@host" made look like an e-mail.
+        ("SECRET", "q7Rz-Lp2Wm", "DSN=mysql+pymysql://svc_ro:q7Rz-Lp2Wm@mysql-1.svc:3306/app"),
+        ("SECRET", "Tn83vKq1", "dial redis://default:Tn83vKq1@cache:6379/0 ok"),
         # git shortlog's author line: a count in brackets then ":" still heads a person's commits.
         ("PERSON", "Maria Lopez", "Maria Lopez (12):\n      Fix the retry loop\n"),
     ],
@@ -54,6 +57,9 @@ def test_round11_values_are_redacted(kind: str, value: str, text: str) -> None:
         "venues: Oxford Street (2F), Victoria Road annex, Anna Platz hall",
         # Capitalised words followed by a bare count in brackets are an item of a tally.
         "stock: Victoria Classic Blend (12), Henry Grand Reserve (3)",
+        # A URL whose user information has no password, or a placeholder for it.
+        "pushing to https://registry.example.org:5000/v2/team/app:1.4",
+        "DATABASE_URL=postgres://app:${DB_PASSWORD}@db:5432/app",
         # Times before capitalised words that are no name, and a path of capitals before a title.
         "[14:02] Build: ok",
         "see DOCS/API MR 42 for details",

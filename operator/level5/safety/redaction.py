@@ -312,6 +312,9 @@ _NOT_A_SECRET = re.compile(
     r"(?i)^(?:none|null|nil|true|false|undefined|required|optional|string|str|bytes|int|env|"
     r"\*+|x+|\.+|<[^>]*>|\$\{?\w+\}?|%\(?\w+\)?s?|\{\{?[^}]*\}\}?)$"
 )
+# A password in a URL's user information ("postgresql+psycopg2://app:<password>@db:5432/shop"): it
+# outranks the e-mail address that "<password>@host" looks like (88), not a token's shape (90).
+_URL_PASSWORD = re.compile(r"(?<![\w+.-])[A-Za-z][\w+.-]*://[^\s/:@]*:(?P<password>[^\s/@]{3,})@")
 _CALL_OR_INDEX = re.compile(r"[(\[]")
 _ATTRIBUTE_CHAIN = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+")
 _BEARER = _Caseless(r"\b(?:bearer|basic|token)\s+([a-z0-9._~+/=-]{16,})", re.ASCII)
@@ -418,6 +421,10 @@ def _assignments(text: str, hits: Hits) -> Iterator[Span]:
         if group == "bare" and _ATTRIBUTE_CHAIN.fullmatch(value):
             continue
         yield Span(m.start(group), m.end(group), "SECRET", 70)
+    for m in _matches(_URL_PASSWORD, text, hits["url_password"]):
+        value = m.group("password")
+        if not (_NOT_A_SECRET.match(value) or PLACEHOLDER.fullmatch(value)):
+            yield Span(m.start("password"), m.end("password"), "SECRET", 89)
     for m in _matches(_BEARER, text, hits["bearer"]):
         yield Span(m.start(1), m.end(1), "BEARER_TOKEN", 75)
 
@@ -1438,6 +1445,7 @@ _TRIGGERS = (
     ),
     Trigger("pem", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY"),
     Trigger("assignment", rf"(?:{_CREDENTIAL_NAMES})[\"']?[ \t]*(?::=|=>|[:=])", caseless=True, width=0),
+    Trigger("url_password", r"://[^\s/:@]*:[^\s/@]+@", width=0),
     Trigger("bearer", r"(?:bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{16}", caseless=True),
     Trigger("email", r"@[A-Za-z0-9-]+\.[A-Za-z]"),
     Trigger("card", r"(?:^|[^\d-])\d(?:[ -]?\d){11}"),
@@ -1542,7 +1550,7 @@ DETECTORS: tuple[Detector, ...] = (
     # benchmark's mixed and unrepeated texts (2026-12-02; phone numbers 26 and 82, keyed fields 39 and 60).
     # Only their ratios matter: they balance `groups`.
     Detector(_tokens, ("token", "pem"), 1),
-    Detector(_assignments, ("assignment", "bearer"), 8),
+    Detector(_assignments, ("assignment", "url_password", "bearer"), 8),
     Detector(_emails, ("email",), 3),
     Detector(_cards, ("card",), 10),
     Detector(_ssns, ("ssn", "ssn_label"), 7),
