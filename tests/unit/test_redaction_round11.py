@@ -20,6 +20,18 @@ def _redacted(text: str) -> str:
         # A street line under its own key in a structured address (YAML, JSON).
         ("ADDRESS", "Lindvägen 12", "address:\n  street: Lindvägen 12\n  city: Lund\n"),
         ("ADDRESS", "Rua Augusta, 45 - sala 3", '{"street": "Rua Augusta, 45 - sala 3", "zip": "x"}'),
+        # A delivery or billing address under a qualified label, building and floor included.
+        (
+            "ADDRESS",
+            "Escalier B, 2e étage, 7 rue Oberkampf, 75011 Paris",
+            "Adresse de facturation : Escalier B, 2e étage, 7 rue Oberkampf, 75011 Paris",
+        ),
+        # A Polish street abbreviation that opens an address after its label.
+        (
+            "ADDRESS",
+            "al. Grunwaldzka 12 m. 4, 80-236 Gdańsk",
+            "the new address al. Grunwaldzka 12 m. 4, 80-236 Gdańsk",
+        ),
         # A phone number under a short or messenger label.
         ("PHONE", "017612345678", "import row=3 Mob: 017612345678 src=crm"),
         ("PHONE", "4915112345678", "sync id=9 whatsapp=4915112345678 src=crm"),

@@ -72,6 +72,8 @@ ADDRESS_KEYS = (
     "adresă", "adres", "morada", "endereço", "indirizzo", "dirección", "direccion", "domicilio", "osoite",
     "cím", "адреса", "адрес", "ship to", "deliver to", "send to", "lives at", "moved to",
     "street", "street line", "address line", "straße", "strasse", "ulica",
+    "adresse de livraison", "adresse de facturation", "livrer à", "dirección de envío",
+    "indirizzo di consegna",
 )  # fmt: skip
 PHONE_KEYS = (
     "tel", "phone", "telephone", "telefon", "telefono", "telefone", "telefón", "teléfono", "mobile", "mobil",

@@ -1193,7 +1193,9 @@ _STREET_POSTCODE = re.compile(
 _NUMBER_STREET = re.compile(
     r"(?<![\w.,:\-\u2013])\d{1,5}[a-z]?[ \t]+(?:[^\W\d_][\w'.-]*[ \t]+){0,3}[^\W\d_][\w'.-]*"
 )
-_STREET_FIRST = re.compile(rf"(?i)(?:{_STREET_WORDS})[ \t]")
+# A street word that opens an address after its label, in lower case; also Polish's abbreviations (ulica,
+# aleja, osiedle, plac), which come before the street's name ("ul. Piotrkowska 87").
+_STREET_FIRST = re.compile(rf"(?i)(?:{_STREET_WORDS}|ul\.|al\.|os\.|pl\.)[ \t]")
 # A line holding a postcode: 4 or 5 digits (not a date's year, "01.06.2024"), a UK postcode, or a US state
 # and ZIP.
 _POSTCODE = r"(?<!\d[./])\b\d{4,5}\b(?![./]\d)|\b[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}\b|\b[a-z]{2}\.? \d{5}\b"
