@@ -35,6 +35,10 @@ Round 8 (splits ``tuning8`` and ``heldout8``, 2026-12-01) was written blind by a
 split by technique before it was measured, like round 7, with locales, formats, identity numbers and clean
 look-alike groups of its own (``round8_records``, ``ROUND8_TUNING_CLEAN``, ``ROUND8_HELDOUT_CLEAN``,
 ``round8_clean_generated``); the comment above ``ROUND8_SEED`` lists them.
+
+Round 11 (splits ``tuning11`` and ``heldout11``, 2026-12-02) was written blind by a ninth outside evaluator
+with a script of its own (Faker in 22 locales, seed 11011, and hand-written values); its rows are kept as
+written in ``redaction_round11/`` and copied to the end of the corpus files (``round11_rows``).
 """
 
 from __future__ import annotations
@@ -2577,6 +2581,17 @@ def round8_clean_generated(tuning: bool, seed: int = ROUND8_SEED + 100) -> list[
     return lines
 
 
+ROUND11 = Path(__file__).resolve().parent / "redaction_round11"
+"""Round 11's rows as its outside evaluator wrote them (``round11_redaction_techniques.md``): copied, not
+generated here, since their Faker seed and hand-written values live in the evaluator's own script."""
+
+
+def round11_rows(name: str) -> list[dict[str, str]]:
+    """Round 11's rows of one corpus file, in the order they were written."""
+    lines = (ROUND11 / name).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
 def render() -> dict[str, str]:
     """The corpus files' contents, one JSON object a line, generated at the start of CORPUS_DAY: Faker's dates
     (and the identity numbers built on them, such as Ukraine's) count back from now, so without a fixed clock
@@ -2606,6 +2621,12 @@ def _render() -> dict[str, str]:
             ("heldout8", round8_records(tuning=False)),
         )
         for p in planted
+    ] + [
+        json.dumps(
+            {"kind": r["kind"], "value": r["value"], "text": r["text"], "split": r["split"]},
+            ensure_ascii=False,
+        )
+        for r in round11_rows("sensitive.jsonl")
     ]
     benign = [
         json.dumps({"text": text, "split": split}, ensure_ascii=False)
@@ -2638,6 +2659,9 @@ def _render() -> dict[str, str]:
             ("heldout8", list(ROUND8_HELDOUT_CLEAN) + round8_clean_generated(tuning=False)),
         )
         for text in texts
+    ] + [
+        json.dumps({"text": r["text"], "split": r["split"]}, ensure_ascii=False)
+        for r in round11_rows("benign.jsonl")
     ]
     return {"sensitive.jsonl": "\n".join(sensitive) + "\n", "benign.jsonl": "\n".join(benign) + "\n"}
 

@@ -296,7 +296,17 @@ def test_tuning_half_figures() -> None:
     assert tuning["clean text"].rate >= 0.99, tuning["clean text"].failures
     splits = {f.split for f in redaction_figures()}
     rounds = ("tuning", "heldout", "heldout2", "tuning3", "heldout3", "heldout4", "heldout5", "heldout6")
-    assert splits == {*rounds, "tuning6e", "heldout6e", "tuning7", "heldout7", "tuning8", "heldout8"}
+    assert splits == {
+        *rounds,
+        "tuning6e",
+        "heldout6e",
+        "tuning7",
+        "heldout7",
+        "tuning8",
+        "heldout8",
+        "tuning11",
+        "heldout11",
+    }
     kinds = {"PERSON", "ADDRESS", "PHONE", "EMAIL", "SSN", "IBAN", "CREDIT_CARD", "clean text"}
     for halves in (("tuning7", "heldout7"), ("tuning8", "heldout8")):
         # rounds 7 and 8 are split by technique, every kind in both halves

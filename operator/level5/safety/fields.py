@@ -71,12 +71,15 @@ ADDRESS_KEYS = (
     "address", "addr", "postal address", "home address", "street address", "adresse", "anschrift", "adresa",
     "adresă", "adres", "morada", "endereço", "indirizzo", "dirección", "direccion", "domicilio", "osoite",
     "cím", "адреса", "адрес", "ship to", "deliver to", "send to", "lives at", "moved to",
+    "street", "street line", "address line", "straße", "strasse", "ulica",
+    "adresse de livraison", "adresse de facturation", "livrer à", "dirección de envío",
+    "indirizzo di consegna",
 )  # fmt: skip
 PHONE_KEYS = (
     "tel", "phone", "telephone", "telefon", "telefono", "telefone", "telefón", "teléfono", "mobile", "mobil",
     "handy", "cell", "gsm", "puhelin", "matkapuhelin", "телефон", "тел", "reach me on", "reach me at",
     "phone number", "phone no", "mobile number", "telephone number", "cell phone",
-    "call me on", "call me at",
+    "call me on", "call me at", "mob", "whatsapp", "celular", "móvil", "movil", "portable", "cellulare",
 )  # fmt: skip
 CARD_KEYS = (
     "card", "card number", "credit card", "číslo karty", "numero carta",

@@ -312,6 +312,9 @@ _NOT_A_SECRET = re.compile(
     r"(?i)^(?:none|null|nil|true|false|undefined|required|optional|string|str|bytes|int|env|"
     r"\*+|x+|\.+|<[^>]*>|\$\{?\w+\}?|%\(?\w+\)?s?|\{\{?[^}]*\}\}?)$"
 )
+# A password in a URL's user information ("postgresql+psycopg2://app:<password>@db:5432/shop"): it
+# outranks the e-mail address that "<password>@host" looks like (88), not a token's shape (90).
+_URL_PASSWORD = re.compile(r"(?<![\w+.-])[A-Za-z][\w+.-]*://[^\s/:@]*:(?P<password>[^\s/@]{3,})@")
 _CALL_OR_INDEX = re.compile(r"[(\[]")
 _ATTRIBUTE_CHAIN = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+")
 _BEARER = _Caseless(r"\b(?:bearer|basic|token)\s+([a-z0-9._~+/=-]{16,})", re.ASCII)
@@ -418,6 +421,10 @@ def _assignments(text: str, hits: Hits) -> Iterator[Span]:
         if group == "bare" and _ATTRIBUTE_CHAIN.fullmatch(value):
             continue
         yield Span(m.start(group), m.end(group), "SECRET", 70)
+    for m in _matches(_URL_PASSWORD, text, hits["url_password"]):
+        value = m.group("password")
+        if not (_NOT_A_SECRET.match(value) or PLACEHOLDER.fullmatch(value)):
+            yield Span(m.start("password"), m.end("password"), "SECRET", 89)
     for m in _matches(_BEARER, text, hits["bearer"]):
         yield Span(m.start(1), m.end(1), "BEARER_TOKEN", 75)
 
@@ -782,7 +789,8 @@ _TITLED = re.compile(
     r"(?<![\w])(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+(?=[^\W\d_])"
 )
 # (Words and spaces taken possessively: neither holds what follows it, so giving back never matched.)
-_DISPLAY_NAME = re.compile(r"[^\W\d_][\w'.-]*+(?:[ \t]++[^\W\d_][\w'.-]*+){1,4}[ \t]+(?=<[^>\s@]+@)")
+# (In quotes too: '"Ann Lee via LinkedIn" <...>', a relay's display name, whose name ends before "via".)
+_DISPLAY_NAME = re.compile(r"[^\W\d_][\w'.-]*+(?:[ \t]++[^\W\d_][\w'.-]*+){1,4}\"?[ \t]+(?=<[^>\s@]+@)")
 _ROLE_COLUMN = re.compile(rf"[ \t\"']*(?:[\w -]*[_ ])?(?:{_ROLES})(?:[_ ][\w -]*)?[ \t\"']*")
 # A column of a positional record (an SQL column list) that names a person: a role ("customer", "owner"),
 # or a name that a person's word qualifies ("first_name", "customer_name"), not a thing's ("file_name",
@@ -791,13 +799,15 @@ _PERSON_COLUMN = re.compile(
     rf"(?:(?:{_ROLES}|full|first|last|given|family|middle|sur|maiden|legal|display|person|holder|"
     rf"card ?holder)[ _-]?)?name|(?:{_ROLES})"
 )
+# (Or Dutch's elided article, a particle after "van" or "in": "Sven van 't Hek".)
 _NAME_WORD = re.compile(
-    rf"(?:(?:dr|mr|mrs|ms|prof|herr|frau|mme|mlle|m)\.?[ \t]+)?[^\W\d_](?:[\w'\u2019.-]|{scripts.MARK})*",
+    rf"(?:(?:dr|mr|mrs|ms|prof|herr|frau|mme|mlle|m)\.?[ \t]+)?[^\W\d_](?:[\w'\u2019.-]|{scripts.MARK})*"
+    r"|'t(?![\w'])",
     re.UNICODE,
 )
 _NAME_PARTICLES = frozenset(
     {"van", "von", "de", "der", "den", "du", "da", "di", "del", "della", "la", "le", "y", "e", "dos", "das"}
-    | {"zu", "ten", "ter", "st.", "st"}
+    | {"zu", "ten", "ter", "st.", "st", "'t"}
 )
 _TITLES = frozenset({"dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "prof", "prof.", "herr", "frau"})
 # Capitalised words that name a group, a thing or nobody: a name holding one is not a person's.
@@ -1012,6 +1022,19 @@ def _rare_starts(text: str, hits: Hits) -> list[int]:
 # by one. A number that more digits follow (a phone number) or a column of a table (two spaces, a tab) is
 # no version.
 _MODEL_AFTER = re.compile(r" (?:[vV]?\d+(?:\.\d+)*|[^\W\d_]{1,3}\d+[\w.]*)(?![\w-]|[.,:/]?\d| +\d)")
+# A bare count in brackets after capitalised words ("Ford Transit Custom (4)", "Octavia Combi (7)") makes
+# them an item of a tally (a fleet, a stock list); git shortlog's "Ann Lee (12):" heads a person's commits.
+_COUNT_AFTER = re.compile(r" \(\d+\)(?!:)")
+# The last word of a street or square's name: capitalised words that end with one name a place ("Baker
+# Street", "Abbey Road"), not a person. (Surnames that are also street words, "Lane", "Hill", "Park", are
+# left out.)
+_PLACE_LAST_WORDS = frozenset(
+    {"street", "road", "avenue", "boulevard", "square", "straße", "strasse", "allee", "platz", "gasse"}
+)
+
+
+def _last_word(text: str, span: Span) -> str:
+    return text[text.rfind(" ", span.start, span.end) + 1 : span.end]
 
 
 def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
@@ -1024,8 +1047,27 @@ def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
             continue
         if _SURNAME_AFTER.match(text, word.end()):
             name = _name_at(text, start, 2, priority=30)
-            if name is not None and not _MODEL_AFTER.match(text, name.end):
+            if (
+                name is not None
+                and not _MODEL_AFTER.match(text, name.end)
+                and not _COUNT_AFTER.match(text, name.end)
+                and _last_word(text, name).lower() not in _PLACE_LAST_WORDS
+            ):
                 yield name
+
+
+# A passenger in a manifest or a booking record (PNR), as airlines print them: SURNAME/GIVEN NAMES in
+# capitals and the title after ("1.1YILDIRIM/SUKRU MR", "NGUYEN/THI HOA MS"); the name without its title.
+_MANIFEST_NAME = re.compile(
+    r"(?<![^\W\d_])[^\W\d_]++(?:[ '\-][^\W\d_]++)*+/[^\W\d_]++(?:[ '\-][^\W\d_]++)*?"
+    r"(?= +(?:MRS?|MS|MSTR|MISS|DR|MX)\b)"
+)
+# A speaker in a chat export: after the time the message was sent ("[08:08] Ann Lee: ...", WhatsApp's
+# "12/03/2024, 08:08 - Ann Lee: ..."), a name of two words or more, then ":".
+_SPEAKER = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:\]| -)[ \t]+")
+# A column's SQL type after its name ("name TEXT NOT NULL", "owner VARCHAR(64)"): a table's definition,
+# not a value.
+_SQL_TYPE = re.compile(r"(?:N?VARCHAR2?|N?CHAR(?:ACTER)?|TEXT|STRING|CLOB|CITEXT)\b")
 
 
 def _people(text: str, hits: Hits) -> Iterator[Span]:
@@ -1033,7 +1075,7 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_PERSON_LABEL, text, hits["person"]):
         # Most labels are followed by no name at all, so that is asked first.
         name = _name_at(text, m.end(), 1)
-        if name is None:
+        if name is None or _SQL_TYPE.match(text, m.end()):
             continue
         # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
         strong = m.group().rstrip(" \t\"'").endswith((":", "=", ">")) or text[
@@ -1048,6 +1090,13 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
             found.append(_name_at(text, m.end(), 2))
     for m in _matches(_TITLED, text, hits["title"]):
         found.append(_name_at(text, m.end(), 1))
+    for m in _matches(_MANIFEST_NAME, text, hits["manifest"]):
+        if m.group().isupper():
+            found.append(Span(m.start(), m.end(), "PERSON", 35))
+    for m in _matches(_SPEAKER, text, hits["speaker"], back=12):
+        name = _name_at(text, m.end(), 2)
+        if name is not None and text.startswith(":", name.end):
+            found.append(name)
     for m in _matches(_DISPLAY_NAME, text, hits["display_name"], back=80):
         found.append(_name_at(text, m.start(), 2))
     line_end = -1
@@ -1140,13 +1189,16 @@ _STREET_POSTCODE = re.compile(
     r"(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d{2})?[ \t]+[^\W\d_][^\n,;|]*"
 )
 # A house number and capitalised words ("189 Cynthia Shore"), in any street vocabulary, when a postcode
-# follows on the same line or one of the next two.
+# follows on the same line or one of the next two. A number after an en dash (a score, a range) is none.
 _NUMBER_STREET = re.compile(
-    r"(?<![\w.,:-])\d{1,5}[a-z]?[ \t]+(?:[^\W\d_][\w'.-]*[ \t]+){0,3}[^\W\d_][\w'.-]*"
+    r"(?<![\w.,:\-\u2013])\d{1,5}[a-z]?[ \t]+(?:[^\W\d_][\w'.-]*[ \t]+){0,3}[^\W\d_][\w'.-]*"
 )
-_STREET_FIRST = re.compile(rf"(?i)(?:{_STREET_WORDS})[ \t]")
-# A line holding a postcode: 4 or 5 digits, a UK postcode, or a US state and ZIP.
-_POSTCODE = r"\b\d{4,5}\b|\b[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}\b|\b[a-z]{2}\.? \d{5}\b"
+# A street word that opens an address after its label, in lower case; also Polish's abbreviations (ulica,
+# aleja, osiedle, plac), which come before the street's name ("ul. Piotrkowska 87").
+_STREET_FIRST = re.compile(rf"(?i)(?:{_STREET_WORDS}|ul\.|al\.|os\.|pl\.)[ \t]")
+# A line holding a postcode: 4 or 5 digits (not a date's year, "01.06.2024"), a UK postcode, or a US state
+# and ZIP.
+_POSTCODE = r"(?<!\d[./])\b\d{4,5}\b(?![./]\d)|\b[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}\b|\b[a-z]{2}\.? \d{5}\b"
 _POSTCODE_LINE = re.compile(rf"(?i)^[ \t,]*[^\n]{{0,40}}?(?:{_POSTCODE})[^\n]{{0,40}}$")
 _POSTCODE_REACH = 40 + 9 + 40
 """The longest line _POSTCODE_LINE matches, after its leading separators: 40 characters, a postcode (9 at
@@ -1395,6 +1447,7 @@ _TRIGGERS = (
     ),
     Trigger("pem", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY"),
     Trigger("assignment", rf"(?:{_CREDENTIAL_NAMES})[\"']?[ \t]*(?::=|=>|[:=])", caseless=True, width=0),
+    Trigger("url_password", r"://[^\s/:@]*:[^\s/@]+@", width=0),
     Trigger("bearer", r"(?:bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{16}", caseless=True),
     Trigger("email", r"@[A-Za-z0-9-]+\.[A-Za-z]"),
     Trigger("card", r"(?:^|[^\d-])\d(?:[ -]?\d){11}"),
@@ -1439,6 +1492,12 @@ _TRIGGERS = (
     ),
     Trigger("title", r"(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+[^\s\d]"),
     Trigger("display_name", r"[ \t]<[^>\s@]+@"),
+    Trigger(
+        "manifest",
+        r"[A-Z\xc0-\xde?]/[A-Z\xc0-\xde?][A-Z\xc0-\xde?' \-]* (?:MRS?|MS|MSTR|MISS|DR|MX)(?:[^A-Za-z]|$)",
+        width=0,
+    ),
+    Trigger("speaker", r"\d:\d\d(?::\d\d)?(?:\]| -)[ \t]+[A-Z\xc0-\xde?]", width=14),
     # The first names that the "first_name" literals do not find: a capitalised word ended by a tab,
     # or by a hyphen, apostrophe or "?" and more of the word, or one whose capital is "?" (outside
     # Latin-1); then a capitalised word. Rare, so its start is found again in Python (_CAPITAL).
@@ -1493,7 +1552,7 @@ DETECTORS: tuple[Detector, ...] = (
     # benchmark's mixed and unrepeated texts (2026-12-02; phone numbers 26 and 82, keyed fields 39 and 60).
     # Only their ratios matter: they balance `groups`.
     Detector(_tokens, ("token", "pem"), 1),
-    Detector(_assignments, ("assignment", "bearer"), 8),
+    Detector(_assignments, ("assignment", "url_password", "bearer"), 8),
     Detector(_emails, ("email",), 3),
     Detector(_cards, ("card",), 10),
     Detector(_ssns, ("ssn", "ssn_label"), 7),
@@ -1504,7 +1563,17 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(_high_entropy, ("base64ish", "hexish"), 15),
     Detector(
         _people,
-        ("person", "sign_off", "title", "display_name", "rare_first_name", "csv_header", "first_name"),
+        (
+            "person",
+            "sign_off",
+            "title",
+            "display_name",
+            "manifest",
+            "speaker",
+            "rare_first_name",
+            "csv_header",
+            "first_name",
+        ),
         36,
     ),
     Detector(_addresses, ("address", "street", "number_street", "comma_address", "street_postcode"), 29),
