@@ -87,6 +87,7 @@ from level5.safety.concepts import (
 from level5.safety.conduct import CONDUCT_FEATURES
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
 from level5.safety.lookalikes import LATIN_PROTOTYPES
+from level5.safety.readers import directive_to_reader
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
 
 SANDBOX_OUTPUT = "sandbox_output"
@@ -263,10 +264,12 @@ _FEATURES: tuple[_Feature, ...] = (
         r"(?:^|\n|\s)#{2,}\s*(?:system|assistant|instruction|new instructions?)\b|(?:^|\n)\s*(?:system prompt|assistant|developer)\s*:",  # noqa: E501
         needs=("#", ":"),
     ),
+    # an override as a marker; one that is the subject of its sentence ("admin override respects the audit
+    # flag", a test's name) is a product's feature
     _f(
         "delimiter",
         1.5,
-        r"\b(?:end of (?:user )?(?:input|prompt|document|data)|begin (?:system|admin) (?:prompt|message|override)|system override|admin override)\b",  # noqa: E501
+        r"\b(?:end of (?:user )?(?:input|prompt|document|data)|begin (?:system|admin) (?:prompt|message|override)|(?:system|admin) override\b(?! [a-z]+s\b))\b",  # noqa: E501
     ),
     _f(
         "delimiter", 1.0, r"```\s*\n?\s*(?:now|next|then)?\s*(?:ignore|you|system|assistant|new instructions)"
@@ -321,10 +324,12 @@ _FEATURES: tuple[_Feature, ...] = (
         r"\b(?:curl|wget|netcat|\bnc\b|socket|urllib|requests\.(?:get|post))\b|https?://",
         needs=("curl", "wget", "netcat", "nc", "socket", "urllib", "requests.", "http"),
     ),
+    # sudo as a command; as a column or value ("role,sudo,last_login") or a sentence's subject ("sudo
+    # requires a password") it is named, not run
     _f(
         "system",
         1.5,
-        r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions)|\[\d+\]:|:)|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
+        r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions|requires|needs|is|was|asks|prompts|access|privileges|rights|group|policy)\b|\[\d+\]:|[:,\t\"])|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
         needs=(
             "/etc/",
             "shell",
@@ -357,7 +362,7 @@ _FEATURES: tuple[_Feature, ...] = (
     _f(
         "override",
         2.0,
-        r"\b(?:note|message|instructions?|reminder|hint|tip|memo)s? (?:to|for) (?:the |any )?(?:ai|model|language model|llm|assistant|agent|bot)\b|\b(?:if you(?: are|'re)|attention|dear) (?:an? |the |any )?(?:ai|llm|language model|assistant|ai agent|coding agent|agent|bot)\b",  # noqa: E501
+        r"\b(?:note|message|instructions?|reminder|hint|tip|memo)s? (?:to|for) (?:the |any )?(?:ai|model|language model|llm|assistant|agent|bot)\b(?![ -](?:developers?|teams?|owners?|authors?|maintainers?|trainers?|users?)\b)|\b(?:if you(?: are|'re)|attention|dear) (?:an? |the |any )?(?:ai|llm|language model|assistant|ai agent|coding agent|agent|bot)\b",  # noqa: E501
     ),
     _f(
         "override",
@@ -1298,7 +1303,14 @@ _NARRATED = re.compile(
 )
 
 
+# Chat-template tokens listed one after another, separated by commas ("special tokens: <|system|>, <|user|>,
+# <|assistant|>"), are named, as a tokenizer's log names them; a turn marker is followed by its turn.
+_TOKEN_LIST = re.compile(r"<\|[a-z_]+\|>(?:[ \t]*[,/][ \t]*<\|[a-z_]+\|>)+")
+
+
 def _neutralised(normal: str) -> str:
+    if "<|" in normal:
+        normal = _TOKEN_LIST.sub("special tokens", normal)
     if "mode" in normal or "override" in normal:
         normal = _SETTING.sub(r"\1setting", normal)
         normal = _OWNED_MODE.sub("setting", normal)
@@ -1369,11 +1381,24 @@ def _quoted_only(text: str, normal: str) -> bool:
     )
 
 
+# A build file in data (a Dockerfile, a CI pipeline): its steps install packages, download tools and delete
+# caches because that is what building is, so its step lines are the file's content, not requests. Only
+# in a file that declares itself one (a FROM line, a jobs/steps/script key); comments stay scored.
+_BUILD_FILE = re.compile(
+    r"(?m)^(?:from [\w./:@-]+(?: as [\w-]+)?[ \t]*$|[ \t]*(?:jobs|steps|script|before_script):[ \t]*$)"
+)
+_BUILD_STEP = re.compile(r"(?m)^[ \t]*(?:-[ \t]*)?(?:run[ \t]+(?!-)|run:[ \t]|script:[ \t]).*$")
+
+
+def _without_build_steps(normal: str) -> str:
+    return _BUILD_STEP.sub("", normal) if _BUILD_FILE.search(normal) else normal
+
+
 def check_input(text: str, *, source: str) -> InputVerdict:
     """Check `text` from `source` (goal, constraints, guidance, reference_data, sandbox_output...)."""
     strict = source in DATA_SOURCES
     normal = normalise(text)
-    scores = _score(normal)
+    scores = _score(_without_build_steps(normal) if strict else normal)
     findings: list[Finding] = []
     if TAGS.search(text) or SMUGGLED.search(text) or len(_ZERO_WIDTH.findall(text)) > 2:
         findings.append(
@@ -1407,6 +1432,10 @@ def check_input(text: str, *, source: str) -> InputVerdict:
         scores["override"] = max(scores.get("override", 0.0), ESCALATE_SCORE)
     if strict and _ATTRIBUTED.search(normal):
         scores["roleplay"] = max(scores.get("roleplay", 0.0), ESCALATE_SCORE)
+    if strict and directive_to_reader(normal):
+        # Data that tells an automated reader what to do is an injection whatever it asks: unsure on its
+        # own (escalated), a block with anything it asks for.
+        scores["override"] = max(scores.get("override", 0.0), ESCALATE_SCORE)
     if not strict and _GOAL_PATH.search(normal):
         scores["system"] = scores.get("system", 0.0) + ESCALATE_SCORE
     for category, pattern in (
@@ -1436,7 +1465,8 @@ def check_input(text: str, *, source: str) -> InputVerdict:
     if strict:
         total *= SANDBOX_FACTOR
         if addressed and re.search(
-            r"\b(?:assistant|ai|model|llm|agent)\b[,:]?\s+(?:please\s+)?(?:now\s+)?(?:you\s+)?(?:must|should|need to|ignore|run|execute|send|stop)",  # noqa: E501
+            # a modal followed by a state describes a model ("the model should converge"), not an order
+            r"\b(?:assistant|ai|model|llm|agent)\b[,:]?\s+(?:please\s+)?(?:now\s+)?(?:you\s+)?(?:(?:must|should|need to)(?! (?:be|have|converge|learn|fit|not)\b)|ignore|run|execute|send|stop)",  # noqa: E501
             normal,
         ):
             total += ESCALATE_SCORE
