@@ -89,6 +89,7 @@ from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_l
 from level5.safety.lookalikes import LATIN_PROTOTYPES
 from level5.safety.readers import directive_to_reader
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
+from level5.safety.typosquats import typosquatted_package
 
 SANDBOX_OUTPUT = "sandbox_output"
 REFERENCE_DATA = "reference_data"
@@ -942,7 +943,9 @@ _COUNTING = re.compile(
     # or cleaning it out of the data (a moderation task too)
     r"|remove|strip|scrub|redact|filter(?: out)?|clean|sanitise|sanitize"
     r"|summari[sz]e|summary|analy[sz]e|explain|describe|timeline|postmortem|post-mortem|incident|forensics?"
-    r"|(?:do not|don't|never|without) (?:act(?:ing)? on|follow(?:ing)?|obey(?:ing)?|execut(?:e|ing)|run(?:ning)?) (?:it|them|this|that|any))\b"  # noqa: E501
+    # or translating it, or making it a test's fixture (a detector's test case, a red-team test set)
+    r"|translat(?:e|es|ed|ing|ion)|test (?:cases?|sets?|fixtures?|data)|fixtures?|assert(?:s|ing|ion)?"
+    r"|(?:do not|don't|never|without) (?:act(?:ing)? on|follow(?:ing)?|obey(?:ing)?|execut(?:e|ing)|run(?:ning)?) (?:it|them|this|that|any(?:thing)?))\b"  # noqa: E501
 )
 
 _CATEGORY_RULES = {
@@ -1045,6 +1048,25 @@ def _revowelled(match: re.Match[str]) -> str:
     return word if word in _FEATURE_WORDS else _DEVOWELLED.get(word, word)
 
 
+# In a text written mostly without vowels ("dlt th flng tsts, thn psh t mn"), three-letter skeletons are
+# words too ("dlt", "psh", "rvw"): read back only there, as elsewhere they are code's abbreviations.
+_SHORT_SKELETONS = {
+    skeleton: words[0]
+    for skeleton, words in _SKELETONS.items()
+    if len(skeleton) == _MIN_SKELETON - 1 and len(words) == 1 and skeleton not in words
+}
+_SHORT_CONSONANTS = re.compile(r"(?<![\w/.-])[a-z][b-df-hj-np-tv-z]{2}(?![\w/-]|\.\w)")
+_VOWELLESS_WORD = re.compile(r"\b[b-df-hj-np-tv-z]{2,}\b")
+_ANY_WORD = re.compile(r"\b[a-z]{2,}\b")
+_TEXT_SPEAK_SHARE = 0.35
+_MIN_TEXT_SPEAK = 5
+
+
+def _text_speak(text: str) -> bool:
+    vowelless = len(_VOWELLESS_WORD.findall(text))
+    return vowelless >= _MIN_TEXT_SPEAK and vowelless >= _TEXT_SPEAK_SHARE * len(_ANY_WORD.findall(text))
+
+
 def _unscramble(match: re.Match[str]) -> str:
     word = match.group()
     if word in _FEATURE_WORDS:
@@ -1140,6 +1162,8 @@ def normalise(text: str) -> str:
     # Letters spelled out with separators ("i-g-n-o-r-e") are joined back into words.
     text = re.sub(r"\b(?:[a-z][-._ ]){3,}[a-z]\b", lambda m: re.sub(r"[-._ ]", "", m.group()), text)
     text = _CONSONANTS_ONLY.sub(_revowelled, text)
+    if _text_speak(text):
+        text = _SHORT_CONSONANTS.sub(lambda m: _SHORT_SKELETONS.get(m.group(), m.group()), text)
     if " 2 " in text or "u " in text:
         text = _TXT_YOU.sub("you", _TXT_TO.sub("to", text))
     text = re.sub(r"\b[a-z]{4,}\b", _unscramble, text)
@@ -1184,6 +1208,26 @@ def _skeletons(text: str) -> list[str]:
 
 
 _CHAT_WORD = re.compile(r"[a-z0-9']*[a-z][a-z0-9']*")
+_PRIVILEGED = frozenset({"admin", "root", "sudo", "superuser"})
+# "Agent" transliterated (ഏജന്റ് -> ejnr, エージェント -> ejiento, Aģentam -> agentam): its skeleton, with
+# a case ending at most.
+_AGENT_SKELETON = re.compile(r"^[gj][nm][tr][a-z]{0,2}$")
+# A file, path or key an agent would act on, in Latin letters ("tests/expected/", "verdict.json").
+_FILE_TOKEN = re.compile(
+    r"[\w-]+(?:/[\w.-]*|\.(?:json|ya?ml|toml|txt|py|csv|md|sh|env|cfg|ini|lock))(?![\w/])"
+)
+
+
+def _agent_named_in_unread_data(text: str) -> bool:
+    """Data in letters the lexicon cannot read that names the agent and a file it would act on: a note to
+    the agent in a language no feature reads (a forged verdict in Malayalam, a test log's note in Latvian)."""
+    letters = [c for c in text.lower() if c.isalpha()]
+    return (
+        bool(letters)
+        and not all(_LEXICON_LETTERS.match(c) for c in letters)
+        and _FILE_TOKEN.search(text) is not None
+        and any(_AGENT_SKELETON.match(skeleton) for skeleton in _skeletons(text))
+    )
 
 
 def _unread_with_borrowed_words(text: str) -> bool:
@@ -1202,8 +1246,9 @@ def _unread_with_borrowed_words(text: str) -> bool:
             and (
                 any(_LATIN_BORROWED.search(skeleton) for skeleton in _skeletons(text))
                 # Latin letters: only the English spelling ("serverga", "el server"), as "servir" is a
-                # Romance verb with the same skeleton.
-                or any(word.startswith("server") for word in words)
+                # Romance verb with the same skeleton; and the privileged accounts' English names, often
+                # glossed in brackets ("msimamizi (admin)").
+                or any(word.startswith("server") or word in _PRIVILEGED for word in words)
             )
         )
     if _BORROWED_WORDS.search(unicodedata.normalize("NFKC", text).lower()):
@@ -1394,6 +1439,17 @@ def _without_build_steps(normal: str) -> str:
     return _BUILD_STEP.sub("", normal) if _BUILD_FILE.search(normal) else normal
 
 
+def _studied_blob(normal: str, findings: list[Finding], visible: float) -> bool:
+    """The only attack is a hidden layer (a base64 blob...) of a goal whose own words are clean and ask to
+    study it (decode and explain, summarise, classify)."""
+    return (
+        bool(findings)
+        and all(f.rule == "L5-INJ-012" for f in findings)
+        and visible < ESCALATE_SCORE
+        and _COUNTING.search(normal) is not None
+    )
+
+
 def check_input(text: str, *, source: str) -> InputVerdict:
     """Check `text` from `source` (goal, constraints, guidance, reference_data, sandbox_output...)."""
     strict = source in DATA_SOURCES
@@ -1432,7 +1488,7 @@ def check_input(text: str, *, source: str) -> InputVerdict:
         scores["override"] = max(scores.get("override", 0.0), ESCALATE_SCORE)
     if strict and _ATTRIBUTED.search(normal):
         scores["roleplay"] = max(scores.get("roleplay", 0.0), ESCALATE_SCORE)
-    if strict and directive_to_reader(normal):
+    if strict and (directive_to_reader(normal) or _agent_named_in_unread_data(text)):
         # Data that tells an automated reader what to do is an injection whatever it asks: unsure on its
         # own (escalated), a block with anything it asks for.
         scores["override"] = max(scores.get("override", 0.0), ESCALATE_SCORE)
@@ -1447,6 +1503,9 @@ def check_input(text: str, *, source: str) -> InputVerdict:
     ):
         if not strict and pattern.search(normal):
             scores[category] = scores.get(category, 0.0) + ESCALATE_SCORE
+    if typosquatted_package(unicodedata.normalize("NFKC", text).lower()):
+        scores["system"] = max(scores.get("system", 0.0), ESCALATE_SCORE)
+    visible = sum(scores.values())
     for layer in hidden_layers(text):
         hidden = _score(normalise(layer.text), decoded=True)
         if sum(hidden.values()) >= ESCALATE_SCORE and sum(hidden.values()) > sum(scores.values()):
@@ -1478,6 +1537,10 @@ def check_input(text: str, *, source: str) -> InputVerdict:
         if total >= ESCALATE_SCORE
         else Verdict.ALLOW
     )
+    if verdict is Verdict.BLOCK and not strict and _studied_blob(normal, findings, visible):
+        # The attack is only inside an encoded blob that the goal asks to decode and explain: a quote too.
+        findings = [f.model_copy(update={"verdict": Verdict.ESCALATE}) for f in findings]
+        verdict = Verdict.ESCALATE
     if verdict is Verdict.BLOCK and not strict and not findings and _quoted_only(text, normal):
         verdict = Verdict.ESCALATE
         findings.append(
