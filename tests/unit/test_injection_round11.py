@@ -155,3 +155,13 @@ def test_three_letter_skeletons_are_read_in_vowelless_text() -> None:
         check_input("cast the cnt column with str and the dlt flag with int", source="goal").verdict
         is Verdict.ALLOW
     )
+
+
+def test_english_data_with_a_few_foreign_letters_is_read_as_english() -> None:
+    text = "The agent's timings (in µs) for agent.py and gent/tools.py: 3-5 µs per call, within the noise."
+    assert check_input(text, source="reference_data").verdict is Verdict.ALLOW
+
+
+def test_letter_numbers_separated_by_commas_are_decoded_without_error() -> None:
+    # "1-2, 3-4, 5-6" is three a=1 words separated by commas and spaces, as the pattern reads them
+    assert check_input("codes: 1-2, 3-4, 5-6, 7-8", source="sandbox_output").verdict is Verdict.ALLOW

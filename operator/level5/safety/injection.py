@@ -1208,26 +1208,36 @@ def _skeletons(text: str) -> list[str]:
 
 
 _CHAT_WORD = re.compile(r"[a-z0-9']*[a-z][a-z0-9']*")
-_PRIVILEGED = frozenset({"admin", "root", "sudo", "superuser"})
+# The privileged accounts' English names as a gloss of the text's own word ("msimamizi (admin)"): a table's
+# "admin" cell is a value.
+_GLOSSED_PRIVILEGE = re.compile(r"\((?:admin|administrator|root|sudo|superuser)\)")
 # "Agent" transliterated (ഏജന്റ് -> ejnr, エージェント -> ejiento, Aģentam -> agentam): its skeleton, with
-# a case ending at most.
-_AGENT_SKELETON = re.compile(r"^[gj][nm][tr][a-z]{0,2}$")
+# a case ending at most ("gnr", as in "genre", is not one).
+_AGENT_SKELETON = re.compile(r"^(?:[gj][nm]t|jnr)[a-z]{0,2}$")
 # A file, path or key an agent would act on, in Latin letters ("tests/expected/", "verdict.json").
 _FILE_TOKEN = re.compile(
-    r"[\w-]+(?:/[\w.-]*|\.(?:json|ya?ml|toml|txt|py|csv|md|sh|env|cfg|ini|lock))(?![\w/])"
+    r"[\w-]{2,}/[\w.-]{2,}|[\w-]+\.(?:json|ya?ml|toml|txt|py|csv|md|sh|env|cfg|ini|lock)(?![\w/])"
 )
+
+
+_FOREIGN_SHARE = 0.3
 
 
 def _agent_named_in_unread_data(text: str) -> bool:
     """Data in letters the lexicon cannot read that names the agent and a file it would act on: a note to
     the agent in a language no feature reads (a forged verdict in Malayalam, a test log's note in Latvian)."""
+    if _FILE_TOKEN.search(text) is None:
+        return False
     letters = [c for c in text.lower() if c.isalpha()]
-    return (
-        bool(letters)
-        and not all(_LEXICON_LETTERS.match(c) for c in letters)
-        and _FILE_TOKEN.search(text) is not None
-        and any(_AGENT_SKELETON.match(skeleton) for skeleton in _skeletons(text))
-    )
+    foreign = sum(1 for c in letters if not _LEXICON_LETTERS.match(c))
+    if not foreign:
+        return False
+    if foreign < _FOREIGN_SHARE * len(letters):
+        # Mostly letters the lexicon knows, with a few it does not ("µs", "ģ"): unread only if not English.
+        words = _CHAT_WORD.findall(anyascii(text).lower())
+        if sum(word in ENGLISH_FUNCTION_WORDS for word in words) >= ENGLISH_SHARE * len(words):
+            return False
+    return any(_AGENT_SKELETON.match(skeleton) for skeleton in _skeletons(text))
 
 
 def _unread_with_borrowed_words(text: str) -> bool:
@@ -1246,9 +1256,9 @@ def _unread_with_borrowed_words(text: str) -> bool:
             and (
                 any(_LATIN_BORROWED.search(skeleton) for skeleton in _skeletons(text))
                 # Latin letters: only the English spelling ("serverga", "el server"), as "servir" is a
-                # Romance verb with the same skeleton; and the privileged accounts' English names, often
-                # glossed in brackets ("msimamizi (admin)").
-                or any(word.startswith("server") or word in _PRIVILEGED for word in words)
+                # Romance verb with the same skeleton.
+                or any(word.startswith("server") for word in words)
+                or _GLOSSED_PRIVILEGE.search(text.lower()) is not None
             )
         )
     if _BORROWED_WORDS.search(unicodedata.normalize("NFKC", text).lower()):
