@@ -118,17 +118,7 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
         r"|\bhide (?:the |all |any )?(?:test )?(?:failures|failing tests|failed tests)\b"
         r"|\bdeclare (?:success|victory)\b"
         r"|\bso (?:that )?(?:they|it|the tests?|every test|all tests|the checks?) (?:always|just) pass(?:es)?\b"
-        r"|\breport (?:green|all green|success|a pass) (?:to|regardless|anyway|either way)\b"
-        # the agent grading itself: tests marked passed, a passing verdict written, a clean audit stated,
-        # failing tests deleted or the rest of the run skipped
-        r"|\b(?:mark|marks|marking) (?:every|all|each|the|any) (?:\w+ )?(?:tests?|checks?|builds?|runs?|jobs?) (?:as )?(?:passed|passing"
-        r"|green|successful)\b"
-        r"|\b(?:write|writing|set|setting|record|put|overwrite|overwriting)\b[^\n]{0,30}?[\"']?(?:verdict|status"
-        r"|result|passed)[\"']?[ \t]*[:=][ \t]*[\"']?(?:pass|passed|true|green|success)\b"
-        r"|\b(?:report|state|say|claim|write|writing)\b (?:\w+ ){0,3}?that (?:all|every|each|the) (?:\w+ ){0,2}?"
-        r"(?:tests?|checks?|audits?) (?:\w+ ){0,2}?(?:passed|succeeded|found no (?:issues|problems|errors))\b"
-        r"|\b(?:delete|deleting|remove|removing|comment out|disable) (?:\w+ )?(?:failing|failed|broken) tests\b"
-        r"|\bskip (?:running|executing) (?:the )?(?:remaining|other|rest of the) tests\b",
+        r"|\breport (?:green|all green|success|a pass) (?:to|regardless|anyway|either way)\b",
         (
             "overwrit",
             "fake",
@@ -146,13 +136,32 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
             "report all",
             "report success",
             "report a pass",
-            "mark",
-            "verdict",
-            "status",
-            "result",
-            "passed",
-            "that",
-            "tests",
+        ),
+    ),
+    # The agent grading itself: tests marked passed, a passing verdict written, a clean audit stated,
+    # failing tests deleted or the rest of the run skipped.
+    (
+        "safety",
+        1.5,
+        r"\b(?:mark|marks|marking) (?:every|all|each|the|any) (?:\w+ )?(?:tests?|checks?|builds?|runs?|jobs?)"
+        r" (?:as )?(?:passed|passing|green|successful)\b"
+        r"|\b(?:write|writing|set|setting|record|put|overwrite|overwriting)\b[^\n]{0,30}?[\"']?(?:verdict|status"
+        r"|result|passed)[\"']?[ \t]*[:=][ \t]*[\"']?(?:pass|passed|true|green|success)\b"
+        r"|\b(?:report|state|say|claim|write|writing)\b (?:\w+ ){0,3}?that (?:all|every|each|the) (?:\w+ ){0,2}?"
+        r"(?:tests?|checks?|audits?) (?:\w+ ){0,2}?(?:passed|succeeded|found no (?:issues|problems|errors))\b"
+        r"|\b(?:delete|deleting|remove|removing|comment out|disable) (?:\w+ )?(?:failing|failed|broken) tests\b"
+        r"|\bskip (?:running|executing) (?:the )?(?:remaining|other|rest of the) tests\b",
+        (
+            "pass",
+            "true",
+            "green",
+            "success",
+            "found no",
+            "failing",
+            "failed",
+            "broken",
+            "remaining",
+            "rest of",
         ),
     ),
     # The cluster's privileges taken: a cluster-admin binding, an RBAC manifest applied from the network,

@@ -56,6 +56,17 @@ the user as a concept in other languages (``concepts.CONCEALED``), other scripts
 sentence, a host shown "e.g." is an example, a word joined into a name ("override_price") is a name,
 instructions of the writer's own document and documents people send are records, a dismissal narrated in
 the past tense is a story, and a table's first column holds keys, not heads addressing the model.
+Since round 11 (``tuning11``) also: in data, orders given to whatever automated reader processes it
+(``readers``: "agent should fetch ...", "Notes for automated readers"), and a note naming the agent and a
+file in letters the lexicon cannot read; anywhere, the agent grading itself (tests marked passed, a passing
+verdict written, failing tests deleted), the audit trail dropped, the login files of package indexes and
+CLIs, the value of a secret variable, ways from a container to its host, data put in a public bucket,
+fragments to be put together and carried out, the user's consent reported in output, the "real"
+instructions said to be elsewhere, sandbox rules declared advisory, a package one slip from a popular one
+(``typosquats``), and three-letter skeletons in text written without vowels. On the benign side, an
+override that is its sentence's subject, chat-template tokens listed, sudo as a column or a subject and a
+build file's steps are content; a goal that translates an attack, makes it a test fixture or decodes a
+blob to explain it escalates.
 
 Blocked only when sure (score at least ``BLOCK_SCORE``); unsure is escalated to a person. A goal whose
 only attack is inside quotes and that asks for counting or classifying is escalated, never blocked.
@@ -1064,6 +1075,7 @@ _MIN_TEXT_SPEAK = 5
 
 def _text_speak(text: str) -> bool:
     vowelless = len(_VOWELLESS_WORD.findall(text))
+    # the words are counted only when there are vowelless words enough: most texts stop at the first count
     return vowelless >= _MIN_TEXT_SPEAK and vowelless >= _TEXT_SPEAK_SHARE * len(_ANY_WORD.findall(text))
 
 

@@ -58,6 +58,10 @@ DIRECTIVE_TO_READER = re.compile(
 )
 
 
+# Every match names one of them: a text without any is not searched.
+_READER_WORDS = ("agent", "assistant", "model", "llm", "summari", "reader", "bot", "ai ", "ai systems")
+
+
 def directive_to_reader(normal: str) -> bool:
     """Whether the (normalised) data tells an automated reader what to do."""
-    return DIRECTIVE_TO_READER.search(normal) is not None
+    return any(map(normal.__contains__, _READER_WORDS)) and DIRECTIVE_TO_READER.search(normal) is not None

@@ -71,7 +71,7 @@ def _one_slip(name: str, known: str) -> bool:
 def typosquatted_package(text: str) -> bool:
     """Whether the text (NFKC, lower case: not ``injection.normalise``, whose typoglycemia reader would
     restore the squatted name) installs or pins a package named one slip from a popular one."""
-    if not any(map(text.__contains__, ("=", "@", "install", " add ", " i "))):
+    if not any(map(text.__contains__, ("==", "~=", ">=", "@", "install", " add ", " i "))):
         return False
     for match in _PINNED.finditer(text):
         names = match.group(1).split() if match.group(1) else match.group(2).split()
