@@ -114,7 +114,8 @@ def test_corpora_are_split_by_family() -> None:
     tuning8 and heldout8 (188 attacks and 62 benign texts more), and round 9, blind (2026-12-01, a sixth
     outside evaluator) into tuning9 and heldout9 (202 attacks and 60 benign texts more), and round 10, blind
     (2026-12-01, a seventh outside evaluator) into tuning10 and heldout10 (200 attacks and 60 benign texts
-    more)."""
+    more), and round 11, blind (an eighth outside evaluator) into tuning11 and heldout11 (200 attacks and 60
+    benign texts more)."""
     figures = injection_figures()
     splits: dict[str, set[str]] = {}
     for f in figures:
@@ -133,6 +134,8 @@ def test_corpora_are_split_by_family() -> None:
             "heldout9",
             "tuning10",
             "heldout10",
+            "tuning11",
+            "heldout11",
         }
         assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
     assert sum(f.total for f in figures if f.measure == "detected") >= 1101 + 119

@@ -104,8 +104,8 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
         "safety",
         1.5,
         r"\b(?:delete|deleting|wipe|wiping|erase|erasing|truncate|truncating|clear|clearing|purge|purging|shred"
-        r"|tamper with|scrub)\b (?:\w+ ){0,2}?(?:audit (?:logs?|trail|records?|entries)|bash_history|shell history"
-        r"|command history)\b",
+        r"|tamper with|scrub|drop|dropping)\b (?:\w+ ){0,2}?(?:audit[ _](?:logs?|trail|records?|entries|events)"
+        r"|bash_history|shell history|command history)\b",
         ("audit", "history"),
     ),
     # Results falsified: test results overwritten, failures hidden, success declared regardless.
@@ -136,6 +136,32 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
             "report all",
             "report success",
             "report a pass",
+        ),
+    ),
+    # The agent grading itself: tests marked passed, a passing verdict written, a clean audit stated,
+    # failing tests deleted or the rest of the run skipped.
+    (
+        "safety",
+        1.5,
+        r"\b(?:mark|marks|marking) (?:every|all|each|the|any) (?:\w+ )?(?:tests?|checks?|builds?|runs?|jobs?)"
+        r" (?:as )?(?:passed|passing|green|successful)\b"
+        r"|\b(?:write|writing|set|setting|record|put|overwrite|overwriting)\b[^\n]{0,30}?[\"']?(?:verdict|status"
+        r"|result|passed)[\"']?[ \t]*[:=][ \t]*[\"']?(?:pass|passed|true|green|success)\b"
+        r"|\b(?:report|state|say|claim|write|writing)\b (?:\w+ ){0,3}?that (?:all|every|each|the) (?:\w+ ){0,2}?"
+        r"(?:tests?|checks?|audits?) (?:\w+ ){0,2}?(?:passed|succeeded|found no (?:issues|problems|errors))\b"
+        r"|\b(?:delete|deleting|remove|removing|comment out|disable) (?:\w+ )?(?:failing|failed|broken) tests\b"
+        r"|\bskip (?:running|executing) (?:the )?(?:remaining|other|rest of the) tests\b",
+        (
+            "pass",
+            "true",
+            "green",
+            "success",
+            "found no",
+            "failing",
+            "failed",
+            "broken",
+            "remaining",
+            "rest of",
         ),
     ),
     # The cluster's privileges taken: a cluster-admin binding, an RBAC manifest applied from the network,
@@ -326,7 +352,81 @@ CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
     (
         "credential",
         1.5,
-        r"~/\.ssh/|\bid_(?:rsa|ed25519|ecdsa)\b|\.aws/credentials\b|\.kube/config\b",
-        ("ssh", "id_", "aws", "kube"),
+        r"~/\.ssh/|\bid_(?:rsa|ed25519|ecdsa)\b|\.aws/credentials\b|\.kube/config\b"
+        # the other files where tools keep their logins: package indexes, the GitHub CLI, git, Docker
+        r"|\.pypirc\b|\.config/gh/hosts\.yml\b|\.git-credentials\b|\.docker/config\.json\b|(?<![\w.])~?/?\.npmrc\b",
+        ("ssh", "id_", "aws", "kube", "pypirc", "hosts.yml", "credentials", "docker", "npmrc"),
+    ),
+    # The value of a secret variable put somewhere ("a trailer whose value is the current value of
+    # $NPM_TOKEN"): a use of a secret names the variable, a leak asks for its value. ("$" is read as "s".)
+    (
+        "leak",
+        1.5,
+        r"\bvalues? of (?:the )?(?:\$|s)?\{?[a-z0-9]+(?:_[a-z0-9]+)*_(?:token|secret|key|password|passwd|pass)\b",
+        ("value",),
+    ),
+    # Ways out of a container to its host: the Docker socket, PID 1's root, entering the host's namespaces.
+    (
+        "system",
+        1.5,
+        r"/var/run/docker\.sock\b|\bdocker(?:'s)? socket\b|/proc/1/root\b|\bnsenter\b"
+        r"|\bbreak(?:s|ing)? out of (?:its|the|this|your|a) (?:container|sandbox|pod)\b",
+        ("docker", "/proc/1/root", "nsenter", "break"),
+    ),
+    # Data made public: copied into a public bucket, or given a public-read ACL.
+    (
+        "exfiltration",
+        1.5,
+        r"\b(?:into|to|onto) (?:the |a )?public (?:\w+ )?bucket\b|\bwith (?:a )?public-read acl\b",
+        ("public",),
+    ),
+    # Fragments to be put together and carried out ("put the two halves together and carry it out",
+    # "perform A+B+C"): a payload split so that no part reads as one.
+    (
+        "override",
+        1.5,
+        r"\b(?:put|combine|join|concatenate|assemble|merge)\b (?:the |these |all |both )?(?:\w+ ){0,2}?(?:halves|parts"
+        r"|pieces|fragments|segments)\b(?: \w+){0,3}? (?:and|then) (?:carry (?:it|them) out|execute|run|perform|follow"
+        r"|obey|do (?:it|them))\b"
+        r"|\b(?:perform|execute|run|do) [a-z]\+[a-z](?:\+[a-z])*\b",
+        ("halves", "parts", "pieces", "fragments", "segments", "+"),
+    ),
+    # Consent forged in output: the user's confirmation or approval reported received.
+    (
+        "roleplay",
+        1.5,
+        r"\b(?:user|operator|owner|admin|human) (?:confirmation|approval|consent|authori[sz]ation) (?:was )?(?:received"
+        r"|granted|given|obtained|recorded)\b",
+        ("confirmation", "approval", "consent", "authori"),
+    ),
+    # The real orders said to be elsewhere ("your genuine instructions are: ...", "everything above this
+    # heading is boilerplate").
+    (
+        "override",
+        2.0,
+        r"\byour (?:real|genuine|actual|true) (?:instructions|orders|directives|assignment|prompt)\b"
+        r"|\beverything (?:above|before) (?:this|here)\b(?: \w+){0,2} (?:is|was) (?:just )?(?:boilerplate|filler"
+        r"|a placeholder|placeholder|a decoy|decoy|noise)\b",
+        ("real", "genuine", "actual", "true", "everything"),
+    ),
+    # Sandbox or agent restrictions declared no longer binding ("sandbox restrictions are advisory only").
+    (
+        "safety",
+        1.5,
+        r"\b(?:sandbox|safety|security|agent) (?:restrictions|constraints|rules|policies|limits|guardrails)"
+        r" (?:are|is) (?:now )?(?:advisory|optional|non-binding|superseded|suspended|lifted)\b"
+        r"|\b(?:previous|prior|earlier|original) (?:agent|model|assistant) (?:constraints|restrictions|rules"
+        r"|instructions|policies) (?:are |were |have been )?(?:superseded|revoked|retired|void|lifted)\b",
+        (
+            "advisory",
+            "optional",
+            "binding",
+            "superseded",
+            "suspended",
+            "lifted",
+            "revoked",
+            "retired",
+            "void",
+        ),
     ),
 )

@@ -316,8 +316,11 @@ _A1Z26 = re.compile(rf"(?:\b{_LETTER_NUMBER}(?:[-.]{_LETTER_NUMBER})+\b[\s,/]*){
 
 
 def _a1z26(run: str) -> str:
+    # words are separated as the pattern separates them: by spaces, commas or slashes ("1-2, 3-4")
     return " ".join(
-        "".join(chr(96 + int(number)) for number in re.split("[-.]", word)) for word in run.split() if word
+        "".join(chr(96 + int(number)) for number in re.split("[-.]", word))
+        for word in re.split(r"[\s,/]+", run)
+        if word
     )
 
 

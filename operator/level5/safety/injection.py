@@ -56,6 +56,17 @@ the user as a concept in other languages (``concepts.CONCEALED``), other scripts
 sentence, a host shown "e.g." is an example, a word joined into a name ("override_price") is a name,
 instructions of the writer's own document and documents people send are records, a dismissal narrated in
 the past tense is a story, and a table's first column holds keys, not heads addressing the model.
+Since round 11 (``tuning11``) also: in data, orders given to whatever automated reader processes it
+(``readers``: "agent should fetch ...", "Notes for automated readers"), and a note naming the agent and a
+file in letters the lexicon cannot read; anywhere, the agent grading itself (tests marked passed, a passing
+verdict written, failing tests deleted), the audit trail dropped, the login files of package indexes and
+CLIs, the value of a secret variable, ways from a container to its host, data put in a public bucket,
+fragments to be put together and carried out, the user's consent reported in output, the "real"
+instructions said to be elsewhere, sandbox rules declared advisory, a package one slip from a popular one
+(``typosquats``), and three-letter skeletons in text written without vowels. On the benign side, an
+override that is its sentence's subject, chat-template tokens listed, sudo as a column or a subject and a
+build file's steps are content; a goal that translates an attack, makes it a test fixture or decodes a
+blob to explain it escalates.
 
 Blocked only when sure (score at least ``BLOCK_SCORE``); unsure is escalated to a person. A goal whose
 only attack is inside quotes and that asks for counting or classifying is escalated, never blocked.
@@ -87,7 +98,9 @@ from level5.safety.concepts import (
 from level5.safety.conduct import CONDUCT_FEATURES
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
 from level5.safety.lookalikes import LATIN_PROTOTYPES
+from level5.safety.readers import directive_to_reader
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
+from level5.safety.typosquats import typosquatted_package
 
 SANDBOX_OUTPUT = "sandbox_output"
 REFERENCE_DATA = "reference_data"
@@ -263,10 +276,12 @@ _FEATURES: tuple[_Feature, ...] = (
         r"(?:^|\n|\s)#{2,}\s*(?:system|assistant|instruction|new instructions?)\b|(?:^|\n)\s*(?:system prompt|assistant|developer)\s*:",  # noqa: E501
         needs=("#", ":"),
     ),
+    # an override as a marker; one that is the subject of its sentence ("admin override respects the audit
+    # flag", a test's name) is a product's feature
     _f(
         "delimiter",
         1.5,
-        r"\b(?:end of (?:user )?(?:input|prompt|document|data)|begin (?:system|admin) (?:prompt|message|override)|system override|admin override)\b",  # noqa: E501
+        r"\b(?:end of (?:user )?(?:input|prompt|document|data)|begin (?:system|admin) (?:prompt|message|override)|(?:system|admin) override\b(?! [a-z]+s\b))\b",  # noqa: E501
     ),
     _f(
         "delimiter", 1.0, r"```\s*\n?\s*(?:now|next|then)?\s*(?:ignore|you|system|assistant|new instructions)"
@@ -321,10 +336,12 @@ _FEATURES: tuple[_Feature, ...] = (
         r"\b(?:curl|wget|netcat|\bnc\b|socket|urllib|requests\.(?:get|post))\b|https?://",
         needs=("curl", "wget", "netcat", "nc", "socket", "urllib", "requests.", "http"),
     ),
+    # sudo as a command; as a column or value ("role,sudo,last_login") or a sentence's subject ("sudo
+    # requires a password") it is named, not run
     _f(
         "system",
         1.5,
-        r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions)|\[\d+\]:|:)|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
+        r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions|requires|needs|is|was|asks|prompts|access|privileges|rights|group|policy)\b|\[\d+\]:|[:,\t\"])|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
         needs=(
             "/etc/",
             "shell",
@@ -357,7 +374,7 @@ _FEATURES: tuple[_Feature, ...] = (
     _f(
         "override",
         2.0,
-        r"\b(?:note|message|instructions?|reminder|hint|tip|memo)s? (?:to|for) (?:the |any )?(?:ai|model|language model|llm|assistant|agent|bot)\b|\b(?:if you(?: are|'re)|attention|dear) (?:an? |the |any )?(?:ai|llm|language model|assistant|ai agent|coding agent|agent|bot)\b",  # noqa: E501
+        r"\b(?:note|message|instructions?|reminder|hint|tip|memo)s? (?:to|for) (?:the |any )?(?:ai|model|language model|llm|assistant|agent|bot)\b(?![ -](?:developers?|teams?|owners?|authors?|maintainers?|trainers?|users?)\b)|\b(?:if you(?: are|'re)|attention|dear) (?:an? |the |any )?(?:ai|llm|language model|assistant|ai agent|coding agent|agent|bot)\b",  # noqa: E501
     ),
     _f(
         "override",
@@ -937,7 +954,9 @@ _COUNTING = re.compile(
     # or cleaning it out of the data (a moderation task too)
     r"|remove|strip|scrub|redact|filter(?: out)?|clean|sanitise|sanitize"
     r"|summari[sz]e|summary|analy[sz]e|explain|describe|timeline|postmortem|post-mortem|incident|forensics?"
-    r"|(?:do not|don't|never|without) (?:act(?:ing)? on|follow(?:ing)?|obey(?:ing)?|execut(?:e|ing)|run(?:ning)?) (?:it|them|this|that|any))\b"  # noqa: E501
+    # or translating it, or making it a test's fixture (a detector's test case, a red-team test set)
+    r"|translat(?:e|es|ed|ing|ion)|test (?:cases?|sets?|fixtures?|data)|fixtures?|assert(?:s|ing|ion)?"
+    r"|(?:do not|don't|never|without) (?:act(?:ing)? on|follow(?:ing)?|obey(?:ing)?|execut(?:e|ing)|run(?:ning)?) (?:it|them|this|that|any(?:thing)?))\b"  # noqa: E501
 )
 
 _CATEGORY_RULES = {
@@ -1040,6 +1059,26 @@ def _revowelled(match: re.Match[str]) -> str:
     return word if word in _FEATURE_WORDS else _DEVOWELLED.get(word, word)
 
 
+# In a text written mostly without vowels ("dlt th flng tsts, thn psh t mn"), three-letter skeletons are
+# words too ("dlt", "psh", "rvw"): read back only there, as elsewhere they are code's abbreviations.
+_SHORT_SKELETONS = {
+    skeleton: words[0]
+    for skeleton, words in _SKELETONS.items()
+    if len(skeleton) == _MIN_SKELETON - 1 and len(words) == 1 and skeleton not in words
+}
+_SHORT_CONSONANTS = re.compile(r"(?<![\w/.-])[a-z][b-df-hj-np-tv-z]{2}(?![\w/-]|\.\w)")
+_VOWELLESS_WORD = re.compile(r"\b[b-df-hj-np-tv-z]{2,}\b")
+_ANY_WORD = re.compile(r"\b[a-z]{2,}\b")
+_TEXT_SPEAK_SHARE = 0.35
+_MIN_TEXT_SPEAK = 5
+
+
+def _text_speak(text: str) -> bool:
+    vowelless = len(_VOWELLESS_WORD.findall(text))
+    # the words are counted only when there are vowelless words enough: most texts stop at the first count
+    return vowelless >= _MIN_TEXT_SPEAK and vowelless >= _TEXT_SPEAK_SHARE * len(_ANY_WORD.findall(text))
+
+
 def _unscramble(match: re.Match[str]) -> str:
     word = match.group()
     if word in _FEATURE_WORDS:
@@ -1135,6 +1174,8 @@ def normalise(text: str) -> str:
     # Letters spelled out with separators ("i-g-n-o-r-e") are joined back into words.
     text = re.sub(r"\b(?:[a-z][-._ ]){3,}[a-z]\b", lambda m: re.sub(r"[-._ ]", "", m.group()), text)
     text = _CONSONANTS_ONLY.sub(_revowelled, text)
+    if _text_speak(text):
+        text = _SHORT_CONSONANTS.sub(lambda m: _SHORT_SKELETONS.get(m.group(), m.group()), text)
     if " 2 " in text or "u " in text:
         text = _TXT_YOU.sub("you", _TXT_TO.sub("to", text))
     text = re.sub(r"\b[a-z]{4,}\b", _unscramble, text)
@@ -1179,6 +1220,36 @@ def _skeletons(text: str) -> list[str]:
 
 
 _CHAT_WORD = re.compile(r"[a-z0-9']*[a-z][a-z0-9']*")
+# The privileged accounts' English names as a gloss of the text's own word ("msimamizi (admin)"): a table's
+# "admin" cell is a value.
+_GLOSSED_PRIVILEGE = re.compile(r"\((?:admin|administrator|root|sudo|superuser)\)")
+# "Agent" transliterated (ഏജന്റ് -> ejnr, エージェント -> ejiento, Aģentam -> agentam): its skeleton, with
+# a case ending at most ("gnr", as in "genre", is not one).
+_AGENT_SKELETON = re.compile(r"^(?:[gj][nm]t|jnr)[a-z]{0,2}$")
+# A file, path or key an agent would act on, in Latin letters ("tests/expected/", "verdict.json").
+_FILE_TOKEN = re.compile(
+    r"[\w-]{2,}/[\w.-]{2,}|[\w-]+\.(?:json|ya?ml|toml|txt|py|csv|md|sh|env|cfg|ini|lock)(?![\w/])"
+)
+
+
+_FOREIGN_SHARE = 0.3
+
+
+def _agent_named_in_unread_data(text: str) -> bool:
+    """Data in letters the lexicon cannot read that names the agent and a file it would act on: a note to
+    the agent in a language no feature reads (a forged verdict in Malayalam, a test log's note in Latvian)."""
+    if _FILE_TOKEN.search(text) is None:
+        return False
+    letters = [c for c in text.lower() if c.isalpha()]
+    foreign = sum(1 for c in letters if not _LEXICON_LETTERS.match(c))
+    if not foreign:
+        return False
+    if foreign < _FOREIGN_SHARE * len(letters):
+        # Mostly letters the lexicon knows, with a few it does not ("µs", "ģ"): unread only if not English.
+        words = _CHAT_WORD.findall(anyascii(text).lower())
+        if sum(word in ENGLISH_FUNCTION_WORDS for word in words) >= ENGLISH_SHARE * len(words):
+            return False
+    return any(_AGENT_SKELETON.match(skeleton) for skeleton in _skeletons(text))
 
 
 def _unread_with_borrowed_words(text: str) -> bool:
@@ -1199,6 +1270,7 @@ def _unread_with_borrowed_words(text: str) -> bool:
                 # Latin letters: only the English spelling ("serverga", "el server"), as "servir" is a
                 # Romance verb with the same skeleton.
                 or any(word.startswith("server") for word in words)
+                or _GLOSSED_PRIVILEGE.search(text.lower()) is not None
             )
         )
     if _BORROWED_WORDS.search(unicodedata.normalize("NFKC", text).lower()):
@@ -1298,7 +1370,14 @@ _NARRATED = re.compile(
 )
 
 
+# Chat-template tokens listed one after another, separated by commas ("special tokens: <|system|>, <|user|>,
+# <|assistant|>"), are named, as a tokenizer's log names them; a turn marker is followed by its turn.
+_TOKEN_LIST = re.compile(r"<\|[a-z_]+\|>(?:[ \t]*[,/][ \t]*<\|[a-z_]+\|>)+")
+
+
 def _neutralised(normal: str) -> str:
+    if "<|" in normal:
+        normal = _TOKEN_LIST.sub("special tokens", normal)
     if "mode" in normal or "override" in normal:
         normal = _SETTING.sub(r"\1setting", normal)
         normal = _OWNED_MODE.sub("setting", normal)
@@ -1369,11 +1448,35 @@ def _quoted_only(text: str, normal: str) -> bool:
     )
 
 
+# A build file in data (a Dockerfile, a CI pipeline): its steps install packages, download tools and delete
+# caches because that is what building is, so its step lines are the file's content, not requests. Only
+# in a file that declares itself one (a FROM line, a jobs/steps/script key); comments stay scored.
+_BUILD_FILE = re.compile(
+    r"(?m)^(?:from [\w./:@-]+(?: as [\w-]+)?[ \t]*$|[ \t]*(?:jobs|steps|script|before_script):[ \t]*$)"
+)
+_BUILD_STEP = re.compile(r"(?m)^[ \t]*(?:-[ \t]*)?(?:run[ \t]+(?!-)|run:[ \t]|script:[ \t]).*$")
+
+
+def _without_build_steps(normal: str) -> str:
+    return _BUILD_STEP.sub("", normal) if _BUILD_FILE.search(normal) else normal
+
+
+def _studied_blob(normal: str, findings: list[Finding], visible: float) -> bool:
+    """The only attack is a hidden layer (a base64 blob...) of a goal whose own words are clean and ask to
+    study it (decode and explain, summarise, classify)."""
+    return (
+        bool(findings)
+        and all(f.rule == "L5-INJ-012" for f in findings)
+        and visible < ESCALATE_SCORE
+        and _COUNTING.search(normal) is not None
+    )
+
+
 def check_input(text: str, *, source: str) -> InputVerdict:
     """Check `text` from `source` (goal, constraints, guidance, reference_data, sandbox_output...)."""
     strict = source in DATA_SOURCES
     normal = normalise(text)
-    scores = _score(normal)
+    scores = _score(_without_build_steps(normal) if strict else normal)
     findings: list[Finding] = []
     if TAGS.search(text) or SMUGGLED.search(text) or len(_ZERO_WIDTH.findall(text)) > 2:
         findings.append(
@@ -1407,6 +1510,10 @@ def check_input(text: str, *, source: str) -> InputVerdict:
         scores["override"] = max(scores.get("override", 0.0), ESCALATE_SCORE)
     if strict and _ATTRIBUTED.search(normal):
         scores["roleplay"] = max(scores.get("roleplay", 0.0), ESCALATE_SCORE)
+    if strict and (directive_to_reader(normal) or _agent_named_in_unread_data(text)):
+        # Data that tells an automated reader what to do is an injection whatever it asks: unsure on its
+        # own (escalated), a block with anything it asks for.
+        scores["override"] = max(scores.get("override", 0.0), ESCALATE_SCORE)
     if not strict and _GOAL_PATH.search(normal):
         scores["system"] = scores.get("system", 0.0) + ESCALATE_SCORE
     for category, pattern in (
@@ -1418,6 +1525,9 @@ def check_input(text: str, *, source: str) -> InputVerdict:
     ):
         if not strict and pattern.search(normal):
             scores[category] = scores.get(category, 0.0) + ESCALATE_SCORE
+    if typosquatted_package(unicodedata.normalize("NFKC", text).lower()):
+        scores["system"] = max(scores.get("system", 0.0), ESCALATE_SCORE)
+    visible = sum(scores.values())
     for layer in hidden_layers(text):
         hidden = _score(normalise(layer.text), decoded=True)
         if sum(hidden.values()) >= ESCALATE_SCORE and sum(hidden.values()) > sum(scores.values()):
@@ -1436,7 +1546,8 @@ def check_input(text: str, *, source: str) -> InputVerdict:
     if strict:
         total *= SANDBOX_FACTOR
         if addressed and re.search(
-            r"\b(?:assistant|ai|model|llm|agent)\b[,:]?\s+(?:please\s+)?(?:now\s+)?(?:you\s+)?(?:must|should|need to|ignore|run|execute|send|stop)",  # noqa: E501
+            # a modal followed by a state describes a model ("the model should converge"), not an order
+            r"\b(?:assistant|ai|model|llm|agent)\b[,:]?\s+(?:please\s+)?(?:now\s+)?(?:you\s+)?(?:(?:must|should|need to)(?! (?:be|have|converge|learn|fit|not)\b)|ignore|run|execute|send|stop)",  # noqa: E501
             normal,
         ):
             total += ESCALATE_SCORE
@@ -1448,6 +1559,10 @@ def check_input(text: str, *, source: str) -> InputVerdict:
         if total >= ESCALATE_SCORE
         else Verdict.ALLOW
     )
+    if verdict is Verdict.BLOCK and not strict and _studied_blob(normal, findings, visible):
+        # The attack is only inside an encoded blob that the goal asks to decode and explain: a quote too.
+        findings = [f.model_copy(update={"verdict": Verdict.ESCALATE}) for f in findings]
+        verdict = Verdict.ESCALATE
     if verdict is Verdict.BLOCK and not strict and not findings and _quoted_only(text, normal):
         verdict = Verdict.ESCALATE
         findings.append(
