@@ -1058,8 +1058,10 @@ def _running_names(text: str, hits: Hits) -> Iterator[Span | None]:
 
 # A passenger in a manifest or a booking record (PNR), as airlines print them: SURNAME/GIVEN NAMES in
 # capitals and the title after ("1.1YILDIRIM/SUKRU MR", "NGUYEN/THI HOA MS"); the name without its title.
+# A surname of at most four words: unbounded, every word of a long run of words (one long line of prose)
+# took all the words after it before failing at the missing "/", quadratic in the run's length.
 _MANIFEST_NAME = re.compile(
-    r"(?<![^\W\d_])[^\W\d_]++(?:[ '\-][^\W\d_]++)*+/[^\W\d_]++(?:[ '\-][^\W\d_]++)*?"
+    r"(?<![^\W\d_])[^\W\d_]++(?:[ '\-][^\W\d_]++){0,3}+/[^\W\d_]++(?:[ '\-][^\W\d_]++)*?"
     r"(?= +(?:MRS?|MS|MSTR|MISS|DR|MX)\b)"
 )
 # A speaker in a chat export: after the time the message was sent ("[08:08] Ann Lee: ...", WhatsApp's
