@@ -24,6 +24,14 @@ def _corpus_texts() -> list[str]:
     ]
 
 
+def test_every_trigger_is_declared_by_a_detector() -> None:
+    """The scan in one process compiles the declared triggers only: an undeclared one would be lost."""
+    declared = {name for detector in DETECTORS for name in detector.triggers}
+    compiled = {t.name for t in redaction._TRIGGERS} | {w.name for w in redaction._WORD_LISTS}
+    assert declared == compiled
+    assert set(redaction._PREFILTER.names) == compiled
+
+
 @pytest.mark.parametrize("count", [1, 2, 3, 4, 7, len(DETECTORS), 64])
 def test_groups_hold_every_detector_once_and_balance_their_cost(count: int) -> None:
     found = groups(count)

@@ -48,6 +48,7 @@ place. The cyclic garbage collector is paused while a text is redacted (``Redact
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import gc
 import hashlib
@@ -1547,7 +1548,6 @@ _TRIGGERS = (
     ),
 )
 _WORD_LISTS = (Words("first_name", _FIRST_NAME_FORMS),)
-_PREFILTER = Prefilter(_TRIGGERS, _WORD_LISTS)
 
 DETECTORS: tuple[Detector, ...] = (
     # The costs: CPU milliseconds per MB, each detector alone with its own triggers' scan, the mean of the
@@ -1586,12 +1586,6 @@ DETECTORS: tuple[Detector, ...] = (
 )
 
 
-def find_spans(text: str) -> list[Span]:
-    """Every detector's spans in `text`, overlapping ones included, in the order of DETECTORS."""
-    hits = _PREFILTER.scan(text)
-    return [span for detector in DETECTORS for span in detector.find(text, hits)]
-
-
 def groups(count: int) -> tuple[tuple[int, ...], ...]:
     """DETECTORS split into at most `count` groups of about equal cost (indexes, in their order): the
     longest first, each to the cheapest group so far. A pure function of `count`, so a worker process and
@@ -1615,6 +1609,16 @@ def find_group_spans(text: str, group: tuple[int, ...]) -> list[list[Span]]:
     `find_spans` would find them: what a worker process does (``workers.py``)."""
     hits = _group_prefilter(group).scan(text)
     return [list(DETECTORS[index].find(text, hits)) for index in group]
+
+
+_EVERY_DETECTOR = tuple(range(len(DETECTORS)))
+# Every detector's triggers: one scan in this process (every trigger is declared by its detector).
+_PREFILTER = _group_prefilter(_EVERY_DETECTOR)
+
+
+def find_spans(text: str) -> list[Span]:
+    """Every detector's spans in `text`, overlapping ones included, in the order of DETECTORS."""
+    return [span for spans in find_group_spans(text, _EVERY_DETECTOR) for span in spans]
 
 
 def _outranks(a: Span, b: Span) -> bool:
@@ -1683,6 +1687,26 @@ def _inside(kept: list[tuple[int, int]], span: Span) -> bool:
     return i >= 0 and span.end <= kept[i][1]
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while finding or redacting a text (``Redactor.redact``, and a
+    detector process's group: ``workers.py``), and left as it was: paused stays paused."""
+    # A megabyte makes about 100,000 small objects (trigger hits, matches, spans) that live until the
+    # redaction ends and hold no reference cycles (reference counting frees them). Each burst of
+    # allocations set off the cyclic collector, which walked them all again: a tenth of the time.
+    # It is paused for the call (and left as it was: paused stays paused). The switch is process-wide:
+    # while a redaction runs in a worker thread (guards.py), the young collections that
+    # core/collector.py leaves automatic wait for the loop too; cycles made meanwhile are collected by
+    # the first one after the call, and the paced full collections (gc.collect) run regardless.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 class Redactor:
     """Redacts one task's texts; placeholders are a pure function of the key, the type and the value."""
 
@@ -1697,20 +1721,8 @@ class Redactor:
 
     def redact(self, text: str) -> Redaction:
         """The text with every detected value replaced, and the number replaced per type."""
-        # A megabyte makes about 100,000 small objects (trigger hits, matches, spans) that live until the
-        # redaction ends and hold no reference cycles (reference counting frees them). Each burst of
-        # allocations set off the cyclic collector, which walked them all again: a tenth of the time.
-        # It is paused for the call (and left as it was: paused stays paused). The switch is process-wide:
-        # while a redaction runs in a worker thread (guards.py), the young collections that
-        # core/collector.py leaves automatic wait for the loop too; cycles made meanwhile are collected by
-        # the first one after the call, and the paced full collections (gc.collect) run regardless.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             return self._redact(text)
-        finally:
-            if collecting:
-                gc.enable()
 
     def _redact(self, text: str) -> Redaction:
         kept = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)] if "[" in text else []
