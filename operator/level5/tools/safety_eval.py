@@ -486,22 +486,13 @@ def bench_rows(workers: int, corpora: Path = DEFAULT_CORPORA) -> list[tuple[str,
         pool.start()
         # Interleaved, three rounds each, the best kept: a figure that another process's burst slowed is
         # not the code's.
-        speeds = {
-            text_of: [
-                max(runs, key=_wall)
-                for runs in zip(
-                    *(
-                        (
-                            redaction_speed(corpora=corpora, text_of=text_of, pool=pool),
-                            redaction_speed(corpora=corpora, text_of=text_of),
-                        )
-                        for _ in range(3)
-                    ),
-                    strict=True,
-                )
-            ]
-            for text_of in (mixed_text, unrepeated_text)
-        }
+        speeds: dict[Callable[[Path, int], str], tuple[Throughput, Throughput]] = {}
+        for text_of in (mixed_text, unrepeated_text):
+            pooled_runs, alone_runs = [], []
+            for _ in range(3):
+                pooled_runs.append(redaction_speed(corpora=corpora, text_of=text_of, pool=pool))
+                alone_runs.append(redaction_speed(corpora=corpora, text_of=text_of))
+            speeds[text_of] = (max(pooled_runs, key=_wall), max(alone_runs, key=_wall))
     finally:
         pool.close()
     redaction, alone = speeds[mixed_text]
