@@ -45,7 +45,8 @@ _POPULAR = frozenset(
         "webpack",
     }
 )
-_MIN_LENGTH = 5
+# Long enough that one slip from them is not another real word (all of the above are).
+_SQUATTED = frozenset(known for known in _POPULAR if len(known) >= 5)
 _PINNED = re.compile(
     r"(?<![\w.-])([a-z][a-z0-9_.-]{3,40})(?:==|~=|>=|@\^?)\d"
     r"|\b(?:pip3?|npm|yarn|pnpm|uv pip) (?:install|add|i)\b(?: -{1,2}[\w-]+)*((?: [a-z][a-z0-9_.-]{3,40})+)"
@@ -76,8 +77,6 @@ def typosquatted_package(text: str) -> bool:
     for match in _PINNED.finditer(text):
         names = match.group(1).split() if match.group(1) else match.group(2).split()
         for name in names:
-            if name not in _POPULAR and any(
-                len(known) >= _MIN_LENGTH and _one_slip(name, known) for known in _POPULAR
-            ):
+            if name not in _POPULAR and any(_one_slip(name, known) for known in _SQUATTED):
                 return True
     return False
