@@ -33,6 +33,7 @@ from conftest import (
     wait_for,
     wait_terminal,
 )
+from forked import FORKED
 from kube import get_json, kubectl, unique_name
 from scripted_model import ScriptedModel
 from task_manifests import code, task
@@ -219,21 +220,6 @@ def create(namespace: str, manifest: dict[str, Any]) -> str:
     return name
 
 
-COUNT_FORKED = """
-import os
-def read(pid, name):
-    try:
-        return open(f"/proc/{pid}/{name}", "rb").read()
-    except OSError:
-        return b""
-pids = [p for p in os.listdir("/proc") if p.isdigit()]
-servers = {p.encode() for p in pids if b"forkserver" in read(p, "cmdline")}
-parents = [read(p, "stat").rsplit(b")", 1)[-1].split()[1:2] for p in pids]
-print(sum(1 for parent in parents if parent and parent[0] in servers))
-"""
-"""Run in the operator's container: how many processes a forkserver there forked."""
-
-
 def test_helm_install_tasks_prometheus_helm_test_and_uninstall(
     release: Release, namespace: str, tmp_path: Path
 ) -> None:
@@ -267,7 +253,7 @@ def test_helm_install_tasks_prometheus_helm_test_and_uninstall(
     # (its socket in the /tmp emptyDir), started in the background once the operator is up.
     workers = CHART_VALUES["redaction"]["workers"]
     wait_for(
-        lambda: kubectl(*exec_, "python", "-c", COUNT_FORKED).strip() == str(workers),
+        lambda: len(kubectl(*exec_, "python", "-c", FORKED).split()) == workers,
         60,
         f"{workers} redaction detector processes in the operator's container",
     )

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from conftest import OperatorProcess, task_pods, wait_for, wait_terminal
+from forked import forked_by
 from kube import apply, get_json, kubectl
 from level5.safety.redaction import Redactor, task_key
 from level5.safety.workers import PARALLEL_MIN_CHARS
@@ -147,25 +148,6 @@ def test_injected_instruction_in_output_never_reaches_the_model(
     assert "L5-INJ-001" in execution[0]["data"]["output_withheld_rules"]
 
 
-def detector_processes(operator: OperatorProcess) -> list[int]:
-    """The pids of the operator's redaction workers: forked by its forkserver, a child of the operator."""
-    assert operator.proc is not None
-
-    def read(pid: str, name: str) -> bytes:
-        try:
-            return Path(f"/proc/{pid}/{name}").read_bytes()
-        except OSError:  # it ended meanwhile
-            return b""
-
-    def parent(pid: str) -> int:
-        stat = read(pid, "stat")
-        return int(stat.rsplit(b")", 1)[1].split()[1]) if stat else -1
-
-    pids = [p for p in os.listdir("/proc") if p.isdigit()]
-    servers = {int(p) for p in pids if parent(p) == operator.proc.pid and b"forkserver" in read(p, "cmdline")}
-    return [int(p) for p in pids if parent(p) in servers]
-
-
 def test_secrets_printed_by_the_program_are_redacted_everywhere(
     operator: OperatorProcess, namespace: str, model: ScriptedModel
 ) -> None:
@@ -221,7 +203,8 @@ def test_secrets_printed_by_the_program_are_redacted_everywhere(
     clean("events", events)
 
     assert len(status["history"]) == 2 and PARALLEL_MIN_CHARS < 40_000
-    assert detector_processes(operator), "the operator's redaction runs in its detector processes"
+    assert operator.proc is not None
+    assert forked_by(operator.proc.pid), "the operator's redaction runs in its detector processes"
 
     clean("audit log", operator.audit_path.read_text())
     clean("operator log", operator.log.read_text(), need_placeholders=False)
