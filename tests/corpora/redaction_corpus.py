@@ -38,7 +38,10 @@ look-alike groups of its own (``round8_records``, ``ROUND8_TUNING_CLEAN``, ``ROU
 
 Round 11 (splits ``tuning11`` and ``heldout11``, 2026-12-02) was written blind by a ninth outside evaluator
 with a script of its own (Faker in 22 locales, seed 11011, and hand-written values); its rows are kept as
-written in ``redaction_round11/`` and copied to the end of the corpus files (``round11_rows``).
+written in ``redaction_round11/`` and copied to the end of the corpus files (``outside_rows``). Round 12
+(splits ``tuning12`` and ``heldout12``, 2026-12-02), written blind by a tenth outside evaluator the same way
+(Faker and python-stdnum-checked identifiers, ``round12_redaction_techniques.md``), follows it from
+``redaction_round12/``.
 """
 
 from __future__ import annotations
@@ -2581,14 +2584,17 @@ def round8_clean_generated(tuning: bool, seed: int = ROUND8_SEED + 100) -> list[
     return lines
 
 
-ROUND11 = Path(__file__).resolve().parent / "redaction_round11"
-"""Round 11's rows as its outside evaluator wrote them (``round11_redaction_techniques.md``): copied, not
-generated here, since their Faker seed and hand-written values live in the evaluator's own script."""
+OUTSIDE_ROUNDS = tuple(Path(__file__).resolve().parent / f"redaction_round{n}" for n in (11, 12))
+"""The rounds whose rows their outside evaluators wrote as they are (``round11_redaction_techniques.md``,
+``round12_...``): copied, not generated here, since their Faker seeds and hand-written values live in the
+evaluators' own scripts."""
 
 
-def round11_rows(name: str) -> list[dict[str, str]]:
-    """Round 11's rows of one corpus file, in the order they were written."""
-    lines = (ROUND11 / name).read_text(encoding="utf-8").splitlines()
+def outside_rows(name: str) -> list[dict[str, str]]:
+    """The outside rounds' rows of one corpus file, round by round in the order they were written."""
+    lines = [
+        line for folder in OUTSIDE_ROUNDS for line in (folder / name).read_text(encoding="utf-8").splitlines()
+    ]
     return [json.loads(line) for line in lines if line.strip()]
 
 
@@ -2626,7 +2632,7 @@ def _render() -> dict[str, str]:
             {"kind": r["kind"], "value": r["value"], "text": r["text"], "split": r["split"]},
             ensure_ascii=False,
         )
-        for r in round11_rows("sensitive.jsonl")
+        for r in outside_rows("sensitive.jsonl")
     ]
     benign = [
         json.dumps({"text": text, "split": split}, ensure_ascii=False)
@@ -2661,7 +2667,7 @@ def _render() -> dict[str, str]:
         for text in texts
     ] + [
         json.dumps({"text": r["text"], "split": r["split"]}, ensure_ascii=False)
-        for r in round11_rows("benign.jsonl")
+        for r in outside_rows("benign.jsonl")
     ]
     return {"sensitive.jsonl": "\n".join(sensitive) + "\n", "benign.jsonl": "\n".join(benign) + "\n"}
 

@@ -115,7 +115,8 @@ def test_corpora_are_split_by_family() -> None:
     outside evaluator) into tuning9 and heldout9 (202 attacks and 60 benign texts more), and round 10, blind
     (2026-12-01, a seventh outside evaluator) into tuning10 and heldout10 (200 attacks and 60 benign texts
     more), and round 11, blind (an eighth outside evaluator) into tuning11 and heldout11 (200 attacks and 60
-    benign texts more)."""
+    benign texts more), and round 12, blind (2026-12-02, a ninth outside evaluator) into tuning12 and
+    heldout12 (200 attacks and 60 benign texts more)."""
     figures = injection_figures()
     splits: dict[str, set[str]] = {}
     for f in figures:
@@ -136,6 +137,8 @@ def test_corpora_are_split_by_family() -> None:
             "heldout10",
             "tuning11",
             "heldout11",
+            "tuning12",
+            "heldout12",
         }
         assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
     assert sum(f.total for f in figures if f.measure == "detected") >= 1101 + 119
@@ -145,8 +148,9 @@ def test_corpora_are_split_by_family() -> None:
     assert round8[0] == round8[1] == set(splits), round8
     round9 = [{f.name for f in figures if f.split == half} for half in ("tuning9", "heldout9")]
     assert round9[0] == round9[1] == set(splits), round9
-    round10 = [{f.name for f in figures if f.split == half} for half in ("tuning10", "heldout10")]
-    assert round10[0] == round10[1] == set(splits), round10
+    for halves in (("tuning10", "heldout10"), ("tuning11", "heldout11"), ("tuning12", "heldout12")):
+        names = [{f.name for f in figures if f.split == half} for half in halves]
+        assert names[0] == names[1] == set(splits), (halves, names)
     assert {f.name for f in figures if f.split == "heldout6e"} == {"other_languages", "benign_goal"}
     assert {f.name for f in figures if f.split == "tuning7e"} == {
         f.name for f in figures if f.split == "heldout7e"

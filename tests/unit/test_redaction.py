@@ -306,6 +306,8 @@ def test_tuning_half_figures() -> None:
         "heldout8",
         "tuning11",
         "heldout11",
+        "tuning12",
+        "heldout12",
     }
     kinds = {"PERSON", "ADDRESS", "PHONE", "EMAIL", "SSN", "IBAN", "CREDIT_CARD", "clean text"}
     for halves in (("tuning7", "heldout7"), ("tuning8", "heldout8")):
