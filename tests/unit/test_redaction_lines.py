@@ -4,6 +4,7 @@ longer than its near search, and redaction of one long line finds what it finds 
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -63,3 +64,42 @@ def test_one_long_line_is_redacted_as_its_lines_are() -> None:
     assert one_line.counts == by_lines.counts
     assert one_line.counts.get("EMAIL") == len(records)
     assert "@example.com" not in one_line.text
+
+
+class _Counted:
+    """A pattern that counts the characters its searches may read (each search's window)."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern, self.read = pattern, 0
+
+    def search(self, text: str, pos: int, endpos: int) -> re.Match[str] | None:
+        self.read += endpos - pos
+        return self.pattern.search(text, pos, endpos)
+
+
+def test_a_search_stops_at_its_reach_past_the_trigger() -> None:
+    """A display name ends at the "<" of the address its trigger found. Where no name precedes it ("Build 42
+    <ci@...>"), the search stops there rather than reading the rest of a long line up to the next name
+    (about 200 ns a character for this pattern: a tenth of the time of a 4 MB line)."""
+    from level5.safety.redaction import _DISPLAY_NAME, _matches
+
+    text = f"Build 42 <ci@example.org> {'9' * (3 * NEAR)}; Ann Lee <ann@example.org>"
+    spans = [m.span() for m in re.finditer(r"[ \t]<[^>\s@]+@", text)]
+    counted = _Counted(_DISPLAY_NAME)
+    found = [m.group().strip() for m in _matches(counted, text, spans, back=80, reach=0)]
+    assert found == ["Ann Lee"]
+    assert counted.read < 300, counted.read
+
+
+def test_windows_of_known_width_hold_the_longest_values() -> None:
+    """The URL-password and passenger triggers point at windows of a known width (not their line from its
+    start): a user of 128 characters with a password of 256 after a long scheme, and a passenger with
+    given names of 63 characters, are still found."""
+    redactor = Redactor(b"test")
+    password = "p4" * 128
+    url = f"connecting to postgresql+psycopg2://{'u' * 128}:{password}@db.internal:5432/app"
+    assert password not in redactor.redact(url).text
+    given = "ADAEZE CHIDIMMA NGOZI OLUWASEUN IFEOMA AMARACHI NNEKA CHINWENDU"
+    assert len(given) == 63
+    manifest = f"  3  OKONKWO-ADEBAYO/{given} MRS   ADT  LO0281  WAW-CDG  OK"
+    assert "OKONKWO" not in redactor.redact(manifest).text

@@ -181,6 +181,7 @@ def _matches(
     back: int = 0,
     lines: int = 0,
     needle: re.Pattern[str] | None = None,
+    reach: int | None = None,
 ) -> Iterator[re.Match[str]]:
     """The matches of `pattern` that a trigger points at, as ``finditer`` would yield them: for each
     trigger match not inside the previous value, the matches of a search from `back` characters before
@@ -188,7 +189,11 @@ def _matches(
     trigger ends (a trigger without a tracked start points at a window, which may hold more than one).
 
     A `needle` is a pattern without look-arounds that every match of `pattern` holds (matched on the same
-    string): where it is not in the window, neither is a match, and the costlier search is not made."""
+    string): where it is not in the window, neither is a match, and the costlier search is not made.
+
+    A `reach` is how far past its trigger's end a match (its look-aheads included) can go: the search
+    stops there instead of at the line's end. Where the pattern fails at the trigger, a search to the line's
+    end would run on to the next match, which on one long line is a scan of the text per such hit."""
     # The compiled pattern and the string it reads, resolved once rather than per trigger hit.
     search = pattern.compiled.search if isinstance(pattern, _Caseless) else pattern.search
     subject = _lowered(text) if isinstance(pattern, _Caseless) else text
@@ -219,6 +224,8 @@ def _matches(
                 if stop >= len(text):
                     break
                 stop = line_end(stop + 1)
+        if reach is not None and end + reach < stop:
+            stop = end + reach
         pos = last if last > start - back else start - back
         if not (known_stop == stop and known_from <= pos <= known_at):
             known = (
@@ -422,7 +429,8 @@ def _assignments(text: str, hits: Hits) -> Iterator[Span]:
         if group == "bare" and _ATTRIBUTE_CHAIN.fullmatch(value):
             continue
         yield Span(m.start(group), m.end(group), "SECRET", 70)
-    for m in _matches(_URL_PASSWORD, text, hits["url_password"]):
+    # The scheme before "://" (at most 40 characters) is before the trigger's window; a match ends at "@".
+    for m in _matches(_URL_PASSWORD, text, hits["url_password"], back=40, reach=0):
         value = m.group("password")
         if not (_NOT_A_SECRET.match(value) or PLACEHOLDER.fullmatch(value)):
             yield Span(m.start("password"), m.end("password"), "SECRET", 89)
@@ -1093,14 +1101,16 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
             found.append(_name_at(text, m.end(), 2))
     for m in _matches(_TITLED, text, hits["title"]):
         found.append(_name_at(text, m.end(), 1))
-    for m in _matches(_MANIFEST_NAME, text, hits["manifest"]):
+    # A passenger's name ends before the title the trigger ends with (or one character before its end).
+    for m in _matches(_MANIFEST_NAME, text, hits["manifest"], back=64, reach=0):
         if m.group().isupper():
             found.append(Span(m.start(), m.end(), "PERSON", 35))
     for m in _matches(_SPEAKER, text, hits["speaker"], back=12):
         name = _name_at(text, m.end(), 2)
         if name is not None and text.startswith(":", name.end):
             found.append(name)
-    for m in _matches(_DISPLAY_NAME, text, hits["display_name"], back=80):
+    # A display name ends at the "<" of the address the trigger found, whose "@" ends the trigger.
+    for m in _matches(_DISPLAY_NAME, text, hits["display_name"], back=80, reach=0):
         found.append(_name_at(text, m.start(), 2))
     line_end = -1
     # Program output repeats its header lines (a table printed per request): each is read once per text.
@@ -1450,7 +1460,9 @@ _TRIGGERS = (
     ),
     Trigger("pem", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY"),
     Trigger("assignment", rf"(?:{_CREDENTIAL_NAMES})[\"']?[ \t]*(?::=|=>|[:=])", caseless=True, width=0),
-    Trigger("url_password", r"://[^\s/:@]*:[^\s/@]+@", width=0),
+    # A user of at most 128 characters and a password of at most 256: a window of known width, not the
+    # line from its start, which on one long line was a search from the text's start.
+    Trigger("url_password", r"://[^\s/:@]{0,128}:[^\s/@]{1,256}@", width=389),
     Trigger("bearer", r"(?:bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{16}", caseless=True),
     Trigger("email", r"@[A-Za-z0-9-]+\.[A-Za-z]"),
     Trigger("card", r"(?:^|[^\d-])\d(?:[ -]?\d){11}"),
@@ -1497,8 +1509,9 @@ _TRIGGERS = (
     Trigger("display_name", r"[ \t]<[^>\s@]+@"),
     Trigger(
         "manifest",
-        r"[A-Z\xc0-\xde?]/[A-Z\xc0-\xde?][A-Z\xc0-\xde?' \-]* (?:MRS?|MS|MSTR|MISS|DR|MX)(?:[^A-Za-z]|$)",
-        width=0,
+        r"[A-Z\xc0-\xde?]/[A-Z\xc0-\xde?][A-Z\xc0-\xde?' \-]{0,62} "
+        r"(?:MRS?|MS|MSTR|MISS|DR|MX)(?:[^A-Za-z]|$)",
+        width=71,  # given names of at most 63 characters; the surname before "/" is found by `back`
     ),
     Trigger("speaker", r"\d:\d\d(?::\d\d)?(?:\]| -)[ \t]+[A-Z\xc0-\xde?]", width=14),
     # The first names that the "first_name" literals do not find: a capitalised word ended by a tab,
