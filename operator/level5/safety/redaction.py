@@ -67,7 +67,7 @@ import phonenumbers
 from pydantic import BaseModel
 from stdnum import casrn
 
-from level5.safety import fields, identity, letters, positional, scripts
+from level5.safety import credentials, fields, identity, letters, positional, scripts
 from level5.safety.lines import NEAR, line_index
 from level5.safety.placeholders import PLACEHOLDER
 from level5.safety.prefilter import Hits, Literals, Prefilter, Trigger, Words
@@ -299,10 +299,7 @@ _TOKEN_SHAPES: tuple[tuple[str, str], ...] = (
     ),
 )
 
-_CREDENTIAL_NAMES = (
-    r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|"
-    r"private[_-]?key|auth[_-]?key|credentials?|client[_-]?secret|session[_-]?id|cookie"
-)
+_CREDENTIAL_NAMES = credentials.CREDENTIAL_NAMES
 # key = value, key: value, "key": "value", KEY=value; the key must *end* in a secret word, so
 # max_tokens=100 or password_hash=... are left alone.
 _ASSIGNMENT = _Caseless(
@@ -333,7 +330,7 @@ _SSN_LABELLED = _Caseless(r"\b(?:ssn|social security(?: number| no\.?)?)\D{0,12}
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b", re.ASCII)
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)", re.ASCII)
 _IPV6 = re.compile(
-    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?![\w:])", re.ASCII
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4})(?![\w:])", re.ASCII
 )
 _HEX_LETTER_OR_GAP = re.compile(r"[a-fA-F]|::")
 # The commonest look-alikes of a phone number in program output (log timestamps, coordinates): a date
@@ -421,13 +418,23 @@ def _assignments(text: str, hits: Hits) -> Iterator[Span]:
             continue
         if group == "bare" and _ATTRIBUTE_CHAIN.fullmatch(value):
             continue
-        yield Span(m.start(group), m.end(group), "SECRET", 70)
+        kind = "PRIVATE_KEY" if credentials.private_key_named(text[m.start() : m.start(group)]) else "SECRET"
+        yield Span(m.start(group), m.end(group), kind, 70)
     for m in _matches(_URL_PASSWORD, text, hits["url_password"]):
         value = m.group("password")
         if not (_NOT_A_SECRET.match(value) or PLACEHOLDER.fullmatch(value)):
             yield Span(m.start("password"), m.end("password"), "SECRET", 89)
     for m in _matches(_BEARER, text, hits["bearer"]):
         yield Span(m.start(1), m.end(1), "BEARER_TOKEN", 75)
+
+
+def _configured_credentials(text: str, hits: Hits) -> Iterator[Span]:
+    """Passwords in an XML element, a directive line or a .pgpass line (``credentials.py``)."""
+    if hits["credential_element"] or hits["credential_directive"] or hits["pgpass"]:
+        for start, end in credentials.find(text):
+            value = text[start:end]
+            if not (_NOT_A_SECRET.match(value) or PLACEHOLDER.fullmatch(value)):
+                yield Span(start, end, "SECRET", 70)
 
 
 def _card_number(raw: str) -> bool:
@@ -574,7 +581,7 @@ def _ips(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_IPV4, text, hits["ipv4"]):
         if _VERSION_BEFORE.search(text[max(0, m.start() - 12) : m.start()]):
             continue
-        if _valid_ip(m.group()):
+        if _valid_ip(m.group()) and not _cluster_cell(text, m.start(), m.end(), m.group()):
             yield Span(m.start(), m.end(), "IP_ADDRESS", 60)
     for m in _matches(_IPV6, text, hits["ipv6"]):
         candidate = m.group()
@@ -588,12 +595,30 @@ def _ips(text: str, hits: Hits) -> Iterator[Span]:
             yield Span(m.start(), m.end(), "IP_ADDRESS", 60)
 
 
+_CELL_BEFORE = re.compile(r"(?:^|  )\Z", re.MULTILINE)
+_RFC1918 = tuple(ipaddress.IPv4Network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+_CELL_AFTER = re.compile(r"  |\n|\Z")
+
+
+def _cluster_cell(text: str, start: int, end: int, address: str) -> bool:
+    """Whether a private (RFC 1918) address stands alone in a cell of a column-aligned listing (two spaces
+    or a line's edge either side): kubectl, docker and ss print pods', services' and containers' addresses
+    inside a cluster's network so, which point at no one."""
+    return (
+        any(ipaddress.IPv4Address(address) in net for net in _RFC1918)
+        and _CELL_BEFORE.search(text, max(0, start - 2), start) is not None
+        and _CELL_AFTER.match(text, end) is not None
+    )
+
+
 def _valid_ip(candidate: str) -> bool:
+    """Whether the candidate is an address that may point at someone: loopback (127.0.0.1, ::1) and
+    unspecified (0.0.0.0, ::) addresses are the same on every machine, printed by listeners and configs."""
     try:
-        ipaddress.ip_address(candidate)
+        address = ipaddress.ip_address(candidate)
     except ValueError:
         return False
-    return True
+    return not (address.is_loopback or address.is_unspecified)
 
 
 def _phone_number(raw: str, labelled: bool) -> bool:
@@ -726,14 +751,15 @@ def _random_token(token: str) -> bool:
 
 def _high_entropy(text: str, hits: Hits) -> Iterator[Span]:
     # Tokens recur in program output (an id per request line): a token's verdict is asked once per text.
-    verdicts: dict[str, bool] = {}
+    kinds: dict[str, str] = {}
     for m in _matches(_BASE64ISH, text, hits["base64ish"]):
         token = m.group()
-        verdict = verdicts.get(token)
-        if verdict is None:
-            verdict = verdicts[token] = _random_token(token)
-        if verdict:
-            yield Span(m.start(), m.end(), "HIGH_ENTROPY", 20)
+        kind = kinds.get(token)
+        if kind is None:
+            kind = kinds[token] = _token_kind(token)
+        # A data: URI's payload is content (an inlined image), however random it looks.
+        if kind and not text.endswith(";base64,", 0, m.start()):
+            yield Span(m.start(), m.end(), kind, 20)
     # A digest recurs with what is around it (a commit id per log line): its verdict is asked once per text.
     digests: dict[tuple[str, str, str], bool] = {}
     for m in _matches(_HEXISH, text, hits["hexish"]):
@@ -745,6 +771,15 @@ def _high_entropy(text: str, hits: Hits) -> Iterator[Span]:
             verdict = digests[context] = _random_digest(*context)
         if verdict:
             yield Span(start, end, "HIGH_ENTROPY", 20)
+
+
+def _token_kind(token: str) -> str:
+    """A base64-like token's kind: "HIGH_ENTROPY" when it looks random, "SECRET" when it decodes to a
+    user:password pair, "" when it is no secret (joined words, or content: ``credentials.encoded_kind``)."""
+    if not _random_token(token):
+        return ""
+    kind = credentials.encoded_kind(token)
+    return "HIGH_ENTROPY" if kind is None else kind
 
 
 def _random_digest(before: str, digest: str, after: str) -> bool:
@@ -1452,6 +1487,9 @@ _TRIGGERS = (
     Trigger("assignment", rf"(?:{_CREDENTIAL_NAMES})[\"']?[ \t]*(?::=|=>|[:=])", caseless=True, width=0),
     Trigger("url_password", r"://[^\s/:@]*:[^\s/@]+@", width=0),
     Trigger("bearer", r"(?:bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{16}", caseless=True),
+    Trigger("credential_element", credentials.ELEMENT_TRIGGER, caseless=True, width=0),
+    Trigger("credential_directive", credentials.DIRECTIVE_TRIGGER, width=0),
+    Trigger("pgpass", credentials.PGPASS_TRIGGER, width=0),
     Trigger("email", r"@[A-Za-z0-9-]+\.[A-Za-z]"),
     Trigger("card", r"(?:^|[^\d-])\d(?:[ -]?\d){11}"),
     Trigger("ssn", r"\d{3}[- ]\d{2}[- ]\d{4}"),
@@ -1555,6 +1593,7 @@ DETECTORS: tuple[Detector, ...] = (
     # Only their ratios matter: they balance `groups`.
     Detector(_tokens, ("token", "pem"), 1),
     Detector(_assignments, ("assignment", "url_password", "bearer"), 8),
+    Detector(_configured_credentials, ("credential_element", "credential_directive", "pgpass"), 1),
     Detector(_emails, ("email",), 3),
     Detector(_cards, ("card",), 10),
     Detector(_ssns, ("ssn", "ssn_label"), 7),
