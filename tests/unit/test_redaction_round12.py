@@ -31,6 +31,31 @@ def _redacted(text: str) -> str:
             "kG3vX8pQ1mZ7rT2wY5nB9cD4fH6jL0sA2eU8iO3yR1k=",
             "PrivateKey = kG3vX8pQ1mZ7rT2wY5nB9cD4fH6jL0sA2eU8iO3yR1k=",
         ),
+        # A card number in two halves of eight, or glued into a key by underscores.
+        ("CREDIT_CARD", "45320151 12830366", "pan   45320151 12830366\nexp   11/2029"),
+        ("CREDIT_CARD", "5425_2334_3010_9903", "wrote blob card_5425_2334_3010_9903.json"),
+        # An e-mail address percent-encoded in a query, or disguised with [at] and (dot).
+        ("EMAIL", "jan.de.boer%40example.org", "GET /find?mail=jan.de.boer%40example.org&page=2"),
+        ("EMAIL", "o.lund%2Btest%40mail.example.se", "next=%2Fcb%3Fto%3Do.lund%2Btest%40mail.example.se"),
+        (
+            "EMAIL",
+            "olga.p (at) mail (dot) example (dot) ru",
+            "reach me: olga.p (at) mail (dot) example (dot) ru",
+        ),
+        # An identity label written without its diacritics, as a JSON key.
+        ("SSN", "01010012356", '{"fodselsnummer": "01010012356", "aar": 2024}'),
+        # A label qualified by one word before its colon; Portugal's NIF.
+        ("SSN", "123456789", "Fatura 12 | NIF cliente: 123456789 | Total 9,90"),
+        # A Japanese Individual Number after a bracketed gloss.
+        ("SSN", "1234 5678 9018", "個人番号\uff08マイナンバー\uff09: 1234 5678 9018"),
+        # An ETSI semantics identifier: PNO, the country, the personal number.
+        ("SSN", "38001085718", "cert subject serialNumber=PNOEE-38001085718, CN=TAMM"),
+        # A number in five dotted pairs (French, Belgian), Mexico's old mobile "1", an MSISDN key.
+        ("PHONE", "07.12.45.78.90", "rappeler le 07.12.45.78.90 demain"),
+        ("PHONE", "+52 1 33 1234 5678", "whatsapp_contacto -> +52 1 33 1234 5678"),
+        ("PHONE", "306912345678", '{"msisdn": "306912345678", "status": "ok"}'),
+        # A national number of the region whose script is around it (a Chinese mobile number).
+        ("PHONE", "139 1234 5678", "请致电 139 1234 5678 联系"),
     ],
 )
 def test_round12_values_are_redacted(kind: str, value: str, text: str) -> None:
@@ -55,6 +80,18 @@ def test_round12_values_are_redacted(kind: str, value: str, text: str) -> None:
         # Base64 content: a data: URI's payload, and a JSON document naming no credential.
         "src=data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7",
         "settings: eyJ0aGVtZSI6ImRhcmsiLCJwYWdlX3NpemUiOjUwLCJiZXRhIjp0cnVlfQ==",
+        # Eight-digit halves that fail the card checksum, and snake_case digit groups mixing separators.
+        "range   45320151 12830367",
+        "batch_4532_0151-1283_0366 done",
+        # "[at]" in prose or code, a semantics identifier whose number fails its country's checksum.
+        "meet me [at] home. Then lunch",
+        "grid[at] index 3",
+        "serialNumber=PNOEE-38001085719",
+        # A two-letter abbreviation ("RC") is no label once its diacritic is gone; "in" is no label.
+        "rc: 9001010007 build in 123456789018",
+        # Dotted pairs of four (a date, a version) and a Han text's separated digits that are no number.
+        "released 12.05.2024, schema 10.20.30.40.50",
+        "版本 100 2000 3000 已发布",
     ],
 )
 def test_round12_lookalikes_are_left(text: str) -> None:

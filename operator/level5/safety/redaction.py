@@ -319,12 +319,26 @@ _BEARER = _Caseless(r"\b(?:bearer|basic|token)\s+([a-z0-9._~+/=-]{16,})", re.ASC
 # (The first character before the look-behind, so a search skips to candidates in one scan; the local
 # part possessively: "@" ends it and is not in it.)
 _EMAIL = re.compile(r"[A-Za-z0-9](?<![\w.+-].)[A-Za-z0-9._%+-]*+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
-_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])", re.ASCII)
+# An address percent-encoded in a URL's query ("%40" for "@", "%2B" for "+"): it starts at a boundary or
+# right after another escape ("%3D" for "=" before it).
+_URL_EMAIL = re.compile(
+    r"(?:(?<![\w.+%-])|(?<=%[0-9A-Fa-f]{2}))[A-Za-z0-9](?:[A-Za-z0-9._+-]|%2[Bb])*+%40"
+    r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b"
+)
+# An address disguised against scrapers: "name [at] host [dot] tld", with brackets, parentheses or braces.
+# (A plain dot only unspaced: "me [at] home. Then" is a sentence.)
+_AT, _DOT_SEPARATOR = r"[\[({]at[\])}]", r"(?:[ \t]*[\[({]dot[\])}][ \t]*|\.)"
+_DISGUISED_EMAIL = _Caseless(
+    rf"(?<![\w.+-])[a-z0-9][a-z0-9._+-]*[ \t]*{_AT}[ \t]*[a-z0-9-]+(?:{_DOT_SEPARATOR}[a-z0-9-]+)*"
+    rf"{_DOT_SEPARATOR}[a-z]{{2,24}}\b"
+)
+# (Underscores too: a card number glued into a cache key or a file name, tokenize_4111_1111_1111_1111.)
+_CARD = re.compile(r"(?<![\d-])(?:\d[ _-]?){11,18}\d(?![\d-])", re.ASCII)
 _IBAN_MIN = 15
 """Norway's IBAN, the shortest."""
 _MAESTRO_PREFIX = re.compile(r"^(?:50[0-9]|5[6-8]|6(?:304|39|7)|0604)")
 _CARD_PREFIX = re.compile(r"^(?:4|5[0-8]|2[2-7]|2131|1800|3[0-8]|6|0604)")
-_CARD_SEPARATOR = re.compile(r"[ -]")
+_CARD_SEPARATOR = re.compile(r"[ _-]")
 _SSN = re.compile(r"(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])", re.ASCII)
 _SSN_LABELLED = _Caseless(r"\b(?:ssn|social security(?: number| no\.?)?)\D{0,12}(\d{3})(\d{2})(\d{4})\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b", re.ASCII)
@@ -339,6 +353,7 @@ _DATE_OR_DECIMAL = re.compile(
     r"\b(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2})\b|\A\d+[.,]\d+\Z", re.ASCII
 )
 _GLUED_BEFORE = re.compile(r"[\w:]$|\d[ -]$")
+_DIGIT_PAIRS = re.compile(r"\d\d([. -])\d\d(?:\1\d\d){3}")
 # Digit groups within one line; ASCII classes keep the scan a byte-map lookup per character.
 _PHONE_CANDIDATE = re.compile(
     r"(?<![\w+])(?=[+(]?(?:[ ().\-/]{0,2}\d){8})"  # at least eight digits ahead, checked before the match
@@ -407,6 +422,10 @@ def _tokens(text: str, hits: Hits) -> Iterator[Span]:
 def _emails(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_EMAIL, text, hits["email"], back=64):
         yield Span(m.start(), m.end(), "EMAIL", 88)
+    for m in _matches(_URL_EMAIL, text, hits["url_email"], back=64):
+        yield Span(m.start(), m.end(), "EMAIL", 88)
+    for m in _matches(_DISGUISED_EMAIL, text, hits["disguised_email"], back=64):
+        yield Span(m.start(), m.end(), "EMAIL", 88)
 
 
 def _assignments(text: str, hits: Hits) -> Iterator[Span]:
@@ -444,7 +463,13 @@ def _card_number(raw: str) -> bool:
         return False
     groups = _CARD_SEPARATOR.split(raw)
     # Separators, when present, split the number into card-like groups (4-4-4-4, 4-6-5...).
-    grouped = len(groups) == 1 or (len(groups) <= 5 and all(3 <= len(g) <= 6 for g in groups))
+    # Or two halves of eight, as some terminals and card forms print them. Underscores are not mixed with
+    # other separators (a snake_case name's pieces are no card's groups).
+    grouped = (
+        len(groups) == 1
+        or (len(groups) <= 5 and all(3 <= len(g) <= 6 for g in groups))
+        or (len(groups) == 2 and len(groups[0]) == len(groups[1]) == 8)
+    ) and ("_" not in raw or raw.count("_") == len(groups) - 1)
     # Maestro numbers may be as short as 12 digits; every other scheme has 13 to 19.
     shortest = 12 if _MAESTRO_PREFIX.match(digits) else 13
     return shortest <= len(digits) <= 19 and grouped and bool(_CARD_PREFIX.match(digits)) and luhn_ok(digits)
@@ -459,8 +484,9 @@ def _cards(text: str, hits: Hits) -> Iterator[Span]:
         if verdict is None:
             verdict = verdicts[raw] = _card_number(raw)
         # The id-prefix test (a search through the characters before) goes last: most candidates fail a
-        # cheaper test first.
-        if verdict and not _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()]):
+        # cheaper test first. A number grouped by underscores is a card's groups glued into a key
+        # (tokenize_4111_1111_...), which the prefix is then a part of.
+        if verdict and ("_" in raw or not _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()])):
             yield Span(m.start(), m.end(), "CREDIT_CARD", 80)
 
 
@@ -485,8 +511,10 @@ _IDENTITY_LABEL = _Caseless(
 _IDENTITY_TRIGGER = identity.label_pattern(
     frozenset(w.encode("latin-1", "replace").decode("latin-1") for w in _LATIN1_IDENTITY_LABELS)
 )
+# (Closing brackets and a full-width colon too: a label's bracketed gloss ends before the value, as in
+# Japanese "個人番号" followed by "マイナンバー" in full-width brackets.)
 _IDENTITY_VALUE = re.compile(
-    r"[ \t\"'»«:=#№°>(\[,-]{0,8}(?:(?:no|nr|n°|nº)\.?[ \t:]*)?"
+    r"[ \t\"'»«:=#№°>(\[,)\uff09\uff1a-]{0,8}(?:(?:no|nr|n°|nº)\.?[ \t:]*)?"
     r"([A-Za-z0-9](?:[A-Za-z0-9]|[ ./-](?=[A-Za-z0-9])){5,24})"
 )
 _DIGIT = re.compile(r"\d")
@@ -494,9 +522,22 @@ _IDENTITY_PRIORITY = 79
 """Above a phone number (a CPF or an AHV number parses as one), below a card."""
 
 
+# One word that qualifies a label before its colon: whose number it is ("NIF adquirente:", "Tax ID buyer:").
+_LABEL_QUALIFIER = re.compile(r"[ \t]+[^\W\d_]{2,20}[ \t]*:")
+
+
 def _identity_after(text: str, label: str, label_end: int) -> Span | None:
-    """The identity number right after a label: the value, or the value less its last words (the
-    sentence may go on: "SIN 046 454 286 on file"), that a format validates."""
+    """The identity number right after a label (or after the word qualifying it): the value, or the value
+    less its last words (the sentence may go on: "SIN 046 454 286 on file"), that a format validates."""
+    qualifier = _LABEL_QUALIFIER.match(text, label_end)
+    if qualifier is not None:
+        found = _identity_at(text, label, qualifier.end())
+        if found is not None:
+            return found
+    return _identity_at(text, label, label_end)
+
+
+def _identity_at(text: str, label: str, label_end: int) -> Span | None:
     m = _IDENTITY_VALUE.match(text, label_end)
     if m is None:
         return None
@@ -517,6 +558,9 @@ def _identities(text: str, hits: Hits) -> Iterator[Span]:
         span = _identity_after(text, m.group(), m.end())
         if span is not None:
             yield span
+    for m in _matches(identity.SEMANTICS, text, hits["semantics_id"]):
+        if identity.semantics_valid(m.group("country"), m.group("value")):
+            yield Span(m.start("value"), m.end("value"), "SSN", _IDENTITY_PRIORITY)
     # A shape's answer reads the 16 characters before it and the hit itself: kept for the same text there.
     shapes: dict[tuple[str, int], tuple[int, int] | None] = {}
     for start, end in hits["identity_shape"]:
@@ -635,10 +679,34 @@ def _phone_number(raw: str, labelled: bool) -> bool:
     if len(number) >= 12 and not international and _CARD_PREFIX.match(number) and luhn_ok(number):
         return False  # a card number (the card detector outranks, and libphonenumber is slow)
     if international:
+        # Mexico's mobile numbers were dialled from abroad with a 1 after the country code until 2019, and
+        # are still written so ("+52 1 55 ..."): libphonenumber's plan no longer has the 1.
+        if number.startswith("521") and len(number) == 13:
+            raw = "+52" + number[3:]
         return _parses(raw, None, phonenumbers.is_possible_number)
     if labelled:  # a label vouches for it: any region where such a number is possible
         return any(_parses(raw, region, phonenumbers.is_possible_number) for region in PHONE_REGIONS)
     return any(_parses(raw, region, phonenumbers.is_valid_number) for region in PHONE_REGIONS)
+
+
+# The regions whose numbers a script before a candidate points at, beyond PHONE_REGIONS (a Chinese SMS
+# notice prints a Chinese mobile number): Han, Hangul, Thai, Cyrillic.
+_SCRIPT_REGIONS = (
+    (re.compile("[\u4e00-\u9fff]"), ("CN", "TW", "HK")),
+    (re.compile("[\uac00-\ud7af]"), ("KR",)),
+    (re.compile("[\u0e00-\u0e7f]"), ("TH",)),
+    (re.compile("[\u0400-\u04ff]"), ("RU", "UA")),
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def _phone_of_script(before: str, raw: str) -> bool:
+    """Whether a candidate written with separators is a valid number of a region whose script is in the
+    text before it (a national number of a region outside PHONE_REGIONS)."""
+    if not _SEPARATED.search(raw):
+        return False
+    regions = [region for script, found in _SCRIPT_REGIONS if script.search(before) for region in found]
+    return any(_parses(raw, region, phonenumbers.is_valid_number) for region in regions)
 
 
 def _parses(raw: str, region: str | None, check: Callable[[phonenumbers.PhoneNumber], bool]) -> bool:
@@ -686,7 +754,9 @@ def _phone_shape(candidate: str) -> str | None:
     """The candidate digit group less its trailing separators and an unclosed bracket's part, unless its
     characters alone say it is no phone number (a date, a decimal, a chemical's registry number)."""
     raw = candidate.rstrip(" .-/")
-    if _DATE_OR_DECIMAL.search(raw):  # the commonest look-alikes, so the first test
+    # (Five pairs of digits are a number written the French or Belgian way, 06.12.34.56.78: no date has
+    # five parts.)
+    if _DATE_OR_DECIMAL.search(raw) and not _DIGIT_PAIRS.fullmatch(raw):  # the commonest look-alikes first
         return None
     if raw.count("(") > raw.count(")"):
         # A bracket that the candidate opens but does not close starts something else ("pp. 357-362
@@ -732,7 +802,7 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
         verdict = verdicts.get((raw, labelled))
         if verdict is None:
             verdict = verdicts[raw, labelled] = _phone_number(raw, labelled)
-        if verdict:
+        if verdict or (not labelled and not before.isascii() and _phone_of_script(before, raw)):
             yield Span(start, end, "PHONE", 50)
 
 
@@ -1491,7 +1561,9 @@ _TRIGGERS = (
     Trigger("credential_directive", credentials.DIRECTIVE_TRIGGER, width=0),
     Trigger("pgpass", credentials.PGPASS_TRIGGER, width=0),
     Trigger("email", r"@[A-Za-z0-9-]+\.[A-Za-z]"),
-    Trigger("card", r"(?:^|[^\d-])\d(?:[ -]?\d){11}"),
+    Trigger("url_email", r"%40[A-Za-z0-9-]+\.[A-Za-z]"),
+    Trigger("disguised_email", r"[\[({]at[\])}]", caseless=True),
+    Trigger("card", r"(?:^|[^\d-])\d(?:[ _-]?\d){11}"),
     Trigger("ssn", r"\d{3}[- ]\d{2}[- ]\d{4}"),
     Trigger("ssn_label", r"ssn|social security", caseless=True),
     Trigger(
@@ -1501,6 +1573,7 @@ _TRIGGERS = (
         width=0,
     ),
     Trigger("identity_shape", identity.SHAPE_TRIGGER),
+    Trigger("semantics_id", identity.SEMANTICS_TRIGGER),
     Trigger("iban", r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11}"),
     Trigger("ipv4", r"(?:^|[^\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d", width=13),
     # An IPv6 address has a "::" or eight groups, so three colons come early (a time has two).
@@ -1594,10 +1667,10 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(_tokens, ("token", "pem"), 1),
     Detector(_assignments, ("assignment", "url_password", "bearer"), 8),
     Detector(_configured_credentials, ("credential_element", "credential_directive", "pgpass"), 1),
-    Detector(_emails, ("email",), 3),
+    Detector(_emails, ("email", "url_email", "disguised_email"), 3),
     Detector(_cards, ("card",), 10),
     Detector(_ssns, ("ssn", "ssn_label"), 7),
-    Detector(_identities, ("identity_label", "identity_shape"), 18),
+    Detector(_identities, ("identity_label", "identity_shape", "semantics_id"), 18),
     Detector(_ibans, ("iban",), 4),
     Detector(_ips, ("ipv4", "ipv6"), 5),
     Detector(_phones, ("phone", "phone_label"), 54),
