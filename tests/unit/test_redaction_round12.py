@@ -56,6 +56,17 @@ def _redacted(text: str) -> str:
         ("PHONE", "306912345678", '{"msisdn": "306912345678", "status": "ok"}'),
         # A national number of the region whose script is around it (a Chinese mobile number).
         ("PHONE", "139 1234 5678", "请致电 139 1234 5678 联系"),
+        # HL7 v2: the patient's and the next of kin's XPN fields (family^given^middle).
+        ("PERSON", "HALVORSEN^INGRID^M", "PID|1||778812^^^MRN||HALVORSEN^INGRID^M||19800101|F"),
+        ("PERSON", "OSEI^KWAME", "NK1|1|OSEI^KWAME|BRO|12 HIGH ST"),
+        # An LDAP common name written "Surname\\, Given".
+        ("PERSON", "Moreau\\, Camille", "member: CN=Moreau\\, Camille,OU=Sales,DC=example,DC=com"),
+        # git shortlog -sn: a count, a tab, the author.
+        ("PERSON", "Søren Kierkegaard", "  41\tSøren Kierkegaard\n   3\trenovate[bot]\n"),
+        # Name columns and keys in more languages; a hyphenated romanised given name.
+        ("PERSON", "Lucia Verdi", "INSERT INTO soci (tessera, nominativo) VALUES ('T-9', 'Lucia Verdi')"),
+        ("PERSON", "Phạm Minh Châu", '{"don": 7, "nguoi_nhan": "Phạm Minh Châu"}'),
+        ("PERSON", "Xiao-Ming Wu", "maintainer: Xiao-Ming Wu"),
     ],
 )
 def test_round12_values_are_redacted(kind: str, value: str, text: str) -> None:
@@ -92,6 +103,11 @@ def test_round12_values_are_redacted(kind: str, value: str, text: str) -> None:
         # Dotted pairs of four (a date, a version) and a Han text's separated digits that are no number.
         "released 12.05.2024, schema 10.20.30.40.50",
         "版本 100 2000 3000 已发布",
+        # An HL7 segment whose name field holds codes, a group's common name, a count before a word.
+        "PID|1||778812^^^MRN||^^||19800101|F",
+        "dn: CN=vpn-users,OU=Groups,DC=example,DC=com",
+        "  12\tFailed\n   3\tPassed",
+        "owner: Self-Hosting Guide",
     ],
 )
 def test_round12_lookalikes_are_left(text: str) -> None:

@@ -13,7 +13,6 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterator
 
 # The names a credential's key ends with (shared with redaction.py's assignment and its trigger).
 CREDENTIAL_NAMES = (
@@ -23,16 +22,14 @@ CREDENTIAL_NAMES = (
 _PRIVATE_KEY_NAME = re.compile(r"(?i)private[_-]?key[\"']?[ \t]*(?::=|=>|[:=])\s*[\"']?$")
 
 # <password>value</password>, a namespace prefix allowed; the value has no markup and no line break.
-_ELEMENT = re.compile(
+ELEMENT = re.compile(
     rf"(?i)<(?:[\w.-]+:)?(?:[\w.-]*?(?:{CREDENTIAL_NAMES}))>(?P<value>[^<>\n]{{4,}})</",
 )
 # A directive and its value alone on a line, the key in lower case as config files write it (redis's
 # masterauth too).
-_DIRECTIVE = re.compile(
-    rf"(?m)^[ \t]*(?P<key>[a-z_-]*(?:{CREDENTIAL_NAMES}|auth))[ \t]+(?P<value>\S+)[ \t]*$"
-)
+DIRECTIVE = re.compile(rf"(?m)^[ \t]*(?P<key>[a-z_-]*(?:{CREDENTIAL_NAMES}|auth))[ \t]+(?P<value>\S+)[ \t]*$")
 # host:port:database:user:password, each field without spaces (the port may be "*", as in the file).
-_PGPASS = re.compile(r"(?m)^[\w.*-]+:(?:\d{1,5}|\*):[^\s:]+:[^\s:]+:(?P<value>[^\s:]{4,})[ \t]*$")
+PGPASS = re.compile(r"(?m)^[\w.*-]+:(?:\d{1,5}|\*):[^\s:]+:[^\s:]+:(?P<value>[^\s:]{4,})[ \t]*$")
 # A value that looks like a key: letters and digits together (a word or a number is a setting).
 _LETTER = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"\d")
@@ -53,16 +50,14 @@ def _key_like(value: str) -> bool:
     return len(value) >= _SECRET_SHAPE_MIN and bool(_LETTER.search(value)) and bool(_DIGIT.search(value))
 
 
-def find(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each credential value in an XML element, a directive line or a .pgpass line."""
-    for pattern in (_ELEMENT, _DIRECTIVE, _PGPASS):
-        for m in pattern.finditer(text):
-            value = m.group("value").strip()
-            # An element or a .pgpass field is named as a password: any value but a placeholder counts; a
-            # bare directive line ("password expired") only when its value looks like a key.
-            if pattern is _DIRECTIVE and not _key_like(value):
-                continue
-            yield m.start("value"), m.start("value") + len(value)
+def value_span(m: re.Match[str]) -> tuple[int, int] | None:
+    """(start, end) of the credential in a match of ``ELEMENT``, ``DIRECTIVE`` or ``PGPASS``, or None."""
+    value = m.group("value").strip()
+    # An element or a .pgpass field is named as a password: any value but a placeholder counts; a bare
+    # directive line ("password expired") only when its value looks like a key.
+    if m.re is DIRECTIVE and not _key_like(value):
+        return None
+    return m.start("value"), m.start("value") + len(value)
 
 
 def private_key_named(before: str) -> bool:

@@ -67,7 +67,7 @@ import phonenumbers
 from pydantic import BaseModel
 from stdnum import casrn
 
-from level5.safety import credentials, fields, identity, letters, positional, scripts
+from level5.safety import credentials, fields, identity, interchange, letters, positional, scripts
 from level5.safety.lines import NEAR, line_index
 from level5.safety.placeholders import PLACEHOLDER
 from level5.safety.prefilter import Hits, Literals, Prefilter, Trigger, Words
@@ -447,13 +447,31 @@ def _assignments(text: str, hits: Hits) -> Iterator[Span]:
         yield Span(m.start(1), m.end(1), "BEARER_TOKEN", 75)
 
 
+_CONFIGURED = (
+    ("credential_element", credentials.ELEMENT),
+    ("credential_directive", credentials.DIRECTIVE),
+    ("pgpass", credentials.PGPASS),
+)
+
+
 def _configured_credentials(text: str, hits: Hits) -> Iterator[Span]:
     """Passwords in an XML element, a directive line or a .pgpass line (``credentials.py``)."""
-    if hits["credential_element"] or hits["credential_directive"] or hits["pgpass"]:
-        for start, end in credentials.find(text):
-            value = text[start:end]
-            if not (_NOT_A_SECRET.match(value) or PLACEHOLDER.fullmatch(value)):
-                yield Span(start, end, "SECRET", 70)
+    for trigger, pattern in _CONFIGURED:
+        for m in _matches(pattern, text, hits[trigger]):
+            found = credentials.value_span(m)
+            if found is not None and not (
+                _NOT_A_SECRET.match(text[slice(*found)]) or PLACEHOLDER.fullmatch(text[slice(*found)])
+            ):
+                yield Span(*found, "SECRET", 70)
+
+
+def _interchange_names(text: str, hits: Hits) -> Iterator[Span]:
+    """People in HL7 v2 segments and LDAP distinguished names (``interchange.py``)."""
+    for m in _matches(interchange.SEGMENT, text, hits["hl7_segment"]):
+        for start, end in interchange.segment_names(m):
+            yield Span(start, end, "PERSON", 45)
+    for m in _matches(interchange.COMMON_NAME, text, hits["ldap_dn"]):
+        yield Span(m.start("value"), m.end("value"), "PERSON", 45)
 
 
 def _card_number(raw: str) -> bool:
@@ -870,7 +888,11 @@ _ROLES = (
     r"name|customer|client|contact|owner|recipient|patient|attn|author|assignee|assigned|manager|"
     r"employee|sender|signed|approved by|prepared by|reviewed by|ship to|bill to|deliver to|"
     r"kunde|kundin|empfänger|absender|nom|destinataire|nombre|cliente|destinatario|contatto|naam|klant|"
-    r"navn|namn|nimi|jméno|név"
+    r"navn|namn|nimi|jméno|név|"
+    # Name parts and people in more languages, as column and key names write them (Vietnamese without its
+    # diacritics: "nguoi_nhan", the recipient).
+    r"authors|maintainer|nominativo|nome|cognome|vorname|nachname|prenom|prénom|apellidos?|voornaam|"
+    r"achternaam|nazwisko|nguoi[ _]nhan|ho[ _]ten"
 )
 _GREETINGS = (
     r"dear|hello|hi|good morning|good afternoon|good evening|thanks|thank you|cher|chère|bonjour|"
@@ -972,6 +994,9 @@ _NOT_NAMES = frozenset(
     }
 )
 _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
+# A romanised Chinese or Korean given name in hyphenated syllables ("Mei-Ling", "Xiao-Ming") ends in
+# "ing" without being a word of that ending.
+_SYLLABLES = re.compile(r"[a-z]{1,4}(?:-[a-z]{1,4})+")
 _NAME_LIKE_ARTICLES = frozenset({"a", "an"})
 """Articles that are also names after a first word (Vietnamese "Nguyễn Văn An", Korean "Kim A")."""
 
@@ -1011,7 +1036,9 @@ def _name_end(text: str, start: int, limit: int | None = None) -> int:
         capital = first.isupper() or _capital(first)  # most are Latin capitals: the short way first
         if (
             (capital or words == 0)
-            and (lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS))
+            and (
+                lower in _NOT_NAMES or (lower.endswith(_NOT_NAME_ENDINGS) and not _SYLLABLES.fullmatch(lower))
+            )
             and not (words and lower in _NAME_LIKE_ARTICLES)
         ):
             return start  # a capitalised word that names a group or a thing: not a person's name at all
@@ -1173,6 +1200,8 @@ _MANIFEST_NAME = re.compile(
 # A speaker in a chat export: after the time the message was sent ("[08:08] Ann Lee: ...", WhatsApp's
 # "12/03/2024, 08:08 - Ann Lee: ..."), a name of two words or more, then ":".
 _SPEAKER = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:\]| -)[ \t]+")
+# git shortlog -s's line: a right-aligned commit count, a tab, the author (the whole rest of the line).
+_SHORTLOG_COUNT = re.compile(r"(?m)^ *\d{1,7}\t")
 # A column's SQL type after its name ("name TEXT NOT NULL", "owner VARCHAR(64)"): a table's definition,
 # not a value.
 _SQL_TYPE = re.compile(r"(?:N?VARCHAR2?|N?CHAR(?:ACTER)?|TEXT|STRING|CLOB|CITEXT)\b")
@@ -1204,6 +1233,10 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_SPEAKER, text, hits["speaker"], back=12):
         name = _name_at(text, m.end(), 2)
         if name is not None and text.startswith(":", name.end):
+            found.append(name)
+    for m in _matches(_SHORTLOG_COUNT, text, hits["shortlog"]):
+        name = _name_at(text, m.end(), 2)
+        if name is not None and _line_end(text, name.end) == name.end:
             found.append(name)
     for m in _matches(_DISPLAY_NAME, text, hits["display_name"], back=80):
         found.append(_name_at(text, m.start(), 2))
@@ -1560,6 +1593,8 @@ _TRIGGERS = (
     Trigger("credential_element", credentials.ELEMENT_TRIGGER, caseless=True, width=0),
     Trigger("credential_directive", credentials.DIRECTIVE_TRIGGER, width=0),
     Trigger("pgpass", credentials.PGPASS_TRIGGER, width=0),
+    Trigger("hl7_segment", interchange.SEGMENT_TRIGGER, width=0),
+    Trigger("ldap_dn", interchange.DN_TRIGGER, width=0),
     Trigger("email", r"@[A-Za-z0-9-]+\.[A-Za-z]"),
     Trigger("url_email", r"%40[A-Za-z0-9-]+\.[A-Za-z]"),
     Trigger("disguised_email", r"[\[({]at[\])}]", caseless=True),
@@ -1612,6 +1647,7 @@ _TRIGGERS = (
         width=0,
     ),
     Trigger("speaker", r"\d:\d\d(?::\d\d)?(?:\]| -)[ \t]+[A-Z\xc0-\xde?]", width=14),
+    Trigger("shortlog", r"(?:^|\n) *\d{1,7}\t[A-Z\xc0-\xde?]", width=0),
     # The first names that the "first_name" literals do not find: a capitalised word ended by a tab,
     # or by a hyphen, apostrophe or "?" and more of the word, or one whose capital is "?" (outside
     # Latin-1); then a capitalised word. Rare, so its start is found again in Python (_CAPITAL).
@@ -1667,6 +1703,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(_tokens, ("token", "pem"), 1),
     Detector(_assignments, ("assignment", "url_password", "bearer"), 8),
     Detector(_configured_credentials, ("credential_element", "credential_directive", "pgpass"), 1),
+    Detector(_interchange_names, ("hl7_segment", "ldap_dn"), 1),
     Detector(_emails, ("email", "url_email", "disguised_email"), 3),
     Detector(_cards, ("card",), 10),
     Detector(_ssns, ("ssn", "ssn_label"), 7),
@@ -1684,6 +1721,7 @@ DETECTORS: tuple[Detector, ...] = (
             "display_name",
             "manifest",
             "speaker",
+            "shortlog",
             "rare_first_name",
             "csv_header",
             "first_name",
