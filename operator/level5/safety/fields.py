@@ -80,6 +80,7 @@ PHONE_KEYS = (
     "handy", "cell", "gsm", "puhelin", "matkapuhelin", "телефон", "тел", "reach me on", "reach me at",
     "phone number", "phone no", "mobile number", "telephone number", "cell phone",
     "call me on", "call me at", "mob", "whatsapp", "celular", "móvil", "movil", "portable", "cellulare",
+    "msisdn",
 )  # fmt: skip
 CARD_KEYS = (
     "card", "card number", "credit card", "číslo karty", "numero carta",

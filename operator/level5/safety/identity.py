@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+import unicodedata
 from types import ModuleType
 
 from stdnum import numdb
@@ -38,7 +39,7 @@ MODULES: tuple[str, ...] = (
     "hr.oib", "id.nik", "ie.pps", "il.idnr", "in_.aadhaar", "in_.pan", "is_.kennitala", "it.codicefiscale",
     "kr.rrn", "lt.asmens", "lv.pvn", "mx.curp", "my.nric", "nl.bsn", "no.fodselsnummer", "pl.pesel",
     "ro.cnp", "ru.inn", "se.personnummer", "si.emso", "sk.rc", "th.pin", "tr.tckimlik", "ua.rntrc",
-    "us.ssn", "za.idnr", "ar.cuit", "mx.rfc", "cu.ni",
+    "us.ssn", "za.idnr", "ar.cuit", "mx.rfc", "cu.ni", "pt.nif", "jp.in_",
 )  # fmt: skip
 _LOADED: dict[str, ModuleType] = {name: importlib.import_module(f"stdnum.{name}") for name in MODULES}
 
@@ -80,28 +81,49 @@ def _documented_names(module: ModuleType) -> list[str]:
     head, _, inside = first.partition("(")
     parts = [*head.split(","), *inside.rstrip(").").split(",")[:-1]]
     names = [part.strip().strip('"“”') for part in parts]
-    return [n for n in names if 2 <= len(n) <= 40 and not n.lower().startswith(("the ", "a "))]
+    return [
+        n
+        for n in names
+        if 2 <= len(n) <= 40 and not n.lower().startswith(("the ", "a ")) and n.lower() not in _WORD_NAMES
+    ]
+
+
+# Abbreviations that are also English words: Japan's "IN" (Individual Number) would make "in" a label.
+_WORD_NAMES = frozenset({"in"})
+# Latin letters that Unicode does not decompose into a base letter and a mark.
+_UNDECOMPOSED = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l", "ı": "i"})
+_LATIN = re.compile(r"[\x00-\u024f]+")
+
+
+def ascii_folded(label: str) -> str:
+    """A Latin-script label as keys and column names write it without diacritics ("fødselsnummer" as
+    "fodselsnummer", "numéro" as "numero"); a label in another script as it is."""
+    if not _LATIN.fullmatch(label):
+        return label
+    decomposed = unicodedata.normalize("NFKD", label.translate(_UNDECOMPOSED))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 # "SSN" and "social security" in English name the US number, which the redactor checks by its own rules
 # (area, group and serial; "000-12-3456" is not issued): another country's checksum is no evidence there.
 _US_LABELS = frozenset({"ssn", "social security", "social security number", "u.s. social security number"})
-LABELS: frozenset[str] = (
-    frozenset(
-        label.lower()
-        for label in (
-            *GENERIC_LABELS,
-            *NATIVE_LABELS,
-            *(name for m in _LOADED.values() for name in _documented_names(m)),
-        )
+_WRITTEN_LABELS = frozenset(
+    label.lower()
+    for label in (
+        *GENERIC_LABELS,
+        *NATIVE_LABELS,
+        *(name for m in _LOADED.values() for name in _documented_names(m)),
     )
-    - _US_LABELS
 )
+# (A folded form of two or three letters, such as "rc" from "RČ", is a common abbreviation too.)
+LABELS: frozenset[str] = (
+    _WRITTEN_LABELS | {ascii_folded(label) for label in _WRITTEN_LABELS if len(label) >= 4}
+) - _US_LABELS
 
 
 def _key(label: str) -> str:
     """A label as a lookup key: lower case, without joins, without a trailing word for "number"."""
-    joined = re.sub(r"[ _.\-]", "", label.lower())
+    joined = re.sub(r"[ _.\-]", "", ascii_folded(label.lower()))
     return re.sub(r"(?:no|nr|number|num|numero|número|numéro|nummer|numer)$", "", joined) or joined
 
 
@@ -226,3 +248,27 @@ def shape_at(text: str, start: int, end: int) -> re.Match[str] | None:
 def _shape_valid(shape: str, value: str) -> bool:
     """Whether one of the shape's formats validates the value (kept, as ``labelled_valid``)."""
     return any(_is_valid(module, value) for module in _SHAPE_MODULES[shape])
+
+
+# ETSI EN 319 412-1's semantics identifier, as eIDAS certificates and Smart-ID print a person: a type (PNO a
+# personal number, TIN a tax number, IDC an identity card), the country, a hyphen, the national number.
+SEMANTICS_TRIGGER = r"(?:PNO|TIN|IDC)[A-Z]{2}-[0-9A-Z]"
+SEMANTICS = re.compile(r"(?<![A-Za-z0-9])(?:PNO|TIN|IDC)(?P<country>[A-Z]{2})-(?P<value>[0-9A-Z]{6,20})\b")
+
+
+def _by_country() -> dict[str, tuple[ModuleType, ...]]:
+    """The formats by country code ("in_" is India's: stdnum's name avoids the keyword)."""
+    found: dict[str, tuple[ModuleType, ...]] = {}
+    for name, module in _LOADED.items():
+        country = name.split(".")[0].rstrip("_")
+        found[country] = (*found.get(country, ()), module)
+    return found
+
+
+_BY_COUNTRY = _by_country()
+
+
+@functools.lru_cache(maxsize=1024)
+def semantics_valid(country: str, value: str) -> bool:
+    """Whether a semantics identifier's number is valid in one of its country's formats."""
+    return any(_is_valid(module, value) for module in _BY_COUNTRY.get(country.lower(), ()))

@@ -67,7 +67,7 @@ import phonenumbers
 from pydantic import BaseModel
 from stdnum import casrn
 
-from level5.safety import fields, identity, letters, positional, scripts
+from level5.safety import credentials, fields, identity, interchange, letters, positional, scripts
 from level5.safety.lines import NEAR, line_index
 from level5.safety.placeholders import PLACEHOLDER
 from level5.safety.prefilter import Hits, Literals, Prefilter, Trigger, Words
@@ -306,10 +306,7 @@ _TOKEN_SHAPES: tuple[tuple[str, str], ...] = (
     ),
 )
 
-_CREDENTIAL_NAMES = (
-    r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|"
-    r"private[_-]?key|auth[_-]?key|credentials?|client[_-]?secret|session[_-]?id|cookie"
-)
+_CREDENTIAL_NAMES = credentials.CREDENTIAL_NAMES
 # key = value, key: value, "key": "value", KEY=value; the key must *end* in a secret word, so
 # max_tokens=100 or password_hash=... are left alone.
 _ASSIGNMENT = _Caseless(
@@ -329,18 +326,32 @@ _BEARER = _Caseless(r"\b(?:bearer|basic|token)\s+([a-z0-9._~+/=-]{16,})", re.ASC
 # (The first character before the look-behind, so a search skips to candidates in one scan; the local
 # part possessively: "@" ends it and is not in it.)
 _EMAIL = re.compile(r"[A-Za-z0-9](?<![\w.+-].)[A-Za-z0-9._%+-]*+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
-_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])", re.ASCII)
+# An address percent-encoded in a URL's query ("%40" for "@", "%2B" for "+"): it starts at a boundary or
+# right after another escape ("%3D" for "=" before it).
+_URL_EMAIL = re.compile(
+    r"(?:(?<![\w.+%-])|(?<=%[0-9A-Fa-f]{2}))[A-Za-z0-9](?:[A-Za-z0-9._+-]|%2[Bb])*+%40"
+    r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b"
+)
+# An address disguised against scrapers: "name [at] host [dot] tld", with brackets, parentheses or braces.
+# (A plain dot only unspaced: "me [at] home. Then" is a sentence.)
+_AT, _DOT_SEPARATOR = r"[\[({]at[\])}]", r"(?:[ \t]*[\[({]dot[\])}][ \t]*|\.)"
+_DISGUISED_EMAIL = _Caseless(
+    rf"(?<![\w.+-])[a-z0-9][a-z0-9._+-]*[ \t]*{_AT}[ \t]*[a-z0-9-]+(?:{_DOT_SEPARATOR}[a-z0-9-]+)*"
+    rf"{_DOT_SEPARATOR}[a-z]{{2,24}}\b"
+)
+# (Underscores too: a card number glued into a cache key or a file name, tokenize_4111_1111_1111_1111.)
+_CARD = re.compile(r"(?<![\d-])(?:\d[ _-]?){11,18}\d(?![\d-])", re.ASCII)
 _IBAN_MIN = 15
 """Norway's IBAN, the shortest."""
 _MAESTRO_PREFIX = re.compile(r"^(?:50[0-9]|5[6-8]|6(?:304|39|7)|0604)")
 _CARD_PREFIX = re.compile(r"^(?:4|5[0-8]|2[2-7]|2131|1800|3[0-8]|6|0604)")
-_CARD_SEPARATOR = re.compile(r"[ -]")
+_CARD_SEPARATOR = re.compile(r"[ _-]")
 _SSN = re.compile(r"(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])", re.ASCII)
 _SSN_LABELLED = _Caseless(r"\b(?:ssn|social security(?: number| no\.?)?)\D{0,12}(\d{3})(\d{2})(\d{4})\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b", re.ASCII)
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)", re.ASCII)
 _IPV6 = re.compile(
-    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?![\w:])", re.ASCII
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4})(?![\w:])", re.ASCII
 )
 _HEX_LETTER_OR_GAP = re.compile(r"[a-fA-F]|::")
 # The commonest look-alikes of a phone number in program output (log timestamps, coordinates): a date
@@ -349,6 +360,7 @@ _DATE_OR_DECIMAL = re.compile(
     r"\b(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2})\b|\A\d+[.,]\d+\Z", re.ASCII
 )
 _GLUED_BEFORE = re.compile(r"[\w:]$|\d[ -]$")
+_DIGIT_PAIRS = re.compile(r"\d\d([. -])\d\d(?:\1\d\d){3}")
 # Digit groups within one line; ASCII classes keep the scan a byte-map lookup per character.
 _PHONE_CANDIDATE = re.compile(
     r"(?<![\w+])(?=[+(]?(?:[ ().\-/]{0,2}\d){8})"  # at least eight digits ahead, checked before the match
@@ -417,6 +429,10 @@ def _tokens(text: str, hits: Hits) -> Iterator[Span]:
 def _emails(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_EMAIL, text, hits["email"], back=64):
         yield Span(m.start(), m.end(), "EMAIL", 88)
+    for m in _matches(_URL_EMAIL, text, hits["url_email"], back=64):
+        yield Span(m.start(), m.end(), "EMAIL", 88)
+    for m in _matches(_DISGUISED_EMAIL, text, hits["disguised_email"], back=64):
+        yield Span(m.start(), m.end(), "EMAIL", 88)
 
 
 def _assignments(text: str, hits: Hits) -> Iterator[Span]:
@@ -428,7 +444,8 @@ def _assignments(text: str, hits: Hits) -> Iterator[Span]:
             continue
         if group == "bare" and _ATTRIBUTE_CHAIN.fullmatch(value):
             continue
-        yield Span(m.start(group), m.end(group), "SECRET", 70)
+        kind = "PRIVATE_KEY" if credentials.private_key_named(text[m.start() : m.start(group)]) else "SECRET"
+        yield Span(m.start(group), m.end(group), kind, 70)
     # The scheme before "://" (at most 40 characters) is before the trigger's window; a match ends at "@".
     for m in _matches(_URL_PASSWORD, text, hits["url_password"], back=40, reach=0):
         value = m.group("password")
@@ -438,6 +455,33 @@ def _assignments(text: str, hits: Hits) -> Iterator[Span]:
         yield Span(m.start(1), m.end(1), "BEARER_TOKEN", 75)
 
 
+_CONFIGURED = (
+    ("credential_element", credentials.ELEMENT),
+    ("credential_directive", credentials.DIRECTIVE),
+    ("pgpass", credentials.PGPASS),
+)
+
+
+def _configured_credentials(text: str, hits: Hits) -> Iterator[Span]:
+    """Passwords in an XML element, a directive line or a .pgpass line (``credentials.py``)."""
+    for trigger, pattern in _CONFIGURED:
+        for m in _matches(pattern, text, hits[trigger]):
+            found = credentials.value_span(m)
+            if found is not None and not (
+                _NOT_A_SECRET.match(text[slice(*found)]) or PLACEHOLDER.fullmatch(text[slice(*found)])
+            ):
+                yield Span(*found, "SECRET", 70)
+
+
+def _interchange_names(text: str, hits: Hits) -> Iterator[Span]:
+    """People in HL7 v2 segments and LDAP distinguished names (``interchange.py``)."""
+    for m in _matches(interchange.SEGMENT, text, hits["hl7_segment"]):
+        for start, end in interchange.segment_names(m):
+            yield Span(start, end, "PERSON", 45)
+    for m in _matches(interchange.COMMON_NAME, text, hits["ldap_dn"]):
+        yield Span(m.start("value"), m.end("value"), "PERSON", 45)
+
+
 def _card_number(raw: str) -> bool:
     """Whether a candidate digit group, by its characters alone, is a payment card number."""
     digits = _NON_DIGITS.sub("", raw)
@@ -445,7 +489,13 @@ def _card_number(raw: str) -> bool:
         return False
     groups = _CARD_SEPARATOR.split(raw)
     # Separators, when present, split the number into card-like groups (4-4-4-4, 4-6-5...).
-    grouped = len(groups) == 1 or (len(groups) <= 5 and all(3 <= len(g) <= 6 for g in groups))
+    # Or two halves of eight, as some terminals and card forms print them. Underscores are not mixed with
+    # other separators (a snake_case name's pieces are no card's groups).
+    grouped = (
+        len(groups) == 1
+        or (len(groups) <= 5 and all(3 <= len(g) <= 6 for g in groups))
+        or (len(groups) == 2 and len(groups[0]) == len(groups[1]) == 8)
+    ) and ("_" not in raw or raw.count("_") == len(groups) - 1)
     # Maestro numbers may be as short as 12 digits; every other scheme has 13 to 19.
     shortest = 12 if _MAESTRO_PREFIX.match(digits) else 13
     return shortest <= len(digits) <= 19 and grouped and bool(_CARD_PREFIX.match(digits)) and luhn_ok(digits)
@@ -460,8 +510,9 @@ def _cards(text: str, hits: Hits) -> Iterator[Span]:
         if verdict is None:
             verdict = verdicts[raw] = _card_number(raw)
         # The id-prefix test (a search through the characters before) goes last: most candidates fail a
-        # cheaper test first.
-        if verdict and not _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()]):
+        # cheaper test first. A number grouped by underscores is a card's groups glued into a key
+        # (tokenize_4111_1111_...), which the prefix is then a part of.
+        if verdict and ("_" in raw or not _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()])):
             yield Span(m.start(), m.end(), "CREDIT_CARD", 80)
 
 
@@ -486,8 +537,10 @@ _IDENTITY_LABEL = _Caseless(
 _IDENTITY_TRIGGER = identity.label_pattern(
     frozenset(w.encode("latin-1", "replace").decode("latin-1") for w in _LATIN1_IDENTITY_LABELS)
 )
+# (Closing brackets and a full-width colon too: a label's bracketed gloss ends before the value, as in
+# Japanese "個人番号" followed by "マイナンバー" in full-width brackets.)
 _IDENTITY_VALUE = re.compile(
-    r"[ \t\"'»«:=#№°>(\[,-]{0,8}(?:(?:no|nr|n°|nº)\.?[ \t:]*)?"
+    r"[ \t\"'»«:=#№°>(\[,)\uff09\uff1a-]{0,8}(?:(?:no|nr|n°|nº)\.?[ \t:]*)?"
     r"([A-Za-z0-9](?:[A-Za-z0-9]|[ ./-](?=[A-Za-z0-9])){5,24})"
 )
 _DIGIT = re.compile(r"\d")
@@ -495,9 +548,22 @@ _IDENTITY_PRIORITY = 79
 """Above a phone number (a CPF or an AHV number parses as one), below a card."""
 
 
+# One word that qualifies a label before its colon: whose number it is ("NIF adquirente:", "Tax ID buyer:").
+_LABEL_QUALIFIER = re.compile(r"[ \t]+[^\W\d_]{2,20}[ \t]*:")
+
+
 def _identity_after(text: str, label: str, label_end: int) -> Span | None:
-    """The identity number right after a label: the value, or the value less its last words (the
-    sentence may go on: "SIN 046 454 286 on file"), that a format validates."""
+    """The identity number right after a label (or after the word qualifying it): the value, or the value
+    less its last words (the sentence may go on: "SIN 046 454 286 on file"), that a format validates."""
+    qualifier = _LABEL_QUALIFIER.match(text, label_end)
+    if qualifier is not None:
+        found = _identity_at(text, label, qualifier.end())
+        if found is not None:
+            return found
+    return _identity_at(text, label, label_end)
+
+
+def _identity_at(text: str, label: str, label_end: int) -> Span | None:
     m = _IDENTITY_VALUE.match(text, label_end)
     if m is None:
         return None
@@ -518,6 +584,9 @@ def _identities(text: str, hits: Hits) -> Iterator[Span]:
         span = _identity_after(text, m.group(), m.end())
         if span is not None:
             yield span
+    for m in _matches(identity.SEMANTICS, text, hits["semantics_id"]):
+        if identity.semantics_valid(m.group("country"), m.group("value")):
+            yield Span(m.start("value"), m.end("value"), "SSN", _IDENTITY_PRIORITY)
     # A shape's answer reads the 16 characters before it and the hit itself: kept for the same text there.
     shapes: dict[tuple[str, int], tuple[int, int] | None] = {}
     for start, end in hits["identity_shape"]:
@@ -582,7 +651,7 @@ def _ips(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_IPV4, text, hits["ipv4"]):
         if _VERSION_BEFORE.search(text[max(0, m.start() - 12) : m.start()]):
             continue
-        if _valid_ip(m.group()):
+        if _valid_ip(m.group()) and not _cluster_cell(text, m.start(), m.end(), m.group()):
             yield Span(m.start(), m.end(), "IP_ADDRESS", 60)
     for m in _matches(_IPV6, text, hits["ipv6"]):
         candidate = m.group()
@@ -596,12 +665,30 @@ def _ips(text: str, hits: Hits) -> Iterator[Span]:
             yield Span(m.start(), m.end(), "IP_ADDRESS", 60)
 
 
+_CELL_BEFORE = re.compile(r"(?:^|  )\Z", re.MULTILINE)
+_RFC1918 = tuple(ipaddress.IPv4Network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+_CELL_AFTER = re.compile(r"  |\n|\Z")
+
+
+def _cluster_cell(text: str, start: int, end: int, address: str) -> bool:
+    """Whether a private (RFC 1918) address stands alone in a cell of a column-aligned listing (two spaces
+    or a line's edge either side): kubectl, docker and ss print pods', services' and containers' addresses
+    inside a cluster's network so, which point at no one."""
+    return (
+        any(ipaddress.IPv4Address(address) in net for net in _RFC1918)
+        and _CELL_BEFORE.search(text, max(0, start - 2), start) is not None
+        and _CELL_AFTER.match(text, end) is not None
+    )
+
+
 def _valid_ip(candidate: str) -> bool:
+    """Whether the candidate is an address that may point at someone: loopback (127.0.0.1, ::1) and
+    unspecified (0.0.0.0, ::) addresses are the same on every machine, printed by listeners and configs."""
     try:
-        ipaddress.ip_address(candidate)
+        address = ipaddress.ip_address(candidate)
     except ValueError:
         return False
-    return True
+    return not (address.is_loopback or address.is_unspecified)
 
 
 def _phone_number(raw: str, labelled: bool) -> bool:
@@ -618,10 +705,34 @@ def _phone_number(raw: str, labelled: bool) -> bool:
     if len(number) >= 12 and not international and _CARD_PREFIX.match(number) and luhn_ok(number):
         return False  # a card number (the card detector outranks, and libphonenumber is slow)
     if international:
+        # Mexico's mobile numbers were dialled from abroad with a 1 after the country code until 2019, and
+        # are still written so ("+52 1 55 ..."): libphonenumber's plan no longer has the 1.
+        if number.startswith("521") and len(number) == 13:
+            raw = "+52" + number[3:]
         return _parses(raw, None, phonenumbers.is_possible_number)
     if labelled:  # a label vouches for it: any region where such a number is possible
         return any(_parses(raw, region, phonenumbers.is_possible_number) for region in PHONE_REGIONS)
     return any(_parses(raw, region, phonenumbers.is_valid_number) for region in PHONE_REGIONS)
+
+
+# The regions whose numbers a script before a candidate points at, beyond PHONE_REGIONS (a Chinese SMS
+# notice prints a Chinese mobile number): Han, Hangul, Thai, Cyrillic.
+_SCRIPT_REGIONS = (
+    (re.compile("[\u4e00-\u9fff]"), ("CN", "TW", "HK")),
+    (re.compile("[\uac00-\ud7af]"), ("KR",)),
+    (re.compile("[\u0e00-\u0e7f]"), ("TH",)),
+    (re.compile("[\u0400-\u04ff]"), ("RU", "UA")),
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def _phone_of_script(before: str, raw: str) -> bool:
+    """Whether a candidate written with separators is a valid number of a region whose script is in the
+    text before it (a national number of a region outside PHONE_REGIONS)."""
+    if not _SEPARATED.search(raw):
+        return False
+    regions = [region for script, found in _SCRIPT_REGIONS if script.search(before) for region in found]
+    return any(_parses(raw, region, phonenumbers.is_valid_number) for region in regions)
 
 
 def _parses(raw: str, region: str | None, check: Callable[[phonenumbers.PhoneNumber], bool]) -> bool:
@@ -669,7 +780,9 @@ def _phone_shape(candidate: str) -> str | None:
     """The candidate digit group less its trailing separators and an unclosed bracket's part, unless its
     characters alone say it is no phone number (a date, a decimal, a chemical's registry number)."""
     raw = candidate.rstrip(" .-/")
-    if _DATE_OR_DECIMAL.search(raw):  # the commonest look-alikes, so the first test
+    # (Five pairs of digits are a number written the French or Belgian way, 06.12.34.56.78: no date has
+    # five parts.)
+    if _DATE_OR_DECIMAL.search(raw) and not _DIGIT_PAIRS.fullmatch(raw):  # the commonest look-alikes first
         return None
     if raw.count("(") > raw.count(")"):
         # A bracket that the candidate opens but does not close starts something else ("pp. 357-362
@@ -715,7 +828,7 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
         verdict = verdicts.get((raw, labelled))
         if verdict is None:
             verdict = verdicts[raw, labelled] = _phone_number(raw, labelled)
-        if verdict:
+        if verdict or (not labelled and not before.isascii() and _phone_of_script(before, raw)):
             yield Span(start, end, "PHONE", 50)
 
 
@@ -734,14 +847,15 @@ def _random_token(token: str) -> bool:
 
 def _high_entropy(text: str, hits: Hits) -> Iterator[Span]:
     # Tokens recur in program output (an id per request line): a token's verdict is asked once per text.
-    verdicts: dict[str, bool] = {}
+    kinds: dict[str, str] = {}
     for m in _matches(_BASE64ISH, text, hits["base64ish"]):
         token = m.group()
-        verdict = verdicts.get(token)
-        if verdict is None:
-            verdict = verdicts[token] = _random_token(token)
-        if verdict:
-            yield Span(m.start(), m.end(), "HIGH_ENTROPY", 20)
+        kind = kinds.get(token)
+        if kind is None:
+            kind = kinds[token] = _token_kind(token)
+        # A data: URI's payload is content (an inlined image), however random it looks.
+        if kind and not text.endswith(";base64,", 0, m.start()):
+            yield Span(m.start(), m.end(), kind, 20)
     # A digest recurs with what is around it (a commit id per log line): its verdict is asked once per text.
     digests: dict[tuple[str, str, str], bool] = {}
     for m in _matches(_HEXISH, text, hits["hexish"]):
@@ -753,6 +867,15 @@ def _high_entropy(text: str, hits: Hits) -> Iterator[Span]:
             verdict = digests[context] = _random_digest(*context)
         if verdict:
             yield Span(start, end, "HIGH_ENTROPY", 20)
+
+
+def _token_kind(token: str) -> str:
+    """A base64-like token's kind: "HIGH_ENTROPY" when it looks random, "SECRET" when it decodes to a
+    user:password pair, "" when it is no secret (joined words, or content: ``credentials.encoded_kind``)."""
+    if not _random_token(token):
+        return ""
+    kind = credentials.encoded_kind(token)
+    return "HIGH_ENTROPY" if kind is None else kind
 
 
 def _random_digest(before: str, digest: str, after: str) -> bool:
@@ -773,7 +896,11 @@ _ROLES = (
     r"name|customer|client|contact|owner|recipient|patient|attn|author|assignee|assigned|manager|"
     r"employee|sender|signed|approved by|prepared by|reviewed by|ship to|bill to|deliver to|"
     r"kunde|kundin|empfänger|absender|nom|destinataire|nombre|cliente|destinatario|contatto|naam|klant|"
-    r"navn|namn|nimi|jméno|név"
+    r"navn|namn|nimi|jméno|név|"
+    # Name parts and people in more languages, as column and key names write them (Vietnamese without its
+    # diacritics: "nguoi_nhan", the recipient).
+    r"authors|maintainer|nominativo|nome|cognome|vorname|nachname|prenom|prénom|apellidos?|voornaam|"
+    r"achternaam|nazwisko|nguoi[ _]nhan|ho[ _]ten"
 )
 _GREETINGS = (
     r"dear|hello|hi|good morning|good afternoon|good evening|thanks|thank you|cher|chère|bonjour|"
@@ -875,6 +1002,9 @@ _NOT_NAMES = frozenset(
     }
 )
 _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
+# A romanised Chinese or Korean given name in hyphenated syllables ("Mei-Ling", "Xiao-Ming") ends in
+# "ing" without being a word of that ending.
+_SYLLABLES = re.compile(r"[a-z]{1,4}(?:-[a-z]{1,4})+")
 _NAME_LIKE_ARTICLES = frozenset({"a", "an"})
 """Articles that are also names after a first word (Vietnamese "Nguyễn Văn An", Korean "Kim A")."""
 
@@ -914,7 +1044,9 @@ def _name_end(text: str, start: int, limit: int | None = None) -> int:
         capital = first.isupper() or _capital(first)  # most are Latin capitals: the short way first
         if (
             (capital or words == 0)
-            and (lower in _NOT_NAMES or lower.endswith(_NOT_NAME_ENDINGS))
+            and (
+                lower in _NOT_NAMES or (lower.endswith(_NOT_NAME_ENDINGS) and not _SYLLABLES.fullmatch(lower))
+            )
             and not (words and lower in _NAME_LIKE_ARTICLES)
         ):
             return start  # a capitalised word that names a group or a thing: not a person's name at all
@@ -1076,6 +1208,8 @@ _MANIFEST_NAME = re.compile(
 # A speaker in a chat export: after the time the message was sent ("[08:08] Ann Lee: ...", WhatsApp's
 # "12/03/2024, 08:08 - Ann Lee: ..."), a name of two words or more, then ":".
 _SPEAKER = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:\]| -)[ \t]+")
+# git shortlog -s's line: a right-aligned commit count, a tab, the author (the whole rest of the line).
+_SHORTLOG_COUNT = re.compile(r"(?m)^ *\d{1,7}\t")
 # A column's SQL type after its name ("name TEXT NOT NULL", "owner VARCHAR(64)"): a table's definition,
 # not a value.
 _SQL_TYPE = re.compile(r"(?:N?VARCHAR2?|N?CHAR(?:ACTER)?|TEXT|STRING|CLOB|CITEXT)\b")
@@ -1108,6 +1242,10 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_SPEAKER, text, hits["speaker"], back=12):
         name = _name_at(text, m.end(), 2)
         if name is not None and text.startswith(":", name.end):
+            found.append(name)
+    for m in _matches(_SHORTLOG_COUNT, text, hits["shortlog"]):
+        name = _name_at(text, m.end(), 2)
+        if name is not None and _line_end(text, name.end) == name.end:
             found.append(name)
     # A display name ends at the "<" of the address the trigger found, whose "@" ends the trigger.
     for m in _matches(_DISPLAY_NAME, text, hits["display_name"], back=80, reach=0):
@@ -1464,8 +1602,15 @@ _TRIGGERS = (
     # line from its start, which on one long line was a search from the text's start.
     Trigger("url_password", r"://[^\s/:@]{0,128}:[^\s/@]{1,256}@", width=389),
     Trigger("bearer", r"(?:bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{16}", caseless=True),
+    Trigger("credential_element", credentials.ELEMENT_TRIGGER, caseless=True, width=0),
+    Trigger("credential_directive", credentials.DIRECTIVE_TRIGGER, width=0),
+    Trigger("pgpass", credentials.PGPASS_TRIGGER, width=0),
+    Trigger("hl7_segment", interchange.SEGMENT_TRIGGER, width=0),
+    Trigger("ldap_dn", interchange.DN_TRIGGER, width=0),
     Trigger("email", r"@[A-Za-z0-9-]+\.[A-Za-z]"),
-    Trigger("card", r"(?:^|[^\d-])\d(?:[ -]?\d){11}"),
+    Trigger("url_email", r"%40[A-Za-z0-9-]+\.[A-Za-z]"),
+    Trigger("disguised_email", r"[\[({]at[\])}]", caseless=True),
+    Trigger("card", r"(?:^|[^\d-])\d(?:[ _-]?\d){11}"),
     Trigger("ssn", r"\d{3}[- ]\d{2}[- ]\d{4}"),
     Trigger("ssn_label", r"ssn|social security", caseless=True),
     Trigger(
@@ -1475,6 +1620,7 @@ _TRIGGERS = (
         width=0,
     ),
     Trigger("identity_shape", identity.SHAPE_TRIGGER),
+    Trigger("semantics_id", identity.SEMANTICS_TRIGGER),
     Trigger("iban", r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11}"),
     Trigger("ipv4", r"(?:^|[^\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d", width=13),
     # An IPv6 address has a "::" or eight groups, so three colons come early (a time has two).
@@ -1514,6 +1660,7 @@ _TRIGGERS = (
         width=71,  # given names of at most 63 characters; the surname before "/" is found by `back`
     ),
     Trigger("speaker", r"\d:\d\d(?::\d\d)?(?:\]| -)[ \t]+[A-Z\xc0-\xde?]", width=14),
+    Trigger("shortlog", r"(?:^|\n) *\d{1,7}\t[A-Z\xc0-\xde?]", width=0),
     # The first names that the "first_name" literals do not find: a capitalised word ended by a tab,
     # or by a hyphen, apostrophe or "?" and more of the word, or one whose capital is "?" (outside
     # Latin-1); then a capitalised word. Rare, so its start is found again in Python (_CAPITAL).
@@ -1568,10 +1715,12 @@ DETECTORS: tuple[Detector, ...] = (
     # Only their ratios matter: they balance `groups`.
     Detector(_tokens, ("token", "pem"), 1),
     Detector(_assignments, ("assignment", "url_password", "bearer"), 8),
-    Detector(_emails, ("email",), 3),
+    Detector(_configured_credentials, ("credential_element", "credential_directive", "pgpass"), 1),
+    Detector(_interchange_names, ("hl7_segment", "ldap_dn"), 1),
+    Detector(_emails, ("email", "url_email", "disguised_email"), 3),
     Detector(_cards, ("card",), 10),
     Detector(_ssns, ("ssn", "ssn_label"), 7),
-    Detector(_identities, ("identity_label", "identity_shape"), 18),
+    Detector(_identities, ("identity_label", "identity_shape", "semantics_id"), 18),
     Detector(_ibans, ("iban",), 4),
     Detector(_ips, ("ipv4", "ipv6"), 5),
     Detector(_phones, ("phone", "phone_label"), 54),
@@ -1585,6 +1734,7 @@ DETECTORS: tuple[Detector, ...] = (
             "display_name",
             "manifest",
             "speaker",
+            "shortlog",
             "rare_first_name",
             "csv_header",
             "first_name",
