@@ -32,7 +32,9 @@ class CombinedOpinion:
         findings = [f for answer in answers if not isinstance(answer, BaseException) for f in answer]
         if failures:
             message = f"{len(failures)} of {len(answers)} second-opinion classifiers failed: {failures[0]!r}"
-            findings.append(Finding(rule=SECOND_OPINION_FAILED, line=1, message=message, verdict=Verdict.ALLOW))
+            findings.append(
+                Finding(rule=SECOND_OPINION_FAILED, line=1, message=message, verdict=Verdict.ALLOW)
+            )
         return findings
 
 
