@@ -17,8 +17,9 @@ parts of a run's output a model ever reads: the status keeps the first 4000 char
 judge (``loop/execute.py`` STDOUT_EXCERPT) and a refinement prompt keeps the first two thirds and the last
 third of at most 6000 (``loop/prompts.py`` MAX_FEEDBACK_CHARS, MAX_OUTPUT_EXCERPT per stream). An
 instruction buried in the middle of a long output reaches no model, so it is not worth its CPU time here.
-At about three characters a token the two excerpts are nine windows; ``MAX_WINDOWS`` bounds what a text of
-one token a character (some scripts, symbols) costs.
+At about three characters a token the two excerpts are nine windows; ``MAX_WINDOWS`` keeps a text of
+one token a character (some scripts, symbols) to that cost: about 45 ms of CPU a full window, so at most
+about 0.4 s a text.
 
 ``EmbeddedClassifier`` is a ``SecondOpinion``: it scores in a worker thread (onnxruntime releases the GIL,
 so the event loop keeps serving other tasks), and a score at or above the threshold is an ESCALATE
@@ -51,10 +52,10 @@ WINDOW_OVERLAP_TOKENS = 32
 """Tokens a window repeats from the one before, so a sentence cut at a window's end is read whole once."""
 HEAD_CHARS = 4000
 TAIL_CHARS = 2000
-HEAD_WINDOWS = 8
-TAIL_WINDOWS = 4
+# The two excerpts' windows at the corpus's 2.9 characters a token (224 new tokens a window).
+HEAD_WINDOWS = 6
+TAIL_WINDOWS = 3
 MAX_WINDOWS = HEAD_WINDOWS + TAIL_WINDOWS
-_BATCH = 16
 
 Vectors = npt.NDArray[np.float32]
 
@@ -77,6 +78,9 @@ class SentenceEncoder:
         # One core per scoring call: the operator's other tasks and its redaction workers share the node.
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
+        # Without the arena: it kept the largest batch's buffers for good (over 200 MB once a long output
+        # had been scored); allocating per call costs little beside the model's arithmetic.
+        options.enable_cpu_mem_arena = False
         self._session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
@@ -102,24 +106,17 @@ class SentenceEncoder:
 
     def embed(self, windows: list[Encoding]) -> Vectors:
         """One unit vector per window: token vectors averaged over the attention mask, L2-normalised."""
-        parts = [self._embed_batch(windows[i : i + _BATCH]) for i in range(0, len(windows), _BATCH)]
-        return np.vstack(parts) if parts else np.zeros((0, 384), dtype=np.float32)
+        return np.array([self._embed_one(window) for window in windows], dtype=np.float32).reshape(-1, 384)
 
-    def _embed_batch(self, windows: list[Encoding]) -> Vectors:
-        width = max(len(w.ids) for w in windows)
-        ids = np.zeros((len(windows), width), dtype=np.int64)
-        mask = np.zeros((len(windows), width), dtype=np.int64)
-        for row, window in enumerate(windows):
-            ids[row, : len(window.ids)] = window.ids
-            mask[row, : len(window.ids)] = 1
-        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        tokens = np.asarray(
-            self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0], np.float32
-        )
-        weights = mask[..., None].astype(np.float32)
-        pooled = (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        return np.asarray(pooled / norms, dtype=np.float32)
+    def _embed_one(self, window: Encoding) -> Vectors:
+        # One window a run: batches of windows padded to the longest took more CPU (12 windows of 8 KB of
+        # output: 0.56 s one at a time, 0.99 s as one batch), and a window has no padding, so the mean over
+        # its tokens is the mean over the attention mask.
+        ids = np.array([window.ids], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        tokens = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+        pooled = np.asarray(tokens, dtype=np.float32)[0].mean(axis=0)
+        return np.asarray(pooled / max(float(np.linalg.norm(pooled)), 1e-12), dtype=np.float32)
 
 
 @dataclass(frozen=True)
