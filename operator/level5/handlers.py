@@ -153,7 +153,7 @@ class Services:
         if config.injection_classifier_embedded:
             # Read, checked against its pinned sha256 and loaded once (a few tenths of a second, in a thread).
             # A model that cannot be loaded stops the operator, as an unwritable audit path does: it was
-            # asked for (the default), and running without it would weaken layer 1 silently.
+            # asked for, and running without it would weaken layer 1 silently.
             try:
                 embedded = EmbeddedClassifier(await asyncio.to_thread(SemanticScorer.packaged))
             except Exception as error:

@@ -109,11 +109,12 @@ class OperatorConfig(BaseModel):
     injection_classifier_timeout: float = 5.0
     """Seconds to wait for the classifier (LEVEL5_INJECTION_CLASSIFIER_TIMEOUT); then the built-in verdict
     stands and the failure is recorded."""
-    injection_classifier_embedded: bool = True
+    injection_classifier_embedded: bool = False
     """Whether layer 1 also asks its embedded classifier (LEVEL5_INJECTION_CLASSIFIER_EMBEDDED; see
     level5.model.semantic): a sentence-embedding model in the operator's process that escalates, never
-    blocks. Its model is loaded and checked at startup, and one that cannot be stops the operator: set this
-    false to run with the rules alone (and the endpoint, if any)."""
+    blocks. Its model is loaded and checked at startup, and one that cannot be stops the operator: it was
+    asked for. Off by default: it escalates terse benign goals and outputs ("Print ok.", "ok"), which the
+    corpus it was fitted on lacks."""
 
     queue_recheck_seconds: float = Field(default=120.0, gt=0)
     """How long a task waiting for quota waits at most before it tries again without a wake-up

@@ -24,6 +24,11 @@ about 0.4 s a text.
 ``EmbeddedClassifier`` is a ``SecondOpinion``: it scores in a worker thread (onnxruntime releases the GIL,
 so the event loop keeps serving other tasks), and a score at or above the threshold is an ESCALATE
 finding (rule ``L5-INJ-021``): a person decides, it never blocks on its own.
+
+Its weak spots: it reads English best (the model was trained on English), an instruction diluted in a
+window of unrelated output scores lower than alone, and terse benign texts, which the corpus lacks, score
+high ("Print ok." 0.95, an output of "ok" 0.92): so the operator runs it only when asked to
+(``OperatorConfig.injection_classifier_embedded``).
 """
 
 from __future__ import annotations

@@ -144,8 +144,8 @@ def _half_totals(layer: str, figures: SecondOpinionFigures) -> list[str]:
 
 
 def _print_embedded_classifier() -> None:
-    """Layer 1 with its embedded classifier as the operator runs it by default: per family and half, per
-    half, then its cost."""
+    """Layer 1 with its embedded classifier as the operator runs it (injectionClassifier.embedded): per
+    family and half, per half, then its cost."""
     started = time.perf_counter()
     scorer = SemanticScorer.packaged()
     loaded = time.perf_counter() - started
