@@ -57,7 +57,6 @@ from level5.loop.journal import INVALID_SPEC, Journal
 from level5.loop.task_loop import TaskLoop
 from level5.model.classifier import InjectionClassifier
 from level5.model.client import ModelGateway, resolve_endpoint
-from level5.model.semantic import EmbeddedClassifier, SemanticScorer
 from level5.observability.loop_stalls import watch_loop_stalls
 from level5.observability.metrics import Metrics
 from level5.observability.syscalls import SyscallMonitorClient
@@ -71,6 +70,7 @@ from level5.people.admission import (
     decision_stamp,
 )
 from level5.safety.audit import AuditLog, AuditWriteError, FileSink, StreamSink, TeeSink
+from level5.safety.injection import SecondOpinion
 from level5.safety.opinions import second_opinion
 from level5.safety.redaction import Redactor, find_spans, task_key
 from level5.safety.workers import DetectorPool
@@ -109,8 +109,8 @@ class Services:
     """When the operator started (the event loop's clock)."""
     classifier: InjectionClassifier | None
     """Layer 1's optional second opinion (LEVEL5_INJECTION_CLASSIFIER_URL)."""
-    embedded: EmbeddedClassifier | None
-    """Layer 1's built-in second opinion (LEVEL5_INJECTION_CLASSIFIER_EMBEDDED)."""
+    embedded: SecondOpinion | None
+    """Layer 1's built-in second opinion (LEVEL5_INJECTION_CLASSIFIER_EMBEDDED), if on."""
     pool: WarmPool | None
     """The warm pools of pre-started sandbox pods (LEVEL5_SANDBOX_POOLS), if any."""
     detectors: DetectorPool | None
@@ -149,12 +149,15 @@ class Services:
             backoff_seconds=config.model_backoff_seconds,
         )
         gateway.prepare(resolve_endpoint(None, config, None))
-        embedded = None
+        embedded: SecondOpinion | None = None
         if config.injection_classifier_embedded:
             # Read, checked against its pinned sha256 and loaded once (a few tenths of a second, in a thread).
             # A model that cannot be loaded stops the operator, as an unwritable audit path does: it was
             # asked for, and running without it would weaken layer 1 silently.
             try:
+                # Imported only when on: onnxruntime, tokenizers and numpy add about 80 MB to the process.
+                from level5.model.semantic import EmbeddedClassifier, SemanticScorer
+
                 embedded = EmbeddedClassifier(await asyncio.to_thread(SemanticScorer.packaged))
             except Exception as error:
                 raise kopf.PermanentError(
