@@ -21,7 +21,7 @@ APT_PACKAGES_NO_RECOMMENDS := prometheus
 
 .PHONY: help deps venv compiled build chart-tools cluster-up cluster-down cluster-status cluster-env images base-images \
 	sandbox-image operator-image \
-	crds corpora review-allowlist lint typecheck unit test-cluster test chaos demo eval-safety eval-classifier bench clean \
+	crds corpora review-allowlist lint typecheck unit test-cluster test chaos demo eval-safety eval-classifier semantic-weights bench clean \
 	model model-up model-down bench-agent
 
 help: ## List the targets with one-line descriptions
@@ -132,6 +132,9 @@ corpora: venv ## Regenerate the generated corpora (tests/corpora/redaction) and 
 
 eval-safety: venv ## Print the safety layers' detection and false-positive rates on the corpora
 	$(VENV)/bin/level5 eval-safety
+
+semantic-weights: venv ## Refit the embedded injection classifier on the corpus's tuning halves (operator/level5/model/data/semantic_weights.json); a unit test fails on drift
+	$(PY) -m level5.tools.semantic_train
 
 eval-classifier: venv ## Layer 1 on the corpus halves in SPLITS (default heldout7), without and with a classifier endpoint: CLASSIFIER_URL and CLASSIFIER_MODEL, or the local model (started and stopped on port 18093)
 	@# The local model is installed only when it is the classifier (a given URL needs none of its 1.1 GB).

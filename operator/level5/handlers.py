@@ -70,6 +70,8 @@ from level5.people.admission import (
     decision_stamp,
 )
 from level5.safety.audit import AuditLog, AuditWriteError, FileSink, StreamSink, TeeSink
+from level5.safety.injection import SecondOpinion
+from level5.safety.opinions import second_opinion
 from level5.safety.redaction import Redactor, find_spans, task_key
 from level5.safety.workers import DetectorPool
 from level5.sandbox.manifests import SANDBOX_LABELS, TaskRef
@@ -107,6 +109,8 @@ class Services:
     """When the operator started (the event loop's clock)."""
     classifier: InjectionClassifier | None
     """Layer 1's optional second opinion (LEVEL5_INJECTION_CLASSIFIER_URL)."""
+    embedded: SecondOpinion | None
+    """Layer 1's built-in second opinion (LEVEL5_INJECTION_CLASSIFIER_EMBEDDED), if on."""
     pool: WarmPool | None
     """The warm pools of pre-started sandbox pods (LEVEL5_SANDBOX_POOLS), if any."""
     detectors: DetectorPool | None
@@ -145,6 +149,22 @@ class Services:
             backoff_seconds=config.model_backoff_seconds,
         )
         gateway.prepare(resolve_endpoint(None, config, None))
+        embedded: SecondOpinion | None = None
+        if config.injection_classifier_embedded:
+            # Read, checked against its pinned sha256 and loaded once (a few tenths of a second, in a thread).
+            # A model that cannot be loaded stops the operator, as an unwritable audit path does: it was
+            # asked for, and running without it would weaken layer 1 silently.
+            try:
+                # Imported only when on: onnxruntime, tokenizers and numpy add about 80 MB to the process.
+                from level5.model.semantic import EmbeddedClassifier, SemanticScorer
+
+                embedded = EmbeddedClassifier(await asyncio.to_thread(SemanticScorer.packaged))
+            except Exception as error:
+                raise kopf.PermanentError(
+                    f"the embedded injection classifier could not be loaded ({error}); reinstall the "
+                    "operator image, or set injectionClassifier.embedded=false "
+                    "(LEVEL5_INJECTION_CLASSIFIER_EMBEDDED=false) to run with the rules alone"
+                ) from error
         detectors = None
         if config.redaction_workers:
             detectors = DetectorPool(config.redaction_workers)
@@ -177,6 +197,7 @@ class Services:
             )
             if config.injection_classifier_url
             else None,
+            embedded=embedded,
             pool=pool,
             detectors=detectors,
         )
@@ -197,7 +218,7 @@ class Services:
             wakeups=self.wakeups,
             metrics=self.metrics,
             emergency=self.emergency,
-            second_opinion=self.classifier,
+            second_opinion=second_opinion([o for o in (self.embedded, self.classifier) if o is not None]),
         )
 
     async def close(self) -> None:
@@ -275,13 +296,15 @@ async def startup(
         await services.pool.start()
     logger.info(
         "level5 operator started: model %s at %s, runtime class %s, image %s, audit log %s, "
-        "emergency stop %s",
+        "emergency stop %s, injection second opinions: embedded classifier %s, endpoint %s",
         operator_config.model_name,
         operator_config.model_base_url,
         operator_config.runtime_class,
         operator_config.sandbox_image,
         operator_config.audit_path,
         "ACTIVE" if services.emergency.active else "off",
+        "on" if services.embedded is not None else "off",
+        operator_config.injection_classifier_url or "none",
     )
 
 

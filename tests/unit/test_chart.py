@@ -685,6 +685,14 @@ def test_injection_classifier_is_off_by_default() -> None:
     assert env["LEVEL5_INJECTION_CLASSIFIER_TIMEOUT"]["value"] == "5"
 
 
+def test_embedded_injection_classifier_is_off_by_default_and_can_be_turned_on() -> None:
+    variable = "LEVEL5_INJECTION_CLASSIFIER_EMBEDDED"
+    assert variable not in env_of(default())
+    on = env_of(render(None, "injectionClassifier.embedded=true"))[variable]["value"]
+    assert OperatorConfig.from_env({variable: on}).injection_classifier_embedded is True
+    assert OperatorConfig.from_env({}).injection_classifier_embedded is False
+
+
 def test_warm_pools_set_the_operators_pools_and_attach_only_in_their_namespaces() -> None:
     docs = render(
         None,

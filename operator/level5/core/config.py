@@ -109,6 +109,12 @@ class OperatorConfig(BaseModel):
     injection_classifier_timeout: float = 5.0
     """Seconds to wait for the classifier (LEVEL5_INJECTION_CLASSIFIER_TIMEOUT); then the built-in verdict
     stands and the failure is recorded."""
+    injection_classifier_embedded: bool = False
+    """Whether layer 1 also asks its embedded classifier (LEVEL5_INJECTION_CLASSIFIER_EMBEDDED; see
+    level5.model.semantic): a sentence-embedding model in the operator's process that escalates, never
+    blocks. Its model is loaded and checked at startup, and one that cannot be stops the operator: it was
+    asked for. Off by default: it escalates terse benign goals and outputs ("Print ok.", "ok"), which the
+    corpus it was fitted on lacks."""
 
     queue_recheck_seconds: float = Field(default=120.0, gt=0)
     """How long a task waiting for quota waits at most before it tries again without a wake-up
@@ -156,6 +162,7 @@ class OperatorConfig(BaseModel):
             "injection_classifier_url": "LEVEL5_INJECTION_CLASSIFIER_URL",
             "injection_classifier_model": "LEVEL5_INJECTION_CLASSIFIER_MODEL",
             "injection_classifier_timeout": "LEVEL5_INJECTION_CLASSIFIER_TIMEOUT",
+            "injection_classifier_embedded": "LEVEL5_INJECTION_CLASSIFIER_EMBEDDED",
             "sandbox_pools": "LEVEL5_SANDBOX_POOLS",
             "streamed_cold_namespaces": "LEVEL5_STREAMED_COLD_NAMESPACES",
             "queue_recheck_seconds": "LEVEL5_QUEUE_RECHECK_SECONDS",

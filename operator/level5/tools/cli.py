@@ -16,12 +16,14 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from level5.api.spec import Language
 from level5.api.verdicts import Verdict
 from level5.model.classifier import InjectionClassifier
+from level5.model.semantic import EmbeddedClassifier, SemanticScorer
 from level5.observability.syscalls import DEFAULT_MAX_CONTAINERS, DEFAULT_TTL_SECONDS, serve
 from level5.safety.audit import completeness, verify
 from level5.safety.injection import check_input
@@ -33,6 +35,8 @@ from level5.tools.safety_eval import (
     Rates,
     SecondOpinionFigures,
     bandit_additions,
+    embedded_classifier_figures,
+    embedded_classifier_speed,
     injection_figures,
     injection_rates,
     injection_speed,
@@ -124,6 +128,39 @@ def _print_layers_1_and_5() -> None:
     )
 
 
+def _half_totals(layer: str, figures: SecondOpinionFigures) -> list[str]:
+    """Per half, all families: '<layer> [heldout12] all: detected 85/100 (rules alone 73/100), ...'."""
+    totals: dict[str, dict[str, list[int]]] = {}
+    for alone, combined in zip(figures.built_in, figures.with_second_opinion, strict=True):
+        counts = totals.setdefault(alone.split, {}).setdefault(alone.measure, [0, 0, 0])
+        counts[0] += combined.right
+        counts[1] += combined.total
+        counts[2] += alone.right
+    return [
+        f"{layer} [{split}] all: "
+        + ", ".join(f"{measure} {c[0]}/{c[1]} (rules alone {c[2]}/{c[1]})" for measure, c in measures.items())
+        for split, measures in totals.items()
+    ]
+
+
+def _print_embedded_classifier() -> None:
+    """Layer 1 with its embedded classifier as the operator runs it (injectionClassifier.embedded): per
+    family and half, per half, then its cost."""
+    started = time.perf_counter()
+    scorer = SemanticScorer.packaged()
+    loaded = time.perf_counter() - started
+    layer = "injection with the embedded classifier"
+    figures = embedded_classifier_figures(EmbeddedClassifier(scorer))
+    print("\n".join(_figure_lines(layer, figures.with_second_opinion)))
+    print("\n".join(_half_totals(layer, figures)))
+    speed = embedded_classifier_speed(scorer)
+    print(
+        f"speed: embedded classifier {speed.goal_ms:.0f} ms CPU per goal-sized text, "
+        f"{speed.output_ms:.0f} ms per 8 KB of output (threshold {scorer.threshold:.2f}; model loaded in "
+        f"{loaded:.2f} s)"
+    )
+
+
 def _eval_safety(args: argparse.Namespace) -> int:
     print(_rates_line("review", "block rate", review_rates()))
     print(_rates_line("injection", "detection", injection_rates()))
@@ -136,6 +173,7 @@ def _eval_safety(args: argparse.Namespace) -> int:
     print(_rates_line("bandit (not run by the review) would add", "stops", bandit_additions()))
     print(f"review speed: {review_speed():.1f} ms median for a 200-line benign script")
     _print_layers_1_and_5()
+    _print_embedded_classifier()
     return 0
 
 

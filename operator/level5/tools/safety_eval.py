@@ -15,6 +15,7 @@ data they have not seen. ``injection_speed`` and ``redaction_speed`` are what a 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import re
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from level5.api.spec import Language
 from level5.api.verdicts import Verdict, worst
+from level5.model.semantic import SemanticScorer
 from level5.safety.injection import (
     SECOND_OPINION_FAILED,
     SecondOpinion,
@@ -375,6 +377,41 @@ async def second_opinion_figures(
         with_second_opinion=_injection_figures(rows, [result.verdict for result in combined]),
         failed=sum(any(f.rule == SECOND_OPINION_FAILED for f in result.findings) for result in combined),
     )
+
+
+def embedded_classifier_figures(
+    classifier: SecondOpinion, corpora: Path = DEFAULT_CORPORA
+) -> SecondOpinionFigures:
+    """Every half of the injection corpus without and with the embedded classifier (``level5 eval-safety``):
+    its regression was fitted on the tuning halves only, so the held-out halves' figures are unseen data."""
+    splits = {row.split for row in injection_rows(corpora)}
+    return asyncio.run(second_opinion_figures(classifier, splits, corpora))
+
+
+def embedded_classifier_speed(
+    scorer: SemanticScorer, runs: int = 5, corpora: Path = DEFAULT_CORPORA
+) -> Speed:
+    """CPU milliseconds of one score (the best of `runs`, after one warm-up): a goal-sized text (the median
+    benign goal of the injection corpus) and 8 KB of program output (``mixed_text``)."""
+    goals = sorted((row.text for row in injection_rows(corpora) if row.family == "benign_goal"), key=len)
+    timings = []
+    for text in (goals[len(goals) // 2], mixed_text(corpora, 8192)):
+        scorer.score(text)
+        best = float("inf")
+        for _ in range(runs):
+            started = time.process_time()
+            scorer.score(text)
+            best = min(best, (time.process_time() - started) * 1000)
+        timings.append(best)
+    return Speed(goal_ms=timings[0], output_ms=timings[1])
+
+
+@dataclass(frozen=True)
+class Speed:
+    """CPU milliseconds of the embedded classifier on one goal-sized text and on 8 KB of output."""
+
+    goal_ms: float
+    output_ms: float
 
 
 def _redacted(value: str, output: str, kind: str) -> bool:

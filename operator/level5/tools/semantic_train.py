@@ -1,0 +1,144 @@
+"""Fits the embedded classifier's weights (``make semantic-weights``): writes
+``level5/model/data/semantic_weights.json``, never edited by hand.
+
+Training rows: the injection corpus's tuning halves only (splits starting with ``tuning``), attacks
+(``expect: stop``) against benign texts (``expect: allow``); quoted attacks (``expect: escalate``) are
+neither, and the held-out halves stay unseen, so ``level5 eval-safety`` can score the classifier on them.
+Each row's first window is embedded (``level5.model.semantic``); an L2-regularised logistic regression with
+balanced class weights is fitted by Newton's method (iteratively reweighted least squares) in numpy, so
+the same rows give the same file. The file records the sha256 of those rows: a unit test fails when the
+corpus's tuning rows change and this tool was not run again.
+
+The threshold rule: the lowest threshold (on a 0.01 grid from 0.5) at which the classifier alone, in
+5-fold cross-validation on the training rows, flags at most ``MAX_BENIGN_FLAGGED`` of the benign ones. Its
+findings escalate to a person, so a false positive costs a person's look, not a stopped task; one benign
+text in ten is what we let that cost be. Each fold holds out whole corpus rounds (a round's tuning half is
+all in one fold), as the next real round will be unseen: folds of shuffled rows see every round in
+training and flag fewer benign texts at each threshold than an unseen round does (0.65 met the rule
+then, 0.72 with rounds held out), so they choose too low a threshold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from level5.model.semantic import WEIGHTS_PATH, SentenceEncoder
+from level5.tools.safety_eval import DEFAULT_CORPORA, InjectionRow, injection_rows
+
+REGULARISATION_C = 4.0
+"""Inverse strength of the L2 penalty (scikit-learn's C): the penalty is ||w||^2 / (2 C)."""
+MAX_BENIGN_FLAGGED = 0.10
+FOLDS = 5
+_LABELS = {"stop": 1.0, "allow": 0.0}
+
+Matrix = npt.NDArray[np.float64]
+
+
+def training_rows(corpora: Path = DEFAULT_CORPORA) -> list[InjectionRow]:
+    """The tuning halves' attacks and benign texts, in corpus order."""
+    return [r for r in injection_rows(corpora) if r.split.startswith("tuning") and r.expect in _LABELS]
+
+
+def training_sha256(rows: Sequence[InjectionRow]) -> str:
+    """sha256 of what the weights depend on: each row's half, label and text, in order."""
+    canonical = json.dumps([[r.split, r.expect, r.text] for r in rows], ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def fit(vectors: Matrix, labels: Matrix, c: float = REGULARISATION_C) -> tuple[Matrix, float]:
+    """Coefficients and intercept of the L2-regularised, class-balanced logistic regression (Newton)."""
+    n, dims = vectors.shape
+    x = np.hstack([vectors, np.ones((n, 1))])
+    positives = labels.sum()
+    # Balanced: each class weighs as much as the other in the loss, whatever its number of rows.
+    sample = np.where(labels == 1.0, n / (2 * positives), n / (2 * (n - positives)))
+    penalty = np.full(dims + 1, 1.0 / c)
+    penalty[-1] = 0.0  # the intercept is not shrunk
+    theta = np.zeros(dims + 1)
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(x @ theta)))
+        gradient = x.T @ (sample * (p - labels)) + penalty * theta
+        hessian = (x.T * (sample * p * (1.0 - p))) @ x + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        theta -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return theta[:-1], float(theta[-1])
+
+
+def _probabilities(vectors: Matrix, coefficients: Matrix, intercept: float) -> Matrix:
+    return np.asarray(1.0 / (1.0 + np.exp(-(vectors @ coefficients + intercept))), dtype=np.float64)
+
+
+def cross_validated(vectors: Matrix, labels: Matrix, rounds: Sequence[str], folds: int = FOLDS) -> Matrix:
+    """Each row's probability from the regression fitted on the other folds; a round's rows are all in
+    one fold (the rounds in name order, dealt round the folds)."""
+    dealt = {name: i % folds for i, name in enumerate(sorted(set(rounds)))}
+    fold = np.array([dealt[name] for name in rounds])
+    out = np.zeros(len(labels))
+    for k in range(folds):
+        coefficients, intercept = fit(vectors[fold != k], labels[fold != k])
+        out[fold == k] = _probabilities(vectors[fold == k], coefficients, intercept)
+    return out
+
+
+def choose_threshold(probabilities: Matrix, labels: Matrix) -> float:
+    """The lowest threshold at which at most MAX_BENIGN_FLAGGED of the benign rows score at or above it."""
+    benign = probabilities[labels == 0.0]
+    for hundredths in range(50, 100):
+        threshold = hundredths / 100
+        if (benign >= threshold).mean() <= MAX_BENIGN_FLAGGED:
+            return threshold
+    return 0.99
+
+
+def train(corpora: Path = DEFAULT_CORPORA) -> dict[str, object]:
+    """The weights file's content, from the corpus's tuning rows."""
+    rows = training_rows(corpora)
+    encoder = SentenceEncoder.packaged()
+    vectors = encoder.embed(encoder.first_windows([r.text for r in rows])).astype(np.float64)
+    labels = np.array([_LABELS[r.expect] for r in rows])
+    held_back = cross_validated(vectors, labels, [r.split for r in rows])
+    threshold = choose_threshold(held_back, labels)
+    coefficients, intercept = fit(vectors, labels)
+    return {
+        "about": "written by level5.tools.semantic_train (make semantic-weights); never edit by hand",
+        "model_sha256": encoder.sha256,
+        "training_sha256": training_sha256(rows),
+        "training_rows": {"attacks": int(labels.sum()), "benign": int((labels == 0).sum())},
+        "regularisation_c": REGULARISATION_C,
+        "threshold_rule": f"lowest at which at most {MAX_BENIGN_FLAGGED:.0%} of the tuning benign texts are "
+        f"flagged in {FOLDS}-fold cross-validation, a round's rows in one fold",
+        "threshold": threshold,
+        "cross_validated": {
+            "attacks_detected": int((held_back[labels == 1.0] >= threshold).sum()),
+            "benign_flagged": int((held_back[labels == 0.0] >= threshold).sum()),
+        },
+        "intercept": round(intercept, 6),
+        "coefficients": [round(float(w), 6) for w in coefficients],
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
+    parser.add_argument("--output", type=Path, default=WEIGHTS_PATH)
+    args = parser.parse_args(argv)
+    weights = train(args.corpora)
+    args.output.write_text(json.dumps(weights, indent=1) + "\n", encoding="utf-8")
+    print(
+        f"{args.output}: threshold {weights['threshold']}, cross-validated {weights['cross_validated']} "
+        f"of {weights['training_rows']}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
