@@ -190,6 +190,17 @@ DISCLOSURE: dict[str, tuple[str, str]] = {
     "sw": ("nakili|onyesha|tuma|toa|fichua|niambie|andika", "siri|nenosiri|nywila|ufunguo|tokeni|maagizo ya mfumo|maelekezo ya mfumo"),
     "tl": ("ipakita|ipadala|ibigay|sabihin|ilabas|ibunyag|isulat", "password|lihim|susi|token|system prompt|mga tagubilin ng sistema"),
     "zh-latn": ("shuchu|xianshi|gaosu|fasong|xielou|dayin", "mima|miyao|xitong tishi|xitong xiaoxi|tishici|huanjing bianliang"),
+    # Since round 12: more of the lexicon's languages of Europe, Africa and Asia, chosen as the largest ones
+    # the lexicon already reads for overrides (not by any attack).
+    "it": ("mostra|rivela|invia|stampa|dimmi|dammi|condividi", "password|chiave segreta|chiavi api|chiave api|segret|token|credenzial|variabili d'ambiente|prompt di sistema"),
+    "nl": ("toon|laat zien|onthul|stuur|verstuur|druk af|geef me|deel", "wachtwoord|geheime sleutel|api-sleutel|geheim|token|inloggegevens|omgevingsvariabel|systeemprompt"),
+    "pl": ("pokaż|ujawnij|wyślij|wydrukuj|wypisz|podaj|udostępnij", "hasł|klucz|sekret|token|dane logowania|zmienne środowiskowe|prompt systemowy"),
+    "fa": ("نشان بده|بفرست|ارسال کن|چاپ کن|فاش کن|بگو", "رمز عبور|گذرواژه|کلید|توکن|رمز|متغیرهای محیطی"),
+    "th": ("แสดง|ส่ง|พิมพ์|เปิดเผย|บอก", "รหัสผ่าน|กุญแจ|คีย์|ความลับ|โทเค็น|ตัวแปรสภาพแวดล้อม"),
+    "am": ("አሳይ|አትም|ላክ|ግለጽ|ንገረኝ", "ሚስጥር|የይለፍ ቃ|ቁልፍ|ቁልፎ|ቶከን"),
+    "si": ("පෙන්වන්න|පෙන්වා|යවන්න|කියන්න", "රහස්|මුරපද|යතුර|ටෝකන"),
+    "km": ("បង្ហាញ|ផ្ញើ|បោះពុម្ព|ប្រាប់", "ពាក្យសម្ងាត់|សម្ងាត់|ថូខឹន"),
+    "kk": ("көрсет|шығар|жібер|бер", "құпия|кілт|токен"),
 }  # fmt: skip
 # The same languages: (without or none, restrictions), an announcement that the model's limits are gone
 # ("no tienes ninguna restricción", "keine Einschränkungen mehr"). Words for filters and limits are left
@@ -240,6 +251,16 @@ SWITCHED_OFF: dict[str, tuple[str, str]] = {
     "sw": ("zima|ruka|kwepa|ondoa", "usalama|ukaguzi|idhini|safety"),
     "tl": ("patayin|i-off|paki-off|laktawan|lampasan|iwasan|huwag paganahin", "kaligtasan|seguridad|pag-apruba|pagsusuri|safety"),
     "zh-latn": ("guanbi|jinyong|tiaoguo|raoguo", "anquan jiancha|shenhe|shenpi|anquan"),
+    # Since round 12, as in ``DISCLOSURE`` (Amharic attaches "of" to its noun: "የደህንነት").
+    "it": ("disattiv|disabilit|spegni|aggira|salta", "sicurezza|revisione|approvazione|moderazione"),
+    "nl": ("schakel|zet uit|omzeil|sla over|deactiveer", "beveiliging|veiligheid|controle|goedkeuring"),
+    "pl": ("wyłącz|dezaktywuj|obejdź|pomiń", "bezpieczeństw|zabezpiecze|weryfikacj|zatwierdz|moderacj"),
+    "fa": ("غیرفعال|خاموش|دور بزن|رد کن", "امنیت|امنیتی|بررسی|تأیید|تایید"),
+    "th": ("ปิด|ข้าม|เลี่ยง", "ความปลอดภัย|การตรวจสอบ|การอนุมัติ"),
+    "am": ("አሰናክል|አጥፋ|አቋርጥ|ዝለል", "ደህንነት|የደህንነት|ፍተሻ|ማጽደቅ"),
+    "si": ("නවත්වන්න|නවතන්න|අබල", "ආරක්ෂක|ආරක්ෂාව|අනුමැතිය"),
+    "km": ("បិទ|រំលង", "សុវត្ថិភាព|ការត្រួតពិនិត្យ|ការអនុម័ត"),
+    "kk": ("өшір|ажырат|айналып өт", "қауіпсіздік|тексеріс|мақұлдау"),
 }  # fmt: skip
 # The same languages where the lexicon's author could write them: (keep it from someone, the people who
 # oversee the run), an order to act behind the user's back ("사용자에게는 알리지 마세요", "no le digas
@@ -261,6 +282,16 @@ CONCEALED: dict[str, tuple[str, str]] = {
     "ko": ("알리지|말하지|몰래", "사용자|운영자|관리자"),
     "sw": ("usimwambie|usiwaambie|bila kumwambia|bila kuwaambia|kwa siri", "mtumiaji|watumiaji|msimamizi"),
     "tl": ("huwag sabihin|huwag ipaalam|nang palihim|nang hindi alam", "gumagamit|tagapamahala"),
+    # Since round 12, as in ``DISCLOSURE``.
+    "it": ("non dire|non dirlo|non informare|non avvisare|senza avvisare|senza dirlo|di nascosto|in segreto", "utente|operatore|amministratore"),
+    "nl": ("vertel niet|zeg niets|niet melden|niet informeren|zonder te melden|stiekem|in het geheim", "gebruiker|beheerder|operator"),
+    "pl": ("nie mów|nie informuj|nie powiadamiaj|bez informowania|po cichu|potajemnie|w tajemnicy", "użytkownik|operator|administrator"),
+    "fa": ("نگو|اطلاع نده|بدون اطلاع|مخفیانه|پنهانی", "کاربر|اپراتور|مدیر"),
+    "th": ("อย่าบอก|ไม่ต้องบอก|แอบ|โดยไม่แจ้ง", "ผู้ใช้|ผู้ดูแล"),
+    "am": ("አትንገር|ሳትነግር|ሳታሳውቅ|በሚስጥር", "ተጠቃሚ|አስተዳዳሪ"),
+    "si": ("නොකියන්න|නොදන්වා|රහසින්", "පරිශීලක"),
+    "km": ("មិនប្រាប់|កុំប្រាប់|ដោយសម្ងាត់", "អ្នកប្រើ|អ្នកគ្រប់គ្រង"),
+    "kk": ("айтпа|хабарлама|білдірме|жасырын", "пайдаланушы|әкімші|оператор"),
 }  # fmt: skip
 # Words for the assistant, as the head of a line in data ("Note to the AI assistant:", "KI-Assistent,"):
 # the twenty languages above and the lexicon's European ones.
@@ -269,9 +300,11 @@ ASSISTANT = (
     "ki|ki-assistent|assistent|ia|asistente|assistente|asystent|asystenta|asystentowi|ассистент|помощник|"
     "нейросеть|ии|ші|асистент|помічник|trợ lý|tro ly|sahayak|सहायक|एआई|مساعد|المساعد|الذكاء الاصطناعي|"
     "asistan|yapay zeka|yapay zekâ|asisten|pembantu ai|msaidizi|avustaja|tekoäly|βοηθ|asistent|asisztens|"
-    "دستیار|সহকারী|עוזר|בינה מלאכותית|zhushou|rengong zhineng|katulong"
+    "دستیار|সহকারী|עוזר|בינה מלאכותית|zhushou|rengong zhineng|katulong|"
+    # since round 12, the languages added to DISCLOSURE (Amharic attaches "to": "ለረዳቱ")
+    "assistente ia|assistente|ai-assistent|asystent ai|ረዳት|ረዳቱ|ለረዳት|ለረዳቱ|සහායක|көмекші|көмекшіге"
 )
-ASSISTANT_UNSPACED = "助手|人工智能|人工知能|アシスタント|비서|어시스턴트|인공지능|ผู้ช่วย"
+ASSISTANT_UNSPACED = "助手|人工智能|人工知能|アシスタント|비서|어시스턴트|인공지능|ผู้ช่วย|ជំនួយការ"
 """Scripts without spaces (or with particles attached, as Korean): matched anywhere in a word."""
 _DISCLOSE = _pattern(_stems(DISCLOSURE, 0))
 _SECRET = _pattern(_stems(DISCLOSURE, 1))

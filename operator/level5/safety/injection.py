@@ -139,7 +139,7 @@ _CONFUSABLE = str.maketrans(
 # its colon or comma and a sentence on its full stop in any script.
 _SCRIPT_PUNCTUATION = str.maketrans(
     {"،": ",", "؛": ";", "؟": "?", "፣": ",", "፤": ";", "፥": ":", "፦": ":", "።": ".", "၊": ",", "။": ".",
-     "។": ".", "।": ".", "॥": ".", "、": ","}
+     "។": ".", "।": ".", "॥": ".", "、": ",", "៖": ":", "៕": "."}
 )  # fmt: skip
 _SMALL_CAPS = str.maketrans("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnoprstuvwyz")
 _CONFUSABLE_CHARS = frozenset(chr(c) for c in _CONFUSABLE)
