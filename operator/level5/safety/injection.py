@@ -100,6 +100,7 @@ from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_l
 from level5.safety.lookalikes import LATIN_PROTOTYPES
 from level5.safety.readers import directive_to_reader
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
+from level5.safety.tampering import TAMPERING_FEATURES
 from level5.safety.typosquats import typosquatted_package
 
 SANDBOX_OUTPUT = "sandbox_output"
@@ -795,7 +796,8 @@ _FEATURES: tuple[_Feature, ...] = (
 # "previous" word (either order, same sentence) is an override in any mix of these languages.
 # What an attack asks the agent to do, however worded (``conduct``).
 _FEATURES += tuple(
-    _f(category, weight, pattern, needs) for category, weight, pattern, needs in CONDUCT_FEATURES
+    _f(category, weight, pattern, needs)
+    for category, weight, pattern, needs in (*CONDUCT_FEATURES, *TAMPERING_FEATURES)
 )
 
 _DISMISS = (
