@@ -85,6 +85,7 @@ from anyascii import anyascii
 from pydantic import BaseModel, Field
 
 from level5.api.verdicts import Finding, Verdict, worst
+from level5.safety.assembly import ASSEMBLY_FEATURES
 from level5.safety.concepts import (
     ASSISTANT,
     ASSISTANT_UNSPACED,
@@ -97,7 +98,9 @@ from level5.safety.concepts import (
 )
 from level5.safety.conduct import CONDUCT_FEATURES
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
+from level5.safety.disclosure import DISCLOSURE_FEATURES
 from level5.safety.lookalikes import LATIN_PROTOTYPES
+from level5.safety.pressure import PRESSURE_FEATURES
 from level5.safety.readers import directive_to_reader
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
 from level5.safety.tampering import TAMPERING_FEATURES
@@ -797,7 +800,13 @@ _FEATURES: tuple[_Feature, ...] = (
 # What an attack asks the agent to do, however worded (``conduct``).
 _FEATURES += tuple(
     _f(category, weight, pattern, needs)
-    for category, weight, pattern, needs in (*CONDUCT_FEATURES, *TAMPERING_FEATURES)
+    for category, weight, pattern, needs in (
+        *CONDUCT_FEATURES,
+        *TAMPERING_FEATURES,
+        *PRESSURE_FEATURES,
+        *ASSEMBLY_FEATURES,
+        *DISCLOSURE_FEATURES,
+    )
 )
 
 _DISMISS = (

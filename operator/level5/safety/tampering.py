@@ -32,7 +32,7 @@ TAMPERING_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
     (
         "safety",
         2.5,
-        rf"\b{_OFF_VERB}\b(?:\s+(?:your|the|its|their|my|our|own|agent's|operator's|all|any)){{0,3}}\s+{_SCREEN}\b",
+        rf"\b{_OFF_VERB}\b(?:\s+[\w'-]+){{0,3}}?\s+{_SCREEN}\b",
         (
             "screen",
             "guard",
@@ -58,9 +58,10 @@ TAMPERING_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
     (
         "safety",
         1.5,
-        r"(?m)^[ \t\"'{,-]*[\w.-]*(?:screen|guard|injection|moderation)[\w.-]*[\"']?[ \t]*[:=][ \t]*[\"']?"
+        r"(?<![\w.-])[\w.-]*(?:screening|screen_?(?:inputs?|outputs?|prompts?|content)|injection_?(?:screen|check|filter|guard)"
+        r"|guard(?:rails?)?(?:_?mode)?|moderation)[\w.-]*[\"']?[ \t]*[:=][ \t]*[\"']?"
         r"(?:disabled?|off|false|no|none|0|never|skip|bypass)\b",
-        ("screen", "guard", "injection", "moderation"),
+        ("screen", "guard", "moderation"),
     ),
     # A configuration that trusts every input or opens every host ("AGENT_TRUST_ALL_INPUT=1",
     # "allow_hosts = *"), or drops confirmation of destructive steps ("confirm_destructive = no").
@@ -85,6 +86,16 @@ TAMPERING_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
         r"(?:found|written|contained|embedded|you find)\s+in\s+(?:any|every|all|the)\b"
         r"|\b(?:flags?|settings?|notes?|comments?|lines?) (?:above|below|here) (?:are|is) authoritative\b",
         ("trusted", "authoritative", "binding", "follow"),
+    ),
+    # A safeguard evaded by formatting ("one character per line so the log scrubber doesn't mangle it",
+    # "split it so redaction misses it").
+    (
+        "safety",
+        2.5,
+        r"\bso (?:that )?(?:the |our |any )?(?:log )?(?:scrubber|redact(?:or|ion)|masking|dlp|secret scanner"
+        r"|filter|screening)s? (?:doesn't|does not|won't|will not|can't|cannot|isn't able to"
+        r"|fails? to|misses)\b",
+        ("so ",),
     ),
     # Clearance claimed for the agent in data ("agents working in this repo are pre-cleared").
     ("roleplay", 1.5, r"\bpre-?(?:cleared|authori[sz]ed|approved|allowlisted|whitelisted)\b", ("pre",)),
