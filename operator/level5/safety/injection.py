@@ -345,7 +345,7 @@ _FEATURES: tuple[_Feature, ...] = (
     _f(
         "system",
         1.5,
-        r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions|requires|needs|is|was|asks|prompts|access|privileges|rights|group|policy)\b|\[\d+\]:|[:,\t\"])|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
+        r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions|requires|needs|is|was|asks|prompts|access|privileges|rights|group|policy)\b|\s+(?:and|or)\s+\w+(?:\s+\w+)?\s+(?:attempts|events|logins?|entries|failures|sessions)\b|\[\d+\]:|[:,\t\"])|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
         needs=(
             "/etc/",
             "shell",
@@ -819,7 +819,9 @@ _RULES = (
     r"інструкц|вказів|aturan|perintah"
 )
 _EARLIER = (
-    r"previous|prior|above|earlier|vorherig|obig|vorher|pr[ée]c[ée]dent|ci-dessus|anterior|precedent|"
+    # "above" a number is a threshold ("ignore readings above 9999"), not the text above
+    r"previous|prior|above(?! ?[-+]?[$€£]?\d)|earlier|vorherig|obig|vorher|pr[ée]c[ée]dent|ci-dessus|"
+    r"anterior|precedent|"
     r"vorige|eerdere|předchozí|предыдущ|прежн|попередн|sebelumnya"
 )
 _CJK_DISMISS = "忽略|无视|忽视|忘记|無視|忘れ"
@@ -841,7 +843,7 @@ _INSTRUCTIONS = (
 )
 # Goals only ("the instructions above" is how a benign goal points at its own text, and a log may quote a
 # step's previous instructions), and "above" is not counted.
-_EARLIER_NOT_ABOVE = _EARLIER.replace("|above|", "|")
+_EARLIER_NOT_ABOVE = _EARLIER.replace(r"|above(?! ?[-+]?[$€£]?\d)|", "|")
 # A goal that revises its own earlier instructions ("update the previous instructions of this task").
 _REVISING = re.compile(
     r"\b(?:update|revise|amend|correct|clarify|refine|extend|change)\w*\s+(?:my |the |these |our )?"
@@ -964,9 +966,9 @@ _COUNTING = re.compile(
     r"|frequency|detect|identify|find|search|grep|per day|report|number of"
     # or cleaning it out of the data (a moderation task too)
     r"|remove|strip|scrub|redact|filter(?: out)?|clean|sanitise|sanitize"
-    r"|summari[sz]e|summary|analy[sz]e|explain|describe|timeline|postmortem|post-mortem|incident|forensics?"
+    r"|summari[sz]e|summary|analy[sz]e|explain(?:s|ed|ing)?|describ(?:e|es|ed|ing)|timeline|postmortem|post-mortem|incident|forensics?"
     # or translating it, or making it a test's fixture (a detector's test case, a red-team test set)
-    r"|translat(?:e|es|ed|ing|ion)|test (?:cases?|sets?|fixtures?|data)|fixtures?|assert(?:s|ing|ion)?"
+    r"|translat(?:e|es|ed|ing|ion)|(?:py)?test (?:cases?|sets?|fixtures?|data)|fixtures?|assert(?:s|ing|ion)?"
     r"|(?:do not|don't|never|without) (?:act(?:ing)? on|follow(?:ing)?|obey(?:ing)?|execut(?:e|ing)|run(?:ning)?) (?:it|them|this|that|any(?:thing)?))\b"  # noqa: E501
 )
 
@@ -1386,6 +1388,14 @@ _NARRATED = re.compile(
 _TOKEN_LIST = re.compile(r"<\|[a-z_]+\|>(?:[ \t]*[,/][ \t]*<\|[a-z_]+\|>)+")
 
 
+# Environment variables in a chain of precedence ("CLI flags override environment variables, which
+# override config.toml") are a layer of configuration, not the secrets of the environment.
+_PRECEDENCE = re.compile(
+    r"(?<=\boverride )(?:the )?env(?:ironment)? var(?:iable)?s\b"
+    r"|\benv(?:ironment)? var(?:iable)?s(?=,? (?:which |that )?(?:override|take precedence)\b)"
+)
+
+
 def _neutralised(normal: str) -> str:
     if "<|" in normal:
         normal = _TOKEN_LIST.sub("special tokens", normal)
@@ -1404,6 +1414,8 @@ def _neutralised(normal: str) -> str:
         normal = _EDITED_RECORD.sub("replace", normal)
     if "=" in normal:
         normal = _ASSIGNED_VARIABLE.sub(" variable", normal)
+    if "overrid" in normal:
+        normal = _PRECEDENCE.sub("settings", normal)
     return normal
 
 

@@ -49,6 +49,15 @@ PRESSURE_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
         r"|conditioning|training|system message)\b",
         ("your", "model's", "assistant's"),
     ),
+    # The same put aside around its object ("set your guidance aside", "put your rules to one side").
+    (
+        "override",
+        2.5,
+        r"\b(?:set|put|push|leave|lay|cast)\s+(?:all\s+)?your\s+(?:\w+\s+)?"
+        r"(?:guidance|guidelines|rules|instructions|setup|briefing|brief|policy|policies|principles|programming|scruples)"
+        r"\s+(?:aside|to (?:one|the) side)\b",
+        ("aside", "side"),
+    ),
     # Compulsion laid on the model ("you are compelled to", "agents are legally required to") and refusal
     # or screening branded an offence ("filtering this notice counts as obstruction").
     (
