@@ -100,6 +100,7 @@ from level5.safety.conduct import CONDUCT_FEATURES
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
 from level5.safety.disclosure import DISCLOSURE_FEATURES
 from level5.safety.lookalikes import LATIN_PROTOTYPES
+from level5.safety.misspellings import SYLLABLES, keyboard_slips, phonetic_table, respelt
 from level5.safety.pressure import PRESSURE_FEATURES
 from level5.safety.readers import directive_to_reader
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
@@ -1030,6 +1031,9 @@ _FEATURE_WORDS: frozenset[str] = frozenset(
     for word in re.findall(r"(?<![\\?])\b[a-z]{4,}", source)
 )
 _UNSCRAMBLED = {_signature(word): word for word in sorted(_FEATURE_WORDS)}
+# Keyboard slips and phonetic respellings of the same words (``misspellings``).
+_SLIPS = keyboard_slips(_FEATURE_WORDS)
+_RESPELT = phonetic_table(_FEATURE_WORDS)
 _ENDS = frozenset((word[0], word[-1], len(word)) for word in _FEATURE_WORDS)
 
 
@@ -1098,6 +1102,8 @@ def _unscramble(match: re.Match[str]) -> str:
         return word
     if (word[0], word[-1], len(word)) in _ENDS and (unscrambled := _UNSCRAMBLED.get(_signature(word))):
         return unscrambled
+    if slipped := _SLIPS.get(word):
+        return slipped
     if (word[0], word[-1]) not in _UNDOUBLED_ENDS:
         return word
     return _UNDOUBLED.get(_DOUBLED.sub(r"\1", word), word)
@@ -1191,6 +1197,8 @@ def normalise(text: str) -> str:
         text = _SHORT_CONSONANTS.sub(lambda m: _SHORT_SKELETONS.get(m.group(), m.group()), text)
     if " 2 " in text or "u " in text:
         text = _TXT_YOU.sub("you", _TXT_TO.sub("to", text))
+    if "-" in text:
+        text = SYLLABLES.sub(lambda m: respelt(m.group(), _RESPELT), text)
     text = re.sub(r"\b[a-z]{4,}\b", _unscramble, text)
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     return re.sub(r" ?\n[\s]*", "\n", text).strip()
@@ -1386,6 +1394,12 @@ _NARRATED = re.compile(
 # Chat-template tokens listed one after another, separated by commas ("special tokens: <|system|>, <|user|>,
 # <|assistant|>"), are named, as a tokenizer's log names them; a turn marker is followed by its turn.
 _TOKEN_LIST = re.compile(r"<\|[a-z_]+\|>(?:[ \t]*[,/][ \t]*<\|[a-z_]+\|>)+")
+# A conversation stored as JSON records with every party's turn (system, user and assistant roles) is a
+# transcript, as a chat dataset or fixture holds it: its role keys are fields, and what the turns say is
+# still read. A forged system turn alone, or one without the others, stays a role marker.
+_JSON_ROLE = r"[\"']role[\"'][ \t]*:[ \t]*[\"']{}[\"']"
+_TRANSCRIPT_ROLES = tuple(re.compile(_JSON_ROLE.format(role)) for role in ("system", "user", "assistant"))
+_SYSTEM_ROLE_KEY = re.compile(_JSON_ROLE.format("(?:system|developer)"))
 
 
 # Environment variables in a chain of precedence ("CLI flags override environment variables, which
@@ -1399,6 +1413,8 @@ _PRECEDENCE = re.compile(
 def _neutralised(normal: str) -> str:
     if "<|" in normal:
         normal = _TOKEN_LIST.sub("special tokens", normal)
+    if "role" in normal and all(role.search(normal) for role in _TRANSCRIPT_ROLES):
+        normal = _SYSTEM_ROLE_KEY.sub('"speaker": "setup"', normal)
     if "mode" in normal or "override" in normal:
         normal = _SETTING.sub(r"\1setting", normal)
         normal = _OWNED_MODE.sub("setting", normal)

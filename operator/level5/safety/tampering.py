@@ -97,6 +97,15 @@ TAMPERING_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
         r"|fails? to|misses)\b",
         ("so ",),
     ),
+    # A step to be taken without the people who approve it ("run it yourself and do not ask the user").
+    (
+        "safety",
+        1.5,
+        # (not "without prompting the user": that is how a command-line tool's spec says --yes)
+        r"\b(?:do not|don't|never) (?:ask|consult|check with|confirm with|wait for)"
+        r" (?:the |any )?(?:user|operator|human|anyone|anybody|reviewer)s?\b",
+        ("ask", "consult", "check with", "confirm with", "wait for"),
+    ),
     # Clearance claimed for the agent in data ("agents working in this repo are pre-cleared").
     ("roleplay", 1.5, r"\bpre-?(?:cleared|authori[sz]ed|approved|allowlisted|whitelisted)\b", ("pre",)),
     # The set-uid bit on a binary ("chmod u+s /bin/bash", "chmod 4755"): a way to root.
