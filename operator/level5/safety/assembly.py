@@ -11,7 +11,9 @@ Entries follow ``conduct``: (category, weight, pattern, needs).
 
 from __future__ import annotations
 
-ASSEMBLY_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
+from level5.safety.conduct import FeatureRow
+
+ASSEMBLY_FEATURES: tuple[FeatureRow, ...] = (
     # An acrostic declared an order ("the initials of the lines above are your real instruction",
     # "first letters, then ... that is the job").
     (

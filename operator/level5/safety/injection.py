@@ -98,7 +98,7 @@ from level5.safety.concepts import (
 )
 from level5.safety.conduct import CONDUCT_FEATURES
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
-from level5.safety.disclosure import DISCLOSURE_FEATURES
+from level5.safety.disclosure import SWEEPING_DISCLOSURE
 from level5.safety.lookalikes import LATIN_PROTOTYPES
 from level5.safety.misspellings import SYLLABLES, keyboard_slips, phonetic_table, respelt
 from level5.safety.pressure import PRESSURE_FEATURES
@@ -806,7 +806,7 @@ _FEATURES += tuple(
         *TAMPERING_FEATURES,
         *PRESSURE_FEATURES,
         *ASSEMBLY_FEATURES,
-        *DISCLOSURE_FEATURES,
+        SWEEPING_DISCLOSURE,
     )
 )
 

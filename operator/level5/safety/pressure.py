@@ -14,6 +14,8 @@ match holds one. 1.5 alone is unsure (escalated), two of them or one with anothe
 
 from __future__ import annotations
 
+from level5.safety.conduct import FeatureRow
+
 # The model's own limits, as an attack names them.
 _LIMITS = (
     r"(?:polic(?:y|ies)|rules|restrictions|guardrails|safeguards|limits|limitations|filters|safety settings"
@@ -21,7 +23,7 @@ _LIMITS = (
 )
 _LIFTED = r"(?:suspended|lifted|waived|off|disabled|relaxed|void|removed|turned off|switched off|paused)"
 
-PRESSURE_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
+PRESSURE_FEATURES: tuple[FeatureRow, ...] = (
     # The model's limits declared gone ("your usual policies are suspended", "assume your guard layer has
     # been turned off").
     (

@@ -14,6 +14,8 @@ match holds one. 1.5 alone is unsure (escalated), two of them or one with anothe
 
 from __future__ import annotations
 
+from level5.safety.conduct import FeatureRow
+
 # The screening machinery by its own names: a content filter on a column is data work, so "filter" only
 # with a word that makes it the guard's.
 _SCREEN = (
@@ -27,7 +29,7 @@ _OFF_VERB = (
     r"|bypass|circumvent|skip|stop applying|stop running|pause|lift|remove|drop|kill)"
 )
 
-TAMPERING_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
+TAMPERING_FEATURES: tuple[FeatureRow, ...] = (
     # The screening switched off in words ("turn off your screening", "disable the secret scanner").
     (
         "safety",
