@@ -153,6 +153,7 @@ ALLOWED = [
     ("Count sudo or root login failures per host and week from /data/secure.log.", "goal"),
     # misspellings, steps without prompting, transcripts
     ("The lost parcels were posted again; count the returns per week.", "goal"),
+    ("The committee posted its minutes; summarise the decisions.", "goal"),
     ("Re-run the x-ray image pipeline on the co-op's scans.", "goal"),
     ("Add a --yes flag so the script runs without prompting the user.", "goal"),
     (

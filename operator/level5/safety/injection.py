@@ -100,7 +100,7 @@ from level5.safety.conduct import CONDUCT_FEATURES
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
 from level5.safety.disclosure import SWEEPING_DISCLOSURE
 from level5.safety.lookalikes import LATIN_PROTOTYPES
-from level5.safety.misspellings import SYLLABLES, keyboard_slips, phonetic_table, respelt
+from level5.safety.misspellings import SYLLABLES, keyboard_slips, phonetic_table, read_slips, respelt
 from level5.safety.pressure import PRESSURE_FEATURES
 from level5.safety.readers import directive_to_reader
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
@@ -1102,8 +1102,6 @@ def _unscramble(match: re.Match[str]) -> str:
         return word
     if (word[0], word[-1], len(word)) in _ENDS and (unscrambled := _UNSCRAMBLED.get(_signature(word))):
         return unscrambled
-    if slipped := _SLIPS.get(word):
-        return slipped
     if (word[0], word[-1]) not in _UNDOUBLED_ENDS:
         return word
     return _UNDOUBLED.get(_DOUBLED.sub(r"\1", word), word)
@@ -1199,7 +1197,7 @@ def normalise(text: str) -> str:
         text = _TXT_YOU.sub("you", _TXT_TO.sub("to", text))
     if "-" in text:
         text = SYLLABLES.sub(lambda m: respelt(m.group(), _RESPELT), text)
-    text = re.sub(r"\b[a-z]{4,}\b", _unscramble, text)
+    text = read_slips(re.sub(r"\b[a-z]{4,}\b", _unscramble, text), _SLIPS)
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     return re.sub(r" ?\n[\s]*", "\n", text).strip()
 

@@ -6,7 +6,8 @@ syllables ("dis-ree-gard", "see-kret", "up-lode the kon-fig"). A model reads bot
 for, so ``injection.normalise`` does too, against the words its features are made of:
 
 - a keyboard slip is one letter replaced by a neighbour on a QWERTY keyboard. Only in words of
-  ``MIN_SLIP_LENGTH`` letters or more: among short words a slip is often another word ("lost", "post").
+  ``MIN_SLIP_LENGTH`` letters or more (among short words a slip is often another word: "lost", "post"),
+  and only in a text written with many slips (a long word's slip may be a word too: "committee").
 - a respelling is read by a phonetic key (what the letters sound like, without vowels), and only in a
   word written as hyphenated syllables: ordinary words keep their spelling.
 
@@ -51,6 +52,22 @@ def keyboard_slips(words: Collection[str]) -> dict[str, str]:
             for near in NEIGHBOURS.get(letter, ""):
                 slips.setdefault(word[:i] + near + word[i + 1 :], word)
     return {slip: word for slip, word in slips.items() if slip not in words}
+
+
+# A one-key slip of a feature word may be another real word ("committee" is one key from "committed"), so
+# slips are read only in a text where they are many: at least two, and one in twenty of its long words.
+_LONG_WORD = re.compile(rf"\b[a-z]{{{MIN_SLIP_LENGTH},}}\b")
+_MIN_SLIPS = 2
+_SLIP_SHARE = 20
+
+
+def read_slips(text: str, slips: dict[str, str]) -> str:
+    """`text` with its keyboard slips read as the words they miss, when it is written with many of them."""
+    words = _LONG_WORD.findall(text)
+    found = sum(map(slips.__contains__, words))  # map over a bound method runs in C
+    if found < _MIN_SLIPS or found * _SLIP_SHARE < len(words):
+        return text
+    return _LONG_WORD.sub(lambda m: slips.get(m.group(), m.group()), text)
 
 
 # How letters sound, in the order they are applied: digraphs first, then c and t by what follows them.
