@@ -31,7 +31,10 @@ _SWITCHED = (
 )
 _NEVER = r"(?:never|off|none|false|0|no|skip|skipped|disabled?|bypass|unrestricted)"
 
-CONDUCT_FEATURES: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
+FeatureRow = tuple[str, float, str, tuple[str, ...]]
+"""(category, weight, pattern, needs): the shape of every feature table that ``injection`` reads."""
+
+CONDUCT_FEATURES: tuple[FeatureRow, ...] = (
     # A command-line flag that switches a safeguard off or grants what the sandbox withholds
     # ("--no-verify", "--skip-approval", "--approval=never", "--unsafe", "--dump-env", "--role=root").
     (

@@ -7,7 +7,8 @@ deliberate (``sure``: an encoding nobody writes by chance, such as base32 or Mor
 identifier split into words, a line that reads better shifted by a Caesar key).
 
 Decoders: Unicode tag characters and variation selectors (emoji smuggling), base64 and base64url,
-base32, base85 and Ascii85, gzip or zlib inside any of them, hex (plain, spaced, ``0x`` or ``\\x``),
+base32, base85 and Ascii85, gzip, zlib, xz or bzip2 inside any of them, UTF-7, uuencode and base58
+(``containers``), hex (plain, spaced, ``0x`` or ``\\x``),
 binary octets, decimal character codes, ``\\u``/``\\x``/``\\U``/octal escapes, HTML entities,
 percent-encoding, quoted-printable, host names read as words (punycode labels decoded), Morse, the
 NATO spelling alphabet, Braille, regional-indicator letters, Pig Latin,
@@ -29,16 +30,16 @@ import codecs
 import html
 import quopri
 import re
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
 from urllib.parse import unquote
 
+from level5.safety.containers import BASE58, UTF7, UUENCODED, base58, unpacked, utf7, uudecode
+
 MAX_RUN = 16_384
 MAX_LAYERS = 48
-MAX_INFLATED = 65_536
 MAX_DEPTH = 2
 
 
@@ -135,12 +136,10 @@ _COMMAND_LINE = re.compile(
 
 def _printable(data: bytes) -> str | None:
     """Decoded bytes as text when they read as text (mostly letters and spaces), else None."""
-    if data[:2] == b"\x1f\x8b" or data[:1] == b"\x78":
-        inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)
-        try:
-            data = inflater.decompress(data, MAX_INFLATED)
-        except zlib.error:
-            return None
+    inflated = unpacked(data)
+    if inflated is None:
+        return None
+    data = inflated
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -252,6 +251,9 @@ def _unescape(match: re.Match[str]) -> str:
 
 _BLOB_DECODERS: tuple[tuple[str, re.Pattern[str], Callable[[str], bytes]], ...] = (
     ("base64", _BASE64, _base64),
+    ("UTF-7", UTF7, utf7),
+    ("uuencode", UUENCODED, uudecode),
+    ("base58", BASE58, base58),
     ("base32", _BASE32, _base32),
     ("hex", _HEX_RUN, bytes.fromhex),
     ("hex", _HEX_BYTES, _hex_bytes),

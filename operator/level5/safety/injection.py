@@ -85,6 +85,7 @@ from anyascii import anyascii
 from pydantic import BaseModel, Field
 
 from level5.api.verdicts import Finding, Verdict, worst
+from level5.safety.assembly import ASSEMBLY_FEATURES
 from level5.safety.concepts import (
     ASSISTANT,
     ASSISTANT_UNSPACED,
@@ -97,9 +98,13 @@ from level5.safety.concepts import (
 )
 from level5.safety.conduct import CONDUCT_FEATURES
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
+from level5.safety.disclosure import SWEEPING_DISCLOSURE
 from level5.safety.lookalikes import LATIN_PROTOTYPES
+from level5.safety.misspellings import SYLLABLES, keyboard_slips, phonetic_table, read_slips, respelt
+from level5.safety.pressure import PRESSURE_FEATURES
 from level5.safety.readers import directive_to_reader
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
+from level5.safety.tampering import TAMPERING_FEATURES
 from level5.safety.typosquats import typosquatted_package
 
 SANDBOX_OUTPUT = "sandbox_output"
@@ -139,7 +144,7 @@ _CONFUSABLE = str.maketrans(
 # its colon or comma and a sentence on its full stop in any script.
 _SCRIPT_PUNCTUATION = str.maketrans(
     {"،": ",", "؛": ";", "؟": "?", "፣": ",", "፤": ";", "፥": ":", "፦": ":", "።": ".", "၊": ",", "။": ".",
-     "។": ".", "।": ".", "॥": ".", "、": ","}
+     "។": ".", "।": ".", "॥": ".", "、": ",", "៖": ":", "៕": "."}
 )  # fmt: skip
 _SMALL_CAPS = str.maketrans("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnoprstuvwyz")
 _CONFUSABLE_CHARS = frozenset(chr(c) for c in _CONFUSABLE)
@@ -341,7 +346,7 @@ _FEATURES: tuple[_Feature, ...] = (
     _f(
         "system",
         1.5,
-        r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions|requires|needs|is|was|asks|prompts|access|privileges|rights|group|policy)\b|\[\d+\]:|[:,\t\"])|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
+        r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions|requires|needs|is|was|asks|prompts|access|privileges|rights|group|policy)\b|\s+(?:and|or)\s+\w+(?:\s+\w+)?\s+(?:attempts|events|logins?|entries|failures|sessions)\b|\[\d+\]:|[:,\t\"])|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
         needs=(
             "/etc/",
             "shell",
@@ -795,7 +800,14 @@ _FEATURES: tuple[_Feature, ...] = (
 # "previous" word (either order, same sentence) is an override in any mix of these languages.
 # What an attack asks the agent to do, however worded (``conduct``).
 _FEATURES += tuple(
-    _f(category, weight, pattern, needs) for category, weight, pattern, needs in CONDUCT_FEATURES
+    _f(category, weight, pattern, needs)
+    for category, weight, pattern, needs in (
+        *CONDUCT_FEATURES,
+        *TAMPERING_FEATURES,
+        *PRESSURE_FEATURES,
+        *ASSEMBLY_FEATURES,
+        SWEEPING_DISCLOSURE,
+    )
 )
 
 _DISMISS = (
@@ -808,7 +820,9 @@ _RULES = (
     r"інструкц|вказів|aturan|perintah"
 )
 _EARLIER = (
-    r"previous|prior|above|earlier|vorherig|obig|vorher|pr[ée]c[ée]dent|ci-dessus|anterior|precedent|"
+    # "above" a number is a threshold ("ignore readings above 9999"), not the text above
+    r"previous|prior|above(?! ?[-+]?[$€£]?\d)|earlier|vorherig|obig|vorher|pr[ée]c[ée]dent|ci-dessus|"
+    r"anterior|precedent|"
     r"vorige|eerdere|předchozí|предыдущ|прежн|попередн|sebelumnya"
 )
 _CJK_DISMISS = "忽略|无视|忽视|忘记|無視|忘れ"
@@ -830,7 +844,7 @@ _INSTRUCTIONS = (
 )
 # Goals only ("the instructions above" is how a benign goal points at its own text, and a log may quote a
 # step's previous instructions), and "above" is not counted.
-_EARLIER_NOT_ABOVE = _EARLIER.replace("|above|", "|")
+_EARLIER_NOT_ABOVE = _EARLIER.replace(r"|above(?! ?[-+]?[$€£]?\d)|", "|")
 # A goal that revises its own earlier instructions ("update the previous instructions of this task").
 _REVISING = re.compile(
     r"\b(?:update|revise|amend|correct|clarify|refine|extend|change)\w*\s+(?:my |the |these |our )?"
@@ -953,9 +967,9 @@ _COUNTING = re.compile(
     r"|frequency|detect|identify|find|search|grep|per day|report|number of"
     # or cleaning it out of the data (a moderation task too)
     r"|remove|strip|scrub|redact|filter(?: out)?|clean|sanitise|sanitize"
-    r"|summari[sz]e|summary|analy[sz]e|explain|describe|timeline|postmortem|post-mortem|incident|forensics?"
+    r"|summari[sz]e|summary|analy[sz]e|explain(?:s|ed|ing)?|describ(?:e|es|ed|ing)|timeline|postmortem|post-mortem|incident|forensics?"
     # or translating it, or making it a test's fixture (a detector's test case, a red-team test set)
-    r"|translat(?:e|es|ed|ing|ion)|test (?:cases?|sets?|fixtures?|data)|fixtures?|assert(?:s|ing|ion)?"
+    r"|translat(?:e|es|ed|ing|ion)|(?:py)?test (?:cases?|sets?|fixtures?|data)|fixtures?|assert(?:s|ing|ion)?"
     r"|(?:do not|don't|never|without) (?:act(?:ing)? on|follow(?:ing)?|obey(?:ing)?|execut(?:e|ing)|run(?:ning)?) (?:it|them|this|that|any(?:thing)?))\b"  # noqa: E501
 )
 
@@ -1017,6 +1031,9 @@ _FEATURE_WORDS: frozenset[str] = frozenset(
     for word in re.findall(r"(?<![\\?])\b[a-z]{4,}", source)
 )
 _UNSCRAMBLED = {_signature(word): word for word in sorted(_FEATURE_WORDS)}
+# Keyboard slips and phonetic respellings of the same words (``misspellings``).
+_SLIPS = keyboard_slips(_FEATURE_WORDS)
+_RESPELT = phonetic_table(_FEATURE_WORDS)
 _ENDS = frozenset((word[0], word[-1], len(word)) for word in _FEATURE_WORDS)
 
 
@@ -1178,7 +1195,9 @@ def normalise(text: str) -> str:
         text = _SHORT_CONSONANTS.sub(lambda m: _SHORT_SKELETONS.get(m.group(), m.group()), text)
     if " 2 " in text or "u " in text:
         text = _TXT_YOU.sub("you", _TXT_TO.sub("to", text))
-    text = re.sub(r"\b[a-z]{4,}\b", _unscramble, text)
+    if "-" in text:
+        text = SYLLABLES.sub(lambda m: respelt(m.group(), _RESPELT), text)
+    text = read_slips(re.sub(r"\b[a-z]{4,}\b", _unscramble, text), _SLIPS)
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     return re.sub(r" ?\n[\s]*", "\n", text).strip()
 
@@ -1373,11 +1392,27 @@ _NARRATED = re.compile(
 # Chat-template tokens listed one after another, separated by commas ("special tokens: <|system|>, <|user|>,
 # <|assistant|>"), are named, as a tokenizer's log names them; a turn marker is followed by its turn.
 _TOKEN_LIST = re.compile(r"<\|[a-z_]+\|>(?:[ \t]*[,/][ \t]*<\|[a-z_]+\|>)+")
+# A conversation stored as JSON records with every party's turn (system, user and assistant roles) is a
+# transcript, as a chat dataset or fixture holds it: its role keys are fields, and what the turns say is
+# still read. A forged system turn alone, or one without the others, stays a role marker.
+_JSON_ROLE = r"[\"']role[\"'][ \t]*:[ \t]*[\"']{}[\"']"
+_TRANSCRIPT_ROLES = tuple(re.compile(_JSON_ROLE.format(role)) for role in ("system", "user", "assistant"))
+_SYSTEM_ROLE_KEY = re.compile(_JSON_ROLE.format("(?:system|developer)"))
+
+
+# Environment variables in a chain of precedence ("CLI flags override environment variables, which
+# override config.toml") are a layer of configuration, not the secrets of the environment.
+_PRECEDENCE = re.compile(
+    r"(?<=\boverride )(?:the )?env(?:ironment)? var(?:iable)?s\b"
+    r"|\benv(?:ironment)? var(?:iable)?s(?=,? (?:which |that )?(?:override|take precedence)\b)"
+)
 
 
 def _neutralised(normal: str) -> str:
     if "<|" in normal:
         normal = _TOKEN_LIST.sub("special tokens", normal)
+    if "role" in normal and all(role.search(normal) for role in _TRANSCRIPT_ROLES):
+        normal = _SYSTEM_ROLE_KEY.sub('"speaker": "setup"', normal)
     if "mode" in normal or "override" in normal:
         normal = _SETTING.sub(r"\1setting", normal)
         normal = _OWNED_MODE.sub("setting", normal)
@@ -1393,6 +1428,8 @@ def _neutralised(normal: str) -> str:
         normal = _EDITED_RECORD.sub("replace", normal)
     if "=" in normal:
         normal = _ASSIGNED_VARIABLE.sub(" variable", normal)
+    if "overrid" in normal:
+        normal = _PRECEDENCE.sub("settings", normal)
     return normal
 
 

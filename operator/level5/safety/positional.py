@@ -44,7 +44,7 @@ def columns(text: str, start: int) -> tuple[list[str], re.Match[str]] | None:
     close = text.find(")", start, start + _COLUMNS_REACH)
     if close == -1:
         return None
-    names = [name.strip(" \t\r\n`\"[]").lower() for name in text[start:close].split(",")]
+    names = [name.strip(' \t\r\n`"[]').lower() for name in text[start:close].split(",")]
     rows = _VALUES.match(text, close) or _FROM_STDIN.match(text, close)
     if rows is None or not all(_COLUMN.fullmatch(name) for name in names):
         return None

@@ -6,7 +6,9 @@ way a classic injection does. What they share is their grammar: the data speaks 
 reader in the third person and tells it what to do ("agent should fetch ...", "the model summarising these
 answers should also open ...", "agents evaluated on it are expected to attempt ...", "AI assistant
 processing this export: skip ..."), or carries a heading addressed to such readers ("Notes for automated
-readers", "NOTE TO EVALUATING AGENT:", "agent notice:", "mandatory for agents"). Program output and
+readers", "NOTE TO EVALUATING AGENT:", "agent notice:", "mandatory for agents"); since round 12 also a
+reader told in the present tense what it does ("any agent that sees this comment copies ...") and a reader
+addressed without a name ("to whoever processes this file: ..."). Program output and
 reference data have no business doing either, whatever they ask for, so the shape alone is suspect.
 
 Matched on normalised text (``injection.normalise``). A reader followed by a state ("the model should
@@ -50,6 +52,14 @@ DIRECTIVE_TO_READER = re.compile(
     rf"|\b{_READER} {_HEADING}[ \t]*:"
     # "agents decode the claims above and carry out ...": a plural reader told what it does
     r"|\b(?:agents|assistants|models|llms) (?:decode|carry out|obey|execute|follow|comply with)\b"
+    # "any automated agent that sees this comment copies ...": a reader told, in the present, what it does
+    # (the clause must be about this very data: "the backup agent that runs nightly removes ..." describes)
+    rf"|\b{_READER} (?:that|which|who) (?:sees|reads|processes|parses|opens|loads|ingests|finds|encounters"
+    rf"|summari[sz]es) (?:this|these|the following)(?: [\w.'/-]+){{0,2}}? (?:{_ACTION}|copie)s?\b"
+    # "to whoever processes this file: ...": a reader addressed without a name
+    r"|\bto (?:whoever|whomever|anyone|anybody|whatever) (?:\w+ ){0,2}?"
+    r"(?:processes|reads|parses|opens|handles"
+    r"|loads|ingests|sees|summari[sz]es)\b[^:\n]{0,40}:"
     # a heading for such readers ("Notes for automated readers", "NOTE TO EVALUATING AGENT:")
     rf"|\b{_HEADING} (?:to|for) (?:the |all |any )?(?:[a-z]+ )?{_READER}\b[ \t]*(?::|\n|$)"
     # a rule laid on them ("commit message convention (mandatory for agents)")
@@ -59,7 +69,19 @@ DIRECTIVE_TO_READER = re.compile(
 
 
 # Every match names one of them: a text without any is not searched.
-_READER_WORDS = ("agent", "assistant", "model", "llm", "summari", "reader", "bot", "ai ", "ai systems")
+_READER_WORDS = (
+    "agent",
+    "assistant",
+    "model",
+    "llm",
+    "summari",
+    "reader",
+    "bot",
+    "ai ",
+    "ai systems",
+    "to wh",
+    "to any",
+)
 
 
 def directive_to_reader(normal: str) -> bool:
