@@ -308,6 +308,8 @@ def test_tuning_half_figures() -> None:
         "heldout11",
         "tuning12",
         "heldout12",
+        "tuning12c",
+        "heldout12c",
     }
     kinds = {"PERSON", "ADDRESS", "PHONE", "EMAIL", "SSN", "IBAN", "CREDIT_CARD", "clean text"}
     for halves in (("tuning7", "heldout7"), ("tuning8", "heldout8")):
