@@ -67,7 +67,7 @@ import phonenumbers
 from pydantic import BaseModel
 from stdnum import casrn
 
-from level5.safety import credentials, fields, identity, interchange, letters, positional, scripts
+from level5.safety import credentials, fields, identity, interchange, letters, positional, scripts, servers
 from level5.safety.lines import NEAR, line_index
 from level5.safety.placeholders import PLACEHOLDER
 from level5.safety.prefilter import Hits, Literals, Prefilter, Trigger, Words
@@ -648,11 +648,12 @@ def _iban_end(candidate: str) -> int | None:
 
 
 def _ips(text: str, hits: Hits) -> Iterator[Span]:
+    found: list[tuple[int, int, str]] = []
     for m in _matches(_IPV4, text, hits["ipv4"]):
         if _VERSION_BEFORE.search(text[max(0, m.start() - 12) : m.start()]):
             continue
-        if _valid_ip(m.group()) and not _cluster_cell(text, m.start(), m.end(), m.group()):
-            yield Span(m.start(), m.end(), "IP_ADDRESS", 60)
+        if _valid_ip(m.group()) and not _network(text, m.end(), m.group()):
+            found.append((m.start(), m.end(), m.group()))
     for m in _matches(_IPV6, text, hits["ipv6"]):
         candidate = m.group()
         # Times (12:30:45), C++/Rust paths (a::b) and MAC-like digit runs are not addresses.
@@ -662,23 +663,27 @@ def _ips(text: str, hits: Hits) -> Iterator[Span]:
             and _HEX_LETTER_OR_GAP.search(candidate)
             and _valid_ip(candidate)
         ):
-            yield Span(m.start(), m.end(), "IP_ADDRESS", 60)
+            found.append((m.start(), m.end(), candidate))
+    found = [(start, end, address) for start, end, address in found if not servers.internal(address)]
+    named = servers.named_servers(text, [(start, address) for start, _, address in found]) if found else None
+    for start, end, address in found:
+        if not named or address not in named:
+            yield Span(start, end, "IP_ADDRESS", 60)
 
 
-_CELL_BEFORE = re.compile(r"(?:^|  )\Z", re.MULTILINE)
-_RFC1918 = tuple(ipaddress.IPv4Network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
-_CELL_AFTER = re.compile(r"  |\n|\Z")
+_PREFIX_AFTER = re.compile(r"/(\d{1,2})(?!\d)")
 
 
-def _cluster_cell(text: str, start: int, end: int, address: str) -> bool:
-    """Whether a private (RFC 1918) address stands alone in a cell of a column-aligned listing (two spaces
-    or a line's edge either side): kubectl, docker and ss print pods', services' and containers' addresses
-    inside a cluster's network so, which point at no one."""
-    return (
-        any(ipaddress.IPv4Address(address) in net for net in _RFC1918)
-        and _CELL_BEFORE.search(text, max(0, start - 2), start) is not None
-        and _CELL_AFTER.match(text, end) is not None
-    )
+def _network(text: str, end: int, address: str) -> bool:
+    """Whether the address is a network written with its prefix length (``52.16.0.0/14``): its host bits
+    are zero, so it names a range of machines, no one's connection."""
+    m = _PREFIX_AFTER.match(text, end)
+    if m is None or int(m.group(1)) > 31:
+        return False
+    try:
+        return ipaddress.ip_network(f"{address}/{m.group(1)}", strict=True) is not None
+    except ValueError:
+        return False
 
 
 def _valid_ip(candidate: str) -> bool:
