@@ -2586,7 +2586,8 @@ def round8_clean_generated(tuning: bool, seed: int = ROUND8_SEED + 100) -> list[
 
 
 OUTSIDE_ROUNDS = tuple(
-    Path(__file__).resolve().parent / folder for folder in ("redaction_round11", "redaction_round12", "redaction_clean12")
+    Path(__file__).resolve().parent / folder
+    for folder in ("redaction_round11", "redaction_round12", "redaction_clean12")
 )
 """The rounds whose rows their writers wrote as they are (``round11_redaction_techniques.md``,
 ``round12_...``, ``round12_clean_techniques.md``): copied, not generated here, since their Faker seeds and
