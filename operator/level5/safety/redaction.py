@@ -67,7 +67,17 @@ import phonenumbers
 from pydantic import BaseModel
 from stdnum import casrn
 
-from level5.safety import credentials, fields, identity, interchange, letters, positional, scripts, servers
+from level5.safety import (
+    credentials,
+    fields,
+    identifiers,
+    identity,
+    interchange,
+    letters,
+    positional,
+    scripts,
+    servers,
+)
 from level5.safety.lines import NEAR, line_index
 from level5.safety.placeholders import PLACEHOLDER
 from level5.safety.prefilter import Hits, Literals, Prefilter, Trigger, Words
@@ -854,13 +864,13 @@ def _high_entropy(text: str, hits: Hits) -> Iterator[Span]:
     # Tokens recur in program output (an id per request line): a token's verdict is asked once per text.
     kinds: dict[str, str] = {}
     for m in _matches(_BASE64ISH, text, hits["base64ish"]):
-        token = m.group()
+        token, start, end = m.group(), m.start(), m.end()
         kind = kinds.get(token)
         if kind is None:
             kind = kinds[token] = _token_kind(token)
         # A data: URI's payload is content (an inlined image), however random it looks.
-        if kind and not text.endswith(";base64,", 0, m.start()):
-            yield Span(m.start(), m.end(), kind, 20)
+        if kind and not text.endswith(";base64,", 0, start) and not _identifier(text, start, end):
+            yield Span(start, end, kind, 20)
     # A digest recurs with what is around it (a commit id per log line): its verdict is asked once per text.
     digests: dict[tuple[str, str, str], bool] = {}
     for m in _matches(_HEXISH, text, hits["hexish"]):
@@ -870,8 +880,19 @@ def _high_entropy(text: str, hits: Hits) -> Iterator[Span]:
         verdict = digests.get(context)
         if verdict is None:
             verdict = digests[context] = _random_digest(*context)
-        if verdict:
+        if verdict and not _identifier(text, start, end):
             yield Span(start, end, "HIGH_ENTROPY", 20)
+
+
+def _identifier(text: str, start: int, end: int) -> bool:
+    """Whether the output writes the random-looking token at start:end as an identifier (``identifiers.py``):
+    named by its key or its digest algorithm, placed in a host name or a refspec, or a joined name."""
+    before = text[_line_start(text, start, _HASH_LABEL_REACH) : start]
+    return (
+        identifiers.labelled(before)
+        or identifiers.placed(text, end)
+        or identifiers.joined_name(text[start:end])
+    )
 
 
 def _token_kind(token: str) -> str:
