@@ -74,6 +74,7 @@ from level5.safety import (
     identity,
     interchange,
     letters,
+    numerals,
     positional,
     scripts,
     servers,
@@ -398,7 +399,6 @@ def _long_postcode(text: str, start: int, end: int, raw: str) -> bool:
 # A CAS registry number (a chemical's): 2 to 7 digits, 2, and a check digit (stdnum.casrn checks it).
 _CAS_SHAPE = re.compile(r"\d{2,7}-\d{2}-\d")
 _SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
-_DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}", re.ASCII)
 _PHONE_LABEL_WORDS = (
     r"tel|tél|phone|telephone|téléphone|telefon|teléfono|mobile|mobil|handy|portable|fax|cell"
 )
@@ -715,7 +715,7 @@ def _phone_number(raw: str, labelled: bool) -> bool:
     number = _NON_DIGITS.sub("", raw.partition("x")[0])  # an extension is not part of the number
     if not MIN_PHONE_DIGITS <= len(number) <= MAX_PHONE_DIGITS:
         return False
-    if _DOTTED_QUAD.fullmatch(raw) or _SSN_SHAPE.fullmatch(raw):  # an IPv4 address or an SSN
+    if numerals.address_inside(raw) or _SSN_SHAPE.fullmatch(raw):  # an IPv4 address or an SSN
         return False
     if len(number) >= 12 and not international and _CARD_PREFIX.match(number) and luhn_ok(number):
         return False  # a card number (the card detector outranks, and libphonenumber is slow)
@@ -786,7 +786,7 @@ def _phone_context(before: str, raw: str, after: str) -> bool | None:
     # numbers to call: a token with letters or an id prefix is one token.
     if _GLUED_BEFORE.search(before[-2:]) or _GLUED_AFTER.match(after):
         return None
-    if _ID_PREFIX.search(before[-12:]):
+    if _ID_PREFIX.search(before[-12:]) or numerals.not_a_phone(before, raw):
         return None
     return _PHONE_LABEL.search(before) is not None
 
@@ -794,7 +794,9 @@ def _phone_context(before: str, raw: str, after: str) -> bool | None:
 def _phone_shape(candidate: str) -> str | None:
     """The candidate digit group less its trailing separators and an unclosed bracket's part, unless its
     characters alone say it is no phone number (a date, a decimal, a chemical's registry number)."""
-    raw = candidate.rstrip(" .-/")
+    raw = candidate.partition(numerals.CELL_GAP)[0].rstrip(" .-/")
+    if len(raw) < MIN_PHONE_DIGITS:  # the first cell of a table's row: too short a group
+        return None
     # (Five pairs of digits are a number written the French or Belgian way, 06.12.34.56.78: no date has
     # five parts.)
     if _DATE_OR_DECIMAL.search(raw) and not _DIGIT_PAIRS.fullmatch(raw):  # the commonest look-alikes first
