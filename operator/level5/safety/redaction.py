@@ -1027,6 +1027,16 @@ _NOT_NAMES = frozenset(
         "brothers",
         "partners",
         "associates",
+        # Firms and institutions by their kind ("Warner Bros.", "Columbia Pictures", "Example Foundation").
+        "bros",
+        "corp",
+        "corporation",
+        "pictures",
+        "studios",
+        "foundation",
+        "university",
+        "institute",
+        "labs",
     }
 )
 _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
@@ -1160,8 +1170,10 @@ _FIRST_NAME_FORMS = frozenset(
     if re.fullmatch(r"[^\W\d_]{2,}", name) and re.fullmatch(r"[A-Z\xc0-\xde]", name[0].upper())
 )
 _NON_LATIN1 = "\u0100-\U0010ffff"
-# Before the first name: nothing that glues it to a word ("Smith-Maria", "o'Maria").
-_GLUE = rf"A-Za-z\xc0-\xff?'\-{_NON_LATIN1}"
+# Before the first name: nothing that glues it to a word ("Smith-Maria", "o'Maria"), or to a path or an
+# identifier: "/" and "_" join a tz database's area to its city ("Australia/Sydney", "America/Los_Angeles")
+# and a path's parts, which name places and things, never a person by a running name.
+_GLUE = rf"A-Za-z\xc0-\xff?'\-/_{_NON_LATIN1}"
 _GLUED_TO_NAME = re.compile(rf"[{_GLUE}]")
 _PARTICLES = r"(?:(?:da|de|del|della|di|du|van|von|der|den|la|le|dos|das|ten|ter|zu|y|e|st\.?)[ \t]+)*"
 # After it: the rest of a hyphenated or possessive word, then (particles between) a capitalised word.
@@ -1199,6 +1211,8 @@ _COUNT_AFTER = re.compile(r" \(\d+\)(?!:)")
 # left out.)
 _PLACE_LAST_WORDS = frozenset(
     {"street", "road", "avenue", "boulevard", "square", "straße", "strasse", "allee", "platz", "gasse"}
+    # and regions of the world by their continent or ocean ("Asia Pacific", "Latin America").
+    | {"pacific", "atlantic", "america", "africa", "europe", "asia", "oceania", "islands", "ocean"}
 )
 
 
@@ -1289,7 +1303,26 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
             if header is None:
                 header = headers[line] = _role_columns(line)
             found += _csv_people(text, line_end, *header)
-    yield from (span for span in found if span is not None)
+    yield from (span for span in found if span is not None and not _brand_or_header(text, span))
+
+
+# A registered or trade mark after capitalised words makes them a brand ("Intel(R) Xeon(R)", "Acme™").
+_MARK_AFTER = re.compile(r"\((?:R|TM)\)|[\u00ae\u2122]")
+# A table's header row: three cells or more, split by tabs or runs of spaces, each one word ("Name
+# Version License" above pip-licenses' rows): a header's next cell is no value of the one before it.
+_CELL_SPLIT = re.compile(r"\t| {2,}")
+_HEADER_CELL = re.compile(r"[^\W\d_][\w%().:/-]*")
+
+
+def _brand_or_header(text: str, span: Span) -> bool:
+    """Whether a name found is a brand by its mark, or a one-word cell of a table's header row."""
+    if _MARK_AFTER.match(text, span.end):
+        return True
+    if " " in text[span.start : span.end]:
+        return False
+    line = text[line_index(text).start(span.start) : _line_end(text, span.start)]
+    cells = _CELL_SPLIT.split(line.strip())
+    return len(cells) >= 3 and all(_HEADER_CELL.fullmatch(cell) for cell in cells)
 
 
 def _role_columns(line: str) -> tuple[str, frozenset[int]]:
