@@ -1396,6 +1396,12 @@ _NUMBER_FIRST_STREET = _Caseless(
 # 3 to 5 digits (split or with a country letter: "406 69", "H-7690") and a capitalised town.
 # (Written with each word's first letter before the look-behind and the words taken possessively, as
 # _COMMA_ADDRESS below: the same matches.)
+# Where _STREET_POSTCODE's house number, comma and postcode are one quantity with a thousands separator
+# ("Fetched 9,043 kB"): three digits glued to the comma; a postcode follows its comma after a space or a
+# line break, and has four digits or more where a town follows it.
+_THOUSANDS = re.compile(r"(?<![\d,])\d{1,3},\d{3}(?![\d,])")
+# Words of a line that are cells of a table: a gap of three spaces or a tab between them.
+_CELL_GAP = re.compile(r"   |\t")
 _STREET_POSTCODE = re.compile(
     rf"[^\W\d_](?<![\w].)(?:[\w'.-]*+[ \t]++[^\W\d_]){{0,3}}[\w'.-]*+[ \t]++{_NUMBER}\.?"
     r"(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d{2})?[ \t]+[^\W\d_][^\n,;|]*"
@@ -1516,7 +1522,8 @@ def _addresses(text: str, hits: Hits) -> Iterator[Span]:
         line_start, line_end = line_index(text).start(start), _line_end(text, start)
         yield from _streets(text, line_start, line_end)
     for m in _matches(_STREET_POSTCODE, text, hits["street_postcode"], back=80, lines=1):
-        yield Span(m.start(), len(m.group().rstrip(" \t.")) + m.start(), "ADDRESS", 40)
+        if not _THOUSANDS.search(m.group()):
+            yield Span(m.start(), len(m.group().rstrip(" \t.")) + m.start(), "ADDRESS", 40)
     for m in _matches(_COMMA_ADDRESS, text, hits["comma_address"], back=160, needle=_TWO_FIELDS_AND_POSTCODE):
         yield Span(m.start(), len(m.group().rstrip(" \t/")) + m.start(), "ADDRESS", 40)
     for m in _matches(_NUMBER_STREET, text, hits["number_street"]):
@@ -1556,7 +1563,14 @@ def _short_line(text: str, end: int) -> str | None:
 def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
     number_after = _STREET_NUMBER.compiled.search(_lowered(text), line_start, line_end) is not None
     for m in (_STREET if number_after else _NUMBER_FIRST_STREET).finditer(text, line_start, line_end):
-        end = m.end()
+        start, end = m.start(), m.end()
+        # A street is in one cell of a table: what comes before a gap is another cell, and without a
+        # number of its own the rest is no street ("10h ago      apt-daily", a timer's age and unit).
+        gaps = [g.end() for g in _CELL_GAP.finditer(text, start, end)]
+        if gaps:
+            start = gaps[-1]
+            if not _DIGIT.search(text, start, end):
+                continue
         # The rest of the street line, then the postcode and town on the same or the next line.
         if _postcode_in(text, end, line_end):
             end = line_end
@@ -1564,7 +1578,7 @@ def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
             next_end = _line_end(text, line_end + 1)
             if _postcode_in(text, line_end + 1, next_end):
                 end = next_end
-        yield Span(m.start(), end, "ADDRESS", 40)
+        yield Span(start, end, "ADDRESS", 40)
 
 
 # Names, addresses and identity numbers in scripts the prefilter cannot see (scripts.py): one search over a
