@@ -74,6 +74,7 @@ from level5.safety import (
     identity,
     interchange,
     letters,
+    mailboxes,
     numerals,
     positional,
     scripts,
@@ -438,7 +439,8 @@ def _tokens(text: str, hits: Hits) -> Iterator[Span]:
 
 def _emails(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_EMAIL, text, hits["email"], back=64):
-        yield Span(m.start(), m.end(), "EMAIL", 88)
+        if not mailboxes.role(m.group()):
+            yield Span(m.start(), m.end(), "EMAIL", 88)
     for m in _matches(_URL_EMAIL, text, hits["url_email"], back=64):
         yield Span(m.start(), m.end(), "EMAIL", 88)
     for m in _matches(_DISGUISED_EMAIL, text, hits["disguised_email"], back=64):
