@@ -679,7 +679,7 @@ def _ips(text: str, hits: Hits) -> Iterator[Span]:
     found = [(start, end, address) for start, end, address in found if not servers.internal(address)]
     named = servers.named_servers(text, [(start, address) for start, _, address in found]) if found else None
     for start, end, address in found:
-        if not named or address not in named:
+        if not (named and address in named) and not servers.machine_role(text, start):
             yield Span(start, end, "IP_ADDRESS", 60)
 
 

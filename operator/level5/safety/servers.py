@@ -11,13 +11,18 @@ print addresses that cannot:
   (93.184.215.14)``, ``PING google.com (142.250.185.78)``, traceroute's hops) name the host they resolved.
   Every other mention of that address in the same text (``Trying 93.184.215.14:443...``, ``Reply from
   ...``) is the same server. A host name that spells the address's own numbers (``84-157-203-46.dyn.example
-  .net``, a reverse-DNS name of a home connection) is no such name: the address may be someone's.
+  .net``, a reverse-DNS name of a home connection) is no such name: the address may be someone's;
+- an address under a key or a column that names a machine's role: a load balancer's ingress, a NAT
+  gateway, a node, a name server (``LoadBalancer Ingress:``, ``nat_public_ips = [``, kubectl's
+  ``EXTERNAL-IP`` column of its nodes and services). A key naming a person's side (a client, a user, a
+  visitor) is never one of these words.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterator
 
 _INTERNAL = tuple(
     ipaddress.ip_network(net)
@@ -66,3 +71,70 @@ def _spells(host: str, address: str) -> bool:
     parts = [p for p in _NUMBERS.findall(address.lower()) if p != "0"]
     labels = set(_NUMBERS.findall(host.lower()))
     return len(parts) >= 2 and sum(p in labels for p in parts) >= 2
+
+
+# The words of a key or a column that name a machine's role (as words of a key: "nat_public_ips",
+# "LoadBalancer Ingress", "EXTERNAL-IP").
+_MACHINE_ROLE = re.compile(
+    r"(?i)(?<![a-z])(?:ingress|egress|gateway|nat|nodes?|load ?balancer|name ?servers?|resolvers?|"
+    r"upstreams?|endpoints?|vip|routers?|(?:external|internal|cluster)[-_ ]ip)(?![a-z])",
+    re.ASCII,
+)
+# A key before the address on its line, with list items before the address ("key = [a, b, ", "key: ").
+_KEY_BEFORE = re.compile(
+    r"(?P<key>[A-Za-z][\w .-]{0,40}?)[\"']?[ \t]*[:=][ \t]*\[?[ \t]*(?:[\"']?[\w.:]+[\"']?,[ \t]*)*[\"']?\Z"
+)
+# A line that is an item of a multi-line list, and the line that opens the list with its key.
+_LIST_ITEM = re.compile(r"[ \t]*[\"']?[\w.:]+[\"']?,?[ \t]*")
+_LIST_KEY = re.compile(r"[ \t]*(?P<key>[A-Za-z][\w .-]{0,40}?)[\"']?[ \t]*[:=][ \t]*\[?[ \t]*")
+_LIST_REACH = 32
+_COLUMN_GAP = re.compile(r" {2,}|\t")
+
+
+def machine_role(text: str, start: int) -> bool:
+    """Whether the address at ``start`` is under a key or a column that names a machine's role: the key
+    before it on its line, the key of the multi-line list it is an item of, or the header of its column
+    in a left-aligned table (the block's first line)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    before = text[max(line_start, start - _REACH) : start]
+    m = _KEY_BEFORE.search(before)
+    if m is not None:
+        return _MACHINE_ROLE.search(m.group("key")) is not None
+    if before.strip(" \t\"'"):
+        return _column_role(text, line_start, start - line_start)
+    return _list_role(text, line_start)
+
+
+def _lines_above(text: str, line_start: int) -> Iterator[str]:
+    """The lines above the one starting at ``line_start``, nearest first, at most _LIST_REACH of them."""
+    cursor = line_start
+    for _ in range(_LIST_REACH):
+        if cursor == 0:
+            return
+        previous = text.rfind("\n", 0, cursor - 1) + 1
+        yield text[previous : cursor - 1]
+        cursor = previous
+
+
+def _list_role(text: str, line_start: int) -> bool:
+    """The key of the list whose items run from the lines above down to the line at ``line_start``."""
+    for line in _lines_above(text, line_start):
+        key = _LIST_KEY.fullmatch(line)
+        if key is not None and line.rstrip().endswith(("[", ":")):
+            return _MACHINE_ROLE.search(key.group("key")) is not None
+        if not _LIST_ITEM.fullmatch(line):
+            return False
+    return False
+
+
+def _column_role(text: str, line_start: int, column: int) -> bool:
+    """The header of the column starting at ``column`` in the block of lines above ``line_start``."""
+    header = None
+    for line in _lines_above(text, line_start):
+        if not line.strip():
+            break
+        header = line
+    if header is None or len(header) <= column or (column and header[column - 1] not in " \t"):
+        return False
+    cell = _COLUMN_GAP.split(header[column : column + 64], maxsplit=1)[0]
+    return _MACHINE_ROLE.search(cell) is not None
