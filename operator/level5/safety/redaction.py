@@ -664,7 +664,11 @@ def _ips(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_IPV4, text, hits["ipv4"]):
         if _VERSION_BEFORE.search(text[max(0, m.start() - 12) : m.start()]):
             continue
-        if _valid_ip(m.group()) and not _network(text, m.end(), m.group()):
+        if (
+            _valid_ip(m.group())
+            and not _network(text, m.end(), m.group())
+            and not servers.cluster_cell(text, m.start(), m.end(), m.group())
+        ):
             found.append((m.start(), m.end(), m.group()))
     for m in _matches(_IPV6, text, hits["ipv6"]):
         candidate = m.group()
@@ -676,10 +680,12 @@ def _ips(text: str, hits: Hits) -> Iterator[Span]:
             and _valid_ip(candidate)
         ):
             found.append((m.start(), m.end(), candidate))
-    found = [(start, end, address) for start, end, address in found if not servers.internal(address)]
-    named = servers.named_servers(text, [(start, address) for start, _, address in found]) if found else None
+    if not found:
+        return
+    located = [(start, address) for start, _, address in found]
+    machines = servers.named_servers(text, located) | servers.route_hops(text, located)
     for start, end, address in found:
-        if not (named and address in named) and not servers.machine_role(text, start):
+        if address not in machines and not servers.machine_role(text, start):
             yield Span(start, end, "IP_ADDRESS", 60)
 
 

@@ -1,17 +1,21 @@
 """Which IP addresses in a program's output name machines rather than people (layer 5, ``redaction.py``).
 
-An address is personal data when it can point at someone's connection. Two techniques of program output
+An address is personal data when it can point at someone's connection. These techniques of program output
 print addresses that cannot:
 
-- an address inside a private network (RFC 1918, shared CGNAT space, link-local, IPv6 unique-local):
-  nobody outside that network can reach it or tie it to a subscriber, so it names a machine, a pod or a
-  router of the network the program runs in;
+- a private (RFC 1918) address alone in a cell of a column-aligned listing (two spaces or a line's edge
+  either side): kubectl, docker and ss print pods', services' and containers' addresses inside a
+  cluster's network so, which point at no one (a private address elsewhere, "login from 10.20.30.40", may
+  be a person's machine on an office network);
 - a server's address printed beside its host name: resolvers (curl's ``* IPv4:`` line, dig's answer
   records, nslookup's ``Name:``/``Address:`` pair, ``host``) and network tools (``Connected to example.com
   (93.184.215.14)``, ``PING google.com (142.250.185.78)``, traceroute's hops) name the host they resolved.
   Every other mention of that address in the same text (``Trying 93.184.215.14:443...``, ``Reply from
   ...``) is the same server. A host name that spells the address's own numbers (``84-157-203-46.dyn.example
   .net``, a reverse-DNS name of a home connection) is no such name: the address may be someone's;
+- a router of a route: traceroute's and mtr's hop lines (a hop's number, the router's name and address,
+  its round-trip times) print the machines that forwarded the probes. The last hop is the destination,
+  which may be anyone's, and stays;
 - an address under a key or a column that names a machine's role: a load balancer's ingress, a NAT
   gateway, a node, a name server (``LoadBalancer Ingress:``, ``nat_public_ips = [``, kubectl's
   ``EXTERNAL-IP`` column of its nodes and services). A key naming a person's side (a client, a user, a
@@ -24,10 +28,9 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-_INTERNAL = tuple(
-    ipaddress.ip_network(net)
-    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16")
-) + tuple(ipaddress.ip_network(net) for net in ("fc00::/7", "fe80::/10"))
+_RFC1918 = tuple(ipaddress.IPv4Network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+_CELL_BEFORE = re.compile(r"(?:^|  )\Z", re.MULTILINE)
+_CELL_AFTER = re.compile(r"  |\n|\Z")
 
 # A DNS host name: dotted labels ending in an alphabetic top-level label (and its root dot, as dig prints).
 _HOST = r"[A-Za-z0-9][\w-]*(?:\.[\w-]+)*\.[A-Za-z]{2,24}\.?"
@@ -45,13 +48,21 @@ _NAMED = re.compile(
     r"\*[ \t]+IPv[46]:[ \t]+(?:[0-9A-Fa-f.:]+,[ \t]*)*\Z"
 )
 _REACH = 300
+# A hop line of traceroute (" 3  router.example.net (84.116.191.221)  9.804 ms") or mtr ("  2.|-- 10.0.0.1"):
+# the hop's number, then the router's name and address, then times or a loss percentage.
+_HOP_START = r" {0,2}\d{1,2}(?:\.\|--|  )[ \t]*"
+_HOP = re.compile(rf"{_HOP_START}(?:[\w.-]+ \()?[0-9A-Fa-f.:]+\)?(?:  +[\d.]+ ms|  +[\d.]+%)")
+_HOP_LINE = re.compile(rf"^{_HOP_START}\S", re.MULTILINE)
 _NUMBERS = re.compile(r"[0-9A-Fa-f]+")
 
 
-def internal(address: str) -> bool:
-    """Whether the (valid) address lies in a private network's space."""
-    ip = ipaddress.ip_address(address)
-    return any(ip.version == net.version and ip in net for net in _INTERNAL)
+def cluster_cell(text: str, start: int, end: int, address: str) -> bool:
+    """Whether a private (RFC 1918) IPv4 address stands alone in a cell of a column-aligned listing."""
+    return (
+        any(ipaddress.IPv4Address(address) in net for net in _RFC1918)
+        and _CELL_BEFORE.search(text, max(0, start - 2), start) is not None
+        and _CELL_AFTER.match(text, end) is not None
+    )
 
 
 def named_servers(text: str, addresses: list[tuple[int, str]]) -> frozenset[str]:
@@ -64,6 +75,21 @@ def named_servers(text: str, addresses: list[tuple[int, str]]) -> frozenset[str]
         if host and not _spells(host, address):
             named.add(address)
     return frozenset(named)
+
+
+def route_hops(text: str, addresses: list[tuple[int, str]]) -> frozenset[str]:
+    """The addresses (of the ``(start, address)`` found in ``text``) of routers on hop lines, but the last
+    hop's."""
+    hops: dict[int, list[str]] = {}
+    for start, address in addresses:
+        line_start = text.rfind("\n", 0, start) + 1
+        if line_start in hops or _HOP.match(text, line_start) is not None:
+            hops.setdefault(line_start, []).append(address)
+    if not hops:
+        return frozenset()
+    # The destination's line: the last hop line, with an address or only a name.
+    last = max(m.start() for m in _HOP_LINE.finditer(text, min(hops)))
+    return frozenset(address for line, found in hops.items() if line != last for address in found)
 
 
 def _spells(host: str, address: str) -> bool:
@@ -80,9 +106,11 @@ _MACHINE_ROLE = re.compile(
     r"upstreams?|endpoints?|vip|routers?|(?:external|internal|cluster)[-_ ]ip)(?![a-z])",
     re.ASCII,
 )
-# A key before the address on its line, with list items before the address ("key = [a, b, ", "key: ").
+# A key before the address on its line, with list items before the address ("key = [a, b, ", "key: "), or
+# a machine's name and a slash (kubectl's "Node:  worker-1/10.0.0.7").
 _KEY_BEFORE = re.compile(
-    r"(?P<key>[A-Za-z][\w .-]{0,40}?)[\"']?[ \t]*[:=][ \t]*\[?[ \t]*(?:[\"']?[\w.:]+[\"']?,[ \t]*)*[\"']?\Z"
+    r"(?P<key>[A-Za-z][\w .-]{0,40}?)[\"']?[ \t]*[:=][ \t]*\[?[ \t]*(?:[\"']?[\w.:]+[\"']?,[ \t]*)*"
+    r"(?:[\w.-]+/)?[\"']?\Z"
 )
 # A line that is an item of a multi-line list, and the line that opens the list with its key.
 _LIST_ITEM = re.compile(r"[ \t]*[\"']?[\w.:]+[\"']?,?[ \t]*")
