@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 _ID_KEY = re.compile(
-    r"(?i)(?<![a-z])(?!session|secret)(?:[a-z]+[_-])?[a-z]{0,5}id[\"']?[ \t]*[:=][ \t]*[\"']?\Z", re.ASCII
+    r"(?i)(?<![\w-])(?!session|secret)(?:[a-z]+[_-])?[a-z]{0,5}id[\"']?[ \t]*[:=][ \t]*[\"']?\Z", re.ASCII
 )
 _ALGORITHM = re.compile(r"(?i)(?<![a-z0-9])(?:sha-?(?:1|224|256|384|512)|md5|blake2[bs]?)[:=-]\Z", re.ASCII)
 _HOST_LABELS = re.compile(r"(?:\.[a-z0-9-]+)*\.[a-z]{2,24}(?![\w-])(?![\w.-]*@)", re.ASCII)

@@ -1378,6 +1378,10 @@ _ADDRESS_LABEL = _Caseless(
     r"location|indirizzo|dirección|adres|adresa|cím|osoite)(?![\w])"
     r"[ \t]*[:=]?[ \t]*"
 )
+# An IP address after an address label ("has address", nslookup's "Address:"): a network address.
+_NETWORK_ADDRESS = re.compile(
+    r"(?:\d{1,3}\.){3}\d{1,3}(?![\w.])|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])"
+)
 _STREET_WORDS = (
     r"street|st\.|avenue|ave\.?|road|rd\.|lane|drive|dr\.|court|ct\.|way|place|square|boulevard|blvd\.?|"
     r"terrace|crescent|close|gardens|grove|hill|park|row|walk|mews|view|village|parkway|highway|circle|"
@@ -1503,6 +1507,8 @@ def _addresses(text: str, hits: Hits) -> Iterator[Span]:
         # A label at the end of its line introduces the lines below; an address starts with a number or
         # a capital ("ship to region: EMEA" is not one) and ends at its postcode line, four lines at most.
         start = m.end() + 1 if text.startswith("\n", m.end()) else m.end()
+        if _NETWORK_ADDRESS.match(text, start):  # "Address: 151.101.64.223": the IP detector's to judge
+            continue
         if start >= len(text) or not (
             _capital(text[start]) or text[start].isdigit() or _STREET_FIRST.match(text, start)
         ):
