@@ -34,11 +34,12 @@ _CELL_AFTER = re.compile(r"  |\n|\Z")
 
 # A DNS host name: dotted labels ending in an alphabetic top-level label (and its root dot, as dig prints).
 _HOST = r"[A-Za-z0-9][\w-]*(?:\.[\w-]+)*\.[A-Za-z]{2,24}\.?"
+# host (address) or host [address]: curl, ping, traceroute, Windows ping. The host is the word before the
+# bracket, matched whole (found from the bracket back, not searched for).
+_BRACKETED_HOST = re.compile(rf"{_HOST}")
 _NAMED = re.compile(
-    # host (address) or host [address]: curl, ping, traceroute, Windows ping
-    rf"(?P<host>{_HOST})[ \t]+[(\[]\Z"
     # host has address ... (the host command)
-    rf"|(?P<host2>{_HOST})[ \t]+has(?:[ \t]+IPv6)?[ \t]+address[ \t]+\Z"
+    rf"(?P<host>{_HOST})[ \t]+has(?:[ \t]+IPv6)?[ \t]+address[ \t]+\Z"
     # an A or AAAA record of a zone file or dig's answer section
     rf"|(?P<host3>{_HOST})[ \t]+\d+[ \t]+IN[ \t]+A{{1,4}}[ \t]+\Z"
     # nslookup: the name on the line before the address
@@ -48,6 +49,11 @@ _NAMED = re.compile(
     r"\*[ \t]+IPv[46]:[ \t]+(?:[0-9A-Fa-f.:]+,[ \t]*)*\Z"
 )
 _REACH = 300
+# What the line of an address named by _NAMED holds before it when no bracket precedes it: "has address"
+# or a DNS record's class near it, nslookup's "Address:" or curl's "* IPv4:" at the line's start.
+_NAMING_NEAR = re.compile(r"has(?:[ \t]+IPv6)?[ \t]+address|[ \t]IN[ \t]")
+_NAMING_REACH = 24  # "has IPv6 address " or a record's "IN\tAAAA\t" is right before the address
+_NAMING_LINE = re.compile(r"Address(?:es)?:|\*[ \t]+IPv[46]:")
 # A hop line of traceroute (" 3  router.example.net (84.116.191.221)  9.804 ms") or mtr ("  2.|-- 10.0.0.1"):
 # the hop's number, then the router's name and address, then times or a loss percentage.
 _HOP_START = r" {0,2}\d{1,2}(?:\.\|--|  )[ \t]*"
@@ -70,11 +76,33 @@ def named_servers(text: str, addresses: list[tuple[int, str]]) -> frozenset[str]
     of their own."""
     named = set()
     for start, address in addresses:
-        m = _NAMED.search(text, max(0, start - _REACH), start)
-        host = m and next(h for h in m.groups() if h is not None)
+        host = _bracketed_host(text, start) if text[start - 1 : start] in ("(", "[") else _named(text, start)
         if host and not _spells(host, address):
             named.add(address)
     return frozenset(named)
+
+
+def _bracketed_host(text: str, start: int) -> str | None:
+    """The host name before the bracket that opens at ``start - 1`` ("example.com (93.184.215.14)")."""
+    end = start - 1
+    while end > 0 and text[end - 1] in " \t":
+        end -= 1
+    if end == start - 1:
+        return None
+    begin = max(text.rfind(" ", 0, end), text.rfind("\t", 0, end), text.rfind("\n", 0, end)) + 1
+    m = _BRACKETED_HOST.fullmatch(text, begin, end)
+    return m.group() if m else None
+
+
+def _named(text: str, start: int) -> str | None:
+    """The host name that a resolver's line (or the line before it) gives the address at ``start``."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if not _NAMING_LINE.match(text, line_start) and not _NAMING_NEAR.search(
+        text, max(start - _NAMING_REACH, line_start), start
+    ):
+        return None  # no form of _NAMED can end here: its search (every start in the window) is skipped
+    m = _NAMED.search(text, max(0, start - _REACH), start)
+    return next(h for h in m.groups() if h is not None) if m else None
 
 
 def route_hops(text: str, addresses: list[tuple[int, str]]) -> frozenset[str]:
@@ -116,21 +144,23 @@ _KEY_BEFORE = re.compile(
 _LIST_ITEM = re.compile(r"[ \t]*[\"']?[\w.:]+[\"']?,?[ \t]*")
 _LIST_KEY = re.compile(r"[ \t]*(?P<key>[A-Za-z][\w .-]{0,40}?)[\"']?[ \t]*[:=][ \t]*\[?[ \t]*")
 _LIST_REACH = 32
+_KEY_REACH = 120  # a key (41 characters at most) and the items of its list before the address
 _COLUMN_GAP = re.compile(r" {2,}|\t")
 
 
 def machine_role(text: str, start: int) -> bool:
     """Whether the address at ``start`` is under a key or a column that names a machine's role: the key
-    before it on its line, the key of the multi-line list it is an item of, or the header of its column
-    in a left-aligned table (the block's first line)."""
+    before it on its line, the header of its column in a left-aligned table (the block's first line), or
+    the key of the multi-line list it is an item of."""
     line_start = text.rfind("\n", 0, start) + 1
-    before = text[max(line_start, start - _REACH) : start]
-    m = _KEY_BEFORE.search(before)
-    if m is not None:
-        return _MACHINE_ROLE.search(m.group("key")) is not None
-    if before.strip(" \t\"'"):
+    before = text[max(line_start, start - _KEY_REACH) : start]
+    if _MACHINE_ROLE.search(before):
+        m = _KEY_BEFORE.search(before)
+        if m is not None:
+            return _MACHINE_ROLE.search(m.group("key")) is not None
+    if before.endswith(("  ", "\t")) and before.strip():
         return _column_role(text, line_start, start - line_start)
-    return _list_role(text, line_start)
+    return not before.strip(" \t\"'") and _list_role(text, line_start)
 
 
 def _lines_above(text: str, line_start: int) -> Iterator[str]:
