@@ -1328,8 +1328,11 @@ def _brand_or_header(text: str, span: Span) -> bool:
         return True
     if " " in text[span.start : span.end]:
         return False
-    line = text[line_index(text).start(span.start) : _line_end(text, span.start)]
-    cells = _CELL_SPLIT.split(line.strip())
+    lines = line_index(text)
+    line_start, line_end = lines.start(span.start), lines.end(span.start)
+    if line_end - line_start > _NAME_LINE:  # no header row is that long
+        return False
+    cells = _CELL_SPLIT.split(text[line_start:line_end].strip())
     return len(cells) >= 3 and all(_HEADER_CELL.fullmatch(cell) for cell in cells)
 
 

@@ -28,6 +28,8 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
+from level5.safety.lines import line_index
+
 _RFC1918 = tuple(ipaddress.IPv4Network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 _CELL_BEFORE = re.compile(r"(?:^|  )\Z", re.MULTILINE)
 _CELL_AFTER = re.compile(r"  |\n|\Z")
@@ -37,6 +39,7 @@ _HOST = r"[A-Za-z0-9][\w-]*(?:\.[\w-]+)*\.[A-Za-z]{2,24}\.?"
 # host (address) or host [address]: curl, ping, traceroute, Windows ping. The host is the word before the
 # bracket, matched whole (found from the bracket back, not searched for).
 _BRACKETED_HOST = re.compile(rf"{_HOST}")
+_HOST_LONGEST = 254  # a DNS name's 253 characters and its root dot
 _NAMED = re.compile(
     # host has address ... (the host command)
     rf"(?P<host>{_HOST})[ \t]+has(?:[ \t]+IPv6)?[ \t]+address[ \t]+\Z"
@@ -89,14 +92,17 @@ def _bracketed_host(text: str, start: int) -> str | None:
         end -= 1
     if end == start - 1:
         return None
-    begin = max(text.rfind(" ", 0, end), text.rfind("\t", 0, end), text.rfind("\n", 0, end)) + 1
+    low = max(0, end - _HOST_LONGEST)
+    begin = max(text.rfind(" ", low, end), text.rfind("\t", low, end), text.rfind("\n", low, end)) + 1
+    if begin == 0 and low > 0:
+        return None  # a word longer than any host name
     m = _BRACKETED_HOST.fullmatch(text, begin, end)
     return m.group() if m else None
 
 
 def _named(text: str, start: int) -> str | None:
     """The host name that a resolver's line (or the line before it) gives the address at ``start``."""
-    line_start = text.rfind("\n", 0, start) + 1
+    line_start = line_index(text).start(start)
     if not _NAMING_LINE.match(text, line_start) and not _NAMING_NEAR.search(
         text, max(start - _NAMING_REACH, line_start), start
     ):
@@ -110,7 +116,7 @@ def route_hops(text: str, addresses: list[tuple[int, str]]) -> frozenset[str]:
     hop's."""
     hops: dict[int, list[str]] = {}
     for start, address in addresses:
-        line_start = text.rfind("\n", 0, start) + 1
+        line_start = line_index(text).start(start)
         if line_start in hops or _HOP.match(text, line_start) is not None:
             hops.setdefault(line_start, []).append(address)
     if not hops:
@@ -144,6 +150,7 @@ _KEY_BEFORE = re.compile(
 _LIST_ITEM = re.compile(r"[ \t]*[\"']?[\w.:]+[\"']?,?[ \t]*")
 _LIST_KEY = re.compile(r"[ \t]*(?P<key>[A-Za-z][\w .-]{0,40}?)[\"']?[ \t]*[:=][ \t]*\[?[ \t]*")
 _LIST_REACH = 32
+_KEY_LONGEST = 42  # _KEY_BEFORE's key and its quote
 _KEY_REACH = 120  # a key (41 characters at most) and the items of its list before the address
 _COLUMN_GAP = re.compile(r" {2,}|\t")
 
@@ -152,9 +159,12 @@ def machine_role(text: str, start: int) -> bool:
     """Whether the address at ``start`` is under a key or a column that names a machine's role: the key
     before it on its line, the header of its column in a left-aligned table (the block's first line), or
     the key of the multi-line list it is an item of."""
-    line_start = text.rfind("\n", 0, start) + 1
+    line_start = line_index(text).start(start)
     before = text[max(line_start, start - _KEY_REACH) : start]
-    if _MACHINE_ROLE.search(before):
+    # The role's word is in the key, which ends at the last ":" or "=" (a port's or an IPv6 item's colon
+    # leaves the key in reach).
+    colon = max(before.rfind(":"), before.rfind("="))
+    if colon > 0 and _MACHINE_ROLE.search(before, max(0, colon - _KEY_LONGEST), colon):
         m = _KEY_BEFORE.search(before)
         if m is not None:
             return _MACHINE_ROLE.search(m.group("key")) is not None
@@ -169,7 +179,7 @@ def _lines_above(text: str, line_start: int) -> Iterator[str]:
     for _ in range(_LIST_REACH):
         if cursor == 0:
             return
-        previous = text.rfind("\n", 0, cursor - 1) + 1
+        previous = line_index(text).start(cursor - 1)
         yield text[previous : cursor - 1]
         cursor = previous
 
