@@ -41,7 +41,8 @@ with a script of its own (Faker in 22 locales, seed 11011, and hand-written valu
 written in ``redaction_round11/`` and copied to the end of the corpus files (``outside_rows``). Round 12
 (splits ``tuning12`` and ``heldout12``, 2026-12-02), written blind by a tenth outside evaluator the same way
 (Faker and python-stdnum-checked identifiers, ``round12_redaction_techniques.md``), follows it from
-``redaction_round12/``.
+``redaction_round12/``, and then 160 clean program outputs in 32 categories (splits ``tuning12c`` and
+``heldout12c``, ``round12_clean_techniques.md``) from ``redaction_clean12/``.
 """
 
 from __future__ import annotations
@@ -2584,17 +2585,19 @@ def round8_clean_generated(tuning: bool, seed: int = ROUND8_SEED + 100) -> list[
     return lines
 
 
-OUTSIDE_ROUNDS = tuple(Path(__file__).resolve().parent / f"redaction_round{n}" for n in (11, 12))
-"""The rounds whose rows their outside evaluators wrote as they are (``round11_redaction_techniques.md``,
-``round12_...``): copied, not generated here, since their Faker seeds and hand-written values live in the
-evaluators' own scripts."""
+OUTSIDE_ROUNDS = tuple(
+    Path(__file__).resolve().parent / folder
+    for folder in ("redaction_round11", "redaction_round12", "redaction_clean12")
+)
+"""The rounds whose rows their writers wrote as they are (``round11_redaction_techniques.md``,
+``round12_...``, ``round12_clean_techniques.md``): copied, not generated here, since their Faker seeds and
+hand-written values live in the writers' own scripts. A round of clean texts only has no sensitive file."""
 
 
 def outside_rows(name: str) -> list[dict[str, str]]:
     """The outside rounds' rows of one corpus file, round by round in the order they were written."""
-    lines = [
-        line for folder in OUTSIDE_ROUNDS for line in (folder / name).read_text(encoding="utf-8").splitlines()
-    ]
+    files = [folder / name for folder in OUTSIDE_ROUNDS if (folder / name).exists()]
+    lines = [line for path in files for line in path.read_text(encoding="utf-8").splitlines()]
     return [json.loads(line) for line in lines if line.strip()]
 
 

@@ -308,6 +308,8 @@ def test_tuning_half_figures() -> None:
         "heldout11",
         "tuning12",
         "heldout12",
+        "tuning12c",
+        "heldout12c",
     }
     kinds = {"PERSON", "ADDRESS", "PHONE", "EMAIL", "SSN", "IBAN", "CREDIT_CARD", "clean text"}
     for halves in (("tuning7", "heldout7"), ("tuning8", "heldout8")):
@@ -517,8 +519,10 @@ def test_unrepeated_text_is_the_mixed_text_with_new_digits() -> None:
     holding a number repeated (the mixed text repeats one unit)."""
     from level5.tools.safety_eval import DEFAULT_CORPORA, mixed_text, unrepeated_text
 
-    mixed, text = mixed_text(DEFAULT_CORPORA, 300_000), unrepeated_text(DEFAULT_CORPORA, 300_000)
-    assert text == unrepeated_text(DEFAULT_CORPORA, 300_000) and len(text) == len(mixed)
+    # 600,000 characters: the corpus's clean program outputs of round 12 (many lines each) make one unit of
+    # the mixed text longer, and its repeats start later.
+    mixed, text = mixed_text(DEFAULT_CORPORA, 600_000), unrepeated_text(DEFAULT_CORPORA, 600_000)
+    assert text == unrepeated_text(DEFAULT_CORPORA, 600_000) and len(text) == len(mixed)
     assert re.sub(r"\d", "0", text) == re.sub(r"\d", "0", mixed) and text != mixed
     numbered = [line for line in text.split("\n") if re.search(r"\d{3}", line)]
     assert len(set(numbered)) > 0.99 * len(numbered)

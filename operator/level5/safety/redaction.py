@@ -67,7 +67,19 @@ import phonenumbers
 from pydantic import BaseModel
 from stdnum import casrn
 
-from level5.safety import credentials, fields, identity, interchange, letters, positional, scripts
+from level5.safety import (
+    credentials,
+    fields,
+    identifiers,
+    identity,
+    interchange,
+    letters,
+    mailboxes,
+    numerals,
+    positional,
+    scripts,
+    servers,
+)
 from level5.safety.lines import NEAR, line_index
 from level5.safety.placeholders import PLACEHOLDER
 from level5.safety.prefilter import Hits, Literals, Prefilter, Trigger, Words
@@ -388,7 +400,6 @@ def _long_postcode(text: str, start: int, end: int, raw: str) -> bool:
 # A CAS registry number (a chemical's): 2 to 7 digits, 2, and a check digit (stdnum.casrn checks it).
 _CAS_SHAPE = re.compile(r"\d{2,7}-\d{2}-\d")
 _SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
-_DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}", re.ASCII)
 _PHONE_LABEL_WORDS = (
     r"tel|tél|phone|telephone|téléphone|telefon|teléfono|mobile|mobil|handy|portable|fax|cell"
 )
@@ -428,7 +439,8 @@ def _tokens(text: str, hits: Hits) -> Iterator[Span]:
 
 def _emails(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_EMAIL, text, hits["email"], back=64):
-        yield Span(m.start(), m.end(), "EMAIL", 88)
+        if not mailboxes.role(m.group()):
+            yield Span(m.start(), m.end(), "EMAIL", 88)
     for m in _matches(_URL_EMAIL, text, hits["url_email"], back=64):
         yield Span(m.start(), m.end(), "EMAIL", 88)
     for m in _matches(_DISGUISED_EMAIL, text, hits["disguised_email"], back=64):
@@ -648,11 +660,16 @@ def _iban_end(candidate: str) -> int | None:
 
 
 def _ips(text: str, hits: Hits) -> Iterator[Span]:
+    found: list[tuple[int, int, str]] = []
     for m in _matches(_IPV4, text, hits["ipv4"]):
         if _VERSION_BEFORE.search(text[max(0, m.start() - 12) : m.start()]):
             continue
-        if _valid_ip(m.group()) and not _cluster_cell(text, m.start(), m.end(), m.group()):
-            yield Span(m.start(), m.end(), "IP_ADDRESS", 60)
+        if (
+            _valid_ip(m.group())
+            and not _network(text, m.end(), m.group())
+            and not servers.cluster_cell(text, m.start(), m.end(), m.group())
+        ):
+            found.append((m.start(), m.end(), m.group()))
     for m in _matches(_IPV6, text, hits["ipv6"]):
         candidate = m.group()
         # Times (12:30:45), C++/Rust paths (a::b) and MAC-like digit runs are not addresses.
@@ -662,23 +679,29 @@ def _ips(text: str, hits: Hits) -> Iterator[Span]:
             and _HEX_LETTER_OR_GAP.search(candidate)
             and _valid_ip(candidate)
         ):
-            yield Span(m.start(), m.end(), "IP_ADDRESS", 60)
+            found.append((m.start(), m.end(), candidate))
+    if not found:
+        return
+    located = [(start, address) for start, _, address in found]
+    machines = servers.named_servers(text, located) | servers.route_hops(text, located)
+    for start, end, address in found:
+        if address not in machines and not servers.machine_role(text, start):
+            yield Span(start, end, "IP_ADDRESS", 60)
 
 
-_CELL_BEFORE = re.compile(r"(?:^|  )\Z", re.MULTILINE)
-_RFC1918 = tuple(ipaddress.IPv4Network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
-_CELL_AFTER = re.compile(r"  |\n|\Z")
+_PREFIX_AFTER = re.compile(r"/(\d{1,2})(?!\d)")
 
 
-def _cluster_cell(text: str, start: int, end: int, address: str) -> bool:
-    """Whether a private (RFC 1918) address stands alone in a cell of a column-aligned listing (two spaces
-    or a line's edge either side): kubectl, docker and ss print pods', services' and containers' addresses
-    inside a cluster's network so, which point at no one."""
-    return (
-        any(ipaddress.IPv4Address(address) in net for net in _RFC1918)
-        and _CELL_BEFORE.search(text, max(0, start - 2), start) is not None
-        and _CELL_AFTER.match(text, end) is not None
-    )
+def _network(text: str, end: int, address: str) -> bool:
+    """Whether the address is a network written with its prefix length (``52.16.0.0/14``): its host bits
+    are zero, so it names a range of machines, no one's connection."""
+    m = _PREFIX_AFTER.match(text, end)
+    if m is None or int(m.group(1)) > 31:
+        return False
+    try:
+        return ipaddress.ip_network(f"{address}/{m.group(1)}", strict=True) is not None
+    except ValueError:
+        return False
 
 
 def _valid_ip(candidate: str) -> bool:
@@ -700,7 +723,7 @@ def _phone_number(raw: str, labelled: bool) -> bool:
     number = _NON_DIGITS.sub("", raw.partition("x")[0])  # an extension is not part of the number
     if not MIN_PHONE_DIGITS <= len(number) <= MAX_PHONE_DIGITS:
         return False
-    if _DOTTED_QUAD.fullmatch(raw) or _SSN_SHAPE.fullmatch(raw):  # an IPv4 address or an SSN
+    if numerals.address_inside(raw) or _SSN_SHAPE.fullmatch(raw):  # an IPv4 address or an SSN
         return False
     if len(number) >= 12 and not international and _CARD_PREFIX.match(number) and luhn_ok(number):
         return False  # a card number (the card detector outranks, and libphonenumber is slow)
@@ -771,7 +794,7 @@ def _phone_context(before: str, raw: str, after: str) -> bool | None:
     # numbers to call: a token with letters or an id prefix is one token.
     if _GLUED_BEFORE.search(before[-2:]) or _GLUED_AFTER.match(after):
         return None
-    if _ID_PREFIX.search(before[-12:]):
+    if _ID_PREFIX.search(before[-12:]) or numerals.not_a_phone(before, raw):
         return None
     return _PHONE_LABEL.search(before) is not None
 
@@ -779,7 +802,9 @@ def _phone_context(before: str, raw: str, after: str) -> bool | None:
 def _phone_shape(candidate: str) -> str | None:
     """The candidate digit group less its trailing separators and an unclosed bracket's part, unless its
     characters alone say it is no phone number (a date, a decimal, a chemical's registry number)."""
-    raw = candidate.rstrip(" .-/")
+    raw = candidate.partition(numerals.CELL_GAP)[0].rstrip(" .-/")
+    if len(raw) < MIN_PHONE_DIGITS:  # the first cell of a table's row: too short a group
+        return None
     # (Five pairs of digits are a number written the French or Belgian way, 06.12.34.56.78: no date has
     # five parts.)
     if _DATE_OR_DECIMAL.search(raw) and not _DIGIT_PAIRS.fullmatch(raw):  # the commonest look-alikes first
@@ -849,13 +874,13 @@ def _high_entropy(text: str, hits: Hits) -> Iterator[Span]:
     # Tokens recur in program output (an id per request line): a token's verdict is asked once per text.
     kinds: dict[str, str] = {}
     for m in _matches(_BASE64ISH, text, hits["base64ish"]):
-        token = m.group()
+        token, start, end = m.group(), m.start(), m.end()
         kind = kinds.get(token)
         if kind is None:
             kind = kinds[token] = _token_kind(token)
         # A data: URI's payload is content (an inlined image), however random it looks.
-        if kind and not text.endswith(";base64,", 0, m.start()):
-            yield Span(m.start(), m.end(), kind, 20)
+        if kind and not text.endswith(";base64,", 0, start) and not _identifier(text, start, end):
+            yield Span(start, end, kind, 20)
     # A digest recurs with what is around it (a commit id per log line): its verdict is asked once per text.
     digests: dict[tuple[str, str, str], bool] = {}
     for m in _matches(_HEXISH, text, hits["hexish"]):
@@ -865,8 +890,19 @@ def _high_entropy(text: str, hits: Hits) -> Iterator[Span]:
         verdict = digests.get(context)
         if verdict is None:
             verdict = digests[context] = _random_digest(*context)
-        if verdict:
+        if verdict and not _identifier(text, start, end):
             yield Span(start, end, "HIGH_ENTROPY", 20)
+
+
+def _identifier(text: str, start: int, end: int) -> bool:
+    """Whether the output writes the random-looking token at start:end as an identifier (``identifiers.py``):
+    named by its key or its digest algorithm, placed in a host name or a refspec, or a joined name."""
+    before = text[_line_start(text, start, _HASH_LABEL_REACH) : start]
+    return (
+        identifiers.labelled(before)
+        or identifiers.placed(text, end)
+        or identifiers.joined_name(text[start:end])
+    )
 
 
 def _token_kind(token: str) -> str:
@@ -999,6 +1035,16 @@ _NOT_NAMES = frozenset(
         "brothers",
         "partners",
         "associates",
+        # Firms and institutions by their kind ("Warner Bros.", "Columbia Pictures", "Example Foundation").
+        "bros",
+        "corp",
+        "corporation",
+        "pictures",
+        "studios",
+        "foundation",
+        "university",
+        "institute",
+        "labs",
     }
 )
 _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
@@ -1132,8 +1178,10 @@ _FIRST_NAME_FORMS = frozenset(
     if re.fullmatch(r"[^\W\d_]{2,}", name) and re.fullmatch(r"[A-Z\xc0-\xde]", name[0].upper())
 )
 _NON_LATIN1 = "\u0100-\U0010ffff"
-# Before the first name: nothing that glues it to a word ("Smith-Maria", "o'Maria").
-_GLUE = rf"A-Za-z\xc0-\xff?'\-{_NON_LATIN1}"
+# Before the first name: nothing that glues it to a word ("Smith-Maria", "o'Maria"), or to a path or an
+# identifier: "/" and "_" join a tz database's area to its city ("Australia/Sydney", "America/Los_Angeles")
+# and a path's parts, which name places and things, never a person by a running name.
+_GLUE = rf"A-Za-z\xc0-\xff?'\-/_{_NON_LATIN1}"
 _GLUED_TO_NAME = re.compile(rf"[{_GLUE}]")
 _PARTICLES = r"(?:(?:da|de|del|della|di|du|van|von|der|den|la|le|dos|das|ten|ter|zu|y|e|st\.?)[ \t]+)*"
 # After it: the rest of a hyphenated or possessive word, then (particles between) a capitalised word.
@@ -1171,6 +1219,8 @@ _COUNT_AFTER = re.compile(r" \(\d+\)(?!:)")
 # left out.)
 _PLACE_LAST_WORDS = frozenset(
     {"street", "road", "avenue", "boulevard", "square", "straße", "strasse", "allee", "platz", "gasse"}
+    # and regions of the world by their continent or ocean ("Asia Pacific", "Latin America").
+    | {"pacific", "atlantic", "america", "africa", "europe", "asia", "oceania", "islands", "ocean"}
 )
 
 
@@ -1261,7 +1311,29 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
             if header is None:
                 header = headers[line] = _role_columns(line)
             found += _csv_people(text, line_end, *header)
-    yield from (span for span in found if span is not None)
+    yield from (span for span in found if span is not None and not _brand_or_header(text, span))
+
+
+# A registered or trade mark after capitalised words makes them a brand ("Intel(R) Xeon(R)", "Acme™").
+_MARK_AFTER = re.compile(r"\((?:R|TM)\)|[\u00ae\u2122]")
+# A table's header row: three cells or more, split by tabs or runs of spaces, each one word ("Name
+# Version License" above pip-licenses' rows): a header's next cell is no value of the one before it.
+_CELL_SPLIT = re.compile(r"\t| {2,}")
+_HEADER_CELL = re.compile(r"[^\W\d_][\w%().:/-]*")
+
+
+def _brand_or_header(text: str, span: Span) -> bool:
+    """Whether a name found is a brand by its mark, or a one-word cell of a table's header row."""
+    if _MARK_AFTER.match(text, span.end):
+        return True
+    if " " in text[span.start : span.end]:
+        return False
+    lines = line_index(text)
+    line_start, line_end = lines.start(span.start), lines.end(span.start)
+    if line_end - line_start > _NAME_LINE:  # no header row is that long
+        return False
+    cells = _CELL_SPLIT.split(text[line_start:line_end].strip())
+    return len(cells) >= 3 and all(_HEADER_CELL.fullmatch(cell) for cell in cells)
 
 
 def _role_columns(line: str) -> tuple[str, frozenset[int]]:
@@ -1309,6 +1381,10 @@ _ADDRESS_LABEL = _Caseless(
     r"location|indirizzo|dirección|adres|adresa|cím|osoite)(?![\w])"
     r"[ \t]*[:=]?[ \t]*"
 )
+# An IP address after an address label ("has address", nslookup's "Address:"): a network address.
+_NETWORK_ADDRESS = re.compile(
+    r"(?:\d{1,3}\.){3}\d{1,3}(?![\w.])|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])"
+)
 _STREET_WORDS = (
     r"street|st\.|avenue|ave\.?|road|rd\.|lane|drive|dr\.|court|ct\.|way|place|square|boulevard|blvd\.?|"
     r"terrace|crescent|close|gardens|grove|hill|park|row|walk|mews|view|village|parkway|highway|circle|"
@@ -1335,6 +1411,12 @@ _NUMBER_FIRST_STREET = _Caseless(
 # 3 to 5 digits (split or with a country letter: "406 69", "H-7690") and a capitalised town.
 # (Written with each word's first letter before the look-behind and the words taken possessively, as
 # _COMMA_ADDRESS below: the same matches.)
+# Where _STREET_POSTCODE's house number, comma and postcode are one quantity with a thousands separator
+# ("Fetched 9,043 kB"): three digits glued to the comma; a postcode follows its comma after a space or a
+# line break, and has four digits or more where a town follows it.
+_THOUSANDS = re.compile(r"(?<![\d,])\d{1,3},\d{3}(?![\d,])")
+# Words of a line that are cells of a table: a gap of three spaces or a tab between them.
+_CELL_GAP = re.compile(r"   |\t")
 _STREET_POSTCODE = re.compile(
     rf"[^\W\d_](?<![\w].)(?:[\w'.-]*+[ \t]++[^\W\d_]){{0,3}}[\w'.-]*+[ \t]++{_NUMBER}\.?"
     r"(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d{2})?[ \t]+[^\W\d_][^\n,;|]*"
@@ -1428,6 +1510,8 @@ def _addresses(text: str, hits: Hits) -> Iterator[Span]:
         # A label at the end of its line introduces the lines below; an address starts with a number or
         # a capital ("ship to region: EMEA" is not one) and ends at its postcode line, four lines at most.
         start = m.end() + 1 if text.startswith("\n", m.end()) else m.end()
+        if _NETWORK_ADDRESS.match(text, start):  # "Address: 151.101.64.223": the IP detector's to judge
+            continue
         if start >= len(text) or not (
             _capital(text[start]) or text[start].isdigit() or _STREET_FIRST.match(text, start)
         ):
@@ -1455,7 +1539,8 @@ def _addresses(text: str, hits: Hits) -> Iterator[Span]:
         line_start, line_end = line_index(text).start(start), _line_end(text, start)
         yield from _streets(text, line_start, line_end)
     for m in _matches(_STREET_POSTCODE, text, hits["street_postcode"], back=80, lines=1):
-        yield Span(m.start(), len(m.group().rstrip(" \t.")) + m.start(), "ADDRESS", 40)
+        if not _THOUSANDS.search(m.group()):
+            yield Span(m.start(), len(m.group().rstrip(" \t.")) + m.start(), "ADDRESS", 40)
     for m in _matches(_COMMA_ADDRESS, text, hits["comma_address"], back=160, needle=_TWO_FIELDS_AND_POSTCODE):
         yield Span(m.start(), len(m.group().rstrip(" \t/")) + m.start(), "ADDRESS", 40)
     for m in _matches(_NUMBER_STREET, text, hits["number_street"]):
@@ -1495,7 +1580,14 @@ def _short_line(text: str, end: int) -> str | None:
 def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
     number_after = _STREET_NUMBER.compiled.search(_lowered(text), line_start, line_end) is not None
     for m in (_STREET if number_after else _NUMBER_FIRST_STREET).finditer(text, line_start, line_end):
-        end = m.end()
+        start, end = m.start(), m.end()
+        # A street is in one cell of a table: what comes before a gap is another cell, and without a
+        # number of its own the rest is no street ("10h ago      apt-daily", a timer's age and unit).
+        gaps = [g.end() for g in _CELL_GAP.finditer(text, start, end)]
+        if gaps:
+            start = gaps[-1]
+            if not _DIGIT.search(text, start, end):
+                continue
         # The rest of the street line, then the postcode and town on the same or the next line.
         if _postcode_in(text, end, line_end):
             end = line_end
@@ -1503,7 +1595,7 @@ def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
             next_end = _line_end(text, line_end + 1)
             if _postcode_in(text, line_end + 1, next_end):
                 end = next_end
-        yield Span(m.start(), end, "ADDRESS", 40)
+        yield Span(start, end, "ADDRESS", 40)
 
 
 # Names, addresses and identity numbers in scripts the prefilter cannot see (scripts.py): one search over a
