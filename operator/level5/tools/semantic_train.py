@@ -1,21 +1,27 @@
 """Fits the embedded classifier's weights (``make semantic-weights``): writes
 ``level5/model/data/semantic_weights.json``, never edited by hand.
 
-Training rows: the injection corpus's tuning halves only (splits starting with ``tuning``), attacks
-(``expect: stop``) against benign texts (``expect: allow``); quoted attacks (``expect: escalate``) are
-neither, and the held-out halves stay unseen, so ``level5 eval-safety`` can score the classifier on them.
+Training rows: tuning halves only (splits starting with ``tuning``), so ``level5 eval-safety`` can score
+the classifier on the held-out halves. From the injection corpus, attacks (``expect: stop``) against
+benign texts (``expect: allow``); quoted attacks (``expect: escalate``) are neither. From the redaction
+corpus, its clean texts as more benign ones: logs, tables, tracebacks and configs, the program output
+layer 1 screens. Without them one clean program output in six scored as an attack in cross-validation
+(the injection corpus's benign outputs are few and mostly look-alikes), and its ordinary goals and
+outputs (round 13b) teach that a terse imperative ("Print ok.") or a bare "ok" is no attack.
 Each row's first window is embedded (``level5.model.semantic``); an L2-regularised logistic regression with
 balanced class weights is fitted by Newton's method (iteratively reweighted least squares) in numpy, so
 the same rows give the same file. The file records the sha256 of those rows: a unit test fails when the
-corpus's tuning rows change and this tool was not run again.
+corpora's tuning rows change and this tool was not run again.
 
 The threshold rule: the lowest threshold (on a 0.01 grid from 0.5) at which the classifier alone, in
-5-fold cross-validation on the training rows, flags at most ``MAX_BENIGN_FLAGGED`` of the benign ones. Its
-findings escalate to a person, so a false positive costs a person's look, not a stopped task; one benign
-text in ten is what we let that cost be. Each fold holds out whole corpus rounds (a round's tuning half is
-all in one fold), as the next real round will be unseen: folds of shuffled rows see every round in
-training and flag fewer benign texts at each threshold than an unseen round does (0.65 met the rule
-then, 0.72 with rounds held out), so they choose too low a threshold.
+5-fold cross-validation on the training rows, flags at most ``MAX_BENIGN_FLAGGED`` of the benign ones,
+averaged over the two corpora (each corpus's benign texts weigh the same, so the 910 easy clean outputs do
+not buy a lower threshold at the expense of the injection corpus's look-alikes). Its findings escalate to
+a person, so a false positive costs a person's look, not a stopped task; one benign text in ten is what
+we let that cost be. Each fold holds out whole corpus rounds (a round's tuning half is all in one fold),
+as the next real round will be unseen: folds of shuffled rows see every round in training and flag fewer
+benign texts at each threshold than an unseen round does (0.65 met the rule then, 0.72 with rounds held
+out), so they choose too low a threshold.
 """
 
 from __future__ import annotations
@@ -24,13 +30,14 @@ import argparse
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from level5.model.semantic import WEIGHTS_PATH, SentenceEncoder
-from level5.tools.safety_eval import DEFAULT_CORPORA, InjectionRow, injection_rows
+from level5.tools.safety_eval import DEFAULT_CORPORA, injection_rows
 
 REGULARISATION_C = 4.0
 """Inverse strength of the L2 penalty (scikit-learn's C): the penalty is ||w||^2 / (2 C)."""
@@ -41,14 +48,42 @@ _LABELS = {"stop": 1.0, "allow": 0.0}
 Matrix = npt.NDArray[np.float64]
 
 
-def training_rows(corpora: Path = DEFAULT_CORPORA) -> list[InjectionRow]:
-    """The tuning halves' attacks and benign texts, in corpus order."""
-    return [r for r in injection_rows(corpora) if r.split.startswith("tuning") and r.expect in _LABELS]
+@dataclass(frozen=True)
+class TrainingRow:
+    """One training text: its corpus (``injection`` or ``redaction``), half, label and text."""
+
+    corpus: str
+    split: str
+    expect: str
+    text: str
+
+    @property
+    def round(self) -> str:
+        """The cross-validation group: the corpora number their rounds alike, but they are not one round."""
+        return f"{self.corpus}:{self.split}"
 
 
-def training_sha256(rows: Sequence[InjectionRow]) -> str:
-    """sha256 of what the weights depend on: each row's half, label and text, in order."""
-    canonical = json.dumps([[r.split, r.expect, r.text] for r in rows], ensure_ascii=False)
+def training_rows(corpora: Path = DEFAULT_CORPORA) -> list[TrainingRow]:
+    """The tuning halves' attacks and benign texts of the injection corpus, then the redaction corpus's
+    tuning clean texts (benign), each in corpus order."""
+    injection = [
+        TrainingRow("injection", r.split, r.expect, r.text)
+        for r in injection_rows(corpora)
+        if r.split.startswith("tuning") and r.expect in _LABELS
+    ]
+    lines = (corpora / "redaction" / "benign.jsonl").read_text(encoding="utf-8").splitlines()
+    clean = [json.loads(line) for line in lines if line.strip()]
+    redaction = [
+        TrainingRow("redaction", str(r["split"]), "allow", str(r["text"]))
+        for r in clean
+        if str(r["split"]).startswith("tuning")
+    ]
+    return injection + redaction
+
+
+def training_sha256(rows: Sequence[TrainingRow]) -> str:
+    """sha256 of what the weights depend on: each row's corpus, half, label and text, in order."""
+    canonical = json.dumps([[r.corpus, r.split, r.expect, r.text] for r in rows], ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -89,12 +124,15 @@ def cross_validated(vectors: Matrix, labels: Matrix, rounds: Sequence[str], fold
     return out
 
 
-def choose_threshold(probabilities: Matrix, labels: Matrix) -> float:
-    """The lowest threshold at which at most MAX_BENIGN_FLAGGED of the benign rows score at or above it."""
-    benign = probabilities[labels == 0.0]
+def choose_threshold(probabilities: Matrix, labels: Matrix, kinds: Sequence[str]) -> float:
+    """The lowest threshold at which at most MAX_BENIGN_FLAGGED of the benign rows score at or above it,
+    averaged over their kinds (each kind's rate weighs the same, whatever its number of rows)."""
+    kind = np.array(kinds)
+    benign = [probabilities[(labels == 0.0) & (kind == name)] for name in sorted(set(kinds))]
+    benign = [scores for scores in benign if len(scores)]
     for hundredths in range(50, 100):
         threshold = hundredths / 100
-        if (benign >= threshold).mean() <= MAX_BENIGN_FLAGGED:
+        if np.mean([(scores >= threshold).mean() for scores in benign]) <= MAX_BENIGN_FLAGGED:
             return threshold
     return 0.99
 
@@ -105,21 +143,28 @@ def train(corpora: Path = DEFAULT_CORPORA) -> dict[str, object]:
     encoder = SentenceEncoder.packaged()
     vectors = encoder.embed(encoder.first_windows([r.text for r in rows])).astype(np.float64)
     labels = np.array([_LABELS[r.expect] for r in rows])
-    held_back = cross_validated(vectors, labels, [r.split for r in rows])
-    threshold = choose_threshold(held_back, labels)
+    held_back = cross_validated(vectors, labels, [r.round for r in rows])
+    corpus = np.array([r.corpus for r in rows])
+    threshold = choose_threshold(held_back, labels, corpus.tolist())
     coefficients, intercept = fit(vectors, labels)
     return {
         "about": "written by level5.tools.semantic_train (make semantic-weights); never edit by hand",
         "model_sha256": encoder.sha256,
         "training_sha256": training_sha256(rows),
-        "training_rows": {"attacks": int(labels.sum()), "benign": int((labels == 0).sum())},
+        "training_rows": {
+            "attacks": int(labels.sum()),
+            "benign": int(((labels == 0) & (corpus == "injection")).sum()),
+            "redaction_clean_texts": int((corpus == "redaction").sum()),
+        },
         "regularisation_c": REGULARISATION_C,
         "threshold_rule": f"lowest at which at most {MAX_BENIGN_FLAGGED:.0%} of the tuning benign texts are "
-        f"flagged in {FOLDS}-fold cross-validation, a round's rows in one fold",
+        f"flagged in {FOLDS}-fold cross-validation (the two corpora's rates averaged), a round's rows in one "
+        "fold",
         "threshold": threshold,
         "cross_validated": {
             "attacks_detected": int((held_back[labels == 1.0] >= threshold).sum()),
-            "benign_flagged": int((held_back[labels == 0.0] >= threshold).sum()),
+            "benign_flagged": int((held_back[(labels == 0.0) & (corpus == "injection")] >= threshold).sum()),
+            "redaction_clean_texts_flagged": int((held_back[corpus == "redaction"] >= threshold).sum()),
         },
         "intercept": round(intercept, 6),
         "coefficients": [round(float(w), 6) for w in coefficients],
