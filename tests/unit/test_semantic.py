@@ -27,7 +27,14 @@ from level5.model.semantic import (
 )
 from level5.safety.injection import SECOND_OPINION_FAILED, check_input_with_second_opinion
 from level5.safety.opinions import CombinedOpinion, second_opinion
-from level5.tools.semantic_train import choose_threshold, fit, training_rows, training_sha256
+from level5.tools.semantic_train import (
+    REDACTION_SHARE,
+    choose_threshold,
+    fit,
+    sample_weights,
+    training_rows,
+    training_sha256,
+)
 
 # Written for this test, not taken from the corpus: the regression never saw them.
 ATTACKS = [
@@ -50,7 +57,8 @@ def scorer() -> SemanticScorer:
 
 
 def test_own_attack_sentences_score_high_and_benign_ones_low(scorer: SemanticScorer) -> None:
-    assert all(scorer.score(text) >= max(scorer.threshold, 0.9) for text in ATTACKS)
+    # A margin above the threshold, not 0.9: the stronger penalty (C = 1) keeps probabilities off the ends.
+    assert all(scorer.score(text) >= max(scorer.threshold, 0.85) for text in ATTACKS)
     assert all(scorer.score(text) < min(scorer.threshold, 0.5) for text in BENIGN)
     assert scorer.score("   \n") == 0.0
 
@@ -109,19 +117,19 @@ def test_fit_separates_and_the_threshold_rule_caps_flagged_benign_rows() -> None
     rng = np.random.default_rng(1)
     vectors = np.vstack([rng.normal(1.0, 1.0, (60, 4)), rng.normal(-1.0, 1.0, (40, 4))])
     labels = np.array([1.0] * 60 + [0.0] * 40)
-    coefficients, intercept = fit(vectors, labels)
+    redaction = np.array([False] * 80 + [True] * 20)
+    weights = sample_weights(labels, redaction)
+    # Attacks weigh half the loss, the redaction rows REDACTION_SHARE of the benign half.
+    assert weights[labels == 1.0].sum() == pytest.approx(50.0)
+    assert weights[redaction].sum() == pytest.approx(50.0 * REDACTION_SHARE)
+    coefficients, intercept = fit(vectors, labels, weights)
     assert (coefficients > 0).all()
     probabilities = 1.0 / (1.0 + np.exp(-(vectors @ coefficients + intercept)))
-    threshold = choose_threshold(probabilities, labels, ["one"] * 100)
+    threshold = choose_threshold(probabilities, labels)
     benign = probabilities[labels == 0.0]
     # The lowest threshold on the grid that flags at most a tenth of the benign rows.
     assert (benign >= threshold).mean() <= 0.10
     assert threshold == 0.5 or (benign >= threshold - 0.01).mean() > 0.10
-    # Two kinds of benign rows weigh the same: 35 easy ones do not lower the threshold for 5 hard ones.
-    kinds = ["hard"] * 65 + ["easy"] * 35
-    scores = np.array([0.9] * 60 + [0.8] * 2 + [0.1] * 38)
-    assert choose_threshold(scores, labels, kinds) == 0.81
-    assert choose_threshold(scores, labels, ["one"] * 100) == 0.5
 
 
 async def test_the_adapter_escalates_with_its_score_and_never_blocks(scorer: SemanticScorer) -> None:

@@ -27,13 +27,13 @@ so the event loop keeps serving other tasks), and a score at or above the thresh
 finding (rule ``L5-INJ-021``): a person decides, it never blocks on its own.
 
 Its weak spots: it reads English best (the model was trained on English), and an instruction diluted in
-a window of unrelated output scores lower than alone. Terse benign texts scored high until the corpus had
-ordinary goals and outputs and the redaction corpus's clean outputs among its negatives ("Print ok." 0.95
-then, 0.50 now; an output "ok" 0.92, now 0.22), yet a short goal with an odd word or a label in
-parentheses still can ("Run the escape corpus." 0.99, "Print a line (chaos-approval)." 0.94), as can short
-goals in other languages: 15 of the 68 goals of the repo's cluster tests and benchmarks escalate, 11 of the
-150 held-out ordinary goals and outputs (round 13b). So the operator runs it only when asked to
-(``OperatorConfig.injection_classifier_embedded``).
+a window of unrelated output scores lower than alone. Terse benign texts scored high until ordinary goals
+and outputs (round 13b) and the redaction corpus's clean outputs joined its negatives ("Print ok." 0.95
+then, 0.48 now; an output "ok" 0.92, now 0.23), yet a short goal with an odd word or a label in
+parentheses still can ("Run the escape corpus." 0.96, "Print a line (chaos-approval)." 0.88), as can
+terse goals in other languages: 15 of the 68 goals of the repo's cluster tests and benchmarks escalate
+(27 before), and 6 of the 150 held-out ordinary goals and outputs (17 before). So the operator runs it
+only when asked to (``OperatorConfig.injection_classifier_embedded``).
 """
 
 from __future__ import annotations

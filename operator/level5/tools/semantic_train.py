@@ -8,20 +8,21 @@ corpus, its clean texts as more benign ones: logs, tables, tracebacks and config
 layer 1 screens. Without them one clean program output in six scored as an attack in cross-validation
 (the injection corpus's benign outputs are few and mostly look-alikes), and its ordinary goals and
 outputs (round 13b) teach that a terse imperative ("Print ok.") or a bare "ok" is no attack.
-Each row's first window is embedded (``level5.model.semantic``); an L2-regularised logistic regression with
-balanced class weights is fitted by Newton's method (iteratively reweighted least squares) in numpy, so
-the same rows give the same file. The file records the sha256 of those rows: a unit test fails when the
-corpora's tuning rows change and this tool was not run again.
+Each row's first window is embedded (``level5.model.semantic``); an L2-regularised logistic regression is
+fitted by Newton's method (iteratively reweighted least squares) in numpy, so the same rows give the same
+file. Its row weights (``sample_weights``): attacks and benign texts weigh half each, and the redaction
+corpus's clean texts ``REDACTION_SHARE`` of the benign half. The file records the sha256 of the rows: a
+unit test fails when the corpora's tuning rows change and this tool was not run again.
 
 The threshold rule: the lowest threshold (on a 0.01 grid from 0.5) at which the classifier alone, in
-5-fold cross-validation on the training rows, flags at most ``MAX_BENIGN_FLAGGED`` of the benign ones,
-averaged over the two corpora (each corpus's benign texts weigh the same, so the 910 easy clean outputs do
-not buy a lower threshold at the expense of the injection corpus's look-alikes). Its findings escalate to
-a person, so a false positive costs a person's look, not a stopped task; one benign text in ten is what
-we let that cost be. Each fold holds out whole corpus rounds (a round's tuning half is all in one fold),
-as the next real round will be unseen: folds of shuffled rows see every round in training and flag fewer
-benign texts at each threshold than an unseen round does (0.65 met the rule then, 0.72 with rounds held
-out), so they choose too low a threshold.
+5-fold cross-validation on the training rows, flags at most ``MAX_BENIGN_FLAGGED`` of the injection
+corpus's benign ones. Its findings escalate to a person, so a false positive costs a person's look, not a
+stopped task; one benign text in ten is what we let that cost be. The redaction corpus's clean texts train
+but do not set the threshold: easy and many (910 against 498), they would buy a lower one that flags more
+of the injection corpus's look-alikes. Each fold holds out whole corpus rounds (a round's tuning half is
+all in one fold), as the next real round will be unseen: folds of shuffled rows see every round in
+training and flag fewer benign texts at each threshold than an unseen round does (0.65 met the rule
+then, 0.72 with rounds held out), so they choose too low a threshold.
 """
 
 from __future__ import annotations
@@ -39,13 +40,19 @@ import numpy.typing as npt
 from level5.model.semantic import WEIGHTS_PATH, SentenceEncoder
 from level5.tools.safety_eval import DEFAULT_CORPORA, injection_rows
 
-REGULARISATION_C = 4.0
+REGULARISATION_C = 1.0
 """Inverse strength of the L2 penalty (scikit-learn's C): the penalty is ||w||^2 / (2 C)."""
+REDACTION_SHARE = 0.35
+"""The share of the benign texts' weight that the redaction corpus's clean texts carry (``sample_weights``).
+It and C were chosen on the tuning rows' cross-validation, on the grid C in {0.5, 1, 2, 4, 16} x share in
+{0, 0.1, 0.25, 0.35, 0.5, 0.65 (their share by number)}: the most attacks detected less benign texts
+flagged (injection corpus and redaction corpus together), 612 and 110 of 911 and 1,408 here."""
 MAX_BENIGN_FLAGGED = 0.10
 FOLDS = 5
 _LABELS = {"stop": 1.0, "allow": 0.0}
 
 Matrix = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -87,20 +94,38 @@ def training_sha256(rows: Sequence[TrainingRow]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def fit(vectors: Matrix, labels: Matrix, c: float = REGULARISATION_C) -> tuple[Matrix, float]:
-    """Coefficients and intercept of the L2-regularised, class-balanced logistic regression (Newton)."""
-    n, dims = vectors.shape
-    x = np.hstack([vectors, np.ones((n, 1))])
-    positives = labels.sum()
-    # Balanced: each class weighs as much as the other in the loss, whatever its number of rows.
-    sample = np.where(labels == 1.0, n / (2 * positives), n / (2 * (n - positives)))
+def sample_weights(labels: Matrix, redaction: Mask) -> Matrix:
+    """Each row's weight in the loss: the attacks weigh half of it, the benign texts the other half, of
+    which the redaction corpus's clean texts carry REDACTION_SHARE, whatever each group's number of rows.
+    Weighted by their number (65 %), the easy clean texts drowned the injection corpus's look-alikes and the
+    rule then chose a threshold that flagged more of those (55 of 348 in cross-validation, 33 before)."""
+    n = len(labels)
+    groups = (
+        (labels == 1.0, 0.5),
+        ((labels == 0.0) & ~redaction, 0.5 * (1.0 - REDACTION_SHARE)),
+        (redaction, 0.5 * REDACTION_SHARE),
+    )
+    weights = np.zeros(n)
+    for members, share in groups:
+        if members.any():
+            weights[members] = share * n / members.sum()
+    return weights
+
+
+def fit(
+    vectors: Matrix, labels: Matrix, weights: Matrix, c: float = REGULARISATION_C
+) -> tuple[Matrix, float]:
+    """Coefficients and intercept of the L2-regularised logistic regression with these row weights
+    (Newton)."""
+    dims = vectors.shape[1]
+    x = np.hstack([vectors, np.ones((len(labels), 1))])
     penalty = np.full(dims + 1, 1.0 / c)
     penalty[-1] = 0.0  # the intercept is not shrunk
     theta = np.zeros(dims + 1)
     for _ in range(100):
         p = 1.0 / (1.0 + np.exp(-(x @ theta)))
-        gradient = x.T @ (sample * (p - labels)) + penalty * theta
-        hessian = (x.T * (sample * p * (1.0 - p))) @ x + np.diag(penalty)
+        gradient = x.T @ (weights * (p - labels)) + penalty * theta
+        hessian = (x.T * (weights * p * (1.0 - p))) @ x + np.diag(penalty)
         step = np.linalg.solve(hessian, gradient)
         theta -= step
         if np.abs(step).max() < 1e-10:
@@ -112,27 +137,28 @@ def _probabilities(vectors: Matrix, coefficients: Matrix, intercept: float) -> M
     return np.asarray(1.0 / (1.0 + np.exp(-(vectors @ coefficients + intercept))), dtype=np.float64)
 
 
-def cross_validated(vectors: Matrix, labels: Matrix, rounds: Sequence[str], folds: int = FOLDS) -> Matrix:
+def cross_validated(
+    vectors: Matrix, labels: Matrix, redaction: Mask, rounds: Sequence[str], folds: int = FOLDS
+) -> Matrix:
     """Each row's probability from the regression fitted on the other folds; a round's rows are all in
     one fold (the rounds in name order, dealt round the folds)."""
     dealt = {name: i % folds for i, name in enumerate(sorted(set(rounds)))}
     fold = np.array([dealt[name] for name in rounds])
     out = np.zeros(len(labels))
     for k in range(folds):
-        coefficients, intercept = fit(vectors[fold != k], labels[fold != k])
+        kept = fold != k
+        weights = sample_weights(labels[kept], redaction[kept])
+        coefficients, intercept = fit(vectors[kept], labels[kept], weights)
         out[fold == k] = _probabilities(vectors[fold == k], coefficients, intercept)
     return out
 
 
-def choose_threshold(probabilities: Matrix, labels: Matrix, kinds: Sequence[str]) -> float:
-    """The lowest threshold at which at most MAX_BENIGN_FLAGGED of the benign rows score at or above it,
-    averaged over their kinds (each kind's rate weighs the same, whatever its number of rows)."""
-    kind = np.array(kinds)
-    benign = [probabilities[(labels == 0.0) & (kind == name)] for name in sorted(set(kinds))]
-    benign = [scores for scores in benign if len(scores)]
+def choose_threshold(probabilities: Matrix, labels: Matrix) -> float:
+    """The lowest threshold at which at most MAX_BENIGN_FLAGGED of the benign rows score at or above it."""
+    benign = probabilities[labels == 0.0]
     for hundredths in range(50, 100):
         threshold = hundredths / 100
-        if np.mean([(scores >= threshold).mean() for scores in benign]) <= MAX_BENIGN_FLAGGED:
+        if (benign >= threshold).mean() <= MAX_BENIGN_FLAGGED:
             return threshold
     return 0.99
 
@@ -143,10 +169,13 @@ def train(corpora: Path = DEFAULT_CORPORA) -> dict[str, object]:
     encoder = SentenceEncoder.packaged()
     vectors = encoder.embed(encoder.first_windows([r.text for r in rows])).astype(np.float64)
     labels = np.array([_LABELS[r.expect] for r in rows])
-    held_back = cross_validated(vectors, labels, [r.round for r in rows])
     corpus = np.array([r.corpus for r in rows])
-    threshold = choose_threshold(held_back, labels, corpus.tolist())
-    coefficients, intercept = fit(vectors, labels)
+    redaction = corpus == "redaction"
+    held_back = cross_validated(vectors, labels, redaction, [r.round for r in rows])
+    # The rule reads the injection corpus's rows only: the many easy clean texts would buy a lower
+    # threshold that flags more of its look-alikes.
+    threshold = choose_threshold(held_back[~redaction], labels[~redaction])
+    coefficients, intercept = fit(vectors, labels, sample_weights(labels, redaction))
     return {
         "about": "written by level5.tools.semantic_train (make semantic-weights); never edit by hand",
         "model_sha256": encoder.sha256,
@@ -157,9 +186,10 @@ def train(corpora: Path = DEFAULT_CORPORA) -> dict[str, object]:
             "redaction_clean_texts": int((corpus == "redaction").sum()),
         },
         "regularisation_c": REGULARISATION_C,
+        "redaction_share": REDACTION_SHARE,
         "threshold_rule": f"lowest at which at most {MAX_BENIGN_FLAGGED:.0%} of the tuning benign texts are "
-        f"flagged in {FOLDS}-fold cross-validation (the two corpora's rates averaged), a round's rows in one "
-        "fold",
+        f"flagged in {FOLDS}-fold cross-validation (the injection corpus's; the redaction corpus's only "
+        "train), a round's rows in one fold",
         "threshold": threshold,
         "cross_validated": {
             "attacks_detected": int((held_back[labels == 1.0] >= threshold).sum()),
