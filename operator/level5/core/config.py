@@ -113,8 +113,9 @@ class OperatorConfig(BaseModel):
     """Whether layer 1 also asks its embedded classifier (LEVEL5_INJECTION_CLASSIFIER_EMBEDDED; see
     level5.model.semantic): a sentence-embedding model in the operator's process that escalates, never
     blocks. Its model is loaded and checked at startup, and one that cannot be stops the operator: it was
-    asked for. Off by default: it escalates terse benign goals and outputs ("Print ok.", "ok"), which the
-    corpus it was fitted on lacks."""
+    asked for. Off by default: it still escalates short benign goals (15 of the 68 goals of the repo's
+    cluster tests and benchmarks, such as "Print a line (chaos-approval).") and flags more of the corpus's
+    held-out benign look-alikes than the rules alone (16.8 % against 7.3 %)."""
 
     queue_recheck_seconds: float = Field(default=120.0, gt=0)
     """How long a task waiting for quota waits at most before it tries again without a wake-up

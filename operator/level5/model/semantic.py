@@ -7,7 +7,8 @@ minilm_tokenizer.json``). The file is read once, checked against the sha256 the 
 those checked bytes are given to onnxruntime. A text's vector is the mean of its token vectors over the
 attention mask, L2-normalised (how the model was trained). The regression's coefficients, intercept and
 threshold are ``data/semantic_weights.json``, written by ``level5.tools.semantic_train`` (``make
-semantic-weights``) from the injection corpus's tuning halves; a unit test fails when those rows change.
+semantic-weights``) from the injection corpus's tuning halves and the redaction corpus's tuning clean
+texts; a unit test fails when those rows change.
 
 Windows: the model reads at most 256 tokens. A longer text is cut into windows of 256 tokens that overlap
 by 32, and its score is the highest of its windows'. The work per text is bounded: a text longer than
@@ -25,10 +26,14 @@ about 0.4 s a text.
 so the event loop keeps serving other tasks), and a score at or above the threshold is an ESCALATE
 finding (rule ``L5-INJ-021``): a person decides, it never blocks on its own.
 
-Its weak spots: it reads English best (the model was trained on English), an instruction diluted in a
-window of unrelated output scores lower than alone, and terse benign texts, which the corpus lacks, score
-high ("Print ok." 0.95, an output of "ok" 0.92): so the operator runs it only when asked to
-(``OperatorConfig.injection_classifier_embedded``).
+Its weak spots: it reads English best (the model was trained on English), and an instruction diluted in
+a window of unrelated output scores lower than alone. Terse benign texts scored high until ordinary goals
+and outputs (round 13b) and the redaction corpus's clean outputs joined its negatives ("Print ok." 0.95
+then, 0.48 now; an output "ok" 0.92, now 0.23), yet a short goal with an odd word or a label in
+parentheses still can ("Run the escape corpus." 0.96, "Print a line (chaos-approval)." 0.88), as can
+terse goals in other languages: 15 of the 68 goals of the repo's cluster tests and benchmarks escalate
+(27 before), and 6 of the 150 held-out ordinary goals and outputs (17 before). So the operator runs it
+only when asked to (``OperatorConfig.injection_classifier_embedded``).
 """
 
 from __future__ import annotations
