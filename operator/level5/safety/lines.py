@@ -10,8 +10,13 @@ each question is a bisection. The standard library's ``bisect`` over a list of o
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from itertools import accumulate
+
+COLUMN_GAP = re.compile(r"\t| {2,}")
+"""The gap between the cells of a column-aligned table (a tab, or two spaces or more), as programs print
+their listings."""
 
 NEAR = 4096
 """How far a plain search looks first: almost every line is shorter, and ``str.find`` over a few thousand

@@ -80,7 +80,7 @@ from level5.safety import (
     scripts,
     servers,
 )
-from level5.safety.lines import NEAR, line_index
+from level5.safety.lines import COLUMN_GAP, NEAR, line_index
 from level5.safety.placeholders import PLACEHOLDER
 from level5.safety.prefilter import Hits, Literals, Prefilter, Trigger, Words
 
@@ -1318,7 +1318,6 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
 _MARK_AFTER = re.compile(r"\((?:R|TM)\)|[\u00ae\u2122]")
 # A table's header row: three cells or more, split by tabs or runs of spaces, each one word ("Name
 # Version License" above pip-licenses' rows): a header's next cell is no value of the one before it.
-_CELL_SPLIT = re.compile(r"\t| {2,}")
 _HEADER_CELL = re.compile(r"[^\W\d_][\w%().:/-]*")
 
 
@@ -1332,7 +1331,7 @@ def _brand_or_header(text: str, span: Span) -> bool:
     line_start, line_end = lines.start(span.start), lines.end(span.start)
     if line_end - line_start > _NAME_LINE:  # no header row is that long
         return False
-    cells = _CELL_SPLIT.split(text[line_start:line_end].strip())
+    cells = COLUMN_GAP.split(text[line_start:line_end].strip())
     return len(cells) >= 3 and all(_HEADER_CELL.fullmatch(cell) for cell in cells)
 
 

@@ -28,7 +28,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from level5.safety.lines import line_index
+from level5.safety.lines import COLUMN_GAP, line_index
 
 _RFC1918 = tuple(ipaddress.IPv4Network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 _CELL_BEFORE = re.compile(r"(?:^|  )\Z", re.MULTILINE)
@@ -152,7 +152,6 @@ _LIST_KEY = re.compile(r"[ \t]*(?P<key>[A-Za-z][\w .-]{0,40}?)[\"']?[ \t]*[:=][ 
 _LIST_REACH = 32
 _KEY_LONGEST = 42  # _KEY_BEFORE's key and its quote
 _KEY_REACH = 120  # a key (41 characters at most) and the items of its list before the address
-_COLUMN_GAP = re.compile(r" {2,}|\t")
 
 
 def machine_role(text: str, start: int) -> bool:
@@ -204,5 +203,5 @@ def _column_role(text: str, line_start: int, column: int) -> bool:
         header = line
     if header is None or len(header) <= column or (column and header[column - 1] not in " \t"):
         return False
-    cell = _COLUMN_GAP.split(header[column : column + 64], maxsplit=1)[0]
+    cell = COLUMN_GAP.split(header[column : column + 64], maxsplit=1)[0]
     return _MACHINE_ROLE.search(cell) is not None
