@@ -248,6 +248,7 @@ def test_deployment_defaults() -> None:
         "LEVEL5_WEBHOOK_PORT": "9443",
         "LEVEL5_WEBHOOK_CERT_DIR": "/etc/level5/webhook",
         "LEVEL5_ALLOW_SELF_APPROVAL": "false",
+        "LEVEL5_INJECTION_CLASSIFIER_EMBEDDED": "true",
         "LEVEL5_STREAMED_COLD_NAMESPACES": "[]",
         "LEVEL5_REDACTION_WORKERS": "2",
     }
@@ -685,12 +686,13 @@ def test_injection_classifier_is_off_by_default() -> None:
     assert env["LEVEL5_INJECTION_CLASSIFIER_TIMEOUT"]["value"] == "5"
 
 
-def test_embedded_injection_classifier_is_off_by_default_and_can_be_turned_on() -> None:
+def test_embedded_injection_classifier_is_on_by_default_and_can_be_turned_off() -> None:
     variable = "LEVEL5_INJECTION_CLASSIFIER_EMBEDDED"
-    assert variable not in env_of(default())
-    on = env_of(render(None, "injectionClassifier.embedded=true"))[variable]["value"]
+    on = env_of(default())[variable]["value"]
     assert OperatorConfig.from_env({variable: on}).injection_classifier_embedded is True
-    assert OperatorConfig.from_env({}).injection_classifier_embedded is False
+    off = env_of(render(None, "injectionClassifier.embedded=false"))[variable]["value"]
+    assert OperatorConfig.from_env({variable: off}).injection_classifier_embedded is False
+    assert OperatorConfig.from_env({}).injection_classifier_embedded is True
 
 
 def test_warm_pools_set_the_operators_pools_and_attach_only_in_their_namespaces() -> None:

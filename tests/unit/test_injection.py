@@ -116,9 +116,12 @@ def test_corpora_are_split_by_family() -> None:
     (2026-12-01, a seventh outside evaluator) into tuning10 and heldout10 (200 attacks and 60 benign texts
     more), and round 11, blind (an eighth outside evaluator) into tuning11 and heldout11 (200 attacks and 60
     benign texts more), and round 12, blind (2026-12-02, a ninth outside evaluator) into tuning12 and
-    heldout12 (200 attacks and 60 benign texts more). Round 13b (2026-12-02, the semantic2 helper) adds
-    ordinary benign goals and program outputs only, whole kinds in tuning13b or heldout13b (300 benign texts
-    more; tests/corpora/benign_goals13.md)."""
+    heldout12 (200 attacks and 60 benign texts more), and round 13, blind (2026-12-02, a tenth outside
+    evaluator) into tuning13 and heldout13 (200 attacks and 60 benign texts more). Round 13b (2026-12-02,
+    the semantic2 helper) adds ordinary benign goals and program outputs only, whole kinds in tuning13b or
+    heldout13b (300 benign texts more; tests/corpora/benign_goals13.md), and round 14g (2026-12-02, the
+    goals14 helper) more of them, terse and labelled as users and test suites write them, whole kinds in
+    tuning14g or heldout14g (400 benign texts more; tests/corpora/benign_goals14.md)."""
     figures = injection_figures()
     splits: dict[str, set[str]] = {}
     for f in figures:
@@ -141,8 +144,12 @@ def test_corpora_are_split_by_family() -> None:
             "heldout11",
             "tuning12",
             "heldout12",
+            "tuning13",
+            "heldout13",
             "tuning13b",
             "heldout13b",
+            "tuning14g",
+            "heldout14g",
         }
         assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
     assert sum(f.total for f in figures if f.measure == "detected") >= 1101 + 119
@@ -152,7 +159,12 @@ def test_corpora_are_split_by_family() -> None:
     assert round8[0] == round8[1] == set(splits), round8
     round9 = [{f.name for f in figures if f.split == half} for half in ("tuning9", "heldout9")]
     assert round9[0] == round9[1] == set(splits), round9
-    for halves in (("tuning10", "heldout10"), ("tuning11", "heldout11"), ("tuning12", "heldout12")):
+    for halves in (
+        ("tuning10", "heldout10"),
+        ("tuning11", "heldout11"),
+        ("tuning12", "heldout12"),
+        ("tuning13", "heldout13"),
+    ):
         names = [{f.name for f in figures if f.split == half} for half in halves]
         assert names[0] == names[1] == set(splits), (halves, names)
     assert {f.name for f in figures if f.split == "heldout6e"} == {"other_languages", "benign_goal"}

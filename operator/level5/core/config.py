@@ -109,13 +109,14 @@ class OperatorConfig(BaseModel):
     injection_classifier_timeout: float = 5.0
     """Seconds to wait for the classifier (LEVEL5_INJECTION_CLASSIFIER_TIMEOUT); then the built-in verdict
     stands and the failure is recorded."""
-    injection_classifier_embedded: bool = False
+    injection_classifier_embedded: bool = True
     """Whether layer 1 also asks its embedded classifier (LEVEL5_INJECTION_CLASSIFIER_EMBEDDED; see
     level5.model.semantic): a sentence-embedding model in the operator's process that escalates, never
     blocks. Its model is loaded and checked at startup, and one that cannot be stops the operator: it was
-    asked for. Off by default: it still escalates short benign goals (15 of the 68 goals of the repo's
-    cluster tests and benchmarks, such as "Print a line (chaos-approval).") and flags more of the corpus's
-    held-out benign look-alikes than the rules alone (16.8 % against 7.3 %)."""
+    asked for. On by default since 2026-12-02: on the tenth blind round (round 13, before anything was
+    fitted on it) it raised layer 1's detection from 152 to 177 of 200 attacks, for 4 more of 48 benign
+    texts flagged; it escalates 4 of the 74 goals of the repository's cluster tests, samples and benchmarks
+    (scrambled or enciphered words, "Print a line once a person agrees (e2e-approve).")."""
 
     queue_recheck_seconds: float = Field(default=120.0, gt=0)
     """How long a task waiting for quota waits at most before it tries again without a wake-up

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel
 
+from level5.api.sources import GOAL, SANDBOX_OUTPUT
 from level5.api.spec import AgentTaskSpec
 from level5.api.verdicts import Verdict
 from level5.safety.injection import (
-    SANDBOX_OUTPUT,
     InputVerdict,
     SecondOpinion,
     check_input,
@@ -73,14 +73,14 @@ def _goal_check(results: Iterable[InputVerdict]) -> GoalCheck:
 
 def check_goal(spec: AgentTaskSpec) -> GoalCheck:
     """Injection check of the goal, each constraint and each preference (all written by the task's author)."""
-    return _goal_check(check_input(text, source="goal") for text in _goal_texts(spec))
+    return _goal_check(check_input(text, source=GOAL) for text in _goal_texts(spec))
 
 
 async def check_goal_with_second_opinion(spec: AgentTaskSpec, classifier: SecondOpinion) -> GoalCheck:
     """``check_goal`` with a classifier's opinion on each text added (it can only add findings)."""
     return _goal_check(
         [
-            await check_input_with_second_opinion(text, source="goal", classifier=classifier)
+            await check_input_with_second_opinion(text, source=GOAL, classifier=classifier)
             for text in _goal_texts(spec)
         ]
     )

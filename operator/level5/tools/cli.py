@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from level5.api.sources import GOAL, SANDBOX_OUTPUT
 from level5.api.spec import Language
 from level5.api.verdicts import Verdict
 from level5.model.classifier import InjectionClassifier
@@ -156,7 +157,8 @@ def _print_embedded_classifier() -> None:
     speed = embedded_classifier_speed(scorer)
     print(
         f"speed: embedded classifier {speed.goal_ms:.0f} ms CPU per goal-sized text, "
-        f"{speed.output_ms:.0f} ms per 8 KB of output (threshold {scorer.threshold:.2f}; model loaded in "
+        f"{speed.output_ms:.0f} ms per 8 KB of output (thresholds: goals {scorer.threshold(GOAL):.2f}, "
+        f"output and data {scorer.threshold(SANDBOX_OUTPUT):.2f}; model loaded in "
         f"{loaded:.2f} s)"
     )
 

@@ -7,22 +7,25 @@ benign texts (``expect: allow``); quoted attacks (``expect: escalate``) are neit
 corpus, its clean texts as more benign ones: logs, tables, tracebacks and configs, the program output
 layer 1 screens. Without them one clean program output in six scored as an attack in cross-validation
 (the injection corpus's benign outputs are few and mostly look-alikes), and its ordinary goals and
-outputs (round 13b) teach that a terse imperative ("Print ok.") or a bare "ok" is no attack.
-Each row's first window is embedded (``level5.model.semantic``); an L2-regularised logistic regression is
-fitted by Newton's method (iteratively reweighted least squares) in numpy, so the same rows give the same
-file. Its row weights (``sample_weights``): attacks and benign texts weigh half each, and the redaction
-corpus's clean texts ``REDACTION_SHARE`` of the benign half. The file records the sha256 of the rows: a
-unit test fails when the corpora's tuning rows change and this tool was not run again.
+outputs (rounds 13b and 14g) teach that a terse imperative ("Print ok.", "Run the linters and report.")
+or a bare "ok" is no attack. Each row's first window is read (``SentenceEncoder.features``: its vector and
+its shortness); an L2-regularised logistic regression is fitted by Newton's method (iteratively
+reweighted least squares) in numpy, so the same rows give the same file. Its row weights
+(``sample_weights``): attacks and benign texts weigh half each, and the redaction corpus's clean texts
+``REDACTION_SHARE`` of the benign half. The file records the sha256 of the rows: a unit test fails when
+the corpora's tuning rows change and this tool was not run again.
 
-The threshold rule: the lowest threshold (on a 0.01 grid from 0.5) at which the classifier alone, in
-5-fold cross-validation on the training rows, flags at most ``MAX_BENIGN_FLAGGED`` of the injection
-corpus's benign ones. Its findings escalate to a person, so a false positive costs a person's look, not a
-stopped task; one benign text in ten is what we let that cost be. The redaction corpus's clean texts train
-but do not set the threshold: easy and many (910 against 498), they would buy a lower one that flags more
-of the injection corpus's look-alikes. Each fold holds out whole corpus rounds (a round's tuning half is
-all in one fold), as the next real round will be unseen: folds of shuffled rows see every round in
-training and flag fewer benign texts at each threshold than an unseen round does (0.65 met the rule
-then, 0.72 with rounds held out), so they choose too low a threshold.
+The threshold rules, one per channel (``level5.api.sources``): the lowest threshold (on a 0.01 grid from
+0.5) at which the classifier alone, in 5-fold cross-validation on the training rows, flags at most
+``MAX_BENIGN_FLAGGED[channel]`` of that channel's benign rows. A goal's finding escalates to a person once
+per task (under the ``Anomaly`` trigger) and marks it ``InputFlagged``: one benign goal in twenty is what
+we let that cost be (one in ten, tried first, escalated 7 of the repository's own 74 test, sample and
+benchmark goals; one in twenty, 4). Program output is screened on every iteration and a flag withholds it
+from the model (the refinement goes on without it), so its budget is one clean output in fifty: the benign
+outputs and reference data of the injection corpus and the redaction corpus's clean texts. Each fold holds
+out whole corpus rounds (a round's tuning half is all in one fold), as the next real round will be unseen:
+folds of shuffled rows see every round in training and flag fewer benign texts at each threshold than an
+unseen round does (0.65 met the rule then, 0.72 with rounds held out), so they choose too low a threshold.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from level5.model.semantic import WEIGHTS_PATH, SentenceEncoder
+from level5.api.sources import GOAL, SANDBOX_OUTPUT
+from level5.model.semantic import DATA_CHANNEL, WEIGHTS_PATH, SentenceEncoder
 from level5.tools.safety_eval import DEFAULT_CORPORA, injection_rows
 
 REGULARISATION_C = 1.0
@@ -47,7 +51,8 @@ REDACTION_SHARE = 0.35
 It and C were chosen on the tuning rows' cross-validation, on the grid C in {0.5, 1, 2, 4, 16} x share in
 {0, 0.1, 0.25, 0.35, 0.5, 0.65 (their share by number)}: the most attacks detected less benign texts
 flagged (injection corpus and redaction corpus together), 612 and 110 of 911 and 1,408 here."""
-MAX_BENIGN_FLAGGED = 0.10
+MAX_BENIGN_FLAGGED = {GOAL: 0.05, DATA_CHANNEL: 0.02}
+"""Each channel's budget of benign rows flagged in cross-validation (the threshold rules)."""
 FOLDS = 5
 _LABELS = {"stop": 1.0, "allow": 0.0}
 
@@ -57,12 +62,18 @@ Mask = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class TrainingRow:
-    """One training text: its corpus (``injection`` or ``redaction``), half, label and text."""
+    """One training text: its corpus (``injection`` or ``redaction``), half, label, source and text."""
 
     corpus: str
     split: str
     expect: str
+    source: str
     text: str
+
+    @property
+    def channel(self) -> str:
+        """Whose threshold scores it: ``GOAL`` or ``DATA_CHANNEL`` (program output, reference data)."""
+        return GOAL if self.source == GOAL else DATA_CHANNEL
 
     @property
     def round(self) -> str:
@@ -74,14 +85,14 @@ def training_rows(corpora: Path = DEFAULT_CORPORA) -> list[TrainingRow]:
     """The tuning halves' attacks and benign texts of the injection corpus, then the redaction corpus's
     tuning clean texts (benign), each in corpus order."""
     injection = [
-        TrainingRow("injection", r.split, r.expect, r.text)
+        TrainingRow("injection", r.split, r.expect, r.source, r.text)
         for r in injection_rows(corpora)
         if r.split.startswith("tuning") and r.expect in _LABELS
     ]
     lines = (corpora / "redaction" / "benign.jsonl").read_text(encoding="utf-8").splitlines()
     clean = [json.loads(line) for line in lines if line.strip()]
     redaction = [
-        TrainingRow("redaction", str(r["split"]), "allow", str(r["text"]))
+        TrainingRow("redaction", str(r["split"]), "allow", SANDBOX_OUTPUT, str(r["text"]))
         for r in clean
         if str(r["split"]).startswith("tuning")
     ]
@@ -89,8 +100,9 @@ def training_rows(corpora: Path = DEFAULT_CORPORA) -> list[TrainingRow]:
 
 
 def training_sha256(rows: Sequence[TrainingRow]) -> str:
-    """sha256 of what the weights depend on: each row's corpus, half, label and text, in order."""
-    canonical = json.dumps([[r.corpus, r.split, r.expect, r.text] for r in rows], ensure_ascii=False)
+    """sha256 of what the weights depend on: each row's corpus, half, label, source and text, in order."""
+    fields = [[r.corpus, r.split, r.expect, r.source, r.text] for r in rows]
+    canonical = json.dumps(fields, ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -153,12 +165,11 @@ def cross_validated(
     return out
 
 
-def choose_threshold(probabilities: Matrix, labels: Matrix) -> float:
-    """The lowest threshold at which at most MAX_BENIGN_FLAGGED of the benign rows score at or above it."""
-    benign = probabilities[labels == 0.0]
+def choose_threshold(benign: Matrix, budget: float) -> float:
+    """The lowest threshold at which at most ``budget`` of the benign rows score at or above it."""
     for hundredths in range(50, 100):
         threshold = hundredths / 100
-        if (benign >= threshold).mean() <= MAX_BENIGN_FLAGGED:
+        if (benign >= threshold).mean() <= budget:
             return threshold
     return 0.99
 
@@ -167,34 +178,44 @@ def train(corpora: Path = DEFAULT_CORPORA) -> dict[str, object]:
     """The weights file's content, from the corpus's tuning rows."""
     rows = training_rows(corpora)
     encoder = SentenceEncoder.packaged()
-    vectors = encoder.embed(encoder.first_windows([r.text for r in rows])).astype(np.float64)
+    vectors = encoder.features(encoder.first_windows([r.text for r in rows])).astype(np.float64)
     labels = np.array([_LABELS[r.expect] for r in rows])
-    corpus = np.array([r.corpus for r in rows])
-    redaction = corpus == "redaction"
+    redaction = np.array([r.corpus == "redaction" for r in rows])
+    channel = np.array([r.channel for r in rows])
     held_back = cross_validated(vectors, labels, redaction, [r.round for r in rows])
-    # The rule reads the injection corpus's rows only: the many easy clean texts would buy a lower
-    # threshold that flags more of its look-alikes.
-    threshold = choose_threshold(held_back[~redaction], labels[~redaction])
+    thresholds = {
+        name: choose_threshold(held_back[(channel == name) & (labels == 0.0)], budget)
+        for name, budget in MAX_BENIGN_FLAGGED.items()
+    }
     coefficients, intercept = fit(vectors, labels, sample_weights(labels, redaction))
+
+    def flagged(members: Mask, name: str) -> int:
+        return int((held_back[members & (channel == name)] >= thresholds[name]).sum())
+
     return {
         "about": "written by level5.tools.semantic_train (make semantic-weights); never edit by hand",
         "model_sha256": encoder.sha256,
         "training_sha256": training_sha256(rows),
         "training_rows": {
             "attacks": int(labels.sum()),
-            "benign": int(((labels == 0) & (corpus == "injection")).sum()),
-            "redaction_clean_texts": int((corpus == "redaction").sum()),
+            "benign": int(((labels == 0) & ~redaction).sum()),
+            "redaction_clean_texts": int(redaction.sum()),
         },
         "regularisation_c": REGULARISATION_C,
         "redaction_share": REDACTION_SHARE,
-        "threshold_rule": f"lowest at which at most {MAX_BENIGN_FLAGGED:.0%} of the tuning benign texts are "
-        f"flagged in {FOLDS}-fold cross-validation (the injection corpus's; the redaction corpus's only "
-        "train), a round's rows in one fold",
-        "threshold": threshold,
+        "threshold_rule": "per channel, the lowest at which at most "
+        + ", ".join(f"{budget:.0%} of the {name} channel's" for name, budget in MAX_BENIGN_FLAGGED.items())
+        + f" tuning benign rows are flagged in {FOLDS}-fold cross-validation, a round's rows in one fold",
+        "thresholds": thresholds,
         "cross_validated": {
-            "attacks_detected": int((held_back[labels == 1.0] >= threshold).sum()),
-            "benign_flagged": int((held_back[(labels == 0.0) & (corpus == "injection")] >= threshold).sum()),
-            "redaction_clean_texts_flagged": int((held_back[corpus == "redaction"] >= threshold).sum()),
+            f"{name}_{measure}": flagged(members, name)
+            for name in MAX_BENIGN_FLAGGED
+            for measure, members in (("attacks_detected", labels == 1.0), ("benign_flagged", labels == 0.0))
+        }
+        | {
+            f"{name}_{measure}": int(((channel == name) & members).sum())
+            for name in MAX_BENIGN_FLAGGED
+            for measure, members in (("attacks", labels == 1.0), ("benign", labels == 0.0))
         },
         "intercept": round(intercept, 6),
         "coefficients": [round(float(w), 6) for w in coefficients],
@@ -209,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     weights = train(args.corpora)
     args.output.write_text(json.dumps(weights, indent=1) + "\n", encoding="utf-8")
     print(
-        f"{args.output}: threshold {weights['threshold']}, cross-validated {weights['cross_validated']} "
+        f"{args.output}: thresholds {weights['thresholds']}, cross-validated {weights['cross_validated']} "
         f"of {weights['training_rows']}"
     )
     return 0
