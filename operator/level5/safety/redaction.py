@@ -6,7 +6,8 @@ area/group/serial, and the national identity numbers of about 50 countries by th
 ``identity.py``), IBAN (mod-97, a greedy match that fails is retried shorter), IP_ADDRESS (v4 and v6,
 checked by ``ipaddress``), PERSON and ADDRESS (by context: labels such as "Name:", "Customer", "Dear",
 "ship to", "Address:", street-type words with a house number, postcode lines; in other scripts, their
-own labels, titles and street words: ``scripts.py``),
+own labels, titles and street words: ``scripts.py``; after them, a small model of what an address looks
+like in any locale, on the delimited fields they left: ``postal.py``),
 API keys and tokens with a known shape (AWS, GitHub, Slack, Stripe, Google, OpenAI, JWT, PEM private
 keys, bearer tokens), values of secret-looking assignments (``password=``, ``"token": ...``) and
 high-entropy strings.
