@@ -21,7 +21,7 @@ APT_PACKAGES_NO_RECOMMENDS := prometheus
 
 .PHONY: help deps venv compiled build chart-tools cluster-up cluster-down cluster-status cluster-env images base-images \
 	sandbox-image operator-image \
-	crds corpora review-allowlist lint typecheck unit test-cluster test chaos demo eval-safety eval-classifier semantic-weights bench clean \
+	crds corpora review-allowlist lint typecheck unit test-cluster test chaos demo eval-safety eval-classifier semantic-weights postal-weights bench clean \
 	model model-up model-down bench-agent
 
 help: ## List the targets with one-line descriptions
@@ -132,6 +132,10 @@ corpora: venv ## Regenerate the generated corpora (tests/corpora/redaction) and 
 
 eval-safety: venv ## Print the safety layers' detection and false-positive rates on the corpora
 	$(VENV)/bin/level5 eval-safety
+
+postal-weights: venv ## Refit layer 5's postal-address model on made-up program output (operator/level5/safety/data/postal_weights.json); a unit test fails on drift
+	$(PY) tests/corpora/postal_training.py
+	$(PY) -m level5.tools.postal_train
 
 semantic-weights: venv ## Refit the embedded injection classifier on the corpus's tuning halves (operator/level5/model/data/semantic_weights.json); a unit test fails on drift
 	$(PY) -m level5.tools.semantic_train

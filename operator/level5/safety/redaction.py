@@ -6,7 +6,8 @@ area/group/serial, and the national identity numbers of about 50 countries by th
 ``identity.py``), IBAN (mod-97, a greedy match that fails is retried shorter), IP_ADDRESS (v4 and v6,
 checked by ``ipaddress``), PERSON and ADDRESS (by context: labels such as "Name:", "Customer", "Dear",
 "ship to", "Address:", street-type words with a house number, postcode lines; in other scripts, their
-own labels, titles and street words: ``scripts.py``),
+own labels, titles and street words: ``scripts.py``; after them, a small model of what an address looks
+like in any locale, on the delimited fields they left: ``postal.py``),
 API keys and tokens with a known shape (AWS, GitHub, Slack, Stripe, Google, OpenAI, JWT, PEM private
 keys, bearer tokens), values of secret-looking assignments (``password=``, ``"token": ...``) and
 high-entropy strings.
@@ -77,6 +78,7 @@ from level5.safety import (
     mailboxes,
     numerals,
     positional,
+    postal,
     scripts,
     servers,
 )
@@ -1941,6 +1943,16 @@ def _inside(kept: list[tuple[int, int]], span: Span) -> bool:
     return i >= 0 and span.end <= kept[i][1]
 
 
+def with_postal_addresses(text: str, chosen: list[Span]) -> list[Span]:
+    """The chosen spans (sorted, disjoint) with the addresses the postal model finds where the rules found
+    nothing, or only part of the address (``postal.py``): an ADDRESS span it widens is replaced."""
+    found = postal.addresses(text, chosen)
+    if not found:
+        return chosen
+    kept = [span for span in chosen if not _inside(found, span)]
+    return sorted(kept + [Span(start, end, "ADDRESS", 40) for start, end in found])
+
+
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
     """The cyclic garbage collector paused while finding or redacting a text (``Redactor.redact``, and a
@@ -1964,10 +1976,14 @@ def collector_paused() -> Iterator[None]:
 class Redactor:
     """Redacts one task's texts; placeholders are a pure function of the key, the type and the value."""
 
-    def __init__(self, key: bytes, find: Callable[[str], list[Span]] = find_spans) -> None:
+    def __init__(
+        self, key: bytes, find: Callable[[str], list[Span]] = find_spans, postal_model: bool = True
+    ) -> None:
         self._key = key
         # In this process, or a text's detectors spread over worker processes (workers.DetectorPool).
         self._find = find
+        # After the rules, in this process: its candidates depend on what the rules chose.
+        self._postal_model = postal_model
 
     def placeholder(self, kind: str, value: str) -> str:
         digest = hmac.digest(self._key, f"{kind}\0{value}".encode(), "sha256")
@@ -1989,7 +2005,10 @@ class Redactor:
         placeholders: dict[tuple[str, str], str] = {}
         cursor = 0
         append = parts.append
-        for start, end, kind, _ in _select(spans):
+        chosen = _select(spans)
+        if self._postal_model:
+            chosen = with_postal_addresses(text, chosen)
+        for start, end, kind, _ in chosen:
             value = (kind, text[start:end])
             placeholder = placeholders.get(value)
             if placeholder is None:
