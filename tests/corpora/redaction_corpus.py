@@ -2590,8 +2590,9 @@ OUTSIDE_ROUNDS = tuple(
     for folder in ("redaction_round11", "redaction_round12", "redaction_clean12", "redaction_round13")
 )
 """The rounds whose rows their writers wrote as they are (``round11_redaction_techniques.md``,
-``round12_...``, ``round12_clean_techniques.md``, ``round13_redaction_techniques.md``): copied, not generated here, since their Faker seeds and
-hand-written values live in the writers' own scripts. A round of clean texts only has no sensitive file."""
+``round12_...``, ``round12_clean_techniques.md``, ``round13_redaction_techniques.md``): copied, not
+generated here, since their Faker seeds and hand-written values live in the writers' own scripts. A round
+of clean texts only has no sensitive file."""
 
 
 def outside_rows(name: str) -> list[dict[str, str]]:
