@@ -928,15 +928,21 @@ def _random_digest(before: str, digest: str, after: str) -> bool:
 # salutation or a title, a sign-off with the name on the next line, the display name before an e-mail
 # address; an address after an address label, or by its own shape: a house number next to a street-type
 # word, or a street line ending in a house number followed by a postcode and a town.
+_PEOPLE_ONLY = r"cashier|passenger|attendee|participant|kasir|penumpang|pelanggan|penerima|pengirim|pasien"
+"""Roles that only a person fills (not a team, a firm or a program, as an owner or a customer may be):
+under one, a single word in capitals is a person's one name ("Kasir : SUTRISNO"), not an acronym."""
 _ROLES = (
     r"name|customer|client|contact|owner|recipient|patient|attn|author|assignee|assigned|manager|"
-    r"employee|sender|signed|approved by|prepared by|reviewed by|ship to|bill to|deliver to|"
+    r"employee|sender|signed off by|signed|approved by|prepared by|reviewed by|ship to|bill to|deliver to|"
     r"kunde|kundin|empfänger|absender|nom|destinataire|nombre|cliente|destinatario|contatto|naam|klant|"
     r"navn|namn|nimi|jméno|név|"
     # Name parts and people in more languages, as column and key names write them (Vietnamese without its
     # diacritics: "nguoi_nhan", the recipient).
     r"authors|maintainer|nominativo|nome|cognome|vorname|nachname|prenom|prénom|apellidos?|voornaam|"
-    r"achternaam|nazwisko|nguoi[ _]nhan|ho[ _]ten"
+    r"achternaam|nazwisko|nguoi[ _]nhan|ho[ _]ten|"
+    # The holder of a card or an account ("card_holder", "account_holder_local"), and roles only a person
+    # fills, in English and Indonesian (a till's cashier, a ferry's passenger, a clinic's patient).
+    rf"holder|{_PEOPLE_ONLY}"
 )
 _GREETINGS = (
     r"dear|hello|hi|good morning|good afternoon|good evening|thanks|thank you|cher|chère|bonjour|"
@@ -948,6 +954,8 @@ _GREETINGS = (
 _PERSON_LABEL = _Caseless(
     rf"{lead([*_ROLES.split('|'), *_GREETINGS.split('|')])}"
     rf"(?:(?<=:)(?:{_ROLES})[ \t]+[\"']"  # an EDN keyword and its quoted value ({:name "..."})
+    # a person numbered in a list ("passenger 112: ...", "Attendee #3: ...")
+    rf"|(?<![^\W_])(?:{_PEOPLE_ONLY})[ \t]+#?\d{{1,4}}[ \t]*:[ \t]*"
     rf"|(?<![^\W_])(?:{_ROLES})(?:[_-][\w-]*| person)?"
     rf"(?:>(?=[^<\s])|[\"'\]]?[ \t]*(?:=>?[ \t]*[\"']?|:[ \t]*[\"']?|,?[ \t]+))"
     rf"|(?<![\w])(?:{_GREETINGS})(?![\w]),?[ \t]+)"
@@ -1260,6 +1268,30 @@ _MANIFEST_NAME = re.compile(
 _SPEAKER = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:\]| -)[ \t]+")
 # git shortlog -s's line: a right-aligned commit count, a tab, the author (the whole rest of the line).
 _SHORTLOG_COUNT = re.compile(r"(?m)^ *\d{1,7}\t")
+# A commit's author where git prints it after the commit's hash: after its date in a log line of a
+# format such as "%h %ad %an  %s" (the author then followed by a field's gap, an address or a separator,
+# not the end of the line: "55f6288 2026-11-28 Fix Parser" is a subject), or in blame's brackets before
+# the date ("^3c1e0a2 src/app.py (Ann Lee 2026-11-28 10:02:11 +0100 12)").
+_COMMIT_HEAD = re.compile(
+    r"(?m)^\^?[0-9a-f]{7,40}[ \t]+(?:(?P<date>\d{4}-\d\d-\d\d(?:[ T]\d\d:\d\d(?::\d\d)?)?"
+    r"(?:[ \t]?(?:[+-]\d\d:?\d\d|Z))?)[ \t]+|(?:[^\s(]+[ \t]+)?\()"
+)
+_AFTER_COMMIT_AUTHOR = re.compile(r"  |\t| <| [|-] |,")
+_BLAME_DATE = re.compile(r" \d{4}-\d\d-\d\d")
+# A single word in capitals under a role that only a person fills: a person's one name (Javanese names,
+# among others, are often one word), when it is pronounceable (a vowel) and not a word for nobody.
+_PEOPLE_ONLY_ROLE = re.compile(_PEOPLE_ONLY)  # on the label as matched, in lower case
+_MONONYM = re.compile(r"[A-Z\xc0-\xde][A-Z\xc0-\xde'-]{2,24}(?![\w'-])")
+_VOWEL = re.compile(r"[AEIOUY\xc0-\xc6\xc8-\xcf\xd2-\xd6\xd8-\xdd]")
+
+
+def _mononym_at(text: str, start: int) -> Span | None:
+    m = _MONONYM.match(text, start)
+    if m is None or not _VOWEL.search(m.group()) or m.group().lower() in _NOT_NAMES:
+        return None
+    return Span(start, m.end(), "PERSON", 35)
+
+
 # A column's SQL type after its name ("name TEXT NOT NULL", "owner VARCHAR(64)"): a table's definition,
 # not a value.
 _SQL_TYPE = re.compile(r"(?:N?VARCHAR2?|N?CHAR(?:ACTER)?|TEXT|STRING|CLOB|CITEXT)\b")
@@ -1270,6 +1302,9 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_PERSON_LABEL, text, hits["person"]):
         # Most labels are followed by no name at all, so that is asked first.
         name = _name_at(text, m.end(), 1)
+        keyed = m.group().rstrip(" \t\"'").endswith((":", "="))
+        if name is None and keyed and _PEOPLE_ONLY_ROLE.search(m.group()):
+            found.append(_mononym_at(text, m.end()))
         if name is None or _SQL_TYPE.match(text, m.end()):
             continue
         # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
@@ -1292,6 +1327,11 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_SPEAKER, text, hits["speaker"], back=12):
         name = _name_at(text, m.end(), 2)
         if name is not None and text.startswith(":", name.end):
+            found.append(name)
+    for m in _matches(_COMMIT_HEAD, text, hits["commit"]):
+        name = _name_at(text, m.end(), 2)
+        after = _AFTER_COMMIT_AUTHOR if m.group("date") else _BLAME_DATE
+        if name is not None and after.match(text, name.end):
             found.append(name)
     for m in _matches(_SHORTLOG_COUNT, text, hits["shortlog"]):
         name = _name_at(text, m.end(), 2)
@@ -1349,6 +1389,9 @@ def _csv_people(text: str, line_end: int, delimiter: str, columns: frozenset[int
     if not columns:
         return
     cursor = line_end + 1
+    rule = _RULE_LINE.match(text, cursor)
+    if rule is not None:  # psql's and a Markdown table's rule under the header
+        cursor = rule.end()
     while cursor < len(text) and text[cursor] != "\n":
         end = _line_end(text, cursor)
         row = text[cursor:end]
@@ -1361,6 +1404,9 @@ def _csv_people(text: str, line_end: int, delimiter: str, columns: frozenset[int
                 yield _name_at(text, start, 1, limit=offset + len(cell))
             offset += len(cell) + 1
         cursor = end + 1
+
+
+_RULE_LINE = re.compile(r"[ \t]*[|+]?[ \t]*[-=:]{3,}[-=:+| \t]*\n")
 
 
 def _line_end(text: str, start: int) -> int:
@@ -1616,16 +1662,38 @@ def _script_street(text: str, m: re.Match[str]) -> Span | None:
     return Span(start, end, "ADDRESS", 40)
 
 
+_SCRIPT_PERSON_LABELS = frozenset(label.lower() for label in scripts.PERSON_LABELS)
+
+
+def _script_column(text: str, start: int, headers: set[int]) -> Iterator[Span | None]:
+    """The names under a header line that holds a person's label in another script as a cell (once per
+    line, in `headers`)."""
+    line_start = line_index(text).start(start)
+    if line_start in headers:
+        return
+    headers.add(line_start)
+    line_end = _line_end(text, start)
+    line = text[line_start:line_end]
+    delimiter = max(",;\t|", key=line.count)
+    cells = line.split(delimiter)
+    columns = frozenset(i for i, cell in enumerate(cells) if cell.strip().lower() in _SCRIPT_PERSON_LABELS)
+    if len(cells) >= 2:
+        yield from _csv_people(text, line_end, delimiter, columns)
+
+
 def _script_values(text: str, hits: Hits) -> Iterator[Span | None]:
     if text.isascii():
         return
+    headers: set[int] = set()
     for start, _ in _SCRIPT_WORDS.spans(text):
         m = _SCRIPT_LABEL.match(text, start)
         if m is None:
             continue
         kind, end = m.lastgroup, m.end()
-        if kind in ("person", "title", "title_attached"):
-            name = scripts.NAME_AT.match(text, end)
+        if kind == "column":
+            yield from _script_column(text, start, headers)
+        elif kind in ("person", "title", "title_attached"):
+            name = (scripts.THAI_NAME if kind == "title_attached" else scripts.NAME_AT).match(text, end)
             # Under a label the whole field is the name (not "名前空間: default" or a file name).
             if name and (kind != "person" or scripts.field_end(text, end) <= name.end()):
                 yield Span(end, name.end(), "PERSON", 35)
@@ -1752,6 +1820,11 @@ _TRIGGERS = (
     ),
     Trigger("speaker", r"\d:\d\d(?::\d\d)?(?:\]| -)[ \t]+[A-Z\xc0-\xde?]", width=14),
     Trigger("shortlog", r"(?:^|\n) *\d{1,7}\t[A-Z\xc0-\xde?]", width=0),
+    Trigger(
+        "commit",
+        r"(?:^|\n)\^?[0-9a-f]{7,40}[ \t]+(?:\d{4}-\d\d-\d\d[ T\t]|[^\s(]{0,120}[ \t]*\([A-Z\xc0-\xde?])",
+        width=0,
+    ),
     # The first names that the "first_name" literals do not find: a capitalised word ended by a tab,
     # or by a hyphen, apostrophe or "?" and more of the word, or one whose capital is "?" (outside
     # Latin-1); then a capitalised word. Rare, so its start is found again in Python (_CAPITAL).
@@ -1826,6 +1899,7 @@ DETECTORS: tuple[Detector, ...] = (
             "manifest",
             "speaker",
             "shortlog",
+            "commit",
             "rare_first_name",
             "csv_header",
             "first_name",
