@@ -305,8 +305,10 @@ def shannon_entropy(text: str) -> float:
 _TOKEN_SHAPES: tuple[tuple[str, str], ...] = (
     ("AWS_ACCESS_KEY", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}\b"),
     ("GITHUB_TOKEN", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
-    ("SLACK_TOKEN", r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
-    ("STRIPE_KEY", r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}"),
+    # (And a rotated token's refresh or access form: "xoxe-1-...", "xoxe.xoxp-1-...".)
+    ("SLACK_TOKEN", r"\b(?:xoxe\.)?xox[abprse]-[A-Za-z0-9-]{10,}"),
+    # (And a webhook endpoint's signing secret, "whsec_...", which forges Stripe's events.)
+    ("STRIPE_KEY", r"\b(?:(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,})"),
     ("GOOGLE_API_KEY", r"\bAIza[0-9A-Za-z_-]{35}"),
     ("OPENAI_KEY", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"),
     ("JWT", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{8,}"),
@@ -346,13 +348,18 @@ _URL_EMAIL = re.compile(
 )
 # An address disguised against scrapers: "name [at] host [dot] tld", with brackets, parentheses or braces.
 # (A plain dot only unspaced: "me [at] home. Then" is a sentence.)
-_AT, _DOT_SEPARATOR = r"[\[({]at[\])}]", r"(?:[ \t]*[\[({]dot[\])}][ \t]*|\.)"
+_AT, _SPELLED_DOT = r"[\[({]at[\])}]", r"[ \t]*[\[({]dot[\])}][ \t]*"
+_DOT_SEPARATOR = rf"(?:{_SPELLED_DOT}|\.)"
 _DISGUISED_EMAIL = _Caseless(
-    rf"(?<![\w.+-])[a-z0-9][a-z0-9._+-]*[ \t]*{_AT}[ \t]*[a-z0-9-]+(?:{_DOT_SEPARATOR}[a-z0-9-]+)*"
-    rf"{_DOT_SEPARATOR}[a-z]{{2,24}}\b"
+    # (The local part's dots spelled too: "ann(dot)lee(at)example(dot)org".)
+    rf"(?<![\w.+-])[a-z0-9][a-z0-9._+-]*(?:{_SPELLED_DOT}[a-z0-9_+-]+)*"
+    rf"[ \t]*{_AT}[ \t]*[a-z0-9-]+(?:{_DOT_SEPARATOR}[a-z0-9-]+)*{_DOT_SEPARATOR}[a-z]{{2,24}}\b"
 )
 # (Underscores too: a card number glued into a cache key or a file name, tokenize_4111_1111_1111_1111.)
 _CARD = re.compile(r"(?<![\d-])(?:\d[ _-]?){11,18}\d(?![\d-])", re.ASCII)
+# Four groups of four digits split by dots, as some decoders print a card's number (no version or address
+# has four parts of four digits).
+_DOTTED_CARD = re.compile(r"(?<![\d.])\d{4}(?:\.\d{4}){3}(?![\d.])", re.ASCII)
 _IBAN_MIN = 15
 """Norway's IBAN, the shortest."""
 _MAESTRO_PREFIX = re.compile(r"^(?:50[0-9]|5[6-8]|6(?:304|39|7)|0604)")
@@ -525,6 +532,9 @@ def _cards(text: str, hits: Hits) -> Iterator[Span]:
         # cheaper test first. A number grouped by underscores is a card's groups glued into a key
         # (tokenize_4111_1111_...), which the prefix is then a part of.
         if verdict and ("_" in raw or not _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()])):
+            yield Span(m.start(), m.end(), "CREDIT_CARD", 80)
+    for m in _matches(_DOTTED_CARD, text, hits["dotted_card"]):
+        if _card_number(m.group().replace(".", " ")):
             yield Span(m.start(), m.end(), "CREDIT_CARD", 80)
 
 
@@ -792,11 +802,34 @@ def _phone_context(before: str, raw: str, after: str) -> bool | None:
         return None
     # Pieces of ids (UUIDs, hex, ORD-2024-000123), times, decimals and longer digit groups are not
     # numbers to call: a token with letters or an id prefix is one token.
+    if _PHONE_PROPERTY.search(before):
+        return True  # a vCard's or iCalendar's phone property, its value right after its ":"
     if _GLUED_BEFORE.search(before[-2:]) or _GLUED_AFTER.match(after):
         return None
     if _ID_PREFIX.search(before[-12:]) or numerals.not_a_phone(before, raw):
         return None
     return _PHONE_LABEL.search(before) is not None
+
+
+# A phone property of a vCard or an iCalendar object and its parameters, up to the ":" its value follows
+# ("TEL;TYPE=CELL,VOICE:+56 9 ...", "TEL;VALUE=uri:tel:+1-...").
+_PHONE_PROPERTY = re.compile(r"(?i)(?:^|\n|\.)TEL(?:;[^:\n]*)?:(?:tel:)?$")
+# A key that holds a subscriber's number in the international format without its "+", as SMS gateways and
+# SMPP print it ("dst=6281234339574", "destination_addr=..."); there the digits are taken only when they
+# are a valid number with a "+" before them.
+_E164_KEY = re.compile(
+    r"(?i)\b(?:dst|destination_addr|dest_addr|source_addr|msisdn)[\"']?[ \t]*[:=][ \t]*[\"']?$"
+)
+
+
+def _international_digits(before: str, raw: str) -> bool:
+    """Whether a bare digit run under an SMS gateway's number key is a valid international number."""
+    return (
+        raw.isdigit()
+        and 10 <= len(raw) <= MAX_PHONE_DIGITS
+        and _E164_KEY.search(before) is not None
+        and _parses("+" + raw, None, phonenumbers.is_valid_number)
+    )
 
 
 def _phone_shape(candidate: str) -> str | None:
@@ -827,7 +860,7 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
     shapes: dict[str, str | None] = {}
     contexts: dict[tuple[str, str, str], bool | None] = {}
     # Digit groups shaped like a phone number; libphonenumber validates only those.
-    for m in _matches(_PHONE_CANDIDATE, text, sorted(hits["phone"] + hits["phone_label"])):
+    for m in _matches(_PHONE_CANDIDATE, text, sorted(hits["phone"] + hits["phone_label"] + hits["e164_key"])):
         candidate = m.group()
         if candidate in shapes:
             raw = shapes[candidate]
@@ -853,7 +886,11 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
         verdict = verdicts.get((raw, labelled))
         if verdict is None:
             verdict = verdicts[raw, labelled] = _phone_number(raw, labelled)
-        if verdict or (not labelled and not before.isascii() and _phone_of_script(before, raw)):
+        if (
+            verdict
+            or (not labelled and not before.isascii() and _phone_of_script(before, raw))
+            or (not labelled and _international_digits(before, raw))
+        ):
             yield Span(start, end, "PHONE", 50)
 
 
@@ -1752,8 +1789,8 @@ _B = "(?:^|[^a-zA-Z0-9])"  # a boundary before a word, for Hyperscan (whose \\b 
 _TRIGGERS = (
     Trigger(
         "token",
-        r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}|gh[pousr]_|github_pat_|xox[abprs]-|"
-        r"[srp]k_(?:live|test)_|AIza|sk-|eyJ",
+        r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}|gh[pousr]_|github_pat_|xox[abprse][-.]|"
+        r"[srp]k_(?:live|test)_|whsec_|AIza|sk-|eyJ",
     ),
     Trigger("pem", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY"),
     Trigger("assignment", rf"(?:{_CREDENTIAL_NAMES})[\"']?[ \t]*(?::=|=>|[:=])", caseless=True, width=0),
@@ -1770,6 +1807,7 @@ _TRIGGERS = (
     Trigger("url_email", r"%40[A-Za-z0-9-]+\.[A-Za-z]"),
     Trigger("disguised_email", r"[\[({]at[\])}]", caseless=True),
     Trigger("card", r"(?:^|[^\d-])\d(?:[ _-]?\d){11}"),
+    Trigger("dotted_card", r"\d{4}\.\d{4}\.\d{4}\.\d{4}"),
     Trigger("ssn", r"\d{3}[- ]\d{2}[- ]\d{4}"),
     Trigger("ssn_label", r"ssn|social security", caseless=True),
     Trigger(
@@ -1801,6 +1839,11 @@ _TRIGGERS = (
         + r"|\(?\d{8,14}\)?[ ().\-/]{1,2}\d)",
     ),
     Trigger("phone_label", rf"(?:{_PHONE_LABEL_WORDS})[^\d\n]{{0,24}}\d", caseless=True, width=0),
+    Trigger(
+        "e164_key",
+        r"(?:dst|destination_addr|dest_addr|source_addr|msisdn)[\"']?[ \t]*[:=][ \t]*[\"']?\d",
+        caseless=True,
+    ),
     Trigger("base64ish", r"(?:^|[^A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{20}", width=21),
     Trigger("hexish", r"(?:^|[^0-9A-Za-z])[0-9a-fA-F]{32}", width=33),
     Trigger("person", rf"{_B}(?:{_ROLES}|{_GREETINGS})[^a-z0-9\n]", caseless=True),
@@ -1882,12 +1925,12 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(_configured_credentials, ("credential_element", "credential_directive", "pgpass"), 1),
     Detector(_interchange_names, ("hl7_segment", "ldap_dn"), 1),
     Detector(_emails, ("email", "url_email", "disguised_email"), 3),
-    Detector(_cards, ("card",), 10),
+    Detector(_cards, ("card", "dotted_card"), 10),
     Detector(_ssns, ("ssn", "ssn_label"), 7),
     Detector(_identities, ("identity_label", "identity_shape", "semantics_id"), 18),
     Detector(_ibans, ("iban",), 4),
     Detector(_ips, ("ipv4", "ipv6"), 5),
-    Detector(_phones, ("phone", "phone_label"), 54),
+    Detector(_phones, ("phone", "phone_label", "e164_key"), 54),
     Detector(_high_entropy, ("base64ish", "hexish"), 15),
     Detector(
         _people,
