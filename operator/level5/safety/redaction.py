@@ -1069,6 +1069,12 @@ _NOT_NAMES = frozenset(
         "company",
         "office",
         "desk",
+        # Nobody, in a field that names a person ("Cashier: NONE", "assigned: Unassigned").
+        "none",
+        "nobody",
+        "unknown",
+        "unassigned",
+        "null",
         # Family firms ("Pires e Filhos", "Smith & Sons"): a surname and a word for its heirs or partners.
         "sons",
         "söhne",
@@ -1139,6 +1145,7 @@ def _name_end(text: str, start: int, limit: int | None = None) -> int:
                 lower in _NOT_NAMES or (lower.endswith(_NOT_NAME_ENDINGS) and not _SYLLABLES.fullmatch(lower))
             )
             and not (words and lower in _NAME_LIKE_ARTICLES)
+            and word[1:] != "."  # an initial ("A. K. Mensah"), not the article
         ):
             return start  # a capitalised word that names a group or a thing: not a person's name at all
         if words and (
