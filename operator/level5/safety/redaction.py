@@ -307,8 +307,10 @@ def shannon_entropy(text: str) -> float:
 _TOKEN_SHAPES: tuple[tuple[str, str], ...] = (
     ("AWS_ACCESS_KEY", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}\b"),
     ("GITHUB_TOKEN", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
-    ("SLACK_TOKEN", r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
-    ("STRIPE_KEY", r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}"),
+    # (And a rotated token's refresh or access form: "xoxe-1-...", "xoxe.xoxp-1-...".)
+    ("SLACK_TOKEN", r"\b(?:xoxe\.)?xox[abprse]-[A-Za-z0-9-]{10,}"),
+    # (And a webhook endpoint's signing secret, "whsec_...", which forges Stripe's events.)
+    ("STRIPE_KEY", r"\b(?:(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,})"),
     ("GOOGLE_API_KEY", r"\bAIza[0-9A-Za-z_-]{35}"),
     ("OPENAI_KEY", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"),
     ("JWT", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{8,}"),
@@ -348,13 +350,18 @@ _URL_EMAIL = re.compile(
 )
 # An address disguised against scrapers: "name [at] host [dot] tld", with brackets, parentheses or braces.
 # (A plain dot only unspaced: "me [at] home. Then" is a sentence.)
-_AT, _DOT_SEPARATOR = r"[\[({]at[\])}]", r"(?:[ \t]*[\[({]dot[\])}][ \t]*|\.)"
+_AT, _SPELLED_DOT = r"[\[({]at[\])}]", r"[ \t]*[\[({]dot[\])}][ \t]*"
+_DOT_SEPARATOR = rf"(?:{_SPELLED_DOT}|\.)"
 _DISGUISED_EMAIL = _Caseless(
-    rf"(?<![\w.+-])[a-z0-9][a-z0-9._+-]*[ \t]*{_AT}[ \t]*[a-z0-9-]+(?:{_DOT_SEPARATOR}[a-z0-9-]+)*"
-    rf"{_DOT_SEPARATOR}[a-z]{{2,24}}\b"
+    # (The local part's dots spelled too: "ann(dot)lee(at)example(dot)org".)
+    rf"(?<![\w.+-])[a-z0-9][a-z0-9._+-]*(?:{_SPELLED_DOT}[a-z0-9_+-]+)*"
+    rf"[ \t]*{_AT}[ \t]*[a-z0-9-]+(?:{_DOT_SEPARATOR}[a-z0-9-]+)*{_DOT_SEPARATOR}[a-z]{{2,24}}\b"
 )
 # (Underscores too: a card number glued into a cache key or a file name, tokenize_4111_1111_1111_1111.)
 _CARD = re.compile(r"(?<![\d-])(?:\d[ _-]?){11,18}\d(?![\d-])", re.ASCII)
+# Four groups of four digits split by dots, as some decoders print a card's number (no version or address
+# has four parts of four digits).
+_DOTTED_CARD = re.compile(r"(?<![\d.])\d{4}(?:\.\d{4}){3}(?![\d.])", re.ASCII)
 _IBAN_MIN = 15
 """Norway's IBAN, the shortest."""
 _MAESTRO_PREFIX = re.compile(r"^(?:50[0-9]|5[6-8]|6(?:304|39|7)|0604)")
@@ -527,6 +534,9 @@ def _cards(text: str, hits: Hits) -> Iterator[Span]:
         # cheaper test first. A number grouped by underscores is a card's groups glued into a key
         # (tokenize_4111_1111_...), which the prefix is then a part of.
         if verdict and ("_" in raw or not _ID_PREFIX.search(text[max(0, m.start() - 12) : m.start()])):
+            yield Span(m.start(), m.end(), "CREDIT_CARD", 80)
+    for m in _matches(_DOTTED_CARD, text, hits["dotted_card"]):
+        if _card_number(m.group().replace(".", " ")):
             yield Span(m.start(), m.end(), "CREDIT_CARD", 80)
 
 
@@ -794,11 +804,34 @@ def _phone_context(before: str, raw: str, after: str) -> bool | None:
         return None
     # Pieces of ids (UUIDs, hex, ORD-2024-000123), times, decimals and longer digit groups are not
     # numbers to call: a token with letters or an id prefix is one token.
+    if _PHONE_PROPERTY.search(before):
+        return True  # a vCard's or iCalendar's phone property, its value right after its ":"
     if _GLUED_BEFORE.search(before[-2:]) or _GLUED_AFTER.match(after):
         return None
     if _ID_PREFIX.search(before[-12:]) or numerals.not_a_phone(before, raw):
         return None
     return _PHONE_LABEL.search(before) is not None
+
+
+# A phone property of a vCard or an iCalendar object and its parameters, up to the ":" its value follows
+# ("TEL;TYPE=CELL,VOICE:+56 9 ...", "TEL;VALUE=uri:tel:+1-...").
+_PHONE_PROPERTY = re.compile(r"(?i)(?:^|\n|\.)TEL(?:;[^:\n]*)?:(?:tel:)?$")
+# A key that holds a subscriber's number in the international format without its "+", as SMS gateways and
+# SMPP print it ("dst=6281234339574", "destination_addr=..."); there the digits are taken only when they
+# are a valid number with a "+" before them.
+_E164_KEY = re.compile(
+    r"(?i)\b(?:dst|destination_addr|dest_addr|source_addr|msisdn)[\"']?[ \t]*[:=][ \t]*[\"']?$"
+)
+
+
+def _international_digits(before: str, raw: str) -> bool:
+    """Whether a bare digit run under an SMS gateway's number key is a valid international number."""
+    return (
+        raw.isdigit()
+        and 10 <= len(raw) <= MAX_PHONE_DIGITS
+        and _E164_KEY.search(before) is not None
+        and _parses("+" + raw, None, phonenumbers.is_valid_number)
+    )
 
 
 def _phone_shape(candidate: str) -> str | None:
@@ -829,7 +862,7 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
     shapes: dict[str, str | None] = {}
     contexts: dict[tuple[str, str, str], bool | None] = {}
     # Digit groups shaped like a phone number; libphonenumber validates only those.
-    for m in _matches(_PHONE_CANDIDATE, text, sorted(hits["phone"] + hits["phone_label"])):
+    for m in _matches(_PHONE_CANDIDATE, text, sorted(hits["phone"] + hits["phone_label"] + hits["e164_key"])):
         candidate = m.group()
         if candidate in shapes:
             raw = shapes[candidate]
@@ -855,7 +888,11 @@ def _phones(text: str, hits: Hits) -> Iterator[Span]:
         verdict = verdicts.get((raw, labelled))
         if verdict is None:
             verdict = verdicts[raw, labelled] = _phone_number(raw, labelled)
-        if verdict or (not labelled and not before.isascii() and _phone_of_script(before, raw)):
+        if (
+            verdict
+            or (not labelled and not before.isascii() and _phone_of_script(before, raw))
+            or (not labelled and _international_digits(before, raw))
+        ):
             yield Span(start, end, "PHONE", 50)
 
 
@@ -930,15 +967,21 @@ def _random_digest(before: str, digest: str, after: str) -> bool:
 # salutation or a title, a sign-off with the name on the next line, the display name before an e-mail
 # address; an address after an address label, or by its own shape: a house number next to a street-type
 # word, or a street line ending in a house number followed by a postcode and a town.
+_PEOPLE_ONLY = r"cashier|passenger|attendee|participant|kasir|penumpang|pelanggan|penerima|pengirim|pasien"
+"""Roles that only a person fills (not a team, a firm or a program, as an owner or a customer may be):
+under one, a single word in capitals is a person's one name ("Kasir : SUTRISNO"), not an acronym."""
 _ROLES = (
     r"name|customer|client|contact|owner|recipient|patient|attn|author|assignee|assigned|manager|"
-    r"employee|sender|signed|approved by|prepared by|reviewed by|ship to|bill to|deliver to|"
+    r"employee|sender|signed off by|signed|approved by|prepared by|reviewed by|ship to|bill to|deliver to|"
     r"kunde|kundin|empfänger|absender|nom|destinataire|nombre|cliente|destinatario|contatto|naam|klant|"
     r"navn|namn|nimi|jméno|név|"
     # Name parts and people in more languages, as column and key names write them (Vietnamese without its
     # diacritics: "nguoi_nhan", the recipient).
     r"authors|maintainer|nominativo|nome|cognome|vorname|nachname|prenom|prénom|apellidos?|voornaam|"
-    r"achternaam|nazwisko|nguoi[ _]nhan|ho[ _]ten"
+    r"achternaam|nazwisko|nguoi[ _]nhan|ho[ _]ten|"
+    # The holder of a card or an account ("card_holder", "account_holder_local"), and roles only a person
+    # fills, in English and Indonesian (a till's cashier, a ferry's passenger, a clinic's patient).
+    rf"holder|{_PEOPLE_ONLY}"
 )
 _GREETINGS = (
     r"dear|hello|hi|good morning|good afternoon|good evening|thanks|thank you|cher|chère|bonjour|"
@@ -950,6 +993,8 @@ _GREETINGS = (
 _PERSON_LABEL = _Caseless(
     rf"{lead([*_ROLES.split('|'), *_GREETINGS.split('|')])}"
     rf"(?:(?<=:)(?:{_ROLES})[ \t]+[\"']"  # an EDN keyword and its quoted value ({:name "..."})
+    # a person numbered in a list ("passenger 112: ...", "Attendee #3: ...")
+    rf"|(?<![^\W_])(?:{_PEOPLE_ONLY})[ \t]+#?\d{{1,4}}[ \t]*:[ \t]*"
     rf"|(?<![^\W_])(?:{_ROLES})(?:[_-][\w-]*| person)?"
     rf"(?:>(?=[^<\s])|[\"'\]]?[ \t]*(?:=>?[ \t]*[\"']?|:[ \t]*[\"']?|,?[ \t]+))"
     rf"|(?<![\w])(?:{_GREETINGS})(?![\w]),?[ \t]+)"
@@ -1026,6 +1071,12 @@ _NOT_NAMES = frozenset(
         "company",
         "office",
         "desk",
+        # Nobody, in a field that names a person ("Cashier: NONE", "assigned: Unassigned").
+        "none",
+        "nobody",
+        "unknown",
+        "unassigned",
+        "null",
         # Family firms ("Pires e Filhos", "Smith & Sons"): a surname and a word for its heirs or partners.
         "sons",
         "söhne",
@@ -1096,6 +1147,7 @@ def _name_end(text: str, start: int, limit: int | None = None) -> int:
                 lower in _NOT_NAMES or (lower.endswith(_NOT_NAME_ENDINGS) and not _SYLLABLES.fullmatch(lower))
             )
             and not (words and lower in _NAME_LIKE_ARTICLES)
+            and word[1:] != "."  # an initial ("A. K. Mensah"), not the article
         ):
             return start  # a capitalised word that names a group or a thing: not a person's name at all
         if words and (
@@ -1262,6 +1314,30 @@ _MANIFEST_NAME = re.compile(
 _SPEAKER = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:\]| -)[ \t]+")
 # git shortlog -s's line: a right-aligned commit count, a tab, the author (the whole rest of the line).
 _SHORTLOG_COUNT = re.compile(r"(?m)^ *\d{1,7}\t")
+# A commit's author where git prints it after the commit's hash: after its date in a log line of a
+# format such as "%h %ad %an  %s" (the author then followed by a field's gap, an address or a separator,
+# not the end of the line: "55f6288 2026-11-28 Fix Parser" is a subject), or in blame's brackets before
+# the date ("^3c1e0a2 src/app.py (Ann Lee 2026-11-28 10:02:11 +0100 12)").
+_COMMIT_HEAD = re.compile(
+    r"(?m)^\^?[0-9a-f]{7,40}[ \t]+(?:(?P<date>\d{4}-\d\d-\d\d(?:[ T]\d\d:\d\d(?::\d\d)?)?"
+    r"(?:[ \t]?(?:[+-]\d\d:?\d\d|Z))?)[ \t]+|(?:[^\s(]+[ \t]+)?\()"
+)
+_AFTER_COMMIT_AUTHOR = re.compile(r"  |\t| <| [|-] |,")
+_BLAME_DATE = re.compile(r" \d{4}-\d\d-\d\d")
+# A single word in capitals under a role that only a person fills: a person's one name (Javanese names,
+# among others, are often one word), when it is pronounceable (a vowel) and not a word for nobody.
+_PEOPLE_ONLY_ROLE = re.compile(_PEOPLE_ONLY)  # on the label as matched, in lower case
+_MONONYM = re.compile(r"[A-Z\xc0-\xde][A-Z\xc0-\xde'-]{2,24}(?![\w'-])")
+_VOWEL = re.compile(r"[AEIOUY\xc0-\xc6\xc8-\xcf\xd2-\xd6\xd8-\xdd]")
+
+
+def _mononym_at(text: str, start: int) -> Span | None:
+    m = _MONONYM.match(text, start)
+    if m is None or not _VOWEL.search(m.group()) or m.group().lower() in _NOT_NAMES:
+        return None
+    return Span(start, m.end(), "PERSON", 35)
+
+
 # A column's SQL type after its name ("name TEXT NOT NULL", "owner VARCHAR(64)"): a table's definition,
 # not a value.
 _SQL_TYPE = re.compile(r"(?:N?VARCHAR2?|N?CHAR(?:ACTER)?|TEXT|STRING|CLOB|CITEXT)\b")
@@ -1272,6 +1348,9 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_PERSON_LABEL, text, hits["person"]):
         # Most labels are followed by no name at all, so that is asked first.
         name = _name_at(text, m.end(), 1)
+        keyed = m.group().rstrip(" \t\"'").endswith((":", "="))
+        if name is None and keyed and _PEOPLE_ONLY_ROLE.search(m.group()):
+            found.append(_mononym_at(text, m.end()))
         if name is None or _SQL_TYPE.match(text, m.end()):
             continue
         # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
@@ -1294,6 +1373,11 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_SPEAKER, text, hits["speaker"], back=12):
         name = _name_at(text, m.end(), 2)
         if name is not None and text.startswith(":", name.end):
+            found.append(name)
+    for m in _matches(_COMMIT_HEAD, text, hits["commit"]):
+        name = _name_at(text, m.end(), 2)
+        after = _AFTER_COMMIT_AUTHOR if m.group("date") else _BLAME_DATE
+        if name is not None and after.match(text, name.end):
             found.append(name)
     for m in _matches(_SHORTLOG_COUNT, text, hits["shortlog"]):
         name = _name_at(text, m.end(), 2)
@@ -1351,6 +1435,9 @@ def _csv_people(text: str, line_end: int, delimiter: str, columns: frozenset[int
     if not columns:
         return
     cursor = line_end + 1
+    rule = _RULE_LINE.match(text, cursor)
+    if rule is not None:  # psql's and a Markdown table's rule under the header
+        cursor = rule.end()
     while cursor < len(text) and text[cursor] != "\n":
         end = _line_end(text, cursor)
         row = text[cursor:end]
@@ -1363,6 +1450,9 @@ def _csv_people(text: str, line_end: int, delimiter: str, columns: frozenset[int
                 yield _name_at(text, start, 1, limit=offset + len(cell))
             offset += len(cell) + 1
         cursor = end + 1
+
+
+_RULE_LINE = re.compile(r"[ \t]*[|+]?[ \t]*[-=:]{3,}[-=:+| \t]*\n")
 
 
 def _line_end(text: str, start: int) -> int:
@@ -1618,16 +1708,38 @@ def _script_street(text: str, m: re.Match[str]) -> Span | None:
     return Span(start, end, "ADDRESS", 40)
 
 
+_SCRIPT_PERSON_LABELS = frozenset(label.lower() for label in scripts.PERSON_LABELS)
+
+
+def _script_column(text: str, start: int, headers: set[int]) -> Iterator[Span | None]:
+    """The names under a header line that holds a person's label in another script as a cell (once per
+    line, in `headers`)."""
+    line_start = line_index(text).start(start)
+    if line_start in headers:
+        return
+    headers.add(line_start)
+    line_end = _line_end(text, start)
+    line = text[line_start:line_end]
+    delimiter = max(",;\t|", key=line.count)
+    cells = line.split(delimiter)
+    columns = frozenset(i for i, cell in enumerate(cells) if cell.strip().lower() in _SCRIPT_PERSON_LABELS)
+    if len(cells) >= 2:
+        yield from _csv_people(text, line_end, delimiter, columns)
+
+
 def _script_values(text: str, hits: Hits) -> Iterator[Span | None]:
     if text.isascii():
         return
+    headers: set[int] = set()
     for start, _ in _SCRIPT_WORDS.spans(text):
         m = _SCRIPT_LABEL.match(text, start)
         if m is None:
             continue
         kind, end = m.lastgroup, m.end()
-        if kind in ("person", "title", "title_attached"):
-            name = scripts.NAME_AT.match(text, end)
+        if kind == "column":
+            yield from _script_column(text, start, headers)
+        elif kind in ("person", "title", "title_attached"):
+            name = (scripts.THAI_NAME if kind == "title_attached" else scripts.NAME_AT).match(text, end)
             # Under a label the whole field is the name (not "名前空間: default" or a file name).
             if name and (kind != "person" or scripts.field_end(text, end) <= name.end()):
                 yield Span(end, name.end(), "PERSON", 35)
@@ -1686,8 +1798,8 @@ _B = "(?:^|[^a-zA-Z0-9])"  # a boundary before a word, for Hyperscan (whose \\b 
 _TRIGGERS = (
     Trigger(
         "token",
-        r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}|gh[pousr]_|github_pat_|xox[abprs]-|"
-        r"[srp]k_(?:live|test)_|AIza|sk-|eyJ",
+        r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}|gh[pousr]_|github_pat_|xox[abprse][-.]|"
+        r"[srp]k_(?:live|test)_|whsec_|AIza|sk-|eyJ",
     ),
     Trigger("pem", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY"),
     Trigger("assignment", rf"(?:{_CREDENTIAL_NAMES})[\"']?[ \t]*(?::=|=>|[:=])", caseless=True, width=0),
@@ -1704,6 +1816,7 @@ _TRIGGERS = (
     Trigger("url_email", r"%40[A-Za-z0-9-]+\.[A-Za-z]"),
     Trigger("disguised_email", r"[\[({]at[\])}]", caseless=True),
     Trigger("card", r"(?:^|[^\d-])\d(?:[ _-]?\d){11}"),
+    Trigger("dotted_card", r"\d{4}\.\d{4}\.\d{4}\.\d{4}"),
     Trigger("ssn", r"\d{3}[- ]\d{2}[- ]\d{4}"),
     Trigger("ssn_label", r"ssn|social security", caseless=True),
     Trigger(
@@ -1735,6 +1848,11 @@ _TRIGGERS = (
         + r"|\(?\d{8,14}\)?[ ().\-/]{1,2}\d)",
     ),
     Trigger("phone_label", rf"(?:{_PHONE_LABEL_WORDS})[^\d\n]{{0,24}}\d", caseless=True, width=0),
+    Trigger(
+        "e164_key",
+        r"(?:dst|destination_addr|dest_addr|source_addr|msisdn)[\"']?[ \t]*[:=][ \t]*[\"']?\d",
+        caseless=True,
+    ),
     Trigger("base64ish", r"(?:^|[^A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{20}", width=21),
     Trigger("hexish", r"(?:^|[^0-9A-Za-z])[0-9a-fA-F]{32}", width=33),
     Trigger("person", rf"{_B}(?:{_ROLES}|{_GREETINGS})[^a-z0-9\n]", caseless=True),
@@ -1754,6 +1872,11 @@ _TRIGGERS = (
     ),
     Trigger("speaker", r"\d:\d\d(?::\d\d)?(?:\]| -)[ \t]+[A-Z\xc0-\xde?]", width=14),
     Trigger("shortlog", r"(?:^|\n) *\d{1,7}\t[A-Z\xc0-\xde?]", width=0),
+    Trigger(
+        "commit",
+        r"(?:^|\n)\^?[0-9a-f]{7,40}[ \t]+(?:\d{4}-\d\d-\d\d[ T\t]|[^\s(]{0,120}[ \t]*\([A-Z\xc0-\xde?])",
+        width=0,
+    ),
     # The first names that the "first_name" literals do not find: a capitalised word ended by a tab,
     # or by a hyphen, apostrophe or "?" and more of the word, or one whose capital is "?" (outside
     # Latin-1); then a capitalised word. Rare, so its start is found again in Python (_CAPITAL).
@@ -1811,12 +1934,12 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(_configured_credentials, ("credential_element", "credential_directive", "pgpass"), 1),
     Detector(_interchange_names, ("hl7_segment", "ldap_dn"), 1),
     Detector(_emails, ("email", "url_email", "disguised_email"), 3),
-    Detector(_cards, ("card",), 10),
+    Detector(_cards, ("card", "dotted_card"), 10),
     Detector(_ssns, ("ssn", "ssn_label"), 7),
     Detector(_identities, ("identity_label", "identity_shape", "semantics_id"), 18),
     Detector(_ibans, ("iban",), 4),
     Detector(_ips, ("ipv4", "ipv6"), 5),
-    Detector(_phones, ("phone", "phone_label"), 54),
+    Detector(_phones, ("phone", "phone_label", "e164_key"), 54),
     Detector(_high_entropy, ("base64ish", "hexish"), 15),
     Detector(
         _people,
@@ -1828,6 +1951,7 @@ DETECTORS: tuple[Detector, ...] = (
             "manifest",
             "speaker",
             "shortlog",
+            "commit",
             "rare_first_name",
             "csv_header",
             "first_name",

@@ -50,8 +50,12 @@ TITLES_BEFORE = (
     "السيد", "السيدة", "الأستاذ", "آقای", "خانم", "מר", "גב'", "גברת", "श्री", "श्रीमती", "सुश्री",
     "শ্রী", "শ্রীমতী", "г-н", "г-жа", "господин", "госпожа", "пан", "пані", "κ.", "κα", "κύριος", "κυρία",
 )  # fmt: skip
-TITLES_ATTACHED = ("นางสาว", "นาย", "นาง")
-"""Thai titles, written without a space before the name."""
+TITLES_ATTACHED = ("นางสาว", "นาย", "นาง", "เรียนคุณ", "เรียน คุณ", "ถึงคุณ", "ถึง คุณ", "สวัสดีคุณ", "สวัสดี คุณ")
+"""Thai titles, written without a space before the name; and คุณ (Khun, anyone's title, and also "you")
+after a greeting or an address ("Dear", "To", "Hello"), where it can only be a title."""
+THAI_NAME = re.compile("[\u0e01-\u0e4e]+(?:[ \t][\u0e01-\u0e4e]+)?")
+"""A Thai name after its title: a given name and a family name, one space between (a Thai sentence goes
+on after a space too, so no more words are taken)."""
 HONORIFICS_AFTER = ("様", "さま", "さん", "先生", "女士", "小姐", "님", "씨")
 # Street and place words that an address in the script holds next to a number.
 STREET_WORDS = (
@@ -108,6 +112,8 @@ def script_label(identity_labels: list[str]) -> tuple[re.Pattern[str], list[str]
     literals = _forms((*words, *HONORIFICS_AFTER, *STREET_WORDS))
     return re.compile(
         rf"(?:(?P<person>{_labels(PERSON_LABELS)})|(?P<address>{_labels(ADDRESS_LABELS)})){_SEPARATOR}"
+        # A person's label as a cell of a table's header line (``id;піб;відділ``): its column holds names.
+        rf"|(?:(?<=[,;\t|\n ])|^)(?P<column>{_alternation(PERSON_LABELS)})(?=[ \t]*(?:[,;\t|\n]|$))"
         rf"|(?P<identity>{_labels(identity_labels)})[ \t]*[\"'»]?[ \t]*(?:[:：=>#№][ \t]*[\"'«]?[ \t]*)?"
         rf"|(?<![\w-])(?P<title>{_alternation(TITLES_BEFORE)})[ \t](?={LETTER})"
         rf"|(?P<title_attached>{_alternation(TITLES_ATTACHED)})(?=[\u0e01-\u0e2e])"
