@@ -101,6 +101,7 @@ from level5.safety.conduct import CONDUCT_FEATURES
 from level5.safety.copyout import COPYOUT_FEATURES
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
 from level5.safety.disclosure import SWEEPING_DISCLOSURE
+from level5.safety.glosses import borrowed_key_words
 from level5.safety.lookalikes import LATIN_PROTOTYPES
 from level5.safety.misspellings import SYLLABLES, keyboard_slips, phonetic_table, read_slips, respelt
 from level5.safety.pressure import PRESSURE_FEATURES
@@ -1573,7 +1574,9 @@ def check_input(text: str, *, source: str) -> InputVerdict:
         scores["override"] = max(scores.get("override", 0.0), ESCALATE_SCORE)
     if strict and _ATTRIBUTED.search(normal):
         scores["roleplay"] = max(scores.get("roleplay", 0.0), ESCALATE_SCORE)
-    if strict and (directive_to_reader(normal) or _agent_named_in_unread_data(text)):
+    if strict and (
+        directive_to_reader(normal) or _agent_named_in_unread_data(text) or borrowed_key_words(text)
+    ):
         # Data that tells an automated reader what to do is an injection whatever it asks: unsure on its
         # own (escalated), a block with anything it asks for.
         scores["override"] = max(scores.get("override", 0.0), ESCALATE_SCORE)
