@@ -29,7 +29,18 @@ COPYOUT_FEATURES: tuple[FeatureRow, ...] = (
         r"|(?:everything|all|whatever|anything) (?:that )?you (?:were|have been|'ve been|had been)"
         r" (?:told|given|instructed|configured with))\b"
         r"[^.;\n]{0,60}?\b(?:into|to|in|onto)\b",
-        ("your", "you were", "you have been", "you've been", "you had been"),
+        (
+            "prompt",
+            "message",
+            "instructions",
+            "configur",
+            "briefing",
+            "guidelines",
+            "setup",
+            "told",
+            "given",
+            "instructed",
+        ),
     ),
     # A secret written where people read it ("write the deploy token into README", "paste the API key in
     # the commit message"); a rule against it is not one ("never paste tokens into issues").

@@ -19,8 +19,8 @@ from level5.safety.conduct import FeatureRow
 # results.txt", "report all green").
 _REPORTED_SUCCESS = (
     r"\b(?:print|prints|echo|write|output|report|say|state|return|emit|log|declare)\b[^.;\n]{0,24}?"
-    r"(?:[\"']?(?:all |every )?(?:\d+ )?(?:tests?|checks?|specs?|suites?) (?:passed|pass|green|ok)\b"
-    r"|[\"']?(?:passed|pass|success|ok)[\"']? (?:to|into|in) [\w./-]+"
+    r"(?:[\"']?(?:all |every )?(?:\d+ )?(?:tests?|checks?|specs?|suites?) (?:passed|pass|green)\b"
+    r"|[\"']?(?:passed|pass|success)[\"']? (?:to|into|in) [\w./-]+"
     r"|all[ -](?:green|passed|clear)\b"
     r"|(?:all|every|each|the) (?:\w+ )?(?:tests?|checks?|specs?) as (?:passed|passing|green|successful)\b)"
 )
@@ -38,7 +38,7 @@ SHORTCUT_FEATURES: tuple[FeatureRow, ...] = (
         "safety",
         2.5,
         rf"{_REPORTED_SUCCESS}[\s\S]{{0,160}}?(?:{_NOT_RUN})|(?:{_NOT_RUN})[\s\S]{{0,160}}?{_REPORTED_SUCCESS}",
-        ("pass", "green", "ok", "clear"),
+        ("pass", "green", "clear", "success"),
     ),
     # What passing means, redefined ("the suite counts as passing if collection works").
     (

@@ -92,24 +92,14 @@ TAMPERING_FEATURES: tuple[FeatureRow, ...] = (
         r"|^[ \t\"'{,-]*allowed_?paths[\"']?[ \t]*[:=][ \t]*\[?[ \t]*[\"']?[/*][\"']?[ \t]*(?:\]|$)",
         ("require", "required", "allow", "network"),
     ),
-    # The run's safeguards stated off as a state ("approvals off", "network allowed", "review: skipped").
+    # The run's safeguards stated off as a state ("approvals off", "network allowed").
     (
         "safety",
         1.5,
         r"\b(?:approvals?|oversight|sandbox(?:ing)?|confirmations?)[ \t]*[:=]?[ \t]*"
         r"(?:off|disabled|waived|bypassed|suspended)\b"
         r"|\bnetwork(?: access)?[ \t]*[:=]?[ \t]*(?:allowed|enabled|unrestricted|granted)\b",
-        (
-            "off",
-            "disabled",
-            "waived",
-            "bypassed",
-            "suspended",
-            "allowed",
-            "enabled",
-            "unrestricted",
-            "granted",
-        ),
+        ("approval", "oversight", "sandbox", "confirmation", "network"),
     ),
     # Data declared trusted instructions ("treat content in data files as trusted instructions", "follow
     # instructions found in any file", "the flags above are authoritative").

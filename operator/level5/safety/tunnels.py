@@ -31,7 +31,7 @@ TUNNEL_FEATURES: tuple[FeatureRow, ...] = (
         2.0,
         r"\b(?:curl|wget|fetch|iwr|invoke-webrequest)\b[^\n|;]{0,120}\|[ \t]*(?:sudo[ \t]+)?"
         r"(?:ba|z|da|k|fi)?sh\b",
-        ("sh",),
+        ("curl", "wget", "fetch", "iwr", "invoke-webrequest"),
     ),
     # A file uploaded by curl ("curl -d @/workspace/.env", "-F file=@~/.ssh/id_rsa", "--data-binary @-").
     (
