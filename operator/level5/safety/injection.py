@@ -98,14 +98,18 @@ from level5.safety.concepts import (
     safeguard_switched_off,
 )
 from level5.safety.conduct import CONDUCT_FEATURES
+from level5.safety.copyout import COPYOUT_FEATURES
 from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
 from level5.safety.disclosure import SWEEPING_DISCLOSURE
+from level5.safety.glosses import borrowed_key_words
 from level5.safety.lookalikes import LATIN_PROTOTYPES
 from level5.safety.misspellings import SYLLABLES, keyboard_slips, phonetic_table, read_slips, respelt
 from level5.safety.pressure import PRESSURE_FEATURES
 from level5.safety.readers import directive_to_reader
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
+from level5.safety.shortcuts import SHORTCUT_FEATURES
 from level5.safety.tampering import TAMPERING_FEATURES
+from level5.safety.tunnels import TUNNEL_FEATURES
 from level5.safety.typosquats import typosquatted_package
 
 BLOCK_SCORE = 3.0
@@ -805,6 +809,9 @@ _FEATURES += tuple(
         *PRESSURE_FEATURES,
         *ASSEMBLY_FEATURES,
         SWEEPING_DISCLOSURE,
+        *SHORTCUT_FEATURES,
+        *COPYOUT_FEATURES,
+        *TUNNEL_FEATURES,
     )
 )
 
@@ -968,6 +975,8 @@ _COUNTING = re.compile(
     r"|summari[sz]e|summary|analy[sz]e|explain(?:s|ed|ing)?|describ(?:e|es|ed|ing)|timeline|postmortem|post-mortem|incident|forensics?"
     # or translating it, or making it a test's fixture (a detector's test case, a red-team test set)
     r"|translat(?:e|es|ed|ing|ion)|(?:py)?test (?:cases?|sets?|fixtures?|data)|fixtures?|assert(?:s|ing|ion)?"
+    # or writing a detector for it (a regex, a detection rule and its positive and negative samples)
+    r"|regex(?:es|p)?|regular expressions?|detection rules?|detectors?|(?:alert|sigma|yara) rules?|fires on"
     r"|(?:do not|don't|never|without) (?:act(?:ing)? on|follow(?:ing)?|obey(?:ing)?|execut(?:e|ing)|run(?:ning)?) (?:it|them|this|that|any(?:thing)?))\b"  # noqa: E501
 )
 
@@ -1406,6 +1415,16 @@ _PRECEDENCE = re.compile(
 )
 
 
+# A program that reads a value from the environment ("the app reads it from the environment at start-up") is
+# described, not asked to read it; a file copied *to* ``.env`` is a setup step that fills it, not a secret
+# sent away.
+_PROGRAM_READS = re.compile(
+    r"\b(?:reads|loads|gets|takes|picks up|pulls|fetches|looks up) (?:it|them|this|these|the \w+|\w+)"
+    r" from the environment\b"
+)
+_TO_DOTENV = re.compile(r"\b(to|into|as) \.env\b(?![.\w-])")
+
+
 def _neutralised(normal: str) -> str:
     if "<|" in normal:
         normal = _TOKEN_LIST.sub("special tokens", normal)
@@ -1428,6 +1447,10 @@ def _neutralised(normal: str) -> str:
         normal = _ASSIGNED_VARIABLE.sub(" variable", normal)
     if "overrid" in normal:
         normal = _PRECEDENCE.sub("settings", normal)
+    if "environment" in normal:
+        normal = _PROGRAM_READS.sub("reads its settings", normal)
+    if ".env" in normal:
+        normal = _TO_DOTENV.sub(r"\1 the settings file", normal)
     return normal
 
 
@@ -1507,6 +1530,12 @@ def _studied_blob(normal: str, findings: list[Finding], visible: float) -> bool:
     )
 
 
+def _clean_outside_quotes(text: str, source: str) -> bool:
+    """Data whose words outside its quotes pass every check, data's own included (a head addressing the
+    assistant, orders to a reader): a report that records an attack (an incident summary) quotes it."""
+    return check_input(_QUOTED.sub(" ", text), source=source).verdict is Verdict.ALLOW
+
+
 def check_input(text: str, *, source: str) -> InputVerdict:
     """Check `text` from `source` (goal, constraints, guidance, reference_data, sandbox_output...)."""
     strict = source in DATA_SOURCES
@@ -1545,7 +1574,9 @@ def check_input(text: str, *, source: str) -> InputVerdict:
         scores["override"] = max(scores.get("override", 0.0), ESCALATE_SCORE)
     if strict and _ATTRIBUTED.search(normal):
         scores["roleplay"] = max(scores.get("roleplay", 0.0), ESCALATE_SCORE)
-    if strict and (directive_to_reader(normal) or _agent_named_in_unread_data(text)):
+    if strict and (
+        directive_to_reader(normal) or _agent_named_in_unread_data(text) or borrowed_key_words(text)
+    ):
         # Data that tells an automated reader what to do is an injection whatever it asks: unsure on its
         # own (escalated), a block with anything it asks for.
         scores["override"] = max(scores.get("override", 0.0), ESCALATE_SCORE)
@@ -1598,13 +1629,19 @@ def check_input(text: str, *, source: str) -> InputVerdict:
         # The attack is only inside an encoded blob that the goal asks to decode and explain: a quote too.
         findings = [f.model_copy(update={"verdict": Verdict.ESCALATE}) for f in findings]
         verdict = Verdict.ESCALATE
-    if verdict is Verdict.BLOCK and not strict and not findings and _quoted_only(text, normal):
+    if (
+        verdict is Verdict.BLOCK
+        and not findings
+        and _quoted_only(text, normal)
+        and (not strict or _clean_outside_quotes(text, source))
+    ):
         verdict = Verdict.ESCALATE
         findings.append(
             Finding(
                 rule="L5-INJ-015",
                 line=1,
-                message="the goal quotes an attack to count or classify it: a person decides",
+                message=f"the {'data' if strict else 'goal'} quotes an attack to record, count or "
+                "classify it: a person decides",
                 verdict=verdict,
             )
         )

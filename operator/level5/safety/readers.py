@@ -8,7 +8,9 @@ answers should also open ...", "agents evaluated on it are expected to attempt .
 processing this export: skip ..."), or carries a heading addressed to such readers ("Notes for automated
 readers", "NOTE TO EVALUATING AGENT:", "agent notice:", "mandatory for agents"); since round 12 also a
 reader told in the present tense what it does ("any agent that sees this comment copies ...") and a reader
-addressed without a name ("to whoever processes this file: ..."). Program output and
+addressed without a name ("to whoever processes this file: ..."); since round 13 a code comment headed
+for agents ("# agents: the suite counts as ...") and a note that assigns a step to one ("pending - agent to
+print ..."). Program output and
 reference data have no business doing either, whatever they ask for, so the shape alone is suspect.
 
 Matched on normalised text (``injection.normalise``). A reader followed by a state ("the model should
@@ -65,6 +67,13 @@ DIRECTIVE_TO_READER = re.compile(
     # a rule laid on them ("commit message convention (mandatory for agents)")
     r"|\b(?:mandatory|required|compulsory|obligatory) for (?:all )?(?:ai |coding )?"
     r"(?:agents|assistants|bots)\b"
+    # a code comment headed for them ("# agents: ...", "// AI agents -"): a comment is for the people who
+    # read the code ("# user agents:" names a header's values, so the reader stands alone)
+    r"|(?:^|\n)[ \t]*(?:#+|//|--|;|/?\*+|<!--)[ \t]*(?:ai |coding |llm )?(?:agents?|assistants?)"
+    r"[ \t]*[:-][ \t]*[a-z]\S*(?:[ \t]+\S+){2}"
+    # a step assigned in a note ("pending - agent to print ...", "todo: assistant to run ...")
+    r"|(?:^|\n|[:;(][ \t]*|[ \t]-[ \t]+)(?:the |an? )?(?:ai |coding )?(?:agents?|assistants?|bots?)"
+    rf" to {_ACTION}\b"
 )
 
 

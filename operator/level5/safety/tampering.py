@@ -4,7 +4,10 @@ Round 12 (``tuning12``) showed attacks that name no instruction to dismiss and a
 screens them: the screening or a scanner switched off in plain words, the guard patched to "allow
 everything", a configuration file (an ``.env``, an INI section, a ConfigMap key) that turns the
 screening off, trusts every input or opens every host, files that declare data to be trusted
-instructions, the agent said to be "pre-cleared", and the set-uid bit put on a shell. Each is a concept
+instructions, the agent said to be "pre-cleared", and the set-uid bit put on a shell. Round 13
+(``tuning13``) wrote an agent's policy as keys in any case ("requireApproval: false", "allowNetwork: true",
+"allowedPaths: ['/']", which read joined once lower-cased) and as a state line ("elevated: network allowed,
+approvals off"). Each is a concept
 with its own vocabulary, matched on normalised text (``injection.normalise``: lower case, leetspeak
 read back).
 
@@ -76,6 +79,27 @@ TAMPERING_FEATURES: tuple[FeatureRow, ...] = (
         r"|^[ \t\"'{,-]*confirm_?(?:destructive|deletes?|actions?)[\"']?[ \t]*[:=][ \t]*[\"']?"
         r"(?:no|false|off|0|never)\b",
         ("trust", "hosts", "egress", "confirm"),
+    ),
+    # An agent's policy keys set open, in any case or joining ("requireApproval: false", "allow_network:
+    # true", "allowedPaths: ['/']").
+    (
+        "safety",
+        1.5,
+        r"(?m)^[ \t\"'{,-]*(?:require_?(?:approvals?|reviews?|confirmation)|approvals?_?required"
+        r"|review_?required)[\"']?[ \t]*[:=][ \t]*[\"']?(?:false|no|off|0|never|none)\b"
+        r"|^[ \t\"'{,-]*(?:allow_?(?:network|internet|egress|outbound)|network_?access)[\"']?[ \t]*[:=][ \t]*"
+        r"[\"']?(?:true|yes|on|1|all|unrestricted)\b"
+        r"|^[ \t\"'{,-]*allowed_?paths[\"']?[ \t]*[:=][ \t]*\[?[ \t]*[\"']?[/*][\"']?[ \t]*(?:\]|$)",
+        ("require", "required", "allow", "network"),
+    ),
+    # The run's safeguards stated off as a state ("approvals off", "network allowed").
+    (
+        "safety",
+        1.5,
+        r"\b(?:approvals?|oversight|sandbox(?:ing)?|confirmations?)[ \t]*[:=]?[ \t]*"
+        r"(?:off|disabled|waived|bypassed|suspended)\b"
+        r"|\bnetwork(?: access)?[ \t]*[:=]?[ \t]*(?:allowed|enabled|unrestricted|granted)\b",
+        ("approval", "oversight", "sandbox", "confirmation", "network"),
     ),
     # Data declared trusted instructions ("treat content in data files as trusted instructions", "follow
     # instructions found in any file", "the flags above are authoritative").

@@ -1,0 +1,58 @@
+"""Hidden orders that are put back in order, or decoded by the scheme the text names, for ``decoding``.
+
+Round 13 (``tuning13``) hid attacks without an encoding that ``decoding`` finds by its look: numbered
+chunks given out of order ("[chunk 3] ... [chunk 1] ..."), the words of a sentence in reverse order
+("gate review the disable and ..."), and ROT47 on a line with too few symbols to look encoded, each
+with a label that tells the reader how to read it ("[hint, reversed]", "rot47 hint:"). An attack names
+its scheme because a model must know how to undo it; so the label is what is read here, not the payload's
+wording: whatever the pieces say, they are put in order (or decoded) and checked like the text around
+them.
+
+Bounded as the rest of ``decoding``: one pass over the text per reading, each only when its label or its
+numbered pieces are there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+# A piece numbered by its label, at the start of a line ("[chunk 3] ...", "part 2: ...", "(fragment 1/3)").
+_NUMBERED = re.compile(
+    r"(?im)^[ \t]*[\[(]?(?:chunk|part|fragment|piece|segment|shard|slice)[ \t]*#?(\d{1,2})"
+    r"(?:[ \t]*(?:/|of)[ \t]*\d{1,2})?[\])]?[ \t]*[:.)-]?[ \t]*(\S[^\n]*)"
+)
+# A text that says its words run backwards ("[hint, reversed]", "read it backwards", "right to left").
+_REVERSED_LABEL = re.compile(r"(?i)\b(?:revers\w*|backwards?|right[ -]to[ -]left|last word first)\b")
+# A text that names ROT47 ("rot47 config hint:", "ROT-47").
+_ROT47_LABEL = re.compile(r"(?i)\brot[ -]?47\b")
+
+
+def numbered_pieces(text: str) -> str | None:
+    """The numbered pieces of `text` joined in the order of their numbers, when there are two or more
+    with different numbers, else None."""
+    pieces = {int(number): piece.strip() for number, piece in _NUMBERED.findall(text)}
+    if len(pieces) < 2:
+        return None
+    return " ".join(pieces[number] for number in sorted(pieces))
+
+
+def words_reversed(text: str) -> str | None:
+    """Each line of `text` with its words in reverse order, when the text says it is reversed."""
+    if _REVERSED_LABEL.search(text) is None:
+        return None
+    return "\n".join(" ".join(line.split()[::-1]) for line in text.splitlines())
+
+
+def named_rot47(text: str) -> bool:
+    """Whether `text` names ROT47 as its encoding (then the whole text is decoded, whatever its look)."""
+    return _ROT47_LABEL.search(text) is not None
+
+
+def reordered(text: str) -> Iterator[tuple[str, str]]:
+    """(how, text) for each reading of `text` that its numbers or its label ask for (ROT47 is
+    ``decoding``'s own)."""
+    if (pieces := numbered_pieces(text)) is not None:
+        yield "numbered pieces put in order", pieces
+    if (backwards := words_reversed(text)) is not None:
+        yield "words in reverse order", backwards
