@@ -116,9 +116,11 @@ def candidates(text: str) -> list[Candidate]:
     for position, _ in _GATE.scan(text)["postal"]:
         if position < done:
             continue
-        low = max(text.rfind("\n", 0, position) + 1, position - WINDOW)
-        high = text.find("\n", position)
-        high = min(len(text) if high < 0 else high, position + WINDOW)
+        # Both searches stay in the window: on one long line (a JSON document, a log without breaks) a
+        # search to the line's ends was one to the text's, for every hit (4x the text took 6x the time).
+        low = max(text.rfind("\n", max(0, position - WINDOW), position) + 1, position - WINDOW)
+        high = text.find("\n", position, position + WINDOW)
+        high = min(len(text), position + WINDOW) if high < 0 else high
         after = _FIELD_END.search(text, position + 1, high)
         before = _FIELD_START.match(text, low, position + 1)
         start, end = before.end() if before else low, after.start() if after else high
