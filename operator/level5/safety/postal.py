@@ -16,15 +16,18 @@ Precision, by construction rather than by a threshold alone:
   ``: ``, brackets) of 8 to 120 characters, holding an address-like token (``_GATE``: a house number
   beside a word, or a postcode's shape) and a capitalised word or one of a caseless script: headings,
   log messages and sentences are mostly not asked at all;
-- it is never asked about text the rules redacted, except to widen their own ADDRESS span to the field
-  it lies in (``Plot 12, Adeola Odeku Street, Victoria Island, Lagos`` where the rules took the street);
+- a field it holds to be an address is dropped where it overlaps what the rules redacted (``left_by``),
+  except to widen their own ADDRESS span to the field it lies in (``Plot 12, Adeola Odeku Street,
+  Victoria Island, Lagos`` where the rules took the street);
 - the training negatives are made per kind of program output (logs, tables, tracebacks, configs,
   versions, prices, citations, headings, product names), each with the fields around it, never from the
   redaction corpus: its clean texts measure the model, they do not train it.
 
 Cost: candidates come from one Hyperscan pass over the text (``_GATE``), each hit's field from a bounded
 window of its line; features of all new candidates of a text are hashed in one numpy batch, and a field's
-verdict is kept across texts (program output repeats its lines).
+verdict is kept across texts (program output repeats its lines). It needs nothing from the rules until
+``left_by``, so it is one of the redactor's detectors (``redaction.DETECTORS``): with detector processes
+(``workers.py``) it runs beside the rules, not after them in the caller.
 
 Figures (2026-12-02, the redaction corpus's tuning halves, scored as ``level5 eval-safety`` does; rules
 alone -> rules then this model): addresses 194 -> 199 of 209 (round 12's 11 -> 16 of 22), clean texts
@@ -292,33 +295,35 @@ class Taken(Protocol):
     def kind(self) -> str: ...
 
 
-def addresses(text: str, taken: Sequence[Taken], model: Weights | None = None) -> list[tuple[int, int]]:
-    """The fields of `text` that the model holds to be addresses and that the rules left: each overlaps no
-    span in `taken` (sorted, disjoint) but ADDRESS spans it contains, which it widens."""
+def fields(text: str) -> list[tuple[int, int]]:
+    """The fields of `text` that the model holds to be addresses, in order: found wherever the rules'
+    detectors run (a detector of its own: ``redaction.py``), before the rules' spans are known."""
     found = candidates(text)
     if not found:
         return []
+    asked = [(text[c.start : c.end], c.before, c.after) for c in found]
+    return [(c.start, c.end) for c, yes in zip(found, verdicts(asked, weights()), strict=True) if yes]
+
+
+def left_by(found: Sequence[tuple[int, int]], taken: Sequence[Taken]) -> list[tuple[int, int]]:
+    """The `found` fields (in order) that the rules left: each overlaps no span in `taken` (sorted, disjoint)
+    but ADDRESS spans it contains, which it widens."""
     starts = [span.start for span in taken]
-    allowed = [c for c in found if _free(c, taken, starts)]
-    if not allowed:
-        return []
-    fields = [(text[c.start : c.end], c.before, c.after) for c in allowed]
-    return [
-        (c.start, c.end) for c, yes in zip(allowed, verdicts(fields, model or weights()), strict=True) if yes
-    ]
+    return [field for field in found if _free(field, taken, starts)]
 
 
-def _free(candidate: Candidate, taken: Sequence[Taken], starts: list[int]) -> bool:
-    """Whether the candidate overlaps only ADDRESS spans that lie inside it, and is wider than them."""
-    i = bisect.bisect_right(starts, candidate.start) - 1
-    if i >= 0 and taken[i].end <= candidate.start:
+def _free(field: tuple[int, int], taken: Sequence[Taken], starts: list[int]) -> bool:
+    """Whether the field overlaps only ADDRESS spans that lie inside it, and is wider than them."""
+    start, end = field
+    i = bisect.bisect_right(starts, start) - 1
+    if i >= 0 and taken[i].end <= start:
         i += 1
     i = max(i, 0)
-    while i < len(taken) and taken[i].start < candidate.end:
+    while i < len(taken) and taken[i].start < end:
         span = taken[i]
-        if span.kind != "ADDRESS" or span.start < candidate.start or span.end > candidate.end:
+        if span.kind != "ADDRESS" or span.start < start or span.end > end:
             return False
-        if (span.start, span.end) == (candidate.start, candidate.end):
+        if (span.start, span.end) == field:
             return False
         i += 1
     return True
