@@ -2587,11 +2587,17 @@ def round8_clean_generated(tuning: bool, seed: int = ROUND8_SEED + 100) -> list[
 
 OUTSIDE_ROUNDS = tuple(
     Path(__file__).resolve().parent / folder
-    for folder in ("redaction_round11", "redaction_round12", "redaction_clean12", "redaction_round13")
+    for folder in (
+        "redaction_round11",
+        "redaction_round12",
+        "redaction_clean12",
+        "redaction_round13",
+        "redaction_round15",
+    )
 )
 """The rounds whose rows their writers wrote as they are (``round11_redaction_techniques.md``,
-``round12_...``, ``round12_clean_techniques.md``, ``round13_redaction_techniques.md``): copied, not
-generated here, since their Faker seeds and hand-written values live in the writers' own scripts. A round
+``round12_...``, ``round12_clean_techniques.md``, ``round13_...``, ``round15_redaction_techniques.md``):
+copied, not generated here, since their Faker seeds and hand-written values live in the writers' own scripts. A round
 of clean texts only has no sensitive file."""
 
 
