@@ -189,8 +189,14 @@ def train(corpora: Path = DEFAULT_CORPORA) -> dict[str, object]:
     }
     coefficients, intercept = fit(vectors, labels, sample_weights(labels, redaction))
 
-    def flagged(members: Mask, name: str) -> int:
-        return int((held_back[members & (channel == name)] >= thresholds[name]).sum())
+    # Per channel: its attacks and benign rows, and how many of each the held-back fits flag.
+    held_back_counts: dict[str, int] = {}
+    for name in MAX_BENIGN_FLAGGED:
+        for group, label, flagged in (("attacks", 1.0, "detected"), ("benign", 0.0, "flagged")):
+            members = (channel == name) & (labels == label)
+            held_back_counts[f"{name}_{group}"] = int(members.sum())
+            hits = held_back[members] >= thresholds[name]
+            held_back_counts[f"{name}_{group}_{flagged}"] = int(hits.sum())
 
     return {
         "about": "written by level5.tools.semantic_train (make semantic-weights); never edit by hand",
@@ -207,16 +213,7 @@ def train(corpora: Path = DEFAULT_CORPORA) -> dict[str, object]:
         + ", ".join(f"{budget:.0%} of the {name} channel's" for name, budget in MAX_BENIGN_FLAGGED.items())
         + f" tuning benign rows are flagged in {FOLDS}-fold cross-validation, a round's rows in one fold",
         "thresholds": thresholds,
-        "cross_validated": {
-            f"{name}_{measure}": flagged(members, name)
-            for name in MAX_BENIGN_FLAGGED
-            for measure, members in (("attacks_detected", labels == 1.0), ("benign_flagged", labels == 0.0))
-        }
-        | {
-            f"{name}_{measure}": int(((channel == name) & members).sum())
-            for name in MAX_BENIGN_FLAGGED
-            for measure, members in (("attacks", labels == 1.0), ("benign", labels == 0.0))
-        },
+        "cross_validated": held_back_counts,
         "intercept": round(intercept, 6),
         "coefficients": [round(float(w), 6) for w in coefficients],
     }
