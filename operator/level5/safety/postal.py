@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import contextlib
 import functools
 import json
 import re
@@ -274,14 +275,22 @@ _MAX_VERDICTS = 50_000
 
 def verdicts(fields: Sequence[tuple[str, str, str]], model: Weights) -> list[bool]:
     """Whether each (field, word before, word after) is an address; each distinct one asked once."""
-    new = list(dict.fromkeys(f for f in fields if f not in _VERDICTS))
+    # Answers are read into a local dict first: redactions in other threads may clear the shared one
+    # between this call's update and its reads.
+    answers: dict[tuple[str, str, str], bool] = {}
+    for field in fields:
+        with contextlib.suppress(KeyError):
+            answers[field] = _VERDICTS[field]
+    new = [f for f in dict.fromkeys(fields) if f not in answers]
     if new:
-        if len(_VERDICTS) + len(new) > _MAX_VERDICTS:
-            _VERDICTS.clear()
         slots, rows = features(new)
         probabilities = 1 / (1 + np.exp(-logits(model.slots, model.bias, slots, rows, len(new))))
-        _VERDICTS.update(zip(new, (bool(p >= model.threshold) for p in probabilities), strict=True))
-    return [_VERDICTS[f] for f in fields]
+        fresh = dict(zip(new, (bool(p >= model.threshold) for p in probabilities), strict=True))
+        answers.update(fresh)
+        if len(_VERDICTS) + len(fresh) > _MAX_VERDICTS:
+            _VERDICTS.clear()
+        _VERDICTS.update(fresh)
+    return [answers[f] for f in fields]
 
 
 class Taken(Protocol):
