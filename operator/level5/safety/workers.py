@@ -71,7 +71,8 @@ class DetectorPool:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([redaction.__name__])
         return ProcessPoolExecutor(
-            # One process per group: more than there are detectors would stay idle.
+            # One process per group: more would stay idle (``redaction.groups`` makes no more groups than
+            # shorten the longest one).
             len(self._groups),
             mp_context=context,
             initializer=_prepare,
