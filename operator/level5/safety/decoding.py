@@ -9,11 +9,13 @@ identifier split into words, a line that reads better shifted by a Caesar key).
 Decoders: Unicode tag characters and variation selectors (emoji smuggling), base64 and base64url,
 base32, base85 and Ascii85, gzip, zlib, xz or bzip2 inside any of them, UTF-7, uuencode and base58
 (``containers``), hex (plain, spaced, ``0x`` or ``\\x``),
-binary octets, decimal character codes, ``\\u``/``\\x``/``\\U``/octal escapes, HTML entities,
+binary octets, decimal character codes, UTF-16 inside a blob (PowerShell's encoded commands),
+``\\u``/``\\x``/``\\U``/octal escapes, HTML entities,
 percent-encoding, quoted-printable, host names read as words (punycode labels decoded), Morse, the
 NATO spelling alphabet, Braille, regional-indicator letters, Pig Latin,
 letters as numbers (a=1), quoted fragments joined in order (payload splitting), numbered pieces put in
-order and words read backwards when the text says so (``reordering``), ROT13, ROT47 (lines dense with
+order and words read backwards when the text says so (``reordering``), regular expressions read as a
+phrase they match (``regexes``), ROT13, ROT47 (lines dense with
 symbols or naming it), Caesar shifts and Atbash (lines whose letter frequencies read as English only after
 the shift, by a chi-squared score: a cheap "is this now words"), reversed text and
 snake_case, kebab-case or camelCase identifiers (file names too) read as words.
@@ -38,6 +40,7 @@ from itertools import chain, islice
 from urllib.parse import unquote
 
 from level5.safety.containers import BASE58, UTF7, UUENCODED, base58, unpacked, utf7, uudecode
+from level5.safety.regexes import regex_phrase
 from level5.safety.reordering import named_rot47, reordered
 
 MAX_RUN = 16_384
@@ -140,6 +143,10 @@ _COMMAND_LINE = re.compile(
 )
 
 
+def _utf16(data: bytes) -> bool:
+    return len(data) >= 8 and len(data) % 2 == 0 and data[1::2].count(0) * 10 >= len(data) // 2 * 9
+
+
 def _printable(data: bytes) -> str | None:
     """Decoded bytes as text when they read as text (mostly letters and spaces), else None."""
     inflated = unpacked(data)
@@ -147,7 +154,9 @@ def _printable(data: bytes) -> str | None:
         return None
     data = inflated
     try:
-        text = data.decode("utf-8")
+        # UTF-16 (little-endian), as Windows encodes text (PowerShell's -EncodedCommand): Latin text is
+        # every other byte zero, which UTF-8 reads as control characters.
+        text = data.decode("utf-16-le" if _utf16(data) else "utf-8")
     except UnicodeDecodeError:
         return None
     # Mostly letters, and nothing unprintable: an instruction may end in a URL or a path ("... to
@@ -427,6 +436,10 @@ def _surface_layers(text: str) -> Iterator[Layer]:
     identifiers = [_words_of_identifier(run) for run in _runs(_IDENTIFIER, text)]
     if identifiers:
         yield Layer("identifiers", "\n".join(identifiers), sure=False)
+    if "(" in text or "\\" in text:
+        phrase = regex_phrase(text[:MAX_RUN])
+        if phrase is not None:
+            yield Layer("a regular expression read as a phrase it matches", phrase, sure=False)
     for how, decoded in reordered(text[:MAX_RUN]):
         yield Layer(how, decoded, sure=False)
     yield Layer("rot13", codecs.decode(text, "rot13"))

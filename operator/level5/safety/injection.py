@@ -119,6 +119,9 @@ SANDBOX_FACTOR = 1.5
 
 _ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060-\u2064\ufeff\u00ad\u034f\u180e]")
 # Blank letters that render as a space (Hangul fillers, the blank Braille cell): read as one.
+# A terminal's control sequences (colours, cursor moves, window titles): the terminal shows the letters
+# around them as one word, so a word broken by them ("c\x1b[0mopy") is read whole.
+_TERMINAL_CONTROL = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 _BLANKS = re.compile("[\u3164\u115f\u1160\uffa0\u2800]")
 # Words buried under combining marks ("Zalgo": most letters carry one or more) are read without them;
 # ordinary accented words carry far fewer.
@@ -190,6 +193,8 @@ _W = r"(?:\s+(?!\()\S+){0,4}?"
 _OBJECTS = r"(?:instructions?|rules?|directives?|prompts?|guidelines?|constraints?|guardrails?|polic(?:y|ies)|programming|orders|commands?|context|messages?|restrictions?|guidance|tasks?)\b"  # noqa: E501
 # Verbs that throw instructions away, and the way an instruction reached the model ("you were told").
 _DISMISS_VERB = r"(?:ignore|disregard|forget|scratch|discard|drop|erase|clear|wipe|throw away|delete|void)"
+# A repository's own safeguards: what keeps unreviewed changes out of its main branch.
+_REPO_SAFEGUARD = r"(?:branch protections?|branch protection rules?|protected branch(?:es)?|required reviews?|code owners? reviews?|required status checks?|commit signing|signed commits)"  # noqa: E501
 _TOLD = r"\byou(?: were|'ve been| have been| had been) (?:told|given|instructed|taught)\b"
 # The loop's own roles and steps (generate, review, evaluate, refine): text that waits for them or speaks
 # for them is not the task's.
@@ -334,14 +339,17 @@ _FEATURES: tuple[_Feature, ...] = (
     _f(
         "credential",
         1.5,
-        r"\b(?:os\.environ|printenv|getenv|process\.env)\b|\benv(?:ironment)? var(?:iable)?s\b",
+        # PowerShell's too: its environment is a drive ("Get-ChildItem env:", "$env:TOKEN")
+        r"\b(?:os\.environ|printenv|getenv|process\.env|getenvironmentvariables)\b"
+        r"|\benv(?:ironment)? var(?:iable)?s\b|(?:\$|\b(?:get-childitem|gci|dir|ls) )env:",
     ),
     _f("credential", 1.0, r"\b(?:api[ _-]?keys?|access tokens?|secret keys?|credentials|bearer tokens?)\b"),
     _f(
         "network",
         0.75,
-        r"\b(?:curl|wget|netcat|\bnc\b|socket|urllib|requests\.(?:get|post))\b|https?://",
-        needs=("curl", "wget", "netcat", "nc", "socket", "urllib", "requests.", "http"),
+        r"\b(?:curl|wget|netcat|\bnc\b|socket|urllib|requests\.(?:get|post)|invoke-(?:webrequest|restmethod))\b"
+        r"|https?://",
+        needs=("curl", "wget", "netcat", "nc", "socket", "urllib", "requests.", "http", "invoke-"),
     ),
     # sudo as a command; as a column or value ("role,sudo,last_login") or a sentence's subject ("sudo
     # requires a password") it is named, not run
@@ -480,9 +488,16 @@ _FEATURES: tuple[_Feature, ...] = (
     _f(
         "safety",
         2.5,
-        r"\b(?:disable|turn off|switch off|skip|bypass|remove|waive)\b{_W}\s*(?:the\s+)?(?:approvals?|approval step|human (?:check|review|approval)|sign-off|network policy|output filter)\b".replace(  # noqa: E501
+        r"\b(?:disable|turn off|switch off|skip|bypass|remove|waive)\b{_W}\s*(?:the\s+)?(?:approvals?|approval step|human (?:check|review|approval)|sign-off|network policy|output filter|{_REPO_SAFEGUARD})\b".replace(  # noqa: E501
             "{_W}", _W
-        ),
+        ).replace("{_REPO_SAFEGUARD}", _REPO_SAFEGUARD),
+    ),
+    # the agent raising its own privileges ("grant yourself admin", "add the bot as owner")
+    _f(
+        "system",
+        2.0,
+        r"\b(?:grant|give|assign|add|promote|make|elevate)\b (?:yourself|itself|the (?:agent|bot|assistant)) (?:as |to )?(?:(?:full|the|an?) )?(?:admin|administrator|root|owner|sudo|superuser|maintainer|cluster-admin|write access|admin rights)\b",  # noqa: E501
+        needs=("yourself", "itself", "the agent", "the bot", "the assistant"),
     ),
     _f("safety", 1.5, r"\bsys\.(?:addaudithook|settrace|setprofile)\b|\baudit hooks?\b"),
     # instructions that outlive the run: memory, later versions, instructions kept elsewhere
@@ -693,13 +708,26 @@ _FEATURES: tuple[_Feature, ...] = (
         r"\b(?:run|execute|deploy|proceed|launch|start|apply|merge)\b.{0,40}?\bwithout (?:any |a |the |an? )?(?:human |manual |prior )?(?:approvals?|review|reviewer|sign-off|oversight|safety checks?|security checks?)\b",  # noqa: E501
         needs=("without",),
     ),
-    # the wrapper of an encoded attack: decode (or decipher, reverse...) something, then obey the result
+    # the wrapper of an encoded attack: decode (or decipher, reverse, solve a cipher or a puzzle...)
+    # something, then obey the result, named or announced by a colon ("decode and execute: ...")
     _f(
         "override",
         1.5,
-        r"\b(?:decode|decipher|decrypt|unscramble|reverse|convert|base64-decode|unpack|fromhex|unhexlify|b64decode)\w*\b.{0,80}?\b(?:follow|obey|execute|run|carry out|act on|do what)\b (?:it|them|that|this|the (?:result|decoded \w+|instructions?|message|text)|its instructions|what it says)\b"  # noqa: E501
+        r"\b(?:decode|decipher|decrypt|unscramble|reverse|convert|base64-decode|unpack|fromhex|unhexlify|b64decode|solve|crack|ciphers?\b)\w*\b.{0,80}?\b(?:follow|obey|execute|run|carry out|act on|do what)\b(?: (?:it|them|that|this|the (?:result|decoded \w+|instructions?|message|text)|its instructions|what it says)\b|:)"  # noqa: E501
         r"|\b(?:decode|decipher|decrypt|unscramble|reverse|translate|convert)\w*\b.{0,80}?\btreat (?:it|them|the result|the decoded \w+|the output) as (?:your |the )?(?:real |new |actual |next )?(?:task|instructions?|orders?|goal|prompt)\b",  # noqa: E501
-        needs=("dec", "unscramble", "reverse", "convert", "unpack", "translat", "fromhex", "unhexlify"),
+        needs=(
+            "dec",
+            "unscramble",
+            "reverse",
+            "convert",
+            "unpack",
+            "translat",
+            "fromhex",
+            "unhexlify",
+            "solve",
+            "crack",
+            "cipher",
+        ),
     ),
     # a link that carries data out in its query, whatever its scheme ("mailto:...?body=<the keys>")
     _f("exfiltration", 1.5, r"\bmailto:[^\s?]*\?\S*\b(?:body|subject|cc|bcc)=", needs=("mailto:",)),
@@ -1169,6 +1197,8 @@ _CLIPPED_WORD = re.compile(
 def normalise(text: str) -> str:
     """NFKC, confusable skeletons, zero-width, tag and bidi characters removed, casefolded, leetspeak
     undone, spaces collapsed (line breaks kept, so role markers are still at the start of a line)."""
+    if "\x1b" in text:
+        text = _TERMINAL_CONTROL.sub("", text)
     text = _ZERO_WIDTH.sub("", VARIATION_SELECTORS.sub("", TAGS.sub("", text)))
     # What a data format hides from its reader (comments, CDATA) starts a line of its own, so that a note
     # inside it is read like any line: role markers and a head addressing the assistant are at its start.
