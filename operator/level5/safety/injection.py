@@ -352,11 +352,13 @@ _FEATURES: tuple[_Feature, ...] = (
         needs=("curl", "wget", "netcat", "nc", "socket", "urllib", "requests.", "http", "invoke-"),
     ),
     # sudo as a command; as a column or value ("role,sudo,last_login") or a sentence's subject ("sudo
-    # requires a password") it is named, not run
+    # requires a password") it is named, not run; subprocess asked for in words ("use subprocess to ..."),
+    # not a program's import of it or its calls: a program in data runs what its own lines say, which the
+    # other features read
     _f(
         "system",
         1.5,
-        r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions|requires|needs|is|was|asks|prompts|access|privileges|rights|group|policy)\b|\s+(?:and|or)\s+\w+(?:\s+\w+)?\s+(?:attempts|events|logins?|entries|failures|sessions)\b|\[\d+\]:|[:,\t\"])|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
+        r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions|requires|needs|is|was|asks|prompts|access|privileges|rights|group|policy)\b|\s+(?:and|or)\s+\w+(?:\s+\w+)?\s+(?:attempts|events|logins?|entries|failures|sessions)\b|\[\d+\]:|[:,\t\"])|os\.system|(?:use|using|via|with|through|spawn|open|start|call) (?:a |the |python's )?subprocess(?:es)?\b|subprocess (?:to|module)\b|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
         needs=(
             "/etc/",
             "shell",
@@ -1429,6 +1431,9 @@ _NARRATED = re.compile(
 # Chat-template tokens listed one after another, separated by commas ("special tokens: <|system|>, <|user|>,
 # <|assistant|>"), are named, as a tokenizer's log names them; a turn marker is followed by its turn.
 _TOKEN_LIST = re.compile(r"<\|[a-z_]+\|>(?:[ \t]*[,/][ \t]*<\|[a-z_]+\|>)+")
+# So is one token quoted on its own ("markers such as '<|system|>'"): a turn marker that is to open a turn
+# is not wrapped in quotes, which would leave it a string to whatever reads the template.
+_QUOTED_TOKEN = re.compile(r"(['\"`\u2018\u201c])(?:<\|[a-z_]+\|>|\[/?inst\]|<</?sys>>)['\"`\u2019\u201d]")
 # A conversation stored as JSON records with every party's turn (system, user and assistant roles) is a
 # transcript, as a chat dataset or fixture holds it: its role keys are fields, and what the turns say is
 # still read. A forged system turn alone, or one without the others, stays a role marker.
@@ -1453,11 +1458,25 @@ _PROGRAM_READS = re.compile(
     r" from the environment\b"
 )
 _TO_DOTENV = re.compile(r"\b(to|into|as) \.env\b(?![.\w-])")
+# A note to the model that something only looks like ("text written to look like an instruction to the
+# model") is the look described, as a document about injection describes it, not a note.
+_LIKENED = re.compile(
+    r"\b((?:looks?|looking|seems?|seeming|appears?|posing|poses|disguised|dressed up|masquerading"
+    r"|passing|passes|written|crafted|made) (?:to (?:look|read) )?(?:like|as))"
+    r" an? (?:note|message|instruction|reminder|hint|tip|memo)s? (?:to|for)\b"
+)
+# A flag retired ("removed the `--insecure` flag", "--no-verify is deprecated"): a changelog closing a
+# way around a safeguard, not one used.
+_RETIRED_FLAG = re.compile(
+    r"\b(?:remove[ds]?|drop(?:s|ped)?|deprecate[ds]?|retire[ds]?|delete[ds]?)(?: support for)?(?: the)?"
+    r" [`'\"]?--[\w-]+|--[\w-]+[`'\"]?(?: flag| option)? (?:is|was|has been|are|were|have been) (?:now )?"
+    r"(?:removed|deprecated|retired)\b"
+)
 
 
 def _neutralised(normal: str) -> str:
-    if "<|" in normal:
-        normal = _TOKEN_LIST.sub("special tokens", normal)
+    if "<|" in normal or "[inst]" in normal or "<<sys>>" in normal:
+        normal = _QUOTED_TOKEN.sub("a special token", _TOKEN_LIST.sub("special tokens", normal))
     if "role" in normal and all(role.search(normal) for role in _TRANSCRIPT_ROLES):
         normal = _SYSTEM_ROLE_KEY.sub('"speaker": "setup"', normal)
     if "mode" in normal or "override" in normal:
@@ -1481,6 +1500,10 @@ def _neutralised(normal: str) -> str:
         normal = _PROGRAM_READS.sub("reads its settings", normal)
     if ".env" in normal:
         normal = _TO_DOTENV.sub(r"\1 the settings file", normal)
+    if " to " in normal or " for " in normal:
+        normal = _LIKENED.sub(r"\1 one meant for", normal)
+    if "--" in normal:
+        normal = _RETIRED_FLAG.sub("retired a flag", normal)
     return normal
 
 
