@@ -103,7 +103,17 @@ from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_l
 from level5.safety.disclosure import SWEEPING_DISCLOSURE
 from level5.safety.glosses import borrowed_key_words
 from level5.safety.lookalikes import LATIN_PROTOTYPES
-from level5.safety.misspellings import SYLLABLES, keyboard_slips, phonetic_table, read_slips, respelt
+from level5.safety.misspellings import (
+    SYLLABLES,
+    dropped_letters,
+    keyboard_slips,
+    phonetic_table,
+    read_dropped,
+    read_shuffled,
+    read_slips,
+    respelt,
+    shuffled_words,
+)
 from level5.safety.pressure import PRESSURE_FEATURES
 from level5.safety.readers import directive_to_reader
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
@@ -1068,8 +1078,11 @@ _FEATURE_WORDS: frozenset[str] = frozenset(
     for word in re.findall(r"(?<![\\?])\b[a-z]{4,}", source)
 )
 _UNSCRAMBLED = {_signature(word): word for word in sorted(_FEATURE_WORDS)}
-# Keyboard slips and phonetic respellings of the same words (``misspellings``).
+# Keyboard slips, missed letters, shuffled letters and phonetic respellings of the same words
+# (``misspellings``).
 _SLIPS = keyboard_slips(_FEATURE_WORDS)
+_DROPPED = dropped_letters(_FEATURE_WORDS)
+_SHUFFLED = shuffled_words(_FEATURE_WORDS)
 _RESPELT = phonetic_table(_FEATURE_WORDS)
 _ENDS = frozenset((word[0], word[-1], len(word)) for word in _FEATURE_WORDS)
 
@@ -1236,7 +1249,8 @@ def normalise(text: str) -> str:
         text = _TXT_YOU.sub("you", _TXT_TO.sub("to", text))
     if "-" in text:
         text = SYLLABLES.sub(lambda m: respelt(m.group(), _RESPELT), text)
-    text = read_slips(re.sub(r"\b[a-z]{4,}\b", _unscramble, text), _SLIPS)
+    text = read_dropped(read_slips(re.sub(r"\b[a-z]{4,}\b", _unscramble, text), _SLIPS), _DROPPED)
+    text = read_shuffled(text, _FEATURE_WORDS, _SHUFFLED)
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     return re.sub(r" ?\n[\s]*", "\n", text).strip()
 
