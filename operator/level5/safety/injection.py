@@ -203,6 +203,16 @@ _W = r"(?:\s+(?!\()\S+){0,4}?"
 _OBJECTS = r"(?:instructions?|rules?|directives?|prompts?|guidelines?|constraints?|guardrails?|polic(?:y|ies)|programming|orders|commands?|context|messages?|restrictions?|guidance|tasks?)\b"  # noqa: E501
 # Verbs that throw instructions away, and the way an instruction reached the model ("you were told").
 _DISMISS_VERB = r"(?:ignore|disregard|forget|scratch|discard|drop|erase|clear|wipe|throw away|delete|void)"
+# Verbs that switch a safeguard off or get around it, in every form a sentence puts them ("stopping the
+# audit daemon", "routing around the egress policy"), but not as participles, which mostly describe a
+# state ("network access is disabled in this sandbox"); each base form is written out whole, as the
+# shuffled-word readers take their words from the patterns.
+_SWITCHING_OFF = (
+    r"(?:disables?|disabling|turn(?:s|ing)? off|switch(?:es|ing)? off|bypass(?:es|ing)?|skip(?:s|ping)?"
+    r"|deactivates?|deactivating|removes?|removing|circumvent(?:s|ing)?|evades?|evading|get(?:s|ting)? around"
+    r"|routes? around|routing around|work(?:s|ing)? around|avoid(?:s|ing)?|suppress(?:es|ing)?|kill(?:s|ing)?"
+    r"|stopping)"
+)
 # A repository's own safeguards: what keeps unreviewed changes out of its main branch.
 _REPO_SAFEGUARD = r"(?:branch protections?|branch protection rules?|protected branch(?:es)?|required reviews?|code owners? reviews?|required status checks?|commit signing|signed commits)"  # noqa: E501
 _TOLD = r"\byou(?: were|'ve been| have been| had been) (?:told|given|instructed|taught)\b"
@@ -312,9 +322,9 @@ _FEATURES: tuple[_Feature, ...] = (
     _f(
         "safety",
         2.5,
-        r"\b(?:disables?|turn off|switch off|bypass|skip|deactivate|remove|circumvent|evade|get around|avoid|suppress|don't run|do not run)\b{_W}\s*(?:the\s+)?(?:safety|review|sandbox|filter|guardrail|moderation|security|audit|redaction|content polic|checks?|restrictions|monitoring|logging)".replace(  # noqa: E501
-            "{_W}", _W
-        ),
+        r"\b(?:{_SWITCHING_OFF}|don't run|do not run)\b{_W}\s*(?:the\s+)?(?:safety|review|sandbox|filter|guardrail|moderation|security|audit|redaction|content polic|checks?|restrictions|monitoring|logging|egress|firewall)".replace(  # noqa: E501
+            "{_SWITCHING_OFF}", _SWITCHING_OFF
+        ).replace("{_W}", _W),
     ),
     # exfiltration and credential access
     _f(
@@ -432,6 +442,16 @@ _FEATURES: tuple[_Feature, ...] = (
         r"(?:^|\n|[,;|\"'>\]])\s*\[?(?:assistant|human|### response|### instruction|\[system\])\]?\s*:",
     ),
     _f("delimiter", 2.0, r"<\|[a-z_]+\|>|</s>|\[system\]"),
+    # a tag in the harness's own words ("<system-reminder>", "<developer_note>"): what an agent's harness
+    # wraps its own messages in, forged inside data
+    _f("delimiter", 2.0, r"</?(?:system|assistant|developer|harness)[-_][a-z_-]+>", needs=("<",)),
+    # a fiction to be carried out for real ("re-enact it for real", "demonstrate it on the live machine")
+    _f(
+        "roleplay",
+        1.0,
+        r"\b(?:for real|on the live (?:machine|system|server|host|cluster|box)|(?:actually|really) (?:do|run|execute|perform) (?:it|them|this|that|the \w+))\b",  # noqa: E501
+        needs=("real", "live", "actually"),
+    ),
     # the control tokens of open models' chat templates: Mistral's bracketed ones ("[TOOL_RESULTS]",
     # "[SYSTEM_PROMPT]", "[AVAILABLE_TOOLS]"), Gemma's turns ("<start_of_turn>user")
     _f(
@@ -543,7 +563,7 @@ _FEATURES: tuple[_Feature, ...] = (
     _f(
         "safety",
         2.0,
-        r"\b(?:network|network polic\w*|sandbox|restrictions?|limits?|filters?|the rules|guardrails|(?:the )?(?:reviewer|review|evaluator|approval|safety checks?|security checks?|scanner)) (?:is|are|has been|have been|was|were) (?:now )?(?:lifted|removed|disabled|relaxed|suspended|turned off|waived)\b|\bnetwork (?:access )?is now (?:allowed|enabled|permitted|on)\b|\b(?:usual |normal |the )?(?:limits|rules|restrictions|policies|guardrails) (?:do not|don't|no longer) apply\b",  # noqa: E501
+        r"\b(?:network|network polic\w*|sandbox|restrictions?|limits?|filters?|the rules|guardrails|(?:the )?(?:reviewer|review|evaluator|approval|safety checks?|security checks?|scanner)(?: step| stage| gate)?) (?:is|are|has been|have been|was|were) (?:now )?(?:lifted|removed|disabled|relaxed|suspended|turned off|waived)\b|\bnetwork (?:access )?is now (?:allowed|enabled|permitted|on)\b|\b(?:usual |normal |the )?(?:limits|rules|restrictions|policies|guardrails) (?:do not|don't|no longer) apply\b",  # noqa: E501
         needs=(
             "lifted",
             "removed",
@@ -717,8 +737,8 @@ _FEATURES: tuple[_Feature, ...] = (
     _f(
         "safety",
         2.0,
-        r"\b(?:run|execute|deploy|proceed|launch|start|apply|merge)\b.{0,40}?\bwithout (?:any |a |the |an? )?(?:human |manual |prior )?(?:approvals?|review|reviewer|sign-off|oversight|safety checks?|security checks?)\b",  # noqa: E501
-        needs=("without",),
+        r"\b(?:run|execute|deploy|proceed|launch|start|apply|merge|push)(?:e?[sd]|ing)?\b.{0,40}?\b(?:without|with no) (?:any |a |the |an? )?(?:human |manual |prior )?(?:approvals?|review|reviewer|sign-off|oversight|safety checks?|security checks?)\b",  # noqa: E501
+        needs=("without", "with no"),
     ),
     # the wrapper of an encoded attack: decode (or decipher, reverse, solve a cipher or a puzzle...)
     # something, then obey the result, named or announced by a colon ("decode and execute: ...")
