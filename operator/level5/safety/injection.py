@@ -99,7 +99,7 @@ from level5.safety.concepts import (
 )
 from level5.safety.conduct import CONDUCT_FEATURES
 from level5.safety.copyout import COPYOUT_FEATURES
-from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
+from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, Layer, hidden_layers
 from level5.safety.disclosure import SWEEPING_DISCLOSURE
 from level5.safety.glosses import borrowed_key_words
 from level5.safety.lookalikes import LATIN_PROTOTYPES
@@ -118,6 +118,7 @@ from level5.safety.pressure import PRESSURE_FEATURES
 from level5.safety.readers import directive_to_reader
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
 from level5.safety.shortcuts import SHORTCUT_FEATURES
+from level5.safety.spacing import respaced
 from level5.safety.tampering import TAMPERING_FEATURES
 from level5.safety.tunnels import TUNNEL_FEATURES
 from level5.safety.typosquats import typosquatted_package
@@ -1623,6 +1624,15 @@ def _clean_outside_quotes(text: str, source: str) -> bool:
     return check_input(_QUOTED.sub(" ", text), source=source).verdict is Verdict.ALLOW
 
 
+def _layers(text: str) -> list[Layer]:
+    """The hidden layers of `text` (``decoding``), and its lines read with their spaces put back between
+    words (``spacing``, which reads by the features' own words)."""
+    layers = hidden_layers(text)
+    if (words := respaced(text, _FEATURE_WORDS)) is not None:
+        layers.append(Layer("spaces moved into the words", words, sure=False))
+    return layers
+
+
 def check_input(text: str, *, source: str) -> InputVerdict:
     """Check `text` from `source` (goal, constraints, guidance, reference_data, sandbox_output...)."""
     strict = source in DATA_SOURCES
@@ -1681,7 +1691,7 @@ def check_input(text: str, *, source: str) -> InputVerdict:
     if typosquatted_package(unicodedata.normalize("NFKC", text).lower()):
         scores["system"] = max(scores.get("system", 0.0), ESCALATE_SCORE)
     visible = sum(scores.values())
-    for layer in hidden_layers(text):
+    for layer in _layers(text):
         hidden = _score(normalise(layer.text), decoded=True)
         if sum(hidden.values()) >= ESCALATE_SCORE and sum(hidden.values()) > sum(scores.values()):
             findings.append(
