@@ -331,7 +331,7 @@ _FEATURES: tuple[_Feature, ...] = (
     _f(
         "exfiltration",
         2.5,
-        rf"\b(?:send|post|upload|exfiltrate|transmit|forward|leak|email|pipe|copy|dump)\b{_W}\s*(?:the\s+|all\s+)?(?:env\w*|environment|secret|api[ _-]?key|token|credential|password|ssh|private key|service[ -]?account|kubeconfig|cookie|session (?:cookie|token|id))",  # noqa: E501
+        rf"\b(?:send|post|upload|exfiltrate|transmit|forward|leak|email|pipe|copy|dump)\b{_W}\s*(?:the\s+|all\s+)?(?:~?/?\.)?(?:env\w*|environment|secret|api[ _-]?key|token|credential|password|ssh|private key|service[ -]?account|kubeconfig|cookie|session (?:cookie|token|id))",  # noqa: E501
     ),
     _f(
         "exfiltration",
@@ -1199,6 +1199,9 @@ def _without_heavy_marks(text: str) -> str:
     return unicodedata.normalize("NFC", _LATIN_WORD.sub(_unmarked_if_heavy, decomposed))
 
 
+_SPOKEN_DOTFILE = re.compile(
+    r"\bdot (?=(?:env|ssh|aws|kube|netrc|npmrc|pypirc|docker|gnupg|git-credentials)\b)"
+)
 _DEFANGED_SCHEME = re.compile(r"\bhxxp(s?)(?=\[?:)")
 _DEFANGED_DOT = re.compile(r"\[\.\]|\(\.\)|\[dot\]|\(dot\)|\{\.\}|(?<=[a-z])\[:\](?=//)")
 # Clipped forms of the words attacks are made of, as notes and tickets write them (the full stop that marks
@@ -1259,6 +1262,9 @@ def normalise(text: str) -> str:
         text = _DEFANGED_SCHEME.sub(r"http\1", _DEFANGED_DOT.sub(".", text))
     if any(clip in text for clip in _CLIP_LITERALS):
         text = _CLIPPED_WORD.sub(lambda m: _CLIPPED[m.group(1) or m.group(2)], text)
+    # A dot-file named as it is spoken ("the dot env file", "dot ssh") is the file.
+    if "dot " in text:
+        text = _SPOKEN_DOTFILE.sub(".", text)
     # A word hyphenated across a line break ("instruc-\ntions") is one word.
     text = re.sub(r"(?<=[a-z])-\n(?=[a-z])", "", text)
     # Letters spelled out with separators ("i-g-n-o-r-e") are joined back into words.
