@@ -20,13 +20,13 @@ from collections.abc import Collection
 MAX_LINE = 400
 _LONGEST = 16
 _LETTERS = re.compile(r"[a-z]+")
-# English words of one to three letters (and a few of four that no feature uses): what a line of ordinary
-# text is made of besides the features' words.
+# English words of one to three letters: what a line of ordinary text is made of besides the features'
+# words.
 SHORT_WORDS = frozenset(
     _LETTERS.findall(
         "a i an as at be by do go he if in is it me my no of on or so to up us we am all and any are but can "
         "did dot env for get had has her him his how its let may new not now off one our out own put run see "
-        "set she the too two use was way who why yes yet you web hook bot msg"
+        "set she the too two use was way who why yes yet you"
     )
 )
 _NOT_LETTERS = re.compile(r"([^a-z]+)")
@@ -35,7 +35,7 @@ _STRAY_SHARE = 8
 # A letter that begins no word of the lexicon costs more than any cut into words.
 _UNKNOWN = 4
 # The share of a line's letters that its words must cover.
-_COVERED = 0.8
+_COVERED = 0.75
 
 
 def _stray(line: str) -> bool:
