@@ -368,7 +368,9 @@ CONDUCT_FEATURES: tuple[FeatureRow, ...] = (
     (
         "leak",
         1.5,
-        r"\bvalues? of (?:the )?(?:\$|s)?\{?[a-z0-9]+(?:_[a-z0-9]+)*_(?:token|secret|key|password|passwd|pass)\b",
+        r"\bvalues? of (?:the )?(?:\$|s)?\{?[a-z0-9]+(?:_[a-z0-9]+)*_(?:token|secret|key|password|passwd|pass)\b"
+        # or named after it ("the hex of the GITHUB_TOKEN value")
+        r"|\b[a-z0-9]+(?:_[a-z0-9]+)*_(?:token|secret|key|password|passwd|pass)\}?(?:'s)? values?\b",
         ("value",),
     ),
     # Ways out of a container to its host: the Docker socket, PID 1's root, entering the host's namespaces.

@@ -446,6 +446,14 @@ _FEATURES: tuple[_Feature, ...] = (
     # a tag in the harness's own words ("<system-reminder>", "<developer_note>"): what an agent's harness
     # wraps its own messages in, forged inside data
     _f("delimiter", 2.0, r"</?(?:system|assistant|developer|harness)[-_][a-z_-]+>", needs=("<",)),
+    # another version of the text declared the one in force ("treat the corrected reading as binding"): a
+    # rule replaced by one the data supplies, as a translator's or an errata note would
+    _f(
+        "override",
+        1.5,
+        r"\b(?:treat|regard|consider|take|read)\b (?:the |this |that |our )?(?:corrected|amended|updated|revised|real|true|original|actual|new) (?:reading|version|wording|text|rule|meaning|instructions?)s? as (?:binding|authoritative|canonical|in force|the (?:real|true|binding|authoritative) (?:one|version|rule))\b",  # noqa: E501
+        needs=("binding", "authoritative", "canonical", "in force", "the real", "the true"),
+    ),
     # a fiction to be carried out for real ("re-enact it for real", "demonstrate it on the live machine")
     _f(
         "roleplay",
