@@ -198,9 +198,7 @@ def test_punjabi_is_read_by_the_concepts_too() -> None:
 
 
 def test_a_variable_or_a_version_named_is_not_an_attack_on_its_own() -> None:
-    assert (
-        check_input("Read NPM_TOKEN from the environment in the publish step", source="goal").verdict
-        is Verdict.ALLOW
-    )
+    goal = "Rotate NPM_TOKEN every 90 days and document it"
+    assert check_input(goal, source="goal").verdict is Verdict.ALLOW
     note = "The 2019 edition is the original version; the 2023 edition is the one we implement."
     assert check_input(note, source="reference_data").verdict is Verdict.ALLOW
