@@ -533,6 +533,14 @@ _FEATURES: tuple[_Feature, ...] = (
             "{_W}", _W
         ).replace("{_REPO_SAFEGUARD}", _REPO_SAFEGUARD),
     ),
+    # the address of an approval or a review service pointed at a stand-in ("point APPROVAL_URL at the
+    # stub"): the safeguard still answers, but whatever answers is not it
+    _f(
+        "safety",
+        1.5,
+        r"\b(?:point|repoint|redirect|route|switch|set)\b[^.\n]{0,20}?\b[\w-]*(?:approv|review|sign-?off|audit|polic)[\w-]*[_ -](?:url|uri|endpoint|webhook|host|server|address)\b[^.\n]{0,40}?\b(?:at|to) (?:it|the (?:stub|mock|fake|dummy)|our (?:stub|mock|fake)|localhost|127\.0\.0\.1)\b",  # noqa: E501
+        needs=("approv", "review", "sign", "audit", "polic"),
+    ),
     # the agent raising its own privileges ("grant yourself admin", "add the bot as owner")
     _f(
         "system",
