@@ -580,7 +580,7 @@ _FEATURES: tuple[_Feature, ...] = (
     _f(
         "safety",
         2.0,
-        r"\b(?:network|network polic\w*|sandbox|restrictions?|limits?|filters?|the rules|guardrails|(?:the )?(?:reviewer|review|evaluator|approval|safety checks?|security checks?|scanner)(?: step| stage| gate)?) (?:is|are|has been|have been|was|were) (?:now )?(?:lifted|removed|disabled|relaxed|suspended|turned off|waived)\b|\bnetwork (?:access )?is now (?:allowed|enabled|permitted|on)\b|\b(?:usual |normal |the )?(?:limits|rules|restrictions|policies|guardrails) (?:do not|don't|no longer) apply\b",  # noqa: E501
+        r"\b(?:network|network polic\w*|sandbox|restrictions?|limits?|filters?|the rules|guardrails|(?:the )?(?:reviewer|review|evaluator|approval|safety checks?|security checks?|scanner)) (?:is|are|has been|have been|was|were) (?:now )?(?:lifted|removed|disabled|relaxed|suspended|turned off|waived)\b|\bnetwork (?:access )?is now (?:allowed|enabled|permitted|on)\b|\b(?:usual |normal |the )?(?:limits|rules|restrictions|policies|guardrails) (?:do not|don't|no longer) apply\b",  # noqa: E501
         needs=(
             "lifted",
             "removed",
