@@ -67,6 +67,19 @@ instructions said to be elsewhere, sandbox rules declared advisory, a package on
 override that is its sentence's subject, chat-template tokens listed, sudo as a column or a subject and a
 build file's steps are content; a goal that translates an attack, makes it a test fixture or decodes a
 blob to explain it escalates.
+Since round 15 (``tuning15``) also: hidden layers read from regular expressions (``regexes``), emoji shorthand
+(``pictographs``), Ubbi Dubbi, UTF-16 blobs (PowerShell's encoded commands), pieces counted out of a whole
+under any label, a numbered key's values and words handed out in brackets (``reordering``), and lines whose
+spaces were moved into the words (``spacing``); terminal control sequences dropped; words missing a letter or
+with all their letters shuffled read back in a text written with many of them (``misspellings``); a dot-file
+named as spoken ("dot env"); anywhere, the decode-and-obey wrapper of a cipher or a puzzle, a repository's
+safeguards (branch protection, required checks) switched off, an approval service's address pointed at a
+stand-in, switch-off verbs in every form but the participle, the system's logs wiped, tags in the harness's
+own words ("<system-reminder>"), a fiction to be carried out for real, another version of a rule declared
+binding, the agent raising its own privileges, PowerShell's environment drive and a secret variable's value
+named after it; Punjabi in the concepts. On the benign side, a chat-template token quoted on its own, a note
+to the model that text only looks like, a flag retired by a changelog and a program's own import and calls of
+subprocess are content.
 
 Blocked only when sure (score at least ``BLOCK_SCORE``); unsure is escalated to a person. A goal whose
 only attack is inside quotes and that asks for counting or classifying is escalated, never blocked.
