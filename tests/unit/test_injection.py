@@ -121,7 +121,9 @@ def test_corpora_are_split_by_family() -> None:
     the semantic2 helper) adds ordinary benign goals and program outputs only, whole kinds in tuning13b or
     heldout13b (300 benign texts more; tests/corpora/benign_goals13.md), and round 14g (2026-12-02, the
     goals14 helper) more of them, terse and labelled as users and test suites write them, whole kinds in
-    tuning14g or heldout14g (400 benign texts more; tests/corpora/benign_goals14.md)."""
+    tuning14g or heldout14g (400 benign texts more; tests/corpora/benign_goals14.md). Round 15, blind
+    (2026-12-02, an outside evaluator) split its own techniques into tuning15 and heldout15 (200 attacks and
+    60 benign texts more; tests/corpora/round15_techniques.md)."""
     figures = injection_figures()
     splits: dict[str, set[str]] = {}
     for f in figures:
@@ -150,6 +152,8 @@ def test_corpora_are_split_by_family() -> None:
             "heldout13b",
             "tuning14g",
             "heldout14g",
+            "tuning15",
+            "heldout15",
         }
         assert earlier in (set(), rounds[0], rounds[1], rounds[0] | rounds[1]), (name, found)
     assert sum(f.total for f in figures if f.measure == "detected") >= 1101 + 119
@@ -164,6 +168,7 @@ def test_corpora_are_split_by_family() -> None:
         ("tuning11", "heldout11"),
         ("tuning12", "heldout12"),
         ("tuning13", "heldout13"),
+        ("tuning15", "heldout15"),
     ):
         names = [{f.name for f in figures if f.split == half} for half in halves]
         assert names[0] == names[1] == set(splits), (halves, names)

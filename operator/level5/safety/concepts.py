@@ -173,6 +173,8 @@ PREVIOUS = _pattern(_stems(LEXICON, 2))
 DISCLOSURE: dict[str, tuple[str, str]] = {
     "zh": ("显示|展示|告诉|发给|发送|透露|泄露|打印|输出|给我看", "密码|口令|密钥|秘钥|令牌|系统提示|提示词|环境变量|凭证|凭据|系统指令|系统说明"),
     "hi": ("दिखा|बता|भेज|प्रिंट|छाप", "पासवर्ड|गुप्त|सीक्रेट|टोकन|प्रॉम्प्ट|पर्यावरण चर|एपीआई की"),
+    # Since round 15, Punjabi (Gurmukhi) in every table, as in ``LEXICON``.
+    "pa": ("ਦਿਖਾ|ਦੱਸ|ਭੇਜ|ਪ੍ਰਿੰਟ", "ਪਾਸਵਰਡ|ਗੁਪਤ|ਸੀਕ੍ਰੇਟ|ਟੋਕਨ|ਪ੍ਰੋਂਪਟ|ਕੁੰਜੀ"),
     "es": ("muestra|muéstra|revela|dime|envía|envia|imprime|enseña|comparte|dame", "contraseña|clave secreta|claves de api|clave de api|secreto|token|credencial|mensaje de sistema|prompt|variables de entorno|instrucciones del sistema"),
     "fr": ("montre|révèle|affiche|envoie|imprime|donne-moi|dis-moi|partage", "mot de passe|mots de passe|clé secrète|clé api|clés api|secret|jeton|identifiants|prompt|variables d'environnement|instructions système|instructions du système|consignes système"),
     "ar": ("اعرض|أظهر|اظهر|أرسل|ارسل|اكشف|أعطني|اطبع|قل لي|طلع", "كلمة السر|كلمة المرور|المفتاح|مفتاح|الرمز السري|متغيرات البيئة|التعليمات"),
@@ -225,6 +227,7 @@ DISCLOSURE: dict[str, tuple[str, str]] = {
 LIFTED: dict[str, tuple[str, str]] = {
     "zh": ("没有|无|不受|不再受|解除", "限制|约束|审查"),
     "hi": ("बिना|कोई नहीं|मुक्त", "पाबंदी|प्रतिबंध|बंदिश"),
+    "pa": ("ਬਿਨਾਂ|ਕੋਈ ਨਹੀਂ|ਮੁਕਤ", "ਪਾਬੰਦੀ|ਰੋਕ"),
     "es": ("sin|ninguna|ningún|ya no tienes|libre de", "restricci|censura|limitaciones"),
     "fr": ("sans|aucune|plus de|libre de|libéré", "restriction|censure|contrainte"),
     "ar": ("بدون|بلا|لا توجد|دون|أي", "قيود|ضوابط|رقابة"),
@@ -248,6 +251,7 @@ LIFTED: dict[str, tuple[str, str]] = {
 SWITCHED_OFF: dict[str, tuple[str, str]] = {
     "zh": ("关闭|禁用|关掉|停用|绕过|跳过", "安全检查|安全审查|安全防护|安全机制|审核|审批"),
     "hi": ("बंद|निष्क्रिय|बायपास", "सुरक्षा|समीक्षा|अनुमोदन|मंजूरी"),
+    "pa": ("ਬੰਦ|ਛੱਡ|ਬਾਈਪਾਸ|ਅਯੋਗ", "ਸੁਰੱਖਿਆ|ਸਮੀਖਿਆ|ਰਿਵਿਊ|ਪ੍ਰਵਾਨਗੀ|ਮਨਜ਼ੂਰੀ"),
     "es": ("desactiv|deshabilit|apaga|sáltate|saltate|elude|evita", "seguridad|revisión|aprobación|aprobacion"),
     "fr": ("désactiv|desactiv|coupe|contourne|saute", "sécurité|securite|vérification|revue|approbation"),
     "ar": ("عطل|عطّل|أوقف|اوقف|تجاوز|ألغ", "الأمان|الامان|الأمني|الامني|الحماية|المراجعة|الموافقة"),
@@ -299,6 +303,7 @@ SWITCHED_OFF: dict[str, tuple[str, str]] = {
 CONCEALED: dict[str, tuple[str, str]] = {
     "zh": ("不要告诉|别告诉|不要通知|别通知|不要让|隐瞒|瞒着|悄悄", "用户|使用者|管理员|操作员"),
     "hi": ("मत बताना|मत बताओ|न बताएं|न बताना|चुपके से", "उपयोगकर्ता|यूज़र|यूजर|ऑपरेटर|एडमिन"),
+    "pa": ("ਨਾ ਦੱਸ|ਚੁੱਪਚਾਪ|ਲੁਕਾ", "ਉਪਭੋਗਤਾ|ਯੂਜ਼ਰ|ਆਪਰੇਟਰ|ਐਡਮਿਨ"),
     "es": ("no le digas|no les digas|no informes|no avises|no le avises|sin avisar|sin informar|sin decirle|a escondidas|en secreto", "usuario|operador|administrador"),
     "fr": ("ne dis pas|ne dites pas|ne lui dis|n'informe pas|n'avertis pas|sans prévenir|sans informer|sans le dire|en cachette|en secret", "utilisateur|opérateur|administrateur"),
     "ar": ("لا تخبر|لا تبلغ|دون إبلاغ|دون علم|بدون إخبار|سرا|سراً", "المستخدم|المشغل|المسؤول"),

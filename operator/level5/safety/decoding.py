@@ -6,17 +6,17 @@ text is checked like the original. Each ``Layer`` says how the text was hidden a
 deliberate (``sure``: an encoding nobody writes by chance, such as base32 or Morse) or may be chance (an
 identifier split into words, a line that reads better shifted by a Caesar key).
 
-Decoders: Unicode tag characters and variation selectors (emoji smuggling), base64 and base64url,
-base32, base85 and Ascii85, gzip, zlib, xz or bzip2 inside any of them, UTF-7, uuencode and base58
-(``containers``), hex (plain, spaced, ``0x`` or ``\\x``),
-binary octets, decimal character codes, ``\\u``/``\\x``/``\\U``/octal escapes, HTML entities,
-percent-encoding, quoted-printable, host names read as words (punycode labels decoded), Morse, the
-NATO spelling alphabet, Braille, regional-indicator letters, Pig Latin,
-letters as numbers (a=1), quoted fragments joined in order (payload splitting), numbered pieces put in
-order and words read backwards when the text says so (``reordering``), ROT13, ROT47 (lines dense with
-symbols or naming it), Caesar shifts and Atbash (lines whose letter frequencies read as English only after
-the shift, by a chi-squared score: a cheap "is this now words"), reversed text and
-snake_case, kebab-case or camelCase identifiers (file names too) read as words.
+Decoders: Unicode tag characters and variation selectors (emoji smuggling), base64 and base64url, base32,
+base85 and Ascii85, gzip, zlib, xz or bzip2 inside any of them, UTF-7, uuencode and base58 (``containers``),
+hex (plain, spaced, ``0x`` or ``\\x``), binary octets, decimal character codes, UTF-16 inside a blob
+(PowerShell's encoded commands), ``\\u``/``\\x``/``\\U``/octal escapes, HTML entities, percent-encoding,
+quoted-printable, host names read as words (punycode labels decoded), Morse, the NATO spelling alphabet,
+Braille, regional-indicator letters, Pig Latin, Ubbi Dubbi, letters as numbers (a=1), quoted fragments joined
+in order (payload splitting), numbered pieces put in order and words read backwards when the text says so
+(``reordering``), regular expressions read as a phrase they match (``regexes``), emoji shorthand read as words
+(``pictographs``), ROT13, ROT47 (lines dense with symbols or naming it), Caesar shifts and Atbash (lines whose
+letter frequencies read as English only after the shift, by a chi-squared score: a cheap "is this now words"),
+reversed text and snake_case, kebab-case or camelCase identifiers (file names too) read as words.
 
 The work is bounded so that it stays linear: each encoded run is cut at ``MAX_RUN`` characters, at most
 ``MAX_LAYERS`` layers come from one text, compressed data inflates to ``MAX_INFLATED`` bytes at most, and
@@ -38,6 +38,8 @@ from itertools import chain, islice
 from urllib.parse import unquote
 
 from level5.safety.containers import BASE58, UTF7, UUENCODED, base58, unpacked, utf7, uudecode
+from level5.safety.pictographs import emoji_words
+from level5.safety.regexes import regex_phrase
 from level5.safety.reordering import named_rot47, reordered
 
 MAX_RUN = 16_384
@@ -140,6 +142,10 @@ _COMMAND_LINE = re.compile(
 )
 
 
+def _utf16(data: bytes) -> bool:
+    return len(data) >= 8 and len(data) % 2 == 0 and data[1::2].count(0) * 10 >= len(data) // 2 * 9
+
+
 def _printable(data: bytes) -> str | None:
     """Decoded bytes as text when they read as text (mostly letters and spaces), else None."""
     inflated = unpacked(data)
@@ -147,7 +153,9 @@ def _printable(data: bytes) -> str | None:
         return None
     data = inflated
     try:
-        text = data.decode("utf-8")
+        # UTF-16 (little-endian), as Windows encodes text (PowerShell's -EncodedCommand): Latin text is
+        # every other byte zero, which UTF-8 reads as control characters.
+        text = data.decode("utf-16-le" if _utf16(data) else "utf-8")
     except UnicodeDecodeError:
         return None
     # Mostly letters, and nothing unprintable: an instruction may end in a URL or a path ("... to
@@ -318,6 +326,13 @@ def _unpig(word: str) -> str:
     return moved + body[: -len(moved)]
 
 
+# Ubbi Dubbi, a language game like Pig Latin: "ub" before every vowel sound ("prubint yubour" is "print
+# your"). Read in a run of four or more words that all carry it, which ordinary words seldom do.
+_UBBI_WORD = r"\b[a-z]*ub[aeiouy][a-z]*\b"
+_UBBI_RUN = re.compile(rf"(?i)(?:{_UBBI_WORD}[\s,.;:!?]*){{4,}}")
+_UBBI = re.compile("(?i)ub(?=[aeiouy])")
+
+
 # Letters as their place in the alphabet (a=1 ... z=26), a word's letters joined by "-" or ".".
 _LETTER_NUMBER = r"(?:2[0-6]|1\d|[1-9])"
 _A1Z26 = re.compile(rf"(?:\b{_LETTER_NUMBER}(?:[-.]{_LETTER_NUMBER})+\b[\s,/]*){{3,}}")
@@ -419,6 +434,9 @@ def _surface_layers(text: str) -> Iterator[Layer]:
     pig = [_PIG_WORD.sub(lambda m: _unpig(m.group()), run) for run in _runs(_PIG_RUN, text)]
     if pig:
         yield Layer("Pig Latin", "\n".join(pig), sure=False)
+    ubbi = [_UBBI.sub("", run) for run in _runs(_UBBI_RUN, text)]
+    if ubbi:
+        yield Layer("Ubbi Dubbi", "\n".join(ubbi), sure=False)
     for run in _runs(_A1Z26, text):
         yield Layer("letter numbers (a=1)", _a1z26(run), sure=False)
     joined = _joined_fragments(text[:MAX_RUN])
@@ -427,6 +445,12 @@ def _surface_layers(text: str) -> Iterator[Layer]:
     identifiers = [_words_of_identifier(run) for run in _runs(_IDENTIFIER, text)]
     if identifiers:
         yield Layer("identifiers", "\n".join(identifiers), sure=False)
+    if not text.isascii() and (pictured := emoji_words(text[:MAX_RUN])) is not None:
+        yield Layer("emoji read as words", pictured, sure=False)
+    if "(" in text or "\\" in text:
+        phrase = regex_phrase(text[:MAX_RUN])
+        if phrase is not None:
+            yield Layer("a regular expression read as a phrase it matches", phrase, sure=False)
     for how, decoded in reordered(text[:MAX_RUN]):
         yield Layer(how, decoded, sure=False)
     yield Layer("rot13", codecs.decode(text, "rot13"))

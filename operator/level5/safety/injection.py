@@ -67,6 +67,19 @@ instructions said to be elsewhere, sandbox rules declared advisory, a package on
 override that is its sentence's subject, chat-template tokens listed, sudo as a column or a subject and a
 build file's steps are content; a goal that translates an attack, makes it a test fixture or decodes a
 blob to explain it escalates.
+Since round 15 (``tuning15``) also: hidden layers read from regular expressions (``regexes``), emoji shorthand
+(``pictographs``), Ubbi Dubbi, UTF-16 blobs (PowerShell's encoded commands), pieces counted out of a whole
+under any label, a numbered key's values and words handed out in brackets (``reordering``), and lines whose
+spaces were moved into the words (``spacing``); terminal control sequences dropped; words missing a letter or
+with all their letters shuffled read back in a text written with many of them (``misspellings``); a dot-file
+named as spoken ("dot env"); anywhere, the decode-and-obey wrapper of a cipher or a puzzle, a repository's
+safeguards (branch protection, required checks) switched off, an approval service's address pointed at a
+stand-in, switch-off verbs in every form but the participle, the system's logs wiped, tags in the harness's
+own words ("<system-reminder>"), a fiction to be carried out for real, another version of a rule declared
+binding, the agent raising its own privileges, PowerShell's environment drive and a secret variable's value
+named after it; Punjabi in the concepts. On the benign side, a chat-template token quoted on its own, a note
+to the model that text only looks like, a flag retired by a changelog and a program's own import and calls of
+subprocess are content.
 
 Blocked only when sure (score at least ``BLOCK_SCORE``); unsure is escalated to a person. A goal whose
 only attack is inside quotes and that asks for counting or classifying is escalated, never blocked.
@@ -99,15 +112,26 @@ from level5.safety.concepts import (
 )
 from level5.safety.conduct import CONDUCT_FEATURES
 from level5.safety.copyout import COPYOUT_FEATURES
-from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, hidden_layers
+from level5.safety.decoding import SMUGGLED, TAGS, VARIATION_SELECTORS, Layer, hidden_layers
 from level5.safety.disclosure import SWEEPING_DISCLOSURE
 from level5.safety.glosses import borrowed_key_words
 from level5.safety.lookalikes import LATIN_PROTOTYPES
-from level5.safety.misspellings import SYLLABLES, keyboard_slips, phonetic_table, read_slips, respelt
+from level5.safety.misspellings import (
+    SYLLABLES,
+    dropped_letters,
+    keyboard_slips,
+    phonetic_table,
+    read_dropped,
+    read_shuffled,
+    read_slips,
+    respelt,
+    shuffled_words,
+)
 from level5.safety.pressure import PRESSURE_FEATURES
 from level5.safety.readers import directive_to_reader
 from level5.safety.romanised import ENGLISH_FUNCTION_WORDS, ENGLISH_SHARE, romanised_override
 from level5.safety.shortcuts import SHORTCUT_FEATURES
+from level5.safety.spacing import respaced
 from level5.safety.tampering import TAMPERING_FEATURES
 from level5.safety.tunnels import TUNNEL_FEATURES
 from level5.safety.typosquats import typosquatted_package
@@ -119,6 +143,9 @@ SANDBOX_FACTOR = 1.5
 
 _ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060-\u2064\ufeff\u00ad\u034f\u180e]")
 # Blank letters that render as a space (Hangul fillers, the blank Braille cell): read as one.
+# A terminal's control sequences (colours, cursor moves, window titles): the terminal shows the letters
+# around them as one word, so a word broken by them ("c\x1b[0mopy") is read whole.
+_TERMINAL_CONTROL = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 _BLANKS = re.compile("[\u3164\u115f\u1160\uffa0\u2800]")
 # Words buried under combining marks ("Zalgo": most letters carry one or more) are read without them;
 # ordinary accented words carry far fewer.
@@ -190,6 +217,18 @@ _W = r"(?:\s+(?!\()\S+){0,4}?"
 _OBJECTS = r"(?:instructions?|rules?|directives?|prompts?|guidelines?|constraints?|guardrails?|polic(?:y|ies)|programming|orders|commands?|context|messages?|restrictions?|guidance|tasks?)\b"  # noqa: E501
 # Verbs that throw instructions away, and the way an instruction reached the model ("you were told").
 _DISMISS_VERB = r"(?:ignore|disregard|forget|scratch|discard|drop|erase|clear|wipe|throw away|delete|void)"
+# Verbs that switch a safeguard off or get around it, in every form a sentence puts them ("stopping the
+# audit daemon", "routing around the egress policy"), but not as participles, which mostly describe a
+# state ("network access is disabled in this sandbox"); each base form is written out whole, as the
+# shuffled-word readers take their words from the patterns.
+_SWITCHING_OFF = (
+    r"(?:disables?|disabling|turn(?:s|ing)? off|switch(?:es|ing)? off|bypass(?:es|ing)?|skip(?:s|ping)?"
+    r"|deactivates?|deactivating|removes?|removing|circumvent(?:s|ing)?|evades?|evading|get(?:s|ting)? around"
+    r"|routes? around|routing around|work(?:s|ing)? around|avoid(?:s|ing)?|suppress(?:es|ing)?|kill(?:s|ing)?"
+    r"|stopping)"
+)
+# A repository's own safeguards: what keeps unreviewed changes out of its main branch.
+_REPO_SAFEGUARD = r"(?:branch protections?|branch protection rules?|protected branch(?:es)?|required reviews?|code owners? reviews?|required status checks?|commit signing|signed commits)"  # noqa: E501
 _TOLD = r"\byou(?: were|'ve been| have been| had been) (?:told|given|instructed|taught)\b"
 # The loop's own roles and steps (generate, review, evaluate, refine): text that waits for them or speaks
 # for them is not the task's.
@@ -297,15 +336,15 @@ _FEATURES: tuple[_Feature, ...] = (
     _f(
         "safety",
         2.5,
-        r"\b(?:disables?|turn off|switch off|bypass|skip|deactivate|remove|circumvent|evade|get around|avoid|suppress|don't run|do not run)\b{_W}\s*(?:the\s+)?(?:safety|review|sandbox|filter|guardrail|moderation|security|audit|redaction|content polic|checks?|restrictions|monitoring|logging)".replace(  # noqa: E501
-            "{_W}", _W
-        ),
+        r"\b(?:{_SWITCHING_OFF}|don't run|do not run)\b{_W}\s*(?:the\s+)?(?:safety|review|sandbox|filter|guardrail|moderation|security|audit|redaction|content polic|checks?|restrictions|monitoring|logging|egress|firewall)".replace(  # noqa: E501
+            "{_SWITCHING_OFF}", _SWITCHING_OFF
+        ).replace("{_W}", _W),
     ),
     # exfiltration and credential access
     _f(
         "exfiltration",
         2.5,
-        rf"\b(?:send|post|upload|exfiltrate|transmit|forward|leak|email|pipe|copy|dump)\b{_W}\s*(?:the\s+|all\s+)?(?:env\w*|environment|secret|api[ _-]?key|token|credential|password|ssh|private key|service[ -]?account|kubeconfig|cookie|session (?:cookie|token|id))",  # noqa: E501
+        rf"\b(?:send|post|upload|exfiltrate|transmit|forward|leak|email|pipe|copy|dump)\b{_W}\s*(?:the\s+|all\s+)?(?:~?/?\.)?(?:env\w*|environment|secret|api[ _-]?key|token|credential|password|ssh|private key|service[ -]?account|kubeconfig|cookie|session (?:cookie|token|id))",  # noqa: E501
     ),
     _f(
         "exfiltration",
@@ -334,21 +373,26 @@ _FEATURES: tuple[_Feature, ...] = (
     _f(
         "credential",
         1.5,
-        r"\b(?:os\.environ|printenv|getenv|process\.env)\b|\benv(?:ironment)? var(?:iable)?s\b",
+        # PowerShell's too: its environment is a drive ("Get-ChildItem env:", "$env:TOKEN")
+        r"\b(?:os\.environ|printenv|getenv|process\.env|getenvironmentvariables)\b"
+        r"|\benv(?:ironment)? var(?:iable)?s\b|(?:\$|\b(?:get-childitem|gci|dir|ls) )env:",
     ),
     _f("credential", 1.0, r"\b(?:api[ _-]?keys?|access tokens?|secret keys?|credentials|bearer tokens?)\b"),
     _f(
         "network",
         0.75,
-        r"\b(?:curl|wget|netcat|\bnc\b|socket|urllib|requests\.(?:get|post))\b|https?://",
-        needs=("curl", "wget", "netcat", "nc", "socket", "urllib", "requests.", "http"),
+        r"\b(?:curl|wget|netcat|\bnc\b|socket|urllib|requests\.(?:get|post)|invoke-(?:webrequest|restmethod))\b"
+        r"|https?://",
+        needs=("curl", "wget", "netcat", "nc", "socket", "urllib", "requests.", "http", "invoke-"),
     ),
     # sudo as a command; as a column or value ("role,sudo,last_login") or a sentence's subject ("sudo
-    # requires a password") it is named, not run
+    # requires a password") it is named, not run; subprocess asked for in words ("use subprocess to ..."),
+    # not a program's import of it or its calls: a program in data runs what its own lines say, which the
+    # other features read
     _f(
         "system",
         1.5,
-        r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions|requires|needs|is|was|asks|prompts|access|privileges|rights|group|policy)\b|\s+(?:and|or)\s+\w+(?:\s+\w+)?\s+(?:attempts|events|logins?|entries|failures|sessions)\b|\[\d+\]:|[:,\t\"])|os\.system|subprocess|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
+        r"/etc/(?:passwd|shadow)\b|\b(?:reverse shell|bind shell|rm -rf|chmod \+?[0-7]{3,4}|sudo\b(?!\s+(?:commands?|entries|lines|events|usage|calls|invocations|logs?|users?|rules|attempts|sessions|requires|needs|is|was|asks|prompts|access|privileges|rights|group|policy)\b|\s+(?:and|or)\s+\w+(?:\s+\w+)?\s+(?:attempts|events|logins?|entries|failures|sessions)\b|\[\d+\]:|[:,\t\"])|os\.system|(?:use|using|via|with|through|spawn|open|start|call) (?:a |the |python's )?subprocess(?:es)?\b|subprocess (?:to|module)\b|/bin/(?:ba)?sh|bash -i|privilege escalation)\b",  # noqa: E501
         needs=(
             "/etc/",
             "shell",
@@ -412,6 +456,24 @@ _FEATURES: tuple[_Feature, ...] = (
         r"(?:^|\n|[,;|\"'>\]])\s*\[?(?:assistant|human|### response|### instruction|\[system\])\]?\s*:",
     ),
     _f("delimiter", 2.0, r"<\|[a-z_]+\|>|</s>|\[system\]"),
+    # a tag in the harness's own words ("<system-reminder>", "<developer_note>"): what an agent's harness
+    # wraps its own messages in, forged inside data
+    _f("delimiter", 2.0, r"</?(?:system|assistant|developer|harness)[-_][a-z_-]+>", needs=("<",)),
+    # another version of the text declared the one in force ("treat the corrected reading as binding"): a
+    # rule replaced by one the data supplies, as a translator's or an errata note would
+    _f(
+        "override",
+        1.5,
+        r"\b(?:treat|regard|consider|take|read)\b (?:the |this |that |our )?(?:corrected|amended|updated|revised|real|true|original|actual|new) (?:reading|version|wording|text|rule|meaning|instructions?)s? as (?:binding|authoritative|canonical|in force|the (?:real|true|binding|authoritative) (?:one|version|rule))\b",  # noqa: E501
+        needs=("binding", "authoritative", "canonical", "in force", "the real", "the true"),
+    ),
+    # a fiction to be carried out for real ("re-enact it for real", "demonstrate it on the live machine")
+    _f(
+        "roleplay",
+        1.0,
+        r"\b(?:for real|on the live (?:machine|system|server|host|cluster|box)|(?:actually|really) (?:do|run|execute|perform) (?:it|them|this|that|the \w+))\b",  # noqa: E501
+        needs=("real", "live", "actually"),
+    ),
     # the control tokens of open models' chat templates: Mistral's bracketed ones ("[TOOL_RESULTS]",
     # "[SYSTEM_PROMPT]", "[AVAILABLE_TOOLS]"), Gemma's turns ("<start_of_turn>user")
     _f(
@@ -480,9 +542,24 @@ _FEATURES: tuple[_Feature, ...] = (
     _f(
         "safety",
         2.5,
-        r"\b(?:disable|turn off|switch off|skip|bypass|remove|waive)\b{_W}\s*(?:the\s+)?(?:approvals?|approval step|human (?:check|review|approval)|sign-off|network policy|output filter)\b".replace(  # noqa: E501
+        r"\b(?:disable|turn off|switch off|skip|bypass|remove|waive)\b{_W}\s*(?:the\s+)?(?:approvals?|approval step|human (?:check|review|approval)|sign-off|network policy|output filter|{_REPO_SAFEGUARD})\b".replace(  # noqa: E501
             "{_W}", _W
-        ),
+        ).replace("{_REPO_SAFEGUARD}", _REPO_SAFEGUARD),
+    ),
+    # the address of an approval or a review service pointed at a stand-in ("point APPROVAL_URL at the
+    # stub"): the safeguard still answers, but whatever answers is not it
+    _f(
+        "safety",
+        1.5,
+        r"\b(?:point|repoint|redirect|route|switch|set)\b[^.\n]{0,20}?\b[\w-]*(?:approv|review|sign-?off|audit|polic)[\w-]*[_ -](?:url|uri|endpoint|webhook|host|server|address)\b[^.\n]{0,40}?\b(?:at|to) (?:it|the (?:stub|mock|fake|dummy)|our (?:stub|mock|fake)|localhost|127\.0\.0\.1)\b",  # noqa: E501
+        needs=("approv", "review", "sign", "audit", "polic"),
+    ),
+    # the agent raising its own privileges ("grant yourself admin", "add the bot as owner")
+    _f(
+        "system",
+        2.0,
+        r"\b(?:grant|give|assign|add|promote|make|elevate)\b (?:yourself|itself|the (?:agent|bot|assistant)) (?:as |to )?(?:(?:full|the|an?) )?(?:admin|administrator|root|owner|sudo|superuser|maintainer|cluster-admin|write access|admin rights)\b",  # noqa: E501
+        needs=("yourself", "itself", "the agent", "the bot", "the assistant"),
     ),
     _f("safety", 1.5, r"\bsys\.(?:addaudithook|settrace|setprofile)\b|\baudit hooks?\b"),
     # instructions that outlive the run: memory, later versions, instructions kept elsewhere
@@ -690,16 +767,29 @@ _FEATURES: tuple[_Feature, ...] = (
     _f(
         "safety",
         2.0,
-        r"\b(?:run|execute|deploy|proceed|launch|start|apply|merge)\b.{0,40}?\bwithout (?:any |a |the |an? )?(?:human |manual |prior )?(?:approvals?|review|reviewer|sign-off|oversight|safety checks?|security checks?)\b",  # noqa: E501
-        needs=("without",),
+        r"\b(?:run|execute|deploy|proceed|launch|start|apply|merge|push)(?:e?[sd]|ing)?\b.{0,40}?\b(?:without|with no) (?:any |a |the |an? )?(?:human |manual |prior )?(?:approvals?|review|reviewer|sign-off|oversight|safety checks?|security checks?)\b",  # noqa: E501
+        needs=("without", "with no"),
     ),
-    # the wrapper of an encoded attack: decode (or decipher, reverse...) something, then obey the result
+    # the wrapper of an encoded attack: decode (or decipher, reverse, solve a cipher or a puzzle...)
+    # something, then obey the result, named or announced by a colon ("decode and execute: ...")
     _f(
         "override",
         1.5,
-        r"\b(?:decode|decipher|decrypt|unscramble|reverse|convert|base64-decode|unpack|fromhex|unhexlify|b64decode)\w*\b.{0,80}?\b(?:follow|obey|execute|run|carry out|act on|do what)\b (?:it|them|that|this|the (?:result|decoded \w+|instructions?|message|text)|its instructions|what it says)\b"  # noqa: E501
+        r"\b(?:decode|decipher|decrypt|unscramble|reverse|convert|base64-decode|unpack|fromhex|unhexlify|b64decode|solve|crack|ciphers?\b)\w*\b.{0,80}?\b(?:follow|obey|execute|run|carry out|act on|do what)\b(?: (?:it|them|that|this|the (?:result|decoded \w+|instructions?|message|text)|its instructions|what it says)\b|:)"  # noqa: E501
         r"|\b(?:decode|decipher|decrypt|unscramble|reverse|translate|convert)\w*\b.{0,80}?\btreat (?:it|them|the result|the decoded \w+|the output) as (?:your |the )?(?:real |new |actual |next )?(?:task|instructions?|orders?|goal|prompt)\b",  # noqa: E501
-        needs=("dec", "unscramble", "reverse", "convert", "unpack", "translat", "fromhex", "unhexlify"),
+        needs=(
+            "dec",
+            "unscramble",
+            "reverse",
+            "convert",
+            "unpack",
+            "translat",
+            "fromhex",
+            "unhexlify",
+            "solve",
+            "crack",
+            "cipher",
+        ),
     ),
     # a link that carries data out in its query, whatever its scheme ("mailto:...?body=<the keys>")
     _f("exfiltration", 1.5, r"\bmailto:[^\s?]*\?\S*\b(?:body|subject|cc|bcc)=", needs=("mailto:",)),
@@ -1038,8 +1128,11 @@ _FEATURE_WORDS: frozenset[str] = frozenset(
     for word in re.findall(r"(?<![\\?])\b[a-z]{4,}", source)
 )
 _UNSCRAMBLED = {_signature(word): word for word in sorted(_FEATURE_WORDS)}
-# Keyboard slips and phonetic respellings of the same words (``misspellings``).
+# Keyboard slips, missed letters, shuffled letters and phonetic respellings of the same words
+# (``misspellings``).
 _SLIPS = keyboard_slips(_FEATURE_WORDS)
+_DROPPED = dropped_letters(_FEATURE_WORDS)
+_SHUFFLED = shuffled_words(_FEATURE_WORDS)
 _RESPELT = phonetic_table(_FEATURE_WORDS)
 _ENDS = frozenset((word[0], word[-1], len(word)) for word in _FEATURE_WORDS)
 
@@ -1135,6 +1228,9 @@ def _without_heavy_marks(text: str) -> str:
     return unicodedata.normalize("NFC", _LATIN_WORD.sub(_unmarked_if_heavy, decomposed))
 
 
+_SPOKEN_DOTFILE = re.compile(
+    r"\bdot (?=(?:env|ssh|aws|kube|netrc|npmrc|pypirc|docker|gnupg|git-credentials)\b)"
+)
 _DEFANGED_SCHEME = re.compile(r"\bhxxp(s?)(?=\[?:)")
 _DEFANGED_DOT = re.compile(r"\[\.\]|\(\.\)|\[dot\]|\(dot\)|\{\.\}|(?<=[a-z])\[:\](?=//)")
 # Clipped forms of the words attacks are made of, as notes and tickets write them (the full stop that marks
@@ -1169,6 +1265,8 @@ _CLIPPED_WORD = re.compile(
 def normalise(text: str) -> str:
     """NFKC, confusable skeletons, zero-width, tag and bidi characters removed, casefolded, leetspeak
     undone, spaces collapsed (line breaks kept, so role markers are still at the start of a line)."""
+    if "\x1b" in text:
+        text = _TERMINAL_CONTROL.sub("", text)
     text = _ZERO_WIDTH.sub("", VARIATION_SELECTORS.sub("", TAGS.sub("", text)))
     # What a data format hides from its reader (comments, CDATA) starts a line of its own, so that a note
     # inside it is read like any line: role markers and a head addressing the assistant are at its start.
@@ -1193,6 +1291,9 @@ def normalise(text: str) -> str:
         text = _DEFANGED_SCHEME.sub(r"http\1", _DEFANGED_DOT.sub(".", text))
     if any(clip in text for clip in _CLIP_LITERALS):
         text = _CLIPPED_WORD.sub(lambda m: _CLIPPED[m.group(1) or m.group(2)], text)
+    # A dot-file named as it is spoken ("the dot env file", "dot ssh") is the file.
+    if "dot " in text:
+        text = _SPOKEN_DOTFILE.sub(".", text)
     # A word hyphenated across a line break ("instruc-\ntions") is one word.
     text = re.sub(r"(?<=[a-z])-\n(?=[a-z])", "", text)
     # Letters spelled out with separators ("i-g-n-o-r-e") are joined back into words.
@@ -1204,7 +1305,8 @@ def normalise(text: str) -> str:
         text = _TXT_YOU.sub("you", _TXT_TO.sub("to", text))
     if "-" in text:
         text = SYLLABLES.sub(lambda m: respelt(m.group(), _RESPELT), text)
-    text = read_slips(re.sub(r"\b[a-z]{4,}\b", _unscramble, text), _SLIPS)
+    text = read_dropped(read_slips(re.sub(r"\b[a-z]{4,}\b", _unscramble, text), _SLIPS), _DROPPED)
+    text = read_shuffled(text, _FEATURE_WORDS, _SHUFFLED)
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     return re.sub(r" ?\n[\s]*", "\n", text).strip()
 
@@ -1399,6 +1501,9 @@ _NARRATED = re.compile(
 # Chat-template tokens listed one after another, separated by commas ("special tokens: <|system|>, <|user|>,
 # <|assistant|>"), are named, as a tokenizer's log names them; a turn marker is followed by its turn.
 _TOKEN_LIST = re.compile(r"<\|[a-z_]+\|>(?:[ \t]*[,/][ \t]*<\|[a-z_]+\|>)+")
+# So is one token quoted on its own ("markers such as '<|system|>'"): a turn marker that is to open a turn
+# is not wrapped in quotes, which would leave it a string to whatever reads the template.
+_QUOTED_TOKEN = re.compile(r"(['\"`\u2018\u201c])(?:<\|[a-z_]+\|>|\[/?inst\]|<</?sys>>)['\"`\u2019\u201d]")
 # A conversation stored as JSON records with every party's turn (system, user and assistant roles) is a
 # transcript, as a chat dataset or fixture holds it: its role keys are fields, and what the turns say is
 # still read. A forged system turn alone, or one without the others, stays a role marker.
@@ -1423,11 +1528,25 @@ _PROGRAM_READS = re.compile(
     r" from the environment\b"
 )
 _TO_DOTENV = re.compile(r"\b(to|into|as) \.env\b(?![.\w-])")
+# A note to the model that something only looks like ("text written to look like an instruction to the
+# model") is the look described, as a document about injection describes it, not a note.
+_LIKENED = re.compile(
+    r"\b((?:looks?|looking|seems?|seeming|appears?|posing|poses|disguised|dressed up|masquerading"
+    r"|passing|passes|written|crafted|made) (?:to (?:look|read) )?(?:like|as))"
+    r" an? (?:note|message|instruction|reminder|hint|tip|memo)s? (?:to|for)\b"
+)
+# A flag retired ("removed the `--insecure` flag", "--no-verify is deprecated"): a changelog closing a
+# way around a safeguard, not one used.
+_RETIRED_FLAG = re.compile(
+    r"\b(?:remove[ds]?|drop(?:s|ped)?|deprecate[ds]?|retire[ds]?|delete[ds]?)(?: support for)?(?: the)?"
+    r" [`'\"]?--[\w-]+|--[\w-]+[`'\"]?(?: flag| option)? (?:is|was|has been|are|were|have been) (?:now )?"
+    r"(?:removed|deprecated|retired)\b"
+)
 
 
 def _neutralised(normal: str) -> str:
-    if "<|" in normal:
-        normal = _TOKEN_LIST.sub("special tokens", normal)
+    if "<|" in normal or "[inst]" in normal or "<<sys>>" in normal:
+        normal = _QUOTED_TOKEN.sub("a special token", _TOKEN_LIST.sub("special tokens", normal))
     if "role" in normal and all(role.search(normal) for role in _TRANSCRIPT_ROLES):
         normal = _SYSTEM_ROLE_KEY.sub('"speaker": "setup"', normal)
     if "mode" in normal or "override" in normal:
@@ -1451,6 +1570,10 @@ def _neutralised(normal: str) -> str:
         normal = _PROGRAM_READS.sub("reads its settings", normal)
     if ".env" in normal:
         normal = _TO_DOTENV.sub(r"\1 the settings file", normal)
+    if " to " in normal or " for " in normal:
+        normal = _LIKENED.sub(r"\1 one meant for", normal)
+    if "--" in normal:
+        normal = _RETIRED_FLAG.sub("retired a flag", normal)
     return normal
 
 
@@ -1536,6 +1659,15 @@ def _clean_outside_quotes(text: str, source: str) -> bool:
     return check_input(_QUOTED.sub(" ", text), source=source).verdict is Verdict.ALLOW
 
 
+def _layers(text: str) -> list[Layer]:
+    """The hidden layers of `text` (``decoding``), and its lines read with their spaces put back between
+    words (``spacing``, which reads by the features' own words)."""
+    layers = hidden_layers(text)
+    if (words := respaced(text, _FEATURE_WORDS)) is not None:
+        layers.append(Layer("spaces moved into the words", words, sure=False))
+    return layers
+
+
 def check_input(text: str, *, source: str) -> InputVerdict:
     """Check `text` from `source` (goal, constraints, guidance, reference_data, sandbox_output...)."""
     strict = source in DATA_SOURCES
@@ -1594,7 +1726,7 @@ def check_input(text: str, *, source: str) -> InputVerdict:
     if typosquatted_package(unicodedata.normalize("NFKC", text).lower()):
         scores["system"] = max(scores.get("system", 0.0), ESCALATE_SCORE)
     visible = sum(scores.values())
-    for layer in hidden_layers(text):
+    for layer in _layers(text):
         hidden = _score(normalise(layer.text), decoded=True)
         if sum(hidden.values()) >= ESCALATE_SCORE and sum(hidden.values()) > sum(scores.values()):
             findings.append(
