@@ -2597,8 +2597,8 @@ OUTSIDE_ROUNDS = tuple(
 )
 """The rounds whose rows their writers wrote as they are (``round11_redaction_techniques.md``,
 ``round12_...``, ``round12_clean_techniques.md``, ``round13_...``, ``round15_redaction_techniques.md``):
-copied, not generated here, since their Faker seeds and hand-written values live in the writers' own scripts. A round
-of clean texts only has no sensitive file."""
+copied, not generated here, since their Faker seeds and hand-written values live in the writers' own
+scripts. A round of clean texts only has no sensitive file."""
 
 
 def outside_rows(name: str) -> list[dict[str, str]]:

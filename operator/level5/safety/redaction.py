@@ -495,12 +495,16 @@ def _configured_credentials(text: str, hits: Hits) -> Iterator[Span]:
 
 
 def _interchange_names(text: str, hits: Hits) -> Iterator[Span]:
-    """People in HL7 v2 segments and LDAP distinguished names (``interchange.py``)."""
+    """People in HL7 v2 segments and LDAP distinguished names, people and addresses in EDIFACT segments
+    (``interchange.py``)."""
     for m in _matches(interchange.SEGMENT, text, hits["hl7_segment"]):
         for start, end in interchange.segment_names(m):
             yield Span(start, end, "PERSON", 45)
     for m in _matches(interchange.COMMON_NAME, text, hits["ldap_dn"]):
         yield Span(m.start("value"), m.end("value"), "PERSON", 45)
+    for m in _matches(interchange.EDIFACT_SEGMENT, text, hits["edifact_segment"]):
+        for start, end, kind in interchange.edifact_values(m):
+            yield Span(start, end, kind, 45)
 
 
 def _card_number(raw: str) -> bool:
@@ -979,6 +983,9 @@ _ROLES = (
     # diacritics: "nguoi_nhan", the recipient).
     r"authors|maintainer|nominativo|nome|cognome|vorname|nachname|prenom|prénom|apellidos?|voornaam|"
     r"achternaam|nazwisko|nguoi[ _]nhan|ho[ _]ten|"
+    # The initials of "surname, name, patronymic" that Uzbek and Russian forms head a full name with
+    # ("F.I.Sh.", "F.I.O."; "." stands for itself here, and "lead" reads the first two characters literally).
+    r"f.i.sh.?|f.i.o.?|"
     # The holder of a card or an account ("card_holder", "account_holder_local"), and roles only a person
     # fills, in English and Indonesian (a till's cashier, a ferry's passenger, a clinic's patient).
     rf"holder|{_PEOPLE_ONLY}"
@@ -1018,15 +1025,29 @@ _PERSON_COLUMN = re.compile(
     rf"(?:(?:{_ROLES}|full|first|last|given|family|middle|sur|maiden|legal|display|person|holder|"
     rf"card ?holder)[ _-]?)?name|(?:{_ROLES})"
 )
-# (Or Dutch's elided article, a particle after "van" or "in": "Sven van 't Hek".)
+# (Or Dutch's elided article, a particle after "van" or "in": "Sven van 't Hek"; or Malaysia's "a/l" and
+# "a/p", "son of" and "daughter of" in Indian names, tried first: a word would end at the "/". Uzbek writes
+# its o' and g' with a turned comma or an opening quote inside a word: "Ulug\u2018bek".)
 _NAME_WORD = re.compile(
-    rf"(?:(?:dr|mr|mrs|ms|prof|herr|frau|mme|mlle|m)\.?[ \t]+)?[^\W\d_](?:[\w'\u2019.-]|{scripts.MARK})*"
+    r"[asd]/[lpo](?![\w/])"
+    r"|(?:(?:dr|mr|mrs|ms|prof|herr|frau|mme|mlle|m)\.?[ \t]+)?"
+    rf"[^\W\d_](?:[\w'\u2018\u2019\u02bb.-]|{scripts.MARK})*"
     r"|'t(?![\w'])",
     re.UNICODE,
 )
 _NAME_PARTICLES = frozenset(
     {"van", "von", "de", "der", "den", "du", "da", "di", "del", "della", "la", "le", "y", "e", "dos", "das"}
     | {"zu", "ten", "ter", "st.", "st", "'t"}
+    # Malay "son of" and "daughter of" between a given name and the father's ("Ahmad bin Rahman"), and
+    # their Indian Malaysian counterparts.
+    | {"bin", "binti", "bt", "a/l", "a/p", "s/o", "d/o"}
+)
+# A patronymic's closing word, lower case after the father's name (Uzbek "o'g'li", "son of", its
+# apostrophes written four ways, and "qizi", "daughter of"; Azerbaijani "oglu" and "qizi" with their own
+# letters; Kazakh "uly", "qyzy"): the name ends with it.
+_PATRONYMIC_ENDS = frozenset(
+    {f"o{mark}g{mark}li" for mark in "'\u2018\u2019\u02bb"}
+    | {"ogli", "qizi", "o\u011flu", "q\u0131z\u0131", "uly", "qyzy", "kyzy", "ogly"}
 )
 _TITLES = frozenset({"dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "prof", "prof.", "herr", "frau"})
 # Capitalised words that name a group, a thing or nobody: a name holding one is not a person's.
@@ -1157,6 +1178,8 @@ def _name_end(text: str, start: int, limit: int | None = None) -> int:
             break  # the next field's key, or a model code ("M2"): no word of a name holds a digit
         if capital or lower in _TITLES:
             end, words = cursor, words + 1
+        elif words >= 2 and lower in _PATRONYMIC_ENDS:
+            return cursor
         elif lower not in _NAME_PARTICLES:
             break
         m = (
@@ -1310,8 +1333,14 @@ _MANIFEST_NAME = re.compile(
     r"(?= +(?:MRS?|MS|MSTR|MISS|DR|MX)\b)"
 )
 # A speaker in a chat export: after the time the message was sent ("[08:08] Ann Lee: ...", WhatsApp's
-# "12/03/2024, 08:08 - Ann Lee: ..."), a name of two words or more, then ":".
-_SPEAKER = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:\]| -)[ \t]+")
+# "12/03/2024, 08:08 - Ann Lee: ..."), a name of two words or more, then ":". A subtitle's cue (SubRip,
+# WebVTT) names its speaker the same way at the start of its text, the line after its timing line
+# ("00:07:14,200 --> 00:07:17,900"). LINE's export puts the sender between tabs after the time, at the
+# start of the line ("16:42<tab>Ann Lee<tab>..."), its "tab" group.
+_SPEAKER = re.compile(
+    r"\d{1,2}:\d{2}(?::\d{2})?(?:\]| -)[ \t]+|--> \d{1,2}:\d{2}:\d{2}[,.]\d{3}\n"
+    r"|(?:^|(?<=\n))\d{1,2}:\d{2}(?P<tab>\t)"
+)
 # git shortlog -s's line: a right-aligned commit count, a tab, the author (the whole rest of the line).
 _SHORTLOG_COUNT = re.compile(r"(?m)^ *\d{1,7}\t")
 # A commit's author where git prints it after the commit's hash: after its date in a log line of a
@@ -1371,8 +1400,11 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
         if m.group().isupper():
             found.append(Span(m.start(), m.end(), "PERSON", 35))
     for m in _matches(_SPEAKER, text, hits["speaker"], back=12):
-        name = _name_at(text, m.end(), 2)
-        if name is not None and text.startswith(":", name.end):
+        # Between tabs the name is the whole cell: it ends at the next tab (a message in a script without
+        # case would read as more words of the name).
+        limit = text.find("\t", m.end(), m.end() + _NAME_LINE) if m.group("tab") else None
+        name = _name_at(text, m.end(), 2, limit=limit) if limit != -1 else None
+        if name is not None and text.startswith("\t" if limit else ":", name.end):
             found.append(name)
     for m in _matches(_COMMIT_HEAD, text, hits["commit"]):
         name = _name_at(text, m.end(), 2)
@@ -1812,6 +1844,7 @@ _TRIGGERS = (
     Trigger("pgpass", credentials.PGPASS_TRIGGER, width=0),
     Trigger("hl7_segment", interchange.SEGMENT_TRIGGER, width=0),
     Trigger("ldap_dn", interchange.DN_TRIGGER, width=0),
+    Trigger("edifact_segment", interchange.EDIFACT_TRIGGER, width=0),
     Trigger("email", r"@[A-Za-z0-9-]+\.[A-Za-z]"),
     Trigger("url_email", r"%40[A-Za-z0-9-]+\.[A-Za-z]"),
     Trigger("disguised_email", r"[\[({]at[\])}]", caseless=True),
@@ -1870,7 +1903,12 @@ _TRIGGERS = (
         r"(?:MRS?|MS|MSTR|MISS|DR|MX)(?:[^A-Za-z]|$)",
         width=71,  # given names of at most 63 characters; the surname before "/" is found by `back`
     ),
-    Trigger("speaker", r"\d:\d\d(?::\d\d)?(?:\]| -)[ \t]+[A-Z\xc0-\xde?]", width=14),
+    Trigger(
+        "speaker",
+        r"\d:\d\d(?::\d\d)?(?:\]| -)[ \t]+[A-Z\xc0-\xde?]|> \d\d?:\d\d:\d\d[,.]\d\d\d\n[A-Z\xc0-\xde?]"
+        r"|\n\d\d?:\d\d\t[A-Z\xc0-\xde?]",
+        width=17,
+    ),
     Trigger("shortlog", r"(?:^|\n) *\d{1,7}\t[A-Z\xc0-\xde?]", width=0),
     Trigger(
         "commit",
@@ -1945,7 +1983,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(_tokens, ("token", "pem"), 1),
     Detector(_assignments, ("assignment", "url_password", "bearer"), 2),
     Detector(_configured_credentials, ("credential_element", "credential_directive", "pgpass"), 2),
-    Detector(_interchange_names, ("hl7_segment", "ldap_dn"), 1),
+    Detector(_interchange_names, ("hl7_segment", "ldap_dn", "edifact_segment"), 1),
     Detector(_emails, ("email", "url_email", "disguised_email"), 2),
     Detector(_cards, ("card", "dotted_card"), 7),
     Detector(_ssns, ("ssn", "ssn_label"), 2),
