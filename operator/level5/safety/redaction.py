@@ -994,12 +994,16 @@ _GREETINGS = (
     r"dear|hello|hi|good morning|good afternoon|good evening|thanks|thank you|cher|chère|bonjour|"
     r"sehr geehrte[rs]?|liebe[rs]?|hallo|hola|estimad[oa]|gentile|caro|cara|beste|hej|kære"
 )
+# Credit given to a person in a changelog or a commit message ("Thanks to Ann Lee for the reproducer",
+# "kudos to ..."): the name follows "to" (two words at least: a weak label).
+_CREDITS = r"thanks|thank you|many thanks|kudos|credits?|shout-?outs?|hat tip"
 # A key holding a role word, joined with _ or - ("full_name", "assigned-to") or followed by "person"
 # ("Contact person"), then : or = (or "=>", or the ">" of an XML tag); or a role word followed by a space;
 # or a greeting.
 _PERSON_LABEL = _Caseless(
-    rf"{lead([*_ROLES.split('|'), *_GREETINGS.split('|')])}"
+    rf"{lead([*_ROLES.split('|'), *_GREETINGS.split('|'), *_CREDITS.split('|')])}"
     rf"(?:(?<=:)(?:{_ROLES})[ \t]+[\"']"  # an EDN keyword and its quoted value ({:name "..."})
+    rf"|(?<![\w])(?:{_CREDITS})(?: go(?:es)?)? to[ \t]+"
     # a person numbered in a list ("passenger 112: ...", "Attendee #3: ...")
     rf"|(?<![^\W_])(?:{_PEOPLE_ONLY})[ \t]+#?\d{{1,4}}[ \t]*:[ \t]*"
     rf"|(?<![^\W_])(?:{_ROLES})(?:[_-][\w-]*| person)?"
@@ -1122,6 +1126,8 @@ _NOT_NAMES = frozenset(
     }
 )
 _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
+# Kazakh surnames made from the father's name and "uly", "son of" ("Serikuly"), end like an English adverb.
+_SURNAME_ENDINGS = ("uly",)
 # A romanised Chinese or Korean given name in hyphenated syllables ("Mei-Ling", "Xiao-Ming") ends in
 # "ing" without being a word of that ending.
 _SYLLABLES = re.compile(r"[a-z]{1,4}(?:-[a-z]{1,4})+")
@@ -1150,6 +1156,15 @@ def _glued_key(text: str, end: int) -> bool:
     return text[end : end + 1] in (":", "=") and not text[end + 1 : end + 2].isspace() and end + 1 < len(text)
 
 
+def _surname_after_given(word: str, before: str) -> bool:
+    """Whether `word`, which ends like an English gerund or adverb, is a surname after the name `before`:
+    a Kazakh patronymic surname, or any such word after a known given name alone ("Wahyu Sihombing",
+    "Ian Fleming"; a firm's "Acme Consulting" has no given name first)."""
+    return word.endswith(_SURNAME_ENDINGS) or (
+        word.endswith("ing") and " " not in before and before.lower() in _FIRST_NAMES
+    )
+
+
 def _name_end(text: str, start: int, limit: int | None = None) -> int:
     """End of the person's name starting at `start`: capitalised words, particles between them, each
     after one space or tab (matched where it must start, rather than searched for)."""
@@ -1165,7 +1180,12 @@ def _name_end(text: str, start: int, limit: int | None = None) -> int:
         if (
             (capital or words == 0)
             and (
-                lower in _NOT_NAMES or (lower.endswith(_NOT_NAME_ENDINGS) and not _SYLLABLES.fullmatch(lower))
+                lower in _NOT_NAMES
+                or (
+                    lower.endswith(_NOT_NAME_ENDINGS)
+                    and not _SYLLABLES.fullmatch(lower)
+                    and not (words and _surname_after_given(lower, text[start:end]))
+                )
             )
             and not (words and lower in _NAME_LIKE_ARTICLES)
             and word[1:] != "."  # an initial ("A. K. Mensah"), not the article
@@ -1770,10 +1790,10 @@ def _script_values(text: str, hits: Hits) -> Iterator[Span | None]:
         kind, end = m.lastgroup, m.end()
         if kind == "column":
             yield from _script_column(text, start, headers)
-        elif kind in ("person", "title", "title_attached"):
+        elif kind in ("person", "agent", "title", "title_attached"):
             name = (scripts.THAI_NAME if kind == "title_attached" else scripts.NAME_AT).match(text, end)
             # Under a label the whole field is the name (not "名前空間: default" or a file name).
-            if name and (kind != "person" or scripts.field_end(text, end) <= name.end()):
+            if name and (kind not in ("person", "agent") or scripts.field_end(text, end) <= name.end()):
                 yield Span(end, name.end(), "PERSON", 35)
         elif kind == "address":
             stop = scripts.field_end(text, end)
@@ -1888,7 +1908,7 @@ _TRIGGERS = (
     ),
     Trigger("base64ish", r"(?:^|[^A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{20}", width=21),
     Trigger("hexish", r"(?:^|[^0-9A-Za-z])[0-9a-fA-F]{32}", width=33),
-    Trigger("person", rf"{_B}(?:{_ROLES}|{_GREETINGS})[^a-z0-9\n]", caseless=True),
+    Trigger("person", rf"{_B}(?:{_ROLES}|{_GREETINGS}|{_CREDITS})[^a-z0-9\n]", caseless=True),
     Trigger(
         "sign_off",
         r"(?:regards|wishes|sincerely|cheers|thanks|thank you|cordialement|grüße|saludos|groeten|"

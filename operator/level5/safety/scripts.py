@@ -120,6 +120,9 @@ def script_label(identity_labels: list[str]) -> tuple[re.Pattern[str], list[str]
     literals = _forms((*words, *HONORIFICS_AFTER, *STREET_WORDS))
     return re.compile(
         rf"(?:(?P<person>{_labels(PERSON_LABELS)})|(?P<address>{_labels(ADDRESS_LABELS)})){_SEPARATOR}"
+        # Persian's "name of" a doer, whose word ends in the agent suffix "-nde" (the payer, the sender,
+        # the receiver: "نام پرداخت‌کننده:"), names a person too.
+        rf"|(?<![\w-])(?P<agent>نام[ \t]+[\u0600-\u06ff\u200c]{{1,24}}?نده){_SEPARATOR}"
         # A person's label as a cell of a table's header line (``id;піб;відділ``): its column holds names.
         rf"|(?:(?<=[,;\t|\n ])|^)(?P<column>{_alternation(PERSON_LABELS)})(?=[ \t]*(?:[,;\t|\n]|$))"
         rf"|(?P<identity>{_labels(identity_labels)})[ \t]*[\"'»]?[ \t]*(?:[:：=>#№][ \t]*[\"'«]?[ \t]*)?"
