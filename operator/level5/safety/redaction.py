@@ -70,6 +70,7 @@ from stdnum import casrn
 
 from level5.safety import (
     credentials,
+    divisions,
     fields,
     identifiers,
     identity,
@@ -1973,6 +1974,7 @@ _TRIGGERS = (
         caseless=True,
         width=0,
     ),
+    Trigger("division", divisions.TRIGGER, caseless=True, width=0),
     Trigger("number_street", r"(?:^|[^\w.,:-])\d{1,5}[a-z]? [A-Z][a-z]+ [A-Z]", width=0),
     # A word, a comma and a space, then a postcode: the last field of _COMMA_ADDRESS.
     Trigger("comma_address", r"[^\s\d,][ \t]*,[ \t]+(?:[A-Z]{1,2}-)?\d{3}", width=0),
@@ -1986,6 +1988,17 @@ _WORD_LISTS = (Words("first_name", _FIRST_NAME_FORMS),)
 MODEL_ADDRESS = "ADDRESS?"
 """The kind of the postal model's spans among the detectors' (``_model_addresses``): not a placeholder's
 type. They stay out of the rules' overlap resolution and are weighed after it (``with_postal_addresses``)."""
+
+
+_DIVISION_CHAIN = _Caseless(divisions.CHAIN)
+
+
+def _division_chains(text: str, hits: Hits) -> Iterator[Span]:
+    """Addresses written as a chain of administrative divisions (``divisions.py``)."""
+    for m in _matches(_DIVISION_CHAIN, text, hits["division"]):
+        end = m.start() + len(m.group().rstrip(" -"))
+        if divisions.chain(text[m.start() : end]):
+            yield Span(m.start(), end, "ADDRESS", 40)
 
 
 def _model_addresses(text: str, hits: Hits) -> Iterator[Span]:
@@ -2034,6 +2047,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(_fields, (), 19),
     Detector(_positional, ("positional",), 1),
     Detector(_letter_heads, (), 1),
+    Detector(_division_chains, ("division",), 1),
     Detector(_model_addresses, (), 22),
 )
 
