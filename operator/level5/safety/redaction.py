@@ -1561,9 +1561,13 @@ _NUMBER_FIRST_STREET = _Caseless(
 _THOUSANDS = re.compile(r"(?<![\d,])\d{1,3},\d{3}(?![\d,])")
 # Words of a line that are cells of a table: a gap of three spaces or a tab between them.
 _CELL_GAP = re.compile(r"   |\t")
+# After the house number (a comma may come between it and the street: "Rua da Prata, 112"), a flat's floor
+# and side or door may have a field of its own, up to three short words: "3. tv.", "st. th." (Danish),
+# "3.º Esq.", "R/C" (Portuguese), "3os orofos" (Greek). Portugal's postcode is 4-3 digits ("1100-417").
+_FLAT_FIELD = r"(?:,[ \t]*[\w.ºª°/]{1,6}(?:[ \t][\w.ºª°/]{1,8}){0,2})?"
 _STREET_POSTCODE = re.compile(
-    rf"[^\W\d_](?<![\w].)(?:[\w'.-]*+[ \t]++[^\W\d_]){{0,3}}[\w'.-]*+[ \t]++{_NUMBER}\.?"
-    r"(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d{2})?[ \t]+[^\W\d_][^\n,;|]*"
+    rf"[^\W\d_](?<![\w].)(?:[\w'.-]*+[ \t]++[^\W\d_]){{0,3}}[\w'.-]*+,?[ \t]++{_NUMBER}\.?{_FLAT_FIELD}"
+    r"(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d{2}|-\d{3})?[ \t]+[^\W\d_][^\n,;|]*"
 )
 # A house number and capitalised words ("189 Cynthia Shore"), in any street vocabulary, when a postcode
 # follows on the same line or one of the next two. A number after an en dash (a score, a range) is none.
@@ -1606,7 +1610,11 @@ def _postcode_in(text: str, start: int, end: int) -> bool:
 # or a comma, which neither holds, so giving some back never made a match; Python's re tried it at every
 # letter of every word before failing. The first capital is found before the look-behind is asked, so the
 # search skips to capitals in one scan.)
-_FIELD = r"(?:[^\W\d_][\w'.ªº-]*+(?:[ \t]++[\w'.ªº/-]++){0,6}|\d{1,5}[a-z]?)"
+# (Or a floor: an ordinal and its word, "3os orofos", "2. emelet".)
+_FIELD = (
+    r"(?:[^\W\d_][\w'.ªº-]*+(?:[ \t]++[\w'.ªº/-]++){0,6}|\d{1,5}[a-z]?"
+    r"|\d{1,2}[.ºª°a-z]{1,3}[ \t][^\W\d_][\w.]*+)"
+)
 _TOWN = r"[^\W\d_a-z][\w'.-]*"
 _COMMA_ADDRESS = re.compile(
     rf"[^\W\d_a-z](?<![\w,].)[\w'.ªº-]*+(?:[ \t]++[\w'.ªº/-]++){{0,9}},[ \t]+(?:{_FIELD},[ \t]+){{1,4}}"
@@ -1978,9 +1986,11 @@ _TRIGGERS = (
     Trigger("number_street", r"(?:^|[^\w.,:-])\d{1,5}[a-z]? [A-Z][a-z]+ [A-Z]", width=0),
     # A word, a comma and a space, then a postcode: the last field of _COMMA_ADDRESS.
     Trigger("comma_address", r"[^\s\d,][ \t]*,[ \t]+(?:[A-Z]{1,2}-)?\d{3}", width=0),
+    # (Or after a flat's field: an abbreviation's full stop, "R/C".)
     Trigger(
         "street_postcode",
-        r"\d\.?(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d\d)?[ \t]+[^\s\d]",
+        r"(?:\d\.?|[a-z\xaa\xba]\.|/[A-Za-z])(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}"
+        r"(?: ?\d\d|-\d{3})?[ \t]+[^\s\d]",
     ),
 )
 _WORD_LISTS = (Words("first_name", _FIRST_NAME_FORMS),)
