@@ -1124,6 +1124,33 @@ _NOT_NAMES = frozenset(
         "university",
         "institute",
         "labs",
+        # Institutions by their kind, in the languages of Europe ("Spitalul Județean", "Klinikum Nord").
+        "hospital",
+        "hôpital",
+        "spital",
+        "spitalul",
+        "szpital",
+        "ospedale",
+        "krankenhaus",
+        "klinikum",
+        "clinic",
+        "clinica",
+        "clínica",
+        "ziekenhuis",
+        "laboratory",
+        "laborator",
+        "ministry",
+        "ministerul",
+        "ministerio",
+        "ministère",
+        "school",
+        "escola",
+        "scuola",
+        "schule",
+        "universitatea",
+        "universidad",
+        "universität",
+        "université",
     }
 )
 _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
@@ -1393,6 +1420,17 @@ def _mononym_at(text: str, start: int) -> Span | None:
 _SQL_TYPE = re.compile(r"(?:N?VARCHAR2?|N?CHAR(?:ACTER)?|TEXT|STRING|CLOB|CITEXT)\b")
 
 
+# A name followed by a dotted version is a product's ("PRETTY_NAME=\"Ubuntu 24.04.1 LTS\"").
+_VERSION_AFTER = re.compile(r"[ \t][vV]?\d+\.\d+")
+# A key that joins "name" to a thing's word names that thing ("street_name", "label.host_name"): what the
+# person's label found in it is no person's.
+_THING_NAME_KEY = re.compile(
+    r"(?i)(?<![^\W_])(?:street|road|file|host|product|package|app|branch|project|device|server|service|"
+    r"table|column|field|bucket|image|container|node|cluster|database|schema|domain|company|org|brand|"
+    r"model|city|country|region|town|place|team|group|event|dataset|pretty|display_?os)[_.-]\Z"
+)
+
+
 def _people(text: str, hits: Hits) -> Iterator[Span]:
     found: list[Span | None] = list(_running_names(text, hits))
     for m in _matches(_PERSON_LABEL, text, hits["person"]):
@@ -1401,7 +1439,15 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
         keyed = m.group().rstrip(" \t\"'").endswith((":", "="))
         if name is None and keyed and _PEOPLE_ONLY_ROLE.search(m.group()):
             found.append(_mononym_at(text, m.end()))
-        if name is None or _SQL_TYPE.match(text, m.end()):
+        if (
+            name is None
+            or _SQL_TYPE.match(text, m.end())
+            or _VERSION_AFTER.match(text, name.end)
+            or (
+                _lowered(text).startswith("name", m.start())
+                and _THING_NAME_KEY.search(text, max(0, m.start() - 12), m.start())
+            )
+        ):
             continue
         # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
         strong = m.group().rstrip(" \t\"'").endswith((":", "=", ">")) or text[
@@ -1729,10 +1775,19 @@ def _short_line(text: str, end: int) -> str | None:
     return line if line.strip() else None
 
 
+# A month's name before a number makes the number a date's year or day ("14 January 2027, Court Room 4"),
+# not a house number.
+_MONTH_BEFORE = re.compile(
+    r"(?i)(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?[ \t]+(?:\d{1,2},?[ \t]+)?\Z"
+)
+
+
 def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
     number_after = _STREET_NUMBER.compiled.search(_lowered(text), line_start, line_end) is not None
     for m in (_STREET if number_after else _NUMBER_FIRST_STREET).finditer(text, line_start, line_end):
         start, end = m.start(), m.end()
+        if text[start].isdigit() and _MONTH_BEFORE.search(text, max(line_start, start - 16), start):
+            continue
         # A street is in one cell of a table: what comes before a gap is another cell, and without a
         # number of its own the rest is no street ("10h ago      apt-daily", a timer's age and unit).
         gaps = [g.end() for g in _CELL_GAP.finditer(text, start, end)]
