@@ -304,12 +304,16 @@ def shannon_entropy(text: str) -> float:
 # -- detectors ---------------------------------------------------------------------------------------------
 
 
+_DER_KEY_HEADER = (
+    r"M[A-Za-z0-9+/]{2}CAQ(?:Aw|EE)|MIG[A-Za-z0-9+/]AgE(?:AM|BB)|MII[A-Za-z0-9+/]{3}IBA(?:DANBgkq|AKC)"
+)
 # Shapes of well-known credentials; the vendor prefixes make these precise, so they outrank the rest.
 _TOKEN_SHAPES: tuple[tuple[str, str], ...] = (
     ("AWS_ACCESS_KEY", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}\b"),
     ("GITHUB_TOKEN", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
     # (And a rotated token's refresh or access form: "xoxe-1-...", "xoxe.xoxp-1-...".)
-    ("SLACK_TOKEN", r"\b(?:xoxe\.)?xox[abprse]-[A-Za-z0-9-]{10,}"),
+    # (And an app-level token, "xapp-1-...", which opens Socket Mode connections.)
+    ("SLACK_TOKEN", r"\b(?:(?:xoxe\.)?xox[abprse]|xapp)-[A-Za-z0-9-]{10,}"),
     # (And a webhook endpoint's signing secret, "whsec_...", which forges Stripe's events.)
     ("STRIPE_KEY", r"\b(?:(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,})"),
     ("GOOGLE_API_KEY", r"\bAIza[0-9A-Za-z_-]{35}"),
@@ -320,6 +324,14 @@ _TOKEN_SHAPES: tuple[tuple[str, str], ...] = (
         "PRIVATE_KEY",
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
         r"(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s:-]*)",
+    ),
+    # A key's DER in base64 without its PEM lines (an environment variable, a JSON field), known by its
+    # ASN.1 header: a SEQUENCE whose first element is the version, 0 or 1, then the algorithm (PKCS #8:
+    # Ed25519's "MC4CAQAw", EC's "MIGHAgEAMBMG", RSA's "MII...IBADANBgkq") or the key (SEC1's "MHcCAQEE",
+    # PKCS #1's "MII...IBAAKC"); the digits between encode the lengths.
+    (
+        "PRIVATE_KEY",
+        rf"\b(?:{_DER_KEY_HEADER})[A-Za-z0-9+/]{{40,}}={{0,2}}",
     ),
 )
 
@@ -1915,7 +1927,7 @@ _TRIGGERS = (
     Trigger(
         "token",
         r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}|gh[pousr]_|github_pat_|xox[abprse][-.]|"
-        r"[srp]k_(?:live|test)_|whsec_|AIza|sk-|eyJ",
+        rf"xapp-|[srp]k_(?:live|test)_|whsec_|AIza|sk-|eyJ|{_DER_KEY_HEADER}",
     ),
     Trigger("pem", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY"),
     Trigger("assignment", rf"(?:{_CREDENTIAL_NAMES})[\"']?[ \t]*(?::=|=>|[:=])", caseless=True, width=0),
