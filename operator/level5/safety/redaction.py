@@ -1427,6 +1427,16 @@ def _mononym_at(text: str, start: int) -> Span | None:
     return Span(start, m.end(), "PERSON", 35)
 
 
+# A person's page or picture in a site's directory of people ("/team/ann-lee/photo.webp", "/equipa/...",
+# "/mitarbeiter/..."): the path segment after it is the person's name as a slug, a known given name and
+# one to three more words joined by hyphens.
+_PEOPLE_DIRECTORIES = (
+    r"team|equipa|equipe|equipo|staff|people|members|mitarbeiter|personen|employees|profiles?|authors?|"
+    r"medewerkers|pessoas|persone|personale"
+)
+_PERSON_SLUG = _Caseless(
+    rf"/(?:{_PEOPLE_DIRECTORIES})/(?P<slug>(?P<given>[a-z]+)(?:-[a-z]+){{1,3}})(?=[/.?#\s\"']|$)"
+)
 # A column's SQL type after its name ("name TEXT NOT NULL", "owner VARCHAR(64)"): a table's definition,
 # not a value.
 _SQL_TYPE = re.compile(r"(?:N?VARCHAR2?|N?CHAR(?:ACTER)?|TEXT|STRING|CLOB|CITEXT)\b")
@@ -1494,6 +1504,9 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
         name = _name_at(text, m.end(), 2)
         if name is not None and _line_end(text, name.end) == name.end:
             found.append(name)
+    for m in _matches(_PERSON_SLUG, text, hits["person_slug"], back=24):
+        if m.group("given") in _FIRST_NAMES:
+            found.append(Span(m.start("slug"), m.end("slug"), "PERSON", 35))
     # A display name ends at the "<" of the address the trigger found, whose "@" ends the trigger.
     for m in _matches(_DISPLAY_NAME, text, hits["display_name"], back=80, reach=0):
         found.append(_name_at(text, m.start(), 2))
@@ -1993,6 +2006,7 @@ _TRIGGERS = (
     ),
     Trigger("title", r"(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+[^\s\d]"),
     Trigger("display_name", r"[ \t]<[^>\s@]+@"),
+    Trigger("person_slug", rf"/(?:{_PEOPLE_DIRECTORIES})/[a-z]+-[a-z]", caseless=True),
     Trigger(
         "manifest",
         r"[A-Z\xc0-\xde?]/[A-Z\xc0-\xde?][A-Z\xc0-\xde?' \-]{0,62} "
@@ -2109,6 +2123,7 @@ DETECTORS: tuple[Detector, ...] = (
             "sign_off",
             "title",
             "display_name",
+            "person_slug",
             "manifest",
             "speaker",
             "shortlog",
