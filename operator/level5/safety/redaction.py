@@ -1638,7 +1638,7 @@ _CELL_GAP = re.compile(r"   |\t")
 _FLAT_FIELD = r"(?:,[ \t]*[\w.ºª°/]{1,6}(?:[ \t][\w.ºª°/]{1,8}){0,2})?"
 _STREET_POSTCODE = re.compile(
     rf"[^\W\d_](?<![\w].)(?:[\w'.-]*+[ \t]++[^\W\d_]){{0,3}}[\w'.-]*+,?[ \t]++{_NUMBER}\.?{_FLAT_FIELD}"
-    r"(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d{2}|-\d{3})?[ \t]+[^\W\d_][^\n,;|]*"
+    r'(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d{2}|-\d{3})?[ \t]+[^\W\d_][^\n,;|"]*'
 )
 # A house number and capitalised words ("189 Cynthia Shore"), in any street vocabulary, when a postcode
 # follows on the same line or one of the next two. A number after an en dash (a score, a range) is none.
