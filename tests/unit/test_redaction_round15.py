@@ -44,6 +44,16 @@ VALUES = [
     # A floor and side field between the house number and the postcode; Portugal's 4-3 postcode.
     "ADDRESS: Levering: «Jægersborggade 41, 2. th., 2200 København N»",
     'ADDRESS: envio;"«Calçada do Combro, 12, 2.º Esq., 1200-115 Lisboa»";ok',
+    # A quoted local part; a VERP bounce address's encoded recipient.
+    'EMAIL: RCPT TO:<«"lee..ann"@example.net»> 550 rejected',
+    "EMAIL: Return-Path: <list-bounces+«joao.pinto=example.com»@lists.mailhost.org>",
+    # A password on a command line: a long option, and the LDAP tools' "-w"; a Wi-Fi pre-shared key.
+    "SECRET: 311 pg_dump --host db --password «Qx7!mR2pZ» app",
+    "SECRET: ldapmodify -x -D cn=admin,dc=example,dc=org -w «u8#Lr2Vq9» -f change.ldif",
+    "SECRET: wifi.psk: «T4k3-Th1s-K3y»",
+    # Identity numbers named by their own labels: New Zealand's IRD number, Austria's SV-Nummer.
+    "SSN: IRD number: «049-091-850»",
+    "SSN: SV-Nummer «1237 010180»",
     # Slack's app-level token; a private key's DER in base64 without PEM lines.
     "SLACK_TOKEN: SLACK_APP=«xapp-1-A0B1C2D3E4F-1234567890123-0a1b2c3d4e5f60718293a4b5c6d7e8f9»",
     "PRIVATE_KEY: KEY_B64=«MC4CAQAwBQYDK2VwBCIEIHq8cP0mN3kR5tW1yZ7aB9dE2fG4hJ6kL8nQ0sU3vX5z»",
@@ -82,6 +92,9 @@ def test_a_line_speaker_ends_at_the_tab_before_the_message() -> None:
         "form.street_name=Nome da via",
         # "Thanks to" followed by a thing in lower case.
         "Thanks to the new cache, builds take half the time.",
+        # "-w" outside an LDAP tool; a password option whose value is a variable.
+        "grep -w needle haystack.txt",
+        'mysql --password "$DB_PASSWORD" app',
         # A slug that opens with no given name.
         "GET /team/platform-infra/logo.svg 200",
     ],

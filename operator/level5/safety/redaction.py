@@ -354,7 +354,17 @@ _ATTRIBUTE_CHAIN = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+")
 _BEARER = _Caseless(r"\b(?:bearer|basic|token)\s+([a-z0-9._~+/=-]{16,})", re.ASCII)
 # (The first character before the look-behind, so a search skips to candidates in one scan; the local
 # part possessively: "@" ends it and is not in it.)
-_EMAIL = re.compile(r"[A-Za-z0-9](?<![\w.+-].)[A-Za-z0-9._%+-]*+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
+# (Or a local part in quotes, which may hold what a bare one may not: "ann..lee"@example.org.)
+_EMAIL = re.compile(
+    r"(?:\"[^\"\s@\\]{1,64}\"|[A-Za-z0-9](?<![\w.+-].)[A-Za-z0-9._%+-]*+)@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b"
+)
+# A VERP return path: a list's or a sender's bounce address whose local part encodes the recipient's
+# address after a "+", its "@" written "=" (bounces+ann.lee=example.org@lists.example.net). The recipient
+# is the person's address, though the bounce mailbox is a role's; it outranks the address that a plain
+# search finds from the "=" on.
+_VERP = re.compile(
+    r"\+(?P<recipient>[A-Za-z0-9._%-]+=[A-Za-z0-9.-]+\.[A-Za-z]{2,24})@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b"
+)
 # An address percent-encoded in a URL's query ("%40" for "@", "%2B" for "+"): it starts at a boundary or
 # right after another escape ("%3D" for "=" before it).
 _URL_EMAIL = re.compile(
@@ -463,6 +473,8 @@ def _emails(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_EMAIL, text, hits["email"], back=64):
         if not mailboxes.role(m.group()):
             yield Span(m.start(), m.end(), "EMAIL", 88)
+    for m in _matches(_VERP, text, hits["email"], back=64):
+        yield Span(m.start("recipient"), m.end("recipient"), "EMAIL", 89)
     for m in _matches(_URL_EMAIL, text, hits["url_email"], back=64):
         yield Span(m.start(), m.end(), "EMAIL", 88)
     for m in _matches(_DISGUISED_EMAIL, text, hits["disguised_email"], back=64):
@@ -493,11 +505,13 @@ _CONFIGURED = (
     ("credential_element", credentials.ELEMENT),
     ("credential_directive", credentials.DIRECTIVE),
     ("pgpass", credentials.PGPASS),
+    ("credential_option", credentials.OPTION),
 )
 
 
 def _configured_credentials(text: str, hits: Hits) -> Iterator[Span]:
-    """Passwords in an XML element, a directive line or a .pgpass line (``credentials.py``)."""
+    """Passwords in an XML element, a directive line, a .pgpass line or a command line's option
+    (``credentials.py``)."""
     for trigger, pattern in _CONFIGURED:
         for m in _matches(pattern, text, hits[trigger]):
             found = credentials.value_span(m)
@@ -1951,6 +1965,7 @@ _TRIGGERS = (
     Trigger("credential_element", credentials.ELEMENT_TRIGGER, caseless=True, width=0),
     Trigger("credential_directive", credentials.DIRECTIVE_TRIGGER, width=0),
     Trigger("pgpass", credentials.PGPASS_TRIGGER, width=0),
+    Trigger("credential_option", credentials.OPTION_TRIGGER, width=0),
     Trigger("hl7_segment", interchange.SEGMENT_TRIGGER, width=0),
     Trigger("ldap_dn", interchange.DN_TRIGGER, width=0),
     Trigger("edifact_segment", interchange.EDIFACT_TRIGGER, width=0),
@@ -2106,7 +2121,11 @@ DETECTORS: tuple[Detector, ...] = (
     # 30 and 86, IP addresses 29 and 21). Only their ratios matter: they balance `groups`.
     Detector(_tokens, ("token", "pem"), 1),
     Detector(_assignments, ("assignment", "url_password", "bearer"), 2),
-    Detector(_configured_credentials, ("credential_element", "credential_directive", "pgpass"), 2),
+    Detector(
+        _configured_credentials,
+        ("credential_element", "credential_directive", "pgpass", "credential_option"),
+        2,
+    ),
     Detector(_interchange_names, ("hl7_segment", "ldap_dn", "edifact_segment"), 1),
     Detector(_emails, ("email", "url_email", "disguised_email"), 2),
     Detector(_cards, ("card", "dotted_card"), 7),
