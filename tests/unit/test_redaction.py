@@ -312,6 +312,8 @@ def test_tuning_half_figures() -> None:
         "heldout12c",
         "tuning13",
         "heldout13",
+        "tuning15",
+        "heldout15",
     }
     kinds = {"PERSON", "ADDRESS", "PHONE", "EMAIL", "SSN", "IBAN", "CREDIT_CARD", "clean text"}
     for halves in (("tuning7", "heldout7"), ("tuning8", "heldout8")):

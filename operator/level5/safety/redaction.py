@@ -1649,7 +1649,8 @@ _CELL_GAP = re.compile(r"   |\t")
 # After the house number (a comma may come between it and the street: "Rua da Prata, 112"), a flat's floor
 # and side or door may have a field of its own, up to three short words: "3. tv.", "st. th." (Danish),
 # "3.º Esq.", "R/C" (Portuguese), "3os orofos" (Greek). Portugal's postcode is 4-3 digits ("1100-417").
-_FLAT_FIELD = r"(?:,[ \t]*[\w.ºª°/]{1,6}(?:[ \t][\w.ºª°/]{1,8}){0,2})?"
+# (The field ends with an abbreviation's full stop or is a letter pair, "R/C": the trigger sees that end.)
+_FLAT_FIELD = r"(?:,[ \t]*(?:(?:[\wºª°.]{1,6}[ \t]){0,2}[\wºª°.]{0,7}\.|[A-Za-z]/[A-Za-z]))?"
 _STREET_POSTCODE = re.compile(
     rf"[^\W\d_](?<![\w].)(?:[\w'.-]*+[ \t]++[^\W\d_]){{0,3}}[\w'.-]*+,?[ \t]++{_NUMBER}\.?{_FLAT_FIELD}"
     r'(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d{2}|-\d{3})?[ \t]+[^\W\d_][^\n,;|"]*'
@@ -2085,7 +2086,7 @@ _TRIGGERS = (
     # (Or after a flat's field: an abbreviation's full stop, "R/C".)
     Trigger(
         "street_postcode",
-        r"(?:\d\.?|[a-z\xaa\xba]\.|/[A-Za-z])(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}"
+        r"(?:\d|\.|/[A-Za-z])(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}"
         r"(?: ?\d\d|-\d{3})?[ \t]+[^\s\d]",
     ),
 )
