@@ -26,6 +26,7 @@ COMPILED = [
     f"level5.safety.{name}"
     for name in (
         "credentials",
+        "divisions",
         "fields",
         "identifiers",
         "identity",

@@ -17,7 +17,9 @@ import re
 # The names a credential's key ends with (shared with redaction.py's assignment and its trigger).
 CREDENTIAL_NAMES = (
     r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|"
-    r"private[_-]?key|auth[_-]?key|credentials?|client[_-]?secret|session[_-]?id|cookie"
+    r"private[_-]?key|auth[_-]?key|credentials?|client[_-]?secret|session[_-]?id|cookie|"
+    # A Wi-Fi network's pre-shared key (NetworkManager's "802-11-wireless-security.psk").
+    r"psk|pre[_-]?shared[_-]?key"
 )
 _PRIVATE_KEY_NAME = re.compile(r"(?i)private[_-]?key[\"']?[ \t]*(?::=|=>|[:=])\s*[\"']?$")
 
@@ -41,6 +43,14 @@ ELEMENT_TRIGGER = rf"<(?:[A-Za-z0-9_.-]+:)?[A-Za-z0-9_.-]*(?:{CREDENTIAL_NAMES})
 DIRECTIVE_TRIGGER = rf"(?:^|\n)[ \t]*[a-z_-]*(?:{CREDENTIAL_NAMES}|auth)[ \t]+[^\s=:]"
 PGPASS_TRIGGER = r":(?:\d{1,5}|\*):[^\s:]+:[^\s:]+:[^\s:]"
 
+# A password given on a command line, as a process list or a shell's trace shows it: a long option that
+# names one, then a space ("--password s3cret", "--bindpw ..."), or the LDAP tools' bind password "-w"
+# (the same flag means "words" or "wait" to other commands, so only after an LDAP tool's name).
+_OPTION_VALUE = r"(?P<value>[^\s\-'\"][^\s'\"]{3,}|'[^'\n]{4,}'|\"[^\"\n]{4,}\")"
+_LONG_OPTIONS = r"[ \t]--(?:password|passwd|pass|bindpw|bind-password|secret|token)"
+_LDAP_TOOLS = r"ldap(?:search|modify|add|delete|passwd|whoami|compare|modrdn|exop)"
+OPTION = re.compile(rf"(?:{_LONG_OPTIONS}|\b{_LDAP_TOOLS}\b[^\n]*?[ \t]-w)[ \t]+{_OPTION_VALUE}")
+OPTION_TRIGGER = rf"{_LONG_OPTIONS}[ \t]+[^\s-]|{_LDAP_TOOLS}[^\n]*[ \t]-w[ \t]+[^\s]"
 # A basic-auth pair: a user name (an account or an e-mail address), a colon, a printable password.
 _USER_PASSWORD = re.compile(r"[\w.@+-]{1,64}:[!-~][ -~]{3,}", re.ASCII)
 _CREDENTIAL_WORD = re.compile(rf"(?i){CREDENTIAL_NAMES}|\bauth\b")
@@ -51,7 +61,11 @@ def _key_like(value: str) -> bool:
 
 
 def value_span(m: re.Match[str]) -> tuple[int, int] | None:
-    """(start, end) of the credential in a match of ``ELEMENT``, ``DIRECTIVE`` or ``PGPASS``, or None."""
+    """(start, end) of the credential in a match of ``ELEMENT``, ``DIRECTIVE``, ``OPTION`` or ``PGPASS``,
+    or None (a quoted option's value without its quotes)."""
+    if m.re is OPTION:
+        quoted = m.group("value")[0] in "'\""
+        return m.start("value") + quoted, m.end("value") - quoted
     value = m.group("value").strip()
     # An element or a .pgpass field is named as a password: any value but a placeholder counts; a bare
     # directive line ("password expired") only when its value looks like a key.

@@ -39,7 +39,7 @@ MODULES: tuple[str, ...] = (
     "hr.oib", "id.nik", "ie.pps", "il.idnr", "in_.aadhaar", "in_.pan", "is_.kennitala", "it.codicefiscale",
     "kr.rrn", "lt.asmens", "lv.pvn", "mx.curp", "my.nric", "nl.bsn", "no.fodselsnummer", "pl.pesel",
     "ro.cnp", "ru.inn", "se.personnummer", "si.emso", "sk.rc", "th.pin", "tr.tckimlik", "ua.rntrc",
-    "us.ssn", "za.idnr", "ar.cuit", "mx.rfc", "cu.ni", "pt.nif", "jp.in_",
+    "us.ssn", "za.idnr", "ar.cuit", "mx.rfc", "cu.ni", "pt.nif", "jp.in_", "nz.ird",
 )  # fmt: skip
 _LOADED: dict[str, ModuleType] = {name: importlib.import_module(f"stdnum.{name}") for name in MODULES}
 
@@ -55,9 +55,11 @@ GENERIC_LABELS: tuple[str, ...] = (
 # The same in other languages, and formats' names that their documentation does not give.
 NATIVE_LABELS: tuple[str, ...] = (
     "personalausweis", "ausweisnummer", "steuer-id", "steuerid", "identifikationsnummer",
-    "sozialversicherungsnummer", "numéro de sécurité sociale", "sécurité sociale", "numéro d'identité",
+    "sozialversicherungsnummer", "sv-nummer", "sv-nr", "svnr", "versicherungsnummer",
+    "numéro de sécurité sociale", "sécurité sociale", "numéro d'identité",
     "carte d'identité", "número de identidad", "documento de identidad", "cédula", "cedula",
-    "número de identificación", "identidade", "codice fiscale", "carta d'identità", "persoonsnummer",
+    "número de identificación", "identidade", "número do documento", "n.º do documento",
+    "codice fiscale", "carta d'identità", "persoonsnummer",
     "rijksregister", "burgerservicenummer", "personnummer", "personummer", "fødselsnummer",
     "henkilötunnus", "isikukood", "asmens kodas", "personas kods", "osobní číslo", "rodné číslo",
     "numer pesel", "numer identyfikacyjny", "kimlik", "kimlik no", "személyi szám", "adóazonosító",

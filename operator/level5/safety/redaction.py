@@ -70,6 +70,7 @@ from stdnum import casrn
 
 from level5.safety import (
     credentials,
+    divisions,
     fields,
     identifiers,
     identity,
@@ -305,12 +306,16 @@ def shannon_entropy(text: str) -> float:
 # -- detectors ---------------------------------------------------------------------------------------------
 
 
+_DER_KEY_HEADER = (
+    r"M[A-Za-z0-9+/]{2}CAQ(?:Aw|EE)|MIG[A-Za-z0-9+/]AgE(?:AM|BB)|MII[A-Za-z0-9+/]{3}IBA(?:DANBgkq|AKC)"
+)
 # Shapes of well-known credentials; the vendor prefixes make these precise, so they outrank the rest.
 _TOKEN_SHAPES: tuple[tuple[str, str], ...] = (
     ("AWS_ACCESS_KEY", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}\b"),
     ("GITHUB_TOKEN", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
     # (And a rotated token's refresh or access form: "xoxe-1-...", "xoxe.xoxp-1-...".)
-    ("SLACK_TOKEN", r"\b(?:xoxe\.)?xox[abprse]-[A-Za-z0-9-]{10,}"),
+    # (And an app-level token, "xapp-1-...", which opens Socket Mode connections.)
+    ("SLACK_TOKEN", r"\b(?:(?:xoxe\.)?xox[abprse]|xapp)-[A-Za-z0-9-]{10,}"),
     # (And a webhook endpoint's signing secret, "whsec_...", which forges Stripe's events.)
     ("STRIPE_KEY", r"\b(?:(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,})"),
     ("GOOGLE_API_KEY", r"\bAIza[0-9A-Za-z_-]{35}"),
@@ -321,6 +326,14 @@ _TOKEN_SHAPES: tuple[tuple[str, str], ...] = (
         "PRIVATE_KEY",
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
         r"(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s:-]*)",
+    ),
+    # A key's DER in base64 without its PEM lines (an environment variable, a JSON field), known by its
+    # ASN.1 header: a SEQUENCE whose first element is the version, 0 or 1, then the algorithm (PKCS #8:
+    # Ed25519's "MC4CAQAw", EC's "MIGHAgEAMBMG", RSA's "MII...IBADANBgkq") or the key (SEC1's "MHcCAQEE",
+    # PKCS #1's "MII...IBAAKC"); the digits between encode the lengths.
+    (
+        "PRIVATE_KEY",
+        rf"\b(?:{_DER_KEY_HEADER})[A-Za-z0-9+/]{{40,}}={{0,2}}",
     ),
 )
 
@@ -343,7 +356,17 @@ _ATTRIBUTE_CHAIN = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+")
 _BEARER = _Caseless(r"\b(?:bearer|basic|token)\s+([a-z0-9._~+/=-]{16,})", re.ASCII)
 # (The first character before the look-behind, so a search skips to candidates in one scan; the local
 # part possessively: "@" ends it and is not in it.)
-_EMAIL = re.compile(r"[A-Za-z0-9](?<![\w.+-].)[A-Za-z0-9._%+-]*+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
+# (Or a local part in quotes, which may hold what a bare one may not: "ann..lee"@example.org.)
+_EMAIL = re.compile(
+    r"(?:\"[^\"\s@\\]{1,64}\"|[A-Za-z0-9](?<![\w.+-].)[A-Za-z0-9._%+-]*+)@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b"
+)
+# A VERP return path: a list's or a sender's bounce address whose local part encodes the recipient's
+# address after a "+", its "@" written "=" (bounces+ann.lee=example.org@lists.example.net). The recipient
+# is the person's address, though the bounce mailbox is a role's; it outranks the address that a plain
+# search finds from the "=" on.
+_VERP = re.compile(
+    r"\+(?P<recipient>[A-Za-z0-9._%-]+=[A-Za-z0-9.-]+\.[A-Za-z]{2,24})@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b"
+)
 # An address percent-encoded in a URL's query ("%40" for "@", "%2B" for "+"): it starts at a boundary or
 # right after another escape ("%3D" for "=" before it).
 _URL_EMAIL = re.compile(
@@ -452,6 +475,8 @@ def _emails(text: str, hits: Hits) -> Iterator[Span]:
     for m in _matches(_EMAIL, text, hits["email"], back=64):
         if not mailboxes.role(m.group()):
             yield Span(m.start(), m.end(), "EMAIL", 88)
+    for m in _matches(_VERP, text, hits["email"], back=64):
+        yield Span(m.start("recipient"), m.end("recipient"), "EMAIL", 89)
     for m in _matches(_URL_EMAIL, text, hits["url_email"], back=64):
         yield Span(m.start(), m.end(), "EMAIL", 88)
     for m in _matches(_DISGUISED_EMAIL, text, hits["disguised_email"], back=64):
@@ -482,11 +507,13 @@ _CONFIGURED = (
     ("credential_element", credentials.ELEMENT),
     ("credential_directive", credentials.DIRECTIVE),
     ("pgpass", credentials.PGPASS),
+    ("credential_option", credentials.OPTION),
 )
 
 
 def _configured_credentials(text: str, hits: Hits) -> Iterator[Span]:
-    """Passwords in an XML element, a directive line or a .pgpass line (``credentials.py``)."""
+    """Passwords in an XML element, a directive line, a .pgpass line or a command line's option
+    (``credentials.py``)."""
     for trigger, pattern in _CONFIGURED:
         for m in _matches(pattern, text, hits[trigger]):
             found = credentials.value_span(m)
@@ -497,12 +524,16 @@ def _configured_credentials(text: str, hits: Hits) -> Iterator[Span]:
 
 
 def _interchange_names(text: str, hits: Hits) -> Iterator[Span]:
-    """People in HL7 v2 segments and LDAP distinguished names (``interchange.py``)."""
+    """People in HL7 v2 segments and LDAP distinguished names, people and addresses in EDIFACT segments
+    (``interchange.py``)."""
     for m in _matches(interchange.SEGMENT, text, hits["hl7_segment"]):
         for start, end in interchange.segment_names(m):
             yield Span(start, end, "PERSON", 45)
     for m in _matches(interchange.COMMON_NAME, text, hits["ldap_dn"]):
         yield Span(m.start("value"), m.end("value"), "PERSON", 45)
+    for m in _matches(interchange.EDIFACT_SEGMENT, text, hits["edifact_segment"]):
+        for start, end, kind in interchange.edifact_values(m):
+            yield Span(start, end, kind, 45)
 
 
 def _card_number(raw: str) -> bool:
@@ -981,6 +1012,9 @@ _ROLES = (
     # diacritics: "nguoi_nhan", the recipient).
     r"authors|maintainer|nominativo|nome|cognome|vorname|nachname|prenom|prénom|apellidos?|voornaam|"
     r"achternaam|nazwisko|nguoi[ _]nhan|ho[ _]ten|"
+    # The initials of "surname, name, patronymic" that Uzbek and Russian forms head a full name with
+    # ("F.I.Sh.", "F.I.O."; "." stands for itself here, and "lead" reads the first two characters literally).
+    r"f.i.sh.?|f.i.o.?|"
     # The holder of a card or an account ("card_holder", "account_holder_local"), and roles only a person
     # fills, in English and Indonesian (a till's cashier, a ferry's passenger, a clinic's patient).
     rf"holder|{_PEOPLE_ONLY}"
@@ -989,12 +1023,16 @@ _GREETINGS = (
     r"dear|hello|hi|good morning|good afternoon|good evening|thanks|thank you|cher|chère|bonjour|"
     r"sehr geehrte[rs]?|liebe[rs]?|hallo|hola|estimad[oa]|gentile|caro|cara|beste|hej|kære"
 )
+# Credit given to a person in a changelog or a commit message ("Thanks to Ann Lee for the reproducer",
+# "kudos to ..."): the name follows "to" (two words at least: a weak label).
+_CREDITS = r"thanks|thank you|many thanks|kudos|credits?|shout-?outs?|hat tip"
 # A key holding a role word, joined with _ or - ("full_name", "assigned-to") or followed by "person"
 # ("Contact person"), then : or = (or "=>", or the ">" of an XML tag); or a role word followed by a space;
 # or a greeting.
 _PERSON_LABEL = _Caseless(
-    rf"{lead([*_ROLES.split('|'), *_GREETINGS.split('|')])}"
+    rf"{lead([*_ROLES.split('|'), *_GREETINGS.split('|'), *_CREDITS.split('|')])}"
     rf"(?:(?<=:)(?:{_ROLES})[ \t]+[\"']"  # an EDN keyword and its quoted value ({:name "..."})
+    rf"|(?<![\w])(?:{_CREDITS})(?: go(?:es)?)? to[ \t]+"
     # a person numbered in a list ("passenger 112: ...", "Attendee #3: ...")
     rf"|(?<![^\W_])(?:{_PEOPLE_ONLY})[ \t]+#?\d{{1,4}}[ \t]*:[ \t]*"
     rf"|(?<![^\W_])(?:{_ROLES})(?:[_-][\w-]*| person)?"
@@ -1020,15 +1058,29 @@ _PERSON_COLUMN = re.compile(
     rf"(?:(?:{_ROLES}|full|first|last|given|family|middle|sur|maiden|legal|display|person|holder|"
     rf"card ?holder)[ _-]?)?name|(?:{_ROLES})"
 )
-# (Or Dutch's elided article, a particle after "van" or "in": "Sven van 't Hek".)
+# (Or Dutch's elided article, a particle after "van" or "in": "Sven van 't Hek"; or Malaysia's "a/l" and
+# "a/p", "son of" and "daughter of" in Indian names, tried first: a word would end at the "/". Uzbek writes
+# its o' and g' with a turned comma or an opening quote inside a word: "Ulug\u2018bek".)
 _NAME_WORD = re.compile(
-    rf"(?:(?:dr|mr|mrs|ms|prof|herr|frau|mme|mlle|m)\.?[ \t]+)?[^\W\d_](?:[\w'\u2019.-]|{scripts.MARK})*"
+    r"[asd]/[lpo](?![\w/])"
+    r"|(?:(?:dr|mr|mrs|ms|prof|herr|frau|mme|mlle|m)\.?[ \t]+)?"
+    rf"[^\W\d_](?:[\w'\u2018\u2019\u02bb.-]|{scripts.MARK})*"
     r"|'t(?![\w'])",
     re.UNICODE,
 )
 _NAME_PARTICLES = frozenset(
     {"van", "von", "de", "der", "den", "du", "da", "di", "del", "della", "la", "le", "y", "e", "dos", "das"}
     | {"zu", "ten", "ter", "st.", "st", "'t"}
+    # Malay "son of" and "daughter of" between a given name and the father's ("Ahmad bin Rahman"), and
+    # their Indian Malaysian counterparts.
+    | {"bin", "binti", "bt", "a/l", "a/p", "s/o", "d/o"}
+)
+# A patronymic's closing word, lower case after the father's name (Uzbek "o'g'li", "son of", its
+# apostrophes written four ways, and "qizi", "daughter of"; Azerbaijani "oglu" and "qizi" with their own
+# letters; Kazakh "uly", "qyzy"): the name ends with it.
+_PATRONYMIC_ENDS = frozenset(
+    {f"o{mark}g{mark}li" for mark in "'\u2018\u2019\u02bb"}
+    | {"ogli", "qizi", "o\u011flu", "q\u0131z\u0131", "uly", "qyzy", "kyzy", "ogly"}
 )
 _TITLES = frozenset({"dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "prof", "prof.", "herr", "frau"})
 # Capitalised words that name a group, a thing or nobody: a name holding one is not a person's.
@@ -1100,9 +1152,38 @@ _NOT_NAMES = frozenset(
         "university",
         "institute",
         "labs",
+        # Institutions by their kind, in the languages of Europe ("Spitalul Județean", "Klinikum Nord").
+        "hospital",
+        "hôpital",
+        "spital",
+        "spitalul",
+        "szpital",
+        "ospedale",
+        "krankenhaus",
+        "klinikum",
+        "clinic",
+        "clinica",
+        "clínica",
+        "ziekenhuis",
+        "laboratory",
+        "laborator",
+        "ministry",
+        "ministerul",
+        "ministerio",
+        "ministère",
+        "school",
+        "escola",
+        "scuola",
+        "schule",
+        "universitatea",
+        "universidad",
+        "universität",
+        "université",
     }
 )
 _NOT_NAME_ENDINGS = ("ing", "ly", "tion", "ment")
+# Kazakh surnames made from the father's name and "uly", "son of" ("Serikuly"), end like an English adverb.
+_SURNAME_ENDINGS = ("uly",)
 # A romanised Chinese or Korean given name in hyphenated syllables ("Mei-Ling", "Xiao-Ming") ends in
 # "ing" without being a word of that ending.
 _SYLLABLES = re.compile(r"[a-z]{1,4}(?:-[a-z]{1,4})+")
@@ -1131,6 +1212,15 @@ def _glued_key(text: str, end: int) -> bool:
     return text[end : end + 1] in (":", "=") and not text[end + 1 : end + 2].isspace() and end + 1 < len(text)
 
 
+def _surname_after_given(word: str, before: str) -> bool:
+    """Whether `word`, which ends like an English gerund or adverb, is a surname after the name `before`:
+    a Kazakh patronymic surname, or any such word after a known given name alone ("Wahyu Sihombing",
+    "Ian Fleming"; a firm's "Acme Consulting" has no given name first)."""
+    return word.endswith(_SURNAME_ENDINGS) or (
+        word.endswith("ing") and " " not in before and before.lower() in _FIRST_NAMES
+    )
+
+
 def _name_end(text: str, start: int, limit: int | None = None) -> int:
     """End of the person's name starting at `start`: capitalised words, particles between them, each
     after one space or tab (matched where it must start, rather than searched for)."""
@@ -1146,7 +1236,12 @@ def _name_end(text: str, start: int, limit: int | None = None) -> int:
         if (
             (capital or words == 0)
             and (
-                lower in _NOT_NAMES or (lower.endswith(_NOT_NAME_ENDINGS) and not _SYLLABLES.fullmatch(lower))
+                lower in _NOT_NAMES
+                or (
+                    lower.endswith(_NOT_NAME_ENDINGS)
+                    and not _SYLLABLES.fullmatch(lower)
+                    and not (words and _surname_after_given(lower, text[start:end]))
+                )
             )
             and not (words and lower in _NAME_LIKE_ARTICLES)
             and word[1:] != "."  # an initial ("A. K. Mensah"), not the article
@@ -1159,6 +1254,8 @@ def _name_end(text: str, start: int, limit: int | None = None) -> int:
             break  # the next field's key, or a model code ("M2"): no word of a name holds a digit
         if capital or lower in _TITLES:
             end, words = cursor, words + 1
+        elif words >= 2 and lower in _PATRONYMIC_ENDS:
+            return cursor
         elif lower not in _NAME_PARTICLES:
             break
         m = (
@@ -1312,8 +1409,14 @@ _MANIFEST_NAME = re.compile(
     r"(?= +(?:MRS?|MS|MSTR|MISS|DR|MX)\b)"
 )
 # A speaker in a chat export: after the time the message was sent ("[08:08] Ann Lee: ...", WhatsApp's
-# "12/03/2024, 08:08 - Ann Lee: ..."), a name of two words or more, then ":".
-_SPEAKER = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:\]| -)[ \t]+")
+# "12/03/2024, 08:08 - Ann Lee: ..."), a name of two words or more, then ":". A subtitle's cue (SubRip,
+# WebVTT) names its speaker the same way at the start of its text, the line after its timing line
+# ("00:07:14,200 --> 00:07:17,900"). LINE's export puts the sender between tabs after the time, at the
+# start of the line ("16:42<tab>Ann Lee<tab>..."), its "tab" group.
+_SPEAKER = re.compile(
+    r"\d{1,2}:\d{2}(?::\d{2})?(?:\]| -)[ \t]+|--> \d{1,2}:\d{2}:\d{2}[,.]\d{3}\n"
+    r"|(?:^|(?<=\n))\d{1,2}:\d{2}(?P<tab>\t)"
+)
 # git shortlog -s's line: a right-aligned commit count, a tab, the author (the whole rest of the line).
 _SHORTLOG_COUNT = re.compile(r"(?m)^ *\d{1,7}\t")
 # A commit's author where git prints it after the commit's hash: after its date in a log line of a
@@ -1340,9 +1443,30 @@ def _mononym_at(text: str, start: int) -> Span | None:
     return Span(start, m.end(), "PERSON", 35)
 
 
+# A person's page or picture in a site's directory of people ("/team/ann-lee/photo.webp", "/equipa/...",
+# "/mitarbeiter/..."): the path segment after it is the person's name as a slug, a known given name and
+# one to three more words joined by hyphens.
+_PEOPLE_DIRECTORIES = (
+    r"team|equipa|equipe|equipo|staff|people|members|mitarbeiter|personen|employees|profiles?|authors?|"
+    r"medewerkers|pessoas|persone|personale"
+)
+_PERSON_SLUG = _Caseless(
+    rf"/(?:{_PEOPLE_DIRECTORIES})/(?P<slug>(?P<given>[a-z]+)(?:-[a-z]+){{1,3}})(?=[/.?#\s\"']|$)"
+)
 # A column's SQL type after its name ("name TEXT NOT NULL", "owner VARCHAR(64)"): a table's definition,
 # not a value.
 _SQL_TYPE = re.compile(r"(?:N?VARCHAR2?|N?CHAR(?:ACTER)?|TEXT|STRING|CLOB|CITEXT)\b")
+
+
+# A name followed by a dotted version is a product's ("PRETTY_NAME=\"Ubuntu 24.04.1 LTS\"").
+_VERSION_AFTER = re.compile(r"[ \t][vV]?\d+\.\d+")
+# A key that joins "name" to a thing's word names that thing ("street_name", "label.host_name"): what the
+# person's label found in it is no person's.
+_THING_NAME_KEY = re.compile(
+    r"(?i)(?<![^\W_])(?:street|road|file|host|product|package|app|branch|project|device|server|service|"
+    r"table|column|field|bucket|image|container|node|cluster|database|schema|domain|company|org|brand|"
+    r"model|city|country|region|town|place|team|group|event|dataset|pretty|display_?os)[_.-]\Z"
+)
 
 
 def _people(text: str, hits: Hits) -> Iterator[Span]:
@@ -1353,7 +1477,15 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
         keyed = m.group().rstrip(" \t\"'").endswith((":", "="))
         if name is None and keyed and _PEOPLE_ONLY_ROLE.search(m.group()):
             found.append(_mononym_at(text, m.end()))
-        if name is None or _SQL_TYPE.match(text, m.end()):
+        if (
+            name is None
+            or _SQL_TYPE.match(text, m.end())
+            or _VERSION_AFTER.match(text, name.end)
+            or (
+                _lowered(text).startswith("name", m.start())
+                and _THING_NAME_KEY.search(text, max(0, m.start() - 12), m.start())
+            )
+        ):
             continue
         # One word after a weak label ("Customer count") is a noun; after "Name:" or "Dear" it is a name.
         strong = m.group().rstrip(" \t\"'").endswith((":", "=", ">")) or text[
@@ -1373,8 +1505,11 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
         if m.group().isupper():
             found.append(Span(m.start(), m.end(), "PERSON", 35))
     for m in _matches(_SPEAKER, text, hits["speaker"], back=12):
-        name = _name_at(text, m.end(), 2)
-        if name is not None and text.startswith(":", name.end):
+        # Between tabs the name is the whole cell: it ends at the next tab (a message in a script without
+        # case would read as more words of the name).
+        limit = text.find("\t", m.end(), m.end() + _NAME_LINE) if m.group("tab") else None
+        name = _name_at(text, m.end(), 2, limit=limit) if limit != -1 else None
+        if name is not None and text.startswith("\t" if limit else ":", name.end):
             found.append(name)
     for m in _matches(_COMMIT_HEAD, text, hits["commit"]):
         name = _name_at(text, m.end(), 2)
@@ -1385,6 +1520,9 @@ def _people(text: str, hits: Hits) -> Iterator[Span]:
         name = _name_at(text, m.end(), 2)
         if name is not None and _line_end(text, name.end) == name.end:
             found.append(name)
+    for m in _matches(_PERSON_SLUG, text, hits["person_slug"], back=24):
+        if m.group("given") in _FIRST_NAMES:
+            found.append(Span(m.start("slug"), m.end("slug"), "PERSON", 35))
     # A display name ends at the "<" of the address the trigger found, whose "@" ends the trigger.
     for m in _matches(_DISPLAY_NAME, text, hits["display_name"], back=80, reach=0):
         found.append(_name_at(text, m.start(), 2))
@@ -1510,9 +1648,14 @@ _NUMBER_FIRST_STREET = _Caseless(
 _THOUSANDS = re.compile(r"(?<![\d,])\d{1,3},\d{3}(?![\d,])")
 # Words of a line that are cells of a table: a gap of three spaces or a tab between them.
 _CELL_GAP = re.compile(r"   |\t")
+# After the house number (a comma may come between it and the street: "Rua da Prata, 112"), a flat's floor
+# and side or door may have a field of its own, up to three short words: "3. tv.", "st. th." (Danish),
+# "3.º Esq.", "R/C" (Portuguese), "3os orofos" (Greek). Portugal's postcode is 4-3 digits ("1100-417").
+# (The field ends with an abbreviation's full stop or is a letter pair, "R/C": the trigger sees that end.)
+_FLAT_FIELD = r"(?:,[ \t]*(?:(?:[\wºª°.]{1,6}[ \t]){0,2}[\wºª°.]{0,7}\.|[A-Za-z]/[A-Za-z]))?"
 _STREET_POSTCODE = re.compile(
-    rf"[^\W\d_](?<![\w].)(?:[\w'.-]*+[ \t]++[^\W\d_]){{0,3}}[\w'.-]*+[ \t]++{_NUMBER}\.?"
-    r"(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d{2})?[ \t]+[^\W\d_][^\n,;|]*"
+    rf"[^\W\d_](?<![\w].)(?:[\w'.-]*+[ \t]++[^\W\d_]){{0,3}}[\w'.-]*+,?[ \t]++{_NUMBER}\.?{_FLAT_FIELD}"
+    r'(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d{2}|-\d{3})?[ \t]+[^\W\d_][^\n,;|"]*'
 )
 # A house number and capitalised words ("189 Cynthia Shore"), in any street vocabulary, when a postcode
 # follows on the same line or one of the next two. A number after an en dash (a score, a range) is none.
@@ -1555,7 +1698,11 @@ def _postcode_in(text: str, start: int, end: int) -> bool:
 # or a comma, which neither holds, so giving some back never made a match; Python's re tried it at every
 # letter of every word before failing. The first capital is found before the look-behind is asked, so the
 # search skips to capitals in one scan.)
-_FIELD = r"(?:[^\W\d_][\w'.ªº-]*+(?:[ \t]++[\w'.ªº/-]++){0,6}|\d{1,5}[a-z]?)"
+# (Or a floor: an ordinal and its word, "3os orofos", "2. emelet".)
+_FIELD = (
+    r"(?:[^\W\d_][\w'.ªº-]*+(?:[ \t]++[\w'.ªº/-]++){0,6}|\d{1,5}[a-z]?"
+    r"|\d{1,2}[.ºª°a-z]{1,3}[ \t][^\W\d_][\w.]*+)"
+)
 _TOWN = r"[^\W\d_a-z][\w'.-]*"
 _COMMA_ADDRESS = re.compile(
     rf"[^\W\d_a-z](?<![\w,].)[\w'.ªº-]*+(?:[ \t]++[\w'.ªº/-]++){{0,9}},[ \t]+(?:{_FIELD},[ \t]+){{1,4}}"
@@ -1670,10 +1817,19 @@ def _short_line(text: str, end: int) -> str | None:
     return line if line.strip() else None
 
 
+# A month's name before a number makes the number a date's year or day ("14 January 2027, Court Room 4"),
+# not a house number.
+_MONTH_BEFORE = re.compile(
+    r"(?i)(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?[ \t]+(?:\d{1,2},?[ \t]+)?\Z"
+)
+
+
 def _streets(text: str, line_start: int, line_end: int) -> Iterator[Span]:
     number_after = _STREET_NUMBER.compiled.search(_lowered(text), line_start, line_end) is not None
     for m in (_STREET if number_after else _NUMBER_FIRST_STREET).finditer(text, line_start, line_end):
         start, end = m.start(), m.end()
+        if text[start].isdigit() and _MONTH_BEFORE.search(text, max(line_start, start - 16), start):
+            continue
         # A street is in one cell of a table: what comes before a gap is another cell, and without a
         # number of its own the rest is no street ("10h ago      apt-daily", a timer's age and unit).
         gaps = [g.end() for g in _CELL_GAP.finditer(text, start, end)]
@@ -1740,10 +1896,10 @@ def _script_values(text: str, hits: Hits) -> Iterator[Span | None]:
         kind, end = m.lastgroup, m.end()
         if kind == "column":
             yield from _script_column(text, start, headers)
-        elif kind in ("person", "title", "title_attached"):
+        elif kind in ("person", "agent", "title", "title_attached"):
             name = (scripts.THAI_NAME if kind == "title_attached" else scripts.NAME_AT).match(text, end)
             # Under a label the whole field is the name (not "名前空間: default" or a file name).
-            if name and (kind != "person" or scripts.field_end(text, end) <= name.end()):
+            if name and (kind not in ("person", "agent") or scripts.field_end(text, end) <= name.end()):
                 yield Span(end, name.end(), "PERSON", 35)
         elif kind == "address":
             stop = scripts.field_end(text, end)
@@ -1801,7 +1957,7 @@ _TRIGGERS = (
     Trigger(
         "token",
         r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}|gh[pousr]_|github_pat_|xox[abprse][-.]|"
-        r"[srp]k_(?:live|test)_|whsec_|AIza|sk-|eyJ",
+        rf"xapp-|[srp]k_(?:live|test)_|whsec_|AIza|sk-|eyJ|{_DER_KEY_HEADER}",
     ),
     Trigger("pem", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY"),
     Trigger("assignment", rf"(?:{_CREDENTIAL_NAMES})[\"']?[ \t]*(?::=|=>|[:=])", caseless=True, width=0),
@@ -1812,8 +1968,10 @@ _TRIGGERS = (
     Trigger("credential_element", credentials.ELEMENT_TRIGGER, caseless=True, width=0),
     Trigger("credential_directive", credentials.DIRECTIVE_TRIGGER, width=0),
     Trigger("pgpass", credentials.PGPASS_TRIGGER, width=0),
+    Trigger("credential_option", credentials.OPTION_TRIGGER, width=0),
     Trigger("hl7_segment", interchange.SEGMENT_TRIGGER, width=0),
     Trigger("ldap_dn", interchange.DN_TRIGGER, width=0),
+    Trigger("edifact_segment", interchange.EDIFACT_TRIGGER, width=0),
     Trigger("email", r"@[A-Za-z0-9-]+\.[A-Za-z]"),
     Trigger("url_email", r"%40[A-Za-z0-9-]+\.[A-Za-z]"),
     Trigger("disguised_email", r"[\[({]at[\])}]", caseless=True),
@@ -1857,7 +2015,7 @@ _TRIGGERS = (
     ),
     Trigger("base64ish", r"(?:^|[^A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{20}", width=21),
     Trigger("hexish", r"(?:^|[^0-9A-Za-z])[0-9a-fA-F]{32}", width=33),
-    Trigger("person", rf"{_B}(?:{_ROLES}|{_GREETINGS})[^a-z0-9\n]", caseless=True),
+    Trigger("person", rf"{_B}(?:{_ROLES}|{_GREETINGS}|{_CREDITS})[^a-z0-9\n]", caseless=True),
     Trigger(
         "sign_off",
         r"(?:regards|wishes|sincerely|cheers|thanks|thank you|cordialement|grüße|saludos|groeten|"
@@ -1866,13 +2024,19 @@ _TRIGGERS = (
     ),
     Trigger("title", r"(?:Mr|Mrs|Ms|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)\.?[ \t]+[^\s\d]"),
     Trigger("display_name", r"[ \t]<[^>\s@]+@"),
+    Trigger("person_slug", rf"/(?:{_PEOPLE_DIRECTORIES})/[a-z]+-[a-z]", caseless=True),
     Trigger(
         "manifest",
         r"[A-Z\xc0-\xde?]/[A-Z\xc0-\xde?][A-Z\xc0-\xde?' \-]{0,62} "
         r"(?:MRS?|MS|MSTR|MISS|DR|MX)(?:[^A-Za-z]|$)",
         width=71,  # given names of at most 63 characters; the surname before "/" is found by `back`
     ),
-    Trigger("speaker", r"\d:\d\d(?::\d\d)?(?:\]| -)[ \t]+[A-Z\xc0-\xde?]", width=14),
+    Trigger(
+        "speaker",
+        r"\d:\d\d(?::\d\d)?(?:\]| -)[ \t]+[A-Z\xc0-\xde?]|> \d\d?:\d\d:\d\d[,.]\d\d\d\n[A-Z\xc0-\xde?]"
+        r"|\n\d\d?:\d\d\t[A-Z\xc0-\xde?]",
+        width=17,
+    ),
     Trigger("shortlog", r"(?:^|\n) *\d{1,7}\t[A-Z\xc0-\xde?]", width=0),
     Trigger(
         "commit",
@@ -1917,12 +2081,15 @@ _TRIGGERS = (
         caseless=True,
         width=0,
     ),
+    Trigger("division", divisions.TRIGGER, caseless=True, width=0),
     Trigger("number_street", r"(?:^|[^\w.,:-])\d{1,5}[a-z]? [A-Z][a-z]+ [A-Z]", width=0),
     # A word, a comma and a space, then a postcode: the last field of _COMMA_ADDRESS.
     Trigger("comma_address", r"[^\s\d,][ \t]*,[ \t]+(?:[A-Z]{1,2}-)?\d{3}", width=0),
+    # (Or after a flat's field: an abbreviation's full stop, "R/C".)
     Trigger(
         "street_postcode",
-        r"\d\.?(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}(?: ?\d\d)?[ \t]+[^\s\d]",
+        r"(?:\d|\.|/[A-Za-z])(?:,[ \t]*|[ \t]*\n[ \t]*)(?:[A-Z]{1,2}-)?\d{3,5}"
+        r"(?: ?\d\d|-\d{3})?[ \t]+[^\s\d]",
     ),
 )
 _WORD_LISTS = (Words("first_name", _FIRST_NAME_FORMS),)
@@ -1930,6 +2097,17 @@ _WORD_LISTS = (Words("first_name", _FIRST_NAME_FORMS),)
 MODEL_ADDRESS = "ADDRESS?"
 """The kind of the postal model's spans among the detectors' (``_model_addresses``): not a placeholder's
 type. They stay out of the rules' overlap resolution and are weighed after it (``with_postal_addresses``)."""
+
+
+_DIVISION_CHAIN = _Caseless(divisions.CHAIN)
+
+
+def _division_chains(text: str, hits: Hits) -> Iterator[Span]:
+    """Addresses written as a chain of administrative divisions (``divisions.py``)."""
+    for m in _matches(_DIVISION_CHAIN, text, hits["division"]):
+        end = m.start() + len(m.group().rstrip(" -"))
+        if divisions.chain(text[m.start() : end]):
+            yield Span(m.start(), end, "ADDRESS", 40)
 
 
 def _model_addresses(text: str, hits: Hits) -> Iterator[Span]:
@@ -1946,8 +2124,12 @@ DETECTORS: tuple[Detector, ...] = (
     # each text's total matter: they balance `groups`.
     Detector(_tokens, ("token", "pem"), (1, 1)),
     Detector(_assignments, ("assignment", "url_password", "bearer"), (2, 2)),
-    Detector(_configured_credentials, ("credential_element", "credential_directive", "pgpass"), (2, 2)),
-    Detector(_interchange_names, ("hl7_segment", "ldap_dn"), (1, 1)),
+    Detector(
+        _configured_credentials,
+        ("credential_element", "credential_directive", "pgpass", "credential_option"),
+        (2, 2),
+    ),
+    Detector(_interchange_names, ("hl7_segment", "ldap_dn", "edifact_segment"), (1, 1)),
     Detector(_emails, ("email", "url_email", "disguised_email"), (2, 2)),
     Detector(_cards, ("card", "dotted_card"), (6, 7)),
     Detector(_ssns, ("ssn", "ssn_label"), (2, 2)),
@@ -1963,6 +2145,7 @@ DETECTORS: tuple[Detector, ...] = (
             "sign_off",
             "title",
             "display_name",
+            "person_slug",
             "manifest",
             "speaker",
             "shortlog",
@@ -1980,6 +2163,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(_fields, (), (19, 20)),
     Detector(_positional, ("positional",), (1, 1)),
     Detector(_letter_heads, (), (1, 1)),
+    Detector(_division_chains, ("division",), (1, 1)),
     Detector(_model_addresses, (), (18, 26)),
 )
 

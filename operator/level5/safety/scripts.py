@@ -63,6 +63,13 @@ STREET_WORDS = (
     "רח'", "שדרות", "شارع", "خیابان", "کوچه", "پلاک", "بلوار", "मार्ग", "रोड", "गली", "नगर", "सड़क",
     "টোল", "সড়ক", "রোড", "বাড়ী", "ถนน", "ซอย", "ถ.", "ซ.", "ตำบล", "อำเภอ", "หมู่", "ул.", "улица",
     "пр-т", "проспект", "наб.", "пер.", "ш.", "вул.", "вулиця", "бул.", "буд.", "οδός", "λεωφόρος",
+    # A microdistrict and a flat, as Russian writes them across Central Asia ("мкр. Самал-2, кв. 14");
+    # Kazakh's street and avenue.
+    "мкр.", "мкрн.", "кв.", "көшесі", "даңғылы",
+    # Armenian: a street and an avenue, abbreviated or not, and a house ("Աբովյան փող. 112", "տուն 8").
+    "փող.", "պող.", "փողոց", "պողոտա", "տուն ",
+    # Hebrew: rural settlements, whose addresses name a farm's number rather than a street ("משק 17").
+    "מושב", "קיבוץ", "משק ",
 )  # fmt: skip
 
 _NON_LATIN = "\u0370-\u1fff\u2e80-\ua4ff\uac00-\ud7af\uf900-\ufaff"
@@ -100,7 +107,8 @@ def _labels(words: tuple[str, ...] | list[str]) -> str:
     return rf"(?<![\w-])(?:{_alternation(words, spaced=True)})|(?:{_alternation(words, spaced=False)})"
 
 
-_SEPARATOR = r"[ \t]*[\"'»」』]?[ \t]*(?:[:：=]|=>|>)[ \t]*[\"'«「『]?[ \t]*"
+# (Armenian's comma, U+055D, stands where other scripts put a colon after a label.)
+_SEPARATOR = r"[ \t]*[\"'»」』]?[ \t]*(?:[:：=\u055d]|=>|>)[ \t]*[\"'«「『]?[ \t]*"
 
 
 def script_label(identity_labels: list[str]) -> tuple[re.Pattern[str], list[str]]:
@@ -112,6 +120,9 @@ def script_label(identity_labels: list[str]) -> tuple[re.Pattern[str], list[str]
     literals = _forms((*words, *HONORIFICS_AFTER, *STREET_WORDS))
     return re.compile(
         rf"(?:(?P<person>{_labels(PERSON_LABELS)})|(?P<address>{_labels(ADDRESS_LABELS)})){_SEPARATOR}"
+        # Persian's "name of" a doer, whose word ends in the agent suffix "-nde" (the payer, the sender,
+        # the receiver: "نام پرداخت‌کننده:"), names a person too.
+        rf"|(?<![\w-])(?P<agent>نام[ \t]+[\u0600-\u06ff\u200c]{{1,24}}?نده){_SEPARATOR}"
         # A person's label as a cell of a table's header line (``id;піб;відділ``): its column holds names.
         rf"|(?:(?<=[,;\t|\n ])|^)(?P<column>{_alternation(PERSON_LABELS)})(?=[ \t]*(?:[,;\t|\n]|$))"
         rf"|(?P<identity>{_labels(identity_labels)})[ \t]*[\"'»]?[ \t]*(?:[:：=>#№][ \t]*[\"'«]?[ \t]*)?"
@@ -130,7 +141,7 @@ NAME_AT = re.compile(NAME)
 NAME_BEFORE_HONORIFIC = re.compile(r"(?:[\u4e00-\u9fff\u3040-\u30ff]{2,5}|[\uac00-\ud7a3]{2,4})$")
 # What ends a field: a line break, a quote, a bar, a tag, a bracket, a tab, a dash between fields.
 FIELD_END = re.compile(r"[\n\"|<>{}\[\]\t;]| — | - ")
-FIELD_START = re.compile(r"[\n\"|<>{}\[\]\t;:：=,，]|^")
+FIELD_START = re.compile(r"[\n\"|<>{}\[\]\t;:：=\u055d,，]|^")
 DIGIT = re.compile(r"\d")
 NON_LATIN_LETTER = re.compile(rf"[{_NON_LATIN}]")
 
@@ -148,7 +159,7 @@ def field_start(text: str, end: int, limit: int = 80) -> int:
     """Where the field that holds position `end` starts (after its separator; at most `limit` back)."""
     lowest = max(0, end - limit)
     cursor = end
-    while cursor > lowest and text[cursor - 1] not in '\n"|<>{}[]\t;:：=':
+    while cursor > lowest and text[cursor - 1] not in '\n"|<>{}[]\t;:：=\u055d':
         cursor -= 1
     while cursor < end and text[cursor] in " \t«「『'":
         cursor += 1
