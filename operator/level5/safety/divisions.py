@@ -78,3 +78,9 @@ TRIGGER = (
     r"(?:^|[^\w])(?:x\xe3|huy\?n|t\?nh|ph\?\?ng|qu\?n|th\xf4n|x\xf3m|th\? x\xe3|th\? tr\?n|tp\.) "
     r"|[ \t](?:tumani|viloyati|mahallasi|shahri|ko.chasi)[^\w]|[ \t]sh\.,|\d-(?:uy|xonadon|kvartal)[^\w]"
 )
+TRIGGER_WIDTH = 20
+"""The longest match of ``TRIGGER`` (a division word and the characters around it)."""
+BEFORE, AFTER = 160, 480
+"""How far a chain may start before the first division word ``TRIGGER`` knows (up to three fields whose
+words it does not know, such as "ấp" or "khu phố": 40 characters of name and their word each), and how far
+it may run past that word (eight fields more)."""
