@@ -40,11 +40,14 @@ _HOST = r"[A-Za-z0-9][\w-]*(?:\.[\w-]+)*\.[A-Za-z]{2,24}\.?"
 # bracket, matched whole (found from the bracket back, not searched for).
 _BRACKETED_HOST = re.compile(rf"{_HOST}")
 _HOST_LONGEST = 254  # a DNS name's 253 characters and its root dot
+# (A host that opens the line's form starts after no letter or digit: the leftmost match never does, as
+# a match from the letter before would be leftmost, and the search then skips mid-word starts at once.)
+_WORD_HOST = rf"(?<![A-Za-z0-9]){_HOST}"
 _NAMED = re.compile(
     # host has address ... (the host command)
-    rf"(?P<host>{_HOST})[ \t]+has(?:[ \t]+IPv6)?[ \t]+address[ \t]+\Z"
+    rf"(?P<host>{_WORD_HOST})[ \t]+has(?:[ \t]+IPv6)?[ \t]+address[ \t]+\Z"
     # an A or AAAA record of a zone file or dig's answer section
-    rf"|(?P<host3>{_HOST})[ \t]+\d+[ \t]+IN[ \t]+A{{1,4}}[ \t]+\Z"
+    rf"|(?P<host3>{_WORD_HOST})[ \t]+\d+[ \t]+IN[ \t]+A{{1,4}}[ \t]+\Z"
     # nslookup: the name on the line before the address
     rf"|Name:[ \t]*(?P<host4>{_HOST})[ \t]*\nAddress(?:es)?:[ \t]*\Z"
     # curl 8: the resolver's addresses of the host it printed on the line before
@@ -52,6 +55,7 @@ _NAMED = re.compile(
     r"\*[ \t]+IPv[46]:[ \t]+(?:[0-9A-Fa-f.:]+,[ \t]*)*\Z"
 )
 _REACH = 300
+_NAMED_LINES = 2  # the lines above the address's that a form of _NAMED spans at most (curl's three)
 # What the line of an address named by _NAMED holds before it when no bracket precedes it: "has address"
 # or a DNS record's class near it, nslookup's "Address:" or curl's "* IPv4:" at the line's start.
 _NAMING_NEAR = re.compile(r"has(?:[ \t]+IPv6)?[ \t]+address|[ \t]IN[ \t]")
@@ -67,11 +71,11 @@ _NUMBERS = re.compile(r"[0-9A-Fa-f]+")
 
 def cluster_cell(text: str, start: int, end: int, address: str) -> bool:
     """Whether a private (RFC 1918) IPv4 address stands alone in a cell of a column-aligned listing."""
-    return (
-        any(ipaddress.IPv4Address(address) in net for net in _RFC1918)
-        and _CELL_BEFORE.search(text, max(0, start - 2), start) is not None
-        and _CELL_AFTER.match(text, end) is not None
-    )
+    # The cell's edges first: most addresses are not in a cell, and parsing one costs more than both.
+    if _CELL_BEFORE.search(text, max(0, start - 2), start) is None or _CELL_AFTER.match(text, end) is None:
+        return False
+    parsed = ipaddress.IPv4Address(address)
+    return any(parsed in net for net in _RFC1918)
 
 
 def named_servers(text: str, addresses: list[tuple[int, str]]) -> frozenset[str]:
@@ -102,28 +106,50 @@ def _bracketed_host(text: str, start: int) -> str | None:
 
 def _named(text: str, start: int) -> str | None:
     """The host name that a resolver's line (or the line before it) gives the address at ``start``."""
-    line_start = line_index(text).start(start)
+    lines = line_index(text)
+    line_start = lines.start(start)
     if not _NAMING_LINE.match(text, line_start) and not _NAMING_NEAR.search(
         text, max(start - _NAMING_REACH, line_start), start
     ):
         return None  # no form of _NAMED can end here: its search (every start in the window) is skipped
-    m = _NAMED.search(text, max(0, start - _REACH), start)
+    # From the first line a form can start on: a search tries every start in its window.
+    first = line_start
+    for _ in range(_NAMED_LINES):
+        if first == 0:
+            break
+        first = lines.start(first - 1)
+    m = _NAMED.search(text, max(first, start - _REACH), start)
     return next(h for h in m.groups() if h is not None) if m else None
 
 
 def route_hops(text: str, addresses: list[tuple[int, str]]) -> frozenset[str]:
-    """The addresses (of the ``(start, address)`` found in ``text``) of routers on hop lines, but the last
-    hop's."""
+    """The addresses (of the ``(start, address)`` found in ``text``) of routers on hop lines, but each
+    route's last hop's."""
     hops: dict[int, list[str]] = {}
     for start, address in addresses:
         line_start = line_index(text).start(start)
         if line_start in hops or _HOP.match(text, line_start) is not None:
             hops.setdefault(line_start, []).append(address)
-    if not hops:
-        return frozenset()
-    # The destination's line: the last hop line, with an address or only a name.
-    last = max(m.start() for m in _HOP_LINE.finditer(text, min(hops)))
-    return frozenset(address for line, found in hops.items() if line != last for address in found)
+    destinations = set()
+    run_end = -1  # the start of the last line of the run of hop lines the previous hop was in
+    for line_start in sorted(hops):
+        if line_start <= run_end:
+            continue
+        run_end = _last_hop_line(text, line_start)
+        destinations.add(run_end)
+    return frozenset(address for line, found in hops.items() if line not in destinations for address in found)
+
+
+def _last_hop_line(text: str, line_start: int) -> int:
+    """Where the last line of the route whose hop line starts at ``line_start`` starts: the hop lines run
+    on, one per line, to the destination's, with an address or only a name. (Found line by line from the
+    hop: a search for the text's last hop line read every line after it, and counted a later numbered
+    line, far from any route, as the destination.)"""
+    lines = line_index(text)
+    last = line_start
+    while (following := lines.end(last) + 1) < len(text) and _HOP_LINE.match(text, following) is not None:
+        last = following
+    return last
 
 
 def _spells(host: str, address: str) -> bool:
