@@ -73,6 +73,18 @@ def test_look_alike_stays(text: str) -> None:
             "198.51.100.77",
             " 1  gw.isp.example (62.40.98.1)  1.2 ms\n 2  198.51.100.77 (198.51.100.77)  9.1 ms",
         ),
+        # Each route's: a second traceroute later in the output, or a numbered line far below, leaves the
+        # first route's destination its own.
+        (
+            "198.51.100.77",
+            " 1  gw.isp.example (62.40.98.1)  1.2 ms\n 2  198.51.100.77 (198.51.100.77)  9.1 ms\n"
+            "done\n 1  gw.isp.example (62.40.98.1)  1.3 ms\n 2  192.0.2.200 (192.0.2.200)  8.7 ms",
+        ),
+        (
+            "198.51.100.77",
+            " 1  gw.isp.example (62.40.98.1)  1.2 ms\n 2  198.51.100.77 (198.51.100.77)  9.1 ms\n\n"
+            "Steps:\n 3  retry the upload",
+        ),
         # A private address outside a listing, and a host address written with a prefix (not a network).
         ("10.20.30.41", "Accepted password for ops from 10.20.30.41 port 50022 ssh2"),
         ("203.0.113.7", "peer 203.0.113.7/24 up"),
