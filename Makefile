@@ -94,8 +94,12 @@ lint: venv ## ruff, and the package's layers (import-linter contracts in pyproje
 typecheck: venv ## mypy (strict)
 	$(VENV)/bin/mypy
 
-unit: venv chart-tools ## Unit tests (no cluster needed; the chart tests use helm and kube-score)
-	$(VENV)/bin/pytest -q -m "not cluster" tests
+# The unit tests need no cluster and share nothing, so they run on every core (pytest-xdist): half the time
+# on 2 cores. The cluster tests run one at a time: they share the one node and time its pods.
+UNIT_TESTS = $(VENV)/bin/pytest -q -n auto -m "not cluster" tests
+
+unit: venv chart-tools ## Unit tests on every core (no cluster needed; the chart tests use helm and kube-score)
+	$(UNIT_TESTS)
 
 test-cluster: venv ## Tests against the local cluster (brings it up if needed)
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
@@ -109,9 +113,10 @@ chaos: venv ## Fault injection on the local cluster (operator SIGKILL/SIGSTOP, m
 		tests/cluster/test_standby.py
 
 test: deps venv lint typecheck chart-tools ## Everything CI runs: lint, types, unit tests, then cluster tests on a real cluster
+	$(UNIT_TESTS)
 	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
 	$(MAKE) images
-	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q tests
+	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q -m cluster tests
 
 demo: deps venv chart-tools ## The main job: cluster up, images, the operator installed with Helm, the CSV task through the whole loop (the embedded real model, OPENAI_API_KEY's, or LEVEL5_DEMO_MODEL=scripted)
 	@[[ -n "$$OPENAI_API_KEY" || "$$LEVEL5_DEMO_MODEL" == scripted ]] || $(MAKE) -s model
