@@ -114,9 +114,7 @@ chaos: venv ## Fault injection on the local cluster (operator SIGKILL/SIGSTOP, m
 
 test: deps venv lint typecheck chart-tools ## Everything CI runs: lint, types, unit tests, then cluster tests on a real cluster
 	$(UNIT_TESTS)
-	@bash $(CLUSTER)/status.sh >/dev/null 2>&1 || $(MAKE) cluster-up
-	$(MAKE) images
-	@eval "$$(bash $(CLUSTER)/env.sh)" && $(VENV)/bin/pytest -q -m cluster tests
+	$(MAKE) test-cluster
 
 demo: deps venv chart-tools ## The main job: cluster up, images, the operator installed with Helm, the CSV task through the whole loop (the embedded real model, OPENAI_API_KEY's, or LEVEL5_DEMO_MODEL=scripted)
 	@[[ -n "$$OPENAI_API_KEY" || "$$LEVEL5_DEMO_MODEL" == scripted ]] || $(MAKE) -s model
