@@ -188,7 +188,9 @@ class ApprovalSteps(StepContext):
         sha = hashlib.sha256(code.encode()).hexdigest()
         pod_name = sandbox_pod_name(self.task, iteration)
         config_map = await self._store_code(pod_name, iteration, code)
-        await self._audit("code", iteration, {"sha256": sha, "code": self._redact(code), "written_by": by})
+        await self._audit(
+            "code", iteration, {"sha256": sha, "code": await self._redacted(code), "written_by": by}
+        )
         entry = self._entry(current, reason=f"Overridden by {by}"[:1024], signature=None)
         closed = finish_iteration(self.status, entry, self.clock())
         now = self.clock()

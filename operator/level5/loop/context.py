@@ -229,8 +229,13 @@ class StepContext:
             self._codes[config_map] = code
         return self._codes[config_map]
 
-    def _redact(self, text: str) -> str:
-        return self.redactor.redact(text).text
+    async def _redacted(self, text: str) -> str:
+        """The text redacted in a worker thread, as program output is (``guards.py``): a prompt holds the
+        goal, the reference data and the last output, a millisecond or more of detector work, and a ramp's
+        tasks ask for theirs together. On the event loop, 1,000 tasks' prompts and answers held it for
+        1.6 s of CPU in stalls of 100 to 250 ms (`make bench`'s ramp, 2026-12-02); in a thread the loop
+        gets the interpreter back every switch interval (5 ms)."""
+        return (await asyncio.to_thread(self.redactor.redact, text)).text
 
     def _with_condition(
         self,
@@ -254,11 +259,11 @@ class StepContext:
         await self._audit(
             "prompt",
             iteration,
-            {"sha256": hashlib.sha256(prompt.encode()).hexdigest(), "text": self._redact(prompt)},
+            {"sha256": hashlib.sha256(prompt.encode()).hexdigest(), "text": await self._redacted(prompt)},
         )
         completion = await self._complete_with_retries(iteration, messages)
         await self._audit(
-            "answer", iteration, {"text": self._redact(completion.text), "tokens": completion.tokens}
+            "answer", iteration, {"text": await self._redacted(completion.text), "tokens": completion.tokens}
         )
         return completion.text, completion.tokens
 

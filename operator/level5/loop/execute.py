@@ -151,7 +151,9 @@ class ExecuteStep(ApprovalSteps):
             self.spec.capabilities.language,
             outcome.job_files,
         )
-        syscalls = syscalls.model_copy(update={"anomalies": [self._redact(a) for a in syscalls.anomalies]})
+        syscalls = syscalls.model_copy(
+            update={"anomalies": [await self._redacted(a) for a in syscalls.anomalies]}
+        )
         await self._audit(
             "execution",
             action.iteration,

@@ -112,7 +112,7 @@ class GenerateStep(StepContext):
         # The code is stored and run verbatim (redacting it would change the program); the trail keeps
         # its hash and a redacted copy.
         await self._audit(
-            "code", action.iteration, {"sha256": code_sha256, "code": self._redact(answer.code)}
+            "code", action.iteration, {"sha256": code_sha256, "code": await self._redacted(answer.code)}
         )
         pod_name = sandbox_pod_name(self.task, action.iteration)
         config_map = self._store_code_soon(pod_name, action.iteration, answer.code)
@@ -121,7 +121,7 @@ class GenerateStep(StepContext):
                 "code_sha256": code_sha256,
                 "code_config_map": config_map,
                 "confidence": answer.confidence,
-                "uncertainty": self._redact(answer.uncertainty) if answer.uncertainty else None,
+                "uncertainty": await self._redacted(answer.uncertainty) if answer.uncertainty else None,
                 "tokens": tokens,
                 "pod_name": pod_name,
             }
