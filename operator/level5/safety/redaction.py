@@ -2297,14 +2297,18 @@ def _overlaps(chosen: list[Span], starts: list[int], span: Span) -> bool:
     return (i > 0 and chosen[i - 1].end > span.start) or (i < len(chosen) and chosen[i].start < span.end)
 
 
-def _first(pair: tuple[int, int]) -> int:
-    return pair[0]
-
-
-def _inside(kept: list[tuple[int, int]], span: Span) -> bool:
-    """Whether the span lies inside one of the kept (start, end) ranges, which are sorted and disjoint."""
-    i = bisect.bisect_right(kept, span.start, key=_first) - 1
-    return i >= 0 and span.end <= kept[i][1]
+def _outside(ranges: list[tuple[int, int]], spans: Iterable[Span]) -> list[Span]:
+    """The spans that lie inside none of the (start, end) ranges, which are sorted and disjoint."""
+    # A bisection over the starts alone compares ints in C; one with a key function called Python for
+    # each comparison (5 ms per MB of program output, in the caller's process after the detectors).
+    starts = [start for start, _ in ranges]
+    bisect_right = bisect.bisect_right
+    kept: list[Span] = []
+    for span in spans:
+        i = bisect_right(starts, span.start) - 1
+        if i < 0 or span.end > ranges[i][1]:
+            kept.append(span)
+    return kept
 
 
 def with_postal_addresses(chosen: list[Span], model: list[Span]) -> list[Span]:
@@ -2313,7 +2317,7 @@ def with_postal_addresses(chosen: list[Span], model: list[Span]) -> list[Span]:
     found = postal.left_by([(span.start, span.end) for span in model], chosen)
     if not found:
         return chosen
-    kept = [span for span in chosen if not _inside(found, span)]
+    kept = _outside(found, chosen)
     return sorted(kept + [Span(start, end, "ADDRESS", 40) for start, end in found])
 
 
@@ -2362,7 +2366,7 @@ class Redactor:
         kept = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)] if "[" in text else []
         spans = self._find(text)
         if kept:
-            spans = [s for s in spans if not _inside(kept, s)]
+            spans = _outside(kept, spans)
         parts: list[str] = []
         counts: Counter[str] = Counter()
         # The same value recurs in program output: its placeholder (an HMAC) is computed once per text.
