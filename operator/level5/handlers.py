@@ -48,6 +48,7 @@ from level5.core.kill_switch import (
 )
 from level5.core.wakeups import Wakeups
 from level5.kube.approvals import KubeApprovals
+from level5.kube.clients import without_env_lookups
 from level5.kube.diffbase import LeanDiffBaseStorage
 from level5.kube.pool import WarmPool
 from level5.kube.sandboxes import SandboxLauncher
@@ -120,11 +121,11 @@ class Services:
     async def start(cls, config: OperatorConfig) -> Services:
         metrics = Metrics()
         metrics.serve(config.metrics_port)
-        api = client.ApiClient()
+        api = without_env_lookups(client.ApiClient())
         wakeups = Wakeups()
         pool = None
         # Attach streams to sandbox pods (warm pool pods, streamed cold pods) go through a websocket client.
-        ws_api = WsApiClient()
+        ws_api = without_env_lookups(WsApiClient())
         if config.sandbox_pools:
             pool = WarmPool(api, ws_api, config)
             metrics.pool_gauges(pool.configured_size(), pool.ready_count)
