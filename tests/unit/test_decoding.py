@@ -35,7 +35,7 @@ def _atbash(text: str) -> str:
         ("base32", base64.b32encode(PHRASE.encode()).decode()),
         ("base85", base64.b85encode(PHRASE.encode()).decode()),
         ("ascii85", "<~" + base64.a85encode(PHRASE.encode()).decode() + "~>"),
-        ("base64", base64.b64encode(gzip.compress(PHRASE.encode())).decode()),
+        ("base64", base64.b64encode(gzip.compress(PHRASE.encode(), mtime=0)).decode()),
         ("hex", " ".join(f"0x{b:02x}" for b in PHRASE.encode())),
         ("binary", " ".join(f"{b:08b}" for b in PHRASE.encode())),
         ("decimal character codes", ", ".join(str(b) for b in PHRASE.encode())),
