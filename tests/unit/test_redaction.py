@@ -1,5 +1,6 @@
 """Unit tests for layer 5 (redaction of PII and secrets)."""
 
+import hmac
 import json
 import re
 import subprocess
@@ -112,6 +113,19 @@ def test_same_value_same_placeholder_and_keyed_by_task() -> None:
     assert Redactor(task_key("uid-1")).redact(text).text == out
     assert Redactor(task_key("uid-2")).redact(text).text != out
     assert Redactor(task_key("uid-1", b"operator secret")).redact(text).text != out
+
+
+def test_a_placeholder_is_the_documented_hmac_of_its_type_and_value() -> None:
+    """The keyed HMAC is copied per value (redaction.py): the placeholder is still HMAC-SHA256(key, type NUL
+    value), its first four bytes in hex, so placeholders written before that change are found again."""
+    key = task_key("uid-1")
+    digest = hmac.digest(key, b"EMAIL\0ops@example.com", "sha256")
+    assert Redactor(key).placeholder("EMAIL", "ops@example.com") == f"[EMAIL:{digest[:4].hex()}]"
+    # The copies do not share state: the same value twice, and another value between, agree.
+    redactor = Redactor(key)
+    first = redactor.placeholder("EMAIL", "ops@example.com")
+    assert redactor.placeholder("PHONE", "+44 20 7946 0958") != first
+    assert redactor.placeholder("EMAIL", "ops@example.com") == first
 
 
 def test_redaction_is_idempotent() -> None:

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from level5.safety import redaction
 from level5.safety.lines import NEAR, LineIndex, line_index
 from level5.safety.redaction import Redactor
 
@@ -103,3 +104,27 @@ def test_windows_of_known_width_hold_the_longest_values() -> None:
     assert len(given) == 63
     manifest = f"  3  OKONKWO-ADEBAYO/{given} MRS   ADT  LO0281  WAW-CDG  OK"
     assert "OKONKWO" not in redactor.redact(manifest).text
+
+
+def _lower_cases() -> list[str]:
+    """Texts whose pieces (redaction._pieces) end near a Greek capital sigma, whose lower case depends on
+    what is around it, and texts without a place to cut."""
+    piece = redaction._LOWER_PIECE
+    word = "ΟΔΥΣΣΕΥΣ ΣΑΣ"  # final and medial sigmas, and a sigma alone
+    return [
+        "",
+        "İstanbul ΟΔΥΣΣΕΥΣ",
+        ("a" * (piece - 3) + " " + word + "\n") * 5,
+        ("b" * (piece - 1) + "Σ\nΣ" + word) * 3,
+        "B" * (piece - 1) + "ΣΑΣ " + word,  # cut after the first sigma, it would read as a word's end
+        "Σ" * (3 * piece),  # no line break or space: one piece
+        ("x" * (piece + 5) + " ") * 4 + "😀" + word,
+    ]
+
+
+@pytest.mark.parametrize("text", _lower_cases(), ids=range(len(_lower_cases())))
+def test_the_lower_case_by_pieces_is_the_lower_case_of_the_whole(text: str) -> None:
+    lowered = redaction._lowered(text)
+    assert lowered == text.replace("\u0130", "i").lower()
+    assert "".join(redaction._pieces(text)) == text
+    assert all(len(p) <= 2 * redaction._LOWER_PIECE for p in list(redaction._pieces(text))[:-1])
