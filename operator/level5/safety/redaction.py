@@ -147,7 +147,7 @@ def _pieces(text: str) -> Iterator[str]:
     that lower-casing them one by one gives the text's own lower case.
 
     str.lower of a whole text writes a buffer of three times its length in its widest kind before it shrinks
-    it (48 MB for 4 MB of output with one emoji in it), out of the CPU's caches: by pieces it takes a fifth
+    it (48 MB for 4 MB of output with one emoji in it), out of the CPU's caches: by pieces it takes a quarter
     less time. Lower-casing maps each character on its own but for the final sigma, whose context (a cased
     letter before, none after) does not reach across a line break or a space."""
     start = 0
@@ -2368,7 +2368,7 @@ class Redactor:
         self, key: bytes, find: Callable[[str], list[Span]] = find_spans, postal_model: bool = True
     ) -> None:
         # Keyed once: each placeholder is a copy of this HMAC fed its message (hmac.digest keyed SHA-256 anew
-        # for every value, twice as long: 3 of the 7 ms per MB that the caller spends after the detectors).
+        # for every value, a third longer: 3 of the 7 ms per MB that the caller spends after the detectors).
         self._mac = hmac.new(key, digestmod="sha256")
         # In this process, or a text's detectors spread over worker processes (workers.DetectorPool).
         self._find = find
