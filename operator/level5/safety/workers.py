@@ -45,9 +45,10 @@ costs about a millisecond)."""
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt(3)'s parameters (glibc's malloc.h)
 HEAP_REUSE_BYTES = 32 * 1024 * 1024
-"""The largest block a worker takes from its heap rather than from a mapping of its own (glibc's upper bound
-for M_MMAP_THRESHOLD): a text of up to 8 million characters and its lower-cased copy (4 bytes a character
-once one is outside the Basic Multilingual Plane), its encodings and its trigger lists."""
+"""The largest block a worker takes from its heap rather than from a mapping of its own: a text of up to 8
+million characters and its lower-cased copy (4 bytes a character once one is outside the Basic Multilingual
+Plane), its encodings and its trigger lists; a larger text (a sandbox's result is at most 1 MiB) still gets
+mappings of its own."""
 
 
 def _reuse_heap() -> bool:
