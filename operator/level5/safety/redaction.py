@@ -402,8 +402,13 @@ _DISGUISED_EMAIL = _Caseless(
     rf"(?<![\w.+-])[a-z0-9][a-z0-9._+-]*(?:{_SPELLED_DOT}[a-z0-9_+-]+)*"
     rf"[ \t]*{_AT}[ \t]*[a-z0-9-]+(?:{_DOT_SEPARATOR}[a-z0-9-]+)*{_DOT_SEPARATOR}[a-z]{{2,24}}\b"
 )
+# Patterns searched from trigger hits open with their first character as a class, and what may not come
+# before it is checked after it (a look-behind one character wider): Python's re then skips to the places
+# where a match can start in one pass over the window. A pattern that opens with a look-around or an
+# alternation is tried at every position (these searches took a fifth longer so; the plainer forms are
+# kept in tests/unit/test_search_prefixes.py, which holds each pattern to the same matches).
 # (Underscores too: a card number glued into a cache key or a file name, tokenize_4111_1111_1111_1111.)
-_CARD = re.compile(r"(?<![\d-])(?:\d[ _-]?){11,18}\d(?![\d-])", re.ASCII)
+_CARD = re.compile(r"\d(?<![\d-].)(?:[ _-]?\d){11,18}(?![\d-])", re.ASCII)
 # Four groups of four digits split by dots, as some decoders print a card's number (no version or address
 # has four parts of four digits).
 _DOTTED_CARD = re.compile(r"(?<![\d.])\d{4}(?:\.\d{4}){3}(?![\d.])", re.ASCII)
@@ -415,7 +420,7 @@ _CARD_SEPARATOR = re.compile(r"[ _-]")
 _SSN = re.compile(r"(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])", re.ASCII)
 _SSN_LABELLED = _Caseless(r"\b(?:ssn|social security(?: number| no\.?)?)\D{0,12}(\d{3})(\d{2})(\d{4})\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b", re.ASCII)
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)", re.ASCII)
+_IPV4 = re.compile(r"\d(?<![\w.].)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![\w]|\.\d)", re.ASCII)
 _IPV6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4})(?![\w:])", re.ASCII
 )
@@ -429,8 +434,13 @@ _GLUED_BEFORE = re.compile(r"[\w:]$|\d[ -]$")
 _DIGIT_PAIRS = re.compile(r"\d\d([. -])\d\d(?:\1\d\d){3}")
 # Digit groups within one line; ASCII classes keep the scan a byte-map lookup per character.
 _PHONE_CANDIDATE = re.compile(
-    r"(?<![\w+])(?=[+(]?(?:[ ().\-/]{0,2}\d){8})"  # at least eight digits ahead, checked before the match
-    r"(?:\+ ?)?(?:\(\d{1,5}\)[ .-]?)?\d[0-9 ().\-/]{5,22}\d(?: ?x\d{1,5})?",
+    # A "+", a "(" or a digit, not glued to a word or a "+"; then by what it was, the rest of the group, with
+    # at least eight digits ahead in all (checked before the match).
+    r"[+(\d](?<![\w+].)"
+    r"(?:(?<=\+)(?=(?:[ ().\-/]{0,2}\d){8}) ?(?:\(\d{1,5}\)[ .-]?)?\d"
+    r"|(?<=\()(?=(?:[ ().\-/]{0,2}\d){8})\d{1,5}\)[ .-]?\d"
+    r"|(?<=\d)(?=(?:[ ().\-/]{0,2}\d){7}))"
+    r"[0-9 ().\-/]{5,22}\d(?: ?x\d{1,5})?",
     re.ASCII,
 )
 _NON_DIGITS = re.compile(r"\D+")
