@@ -1,6 +1,7 @@
 """Layer 5's patterns that open with their first character as a class (so Python's re skips to where a
-match can start) find what their plainer forms find: the same matches at every start and end of a search,
-or, where only whether one matches is read, the same answer."""
+match can start) find what their plainer forms find: the same matches in a search that starts within the
+string's first three characters (where a look-behind reads before the start) and ends anywhere, or, where
+only whether one matches is read, the same answer."""
 
 from __future__ import annotations
 
