@@ -12,9 +12,18 @@ SPLITS ?= heldout7
 CLASSIFIER_URL ?=
 CLASSIFIER_MODEL ?= guard
 PY := $(VENV)/bin/python
+# The interpreter the venv is made from: the operator image's own, Debian bookworm's python3 (the image is a
+# bookworm rootfs, cluster/operator-image.sh; the Dockerfile's base is bookworm too), whenever this machine
+# has it with its venv module and C headers (`make deps` installs them). Debian builds it with profile-guided
+# optimisation and LTO, linked statically; a pyenv or source build without --enable-optimizations (the
+# first python3 on PATH of some machines) runs layer 5's redaction about a tenth slower, so `make bench`
+# and the tests would measure an interpreter the operator never runs. Otherwise python3 from PATH.
+VENV_PYTHON ?= $(shell /usr/bin/python3 -c 'import ensurepip, os, sysconfig; \
+	assert os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' 2>/dev/null \
+	&& echo /usr/bin/python3 || echo python3)
 CLUSTER := cluster
 APT_PACKAGES := containerd runc containernetworking-plugins umoci debootstrap nftables iptables iproute2 \
-	openssl conntrack socat gcc libc6-dev curl ca-certificates
+	openssl conntrack socat gcc libc6-dev curl ca-certificates python3-venv python3-dev
 # Installed without their Recommends: prometheus (the end-to-end test's real Prometheus, run as a host
 # process) would otherwise bring a node exporter daemon.
 APT_PACKAGES_NO_RECOMMENDS := prometheus
@@ -27,7 +36,7 @@ APT_PACKAGES_NO_RECOMMENDS := prometheus
 help: ## List the targets with one-line descriptions
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-deps: ## Install the Debian packages the local cluster needs (apt-get; needs root)
+deps: ## Install the Debian packages the local cluster and the venv need (apt-get; needs root)
 	@set -e; missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	lean=$$(for p in $(APT_PACKAGES_NO_RECOMMENDS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing$$lean" ]; then \
@@ -40,7 +49,7 @@ deps: ## Install the Debian packages the local cluster needs (apt-get; needs roo
 	fi
 
 $(VENV)/.installed: pyproject.toml
-	python3 -m venv $(VENV)
+	$(VENV_PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@

@@ -811,12 +811,14 @@ def ramp_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def rendered(rows: list[tuple[str, str, str]]) -> list[str]:
-    """The rows as a Markdown table under a line naming the time, the machine and its load."""
+    """The rows as a Markdown table under a line naming the time, the machine, its load and the Python."""
     width = max(len(a) for a, _, _ in rows)
     vwidth = max(len(b) for _, b, _ in rows)
     lines = [
         f"level5 bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}: {os.cpu_count()} cores, "
-        f"load average {os.getloadavg()[0]:.2f} at the end",
+        f"load average {os.getloadavg()[0]:.2f} at the end; Python {platform.python_version()} "
+        # The interpreter the safety rows ran on (the venv's base): the operator image runs Debian's.
+        f"({os.path.realpath(sys.executable)})",
         f"| {'figure':<{width}} | {'value':<{vwidth}} | how |",
         f"| {'-' * width} | {'-' * vwidth} | --- |",
     ]

@@ -3,9 +3,12 @@ corpus manifest, and the speed function the benchmark calls."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import tarfile
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +27,27 @@ def test_allowlist_has_not_drifted_from_the_sandbox_image() -> None:
         # (apt's candidates on a Debian host), and that nobody edited it by hand.
         problems = review_apigen.check_drift(json.loads(committed))
         assert not problems, f"{problems}; run: make review-allowlist"
+
+
+def _layer(*members: tuple[str, int]) -> tarfile.TarFile:
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as archive:
+        for name, mode in members:
+            info = tarfile.TarInfo(name)
+            info.mode, info.size = mode, 1
+            archive.addfile(info, io.BytesIO(b"x"))
+    data.seek(0)
+    return tarfile.open(fileobj=data)
+
+
+def test_layers_are_unpacked_inside_their_root_without_set_id_bits(tmp_path: Path) -> None:
+    with _layer(("/usr/bin/tool", 0o4777), ("etc/conf", 0o644)) as layer:
+        layer.extractall(tmp_path, members=review_apigen._contained(layer, tmp_path))
+    assert (tmp_path / "usr/bin/tool").stat().st_mode & 0o7777 == 0o755  # setuid, g+w and o+w cleared
+    assert (tmp_path / "etc/conf").read_bytes() == b"x"
+    with _layer(("usr/../../escaped", 0o644)) as layer, pytest.raises(ValueError, match="outside"):
+        layer.extractall(tmp_path, members=review_apigen._contained(layer, tmp_path))
+    assert not (tmp_path.parent / "escaped").exists()
 
 
 def test_drift_check_notices_hand_edits() -> None:

@@ -26,6 +26,7 @@ import io
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tarfile
@@ -105,6 +106,23 @@ def _layers(oci: tarfile.TarFile) -> Iterator[tarfile.TarFile]:
             yield layer_archive
 
 
+_UNSAFE_MODE = stat.S_ISUID | stat.S_ISGID | stat.S_IWGRP | stat.S_IWOTH
+
+
+def _contained(layer: tarfile.TarFile, root: Path) -> Iterator[tarfile.TarInfo]:
+    """The layer's members, each checked to land inside `root`, as tarfile's "tar" extraction filter checks
+    them: a leading "/" dropped, a path that resolves outside `root` refused, set-id and group- or
+    other-writable bits cleared. That filter came in Python 3.11.4; the venv's Python is Debian bookworm's
+    3.11.2, the operator image's own (the Makefile's VENV_PYTHON), which does not have it."""
+    base = os.path.realpath(root)
+    for member in layer.getmembers():
+        member.name = member.name.lstrip("/")
+        if os.path.commonpath([base, os.path.realpath(os.path.join(base, member.name))]) != base:
+            raise ValueError(f"layer member {member.name!r} would be written outside {root}")
+        member.mode &= ~_UNSAFE_MODE
+        yield member
+
+
 @contextlib.contextmanager
 def sandbox_python() -> Iterator[SandboxPython]:
     """The sandbox image's python3: from the cached image under chroot, else from downloaded .debs."""
@@ -114,7 +132,7 @@ def sandbox_python() -> Iterator[SandboxPython]:
         if SANDBOX_IMAGE.is_file() and os.geteuid() == 0:  # chroot needs root, as make images does
             with tarfile.open(SANDBOX_IMAGE) as oci:
                 for layer in _layers(oci):
-                    layer.extractall(root, filter="tar")
+                    layer.extractall(root, members=_contained(layer, root))  # noqa: S202 - checked members
             shutil.copy(INTROSPECT, root / "root" / INTROSPECT.name)
             yield SandboxPython(
                 [
