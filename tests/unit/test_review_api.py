@@ -41,9 +41,10 @@ def _layer(*members: tuple[str, int]) -> tarfile.TarFile:
 
 
 def test_layers_are_unpacked_inside_their_root_without_set_id_bits(tmp_path: Path) -> None:
-    with _layer(("/usr/bin/tool", 0o4777), ("etc/conf", 0o644)) as layer:
+    with _layer(("/usr/bin/tool", 0o4777), ("etc/conf", 0o644), ("tmp", 0o1777)) as layer:
         layer.extractall(tmp_path, members=review_apigen._contained(layer, tmp_path))
     assert (tmp_path / "usr/bin/tool").stat().st_mode & 0o7777 == 0o755  # setuid, g+w and o+w cleared
+    assert (tmp_path / "tmp").stat().st_mode & 0o7777 == 0o755  # and the sticky bit
     assert (tmp_path / "etc/conf").read_bytes() == b"x"
     with _layer(("usr/../../escaped", 0o644)) as layer, pytest.raises(ValueError, match="outside"):
         layer.extractall(tmp_path, members=review_apigen._contained(layer, tmp_path))

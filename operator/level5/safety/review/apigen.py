@@ -26,7 +26,6 @@ import io
 import json
 import os
 import shutil
-import stat
 import subprocess
 import sys
 import tarfile
@@ -106,20 +105,21 @@ def _layers(oci: tarfile.TarFile) -> Iterator[tarfile.TarFile]:
             yield layer_archive
 
 
-_UNSAFE_MODE = stat.S_ISUID | stat.S_ISGID | stat.S_IWGRP | stat.S_IWOTH
+_MODE_MASK = 0o755
+"""What the "tar" filter keeps of a member's mode: no set-id or sticky bit, no group or other write."""
 
 
 def _contained(layer: tarfile.TarFile, root: Path) -> Iterator[tarfile.TarInfo]:
     """The layer's members, each checked to land inside `root`, as tarfile's "tar" extraction filter checks
-    them: a leading "/" dropped, a path that resolves outside `root` refused, set-id and group- or
-    other-writable bits cleared. That filter came in Python 3.11.4; the venv's Python is Debian bookworm's
-    3.11.2, the operator image's own (the Makefile's VENV_PYTHON), which does not have it."""
+    them: a leading "/" dropped, a path that resolves outside `root` refused, the mode cut to `_MODE_MASK`.
+    That filter came in Python 3.11.4; the venv's Python is Debian bookworm's 3.11.2, the operator image's
+    own (the Makefile's VENV_PYTHON), which does not have it."""
     base = os.path.realpath(root)
     for member in layer.getmembers():
         member.name = member.name.lstrip("/")
         if os.path.commonpath([base, os.path.realpath(os.path.join(base, member.name))]) != base:
             raise ValueError(f"layer member {member.name!r} would be written outside {root}")
-        member.mode &= ~_UNSAFE_MODE
+        member.mode &= _MODE_MASK
         yield member
 
 
